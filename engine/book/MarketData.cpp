@@ -1,0 +1,98 @@
+#include "book/MarketData.hpp"
+
+#include <string>
+
+#include "core/Log.hpp"
+
+namespace kappa {
+
+MarketData::MarketData(const InstrumentRegistry& instruments)
+    : instruments_(instruments),
+      books_(instruments.size()),
+      stats_(instruments.size()),
+      tapes_(instruments.size()),
+      candles_(instruments.size()),
+      snapshotPending_(instruments.size(), 0) {}
+
+void MarketData::noteStale(InstrumentId id) {
+  if (snapshotPending_[id]) return;  // one log line and one request per stale episode
+  snapshotPending_[id] = 1;
+  ++staleEpisodes_;
+  const OrderBook& b = books_[id];
+  log::warn("marketdata", instruments_[id].name + " book stale: " + toString(b.staleReason()) +
+                              " at change_id " + std::to_string(b.changeId()) + "; requesting snapshot");
+  if (requestSnapshot_) requestSnapshot_(id);
+}
+
+void MarketData::apply(const MdEvent& e) {
+  ++events_;
+  if (e.instrument >= books_.size()) {
+    log::warn("marketdata", "event for unknown instrument id " + std::to_string(e.instrument) + " dropped");
+    return;
+  }
+  OrderBook& book = books_[e.instrument];
+  switch (e.type) {
+    case MdType::BookBegin:
+      current_ = e.instrument;
+      if (e.isSnapshot) {
+        book.beginSnapshot(e.changeId);
+        snapshotPending_[e.instrument] = 0;
+      } else if (!book.beginUpdate(e.prevChangeId, e.changeId)) {
+        noteStale(e.instrument);
+      }
+      break;
+    case MdType::BookLevel:
+      if (e.instrument != current_) {  // a level outside its message: the stream is corrupt
+        book.markStale(StaleReason::BadLevel);
+        noteStale(e.instrument);
+        break;
+      }
+      book.applyLevel(e.side, e.action, e.price, e.qty);
+      break;
+    case MdType::BookEnd:
+      current_ = kNoInstrument;
+      if (!book.commit()) noteStale(e.instrument);
+      break;
+    case MdType::Trade: {
+      InstrumentStats& s = stats_[e.instrument];
+      if (s.reference == 0) s.reference = e.price;
+      s.last = e.price;
+      s.lastTs = e.ts;
+      s.volume += toDouble(e.qty);
+      ++s.trades;
+      tapes_[e.instrument].push(TradePrint{++tradeSeq_, e.instrument, e.price, e.qty, e.side, e.ts});
+      candles_[e.instrument].add(e.ts, toDouble(e.price), toDouble(e.qty));
+      break;
+    }
+    case MdType::IndexPrice: {
+      InstrumentStats& s = stats_[e.instrument];
+      if (s.reference == 0) s.reference = e.price;
+      s.last = e.price;
+      s.lastTs = e.ts;
+      candles_[e.instrument].add(e.ts, toDouble(e.price), 0.0);
+      break;
+    }
+    case MdType::BookStale:
+      book.markStale(StaleReason::VenueDown);
+      break;
+  }
+}
+
+void MarketData::markAllStale(StaleReason reason) {
+  for (auto& b : books_) b.markStale(reason);
+}
+
+void MarketData::seedHistory(InstrumentId id, std::vector<Candle> candles) {
+  if (!candles.empty() && stats_[id].reference == 0) stats_[id].reference = toFixed(candles.front().open);
+  candles_[id].seed(std::move(candles));
+}
+
+Price MarketData::markPrice(InstrumentId id) const {
+  const OrderBook& b = books_[id];
+  const Level* bid = b.bestBid();
+  const Level* ask = b.bestAsk();
+  if (b.live() && bid && ask) return (bid->price + ask->price) / 2;
+  return stats_[id].last;
+}
+
+}  // namespace kappa

@@ -1,0 +1,35 @@
+#pragma once
+// The flat, allocation-free market-data event every venue adapter (simulator, exchange connector,
+// replay file) hands to the engine. A book message is BookBegin, its BookLevel rows, BookEnd —
+// the same shape as Deribit's `book.<instrument>.raw` snapshots and changes.
+#include <cstdint>
+
+#include "book/OrderBook.hpp"
+#include "core/Fixed.hpp"
+#include "core/Types.hpp"
+
+namespace kappa {
+
+enum class MdType : std::uint8_t {
+  BookBegin,   // snapshot (isSnapshot) or change: changeId / prevChangeId
+  BookLevel,   // side, action, price, qty
+  BookEnd,     // commit: the book is consistent again
+  Trade,       // price, qty, side = aggressor
+  IndexPrice,  // price of an index instrument
+  BookStale,   // the venue says this book is unusable (disconnect); staleReason
+};
+
+struct MdEvent {
+  MdType type = MdType::BookLevel;
+  Side side = Side::Buy;
+  LevelAction action = LevelAction::New;
+  bool isSnapshot = false;
+  InstrumentId instrument = kNoInstrument;
+  Price price = 0;
+  Qty qty = 0;
+  std::uint64_t changeId = 0;      // BookBegin; trade id for Trade
+  std::uint64_t prevChangeId = 0;  // BookBegin (changes only)
+  Nanos ts = 0;                    // venue timestamp
+};
+
+}  // namespace kappa

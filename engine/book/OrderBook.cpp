@@ -1,0 +1,142 @@
+#include "book/OrderBook.hpp"
+
+#include <algorithm>
+
+namespace kappa {
+
+const char* toString(StaleReason reason) {
+  switch (reason) {
+    case StaleReason::None: return "";
+    case StaleReason::SequenceGap: return "sequence gap (change_id)";
+    case StaleReason::Crossed: return "crossed book";
+    case StaleReason::BadLevel: return "malformed level update";
+    case StaleReason::NoSnapshot: return "waiting for snapshot";
+    case StaleReason::VenueDown: return "venue disconnected";
+  }
+  return "?";
+}
+
+const char* toString(BookStatus status) {
+  switch (status) {
+    case BookStatus::Empty: return "empty";
+    case BookStatus::Live: return "live";
+    case BookStatus::Stale: return "stale";
+  }
+  return "?";
+}
+
+void OrderBook::clear() {
+  bids_.clear();
+  asks_.clear();
+  changeId_ = 0;
+  status_ = BookStatus::Empty;
+  reason_ = StaleReason::NoSnapshot;
+}
+
+void OrderBook::markStale(StaleReason reason) {
+  status_ = BookStatus::Stale;
+  reason_ = reason;
+}
+
+void OrderBook::beginSnapshot(std::uint64_t changeId) {
+  bids_.clear();
+  asks_.clear();
+  changeId_ = changeId;
+  status_ = BookStatus::Live;
+  reason_ = StaleReason::None;
+  inSnapshot_ = true;
+}
+
+bool OrderBook::beginUpdate(std::uint64_t prevChangeId, std::uint64_t changeId) {
+  inSnapshot_ = false;
+  if (status_ != BookStatus::Live) {
+    if (status_ == BookStatus::Empty) markStale(StaleReason::NoSnapshot);
+    return false;
+  }
+  if (prevChangeId != changeId_) {
+    markStale(StaleReason::SequenceGap);
+    return false;
+  }
+  changeId_ = changeId;
+  return true;
+}
+
+namespace {
+// Position of `price` in a side sorted worst-to-best (best at the back); `better(a, b)` is true
+// when a is a strictly better price than b. Returns the index of the level with that price
+// (found = true) or where it must be inserted. The top few levels, where nearly all updates land,
+// are scanned linearly from the back; deeper levels use binary search.
+template <class Better>
+std::size_t findPos(const std::vector<Level>& v, Price price, Better better, bool& found) {
+  std::size_t i = v.size();
+  const std::size_t scanLimit = i > 8 ? i - 8 : 0;
+  while (i > scanLimit && better(v[i - 1].price, price)) --i;
+  if (i > scanLimit || i == 0) {
+    found = i > 0 && v[i - 1].price == price;
+    return found ? i - 1 : i;
+  }
+  // Everything from i on is better than price: search the worse part [0, i).
+  auto it = std::partition_point(v.begin(), v.begin() + std::ptrdiff_t(i),
+                                 [&](const Level& l) { return better(price, l.price); });
+  const std::size_t pos = std::size_t(it - v.begin());
+  found = pos < i && v[pos].price == price;
+  return pos;
+}
+}  // namespace
+
+void OrderBook::applyLevel(Side side, LevelAction action, Price price, Qty qty) {
+  if (status_ != BookStatus::Live) return;
+  if (price <= 0 || qty < 0 || (action == LevelAction::New && qty == 0)) {
+    markStale(StaleReason::BadLevel);
+    return;
+  }
+  std::vector<Level>& v = side == Side::Buy ? bids_ : asks_;
+  bool found = false;
+  std::size_t pos;
+  if (side == Side::Buy)
+    pos = findPos(v, price, [](Price a, Price b) { return a > b; }, found);
+  else
+    pos = findPos(v, price, [](Price a, Price b) { return a < b; }, found);
+
+  if (action == LevelAction::Delete || qty == 0) {
+    if (found) {
+      v.erase(v.begin() + std::ptrdiff_t(pos));
+    } else if (!inSnapshot_) {
+      markStale(StaleReason::BadLevel);
+    }
+    return;
+  }
+  if (found) {
+    v[pos].qty = qty;
+  } else if (action == LevelAction::Change && !inSnapshot_) {
+    markStale(StaleReason::BadLevel);  // change of a level we never saw: our book has diverged
+  } else {
+    v.insert(v.begin() + std::ptrdiff_t(pos), Level{price, qty});
+  }
+}
+
+bool OrderBook::commit() {
+  inSnapshot_ = false;
+  if (status_ != BookStatus::Live) return false;
+  if (!bids_.empty() && !asks_.empty() && bids_.back().price >= asks_.back().price) {
+    markStale(StaleReason::Crossed);
+    return false;
+  }
+  return true;
+}
+
+std::size_t OrderBook::topN(Side side, std::size_t n, Level* out) const {
+  const std::vector<Level>& v = side == Side::Buy ? bids_ : asks_;
+  const std::size_t count = std::min(n, v.size());
+  for (std::size_t k = 0; k < count; ++k) out[k] = v[v.size() - 1 - k];
+  return count;
+}
+
+Qty OrderBook::qtyAt(Side side, Price price) const {
+  const std::vector<Level>& v = side == Side::Buy ? bids_ : asks_;
+  for (auto it = v.rbegin(); it != v.rend(); ++it)
+    if (it->price == price) return it->qty;
+  return 0;
+}
+
+}  // namespace kappa

@@ -1,0 +1,74 @@
+#pragma once
+// L2 (price-aggregated) order book for one instrument, maintained from a venue's snapshot and
+// incremental level updates (Deribit `book.*.raw`: new/change/delete with change_id chaining).
+//
+// Levels live in two sorted vectors with the best price at the back: best bid/ask is O(1), and the
+// updates that dominate real feeds (near the top) touch only the last few elements, so an update is
+// a short scan plus at most a small memmove — no allocation, no pointer chasing.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/Fixed.hpp"
+#include "core/Types.hpp"
+
+namespace kappa {
+
+struct Level {
+  Price price = 0;
+  Qty qty = 0;
+  bool operator==(const Level&) const = default;
+};
+
+enum class LevelAction : std::uint8_t { New, Change, Delete };
+
+enum class BookStatus : std::uint8_t { Empty, Live, Stale };
+enum class StaleReason : std::uint8_t {
+  None,
+  SequenceGap,      // prev_change_id did not match the last change_id
+  Crossed,          // best bid >= best ask after an update
+  BadLevel,         // negative/zero price or quantity, change/delete of an unknown level
+  NoSnapshot,       // an incremental update arrived before any snapshot
+  VenueDown,        // the venue connection dropped
+};
+const char* toString(StaleReason reason);
+const char* toString(BookStatus status);
+
+class OrderBook {
+ public:
+  OrderBook() { bids_.reserve(64); asks_.reserve(64); }
+
+  void clear();
+  // Snapshot: replaces the book. Sequence checking restarts from changeId.
+  void beginSnapshot(std::uint64_t changeId);
+  // Incremental update: returns false (and marks the book stale) if prevChangeId does not chain.
+  bool beginUpdate(std::uint64_t prevChangeId, std::uint64_t changeId);
+  // One level of the current snapshot/update. Ignored while the book is stale.
+  void applyLevel(Side side, LevelAction action, Price price, Qty qty);
+  // Ends a snapshot or update: checks for a crossed book. Returns the book's liveness.
+  bool commit();
+
+  void markStale(StaleReason reason);
+
+  BookStatus status() const { return status_; }
+  StaleReason staleReason() const { return reason_; }
+  std::uint64_t changeId() const { return changeId_; }
+  bool live() const { return status_ == BookStatus::Live; }
+
+  const Level* bestBid() const { return bids_.empty() ? nullptr : &bids_.back(); }
+  const Level* bestAsk() const { return asks_.empty() ? nullptr : &asks_.back(); }
+  std::size_t depth(Side side) const { return side == Side::Buy ? bids_.size() : asks_.size(); }
+  // Copies up to n best levels of a side, best first. Returns the number copied.
+  std::size_t topN(Side side, std::size_t n, Level* out) const;
+  Qty qtyAt(Side side, Price price) const;
+
+ private:
+  std::vector<Level> bids_;  // ascending price: best bid at back()
+  std::vector<Level> asks_;  // descending price: best ask at back()
+  std::uint64_t changeId_ = 0;
+  BookStatus status_ = BookStatus::Empty;
+  StaleReason reason_ = StaleReason::NoSnapshot;
+  bool inSnapshot_ = false;
+};
+
+}  // namespace kappa

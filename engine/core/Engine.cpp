@@ -1,0 +1,221 @@
+#include "core/Engine.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/Clock.hpp"
+#include "core/Log.hpp"
+
+namespace kappa {
+namespace {
+constexpr auto kPublishInterval = std::chrono::milliseconds(10);  // 100 Hz; the GUI draws at <= 60
+}
+
+const char* toString(VenueState s) {
+  switch (s) {
+    case VenueState::Disconnected: return "disconnected";
+    case VenueState::Connecting: return "connecting";
+    case VenueState::Connected: return "connected";
+    case VenueState::Degraded: return "degraded";
+  }
+  return "?";
+}
+
+Engine::Engine(std::unique_ptr<Venue> venue)
+    : work_(boost::asio::make_work_guard(io_)),
+      publishTimer_(io_),
+      venue_(std::move(venue)),
+      gate_(instruments_, halt_) {
+  venueName_ = venue_->name();
+  venue_->listInstruments(instruments_);
+  market_ = std::make_unique<MarketData>(instruments_);
+  oms_ = std::make_unique<OrderManager>(instruments_, gate_);
+  oms_->setVenue(venue_.get());
+  market_->onSnapshotNeeded([this](InstrumentId id) { venue_->requestSnapshot(id); });
+  for (const Instrument& inst : instruments_.all()) market_->seedHistory(inst.id, venue_->history(inst.id));
+  for (const Instrument& inst : instruments_.all())
+    if (inst.kind == InstrumentKind::Perpetual) { focus_ = inst.id; break; }
+}
+
+Engine::~Engine() { stop(); }
+
+void Engine::start() {
+  if (running_.exchange(true)) return;
+  rateSince_ = monoNow();
+  thread_ = std::thread([this] {
+    venue_->connect(*this, io_.get_executor());
+    schedulePublish();
+    io_.run();
+  });
+}
+
+void Engine::stop() {
+  if (!running_.exchange(false)) return;
+  boost::asio::post(io_, [this] { publishTimer_.cancel(); });
+  work_.reset();
+  io_.stop();
+  if (thread_.joinable()) thread_.join();
+  venue_->disconnect();  // the engine thread is gone: no concurrent venue calls remain
+}
+
+void Engine::submit(OrderRequest request) {
+  boost::asio::post(io_, [this, r = std::move(request)] { oms_->submit(r, wallNow()); });
+}
+
+void Engine::cancel(OrderId id) {
+  boost::asio::post(io_, [this, id] { oms_->cancel(id, wallNow()); });
+}
+
+void Engine::cancelAll(InstrumentId only) {
+  boost::asio::post(io_, [this, only] { oms_->cancelAll(wallNow(), only); });
+}
+
+void Engine::replace(OrderId id, Price newPrice, Qty newQty) {
+  boost::asio::post(io_, [this, id, newPrice, newQty] { oms_->replace(id, newPrice, newQty, wallNow()); });
+}
+
+void Engine::haltAll(std::string reason) {
+  halt_.halt();  // from this instant the gate refuses every new order, whatever is still queued
+  const Nanos at = wallNow();
+  boost::asio::post(io_, [this, reason = std::move(reason), at] {
+    haltReason_ = reason;
+    haltedAt_ = at;
+    const std::size_t n = oms_->cancelAll(wallNow());
+    log::warn("risk", "HALTED (" + haltReason_ + "): cancelling " + std::to_string(n) + " open orders");
+  });
+}
+
+void Engine::resume() {
+  halt_.resume();
+  boost::asio::post(io_, [this] {
+    if (halt_.halted()) return;  // halted again since
+    log::info("risk", "trading resumed after halt (" + haltReason_ + ")");
+    haltReason_.clear();
+    haltedAt_ = 0;
+  });
+}
+
+void Engine::onMarketData(const MdEvent* events, std::size_t n) {
+  market_->apply(events, n);
+  rateEvents_ += n;
+  if (n) venueLagMs_ = double(wallNow() - events[n - 1].ts) / 1e6;
+}
+
+void Engine::onExecution(const ExecReport& report) { oms_->onExecution(report); }
+
+void Engine::onVenueState(VenueState state, const std::string& detail) {
+  venueState_ = state;
+  venueDetail_ = detail;
+  log::info("venue", venueName_ + ": " + toString(state) + (detail.empty() ? "" : " (" + detail + ")"));
+  if (state == VenueState::Disconnected) market_->markAllStale(StaleReason::VenueDown);
+}
+
+void Engine::schedulePublish() {
+  publishTimer_.expires_after(kPublishInterval);
+  publishTimer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    publish();
+    schedulePublish();
+  });
+}
+
+void Engine::publish() {
+  const Nanos mono = monoNow();
+  if (mono - rateSince_ >= 500'000'000) {
+    eventRate_ = double(rateEvents_) * 1e9 / double(mono - rateSince_);
+    rateEvents_ = 0;
+    rateSince_ = mono;
+  }
+  EngineSnapshot& s = snapshots_.back();
+  s.seq = ++publishSeq_;
+  s.builtMono = mono;
+  s.builtWall = wallNow();
+  s.halted = halt_.halted();
+  s.haltReason = s.halted ? haltReason_ : std::string();
+  s.haltedAt = s.halted ? haltedAt_ : 0;
+  s.venueState = venueState_;
+  s.venueDetail = venueDetail_;
+  s.eventsTotal = market_->eventsTotal();
+  s.eventsPerSecond = eventRate_;
+  s.venueLagMs = venueLagMs_;
+  s.staleEpisodes = market_->staleEpisodes();
+
+  s.quotes.resize(instruments_.size());
+  for (InstrumentId id = 0; id < instruments_.size(); ++id) {
+    const OrderBook& b = market_->book(id);
+    const InstrumentStats& st = market_->stats(id);
+    QuoteRow& q = s.quotes[id];
+    q.instrument = id;
+    q.bid = b.bestBid() ? b.bestBid()->price : 0;
+    q.bidQty = b.bestBid() ? b.bestBid()->qty : 0;
+    q.ask = b.bestAsk() ? b.bestAsk()->price : 0;
+    q.askQty = b.bestAsk() ? b.bestAsk()->qty : 0;
+    q.last = st.last;
+    q.reference = st.reference;
+    q.status = instruments_[id].kind == InstrumentKind::Index ? (st.last ? BookStatus::Live : BookStatus::Empty)
+                                                                : b.status();
+    q.staleReason = b.staleReason();
+  }
+
+  const InstrumentId focus = focus_.load(std::memory_order_relaxed);
+  s.depth.instrument = focus;
+  s.depth.bids.clear();
+  s.depth.asks.clear();
+  s.trades.clear();
+  s.candles.clear();
+  if (focus < instruments_.size()) {
+    const OrderBook& b = market_->book(focus);
+    s.depth.bids.resize(kDepthLevels);
+    s.depth.asks.resize(kDepthLevels);
+    s.depth.bids.resize(b.topN(Side::Buy, kDepthLevels, s.depth.bids.data()));
+    s.depth.asks.resize(b.topN(Side::Sell, kDepthLevels, s.depth.asks.data()));
+    s.depth.changeId = b.changeId();
+    s.depth.status = instruments_[focus].kind == InstrumentKind::Index ? BookStatus::Live : b.status();
+    s.depth.staleReason = b.staleReason();
+    market_->tape(focus).since(0, [&](const TradePrint& t) { s.trades.push_back(t); });
+    const auto& bars = market_->candles(focus).bars();
+    const std::size_t from = bars.size() > kSnapshotCandles ? bars.size() - kSnapshotCandles : 0;
+    s.candles.assign(bars.begin() + std::ptrdiff_t(from), bars.end());
+  }
+
+  s.ordersVersion = oms_->version();
+  s.orders.clear();
+  for (OrderId id : oms_->working()) s.orders.push_back(*oms_->find(id));
+  std::sort(s.orders.begin(), s.orders.end(), [](const Order& a, const Order& b) { return a.id > b.id; });
+  std::size_t finished = 0;
+  const auto& all = oms_->orders();
+  for (auto it = all.rbegin(); it != all.rend() && finished < kSnapshotFinishedOrders; ++it) {
+    if (isTerminal(it->state)) {
+      s.orders.push_back(*it);
+      ++finished;
+    }
+  }
+  s.fills.clear();
+  const auto& fills = oms_->recentFills();
+  const std::size_t fillFrom = fills.size() > kSnapshotFills ? fills.size() - kSnapshotFills : 0;
+  s.fills.assign(fills.begin() + std::ptrdiff_t(fillFrom), fills.end());
+
+  s.positions.clear();
+  s.totalPnlBtc = 0;
+  for (const Position& p : oms_->positions()) {
+    if (p.flat() && p.boughtQty == 0 && p.soldQty == 0) continue;
+    const Instrument& inst = instruments_[p.instrument];
+    PositionRow row;
+    row.instrument = p.instrument;
+    row.qty = p.qty;
+    row.averagePrice = p.averagePrice(inst);
+    row.mark = toDouble(market_->markPrice(p.instrument));
+    row.unrealizedPnl = p.unrealizedPnl(inst, row.mark);
+    row.realizedPnl = p.realizedPnl;
+    row.fees = p.fees;
+    s.totalPnlBtc += row.realizedPnl + row.unrealizedPnl - row.fees;
+    s.positions.push_back(row);
+  }
+  s.ordersTotal = oms_->ordersTotal();
+  s.fillsTotal = oms_->fillsTotal();
+  s.rejectsTotal = oms_->rejectsTotal();
+  s.lastReject = oms_->lastReject();
+  snapshots_.publish();
+}
+
+}  // namespace kappa

@@ -1,0 +1,110 @@
+#pragma once
+// The engine: one thread that owns all trading state (books, orders, positions, risk) and runs a
+// Boost.Asio io_context. Other threads talk to it only by posting commands; it talks back only
+// through conflated snapshots (TripleBuffer) that readers pull at their own pace. No locks on the
+// hot path, no Qt.
+#include <atomic>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "book/MarketData.hpp"
+#include "core/EngineSnapshot.hpp"
+#include "core/TripleBuffer.hpp"
+#include "oms/OrderManager.hpp"
+#include "oms/RiskGate.hpp"
+#include "venue/Venue.hpp"
+
+namespace kappa {
+
+class Engine final : private VenueListener {
+ public:
+  static constexpr std::size_t kDepthLevels = 50;
+  static constexpr std::size_t kSnapshotCandles = 600;
+  static constexpr std::size_t kSnapshotFinishedOrders = 200;
+  static constexpr std::size_t kSnapshotFills = 200;
+
+  explicit Engine(std::unique_ptr<Venue> venue);
+  ~Engine() override;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  void start();  // spawns the engine thread and connects the venue
+  void stop();   // disconnects, stops and joins; idempotent
+
+  // Fixed after construction: safe to read from any thread.
+  const InstrumentRegistry& instruments() const { return instruments_; }
+  const std::string& venueName() const { return venueName_; }
+
+  // ---- commands: callable from any thread, executed on the engine thread ----
+  void submit(OrderRequest request);
+  void cancel(OrderId id);
+  void cancelAll(InstrumentId only = kNoInstrument);
+  void replace(OrderId id, Price newPrice, Qty newQty);
+  // Takes effect immediately (the gate refuses every new order from this call on), then cancels
+  // every open order on the engine thread.
+  void haltAll(std::string reason);
+  void resume();
+  bool halted() const { return halt_.halted(); }
+  // The instrument whose depth, trades and candles the snapshots carry.
+  void setFocus(InstrumentId id) { focus_.store(id, std::memory_order_relaxed); }
+
+  // ---- snapshots: one consumer (the GUI, or the headless runner) ----
+  bool takeSnapshot() { return snapshots_.take(); }
+  const EngineSnapshot& snapshot() const { return snapshots_.front(); }
+
+  // Runs f on the engine thread and waits for its result. For tests and shutdown reporting only:
+  // the GUI thread must never wait on the engine.
+  template <class F>
+  auto call(F f) -> decltype(f()) {
+    std::packaged_task<decltype(f())()> task(std::move(f));
+    auto result = task.get_future();
+    boost::asio::post(io_, [&task] { task(); });
+    return result.get();
+  }
+
+  // Engine-thread state, for tests through call().
+  const MarketData& marketData() const { return *market_; }
+  const OrderManager& orders() const { return *oms_; }
+
+ private:
+  void onMarketData(const MdEvent* events, std::size_t n) override;
+  void onExecution(const ExecReport& report) override;
+  void onVenueState(VenueState state, const std::string& detail) override;
+  void schedulePublish();
+  void publish();
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  boost::asio::steady_timer publishTimer_;
+  std::thread thread_;
+  std::unique_ptr<Venue> venue_;
+  std::string venueName_;
+  InstrumentRegistry instruments_;
+  HaltSwitch halt_;
+  RiskGate gate_;
+  std::unique_ptr<MarketData> market_;
+  std::unique_ptr<OrderManager> oms_;
+  TripleBuffer<EngineSnapshot> snapshots_;
+  std::atomic<InstrumentId> focus_{kNoInstrument};
+  std::atomic<bool> running_{false};
+
+  // Engine-thread only.
+  std::string haltReason_;
+  Nanos haltedAt_ = 0;
+  VenueState venueState_ = VenueState::Disconnected;
+  std::string venueDetail_;
+  std::uint64_t publishSeq_ = 0;
+  std::uint64_t rateEvents_ = 0;
+  Nanos rateSince_ = 0;
+  double eventRate_ = 0;
+  double venueLagMs_ = 0;
+};
+
+}  // namespace kappa

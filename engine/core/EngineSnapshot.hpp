@@ -1,0 +1,63 @@
+#pragma once
+// What the engine shows the outside world, conflated: the latest state, not every event. Built on
+// the engine thread at a fixed rate and handed over through a TripleBuffer; the GUI draws from it.
+#include <string>
+#include <vector>
+
+#include "book/Candle.hpp"
+#include "book/MarketData.hpp"
+#include "oms/Order.hpp"
+#include "oms/OrderManager.hpp"
+#include "venue/Venue.hpp"
+
+namespace kappa {
+
+struct QuoteRow {
+  InstrumentId instrument = kNoInstrument;
+  Price bid = 0, ask = 0, last = 0, reference = 0;
+  Qty bidQty = 0, askQty = 0;
+  BookStatus status = BookStatus::Empty;
+  StaleReason staleReason = StaleReason::NoSnapshot;
+};
+
+struct DepthView {
+  InstrumentId instrument = kNoInstrument;
+  std::vector<Level> bids, asks;  // best first
+  std::uint64_t changeId = 0;
+  BookStatus status = BookStatus::Empty;
+  StaleReason staleReason = StaleReason::NoSnapshot;
+};
+
+struct PositionRow {
+  InstrumentId instrument = kNoInstrument;
+  double qty = 0, averagePrice = 0, mark = 0, unrealizedPnl = 0, realizedPnl = 0, fees = 0;
+};
+
+struct EngineSnapshot {
+  std::uint64_t seq = 0;
+  Nanos builtMono = 0;     // monoNow() when built: the GUI measures engine->GUI lag from it
+  Nanos builtWall = 0;
+  bool halted = false;
+  std::string haltReason;
+  Nanos haltedAt = 0;
+  VenueState venueState = VenueState::Disconnected;
+  std::string venueDetail;
+  std::uint64_t eventsTotal = 0;
+  double eventsPerSecond = 0;
+  double venueLagMs = 0;   // venue timestamp -> processed on the engine thread
+  std::uint64_t staleEpisodes = 0;
+
+  std::vector<QuoteRow> quotes;  // every instrument, by id
+  DepthView depth;               // the focused instrument
+  std::vector<TradePrint> trades;  // recent trades of the focused instrument, oldest first
+  std::vector<Candle> candles;     // bars of the focused instrument
+  std::uint64_t ordersVersion = 0;
+  std::vector<Order> orders;     // working orders, then the most recent finished ones
+  std::vector<Fill> fills;       // most recent last
+  std::vector<PositionRow> positions;  // non-flat or traded instruments
+  double totalPnlBtc = 0;        // realized + unrealized - fees over all positions
+  std::uint64_t ordersTotal = 0, fillsTotal = 0, rejectsTotal = 0;
+  std::string lastReject;
+};
+
+}  // namespace kappa

@@ -1,0 +1,15 @@
+#pragma once
+#include <cstdint>
+
+namespace kappa {
+
+using InstrumentId = std::uint32_t;          // dense: index into per-instrument vectors
+inline constexpr InstrumentId kNoInstrument = 0xFFFFFFFFu;
+using OrderId = std::uint64_t;               // client order id, assigned by the engine
+using Nanos = std::int64_t;                  // nanoseconds since the Unix epoch (UTC)
+
+enum class Side : std::uint8_t { Buy, Sell };
+inline constexpr Side opposite(Side s) { return s == Side::Buy ? Side::Sell : Side::Buy; }
+inline constexpr const char* toString(Side s) { return s == Side::Buy ? "buy" : "sell"; }
+
+}  // namespace kappa

@@ -1,0 +1,172 @@
+#include "oms/OrderManager.hpp"
+
+#include <algorithm>
+
+#include "core/Log.hpp"
+#include "venue/Venue.hpp"
+
+namespace kappa {
+namespace {
+constexpr std::size_t kMaxRecentFills = 1000;
+}
+
+OrderManager::OrderManager(const InstrumentRegistry& instruments, const RiskGate& gate)
+    : instruments_(instruments), gate_(gate), positions_(instruments.size()) {
+  for (InstrumentId i = 0; i < positions_.size(); ++i) positions_[i].instrument = i;
+}
+
+Order* OrderManager::lookup(OrderId id) {
+  if (id == 0 || id >= nextId_) return nullptr;
+  return &orders_[id - 1];
+}
+
+const Order* OrderManager::find(OrderId id) const {
+  if (id == 0 || id >= nextId_) return nullptr;
+  return &orders_[id - 1];
+}
+
+void OrderManager::changed(Order& order, Nanos now) {
+  order.updated = now;
+  ++version_;
+}
+
+void OrderManager::removeWorking(OrderId id) {
+  auto it = std::find(working_.begin(), working_.end(), id);
+  if (it != working_.end()) {
+    *it = working_.back();
+    working_.pop_back();
+  }
+}
+
+OrderId OrderManager::submit(const OrderRequest& request, Nanos now) {
+  Order& o = orders_.emplace_back();
+  o.id = nextId_++;
+  o.request = request;
+  o.leaves = request.qty;
+  o.created = now;
+  ++ordersTotal_;
+  const RiskDecision d = gate_.check(request, now);
+  if (!d.accepted()) {
+    o.transition(OrderState::Rejected);
+    o.leaves = 0;
+    o.reason = d.reason;
+    lastReject_ = d.reason;
+    ++rejectsTotal_;
+    changed(o, now);
+    return o.id;
+  }
+  working_.push_back(o.id);
+  changed(o, now);
+  if (venue_) venue_->submit(VenueOrder{o.id, request});
+  return o.id;
+}
+
+bool OrderManager::cancel(OrderId id, Nanos now, std::string* whyNot) {
+  Order* o = lookup(id);
+  if (!o || !isWorking(o->state)) {
+    if (whyNot) *whyNot = o ? std::string("order is ") + toString(o->state) : "unknown order";
+    return false;
+  }
+  o->cancelRequested = true;  // cancels always pass, halted or not
+  changed(*o, now);
+  if (venue_) venue_->cancel(id);
+  return true;
+}
+
+bool OrderManager::replace(OrderId id, Price newPrice, Qty newQty, Nanos now, std::string* whyNot) {
+  Order* o = lookup(id);
+  if (!o || !isWorking(o->state) || o->state == OrderState::PendingNew) {
+    if (whyNot) *whyNot = o ? std::string("cannot replace an order that is ") + toString(o->state) : "unknown order";
+    return false;
+  }
+  OrderRequest modified = o->request;
+  modified.price = newPrice;
+  modified.qty = newQty;
+  const RiskDecision d = gate_.check(modified, now);  // a replace is a new risk decision
+  if (!d.accepted()) {
+    if (whyNot) *whyNot = d.reason;
+    lastReject_ = d.reason;
+    ++rejectsTotal_;
+    return false;
+  }
+  if (venue_) venue_->replace(id, newPrice, newQty);
+  return true;
+}
+
+std::size_t OrderManager::cancelAll(Nanos now, InstrumentId only) {
+  std::size_t sent = 0;
+  const std::vector<OrderId> ids = working_;
+  for (OrderId id : ids) {
+    const Order* o = find(id);
+    if (only != kNoInstrument && o->request.instrument != only) continue;
+    if (cancel(id, now)) ++sent;
+  }
+  return sent;
+}
+
+void OrderManager::onExecution(const ExecReport& r) {
+  Order* o = lookup(r.orderId);
+  if (!o) {
+    log::warn("oms", "execution report for unknown order " + std::to_string(r.orderId));
+    return;
+  }
+  auto move = [&](OrderState to) {
+    if (!o->transition(to)) {
+      ++refusedTransitions_;
+      log::warn("oms", "order " + std::to_string(o->id) + ": refused transition " + toString(o->state) + " -> " +
+                           toString(to));
+      return false;
+    }
+    return true;
+  };
+  switch (r.type) {
+    case ExecType::Ack:
+      o->venueOrderId = r.venueOrderId;
+      move(OrderState::Open);
+      break;
+    case ExecType::Reject:
+      if (move(OrderState::Rejected)) {
+        o->reason = r.reason;
+        o->leaves = 0;
+        lastReject_ = r.reason;
+        ++rejectsTotal_;
+        removeWorking(o->id);
+      }
+      break;
+    case ExecType::Fill: {
+      if (!move(r.leaves == 0 ? OrderState::Filled : OrderState::PartiallyFilled)) break;
+      const double prevFilled = toDouble(o->filled);
+      o->filled += r.qty;
+      o->leaves = r.leaves;
+      o->avgFillPrice = (o->avgFillPrice * prevFilled + toDouble(r.price) * toDouble(r.qty)) / toDouble(o->filled);
+      o->fees += r.fee;
+      const Instrument& inst = instruments_[o->request.instrument];
+      positions_[inst.id].applyFill(inst, o->request.side, toDouble(r.qty), toDouble(r.price), r.fee);
+      fills_.push_back(Fill{++fillsTotal_, o->id, inst.id, o->request.side, r.price, r.qty, r.fee, r.maker, r.ts});
+      if (fills_.size() > kMaxRecentFills) fills_.pop_front();
+      if (o->state == OrderState::Filled) removeWorking(o->id);
+      break;
+    }
+    case ExecType::Cancelled:
+      if (move(OrderState::Cancelled)) {
+        o->reason = r.reason;
+        o->leaves = 0;
+        removeWorking(o->id);
+      }
+      break;
+    case ExecType::Replaced:
+      if (move(o->state)) {
+        o->request.price = r.price;
+        o->leaves = r.leaves;
+        o->request.qty = o->filled + r.leaves;
+      }
+      break;
+    case ExecType::CancelReject:
+      o->cancelRequested = false;
+      o->reason = r.reason;
+      break;
+  }
+  changed(*o, r.ts);
+}
+
+}  // namespace kappa

@@ -1,0 +1,76 @@
+#pragma once
+// Order management on the engine thread: every order passes the RiskGate, gets a client id and a
+// state machine, goes to the venue, and is updated from execution reports; fills update positions.
+#include <deque>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "oms/Order.hpp"
+#include "oms/Position.hpp"
+#include "oms/RiskGate.hpp"
+
+namespace kappa {
+
+class Venue;
+
+struct Fill {
+  std::uint64_t seq = 0;
+  OrderId orderId = 0;
+  InstrumentId instrument = kNoInstrument;
+  Side side = Side::Buy;
+  Price price = 0;
+  Qty qty = 0;
+  double fee = 0.0;
+  bool maker = false;
+  Nanos ts = 0;
+};
+
+class OrderManager {
+ public:
+  // Called for every order change (new, state change, fill) with the order after the change.
+  using Listener = std::function<void(const Order&)>;
+
+  OrderManager(const InstrumentRegistry& instruments, const RiskGate& gate);
+  void setVenue(Venue* venue) { venue_ = venue; }
+
+  // Returns the new order's id; a refused order is recorded as Rejected with the gate's reason.
+  OrderId submit(const OrderRequest& request, Nanos now);
+  // Returns false with a reason if the order is unknown or no longer working.
+  bool cancel(OrderId id, Nanos now, std::string* whyNot = nullptr);
+  bool replace(OrderId id, Price newPrice, Qty newQty, Nanos now, std::string* whyNot = nullptr);
+  // Cancels every working order (of one instrument, or all). Returns how many cancels were sent.
+  std::size_t cancelAll(Nanos now, InstrumentId only = kNoInstrument);
+  void onExecution(const ExecReport& report);
+
+  const Order* find(OrderId id) const;
+  const std::deque<Order>& orders() const { return orders_; }  // orders_[id - firstId]
+  const std::vector<OrderId>& working() const { return working_; }
+  const std::vector<Position>& positions() const { return positions_; }
+  const std::deque<Fill>& recentFills() const { return fills_; }
+  std::uint64_t ordersTotal() const { return ordersTotal_; }
+  std::uint64_t fillsTotal() const { return fillsTotal_; }
+  std::uint64_t rejectsTotal() const { return rejectsTotal_; }
+  std::uint64_t refusedTransitions() const { return refusedTransitions_; }
+  std::uint64_t version() const { return version_; }  // bumps on every change
+  const std::string& lastReject() const { return lastReject_; }
+
+ private:
+  Order* lookup(OrderId id);
+  void changed(Order& order, Nanos now);
+  void removeWorking(OrderId id);
+
+  const InstrumentRegistry& instruments_;
+  const RiskGate& gate_;
+  Venue* venue_ = nullptr;
+  std::deque<Order> orders_;
+  std::vector<OrderId> working_;
+  std::vector<Position> positions_;
+  std::deque<Fill> fills_;
+  OrderId nextId_ = 1;
+  std::uint64_t ordersTotal_ = 0, fillsTotal_ = 0, rejectsTotal_ = 0, refusedTransitions_ = 0, version_ = 0;
+  std::string lastReject_;
+};
+
+}  // namespace kappa

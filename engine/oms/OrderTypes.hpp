@@ -1,0 +1,51 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/Fixed.hpp"
+#include "core/Types.hpp"
+
+namespace kappa {
+
+enum class OrderType : std::uint8_t { Limit, Market };
+enum class TimeInForce : std::uint8_t { GoodTillCancel, ImmediateOrCancel };
+enum class OrderOrigin : std::uint8_t { Manual, Strategy, Hedger, System };
+
+struct OrderRequest {
+  InstrumentId instrument = kNoInstrument;
+  Side side = Side::Buy;
+  OrderType type = OrderType::Limit;
+  TimeInForce tif = TimeInForce::GoodTillCancel;
+  bool postOnly = false;
+  Price price = 0;  // ignored for market orders
+  Qty qty = 0;
+  OrderOrigin origin = OrderOrigin::Manual;
+  std::string tag;  // free text: strategy instance, "ladder", ...
+};
+
+enum class OrderState : std::uint8_t { PendingNew, Open, PartiallyFilled, Filled, Cancelled, Rejected };
+const char* toString(OrderState s);
+const char* toString(OrderType t);
+const char* toString(TimeInForce t);
+const char* toString(OrderOrigin o);
+inline bool isTerminal(OrderState s) {
+  return s == OrderState::Filled || s == OrderState::Cancelled || s == OrderState::Rejected;
+}
+inline bool isWorking(OrderState s) { return !isTerminal(s); }
+
+// What the venue says about an order. Fills carry the execution price, quantity and fee.
+enum class ExecType : std::uint8_t { Ack, Reject, Fill, Cancelled, Replaced, CancelReject };
+struct ExecReport {
+  OrderId orderId = 0;          // our client order id
+  std::uint64_t venueOrderId = 0;
+  ExecType type = ExecType::Ack;
+  Price price = 0;              // fill price; new price for Replaced
+  Qty qty = 0;                  // fill quantity; new total quantity for Replaced
+  Qty leaves = 0;               // remaining open quantity after this report
+  double fee = 0.0;             // in the instrument's settlement currency (positive = paid)
+  bool maker = false;
+  Nanos ts = 0;
+  std::string reason;           // rejects and cancels: why
+};
+
+}  // namespace kappa

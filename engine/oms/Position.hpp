@@ -1,0 +1,25 @@
+#pragma once
+#include "core/Instrument.hpp"
+
+namespace kappa {
+
+// Net position in one instrument with average-cost accounting in the settlement currency.
+// Works for linear and inverse contracts through Instrument::unitValue(): entryValue is the sum of
+// q*unitValue(p) over the open quantity, so unrealized = qty*unitValue(mark) - entryValue.
+struct Position {
+  InstrumentId instrument = kNoInstrument;
+  double qty = 0.0;          // signed, in the instrument's quantity units
+  double entryValue = 0.0;
+  double realizedPnl = 0.0;  // settlement currency, before fees
+  double fees = 0.0;         // settlement currency, paid
+  double boughtQty = 0.0;
+  double soldQty = 0.0;
+
+  void applyFill(const Instrument& inst, Side side, double fillQty, double price, double fee);
+  double unrealizedPnl(const Instrument& inst, double mark) const;
+  // Average entry price (harmonic for inverse contracts); 0 when flat.
+  double averagePrice(const Instrument& inst) const;
+  bool flat() const { return qty == 0.0; }
+};
+
+}  // namespace kappa

@@ -1,0 +1,55 @@
+#pragma once
+// The boundary between the engine and a trading venue. The simulator implements it now; an
+// exchange connector (Deribit JSON-RPC over WebSocket) or a replay file implements it later
+// without touching the engine.
+//
+// Threading contract: the engine calls a Venue's methods on the engine thread only, and a Venue
+// delivers every VenueListener callback on the engine thread (via the executor it is given), so
+// the engine needs no locks. A venue doing network I/O decodes on its own threads and posts
+// decoded batches to the engine executor.
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "book/Candle.hpp"
+#include "book/MarketEvent.hpp"
+#include "core/Instrument.hpp"
+#include "oms/OrderTypes.hpp"
+
+namespace kappa {
+
+enum class VenueState : std::uint8_t { Disconnected, Connecting, Connected, Degraded };
+const char* toString(VenueState s);
+
+struct VenueOrder {
+  OrderId orderId = 0;
+  OrderRequest request;
+};
+
+class VenueListener {
+ public:
+  virtual ~VenueListener() = default;
+  virtual void onMarketData(const MdEvent* events, std::size_t n) = 0;
+  virtual void onExecution(const ExecReport& report) = 0;
+  virtual void onVenueState(VenueState state, const std::string& detail) = 0;
+};
+
+class Venue {
+ public:
+  virtual ~Venue() = default;
+  virtual std::string name() const = 0;
+  // Instruments the venue lists; called once before connect() to fill the engine's registry.
+  virtual void listInstruments(InstrumentRegistry& registry) = 0;
+  // Recent bars for charts (may be empty).
+  virtual std::vector<Candle> history(InstrumentId id) { return {}; }
+  // Starts the session. Every listener callback must run on `engine` (the engine thread).
+  virtual void connect(VenueListener& listener, boost::asio::any_io_executor engine) = 0;
+  virtual void disconnect() = 0;
+  virtual void submit(const VenueOrder& order) = 0;
+  virtual void cancel(OrderId orderId) = 0;
+  virtual void replace(OrderId orderId, Price newPrice, Qty newQty) = 0;
+  virtual void requestSnapshot(InstrumentId id) = 0;
+};
+
+}  // namespace kappa

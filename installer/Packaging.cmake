@@ -1,0 +1,15 @@
+# CPack: `./dev package` makes a .deb. dpkg-shlibdeps fills Depends from the binaries; Qt's
+# run-time plugins (platform, sqlite) are loaded dynamically, so they are named by hand.
+set(CPACK_PACKAGE_NAME "kappa")
+set(CPACK_PACKAGE_VENDOR "Kappa")
+set(CPACK_PACKAGE_CONTACT "Kappa developers <dev@kappa.invalid>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "qt6-qpa-plugins, libqt6sql6-sqlite")
+set(CPACK_DEBIAN_PACKAGE_SECTION "misc")
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+if(KAPPA_BUILD_UI)
+  install(FILES "${CMAKE_CURRENT_LIST_DIR}/kappa.desktop" DESTINATION share/applications)
+endif()
+include(CPack)
