@@ -25,16 +25,16 @@ RiskDecision validateOrder(const Instrument& inst, const OrderRequest& r, Nanos 
   if (inst.expiry != 0 && now >= inst.expiry) return reject(RejectCode::Expired, inst.name + " has expired");
   if (r.qty <= 0) return reject(RejectCode::QtyNotPositive, "quantity must be greater than 0");
   if (r.qty < inst.minQty)
-    return reject(RejectCode::QtyBelowMinimum, "quantity below the minimum " + formatFixed(inst.minQty, inst.qtyDecimals));
+    return reject(RejectCode::QtyBelowMinimum, "quantity below the minimum " + formatTrimmed(inst.minQty));
   if (r.qty % inst.minQty != 0)
-    return reject(RejectCode::QtyNotMultiple, "quantity must be a multiple of " + formatFixed(inst.minQty, inst.qtyDecimals));
+    return reject(RejectCode::QtyNotMultiple, "quantity must be a multiple of " + formatTrimmed(inst.minQty));
   if (inst.maxQty > 0 && r.qty > inst.maxQty)
-    return reject(RejectCode::QtyAboveMaximum, "quantity above the maximum " + formatFixed(inst.maxQty, inst.qtyDecimals));
+    return reject(RejectCode::QtyAboveMaximum, "quantity above the maximum " + formatTrimmed(inst.maxQty));
   if (r.type == OrderType::Limit) {
     if (r.price <= 0) return reject(RejectCode::PriceNotPositive, "price must be greater than 0");
     if (r.price % inst.tickSize != 0)
       return reject(RejectCode::PriceOffTick, "price " + formatTrimmed(r.price) + " is not on the tick " +
-                                                  formatFixed(inst.tickSize, inst.priceDecimals));
+                                                  formatTrimmed(inst.tickSize));
   }
   return {};
 }

@@ -483,7 +483,7 @@ void SimExchange::step() {
       requoteLadder(m);
   }
   const double ups = config_.updatesPerSecond;
-  for (std::uint32_t n = rng_.poisson(0.55 * ups * dt); n > 0; --n) ladderNoise();
+  for (std::uint32_t n = rng_.poisson(0.65 * ups * dt); n > 0; --n) ladderNoise();
   for (InstrumentId id : ladderInstruments_)
     for (std::uint32_t n = rng_.poisson((id == perpId_ ? 8.0 : 1.0) * dt); n > 0; --n) ladderTaker(id);
 
@@ -492,7 +492,7 @@ void SimExchange::step() {
     requoteOption(optionCursor_);
     optionCursor_ = (optionCursor_ + 1) % options_.size();
   }
-  for (std::uint32_t n = rng_.poisson(0.35 * ups * dt); n > 0; --n) optionNoise();
+  for (std::uint32_t n = rng_.poisson(0.45 * ups * dt); n > 0; --n) optionNoise();
   for (std::uint32_t n = rng_.poisson(1.5 * dt); n > 0; --n) optionTaker();
   flush();
   current_ = kNoInstrument;

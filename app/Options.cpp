@@ -1,0 +1,62 @@
+#include "Options.hpp"
+
+#include <QCommandLineParser>
+#include <cstdio>
+
+namespace kappa::app {
+
+int parseOptions(const QStringList& arguments, Options& out) {
+  QCommandLineParser p;
+  p.setApplicationDescription("Kappa — crypto options and derivatives trading terminal");
+  p.addHelpOption();
+  p.addVersionOption();
+  const QCommandLineOption venue("venue", "Trading venue: sim (the embedded simulated exchange).", "NAME", "sim");
+  const QCommandLineOption seed("seed", "Seed of the simulated market (same seed, same market).", "N", "1");
+  const QCommandLineOption dataDir("data-dir", "Data directory (layout, logs). Default: the per-user app data folder.", "DIR");
+  const QCommandLineOption headless("headless", "Run the engine only, without a window.");
+  const QCommandLineOption duration("duration", "Exit cleanly after SECONDS.", "SECONDS");
+  const QCommandLineOption report("report", "On exit, write a JSON report to FILE.", "FILE");
+  const QCommandLineOption screenshot("screenshot", "GUI: save the main window as PNG to FILE, then exit.", "FILE");
+  const QCommandLineOption after("after", "Delay before --screenshot, in seconds (default 3).", "SECONDS", "3");
+  const QCommandLineOption feedRate("feed-rate", "Simulator book updates per second (default 2500; stress: 200000).",
+                                    "N", "2500");
+  p.addOptions({venue, seed, dataDir, headless, duration, report, screenshot, after, feedRate});
+
+  const QString usage = p.helpText().replace("<executable_name>", "kappa");
+  auto fail = [&](const QString& why) {
+    std::fprintf(stderr, "kappa: %s\n\n%s", qPrintable(why), qPrintable(usage));
+    return 2;
+  };
+  if (!p.parse(arguments)) return fail(p.errorText());
+  if (p.isSet("help")) {
+    std::printf("%s", qPrintable(usage));
+    return 0;
+  }
+  if (p.isSet("version")) {
+    std::printf("kappa %s\n", KAPPA_VERSION);
+    return 0;
+  }
+  if (!p.positionalArguments().isEmpty()) return fail("unexpected argument: " + p.positionalArguments().first());
+
+  out.venue = p.value(venue);
+  if (out.venue != "sim") return fail("unknown venue '" + out.venue + "' (available: sim)");
+  bool ok = false;
+  out.seed = p.value(seed).toULongLong(&ok);
+  if (!ok) return fail("--seed must be a non-negative integer, got '" + p.value(seed) + "'");
+  out.dataDir = p.value(dataDir);
+  out.headless = p.isSet(headless);
+  if (p.isSet(duration)) {
+    out.durationS = p.value(duration).toDouble(&ok);
+    if (!ok || out.durationS <= 0) return fail("--duration must be a positive number of seconds");
+  }
+  out.reportFile = p.value(report);
+  out.screenshotFile = p.value(screenshot);
+  out.screenshotAfterS = p.value(after).toDouble(&ok);
+  if (!ok || out.screenshotAfterS < 0) return fail("--after must be a number of seconds >= 0");
+  out.feedRate = p.value(feedRate).toDouble(&ok);
+  if (!ok || out.feedRate < 0 || out.feedRate > 5e6) return fail("--feed-rate must be between 0 and 5000000");
+  if (out.headless && !out.screenshotFile.isEmpty()) return fail("--screenshot needs the GUI (drop --headless)");
+  return -1;
+}
+
+}  // namespace kappa::app

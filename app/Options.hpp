@@ -1,0 +1,23 @@
+#pragma once
+#include <QString>
+#include <QStringList>
+
+namespace kappa::app {
+
+struct Options {
+  QString venue = "sim";
+  quint64 seed = 1;
+  QString dataDir;            // empty: QStandardPaths::AppDataLocation
+  bool headless = false;
+  double durationS = 0;       // 0: run until closed / signalled
+  QString reportFile;
+  QString screenshotFile;
+  double screenshotAfterS = 3;
+  double feedRate = 2500;     // simulator target L2 updates per second
+};
+
+// Parses argv. On --help/--version prints and returns exit code 0; on a bad or unknown option
+// prints the reason and usage and returns 2; otherwise returns -1 and fills `out`.
+int parseOptions(const QStringList& arguments, Options& out);
+
+}  // namespace kappa::app

@@ -1,0 +1,91 @@
+#include "Report.hpp"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include "UiMetrics.hpp"
+#include "core/Clock.hpp"
+
+namespace kappa::app {
+namespace {
+QJsonObject percentiles(const ui::Percentiles& p) {
+  return QJsonObject{{"p50", p.p50}, {"p99", p.p99}, {"max", p.max}, {"mean", p.mean}, {"samples", qint64(p.count)}};
+}
+// Mean of the first and last quarter of a series: shows whether a lag grows over the run.
+QJsonObject trend(const std::vector<double>& v) {
+  if (v.size() < 8) return {};
+  const std::size_t q = v.size() / 4;
+  double first = 0, last = 0;
+  for (std::size_t i = 0; i < q; ++i) {
+    first += v[i];
+    last += v[v.size() - 1 - i];
+  }
+  return QJsonObject{{"first_quarter_mean", first / double(q)}, {"last_quarter_mean", last / double(q)}};
+}
+}  // namespace
+
+bool writeReport(const QString& file, Engine& engine, double durationS, const ui::UiMetrics* ui, QString* error) {
+  struct Counts {
+    std::uint64_t events = 0, orders = 0, fills = 0, rejects = 0, stale = 0, refused = 0;
+    QJsonArray positions;
+  };
+  const Counts c = engine.call([&engine] {
+    Counts c;
+    const auto& md = engine.marketData();
+    const auto& oms = engine.orders();
+    c.events = md.eventsTotal();
+    c.orders = oms.ordersTotal();
+    c.fills = oms.fillsTotal();
+    c.rejects = oms.rejectsTotal();
+    c.stale = md.staleEpisodes();
+    c.refused = oms.refusedTransitions();
+    for (const Position& p : oms.positions()) {
+      if (p.flat() && p.boughtQty == 0 && p.soldQty == 0) continue;
+      const Instrument& inst = engine.instruments()[p.instrument];
+      const double mark = toDouble(md.markPrice(p.instrument));
+      c.positions.append(QJsonObject{{"instrument", QString::fromStdString(inst.name)},
+                                     {"qty", p.qty},
+                                     {"average_price", p.averagePrice(inst)},
+                                     {"mark", mark},
+                                     {"realized_pnl", p.realizedPnl},
+                                     {"unrealized_pnl", p.unrealizedPnl(inst, mark)},
+                                     {"fees", p.fees},
+                                     {"currency", QString::fromStdString(inst.settleCurrency)}});
+    }
+    return c;
+  });
+  QJsonObject root{
+      {"kappa_version", KAPPA_VERSION},
+      {"venue", QString::fromStdString(engine.venueName())},
+      {"duration_s", durationS},
+      {"events_total", qint64(c.events)},
+      {"events_per_second", durationS > 0 ? double(c.events) / durationS : 0.0},
+      {"instruments", qint64(engine.instruments().size())},
+      {"orders_total", qint64(c.orders)},
+      {"fills_total", qint64(c.fills)},
+      {"rejects_total", qint64(c.rejects)},
+      {"stale_book_episodes", qint64(c.stale)},
+      {"refused_transitions", qint64(c.refused)},
+      {"positions", c.positions},
+      {"halted", engine.halted()},
+  };
+  if (ui) {
+    root["ui_frame_ms"] = percentiles(ui->frameMs.summary());
+    root["ui_frame_interval_ms"] = percentiles(ui->intervalMs.summary());
+    QJsonObject lag = percentiles(ui->lagMs.summary());
+    const QJsonObject t = trend(ui->lagMs.values());
+    for (auto it = t.begin(); it != t.end(); ++it) lag[it.key()] = it.value();
+    root["engine_to_gui_lag_ms"] = lag;
+  }
+  QFile f(file);
+  if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+    if (error) *error = f.errorString();
+    return false;
+  }
+  f.write(QJsonDocument(root).toJson(QJsonDocument::Indented));
+  return true;
+}
+
+}  // namespace kappa::app

@@ -1,0 +1,128 @@
+// kappa: wires the engine (with its venue) to the trading window, or runs it headless.
+#include <QApplication>
+#include <QDateTime>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QStandardPaths>
+#include <QTimer>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+
+#include "MainWindow.hpp"
+#include "Options.hpp"
+#include "Report.hpp"
+#include "Theme.hpp"
+#include "core/Clock.hpp"
+#include "core/Engine.hpp"
+#include "core/Log.hpp"
+#include "sim/SimVenue.hpp"
+
+namespace {
+
+std::atomic<bool> g_quitRequested{false};
+void onSignal(int) { g_quitRequested.store(true); }
+
+// Log lines go to <data-dir>/logs/kappa.log; warnings and errors also to stderr.
+void installLogFile(const QString& dataDir) {
+  QDir().mkpath(dataDir + "/logs");
+  auto file = std::make_shared<QFile>(dataDir + "/logs/kappa.log");
+  if (!file->open(QIODevice::Append | QIODevice::Text)) {
+    std::fprintf(stderr, "kappa: cannot open log file %s: %s\n", qPrintable(file->fileName()), qPrintable(file->errorString()));
+    return;
+  }
+  kappa::log::setSink([file](kappa::log::Level level, std::string_view component, std::string_view message) {
+    const QByteArray line = QDateTime::currentDateTimeUtc().toString("yyyy-MM-ddTHH:mm:ss.zzzZ").toUtf8() + " " +
+                            kappa::log::toString(level) + " " + QByteArray(component.data(), qsizetype(component.size())) +
+                            ": " + QByteArray(message.data(), qsizetype(message.size())) + "\n";
+    file->write(line);
+    file->flush();
+    if (level >= kappa::log::Level::Warn) std::fputs(line.constData(), stderr);
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QStringList args;
+  for (int i = 0; i < argc; ++i) args << QString::fromLocal8Bit(argv[i]);
+  kappa::app::Options opt;
+  if (const int code = kappa::app::parseOptions(args, opt); code >= 0) return code;
+
+  QCoreApplication::setOrganizationName("Kappa");
+  QCoreApplication::setApplicationName("kappa");
+  QCoreApplication::setApplicationVersion(KAPPA_VERSION);
+  std::unique_ptr<QCoreApplication> app;
+  if (opt.headless) app = std::make_unique<QCoreApplication>(argc, argv);
+  else app = std::make_unique<QApplication>(argc, argv);
+
+  const QString dataDir = opt.dataDir.isEmpty()
+                              ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
+                              : QDir(opt.dataDir).absolutePath();
+  if (!QDir().mkpath(dataDir)) {
+    std::fprintf(stderr, "kappa: cannot create data directory %s\n", qPrintable(dataDir));
+    return 1;
+  }
+  installLogFile(dataDir);
+  kappa::log::info("app", "kappa " KAPPA_VERSION " starting, data dir " + dataDir.toStdString() + ", seed " +
+                              std::to_string(opt.seed));
+
+  QElapsedTimer runTime;
+  runTime.start();
+  kappa::sim::SimConfig sim;
+  sim.seed = opt.seed;
+  sim.startTime = kappa::wallNow() / 1'000'000 * 1'000'000;
+  sim.updatesPerSecond = opt.feedRate;
+  kappa::Engine engine(std::make_unique<kappa::sim::SimVenue>(sim));
+  engine.start();
+
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  QTimer signalPoll;
+  QObject::connect(&signalPoll, &QTimer::timeout, app.get(), [] {
+    if (g_quitRequested.load()) QCoreApplication::quit();
+  });
+  signalPoll.start(100);
+  if (opt.durationS > 0) QTimer::singleShot(int(opt.durationS * 1000), app.get(), &QCoreApplication::quit);
+
+  std::unique_ptr<kappa::ui::MainWindow> window;
+  if (!opt.headless) {
+    kappa::ui::applyDarkTheme(*static_cast<QApplication*>(app.get()));
+    window = std::make_unique<kappa::ui::MainWindow>(engine, dataDir + "/layout.ini");
+    window->show();
+    if (!opt.screenshotFile.isEmpty()) {
+      QTimer::singleShot(int(opt.screenshotAfterS * 1000), window.get(), [&] {
+        window->frame();
+        if (!window->grab().save(opt.screenshotFile)) {
+          std::fprintf(stderr, "kappa: cannot write screenshot %s\n", qPrintable(opt.screenshotFile));
+        }
+        QCoreApplication::quit();
+      });
+    }
+  } else {
+    // Headless: this loop is the snapshot consumer (keeps the hand-over moving, no display work).
+    auto* pull = new QTimer(app.get());
+    QObject::connect(pull, &QTimer::timeout, app.get(), [&engine] { engine.takeSnapshot(); });
+    pull->start(100);
+  }
+
+  const int rc = app->exec();
+  const double seconds = double(runTime.nsecsElapsed()) / 1e9;
+  if (window) window->close();
+  if (!opt.reportFile.isEmpty()) {
+    QString error;
+    if (!kappa::app::writeReport(opt.reportFile, engine, seconds, window ? &window->metrics() : nullptr, &error)) {
+      std::fprintf(stderr, "kappa: cannot write report %s: %s\n", qPrintable(opt.reportFile), qPrintable(error));
+      engine.stop();
+      return 1;
+    }
+  }
+  window.reset();
+  engine.stop();
+  kappa::log::info("app", "kappa stopped after " + std::to_string(seconds) + " s");
+  kappa::log::setSink(nullptr);
+  return rc;
+}

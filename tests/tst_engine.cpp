@@ -1,0 +1,141 @@
+// The running engine: its own thread, the simulated venue on another, commands posted in,
+// snapshots pulled out. Halt takes effect at once, cancels every open order, refuses every later
+// order whatever its origin, and lets cancels through.
+#include <QtTest>
+#include <thread>
+
+#include "core/Clock.hpp"
+#include "core/Engine.hpp"
+#include "sim/SimVenue.hpp"
+
+using namespace kappa;
+
+namespace {
+std::unique_ptr<Engine> makeEngine() {
+  sim::SimConfig cfg;
+  cfg.seed = 11;
+  cfg.startTime = wallNow() / 1'000'000 * 1'000'000;
+  auto e = std::make_unique<Engine>(std::make_unique<sim::SimVenue>(cfg));
+  e->start();
+  return e;
+}
+
+InstrumentId perpOf(const Engine& e) { return e.instruments().find("BTC-PERPETUAL")->id; }
+
+Price bestBid(Engine& e, InstrumentId id) {
+  return e.call([&] {
+    const Level* l = e.marketData().book(id).bestBid();
+    return l ? l->price : Price(0);
+  });
+}
+
+OrderState stateOf(Engine& e, OrderId id) {
+  return e.call([&] { return e.orders().find(id)->state; });
+}
+
+OrderRequest restingBuy(Engine& e, InstrumentId id) {
+  OrderRequest r;
+  r.instrument = id;
+  r.side = Side::Buy;
+  r.price = bestBid(e, id) - 200 * e.instruments()[id].tickSize;  // far from the market: rests
+  r.qty = toFixed(100);
+  return r;
+}
+}  // namespace
+
+class TestEngine : public QObject {
+  Q_OBJECT
+ private slots:
+  void streamsSnapshots() {
+    auto e = makeEngine();
+    const InstrumentId perp = perpOf(*e);
+    e->setFocus(perp);
+    // (QTRY re-evaluates its expression, so take the snapshot without relying on take()'s result.)
+    QTRY_VERIFY_WITH_TIMEOUT((e->takeSnapshot(), e->snapshot().depth.bids.size() >= 20), 5000);
+    const EngineSnapshot& s = e->snapshot();
+    QCOMPARE(s.depth.instrument, perp);
+    QCOMPARE(s.depth.status, BookStatus::Live);
+    QVERIFY(s.depth.asks.size() >= 20);
+    QVERIFY(s.depth.bids.front().price < s.depth.asks.front().price);
+    QCOMPARE(s.quotes.size(), e->instruments().size());
+    QVERIFY(!s.candles.empty());
+    QCOMPARE(s.venueState, VenueState::Connected);
+    const std::uint64_t seq = e->snapshot().seq;
+    QTRY_VERIFY_WITH_TIMEOUT((e->takeSnapshot(), e->snapshot().seq > seq), 1000);  // keeps publishing
+    QVERIFY(e->snapshot().eventsTotal > 0);
+  }
+
+  void orderLifecycleThroughSimulatedVenue() {
+    auto e = makeEngine();
+    const InstrumentId perp = perpOf(*e);
+    QTRY_VERIFY_WITH_TIMEOUT(bestBid(*e, perp) > 0, 5000);
+    e->submit(restingBuy(*e, perp));
+    QTRY_COMPARE_WITH_TIMEOUT(e->call([&] { return e->orders().working().size(); }), std::size_t(1), 3000);
+    const OrderId id = e->call([&] { return e->orders().working().front(); });
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*e, id), OrderState::Open, 3000);
+    e->cancel(id);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*e, id), OrderState::Cancelled, 3000);
+    // A marketable order fills and makes a position.
+    OrderRequest mkt;
+    mkt.instrument = perp;
+    mkt.side = Side::Buy;
+    mkt.type = OrderType::Market;
+    mkt.qty = toFixed(500);
+    e->submit(mkt);
+    QTRY_VERIFY_WITH_TIMEOUT(e->call([&] { return e->orders().positions()[perp].qty; }) == 500.0, 3000);
+    QVERIFY(e->call([&] { return e->orders().positions()[perp].fees; }) > 0);
+  }
+
+  void haltCancelsEverythingAndRefusesLaterOrders() {
+    auto e = makeEngine();
+    const InstrumentId perp = perpOf(*e);
+    QTRY_VERIFY_WITH_TIMEOUT(bestBid(*e, perp) > 0, 5000);
+    for (int i = 0; i < 5; ++i) e->submit(restingBuy(*e, perp));
+    QTRY_COMPARE_WITH_TIMEOUT(e->call([&] {
+      std::size_t open = 0;
+      for (const Order& o : e->orders().orders()) open += o.state == OrderState::Open;
+      return open;
+    }), std::size_t(5), 3000);
+
+    // A burst of orders from another thread while the halt lands.
+    std::atomic<bool> go{true};
+    std::thread burst([&] {
+      while (go) {
+        e->submit(restingBuy(*e, perp));
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+    });
+    QTest::qWait(50);
+    e->haltAll("test halt");
+    const Nanos haltAt = wallNow();  // the flag is already set: every gate check from now refuses
+    QVERIFY(e->halted());
+    QTest::qWait(100);
+    go = false;
+    burst.join();
+
+    QTRY_VERIFY_WITH_TIMEOUT(e->call([&] { return e->orders().working().empty(); }), 3000);
+    const auto check = e->call([&] {
+      int acceptedAfterHalt = 0, rejectedAfterHalt = 0, cancelled = 0;
+      for (const Order& o : e->orders().orders()) {
+        if (o.created > haltAt) (o.state == OrderState::Rejected ? rejectedAfterHalt : acceptedAfterHalt)++;
+        if (o.state == OrderState::Cancelled) ++cancelled;
+        if (o.created > haltAt && o.state == OrderState::Rejected && o.reason.find("HALTED") == std::string::npos)
+          ++acceptedAfterHalt;
+      }
+      return std::tuple{acceptedAfterHalt, rejectedAfterHalt, cancelled};
+    });
+    QCOMPARE(std::get<0>(check), 0);   // nothing accepted after the halt
+    QVERIFY(std::get<1>(check) > 0);   // the burst kept trying and was refused
+    QVERIFY(std::get<2>(check) >= 5);  // every open order cancelled
+    QTRY_VERIFY_WITH_TIMEOUT((e->takeSnapshot(), e->snapshot().halted), 1000);
+    QCOMPARE(e->snapshot().haltReason, std::string("test halt"));
+
+    e->resume();
+    QVERIFY(!e->halted());
+    e->submit(restingBuy(*e, perp));
+    QTRY_COMPARE_WITH_TIMEOUT(e->call([&] { return e->orders().working().size(); }), std::size_t(1), 3000);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestEngine)
+#include "tst_engine.moc"

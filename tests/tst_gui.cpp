@@ -1,0 +1,201 @@
+// The trading window, driven like a trader drives it: real clicks on the ladder place orders at the
+// clicked price and cancel own orders; HALT ALL (button and Ctrl+Shift+H) cancels every open order
+// and refuses new ones; bad input gets a visible reason and sends nothing.
+#include <QApplication>
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "LadderPanel.hpp"
+#include "LadderWidget.hpp"
+#include "MainWindow.hpp"
+#include "OrderTicket.hpp"
+#include "RiskPanel.hpp"
+#include "models/TradingModels.hpp"
+#include "Theme.hpp"
+#include "core/Clock.hpp"
+#include "sim/SimVenue.hpp"
+
+using namespace kappa;
+using namespace kappa::ui;
+
+class TestGui : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<MainWindow> window_;
+
+  std::vector<Order> orders() {
+    return engine_->call([this] { return std::vector<Order>(engine_->orders().orders().begin(), engine_->orders().orders().end()); });
+  }
+  std::size_t working() {
+    return engine_->call([this] { return engine_->orders().working().size(); });
+  }
+  // Waits until the ladder shows the live book, then returns a bid-side price on screen below the
+  // best bid (so a buy there rests instead of trading).
+  Price restingBidPrice(int ticksBelow) {
+    QTest::qWaitFor([this] { return window_->ladder()->bestBid() > 0; }, 5000);
+    window_->ladder()->recenter();
+    const Price tick = engine_->instruments()[window_->selectedInstrument()].tickSize;
+    return window_->ladder()->bestBid() - ticksBelow * tick;
+  }
+
+ private slots:
+  void initTestCase() {
+    sim::SimConfig cfg;
+    cfg.seed = 5;
+    cfg.startTime = wallNow() / 1'000'000 * 1'000'000;
+    engine_ = std::make_unique<Engine>(std::make_unique<sim::SimVenue>(cfg));
+    engine_->start();
+    applyDarkTheme(*qApp);
+    window_ = std::make_unique<MainWindow>(*engine_, dir_.filePath("layout.ini"));
+    window_->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
+    QTRY_VERIFY_WITH_TIMEOUT(window_->lastSnapshot() && window_->ladder()->bestAsk() > 0, 5000);
+    QCOMPARE(window_->riskPanel()->stateText(), QString("ACTIVE"));
+  }
+
+  void cleanupTestCase() {
+    window_.reset();
+    engine_->stop();
+  }
+
+  void ladderClickPlacesOrderAtClickedPrice() {
+    const Price price = restingBidPrice(4);
+    window_->ladderPanel()->qtyEdit()->setText("250");
+    const QPoint at = window_->ladder()->cellCenter(LadderWidget::BidSize, price);
+    QVERIFY(!at.isNull());
+    const std::size_t before = orders().size();
+    QTest::mouseClick(window_->ladder(), Qt::LeftButton, {}, at);
+    QTRY_COMPARE_WITH_TIMEOUT(orders().size(), before + 1, 3000);
+    const Order o = orders().back();
+    QCOMPARE(o.request.side, Side::Buy);
+    QCOMPARE(o.request.price, price);
+    QCOMPARE(o.request.qty, toFixed(250));
+    QCOMPARE(o.request.tag, std::string("ladder"));
+    QTRY_COMPARE_WITH_TIMEOUT(engine_->call([&] { return engine_->orders().find(o.id)->state; }), OrderState::Open, 3000);
+
+    // Sell on the ask side.
+    QTRY_VERIFY_WITH_TIMEOUT(window_->ladder()->bestAsk() > 0, 3000);
+    const Price tick = engine_->instruments()[window_->selectedInstrument()].tickSize;
+    const Price askPrice = window_->ladder()->bestAsk() + 4 * tick;
+    QTest::mouseClick(window_->ladder(), Qt::LeftButton, {}, window_->ladder()->cellCenter(LadderWidget::AskSize, askPrice));
+    QTRY_COMPARE_WITH_TIMEOUT(orders().size(), before + 2, 3000);
+    QCOMPARE(orders().back().request.side, Side::Sell);
+    QCOMPARE(orders().back().request.price, askPrice);
+  }
+
+  void clickOnOwnOrderCancelsIt() {
+    const Price price = restingBidPrice(6);
+    QTest::mouseClick(window_->ladder(), Qt::LeftButton, {}, window_->ladder()->cellCenter(LadderWidget::BidSize, price));
+    QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] {
+      for (OrderId id : engine_->orders().working()) {
+        const Order* o = engine_->orders().find(id);
+        if (o->request.price == price && o->state == OrderState::Open) return true;
+      }
+      return false;
+    }), 3000);
+    // Wait until the ladder shows it, then click the own-order cell.
+    QTRY_VERIFY_WITH_TIMEOUT(window_->ordersModel()->rowCount() > 0, 2000);
+    QTest::qWait(100);
+    window_->frame();
+    QTest::mouseClick(window_->ladder(), Qt::LeftButton, {}, window_->ladder()->cellCenter(LadderWidget::OwnBid, price));
+    QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] {
+      for (const Order& o : engine_->orders().orders())
+        if (o.request.price == price && isWorking(o.state)) return false;
+      return true;
+    }), 3000);
+  }
+
+  void badInputShowsReasonAndSendsNothing() {
+    const std::size_t before = orders().size();
+    window_->ladderPanel()->qtyEdit()->setText("abc");
+    QTest::mouseClick(window_->ladder(), Qt::LeftButton, {},
+                      window_->ladder()->cellCenter(LadderWidget::BidSize, restingBidPrice(3)));
+    QVERIFY(window_->ladderPanel()->messageLabel()->text().contains("not a number"));
+    window_->ladderPanel()->qtyEdit()->setText("15");  // perpetual lot is 10 USD
+    QTest::mouseClick(window_->ladder(), Qt::LeftButton, {},
+                      window_->ladder()->cellCenter(LadderWidget::BidSize, restingBidPrice(3)));
+    QVERIFY(window_->ladderPanel()->messageLabel()->text().contains("multiple of 10"));
+
+    OrderTicket* t = window_->ticket();
+    t->typeBox()->setCurrentIndex(0);
+    t->priceEdit()->setText("60000.3");
+    t->qtyEdit()->setText("100");
+    QTest::mouseClick(t->buyButton(), Qt::LeftButton);
+    QVERIFY2(t->messageLabel()->text().contains("not on the tick 0.5"), qPrintable(t->messageLabel()->text()));
+    t->priceEdit()->setText("");
+    QTest::mouseClick(t->sellButton(), Qt::LeftButton);
+    QVERIFY(t->messageLabel()->text().contains("Price is empty"));
+    t->priceEdit()->setText("60000");
+    t->qtyEdit()->setText("0");
+    QTest::mouseClick(t->sellButton(), Qt::LeftButton);
+    QVERIFY(t->messageLabel()->text().contains("greater than 0"));
+    QTest::qWait(200);
+    QCOMPARE(orders().size(), before);  // nothing reached the engine
+    window_->ladderPanel()->qtyEdit()->setText("100");
+  }
+
+  void haltAllCancelsEveryOrderAndRefusesNewOnes() {
+    for (int k = 8; k < 11; ++k) {
+      QTest::mouseClick(window_->ladder(), Qt::LeftButton, {},
+                        window_->ladder()->cellCenter(LadderWidget::BidSize, restingBidPrice(k)));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(working() >= 3, 3000);
+    QTest::mouseClick(window_->riskPanel()->haltButton(), Qt::LeftButton);
+    QVERIFY(engine_->halted());
+    QCOMPARE(window_->riskPanel()->stateText(), QString("HALTED"));  // at once, no waiting on the engine
+    QTRY_COMPARE_WITH_TIMEOUT(working(), std::size_t(0), 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(window_->lastSnapshot() && window_->lastSnapshot()->halted, 2000);
+
+    const std::size_t before = orders().size();
+    QTest::mouseClick(window_->ladder(), Qt::LeftButton, {},
+                      window_->ladder()->cellCenter(LadderWidget::BidSize, restingBidPrice(5)));
+    QVERIFY(window_->ladderPanel()->messageLabel()->text().contains("HALTED"));
+    window_->ticket()->priceEdit()->setText(QString::number(toDouble(restingBidPrice(5)), 'f', 1));
+    window_->ticket()->qtyEdit()->setText("100");
+    QTest::mouseClick(window_->ticket()->buyButton(), Qt::LeftButton);
+    QVERIFY(window_->ticket()->messageLabel()->text().contains("HALTED"));
+    QTest::qWait(200);
+    QCOMPARE(orders().size(), before);
+    // Even an order that slips past the GUI is refused by the engine's gate.
+    OrderRequest r;
+    r.instrument = window_->selectedInstrument();
+    r.side = Side::Buy;
+    r.price = restingBidPrice(5);
+    r.qty = toFixed(100);
+    engine_->submit(r);
+    QTRY_COMPARE_WITH_TIMEOUT(orders().size(), before + 1, 3000);
+    QCOMPARE(orders().back().state, OrderState::Rejected);
+    QVERIFY(QString::fromStdString(orders().back().reason).contains("HALTED"));
+
+    // RESUME asks for confirmation; accepting it resumes.
+    QVERIFY(window_->riskPanel()->resumeButton()->isEnabled());
+    QTest::mouseClick(window_->riskPanel()->resumeButton(), Qt::LeftButton);
+    QMessageBox* box = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT((box = window_->findChild<QMessageBox*>("resumeConfirmation")) != nullptr, 2000);
+    QVERIFY(engine_->halted());  // not before confirming
+    box->button(QMessageBox::Yes)->click();
+    QTRY_VERIFY_WITH_TIMEOUT(!engine_->halted(), 2000);
+    QTRY_COMPARE_WITH_TIMEOUT(window_->riskPanel()->stateText(), QString("ACTIVE"), 2000);
+  }
+
+  void haltShortcutWorksFromAnyWidget() {
+    QVERIFY(!engine_->halted());
+    QApplication::setActiveWindow(window_.get());
+    window_->ticket()->qtyEdit()->setFocus();
+    QTRY_VERIFY(window_->ticket()->qtyEdit()->hasFocus());
+    QTest::keyClick(window_->ticket()->qtyEdit(), Qt::Key_H, Qt::ControlModifier | Qt::ShiftModifier);
+    QTRY_VERIFY(engine_->halted());
+    QCOMPARE(window_->riskPanel()->stateText(), QString("HALTED"));
+    window_->resumeConfirmed();
+    QVERIFY(!engine_->halted());
+  }
+};
+
+QTEST_MAIN(TestGui)
+#include "tst_gui.moc"

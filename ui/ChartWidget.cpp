@@ -1,0 +1,175 @@
+#include "ChartWidget.hpp"
+
+#include <QKeyEvent>
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+#include "Format.hpp"
+#include "Theme.hpp"
+
+namespace kappa::ui {
+namespace {
+constexpr double kBarSeconds = double(CandleSeries::kInterval) / 1e9;
+constexpr double kVisibleBars = 120;
+
+void styleAxis(QCPAxis* axis) {
+  axis->setBasePen(QPen(colors::grid));
+  axis->setTickPen(QPen(colors::grid));
+  axis->setSubTickPen(QPen(colors::grid));
+  axis->setTickLabelColor(colors::dimText);
+  axis->setLabelColor(colors::dimText);
+  axis->grid()->setPen(QPen(QColor(0x22, 0x27, 0x30), 1, Qt::DotLine));
+  axis->grid()->setZeroLinePen(Qt::NoPen);
+}
+}  // namespace
+
+ChartWidget::ChartWidget(const InstrumentRegistry& instruments, QWidget* parent)
+    : QWidget(parent), instruments_(instruments) {
+  setFocusPolicy(Qt::StrongFocus);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  plot_ = new QCustomPlot(this);
+  layout->addWidget(plot_);
+  plot_->setBackground(colors::background);
+  plot_->setNotAntialiasedElements(QCP::aeAll);
+  plot_->setPlottingHints(QCP::phFastPolylines | QCP::phCacheLabels);
+  plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  plot_->axisRect()->setRangeDrag(Qt::Horizontal);
+  plot_->axisRect()->setRangeZoom(Qt::Horizontal);
+  plot_->axisRect()->setBackground(colors::background);
+
+  auto ticker = QSharedPointer<QCPAxisTickerDateTime>::create();
+  ticker->setDateTimeSpec(Qt::UTC);
+  ticker->setDateTimeFormat("HH:mm:ss");
+  plot_->xAxis->setTicker(ticker);
+  plot_->xAxis->setLabel("UTC");
+  plot_->yAxis->setVisible(false);
+  plot_->yAxis2->setVisible(true);
+  plot_->yAxis2->setTickLabels(true);
+  for (QCPAxis* a : {plot_->xAxis, plot_->yAxis, plot_->yAxis2}) styleAxis(a);
+
+  // Volume on the left axis, scaled so bars use the bottom fifth of the plot.
+  volume_ = new QCPBars(plot_->xAxis, plot_->yAxis);
+  volume_->setWidth(kBarSeconds * 0.7);
+  volume_->setPen(Qt::NoPen);
+  volume_->setBrush(QColor(0x3d, 0x9b, 0xff, 70));
+  candles_ = new QCPFinancial(plot_->xAxis, plot_->yAxis2);
+  candles_->setChartStyle(QCPFinancial::csCandlestick);
+  candles_->setWidth(kBarSeconds * 0.7);
+  candles_->setTwoColored(true);
+  candles_->setBrushPositive(colors::bid);
+  candles_->setBrushNegative(colors::ask);
+  candles_->setPenPositive(QPen(colors::bid));
+  candles_->setPenNegative(QPen(colors::ask));
+
+  buys_ = new QCPGraph(plot_->xAxis, plot_->yAxis2);
+  buys_->setLineStyle(QCPGraph::lsNone);
+  buys_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssTriangle, colors::own, colors::own, 9));
+  sells_ = new QCPGraph(plot_->xAxis, plot_->yAxis2);
+  sells_->setLineStyle(QCPGraph::lsNone);
+  sells_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssTriangleInverted, colors::last, colors::last, 9));
+
+  lastLine_ = new QCPItemStraightLine(plot_);
+  lastLine_->point1->setAxes(plot_->xAxis, plot_->yAxis2);
+  lastLine_->point2->setAxes(plot_->xAxis, plot_->yAxis2);
+  lastLine_->setPen(QPen(colors::last, 1, Qt::DashLine));
+
+  title_ = new QCPItemText(plot_);
+  title_->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
+  title_->position->setType(QCPItemPosition::ptAxisRectRatio);
+  title_->position->setCoords(0.01, 0.01);
+  title_->setColor(colors::text);
+  QFont f = font();
+  f.setPointSize(11);
+  f.setBold(true);
+  title_->setFont(f);
+
+  connect(plot_->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this](const QCPRange& r) {
+    // Dragging or zooming away from the latest bar stops auto-follow; Home resumes it.
+    if (lastBarKey_ > 0 && r.upper < lastBarKey_ - kBarSeconds) following_ = false;
+  });
+}
+
+int ChartWidget::candleCount() const { return candles_->data()->size(); }
+
+void ChartWidget::setInstrument(InstrumentId id) {
+  if (id == instrument_) return;
+  instrument_ = id;
+  candles_->data()->clear();
+  volume_->data()->clear();
+  buys_->data()->clear();
+  sells_->data()->clear();
+  lastBarKey_ = 0;
+  lastFillSeq_ = 0;
+  following_ = true;
+  title_->setText(id < instruments_.size() ? QString::fromStdString(instruments_[id].name) + "  ·  10 s" : QString());
+  dirty_ = true;
+}
+
+void ChartWidget::apply(const EngineSnapshot& s) {
+  if (instrument_ == kNoInstrument || s.depth.instrument != instrument_) return;
+  // Stream: append bars newer than what we have; rewrite only the last (still forming) bar.
+  for (const Candle& c : s.candles) {
+    const double key = double(c.start) / 1e9;
+    if (key < lastBarKey_) continue;
+    if (key == lastBarKey_ && lastBarKey_ > 0) {
+      candles_->data()->remove(key);
+      volume_->data()->remove(key);
+    }
+    candles_->addData(key, c.open, c.high, c.low, c.close);
+    volume_->addData(key, c.volume);
+    lastBarKey_ = key;
+    dirty_ = true;
+  }
+  for (const Fill& f : s.fills) {
+    if (f.seq <= lastFillSeq_) continue;
+    lastFillSeq_ = f.seq;
+    if (f.instrument != instrument_) continue;
+    (f.side == Side::Buy ? buys_ : sells_)->addData(double(f.ts) / 1e9, toDouble(f.price));
+    dirty_ = true;
+  }
+  if (!s.candles.empty()) {
+    const double close = s.candles.back().close;
+    lastLine_->point1->setCoords(0, close);
+    lastLine_->point2->setCoords(1, close);
+  }
+  if (dirty_ && following_) follow();
+}
+
+void ChartWidget::follow() {
+  if (lastBarKey_ <= 0) return;
+  const double upper = lastBarKey_ + kBarSeconds * 3;
+  plot_->xAxis->setRange(upper - kBarSeconds * kVisibleBars, upper);
+  // Fit the price axis to the visible candles, volume to the bottom fifth.
+  bool found = false;
+  const QCPRange pr = candles_->getValueRange(found, QCP::sdBoth, plot_->xAxis->range());
+  if (found) {
+    const double pad = std::max(pr.size() * 0.08, 1e-9);
+    plot_->yAxis2->setRange(pr.lower - pad, pr.upper + pad);
+  }
+  const QCPRange vr = volume_->getValueRange(found, QCP::sdBoth, plot_->xAxis->range());
+  plot_->yAxis->setRange(0, found && vr.upper > 0 ? vr.upper * 5 : 1);
+}
+
+void ChartWidget::replotNow() {
+  if (!dirty_) return;
+  dirty_ = false;
+  plot_->replot(QCustomPlot::rpImmediateRefresh);
+}
+
+void ChartWidget::keyPressEvent(QKeyEvent* e) {
+  QCPRange r = plot_->xAxis->range();
+  switch (e->key()) {
+    case Qt::Key_Plus: case Qt::Key_Equal: plot_->xAxis->scaleRange(0.8, r.upper); break;
+    case Qt::Key_Minus: plot_->xAxis->scaleRange(1.25, r.upper); break;
+    case Qt::Key_Left: plot_->xAxis->moveRange(-r.size() * 0.1); following_ = false; break;
+    case Qt::Key_Right: plot_->xAxis->moveRange(r.size() * 0.1); break;
+    case Qt::Key_Home: following_ = true; follow(); break;
+    default: QWidget::keyPressEvent(e); return;
+  }
+  dirty_ = true;
+  replotNow();
+  e->accept();
+}
+
+}  // namespace kappa::ui

@@ -1,0 +1,49 @@
+#pragma once
+// Candles with volume for the selected instrument, streamed with addData (only new or changed bars
+// are touched per frame), own fills as markers, UTC time axis, horizontal zoom/pan with mouse and
+// keys (+/-, ←/→, Home follows the latest bar again).
+#include <QWidget>
+
+#include "core/EngineSnapshot.hpp"
+
+class QCustomPlot;
+class QCPFinancial;
+class QCPBars;
+class QCPGraph;
+class QCPItemText;
+class QCPItemStraightLine;
+
+namespace kappa::ui {
+
+class ChartWidget : public QWidget {
+  Q_OBJECT
+ public:
+  explicit ChartWidget(const InstrumentRegistry& instruments, QWidget* parent = nullptr);
+  void setInstrument(InstrumentId id);
+  void apply(const EngineSnapshot& snapshot);
+  // Draw now (the frame loop calls this so that the cost is measured inside the frame).
+  void replotNow();
+  int candleCount() const;
+
+ protected:
+  void keyPressEvent(QKeyEvent* event) override;
+
+ private:
+  void follow();
+
+  const InstrumentRegistry& instruments_;
+  QCustomPlot* plot_ = nullptr;
+  QCPFinancial* candles_ = nullptr;
+  QCPBars* volume_ = nullptr;
+  QCPGraph* buys_ = nullptr;
+  QCPGraph* sells_ = nullptr;
+  QCPItemStraightLine* lastLine_ = nullptr;
+  QCPItemText* title_ = nullptr;
+  InstrumentId instrument_ = kNoInstrument;
+  double lastBarKey_ = 0;
+  std::uint64_t lastFillSeq_ = 0;
+  bool following_ = true;
+  bool dirty_ = false;
+};
+
+}  // namespace kappa::ui

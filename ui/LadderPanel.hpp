@@ -1,0 +1,31 @@
+#pragma once
+// The ladder with its order-size box and a message line for refused clicks.
+#include <QWidget>
+
+#include "LadderWidget.hpp"
+
+class QLabel;
+class QLineEdit;
+class QPushButton;
+
+namespace kappa::ui {
+
+class LadderPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit LadderPanel(const InstrumentRegistry& instruments, QWidget* parent = nullptr);
+  LadderWidget* ladder() const { return ladder_; }
+  QLineEdit* qtyEdit() const { return qty_; }
+  QLabel* messageLabel() const { return message_; }
+  void setInstrument(InstrumentId id);
+  void showMessage(const QString& text, bool error);
+
+ private:
+  const InstrumentRegistry& instruments_;
+  LadderWidget* ladder_ = nullptr;
+  QLabel* title_ = nullptr;
+  QLineEdit* qty_ = nullptr;
+  QLabel* message_ = nullptr;
+};
+
+}  // namespace kappa::ui

@@ -1,0 +1,292 @@
+#include "LadderWidget.hpp"
+
+#include <QFontDatabase>
+#include <QKeyEvent>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QWheelEvent>
+#include <algorithm>
+
+#include "Format.hpp"
+#include "Theme.hpp"
+
+namespace kappa::ui {
+namespace {
+constexpr double kColumnWeights[] = {0.17, 0.22, 0.22, 0.22, 0.17};
+}
+
+LadderWidget::LadderWidget(const InstrumentRegistry& instruments, QWidget* parent)
+    : QWidget(parent), instruments_(instruments) {
+  setFocusPolicy(Qt::StrongFocus);
+  setMouseTracking(false);
+  setMinimumSize(300, 200);
+  setAttribute(Qt::WA_OpaquePaintEvent);
+  setToolTip("Click bid side: buy limit at that price · ask side: sell · own order: cancel it\n"
+             "Space: re-centre · Wheel/↑/↓/PgUp/PgDn: scroll · Esc: cancel all orders on this instrument");
+}
+
+void LadderWidget::setInstrument(InstrumentId id) {
+  if (id == instrument_) return;
+  instrument_ = id;
+  tick_ = id < instruments_.size() ? instruments_[id].tickSize : 1;
+  centered_ = false;
+  haveDepth_ = false;
+  bids_.clear();
+  asks_.clear();
+  own_.clear();
+  bestBid_ = bestAsk_ = lastPrice_ = 0;
+  update();
+}
+
+int LadderWidget::visibleRows() const { return std::max(1, (height() - headerHeight()) / rowHeight()); }
+
+Price LadderWidget::priceAtRow(int row) const {
+  const int mid = visibleRows() / 2;
+  return Price(centerTick_ + (mid - row)) * tick_;
+}
+
+int LadderWidget::rowAt(int y) const {
+  if (y < headerHeight()) return -1;
+  const int row = (y - headerHeight()) / rowHeight();
+  return row < visibleRows() ? row : -1;
+}
+
+QRect LadderWidget::cellRect(int row, Column column) const {
+  double x = 0;
+  for (int c = 0; c < column; ++c) x += kColumnWeights[c] * width();
+  const int w = int(kColumnWeights[column] * width());
+  return QRect(int(x), headerHeight() + row * rowHeight(), w, rowHeight());
+}
+
+LadderWidget::Column LadderWidget::columnAt(int x) const {
+  double edge = 0;
+  for (int c = 0; c < ColumnCount; ++c) {
+    edge += kColumnWeights[c] * width();
+    if (x < edge) return Column(c);
+  }
+  return OwnAsk;
+}
+
+QPoint LadderWidget::cellCenter(Column column, Price price) const {
+  if (tick_ <= 0 || price % tick_ != 0) return {};
+  const int row = visibleRows() / 2 - int(price / tick_ - centerTick_);
+  if (row < 0 || row >= visibleRows()) return {};
+  return cellRect(row, column).center();
+}
+
+void LadderWidget::recenter() {
+  Price mid = 0;
+  if (bestBid_ && bestAsk_) mid = (bestBid_ + bestAsk_) / 2;
+  else mid = bestBid_ ? bestBid_ : bestAsk_ ? bestAsk_ : lastPrice_;
+  if (mid == 0 || tick_ <= 0) return;
+  centerTick_ = mid / tick_;
+  centered_ = true;
+  update();
+}
+
+void LadderWidget::scrollTicks(std::int64_t ticks) {
+  centerTick_ += ticks;
+  update();
+}
+
+void LadderWidget::apply(const EngineSnapshot& s) {
+  if (instrument_ == kNoInstrument || s.depth.instrument != instrument_) return;
+  bids_.clear();
+  asks_.clear();
+  for (const Level& l : s.depth.bids) bids_.insert(l.price, l.qty);
+  for (const Level& l : s.depth.asks) asks_.insert(l.price, l.qty);
+  bestBid_ = s.depth.bids.empty() ? 0 : s.depth.bids.front().price;
+  bestAsk_ = s.depth.asks.empty() ? 0 : s.depth.asks.front().price;
+  status_ = s.depth.status;
+  staleReason_ = s.depth.staleReason;
+  haveDepth_ = true;
+  if (!s.trades.empty()) {
+    lastPrice_ = s.trades.back().price;
+    lastSide_ = s.trades.back().aggressor;
+  } else if (instrument_ < s.quotes.size()) {
+    lastPrice_ = s.quotes[instrument_].last;
+  }
+  own_.clear();
+  for (const Order& o : s.orders) {
+    if (o.request.instrument != instrument_ || !isWorking(o.state) || o.request.type != OrderType::Limit) continue;
+    Own& w = own_[o.request.price];
+    if (o.request.side == Side::Buy) {
+      w.buyQty += o.leaves;
+      w.buyIds.push_back(o.id);
+    } else {
+      w.sellQty += o.leaves;
+      w.sellIds.push_back(o.id);
+    }
+  }
+  // Re-centre when first filled, or when the inside market gets near the edge of the screen —
+  // never on every tick, so the row under the mouse does not move while the trader clicks.
+  const int rows = visibleRows();
+  const std::int64_t margin = std::max(2, rows / 6);
+  const std::int64_t top = centerTick_ + rows / 2 - margin, bottom = centerTick_ + rows / 2 - rows + 1 + margin;
+  auto outside = [&](Price p) { return p && (p / tick_ > top || p / tick_ < bottom); };
+  if (!centered_ || outside(bestBid_) || outside(bestAsk_)) recenter();
+  update();
+}
+
+void LadderWidget::paintEvent(QPaintEvent*) {
+  QPainter p(this);
+  p.fillRect(rect(), colors::background);
+  QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+  mono.setPointSizeF(9.5);
+  QFont bold = mono;
+  bold.setBold(true);
+  QFont header = font();
+  header.setPointSizeF(8.5);
+
+  static const char* titles[] = {"My bids", "Bid size", "Price", "Ask size", "My asks"};
+  p.setFont(header);
+  for (int c = 0; c < ColumnCount; ++c) {
+    QRect r = cellRect(0, Column(c));
+    r.moveTop(0);
+    r.setHeight(headerHeight());
+    p.fillRect(r, QColor(0x20, 0x25, 0x2e));
+    p.setPen(colors::dimText);
+    p.drawText(r, Qt::AlignCenter, titles[c]);
+  }
+  if (instrument_ == kNoInstrument || !haveDepth_) {
+    p.setPen(colors::dimText);
+    p.drawText(rect(), Qt::AlignCenter, instrument_ == kNoInstrument ? "Select an instrument" : "Waiting for first snapshot…");
+    return;
+  }
+  const Instrument& inst = instruments_[instrument_];
+  const int rows = visibleRows();
+  Qty maxQty = 1;
+  for (int r = 0; r < rows; ++r) {
+    const Price price = priceAtRow(r);
+    maxQty = std::max({maxQty, bids_.value(price, 0), asks_.value(price, 0)});
+  }
+  for (int r = 0; r < rows; ++r) {
+    const Price price = priceAtRow(r);
+    if (price <= 0) continue;
+    const Qty bq = bids_.value(price, 0);
+    const Qty aq = asks_.value(price, 0);
+    const bool isBestBid = price == bestBid_, isBestAsk = price == bestAsk_;
+    const bool inSpread = bestBid_ && bestAsk_ && price > bestBid_ && price < bestAsk_;
+    const QColor rowBg = (r % 2) ? QColor(0x14, 0x17, 0x1d) : colors::background;
+    for (int c = 0; c < ColumnCount; ++c) p.fillRect(cellRect(r, Column(c)), rowBg);
+    if (inSpread) p.fillRect(cellRect(r, PriceCol), QColor(0x1c, 0x22, 0x2b));
+
+    // Size bars: bids grow leftwards from the price column, asks rightwards.
+    if (bq > 0) {
+      QRect cell = cellRect(r, BidSize);
+      const int w = int(double(cell.width() - 2) * double(bq) / double(maxQty));
+      p.fillRect(QRect(cell.right() - w, cell.top() + 1, w, cell.height() - 2), isBestBid ? colors::bid.darker(160) : colors::bidBar);
+      p.setFont(isBestBid ? bold : mono);
+      p.setPen(isBestBid ? colors::text : colors::bid);
+      p.drawText(cell.adjusted(4, 0, -4, 0), Qt::AlignRight | Qt::AlignVCenter, formatQty(inst, bq));
+    }
+    if (aq > 0) {
+      QRect cell = cellRect(r, AskSize);
+      const int w = int(double(cell.width() - 2) * double(aq) / double(maxQty));
+      p.fillRect(QRect(cell.left() + 1, cell.top() + 1, w, cell.height() - 2), isBestAsk ? colors::ask.darker(160) : colors::askBar);
+      p.setFont(isBestAsk ? bold : mono);
+      p.setPen(isBestAsk ? colors::text : colors::ask);
+      p.drawText(cell.adjusted(4, 0, -4, 0), Qt::AlignLeft | Qt::AlignVCenter, formatQty(inst, aq));
+    }
+    // Price column.
+    QRect pc = cellRect(r, PriceCol);
+    if (isBestBid) p.fillRect(pc, colors::bid.darker(220));
+    if (isBestAsk) p.fillRect(pc, colors::ask.darker(220));
+    p.setFont(isBestBid || isBestAsk ? bold : mono);
+    p.setPen(bq > 0 ? colors::bid.lighter(120) : aq > 0 ? colors::ask.lighter(120) : colors::dimText);
+    if (isBestBid || isBestAsk) p.setPen(colors::text);
+    p.drawText(pc, Qt::AlignCenter, formatPrice(inst, price));
+    if (price == lastPrice_) {
+      p.setPen(QPen(colors::last, 2));
+      p.setBrush(Qt::NoBrush);
+      p.drawRect(pc.adjusted(1, 1, -2, -2));
+      p.setBrush(colors::last);
+      const int y = pc.center().y();
+      const QPoint tri[] = {{pc.left() + 3, y - 4}, {pc.left() + 3, y + 4}, {pc.left() + 9, y}};
+      p.setPen(Qt::NoPen);
+      p.drawPolygon(tri, 3);
+    }
+    // Own working orders.
+    auto it = own_.constFind(price);
+    if (it != own_.constEnd()) {
+      if (it->buyQty > 0) {
+        QRect cell = cellRect(r, OwnBid).adjusted(2, 1, -2, -1);
+        p.fillRect(cell, colors::own.darker(170));
+        p.setPen(colors::own.lighter(140));
+        p.drawRect(cell.adjusted(0, 0, -1, -1));
+        p.setFont(bold);
+        p.setPen(colors::text);
+        p.drawText(cell.adjusted(3, 0, -3, 0), Qt::AlignRight | Qt::AlignVCenter, formatQty(inst, it->buyQty));
+      }
+      if (it->sellQty > 0) {
+        QRect cell = cellRect(r, OwnAsk).adjusted(2, 1, -2, -1);
+        p.fillRect(cell, colors::own.darker(170));
+        p.setPen(colors::own.lighter(140));
+        p.drawRect(cell.adjusted(0, 0, -1, -1));
+        p.setFont(bold);
+        p.setPen(colors::text);
+        p.drawText(cell.adjusted(3, 0, -3, 0), Qt::AlignLeft | Qt::AlignVCenter, formatQty(inst, it->sellQty));
+      }
+    }
+  }
+  // Column separators.
+  p.setPen(colors::grid);
+  for (int c = 1; c < ColumnCount; ++c) {
+    const int x = cellRect(0, Column(c)).left();
+    p.drawLine(x, 0, x, height());
+  }
+  if (status_ == BookStatus::Stale) {
+    QColor veil = colors::background;
+    veil.setAlpha(170);
+    p.fillRect(rect().adjusted(0, headerHeight(), 0, 0), veil);
+    p.setPen(colors::last);
+    p.setFont(bold);
+    p.drawText(rect(), Qt::AlignCenter, QString("STALE — %1").arg(toString(staleReason_)));
+  }
+}
+
+void LadderWidget::mousePressEvent(QMouseEvent* e) {
+  setFocus(Qt::MouseFocusReason);
+  if (e->button() != Qt::LeftButton || instrument_ == kNoInstrument || !haveDepth_) return;
+  const int row = rowAt(int(e->position().y()));
+  if (row < 0) return;
+  const Price price = priceAtRow(row);
+  if (price <= 0) return;
+  const Column col = columnAt(int(e->position().x()));
+  const Own own = own_.value(price);
+  switch (col) {
+    case OwnBid:
+      if (!own.buyIds.isEmpty()) emit cancelClicked(own.buyIds);
+      else emit orderClicked(Side::Buy, price);
+      break;
+    case BidSize: emit orderClicked(Side::Buy, price); break;
+    case AskSize: emit orderClicked(Side::Sell, price); break;
+    case OwnAsk:
+      if (!own.sellIds.isEmpty()) emit cancelClicked(own.sellIds);
+      else emit orderClicked(Side::Sell, price);
+      break;
+    case PriceCol:
+    case ColumnCount: break;
+  }
+}
+
+void LadderWidget::wheelEvent(QWheelEvent* e) {
+  const int notches = e->angleDelta().y() / 120;
+  if (notches) scrollTicks(std::int64_t(notches) * 3);
+  e->accept();
+}
+
+void LadderWidget::keyPressEvent(QKeyEvent* e) {
+  switch (e->key()) {
+    case Qt::Key_Space: recenter(); break;
+    case Qt::Key_Up: scrollTicks(1); break;
+    case Qt::Key_Down: scrollTicks(-1); break;
+    case Qt::Key_PageUp: scrollTicks(visibleRows() / 2); break;
+    case Qt::Key_PageDown: scrollTicks(-visibleRows() / 2); break;
+    case Qt::Key_Escape: emit cancelAllClicked(); break;
+    default: QWidget::keyPressEvent(e); return;
+  }
+  e->accept();
+}
+
+}  // namespace kappa::ui

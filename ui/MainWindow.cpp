@@ -1,0 +1,411 @@
+#include "MainWindow.hpp"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDateTime>
+#include <QDockWidget>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSettings>
+#include <QSortFilterProxyModel>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include "ChartWidget.hpp"
+#include "Format.hpp"
+#include "PlaceholderTableView.hpp"
+#include "LadderPanel.hpp"
+#include "OrderTicket.hpp"
+#include "RiskPanel.hpp"
+#include "Theme.hpp"
+#include "core/Clock.hpp"
+#include "models/TradingModels.hpp"
+#include "models/WatchlistModel.hpp"
+
+namespace kappa::ui {
+namespace {
+QTableView* makeTable(QAbstractItemModel* model, QWidget* parent, const QString& emptyText = {}) {
+  auto* view = new PlaceholderTableView(emptyText, parent);
+  view->setModel(model);
+  view->setSelectionBehavior(QAbstractItemView::SelectRows);
+  view->setAlternatingRowColors(true);
+  view->setShowGrid(false);
+  view->setWordWrap(false);
+  view->verticalHeader()->setVisible(false);
+  view->verticalHeader()->setDefaultSectionSize(20);
+  view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);  // never ResizeToContents on live tables
+  view->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+  view->horizontalHeader()->setStretchLastSection(true);
+  view->horizontalHeader()->setHighlightSections(false);
+  return view;
+}
+
+QDockWidget* makeDock(const QString& title, const QString& name, QWidget* content, QMainWindow* w) {
+  auto* dock = new QDockWidget(title, w);
+  dock->setObjectName(name);
+  dock->setWidget(content);
+  dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable | QDockWidget::DockWidgetClosable);
+  return dock;
+}
+}  // namespace
+
+MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* parent)
+    : QMainWindow(parent), engine_(engine), instruments_(engine.instruments()), settingsFile_(settingsFile) {
+  setWindowTitle(QString("Kappa — %1 venue").arg(QString::fromStdString(engine.venueName())));
+  setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks | QMainWindow::AllowNestedDocks);
+  resize(1600, 1000);
+
+  // Menu bar and the risk strip share the menu-widget slot: it spans the window and cannot be
+  // hidden, closed or tabbed away like a dock could.
+  auto* top = new QWidget(this);
+  auto* topLayout = new QVBoxLayout(top);
+  topLayout->setContentsMargins(0, 0, 0, 0);
+  topLayout->setSpacing(0);
+  auto* menu = new QMenuBar(top);
+  topLayout->addWidget(menu);
+  risk_ = new RiskPanel(top);
+  topLayout->addWidget(risk_);
+  setMenuWidget(top);
+
+  chart_ = new ChartWidget(instruments_, this);
+  setCentralWidget(chart_);
+  buildDocks();
+  buildMenus();
+  buildStatusBar();
+
+  connect(risk_, &RiskPanel::haltClicked, this, &MainWindow::haltAll);
+  connect(risk_, &RiskPanel::resumeClicked, this, &MainWindow::askResume);
+
+  defaultState_ = saveState();
+  QSettings settings(settingsFile_, QSettings::IniFormat);
+  restoreGeometry(settings.value("window/geometry").toByteArray());
+  restoreState(settings.value("window/state").toByteArray());
+
+  // Select the perpetual by default (the engine focuses it too).
+  for (const Instrument& inst : instruments_.all())
+    if (inst.kind == InstrumentKind::Perpetual) { selectInstrument(inst.id); break; }
+
+  frameTimer_.setTimerType(Qt::PreciseTimer);
+  frameTimer_.setInterval(16);
+  connect(&frameTimer_, &QTimer::timeout, this, &MainWindow::frame);
+  frameTimer_.start();
+  sinceLastFrame_.start();
+}
+
+MainWindow::~MainWindow() = default;
+
+LadderWidget* MainWindow::ladder() const { return ladderPanel_->ladder(); }
+
+void MainWindow::buildDocks() {
+  setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
+  setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+
+  // Watchlist with a name filter (filter only: no live sorting).
+  watchlist_ = new WatchlistModel(instruments_, this);
+  watchFilter_ = new QSortFilterProxyModel(this);
+  watchFilter_->setSourceModel(watchlist_);
+  watchFilter_->setDynamicSortFilter(false);
+  watchFilter_->setFilterKeyColumn(WatchlistModel::Name);
+  watchFilter_->setFilterCaseSensitivity(Qt::CaseInsensitive);
+  auto* watchBox = new QWidget(this);
+  auto* wl = new QVBoxLayout(watchBox);
+  wl->setContentsMargins(4, 4, 4, 4);
+  auto* filter = new QLineEdit(watchBox);
+  filter->setPlaceholderText("Filter instruments (e.g. 70000-C)   Ctrl+F");
+  filter->setClearButtonEnabled(true);
+  wl->addWidget(filter);
+  watchView_ = makeTable(watchFilter_, watchBox);
+  watchView_->setSelectionMode(QAbstractItemView::SingleSelection);
+  watchView_->setColumnWidth(WatchlistModel::Name, 150);
+  for (int c = WatchlistModel::Bid; c <= WatchlistModel::Last; ++c) watchView_->setColumnWidth(c, 70);
+  watchBox->setMinimumWidth(440);
+  wl->addWidget(watchView_);
+  connect(filter, &QLineEdit::textChanged, watchFilter_, &QSortFilterProxyModel::setFilterFixedString);
+  auto* focusFilter = new QAction(this);
+  focusFilter->setShortcut(QKeySequence::Find);
+  connect(focusFilter, &QAction::triggered, filter, [filter] { filter->setFocus(); filter->selectAll(); });
+  addAction(focusFilter);
+  connect(watchView_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+          [this](const QModelIndex& current) {
+            if (!current.isValid()) return;
+            selectInstrument(watchlist_->instrumentAt(watchFilter_->mapToSource(current).row()));
+          });
+  auto* watchDock = makeDock("Watchlist", "watchlistDock", watchBox, this);
+  addDockWidget(Qt::LeftDockWidgetArea, watchDock);
+
+  trades_ = new TradesModel(instruments_, this);
+  auto* tradesView = makeTable(trades_, this, "No trades yet on this instrument");
+  tradesView->setColumnWidth(TradesModel::Time, 100);
+  tradesView->setColumnWidth(TradesModel::Price, 90);
+  tradesView->setColumnWidth(TradesModel::Size, 80);
+  auto* tasDock = makeDock("Time & Sales", "timeSalesDock", tradesView, this);
+  addDockWidget(Qt::LeftDockWidgetArea, tasDock);
+  splitDockWidget(watchDock, tasDock, Qt::Vertical);
+
+  ladderPanel_ = new LadderPanel(instruments_, this);
+  auto* ladderDock = makeDock("Price ladder", "ladderDock", ladderPanel_, this);
+  addDockWidget(Qt::RightDockWidgetArea, ladderDock);
+  connect(ladder(), &LadderWidget::orderClicked, this, &MainWindow::onLadderOrder);
+  connect(ladder(), &LadderWidget::cancelClicked, this, [this](const QVector<OrderId>& ids) {
+    for (OrderId id : ids) engine_.cancel(id);
+    ladderPanel_->showMessage(QString("Cancel sent for %1 order(s)").arg(ids.size()), false);
+  });
+  connect(ladder(), &LadderWidget::cancelAllClicked, this, [this] {
+    engine_.cancelAll(selected_);
+    ladderPanel_->showMessage("Cancel sent for every order on this instrument", false);
+  });
+
+  ticket_ = new OrderTicket(instruments_, this);
+  auto* ticketDock = makeDock("Order entry", "ticketDock", ticket_, this);
+  addDockWidget(Qt::BottomDockWidgetArea, ticketDock);
+  connect(ticket_, &OrderTicket::submitRequested, this, [this](const OrderRequest& r) {
+    if (engine_.halted()) {
+      ticket_->showMessage("Trading is HALTED — nothing sent", true);
+      return;
+    }
+    engine_.submit(r);
+  });
+
+  auto* tabs = new QTabWidget(this);
+  orders_ = new OrdersModel(instruments_, this);
+  auto* ordersPage = new QWidget(tabs);
+  auto* ol = new QVBoxLayout(ordersPage);
+  ol->setContentsMargins(0, 2, 0, 0);
+  auto* orderButtons = new QHBoxLayout;
+  auto* cancelSel = new QPushButton("Cancel selected  Del", ordersPage);
+  cancelSel->setToolTip("Cancel the selected working orders (Del)");
+  cancelSel->setFocusPolicy(Qt::NoFocus);
+  auto* cancelAll = new QPushButton("Cancel all  Ctrl+Shift+X", ordersPage);
+  cancelAll->setToolTip("Cancel every working order (Ctrl+Shift+X)");
+  cancelAll->setFocusPolicy(Qt::NoFocus);
+  orderButtons->addWidget(cancelSel);
+  orderButtons->addWidget(cancelAll);
+  orderButtons->addStretch();
+  ol->addLayout(orderButtons);
+  ordersView_ = makeTable(orders_, ordersPage, "No orders yet — click the ladder or use Order entry");
+  ordersView_->setColumnWidth(OrdersModel::Time, 95);
+  ordersView_->setColumnWidth(OrdersModel::Id, 45);
+  ordersView_->setColumnWidth(OrdersModel::Instrument, 170);
+  ordersView_->setColumnWidth(OrdersModel::Side, 45);
+  ordersView_->setColumnWidth(OrdersModel::State, 130);
+  ol->addWidget(ordersView_);
+  connect(cancelSel, &QPushButton::clicked, this, &MainWindow::cancelSelectedOrders);
+  connect(cancelAll, &QPushButton::clicked, this, [this] { engine_.cancelAll(); });
+  auto* delAction = new QAction(ordersView_);
+  delAction->setShortcut(QKeySequence::Delete);
+  delAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+  connect(delAction, &QAction::triggered, this, &MainWindow::cancelSelectedOrders);
+  ordersView_->addAction(delAction);
+  auto* cancelAllAction = new QAction(this);
+  cancelAllAction->setShortcut(QKeySequence("Ctrl+Shift+X"));
+  cancelAllAction->setShortcutContext(Qt::ApplicationShortcut);
+  connect(cancelAllAction, &QAction::triggered, this, [this] { engine_.cancelAll(); });
+  addAction(cancelAllAction);
+  tabs->addTab(ordersPage, "Orders");
+
+  fills_ = new FillsModel(instruments_, this);
+  auto* fillsView = makeTable(fills_, tabs, "No fills yet");
+  fillsView->setColumnWidth(FillsModel::Instrument, 170);
+  tabs->addTab(fillsView, "Fills");
+  positions_ = new PositionsModel(instruments_, this);
+  auto* posView = makeTable(positions_, tabs, "No positions");
+  posView->setColumnWidth(PositionsModel::Instrument, 170);
+  tabs->addTab(posView, "Positions");
+  auto* tablesDock = makeDock("Orders · Fills · Positions", "tablesDock", tabs, this);
+  addDockWidget(Qt::BottomDockWidgetArea, tablesDock);
+  splitDockWidget(ticketDock, tablesDock, Qt::Horizontal);
+
+  resizeDocks({watchDock, ladderDock}, {430, 400}, Qt::Horizontal);
+  resizeDocks({watchDock, tasDock}, {560, 300}, Qt::Vertical);
+  resizeDocks({ticketDock, tablesDock}, {250, 560}, Qt::Horizontal);
+  resizeDocks({tablesDock}, {290}, Qt::Vertical);
+}
+
+void MainWindow::buildMenus() {
+  auto* bar = qobject_cast<QMenuBar*>(menuWidget()->layout()->itemAt(0)->widget());
+  auto* fileMenu = bar->addMenu("&File");
+  auto* quit = fileMenu->addAction("Quit");
+  quit->setShortcut(QKeySequence::Quit);
+  connect(quit, &QAction::triggered, this, &QWidget::close);
+
+  auto* tradeMenu = bar->addMenu("&Trading");
+  haltAction_ = tradeMenu->addAction("HALT ALL");
+  haltAction_->setShortcut(QKeySequence("Ctrl+Shift+H"));
+  haltAction_->setShortcutContext(Qt::ApplicationShortcut);
+  haltAction_->setToolTip("Halt all trading (Ctrl+Shift+H)");
+  connect(haltAction_, &QAction::triggered, this, &MainWindow::haltAll);
+  addAction(haltAction_);  // works whatever has focus
+  auto* resume = tradeMenu->addAction("Resume…");
+  connect(resume, &QAction::triggered, this, &MainWindow::askResume);
+  auto* cancelAll = tradeMenu->addAction("Cancel all orders");
+  cancelAll->setShortcut(QKeySequence("Ctrl+Shift+X"));
+  connect(cancelAll, &QAction::triggered, this, [this] { engine_.cancelAll(); });
+  auto* recenter = tradeMenu->addAction("Re-centre ladder");
+  recenter->setShortcut(QKeySequence("Ctrl+R"));
+  connect(recenter, &QAction::triggered, this, [this] { ladder()->recenter(); });
+
+  auto* view = bar->addMenu("&View");
+  for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+  view->addSeparator();
+  auto* reset = view->addAction("Reset layout");
+  connect(reset, &QAction::triggered, this, [this] {
+    restoreState(defaultState_);
+    for (QDockWidget* dock : findChildren<QDockWidget*>()) dock->show();
+  });
+}
+
+void MainWindow::buildStatusBar() {
+  auto make = [this](const QString& tip) {
+    auto* l = new QLabel(this);
+    l->setToolTip(tip);
+    statusBar()->addPermanentWidget(l);
+    return l;
+  };
+  haltBanner_ = new QLabel(this);
+  haltBanner_->setStyleSheet("color:white; background:#b71c1c; font-weight:bold; padding:0 10px;");
+  haltBanner_->hide();
+  statusBar()->addWidget(haltBanner_);
+  venueLabel_ = make("Venue connection state");
+  rateLabel_ = make("Market-data events processed by the engine per second");
+  lagLabel_ = make("Venue→engine lag and engine→GUI lag");
+  frameLabel_ = make("GUI frame time (work per frame), p99 over the last 4 s");
+  clockLabel_ = make("UTC clock");
+}
+
+void MainWindow::selectInstrument(InstrumentId id) {
+  if (id >= instruments_.size() || id == selected_) return;
+  selected_ = id;
+  engine_.setFocus(id);
+  ladderPanel_->setInstrument(id);
+  chart_->setInstrument(id);
+  ticket_->setInstrument(id);
+  const QModelIndex src = watchlist_->index(watchlist_->rowOf(id), 0);
+  const QModelIndex proxy = watchFilter_->mapFromSource(src);
+  if (proxy.isValid() && watchView_->currentIndex().row() != proxy.row()) watchView_->setCurrentIndex(proxy);
+}
+
+void MainWindow::frame() {
+  QElapsedTimer work;
+  work.start();
+  const double interval = double(sinceLastFrame_.nsecsElapsed()) / 1e6;
+  sinceLastFrame_.restart();
+  if (!engine_.takeSnapshot()) return;
+  const EngineSnapshot& s = engine_.snapshot();
+  haveSnapshot_ = true;
+  metrics_.intervalMs.add(interval);
+  metrics_.lagMs.add(double(monoNow() - s.builtMono) / 1e6);
+
+  watchlist_->apply(s);
+  ladder()->apply(s);
+  chart_->apply(s);
+  trades_->apply(s, selected_);
+  if (s.ordersVersion != ordersVersion_) {
+    ordersVersion_ = s.ordersVersion;
+    orders_->setRows(s.orders);
+  }
+  if (s.fillsTotal != fillsTotal_) {
+    fillsTotal_ = s.fillsTotal;
+    std::vector<Fill> newestFirst(s.fills.rbegin(), s.fills.rend());
+    fills_->setRows(std::move(newestFirst));
+  }
+  positions_->setRows(s.positions);
+  risk_->apply(s);
+  ticket_->apply(s);
+  haltBanner_->setVisible(s.halted);
+  if (s.halted) haltBanner_->setText("  HALTED — " + QString::fromStdString(s.haltReason) + "  ");
+  if (++statusEvery_ % 15 == 0) updateStatus(s);
+
+  ladder()->repaint();  // paint inside the frame so its cost is measured
+  chart_->replotNow();
+  metrics_.frameMs.add(double(work.nsecsElapsed()) / 1e6);
+}
+
+void MainWindow::updateStatus(const EngineSnapshot& s) {
+  const bool up = s.venueState == VenueState::Connected;
+  venueLabel_->setText(QString("● %1 %2").arg(QString::fromStdString(engine_.venueName()), toString(s.venueState)));
+  venueLabel_->setStyleSheet(QString("color:%1;").arg(up ? colors::bid.name() : colors::ask.name()));
+  rateLabel_->setText(QString("%1 ev/s").arg(formatMoney(s.eventsPerSecond, 0)));
+  const Percentiles lag = metrics_.lagMs.recentSummary();
+  lagLabel_->setText(QString("venue lag %1 ms · GUI lag %2 ms").arg(s.venueLagMs, 0, 'f', 1).arg(lag.p50, 0, 'f', 1));
+  const Percentiles f = metrics_.frameMs.recentSummary();
+  frameLabel_->setText(QString("frame p99 %1 ms").arg(f.p99, 0, 'f', 1));
+  clockLabel_->setText(QDateTime::currentDateTimeUtc().toString("HH:mm:ss") + " UTC");
+}
+
+void MainWindow::onLadderOrder(Side side, Price price) {
+  if (selected_ >= instruments_.size()) return;
+  const Instrument& inst = instruments_[selected_];
+  OrderRequest r;
+  r.instrument = selected_;
+  r.side = side;
+  r.price = price;
+  r.origin = OrderOrigin::Manual;
+  r.tag = "ladder";
+  QString error;
+  if (!parseFixed(ladderPanel_->qtyEdit()->text(), r.qty, &error)) {
+    ladderPanel_->showMessage("Quantity " + error + " — nothing sent", true);
+    return;
+  }
+  const RiskDecision d = validateOrder(inst, r, wallNow());
+  if (!d.accepted()) {
+    ladderPanel_->showMessage(QString::fromStdString(d.reason) + " — nothing sent", true);
+    return;
+  }
+  if (engine_.halted()) {
+    ladderPanel_->showMessage("Trading is HALTED — nothing sent", true);
+    return;
+  }
+  engine_.submit(r);
+  ladderPanel_->showMessage(QString("%1 %2 @ %3 sent")
+                                .arg(side == Side::Buy ? "Buy" : "Sell", formatQty(inst, r.qty), formatPrice(inst, price)),
+                            false);
+}
+
+void MainWindow::cancelSelectedOrders() {
+  const auto rows = ordersView_->selectionModel()->selectedRows();
+  for (const QModelIndex& idx : rows) {
+    const Order& o = orders_->row(idx.row());
+    if (isWorking(o.state)) engine_.cancel(o.id);
+  }
+}
+
+void MainWindow::haltAll() {
+  engine_.haltAll("HALT ALL pressed");
+  risk_->showHalted("HALT ALL pressed", wallNow());
+  haltBanner_->setText("  HALTED — HALT ALL pressed  ");
+  haltBanner_->show();
+}
+
+void MainWindow::askResume() {
+  if (!engine_.halted()) return;
+  auto* box = new QMessageBox(QMessageBox::Warning, "Resume trading",
+                              "Resume trading?\n\nNew orders will be accepted again. Strategies stay stopped.",
+                              QMessageBox::Yes | QMessageBox::Cancel, this);
+  box->setObjectName("resumeConfirmation");
+  box->setDefaultButton(QMessageBox::Cancel);
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  connect(box, &QMessageBox::finished, this, [this](int result) {
+    if (result == QMessageBox::Yes) resumeConfirmed();
+  });
+  box->open();
+}
+
+void MainWindow::resumeConfirmed() { engine_.resume(); }
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  QSettings settings(settingsFile_, QSettings::IniFormat);
+  settings.setValue("window/geometry", saveGeometry());
+  settings.setValue("window/state", saveState());
+  QMainWindow::closeEvent(event);
+}
+
+}  // namespace kappa::ui

@@ -1,0 +1,101 @@
+#pragma once
+// The trading window. A 60 Hz frame loop pulls the engine's latest snapshot (never waiting on the
+// engine) and hands it to every view; user actions become engine commands.
+#include <QElapsedTimer>
+#include <QMainWindow>
+#include <QTimer>
+
+#include "UiMetrics.hpp"
+#include "core/Engine.hpp"
+
+class QAction;
+class QLabel;
+class QTableView;
+class QLineEdit;
+class QSortFilterProxyModel;
+
+namespace kappa::ui {
+
+class ChartWidget;
+class LadderPanel;
+class LadderWidget;
+class OrderTicket;
+class RiskPanel;
+class WatchlistModel;
+class OrdersModel;
+class FillsModel;
+class PositionsModel;
+class TradesModel;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  MainWindow(Engine& engine, const QString& settingsFile, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  void selectInstrument(InstrumentId id);
+  InstrumentId selectedInstrument() const { return selected_; }
+  // Pulls the latest snapshot and updates every view (the frame timer calls this at 60 Hz).
+  void frame();
+  const UiMetrics& metrics() const { return metrics_; }
+  const EngineSnapshot* lastSnapshot() const { return haveSnapshot_ ? &engine_.snapshot() : nullptr; }
+
+  // For tests.
+  LadderPanel* ladderPanel() const { return ladderPanel_; }
+  LadderWidget* ladder() const;
+  RiskPanel* riskPanel() const { return risk_; }
+  OrderTicket* ticket() const { return ticket_; }
+  OrdersModel* ordersModel() const { return orders_; }
+  QAction* haltAction() const { return haltAction_; }
+  void resumeConfirmed();
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void buildDocks();
+  void buildMenus();
+  void buildStatusBar();
+  void haltAll();
+  void askResume();
+  void onLadderOrder(Side side, Price price);
+  void cancelSelectedOrders();
+  void updateStatus(const EngineSnapshot& s);
+
+  Engine& engine_;
+  const InstrumentRegistry& instruments_;
+  QString settingsFile_;
+  QByteArray defaultState_;
+  InstrumentId selected_ = kNoInstrument;
+  bool haveSnapshot_ = false;
+  std::uint64_t ordersVersion_ = ~0ull;
+  std::uint64_t fillsTotal_ = ~0ull;
+
+  RiskPanel* risk_ = nullptr;
+  ChartWidget* chart_ = nullptr;
+  LadderPanel* ladderPanel_ = nullptr;
+  OrderTicket* ticket_ = nullptr;
+  WatchlistModel* watchlist_ = nullptr;
+  QSortFilterProxyModel* watchFilter_ = nullptr;
+  QTableView* watchView_ = nullptr;
+  OrdersModel* orders_ = nullptr;
+  QTableView* ordersView_ = nullptr;
+  FillsModel* fills_ = nullptr;
+  PositionsModel* positions_ = nullptr;
+  TradesModel* trades_ = nullptr;
+  QAction* haltAction_ = nullptr;
+
+  QLabel* venueLabel_ = nullptr;
+  QLabel* rateLabel_ = nullptr;
+  QLabel* lagLabel_ = nullptr;
+  QLabel* frameLabel_ = nullptr;
+  QLabel* clockLabel_ = nullptr;
+  QLabel* haltBanner_ = nullptr;
+
+  QTimer frameTimer_;
+  QElapsedTimer sinceLastFrame_;
+  UiMetrics metrics_;
+  int statusEvery_ = 0;
+};
+
+}  // namespace kappa::ui

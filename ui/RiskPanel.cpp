@@ -1,0 +1,100 @@
+#include "RiskPanel.hpp"
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+#include "Format.hpp"
+#include "Theme.hpp"
+
+namespace kappa::ui {
+
+RiskPanel::RiskPanel(QWidget* parent) : QFrame(parent) {
+  setObjectName("riskPanel");
+  setAutoFillBackground(true);
+  auto* row = new QHBoxLayout(this);
+  row->setContentsMargins(12, 6, 12, 6);
+  row->setSpacing(16);
+
+  auto* caption = new QLabel("RISK");
+  caption->setStyleSheet("color:#8a93a3; font-size:10px; font-weight:bold; letter-spacing:2px;");
+  state_ = new QLabel;
+  state_->setObjectName("riskState");
+  state_->setMinimumWidth(170);
+  auto* stateBox = new QVBoxLayout;
+  stateBox->setSpacing(0);
+  stateBox->addWidget(caption);
+  stateBox->addWidget(state_);
+  row->addLayout(stateBox);
+
+  detail_ = new QLabel;
+  detail_->setStyleSheet("color:#c9d1dc; font-size:12px;");
+  detail_->setWordWrap(true);
+  row->addWidget(detail_, 1);
+
+  stats_ = new QLabel;
+  stats_->setStyleSheet("color:#c9d1dc; font-size:12px;");
+  stats_->setTextFormat(Qt::RichText);
+  row->addWidget(stats_);
+
+  resume_ = new QPushButton("RESUME…");
+  resume_->setObjectName("resumeButton");
+  resume_->setToolTip("Resume trading after a halt (asks for confirmation)");
+  resume_->setEnabled(false);
+  row->addWidget(resume_);
+
+  halt_ = new QPushButton("HALT ALL   Ctrl+Shift+H");
+  halt_->setObjectName("haltButton");
+  halt_->setToolTip("Halt all trading at once: refuse every new order and cancel every open order (Ctrl+Shift+H)");
+  halt_->setMinimumHeight(46);
+  halt_->setMinimumWidth(260);
+  halt_->setFocusPolicy(Qt::NoFocus);
+  row->addWidget(halt_);
+
+  connect(halt_, &QPushButton::clicked, this, &RiskPanel::haltClicked);
+  connect(resume_, &QPushButton::clicked, this, &RiskPanel::resumeClicked);
+  setHaltedLook(false);
+}
+
+QString RiskPanel::stateText() const { return state_->text(); }
+
+void RiskPanel::setHaltedLook(bool halted) {
+  halted_ = halted;
+  state_->setText(halted ? "HALTED" : "ACTIVE");
+  state_->setStyleSheet(QString("font-size:30px; font-weight:900; color:%1;")
+                            .arg(halted ? "#ffffff" : colors::active.lighter(130).name()));
+  setStyleSheet(halted ? "QFrame#riskPanel { background:#7f1d1d; border-bottom:2px solid #ff5252; }"
+                       : "QFrame#riskPanel { background:#161a20; border-bottom:1px solid #2a303a; }");
+  resume_->setEnabled(halted);
+}
+
+void RiskPanel::showHalted(const QString& reason, Nanos at) {
+  setHaltedLook(true);
+  detail_->setText(QString("%1 since %2 UTC — no new orders; open orders are being cancelled").arg(reason, formatUtcTime(at)));
+}
+
+void RiskPanel::apply(const EngineSnapshot& s) {
+  if (s.halted != halted_) setHaltedLook(s.halted);
+  if (s.halted) {
+    detail_->setText(QString("%1 since %2 UTC — no new orders; cancels still pass")
+                         .arg(QString::fromStdString(s.haltReason), formatUtcTime(s.haltedAt ? s.haltedAt : s.builtWall)));
+  } else {
+    detail_->setText(s.lastReject.empty() ? QString("All checks passing — every order goes through the risk gate")
+                                          : QString("Last reject: %1").arg(QString::fromStdString(s.lastReject)));
+  }
+  int working = 0;
+  for (const Order& o : s.orders) working += isWorking(o.state) ? 1 : 0;
+  int open = 0;
+  for (const PositionRow& p : s.positions) open += p.qty != 0 ? 1 : 0;
+  const QString pnlColor = s.totalPnlBtc >= 0 ? colors::bid.name() : colors::ask.name();
+  stats_->setText(QString("Working orders <b>%1</b> &nbsp; Positions <b>%2</b> &nbsp; PnL <b style='color:%3'>%4 BTC</b>"
+                          " &nbsp; Rejects <b>%5</b>")
+                      .arg(working)
+                      .arg(open)
+                      .arg(pnlColor)
+                      .arg(QString::number(s.totalPnlBtc, 'f', 6))
+                      .arg(s.rejectsTotal));
+}
+
+}  // namespace kappa::ui

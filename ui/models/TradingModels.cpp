@@ -1,0 +1,156 @@
+#include "TradingModels.hpp"
+
+#include <QBrush>
+#include <QFontDatabase>
+
+#include "Format.hpp"
+#include "Theme.hpp"
+
+namespace kappa::ui {
+namespace {
+QVariant right() { return int(Qt::AlignRight | Qt::AlignVCenter); }
+QVariant mono() { return QFontDatabase::systemFont(QFontDatabase::FixedFont); }
+QVariant sideBrush(Side s) { return QBrush(s == Side::Buy ? colors::bid : colors::ask); }
+QString sideText(Side s) { return s == Side::Buy ? "Buy" : "Sell"; }
+}  // namespace
+
+OrdersModel::OrdersModel(const InstrumentRegistry& instruments, QObject* parent)
+    : RowTableModel(instruments,
+                    {"Time (UTC)", "Id", "Instrument", "Side", "Type", "Price", "Qty", "Filled", "Avg", "State", "Info"},
+                    parent) {}
+
+QVariant OrdersModel::cell(const Order& o, int col, int role) const {
+  const kappa::Instrument& inst = instruments_[o.request.instrument];
+  if (role == Qt::DisplayRole) {
+    switch (col) {
+      case Time: return formatUtcTime(o.updated ? o.updated : o.created);
+      case Id: return QString::number(o.id);
+      case Instrument: return QString::fromStdString(inst.name);
+      case Side: return sideText(o.request.side);
+      case Type: {
+        QString t = o.request.type == OrderType::Market ? "Market" : "Limit";
+        if (o.request.tif == TimeInForce::ImmediateOrCancel) t += " IOC";
+        if (o.request.postOnly) t += " post";
+        return t;
+      }
+      case Price: return o.request.type == OrderType::Market ? QString("MKT") : formatPrice(inst, o.request.price);
+      case Qty: return formatQty(inst, o.request.qty);
+      case Filled: return formatQty(inst, o.filled);
+      case AvgPrice: return o.filled ? formatPrice(inst, o.avgFillPrice) : QString();
+      case State: return QString(toString(o.state)) + (o.cancelRequested && isWorking(o.state) ? " (cxl sent)" : "");
+      case Info: return o.reason.empty() ? QString(toString(o.request.origin)) : QString::fromStdString(o.reason);
+    }
+  } else if (role == Qt::TextAlignmentRole && (col == Price || col == Qty || col == Filled || col == AvgPrice || col == Id)) {
+    return right();
+  } else if (role == Qt::FontRole && (col >= Price && col <= AvgPrice)) {
+    return mono();
+  } else if (role == Qt::ForegroundRole) {
+    if (col == Side) return sideBrush(o.request.side);
+    if (col == State || col == Info) {
+      if (o.state == OrderState::Rejected) return QBrush(colors::ask);
+      if (isWorking(o.state)) return QBrush(colors::own);
+      return QBrush(colors::dimText);
+    }
+  } else if (role == Qt::ToolTipRole && !o.reason.empty()) {
+    return QString::fromStdString(o.reason);
+  }
+  return {};
+}
+
+FillsModel::FillsModel(const InstrumentRegistry& instruments, QObject* parent)
+    : RowTableModel(instruments, {"Time (UTC)", "Order", "Instrument", "Side", "Price", "Qty", "Fee", "Liq."}, parent) {}
+
+QVariant FillsModel::cell(const Fill& f, int col, int role) const {
+  const kappa::Instrument& inst = instruments_[f.instrument];
+  if (role == Qt::DisplayRole) {
+    switch (col) {
+      case Time: return formatUtcTime(f.ts);
+      case OrderIdCol: return QString::number(f.orderId);
+      case Instrument: return QString::fromStdString(inst.name);
+      case Side: return sideText(f.side);
+      case Price: return formatPrice(inst, f.price);
+      case Qty: return formatQty(inst, f.qty);
+      case Fee: return QString::number(f.fee, 'f', 8) + " " + QString::fromStdString(inst.settleCurrency);
+      case Liquidity: return f.maker ? "maker" : "taker";
+    }
+  } else if (role == Qt::TextAlignmentRole && (col == Price || col == Qty || col == Fee || col == OrderIdCol)) {
+    return right();
+  } else if (role == Qt::FontRole && (col == Price || col == Qty || col == Fee)) {
+    return mono();
+  } else if (role == Qt::ForegroundRole && col == Side) {
+    return sideBrush(f.side);
+  }
+  return {};
+}
+
+PositionsModel::PositionsModel(const InstrumentRegistry& instruments, QObject* parent)
+    : RowTableModel(instruments, {"Instrument", "Position", "Avg price", "Mark", "Unrealized", "Realized", "Fees", "Ccy"},
+                    parent) {}
+
+QVariant PositionsModel::cell(const PositionRow& p, int col, int role) const {
+  const kappa::Instrument& inst = instruments_[p.instrument];
+  if (role == Qt::DisplayRole) {
+    switch (col) {
+      case Instrument: return QString::fromStdString(inst.name);
+      case Qty: return formatQty(inst, p.qty);
+      case AvgPrice: return p.qty != 0 ? formatPrice(inst, p.averagePrice) : QString();
+      case Mark: return formatPrice(inst, p.mark);
+      case Unrealized: return QString::number(p.unrealizedPnl, 'f', 6);
+      case Realized: return QString::number(p.realizedPnl, 'f', 6);
+      case Fees: return QString::number(p.fees, 'f', 6);
+      case Currency: return QString::fromStdString(inst.settleCurrency);
+    }
+  } else if (role == Qt::TextAlignmentRole && col != Instrument && col != Currency) {
+    return right();
+  } else if (role == Qt::FontRole && col != Instrument && col != Currency) {
+    return mono();
+  } else if (role == Qt::ForegroundRole) {
+    if (col == Qty && p.qty != 0) return QBrush(p.qty > 0 ? colors::bid : colors::ask);
+    if (col == Unrealized && p.unrealizedPnl != 0) return QBrush(p.unrealizedPnl > 0 ? colors::bid : colors::ask);
+    if (col == Realized && p.realizedPnl != 0) return QBrush(p.realizedPnl > 0 ? colors::bid : colors::ask);
+  }
+  return {};
+}
+
+TradesModel::TradesModel(const InstrumentRegistry& instruments, QObject* parent)
+    : RowTableModel(instruments, {"Time (UTC)", "Price", "Size", "Side"}, parent) {}
+
+void TradesModel::apply(const EngineSnapshot& s, InstrumentId instrument) {
+  if (s.depth.instrument != instrument) return;  // snapshot not yet for the newly selected instrument
+  std::vector<TradePrint> next;
+  if (instrument != instrument_) {
+    instrument_ = instrument;
+    lastSeq_ = 0;
+  } else {
+    if (s.trades.empty() || s.trades.back().seq <= lastSeq_) return;
+    next = rows();
+  }
+  std::vector<TradePrint> fresh;
+  for (const TradePrint& t : s.trades)
+    if (t.seq > lastSeq_) fresh.push_back(t);
+  if (!fresh.empty()) lastSeq_ = fresh.back().seq;
+  next.insert(next.begin(), fresh.rbegin(), fresh.rend());
+  if (next.size() > kMaxRows) next.resize(kMaxRows);
+  setRows(std::move(next));
+}
+
+QVariant TradesModel::cell(const TradePrint& t, int col, int role) const {
+  const kappa::Instrument& inst = instruments_[t.instrument];
+  if (role == Qt::DisplayRole) {
+    switch (col) {
+      case Time: return formatUtcTime(t.ts);
+      case Price: return formatPrice(inst, t.price);
+      case Size: return formatQty(inst, t.qty);
+      case Side: return t.aggressor == kappa::Side::Buy ? "Buy" : "Sell";
+    }
+  } else if (role == Qt::TextAlignmentRole && (col == Price || col == Size)) {
+    return right();
+  } else if (role == Qt::FontRole && col != Side) {
+    return mono();
+  } else if (role == Qt::ForegroundRole && (col == Price || col == Side)) {
+    return sideBrush(t.aggressor);
+  }
+  return {};
+}
+
+}  // namespace kappa::ui

@@ -1,0 +1,95 @@
+#include "WatchlistModel.hpp"
+
+#include <QBrush>
+#include <QFontDatabase>
+
+#include "Format.hpp"
+#include "Theme.hpp"
+
+namespace kappa::ui {
+namespace {
+constexpr qint64 kFlashMs = 350;
+}
+
+WatchlistModel::WatchlistModel(const InstrumentRegistry& instruments, QObject* parent)
+    : QAbstractTableModel(parent), instruments_(instruments), rows_(instruments.size()), flash_(instruments.size()) {
+  clock_.start();
+}
+
+int WatchlistModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(rows_.size()); }
+int WatchlistModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+void WatchlistModel::apply(const EngineSnapshot& s) {
+  if (s.quotes.size() != rows_.size()) return;
+  const qint64 now = clock_.elapsed();
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    const QuoteRow& n = s.quotes[i];
+    QuoteRow& o = rows_[i];
+    Flash& f = flash_[i];
+    if (o.bid && n.bid != o.bid) { f.bidAt = now; f.bidUp = n.bid > o.bid; }
+    if (o.ask && n.ask != o.ask) { f.askAt = now; f.askUp = n.ask > o.ask; }
+    if (o.last && n.last != o.last) { f.lastAt = now; f.lastUp = n.last > o.last; }
+    o = n;
+  }
+  emit dataChanged(index(0, Bid), index(int(rows_.size()) - 1, Change));
+}
+
+QVariant WatchlistModel::data(const QModelIndex& idx, int role) const {
+  if (!idx.isValid()) return {};
+  const QuoteRow& q = rows_[std::size_t(idx.row())];
+  const Instrument& inst = instruments_[InstrumentId(idx.row())];
+  const int col = idx.column();
+  switch (role) {
+    case Qt::DisplayRole:
+      switch (col) {
+        case Name: return QString::fromStdString(inst.name);
+        case Bid: return formatPrice(inst, q.bid);
+        case Ask: return formatPrice(inst, q.ask);
+        case Last: return formatPrice(inst, q.last);
+        case Change:
+          if (!q.reference || !q.last) return {};
+          return QString::asprintf("%+.2f%%", 100.0 * (double(q.last) / double(q.reference) - 1.0));
+      }
+      break;
+    case Qt::TextAlignmentRole:
+      return col == Name ? int(Qt::AlignLeft | Qt::AlignVCenter) : int(Qt::AlignRight | Qt::AlignVCenter);
+    case Qt::FontRole:
+      if (col != Name) return QFontDatabase::systemFont(QFontDatabase::FixedFont);
+      break;
+    case Qt::ForegroundRole: {
+      if (q.status == BookStatus::Stale && inst.kind != InstrumentKind::Index) return QBrush(colors::stale);
+      if (col == Bid) return QBrush(colors::bid);
+      if (col == Ask) return QBrush(colors::ask);
+      if (col == Change && q.reference && q.last)
+        return QBrush(q.last >= q.reference ? colors::bid : colors::ask);
+      break;
+    }
+    case Qt::BackgroundRole: {
+      const Flash& f = flash_[std::size_t(idx.row())];
+      const qint64 now = clock_.elapsed();
+      auto flash = [&](qint64 at, bool up) -> QVariant {
+        if (at < 0 || now - at > kFlashMs) return {};
+        QColor c = up ? colors::bid : colors::ask;
+        c.setAlpha(70);
+        return QBrush(c);
+      };
+      if (col == Bid) return flash(f.bidAt, f.bidUp);
+      if (col == Ask) return flash(f.askAt, f.askUp);
+      if (col == Last) return flash(f.lastAt, f.lastUp);
+      break;
+    }
+    case Qt::ToolTipRole:
+      if (q.status == BookStatus::Stale) return QString("Stale: %1").arg(toString(q.staleReason));
+      if (q.status == BookStatus::Empty && inst.kind != InstrumentKind::Index) return QString("Waiting for first snapshot…");
+      break;
+  }
+  return {};
+}
+
+QVariant WatchlistModel::headerData(int section, Qt::Orientation o, int role) const {
+  if (o != Qt::Horizontal || role != Qt::DisplayRole) return QAbstractTableModel::headerData(section, o, role);
+  static const char* names[] = {"Instrument", "Bid", "Ask", "Last", "Chg"};
+  return names[section];
+}
+
+}  // namespace kappa::ui
