@@ -64,12 +64,13 @@ bool OrderBook::beginUpdate(std::uint64_t prevChangeId, std::uint64_t changeId) 
 namespace {
 // Position of `price` in a side sorted worst-to-best (best at the back); `better(a, b)` is true
 // when a is a strictly better price than b. Returns the index of the level with that price
-// (found = true) or where it must be inserted. The top few levels, where nearly all updates land,
-// are scanned linearly from the back; deeper levels use binary search.
+// (found = true) or where it must be inserted. The 64 levels nearest the best price, where nearly
+// all updates land, are scanned linearly from the back (measured: 32 ns per update against 42 ns
+// with an 8-level scan plus binary search, BM_BookApplyLevelUpdate); deeper levels use binary search.
 template <class Better>
 std::size_t findPos(const std::vector<Level>& v, Price price, Better better, bool& found) {
   std::size_t i = v.size();
-  const std::size_t scanLimit = i > 8 ? i - 8 : 0;
+  const std::size_t scanLimit = i > 64 ? i - 64 : 0;
   while (i > scanLimit && better(v[i - 1].price, price)) --i;
   if (i > scanLimit || i == 0) {
     found = i > 0 && v[i - 1].price == price;
