@@ -20,7 +20,8 @@ int parseOptions(const QStringList& arguments, Options& out) {
   const QCommandLineOption after("after", "Delay before --screenshot, in seconds (default 3).", "SECONDS", "3");
   const QCommandLineOption feedRate("feed-rate", "Simulator book updates per second (default 2500; stress: 200000).",
                                     "N", "2500");
-  p.addOptions({venue, seed, dataDir, headless, duration, report, screenshot, after, feedRate});
+  const QCommandLineOption demo("demo", "Place a few example orders at start (demos and screenshots).");
+  p.addOptions({venue, seed, dataDir, headless, duration, report, screenshot, after, feedRate, demo});
 
   const QString usage = p.helpText().replace("<executable_name>", "kappa");
   auto fail = [&](const QString& why) {
@@ -45,6 +46,7 @@ int parseOptions(const QStringList& arguments, Options& out) {
   if (!ok) return fail("--seed must be a non-negative integer, got '" + p.value(seed) + "'");
   out.dataDir = p.value(dataDir);
   out.headless = p.isSet(headless);
+  out.demo = p.isSet(demo);
   if (p.isSet(duration)) {
     out.durationS = p.value(duration).toDouble(&ok);
     if (!ok || out.durationS <= 0) return fail("--duration must be a positive number of seconds");

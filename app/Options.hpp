@@ -14,6 +14,7 @@ struct Options {
   QString screenshotFile;
   double screenshotAfterS = 3;
   double feedRate = 2500;     // simulator target L2 updates per second
+  bool demo = false;          // place a few example orders at start
 };
 
 // Parses argv. On --help/--version prints and returns exit code 0; on a bad or unknown option

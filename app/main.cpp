@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 
+#include "DemoOrders.hpp"
 #include "MainWindow.hpp"
 #include "Options.hpp"
 #include "Report.hpp"
@@ -86,6 +87,7 @@ int main(int argc, char** argv) {
     if (g_quitRequested.load()) QCoreApplication::quit();
   });
   signalPoll.start(100);
+  if (opt.demo) QTimer::singleShot(1200, app.get(), [&engine] { kappa::app::placeDemoOrders(engine); });
   if (opt.durationS > 0) QTimer::singleShot(int(opt.durationS * 1000), app.get(), &QCoreApplication::quit);
 
   std::unique_ptr<kappa::ui::MainWindow> window;

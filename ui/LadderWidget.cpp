@@ -118,12 +118,11 @@ void LadderWidget::apply(const EngineSnapshot& s) {
       w.sellIds.push_back(o.id);
     }
   }
-  // Re-centre when first filled, or when the inside market gets near the edge of the screen —
-  // never on every tick, so the row under the mouse does not move while the trader clicks.
-  const int rows = visibleRows();
-  const std::int64_t margin = std::max(2, rows / 6);
-  const std::int64_t top = centerTick_ + rows / 2 - margin, bottom = centerTick_ + rows / 2 - rows + 1 + margin;
-  auto outside = [&](Price p) { return p && (p / tick_ > top || p / tick_ < bottom); };
+  // Re-centre when first filled, or when the inside market has drifted more than a sixth of the
+  // rows from the centre — never on every tick, so the row under the mouse does not move while the
+  // trader clicks, yet both sides keep most of the screen.
+  const std::int64_t drift = std::max(2, visibleRows() / 6);
+  auto outside = [&](Price p) { return p && std::llabs(p / tick_ - centerTick_) > drift; };
   if (!centered_ || outside(bestBid_) || outside(bestAsk_)) recenter();
   update();
 }
@@ -205,6 +204,7 @@ void LadderWidget::paintEvent(QPaintEvent*) {
       const QPoint tri[] = {{pc.left() + 3, y - 4}, {pc.left() + 3, y + 4}, {pc.left() + 9, y}};
       p.setPen(Qt::NoPen);
       p.drawPolygon(tri, 3);
+      p.setBrush(Qt::NoBrush);
     }
     // Own working orders.
     auto it = own_.constFind(price);

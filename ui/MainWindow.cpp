@@ -85,10 +85,15 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   connect(risk_, &RiskPanel::haltClicked, this, &MainWindow::haltAll);
   connect(risk_, &RiskPanel::resumeClicked, this, &MainWindow::askResume);
 
-  defaultState_ = saveState();
   QSettings settings(settingsFile_, QSettings::IniFormat);
   restoreGeometry(settings.value("window/geometry").toByteArray());
-  restoreState(settings.value("window/state").toByteArray());
+  if (!restoreState(settings.value("window/state").toByteArray())) {
+    // First start (or an unreadable layout): lay out for the window's real size once it is shown.
+    QTimer::singleShot(0, this, [this] {
+      applyDefaultSizes();
+      defaultState_ = saveState();
+    });
+  }
 
   // Select the perpetual by default (the engine focuses it too).
   for (const Instrument& inst : instruments_.all())
@@ -106,7 +111,9 @@ MainWindow::~MainWindow() = default;
 LadderWidget* MainWindow::ladder() const { return ladderPanel_->ladder(); }
 
 void MainWindow::buildDocks() {
-  setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
+  // Layout: watchlist | chart | ladder on top; order entry | orders·fills·positions | time & sales
+  // along the bottom, which runs under the watchlist but not under the ladder (it needs the height).
+  setCorner(Qt::BottomLeftCorner, Qt::BottomDockWidgetArea);
   setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
 
   // Watchlist with a name filter (filter only: no live sorting).
@@ -126,8 +133,7 @@ void MainWindow::buildDocks() {
   watchView_ = makeTable(watchFilter_, watchBox);
   watchView_->setSelectionMode(QAbstractItemView::SingleSelection);
   watchView_->setColumnWidth(WatchlistModel::Name, 150);
-  for (int c = WatchlistModel::Bid; c <= WatchlistModel::Last; ++c) watchView_->setColumnWidth(c, 70);
-  watchBox->setMinimumWidth(440);
+  for (int c = WatchlistModel::Bid; c <= WatchlistModel::Last; ++c) watchView_->setColumnWidth(c, 76);
   wl->addWidget(watchView_);
   connect(filter, &QLineEdit::textChanged, watchFilter_, &QSortFilterProxyModel::setFilterFixedString);
   auto* focusFilter = new QAction(this);
@@ -144,12 +150,10 @@ void MainWindow::buildDocks() {
 
   trades_ = new TradesModel(instruments_, this);
   auto* tradesView = makeTable(trades_, this, "No trades yet on this instrument");
-  tradesView->setColumnWidth(TradesModel::Time, 100);
-  tradesView->setColumnWidth(TradesModel::Price, 90);
-  tradesView->setColumnWidth(TradesModel::Size, 80);
+  tradesView->setColumnWidth(TradesModel::Time, 96);
+  tradesView->setColumnWidth(TradesModel::Price, 84);
+  tradesView->setColumnWidth(TradesModel::Size, 70);
   auto* tasDock = makeDock("Time & Sales", "timeSalesDock", tradesView, this);
-  addDockWidget(Qt::LeftDockWidgetArea, tasDock);
-  splitDockWidget(watchDock, tasDock, Qt::Vertical);
 
   ladderPanel_ = new LadderPanel(instruments_, this);
   auto* ladderDock = makeDock("Price ladder", "ladderDock", ladderPanel_, this);
@@ -192,11 +196,16 @@ void MainWindow::buildDocks() {
   orderButtons->addStretch();
   ol->addLayout(orderButtons);
   ordersView_ = makeTable(orders_, ordersPage, "No orders yet — click the ladder or use Order entry");
-  ordersView_->setColumnWidth(OrdersModel::Time, 95);
+  ordersView_->setColumnWidth(OrdersModel::Time, 92);
   ordersView_->setColumnWidth(OrdersModel::Id, 45);
-  ordersView_->setColumnWidth(OrdersModel::Instrument, 170);
-  ordersView_->setColumnWidth(OrdersModel::Side, 45);
-  ordersView_->setColumnWidth(OrdersModel::State, 130);
+  ordersView_->setColumnWidth(OrdersModel::Instrument, 158);
+  ordersView_->setColumnWidth(OrdersModel::Side, 40);
+  ordersView_->setColumnWidth(OrdersModel::Type, 64);
+  ordersView_->setColumnWidth(OrdersModel::Price, 76);
+  ordersView_->setColumnWidth(OrdersModel::Qty, 56);
+  ordersView_->setColumnWidth(OrdersModel::Filled, 56);
+  ordersView_->setColumnWidth(OrdersModel::AvgPrice, 80);
+  ordersView_->setColumnWidth(OrdersModel::State, 118);
   ol->addWidget(ordersView_);
   connect(cancelSel, &QPushButton::clicked, this, &MainWindow::cancelSelectedOrders);
   connect(cancelAll, &QPushButton::clicked, this, [this] { engine_.cancelAll(); });
@@ -223,11 +232,16 @@ void MainWindow::buildDocks() {
   auto* tablesDock = makeDock("Orders · Fills · Positions", "tablesDock", tabs, this);
   addDockWidget(Qt::BottomDockWidgetArea, tablesDock);
   splitDockWidget(ticketDock, tablesDock, Qt::Horizontal);
+  addDockWidget(Qt::BottomDockWidgetArea, tasDock);
+  splitDockWidget(tablesDock, tasDock, Qt::Horizontal);
 
-  resizeDocks({watchDock, ladderDock}, {430, 400}, Qt::Horizontal);
-  resizeDocks({watchDock, tasDock}, {560, 300}, Qt::Vertical);
-  resizeDocks({ticketDock, tablesDock}, {250, 560}, Qt::Horizontal);
-  resizeDocks({tablesDock}, {290}, Qt::Vertical);
+  docks_ = {watchDock, ladderDock, ticketDock, tablesDock, tasDock};
+}
+
+void MainWindow::applyDefaultSizes() {
+  resizeDocks({docks_[0], docks_[1]}, {470, 390}, Qt::Horizontal);
+  resizeDocks({docks_[2], docks_[3], docks_[4]}, {230, 800, 320}, Qt::Horizontal);
+  resizeDocks({docks_[3]}, {300}, Qt::Vertical);
 }
 
 void MainWindow::buildMenus() {
@@ -258,8 +272,8 @@ void MainWindow::buildMenus() {
   view->addSeparator();
   auto* reset = view->addAction("Reset layout");
   connect(reset, &QAction::triggered, this, [this] {
-    restoreState(defaultState_);
-    for (QDockWidget* dock : findChildren<QDockWidget*>()) dock->show();
+    for (QDockWidget* dock : docks_) dock->show();
+    if (defaultState_.isEmpty() || !restoreState(defaultState_)) applyDefaultSizes();
   });
 }
 

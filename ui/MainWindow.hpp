@@ -9,6 +9,7 @@
 #include "core/Engine.hpp"
 
 class QAction;
+class QDockWidget;
 class QLabel;
 class QTableView;
 class QLineEdit;
@@ -54,6 +55,7 @@ class MainWindow : public QMainWindow {
 
  private:
   void buildDocks();
+  void applyDefaultSizes();
   void buildMenus();
   void buildStatusBar();
   void haltAll();
@@ -84,6 +86,7 @@ class MainWindow : public QMainWindow {
   PositionsModel* positions_ = nullptr;
   TradesModel* trades_ = nullptr;
   QAction* haltAction_ = nullptr;
+  std::vector<QDockWidget*> docks_;  // watchlist, ladder, ticket, tables, time & sales
 
   QLabel* venueLabel_ = nullptr;
   QLabel* rateLabel_ = nullptr;

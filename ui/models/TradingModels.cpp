@@ -16,7 +16,7 @@ QString sideText(Side s) { return s == Side::Buy ? "Buy" : "Sell"; }
 
 OrdersModel::OrdersModel(const InstrumentRegistry& instruments, QObject* parent)
     : RowTableModel(instruments,
-                    {"Time (UTC)", "Id", "Instrument", "Side", "Type", "Price", "Qty", "Filled", "Avg", "State", "Info"},
+                    {"Time (UTC)", "Instrument", "Side", "Type", "Price", "Qty", "Filled", "State", "Avg", "Id", "Info"},
                     parent) {}
 
 QVariant OrdersModel::cell(const Order& o, int col, int role) const {
@@ -42,7 +42,7 @@ QVariant OrdersModel::cell(const Order& o, int col, int role) const {
     }
   } else if (role == Qt::TextAlignmentRole && (col == Price || col == Qty || col == Filled || col == AvgPrice || col == Id)) {
     return right();
-  } else if (role == Qt::FontRole && (col >= Price && col <= AvgPrice)) {
+  } else if (role == Qt::FontRole && (col == Price || col == Qty || col == Filled || col == AvgPrice)) {
     return mono();
   } else if (role == Qt::ForegroundRole) {
     if (col == Side) return sideBrush(o.request.side);

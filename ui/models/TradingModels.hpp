@@ -8,7 +8,7 @@ namespace kappa::ui {
 
 class OrdersModel : public RowTableModel<Order> {
  public:
-  enum Column { Time, Id, Instrument, Side, Type, Price, Qty, Filled, AvgPrice, State, Info };
+  enum Column { Time, Instrument, Side, Type, Price, Qty, Filled, State, AvgPrice, Id, Info };
   OrdersModel(const InstrumentRegistry& instruments, QObject* parent = nullptr);
  protected:
   QVariant cell(const Order& o, int column, int role) const override;

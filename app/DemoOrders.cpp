@@ -1,0 +1,49 @@
+#include "DemoOrders.hpp"
+
+#include <cmath>
+
+namespace kappa::app {
+
+void placeDemoOrders(Engine& engine) {
+  const InstrumentRegistry& reg = engine.instruments();
+  const Instrument* perp = reg.find("BTC-PERPETUAL");
+  if (!perp) return;
+  const auto [bid, ask, spot] = engine.call([&] {
+    const OrderBook& b = engine.marketData().book(perp->id);
+    return std::tuple{b.bestBid() ? b.bestBid()->price : Price(0), b.bestAsk() ? b.bestAsk()->price : Price(0),
+                      engine.marketData().stats(perp->underlyingId).last};
+  });
+  if (!bid || !ask) return;
+  auto order = [&](InstrumentId id, Side side, OrderType type, Price price, double qty) {
+    OrderRequest r;
+    r.instrument = id;
+    r.side = side;
+    r.type = type;
+    r.price = price;
+    r.qty = toFixed(qty);
+    r.tag = "demo";
+    engine.submit(r);
+  };
+  const Price tick = perp->tickSize;
+  order(perp->id, Side::Buy, OrderType::Market, 0, 3000);            // fills: a long position
+  order(perp->id, Side::Buy, OrderType::Limit, bid - 3 * tick, 2000);  // rests on the ladder
+  order(perp->id, Side::Buy, OrderType::Limit, bid - 12 * tick, 5000);
+  order(perp->id, Side::Sell, OrderType::Limit, ask + 6 * tick, 4000);
+  order(perp->id, Side::Sell, OrderType::Limit, ask + toFixed(0.3), 1000);  // off the 0.5 tick: refused, with the reason
+  // An at-the-money call from the second expiry, bought at market.
+  const Instrument* best = nullptr;
+  Nanos secondExpiry = 0, firstExpiry = 0;
+  for (const Instrument& i : reg.all()) {
+    if (!i.isOption()) continue;
+    if (!firstExpiry || i.expiry < firstExpiry) firstExpiry = i.expiry;
+  }
+  for (const Instrument& i : reg.all())
+    if (i.isOption() && i.expiry > firstExpiry && (!secondExpiry || i.expiry < secondExpiry)) secondExpiry = i.expiry;
+  for (const Instrument& i : reg.all()) {
+    if (!i.isOption() || i.expiry != secondExpiry || i.optionType != OptionType::Call) continue;
+    if (!best || std::llabs(i.strike - spot) < std::llabs(best->strike - spot)) best = &i;
+  }
+  if (best) order(best->id, Side::Buy, OrderType::Market, 0, 2);
+}
+
+}  // namespace kappa::app
