@@ -151,8 +151,8 @@ void MainWindow::buildDocks() {
   trades_ = new TradesModel(instruments_, this);
   auto* tradesView = makeTable(trades_, this, "No trades yet on this instrument");
   tradesView->setColumnWidth(TradesModel::Time, 96);
-  tradesView->setColumnWidth(TradesModel::Price, 84);
-  tradesView->setColumnWidth(TradesModel::Size, 70);
+  tradesView->setColumnWidth(TradesModel::Price, 82);
+  tradesView->setColumnWidth(TradesModel::Size, 68);
   auto* tasDock = makeDock("Time & Sales", "timeSalesDock", tradesView, this);
 
   ladderPanel_ = new LadderPanel(instruments_, this);
@@ -239,8 +239,8 @@ void MainWindow::buildDocks() {
 }
 
 void MainWindow::applyDefaultSizes() {
-  resizeDocks({docks_[0], docks_[1]}, {470, 390}, Qt::Horizontal);
-  resizeDocks({docks_[2], docks_[3], docks_[4]}, {230, 800, 320}, Qt::Horizontal);
+  resizeDocks({docks_[0], docks_[1]}, {505, 380}, Qt::Horizontal);
+  resizeDocks({docks_[2], docks_[3], docks_[4]}, {215, 650, 355}, Qt::Horizontal);
   resizeDocks({docks_[3]}, {300}, Qt::Vertical);
 }
 

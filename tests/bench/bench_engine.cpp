@@ -18,7 +18,12 @@ static void BM_EngineThroughput(benchmark::State& state) {
     if (md->staleEpisodes() != 0) state.SkipWithError("feed went stale");
   }
   state.SetItemsProcessed(std::int64_t(state.iterations()) * std::int64_t(feed.events.size()));
+  std::size_t messages = 0;  // venue messages: one book change/snapshot, trade or index tick each
+  for (const MdEvent& e : feed.events)
+    messages += e.type == MdType::BookBegin || e.type == MdType::Trade || e.type == MdType::IndexPrice;
+  const auto rate = benchmark::Counter::kIsIterationInvariantRate;
   state.counters["events"] = double(feed.events.size());
-  state.counters["level_updates"] = double(feed.levelUpdates);
+  state.counters["messages_per_s"] = benchmark::Counter(double(messages), rate);
+  state.counters["level_updates_per_s"] = benchmark::Counter(double(feed.levelUpdates), rate);
 }
 BENCHMARK(BM_EngineThroughput)->Repetitions(3)->ReportAggregatesOnly(true)->Unit(benchmark::kMillisecond);
