@@ -88,7 +88,8 @@ int main(int argc, char** argv) {
   });
   signalPoll.start(100);
   if (opt.demo) QTimer::singleShot(1200, app.get(), [&engine] { kappa::app::placeDemoOrders(engine); });
-  if (opt.durationS > 0) QTimer::singleShot(int(opt.durationS * 1000), app.get(), &QCoreApplication::quit);
+  // Precise: a coarse timer may fire up to 5 % early, and --duration is a promise.
+  if (opt.durationS > 0) QTimer::singleShot(int(opt.durationS * 1000), Qt::PreciseTimer, app.get(), &QCoreApplication::quit);
 
   std::unique_ptr<kappa::ui::MainWindow> window;
   if (!opt.headless) {
