@@ -3,6 +3,7 @@
 // and refuses new ones; bad input gets a visible reason and sends nothing.
 #include <QApplication>
 #include <QComboBox>
+#include <QDockWidget>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -194,6 +195,23 @@ class TestGui : public QObject {
     QCOMPARE(window_->riskPanel()->stateText(), QString("HALTED"));
     window_->resumeConfirmed();
     QVERIFY(!engine_->halted());
+  }
+
+  void layoutIsSavedAndRestored() {
+    auto* tas = window_->findChild<QDockWidget*>("timeSalesDock");
+    QVERIFY(tas && tas->isVisible());
+    tas->hide();
+    window_->close();  // saves the layout
+    window_ = std::make_unique<MainWindow>(*engine_, dir_.filePath("layout.ini"));
+    window_->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
+    auto* restored = window_->findChild<QDockWidget*>("timeSalesDock");
+    QVERIFY(restored);
+    QVERIFY(!restored->isVisible());
+    QVERIFY(window_->findChild<QDockWidget*>("ladderDock")->isVisible());
+    // The risk strip is not a dock: no saved layout can hide it.
+    QVERIFY(window_->riskPanel()->isVisible());
+    QVERIFY(window_->riskPanel()->haltButton()->isVisible());
   }
 };
 

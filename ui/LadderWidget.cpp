@@ -209,24 +209,17 @@ void LadderWidget::paintEvent(QPaintEvent*) {
     // Own working orders.
     auto it = own_.constFind(price);
     if (it != own_.constEnd()) {
-      if (it->buyQty > 0) {
-        QRect cell = cellRect(r, OwnBid).adjusted(2, 1, -2, -1);
+      auto drawOwn = [&](Column column, Qty qty, Qt::Alignment align) {
+        const QRect cell = cellRect(r, column).adjusted(2, 1, -2, -1);
         p.fillRect(cell, colors::own.darker(170));
         p.setPen(colors::own.lighter(140));
         p.drawRect(cell.adjusted(0, 0, -1, -1));
         p.setFont(bold);
         p.setPen(colors::text);
-        p.drawText(cell.adjusted(3, 0, -3, 0), Qt::AlignRight | Qt::AlignVCenter, formatQty(inst, it->buyQty));
-      }
-      if (it->sellQty > 0) {
-        QRect cell = cellRect(r, OwnAsk).adjusted(2, 1, -2, -1);
-        p.fillRect(cell, colors::own.darker(170));
-        p.setPen(colors::own.lighter(140));
-        p.drawRect(cell.adjusted(0, 0, -1, -1));
-        p.setFont(bold);
-        p.setPen(colors::text);
-        p.drawText(cell.adjusted(3, 0, -3, 0), Qt::AlignLeft | Qt::AlignVCenter, formatQty(inst, it->sellQty));
-      }
+        p.drawText(cell.adjusted(3, 0, -3, 0), align | Qt::AlignVCenter, formatQty(inst, qty));
+      };
+      if (it->buyQty > 0) drawOwn(OwnBid, it->buyQty, Qt::AlignRight);
+      if (it->sellQty > 0) drawOwn(OwnAsk, it->sellQty, Qt::AlignLeft);
     }
   }
   // Column separators.

@@ -53,23 +53,19 @@ void MarketData::apply(const MdEvent& e) {
       current_ = kNoInstrument;
       if (!book.commit()) noteStale(e.instrument);
       break;
-    case MdType::Trade: {
-      InstrumentStats& s = stats_[e.instrument];
-      if (s.reference == 0) s.reference = e.price;
-      s.last = e.price;
-      s.lastTs = e.ts;
-      s.volume += toDouble(e.qty);
-      ++s.trades;
-      tapes_[e.instrument].push(TradePrint{++tradeSeq_, e.instrument, e.price, e.qty, e.side, e.ts});
-      candles_[e.instrument].add(e.ts, toDouble(e.price), toDouble(e.qty));
-      break;
-    }
+    case MdType::Trade:
     case MdType::IndexPrice: {
+      const bool trade = e.type == MdType::Trade;
       InstrumentStats& s = stats_[e.instrument];
       if (s.reference == 0) s.reference = e.price;
       s.last = e.price;
       s.lastTs = e.ts;
-      candles_[e.instrument].add(e.ts, toDouble(e.price), 0.0);
+      candles_[e.instrument].add(e.ts, toDouble(e.price), trade ? toDouble(e.qty) : 0.0);
+      if (trade) {
+        s.volume += toDouble(e.qty);
+        ++s.trades;
+        tapes_[e.instrument].push(TradePrint{++tradeSeq_, e.instrument, e.price, e.qty, e.side, e.ts});
+      }
       break;
     }
     case MdType::BookStale:
