@@ -4,16 +4,14 @@
 
 namespace kappa::app {
 
-void placeDemoOrders(Engine& engine) {
+bool placeDemoOrders(Engine& engine) {
   const InstrumentRegistry& reg = engine.instruments();
   const Instrument* perp = reg.find("BTC-PERPETUAL");
-  if (!perp) return;
-  const auto [bid, ask, spot] = engine.call([&] {
-    const OrderBook& b = engine.marketData().book(perp->id);
-    return std::tuple{b.bestBid() ? b.bestBid()->price : Price(0), b.bestAsk() ? b.bestAsk()->price : Price(0),
-                      engine.marketData().stats(perp->underlyingId).last};
-  });
-  if (!bid || !ask) return;
+  if (!perp) return true;
+  const auto& quotes = engine.snapshot().quotes;
+  if (quotes.size() != reg.size()) return false;
+  const Price bid = quotes[perp->id].bid, ask = quotes[perp->id].ask, spot = quotes[perp->underlyingId].last;
+  if (!bid || !ask || !spot) return false;
   auto order = [&](InstrumentId id, Side side, OrderType type, Price price, double qty) {
     OrderRequest r;
     r.instrument = id;
@@ -44,6 +42,7 @@ void placeDemoOrders(Engine& engine) {
     if (!best || std::llabs(i.strike - spot) < std::llabs(best->strike - spot)) best = &i;
   }
   if (best) order(best->id, Side::Buy, OrderType::Market, 0, 2);
+  return true;
 }
 
 }  // namespace kappa::app

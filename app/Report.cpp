@@ -28,7 +28,7 @@ QJsonObject trend(const std::vector<double>& v) {
 
 bool writeReport(const QString& file, Engine& engine, double durationS, const ui::UiMetrics* ui, QString* error) {
   struct Counts {
-    std::uint64_t events = 0, orders = 0, fills = 0, rejects = 0, stale = 0, refused = 0;
+    std::uint64_t events = 0, orders = 0, fills = 0, rejects = 0, stale = 0, refused = 0, anomalies = 0;
     QJsonArray positions;
   };
   const Counts c = engine.call([&engine] {
@@ -41,6 +41,7 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
     c.rejects = oms.rejectsTotal();
     c.stale = md.staleEpisodes();
     c.refused = oms.refusedTransitions();
+    c.anomalies = oms.fillAnomalies();
     for (const Position& p : oms.positions()) {
       if (p.flat() && p.boughtQty == 0 && p.soldQty == 0) continue;
       const Instrument& inst = engine.instruments()[p.instrument];
@@ -68,6 +69,7 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
       {"rejects_total", qint64(c.rejects)},
       {"stale_book_episodes", qint64(c.stale)},
       {"refused_transitions", qint64(c.refused)},
+      {"fill_anomalies", qint64(c.anomalies)},
       {"positions", c.positions},
       {"halted", engine.halted()},
   };

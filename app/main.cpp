@@ -87,7 +87,13 @@ int main(int argc, char** argv) {
     if (g_quitRequested.load()) QCoreApplication::quit();
   });
   signalPoll.start(100);
-  if (opt.demo) QTimer::singleShot(1200, app.get(), [&engine] { kappa::app::placeDemoOrders(engine); });
+  if (opt.demo) {
+    auto* demo = new QTimer(app.get());
+    QObject::connect(demo, &QTimer::timeout, app.get(), [&engine, demo] {
+      if (kappa::app::placeDemoOrders(engine)) demo->stop();
+    });
+    demo->start(1200);
+  }
   // Precise: a coarse timer may fire up to 5 % early, and --duration is a promise.
   if (opt.durationS > 0) QTimer::singleShot(int(opt.durationS * 1000), Qt::PreciseTimer, app.get(), &QCoreApplication::quit);
 

@@ -155,26 +155,60 @@ class TestMatching : public QObject {
     QVERIFY(std::abs(fee - expected) < 1e-15);
     QVERIFY(fee > 0);
 
-    // An option: 0.03% of the underlying per contract (0.0003 BTC), capped at 12.5% of the premium.
-    ex.output().clear();
-    const Instrument* cheap = nullptr;
+    // Options: 0.03% of the underlying per contract (0.0003 BTC), capped at 12.5% of the premium.
+    // Take one option where the cap binds (premium < 0.0024 BTC) and one where it does not.
+    bool capped = false, uncapped = false;
     for (const Instrument& i : ex.instruments().all()) {
-      if (!i.isOption()) continue;
+      if (!i.isOption() || (capped && uncapped)) continue;
+      ex.output().clear();
       OrderRequest r;
       r.instrument = i.id;
       r.side = Side::Buy;
       r.type = OrderType::Market;
-      r.qty = toFixed(1);
-      ex.submit(100 + i.id, r);
-      cheap = &i;
-      break;
+      r.qty = toFixed(0.5);
+      ex.submit(1000 + i.id, r);
+      for (const ExecReport& e : ex.output().exec) {
+        if (e.type != ExecType::Fill) continue;
+        const double premium = toDouble(e.price);
+        const bool binds = 0.125 * premium < 0.0003;
+        if ((binds && capped) || (!binds && uncapped)) continue;
+        QVERIFY(std::abs(e.fee - (binds ? 0.125 * premium : 0.0003) * toDouble(e.qty)) < 1e-15);
+        (binds ? capped : uncapped) = true;
+      }
     }
-    QVERIFY(cheap);
-    for (const ExecReport& e : ex.output().exec) {
-      if (e.type != ExecType::Fill) continue;
-      const double premium = toDouble(e.price);
-      QCOMPARE(e.fee, std::min(0.0003, 0.125 * premium) * toDouble(e.qty));
-    }
+    QVERIFY(capped);
+    QVERIFY(uncapped);
+  }
+
+  void replaceKeepsPostOnly() {
+    SimExchange ex(SimConfig{});
+    ex.start();
+    const Instrument& perp = *ex.instruments().find("BTC-PERPETUAL");
+    // Find the inside market from the snapshot.
+    Price bestAsk = 0, bestBid = 0;
+    for (const MdEvent& e : ex.output().md)
+      if (e.type == MdType::BookLevel && e.instrument == perp.id) {
+        if (e.side == Side::Sell && (!bestAsk || e.price < bestAsk)) bestAsk = e.price;
+        if (e.side == Side::Buy && e.price > bestBid) bestBid = e.price;
+      }
+    QVERIFY(bestAsk > bestBid && bestBid > 0);
+    ex.output().clear();
+    OrderRequest r;
+    r.instrument = perp.id;
+    r.side = Side::Buy;
+    r.postOnly = true;
+    r.price = bestBid - 10 * perp.tickSize;
+    r.qty = toFixed(100);
+    ex.submit(5, r);
+    QCOMPARE(ex.output().exec.front().type, ExecType::Ack);
+    QVERIFY(ex.output().exec.front().venueOrderId != 0);
+    ex.output().clear();
+    ex.replace(5, bestAsk, toFixed(100));  // would cross: a post-only order never takes
+    QCOMPARE(ex.output().exec.size(), std::size_t(1));
+    QCOMPARE(ex.output().exec.back().type, ExecType::CancelReject);
+    QVERIFY(QString::fromStdString(ex.output().exec.back().reason).contains("post-only"));
+    ex.replace(5, bestBid - 2 * perp.tickSize, toFixed(100));  // still passive: allowed
+    QCOMPARE(ex.output().exec.back().type, ExecType::Replaced);
   }
 
   void userRejectsCarryReasons() {

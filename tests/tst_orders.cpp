@@ -242,6 +242,19 @@ class TestOrders : public QObject {
     QVERIFY(std::abs(p.unrealizedPnl(inst, 0.03) - 0.02) < 1e-12);
   }
 
+  void lateFillIsBookedAndFlagged() {
+    Fixture f;
+    const OrderId id = f.oms->submit(f.limit(f.perp, Side::Buy, 50000, 100), 1);
+    f.oms->onExecution(f.exec(id, ExecType::Ack));
+    f.oms->onExecution(f.exec(id, ExecType::Cancelled));
+    // The venue had filled it before our cancel: the fill still happened and must be in the position.
+    f.oms->onExecution(f.exec(id, ExecType::Fill, 50000, 100, 0));
+    QCOMPARE(f.oms->positions()[f.perp].qty, 100.0);
+    QCOMPARE(f.oms->fillAnomalies(), std::uint64_t(1));
+    QCOMPARE(f.oms->find(id)->state, OrderState::Cancelled);
+    QVERIFY(QString::fromStdString(f.oms->find(id)->reason).contains("booked"));
+  }
+
   void fillsUpdatePositionsThroughOms() {
     Fixture f;
     const OrderId id = f.oms->submit(f.limit(f.option, Side::Buy, 0.05, 2), 1);

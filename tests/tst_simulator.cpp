@@ -7,7 +7,7 @@
 #include <set>
 
 #include "book/MarketData.hpp"
-#include "pricing/Black76.hpp"
+#include "pricing/BlackScholes.hpp"
 #include "sim/SimExchange.hpp"
 
 using namespace kappa;
@@ -86,8 +86,18 @@ class TestSimulator : public QObject {
     const double lastDays = double(strikesByExpiry.rbegin()->first - cfg.startTime) / 86400e9;
     QVERIFY(firstDays <= 1.0);
     QVERIFY(lastDays >= 180.0);
+    // Beyond the two dailies, expiries fall on Fridays, as on Deribit (weeklies, monthly, quarterlies).
+    for (const auto& [expiry, strikes] : strikesByExpiry) {
+      if (expiry - cfg.startTime <= 2 * 86400LL * 1'000'000'000) continue;
+      const std::chrono::sys_days day = std::chrono::floor<std::chrono::days>(
+          std::chrono::sys_time<std::chrono::nanoseconds>(std::chrono::nanoseconds(expiry)));
+      QCOMPARE(std::chrono::weekday{day}, std::chrono::Friday);
+    }
     QVERIFY(ex.instruments().find("BTC-PERPETUAL"));
     QVERIFY(ex.instruments().find("btc_usd"));
+    int futures = 0;
+    for (const Instrument& i : ex.instruments().all()) futures += i.kind == InstrumentKind::Future;
+    QVERIFY(futures >= 1);
   }
 
   void defaultFlowIsRealisticAndBooksStayConsistent() {

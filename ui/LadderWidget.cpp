@@ -118,10 +118,10 @@ void LadderWidget::apply(const EngineSnapshot& s) {
       w.sellIds.push_back(o.id);
     }
   }
-  // Re-centre when first filled, or when the inside market has drifted more than a sixth of the
-  // rows from the centre — never on every tick, so the row under the mouse does not move while the
-  // trader clicks, yet both sides keep most of the screen.
-  const std::int64_t drift = std::max(2, visibleRows() / 6);
+  // Re-centre when first filled, or when the inside market has drifted so far that fewer than 20
+  // rows of one side remain on screen — never on every tick, so the row under the mouse does not
+  // move while the trader clicks.
+  const std::int64_t drift = std::max(2, visibleRows() / 2 - 20);
   auto outside = [&](Price p) { return p && std::llabs(p / tick_ - centerTick_) > drift; };
   if (!centered_ || outside(bestBid_) || outside(bestAsk_)) recenter();
   update();

@@ -49,7 +49,7 @@ class LadderWidget : public QWidget {
     Qty buyQty = 0, sellQty = 0;
     QVector<OrderId> buyIds, sellIds;
   };
-  int rowHeight() const { return 17; }
+  int rowHeight() const { return 15; }
   int headerHeight() const { return 20; }
   QRect cellRect(int row, Column column) const;
   int rowAt(int y) const;

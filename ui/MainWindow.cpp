@@ -197,6 +197,7 @@ void MainWindow::buildDocks() {
   ol->addLayout(orderButtons);
   ordersView_ = makeTable(orders_, ordersPage, "No orders yet — click the ladder or use Order entry");
   ordersView_->setColumnWidth(OrdersModel::Time, 92);
+  ordersView_->horizontalHeader()->setStretchLastSection(false);
   ordersView_->setColumnWidth(OrdersModel::Id, 45);
   ordersView_->setColumnWidth(OrdersModel::Instrument, 158);
   ordersView_->setColumnWidth(OrdersModel::Side, 40);
@@ -206,6 +207,7 @@ void MainWindow::buildDocks() {
   ordersView_->setColumnWidth(OrdersModel::Filled, 56);
   ordersView_->setColumnWidth(OrdersModel::AvgPrice, 80);
   ordersView_->setColumnWidth(OrdersModel::State, 118);
+  ordersView_->setColumnWidth(OrdersModel::Info, 260);
   ol->addWidget(ordersView_);
   connect(cancelSel, &QPushButton::clicked, this, &MainWindow::cancelSelectedOrders);
   connect(cancelAll, &QPushButton::clicked, this, [this] { engine_.cancelAll(); });
@@ -214,11 +216,6 @@ void MainWindow::buildDocks() {
   delAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
   connect(delAction, &QAction::triggered, this, &MainWindow::cancelSelectedOrders);
   ordersView_->addAction(delAction);
-  auto* cancelAllAction = new QAction(this);
-  cancelAllAction->setShortcut(QKeySequence("Ctrl+Shift+X"));
-  cancelAllAction->setShortcutContext(Qt::ApplicationShortcut);
-  connect(cancelAllAction, &QAction::triggered, this, [this] { engine_.cancelAll(); });
-  addAction(cancelAllAction);
   tabs->addTab(ordersPage, "Orders");
 
   fills_ = new FillsModel(instruments_, this);
@@ -262,6 +259,8 @@ void MainWindow::buildMenus() {
   connect(resume, &QAction::triggered, this, &MainWindow::askResume);
   auto* cancelAll = tradeMenu->addAction("Cancel all orders");
   cancelAll->setShortcut(QKeySequence("Ctrl+Shift+X"));
+  cancelAll->setShortcutContext(Qt::ApplicationShortcut);
+  addAction(cancelAll);
   connect(cancelAll, &QAction::triggered, this, [this] { engine_.cancelAll(); });
   auto* recenter = tradeMenu->addAction("Re-centre ladder");
   recenter->setShortcut(QKeySequence("Ctrl+R"));
@@ -332,10 +331,13 @@ void MainWindow::frame() {
     fills_->setRows(std::move(newestFirst));
   }
   positions_->setRows(s.positions);
-  risk_->apply(s);
+  // The halt switch is read directly: a snapshot built a moment before a click must not flip the
+  // display back to ACTIVE for a frame.
+  const bool halted = engine_.halted();
+  risk_->apply(s, halted);
   ticket_->apply(s);
-  haltBanner_->setVisible(s.halted);
-  if (s.halted) haltBanner_->setText("  HALTED — " + QString::fromStdString(s.haltReason) + "  ");
+  haltBanner_->setVisible(halted);
+  if (halted && s.halted) haltBanner_->setText("  HALTED — " + QString::fromStdString(s.haltReason) + "  ");
   if (++statusEvery_ % 15 == 0) updateStatus(s);
 
   ladder()->repaint();  // paint inside the frame so its cost is measured

@@ -39,12 +39,12 @@ OrderTicket::OrderTicket(const InstrumentRegistry& instruments, QWidget* parent)
   auto* buttons = new QHBoxLayout;
   buy_ = new QPushButton("Buy");
   buy_->setObjectName("buyButton");
-  buy_->setShortcut(QKeySequence("Ctrl+B"));
-  buy_->setToolTip("Send a buy order (Ctrl+B)");
+  buy_->setShortcut(QKeySequence("Alt+B"));
+  buy_->setToolTip("Send a buy order (Alt+B)");
   sell_ = new QPushButton("Sell");
   sell_->setObjectName("sellButton");
-  sell_->setShortcut(QKeySequence("Ctrl+S"));
-  sell_->setToolTip("Send a sell order (Ctrl+S)");
+  sell_->setShortcut(QKeySequence("Alt+S"));
+  sell_->setToolTip("Send a sell order (Alt+S)");
   buttons->addWidget(buy_);
   buttons->addWidget(sell_);
   v->addLayout(buttons);

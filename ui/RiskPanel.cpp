@@ -74,9 +74,11 @@ void RiskPanel::showHalted(const QString& reason, Nanos at) {
   detail_->setText(QString("%1 since %2 UTC — no new orders; open orders are being cancelled").arg(reason, formatUtcTime(at)));
 }
 
-void RiskPanel::apply(const EngineSnapshot& s) {
-  if (s.halted != halted_) setHaltedLook(s.halted);
-  if (s.halted) {
+void RiskPanel::apply(const EngineSnapshot& s, bool halted) {
+  if (halted != halted_) setHaltedLook(halted);
+  if (halted && !s.halted) {
+    // Halted a moment ago; the engine's confirmation is in the next snapshot: keep the local text.
+  } else if (halted) {
     detail_->setText(QString("%1 since %2 UTC — no new orders; cancels still pass")
                          .arg(QString::fromStdString(s.haltReason), formatUtcTime(s.haltedAt ? s.haltedAt : s.builtWall)));
   } else {
@@ -88,12 +90,13 @@ void RiskPanel::apply(const EngineSnapshot& s) {
   int open = 0;
   for (const PositionRow& p : s.positions) open += p.qty != 0 ? 1 : 0;
   const QString pnlColor = s.totalPnlBtc >= 0 ? colors::bid.name() : colors::ask.name();
-  stats_->setText(QString("Working orders <b>%1</b> &nbsp; Positions <b>%2</b> &nbsp; PnL <b style='color:%3'>%4 BTC</b>"
-                          " &nbsp; Rejects <b>%5</b>")
+  const QString usd = s.indexPrice > 0 ? QString(" (%1 USD)").arg(formatMoney(s.totalPnlBtc * s.indexPrice, 2)) : QString();
+  stats_->setText(QString("Working orders <b>%1</b> &nbsp; Positions <b>%2</b> &nbsp; PnL <b style='color:%3'>%4 BTC%5</b>"
+                          " &nbsp; Rejects <b>%6</b>")
                       .arg(working)
                       .arg(open)
                       .arg(pnlColor)
-                      .arg(QString::number(s.totalPnlBtc, 'f', 6))
+                      .arg(QString::number(s.totalPnlBtc, 'f', 6), usd)
                       .arg(s.rejectsTotal));
 }
 

@@ -15,7 +15,8 @@ class RiskPanel : public QFrame {
   Q_OBJECT
  public:
   explicit RiskPanel(QWidget* parent = nullptr);
-  void apply(const EngineSnapshot& snapshot);
+  // `halted` is the halt switch's current value, which may be newer than the snapshot.
+  void apply(const EngineSnapshot& snapshot, bool halted);
   // Shows HALTED at once, before the engine's next snapshot confirms it.
   void showHalted(const QString& reason, Nanos at);
   QPushButton* haltButton() const { return halt_; }

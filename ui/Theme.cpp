@@ -5,9 +5,14 @@
 #include <QPalette>
 #include <QStyleFactory>
 
+// The stylesheet is compiled into a static library: referencing its initializer here is what makes
+// the linker keep it (without this the theme silently falls back to plain Fusion).
+static void initKappaResources() { Q_INIT_RESOURCE(kappa); }
+
 namespace kappa::ui {
 
 void applyDarkTheme(QApplication& app) {
+  initKappaResources();
   app.setStyle(QStyleFactory::create("Fusion"));
   QPalette p;
   p.setColor(QPalette::Window, colors::panel);
@@ -26,7 +31,8 @@ void applyDarkTheme(QApplication& app) {
   p.setColor(QPalette::Disabled, QPalette::ButtonText, colors::dimText);
   app.setPalette(p);
   QFile qss(":/kappa/dark.qss");
-  if (qss.open(QIODevice::ReadOnly)) app.setStyleSheet(QString::fromUtf8(qss.readAll()));
+  if (!qss.open(QIODevice::ReadOnly)) qFatal("Kappa theme resource :/kappa/dark.qss is missing from the build");
+  app.setStyleSheet(QString::fromUtf8(qss.readAll()));
 }
 
 }  // namespace kappa::ui

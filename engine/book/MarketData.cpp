@@ -88,7 +88,9 @@ Price MarketData::markPrice(InstrumentId id) const {
   const Level* bid = b.bestBid();
   const Level* ask = b.bestAsk();
   if (b.live() && bid && ask) return (bid->price + ask->price) / 2;
-  return stats_[id].last;
+  if (stats_[id].last) return stats_[id].last;
+  if (b.live() && (bid || ask)) return bid ? bid->price : ask->price;  // one-sided: the side there is
+  return 0;
 }
 
 }  // namespace kappa

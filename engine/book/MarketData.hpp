@@ -70,7 +70,7 @@ class MarketData {
   std::uint64_t eventsTotal() const { return events_; }
   std::uint64_t lastTradeSeq() const { return tradeSeq_; }
   std::uint64_t staleEpisodes() const { return staleEpisodes_; }
-  // Mid if both sides exist, else the last trade; 0 if nothing is known.
+  // Mid if both sides exist, else the last trade, else the one side quoted; 0 if nothing is known.
   Price markPrice(InstrumentId id) const;
 
  private:

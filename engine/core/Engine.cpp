@@ -211,6 +211,9 @@ void Engine::publish() {
     s.totalPnlBtc += row.realizedPnl + row.unrealizedPnl - row.fees;
     s.positions.push_back(row);
   }
+  s.indexPrice = 0;
+  for (const Instrument& inst : instruments_.all())
+    if (inst.kind == InstrumentKind::Index) { s.indexPrice = toDouble(market_->stats(inst.id).last); break; }
   s.ordersTotal = oms_->ordersTotal();
   s.fillsTotal = oms_->fillsTotal();
   s.rejectsTotal = oms_->rejectsTotal();

@@ -56,6 +56,7 @@ struct EngineSnapshot {
   std::vector<Fill> fills;       // most recent last
   std::vector<PositionRow> positions;  // non-flat or traded instruments
   double totalPnlBtc = 0;        // realized + unrealized - fees over all positions
+  double indexPrice = 0;         // BTC index, to show coin amounts in USD
   std::uint64_t ordersTotal = 0, fillsTotal = 0, rejectsTotal = 0;
   std::string lastReject;
 };

@@ -134,12 +134,23 @@ void OrderManager::onExecution(const ExecReport& r) {
       }
       break;
     case ExecType::Fill: {
-      if (!move(r.leaves == 0 ? OrderState::Filled : OrderState::PartiallyFilled)) break;
+      // A fill is a fact at the venue: it is booked into the position even when it arrives in a
+      // state that does not expect it (say, after our cancel was confirmed); that is flagged.
+      const bool expected = move(r.leaves == 0 ? OrderState::Filled : OrderState::PartiallyFilled);
       const double prevFilled = toDouble(o->filled);
       o->filled += r.qty;
       o->leaves = r.leaves;
       o->avgFillPrice = (o->avgFillPrice * prevFilled + toDouble(r.price) * toDouble(r.qty)) / toDouble(o->filled);
       o->fees += r.fee;
+      if (o->filled > o->request.qty) {
+        ++fillAnomalies_;
+        log::error("oms", "order " + std::to_string(o->id) + " overfilled: " + formatTrimmed(o->filled) + " of " +
+                              formatTrimmed(o->request.qty));
+      }
+      if (!expected) {
+        ++fillAnomalies_;
+        o->reason = "fill received while " + std::string(toString(o->state)) + ": booked";
+      }
       const Instrument& inst = instruments_[o->request.instrument];
       positions_[inst.id].applyFill(inst, o->request.side, toDouble(r.qty), toDouble(r.price), r.fee);
       fills_.push_back(Fill{++fillsTotal_, o->id, inst.id, o->request.side, r.price, r.qty, r.fee, r.maker, r.ts});

@@ -53,6 +53,8 @@ class OrderManager {
   std::uint64_t fillsTotal() const { return fillsTotal_; }
   std::uint64_t rejectsTotal() const { return rejectsTotal_; }
   std::uint64_t refusedTransitions() const { return refusedTransitions_; }
+  // Fills that arrived in an unexpected state or overfilled an order (booked, and flagged).
+  std::uint64_t fillAnomalies() const { return fillAnomalies_; }
   std::uint64_t version() const { return version_; }  // bumps on every change
   const std::string& lastReject() const { return lastReject_; }
 
@@ -70,6 +72,7 @@ class OrderManager {
   std::deque<Fill> fills_;
   OrderId nextId_ = 1;
   std::uint64_t ordersTotal_ = 0, fillsTotal_ = 0, rejectsTotal_ = 0, refusedTransitions_ = 0, version_ = 0;
+  std::uint64_t fillAnomalies_ = 0;
   std::string lastReject_;
 };
 

@@ -75,6 +75,13 @@ class MatchingBook {
   // Aggregated levels, best first.
   void levels(Side side, std::vector<Level>& out) const;
   std::size_t orderCount() const { return byId_.size(); }
+  // The exchange id the next accepted order will get (for acknowledging before matching).
+  std::uint64_t nextId() const { return nextId_; }
+  // Would an order on `side` at `price` trade immediately?
+  bool crosses(Side side, Price price) const {
+    return side == Side::Buy ? (!asks_.empty() && price >= asks_.begin()->first)
+                             : (!bids_.empty() && price <= bids_.begin()->first);
+  }
 
  private:
   struct Queue {

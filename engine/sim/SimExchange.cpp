@@ -7,16 +7,51 @@
 #include <map>
 #include <span>
 
-#include "pricing/Black76.hpp"
+#include "pricing/BlackScholes.hpp"
 
 namespace kappa::sim {
 namespace {
 constexpr double kNanosPerYear = 365.25 * 86400.0 * 1e9;
 constexpr int kTakerOwner = 1000;
 constexpr double kCarry = 0.05;  // annual carry of futures and option forwards over the index
-constexpr std::array<int, 7> kExpiryDays = {1, 2, 7, 14, 30, 91, 182};
-constexpr std::array<double, 7> kStrikeStep = {500, 1000, 1000, 2000, 2500, 5000, 5000};
 constexpr int kStrikesPerExpiry = 17;
+
+using std::chrono::days;
+using std::chrono::sys_days;
+using std::chrono::year_month_day;
+
+sys_days lastFridayOf(std::chrono::year_month ym) {
+  const sys_days last{ym / std::chrono::last};
+  return last - (std::chrono::weekday{last} - std::chrono::Friday);
+}
+
+// Deribit's calendar: two dailies, Friday weeklies, the monthly (last Friday) and quarterlies
+// (last Friday of Mar/Jun/Sep/Dec) out to about half a year; all at 08:00 UTC.
+std::vector<sys_days> optionExpiryDays(sys_days today) {
+  std::vector<sys_days> out = {today + days(1), today + days(2)};
+  sys_days friday = today + days(3) + (std::chrono::Friday - std::chrono::weekday{today + days(3)});
+  out.push_back(friday);
+  out.push_back(friday + days(7));
+  const year_month_day ymd{today};
+  const std::chrono::year_month ym{ymd.year(), ymd.month()};
+  out.push_back(lastFridayOf(ym + std::chrono::months(1)));
+  for (int m = 1; m <= 8; ++m) {
+    const std::chrono::year_month q = ym + std::chrono::months(m);
+    if (unsigned(q.month()) % 3 != 0) continue;
+    const sys_days d = lastFridayOf(q);
+    if (d - today >= days(60) && d - today <= days(240)) out.push_back(d);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+double strikeStepFor(double daysToExpiry) {
+  if (daysToExpiry <= 2) return 500;
+  if (daysToExpiry <= 14) return 1000;
+  if (daysToExpiry <= 45) return 2500;
+  return 5000;
+}
 constexpr std::array<double, 3> kLayerVolOffset = {0.010, 0.022, 0.040};
 constexpr std::array<double, 3> kLayerSize = {6.0, 20.0, 50.0};
 }  // namespace
@@ -91,22 +126,26 @@ void SimExchange::buildInstruments() {
   ladderInstruments_.push_back(perpId_);
 
   const sys_days startDay = floor<days>(sys_time<nanoseconds>(nanoseconds(config_.startTime)));
-  auto expiryAfter = [&](int daysAhead) {
-    const year_month_day ymd{startDay + days(daysAhead)};
-    return expiryAt0800Utc(int(ymd.year()), int(unsigned(ymd.month())), int(unsigned(ymd.day())));
+  const sys_days today = startDay;
+  const auto at0800 = [](sys_days d) {
+    return duration_cast<nanoseconds>((d + hours(8)).time_since_epoch()).count();
   };
-  for (int daysAhead : {35, 126}) {
+  const std::vector<sys_days> optionDays = optionExpiryDays(today);
+  std::vector<sys_days> quarterlies;
+  for (sys_days d : optionDays)
+    if (d - today >= days(60)) quarterlies.push_back(d);
+  for (sys_days d : quarterlies) {
     Instrument fut = perp;
     fut.kind = InstrumentKind::Future;
-    fut.expiry = expiryAfter(daysAhead);
+    fut.expiry = at0800(d);
     fut.name = "BTC-" + deribitExpiryCode(fut.expiry);
     fut.tickSize = toFixed(2.5);
     ladderInstruments_.push_back(instruments_.add(fut));
   }
 
-  for (std::size_t e = 0; e < kExpiryDays.size(); ++e) {
-    const Nanos expiry = expiryAfter(kExpiryDays[e]);
-    const double step = kStrikeStep[e];
+  for (sys_days day : optionDays) {
+    const Nanos expiry = at0800(day);
+    const double step = strikeStepFor(double((day - today).count()));
     const double atm = std::round(config_.spot / step) * step;
     for (int s = 0; s < kStrikesPerExpiry; ++s) {
       const double strike = atm + (s - kStrikesPerExpiry / 2) * step;
@@ -266,6 +305,7 @@ void SimExchange::onFill(const SimOrder& maker, const SimOrder& taker, Price pri
     if (maker.qty == 0) {
       userOrders_.erase(maker.clientId);
       userInstrument_.erase(maker.clientId);
+      userPostOnly_.erase(maker.clientId);
     }
   }
   if (taker.owner == kUserOwner)
@@ -414,14 +454,14 @@ void SimExchange::requoteOption(std::size_t i) {
   }
   const double f = index_ * std::exp(kCarry * t);
   const double strike = toDouble(inst.strike);
-  const bool call = inst.optionType == OptionType::Call;
+  const pricing::CallPut cp = inst.optionType == OptionType::Call ? pricing::CallPut::Call : pricing::CallPut::Put;
   const double sigma = smileVol(std::log(strike / f), t);
   const Price tick = inst.tickSize;
   for (std::size_t l = 0; l < 3; ++l) {
     const double wing = 1.0 + 0.15 * std::abs(std::log(strike / f)) / (sigma * std::sqrt(t));
     const double offset = kLayerVolOffset[l] * wing;
-    Price bid = roundToTick(pricing::black76(call, f, strike, t, std::max(0.05, sigma - offset)) / f, tick, -1);
-    Price ask = roundToTick(pricing::black76(call, f, strike, t, sigma + offset) / f, tick, +1);
+    Price bid = roundToTick(pricing::black76Price(cp, f, strike, t, 0.0, std::max(0.05, sigma - offset)) / f, tick, -1);
+    Price ask = roundToTick(pricing::black76Price(cp, f, strike, t, 0.0, sigma + offset) / f, tick, +1);
     if (bid > 0 && l > 0) bid = std::max<Price>(0, bid - Price(l) * tick);
     if (ask < tick) ask = tick;
     if (ask <= bid) ask = bid + tick;
@@ -459,7 +499,7 @@ void SimExchange::optionNoise() {
 }
 
 void SimExchange::optionTaker() {
-  const std::size_t expiry = rng_.below(kExpiryDays.size());
+  const std::size_t expiry = rng_.below(options_.size() / (2 * kStrikesPerExpiry));
   const int strike = std::clamp(kStrikesPerExpiry / 2 + int(std::lround(rng_.normal() * 3.0)), 0, kStrikesPerExpiry - 1);
   const std::size_t i = (expiry * kStrikesPerExpiry + std::size_t(strike)) * 2 + rng_.below(2);
   const InstrumentId id = options_[i].instrument;
@@ -548,6 +588,7 @@ void SimExchange::submit(OrderId id, const OrderRequest& req) {
     return userExec(ExecType::Reject, id, 0, 0, 0, "post-only order would take liquidity");
 
   userExec(ExecType::Ack, id, req.price, req.qty, req.qty, {});
+  out_.exec.back().venueOrderId = m.book.nextId();
   begin(req.instrument);
   const auto r = m.book.add({kUserOwner, id, req.side, req.price, req.qty, market,
                              req.tif == TimeInForce::ImmediateOrCancel, req.postOnly});
@@ -556,6 +597,7 @@ void SimExchange::submit(OrderId id, const OrderRequest& req) {
   if (r.outcome == AddOutcome::Rested || r.outcome == AddOutcome::PartiallyFilledRested) {
     userOrders_[id] = r.id;
     userInstrument_[id] = req.instrument;
+    if (req.postOnly) userPostOnly_.insert(id);
   } else if (r.outcome == AddOutcome::RemainderCancelled || r.outcome == AddOutcome::NoLiquidity) {
     userExec(ExecType::Cancelled, id, 0, 0, 0, market ? "market order remainder cancelled" : "IOC remainder cancelled");
   }
@@ -572,6 +614,7 @@ void SimExchange::cancel(OrderId id) {
   userExec(ExecType::Cancelled, id, 0, 0, 0, "cancelled");
   userOrders_.erase(it);
   userInstrument_.erase(id);
+  userPostOnly_.erase(id);
 }
 
 void SimExchange::replace(OrderId id, Price newPrice, Qty newQty) {
@@ -581,6 +624,10 @@ void SimExchange::replace(OrderId id, Price newPrice, Qty newQty) {
   const Instrument& inst = instruments_[instId];
   if (newQty <= 0 || newQty % inst.minQty != 0 || newPrice <= 0 || newPrice % inst.tickSize != 0)
     return userExec(ExecType::CancelReject, id, 0, 0, 0, "replace: price or amount invalid");
+  const SimOrder* resting = markets_[instId]->book.find(it->second);
+  if (userPostOnly_.count(id) && resting && newPrice != resting->price &&
+      markets_[instId]->book.crosses(resting->side, newPrice))
+    return userExec(ExecType::CancelReject, id, 0, 0, 0, "replace: post-only order would take liquidity");
   userExec(ExecType::Replaced, id, newPrice, newQty, newQty, {});
   begin(instId);
   MatchingBook::Result r;
@@ -590,6 +637,7 @@ void SimExchange::replace(OrderId id, Price newPrice, Qty newQty) {
   if (r.outcome == AddOutcome::Filled) {
     userOrders_.erase(id);
     userInstrument_.erase(id);
+    userPostOnly_.erase(id);
   } else {
     userOrders_[id] = r.id;
   }

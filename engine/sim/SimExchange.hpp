@@ -11,6 +11,7 @@
 // The user's orders rest in and match against the same books.
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "book/Candle.hpp"
@@ -100,6 +101,7 @@ class SimExchange : private MatchSink {
   InstrumentId perpId_ = kNoInstrument;
   std::unordered_map<OrderId, std::uint64_t> userOrders_;  // client id -> exchange id
   std::unordered_map<OrderId, InstrumentId> userInstrument_;
+  std::unordered_set<OrderId> userPostOnly_;  // resting post-only orders keep the flag on replace
   std::vector<Level> scratch_;
   SimOutput out_;
   InstrumentId current_ = kNoInstrument;  // market being changed by the current action

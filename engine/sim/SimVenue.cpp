@@ -2,6 +2,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "core/Clock.hpp"
+
 namespace kappa::sim {
 namespace {
 constexpr std::uint64_t kMaxStepsPerTick = 250;  // under overload the market slows, never spirals
@@ -25,7 +27,10 @@ void SimVenue::connect(VenueListener& listener, boost::asio::any_io_executor eng
     exchange_.start();
     boost::asio::post(engine_, [l = listener_] { l->onVenueState(VenueState::Connected, "simulated exchange"); });
     deliver();
-    origin_ = std::chrono::steady_clock::now();
+    // Pace the market so that its clock tracks the wall clock it started from: the engine's
+    // venue lag then measures only queueing, not a start-up offset.
+    origin_ = std::chrono::steady_clock::now() -
+              std::chrono::nanoseconds(std::max<Nanos>(0, wallNow() - exchange_.config().startTime));
     scheduleTick();
     io_.run();
   });

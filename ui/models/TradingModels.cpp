@@ -16,7 +16,7 @@ QString sideText(Side s) { return s == Side::Buy ? "Buy" : "Sell"; }
 
 OrdersModel::OrdersModel(const InstrumentRegistry& instruments, QObject* parent)
     : RowTableModel(instruments,
-                    {"Time (UTC)", "Instrument", "Side", "Type", "Price", "Qty", "Filled", "State", "Avg", "Id", "Info"},
+                    {"Time (UTC)", "Instrument", "Side", "Type", "Price", "Qty", "Filled", "State", "Info", "Avg", "Id"},
                     parent) {}
 
 QVariant OrdersModel::cell(const Order& o, int col, int role) const {

@@ -8,7 +8,7 @@ namespace kappa::ui {
 
 class OrdersModel : public RowTableModel<Order> {
  public:
-  enum Column { Time, Instrument, Side, Type, Price, Qty, Filled, State, AvgPrice, Id, Info };
+  enum Column { Time, Instrument, Side, Type, Price, Qty, Filled, State, Info, AvgPrice, Id };
   OrdersModel(const InstrumentRegistry& instruments, QObject* parent = nullptr);
  protected:
   QVariant cell(const Order& o, int column, int role) const override;
