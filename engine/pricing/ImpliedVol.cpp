@@ -51,9 +51,11 @@ ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta) {
   const double intrinsic = std::max(isCall ? ex2 - emx2 : emx2 - ex2, 0.0);
   const double upper = isCall ? ex2 : emx2;
   if (beta >= upper) return {std::numeric_limits<double>::infinity(), IvStatus::AboveMaximum, 0};
-  if (beta < intrinsic || beta < 0) return {0, IvStatus::BelowIntrinsic, 0};
+  // Within a few ulps of intrinsic the time value is rounding noise: no volatility is defined.
+  const double noise = 4 * std::numeric_limits<double>::epsilon() * std::max(intrinsic, 1e-300);
+  if (beta < 0 || beta < intrinsic - noise) return {0, IvStatus::BelowIntrinsic, 0};
   const double tv = beta - intrinsic;  // time value = price of the OTM call at -|x|
-  if (tv <= 0) return {0, IvStatus::NoTimeValue, 0};
+  if (tv <= noise) return {0, IvStatus::NoTimeValue, 0};
 
   const double ax = -std::abs(x);
   const double ea = std::exp(0.5 * ax), ema = 1.0 / ea;
@@ -75,11 +77,12 @@ ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta) {
     // f(u) = -x^2 u / 2 - 1.5 ln u;  solve f(u) = f(u_c) + ln(tv / b_c).
     const double uc = 1.0 / (sc * sc);
     const double target = -0.5 * x2 * uc - 1.5 * std::log(uc) + std::log(tv / bc);
-    double u = uc - 2.0 * std::log(tv / bc) / x2;  // the same without the ln s term: a bracket-side start
+    // f is convex and decreasing in u and the root lies right of u_c (s < s_c): Newton from u_c
+    // approaches it monotonically from the left, never overshooting into u <= 0.
+    double u = uc;
     for (int k = 0; k < 3; ++k) {
       const double g = -0.5 * x2 * u - 1.5 * std::log(u) - target;
       u -= g / (-0.5 * x2 - 1.5 / u);
-      if (!(u > 0)) { u = uc; break; }
     }
     s = 1.0 / std::sqrt(u);
   } else {

@@ -36,8 +36,8 @@ double normQuantile(double p) {
         ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   }
   // Halley refinement; in the upper tail work with the complement to keep precision.
-  const double e = x < 0 ? normCdf(x) - p : (1.0 - p) - normCdf(-x);
-  const double u = (x < 0 ? e : -e) / normPdf(x);
+  const double e = x < 0 ? normCdf(x) - p : (1.0 - p) - normCdf(-x);  // both: Phi(x) - p
+  const double u = e / normPdf(x);
   return x - u / (1 + 0.5 * x * u);
 }
 

@@ -1,0 +1,181 @@
+// Closed-form pricing against published values (Haug 1998), implied volatility to full precision
+// on a dense grid with honest status codes, and inverse (coin-settled) Greeks against finite
+// differences of the coin price.
+#include <QtTest>
+#include <cmath>
+#include <vector>
+
+#include "CsvTestUtil.hpp"
+#include "pricing/BlackScholes.hpp"
+#include "pricing/ImpliedVol.hpp"
+#include "pricing/InverseOption.hpp"
+#include "pricing/Normal.hpp"
+
+using namespace kappa::pricing;
+
+namespace {
+CallPut cp(const QString& s) { return s == "call" ? CallPut::Call : CallPut::Put; }
+}  // namespace
+
+class TestPricing : public QObject {
+  Q_OBJECT
+ private slots:
+  void haugEuropeanValues() {
+    const auto rows = kappa::test::readCsv(KAPPA_TEST_DATA "/haug_european_bsm_values.csv");
+    QCOMPARE(rows.size(), std::size_t(43));
+    for (const auto& r : rows) {
+      const double v = bsmPrice(cp(r["type"]), r["spot"].toDouble(), r["strike"].toDouble(), r["t_years"].toDouble(),
+                                r["r"].toDouble(), r["q"].toDouble(), r["vol"].toDouble());
+      const double expected = r["expected"].toDouble();
+      QVERIFY2(std::abs(v - expected) <= r["tolerance"].toDouble(),
+               qPrintable(QString("%1 K=%2 S=%3: %4 vs %5").arg(r["type"], r["strike"], r["spot"]).arg(v, 0, 'f', 6).arg(expected)));
+    }
+  }
+
+  void haugGreeks() {
+    const auto rows = kappa::test::readCsv(KAPPA_TEST_DATA "/haug_european_greeks.csv");
+    QCOMPARE(rows.size(), std::size_t(11));
+    for (const auto& r : rows) {
+      const Greeks g = bsmGreeks(cp(r["type"]), r["spot"].toDouble(), r["strike"].toDouble(), r["t_years"].toDouble(),
+                                 r["r"].toDouble(), r["q"].toDouble(), r["vol"].toDouble());
+      const QString name = r["greek"];
+      double v = 0;
+      if (name == "delta") v = g.delta;
+      else if (name == "elasticity") v = g.delta * r["spot"].toDouble() / g.price;
+      else if (name == "gamma") v = g.gamma;
+      else if (name == "vega") v = g.vega;
+      else if (name == "theta") v = g.theta;
+      else if (name == "theta per day") v = g.thetaPerDay();
+      else if (name == "rho") v = g.rho;
+      else if (name == "dividendRho") v = g.dividendRho;
+      else QFAIL(qPrintable("unknown greek " + name));
+      QVERIFY2(std::abs(v - r["expected"].toDouble()) <= r["tolerance"].toDouble(),
+               qPrintable(QString("%1 %2: %3 vs %4").arg(name, r["type"]).arg(v, 0, 'f', 6).arg(r["expected"])));
+    }
+  }
+
+  void greeksMatchFiniteDifferences() {
+    // vanna, volga and charm have no published table: check them against bumps of delta/vega.
+    for (CallPut t : {CallPut::Call, CallPut::Put}) {
+      const double s = 105, k = 100, T = 0.7, r = 0.04, q = 0.015, v = 0.33;
+      const Greeks g = bsmGreeks(t, s, k, T, r, q, v);
+      const double hv = 1e-5, hs = 1e-3, ht = 1e-5;
+      const double vanna = (bsmGreeks(t, s, k, T, r, q, v + hv).delta - bsmGreeks(t, s, k, T, r, q, v - hv).delta) / (2 * hv);
+      const double volga = (bsmGreeks(t, s, k, T, r, q, v + hv).vega - bsmGreeks(t, s, k, T, r, q, v - hv).vega) / (2 * hv);
+      const double charm = -(bsmGreeks(t, s, k, T + ht, r, q, v).delta - bsmGreeks(t, s, k, T - ht, r, q, v).delta) / (2 * ht);
+      const double gamma = (bsmGreeks(t, s + hs, k, T, r, q, v).delta - bsmGreeks(t, s - hs, k, T, r, q, v).delta) / (2 * hs);
+      const double theta = -(bsmPrice(t, s, k, T + ht, r, q, v) - bsmPrice(t, s, k, T - ht, r, q, v)) / (2 * ht);
+      const double rho = (bsmPrice(t, s, k, T, r + hv, q, v) - bsmPrice(t, s, k, T, r - hv, q, v)) / (2 * hv);
+      QVERIFY(std::abs(g.vanna - vanna) < 1e-6);
+      QVERIFY(std::abs(g.volga - volga) < 1e-5);
+      QVERIFY(std::abs(g.charm - charm) < 1e-6);
+      QVERIFY(std::abs(g.gamma - gamma) < 1e-7);
+      QVERIFY(std::abs(g.theta - theta) < 1e-5);
+      QVERIFY(std::abs(g.rho - rho) < 1e-5);
+      // Black-76: rho is -T*V (the forward does not move with r).
+      const Greeks b = black76Greeks(t, s, k, T, r, v);
+      QVERIFY(std::abs(b.rho + T * b.price) < 1e-12);
+      QVERIFY(std::abs(b.price - bsmPrice(t, s, k, T, r, r, v)) < 1e-12);
+    }
+    QCOMPARE(bsmGreeks(CallPut::Call, 100, 100, 1, 0, 0, 0.2).vegaPerPoint(), bsmGreeks(CallPut::Call, 100, 100, 1, 0, 0, 0.2).vega / 100);
+  }
+
+  void normalQuantileIsFullPrecision() {
+    for (double p : {1e-300, 1e-20, 1e-8, 0.001, 0.02425, 0.3, 0.5, 0.7, 0.97575, 0.999, 1 - 1e-12}) {
+      const double x = normQuantile(p);
+      const double back = x < 0 ? normCdf(x) : 1.0 - normCdf(-x);
+      // Phi is ill-conditioned in the tails (relative error grows like x^2): allow for that.
+      QVERIFY2(std::abs(back - p) <= 2.2e-16 * (2 + x * x) * std::max(p, 1e-300) || std::abs(back - p) < 1e-300,
+               qPrintable(QString("p=%1 x=%2 back=%3").arg(p).arg(x).arg(back)));
+    }
+  }
+
+  void impliedVolRoundTripDenseGrid() {
+    // Moneyness K/F 0.2..5, T 1 day..3 years, vol 5%..300%, calls and puts.
+    std::vector<double> ms, ts, vs;
+    for (int i = 0; i <= 40; ++i) ms.push_back(0.2 * std::pow(25.0, i / 40.0));
+    for (int i = 0; i <= 30; ++i) ts.push_back(std::pow(3 * 365.0, i / 30.0) / 365.0);
+    for (int i = 0; i <= 30; ++i) vs.push_back(0.05 * std::pow(60.0, i / 30.0));
+    int accurate = 0, reproduced = 0, maxIterations = 0;
+    double worst = 0;
+    for (double m : ms)
+      for (double t : ts)
+        for (double v : vs)
+          for (CallPut type : {CallPut::Call, CallPut::Put}) {
+            const double f = 100, k = f * m;
+            const double price = black76Price(type, f, k, t, 0.0, v);
+            const ImpliedVol iv = impliedVolBlack76(type == CallPut::Call, f, k, t, 0.0, price);
+            maxIterations = std::max(maxIterations, iv.iterations);
+            QVERIFY(iv.status != IvStatus::NotConverged && iv.status != IvStatus::InvalidInput);
+            // The best any inversion can do is the input's own rounding divided by vega: require
+            // 1e-12 wherever that limit is 100 times smaller (vega not negligible) ...
+            const double x = std::log(f / k), s = v * std::sqrt(t), beta = price / std::sqrt(f * k);
+            const double attainable = 2.2e-16 * beta / (normalisedVega(x, s) * std::sqrt(t));
+            if (attainable <= 1e-14 && beta > 1e-250) {
+              QVERIFY2(iv.ok(), qPrintable(QString("m=%1 t=%2 v=%3: %4").arg(m).arg(t).arg(v).arg(toString(iv.status))));
+              worst = std::max(worst, std::abs(iv.vol - v));
+              QVERIFY2(std::abs(iv.vol - v) <= 1e-12, qPrintable(QString("m=%1 t=%2 v=%3 err %4").arg(m).arg(t).arg(v).arg(iv.vol - v)));
+              ++accurate;
+            } else if (iv.ok()) {
+              // ... and elsewhere that the volatility found reproduces the price.
+              const double back = black76Price(type, f, k, t, 0.0, iv.vol);
+              QVERIFY(std::abs(back - price) <= 1e-12 * std::max(price, 1e-300) + 1e-15 * f);
+              ++reproduced;
+            } else {
+              // No volatility: only where the price carries no time value (rounded to intrinsic or below).
+              const double intrinsic = std::max(double(type) * (f - k), 0.0);
+              QVERIFY2(std::abs(price - intrinsic) <= 1e-12 * f, qPrintable(QString("m=%1 t=%2 v=%3 %4").arg(m).arg(t).arg(v).arg(toString(iv.status))));
+            }
+          }
+    qInfo("IV round trip: %d points to <= 1e-12 (worst %.2e), %d more reproduce their price; max %d iterations",
+          accurate, worst, reproduced, maxIterations);
+    QVERIFY(accurate > 40000);
+    QVERIFY(maxIterations <= 12);
+  }
+
+  void impliedVolStatusCodes() {
+    // Below intrinsic: an ITM call cheaper than F - K.
+    QCOMPARE(impliedVolBlack76(true, 100, 80, 1, 0, 19.5).status, IvStatus::BelowIntrinsic);
+    QCOMPARE(impliedVolBlack76(false, 100, 80, 1, 0, -0.01).status, IvStatus::BelowIntrinsic);
+    // Above the maximum: a call worth more than the forward, a put more than the strike.
+    QCOMPARE(impliedVolBlack76(true, 100, 80, 1, 0, 100).status, IvStatus::AboveMaximum);
+    QCOMPARE(impliedVolBlack76(false, 100, 80, 1, 0, 85).status, IvStatus::AboveMaximum);
+    // Exactly intrinsic: no time value.
+    QCOMPARE(impliedVolBlack76(true, 100, 80, 1, 0, 20).status, IvStatus::NoTimeValue);
+    QCOMPARE(impliedVolBlack76(false, 100, 80, 1, 0, 0.0).status, IvStatus::NoTimeValue);  // OTM put worth 0
+    // Invalid inputs are refused, not thrown.
+    QCOMPARE(impliedVolBlack76(true, 0, 80, 1, 0, 1).status, IvStatus::InvalidInput);
+    QCOMPARE(impliedVolBlack76(true, 100, 80, 0, 0, 21).status, IvStatus::InvalidInput);
+    QCOMPARE(impliedVolBlack76(true, 100, 80, 1, 0, std::nan("")).status, IvStatus::InvalidInput);
+    // Discounting and carry: BSM with rates round-trips too.
+    const double p = bsmPrice(CallPut::Put, 95, 100, 0.5, 0.05, 0.02, 0.4);
+    const ImpliedVol iv = impliedVolBsm(false, 95, 100, 0.5, 0.05, 0.02, p);
+    QVERIFY(iv.ok());
+    QVERIFY(std::abs(iv.vol - 0.4) < 1e-14);
+  }
+
+  void inverseGreeksMatchFiniteDifferences() {
+    for (CallPut t : {CallPut::Call, CallPut::Put}) {
+      for (double k : {50000.0, 67000.0, 90000.0}) {
+        const double f = 67000, T = 30 / 365.0, v = 0.55;
+        const InverseGreeks g = inverseOptionGreeks(t, f, k, T, v);
+        auto coin = [&](double ff, double tt, double vv) { return inverseOptionGreeks(t, ff, k, tt, vv).priceCoin; };
+        QVERIFY(std::abs(g.priceCoin - black76Price(t, f, k, T, 0, v) / f) < 1e-15);
+        const double hf = 0.5, hv = 1e-6, ht = 1e-7;
+        const double dPdF = (coin(f + hf, T, v) - coin(f - hf, T, v)) / (2 * hf);
+        QVERIFY(std::abs(g.deltaCoin - f * dPdF) < 1e-8);
+        // The coin delta differs from the linear (USD) delta by exactly the premium in coin.
+        QVERIFY(std::abs((g.usd.delta - g.deltaCoin) - g.priceCoin) < 1e-15);
+        const double dDelta = (inverseOptionGreeks(t, f + hf, k, T, v).deltaCoin - inverseOptionGreeks(t, f - hf, k, T, v).deltaCoin) / (2 * hf);
+        QVERIFY(std::abs(g.gammaCoin - dDelta) < 1e-10);
+        QVERIFY(std::abs(g.vegaCoin - (coin(f, T, v + hv) - coin(f, T, v - hv)) / (2 * hv)) < 1e-8);
+        QVERIFY(std::abs(g.thetaCoin + (coin(f, T + ht, v) - coin(f, T - ht, v)) / (2 * ht)) < 1e-6);
+      }
+    }
+    // Deribit's worked example: call K=10,000 at expiry with S=12,500 pays 0.2 BTC.
+    QVERIFY(std::abs(inverseOptionGreeks(CallPut::Call, 12500, 10000, 0, 0.5).priceCoin - 0.2) < 1e-15);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestPricing)
+#include "tst_pricing.moc"
