@@ -75,6 +75,7 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
   };
   if (ui) {
     root["ui_frame_ms"] = percentiles(ui->frameMs.summary());
+    root["ui_frame_update_ms"] = percentiles(ui->updateMs.summary());
     root["ui_frame_interval_ms"] = percentiles(ui->intervalMs.summary());
     QJsonObject lag = percentiles(ui->lagMs.summary());
     const QJsonObject t = trend(ui->lagMs.values());

@@ -52,6 +52,7 @@ class MainWindow : public QMainWindow {
 
  protected:
   void closeEvent(QCloseEvent* event) override;
+  bool event(QEvent* event) override;
 
  private:
   void buildDocks();
@@ -97,6 +98,7 @@ class MainWindow : public QMainWindow {
 
   QTimer frameTimer_;
   QElapsedTimer sinceLastFrame_;
+  QElapsedTimer frameWork_;  // from the start of the frame until its deferred repaints are done
   UiMetrics metrics_;
   int statusEvery_ = 0;
 };

@@ -47,7 +47,8 @@ class SampleSeries {
 };
 
 struct UiMetrics {
-  SampleSeries frameMs;     // work per frame: pull snapshot, update models, paint ladder and chart
+  SampleSeries frameMs;     // whole frame: pull snapshot, update models, every repaint it caused
+  SampleSeries updateMs;    // the synchronous part only (models, ladder paint, chart replot)
   SampleSeries intervalMs;  // time between frames: a frozen GUI shows here
   SampleSeries lagMs;       // engine built the snapshot -> GUI applied it
 };
