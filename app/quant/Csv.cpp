@@ -1,0 +1,109 @@
+#include "Csv.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+namespace kappa::quant {
+
+std::vector<std::string> splitCsvLine(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cur += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cur += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.push_back(std::move(cur));
+      cur.clear();
+    } else if (c != '\r') {
+      cur += c;
+    }
+  }
+  out.push_back(std::move(cur));
+  return out;
+}
+
+std::string joinCsvLine(const std::vector<std::string>& fields) {
+  std::string out;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i) out += ',';
+    const std::string& f = fields[i];
+    if (f.find_first_of(",\"\n") == std::string::npos) {
+      out += f;
+    } else {
+      out += '"';
+      for (char c : f) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+      out += '"';
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> CsvTable::read(std::istream& in) {
+  std::string line;
+  int lineNo = 0;
+  while (std::getline(in, line)) {
+    ++lineNo;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (header_.empty()) {
+      header_ = splitCsvLine(line);
+      for (int i = 0; i < int(header_.size()); ++i) {
+        std::string& h = header_[std::size_t(i)];
+        while (!h.empty() && (h.back() == ' ' || h.back() == '\t')) h.pop_back();
+        while (!h.empty() && (h.front() == ' ' || h.front() == '\t')) h.erase(h.begin());
+        index_.emplace(h, i);
+      }
+      continue;
+    }
+    rows_.push_back({lineNo, splitCsvLine(line)});
+  }
+  if (header_.empty()) return std::string("the file is empty (no header line)");
+  return std::nullopt;
+}
+
+int CsvTable::column(const std::string& name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? -1 : it->second;
+}
+
+std::string RowReader::text(const std::string& column) {
+  const int c = table_.column(column);
+  if (c < 0 || c >= int(row_.fields.size())) {
+    if (error_.empty()) error_ = "field '" + column + "': missing";
+    return {};
+  }
+  std::string v = row_.fields[std::size_t(c)];
+  while (!v.empty() && v.back() == ' ') v.pop_back();
+  while (!v.empty() && v.front() == ' ') v.erase(v.begin());
+  return v;
+}
+
+double RowReader::number(const std::string& column) {
+  const std::string v = text(column);
+  if (!ok()) return NAN;
+  if (v.empty()) {
+    if (error_.empty()) error_ = "field '" + column + "': empty";
+    return NAN;
+  }
+  char* end = nullptr;
+  errno = 0;
+  const double d = std::strtod(v.c_str(), &end);
+  if (end != v.c_str() + v.size() || errno == ERANGE || !std::isfinite(d)) {
+    if (error_.empty()) error_ = "field '" + column + "': '" + v + "' is not a number";
+    return NAN;
+  }
+  return d;
+}
+
+}  // namespace kappa::quant

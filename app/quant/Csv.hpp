@@ -1,0 +1,49 @@
+#pragma once
+// Minimal RFC-4180-style CSV for kappa-quant: quoted fields, header by name, line numbers kept so
+// that every error names its line and field.
+#include <istream>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace kappa::quant {
+
+std::vector<std::string> splitCsvLine(const std::string& line);
+std::string joinCsvLine(const std::vector<std::string>& fields);
+
+class CsvTable {
+ public:
+  // Reads the header and the rows; empty lines are skipped. Returns an error text on failure.
+  std::optional<std::string> read(std::istream& in);
+  const std::vector<std::string>& header() const { return header_; }
+  struct Row {
+    int line = 0;  // 1-based line number in the file
+    std::vector<std::string> fields;
+  };
+  const std::vector<Row>& rows() const { return rows_; }
+  // Index of a column, or -1.
+  int column(const std::string& name) const;
+
+ private:
+  std::vector<std::string> header_;
+  std::unordered_map<std::string, int> index_;
+  std::vector<Row> rows_;
+};
+
+// Reads named numeric fields from a row, remembering the first problem as "field 'x': reason".
+class RowReader {
+ public:
+  RowReader(const CsvTable& table, const CsvTable::Row& row) : table_(table), row_(row) {}
+  double number(const std::string& column);
+  std::string text(const std::string& column);
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+
+ private:
+  const CsvTable& table_;
+  const CsvTable::Row& row_;
+  std::string error_;
+};
+
+}  // namespace kappa::quant

@@ -1,0 +1,188 @@
+// kappa-quant end to end: the published values through `price`, a round trip through `iv`, SVI on
+// the real SPX chain through `svi-fit`, arbitrage through `svi-check`, and malformed input.
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "CsvTestUtil.hpp"
+
+namespace {
+struct Run {
+  int code = -1;
+  QByteArray out, err;
+};
+Run quant(const QStringList& args) {
+  QProcess p;
+  p.start(KAPPA_QUANT, args);
+  Run r;
+  if (!p.waitForFinished(60000)) {
+    p.kill();
+    return r;
+  }
+  r.code = p.exitCode();
+  r.out = p.readAllStandardOutput();
+  r.err = p.readAllStandardError();
+  return r;
+}
+QString write(QTemporaryDir& dir, const QString& name, const QByteArray& text) {
+  const QString path = dir.filePath(name);
+  QFile f(path);
+  f.open(QIODevice::WriteOnly);
+  f.write(text);
+  return path;
+}
+std::vector<QHash<QString, QString>> parseCsv(const QByteArray& text, QTemporaryDir& dir) {
+  return kappa::test::readCsv(write(dir, "out.csv", text));
+}
+}  // namespace
+
+class TestQuantCli : public QObject {
+  Q_OBJECT
+ private slots:
+  void priceReproducesHaugTable() {
+    QTemporaryDir dir;
+    const Run r = quant({"price", "--model", "bsm", KAPPA_TEST_DATA "/haug_european_bsm_values.csv"});
+    QCOMPARE(r.code, 0);
+    const auto rows = parseCsv(r.out, dir);
+    QCOMPARE(rows.size(), std::size_t(43));
+    for (const auto& row : rows) {
+      QVERIFY(row.contains("source"));  // extra columns pass through
+      QVERIFY2(std::abs(row["price"].toDouble() - row["expected"].toDouble()) <= row["tolerance"].toDouble(),
+               qPrintable(row["type"] + " " + row["strike"] + ": " + row["price"]));
+    }
+  }
+
+  void americanModelsPriceAboveEuropean() {
+    QTemporaryDir dir;
+    const QString in = write(dir, "am.csv", "type,strike,spot,q,r,t_years,vol\nput,110,100,0,0.06,0.75,0.3\ncall,100,100,0.04,0.02,1,0.25\n");
+    const Run euro = quant({"price", "--model", "bsm", in});
+    QCOMPARE(euro.code, 0);
+    const auto e = parseCsv(euro.out, dir);
+    for (const char* model : {"baw", "bjs", "fd"}) {
+      const Run r = quant({"price", "--model", model, in});
+      QCOMPARE(r.code, 0);
+      const auto a = parseCsv(r.out, dir);
+      QCOMPARE(a.size(), std::size_t(2));
+      for (std::size_t i = 0; i < 2; ++i) {
+        QVERIFY2(a[i]["price"].toDouble() >= e[i]["price"].toDouble() - 1e-9, model);
+        QVERIFY(a[i]["price"].toDouble() - e[i]["price"].toDouble() < 2.0);  // early exercise: a premium, not a different option
+        QVERIFY(!a[i]["vega"].isEmpty() && a[i]["vega"].toDouble() > 0);
+      }
+    }
+  }
+
+  void ivRoundTripAndStatuses() {
+    QTemporaryDir dir;
+    const Run priced = quant({"price", "--model", "black76", KAPPA_TEST_DATA "/haug_european_bsm_values.csv"});
+    const auto rows = parseCsv(priced.out, dir);
+    QByteArray csv = "type,strike,spot,q,r,t_years,price,vol\n";
+    for (const auto& row : rows)
+      csv += QString("%1,%2,%3,0,%4,%5,%6,%7\n").arg(row["type"], row["strike"], row["spot"], row["r"], row["t_years"], row["price"], row["vol"]).toUtf8();
+    csv += "call,100,100,0,0,1,150,\n";  // above the forward: no volatility
+    csv += "put,100,100,0,0,1,-1,\n";    // negative price: below intrinsic
+    const Run r = quant({"iv", "--model", "black76", write(dir, "iv.csv", csv)});
+    QCOMPARE(r.code, 0);
+    const auto out = parseCsv(r.out, dir);
+    QCOMPARE(out.size(), rows.size() + 2);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      QCOMPARE(out[i]["status"], QString("ok"));
+      QVERIFY2(std::abs(out[i]["iv"].toDouble() - out[i]["vol"].toDouble()) < 1e-9, qPrintable(out[i]["iv"]));
+    }
+    QCOMPARE(out[rows.size()]["status"], QString("above_maximum"));
+    QCOMPARE(out[rows.size() + 1]["status"], QString("below_intrinsic"));
+    QVERIFY(out[rows.size()]["iv"].isEmpty());
+  }
+
+  void malformedRowsNameLineAndField() {
+    QTemporaryDir dir;
+    const QString in = write(dir, "bad.csv",
+                             "type,strike,spot,q,r,t_years,vol\n"
+                             "call,100,100,0,0.05,1,0.2\n"
+                             "call,100,abc,0,0.05,1,0.2\n"
+                             "straddle,100,100,0,0.05,1,0.2\n"
+                             "put,-5,100,0,0.05,1,0.2\n"
+                             "put,100,100,0,0.05,1,0.2\n");
+    const Run r = quant({"price", "--model", "bsm", in});
+    QCOMPARE(r.code, 1);
+    QVERIFY(r.err.contains("bad.csv:3: field 'spot': 'abc' is not a number"));
+    QVERIFY(r.err.contains("bad.csv:4: field 'type': 'straddle' must be call or put"));
+    QVERIFY(r.err.contains("bad.csv:5: field 'strike': must be positive"));
+    const auto out = parseCsv(r.out, dir);
+    QCOMPARE(out.size(), std::size_t(5));  // every row still written, in order
+    QVERIFY(!out[0]["price"].isEmpty());
+    QVERIFY(out[1]["price"].isEmpty());
+    QVERIFY(!out[4]["price"].isEmpty());
+    QCOMPARE(quant({"price", "--model", "heston", in}).code, 2);
+    QCOMPARE(quant({"price", "--model", "bsm", dir.filePath("missing.csv")}).code, 2);
+    QCOMPARE(quant({"frobnicate"}).code, 2);
+  }
+
+  void helpForEveryCommand() {
+    for (const char* cmd : {"price", "iv", "svi-fit", "svi-check"}) {
+      const Run r = quant({cmd, "--help"});
+      QCOMPARE(r.code, 0);
+      QVERIFY2(r.out.startsWith("usage: kappa-quant"), cmd);
+    }
+    QCOMPARE(quant({"--help"}).code, 0);
+  }
+
+  void sviCheckFindsButterflyArbitrage() {
+    // Axel Vogt's slice: Durrleman's g < 0 around k = 0.6..1.3.
+    Run r = quant({"svi-check", "--a", "-0.0410", "--b", "0.1331", "--rho", "0.3060", "--m", "0.3586", "--sigma", "0.4153", "--t", "1"});
+    QCOMPARE(r.code, 0);
+    QJsonObject j = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(j["butterfly_arbitrage"].toBool(), true);
+    QVERIFY(j["g_min"].toDouble() < 0);
+    const QJsonArray range = j["butterfly_ranges"].toArray().at(0).toArray();
+    QVERIFY(range.at(0).toDouble() > 0.5 && range.at(0).toDouble() < 0.8);
+    QVERIFY(range.at(1).toDouble() > 1.1 && range.at(1).toDouble() < 1.4);
+    QVERIFY(j["k_at_g_min"].toDouble() > range.at(0).toDouble() && j["k_at_g_min"].toDouble() < range.at(1).toDouble());
+    r = quant({"svi-check", "--a", "0.04", "--b", "0.1", "--rho", "-0.3", "--m", "0", "--sigma", "0.2", "--t", "1"});
+    j = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(j["butterfly_arbitrage"].toBool(), false);
+    QVERIFY(j["butterfly_ranges"].toArray().isEmpty());
+    QCOMPARE(quant({"svi-check", "--a", "0.04", "--b", "-1", "--rho", "0", "--m", "0", "--sigma", "0.2", "--t", "1"}).code, 2);
+  }
+
+  void sviFitOnRealSpxChain() {
+    // The SPX chain of 2011-01-24 (pyql): bid/ask implied vols per expiry, forward per expiry.
+    const auto spx = kappa::test::readCsv(KAPPA_REFDATA_DIR "/option_chains/pyql_df_options_SPX_24jan2011.csv");
+    if (spx.empty()) QSKIP("shared reference data not found (../shared/refdata)");
+    QByteArray csv = "t_years,strike,forward,bid_iv,ask_iv\n";
+    int rows = 0;
+    for (const auto& q : spx) {
+      // Out-of-the-money side only: that is where the market's information is.
+      const bool call = q["Type"] == "C";
+      if ((call && q["Strike"].toDouble() < q["Fwd"].toDouble()) || (!call && q["Strike"].toDouble() > q["Fwd"].toDouble())) continue;
+      csv += QString("%1,%2,%3,%4,%5\n").arg(q["TTM"], q["Strike"], q["Fwd"], q["IVBid"], q["IVAsk"]).toUtf8();
+      ++rows;
+    }
+    QTemporaryDir dir;
+    const Run r = quant({"svi-fit", write(dir, "spx.csv", csv)});
+    QCOMPARE(r.code, 0);
+    const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+    const QJsonArray expiries = j["expiries"].toArray();
+    QVERIFY(expiries.size() >= 2);
+    int fitted = 0;
+    for (const QJsonValue& v : expiries) {
+      const QJsonObject e = v.toObject();
+      if (e["status"].toString() != "ok") continue;
+      ++fitted;
+      qInfo("SPX t=%.4f: %d quotes, rmse %.4f vol, a=%.5f b=%.5f rho=%.4f m=%.4f sigma=%.4f, butterfly %s",
+            e["t_years"].toDouble(), e["quotes_used"].toInt(), e["rmse"].toDouble(), e["a"].toDouble(), e["b"].toDouble(),
+            e["rho"].toDouble(), e["m"].toDouble(), e["sigma"].toDouble(), e["butterfly_arbitrage"].toBool() ? "yes" : "no");
+      QVERIFY(e["rmse"].toDouble() < 0.02);       // within 2 vol points on real quotes
+      QVERIFY(e["b"].toDouble() >= 0);
+      QVERIFY(std::abs(e["rho"].toDouble()) < 1);
+      QVERIFY(e["sigma"].toDouble() > 0);
+    }
+    QVERIFY(fitted >= 2);
+    QVERIFY(j.contains("calendar_arbitrage"));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestQuantCli)
+#include "tst_quant_cli.moc"
