@@ -9,6 +9,7 @@
 namespace kappa {
 namespace {
 constexpr auto kPublishInterval = std::chrono::milliseconds(10);  // 100 Hz; the GUI draws at <= 60
+constexpr auto kAnalyticsInterval = std::chrono::milliseconds(100);  // option analytics at <= 10 Hz
 }
 
 const char* toString(VenueState s) {
@@ -24,6 +25,7 @@ const char* toString(VenueState s) {
 Engine::Engine(std::unique_ptr<Venue> venue)
     : work_(boost::asio::make_work_guard(io_)),
       publishTimer_(io_),
+      analyticsTimer_(io_),
       venue_(std::move(venue)),
       gate_(instruments_, halt_) {
   venueName_ = venue_->name();
@@ -35,6 +37,10 @@ Engine::Engine(std::unique_ptr<Venue> venue)
   for (const Instrument& inst : instruments_.all()) market_->seedHistory(inst.id, venue_->history(inst.id));
   for (const Instrument& inst : instruments_.all())
     if (inst.kind == InstrumentKind::Perpetual) { focus_ = inst.id; break; }
+  for (const Instrument& inst : instruments_.all())
+    if (inst.kind == InstrumentKind::Index) { indexId_ = inst.id; break; }
+  analytics_ = std::make_unique<analytics::AnalyticsWorker>(
+      io_.get_executor(), [this](analytics::AnalyticsWorker::Result r) { latestAnalytics_ = std::move(r); });
 }
 
 Engine::~Engine() { stop(); }
@@ -45,16 +51,21 @@ void Engine::start() {
   thread_ = std::thread([this] {
     venue_->connect(*this, io_.get_executor());
     schedulePublish();
+    scheduleAnalytics();
     io_.run();
   });
 }
 
 void Engine::stop() {
   if (!running_.exchange(false)) return;
-  boost::asio::post(io_, [this] { publishTimer_.cancel(); });
+  boost::asio::post(io_, [this] {
+    publishTimer_.cancel();
+    analyticsTimer_.cancel();
+  });
   work_.reset();
   io_.stop();
   if (thread_.joinable()) thread_.join();
+  analytics_.reset();  // joins the analytics thread; its last result, if any, is simply dropped
   venue_->disconnect();  // the engine thread is gone: no concurrent venue calls remain
 }
 
@@ -117,6 +128,35 @@ void Engine::schedulePublish() {
     publish();
     schedulePublish();
   });
+}
+
+void Engine::scheduleAnalytics() {
+  analyticsTimer_.expires_after(kAnalyticsInterval);
+  analyticsTimer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (!analytics_->busy()) analytics_->submit(chainInput());
+    scheduleAnalytics();
+  });
+}
+
+analytics::ChainInput Engine::chainInput() const {
+  analytics::ChainInput in;
+  in.instruments = &instruments_;
+  in.now = wallNow();
+  in.index = indexId_ != kNoInstrument ? toDouble(market_->stats(indexId_).last) : 0.0;
+  for (const Instrument& inst : instruments_.all()) {
+    const OrderBook& b = market_->book(inst.id);
+    if (inst.isOption()) {
+      const bool live = b.live();
+      in.options.push_back({inst.id, live && b.bestBid() ? b.bestBid()->price : 0,
+                            live && b.bestAsk() ? b.bestAsk()->price : 0, market_->stats(inst.id).last});
+    } else if (inst.kind != InstrumentKind::Index) {
+      in.futuresMid.emplace_back(inst.id, toDouble(market_->markPrice(inst.id)));
+    }
+  }
+  for (const Position& p : oms_->positions())
+    if (p.qty != 0) in.positions.push_back({p.instrument, p.qty, p.entryValue});
+  return in;
 }
 
 void Engine::publish() {
@@ -214,6 +254,7 @@ void Engine::publish() {
   s.indexPrice = 0;
   for (const Instrument& inst : instruments_.all())
     if (inst.kind == InstrumentKind::Index) { s.indexPrice = toDouble(market_->stats(inst.id).last); break; }
+  s.analytics = latestAnalytics_;
   s.ordersTotal = oms_->ordersTotal();
   s.fillsTotal = oms_->fillsTotal();
   s.rejectsTotal = oms_->rejectsTotal();

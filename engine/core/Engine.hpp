@@ -14,6 +14,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "analytics/AnalyticsWorker.hpp"
 #include "book/MarketData.hpp"
 #include "core/EngineSnapshot.hpp"
 #include "core/TripleBuffer.hpp"
@@ -72,6 +73,7 @@ class Engine final : private VenueListener {
   // Engine-thread state, for tests through call().
   const MarketData& marketData() const { return *market_; }
   const OrderManager& orders() const { return *oms_; }
+  const std::shared_ptr<const analytics::ChainAnalytics>& analytics() const { return latestAnalytics_; }
 
  private:
   void onMarketData(const MdEvent* events, std::size_t n) override;
@@ -79,10 +81,13 @@ class Engine final : private VenueListener {
   void onVenueState(VenueState state, const std::string& detail) override;
   void schedulePublish();
   void publish();
+  void scheduleAnalytics();
+  analytics::ChainInput chainInput() const;
 
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::steady_timer publishTimer_;
+  boost::asio::steady_timer analyticsTimer_;
   std::thread thread_;
   std::unique_ptr<Venue> venue_;
   std::string venueName_;
@@ -91,6 +96,9 @@ class Engine final : private VenueListener {
   RiskGate gate_;
   std::unique_ptr<MarketData> market_;
   std::unique_ptr<OrderManager> oms_;
+  std::unique_ptr<analytics::AnalyticsWorker> analytics_;
+  std::shared_ptr<const analytics::ChainAnalytics> latestAnalytics_;
+  InstrumentId indexId_ = kNoInstrument;
   TripleBuffer<EngineSnapshot> snapshots_;
   std::atomic<InstrumentId> focus_{kNoInstrument};
   std::atomic<bool> running_{false};

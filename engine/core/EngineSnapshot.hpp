@@ -4,6 +4,9 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
+#include "analytics/ChainAnalytics.hpp"
 #include "book/Candle.hpp"
 #include "book/MarketData.hpp"
 #include "oms/Order.hpp"
@@ -57,6 +60,7 @@ struct EngineSnapshot {
   std::vector<PositionRow> positions;  // non-flat or traded instruments
   double totalPnlBtc = 0;        // realized + unrealized - fees over all positions
   double indexPrice = 0;         // BTC index, to show coin amounts in USD
+  std::shared_ptr<const analytics::ChainAnalytics> analytics;  // latest option analytics (<= 10 Hz)
   std::uint64_t ordersTotal = 0, fillsTotal = 0, rejectsTotal = 0;
   std::string lastReject;
 };

@@ -1,0 +1,175 @@
+// Live option analytics: from a simulated Deribit-style chain, forwards from put-call parity, a fitted
+// surface whose marks sit inside the market, consistent Greeks, and the book's Greeks, scenarios and
+// PnL curves by full revaluation; and the engine delivering it off its market-data thread.
+#include <QtTest>
+#include <cmath>
+
+#include "analytics/ChainAnalytics.hpp"
+#include "book/MarketData.hpp"
+#include "core/Clock.hpp"
+#include "core/Engine.hpp"
+#include "pricing/InverseOption.hpp"
+#include "sim/SimExchange.hpp"
+#include "sim/SimVenue.hpp"
+
+using namespace kappa;
+using namespace kappa::analytics;
+
+namespace {
+struct Market {
+  sim::SimExchange ex{sim::SimConfig{}};
+  MarketData md{ex.instruments()};
+  Market() {
+    ex.start();
+    for (int i = 0; i < 3000; ++i) {
+      md.apply(ex.output().md.data(), ex.output().md.size());
+      ex.output().clear();
+      ex.step();
+    }
+  }
+  ChainInput input(std::vector<PositionInput> positions = {}) const {
+    ChainInput in;
+    in.instruments = &ex.instruments();
+    in.now = ex.now();
+    in.index = ex.indexPrice();
+    for (const Instrument& inst : ex.instruments().all()) {
+      const OrderBook& b = md.book(inst.id);
+      if (inst.isOption())
+        in.options.push_back({inst.id, b.bestBid() ? b.bestBid()->price : 0, b.bestAsk() ? b.bestAsk()->price : 0, 0});
+      else if (inst.kind != InstrumentKind::Index)
+        in.futuresMid.emplace_back(inst.id, toDouble(md.markPrice(inst.id)));
+    }
+    in.positions = std::move(positions);
+    return in;
+  }
+};
+}  // namespace
+
+class TestAnalytics : public QObject {
+  Q_OBJECT
+ private slots:
+  void chainFromSimulatedMarket() {
+    Market m;
+    const auto a = computeChainAnalytics(m.input(), nullptr);
+    QVERIFY(a->expiries.size() >= 6);
+    int fitted = 0, inside = 0, twoSided = 0;
+    for (const ExpiryAnalytics& e : a->expiries) {
+      // The simulator prices options off index * e^{0.05 t}: parity must find that forward.
+      QVERIFY(e.forwardFromParity);
+      const double expected = m.ex.indexPrice() * std::exp(0.05 * e.t);
+      QVERIFY2(std::abs(e.forward / expected - 1) < 0.003, qPrintable(QString("t=%1 F=%2 vs %3").arg(e.t).arg(e.forward).arg(expected)));
+      if (e.fit.ok()) {
+        ++fitted;
+        // A 0.0005 BTC tick is several vol points on a one-day option: allow 3 points there.
+        QVERIFY2(e.fit.rmse < (e.t < 2 / 365.0 ? 0.03 : 0.01), qPrintable(QString("t=%1 rmse %2").arg(e.t).arg(e.fit.rmse)));
+        QVERIFY(e.atmVol > 0.3 && e.atmVol < 1.2);
+      }
+      qInfo("expiry t=%.4f F=%.1f fit %s rmse %.4f quotes %d atm %.3f butterfly %s", e.t, e.forward,
+            vol::toString(e.fit.status), e.fit.rmse, e.fit.quotesUsed, e.atmVol, e.butterfly.arbitrage ? "yes" : "no");
+      for (std::size_t i : e.options) {
+        const OptionAnalytics& o = a->options[i];
+        if (o.bidIv > 0 && o.askIv > 0) {
+          ++twoSided;
+          QVERIFY(o.bidIv <= o.askIv + 1e-12);
+          if (o.markIv >= o.bidIv - 1e-9 && o.markIv <= o.askIv + 1e-9) ++inside;
+        }
+        if (o.markIv > 0) {
+          // Greeks as documented: coin delta = USD delta - premium in coin.
+          QVERIFY(std::abs(o.deltaCoin - (o.deltaUsd - o.theo)) < 1e-12);
+          QVERIFY(o.isCall ? (o.deltaUsd > 0 && o.deltaUsd < 1) : (o.deltaUsd < 0 && o.deltaUsd > -1));
+          QVERIFY(o.vegaUsd > 0 && o.thetaUsd < 0);
+        }
+      }
+    }
+    QVERIFY(fitted >= 6);
+    qInfo("%d of %d two-sided options have the surface mark inside their bid/ask IV; computed in %.0f us",
+          inside, twoSided, a->computeMicros);
+    QVERIFY(twoSided > 100);
+    QVERIFY(inside >= twoSided * 9 / 10);
+    QVERIFY(!a->calendar.badInput);
+  }
+
+  void bookGreeksScenariosAndCurves() {
+    Market m;
+    const auto bare = computeChainAnalytics(m.input(), nullptr);
+    // Long 10 near-the-money calls of a ~1-week expiry, short 20,000 USD of the perpetual.
+    const ExpiryAnalytics* week = nullptr;
+    for (const ExpiryAnalytics& e : bare->expiries)
+      if (e.t > 5 / 365.0 && !week) week = &e;
+    QVERIFY(week);
+    const OptionAnalytics* call = nullptr;
+    for (std::size_t i : week->options) {
+      const OptionAnalytics& o = bare->options[i];
+      if (o.isCall && o.markIv > 0 && (!call || std::abs(o.k) < std::abs(call->k))) call = &o;
+    }
+    QVERIFY(call);
+    const InstrumentId perp = m.ex.instruments().find("BTC-PERPETUAL")->id;
+    const auto a = computeChainAnalytics(m.input({{call->instrument, 10, 0}, {perp, -20000, 0}}), bare.get());
+    QCOMPARE(a->positions.size(), std::size_t(2));
+    const OptionAnalytics& c = *a->find(call->instrument);
+    double perpMark = 0;
+    for (const auto& [id, mid] : m.input().futuresMid)
+      if (id == perp) perpMark = mid;
+    QVERIFY(std::abs(a->total.deltaCoin - (10 * c.deltaCoin - 20000 / perpMark)) < 1e-9);
+    QVERIFY(std::abs(a->total.vegaUsd - 10 * c.vegaUsd) < 1e-9);
+    QVERIFY(a->total.thetaUsd < 0);
+    QCOMPARE(a->byExpiry.size(), std::size_t(2));  // the perpetual (no expiry) and the week
+    // Scenario grid: nothing moves -> no PnL; more vol helps a long option; a week costs theta.
+    QCOMPARE(a->scenarios.size(), a->scenarioDays.size() * a->scenarioVolShifts.size() * a->scenarioSpotShifts.size());
+    const std::size_t flat = 5, zeroVol = 3;
+    QCOMPARE(a->scenarioSpotShifts[flat], 0.0);
+    QCOMPARE(a->scenarioVolShifts[zeroVol], 0.0);
+    QVERIFY(std::abs(a->scenario(0, zeroVol, flat).pnlUsd) < 1e-6);
+    QVERIFY(a->scenario(0, zeroVol + 1, flat).pnlUsd > 0);
+    QVERIFY(a->scenario(2, zeroVol, flat).pnlUsd < 0);
+    // Full revaluation agrees with the Greeks for a small move x = dF/F. The coin delta is F dV/dF,
+    // so dV ~ delta_coin x + 1/2 (gamma_coin F - delta_coin) x^2 (coin).
+    const double x = 0.02;
+    const double small = a->scenario(0, zeroVol, flat + 1).pnlCoin;  // +2 %
+    const double fromGreeks = a->total.deltaCoin * x + 0.5 * (a->total.gammaCoin * a->index - a->total.deltaCoin) * x * x;
+    QVERIFY2(std::abs(small - fromGreeks) < 0.05 * std::abs(small) + 0.002, qPrintable(QString("%1 vs %2").arg(small).arg(fromGreeks)));
+    // PnL curves: the "expiry" curve is the payoff.
+    QCOMPARE(a->pnlCurves.size(), std::size_t(3));
+    const PnlCurve& atExpiry = a->pnlCurves[2];
+    QCOMPARE(atExpiry.label, std::string("expiry"));
+    const std::size_t top = atExpiry.spot.size() - 1;  // +30 %
+    const double f1 = week->forward * 1.3, s1 = atExpiry.spot[top];
+    const double payoffCoin = 10 * std::max(f1 - c.strike, 0.0) / f1 + (-20000) * (-1 / f1 + 1 / perpMark) * 0 +
+                              (-20000) * ((-1.0 / (perpMark * 1.3)) - (-1.0 / perpMark));
+    double baseCoin = 0;
+    for (const PositionRisk& p : a->positions) baseCoin += p.valueCoin;
+    QVERIFY(std::abs(atExpiry.pnlUsd[top] - (payoffCoin * s1 - baseCoin * a->index)) < 1e-6 * std::abs(atExpiry.pnlUsd[top]) + 1e-6);
+  }
+
+  void warmStartReusesThePreviousSurface() {
+    Market m;
+    const auto first = computeChainAnalytics(m.input(), nullptr);
+    const auto second = computeChainAnalytics(m.input(), first.get());
+    QCOMPARE(second->seq, first->seq + 1);
+    int fewer = 0, compared = 0;
+    for (std::size_t i = 0; i < first->expiries.size(); ++i) {
+      if (!first->expiries[i].fit.ok()) continue;
+      ++compared;
+      fewer += second->expiries[i].fit.evaluations < first->expiries[i].fit.evaluations;
+      QVERIFY(std::abs(second->expiries[i].atmVol - first->expiries[i].atmVol) < 1e-3);
+    }
+    QVERIFY(compared > 0 && fewer >= compared / 2);
+  }
+
+  void engineDeliversAnalyticsOffItsThread() {
+    sim::SimConfig cfg;
+    cfg.startTime = wallNow() / 1'000'000 * 1'000'000;
+    Engine e(std::make_unique<sim::SimVenue>(cfg));
+    e.start();
+    QTRY_VERIFY_WITH_TIMEOUT((e.takeSnapshot(), e.snapshot().analytics && e.snapshot().analytics->expiries.size() >= 6), 5000);
+    const std::uint64_t seq = e.snapshot().analytics->seq;
+    QTRY_VERIFY_WITH_TIMEOUT((e.takeSnapshot(), e.snapshot().analytics->seq > seq + 2), 3000);  // ~10 Hz refresh
+    qInfo("live analytics: %.0f us per refresh, %zu options", e.snapshot().analytics->computeMicros,
+          e.snapshot().analytics->options.size());
+    QVERIFY(e.snapshot().analytics->computeMicros > 0);
+    e.stop();
+  }
+};
+
+QTEST_GUILESS_MAIN(TestAnalytics)
+#include "tst_analytics.moc"
