@@ -4,7 +4,7 @@
 
 namespace kappa::pricing {
 
-double normQuantile(double p) {
+double normQuantileFast(double p) {
   if (!(p > 0.0 && p < 1.0)) {
     if (p == 0.0) return -std::numeric_limits<double>::infinity();
     if (p == 1.0) return std::numeric_limits<double>::infinity();
@@ -35,6 +35,12 @@ double normQuantile(double p) {
     x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
         ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   }
+  return x;
+}
+
+double normQuantile(double p) {
+  const double x = normQuantileFast(p);
+  if (!std::isfinite(x)) return x;
   // Halley refinement; in the upper tail work with the complement to keep precision.
   const double e = x < 0 ? normCdf(x) - p : (1.0 - p) - normCdf(-x);  // both: Phi(x) - p
   const double u = e / normPdf(x);
