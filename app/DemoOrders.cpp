@@ -42,6 +42,14 @@ bool placeDemoOrders(Engine& engine) {
     if (!best || std::llabs(i.strike - spot) < std::llabs(best->strike - spot)) best = &i;
   }
   if (best) order(best->id, Side::Buy, OrderType::Market, 0, 2);
+  // And a short out-of-the-money put (the nearest strike below spot) in the same expiry, so the
+  // book has some shape in the Greeks panel.
+  const Instrument* put = nullptr;
+  for (const Instrument& i : reg.all()) {
+    if (!i.isOption() || i.expiry != secondExpiry || i.optionType != OptionType::Put || i.strike >= spot) continue;
+    if (!put || i.strike > put->strike) put = &i;
+  }
+  if (put) order(put->id, Side::Sell, OrderType::Market, 0, 3);
   return true;
 }
 

@@ -21,7 +21,8 @@ int parseOptions(const QStringList& arguments, Options& out) {
   const QCommandLineOption feedRate("feed-rate", "Simulator book updates per second (default 2500; stress: 200000).",
                                     "N", "2500");
   const QCommandLineOption demo("demo", "Place a few example orders at start (demos and screenshots).");
-  p.addOptions({venue, seed, dataDir, headless, duration, report, screenshot, after, feedRate, demo});
+  const QCommandLineOption view("view", "Central view at start: chart (default), chain, surface or greeks.", "NAME", "chart");
+  p.addOptions({venue, seed, dataDir, headless, duration, report, screenshot, after, feedRate, demo, view});
 
   const QString usage = p.helpText().replace("<executable_name>", "kappa");
   auto fail = [&](const QString& why) {
@@ -47,6 +48,9 @@ int parseOptions(const QStringList& arguments, Options& out) {
   out.dataDir = p.value(dataDir);
   out.headless = p.isSet(headless);
   out.demo = p.isSet(demo);
+  out.view = p.value(view);
+  if (!QStringList{"chart", "chain", "surface", "greeks"}.contains(out.view))
+    return fail("--view must be chart, chain, surface or greeks, got '" + out.view + "'");
   if (p.isSet(duration)) {
     out.durationS = p.value(duration).toDouble(&ok);
     if (!ok || out.durationS <= 0) return fail("--duration must be a positive number of seconds");

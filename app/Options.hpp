@@ -15,6 +15,7 @@ struct Options {
   double screenshotAfterS = 3;
   double feedRate = 2500;     // simulator target L2 updates per second
   bool demo = false;          // place a few example orders at start
+  QString view = "chart";     // central view at start: chart, chain, surface, greeks
 };
 
 // Parses argv. On --help/--version prints and returns exit code 0; on a bad or unknown option

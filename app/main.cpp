@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
   if (!opt.headless) {
     kappa::ui::applyDarkTheme(*static_cast<QApplication*>(app.get()));
     window = std::make_unique<kappa::ui::MainWindow>(engine, dataDir + "/layout.ini");
+    window->showView(opt.view);
     window->show();
     if (!opt.screenshotFile.isEmpty()) {
       QTimer::singleShot(int(opt.screenshotAfterS * 1000), window.get(), [&] {

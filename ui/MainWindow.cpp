@@ -21,6 +21,9 @@
 #include <QVBoxLayout>
 
 #include "ChartWidget.hpp"
+#include "GreeksPanel.hpp"
+#include "OptionChainBoard.hpp"
+#include "VolSurfaceView.hpp"
 #include "Format.hpp"
 #include "PlaceholderTableView.hpp"
 #include "LadderPanel.hpp"
@@ -80,8 +83,29 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   topLayout->addWidget(risk_);
   setMenuWidget(top);
 
-  chart_ = new ChartWidget(instruments_, this);
-  setCentralWidget(chart_);
+  // The centre: chart and the option views as tabs (Ctrl+1..4).
+  centralTabs_ = new QTabWidget(this);
+  centralTabs_->setObjectName("centralTabs");
+  chart_ = new ChartWidget(instruments_, centralTabs_);
+  chainBoard_ = new OptionChainBoard(instruments_, centralTabs_);
+  surface_ = new VolSurfaceView(instruments_, centralTabs_);
+  greeks_ = new GreeksPanel(instruments_, centralTabs_);
+  centralTabs_->addTab(chart_, "Chart");
+  centralTabs_->addTab(chainBoard_, "Option chain");
+  centralTabs_->addTab(surface_, "Volatility");
+  centralTabs_->addTab(greeks_, "Greeks && scenarios");
+  for (int i = 0; i < centralTabs_->count(); ++i) {
+    auto* go = new QAction(this);
+    go->setShortcut(QKeySequence(QString("Ctrl+%1").arg(i + 1)));
+    connect(go, &QAction::triggered, this, [this, i] { centralTabs_->setCurrentIndex(i); });
+    addAction(go);
+    centralTabs_->setTabToolTip(i, QString("Ctrl+%1").arg(i + 1));
+  }
+  setCentralWidget(centralTabs_);
+  connect(chainBoard_, &OptionChainBoard::orderClicked, this, &MainWindow::onChainOrder);
+  connect(chainBoard_, &OptionChainBoard::expirySelected, surface_, [this](qint64 e) { surface_->selectExpiry(e); });
+  connect(surface_, &VolSurfaceView::expirySelected, chainBoard_, [this](qint64 e) { chainBoard_->selectExpiry(e); });
+  connect(greeks_, &GreeksPanel::instrumentActivated, this, [this](InstrumentId id) { selectInstrument(id); });
   buildDocks();
   buildMenus();
   buildStatusBar();
@@ -335,6 +359,19 @@ void MainWindow::frame() {
     fills_->setRows(std::move(newestFirst));
   }
   positions_->setRows(s.positions);
+  // Option views: the board's quotes every frame (cheap), analytics when a new result arrived.
+  if (centralTabs_->currentWidget() == chainBoard_) chainBoard_->setQuotes(s.quotes);
+  if (s.analytics && s.analytics->seq != analyticsSeq_) {
+    analyticsSeq_ = s.analytics->seq;
+    std::vector<std::pair<InstrumentId, double>> held;
+    for (const PositionRow& p : s.positions)
+      if (p.qty != 0) held.emplace_back(p.instrument, p.qty);
+    chainBoard_->setPositions(held);
+    chainBoard_->setQuotes(s.quotes);
+    chainBoard_->apply(*s.analytics);
+    surface_->apply(*s.analytics);
+    greeks_->apply(*s.analytics);
+  }
   // The halt switch is read directly: a snapshot built a moment before a click must not flip the
   // display back to ACTIVE for a frame.
   const bool halted = engine_.halted();
@@ -370,33 +407,46 @@ void MainWindow::updateStatus(const EngineSnapshot& s) {
   clockLabel_->setText(QDateTime::currentDateTimeUtc().toString("HH:mm:ss") + " UTC");
 }
 
-void MainWindow::onLadderOrder(Side side, Price price) {
-  if (selected_ >= instruments_.size()) return;
-  const Instrument& inst = instruments_[selected_];
+QString MainWindow::sendManualOrder(InstrumentId id, Side side, Price price, const QString& qtyText, const char* tag,
+                                    bool* ok) {
+  *ok = false;
+  if (id >= instruments_.size()) return "Select an instrument first";
+  const Instrument& inst = instruments_[id];
   OrderRequest r;
-  r.instrument = selected_;
+  r.instrument = id;
   r.side = side;
   r.price = price;
   r.origin = OrderOrigin::Manual;
-  r.tag = "ladder";
+  r.tag = tag;
   QString error;
-  if (!parseFixed(ladderPanel_->qtyEdit()->text(), r.qty, &error)) {
-    ladderPanel_->showMessage("Quantity " + error + " — nothing sent", true);
-    return;
-  }
+  if (!parseFixed(qtyText, r.qty, &error)) return "Quantity " + error + " — nothing sent";
   const RiskDecision d = validateOrder(inst, r, wallNow());
-  if (!d.accepted()) {
-    ladderPanel_->showMessage(QString::fromStdString(d.reason) + " — nothing sent", true);
-    return;
-  }
-  if (engine_.halted()) {
-    ladderPanel_->showMessage("Trading is HALTED — nothing sent", true);
-    return;
-  }
+  if (!d.accepted()) return QString::fromStdString(d.reason) + " — nothing sent";
+  if (engine_.halted()) return "Trading is HALTED — nothing sent";
   engine_.submit(r);
-  ladderPanel_->showMessage(QString("%1 %2 @ %3 sent")
-                                .arg(side == Side::Buy ? "Buy" : "Sell", formatQty(inst, r.qty), formatPrice(inst, price)),
-                            false);
+  *ok = true;
+  return QString("%1 %2 %3 @ %4 sent")
+      .arg(side == Side::Buy ? "Buy" : "Sell", formatQty(inst, r.qty), QString::fromStdString(inst.name), formatPrice(inst, price));
+}
+
+void MainWindow::onLadderOrder(Side side, Price price) {
+  bool ok = false;
+  const QString msg = sendManualOrder(selected_, side, price, ladderPanel_->qtyEdit()->text(), "ladder", &ok);
+  ladderPanel_->showMessage(msg, !ok);
+}
+
+void MainWindow::onChainOrder(InstrumentId instrument, Side side, Price price) {
+  bool ok = false;
+  const QString msg = sendManualOrder(instrument, side, price, chainBoard_->qtyText(), "chain", &ok);
+  chainBoard_->showMessage(msg, !ok);
+}
+
+bool MainWindow::showView(const QString& name) {
+  const QStringList names = {"chart", "chain", "surface", "greeks"};
+  const int i = names.indexOf(name);
+  if (i < 0) return false;
+  centralTabs_->setCurrentIndex(i);
+  return true;
 }
 
 void MainWindow::cancelSelectedOrders() {

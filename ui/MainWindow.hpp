@@ -18,6 +18,9 @@ class QSortFilterProxyModel;
 namespace kappa::ui {
 
 class ChartWidget;
+class OptionChainBoard;
+class VolSurfaceView;
+class GreeksPanel;
 class LadderPanel;
 class LadderWidget;
 class OrderTicket;
@@ -49,6 +52,9 @@ class MainWindow : public QMainWindow {
   OrdersModel* ordersModel() const { return orders_; }
   QAction* haltAction() const { return haltAction_; }
   void resumeConfirmed();
+  // Shows a central view: "chart", "chain", "surface" or "greeks". Returns false if unknown.
+  bool showView(const QString& name);
+  OptionChainBoard* chainBoard() const { return chainBoard_; }
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -62,6 +68,9 @@ class MainWindow : public QMainWindow {
   void haltAll();
   void askResume();
   void onLadderOrder(Side side, Price price);
+  void onChainOrder(InstrumentId instrument, Side side, Price price);
+  // Validates and sends a manual limit order; returns the message to show.
+  QString sendManualOrder(InstrumentId instrument, Side side, Price price, const QString& qtyText, const char* tag, bool* ok);
   void cancelSelectedOrders();
   void updateStatus(const EngineSnapshot& s);
 
@@ -76,6 +85,11 @@ class MainWindow : public QMainWindow {
 
   RiskPanel* risk_ = nullptr;
   ChartWidget* chart_ = nullptr;
+  class QTabWidget* centralTabs_ = nullptr;
+  OptionChainBoard* chainBoard_ = nullptr;
+  VolSurfaceView* surface_ = nullptr;
+  GreeksPanel* greeks_ = nullptr;
+  std::uint64_t analyticsSeq_ = 0;
   LadderPanel* ladderPanel_ = nullptr;
   OrderTicket* ticket_ = nullptr;
   WatchlistModel* watchlist_ = nullptr;

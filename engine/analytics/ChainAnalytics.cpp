@@ -136,8 +136,19 @@ std::shared_ptr<const ChainAnalytics> computeChainAnalytics(const ChainInput& in
         if (p.expiry == expiry && (p.fit.status == vol::SviFitStatus::Ok)) warm = p.fit.params;
     e.fit = fitter.fit(e.t, quotes, warm);
     const bool fitted = e.fit.status == vol::SviFitStatus::Ok || e.fit.status == vol::SviFitStatus::NotConverged;
+    if (!quotes.empty()) {
+      e.quotedKMin = e.quotedKMax = quotes.front().k;
+      for (const vol::SviQuote& q : quotes) {
+        e.quotedKMin = std::min(e.quotedKMin, q.k);
+        e.quotedKMax = std::max(e.quotedKMax, q.k);
+      }
+    }
     if (fitted) {
-      e.butterfly = vol::checkButterfly(e.fit.params);
+      vol::ArbitrageScanOptions scan;
+      const double half = 0.5 * std::max(e.quotedKMax - e.quotedKMin, 0.02);
+      scan.kMin = e.quotedKMin - half;
+      scan.kMax = e.quotedKMax + half;
+      e.butterfly = vol::checkButterfly(e.fit.params, scan);
       e.atmVol = vol::sviImpliedVol(e.fit.params, 0.0, e.t);
       slices.push_back({e.t, e.fit.params});
       out->fittedExpiries.push_back(out->expiries.size());
@@ -174,7 +185,28 @@ std::shared_ptr<const ChainAnalytics> computeChainAnalytics(const ChainInput& in
     }
     out->expiries.push_back(std::move(e));
   }
-  out->calendar = vol::checkCalendar(slices);
+  // Calendar: each consecutive pair of fitted slices on the overlap of their widened quoted ranges.
+  for (std::size_t j = 1; j < out->fittedExpiries.size(); ++j) {
+    const ExpiryAnalytics& e1 = out->expiries[out->fittedExpiries[j - 1]];
+    const ExpiryAnalytics& e2 = out->expiries[out->fittedExpiries[j]];
+    auto widened = [](const ExpiryAnalytics& e, bool lo) {
+      const double half = 0.5 * std::max(e.quotedKMax - e.quotedKMin, 0.02);
+      return lo ? e.quotedKMin - half : e.quotedKMax + half;
+    };
+    vol::ArbitrageScanOptions scan;
+    scan.kMin = std::max(widened(e1, true), widened(e2, true));
+    scan.kMax = std::min(widened(e1, false), widened(e2, false));
+    if (!(scan.kMax > scan.kMin)) continue;
+    const vol::SviSlice pair[] = {slices[j - 1], slices[j]};
+    const vol::CalendarReport r = vol::checkCalendar(pair, scan);
+    out->calendar.badInput |= r.badInput;
+    for (vol::CalendarViolation v : r.violations) {
+      v.earlier = j - 1;
+      v.later = j;
+      out->calendar.violations.push_back(std::move(v));
+      out->calendar.arbitrage = true;
+    }
+  }
 
   // ---- the book ----
   auto forwardFor = [&](const Instrument& inst) -> double {

@@ -61,7 +61,8 @@ struct ExpiryAnalytics {
   double forward = 0;          // from put-call parity on the quotes (index*carry fallback)
   bool forwardFromParity = false;
   vol::SviFitResult fit;       // status says whether the surface has this slice
-  vol::ButterflyReport butterfly;
+  vol::ButterflyReport butterfly;  // checked over the quoted k range, widened by half its width each side
+  double quotedKMin = 0, quotedKMax = 0;  // log-moneyness range of the quotes the fit used
   double atmVol = 0;           // fitted vol at k = 0 (market mid if no fit)
   std::vector<std::size_t> options;  // indices into ChainAnalytics::options, by strike then call/put
 };
@@ -98,7 +99,9 @@ struct ChainAnalytics {
   double index = 0;
   std::vector<OptionAnalytics> options;
   std::vector<ExpiryAnalytics> expiries;  // ascending expiry
-  vol::CalendarReport calendar;           // over the fitted slices, indices into `fittedExpiries`
+  // Over consecutive fitted slices, each pair on the overlap of their (widened) quoted k ranges:
+  // extrapolated wings far from any quote say nothing about the market. Indices into `fittedExpiries`.
+  vol::CalendarReport calendar;
   std::vector<std::size_t> fittedExpiries;
   // Portfolio.
   std::vector<PositionRisk> positions;

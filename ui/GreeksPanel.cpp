@@ -1,0 +1,596 @@
+#include "GreeksPanel.hpp"
+
+#include <QAbstractTableModel>
+#include <QBrush>
+#include <QComboBox>
+#include <QFont>
+#include <QFontDatabase>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMouseEvent>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <qcustomplot.h>
+
+#include "Format.hpp"
+#include "PlaceholderTableView.hpp"
+#include "Theme.hpp"
+#include "models/RowTableModel.hpp"
+
+namespace kappa::ui {
+namespace {
+using analytics::GreekTotals;
+
+void styleAxis(QCPAxis* axis) {
+  axis->setBasePen(QPen(colors::grid));
+  axis->setTickPen(QPen(colors::grid));
+  axis->setSubTickPen(QPen(colors::grid));
+  axis->setTickLabelColor(colors::dimText);
+  axis->setLabelColor(colors::dimText);
+  axis->grid()->setPen(QPen(QColor(0x22, 0x27, 0x30), 1, Qt::DotLine));
+  axis->grid()->setZeroLinePen(Qt::NoPen);
+}
+
+// Tick labels with thousands separators (USD spot and PnL).
+class MoneyTicker : public QCPAxisTicker {
+ protected:
+  QString getTickLabel(double tick, const QLocale&, QChar, int) override {
+    return formatMoney(std::abs(tick) < 1e-9 ? 0.0 : tick, 0);
+  }
+};
+
+// "+1,234" / "-1,234" / "0" (never "-0").
+QString signedMoney(double v, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  if (std::round(std::abs(v) * scale) == 0) return formatMoney(0.0, decimals);
+  const QString s = formatMoney(v, decimals);
+  return v > 0 ? "+" + s : s;
+}
+
+// Compact for the grid cells: "+394", "-8,211", "-57.9k" (the tooltip keeps the exact figure).
+QString compactMoney(double v) {
+  if (std::abs(v) < 10000) return signedMoney(v, 0);
+  const QString s = QString::number(v / 1000.0, 'f', std::abs(v) < 1e6 ? 1 : 0) + "k";
+  return v > 0 ? "+" + s : s;
+}
+
+QString spotShiftText(double shift) {
+  const double pct = shift * 100.0;
+  const bool whole = std::abs(pct - std::round(pct)) < 1e-9;
+  return (pct > 0 ? "+" : "") + QString::number(pct, 'f', whole ? 0 : 1) + "%";
+}
+
+QString volShiftText(double shift) {
+  const double pts = shift * 100.0;
+  const bool whole = std::abs(pts - std::round(pts)) < 1e-9;
+  return QString("IV %1%2 pt").arg(pts > 0 ? "+" : "").arg(pts, 0, 'f', whole ? 0 : 1);
+}
+
+QString dayText(double days) { return days == 0 ? QString("now") : QString("+%1d").arg(days, 0, 'g', 3); }
+
+QColor blend(const QColor& a, const QColor& b, double t) {
+  return QColor::fromRgbF(float(a.redF() + (b.redF() - a.redF()) * t), float(a.greenF() + (b.greenF() - a.greenF()) * t),
+                          float(a.blueF() + (b.blueF() - a.blueF()) * t));
+}
+
+QColor curveColor(const std::string& label, std::size_t i) {
+  if (label == "now") return colors::own;
+  if (label == "expiry") return colors::last;
+  if (!label.empty() && label.front() == '+') return QColor(0xb0, 0x7c, 0xff);
+  static const QColor kMore[] = {QColor(0x4d, 0xd0, 0xe1), QColor(0xff, 0x8a, 0x65), QColor(0xa5, 0xd6, 0xa7)};
+  return kMore[i % 3];
+}
+
+QTableView* makeTable(QAbstractItemModel* model, QWidget* parent, const QString& emptyText) {
+  auto* view = new PlaceholderTableView(emptyText, parent);
+  view->setModel(model);
+  view->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  view->setShowGrid(false);
+  view->setWordWrap(false);
+  view->verticalHeader()->setDefaultSectionSize(20);
+  view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);  // never ResizeToContents on live tables
+  view->horizontalHeader()->setHighlightSections(false);
+  return view;
+}
+}  // namespace
+
+namespace detail {
+
+struct BookRow {
+  enum Kind : unsigned char { Position, ExpiryTotal, BookTotal };
+  Kind kind = Position;
+  InstrumentId instrument = kNoInstrument;
+  Nanos expiry = 0;
+  double qty = 0, valueCoin = 0;
+  GreekTotals g;
+};
+
+class BookRiskModel : public RowTableModel<BookRow> {
+ public:
+  enum Column { Instrument, Qty, Value, Delta, Gamma, Vega, Theta };
+  BookRiskModel(const InstrumentRegistry& instruments, QObject* parent)
+      : RowTableModel(instruments, {"Instrument", "Qty", "Value (BTC)", "Δ (BTC)", "Γ (BTC/USD)", "Vega (USD/pt)", "Θ (USD/day)"},
+                      parent) {
+    mono_ = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    monoBold_ = mono_;
+    monoBold_.setBold(true);
+    bold_.setBold(true);
+  }
+  void setIndex(double index) { index_ = index; }
+
+  QVariant headerData(int section, Qt::Orientation o, int role) const override {
+    if (o == Qt::Horizontal && role == Qt::ToolTipRole) {
+      switch (section) {
+        case Value: return "Mark-to-model value of the position in BTC (USD on hover)";
+        case Delta: return "Coin delta: BTC exposure, premium included (Black-76 delta on hover)";
+        case Gamma: return "Change of the coin delta per USD of the forward (per 1 % move on hover)";
+        case Vega: return "USD per implied-vol point (BTC on hover)";
+        case Theta: return "USD per calendar day (BTC on hover)";
+        default: break;
+      }
+    }
+    if (o == Qt::Horizontal && role == Qt::TextAlignmentRole && section != Instrument) return int(Qt::AlignRight | Qt::AlignVCenter);
+    return RowTableModel::headerData(section, o, role);
+  }
+
+ protected:
+  QVariant cell(const BookRow& r, int col, int role) const override {
+    const bool haveInst = r.instrument < instruments_.size();
+    switch (role) {
+      case Qt::DisplayRole:
+        switch (col) {
+          case Instrument:
+            if (r.kind == BookRow::BookTotal) return "TOTAL";
+            if (r.kind == BookRow::ExpiryTotal)
+              return r.expiry > 0 ? "Σ " + QString::fromStdString(deribitExpiryCode(r.expiry)) : QString("Σ no expiry (perpetual)");
+            return haveInst ? QString::fromStdString(instruments_[r.instrument].name) : QString("#%1").arg(r.instrument);
+          case Qty: return r.kind == BookRow::Position && haveInst ? formatQty(instruments_[r.instrument], r.qty) : QString();
+          case Value: return QString::number(r.valueCoin, 'f', 4);
+          case Delta: return QString::number(r.g.deltaCoin, 'f', 4);
+          case Gamma: return QString::number(r.g.gammaCoin, 'f', 5);
+          case Vega: return formatMoney(r.g.vegaUsd / 100.0, 2);
+          case Theta: return formatMoney(r.g.thetaUsd / 365.0, 2);
+        }
+        return {};
+      case Qt::TextAlignmentRole:
+        return col == Instrument ? int(Qt::AlignLeft | Qt::AlignVCenter) : int(Qt::AlignRight | Qt::AlignVCenter);
+      case Qt::FontRole:
+        if (col == Instrument) return r.kind == BookRow::BookTotal ? QVariant(bold_) : QVariant();
+        return r.kind == BookRow::BookTotal ? monoBold_ : mono_;
+      case Qt::ForegroundRole:
+        if (col == Qty && r.qty != 0) return QBrush(r.qty > 0 ? colors::bid : colors::ask);
+        if (r.kind == BookRow::ExpiryTotal) return QBrush(colors::dimText.lighter(120));
+        return {};
+      case Qt::BackgroundRole:
+        if (r.kind == BookRow::ExpiryTotal) return QBrush(QColor(0x18, 0x1c, 0x23));
+        if (r.kind == BookRow::BookTotal) return QBrush(QColor(0x22, 0x28, 0x33));
+        return {};
+      case Qt::ToolTipRole:
+        switch (col) {
+          case Value: return index_ > 0 ? QString("≈ %1 USD at the index").arg(formatMoney(r.valueCoin * index_, 2)) : QVariant();
+          case Delta: return QString("Black-76 delta: %1 BTC").arg(r.g.deltaUsd, 0, 'f', 4);
+          case Gamma:
+            return QString("Δ moves %1 BTC for a 1 % move of spot\nBlack-76 gamma: %2 per USD")
+                .arg(r.g.gammaCoin * index_ * 0.01, 0, 'f', 4)
+                .arg(r.g.gammaUsd, 0, 'g', 4);
+          case Vega: return QString("%1 BTC per vol point").arg(r.g.vegaCoin / 100.0, 0, 'f', 6);
+          case Theta: return QString("%1 BTC per day").arg(r.g.thetaCoin / 365.0, 0, 'f', 6);
+          default: return {};
+        }
+      default: return {};
+    }
+  }
+
+ private:
+  double index_ = 0;
+  QFont mono_, monoBold_, bold_;
+};
+
+// Rows = vol shifts, columns = spot shifts, for one day offset.
+class ScenarioGridModel : public QAbstractTableModel {
+ public:
+  explicit ScenarioGridModel(QObject* parent) : QAbstractTableModel(parent) {
+    mono_ = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    monoBold_ = mono_;
+    monoBold_.setBold(true);
+  }
+
+  // `cells` row-major [vol][spot]; empty clears the grid.
+  void setGrid(const std::vector<double>& spot, const std::vector<double>& vol, double days, double indexUsd,
+               const analytics::Scenario* cells) {
+    const std::size_t n = spot.size() * vol.size();
+    const bool sameShape = spot.size() == spot_.size() && vol.size() == vol_.size();
+    const bool sameLabels = sameShape && spot == spot_ && vol == vol_;
+    if (!sameShape) beginResetModel();
+    spot_.assign(spot.begin(), spot.end());
+    vol_.assign(vol.begin(), vol.end());
+    if (cells) cells_.assign(cells, cells + n);
+    else cells_.clear(), spot_.clear(), vol_.clear();
+    days_ = days;
+    index_ = indexUsd;
+    maxAbs_ = 0;
+    for (const analytics::Scenario& s : cells_) maxAbs_ = std::max(maxAbs_, std::abs(s.pnlUsd));
+    if (!sameShape) {
+      endResetModel();
+      return;
+    }
+    if (!sameLabels) {
+      emit headerDataChanged(Qt::Horizontal, 0, columnCount() - 1);
+      emit headerDataChanged(Qt::Vertical, 0, rowCount() - 1);
+    }
+    if (!cells_.empty()) emit dataChanged(index(0, 0), index(rowCount() - 1, columnCount() - 1));
+  }
+
+  int rowCount(const QModelIndex& parent = {}) const override { return parent.isValid() || cells_.empty() ? 0 : int(vol_.size()); }
+  int columnCount(const QModelIndex& parent = {}) const override {
+    return parent.isValid() || cells_.empty() ? 0 : int(spot_.size());
+  }
+
+  QVariant headerData(int section, Qt::Orientation o, int role) const override {
+    const bool h = o == Qt::Horizontal;
+    if (section < 0 || section >= int(h ? spot_.size() : vol_.size())) return QAbstractTableModel::headerData(section, o, role);
+    const double shift = h ? spot_[std::size_t(section)] : vol_[std::size_t(section)];
+    switch (role) {
+      case Qt::DisplayRole: return h ? spotShiftText(shift) : volShiftText(shift);
+      case Qt::ToolTipRole:
+        return h ? QString("Spot %1 → %2 USD").arg(spotShiftText(shift), formatMoney(index_ * (1 + shift), 0))
+                 : QString("Every option's implied vol shifted by %1 points").arg(shift * 100.0, 0, 'f', 1);
+      case Qt::TextAlignmentRole: return int(h ? Qt::AlignCenter : (Qt::AlignRight | Qt::AlignVCenter));
+      default: return {};
+    }
+  }
+
+  QVariant data(const QModelIndex& idx, int role) const override {
+    if (!idx.isValid() || idx.row() >= rowCount() || idx.column() >= columnCount()) return {};
+    const analytics::Scenario& s = cells_[std::size_t(idx.row()) * spot_.size() + std::size_t(idx.column())];
+    const bool centre = spot_[std::size_t(idx.column())] == 0 && vol_[std::size_t(idx.row())] == 0;
+    switch (role) {
+      case Qt::DisplayRole: return compactMoney(s.pnlUsd);
+      case Qt::TextAlignmentRole: return int(Qt::AlignRight | Qt::AlignVCenter);
+      case Qt::FontRole: return centre ? monoBold_ : mono_;
+      case Qt::ForegroundRole: return QBrush(std::abs(s.pnlUsd) < 0.5 ? colors::dimText : colors::text);
+      case Qt::BackgroundRole: {
+        if (maxAbs_ <= 0 || std::abs(s.pnlUsd) < 0.5) return QBrush(colors::background);
+        const double t = std::min(1.0, std::abs(s.pnlUsd) / maxAbs_);
+        return QBrush(blend(colors::background, s.pnlUsd > 0 ? colors::bid : colors::ask, 0.12 + 0.5 * t));
+      }
+      case Qt::ToolTipRole:
+        return QString("Spot %1 (≈ %2 USD), %3, %4:\n%5 USD  (%6 BTC)")
+            .arg(spotShiftText(spot_[std::size_t(idx.column())]), formatMoney(index_ * (1 + spot_[std::size_t(idx.column())]), 0),
+                 volShiftText(vol_[std::size_t(idx.row())]), days_ == 0 ? QString("now") : QString("after %1 days").arg(days_, 0, 'g', 3),
+                 signedMoney(s.pnlUsd, 2))
+            .arg(s.pnlCoin, 0, 'f', 6);
+      default: return {};
+    }
+  }
+
+ private:
+  std::vector<double> spot_, vol_;
+  std::vector<analytics::Scenario> cells_;
+  double days_ = 0, index_ = 0, maxAbs_ = 0;
+  QFont mono_, monoBold_;
+};
+
+}  // namespace detail
+
+GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
+    : QWidget(parent), instruments_(instruments) {
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(0, 0, 0, 0);
+  stack_ = new QStackedWidget(this);
+  outer->addWidget(stack_);
+
+  empty_ = new QLabel("Waiting for the first analytics — the book's Greeks and scenarios appear here");
+  empty_->setAlignment(Qt::AlignCenter);
+  empty_->setWordWrap(true);
+  empty_->setStyleSheet("color:#8a93a3; font-size:13px;");
+  stack_->addWidget(empty_);
+
+  auto* content = new QWidget;
+  auto* v = new QVBoxLayout(content);
+  v->setContentsMargins(4, 4, 4, 4);
+  v->setSpacing(3);
+  status_ = new QLabel;
+  status_->setStyleSheet("color:#8a93a3;");
+  v->addWidget(status_);
+
+  split_ = new QSplitter(Qt::Vertical, content);
+  split_->setObjectName("greeksSplitter");
+  v->addWidget(split_, 1);
+
+  // ---- positions ----
+  book_ = new detail::BookRiskModel(instruments_, this);
+  positions_ = makeTable(book_, split_, "No positions");
+  positions_->setObjectName("greeksPositions");
+  positions_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  positions_->setSelectionMode(QAbstractItemView::SingleSelection);
+  positions_->setAlternatingRowColors(true);
+  positions_->verticalHeader()->setVisible(false);
+  positions_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+  positions_->horizontalHeader()->setStretchLastSection(true);
+  positions_->horizontalHeader()->setDefaultSectionSize(96);
+  positions_->setColumnWidth(detail::BookRiskModel::Instrument, 190);
+  positions_->setColumnWidth(detail::BookRiskModel::Qty, 70);
+  split_->addWidget(positions_);
+
+  // Stacked, not side by side: the centre of the window is wider than tall only a little, and
+  // both the PnL curve and the 11-column grid need the full width to be readable.
+  auto* bottom = split_;
+  bottom->setObjectName("greeksBottomSplitter");
+
+  // ---- PnL vs spot ----
+  pnl_ = new QCustomPlot(bottom);
+  pnl_->setObjectName("pnlPlot");
+  pnl_->setBackground(colors::background);
+  pnl_->setNotAntialiasedElements(QCP::aeAll);
+  pnl_->setPlottingHints(QCP::phFastPolylines | QCP::phCacheLabels);
+  pnl_->axisRect()->setBackground(colors::background);
+  for (QCPAxis* a : {pnl_->xAxis, pnl_->yAxis, pnl_->xAxis2, pnl_->yAxis2}) styleAxis(a);
+  pnl_->xAxis->setTicker(QSharedPointer<MoneyTicker>::create());
+  pnl_->yAxis->setTicker(QSharedPointer<MoneyTicker>::create());
+  pnl_->xAxis->setLabel("Spot (USD)");
+  pnl_->yAxis->setLabel("PnL (USD)");
+  pnl_->setMouseTracking(true);
+  pnl_->legend->setVisible(true);
+  pnl_->legend->setBrush(QColor(0x1a, 0x1e, 0x25, 225));
+  pnl_->legend->setBorderPen(QPen(colors::grid));
+  pnl_->legend->setTextColor(colors::text);
+  {
+    QFont f = pnl_->font();
+    f.setPointSize(8);
+    pnl_->legend->setFont(f);
+  }
+  pnl_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+  zeroLine_ = new QCPItemStraightLine(pnl_);
+  zeroLine_->setPen(QPen(QColor(0xe6, 0xe9, 0xee, 120), 1));
+  zeroLine_->point1->setCoords(0, 0);
+  zeroLine_->point2->setCoords(1, 0);
+  indexLine_ = new QCPItemStraightLine(pnl_);
+  indexLine_->setPen(QPen(colors::dimText, 1, Qt::DashLine));
+  indexLine_->setVisible(false);
+  indexLabel_ = new QCPItemText(pnl_);
+  indexLabel_->position->setTypeX(QCPItemPosition::ptPlotCoords);
+  indexLabel_->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+  indexLabel_->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
+  indexLabel_->setPadding(QMargins(4, 2, 0, 0));
+  indexLabel_->setColor(colors::dimText);
+  indexLabel_->setVisible(false);
+  pnlEmpty_ = new QCPItemText(pnl_);
+  pnlEmpty_->position->setType(QCPItemPosition::ptAxisRectRatio);
+  pnlEmpty_->position->setCoords(0.5, 0.5);
+  pnlEmpty_->setPositionAlignment(Qt::AlignCenter);
+  pnlEmpty_->setColor(colors::dimText);
+  pnlEmpty_->setText("No PnL curves");
+  pnlEmpty_->setVisible(false);
+  bottom->addWidget(pnl_);
+
+  // ---- scenario grid ----
+  auto* gridBox = new QWidget(bottom);
+  auto* gv = new QVBoxLayout(gridBox);
+  gv->setContentsMargins(0, 0, 0, 0);
+  gv->setSpacing(2);
+  auto* gh = new QHBoxLayout;
+  auto* caption = new QLabel("Scenario PnL (USD) — rows: IV shift, columns: spot shift");
+  caption->setStyleSheet("color:#8a93a3;");
+  gh->addWidget(caption, 1);
+  gh->addWidget(new QLabel("Horizon"));
+  dayBox_ = new QComboBox;
+  dayBox_->setObjectName("scenarioHorizon");
+  dayBox_->setToolTip("Days passed in the scenario (time decay included)");
+  gh->addWidget(dayBox_);
+  gv->addLayout(gh);
+  gridModel_ = new detail::ScenarioGridModel(this);
+  grid_ = makeTable(gridModel_, gridBox, "No scenario grid in the analytics");
+  grid_->setObjectName("scenarioGrid");
+  grid_->setSelectionMode(QAbstractItemView::NoSelection);
+  grid_->setAlternatingRowColors(false);
+  grid_->setShowGrid(true);
+  grid_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);  // fixed column count, no content sizing
+  grid_->horizontalHeader()->setMinimumSectionSize(56);
+  gv->addWidget(grid_, 1);
+  bottom->addWidget(gridBox);
+  split_->setStretchFactor(0, 2);  // positions
+  split_->setStretchFactor(1, 3);  // PnL vs spot
+  split_->setStretchFactor(2, 3);  // scenario grid
+  stack_->addWidget(content);
+  stack_->setCurrentIndex(0);
+
+  connect(dayBox_, &QComboBox::currentIndexChanged, this, [this] {
+    if (!syncingDays_) rebuildGrid();
+  });
+  connect(positions_, &QTableView::activated, this, [this](const QModelIndex& idx) {
+    if (!idx.isValid() || idx.row() >= book_->rowCount()) return;
+    const detail::BookRow& r = book_->row(idx.row());
+    if (r.kind == detail::BookRow::Position && r.instrument != kNoInstrument) emit instrumentActivated(r.instrument);
+  });
+  connect(pnl_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) {
+    const QPointF pos = e->position();
+    if (pnlCurves_.empty() || !pnl_->axisRect()->rect().contains(pos.toPoint())) return QToolTip::hideText();
+    const double x = pnl_->xAxis->pixelToCoord(pos.x());
+    QString text = QString("Spot %1").arg(formatMoney(x, 0));
+    if (index_ > 0) text += QString(" (%1 vs index)").arg(spotShiftText(x / index_ - 1.0));
+    for (const analytics::PnlCurve& c : pnlCurves_) {
+      const std::size_t n = std::min(c.spot.size(), c.pnlUsd.size());
+      if (n < 2 || x < c.spot.front() || x > c.spot[n - 1]) continue;
+      const std::size_t hi = std::size_t(std::lower_bound(c.spot.begin(), c.spot.begin() + std::ptrdiff_t(n), x) - c.spot.begin());
+      const std::size_t i1 = std::clamp<std::size_t>(hi, 1, n - 1), i0 = i1 - 1;
+      const double span = c.spot[i1] - c.spot[i0];
+      const double w = span > 0 ? (x - c.spot[i0]) / span : 0.0;
+      text += QString("\n%1: %2 USD").arg(QString::fromStdString(c.label), signedMoney(c.pnlUsd[i0] + w * (c.pnlUsd[i1] - c.pnlUsd[i0]), 0));
+    }
+    QToolTip::showText(e->globalPosition().toPoint(), text, pnl_);
+  });
+}
+
+GreeksPanel::~GreeksPanel() = default;
+
+bool GreeksPanel::showingEmptyState() const { return stack_->currentIndex() == 0; }
+
+int GreeksPanel::scenarioDayIndex() const { return dayBox_->currentIndex(); }
+
+void GreeksPanel::setScenarioDayIndex(int index) {
+  if (index >= 0 && index < dayBox_->count()) dayBox_->setCurrentIndex(index);
+}
+
+void GreeksPanel::apply(const analytics::ChainAnalytics& a) {
+  if (haveChain_ && a.seq == seq_) return;
+  haveChain_ = true;
+  seq_ = a.seq;
+  index_ = a.index;
+
+  if (a.positions.empty()) {
+    empty_->setText("No positions — the book's Greeks and scenarios appear here");
+    stack_->setCurrentIndex(0);
+    return;
+  }
+  stack_->setCurrentIndex(1);
+  status_->setText(QString("Index %1 USD · %2 position(s) · analytics %3 UTC in %4 ms")
+                       .arg(formatMoney(a.index, 2))
+                       .arg(a.positions.size())
+                       .arg(a.computedAt > 0 ? formatUtcTime(a.computedAt) : QString("—"))
+                       .arg(a.computeMicros / 1000.0, 0, 'f', 2));
+
+  // Positions grouped by expiry (perpetual first), by strike, calls before puts; a Σ row per
+  // expiry and the TOTAL at the bottom.
+  auto expiryOf = [&](InstrumentId id) { return id < instruments_.size() ? instruments_[id].expiry : Nanos(0); };
+  std::vector<std::size_t> order(a.positions.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    const InstrumentId ix = a.positions[x].instrument, iy = a.positions[y].instrument;
+    const bool kx = ix < instruments_.size(), ky = iy < instruments_.size();
+    if (!kx || !ky) return kx > ky;
+    const Instrument& p = instruments_[ix];
+    const Instrument& q = instruments_[iy];
+    if (p.expiry != q.expiry) return p.expiry < q.expiry;
+    if (p.isOption() != q.isOption()) return !p.isOption();
+    if (p.strike != q.strike) return p.strike < q.strike;
+    return p.optionType == OptionType::Call && q.optionType != OptionType::Call;
+  });
+  std::vector<detail::BookRow> rows;
+  rows.reserve(a.positions.size() + a.byExpiry.size() + 1);
+  double groupValue = 0, totalValue = 0;
+  GreekTotals groupSum;
+  auto add = [](GreekTotals& s, const GreekTotals& g) {
+    s.deltaCoin += g.deltaCoin, s.gammaCoin += g.gammaCoin, s.vegaCoin += g.vegaCoin, s.thetaCoin += g.thetaCoin;
+    s.deltaUsd += g.deltaUsd, s.gammaUsd += g.gammaUsd, s.vegaUsd += g.vegaUsd, s.thetaUsd += g.thetaUsd;
+  };
+  auto flush = [&](Nanos expiry) {
+    detail::BookRow r;
+    r.kind = detail::BookRow::ExpiryTotal;
+    r.expiry = expiry;
+    r.valueCoin = groupValue;
+    r.g = groupSum;  // the analytics' own per-expiry totals when present
+    for (const auto& [e, g] : a.byExpiry)
+      if (e == expiry) r.g = g;
+    rows.push_back(r);
+    groupValue = 0;
+    groupSum = {};
+  };
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const analytics::PositionRisk& p = a.positions[order[k]];
+    const Nanos e = expiryOf(p.instrument);
+    if (k > 0 && e != expiryOf(a.positions[order[k - 1]].instrument)) flush(expiryOf(a.positions[order[k - 1]].instrument));
+    detail::BookRow r;
+    r.instrument = p.instrument;
+    r.expiry = e;
+    r.qty = p.qty;
+    r.valueCoin = p.valueCoin;
+    r.g = p.greeks;
+    rows.push_back(r);
+    groupValue += p.valueCoin;
+    totalValue += p.valueCoin;
+    add(groupSum, p.greeks);
+  }
+  flush(expiryOf(a.positions[order.back()].instrument));
+  detail::BookRow total;
+  total.kind = detail::BookRow::BookTotal;
+  total.valueCoin = totalValue;
+  total.g = a.total;
+  rows.push_back(total);
+  book_->setIndex(a.index);
+  book_->setRows(std::move(rows));
+
+  pnlCurves_.assign(a.pnlCurves.begin(), a.pnlCurves.end());
+  spotShifts_.assign(a.scenarioSpotShifts.begin(), a.scenarioSpotShifts.end());
+  volShifts_.assign(a.scenarioVolShifts.begin(), a.scenarioVolShifts.end());
+  days_.assign(a.scenarioDays.begin(), a.scenarioDays.end());
+  scenarios_.assign(a.scenarios.begin(), a.scenarios.end());
+  rebuildCurves();
+  syncDayBox();
+  rebuildGrid();
+}
+
+void GreeksPanel::rebuildCurves() {
+  while (curves_.size() > pnlCurves_.size()) {
+    pnl_->removeGraph(curves_.back());
+    curves_.pop_back();
+  }
+  double xLo = std::numeric_limits<double>::infinity(), xHi = -xLo, yLo = 0, yHi = 0;
+  for (std::size_t i = 0; i < pnlCurves_.size(); ++i) {
+    const analytics::PnlCurve& c = pnlCurves_[i];
+    if (i == curves_.size()) curves_.push_back(pnl_->addGraph());
+    QCPGraph* g = curves_[i];
+    const QString name = QString::fromStdString(c.label);
+    if (g->name() != name) {
+      g->setName(name);
+      g->setPen(QPen(curveColor(c.label, i), c.label == "now" ? 2 : 1.5));
+    }
+    const std::size_t n = std::min(c.spot.size(), c.pnlUsd.size());
+    g->setData(QVector<double>(c.spot.begin(), c.spot.begin() + std::ptrdiff_t(n)),
+               QVector<double>(c.pnlUsd.begin(), c.pnlUsd.begin() + std::ptrdiff_t(n)));
+    for (std::size_t j = 0; j < n; ++j) {
+      if (!std::isfinite(c.spot[j]) || !std::isfinite(c.pnlUsd[j])) continue;
+      xLo = std::min(xLo, c.spot[j]), xHi = std::max(xHi, c.spot[j]);
+      yLo = std::min(yLo, c.pnlUsd[j]), yHi = std::max(yHi, c.pnlUsd[j]);
+    }
+  }
+  const bool any = xHi > xLo;
+  pnlEmpty_->setVisible(!any);
+  if (any) {
+    pnl_->xAxis->setRange(xLo, xHi);
+    const double pad = std::max((yHi - yLo) * 0.08, 1.0);
+    pnl_->yAxis->setRange(yLo - pad, yHi + pad);
+  }
+  const bool showIndex = index_ > 0;
+  indexLine_->setVisible(showIndex);
+  indexLabel_->setVisible(showIndex);
+  if (showIndex) {
+    indexLine_->point1->setCoords(index_, 0);
+    indexLine_->point2->setCoords(index_, 1);
+    indexLabel_->position->setCoords(index_, 0.0);
+    indexLabel_->setText("Index " + formatMoney(index_, 0));
+  }
+  pnl_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void GreeksPanel::syncDayBox() {
+  bool same = dayBox_->count() == int(days_.size());
+  for (int i = 0; same && i < dayBox_->count(); ++i) same = dayBox_->itemText(i) == dayText(days_[std::size_t(i)]);
+  if (same) return;
+  syncingDays_ = true;
+  const QString keep = dayBox_->currentText();
+  dayBox_->clear();
+  for (double d : days_) dayBox_->addItem(dayText(d));
+  const int i = dayBox_->findText(keep);
+  dayBox_->setCurrentIndex(i >= 0 ? i : (dayBox_->count() > 0 ? 0 : -1));
+  syncingDays_ = false;
+}
+
+void GreeksPanel::rebuildGrid() {
+  const std::size_t d = dayBox_->currentIndex() >= 0 ? std::size_t(dayBox_->currentIndex()) : 0;
+  const std::size_t per = spotShifts_.size() * volShifts_.size();
+  const bool ok = per > 0 && d < days_.size() && scenarios_.size() == per * days_.size();
+  if (!ok) {
+    gridModel_->setGrid({}, {}, 0, index_, nullptr);
+    return;
+  }
+  gridModel_->setGrid(spotShifts_, volShifts_, days_[d], index_, scenarios_.data() + d * per);
+}
+
+}  // namespace kappa::ui
