@@ -147,6 +147,10 @@ InnerFit solveInner(std::span<const SviFitPoint> points, double m, double sigma,
   fit.params.rho = c > 0 ? std::clamp(d / c, -rhoMax, rhoMax) : 0.0;
   fit.params.m = m;
   fit.params.sigma = sigma;
+  // The clip above is exact in centred units but not after rounding back (a + wMean, c/sigma, d/c):
+  // the minimum total variance can land a few ulps below 0, which would make the slice invalid.
+  for (int ulp = 0; ulp < 16 && sviMinTotalVariance(fit.params) < 0; ++ulp)
+    fit.params.a = std::nextafter(fit.params.a - (ulp == 0 ? sviMinTotalVariance(fit.params) : 0.0), HUGE_VAL);
   fit.objective = std::max(e.objective(a, d, c), 0.0) / volWeightSum;
   return fit;
 }
