@@ -603,7 +603,15 @@ void VolSurfaceView::rebuildSurface() {
       d->setCell(i, j, iv > 0 ? iv * 100.0 : kNaN);
     }
   }
-  map_->rescaleDataRange(true);
+  // Colour scale anchored to the ATM term structure: short-dated wings extrapolate to very high
+  // vols far from any quote, and would otherwise wash every quoted region into one colour.
+  double atmLo = 1e9, atmHi = 0;
+  for (std::size_t j : fitted_) {
+    const double atm = vol::sviImpliedVol(expiries_[j].params, 0.0, expiries_[j].t) * 100.0;
+    if (atm > 0) atmLo = std::min(atmLo, atm), atmHi = std::max(atmHi, atm);
+  }
+  if (atmHi > 0) map_->setDataRange(QCPRange(std::max(0.0, atmLo - 10.0), atmHi + 25.0));
+  else map_->rescaleDataRange(true);
   if (ticker)
     for (int j = 0; j < n; ++j) {
       const Expiry& x = expiries_[fitted_[std::size_t(j)]];
