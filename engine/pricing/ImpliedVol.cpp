@@ -118,9 +118,9 @@ ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta) {
     if (s + ds <= 0) ds = -0.5 * s;                          // never leave s > 0
     s += ds;
     r.iterations = i + 1;
-    // Fourth-order convergence: once a step is below 1e-5 relative, the error left (~1e-20) is far below
+    // Fourth-order convergence: once a step is below 1e-4 relative, the error left (~1e-16) is at
     // the last bit, and further steps only chase rounding noise.
-    if (std::abs(ds) <= 1e-5 * s) break;
+    if (std::abs(ds) <= 1e-4 * s) break;
     // A time value in the subnormal range carries a few bits at most: the first iterations already
     // give all the volatility it determines.
     if (tv < 1e-300 && i >= 6) break;
