@@ -68,7 +68,7 @@ ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta) {
   // At s_c, x/s + s/2 = 0 exactly: b_c = e^{x/2}/2 - e^{-x/2} Phi(-s_c), one erfc instead of two.
   const double bc = ax == 0 ? 0.0 : 0.5 * ea - ema * normCdf(-sc);
   const bool lower = tv < bc;
-  double s;
+  double s = sc;
   if (ax == 0) {
     // At the money b = 1 - 2 Phi(-s/2): closed form, polished below (1 - tv loses bits for tiny tv).
     s = -2.0 * normQuantileFast(0.5 * (1.0 - tv));
@@ -92,12 +92,14 @@ ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta) {
     s = std::max(s, sc);
   }
   const double lnTv = std::log(tv);
+  double lastGood = lower ? sc : s;  // last s where b was representable
   for (int i = 0; i < 40; ++i) {
     double b = otmCall(ax, s, ea, ema);
-    if (lower && b <= 0) {  // underflow far in the wing: move towards the inflection point
-      s = 0.5 * (s + sc);
+    if (lower && b <= 0) {  // a step into underflow: go back halfway towards the last good point
+      s = 0.5 * (s + lastGood);
       continue;
     }
+    lastGood = s;
     const double v = normalisedVega(ax, s);  // b'
     const double h2b = x2 / (s * s * s) - 0.25 * s;               // b''/b'
     const double h3b = h2b * h2b - 3.0 * x2 / (s * s * s * s) - 0.25;  // b'''/b'
