@@ -4,6 +4,7 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QDockWidget>
+#include <QTableView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -14,7 +15,10 @@
 #include "LadderPanel.hpp"
 #include "LadderWidget.hpp"
 #include "MainWindow.hpp"
+#include "GreeksPanel.hpp"
+#include "OptionChainBoard.hpp"
 #include "OrderTicket.hpp"
+#include "VolSurfaceView.hpp"
 #include "RiskPanel.hpp"
 #include "models/TradingModels.hpp"
 #include "Theme.hpp"
@@ -195,6 +199,45 @@ class TestGui : public QObject {
     QCOMPARE(window_->riskPanel()->stateText(), QString("HALTED"));
     window_->resumeConfirmed();
     QVERIFY(!engine_->halted());
+  }
+
+  void optionChainClickTradesThroughTheRiskGate() {
+    QVERIFY(window_->showView("chain"));
+    OptionChainBoard* board = window_->chainBoard();
+    QTRY_VERIFY_WITH_TIMEOUT(board->rowCount() > 0 && board->atmRow() >= 0, 5000);
+    QTest::qWait(300);  // quotes for the board arrive each frame
+    QTableView* table = board->table();
+    const QModelIndex cell = table->model()->index(board->atmRow(), OptionChainBoard::CallAsk);
+    table->scrollTo(cell);
+    const std::size_t before = orders().size();
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, table->visualRect(cell).center());
+    QTRY_COMPARE_WITH_TIMEOUT(orders().size(), before + 1, 3000);
+    const Order o = orders().back();
+    const Instrument& inst = engine_->instruments()[o.request.instrument];
+    QVERIFY(inst.isOption());
+    QCOMPARE(inst.optionType, OptionType::Call);
+    QCOMPARE(o.request.side, Side::Buy);   // an ask is lifted
+    QCOMPARE(o.request.qty, toFixed(1));   // the board's quantity box
+    QCOMPARE(o.request.tag, std::string("chain"));
+    QVERIFY(o.request.price > 0 && o.request.price % inst.tickSize == 0);
+    QTRY_COMPARE_WITH_TIMEOUT(engine_->call([&] { return engine_->orders().find(o.id)->state; }), OrderState::Filled, 3000);
+
+    // The position shows up in the Greeks panel with the next analytics refresh.
+    QVERIFY(window_->showView("greeks"));
+    QTRY_VERIFY_WITH_TIMEOUT(!window_->greeksPanel()->showingEmptyState(), 3000);
+    QVERIFY(window_->showView("surface"));
+    QTRY_VERIFY_WITH_TIMEOUT(!window_->volSurface()->calendarText().isEmpty(), 3000);
+
+    // Halted: the same click is refused with a visible reason and nothing is sent.
+    QVERIFY(window_->showView("chain"));
+    engine_->haltAll("test");
+    const std::size_t afterFill = orders().size();
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, table->visualRect(cell).center());
+    QTest::qWait(200);
+    QCOMPARE(orders().size(), afterFill);
+    QVERIFY(board->findChild<QLabel*>() != nullptr);
+    window_->resumeConfirmed();
+    window_->showView("chart");
   }
 
   void layoutIsSavedAndRestored() {

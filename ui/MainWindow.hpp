@@ -55,6 +55,8 @@ class MainWindow : public QMainWindow {
   // Shows a central view: "chart", "chain", "surface" or "greeks". Returns false if unknown.
   bool showView(const QString& name);
   OptionChainBoard* chainBoard() const { return chainBoard_; }
+  GreeksPanel* greeksPanel() const { return greeks_; }
+  VolSurfaceView* volSurface() const { return surface_; }
 
  protected:
   void closeEvent(QCloseEvent* event) override;
