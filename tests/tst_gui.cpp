@@ -43,7 +43,7 @@ class TestGui : public QObject {
   // Waits until the ladder shows the live book, then returns a bid-side price on screen below the
   // best bid (so a buy there rests instead of trading).
   Price restingBidPrice(int ticksBelow) {
-    QTest::qWaitFor([this] { return window_->ladder()->bestBid() > 0; }, 5000);
+    if (!QTest::qWaitFor([this] { return window_->ladder()->bestBid() > 0; }, 5000)) qWarning("ladder has no bid yet");
     window_->ladder()->recenter();
     const Price tick = engine_->instruments()[window_->selectedInstrument()].tickSize;
     return window_->ladder()->bestBid() - ticksBelow * tick;

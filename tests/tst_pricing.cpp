@@ -133,6 +133,37 @@ class TestPricing : public QObject {
     QVERIFY(maxIterations <= 12);
   }
 
+  void impliedVolWarmStart() {
+    // From the previous refresh's vol (forward moved 1 bp): no guess to
+    // compute, same answer. From a poor guess (half or double the vol): still the exact answer.
+    int warmIterations = 0, coldIterations = 0, cases = 0;
+    for (double m : {0.5, 0.8, 0.95, 1.0, 1.1, 1.5, 3.0})
+      for (double t : {2 / 365.0, 30 / 365.0, 1.0})
+        for (double v : {0.2, 0.6, 1.5})
+          for (bool call : {true, false}) {
+            const double f = 100, k = f * m;
+            const double price = black76Price(call ? CallPut::Call : CallPut::Put, f, k, t, 0, v);
+            const ImpliedVol cold = impliedVolBlack76(call, f, k, t, 0, price);
+            if (!cold.ok()) continue;
+            const double prevVol = impliedVolBlack76(call, f * 1.0001, k, t, 0, price).vol;
+            const ImpliedVol warm = impliedVolBlack76(call, f, k, t, 0, price, prevVol);
+            QVERIFY(warm.ok());
+            QVERIFY2(std::abs(warm.vol - cold.vol) <= 1e-13 * std::max(1.0, cold.vol), qPrintable(QString("m=%1 t=%2 v=%3").arg(m).arg(t).arg(v)));
+            QVERIFY(warm.iterations <= 3);
+            warmIterations += warm.iterations;
+            coldIterations += cold.iterations;
+            ++cases;
+            for (double factor : {0.5, 2.0}) {
+              const ImpliedVol poor = impliedVolBlack76(call, f, k, t, 0, price, v * factor);
+              QVERIFY(poor.ok());
+              QVERIFY(std::abs(poor.vol - cold.vol) <= 1e-13 * std::max(1.0, cold.vol));
+            }
+          }
+    qInfo("warm start: %d iterations over %d solves (cold: %d)", warmIterations, cases, coldIterations);
+    QVERIFY(cases > 100);
+    QVERIFY(warmIterations < coldIterations);
+  }
+
   void impliedVolStatusCodes() {
     // Below intrinsic: an ITM call cheaper than F - K.
     QCOMPARE(impliedVolBlack76(true, 100, 80, 1, 0, 19.5).status, IvStatus::BelowIntrinsic);

@@ -23,9 +23,10 @@ double coinPrice(bool isCall, double f, double k, double t, double vol) {
 }
 
 // Implied vol of a coin price: the USD value is price * F (undiscounted Black-76 on the forward).
-pricing::ImpliedVol coinIv(bool isCall, double f, double k, double t, Price price) {
+// `guess` is the previous refresh's vol for the same quote (0: none): a warm start.
+pricing::ImpliedVol coinIv(bool isCall, double f, double k, double t, Price price, double guess) {
   if (!price) return {0, pricing::IvStatus::InvalidInput, 0};
-  return pricing::impliedVolBlack76(isCall, f, k, t, 0.0, toDouble(price) * f);
+  return pricing::impliedVolBlack76(isCall, f, k, t, 0.0, toDouble(price) * f, guess);
 }
 
 // Forward from put-call parity on inverse options: C - P = (F - K) / F in coin, so
@@ -91,6 +92,11 @@ std::shared_ptr<const ChainAnalytics> computeChainAnalytics(const ChainInput& in
     if (!inst.isOption() || inst.expiry <= in.now) continue;
     byExpiry[inst.expiry].emplace_back(&inst, &q);
   }
+  // The previous refresh's vols by instrument, to warm-start this one's solves.
+  std::vector<const OptionAnalytics*> before(reg.size(), nullptr);
+  if (previous)
+    for (const OptionAnalytics& o : previous->options)
+      if (o.instrument < before.size()) before[o.instrument] = &o;
   vol::SviFitter fitter;
   std::vector<vol::SviSlice> slices;
   for (auto& [expiry, legs] : byExpiry) {
@@ -114,14 +120,16 @@ std::shared_ptr<const ChainAnalytics> computeChainAnalytics(const ChainInput& in
       o.t = e.t;
       o.k = std::log(o.strike / e.forward);
       o.isCall = inst->optionType == OptionType::Call;
-      const pricing::ImpliedVol b = coinIv(o.isCall, e.forward, o.strike, e.t, q->bid);
-      const pricing::ImpliedVol a = coinIv(o.isCall, e.forward, o.strike, e.t, q->ask);
+      const OptionAnalytics* prev = before[inst->id];
+      const pricing::ImpliedVol b = coinIv(o.isCall, e.forward, o.strike, e.t, q->bid, prev ? prev->bidIv : 0.0);
+      const pricing::ImpliedVol a = coinIv(o.isCall, e.forward, o.strike, e.t, q->ask, prev ? prev->askIv : 0.0);
       o.bidStatus = b.status;
       o.askStatus = a.status;
       o.bidIv = b.ok() ? b.vol : 0;
       o.askIv = a.ok() ? a.vol : 0;
       if (q->bid && q->ask) {
-        const pricing::ImpliedVol m = coinIv(o.isCall, e.forward, o.strike, e.t, (q->bid + q->ask) / 2);
+        const pricing::ImpliedVol m =
+            coinIv(o.isCall, e.forward, o.strike, e.t, (q->bid + q->ask) / 2, prev ? prev->midIv : 0.0);
         o.midIv = m.ok() ? m.vol : 0;
       }
       // The smile is fitted to out-of-the-money options, where the market's information is.

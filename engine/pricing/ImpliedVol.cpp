@@ -44,7 +44,7 @@ double normalisedBlack(double x, double s, bool isCall) {
   return intrinsic + otmCall(ax, s, ea, 1.0 / ea);
 }
 
-ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta) {
+ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta, double guessS) {
   ImpliedVol r;
   if (!std::isfinite(x) || !std::isfinite(beta)) return r;  // NaN or infinite input
   const double ex2 = std::exp(0.5 * x), emx2 = 1.0 / ex2;
@@ -65,11 +65,15 @@ ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta) {
   r.status = IvStatus::Ok;
   const double x2 = ax * ax;
   const double sc = std::sqrt(2.0 * std::abs(ax));  // inflection point of b(s)
+  const bool warm = guessS > 0 && std::isfinite(guessS);
   // At s_c, x/s + s/2 = 0 exactly: b_c = e^{x/2}/2 - e^{-x/2} Phi(-s_c), one erfc instead of two.
-  const double bc = ax == 0 ? 0.0 : 0.5 * ea - ema * normCdf(-sc);
-  const bool lower = tv < bc;
+  // A warm start skips it: the branch follows from which side of s_c the guess lies.
+  const double bc = (ax == 0 || warm) ? 0.0 : 0.5 * ea - ema * normCdf(-sc);
+  const bool lower = warm ? (ax != 0 && guessS < sc) : tv < bc;
   double s = sc;
-  if (ax == 0) {
+  if (warm) {
+    s = guessS;
+  } else if (ax == 0) {
     // At the money b = 1 - 2 Phi(-s/2): closed form, polished below (1 - tv loses bits for tiny tv).
     s = -2.0 * normQuantileFast(0.5 * (1.0 - tv));
   } else if (lower) {
@@ -126,17 +130,20 @@ ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta) {
     // A time value in the subnormal range carries a few bits at most: the first iterations already
     // give all the volatility it determines.
     if (tv < 1e-300 && i >= 6) break;
+    if (warm && i == 7) return normalisedImpliedVol(isCall, x, beta, 0.0);  // a poor guess: start cold
     if (i == 39) r.status = IvStatus::NotConverged;
   }
   r.vol = s;
   return r;
 }
 
-ImpliedVol impliedVolBlack76(bool isCall, double f, double k, double t, double rate, double price) {
+ImpliedVol impliedVolBlack76(bool isCall, double f, double k, double t, double rate, double price, double guessVol) {
   if (!(f > 0 && k > 0 && t > 0) || !std::isfinite(rate)) return {};
-  const double undiscounted = price * std::exp(rate * t);
-  ImpliedVol r = normalisedImpliedVol(isCall, std::log(f / k), undiscounted / std::sqrt(f * k));
-  if (r.status == IvStatus::Ok) r.vol /= std::sqrt(t);
+  const double undiscounted = rate == 0.0 ? price : price * std::exp(rate * t);
+  const double sqrtT = std::sqrt(t);
+  ImpliedVol r = normalisedImpliedVol(isCall, std::log(f / k), undiscounted / std::sqrt(f * k),
+                                      guessVol > 0 ? guessVol * sqrtT : 0.0);
+  if (r.status == IvStatus::Ok) r.vol /= sqrtT;
   return r;
 }
 

@@ -27,12 +27,14 @@ struct ImpliedVol {
   bool ok() const { return status == IvStatus::Ok; }
 };
 
-// Black-76: undiscounted = false means `price` is discounted at r.
-ImpliedVol impliedVolBlack76(bool isCall, double forward, double strike, double t, double r, double price);
+// Black-76: `price` is discounted at r. `guessVol` > 0 (e.g. the previous refresh's vol) replaces
+// the cold starting guess: a live chain that barely moved then converges in one iteration.
+ImpliedVol impliedVolBlack76(bool isCall, double forward, double strike, double t, double r, double price,
+                             double guessVol = 0.0);
 // Generalized BSM: forward = spot * exp((r - q) t).
 ImpliedVol impliedVolBsm(bool isCall, double spot, double strike, double t, double r, double q, double price);
 // Normalised solver: beta = undiscounted price / sqrt(F K), x = ln(F/K). Returns s = sigma sqrt(T).
-ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta);
+ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta, double guessS = 0.0);
 
 // Normalised Black price b(x, s) of a call (theta = +1) or put (theta = -1), and its vega db/ds.
 double normalisedBlack(double x, double s, bool isCall);

@@ -479,6 +479,49 @@ static void BM_ChainRecompute(benchmark::State& state) {
 }
 BENCHMARK(BM_ChainRecompute)->MinTime(0.2)->Repetitions(5)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
 
+// What a live refresh does: the same chain a moment later (forward moved 1 bp), each solve
+// warm-started from the previous refresh's vol. `midOnly`: one IV per option (mid) plus Greeks,
+// the "IV + Greeks" of the 60 us budget; otherwise bid, ask and mid as the live analytics does.
+static void chainRecomputeWarm(benchmark::State& state, bool midOnly) {
+  const std::vector<ChainOption> chain = btcChain();
+  const double f = kBtcForward, fBefore = kBtcForward * 1.0001;
+  struct Previous { double bid, ask, mid; };
+  std::vector<Previous> previous(chain.size());
+  for (std::size_t j = 0; j < chain.size(); ++j) {
+    const ChainOption& o = chain[j];
+    const bool isCall = o.type == CallPut::Call;
+    previous[j] = {impliedVolBlack76(isCall, fBefore, o.strike, o.t, 0.0, o.bidCoin * fBefore).vol,
+                   impliedVolBlack76(isCall, fBefore, o.strike, o.t, 0.0, o.askCoin * fBefore).vol,
+                   impliedVolBlack76(isCall, fBefore, o.strike, o.t, 0.0, o.midCoin * fBefore).vol};
+  }
+  std::vector<ChainResult> out(chain.size());
+  for (auto _ : state) {
+    for (std::size_t j = 0; j < chain.size(); ++j) {
+      const ChainOption& o = chain[j];
+      const bool isCall = o.type == CallPut::Call;
+      ChainResult& r = out[j];
+      if (!midOnly) {
+        r.bid = impliedVolBlack76(isCall, f, o.strike, o.t, 0.0, o.bidCoin * f, previous[j].bid);
+        r.ask = impliedVolBlack76(isCall, f, o.strike, o.t, 0.0, o.askCoin * f, previous[j].ask);
+      }
+      r.mid = impliedVolBlack76(isCall, f, o.strike, o.t, 0.0, o.midCoin * f, previous[j].mid);
+      r.greeks = inverseOptionGreeks(o.type, f, o.strike, o.t, r.mid.vol);
+    }
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  std::size_t midOk = 0;
+  for (const ChainResult& r : out) midOk += r.mid.ok();
+  state.counters["options"] = double(chain.size());
+  state.counters["ns_per_option"] = benchmark::Counter(
+      double(chain.size()), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["mid_ok_frac"] = double(midOk) / double(chain.size());
+}
+static void BM_ChainRecompute_Warm(benchmark::State& state) { chainRecomputeWarm(state, false); }
+static void BM_ChainRecompute_MidOnly_Warm(benchmark::State& state) { chainRecomputeWarm(state, true); }
+BENCHMARK(BM_ChainRecompute_Warm)->MinTime(0.2)->Repetitions(5)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ChainRecompute_MidOnly_Warm)->MinTime(0.2)->Repetitions(5)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
+
 // QuantLib's SviInterpolation calibrating all five parameters on the BM_SviFitSlice slice (strikes
 // and mid vols, forward 67000), with its defaults: vega weighting, Levenberg-Marquardt, up to 50
 // Halton restarts while the weighted rms error exceeds 0.002. From this guess one LM run suffices
