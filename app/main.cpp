@@ -37,7 +37,7 @@ void installLogFile(const QString& dataDir) {
   }
   kappa::log::setSink([file](kappa::log::Level level, std::string_view component, std::string_view message) {
     const QByteArray line = QDateTime::currentDateTimeUtc().toString("yyyy-MM-ddTHH:mm:ss.zzzZ").toUtf8() + " " +
-                            kappa::log::toString(level) + " " + QByteArray(component.data(), qsizetype(component.size())) +
+                            kappa::log::nameOf(level) + " " + QByteArray(component.data(), qsizetype(component.size())) +
                             ": " + QByteArray(message.data(), qsizetype(message.size())) + "\n";
     file->write(line);
     file->flush();

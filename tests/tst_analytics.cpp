@@ -65,7 +65,7 @@ class TestAnalytics : public QObject {
         QVERIFY(e.atmVol > 0.3 && e.atmVol < 1.2);
       }
       qInfo("expiry t=%.4f F=%.1f fit %s rmse %.4f quotes %d atm %.3f butterfly %s", e.t, e.forward,
-            vol::toString(e.fit.status), e.fit.rmse, e.fit.quotesUsed, e.atmVol, e.butterfly.arbitrage ? "yes" : "no");
+            vol::nameOf(e.fit.status), e.fit.rmse, e.fit.quotesUsed, e.atmVol, e.butterfly.arbitrage ? "yes" : "no");
       for (std::size_t i : e.options) {
         const OptionAnalytics& o = a->options[i];
         if (o.bidIv > 0 && o.askIv > 0) {

@@ -125,7 +125,7 @@ class TestOrderBook : public QObject {
     for (const auto& b : rec.books) {
       feed(md, b);
       const OrderBook& book = md.book(b.id);
-      QVERIFY2(book.live(), toString(book.staleReason()));
+      QVERIFY2(book.live(), nameOf(book.staleReason()));
       states[b.id].emplace_back(b.ts, book.bestBid() ? book.bestBid()->price : 0, book.bestAsk() ? book.bestAsk()->price : 0);
     }
     QCOMPARE(snapshotRequests, 0);

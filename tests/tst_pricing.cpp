@@ -112,7 +112,7 @@ class TestPricing : public QObject {
             const double x = std::log(f / k), s = v * std::sqrt(t), beta = price / std::sqrt(f * k);
             const double attainable = 2.2e-16 * beta / (normalisedVega(x, s) * std::sqrt(t));
             if (attainable <= 1e-14 && beta > 1e-250) {
-              QVERIFY2(iv.ok(), qPrintable(QString("m=%1 t=%2 v=%3: %4").arg(m).arg(t).arg(v).arg(toString(iv.status))));
+              QVERIFY2(iv.ok(), qPrintable(QString("m=%1 t=%2 v=%3: %4").arg(m).arg(t).arg(v).arg(nameOf(iv.status))));
               worst = std::max(worst, std::abs(iv.vol - v));
               QVERIFY2(std::abs(iv.vol - v) <= 1e-12, qPrintable(QString("m=%1 t=%2 v=%3 err %4").arg(m).arg(t).arg(v).arg(iv.vol - v)));
               ++accurate;
@@ -124,7 +124,7 @@ class TestPricing : public QObject {
             } else {
               // No volatility: only where the price carries no time value (rounded to intrinsic or below).
               const double intrinsic = std::max(double(type) * (f - k), 0.0);
-              QVERIFY2(std::abs(price - intrinsic) <= 1e-12 * f, qPrintable(QString("m=%1 t=%2 v=%3 %4").arg(m).arg(t).arg(v).arg(toString(iv.status))));
+              QVERIFY2(std::abs(price - intrinsic) <= 1e-12 * f, qPrintable(QString("m=%1 t=%2 v=%3 %4").arg(m).arg(t).arg(v).arg(nameOf(iv.status))));
             }
           }
     qInfo("IV round trip: %d points to <= 1e-12 (worst %.2e), %d more reproduce their price; max %d iterations",

@@ -23,13 +23,13 @@
 
 using namespace kappa::vol;
 
-// Not QCOMPARE: the engine's toString(enum) returns a static string, which QTest would try to
-// delete[] when printing a failure.
+// Compares statuses and prints their names on failure. (The engine's enum names are nameOf(), not
+// toString(): QTest would find a toString(enum) by argument lookup and delete[] its static string.)
 #define COMPARE_STATUS(actual, expected)                                                                      \
   do {                                                                                                        \
     const auto status_ = (actual);                                                                            \
     QVERIFY2(status_ == (expected),                                                                           \
-             qPrintable(QString("status %1, expected %2").arg(toString(status_), toString(expected))));     \
+             qPrintable(QString("status %1, expected %2").arg(nameOf(status_), nameOf(expected))));     \
   } while (false)
 
 namespace {
@@ -134,7 +134,7 @@ class TestSvi : public QObject {
       const SviFitResult r = fitter.fit(s.t, s.quotes, std::nullopt, options);
       const SviParams& p = r.params;
       qInfo("SPX %s t=%.3f n=%2d %s rmse=%.3f max=%.3f vol pts, %d evals | a=%.5f b=%.4f rho=%.3f m=%.4f sigma=%.4f gMin=%.4f",
-            qPrintable(s.expiry), s.t, r.quotesUsed, toString(r.status), 100 * r.rmse, 100 * r.maxError, r.evaluations, p.a,
+            qPrintable(s.expiry), s.t, r.quotesUsed, nameOf(r.status), 100 * r.rmse, 100 * r.maxError, r.evaluations, p.a,
             p.b, p.rho, p.m, p.sigma, r.gMin);
       COMPARE_STATUS(r.status, SviFitStatus::Ok);
       QCOMPARE(r.quotesUsed, int(s.quotes.size()));
@@ -205,7 +205,7 @@ class TestSvi : public QObject {
     for (auto it = byExpiry.cbegin(); it != byExpiry.cend(); ++it) {
       const SviFitResult r = fitter.fit(tByExpiry[it.key()], it.value());
       qInfo("Deribit %s: %d ticker quotes, %d used, %d skipped -> %s", qPrintable(it.key()), int(it.value().size()),
-            r.quotesUsed, r.quotesSkipped, toString(r.status));
+            r.quotesUsed, r.quotesSkipped, nameOf(r.status));
       COMPARE_STATUS(r.status, SviFitStatus::TooFewQuotes);
       QCOMPARE(r.evaluations, 0);
       QCOMPARE(r.quotesUsed + r.quotesSkipped, int(it.value().size()));

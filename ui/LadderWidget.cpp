@@ -234,7 +234,7 @@ void LadderWidget::paintEvent(QPaintEvent*) {
     p.fillRect(rect().adjusted(0, headerHeight(), 0, 0), veil);
     p.setPen(colors::last);
     p.setFont(bold);
-    p.drawText(rect(), Qt::AlignCenter, QString("STALE — %1").arg(toString(staleReason_)));
+    p.drawText(rect(), Qt::AlignCenter, QString("STALE — %1").arg(nameOf(staleReason_)));
   }
 }
 

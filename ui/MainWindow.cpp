@@ -397,7 +397,7 @@ bool MainWindow::event(QEvent* e) {
 
 void MainWindow::updateStatus(const EngineSnapshot& s) {
   const bool up = s.venueState == VenueState::Connected;
-  venueLabel_->setText(QString("● %1 %2").arg(QString::fromStdString(engine_.venueName()), toString(s.venueState)));
+  venueLabel_->setText(QString("● %1 %2").arg(QString::fromStdString(engine_.venueName()), nameOf(s.venueState)));
   venueLabel_->setStyleSheet(QString("color:%1;").arg(up ? colors::bid.name() : colors::ask.name()));
   rateLabel_->setText(QString("%1 ev/s").arg(formatMoney(s.eventsPerSecond, 0)));
   const Percentiles lag = metrics_.lagMs.recentSummary();

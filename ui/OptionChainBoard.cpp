@@ -53,7 +53,7 @@ QString dteText(Nanos expiry, Nanos now, double t) {
 }
 
 QString stale(const QuoteRow& q) {
-  return QString("Quote %1: %2").arg(toString(q.status), toString(q.staleReason));
+  return QString("Quote %1: %2").arg(nameOf(q.status), nameOf(q.staleReason));
 }
 }  // namespace
 
@@ -259,9 +259,9 @@ class ChainBoardModel : public QAbstractTableModel {
             return q.ask > 0 ? QString("%1: click or Enter to BUY at %2 (lift the offer)").arg(name, QString::fromStdString(formatFixed(q.ask, kCoinDecimals)))
                              : name + ": no ask";
           case FBidIv:
-            return o.bidIv > 0 || q.bid <= 0 ? QVariant() : QVariant(QString("No bid IV: %1").arg(pricing::toString(o.bidStatus)));
+            return o.bidIv > 0 || q.bid <= 0 ? QVariant() : QVariant(QString("No bid IV: %1").arg(pricing::nameOf(o.bidStatus)));
           case FAskIv:
-            return o.askIv > 0 || q.ask <= 0 ? QVariant() : QVariant(QString("No ask IV: %1").arg(pricing::toString(o.askStatus)));
+            return o.askIv > 0 || q.ask <= 0 ? QVariant() : QVariant(QString("No ask IV: %1").arg(pricing::nameOf(o.askStatus)));
           case FMark:
             return QString("%1 · mark IV %2 · %3 USD · edge bid %4 / ask %5 BTC")
                 .arg(name, percent1(o.markIv), formatMoney(o.theo * forward_, 2), QString::number(o.edgeBid, 'f', 5),
@@ -535,12 +535,12 @@ void OptionChainBoard::updateHeader() {
   const bool usable = x.fitStatus == vol::SviFitStatus::Ok || x.fitStatus == vol::SviFitStatus::NotConverged;
   if (usable) {
     svi = QString("SVI <span style='color:%1'>%2</span> · rmse %3 pt · %4 quotes")
-              .arg(x.fitStatus == vol::SviFitStatus::Ok ? colors::dimText.name() : colors::last.name(), vol::toString(x.fitStatus))
+              .arg(x.fitStatus == vol::SviFitStatus::Ok ? colors::dimText.name() : colors::last.name(), vol::nameOf(x.fitStatus))
               .arg(x.rmse * 100.0, 0, 'f', 2)
               .arg(x.quotesUsed);
     if (x.butterfly) svi += QString(" · <span style='color:%1'>butterfly arbitrage</span>").arg(colors::ask.name());
   } else {
-    svi = QString("SVI <span style='color:%1'>%2</span> — marks from market mids").arg(colors::last.name(), vol::toString(x.fitStatus));
+    svi = QString("SVI <span style='color:%1'>%2</span> — marks from market mids").arg(colors::last.name(), vol::nameOf(x.fitStatus));
   }
   info_->setText(QString("<b>%1</b> · %2 &nbsp;&nbsp; F <b>%3</b> <span style='color:%4'>(%5)</span> &nbsp;&nbsp; ATM <b>%6</b> "
                          "&nbsp;&nbsp; %7")

@@ -562,9 +562,9 @@ void VolSurfaceView::rebuildSmile() {
 
   QString title = QString("%1 · %2 · F %3 · ATM %4%").arg(e.code, e.dte, formatMoney(e.forward, 0)).arg(e.atmVol * 100.0, 0, 'f', 1);
   if (usable)
-    title += QString(" · SVI %1, rmse %2 pt").arg(vol::toString(e.status)).arg(e.rmse * 100.0, 0, 'f', 2);
+    title += QString(" · SVI %1, rmse %2 pt").arg(vol::nameOf(e.status)).arg(e.rmse * 100.0, 0, 'f', 2);
   else
-    title += QString(" · no SVI fit (%1)").arg(vol::toString(e.status));
+    title += QString(" · no SVI fit (%1)").arg(vol::nameOf(e.status));
   if (usable && !e.butterfly.empty()) title += " · butterfly arbitrage shaded";
   smileTitle_->setText(title);
   smileTitle_->setColor(usable && !e.butterfly.empty() ? colors::ask : colors::text);

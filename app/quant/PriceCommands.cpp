@@ -206,7 +206,7 @@ int runIv(const std::vector<std::string>& argv, std::ostream& out, std::ostream&
     const ImpliedVol iv = a.model == "bsm" ? impliedVolBsm(isCall, s, k, t, rate, q, price)
                                            : impliedVolBlack76(isCall, s, k, t, rate, price);
     fields.push_back(iv.ok() ? num(iv.vol, 17) : std::string());
-    fields.emplace_back(toString(iv.status));
+    fields.emplace_back(nameOf(iv.status));
     out << joinCsvLine(fields) << "\n";
   }
   return failed ? 1 : 0;

@@ -19,7 +19,7 @@ void MarketData::noteStale(InstrumentId id) {
   snapshotPending_[id] = 1;
   ++staleEpisodes_;
   const OrderBook& b = books_[id];
-  log::warn("marketdata", instruments_[id].name + " book stale: " + toString(b.staleReason()) +
+  log::warn("marketdata", instruments_[id].name + " book stale: " + nameOf(b.staleReason()) +
                               " at change_id " + std::to_string(b.changeId()) + "; requesting snapshot");
   if (requestSnapshot_) requestSnapshot_(id);
 }

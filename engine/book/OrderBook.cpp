@@ -4,7 +4,7 @@
 
 namespace kappa {
 
-const char* toString(StaleReason reason) {
+const char* nameOf(StaleReason reason) {
   switch (reason) {
     case StaleReason::None: return "";
     case StaleReason::SequenceGap: return "sequence gap (change_id)";
@@ -16,7 +16,7 @@ const char* toString(StaleReason reason) {
   return "?";
 }
 
-const char* toString(BookStatus status) {
+const char* nameOf(BookStatus status) {
   switch (status) {
     case BookStatus::Empty: return "empty";
     case BookStatus::Live: return "live";

@@ -31,8 +31,8 @@ enum class StaleReason : std::uint8_t {
   NoSnapshot,       // an incremental update arrived before any snapshot
   VenueDown,        // the venue connection dropped
 };
-const char* toString(StaleReason reason);
-const char* toString(BookStatus status);
+const char* nameOf(StaleReason reason);
+const char* nameOf(BookStatus status);
 
 class OrderBook {
  public:

@@ -12,7 +12,7 @@ constexpr auto kPublishInterval = std::chrono::milliseconds(10);  // 100 Hz; the
 constexpr auto kAnalyticsInterval = std::chrono::milliseconds(100);  // option analytics at <= 10 Hz
 }
 
-const char* toString(VenueState s) {
+const char* nameOf(VenueState s) {
   switch (s) {
     case VenueState::Disconnected: return "disconnected";
     case VenueState::Connecting: return "connecting";
@@ -117,7 +117,7 @@ void Engine::onExecution(const ExecReport& report) { oms_->onExecution(report); 
 void Engine::onVenueState(VenueState state, const std::string& detail) {
   venueState_ = state;
   venueDetail_ = detail;
-  log::info("venue", venueName_ + ": " + toString(state) + (detail.empty() ? "" : " (" + detail + ")"));
+  log::info("venue", venueName_ + ": " + nameOf(state) + (detail.empty() ? "" : " (" + detail + ")"));
   if (state == VenueState::Disconnected) market_->markAllStale(StaleReason::VenueDown);
 }
 

@@ -18,7 +18,7 @@ void setSink(Sink sink) {
 
 void setMinLevel(Level level) { g_min.store(int(level), std::memory_order_relaxed); }
 
-const char* toString(Level level) {
+const char* nameOf(Level level) {
   switch (level) {
     case Level::Debug: return "DEBUG";
     case Level::Info: return "INFO";
@@ -34,7 +34,7 @@ void write(Level level, std::string_view component, std::string_view message) {
   if (g_sink) {
     g_sink(level, component, message);
   } else {
-    std::fprintf(stderr, "[%s] %.*s: %.*s\n", toString(level), int(component.size()),
+    std::fprintf(stderr, "[%s] %.*s: %.*s\n", nameOf(level), int(component.size()),
                  component.data(), int(message.size()), message.data());
   }
 }

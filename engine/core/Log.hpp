@@ -17,6 +17,6 @@ void write(Level level, std::string_view component, std::string_view message);
 inline void info(std::string_view c, std::string_view m) { write(Level::Info, c, m); }
 inline void warn(std::string_view c, std::string_view m) { write(Level::Warn, c, m); }
 inline void error(std::string_view c, std::string_view m) { write(Level::Error, c, m); }
-const char* toString(Level level);
+const char* nameOf(Level level);
 
 }  // namespace kappa::log

@@ -10,6 +10,6 @@ using Nanos = std::int64_t;                  // nanoseconds since the Unix epoch
 
 enum class Side : std::uint8_t { Buy, Sell };
 inline constexpr Side opposite(Side s) { return s == Side::Buy ? Side::Sell : Side::Buy; }
-inline constexpr const char* toString(Side s) { return s == Side::Buy ? "buy" : "sell"; }
+inline constexpr const char* nameOf(Side s) { return s == Side::Buy ? "buy" : "sell"; }
 
 }  // namespace kappa

@@ -2,7 +2,7 @@
 
 namespace kappa {
 
-const char* toString(OrderState s) {
+const char* nameOf(OrderState s) {
   switch (s) {
     case OrderState::PendingNew: return "pending-new";
     case OrderState::Open: return "open";
@@ -13,9 +13,9 @@ const char* toString(OrderState s) {
   }
   return "?";
 }
-const char* toString(OrderType t) { return t == OrderType::Limit ? "limit" : "market"; }
-const char* toString(TimeInForce t) { return t == TimeInForce::GoodTillCancel ? "GTC" : "IOC"; }
-const char* toString(OrderOrigin o) {
+const char* nameOf(OrderType t) { return t == OrderType::Limit ? "limit" : "market"; }
+const char* nameOf(TimeInForce t) { return t == TimeInForce::GoodTillCancel ? "GTC" : "IOC"; }
+const char* nameOf(OrderOrigin o) {
   switch (o) {
     case OrderOrigin::Manual: return "manual";
     case OrderOrigin::Strategy: return "strategy";

@@ -64,7 +64,7 @@ OrderId OrderManager::submit(const OrderRequest& request, Nanos now) {
 bool OrderManager::cancel(OrderId id, Nanos now, std::string* whyNot) {
   Order* o = lookup(id);
   if (!o || !isWorking(o->state)) {
-    if (whyNot) *whyNot = o ? std::string("order is ") + toString(o->state) : "unknown order";
+    if (whyNot) *whyNot = o ? std::string("order is ") + nameOf(o->state) : "unknown order";
     return false;
   }
   o->cancelRequested = true;  // cancels always pass, halted or not
@@ -76,7 +76,7 @@ bool OrderManager::cancel(OrderId id, Nanos now, std::string* whyNot) {
 bool OrderManager::replace(OrderId id, Price newPrice, Qty newQty, Nanos now, std::string* whyNot) {
   Order* o = lookup(id);
   if (!o || !isWorking(o->state) || o->state == OrderState::PendingNew) {
-    if (whyNot) *whyNot = o ? std::string("cannot replace an order that is ") + toString(o->state) : "unknown order";
+    if (whyNot) *whyNot = o ? std::string("cannot replace an order that is ") + nameOf(o->state) : "unknown order";
     return false;
   }
   OrderRequest modified = o->request;
@@ -113,8 +113,8 @@ void OrderManager::onExecution(const ExecReport& r) {
   auto move = [&](OrderState to) {
     if (!o->transition(to)) {
       ++refusedTransitions_;
-      log::warn("oms", "order " + std::to_string(o->id) + ": refused transition " + toString(o->state) + " -> " +
-                           toString(to));
+      log::warn("oms", "order " + std::to_string(o->id) + ": refused transition " + nameOf(o->state) + " -> " +
+                           nameOf(to));
       return false;
     }
     return true;
@@ -149,7 +149,7 @@ void OrderManager::onExecution(const ExecReport& r) {
       }
       if (!expected) {
         ++fillAnomalies_;
-        o->reason = "fill received while " + std::string(toString(o->state)) + ": booked";
+        o->reason = "fill received while " + std::string(nameOf(o->state)) + ": booked";
       }
       const Instrument& inst = instruments_[o->request.instrument];
       positions_[inst.id].applyFill(inst, o->request.side, toDouble(r.qty), toDouble(r.price), r.fee);

@@ -24,10 +24,10 @@ struct OrderRequest {
 };
 
 enum class OrderState : std::uint8_t { PendingNew, Open, PartiallyFilled, Filled, Cancelled, Rejected };
-const char* toString(OrderState s);
-const char* toString(OrderType t);
-const char* toString(TimeInForce t);
-const char* toString(OrderOrigin o);
+const char* nameOf(OrderState s);
+const char* nameOf(OrderType t);
+const char* nameOf(TimeInForce t);
+const char* nameOf(OrderOrigin o);
 inline bool isTerminal(OrderState s) {
   return s == OrderState::Filled || s == OrderState::Cancelled || s == OrderState::Rejected;
 }

@@ -2,7 +2,7 @@
 
 namespace kappa {
 
-const char* toString(RejectCode code) {
+const char* nameOf(RejectCode code) {
   switch (code) {
     case RejectCode::None: return "accepted";
     case RejectCode::Halted: return "halted";

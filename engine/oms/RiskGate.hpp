@@ -24,7 +24,7 @@ enum class RejectCode : std::uint8_t {
   PriceOffTick,
   Expired,
 };
-const char* toString(RejectCode code);
+const char* nameOf(RejectCode code);
 
 struct RiskDecision {
   RejectCode code = RejectCode::None;

@@ -8,7 +8,7 @@
 
 namespace kappa::pricing {
 
-const char* toString(IvStatus s) {
+const char* nameOf(IvStatus s) {
   switch (s) {
     case IvStatus::Ok: return "ok";
     case IvStatus::BelowIntrinsic: return "below_intrinsic";

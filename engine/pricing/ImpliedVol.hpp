@@ -18,7 +18,7 @@ enum class IvStatus : unsigned char {
   InvalidInput,    // non-positive forward/strike/time, negative or NaN price
   NotConverged,    // should not happen; reported rather than thrown
 };
-const char* toString(IvStatus status);
+const char* nameOf(IvStatus status);
 
 struct ImpliedVol {
   double vol = 0;

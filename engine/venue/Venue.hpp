@@ -20,7 +20,7 @@
 namespace kappa {
 
 enum class VenueState : std::uint8_t { Disconnected, Connecting, Connected, Degraded };
-const char* toString(VenueState s);
+const char* nameOf(VenueState s);
 
 struct VenueOrder {
   OrderId orderId = 0;

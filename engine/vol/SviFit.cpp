@@ -7,7 +7,7 @@
 
 namespace kappa::vol {
 
-const char* toString(SviFitStatus status) {
+const char* nameOf(SviFitStatus status) {
   switch (status) {
     case SviFitStatus::Ok: return "Ok";
     case SviFitStatus::TooFewQuotes: return "TooFewQuotes";

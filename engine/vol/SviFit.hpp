@@ -35,7 +35,7 @@ enum class SviFitStatus : unsigned char {
   NotConverged,  // evaluation budget spent; params are the best found and usually still usable
   BadInput,      // t not positive/finite, or inconsistent options
 };
-const char* toString(SviFitStatus status);
+const char* nameOf(SviFitStatus status);
 
 struct SviFitOptions {
   double sigmaMin = 1e-4;

@@ -6,7 +6,7 @@
 
 namespace kappa::vol {
 
-const char* toString(VolSurfaceStatus status) {
+const char* nameOf(VolSurfaceStatus status) {
   switch (status) {
     case VolSurfaceStatus::Ok: return "Ok";
     case VolSurfaceStatus::NoSlices: return "NoSlices";

@@ -20,7 +20,7 @@ enum class VolSurfaceStatus : unsigned char {
   BadSlice,        // non-finite or non-positive t, or parameters outside the SVI domain
   DuplicateExpiry, // two slices with the same t
 };
-const char* toString(VolSurfaceStatus status);
+const char* nameOf(VolSurfaceStatus status);
 
 class VolSurface {
  public:

@@ -37,8 +37,8 @@ QVariant OrdersModel::cell(const Order& o, int col, int role) const {
       case Qty: return formatQty(inst, o.request.qty);
       case Filled: return formatQty(inst, o.filled);
       case AvgPrice: return o.filled ? formatPrice(inst, o.avgFillPrice) : QString();
-      case State: return QString(toString(o.state)) + (o.cancelRequested && isWorking(o.state) ? " (cxl sent)" : "");
-      case Info: return o.reason.empty() ? QString(toString(o.request.origin)) : QString::fromStdString(o.reason);
+      case State: return QString(nameOf(o.state)) + (o.cancelRequested && isWorking(o.state) ? " (cxl sent)" : "");
+      case Info: return o.reason.empty() ? QString(nameOf(o.request.origin)) : QString::fromStdString(o.reason);
     }
   } else if (role == Qt::TextAlignmentRole && (col == Price || col == Qty || col == Filled || col == AvgPrice || col == Id)) {
     return right();

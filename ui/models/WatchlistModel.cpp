@@ -79,7 +79,7 @@ QVariant WatchlistModel::data(const QModelIndex& idx, int role) const {
       break;
     }
     case Qt::ToolTipRole:
-      if (q.status == BookStatus::Stale) return QString("Stale: %1").arg(toString(q.staleReason));
+      if (q.status == BookStatus::Stale) return QString("Stale: %1").arg(nameOf(q.staleReason));
       if (q.status == BookStatus::Empty && inst.kind != InstrumentKind::Index) return QString("Waiting for first snapshot…");
       break;
   }
