@@ -5,6 +5,7 @@
 #include <qcustomplot.h>
 
 #include "Format.hpp"
+#include "PlotStyle.hpp"
 #include "Theme.hpp"
 
 namespace kappa::ui {
@@ -12,15 +13,6 @@ namespace {
 constexpr double kBarSeconds = double(CandleSeries::kInterval) / 1e9;
 constexpr double kVisibleBars = 120;
 
-void styleAxis(QCPAxis* axis) {
-  axis->setBasePen(QPen(colors::grid));
-  axis->setTickPen(QPen(colors::grid));
-  axis->setSubTickPen(QPen(colors::grid));
-  axis->setTickLabelColor(colors::dimText);
-  axis->setLabelColor(colors::dimText);
-  axis->grid()->setPen(QPen(QColor(0x22, 0x27, 0x30), 1, Qt::DotLine));
-  axis->grid()->setZeroLinePen(Qt::NoPen);
-}
 }  // namespace
 
 ChartWidget::ChartWidget(const InstrumentRegistry& instruments, QWidget* parent)
@@ -30,13 +22,10 @@ ChartWidget::ChartWidget(const InstrumentRegistry& instruments, QWidget* parent)
   layout->setContentsMargins(0, 0, 0, 0);
   plot_ = new QCustomPlot(this);
   layout->addWidget(plot_);
-  plot_->setBackground(colors::background);
-  plot_->setNotAntialiasedElements(QCP::aeAll);
-  plot_->setPlottingHints(QCP::phFastPolylines | QCP::phCacheLabels);
+  stylePlot(plot_);
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   plot_->axisRect()->setRangeDrag(Qt::Horizontal);
   plot_->axisRect()->setRangeZoom(Qt::Horizontal);
-  plot_->axisRect()->setBackground(colors::background);
 
   auto ticker = QSharedPointer<QCPAxisTickerDateTime>::create();
   ticker->setDateTimeSpec(Qt::UTC);
@@ -46,7 +35,6 @@ ChartWidget::ChartWidget(const InstrumentRegistry& instruments, QWidget* parent)
   plot_->yAxis->setVisible(false);
   plot_->yAxis2->setVisible(true);
   plot_->yAxis2->setTickLabels(true);
-  for (QCPAxis* a : {plot_->xAxis, plot_->yAxis, plot_->yAxis2}) styleAxis(a);
 
   // Volume on the left axis, scaled so bars use the bottom fifth of the plot.
   volume_ = new QCPBars(plot_->xAxis, plot_->yAxis);

@@ -19,6 +19,7 @@
 #include <qcustomplot.h>
 
 #include "Format.hpp"
+#include "PlotStyle.hpp"
 #include "PlaceholderTableView.hpp"
 #include "Theme.hpp"
 #include "models/RowTableModel.hpp"
@@ -27,23 +28,7 @@ namespace kappa::ui {
 namespace {
 using analytics::GreekTotals;
 
-void styleAxis(QCPAxis* axis) {
-  axis->setBasePen(QPen(colors::grid));
-  axis->setTickPen(QPen(colors::grid));
-  axis->setSubTickPen(QPen(colors::grid));
-  axis->setTickLabelColor(colors::dimText);
-  axis->setLabelColor(colors::dimText);
-  axis->grid()->setPen(QPen(QColor(0x22, 0x27, 0x30), 1, Qt::DotLine));
-  axis->grid()->setZeroLinePen(Qt::NoPen);
-}
 
-// Tick labels with thousands separators (USD spot and PnL).
-class MoneyTicker : public QCPAxisTicker {
- protected:
-  QString getTickLabel(double tick, const QLocale&, QChar, int) override {
-    return formatMoney(std::abs(tick) < 1e-9 ? 0.0 : tick, 0);
-  }
-};
 
 // "+1,234" / "-1,234" / "0" (never "-0").
 QString signedMoney(double v, int decimals) {
@@ -327,11 +312,7 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
   // ---- PnL vs spot ----
   pnl_ = new QCustomPlot(bottom);
   pnl_->setObjectName("pnlPlot");
-  pnl_->setBackground(colors::background);
-  pnl_->setNotAntialiasedElements(QCP::aeAll);
-  pnl_->setPlottingHints(QCP::phFastPolylines | QCP::phCacheLabels);
-  pnl_->axisRect()->setBackground(colors::background);
-  for (QCPAxis* a : {pnl_->xAxis, pnl_->yAxis, pnl_->xAxis2, pnl_->yAxis2}) styleAxis(a);
+  stylePlot(pnl_);
   pnl_->xAxis->setTicker(QSharedPointer<MoneyTicker>::create());
   pnl_->yAxis->setTicker(QSharedPointer<MoneyTicker>::create());
   pnl_->xAxis->setLabel("Spot (USD)");

@@ -13,6 +13,7 @@
 #include <qcustomplot.h>
 
 #include "Format.hpp"
+#include "PlotStyle.hpp"
 #include "Theme.hpp"
 
 namespace kappa::ui {
@@ -22,23 +23,7 @@ constexpr double kSurfaceKMin = -0.5, kSurfaceKMax = 0.5;
 constexpr int kSurfaceKCells = 101;
 constexpr int kCurvePoints = 241;
 
-void styleAxis(QCPAxis* axis) {
-  axis->setBasePen(QPen(colors::grid));
-  axis->setTickPen(QPen(colors::grid));
-  axis->setSubTickPen(QPen(colors::grid));
-  axis->setTickLabelColor(colors::dimText);
-  axis->setLabelColor(colors::dimText);
-  axis->grid()->setPen(QPen(QColor(0x22, 0x27, 0x30), 1, Qt::DotLine));
-  axis->grid()->setZeroLinePen(Qt::NoPen);
-}
 
-void stylePlot(QCustomPlot* plot) {
-  plot->setBackground(colors::background);
-  plot->setNotAntialiasedElements(QCP::aeAll);
-  plot->setPlottingHints(QCP::phFastPolylines | QCP::phCacheLabels);
-  plot->axisRect()->setBackground(colors::background);
-  for (QCPAxis* a : {plot->xAxis, plot->yAxis, plot->xAxis2, plot->yAxis2}) styleAxis(a);
-}
 
 void styleLegend(QCustomPlot* plot, Qt::Alignment where) {
   plot->legend->setVisible(true);
@@ -65,11 +50,6 @@ QCPItemText* makeText(QCustomPlot* plot, double rx, double ry, Qt::Alignment ali
   return t;
 }
 
-// Tick labels with thousands separators (strikes in USD).
-class MoneyTicker : public QCPAxisTicker {
- protected:
-  QString getTickLabel(double tick, const QLocale&, QChar, int) override { return formatMoney(tick, 0); }
-};
 
 // A short horizontal dash: the bid and ask ends of a bar.
 QCPScatterStyle dash(const QColor& c) {

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <functional>
 #include <memory>
 
 #include "Commands.hpp"
@@ -94,6 +95,52 @@ bool parseType(RowReader& r, bool& isCall, std::string& error) {
   return true;
 }
 
+// The columns every pricing row starts with.
+struct OptionRow {
+  bool isCall = true;
+  double strike = 0, spot = 0, rate = 0, t = 0, q = 0;
+};
+
+// Reads type, strike, spot, r, t_years (and q unless `noQ`); fills `error` with the first problem.
+OptionRow readOptionRow(RowReader& r, bool noQ, std::string& error) {
+  OptionRow o;
+  parseType(r, o.isCall, error);
+  o.strike = r.number("strike");
+  o.spot = r.number("spot");
+  o.rate = r.number("r");
+  o.t = r.number("t_years");
+  o.q = noQ ? 0.0 : r.number("q");
+  if (error.empty() && !r.ok()) error = r.error();
+  return o;
+}
+
+// Writes the header plus `added` columns, then every row: its own fields plus what `compute`
+// returns, or empty cells and a "FILE:LINE: reason" on stderr when it fails. Returns the exit status.
+int processRows(const std::string& file, const CsvTable& table, const std::vector<std::string>& added,
+                const std::function<std::vector<std::string>(RowReader&, std::string&)>& compute, std::ostream& out,
+                std::ostream& err) {
+  std::vector<std::string> header = table.header();
+  header.insert(header.end(), added.begin(), added.end());
+  out << joinCsvLine(header) << "\n";
+  int failed = 0;
+  for (const auto& row : table.rows()) {
+    RowReader r(table, row);
+    std::string rowError;
+    const std::vector<std::string> results = compute(r, rowError);
+    std::vector<std::string> fields = row.fields;
+    fields.resize(table.header().size());
+    if (!rowError.empty()) {
+      ++failed;
+      err << file << ":" << row.line << ": " << rowError << "\n";
+      fields.resize(header.size());
+    } else {
+      fields.insert(fields.end(), results.begin(), results.end());
+    }
+    out << joinCsvLine(fields) << "\n";
+  }
+  return failed ? 1 : 0;
+}
+
 }  // namespace
 
 int runPrice(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
@@ -114,53 +161,37 @@ int runPrice(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   }
   CsvTable table;
   if (!load(a.file, table, err)) return 2;
-  std::vector<std::string> header = table.header();
-  for (const char* c : {"price", "delta", "gamma", "vega", "theta", "rho"}) header.emplace_back(c);
-  out << joinCsvLine(header) << "\n";
-  int failed = 0;
-  for (const auto& row : table.rows()) {
-    RowReader r(table, row);
-    bool isCall = true;
-    std::string rowError;
-    parseType(r, isCall, rowError);
-    const double k = r.number("strike"), s = r.number("spot"), rate = r.number("r"), t = r.number("t_years"),
-                 vol = r.number("vol");
-    const double q = a.model == "black76" ? 0.0 : r.number("q");
+  auto compute = [&](RowReader& r, std::string& rowError) -> std::vector<std::string> {
+    const OptionRow o = readOptionRow(r, a.model == "black76", rowError);
+    const double vol = r.number("vol");
     if (rowError.empty() && !r.ok()) rowError = r.error();
     if (rowError.empty()) {
-      if (!(k > 0)) rowError = "field 'strike': must be positive";
-      else if (!(s > 0)) rowError = "field 'spot': must be positive";
-      else if (!(t >= 0)) rowError = "field 't_years': must not be negative";
+      if (!(o.strike > 0)) rowError = "field 'strike': must be positive";
+      else if (!(o.spot > 0)) rowError = "field 'spot': must be positive";
+      else if (!(o.t >= 0)) rowError = "field 't_years': must not be negative";
       else if (!(vol >= 0)) rowError = "field 'vol': must not be negative";
     }
+    if (!rowError.empty()) return {};
+    const CallPut type = o.isCall ? CallPut::Call : CallPut::Put;
     Greeks g;
-    if (rowError.empty()) {
-      const CallPut type = isCall ? CallPut::Call : CallPut::Put;
-      if (a.model == "bsm") {
-        g = bsmGreeks(type, s, k, t, rate, q, vol);
-      } else if (a.model == "black76") {
-        g = black76Greeks(type, s, k, t, rate, vol);
-      } else {
-        const AmericanMethod m = a.model == "baw"   ? AmericanMethod::BaroneAdesiWhaley
-                                 : a.model == "bjs" ? AmericanMethod::BjerksundStensland
-                                                    : AmericanMethod::FiniteDifference;
-        const AmericanResult res = americanGreeks(m, type, s, k, t, rate, q, vol);
-        if (res.ok) g = res.greeks;
-        else rowError = std::string("model ") + a.model + ": " + res.error;
-      }
-    }
-    std::vector<std::string> fields = row.fields;
-    fields.resize(table.header().size());
-    if (!rowError.empty()) {
-      ++failed;
-      err << a.file << ":" << row.line << ": " << rowError << "\n";
-      fields.resize(header.size());
+    if (a.model == "bsm") {
+      g = bsmGreeks(type, o.spot, o.strike, o.t, o.rate, o.q, vol);
+    } else if (a.model == "black76") {
+      g = black76Greeks(type, o.spot, o.strike, o.t, o.rate, vol);
     } else {
-      for (double v : {g.price, g.delta, g.gamma, g.vega, g.theta, g.rho}) fields.push_back(num(v));
+      const AmericanMethod m = a.model == "baw"   ? AmericanMethod::BaroneAdesiWhaley
+                               : a.model == "bjs" ? AmericanMethod::BjerksundStensland
+                                                  : AmericanMethod::FiniteDifference;
+      const AmericanResult res = americanGreeks(m, type, o.spot, o.strike, o.t, o.rate, o.q, vol);
+      if (!res.ok) {
+        rowError = std::string("model ") + a.model + ": " + res.error;
+        return {};
+      }
+      g = res.greeks;
     }
-    out << joinCsvLine(fields) << "\n";
-  }
-  return failed ? 1 : 0;
+    return {num(g.price), num(g.delta), num(g.gamma), num(g.vega), num(g.theta), num(g.rho)};
+  };
+  return processRows(a.file, table, {"price", "delta", "gamma", "vega", "theta", "rho"}, compute, out, err);
 }
 
 int runIv(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
@@ -180,36 +211,16 @@ int runIv(const std::vector<std::string>& argv, std::ostream& out, std::ostream&
   }
   CsvTable table;
   if (!load(a.file, table, err)) return 2;
-  std::vector<std::string> header = table.header();
-  header.emplace_back("iv");
-  header.emplace_back("status");
-  out << joinCsvLine(header) << "\n";
-  int failed = 0;
-  for (const auto& row : table.rows()) {
-    RowReader r(table, row);
-    bool isCall = true;
-    std::string rowError;
-    parseType(r, isCall, rowError);
-    const double k = r.number("strike"), s = r.number("spot"), rate = r.number("r"), t = r.number("t_years"),
-                 price = r.number("price");
-    const double q = a.model == "black76" ? 0.0 : r.number("q");
+  auto compute = [&](RowReader& r, std::string& rowError) -> std::vector<std::string> {
+    const OptionRow o = readOptionRow(r, a.model == "black76", rowError);
+    const double price = r.number("price");
     if (rowError.empty() && !r.ok()) rowError = r.error();
-    std::vector<std::string> fields = row.fields;
-    fields.resize(table.header().size());
-    if (!rowError.empty()) {
-      ++failed;
-      err << a.file << ":" << row.line << ": " << rowError << "\n";
-      fields.resize(header.size());
-      out << joinCsvLine(fields) << "\n";
-      continue;
-    }
-    const ImpliedVol iv = a.model == "bsm" ? impliedVolBsm(isCall, s, k, t, rate, q, price)
-                                           : impliedVolBlack76(isCall, s, k, t, rate, price);
-    fields.push_back(iv.ok() ? num(iv.vol, 17) : std::string());
-    fields.emplace_back(nameOf(iv.status));
-    out << joinCsvLine(fields) << "\n";
-  }
-  return failed ? 1 : 0;
+    if (!rowError.empty()) return {};
+    const ImpliedVol iv = a.model == "bsm" ? impliedVolBsm(o.isCall, o.spot, o.strike, o.t, o.rate, o.q, price)
+                                           : impliedVolBlack76(o.isCall, o.spot, o.strike, o.t, o.rate, price);
+    return {iv.ok() ? num(iv.vol, 17) : std::string(), nameOf(iv.status)};
+  };
+  return processRows(a.file, table, {"iv", "status"}, compute, out, err);
 }
 
 }  // namespace kappa::quant
