@@ -1,6 +1,7 @@
 #include "Options.hpp"
 
 #include <QCommandLineParser>
+#include <QDateTime>
 #include <cstdio>
 
 namespace kappa::app {
@@ -12,6 +13,7 @@ int parseOptions(const QStringList& arguments, Options& out) {
   p.addVersionOption();
   const QCommandLineOption venue("venue", "Trading venue: sim (the embedded simulated exchange).", "NAME", "sim");
   const QCommandLineOption seed("seed", "Seed of the simulated market (same seed, same market).", "N", "1");
+  const QCommandLineOption simStart("sim-start", "Start the simulated market at this UTC time (ISO 8601, e.g. 2026-11-23T09:00:00Z): with --seed, the same market on any day.", "TIME");
   const QCommandLineOption dataDir("data-dir", "Data directory (layout, logs). Default: the per-user app data folder.", "DIR");
   const QCommandLineOption headless("headless", "Run the engine only, without a window.");
   const QCommandLineOption duration("duration", "Exit cleanly after SECONDS.", "SECONDS");
@@ -22,7 +24,7 @@ int parseOptions(const QStringList& arguments, Options& out) {
                                     "N", "2500");
   const QCommandLineOption demo("demo", "Place a few example orders at start (demos and screenshots).");
   const QCommandLineOption view("view", "Central view at start: chart (default), chain, surface or greeks.", "NAME", "chart");
-  p.addOptions({venue, seed, dataDir, headless, duration, report, screenshot, after, feedRate, demo, view});
+  p.addOptions({venue, seed, simStart, dataDir, headless, duration, report, screenshot, after, feedRate, demo, view});
 
   const QString usage = p.helpText().replace("<executable_name>", "kappa");
   auto fail = [&](const QString& why) {
@@ -45,6 +47,11 @@ int parseOptions(const QStringList& arguments, Options& out) {
   bool ok = false;
   out.seed = p.value(seed).toULongLong(&ok);
   if (!ok) return fail("--seed must be a non-negative integer, got '" + p.value(seed) + "'");
+  if (p.isSet(simStart)) {
+    const QDateTime at = QDateTime::fromString(p.value(simStart), Qt::ISODate);
+    if (!at.isValid()) return fail("--sim-start must be an ISO 8601 time such as 2026-11-23T09:00:00Z, got '" + p.value(simStart) + "'");
+    out.simStartMs = at.toMSecsSinceEpoch();
+  }
   out.dataDir = p.value(dataDir);
   out.headless = p.isSet(headless);
   out.demo = p.isSet(demo);

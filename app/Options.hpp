@@ -7,6 +7,7 @@ namespace kappa::app {
 struct Options {
   QString venue = "sim";
   quint64 seed = 1;
+  qint64 simStartMs = 0;       // simulator clock origin (UTC ms since epoch); 0 = now
   QString dataDir;            // empty: QStandardPaths::AppDataLocation
   bool headless = false;
   double durationS = 0;       // 0: run until closed / signalled

@@ -1,6 +1,8 @@
 #include "Report.hpp"
 
+#include <QDateTime>
 #include <QFile>
+#include <algorithm>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -57,6 +59,15 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
     }
     return c;
   });
+  QJsonArray expiries;  // option expiries, ascending, UTC
+  {
+    std::vector<Nanos> seen;
+    for (const Instrument& inst : engine.instruments().all())
+      if (inst.isOption() && std::find(seen.begin(), seen.end(), inst.expiry) == seen.end()) seen.push_back(inst.expiry);
+    std::sort(seen.begin(), seen.end());
+    for (Nanos e : seen)
+      expiries.append(QDateTime::fromMSecsSinceEpoch(e / 1'000'000, Qt::UTC).toString(Qt::ISODate));
+  }
   QJsonObject root{
       {"kappa_version", KAPPA_VERSION},
       {"venue", QString::fromStdString(engine.venueName())},
@@ -72,6 +83,7 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
       {"fill_anomalies", qint64(c.anomalies)},
       {"positions", c.positions},
       {"halted", engine.halted()},
+      {"option_expiries", expiries},
   };
   if (ui) {
     root["ui_frame_ms"] = percentiles(ui->frameMs.summary());

@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   runTime.start();
   kappa::sim::SimConfig sim;
   sim.seed = opt.seed;
-  sim.startTime = kappa::wallNow() / 1'000'000 * 1'000'000;
+  sim.startTime = opt.simStartMs > 0 ? opt.simStartMs * 1'000'000 : kappa::wallNow() / 1'000'000 * 1'000'000;
   sim.updatesPerSecond = opt.feedRate;
   kappa::Engine engine(std::make_unique<kappa::sim::SimVenue>(sim));
   engine.start();

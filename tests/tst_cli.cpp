@@ -1,4 +1,5 @@
 // The kappa executable: headless run with a valid report, usage errors exit 2.
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -48,6 +49,31 @@ class TestCli : public QObject {
     QVERIFY(out.contains("--seed"));
     QCOMPARE(run({"--headless", "--venue", "nyse"}, &out), 2);
     QCOMPARE(run({"--headless", "--duration", "-1"}, &out), 2);
+  }
+
+  void simStartMakesTheMarketReproducible() {
+    // With --sim-start the listed market is the same on any day: Deribit's calendar from that time.
+    QTemporaryDir dir;
+    auto expiries = [&](const QString& start, const QString& name) {
+      const QString report = dir.filePath(name);
+      const int rc = run({"--headless", "--duration", "1", "--seed", "4", "--sim-start", start, "--report", report,
+                          "--data-dir", dir.filePath("d")});
+      QFile f(report);
+      f.open(QIODevice::ReadOnly);
+      return std::pair{rc, QJsonDocument::fromJson(f.readAll()).object()["option_expiries"].toArray()};
+    };
+    const auto [rc1, a] = expiries("2026-11-23T09:00:00Z", "a.json");
+    const auto [rc2, b] = expiries("2026-11-23T09:00:00Z", "b.json");
+    QCOMPARE(rc1, 0);
+    QCOMPARE(rc2, 0);
+    QCOMPARE(a, b);
+    QVERIFY(a.size() >= 6);
+    QCOMPARE(a.at(0).toString(), QString("2026-11-24T08:00:00Z"));  // tomorrow's daily
+    QCOMPARE(a.at(1).toString(), QString("2026-11-25T08:00:00Z"));
+    QCOMPARE(a.at(2).toString(), QString("2026-11-27T08:00:00Z"));  // Friday weekly
+    QByteArray out;
+    QCOMPARE(run({"--headless", "--sim-start", "yesterday"}, &out), 2);
+    QVERIFY(out.contains("--sim-start"));
   }
 
   void versionAndHelp() {
