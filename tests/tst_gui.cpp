@@ -15,6 +15,7 @@
 #include "LadderPanel.hpp"
 #include "LadderWidget.hpp"
 #include "MainWindow.hpp"
+#include "ChartWidget.hpp"
 #include "GreeksPanel.hpp"
 #include "OptionChainBoard.hpp"
 #include "OrderTicket.hpp"
@@ -238,6 +239,21 @@ class TestGui : public QObject {
     QVERIFY(board->findChild<QLabel*>() != nullptr);
     window_->resumeConfirmed();
     window_->showView("chart");
+  }
+
+  void chartCrosshairReadsTimeAndPrice() {
+    window_->showView("chart");
+    QTRY_VERIFY_WITH_TIMEOUT(window_->chart()->candleCount() > 100, 3000);  // history plus live bars
+    QWidget* plot = window_->chart()->findChild<QWidget*>(QString(), Qt::FindDirectChildrenOnly);
+    QVERIFY(plot);
+    const QPointF at(plot->width() / 2.0, plot->height() / 2.0);
+    QMouseEvent move(QEvent::MouseMove, at, plot->mapToGlobal(at), Qt::NoButton, Qt::NoButton, Qt::NoModifier);
+    QApplication::sendEvent(plot, &move);
+    const QString text = window_->chart()->crosshairText();
+    QVERIFY2(text.contains(QRegularExpression("^\\d\\d:\\d\\d:\\d\\d UTC  \\d{2},\\d{3}\\.\\d$")), qPrintable(text));
+    QEvent leave(QEvent::Leave);
+    QApplication::sendEvent(plot, &leave);
+    QVERIFY(window_->chart()->crosshairText().isEmpty());
   }
 
   void layoutIsSavedAndRestored() {

@@ -1,6 +1,7 @@
 #include "ChartWidget.hpp"
 
 #include <QKeyEvent>
+#include <QMouseEvent>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
@@ -72,6 +73,26 @@ ChartWidget::ChartWidget(const InstrumentRegistry& instruments, QWidget* parent)
   f.setBold(true);
   title_->setFont(f);
 
+  const QPen crossPen(QColor(0x8a, 0x93, 0xa3), 1, Qt::DotLine);
+  crossH_ = new QCPItemStraightLine(plot_);
+  crossV_ = new QCPItemStraightLine(plot_);
+  for (QCPItemStraightLine* l : {crossH_, crossV_}) {
+    l->point1->setAxes(plot_->xAxis, plot_->yAxis2);
+    l->point2->setAxes(plot_->xAxis, plot_->yAxis2);
+    l->setPen(crossPen);
+    l->setVisible(false);
+  }
+  readout_ = new QCPItemText(plot_);
+  readout_->setPositionAlignment(Qt::AlignBottom | Qt::AlignLeft);
+  readout_->position->setAxes(plot_->xAxis, plot_->yAxis2);
+  readout_->setColor(colors::text);
+  readout_->setBrush(QColor(0x1a, 0x1e, 0x25, 230));
+  readout_->setPen(QPen(colors::grid));
+  readout_->setPadding(QMargins(4, 2, 4, 2));
+  readout_->setVisible(false);
+  plot_->setMouseTracking(true);
+  plot_->installEventFilter(this);
+
   connect(plot_->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this](const QCPRange& r) {
     // Dragging or zooming away from the latest bar stops auto-follow; Home resumes it.
     if (lastBarKey_ > 0 && r.upper < lastBarKey_ - kBarSeconds) following_ = false;
@@ -79,6 +100,8 @@ ChartWidget::ChartWidget(const InstrumentRegistry& instruments, QWidget* parent)
 }
 
 int ChartWidget::candleCount() const { return candles_->data()->size(); }
+
+QString ChartWidget::crosshairText() const { return readout_->visible() ? readout_->text() : QString(); }
 
 void ChartWidget::setInstrument(InstrumentId id) {
   if (id == instrument_) return;
@@ -143,6 +166,30 @@ void ChartWidget::replotNow() {
   if (!dirty_) return;
   dirty_ = false;
   plot_->replot(QCustomPlot::rpImmediateRefresh);
+}
+
+bool ChartWidget::eventFilter(QObject* watched, QEvent* e) {
+  if (watched == plot_ && (e->type() == QEvent::MouseMove || e->type() == QEvent::Leave)) {
+    const bool inside = e->type() == QEvent::MouseMove &&
+                        plot_->axisRect()->rect().contains(static_cast<QMouseEvent*>(e)->position().toPoint());
+    for (QCPAbstractItem* item : {static_cast<QCPAbstractItem*>(crossH_), static_cast<QCPAbstractItem*>(crossV_),
+                                  static_cast<QCPAbstractItem*>(readout_)})
+      item->setVisible(inside);
+    if (inside) {
+      const QPointF p = static_cast<QMouseEvent*>(e)->position();
+      const double key = plot_->xAxis->pixelToCoord(p.x()), price = plot_->yAxis2->pixelToCoord(p.y());
+      crossH_->point1->setCoords(0, price);
+      crossH_->point2->setCoords(1, price);
+      crossV_->point1->setCoords(key, 0);
+      crossV_->point2->setCoords(key, 1);
+      const QString priceText = instrument_ < instruments_.size() ? formatPrice(instruments_[instrument_], price)
+                                                                   : QString::number(price, 'f', 2);
+      readout_->setText(formatUtcTime(Nanos(key * 1e9)).left(8) + " UTC  " + priceText);
+      readout_->position->setCoords(key, price);
+    }
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+  }
+  return QWidget::eventFilter(watched, e);
 }
 
 void ChartWidget::keyPressEvent(QKeyEvent* e) {

@@ -24,9 +24,12 @@ class ChartWidget : public QWidget {
   // Draw now (the frame loop calls this so that the cost is measured inside the frame).
   void replotNow();
   int candleCount() const;
+  // The crosshair's time/price readout while the mouse is over the plot, else empty.
+  QString crosshairText() const;
 
  protected:
   void keyPressEvent(QKeyEvent* event) override;
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
   void follow();
@@ -39,6 +42,10 @@ class ChartWidget : public QWidget {
   QCPGraph* sells_ = nullptr;
   QCPItemStraightLine* lastLine_ = nullptr;
   QCPItemText* title_ = nullptr;
+  // Crosshair with a time/price readout, following the mouse.
+  QCPItemStraightLine* crossH_ = nullptr;
+  QCPItemStraightLine* crossV_ = nullptr;
+  QCPItemText* readout_ = nullptr;
   InstrumentId instrument_ = kNoInstrument;
   double lastBarKey_ = 0;
   std::uint64_t lastFillSeq_ = 0;

@@ -56,6 +56,7 @@ class MainWindow : public QMainWindow {
   bool showView(const QString& name);
   OptionChainBoard* chainBoard() const { return chainBoard_; }
   GreeksPanel* greeksPanel() const { return greeks_; }
+  ChartWidget* chart() const { return chart_; }
   VolSurfaceView* volSurface() const { return surface_; }
 
  protected:
