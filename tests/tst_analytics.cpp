@@ -141,6 +141,20 @@ class TestAnalytics : public QObject {
     QVERIFY(std::abs(atExpiry.pnlUsd[top] - (payoffCoin * s1 - baseCoin * a->index)) < 1e-6 * std::abs(atExpiry.pnlUsd[top]) + 1e-6);
   }
 
+  void forwardFallsBackToTheFuturesCarry() {
+    Market m;
+    ChainInput in = m.input();
+    for (OptionQuote& q : in.options)  // no put quotes: no put-call parity anywhere
+      if (m.ex.instruments()[q.instrument].optionType == OptionType::Put) q.bid = q.ask = 0;
+    const auto a = computeChainAnalytics(in, nullptr);
+    for (const ExpiryAnalytics& e : a->expiries) {
+      QVERIFY(!e.forwardFromParity);
+      // The simulator's futures trade at index * e^{0.05 t}: the carry found from them gives the forward.
+      const double expected = m.ex.indexPrice() * std::exp(0.05 * e.t);
+      QVERIFY2(std::abs(e.forward / expected - 1) < 0.003, qPrintable(QString("t=%1 F=%2 vs %3").arg(e.t).arg(e.forward).arg(expected)));
+    }
+  }
+
   void warmStartReusesThePreviousSurface() {
     Market m;
     const auto first = computeChainAnalytics(m.input(), nullptr);

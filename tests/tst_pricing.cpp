@@ -80,6 +80,21 @@ class TestPricing : public QObject {
     QCOMPARE(bsmGreeks(CallPut::Call, 100, 100, 1, 0, 0, 0.2).vegaPerPoint(), bsmGreeks(CallPut::Call, 100, 100, 1, 0, 0, 0.2).vega / 100);
   }
 
+  void zeroVolatilityIsDeterministicNotFrozen() {
+    // With sigma = 0 an ITM option is its discounted forward intrinsic: theta and rho are those of
+    // that deterministic value (a tiny vol gives the same), not zero.
+    for (CallPut t : {CallPut::Call, CallPut::Put}) {
+      const double k = t == CallPut::Call ? 80 : 120;
+      const Greeks zero = bsmGreeks(t, 100, k, 1, 0.05, 0.01, 0.0);
+      const Greeks tiny = bsmGreeks(t, 100, k, 1, 0.05, 0.01, 1e-9);
+      QVERIFY(std::abs(zero.price - tiny.price) < 1e-9);
+      QVERIFY(std::abs(zero.theta - tiny.theta) < 1e-7);
+      QVERIFY(std::abs(zero.rho - tiny.rho) < 1e-7);
+      QVERIFY(std::abs(zero.dividendRho - tiny.dividendRho) < 1e-7);
+      QVERIFY(zero.theta != 0 && zero.rho != 0);
+    }
+  }
+
   void normalQuantileIsFullPrecision() {
     for (double p : {1e-300, 1e-20, 1e-8, 0.001, 0.02425, 0.3, 0.5, 0.7, 0.97575, 0.999, 1 - 1e-12}) {
       const double x = normQuantile(p);

@@ -115,6 +115,9 @@ class TestQuantCli : public QObject {
     QVERIFY(!out[0]["price"].isEmpty());
     QVERIFY(out[1]["price"].isEmpty());
     QVERIFY(!out[4]["price"].isEmpty());
+    // A UTF-8 byte-order mark (spreadsheets write one) is not part of the first column's name.
+    const Run bom = quant({"price", "--model", "bsm", write(dir, "bom.csv", "\xEF\xBB\xBFtype,strike,spot,q,r,t_years,vol\ncall,100,100,0,0.05,1,0.2\n")});
+    QCOMPARE(bom.code, 0);
     QCOMPARE(quant({"price", "--model", "heston", in}).code, 2);
     QCOMPARE(quant({"price", "--model", "bsm", dir.filePath("missing.csv")}).code, 2);
     QCOMPARE(quant({"frobnicate"}).code, 2);

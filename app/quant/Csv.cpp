@@ -57,6 +57,7 @@ std::optional<std::string> CsvTable::read(std::istream& in) {
     ++lineNo;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     if (header_.empty()) {
+      if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 byte-order mark (Excel)
       header_ = splitCsvLine(line);
       for (int i = 0; i < int(header_.size()); ++i) {
         std::string& h = header_[std::size_t(i)];

@@ -11,7 +11,7 @@
 
 namespace kappa::analytics {
 namespace {
-constexpr double kNanosPerYear = 365.25 * 86400e9;
+constexpr double kNanosPerYear = 365.0 * 86400e9;  // ACT/365, as the per-day figures and scenario days
 
 double mid(Price bid, Price ask) { return bid && ask ? toDouble(bid + ask) / 2.0 : 0.0; }
 
@@ -97,6 +97,21 @@ std::shared_ptr<const ChainAnalytics> computeChainAnalytics(const ChainInput& in
   if (previous)
     for (const OptionAnalytics& o : previous->options)
       if (o.instrument < before.size()) before[o.instrument] = &o;
+  // Carry implied by the listed futures (median of ln(F/S)/t): the forward of an expiry whose quotes
+  // give no put-call parity is index * e^{carry t}, not the bare index.
+  double carry = 0;
+  {
+    std::vector<double> carries;
+    for (const auto& [id, mid] : in.futuresMid) {
+      const Instrument& inst = reg[id];
+      if (inst.kind != InstrumentKind::Future || inst.expiry <= in.now || mid <= 0) continue;
+      carries.push_back(std::log(mid / in.index) / (double(inst.expiry - in.now) / kNanosPerYear));
+    }
+    if (!carries.empty()) {
+      std::sort(carries.begin(), carries.end());
+      carry = carries[carries.size() / 2];
+    }
+  }
   vol::SviFitter fitter;
   std::vector<vol::SviSlice> slices;
   for (auto& [expiry, legs] : byExpiry) {
@@ -108,7 +123,7 @@ std::shared_ptr<const ChainAnalytics> computeChainAnalytics(const ChainInput& in
     e.expiry = expiry;
     e.t = double(expiry - in.now) / kNanosPerYear;
     const std::optional<double> parity = parityForward(legs, in.index);
-    e.forward = parity.value_or(in.index);
+    e.forward = parity.value_or(in.index * std::exp(carry * e.t));
     e.forwardFromParity = parity.has_value();
 
     std::vector<vol::SviQuote> quotes;
@@ -231,7 +246,10 @@ std::shared_ptr<const ChainAnalytics> computeChainAnalytics(const ChainInput& in
       const OptionAnalytics* o = out->find(inst.id);
       const double f = forwardFor(inst) * spotFactor;
       const double t = atExpiry ? 0.0 : (o ? o->t : double(inst.expiry - in.now) / kNanosPerYear) - days / 365.0;
-      const double vol = std::max(0.01, (o && o->markIv > 0 ? o->markIv : 0.5) + volShift);
+      double mark = o && o->markIv > 0 ? o->markIv : 0.0;
+      if (!(mark > 0) && o) mark = out->expiries[o->expiryIndex].atmVol;
+      if (!(mark > 0)) return 0.0;  // no vol anywhere on this expiry: left out rather than guessed
+      const double vol = std::max(0.01, mark + volShift);
       return p.qty * coinPrice(inst.optionType == OptionType::Call, f, toDouble(inst.strike), t, vol);
     }
     // Perpetuals and futures (inverse): coin value relative to today's mark, PnL-like.

@@ -58,7 +58,7 @@ struct OptionAnalytics {
 struct ExpiryAnalytics {
   Nanos expiry = 0;
   double t = 0;
-  double forward = 0;          // from put-call parity on the quotes (index*carry fallback)
+  double forward = 0;          // from put-call parity on the quotes; else index * e^{carry t}, carry from the futures
   bool forwardFromParity = false;
   vol::SviFitResult fit;       // status says whether the surface has this slice
   vol::ButterflyReport butterfly;  // checked over the quoted k range, widened by half its width each side

@@ -20,6 +20,13 @@ Greeks generalized(CallPut type, double s, double k, double t, double r, double 
     const double intrinsic = std::max(w * (fwd - k), 0.0);
     g.price = std::max(t, 0.0) > 0 ? df * intrinsic : std::max(w * (s - k), 0.0);
     g.delta = intrinsic > 0 ? w * carryDf : 0.0;
+    if (t > 0 && intrinsic > 0) {
+      // V = e^{-rT} w (S e^{bT} - K): deterministic, but it still decays and moves with rates.
+      const double sTerm = s * carryDf;  // S e^{(b-r)T}
+      g.theta = r * g.price - w * b * sTerm;
+      g.rho = rhoCarries ? t * (w * sTerm - g.price) : -t * g.price;
+      g.dividendRho = -w * t * sTerm;
+    }
     return g;
   }
   const double sqrtT = std::sqrt(t);
