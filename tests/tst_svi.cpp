@@ -240,6 +240,25 @@ class TestSvi : public QObject {
     QVERIFY(checkButterfly({-0.01, 0.1, 0.0, 0.0, 0.05}).arbitrage);
   }
 
+  // A far one-sided quote that the smile cannot reach drags the search against its bounds: that is
+  // never reported as a good fit (it was, with m at its limit and sigma at sigmaMin).
+  void degenerateFitIsNotOk() {
+    std::vector<SviQuote> quotes;
+    const SviParams clean{0.0163, 0.0469, 0.2135, 0.0431, 0.1207};
+    for (double strike = 70; strike <= 130; strike += 5) {
+      const double k = std::log(strike / 100.0), iv = sviImpliedVol(clean, k, 0.1);
+      quotes.push_back({k, iv - 0.005, iv + 0.005, 0});
+    }
+    quotes.push_back({std::log(1.40), 0.0, 0.90, 0});  // ask-only, far out of the money
+    const SviFitResult r = fitSviSlice(0.1, quotes);
+    if (r.ok()) {
+      QVERIFY(!checkButterfly(r.params).arbitrage);
+      QVERIFY(r.rmse < 0.05);
+    } else {
+      COMPARE_STATUS(r.status, SviFitStatus::NotConverged);
+    }
+  }
+
   // The fitter's repair pass: quotes drawn from Vogt's slice are matched closely by an arbitrage-
   // free slice; with the repair switched off the fit reproduces the arbitrage.
   void fitRepairsButterflyArbitrage() {

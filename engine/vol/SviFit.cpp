@@ -288,13 +288,26 @@ SviFitResult SviFitter::fit(double t, std::span<const SviQuote> quotes, const st
   SviFitResult result;
   if (!(std::isfinite(t) && t > 0) || !optionsValid(o)) return result;  // BadInput
 
-  // Usable quotes -> points: mid where both sides exist, otherwise the one side with a wide
-  // assumed spread so it counts for less.
+  // A one-sided quote only bounds the vol (an ask says "at most"): far out of the money it is often a
+  // minimum-tick offer that says almost nothing, yet as a target it drags the smile. So one-sided
+  // quotes are used only when the two-sided ones are too few for a fit on their own.
+  std::vector<double> twoSidedK;
+  for (const SviQuote& q : quotes)
+    if (std::isfinite(q.k) && usableIv(q.bidIv, o.maxIv) && usableIv(q.askIv, o.maxIv)) twoSidedK.push_back(q.k);
+  std::sort(twoSidedK.begin(), twoSidedK.end());
+  int twoSidedStrikes = 0;
+  for (std::size_t i = 0; i < twoSidedK.size(); ++i)
+    if (i == 0 || twoSidedK[i] - twoSidedK[i - 1] > o.strikeResolution) ++twoSidedStrikes;
+  const bool useOneSided = twoSidedStrikes < o.minQuotes;
+
+  // Usable quotes -> points: mid where both sides exist, otherwise (see above) the one side with a
+  // wide assumed spread so it counts for less.
   points_.clear();
   double volWeightSum = 0;
   for (const SviQuote& q : quotes) {
     const bool hasBid = usableIv(q.bidIv, o.maxIv), hasAsk = usableIv(q.askIv, o.maxIv);
-    if (!std::isfinite(q.k) || !(hasBid || hasAsk) || !(q.weight >= 0) || !std::isfinite(q.weight)) {
+    if (!std::isfinite(q.k) || !(hasBid || hasAsk) || (!(hasBid && hasAsk) && !useOneSided) || !(q.weight >= 0) ||
+        !std::isfinite(q.weight)) {
       ++result.quotesSkipped;
       continue;
     }
@@ -423,6 +436,14 @@ SviFitResult SviFitter::fit(double t, std::span<const SviQuote> quotes, const st
   }
   result.rmse = std::sqrt(sumSq / static_cast<double>(points_.size()));
   result.maxError = maxErr;
+  // Not Ok, whatever the simplex says: a slice that still has negative density after the repair
+  // pass (with repair switched off, arbitrage is reported through gMin only), or a best point
+  // pinned against the search box (the simplex collapsed on a bound — e.g. m at its limit and sigma
+  // at sigmaMin, dragged there by a far one-sided quote — rather than finding a minimum).
+  const double edge = 1e-6;
+  const bool pinned = best.x[0] <= box.lo[0] + edge || best.x[0] >= box.hi[0] - edge ||
+                      best.x[1] <= box.lo[1] + edge || best.x[1] >= box.hi[1] - edge;
+  if ((o.butterflyPenalty > 0 && result.gMin < 0) || pinned) converged = false;
   result.status = converged ? SviFitStatus::Ok : SviFitStatus::NotConverged;
   return result;
 }

@@ -75,7 +75,7 @@ struct SviFitResult {
                          // checkButterfly() gives the full picture
   int evaluations = 0;   // inner least-squares solves
   int quotesUsed = 0;
-  int quotesSkipped = 0; // no usable side, non-finite, or above maxIv
+  int quotesSkipped = 0; // no usable side, non-finite, above maxIv, or one-sided while enough are two-sided
   bool ok() const { return status == SviFitStatus::Ok; }
 };
 
