@@ -134,8 +134,9 @@ class TestAnalytics : public QObject {
     QCOMPARE(atExpiry.label, std::string("expiry"));
     const std::size_t top = atExpiry.spot.size() - 1;  // +30 %
     const double f1 = week->forward * 1.3, s1 = atExpiry.spot[top];
-    const double payoffCoin = 10 * std::max(f1 - c.strike, 0.0) / f1 + (-20000) * (-1 / f1 + 1 / perpMark) * 0 +
-                              (-20000) * ((-1.0 / (perpMark * 1.3)) - (-1.0 / perpMark));
+    // Hand calculation: 10 calls pay (F - K)/F coin each; -20,000 USD of the inverse perpetual gains
+    // q (1/F0 - 1/F1) coin, i.e. -20,000 * (1/F0 - 1/(1.3 F0)).
+    const double payoffCoin = 10 * std::max(f1 - c.strike, 0.0) / f1 + (-20000) * (1.0 / perpMark - 1.0 / (perpMark * 1.3));
     double baseCoin = 0;
     for (const PositionRisk& p : a->positions) baseCoin += p.valueCoin;
     QVERIFY(std::abs(atExpiry.pnlUsd[top] - (payoffCoin * s1 - baseCoin * a->index)) < 1e-6 * std::abs(atExpiry.pnlUsd[top]) + 1e-6);
