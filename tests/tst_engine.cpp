@@ -107,7 +107,7 @@ class TestEngine : public QObject {
     });
     QTest::qWait(50);
     e->haltAll("test halt");
-    const Nanos haltAt = wallNow();  // the flag is already set: every gate check from now refuses
+    const Nanos haltAt = e->now();  // the flag is already set: every gate check from now refuses
     QVERIFY(e->halted());
     QTest::qWait(100);
     go = false;

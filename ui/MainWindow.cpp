@@ -197,6 +197,7 @@ void MainWindow::buildDocks() {
   });
 
   ticket_ = new OrderTicket(instruments_, this);
+  ticket_->setClock([this] { return engine_.now(); });
   auto* ticketDock = makeDock("Order entry", "ticketDock", ticket_, this);
   addDockWidget(Qt::BottomDockWidgetArea, ticketDock);
   connect(ticket_, &OrderTicket::submitRequested, this, [this](const OrderRequest& r) {
@@ -420,7 +421,7 @@ QString MainWindow::sendManualOrder(InstrumentId id, Side side, Price price, con
   r.tag = tag;
   QString error;
   if (!parseFixed(qtyText, r.qty, &error)) return "Quantity " + error + " — nothing sent";
-  const RiskDecision d = validateOrder(inst, r, wallNow());
+  const RiskDecision d = validateOrder(inst, r, engine_.now());
   if (!d.accepted()) return QString::fromStdString(d.reason) + " — nothing sent";
   if (engine_.halted()) return "Trading is HALTED — nothing sent";
   engine_.submit(r);
@@ -459,7 +460,7 @@ void MainWindow::cancelSelectedOrders() {
 
 void MainWindow::haltAll() {
   engine_.haltAll("HALT ALL pressed");
-  risk_->showHalted("HALT ALL pressed", wallNow());
+  risk_->showHalted("HALT ALL pressed", engine_.now());
   haltBanner_->setText("  HALTED — HALT ALL pressed  ");
   haltBanner_->show();
 }

@@ -118,7 +118,7 @@ bool OrderTicket::buildOrder(Side side, OrderRequest& out) {
     showMessage("Price " + error + " — nothing sent", true);
     return false;
   }
-  const RiskDecision d = validateOrder(inst, r, wallNow());
+  const RiskDecision d = validateOrder(inst, r, clock_ ? clock_() : wallNow());
   if (!d.accepted()) {
     showMessage(QString::fromStdString(d.reason) + " — nothing sent", true);
     return false;

@@ -2,6 +2,7 @@
 // Order entry for the selected instrument: side, type, price, quantity. Input is validated against
 // the instrument (tick, lot, limits) before anything is sent; a bad field gets a visible reason.
 #include <QWidget>
+#include <functional>
 
 #include "core/EngineSnapshot.hpp"
 
@@ -17,6 +18,8 @@ class OrderTicket : public QWidget {
  public:
   explicit OrderTicket(const InstrumentRegistry& instruments, QWidget* parent = nullptr);
   void setInstrument(InstrumentId id);
+  // Market time for validation (an option's expiry); the wall clock until set.
+  void setClock(std::function<Nanos()> clock) { clock_ = std::move(clock); }
   void apply(const EngineSnapshot& snapshot);
   // Builds and validates an order from the fields; on failure returns false and shows the reason.
   bool buildOrder(Side side, OrderRequest& out);
@@ -36,6 +39,7 @@ class OrderTicket : public QWidget {
   void onSide(Side side);
   const InstrumentRegistry& instruments_;
   InstrumentId instrument_ = kNoInstrument;
+  std::function<Nanos()> clock_;
   bool pricePrefilled_ = false;
   QLabel* title_ = nullptr;
   QComboBox* type_ = nullptr;

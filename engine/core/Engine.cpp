@@ -70,28 +70,28 @@ void Engine::stop() {
 }
 
 void Engine::submit(OrderRequest request) {
-  boost::asio::post(io_, [this, r = std::move(request)] { oms_->submit(r, wallNow()); });
+  boost::asio::post(io_, [this, r = std::move(request)] { oms_->submit(r, now()); });
 }
 
 void Engine::cancel(OrderId id) {
-  boost::asio::post(io_, [this, id] { oms_->cancel(id, wallNow()); });
+  boost::asio::post(io_, [this, id] { oms_->cancel(id, now()); });
 }
 
 void Engine::cancelAll(InstrumentId only) {
-  boost::asio::post(io_, [this, only] { oms_->cancelAll(wallNow(), only); });
+  boost::asio::post(io_, [this, only] { oms_->cancelAll(now(), only); });
 }
 
 void Engine::replace(OrderId id, Price newPrice, Qty newQty) {
-  boost::asio::post(io_, [this, id, newPrice, newQty] { oms_->replace(id, newPrice, newQty, wallNow()); });
+  boost::asio::post(io_, [this, id, newPrice, newQty] { oms_->replace(id, newPrice, newQty, now()); });
 }
 
 void Engine::haltAll(std::string reason) {
   halt_.halt();  // from this instant the gate refuses every new order, whatever is still queued
-  const Nanos at = wallNow();
+  const Nanos at = now();
   boost::asio::post(io_, [this, reason = std::move(reason), at] {
     haltReason_ = reason;
     haltedAt_ = at;
-    const std::size_t n = oms_->cancelAll(wallNow());
+    const std::size_t n = oms_->cancelAll(now());
     log::warn("risk", "HALTED (" + haltReason_ + "): cancelling " + std::to_string(n) + " open orders");
   });
 }
@@ -109,7 +109,16 @@ void Engine::resume() {
 void Engine::onMarketData(const MdEvent* events, std::size_t n) {
   market_->apply(events, n);
   rateEvents_ += n;
-  if (n) venueLagMs_ = double(wallNow() - events[n - 1].ts) / 1e6;
+  if (n) {
+    // The smallest (wall - event) offset seen is the clocks' difference plus the best-case delivery;
+    // anything above it is queueing: that is the venue lag shown to the user.
+    const Nanos offset = wallNow() - events[n - 1].ts;
+    if (!offsetKnown_ || offset < clockOffset_.load(std::memory_order_relaxed)) {
+      clockOffset_.store(offset, std::memory_order_relaxed);
+      offsetKnown_ = true;
+    }
+    venueLagMs_ = double(offset - clockOffset_.load(std::memory_order_relaxed)) / 1e6;
+  }
 }
 
 void Engine::onExecution(const ExecReport& report) { oms_->onExecution(report); }
@@ -142,7 +151,7 @@ void Engine::scheduleAnalytics() {
 analytics::ChainInput Engine::chainInput() const {
   analytics::ChainInput in;
   in.instruments = &instruments_;
-  in.now = wallNow();
+  in.now = now();
   in.index = indexId_ != kNoInstrument ? toDouble(market_->stats(indexId_).last) : 0.0;
   for (const Instrument& inst : instruments_.all()) {
     const OrderBook& b = market_->book(inst.id);
@@ -169,7 +178,7 @@ void Engine::publish() {
   EngineSnapshot& s = snapshots_.back();
   s.seq = ++publishSeq_;
   s.builtMono = mono;
-  s.builtWall = wallNow();
+  s.builtWall = now();
   s.halted = halt_.halted();
   s.haltReason = s.halted ? haltReason_ : std::string();
   s.haltedAt = s.halted ? haltedAt_ : 0;

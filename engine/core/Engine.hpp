@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "analytics/AnalyticsWorker.hpp"
+#include "core/Clock.hpp"
 #include "book/MarketData.hpp"
 #include "core/EngineSnapshot.hpp"
 #include "core/TripleBuffer.hpp"
@@ -53,6 +54,10 @@ class Engine final : private VenueListener {
   void haltAll(std::string reason);
   void resume();
   bool halted() const { return halt_.halted(); }
+  // Market time: the venue's clock, estimated as wall time minus the smallest (wall - event time)
+  // seen. Equal to the wall clock for a live venue; for a simulator started in the past
+  // (--sim-start) it follows the simulated market. Any thread.
+  Nanos now() const { return wallNow() - clockOffset_.load(std::memory_order_relaxed); }
   // The instrument whose depth, trades and candles the snapshots carry.
   void setFocus(InstrumentId id) { focus_.store(id, std::memory_order_relaxed); }
 
@@ -102,6 +107,7 @@ class Engine final : private VenueListener {
   TripleBuffer<EngineSnapshot> snapshots_;
   std::atomic<InstrumentId> focus_{kNoInstrument};
   std::atomic<bool> running_{false};
+  std::atomic<Nanos> clockOffset_{0};  // wall - venue clock (see now())
 
   // Engine-thread only.
   std::string haltReason_;
@@ -113,6 +119,7 @@ class Engine final : private VenueListener {
   Nanos rateSince_ = 0;
   double eventRate_ = 0;
   double venueLagMs_ = 0;
+  bool offsetKnown_ = false;
 };
 
 }  // namespace kappa

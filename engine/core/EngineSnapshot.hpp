@@ -39,7 +39,7 @@ struct PositionRow {
 struct EngineSnapshot {
   std::uint64_t seq = 0;
   Nanos builtMono = 0;     // monoNow() when built: the GUI measures engine->GUI lag from it
-  Nanos builtWall = 0;
+  Nanos builtWall = 0;     // market time (Engine::now()) when built
   bool halted = false;
   std::string haltReason;
   Nanos haltedAt = 0;
@@ -47,7 +47,7 @@ struct EngineSnapshot {
   std::string venueDetail;
   std::uint64_t eventsTotal = 0;
   double eventsPerSecond = 0;
-  double venueLagMs = 0;   // venue timestamp -> processed on the engine thread
+  double venueLagMs = 0;   // delivery delay above the best seen (queueing), venue -> engine thread
   std::uint64_t staleEpisodes = 0;
 
   std::vector<QuoteRow> quotes;  // every instrument, by id
