@@ -405,7 +405,7 @@ void MainWindow::updateStatus(const EngineSnapshot& s) {
   lagLabel_->setText(QString("venue lag %1 ms · GUI lag %2 ms").arg(s.venueLagMs, 0, 'f', 1).arg(lag.p50, 0, 'f', 1));
   const Percentiles f = metrics_.frameMs.recentSummary();
   frameLabel_->setText(QString("frame p99 %1 ms").arg(f.p99, 0, 'f', 1));
-  clockLabel_->setText(QDateTime::currentDateTimeUtc().toString("HH:mm:ss") + " UTC");
+  clockLabel_->setText(formatUtcTime(engine_.now()).left(8) + " UTC");  // market time (the venue's clock)
 }
 
 QString MainWindow::sendManualOrder(InstrumentId id, Side side, Price price, const QString& qtyText, const char* tag,
