@@ -3,6 +3,7 @@
 #include <QDateTime>
 #include <QLocale>
 #include <QRegularExpression>
+#include <algorithm>
 #include <cmath>
 
 namespace kappa::ui {
@@ -38,6 +39,14 @@ QString formatQty(const Instrument& inst, double qty) { return formatQty(inst, t
 
 QString formatUtcTime(Nanos ts) {
   return QDateTime::fromMSecsSinceEpoch(ts / 1'000'000, Qt::UTC).toString("HH:mm:ss.zzz");
+}
+
+QString formatTimeToExpiry(Nanos expiry, Nanos now, double t) {
+  const double secs = now > 0 ? double(expiry - now) / 1e9 : t * 365.0 * 86400.0;
+  if (secs <= 0) return "expired";
+  if (secs >= 86400.0) return QString("%1d").arg(int(secs / 86400.0));
+  if (secs >= 3600.0) return QString("%1h").arg(int(secs / 3600.0));
+  return QString("%1m").arg(std::max(1, int(secs / 60.0)));
 }
 
 QString formatMoney(double value, int decimals) {

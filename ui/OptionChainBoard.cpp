@@ -44,13 +44,6 @@ const QColor kStrikeBg{0x20, 0x25, 0x2e};
 
 QString percent1(double v) { return QString::number(v * 100.0, 'f', 1) + '%'; }
 
-QString dteText(Nanos expiry, Nanos now, double t) {
-  const double secs = now > 0 ? double(expiry - now) / 1e9 : t * 365.0 * 86400.0;
-  if (secs <= 0) return "expired";
-  if (secs >= 86400.0) return QString("%1d").arg(int(secs / 86400.0));
-  if (secs >= 3600.0) return QString("%1h").arg(int(secs / 3600.0));
-  return QString("%1m").arg(std::max(1, int(secs / 60.0)));
-}
 
 QString stale(const QuoteRow& q) {
   return QString("Quote %1: %2").arg(nameOf(q.status), nameOf(q.staleReason));
@@ -435,7 +428,7 @@ void OptionChainBoard::apply(const analytics::ChainAnalytics& a) {
     x.butterfly = e.butterfly.arbitrage;
     x.fitStatus = e.fit.status;
     x.quotesUsed = e.fit.quotesUsed;
-    x.dte = dteText(e.expiry, a.computedAt, e.t);
+    x.dte = formatTimeToExpiry(e.expiry, a.computedAt, e.t);
   }
   model_->storeOptions(a.options);
   const Nanos before = selected_;

@@ -59,13 +59,6 @@ QCPScatterStyle dash(const QColor& c) {
   return QCPScatterStyle(p, QPen(c, 2), Qt::NoBrush, 6);
 }
 
-QString dteText(Nanos expiry, Nanos now, double t) {
-  const double secs = now > 0 ? double(expiry - now) / 1e9 : t * 365.0 * 86400.0;
-  if (secs <= 0) return "expired";
-  if (secs >= 86400.0) return QString("%1d").arg(int(secs / 86400.0));
-  if (secs >= 3600.0) return QString("%1h").arg(int(secs / 3600.0));
-  return QString("%1m").arg(std::max(1, int(secs / 60.0)));
-}
 
 double callDeltaPct(double k, double vol, double t) {
   if (!(vol > 0) || !(t > 0)) return kNaN;
@@ -342,7 +335,7 @@ void VolSurfaceView::apply(const analytics::ChainAnalytics& a) {
     x.status = e.fit.status;
     x.params = e.fit.params;
     x.butterfly.assign(e.butterfly.ranges.begin(), e.butterfly.ranges.end());
-    x.dte = dteText(e.expiry, a.computedAt, e.t);
+    x.dte = formatTimeToExpiry(e.expiry, a.computedAt, e.t);
   }
   syncExpiryCombo();
   rebuildSmile();

@@ -3,6 +3,9 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
 
 namespace kappa::quant {
 
@@ -71,6 +74,24 @@ std::optional<std::string> CsvTable::read(std::istream& in) {
   }
   if (header_.empty()) return std::string("the file is empty (no header line)");
   return std::nullopt;
+}
+
+bool loadCsv(const std::string& file, CsvTable& table, std::ostream& err) {
+  std::unique_ptr<std::ifstream> f;
+  std::istream* in = &std::cin;
+  if (file != "-") {
+    f = std::make_unique<std::ifstream>(file);
+    if (!*f) {
+      err << "kappa-quant: cannot open " << file << "\n";
+      return false;
+    }
+    in = f.get();
+  }
+  if (auto e = table.read(*in)) {
+    err << "kappa-quant: " << file << ": " << *e << "\n";
+    return false;
+  }
+  return true;
 }
 
 int CsvTable::column(const std::string& name) const {

@@ -31,6 +31,10 @@ class CsvTable {
   std::vector<Row> rows_;
 };
 
+// Reads `file` ('-' = standard input) into `table`; on failure prints "kappa-quant: ..." to err and
+// returns false.
+bool loadCsv(const std::string& file, CsvTable& table, std::ostream& err);
+
 // Reads named numeric fields from a row, remembering the first problem as "field 'x': reason".
 class RowReader {
  public:

@@ -57,24 +57,6 @@ bool parseArgs(const std::vector<std::string>& args, Args& a, std::string& error
   return true;
 }
 
-// Reads the table from a path or stdin; on failure prints the reason and returns false.
-bool load(const std::string& file, CsvTable& table, std::ostream& err) {
-  std::unique_ptr<std::ifstream> f;
-  std::istream* in = &std::cin;
-  if (file != "-") {
-    f = std::make_unique<std::ifstream>(file);
-    if (!*f) {
-      err << "kappa-quant: cannot open " << file << "\n";
-      return false;
-    }
-    in = f.get();
-  }
-  if (auto e = table.read(*in)) {
-    err << "kappa-quant: " << file << ": " << *e << "\n";
-    return false;
-  }
-  return true;
-}
 
 std::string num(double v, int digits = 12) {
   char buf[40];
@@ -160,7 +142,7 @@ int runPrice(const std::vector<std::string>& argv, std::ostream& out, std::ostre
     return 2;
   }
   CsvTable table;
-  if (!load(a.file, table, err)) return 2;
+  if (!loadCsv(a.file, table, err)) return 2;
   auto compute = [&](RowReader& r, std::string& rowError) -> std::vector<std::string> {
     const OptionRow o = readOptionRow(r, a.model == "black76", rowError);
     const double vol = r.number("vol");
@@ -210,7 +192,7 @@ int runIv(const std::vector<std::string>& argv, std::ostream& out, std::ostream&
     return 2;
   }
   CsvTable table;
-  if (!load(a.file, table, err)) return 2;
+  if (!loadCsv(a.file, table, err)) return 2;
   auto compute = [&](RowReader& r, std::string& rowError) -> std::vector<std::string> {
     const OptionRow o = readOptionRow(r, a.model == "black76", rowError);
     const double price = r.number("price");

@@ -88,21 +88,8 @@ int runSviFit(const std::vector<std::string>& args, std::ostream& out, std::ostr
     err << "kappa-quant svi-fit: FILE.csv is required\n\n" << kFitHelp;
     return 2;
   }
-  std::unique_ptr<std::ifstream> f;
-  std::istream* in = &std::cin;
-  if (file != "-") {
-    f = std::make_unique<std::ifstream>(file);
-    if (!*f) {
-      err << "kappa-quant: cannot open " << file << "\n";
-      return 2;
-    }
-    in = f.get();
-  }
   CsvTable table;
-  if (auto e = table.read(*in)) {
-    err << "kappa-quant: " << file << ": " << *e << "\n";
-    return 2;
-  }
+  if (!loadCsv(file, table, err)) return 2;
   std::map<double, std::vector<SviQuote>> byExpiry;
   std::map<double, double> forwardOf;
   int failed = 0;
