@@ -3,6 +3,7 @@
 // differences of the coin price.
 #include <QtTest>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "CsvTestUtil.hpp"
@@ -93,6 +94,32 @@ class TestPricing : public QObject {
       QVERIFY(std::abs(zero.dividendRho - tiny.dividendRho) < 1e-7);
       QVERIFY(zero.theta != 0 && zero.rho != 0);
     }
+  }
+
+  void erfcxMatchesLongDouble() {
+    // The table behind every normal CDF: within a few ulps of glibc's 80-bit erfcl everywhere,
+    // across interval edges, the switch to the asymptotic series at 32, and the negative side.
+    double worst = 0, worstX = 0;
+    for (int i = 0; i <= 400000; ++i) {
+      const double x = i < 200000 ? i * 1.6e-4 : 32.0 * std::pow(1e6, (i - 200000) / 200000.0);
+      const long double ref = expl((long double)x * x) * erfcl((long double)x);
+      // Beyond 1e4 the first three terms of the asymptotic series are exact to 1e-24.
+      const long double z = 0.5L / ((long double)x * x);
+      const long double refLarge = (1 - z + 3 * z * z) / ((long double)x * sqrtl(3.14159265358979323846264338327950288L));
+      const long double truth = x > 1e4 ? refLarge : ref;
+      const double rel = double(fabsl((erfcx(x) - truth) / truth));
+      if (rel > worst) worst = rel, worstX = x;
+    }
+    qInfo("erfcx: worst relative error %.3g (%.2f ulp) at x = %g", worst, worst / 2.22e-16, worstX);
+    QVERIFY2(worst < 5 * 2.22e-16, qPrintable(QString("worst %1 at %2").arg(worst).arg(worstX)));
+    for (double x : {-0.5, -3.0, -10.0}) {
+      const long double ref = expl((long double)x * x) * erfcl((long double)x);
+      QVERIFY(std::abs(double((erfcx(x) - ref) / ref)) < 1e-14);
+    }
+    QCOMPARE(erfcx(0.0), 1.0);
+    QVERIFY(std::isnan(erfcx(std::nan(""))));
+    QCOMPARE(erfcx(std::numeric_limits<double>::infinity()), 0.0);
+    QVERIFY(std::isinf(erfcx(-30.0)));
   }
 
   void normalQuantileIsFullPrecision() {

@@ -29,26 +29,34 @@ Greeks generalized(CallPut type, double s, double k, double t, double r, double 
     }
     return g;
   }
+  // Four divisions (s/k, 1/sd, F/K, 1/s): the others are rewritten on 1/sd, e.g. 1/sigma =
+  // sqrt(T)/sd and 1/T = sigma^2/sd^2, because a division costs as much as the rest of a Greek.
   const double sqrtT = std::sqrt(t);
   const double sd = sigma * sqrtT;
-  const double d1 = (std::log(s / k) + (b + 0.5 * sigma * sigma) * t) / sd;
+  const double invSd = 1.0 / sd;
+  const double d1 = (std::log(s / k) + (b + 0.5 * sigma * sigma) * t) * invSd;
   const double d2 = d1 - sd;
-  const double nd1 = normPdf(d1);
-  const double Nd1 = normCdf(w * d1);  // N(d1) for a call, N(-d1) for a put
-  const double Nd2 = normCdf(w * d2);
   const double sTerm = s * carryDf;
   const double kTerm = k * df;
+  // phi(d2) = phi(d1) F/K (because d1^2 - d2^2 = 2 ln(F/K)): one exponential for both densities,
+  // unless phi(d1) is so far in the tail that it lost its precision (then phi(d2) on its own).
+  const double nd1 = normPdf(d1);
+  const double nd2 = nd1 > 1e-280 ? nd1 * (sTerm / kTerm) : normPdf(d2);
+  const double Nd1 = normCdfWithPdf(w * d1, nd1);  // N(d1) for a call, N(-d1) for a put
+  const double Nd2 = normCdfWithPdf(w * d2, nd2);
+  const double invSigma = sqrtT * invSd;
+  const double halfInvT = 0.5 * sigma * sigma * invSd * invSd;
   g.price = w * (sTerm * Nd1 - kTerm * Nd2);
   g.delta = w * carryDf * Nd1;
-  g.gamma = carryDf * nd1 / (s * sd);
+  g.gamma = carryDf * nd1 * invSd / s;
   g.vega = sTerm * nd1 * sqrtT;
-  g.theta = -sTerm * nd1 * sigma / (2 * sqrtT) - w * (b - r) * sTerm * Nd1 - w * r * kTerm * Nd2;
+  g.theta = -sTerm * nd1 * sigma * sigma * invSd * 0.5 - w * (b - r) * sTerm * Nd1 - w * r * kTerm * Nd2;
   g.rho = rhoCarries ? w * t * kTerm * Nd2 : -t * g.price;
   g.dividendRho = -w * t * sTerm * Nd1;
-  g.vanna = -carryDf * nd1 * d2 / sigma;
-  g.volga = g.vega * d1 * d2 / sigma;
+  g.vanna = -carryDf * nd1 * d2 * invSigma;
+  g.volga = g.vega * d1 * d2 * invSigma;
   // d(delta)/dt as time passes = -d(delta)/dT.
-  g.charm = -carryDf * (nd1 * (b / sd - d2 / (2 * t)) + w * (b - r) * Nd1);
+  g.charm = -carryDf * (nd1 * (b * invSd - d2 * halfInvT) + w * (b - r) * Nd1);
   return g;
 }
 

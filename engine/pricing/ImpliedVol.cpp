@@ -22,11 +22,41 @@ const char* nameOf(IvStatus s) {
 
 namespace {
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+constexpr double kInvSqrt2 = 0.70710678118654752440;
+constexpr double kSqrt2OverPi = 0.79788456080286535588;
 
-// Out-of-the-money call, x <= 0: b = e^{x/2} Phi(x/s + s/2) - e^{-x/2} Phi(x/s - s/2).
-inline double otmCall(double x, double s, double ex2, double emx2) {
+// The out-of-the-money call at x <= 0, b = e^{x/2} Phi(h + t) - e^{-x/2} Phi(h - t) with h = x/s and
+// t = s/2, written on erfcx. Because h t = x/2, both terms carry the same factor
+// E = exp(-(h^2 + t^2)/2), which is also vega / phi(0):
+//   lower branch (h + t <= 0): b = E/2 [erfcx(-(h+t)/sqrt2) - erfcx((t-h)/sqrt2)]
+//   upper branch (h + t > 0):  b = e^{x/2} - E/2 [erfcx((h+t)/sqrt2) + erfcx((t-h)/sqrt2)]
+// All erfcx arguments are >= 0. On the lower branch ln b and vega/b need no exponential at all and
+// never underflow, however deep in the wing; the difference of the two erfcx loses bits when s is
+// tiny, but exactly where vega/b is large, so the implied s it determines keeps ~1 ulp.
+struct OtmCall {
+  double lnE = 0;      // ln E = -(h^2 + t^2)/2
+  double diff = 0;     // lower branch: erfcx(-(h+t)/sqrt2) - erfcx((t-h)/sqrt2), > 0
+  double b = 0;        // upper branch: the price
+  bool lower = false;  // which form was used
+};
+
+inline OtmCall otmCall(double x, double s, double ex2) {
   const double h = x / s, t = 0.5 * s;
-  return ex2 * normCdf(h + t) - emx2 * normCdf(h - t);
+  OtmCall c;
+  c.lnE = -0.5 * (h * h + t * t);
+  const double far = erfcx((t - h) * kInvSqrt2);
+  if (h + t <= 0) {
+    c.lower = true;
+    c.diff = erfcx(-(h + t) * kInvSqrt2) - far;
+  } else {
+    c.b = ex2 - 0.5 * std::exp(c.lnE) * (erfcx((h + t) * kInvSqrt2) + far);
+  }
+  return c;
+}
+
+inline double otmCallPrice(double x, double s, double ex2) {
+  const OtmCall c = otmCall(x, s, ex2);
+  return c.lower ? 0.5 * std::exp(c.lnE) * c.diff : c.b;
 }
 }  // namespace
 
@@ -40,8 +70,7 @@ double normalisedBlack(double x, double s, bool isCall) {
   const double intrinsic = std::max(isCall ? ex2 - emx2 : emx2 - ex2, 0.0);
   // The time value of any option equals that of the OTM call at -|x| (put-call parity + symmetry).
   const double ax = -std::abs(x);
-  const double ea = std::exp(0.5 * ax);
-  return intrinsic + otmCall(ax, s, ea, 1.0 / ea);
+  return intrinsic + otmCallPrice(ax, s, std::exp(0.5 * ax));
 }
 
 ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta, double guessS) {
@@ -66,9 +95,9 @@ ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta, double guess
   const double x2 = ax * ax;
   const double sc = std::sqrt(2.0 * std::abs(ax));  // inflection point of b(s)
   const bool warm = guessS > 0 && std::isfinite(guessS);
-  // At s_c, x/s + s/2 = 0 exactly: b_c = e^{x/2}/2 - e^{-x/2} Phi(-s_c), one erfc instead of two.
+  // At s_c, h + t = 0 exactly and E = e^{x/2}: b_c = e^{x/2} (1 - erfcx(s_c/sqrt2)) / 2.
   // A warm start skips it: the branch follows from which side of s_c the guess lies.
-  const double bc = (ax == 0 || warm) ? 0.0 : 0.5 * ea - ema * normCdf(-sc);
+  const double bc = (ax == 0 || warm) ? 0.0 : 0.5 * ea * (1.0 - erfcx(sc * kInvSqrt2));
   const bool lower = warm ? (ax != 0 && guessS < sc) : tv < bc;
   double s = sc;
   if (warm) {
@@ -96,25 +125,33 @@ ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta, double guess
     s = std::max(s, sc);
   }
   const double lnTv = std::log(tv);
-  double lastGood = lower ? sc : s;  // last s where b was representable
+  double lastGood = lower ? sc : s;  // last s where the objective was finite
   for (int i = 0; i < 40; ++i) {
-    double b = otmCall(ax, s, ea, ema);
-    if (lower && b <= 0) {  // a step into underflow: go back halfway towards the last good point
-      s = 0.5 * (s + lastGood);
-      continue;
-    }
-    lastGood = s;
-    const double v = normalisedVega(ax, s);  // b'
-    const double h2b = x2 / (s * s * s) - 0.25 * s;               // b''/b'
+    const OtmCall c = otmCall(ax, s, ea);
+    const double h2b = x2 / (s * s * s) - 0.25 * s;                    // b''/b'
     const double h3b = h2b * h2b - 3.0 * x2 / (s * s * s * s) - 0.25;  // b'''/b'
     double nu, h2, h3;  // Newton step and f''/f', f'''/f' of the objective f
     if (lower) {        // f = ln b - ln tv
-      const double q = v / b;                     // f'
-      nu = -(std::log(b) - lnTv) / q;
-      h2 = h2b - q;                               // (b''/b - q^2) / q
-      h3 = (h3b * v / b - 3.0 * h2b * q * q + 2.0 * q * q * q) / q;
-    } else {            // f = b - tv
-      nu = -(b - tv) / v;
+      double lnB, q;    // ln b and f' = b'/b
+      if (c.lower) {
+        if (!(c.diff > 0)) {  // s so small that the difference vanished: back towards the last good s
+          s = 0.5 * (s + lastGood);
+          continue;
+        }
+        lnB = c.lnE + std::log(0.5 * c.diff);
+        q = kSqrt2OverPi / c.diff;
+      } else {
+        lnB = std::log(c.b);
+        q = kInvSqrt2Pi * std::exp(c.lnE) / c.b;
+      }
+      lastGood = s;
+      nu = -(lnB - lnTv) / q;
+      h2 = h2b - q;  // (b''/b - q^2) / q
+      h3 = h3b - 3.0 * h2b * q + 2.0 * q * q;
+    } else {  // f = b - tv
+      const double e = std::exp(c.lnE);
+      const double b = c.lower ? 0.5 * e * c.diff : c.b;
+      nu = -(b - tv) / (kInvSqrt2Pi * e);
       h2 = h2b;
       h3 = h3b;
     }
