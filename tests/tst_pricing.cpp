@@ -172,12 +172,14 @@ class TestPricing : public QObject {
     qInfo("IV round trip: %d points to <= 1e-12 (worst %.2e), %d more reproduce their price; max %d iterations",
           accurate, worst, reproduced, maxIterations);
     QVERIFY(accurate > 40000);
-    QVERIFY(maxIterations <= 12);
+    // The tabulated starting point is good to ~1e-5: one fourth-order step, a second at most.
+    QVERIFY(maxIterations <= 2);
   }
 
   void impliedVolWarmStart() {
-    // From the previous refresh's vol (forward moved 1 bp): no guess to
-    // compute, same answer. From a poor guess (half or double the vol): still the exact answer.
+    // From the previous refresh's vol (forward moved 1 bp): no guess to compute (no table read, no
+    // ln b_c), same answer in at most two steps. From a poor guess (half or double the vol): still
+    // the exact answer.
     int warmIterations = 0, coldIterations = 0, cases = 0;
     for (double m : {0.5, 0.8, 0.95, 1.0, 1.1, 1.5, 3.0})
       for (double t : {2 / 365.0, 30 / 365.0, 1.0})
@@ -203,7 +205,7 @@ class TestPricing : public QObject {
           }
     qInfo("warm start: %d iterations over %d solves (cold: %d)", warmIterations, cases, coldIterations);
     QVERIFY(cases > 100);
-    QVERIFY(warmIterations < coldIterations);
+    QVERIFY(warmIterations <= 2 * cases);
   }
 
   void impliedVolStatusCodes() {

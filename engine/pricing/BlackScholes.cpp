@@ -13,8 +13,9 @@ namespace {
 Greeks generalized(CallPut type, double s, double k, double t, double r, double b, double sigma, bool rhoCarries) {
   Greeks g;
   const double w = double(type);  // +1 call, -1 put
-  const double carryDf = std::exp((b - r) * t);
-  const double df = std::exp(-r * t);
+  // Black-76 (b = 0) and crypto chains (r = 0) need one exponential or none.
+  const double df = r == 0 ? 1.0 : std::exp(-r * t);
+  const double carryDf = b == 0 ? df : b == r ? 1.0 : std::exp((b - r) * t);
   if (t <= 0 || sigma <= 0) {  // expired or no volatility: discounted intrinsic on the forward
     const double fwd = s * std::exp(b * std::max(t, 0.0));
     const double intrinsic = std::max(w * (fwd - k), 0.0);

@@ -447,52 +447,27 @@ static void BM_QuantLibImpliedVol(benchmark::State& state) {
 }
 BENCHMARK(BM_QuantLibImpliedVol)->MinTime(0.2)->Repetitions(5)->ReportAggregatesOnly(true);
 
-// A full 300-option BTC chain: implied vol from bid, ask and mid (coin premium converted to USD at
-// the forward), then the coin and USD Greeks at the mid vol. Time per iteration = one chain.
-static void BM_ChainRecompute(benchmark::State& state) {
-  const std::vector<ChainOption> chain = btcChain();
-  std::vector<ChainResult> out(chain.size());
-  const double f = kBtcForward;
-  for (auto _ : state) {
-    for (std::size_t j = 0; j < chain.size(); ++j) {
-      const ChainOption& o = chain[j];
-      const bool isCall = o.type == CallPut::Call;
-      ChainResult& r = out[j];
-      r.bid = impliedVolBlack76(isCall, f, o.strike, o.t, 0.0, o.bidCoin * f);
-      r.ask = impliedVolBlack76(isCall, f, o.strike, o.t, 0.0, o.askCoin * f);
-      r.mid = impliedVolBlack76(isCall, f, o.strike, o.t, 0.0, o.midCoin * f);
-      r.greeks = inverseOptionGreeks(o.type, f, o.strike, o.t, r.mid.vol);
-    }
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  std::size_t ok = 0, midOk = 0;
-  for (const ChainResult& r : out) {
-    ok += r.bid.ok() + r.ask.ok() + r.mid.ok();
-    midOk += r.mid.ok();
-  }
-  state.counters["options"] = double(chain.size());
-  state.counters["ns_per_option"] = benchmark::Counter(
-      double(chain.size()), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
-  state.counters["iv_ok_frac"] = double(ok) / double(3 * chain.size());
-  state.counters["mid_ok_frac"] = double(midOk) / double(chain.size());
-}
-BENCHMARK(BM_ChainRecompute)->MinTime(0.2)->Repetitions(5)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
+// A full 300-option BTC chain, time per iteration = one chain. Per option: the implied vol (coin
+// premium converted to USD at the forward), then the coin and USD Greeks at that vol.
+//   BM_ChainRecompute            the "IV + Greeks" of the 60 us budget: the mid IV, cold start
+//   BM_ChainRecompute_BidAskMid  what the live analytics does: bid, ask and mid IVs, cold start
+//   *_Warm                       the same chain a moment later (forward moved 1 bp), each solve
+//                                warm-started from the previous refresh's vol, as the live refresh does
+enum class ChainIvs { Mid, BidAskMid };
 
-// What a live refresh does: the same chain a moment later (forward moved 1 bp), each solve
-// warm-started from the previous refresh's vol. `midOnly`: one IV per option (mid) plus Greeks,
-// the "IV + Greeks" of the 60 us budget; otherwise bid, ask and mid as the live analytics does.
-static void chainRecomputeWarm(benchmark::State& state, bool midOnly) {
+static void chainRecompute(benchmark::State& state, ChainIvs ivs, bool warm) {
   const std::vector<ChainOption> chain = btcChain();
   const double f = kBtcForward, fBefore = kBtcForward * 1.0001;
-  struct Previous { double bid, ask, mid; };
+  struct Previous { double bid = 0, ask = 0, mid = 0; };
   std::vector<Previous> previous(chain.size());
-  for (std::size_t j = 0; j < chain.size(); ++j) {
-    const ChainOption& o = chain[j];
-    const bool isCall = o.type == CallPut::Call;
-    previous[j] = {impliedVolBlack76(isCall, fBefore, o.strike, o.t, 0.0, o.bidCoin * fBefore).vol,
-                   impliedVolBlack76(isCall, fBefore, o.strike, o.t, 0.0, o.askCoin * fBefore).vol,
-                   impliedVolBlack76(isCall, fBefore, o.strike, o.t, 0.0, o.midCoin * fBefore).vol};
+  if (warm) {
+    for (std::size_t j = 0; j < chain.size(); ++j) {
+      const ChainOption& o = chain[j];
+      const bool isCall = o.type == CallPut::Call;
+      previous[j] = {impliedVolBlack76(isCall, fBefore, o.strike, o.t, 0.0, o.bidCoin * fBefore).vol,
+                     impliedVolBlack76(isCall, fBefore, o.strike, o.t, 0.0, o.askCoin * fBefore).vol,
+                     impliedVolBlack76(isCall, fBefore, o.strike, o.t, 0.0, o.midCoin * fBefore).vol};
+    }
   }
   std::vector<ChainResult> out(chain.size());
   for (auto _ : state) {
@@ -500,7 +475,7 @@ static void chainRecomputeWarm(benchmark::State& state, bool midOnly) {
       const ChainOption& o = chain[j];
       const bool isCall = o.type == CallPut::Call;
       ChainResult& r = out[j];
-      if (!midOnly) {
+      if (ivs == ChainIvs::BidAskMid) {
         r.bid = impliedVolBlack76(isCall, f, o.strike, o.t, 0.0, o.bidCoin * f, previous[j].bid);
         r.ask = impliedVolBlack76(isCall, f, o.strike, o.t, 0.0, o.askCoin * f, previous[j].ask);
       }
@@ -510,17 +485,27 @@ static void chainRecomputeWarm(benchmark::State& state, bool midOnly) {
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
-  std::size_t midOk = 0;
-  for (const ChainResult& r : out) midOk += r.mid.ok();
+  std::size_t ok = 0, midOk = 0, midIterations = 0;
+  for (const ChainResult& r : out) {
+    ok += r.bid.ok() + r.ask.ok() + r.mid.ok();
+    midOk += r.mid.ok();
+    midIterations += std::size_t(r.mid.iterations);
+  }
   state.counters["options"] = double(chain.size());
+  state.counters["mid_avg_iters"] = double(midIterations) / double(chain.size());
   state.counters["ns_per_option"] = benchmark::Counter(
       double(chain.size()), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
   state.counters["mid_ok_frac"] = double(midOk) / double(chain.size());
+  if (ivs == ChainIvs::BidAskMid) state.counters["iv_ok_frac"] = double(ok) / double(3 * chain.size());
 }
-static void BM_ChainRecompute_Warm(benchmark::State& state) { chainRecomputeWarm(state, false); }
-static void BM_ChainRecompute_MidOnly_Warm(benchmark::State& state) { chainRecomputeWarm(state, true); }
+static void BM_ChainRecompute(benchmark::State& state) { chainRecompute(state, ChainIvs::Mid, false); }
+static void BM_ChainRecompute_Warm(benchmark::State& state) { chainRecompute(state, ChainIvs::Mid, true); }
+static void BM_ChainRecompute_BidAskMid(benchmark::State& state) { chainRecompute(state, ChainIvs::BidAskMid, false); }
+static void BM_ChainRecompute_BidAskMid_Warm(benchmark::State& state) { chainRecompute(state, ChainIvs::BidAskMid, true); }
+BENCHMARK(BM_ChainRecompute)->MinTime(0.2)->Repetitions(5)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ChainRecompute_Warm)->MinTime(0.2)->Repetitions(5)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_ChainRecompute_MidOnly_Warm)->MinTime(0.2)->Repetitions(5)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ChainRecompute_BidAskMid)->MinTime(0.2)->Repetitions(5)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ChainRecompute_BidAskMid_Warm)->MinTime(0.2)->Repetitions(5)->ReportAggregatesOnly(true)->Unit(benchmark::kMicrosecond);
 
 // QuantLib's SviInterpolation calibrating all five parameters on the BM_SviFitSlice slice (strikes
 // and mid vols, forward 67000), with its defaults: vega weighting, Levenberg-Marquardt, up to 50
