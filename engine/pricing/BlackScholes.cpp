@@ -13,9 +13,11 @@ namespace {
 Greeks generalized(CallPut type, double s, double k, double t, double r, double b, double sigma, bool rhoCarries) {
   Greeks g;
   const double w = double(type);  // +1 call, -1 put
-  // Black-76 (b = 0) and crypto chains (r = 0) need one exponential or none.
+  // df = e^{-rT}, growth = e^{bT} = F/S, carryDf = e^{(b-r)T}. Black-76 (b = 0) and crypto chains
+  // (r = 0) need one exponential or none.
   const double df = r == 0 ? 1.0 : std::exp(-r * t);
-  const double carryDf = b == 0 ? df : b == r ? 1.0 : std::exp((b - r) * t);
+  const double growth = b == 0 ? 1.0 : std::exp(b * t);
+  const double carryDf = b == 0 ? df : b == r ? 1.0 : growth * df;
   if (t <= 0 || sigma <= 0) {  // expired or no volatility: discounted intrinsic on the forward
     const double fwd = s * std::exp(b * std::max(t, 0.0));
     const double intrinsic = std::max(w * (fwd - k), 0.0);
@@ -30,26 +32,28 @@ Greeks generalized(CallPut type, double s, double k, double t, double r, double 
     }
     return g;
   }
-  // Four divisions (s/k, 1/sd, F/K, 1/s): the others are rewritten on 1/sd, e.g. 1/sigma =
-  // sqrt(T)/sd and 1/T = sigma^2/sd^2, because a division costs as much as the rest of a Greek.
+  // Two divisions (S/K and 1/(S sd)): the others are rewritten on them, e.g. 1/sd = S/(S sd),
+  // 1/sigma = sqrt(T)/sd, 1/T = sigma^2/sd^2, because a division costs as much as the rest of a Greek.
   const double sqrtT = std::sqrt(t);
   const double sd = sigma * sqrtT;
-  const double invSd = 1.0 / sd;
-  const double d1 = (std::log(s / k) + (b + 0.5 * sigma * sigma) * t) * invSd;
+  const double moneyness = s / k;
+  const double invSSd = 1.0 / (s * sd);
+  const double invSd = s * invSSd;
+  const double d1 = (std::log(moneyness) + (b + 0.5 * sigma * sigma) * t) * invSd;
   const double d2 = d1 - sd;
   const double sTerm = s * carryDf;
   const double kTerm = k * df;
   // phi(d2) = phi(d1) F/K (because d1^2 - d2^2 = 2 ln(F/K)): one exponential for both densities,
   // unless phi(d1) is so far in the tail that it lost its precision (then phi(d2) on its own).
   const double nd1 = normPdf(d1);
-  const double nd2 = nd1 > 1e-280 ? nd1 * (sTerm / kTerm) : normPdf(d2);
+  const double nd2 = nd1 > 1e-280 ? nd1 * (moneyness * growth) : normPdf(d2);
   const double Nd1 = normCdfWithPdf(w * d1, nd1);  // N(d1) for a call, N(-d1) for a put
   const double Nd2 = normCdfWithPdf(w * d2, nd2);
   const double invSigma = sqrtT * invSd;
   const double halfInvT = 0.5 * sigma * sigma * invSd * invSd;
   g.price = w * (sTerm * Nd1 - kTerm * Nd2);
   g.delta = w * carryDf * Nd1;
-  g.gamma = carryDf * nd1 * invSd / s;
+  g.gamma = carryDf * nd1 * invSSd;
   g.vega = sTerm * nd1 * sqrtT;
   g.theta = -sTerm * nd1 * sigma * sigma * invSd * 0.5 - w * (b - r) * sTerm * Nd1 - w * r * kTerm * Nd2;
   g.rho = rhoCarries ? w * t * kTerm * Nd2 : -t * g.price;

@@ -3,17 +3,29 @@
 // the tail side, Phi(x) = phi(x) sqrt(pi/2) erfcx(|x|/sqrt 2) for x < 0 and 1 minus that for x > 0,
 // which the deep wings of an option chain need. Callers that already hold phi(x) use normCdfWithPdf
 // and skip the exponential.
+#include <algorithm>
 #include <cmath>
 
 #include "pricing/Erfcx.hpp"
 
 namespace kappa::pricing {
 
-inline double normPdf(double x) { return 0.39894228040143267794 * std::exp(-0.5 * x * x); }
+// Beyond |x| = 38.6 the density underflows to 0 anyway; answering 0 directly skips exp's slow
+// underflow path (it sets errno), which deep-wing options otherwise take on every call.
+inline double normPdf(double x) {
+  const double half = 0.5 * x * x;
+  return half < 745.5 ? 0.39894228040143267794 * std::exp(-half) : 0.0;
+}
 
 inline double normCdfWithPdf(double x, double pdf) {
-  const double tail = pdf * 1.25331413731550025121 * erfcx(std::abs(x) * 0.70710678118654752440);
-  return x < 0 ? tail : 1.0 - tail;
+  // Where erfcx would need its asymptotic series (|x| / sqrt2 >= 32) pdf is already 0: clamp the
+  // argument so that the tail stays on the table's fast path with the same result, 0.
+  const double arg = std::min(std::abs(x) * 0.70710678118654752440, 31.5);
+  const double tail = pdf * 1.25331413731550025121 * erfcx(arg);
+  // x < 0 ? tail : 1 - tail without a branch: the sign of d1 and d2 is a coin flip across a chain,
+  // and a mispredicted branch costs as much as the erfcx. Both products are exact (by 0 or 1).
+  const double below = double(x < 0);
+  return below * tail + (1.0 - below) * (1.0 - tail);
 }
 
 inline double normCdf(double x) { return normCdfWithPdf(x, normPdf(x)); }
