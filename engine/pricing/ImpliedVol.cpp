@@ -282,6 +282,11 @@ const GuessTable& guessTable() {
 
 }  // namespace
 
+void prepareImpliedVolTables() {
+  detail::erfcxTable();
+  guessTable();
+}
+
 ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta, double guessS) {
   if (!std::isfinite(x) || !std::isfinite(beta)) return {};  // NaN or infinite input
   const double ex2 = std::exp(0.5 * x), emx2 = 1.0 / ex2;
