@@ -24,7 +24,15 @@ int parseOptions(const QStringList& arguments, Options& out) {
                                     "N", "2500");
   const QCommandLineOption demo("demo", "Place a few example orders at start (demos and screenshots).");
   const QCommandLineOption view("view", "Central view at start: chart (default), chain, surface or greeks.", "NAME", "chart");
-  p.addOptions({venue, seed, simStart, dataDir, headless, duration, report, screenshot, after, feedRate, demo, view});
+  const QCommandLineOption plugin("plugin",
+                                  "Load the strategy plugin at PATH and start an instance with the given parameters "
+                                  "(repeatable; headless too). A changed binary needs --approve-plugin.",
+                                  "PATH[:name=value,...]");
+  const QCommandLineOption approvePlugin("approve-plugin",
+                                         "Approve the current binary at PATH (its SHA-256) before loading it (repeatable).",
+                                         "PATH");
+  p.addOptions({venue, seed, simStart, dataDir, headless, duration, report, screenshot, after, feedRate, demo, view,
+                plugin, approvePlugin});
 
   const QString usage = p.helpText().replace("<executable_name>", "kappa");
   auto fail = [&](const QString& why) {
@@ -69,7 +77,19 @@ int parseOptions(const QStringList& arguments, Options& out) {
   out.feedRate = p.value(feedRate).toDouble(&ok);
   if (!ok || out.feedRate < 0 || out.feedRate > 5e6) return fail("--feed-rate must be between 0 and 5000000");
   if (out.headless && !out.screenshotFile.isEmpty()) return fail("--screenshot needs the GUI (drop --headless)");
+  for (const QString& spec : p.values(plugin)) {
+    const Options::Plugin pl = parsePluginSpec(spec);
+    if (pl.path.isEmpty()) return fail("--plugin needs a path, got '" + spec + "'");
+    out.plugins << pl;
+  }
+  out.approvePlugins = p.values(approvePlugin);
   return -1;
+}
+
+Options::Plugin parsePluginSpec(const QString& spec) {
+  const int colon = spec.indexOf(':', spec.lastIndexOf('/') + 1);
+  if (colon < 0) return {spec, {}};
+  return {spec.left(colon), spec.mid(colon + 1)};
 }
 
 }  // namespace kappa::app

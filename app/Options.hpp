@@ -17,7 +17,16 @@ struct Options {
   double feedRate = 2500;     // simulator target L2 updates per second
   bool demo = false;          // place a few example orders at start
   QString view = "chart";     // central view at start: chart, chain, surface, greeks
+  struct Plugin {
+    QString path;
+    QString params;            // "name=value,name=value"
+  };
+  QList<Plugin> plugins;       // --plugin PATH[:name=value,...], repeatable: loaded and started at launch
+  QStringList approvePlugins;  // --approve-plugin PATH: approve a changed binary before loading it
 };
+
+// "PATH[:name=value,...]": the parameters follow the first ':' after the last '/'.
+Options::Plugin parsePluginSpec(const QString& spec);
 
 // Parses argv. On --help/--version prints and returns exit code 0; on a bad or unknown option
 // prints the reason and usage and returns 2; otherwise returns -1 and fills `out`.

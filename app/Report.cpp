@@ -26,12 +26,62 @@ QJsonObject trend(const std::vector<double>& v) {
   }
   return QJsonObject{{"first_quarter_mean", first / double(q)}, {"last_quarter_mean", last / double(q)}};
 }
+QString q(const std::string& s) { return QString::fromStdString(s); }
+
+// Per instance: state, orders, fills, PnL, faults; plugins with their hash; risk events; and the
+// tick-to-order latency distribution (market data in -> plugin -> risk gate -> venue adapter).
+void strategyReport(const StrategyHost& host, QJsonArray& strategies, QJsonArray& plugins, QJsonArray& events,
+                    QJsonObject& tickToOrder) {
+  std::vector<PluginRow> pluginRows;
+  std::vector<StrategyRow> rows;
+  host.rows(&pluginRows, &rows);
+  for (const StrategyRow& r : rows) {
+    QJsonObject params;
+    for (const ParamRow& p : r.params) params[q(p.name)] = q(p.value);
+    strategies.append(QJsonObject{{"id", qint64(r.id)},
+                                  {"name", q(r.name)},
+                                  {"plugin", q(r.pluginPath)},
+                                  {"strategy_id", q(r.strategyId)},
+                                  {"version", q(r.version)},
+                                  {"state", nameOf(r.state)},
+                                  {"parameters", params},
+                                  {"orders", qint64(r.ordersSent)},
+                                  {"orders_refused", qint64(r.ordersRefused)},
+                                  {"working_orders", qint64(r.workingOrders)},
+                                  {"fills", qint64(r.fills)},
+                                  {"realized_pnl", r.realizedPnl},
+                                  {"unrealized_pnl", r.unrealizedPnl},
+                                  {"faults", qint64(r.faults)},
+                                  {"overruns", qint64(r.overruns)},
+                                  {"last_error", q(r.lastError)}});
+  }
+  for (const PluginRow& p : pluginRows) {
+    QJsonArray ids;
+    for (const StrategyDescriptionRow& d : p.strategies) ids.append(q(d.id));
+    plugins.append(QJsonObject{{"path", q(p.path)},
+                               {"sha256", q(p.sha256)},
+                               {"approval", nameOf(p.approval)},
+                               {"loaded", p.loaded},
+                               {"error", q(p.error)},
+                               {"strategies", ids}});
+  }
+  for (const RiskEventRow& e : host.riskEvents())
+    events.append(QJsonObject{{"time", QDateTime::fromMSecsSinceEpoch(e.ts / 1'000'000, Qt::UTC).toString(Qt::ISODateWithMs)},
+                              {"source", q(e.source)},
+                              {"subject", q(e.subject)},
+                              {"message", q(e.message)}});
+  const LatencyHistogram& h = host.tickToOrder();
+  tickToOrder = QJsonObject{{"samples", qint64(h.count())},     {"p50", qint64(h.percentile(0.50))},
+                            {"p90", qint64(h.percentile(0.90))}, {"p99", qint64(h.percentile(0.99))},
+                            {"max", qint64(h.max())},            {"mean", h.mean()}};
+}
 }  // namespace
 
 bool writeReport(const QString& file, Engine& engine, double durationS, const ui::UiMetrics* ui, QString* error) {
   struct Counts {
     std::uint64_t events = 0, orders = 0, fills = 0, rejects = 0, stale = 0, refused = 0, anomalies = 0;
-    QJsonArray positions;
+    QJsonArray positions, strategies, plugins, riskEvents;
+    QJsonObject tickToOrder;
   };
   const Counts c = engine.call([&engine] {
     Counts c;
@@ -57,6 +107,7 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
                                      {"fees", p.fees},
                                      {"currency", QString::fromStdString(inst.settleCurrency)}});
     }
+    strategyReport(engine.strategies(), c.strategies, c.plugins, c.riskEvents, c.tickToOrder);
     return c;
   });
   QJsonArray expiries;  // option expiries, ascending, UTC
@@ -83,6 +134,10 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
       {"fill_anomalies", qint64(c.anomalies)},
       {"positions", c.positions},
       {"halted", engine.halted()},
+      {"strategies", c.strategies},
+      {"plugins", c.plugins},
+      {"risk_events", c.riskEvents},
+      {"tick_to_order_ns", c.tickToOrder},
       {"option_expiries", expiries},
   };
   if (ui) {
@@ -94,6 +149,21 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
     for (auto it = t.begin(); it != t.end(); ++it) lag[it.key()] = it.value();
     root["engine_to_gui_lag_ms"] = lag;
   }
+  QFile f(file);
+  if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+    if (error) *error = f.errorString();
+    return false;
+  }
+  f.write(QJsonDocument(root).toJson(QJsonDocument::Indented));
+  return true;
+}
+
+bool writeStuckReport(const QString& file, const Engine& engine, double durationS, QString* error) {
+  const QJsonObject root{{"kappa_version", KAPPA_VERSION},
+                         {"duration_s", durationS},
+                         {"halted", engine.halted()},
+                         {"engine_stuck", true},
+                         {"watchdog_alarm", QString::fromStdString(engine.watchdogAlarm())}};
   QFile f(file);
   if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
     if (error) *error = f.errorString();

@@ -9,6 +9,8 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <memory>
 #include <mutex>
 
@@ -45,6 +47,40 @@ void installLogFile(const QString& dataDir) {
   });
 }
 
+// --plugin: load and start each instance. Headless, a plugin that cannot be loaded, configured or
+// started ends the run with its reason (exit 2): a batch job must not run without its strategy.
+// With the GUI the reasons go to the log and the strategy manager, and the terminal stays up.
+int launchPlugins(kappa::Engine& engine, const kappa::app::Options& opt) {
+  std::vector<std::pair<QString, std::future<std::string>>> pending;
+  for (const auto& pl : opt.plugins) {
+    kappa::Engine::StrategyLaunch launch;
+    launch.path = pl.path.toStdString();
+    std::string error;
+    if (!kappa::parseParamAssignments(pl.params.toStdString(), &launch.params, &error)) {
+      std::fprintf(stderr, "kappa: --plugin %s: %s\n", qPrintable(pl.path), error.c_str());
+      return 2;
+    }
+    for (const QString& a : opt.approvePlugins)
+      if (kappa::PluginLoader::canonicalPath(a.toStdString()) == kappa::PluginLoader::canonicalPath(launch.path))
+        launch.approve = true;
+    auto done = std::make_shared<std::promise<std::string>>();
+    pending.emplace_back(pl.path, done->get_future());
+    engine.launchStrategy(std::move(launch), [done](std::string e) { done->set_value(std::move(e)); });
+  }
+  if (!opt.headless) return 0;
+  for (auto& [path, result] : pending) {
+    if (result.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+      std::fprintf(stderr, "kappa: --plugin %s: no answer within 30 s\n", qPrintable(path));
+      return 2;
+    }
+    if (const std::string e = result.get(); !e.empty()) {
+      std::fprintf(stderr, "kappa: --plugin %s: %s\n", qPrintable(path), e.c_str());
+      return 2;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -78,7 +114,12 @@ int main(int argc, char** argv) {
   sim.startTime = opt.simStartMs > 0 ? opt.simStartMs * 1'000'000 : kappa::wallNow() / 1'000'000 * 1'000'000;
   sim.updatesPerSecond = opt.feedRate;
   kappa::Engine engine(std::make_unique<kappa::sim::SimVenue>(sim));
+  engine.setDataDir(dataDir.toStdString());
   engine.start();
+  if (const int code = launchPlugins(engine, opt); code != 0) {
+    engine.stop();
+    return code;
+  }
 
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
@@ -121,6 +162,16 @@ int main(int argc, char** argv) {
 
   const int rc = app->exec();
   const double seconds = double(runTime.nsecsElapsed()) / 1e9;
+  if (engine.stuck()) {
+    // A plugin callback never returned: the engine thread cannot answer, so no report can be
+    // built from it, and it cannot be joined. Say so and leave at once.
+    std::fprintf(stderr, "kappa: %s\n", engine.watchdogAlarm().c_str());
+    QString error;
+    if (!opt.reportFile.isEmpty() && !kappa::app::writeStuckReport(opt.reportFile, engine, seconds, &error))
+      std::fprintf(stderr, "kappa: cannot write report %s: %s\n", qPrintable(opt.reportFile), qPrintable(error));
+    kappa::log::setSink(nullptr);
+    std::_Exit(3);
+  }
   if (window) window->close();
   if (!opt.reportFile.isEmpty()) {
     QString error;

@@ -1,5 +1,9 @@
 # CPack: `./dev package` makes a .deb. dpkg-shlibdeps fills Depends from the binaries; Qt's
 # run-time plugins (platform, sqlite) are loaded dynamically, so they are named by hand.
+# One monolithic package: it holds every install component, including `sdk` (strategy headers,
+# the KappaSDK CMake package in lib/cmake/KappaSDK, the template in share/kappa/plugin-template;
+# see plugins/). If this ever switches to CPACK_DEB_COMPONENT_INSTALL, list `sdk` in
+# CPACK_COMPONENTS_ALL (a kappa-sdk package), or plugin authors lose find_package(KappaSDK).
 set(CPACK_PACKAGE_NAME "kappa")
 set(CPACK_PACKAGE_VENDOR "Kappa")
 set(CPACK_PACKAGE_CONTACT "Kappa developers <dev@kappa.invalid>")

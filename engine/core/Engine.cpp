@@ -22,7 +22,7 @@ const char* nameOf(VenueState s) {
   return "?";
 }
 
-Engine::Engine(std::unique_ptr<Venue> venue)
+Engine::Engine(std::unique_ptr<Venue> venue, StrategyHostConfig strategyConfig)
     : work_(boost::asio::make_work_guard(io_)),
       publishTimer_(io_),
       analyticsTimer_(io_),
@@ -39,11 +39,23 @@ Engine::Engine(std::unique_ptr<Venue> venue)
     if (inst.kind == InstrumentKind::Perpetual) { focus_ = inst.id; break; }
   for (const Instrument& inst : instruments_.all())
     if (inst.kind == InstrumentKind::Index) { indexId_ = inst.id; break; }
-  analytics_ = std::make_unique<analytics::AnalyticsWorker>(
-      io_.get_executor(), [this](analytics::AnalyticsWorker::Result r) { latestAnalytics_ = std::move(r); });
+  strategies_ = std::make_unique<StrategyHost>(
+      StrategyHost::Services{instruments_, *market_, *oms_, halt_, [this] { return now(); }, io_.get_executor(),
+                             latestAnalytics_},
+      strategyConfig);
+  oms_->setListener([this](const Order& o, const Fill* f) { strategies_->onOrderChanged(o, f); });
+  analytics_ = std::make_unique<analytics::AnalyticsWorker>(io_.get_executor(), [this](analytics::AnalyticsWorker::Result r) {
+    latestAnalytics_ = std::move(r);
+    strategies_->onChainAnalytics();
+  });
 }
 
-Engine::~Engine() { stop(); }
+Engine::~Engine() {
+  stop();
+  // A thread stuck inside a plugin still executes that plugin's code: unloading it (dlclose)
+  // would crash the process under it. The host and its modules are left to the process exit.
+  if (stuck()) static_cast<void>(strategies_.release());
+}
 
 void Engine::start() {
   if (running_.exchange(true)) return;
@@ -58,10 +70,26 @@ void Engine::start() {
 
 void Engine::stop() {
   if (!running_.exchange(false)) return;
-  boost::asio::post(io_, [this] {
+  if (stuck()) {
+    // A plugin callback never returned: the engine thread cannot be joined. Leave it (and what
+    // it uses) to the process exit; the caller should exit promptly.
+    log::error("engine", "engine thread stuck in a plugin: not joined");
+    thread_.detach();
+    return;
+  }
+  // Strategies stop on the engine thread (their on_stop, their cancels) before it ends.
+  std::promise<void> stopped;
+  boost::asio::post(io_, [this, &stopped] {
+    strategies_->shutdown();
     publishTimer_.cancel();
     analyticsTimer_.cancel();
+    stopped.set_value();
   });
+  if (stopped.get_future().wait_for(std::chrono::seconds(5)) != std::future_status::ready || stuck()) {
+    log::error("engine", "strategies did not stop within 5 s: engine thread not joined");
+    thread_.detach();
+    return;
+  }
   work_.reset();
   io_.stop();
   if (thread_.joinable()) thread_.join();
@@ -91,6 +119,7 @@ void Engine::haltAll(std::string reason) {
   boost::asio::post(io_, [this, reason = std::move(reason), at] {
     haltReason_ = reason;
     haltedAt_ = at;
+    strategies_->stopAll("halted: " + haltReason_);
     const std::size_t n = oms_->cancelAll(now());
     log::warn("risk", "HALTED (" + haltReason_ + "): cancelling " + std::to_string(n) + " open orders");
   });
@@ -108,6 +137,7 @@ void Engine::resume() {
 
 void Engine::onMarketData(const MdEvent* events, std::size_t n) {
   market_->apply(events, n);
+  strategies_->onMarketData(events, n);
   rateEvents_ += n;
   if (n) {
     // The smallest (wall - event) offset seen is the clocks' difference plus the best-case delivery;
@@ -264,11 +294,102 @@ void Engine::publish() {
   for (const Instrument& inst : instruments_.all())
     if (inst.kind == InstrumentKind::Index) { s.indexPrice = toDouble(market_->stats(inst.id).last); break; }
   s.analytics = latestAnalytics_;
+  // Each of the three snapshot slots keeps its own copy: refresh it when the host changed since
+  // this slot was last filled, and every 10th publish anyway (PnL moves with the marks).
+  if (s.strategiesVersion != strategies_->version() || publishSeq_ % 10 == 0) {
+    strategies_->rows(&s.plugins, &s.strategies);
+    s.riskEvents = strategies_->riskEvents();
+    s.strategiesVersion = strategies_->version();
+  }
   s.ordersTotal = oms_->ordersTotal();
   s.fillsTotal = oms_->fillsTotal();
   s.rejectsTotal = oms_->rejectsTotal();
   s.lastReject = oms_->lastReject();
   snapshots_.publish();
+}
+
+// ---- strategy plugins ----
+
+void Engine::setDataDir(const std::string& dataDir) {
+  if (!loader_) loader_ = std::make_unique<PluginLoader>(dataDir);
+}
+
+void Engine::launchStrategy(StrategyLaunch launch, std::function<void(std::string)> done) {
+  if (!loader_) setDataDir(".");
+  launch.path = PluginLoader::canonicalPath(launch.path);
+  auto finish = [this, launch, done](std::shared_ptr<PluginModule> fresh, std::string loadError) {
+    auto report = [&](const std::string& error) {
+      if (!error.empty()) log::error("strategy", launch.path + ": " + error);
+      if (done) done(error);
+    };
+    if (fresh) strategies_->addModule(std::move(fresh));
+    if (!loadError.empty()) return report(loadError);
+    std::string error;
+    const std::uint32_t id = strategies_->create(launch.path, launch.strategyId, launch.params, &error);
+    if (!id) return report(error);
+    if (launch.start && !strategies_->start(id, &error)) return report(error);
+    report("");
+  };
+  boost::asio::post(io_, [this, launch, finish] {
+    if (strategies_->module(launch.path)) return finish(nullptr, "");  // loaded already: a new instance of it
+    loader_->load(launch.path, launch.approve, [this, finish](PluginLoadResult r) {
+      boost::asio::post(io_, [this, finish, r = std::move(r)] {
+        if (!r.module) {
+          strategies_->noteLoadFailure(r.path, r.sha256, r.approvedSha256, r.approval, r.error);
+          return finish(nullptr, r.error);
+        }
+        if (strategies_->module(r.path)) return finish(nullptr, "");  // two launches raced: keep the first
+        finish(r.module, "");
+      });
+    });
+  });
+}
+
+void Engine::loadPlugin(const std::string& path, bool approve) {
+  if (!loader_) setDataDir(".");
+  const std::string canonical = PluginLoader::canonicalPath(path);
+  boost::asio::post(io_, [this, canonical, approve] {
+    if (strategies_->module(canonical)) return;
+    loader_->load(canonical, approve, [this](PluginLoadResult r) {
+      boost::asio::post(io_, [this, r = std::move(r)] {
+        if (!r.module) strategies_->noteLoadFailure(r.path, r.sha256, r.approvedSha256, r.approval, r.error);
+        else if (!strategies_->module(r.path)) strategies_->addModule(r.module);
+      });
+    });
+  });
+}
+
+void Engine::unloadPlugin(const std::string& path) {
+  const std::string canonical = PluginLoader::canonicalPath(path);
+  boost::asio::post(io_, [this, canonical] {
+    if (auto m = strategies_->removeModule(canonical); m && loader_) loader_->unload(std::move(m));
+  });
+}
+
+void Engine::startStrategy(std::uint32_t id) {
+  boost::asio::post(io_, [this, id] {
+    std::string error;
+    if (!strategies_->start(id, &error)) log::warn("strategy", error);
+  });
+}
+
+void Engine::stopStrategy(std::uint32_t id) {
+  boost::asio::post(io_, [this, id] { strategies_->stop(id, "by the user"); });
+}
+
+void Engine::removeStrategy(std::uint32_t id) {
+  boost::asio::post(io_, [this, id] { strategies_->remove(id); });
+}
+
+void Engine::setStrategyParam(std::uint32_t id, std::string name, std::string value) {
+  boost::asio::post(io_, [this, id, name = std::move(name), value = std::move(value)] {
+    std::string error;
+    if (!strategies_->setParam(id, name, value, &error)) log::warn("strategy", error);
+  });
+}
+
+std::vector<std::string> Engine::availablePluginFiles() const {
+  return loader_ ? loader_->availableFiles() : std::vector<std::string>{};
 }
 
 }  // namespace kappa

@@ -4,6 +4,7 @@
 // through conflated snapshots (TripleBuffer) that readers pull at their own pace. No locks on the
 // hot path, no Qt.
 #include <atomic>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
@@ -21,6 +22,8 @@
 #include "core/TripleBuffer.hpp"
 #include "oms/OrderManager.hpp"
 #include "oms/RiskGate.hpp"
+#include "strategy/PluginLoader.hpp"
+#include "strategy/StrategyHost.hpp"
 #include "venue/Venue.hpp"
 
 namespace kappa {
@@ -32,7 +35,7 @@ class Engine final : private VenueListener {
   static constexpr std::size_t kSnapshotFinishedOrders = 200;
   static constexpr std::size_t kSnapshotFills = 200;
 
-  explicit Engine(std::unique_ptr<Venue> venue);
+  explicit Engine(std::unique_ptr<Venue> venue, StrategyHostConfig strategyConfig = {});
   ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -61,6 +64,31 @@ class Engine final : private VenueListener {
   // The instrument whose depth, trades and candles the snapshots carry.
   void setFocus(InstrumentId id) { focus_.store(id, std::memory_order_relaxed); }
 
+  // ---- strategy plugins: callable from any thread; results show in snapshots and the log ----
+  // Where plugins, approvals and the plugins folder live; call once before using plugins.
+  void setDataDir(const std::string& dataDir);
+  struct StrategyLaunch {
+    std::string path;
+    std::string strategyId;  // empty: the plugin's first strategy
+    ParamAssignments params;
+    bool start = true;
+    bool approve = false;    // the user approved a changed binary
+  };
+  // Loads the plugin if needed (off the engine thread), creates an instance and starts it.
+  // `done` (optional) receives "" or the reason it failed, on the engine thread.
+  void launchStrategy(StrategyLaunch launch, std::function<void(std::string)> done = {});
+  void loadPlugin(const std::string& path, bool approve);
+  void unloadPlugin(const std::string& path);  // its instances are stopped and removed first
+  void startStrategy(std::uint32_t id);
+  void stopStrategy(std::uint32_t id);
+  void removeStrategy(std::uint32_t id);
+  void setStrategyParam(std::uint32_t id, std::string name, std::string value);
+  std::vector<std::string> availablePluginFiles() const;
+  // A plugin callback that never returned: the watchdog's message (empty if none). Any thread,
+  // never waits for the engine thread (which may be the one stuck).
+  std::string watchdogAlarm() const { return strategies_->watchdogAlarm(); }
+  bool stuck() const { return strategies_->stuck(); }
+
   // ---- snapshots: one consumer (the GUI, or the headless runner) ----
   bool takeSnapshot() { return snapshots_.take(); }
   const EngineSnapshot& snapshot() const { return snapshots_.front(); }
@@ -79,6 +107,7 @@ class Engine final : private VenueListener {
   const MarketData& marketData() const { return *market_; }
   const OrderManager& orders() const { return *oms_; }
   const std::shared_ptr<const analytics::ChainAnalytics>& analytics() const { return latestAnalytics_; }
+  const StrategyHost& strategies() const { return *strategies_; }
 
  private:
   void onMarketData(const MdEvent* events, std::size_t n) override;
@@ -103,6 +132,8 @@ class Engine final : private VenueListener {
   std::unique_ptr<OrderManager> oms_;
   std::unique_ptr<analytics::AnalyticsWorker> analytics_;
   std::shared_ptr<const analytics::ChainAnalytics> latestAnalytics_;
+  std::unique_ptr<StrategyHost> strategies_;
+  std::unique_ptr<PluginLoader> loader_;
   InstrumentId indexId_ = kNoInstrument;
   TripleBuffer<EngineSnapshot> snapshots_;
   std::atomic<InstrumentId> focus_{kNoInstrument};

@@ -11,6 +11,7 @@
 #include "book/MarketData.hpp"
 #include "oms/Order.hpp"
 #include "oms/OrderManager.hpp"
+#include "strategy/StrategyRows.hpp"
 #include "venue/Venue.hpp"
 
 namespace kappa {
@@ -63,6 +64,12 @@ struct EngineSnapshot {
   std::shared_ptr<const analytics::ChainAnalytics> analytics;  // latest option analytics (<= 10 Hz)
   std::uint64_t ordersTotal = 0, fillsTotal = 0, rejectsTotal = 0;
   std::string lastReject;
+
+  // Strategy plugins and instances (refreshed when they change and every 10th publish).
+  std::uint64_t strategiesVersion = ~0ull;
+  std::vector<PluginRow> plugins;
+  std::vector<StrategyRow> strategies;
+  std::vector<RiskEventRow> riskEvents;  // oldest first
 };
 
 }  // namespace kappa

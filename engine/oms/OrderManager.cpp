@@ -53,11 +53,13 @@ OrderId OrderManager::submit(const OrderRequest& request, Nanos now) {
     lastReject_ = d.reason;
     ++rejectsTotal_;
     changed(o, now);
+    if (listener_) listener_(o, nullptr);
     return o.id;
   }
   working_.push_back(o.id);
   changed(o, now);
   if (venue_) venue_->submit(VenueOrder{o.id, request});
+  if (listener_) listener_(orders_[o.id - 1], nullptr);  // the venue may have answered synchronously
   return o.id;
 }
 
@@ -153,10 +155,13 @@ void OrderManager::onExecution(const ExecReport& r) {
       }
       const Instrument& inst = instruments_[o->request.instrument];
       positions_[inst.id].applyFill(inst, o->request.side, toDouble(r.qty), toDouble(r.price), r.fee);
-      fills_.push_back(Fill{++fillsTotal_, o->id, inst.id, o->request.side, r.price, r.qty, r.fee, r.maker, r.ts});
+      const Fill fill{++fillsTotal_, o->id, inst.id, o->request.side, r.price, r.qty, r.fee, r.maker, r.ts};
+      fills_.push_back(fill);
       if (fills_.size() > kMaxRecentFills) fills_.pop_front();
       if (o->state == OrderState::Filled) removeWorking(o->id);
-      break;
+      changed(*o, r.ts);
+      if (listener_) listener_(*o, &fill);
+      return;
     }
     case ExecType::Cancelled:
       if (move(OrderState::Cancelled)) {
@@ -178,6 +183,7 @@ void OrderManager::onExecution(const ExecReport& r) {
       break;
   }
   changed(*o, r.ts);
+  if (listener_) listener_(*o, nullptr);
 }
 
 }  // namespace kappa

@@ -29,11 +29,13 @@ struct Fill {
 
 class OrderManager {
  public:
-  // Called for every order change (new, state change, fill) with the order after the change.
-  using Listener = std::function<void(const Order&)>;
+  // Called on the engine thread after every order change (new, refused, state change, fill) with
+  // the order as it now is, and the fill when the change was one.
+  using Listener = std::function<void(const Order&, const Fill*)>;
 
   OrderManager(const InstrumentRegistry& instruments, const RiskGate& gate);
   void setVenue(Venue* venue) { venue_ = venue; }
+  void setListener(Listener listener) { listener_ = std::move(listener); }
 
   // Returns the new order's id; a refused order is recorded as Rejected with the gate's reason.
   OrderId submit(const OrderRequest& request, Nanos now);
@@ -66,6 +68,7 @@ class OrderManager {
   const InstrumentRegistry& instruments_;
   const RiskGate& gate_;
   Venue* venue_ = nullptr;
+  Listener listener_;
   std::deque<Order> orders_;
   std::vector<OrderId> working_;
   std::vector<Position> positions_;

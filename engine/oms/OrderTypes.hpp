@@ -21,6 +21,7 @@ struct OrderRequest {
   Qty qty = 0;
   OrderOrigin origin = OrderOrigin::Manual;
   std::string tag;  // free text: strategy instance, "ladder", ...
+  std::uint32_t strategy = 0;  // the strategy instance that sent it; 0 = none
 };
 
 enum class OrderState : std::uint8_t { PendingNew, Open, PartiallyFilled, Filled, Cancelled, Rejected };

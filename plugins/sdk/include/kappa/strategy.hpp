@@ -207,6 +207,12 @@ struct Info {
   std::string id, name, version, vendor, description;
 };
 
+// The registry is private to each plugin. Without hidden visibility GCC would export its
+// function-local statics as GNU-unique symbols, which the dynamic linker merges across every
+// loaded plugin even with RTLD_LOCAL: two plugins would list each other's strategies.
+#if defined(__GNUC__)
+#pragma GCC visibility push(hidden)
+#endif
 namespace detail {
 
 struct Registration {
@@ -237,9 +243,12 @@ kappa_status guarded(const kappa_strategy* s, F&& f) {
     f(*strategy);
     return KAPPA_OK;
   } catch (const std::exception& e) {
-    strategy->host().log(KAPPA_LOG_ERROR, std::string("exception: ") + e.what());
+    const kappa_host* h = strategy->host().raw();
+    h->log(h, KAPPA_LOG_ERROR, "exception:");  // no allocation: this line always gets through
+    h->log(h, KAPPA_LOG_ERROR, e.what());
   } catch (...) {
-    strategy->host().log(KAPPA_LOG_ERROR, "exception of unknown type");
+    const kappa_host* h = strategy->host().raw();
+    h->log(h, KAPPA_LOG_ERROR, "exception of unknown type");
   }
   return KAPPA_ERROR;
 }
@@ -249,7 +258,12 @@ inline const kappa_strategy* create(const kappa_strategy_factory*, const kappa_h
     if (r->info.id != id) continue;
     try {
       auto instance = std::make_unique<Instance>();
-      instance->strategy.reset(r->make(host));
+      try {
+        instance->strategy.reset(r->make(host));
+      } catch (const std::exception& e) {
+        host->log(host, KAPPA_LOG_ERROR, (std::string("constructor failed: ") + e.what()).c_str());
+        throw;
+      }
       kappa_strategy& c = instance->c;
       c.size = sizeof(kappa_strategy);
       c.strategy_data = instance.get();
@@ -312,6 +326,9 @@ inline const kappa_plugin_entry* entry() {
 }
 
 }  // namespace detail
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 // Registers strategy class T (constructible from const kappa_host*) under `info` with `params`.
 template <class T>

@@ -1,0 +1,142 @@
+#pragma once
+// Runs strategy plugins on the engine thread: instances and their lifecycle, market-data, chain,
+// order and timer dispatch, the host services of the C ABI, and fault containment.
+//
+// Containment: an error return or an exception from a callback stops that instance (no more
+// calls), cancels its orders and raises a risk event; the others keep running. A callback over
+// its budget is reported by the watchdog and repeated overruns stop the instance; a callback that
+// never returns trips the watchdog, which halts all automation from its own thread (the engine
+// thread is stuck inside the plugin) and publishes an alarm the GUI reads without the engine.
+// Callbacks never nest: order updates caused by a callback's own requests are queued and
+// delivered after it returns.
+#include <boost/asio/any_io_executor.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "analytics/ChainAnalytics.hpp"
+#include "book/MarketData.hpp"
+#include "oms/OrderManager.hpp"
+#include "oms/RiskGate.hpp"
+#include "strategy/CallbackWatchdog.hpp"
+#include "strategy/LatencyHistogram.hpp"
+#include "strategy/PluginModule.hpp"
+#include "strategy/StrategyParams.hpp"
+#include "strategy/StrategyRows.hpp"
+
+namespace kappa {
+
+struct StrategyInstance;
+
+struct StrategyHostConfig {
+  Nanos callbackBudget = 1'000'000;       // 1 ms per callback
+  int overrunsToStop = 3;                 // that many overruns stop the instance
+  Nanos hangTimeout = 1'000'000'000;      // the watchdog halts everything after 1 s in one callback
+  double maxOrdersPerSecond = 50;         // per instance, submits and replaces; 0 = unlimited
+  std::uint64_t floodRefusalsToStop = 1000;  // refused for rate within one second: stop the instance
+};
+
+class StrategyHost {
+ public:
+  // Engine-thread state the host serves plugins from; all references outlive the host.
+  struct Services {
+    const InstrumentRegistry& instruments;
+    const MarketData& market;
+    OrderManager& oms;
+    HaltSwitch& halt;
+    std::function<Nanos()> now;  // market clock
+    boost::asio::any_io_executor engine;  // timers and watchdog reports run here
+    const std::shared_ptr<const analytics::ChainAnalytics>& analytics;
+  };
+
+  StrategyHost(Services services, StrategyHostConfig config = {});
+  ~StrategyHost();  // removes every instance: call it on the engine thread (or after it stopped)
+  StrategyHost(const StrategyHost&) = delete;
+  StrategyHost& operator=(const StrategyHost&) = delete;
+
+  // ---- engine thread: plugins ----
+  void addModule(std::shared_ptr<PluginModule> module);
+  std::shared_ptr<PluginModule> module(const std::string& path) const;
+  // Removes the module's instances and forgets it; the caller destroys the returned module off the
+  // engine thread (deinit, dlclose). Null if no such module.
+  std::shared_ptr<PluginModule> removeModule(const std::string& path);
+  // Remembers why a file could not be loaded (shown in the plugin list, raised as a risk event).
+  void noteLoadFailure(const std::string& path, const std::string& sha256, const std::string& approvedSha256,
+                       PluginApproval approval, const std::string& error);
+
+  // ---- engine thread: instances ----
+  // Returns the new instance's id (> 0), or 0 with `error` (unknown plugin or strategy, bad parameter).
+  std::uint32_t create(const std::string& path, const std::string& strategyId, const ParamAssignments& params,
+                       std::string* error);
+  bool start(std::uint32_t id, std::string* error);
+  bool stop(std::uint32_t id, const std::string& reason);
+  bool remove(std::uint32_t id);
+  bool setParam(std::uint32_t id, const std::string& name, const std::string& value, std::string* error);
+  void stopAll(const std::string& reason);  // the halt: every running instance, orders cancelled
+  void shutdown();                          // removes every instance (engine thread, before it stops)
+
+  // ---- engine thread: events ----
+  void onMarketData(const MdEvent* events, std::size_t n);
+  void onOrderChanged(const Order& order, const Fill* fill);
+  void onChainAnalytics();
+
+  // ---- engine thread: state ----
+  void rows(std::vector<PluginRow>* plugins, std::vector<StrategyRow>* strategies) const;
+  const std::vector<RiskEventRow>& riskEvents() const { return riskEvents_; }
+  const LatencyHistogram& tickToOrder() const { return tickToOrder_; }
+  std::uint64_t version() const { return version_; }
+  std::size_t instanceCount() const { return instances_.size(); }
+  std::uint32_t instanceId(const std::string& name) const;
+
+  // ---- any thread ----
+  // Set by the watchdog when a callback never returned: which plugin, where, since when.
+  std::string watchdogAlarm() const;
+  bool stuck() const;  // the watchdog saw a callback that does not return
+
+  // ---- host services (called through the C ABI by the plugin, engine thread) ----
+  struct Api;
+
+ private:
+  StrategyInstance* find(std::uint32_t id) const;
+  template <class Call>
+  void invoke(StrategyInstance& s, const char* callback, Call&& call);
+  void fault(StrategyInstance& s, const std::string& why);
+  void deactivate(StrategyInstance& s);  // unsubscribe, timers off, orders cancelled
+  void drainPending();
+  void raise(const std::string& source, const std::string& subject, const std::string& message);
+  void onOverrun(std::uint32_t id, const char* callback, Nanos running);
+  void onStuckReturned(std::uint32_t id, const char* callback);
+  void updateWatchdog();
+  void changed() { ++version_; }
+
+  Services svc_;
+  StrategyHostConfig config_;
+  std::vector<std::shared_ptr<PluginModule>> modules_;
+  std::vector<PluginRow> failedLoads_;
+  std::vector<std::unique_ptr<StrategyInstance>> instances_;
+  std::uint32_t nextId_ = 1;
+  std::vector<std::vector<StrategyInstance*>> bookSubscribers_, tradeSubscribers_;  // by instrument
+  std::vector<InstrumentId> dirtyBooks_;
+  std::vector<std::uint8_t> dirty_;
+  struct Pending {
+    std::uint32_t instance;
+    OrderId order;
+    bool hasFill;
+    Fill fill;
+  };
+  std::vector<Pending> pending_;
+  int depth_ = 0;  // > 0 while a callback runs
+  Nanos tickMono_ = 0;  // when the market-data batch being dispatched arrived (tick-to-order)
+  LatencyHistogram tickToOrder_;
+  std::vector<RiskEventRow> riskEvents_;
+  std::uint64_t version_ = 0;
+  mutable std::mutex alarmMutex_;  // guards alarm_ and labels_, which the watchdog thread reads
+  std::string alarm_;
+  std::map<std::uint32_t, std::string> labels_;  // instance id -> "name (plugin path)"
+  std::unique_ptr<CallbackWatchdog> watchdog_;  // last: its thread stops first
+};
+
+}  // namespace kappa
