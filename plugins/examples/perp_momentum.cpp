@@ -11,9 +11,6 @@ namespace {
 using namespace kappa::sdk;
 
 constexpr double kNsPerSecond = 1e9;
-// The fast EMA must clear the slow one by this fraction of the price: without it, a flat market
-// whipsaws the signal across zero on every tick.
-constexpr double kCrossThreshold = 0.0002;
 
 std::string fmt(double v, int decimals) {
   char buffer[64];
@@ -73,7 +70,10 @@ class PerpMomentum : public Strategy {
     slow_.update(e.ts_ns, mid, slowS_);
 
     const double diff = (fast_.value - slow_.value) / slow_.value;
-    const int regime = diff > kCrossThreshold ? 1 : diff < -kCrossThreshold ? -1 : regime_;
+    // The fast EMA must clear the slow one by cross_bp of the price: without a margin, a flat market
+    // whipsaws the signal across zero on every tick.
+    const double threshold = crossBp_ * 1e-4;
+    const int regime = diff > threshold ? 1 : diff < -threshold ? -1 : regime_;
     const bool warm = double(e.ts_ns - firstNs_) / kNsPerSecond >= slowS_;
     if (!warm) return;
     // The first regime seen after warm-up is a trend already under way, not a crossing. A crossing
@@ -130,6 +130,7 @@ class PerpMomentum : public Strategy {
     stopPct_ = host().param("stop_pct");
     takePct_ = host().param("take_pct");
     cooldownS_ = host().param("cooldown_s");
+    crossBp_ = host().param("cross_bp");
     if (fastS_ >= slowS_) warn("fast_s should be shorter than slow_s: the crossing signal is inverted");
   }
 
@@ -178,7 +179,7 @@ class PerpMomentum : public Strategy {
   std::string tag_, lastWarning_;
   uint32_t id_ = KAPPA_NO_INSTRUMENT;
   kappa_instrument inst_{};
-  double fastS_ = 5, slowS_ = 30, qtyUsd_ = 1000, stopPct_ = 0.5, takePct_ = 1.0, cooldownS_ = 10;
+  double fastS_ = 5, slowS_ = 30, qtyUsd_ = 1000, stopPct_ = 0.5, takePct_ = 1.0, cooldownS_ = 10, crossBp_ = 2;
   TimeEma fast_, slow_;
   int64_t firstNs_ = 0, cooldownUntilNs_ = 0;
   int64_t lastPos_ = 0;
@@ -197,7 +198,8 @@ const Register<PerpMomentum> registration{
      Param::real("qty_usd", 1000, 0, 1e7, "Position size, USD notional"),
      Param::real("stop_pct", 0.5, 0.01, 50, "Stop loss, percent adverse move from the entry"),
      Param::real("take_pct", 1.0, 0.01, 100, "Take profit, percent favourable move from the entry"),
-     Param::real("cooldown_s", 10, 0, 86400, "Wait after an exit before a new entry, seconds")}};
+     Param::real("cooldown_s", 10, 0, 86400, "Wait after an exit before a new entry, seconds"),
+     Param::real("cross_bp", 2, 0, 100, "Margin the fast EMA must clear the slow one by, basis points of the price")}};
 
 }  // namespace
 
