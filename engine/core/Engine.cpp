@@ -136,13 +136,14 @@ void Engine::resume() {
 }
 
 void Engine::onMarketData(const MdEvent* events, std::size_t n) {
+  const Nanos arrived = wallNow();
   market_->apply(events, n);
-  strategies_->onMarketData(events, n);
+  strategies_->onMarketData(events, n, arrived);
   rateEvents_ += n;
   if (n) {
     // The smallest (wall - event) offset seen is the clocks' difference plus the best-case delivery;
     // anything above it is queueing: that is the venue lag shown to the user.
-    const Nanos offset = wallNow() - events[n - 1].ts;
+    const Nanos offset = arrived - events[n - 1].ts;
     if (!offsetKnown_ || offset < clockOffset_.load(std::memory_order_relaxed)) {
       clockOffset_.store(offset, std::memory_order_relaxed);
       offsetKnown_ = true;

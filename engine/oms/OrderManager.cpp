@@ -1,6 +1,7 @@
 #include "oms/OrderManager.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/Log.hpp"
 #include "venue/Venue.hpp"
@@ -10,8 +11,24 @@ namespace {
 constexpr std::size_t kMaxRecentFills = 1000;
 }
 
-OrderManager::OrderManager(const InstrumentRegistry& instruments, const RiskGate& gate)
-    : instruments_(instruments), gate_(gate), positions_(instruments.size()) {
+namespace {
+// Bytes per order in a deque of Orders, with room for the deque's block map and headers.
+constexpr std::size_t kArenaBytesPerOrder = 2 * sizeof(Order);
+
+std::unique_ptr<std::byte[]> touchedArena(std::size_t bytes) {
+  std::unique_ptr<std::byte[]> a(new std::byte[bytes]);
+  std::memset(a.get(), 0, bytes);  // fault every page in now, not on the engine thread later
+  return a;
+}
+}  // namespace
+
+OrderManager::OrderManager(const InstrumentRegistry& instruments, const RiskGate& gate, std::size_t reserveOrders)
+    : instruments_(instruments),
+      gate_(gate),
+      arena_(touchedArena(std::max<std::size_t>(reserveOrders, 16) * kArenaBytesPerOrder)),
+      arenaResource_(arena_.get(), std::max<std::size_t>(reserveOrders, 16) * kArenaBytesPerOrder),
+      orders_(&arenaResource_),
+      positions_(instruments.size()) {
   for (InstrumentId i = 0; i < positions_.size(); ++i) positions_[i].instrument = i;
 }
 

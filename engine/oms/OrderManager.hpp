@@ -1,7 +1,10 @@
 #pragma once
 // Order management on the engine thread: every order passes the RiskGate, gets a client id and a
 // state machine, goes to the venue, and is updated from execution reports; fills update positions.
+#include <cstddef>
 #include <deque>
+#include <memory>
+#include <memory_resource>
 #include <functional>
 #include <string>
 #include <unordered_map>
@@ -33,7 +36,8 @@ class OrderManager {
   // the order as it now is, and the fill when the change was one.
   using Listener = std::function<void(const Order&, const Fill*)>;
 
-  OrderManager(const InstrumentRegistry& instruments, const RiskGate& gate);
+  // `reserveOrders`: how many orders' storage to reserve and touch up front (see orders_).
+  OrderManager(const InstrumentRegistry& instruments, const RiskGate& gate, std::size_t reserveOrders = 65536);
   void setVenue(Venue* venue) { venue_ = venue; }
   void setListener(Listener listener) { listener_ = std::move(listener); }
 
@@ -47,7 +51,7 @@ class OrderManager {
   void onExecution(const ExecReport& report);
 
   const Order* find(OrderId id) const;
-  const std::deque<Order>& orders() const { return orders_; }  // orders_[id - firstId]
+  const std::pmr::deque<Order>& orders() const { return orders_; }  // orders_[id - 1]
   const std::vector<OrderId>& working() const { return working_; }
   const std::vector<Position>& positions() const { return positions_; }
   const std::deque<Fill>& recentFills() const { return fills_; }
@@ -69,7 +73,12 @@ class OrderManager {
   const RiskGate& gate_;
   Venue* venue_ = nullptr;
   Listener listener_;
-  std::deque<Order> orders_;
+  // Every order of the session, in id order. Their storage comes from an arena reserved and
+  // touched (pre-faulted) at start: a fresh page costs ~10 us to fault in on a VM, and without the
+  // arena one order in every dozen or so paid it on the engine thread (BM_TickToOrder's p99).
+  std::unique_ptr<std::byte[]> arena_;
+  std::pmr::monotonic_buffer_resource arenaResource_;
+  std::pmr::deque<Order> orders_;
   std::vector<OrderId> working_;
   std::vector<Position> positions_;
   std::deque<Fill> fills_;

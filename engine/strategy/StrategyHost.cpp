@@ -295,7 +295,7 @@ struct StrategyHost::Api {
     req.strategy = s.id;
     if (req.instrument >= x.svc_.instruments.size()) return refuse("unknown instrument id " + std::to_string(req.instrument));
     const OrderId id = x.svc_.oms.submit(req, now);
-    if (x.tickMono_) x.tickToOrder_.add(monoNow() - x.tickMono_);
+    if (x.tickAt_) x.tickToOrder_.add(wallNow() - x.tickAt_);
     if (outId) *outId = id;
     const Order* o = x.svc_.oms.find(id);
     if (o && o->state == OrderState::Rejected) return refuse(o->reason);
@@ -789,11 +789,13 @@ void StrategyHost::onOrderChanged(const Order& o, const Fill* fill) {
   if (depth_ == 0) drainPending();
 }
 
-void StrategyHost::onMarketData(const MdEvent* events, std::size_t n) {
+void StrategyHost::onMarketData(const MdEvent* events, std::size_t n, Nanos receivedAt) {
   if (instances_.empty()) return;
-  tickMono_ = monoNow();
+  tickAt_ = receivedAt;
+  Nanos venueTs = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const MdEvent& e = events[i];
+    venueTs = std::max(venueTs, e.ts);
     if (e.instrument >= dirty_.size()) continue;
     if (e.type == MdType::Trade) {
       auto& subs = tradeSubscribers_[e.instrument];
@@ -816,7 +818,7 @@ void StrategyHost::onMarketData(const MdEvent* events, std::size_t n) {
     kappa_book_event ev{};
     ev.size = sizeof ev;
     ev.instrument = id;
-    ev.ts_ns = svc_.now();
+    ev.ts_ns = venueTs;
     if (const Level* bid = b.bestBid()) ev.best_bid = {bid->price, bid->qty};
     if (const Level* ask = b.bestAsk()) ev.best_ask = {ask->price, ask->qty};
     ev.stale = b.live() ? 0 : 1;
@@ -827,7 +829,7 @@ void StrategyHost::onMarketData(const MdEvent* events, std::size_t n) {
     }
   }
   dirtyBooks_.clear();
-  tickMono_ = 0;
+  tickAt_ = 0;
 }
 
 void StrategyHost::onChainAnalytics() {

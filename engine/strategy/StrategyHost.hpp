@@ -79,7 +79,9 @@ class StrategyHost {
   void shutdown();                          // removes every instance (engine thread, before it stops)
 
   // ---- engine thread: events ----
-  void onMarketData(const MdEvent* events, std::size_t n);
+  // `receivedAt`: wall time the engine read when the batch arrived (tick-to-order starts there;
+  // the host reads no clock of its own on this path).
+  void onMarketData(const MdEvent* events, std::size_t n, Nanos receivedAt);
   void onOrderChanged(const Order& order, const Fill* fill);
   void onChainAnalytics();
 
@@ -129,7 +131,7 @@ class StrategyHost {
   };
   std::vector<Pending> pending_;
   int depth_ = 0;  // > 0 while a callback runs
-  Nanos tickMono_ = 0;  // when the market-data batch being dispatched arrived (tick-to-order)
+  Nanos tickAt_ = 0;  // wall time the market-data batch being dispatched arrived (tick-to-order)
   LatencyHistogram tickToOrder_;
   std::vector<RiskEventRow> riskEvents_;
   std::uint64_t version_ = 0;
