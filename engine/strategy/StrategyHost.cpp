@@ -142,6 +142,7 @@ struct StrategyHost::Api {
     v.max_qty = i.maxQty;
     v.contract_size = i.contractSize;
     v.tradable = i.tradable ? 1 : 0;
+    v.base_currency = i.baseCurrency.c_str();
     deliver(out, v);
     return KAPPA_OK;
   }
@@ -312,15 +313,19 @@ struct StrategyHost::Api {
     StrategyHost& x = host(h);
     return x.svc_.oms.cancel(id, x.svc_.now()) ? KAPPA_OK : KAPPA_REFUSED;  // cancels pass even halted
   }
-  static kappa_status replaceOrder(const kappa_host* h, std::uint64_t id, std::int64_t price, std::int64_t qty) {
-    if (!ownOrder(h, id)) return KAPPA_NOT_FOUND;
+  static kappa_status replaceOrder(const kappa_host* h, std::uint64_t id, std::int64_t price, std::int64_t qty,
+                                   char* reason, std::uint32_t capacity) {
+    if (!ownOrder(h, id)) {
+      copyText("not an order of this instance", reason, capacity);
+      return KAPPA_NOT_FOUND;
+    }
     StrategyHost& x = host(h);
     StrategyInstance& s = self(h);
-    if (!s.running()) return KAPPA_REFUSED;
-    std::string why;
-    if (!x.svc_.oms.replace(id, price, qty, x.svc_.now(), &why)) {
+    std::string why = "instance " + s.name + " is not running";
+    if (!s.running() || !x.svc_.oms.replace(id, price, qty, x.svc_.now(), &why)) {
       ++s.ordersRefused;
-      s.lastLoggedError = "replace refused: " + why;
+      copyText(why, reason, capacity);
+      x.changed();
       return KAPPA_REFUSED;
     }
     return KAPPA_OK;

@@ -85,6 +85,7 @@ typedef struct kappa_instrument {
   int64_t max_qty;            /* 0 = no instrument maximum */
   double contract_size;       /* options: coins per contract; inverse perpetual: USD per contract */
   int32_t tradable;
+  const char* base_currency;  /* "BTC"; host-owned, lives as long as the host */
 } kappa_instrument;
 
 typedef struct kappa_level {
@@ -113,7 +114,7 @@ typedef struct kappa_trade_event {
 /* Delivered after the analytics thread finished a refresh of the option chain (at most 10 Hz). */
 typedef struct kappa_chain_event {
   uint32_t size;
-  int64_t ts_ns;
+  int64_t ts_ns;              /* market time of the refresh, the clock of now_ns() */
   uint32_t options;           /* options with analytics in this refresh */
   double forward_hint;        /* the nearest expiry's forward, USD */
 } kappa_chain_event;
@@ -133,6 +134,9 @@ typedef struct kappa_option_analytics {
   double delta_coin;          /* coin delta (delta minus premium) */
 } kappa_option_analytics;
 
+/* Live: the account's positions at the moment of the call (every fill already delivered to any
+ * strategy is in them) times the latest refresh's per-option Greeks; inverse perpetuals and
+ * futures count Q/F BTC of delta. */
 typedef struct kappa_greeks {
   uint32_t size;
   double delta_coin;          /* BTC */
@@ -178,7 +182,7 @@ typedef struct kappa_order {
   int64_t qty;
   int64_t filled;
   int64_t leaves;
-  double avg_fill_price;
+  double avg_fill_price;      /* in the price's currency (USD, or coin for options), as a double */
   const char* reason;         /* reject or cancel reason, "" if none; valid during the call */
 } kappa_order;
 
@@ -198,7 +202,7 @@ typedef struct kappa_position {
   uint32_t size;
   uint32_t instrument;
   int64_t qty;                /* signed, fixed-point */
-  double average_price;
+  double average_price;       /* in the price's currency; harmonic for inverse contracts */
   double realized_pnl;        /* settlement currency */
   double unrealized_pnl;
 } kappa_position;
@@ -240,6 +244,7 @@ struct kappa_host {
   uint32_t (*find_instrument)(const kappa_host* host, const char* name); /* KAPPA_NO_INSTRUMENT if unknown */
   /* Best `capacity` levels of one side into `out`; returns how many were written (0 if stale/empty). */
   uint32_t (*book_levels)(const kappa_host* host, uint32_t instrument, int32_t side, kappa_level* out, uint32_t capacity);
+  /* (book_levels reads any book, subscribed or not; subscriptions only choose what is delivered.) */
   kappa_status (*subscribe_book)(const kappa_host* host, uint32_t instrument);   /* -> on_book */
   kappa_status (*subscribe_trades)(const kappa_host* host, uint32_t instrument); /* -> on_trade */
   kappa_status (*subscribe_chain)(const kappa_host* host);                       /* -> on_chain */
@@ -252,12 +257,22 @@ struct kappa_host {
   kappa_status (*portfolio_greeks)(const kappa_host* host, kappa_greeks* out); /* the whole account */
 
   /* Orders: every request passes the risk gate. On refusal, `reason` (if not NULL) receives a
-   * NUL-terminated explanation truncated to `reason_capacity`. */
+   * NUL-terminated explanation truncated to `reason_capacity`. The order's updates follow as
+   * on_order_update (acknowledged: OPEN, then fills, cancel...), each fill as on_fill just before
+   * the update that it caused. Updates caused inside a callback (even an immediate fill) are
+   * delivered after that callback returns: callbacks never nest. Option prices are in coin per
+   * contract, like theo_coin. The host copies `tag`. */
   kappa_status (*submit_order)(const kappa_host* host, const kappa_order_request* request, uint64_t* out_order_id,
                                char* reason, uint32_t reason_capacity);
+  /* KAPPA_NOT_FOUND for an order that is not this instance's, KAPPA_REFUSED for one already finished.
+   * Cancels pass even when trading is halted. */
   kappa_status (*cancel_order)(const kappa_host* host, uint64_t order_id);
-  kappa_status (*replace_order)(const kappa_host* host, uint64_t order_id, int64_t new_price, int64_t new_qty);
+  /* A new price and TOTAL quantity (filled + still open) for a working order; a new risk decision.
+   * An order not yet acknowledged (PENDING_NEW) cannot be replaced. */
+  kappa_status (*replace_order)(const kappa_host* host, uint64_t order_id, int64_t new_price, int64_t new_qty,
+                                char* reason, uint32_t reason_capacity);
   kappa_status (*cancel_all)(const kappa_host* host); /* this instance's working orders */
+  /* Any order this instance sent during the session, working or finished. */
   kappa_status (*get_order)(const kappa_host* host, uint64_t order_id, kappa_order* out);
   /* This instance's working order ids into `out`; returns the total count (may exceed capacity). */
   uint32_t (*open_orders)(const kappa_host* host, uint64_t* out, uint32_t capacity);

@@ -108,8 +108,12 @@ class Host {
     return result;
   }
   bool cancel(uint64_t orderId) const { return h_->cancel_order(h_, orderId) == KAPPA_OK; }
-  bool replace(uint64_t orderId, int64_t price, int64_t qty) const {
-    return h_->replace_order(h_, orderId, price, qty) == KAPPA_OK;
+  // `qty` is the new total (filled + open). `reason` (optional) receives why it was refused.
+  bool replace(uint64_t orderId, int64_t price, int64_t qty, std::string* reason = nullptr) const {
+    char buffer[256] = {0};
+    const bool ok = h_->replace_order(h_, orderId, price, qty, buffer, sizeof buffer) == KAPPA_OK;
+    if (!ok && reason) *reason = buffer;
+    return ok;
   }
   void cancelAll() const { h_->cancel_all(h_); }
   bool order(uint64_t orderId, kappa_order& out) const {
