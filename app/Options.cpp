@@ -23,7 +23,7 @@ int parseOptions(const QStringList& arguments, Options& out) {
   const QCommandLineOption feedRate("feed-rate", "Simulator book updates per second (default 2500; stress: 200000).",
                                     "N", "2500");
   const QCommandLineOption demo("demo", "Place a few example orders at start (demos and screenshots).");
-  const QCommandLineOption view("view", "Central view at start: chart (default), chain, surface or greeks.", "NAME", "chart");
+  const QCommandLineOption view("view", "Central view at start: chart (default), chain, surface, greeks or strategies.", "NAME", "chart");
   const QCommandLineOption plugin("plugin",
                                   "Load the strategy plugin at PATH and start an instance with the given parameters "
                                   "(repeatable; headless too). A changed binary needs --approve-plugin.",
@@ -31,8 +31,13 @@ int parseOptions(const QStringList& arguments, Options& out) {
   const QCommandLineOption approvePlugin("approve-plugin",
                                          "Approve the current binary at PATH (its SHA-256) before loading it (repeatable).",
                                          "PATH");
+  const QCommandLineOption budget("plugin-budget-ms",
+                                  "Time budget of one plugin callback (default 1 ms); 3 overruns stop the instance.", "MS", "1");
+  const QCommandLineOption hang("plugin-hang-s",
+                                "A plugin callback still running after this trips the watchdog, which halts all "
+                                "automation (default 1 s).", "SECONDS", "1");
   p.addOptions({venue, seed, simStart, dataDir, headless, duration, report, screenshot, after, feedRate, demo, view,
-                plugin, approvePlugin});
+                plugin, approvePlugin, budget, hang});
 
   const QString usage = p.helpText().replace("<executable_name>", "kappa");
   auto fail = [&](const QString& why) {
@@ -64,8 +69,8 @@ int parseOptions(const QStringList& arguments, Options& out) {
   out.headless = p.isSet(headless);
   out.demo = p.isSet(demo);
   out.view = p.value(view);
-  if (!QStringList{"chart", "chain", "surface", "greeks"}.contains(out.view))
-    return fail("--view must be chart, chain, surface or greeks, got '" + out.view + "'");
+  if (!QStringList{"chart", "chain", "surface", "greeks", "strategies"}.contains(out.view))
+    return fail("--view must be chart, chain, surface, greeks or strategies, got '" + out.view + "'");
   if (p.isSet(duration)) {
     out.durationS = p.value(duration).toDouble(&ok);
     if (!ok || out.durationS <= 0) return fail("--duration must be a positive number of seconds");
@@ -83,6 +88,12 @@ int parseOptions(const QStringList& arguments, Options& out) {
     out.plugins << pl;
   }
   out.approvePlugins = p.values(approvePlugin);
+  out.pluginBudgetMs = p.value(budget).toDouble(&ok);
+  if (!ok || out.pluginBudgetMs < 0.1 || out.pluginBudgetMs > 10000)
+    return fail("--plugin-budget-ms must be between 0.1 and 10000, got '" + p.value(budget) + "'");
+  out.pluginHangS = p.value(hang).toDouble(&ok);
+  if (!ok || out.pluginHangS < 0.05 || out.pluginHangS > 3600 || out.pluginHangS * 1000 <= out.pluginBudgetMs)
+    return fail("--plugin-hang-s must be between 0.05 and 3600 s and above the budget, got '" + p.value(hang) + "'");
   return -1;
 }
 

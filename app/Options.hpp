@@ -23,6 +23,8 @@ struct Options {
   };
   QList<Plugin> plugins;       // --plugin PATH[:name=value,...], repeatable: loaded and started at launch
   QStringList approvePlugins;  // --approve-plugin PATH: approve a changed binary before loading it
+  double pluginBudgetMs = 1.0;  // a plugin callback's time budget; 3 overruns stop the instance
+  double pluginHangS = 1.0;     // a callback still running after this trips the watchdog (halt)
 };
 
 // "PATH[:name=value,...]": the parameters follow the first ':' after the last '/'.

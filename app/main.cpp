@@ -13,11 +13,13 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "DemoOrders.hpp"
 #include "MainWindow.hpp"
 #include "Options.hpp"
 #include "Report.hpp"
+#include "StrategyLog.hpp"
 #include "Theme.hpp"
 #include "core/Clock.hpp"
 #include "core/Engine.hpp"
@@ -29,21 +31,27 @@ namespace {
 std::atomic<bool> g_quitRequested{false};
 void onSignal(int) { g_quitRequested.store(true); }
 
-// Log lines go to <data-dir>/logs/kappa.log; warnings and errors also to stderr.
-void installLogFile(const QString& dataDir) {
+// Log lines go to <data-dir>/logs/kappa.log; warnings and errors also to stderr (everything, if
+// the file cannot be opened). Strategy, plugin and watchdog lines are also handed to the strategy
+// manager's log when there is one (not headless): the GUI drains it once per frame.
+void installLogFile(const QString& dataDir, kappa::ui::StrategyLog* strategyLog) {
   QDir().mkpath(dataDir + "/logs");
   auto file = std::make_shared<QFile>(dataDir + "/logs/kappa.log");
   if (!file->open(QIODevice::Append | QIODevice::Text)) {
     std::fprintf(stderr, "kappa: cannot open log file %s: %s\n", qPrintable(file->fileName()), qPrintable(file->errorString()));
-    return;
+    file.reset();
+    if (!strategyLog) return;  // the logger's own stderr output is as good
   }
-  kappa::log::setSink([file](kappa::log::Level level, std::string_view component, std::string_view message) {
+  kappa::log::setSink([file, strategyLog](kappa::log::Level level, std::string_view component, std::string_view message) {
+    if (strategyLog && kappa::ui::StrategyLog::wants(component)) strategyLog->append(level, component, message);
     const QByteArray line = QDateTime::currentDateTimeUtc().toString("yyyy-MM-ddTHH:mm:ss.zzzZ").toUtf8() + " " +
                             kappa::log::nameOf(level) + " " + QByteArray(component.data(), qsizetype(component.size())) +
                             ": " + QByteArray(message.data(), qsizetype(message.size())) + "\n";
-    file->write(line);
-    file->flush();
-    if (level >= kappa::log::Level::Warn) std::fputs(line.constData(), stderr);
+    if (file) {
+      file->write(line);
+      file->flush();
+    }
+    if (!file || level >= kappa::log::Level::Warn) std::fputs(line.constData(), stderr);
   });
 }
 
@@ -93,8 +101,22 @@ int main(int argc, char** argv) {
   QCoreApplication::setApplicationName("kappa");
   QCoreApplication::setApplicationVersion(KAPPA_VERSION);
   std::unique_ptr<QCoreApplication> app;
-  if (opt.headless) app = std::make_unique<QCoreApplication>(argc, argv);
-  else app = std::make_unique<QApplication>(argc, argv);
+  // Qt reads -plugin/--plugin itself (QPA plugins) and would complain about ours: hand Qt the
+  // arguments without kappa's plugin options (Qt keeps pointers into them: they live until exit).
+  static std::vector<char*> qtArgv;
+  for (int i = 0; i < argc; ++i) {
+    const QString a = QString::fromLocal8Bit(argv[i]);
+    if (a == "--plugin" || a == "--approve-plugin") {
+      ++i;
+      continue;
+    }
+    if (a.startsWith("--plugin=") || a.startsWith("--approve-plugin=")) continue;
+    qtArgv.push_back(argv[i]);
+  }
+  qtArgv.push_back(nullptr);
+  static int qtArgc = int(qtArgv.size()) - 1;
+  if (opt.headless) app = std::make_unique<QCoreApplication>(qtArgc, qtArgv.data());
+  else app = std::make_unique<QApplication>(qtArgc, qtArgv.data());
 
   const QString dataDir = opt.dataDir.isEmpty()
                               ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
@@ -103,7 +125,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kappa: cannot create data directory %s\n", qPrintable(dataDir));
     return 1;
   }
-  installLogFile(dataDir);
+  // Static: the log sink may still be called from engine-side threads until the sink is removed,
+  // whichever way main() is left.
+  static kappa::ui::StrategyLog strategyLog;
+  installLogFile(dataDir, opt.headless ? nullptr : &strategyLog);
   kappa::log::info("app", "kappa " KAPPA_VERSION " starting, data dir " + dataDir.toStdString() + ", seed " +
                               std::to_string(opt.seed));
 
@@ -113,7 +138,10 @@ int main(int argc, char** argv) {
   sim.seed = opt.seed;
   sim.startTime = opt.simStartMs > 0 ? opt.simStartMs * 1'000'000 : kappa::wallNow() / 1'000'000 * 1'000'000;
   sim.updatesPerSecond = opt.feedRate;
-  kappa::Engine engine(std::make_unique<kappa::sim::SimVenue>(sim));
+  kappa::StrategyHostConfig strategyConfig;
+  strategyConfig.callbackBudget = kappa::Nanos(opt.pluginBudgetMs * 1e6);
+  strategyConfig.hangTimeout = kappa::Nanos(opt.pluginHangS * 1e9);
+  kappa::Engine engine(std::make_unique<kappa::sim::SimVenue>(sim), strategyConfig);
   engine.setDataDir(dataDir.toStdString());
   engine.start();
   if (const int code = launchPlugins(engine, opt); code != 0) {
@@ -142,6 +170,7 @@ int main(int argc, char** argv) {
   if (!opt.headless) {
     kappa::ui::applyDarkTheme(*static_cast<QApplication*>(app.get()));
     window = std::make_unique<kappa::ui::MainWindow>(engine, dataDir + "/layout.ini");
+    window->setStrategyLog(&strategyLog);
     window->showView(opt.view);
     window->show();
     if (!opt.screenshotFile.isEmpty()) {

@@ -29,6 +29,7 @@
 #include "LadderPanel.hpp"
 #include "OrderTicket.hpp"
 #include "RiskPanel.hpp"
+#include "StrategyManager.hpp"
 #include "Theme.hpp"
 #include "core/Clock.hpp"
 #include "models/TradingModels.hpp"
@@ -83,17 +84,19 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   topLayout->addWidget(risk_);
   setMenuWidget(top);
 
-  // The centre: chart and the option views as tabs (Ctrl+1..4).
+  // The centre: chart, the option views and the strategy manager as tabs (Ctrl+1..5).
   centralTabs_ = new QTabWidget(this);
   centralTabs_->setObjectName("centralTabs");
   chart_ = new ChartWidget(instruments_, centralTabs_);
   chainBoard_ = new OptionChainBoard(instruments_, centralTabs_);
   surface_ = new VolSurfaceView(instruments_, centralTabs_);
   greeks_ = new GreeksPanel(instruments_, centralTabs_);
+  strategies_ = new StrategyManager(engine_, centralTabs_);
   centralTabs_->addTab(chart_, "Chart");
   centralTabs_->addTab(chainBoard_, "Option chain");
   centralTabs_->addTab(surface_, "Volatility");
   centralTabs_->addTab(greeks_, "Greeks && scenarios");
+  centralTabs_->addTab(strategies_, "Strategies");
   for (int i = 0; i < centralTabs_->count(); ++i) {
     auto* go = new QAction(this);
     go->setShortcut(QKeySequence(QString("Ctrl+%1").arg(i + 1)));
@@ -137,6 +140,8 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
 MainWindow::~MainWindow() = default;
 
 LadderWidget* MainWindow::ladder() const { return ladderPanel_->ladder(); }
+
+void MainWindow::setStrategyLog(StrategyLog* log) { strategies_->setLog(log); }
 
 void MainWindow::buildDocks() {
   // Layout: watchlist | chart | ladder on top; order entry | orders·fills·positions | time & sales
@@ -340,6 +345,11 @@ void MainWindow::frame() {
   work.start();
   const double interval = double(sinceLastFrame_.nsecsElapsed()) / 1e6;
   sinceLastFrame_.restart();
+  // Before the snapshot, which may never come: a plugin callback that does not return blocks the
+  // engine thread, and then the watchdog's alarm and the log are all there is to show. Neither
+  // waits on the engine.
+  risk_->setWatchdogAlarm(QString::fromStdString(engine_.watchdogAlarm()), engine_.now());
+  strategies_->pullLog();
   if (!engine_.takeSnapshot()) return;
   const EngineSnapshot& s = engine_.snapshot();
   haveSnapshot_ = true;
@@ -360,6 +370,11 @@ void MainWindow::frame() {
     fills_->setRows(std::move(newestFirst));
   }
   positions_->setRows(s.positions);
+  if (s.strategiesVersion != strategiesVersion_ || !strategiesRefresh_.isValid() || strategiesRefresh_.hasExpired(500)) {
+    strategiesVersion_ = s.strategiesVersion;
+    strategiesRefresh_.start();
+    strategies_->update(s);
+  }
   // Option views: the board's quotes every frame (cheap), analytics when a new result arrived.
   if (centralTabs_->currentWidget() == chainBoard_) chainBoard_->setQuotes(s.quotes);
   if (s.analytics && s.analytics->seq != analyticsSeq_) {
@@ -443,7 +458,7 @@ void MainWindow::onChainOrder(InstrumentId instrument, Side side, Price price) {
 }
 
 bool MainWindow::showView(const QString& name) {
-  const QStringList names = {"chart", "chain", "surface", "greeks"};
+  const QStringList names = {"chart", "chain", "surface", "greeks", "strategies"};
   const int i = names.indexOf(name);
   if (i < 0) return false;
   centralTabs_->setCurrentIndex(i);

@@ -25,6 +25,8 @@ class LadderPanel;
 class LadderWidget;
 class OrderTicket;
 class RiskPanel;
+class StrategyLog;
+class StrategyManager;
 class WatchlistModel;
 class OrdersModel;
 class FillsModel;
@@ -41,6 +43,8 @@ class MainWindow : public QMainWindow {
   InstrumentId selectedInstrument() const { return selected_; }
   // Pulls the latest snapshot and updates every view (the frame timer calls this at 60 Hz).
   void frame();
+  // The strategy manager's log lines (owned by the caller, outlives the window); none by default.
+  void setStrategyLog(StrategyLog* log);
   const UiMetrics& metrics() const { return metrics_; }
   const EngineSnapshot* lastSnapshot() const { return haveSnapshot_ ? &engine_.snapshot() : nullptr; }
 
@@ -52,12 +56,13 @@ class MainWindow : public QMainWindow {
   OrdersModel* ordersModel() const { return orders_; }
   QAction* haltAction() const { return haltAction_; }
   void resumeConfirmed();
-  // Shows a central view: "chart", "chain", "surface" or "greeks". Returns false if unknown.
+  // Shows a central view: "chart", "chain", "surface", "greeks" or "strategies". False if unknown.
   bool showView(const QString& name);
   OptionChainBoard* chainBoard() const { return chainBoard_; }
   GreeksPanel* greeksPanel() const { return greeks_; }
   ChartWidget* chart() const { return chart_; }
   VolSurfaceView* volSurface() const { return surface_; }
+  StrategyManager* strategyManager() const { return strategies_; }
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -93,6 +98,9 @@ class MainWindow : public QMainWindow {
   VolSurfaceView* surface_ = nullptr;
   GreeksPanel* greeks_ = nullptr;
   std::uint64_t analyticsSeq_ = 0;
+  StrategyManager* strategies_ = nullptr;
+  std::uint64_t strategiesVersion_ = 0;
+  QElapsedTimer strategiesRefresh_;  // PnL moves without a version change: refresh twice a second
   LadderPanel* ladderPanel_ = nullptr;
   OrderTicket* ticket_ = nullptr;
   WatchlistModel* watchlist_ = nullptr;

@@ -13,9 +13,13 @@ namespace kappa::ui {
 RiskPanel::RiskPanel(QWidget* parent) : QFrame(parent) {
   setObjectName("riskPanel");
   setAutoFillBackground(true);
-  auto* row = new QHBoxLayout(this);
-  row->setContentsMargins(12, 6, 12, 6);
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(12, 6, 12, 6);
+  outer->setSpacing(6);
+  auto* row = new QHBoxLayout;
+  row->setContentsMargins(0, 0, 0, 0);
   row->setSpacing(16);
+  outer->addLayout(row);
 
   auto* caption = new QLabel("RISK");
   caption->setStyleSheet("color:#8a93a3; font-size:10px; font-weight:bold; letter-spacing:2px;");
@@ -52,6 +56,18 @@ RiskPanel::RiskPanel(QWidget* parent) : QFrame(parent) {
   halt_->setFocusPolicy(Qt::NoFocus);
   row->addWidget(halt_);
 
+  // Word-wrapped across the full width (the strip's height follows it), selectable so the plugin
+  // path can be copied into a bug report.
+  alarm_ = new QLabel;
+  alarm_->setObjectName("watchdogAlarm");
+  alarm_->setWordWrap(true);
+  alarm_->setTextFormat(Qt::PlainText);
+  alarm_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  alarm_->setStyleSheet("QLabel#watchdogAlarm { color:#ffffff; background:#d32f2f; border:2px solid #ff8a80;"
+                        " border-radius:4px; font-size:15px; font-weight:bold; padding:6px 10px; }");
+  alarm_->hide();
+  outer->addWidget(alarm_);
+
   connect(halt_, &QPushButton::clicked, this, &RiskPanel::haltClicked);
   connect(resume_, &QPushButton::clicked, this, &RiskPanel::resumeClicked);
   setHaltedLook(false);
@@ -74,13 +90,38 @@ void RiskPanel::showHalted(const QString& reason, Nanos at) {
   detail_->setText(QString("%1 since %2 UTC — no new orders; open orders are being cancelled").arg(reason, formatUtcTime(at)));
 }
 
+QString RiskPanel::watchdogAlarmText() const { return alarmText_; }
+
+void RiskPanel::setWatchdogAlarm(const QString& alarm, Nanos at) {
+  if (alarm == alarmText_) return;  // called every frame: touch the label only when the text changes
+  alarmText_ = alarm;
+  if (alarm.isEmpty()) {
+    alarm_->hide();
+    return;
+  }
+  alarm_->setText("STRATEGY WATCHDOG — " + alarm +
+                  "\nWhile that callback does not return, the engine thread is blocked inside the plugin: market "
+                  "data, orders and this window's figures stop updating. Restart the terminal.");
+  alarm_->show();
+  // The watchdog has set the halt switch: show it now, no snapshot will come to confirm it. The
+  // usual "open orders are being cancelled" would be wrong: the blocked engine cannot cancel them.
+  setHaltedLook(true);
+  detail_->setText(QString("Strategy watchdog at %1 UTC — every new order is refused; open orders stay at the venue "
+                           "while the engine is blocked")
+                       .arg(formatUtcTime(at)));
+}
+
 void RiskPanel::apply(const EngineSnapshot& s, bool halted) {
   if (halted != halted_) setHaltedLook(halted);
   if (halted && !s.halted) {
     // Halted a moment ago; the engine's confirmation is in the next snapshot: keep the local text.
   } else if (halted) {
+    // The watchdog halts through the switch alone, without a reason: name it.
+    const QString reason = !s.haltReason.empty() ? QString::fromStdString(s.haltReason)
+                           : alarmText_.isEmpty() ? QString("Halted")
+                                                  : QString("Strategy watchdog");
     detail_->setText(QString("%1 since %2 UTC — no new orders; cancels still pass")
-                         .arg(QString::fromStdString(s.haltReason), formatUtcTime(s.haltedAt ? s.haltedAt : s.builtWall)));
+                         .arg(reason, formatUtcTime(s.haltedAt ? s.haltedAt : s.builtWall)));
   } else {
     detail_->setText(s.lastReject.empty() ? QString("All checks passing — every order goes through the risk gate")
                                           : QString("Last reject: %1").arg(QString::fromStdString(s.lastReject)));

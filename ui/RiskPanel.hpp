@@ -2,6 +2,7 @@
 // The always-visible risk strip at the top of the main window (it lives in the menu-widget area, so
 // no dock manipulation can hide or close it): trading state as a large coloured word with reason
 // and time, working orders, positions and PnL, RESUME and the largest button on screen, HALT ALL.
+// Below them, only when it fires, the strategy watchdog's alarm across the whole width.
 #include <QFrame>
 
 #include "core/EngineSnapshot.hpp"
@@ -19,6 +20,12 @@ class RiskPanel : public QFrame {
   void apply(const EngineSnapshot& snapshot, bool halted);
   // Shows HALTED at once, before the engine's next snapshot confirms it.
   void showHalted(const QString& reason, Nanos at);
+  // The strategy watchdog's alarm (empty: none), raised at market time `at`. Set from the GUI thread
+  // every frame, snapshot or not: while a plugin callback never returns the engine publishes
+  // nothing, and this line is the only way the trader learns which plugin stopped everything.
+  void setWatchdogAlarm(const QString& alarm, Nanos at);
+  QString watchdogAlarmText() const;
+  QLabel* watchdogAlarmLabel() const { return alarm_; }
   QPushButton* haltButton() const { return halt_; }
   QPushButton* resumeButton() const { return resume_; }
   QString stateText() const;
@@ -34,6 +41,8 @@ class RiskPanel : public QFrame {
   QLabel* stats_ = nullptr;
   QPushButton* resume_ = nullptr;
   QPushButton* halt_ = nullptr;
+  QLabel* alarm_ = nullptr;
+  QString alarmText_;
   bool halted_ = false;
 };
 

@@ -267,12 +267,15 @@ struct StrategyHost::Api {
     if (!s.running()) return refuse("instance " + s.name + " is not running");
     const Nanos now = x.svc_.now();
     if (x.config_.maxOrdersPerSecond > 0) {
+      // On the monotonic clock: market time can jump (a simulator started in the past settles its
+      // offset after the first messages), and a bucket that saw time go backwards would stay empty.
+      const Nanos mono = monoNow();
       const double rate = x.config_.maxOrdersPerSecond;
-      s.tokens = std::min(rate, s.tokens + double(now - s.tokensAt) * 1e-9 * rate);
-      s.tokensAt = now;
+      s.tokens = std::min(rate, s.tokens + double(std::max<Nanos>(mono - s.tokensAt, 0)) * 1e-9 * rate);
+      s.tokensAt = mono;
       if (s.tokens < 1.0) {
-        if (now - s.rateWindowStart > 1'000'000'000) {
-          s.rateWindowStart = now;
+        if (mono - s.rateWindowStart > 1'000'000'000) {
+          s.rateWindowStart = mono;
           s.rateRefusals = 0;
         }
         if (++s.rateRefusals == x.config_.floodRefusalsToStop)
@@ -628,7 +631,7 @@ bool StrategyHost::start(std::uint32_t id, std::string* error) {
   }
   s->state = InstanceState::Running;
   s->tokens = config_.maxOrdersPerSecond;
-  s->tokensAt = svc_.now();
+  s->tokensAt = monoNow();
   updateWatchdog();
   log::info("strategy", s->name + " started");
   invoke(*s, "on_start", [&] { return s->strategy->on_start ? s->strategy->on_start(s->strategy) : KAPPA_OK; });

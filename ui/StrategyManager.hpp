@@ -1,0 +1,152 @@
+#pragma once
+// The strategy manager tab: plugin files (hash, approval, load state), creating instances from a
+// loaded plugin's strategies, the instances with their state, orders, PnL and last error, their
+// typed parameter editors, and the strategy log filtered by instance.
+//
+// Like every view it only posts commands (Engine methods) and reads snapshots: nothing here waits
+// for the engine thread, which may be stuck inside a plugin.
+#include <QElapsedTimer>
+#include <QWidget>
+#include <future>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/Engine.hpp"
+
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QTableView;
+
+namespace kappa::ui {
+
+class InstancesModel;
+class PluginsModel;
+class StrategyLog;
+class StrategyLogModel;
+class StrategyParamForm;
+
+class StrategyManager : public QWidget {
+  Q_OBJECT
+ public:
+  explicit StrategyManager(Engine& engine, QWidget* parent = nullptr);
+  ~StrategyManager() override;
+
+  // Where the log lines come from (owned by the caller, outlives this widget). Null: no log view.
+  void setLog(StrategyLog* log);
+  // A snapshot whose strategy rows changed, or a periodic one (PnL moves). Updates in place.
+  void update(const EngineSnapshot& snapshot);
+  using QWidget::update;  // the repaint overloads stay reachable
+  // Appends the log lines that arrived since the last call (once per frame, snapshot or not).
+  void pullLog();
+
+  // For tests and the main window.
+  QTableView* pluginsView() const { return pluginsView_; }
+  QTableView* instancesView() const { return instancesView_; }
+  QTableView* logView() const { return logView_; }
+  QComboBox* newInstanceStrategy() const { return strategyCombo_; }
+  QComboBox* logInstanceFilter() const { return logInstance_; }
+  QComboBox* logLevelFilter() const { return logLevel_; }
+  StrategyParamForm* paramForm() const { return params_; }
+  QPushButton* addPluginButton() const { return addPlugin_; }
+  QPushButton* loadButton() const { return load_; }
+  QPushButton* approveButton() const { return approve_; }
+  QPushButton* unloadButton() const { return unload_; }
+  QPushButton* createButton() const { return create_; }
+  QPushButton* createAndStartButton() const { return createAndStart_; }
+  QPushButton* startButton() const { return start_; }
+  QPushButton* stopButton() const { return stop_; }
+  QPushButton* removeButton() const { return remove_; }
+  QPushButton* applyButton() const { return apply_; }
+  QLabel* messageLabel() const { return message_; }
+  // 0 if no instance is selected.
+  std::uint32_t selectedInstance() const;
+  void selectInstance(std::uint32_t id);
+
+ private:
+  // What the parameter panel shows: an instance's values, or a strategy's defaults for "New instance".
+  struct ParamTarget {
+    std::uint32_t instance = 0;
+    std::string pluginPath, strategyId;
+    std::string signature;
+    bool operator==(const ParamTarget&) const = default;
+  };
+
+  QWidget* buildPluginsSection();
+  QWidget* buildInstancesSection();
+  QWidget* buildParamsSection();
+  QWidget* buildLogSection();
+
+  void refreshPlugins();
+  void refreshStrategyCombo(const EngineSnapshot& s);
+  void refreshLogInstances(const EngineSnapshot& s);
+  void refreshParams();
+  void refreshButtons();
+  void pollLaunches();
+
+  const PluginRow* selectedPlugin() const;
+  const StrategyRow* selectedInstanceRow() const;
+  // The strategy chosen under "New instance": its plugin path and id (empty if none).
+  std::pair<std::string, std::string> chosenStrategy() const;
+  const StrategyDescriptionRow* describe(const std::string& path, const std::string& strategyId) const;
+
+  void addPluginFile();
+  void loadSelectedPlugin();
+  void approveSelectedPlugin();
+  void unloadSelectedPlugin();
+  void createInstance(bool start);
+  void startSelected();
+  void stopSelected();
+  void removeSelected();
+  void applyParams();
+  void applyLogFilter();
+  void showMessage(const QString& text, bool error);
+
+  Engine& engine_;
+  StrategyLog* log_ = nullptr;
+  std::vector<PluginRow> snapshotPlugins_;  // the last snapshot's, for the "New instance" schemas
+  std::set<std::string> knownFiles_;        // added by the user or seen in a snapshot (canonical)
+  std::vector<std::string> folderFiles_;    // the plugins folder's .so files (canonical)
+  QElapsedTimer folderPoll_;
+  std::set<QString> instanceNames_;         // every instance seen this session (the log keeps their lines)
+  ParamTarget paramTarget_;
+  std::uint32_t newestInstance_ = 0;        // highest instance id seen
+  bool selectNewInstance_ = false;          // after Create: select the instance when it appears...
+  std::uint32_t selectAbove_ = 0;           // ...the first one with an id above this
+  bool syncingCombo_ = false;               // the combo follows the selected instance: not the user's choice
+  struct Launch {
+    QString strategy;
+    bool start = false;
+    std::future<std::string> answer;  // "" or why it failed, set on the engine thread
+  };
+  std::vector<Launch> launches_;  // Create clicks awaiting the engine's answer (polled, never waited on)
+  QString lastDir_;
+
+  PluginsModel* plugins_ = nullptr;
+  InstancesModel* instances_ = nullptr;
+  StrategyLogModel* logModel_ = nullptr;
+  QTableView* pluginsView_ = nullptr;
+  QTableView* instancesView_ = nullptr;
+  QTableView* logView_ = nullptr;
+  QComboBox* strategyCombo_ = nullptr;
+  QComboBox* logInstance_ = nullptr;
+  QComboBox* logLevel_ = nullptr;
+  QLabel* logCount_ = nullptr;
+  StrategyParamForm* params_ = nullptr;
+  QLabel* paramsTitle_ = nullptr;
+  QLabel* paramsNote_ = nullptr;
+  QLabel* message_ = nullptr;
+  QPushButton* addPlugin_ = nullptr;
+  QPushButton* load_ = nullptr;
+  QPushButton* approve_ = nullptr;
+  QPushButton* unload_ = nullptr;
+  QPushButton* create_ = nullptr;
+  QPushButton* createAndStart_ = nullptr;
+  QPushButton* start_ = nullptr;
+  QPushButton* stop_ = nullptr;
+  QPushButton* remove_ = nullptr;
+  QPushButton* apply_ = nullptr;
+};
+
+}  // namespace kappa::ui
