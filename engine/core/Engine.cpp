@@ -80,7 +80,10 @@ void Engine::stop() {
   // Strategies stop on the engine thread (their on_stop, their cancels) before it ends.
   std::promise<void> stopped;
   boost::asio::post(io_, [this, &stopped] {
-    strategies_->shutdown();
+    // Instances end here (on_stop, destroy, their cancels); the libraries are unloaded (deinit,
+    // dlclose) on the loader thread, which finishes before it is joined.
+    for (auto& m : strategies_->removeAllModules())
+      if (loader_) loader_->unload(std::move(m));
     publishTimer_.cancel();
     analyticsTimer_.cancel();
     stopped.set_value();
@@ -126,6 +129,10 @@ void Engine::haltAll(std::string reason) {
 }
 
 void Engine::resume() {
+  if (stuck()) {  // the engine thread is inside a plugin that never returned: nothing can run
+    log::error("risk", "resume refused: " + watchdogAlarm());
+    return;
+  }
   halt_.resume();
   boost::asio::post(io_, [this] {
     if (halt_.halted()) return;  // halted again since

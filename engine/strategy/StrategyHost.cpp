@@ -563,6 +563,14 @@ std::shared_ptr<PluginModule> StrategyHost::removeModule(const std::string& path
   return m;
 }
 
+std::vector<std::shared_ptr<PluginModule>> StrategyHost::removeAllModules() {
+  shutdown();
+  std::vector<std::shared_ptr<PluginModule>> all = std::move(modules_);
+  modules_.clear();
+  changed();
+  return all;
+}
+
 void StrategyHost::noteLoadFailure(const std::string& path, const std::string& sha256, const std::string& approvedSha256,
                                    PluginApproval approval, const std::string& error) {
   failedLoads_.erase(std::remove_if(failedLoads_.begin(), failedLoads_.end(),

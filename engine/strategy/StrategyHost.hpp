@@ -77,6 +77,8 @@ class StrategyHost {
   bool setParam(std::uint32_t id, const std::string& name, const std::string& value, std::string* error);
   void stopAll(const std::string& reason);  // the halt: every running instance, orders cancelled
   void shutdown();                          // removes every instance (engine thread, before it stops)
+  // Every module, forgotten; the caller unloads them off the engine thread (shutdown).
+  std::vector<std::shared_ptr<PluginModule>> removeAllModules();
 
   // ---- engine thread: events ----
   // `receivedAt`: wall time the engine read when the batch arrived (tick-to-order starts there;
