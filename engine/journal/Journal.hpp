@@ -1,0 +1,83 @@
+#pragma once
+// The journal: every order intent, execution, risk event, state and limit change, plugin load and
+// parameter change, in SQLite (WAL) at <data-dir>/journal.sqlite, with a versioned schema that
+// migrates forward on open.
+//
+// The engine thread only moves a record into a lock-free single-producer queue (no I/O, no lock);
+// a writer thread drains it in batches, one transaction per batch. If the journal cannot be
+// written — the file cannot be opened, the disk is full, the directory is read-only, the queue
+// overflows because the disk cannot keep up — failed() turns true with a message naming the file
+// and the cause, and the engine halts rather than trade unrecorded.
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/lockfree/spsc_queue.hpp>
+
+#include "core/Instrument.hpp"
+#include "journal/JournalRecord.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace kappa {
+
+struct JournalOptions {
+  std::size_t queueCapacity = 1 << 18;  // records in flight between the engine and the writer
+  std::size_t maxBatch = 16384;         // records per transaction
+  long maxPageCount = 0;                // > 0: SQLite's page limit (tests use it to make the disk "full")
+};
+
+class Journal {
+ public:
+  static constexpr int kSchemaVersion = 2;
+
+  // Opens (creating and migrating as needed) and starts the writer thread. Never throws: a journal
+  // that cannot be opened is failed() from the start.
+  Journal(std::string path, const InstrumentRegistry& instruments, JournalOptions options = {});
+  ~Journal();  // writes what is queued, then joins
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // Engine thread (the single producer). False when the record could not be queued (the journal
+  // failed, or its queue is full: then it fails too).
+  bool append(JournalRecord record);
+
+  // Any thread: blocks until everything appended before the call is committed (or failed).
+  // For shutdown, tests and benchmarks, never for the engine thread.
+  void flush();
+
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  std::string failure() const;
+  std::uint64_t committed() const { return committed_.load(std::memory_order_acquire); }
+  std::int64_t sessionId() const { return session_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  void open();
+  void migrate();
+  void run();
+  bool writeBatch(const JournalRecord* records, std::size_t n);
+  void fail(const std::string& why);
+  bool exec(const char* sql);
+
+  std::string path_;
+  std::vector<std::string> instrumentNames_;
+  JournalOptions options_;
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* insert_ = nullptr;
+  std::int64_t session_ = 0;
+  boost::lockfree::spsc_queue<JournalRecord> queue_;
+  std::atomic<std::uint64_t> appended_{0}, committed_{0};
+  std::atomic<bool> failed_{false}, stopping_{false};
+  mutable std::mutex mutex_;  // failure_, and the flush/wake condition
+  std::condition_variable progress_;
+  std::string failure_;
+  std::thread writer_;
+};
+
+}  // namespace kappa

@@ -1,0 +1,191 @@
+// The journal: records written in batches by its own thread and read back exactly, the schema
+// created and migrated forward from an older version, a newer schema refused, and every way it
+// can fail to write (cannot open, disk full) reported with the file and the cause.
+#include <QtTest>
+#include <sqlite3.h>
+
+#include "journal/Journal.hpp"
+
+using namespace kappa;
+
+namespace {
+InstrumentRegistry registry() {
+  InstrumentRegistry r;
+  Instrument perp;
+  perp.name = "BTC-PERPETUAL";
+  r.add(perp);
+  Instrument opt;
+  opt.name = "BTC-27DEC26-70000-C";
+  opt.kind = InstrumentKind::Option;
+  r.add(opt);
+  return r;
+}
+
+// Runs `sql` and returns the first column of every row as text.
+QStringList query(const QString& file, const char* sql) {
+  sqlite3* db = nullptr;
+  QStringList out;
+  if (sqlite3_open_v2(file.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return {"<open failed>"};
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK)
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      const unsigned char* t = sqlite3_column_text(s, 0);
+      out << (t ? QString::fromUtf8(reinterpret_cast<const char*>(t)) : QString("NULL"));
+    }
+  else out << QString("<error: %1>").arg(sqlite3_errmsg(db));
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+}  // namespace
+
+class TestJournal : public QObject {
+  Q_OBJECT
+ private slots:
+  void writesAndReadsBack() {
+    QTemporaryDir dir;
+    const QString file = dir.path() + "/journal.sqlite";
+    const InstrumentRegistry reg = registry();
+    {
+      Journal j(file.toStdString(), reg);
+      QVERIFY2(!j.failed(), j.failure().c_str());
+      JournalRecord intent;
+      intent.kind = JournalKind::OrderIntent;
+      intent.ts = 1'700'000'000'000'000'000;
+      intent.order = 7;
+      intent.instrument = 1;
+      intent.strategy = 3;
+      intent.side = Side::Sell;
+      intent.price = toFixed(0.0125);
+      intent.qty = toFixed(0.1);
+      intent.text = "options-mm#1";
+      QVERIFY(j.append(intent));
+      JournalRecord fill = intent;
+      fill.kind = JournalKind::Fill;
+      fill.value = 0.00003;
+      fill.text.clear();
+      QVERIFY(j.append(fill));
+      // A burst far larger than one batch is written as several transactions, in order.
+      for (int i = 0; i < 50000; ++i) {
+        JournalRecord r;
+        r.kind = JournalKind::OrderAck;
+        r.ts = intent.ts + i;
+        r.order = OrderId(100 + i);
+        r.instrument = 0;
+        QVERIFY(j.append(r));
+      }
+      j.flush();
+      QVERIFY2(!j.failed(), j.failure().c_str());
+      QCOMPARE(j.committed(), std::uint64_t(50002));
+    }
+    QCOMPARE(query(file, "SELECT count(*) FROM journal"), QStringList{"50002"});
+    QCOMPARE(query(file, "SELECT kind || ' ' || order_id || ' ' || instrument || ' ' || strategy || ' ' || side || ' ' || "
+                         "price || ' ' || qty || ' ' || ifnull(text, '') FROM journal ORDER BY seq LIMIT 1"),
+             QStringList{"order_intent 7 BTC-27DEC26-70000-C 3 sell 1250000 10000000 options-mm#1"});
+    QCOMPARE(query(file, "SELECT value FROM journal WHERE kind = 'fill'"), QStringList{"3.0e-05"});
+    QCOMPARE(query(file, "SELECT max(order_id) FROM journal WHERE kind = 'order_ack'"), QStringList{"50099"});
+    QCOMPARE(query(file, "PRAGMA journal_mode"), QStringList{"wal"});
+    QCOMPARE(query(file, "PRAGMA user_version"), QStringList{QString::number(Journal::kSchemaVersion)});
+  }
+
+  void sessionsSeparateRuns() {
+    QTemporaryDir dir;
+    const QString file = dir.path() + "/j.sqlite";
+    const InstrumentRegistry reg = registry();
+    std::int64_t first = 0, second = 0;
+    for (std::int64_t* session : {&first, &second}) {
+      Journal j(file.toStdString(), reg);
+      *session = j.sessionId();
+      JournalRecord r;
+      r.kind = JournalKind::StateChange;
+      r.text = "ACTIVE";
+      j.append(r);
+      j.flush();
+    }
+    QVERIFY(second > first);
+    QCOMPARE(query(file, "SELECT count(DISTINCT session) FROM journal"), QStringList{"2"});
+  }
+
+  void migratesAnOlderSchema() {
+    QTemporaryDir dir;
+    const QString file = dir.path() + "/old.sqlite";
+    {  // a version-1 journal with one record, as an earlier Kappa left it
+      sqlite3* db = nullptr;
+      QCOMPARE(sqlite3_open(file.toUtf8().constData(), &db), SQLITE_OK);
+      QCOMPARE(sqlite3_exec(db,
+                            "CREATE TABLE journal (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, "
+                            "order_id INTEGER, instrument TEXT, strategy INTEGER, side TEXT, price INTEGER, qty INTEGER, "
+                            "value REAL, text TEXT);"
+                            "INSERT INTO journal(ts, kind, text) VALUES (1, 'state_change', 'old');"
+                            "PRAGMA user_version=1;",
+                            nullptr, nullptr, nullptr),
+               SQLITE_OK);
+      sqlite3_close(db);
+    }
+    const InstrumentRegistry reg = registry();
+    {
+      Journal j(file.toStdString(), reg);
+      QVERIFY2(!j.failed(), j.failure().c_str());
+      JournalRecord r;
+      r.kind = JournalKind::StateChange;
+      r.text = "new";
+      j.append(r);
+      j.flush();
+    }
+    QCOMPARE(query(file, "PRAGMA user_version"), QStringList{"2"});
+    QCOMPARE(query(file, "SELECT text || ' ' || ifnull(session, 'none') FROM journal ORDER BY seq"),
+             (QStringList{"old none", "new 1"}));  // the old record kept, the new one in session 1
+  }
+
+  void refusesANewerSchema() {
+    QTemporaryDir dir;
+    const QString file = dir.path() + "/new.sqlite";
+    sqlite3* db = nullptr;
+    sqlite3_open(file.toUtf8().constData(), &db);
+    sqlite3_exec(db, "PRAGMA user_version=99;", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    const InstrumentRegistry reg = registry();
+    Journal j(file.toStdString(), reg);
+    QVERIFY(j.failed());
+    QVERIFY2(j.failure().find("schema version 99 is newer") != std::string::npos, j.failure().c_str());
+    QVERIFY(!j.append(JournalRecord{}));
+  }
+
+  void cannotOpenIsAFailureWithThePath() {
+    QTemporaryDir dir;
+    QFile blocker(dir.path() + "/notadir");
+    QVERIFY(blocker.open(QIODevice::WriteOnly));  // a file where the journal's directory should be
+    blocker.close();
+    const std::string path = (dir.path() + "/notadir/journal.sqlite").toStdString();
+    const InstrumentRegistry reg = registry();
+    Journal j(path, reg);
+    QVERIFY(j.failed());
+    QVERIFY2(j.failure().find(path) != std::string::npos && j.failure().find("cannot open") != std::string::npos,
+             j.failure().c_str());
+    j.flush();  // returns: nothing will ever be committed
+  }
+
+  void diskFullIsAFailure() {
+    QTemporaryDir dir;
+    const InstrumentRegistry reg = registry();
+    JournalOptions small;
+    small.maxPageCount = 30;  // a few tens of KB: the "disk" fills up
+    Journal j((dir.path() + "/full.sqlite").toStdString(), reg, small);
+    QVERIFY2(!j.failed(), j.failure().c_str());
+    JournalRecord r;
+    r.kind = JournalKind::RiskEvent;
+    r.text = std::string(200, 'x');
+    bool refused = false;
+    for (int i = 0; i < 20000 && !refused; ++i) {
+      refused = !j.append(r);
+      if (i % 1000 == 999) j.flush();
+    }
+    j.flush();
+    QVERIFY(j.failed());
+    QVERIFY2(j.failure().find("disk full") != std::string::npos, j.failure().c_str());
+    QVERIFY(!j.append(r));  // nothing more is accepted once it failed
+  }
+};
+
+QTEST_GUILESS_MAIN(TestJournal)
+#include "tst_journal.moc"
