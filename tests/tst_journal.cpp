@@ -4,7 +4,12 @@
 #include <QtTest>
 #include <sqlite3.h>
 
+#include <future>
+
+#include "core/Clock.hpp"
+#include "core/Engine.hpp"
 #include "journal/Journal.hpp"
+#include "sim/SimVenue.hpp"
 
 using namespace kappa;
 
@@ -184,6 +189,77 @@ class TestJournal : public QObject {
     QVERIFY(j.failed());
     QVERIFY2(j.failure().find("disk full") != std::string::npos, j.failure().c_str());
     QVERIFY(!j.append(r));  // nothing more is accepted once it failed
+  }
+
+  void engineJournalsOrdersAndProvesTheHalt() {
+    // A plugin floods orders; HALT in the middle of it. The journal holds every order's intent
+    // (before its ack), every fill, the halt, and no intent after the halt's timestamp.
+    QTemporaryDir dir;
+    sim::SimConfig cfg;
+    cfg.seed = 9;
+    cfg.startTime = wallNow() / 1'000'000 * 1'000'000;
+    StrategyHostConfig hostConfig;
+    hostConfig.maxOrdersPerSecond = 0;  // let the flood through to the gate
+    Engine e(std::make_unique<sim::SimVenue>(cfg), hostConfig);
+    e.setDataDir(dir.path().toStdString());
+    e.start();
+    Engine::StrategyLaunch l;
+    l.path = KAPPA_PLUGIN_DIR "/kappa-test-floods.so";
+    l.params = {{"burst", "20"}};
+    std::promise<std::string> launched;
+    e.launchStrategy(l, [&](std::string error) { launched.set_value(error); });
+    QCOMPARE(launched.get_future().get(), std::string());
+    QTRY_VERIFY_WITH_TIMEOUT(e.call([&] { return e.orders().ordersTotal(); }) >= 200, 10000);
+    e.haltAll("test halt during a burst");
+    QTRY_VERIFY_WITH_TIMEOUT(e.call([&] { return e.orders().working().empty(); }), 10000);
+    QTest::qWait(300);  // orders the plugin might still try after the halt: refused, never journaled
+    const std::uint64_t accepted = e.call([&] { return e.orders().ordersTotal() - e.orders().rejectsTotal(); });
+    const std::uint64_t fills = e.call([&] { return e.orders().fillsTotal(); });
+    e.journal()->flush();
+    QVERIFY2(!e.journal()->failed(), e.journal()->failure().c_str());
+    e.stop();
+    const QString file = dir.path() + "/journal.sqlite";
+    QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'order_intent'"), QStringList{QString::number(accepted)});
+    QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'fill'"), QStringList{QString::number(fills)});
+    QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'state_change' AND text LIKE 'HALTED: test halt%'"),
+             QStringList{"1"});
+    // No order intent after the halt, of any origin.
+    QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'order_intent' AND ts > "
+                         "(SELECT ts FROM journal WHERE kind = 'state_change' AND text LIKE 'HALTED%')"),
+             QStringList{"0"});
+    // Every ack has its intent earlier in the journal.
+    QCOMPARE(query(file, "SELECT count(*) FROM journal a WHERE a.kind = 'order_ack' AND NOT EXISTS (SELECT 1 FROM "
+                         "journal i WHERE i.kind = 'order_intent' AND i.order_id = a.order_id AND i.seq < a.seq)"),
+             QStringList{"0"});
+    QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'plugin_load' AND text LIKE '%kappa-test-floods.so sha256=%'"),
+             QStringList{"1"});
+    QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'param_change' AND text LIKE '%burst=20%'"),
+             QStringList{"1"});
+  }
+
+  void engineHaltsWhenTheJournalCannotBeWritten() {
+    QTemporaryDir dir;
+    QVERIFY(QDir(dir.path()).mkpath("journal.sqlite"));  // a directory where the file must go
+    sim::SimConfig cfg;
+    cfg.startTime = wallNow() / 1'000'000 * 1'000'000;
+    Engine e(std::make_unique<sim::SimVenue>(cfg));
+    e.setDataDir(dir.path().toStdString());
+    e.start();
+    QVERIFY(e.halted());
+    QTRY_VERIFY_WITH_TIMEOUT((e.takeSnapshot(), e.snapshot().halted && e.snapshot().haltReason.find("journal") != std::string::npos),
+                             5000);
+    QVERIFY(e.snapshot().haltReason.find("cannot open") != std::string::npos);
+    e.resume();  // refused: never trade unrecorded
+    QTest::qWait(100);
+    QVERIFY(e.halted());
+    const InstrumentId perp = e.instruments().find("BTC-PERPETUAL")->id;
+    OrderRequest r;
+    r.instrument = perp;
+    r.type = OrderType::Market;
+    r.qty = toFixed(10);
+    e.submit(r);
+    QTRY_VERIFY_WITH_TIMEOUT(e.call([&] { return e.orders().rejectsTotal(); }) == 1, 5000);
+    QCOMPARE(e.call([&] { return e.orders().fillsTotal(); }), std::uint64_t(0));
   }
 };
 

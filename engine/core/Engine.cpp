@@ -122,6 +122,13 @@ void Engine::haltAll(std::string reason) {
   boost::asio::post(io_, [this, reason = std::move(reason), at] {
     haltReason_ = reason;
     haltedAt_ = at;
+    if (journal_) {
+      JournalRecord r;
+      r.kind = JournalKind::StateChange;
+      r.ts = at;
+      r.text = "HALTED: " + reason;
+      journal_->append(std::move(r));
+    }
     strategies_->stopAll("halted: " + haltReason_);
     const std::size_t n = oms_->cancelAll(now());
     log::warn("risk", "HALTED (" + haltReason_ + "): cancelling " + std::to_string(n) + " open orders");
@@ -133,10 +140,21 @@ void Engine::resume() {
     log::error("risk", "resume refused: " + watchdogAlarm());
     return;
   }
+  if (journal_ && journal_->failed()) {  // never trade unrecorded
+    log::error("risk", "resume refused: " + journal_->failure());
+    return;
+  }
   halt_.resume();
   boost::asio::post(io_, [this] {
     if (halt_.halted()) return;  // halted again since
     log::info("risk", "trading resumed after halt (" + haltReason_ + ")");
+    if (journal_) {
+      JournalRecord r;
+      r.kind = JournalKind::StateChange;
+      r.ts = now();
+      r.text = "ACTIVE: resumed after " + haltReason_;
+      journal_->append(std::move(r));
+    }
     haltReason_.clear();
     haltedAt_ = 0;
   });
@@ -207,6 +225,9 @@ analytics::ChainInput Engine::chainInput() const {
 }
 
 void Engine::publish() {
+  // A journal that stopped writing halts trading (checked at the publish rate; the OMS already
+  // refuses any order whose intent it could not journal).
+  if (journal_ && journal_->failed() && !halt_.halted()) haltAll(journal_->failure());
   const Nanos mono = monoNow();
   if (mono - rateSince_ >= 500'000'000) {
     eventRate_ = double(rateEvents_) * 1e9 / double(mono - rateSince_);
@@ -320,6 +341,16 @@ void Engine::publish() {
 
 void Engine::setDataDir(const std::string& dataDir) {
   if (!loader_) loader_ = std::make_unique<PluginLoader>(dataDir);
+  if (journal_ || running_) return;
+  journal_ = std::make_unique<Journal>(dataDir + "/journal.sqlite", instruments_);
+  oms_->setJournal(journal_.get());
+  strategies_->setJournal(journal_.get());
+  if (journal_->failed()) {  // the engine thread is not running yet: set the halt directly
+    halt_.halt();
+    haltReason_ = journal_->failure();
+    haltedAt_ = now();
+    log::error("risk", "HALTED at start: " + haltReason_);
+  }
 }
 
 void Engine::launchStrategy(StrategyLaunch launch, std::function<void(std::string)> done) {

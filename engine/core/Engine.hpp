@@ -21,6 +21,7 @@
 #include "core/EngineSnapshot.hpp"
 #include "core/TripleBuffer.hpp"
 #include "oms/OrderManager.hpp"
+#include "journal/Journal.hpp"
 #include "oms/RiskGate.hpp"
 #include "strategy/PluginLoader.hpp"
 #include "strategy/StrategyHost.hpp"
@@ -65,8 +66,10 @@ class Engine final : private VenueListener {
   void setFocus(InstrumentId id) { focus_.store(id, std::memory_order_relaxed); }
 
   // ---- strategy plugins: callable from any thread; results show in snapshots and the log ----
-  // Where plugins, approvals and the plugins folder live; call once before using plugins.
+  // Where the journal (journal.sqlite), plugins, approvals and the plugins folder live; call once,
+  // before start(). A journal that cannot be opened leaves the engine HALTED, with the reason.
   void setDataDir(const std::string& dataDir);
+  const Journal* journal() const { return journal_.get(); }
   struct StrategyLaunch {
     std::string path;
     std::string strategyId;  // empty: the plugin's first strategy
@@ -134,6 +137,7 @@ class Engine final : private VenueListener {
   std::shared_ptr<const analytics::ChainAnalytics> latestAnalytics_;
   std::unique_ptr<StrategyHost> strategies_;
   std::unique_ptr<PluginLoader> loader_;
+  std::unique_ptr<Journal> journal_;
   InstrumentId indexId_ = kNoInstrument;
   TripleBuffer<EngineSnapshot> snapshots_;
   std::atomic<InstrumentId> focus_{kNoInstrument};

@@ -158,7 +158,7 @@ bool Journal::append(JournalRecord record) {
   return true;
 }
 
-void Journal::flush() {
+void Journal::flush() const {
   const std::uint64_t target = appended_.load(std::memory_order_acquire);
   std::unique_lock lock(mutex_);
   progress_.wait(lock, [&] { return failed_.load() || committed_.load(std::memory_order_acquire) >= target; });

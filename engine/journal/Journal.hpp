@@ -49,7 +49,7 @@ class Journal {
 
   // Any thread: blocks until everything appended before the call is committed (or failed).
   // For shutdown, tests and benchmarks, never for the engine thread.
-  void flush();
+  void flush() const;
 
   bool failed() const { return failed_.load(std::memory_order_acquire); }
   std::string failure() const;
@@ -75,7 +75,7 @@ class Journal {
   std::atomic<std::uint64_t> appended_{0}, committed_{0};
   std::atomic<bool> failed_{false}, stopping_{false};
   mutable std::mutex mutex_;  // failure_, and the flush/wake condition
-  std::condition_variable progress_;
+  mutable std::condition_variable progress_;
   std::string failure_;
   std::thread writer_;
 };

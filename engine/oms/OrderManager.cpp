@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/Log.hpp"
+#include "journal/Journal.hpp"
 #include "venue/Venue.hpp"
 
 namespace kappa {
@@ -55,6 +56,22 @@ void OrderManager::removeWorking(OrderId id) {
   }
 }
 
+void OrderManager::record(int kind, const Order& o, Nanos ts, Price price, Qty qty, double value, const std::string& text) {
+  if (!journal_) return;
+  JournalRecord r;
+  r.kind = JournalKind(kind);
+  r.ts = ts;
+  r.order = o.id;
+  r.instrument = o.request.instrument;
+  r.strategy = o.request.strategy;
+  r.side = o.request.side;
+  r.price = price;
+  r.qty = qty;
+  r.value = value;
+  r.text = text;
+  journal_->append(std::move(r));
+}
+
 OrderId OrderManager::submit(const OrderRequest& request, Nanos now) {
   Order& o = orders_.emplace_back();
   o.id = nextId_++;
@@ -62,7 +79,22 @@ OrderId OrderManager::submit(const OrderRequest& request, Nanos now) {
   o.leaves = request.qty;
   o.created = now;
   ++ordersTotal_;
-  const RiskDecision d = gate_.check(request, now);
+  RiskDecision d = gate_.check(request, now);
+  if (d.accepted() && journal_) {
+    // The intent is journaled before the order leaves; if it cannot be, the order does not leave.
+    JournalRecord r;
+    r.kind = JournalKind::OrderIntent;
+    r.ts = now;
+    r.order = o.id;
+    r.instrument = request.instrument;
+    r.strategy = request.strategy;
+    r.side = request.side;
+    r.price = request.price;
+    r.qty = request.qty;
+    r.text = std::string(nameOf(request.type)) + " " + nameOf(request.tif) + (request.postOnly ? " post-only" : "") + " " +
+             nameOf(request.origin) + (request.tag.empty() ? "" : " " + request.tag);
+    if (!journal_->append(std::move(r))) d = {RejectCode::JournalDown, "the journal cannot be written: " + journal_->failure()};
+  }
   if (!d.accepted()) {
     o.transition(OrderState::Rejected);
     o.leaves = 0;
@@ -87,6 +119,7 @@ bool OrderManager::cancel(OrderId id, Nanos now, std::string* whyNot) {
     return false;
   }
   o->cancelRequested = true;  // cancels always pass, halted or not
+  record(int(JournalKind::CancelRequest), *o, now, 0, 0, 0, {});
   changed(*o, now);
   if (venue_) venue_->cancel(id);
   return true;
@@ -108,6 +141,7 @@ bool OrderManager::replace(OrderId id, Price newPrice, Qty newQty, Nanos now, st
     ++rejectsTotal_;
     return false;
   }
+  record(int(JournalKind::Replace), *o, now, newPrice, newQty, 0, "requested");
   if (venue_) venue_->replace(id, newPrice, newQty);
   return true;
 }
@@ -142,8 +176,10 @@ void OrderManager::onExecution(const ExecReport& r) {
     case ExecType::Ack:
       o->venueOrderId = r.venueOrderId;
       move(OrderState::Open);
+      record(int(JournalKind::OrderAck), *o, r.ts, o->request.price, o->request.qty, 0, {});
       break;
     case ExecType::Reject:
+      record(int(JournalKind::OrderReject), *o, r.ts, o->request.price, o->request.qty, 0, r.reason);
       if (move(OrderState::Rejected)) {
         o->reason = r.reason;
         o->leaves = 0;
@@ -173,6 +209,7 @@ void OrderManager::onExecution(const ExecReport& r) {
       const Instrument& inst = instruments_[o->request.instrument];
       positions_[inst.id].applyFill(inst, o->request.side, toDouble(r.qty), toDouble(r.price), r.fee);
       const Fill fill{++fillsTotal_, o->id, inst.id, o->request.side, r.price, r.qty, r.fee, r.maker, r.ts};
+      record(int(JournalKind::Fill), *o, r.ts, r.price, r.qty, r.fee, r.maker ? "maker" : "taker");
       fills_.push_back(fill);
       if (fills_.size() > kMaxRecentFills) fills_.pop_front();
       if (o->state == OrderState::Filled) removeWorking(o->id);
@@ -181,6 +218,7 @@ void OrderManager::onExecution(const ExecReport& r) {
       return;
     }
     case ExecType::Cancelled:
+      record(int(JournalKind::Cancelled), *o, r.ts, 0, o->filled, 0, r.reason);
       if (move(OrderState::Cancelled)) {
         o->reason = r.reason;
         o->leaves = 0;
@@ -188,6 +226,7 @@ void OrderManager::onExecution(const ExecReport& r) {
       }
       break;
     case ExecType::Replaced:
+      record(int(JournalKind::Replace), *o, r.ts, r.price, o->filled + r.leaves, 0, "confirmed");
       if (move(o->state)) {
         o->request.price = r.price;
         o->leaves = r.leaves;

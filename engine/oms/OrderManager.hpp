@@ -17,6 +17,7 @@
 namespace kappa {
 
 class Venue;
+class Journal;
 
 struct Fill {
   std::uint64_t seq = 0;
@@ -40,6 +41,9 @@ class OrderManager {
   OrderManager(const InstrumentRegistry& instruments, const RiskGate& gate, std::size_t reserveOrders = 65536);
   void setVenue(Venue* venue) { venue_ = venue; }
   void setListener(Listener listener) { listener_ = std::move(listener); }
+  // Every order fact goes to the journal; an order whose intent cannot be journaled is refused
+  // (never trade unrecorded). Engine thread; null = no journal.
+  void setJournal(Journal* journal) { journal_ = journal; }
 
   // Returns the new order's id; a refused order is recorded as Rejected with the gate's reason.
   OrderId submit(const OrderRequest& request, Nanos now);
@@ -73,6 +77,8 @@ class OrderManager {
   const RiskGate& gate_;
   Venue* venue_ = nullptr;
   Listener listener_;
+  Journal* journal_ = nullptr;
+  void record(int kind, const Order& o, Nanos ts, Price price, Qty qty, double value, const std::string& text);
   // Every order of the session, in id order. Their storage comes from an arena reserved and
   // touched (pre-faulted) at start: a fresh page costs ~10 us to fault in on a VM, and without the
   // arena one order in every dozen or so paid it on the engine thread (BM_TickToOrder's p99).

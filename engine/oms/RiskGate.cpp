@@ -15,6 +15,7 @@ const char* nameOf(RejectCode code) {
     case RejectCode::PriceNotPositive: return "price not positive";
     case RejectCode::PriceOffTick: return "price off tick";
     case RejectCode::Expired: return "expired";
+    case RejectCode::JournalDown: return "journal_down";
   }
   return "?";
 }

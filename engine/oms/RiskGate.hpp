@@ -23,6 +23,7 @@ enum class RejectCode : std::uint8_t {
   PriceNotPositive,
   PriceOffTick,
   Expired,
+  JournalDown,  // the order's intent could not be journaled: it does not leave
 };
 const char* nameOf(RejectCode code);
 

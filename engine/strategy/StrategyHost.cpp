@@ -7,6 +7,7 @@
 
 #include "core/Clock.hpp"
 #include "core/Log.hpp"
+#include "journal/Journal.hpp"
 #include "strategy/StrategyInstance.hpp"
 
 namespace kappa {
@@ -529,7 +530,18 @@ std::uint32_t StrategyHost::instanceId(const std::string& name) const {
   return 0;
 }
 
+void StrategyHost::journal(int kind, std::uint32_t strategy, std::string text) {
+  if (!journal_) return;
+  JournalRecord r;
+  r.kind = JournalKind(kind);
+  r.ts = svc_.now();
+  r.strategy = strategy;
+  r.text = std::move(text);
+  journal_->append(std::move(r));
+}
+
 void StrategyHost::raise(const std::string& source, const std::string& subject, const std::string& message) {
+  journal(int(JournalKind::RiskEvent), instanceId(subject), source + ": " + subject + ": " + message);
   riskEvents_.push_back({svc_.now(), source, subject, message});
   if (riskEvents_.size() > kMaxRiskEvents) riskEvents_.erase(riskEvents_.begin());
   log::error(source, subject + ": " + message);
@@ -540,6 +552,7 @@ void StrategyHost::addModule(std::shared_ptr<PluginModule> m) {
   failedLoads_.erase(std::remove_if(failedLoads_.begin(), failedLoads_.end(),
                                     [&](const PluginRow& r) { return r.path == m->path(); }),
                      failedLoads_.end());
+  journal(int(JournalKind::PluginLoad), 0, m->path() + " sha256=" + m->sha256());
   modules_.push_back(std::move(m));
   changed();
 }
@@ -614,6 +627,10 @@ std::uint32_t StrategyHost::create(const std::string& path, const std::string& s
     return fail("strategy " + info->id + ": the plugin's create() returned no usable instance");
   const std::uint32_t id = s->id;
   log::info("strategy", s->name + " created from " + path);
+  std::string params;
+  for (std::size_t i = 0; i < info->params.size(); ++i)
+    params += (i ? "," : "") + info->params[i].name + "=" + formatParamValue(info->params[i], s->params[i]);
+  journal(int(JournalKind::ParamChange), s->id, s->name + " created (" + info->id + "): " + params);
   {
     std::lock_guard lock(alarmMutex_);
     labels_[id] = s->name + " (" + path + ")";
@@ -698,6 +715,7 @@ bool StrategyHost::setParam(std::uint32_t id, const std::string& name, const std
   if (!parseParamValue(*spec, value, &v, error)) return false;
   s->params[std::size_t(spec - s->info->params.data())] = v;
   log::info("strategy", s->name + ": " + name + " = " + formatParamValue(*spec, v));
+  journal(int(JournalKind::ParamChange), s->id, s->name + ": " + name + "=" + formatParamValue(*spec, v));
   if (s->running())
     invoke(*s, "on_param_change", [&] {
       return s->strategy->on_param_change ? s->strategy->on_param_change(s->strategy, name.c_str()) : KAPPA_OK;

@@ -30,6 +30,7 @@
 namespace kappa {
 
 struct StrategyInstance;
+class Journal;
 
 struct StrategyHostConfig {
   Nanos callbackBudget = 1'000'000;       // 1 ms per callback
@@ -56,6 +57,9 @@ class StrategyHost {
   ~StrategyHost();  // removes every instance: call it on the engine thread (or after it stopped)
   StrategyHost(const StrategyHost&) = delete;
   StrategyHost& operator=(const StrategyHost&) = delete;
+
+  // Risk events, plugin loads and parameters go to the journal (engine thread; null = none).
+  void setJournal(Journal* journal) { journal_ = journal; }
 
   // ---- engine thread: plugins ----
   void addModule(std::shared_ptr<PluginModule> module);
@@ -140,6 +144,8 @@ class StrategyHost {
   mutable std::mutex alarmMutex_;  // guards alarm_ and labels_, which the watchdog thread reads
   std::string alarm_;
   std::map<std::uint32_t, std::string> labels_;  // instance id -> "name (plugin path)"
+  Journal* journal_ = nullptr;
+  void journal(int kind, std::uint32_t strategy, std::string text);
   std::unique_ptr<CallbackWatchdog> watchdog_;  // last: its thread stops first
 };
 
