@@ -360,9 +360,13 @@ class TestStrategy : public QObject {
 
   void perpMomentumTradesWithStops() {
     Fixture f;
-    QCOMPARE(f.launch(plugin("perp-momentum"), "fast_s=0.5,slow_s=2,qty_usd=100,stop_pct=0.02,take_pct=0.02,cooldown_s=1,cross_bp=0.3"),
+    QCOMPARE(f.launch(plugin("perp-momentum"), "fast_s=0.5,slow_s=2,qty_usd=100,stop_pct=0.02,take_pct=0.02,cooldown_s=1,cross_bp=0.1"),
              std::string());
-    QTRY_VERIFY_WITH_TIMEOUT(f.row("perp-momentum#1").fills >= 2, 45000);  // an entry and its exit
+    // An entry fills; its stop or take (2 bp) follows in a moving market. The crossing depends on
+    // the simulated prices' timing, so the test asks for the entry and, within a generous time,
+    // an exit when one came (a loaded CI machine slows the market's clock, not the logic).
+    QTRY_VERIFY_WITH_TIMEOUT(f.row("perp-momentum#1").fills >= 1, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(f.row("perp-momentum#1").fills >= 2, 30000);
     QCOMPARE(f.row("perp-momentum#1").state, InstanceState::Running);
   }
 };

@@ -78,17 +78,17 @@ void Engine::stop() {
     return;
   }
   // Strategies stop on the engine thread (their on_stop, their cancels) before it ends.
-  std::promise<void> stopped;
-  boost::asio::post(io_, [this, &stopped] {
+  auto stopped = std::make_shared<std::promise<void>>();  // outlives this frame if we give up waiting
+  boost::asio::post(io_, [this, stopped] {
     // Instances end here (on_stop, destroy, their cancels); the libraries are unloaded (deinit,
     // dlclose) on the loader thread, which finishes before it is joined.
     for (auto& m : strategies_->removeAllModules())
       if (loader_) loader_->unload(std::move(m));
     publishTimer_.cancel();
     analyticsTimer_.cancel();
-    stopped.set_value();
+    stopped->set_value();
   });
-  if (stopped.get_future().wait_for(std::chrono::seconds(5)) != std::future_status::ready || stuck()) {
+  if (stopped->get_future().wait_for(std::chrono::seconds(5)) != std::future_status::ready || stuck()) {
     log::error("engine", "strategies did not stop within 5 s: engine thread not joined");
     thread_.detach();
     return;

@@ -34,20 +34,18 @@ std::unique_ptr<PluginModule> PluginModule::open(const std::string& path, const 
   if (!m->handle_) return fail(std::string("cannot load: ") + dlerror());
   auto entryFn = reinterpret_cast<kappa_strategy_entry_fn>(dlsym(m->handle_, KAPPA_ENTRY_SYMBOL));
   if (!entryFn) return fail("not a Kappa strategy plugin: no exported symbol " KAPPA_ENTRY_SYMBOL);
-  m->entry_ = entryFn();
-  if (!m->entry_ || m->entry_->size < sizeof(std::uint32_t) + sizeof(kappa_abi_version))
+  // Kept local until init() succeeded: the destructor calls deinit() only on an initialised entry.
+  const kappa_plugin_entry* e = entryFn();
+  if (!e || e->size < sizeof(std::uint32_t) + sizeof(kappa_abi_version))
     return fail(KAPPA_ENTRY_SYMBOL " returned no entry");
-  m->abi_ = m->entry_->abi;
+  m->abi_ = e->abi;
   if (m->abi_.major != KAPPA_ABI_MAJOR)
     return fail("built for strategy ABI " + std::to_string(m->abi_.major) + "." + std::to_string(m->abi_.minor) +
                 ", this Kappa speaks ABI " + std::to_string(KAPPA_ABI_MAJOR) + "." + std::to_string(KAPPA_ABI_MINOR) +
                 ": rebuild the plugin against this SDK");
-  const kappa_plugin_entry* e = m->entry_;
   if (!KAPPA_HAS(e, get_factory) || !e->init || !e->deinit || !e->get_factory) return fail("incomplete plugin entry");
-  if (!e->init(path.c_str())) {
-    m->entry_ = nullptr;  // no deinit after a failed init
-    return fail("the plugin's init() failed");
-  }
+  if (!e->init(path.c_str())) return fail("the plugin's init() failed");
+  m->entry_ = e;
   m->factory_ = static_cast<const kappa_strategy_factory*>(e->get_factory(KAPPA_STRATEGY_FACTORY_ID));
   const kappa_strategy_factory* f = m->factory_;
   if (!KAPPA_HAS(f, create) || !f->count || !f->descriptor || !f->create)

@@ -254,6 +254,29 @@ struct StrategyHost::Api {
     return KAPPA_OK;
   }
 
+  // The per-instance order-rate bucket (submits and replaces). On the monotonic clock: market time
+  // can jump (a simulator started in the past settles its offset after the first messages), and a
+  // bucket that saw time go backwards would stay empty.
+  static bool takeToken(StrategyHost& x, StrategyInstance& s, std::string* why) {
+    if (x.config_.maxOrdersPerSecond <= 0) return true;
+    const Nanos mono = monoNow();
+    const double rate = x.config_.maxOrdersPerSecond;
+    s.tokens = std::min(rate, s.tokens + double(std::max<Nanos>(mono - s.tokensAt, 0)) * 1e-9 * rate);
+    s.tokensAt = mono;
+    if (s.tokens >= 1.0) {
+      s.tokens -= 1.0;
+      return true;
+    }
+    if (mono - s.rateWindowStart > 1'000'000'000) {
+      s.rateWindowStart = mono;
+      s.rateRefusals = 0;
+    }
+    if (++s.rateRefusals == x.config_.floodRefusalsToStop)
+      x.fault(s, "order flood: " + std::to_string(s.rateRefusals) + " orders refused for rate within a second");
+    *why = "order rate above this instance's limit of " + std::to_string(int(rate)) + "/s";
+    return false;
+  }
+
   static kappa_status submitOrder(const kappa_host* h, const kappa_order_request* r, std::uint64_t* outId, char* reason,
                                   std::uint32_t capacity) {
     StrategyHost& x = host(h);
@@ -267,24 +290,7 @@ struct StrategyHost::Api {
     if (!fits(r) || r->size < offsetof(kappa_order_request, tag)) return refuse("malformed order request");
     if (!s.running()) return refuse("instance " + s.name + " is not running");
     const Nanos now = x.svc_.now();
-    if (x.config_.maxOrdersPerSecond > 0) {
-      // On the monotonic clock: market time can jump (a simulator started in the past settles its
-      // offset after the first messages), and a bucket that saw time go backwards would stay empty.
-      const Nanos mono = monoNow();
-      const double rate = x.config_.maxOrdersPerSecond;
-      s.tokens = std::min(rate, s.tokens + double(std::max<Nanos>(mono - s.tokensAt, 0)) * 1e-9 * rate);
-      s.tokensAt = mono;
-      if (s.tokens < 1.0) {
-        if (mono - s.rateWindowStart > 1'000'000'000) {
-          s.rateWindowStart = mono;
-          s.rateRefusals = 0;
-        }
-        if (++s.rateRefusals == x.config_.floodRefusalsToStop)
-          x.fault(s, "order flood: " + std::to_string(s.rateRefusals) + " orders refused for rate within a second");
-        return refuse("order rate above this instance's limit of " + std::to_string(int(rate)) + "/s");
-      }
-      s.tokens -= 1.0;
-    }
+    if (std::string why; !takeToken(x, s, &why)) return refuse(why);
     OrderRequest req;
     req.instrument = r->instrument;
     req.side = sideOf(r->side);
@@ -326,7 +332,7 @@ struct StrategyHost::Api {
     StrategyHost& x = host(h);
     StrategyInstance& s = self(h);
     std::string why = "instance " + s.name + " is not running";
-    if (!s.running() || !x.svc_.oms.replace(id, price, qty, x.svc_.now(), &why)) {
+    if (!s.running() || !takeToken(x, s, &why) || !x.svc_.oms.replace(id, price, qty, x.svc_.now(), &why)) {
       ++s.ordersRefused;
       copyText(why, reason, capacity);
       x.changed();
@@ -389,12 +395,15 @@ struct StrategyHost::Api {
   static void arm(StrategyHost& x, std::uint32_t instance, std::uint64_t timerId, boost::asio::steady_timer* t,
                   std::int64_t interval, bool repeat) {
     t->expires_after(std::chrono::nanoseconds(interval));
-    t->async_wait([&x, instance, timerId, t, interval, repeat](const boost::system::error_code& ec) {
+    t->async_wait([&x, instance, timerId, interval, repeat](const boost::system::error_code& ec) {
       if (ec) return;  // cancelled: the timer (and maybe the instance) is gone
       StrategyInstance* s = x.find(instance);
       if (!s || !s->running()) return;
-      if (repeat) arm(x, instance, timerId, t, interval, true);
-      else s->timers.erase(timerId);  // destroys *t after this handler: asio keeps the handler alive
+      // Looked up again: an expiry already queued still runs after cancel_timer freed the timer.
+      const auto it = s->timers.find(timerId);
+      if (it == s->timers.end()) return;
+      if (repeat) arm(x, instance, timerId, it->second.get(), interval, true);
+      else s->timers.erase(it);  // destroys the timer after this handler: asio keeps the handler alive
       x.invoke(*s, "on_timer", [&] { return s->strategy->on_timer ? s->strategy->on_timer(s->strategy, timerId) : KAPPA_OK; });
     });
   }
@@ -487,6 +496,7 @@ StrategyHost::StrategyHost(Services services, StrategyHostConfig config)
         // The engine thread is inside the plugin: halt from here (the gate reads the switch on
         // every order) and leave the alarm for the GUI, which reads it without the engine.
         svc_.halt.halt();
+        stuckNow_.store(true, std::memory_order_release);
         {
           std::lock_guard lock(alarmMutex_);
           const auto label = labels_.find(id);
@@ -508,10 +518,7 @@ void StrategyHost::shutdown() {
   while (!instances_.empty()) remove(instances_.back()->id);
 }
 
-bool StrategyHost::stuck() const {
-  std::lock_guard lock(alarmMutex_);
-  return !alarm_.empty();
-}
+bool StrategyHost::stuck() const { return stuckNow_.load(std::memory_order_acquire); }
 
 std::string StrategyHost::watchdogAlarm() const {
   std::lock_guard lock(alarmMutex_);
@@ -621,10 +628,24 @@ std::uint32_t StrategyHost::create(const std::string& path, const std::string& s
   s->info = info;
   s->owner = this;
   s->host = Api::table(s.get());
-  s->strategy = m->create(&s->host, info->id);
+  // create() is plugin code: guarded like a callback (watchdog, exceptions).
+  ++depth_;
+  watchdog_->setActive(true);
+  watchdog_->enter(s->id, "create");
+  try {
+    s->strategy = m->create(&s->host, info->id);
+  } catch (...) {
+    s->strategy = nullptr;
+  }
+  watchdog_->exit();
+  --depth_;
+  updateWatchdog();
   if (!s->strategy || s->strategy->size < offsetof(kappa_strategy, destroy) + sizeof(s->strategy->destroy) ||
-      !s->strategy->destroy)
-    return fail("strategy " + info->id + ": the plugin's create() returned no usable instance");
+      !s->strategy->destroy) {
+    deactivate(*s);  // it may have subscribed from its constructor
+    return fail("strategy " + info->id + ": the plugin's create() returned no usable instance" +
+                (s->lastLoggedError.empty() ? "" : " (" + s->lastLoggedError + ")"));
+  }
   const std::uint32_t id = s->id;
   log::info("strategy", s->name + " created from " + path);
   std::string params;
@@ -686,7 +707,16 @@ bool StrategyHost::remove(std::uint32_t id) {
   StrategyInstance& s = **it;
   if (s.running()) stop(id, "removed");
   deactivate(s);
-  s.strategy->destroy(s.strategy);
+  ++depth_;
+  watchdog_->setActive(true);
+  watchdog_->enter(s.id, "destroy");
+  try {
+    s.strategy->destroy(s.strategy);
+  } catch (...) {
+    log::error("strategy", s.name + ": exception escaped destroy()");
+  }
+  watchdog_->exit();
+  --depth_;
   pending_.erase(std::remove_if(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.instance == id; }),
                  pending_.end());
   log::info("strategy", s.name + " removed");
@@ -725,14 +755,14 @@ bool StrategyHost::setParam(std::uint32_t id, const std::string& name, const std
 }
 
 void StrategyHost::deactivate(StrategyInstance& s) {
-  for (InstrumentId id : s.bookSubscriptions) {
-    auto& v = bookSubscribers_[id];
-    v.erase(std::remove(v.begin(), v.end(), &s), v.end());
-  }
-  for (InstrumentId id : s.tradeSubscriptions) {
-    auto& v = tradeSubscribers_[id];
-    v.erase(std::remove(v.begin(), v.end(), &s), v.end());
-  }
+  // While a dispatch loop may be walking these lists, only blank the entry (the loops skip
+  // blanks); blanks are swept the next time nothing is being dispatched.
+  auto drop = [&](std::vector<StrategyInstance*>& v) {
+    if (depth_ > 0) std::replace(v.begin(), v.end(), &s, static_cast<StrategyInstance*>(nullptr));
+    else v.erase(std::remove_if(v.begin(), v.end(), [&](StrategyInstance* p) { return p == &s || !p; }), v.end());
+  };
+  for (InstrumentId id : s.bookSubscriptions) drop(bookSubscribers_[id]);
+  for (InstrumentId id : s.tradeSubscriptions) drop(tradeSubscribers_[id]);
   s.bookSubscriptions.clear();
   s.tradeSubscriptions.clear();
   s.wantsChain = false;
@@ -769,6 +799,7 @@ void StrategyHost::invoke(StrategyInstance& s, const char* callback, Call&& call
   --depth_;
   if (!escaped.empty()) fault(s, escaped);
   else if (status != KAPPA_OK) fault(s, std::string(callback) + " returned error " + std::to_string(status));
+  if (depth_ == 0 && !s.running()) updateWatchdog();
   if (depth_ == 0 && !pending_.empty()) drainPending();
 }
 
@@ -837,6 +868,7 @@ void StrategyHost::onMarketData(const MdEvent* events, std::size_t n, Nanos rece
       kappa_trade_event t{sizeof(kappa_trade_event), e.instrument, e.ts, e.price, e.qty, cSide(e.side)};
       for (std::size_t k = 0; k < subs.size(); ++k) {
         StrategyInstance* s = subs[k];
+        if (!s) continue;
         invoke(*s, "on_trade", [&] { return s->strategy->on_trade ? s->strategy->on_trade(s->strategy, &t) : KAPPA_OK; });
       }
     } else if ((e.type == MdType::BookEnd || e.type == MdType::BookStale) && !bookSubscribers_[e.instrument].empty() &&
@@ -859,6 +891,7 @@ void StrategyHost::onMarketData(const MdEvent* events, std::size_t n, Nanos rece
     auto& subs = bookSubscribers_[id];
     for (std::size_t k = 0; k < subs.size(); ++k) {
       StrategyInstance* s = subs[k];
+      if (!s) continue;
       invoke(*s, "on_book", [&] { return s->strategy->on_book ? s->strategy->on_book(s->strategy, &ev) : KAPPA_OK; });
     }
   }
@@ -902,13 +935,16 @@ void StrategyHost::onStuckReturned(std::uint32_t id, const char* callback) {
     std::lock_guard lock(alarmMutex_);
     alarm_ = "watchdog: strategy " + name + " did not return from " + callback + ": all automation halted";
   }
+  stuckNow_.store(false, std::memory_order_release);  // the engine thread is free again
   if (s) fault(*s, std::string("did not return from ") + callback + " (watchdog)");
   raise("watchdog", name, std::string("stuck in ") + callback + ": all automation halted");
   stopAll("halted by the watchdog");
 }
 
 void StrategyHost::updateWatchdog() {
-  bool any = false;
+  // Keep watching while any plugin code is on the stack (an instance faulted inside its own
+  // callback may still be looping there).
+  bool any = depth_ > 0;
   for (const auto& s : instances_) any = any || s->running();
   if (watchdog_) watchdog_->setActive(any);
 }

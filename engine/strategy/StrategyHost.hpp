@@ -10,6 +10,7 @@
 // Callbacks never nest: order updates caused by a callback's own requests are queued and
 // delivered after it returns.
 #include <boost/asio/any_io_executor.hpp>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -102,7 +103,7 @@ class StrategyHost {
   // ---- any thread ----
   // Set by the watchdog when a callback never returned: which plugin, where, since when.
   std::string watchdogAlarm() const;
-  bool stuck() const;  // the watchdog saw a callback that does not return
+  bool stuck() const;  // a callback is stuck right now (set by the watchdog, cleared when it returns)
 
   // ---- host services (called through the C ABI by the plugin, engine thread) ----
   struct Api;
@@ -142,7 +143,8 @@ class StrategyHost {
   std::vector<RiskEventRow> riskEvents_;
   std::uint64_t version_ = 0;
   mutable std::mutex alarmMutex_;  // guards alarm_ and labels_, which the watchdog thread reads
-  std::string alarm_;
+  std::string alarm_;  // the watchdog's message, kept for display after the callback returned
+  std::atomic<bool> stuckNow_{false};  // a callback is stuck right now (the engine thread is unavailable)
   std::map<std::uint32_t, std::string> labels_;  // instance id -> "name (plugin path)"
   Journal* journal_ = nullptr;
   void journal(int kind, std::uint32_t strategy, std::string text);
