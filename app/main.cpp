@@ -29,7 +29,10 @@
 namespace {
 
 std::atomic<bool> g_quitRequested{false};
+std::atomic<bool> g_haltRequested{false};
 void onSignal(int) { g_quitRequested.store(true); }
+// SIGUSR1: HALT ALL, for a headless kappa (or from a script beside the GUI).
+void onHaltSignal(int) { g_haltRequested.store(true); }
 
 // Log lines go to <data-dir>/logs/kappa.log; warnings and errors also to stderr (everything, if
 // the file cannot be opened). Strategy, plugin and watchdog lines are also handed to the strategy
@@ -152,7 +155,9 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
   QTimer signalPoll;
-  QObject::connect(&signalPoll, &QTimer::timeout, app.get(), [] {
+  std::signal(SIGUSR1, onHaltSignal);
+  QObject::connect(&signalPoll, &QTimer::timeout, app.get(), [&engine] {
+    if (g_haltRequested.exchange(false)) engine.haltAll("SIGUSR1");
     if (g_quitRequested.load()) QCoreApplication::quit();
   });
   signalPoll.start(100);

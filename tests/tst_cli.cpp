@@ -5,6 +5,7 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <csignal>
 
 class TestCli : public QObject {
   Q_OBJECT
@@ -39,6 +40,21 @@ class TestCli : public QObject {
     QCOMPARE(r["halted"].toBool(), false);
     QVERIFY(r["positions"].isArray());
     QVERIFY(QFile::exists(dir.filePath("data/logs/kappa.log")));
+  }
+
+  void sigusr1HaltsAHeadlessKappa() {
+    QTemporaryDir dir;
+    const QString report = dir.filePath("r.json");
+    QProcess p;
+    p.start(KAPPA_BINARY, {"--headless", "--duration", "4", "--report", report, "--data-dir", dir.filePath("data")});
+    QVERIFY(p.waitForStarted());
+    QTest::qWait(1500);
+    QCOMPARE(::kill(pid_t(p.processId()), SIGUSR1), 0);
+    QVERIFY(p.waitForFinished(30000));
+    QCOMPARE(p.exitCode(), 0);
+    QFile f(report);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY(QJsonDocument::fromJson(f.readAll()).object()["halted"].toBool());
   }
 
   void usageErrorsExitTwo() {
