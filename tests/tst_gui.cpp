@@ -105,10 +105,13 @@ class TestGui : public QObject {
       }
       return false;
     }), 3000);
-    // Wait until the ladder shows it, then click the own-order cell.
-    QTRY_VERIFY_WITH_TIMEOUT(window_->ordersModel()->rowCount() > 0, 2000);
-    QTest::qWait(100);
-    window_->frame();
+    // Wait until the window has drawn a snapshot holding the open order (on a loaded machine that
+    // takes more than one frame), then click the own-order cell.
+    QTRY_VERIFY_WITH_TIMEOUT((window_->frame(), [&] {
+      for (const Order& o : engine_->snapshot().orders)
+        if (o.request.price == price && o.state == OrderState::Open) return true;
+      return false;
+    }()), 5000);
     QTest::mouseClick(window_->ladder(), Qt::LeftButton, {}, window_->ladder()->cellCenter(LadderWidget::OwnBid, price));
     QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] {
       for (const Order& o : engine_->orders().orders())

@@ -5,6 +5,7 @@
 
 #include "core/Clock.hpp"
 #include "core/Log.hpp"
+#include "journal/JournalReplay.hpp"
 
 namespace kappa {
 namespace {
@@ -342,6 +343,7 @@ void Engine::publish() {
 void Engine::setDataDir(const std::string& dataDir) {
   if (!loader_) loader_ = std::make_unique<PluginLoader>(dataDir);
   if (journal_ || running_) return;
+  restoreFromJournal(dataDir + "/journal.sqlite");
   journal_ = std::make_unique<Journal>(dataDir + "/journal.sqlite", instruments_);
   oms_->setJournal(journal_.get());
   strategies_->setJournal(journal_.get());
@@ -350,6 +352,39 @@ void Engine::setDataDir(const std::string& dataDir) {
     haltReason_ = journal_->failure();
     haltedAt_ = now();
     log::error("risk", "HALTED at start: " + haltReason_);
+  }
+}
+
+// Restart: positions from every journaled fill, order ids after the journal's last, and the
+// trading state as the last session left it (HALTED stays HALTED, whatever stopped it).
+void Engine::restoreFromJournal(const std::string& path) {
+  JournalState state;
+  std::string error;
+  if (!readJournalState(path, &state, &error)) {
+    halt_.halt();
+    haltReason_ = "cannot restore from the journal: " + error;
+    log::error("risk", "HALTED at start: " + haltReason_);
+    return;
+  }
+  std::size_t restored = 0;
+  for (const JournalState::FillRow& f : state.fills) {
+    const Instrument* inst = instruments_.find(f.instrument);
+    if (!inst) {  // delisted since (an expired option): its PnL is history, not a position
+      log::warn("journal", "restore: fill on " + f.instrument + " which the venue no longer lists, skipped");
+      continue;
+    }
+    oms_->restoreFill(*inst, f.side, f.qty, f.price, f.fee);
+    ++restored;
+  }
+  oms_->continueIdsAfter(state.maxOrderId);
+  if (state.sessions)
+    log::info("journal", "restored " + std::to_string(restored) + " fills from " + std::to_string(state.sessions) +
+                             " earlier sessions; order ids continue after " + std::to_string(state.maxOrderId));
+  if (state.halted) {
+    halt_.halt();
+    haltReason_ = "restart: the last session ended " + state.lastStateChange;
+    haltedAt_ = now();
+    log::warn("risk", "HALTED at start: " + haltReason_);
   }
 }
 

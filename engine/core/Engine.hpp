@@ -120,6 +120,7 @@ class Engine final : private VenueListener {
   void publish();
   void scheduleAnalytics();
   analytics::ChainInput chainInput() const;
+  void restoreFromJournal(const std::string& path);
 
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;

@@ -34,13 +34,13 @@ OrderManager::OrderManager(const InstrumentRegistry& instruments, const RiskGate
 }
 
 Order* OrderManager::lookup(OrderId id) {
-  if (id == 0 || id >= nextId_) return nullptr;
-  return &orders_[id - 1];
+  if (id < firstId_ || id >= nextId_) return nullptr;
+  return &orders_[id - firstId_];
 }
 
 const Order* OrderManager::find(OrderId id) const {
-  if (id == 0 || id >= nextId_) return nullptr;
-  return &orders_[id - 1];
+  if (id < firstId_ || id >= nextId_) return nullptr;
+  return &orders_[id - firstId_];
 }
 
 void OrderManager::changed(Order& order, Nanos now) {
@@ -108,7 +108,7 @@ OrderId OrderManager::submit(const OrderRequest& request, Nanos now) {
   working_.push_back(o.id);
   changed(o, now);
   if (venue_) venue_->submit(VenueOrder{o.id, request});
-  if (listener_) listener_(orders_[o.id - 1], nullptr);  // the venue may have answered synchronously
+  if (listener_) listener_(orders_[o.id - firstId_], nullptr);  // the venue may have answered synchronously
   return o.id;
 }
 

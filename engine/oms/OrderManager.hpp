@@ -44,6 +44,12 @@ class OrderManager {
   // Every order fact goes to the journal; an order whose intent cannot be journaled is refused
   // (never trade unrecorded). Engine thread; null = no journal.
   void setJournal(Journal* journal) { journal_ = journal; }
+  // Restart: a fill from an earlier session goes into the position (no order, no venue), and order
+  // ids continue after the journal's last one. Before the engine starts.
+  void restoreFill(const Instrument& inst, Side side, Qty qty, Price price, double fee) {
+    positions_[inst.id].applyFill(inst, side, toDouble(qty), toDouble(price), fee);
+  }
+  void continueIdsAfter(OrderId last) { nextId_ = std::max(nextId_, last + 1); firstId_ = nextId_; }
 
   // Returns the new order's id; a refused order is recorded as Rejected with the gate's reason.
   OrderId submit(const OrderRequest& request, Nanos now);
@@ -55,7 +61,7 @@ class OrderManager {
   void onExecution(const ExecReport& report);
 
   const Order* find(OrderId id) const;
-  const std::pmr::deque<Order>& orders() const { return orders_; }  // orders_[id - 1]
+  const std::pmr::deque<Order>& orders() const { return orders_; }  // this session's, orders_[id - first id]
   const std::vector<OrderId>& working() const { return working_; }
   const std::vector<Position>& positions() const { return positions_; }
   const std::deque<Fill>& recentFills() const { return fills_; }
@@ -89,6 +95,7 @@ class OrderManager {
   std::vector<Position> positions_;
   std::deque<Fill> fills_;
   OrderId nextId_ = 1;
+  OrderId firstId_ = 1;  // this session's first id (after a restart: the journal's last + 1)
   std::uint64_t ordersTotal_ = 0, fillsTotal_ = 0, rejectsTotal_ = 0, refusedTransitions_ = 0, version_ = 0;
   std::uint64_t fillAnomalies_ = 0;
   std::string lastReject_;

@@ -62,8 +62,18 @@ void PluginLoader::load(std::string path, bool approve, std::function<void(Plugi
       log::warn("plugins", "approval not saved: " + error);
     r.approval = PluginApproval::Approved;
     r.approvedSha256 = r.sha256;
+    // Two loads of one file (two --plugin of it, a double click) share one module: dlopen would
+    // return the same image and a second init()/deinit() pair would tear down the first's state.
+    if (auto alive = loaded_[r.path].lock(); alive && alive->sha256() == r.sha256) {
+      r.module = std::move(alive);
+      done(std::move(r));
+      return;
+    }
     r.module = PluginModule::open(r.path, r.sha256, &r.error);
-    if (r.module) log::info("plugins", "loaded " + r.path + " (SHA-256 " + r.sha256 + ")");
+    if (r.module) {
+      loaded_[r.path] = r.module;
+      log::info("plugins", "loaded " + r.path + " (SHA-256 " + r.sha256 + ")");
+    }
     done(std::move(r));
   });
 }

@@ -6,6 +6,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -47,6 +48,7 @@ class PluginLoader {
  private:
   std::string pluginsDir_;
   std::unique_ptr<PluginApprovals> approvals_;  // loader thread only
+  std::map<std::string, std::weak_ptr<PluginModule>> loaded_;  // loader thread only: path -> live module
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;

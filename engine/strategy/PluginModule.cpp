@@ -55,9 +55,14 @@ std::unique_ptr<PluginModule> PluginModule::open(const std::string& path, const 
     const kappa_strategy_descriptor* d = f->descriptor(f, i);
     if (!KAPPA_HAS(d, description) || !d->id || !*d->id) return fail("strategy descriptor " + std::to_string(i) + " has no id");
     StrategyInfo info{text(d->id), text(d->name), text(d->version), text(d->vendor), text(d->description), {}};
-    if (KAPPA_HAS(d, params) && d->params) {
+    if (KAPPA_HAS(d, params) && d->params && d->param_count) {
+      // The array is walked with the plugin's element size: a newer 1.x plugin's descriptors may
+      // be larger than ours, and the fields we know are at the same offsets in each.
+      const std::size_t stride = d->params[0].size;
+      if (stride < offsetof(kappa_param_desc, description) + sizeof(d->params[0].description))
+        return fail("strategy " + info.id + ": parameter descriptors are too small (" + std::to_string(stride) + " bytes)");
       for (std::uint32_t j = 0; j < d->param_count; ++j) {
-        const kappa_param_desc* p = &d->params[j];
+        const auto* p = reinterpret_cast<const kappa_param_desc*>(reinterpret_cast<const char*>(d->params) + j * stride);
         if (!KAPPA_HAS(p, description) || !p->name || !*p->name)
           return fail("strategy " + info.id + ": parameter " + std::to_string(j) + " has no name");
         if (p->type < KAPPA_PARAM_DOUBLE || p->type > KAPPA_PARAM_STRING)

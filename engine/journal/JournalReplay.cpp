@@ -1,0 +1,63 @@
+#include "journal/JournalReplay.hpp"
+
+#include <filesystem>
+
+#include <sqlite3.h>
+
+namespace kappa {
+
+bool readJournalState(const std::string& path, JournalState* out, std::string* error) {
+  *out = {};
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return true;
+  sqlite3* db = nullptr;
+  auto fail = [&](const std::string& why) {
+    if (error) *error = "journal " + path + ": " + why + (db ? std::string(": ") + sqlite3_errmsg(db) : "");
+    if (db) sqlite3_close(db);
+    return false;
+  };
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return fail("cannot read");
+  sqlite3_busy_timeout(db, 2000);
+  // A journal that has never been written has no table yet: nothing to restore.
+  sqlite3_stmt* s = nullptr;
+  bool hasTable = false;
+  if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='journal'", -1, &s, nullptr) == SQLITE_OK)
+    hasTable = sqlite3_step(s) == SQLITE_ROW;
+  sqlite3_finalize(s);
+  if (!hasTable) {
+    sqlite3_close(db);
+    return true;
+  }
+  if (sqlite3_prepare_v2(db, "SELECT instrument, side, price, qty, value FROM journal WHERE kind = 'fill' ORDER BY seq",
+                         -1, &s, nullptr) != SQLITE_OK)
+    return fail("cannot read fills");
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    JournalState::FillRow f;
+    if (const unsigned char* t = sqlite3_column_text(s, 0)) f.instrument = reinterpret_cast<const char*>(t);
+    const unsigned char* side = sqlite3_column_text(s, 1);
+    f.side = side && std::string(reinterpret_cast<const char*>(side)) == "sell" ? Side::Sell : Side::Buy;
+    f.price = sqlite3_column_int64(s, 2);
+    f.qty = sqlite3_column_int64(s, 3);
+    f.fee = sqlite3_column_double(s, 4);
+    out->fills.push_back(std::move(f));
+  }
+  sqlite3_finalize(s);
+  if (sqlite3_prepare_v2(db, "SELECT ifnull(max(order_id), 0) FROM journal", -1, &s, nullptr) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW)
+    out->maxOrderId = OrderId(sqlite3_column_int64(s, 0));
+  sqlite3_finalize(s);
+  if (sqlite3_prepare_v2(db, "SELECT text FROM journal WHERE kind = 'state_change' ORDER BY seq DESC LIMIT 1", -1, &s,
+                         nullptr) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW) {
+    if (const unsigned char* t = sqlite3_column_text(s, 0)) out->lastStateChange = reinterpret_cast<const char*>(t);
+    out->halted = out->lastStateChange.rfind("HALTED", 0) == 0;
+  }
+  sqlite3_finalize(s);
+  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM session", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+    out->sessions = std::size_t(sqlite3_column_int64(s, 0));
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return true;
+}
+
+}  // namespace kappa

@@ -1,0 +1,33 @@
+#pragma once
+// What a restart rebuilds from the journal that earlier sessions left: the fills (positions are
+// their sum), where order numbering continues (ids stay unique across sessions, so the journal
+// and a venue that kept running can be reconciled), and the trading state — a terminal that was
+// HALTED when it stopped or crashed starts HALTED. Read before this session's journal opens.
+#include <string>
+#include <vector>
+
+#include "core/Fixed.hpp"
+#include "core/Types.hpp"
+
+namespace kappa {
+
+struct JournalState {
+  struct FillRow {
+    std::string instrument;
+    Side side = Side::Buy;
+    Price price = 0;
+    Qty qty = 0;
+    double fee = 0;
+  };
+  std::vector<FillRow> fills;  // every journaled fill, oldest first
+  OrderId maxOrderId = 0;
+  bool halted = false;
+  std::string lastStateChange;  // its text, e.g. "HALTED: SIGUSR1"
+  std::size_t sessions = 0;
+};
+
+// A missing file is an empty state (first start). False with `error` when the file exists but
+// cannot be read.
+bool readJournalState(const std::string& path, JournalState* out, std::string* error);
+
+}  // namespace kappa
