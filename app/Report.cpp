@@ -134,6 +134,7 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
       {"fill_anomalies", qint64(c.anomalies)},
       {"positions", c.positions},
       {"halted", engine.halted()},
+      {"state", nameOf(engine.tradingState())},
       {"strategies", c.strategies},
       {"plugins", c.plugins},
       {"risk_events", c.riskEvents},

@@ -193,6 +193,37 @@ class TestGui : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(window_->riskPanel()->stateText(), QString("ACTIVE"), 2000);
   }
 
+  void reduceOnlyButtonAndResume() {
+    QVERIFY(window_->riskPanel()->reduceButton()->isEnabled());
+    QTest::mouseClick(window_->riskPanel()->reduceButton(), Qt::LeftButton);
+    QCOMPARE(engine_->tradingState(), TradingState::Reducing);  // at once, before any snapshot
+    QTRY_COMPARE_WITH_TIMEOUT((window_->frame(), window_->riskPanel()->stateText()), QString("REDUCING"), 3000);
+    QVERIFY(!window_->riskPanel()->reduceButton()->isEnabled());
+    // A new order on a flat instrument is refused with the reason.
+    const std::size_t before = orders().size();
+    OrderRequest r;
+    r.instrument = engine_->call([&] {  // a tradable option this session holds no position in
+      for (const Instrument& i : engine_->instruments().all())
+        if (i.isOption() && i.tradable && engine_->orders().positions()[i.id].qty == 0) return i.id;
+      return kNoInstrument;
+    });
+    QVERIFY(r.instrument != kNoInstrument);
+    r.type = OrderType::Market;
+    r.qty = engine_->instruments()[r.instrument].minQty;
+    engine_->submit(r);
+    QTRY_COMPARE_WITH_TIMEOUT(orders().size(), before + 1, 3000);
+    QCOMPARE(orders().back().state, OrderState::Rejected);
+    QVERIFY2(QString::fromStdString(orders().back().reason).contains("REDUCING"), orders().back().reason.c_str());
+    // RESUME (confirmed) returns to ACTIVE.
+    QVERIFY(window_->riskPanel()->resumeButton()->isEnabled());
+    QTest::mouseClick(window_->riskPanel()->resumeButton(), Qt::LeftButton);
+    QMessageBox* box = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT((box = window_->findChild<QMessageBox*>("resumeConfirmation")) != nullptr, 2000);
+    box->button(QMessageBox::Yes)->click();
+    QTRY_COMPARE_WITH_TIMEOUT(engine_->tradingState(), TradingState::Active, 2000);
+    QTRY_COMPARE_WITH_TIMEOUT((window_->frame(), window_->riskPanel()->stateText()), QString("ACTIVE"), 3000);
+  }
+
   void haltShortcutWorksFromAnyWidget() {
     QVERIFY(!engine_->halted());
     QApplication::setActiveWindow(window_.get());

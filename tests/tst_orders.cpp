@@ -80,6 +80,37 @@ struct Fixture {
 class TestOrders : public QObject {
   Q_OBJECT
  private slots:
+  void reducingPassesOnlyOrdersThatReduce() {
+    Fixture f;
+    // Long 30 USD-contracts... of the perpetual: 3 lots of 10.
+    const OrderId buy = f.oms->submit(f.limit(f.perp, Side::Buy, 50000, 30), 0);
+    f.oms->onExecution(f.exec(buy, ExecType::Ack));
+    f.oms->onExecution(f.exec(buy, ExecType::Fill, 50000, 30, 0));
+    QCOMPARE(f.oms->positions()[f.perp].qty, 30.0);
+    f.halt.reduceOnly();
+    QCOMPARE(f.halt.state(), TradingState::Reducing);
+    auto state = [&](OrderId id) { return f.oms->find(id)->state; };
+    // Adding to the position: refused, with the reason.
+    const OrderId more = f.oms->submit(f.limit(f.perp, Side::Buy, 49990, 10), 0);
+    QCOMPARE(state(more), OrderState::Rejected);
+    QVERIFY2(f.oms->find(more)->reason.find("would not reduce a position") != std::string::npos, f.oms->find(more)->reason.c_str());
+    // Reducing: 20 passes; another 20 with it working would flip the 30 long: refused; 10 passes.
+    const OrderId sell20 = f.oms->submit(f.limit(f.perp, Side::Sell, 50010, 20), 0);
+    QVERIFY2(state(sell20) == OrderState::PendingNew, f.oms->find(sell20)->reason.c_str());
+    const OrderId sell20b = f.oms->submit(f.limit(f.perp, Side::Sell, 50010, 20), 0);
+    QCOMPARE(state(sell20b), OrderState::Rejected);
+    QVERIFY2(f.oms->find(sell20b)->reason.find("would flip") != std::string::npos, f.oms->find(sell20b)->reason.c_str());
+    const OrderId sell10 = f.oms->submit(f.limit(f.perp, Side::Sell, 50010, 10), 0);
+    QCOMPARE(state(sell10), OrderState::PendingNew);
+    // A flat instrument takes nothing; cancels always pass.
+    QCOMPARE(state(f.oms->submit(f.limit(f.option, Side::Buy, 0.05, 1), 0)), OrderState::Rejected);
+    QVERIFY(f.oms->cancel(sell20, 0));
+    // Back to ACTIVE: anything valid passes again.
+    f.halt.resume();
+    QCOMPARE(f.halt.state(), TradingState::Active);
+    QCOMPARE(state(f.oms->submit(f.limit(f.option, Side::Buy, 0.05, 1), 0)), OrderState::PendingNew);
+  }
+
   void stateMachineTable() {
     using S = OrderState;
     const S all[] = {S::PendingNew, S::Open, S::PartiallyFilled, S::Filled, S::Cancelled, S::Rejected};

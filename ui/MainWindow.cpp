@@ -115,6 +115,7 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
 
   connect(risk_, &RiskPanel::haltClicked, this, &MainWindow::haltAll);
   connect(risk_, &RiskPanel::resumeClicked, this, &MainWindow::askResume);
+  connect(risk_, &RiskPanel::reduceClicked, this, [this] { engine_.reduceOnly("by the user"); });
 
   QSettings settings(settingsFile_, QSettings::IniFormat);
   restoreGeometry(settings.value("window/geometry").toByteArray());
@@ -481,7 +482,7 @@ void MainWindow::haltAll() {
 }
 
 void MainWindow::askResume() {
-  if (!engine_.halted()) return;
+  if (engine_.tradingState() == TradingState::Active) return;
   auto* box = new QMessageBox(QMessageBox::Warning, "Resume trading",
                               "Resume trading?\n\nNew orders will be accepted again. Strategies stay stopped.",
                               QMessageBox::Yes | QMessageBox::Cancel, this);

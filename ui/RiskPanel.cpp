@@ -42,6 +42,11 @@ RiskPanel::RiskPanel(QWidget* parent) : QFrame(parent) {
   stats_->setTextFormat(Qt::RichText);
   row->addWidget(stats_);
 
+  reduce_ = new QPushButton("REDUCE ONLY");
+  reduce_->setObjectName("reduceButton");
+  reduce_->setToolTip("Only orders that reduce a position pass the risk gate from now on (RESUME returns to ACTIVE)");
+  row->addWidget(reduce_);
+
   resume_ = new QPushButton("RESUME…");
   resume_->setObjectName("resumeButton");
   resume_->setToolTip("Resume trading after a halt (asks for confirmation)");
@@ -70,6 +75,7 @@ RiskPanel::RiskPanel(QWidget* parent) : QFrame(parent) {
 
   connect(halt_, &QPushButton::clicked, this, &RiskPanel::haltClicked);
   connect(resume_, &QPushButton::clicked, this, &RiskPanel::resumeClicked);
+  connect(reduce_, &QPushButton::clicked, this, &RiskPanel::reduceClicked);
   setHaltedLook(false);
 }
 
@@ -82,7 +88,20 @@ void RiskPanel::setHaltedLook(bool halted) {
                             .arg(halted ? "#ffffff" : colors::active.lighter(130).name()));
   setStyleSheet(halted ? "QFrame#riskPanel { background:#7f1d1d; border-bottom:2px solid #ff5252; }"
                        : "QFrame#riskPanel { background:#161a20; border-bottom:1px solid #2a303a; }");
-  resume_->setEnabled(halted);
+  resume_->setEnabled(halted || reducing_);
+  reduce_->setEnabled(!halted && !reducing_);
+}
+
+// REDUCING is shown only when not halted (HALTED is the stronger state and wins the strip).
+void RiskPanel::setReducingLook(bool reducing) {
+  reducing_ = reducing;
+  if (halted_) return setHaltedLook(true);
+  if (!reducing) return setHaltedLook(false);
+  state_->setText("REDUCING");
+  state_->setStyleSheet("font-size:30px; font-weight:900; color:#ffb74d;");
+  setStyleSheet("QFrame#riskPanel { background:#3e2a10; border-bottom:2px solid #ffb74d; }");
+  resume_->setEnabled(true);
+  reduce_->setEnabled(false);
 }
 
 void RiskPanel::showHalted(const QString& reason, Nanos at) {
@@ -113,6 +132,9 @@ void RiskPanel::setWatchdogAlarm(const QString& alarm, Nanos at) {
 
 void RiskPanel::apply(const EngineSnapshot& s, bool halted) {
   if (halted != halted_) setHaltedLook(halted);
+  const bool reducing = s.tradingState == TradingState::Reducing;
+  if (reducing != reducing_ && !halted) setReducingLook(reducing);
+  reducing_ = reducing;
   if (halted && !s.halted) {
     // Halted a moment ago; the engine's confirmation is in the next snapshot: keep the local text.
   } else if (halted) {
@@ -122,6 +144,8 @@ void RiskPanel::apply(const EngineSnapshot& s, bool halted) {
                                                   : QString("Strategy watchdog");
     detail_->setText(QString("%1 since %2 UTC — no new orders; cancels still pass")
                          .arg(reason, formatUtcTime(s.haltedAt ? s.haltedAt : s.builtWall)));
+  } else if (reducing) {
+    detail_->setText("Only orders that reduce a position pass the risk gate; cancels always pass");
   } else {
     detail_->setText(s.lastReject.empty() ? QString("All checks passing — every order goes through the risk gate")
                                           : QString("Last reject: %1").arg(QString::fromStdString(s.lastReject)));

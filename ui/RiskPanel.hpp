@@ -28,11 +28,13 @@ class RiskPanel : public QFrame {
   QLabel* watchdogAlarmLabel() const { return alarm_; }
   QPushButton* haltButton() const { return halt_; }
   QPushButton* resumeButton() const { return resume_; }
+  QPushButton* reduceButton() const { return reduce_; }
   QString stateText() const;
 
  signals:
   void haltClicked();
   void resumeClicked();
+  void reduceClicked();
 
  private:
   void setHaltedLook(bool halted);
@@ -40,6 +42,9 @@ class RiskPanel : public QFrame {
   QLabel* detail_ = nullptr;
   QLabel* stats_ = nullptr;
   QPushButton* resume_ = nullptr;
+  QPushButton* reduce_ = nullptr;
+  bool reducing_ = false;
+  void setReducingLook(bool reducing);
   QPushButton* halt_ = nullptr;
   QLabel* alarm_ = nullptr;
   QString alarmText_;

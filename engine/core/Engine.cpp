@@ -136,6 +136,21 @@ void Engine::haltAll(std::string reason) {
   });
 }
 
+void Engine::reduceOnly(std::string reason) {
+  halt_.reduceOnly();
+  const Nanos at = now();
+  boost::asio::post(io_, [this, reason = std::move(reason), at] {
+    log::warn("risk", "REDUCING (" + reason + "): only orders that reduce a position pass");
+    if (journal_) {
+      JournalRecord r;
+      r.kind = JournalKind::StateChange;
+      r.ts = at;
+      r.text = "REDUCING: " + reason;
+      journal_->append(std::move(r));
+    }
+  });
+}
+
 void Engine::resume() {
   if (stuck()) {  // the engine thread is inside a plugin that never returned: nothing can run
     log::error("risk", "resume refused: " + watchdogAlarm());
@@ -240,6 +255,7 @@ void Engine::publish() {
   s.builtMono = mono;
   s.builtWall = now();
   s.halted = halt_.halted();
+  s.tradingState = halt_.state();
   s.haltReason = s.halted ? haltReason_ : std::string();
   s.haltedAt = s.halted ? haltedAt_ : 0;
   s.venueState = venueState_;
@@ -380,6 +396,10 @@ void Engine::restoreFromJournal(const std::string& path) {
   if (state.sessions)
     log::info("journal", "restored " + std::to_string(restored) + " fills from " + std::to_string(state.sessions) +
                              " earlier sessions; order ids continue after " + std::to_string(state.maxOrderId));
+  if (state.lastStateChange.rfind("REDUCING", 0) == 0) {
+    halt_.reduceOnly();
+    log::warn("risk", "REDUCING at start: the last session ended " + state.lastStateChange);
+  }
   if (state.halted) {
     halt_.halt();
     haltReason_ = "restart: the last session ended " + state.lastStateChange;

@@ -56,8 +56,11 @@ class Engine final : private VenueListener {
   // Takes effect immediately (the gate refuses every new order from this call on), then cancels
   // every open order on the engine thread.
   void haltAll(std::string reason);
-  void resume();
+  void resume();  // back to ACTIVE from HALTED or REDUCING
+  // REDUCING: from this instant only orders that reduce a position pass the gate.
+  void reduceOnly(std::string reason);
   bool halted() const { return halt_.halted(); }
+  TradingState tradingState() const { return halt_.state(); }
   // Market time: the venue's clock, estimated as wall time minus the smallest (wall - event time)
   // seen. Equal to the wall clock for a live venue; for a simulator started in the past
   // (--sim-start) it follows the simulated market. Any thread.

@@ -11,6 +11,7 @@
 #include "book/MarketData.hpp"
 #include "oms/Order.hpp"
 #include "oms/OrderManager.hpp"
+#include "oms/RiskGate.hpp"
 #include "strategy/StrategyRows.hpp"
 #include "venue/Venue.hpp"
 
@@ -42,6 +43,7 @@ struct EngineSnapshot {
   Nanos builtMono = 0;     // monoNow() when built: the GUI measures engine->GUI lag from it
   Nanos builtWall = 0;     // market time (Engine::now()) when built
   bool halted = false;
+  TradingState tradingState = TradingState::Active;
   std::string haltReason;
   Nanos haltedAt = 0;
   VenueState venueState = VenueState::Disconnected;

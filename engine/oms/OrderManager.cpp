@@ -72,6 +72,15 @@ void OrderManager::record(int kind, const Order& o, Nanos ts, Price price, Qty q
   journal_->append(std::move(r));
 }
 
+double OrderManager::openQty(InstrumentId instrument, Side side, OrderId except) const {
+  double open = 0;
+  for (OrderId id : working_) {
+    const Order* o = find(id);
+    if (id != except && o->request.instrument == instrument && o->request.side == side) open += toDouble(o->leaves);
+  }
+  return open;
+}
+
 OrderId OrderManager::submit(const OrderRequest& request, Nanos now) {
   Order& o = orders_.emplace_back();
   o.id = nextId_++;
@@ -79,7 +88,12 @@ OrderId OrderManager::submit(const OrderRequest& request, Nanos now) {
   o.leaves = request.qty;
   o.created = now;
   ++ordersTotal_;
-  RiskDecision d = gate_.check(request, now);
+  // REDUCING needs the position and what already works on the order's side (read only then).
+  const bool known = request.instrument < positions_.size();
+  RiskDecision d = gate_.reducing() && known
+                       ? gate_.check(request, now, positions_[request.instrument].qty,
+                                     openQty(request.instrument, request.side, 0))
+                       : gate_.check(request, now);
   if (d.accepted() && journal_) {
     // The intent is journaled before the order leaves; if it cannot be, the order does not leave.
     JournalRecord r;
@@ -134,7 +148,10 @@ bool OrderManager::replace(OrderId id, Price newPrice, Qty newQty, Nanos now, st
   OrderRequest modified = o->request;
   modified.price = newPrice;
   modified.qty = newQty;
-  const RiskDecision d = gate_.check(modified, now);  // a replace is a new risk decision
+  // A replace is a new risk decision; while REDUCING its own quantity does not count as "already working".
+  const RiskDecision d = gate_.reducing() ? gate_.check(modified, now, positions_[modified.instrument].qty,
+                                                        openQty(modified.instrument, modified.side, id))
+                                          : gate_.check(modified, now);
   if (!d.accepted()) {
     if (whyNot) *whyNot = d.reason;
     lastReject_ = d.reason;

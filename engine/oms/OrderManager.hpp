@@ -78,6 +78,8 @@ class OrderManager {
   Order* lookup(OrderId id);
   void changed(Order& order, Nanos now);
   void removeWorking(OrderId id);
+  // Quantity still working on one side of an instrument (instrument units), without `except`.
+  double openQty(InstrumentId instrument, Side side, OrderId except) const;
 
   const InstrumentRegistry& instruments_;
   const RiskGate& gate_;

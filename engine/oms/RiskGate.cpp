@@ -16,6 +16,7 @@ const char* nameOf(RejectCode code) {
     case RejectCode::PriceOffTick: return "price off tick";
     case RejectCode::Expired: return "expired";
     case RejectCode::JournalDown: return "journal_down";
+    case RejectCode::ReducingOnly: return "reducing only";
   }
   return "?";
 }
@@ -40,10 +41,34 @@ RiskDecision validateOrder(const Instrument& inst, const OrderRequest& r, Nanos 
   return {};
 }
 
-RiskDecision RiskGate::check(const OrderRequest& r, Nanos now) const {
+const char* nameOf(TradingState s) {
+  switch (s) {
+    case TradingState::Active: return "ACTIVE";
+    case TradingState::Reducing: return "REDUCING";
+    case TradingState::Halted: return "HALTED";
+  }
+  return "?";
+}
+
+RiskDecision RiskGate::check(const OrderRequest& r, Nanos now, double position, double sameSideOpen) const {
   if (halt_.halted()) return {RejectCode::Halted, "trading is HALTED: no new orders until resumed"};
   if (r.instrument >= instruments_.size()) return {RejectCode::UnknownInstrument, "unknown instrument"};
-  return validateOrder(instruments_[r.instrument], r, now);
+  RiskDecision d = validateOrder(instruments_[r.instrument], r, now);
+  if (!d.accepted() || !halt_.reducing()) return d;
+  // REDUCING: the order must shrink the position, together with what already works on its side,
+  // and never flip it.
+  const Instrument& inst = instruments_[r.instrument];
+  const double qty = toDouble(r.qty);
+  const bool reduces = (position > 0 && r.side == Side::Sell) || (position < 0 && r.side == Side::Buy);
+  if (!reduces)
+    return {RejectCode::ReducingOnly, "trading is REDUCING: a " + std::string(nameOf(r.side)) + " of " + inst.name +
+                                          (position == 0 ? " (flat)" : " (position " + formatTrimmed(toFixed(position)) + ")") +
+                                          " would not reduce a position"};
+  if (sameSideOpen + qty > std::abs(position) + 1e-12)
+    return {RejectCode::ReducingOnly, "trading is REDUCING: " + formatTrimmed(r.qty) + " with " +
+                                          formatTrimmed(toFixed(sameSideOpen)) + " already working would flip the " +
+                                          formatTrimmed(toFixed(position)) + " position in " + inst.name};
+  return d;
 }
 
 }  // namespace kappa
