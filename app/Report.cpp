@@ -82,6 +82,7 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
     std::uint64_t events = 0, orders = 0, fills = 0, rejects = 0, stale = 0, refused = 0, anomalies = 0;
     QJsonArray positions, strategies, plugins, riskEvents;
     QJsonObject tickToOrder;
+    std::uint64_t halts = 0;
   };
   const Counts c = engine.call([&engine] {
     Counts c;
@@ -108,6 +109,7 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
                                      {"currency", QString::fromStdString(inst.settleCurrency)}});
     }
     strategyReport(engine.strategies(), c.strategies, c.plugins, c.riskEvents, c.tickToOrder);
+    c.halts = engine.halts();
     return c;
   });
   QJsonArray expiries;  // option expiries, ascending, UTC
@@ -135,12 +137,18 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
       {"positions", c.positions},
       {"halted", engine.halted()},
       {"state", nameOf(engine.tradingState())},
+      {"halts", qint64(c.halts)},
       {"strategies", c.strategies},
       {"plugins", c.plugins},
       {"risk_events", c.riskEvents},
       {"tick_to_order_ns", c.tickToOrder},
       {"option_expiries", expiries},
   };
+  if (const Journal* j = engine.journal()) {
+    j->flush();  // what this run wrote, all of it committed
+    root["journal_records"] = qint64(j->committed());
+    root["journal_failure"] = QString::fromStdString(j->failure());
+  }
   if (ui) {
     root["ui_frame_ms"] = percentiles(ui->frameMs.summary());
     root["ui_frame_update_ms"] = percentiles(ui->updateMs.summary());

@@ -31,7 +31,8 @@ class TestCli : public QObject {
     const QJsonObject r = QJsonDocument::fromJson(f.readAll(), &err).object();
     QCOMPARE(err.error, QJsonParseError::NoError);
     for (const char* key : {"kappa_version", "duration_s", "events_total", "events_per_second", "instruments",
-                            "orders_total", "fills_total", "positions", "halted"})
+                            "orders_total", "fills_total", "positions", "halted", "state", "halts", "risk_events",
+                            "journal_records", "strategies", "tick_to_order_ns"})
       QVERIFY2(r.contains(key), key);
     QVERIFY(r["duration_s"].toDouble() >= 2.9);
     QVERIFY(r["events_total"].toInteger() > 2000);
@@ -54,7 +55,11 @@ class TestCli : public QObject {
     QCOMPARE(p.exitCode(), 0);
     QFile f(report);
     QVERIFY(f.open(QIODevice::ReadOnly));
-    QVERIFY(QJsonDocument::fromJson(f.readAll()).object()["halted"].toBool());
+    const QJsonObject r = QJsonDocument::fromJson(f.readAll()).object();
+    QVERIFY(r["halted"].toBool());
+    QCOMPARE(r["state"].toString(), QString("HALTED"));
+    QCOMPARE(r["halts"].toInt(), 1);
+    QVERIFY(r["journal_records"].toInt() >= 1);  // the halt itself, at least
   }
 
   void usageErrorsExitTwo() {

@@ -123,6 +123,7 @@ void Engine::haltAll(std::string reason) {
   boost::asio::post(io_, [this, reason = std::move(reason), at] {
     haltReason_ = reason;
     haltedAt_ = at;
+    ++halts_;
     if (journal_) {
       JournalRecord r;
       r.kind = JournalKind::StateChange;

@@ -4,6 +4,9 @@
 // through conflated snapshots (TripleBuffer) that readers pull at their own pace. No locks on the
 // hot path, no Qt.
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <future>
 #include <memory>
@@ -101,11 +104,19 @@ class Engine final : private VenueListener {
 
   // Runs f on the engine thread and waits for its result. For tests and shutdown reporting only:
   // the GUI thread must never wait on the engine.
+  // If a plugin callback gets stuck meanwhile, the engine thread will never answer: the process
+  // ends (status 3) rather than hang, as `kappa` does when it finds the engine stuck at exit.
   template <class F>
   auto call(F f) -> decltype(f()) {
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto result = task.get_future();
-    boost::asio::post(io_, [&task] { task(); });
+    auto task = std::make_shared<std::packaged_task<decltype(f())()>>(std::move(f));
+    auto result = task->get_future();
+    boost::asio::post(io_, [task] { (*task)(); });
+    while (result.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+      if (stuck()) {
+        std::fprintf(stderr, "kappa: %s\n", watchdogAlarm().c_str());
+        std::_Exit(3);
+      }
+    }
     return result.get();
   }
 
@@ -114,6 +125,7 @@ class Engine final : private VenueListener {
   const OrderManager& orders() const { return *oms_; }
   const std::shared_ptr<const analytics::ChainAnalytics>& analytics() const { return latestAnalytics_; }
   const StrategyHost& strategies() const { return *strategies_; }
+  std::uint64_t halts() const { return halts_; }  // engine thread (call())
 
  private:
   void onMarketData(const MdEvent* events, std::size_t n) override;
@@ -149,6 +161,7 @@ class Engine final : private VenueListener {
   std::atomic<Nanos> clockOffset_{0};  // wall - venue clock (see now())
 
   // Engine-thread only.
+  std::uint64_t halts_ = 0;  // HALTs this session
   std::string haltReason_;
   Nanos haltedAt_ = 0;
   VenueState venueState_ = VenueState::Disconnected;
