@@ -124,17 +124,20 @@ void Engine::haltAll(std::string reason) {
     haltReason_ = reason;
     haltedAt_ = at;
     ++halts_;
-    if (journal_) {
-      JournalRecord r;
-      r.kind = JournalKind::StateChange;
-      r.ts = at;
-      r.text = "HALTED: " + reason;
-      journal_->append(std::move(r));
-    }
+    journalState(at, "HALTED: " + reason);
     strategies_->stopAll("halted: " + haltReason_);
     const std::size_t n = oms_->cancelAll(now());
     log::warn("risk", "HALTED (" + haltReason_ + "): cancelling " + std::to_string(n) + " open orders");
   });
+}
+
+void Engine::journalState(Nanos at, std::string text) {
+  if (!journal_) return;
+  JournalRecord r;
+  r.kind = JournalKind::StateChange;
+  r.ts = at;
+  r.text = std::move(text);
+  journal_->append(std::move(r));
 }
 
 void Engine::reduceOnly(std::string reason) {
@@ -142,13 +145,7 @@ void Engine::reduceOnly(std::string reason) {
   const Nanos at = now();
   boost::asio::post(io_, [this, reason = std::move(reason), at] {
     log::warn("risk", "REDUCING (" + reason + "): only orders that reduce a position pass");
-    if (journal_) {
-      JournalRecord r;
-      r.kind = JournalKind::StateChange;
-      r.ts = at;
-      r.text = "REDUCING: " + reason;
-      journal_->append(std::move(r));
-    }
+    journalState(at, "REDUCING: " + reason);
   });
 }
 
@@ -165,13 +162,7 @@ void Engine::resume() {
   boost::asio::post(io_, [this] {
     if (halt_.halted()) return;  // halted again since
     log::info("risk", "trading resumed after halt (" + haltReason_ + ")");
-    if (journal_) {
-      JournalRecord r;
-      r.kind = JournalKind::StateChange;
-      r.ts = now();
-      r.text = "ACTIVE: resumed after " + haltReason_;
-      journal_->append(std::move(r));
-    }
+    journalState(now(), "ACTIVE: resumed after " + haltReason_);
     haltReason_.clear();
     haltedAt_ = 0;
   });

@@ -136,6 +136,7 @@ class Engine final : private VenueListener {
   void scheduleAnalytics();
   analytics::ChainInput chainInput() const;
   void restoreFromJournal(const std::string& path);
+  void journalState(Nanos at, std::string text);  // a trading-state change, engine thread
 
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;

@@ -56,8 +56,8 @@ void OrderManager::removeWorking(OrderId id) {
   }
 }
 
-void OrderManager::record(int kind, const Order& o, Nanos ts, Price price, Qty qty, double value, const std::string& text) {
-  if (!journal_) return;
+bool OrderManager::record(int kind, const Order& o, Nanos ts, Price price, Qty qty, double value, const std::string& text) {
+  if (!journal_) return true;
   JournalRecord r;
   r.kind = JournalKind(kind);
   r.ts = ts;
@@ -69,7 +69,7 @@ void OrderManager::record(int kind, const Order& o, Nanos ts, Price price, Qty q
   r.qty = qty;
   r.value = value;
   r.text = text;
-  journal_->append(std::move(r));
+  return journal_->append(std::move(r));
 }
 
 double OrderManager::openQty(InstrumentId instrument, Side side, OrderId except) const {
@@ -94,21 +94,12 @@ OrderId OrderManager::submit(const OrderRequest& request, Nanos now) {
                        ? gate_.check(request, now, positions_[request.instrument].qty,
                                      openQty(request.instrument, request.side, 0))
                        : gate_.check(request, now);
-  if (d.accepted() && journal_) {
-    // The intent is journaled before the order leaves; if it cannot be, the order does not leave.
-    JournalRecord r;
-    r.kind = JournalKind::OrderIntent;
-    r.ts = now;
-    r.order = o.id;
-    r.instrument = request.instrument;
-    r.strategy = request.strategy;
-    r.side = request.side;
-    r.price = request.price;
-    r.qty = request.qty;
-    r.text = std::string(nameOf(request.type)) + " " + nameOf(request.tif) + (request.postOnly ? " post-only" : "") + " " +
-             nameOf(request.origin) + (request.tag.empty() ? "" : " " + request.tag);
-    if (!journal_->append(std::move(r))) d = {RejectCode::JournalDown, "the journal cannot be written: " + journal_->failure()};
-  }
+  // The intent is journaled before the order leaves; if it cannot be, the order does not leave.
+  if (d.accepted() && journal_ &&
+      !record(int(JournalKind::OrderIntent), o, now, request.price, request.qty, 0,
+              std::string(nameOf(request.type)) + " " + nameOf(request.tif) + (request.postOnly ? " post-only" : "") +
+                  " " + nameOf(request.origin) + (request.tag.empty() ? "" : " " + request.tag)))
+    d = {RejectCode::JournalDown, "the journal cannot be written: " + journal_->failure()};
   if (!d.accepted()) {
     o.transition(OrderState::Rejected);
     o.leaves = 0;

@@ -86,7 +86,8 @@ class OrderManager {
   Venue* venue_ = nullptr;
   Listener listener_;
   Journal* journal_ = nullptr;
-  void record(int kind, const Order& o, Nanos ts, Price price, Qty qty, double value, const std::string& text);
+  // Appends one fact about `o` to the journal; false if it could not be queued.
+  bool record(int kind, const Order& o, Nanos ts, Price price, Qty qty, double value, const std::string& text);
   // Every order of the session, in id order. Their storage comes from an arena reserved and
   // touched (pre-faulted) at start: a fresh page costs ~10 us to fault in on a VM, and without the
   // arena one order in every dozen or so paid it on the engine thread (BM_TickToOrder's p99).
