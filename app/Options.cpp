@@ -23,7 +23,7 @@ int parseOptions(const QStringList& arguments, Options& out) {
   const QCommandLineOption feedRate("feed-rate", "Simulator book updates per second (default 2500; stress: 200000).",
                                     "N", "2500");
   const QCommandLineOption demo("demo", "Place a few example orders at start (demos and screenshots).");
-  const QCommandLineOption view("view", "Central view at start: chart (default), chain, surface, greeks or strategies.", "NAME", "chart");
+  const QCommandLineOption view("view", "Central view at start: chart (default), chain, surface, greeks, strategies or audit.", "NAME", "chart");
   const QCommandLineOption plugin("plugin",
                                   "Load the strategy plugin at PATH and start an instance with the given parameters "
                                   "(repeatable; headless too). A changed binary needs --approve-plugin.",
@@ -36,8 +36,13 @@ int parseOptions(const QStringList& arguments, Options& out) {
   const QCommandLineOption hang("plugin-hang-s",
                                 "A plugin callback still running after this trips the watchdog, which halts all "
                                 "automation (default 1 s).", "SECONDS", "1");
+  const QCommandLineOption risk("risk",
+                                "Override one risk limit or trigger of <data-dir>/risk.json for this run (repeatable), "
+                                "e.g. max_open_orders=20, instruments/@option/max_position=off, "
+                                "triggers/daily_loss/action=reduce. See docs/risk.md.",
+                                "NAME=VALUE");
   p.addOptions({venue, seed, simStart, dataDir, headless, duration, report, screenshot, after, feedRate, demo, view,
-                plugin, approvePlugin, budget, hang});
+                plugin, approvePlugin, budget, hang, risk});
 
   const QString usage = p.helpText().replace("<executable_name>", "kappa");
   auto fail = [&](const QString& why) {
@@ -69,8 +74,8 @@ int parseOptions(const QStringList& arguments, Options& out) {
   out.headless = p.isSet(headless);
   out.demo = p.isSet(demo);
   out.view = p.value(view);
-  if (!QStringList{"chart", "chain", "surface", "greeks", "strategies"}.contains(out.view))
-    return fail("--view must be chart, chain, surface, greeks or strategies, got '" + out.view + "'");
+  if (!QStringList{"chart", "chain", "surface", "greeks", "strategies", "audit"}.contains(out.view))
+    return fail("--view must be chart, chain, surface, greeks, strategies or audit, got '" + out.view + "'");
   if (p.isSet(duration)) {
     out.durationS = p.value(duration).toDouble(&ok);
     if (!ok || out.durationS <= 0) return fail("--duration must be a positive number of seconds");
@@ -88,6 +93,7 @@ int parseOptions(const QStringList& arguments, Options& out) {
     out.plugins << pl;
   }
   out.approvePlugins = p.values(approvePlugin);
+  out.riskOverrides = p.values(risk);
   out.pluginBudgetMs = p.value(budget).toDouble(&ok);
   if (!ok || out.pluginBudgetMs < 0.1 || out.pluginBudgetMs > 10000)
     return fail("--plugin-budget-ms must be between 0.1 and 10000, got '" + p.value(budget) + "'");

@@ -25,6 +25,7 @@ struct Options {
   QStringList approvePlugins;  // --approve-plugin PATH: approve a changed binary before loading it
   double pluginBudgetMs = 1.0;  // a plugin callback's time budget; 3 overruns stop the instance
   double pluginHangS = 1.0;     // a callback still running after this trips the watchdog (halt)
+  QStringList riskOverrides;    // --risk NAME=VALUE, repeatable: over <data-dir>/risk.json
 };
 
 // "PATH[:name=value,...]": the parameters follow the first ':' after the last '/'.

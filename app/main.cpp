@@ -24,6 +24,7 @@
 #include "core/Clock.hpp"
 #include "core/Engine.hpp"
 #include "core/Log.hpp"
+#include "risk/RiskConfigFile.hpp"
 #include "sim/SimVenue.hpp"
 
 namespace {
@@ -61,6 +62,25 @@ void installLogFile(const QString& dataDir, kappa::ui::StrategyLog* strategyLog)
 // --plugin: load and start each instance. Headless, a plugin that cannot be loaded, configured or
 // started ends the run with its reason (exit 2): a batch job must not run without its strategy.
 // With the GUI the reasons go to the log and the strategy manager, and the terminal stays up.
+// <data-dir>/risk.json (created with the defaults when missing), then each --risk in order. A bad
+// value starts the terminal HALTED with the file, key and reason, never with a guess.
+void configureRisk(kappa::Engine& engine, const std::string& path, const QStringList& overrides) {
+  kappa::RiskConfig config;
+  std::string error;
+  bool created = false;
+  bool ok = kappa::loadRiskConfig(path, &config, &error, &created);
+  for (const QString& o : overrides)
+    if (ok) ok = kappa::applyRiskOverride(&config, o.toStdString(), &error);
+  if (!ok) {
+    std::fprintf(stderr, "kappa: %s\nkappa: starting HALTED: fix the limits and restart\n", error.c_str());
+    engine.refuseRiskConfig(error);
+    return;
+  }
+  if (created) kappa::log::info("risk", "created " + path + " with the default limits (docs/risk.md)");
+  config.source = path + (overrides.isEmpty() ? "" : " + " + overrides.join(" ").prepend("--risk ").toStdString());
+  engine.setRiskConfig(std::move(config));
+}
+
 int launchPlugins(kappa::Engine& engine, const kappa::app::Options& opt) {
   std::vector<std::pair<QString, std::future<std::string>>> pending;
   for (const auto& pl : opt.plugins) {
@@ -146,6 +166,7 @@ int main(int argc, char** argv) {
   strategyConfig.hangTimeout = kappa::Nanos(opt.pluginHangS * 1e9);
   kappa::Engine engine(std::make_unique<kappa::sim::SimVenue>(sim), strategyConfig);
   engine.setDataDir(dataDir.toStdString());
+  configureRisk(engine, dataDir.toStdString() + "/risk.json", opt.riskOverrides);
   engine.start();
   if (const int code = launchPlugins(engine, opt); code != 0) {
     engine.stop();

@@ -218,7 +218,7 @@ class TestOrders : public QObject {
         break;
       }
     }
-    const RiskDecision d = f.gate.check(r, 1000);
+    const RiskDecision d = f.gate.check(r, 1000, *f.oms);
     QCOMPARE(int(d.code), code);
     QVERIFY2(QString::fromStdString(d.reason).contains(expect), d.reason.c_str());
     const OrderId id = f.oms->submit(r, 1000);

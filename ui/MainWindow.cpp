@@ -1,5 +1,7 @@
 #include "MainWindow.hpp"
 
+#include "AuditView.hpp"
+
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -84,7 +86,7 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   topLayout->addWidget(risk_);
   setMenuWidget(top);
 
-  // The centre: chart, the option views and the strategy manager as tabs (Ctrl+1..5).
+  // The centre: chart, the option views and the strategy manager and the journal's audit view as tabs (Ctrl+1..6).
   centralTabs_ = new QTabWidget(this);
   centralTabs_->setObjectName("centralTabs");
   chart_ = new ChartWidget(instruments_, centralTabs_);
@@ -92,11 +94,15 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   surface_ = new VolSurfaceView(instruments_, centralTabs_);
   greeks_ = new GreeksPanel(instruments_, centralTabs_);
   strategies_ = new StrategyManager(engine_, centralTabs_);
+  audit_ = new AuditView(centralTabs_);
+  // The audit view reads the very file the engine writes (read-only, WAL lets both work at once).
+  if (const Journal* journal = engine_.journal()) audit_->setJournalPath(QString::fromStdString(journal->path()));
   centralTabs_->addTab(chart_, "Chart");
   centralTabs_->addTab(chainBoard_, "Option chain");
   centralTabs_->addTab(surface_, "Volatility");
   centralTabs_->addTab(greeks_, "Greeks && scenarios");
   centralTabs_->addTab(strategies_, "Strategies");
+  centralTabs_->addTab(audit_, "Audit");
   for (int i = 0; i < centralTabs_->count(); ++i) {
     auto* go = new QAction(this);
     go->setShortcut(QKeySequence(QString("Ctrl+%1").arg(i + 1)));
@@ -459,7 +465,7 @@ void MainWindow::onChainOrder(InstrumentId instrument, Side side, Price price) {
 }
 
 bool MainWindow::showView(const QString& name) {
-  const QStringList names = {"chart", "chain", "surface", "greeks", "strategies"};
+  const QStringList names = {"chart", "chain", "surface", "greeks", "strategies", "audit"};
   const int i = names.indexOf(name);
   if (i < 0) return false;
   centralTabs_->setCurrentIndex(i);

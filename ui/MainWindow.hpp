@@ -27,6 +27,7 @@ class OrderTicket;
 class RiskPanel;
 class StrategyLog;
 class StrategyManager;
+class AuditView;
 class WatchlistModel;
 class OrdersModel;
 class FillsModel;
@@ -56,13 +57,14 @@ class MainWindow : public QMainWindow {
   OrdersModel* ordersModel() const { return orders_; }
   QAction* haltAction() const { return haltAction_; }
   void resumeConfirmed();
-  // Shows a central view: "chart", "chain", "surface", "greeks" or "strategies". False if unknown.
+  // Shows a central view: "chart", "chain", "surface", "greeks", "strategies" or "audit". False if unknown.
   bool showView(const QString& name);
   OptionChainBoard* chainBoard() const { return chainBoard_; }
   GreeksPanel* greeksPanel() const { return greeks_; }
   ChartWidget* chart() const { return chart_; }
   VolSurfaceView* volSurface() const { return surface_; }
   StrategyManager* strategyManager() const { return strategies_; }
+  AuditView* auditView() const { return audit_; }
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -99,6 +101,7 @@ class MainWindow : public QMainWindow {
   GreeksPanel* greeks_ = nullptr;
   std::uint64_t analyticsSeq_ = 0;
   StrategyManager* strategies_ = nullptr;
+  AuditView* audit_ = nullptr;
   std::uint64_t strategiesVersion_ = 0;
   QElapsedTimer strategiesRefresh_;  // PnL moves without a version change: refresh twice a second
   LadderPanel* ladderPanel_ = nullptr;

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "core/Clock.hpp"
 #include "core/Log.hpp"
 #include "journal/JournalReplay.hpp"
+#include "risk/RiskConfigFile.hpp"
 
 namespace kappa {
 namespace {
@@ -44,10 +46,119 @@ Engine::Engine(std::unique_ptr<Venue> venue, StrategyHostConfig strategyConfig)
       StrategyHost::Services{instruments_, *market_, *oms_, halt_, [this] { return now(); }, io_.get_executor(),
                              latestAnalytics_},
       strategyConfig);
-  oms_->setListener([this](const Order& o, const Fill* f) { strategies_->onOrderChanged(o, f); });
+  oms_->setListener([this](const Order& o, const Fill* f) { onOrderEvent(o, f); });
   analytics_ = std::make_unique<analytics::AnalyticsWorker>(io_.get_executor(), [this](analytics::AnalyticsWorker::Result r) {
     latestAnalytics_ = std::move(r);
+    gate_.limits().onAnalytics(oms_->positions());
+    checkGreeks();
     strategies_->onChainAnalytics();
+  });
+  // The risk engine: the documented defaults until setRiskConfig() (risk.json, --risk).
+  gate_.limits().bindMarket(market_.get());
+  gate_.limits().bindAnalytics(&latestAnalytics_);
+  gate_.limits().setStrategyKeys([this](std::uint32_t id) { return strategies_->strategyIdOf(id); });
+  strategies_->setFaultListener([this](const std::string& instance, const std::string& why) {
+    applyTrigger(monitor_.onStrategyFault(instance, why));
+  });
+  riskConfig_ = RiskConfig::defaults();
+  riskConfig_.source = "defaults";
+  gate_.limits().configure(riskConfig_);
+  monitor_.configure(riskConfig_.triggers);
+}
+
+void Engine::onOrderEvent(const Order& o, const Fill* f) {
+  strategies_->onOrderChanged(o, f);
+  if (!f) return;
+  if (std::find(traded_.begin(), traded_.end(), o.request.instrument) == traded_.end())
+    traded_.push_back(o.request.instrument);
+  checkEquity();
+  checkGreeks();
+}
+
+void Engine::checkEquity() {
+  double equity = 0;
+  for (InstrumentId id : traded_) {
+    const Position& p = oms_->positions()[id];
+    const double mark = toDouble(market_->markPrice(id));
+    equity += p.realizedPnl - p.fees + (p.qty != 0 && mark > 0 ? p.unrealizedPnl(instruments_[id], mark) : 0.0);
+  }
+  applyTrigger(monitor_.onEquity(equity, now()));
+}
+
+void Engine::checkGreeks() {
+  const PreTradeLimits& l = gate_.limits();
+  for (std::size_t u = 0; u < l.underlyings().size(); ++u)
+    applyTrigger(monitor_.onGreeks(l.underlyings()[u], l.netGreeks(u), l.greekLimit(u, Limit::MaxNetDelta),
+                                   l.greekLimit(u, Limit::MaxNetGamma), l.greekLimit(u, Limit::MaxNetVega)));
+}
+
+void Engine::checkBeat(double engineLagMs) {
+  const Nanos mono = monoNow();
+  monitor_.onBeat(mono, oms_->ordersTotal() - oms_->rejectsTotal());
+  std::vector<std::string> stale;
+  for (OrderId id : oms_->working()) {
+    const InstrumentId inst = oms_->find(id)->request.instrument;
+    if (!market_->book(inst).live() && std::find(stale.begin(), stale.end(), instruments_[inst].name) == stale.end())
+      stale.push_back(instruments_[inst].name);
+  }
+  applyTrigger(monitor_.onStaleBooks(stale, mono));
+  applyTrigger(monitor_.onLag(engineLagMs, venueLagMs_));
+}
+
+void Engine::applyTrigger(const std::optional<TriggerFiring>& firing) {
+  if (!firing || firing->action == TriggerAction::Off) return;
+  const Nanos at = now();
+  gate_.breaches().record(at, nameOf(firing->trigger), "account", firing->reason, true, nameOf(firing->action));
+  journalRisk(JournalKind::RiskEvent, "trigger " + firing->reason + " -> " + nameOf(firing->action));
+  if (firing->action == TriggerAction::Halt) {
+    if (!halt_.halted()) haltAll("trigger " + firing->reason);
+  } else if (halt_.state() == TradingState::Active) {
+    reduceOnly("trigger " + firing->reason);
+  }
+}
+
+void Engine::journalRisk(JournalKind kind, std::string text) {
+  if (!journal_) return;
+  JournalRecord r;
+  r.kind = kind;
+  r.ts = now();
+  r.text = std::move(text);
+  journal_->append(std::move(r));
+}
+
+void Engine::setRiskConfig(RiskConfig config) {
+  auto apply = [this, config = std::move(config)]() mutable {
+    riskConfig_ = std::move(config);
+    gate_.limits().configure(riskConfig_);
+    monitor_.configure(riskConfig_.triggers);
+    journalRisk(JournalKind::LimitChange, "limits from " + riskConfig_.source);
+  };
+  if (running_) boost::asio::post(io_, std::move(apply));
+  else apply();
+}
+
+void Engine::refuseRiskConfig(std::string error) {
+  riskConfigRefused_ = true;
+  riskError_ = error;
+  log::error("risk", "HALTED at start: risk limits refused: " + error);
+  haltAll("risk limits refused: " + error);
+}
+
+void Engine::changeRiskLimit(std::string assignment, std::string who) {
+  boost::asio::post(io_, [this, assignment = std::move(assignment), who = std::move(who)] {
+    RiskConfig changed = riskConfig_;
+    std::string error;
+    if (!applyRiskOverride(&changed, assignment, &error)) {
+      riskError_ = error;
+      log::warn("risk", error);
+      return;
+    }
+    riskError_.clear();
+    riskConfig_ = std::move(changed);
+    gate_.limits().configure(riskConfig_);
+    monitor_.configure(riskConfig_.triggers);
+    journalRisk(JournalKind::LimitChange, assignment + " (by " + who + ")");
+    log::info("risk", "limit changed: " + assignment + " (by " + who + ")");
   });
 }
 
@@ -106,7 +217,10 @@ void Engine::submit(OrderRequest request) {
 }
 
 void Engine::cancel(OrderId id) {
-  boost::asio::post(io_, [this, id] { oms_->cancel(id, now()); });
+  boost::asio::post(io_, [this, id] {
+    std::string why;
+    if (!oms_->cancel(id, now(), &why, /*limited=*/true)) log::warn("oms", "cancel " + std::to_string(id) + " refused: " + why);
+  });
 }
 
 void Engine::cancelAll(InstrumentId only) {
@@ -149,6 +263,65 @@ void Engine::reduceOnly(std::string reason) {
   });
 }
 
+void Engine::flatten(std::string reason) {
+  if (journal_ && journal_->failed()) {  // never trade unrecorded
+    log::error("risk", "FLATTEN refused: " + journal_->failure());
+    return;
+  }
+  // REDUCING from this instant (from HALTED without an ACTIVE instant in between).
+  if (halt_.halted()) halt_.haltedToReducing();
+  else halt_.reduceOnly();
+  const Nanos at = now();
+  boost::asio::post(io_, [this, reason = std::move(reason), at] {
+    journalState(at, "REDUCING: FLATTEN (" + reason + ")");
+    strategies_->stopAll("flatten: " + reason);
+    oms_->cancelAll(now());
+    std::size_t sent = 0;
+    for (const Position& p : oms_->positions()) {
+      const Instrument& inst = instruments_[p.instrument];
+      if (p.qty == 0 || inst.kind == InstrumentKind::Index) continue;
+      const Side side = p.qty > 0 ? Side::Sell : Side::Buy;
+      const OrderBook& book = market_->book(inst.id);
+      const Level* touch = side == Side::Sell ? book.bestBid() : book.bestAsk();
+      if (!book.live() || !touch) {
+        log::warn("risk", "FLATTEN: no live market for " + inst.name + ": its position stays");
+        continue;
+      }
+      // Through the book up to half the price band (options: at the touch), so the IOC takes
+      // what liquidity there is without ever leaving the band.
+      Price price = touch->price;
+      const double band = gate_.limits().orderLimitValue(Limit::PriceBand, inst.id);
+      const double ref = toDouble(market_->markPrice(inst.id));
+      if (!inst.isOption() && !std::isnan(band) && ref > 0) {
+        const double edge = ref * (1.0 + (side == Side::Buy ? 0.5 : -0.5) * band);
+        const Price ticks = side == Side::Buy ? Price(std::floor(edge / toDouble(inst.tickSize)))
+                                              : Price(std::ceil(edge / toDouble(inst.tickSize)));
+        price = side == Side::Buy ? std::max(price, ticks * inst.tickSize) : std::min(price, ticks * inst.tickSize);
+      }
+      Qty remaining = Qty(std::llround(std::abs(p.qty) * double(kFixedScale))) / inst.minQty * inst.minQty;
+      const double maxQty = gate_.limits().orderLimitValue(Limit::MaxOrderQty, inst.id);
+      Qty chunk = std::isnan(maxQty) ? remaining : toFixed(maxQty) / inst.minQty * inst.minQty;
+      if (inst.maxQty > 0) chunk = std::min(chunk, inst.maxQty);
+      for (int n = 0; remaining > 0 && chunk > 0 && n < 20; ++n) {
+        OrderRequest r;
+        r.instrument = inst.id;
+        r.side = side;
+        r.type = OrderType::Limit;
+        r.tif = TimeInForce::ImmediateOrCancel;
+        r.price = price;
+        r.qty = std::min(remaining, chunk);
+        r.origin = OrderOrigin::System;
+        r.tag = "flatten";
+        remaining -= r.qty;
+        const Order* o = oms_->find(oms_->submit(r, now()));
+        if (o && o->state == OrderState::Rejected) log::warn("risk", "FLATTEN " + inst.name + ": " + o->reason);
+        else ++sent;
+      }
+    }
+    log::warn("risk", "FLATTEN (" + reason + "): " + std::to_string(sent) + " reducing orders sent");
+  });
+}
+
 void Engine::resume() {
   if (stuck()) {  // the engine thread is inside a plugin that never returned: nothing can run
     log::error("risk", "resume refused: " + watchdogAlarm());
@@ -158,9 +331,14 @@ void Engine::resume() {
     log::error("risk", "resume refused: " + journal_->failure());
     return;
   }
+  if (riskConfigRefused_) {  // never trade on guessed limits
+    log::error("risk", "resume refused: the risk limits were refused at start: fix risk.json (or --risk) and restart");
+    return;
+  }
   halt_.resume();
   boost::asio::post(io_, [this] {
     if (halt_.halted()) return;  // halted again since
+    monitor_.rearm();
     log::info("risk", "trading resumed after halt (" + haltReason_ + ")");
     journalState(now(), "ACTIVE: resumed after " + haltReason_);
     haltReason_.clear();
@@ -171,6 +349,7 @@ void Engine::resume() {
 void Engine::onMarketData(const MdEvent* events, std::size_t n) {
   const Nanos arrived = wallNow();
   market_->apply(events, n);
+  if (!traded_.empty()) checkEquity();  // marks moved: daily loss and drawdown on every batch
   strategies_->onMarketData(events, n, arrived);
   rateEvents_ += n;
   if (n) {
@@ -185,7 +364,11 @@ void Engine::onMarketData(const MdEvent* events, std::size_t n) {
   }
 }
 
-void Engine::onExecution(const ExecReport& report) { oms_->onExecution(report); }
+void Engine::onExecution(const ExecReport& report) {
+  oms_->onExecution(report);
+  if (report.type == ExecType::Reject)
+    applyTrigger(monitor_.onVenueReject(monoNow(), oms_->ordersTotal() - oms_->rejectsTotal()));
+}
 
 void Engine::onVenueState(VenueState state, const std::string& detail) {
   venueState_ = state;
@@ -198,6 +381,10 @@ void Engine::schedulePublish() {
   publishTimer_.expires_after(kPublishInterval);
   publishTimer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
+    // How late the beat runs is how long the engine loop was busy elsewhere: its lag.
+    const double lateMs =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - publishTimer_.expiry()).count();
+    checkBeat(lateMs);
     publish();
     schedulePublish();
   });
@@ -334,6 +521,31 @@ void Engine::publish() {
   s.analytics = latestAnalytics_;
   // Each of the three snapshot slots keeps its own copy: refresh it when the host changed since
   // this slot was last filled, and every 10th publish anyway (PnL moves with the marks).
+  // Limits and triggers at 10 Hz (bars, not numbers to trade on): each of the three snapshot slots
+  // is refreshed once per epoch of 10 publishes, so whichever the GUI holds is at most 100 ms old.
+  if (s.limitsEpoch != publishSeq_ / 10) {
+    s.limitsEpoch = publishSeq_ / 10;
+    gate_.limits().usage(now(), *oms_, &s.limits);
+    s.triggers.clear();
+    for (std::size_t i = 0; i < kTriggerCount; ++i) {
+      const Trigger t = Trigger(i);
+      const double value = t == Trigger::DailyLoss ? std::max(0.0, -monitor_.dayPnl())
+                           : t == Trigger::Drawdown ? monitor_.drawdown()
+                           : t == Trigger::StaleData ? monitor_.staleMs(monoNow())
+                           : t == Trigger::RejectRate ? monitor_.rejectRate()
+                           : t == Trigger::EngineLag ? monitor_.lagMs()
+                                                     : 0.0;
+      s.triggers.push_back({t, riskConfig_.triggers[i], value, monitor_.fired(t)});
+    }
+    s.riskSource = riskConfig_.source;
+    s.riskError = riskError_;
+    s.dayPnlBtc = monitor_.dayPnl();
+    s.drawdownBtc = monitor_.drawdown();
+  }
+  if (s.breachesVersion != gate_.breaches().version()) {
+    s.breaches = gate_.breaches().entries();
+    s.breachesVersion = gate_.breaches().version();
+  }
   if (s.strategiesVersion != strategies_->version() || publishSeq_ % 10 == 0) {
     strategies_->rows(&s.plugins, &s.strategies);
     s.riskEvents = strategies_->riskEvents();

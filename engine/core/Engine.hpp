@@ -26,6 +26,7 @@
 #include "oms/OrderManager.hpp"
 #include "journal/Journal.hpp"
 #include "oms/RiskGate.hpp"
+#include "risk/RiskMonitor.hpp"
 #include "strategy/PluginLoader.hpp"
 #include "strategy/StrategyHost.hpp"
 #include "venue/Venue.hpp"
@@ -62,6 +63,21 @@ class Engine final : private VenueListener {
   void resume();  // back to ACTIVE from HALTED or REDUCING
   // REDUCING: from this instant only orders that reduce a position pass the gate.
   void reduceOnly(std::string reason);
+  // FLATTEN (the user confirmed it): REDUCING, every strategy stopped, every order cancelled, and
+  // for every position an IOC order on the reducing side at the touch (inside the price bands),
+  // split to fit the order size limits. A second press sends what is still open.
+  void flatten(std::string reason);
+
+  // ---- risk limits and triggers ----
+  // The whole configuration (risk.json + --risk): before start() or any time after. Journaled.
+  void setRiskConfig(RiskConfig config);
+  // One change, as `--risk NAME=VALUE` spells it (e.g. "instruments/@option/max_position=off"):
+  // the risk panel's switches. Journaled; a bad one is refused in the log and the snapshot.
+  void changeRiskLimit(std::string assignment, std::string who = "the user");
+  // The limits could not be read (risk.json or --risk): HALTED with the reason, and RESUME is
+  // refused for this run — trading on guessed limits is what this prevents. Before start().
+  void refuseRiskConfig(std::string error);
+  RiskConfig riskConfig() { return call([this] { return riskConfig_; }); }  // tests
   bool halted() const { return halt_.halted(); }
   TradingState tradingState() const { return halt_.state(); }
   // Market time: the venue's clock, estimated as wall time minus the smallest (wall - event time)
@@ -137,6 +153,13 @@ class Engine final : private VenueListener {
   analytics::ChainInput chainInput() const;
   void restoreFromJournal(const std::string& path);
   void journalState(Nanos at, std::string text);  // a trading-state change, engine thread
+  void journalRisk(JournalKind kind, std::string text);  // risk events and limit changes, engine thread
+  // A trigger fired: journal it, add it to the breach history and act (engine thread).
+  void applyTrigger(const std::optional<TriggerFiring>& firing);
+  void checkEquity();  // daily loss and drawdown, on fills and mark moves
+  void checkGreeks();  // Greek breach, on fills and analytics
+  void checkBeat(double engineLagMs);  // stale data, lag, reject-rate window: every publish
+  void onOrderEvent(const Order& o, const Fill* f);
 
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
@@ -155,6 +178,11 @@ class Engine final : private VenueListener {
   std::unique_ptr<StrategyHost> strategies_;
   std::unique_ptr<PluginLoader> loader_;
   std::unique_ptr<Journal> journal_;
+  RiskConfig riskConfig_;
+  RiskMonitor monitor_;
+  std::string riskError_;                // the last refused risk change
+  std::atomic<bool> riskConfigRefused_{false};
+  std::vector<InstrumentId> traded_;     // instruments with a position or PnL: what equity sums
   InstrumentId indexId_ = kNoInstrument;
   TripleBuffer<EngineSnapshot> snapshots_;
   std::atomic<InstrumentId> focus_{kNoInstrument};

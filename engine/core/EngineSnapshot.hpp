@@ -38,6 +38,14 @@ struct PositionRow {
   double qty = 0, averagePrice = 0, mark = 0, unrealizedPnl = 0, realizedPnl = 0, fees = 0;
 };
 
+// One automatic trigger for the risk panel: its setting and where it stands now.
+struct TriggerRow {
+  Trigger trigger = Trigger::DailyLoss;
+  TriggerSetting setting;
+  double value = 0;  // in the trigger's unit (daily loss: the loss so far, >= 0)
+  bool fired = false;
+};
+
 struct EngineSnapshot {
   std::uint64_t seq = 0;
   Nanos builtMono = 0;     // monoNow() when built: the GUI measures engine->GUI lag from it
@@ -72,6 +80,17 @@ struct EngineSnapshot {
   std::vector<PluginRow> plugins;
   std::vector<StrategyRow> strategies;
   std::vector<RiskEventRow> riskEvents;  // oldest first
+
+  // Risk limits (refreshed at 10 Hz): every configured limit with its use, the triggers, and the
+  // breach history (oldest first).
+  std::uint64_t limitsEpoch = ~0ull;
+  std::vector<LimitUse> limits;
+  std::vector<TriggerRow> triggers;
+  std::vector<Breach> breaches;
+  std::uint64_t breachesVersion = 0;
+  std::string riskSource;  // where the limits came from
+  std::string riskError;   // the last refused change
+  double equityBtc = 0, dayPnlBtc = 0, drawdownBtc = 0;
 };
 
 }  // namespace kappa

@@ -23,7 +23,7 @@ std::unique_ptr<std::byte[]> touchedArena(std::size_t bytes) {
 }
 }  // namespace
 
-OrderManager::OrderManager(const InstrumentRegistry& instruments, const RiskGate& gate, std::size_t reserveOrders)
+OrderManager::OrderManager(const InstrumentRegistry& instruments, RiskGate& gate, std::size_t reserveOrders)
     : instruments_(instruments),
       gate_(gate),
       arena_(touchedArena(std::max<std::size_t>(reserveOrders, 16) * kArenaBytesPerOrder)),
@@ -48,11 +48,12 @@ void OrderManager::changed(Order& order, Nanos now) {
   ++version_;
 }
 
-void OrderManager::removeWorking(OrderId id) {
-  auto it = std::find(working_.begin(), working_.end(), id);
+void OrderManager::removeWorking(const Order& order) {
+  auto it = std::find(working_.begin(), working_.end(), order.id);
   if (it != working_.end()) {
     *it = working_.back();
     working_.pop_back();
+    gate_.limits().onClosed(order);
   }
 }
 
@@ -76,7 +77,9 @@ double OrderManager::openQty(InstrumentId instrument, Side side, OrderId except)
   double open = 0;
   for (OrderId id : working_) {
     const Order* o = find(id);
-    if (id != except && o->request.instrument == instrument && o->request.side == side) open += toDouble(o->leaves);
+    // An order being cancelled is on its way out: it no longer counts (FLATTEN cancels, then sends).
+    if (id != except && !o->cancelRequested && o->request.instrument == instrument && o->request.side == side)
+      open += toDouble(o->leaves);
   }
   return open;
 }
@@ -88,12 +91,7 @@ OrderId OrderManager::submit(const OrderRequest& request, Nanos now) {
   o.leaves = request.qty;
   o.created = now;
   ++ordersTotal_;
-  // REDUCING needs the position and what already works on the order's side (read only then).
-  const bool known = request.instrument < positions_.size();
-  RiskDecision d = gate_.reducing() && known
-                       ? gate_.check(request, now, positions_[request.instrument].qty,
-                                     openQty(request.instrument, request.side, 0))
-                       : gate_.check(request, now);
+  RiskDecision d = gate_.check(request, now, *this);
   // The intent is journaled before the order leaves; if it cannot be, the order does not leave.
   if (d.accepted() && journal_ &&
       !record(int(JournalKind::OrderIntent), o, now, request.price, request.qty, 0,
@@ -111,19 +109,29 @@ OrderId OrderManager::submit(const OrderRequest& request, Nanos now) {
     return o.id;
   }
   working_.push_back(o.id);
+  gate_.limits().onAccepted(o, now);
   changed(o, now);
   if (venue_) venue_->submit(VenueOrder{o.id, request});
   if (listener_) listener_(orders_[o.id - firstId_], nullptr);  // the venue may have answered synchronously
   return o.id;
 }
 
-bool OrderManager::cancel(OrderId id, Nanos now, std::string* whyNot) {
+bool OrderManager::cancel(OrderId id, Nanos now, std::string* whyNot, bool limited) {
   Order* o = lookup(id);
   if (!o || !isWorking(o->state)) {
     if (whyNot) *whyNot = o ? std::string("order is ") + nameOf(o->state) : "unknown order";
     return false;
   }
-  o->cancelRequested = true;  // cancels always pass, halted or not
+  if (limited) {  // a user's or a strategy's request: the rate limits apply (halted or not)
+    const RiskDecision d = gate_.checkCancel(*o, now);
+    if (!d.accepted()) {
+      if (whyNot) *whyNot = d.reason;
+      lastReject_ = d.reason;
+      return false;
+    }
+    gate_.limits().onCancelSent(*o, now);
+  }
+  o->cancelRequested = true;  // cancels pass halted or not
   record(int(JournalKind::CancelRequest), *o, now, 0, 0, 0, {});
   changed(*o, now);
   if (venue_) venue_->cancel(id);
@@ -139,10 +147,8 @@ bool OrderManager::replace(OrderId id, Price newPrice, Qty newQty, Nanos now, st
   OrderRequest modified = o->request;
   modified.price = newPrice;
   modified.qty = newQty;
-  // A replace is a new risk decision; while REDUCING its own quantity does not count as "already working".
-  const RiskDecision d = gate_.reducing() ? gate_.check(modified, now, positions_[modified.instrument].qty,
-                                                        openQty(modified.instrument, modified.side, id))
-                                          : gate_.check(modified, now);
+  // A replace is a new risk decision, in which the order's own quantity is not "already working".
+  const RiskDecision d = gate_.check(modified, now, *this, id);
   if (!d.accepted()) {
     if (whyNot) *whyNot = d.reason;
     lastReject_ = d.reason;
@@ -150,6 +156,7 @@ bool OrderManager::replace(OrderId id, Price newPrice, Qty newQty, Nanos now, st
     return false;
   }
   record(int(JournalKind::Replace), *o, now, newPrice, newQty, 0, "requested");
+  gate_.limits().onModifySent(*o, now);
   if (venue_) venue_->replace(id, newPrice, newQty);
   return true;
 }
@@ -193,7 +200,7 @@ void OrderManager::onExecution(const ExecReport& r) {
         o->leaves = 0;
         lastReject_ = r.reason;
         ++rejectsTotal_;
-        removeWorking(o->id);
+        removeWorking(*o);
       }
       break;
     case ExecType::Fill: {
@@ -216,11 +223,12 @@ void OrderManager::onExecution(const ExecReport& r) {
       }
       const Instrument& inst = instruments_[o->request.instrument];
       positions_[inst.id].applyFill(inst, o->request.side, toDouble(r.qty), toDouble(r.price), r.fee);
+      gate_.limits().onFill(*o, toDouble(r.qty), r.ts);
       const Fill fill{++fillsTotal_, o->id, inst.id, o->request.side, r.price, r.qty, r.fee, r.maker, r.ts};
       record(int(JournalKind::Fill), *o, r.ts, r.price, r.qty, r.fee, r.maker ? "maker" : "taker");
       fills_.push_back(fill);
       if (fills_.size() > kMaxRecentFills) fills_.pop_front();
-      if (o->state == OrderState::Filled) removeWorking(o->id);
+      if (o->state == OrderState::Filled) removeWorking(*o);
       changed(*o, r.ts);
       if (listener_) listener_(*o, &fill);
       return;
@@ -230,7 +238,7 @@ void OrderManager::onExecution(const ExecReport& r) {
       if (move(OrderState::Cancelled)) {
         o->reason = r.reason;
         o->leaves = 0;
-        removeWorking(o->id);
+        removeWorking(*o);
       }
       break;
     case ExecType::Replaced:

@@ -38,7 +38,7 @@ class OrderManager {
   using Listener = std::function<void(const Order&, const Fill*)>;
 
   // `reserveOrders`: how many orders' storage to reserve and touch up front (see orders_).
-  OrderManager(const InstrumentRegistry& instruments, const RiskGate& gate, std::size_t reserveOrders = 65536);
+  OrderManager(const InstrumentRegistry& instruments, RiskGate& gate, std::size_t reserveOrders = 65536);
   void setVenue(Venue* venue) { venue_ = venue; }
   void setListener(Listener listener) { listener_ = std::move(listener); }
   // Every order fact goes to the journal; an order whose intent cannot be journaled is refused
@@ -53,8 +53,10 @@ class OrderManager {
 
   // Returns the new order's id; a refused order is recorded as Rejected with the gate's reason.
   OrderId submit(const OrderRequest& request, Nanos now);
-  // Returns false with a reason if the order is unknown or no longer working.
-  bool cancel(OrderId id, Nanos now, std::string* whyNot = nullptr);
+  // Returns false with a reason if the order is unknown or no longer working, or (`limited`: a
+  // user's or a strategy's request) if the cancel rate limits refuse it. The halt's, FLATTEN's and
+  // cancel-all's cancels are not limited and not counted: reducing risk must never wait.
+  bool cancel(OrderId id, Nanos now, std::string* whyNot = nullptr, bool limited = false);
   bool replace(OrderId id, Price newPrice, Qty newQty, Nanos now, std::string* whyNot = nullptr);
   // Cancels every working order (of one instrument, or all). Returns how many cancels were sent.
   std::size_t cancelAll(Nanos now, InstrumentId only = kNoInstrument);
@@ -73,16 +75,17 @@ class OrderManager {
   std::uint64_t fillAnomalies() const { return fillAnomalies_; }
   std::uint64_t version() const { return version_; }  // bumps on every change
   const std::string& lastReject() const { return lastReject_; }
+  // Quantity still working on one side of an instrument (instrument units), without `except` and
+  // without orders whose cancel was requested.
+  double openQty(InstrumentId instrument, Side side, OrderId except) const;
 
  private:
   Order* lookup(OrderId id);
   void changed(Order& order, Nanos now);
-  void removeWorking(OrderId id);
-  // Quantity still working on one side of an instrument (instrument units), without `except`.
-  double openQty(InstrumentId instrument, Side side, OrderId except) const;
+  void removeWorking(const Order& order);
 
   const InstrumentRegistry& instruments_;
-  const RiskGate& gate_;
+  RiskGate& gate_;
   Venue* venue_ = nullptr;
   Listener listener_;
   Journal* journal_ = nullptr;

@@ -1,5 +1,7 @@
 #include "oms/RiskGate.hpp"
 
+#include "oms/OrderManager.hpp"
+
 namespace kappa {
 
 const char* nameOf(RejectCode code) {
@@ -17,6 +19,7 @@ const char* nameOf(RejectCode code) {
     case RejectCode::Expired: return "expired";
     case RejectCode::JournalDown: return "journal_down";
     case RejectCode::ReducingOnly: return "reducing only";
+    case RejectCode::Limit: return "risk limit";
   }
   return "?";
 }
@@ -50,11 +53,39 @@ const char* nameOf(TradingState s) {
   return "?";
 }
 
-RiskDecision RiskGate::check(const OrderRequest& r, Nanos now, double position, double sameSideOpen) const {
+RiskDecision RiskGate::check(const OrderRequest& r, Nanos now, const OrderManager& oms, OrderId replacing) {
   if (halt_.halted()) return {RejectCode::Halted, "trading is HALTED: no new orders until resumed"};
   if (r.instrument >= instruments_.size()) return {RejectCode::UnknownInstrument, "unknown instrument"};
   RiskDecision d = validateOrder(instruments_[r.instrument], r, now);
-  if (!d.accepted() || !halt_.reducing()) return d;
+  if (!d.accepted()) return d;
+  if (halt_.reducing()) {
+    d = checkReducing(r, oms.positions()[r.instrument].qty, oms.openQty(r.instrument, r.side, replacing));
+    if (!d.accepted()) return d;
+  }
+  Limit hit = Limit::Count;
+  std::string why = limits_.check(r, now, oms, replacing, &hit);
+  if (!why.empty()) return refused(now, hit, std::move(why));
+  return d;
+}
+
+RiskDecision RiskGate::checkCancel(const Order& order, Nanos now) {
+  Limit hit = Limit::Count;
+  std::string why = limits_.checkCancel(order, now, &hit);
+  if (!why.empty()) return refused(now, hit, std::move(why));
+  return {};
+}
+
+RiskDecision RiskGate::refused(Nanos now, Limit limit, std::string why) {
+  // Reasons read "key (scope): detail": the scope is what the history aggregates by.
+  const auto open = why.find(" (");
+  const auto close = why.find("): ");
+  const std::string scope =
+      open != std::string::npos && close != std::string::npos && close > open ? why.substr(open + 2, close - open - 2) : "";
+  breaches_.record(now, nameOf(limit), scope, why, false, "refused");
+  return {RejectCode::Limit, std::move(why), limit};
+}
+
+RiskDecision RiskGate::checkReducing(const OrderRequest& r, double position, double sameSideOpen) const {
   // REDUCING: the order must shrink the position, together with what already works on its side,
   // and never flip it.
   const Instrument& inst = instruments_[r.instrument];
@@ -68,7 +99,7 @@ RiskDecision RiskGate::check(const OrderRequest& r, Nanos now, double position, 
     return {RejectCode::ReducingOnly, "trading is REDUCING: " + formatTrimmed(r.qty) + " with " +
                                           formatTrimmed(toFixed(sameSideOpen)) + " already working would flip the " +
                                           formatTrimmed(toFixed(position)) + " position in " + inst.name};
-  return d;
+  return {};
 }
 
 }  // namespace kappa

@@ -1,13 +1,15 @@
 #pragma once
-// The one gate every order passes through — manual, strategy or hedger — before it can reach a
-// venue. This checks: the halt flag, instrument tradable, quantity > 0, at least the
-// minimum, a multiple of the lot, within the instrument's maximum, and a limit price on tick.
-// The full risk engine (limits, rates, Greeks, automatic triggers) grows behind this same call.
+// The one gate every order passes through — manual, strategy, hedger or FLATTEN — before it can
+// reach a venue: the trading state (HALTED / REDUCING), the order's validity against its
+// instrument (tradable, size, lot, tick), then the configurable limits (risk/PreTradeLimits).
+// Engine thread, except validateOrder (stateless, also used by the GUI).
 #include <atomic>
 #include <string>
 
 #include "core/Instrument.hpp"
 #include "oms/OrderTypes.hpp"
+#include "risk/BreachLog.hpp"
+#include "risk/PreTradeLimits.hpp"
 
 namespace kappa {
 
@@ -25,12 +27,14 @@ enum class RejectCode : std::uint8_t {
   Expired,
   JournalDown,   // the order's intent could not be journaled: it does not leave
   ReducingOnly,  // REDUCING and the order would not reduce a position
+  Limit,         // a configured limit refused it (RiskDecision::limit says which)
 };
 const char* nameOf(RejectCode code);
 
 struct RiskDecision {
   RejectCode code = RejectCode::None;
   std::string reason;  // for the user: names the field and the limit
+  Limit limit = Limit::Count;  // for RejectCode::Limit
   bool accepted() const { return code == RejectCode::None; }
 };
 
@@ -45,6 +49,11 @@ class HaltSwitch {
  public:
   void halt() { halted_.store(true, std::memory_order_release); }
   void reduceOnly() { reducing_.store(true, std::memory_order_release); }
+  // HALTED -> REDUCING (FLATTEN) without passing through ACTIVE, not even for an instant.
+  void haltedToReducing() {
+    reducing_.store(true, std::memory_order_release);
+    halted_.store(false, std::memory_order_release);
+  }
   void resume() {  // back to ACTIVE from either
     reducing_.store(false, std::memory_order_release);
     halted_.store(false, std::memory_order_release);
@@ -63,17 +72,33 @@ class HaltSwitch {
 // bad input before anything is sent.
 RiskDecision validateOrder(const Instrument& inst, const OrderRequest& request, Nanos now);
 
+class OrderManager;
+
 class RiskGate {
  public:
-  RiskGate(const InstrumentRegistry& instruments, const HaltSwitch& halt) : instruments_(instruments), halt_(halt) {}
-  // `position`: the instrument's current position and `sameSideOpen`: the quantity already working
-  // on the order's side of that instrument (instrument units); read only while REDUCING.
-  RiskDecision check(const OrderRequest& request, Nanos now, double position = 0, double sameSideOpen = 0) const;
+  // No limits until configure(): the engine configures the documented defaults or risk.json.
+  RiskGate(const InstrumentRegistry& instruments, const HaltSwitch& halt)
+      : instruments_(instruments), halt_(halt), limits_(instruments) {}
+  // A new order, or (replacing != 0) a modify of that working order. `oms`: positions and the
+  // working orders (REDUCING, position limits, self-trade).
+  RiskDecision check(const OrderRequest& request, Nanos now, const OrderManager& oms, OrderId replacing = 0);
+  // A cancel request from a user or a strategy (rate limits); the halt's cancels do not ask.
+  RiskDecision checkCancel(const Order& order, Nanos now);
   bool reducing() const { return halt_.reducing(); }
+  PreTradeLimits& limits() { return limits_; }
+  const PreTradeLimits& limits() const { return limits_; }
+  BreachLog& breaches() { return breaches_; }
+  const BreachLog& breaches() const { return breaches_; }
 
  private:
+  // `position`: the instrument's position; `sameSideOpen`: what already works on the order's side.
+  RiskDecision checkReducing(const OrderRequest& r, double position, double sameSideOpen) const;
+  RiskDecision refused(Nanos now, Limit limit, std::string why);  // recorded in the breach history
+
   const InstrumentRegistry& instruments_;
   const HaltSwitch& halt_;
+  PreTradeLimits limits_;
+  BreachLog breaches_;
 };
 
 }  // namespace kappa

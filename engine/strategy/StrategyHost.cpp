@@ -321,7 +321,8 @@ struct StrategyHost::Api {
   static kappa_status cancelOrder(const kappa_host* h, std::uint64_t id) {
     if (!ownOrder(h, id)) return KAPPA_NOT_FOUND;
     StrategyHost& x = host(h);
-    return x.svc_.oms.cancel(id, x.svc_.now()) ? KAPPA_OK : KAPPA_REFUSED;  // cancels pass even halted
+    // Cancels pass even halted; one by one they count against the cancel rate limits.
+    return x.svc_.oms.cancel(id, x.svc_.now(), nullptr, /*limited=*/true) ? KAPPA_OK : KAPPA_REFUSED;
   }
   static kappa_status replaceOrder(const kappa_host* h, std::uint64_t id, std::int64_t price, std::int64_t qty,
                                    char* reason, std::uint32_t capacity) {
@@ -529,6 +530,16 @@ StrategyInstance* StrategyHost::find(std::uint32_t id) const {
   for (const auto& s : instances_)
     if (s->id == id) return s.get();
   return nullptr;
+}
+
+std::string StrategyHost::strategyIdOf(std::uint32_t instance) const {
+  const StrategyInstance* s = find(instance);
+  return s && s->info ? s->info->id : std::string();
+}
+
+std::string StrategyHost::instanceName(std::uint32_t instance) const {
+  const StrategyInstance* s = find(instance);
+  return s ? s->name : std::string();
 }
 
 std::uint32_t StrategyHost::instanceId(const std::string& name) const {
@@ -779,6 +790,7 @@ void StrategyHost::fault(StrategyInstance& s, const std::string& why) {
   deactivate(s);
   updateWatchdog();
   raise("strategy", s.name, "stopped, orders cancelled: " + s.lastError);
+  if (faultListener_) faultListener_(s.name, s.lastError);
 }
 
 template <class Call>

@@ -99,6 +99,14 @@ class StrategyHost {
   std::uint64_t version() const { return version_; }
   std::size_t instanceCount() const { return instances_.size(); }
   std::uint32_t instanceId(const std::string& name) const;
+  // The strategy id an instance runs (the risk limits' "strategies" key); empty if unknown.
+  std::string strategyIdOf(std::uint32_t instance) const;
+  std::string instanceName(std::uint32_t instance) const;
+  // Called when an instance faults (after it was stopped and its orders cancelled): the risk
+  // engine's strategy_fault trigger.
+  void setFaultListener(std::function<void(const std::string& instance, const std::string& why)> f) {
+    faultListener_ = std::move(f);
+  }
 
   // ---- any thread ----
   // Set by the watchdog when a callback never returned: which plugin, where, since when.
@@ -123,6 +131,7 @@ class StrategyHost {
 
   Services svc_;
   StrategyHostConfig config_;
+  std::function<void(const std::string&, const std::string&)> faultListener_;
   std::vector<std::shared_ptr<PluginModule>> modules_;
   std::vector<PluginRow> failedLoads_;
   std::vector<std::unique_ptr<StrategyInstance>> instances_;
