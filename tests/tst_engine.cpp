@@ -90,7 +90,11 @@ class TestEngine : public QObject {
     auto e = makeEngine();
     const InstrumentId perp = perpOf(*e);
     QTRY_VERIFY_WITH_TIMEOUT(bestBid(*e, perp) > 0, 5000);
-    for (int i = 0; i < 5; ++i) e->submit(restingBuy(*e, perp));
+    for (int i = 0; i < 5; ++i) {  // five different orders: identical ones would be refused as duplicates
+      OrderRequest r = restingBuy(*e, perp);
+      r.qty += toFixed(10) * i;
+      e->submit(r);
+    }
     QTRY_COMPARE_WITH_TIMEOUT(e->call([&] {
       std::size_t open = 0;
       for (const Order& o : e->orders().orders()) open += o.state == OrderState::Open;

@@ -83,7 +83,12 @@ class TestGui : public QObject {
     QCOMPARE(o.request.price, price);
     QCOMPARE(o.request.qty, toFixed(250));
     QCOMPARE(o.request.tag, std::string("ladder"));
-    QTRY_COMPARE_WITH_TIMEOUT(engine_->call([&] { return engine_->orders().find(o.id)->state; }), OrderState::Open, 3000);
+    // It reached the venue and rests (or, on a busy machine where the market moved down 4 ticks
+    // meanwhile, already traded): anything but refused or still pending.
+    QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] {
+      const OrderState st = engine_->orders().find(o.id)->state;
+      return st == OrderState::Open || st == OrderState::PartiallyFilled || st == OrderState::Filled;
+    }), 3000);
 
     // Sell on the ask side.
     QTRY_VERIFY_WITH_TIMEOUT(window_->ladder()->bestAsk() > 0, 3000);

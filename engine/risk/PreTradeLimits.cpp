@@ -364,7 +364,8 @@ std::string PreTradeLimits::check(const OrderRequest& r, Nanos now, const OrderM
   if (const LimitSetting& l = orderLimit(Limit::SelfTrade, inst.id, s); l.active()) {
     for (OrderId id : oms.working()) {
       const Order* o = oms.find(id);
-      if (id == replacing || o->request.instrument != inst.id || o->request.side == r.side ||
+      // An order being cancelled is on its way out (FLATTEN cancels, then sends at once).
+      if (id == replacing || o->cancelRequested || o->request.instrument != inst.id || o->request.side == r.side ||
           o->request.type != OrderType::Limit)
         continue;
       const bool crosses = r.type == OrderType::Market ||
