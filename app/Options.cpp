@@ -23,7 +23,7 @@ int parseOptions(const QStringList& arguments, Options& out) {
   const QCommandLineOption feedRate("feed-rate", "Simulator book updates per second (default 2500; stress: 200000).",
                                     "N", "2500");
   const QCommandLineOption demo("demo", "Place a few example orders at start (demos and screenshots).");
-  const QCommandLineOption view("view", "Central view at start: chart (default), chain, surface, greeks, strategies or audit.", "NAME", "chart");
+  const QCommandLineOption view("view", "Central view at start: chart (default), chain, surface, greeks, strategies, risk or audit.", "NAME", "chart");
   const QCommandLineOption plugin("plugin",
                                   "Load the strategy plugin at PATH and start an instance with the given parameters "
                                   "(repeatable; headless too). A changed binary needs --approve-plugin.",
@@ -74,8 +74,8 @@ int parseOptions(const QStringList& arguments, Options& out) {
   out.headless = p.isSet(headless);
   out.demo = p.isSet(demo);
   out.view = p.value(view);
-  if (!QStringList{"chart", "chain", "surface", "greeks", "strategies", "audit"}.contains(out.view))
-    return fail("--view must be chart, chain, surface, greeks, strategies or audit, got '" + out.view + "'");
+  if (!QStringList{"chart", "chain", "surface", "greeks", "strategies", "audit", "risk"}.contains(out.view))
+    return fail("--view must be chart, chain, surface, greeks, strategies, risk or audit, got '" + out.view + "'");
   if (p.isSet(duration)) {
     out.durationS = p.value(duration).toDouble(&ok);
     if (!ok || out.durationS <= 0) return fail("--duration must be a positive number of seconds");

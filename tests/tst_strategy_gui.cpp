@@ -175,7 +175,7 @@ class TestStrategyGui : public QObject {
   void ctrl5OpensTheStrategiesTab() {
     auto* tabs = window_->findChild<QTabWidget*>("centralTabs");
     QVERIFY(tabs);
-    QCOMPARE(tabs->count(), 6);
+    QCOMPARE(tabs->count(), 7);
     QCOMPARE(tabs->tabText(4), QString("Strategies"));
     QCOMPARE(tabs->widget(4), static_cast<QWidget*>(manager_));
     QVERIFY(tabs->currentWidget() != manager_);

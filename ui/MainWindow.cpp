@@ -1,6 +1,7 @@
 #include "MainWindow.hpp"
 
 #include "AuditView.hpp"
+#include "RiskLimitsView.hpp"
 
 #include <QAction>
 #include <QApplication>
@@ -86,7 +87,8 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   topLayout->addWidget(risk_);
   setMenuWidget(top);
 
-  // The centre: chart, the option views and the strategy manager and the journal's audit view as tabs (Ctrl+1..6).
+  // The centre: chart, the option views and the strategy manager, every risk limit and the journal's
+  // audit view as tabs (Ctrl+1..7).
   centralTabs_ = new QTabWidget(this);
   centralTabs_->setObjectName("centralTabs");
   chart_ = new ChartWidget(instruments_, centralTabs_);
@@ -94,6 +96,7 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   surface_ = new VolSurfaceView(instruments_, centralTabs_);
   greeks_ = new GreeksPanel(instruments_, centralTabs_);
   strategies_ = new StrategyManager(engine_, centralTabs_);
+  riskLimits_ = new RiskLimitsView(engine_, centralTabs_);
   audit_ = new AuditView(centralTabs_);
   // The audit view reads the very file the engine writes (read-only, WAL lets both work at once).
   if (const Journal* journal = engine_.journal()) audit_->setJournalPath(QString::fromStdString(journal->path()));
@@ -102,6 +105,7 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   centralTabs_->addTab(surface_, "Volatility");
   centralTabs_->addTab(greeks_, "Greeks && scenarios");
   centralTabs_->addTab(strategies_, "Strategies");
+  centralTabs_->addTab(riskLimits_, "Risk limits");
   centralTabs_->addTab(audit_, "Audit");
   for (int i = 0; i < centralTabs_->count(); ++i) {
     auto* go = new QAction(this);
@@ -122,6 +126,8 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   connect(risk_, &RiskPanel::haltClicked, this, &MainWindow::haltAll);
   connect(risk_, &RiskPanel::resumeClicked, this, &MainWindow::askResume);
   connect(risk_, &RiskPanel::reduceClicked, this, [this] { engine_.reduceOnly("by the user"); });
+  connect(risk_, &RiskPanel::flattenClicked, this, &MainWindow::askFlatten);
+  connect(risk_, &RiskPanel::limitsClicked, this, &MainWindow::showRiskLimits);
 
   QSettings settings(settingsFile_, QSettings::IniFormat);
   restoreGeometry(settings.value("window/geometry").toByteArray());
@@ -267,6 +273,7 @@ void MainWindow::buildDocks() {
   auto* posView = makeTable(positions_, tabs, "No positions");
   posView->setColumnWidth(PositionsModel::Instrument, 170);
   tabs->addTab(posView, "Positions");
+
   auto* tablesDock = makeDock("Orders · Fills · Positions", "tablesDock", tabs, this);
   addDockWidget(Qt::BottomDockWidgetArea, tablesDock);
   splitDockWidget(ticketDock, tablesDock, Qt::Horizontal);
@@ -400,6 +407,7 @@ void MainWindow::frame() {
   const bool halted = engine_.halted();
   risk_->apply(s, halted);
   ticket_->apply(s);
+  riskLimits_->apply(s);
   haltBanner_->setVisible(halted);
   if (halted && s.halted) haltBanner_->setText("  HALTED — " + QString::fromStdString(s.haltReason) + "  ");
   if (++statusEvery_ % 15 == 0) updateStatus(s);
@@ -465,7 +473,7 @@ void MainWindow::onChainOrder(InstrumentId instrument, Side side, Price price) {
 }
 
 bool MainWindow::showView(const QString& name) {
-  const QStringList names = {"chart", "chain", "surface", "greeks", "strategies", "audit"};
+  const QStringList names = {"chart", "chain", "surface", "greeks", "strategies", "risk", "audit"};
   const int i = names.indexOf(name);
   if (i < 0) return false;
   centralTabs_->setCurrentIndex(i);
@@ -502,6 +510,25 @@ void MainWindow::askResume() {
 }
 
 void MainWindow::resumeConfirmed() { engine_.resume(); }
+
+void MainWindow::askFlatten() {
+  auto* box = new QMessageBox(QMessageBox::Warning, "Flatten all positions",
+                              "FLATTEN?\n\nEvery strategy stops, every open order is cancelled, and every position is "
+                              "closed with IOC orders at the market, inside the price bands. Trading goes REDUCING "
+                              "until you RESUME.",
+                              QMessageBox::Yes | QMessageBox::Cancel, this);
+  box->setObjectName("flattenConfirmation");
+  box->setDefaultButton(QMessageBox::Cancel);
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  connect(box, &QMessageBox::finished, this, [this](int result) {
+    if (result == QMessageBox::Yes) flattenConfirmed();
+  });
+  box->open();
+}
+
+void MainWindow::flattenConfirmed() { engine_.flatten("by the user"); }
+
+void MainWindow::showRiskLimits() { centralTabs_->setCurrentWidget(riskLimits_); }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
   QSettings settings(settingsFile_, QSettings::IniFormat);

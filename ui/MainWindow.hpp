@@ -25,6 +25,7 @@ class LadderPanel;
 class LadderWidget;
 class OrderTicket;
 class RiskPanel;
+class RiskLimitsView;
 class StrategyLog;
 class StrategyManager;
 class AuditView;
@@ -57,7 +58,11 @@ class MainWindow : public QMainWindow {
   OrdersModel* ordersModel() const { return orders_; }
   QAction* haltAction() const { return haltAction_; }
   void resumeConfirmed();
-  // Shows a central view: "chart", "chain", "surface", "greeks", "strategies" or "audit". False if unknown.
+  void flattenConfirmed();
+  RiskLimitsView* riskLimits() const { return riskLimits_; }
+  // Shows the risk limits tab (every limit, the triggers, the breaches).
+  void showRiskLimits();
+  // Shows a central view: "chart", "chain", "surface", "greeks", "strategies", "risk" or "audit". False if unknown.
   bool showView(const QString& name);
   OptionChainBoard* chainBoard() const { return chainBoard_; }
   GreeksPanel* greeksPanel() const { return greeks_; }
@@ -77,6 +82,7 @@ class MainWindow : public QMainWindow {
   void buildStatusBar();
   void haltAll();
   void askResume();
+  void askFlatten();
   void onLadderOrder(Side side, Price price);
   void onChainOrder(InstrumentId instrument, Side side, Price price);
   // Validates and sends a manual limit order; returns the message to show.
@@ -94,6 +100,7 @@ class MainWindow : public QMainWindow {
   std::uint64_t fillsTotal_ = ~0ull;
 
   RiskPanel* risk_ = nullptr;
+  RiskLimitsView* riskLimits_ = nullptr;
   ChartWidget* chart_ = nullptr;
   class QTabWidget* centralTabs_ = nullptr;
   OptionChainBoard* chainBoard_ = nullptr;

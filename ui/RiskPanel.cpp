@@ -1,6 +1,8 @@
 #include "RiskPanel.hpp"
 
+#include <QEvent>
 #include <QHBoxLayout>
+#include <cmath>
 #include <QLabel>
 #include <QPushButton>
 #include <QVBoxLayout>
@@ -40,12 +42,31 @@ RiskPanel::RiskPanel(QWidget* parent) : QFrame(parent) {
   stats_ = new QLabel;
   stats_->setStyleSheet("color:#c9d1dc; font-size:12px;");
   stats_->setTextFormat(Qt::RichText);
-  row->addWidget(stats_);
+  auto* figures = new QVBoxLayout;
+  figures->setSpacing(2);
+  figures->addWidget(stats_);
+  row->addLayout(figures);
+
+  // The most used limit and the breach count; a click opens the risk tab with every limit.
+  limits_ = new QLabel;
+  limits_->setObjectName("riskLimitsSummary");
+  limits_->setTextFormat(Qt::RichText);
+  limits_->setStyleSheet("color:#c9d1dc; font-size:12px;");
+  limits_->setCursor(Qt::PointingHandCursor);
+  limits_->setToolTip("The most used risk limit and the breaches so far: click for every limit");
+  limits_->installEventFilter(this);
+  figures->addWidget(limits_);
 
   reduce_ = new QPushButton("REDUCE ONLY");
   reduce_->setObjectName("reduceButton");
   reduce_->setToolTip("Only orders that reduce a position pass the risk gate from now on (RESUME returns to ACTIVE)");
   row->addWidget(reduce_);
+
+  flatten_ = new QPushButton("FLATTEN…");
+  flatten_->setObjectName("flattenButton");
+  flatten_->setToolTip("Stop every strategy, cancel every order and close every position with IOC orders inside the "
+                       "price bands; trading goes REDUCING (asks for confirmation)");
+  row->addWidget(flatten_);
 
   resume_ = new QPushButton("RESUME…");
   resume_->setObjectName("resumeButton");
@@ -76,7 +97,13 @@ RiskPanel::RiskPanel(QWidget* parent) : QFrame(parent) {
   connect(halt_, &QPushButton::clicked, this, &RiskPanel::haltClicked);
   connect(resume_, &QPushButton::clicked, this, &RiskPanel::resumeClicked);
   connect(reduce_, &QPushButton::clicked, this, &RiskPanel::reduceClicked);
+  connect(flatten_, &QPushButton::clicked, this, &RiskPanel::flattenClicked);
   setHaltedLook(false);
+}
+
+bool RiskPanel::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == limits_ && event->type() == QEvent::MouseButtonRelease) emit limitsClicked();
+  return QFrame::eventFilter(watched, event);
 }
 
 QString RiskPanel::stateText() const { return state_->text(); }
@@ -147,8 +174,11 @@ void RiskPanel::apply(const EngineSnapshot& s, bool halted) {
   } else if (reducing) {
     detail_->setText("Only orders that reduce a position pass the risk gate; cancels always pass");
   } else {
-    detail_->setText(s.lastReject.empty() ? QString("All checks passing — every order goes through the risk gate")
-                                          : QString("Last reject: %1").arg(QString::fromStdString(s.lastReject)));
+    // At most two lines in the strip; the whole reason in the tooltip (and the orders table).
+    const QString reject = QString::fromStdString(s.lastReject);
+    detail_->setText(reject.isEmpty() ? QString("All checks passing — every order goes through the risk gate")
+                                      : "Last reject: " + (reject.size() > 110 ? reject.left(108) + "…" : reject));
+    detail_->setToolTip(reject);
   }
   int working = 0;
   for (const Order& o : s.orders) working += isWorking(o.state) ? 1 : 0;
@@ -163,6 +193,25 @@ void RiskPanel::apply(const EngineSnapshot& s, bool halted) {
                       .arg(pnlColor)
                       .arg(QString::number(s.totalPnlBtc, 'f', 6), usd)
                       .arg(s.rejectsTotal));
+  // The limit closest to its end (of those that accumulate), and the breaches so far.
+  const LimitUse* top = nullptr;
+  double topFraction = -1;
+  for (const LimitUse& u : s.limits) {
+    if (!u.enabled || std::isnan(u.use) || !(u.value > 0)) continue;
+    const double f = std::abs(u.use) / u.value;
+    if (f > topFraction) topFraction = f, top = &u;
+  }
+  std::uint64_t breaches = 0;
+  for (const Breach& b : s.breaches) breaches += b.count;
+  if (top) {
+    const QString colour = topFraction >= 0.9 ? colors::ask.name() : topFraction >= 0.7 ? colors::last.name()
+                                                                                         : colors::bid.name();
+    limits_->setText(QString("Limits: <b style='color:%1'>%2 %</b> %3 (%4) &nbsp; Breaches <b>%5</b>")
+                         .arg(colour)
+                         .arg(int(std::round(topFraction * 100)))
+                         .arg(QString(nameOf(top->limit)), QString::fromStdString(top->scope).toHtmlEscaped())
+                         .arg(breaches));
+  }
 }
 
 }  // namespace kappa::ui

@@ -1,7 +1,8 @@
 #pragma once
 // The always-visible risk strip at the top of the main window (it lives in the menu-widget area, so
 // no dock manipulation can hide or close it): trading state as a large coloured word with reason
-// and time, working orders, positions and PnL, RESUME and the largest button on screen, HALT ALL.
+// and time, working orders, positions and PnL, the most used limit and the breaches, REDUCE ONLY,
+// FLATTEN, RESUME and the largest button on screen, HALT ALL.
 // Below them, only when it fires, the strategy watchdog's alarm across the whole width.
 #include <QFrame>
 
@@ -29,12 +30,19 @@ class RiskPanel : public QFrame {
   QPushButton* haltButton() const { return halt_; }
   QPushButton* resumeButton() const { return resume_; }
   QPushButton* reduceButton() const { return reduce_; }
+  QPushButton* flattenButton() const { return flatten_; }
+  QLabel* limitsSummary() const { return limits_; }
   QString stateText() const;
 
  signals:
   void haltClicked();
   void resumeClicked();
   void reduceClicked();
+  void flattenClicked();
+  void limitsClicked();  // the summary was clicked: show the risk tab
+
+ protected:
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
   void setHaltedLook(bool halted);
@@ -43,6 +51,8 @@ class RiskPanel : public QFrame {
   QLabel* stats_ = nullptr;
   QPushButton* resume_ = nullptr;
   QPushButton* reduce_ = nullptr;
+  QPushButton* flatten_ = nullptr;
+  QLabel* limits_ = nullptr;
   bool reducing_ = false;
   void setReducingLook(bool reducing);
   QPushButton* halt_ = nullptr;

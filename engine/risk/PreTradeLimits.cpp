@@ -51,6 +51,7 @@ void PreTradeLimits::ensureSized() {
   resolved_.assign(n, {});
   instrumentCounted_.assign(n, {});
   instrumentScopeLabel_.assign(n, {});
+  instrumentScopeKey_.assign(n, {});
   perInstrument_.assign(n, {});
   underlyingOf_.assign(n, 0);
   unit_.assign(n, {});
@@ -97,6 +98,7 @@ void PreTradeLimits::configure(const RiskConfig& config) {
             if (level >= bestLabel) {
               bestLabel = level;
               instrumentScopeLabel_[inst.id] = level == 2 ? inst.name : e.key + " " + inst.name;
+              instrumentScopeKey_[inst.id] = e.key;
             }
           } else {
             order[i] = e.limits[i];
@@ -118,11 +120,14 @@ void PreTradeLimits::configure(const RiskConfig& config) {
   for (auto& [id, s] : strategies_) {
     std::string key = strategyKeyOf_ ? strategyKeyOf_(id) : std::string();
     s.limits = LimitSet{};
+    s.configKey.clear();
     for (const char* wanted : {"*", key.c_str()})
       for (const ScopedLimits& e : config.strategies)
-        if (e.key == wanted)
+        if (e.key == wanted) {
+          s.configKey = e.key;
           for (std::size_t i = 0; i < kLimitCount; ++i)
             if (e.limits[i].set()) s.limits[i] = e.limits[i];
+        }
     applyCountedLimits(s.counted, s.limits);
   }
 }
@@ -136,9 +141,11 @@ PreTradeLimits::StrategyScope* PreTradeLimits::strategyScope(std::uint32_t insta
   s.label = "strategy #" + std::to_string(instance) + (key.empty() ? "" : " " + key);
   for (const std::string& wanted : {std::string("*"), key})
     for (const ScopedLimits& e : config_.strategies)
-      if (e.key == wanted)
+      if (e.key == wanted) {
+        s.configKey = e.key;
         for (std::size_t i = 0; i < kLimitCount; ++i)
           if (e.limits[i].set()) s.limits[i] = e.limits[i];
+      }
   applyCountedLimits(s.counted, s.limits);
   return &s;
 }
@@ -469,8 +476,9 @@ void PreTradeLimits::usage(Nanos now, const OrderManager& oms, std::vector<Limit
   ensureSized();
   rollDay(now);
   out->clear();
+  std::string path;  // of the rows being added
   auto row = [&](Limit l, const std::string& scope, double use, const LimitSetting& s) {
-    if (s.set()) out->push_back({l, scope, use, s.value, s.enabled});
+    if (s.set()) out->push_back({l, scope, use, s.value, s.enabled, path});
   };
   auto counted = [&](const Counted& c, const LimitSet& limits, const std::string& scope) {
     row(Limit::MaxOpenOrders, scope, double(c.open), limits[std::size_t(Limit::MaxOpenOrders)]);
@@ -480,6 +488,7 @@ void PreTradeLimits::usage(Nanos now, const OrderManager& oms, std::vector<Limit
     row(Limit::MaxDailyCancels, scope, double(c.dayCancels), limits[std::size_t(Limit::MaxDailyCancels)]);
     row(Limit::MaxDailyFills, scope, double(c.dayFills), limits[std::size_t(Limit::MaxDailyFills)]);
   };
+  path = "account";
   counted(account_, config_.account, "account");
   // Order limits are per order: listed with their value, nothing accumulates (use = NaN).
   const double perOrder = std::nan("");
@@ -489,15 +498,25 @@ void PreTradeLimits::usage(Nanos now, const OrderManager& oms, std::vector<Limit
       row(l, scope, perOrder, limits[std::size_t(l)]);
   };
   orderLimits(config_.account, "account");
-  for (const ScopedLimits& e : config_.instruments) orderLimits(e.limits, e.key);
-  for (const ScopedLimits& e : config_.strategies) orderLimits(e.limits, "strategies " + e.key);
+  for (const ScopedLimits& e : config_.instruments) {
+    path = "instruments/" + e.key;
+    orderLimits(e.limits, e.key);
+  }
+  for (const ScopedLimits& e : config_.strategies) {
+    path = "strategies/" + e.key;
+    orderLimits(e.limits, "strategies " + e.key);
+  }
   for (std::size_t u = 0; u < underlyings_.size(); ++u) {
     const LimitSet& l = underlyingLimits_[u];
+    const bool own = std::any_of(config_.underlyings.begin(), config_.underlyings.end(),
+                                 [&](const ScopedLimits& e) { return e.key == underlyings_[u]; });
+    path = own ? "underlyings/" + underlyings_[u] : "account";
     row(Limit::MaxNetDelta, underlyings_[u], net_[u].delta, l[std::size_t(Limit::MaxNetDelta)]);
     row(Limit::MaxNetGamma, underlyings_[u], net_[u].gamma, l[std::size_t(Limit::MaxNetGamma)]);
     row(Limit::MaxNetVega, underlyings_[u], net_[u].vega, l[std::size_t(Limit::MaxNetVega)]);
   }
-  // Positions against their instrument's limit: every non-flat one.
+  // Positions against their instrument's limit: every non-flat one (resolved over scopes).
+  path.clear();
   for (const Position& p : oms.positions()) {
     if (p.qty == 0) continue;
     row(Limit::MaxPosition, instruments_[p.instrument].name, p.qty, resolved_[p.instrument][std::size_t(Limit::MaxPosition)]);
@@ -505,9 +524,13 @@ void PreTradeLimits::usage(Nanos now, const OrderManager& oms, std::vector<Limit
   for (const Instrument& inst : instruments_.all()) {
     const Counted& c = perInstrument_[inst.id];
     if (c.open == 0 && c.dayOrders == 0) continue;  // only instruments this session traded
+    path = instrumentScopeKey_[inst.id].empty() ? std::string() : "instruments/" + instrumentScopeKey_[inst.id];
     counted(c, instrumentCounted_[inst.id], instrumentScopeLabel_[inst.id]);
   }
-  for (auto& [id, s] : strategies_) counted(s.counted, s.limits, s.label);
+  for (auto& [id, s] : strategies_) {
+    path = s.configKey.empty() ? std::string() : "strategies/" + s.configKey;
+    counted(s.counted, s.limits, s.label);
+  }
 }
 
 }  // namespace kappa

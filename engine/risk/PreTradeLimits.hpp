@@ -32,6 +32,9 @@ struct LimitUse {
   double use = 0;      // in the limit's unit; NaN for per-order limits (nothing accumulates)
   double value = 0;    // the limit
   bool enabled = true;
+  // Where it is configured, as --risk names it ("account", "instruments/@option", ...): the risk
+  // panel switches it with changeRiskLimit(path + "/" + key + "=off"). Empty: resolved, not switchable here.
+  std::string path;
 };
 
 // A limit that refused orders (or a trigger that fired), aggregated per limit and scope.
@@ -99,6 +102,7 @@ class PreTradeLimits {
   struct StrategyScope {
     LimitSet limits;  // exact strategy id entry over the "*" entry
     std::string label;
+    std::string configKey;  // the entry its counted limits come from (the id, or "*")
     Counted counted;
   };
   struct UnitGreeks {
@@ -140,6 +144,7 @@ class PreTradeLimits {
   // limits of the instrument scopes only (the account's are counted once, in account_).
   std::vector<LimitSet> resolved_, instrumentCounted_;
   std::vector<std::string> instrumentScopeLabel_;  // the instrument entry that set its counted limits
+  std::vector<std::string> instrumentScopeKey_;
   std::vector<Counted> perInstrument_;
   Counted account_;
   std::unordered_map<std::uint32_t, StrategyScope> strategies_;

@@ -9,6 +9,7 @@
 
 #include "core/Clock.hpp"
 #include "core/Engine.hpp"
+#include "risk/RiskConfigFile.hpp"
 #include "sim/SimExchange.hpp"
 
 using namespace kappa;
@@ -62,6 +63,15 @@ static void BM_HaltCancelAll(benchmark::State& state) {
     const auto dir = std::filesystem::temp_directory_path() / "kappa_bench_halt";
     std::filesystem::remove_all(dir);
     engine.setDataDir(dir.string());  // with the journal, as the terminal runs: every cancel is journaled
+    // The default limits, with room for the 1,000 orders the halt must cancel; this venue sends no
+    // market data, so the checks that need a mark (band, Greeks) are off.
+    RiskConfig limits = RiskConfig::defaults();
+    for (const char* change : {"max_open_orders=2000", "max_submit_rate=off", "instruments/@perpetual/max_submit_rate=off",
+                               "price_band=off", "max_net_delta=off", "max_net_gamma=off", "max_net_vega=off"}) {
+      std::string ignored;
+      applyRiskOverride(&limits, change, &ignored);
+    }
+    engine.setRiskConfig(limits);
     engine.start();
     const InstrumentId perp = engine.instruments().find("BTC-PERPETUAL")->id;
     for (std::size_t i = 0; i < kOrders; ++i) {
