@@ -21,6 +21,8 @@
 #include "OrderTicket.hpp"
 #include "VolSurfaceView.hpp"
 #include "RiskPanel.hpp"
+#include "RiskLimitsView.hpp"
+#include "models/RiskModels.hpp"
 #include "models/TradingModels.hpp"
 #include "Theme.hpp"
 #include "core/Clock.hpp"
@@ -227,6 +229,80 @@ class TestGui : public QObject {
     box->button(QMessageBox::Yes)->click();
     QTRY_COMPARE_WITH_TIMEOUT(engine_->tradingState(), TradingState::Active, 2000);
     QTRY_COMPARE_WITH_TIMEOUT((window_->frame(), window_->riskPanel()->stateText()), QString("ACTIVE"), 3000);
+  }
+
+  void riskLimitsTabShowsUseSwitchesAndBreaches() {
+    // The strip's summary opens the tab with every limit.
+    window_->frame();
+    QTRY_VERIFY_WITH_TIMEOUT((window_->frame(), !window_->riskPanel()->limitsSummary()->text().isEmpty()), 3000);
+    QTest::mouseClick(window_->riskPanel()->limitsSummary(), Qt::LeftButton);
+    auto* tabs = window_->findChild<QTabWidget*>("centralTabs");
+    QCOMPARE(tabs->currentWidget(), static_cast<QWidget*>(window_->riskLimits()));
+    LimitsModel* limits = window_->riskLimits()->limits();
+    auto rowOf = [&](Limit l, const std::string& scope) {
+      for (int r = 0; r < limits->rowCount(); ++r)
+        if (limits->row(r).limit == l && limits->row(r).scope == scope) return r;
+      return -1;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT((window_->frame(), rowOf(Limit::MaxOpenOrders, "account") >= 0), 3000);
+    const int row = rowOf(Limit::MaxOpenOrders, "account");
+    QCOMPARE(limits->row(row).value, 50.0);
+    QVERIFY(limits->row(row).enabled);
+    // A click on its switch turns it off in the engine (and back on).
+    QTableView* view = window_->riskLimits()->limitsView();
+    auto clickOn = [&](int r) {
+      view->scrollTo(limits->index(r, LimitsModel::On));
+      QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, view->visualRect(limits->index(r, LimitsModel::On)).center());
+    };
+    clickOn(row);
+    QTRY_VERIFY_WITH_TIMEOUT(!engine_->riskConfig().account[std::size_t(Limit::MaxOpenOrders)].enabled, 3000);
+    QTRY_VERIFY_WITH_TIMEOUT((window_->frame(), !limits->row(rowOf(Limit::MaxOpenOrders, "account")).enabled), 3000);
+    clickOn(rowOf(Limit::MaxOpenOrders, "account"));
+    QTRY_VERIFY_WITH_TIMEOUT(engine_->riskConfig().account[std::size_t(Limit::MaxOpenOrders)].enabled, 3000);
+    // An order beyond a limit is refused with the limit's name and lands in the breach history.
+    engine_->changeRiskLimit("instruments/@perpetual/max_order_qty=100");
+    QTRY_VERIFY_WITH_TIMEOUT([&] {
+      RiskConfig c = engine_->riskConfig();
+      return RiskConfig::entry(c.instruments, "@perpetual")[std::size_t(Limit::MaxOrderQty)].value == 100;
+    }(), 3000);
+    OrderRequest big;
+    big.instrument = window_->selectedInstrument();
+    big.side = Side::Buy;
+    big.price = restingBidPrice(8);
+    big.qty = toFixed(110);
+    engine_->submit(big);
+    BreachesModel* breaches = window_->riskLimits()->breaches();
+    QTRY_VERIFY_WITH_TIMEOUT((window_->frame(), breaches->rowCount() > 0 && breaches->row(0).what == "max_order_qty"), 3000);
+    QVERIFY(breaches->index(0, BreachesModel::Detail).data().toString().contains("110, limit 100"));
+    engine_->changeRiskLimit("instruments/@perpetual/max_order_qty=1000000");
+    tabs->setCurrentIndex(0);
+  }
+
+  void flattenAsksThenReducesEveryPosition() {
+    // A position to flatten: buy at the market.
+    const InstrumentId perp = window_->selectedInstrument();
+    const double before = engine_->call([&] { return engine_->orders().positions()[perp].qty; });
+    OrderRequest buy;
+    buy.instrument = perp;
+    buy.side = Side::Buy;
+    buy.type = OrderType::Market;
+    buy.qty = toFixed(500);
+    engine_->submit(buy);
+    QTRY_COMPARE_WITH_TIMEOUT(engine_->call([&] { return engine_->orders().positions()[perp].qty; }), before + 500, 3000);
+    QTest::mouseClick(window_->riskPanel()->flattenButton(), Qt::LeftButton);
+    QMessageBox* box = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT((box = window_->findChild<QMessageBox*>("flattenConfirmation")) != nullptr, 2000);
+    QCOMPARE(engine_->tradingState(), TradingState::Active);  // nothing happens before the confirmation
+    box->button(QMessageBox::Yes)->click();
+    QTRY_COMPARE_WITH_TIMEOUT(engine_->tradingState(), TradingState::Reducing, 2000);
+    QTRY_COMPARE_WITH_TIMEOUT(engine_->call([&] {
+      double open = 0;
+      for (const Position& p : engine_->orders().positions()) open += std::abs(p.qty);
+      return open;
+    }), 0.0, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT((window_->frame(), window_->riskPanel()->stateText()), QString("REDUCING"), 3000);
+    window_->resumeConfirmed();
+    QTRY_COMPARE_WITH_TIMEOUT(engine_->tradingState(), TradingState::Active, 2000);
   }
 
   void haltShortcutWorksFromAnyWidget() {

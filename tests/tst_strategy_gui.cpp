@@ -28,6 +28,7 @@
 #include <cstdio>
 
 #include "MainWindow.hpp"
+#include "RiskLimitsView.hpp"
 #include "RiskPanel.hpp"
 #include "StrategyLog.hpp"
 #include "StrategyManager.hpp"
@@ -292,6 +293,20 @@ class TestStrategyGui : public QObject {
     QVERIFY(hostLine);  // the host's lifecycle lines about the instance come with it
     filter->setCurrentIndex(0);
     QCOMPARE(logLines()->rowCount() >= allRows, true);
+
+    // ---- Stop one strategy from the risk limits tab, then start it again here ----
+    RiskLimitsView* risk = window_->riskLimits();
+    window_->frame();
+    QTRY_VERIFY_WITH_TIMEOUT((window_->frame(), risk->strategyChoice()->findText(name) >= 0), 3000);
+    risk->strategyChoice()->setCurrentIndex(risk->strategyChoice()->findText(name));
+    QVERIFY(risk->stopStrategyButton()->isEnabled());
+    QTest::mouseClick(risk->stopStrategyButton(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(instanceState(name), QString("stopped"), 3000);
+    QTRY_COMPARE_WITH_TIMEOUT((window_->frame(), risk->strategyChoice()->findText(name)), -1, 3000);  // only running ones
+    clickRow(manager_->instancesView(), instanceRow(name));
+    QTRY_VERIFY(manager_->startButton()->isEnabled());
+    QTest::mouseClick(manager_->startButton(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(instanceState(name), QString("running"), 3000);
 
     // ---- Remove: running, so it asks first ----
     clickRow(manager_->instancesView(), instanceRow(name));
