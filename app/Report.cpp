@@ -80,7 +80,8 @@ void strategyReport(const StrategyHost& host, QJsonArray& strategies, QJsonArray
 bool writeReport(const QString& file, Engine& engine, double durationS, const ui::UiMetrics* ui, QString* error) {
   struct Counts {
     std::uint64_t events = 0, orders = 0, fills = 0, rejects = 0, stale = 0, refused = 0, anomalies = 0;
-    QJsonArray positions, strategies, plugins, riskEvents;
+    QJsonArray positions, strategies, plugins, riskEvents, breaches;
+    QString riskSource;
     QJsonObject tickToOrder;
     std::uint64_t halts = 0;
   };
@@ -109,6 +110,20 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
                                      {"currency", QString::fromStdString(inst.settleCurrency)}});
     }
     strategyReport(engine.strategies(), c.strategies, c.plugins, c.riskEvents, c.tickToOrder);
+    // The breach history: limits that refused orders (with counts) and triggers that fired; the
+    // triggers are risk events too.
+    for (const Breach& b : engine.breaches().entries()) {
+      const QJsonObject row{{"what", QString::fromStdString(b.what)},      {"scope", QString::fromStdString(b.scope)},
+                            {"count", qint64(b.count)},                    {"action", QString::fromStdString(b.action)},
+                            {"trigger", b.trigger},                        {"last", QString::number(b.last)},
+                            {"detail", QString::fromStdString(b.detail)}};
+      c.breaches.append(row);
+      if (b.trigger)
+        c.riskEvents.append(QJsonObject{{"source", "trigger"},
+                                        {"subject", QString::fromStdString(b.what)},
+                                        {"message", QString::fromStdString(b.detail) + " -> " + QString::fromStdString(b.action)}});
+    }
+    c.riskSource = QString::fromStdString(engine.riskSource());
     c.halts = engine.halts();
     return c;
   });
@@ -141,6 +156,8 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
       {"strategies", c.strategies},
       {"plugins", c.plugins},
       {"risk_events", c.riskEvents},
+      {"breaches", c.breaches},
+      {"risk_limits", c.riskSource},
       {"tick_to_order_ns", c.tickToOrder},
       {"option_expiries", expiries},
   };

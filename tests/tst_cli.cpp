@@ -62,6 +62,44 @@ class TestCli : public QObject {
     QVERIFY(r["journal_records"].toInt() >= 1);  // the halt itself, at least
   }
 
+  void badRiskLimitsStartHaltedWithFileKeyAndReason() {
+    QTemporaryDir dir;
+    QDir().mkpath(dir.filePath("data"));
+    QFile file(dir.filePath("data/risk.json"));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("{\n  \"account\": {\"max_open_orders\": -4}\n}\n");
+    file.close();
+    const QString report = dir.filePath("r.json");
+    QByteArray out;
+    QCOMPARE(run({"--headless", "--duration", "2", "--report", report, "--data-dir", dir.filePath("data")}, &out), 0);
+    QVERIFY2(out.contains("risk.json: account/max_open_orders: must be a number >= 0"), out.constData());
+    QVERIFY2(out.contains("starting HALTED"), out.constData());
+    QFile f(report);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject r = QJsonDocument::fromJson(f.readAll()).object();
+    QCOMPARE(r["state"].toString(), QString("HALTED"));
+    // A bad --risk does the same, naming itself.
+    QCOMPARE(run({"--headless", "--duration", "1", "--report", report, "--data-dir", dir.filePath("fresh"), "--risk",
+                  "triggers/daily_loss/action=panic"},
+                 &out),
+             0);
+    QVERIFY2(out.contains("--risk triggers/daily_loss/action=panic: action must be"), out.constData());
+    f.close();
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(QJsonDocument::fromJson(f.readAll()).object()["state"].toString(), QString("HALTED"));
+    // A missing file is created with the defaults, and a good --risk applies.
+    QVERIFY(QFile::exists(dir.filePath("fresh/risk.json")));
+    f.close();
+    QCOMPARE(run({"--headless", "--duration", "1", "--report", report, "--data-dir", dir.filePath("fresh"), "--risk",
+                  "max_open_orders=7"}),
+             0);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject ok = QJsonDocument::fromJson(f.readAll()).object();
+    QVERIFY2(ok["risk_limits"].toString().endsWith("risk.json + --risk max_open_orders=7"),
+             qPrintable(ok["risk_limits"].toString()));
+    QVERIFY(ok["breaches"].isArray());
+  }
+
   void usageErrorsExitTwo() {
     QByteArray out;
     QCOMPARE(run({"--no-such-option"}, &out), 2);

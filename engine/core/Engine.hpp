@@ -142,6 +142,8 @@ class Engine final : private VenueListener {
   const std::shared_ptr<const analytics::ChainAnalytics>& analytics() const { return latestAnalytics_; }
   const StrategyHost& strategies() const { return *strategies_; }
   std::uint64_t halts() const { return halts_; }  // engine thread (call())
+  const BreachLog& breaches() const { return gate_.breaches(); }  // engine thread (call())
+  const std::string& riskSource() const { return riskConfig_.source; }  // engine thread (call())
 
  private:
   void onMarketData(const MdEvent* events, std::size_t n) override;
