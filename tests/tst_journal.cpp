@@ -9,6 +9,7 @@
 #include "core/Clock.hpp"
 #include "core/Engine.hpp"
 #include "journal/Journal.hpp"
+#include "journal/JournalReplay.hpp"
 #include "sim/SimVenue.hpp"
 
 using namespace kappa;
@@ -236,6 +237,57 @@ class TestJournal : public QObject {
              QStringList{"1"});
     QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'param_change' AND text LIKE '%burst=20%'"),
              QStringList{"1"});
+  }
+
+  void ordersLeftWorkingAreUnknownUntilTheVenueAnswers() {
+    QTemporaryDir dir;
+    sim::SimConfig cfg;
+    cfg.seed = 4;
+    cfg.startTime = wallNow() / 1'000'000 * 1'000'000;
+    std::vector<OrderId> left;
+    {
+      Engine e(std::make_unique<sim::SimVenue>(cfg));
+      e.setDataDir(dir.path().toStdString());
+      e.start();
+      const InstrumentId perp = e.instruments().find("BTC-PERPETUAL")->id;
+      QTRY_VERIFY_WITH_TIMEOUT(e.call([&] { return e.marketData().book(perp).bestBid() != nullptr; }), 5000);
+      const Price bid = e.call([&] { return e.marketData().book(perp).bestBid()->price; });
+      for (int i = 0; i < 3; ++i) {  // deep resting bids: still working when the session ends
+        OrderRequest r;
+        r.instrument = perp;
+        r.price = bid - (40 + i) * e.instruments()[perp].tickSize;
+        r.qty = toFixed(10);
+        e.submit(r);
+      }
+      QTRY_COMPARE_WITH_TIMEOUT(e.call([&] { return e.orders().working().size(); }), std::size_t(3), 3000);
+      left = e.call([&] { return e.orders().working(); });
+      e.journal()->flush();
+      e.stop();  // as good as a crash for these orders: the journal has no end for them
+    }
+    JournalState st;
+    std::string error;
+    QVERIFY2(readJournalState(dir.path().toStdString() + "/journal.sqlite", &st, &error), error.c_str());
+    QCOMPARE(st.unresolved.size(), std::size_t(3));
+    {
+      Engine e(std::make_unique<sim::SimVenue>(cfg));
+      e.setDataDir(dir.path().toStdString());
+      // Before the venue is asked: shown as unknown.
+      QCOMPARE(e.unresolvedOrders().size(), std::size_t(3));
+      for (const Order& o : e.unresolvedOrders()) {
+        QCOMPARE(o.state, OrderState::Unknown);
+        QVERIFY(std::find(left.begin(), left.end(), o.id) != left.end());
+      }
+      e.start();
+      // The simulated exchange restarted empty: it answers that it has none of them.
+      QTRY_VERIFY_WITH_TIMEOUT(e.call([&] { return e.unresolvedOrders().empty(); }), 5000);
+      e.journal()->flush();
+      e.stop();
+    }
+    const QString file = dir.path() + "/journal.sqlite";
+    QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'cancelled' AND text LIKE 'reconciled after restart%'"),
+             QStringList{"3"});
+    QVERIFY2(readJournalState(file.toStdString(), &st, &error), error.c_str());
+    QCOMPARE(st.unresolved.size(), std::size_t(0));  // settled for good
   }
 
   void engineHaltsWhenTheJournalCannotBeWritten() {

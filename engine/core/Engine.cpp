@@ -364,7 +364,51 @@ void Engine::onMarketData(const MdEvent* events, std::size_t n) {
   }
 }
 
+bool Engine::resolveUnresolved(const ExecReport& r) {
+  auto it = std::find_if(unresolved_.begin(), unresolved_.end(), [&](const Order& o) { return o.id == r.orderId; });
+  if (it == unresolved_.end()) return false;
+  ++unresolvedChanges_;
+  Order& o = *it;
+  const Instrument& inst = instruments_[o.request.instrument];
+  auto record = [&](JournalKind kind, Price price, Qty qty, double value, std::string text) {
+    if (!journal_) return;
+    JournalRecord j;
+    j.kind = kind;
+    j.ts = now();
+    j.order = o.id;
+    j.instrument = o.request.instrument;
+    j.strategy = o.request.strategy;
+    j.side = o.request.side;
+    j.price = price;
+    j.qty = qty;
+    j.value = value;
+    j.text = std::move(text);
+    journal_->append(std::move(j));
+  };
+  switch (r.type) {
+    case ExecType::Fill:  // it traded while we were away: a fact, into the position
+      oms_->restoreFill(inst, o.request.side, r.qty, r.price, r.fee);
+      record(JournalKind::Fill, r.price, r.qty, r.fee, "reconciled after restart");
+      o.filled += r.qty;
+      o.leaves = r.leaves;
+      if (r.leaves > 0) return true;
+      log::info("journal", "order " + std::to_string(o.id) + " (" + inst.name + ") was filled while kappa was down");
+      break;
+    case ExecType::Cancelled:
+    case ExecType::Reject:
+      record(JournalKind::Cancelled, 0, o.filled, 0, "reconciled after restart: " + r.reason);
+      log::info("journal", "order " + std::to_string(o.id) + " (" + inst.name + ") of an earlier session: " + r.reason);
+      break;
+    default:  // working at the venue: this session does not manage it; it stays listed
+      o.reason = "working at the venue, placed by an earlier session (not managed by this one)";
+      return true;
+  }
+  unresolved_.erase(it);
+  return true;
+}
+
 void Engine::onExecution(const ExecReport& report) {
+  if (!unresolved_.empty() && resolveUnresolved(report)) return;
   oms_->onExecution(report);
   if (report.type == ExecType::Reject)
     applyTrigger(monitor_.onVenueReject(monoNow(), oms_->ordersTotal() - oms_->rejectsTotal()));
@@ -375,6 +419,11 @@ void Engine::onVenueState(VenueState state, const std::string& detail) {
   venueDetail_ = detail;
   log::info("venue", venueName_ + ": " + nameOf(state) + (detail.empty() ? "" : " (" + detail + ")"));
   if (state == VenueState::Disconnected) market_->markAllStale(StaleReason::VenueDown);
+  if (state == VenueState::Connected && !unresolved_.empty()) {  // ask the venue about them
+    std::vector<OrderId> ids;
+    for (const Order& o : unresolved_) ids.push_back(o.id);
+    venue_->queryOrders(ids);
+  }
 }
 
 void Engine::schedulePublish() {
@@ -482,10 +531,14 @@ void Engine::publish() {
     s.candles.assign(bars.begin() + std::ptrdiff_t(from), bars.end());
   }
 
-  s.ordersVersion = oms_->version();
+  s.ordersVersion = oms_->version() + unresolvedChanges_;
   s.orders.clear();
+  s.orders.insert(s.orders.end(), unresolved_.begin(), unresolved_.end());  // first: they need a look
   for (OrderId id : oms_->working()) s.orders.push_back(*oms_->find(id));
-  std::sort(s.orders.begin(), s.orders.end(), [](const Order& a, const Order& b) { return a.id > b.id; });
+  std::sort(s.orders.begin(), s.orders.end(), [](const Order& a, const Order& b) {
+    const bool ua = a.state == OrderState::Unknown, ub = b.state == OrderState::Unknown;
+    return ua != ub ? ua : a.id > b.id;  // unknown ones on top, then newest first
+  });
   std::size_t finished = 0;
   const auto& all = oms_->orders();
   for (auto it = all.rbegin(); it != all.rend() && finished < kSnapshotFinishedOrders; ++it) {
@@ -597,6 +650,28 @@ void Engine::restoreFromJournal(const std::string& path) {
     ++restored;
   }
   oms_->continueIdsAfter(state.maxOrderId);
+  for (const JournalState::UnresolvedOrder& u : state.unresolved) {
+    const Instrument* inst = instruments_.find(u.instrument);
+    if (!inst) continue;  // delisted since: nothing to ask about
+    Order o;
+    o.id = u.id;
+    o.request.instrument = inst->id;
+    o.request.side = u.side;
+    o.request.price = u.price;
+    o.request.qty = u.qty;
+    o.request.strategy = u.strategy;
+    o.request.tag = u.text;
+    o.state = OrderState::Unknown;
+    o.filled = u.filled;
+    o.leaves = u.qty - u.filled;
+    o.created = o.updated = u.ts;
+    o.reason = "in flight when the last session ended: unknown until the venue answers";
+    unresolved_.push_back(std::move(o));
+  }
+  if (!unresolved_.empty())
+    log::warn("journal", std::to_string(unresolved_.size()) +
+                             " orders of earlier sessions have no final state in the journal: shown as unknown "
+                             "until the venue answers");
   if (state.sessions)
     log::info("journal", "restored " + std::to_string(restored) + " fills from " + std::to_string(state.sessions) +
                              " earlier sessions; order ids continue after " + std::to_string(state.maxOrderId));

@@ -144,6 +144,7 @@ class Engine final : private VenueListener {
   std::uint64_t halts() const { return halts_; }  // engine thread (call())
   const BreachLog& breaches() const { return gate_.breaches(); }  // engine thread (call())
   const std::string& riskSource() const { return riskConfig_.source; }  // engine thread (call())
+  const std::vector<Order>& unresolvedOrders() const { return unresolved_; }  // engine thread (call())
 
  private:
   void onMarketData(const MdEvent* events, std::size_t n) override;
@@ -185,6 +186,11 @@ class Engine final : private VenueListener {
   std::string riskError_;                // the last refused risk change
   std::atomic<bool> riskConfigRefused_{false};
   std::vector<InstrumentId> traded_;     // instruments with a position or PnL: what equity sums
+  // Orders of earlier sessions the journal could not close (OrderState::Unknown), until the venue
+  // answers for them (restart reconciliation).
+  std::vector<Order> unresolved_;
+  std::uint64_t unresolvedChanges_ = 0;
+  bool resolveUnresolved(const ExecReport& report);
   InstrumentId indexId_ = kNoInstrument;
   TripleBuffer<EngineSnapshot> snapshots_;
   std::atomic<InstrumentId> focus_{kNoInstrument};

@@ -42,6 +42,29 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
     out->fills.push_back(std::move(f));
   }
   sqlite3_finalize(s);
+  // Intents without an end. The order_id index keeps each probe to a handful of rows.
+  if (sqlite3_prepare_v2(db,
+                         "SELECT i.order_id, i.instrument, i.side, i.price, i.qty, ifnull(i.strategy, 0), i.ts, i.text,"
+                         " (SELECT ifnull(sum(f.qty), 0) FROM journal f WHERE f.order_id = i.order_id AND f.kind = 'fill')"
+                         " FROM journal i WHERE i.kind = 'order_intent' AND NOT EXISTS (SELECT 1 FROM journal e"
+                         " WHERE e.order_id = i.order_id AND e.kind IN ('order_reject', 'cancelled')) ORDER BY i.order_id",
+                         -1, &s, nullptr) != SQLITE_OK)
+    return fail("cannot read order intents");
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    JournalState::UnresolvedOrder o;
+    o.id = OrderId(sqlite3_column_int64(s, 0));
+    if (const unsigned char* t = sqlite3_column_text(s, 1)) o.instrument = reinterpret_cast<const char*>(t);
+    const unsigned char* side = sqlite3_column_text(s, 2);
+    o.side = side && std::string(reinterpret_cast<const char*>(side)) == "sell" ? Side::Sell : Side::Buy;
+    o.price = sqlite3_column_int64(s, 3);
+    o.qty = sqlite3_column_int64(s, 4);
+    o.strategy = std::uint32_t(sqlite3_column_int64(s, 5));
+    o.ts = sqlite3_column_int64(s, 6);
+    if (const unsigned char* t = sqlite3_column_text(s, 7)) o.text = reinterpret_cast<const char*>(t);
+    o.filled = sqlite3_column_int64(s, 8);
+    if (o.filled < o.qty) out->unresolved.push_back(std::move(o));
+  }
+  sqlite3_finalize(s);
   if (sqlite3_prepare_v2(db, "SELECT ifnull(max(order_id), 0) FROM journal", -1, &s, nullptr) == SQLITE_OK &&
       sqlite3_step(s) == SQLITE_ROW)
     out->maxOrderId = OrderId(sqlite3_column_int64(s, 0));

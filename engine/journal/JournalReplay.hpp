@@ -20,6 +20,19 @@ struct JournalState {
     double fee = 0;
   };
   std::vector<FillRow> fills;  // every journaled fill, oldest first
+  // Orders whose intent is journaled but not their end (no reject, no cancel, not fully filled):
+  // in flight or working when a session ended. Unknown until the venue answers for them.
+  struct UnresolvedOrder {
+    OrderId id = 0;
+    std::string instrument;
+    Side side = Side::Buy;
+    Price price = 0;
+    Qty qty = 0, filled = 0;
+    std::uint32_t strategy = 0;
+    Nanos ts = 0;
+    std::string text;  // the intent's: type, time in force, origin, tag
+  };
+  std::vector<UnresolvedOrder> unresolved;
   OrderId maxOrderId = 0;
   bool halted = false;
   std::string lastStateChange;  // its text, e.g. "HALTED: SIGUSR1"

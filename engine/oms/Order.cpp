@@ -10,6 +10,7 @@ const char* nameOf(OrderState s) {
     case OrderState::Filled: return "filled";
     case OrderState::Cancelled: return "cancelled";
     case OrderState::Rejected: return "rejected";
+    case OrderState::Unknown: return "unknown";
   }
   return "?";
 }
@@ -34,6 +35,8 @@ bool canTransition(OrderState from, OrderState to) {
              to == OrderState::Cancelled;
     case OrderState::PartiallyFilled:
       return to == OrderState::PartiallyFilled || to == OrderState::Filled || to == OrderState::Cancelled;
+    case OrderState::Unknown:  // whatever the venue says it is
+      return to != OrderState::Unknown;
     case OrderState::Filled:
     case OrderState::Cancelled:
     case OrderState::Rejected:

@@ -24,7 +24,10 @@ struct OrderRequest {
   std::uint32_t strategy = 0;  // the strategy instance that sent it; 0 = none
 };
 
-enum class OrderState : std::uint8_t { PendingNew, Open, PartiallyFilled, Filled, Cancelled, Rejected };
+// Unknown: an order of an earlier session that was in flight or working when it ended (a crash
+// included): the journal has its intent but no final word, and only the venue can say what became
+// of it. Not managed by this session's OMS; shown until the venue answers.
+enum class OrderState : std::uint8_t { PendingNew, Open, PartiallyFilled, Filled, Cancelled, Rejected, Unknown };
 const char* nameOf(OrderState s);
 const char* nameOf(OrderType t);
 const char* nameOf(TimeInForce t);

@@ -105,4 +105,17 @@ void SimVenue::requestSnapshot(InstrumentId id) {
   });
 }
 
+void SimVenue::queryOrders(const std::vector<OrderId>& ids) {
+  boost::asio::post(engine_, [l = listener_, ids] {
+    for (OrderId id : ids) {
+      ExecReport r;
+      r.orderId = id;
+      r.type = ExecType::Cancelled;
+      r.ts = wallNow();
+      r.reason = "the venue has no such order (the simulated exchange restarted empty)";
+      l->onExecution(r);
+    }
+  });
+}
+
 }  // namespace kappa::sim

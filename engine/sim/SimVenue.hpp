@@ -29,6 +29,8 @@ class SimVenue final : public Venue {
   void cancel(OrderId orderId) override;
   void replace(OrderId orderId, Price newPrice, Qty newQty) override;
   void requestSnapshot(InstrumentId id) override;
+  // The simulated exchange starts empty each run: it knows none of an earlier session's orders.
+  void queryOrders(const std::vector<OrderId>& ids) override;
 
  private:
   void scheduleTick();

@@ -67,7 +67,8 @@ std::int32_t cSide(Side s) { return s == Side::Sell ? KAPPA_SIDE_SELL : KAPPA_SI
 
 std::int32_t cState(OrderState s) {
   switch (s) {
-    case OrderState::PendingNew: return KAPPA_STATE_PENDING_NEW;
+    case OrderState::PendingNew:
+    case OrderState::Unknown: return KAPPA_STATE_PENDING_NEW;
     case OrderState::Open: return KAPPA_STATE_OPEN;
     case OrderState::PartiallyFilled: return KAPPA_STATE_PARTIALLY_FILLED;
     case OrderState::Filled: return KAPPA_STATE_FILLED;

@@ -50,6 +50,10 @@ class Venue {
   virtual void cancel(OrderId orderId) = 0;
   virtual void replace(OrderId orderId, Price newPrice, Qty newQty) = 0;
   virtual void requestSnapshot(InstrumentId id) = 0;
+  // Restart reconciliation: orders of an earlier session the journal could not close. The venue
+  // answers with an execution report per order it can speak for (Cancelled/Rejected if it has no
+  // such order, Fill if it traded, Ack if it still works); the rest stay unknown.
+  virtual void queryOrders(const std::vector<OrderId>& ids) {}
 };
 
 }  // namespace kappa
