@@ -223,6 +223,8 @@ class TestJournal : public QObject {
     const QString file = dir.path() + "/journal.sqlite";
     QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'order_intent'"), QStringList{QString::number(accepted)});
     QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'fill'"), QStringList{QString::number(fills)});
+    // Each fill is followed by the position it left.
+    QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'position_snapshot'"), QStringList{QString::number(fills)});
     QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'state_change' AND text LIKE 'HALTED: test halt%'"),
              QStringList{"1"});
     // No order intent after the halt, of any origin.

@@ -659,6 +659,50 @@ class TestRisk : public QObject {
     QVERIFY(st.halted);
   }
 
+  void runTimeSwitchesAndDailyCountsSurviveARestart() {
+    QTemporaryDir dir;
+    {
+      auto e = makeEngine(dir.path().toStdString());
+      e->setRiskConfig(RiskConfig::defaults());
+      e->start();
+      e->changeRiskLimit("max_daily_orders=3");
+      QTRY_COMPARE_WITH_TIMEOUT(e->riskConfig().account[std::size_t(Limit::MaxDailyOrders)].value, 3.0, 3000);
+      const InstrumentId perp = e->instruments().find("BTC-PERPETUAL")->id;
+      QTRY_VERIFY_WITH_TIMEOUT(e->call([&] { return e->marketData().book(perp).bestBid() != nullptr; }), 5000);
+      const Price bid = e->call([&] { return e->marketData().book(perp).bestBid()->price; });
+      for (int i = 0; i < 2; ++i) {
+        OrderRequest r;
+        r.instrument = perp;
+        r.price = bid - (30 + i) * e->instruments()[perp].tickSize;
+        r.qty = toFixed(10);
+        e->submit(r);
+      }
+      QTRY_COMPARE_WITH_TIMEOUT(e->call([&] { return e->orders().working().size(); }), std::size_t(2), 3000);
+      e->journal()->flush();
+      e->stop();
+    }
+    auto e = makeEngine(dir.path().toStdString());
+    e->setRiskConfig(RiskConfig::defaults());  // risk.json says 100,000; the switch made last time wins
+    e->start();
+    QCOMPARE(e->riskConfig().account[std::size_t(Limit::MaxDailyOrders)].value, 3.0);
+    const InstrumentId perp = e->instruments().find("BTC-PERPETUAL")->id;
+    QTRY_VERIFY_WITH_TIMEOUT(e->call([&] { return e->marketData().book(perp).bestBid() != nullptr; }), 5000);
+    const Price bid = e->call([&] { return e->marketData().book(perp).bestBid()->price; });
+    for (int i = 0; i < 2; ++i) {  // today's third order passes, the fourth does not
+      OrderRequest r;
+      r.instrument = perp;
+      r.price = bid - (40 + i) * e->instruments()[perp].tickSize;
+      r.qty = toFixed(10);
+      e->submit(r);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(e->call([&] { return e->orders().ordersTotal(); }), std::uint64_t(2), 3000);
+    QCOMPARE(e->call([&] { return e->orders().rejectsTotal(); }), std::uint64_t(1));
+    QVERIFY2(e->call([&] { return e->orders().lastReject(); }).find("max_daily_orders (account): 4 orders, limit 3") !=
+                 std::string::npos,
+             e->call([&] { return e->orders().lastReject(); }).c_str());
+    e->stop();
+  }
+
   void limitsChangedAtRunTime() {
     auto e = makeEngine();
     e->start();

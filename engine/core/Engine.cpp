@@ -69,6 +69,19 @@ Engine::Engine(std::unique_ptr<Venue> venue, StrategyHostConfig strategyConfig)
 void Engine::onOrderEvent(const Order& o, const Fill* f) {
   strategies_->onOrderChanged(o, f);
   if (!f) return;
+  if (journal_) {  // the position the fill left: what an audit (or a reconciliation) compares against
+    const Position& p = oms_->positions()[o.request.instrument];
+    JournalRecord r;
+    r.kind = JournalKind::PositionSnapshot;
+    r.ts = f->ts;
+    r.instrument = o.request.instrument;
+    r.strategy = o.request.strategy;
+    r.side = p.qty >= 0 ? Side::Buy : Side::Sell;
+    r.qty = toFixed(std::abs(p.qty));
+    r.value = p.realizedPnl;
+    r.text = "after fill of order " + std::to_string(o.id) + "; fees " + std::to_string(p.fees);
+    journal_->append(std::move(r));
+  }
   if (std::find(traded_.begin(), traded_.end(), o.request.instrument) == traded_.end())
     traded_.push_back(o.request.instrument);
   checkEquity();
@@ -83,6 +96,15 @@ void Engine::checkEquity() {
     equity += p.realizedPnl - p.fees + (p.qty != 0 && mark > 0 ? p.unrealizedPnl(instruments_[id], mark) : 0.0);
   }
   applyTrigger(monitor_.onEquity(equity, now()));
+  if (monitor_.day() != journaledEquityDay_ && journal_) {  // a new day began: its start, for a restart
+    journaledEquityDay_ = monitor_.day();
+    JournalRecord r;
+    r.kind = JournalKind::PositionSnapshot;
+    r.ts = now();
+    r.value = monitor_.dayStart();
+    r.text = "day start equity";
+    journal_->append(std::move(r));
+  }
 }
 
 void Engine::checkGreeks() {
@@ -129,9 +151,10 @@ void Engine::journalRisk(JournalKind kind, std::string text) {
 void Engine::setRiskConfig(RiskConfig config) {
   auto apply = [this, config = std::move(config)]() mutable {
     riskConfig_ = std::move(config);
+    journalRisk(JournalKind::LimitChange, "limits from " + riskConfig_.source);
+    reapplyLimitChanges();
     gate_.limits().configure(riskConfig_);
     monitor_.configure(riskConfig_.triggers);
-    journalRisk(JournalKind::LimitChange, "limits from " + riskConfig_.source);
   };
   if (running_) boost::asio::post(io_, std::move(apply));
   else apply();
@@ -142,6 +165,20 @@ void Engine::refuseRiskConfig(std::string error) {
   riskError_ = error;
   log::error("risk", "HALTED at start: risk limits refused: " + error);
   haltAll("risk limits refused: " + error);
+}
+
+void Engine::reapplyLimitChanges() {
+  // Switches made at run time in the last session stay switched (re-journaled for the next).
+  for (const std::string& change : restoredLimitChanges_) {
+    const std::string assignment = change.substr(0, change.find(" (by "));
+    std::string error;
+    if (applyRiskOverride(&riskConfig_, assignment, &error)) {
+      journalRisk(JournalKind::LimitChange, assignment + " (by restart: switched in the last session)");
+      log::info("risk", "limit switch restored from the journal: " + assignment);
+    } else {
+      log::warn("risk", "journal limit change not restored: " + error);
+    }
+  }
 }
 
 void Engine::changeRiskLimit(std::string assignment, std::string who) {
@@ -620,6 +657,12 @@ void Engine::setDataDir(const std::string& dataDir) {
   journal_ = std::make_unique<Journal>(dataDir + "/journal.sqlite", instruments_);
   oms_->setJournal(journal_.get());
   strategies_->setJournal(journal_.get());
+  if (!restoredLimitChanges_.empty()) {  // over the defaults; setRiskConfig() applies them again over risk.json
+    journalRisk(JournalKind::LimitChange, "limits from " + riskConfig_.source);
+    reapplyLimitChanges();
+    gate_.limits().configure(riskConfig_);
+    monitor_.configure(riskConfig_.triggers);
+  }
   if (journal_->failed()) {  // the engine thread is not running yet: set the halt directly
     halt_.halt();
     haltReason_ = journal_->failure();
@@ -650,6 +693,13 @@ void Engine::restoreFromJournal(const std::string& path) {
     ++restored;
   }
   oms_->continueIdsAfter(state.maxOrderId);
+  restoredLimitChanges_ = state.limitChanges;
+  const std::int64_t today = now() / 86'400'000'000'000;
+  if (state.lastDay == today) gate_.limits().seedDailyCounts(today, state.dayOrders, state.dayCancels, state.dayFills);
+  if (state.equityDay == today) {
+    monitor_.seedDayStart(today, state.dayStartEquity);
+    journaledEquityDay_ = today;
+  }
   for (const JournalState::UnresolvedOrder& u : state.unresolved) {
     const Instrument* inst = instruments_.find(u.instrument);
     if (!inst) continue;  // delisted since: nothing to ask about

@@ -157,6 +157,7 @@ class Engine final : private VenueListener {
   void restoreFromJournal(const std::string& path);
   void journalState(Nanos at, std::string text);  // a trading-state change, engine thread
   void journalRisk(JournalKind kind, std::string text);  // risk events and limit changes, engine thread
+  void reapplyLimitChanges();  // the journal's run-time limit switches, over riskConfig_
   // A trigger fired: journal it, add it to the breach history and act (engine thread).
   void applyTrigger(const std::optional<TriggerFiring>& firing);
   void checkEquity();  // daily loss and drawdown, on fills and mark moves
@@ -190,6 +191,8 @@ class Engine final : private VenueListener {
   // answers for them (restart reconciliation).
   std::vector<Order> unresolved_;
   std::uint64_t unresolvedChanges_ = 0;
+  std::int64_t journaledEquityDay_ = -1;  // the UTC day whose starting equity is in the journal
+  std::vector<std::string> restoredLimitChanges_;  // from the journal, applied over risk.json
   bool resolveUnresolved(const ExecReport& report);
   InstrumentId indexId_ = kNoInstrument;
   TripleBuffer<EngineSnapshot> snapshots_;

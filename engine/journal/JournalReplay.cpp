@@ -19,11 +19,14 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return fail("cannot read");
   sqlite3_busy_timeout(db, 2000);
   // A journal that has never been written has no table yet: nothing to restore.
+  // Every finalize resets `s`: finalizing null is a no-op, so a query skipped below cannot finalize
+  // the previous statement twice.
   sqlite3_stmt* s = nullptr;
   bool hasTable = false;
   if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='journal'", -1, &s, nullptr) == SQLITE_OK)
     hasTable = sqlite3_step(s) == SQLITE_ROW;
   sqlite3_finalize(s);
+  s = nullptr;
   if (!hasTable) {
     sqlite3_close(db);
     return true;
@@ -42,6 +45,7 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
     out->fills.push_back(std::move(f));
   }
   sqlite3_finalize(s);
+  s = nullptr;
   // Intents without an end. The order_id index keeps each probe to a handful of rows.
   if (sqlite3_prepare_v2(db,
                          "SELECT i.order_id, i.instrument, i.side, i.price, i.qty, ifnull(i.strategy, 0), i.ts, i.text,"
@@ -65,10 +69,12 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
     if (o.filled < o.qty) out->unresolved.push_back(std::move(o));
   }
   sqlite3_finalize(s);
+  s = nullptr;
   if (sqlite3_prepare_v2(db, "SELECT ifnull(max(order_id), 0) FROM journal", -1, &s, nullptr) == SQLITE_OK &&
       sqlite3_step(s) == SQLITE_ROW)
     out->maxOrderId = OrderId(sqlite3_column_int64(s, 0));
   sqlite3_finalize(s);
+  s = nullptr;
   if (sqlite3_prepare_v2(db, "SELECT text FROM journal WHERE kind = 'state_change' ORDER BY seq DESC LIMIT 1", -1, &s,
                          nullptr) == SQLITE_OK &&
       sqlite3_step(s) == SQLITE_ROW) {
@@ -76,9 +82,49 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
     out->halted = out->lastStateChange.rfind("HALTED", 0) == 0;
   }
   sqlite3_finalize(s);
+  s = nullptr;
+  // Run-time limit switches since the last "limits from" (a session start).
+  if (sqlite3_prepare_v2(db,
+                         "SELECT text FROM journal WHERE kind = 'limit_change' AND text NOT LIKE 'limits from %' AND seq >"
+                         " (SELECT ifnull(max(seq), 0) FROM journal WHERE kind = 'limit_change' AND text LIKE 'limits from %')"
+                         " ORDER BY seq",
+                         -1, &s, nullptr) == SQLITE_OK)
+    while (sqlite3_step(s) == SQLITE_ROW)
+      if (const unsigned char* t = sqlite3_column_text(s, 0)) out->limitChanges.emplace_back(reinterpret_cast<const char*>(t));
+  sqlite3_finalize(s);
+  s = nullptr;
+  // The last trading day's counts.
+  constexpr Nanos kDay = 86'400'000'000'000;
+  if (sqlite3_prepare_v2(db, "SELECT max(ts) FROM journal WHERE kind IN ('order_intent', 'cancel_request', 'fill')", -1, &s,
+                         nullptr) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+    out->lastDay = sqlite3_column_int64(s, 0) / kDay;
+  sqlite3_finalize(s);
+  s = nullptr;
+  if (out->lastDay >= 0 &&
+      sqlite3_prepare_v2(db, "SELECT kind, count(*) FROM journal WHERE ts >= ? AND kind IN ('order_intent', 'cancel_request', "
+                             "'fill') GROUP BY kind", -1, &s, nullptr) == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, out->lastDay * kDay);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      const std::string kind = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+      const auto n = std::uint64_t(sqlite3_column_int64(s, 1));
+      (kind == "order_intent" ? out->dayOrders : kind == "fill" ? out->dayFills : out->dayCancels) = n;
+    }
+  }
+  sqlite3_finalize(s);
+  s = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT ts, value FROM journal WHERE kind = 'position_snapshot' AND text = 'day start equity'"
+                             " ORDER BY seq DESC LIMIT 1", -1, &s, nullptr) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW) {
+    out->equityDay = sqlite3_column_int64(s, 0) / kDay;
+    out->dayStartEquity = sqlite3_column_double(s, 1);
+  }
+  sqlite3_finalize(s);
+  s = nullptr;
   if (sqlite3_prepare_v2(db, "SELECT count(*) FROM session", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
     out->sessions = std::size_t(sqlite3_column_int64(s, 0));
   sqlite3_finalize(s);
+  s = nullptr;
   sqlite3_close(db);
   return true;
 }

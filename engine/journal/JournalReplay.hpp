@@ -33,6 +33,15 @@ struct JournalState {
     std::string text;  // the intent's: type, time in force, origin, tag
   };
   std::vector<UnresolvedOrder> unresolved;
+  // Limits switched at run time since the last session loaded its limits ("NAME=VALUE (by who)"),
+  // oldest first: re-applied over risk.json so that a switch stays switched.
+  std::vector<std::string> limitChanges;
+  // The last UTC day with trading in the journal, and its counts (for the daily limits).
+  std::int64_t lastDay = -1;
+  std::uint64_t dayOrders = 0, dayCancels = 0, dayFills = 0;
+  // The equity the last UTC day started from (for the daily-loss trigger); day -1 if none.
+  std::int64_t equityDay = -1;
+  double dayStartEquity = 0;
   OrderId maxOrderId = 0;
   bool halted = false;
   std::string lastStateChange;  // its text, e.g. "HALTED: SIGUSR1"

@@ -74,6 +74,11 @@ class PreTradeLimits {
   // Cancel requests from strategies and users are rate-limited; the halt's and FLATTEN's are not.
   std::string checkCancel(const Order& o, Nanos now, Limit* limitHit);
 
+  // Restart: the account's counts so far on UTC day `day` (from the journal).
+  void seedDailyCounts(std::int64_t day, std::uint64_t orders, std::uint64_t cancels, std::uint64_t fills) {
+    day_ = day;
+    account_.dayOrders = orders, account_.dayCancels = cancels, account_.dayFills = fills;
+  }
   void onAccepted(const Order& o, Nanos now);   // a new order left for the venue
   void onModifySent(const Order& o, Nanos now); // a replace left
   void onClosed(const Order& o);                // a working order ended

@@ -48,6 +48,8 @@ class RiskMonitor {
 
   // For the risk panel's bars: each trigger's current value against its threshold.
   double dayPnl() const { return equity_ - dayStart_; }
+  std::int64_t day() const { return day_; }
+  double dayStart() const { return dayStart_; }
   double drawdown() const { return peak_ - equity_; }
   double rejectRate() const { return rejectRate_; }
   double lagMs() const { return lagMs_; }
