@@ -94,6 +94,48 @@ class TestJournal : public QObject {
     QCOMPARE(query(file, "PRAGMA user_version"), QStringList{QString::number(Journal::kSchemaVersion)});
   }
 
+  void unresolvedOrdersFollowConfirmedReplaces() {
+    QTemporaryDir dir;
+    const QString file = dir.path() + "/journal.sqlite";
+    const InstrumentRegistry reg = registry();
+    {
+      Journal j(file.toStdString(), reg);
+      auto rec = [&](JournalKind kind, OrderId id, double price, double qty, const char* text) {
+        JournalRecord r;
+        r.kind = kind;
+        r.ts = 1'700'000'000'000'000'000 + Nanos(id);
+        r.order = id;
+        r.instrument = 1;
+        r.price = toFixed(price);
+        r.qty = toFixed(qty);
+        r.text = text;
+        QVERIFY(j.append(r));
+      };
+      // 1: 10 replaced down to 5, then 5 filled: done, not unresolved.
+      rec(JournalKind::OrderIntent, 1, 0.01, 10, "limit");
+      rec(JournalKind::Replace, 1, 0.011, 5, "confirmed");
+      rec(JournalKind::Fill, 1, 0.011, 5, "taker");
+      // 2: 10 replaced up to 20, 12 filled: still working at 0.012 for 8 more.
+      rec(JournalKind::OrderIntent, 2, 0.01, 10, "limit");
+      rec(JournalKind::Replace, 2, 0.012, 20, "requested");
+      rec(JournalKind::Replace, 2, 0.012, 20, "confirmed");
+      rec(JournalKind::Fill, 2, 0.012, 12, "maker");
+      // 3: partially filled, then cancelled: done.
+      rec(JournalKind::OrderIntent, 3, 0.01, 10, "limit");
+      rec(JournalKind::Fill, 3, 0.01, 4, "maker");
+      rec(JournalKind::Cancelled, 3, 0, 4, "");
+      j.flush();
+    }
+    JournalState st;
+    std::string error;
+    QVERIFY2(readJournalState(file.toStdString(), &st, &error), error.c_str());
+    QCOMPARE(st.unresolved.size(), std::size_t(1));
+    QCOMPARE(st.unresolved[0].id, OrderId(2));
+    QCOMPARE(st.unresolved[0].qty, toFixed(20));
+    QCOMPARE(st.unresolved[0].filled, toFixed(12));
+    QCOMPARE(st.unresolved[0].price, toFixed(0.012));
+  }
+
   void sessionsSeparateRuns() {
     QTemporaryDir dir;
     const QString file = dir.path() + "/j.sqlite";

@@ -14,6 +14,7 @@
 #include "oms/OrderManager.hpp"
 #include "pricing/BlackScholes.hpp"
 #include "risk/RiskConfigFile.hpp"
+#include "risk/RateWindow.hpp"
 #include "risk/RiskMonitor.hpp"
 #include "sim/SimVenue.hpp"
 #include "venue/Venue.hpp"
@@ -562,6 +563,55 @@ class TestRisk : public QObject {
     QVERIFY(row != use.end());
     QCOMPARE(row->use, 1.0);
     QCOMPARE(row->value, 1.0);
+  }
+
+  void rateWindowKeepsItsNewestEventsWhenTheLimitChanges() {
+    RateWindow w;
+    w.setLimit(100);
+    for (int i = 0; i < 90; ++i) w.add(kT0 + i * 1'000'000);
+    w.setLimit(50);  // lowered mid-second: the 50 newest stay, the window is full
+    QVERIFY(!w.fits(kT0 + 100'000'000));
+    QCOMPARE(w.inLastSecond(kT0 + 100'000'000), std::size_t(50));
+    QVERIFY(w.fits(kT0 + 40'000'000 + kSecond));  // the oldest kept (t0 + 40 ms) is a second old
+    w.setLimit(0);
+    QVERIFY(w.fits(kT0));  // off
+  }
+
+  void flattenOrdersPassTheCountedLimits() {
+    Fixture f;
+    f.set("max_open_orders=1");
+    f.set("max_daily_orders=1");
+    ACCEPTED(f, f.order(f.perp, Side::Buy, 49'000, 10));
+    REFUSED(f, f.order(f.perp, Side::Buy, 48'000, 10), "max_open_orders");
+    OrderRequest system = f.order(f.perp, Side::Sell, 49'990, 10);
+    system.origin = OrderOrigin::System;  // FLATTEN's: reducing by construction
+    ACCEPTED(f, system);
+  }
+
+  void dailyCountsOnlyRollForward() {
+    Fixture f;
+    f.set("max_daily_orders=1");
+    const Nanos midnight = (kT0 / (86'400 * kSecond) + 1) * 86'400 * kSecond;
+    f.now = midnight + kSecond;
+    ACCEPTED(f, f.order(f.perp, Side::Buy, 49'000, 10));
+    const OrderId id = f.lastId();
+    f.ack(id);
+    f.now = midnight - 1'000'000;  // a fill the venue stamped just before midnight arrives now
+    f.fill(id, 49'000, 10);
+    f.now = midnight + 2 * kSecond;
+    REFUSED(f, f.order(f.perp, Side::Buy, 48'000, 10), "max_daily_orders (account): 2 orders, limit 1");
+  }
+
+  void replaceMustLeaveSomethingToWork() {
+    Fixture f;
+    ACCEPTED(f, f.order(f.perp, Side::Buy, 49'000, 100));
+    const OrderId id = f.lastId();
+    f.ack(id);
+    f.fill(id, 49'000, 40);
+    std::string why;
+    QVERIFY(!f.oms->replace(id, toFixed(49'000), toFixed(40), f.now, &why));
+    QVERIFY2(why.find("is not above the 40 filled") != std::string::npos, why.c_str());
+    QVERIFY2(f.oms->replace(id, toFixed(49'000), toFixed(50), f.now, &why), why.c_str());
   }
 
   // ---------------------------------------------------------------- triggers

@@ -116,7 +116,7 @@ void Engine::checkGreeks() {
 
 void Engine::checkBeat(double engineLagMs) {
   const Nanos mono = monoNow();
-  monitor_.onBeat(mono, oms_->ordersTotal() - oms_->rejectsTotal());
+  monitor_.onBeat(mono, oms_->sentTotal());
   std::vector<std::string> stale;
   for (OrderId id : oms_->working()) {
     const InstrumentId inst = oms_->find(id)->request.instrument;
@@ -336,7 +336,13 @@ void Engine::flatten(std::string reason) {
         price = side == Side::Buy ? std::max(price, ticks * inst.tickSize) : std::min(price, ticks * inst.tickSize);
       }
       Qty remaining = Qty(std::llround(std::abs(p.qty) * double(kFixedScale))) / inst.minQty * inst.minQty;
-      const double maxQty = gate_.limits().orderLimitValue(Limit::MaxOrderQty, inst.id);
+      // Chunks fit the size and notional limits (options: 100 contracts can be worth far more than
+      // the notional limit).
+      double maxQty = gate_.limits().orderLimitValue(Limit::MaxOrderQty, inst.id);
+      const double maxNotional = gate_.limits().orderLimitValue(Limit::MaxOrderNotional, inst.id);
+      const double unitNotional = gate_.limits().notional(inst.id, 1.0, toDouble(price));
+      if (!std::isnan(maxNotional) && unitNotional > 0)
+        maxQty = std::isnan(maxQty) ? maxNotional / unitNotional : std::min(maxQty, maxNotional / unitNotional);
       Qty chunk = std::isnan(maxQty) ? remaining : toFixed(maxQty) / inst.minQty * inst.minQty;
       if (inst.maxQty > 0) chunk = std::min(chunk, inst.maxQty);
       for (int n = 0; remaining > 0 && chunk > 0 && n < 20; ++n) {
@@ -425,6 +431,7 @@ bool Engine::resolveUnresolved(const ExecReport& r) {
   switch (r.type) {
     case ExecType::Fill:  // it traded while we were away: a fact, into the position
       oms_->restoreFill(inst, o.request.side, r.qty, r.price, r.fee);
+      if (std::find(traded_.begin(), traded_.end(), inst.id) == traded_.end()) traded_.push_back(inst.id);
       record(JournalKind::Fill, r.price, r.qty, r.fee, "reconciled after restart");
       o.filled += r.qty;
       o.leaves = r.leaves;
@@ -448,7 +455,7 @@ void Engine::onExecution(const ExecReport& report) {
   if (!unresolved_.empty() && resolveUnresolved(report)) return;
   oms_->onExecution(report);
   if (report.type == ExecType::Reject)
-    applyTrigger(monitor_.onVenueReject(monoNow(), oms_->ordersTotal() - oms_->rejectsTotal()));
+    applyTrigger(monitor_.onVenueReject(monoNow(), oms_->sentTotal()));
 }
 
 void Engine::onVenueState(VenueState state, const std::string& detail) {
@@ -628,7 +635,7 @@ void Engine::publish() {
       s.triggers.push_back({t, riskConfig_.triggers[i], value, monitor_.fired(t)});
     }
     s.riskSource = riskConfig_.source;
-    s.riskError = riskError_;
+    s.riskError = riskConfigRefused_ && riskError_.empty() ? "the limits were refused at start: RESUME is refused" : riskError_;
     s.dayPnlBtc = monitor_.dayPnl();
     s.drawdownBtc = monitor_.drawdown();
   }
@@ -690,6 +697,7 @@ void Engine::restoreFromJournal(const std::string& path) {
       continue;
     }
     oms_->restoreFill(*inst, f.side, f.qty, f.price, f.fee);
+    if (std::find(traded_.begin(), traded_.end(), inst->id) == traded_.end()) traded_.push_back(inst->id);
     ++restored;
   }
   oms_->continueIdsAfter(state.maxOrderId);

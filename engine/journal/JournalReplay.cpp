@@ -48,7 +48,13 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
   s = nullptr;
   // Intents without an end. The order_id index keeps each probe to a handful of rows.
   if (sqlite3_prepare_v2(db,
-                         "SELECT i.order_id, i.instrument, i.side, i.price, i.qty, ifnull(i.strategy, 0), i.ts, i.text,"
+                         "SELECT i.order_id, i.instrument, i.side,"
+                         // a confirmed replace has the order's latest price and total quantity
+                         " ifnull((SELECT r.price FROM journal r WHERE r.order_id = i.order_id AND r.kind = 'replace'"
+                         "   AND r.text = 'confirmed' ORDER BY r.seq DESC LIMIT 1), i.price),"
+                         " ifnull((SELECT r.qty FROM journal r WHERE r.order_id = i.order_id AND r.kind = 'replace'"
+                         "   AND r.text = 'confirmed' ORDER BY r.seq DESC LIMIT 1), i.qty),"
+                         " ifnull(i.strategy, 0), i.ts, i.text,"
                          " (SELECT ifnull(sum(f.qty), 0) FROM journal f WHERE f.order_id = i.order_id AND f.kind = 'fill')"
                          " FROM journal i WHERE i.kind = 'order_intent' AND NOT EXISTS (SELECT 1 FROM journal e"
                          " WHERE e.order_id = i.order_id AND e.kind IN ('order_reject', 'cancelled')) ORDER BY i.order_id",
@@ -102,13 +108,17 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
   sqlite3_finalize(s);
   s = nullptr;
   if (out->lastDay >= 0 &&
-      sqlite3_prepare_v2(db, "SELECT kind, count(*) FROM journal WHERE ts >= ? AND kind IN ('order_intent', 'cancel_request', "
-                             "'fill') GROUP BY kind", -1, &s, nullptr) == SQLITE_OK) {
+      // As the live counts do: orders that left, user and strategy cancels and modifies (not the
+      // halt's or FLATTEN's), fills as they came (not those reconciled after a restart).
+      sqlite3_prepare_v2(db, "SELECT kind, count(*) FROM journal WHERE ts >= ? AND (kind = 'order_intent'"
+                             " OR (kind = 'cancel_request' AND text = 'limited') OR (kind = 'replace' AND text = 'requested')"
+                             " OR (kind = 'fill' AND ifnull(text, '') NOT LIKE 'reconciled%')) GROUP BY kind",
+                         -1, &s, nullptr) == SQLITE_OK) {
     sqlite3_bind_int64(s, 1, out->lastDay * kDay);
     while (sqlite3_step(s) == SQLITE_ROW) {
       const std::string kind = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
       const auto n = std::uint64_t(sqlite3_column_int64(s, 1));
-      (kind == "order_intent" ? out->dayOrders : kind == "fill" ? out->dayFills : out->dayCancels) = n;
+      (kind == "order_intent" ? out->dayOrders : kind == "fill" ? out->dayFills : out->dayCancels) += n;
     }
   }
   sqlite3_finalize(s);

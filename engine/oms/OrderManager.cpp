@@ -109,6 +109,7 @@ OrderId OrderManager::submit(const OrderRequest& request, Nanos now) {
     return o.id;
   }
   working_.push_back(o.id);
+  ++sentTotal_;
   gate_.limits().onAccepted(o, now);
   changed(o, now);
   if (venue_) venue_->submit(VenueOrder{o.id, request});
@@ -132,7 +133,8 @@ bool OrderManager::cancel(OrderId id, Nanos now, std::string* whyNot, bool limit
     gate_.limits().onCancelSent(*o, now);
   }
   o->cancelRequested = true;  // cancels pass halted or not
-  record(int(JournalKind::CancelRequest), *o, now, 0, 0, 0, {});
+  // "limited": a user's or strategy's request, counted against the daily cancels (also at restart).
+  record(int(JournalKind::CancelRequest), *o, now, 0, 0, 0, limited ? "limited" : "");
   changed(*o, now);
   if (venue_) venue_->cancel(id);
   return true;
@@ -142,6 +144,10 @@ bool OrderManager::replace(OrderId id, Price newPrice, Qty newQty, Nanos now, st
   Order* o = lookup(id);
   if (!o || !isWorking(o->state) || o->state == OrderState::PendingNew) {
     if (whyNot) *whyNot = o ? std::string("cannot replace an order that is ") + nameOf(o->state) : "unknown order";
+    return false;
+  }
+  if (newQty <= o->filled) {  // nothing would be left to work: that is a cancel, not a modify
+    if (whyNot) *whyNot = "new quantity " + formatTrimmed(newQty) + " is not above the " + formatTrimmed(o->filled) + " filled";
     return false;
   }
   OrderRequest modified = o->request;

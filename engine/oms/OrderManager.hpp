@@ -68,6 +68,7 @@ class OrderManager {
   const std::vector<Position>& positions() const { return positions_; }
   const std::deque<Fill>& recentFills() const { return fills_; }
   std::uint64_t ordersTotal() const { return ordersTotal_; }
+  std::uint64_t sentTotal() const { return sentTotal_; }  // orders that passed the gate and left
   std::uint64_t fillsTotal() const { return fillsTotal_; }
   std::uint64_t rejectsTotal() const { return rejectsTotal_; }
   std::uint64_t refusedTransitions() const { return refusedTransitions_; }
@@ -104,6 +105,7 @@ class OrderManager {
   OrderId firstId_ = 1;  // this session's first id (after a restart: the journal's last + 1)
   std::uint64_t ordersTotal_ = 0, fillsTotal_ = 0, rejectsTotal_ = 0, refusedTransitions_ = 0, version_ = 0;
   std::uint64_t fillAnomalies_ = 0;
+  std::uint64_t sentTotal_ = 0;
   std::string lastReject_;
 };
 

@@ -157,7 +157,7 @@ const LimitSetting& PreTradeLimits::orderLimit(Limit l, InstrumentId id, const S
 
 void PreTradeLimits::rollDay(Nanos now) {
   const std::int64_t day = now / kNanosPerDay;
-  if (day == day_) return;
+  if (day <= day_) return;  // forward only: a fill stamped just before midnight must not reset today
   day_ = day;
   auto reset = [](Counted& c) { c.dayOrders = c.dayCancels = c.dayFills = 0; };
   reset(account_);
@@ -399,6 +399,9 @@ std::string PreTradeLimits::check(const OrderRequest& r, Nanos now, const OrderM
       }
     }
   }
+  // FLATTEN's orders (System) reduce risk by construction (the REDUCING check passed them): the
+  // counted limits — open orders still being cancelled, rates, daily counts — must not hold them back.
+  if (r.origin == OrderOrigin::System) return {};
   const bool submit = !replacing;
   if (std::string why = checkCounted(account_, config_.account, "account", now, submit, hit); !why.empty()) return why;
   if (std::string why = checkCounted(perInstrument_[inst.id], instrumentCounted_[inst.id],

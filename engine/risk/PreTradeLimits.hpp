@@ -94,6 +94,8 @@ class PreTradeLimits {
     const LimitSetting& s = resolved_[id][std::size_t(l)];
     return s.active() ? s.value : std::nan("");
   }
+  // USD notional of `qty` of an instrument at `price` (options: contracts x index).
+  double notional(InstrumentId id, double qty, double price) const { return notionalUsd(instruments_[id], qty, price); }
   // The Greek limit of an underlying (NaN = none or off).
   double greekLimit(std::size_t underlying, Limit which) const;
   void usage(Nanos now, const OrderManager& oms, std::vector<LimitUse>* out);

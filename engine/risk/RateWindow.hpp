@@ -14,10 +14,16 @@ class RateWindow {
   static constexpr Nanos kSpan = 1'000'000'000;
 
   // Capacity = the limit (events per second); 0 = unlimited (never full).
+  // A new limit keeps the newest events it has room for: lowering a limit mid-second must not let
+  // a fresh burst through.
   void setLimit(std::size_t limit) {
     if (limit == ring_.size()) return;
+    std::vector<Nanos> kept;
+    for (std::size_t i = count_ > limit ? count_ - limit : 0; i < count_; ++i) kept.push_back(ring_[(head_ + i) % ring_.size()]);
     ring_.assign(limit, 0);
-    head_ = count_ = 0;
+    head_ = 0;
+    count_ = kept.size();
+    for (std::size_t i = 0; i < count_; ++i) ring_[i] = kept[i];
   }
   bool fits(Nanos now) const { return ring_.empty() || count_ < ring_.size() || now - ring_[head_] >= kSpan; }
   void add(Nanos now) {

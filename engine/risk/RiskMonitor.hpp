@@ -35,7 +35,7 @@ class RiskMonitor {
   // Equity (settlement currency: realized + unrealized - fees over all positions) at `now`
   // (market time, for the UTC day). The first equity of a day is its start; a restart may seed it.
   std::optional<TriggerFiring> onEquity(double equity, Nanos now);
-  void seedDayStart(std::int64_t utcDay, double equity) { day_ = utcDay, dayStart_ = equity, peak_ = equity; }
+  void seedDayStart(std::int64_t utcDay, double equity) { day_ = utcDay, dayStart_ = equity_ = peak_ = equity; }
   std::optional<TriggerFiring> onGreeks(const std::string& underlying, const NetGreeks& net, double deltaLimit,
                                         double gammaLimit, double vegaLimit);
   // The instruments that have working orders and a book that is not live, at monotonic time `mono`
