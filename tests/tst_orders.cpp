@@ -148,8 +148,10 @@ class TestOrders : public QObject {
     f.oms->onExecution(f.exec(id, ExecType::Fill, 50000, 30, 70, 0.0));
     QCOMPARE(f.oms->find(id)->state, OrderState::PartiallyFilled);
     QCOMPARE(f.oms->find(id)->filled, toFixed(30));
-    QVERIFY(f.oms->replace(id, toFixed(49990), toFixed(70), 2));
+    // A replace names the new total (100, of which 30 filled); the venue is asked for what remains.
+    QVERIFY(f.oms->replace(id, toFixed(49990), toFixed(100), 2));
     QCOMPARE(f.venue.replaced.size(), std::size_t(1));
+    QCOMPARE(std::get<2>(f.venue.replaced[0]), toFixed(70));
     f.oms->onExecution(f.exec(id, ExecType::Replaced, 49990, 70, 70));
     QCOMPARE(f.oms->find(id)->request.price, toFixed(49990));
     QCOMPARE(f.oms->find(id)->request.qty, toFixed(100));

@@ -163,7 +163,8 @@ bool OrderManager::replace(OrderId id, Price newPrice, Qty newQty, Nanos now, st
   }
   record(int(JournalKind::Replace), *o, now, newPrice, newQty, 0, "requested");
   gate_.limits().onModifySent(*o, now);
-  if (venue_) venue_->replace(id, newPrice, newQty);
+  // The OMS speaks in totals (as Deribit's edit does); the venue adapter in what remains open.
+  if (venue_) venue_->replace(id, newPrice, newQty - o->filled);
   return true;
 }
 

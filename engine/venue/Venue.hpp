@@ -48,7 +48,9 @@ class Venue {
   virtual void disconnect() = 0;
   virtual void submit(const VenueOrder& order) = 0;
   virtual void cancel(OrderId orderId) = 0;
-  virtual void replace(OrderId orderId, Price newPrice, Qty newQty) = 0;
+  // Modify a working order: `newLeaves` is the quantity that should remain open (the OMS's new
+  // total minus what already filled); the venue answers with Replaced (leaves) or CancelReject.
+  virtual void replace(OrderId orderId, Price newPrice, Qty newLeaves) = 0;
   virtual void requestSnapshot(InstrumentId id) = 0;
   // Restart reconciliation: orders of an earlier session the journal could not close. The venue
   // answers with an execution report per order it can speak for (Cancelled/Rejected if it has no
