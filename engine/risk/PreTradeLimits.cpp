@@ -530,9 +530,15 @@ void PreTradeLimits::usage(Nanos now, const OrderManager& oms, std::vector<Limit
     path = instrumentScopeKey_[inst.id].empty() ? std::string() : "instruments/" + instrumentScopeKey_[inst.id];
     counted(c, instrumentCounted_[inst.id], instrumentScopeLabel_[inst.id]);
   }
-  for (auto& [id, s] : strategies_) {
-    path = s.configKey.empty() ? std::string() : "strategies/" + s.configKey;
-    counted(s.counted, s.limits, s.label);
+  for (auto it = strategies_.begin(); it != strategies_.end();) {
+    // An instance that was removed, with no order left working, has nothing left to count.
+    if (strategyKeyOf_ && strategyKeyOf_(it->first).empty() && it->second.counted.open == 0) {
+      it = strategies_.erase(it);
+      continue;
+    }
+    path = it->second.configKey.empty() ? std::string() : "strategies/" + it->second.configKey;
+    counted(it->second.counted, it->second.limits, it->second.label);
+    ++it;
   }
 }
 
