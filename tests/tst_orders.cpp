@@ -2,25 +2,13 @@
 // reasons, order management against a venue, and positions/PnL for inverse and linear contracts.
 #include <QtTest>
 
+#include "RecordingVenue.hpp"
 #include "oms/OrderManager.hpp"
-#include "venue/Venue.hpp"
 
 using namespace kappa;
 
 namespace {
-struct FakeVenue : Venue {
-  std::vector<VenueOrder> submitted;
-  std::vector<OrderId> cancelled;
-  std::vector<std::tuple<OrderId, Price, Qty>> replaced;
-  std::string name() const override { return "fake"; }
-  void listInstruments(InstrumentRegistry&) override {}
-  void connect(VenueListener&, boost::asio::any_io_executor) override {}
-  void disconnect() override {}
-  void submit(const VenueOrder& o) override { submitted.push_back(o); }
-  void cancel(OrderId id) override { cancelled.push_back(id); }
-  void replace(OrderId id, Price p, Qty q) override { replaced.emplace_back(id, p, q); }
-  void requestSnapshot(InstrumentId) override {}
-};
+using FakeVenue = test::RecordingVenue;
 
 struct Fixture {
   InstrumentRegistry reg;

@@ -6,6 +6,7 @@
 #include <QtTest>
 #include <fstream>
 
+#include "RecordingVenue.hpp"
 #include "analytics/ChainAnalytics.hpp"
 #include "book/MarketData.hpp"
 #include "core/Clock.hpp"
@@ -17,7 +18,6 @@
 #include "risk/RateWindow.hpp"
 #include "risk/RiskMonitor.hpp"
 #include "sim/SimVenue.hpp"
-#include "venue/Venue.hpp"
 
 using namespace kappa;
 
@@ -26,17 +26,7 @@ namespace {
 constexpr Nanos kSecond = 1'000'000'000;
 constexpr Nanos kT0 = 1'795'000'000 * kSecond;  // some time in 2026, mid-day UTC
 
-struct FakeVenue : Venue {
-  std::vector<OrderId> submitted, cancelled;
-  std::string name() const override { return "fake"; }
-  void listInstruments(InstrumentRegistry&) override {}
-  void connect(VenueListener&, boost::asio::any_io_executor) override {}
-  void disconnect() override {}
-  void submit(const VenueOrder& o) override { submitted.push_back(o.orderId); }
-  void cancel(OrderId id) override { cancelled.push_back(id); }
-  void replace(OrderId, Price, Qty) override {}
-  void requestSnapshot(InstrumentId) override {}
-};
+using FakeVenue = test::RecordingVenue;
 
 // A perpetual at 50,000, a call on it, the index: the books set by hand, option analytics by hand.
 struct Fixture {

@@ -98,12 +98,7 @@ void Engine::checkEquity() {
   applyTrigger(monitor_.onEquity(equity, now()));
   if (monitor_.day() != journaledEquityDay_ && journal_) {  // a new day began: its start, for a restart
     journaledEquityDay_ = monitor_.day();
-    JournalRecord r;
-    r.kind = JournalKind::PositionSnapshot;
-    r.ts = now();
-    r.value = monitor_.dayStart();
-    r.text = "day start equity";
-    journal_->append(std::move(r));
+    journalNote(JournalKind::PositionSnapshot, now(), "day start equity", monitor_.dayStart());
   }
 }
 
@@ -131,7 +126,7 @@ void Engine::applyTrigger(const std::optional<TriggerFiring>& firing) {
   if (!firing || firing->action == TriggerAction::Off) return;
   const Nanos at = now();
   gate_.breaches().record(at, nameOf(firing->trigger), "account", firing->reason, true, nameOf(firing->action));
-  journalRisk(JournalKind::RiskEvent, "trigger " + firing->reason + " -> " + nameOf(firing->action));
+  journalNote(JournalKind::RiskEvent, now(), "trigger " + firing->reason + " -> " + nameOf(firing->action));
   if (firing->action == TriggerAction::Halt) {
     if (!halt_.halted()) haltAll("trigger " + firing->reason);
   } else if (halt_.state() == TradingState::Active) {
@@ -139,11 +134,12 @@ void Engine::applyTrigger(const std::optional<TriggerFiring>& firing) {
   }
 }
 
-void Engine::journalRisk(JournalKind kind, std::string text) {
+void Engine::journalNote(JournalKind kind, Nanos at, std::string text, double value) {
   if (!journal_) return;
   JournalRecord r;
   r.kind = kind;
-  r.ts = now();
+  r.ts = at;
+  r.value = value;
   r.text = std::move(text);
   journal_->append(std::move(r));
 }
@@ -151,7 +147,7 @@ void Engine::journalRisk(JournalKind kind, std::string text) {
 void Engine::setRiskConfig(RiskConfig config) {
   auto apply = [this, config = std::move(config)]() mutable {
     riskConfig_ = std::move(config);
-    journalRisk(JournalKind::LimitChange, "limits from " + riskConfig_.source);
+    journalNote(JournalKind::LimitChange, now(), "limits from " + riskConfig_.source);
     reapplyLimitChanges();
     gate_.limits().configure(riskConfig_);
     monitor_.configure(riskConfig_.triggers);
@@ -173,7 +169,7 @@ void Engine::reapplyLimitChanges() {
     const std::string assignment = change.substr(0, change.find(" (by "));
     std::string error;
     if (applyRiskOverride(&riskConfig_, assignment, &error)) {
-      journalRisk(JournalKind::LimitChange, assignment + " (by restart: switched in the last session)");
+      journalNote(JournalKind::LimitChange, now(), assignment + " (by restart: switched in the last session)");
       log::info("risk", "limit switch restored from the journal: " + assignment);
     } else {
       log::warn("risk", "journal limit change not restored: " + error);
@@ -194,7 +190,7 @@ void Engine::changeRiskLimit(std::string assignment, std::string who) {
     riskConfig_ = std::move(changed);
     gate_.limits().configure(riskConfig_);
     monitor_.configure(riskConfig_.triggers);
-    journalRisk(JournalKind::LimitChange, assignment + " (by " + who + ")");
+    journalNote(JournalKind::LimitChange, now(), assignment + " (by " + who + ")");
     log::info("risk", "limit changed: " + assignment + " (by " + who + ")");
   });
 }
@@ -275,20 +271,11 @@ void Engine::haltAll(std::string reason) {
     haltReason_ = reason;
     haltedAt_ = at;
     ++halts_;
-    journalState(at, "HALTED: " + reason);
+    journalNote(JournalKind::StateChange, at, "HALTED: " + reason);
     strategies_->stopAll("halted: " + haltReason_);
     const std::size_t n = oms_->cancelAll(now());
     log::warn("risk", "HALTED (" + haltReason_ + "): cancelling " + std::to_string(n) + " open orders");
   });
-}
-
-void Engine::journalState(Nanos at, std::string text) {
-  if (!journal_) return;
-  JournalRecord r;
-  r.kind = JournalKind::StateChange;
-  r.ts = at;
-  r.text = std::move(text);
-  journal_->append(std::move(r));
 }
 
 void Engine::reduceOnly(std::string reason) {
@@ -296,7 +283,7 @@ void Engine::reduceOnly(std::string reason) {
   const Nanos at = now();
   boost::asio::post(io_, [this, reason = std::move(reason), at] {
     log::warn("risk", "REDUCING (" + reason + "): only orders that reduce a position pass");
-    journalState(at, "REDUCING: " + reason);
+    journalNote(JournalKind::StateChange, at, "REDUCING: " + reason);
   });
 }
 
@@ -310,7 +297,7 @@ void Engine::flatten(std::string reason) {
   else halt_.reduceOnly();
   const Nanos at = now();
   boost::asio::post(io_, [this, reason = std::move(reason), at] {
-    journalState(at, "REDUCING: FLATTEN (" + reason + ")");
+    journalNote(JournalKind::StateChange, at, "REDUCING: FLATTEN (" + reason + ")");
     strategies_->stopAll("flatten: " + reason);
     oms_->cancelAll(now());
     std::size_t sent = 0;
@@ -383,7 +370,7 @@ void Engine::resume() {
     if (halt_.halted()) return;  // halted again since
     monitor_.rearm();
     log::info("risk", "trading resumed after halt (" + haltReason_ + ")");
-    journalState(now(), "ACTIVE: resumed after " + haltReason_);
+    journalNote(JournalKind::StateChange, now(), "ACTIVE: resumed after " + haltReason_);
     haltReason_.clear();
     haltedAt_ = 0;
   });
@@ -414,19 +401,7 @@ bool Engine::resolveUnresolved(const ExecReport& r) {
   Order& o = *it;
   const Instrument& inst = instruments_[o.request.instrument];
   auto record = [&](JournalKind kind, Price price, Qty qty, double value, std::string text) {
-    if (!journal_) return;
-    JournalRecord j;
-    j.kind = kind;
-    j.ts = now();
-    j.order = o.id;
-    j.instrument = o.request.instrument;
-    j.strategy = o.request.strategy;
-    j.side = o.request.side;
-    j.price = price;
-    j.qty = qty;
-    j.value = value;
-    j.text = std::move(text);
-    journal_->append(std::move(j));
+    if (journal_) journalOrderFact(*journal_, kind, o, now(), price, qty, value, std::move(text));
   };
   switch (r.type) {
     case ExecType::Fill:  // it traded while we were away: a fact, into the position
@@ -665,7 +640,7 @@ void Engine::setDataDir(const std::string& dataDir) {
   oms_->setJournal(journal_.get());
   strategies_->setJournal(journal_.get());
   if (!restoredLimitChanges_.empty()) {  // over the defaults; setRiskConfig() applies them again over risk.json
-    journalRisk(JournalKind::LimitChange, "limits from " + riskConfig_.source);
+    journalNote(JournalKind::LimitChange, now(), "limits from " + riskConfig_.source);
     reapplyLimitChanges();
     gate_.limits().configure(riskConfig_);
     monitor_.configure(riskConfig_.triggers);

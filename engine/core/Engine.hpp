@@ -155,8 +155,8 @@ class Engine final : private VenueListener {
   void scheduleAnalytics();
   analytics::ChainInput chainInput() const;
   void restoreFromJournal(const std::string& path);
-  void journalState(Nanos at, std::string text);  // a trading-state change, engine thread
-  void journalRisk(JournalKind kind, std::string text);  // risk events and limit changes, engine thread
+  // A state change, risk event, limit change or day-start equity for the journal (engine thread).
+  void journalNote(JournalKind kind, Nanos at, std::string text, double value = 0);
   void reapplyLimitChanges();  // the journal's run-time limit switches, over riskConfig_
   // A trigger fired: journal it, add it to the breach history and act (engine thread).
   void applyTrigger(const std::optional<TriggerFiring>& firing);

@@ -57,10 +57,10 @@ void OrderManager::removeWorking(const Order& order) {
   }
 }
 
-bool OrderManager::record(int kind, const Order& o, Nanos ts, Price price, Qty qty, double value, const std::string& text) {
-  if (!journal_) return true;
+bool journalOrderFact(Journal& journal, JournalKind kind, const Order& o, Nanos ts, Price price, Qty qty, double value,
+                      std::string text) {
   JournalRecord r;
-  r.kind = JournalKind(kind);
+  r.kind = kind;
   r.ts = ts;
   r.order = o.id;
   r.instrument = o.request.instrument;
@@ -69,8 +69,12 @@ bool OrderManager::record(int kind, const Order& o, Nanos ts, Price price, Qty q
   r.price = price;
   r.qty = qty;
   r.value = value;
-  r.text = text;
-  return journal_->append(std::move(r));
+  r.text = std::move(text);
+  return journal.append(std::move(r));
+}
+
+bool OrderManager::record(int kind, const Order& o, Nanos ts, Price price, Qty qty, double value, const std::string& text) {
+  return !journal_ || journalOrderFact(*journal_, JournalKind(kind), o, ts, price, qty, value, text);
 }
 
 double OrderManager::openQty(InstrumentId instrument, Side side, OrderId except) const {

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "journal/JournalRecord.hpp"
 #include "oms/Order.hpp"
 #include "oms/Position.hpp"
 #include "oms/RiskGate.hpp"
@@ -30,6 +31,11 @@ struct Fill {
   bool maker = false;
   Nanos ts = 0;
 };
+
+// Appends one fact about an order to the journal (its id, instrument, strategy and side from the
+// order; the rest as given). False if it could not be queued.
+bool journalOrderFact(Journal& journal, JournalKind kind, const Order& o, Nanos ts, Price price, Qty qty, double value,
+                      std::string text);
 
 class OrderManager {
  public:

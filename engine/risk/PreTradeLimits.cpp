@@ -33,6 +33,12 @@ int specificity(const std::string& key, const Instrument& inst) {
   return -1;
 }
 
+// The settings `from` sets replace those of `into`; unset ones defer to it.
+void overlay(LimitSet& into, const LimitSet& from) {
+  for (std::size_t i = 0; i < kLimitCount; ++i)
+    if (from[i].set()) into[i] = from[i];
+}
+
 std::string tooMany(Limit l, const std::string& scope, double have, double limit) {
   return std::string(nameOf(l)) + " (" + scope + "): " + num(have) + " " + infoOf(l).unit + ", limit " + num(limit);
 }
@@ -112,24 +118,22 @@ void PreTradeLimits::configure(const RiskConfig& config) {
   for (std::size_t u = 0; u < underlyings_.size(); ++u) {
     underlyingLimits_[u] = config.account;
     for (const ScopedLimits& e : config.underlyings)
-      if (e.key == underlyings_[u])
-        for (std::size_t i = 0; i < kLimitCount; ++i)
-          if (e.limits[i].set()) underlyingLimits_[u][i] = e.limits[i];
+      if (e.key == underlyings_[u]) overlay(underlyingLimits_[u], e.limits);
   }
-  // Strategy scopes are resolved again the next time each instance sends something.
-  for (auto& [id, s] : strategies_) {
-    std::string key = strategyKeyOf_ ? strategyKeyOf_(id) : std::string();
-    s.limits = LimitSet{};
-    s.configKey.clear();
-    for (const char* wanted : {"*", key.c_str()})
-      for (const ScopedLimits& e : config.strategies)
-        if (e.key == wanted) {
-          s.configKey = e.key;
-          for (std::size_t i = 0; i < kLimitCount; ++i)
-            if (e.limits[i].set()) s.limits[i] = e.limits[i];
-        }
-    applyCountedLimits(s.counted, s.limits);
-  }
+  // Strategy scopes already counting keep their counters and take the new limits.
+  for (auto& [id, s] : strategies_) resolveStrategy(s, strategyKeyOf_ ? strategyKeyOf_(id) : std::string());
+}
+
+void PreTradeLimits::resolveStrategy(StrategyScope& s, const std::string& key) {
+  s.limits = LimitSet{};
+  s.configKey.clear();
+  for (const std::string& wanted : {std::string("*"), key})  // the exact id over "*"
+    for (const ScopedLimits& e : config_.strategies)
+      if (e.key == wanted) {
+        s.configKey = e.key;
+        overlay(s.limits, e.limits);
+      }
+  applyCountedLimits(s.counted, s.limits);
 }
 
 PreTradeLimits::StrategyScope* PreTradeLimits::strategyScope(std::uint32_t instance) {
@@ -139,14 +143,7 @@ PreTradeLimits::StrategyScope* PreTradeLimits::strategyScope(std::uint32_t insta
   StrategyScope& s = strategies_[instance];
   const std::string key = strategyKeyOf_ ? strategyKeyOf_(instance) : std::string();
   s.label = "strategy #" + std::to_string(instance) + (key.empty() ? "" : " " + key);
-  for (const std::string& wanted : {std::string("*"), key})
-    for (const ScopedLimits& e : config_.strategies)
-      if (e.key == wanted) {
-        s.configKey = e.key;
-        for (std::size_t i = 0; i < kLimitCount; ++i)
-          if (e.limits[i].set()) s.limits[i] = e.limits[i];
-      }
-  applyCountedLimits(s.counted, s.limits);
+  resolveStrategy(s, key);
   return &s;
 }
 

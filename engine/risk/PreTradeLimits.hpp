@@ -131,6 +131,7 @@ class PreTradeLimits {
   const LimitSetting& orderLimit(Limit l, InstrumentId id, const StrategyScope* s) const;
   void ensureSized();
   StrategyScope* strategyScope(std::uint32_t instance);
+  void resolveStrategy(StrategyScope& s, const std::string& key);  // its limits from config_
   void rollDay(Nanos now);
   void applyCountedLimits(Counted& c, const LimitSet& limits);
   UnitGreeks unitGreeks(InstrumentId id) const;
