@@ -16,6 +16,7 @@
 #include <QSaveFile>
 #include <QSignalBlocker>
 #include <QTableView>
+#include <QScrollBar>
 #include <QTimer>
 #include <QVBoxLayout>
 #include <algorithm>
@@ -125,6 +126,7 @@ class AuditWorker {
 
 namespace {
 constexpr int kRefreshDelayMs = 200;          // typing a filter runs one query, not one per key
+constexpr int kFollowMs = 2000;               // a shown, open-ended view follows the journal at this pace
 constexpr int kCancelCheckEveryOps = 10'000;  // SQLite VM steps between two looks at the cancel flag
 constexpr qint64 kNanosPerMs = 1'000'000;
 
@@ -653,6 +655,18 @@ AuditView::AuditView(QWidget* parent) : QWidget(parent), worker_(std::make_uniqu
   refreshTimer_->setSingleShot(true);
   refreshTimer_->setInterval(kRefreshDelayMs);
   connect(refreshTimer_, &QTimer::timeout, this, &AuditView::refresh);
+  // The journal grows while the terminal trades: an open-ended range (not Custom) shown on screen
+  // follows it, unless the user is reading — a row selected, or scrolled away from both ends.
+  followTimer_ = new QTimer(this);
+  followTimer_->setInterval(kFollowMs);
+  connect(followTimer_, &QTimer::timeout, this, [this] {
+    if (!isVisible() || isBusy() || range_->currentData().toInt() == CustomRange) return;
+    if (table_->selectionModel()->hasSelection()) return;
+    const QScrollBar* bar = table_->verticalScrollBar();
+    if (bar->value() != bar->minimum() && bar->value() != bar->maximum()) return;
+    refresh();
+  });
+  followTimer_->start();
 
   auto* outer = new QVBoxLayout(this);
   outer->setContentsMargins(6, 6, 6, 4);

@@ -157,6 +157,7 @@ class AuditView : public QWidget {
   QTableView* table_ = nullptr;
   QLabel* status_ = nullptr;
   QTimer* refreshTimer_ = nullptr;
+  QTimer* followTimer_ = nullptr;
   // Last member: destroyed first, so no query outlives what its result would be posted to.
   std::unique_ptr<AuditWorker> worker_;
 };
