@@ -4,7 +4,7 @@
 // limits changed at run time.
 #include <QTemporaryDir>
 #include <QtTest>
-#include <fstream>
+#include <sqlite3.h>
 
 #include "RecordingVenue.hpp"
 #include "analytics/ChainAnalytics.hpp"
@@ -740,7 +740,23 @@ class TestRisk : public QObject {
     QVERIFY2(e->call([&] { return e->orders().lastReject(); }).find("max_daily_orders (account): 4 orders, limit 3") !=
                  std::string::npos,
              e->call([&] { return e->orders().lastReject(); }).c_str());
+    e->journal()->flush();
     e->stop();
+    // The refused order is in the journal (for the audit), as a reject without an intent.
+    sqlite3* db = nullptr;
+    QCOMPARE(sqlite3_open_v2(dir.filePath("journal.sqlite").toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    QCOMPARE(sqlite3_prepare_v2(db,
+                                "SELECT count(*) FROM journal r WHERE r.kind = 'order_reject' AND r.text LIKE "
+                                "'refused by the risk gate: max_daily_orders (account)%' AND NOT EXISTS (SELECT 1 FROM "
+                                "journal i WHERE i.kind = 'order_intent' AND i.order_id = r.order_id)",
+                                -1, &st, nullptr),
+             SQLITE_OK);
+    QCOMPARE(sqlite3_step(st), SQLITE_ROW);
+    const int refused = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    QCOMPARE(refused, 1);
   }
 
   void limitsChangedAtRunTime() {

@@ -103,6 +103,9 @@ OrderId OrderManager::submit(const OrderRequest& request, Nanos now) {
                   " " + nameOf(request.origin) + (request.tag.empty() ? "" : " " + request.tag)))
     d = {RejectCode::JournalDown, "the journal cannot be written: " + journal_->failure()};
   if (!d.accepted()) {
+    // Refused before it left: journaled too, so the audit shows every order of every origin.
+    if (d.code != RejectCode::JournalDown)
+      record(int(JournalKind::OrderReject), o, now, request.price, request.qty, 0, "refused by the risk gate: " + d.reason);
     o.transition(OrderState::Rejected);
     o.leaves = 0;
     o.reason = d.reason;
