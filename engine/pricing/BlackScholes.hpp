@@ -31,4 +31,14 @@ Greeks bsmGreeks(CallPut type, double spot, double strike, double t, double r, d
 double black76Price(CallPut type, double forward, double strike, double t, double r, double sigma);
 Greeks black76Greeks(CallPut type, double forward, double strike, double t, double r, double sigma);
 
+// The kernel is compiled twice: portable x86-64 and x86-64-v3 (AVX2 + FMA), chosen once by the
+// CPU it runs on. Results differ in the last bits only (a fused multiply-add rounds once).
+enum class PricingKernel { Portable, Fma };
+PricingKernel activePricingKernel();
+const char* pricingKernelName(PricingKernel kernel);
+// bsmGreeks through a given kernel, for tests that compare them (Fma falls back to Portable on a
+// CPU without it).
+Greeks bsmGreeksOn(PricingKernel kernel, CallPut type, double spot, double strike, double t, double r, double q,
+                   double sigma);
+
 }  // namespace kappa::pricing

@@ -15,7 +15,7 @@ ErfcxTable::ErfcxTable() {
   constexpr int n = kDegree + 1;
   const Long pi = std::numbers::pi_v<Long>;
   for (int i = 0; i < kIntervals; ++i) {
-    const Long half = Long(kWidth) / 2, centre = (Long(i) + 0.5L) * Long(kWidth);
+    const Long half = Long(kWidth) / 2, centre = Long(i) * Long(kWidth);
     Long f[n], cheb[n];
     for (int j = 0; j < n; ++j) f[j] = erfcxReference(centre + half * cosl(pi * (j + 0.5L) / n));
     for (int k = 0; k < n; ++k) {
@@ -42,6 +42,8 @@ ErfcxTable::ErfcxTable() {
     for (int d = 0; d < n; ++d, scale *= half) coef[i][d] = double(power[d] / scale);
   }
 }
+
+[[gnu::init_priority(101)]] const ErfcxTable kErfcxTable;
 
 double erfcxLarge(double x) {
   // erfcx(x) ~ 1/(x sqrt(pi)) sum (-1)^k (2k-1)!! / (2x^2)^k; at x = 32 the eighth term is 1e-18.
