@@ -11,25 +11,25 @@
 
 namespace kappa::pricing {
 
-// Beyond |x| = 38.6 the density underflows to 0 anyway; answering 0 directly skips exp's slow
-// underflow path (it sets errno), which deep-wing options otherwise take on every call.
-inline double normPdf(double x) {
-  const double half = 0.5 * x * x;
-  return half < 745.5 ? 0.39894228040143267794 * inlineExp(-half) : 0.0;
-}
+// Beyond |x| = 38.6 the density underflows to 0, which inlineExp reaches without a branch.
+inline double normPdf(double x) { return inlineExpTimes(-0.5 * x * x, 0.39894228040143267794); }
 
-inline double normCdfWithPdf(double x, double pdf) {
+// Phi(sign x) for sign = +-1, given pdf = phi(x): the option formulas' N(w d), with |w d| taken
+// as |d| so that the table lookup does not wait for the multiplication by w.
+inline double normCdfSignedWithPdf(double sign, double x, double pdf) {
   // Where erfcx would need its asymptotic series (|x| / sqrt2 >= 32) pdf is already 0: clamp the
   // argument so that the tail stays on the table's fast path with the same result, 0.
   const double arg = std::min(std::abs(x) * 0.70710678118654752440, 31.5);
-  const double tail = pdf * 1.25331413731550025121 * erfcxTableRange(arg);
-  // x < 0 ? tail : 1 - tail without a jump: across a chain the sign of d1 and d2 is a coin flip,
-  // and GCC compiles the select to a jump whose misses cost 15-20 cycles each (on repeated
+  // sign x < 0 ? tail : 1 - tail without a jump: across a chain the sign of d1 and d2 is a coin
+  // flip, and GCC compiles the select to a jump whose misses cost 15-20 cycles each (on repeated
   // inputs the predictor may learn the pattern, and a benchmark then swings between runs).
-  // m = -sign(x) is two bit operations; (0.5 - 0.5 m) and m * tail are exact (0 or 1, +-tail).
-  const double m = std::copysign(1.0, -x);
-  return (0.5 - 0.5 * m) + m * tail;
+  // m = -sign(sign x) is two bit operations; (0.5 - 0.5 m) and the products by m are exact.
+  const double m = std::copysign(1.0, -(sign * x));
+  const double mScale = m * (pdf * 1.25331413731550025121);
+  return (0.5 - 0.5 * m) + mScale * erfcxTableRange(arg);
 }
+
+inline double normCdfWithPdf(double x, double pdf) { return normCdfSignedWithPdf(1.0, x, pdf); }
 
 inline double normCdf(double x) { return normCdfWithPdf(x, normPdf(x)); }
 
