@@ -46,7 +46,7 @@ ErfcxTable::ErfcxTable() {
 [[gnu::init_priority(101)]] const ErfcxTable kErfcxTable;
 
 double erfcxLarge(double x) {
-  // erfcx(x) ~ 1/(x sqrt(pi)) sum (-1)^k (2k-1)!! / (2x^2)^k; at x = 32 the eighth term is 1e-18.
+  // erfcx(x) ~ 1/(x sqrt(pi)) sum (-1)^k (2k-1)!! / (2x^2)^k; at x = 31.5 the first omitted term is 1e-20.
   const double z = 0.5 / (x * x);
   const double series =
       1 + z * (-1 + z * (3 + z * (-15 + z * (105 + z * (-945 + z * (10395 + z * -135135))))));

@@ -6,8 +6,8 @@
 // factor of the normalised Black price). glibc has no erfcx, and its erfc costs ~38 ns of latency on
 // our machines because it computes that exponential again inside. This one is a table of
 // polynomials, built once at first use from glibc's 80-bit erfcl/expl, read with one index and a
-// degree-10 polynomial: no exp, no division, ~3.4 ulp worst relative error on [0, 32) (tst_pricing
-// checks it against long double), and a seven-term asymptotic series beyond 32.
+// degree-10 polynomial: no exp, no division, ~3.4 ulp worst relative error on [0, 31.5) (tst_pricing
+// checks it against long double), and a seven-term asymptotic series beyond 31.5.
 #include <bit>
 #include <cmath>
 
@@ -20,8 +20,10 @@ struct ErfcxTable {
   // index is x / w rounded to nearest, which a floating-point add produces (below) faster than a
   // conversion to integer truncates it.
   static constexpr double kWidth = 0.25;
-  static constexpr double kEnd = 32.0;  // beyond: the asymptotic series is exact to the last bit
-  static constexpr int kIntervals = int(kEnd / kWidth) + 1;
+  static constexpr double kEnd = 31.5;  // beyond: the asymptotic series is exact to the last bit
+  // Rows 0..126 cover [0, 31.5); one more so that the index masked to 7 bits is always a row, even
+  // for a NaN argument (whose bits give no meaningful index; the result is NaN-tainted anyway).
+  static constexpr int kIntervals = 128;
   double coef[kIntervals][kDegree + 1];  // in u = x - i w, lowest power first
   ErfcxTable();
 };
@@ -33,18 +35,18 @@ struct ErfcxTable {
 extern const ErfcxTable kErfcxTable;
 inline const ErfcxTable& erfcxTable() { return kErfcxTable; }
 
-double erfcxLarge(double x);     // x >= 32 or NaN
+double erfcxLarge(double x);     // x >= 31.5 or NaN
 double erfcxNegative(double x);  // x < 0: 2 exp(x^2) - erfcx(-x), overflows to +inf below ~-26.6
 
 }  // namespace detail
 
-// erfcx on [0, 32) straight from the table, no range checks: for callers that clamp first.
+// erfcx on [0, 31.5) straight from the table, no range checks: for callers that clamp first.
 inline double erfcxTableRange(double x) {
   using T = detail::ErfcxTable;
   // i = round(x / w) with the 1.5 * 2^52 trick: the sum's low mantissa bits are i.
   constexpr double kShift = 0x1.8p52;
   const double id = x * (1.0 / T::kWidth) + kShift;
-  const int i = int(std::bit_cast<unsigned long long>(id) & 0xff);
+  const int i = int(std::bit_cast<unsigned long long>(id) & (T::kIntervals - 1));
   const double* c = detail::erfcxTable().coef[i];
   const double u = x - (id - kShift) * T::kWidth;
   // Estrin's scheme: the same polynomial in four dependent steps instead of ten.

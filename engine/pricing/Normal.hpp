@@ -17,7 +17,7 @@ inline double normPdf(double x) { return inlineExpTimes(-0.5 * x * x, 0.39894228
 // Phi(sign x) for sign = +-1, given pdf = phi(x): the option formulas' N(w d), with |w d| taken
 // as |d| so that the table lookup does not wait for the multiplication by w.
 inline double normCdfSignedWithPdf(double sign, double x, double pdf) {
-  // Where erfcx would need its asymptotic series (|x| / sqrt2 >= 32) pdf is already 0: clamp the
+  // Where erfcx would need its asymptotic series (|x| / sqrt2 >= 31.5) pdf is already 0: clamp the
   // argument so that the tail stays on the table's fast path with the same result, 0.
   const double arg = std::min(std::abs(x) * 0.70710678118654752440, 31.5);
   // sign x < 0 ? tail : 1 - tail without a jump: across a chain the sign of d1 and d2 is a coin
