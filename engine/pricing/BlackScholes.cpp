@@ -49,16 +49,23 @@ namespace {
   const double invSVar = 1.0 / ((sigma * sigma) * (t * s));
   const double invSSd = sd * invSVar;
   const double invSd = s * invSSd;
-  const double d1 = ((inlineLog(s) - inlineLog(k)) + (b + 0.5 * sigma * sigma) * t) * invSd;
+  // The logs' polynomial parts come last: they are added last, after everything else of d1.
+  const LogParts logS = inlineLogParts(s), logK = inlineLogParts(k);
+  const double d1Early = ((logS.head - logK.head) + (b + 0.5 * sigma * sigma) * t) * invSd;
+  const double d1 = (logS.tail - logK.tail) * invSd + d1Early;
   const double d2 = d1 - sd;
   const double sTerm = s * carryDf;
   const double kTerm = k * df;
   // phi(d2) = phi(d1) F/K (because d1^2 - d2^2 = 2 ln(F/K)): one exponential for both densities,
   // unless phi(d1) is so far in the tail that it lost its precision (then phi(d2) on its own).
+  // The N(d)s take phi times constants that are ready before phi is: one product after it.
   const double nd1 = normPdf(d1);
-  const double nd2 = nd1 > 1e-280 ? nd1 * (moneyness * growth) : normPdf(d2);
-  const double Nd1 = normCdfSignedWithPdf(w, d1, nd1);  // N(d1) for a call, N(-d1) for a put
-  const double Nd2 = normCdfSignedWithPdf(w, d2, nd2);
+  const double m1 = normTailSign(w, d1), m2 = normTailSign(w, d2);
+  const double fwdOverK = moneyness * growth;
+  const bool deep = !(nd1 > 1e-280);
+  const double Nd1 = normCdfSignedFromScaledPdf(d1, m1, nd1 * (m1 * kSqrtHalfPi));
+  const double scaledNd2 = deep ? normPdf(d2) * (m2 * kSqrtHalfPi) : nd1 * (fwdOverK * (m2 * kSqrtHalfPi));
+  const double Nd2 = normCdfSignedFromScaledPdf(d2, m2, scaledNd2);
   const double invSigma = sqrtT * invSd;
   const double halfInvT = 0.5 * sigma * sigma * invSd * invSd;
   // w folded into the terms before N(d) arrive: the price is then one product and one fused

@@ -40,15 +40,17 @@ double erfcxNegative(double x);  // x < 0: 2 exp(x^2) - erfcx(-x), overflows to 
 
 }  // namespace detail
 
-// erfcx on [0, 31.5) straight from the table, no range checks: for callers that clamp first.
-inline double erfcxTableRange(double x) {
+// erfcx(y * factor) for y * factor in [0, 31.5) straight from the table, no range checks: for
+// callers that clamp first. The row index comes from y in one fused multiply-add, so it does not
+// wait for the product x = y * factor.
+inline double erfcxTableRange(double y, double factor) {
   using T = detail::ErfcxTable;
   // i = round(x / w) with the 1.5 * 2^52 trick: the sum's low mantissa bits are i.
   constexpr double kShift = 0x1.8p52;
-  const double id = x * (1.0 / T::kWidth) + kShift;
+  const double id = y * (factor / T::kWidth) + kShift;
   const int i = int(std::bit_cast<unsigned long long>(id) & (T::kIntervals - 1));
   const double* c = detail::erfcxTable().coef[i];
-  const double u = x - (id - kShift) * T::kWidth;
+  const double u = y * factor - (id - kShift) * T::kWidth;  // |u| <= w/2 up to roundings
   // Estrin's scheme: the same polynomial in four dependent steps instead of ten.
   const double u2 = u * u, u4 = u2 * u2, u8 = u4 * u4;
   const double p01 = c[0] + c[1] * u, p23 = c[2] + c[3] * u, p45 = c[4] + c[5] * u;
@@ -56,6 +58,8 @@ inline double erfcxTableRange(double x) {
   const double q0 = p01 + p23 * u2, q1 = p45 + p67 * u2, q2 = p89 + c[10] * u2;
   return (q0 + q1 * u4) + q2 * u8;
 }
+
+inline double erfcxTableRange(double x) { return erfcxTableRange(x, 1.0); }
 
 inline double erfcx(double x) {
   if (x < 0) return detail::erfcxNegative(x);

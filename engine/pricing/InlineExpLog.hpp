@@ -116,16 +116,22 @@ inline double inlineExpTimes(double x, double factor) {
 
 inline double inlineExp(double x) { return inlineExpTimes(x, 1.0); }
 
-inline double inlineLog(double x) {
+// log x as head + tail, tail being the polynomial part that is ready last: callers that add
+// more terms add the head first.
+struct LogParts {
+  double head, tail;
+};
+
+inline LogParts inlineLogParts(double x) {
   using T = detail::LogTable;
   std::uint64_t bits = std::bit_cast<std::uint64_t>(x);
   double eAdjust = 0;
   constexpr std::uint64_t kMinNormal = 0x0010000000000000ULL, kInf = 0x7ff0000000000000ULL;
   if (bits - kMinNormal >= kInf - kMinNormal) [[unlikely]] {  // not a positive normal double
-    if (x != x) return x;
-    if (x < 0) return std::numeric_limits<double>::quiet_NaN();
-    if (x == 0) return -std::numeric_limits<double>::infinity();
-    if (bits == kInf) return x;
+    if (x != x) return {x, 0.0};
+    if (x < 0) return {std::numeric_limits<double>::quiet_NaN(), 0.0};
+    if (x == 0) return {-std::numeric_limits<double>::infinity(), 0.0};
+    if (bits == kInf) return {x, 0.0};
     bits = std::bit_cast<std::uint64_t>(x * 0x1p52);  // subnormal: scale into the normal range
     eAdjust = -52;
   }
@@ -141,7 +147,12 @@ inline double inlineLog(double x) {
   const double tail = (r2 * c2 + r4 * c4) + r4 * r2 * (c6 - r2 * 0.125);
   const double ed = double(e) + eAdjust;
   const double head = (ed * detail::kLn2Hi + detail::kLogTable.logCentre[i]) + r;
-  return (head + ed * detail::kLn2Lo) + tail;
+  return {head + ed * detail::kLn2Lo, tail};
+}
+
+inline double inlineLog(double x) {
+  const LogParts parts = inlineLogParts(x);
+  return parts.head + parts.tail;
 }
 
 }  // namespace kappa::pricing

@@ -14,19 +14,29 @@ namespace kappa::pricing {
 // Beyond |x| = 38.6 the density underflows to 0, which inlineExp reaches without a branch.
 inline double normPdf(double x) { return inlineExpTimes(-0.5 * x * x, 0.39894228040143267794); }
 
-// Phi(sign x) for sign = +-1, given pdf = phi(x): the option formulas' N(w d), with |w d| taken
-// as |d| so that the table lookup does not wait for the multiplication by w.
-inline double normCdfSignedWithPdf(double sign, double x, double pdf) {
-  // Where erfcx would need its asymptotic series (|x| / sqrt2 >= 31.5) pdf is already 0: clamp the
-  // argument so that the tail stays on the table's fast path with the same result, 0.
-  const double arg = std::min(std::abs(x) * 0.70710678118654752440, 31.5);
-  // sign x < 0 ? tail : 1 - tail without a jump: across a chain the sign of d1 and d2 is a coin
-  // flip, and GCC compiles the select to a jump whose misses cost 15-20 cycles each (on repeated
-  // inputs the predictor may learn the pattern, and a benchmark then swings between runs).
-  // m = -sign(sign x) is two bit operations; (0.5 - 0.5 m) and the products by m are exact.
-  const double m = std::copysign(1.0, -(sign * x));
-  const double mScale = m * (pdf * 1.25331413731550025121);
-  return (0.5 - 0.5 * m) + mScale * erfcxTableRange(arg);
+// The option formulas' N(w d) for w = +-1, in two halves so that a caller can fold constants
+// into the density's multiplier before the density arrives (the kernel's latency is the chain
+// d -> phi(d) -> N(d)):
+//   m = normTailSign(w, d) = -sign(w d), exact +-1, available as soon as d is;
+//   N(w d) = normCdfSignedFromScaledPdf(d, m, m sqrt(pi/2) phi(d)).
+// The select "w d < 0 ? tail : 1 - tail" is arithmetic rather than a jump: across a chain the
+// sign of d1 and d2 is a coin flip, and a mispredicted jump costs as much as the erfcx. The
+// products by m and (0.5 - 0.5 m) are exact.
+inline double normTailSign(double w, double d) { return std::copysign(1.0, -(w * d)); }
+
+inline constexpr double kSqrtHalfPi = 1.25331413731550025121;
+
+inline double normCdfSignedFromScaledPdf(double d, double m, double mScaledPdf) {
+  // Where erfcx would need its asymptotic series (|d| / sqrt2 >= 31.5) phi is already 0: clamp
+  // so that the lookup stays in the table with the same result, 0. The row index comes from |d|
+  // directly (erfcxTableRange's factor), not after the multiplication by 1/sqrt 2.
+  const double ad = std::min(std::abs(d), 44.5);  // 31.5 sqrt 2; a NaN stays NaN (masked row)
+  return (0.5 - 0.5 * m) + mScaledPdf * erfcxTableRange(ad, 0.70710678118654752440);
+}
+
+inline double normCdfSignedWithPdf(double w, double d, double pdf) {
+  const double m = normTailSign(w, d);
+  return normCdfSignedFromScaledPdf(d, m, (m * kSqrtHalfPi) * pdf);
 }
 
 inline double normCdfWithPdf(double x, double pdf) { return normCdfSignedWithPdf(1.0, x, pdf); }
