@@ -300,6 +300,7 @@ static void BM_PriceGreeks(benchmark::State& state) {
     benchmark::DoNotOptimize(g);
   }
   state.SetItemsProcessed(std::int64_t(state.iterations()));
+  state.SetLabel(pricingKernelName(activePricingKernel()));  // which build of the kernel this CPU ran
 }
 BENCHMARK(BM_PriceGreeks)->MinTime(0.2)->Repetitions(5)->ReportAggregatesOnly(true);
 
