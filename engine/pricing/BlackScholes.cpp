@@ -42,7 +42,9 @@ namespace {
   }
   // Two divisions (S/K and 1/(S sigma^2 T)): the others are rewritten on them, e.g. 1/sd =
   // S sd/(S sigma^2 T), 1/sigma = sqrt(T)/sd, 1/T = sigma^2/sd^2, because a division costs as much
-  // as the rest of a Greek; the second one does not wait for the square root.
+  // as the rest of a Greek. Neither waits for anything (not for the square root), and d1 takes
+  // log S - log K side by side rather than log(S/K) after the division: the logs are the longest
+  // part of the chain to the price.
   const double sqrtT = std::sqrt(t);
   const double sd = sigma * sqrtT;
   const double moneyness = s / k;
@@ -119,6 +121,7 @@ PricingKernel detectKernel() {
 
 }  // namespace
 
+#if KAPPA_PRICING_FMA_KERNEL
 // The dispatch is an ifunc: the dynamic loader calls the resolver once and binds `run` to the
 // chosen kernel, so a call costs what a call through the PLT costs (a function-local static
 // pointer measured 3 ns slower: its guard and the spills around it).
@@ -128,6 +131,13 @@ namespace {
 Greeks run(CallPut type, double s, double k, double t, double r, double b, double sigma, bool rhoCarries)
     __attribute__((ifunc("kappaResolvePricingKernel")));
 }  // namespace
+#else
+namespace {
+Greeks run(CallPut type, double s, double k, double t, double r, double b, double sigma, bool rhoCarries) {
+  return generalizedPortable(type, s, k, t, r, b, sigma, rhoCarries);
+}
+}  // namespace
+#endif
 
 PricingKernel activePricingKernel() {
   static const PricingKernel kernel = detectKernel();
