@@ -1,7 +1,7 @@
 #pragma once
 // exp and log written inline for the Black-Scholes kernel.
 //
-// Why our own: bsmGreeks needs three exponentials and a logarithm. Calling glibc's costs little
+// Why our own: bsmGreeks needs three exponentials and two logarithms. Calling glibc's costs little
 // by itself, but every call clobbers all vector registers (the SysV ABI saves none of them), so
 // the compiler spills and reloads the dozen live doubles of the Greeks around each of the four
 // calls and cannot interleave the independent exponentials. Inline, they are ~20 instructions
@@ -101,7 +101,8 @@ inline double inlineExpTimes(double x, double factor) {
   const double r = (x - nd * (detail::kLn2Hi / T::kSize)) - nd * (detail::kLn2Lo / T::kSize);
   // 2^(n/64) = 2^(j/64) 2^k, and 2^k = 2^(k/2) 2^(k - k/2): both factors stay normal doubles over
   // the whole clamped range, so overflow, underflow and subnormal results come out of the same
-  // arithmetic (no branch, no library call: a call would make the caller spill its registers).
+  // arithmetic (no special case, no library call: a call would make the caller spill its
+  // registers).
   const std::int64_t k = n >> T::kBits, kHalf = k >> 1;
   const double scale = std::bit_cast<double>(std::bit_cast<std::uint64_t>(detail::kExpTable.pow2[n & (T::kSize - 1)]) +
                                              (std::uint64_t(kHalf) << 52)) *
