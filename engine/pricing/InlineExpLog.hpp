@@ -3,7 +3,7 @@
 //
 // Why our own: bsmGreeks needs three exponentials and two logarithms. Calling glibc's costs little
 // by itself, but every call clobbers all vector registers (the SysV ABI saves none of them), so
-// the compiler spills and reloads the dozen live doubles of the Greeks around each of the four
+// the compiler spills and reloads the dozen live doubles of the Greeks around every one of the
 // calls and cannot interleave the independent exponentials. Inline, they are ~20 instructions
 // each that the compiler schedules with the rest.
 //
