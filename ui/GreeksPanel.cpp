@@ -520,7 +520,11 @@ void GreeksPanel::rebuildCurves() {
     const QString name = QString::fromStdString(c.label);
     if (g->name() != name) {
       g->setName(name);
-      g->setPen(QPen(curveColor(c.label, i), c.label == "now" ? 2 : 1.5));
+      // Expiry dashed: where the curves coincide (positions that expire within the horizon) the
+      // "now" and "+7d" lines show through its gaps instead of disappearing under it.
+      QPen pen(curveColor(c.label, i), c.label == "now" ? 2 : 1.5);
+      if (c.label == "expiry") pen.setStyle(Qt::DashLine);
+      g->setPen(pen);
     }
     const std::size_t n = std::min(c.spot.size(), c.pnlUsd.size());
     g->setData(QVector<double>(c.spot.begin(), c.spot.begin() + std::ptrdiff_t(n)),
