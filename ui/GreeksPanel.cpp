@@ -322,6 +322,9 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
   pnl_->legend->setBrush(QColor(0x1a, 0x1e, 0x25, 225));
   pnl_->legend->setBorderPen(QPen(colors::grid));
   pnl_->legend->setTextColor(colors::text);
+  // One row: the chart is often only ~100 px tall, and a three-row legend covered the axis labels.
+  pnl_->legend->setWrap(0);
+  pnl_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
   {
     QFont f = pnl_->font();
     f.setPointSize(8);
