@@ -33,7 +33,6 @@ struct ErfcxTable {
 // static's guard puts a call on the path, and the compiler then spills every live double
 // around it.
 extern const ErfcxTable kErfcxTable;
-inline const ErfcxTable& erfcxTable() { return kErfcxTable; }
 
 double erfcxLarge(double x);     // x >= 31.5 or NaN
 double erfcxNegative(double x);  // x < 0: 2 exp(x^2) - erfcx(-x), overflows to +inf below ~-26.6
@@ -49,7 +48,7 @@ inline double erfcxTableRange(double y, double factor) {
   constexpr double kShift = 0x1.8p52;
   const double id = y * (factor / T::kWidth) + kShift;
   const int i = int(std::bit_cast<unsigned long long>(id) & (T::kIntervals - 1));
-  const double* c = detail::erfcxTable().coef[i];
+  const double* c = detail::kErfcxTable.coef[i];
   const double u = y * factor - (id - kShift) * T::kWidth;  // |u| <= w/2 up to roundings
   // Estrin's scheme: the same polynomial in four dependent steps instead of ten.
   const double u2 = u * u, u4 = u2 * u2, u8 = u4 * u4;

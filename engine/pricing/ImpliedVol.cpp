@@ -282,10 +282,7 @@ const GuessTable& guessTable() {
 
 }  // namespace
 
-void prepareImpliedVolTables() {
-  detail::erfcxTable();
-  guessTable();
-}
+void prepareImpliedVolTables() { guessTable(); }
 
 ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta, double guessS) {
   if (!std::isfinite(x) || !std::isfinite(beta)) return {};  // NaN or infinite input

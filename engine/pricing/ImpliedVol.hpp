@@ -36,8 +36,8 @@ ImpliedVol impliedVolBsm(bool isCall, double spot, double strike, double t, doub
 // Normalised solver: beta = undiscounted price / sqrt(F K), x = ln(F/K). Returns s = sigma sqrt(T).
 ImpliedVol normalisedImpliedVol(bool isCall, double x, double beta, double guessS = 0.0);
 
-// Builds the solver's tables (erfcx polynomials, starting points; ~4 ms) now instead of on the first
-// solve. Optional: any solve builds them on first use, thread-safely.
+// Builds the solver's table of starting points (~4 ms) now instead of on the first solve. Optional:
+// any solve builds it on first use, thread-safely. (The erfcx table is built at program start.)
 void prepareImpliedVolTables();
 
 // Normalised Black price b(x, s) of a call (theta = +1) or put (theta = -1), and its vega db/ds.

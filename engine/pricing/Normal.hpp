@@ -1,8 +1,8 @@
 #pragma once
 // Standard normal distribution. Both tails keep full relative precision: the CDF is computed on
 // the tail side, Phi(x) = phi(x) sqrt(pi/2) erfcx(|x|/sqrt 2) for x < 0 and 1 minus that for x > 0,
-// which the deep wings of an option chain need. Callers that already hold phi(x) use normCdfWithPdf
-// and skip the exponential.
+// which the deep wings of an option chain need. Callers that already hold phi(x) use the two
+// halves below (normTailSign, normCdfSignedFromScaledPdf) and skip the exponential.
 #include <algorithm>
 #include <cmath>
 
@@ -34,14 +34,10 @@ inline double normCdfSignedFromScaledPdf(double d, double m, double mScaledPdf) 
   return (0.5 - 0.5 * m) + mScaledPdf * erfcxTableRange(ad, 0.70710678118654752440);
 }
 
-inline double normCdfSignedWithPdf(double w, double d, double pdf) {
-  const double m = normTailSign(w, d);
-  return normCdfSignedFromScaledPdf(d, m, (m * kSqrtHalfPi) * pdf);
+inline double normCdf(double x) {
+  const double m = normTailSign(1.0, x);
+  return normCdfSignedFromScaledPdf(x, m, (m * kSqrtHalfPi) * normPdf(x));
 }
-
-inline double normCdfWithPdf(double x, double pdf) { return normCdfSignedWithPdf(1.0, x, pdf); }
-
-inline double normCdf(double x) { return normCdfWithPdf(x, normPdf(x)); }
 
 // Inverse CDF (quantile), |relative error| < 1e-15 after one Halley refinement; p in (0, 1).
 double normQuantile(double p);
