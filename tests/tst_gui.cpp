@@ -9,7 +9,11 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QScreen>
+#include <QSettings>
+#include <QStatusBar>
 #include <QTemporaryDir>
+#include <QWheelEvent>
 #include <QtTest>
 
 #include "LadderPanel.hpp"
@@ -48,6 +52,7 @@ class TestGui : public QObject {
   Price restingBidPrice(int ticksBelow) {
     if (!QTest::qWaitFor([this] { return window_->ladder()->bestBid() > 0; }, 5000)) qWarning("ladder has no bid yet");
     window_->ladder()->recenter();
+    window_->ladder()->repaint();  // a trader clicks what is drawn: draw the re-centred rows first
     const Price tick = engine_->instruments()[window_->selectedInstrument()].tickSize;
     return window_->ladder()->bestBid() - ticksBelow * tick;
   }
@@ -114,11 +119,7 @@ class TestGui : public QObject {
     }), 3000);
     // Wait until the window has drawn a snapshot holding the open order (on a loaded machine that
     // takes more than one frame), then click the own-order cell.
-    QTRY_VERIFY_WITH_TIMEOUT((window_->frame(), [&] {
-      for (const Order& o : engine_->snapshot().orders)
-        if (o.request.price == price && o.state == OrderState::Open) return true;
-      return false;
-    }()), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(window_->ladder()->drawnOwnQty(Side::Buy, price) > 0, 5000);
     QTest::mouseClick(window_->ladder(), Qt::LeftButton, {}, window_->ladder()->cellCenter(LadderWidget::OwnBid, price));
     QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] {
       for (const Order& o : engine_->orders().orders())
@@ -369,6 +370,96 @@ class TestGui : public QObject {
     QEvent leave(QEvent::Leave);
     QApplication::sendEvent(plot, &leave);
     QVERIFY(window_->chart()->crosshairText().isEmpty());
+  }
+
+  // A DOM's rows must not move under a trader's pointer: the market moves (here far enough that the
+  // old ladder re-centred), the pointer stays, the click buys at the price drawn under it.
+  void ladderStaysPutUnderPointerAndClickHitsDrawnPrice() {
+    LadderWidget* ladder = window_->ladder();
+    const Price tick = engine_->instruments()[window_->selectedInstrument()].tickSize;
+    const Price bid = restingBidPrice(0);
+    const QPoint at = ladder->cellCenter(LadderWidget::BidSize, bid - 6 * tick);
+    QVERIFY(!at.isNull());
+    QTest::mouseMove(ladder, at);
+    QTRY_VERIFY_WITH_TIMEOUT(ladder->pointerOver(), 2000);
+    const Price drawn = ladder->drawnPriceAt(at);
+    QCOMPARE(drawn, bid - 6 * tick);
+
+    // The market jumps by a screen and a half, several frames in a row.
+    EngineSnapshot moved = *window_->lastSnapshot();
+    const Price jump = Price(ladder->visibleRows() * 3 / 2) * tick;
+    for (Level& l : moved.depth.bids) l.price += jump;
+    for (Level& l : moved.depth.asks) l.price += jump;
+    moved.trades.clear();
+    for (int i = 0; i < 5; ++i) {
+      ladder->apply(moved);
+      ladder->repaint();
+      QCOMPARE(ladder->drawnPriceAt(at), drawn);
+    }
+    QCOMPARE(ladder->insideOffScreen(), +1);  // and the ladder says where the market went
+    // Live frames go on arriving while the trader aims: still the same rows.
+    QTest::qWait(100);
+    QCOMPARE(ladder->drawnPriceAt(at), drawn);
+
+    window_->ladderPanel()->qtyEdit()->setText("100");
+    const std::size_t before = orders().size();
+    QTest::mouseClick(ladder, Qt::LeftButton, {}, at);
+    QTRY_COMPARE_WITH_TIMEOUT(orders().size(), before + 1, 3000);
+    QCOMPARE(orders().back().request.side, Side::Buy);
+    QCOMPARE(orders().back().request.price, drawn);
+    engine_->cancelAll();
+
+    // The wheel scrolls by rows (three a notch, half-notches add up) and the rows stay scrolled.
+    const Price top = ladder->priceAtRow(0);
+    QWheelEvent up(QPointF(at), ladder->mapToGlobal(QPointF(at)), {}, QPoint(0, 120), Qt::NoButton, {},
+                   Qt::NoScrollPhase, false);
+    QApplication::sendEvent(ladder, &up);
+    QCOMPARE(ladder->priceAtRow(0), top + 3 * tick);
+    QWheelEvent half(QPointF(at), ladder->mapToGlobal(QPointF(at)), {}, QPoint(0, -60), Qt::NoButton, {},
+                     Qt::NoScrollPhase, false);
+    QApplication::sendEvent(ladder, &half);
+    QApplication::sendEvent(ladder, &half);
+    QCOMPARE(ladder->priceAtRow(0), top);
+    QApplication::sendEvent(ladder, &up);
+    QEvent leave(QEvent::Leave);
+    QApplication::sendEvent(ladder, &leave);
+    QVERIFY(!ladder->pointerOver());
+    ladder->apply(moved);  // scrolled on purpose: not even a market off screen pulls it back
+    QCOMPARE(ladder->priceAtRow(0), top + 3 * tick);
+
+    // Space re-centres; with the pointer away, a market that leaves the screen brings it back.
+    ladder->setFocus();
+    QTest::keyClick(ladder, Qt::Key_Space);
+    QApplication::sendEvent(ladder, &leave);
+    ladder->apply(moved);
+    QCOMPARE(ladder->insideOffScreen(), 0);
+    QVERIFY(ladder->priceAtRow(ladder->visibleRows() / 2) >= moved.depth.bids.front().price);
+  }
+
+  // A restored window fits the screen (the status bar was pushed off a 1000 px screen) and does not
+  // creep down a little at every restart.
+  void windowRestoresInsideTheScreenWithoutDrift() {
+    const QString file = dir_.filePath("geometry.ini");
+    const QRect avail = QGuiApplication::primaryScreen()->availableGeometry();
+    {
+      QSettings settings(file, QSettings::IniFormat);
+      settings.setValue("window/rect", QRect(avail.left() + 50, avail.bottom() - 300, 1600, avail.height()));
+    }
+    QRect first;
+    for (int start = 0; start < 3; ++start) {
+      MainWindow w(*engine_, file);
+      w.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&w));
+      QTRY_VERIFY2_WITH_TIMEOUT(avail.contains(w.frameGeometry()),
+                                qPrintable(QString("frame %1,%2 %3x%4 outside %5x%6")
+                                               .arg(w.frameGeometry().x()).arg(w.frameGeometry().y())
+                                               .arg(w.frameGeometry().width()).arg(w.frameGeometry().height())
+                                               .arg(avail.width()).arg(avail.height())), 2000);
+      QVERIFY(avail.contains(w.statusBar()->mapToGlobal(w.statusBar()->rect().bottomLeft())));
+      if (start == 0) first = w.geometry();
+      else QCOMPARE(w.geometry(), first);
+      w.close();
+    }
   }
 
   void layoutIsSavedAndRestored() {

@@ -1,5 +1,6 @@
 #include "LadderPanel.hpp"
 
+#include <QCheckBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -28,6 +29,11 @@ LadderPanel::LadderPanel(const InstrumentRegistry& instruments, QWidget* parent)
   center->setToolTip("Re-centre the ladder on the market (Space)");
   center->setFocusPolicy(Qt::NoFocus);
   bar->addWidget(center);
+  autoCentre_ = new QCheckBox("Auto");
+  autoCentre_->setObjectName("ladderAutoCentre");
+  autoCentre_->setToolTip("Keep the market centred as it moves (never while the pointer is over the ladder)");
+  autoCentre_->setFocusPolicy(Qt::NoFocus);
+  bar->addWidget(autoCentre_);
   v->addLayout(bar);
   message_ = new QLabel;
   message_->setWordWrap(true);
@@ -36,6 +42,7 @@ LadderPanel::LadderPanel(const InstrumentRegistry& instruments, QWidget* parent)
   ladder_ = new LadderWidget(instruments, this);
   v->addWidget(ladder_, 1);
   connect(center, &QPushButton::clicked, ladder_, &LadderWidget::recenter);
+  connect(autoCentre_, &QCheckBox::toggled, ladder_, &LadderWidget::setAutoCentre);
 }
 
 void LadderPanel::setInstrument(InstrumentId id) {

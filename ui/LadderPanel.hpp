@@ -4,6 +4,7 @@
 
 #include "LadderWidget.hpp"
 
+class QCheckBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -17,6 +18,7 @@ class LadderPanel : public QWidget {
   LadderWidget* ladder() const { return ladder_; }
   QLineEdit* qtyEdit() const { return qty_; }
   QLabel* messageLabel() const { return message_; }
+  QCheckBox* autoCentreBox() const { return autoCentre_; }
   void setInstrument(InstrumentId id);
   void showMessage(const QString& text, bool error);
 
@@ -26,6 +28,7 @@ class LadderPanel : public QWidget {
   QLabel* title_ = nullptr;
   QLineEdit* qty_ = nullptr;
   QLabel* message_ = nullptr;
+  QCheckBox* autoCentre_ = nullptr;
 };
 
 }  // namespace kappa::ui

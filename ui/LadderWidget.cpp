@@ -18,11 +18,12 @@ constexpr double kColumnWeights[] = {0.17, 0.22, 0.22, 0.22, 0.17};
 LadderWidget::LadderWidget(const InstrumentRegistry& instruments, QWidget* parent)
     : QWidget(parent), instruments_(instruments) {
   setFocusPolicy(Qt::StrongFocus);
-  setMouseTracking(false);
+  setMouseTracking(true);  // to know whether the pointer is over the ladder (no re-centre then)
   setMinimumSize(300, 200);
   setAttribute(Qt::WA_OpaquePaintEvent);
   setToolTip("Click bid side: buy limit at that price · ask side: sell · own order: cancel it\n"
-             "Space: re-centre · Wheel/↑/↓/PgUp/PgDn: scroll · Esc: cancel all orders on this instrument");
+             "Space: re-centre · Wheel/↑/↓/PgUp/PgDn: scroll · Esc: cancel all orders on this instrument\n"
+             "The prices stay put while the pointer is over the ladder");
 }
 
 void LadderWidget::setInstrument(InstrumentId id) {
@@ -30,6 +31,9 @@ void LadderWidget::setInstrument(InstrumentId id) {
   instrument_ = id;
   tick_ = id < instruments_.size() ? instruments_[id].tickSize : 1;
   centered_ = false;
+  scrolledAway_ = false;
+  painted_ = false;
+  paintedOwn_.clear();
   haveDepth_ = false;
   bids_.clear();
   asks_.clear();
@@ -40,9 +44,30 @@ void LadderWidget::setInstrument(InstrumentId id) {
 
 int LadderWidget::visibleRows() const { return std::max(1, (height() - headerHeight()) / rowHeight()); }
 
-Price LadderWidget::priceAtRow(int row) const {
+Price LadderWidget::priceAtRow(int row, std::int64_t centerTick) const {
   const int mid = visibleRows() / 2;
-  return Price(centerTick_ + (mid - row)) * tick_;
+  return Price(centerTick + (mid - row)) * tick_;
+}
+
+Price LadderWidget::priceAtRow(int row) const { return priceAtRow(row, centerTick_); }
+
+Price LadderWidget::drawnPriceAt(QPoint pos) const {
+  const int row = rowAt(pos.y());
+  if (!painted_ || row < 0) return 0;
+  return priceAtRow(row, paintedCenterTick_);
+}
+
+bool LadderWidget::onScreen(Price price) const {
+  const std::int64_t row = visibleRows() / 2 - (price / tick_ - centerTick_);
+  return row >= 0 && row < visibleRows();
+}
+
+int LadderWidget::insideOffScreen() const {
+  const Price bid = bestBid_, ask = bestAsk_;
+  if (!bid && !ask) return 0;
+  if ((bid && onScreen(bid)) || (ask && onScreen(ask))) return 0;
+  const Price ref = bid ? bid : ask;
+  return ref / tick_ > centerTick_ ? 1 : -1;
 }
 
 int LadderWidget::rowAt(int y) const {
@@ -68,10 +93,16 @@ LadderWidget::Column LadderWidget::columnAt(int x) const {
 }
 
 QPoint LadderWidget::cellCenter(Column column, Price price) const {
-  if (tick_ <= 0 || price % tick_ != 0) return {};
-  const int row = visibleRows() / 2 - int(price / tick_ - centerTick_);
+  if (!painted_ || tick_ <= 0 || price % tick_ != 0) return {};
+  const std::int64_t row = visibleRows() / 2 - (price / tick_ - paintedCenterTick_);
   if (row < 0 || row >= visibleRows()) return {};
-  return cellRect(row, column).center();
+  return cellRect(int(row), column).center();
+}
+
+Qty LadderWidget::drawnOwnQty(Side side, Price price) const {
+  const auto it = paintedOwn_.constFind(price);
+  if (it == paintedOwn_.constEnd()) return 0;
+  return side == Side::Buy ? it->buyQty : it->sellQty;
 }
 
 void LadderWidget::recenter() {
@@ -81,11 +112,19 @@ void LadderWidget::recenter() {
   if (mid == 0 || tick_ <= 0) return;
   centerTick_ = mid / tick_;
   centered_ = true;
+  scrolledAway_ = false;
   update();
 }
 
+void LadderWidget::setAutoCentre(bool on) {
+  autoCentre_ = on;
+  if (on && !pointerOver_) recenter();
+}
+
 void LadderWidget::scrollTicks(std::int64_t ticks) {
+  if (ticks == 0) return;
   centerTick_ += ticks;
+  scrolledAway_ = true;
   update();
 }
 
@@ -118,12 +157,17 @@ void LadderWidget::apply(const EngineSnapshot& s) {
       w.sellIds.push_back(o.id);
     }
   }
-  // Re-centre when first filled, or when the inside market has drifted so far that fewer than 20
-  // rows of one side remain on screen — never on every tick, so the row under the mouse does not
-  // move while the trader clicks.
-  const std::int64_t drift = std::max(2, visibleRows() / 2 - 20);
-  auto outside = [&](Price p) { return p && std::llabs(p / tick_ - centerTick_) > drift; };
-  if (!centered_ || outside(bestBid_) || outside(bestAsk_)) recenter();
+  // The rows must not move under a trader who is aiming: never re-centre while the pointer is over
+  // the ladder, nor after a deliberate scroll (until Space/Centre). Otherwise re-centre when first
+  // filled, when the inside has left the screen entirely, or — with auto-centre on — when the
+  // middle of the market has drifted more than a few rows from the centre.
+  if (!centered_) {
+    recenter();
+  } else if (!pointerOver_ && !scrolledAway_) {
+    const Price mid = bestBid_ && bestAsk_ ? (bestBid_ + bestAsk_) / 2 : bestBid_ ? bestBid_ : bestAsk_;
+    const bool drifted = mid && std::llabs(mid / tick_ - centerTick_) > 2;
+    if (insideOffScreen() != 0 || (autoCentre_ && drifted)) recenter();
+  }
   update();
 }
 
@@ -154,6 +198,9 @@ void LadderWidget::paintEvent(QPaintEvent*) {
   }
   const Instrument& inst = instruments_[instrument_];
   const int rows = visibleRows();
+  paintedCenterTick_ = centerTick_;
+  paintedOwn_ = own_;
+  painted_ = true;
   Qty maxQty = 1;
   for (int r = 0; r < rows; ++r) {
     const Price price = priceAtRow(r);
@@ -228,6 +275,16 @@ void LadderWidget::paintEvent(QPaintEvent*) {
     const int x = cellRect(0, Column(c)).left();
     p.drawLine(x, 0, x, height());
   }
+  // The inside market is off screen (scrolled away, or the pointer held the rows still): say where.
+  if (const int where = insideOffScreen(); where != 0) {
+    const QRect band = where > 0 ? QRect(0, headerHeight(), width(), rowHeight() + 4)
+                     : QRect(0, height() - rowHeight() - 4, width(), rowHeight() + 4);
+    p.fillRect(band, QColor(0x3a, 0x30, 0x10));
+    p.setPen(colors::last);
+    p.setFont(bold);
+    p.drawText(band, Qt::AlignCenter, where > 0 ? QString("▲ market above — Space to centre")
+                                                : QString("▼ market below — Space to centre"));
+  }
   if (status_ == BookStatus::Stale) {
     QColor veil = colors::background;
     veil.setAlpha(170);
@@ -241,12 +298,13 @@ void LadderWidget::paintEvent(QPaintEvent*) {
 void LadderWidget::mousePressEvent(QMouseEvent* e) {
   setFocus(Qt::MouseFocusReason);
   if (e->button() != Qt::LeftButton || instrument_ == kNoInstrument || !haveDepth_) return;
-  const int row = rowAt(int(e->position().y()));
-  if (row < 0) return;
-  const Price price = priceAtRow(row);
+  pointerOver_ = true;
+  // The price and own orders the trader saw under the pointer, even if a snapshot arrived since.
+  if (!painted_) return;
+  const Price price = drawnPriceAt(e->position().toPoint());
   if (price <= 0) return;
   const Column col = columnAt(int(e->position().x()));
-  const Own own = own_.value(price);
+  const Own own = paintedOwn_.value(price);
   switch (col) {
     case OwnBid:
       if (!own.buyIds.isEmpty()) emit cancelClicked(own.buyIds);
@@ -263,9 +321,29 @@ void LadderWidget::mousePressEvent(QMouseEvent* e) {
   }
 }
 
+void LadderWidget::mouseMoveEvent(QMouseEvent* e) {
+  pointerOver_ = rect().contains(e->position().toPoint());
+  QWidget::mouseMoveEvent(e);
+}
+
+void LadderWidget::enterEvent(QEnterEvent* e) {
+  pointerOver_ = true;
+  QWidget::enterEvent(e);
+}
+
+void LadderWidget::leaveEvent(QEvent* e) {
+  pointerOver_ = false;
+  QWidget::leaveEvent(e);
+}
+
+// One notch (120 eighths of a degree) scrolls three rows, as text views do; high-resolution wheels
+// and touchpads send smaller deltas, which add up until they make a row.
 void LadderWidget::wheelEvent(QWheelEvent* e) {
-  const int notches = e->angleDelta().y() / 120;
-  if (notches) scrollTicks(std::int64_t(notches) * 3);
+  constexpr int kUnitsPerRow = 40;
+  wheelRemainder_ += e->angleDelta().y();
+  const int rows = wheelRemainder_ / kUnitsPerRow;
+  wheelRemainder_ -= rows * kUnitsPerRow;
+  scrollTicks(rows);
   e->accept();
 }
 

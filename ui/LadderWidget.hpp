@@ -3,8 +3,13 @@
 //   own bids | bid size | price | ask size | own asks
 // with proportional size bars, best bid/ask emphasised, the last trade marked and the user's
 // working orders at their prices. Click a bid cell to buy at that price, an ask cell to sell,
-// an own-order cell to cancel the orders there. Space re-centres, wheel/arrows scroll,
+// an own-order cell to cancel the orders there. Space re-centres, wheel/arrows scroll by rows,
 // Esc cancels every order on the instrument.
+//
+// The price column stays put while the trader works: it re-centres only on Space/Centre, when
+// auto-centre is switched on, or when the inside market has left the visible rows entirely — and
+// never while the pointer is over the ladder or after the trader scrolled away on purpose. A click
+// acts on the price that was drawn under the pointer, not on a position computed afterwards.
 #include <QHash>
 #include <QVector>
 #include <QWidget>
@@ -24,12 +29,22 @@ class LadderWidget : public QWidget {
   InstrumentId instrument() const { return instrument_; }
   void apply(const EngineSnapshot& snapshot);
   void recenter();
+  // Keep the inside market centred as it moves (still never while the pointer is over the ladder).
+  void setAutoCentre(bool on);
+  bool autoCentre() const { return autoCentre_; }
 
-  // Geometry, for tests and accessibility: centre of the cell of `price` in `column`, or a null
-  // point if that price is not on screen.
+  // Geometry, for tests and accessibility: centre of the cell where the last paint drew `price` in
+  // `column`, or a null point if that price is not on screen.
   QPoint cellCenter(Column column, Price price) const;
   int visibleRows() const;
   Price priceAtRow(int row) const;
+  // The price drawn at `pos` by the last paint (0 if none): what a click there acts on.
+  Price drawnPriceAt(QPoint pos) const;
+  // The own order quantity the last paint showed at `price` on `side` (0 if none).
+  Qty drawnOwnQty(Side side, Price price) const;
+  bool pointerOver() const { return pointerOver_; }
+  // Where the inside market is relative to the rows on screen: 0 on screen, +1 above, -1 below.
+  int insideOffScreen() const;
   Price bestBid() const { return bestBid_; }
   Price bestAsk() const { return bestAsk_; }
 
@@ -41,6 +56,9 @@ class LadderWidget : public QWidget {
  protected:
   void paintEvent(QPaintEvent* event) override;
   void mousePressEvent(QMouseEvent* event) override;
+  void mouseMoveEvent(QMouseEvent* event) override;
+  void enterEvent(QEnterEvent* event) override;
+  void leaveEvent(QEvent* event) override;
   void wheelEvent(QWheelEvent* event) override;
   void keyPressEvent(QKeyEvent* event) override;
 
@@ -55,12 +73,22 @@ class LadderWidget : public QWidget {
   int rowAt(int y) const;
   Column columnAt(int x) const;
   void scrollTicks(std::int64_t ticks);
+  Price priceAtRow(int row, std::int64_t centerTick) const;
+  bool onScreen(Price price) const;
 
   const InstrumentRegistry& instruments_;
   InstrumentId instrument_ = kNoInstrument;
   Price tick_ = 1;
   std::int64_t centerTick_ = 0;
   bool centered_ = false;
+  bool autoCentre_ = false;
+  bool scrolledAway_ = false;  // the trader scrolled: no automatic re-centre until Space/Centre
+  bool pointerOver_ = false;
+  int wheelRemainder_ = 0;     // angle delta not yet turned into rows (high-resolution wheels)
+  // What the last paint showed: clicks act on these, not on state that changed since.
+  std::int64_t paintedCenterTick_ = 0;
+  bool painted_ = false;
+  QHash<Price, Own> paintedOwn_;
   QHash<Price, Qty> bids_, asks_;
   QHash<Price, Own> own_;
   Price bestBid_ = 0, bestAsk_ = 0, lastPrice_ = 0;

@@ -16,12 +16,15 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
+#include <QShowEvent>
 #include <QSortFilterProxyModel>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "ChartWidget.hpp"
 #include "GreeksPanel.hpp"
@@ -130,7 +133,12 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   connect(risk_, &RiskPanel::limitsClicked, this, &MainWindow::showRiskLimits);
 
   QSettings settings(settingsFile_, QSettings::IniFormat);
-  restoreGeometry(settings.value("window/geometry").toByteArray());
+  // The window's own rectangle (client area), not saveGeometry()'s frame position: restoring the
+  // latter under some window managers moved the window down by the title bar's height at every
+  // start. Whatever was saved, the window is fitted to the screen it lands on (fitToScreen).
+  if (const QRect saved = settings.value("window/rect").toRect(); saved.isValid()) setGeometry(saved);
+  if (settings.value("window/maximized").toBool()) setWindowState(windowState() | Qt::WindowMaximized);
+  fitToScreen();
   if (!restoreState(settings.value("window/state").toByteArray())) {
     // First start (or an unreadable layout): lay out for the window's real size once it is shown.
     QTimer::singleShot(0, this, [this] {
@@ -509,7 +517,10 @@ void MainWindow::askResume() {
   box->open();
 }
 
-void MainWindow::resumeConfirmed() { engine_.resume(); }
+void MainWindow::resumeConfirmed() {
+  const std::string refused = engine_.resume();
+  if (!refused.empty()) risk_->showResumeRefused(QString::fromStdString(refused));
+}
 
 void MainWindow::askFlatten() {
   auto* box = new QMessageBox(QMessageBox::Warning, "Flatten all positions",
@@ -530,9 +541,37 @@ void MainWindow::flattenConfirmed() { engine_.flatten("by the user"); }
 
 void MainWindow::showRiskLimits() { centralTabs_->setCurrentWidget(riskLimits_); }
 
+void MainWindow::fitToScreen() {
+  if (isMaximized() || isFullScreen()) return;
+  QScreen* sc = QGuiApplication::screenAt(geometry().center());
+  if (!sc) sc = screen() ? screen() : QGuiApplication::primaryScreen();
+  if (!sc) return;
+  const QRect avail = sc->availableGeometry();
+  // The frame is known once the window is shown; before that, assume none (re-fitted on show).
+  const QRect frame = isVisible() ? frameGeometry() : geometry();
+  const QMargins m(geometry().left() - frame.left(), geometry().top() - frame.top(),
+                   frame.right() - geometry().right(), frame.bottom() - geometry().bottom());
+  QRect r = geometry();
+  r.setWidth(std::min(r.width(), avail.width() - m.left() - m.right()));
+  r.setHeight(std::min(r.height(), avail.height() - m.top() - m.bottom()));
+  const int maxLeft = avail.right() - m.right() - r.width() + 1, maxTop = avail.bottom() - m.bottom() - r.height() + 1;
+  r.moveTo(std::clamp(r.left(), avail.left() + m.left(), std::max(avail.left() + m.left(), maxLeft)),
+           std::clamp(r.top(), avail.top() + m.top(), std::max(avail.top() + m.top(), maxTop)));
+  if (r != geometry()) setGeometry(r);
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+  QMainWindow::showEvent(event);
+  if (fittedOnce_) return;
+  fittedOnce_ = true;
+  // Once shown the frame's size is known: fit again with it.
+  QTimer::singleShot(0, this, [this] { fitToScreen(); });
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
   QSettings settings(settingsFile_, QSettings::IniFormat);
-  settings.setValue("window/geometry", saveGeometry());
+  settings.setValue("window/rect", normalGeometry());
+  settings.setValue("window/maximized", isMaximized());
   settings.setValue("window/state", saveState());
   QMainWindow::closeEvent(event);
 }

@@ -74,10 +74,14 @@ class MainWindow : public QMainWindow {
  protected:
   void closeEvent(QCloseEvent* event) override;
   bool event(QEvent* event) override;
+  void showEvent(QShowEvent* event) override;
 
  private:
   void buildDocks();
   void applyDefaultSizes();
+  // Moves and, if need be, shrinks the window so that all of it (frame included) is on the
+  // available part of its screen: a restored layout must never put the status bar off screen.
+  void fitToScreen();
   void buildMenus();
   void buildStatusBar();
   void haltAll();
@@ -94,6 +98,7 @@ class MainWindow : public QMainWindow {
   const InstrumentRegistry& instruments_;
   QString settingsFile_;
   QByteArray defaultState_;
+  bool fittedOnce_ = false;
   InstrumentId selected_ = kNoInstrument;
   bool haveSnapshot_ = false;
   std::uint64_t ordersVersion_ = ~0ull;

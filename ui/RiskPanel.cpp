@@ -1,5 +1,6 @@
 #include "RiskPanel.hpp"
 
+#include <QDateTime>
 #include <QEvent>
 #include <QHBoxLayout>
 #include <cmath>
@@ -136,6 +137,14 @@ void RiskPanel::showHalted(const QString& reason, Nanos at) {
   detail_->setText(QString("%1 since %2 UTC — no new orders; open orders are being cancelled").arg(reason, formatUtcTime(at)));
 }
 
+void RiskPanel::showResumeRefused(const QString& why) {
+  resumeRefused_ = why;
+  resumeRefusedAtMs_ = QDateTime::currentMSecsSinceEpoch();
+  detail_->setText("<b style='color:#ffb74d'>RESUME refused</b> — " + why.toHtmlEscaped());
+}
+
+QString RiskPanel::detailText() const { return detail_->text(); }
+
 QString RiskPanel::watchdogAlarmText() const { return alarmText_; }
 
 void RiskPanel::setWatchdogAlarm(const QString& alarm, Nanos at) {
@@ -164,7 +173,10 @@ void RiskPanel::apply(const EngineSnapshot& s, bool halted) {
   reducing_ = reducing;
   if (halted && !s.halted) {
     // Halted a moment ago; the engine's confirmation is in the next snapshot: keep the local text.
+  } else if (halted && !resumeRefused_.isEmpty() && QDateTime::currentMSecsSinceEpoch() - resumeRefusedAtMs_ < 15'000) {
+    // A refused RESUME keeps its reason on screen long enough to be read.
   } else if (halted) {
+    resumeRefused_.clear();
     // The watchdog halts through the switch alone, without a reason: name it.
     const QString reason = !s.haltReason.empty() ? QString::fromStdString(s.haltReason)
                            : alarmText_.isEmpty() ? QString("Halted")

@@ -21,6 +21,9 @@ class RiskPanel : public QFrame {
   void apply(const EngineSnapshot& snapshot, bool halted);
   // Shows HALTED at once, before the engine's next snapshot confirms it.
   void showHalted(const QString& reason, Nanos at);
+  // RESUME was refused: the reason stays in the strip (in place of the halt's detail) for a while.
+  void showResumeRefused(const QString& why);
+  QString detailText() const;
   // The strategy watchdog's alarm (empty: none), raised at market time `at`. Set from the GUI thread
   // every frame, snapshot or not: while a plugin callback never returns the engine publishes
   // nothing, and this line is the only way the trader learns which plugin stopped everything.
@@ -58,6 +61,8 @@ class RiskPanel : public QFrame {
   QPushButton* halt_ = nullptr;
   QLabel* alarm_ = nullptr;
   QString alarmText_;
+  QString resumeRefused_;
+  qint64 resumeRefusedAtMs_ = 0;  // QDateTime::currentMSecsSinceEpoch() when refused
   bool halted_ = false;
 };
 
