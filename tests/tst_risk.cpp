@@ -687,7 +687,15 @@ class TestRisk : public QObject {
     QCOMPARE(b.action, std::string("reduce"));
     // Now a halting one: a limit changed at run time, journaled.
     e->changeRiskLimit("triggers/engine_lag/action=halt");
-    e->resume();  // re-arms the triggers; the lag trigger fires again, this time halting
+    // RESUME while the lag is still above the threshold would only trip it again: refused, with why.
+    const std::string refused = e->resume();
+    QVERIFY2(refused.find("late") != std::string::npos && refused.find("back under") != std::string::npos, refused.c_str());
+    QCOMPARE((e->takeSnapshot(), e->snapshot().tradingState), TradingState::Reducing);
+    // Back under the threshold (here: the threshold raised), RESUME works at once.
+    e->changeRiskLimit("triggers/engine_lag/threshold=100000");
+    QTRY_VERIFY_WITH_TIMEOUT(e->resume().empty(), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT((e->takeSnapshot(), e->snapshot().tradingState), TradingState::Active, 5000);
+    e->changeRiskLimit("triggers/engine_lag/threshold=0");  // the re-armed trigger fires, this time halting
     QTRY_COMPARE_WITH_TIMEOUT((e->takeSnapshot(), e->snapshot().tradingState), TradingState::Halted, 5000);
     QVERIFY(e->call([&] { return e->halts(); }) >= 1);
     e->stop();

@@ -9,6 +9,7 @@
 #include "book/MarketData.hpp"
 #include "pricing/BlackScholes.hpp"
 #include "sim/SimExchange.hpp"
+#include "sim/SimVenue.hpp"
 
 using namespace kappa;
 using namespace kappa::sim;
@@ -57,6 +58,29 @@ Counted runFor(SimExchange& ex, MarketData& md, int steps) {
 class TestSimulator : public QObject {
   Q_OBJECT
  private slots:
+  // A starved exchange thread catches up at most 250 steps at once and lets the rest pass empty:
+  // its clock stays on the wall clock (it used to stay behind by every stall, for good).
+  void starvedMarketKeepsItsClock() {
+    QCOMPARE(sim::paceSteps(10, 7, 250).run, 3u);
+    QCOMPARE(sim::paceSteps(10, 7, 250).skip, 0u);
+    QCOMPARE(sim::paceSteps(5, 7, 250).run, 0u);  // ahead of the clock: wait
+    sim::SimConfig cfg;
+    cfg.seed = 3;
+    sim::SimExchange ex(cfg);
+    ex.start();
+    const Nanos start = ex.now();
+    std::uint64_t due = 0;
+    for (int stall : {1, 1, 2000, 1, 700, 1}) {  // ms since the last tick
+      due += std::uint64_t(stall);
+      const sim::PaceDecision p = sim::paceSteps(due, ex.steps(), 250);
+      QCOMPARE(p.run + p.skip, due - (due - stall));
+      ex.skip(p.skip);
+      for (std::uint64_t n = 0; n < p.run; ++n) ex.step();
+      QCOMPARE(ex.now(), start + Nanos(due) * cfg.step);
+      QCOMPARE(ex.steps(), due);
+    }
+  }
+
   void sameSeedSameEventsDifferentSeedsDiffer() {
     const QByteArray a = runHash(7, 3000);
     QCOMPARE(runHash(7, 3000), a);

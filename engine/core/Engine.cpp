@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <limits>
 
 #include "core/Clock.hpp"
 #include "core/Log.hpp"
@@ -120,6 +122,10 @@ void Engine::checkBeat(double engineLagMs) {
   }
   applyTrigger(monitor_.onStaleBooks(stale, mono));
   applyTrigger(monitor_.onLag(engineLagMs, venueLagMs_));
+  const TriggerSetting& lag = monitor_.setting(Trigger::EngineLag);
+  lagNowMs_.store(monitor_.lagMs(), std::memory_order_relaxed);
+  lagLimitMs_.store(lag.action == TriggerAction::Off ? std::numeric_limits<double>::infinity() : lag.threshold,
+                    std::memory_order_relaxed);
 }
 
 void Engine::applyTrigger(const std::optional<TriggerFiring>& firing) {
@@ -352,18 +358,23 @@ void Engine::flatten(std::string reason) {
   });
 }
 
-void Engine::resume() {
-  if (stuck()) {  // the engine thread is inside a plugin that never returned: nothing can run
-    log::error("risk", "resume refused: " + watchdogAlarm());
-    return;
-  }
-  if (journal_ && journal_->failed()) {  // never trade unrecorded
-    log::error("risk", "resume refused: " + journal_->failure());
-    return;
-  }
-  if (riskConfigRefused_) {  // never trade on guessed limits
-    log::error("risk", "resume refused: the risk limits were refused at start: fix risk.json (or --risk) and restart");
-    return;
+std::string Engine::resume() {
+  auto refuse = [](std::string why) {
+    log::error("risk", "resume refused: " + why);
+    return why;
+  };
+  if (stuck())  // the engine thread is inside a plugin that never returned: nothing can run
+    return refuse(watchdogAlarm());
+  if (journal_ && journal_->failed())  // never trade unrecorded
+    return refuse(journal_->failure());
+  if (riskConfigRefused_)  // never trade on guessed limits
+    return refuse("the risk limits were refused at start: fix risk.json (or --risk) and restart");
+  if (const double lag = lagNowMs_.load(std::memory_order_relaxed), limit = lagLimitMs_.load(std::memory_order_relaxed);
+      lag > limit) {
+    char text[160];
+    std::snprintf(text, sizeof text, "the engine or its market data is still %.0f ms late (engine_lag limit %.0f ms): "
+                  "resume is possible once it is back under", lag, limit);
+    return refuse(text);
   }
   halt_.resume();
   boost::asio::post(io_, [this] {
@@ -374,6 +385,7 @@ void Engine::resume() {
     haltReason_.clear();
     haltedAt_ = 0;
   });
+  return {};
 }
 
 void Engine::onMarketData(const MdEvent* events, std::size_t n) {

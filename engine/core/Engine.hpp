@@ -60,7 +60,10 @@ class Engine final : private VenueListener {
   // Takes effect immediately (the gate refuses every new order from this call on), then cancels
   // every open order on the engine thread.
   void haltAll(std::string reason);
-  void resume();  // back to ACTIVE from HALTED or REDUCING
+  // Back to ACTIVE from HALTED or REDUCING. Returns why not (empty when resumed): a blocked engine,
+  // a failed journal, refused limits, or a lag still above the engine_lag trigger's threshold
+  // (resuming into it would halt again at once; it is allowed as soon as the lag is back under).
+  std::string resume();
   // REDUCING: from this instant only orders that reduce a position pass the gate.
   void reduceOnly(std::string reason);
   // FLATTEN (the user confirmed it): REDUCING, every strategy stopped, every order cancelled, and
@@ -211,6 +214,10 @@ class Engine final : private VenueListener {
   Nanos rateSince_ = 0;
   double eventRate_ = 0;
   double venueLagMs_ = 0;
+  // The lag as the last beat measured it and the engine_lag trigger's threshold (infinite when the
+  // trigger is off), for resume() on the caller's thread.
+  std::atomic<double> lagNowMs_{0};
+  std::atomic<double> lagLimitMs_{0};
   bool offsetKnown_ = false;
 };
 

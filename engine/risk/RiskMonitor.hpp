@@ -55,10 +55,10 @@ class RiskMonitor {
   double lagMs() const { return lagMs_; }
   double staleMs(Nanos mono) const;
   bool fired(Trigger t) const { return fired_[std::size_t(t)]; }
+  const TriggerSetting& setting(Trigger t) const { return triggers_[std::size_t(t)]; }
 
  private:
   std::optional<TriggerFiring> fire(Trigger t, std::string reason);
-  const TriggerSetting& setting(Trigger t) const { return triggers_[std::size_t(t)]; }
   bool armed(Trigger t) const { return setting(t).action != TriggerAction::Off && !fired_[std::size_t(t)]; }
 
   std::array<TriggerSetting, kTriggerCount> triggers_{};

@@ -511,6 +511,11 @@ void SimExchange::optionTaker() {
   market.book.add({kTakerOwner, 0, side, px, randomQty(instruments_[id], 2.0), false, true, false});
 }
 
+void SimExchange::skip(std::uint64_t steps) {
+  now_ += Nanos(steps) * config_.step;
+  steps_ += steps;
+}
+
 void SimExchange::step() {
   now_ += config_.step;
   ++steps_;

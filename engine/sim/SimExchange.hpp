@@ -51,6 +51,9 @@ class SimExchange : private MatchSink {
   void start();
   // Advances the market by one step (config.step) of simulated time.
   void step();
+  // Lets `steps` steps of simulated time pass with nothing happening in them (the exchange thread
+  // was starved): the market's clock stays on the wall clock it is paced to.
+  void skip(std::uint64_t steps);
   Nanos now() const { return now_; }
   std::uint64_t steps() const { return steps_; }
   double indexPrice() const { return index_; }

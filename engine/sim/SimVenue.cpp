@@ -2,11 +2,18 @@
 
 #include <boost/asio/post.hpp>
 
+
 #include "core/Clock.hpp"
 
 namespace kappa::sim {
 namespace {
 constexpr std::uint64_t kMaxStepsPerTick = 250;  // under overload the market slows, never spirals
+}
+
+PaceDecision paceSteps(std::uint64_t due, std::uint64_t done, std::uint64_t maxRun) {
+  const std::uint64_t behind = due > done ? due - done : 0;
+  if (behind <= maxRun) return {behind, 0};
+  return {maxRun, behind - maxRun};
 }
 
 SimVenue::SimVenue(const SimConfig& config)
@@ -22,15 +29,16 @@ void SimVenue::connect(VenueListener& listener, boost::asio::any_io_executor eng
   if (running_.exchange(true)) return;
   listener_ = &listener;
   engine_ = engine;
+  inbox_ = std::make_shared<VenueInbox>(listener, engine);
   boost::asio::post(engine_, [l = listener_] { l->onVenueState(VenueState::Connecting, "simulated exchange"); });
   thread_ = std::thread([this] {
     exchange_.start();
     boost::asio::post(engine_, [l = listener_] { l->onVenueState(VenueState::Connected, "simulated exchange"); });
     deliver();
-    // Pace the market so that its clock tracks the wall clock it started from: the engine's
-    // venue lag then measures only queueing, not a start-up offset.
-    origin_ = std::chrono::steady_clock::now() -
-              std::chrono::nanoseconds(std::max<Nanos>(0, wallNow() - exchange_.config().startTime));
+    // The market's clock runs from its start time (--sim-start, by default now) at the wall
+    // clock's rate from here on: a constant offset, which the engine measures and takes out, so
+    // its venue lag measures only queueing.
+    origin_ = std::chrono::steady_clock::now();
     scheduleTick();
     io_.run();
   });
@@ -57,24 +65,20 @@ void SimVenue::tick() {
   const auto elapsed = std::chrono::steady_clock::now() - origin_;
   const auto due = std::uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count() /
                                  exchange_.config().step);
-  std::uint64_t n = due > exchange_.steps() ? due - exchange_.steps() : 0;
-  if (n > kMaxStepsPerTick) {
-    // Overloaded: skip the backlog instead of falling further behind the clock.
-    origin_ += std::chrono::nanoseconds((n - kMaxStepsPerTick) * std::uint64_t(exchange_.config().step));
-    n = kMaxStepsPerTick;
-  }
+  // Starved of CPU for longer than a tick can make up, the market lets the missed time pass with
+  // nothing in it and stays on the wall clock. (It used to move the pacing origin instead: every
+  // starved moment then left the market's clock — every timestamp it sends — further behind for
+  // good, and the engine read that as a feed lag that grew without end and could not be resumed.)
+  const PaceDecision pace = paceSteps(due, exchange_.steps(), kMaxStepsPerTick);
+  if (pace.skip) exchange_.skip(pace.skip);
+  std::uint64_t n = pace.run;
   for (; n > 0; --n) exchange_.step();
   deliver();
 }
 
 void SimVenue::deliver() {
   SimOutput& out = exchange_.output();
-  if (out.md.empty() && out.exec.empty()) return;
-  boost::asio::post(engine_, [l = listener_, batch = std::move(out)] {
-    if (!batch.md.empty()) l->onMarketData(batch.md.data(), batch.md.size());
-    for (const ExecReport& r : batch.exec) l->onExecution(r);
-  });
-  out = SimOutput{};
+  inbox_->push(out.md, out.exec);
 }
 
 void SimVenue::submit(const VenueOrder& order) {

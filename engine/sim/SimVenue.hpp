@@ -1,7 +1,8 @@
 #pragma once
 // The simulated exchange as a Venue: SimExchange runs on its own thread (as a remote exchange
 // would), paced to the wall clock in 1 ms steps, and hands each step's events to the engine thread
-// in one posted batch. Orders travel the other way by posting to the exchange thread.
+// through a VenueInbox (one batch per step, conflated while the engine is busy). Orders travel the
+// other way by posting to the exchange thread.
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -12,8 +13,17 @@
 
 #include "sim/SimExchange.hpp"
 #include "venue/Venue.hpp"
+#include "venue/VenueInbox.hpp"
 
 namespace kappa::sim {
+
+// Pacing the simulated market to the wall clock: of the steps `due` by now, `done` already ran;
+// at most `maxRun` are simulated at once. A thread starved of CPU for longer than that lets the
+// rest pass empty (`skip`), so the market's clock never falls behind the wall clock for good.
+struct PaceDecision {
+  std::uint64_t run = 0, skip = 0;
+};
+PaceDecision paceSteps(std::uint64_t due, std::uint64_t done, std::uint64_t maxRun);
 
 class SimVenue final : public Venue {
  public:
@@ -38,6 +48,7 @@ class SimVenue final : public Venue {
   void deliver();
 
   SimExchange exchange_;  // touched only on the exchange thread once connected
+  std::shared_ptr<VenueInbox> inbox_;
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::steady_timer timer_;
