@@ -84,6 +84,7 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
     QString riskSource;
     QJsonObject tickToOrder;
     std::uint64_t halts = 0;
+    std::vector<double> venueLag;
   };
   const Counts c = engine.call([&engine] {
     Counts c;
@@ -125,6 +126,7 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
     }
     c.riskSource = QString::fromStdString(engine.riskSource());
     c.halts = engine.halts();
+    c.venueLag = engine.venueLagSamples();
     return c;
   });
   QJsonArray expiries;  // option expiries, ascending, UTC
@@ -161,6 +163,16 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
       {"tick_to_order_ns", c.tickToOrder},
       {"option_expiries", expiries},
   };
+  {
+    // The feed's lag at every beat (market data's age when the engine applied it, queueing only):
+    // the trend shows whether the engine keeps up over the run or falls behind.
+    ui::SampleSeries series;
+    for (double v : c.venueLag) series.add(v);
+    QJsonObject lag = percentiles(series.summary());
+    const QJsonObject t = trend(c.venueLag);
+    for (auto it = t.begin(); it != t.end(); ++it) lag[it.key()] = it.value();
+    root["venue_lag_ms"] = lag;
+  }
   if (const Journal* j = engine.journal()) {
     j->flush();  // what this run wrote, all of it committed
     root["journal_records"] = qint64(j->committed());

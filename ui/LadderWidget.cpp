@@ -121,6 +121,12 @@ void LadderWidget::setAutoCentre(bool on) {
   if (on && !pointerOver_) recenter();
 }
 
+void LadderWidget::setDataLateMs(double ms) {
+  if (ms == lateMs_) return;
+  lateMs_ = ms;
+  update();
+}
+
 void LadderWidget::scrollTicks(std::int64_t ticks) {
   if (ticks == 0) return;
   centerTick_ += ticks;
@@ -275,10 +281,19 @@ void LadderWidget::paintEvent(QPaintEvent*) {
     const int x = cellRect(0, Column(c)).left();
     p.drawLine(x, 0, x, height());
   }
+  // Late data is said on the ladder itself, where the trader is looking, not only in the status bar.
+  const int bandHeight = rowHeight() + 4;
+  if (lateMs_ > 0) {
+    const QRect band(0, headerHeight(), width(), bandHeight);
+    p.fillRect(band, QColor(0x5a, 0x3a, 0x00));
+    p.setPen(colors::text);
+    p.setFont(bold);
+    p.drawText(band, Qt::AlignCenter, QString("DATA %1 s LATE — the market may have moved").arg(lateMs_ / 1000.0, 0, 'f', 1));
+  }
   // The inside market is off screen (scrolled away, or the pointer held the rows still): say where.
   if (const int where = insideOffScreen(); where != 0) {
-    const QRect band = where > 0 ? QRect(0, headerHeight(), width(), rowHeight() + 4)
-                     : QRect(0, height() - rowHeight() - 4, width(), rowHeight() + 4);
+    const QRect band = where > 0 ? QRect(0, headerHeight() + (lateMs_ > 0 ? bandHeight : 0), width(), bandHeight)
+                     : QRect(0, height() - bandHeight, width(), bandHeight);
     p.fillRect(band, QColor(0x3a, 0x30, 0x10));
     p.setPen(colors::last);
     p.setFont(bold);

@@ -31,6 +31,9 @@ class LadderWidget : public QWidget {
   void recenter();
   // Keep the inside market centred as it moves (still never while the pointer is over the ladder).
   void setAutoCentre(bool on);
+  // How late the shown market data is (ms; 0 = on time): above zero the ladder says so on its face.
+  void setDataLateMs(double ms);
+  double dataLateMs() const { return lateMs_; }
   bool autoCentre() const { return autoCentre_; }
 
   // Geometry, for tests and accessibility: centre of the cell where the last paint drew `price` in
@@ -84,6 +87,7 @@ class LadderWidget : public QWidget {
   bool autoCentre_ = false;
   bool scrolledAway_ = false;  // the trader scrolled: no automatic re-centre until Space/Centre
   bool pointerOver_ = false;
+  double lateMs_ = 0;
   int wheelRemainder_ = 0;     // angle delta not yet turned into rows (high-resolution wheels)
   // What the last paint showed: clicks act on these, not on state that changed since.
   std::int64_t paintedCenterTick_ = 0;

@@ -43,6 +43,9 @@
 
 namespace kappa::ui {
 namespace {
+// Market data older than this (the venue lag) is called late on the views that show it.
+constexpr double kLateDataMs = 1000;
+
 // Posted below Qt's low-priority UpdateRequest events, so it is delivered only after every repaint
 // the frame scheduled: the time to it is the frame's whole cost.
 const QEvent::Type kFrameDoneEvent = QEvent::Type(QEvent::registerEventType());
@@ -378,6 +381,7 @@ void MainWindow::frame() {
   metrics_.intervalMs.add(interval);
   metrics_.lagMs.add(double(monoNow() - s.builtMono) / 1e6);
 
+  showDataLateness(s.venueLagMs >= kLateDataMs ? s.venueLagMs : 0);
   watchlist_->apply(s);
   ladder()->apply(s);
   chart_->apply(s);
@@ -434,10 +438,25 @@ bool MainWindow::event(QEvent* e) {
   return QMainWindow::event(e);
 }
 
+void MainWindow::showDataLateness(double lateMs) {
+  ladder()->setDataLateMs(lateMs);
+  // Dock titles change only when the shown tenth of a second does (not every frame).
+  const int tenths = int(lateMs / 100);
+  if (tenths == lateTenths_) return;
+  lateTenths_ = tenths;
+  const QString suffix = lateMs > 0 ? QString("  ⚠ data %1 s late").arg(lateMs / 1000.0, 0, 'f', 1) : QString();
+  docks_[0]->setWindowTitle("Watchlist" + suffix);
+  docks_[4]->setWindowTitle("Time & Sales" + suffix);
+  updateStatus(engine_.snapshot());
+}
+
 void MainWindow::updateStatus(const EngineSnapshot& s) {
   const bool up = s.venueState == VenueState::Connected;
-  venueLabel_->setText(QString("● %1 %2").arg(QString::fromStdString(engine_.venueName()), nameOf(s.venueState)));
-  venueLabel_->setStyleSheet(QString("color:%1;").arg(up ? colors::bid.name() : colors::ask.name()));
+  const bool late = up && s.venueLagMs >= kLateDataMs;
+  venueLabel_->setText(QString("● %1 %2%3")
+                           .arg(QString::fromStdString(engine_.venueName()), nameOf(s.venueState),
+                                late ? QString(" · data %1 s late").arg(s.venueLagMs / 1000.0, 0, 'f', 1) : QString()));
+  venueLabel_->setStyleSheet(QString("color:%1;").arg(late ? colors::last.name() : up ? colors::bid.name() : colors::ask.name()));
   rateLabel_->setText(QString("%1 ev/s").arg(formatMoney(s.eventsPerSecond, 0)));
   const Percentiles lag = metrics_.lagMs.recentSummary();
   lagLabel_->setText(QString("venue lag %1 ms · GUI lag %2 ms").arg(s.venueLagMs, 0, 'f', 1).arg(lag.p50, 0, 'f', 1));

@@ -93,6 +93,8 @@ class MainWindow : public QMainWindow {
   QString sendManualOrder(InstrumentId instrument, Side side, Price price, const QString& qtyText, const char* tag, bool* ok);
   void cancelSelectedOrders();
   void updateStatus(const EngineSnapshot& s);
+  // Says on the ladder, the watchlist and time & sales that the data they show is late (0: not).
+  void showDataLateness(double lateMs);
 
   Engine& engine_;
   const InstrumentRegistry& instruments_;
@@ -141,6 +143,7 @@ class MainWindow : public QMainWindow {
   QElapsedTimer frameWork_;  // from the start of the frame until its deferred repaints are done
   UiMetrics metrics_;
   int statusEvery_ = 0;
+  int lateTenths_ = 0;
 };
 
 }  // namespace kappa::ui

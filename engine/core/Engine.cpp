@@ -122,6 +122,7 @@ void Engine::checkBeat(double engineLagMs) {
   }
   applyTrigger(monitor_.onStaleBooks(stale, mono));
   applyTrigger(monitor_.onLag(engineLagMs, venueLagMs_));
+  if (venueLagSamples_.size() < 4'000'000) venueLagSamples_.push_back(venueLagMs_);
   const TriggerSetting& lag = monitor_.setting(Trigger::EngineLag);
   lagNowMs_.store(monitor_.lagMs(), std::memory_order_relaxed);
   lagLimitMs_.store(lag.action == TriggerAction::Off ? std::numeric_limits<double>::infinity() : lag.threshold,

@@ -64,6 +64,8 @@ class Engine final : private VenueListener {
   // a failed journal, refused limits, or a lag still above the engine_lag trigger's threshold
   // (resuming into it would halt again at once; it is allowed as soon as the lag is back under).
   std::string resume();
+  // The venue lag (ms) at every beat so far; engine thread (use call()).
+  const std::vector<double>& venueLagSamples() const { return venueLagSamples_; }
   // REDUCING: from this instant only orders that reduce a position pass the gate.
   void reduceOnly(std::string reason);
   // FLATTEN (the user confirmed it): REDUCING, every strategy stopped, every order cancelled, and
@@ -217,6 +219,7 @@ class Engine final : private VenueListener {
   // The lag as the last beat measured it and the engine_lag trigger's threshold (infinite when the
   // trigger is off), for resume() on the caller's thread.
   std::atomic<double> lagNowMs_{0};
+  std::vector<double> venueLagSamples_;  // one per beat (engine thread), for the report
   std::atomic<double> lagLimitMs_{0};
   bool offsetKnown_ = false;
 };
