@@ -157,6 +157,40 @@ class TestGui : public QObject {
     window_->ladderPanel()->qtyEdit()->setText("100");
   }
 
+  // The ticket shows what became of its order: the risk gate's refusal in red with the reason (it
+  // used to say "sent" in grey), a working order in green; and it caps the quantity where the gate
+  // does (max_order_qty 1,000,000 USD), not at a figure of its own.
+  void ticketShowsTheGatesAnswer() {
+    OrderTicket* t = window_->ticket();
+    t->typeBox()->setCurrentIndex(0);
+    const Price price = restingBidPrice(7);
+    t->priceEdit()->setText(QString::number(toDouble(price), 'f', 1));
+    QTRY_VERIFY_WITH_TIMEOUT((window_->frame(), !window_->lastSnapshot()->orderQtyCap.empty()), 3000);
+    t->qtyEdit()->setText("2000000");
+    QTest::mouseClick(t->buyButton(), Qt::LeftButton);
+    QVERIFY2(t->messageLabel()->text().contains("max_order_qty 1000000"), qPrintable(t->messageLabel()->text()));
+    QVERIFY(t->messageIsError());
+
+    engine_->changeRiskLimit("max_order_notional=10");
+    QTRY_COMPARE_WITH_TIMEOUT(engine_->riskConfig().account[std::size_t(Limit::MaxOrderNotional)].value, 10.0, 3000);
+    t->qtyEdit()->setText("100");
+    QTest::mouseClick(t->buyButton(), Qt::LeftButton);
+    QTRY_VERIFY2_WITH_TIMEOUT((window_->frame(), t->messageLabel()->text().startsWith("REFUSED")),
+                              qPrintable(t->messageLabel()->text()), 3000);
+    QVERIFY2(t->messageLabel()->text().contains("max_order_notional"), qPrintable(t->messageLabel()->text()));
+    QVERIFY(t->messageIsError());
+    QVERIFY(t->messageLabel()->styleSheet().contains("#ff6b6b"));
+
+    engine_->changeRiskLimit("max_order_notional=1000000");
+    QTRY_COMPARE_WITH_TIMEOUT(engine_->riskConfig().account[std::size_t(Limit::MaxOrderNotional)].value, 1e6, 3000);
+    QTest::mouseClick(t->buyButton(), Qt::LeftButton);
+    QTRY_VERIFY2_WITH_TIMEOUT((window_->frame(), t->messageLabel()->text().contains("working") ||
+                                                     t->messageLabel()->text().contains("FILLED")),
+                              qPrintable(t->messageLabel()->text()), 3000);
+    QVERIFY(!t->messageIsError());
+    engine_->cancelAll();
+  }
+
   void haltAllCancelsEveryOrderAndRefusesNewOnes() {
     for (int k = 8; k < 11; ++k) {
       QTest::mouseClick(window_->ladder(), Qt::LeftButton, {},

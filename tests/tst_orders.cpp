@@ -228,6 +228,28 @@ class TestOrders : public QObject {
     QVERIFY(QString::fromStdString(why).contains("HALTED"));
   }
 
+  // HALT stops strategies (which cancel their orders), cancels everything and a trader clicks too,
+  // all in one millisecond: the venue must see one cancel per order, not three.
+  void oneCancelRequestPerOrder() {
+    Fixture f;
+    const OrderId a = f.oms->submit(f.limit(f.perp, Side::Buy, 50000, 100), 1);
+    const OrderId b = f.oms->submit(f.limit(f.perp, Side::Buy, 49990, 100), 1);
+    f.oms->onExecution(f.exec(a, ExecType::Ack));
+    f.oms->onExecution(f.exec(b, ExecType::Ack));
+    QVERIFY(f.oms->cancel(a, 2));
+    QVERIFY(f.oms->cancel(a, 2));  // asked again: fine, nothing sent
+    QCOMPARE(f.oms->cancelAll(2), std::size_t(1));  // only b was not yet asked for
+    QCOMPARE(f.oms->cancelAll(3), std::size_t(0));
+    QCOMPARE(f.venue.cancelled, (std::vector<OrderId>{a, b}));
+    // Unanswered for longer than kCancelResendAfter: sent again once.
+    QCOMPARE(f.oms->cancelAll(3 + kCancelResendAfter), std::size_t(2));
+    QCOMPARE(f.venue.cancelled.size(), std::size_t(4));
+    // A refused cancel can be asked for again at once.
+    f.oms->onExecution([&] { auto e = f.exec(a, ExecType::CancelReject); e.reason = "too late"; return e; }());
+    QVERIFY(f.oms->cancel(a, 4 + kCancelResendAfter));
+    QCOMPARE(f.venue.cancelled.size(), std::size_t(5));
+  }
+
   void inversePerpetualPnl() {
     Fixture f;
     const Instrument& inst = f.reg[f.perp];

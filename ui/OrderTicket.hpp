@@ -1,6 +1,8 @@
 #pragma once
 // Order entry for the selected instrument: side, type, price, quantity. Input is validated against
-// the instrument (tick, lot, limits) before anything is sent; a bad field gets a visible reason.
+// the instrument (tick, lot) and the risk gate's per-order quantity cap before anything is sent; a
+// bad field gets a visible reason. After sending, the ticket follows its order and shows the
+// answer — accepted, working, filled, or refused by the risk gate or the venue with the reason.
 #include <QWidget>
 #include <functional>
 
@@ -31,16 +33,22 @@ class OrderTicket : public QWidget {
   QPushButton* buyButton() const { return buy_; }
   QPushButton* sellButton() const { return sell_; }
   QLabel* messageLabel() const { return message_; }
+  bool messageIsError() const { return messageError_; }
 
  signals:
   void submitRequested(const kappa::OrderRequest& request);
 
  private:
   void onSide(Side side);
+  void showAnswer(const Order& o);
   const InstrumentRegistry& instruments_;
   InstrumentId instrument_ = kNoInstrument;
   std::function<Nanos()> clock_;
   bool pricePrefilled_ = false;
+  std::vector<double> qtyCap_;          // the gate's max_order_qty per instrument (NaN: none)
+  std::uint64_t pendingRef_ = 0;        // the last order sent, until its answer is shown for good
+  QString pendingText_;                 // "Buy 100 BTC-PERPETUAL @ 50000"
+  OrderState shownState_ = OrderState::Unknown;
   QLabel* title_ = nullptr;
   QComboBox* type_ = nullptr;
   QLineEdit* price_ = nullptr;
@@ -48,6 +56,7 @@ class OrderTicket : public QWidget {
   QPushButton* buy_ = nullptr;
   QPushButton* sell_ = nullptr;
   QLabel* message_ = nullptr;
+  bool messageError_ = false;
 };
 
 }  // namespace kappa::ui

@@ -611,6 +611,9 @@ void Engine::publish() {
   if (s.limitsEpoch != publishSeq_ / 10) {
     s.limitsEpoch = publishSeq_ / 10;
     gate_.limits().usage(now(), *oms_, &s.limits);
+    s.orderQtyCap.resize(instruments_.size());
+    for (InstrumentId id = 0; id < instruments_.size(); ++id)
+      s.orderQtyCap[id] = gate_.limits().orderLimitValue(Limit::MaxOrderQty, id);
     s.triggers.clear();
     for (std::size_t i = 0; i < kTriggerCount; ++i) {
       const Trigger t = Trigger(i);

@@ -85,6 +85,9 @@ struct EngineSnapshot {
   // breach history (oldest first).
   std::uint64_t limitsEpoch = ~0ull;
   std::vector<LimitUse> limits;
+  // Per instrument: the largest quantity of one manual order the gate lets through (max_order_qty
+  // as the account and instrument scopes resolve it; NaN = no such limit), for order entry.
+  std::vector<double> orderQtyCap;
   std::vector<TriggerRow> triggers;
   std::vector<Breach> breaches;
   std::uint64_t breachesVersion = 0;

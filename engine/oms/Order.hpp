@@ -25,6 +25,7 @@ struct Order {
   Nanos updated = 0;
   std::string reason;       // reject / cancel reason
   bool cancelRequested = false;
+  Nanos cancelSentAt = 0;   // when the cancel now in flight was sent (engine time)
 
   // Moves to `to` if allowed; returns false (and changes nothing) otherwise.
   bool transition(OrderState to) {

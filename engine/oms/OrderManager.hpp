@@ -17,6 +17,10 @@
 
 namespace kappa {
 
+// A cancel unanswered this long (engine time) may be sent again; before that, asking again for
+// the same order sends nothing (one request per order).
+constexpr Nanos kCancelResendAfter = 2'000'000'000;
+
 class Venue;
 class Journal;
 

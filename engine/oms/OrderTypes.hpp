@@ -22,6 +22,7 @@ struct OrderRequest {
   OrderOrigin origin = OrderOrigin::Manual;
   std::string tag;  // free text: strategy instance, "ladder", ...
   std::uint32_t strategy = 0;  // the strategy instance that sent it; 0 = none
+  std::uint64_t clientRef = 0;  // the sender's own reference (order entry finds the gate's answer by it)
 };
 
 // Unknown: an order of an earlier session that was in flight or working when it ended (a crash
