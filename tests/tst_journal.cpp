@@ -283,6 +283,67 @@ class TestJournal : public QObject {
              QStringList{"1"});
   }
 
+  // A restart shows the day's orders and fills (the Orders and Fills tabs read the snapshot), not
+  // only the Audit tab: an order the gate refused, a cancelled one and a filled one with its fill.
+  void restartShowsTheDaysOrdersAndFills() {
+    QTemporaryDir dir;
+    sim::SimConfig cfg;
+    cfg.seed = 6;
+    cfg.startTime = wallNow() / 1'000'000 * 1'000'000;
+    OrderId refused = 0, cancelled = 0, filled = 0;
+    {
+      Engine e(std::make_unique<sim::SimVenue>(cfg));
+      e.setDataDir(dir.path().toStdString());
+      e.start();
+      const InstrumentId perp = e.instruments().find("BTC-PERPETUAL")->id;
+      QTRY_VERIFY_WITH_TIMEOUT(e.call([&] { return e.marketData().book(perp).bestBid() != nullptr; }), 5000);
+      const Price bid = e.call([&] { return e.marketData().book(perp).bestBid()->price; });
+      auto send = [&](Side side, OrderType type, Price price, double qty) {
+        OrderRequest r;
+        r.instrument = perp;
+        r.side = side;
+        r.type = type;
+        r.price = price;
+        r.qty = toFixed(qty);
+        const OrderId before = e.call([&] { return e.orders().ordersTotal(); });
+        e.submit(r);
+        // A fresh data directory numbers orders from 1: this one is the next.
+        [&] { QTRY_VERIFY_WITH_TIMEOUT(e.call([&] { return e.orders().ordersTotal(); }) > before, 3000); }();
+        return OrderId(before + 1);
+      };
+      refused = send(Side::Buy, OrderType::Limit, bid - 100 * e.instruments()[perp].tickSize, 15);  // not a lot multiple
+      cancelled = send(Side::Buy, OrderType::Limit, bid - 100 * e.instruments()[perp].tickSize, 100);
+      filled = send(Side::Buy, OrderType::Market, 0, 100);
+      QTRY_COMPARE_WITH_TIMEOUT(e.call([&] { return e.orders().find(filled)->state; }), OrderState::Filled, 5000);
+      QTRY_COMPARE_WITH_TIMEOUT(e.call([&] { return e.orders().find(cancelled)->state; }), OrderState::Open, 5000);
+      e.cancel(cancelled);
+      QTRY_COMPARE_WITH_TIMEOUT(e.call([&] { return e.orders().find(cancelled)->state; }), OrderState::Cancelled, 5000);
+      QCOMPARE(e.call([&] { return e.orders().find(refused)->state; }), OrderState::Rejected);
+      e.journal()->flush();
+      e.stop();
+    }
+    Engine e(std::make_unique<sim::SimVenue>(cfg));
+    e.setDataDir(dir.path().toStdString());
+    e.start();
+    QTRY_VERIFY_WITH_TIMEOUT((e.takeSnapshot(), e.snapshot().seq > 0), 3000);
+    const EngineSnapshot& s = e.snapshot();
+    auto find = [&](OrderId id) -> const Order* {
+      for (const Order& o : s.orders)
+        if (o.id == id) return &o;
+      return nullptr;
+    };
+    QVERIFY(find(refused) && find(cancelled) && find(filled));
+    QCOMPARE(find(refused)->state, OrderState::Rejected);
+    QVERIFY2(find(refused)->reason.find("multiple of") != std::string::npos, find(refused)->reason.c_str());
+    QCOMPARE(find(cancelled)->state, OrderState::Cancelled);
+    QCOMPARE(find(filled)->state, OrderState::Filled);
+    QCOMPARE(find(filled)->filled, toFixed(100));
+    QVERIFY(find(filled)->avgFillPrice > 0);
+    QVERIFY(!s.fills.empty());
+    QCOMPARE(s.fills.back().orderId, filled);
+    e.stop();
+  }
+
   void ordersLeftWorkingAreUnknownUntilTheVenueAnswers() {
     QTemporaryDir dir;
     sim::SimConfig cfg;

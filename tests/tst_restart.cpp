@@ -106,6 +106,37 @@ class TestRestart : public QObject {
     QVERIFY2(fillsSeen >= 20, qPrintable(QString("only %1 fills were journaled: the test did not trade").arg(fillsSeen)));
     QVERIFY(scalar(journal, "SELECT count(*) FROM session") >= 40);
   }
+
+  // The trader's strategy set-up survives a restart: the plugins and the instances with their
+  // parameters come back, stopped (configured), for the trader to start again.
+  void strategySetupComesBackStopped() {
+    QTemporaryDir dir;
+    const QString data = dir.filePath("data");
+    auto run = [&](QStringList extra, const QString& report) {
+      QProcess p;
+      p.start(KAPPA_BINARY, QStringList{"--headless", "--data-dir", data, "--duration", "1.5", "--report", report} + extra);
+      if (!p.waitForFinished(30000) || p.exitCode() != 0) return QJsonObject();
+      QFile f(report);
+      return f.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(f.readAll()).object() : QJsonObject();
+    };
+    const QJsonObject first =
+        run({"--plugin", QString(KAPPA_PLUGIN_DIR) + "/kappa-perp-momentum.so:fast_s=7,qty_usd=200", "--plugin",
+             QString(KAPPA_PLUGIN_DIR) + "/kappa-delta-hedger.so"},
+            dir.filePath("r1.json"));
+    QCOMPARE(first["strategies"].toArray().size(), 2);
+    const QJsonObject after = run({}, dir.filePath("r2.json"));
+    const QJsonArray restored = after["strategies"].toArray();
+    QCOMPARE(restored.size(), 2);
+    QCOMPARE(after["plugins"].toArray().size(), 2);
+    QJsonObject momentum;
+    for (const QJsonValue& v : restored)
+      if (v["strategy_id"].toString().endsWith("perp-momentum")) momentum = v.toObject();
+    QCOMPARE(momentum["state"].toString(), QString("configured"));  // not running: the trader starts it
+    QCOMPARE(momentum["parameters"].toObject()["fast_s"].toString(), QString("7"));
+    QCOMPARE(momentum["parameters"].toObject()["qty_usd"].toString(), QString("200"));
+    // And again: a restart of a restart keeps the same set-up (the session's end removes nothing).
+    QCOMPARE(run({}, dir.filePath("r3.json"))["strategies"].toArray().size(), 2);
+  }
 };
 
 QTEST_GUILESS_MAIN(TestRestart)

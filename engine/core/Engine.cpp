@@ -11,6 +11,8 @@
 #include "journal/JournalReplay.hpp"
 #include "risk/RiskConfigFile.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace kappa {
 namespace {
 constexpr auto kPublishInterval = std::chrono::milliseconds(10);  // 100 Hz; the GUI draws at <= 60
@@ -579,10 +581,18 @@ void Engine::publish() {
       ++finished;
     }
   }
+  // Then the day's earlier sessions (newest first), from the journal.
+  for (auto it = restoredOrders_.begin(); it != restoredOrders_.end() && finished < kSnapshotFinishedOrders; ++it, ++finished)
+    s.orders.push_back(*it);
   s.fills.clear();
   const auto& fills = oms_->recentFills();
   const std::size_t fillFrom = fills.size() > kSnapshotFills ? fills.size() - kSnapshotFills : 0;
-  s.fills.assign(fills.begin() + std::ptrdiff_t(fillFrom), fills.end());
+  const std::size_t live = fills.size() - fillFrom;
+  if (live < kSnapshotFills && !restoredFills_.empty()) {  // oldest first: the earlier sessions' first
+    const std::size_t room = std::min(restoredFills_.size(), kSnapshotFills - live);
+    s.fills.assign(restoredFills_.end() - std::ptrdiff_t(room), restoredFills_.end());
+  }
+  s.fills.insert(s.fills.end(), fills.begin() + std::ptrdiff_t(fillFrom), fills.end());
 
   s.positions.clear();
   s.totalPnlBtc = 0;
@@ -667,6 +677,55 @@ void Engine::setDataDir(const std::string& dataDir) {
     haltedAt_ = now();
     log::error("risk", "HALTED at start: " + haltReason_);
   }
+  restoreStrategySetup();
+}
+
+// The trader's strategy set-up as the last session left it: its plugins loaded again (through the
+// same approval check: a changed binary is refused until approved) and its instances created with
+// their parameters — stopped, for the trader to start again. The journal row is untrusted input:
+// anything malformed is skipped with a reason in the log.
+void Engine::restoreStrategySetup() {
+  if (restoredSetup_.empty()) return;
+  nlohmann::json setup;
+  try {
+    setup = nlohmann::json::parse(restoredSetup_);
+  } catch (const std::exception& e) {
+    log::warn("strategy", std::string("restore: the journaled strategy set-up is unreadable, not restored: ") + e.what());
+    return;
+  }
+  restoredSetup_.clear();
+  auto strings = [](const nlohmann::json& j, const char* key) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  std::vector<std::string> withInstances;
+  if (const auto it = setup.find("instances"); it != setup.end() && it->is_array()) {
+    for (const nlohmann::json& i : *it) {
+      if (!i.is_object()) continue;
+      StrategyLaunch launch;
+      launch.path = strings(i, "plugin");
+      launch.strategyId = strings(i, "strategy");
+      launch.start = false;
+      if (launch.path.empty() || launch.strategyId.empty()) {
+        log::warn("strategy", "restore: an instance without plugin or strategy in the journaled set-up, skipped");
+        continue;
+      }
+      if (const auto p = i.find("params"); p != i.end() && p->is_array())
+        for (const nlohmann::json& kv : *p)
+          if (kv.is_array() && kv.size() == 2 && kv[0].is_string() && kv[1].is_string())
+            launch.params.emplace_back(kv[0].get<std::string>(), kv[1].get<std::string>());
+      const std::string name = strings(i, "name"), path = launch.path;
+      withInstances.push_back(path);
+      launchStrategy(std::move(launch), [name, path](const std::string& error) {
+        if (error.empty()) log::info("strategy", "restored " + name + " from " + path + " (stopped)");
+        else log::warn("strategy", "restore: " + name + " from " + path + " not restored: " + error);
+      });
+    }
+  }
+  if (const auto it = setup.find("plugins"); it != setup.end() && it->is_array())
+    for (const nlohmann::json& p : *it)
+      if (p.is_string() && std::find(withInstances.begin(), withInstances.end(), p.get<std::string>()) == withInstances.end())
+        loadPlugin(p.get<std::string>(), /*approve=*/false);
 }
 
 // Restart: positions from every journaled fill, order ids after the journal's last, and the
@@ -693,7 +752,43 @@ void Engine::restoreFromJournal(const std::string& path) {
   }
   oms_->continueIdsAfter(state.maxOrderId);
   restoredLimitChanges_ = state.limitChanges;
+  restoredSetup_ = state.strategySetup;
   const std::int64_t today = now() / 86'400'000'000'000;
+  if (state.lastDay == today) {  // the day's history, for the Orders and Fills tabs
+    for (const JournalState::FinishedOrder& h : state.historyOrders) {
+      const Instrument* inst = instruments_.find(h.instrument);
+      if (!inst) continue;
+      Order o;
+      o.id = h.id;
+      o.request.instrument = inst->id;
+      o.request.side = h.side;
+      o.request.price = h.price;
+      o.request.qty = h.qty;
+      o.request.strategy = h.strategy;
+      o.request.tag = h.intent;
+      o.filled = h.filled;
+      o.avgFillPrice = h.avgFillPrice > 0 ? toDouble(Price(std::llround(h.avgFillPrice))) : 0.0;
+      o.created = h.ts;
+      o.updated = h.endTs ? h.endTs : h.ts;
+      using End = JournalState::FinishedOrder::End;
+      o.state = h.end == End::Rejected ? OrderState::Rejected : h.end == End::Cancelled ? OrderState::Cancelled : OrderState::Filled;
+      o.reason = h.reason.empty() ? "earlier session" : h.reason + " (earlier session)";
+      restoredOrders_.push_back(std::move(o));
+    }
+    for (auto it = state.historyFills.rbegin(); it != state.historyFills.rend(); ++it) {
+      const Instrument* inst = instruments_.find(it->instrument);
+      if (!inst) continue;
+      Fill f;
+      f.orderId = it->order;
+      f.instrument = inst->id;
+      f.side = it->side;
+      f.price = it->price;
+      f.qty = it->qty;
+      f.fee = it->fee;
+      f.ts = it->ts;
+      restoredFills_.push_back(f);
+    }
+  }
   if (state.lastDay == today) gate_.limits().seedDailyCounts(today, state.dayOrders, state.dayCancels, state.dayFills);
   if (state.equityDay == today) {
     monitor_.seedDayStart(today, state.dayStartEquity);

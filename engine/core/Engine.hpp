@@ -219,7 +219,12 @@ class Engine final : private VenueListener {
   // The lag as the last beat measured it and the engine_lag trigger's threshold (infinite when the
   // trigger is off), for resume() on the caller's thread.
   std::atomic<double> lagNowMs_{0};
-  std::vector<double> venueLagSamples_;  // one per beat (engine thread), for the report
+  std::vector<double> venueLagSamples_;
+  // Restart: the day's finished orders and fills from the journal, shown after this session's.
+  std::vector<Order> restoredOrders_;
+  std::vector<Fill> restoredFills_;  // oldest first
+  std::string restoredSetup_;        // the strategy set-up to bring back (JSON), see restoreStrategySetup
+  void restoreStrategySetup();  // one per beat (engine thread), for the report
   std::atomic<double> lagLimitMs_{0};
   bool offsetKnown_ = false;
 };

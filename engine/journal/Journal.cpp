@@ -25,6 +25,7 @@ const char* nameOf(JournalKind k) {
     case JournalKind::LimitChange: return "limit_change";
     case JournalKind::PluginLoad: return "plugin_load";
     case JournalKind::ParamChange: return "param_change";
+    case JournalKind::StrategySetup: return "strategy_setup";
   }
   return "?";
 }

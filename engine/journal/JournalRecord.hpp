@@ -25,8 +25,9 @@ enum class JournalKind : std::uint8_t {
   LimitChange,
   PluginLoad,        // text: path and SHA-256
   ParamChange,       // text: "name=value"
+  StrategySetup,     // text: the whole strategy set-up as JSON (plugins; instances, their parameters)
 };
-inline constexpr int kJournalKinds = 13;
+inline constexpr int kJournalKinds = 14;
 const char* nameOf(JournalKind kind);
 
 struct JournalRecord {

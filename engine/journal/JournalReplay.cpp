@@ -5,6 +5,74 @@
 #include <sqlite3.h>
 
 namespace kappa {
+namespace {
+std::string columnText(sqlite3_stmt* s, int i) {
+  const unsigned char* t = sqlite3_column_text(s, i);
+  return t ? reinterpret_cast<const char*>(t) : std::string();
+}
+
+Side columnSide(sqlite3_stmt* s, int i) { return columnText(s, i) == "sell" ? Side::Sell : Side::Buy; }
+
+// The Orders and Fills tabs' history of one day: orders that ended, newest first (an order refused
+// by the risk gate has only its reject row; the others begin with their intent), and its fills.
+void readDayHistory(sqlite3* db, Nanos dayStart, JournalState* out) {
+  sqlite3_stmt* s = nullptr;
+  const std::string limit = std::to_string(JournalState::kHistoryRows);
+  const std::string orders =
+      "SELECT o.order_id, o.instrument, o.side, o.price, o.qty, ifnull(o.strategy, 0), o.ts, ifnull(o.text, ''),"
+      " (SELECT ifnull(sum(f.qty), 0) FROM journal f WHERE f.order_id = o.order_id AND f.kind = 'fill'),"
+      " (SELECT total(f.qty * 1.0 * f.price) FROM journal f WHERE f.order_id = o.order_id AND f.kind = 'fill'),"
+      " e.kind, ifnull(e.text, ''), e.ts"
+      " FROM journal o LEFT JOIN journal e ON e.seq = (SELECT max(x.seq) FROM journal x WHERE x.order_id = o.order_id"
+      "   AND x.kind IN ('order_reject', 'cancelled'))"
+      " WHERE o.seq IN (SELECT min(seq) FROM journal WHERE kind IN ('order_intent', 'order_reject') AND ts >= ?"
+      "   GROUP BY order_id)"
+      " ORDER BY o.order_id DESC LIMIT " + limit;
+  if (sqlite3_prepare_v2(db, orders.c_str(), -1, &s, nullptr) == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, dayStart);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      JournalState::FinishedOrder o;
+      o.id = OrderId(sqlite3_column_int64(s, 0));
+      o.instrument = columnText(s, 1);
+      o.side = columnSide(s, 2);
+      o.price = sqlite3_column_int64(s, 3);
+      o.qty = sqlite3_column_int64(s, 4);
+      o.strategy = std::uint32_t(sqlite3_column_int64(s, 5));
+      o.ts = sqlite3_column_int64(s, 6);
+      o.intent = columnText(s, 7);
+      o.filled = sqlite3_column_int64(s, 8);
+      if (o.filled > 0) o.avgFillPrice = sqlite3_column_double(s, 9) / double(o.filled);
+      const std::string end = columnText(s, 10);
+      o.reason = columnText(s, 11);
+      o.endTs = sqlite3_column_int64(s, 12);
+      if (end == "order_reject") o.end = JournalState::FinishedOrder::End::Rejected;
+      else if (end == "cancelled") o.end = JournalState::FinishedOrder::End::Cancelled;
+      else if (o.filled >= o.qty && o.qty > 0) o.end = JournalState::FinishedOrder::End::Filled;
+      else continue;  // no end: unresolved (restored apart, asked of the venue)
+      out->historyOrders.push_back(std::move(o));
+    }
+  }
+  sqlite3_finalize(s);
+  s = nullptr;
+  const std::string fills = "SELECT order_id, instrument, side, price, qty, value, ts FROM journal"
+                            " WHERE kind = 'fill' AND ts >= ? ORDER BY seq DESC LIMIT " + limit;
+  if (sqlite3_prepare_v2(db, fills.c_str(), -1, &s, nullptr) == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, dayStart);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      JournalState::FillRow f;
+      f.order = OrderId(sqlite3_column_int64(s, 0));
+      f.instrument = columnText(s, 1);
+      f.side = columnSide(s, 2);
+      f.price = sqlite3_column_int64(s, 3);
+      f.qty = sqlite3_column_int64(s, 4);
+      f.fee = sqlite3_column_double(s, 5);
+      f.ts = sqlite3_column_int64(s, 6);
+      out->historyFills.push_back(std::move(f));
+    }
+  }
+  sqlite3_finalize(s);
+}
+}  // namespace
 
 bool readJournalState(const std::string& path, JournalState* out, std::string* error) {
   *out = {};
@@ -131,6 +199,13 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
   }
   sqlite3_finalize(s);
   s = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT text FROM journal WHERE kind = 'strategy_setup' ORDER BY seq DESC LIMIT 1", -1, &s,
+                         nullptr) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW)
+    if (const unsigned char* t = sqlite3_column_text(s, 0)) out->strategySetup = reinterpret_cast<const char*>(t);
+  sqlite3_finalize(s);
+  s = nullptr;
+  if (out->lastDay >= 0) readDayHistory(db, out->lastDay * kDay, out);
   if (sqlite3_prepare_v2(db, "SELECT count(*) FROM session", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
     out->sessions = std::size_t(sqlite3_column_int64(s, 0));
   sqlite3_finalize(s);

@@ -18,6 +18,8 @@ struct JournalState {
     Price price = 0;
     Qty qty = 0;
     double fee = 0;
+    OrderId order = 0;
+    Nanos ts = 0;
   };
   std::vector<FillRow> fills;  // every journaled fill, oldest first
   // Orders whose intent is journaled but not their end (no reject, no cancel, not fully filled):
@@ -42,6 +44,26 @@ struct JournalState {
   // The equity the last UTC day started from (for the daily-loss trigger); day -1 if none.
   std::int64_t equityDay = -1;
   double dayStartEquity = 0;
+  // The last trading day's history for the Orders and Fills tabs (newest first, at most
+  // kHistoryRows each): orders that ended (refused, cancelled, filled) and the fills.
+  static constexpr int kHistoryRows = 200;
+  struct FinishedOrder {
+    OrderId id = 0;
+    std::string instrument;
+    Side side = Side::Buy;
+    Price price = 0;
+    Qty qty = 0, filled = 0;
+    double avgFillPrice = 0;  // in price units
+    std::uint32_t strategy = 0;
+    Nanos ts = 0, endTs = 0;
+    std::string intent;       // the intent's text: type, time in force, origin, tag
+    enum class End : std::uint8_t { Rejected, Cancelled, Filled } end = End::Filled;
+    std::string reason;
+  };
+  std::vector<FinishedOrder> historyOrders;
+  std::vector<FillRow> historyFills;
+  // The last journaled strategy set-up (StrategyHost::setupJson), empty if none.
+  std::string strategySetup;
   OrderId maxOrderId = 0;
   bool halted = false;
   std::string lastStateChange;  // its text, e.g. "HALTED: SIGUSR1"

@@ -8,6 +8,8 @@
 #include "core/Clock.hpp"
 #include "core/Log.hpp"
 #include "journal/Journal.hpp"
+
+#include <nlohmann/json.hpp>
 #include "strategy/StrategyInstance.hpp"
 
 namespace kappa {
@@ -517,7 +519,27 @@ StrategyHost::~StrategyHost() {
 }
 
 void StrategyHost::shutdown() {
+  recordSetup_ = false;  // the session ends: what was set up stays the set-up to restore
   while (!instances_.empty()) remove(instances_.back()->id);
+}
+
+std::string StrategyHost::setupJson() const {
+  nlohmann::json plugins = nlohmann::json::array(), instances = nlohmann::json::array();
+  for (const auto& m : modules_) plugins.push_back(m->path());
+  for (const auto& s : instances_) {
+    if (!s->info || !s->module) continue;
+    nlohmann::json params = nlohmann::json::array();
+    for (std::size_t i = 0; i < s->info->params.size() && i < s->params.size(); ++i)
+      params.push_back({s->info->params[i].name, formatParamValue(s->info->params[i], s->params[i])});
+    instances.push_back({{"plugin", s->module->path()}, {"strategy", s->info->id}, {"name", s->name}, {"params", params}});
+  }
+  // Invalid UTF-8 (a path) is replaced rather than thrown on: the set-up must always be written.
+  return nlohmann::json{{"plugins", plugins}, {"instances", instances}}.dump(-1, ' ', false,
+                                                                                nlohmann::json::error_handler_t::replace);
+}
+
+void StrategyHost::journalSetup() {
+  if (recordSetup_) journal(int(JournalKind::StrategySetup), 0, setupJson());
 }
 
 bool StrategyHost::stuck() const { return stuckNow_.load(std::memory_order_acquire); }
@@ -573,6 +595,7 @@ void StrategyHost::addModule(std::shared_ptr<PluginModule> m) {
                      failedLoads_.end());
   journal(int(JournalKind::PluginLoad), 0, m->path() + " sha256=" + m->sha256());
   modules_.push_back(std::move(m));
+  journalSetup();
   changed();
 }
 
@@ -591,6 +614,7 @@ std::shared_ptr<PluginModule> StrategyHost::removeModule(const std::string& path
   for (std::uint32_t id : ids) remove(id);
   std::shared_ptr<PluginModule> m = std::move(*it);
   modules_.erase(it);
+  journalSetup();
   changed();
   return m;
 }
@@ -669,6 +693,7 @@ std::uint32_t StrategyHost::create(const std::string& path, const std::string& s
     labels_[id] = s->name + " (" + path + ")";
   }
   instances_.push_back(std::move(s));
+  journalSetup();
   changed();
   return id;
 }
@@ -738,6 +763,7 @@ bool StrategyHost::remove(std::uint32_t id) {
   }
   instances_.erase(it);
   updateWatchdog();
+  journalSetup();
   changed();
   return true;
 }
@@ -762,6 +788,7 @@ bool StrategyHost::setParam(std::uint32_t id, const std::string& name, const std
     invoke(*s, "on_param_change", [&] {
       return s->strategy->on_param_change ? s->strategy->on_param_change(s->strategy, name.c_str()) : KAPPA_OK;
     });
+  journalSetup();
   changed();
   return true;
 }

@@ -85,6 +85,12 @@ class StrategyHost {
   // Every module, forgotten; the caller unloads them off the engine thread (shutdown).
   std::vector<std::shared_ptr<PluginModule>> removeAllModules();
 
+  // The set-up a restart brings back (plugins loaded; instances with their parameters), as JSON:
+  //   {"plugins": [path...], "instances": [{"plugin": path, "strategy": id, "name": name,
+  //                                         "params": [[name, value]...]}]}
+  // Journaled on every change to it (not when the session ends and everything is removed).
+  std::string setupJson() const;
+
   // ---- engine thread: events ----
   // `receivedAt`: wall time the engine read when the batch arrived (tick-to-order starts there;
   // the host reads no clock of its own on this path).
@@ -128,6 +134,8 @@ class StrategyHost {
   void onStuckReturned(std::uint32_t id, const char* callback);
   void updateWatchdog();
   void changed() { ++version_; }
+  void journalSetup();
+  bool recordSetup_ = true;  // off while the session ends: its removals are not a new set-up
 
   Services svc_;
   StrategyHostConfig config_;
