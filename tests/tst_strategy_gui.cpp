@@ -11,6 +11,7 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QCryptographicHash>
+#include <QDockWidget>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -385,6 +386,48 @@ class TestStrategyGui : public QObject {
     QTRY_VERIFY(comboIndexOf(manager_->newInstanceStrategy(), kEchoId, "kappa-copy.so") >= 0);
     const int entry = comboIndexOf(manager_->newInstanceStrategy(), kEchoId, "kappa-copy.so");
     QVERIFY(manager_->newInstanceStrategy()->itemText(entry).contains("kappa-copy.so"));
+  }
+
+  // Opening a tab or adding strategies must not change the docks' sizes (it widened the centre and
+  // squeezed the watchlist and the ladder, and that layout was saved).
+  void tabsAndStrategiesKeepTheDocksSizes() {
+    auto* watch = window_->findChild<QDockWidget*>("watchlistDock");
+    auto* ladder = window_->findChild<QDockWidget*>("ladderDock");
+    QVERIFY(watch && ladder);
+    window_->showView("chart");
+    QTest::qWait(50);
+    const int watchWidth = watch->width(), ladderWidth = ladder->width();
+    for (const char* view : {"chain", "surface", "greeks", "strategies", "risk", "audit"}) {
+      window_->showView(view);
+      QTest::qWait(50);
+      QCOMPARE(watch->width(), watchWidth);
+      QCOMPARE(ladder->width(), ladderWidth);
+    }
+    // Instances of the example strategies (the hedger has the longest parameter ranges), created
+    // and selected in the manager, a plugin at a long path among them.
+    QVERIFY(window_->showView("strategies"));
+    const QString deep = dir_.filePath("a-rather-long-folder-name-for-strategy-plugins/of-a-desk-with-many-folders");
+    QVERIFY(QDir().mkpath(deep));
+    const QString copy = deep + "/kappa-delta-hedger-with-a-long-file-name.so";
+    QVERIFY(QFile::copy(QDir(QStringLiteral(KAPPA_PLUGIN_DIR)).absoluteFilePath("kappa-delta-hedger.so"), copy));
+    const std::size_t before = engine_->call([&] { return engine_->strategies().instanceCount(); });
+    for (const QString& path : {copy, QDir(QStringLiteral(KAPPA_PLUGIN_DIR)).absoluteFilePath("kappa-options-mm.so"),
+                                QDir(QStringLiteral(KAPPA_PLUGIN_DIR)).absoluteFilePath("kappa-perp-momentum.so")}) {
+      Engine::StrategyLaunch l;
+      l.path = path.toStdString();
+      l.start = false;
+      l.approve = true;
+      engine_->launchStrategy(l);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] { return engine_->strategies().instanceCount(); }) >= before + 3, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(instances()->rowCount() >= int(before + 3), 3000);
+    for (int row = 0; row < instances()->rowCount(); ++row) {
+      clickRow(manager_->instancesView(), row);
+      QTest::qWait(100);
+      QCOMPARE(watch->width(), watchWidth);
+      QCOMPARE(ladder->width(), ladderWidth);
+    }
+    window_->showView("chart");
   }
 
   void watchdogAlarmIsShownInFullByTheRiskStrip() {

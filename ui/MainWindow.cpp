@@ -114,6 +114,10 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   centralTabs_->addTab(riskLimits_, "Risk limits");
   centralTabs_->addTab(audit_, "Audit");
   for (int i = 0; i < centralTabs_->count(); ++i) {
+    // The centre takes the room the docks leave: a page's minimum size (a long status line, a
+    // parameter form with wide ranges) must never push the docks narrower — QMainWindow would, and
+    // the squeezed layout would be saved. Ignored drops the pages' size hints from that sum.
+    centralTabs_->widget(i)->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
     auto* go = new QAction(this);
     go->setShortcut(QKeySequence(QString("Ctrl+%1").arg(i + 1)));
     connect(go, &QAction::triggered, this, [this, i] { centralTabs_->setCurrentIndex(i); });
