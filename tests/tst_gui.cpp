@@ -90,6 +90,10 @@ class TestGui : public QObject {
     QCOMPARE(o.request.price, price);
     QCOMPARE(o.request.qty, toFixed(250));
     QCOMPARE(o.request.tag, std::string("ladder"));
+    // The ladder's message line follows the order to its answer, not a grey "sent".
+    QTRY_VERIFY2_WITH_TIMEOUT(window_->ladderPanel()->messageLabel()->text().contains("working") ||
+                                  window_->ladderPanel()->messageLabel()->text().contains("FILLED"),
+                              qPrintable(window_->ladderPanel()->messageLabel()->text()), 3000);
     // It reached the venue and rests (or, on a busy machine where the market moved down 4 ticks
     // meanwhile, already traded): anything but refused or still pending.
     QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] {

@@ -423,6 +423,14 @@ void MainWindow::frame() {
   const bool halted = engine_.halted();
   risk_->apply(s, halted);
   ticket_->apply(s);
+  auto showAnswer = [&](OrderAnswer& answer, QLabel* label) {
+    if (const auto shown = answer.update(s, instruments_)) {
+      label->setText(shown->text);
+      label->setStyleSheet(OrderAnswer::styleOf(shown->tone));
+    }
+  };
+  showAnswer(ladderAnswer_, ladderPanel_->messageLabel());
+  showAnswer(chainAnswer_, chainBoard_->messageLabel());
   riskLimits_->apply(s);
   haltBanner_->setVisible(halted);
   if (halted && s.halted) haltBanner_->setText("  HALTED — " + QString::fromStdString(s.haltReason) + "  ");
@@ -470,8 +478,9 @@ void MainWindow::updateStatus(const EngineSnapshot& s) {
 }
 
 QString MainWindow::sendManualOrder(InstrumentId id, Side side, Price price, const QString& qtyText, const char* tag,
-                                    bool* ok) {
+                                    bool* ok, OrderAnswer& answer) {
   *ok = false;
+  answer.forget();
   if (id >= instruments_.size()) return "Select an instrument first";
   const Instrument& inst = instruments_[id];
   OrderRequest r;
@@ -485,21 +494,24 @@ QString MainWindow::sendManualOrder(InstrumentId id, Side side, Price price, con
   const RiskDecision d = validateOrder(inst, r, engine_.now());
   if (!d.accepted()) return QString::fromStdString(d.reason) + " — nothing sent";
   if (engine_.halted()) return "Trading is HALTED — nothing sent";
+  const QString description = QString("%1 %2 %3 @ %4")
+                                  .arg(side == Side::Buy ? "Buy" : "Sell", formatQty(inst, r.qty),
+                                       QString::fromStdString(inst.name), formatPrice(inst, price));
+  answer.track(r, description);
   engine_.submit(r);
   *ok = true;
-  return QString("%1 %2 %3 @ %4 sent")
-      .arg(side == Side::Buy ? "Buy" : "Sell", formatQty(inst, r.qty), QString::fromStdString(inst.name), formatPrice(inst, price));
+  return description + " — sent to the risk gate…";
 }
 
 void MainWindow::onLadderOrder(Side side, Price price) {
   bool ok = false;
-  const QString msg = sendManualOrder(selected_, side, price, ladderPanel_->qtyEdit()->text(), "ladder", &ok);
+  const QString msg = sendManualOrder(selected_, side, price, ladderPanel_->qtyEdit()->text(), "ladder", &ok, ladderAnswer_);
   ladderPanel_->showMessage(msg, !ok);
 }
 
 void MainWindow::onChainOrder(InstrumentId instrument, Side side, Price price) {
   bool ok = false;
-  const QString msg = sendManualOrder(instrument, side, price, chainBoard_->qtyText(), "chain", &ok);
+  const QString msg = sendManualOrder(instrument, side, price, chainBoard_->qtyText(), "chain", &ok, chainAnswer_);
   chainBoard_->showMessage(msg, !ok);
 }
 

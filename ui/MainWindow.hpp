@@ -5,6 +5,7 @@
 #include <QMainWindow>
 #include <QTimer>
 
+#include "OrderAnswer.hpp"
 #include "UiMetrics.hpp"
 #include "core/Engine.hpp"
 
@@ -90,7 +91,9 @@ class MainWindow : public QMainWindow {
   void onLadderOrder(Side side, Price price);
   void onChainOrder(InstrumentId instrument, Side side, Price price);
   // Validates and sends a manual limit order; returns the message to show.
-  QString sendManualOrder(InstrumentId instrument, Side side, Price price, const QString& qtyText, const char* tag, bool* ok);
+  // `answer` follows the order to the gate's and the venue's answer.
+  QString sendManualOrder(InstrumentId instrument, Side side, Price price, const QString& qtyText, const char* tag, bool* ok,
+                          OrderAnswer& answer);
   void cancelSelectedOrders();
   void updateStatus(const EngineSnapshot& s);
   // Says on the ladder, the watchlist and time & sales that the data they show is late (0: not).
@@ -144,6 +147,7 @@ class MainWindow : public QMainWindow {
   UiMetrics metrics_;
   int statusEvery_ = 0;
   int lateTenths_ = 0;
+  OrderAnswer ladderAnswer_, chainAnswer_;  // the last order clicked on the ladder, on the chain
 };
 
 }  // namespace kappa::ui

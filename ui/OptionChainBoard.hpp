@@ -57,6 +57,7 @@ class OptionChainBoard : public QWidget {
   QString qtyText() const;
   // A message line under the header (refused clicks, "order sent", ...).
   void showMessage(const QString& text, bool error);
+  QLabel* messageLabel() const { return message_; }
 
   Nanos selectedExpiry() const;   // 0 before the first chain
   void selectExpiry(Nanos expiry);

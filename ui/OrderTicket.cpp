@@ -82,12 +82,10 @@ void OrderTicket::setInstrument(InstrumentId id) {
 
 void OrderTicket::apply(const EngineSnapshot& s) {
   if (!s.orderQtyCap.empty()) qtyCap_ = s.orderQtyCap;
-  if (pendingRef_) {
-    for (const Order& o : s.orders)
-      if (o.request.clientRef == pendingRef_) {
-        showAnswer(o);
-        break;
-      }
+  if (const auto shown = answer_.update(s, instruments_)) {
+    message_->setText(shown->text);
+    message_->setStyleSheet(OrderAnswer::styleOf(shown->tone));
+    messageError_ = shown->tone == OrderAnswer::Tone::Error;
   }
   if (pricePrefilled_ || instrument_ >= s.quotes.size()) return;
   const QuoteRow& q = s.quotes[instrument_];
@@ -101,45 +99,7 @@ void OrderTicket::showMessage(const QString& text, bool error) {
   message_->setText(text);
   message_->setStyleSheet(error ? "color:#ff6b6b; font-weight:bold;" : "color:#8a93a3;");
   messageError_ = error;
-  pendingRef_ = 0;  // a new message replaces the answer the ticket was waiting for
-}
-
-// The gate's and the venue's answer, in colour: refused in red with the reason, working in green,
-// filled in green with the price. Touched only when the state changes.
-void OrderTicket::showAnswer(const Order& o) {
-  if (o.state == shownState_) return;
-  shownState_ = o.state;
-  auto show = [this](const QString& text, const char* style, bool error) {
-    message_->setText(text);
-    message_->setStyleSheet(style);
-    messageError_ = error;
-  };
-  const Instrument& inst = instruments_[o.request.instrument];
-  switch (o.state) {
-    case OrderState::Rejected:
-      show(QString("REFUSED: %1 — %2").arg(pendingText_, QString::fromStdString(o.reason)), "color:#ff6b6b; font-weight:bold;", true);
-      pendingRef_ = 0;
-      break;
-    case OrderState::PendingNew:
-      show(pendingText_ + " — accepted by the risk gate, waiting for the venue", "color:#c9d1dc;", false);
-      break;
-    case OrderState::Open:
-    case OrderState::PartiallyFilled:
-      show(QString("%1 — working%2").arg(pendingText_, o.filled > 0 ? QString(", %1 filled").arg(QString::fromStdString(formatTrimmed(o.filled))) : QString()),
-           "color:#4caf7d; font-weight:bold;", false);
-      break;
-    case OrderState::Filled:
-      show(QString("%1 — FILLED at %2").arg(pendingText_, QString::number(o.avgFillPrice, 'f', inst.priceDecimals)),
-           "color:#4caf7d; font-weight:bold;", false);
-      pendingRef_ = 0;
-      break;
-    case OrderState::Cancelled:
-      show(QString("%1 — cancelled%2").arg(pendingText_, o.reason.empty() ? QString() : ": " + QString::fromStdString(o.reason)),
-           "color:#ffb74d; font-weight:bold;", false);
-      pendingRef_ = 0;
-      break;
-    case OrderState::Unknown: break;
-  }
+  answer_.forget();  // a new message replaces the answer the ticket was waiting for
 }
 
 bool OrderTicket::buildOrder(Side side, OrderRequest& out) {
@@ -187,16 +147,12 @@ bool OrderTicket::buildOrder(Side side, OrderRequest& out) {
 void OrderTicket::onSide(Side side) {
   OrderRequest r;
   if (!buildOrder(side, r)) return;
-  // A reference of this process's own, unique per order sent from any ticket: the answer is found by it.
-  static std::uint64_t lastRef = 0;
-  r.clientRef = ++lastRef;
-  pendingText_ = QString("%1 %2 %3 @ %4")
-                     .arg(side == Side::Buy ? "Buy" : "Sell", qty_->text().trimmed(),
-                          QString::fromStdString(instruments_[instrument_].name),
-                          r.type == OrderType::Market ? QString("market") : price_->text().trimmed());
-  showMessage(pendingText_ + " — sent to the risk gate…", false);
-  pendingRef_ = r.clientRef;
-  shownState_ = OrderState::Unknown;
+  const QString description = QString("%1 %2 %3 @ %4")
+                                  .arg(side == Side::Buy ? "Buy" : "Sell", qty_->text().trimmed(),
+                                       QString::fromStdString(instruments_[instrument_].name),
+                                       r.type == OrderType::Market ? QString("market") : price_->text().trimmed());
+  showMessage(description + " — sent to the risk gate…", false);
+  answer_.track(r, description);
   emit submitRequested(r);
 }
 

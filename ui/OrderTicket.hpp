@@ -6,6 +6,7 @@
 #include <QWidget>
 #include <functional>
 
+#include "OrderAnswer.hpp"
 #include "core/EngineSnapshot.hpp"
 
 class QComboBox;
@@ -40,15 +41,12 @@ class OrderTicket : public QWidget {
 
  private:
   void onSide(Side side);
-  void showAnswer(const Order& o);
   const InstrumentRegistry& instruments_;
   InstrumentId instrument_ = kNoInstrument;
   std::function<Nanos()> clock_;
   bool pricePrefilled_ = false;
   std::vector<double> qtyCap_;          // the gate's max_order_qty per instrument (NaN: none)
-  std::uint64_t pendingRef_ = 0;        // the last order sent, until its answer is shown for good
-  QString pendingText_;                 // "Buy 100 BTC-PERPETUAL @ 50000"
-  OrderState shownState_ = OrderState::Unknown;
+  OrderAnswer answer_;                  // the last order sent, until its answer is shown for good
   QLabel* title_ = nullptr;
   QComboBox* type_ = nullptr;
   QLineEdit* price_ = nullptr;
