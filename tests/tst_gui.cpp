@@ -35,6 +35,12 @@
 using namespace kappa;
 using namespace kappa::ui;
 
+// KAPPA_TEST_SHOTS=DIR: the tests save what they looked at as PNGs there (for a human to look at).
+void saveShot(QWidget* w, const char* name) {
+  const QString dir = qEnvironmentVariable("KAPPA_TEST_SHOTS");
+  if (!dir.isEmpty()) w->window()->grab().save(dir + "/" + name + ".png");
+}
+
 class TestGui : public QObject {
   Q_OBJECT
   QTemporaryDir dir_;
@@ -184,6 +190,7 @@ class TestGui : public QObject {
     QVERIFY2(t->messageLabel()->text().contains("max_order_notional"), qPrintable(t->messageLabel()->text()));
     QVERIFY(t->messageIsError());
     QVERIFY(t->messageLabel()->styleSheet().contains("#ff6b6b"));
+    saveShot(t, "ticket-refused");
 
     engine_->changeRiskLimit("max_order_notional=1000000");
     QTRY_COMPARE_WITH_TIMEOUT(engine_->riskConfig().account[std::size_t(Limit::MaxOrderNotional)].value, 1e6, 3000);
@@ -435,6 +442,7 @@ class TestGui : public QObject {
       QCOMPARE(ladder->drawnPriceAt(at), drawn);
     }
     QCOMPARE(ladder->insideOffScreen(), +1);  // and the ladder says where the market went
+    saveShot(ladder, "ladder-market-moved-away");
     // Live frames go on arriving while the trader aims: still the same rows.
     QTest::qWait(100);
     QCOMPARE(ladder->drawnPriceAt(at), drawn);

@@ -1,6 +1,7 @@
 #include "journal/JournalReplay.hpp"
 
 #include <filesystem>
+#include <optional>
 
 #include <sqlite3.h>
 
@@ -11,7 +12,13 @@ std::string columnText(sqlite3_stmt* s, int i) {
   return t ? reinterpret_cast<const char*>(t) : std::string();
 }
 
-Side columnSide(sqlite3_stmt* s, int i) { return columnText(s, i) == "sell" ? Side::Sell : Side::Buy; }
+// Journal rows are untrusted input: a side that is neither is no side (the row is skipped).
+std::optional<Side> columnSide(sqlite3_stmt* s, int i) {
+  const std::string side = columnText(s, i);
+  if (side == "buy") return Side::Buy;
+  if (side == "sell") return Side::Sell;
+  return std::nullopt;
+}
 
 // The Orders and Fills tabs' history of one day: orders that ended, newest first (an order refused
 // by the risk gate has only its reject row; the others begin with their intent), and its fills.
@@ -34,7 +41,9 @@ void readDayHistory(sqlite3* db, Nanos dayStart, JournalState* out) {
       JournalState::FinishedOrder o;
       o.id = OrderId(sqlite3_column_int64(s, 0));
       o.instrument = columnText(s, 1);
-      o.side = columnSide(s, 2);
+      const std::optional<Side> side = columnSide(s, 2);
+      if (!side) continue;
+      o.side = *side;
       o.price = sqlite3_column_int64(s, 3);
       o.qty = sqlite3_column_int64(s, 4);
       o.strategy = std::uint32_t(sqlite3_column_int64(s, 5));
@@ -62,7 +71,9 @@ void readDayHistory(sqlite3* db, Nanos dayStart, JournalState* out) {
       JournalState::FillRow f;
       f.order = OrderId(sqlite3_column_int64(s, 0));
       f.instrument = columnText(s, 1);
-      f.side = columnSide(s, 2);
+      const std::optional<Side> side = columnSide(s, 2);
+      if (!side) continue;
+      f.side = *side;
       f.price = sqlite3_column_int64(s, 3);
       f.qty = sqlite3_column_int64(s, 4);
       f.fee = sqlite3_column_double(s, 5);
