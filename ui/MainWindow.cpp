@@ -5,6 +5,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
 #include <QCloseEvent>
 #include <QDateTime>
 #include <QDockWidget>
@@ -145,6 +146,7 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   // start. Whatever was saved, the window is fitted to the screen it lands on (fitToScreen).
   if (const QRect saved = settings.value("window/rect").toRect(); saved.isValid()) setGeometry(saved);
   if (settings.value("window/maximized").toBool()) setWindowState(windowState() | Qt::WindowMaximized);
+  ladderPanel_->autoCentreBox()->setChecked(settings.value("ladder/autoCentre", false).toBool());
   fitToScreen();
   if (!restoreState(settings.value("window/state").toByteArray())) {
     // First start (or an unreadable layout): lay out for the window's real size once it is shown.
@@ -607,6 +609,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   QSettings settings(settingsFile_, QSettings::IniFormat);
   settings.setValue("window/rect", normalGeometry());
   settings.setValue("window/maximized", isMaximized());
+  settings.setValue("ladder/autoCentre", ladderPanel_->autoCentreBox()->isChecked());
   settings.setValue("window/state", saveState());
   QMainWindow::closeEvent(event);
 }
