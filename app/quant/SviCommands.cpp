@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <memory>
 #include <sstream>
 
@@ -33,7 +34,7 @@ const char* kCheckHelp =
     "usage: kappa-quant svi-check --a A --b B --rho R --m M --sigma S --t T [--kmin K] [--kmax K]\n"
     "\n"
     "Checks one raw-SVI slice (total-variance parameters, expiry T in years) for butterfly arbitrage\n"
-    "on k in [kmin, kmax] (default -1.5..1.5). Prints JSON with butterfly_arbitrage (true/false),\n"
+    "on k in [kmin, kmax] (default -1.5..1.5, within -10..10). Prints JSON with butterfly_arbitrage (true/false),\n"
     "g_min, k_at_g_min, the k ranges where g < 0, and the implied vol at the money.\n";
 
 std::string num(double v) {
@@ -156,6 +157,7 @@ int runSviFit(const std::vector<std::string>& args, std::ostream& out, std::ostr
 
 int runSviCheck(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   std::map<std::string, double> v = {{"kmin", -1.5}, {"kmax", 1.5}};
+  std::set<std::string> given;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--help" || args[i] == "-h") {
       out << kCheckHelp;
@@ -166,10 +168,19 @@ int runSviCheck(const std::vector<std::string>& args, std::ostream& out, std::os
       return 2;
     }
     const std::string name = args[i].substr(2);
-    char* end = nullptr;
-    const double d = std::strtod(args[i + 1].c_str(), &end);
-    if (end == args[i + 1].c_str() || *end != '\0' || !std::isfinite(d)) {
-      err << "kappa-quant svi-check: --" << name << ": '" << args[i + 1] << "' is not a number\n";
+    static const std::set<std::string> known = {"a", "b", "rho", "m", "sigma", "t", "kmin", "kmax"};
+    if (!known.count(name)) {
+      err << "kappa-quant svi-check: unknown option " << args[i] << "\n\n" << kCheckHelp;
+      return 2;
+    }
+    if (!given.insert(name).second) {
+      err << "kappa-quant svi-check: " << args[i] << " is given twice\n";
+      return 2;
+    }
+    double d = 0;
+    std::string why;
+    if (!parseNumber(args[i + 1], &d, &why)) {
+      err << "kappa-quant svi-check: --" << name << ": '" << args[i + 1] << "' " << why << "\n";
       return 2;
     }
     v[name] = d;
@@ -181,6 +192,14 @@ int runSviCheck(const std::vector<std::string>& args, std::ostream& out, std::os
       return 2;
     }
   }
+  // k = ln(K/F): beyond +-10 the strike is 22,026 times the forward (or that fraction of it) and
+  // the scan's grid of 601 points over a wider range samples nothing (at +-1e308 nothing finite).
+  for (const char* bound : {"kmin", "kmax"})
+    if (std::abs(v[bound]) > 10) {
+      err << "kappa-quant svi-check: --" << bound << " must lie within [-10, 10] (k = ln(strike/forward)), got "
+          << num(v[bound]) << "\n";
+      return 2;
+    }
   const SviParams p{v["a"], v["b"], v["rho"], v["m"], v["sigma"]};
   if (p.b < 0 || std::abs(p.rho) >= 1 || p.sigma <= 0 || v["t"] <= 0 || v["kmin"] >= v["kmax"]) {
     err << "kappa-quant svi-check: need b >= 0, |rho| < 1, sigma > 0, t > 0 and kmin < kmax\n";
