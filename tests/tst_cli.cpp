@@ -142,6 +142,33 @@ class TestCli : public QObject {
     QCOMPARE(expiries.at(0).toString(), QString("2200-01-01T08:00:00Z"));
   }
 
+  void riskNumberBeyondADoubleStartsHalted() {
+    // 1e400 is a number no double holds: the JSON library threw an exception nobody caught (exit
+    // 134). Now it is a bad value like any other: HALTED, with the file, the key and the reason.
+    QTemporaryDir dir;
+    QDir().mkpath(dir.filePath("data"));
+    QFile file(dir.filePath("data/risk.json"));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(R"({"version":1,"account":{"max_open_orders":1e400}})");
+    file.close();
+    const QString report = dir.filePath("r.json");
+    QByteArray out;
+    QCOMPARE(run({"--headless", "--duration", "1", "--report", report, "--data-dir", dir.filePath("data")}, &out), 0);
+    QVERIFY2(out.contains("risk.json: account/max_open_orders: 1e400 is out of range"), out.constData());
+    QVERIFY2(out.contains("starting HALTED"), out.constData());
+    QFile f(report);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(QJsonDocument::fromJson(f.readAll()).object()["state"].toString(), QString("HALTED"));
+    f.close();
+    QCOMPARE(run({"--headless", "--duration", "1", "--report", report, "--data-dir", dir.filePath("fresh"), "--risk",
+                  "max_open_orders=1e400"},
+                 &out),
+             0);
+    QVERIFY2(out.contains("--risk max_open_orders=1e400: 1e400 is out of range"), out.constData());
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(QJsonDocument::fromJson(f.readAll()).object()["state"].toString(), QString("HALTED"));
+  }
+
   void simStartMakesTheMarketReproducible() {
     // With --sim-start the listed market is the same on any day: Deribit's calendar from that time.
     QTemporaryDir dir;
