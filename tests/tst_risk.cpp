@@ -17,6 +17,7 @@
 #include "journal/JournalReplay.hpp"
 #include "oms/OrderManager.hpp"
 #include "pricing/BlackScholes.hpp"
+#include "risk/PreTradeLimits.hpp"
 #include "risk/RiskConfigFile.hpp"
 #include "risk/RateWindow.hpp"
 #include "risk/RiskMonitor.hpp"
@@ -356,12 +357,15 @@ class TestRisk : public QObject {
   }
 
   void manyScopedEntriesLoadInLinearTime() {
-    // 30,000 instrument entries (and 3,000 strategies): every one read, with its value, and the
-    // defaults' own entries refined in place, not duplicated. The parse used to search the list
-    // for every key (n^2: 12 s for these); a generous bound here, the speed in BM_RiskConfigLoad.
-    constexpr int kInstruments = 30'000, kStrategies = 3'000;
-    std::string json = R"({"version": 1, "instruments": {"@option": {"max_order_qty": 7})";
-    for (int i = 0; i < kInstruments; ++i)
+    // 100,000 instrument entries (and 3,000 strategies): every one read, with its value, the
+    // defaults' own entries refined in place, not duplicated; then resolved by the gate for 2,000
+    // instruments, each by its own entry. The parse searched the entry list for every key and the
+    // gate compared every entry with every instrument three times: n^2 and n x m (about 20 s and
+    // 6 s here). Generous bounds below; the speed itself is measured by BM_RiskConfigLoad and
+    // BM_RiskConfigResolve (tests/bench).
+    constexpr int kEntries = 100'000, kStrategies = 3'000, kInstruments = 2'000;
+    std::string json = R"({"version": 1, "instruments": {"@option": {"max_order_qty": 7}, "BTC-*-C": {"max_order_qty": 9})";
+    for (int i = 0; i < kEntries; ++i)
       json += ", \"BTC-" + std::to_string(i) + "-C\": {\"max_position\": " + std::to_string(i + 1) + "}";
     json += R"(}, "strategies": {)";
     for (int i = 0; i < kStrategies; ++i)
@@ -371,12 +375,12 @@ class TestRisk : public QObject {
     std::string error;
     const auto started = std::chrono::steady_clock::now();
     QVERIFY2(parseRiskConfig(json, "big.json", &c, &error), error.c_str());
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    QCOMPARE(c.instruments.size(), std::size_t(kInstruments + 3));  // + @perpetual, @future, @option
+    const double parseSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    QCOMPARE(c.instruments.size(), std::size_t(kEntries + 4));  // + @perpetual, @future, @option, BTC-*-C
     QCOMPARE(c.strategies.size(), std::size_t(kStrategies));
     std::map<std::string, const LimitSet*> byKey;
     for (const ScopedLimits& e : c.instruments) QVERIFY2(byKey.emplace(e.key, &e.limits).second, e.key.c_str());
-    for (int i = 0; i < kInstruments; ++i) {
+    for (int i = 0; i < kEntries; ++i) {
       const LimitSet* l = byKey["BTC-" + std::to_string(i) + "-C"];
       QVERIFY(l);
       QCOMPARE((*l)[std::size_t(Limit::MaxPosition)].value, double(i + 1));
@@ -384,20 +388,24 @@ class TestRisk : public QObject {
     QCOMPARE((*byKey["@option"])[std::size_t(Limit::MaxOrderQty)].value, 7.0);     // refined
     QCOMPARE((*byKey["@option"])[std::size_t(Limit::MaxPosition)].value, 500.0);  // the default kept
     QCOMPARE(c.strategies.back().limits[std::size_t(Limit::MaxOpenOrders)].set(), true);
-    // And resolved per instrument by the gate (kind, then patterns, then the exact name), which
-    // compared every entry with every instrument three times over.
-    c.instruments.push_back({"BTC-*-C", {}});
-    c.instruments.back().limits[std::size_t(Limit::MaxOrderQty)].value = 9;
-    RiskConfig::entry(c.instruments, "BTC-27DEC26-50000-C")[std::size_t(Limit::MaxPosition)].value = 3;
-    Fixture f;
+    // Resolved per instrument: kind (@option), then the pattern, then the exact name.
+    InstrumentRegistry reg;
+    for (int i = 0; i < kInstruments; ++i) {
+      Instrument o;
+      o.name = "BTC-" + std::to_string(i * 37) + "-C";
+      o.kind = InstrumentKind::Option;
+      reg.add(o);
+    }
+    PreTradeLimits limits(reg);
     const auto resolving = std::chrono::steady_clock::now();
-    f.gate.limits().configure(c);
+    limits.configure(c);
     const double resolveSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - resolving).count();
-    QCOMPARE(f.gate.limits().orderLimitValue(Limit::MaxOrderQty, f.call), 9.0);   // the pattern over @option's 7
-    QCOMPARE(f.gate.limits().orderLimitValue(Limit::MaxPosition, f.call), 3.0);   // the name over @option's 500
-    QCOMPARE(f.gate.limits().orderLimitValue(Limit::MaxOrderQty, f.perp), 1e6);   // @perpetual's default
-    QVERIFY2(seconds < 3.0, qPrintable(QString("parse: %1 s").arg(seconds)));
-    QVERIFY2(resolveSeconds < 1.0, qPrintable(QString("resolve: %1 s").arg(resolveSeconds)));
+    for (InstrumentId id = 0; id < InstrumentId(kInstruments); ++id) {
+      QCOMPARE(limits.orderLimitValue(Limit::MaxPosition, id), double(id * 37 + 1));  // its own entry
+      QCOMPARE(limits.orderLimitValue(Limit::MaxOrderQty, id), 9.0);                  // the pattern over @option's 7
+    }
+    QVERIFY2(parseSeconds < 3.0 && resolveSeconds < 2.0,
+             qPrintable(QString("parse: %1 s, resolve: %2 s").arg(parseSeconds).arg(resolveSeconds)));
   }
 
   void patterns() {
