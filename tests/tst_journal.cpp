@@ -384,18 +384,23 @@ class TestJournal : public QObject {
         dir, "INSERT INTO journal (ts, kind, text) VALUES (1, 'limit_change', 'limits from risk.json');"
              "INSERT INTO journal (ts, kind, text) VALUES (2, 'limit_change', 'max_open_orders=1e400 (by the user)');"
              "INSERT INTO journal (ts, kind, text) VALUES (3, 'limit_change', CAST(X'6D61785F6F70656E5F6F72646572733DFF' AS TEXT));"
-             "INSERT INTO journal (ts, kind, text) VALUES (4, 'limit_change', 'max_daily_orders=7 (by the user)');");
+             "INSERT INTO journal (ts, kind, text) VALUES (4, 'limit_change', 'max_daily_orders=7 (by the user)');"
+             // Odd bytes where any may be (who switched it, a halt's reason naming a path): read.
+             "INSERT INTO journal (ts, kind, text) VALUES (5, 'limit_change', CAST(X'6D61785F63616E63656C5F726174653D3330202862792072E929' AS TEXT));"
+             "INSERT INTO journal (ts, kind, text) VALUES (6, 'state_change', CAST(X'4143544956453A20726573756D656420E9' AS TEXT));");
     JournalState st;
     std::string error;
     QVERIFY2(readJournalState(file.toStdString(), &st, &error), error.c_str());
-    QCOMPARE(st.limitChanges.size(), std::size_t(2));  // the UTF-8 ones; their meaning is checked where applied
+    QCOMPARE(st.limitChanges.size(), std::size_t(3));  // the UTF-8 ones; their meaning is checked where applied
+    QVERIFY(!st.halted);
     QCOMPARE(st.damaged.size(), std::size_t(1));
-    QVERIFY2(st.damaged[0] == "seq 3 (limit_change): text 'max_open_orders=\\xFF' is not UTF-8 text", st.damaged[0].c_str());
+    QVERIFY2(st.damaged[0] == "seq 3 (limit_change): 'max_open_orders=\\xFF' is not UTF-8 text", st.damaged[0].c_str());
     auto e = engineOn(dir);
     e->setRiskConfig(RiskConfig::defaults());
     QVERIFY(e->halted());
     e->start();
     QCOMPARE(e->riskConfig().account[std::size_t(Limit::MaxDailyOrders)].value, 7.0);
+    QCOMPARE(e->riskConfig().account[std::size_t(Limit::MaxCancelRate)].value, 30.0);
     QCOMPARE(e->riskConfig().account[std::size_t(Limit::MaxOpenOrders)].value, 50.0);  // risk.json's, not 1e400
     e->resume();  // the trader checked the limits: allowed
     QTRY_VERIFY_WITH_TIMEOUT(!e->halted(), 3000);
@@ -404,7 +409,7 @@ class TestJournal : public QObject {
     const QStringList halts = query(file, "SELECT text FROM journal WHERE kind = 'state_change' ORDER BY seq");
     QVERIFY2(halts.size() >= 2, qPrintable(halts.join('\n')));
     QVERIFY2(halts.filter("damaged journal rows skipped (seq 3 (limit_change)").size() == 1, qPrintable(halts.join('\n')));
-    QVERIFY2(halts.filter("HALTED: restart: a limit switch of the last session cannot be restored (--risk "
+    QVERIFY2(halts.filter("HALTED: restart: a limit switch of the last session cannot be restored ("
                           "max_open_orders=1e400: 1e400 "
                           "is out of range").size() == 1,
              qPrintable(halts.join('\n')));

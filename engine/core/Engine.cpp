@@ -176,7 +176,8 @@ void Engine::reapplyLimitChanges() {
       // or a value this kappa refuses). It may have been a tightening: trading on without it
       // would trade on limits nobody chose. HALTED, with the row named; the limits in force are
       // risk.json's, shown in the Risk tab, and the trader may switch it again and RESUME.
-      log::error("risk", "journal limit change not restored: " + error);
+      if (error.rfind("--risk ", 0) == 0) error.erase(0, 7);  // it came from the journal, not --risk
+      log::error("risk", "journal limit switch not restored: " + error);
       if (!limitChangeNotRestored_) {
         limitChangeNotRestored_ = true;
         haltAll("restart: a limit switch of the last session cannot be restored (" + error +

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -211,11 +212,14 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
   if (sqlite3_prepare_v2(db, "SELECT text, seq FROM journal WHERE kind = 'state_change' ORDER BY seq DESC LIMIT 1", -1,
                          &s, nullptr) == SQLITE_OK &&
       sqlite3_step(s) == SQLITE_ROW) {
-    if (const auto t = textOf(s, 0)) {
-      out->lastStateChange = *t;
-      out->halted = out->lastStateChange.rfind("HALTED", 0) == 0;
+    // The state is the text's first word; the reason after it may hold any bytes (a path).
+    const auto* t = sqlite3_column_text(s, 0);
+    const std::string text = t ? std::string(reinterpret_cast<const char*>(t), std::size_t(sqlite3_column_bytes(s, 0))) : "";
+    if (text.rfind("HALTED", 0) == 0 || text.rfind("REDUCING", 0) == 0 || text.rfind("ACTIVE", 0) == 0) {
+      out->lastStateChange = text;
+      out->halted = text.rfind("HALTED", 0) == 0;
     } else {  // what state the last session ended in is unknown: the careful one
-      damaged(sqlite3_column_int64(s, 1), "state_change", "text '" + shown(s, 0) + "' is not UTF-8 text");
+      damaged(sqlite3_column_int64(s, 1), "state_change", "'" + shown(s, 0) + "' names no state");
       out->lastStateChange = "HALTED: its last state change is unreadable";
       out->halted = true;
     }
@@ -229,9 +233,13 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
                          " AND text LIKE 'limits from %') ORDER BY seq",
                          -1, &s, nullptr) == SQLITE_OK)
     while (sqlite3_step(s) == SQLITE_ROW) {
-      // Its meaning (NAME=VALUE) is checked where it is applied (Engine::reapplyLimitChanges).
-      if (const auto t = textOf(s, 0)) out->limitChanges.push_back(*t);
-      else damaged(sqlite3_column_int64(s, 1), "limit_change", "text '" + shown(s, 0) + "' is not UTF-8 text");
+      // "NAME=VALUE (by who)": NAME=VALUE must be UTF-8 text (who may be anything); its meaning is
+      // checked where it is applied (Engine::reapplyLimitChanges).
+      const auto* t = sqlite3_column_text(s, 0);
+      const std::string text = t ? std::string(reinterpret_cast<const char*>(t), std::size_t(sqlite3_column_bytes(s, 0))) : "";
+      const std::size_t by = std::min(text.find(" (by "), text.size());
+      if (t && isUtf8(reinterpret_cast<const unsigned char*>(text.data()), by)) out->limitChanges.push_back(text);
+      else damaged(sqlite3_column_int64(s, 1), "limit_change", "'" + shown(s, 0) + "' is not UTF-8 text");
     }
   sqlite3_finalize(s);
   s = nullptr;
