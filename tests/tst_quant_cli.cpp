@@ -170,6 +170,18 @@ class TestQuantCli : public QObject {
     QCOMPARE(quant({"svi-check", "--a", "1e400", "--b", "0.1", "--rho", "-0.3", "--m", "0", "--sigma", "0.2", "--t", "1"}).code, 2);
   }
 
+  void sviFitWithoutAFiniteFitSaysSo() {
+    // t = 1e-300: the fitter's parameters come out NaN; they were printed as null with a
+    // butterfly "arbitrage" over the whole range, status 0.
+    QTemporaryDir dir;
+    QByteArray csv = "t_years,strike,forward,bid_iv,ask_iv\n";
+    for (int k = 1; k <= 6; ++k) csv += "1e-300," + QByteArray::number(k) + ",1,0.5,0.6\n";
+    const Run r = quant({"svi-fit", write(dir, "tiny.csv", csv)});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("tiny.csv: expiry t_years 1e-300: the fit has no finite parameters"), r.err.constData());
+    QVERIFY2(!r.out.contains("null") && !r.out.contains("butterfly"), r.out.constData());
+  }
+
   void badFilesAreNamedForWhatTheyAre() {
     QTemporaryDir dir;
     // A directory opens and reads as nothing: it was "the file is empty".
@@ -213,6 +225,11 @@ class TestQuantCli : public QObject {
     r = quant(QStringList{"svi-check"} + slice + QStringList{"--kmin", "-5", "--kmax", "5"});
     QCOMPARE(r.code, 0);
     QVERIFY2(!r.out.contains("null"), r.out.constData());
+    // Finite parameters beyond what the formulas compute: an error, not "no arbitrage" with nulls.
+    r = quant({"svi-check", "--a", "1e308", "--b", "1e308", "--rho", "0", "--m", "0", "--sigma", "1e308", "--t", "1"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("no finite result for these parameters"), r.err.constData());
+    QVERIFY(r.out.isEmpty());
   }
 
   void helpForEveryCommand() {

@@ -132,8 +132,14 @@ int runSviFit(const std::vector<std::string>& args, std::ostream& out, std::ostr
          << ", \"quotes\": " << quotes.size() << ", \"quotes_used\": " << fit.quotesUsed << ", \"status\": \""
          << statusName(fit.status) << "\"";
     first = false;
-    if (fit.status == SviFitStatus::Ok || fit.status == SviFitStatus::NotConverged) {
-      const SviParams& p = fit.params;
+    const SviParams& p = fit.params;
+    const bool finite = std::isfinite(p.a) && std::isfinite(p.b) && std::isfinite(p.rho) && std::isfinite(p.m) &&
+                        std::isfinite(p.sigma);
+    if ((fit.status == SviFitStatus::Ok || fit.status == SviFitStatus::NotConverged) && !finite) {
+      // Quotes beyond what the fit computes in doubles (t = 1e-300): no slice to check or print.
+      ++failed;
+      err << file << ": expiry t_years " << num(t) << ": the fit has no finite parameters for these quotes\n";
+    } else if (fit.status == SviFitStatus::Ok || fit.status == SviFitStatus::NotConverged) {
       json << ", \"a\": " << num(p.a) << ", \"b\": " << num(p.b) << ", \"rho\": " << num(p.rho) << ", \"m\": " << num(p.m)
            << ", \"sigma\": " << num(p.sigma) << ", \"rmse\": " << num(fit.rmse) << ", \"max_error\": " << num(fit.maxError)
            << ", " << butterflyJson(checkButterfly(p));
@@ -210,8 +216,17 @@ int runSviCheck(const std::vector<std::string>& args, std::ostream& out, std::os
   o.kMax = v["kmax"];
   const ButterflyReport b = checkButterfly(p, o);
   const double wAtm = sviTotalVariance(p, 0.0);
+  const double atmVol = wAtm > 0 ? std::sqrt(wAtm / v["t"]) : NAN;
+  // Finite parameters can still overflow the slice's formulas (a = b = 1e308): then there is no
+  // answer, and "butterfly_arbitrage": false with nulls would read as one.
+  if (!std::isfinite(b.gMin) || !std::isfinite(sviMinTotalVariance(p)) || !std::isfinite(wAtm)) {
+    err << "kappa-quant svi-check: no finite result for these parameters (g_min " << num(b.gMin)
+        << ", min total variance " << num(sviMinTotalVariance(p)) << "): they are beyond what the formulas compute in "
+           "double precision\n";
+    return 1;
+  }
   out << "{" << butterflyJson(b) << ", \"min_total_variance\": " << num(sviMinTotalVariance(p))
-      << ", \"atm_vol\": " << num(wAtm > 0 ? std::sqrt(wAtm / v["t"]) : NAN) << "}\n";
+      << ", \"atm_vol\": " << num(atmVol) << "}\n";
   return 0;
 }
 
