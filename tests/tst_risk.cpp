@@ -300,6 +300,13 @@ class TestRisk : public QObject {
                                            << "account/max_order_qty: 1000";
     QTest::newRow("out of range, trigger") << R"({"triggers": {"daily_loss": {"threshold": 2e308}}})"
                                            << "triggers/daily_loss/threshold: 2e308 is out of range";
+    // A key given twice: the JSON library kept the last one silently.
+    QTest::newRow("key twice") << R"({"account": {"max_open_orders": 5, "max_open_orders": 500}})"
+                               << "r.json: account/max_open_orders: given twice";
+    QTest::newRow("entry twice") << R"({"instruments": {"BTC-PERPETUAL": {"max_position": 1}, "@option": {},)"
+                                    R"( "BTC-PERPETUAL": {"max_order_qty": 2}}})"
+                                 << "r.json: instruments/BTC-PERPETUAL: given twice";
+    QTest::newRow("section twice") << R"({"account": {}, "triggers": {}, "account": {}})" << "r.json: account: given twice";
     QTest::newRow("version 2^32 + 1") << R"({"version": 4294967297})" << "version: this kappa reads version 1 (got 4294967297)";
     QTest::newRow("version 2^64 - 1") << R"({"version": 18446744073709551615})" << "version: this kappa reads version 1";
     QTest::newRow("version -1") << R"({"version": -1})" << "version: this kappa reads version 1 (got -1)";

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -19,13 +21,16 @@ std::string shown(const Json& v) { return v.dump(-1, ' ', false, Json::error_han
 
 constexpr const char* kOutOfRange = "is out of range (a number must lie within about +-1.8e308)";
 
-// The JSON library reports a number too large for a double with its token only. This read-only
-// second pass over the text (only after that error) finds the key path and the line it sits at.
-class NumberOverflowLocator : public nlohmann::json_sax<Json> {
+// A read-only SAX pass over the text, for what the JSON library's DOM parse does not say: where
+// a number too large for a double sits (it reports the token only), and a key given twice in one
+// object (it keeps the last silently, losing the first). Its own pass: the library's callback
+// parser rescans the parent object after every member (quadratic on 100,000 entries).
+class JsonWalker : public nlohmann::json_sax<Json> {
  public:
-  std::string path, token;
+  std::string errorPath, token;  // at a parse error (the overflow)
   std::size_t position = 0;
-  bool found = false;
+  bool failed = false;
+  std::string duplicate;         // the first key given twice, as its path
 
   bool null() override { return value(); }
   bool boolean(bool) override { return value(); }
@@ -36,11 +41,13 @@ class NumberOverflowLocator : public nlohmann::json_sax<Json> {
   bool binary(binary_t&) override { return value(); }
   bool start_object(std::size_t) override {
     value();
-    stack_.push_back({true, {}, 0});
+    stack_.push_back({true, {}, 0, {}});
     return true;
   }
   bool key(string_t& k) override {
-    stack_.back().name = k;
+    Frame& f = stack_.back();
+    f.name = k;
+    if (!f.keys.insert(k).second && duplicate.empty()) duplicate = path(false);
     return true;
   }
   bool end_object() override {
@@ -49,7 +56,7 @@ class NumberOverflowLocator : public nlohmann::json_sax<Json> {
   }
   bool start_array(std::size_t) override {
     value();
-    stack_.push_back({false, {}, 0});
+    stack_.push_back({false, {}, 0, {}});
     return true;
   }
   bool end_array() override {
@@ -57,15 +64,10 @@ class NumberOverflowLocator : public nlohmann::json_sax<Json> {
     return true;
   }
   bool parse_error(std::size_t at, const std::string& lastToken, const nlohmann::detail::exception&) override {
-    found = true;
+    failed = true;
     position = at;
     token = lastToken;
-    for (std::size_t i = 0; i < stack_.size(); ++i) {
-      const Frame& f = stack_[i];
-      // An array's element in progress: the last one counted, or the next one at the top.
-      const std::string part = f.object ? f.name : std::to_string(i + 1 == stack_.size() ? f.count : f.count - 1);
-      path += (path.empty() ? "" : "/") + part;
-    }
+    errorPath = path(true);
     return false;
   }
 
@@ -74,11 +76,23 @@ class NumberOverflowLocator : public nlohmann::json_sax<Json> {
     bool object;
     std::string name;
     std::size_t count;  // an array's elements so far
+    std::unordered_set<std::string> keys;
   };
   std::vector<Frame> stack_;
   bool value() {
     if (!stack_.empty() && !stack_.back().object) ++stack_.back().count;
     return true;
+  }
+  std::string path(bool atError) const {
+    std::string p;
+    for (std::size_t i = 0; i < stack_.size(); ++i) {
+      const Frame& f = stack_[i];
+      // An array's element in progress: the last one counted, or (at an error) the next one.
+      const std::string part =
+          f.object ? f.name : std::to_string(atError && i + 1 == stack_.size() ? f.count : f.count - 1);
+      p += (p.empty() ? "" : "/") + part;
+    }
+    return p;
   }
 };
 
@@ -286,11 +300,11 @@ bool parseRiskConfig(const std::string& text, const std::string& source, RiskCon
     return false;
   } catch (const Json::out_of_range&) {
     // A number beyond a double (1e400): name its key and line, as for any other bad value.
-    NumberOverflowLocator where;
+    JsonWalker where;
     Json::sax_parse(text, &where, Json::input_format_t::json, true, /*ignore_comments=*/true);
-    *error = source + ": " + (where.found ? (where.path.empty() ? "" : where.path + ": ") + where.token + " " + kOutOfRange +
-                                                " (line " + lineOf(text, where.position) + ")"
-                                          : std::string("a number ") + kOutOfRange);
+    *error = source + ": " + (where.failed ? (where.errorPath.empty() ? "" : where.errorPath + ": ") + where.token + " " +
+                                                 kOutOfRange + " (line " + lineOf(text, where.position) + ")"
+                                           : std::string("a number ") + kOutOfRange);
     return false;
   } catch (const Json::exception& e) {
     *error = source + ": " + e.what();
@@ -301,6 +315,9 @@ bool parseRiskConfig(const std::string& text, const std::string& source, RiskCon
     return false;
   };
   if (!doc.is_object()) return fail("the top level must be an object");
+  JsonWalker keys;
+  Json::sax_parse(text, &keys, Json::input_format_t::json, true, /*ignore_comments=*/true);
+  if (!keys.duplicate.empty()) return fail(keys.duplicate + ": given twice (which one is meant cannot be known)");
   // On top of the defaults: a key left out keeps its documented default; switching a check off
   // takes an explicit "off", so nothing is silently unprotected.
   RiskConfig c = RiskConfig::defaults();
