@@ -40,10 +40,10 @@ int parseOptions(const QStringList& arguments, Options& out) {
   p.addVersionOption();
   const QCommandLineOption venue("venue", "Trading venue: sim (the embedded simulated exchange).", "NAME", "sim");
   const QCommandLineOption seed("seed", "Seed of the simulated market (same seed, same market).", "N", "1");
-  const QCommandLineOption simStart("sim-start", "Start the simulated market at this UTC time (ISO 8601, e.g. 2026-11-23T09:00:00Z): with --seed, the same market on any day.", "TIME");
+  const QCommandLineOption simStart("sim-start", "Start the simulated market at this UTC time (ISO 8601, e.g. 2026-11-23T09:00:00Z; 2000 to 2199): with --seed, the same market on any day.", "TIME");
   const QCommandLineOption dataDir("data-dir", "Data directory (layout, logs). Default: the per-user app data folder.", "DIR");
   const QCommandLineOption headless("headless", "Run the engine only, without a window.");
-  const QCommandLineOption duration("duration", "Exit cleanly after SECONDS.", "SECONDS");
+  const QCommandLineOption duration("duration", "Exit cleanly after SECONDS (at most 2147483).", "SECONDS");
   const QCommandLineOption report("report", "On exit, write a JSON report to FILE.", "FILE");
   const QCommandLineOption screenshot("screenshot", "GUI: save the main window as PNG to FILE, then exit.", "FILE");
   const QCommandLineOption after("after", "Delay before --screenshot, in seconds (default 3).", "SECONDS", "3");
