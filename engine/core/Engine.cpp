@@ -176,13 +176,16 @@ void Engine::reapplyLimitChanges() {
       // or a value this kappa refuses). It may have been a tightening: trading on without it
       // would trade on limits nobody chose. HALTED, with the row named; the limits in force are
       // risk.json's, shown in the Risk tab, and the trader may switch it again and RESUME.
+      // (Applied twice at start, over the defaults and over risk.json: reported once.)
       if (error.rfind("--risk ", 0) == 0) error.erase(0, 7);  // it came from the journal, not --risk
+      if (std::find(limitChangesNotRestored_.begin(), limitChangesNotRestored_.end(), change) !=
+          limitChangesNotRestored_.end())
+        continue;
+      limitChangesNotRestored_.push_back(change);
       log::error("risk", "journal limit switch not restored: " + error);
-      if (!limitChangeNotRestored_) {
-        limitChangeNotRestored_ = true;
+      if (limitChangesNotRestored_.size() == 1)
         haltAll("restart: a limit switch of the last session cannot be restored (" + error +
                 "): check the limits before resuming");
-      }
     }
   }
 }

@@ -193,7 +193,7 @@ class Engine final : private VenueListener {
   std::uint64_t unresolvedChanges_ = 0;
   std::int64_t journaledEquityDay_ = -1;  // the UTC day whose starting equity is in the journal
   std::vector<std::string> restoredLimitChanges_;  // from the journal, applied over risk.json
-  bool limitChangeNotRestored_ = false;            // one of them could not be applied (halted once)
+  std::vector<std::string> limitChangesNotRestored_;  // those that could not be applied (reported once)
   bool idsExhausted_ = false;                      // the journal holds the last order id: RESUME is refused
   bool resolveUnresolved(const ExecReport& report);
   InstrumentId indexId_ = kNoInstrument;
