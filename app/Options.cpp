@@ -2,9 +2,36 @@
 
 #include <QCommandLineParser>
 #include <QDateTime>
+#include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace kappa::app {
+
+namespace {
+
+// A Qt timer takes int milliseconds: the longest delay it can wait.
+constexpr double kMaxTimerSeconds = double(std::numeric_limits<int>::max()) / 1000.0;  // 24.8 days
+
+// The simulated market's clock is int64 nanoseconds since 1970, with option expiries up to a
+// year ahead of the start: 2200 leaves decades of room before int64 ends (2262-04-11). At the
+// other end, time 0 means "unset" to the simulator (its default start) and to the engine's
+// counters: the range starts well clear of it, in 2000.
+bool simStartInRange(const QDateTime& at) {
+  return at >= QDateTime(QDate(2000, 1, 1), QTime(0, 0), Qt::UTC) && at < QDateTime(QDate(2200, 1, 1), QTime(0, 0), Qt::UTC);
+}
+
+// `text` as a number in [lo, hi]: false for text that is not a number, NaN (which every range
+// comparison lets through), infinities and values outside.
+bool numberIn(const QString& text, double lo, double hi, double* out) {
+  bool ok = false;
+  const double v = text.toDouble(&ok);
+  if (!ok || !std::isfinite(v) || !(v >= lo && v <= hi)) return false;
+  *out = v;
+  return true;
+}
+
+}  // namespace
 
 int parseOptions(const QStringList& arguments, Options& out) {
   QCommandLineParser p;
@@ -13,10 +40,10 @@ int parseOptions(const QStringList& arguments, Options& out) {
   p.addVersionOption();
   const QCommandLineOption venue("venue", "Trading venue: sim (the embedded simulated exchange).", "NAME", "sim");
   const QCommandLineOption seed("seed", "Seed of the simulated market (same seed, same market).", "N", "1");
-  const QCommandLineOption simStart("sim-start", "Start the simulated market at this UTC time (ISO 8601, e.g. 2026-11-23T09:00:00Z): with --seed, the same market on any day.", "TIME");
+  const QCommandLineOption simStart("sim-start", "Start the simulated market at this UTC time (ISO 8601, e.g. 2026-11-23T09:00:00Z; 2000 to 2199): with --seed, the same market on any day.", "TIME");
   const QCommandLineOption dataDir("data-dir", "Data directory (layout, logs). Default: the per-user app data folder.", "DIR");
   const QCommandLineOption headless("headless", "Run the engine only, without a window.");
-  const QCommandLineOption duration("duration", "Exit cleanly after SECONDS.", "SECONDS");
+  const QCommandLineOption duration("duration", "Exit cleanly after SECONDS (at most 2147483).", "SECONDS");
   const QCommandLineOption report("report", "On exit, write a JSON report to FILE.", "FILE");
   const QCommandLineOption screenshot("screenshot", "GUI: save the main window as PNG to FILE, then exit.", "FILE");
   const QCommandLineOption after("after", "Delay before --screenshot, in seconds (default 3).", "SECONDS", "3");
@@ -68,6 +95,9 @@ int parseOptions(const QStringList& arguments, Options& out) {
   if (p.isSet(simStart)) {
     const QDateTime at = QDateTime::fromString(p.value(simStart), Qt::ISODate);
     if (!at.isValid()) return fail("--sim-start must be an ISO 8601 time such as 2026-11-23T09:00:00Z, got '" + p.value(simStart) + "'");
+    if (!simStartInRange(at))
+      return fail("--sim-start must be from 2000-01-01T00:00:00Z and before 2200-01-01T00:00:00Z (the simulator's "
+                  "clock range), got '" + p.value(simStart) + "'");
     out.simStartMs = at.toMSecsSinceEpoch();
   }
   out.dataDir = p.value(dataDir);
@@ -77,15 +107,16 @@ int parseOptions(const QStringList& arguments, Options& out) {
   if (!QStringList{"chart", "chain", "surface", "greeks", "strategies", "audit", "risk"}.contains(out.view))
     return fail("--view must be chart, chain, surface, greeks, strategies, risk or audit, got '" + out.view + "'");
   if (p.isSet(duration)) {
-    out.durationS = p.value(duration).toDouble(&ok);
-    if (!ok || out.durationS <= 0) return fail("--duration must be a positive number of seconds");
+    if (!numberIn(p.value(duration), 0, kMaxTimerSeconds, &out.durationS) || out.durationS <= 0)
+      return fail("--duration must be a number of seconds above 0 and at most 2147483 (24.8 days; leave it out to run "
+                  "until stopped), got '" + p.value(duration) + "'");
   }
   out.reportFile = p.value(report);
   out.screenshotFile = p.value(screenshot);
-  out.screenshotAfterS = p.value(after).toDouble(&ok);
-  if (!ok || out.screenshotAfterS < 0) return fail("--after must be a number of seconds >= 0");
-  out.feedRate = p.value(feedRate).toDouble(&ok);
-  if (!ok || out.feedRate < 0 || out.feedRate > 5e6) return fail("--feed-rate must be between 0 and 5000000");
+  if (!numberIn(p.value(after), 0, kMaxTimerSeconds, &out.screenshotAfterS))
+    return fail("--after must be a number of seconds from 0 to 2147483, got '" + p.value(after) + "'");
+  if (!numberIn(p.value(feedRate), 0, 5e6, &out.feedRate))
+    return fail("--feed-rate must be a number from 0 to 5000000, got '" + p.value(feedRate) + "'");
   if (out.headless && !out.screenshotFile.isEmpty()) return fail("--screenshot needs the GUI (drop --headless)");
   for (const QString& spec : p.values(plugin)) {
     const Options::Plugin pl = parsePluginSpec(spec);
@@ -94,12 +125,10 @@ int parseOptions(const QStringList& arguments, Options& out) {
   }
   out.approvePlugins = p.values(approvePlugin);
   out.riskOverrides = p.values(risk);
-  out.pluginBudgetMs = p.value(budget).toDouble(&ok);
-  if (!ok || out.pluginBudgetMs < 0.1 || out.pluginBudgetMs > 10000)
-    return fail("--plugin-budget-ms must be between 0.1 and 10000, got '" + p.value(budget) + "'");
-  out.pluginHangS = p.value(hang).toDouble(&ok);
-  if (!ok || out.pluginHangS < 0.05 || out.pluginHangS > 3600 || out.pluginHangS * 1000 <= out.pluginBudgetMs)
-    return fail("--plugin-hang-s must be between 0.05 and 3600 s and above the budget, got '" + p.value(hang) + "'");
+  if (!numberIn(p.value(budget), 0.1, 10000, &out.pluginBudgetMs))
+    return fail("--plugin-budget-ms must be a number from 0.1 to 10000, got '" + p.value(budget) + "'");
+  if (!numberIn(p.value(hang), 0.05, 3600, &out.pluginHangS) || !(out.pluginHangS * 1000 > out.pluginBudgetMs))
+    return fail("--plugin-hang-s must be a number from 0.05 to 3600 s and above the budget, got '" + p.value(hang) + "'");
   return -1;
 }
 

@@ -1,13 +1,14 @@
 #pragma once
 #include <QString>
 #include <QStringList>
+#include <optional>
 
 namespace kappa::app {
 
 struct Options {
   QString venue = "sim";
   quint64 seed = 1;
-  qint64 simStartMs = 0;       // simulator clock origin (UTC ms since epoch); 0 = now
+  std::optional<qint64> simStartMs;  // simulator clock origin (UTC ms since epoch); none = now
   QString dataDir;            // empty: QStandardPaths::AppDataLocation
   bool headless = false;
   double durationS = 0;       // 0: run until closed / signalled
@@ -32,7 +33,9 @@ struct Options {
 Options::Plugin parsePluginSpec(const QString& spec);
 
 // Parses argv. On --help/--version prints and returns exit code 0; on a bad or unknown option
-// prints the reason and usage and returns 2; otherwise returns -1 and fills `out`.
+// prints the reason and usage and returns 2; otherwise returns -1 and fills `out`. Every number
+// is checked for what it becomes (a timer's int milliseconds, nanoseconds in an int64): NaN,
+// infinities and values beyond that range are refused, never wrapped or clamped.
 int parseOptions(const QStringList& arguments, Options& out);
 
 }  // namespace kappa::app

@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
   runTime.start();
   kappa::sim::SimConfig sim;
   sim.seed = opt.seed;
-  sim.startTime = opt.simStartMs > 0 ? opt.simStartMs * 1'000'000 : kappa::wallNow() / 1'000'000 * 1'000'000;
+  sim.startTime = opt.simStartMs ? *opt.simStartMs * 1'000'000 : kappa::wallNow() / 1'000'000 * 1'000'000;
   sim.updatesPerSecond = opt.feedRate;
   kappa::StrategyHostConfig strategyConfig;
   strategyConfig.callbackBudget = kappa::Nanos(opt.pluginBudgetMs * 1e6);

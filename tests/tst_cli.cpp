@@ -110,6 +110,65 @@ class TestCli : public QObject {
     QCOMPARE(run({"--headless", "--duration", "-1"}, &out), 2);
   }
 
+  void numbersBeyondTheirRangeAreRefused() {
+    // Each of these ran on: NaN passes every range comparison, a delay beyond int milliseconds
+    // overflowed into Qt's timer (which then never fired), a start after 2262 overflowed int64
+    // nanoseconds, one before 1970 became "now". Each is now refused with its reason (status 2).
+    QTemporaryDir dir;
+    const QList<QStringList> bad = {
+        {"--duration", "nan"},         {"--duration", "inf"},          {"--duration", "3000000"},
+        {"--duration", "1e300"},       {"--duration", "-inf"},         {"--duration", "0"},
+        {"--after", "nan"},            {"--after", "1e300"},           {"--feed-rate", "nan"},
+        {"--feed-rate", "inf"},        {"--plugin-budget-ms", "nan"},  {"--plugin-budget-ms", "inf"},
+        {"--plugin-hang-s", "nan"},    {"--plugin-hang-s", "inf"},     {"--sim-start", "2263-01-01T00:00:00Z"},
+        {"--sim-start", "2200-01-01T00:00:00Z"}, {"--sim-start", "1969-12-31T23:59:59Z"},
+        {"--sim-start", "1970-01-01T00:00:00Z"}, {"--sim-start", "0001-01-01T00:00:00Z"}};
+    for (const QStringList& args : bad) {
+      QByteArray out;
+      const int rc = run(QStringList{"--headless", "--data-dir", dir.filePath("d")} + args, &out, 10000);
+      QVERIFY2(rc == 2, qPrintable(args.join(' ') + QString(": exit %1").arg(rc)));
+      QVERIFY2(out.contains(args[0].toUtf8() + " must be") && out.contains("got '" + args[1].toUtf8() + "'"),
+               out.constData());
+    }
+    // The last start the simulator's clock takes runs (its expiries a year on still fit).
+    const QString report = dir.filePath("r.json");
+    QCOMPARE(run({"--headless", "--duration", "1", "--sim-start", "2199-12-31T12:00:00Z", "--report", report,
+                  "--data-dir", dir.filePath("late")}),
+             0);
+    QFile f(report);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonArray expiries = QJsonDocument::fromJson(f.readAll()).object()["option_expiries"].toArray();
+    QVERIFY(expiries.size() >= 6);
+    QCOMPARE(expiries.at(0).toString(), QString("2200-01-01T08:00:00Z"));
+  }
+
+  void riskNumberBeyondADoubleStartsHalted() {
+    // 1e400 is a number no double holds: the JSON library threw an exception nobody caught (exit
+    // 134). Now it is a bad value like any other: HALTED, with the file, the key and the reason.
+    QTemporaryDir dir;
+    QDir().mkpath(dir.filePath("data"));
+    QFile file(dir.filePath("data/risk.json"));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(R"({"version":1,"account":{"max_open_orders":1e400}})");
+    file.close();
+    const QString report = dir.filePath("r.json");
+    QByteArray out;
+    QCOMPARE(run({"--headless", "--duration", "1", "--report", report, "--data-dir", dir.filePath("data")}, &out), 0);
+    QVERIFY2(out.contains("risk.json: account/max_open_orders: 1e400 is out of range"), out.constData());
+    QVERIFY2(out.contains("starting HALTED"), out.constData());
+    QFile f(report);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(QJsonDocument::fromJson(f.readAll()).object()["state"].toString(), QString("HALTED"));
+    f.close();
+    QCOMPARE(run({"--headless", "--duration", "1", "--report", report, "--data-dir", dir.filePath("fresh"), "--risk",
+                  "max_open_orders=1e400"},
+                 &out),
+             0);
+    QVERIFY2(out.contains("--risk max_open_orders=1e400: 1e400 is out of range"), out.constData());
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(QJsonDocument::fromJson(f.readAll()).object()["state"].toString(), QString("HALTED"));
+  }
+
   void simStartMakesTheMarketReproducible() {
     // With --sim-start the listed market is the same on any day: Deribit's calendar from that time.
     QTemporaryDir dir;

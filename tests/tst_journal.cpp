@@ -4,12 +4,14 @@
 #include <QtTest>
 #include <sqlite3.h>
 
+#include <QTemporaryDir>
 #include <future>
 
 #include "core/Clock.hpp"
 #include "core/Engine.hpp"
 #include "journal/Journal.hpp"
 #include "journal/JournalReplay.hpp"
+#include "risk/RiskConfigFile.hpp"
 #include "sim/SimVenue.hpp"
 
 using namespace kappa;
@@ -43,6 +45,45 @@ QStringList query(const QString& file, const char* sql) {
   sqlite3_close(db);
   return out;
 }
+// Runs `sql` on `file` (writable); "" or the error.
+std::string exec(const QString& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(file.toUtf8().constData(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) return "open failed";
+  char* msg = nullptr;
+  std::string error;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) error = msg ? msg : "failed";
+  sqlite3_free(msg);
+  sqlite3_close(db);
+  return error;
+}
+
+// A journal with its schema and one session, as a kappa that ran leaves it, plus `rows` (SQL).
+QString journalWith(QTemporaryDir& dir, const std::string& rows) {
+  const QString file = dir.filePath("journal.sqlite");
+  {
+    Journal j(file.toStdString(), registry());
+    j.flush();
+  }
+  const std::string error = exec(file, rows);
+  if (!error.empty()) qFatal("%s", error.c_str());
+  return file;
+}
+
+std::unique_ptr<Engine> engineOn(const QTemporaryDir& dir) {
+  sim::SimConfig cfg;
+  cfg.seed = 4;
+  cfg.startTime = wallNow() / 1'000'000 * 1'000'000;
+  auto e = std::make_unique<Engine>(std::make_unique<sim::SimVenue>(cfg));
+  e->setDataDir(dir.path().toStdString());
+  return e;
+}
+
+// The position in `name` after a restart, in instrument units.
+double positionIn(Engine& e, const char* name) {
+  const InstrumentId id = e.instruments().find(name)->id;
+  return e.call([&] { return e.orders().positions()[id].qty; });
+}
+
 }  // namespace
 
 class TestJournal : public QObject {
@@ -393,6 +434,122 @@ class TestJournal : public QObject {
              QStringList{"3"});
     QVERIFY2(readJournalState(file.toStdString(), &st, &error), error.c_str());
     QCOMPARE(st.unresolved.size(), std::size_t(0));  // settled for good
+  }
+
+  void damagedLimitChangeRowsNeitherCrashNorPassSilently() {
+    // A run-time limit switch is re-applied at every start: a damaged one (a number no double
+    // holds, bytes that are not UTF-8) aborted kappa at every start. Now: skipped, logged, and
+    // the terminal comes up HALTED; the switches that can be read still apply.
+    QTemporaryDir dir;
+    const QString file = journalWith(
+        dir, "INSERT INTO journal (ts, kind, text) VALUES (1, 'limit_change', 'limits from risk.json');"
+             "INSERT INTO journal (ts, kind, text) VALUES (2, 'limit_change', 'max_open_orders=1e400 (by the user)');"
+             "INSERT INTO journal (ts, kind, text) VALUES (3, 'limit_change', CAST(X'6D61785F6F70656E5F6F72646572733DFF' AS TEXT));"
+             "INSERT INTO journal (ts, kind, text) VALUES (4, 'limit_change', 'max_daily_orders=7 (by the user)');"
+             // Odd bytes where any may be (who switched it, a halt's reason naming a path): read.
+             "INSERT INTO journal (ts, kind, text) VALUES (5, 'limit_change', CAST(X'6D61785F63616E63656C5F726174653D3330202862792072E929' AS TEXT));"
+             "INSERT INTO journal (ts, kind, text) VALUES (6, 'state_change', CAST(X'4143544956453A20726573756D656420E9' AS TEXT));");
+    JournalState st;
+    std::string error;
+    QVERIFY2(readJournalState(file.toStdString(), &st, &error), error.c_str());
+    QCOMPARE(st.limitChanges.size(), std::size_t(3));  // the UTF-8 ones; their meaning is checked where applied
+    QVERIFY(!st.halted);
+    QCOMPARE(st.damaged.size(), std::size_t(1));
+    QVERIFY2(st.damaged[0] == "seq 3 (limit_change): 'max_open_orders=\\xFF' is not UTF-8 text", st.damaged[0].c_str());
+    auto e = engineOn(dir);
+    e->setRiskConfig(RiskConfig::defaults());
+    QVERIFY(e->halted());
+    e->start();
+    QCOMPARE(e->riskConfig().account[std::size_t(Limit::MaxDailyOrders)].value, 7.0);
+    QCOMPARE(e->riskConfig().account[std::size_t(Limit::MaxCancelRate)].value, 30.0);
+    QCOMPARE(e->riskConfig().account[std::size_t(Limit::MaxOpenOrders)].value, 50.0);  // risk.json's, not 1e400
+    e->resume();  // the trader checked the limits: allowed
+    QTRY_VERIFY_WITH_TIMEOUT(!e->halted(), 3000);
+    e->journal()->flush();
+    e->stop();
+    const QStringList halts = query(file, "SELECT text FROM journal WHERE kind = 'state_change' ORDER BY seq");
+    QVERIFY2(halts.size() >= 2, qPrintable(halts.join('\n')));
+    QVERIFY2(halts.filter("damaged journal rows skipped (seq 3 (limit_change)").size() == 1, qPrintable(halts.join('\n')));
+    QVERIFY2(halts.filter("HALTED: restart: a limit switch of the last session cannot be restored ("
+                          "max_open_orders=1e400: 1e400 "
+                          "is out of range").size() == 1,
+             qPrintable(halts.join('\n')));
+  }
+
+  void damagedFillsAreSkippedNeverGuessed() {
+    // A fill whose side is neither buy nor sell was counted as a buy; one whose numbers are not
+    // what kappa writes was taken as it read. Now each is skipped with its reason, the position
+    // holds the trusted fills only, and the restart comes up HALTED naming the rows.
+    QTemporaryDir dir;
+    const QString file = journalWith(
+        dir, "INSERT INTO journal (ts, kind, order_id, instrument, side, price, qty, value) VALUES"
+             " (1, 'fill', 1, 'BTC-PERPETUAL', 'buy', 5000000000000, 1000000000, 0),"   // +10 (ok)
+             " (2, 'fill', 2, 'BTC-PERPETUAL', 'short', 5000000000000, 300000000, 0),"  // unknown side
+             " (3, 'fill', 3, 'BTC-PERPETUAL', 'sell', 5000000000000, 1e400, 0),"          // qty +Inf
+             " (4, 'fill', 4, 'BTC-PERPETUAL', 'sell', 5000000000000, 200000000, 1e400)," // fee +Inf
+             " (5, 'fill', 5, 'BTC-PERPETUAL', 'sell', -5, 200000000, 0),"                 // price
+             " (6, 'fill', 6, CAST(X'4254432DFF' AS TEXT), 'sell', 5000000000000, 200000000, 0),"
+             " (7, 'fill', 7, 'BTC-PERPETUAL', 'sell', 5000000000000, 400000000, 0);");  // -4 (ok)
+    JournalState st;
+    std::string error;
+    QVERIFY2(readJournalState(file.toStdString(), &st, &error), error.c_str());
+    QCOMPARE(st.fills.size(), std::size_t(2));
+    QCOMPARE(st.damagedRows, std::size_t(5));
+    QVERIFY2(st.damaged[0] == "seq 2 (fill): side 'short' is neither buy nor sell", st.damaged[0].c_str());
+    QVERIFY2(st.damaged[1].rfind("seq 3 (fill): quantity 'Inf' is not a positive integer", 0) == 0, st.damaged[1].c_str());
+    QVERIFY2(st.damaged[2].rfind("seq 4 (fill): fee 'Inf' is not a finite number", 0) == 0, st.damaged[2].c_str());
+    QVERIFY2(st.damaged[3].rfind("seq 5 (fill): price '-5'", 0) == 0, st.damaged[3].c_str());
+    QVERIFY2(st.damaged[4] == "seq 6 (fill): instrument 'BTC-\\xFF' is not a name", st.damaged[4].c_str());
+    auto e = engineOn(dir);
+    QVERIFY(e->halted());
+    e->start();
+    QCOMPARE(positionIn(*e, "BTC-PERPETUAL"), 6.0);  // 10 - 4, and nothing guessed
+    QTRY_VERIFY_WITH_TIMEOUT((e->takeSnapshot(), e->snapshot().haltReason.find("damaged journal rows skipped") != std::string::npos),
+                             3000);
+    QVERIFY2(e->snapshot().haltReason.find("seq 2 (fill): side 'short' is neither buy nor sell, and 4 more") != std::string::npos,
+             e->snapshot().haltReason.c_str());
+    e->stop();
+  }
+
+  void orderIdsNeverRepeat() {
+    // A journal holding INT64_MAX: ids continued at 2^63, were written back negative, and the
+    // session after repeated them. None is left: HALTED with the reason, every order refused
+    // without taking an id, and RESUME refused.
+    QTemporaryDir dir;
+    const QString file = journalWith(dir, "INSERT INTO journal (ts, kind, order_id, instrument, side, price, qty, text) VALUES"
+                                          " (1, 'order_reject', 9223372036854775807, 'BTC-PERPETUAL', 'buy', 1, 1, 'x');");
+    JournalState st;
+    std::string error;
+    QVERIFY2(readJournalState(file.toStdString(), &st, &error), error.c_str());
+    QCOMPARE(st.maxOrderId, OrderId(INT64_MAX));
+    auto e = engineOn(dir);
+    QVERIFY(e->halted());
+    e->start();
+    e->resume();
+    QTest::qWait(200);
+    QVERIFY(e->halted());
+    QTRY_VERIFY_WITH_TIMEOUT((e->takeSnapshot(), e->snapshot().haltReason.find("order ids exhausted") != std::string::npos), 3000);
+    const InstrumentId perp = e->instruments().find("BTC-PERPETUAL")->id;
+    OrderRequest r;
+    r.instrument = perp;
+    r.type = OrderType::Market;
+    r.qty = toFixed(10);
+    e->submit(r);
+    QTRY_COMPARE_WITH_TIMEOUT(e->call([&] { return e->orders().rejectsTotal(); }), std::uint64_t(1), 3000);
+    QVERIFY(e->call([&] { return e->orders().orders().empty(); }));
+    QVERIFY(e->call([&] { return e->orders().lastReject(); }).find("order ids exhausted") != std::string::npos);
+    e->journal()->flush();
+    e->stop();
+    QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE order_id < 0 OR kind = 'order_intent'"), QStringList{"0"});
+
+    // Ids already written past the maximum (negative in SQLite, by the old wrap): none left either.
+    QTemporaryDir wrapped;
+    journalWith(wrapped, "INSERT INTO journal (ts, kind, order_id, instrument, side, price, qty) VALUES"
+                         " (1, 'order_reject', 12, 'BTC-PERPETUAL', 'buy', 1, 1),"
+                         " (2, 'order_reject', -9223372036854775808, 'BTC-PERPETUAL', 'buy', 1, 1);");
+    QVERIFY2(readJournalState(wrapped.filePath("journal.sqlite").toStdString(), &st, &error), error.c_str());
+    QCOMPARE(st.maxOrderId, OrderId(INT64_MAX));
+    QVERIFY(engineOn(wrapped)->halted());
   }
 
   void engineHaltsWhenTheJournalCannotBeWritten() {

@@ -187,6 +187,117 @@ class TestOrderBook : public QObject {
     QVERIFY(!b.beginUpdate(2, 3));  // stays stale until a snapshot
   }
 
+  void messageWithoutItsEndNeverLeavesTheBookLive() {
+    // The fuzzer's case: a crossed snapshot whose end never comes, then another book's message.
+    // The book must not be live with those levels, then or after.
+    InstrumentRegistry reg;
+    const InstrumentId a = ensureInstrument(reg, "A");
+    const InstrumentId other = ensureInstrument(reg, "B");
+    MarketData md(reg);
+    std::vector<InstrumentId> requests;
+    md.onSnapshotNeeded([&](InstrumentId id) { requests.push_back(id); });
+    auto begin = [](InstrumentId id, bool snapshot, std::uint64_t change, std::uint64_t prev) {
+      MdEvent e;
+      e.type = MdType::BookBegin;
+      e.instrument = id;
+      e.isSnapshot = snapshot;
+      e.changeId = change;
+      e.prevChangeId = prev;
+      return e;
+    };
+    auto end = [](InstrumentId id) {
+      MdEvent e;
+      e.type = MdType::BookEnd;
+      e.instrument = id;
+      return e;
+    };
+    md.apply(begin(a, true, 1, 0));
+    md.apply(level(a, Side::Buy, LevelAction::New, 0.0110, 1));
+    md.apply(level(a, Side::Sell, LevelAction::New, 0.0100, 1));  // crossed, and no end follows
+    QVERIFY(!md.book(a).live());
+    md.apply(begin(other, true, 1, 0));
+    md.apply(level(other, Side::Buy, LevelAction::New, 0.0100, 1));
+    md.apply(level(other, Side::Sell, LevelAction::New, 0.0110, 1));
+    md.apply(end(other));
+    QVERIFY(md.book(other).live());
+    QVERIFY(!md.book(a).live());
+    QCOMPARE(md.book(a).status(), BookStatus::Stale);
+    QCOMPARE(md.book(a).staleReason(), StaleReason::Incomplete);
+    QCOMPARE(requests, std::vector<InstrumentId>{a});  // its snapshot asked for at once
+    // Its next change cannot bring it back either (it changes a book nobody knows)...
+    md.apply(begin(a, false, 2, 1));
+    md.apply(end(a));
+    QVERIFY(!md.book(a).live());
+    // ...a whole snapshot does.
+    md.apply(begin(a, true, 5, 0));
+    md.apply(level(a, Side::Buy, LevelAction::New, 0.0100, 1));
+    md.apply(level(a, Side::Sell, LevelAction::New, 0.0110, 1));
+    md.apply(end(a));
+    QVERIFY(md.book(a).live());
+    // An update of the same book whose end never comes before the next update: stale too.
+    md.apply(begin(a, false, 6, 5));
+    md.apply(level(a, Side::Buy, LevelAction::New, 0.0120, 1));  // crosses
+    QVERIFY(!md.book(a).live());
+    md.apply(begin(a, false, 7, 6));
+    QVERIFY(!md.book(a).live());
+    QCOMPARE(md.book(a).staleReason(), StaleReason::Incomplete);
+
+    // The book alone: live only after commit() found it uncrossed.
+    OrderBook b;
+    b.beginSnapshot(1);
+    b.applyLevel(Side::Buy, LevelAction::New, toFixed(101), toFixed(1));
+    b.applyLevel(Side::Sell, LevelAction::New, toFixed(100), toFixed(1));
+    QVERIFY(!b.live());
+    QVERIFY(!b.beginUpdate(1, 2));
+    QCOMPARE(b.staleReason(), StaleReason::Incomplete);
+    QVERIFY(!b.commit());
+    QVERIFY(!b.live());
+  }
+
+  void noSequenceOfMessagesLeavesACrossedBookLive() {
+    // Random streams of book messages over two books — begins, levels and ends in any order, at
+    // any prices, chained or not: after every event, a live book is never crossed.
+    InstrumentRegistry reg;
+    ensureInstrument(reg, "A");
+    ensureInstrument(reg, "B");
+    std::mt19937_64 rng(20261206);
+    std::size_t liveSeen = 0;
+    for (int round = 0; round < 300; ++round) {
+      MarketData md(reg);
+      for (int i = 0; i < 400; ++i) {
+        const InstrumentId id = InstrumentId(rng() % 2);
+        MdEvent e;
+        e.instrument = id;
+        const unsigned pick = unsigned(rng() % 100);
+        if (pick < 15) {
+          e.type = MdType::BookBegin;
+          e.isSnapshot = rng() % 3 == 0;
+          const std::uint64_t last = md.book(id).changeId();
+          e.prevChangeId = rng() % 4 ? last : last + 1 + rng() % 3;  // mostly chained
+          e.changeId = e.prevChangeId + 1;
+        } else if (pick < 80) {
+          e = level(id, rng() % 2 ? Side::Buy : Side::Sell, LevelAction(rng() % 3), double(95 + rng() % 11),
+                    double(rng() % 4));
+        } else if (pick < 97) {
+          e.type = MdType::BookEnd;
+        } else {
+          e.type = MdType::Trade;
+          e.price = toFixed(100);
+          e.qty = toFixed(1);
+        }
+        md.apply(e);
+        for (InstrumentId b = 0; b < 2; ++b) {
+          const OrderBook& book = md.book(b);
+          if (!book.live()) continue;
+          ++liveSeen;
+          if (book.bestBid() && book.bestAsk() && book.bestBid()->price >= book.bestAsk()->price)
+            QFAIL(qPrintable(QString("round %1 event %2: book %3 is live and crossed").arg(round).arg(i).arg(b)));
+        }
+      }
+    }
+    QVERIFY(liveSeen > 1000);  // the streams did make books live, often
+  }
+
   void malformedUpdatesMarkStaleNeverCrash() {
     OrderBook b;
     QVERIFY(!b.beginUpdate(0, 1));  // change before any snapshot
@@ -220,6 +331,7 @@ class TestOrderBook : public QObject {
     std::map<Price, Qty, std::greater<>> bids;
     std::map<Price, Qty> asks;
     b.beginSnapshot(0);
+    QVERIFY(b.commit());  // an empty snapshot, ended: live
     std::uint64_t change = 0;
     for (int i = 0; i < 20000; ++i) {
       QVERIFY(b.beginUpdate(change, change + 1));

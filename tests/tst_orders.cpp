@@ -298,6 +298,28 @@ class TestOrders : public QObject {
     QVERIFY(QString::fromStdString(f.oms->find(id)->reason).contains("booked"));
   }
 
+  void idsStopAtTheLastOneNeverWrap() {
+    // Ids are stored as signed 64-bit integers: the last one is INT64_MAX. Continuing after one
+    // just below it, one order gets it; after that nothing is made, and nothing wraps to reuse.
+    Fixture f;
+    f.oms->continueIdsAfter(OrderManager::kMaxOrderId - 1);
+    QVERIFY(!f.oms->idsExhausted());
+    const OrderId last = f.oms->submit(f.limit(f.perp, Side::Buy, 50000, 100), 1);
+    QCOMPARE(last, OrderManager::kMaxOrderId);
+    QVERIFY(f.oms->idsExhausted());
+    QCOMPARE(f.oms->submit(f.limit(f.perp, Side::Buy, 49000, 100), 2), OrderId(0));
+    QVERIFY(QString::fromStdString(f.oms->lastReject()).contains("order ids exhausted"));
+    QCOMPARE(f.oms->orders().size(), std::size_t(1));
+    QCOMPARE(f.venue.submitted.size(), std::size_t(1));
+    // A journal whose last id is the maximum (or beyond it): none left at all.
+    Fixture g;
+    g.oms->continueIdsAfter(OrderManager::kMaxOrderId);
+    QVERIFY(g.oms->idsExhausted());
+    QCOMPARE(g.oms->submit(g.limit(g.perp, Side::Buy, 50000, 100), 1), OrderId(0));
+    QVERIFY(g.oms->orders().empty());
+    QVERIFY(g.venue.submitted.empty());
+  }
+
   void fillsUpdatePositionsThroughOms() {
     Fixture f;
     const OrderId id = f.oms->submit(f.limit(f.option, Side::Buy, 0.05, 2), 1);

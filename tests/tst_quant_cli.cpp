@@ -123,6 +123,115 @@ class TestQuantCli : public QObject {
     QCOMPARE(quant({"frobnicate"}).code, 2);
   }
 
+  void extremeButFiniteInputsAreErrorsNotNan() {
+    // vol >= 1e154 squares to infinity, t = 1e308 overflows what the closed forms compute: bsm and
+    // black76 printed nan/inf with status 0 where baw and fd report an error. Now every model
+    // reports the row.
+    QTemporaryDir dir;
+    const QString in = write(dir, "extreme.csv",
+                             "type,strike,spot,q,r,t_years,vol\n"
+                             "call,100,100,0,0.05,1,1e154\n"
+                             "put,100,100,0,0.05,1e308,0.2\n"
+                             "call,100,100,0,0.05,1,1e200\n"
+                             "call,100,100,0,0.05,1,0.2\n");
+    for (const char* model : {"bsm", "black76"}) {
+      const Run r = quant({"price", "--model", model, in});
+      QCOMPARE(r.code, 1);
+      QVERIFY2(!r.out.contains("nan") && !r.out.contains("inf"), r.out.constData());
+      // (Black-76 with t = 1e308 discounts to exactly 0, finite and the right limit: not an error.)
+      for (int line : std::string(model) == "bsm" ? std::vector<int>{2, 3, 4} : std::vector<int>{2, 4})
+        QVERIFY2(r.err.contains(QString("extreme.csv:%1: model %2: no finite result").arg(line).arg(model).toUtf8()),
+                 r.err.constData());
+      QVERIFY2(!r.err.contains("extreme.csv:5:"), r.err.constData());
+      const auto out = parseCsv(r.out, dir);
+      QCOMPARE(out.size(), std::size_t(4));
+      QVERIFY(out[0]["price"].isEmpty());
+      QVERIFY(!out[3]["price"].isEmpty());
+    }
+  }
+
+  void numbersAreReadAsNumbers() {
+    QTemporaryDir dir;
+    // 1e-308 is below the smallest normal double: still a number (strtod's ERANGE is an underflow).
+    const Run tiny = quant({"price", "--model", "bsm",
+                            write(dir, "tiny.csv", "type,strike,spot,q,r,t_years,vol\ncall,100,100,1e-308,4.9e-324,1,0.2\n")});
+    QCOMPARE(tiny.code, 0);
+    QVERIFY2(tiny.err.isEmpty(), tiny.err.constData());
+    // Beyond a double: out of range, said so; nan and inf: not finite.
+    const Run big = quant({"price", "--model", "bsm",
+                           write(dir, "big.csv", "type,strike,spot,q,r,t_years,vol\ncall,1e400,100,0,0,1,0.2\n"
+                                                 "call,100,nan,0,0,1,0.2\ncall,100,100,0,0,-inf,0.2\n")});
+    QCOMPARE(big.code, 1);
+    QVERIFY2(big.err.contains("big.csv:2: field 'strike': '1e400' is out of range"), big.err.constData());
+    QVERIFY2(big.err.contains("big.csv:3: field 'spot': 'nan' is not a finite number"), big.err.constData());
+    QVERIFY2(big.err.contains("big.csv:4: field 't_years': '-inf' is not a finite number"), big.err.constData());
+    const Run check = quant({"svi-check", "--a", "1e-308", "--b", "0.1", "--rho", "-0.3", "--m", "0", "--sigma", "0.2", "--t", "1"});
+    QCOMPARE(check.code, 0);
+    QCOMPARE(quant({"svi-check", "--a", "1e400", "--b", "0.1", "--rho", "-0.3", "--m", "0", "--sigma", "0.2", "--t", "1"}).code, 2);
+  }
+
+  void sviFitWithoutAFiniteFitSaysSo() {
+    // t = 1e-300: the fitter's parameters come out NaN; they were printed as null with a
+    // butterfly "arbitrage" over the whole range, status 0.
+    QTemporaryDir dir;
+    QByteArray csv = "t_years,strike,forward,bid_iv,ask_iv\n";
+    for (int k = 1; k <= 6; ++k) csv += "1e-300," + QByteArray::number(k) + ",1,0.5,0.6\n";
+    const Run r = quant({"svi-fit", write(dir, "tiny.csv", csv)});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("tiny.csv: expiry t_years 1e-300: the fit has no finite parameters"), r.err.constData());
+    QVERIFY2(!r.out.contains("null") && !r.out.contains("butterfly"), r.out.constData());
+  }
+
+  void badFilesAreNamedForWhatTheyAre() {
+    QTemporaryDir dir;
+    // A directory opens and reads as nothing: it was "the file is empty".
+    QVERIFY(QDir(dir.path()).mkpath("chain.csv"));
+    Run r = quant({"price", "--model", "bsm", dir.filePath("chain.csv")});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("chain.csv: is a directory, not a CSV file"), r.err.constData());
+    QVERIFY(!r.err.contains("empty"));
+    // Two columns of one name: which one a row means cannot be known.
+    r = quant({"price", "--model", "bsm",
+               write(dir, "dup.csv", "type,strike,spot,q,r,t_years,vol,strike\ncall,100,100,0,0.05,1,0.2,120\n")});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("dup.csv: line 1: column 'strike' appears twice in the header (columns 2 and 8)"),
+             r.err.constData());
+    QVERIFY(r.out.isEmpty());
+    r = quant({"svi-fit", write(dir, "dup2.csv", "t_years,strike,forward,bid_iv,ask_iv, bid_iv\n")});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("column 'bid_iv' appears twice"), r.err.constData());
+    // Unnamed columns (a trailing comma) are only passed through: they may repeat.
+    r = quant({"price", "--model", "bsm", write(dir, "trailing.csv", "type,strike,spot,q,r,t_years,vol,,\ncall,100,100,0,0.05,1,0.2,,\n")});
+    QCOMPARE(r.code, 0);
+  }
+
+  void sviCheckRefusesWhatItDoesNotKnow() {
+    const QStringList slice = {"--a", "0.04", "--b", "0.1", "--rho", "-0.3", "--m", "0", "--sigma", "0.2", "--t", "1"};
+    // An unknown option (a typo) was silently accepted: the check ran without it.
+    Run r = quant(QStringList{"svi-check"} + slice + QStringList{"--kmaz", "3"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("unknown option --kmaz"), r.err.constData());
+    r = quant(QStringList{"svi-check"} + slice + QStringList{"--t", "2"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("--t is given twice"), r.err.constData());
+    // k ranges beyond any strike (|k| = 1e308: no finite grid) are refused, not scanned into nan.
+    for (const QStringList& range : {QStringList{"--kmin", "-1e308", "--kmax", "1e308"}, QStringList{"--kmax", "-inf"},
+                                     QStringList{"--kmin", "-1e6"}}) {
+      r = quant(QStringList{"svi-check"} + slice + range);
+      QVERIFY2(r.code == 2, qPrintable(range.join(' ')));
+      QVERIFY2(r.err.contains(range[0].toUtf8()), r.err.constData());
+      QVERIFY(r.out.isEmpty());
+    }
+    r = quant(QStringList{"svi-check"} + slice + QStringList{"--kmin", "-5", "--kmax", "5"});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(!r.out.contains("null"), r.out.constData());
+    // Finite parameters beyond what the formulas compute: an error, not "no arbitrage" with nulls.
+    r = quant({"svi-check", "--a", "1e308", "--b", "1e308", "--rho", "0", "--m", "0", "--sigma", "1e308", "--t", "1"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("no finite result for these parameters"), r.err.constData());
+    QVERIFY(r.out.isEmpty());
+  }
+
   void helpForEveryCommand() {
     for (const char* cmd : {"price", "iv", "svi-fit", "svi-check"}) {
       const Run r = quant({cmd, "--help"});

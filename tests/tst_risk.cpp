@@ -6,6 +6,9 @@
 #include <QtTest>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <map>
+
 #include "RecordingVenue.hpp"
 #include "analytics/ChainAnalytics.hpp"
 #include "book/MarketData.hpp"
@@ -14,6 +17,7 @@
 #include "journal/JournalReplay.hpp"
 #include "oms/OrderManager.hpp"
 #include "pricing/BlackScholes.hpp"
+#include "risk/PreTradeLimits.hpp"
 #include "risk/RiskConfigFile.hpp"
 #include "risk/RateWindow.hpp"
 #include "risk/RiskMonitor.hpp"
@@ -285,6 +289,32 @@ class TestRisk : public QObject {
     QTest::newRow("trigger name") << R"({"triggers": {"daily_los": 1}})" << "triggers/daily_los: unknown trigger";
     QTest::newRow("version") << R"({"version": 2})" << "version: this kappa reads version 1";
     QTest::newRow("syntax") << "{\n  \"account\": {\n    \"max_order_qty\": 5,,\n  }\n}" << "r.json: parse error at line 3";
+    // Numbers no double can hold: the JSON library throws a different exception for them (it
+    // aborted kappa), and names neither key nor line by itself.
+    QTest::newRow("out of range") << R"({"version":1,"account":{"max_open_orders":1e400}})"
+                                  << "r.json: account/max_open_orders: 1e400 is out of range";
+    QTest::newRow("out of range, line") << "{\n  \"instruments\": {\n    \"@option\": {\"max_position\": -1e999}\n  }\n}"
+                                        << "r.json: instruments/@option/max_position: -1e999 is out of range (a number "
+                                           "must lie within about +-1.8e308) (line 3)";
+    QTest::newRow("out of range, integer") << R"({"account": {"max_order_qty": 1)" + QString(400, '0') + "}}"
+                                           << "account/max_order_qty: 1000";
+    QTest::newRow("out of range, trigger") << R"({"triggers": {"daily_loss": {"threshold": 2e308}}})"
+                                           << "triggers/daily_loss/threshold: 2e308 is out of range";
+    // A key given twice: the JSON library kept the last one silently.
+    QTest::newRow("key twice") << R"({"account": {"max_open_orders": 5, "max_open_orders": 500}})"
+                               << "r.json: account/max_open_orders: given twice";
+    QTest::newRow("entry twice") << R"({"instruments": {"BTC-PERPETUAL": {"max_position": 1}, "@option": {},)"
+                                    R"( "BTC-PERPETUAL": {"max_order_qty": 2}}})"
+                                 << "r.json: instruments/BTC-PERPETUAL: given twice";
+    QTest::newRow("section twice") << R"({"account": {}, "triggers": {}, "account": {}})" << "r.json: account: given twice";
+    QTest::newRow("version 2^32 + 1") << R"({"version": 4294967297})" << "version: this kappa reads version 1 (got 4294967297)";
+    QTest::newRow("version 2^64 - 1") << R"({"version": 18446744073709551615})" << "version: this kappa reads version 1";
+    QTest::newRow("version -1") << R"({"version": -1})" << "version: this kappa reads version 1 (got -1)";
+    // A rate sizes a window of that many timestamps: 1e12 would allocate 8 TB.
+    QTest::newRow("rate beyond its maximum") << R"({"account": {"max_submit_rate": 1e12}})"
+                                             << "account/max_submit_rate: must be at most 10000 (orders/s), or \"off\"";
+    QTest::newRow("window beyond its maximum") << R"({"instruments": {"@option": {"duplicate_window_ms": 1e300}}})"
+                                               << "instruments/@option/duplicate_window_ms: must be at most 86400000";
   }
   void badValuesNameTheFileTheKeyAndTheReason() {
     QFETCH(QString, json);
@@ -311,11 +341,78 @@ class TestRisk : public QObject {
     QCOMPARE(c.triggers[std::size_t(Trigger::DailyLoss)].threshold, 0.2);
     QCOMPARE(c.triggers[std::size_t(Trigger::Drawdown)].action, TriggerAction::Reduce);
     for (const char* bad : {"max_open_orders", "max_open_orders=-1", "nonsense=3", "instruments/x/max_net_delta=1",
-                            "triggers/daily_loss/action=panic", "a/b/c/d=1"}) {
+                            "triggers/daily_loss/action=panic", "a/b/c/d=1", "max_open_orders=1e400",
+                            "max_open_orders={\"value\": 1e400}", "triggers/daily_loss=-1e999",
+                            "max_cancel_rate=1e19"}) {
       error.clear();
       QVERIFY2(!applyRiskOverride(&c, bad, &error), bad);
       QVERIFY2(QString::fromStdString(error).startsWith(QString("--risk ") + bad), error.c_str());
     }
+    QVERIFY(!applyRiskOverride(&c, "max_open_orders=1e400", &error));
+    QVERIFY2(error == "--risk max_open_orders=1e400: 1e400 is out of range (a number must lie within about +-1.8e308)",
+             error.c_str());
+    // Not UTF-8 (a damaged journal row is re-applied through here): refused with a reason, the
+    // bytes shown replaced, never an exception from the JSON library.
+    for (const std::string& bad : {std::string("max_open_orders=\xff\xfe"), std::string("triggers/daily_loss/action=\xc3"),
+                                  std::string("triggers/daily_loss=\x80")}) {
+      error.clear();
+      QVERIFY(!applyRiskOverride(&c, bad, &error));
+      QVERIFY2(error.rfind("--risk " + bad + ": ", 0) == 0, error.c_str());
+      QVERIFY2(error.find("(got \"\xEF\xBF\xBD") != std::string::npos, error.c_str());  // U+FFFD
+    }
+    QCOMPARE(c.account[std::size_t(Limit::MaxOpenOrders)].value, 20.0);  // nothing refused changed anything
+  }
+
+  void manyScopedEntriesLoadInLinearTime() {
+    // 100,000 instrument entries (and 3,000 strategies): every one read, with its value, the
+    // defaults' own entries refined in place, not duplicated; then resolved by the gate for 2,000
+    // instruments, each by its own entry. The parse searched the entry list for every key and the
+    // gate compared every entry with every instrument three times: n^2 and n x m (about 20 s and
+    // 6 s here). Generous bounds below; the speed itself is measured by BM_RiskConfigLoad and
+    // BM_RiskConfigResolve (tests/bench).
+    constexpr int kEntries = 100'000, kStrategies = 3'000, kInstruments = 2'000;
+    std::string json = R"({"version": 1, "instruments": {"@option": {"max_order_qty": 7}, "BTC-*-C": {"max_order_qty": 9})";
+    for (int i = 0; i < kEntries; ++i)
+      json += ", \"BTC-" + std::to_string(i) + "-C\": {\"max_position\": " + std::to_string(i + 1) + "}";
+    json += R"(}, "strategies": {)";
+    for (int i = 0; i < kStrategies; ++i)
+      json += (i ? ", " : "") + std::string("\"s") + std::to_string(i) + "\": {\"max_open_orders\": " + std::to_string(i + 1) + "}";
+    json += "}}";
+    RiskConfig c;
+    std::string error;
+    const auto started = std::chrono::steady_clock::now();
+    QVERIFY2(parseRiskConfig(json, "big.json", &c, &error), error.c_str());
+    const double parseSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    QCOMPARE(c.instruments.size(), std::size_t(kEntries + 4));  // + @perpetual, @future, @option, BTC-*-C
+    QCOMPARE(c.strategies.size(), std::size_t(kStrategies));
+    std::map<std::string, const LimitSet*> byKey;
+    for (const ScopedLimits& e : c.instruments) QVERIFY2(byKey.emplace(e.key, &e.limits).second, e.key.c_str());
+    for (int i = 0; i < kEntries; ++i) {
+      const LimitSet* l = byKey["BTC-" + std::to_string(i) + "-C"];
+      QVERIFY(l);
+      QCOMPARE((*l)[std::size_t(Limit::MaxPosition)].value, double(i + 1));
+    }
+    QCOMPARE((*byKey["@option"])[std::size_t(Limit::MaxOrderQty)].value, 7.0);     // refined
+    QCOMPARE((*byKey["@option"])[std::size_t(Limit::MaxPosition)].value, 500.0);  // the default kept
+    QCOMPARE(c.strategies.back().limits[std::size_t(Limit::MaxOpenOrders)].set(), true);
+    // Resolved per instrument: kind (@option), then the pattern, then the exact name.
+    InstrumentRegistry reg;
+    for (int i = 0; i < kInstruments; ++i) {
+      Instrument o;
+      o.name = "BTC-" + std::to_string(i * 37) + "-C";
+      o.kind = InstrumentKind::Option;
+      reg.add(o);
+    }
+    PreTradeLimits limits(reg);
+    const auto resolving = std::chrono::steady_clock::now();
+    limits.configure(c);
+    const double resolveSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - resolving).count();
+    for (InstrumentId id = 0; id < InstrumentId(kInstruments); ++id) {
+      QCOMPARE(limits.orderLimitValue(Limit::MaxPosition, id), double(id * 37 + 1));  // its own entry
+      QCOMPARE(limits.orderLimitValue(Limit::MaxOrderQty, id), 9.0);                  // the pattern over @option's 7
+    }
+    QVERIFY2(parseSeconds < 3.0 && resolveSeconds < 2.0,
+             qPrintable(QString("parse: %1 s, resolve: %2 s").arg(parseSeconds).arg(resolveSeconds)));
   }
 
   void patterns() {

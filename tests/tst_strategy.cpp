@@ -120,6 +120,14 @@ class TestStrategy : public QObject {
     QVERIFY(refused("on=maybe", "is not a boolean"));
     QVERIFY(refused("nosuch=1", "has no parameter 'nosuch' (it has: edge, count, on, name)"));
     QVERIFY(refused("edge", "'edge' is not name=value"));
+    // NaN and infinities are no numbers; beyond a double is out of range (not "not a number");
+    // below the smallest normal double is a number (then refused or not by the range).
+    QVERIFY(refused("edge=nan", "'nan' is not a number"));
+    QVERIFY(refused("edge=inf", "'inf' is not a number"));
+    QVERIFY(refused("edge=1e400", "'1e400' is out of range"));
+    QVERIFY(parseParamAssignments("edge=1e-310", &a, &error));
+    QVERIFY2(resolveParams(info, a, &v, &error), error.c_str());
+    QCOMPARE(v[0].number, 1e-310);
   }
 
   void loadsRunsAndTradesThroughTheGate() {

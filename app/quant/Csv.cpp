@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -37,6 +38,28 @@ std::vector<std::string> splitCsvLine(const std::string& line) {
   return out;
 }
 
+bool parseNumber(const std::string& text, double* out, std::string* why) {
+  char* end = nullptr;
+  errno = 0;
+  const double d = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size()) {
+    *why = "is not a number";
+    return false;
+  }
+  // strtod says ERANGE on underflow too (a result below DBL_MIN): that is still the number, to
+  // the precision a double has. Overflow (HUGE_VAL) is not.
+  if (errno == ERANGE && std::isinf(d)) {
+    *why = "is out of range (a number must lie within about +-1.8e308)";
+    return false;
+  }
+  if (!std::isfinite(d)) {  // "nan", "inf"
+    *why = "is not a finite number";
+    return false;
+  }
+  *out = d;
+  return true;
+}
+
 std::string joinCsvLine(const std::vector<std::string>& fields) {
   std::string out;
   for (std::size_t i = 0; i < fields.size(); ++i) {
@@ -66,12 +89,18 @@ std::optional<std::string> CsvTable::read(std::istream& in) {
         std::string& h = header_[std::size_t(i)];
         while (!h.empty() && (h.back() == ' ' || h.back() == '\t')) h.pop_back();
         while (!h.empty() && (h.front() == ' ' || h.front() == '\t')) h.erase(h.begin());
-        index_.emplace(h, i);
+        const auto [at, added] = index_.emplace(h, i);
+        // Two columns of one name: which one a row means cannot be known. (Unnamed columns are
+        // only passed through: they may repeat.)
+        if (!added && !h.empty())
+          return "line " + std::to_string(lineNo) + ": column '" + h + "' appears twice in the header (columns " +
+                 std::to_string(at->second + 1) + " and " + std::to_string(i + 1) + ")";
       }
       continue;
     }
     rows_.push_back({lineNo, splitCsvLine(line)});
   }
+  if (in.bad()) return std::string("cannot be read");
   if (header_.empty()) return std::string("the file is empty (no header line)");
   return std::nullopt;
 }
@@ -80,6 +109,11 @@ bool loadCsv(const std::string& file, CsvTable& table, std::ostream& err) {
   std::unique_ptr<std::ifstream> f;
   std::istream* in = &std::cin;
   if (file != "-") {
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec)) {  // opens fine, and then reads as empty
+      err << "kappa-quant: " << file << ": is a directory, not a CSV file\n";
+      return false;
+    }
     f = std::make_unique<std::ifstream>(file);
     if (!*f) {
       err << "kappa-quant: cannot open " << file << "\n";
@@ -118,11 +152,10 @@ double RowReader::number(const std::string& column) {
     if (error_.empty()) error_ = "field '" + column + "': empty";
     return NAN;
   }
-  char* end = nullptr;
-  errno = 0;
-  const double d = std::strtod(v.c_str(), &end);
-  if (end != v.c_str() + v.size() || errno == ERANGE || !std::isfinite(d)) {
-    if (error_.empty()) error_ = "field '" + column + "': '" + v + "' is not a number";
+  double d = NAN;
+  std::string why;
+  if (!parseNumber(v, &d, &why)) {
+    if (error_.empty()) error_ = "field '" + column + "': '" + v + "' " + why;
     return NAN;
   }
   return d;

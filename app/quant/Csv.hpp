@@ -10,11 +10,17 @@
 namespace kappa::quant {
 
 std::vector<std::string> splitCsvLine(const std::string& line);
+
+// A decimal number, all of `text`. False with the reason ("is not a number", "is out of range",
+// "is not finite") otherwise. Numbers too small for a normal double (1e-308) are numbers: they
+// read as the nearest double (a subnormal or 0), as C does, and only overflow is refused.
+bool parseNumber(const std::string& text, double* out, std::string* why);
 std::string joinCsvLine(const std::vector<std::string>& fields);
 
 class CsvTable {
  public:
-  // Reads the header and the rows; empty lines are skipped. Returns an error text on failure.
+  // Reads the header and the rows; empty lines are skipped. Returns an error text on failure
+  // (no header; a column named twice, which no row could be read by).
   std::optional<std::string> read(std::istream& in);
   const std::vector<std::string>& header() const { return header_; }
   struct Row {

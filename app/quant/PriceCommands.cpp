@@ -171,6 +171,19 @@ int runPrice(const std::vector<std::string>& argv, std::ostream& out, std::ostre
       }
       g = res.greeks;
     }
+    // Finite inputs can still be beyond what the closed forms compute in doubles (vol >= 1e154
+    // squares to infinity; t = 1e308): a row with any non-finite result fails with the reason,
+    // as the American models' do, rather than printing nan or inf.
+    const std::pair<const char*, double> results[] = {{"price", g.price}, {"delta", g.delta}, {"gamma", g.gamma},
+                                                      {"vega", g.vega},   {"theta", g.theta}, {"rho", g.rho}};
+    std::string notFinite;
+    for (const auto& [name, v] : results)
+      if (!std::isfinite(v)) notFinite += (notFinite.empty() ? "" : ", ") + std::string(name) + " " + num(v);
+    if (!notFinite.empty()) {
+      rowError = "model " + a.model + ": no finite result for these inputs (" + notFinite +
+                 "): vol, t_years or the rates are beyond what the formula computes in double precision";
+      return {};
+    }
     return {num(g.price), num(g.delta), num(g.gamma), num(g.vega), num(g.theta), num(g.rho)};
   };
   return processRows(a.file, table, {"price", "delta", "gamma", "vega", "theta", "rho"}, compute, out, err);

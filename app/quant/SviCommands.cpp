@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <memory>
 #include <sstream>
 
@@ -33,7 +34,7 @@ const char* kCheckHelp =
     "usage: kappa-quant svi-check --a A --b B --rho R --m M --sigma S --t T [--kmin K] [--kmax K]\n"
     "\n"
     "Checks one raw-SVI slice (total-variance parameters, expiry T in years) for butterfly arbitrage\n"
-    "on k in [kmin, kmax] (default -1.5..1.5). Prints JSON with butterfly_arbitrage (true/false),\n"
+    "on k in [kmin, kmax] (default -1.5..1.5, within -10..10). Prints JSON with butterfly_arbitrage (true/false),\n"
     "g_min, k_at_g_min, the k ranges where g < 0, and the implied vol at the money.\n";
 
 std::string num(double v) {
@@ -131,8 +132,14 @@ int runSviFit(const std::vector<std::string>& args, std::ostream& out, std::ostr
          << ", \"quotes\": " << quotes.size() << ", \"quotes_used\": " << fit.quotesUsed << ", \"status\": \""
          << statusName(fit.status) << "\"";
     first = false;
-    if (fit.status == SviFitStatus::Ok || fit.status == SviFitStatus::NotConverged) {
-      const SviParams& p = fit.params;
+    const SviParams& p = fit.params;
+    const bool finite = std::isfinite(p.a) && std::isfinite(p.b) && std::isfinite(p.rho) && std::isfinite(p.m) &&
+                        std::isfinite(p.sigma);
+    if ((fit.status == SviFitStatus::Ok || fit.status == SviFitStatus::NotConverged) && !finite) {
+      // Quotes beyond what the fit computes in doubles (t = 1e-300): no slice to check or print.
+      ++failed;
+      err << file << ": expiry t_years " << num(t) << ": the fit has no finite parameters for these quotes\n";
+    } else if (fit.status == SviFitStatus::Ok || fit.status == SviFitStatus::NotConverged) {
       json << ", \"a\": " << num(p.a) << ", \"b\": " << num(p.b) << ", \"rho\": " << num(p.rho) << ", \"m\": " << num(p.m)
            << ", \"sigma\": " << num(p.sigma) << ", \"rmse\": " << num(fit.rmse) << ", \"max_error\": " << num(fit.maxError)
            << ", " << butterflyJson(checkButterfly(p));
@@ -156,6 +163,7 @@ int runSviFit(const std::vector<std::string>& args, std::ostream& out, std::ostr
 
 int runSviCheck(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   std::map<std::string, double> v = {{"kmin", -1.5}, {"kmax", 1.5}};
+  std::set<std::string> given;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--help" || args[i] == "-h") {
       out << kCheckHelp;
@@ -166,10 +174,19 @@ int runSviCheck(const std::vector<std::string>& args, std::ostream& out, std::os
       return 2;
     }
     const std::string name = args[i].substr(2);
-    char* end = nullptr;
-    const double d = std::strtod(args[i + 1].c_str(), &end);
-    if (end == args[i + 1].c_str() || *end != '\0' || !std::isfinite(d)) {
-      err << "kappa-quant svi-check: --" << name << ": '" << args[i + 1] << "' is not a number\n";
+    static const std::set<std::string> known = {"a", "b", "rho", "m", "sigma", "t", "kmin", "kmax"};
+    if (!known.count(name)) {
+      err << "kappa-quant svi-check: unknown option " << args[i] << "\n\n" << kCheckHelp;
+      return 2;
+    }
+    if (!given.insert(name).second) {
+      err << "kappa-quant svi-check: " << args[i] << " is given twice\n";
+      return 2;
+    }
+    double d = 0;
+    std::string why;
+    if (!parseNumber(args[i + 1], &d, &why)) {
+      err << "kappa-quant svi-check: --" << name << ": '" << args[i + 1] << "' " << why << "\n";
       return 2;
     }
     v[name] = d;
@@ -181,6 +198,14 @@ int runSviCheck(const std::vector<std::string>& args, std::ostream& out, std::os
       return 2;
     }
   }
+  // k = ln(K/F): beyond +-10 the strike is 22,026 times the forward (or that fraction of it) and
+  // the scan's grid of 601 points over a wider range samples nothing (at +-1e308 nothing finite).
+  for (const char* bound : {"kmin", "kmax"})
+    if (std::abs(v[bound]) > 10) {
+      err << "kappa-quant svi-check: --" << bound << " must lie within [-10, 10] (k = ln(strike/forward)), got "
+          << num(v[bound]) << "\n";
+      return 2;
+    }
   const SviParams p{v["a"], v["b"], v["rho"], v["m"], v["sigma"]};
   if (p.b < 0 || std::abs(p.rho) >= 1 || p.sigma <= 0 || v["t"] <= 0 || v["kmin"] >= v["kmax"]) {
     err << "kappa-quant svi-check: need b >= 0, |rho| < 1, sigma > 0, t > 0 and kmin < kmax\n";
@@ -191,8 +216,17 @@ int runSviCheck(const std::vector<std::string>& args, std::ostream& out, std::os
   o.kMax = v["kmax"];
   const ButterflyReport b = checkButterfly(p, o);
   const double wAtm = sviTotalVariance(p, 0.0);
+  const double atmVol = wAtm > 0 ? std::sqrt(wAtm / v["t"]) : NAN;
+  // Finite parameters can still overflow the slice's formulas (a = b = 1e308): then there is no
+  // answer, and "butterfly_arbitrage": false with nulls would read as one.
+  if (!std::isfinite(b.gMin) || !std::isfinite(sviMinTotalVariance(p)) || !std::isfinite(wAtm)) {
+    err << "kappa-quant svi-check: no finite result for these parameters (g_min " << num(b.gMin)
+        << ", min total variance " << num(sviMinTotalVariance(p)) << "): they are beyond what the formulas compute in "
+           "double precision\n";
+    return 1;
+  }
   out << "{" << butterflyJson(b) << ", \"min_total_variance\": " << num(sviMinTotalVariance(p))
-      << ", \"atm_vol\": " << num(wAtm > 0 ? std::sqrt(wAtm / v["t"]) : NAN) << "}\n";
+      << ", \"atm_vol\": " << num(atmVol) << "}\n";
   return 0;
 }
 

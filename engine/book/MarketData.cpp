@@ -31,8 +31,19 @@ void MarketData::apply(const MdEvent& e) {
     return;
   }
   OrderBook& book = books_[e.instrument];
+  // A book message left without its end (the next one began, or another book's end came) leaves
+  // its book stale: its levels may be half applied. A snapshot of the same book replaces it.
+  auto abandonCurrent = [&] {
+    if (current_ == kNoInstrument || current_ == e.instrument) return;
+    if (books_[current_].inMessage()) {
+      books_[current_].markStale(StaleReason::Incomplete);
+      noteStale(current_);
+    }
+    current_ = kNoInstrument;
+  };
   switch (e.type) {
     case MdType::BookBegin:
+      abandonCurrent();
       current_ = e.instrument;
       if (e.isSnapshot) {
         book.beginSnapshot(e.changeId);
@@ -50,6 +61,7 @@ void MarketData::apply(const MdEvent& e) {
       book.applyLevel(e.side, e.action, e.price, e.qty);
       break;
     case MdType::BookEnd:
+      abandonCurrent();
       current_ = kNoInstrument;
       if (!book.commit()) noteStale(e.instrument);
       break;

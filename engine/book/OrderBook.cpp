@@ -12,6 +12,7 @@ const char* nameOf(StaleReason reason) {
     case StaleReason::BadLevel: return "malformed level update";
     case StaleReason::NoSnapshot: return "waiting for snapshot";
     case StaleReason::VenueDown: return "venue disconnected";
+    case StaleReason::Incomplete: return "book message without its end";
   }
   return "?";
 }
@@ -31,24 +32,30 @@ void OrderBook::clear() {
   changeId_ = 0;
   status_ = BookStatus::Empty;
   reason_ = StaleReason::NoSnapshot;
+  open_ = Message::None;
 }
 
 void OrderBook::markStale(StaleReason reason) {
   status_ = BookStatus::Stale;
   reason_ = reason;
+  open_ = Message::None;  // the rest of a message in progress is ignored
 }
 
 void OrderBook::beginSnapshot(std::uint64_t changeId) {
+  // A snapshot replaces everything, an unfinished earlier message included.
   bids_.clear();
   asks_.clear();
   changeId_ = changeId;
-  status_ = BookStatus::Live;
-  reason_ = StaleReason::None;
-  inSnapshot_ = true;
+  status_ = BookStatus::Stale;
+  reason_ = StaleReason::Incomplete;  // until commit() finds it consistent
+  open_ = Message::Snapshot;
 }
 
 bool OrderBook::beginUpdate(std::uint64_t prevChangeId, std::uint64_t changeId) {
-  inSnapshot_ = false;
+  if (open_ != Message::None) {  // the previous message never ended: its book is not known
+    markStale(StaleReason::Incomplete);
+    return false;
+  }
   if (status_ != BookStatus::Live) {
     if (status_ == BookStatus::Empty) markStale(StaleReason::NoSnapshot);
     return false;
@@ -58,6 +65,9 @@ bool OrderBook::beginUpdate(std::uint64_t prevChangeId, std::uint64_t changeId) 
     return false;
   }
   changeId_ = changeId;
+  status_ = BookStatus::Stale;
+  reason_ = StaleReason::Incomplete;  // until commit()
+  open_ = Message::Update;
   return true;
 }
 
@@ -86,7 +96,8 @@ std::size_t findPos(const std::vector<Level>& v, Price price, Better better, boo
 }  // namespace
 
 void OrderBook::applyLevel(Side side, LevelAction action, Price price, Qty qty) {
-  if (status_ != BookStatus::Live) return;
+  if (open_ == Message::None) return;
+  const bool inSnapshot = open_ == Message::Snapshot;
   if (price <= 0 || qty < 0 || (action == LevelAction::New && qty == 0)) {
     markStale(StaleReason::BadLevel);
     return;
@@ -102,14 +113,14 @@ void OrderBook::applyLevel(Side side, LevelAction action, Price price, Qty qty) 
   if (action == LevelAction::Delete || qty == 0) {
     if (found) {
       v.erase(v.begin() + std::ptrdiff_t(pos));
-    } else if (!inSnapshot_) {
+    } else if (!inSnapshot) {
       markStale(StaleReason::BadLevel);
     }
     return;
   }
   if (found) {
     v[pos].qty = qty;
-  } else if (action == LevelAction::Change && !inSnapshot_) {
+  } else if (action == LevelAction::Change && !inSnapshot) {
     markStale(StaleReason::BadLevel);  // change of a level we never saw: our book has diverged
   } else {
     v.insert(v.begin() + std::ptrdiff_t(pos), Level{price, qty});
@@ -117,12 +128,14 @@ void OrderBook::applyLevel(Side side, LevelAction action, Price price, Qty qty) 
 }
 
 bool OrderBook::commit() {
-  inSnapshot_ = false;
-  if (status_ != BookStatus::Live) return false;
+  if (open_ == Message::None) return live();
+  open_ = Message::None;
   if (!bids_.empty() && !asks_.empty() && bids_.back().price >= asks_.back().price) {
     markStale(StaleReason::Crossed);
     return false;
   }
+  status_ = BookStatus::Live;
+  reason_ = StaleReason::None;
   return true;
 }
 

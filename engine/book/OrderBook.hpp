@@ -30,6 +30,7 @@ enum class StaleReason : std::uint8_t {
   BadLevel,         // negative/zero price or quantity, change/delete of an unknown level
   NoSnapshot,       // an incremental update arrived before any snapshot
   VenueDown,        // the venue connection dropped
+  Incomplete,       // a message in progress, or one whose end never came
 };
 const char* nameOf(StaleReason reason);
 const char* nameOf(BookStatus status);
@@ -39,14 +40,21 @@ class OrderBook {
   OrderBook() { bids_.reserve(64); asks_.reserve(64); }
 
   void clear();
+  // A book is live only between messages, after commit() checked it: from the begin of a
+  // snapshot or update to its end it is stale (Incomplete), so a message whose end never comes
+  // leaves it stale, never live with whatever its levels made of it (crossed, half a snapshot).
+  //
   // Snapshot: replaces the book. Sequence checking restarts from changeId.
   void beginSnapshot(std::uint64_t changeId);
-  // Incremental update: returns false (and marks the book stale) if prevChangeId does not chain.
+  // Incremental update: returns false (and marks the book stale) if prevChangeId does not chain,
+  // or if the previous message never ended.
   bool beginUpdate(std::uint64_t prevChangeId, std::uint64_t changeId);
-  // One level of the current snapshot/update. Ignored while the book is stale.
+  // One level of the current snapshot/update. Ignored outside a message or once it failed.
   void applyLevel(Side side, LevelAction action, Price price, Qty qty);
-  // Ends a snapshot or update: checks for a crossed book. Returns the book's liveness.
+  // Ends a snapshot or update: checks for a crossed book and makes it live. Returns the book's
+  // liveness (an end without a message changes nothing).
   bool commit();
+  bool inMessage() const { return open_ != Message::None; }
 
   void markStale(StaleReason reason);
 
@@ -68,7 +76,8 @@ class OrderBook {
   std::uint64_t changeId_ = 0;
   BookStatus status_ = BookStatus::Empty;
   StaleReason reason_ = StaleReason::NoSnapshot;
-  bool inSnapshot_ = false;
+  enum class Message : std::uint8_t { None, Snapshot, Update };
+  Message open_ = Message::None;  // the message being applied
 };
 
 }  // namespace kappa

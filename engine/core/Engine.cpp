@@ -181,7 +181,20 @@ void Engine::reapplyLimitChanges() {
       journalNote(JournalKind::LimitChange, now(), assignment + " (by restart: switched in the last session)");
       log::info("risk", "limit switch restored from the journal: " + assignment);
     } else {
-      log::warn("risk", "journal limit change not restored: " + error);
+      // The trader switched a limit last session and it cannot be switched again (a damaged row,
+      // or a value this kappa refuses). It may have been a tightening: trading on without it
+      // would trade on limits nobody chose. HALTED, with the row named; the limits in force are
+      // risk.json's, shown in the Risk tab, and the trader may switch it again and RESUME.
+      // (Applied twice at start, over the defaults and over risk.json: reported once.)
+      if (error.rfind("--risk ", 0) == 0) error.erase(0, 7);  // it came from the journal, not --risk
+      if (std::find(limitChangesNotRestored_.begin(), limitChangesNotRestored_.end(), change) !=
+          limitChangesNotRestored_.end())
+        continue;
+      limitChangesNotRestored_.push_back(change);
+      log::error("risk", "journal limit switch not restored: " + error);
+      if (limitChangesNotRestored_.size() == 1)
+        haltAll("restart: a limit switch of the last session cannot be restored (" + error +
+                "): check the limits before resuming");
     }
   }
 }
@@ -353,7 +366,8 @@ void Engine::flatten(std::string reason) {
         r.tag = "flatten";
         remaining -= r.qty;
         const Order* o = oms_->find(oms_->submit(r, now()));
-        if (o && o->state == OrderState::Rejected) log::warn("risk", "FLATTEN " + inst.name + ": " + o->reason);
+        if (!o || o->state == OrderState::Rejected)
+          log::warn("risk", "FLATTEN " + inst.name + ": " + (o ? o->reason : oms_->lastReject()));
         else ++sent;
       }
     }
@@ -378,6 +392,10 @@ std::string Engine::resume() {
     std::snprintf(text, sizeof text, "the engine or its market data is still %.0f ms late (engine_lag limit %.0f ms): "
                   "resume is possible once it is back under", lag, limit);
     return refuse(text);
+  }
+  if (idsExhausted_) {  // no order could be made without repeating an id
+    log::error("risk", "resume refused: order ids exhausted (the journal holds the last one)");
+    return;
   }
   halt_.resume();
   boost::asio::post(io_, [this] {
@@ -751,6 +769,21 @@ void Engine::restoreFromJournal(const std::string& path) {
     ++restored;
   }
   oms_->continueIdsAfter(state.maxOrderId);
+  if (oms_->idsExhausted()) {  // never reuse an id: the venue and the journal would confuse two orders
+    idsExhausted_ = true;
+    riskError_ = "order ids exhausted: the journal holds id " + std::to_string(OrderManager::kMaxOrderId) +
+                 ", the last one; no order can be sent (ids never repeat): start with a new data directory";
+    log::error("risk", "HALTED at start: " + riskError_);
+    haltAll("restart: " + riskError_);
+  }
+  // Rows that could not be trusted were skipped: positions, orders or limits rebuilt without
+  // them may be wrong, so the terminal comes up HALTED for the trader to check (never trades on
+  // a guess); every row is named in the log and stays in the journal for the audit.
+  for (const std::string& d : state.damaged) log::error("journal", "restore: damaged row skipped: " + d);
+  if (!state.damaged.empty())
+    haltAll("restart: damaged journal rows skipped (" + state.damaged.front() +
+            (state.damagedRows > 1 ? ", and " + std::to_string(state.damagedRows - 1) + " more" : std::string()) +
+            "): positions, orders or limits restored from the journal may be incomplete");
   restoredLimitChanges_ = state.limitChanges;
   restoredSetup_ = state.strategySetup;
   const std::int64_t today = now() / 86'400'000'000'000;

@@ -198,6 +198,8 @@ class Engine final : private VenueListener {
   std::uint64_t unresolvedChanges_ = 0;
   std::int64_t journaledEquityDay_ = -1;  // the UTC day whose starting equity is in the journal
   std::vector<std::string> restoredLimitChanges_;  // from the journal, applied over risk.json
+  std::vector<std::string> limitChangesNotRestored_;  // those that could not be applied (reported once)
+  bool idsExhausted_ = false;                      // the journal holds the last order id: RESUME is refused
   bool resolveUnresolved(const ExecReport& report);
   InstrumentId indexId_ = kNoInstrument;
   TripleBuffer<EngineSnapshot> snapshots_;

@@ -1,5 +1,9 @@
 #include "journal/JournalReplay.hpp"
 
+#include <cmath>
+#include <cstdint>
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 
@@ -7,18 +11,76 @@
 
 namespace kappa {
 namespace {
-std::string columnText(sqlite3_stmt* s, int i) {
-  const unsigned char* t = sqlite3_column_text(s, i);
-  return t ? reinterpret_cast<const char*>(t) : std::string();
+
+constexpr std::size_t kMaxDamagedListed = 100;  // the rest are counted
+
+// RFC 3629 UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool isUtf8(const unsigned char* s, std::size_t n) {
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = s[i];
+    std::size_t len;
+    std::uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += len;
+  }
+  return true;
 }
 
-// Journal rows are untrusted input: a side that is neither is no side (the row is skipped).
-std::optional<Side> columnSide(sqlite3_stmt* s, int i) {
-  const std::string side = columnText(s, i);
-  if (side == "buy") return Side::Buy;
-  if (side == "sell") return Side::Sell;
+// A column's text for a message: printable ASCII as is, every other byte as \xNN, at most 40.
+std::string shown(sqlite3_stmt* s, int col) {
+  const auto* t = sqlite3_column_text(s, col);
+  const int n = sqlite3_column_bytes(s, col);
+  if (!t) return "NULL";
+  std::string out;
+  for (int i = 0; i < n && i < 40; ++i) {
+    if (t[i] >= 0x20 && t[i] < 0x7F) {
+      out += char(t[i]);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", t[i]);
+      out += buf;
+    }
+  }
+  return n > 40 ? out + "..." : out;
+}
+
+// A TEXT column that is valid UTF-8, or nullopt.
+std::optional<std::string> textOf(sqlite3_stmt* s, int col) {
+  if (sqlite3_column_type(s, col) != SQLITE_TEXT) return std::nullopt;
+  const auto* t = sqlite3_column_text(s, col);
+  const auto n = std::size_t(sqlite3_column_bytes(s, col));
+  if (!t || !isUtf8(t, n)) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(t), n);
+}
+
+// "buy" or "sell"; nullopt for anything else (never guessed: a damaged side is not a buy).
+std::optional<Side> sideOf(sqlite3_stmt* s, int col) {
+  const auto t = textOf(s, col);
+  if (t == "buy") return Side::Buy;
+  if (t == "sell") return Side::Sell;
   return std::nullopt;
 }
+
+bool isInteger(sqlite3_stmt* s, int col) { return sqlite3_column_type(s, col) == SQLITE_INTEGER; }
 
 // The Orders and Fills tabs' history of one day: orders that ended, newest first (an order refused
 // by the risk gate has only its reject row; the others begin with their intent), and its fills.
@@ -40,19 +102,19 @@ void readDayHistory(sqlite3* db, Nanos dayStart, JournalState* out) {
     while (sqlite3_step(s) == SQLITE_ROW) {
       JournalState::FinishedOrder o;
       o.id = OrderId(sqlite3_column_int64(s, 0));
-      o.instrument = columnText(s, 1);
-      const std::optional<Side> side = columnSide(s, 2);
+      o.instrument = textOf(s, 1).value_or("");
+      const std::optional<Side> side = sideOf(s, 2);
       if (!side) continue;
       o.side = *side;
       o.price = sqlite3_column_int64(s, 3);
       o.qty = sqlite3_column_int64(s, 4);
       o.strategy = std::uint32_t(sqlite3_column_int64(s, 5));
       o.ts = sqlite3_column_int64(s, 6);
-      o.intent = columnText(s, 7);
+      o.intent = textOf(s, 7).value_or("");
       o.filled = sqlite3_column_int64(s, 8);
       if (o.filled > 0) o.avgFillPrice = sqlite3_column_double(s, 9) / double(o.filled);
-      const std::string end = columnText(s, 10);
-      o.reason = columnText(s, 11);
+      const std::string end = textOf(s, 10).value_or("");
+      o.reason = textOf(s, 11).value_or("");
       o.endTs = sqlite3_column_int64(s, 12);
       if (end == "order_reject") o.end = JournalState::FinishedOrder::End::Rejected;
       else if (end == "cancelled") o.end = JournalState::FinishedOrder::End::Cancelled;
@@ -70,8 +132,8 @@ void readDayHistory(sqlite3* db, Nanos dayStart, JournalState* out) {
     while (sqlite3_step(s) == SQLITE_ROW) {
       JournalState::FillRow f;
       f.order = OrderId(sqlite3_column_int64(s, 0));
-      f.instrument = columnText(s, 1);
-      const std::optional<Side> side = columnSide(s, 2);
+      f.instrument = textOf(s, 1).value_or("");
+      const std::optional<Side> side = sideOf(s, 2);
       if (!side) continue;
       f.side = *side;
       f.price = sqlite3_column_int64(s, 3);
@@ -110,18 +172,40 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
     sqlite3_close(db);
     return true;
   }
-  if (sqlite3_prepare_v2(db, "SELECT instrument, side, price, qty, value FROM journal WHERE kind = 'fill' ORDER BY seq",
+  // Skips the row `seq` of `kind` as damaged, with the reason.
+  std::size_t damagedRows = 0;
+  auto damaged = [&](std::int64_t seq, const char* kind, const std::string& why) {
+    if (++damagedRows <= kMaxDamagedListed)
+      out->damaged.push_back("seq " + std::to_string(seq) + " (" + kind + "): " + why);
+  };
+  if (sqlite3_prepare_v2(db, "SELECT seq, instrument, side, price, qty, value FROM journal WHERE kind = 'fill' ORDER BY seq",
                          -1, &s, nullptr) != SQLITE_OK)
     return fail("cannot read fills");
   while (sqlite3_step(s) == SQLITE_ROW) {
+    const std::int64_t seq = sqlite3_column_int64(s, 0);
     JournalState::FillRow f;
-    if (const unsigned char* t = sqlite3_column_text(s, 0)) f.instrument = reinterpret_cast<const char*>(t);
-    const unsigned char* side = sqlite3_column_text(s, 1);
-    f.side = side && std::string(reinterpret_cast<const char*>(side)) == "sell" ? Side::Sell : Side::Buy;
-    f.price = sqlite3_column_int64(s, 2);
-    f.qty = sqlite3_column_int64(s, 3);
-    f.fee = sqlite3_column_double(s, 4);
-    out->fills.push_back(std::move(f));
+    const auto instrument = textOf(s, 1);
+    const auto side = sideOf(s, 2);
+    const int feeType = sqlite3_column_type(s, 5);  // NULL: no fee (SQLite stores NaN as NULL too)
+    if (!instrument || instrument->empty()) {
+      damaged(seq, "fill", "instrument '" + shown(s, 1) + "' is not a name");
+    } else if (!side) {
+      damaged(seq, "fill", "side '" + shown(s, 2) + "' is neither buy nor sell");
+    } else if (!isInteger(s, 3) || sqlite3_column_int64(s, 3) <= 0) {
+      damaged(seq, "fill", "price '" + shown(s, 3) + "' is not a positive integer (ticks)");
+    } else if (!isInteger(s, 4) || sqlite3_column_int64(s, 4) <= 0) {
+      damaged(seq, "fill", "quantity '" + shown(s, 4) + "' is not a positive integer");
+    } else if (feeType != SQLITE_NULL && ((feeType != SQLITE_FLOAT && feeType != SQLITE_INTEGER) ||
+                                          !std::isfinite(sqlite3_column_double(s, 5)))) {
+      damaged(seq, "fill", "fee '" + shown(s, 5) + "' is not a finite number");
+    } else {
+      f.instrument = *instrument;
+      f.side = *side;
+      f.price = sqlite3_column_int64(s, 3);
+      f.qty = sqlite3_column_int64(s, 4);
+      f.fee = feeType == SQLITE_NULL ? 0.0 : sqlite3_column_double(s, 5);
+      out->fills.push_back(std::move(f));
+    }
   }
   sqlite3_finalize(s);
   s = nullptr;
@@ -134,17 +218,35 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
                          " ifnull((SELECT r.qty FROM journal r WHERE r.order_id = i.order_id AND r.kind = 'replace'"
                          "   AND r.text = 'confirmed' ORDER BY r.seq DESC LIMIT 1), i.qty),"
                          " ifnull(i.strategy, 0), i.ts, i.text,"
-                         " (SELECT ifnull(sum(f.qty), 0) FROM journal f WHERE f.order_id = i.order_id AND f.kind = 'fill')"
-                         " FROM journal i WHERE i.kind = 'order_intent' AND NOT EXISTS (SELECT 1 FROM journal e"
+                         " (SELECT ifnull(sum(f.qty), 0) FROM journal f WHERE f.order_id = i.order_id AND f.kind = 'fill'),"
+                         " i.seq FROM journal i WHERE i.kind = 'order_intent' AND NOT EXISTS (SELECT 1 FROM journal e"
                          " WHERE e.order_id = i.order_id AND e.kind IN ('order_reject', 'cancelled')) ORDER BY i.order_id",
                          -1, &s, nullptr) != SQLITE_OK)
     return fail("cannot read order intents");
   while (sqlite3_step(s) == SQLITE_ROW) {
+    const std::int64_t seq = sqlite3_column_int64(s, 9);
     JournalState::UnresolvedOrder o;
+    const auto instrument = textOf(s, 1);
+    const auto side = sideOf(s, 2);
+    if (!isInteger(s, 0) || sqlite3_column_int64(s, 0) <= 0) {
+      damaged(seq, "order_intent", "order id '" + shown(s, 0) + "' is not a positive integer");
+      continue;
+    }
+    if (!instrument || instrument->empty()) {
+      damaged(seq, "order_intent", "instrument '" + shown(s, 1) + "' is not a name");
+      continue;
+    }
+    if (!side) {
+      damaged(seq, "order_intent", "side '" + shown(s, 2) + "' is neither buy nor sell");
+      continue;
+    }
+    if (!isInteger(s, 3) || !isInteger(s, 4) || sqlite3_column_int64(s, 4) <= 0) {
+      damaged(seq, "order_intent", "price '" + shown(s, 3) + "' or quantity '" + shown(s, 4) + "' is not an integer");
+      continue;
+    }
     o.id = OrderId(sqlite3_column_int64(s, 0));
-    if (const unsigned char* t = sqlite3_column_text(s, 1)) o.instrument = reinterpret_cast<const char*>(t);
-    const unsigned char* side = sqlite3_column_text(s, 2);
-    o.side = side && std::string(reinterpret_cast<const char*>(side)) == "sell" ? Side::Sell : Side::Buy;
+    o.instrument = *instrument;
+    o.side = *side;
     o.price = sqlite3_column_int64(s, 3);
     o.qty = sqlite3_column_int64(s, 4);
     o.strategy = std::uint32_t(sqlite3_column_int64(s, 5));
@@ -155,33 +257,59 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
   }
   sqlite3_finalize(s);
   s = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT ifnull(max(order_id), 0) FROM journal", -1, &s, nullptr) == SQLITE_OK &&
+  // Ids continue after the largest. SQLite keeps them as signed 64-bit integers: a negative one was
+  // written past INT64_MAX (an id that wrapped), so every id is taken.
+  if (sqlite3_prepare_v2(db, "SELECT ifnull(max(order_id), 0), ifnull(min(order_id), 0) FROM journal"
+                             " WHERE typeof(order_id) = 'integer'", -1, &s, nullptr) == SQLITE_OK &&
       sqlite3_step(s) == SQLITE_ROW)
-    out->maxOrderId = OrderId(sqlite3_column_int64(s, 0));
+    out->maxOrderId = sqlite3_column_int64(s, 1) < 0 ? OrderId(INT64_MAX) : OrderId(sqlite3_column_int64(s, 0));
   sqlite3_finalize(s);
   s = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT text FROM journal WHERE kind = 'state_change' ORDER BY seq DESC LIMIT 1", -1, &s,
-                         nullptr) == SQLITE_OK &&
+  if (sqlite3_prepare_v2(db, "SELECT seq, kind, order_id FROM journal WHERE order_id IS NOT NULL"
+                             " AND typeof(order_id) != 'integer' ORDER BY seq", -1, &s, nullptr) == SQLITE_OK)
+    while (sqlite3_step(s) == SQLITE_ROW)
+      damaged(sqlite3_column_int64(s, 0), reinterpret_cast<const char*>(sqlite3_column_text(s, 1)),
+              "order id '" + shown(s, 2) + "' is not an integer");
+  sqlite3_finalize(s);
+  s = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT text, seq FROM journal WHERE kind = 'state_change' ORDER BY seq DESC LIMIT 1", -1,
+                         &s, nullptr) == SQLITE_OK &&
       sqlite3_step(s) == SQLITE_ROW) {
-    if (const unsigned char* t = sqlite3_column_text(s, 0)) out->lastStateChange = reinterpret_cast<const char*>(t);
-    out->halted = out->lastStateChange.rfind("HALTED", 0) == 0;
+    // The state is the text's first word; the reason after it may hold any bytes (a path).
+    const auto* t = sqlite3_column_text(s, 0);
+    const std::string text = t ? std::string(reinterpret_cast<const char*>(t), std::size_t(sqlite3_column_bytes(s, 0))) : "";
+    if (text.rfind("HALTED", 0) == 0 || text.rfind("REDUCING", 0) == 0 || text.rfind("ACTIVE", 0) == 0) {
+      out->lastStateChange = text;
+      out->halted = text.rfind("HALTED", 0) == 0;
+    } else {  // what state the last session ended in is unknown: the careful one
+      damaged(sqlite3_column_int64(s, 1), "state_change", "'" + shown(s, 0) + "' names no state");
+      out->lastStateChange = "HALTED: its last state change is unreadable";
+      out->halted = true;
+    }
   }
   sqlite3_finalize(s);
   s = nullptr;
   // Run-time limit switches since the last "limits from" (a session start).
   if (sqlite3_prepare_v2(db,
-                         "SELECT text FROM journal WHERE kind = 'limit_change' AND text NOT LIKE 'limits from %' AND seq >"
-                         " (SELECT ifnull(max(seq), 0) FROM journal WHERE kind = 'limit_change' AND text LIKE 'limits from %')"
-                         " ORDER BY seq",
+                         "SELECT text, seq FROM journal WHERE kind = 'limit_change' AND ifnull(text, '') NOT LIKE 'limits from %'"
+                         " AND seq > (SELECT ifnull(max(seq), 0) FROM journal WHERE kind = 'limit_change'"
+                         " AND text LIKE 'limits from %') ORDER BY seq",
                          -1, &s, nullptr) == SQLITE_OK)
-    while (sqlite3_step(s) == SQLITE_ROW)
-      if (const unsigned char* t = sqlite3_column_text(s, 0)) out->limitChanges.emplace_back(reinterpret_cast<const char*>(t));
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      // "NAME=VALUE (by who)": NAME=VALUE must be UTF-8 text (who may be anything); its meaning is
+      // checked where it is applied (Engine::reapplyLimitChanges).
+      const auto* t = sqlite3_column_text(s, 0);
+      const std::string text = t ? std::string(reinterpret_cast<const char*>(t), std::size_t(sqlite3_column_bytes(s, 0))) : "";
+      const std::size_t by = std::min(text.find(" (by "), text.size());
+      if (t && isUtf8(reinterpret_cast<const unsigned char*>(text.data()), by)) out->limitChanges.push_back(text);
+      else damaged(sqlite3_column_int64(s, 1), "limit_change", "'" + shown(s, 0) + "' is not UTF-8 text");
+    }
   sqlite3_finalize(s);
   s = nullptr;
   // The last trading day's counts.
   constexpr Nanos kDay = 86'400'000'000'000;
-  if (sqlite3_prepare_v2(db, "SELECT max(ts) FROM journal WHERE kind IN ('order_intent', 'cancel_request', 'fill')", -1, &s,
-                         nullptr) == SQLITE_OK &&
+  if (sqlite3_prepare_v2(db, "SELECT max(ts) FROM journal WHERE kind IN ('order_intent', 'cancel_request', 'fill')"
+                             " AND typeof(ts) = 'integer'", -1, &s, nullptr) == SQLITE_OK &&
       sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
     out->lastDay = sqlite3_column_int64(s, 0) / kDay;
   sqlite3_finalize(s);
@@ -202,11 +330,17 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
   }
   sqlite3_finalize(s);
   s = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT ts, value FROM journal WHERE kind = 'position_snapshot' AND text = 'day start equity'"
-                             " ORDER BY seq DESC LIMIT 1", -1, &s, nullptr) == SQLITE_OK &&
+  if (sqlite3_prepare_v2(db, "SELECT ts, value, seq FROM journal WHERE kind = 'position_snapshot'"
+                             " AND text = 'day start equity' ORDER BY seq DESC LIMIT 1", -1, &s, nullptr) == SQLITE_OK &&
       sqlite3_step(s) == SQLITE_ROW) {
-    out->equityDay = sqlite3_column_int64(s, 0) / kDay;
-    out->dayStartEquity = sqlite3_column_double(s, 1);
+    const int type = sqlite3_column_type(s, 1);
+    if (isInteger(s, 0) && (type == SQLITE_FLOAT || type == SQLITE_INTEGER) && std::isfinite(sqlite3_column_double(s, 1))) {
+      out->equityDay = sqlite3_column_int64(s, 0) / kDay;
+      out->dayStartEquity = sqlite3_column_double(s, 1);
+    } else {
+      damaged(sqlite3_column_int64(s, 2), "position_snapshot", "day start equity '" + shown(s, 1) + "' at ts '" +
+                                                                   shown(s, 0) + "' is not a finite number");
+    }
   }
   sqlite3_finalize(s);
   s = nullptr;
@@ -222,6 +356,9 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
   sqlite3_finalize(s);
   s = nullptr;
   sqlite3_close(db);
+  out->damagedRows = damagedRows;
+  if (damagedRows > kMaxDamagedListed)
+    out->damaged.push_back("and " + std::to_string(damagedRows - kMaxDamagedListed) + " more damaged rows");
   return true;
 }
 

@@ -64,14 +64,21 @@ struct JournalState {
   std::vector<FillRow> historyFills;
   // The last journaled strategy set-up (StrategyHost::setupJson), empty if none.
   std::string strategySetup;
+  // The largest order id in the journal; ids continue after it. A journal holding ids that were
+  // written past the largest it can store (negative in SQLite) says kMaxOrderId: none is left.
   OrderId maxOrderId = 0;
+  // Rows that cannot be trusted, skipped: "seq 42 (fill): side 'x' is neither buy nor sell".
+  // A restart with any comes up HALTED (what it restored may be incomplete).
+  std::vector<std::string> damaged;  // the first 100 of them
+  std::size_t damagedRows = 0;
   bool halted = false;
   std::string lastStateChange;  // its text, e.g. "HALTED: SIGUSR1"
   std::size_t sessions = 0;
 };
 
 // A missing file is an empty state (first start). False with `error` when the file exists but
-// cannot be read.
+// cannot be read. Rows are untrusted input (a damaged disk, a hand edit): a row whose side,
+// numbers or text cannot be what kappa wrote is skipped and listed in `damaged`, never guessed.
 bool readJournalState(const std::string& path, JournalState* out, std::string* error);
 
 }  // namespace kappa

@@ -89,6 +89,13 @@ double OrderManager::openQty(InstrumentId instrument, Side side, OrderId except)
 }
 
 OrderId OrderManager::submit(const OrderRequest& request, Nanos now) {
+  if (idsExhausted()) {  // no order can be made without an id that was never used
+    lastReject_ = "order ids exhausted: the last id, " + std::to_string(kMaxOrderId) +
+                  ", is taken (ids never repeat; start with a new data directory)";
+    ++rejectsTotal_;
+    ++version_;
+    return 0;
+  }
   Order& o = orders_.emplace_back();
   o.id = nextId_++;
   o.request = request;

@@ -2,6 +2,7 @@
 // Order management on the engine thread: every order passes the RiskGate, gets a client id and a
 // state machine, goes to the venue, and is updated from execution reports; fills update positions.
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <memory_resource>
@@ -59,9 +60,18 @@ class OrderManager {
   void restoreFill(const Instrument& inst, Side side, Qty qty, Price price, double fee) {
     positions_[inst.id].applyFill(inst, side, toDouble(qty), toDouble(price), fee);
   }
-  void continueIdsAfter(OrderId last) { nextId_ = std::max(nextId_, last + 1); firstId_ = nextId_; }
+  // Ids are stored by the journal (and by SQLite) as signed 64-bit integers: kMaxOrderId is the
+  // last one. Past it there is no id left that was never used, and ids never repeat: every submit
+  // is then refused (with no order made) and idsExhausted() says so.
+  static constexpr OrderId kMaxOrderId = OrderId(INT64_MAX);
+  void continueIdsAfter(OrderId last) {
+    nextId_ = last >= kMaxOrderId ? kMaxOrderId + 1 : std::max(nextId_, last + 1);
+    firstId_ = nextId_;
+  }
+  bool idsExhausted() const { return nextId_ > kMaxOrderId; }
 
   // Returns the new order's id; a refused order is recorded as Rejected with the gate's reason.
+  // Returns 0 (no order; lastReject() says why) once the ids are exhausted.
   OrderId submit(const OrderRequest& request, Nanos now);
   // Returns false with a reason if the order is unknown or no longer working, or (`limited`: a
   // user's or a strategy's request) if the cancel rate limits refuse it. The halt's, FLATTEN's and

@@ -1,8 +1,12 @@
 #include "risk/RiskConfigFile.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -10,6 +14,92 @@ namespace kappa {
 namespace {
 
 using Json = nlohmann::json;
+
+// A value as the user wrote it, for messages. Text that is not UTF-8 (a damaged journal row, a
+// --risk argument) is shown with replacement characters rather than thrown on.
+std::string shown(const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+constexpr const char* kOutOfRange = "is out of range (a number must lie within about +-1.8e308)";
+
+// A read-only SAX pass over the text, for what the JSON library's DOM parse does not say: where
+// a number too large for a double sits (it reports the token only), and a key given twice in one
+// object (it keeps the last silently, losing the first). Its own pass: the library's callback
+// parser rescans the parent object after every member (quadratic on 100,000 entries).
+class JsonWalker : public nlohmann::json_sax<Json> {
+ public:
+  std::string errorPath, token;  // at a parse error (the overflow)
+  std::size_t position = 0;
+  bool failed = false;
+  std::string duplicate;         // the first key given twice, as its path
+
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t) override { return value(); }
+  bool number_unsigned(number_unsigned_t) override { return value(); }
+  bool number_float(number_float_t, const string_t&) override { return value(); }
+  bool string(string_t&) override { return value(); }
+  bool binary(binary_t&) override { return value(); }
+  bool start_object(std::size_t) override {
+    value();
+    stack_.push_back({true, {}, 0, {}});
+    return true;
+  }
+  bool key(string_t& k) override {
+    Frame& f = stack_.back();
+    f.name = k;
+    if (!f.keys.insert(k).second && duplicate.empty()) duplicate = path(false);
+    return true;
+  }
+  bool end_object() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    value();
+    stack_.push_back({false, {}, 0, {}});
+    return true;
+  }
+  bool end_array() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t at, const std::string& lastToken, const nlohmann::detail::exception&) override {
+    failed = true;
+    position = at;
+    token = lastToken;
+    errorPath = path(true);
+    return false;
+  }
+
+ private:
+  struct Frame {
+    bool object;
+    std::string name;
+    std::size_t count;  // an array's elements so far
+    std::unordered_set<std::string> keys;
+  };
+  std::vector<Frame> stack_;
+  bool value() {
+    if (!stack_.empty() && !stack_.back().object) ++stack_.back().count;
+    return true;
+  }
+  std::string path(bool atError) const {
+    std::string p;
+    for (std::size_t i = 0; i < stack_.size(); ++i) {
+      const Frame& f = stack_[i];
+      // An array's element in progress: the last one counted, or (at an error) the next one.
+      const std::string part =
+          f.object ? f.name : std::to_string(atError && i + 1 == stack_.size() ? f.count : f.count - 1);
+      p += (p.empty() ? "" : "/") + part;
+    }
+    return p;
+  }
+};
+
+std::string lineOf(const std::string& text, std::size_t position) {
+  const std::size_t end = std::min(position, text.size());
+  return std::to_string(1 + std::count(text.begin(), text.begin() + std::ptrdiff_t(end), '\n'));
+}
 
 std::string knownLimitKeys(std::uint8_t scopeBit) {
   std::string s;
@@ -38,6 +128,10 @@ bool readLimit(Limit limit, const Json& v, LimitSetting* out, std::string* why) 
     }
     if (info.counted && x < 1) {
       *why = "must be at least 1 (" + std::string(info.unit) + "), or \"off\"";
+      return false;
+    }
+    if (x > info.max) {
+      *why = "must be at most " + formatRiskNumber(info.max) + " (" + std::string(info.unit) + "), or \"off\"";
       return false;
     }
     out->value = x;
@@ -88,7 +182,7 @@ bool readLimit(Limit limit, const Json& v, LimitSetting* out, std::string* why) 
     }
     return true;
   }
-  *why = std::string("must be a number") + (info.flag ? " or on/off" : "") + " or \"off\" (got " + v.dump() + ")";
+  *why = std::string("must be a number") + (info.flag ? " or on/off" : "") + " or \"off\" (got " + shown(v) + ")";
   return false;
 }
 
@@ -130,7 +224,7 @@ bool readTrigger(Trigger t, const Json& v, TriggerSetting* out, std::string* why
   auto action = [&](const Json& x) {
     const auto a = x.is_string() ? triggerActionByName(x.get<std::string>()) : std::nullopt;
     if (!a) {
-      *why = "action must be \"halt\", \"reduce\" or \"off\" (got " + x.dump() + ")";
+      *why = "action must be \"halt\", \"reduce\" or \"off\" (got " + shown(x) + ")";
       return false;
     }
     out->action = *a;
@@ -139,7 +233,7 @@ bool readTrigger(Trigger t, const Json& v, TriggerSetting* out, std::string* why
   if (v.is_number()) return threshold(v);
   if (v.is_string()) return action(v);
   if (!v.is_object()) {
-    *why = "must be {\"threshold\": N, \"action\": \"halt\"|\"reduce\"|\"off\"} (got " + v.dump() + ")";
+    *why = "must be {\"threshold\": N, \"action\": \"halt\"|\"reduce\"|\"off\"} (got " + shown(v) + ")";
     return false;
   }
   for (auto it = v.begin(); it != v.end(); ++it) {
@@ -204,12 +298,26 @@ bool parseRiskConfig(const std::string& text, const std::string& source, RiskCon
     const auto at = what.find("parse error");
     *error = source + ": " + (at == std::string::npos ? what : what.substr(at));
     return false;
+  } catch (const Json::out_of_range&) {
+    // A number beyond a double (1e400): name its key and line, as for any other bad value.
+    JsonWalker where;
+    Json::sax_parse(text, &where, Json::input_format_t::json, true, /*ignore_comments=*/true);
+    *error = source + ": " + (where.failed ? (where.errorPath.empty() ? "" : where.errorPath + ": ") + where.token + " " +
+                                                 kOutOfRange + " (line " + lineOf(text, where.position) + ")"
+                                           : std::string("a number ") + kOutOfRange);
+    return false;
+  } catch (const Json::exception& e) {
+    *error = source + ": " + e.what();
+    return false;
   }
   auto fail = [&](const std::string& why) {
     *error = source + ": " + why;
     return false;
   };
   if (!doc.is_object()) return fail("the top level must be an object");
+  JsonWalker keys;
+  Json::sax_parse(text, &keys, Json::input_format_t::json, true, /*ignore_comments=*/true);
+  if (!keys.duplicate.empty()) return fail(keys.duplicate + ": given twice (which one is meant cannot be known)");
   // On top of the defaults: a key left out keeps its documented default; switching a check off
   // takes an explicit "off", so nothing is silently unprotected.
   RiskConfig c = RiskConfig::defaults();
@@ -219,8 +327,10 @@ bool parseRiskConfig(const std::string& text, const std::string& source, RiskCon
     const std::string& key = it.key();
     const Json& v = it.value();
     if (key == "version") {
-      if (!v.is_number_integer() || v.get<int>() != 1)
-        return fail("version: this kappa reads version 1 (got " + v.dump() + ")");
+      // Compared as the 64-bit number it is: 4294967297 is not 1 (an int would have wrapped).
+      const bool one = v.is_number_unsigned() ? v.get<std::uint64_t>() == 1
+                                              : v.is_number_integer() && v.get<std::int64_t>() == 1;
+      if (!one) return fail("version: this kappa reads version 1 (got " + shown(v) + ")");
     } else if (key == "account") {
       if (!readLimitSet(v, LimitScopeKind::Account, "account", &c.account, &why)) return fail(why);
     } else if (key == "instruments" || key == "strategies" || key == "underlyings") {
@@ -232,12 +342,17 @@ bool parseRiskConfig(const std::string& text, const std::string& source, RiskCon
                                    : key == "strategies" ? LimitScopeKind::Strategy
                                                          : LimitScopeKind::Underlying;
       auto& list = key == "instruments" ? c.instruments : key == "strategies" ? c.strategies : c.underlyings;
+      // The entries by key, for the defaults' entries the file refines: a linear search per key
+      // made a file of n entries cost n^2 string compares (30,000 entries took 12 s).
+      std::unordered_map<std::string, std::size_t> index;
+      for (std::size_t i = 0; i < list.size(); ++i) index.emplace(list[i].key, i);
       for (auto e = v.begin(); e != v.end(); ++e) {
         if (scope == LimitScopeKind::Instrument && e.key().rfind('@', 0) == 0 && e.key() != "@perpetual" &&
             e.key() != "@future" && e.key() != "@option" && e.key() != "@index")
           return fail(key + "/" + e.key() + ": unknown kind (known: @perpetual, @future, @option)");
-        if (!readLimitSet(e.value(), scope, key + "/" + e.key(), &RiskConfig::entry(list, e.key()), &why))
-          return fail(why);
+        const auto [at, added] = index.emplace(e.key(), list.size());
+        if (added) list.push_back({e.key(), {}});
+        if (!readLimitSet(e.value(), scope, key + "/" + e.key(), &list[at->second].limits, &why)) return fail(why);
       }
     } else if (key == "triggers") {
       if (!v.is_object()) return fail("triggers: must be an object keyed by trigger");
@@ -292,7 +407,9 @@ bool applyRiskOverride(RiskConfig* config, const std::string& assignment, std::s
   Json value;
   try {
     value = Json::parse(valueText);
-  } catch (const Json::parse_error&) {
+  } catch (const Json::out_of_range&) {  // 1e400: a number, but none a double can hold
+    return fail(valueText + " " + kOutOfRange);
+  } catch (const Json::exception&) {
     value = valueText;
   }
   std::vector<std::string> parts;

@@ -51,6 +51,9 @@ struct LimitInfo {
   bool counted;      // counted per scope (see above) rather than most-specific-wins
   bool flag;         // on/off only, the value is not used (self_trade)
   std::uint8_t scopes;  // bit (1 << LimitScopeKind) for each scope it may be set in
+  // The largest value it takes: a rate sizes a window of that many timestamps per scope, and a
+  // window in ms becomes nanoseconds; beyond these a number is a mistake, not a limit.
+  double max = HUGE_VAL;
 };
 const LimitInfo& infoOf(Limit limit);
 const char* nameOf(Limit limit);  // the key

@@ -312,7 +312,8 @@ struct StrategyHost::Api {
     if (x.tickAt_) x.tickToOrder_.add(wallNow() - x.tickAt_);
     if (outId) *outId = id;
     const Order* o = x.svc_.oms.find(id);
-    if (o && o->state == OrderState::Rejected) return refuse(o->reason);
+    if (!o) return refuse(x.svc_.oms.lastReject());  // no order was made (ids exhausted)
+    if (o->state == OrderState::Rejected) return refuse(o->reason);
     ++s.ordersSent;
     x.changed();
     return KAPPA_OK;

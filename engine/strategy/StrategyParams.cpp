@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <cmath>
 #include <sstream>
 
@@ -71,7 +72,14 @@ bool parseParamValue(const ParamSpec& spec, const std::string& raw, ParamValue* 
     }
     case KAPPA_PARAM_DOUBLE: {
       double d = 0;
-      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+      if (ec == std::errc::result_out_of_range && end == text.data() + text.size()) {
+        // A number all the same: below the smallest normal double (1e-308) it is that tiny
+        // number, as strtod reads it; beyond the largest (1e400) it is refused as such.
+        d = std::strtod(std::string(text).c_str(), nullptr);
+        if (std::isinf(d)) return fail("is out of range (a number must lie within about +-1.8e308)");
+        ec = std::errc();
+      }
       if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(d))
         return fail("is not a number");
       v.number = d;
