@@ -393,10 +393,8 @@ std::string Engine::resume() {
                   "resume is possible once it is back under", lag, limit);
     return refuse(text);
   }
-  if (idsExhausted_) {  // no order could be made without repeating an id
-    log::error("risk", "resume refused: order ids exhausted (the journal holds the last one)");
-    return;
-  }
+  if (idsExhausted_)  // no order could be made without repeating an id
+    return refuse("order ids exhausted (the journal holds the last one)");
   halt_.resume();
   boost::asio::post(io_, [this] {
     if (halt_.halted()) return;  // halted again since
