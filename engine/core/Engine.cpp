@@ -636,7 +636,7 @@ void Engine::setDataDir(const std::string& dataDir) {
   if (!loader_) loader_ = std::make_unique<PluginLoader>(dataDir);
   if (journal_ || running_) return;
   restoreFromJournal(dataDir + "/journal.sqlite");
-  journal_ = std::make_unique<Journal>(dataDir + "/journal.sqlite", instruments_);
+  journal_ = std::make_unique<Journal>(dataDir + "/journal.sqlite", instruments_, journalOptions_);
   oms_->setJournal(journal_.get());
   strategies_->setJournal(journal_.get());
   if (!restoredLimitChanges_.empty()) {  // over the defaults; setRiskConfig() applies them again over risk.json
@@ -664,6 +664,7 @@ void Engine::restoreFromJournal(const std::string& path) {
     log::error("risk", "HALTED at start: " + haltReason_);
     return;
   }
+  for (const std::string& w : state.warnings) log::warn("journal", w);
   std::size_t restored = 0;
   for (const JournalState::FillRow& f : state.fills) {
     const Instrument* inst = instruments_.find(f.instrument);

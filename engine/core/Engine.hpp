@@ -91,6 +91,8 @@ class Engine final : private VenueListener {
   // Where the journal (journal.sqlite), plugins, approvals and the plugins folder live; call once,
   // before start(). A journal that cannot be opened leaves the engine HALTED, with the reason.
   void setDataDir(const std::string& dataDir);
+  // Before setDataDir(): the journal's options (tests fill the "disk" with a page limit).
+  void setJournalOptions(const JournalOptions& options) { journalOptions_ = options; }
   const Journal* journal() const { return journal_.get(); }
   struct StrategyLaunch {
     std::string path;
@@ -182,6 +184,7 @@ class Engine final : private VenueListener {
   std::unique_ptr<StrategyHost> strategies_;
   std::unique_ptr<PluginLoader> loader_;
   std::unique_ptr<Journal> journal_;
+  JournalOptions journalOptions_;
   RiskConfig riskConfig_;
   RiskMonitor monitor_;
   std::string riskError_;                // the last refused risk change
