@@ -4,6 +4,7 @@
 #include <QtTest>
 #include <sqlite3.h>
 
+#include <boost/asio/post.hpp>
 #include <future>
 
 #include "core/Clock.hpp"
@@ -499,6 +500,85 @@ class TestJournal : public QObject {
              QStringList{"3"});
     QVERIFY2(readJournalState(file.toStdString(), &st, &error), error.c_str());
     QCOMPARE(st.unresolved.size(), std::size_t(0));  // settled for good
+  }
+
+  void venuePositionWinsAtRestart() {
+    // A venue whose account outlives our sessions says what the position is; the journal lost
+    // track of part of it. Its view wins, through a journaled reconciliation fill, so the next
+    // restart agrees without asking.
+    struct ReportingVenue : Venue {
+      sim::SimVenue sim;
+      double qty;
+      Price average;
+      InstrumentId perp = kNoInstrument;
+      VenueListener* listener = nullptr;
+      boost::asio::any_io_executor engine;
+      ReportingVenue(sim::SimConfig cfg, double q, Price avg) : sim(cfg), qty(q), average(avg) {}
+      std::string name() const override { return sim.name(); }
+      void listInstruments(InstrumentRegistry& r) override {
+        sim.listInstruments(r);
+        perp = r.find("BTC-PERPETUAL")->id;
+      }
+      std::vector<Candle> history(InstrumentId id) override { return sim.history(id); }
+      void connect(VenueListener& l, boost::asio::any_io_executor e) override {
+        listener = &l;
+        engine = e;
+        sim.connect(l, e);
+      }
+      void disconnect() override { sim.disconnect(); }
+      void submit(const VenueOrder& o) override { sim.submit(o); }
+      void cancel(OrderId id) override { sim.cancel(id); }
+      void replace(OrderId id, Price p, Qty q) override { sim.replace(id, p, q); }
+      void requestSnapshot(InstrumentId id) override { sim.requestSnapshot(id); }
+      void queryOrders(const std::vector<OrderId>& ids) override { sim.queryOrders(ids); }
+      bool reportsPositions() const override { return true; }
+      void queryPositions() override {
+        boost::asio::post(engine, [this] { listener->onPositions({{perp, qty, average}}); });
+      }
+    };
+    QTemporaryDir dir;
+    sim::SimConfig cfg;
+    cfg.seed = 8;
+    cfg.startTime = wallNow() / 1'000'000 * 1'000'000;
+    const QString file = dir.path() + "/journal.sqlite";
+    {
+      Engine e(std::make_unique<sim::SimVenue>(cfg));
+      e.setDataDir(dir.path().toStdString());
+      e.start();
+      const InstrumentId perp = e.instruments().find("BTC-PERPETUAL")->id;
+      QTRY_VERIFY_WITH_TIMEOUT(e.call([&] { return e.marketData().book(perp).bestAsk() != nullptr; }), 5000);
+      OrderRequest r;
+      r.instrument = perp;
+      r.type = OrderType::Market;
+      r.qty = toFixed(10);
+      e.submit(r);
+      QTRY_COMPARE_WITH_TIMEOUT(e.call([&] { return e.orders().positions()[perp].qty; }), 10.0, 5000);
+      e.journal()->flush();
+      e.stop();
+    }
+    {
+      Engine e(std::make_unique<ReportingVenue>(cfg, 4.0, toFixed(60000)));
+      e.setDataDir(dir.path().toStdString());
+      const InstrumentId perp = e.instruments().find("BTC-PERPETUAL")->id;
+      QCOMPARE(e.orders().positions()[perp].qty, 10.0);  // the journal's view, until the venue answers
+      e.start();
+      QTRY_COMPARE_WITH_TIMEOUT(e.call([&] { return e.orders().positions()[perp].qty; }), 4.0, 5000);
+      e.journal()->flush();
+      e.stop();
+    }
+    QCOMPARE(query(file, "SELECT side || ' ' || qty || ' ' || price FROM journal WHERE kind = 'fill' AND text LIKE "
+                         "'reconciled with the venue%'"),
+             QStringList{"sell 600000000 6000000000000"});
+    QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'risk_event' AND text LIKE "
+                         "'position reconciled with the venue at restart: BTC-PERPETUAL: journal 10%venue 4%'"),
+             QStringList{"1"});
+    JournalState st;
+    std::string error;
+    QVERIFY2(readJournalState(file.toStdString(), &st, &error), error.c_str());
+    double net = 0;
+    for (const JournalState::FillRow& f : st.fills)
+      if (f.instrument == "BTC-PERPETUAL") net += (f.side == Side::Sell ? -1.0 : 1.0) * toDouble(f.qty);
+    QCOMPARE(net, 4.0);
   }
 
   void engineHaltsWhenTheJournalCannotBeWritten() {

@@ -152,6 +152,7 @@ class Engine final : private VenueListener {
   void onMarketData(const MdEvent* events, std::size_t n) override;
   void onExecution(const ExecReport& report) override;
   void onVenueState(VenueState state, const std::string& detail) override;
+  void onPositions(const std::vector<VenuePosition>& positions) override;
   void schedulePublish();
   void publish();
   void scheduleAnalytics();
@@ -185,6 +186,7 @@ class Engine final : private VenueListener {
   std::unique_ptr<PluginLoader> loader_;
   std::unique_ptr<Journal> journal_;
   JournalOptions journalOptions_;
+  bool positionsReconciled_ = false;  // the venue's positions were asked for and applied (once a run)
   RiskConfig riskConfig_;
   RiskMonitor monitor_;
   std::string riskError_;                // the last refused risk change

@@ -231,7 +231,7 @@ JournalRow Journal::rowOf(const JournalRecord& r) const {
   if (r.order) row.order = std::int64_t(r.order);
   if (r.instrument < instrumentNames_.size()) row.instrument = instrumentNames_[r.instrument];
   if (r.strategy) row.strategy = r.strategy;
-  if (r.order != 0 || r.kind == JournalKind::PositionSnapshot) row.side = nameOf(r.side);
+  if (r.order != 0 || r.kind == JournalKind::PositionSnapshot || r.kind == JournalKind::Fill) row.side = nameOf(r.side);
   row.price = r.price;
   row.qty = r.qty;
   row.value = r.value;
@@ -264,7 +264,10 @@ bool Journal::insertRow(const JournalRow& r) {
 }
 
 void Journal::beginSpill() {
-  if (spillFile_.begun()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (spillFile_.begun() || (spillTried_ && now - lastMarkerTry_ < std::chrono::milliseconds(200))) return;
+  spillTried_ = true;
+  lastMarkerTry_ = now;
   std::string error;
   if (spillFile_.begin(session_, wallNow(), failure(), &error))
     log::error("journal", "halt marker written to " + spillPath() + "; records the journal cannot take go there");

@@ -95,7 +95,8 @@ class Journal {
   std::atomic<bool> spillStuck_{false};  // records held that not even the spill file takes
   SpillFile spillFile_;                  // writer thread (and open())
   std::vector<JournalRow> heldRows_;     // writer thread
-  std::chrono::steady_clock::time_point lastSpillTry_{};
+  std::chrono::steady_clock::time_point lastSpillTry_{}, lastMarkerTry_{};
+  bool spillTried_ = false;  // the halt marker was attempted (retried every 200 ms until written)
   std::atomic<bool> failed_{false}, stopping_{false};
   mutable std::mutex mutex_;  // failure_, and the flush/wake condition
   mutable std::condition_variable progress_;
