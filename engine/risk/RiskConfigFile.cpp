@@ -164,6 +164,10 @@ std::string numberText(double v) {
 std::string limitJson(Limit l, const LimitSetting& s) {
   if (infoOf(l).flag) return s.enabled ? "true" : "false";
   if (s.enabled) return numberText(s.value);
+  // Switched off without a value of its own ("off" where nothing set one): written as it was read,
+  // not as {"value": 0, ...}, which is no valid value to read back.
+  const bool valid = std::isfinite(s.value) && s.value >= 0 && !(infoOf(l).counted && s.value < 1);
+  if (!valid) return "\"off\"";
   return "{\"value\": " + numberText(s.value) + ", \"enabled\": false}";
 }
 
