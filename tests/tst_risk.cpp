@@ -316,6 +316,20 @@ class TestRisk : public QObject {
       QVERIFY2(!applyRiskOverride(&c, bad, &error), bad);
       QVERIFY2(QString::fromStdString(error).startsWith(QString("--risk ") + bad), error.c_str());
     }
+    // As in risk.json, an @kind must exist (found by fuzz_risk_config: a typo applied to nothing),
+    // and a refused override leaves no entry behind.
+    const std::size_t instrumentEntries = c.instruments.size();
+    QVERIFY(!applyRiskOverride(&c, "instruments/@optoin/max_position=100", &error));
+    QVERIFY2(error.find("instruments/@optoin: unknown kind") != std::string::npos, error.c_str());
+    QVERIFY(!applyRiskOverride(&c, "instruments/BTC-X/no_such_limit=1", &error));
+    QCOMPARE(c.instruments.size(), instrumentEntries);
+    // Whatever names --risk gave, the configuration is written back as risk.json that reads again.
+    QVERIFY2(applyRiskOverride(&c, "instruments/BTC\"X\\/max_position=100", &error), error.c_str());
+    QVERIFY2(applyRiskOverride(&c, "strategies/some-id/max_submit_rate=off", &error), error.c_str());
+    RiskConfig again;
+    QVERIFY2(parseRiskConfig(riskConfigJson(c), "round trip", &again, &error), error.c_str());
+    QCOMPARE(RiskConfig::entry(again.instruments, "BTC\"X\\")[std::size_t(Limit::MaxPosition)].value, 100.0);
+    QVERIFY(!RiskConfig::entry(again.strategies, "some-id")[std::size_t(Limit::MaxSubmitRate)].enabled);
   }
 
   void patterns() {

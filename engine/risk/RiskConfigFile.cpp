@@ -188,7 +188,8 @@ void writeScoped(std::ostringstream& o, const char* name, const std::vector<Scop
   o << "  \"" << name << "\": {";
   bool first = true;
   for (const ScopedLimits& s : list) {
-    o << (first ? "\n" : ",\n") << "    \"" << s.key << "\": {\n";
+    // Keys come from --risk too: quoted and escaped as JSON (invalid UTF-8 replaced), never raw.
+    o << (first ? "\n" : ",\n") << "    " << Json(s.key).dump(-1, ' ', false, Json::error_handler_t::replace) << ": {\n";
     first = false;
     writeLimitSet(o, s.limits, "      ", false);
     o << "    }";
@@ -324,7 +325,17 @@ bool applyRiskOverride(RiskConfig* config, const std::string& assignment, std::s
                                                             : LimitScopeKind::Underlying;
     auto& list = parts[0] == "instruments" ? config->instruments : parts[0] == "strategies" ? config->strategies
                                                                                              : config->underlyings;
-    return setLimit(RiskConfig::entry(list, parts[1]), scope, parts[2]);
+    // As risk.json does: an @kind must be one that exists (a typo would apply to nothing).
+    if (scope == LimitScopeKind::Instrument && parts[1].rfind('@', 0) == 0 && parts[1] != "@perpetual" &&
+        parts[1] != "@future" && parts[1] != "@option" && parts[1] != "@index")
+      return fail("instruments/" + parts[1] + ": unknown kind (known: @perpetual, @future, @option)");
+    // Set on a copy: a refused override leaves no empty entry behind.
+    LimitSet set;
+    for (const ScopedLimits& e : list)
+      if (e.key == parts[1]) set = e.limits;
+    if (!setLimit(set, scope, parts[2])) return false;
+    RiskConfig::entry(list, parts[1]) = set;
+    return true;
   }
   if (parts[0] == "triggers" && (parts.size() == 2 || parts.size() == 3)) {
     const auto t = triggerByKey(parts[1]);
