@@ -28,6 +28,10 @@ const char* scopeName(LimitScopeKind k) {
   return "?";
 }
 
+// A value quoted in a message. --risk values are any bytes: invalid UTF-8 is shown replaced (a
+// plain dump() throws on it, and the exception ended kappa).
+std::string shown(const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 // One limit's value: a number, "off"/"on", a boolean, or {"value": N, "enabled": B}.
 bool readLimit(Limit limit, const Json& v, LimitSetting* out, std::string* why) {
   const LimitInfo& info = infoOf(limit);
@@ -88,7 +92,7 @@ bool readLimit(Limit limit, const Json& v, LimitSetting* out, std::string* why) 
     }
     return true;
   }
-  *why = std::string("must be a number") + (info.flag ? " or on/off" : "") + " or \"off\" (got " + v.dump() + ")";
+  *why = std::string("must be a number") + (info.flag ? " or on/off" : "") + " or \"off\" (got " + shown(v) + ")";
   return false;
 }
 
@@ -130,7 +134,7 @@ bool readTrigger(Trigger t, const Json& v, TriggerSetting* out, std::string* why
   auto action = [&](const Json& x) {
     const auto a = x.is_string() ? triggerActionByName(x.get<std::string>()) : std::nullopt;
     if (!a) {
-      *why = "action must be \"halt\", \"reduce\" or \"off\" (got " + x.dump() + ")";
+      *why = "action must be \"halt\", \"reduce\" or \"off\" (got " + shown(x) + ")";
       return false;
     }
     out->action = *a;
@@ -139,7 +143,7 @@ bool readTrigger(Trigger t, const Json& v, TriggerSetting* out, std::string* why
   if (v.is_number()) return threshold(v);
   if (v.is_string()) return action(v);
   if (!v.is_object()) {
-    *why = "must be {\"threshold\": N, \"action\": \"halt\"|\"reduce\"|\"off\"} (got " + v.dump() + ")";
+    *why = "must be {\"threshold\": N, \"action\": \"halt\"|\"reduce\"|\"off\"} (got " + shown(v) + ")";
     return false;
   }
   for (auto it = v.begin(); it != v.end(); ++it) {
@@ -225,7 +229,7 @@ bool parseRiskConfig(const std::string& text, const std::string& source, RiskCon
     const Json& v = it.value();
     if (key == "version") {
       if (!v.is_number_integer() || v.get<int>() != 1)
-        return fail("version: this kappa reads version 1 (got " + v.dump() + ")");
+        return fail("version: this kappa reads version 1 (got " + shown(v) + ")");
     } else if (key == "account") {
       if (!readLimitSet(v, LimitScopeKind::Account, "account", &c.account, &why)) return fail(why);
     } else if (key == "instruments" || key == "strategies" || key == "underlyings") {

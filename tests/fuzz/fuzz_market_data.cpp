@@ -68,8 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(md.book(open));
     md.apply(e);
     if (e.type == MdType::BookBegin && e.instrument < instruments.size()) open = e.instrument;
-    if (e.type == MdType::BookEnd) {
-      if (e.instrument < instruments.size()) check(md.book(e.instrument));
+    if (e.type == MdType::BookEnd && e.instrument < instruments.size()) {  // (an unknown one is dropped)
+      check(md.book(e.instrument));
       open = kNoInstrument;
     }
     if (e.instrument < instruments.size()) {
