@@ -225,7 +225,7 @@ class TestJournal : public QObject {
     QTemporaryDir dir;
     const InstrumentRegistry reg = registry();
     JournalOptions small;
-    small.maxPageCount = 30;  // a few tens of KB: the "disk" fills up
+    small.maxPageCount = 24;  // a few tens of KB: the "disk" fills up
     Journal j((dir.path() + "/full.sqlite").toStdString(), reg, small);
     QVERIFY2(!j.failed(), j.failure().c_str());
     JournalRecord r;
@@ -339,15 +339,17 @@ class TestJournal : public QObject {
     {
       Engine e(std::make_unique<sim::SimVenue>(cfg));
       JournalOptions small;
-      small.maxPageCount = 10;  // the schema and a few dozen records
+      small.maxPageCount = 18;  // the schema and a hundred orders or so
       e.setJournalOptions(small);
       e.setDataDir(dir.path().toStdString());
       e.start();
       const InstrumentId perp = e.instruments().find("BTC-PERPETUAL")->id;
       QTRY_VERIFY_WITH_TIMEOUT(e.call([&] { return e.marketData().book(perp).bestAsk() != nullptr; }), 5000);
-      // A burst of market buys fills the disk up: the orders whose intents were taken are at the
-      // venue, and their fills come after the failure.
+      // Bursts of market buys, each within the perpetual's submit rate, until one fills the disk
+      // up: the earlier bursts are committed; of the last, the orders whose intents were taken are
+      // at the venue and their fills come after the failure.
       for (int burst = 0; burst < 20 && !e.journal()->failed(); ++burst) {
+        if (burst) QTest::qWait(1100);  // a new rate window
         for (int i = 0; i < 40; ++i) {
           OrderRequest r;
           r.instrument = perp;
@@ -370,9 +372,10 @@ class TestJournal : public QObject {
       committedFills = query(file, "SELECT count(*) FROM journal WHERE kind = 'fill'").value(0).toLongLong();
       e.stop();
     }
+    qInfo("%lld of %llu fills committed before the disk was full", (long long)committedFills, (unsigned long long)fills);
     QVERIFY(fills > 0 && position > 0);
-    // The failure hit while trading: SQLite holds fewer fills than the venue made.
-    QVERIFY2(committedFills < std::int64_t(fills),
+    // The failure hit while trading: SQLite holds some of the fills the venue made, not all.
+    QVERIFY2(committedFills > 0 && committedFills < std::int64_t(fills),
              qPrintable(QString("%1 fills committed of %2").arg(committedFills).arg(fills)));
     const SpillContents spill = readSpill(spillPathFor(file.toStdString()));
     QCOMPARE(spill.sections.size(), std::size_t(1));
