@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <QTemporaryDir>
+#include <boost/asio/post.hpp>
 #include <future>
 
 #include "core/Clock.hpp"
@@ -12,6 +13,7 @@
 #include "journal/Journal.hpp"
 #include "journal/JournalReplay.hpp"
 #include "risk/RiskConfigFile.hpp"
+#include "journal/JournalSpill.hpp"
 #include "sim/SimVenue.hpp"
 
 using namespace kappa;
@@ -237,7 +239,13 @@ class TestJournal : public QObject {
     Journal j(file.toStdString(), reg);
     QVERIFY(j.failed());
     QVERIFY2(j.failure().find("schema version 99 is newer") != std::string::npos, j.failure().c_str());
-    QVERIFY(!j.append(JournalRecord{}));
+    JournalRecord intent;
+    intent.kind = JournalKind::OrderIntent;
+    QVERIFY(!j.append(intent));  // no order leaves
+    QVERIFY(j.append(JournalRecord{}));  // a fact goes to the spill file, never into the newer schema
+    j.flush();
+    QCOMPARE(j.spilled(), std::uint64_t(1));
+    QCOMPARE(query(file, "PRAGMA user_version"), QStringList{"99"});
   }
 
   void cannotOpenIsAFailureWithThePath() {
@@ -258,7 +266,7 @@ class TestJournal : public QObject {
     QTemporaryDir dir;
     const InstrumentRegistry reg = registry();
     JournalOptions small;
-    small.maxPageCount = 30;  // a few tens of KB: the "disk" fills up
+    small.maxPageCount = 24;  // a few tens of KB: the "disk" fills up
     Journal j((dir.path() + "/full.sqlite").toStdString(), reg, small);
     QVERIFY2(!j.failed(), j.failure().c_str());
     JournalRecord r;
@@ -272,7 +280,170 @@ class TestJournal : public QObject {
     j.flush();
     QVERIFY(j.failed());
     QVERIFY2(j.failure().find("disk full") != std::string::npos, j.failure().c_str());
-    QVERIFY(!j.append(r));  // nothing more is accepted once it failed
+    // Once failed, an order's intent is refused (the order must not leave); facts are still taken,
+    // into the spill file behind the halt marker.
+    JournalRecord intent;
+    intent.kind = JournalKind::OrderIntent;
+    intent.order = 7;
+    QVERIFY(!j.append(intent));
+    const std::uint64_t spilled = j.spilled();
+    QVERIFY(spilled > 0);  // the failed batch itself
+    QVERIFY(j.append(r));
+    j.flush();
+    QCOMPARE(j.spilled(), spilled + 1);
+    QCOMPARE(j.unrecorded(), std::uint64_t(0));
+    const SpillContents spill = readSpill(j.spillPath());
+    QCOMPARE(spill.sections.size(), std::size_t(1));
+    QVERIFY2(spill.sections[0].reason.find("disk full") != std::string::npos, spill.sections[0].reason.c_str());
+    QCOMPARE(spill.sections[0].rows.size(), std::size_t(spilled + 1));
+    QCOMPARE(spill.sections[0].rows.back().text.value_or(""), r.text);
+  }
+
+  void spillLinesRoundTripAndDamageIsRefused() {
+    JournalRow row;
+    row.session = 3;
+    row.ts = 1'700'000'000'123'456'789;
+    row.kind = "fill";
+    row.order = 42;
+    row.instrument = "BTC-PERPETUAL";
+    row.side = "sell";
+    row.price = 6'543'210'000'000;
+    row.qty = 12'345;
+    row.value = 0.1 + 0.2;  // exact through the hex float
+    using namespace std::string_literals;
+    row.text = "tab\there\nnewline\\ and a NUL \0 end\r"s;
+    QCOMPARE(row.text->size(), std::size_t(34));
+    const std::string line = encodeSpillRow(row);
+    QVERIFY(line.find('\n') == std::string::npos);
+    JournalRow back;
+    QVERIFY(decodeSpillRow(line, &back));
+    QCOMPARE(back.session, row.session);
+    QCOMPARE(back.ts, row.ts);
+    QCOMPARE(back.kind, row.kind);
+    QCOMPARE(back.order, row.order);
+    QCOMPARE(back.instrument, row.instrument);
+    QVERIFY(!back.strategy);
+    QCOMPARE(back.side, row.side);
+    QCOMPARE(back.price, row.price);
+    QCOMPARE(back.qty, row.qty);
+    QCOMPARE(back.value, row.value);
+    QCOMPARE(back.text, row.text);
+    // Untrusted at restart: a wrong kind, side, number or escape, or a missing field is refused.
+    for (const char* bad : {"3\t1\tnonsense\t\\N\t\\N\t\\N\t\\N\t0\t0\t0x0p+0\t\\N",
+                            "3\t1\tfill\t\\N\t\\N\t\\N\tup\t0\t0\t0x0p+0\t\\N",
+                            "3\t1\tfill\t1e400\t\\N\t\\N\t\\N\t0\t0\t0x0p+0\t\\N",
+                            "3\t1\tfill\t\\N\t\\N\t\\N\t\\N\t0\t0\tinf\t\\N",
+                            "3\t1\tfill\t\\N\t\\N\t\\N\t\\N\t0\t0\t0x0p+0\tbad\\q",
+                            "3\t1\tfill\t\\N\t\\N\t\\N\t\\N\t0\t0\t0x0p+0"})
+      QVERIFY2(!decodeSpillRow(bad, &back), bad);
+    // A file cut in the middle of a line keeps the whole lines before it.
+    QTemporaryDir dir;
+    const std::string path = (dir.path() + "/j.sqlite.spill").toStdString();
+    {
+      SpillFile f;
+      f.bind(path);
+      std::string error;
+      QVERIFY2(f.prepare(4096, &error), error.c_str());
+      QVERIFY2(f.begin(3, 99, "journal x: cannot write (disk full)", &error), error.c_str());
+      QVERIFY2(f.append({row, row}, &error), error.c_str());
+    }
+    QFile file(QString::fromStdString(path));
+    QCOMPARE(file.size(), qint64(4096));  // the reserve: zeros after the content
+    SpillContents read = readSpill(path);
+    QCOMPARE(read.sections.size(), std::size_t(1));
+    QCOMPARE(read.sections[0].rows.size(), std::size_t(2));
+    QCOMPARE(read.sections[0].id, std::string("3-99"));
+    QVERIFY(read.warning.empty());
+    QVERIFY(file.open(QIODevice::ReadWrite));
+    const QByteArray content = file.readAll();
+    const qsizetype end = content.indexOf('\0');
+    file.seek(end - 5);
+    file.write(QByteArray(5, '\0'));  // the last line loses its end
+    file.close();
+    read = readSpill(path);
+    QCOMPARE(read.sections.at(0).rows.size(), std::size_t(1));
+    QVERIFY(read.warning.find("incomplete") != std::string::npos);
+  }
+
+  void diskFullLosesNoFillAndComesBackHalted() {
+    // SQLite's page limit makes the journal's disk full for real (SQLITE_FULL) while orders are
+    // filling. The fills of the failed transaction and those that arrive after the failure, and
+    // the halt, must survive: the restart comes back HALTED with the position the venue made.
+    QTemporaryDir dir;
+    sim::SimConfig cfg;
+    cfg.seed = 6;
+    cfg.startTime = wallNow() / 1'000'000 * 1'000'000;
+    const QString file = dir.path() + "/journal.sqlite";
+    std::uint64_t fills = 0;
+    double position = 0;
+    std::int64_t committedFills = 0;
+    {
+      Engine e(std::make_unique<sim::SimVenue>(cfg));
+      JournalOptions small;
+      small.maxPageCount = 18;  // the schema and a hundred orders or so
+      e.setJournalOptions(small);
+      e.setDataDir(dir.path().toStdString());
+      e.start();
+      const InstrumentId perp = e.instruments().find("BTC-PERPETUAL")->id;
+      QTRY_VERIFY_WITH_TIMEOUT(e.call([&] { return e.marketData().book(perp).bestAsk() != nullptr; }), 5000);
+      // Bursts of market buys, each within the perpetual's submit rate, until one fills the disk
+      // up: the earlier bursts are committed; of the last, the orders whose intents were taken are
+      // at the venue and their fills come after the failure.
+      for (int burst = 0; burst < 20 && !e.journal()->failed(); ++burst) {
+        if (burst) QTest::qWait(1100);  // a new rate window
+        for (int i = 0; i < 40; ++i) {
+          OrderRequest r;
+          r.instrument = perp;
+          r.side = Side::Buy;
+          r.type = OrderType::Market;
+          r.qty = toFixed(10 + 10 * i);  // not duplicates of each other (the gate refuses those)
+          e.submit(r);
+        }
+        QTest::qWait(100);
+      }
+      QVERIFY2(e.journal()->failed(), "the journal never filled up");
+      QVERIFY2(e.journal()->failure().find("disk full") != std::string::npos, e.journal()->failure().c_str());
+      QTRY_VERIFY_WITH_TIMEOUT(e.halted(), 5000);
+      QTRY_VERIFY_WITH_TIMEOUT(e.call([&] { return e.orders().working().empty(); }), 5000);
+      QTest::qWait(200);
+      e.journal()->flush();
+      fills = e.call([&] { return e.orders().fillsTotal(); });
+      position = e.call([&] { return e.orders().positions()[perp].qty; });
+      QCOMPARE(e.journal()->unrecorded(), std::uint64_t(0));
+      committedFills = query(file, "SELECT count(*) FROM journal WHERE kind = 'fill'").value(0).toLongLong();
+      e.stop();
+    }
+    qInfo("%lld of %llu fills committed before the disk was full", (long long)committedFills, (unsigned long long)fills);
+    QVERIFY(fills > 0 && position > 0);
+    // The failure hit while trading: SQLite holds some of the fills the venue made, not all.
+    QVERIFY2(committedFills > 0 && committedFills < std::int64_t(fills),
+             qPrintable(QString("%1 fills committed of %2").arg(committedFills).arg(fills)));
+    const SpillContents spill = readSpill(spillPathFor(file.toStdString()));
+    QCOMPARE(spill.sections.size(), std::size_t(1));
+    QVERIFY(spill.sections[0].reason.find("disk full") != std::string::npos);
+    {
+      Engine e(std::make_unique<sim::SimVenue>(cfg));
+      e.setDataDir(dir.path().toStdString());  // a disk with room again
+      QVERIFY(e.halted());
+      const InstrumentId perp = e.instruments().find("BTC-PERPETUAL")->id;
+      QCOMPARE(e.orders().positions()[perp].qty, position);
+      e.start();
+      QTRY_VERIFY_WITH_TIMEOUT((e.takeSnapshot(), e.snapshot().halted), 5000);
+      QVERIFY2(e.snapshot().haltReason.find("disk full") != std::string::npos, e.snapshot().haltReason.c_str());
+      e.journal()->flush();
+      QVERIFY2(!e.journal()->failed(), e.journal()->failure().c_str());
+      e.stop();
+    }
+    // Everything is in the journal now, once, and the spill file is empty again.
+    QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'fill'"), QStringList{QString::number(fills)});
+    QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'risk_event' AND text LIKE 'journal spill % imported%'"),
+             QStringList{"1"});
+    QVERIFY(readSpill(spillPathFor(file.toStdString())).empty());
+    JournalState st;
+    std::string error;
+    QVERIFY2(readJournalState(file.toStdString(), &st, &error), error.c_str());
+    QVERIFY(st.halted);  // and a third start is HALTED as well, from the journal alone
+    QCOMPARE(st.fills.size(), std::size_t(fills));
   }
 
   void engineJournalsOrdersAndProvesTheHalt() {
@@ -550,6 +721,85 @@ class TestJournal : public QObject {
     QVERIFY2(readJournalState(wrapped.filePath("journal.sqlite").toStdString(), &st, &error), error.c_str());
     QCOMPARE(st.maxOrderId, OrderId(INT64_MAX));
     QVERIFY(engineOn(wrapped)->halted());
+  }
+
+  void venuePositionWinsAtRestart() {
+    // A venue whose account outlives our sessions says what the position is; the journal lost
+    // track of part of it. Its view wins, through a journaled reconciliation fill, so the next
+    // restart agrees without asking.
+    struct ReportingVenue : Venue {
+      sim::SimVenue sim;
+      double qty;
+      Price average;
+      InstrumentId perp = kNoInstrument;
+      VenueListener* listener = nullptr;
+      boost::asio::any_io_executor engine;
+      ReportingVenue(sim::SimConfig cfg, double q, Price avg) : sim(cfg), qty(q), average(avg) {}
+      std::string name() const override { return sim.name(); }
+      void listInstruments(InstrumentRegistry& r) override {
+        sim.listInstruments(r);
+        perp = r.find("BTC-PERPETUAL")->id;
+      }
+      std::vector<Candle> history(InstrumentId id) override { return sim.history(id); }
+      void connect(VenueListener& l, boost::asio::any_io_executor e) override {
+        listener = &l;
+        engine = e;
+        sim.connect(l, e);
+      }
+      void disconnect() override { sim.disconnect(); }
+      void submit(const VenueOrder& o) override { sim.submit(o); }
+      void cancel(OrderId id) override { sim.cancel(id); }
+      void replace(OrderId id, Price p, Qty q) override { sim.replace(id, p, q); }
+      void requestSnapshot(InstrumentId id) override { sim.requestSnapshot(id); }
+      void queryOrders(const std::vector<OrderId>& ids) override { sim.queryOrders(ids); }
+      bool reportsPositions() const override { return true; }
+      void queryPositions() override {
+        boost::asio::post(engine, [this] { listener->onPositions({{perp, qty, average}}); });
+      }
+    };
+    QTemporaryDir dir;
+    sim::SimConfig cfg;
+    cfg.seed = 8;
+    cfg.startTime = wallNow() / 1'000'000 * 1'000'000;
+    const QString file = dir.path() + "/journal.sqlite";
+    {
+      Engine e(std::make_unique<sim::SimVenue>(cfg));
+      e.setDataDir(dir.path().toStdString());
+      e.start();
+      const InstrumentId perp = e.instruments().find("BTC-PERPETUAL")->id;
+      QTRY_VERIFY_WITH_TIMEOUT(e.call([&] { return e.marketData().book(perp).bestAsk() != nullptr; }), 5000);
+      OrderRequest r;
+      r.instrument = perp;
+      r.type = OrderType::Market;
+      r.qty = toFixed(10);
+      e.submit(r);
+      QTRY_COMPARE_WITH_TIMEOUT(e.call([&] { return e.orders().positions()[perp].qty; }), 10.0, 5000);
+      e.journal()->flush();
+      e.stop();
+    }
+    {
+      Engine e(std::make_unique<ReportingVenue>(cfg, 4.0, toFixed(60000)));
+      e.setDataDir(dir.path().toStdString());
+      const InstrumentId perp = e.instruments().find("BTC-PERPETUAL")->id;
+      QCOMPARE(e.orders().positions()[perp].qty, 10.0);  // the journal's view, until the venue answers
+      e.start();
+      QTRY_COMPARE_WITH_TIMEOUT(e.call([&] { return e.orders().positions()[perp].qty; }), 4.0, 5000);
+      e.journal()->flush();
+      e.stop();
+    }
+    QCOMPARE(query(file, "SELECT side || ' ' || qty || ' ' || price FROM journal WHERE kind = 'fill' AND text LIKE "
+                         "'reconciled with the venue%'"),
+             QStringList{"sell 600000000 6000000000000"});
+    QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'risk_event' AND text LIKE "
+                         "'position reconciled with the venue at restart: BTC-PERPETUAL: journal 10%venue 4%'"),
+             QStringList{"1"});
+    JournalState st;
+    std::string error;
+    QVERIFY2(readJournalState(file.toStdString(), &st, &error), error.c_str());
+    double net = 0;
+    for (const JournalState::FillRow& f : st.fills)
+      if (f.instrument == "BTC-PERPETUAL") net += (f.side == Side::Sell ? -1.0 : 1.0) * toDouble(f.qty);
+    QCOMPARE(net, 4.0);
   }
 
   void engineHaltsWhenTheJournalCannotBeWritten() {

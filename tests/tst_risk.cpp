@@ -361,6 +361,28 @@ class TestRisk : public QObject {
       QVERIFY2(error.find("(got \"\xEF\xBF\xBD") != std::string::npos, error.c_str());  // U+FFFD
     }
     QCOMPARE(c.account[std::size_t(Limit::MaxOpenOrders)].value, 20.0);  // nothing refused changed anything
+    // As in risk.json, an @kind must exist (found by fuzz_risk_config: a typo applied to nothing),
+    // and a refused override leaves no entry behind.
+    const std::size_t instrumentEntries = c.instruments.size();
+    QVERIFY(!applyRiskOverride(&c, "instruments/@optoin/max_position=100", &error));
+    QVERIFY2(error.find("instruments/@optoin: unknown kind") != std::string::npos, error.c_str());
+    QVERIFY(!applyRiskOverride(&c, "instruments/BTC-X/no_such_limit=1", &error));
+    QCOMPARE(c.instruments.size(), instrumentEntries);
+    // A value that is not UTF-8 is refused with the reason (its quote in the message threw, found
+    // by fuzz_risk_config).
+    for (const char* bad : {"max_open_orders=\xff", "triggers/daily_loss/action=\xce", "triggers/daily_loss=\xf1",
+                            "self_trade=\x80x"}) {
+      error.clear();
+      QVERIFY2(!applyRiskOverride(&c, bad, &error), bad);
+      QVERIFY2(QString::fromStdString(error).startsWith("--risk "), error.c_str());
+    }
+    // Whatever names --risk gave, the configuration is written back as risk.json that reads again.
+    QVERIFY2(applyRiskOverride(&c, "instruments/BTC\"X\\/max_position=100", &error), error.c_str());
+    QVERIFY2(applyRiskOverride(&c, "strategies/some-id/max_submit_rate=off", &error), error.c_str());
+    RiskConfig again;
+    QVERIFY2(parseRiskConfig(riskConfigJson(c), "round trip", &again, &error), error.c_str());
+    QCOMPARE(RiskConfig::entry(again.instruments, "BTC\"X\\")[std::size_t(Limit::MaxPosition)].value, 100.0);
+    QVERIFY(!RiskConfig::entry(again.strategies, "some-id")[std::size_t(Limit::MaxSubmitRate)].enabled);
   }
 
   void manyScopedEntriesLoadInLinearTime() {

@@ -7,6 +7,8 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <cstring>
+#include <elf.h>
 #include <filesystem>
 #include <future>
 
@@ -170,6 +172,45 @@ class TestStrategy : public QObject {
              notPlugin.c_str());
     QVERIFY(f.launch("/nonexistent/x.so").find("cannot read") != std::string::npos);
     QVERIFY(f.strategies().empty());
+  }
+
+  void refusesATruncatedPluginAndSurvives() {
+    // An interrupted copy of a real strategy: dlopen would map its segments past the end of the
+    // file and die of SIGBUS in this process. Each is refused with the reason, and the terminal
+    // goes on (the intact plugin loads and runs afterwards).
+    Fixture f;
+    QFile real(QString::fromStdString(plugin("options-mm")));
+    QVERIFY(real.open(QIODevice::ReadOnly));
+    const QByteArray bytes = real.readAll();
+    QVERIFY(bytes.size() > 70000);
+    auto write = [&](const QString& name, const QByteArray& data) {
+      QFile out(f.dir.path() + "/" + name);
+      if (!out.open(QIODevice::WriteOnly) || out.write(data) != data.size()) return std::string();
+      return out.fileName().toStdString();
+    };
+    for (const qsizetype size : {qsizetype(0), qsizetype(40), qsizetype(1000), qsizetype(4096), qsizetype(20000),
+                                 qsizetype(60000), bytes.size() / 2, bytes.size() - 1}) {
+      const std::string path = write(QString("cut-%1.so").arg(size), bytes.left(size));
+      QVERIFY(!path.empty());
+      const std::string why = f.launch(path);
+      QVERIFY2(why.find("cannot load: not a loadable shared object") != std::string::npos, why.c_str());
+      QVERIFY2(size < 64 ? why.find("too short") != std::string::npos : why.find("truncated: ") != std::string::npos,
+               why.c_str());
+      QVERIFY(hasEvent(f.riskEvents(), PluginLoader::canonicalPath(path), "plugin refused"));
+    }
+    // The same cut with the section header table's reference removed from the ELF header (as a
+    // stripped-down file may legally have it): the loadable segments' own ranges still refuse it.
+    QByteArray cut = bytes.left(60000);
+    std::memset(cut.data() + offsetof(Elf64_Ehdr, e_shoff), 0, sizeof(Elf64_Ehdr::e_shoff));
+    std::memset(cut.data() + offsetof(Elf64_Ehdr, e_shnum), 0, sizeof(Elf64_Ehdr::e_shnum));
+    std::memset(cut.data() + offsetof(Elf64_Ehdr, e_shstrndx), 0, sizeof(Elf64_Ehdr::e_shstrndx));
+    const std::string why = f.launch(write("cut-noshdr.so", cut));
+    QVERIFY2(why.find("truncated: loadable segment") != std::string::npos, why.c_str());
+    QVERIFY(f.strategies().empty());
+    // Still alive: the complete plugin loads and runs.
+    QCOMPARE(f.launch(plugin("options-mm"), "strikes=3,edge_vol=2,size=0.1,max_position=1", /*start*/ false),
+             std::string());
+    QCOMPARE(f.strategies().size(), std::size_t(1));
   }
 
   void changedBinaryNeedsApprovalAndReloadsWithoutRestart() {

@@ -469,10 +469,56 @@ void Engine::onVenueState(VenueState state, const std::string& detail) {
   venueDetail_ = detail;
   log::info("venue", venueName_ + ": " + nameOf(state) + (detail.empty() ? "" : " (" + detail + ")"));
   if (state == VenueState::Disconnected) market_->markAllStale(StaleReason::VenueDown);
+  if (state == VenueState::Connected && !positionsReconciled_ && venue_->reportsPositions())
+    venue_->queryPositions();  // once per run: its answer wins over the journal's positions
   if (state == VenueState::Connected && !unresolved_.empty()) {  // ask the venue about them
     std::vector<OrderId> ids;
     for (const Order& o : unresolved_) ids.push_back(o.id);
     venue_->queryOrders(ids);
+  }
+}
+
+// Restart: the venue's account is the truth. A position the journal disagrees with is brought to
+// the venue's by a journaled reconciliation fill (at the venue's average price, else the mark), so
+// positions, the journal and the next restart all agree; the difference is logged and journaled.
+void Engine::onPositions(const std::vector<VenuePosition>& venuePositions) {
+  if (positionsReconciled_) return;
+  positionsReconciled_ = true;
+  std::vector<double> venueQty(instruments_.size(), 0.0);
+  std::vector<Price> venuePrice(instruments_.size(), 0);
+  for (const VenuePosition& p : venuePositions)
+    if (p.instrument < instruments_.size() && std::isfinite(p.qty)) {
+      venueQty[p.instrument] = p.qty;
+      venuePrice[p.instrument] = p.averagePrice;
+    }
+  for (const Instrument& inst : instruments_.all()) {
+    const double ours = oms_->positions()[inst.id].qty;
+    const double diff = venueQty[inst.id] - ours;
+    const Qty qty = toFixed(std::abs(diff));
+    if (qty == 0) continue;
+    const Price price = venuePrice[inst.id] > 0 ? venuePrice[inst.id] : market_->markPrice(inst.id);
+    const std::string what = inst.name + ": journal " + std::to_string(ours) + ", venue " + std::to_string(venueQty[inst.id]);
+    if (price <= 0) {
+      log::error("journal", "position differs from the venue's and no price is known to reconcile it: " + what);
+      journalNote(JournalKind::RiskEvent, now(), "position differs from the venue's (not reconciled, no price): " + what);
+      continue;
+    }
+    const Side side = diff > 0 ? Side::Buy : Side::Sell;
+    oms_->restoreFill(inst, side, qty, price, 0.0);
+    if (std::find(traded_.begin(), traded_.end(), inst.id) == traded_.end()) traded_.push_back(inst.id);
+    log::warn("journal", "position reconciled with the venue at restart (the venue's wins): " + what);
+    journalNote(JournalKind::RiskEvent, now(), "position reconciled with the venue at restart: " + what);
+    if (journal_) {
+      JournalRecord r;
+      r.kind = JournalKind::Fill;
+      r.ts = now();
+      r.instrument = inst.id;
+      r.side = side;
+      r.price = price;
+      r.qty = qty;
+      r.text = "reconciled with the venue's position at restart";
+      journal_->append(std::move(r));
+    }
   }
 }
 
@@ -678,7 +724,7 @@ void Engine::setDataDir(const std::string& dataDir) {
   if (!loader_) loader_ = std::make_unique<PluginLoader>(dataDir);
   if (journal_ || running_) return;
   restoreFromJournal(dataDir + "/journal.sqlite");
-  journal_ = std::make_unique<Journal>(dataDir + "/journal.sqlite", instruments_);
+  journal_ = std::make_unique<Journal>(dataDir + "/journal.sqlite", instruments_, journalOptions_);
   oms_->setJournal(journal_.get());
   strategies_->setJournal(journal_.get());
   if (!restoredLimitChanges_.empty()) {  // over the defaults; setRiskConfig() applies them again over risk.json
@@ -755,6 +801,7 @@ void Engine::restoreFromJournal(const std::string& path) {
     log::error("risk", "HALTED at start: " + haltReason_);
     return;
   }
+  for (const std::string& w : state.warnings) log::warn("journal", w);
   std::size_t restored = 0;
   for (const JournalState::FillRow& f : state.fills) {
     const Instrument* inst = instruments_.find(f.instrument);

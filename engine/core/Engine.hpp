@@ -96,6 +96,8 @@ class Engine final : private VenueListener {
   // Where the journal (journal.sqlite), plugins, approvals and the plugins folder live; call once,
   // before start(). A journal that cannot be opened leaves the engine HALTED, with the reason.
   void setDataDir(const std::string& dataDir);
+  // Before setDataDir(): the journal's options (tests fill the "disk" with a page limit).
+  void setJournalOptions(const JournalOptions& options) { journalOptions_ = options; }
   const Journal* journal() const { return journal_.get(); }
   struct StrategyLaunch {
     std::string path;
@@ -155,6 +157,7 @@ class Engine final : private VenueListener {
   void onMarketData(const MdEvent* events, std::size_t n) override;
   void onExecution(const ExecReport& report) override;
   void onVenueState(VenueState state, const std::string& detail) override;
+  void onPositions(const std::vector<VenuePosition>& positions) override;
   void schedulePublish();
   void publish();
   void scheduleAnalytics();
@@ -187,6 +190,8 @@ class Engine final : private VenueListener {
   std::unique_ptr<StrategyHost> strategies_;
   std::unique_ptr<PluginLoader> loader_;
   std::unique_ptr<Journal> journal_;
+  JournalOptions journalOptions_;
+  bool positionsReconciled_ = false;  // the venue's positions were asked for and applied (once a run)
   RiskConfig riskConfig_;
   RiskMonitor monitor_;
   std::string riskError_;                // the last refused risk change

@@ -98,6 +98,7 @@ bool Journal::exec(const char* sql) {
 }
 
 void Journal::open() {
+  spillFile_.bind(spillPathFor(path_));  // first: even a journal that cannot open leaves its halt marker
   std::error_code ec;
   const auto dir = std::filesystem::path(path_).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir, ec);
@@ -127,6 +128,60 @@ void Journal::open() {
                          "session) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
                          -1, &insert_, nullptr) != SQLITE_OK)
     return fail(sqlite3_errmsg(db_));
+  // What the last failure spilled goes into the journal first; then the reserve is laid again.
+  if (!importSpill()) return;
+  std::string error;
+  if (!spillFile_.prepare(options_.spillBytes, &error)) log::warn("journal", "no reserve for the halt marker: " + error);
+}
+
+bool Journal::importSpill() {
+  const SpillContents spilled = readSpill(spillPath());
+  if (!spilled.warning.empty()) log::warn("journal", spilled.warning);
+  if (spilled.empty()) {
+    std::string error;
+    if (!spilled.warning.empty() && !spillFile_.wipe(&error)) log::warn("journal", error);
+    return true;
+  }
+  if (!exec("BEGIN;")) return false;
+  auto abort = [&] {
+    const std::string why = sqlite3_errcode(db_) == SQLITE_FULL ? "disk full" : sqlite3_errmsg(db_);
+    sqlite3_exec(db_, "ROLLBACK;", nullptr, nullptr, nullptr);
+    fail("cannot import the records of " + spillPath() + " (" + why + ")");
+    return false;
+  };
+  for (const SpillSection& section : spilled.sections) {
+    sqlite3_stmt* q = nullptr;
+    bool done = false;
+    const std::string marker = spillImportedText(section);
+    if (sqlite3_prepare_v2(db_, "SELECT 1 FROM journal WHERE kind = 'risk_event' AND text = ?", -1, &q, nullptr) == SQLITE_OK) {
+      sqlite3_bind_text(q, 1, marker.c_str(), -1, SQLITE_TRANSIENT);
+      done = sqlite3_step(q) == SQLITE_ROW;
+    }
+    sqlite3_finalize(q);
+    if (done) continue;  // imported by an earlier start that could not wipe the file
+    bool halted = false;
+    for (const JournalRow& row : section.rows) {
+      if (!insertRow(row)) return abort();
+      halted = halted || (row.kind == "state_change" && row.text && row.text->rfind("HALTED", 0) == 0);
+    }
+    // The marker stands for the halt even if the engine did not get to journal it.
+    JournalRow note;
+    note.session = section.session;
+    note.ts = section.ts;
+    note.kind = "state_change";
+    note.text = "HALTED: " + section.reason + " (from the halt marker)";
+    if (!halted && !insertRow(note)) return abort();
+    note.session = session_;
+    note.ts = wallNow();
+    note.kind = "risk_event";
+    note.text = marker;
+    if (!insertRow(note)) return abort();
+    log::warn("journal", marker + " (failure: " + section.reason + ")");
+  }
+  if (sqlite3_exec(db_, "COMMIT;", nullptr, nullptr, nullptr) != SQLITE_OK) return abort();
+  std::string error;
+  if (!spillFile_.wipe(&error)) log::warn("journal", error + " (its records are in the journal: it is not read twice)");
+  return true;
 }
 
 void Journal::migrate() {
@@ -150,7 +205,8 @@ void Journal::migrate() {
 }
 
 bool Journal::append(JournalRecord record) {
-  if (failed_.load(std::memory_order_relaxed)) return false;
+  // Once failed, facts still go (to the spill file); an order's intent does not: it must not leave.
+  if (record.kind == JournalKind::OrderIntent && failed_.load(std::memory_order_relaxed)) return false;
   if (!queue_.push(record)) {
     fail("the writer fell " + std::to_string(options_.queueCapacity) + " records behind (disk too slow?)");
     return false;
@@ -162,36 +218,92 @@ bool Journal::append(JournalRecord record) {
 void Journal::flush() const {
   const std::uint64_t target = appended_.load(std::memory_order_acquire);
   std::unique_lock lock(mutex_);
-  progress_.wait(lock, [&] { return failed_.load() || committed_.load(std::memory_order_acquire) >= target; });
+  progress_.wait(lock, [&] {
+    return committed_.load(std::memory_order_acquire) + spilled_.load(std::memory_order_acquire) >= target ||
+           spillStuck_.load(std::memory_order_acquire);
+  });
 }
 
-bool Journal::writeBatch(const JournalRecord* records, std::size_t n) {
+JournalRow Journal::rowOf(const JournalRecord& r) const {
+  JournalRow row;
+  row.session = session_;
+  row.ts = r.ts;
+  row.kind = nameOf(r.kind);
+  if (r.order) row.order = std::int64_t(r.order);
+  if (r.instrument < instrumentNames_.size()) row.instrument = instrumentNames_[r.instrument];
+  if (r.strategy) row.strategy = r.strategy;
+  if (r.order != 0 || r.kind == JournalKind::PositionSnapshot || r.kind == JournalKind::Fill) row.side = nameOf(r.side);
+  row.price = r.price;
+  row.qty = r.qty;
+  row.value = r.value;
+  if (!r.text.empty()) row.text = r.text;
+  return row;
+}
+
+bool Journal::insertRow(const JournalRow& r) {
+  sqlite3_stmt* s = insert_;
+  sqlite3_bind_int64(s, 1, r.ts);
+  sqlite3_bind_text(s, 2, r.kind.c_str(), int(r.kind.size()), SQLITE_STATIC);
+  if (r.order) sqlite3_bind_int64(s, 3, *r.order);
+  else sqlite3_bind_null(s, 3);
+  if (r.instrument) sqlite3_bind_text(s, 4, r.instrument->data(), int(r.instrument->size()), SQLITE_STATIC);
+  else sqlite3_bind_null(s, 4);
+  if (r.strategy) sqlite3_bind_int64(s, 5, *r.strategy);
+  else sqlite3_bind_null(s, 5);
+  if (r.side) sqlite3_bind_text(s, 6, r.side->data(), int(r.side->size()), SQLITE_STATIC);
+  else sqlite3_bind_null(s, 6);
+  sqlite3_bind_int64(s, 7, r.price);
+  sqlite3_bind_int64(s, 8, r.qty);
+  sqlite3_bind_double(s, 9, r.value);
+  if (r.text) sqlite3_bind_text(s, 10, r.text->data(), int(r.text->size()), SQLITE_STATIC);
+  else sqlite3_bind_null(s, 10);
+  sqlite3_bind_int64(s, 11, r.session);
+  const int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  return rc == SQLITE_DONE;
+}
+
+void Journal::beginSpill() {
+  const auto now = std::chrono::steady_clock::now();
+  if (spillFile_.begun() || (spillTried_ && now - lastMarkerTry_ < std::chrono::milliseconds(200))) return;
+  spillTried_ = true;
+  lastMarkerTry_ = now;
+  std::string error;
+  if (spillFile_.begin(session_, wallNow(), failure(), &error))
+    log::error("journal", "halt marker written to " + spillPath() + "; records the journal cannot take go there");
+  else
+    log::error("journal", "cannot write the halt marker: " + error);
+}
+
+void Journal::spill(const JournalRow* rows, std::size_t n) {
+  heldRows_.insert(heldRows_.end(), rows, rows + n);
+  held_.store(heldRows_.size(), std::memory_order_release);
+  retrySpill();
+}
+
+void Journal::retrySpill() {
+  lastSpillTry_ = std::chrono::steady_clock::now();
+  beginSpill();
+  std::string error;
+  if (!spillFile_.begun() || !spillFile_.append(heldRows_, &error)) {
+    if (!spillStuck_.exchange(true))
+      log::error("journal", std::to_string(heldRows_.size()) + " records are held in memory only (retrying): " +
+                                (error.empty() ? "no halt marker" : error));
+    progress_.notify_all();
+    return;
+  }
+  spilled_.fetch_add(heldRows_.size(), std::memory_order_release);
+  heldRows_.clear();
+  held_.store(0, std::memory_order_release);
+  spillStuck_.store(false, std::memory_order_release);
+}
+
+bool Journal::writeBatch(const JournalRow* rows, std::size_t n) {
   if (!exec("BEGIN;")) return false;
   for (std::size_t i = 0; i < n; ++i) {
-    const JournalRecord& r = records[i];
-    sqlite3_stmt* s = insert_;
-    sqlite3_bind_int64(s, 1, r.ts);
-    sqlite3_bind_text(s, 2, nameOf(r.kind), -1, SQLITE_STATIC);
-    if (r.order) sqlite3_bind_int64(s, 3, std::int64_t(r.order));
-    else sqlite3_bind_null(s, 3);
-    if (r.instrument < instrumentNames_.size())
-      sqlite3_bind_text(s, 4, instrumentNames_[r.instrument].c_str(), -1, SQLITE_STATIC);
-    else sqlite3_bind_null(s, 4);
-    if (r.strategy) sqlite3_bind_int64(s, 5, r.strategy);
-    else sqlite3_bind_null(s, 5);
-    const bool orderish = r.order != 0 || r.kind == JournalKind::PositionSnapshot;
-    if (orderish) sqlite3_bind_text(s, 6, nameOf(r.side), -1, SQLITE_STATIC);
-    else sqlite3_bind_null(s, 6);
-    sqlite3_bind_int64(s, 7, r.price);
-    sqlite3_bind_int64(s, 8, r.qty);
-    sqlite3_bind_double(s, 9, r.value);
-    if (r.text.empty()) sqlite3_bind_null(s, 10);
-    else sqlite3_bind_text(s, 10, r.text.data(), int(r.text.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(s, 11, session_);
-    const int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
-      const std::string why = rc == SQLITE_FULL ? "disk full" : sqlite3_errmsg(db_);
+    if (!insertRow(rows[i])) {
+      const std::string why = sqlite3_errcode(db_) == SQLITE_FULL ? "disk full" : sqlite3_errmsg(db_);
       sqlite3_exec(db_, "ROLLBACK;", nullptr, nullptr, nullptr);
       fail("cannot write (" + why + ")");
       return false;
@@ -209,13 +321,17 @@ bool Journal::writeBatch(const JournalRecord* records, std::size_t n) {
 
 void Journal::run() {
   std::vector<JournalRecord> batch;
+  std::vector<JournalRow> rows;
   batch.reserve(options_.maxBatch);
   for (;;) {
     batch.clear();
     // Everything queued; a burst larger than a batch is written as several transactions.
     queue_.consume_all([&](const JournalRecord& r) { batch.push_back(r); });
+    if (failed()) beginSpill();  // the halt marker, the moment the failure is known
     if (batch.empty()) {
-      if (stopping_.load(std::memory_order_acquire) || failed()) {
+      if (!heldRows_.empty() && std::chrono::steady_clock::now() - lastSpillTry_ > std::chrono::milliseconds(200))
+        retrySpill();
+      if (stopping_.load(std::memory_order_acquire)) {
         if (queue_.read_available() == 0) break;
         continue;
       }
@@ -223,17 +339,25 @@ void Journal::run() {
       progress_.wait_for(lock, std::chrono::milliseconds(1));  // appenders never wait on us: poll
       continue;
     }
-    for (std::size_t from = 0; from < batch.size() && !failed(); from += options_.maxBatch) {
-      if (!db_ || !insert_) {
-        fail("not open");
+    rows.clear();
+    for (const JournalRecord& r : batch) rows.push_back(rowOf(r));
+    for (std::size_t from = 0; from < rows.size(); from += options_.maxBatch) {
+      const std::size_t n = std::min(rows.size() - from, options_.maxBatch);
+      if (!failed() && (!db_ || !insert_)) fail("not open");
+      // Failed (now or before): the rest goes to the spill file, the failed transaction included.
+      if (failed() || !writeBatch(rows.data() + from, n)) {
+        spill(rows.data() + from, rows.size() - from);
         break;
       }
-      const std::size_t n = std::min(batch.size() - from, options_.maxBatch);
-      if (!writeBatch(batch.data() + from, n)) break;
       committed_.fetch_add(n, std::memory_order_release);
     }
     progress_.notify_all();
   }
+  if (!heldRows_.empty()) retrySpill();
+  if (!heldRows_.empty())
+    log::error("journal", std::to_string(heldRows_.size()) + " records could be written neither to the journal nor to " +
+                              spillPath() + ": lost at exit");
+  progress_.notify_all();
 }
 
 }  // namespace kappa

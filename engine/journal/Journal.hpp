@@ -7,8 +7,13 @@
 // a writer thread drains it in batches, one transaction per batch. If the journal cannot be
 // written — the file cannot be opened, the disk is full, the directory is read-only, the queue
 // overflows because the disk cannot keep up — failed() turns true with a message naming the file
-// and the cause, and the engine halts rather than trade unrecorded.
+// and the cause, and the engine halts rather than trade unrecorded. From that moment the halt
+// marker and every record SQLite did not take (the failed batch, the fills and the halt that come
+// after) go to the pre-allocated spill file next to it (journal/JournalSpill.hpp), fsynced; the
+// next start imports them and comes back HALTED. Order intents are refused once failed: an order
+// whose intent is not journaled does not leave.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -20,6 +25,7 @@
 
 #include "core/Instrument.hpp"
 #include "journal/JournalRecord.hpp"
+#include "journal/JournalSpill.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -30,6 +36,7 @@ struct JournalOptions {
   std::size_t queueCapacity = 1 << 18;  // records in flight between the engine and the writer
   std::size_t maxBatch = 16384;         // records per transaction
   long maxPageCount = 0;                // > 0: SQLite's page limit (tests use it to make the disk "full")
+  std::size_t spillBytes = 1 << 20;     // the spill file's reserve, written at open (~5,000 records)
 };
 
 class Journal {
@@ -47,13 +54,19 @@ class Journal {
   // failed, or its queue is full: then it fails too).
   bool append(JournalRecord record);
 
-  // Any thread: blocks until everything appended before the call is committed (or failed).
-  // For shutdown, tests and benchmarks, never for the engine thread.
+  // Any thread: blocks until everything appended before the call is committed to SQLite or, once
+  // the journal failed, to the spill file (or until neither can take it). For shutdown, tests and
+  // benchmarks, never for the engine thread.
   void flush() const;
 
   bool failed() const { return failed_.load(std::memory_order_acquire); }
   std::string failure() const;
   std::uint64_t committed() const { return committed_.load(std::memory_order_acquire); }
+  // Records written to the spill file since the failure, and records held in memory because not
+  // even the spill file took them (retried).
+  std::uint64_t spilled() const { return spilled_.load(std::memory_order_acquire); }
+  std::uint64_t unrecorded() const { return held_.load(std::memory_order_acquire); }
+  std::string spillPath() const { return spillPathFor(path_); }
   std::int64_t sessionId() const { return session_; }
   const std::string& path() const { return path_; }
 
@@ -61,7 +74,13 @@ class Journal {
   void open();
   void migrate();
   void run();
-  bool writeBatch(const JournalRecord* records, std::size_t n);
+  JournalRow rowOf(const JournalRecord& record) const;
+  bool writeBatch(const JournalRow* rows, std::size_t n);
+  bool insertRow(const JournalRow& row);
+  bool importSpill();
+  void beginSpill();
+  void spill(const JournalRow* rows, std::size_t n);
+  void retrySpill();
   void fail(const std::string& why);
   bool exec(const char* sql);
 
@@ -72,7 +91,12 @@ class Journal {
   sqlite3_stmt* insert_ = nullptr;
   std::int64_t session_ = 0;
   boost::lockfree::spsc_queue<JournalRecord> queue_;
-  std::atomic<std::uint64_t> appended_{0}, committed_{0};
+  std::atomic<std::uint64_t> appended_{0}, committed_{0}, spilled_{0}, held_{0};
+  std::atomic<bool> spillStuck_{false};  // records held that not even the spill file takes
+  SpillFile spillFile_;                  // writer thread (and open())
+  std::vector<JournalRow> heldRows_;     // writer thread
+  std::chrono::steady_clock::time_point lastSpillTry_{}, lastMarkerTry_{};
+  bool spillTried_ = false;  // the halt marker was attempted (retried every 200 ms until written)
   std::atomic<bool> failed_{false}, stopping_{false};
   mutable std::mutex mutex_;  // failure_, and the flush/wake condition
   mutable std::condition_variable progress_;

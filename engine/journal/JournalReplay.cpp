@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <optional>
 
+#include "journal/JournalSpill.hpp"
+
 #include <sqlite3.h>
 
 namespace kappa {
@@ -147,10 +149,65 @@ void readDayHistory(sqlite3* db, Nanos dayStart, JournalState* out) {
 }
 }  // namespace
 
+namespace {
+bool sectionImported(sqlite3* db, const SpillSection& section) {
+  if (!db) return false;
+  sqlite3_stmt* q = nullptr;
+  bool done = false;
+  const std::string marker = spillImportedText(section);
+  if (sqlite3_prepare_v2(db, "SELECT 1 FROM journal WHERE kind = 'risk_event' AND text = ?", -1, &q, nullptr) == SQLITE_OK) {
+    sqlite3_bind_text(q, 1, marker.c_str(), -1, SQLITE_TRANSIENT);
+    done = sqlite3_step(q) == SQLITE_ROW;
+  }
+  sqlite3_finalize(q);
+  return done;
+}
+
+// Records the last failure spilled next to the journal and no start has imported yet (the journal
+// opens after this is read, and imports them then): they count as journaled, and the halt marker
+// means the session ended HALTED.
+void mergeSpill(const std::string& path, sqlite3* db, JournalState* out) {
+  const SpillContents spilled = readSpill(spillPathFor(path));
+  if (!spilled.warning.empty()) out->warnings.push_back(spilled.warning);
+  for (const SpillSection& section : spilled.sections) {
+    if (sectionImported(db, section)) continue;
+    for (const JournalRow& r : section.rows) {
+      const Side side = r.side && *r.side == "sell" ? Side::Sell : Side::Buy;
+      if (r.order && *r.order > 0) out->maxOrderId = std::max(out->maxOrderId, OrderId(*r.order));
+      const auto unresolved = std::find_if(out->unresolved.begin(), out->unresolved.end(),
+                                           [&](const JournalState::UnresolvedOrder& o) { return r.order && o.id == OrderId(*r.order); });
+      if (r.kind == "fill") {
+        out->fills.push_back({r.instrument.value_or(""), side, r.price, r.qty, r.value});
+        if (unresolved != out->unresolved.end() && (unresolved->filled += r.qty) >= unresolved->qty)
+          out->unresolved.erase(unresolved);
+      } else if (r.kind == "order_reject" || r.kind == "cancelled") {
+        if (unresolved != out->unresolved.end()) out->unresolved.erase(unresolved);
+      } else if (r.kind == "order_intent" && r.order && unresolved == out->unresolved.end()) {
+        JournalState::UnresolvedOrder o;
+        o.id = OrderId(*r.order);
+        o.instrument = r.instrument.value_or("");
+        o.side = side;
+        o.price = r.price;
+        o.qty = r.qty;
+        o.strategy = std::uint32_t(r.strategy.value_or(0));
+        o.ts = r.ts;
+        o.text = r.text.value_or("");
+        out->unresolved.push_back(std::move(o));
+      }
+    }
+    out->halted = true;
+    out->lastStateChange = "HALTED: " + section.reason + " (halt marker " + spillPathFor(path) + ")";
+  }
+}
+}  // namespace
+
 bool readJournalState(const std::string& path, JournalState* out, std::string* error) {
   *out = {};
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return true;
+  if (!std::filesystem::exists(path, ec)) {
+    mergeSpill(path, nullptr, out);  // a journal that never opened may still have left its marker
+    return true;
+  }
   sqlite3* db = nullptr;
   auto fail = [&](const std::string& why) {
     if (error) *error = "journal " + path + ": " + why + (db ? std::string(": ") + sqlite3_errmsg(db) : "");
@@ -169,6 +226,7 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
   sqlite3_finalize(s);
   s = nullptr;
   if (!hasTable) {
+    mergeSpill(path, nullptr, out);
     sqlite3_close(db);
     return true;
   }
@@ -355,6 +413,7 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
     out->sessions = std::size_t(sqlite3_column_int64(s, 0));
   sqlite3_finalize(s);
   s = nullptr;
+  mergeSpill(path, db, out);
   sqlite3_close(db);
   out->damagedRows = damagedRows;
   if (damagedRows > kMaxDamagedListed)

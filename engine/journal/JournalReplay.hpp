@@ -2,7 +2,9 @@
 // What a restart rebuilds from the journal that earlier sessions left: the fills (positions are
 // their sum), where order numbering continues (ids stay unique across sessions, so the journal
 // and a venue that kept running can be reconciled), and the trading state — a terminal that was
-// HALTED when it stopped or crashed starts HALTED. Read before this session's journal opens.
+// HALTED when it stopped or crashed starts HALTED. Read before this session's journal opens;
+// records a failed journal spilled next to it (journal/JournalSpill.hpp) count as journaled, and
+// its halt marker as a session that ended HALTED.
 #include <string>
 #include <vector>
 
@@ -74,6 +76,7 @@ struct JournalState {
   bool halted = false;
   std::string lastStateChange;  // its text, e.g. "HALTED: SIGUSR1"
   std::size_t sessions = 0;
+  std::vector<std::string> warnings;  // parts of the spill file that could not be read
 };
 
 // A missing file is an empty state (first start). False with `error` when the file exists but

@@ -125,7 +125,18 @@ PricingKernel detectKernel() {
 // The dispatch is an ifunc: the dynamic loader calls the resolver once and binds `run` to the
 // chosen kernel, so a call costs what a call through the PLT costs (a function-local static
 // pointer measured 3 ns slower: its guard and the spills around it).
-extern "C" Kernel kappaResolvePricingKernel() { return kernelFor(detectKernel()); }
+//
+// The loader runs the resolver while it relocates the binary, before any constructor, so before
+// a sanitizer's runtime is up (ASan's shadow memory is not mapped yet): the resolver must contain
+// nothing instrumented. It is self-contained (no call that a build at -O0/-O1 would leave
+// un-inlined and instrumented), and none of ASan, UBSan, the stack protector or profiling is let
+// into it. Its one memory read is libgcc's CPU model, linked into this very binary.
+extern "C" __attribute__((no_sanitize("address", "undefined", "kernel-address", "hwaddress"), no_stack_protector,
+                          no_instrument_function, no_profile_instrument_function)) Kernel
+kappaResolvePricingKernel() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("x86-64-v3") ? generalizedFma : generalizedPortable;
+}
 
 namespace {
 Greeks run(CallPut type, double s, double k, double t, double r, double b, double sigma, bool rhoCarries)

@@ -118,6 +118,10 @@ const char* scopeName(LimitScopeKind k) {
   return "?";
 }
 
+// A value quoted in a message. --risk values are any bytes: invalid UTF-8 is shown replaced (a
+// plain dump() throws on it, and the exception ended kappa).
+std::string shown(const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 // One limit's value: a number, "off"/"on", a boolean, or {"value": N, "enabled": B}.
 bool readLimit(Limit limit, const Json& v, LimitSetting* out, std::string* why) {
   const LimitInfo& info = infoOf(limit);
@@ -258,6 +262,10 @@ std::string numberText(double v) {
 std::string limitJson(Limit l, const LimitSetting& s) {
   if (infoOf(l).flag) return s.enabled ? "true" : "false";
   if (s.enabled) return numberText(s.value);
+  // Switched off without a value of its own ("off" where nothing set one): written as it was read,
+  // not as {"value": 0, ...}, which is no valid value to read back.
+  const bool valid = std::isfinite(s.value) && s.value >= 0 && !(infoOf(l).counted && s.value < 1);
+  if (!valid) return "\"off\"";
   return "{\"value\": " + numberText(s.value) + ", \"enabled\": false}";
 }
 
@@ -278,7 +286,8 @@ void writeScoped(std::ostringstream& o, const char* name, const std::vector<Scop
   o << "  \"" << name << "\": {";
   bool first = true;
   for (const ScopedLimits& s : list) {
-    o << (first ? "\n" : ",\n") << "    \"" << s.key << "\": {\n";
+    // Keys come from --risk too: quoted and escaped as JSON (invalid UTF-8 replaced), never raw.
+    o << (first ? "\n" : ",\n") << "    " << Json(s.key).dump(-1, ' ', false, Json::error_handler_t::replace) << ": {\n";
     first = false;
     writeLimitSet(o, s.limits, "      ", false);
     o << "    }";
@@ -437,7 +446,17 @@ bool applyRiskOverride(RiskConfig* config, const std::string& assignment, std::s
                                                             : LimitScopeKind::Underlying;
     auto& list = parts[0] == "instruments" ? config->instruments : parts[0] == "strategies" ? config->strategies
                                                                                              : config->underlyings;
-    return setLimit(RiskConfig::entry(list, parts[1]), scope, parts[2]);
+    // As risk.json does: an @kind must be one that exists (a typo would apply to nothing).
+    if (scope == LimitScopeKind::Instrument && parts[1].rfind('@', 0) == 0 && parts[1] != "@perpetual" &&
+        parts[1] != "@future" && parts[1] != "@option" && parts[1] != "@index")
+      return fail("instruments/" + parts[1] + ": unknown kind (known: @perpetual, @future, @option)");
+    // Set on a copy: a refused override leaves no empty entry behind.
+    LimitSet set;
+    for (const ScopedLimits& e : list)
+      if (e.key == parts[1]) set = e.limits;
+    if (!setLimit(set, scope, parts[2])) return false;
+    RiskConfig::entry(list, parts[1]) = set;
+    return true;
   }
   if (parts[0] == "triggers" && (parts.size() == 2 || parts.size() == 3)) {
     const auto t = triggerByKey(parts[1]);

@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include "strategy/ElfCheck.hpp"
+
 namespace kappa {
 namespace {
 std::string text(const char* s) { return s ? s : ""; }
@@ -29,6 +31,9 @@ std::unique_ptr<PluginModule> PluginModule::open(const std::string& path, const 
   std::unique_ptr<PluginModule> m(new PluginModule);
   m->path_ = path;
   m->sha256_ = sha256;
+  // dlopen trusts the file: a truncated one maps pages past its end and dies of SIGBUS in here.
+  if (const std::string why = checkSharedObject(path); !why.empty())
+    return fail("cannot load: not a loadable shared object: " + why);
   // RTLD_LOCAL: two plugins may define the same symbols without clashing.
   m->handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!m->handle_) return fail(std::string("cannot load: ") + dlerror());

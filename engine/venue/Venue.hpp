@@ -27,12 +27,22 @@ struct VenueOrder {
   OrderRequest request;
 };
 
+// The venue's own account position in one instrument (signed, instrument units).
+struct VenuePosition {
+  InstrumentId instrument = kNoInstrument;
+  double qty = 0;
+  Price averagePrice = 0;  // the venue's average entry price (0 if it does not say)
+};
+
 class VenueListener {
  public:
   virtual ~VenueListener() = default;
   virtual void onMarketData(const MdEvent* events, std::size_t n) = 0;
   virtual void onExecution(const ExecReport& report) = 0;
   virtual void onVenueState(VenueState state, const std::string& detail) = 0;
+  // The answer to Venue::queryPositions(): every position the account holds there (an instrument
+  // not listed is flat).
+  virtual void onPositions(const std::vector<VenuePosition>& positions) {}
 };
 
 class Venue {
@@ -56,6 +66,11 @@ class Venue {
   // answers with an execution report per order it can speak for (Cancelled/Rejected if it has no
   // such order, Fill if it traded, Ack if it still works); the rest stay unknown.
   virtual void queryOrders(const std::vector<OrderId>& ids) {}
+  // Restart reconciliation of positions: a venue whose account outlives our sessions (a real
+  // exchange) answers with onPositions() and its view wins over the journal's. The embedded
+  // simulator starts empty each run: it has no view to give.
+  virtual bool reportsPositions() const { return false; }
+  virtual void queryPositions() {}
 };
 
 }  // namespace kappa
