@@ -120,7 +120,6 @@ const char* scopeName(LimitScopeKind k) {
 
 // A value quoted in a message. --risk values are any bytes: invalid UTF-8 is shown replaced (a
 // plain dump() throws on it, and the exception ended kappa).
-std::string shown(const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 // One limit's value: a number, "off"/"on", a boolean, or {"value": N, "enabled": B}.
 bool readLimit(Limit limit, const Json& v, LimitSetting* out, std::string* why) {
