@@ -9,6 +9,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QMouseEvent>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QToolTip>
@@ -289,9 +290,14 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
   split_->setObjectName("greeksSplitter");
   v->addWidget(split_, 1);
 
-  // ---- positions ----
+  // ---- positions, with the TOTAL pinned under them ----
+  auto* book = new QWidget(split_);
+  book->setObjectName("greeksBook");
+  auto* bv = new QVBoxLayout(book);
+  bv->setContentsMargins(0, 0, 0, 0);
+  bv->setSpacing(0);
   book_ = new detail::BookRiskModel(instruments_, this);
-  positions_ = makeTable(book_, split_, "No positions");
+  positions_ = makeTable(book_, book, "No positions");
   positions_->setObjectName("greeksPositions");
   positions_->setSelectionBehavior(QAbstractItemView::SelectRows);
   positions_->setSelectionMode(QAbstractItemView::SingleSelection);
@@ -302,7 +308,36 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
   positions_->horizontalHeader()->setDefaultSectionSize(96);
   positions_->setColumnWidth(detail::BookRiskModel::Instrument, 190);
   positions_->setColumnWidth(detail::BookRiskModel::Qty, 70);
-  split_->addWidget(positions_);
+  positions_->setFrameShape(QFrame::NoFrame);
+  bv->addWidget(positions_, 1);
+
+  totalModel_ = new detail::BookRiskModel(instruments_, this);
+  total_ = makeTable(totalModel_, book, QString());
+  total_->setObjectName("greeksTotal");
+  total_->setSelectionMode(QAbstractItemView::NoSelection);
+  total_->setFocusPolicy(Qt::NoFocus);
+  total_->horizontalHeader()->setVisible(false);
+  total_->verticalHeader()->setVisible(false);
+  total_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  total_->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  total_->setFrameShape(QFrame::NoFrame);
+  total_->setFixedHeight(total_->verticalHeader()->defaultSectionSize() + 2);
+  total_->setStyleSheet("QTableView#greeksTotal { border-top: 1px solid #3a4150; }");
+  bv->addWidget(total_);
+  // The same columns as the table above, as wide and scrolled as they are.
+  auto syncColumns = [this] {
+    QHeaderView* from = positions_->horizontalHeader();
+    for (int c = 0; c < from->count(); ++c)
+      if (total_->columnWidth(c) != from->sectionSize(c)) total_->setColumnWidth(c, from->sectionSize(c));
+  };
+  connect(positions_->horizontalHeader(), &QHeaderView::sectionResized, total_, syncColumns);
+  connect(positions_->horizontalHeader(), &QHeaderView::geometriesChanged, total_, syncColumns);
+  connect(positions_->horizontalScrollBar(), &QScrollBar::valueChanged, total_->horizontalScrollBar(), &QScrollBar::setValue);
+  syncColumns();
+  // A splitter may shrink the pane to the header, one position row and the total — never further.
+  book->setMinimumHeight(positions_->horizontalHeader()->sizeHint().height() + 2 * total_->height() + 4);
+  split_->addWidget(book);
+  split_->setCollapsible(0, false);
 
   // Stacked, not side by side: the centre of the window is wider than tall only a little, and
   // both the PnL curve and the 11-column grid need the full width to be readable.
@@ -441,7 +476,7 @@ void GreeksPanel::apply(const analytics::ChainAnalytics& a) {
                        .arg(a.computeMicros / 1000.0, 0, 'f', 2));
 
   // Positions grouped by expiry (perpetual first), by strike, calls before puts; a Σ row per
-  // expiry and the TOTAL at the bottom.
+  // expiry; the TOTAL in its own pinned row.
   auto expiryOf = [&](InstrumentId id) { return id < instruments_.size() ? instruments_[id].expiry : Nanos(0); };
   std::vector<std::size_t> order(a.positions.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -457,7 +492,7 @@ void GreeksPanel::apply(const analytics::ChainAnalytics& a) {
     return p.optionType == OptionType::Call && q.optionType != OptionType::Call;
   });
   std::vector<detail::BookRow> rows;
-  rows.reserve(a.positions.size() + a.byExpiry.size() + 1);
+  rows.reserve(a.positions.size() + a.byExpiry.size());
   double groupValue = 0, totalValue = 0;
   GreekTotals groupSum;
   auto add = [](GreekTotals& s, const GreekTotals& g) {
@@ -496,9 +531,10 @@ void GreeksPanel::apply(const analytics::ChainAnalytics& a) {
   total.kind = detail::BookRow::BookTotal;
   total.valueCoin = totalValue;
   total.g = a.total;
-  rows.push_back(total);
   book_->setIndex(a.index);
   book_->setRows(std::move(rows));
+  totalModel_->setIndex(a.index);
+  totalModel_->setRows({total});
 
   pnlCurves_.assign(a.pnlCurves.begin(), a.pnlCurves.end());
   spotShifts_.assign(a.scenarioSpotShifts.begin(), a.scenarioSpotShifts.end());
