@@ -102,6 +102,11 @@ class StrategyManager : public QWidget {
   void applyParams();
   void applyLogFilter();
   void showMessage(const QString& text, bool error);
+  // A command sent to the engine whose outcome the status line waits for: the "…ing" text is
+  // replaced by what happened as soon as a snapshot shows it (never left standing).
+  enum class Pending { None, Load, Unload, Start, Stop, Remove };
+  void expect(Pending kind, const std::string& path, std::uint32_t instance, const QString& name, const QString& text);
+  void resolvePending(const EngineSnapshot& s);
 
   Engine& engine_;
   StrategyLog* log_ = nullptr;
@@ -121,6 +126,15 @@ class StrategyManager : public QWidget {
     std::future<std::string> answer;  // "" or why it failed, set on the engine thread
   };
   std::vector<Launch> launches_;  // Create clicks awaiting the engine's answer (polled, never waited on)
+  struct PendingCommand {
+    Pending kind = Pending::None;
+    std::string path;               // Load, Unload
+    std::uint32_t instance = 0;     // Start, Stop, Remove
+    QString name;                   // file or instance name, for the message
+    std::string errorBefore;        // Load: the file's last load error when the command was sent
+    QElapsedTimer since;
+  };
+  PendingCommand pending_;
   QString lastDir_;
 
   PluginsModel* plugins_ = nullptr;
@@ -134,6 +148,7 @@ class StrategyManager : public QWidget {
   QComboBox* logLevel_ = nullptr;
   QLabel* logCount_ = nullptr;
   StrategyParamForm* params_ = nullptr;
+  QWidget* paramsScroll_ = nullptr;  // the form's scroll area: as wide as the form's rows need
   QLabel* paramsTitle_ = nullptr;
   QLabel* paramsNote_ = nullptr;
   QLabel* message_ = nullptr;
