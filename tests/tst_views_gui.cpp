@@ -88,6 +88,12 @@ class TestViewsGui : public QObject {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<MainWindow> window_;
 
+  // KAPPA_TEST_SHOTS=DIR saves the window as each check saw it (to look at, not compared).
+  void shot(const QString& name) const {
+    const QString dir = qEnvironmentVariable("KAPPA_TEST_SHOTS");
+    if (!dir.isEmpty()) window_->grab().save(QDir(dir).filePath(name + ".png"));
+  }
+
   QTableView* dockTable(const char* dock) const {
     auto* d = window_->findChild<QDockWidget*>(dock);
     return d ? d->findChild<QTableView*>() : nullptr;
@@ -201,6 +207,9 @@ class TestViewsGui : public QObject {
     };
     QString why;
     QTRY_VERIFY2_WITH_TIMEOUT((why = totalShown()).isEmpty(), qPrintable(why), 3000);
+    shot("greeks");
+    for (int c = 1; c < table->model()->columnCount(); ++c)  // the Greeks' headers ("Vega (USD/pt)" was cut)
+      QVERIFY2(table->horizontalHeader()->sectionSize(c) >= headerNeeds(table, c), qPrintable(QString::number(c)));
     // The TOTAL agrees with the rows above it (the Σ rows add up to it).
     double delta = 0;
     for (int r = 0; r < table->model()->rowCount(); ++r)
@@ -213,6 +222,7 @@ class TestViewsGui : public QObject {
     QApplication::processEvents();
     QVERIFY(split->sizes().at(0) > 0);
     QTRY_VERIFY2_WITH_TIMEOUT((why = totalShown()).isEmpty(), qPrintable(why), 3000);
+    shot("greeks-squeezed");
     split->setSizes({200, 300, 300});
   }
 
@@ -233,7 +243,7 @@ class TestViewsGui : public QObject {
         for (const analytics::ExpiryAnalytics& x : a->expiries)
           if (v->heatRowLabel(row).startsWith(QString::fromStdString(deribitExpiryCode(x.expiry)) + " ")) e = &x;
         QVERIFY2(e, qPrintable(v->heatRowLabel(row)));
-        QVERIFY(e->hasSurface && e->quotedKMax > e->quotedKMin);
+        QVERIFY(e->quotedKMax > e->quotedKMin);
         const double margin = std::max(0.02, 0.1 * (e->quotedKMax - e->quotedKMin));
         for (double k = -0.5; k <= 0.5 + 1e-9; k += 0.01) {
           const double cell = v->heatCell(row, k);
@@ -250,6 +260,7 @@ class TestViewsGui : public QObject {
       QTest::qWait(150);
     }
     QVERIFY(blankChecked > 100 && drawnChecked > 50);
+    shot("surface");
 
     // Nothing drawn there: the rendered pixels of a blank cell are the background (and its
     // hatch), those of a quoted one a colour of the scale.
@@ -307,12 +318,22 @@ class TestViewsGui : public QObject {
     QCOMPARE(w->horizontalScrollBar()->maximum(), 0);
   }
 
+  void timeAndSalesColumnsFit() {
+    QTableView* t = dockTable("timeSalesDock");
+    QVERIFY(t);
+    QTRY_VERIFY_WITH_TIMEOUT(t->model()->rowCount() > 40, 10000);  // scrolls: its scroll bar takes room
+    QTest::qWait(50);
+    const QStringList problems = clippedColumns(t, {0, 1, 2, 3});
+    QVERIFY2(problems.isEmpty(), qPrintable(problems.join("; ")));
+  }
+
   void positionsColumnsFit() {
     if (openPositions() == 0) buyOptions(2);
     QTableView* p = positionsTable();
     QVERIFY(p);
     QTRY_VERIFY_WITH_TIMEOUT(p->model()->rowCount() > 0, 5000);
     QTest::qWait(50);  // laid out on its tab
+    shot("positions");
     const QStringList problems = clippedColumns(p, {0, 1, 2, 3, 4, 5, 6, 7});
     QVERIFY2(problems.isEmpty(), qPrintable(problems.join("; ")));
   }
@@ -322,6 +343,7 @@ class TestViewsGui : public QObject {
     auto* t = window_->riskLimits()->findChild<QTableView*>("riskTriggers");
     QVERIFY(t);
     QTRY_VERIFY_WITH_TIMEOUT(t->model()->rowCount() > 3, 5000);
+    shot("risk");
     const QStringList problems = clippedColumns(t, {0, 2, 3, 4});
     QVERIFY2(problems.isEmpty(), qPrintable(problems.join("; ")));
   }
@@ -329,6 +351,9 @@ class TestViewsGui : public QObject {
   // The instances table's headers (Working was cut), and the parameter form's ranges of the
   // delta hedger (max_order_usd's "0 … 1e+07" was cut).
   void strategyHeadersAndParameterRangesFit() {
+    window_->showView("chart");
+    QTest::qWait(50);
+    const int watchlistWidth = window_->findChild<QDockWidget*>("watchlistDock")->width();
     QVERIFY(window_->showView("strategies"));
     StrategyManager* m = window_->strategyManager();
     QTableView* inst = m->instancesView();
@@ -352,6 +377,11 @@ class TestViewsGui : public QObject {
     QTest::qWait(100);
     auto* scroll = qobject_cast<QScrollArea*>(m->paramForm()->parentWidget()->parentWidget());  // viewport's owner
     QVERIFY(scroll);
+    shot("strategies");
+    // Made room for without pushing the docks: the watchlist keeps its width (and its Chg column).
+    qInfo("central area %d px, its minimum %d px", window_->centralWidget()->width(),
+          window_->centralWidget()->minimumSizeHint().width());
+    QCOMPARE(window_->findChild<QDockWidget*>("watchlistDock")->width(), watchlistWidth);
     qInfo("params pane: scroll %d (min %d), viewport %d, form %d (min hint %d)", scroll->width(), scroll->minimumWidth(),
           scroll->viewport()->width(), m->paramForm()->width(), m->paramForm()->minimumSizeHint().width());
     for (QLabel* l : m->paramForm()->findChildren<QLabel*>(QRegularExpression("^range:"))) {

@@ -19,6 +19,7 @@
 #include <limits>
 #include <qcustomplot.h>
 
+#include "ColumnFit.hpp"
 #include "Format.hpp"
 #include "PlotStyle.hpp"
 #include "PlaceholderTableView.hpp"
@@ -308,6 +309,7 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
   positions_->horizontalHeader()->setDefaultSectionSize(96);
   positions_->setColumnWidth(detail::BookRiskModel::Instrument, 190);
   positions_->setColumnWidth(detail::BookRiskModel::Qty, 70);
+  fitColumns(positions_, {{detail::BookRiskModel::Value, {"-0.1234"}}, {detail::BookRiskModel::Theta, {"-12,345.67"}}});
   positions_->setFrameShape(QFrame::NoFrame);
   bv->addWidget(positions_, 1);
 
@@ -324,6 +326,7 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
   total_->setFixedHeight(total_->verticalHeader()->defaultSectionSize() + 2);
   total_->setStyleSheet("QTableView#greeksTotal { border-top: 1px solid #3a4150; }");
   bv->addWidget(total_);
+  bv->addStretch(0);  // a short book (the table at its maximum): the total right under its rows, the space below
   // The same columns as the table above, as wide and scrolled as they are.
   auto syncColumns = [this] {
     QHeaderView* from = positions_->horizontalHeader();
@@ -413,6 +416,9 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
   grid_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);  // fixed column count, no content sizing
   grid_->horizontalHeader()->setMinimumSectionSize(56);
   gv->addWidget(grid_, 1);
+  // The grid has a fixed number of rows: no taller than them, the rest goes to the positions.
+  gridBox->setMaximumHeight(dayBox_->sizeHint().height() + gv->spacing() + grid_->horizontalHeader()->sizeHint().height() +
+                            8 * grid_->verticalHeader()->defaultSectionSize() + 4);
   bottom->addWidget(gridBox);
   split_->setStretchFactor(0, 2);  // positions
   split_->setStretchFactor(1, 3);  // PnL vs spot
@@ -535,6 +541,10 @@ void GreeksPanel::apply(const analytics::ChainAnalytics& a) {
   book_->setRows(std::move(rows));
   totalModel_->setIndex(a.index);
   totalModel_->setRows({total});
+  // As tall as its rows (the pane's height caps it and it scrolls): the total follows them.
+  const int tall = positions_->horizontalHeader()->sizeHint().height() + book_->rowCount() * positions_->verticalHeader()->defaultSectionSize() +
+                   (positions_->horizontalScrollBar()->isVisible() ? positions_->horizontalScrollBar()->height() : 0) + 2;
+  if (positions_->maximumHeight() != tall) positions_->setMaximumHeight(tall);
 
   pnlCurves_.assign(a.pnlCurves.begin(), a.pnlCurves.end());
   spotShifts_.assign(a.scenarioSpotShifts.begin(), a.scenarioSpotShifts.end());

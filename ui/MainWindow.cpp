@@ -219,6 +219,10 @@ void MainWindow::buildDocks() {
   tradesView->setColumnWidth(TradesModel::Time, 96);
   tradesView->setColumnWidth(TradesModel::Price, 82);
   tradesView->setColumnWidth(TradesModel::Size, 68);
+  // Stretched, but never narrower than its own width: without one it kept the default 100 px and
+  // went past a dock with a scroll bar.
+  tradesView->setColumnWidth(TradesModel::Side, 0);
+  fitColumns(tradesView, {{TradesModel::Side, {"Sell"}}});
   auto* tasDock = makeDock("Time & Sales", "timeSalesDock", tradesView, this);
 
   ladderPanel_ = new LadderPanel(instruments_, this);
@@ -313,7 +317,7 @@ void MainWindow::buildDocks() {
 
 void MainWindow::applyDefaultSizes() {
   resizeDocks({docks_[0], docks_[1]}, {505, 380}, Qt::Horizontal);
-  resizeDocks({docks_[2], docks_[3], docks_[4]}, {215, 690, 315}, Qt::Horizontal);  // every Positions column fits
+  resizeDocks({docks_[2], docks_[3], docks_[4]}, {215, 680, 325}, Qt::Horizontal);  // every Positions and Time & Sales column fits
   resizeDocks({docks_[3]}, {300}, Qt::Vertical);
 }
 

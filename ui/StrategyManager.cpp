@@ -91,7 +91,7 @@ StrategyManager::StrategyManager(Engine& engine, QWidget* parent) : QWidget(pare
   outer->addWidget(split);
 
   split->addWidget(buildPluginsSection());
-  auto* middle = new QSplitter(Qt::Horizontal, split);
+  auto* middle = middle_ = new QSplitter(Qt::Horizontal, split);
   middle->setObjectName("strategyMiddleSplitter");
   middle->setChildrenCollapsible(false);
   middle->addWidget(buildInstancesSection());
@@ -150,14 +150,17 @@ QWidget* StrategyManager::buildInstancesSection() {
   auto* w = new QWidget;
   auto* v = sectionLayout(w);
 
+  // The section's title on its own line: beside the combo and buttons it made the instances pane
+  // too wide to leave the parameters their room in the default layout.
+  v->addWidget(sectionTitle("NEW INSTANCE"));
   auto* create = new QHBoxLayout;
-  create->addWidget(sectionTitle("NEW INSTANCE"));
   strategyCombo_ = new QComboBox;
   strategyCombo_->setObjectName("newInstanceStrategy");
   strategyCombo_->setPlaceholderText("Load a plugin to create instances");
   strategyCombo_->setToolTip("Strategy of the new instance; its parameters are edited on the right");
   strategyCombo_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-  strategyCombo_->setMinimumContentsLength(20);
+  strategyCombo_->setMinimumContentsLength(10);
+  strategyCombo_->setMinimumWidth(120);  // names are long (the placeholder too): the rest is in the tooltip and the parameters' title
   create->addWidget(strategyCombo_, 1);
   create_ = button("Create", "Create a stopped instance with the parameters on the right", "createInstanceButton");
   createAndStart_ = button("Create && start", "Create an instance with the parameters on the right and start it",
@@ -240,6 +243,7 @@ QWidget* StrategyManager::buildParamsSection() {
   head->addWidget(sectionTitle("PARAMETERS"));
   paramsTitle_ = new QLabel;
   paramsTitle_->setStyleSheet("font-weight:bold;");
+  paramsTitle_->setWordWrap(true);  // a long instance and strategy name must not widen the pane
   head->addWidget(paramsTitle_, 1);
   v->addLayout(head);
   paramsNote_ = new QLabel;
@@ -517,9 +521,7 @@ void StrategyManager::refreshParams() {
     paramTarget_ = target;
     if (rows) params_->setParams(*rows);
     else params_->clear();
-    // Names, editors and ranges side by side, none clipped: the pane takes the width they need.
-    const int need = params_->requiredWidth() + paramsScroll_->style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 4;
-    if (paramsScroll_->minimumWidth() < need) paramsScroll_->setMinimumWidth(need);
+    fitParamsPane();
   } else if (rows) {
     params_->syncValues(*rows);
   }
@@ -527,6 +529,29 @@ void StrategyManager::refreshParams() {
   paramsNote_->setText(note);
   apply_->setVisible(target.instance != 0);
   apply_->setEnabled(target.instance != 0 && params_->hasChanges());
+}
+
+// Names, editors and ranges side by side, none clipped: the splitter gives the parameters the
+// width their rows need, taken from the instances table (whose last column stretches) — never
+// by a minimum width, which would widen the central area and squeeze the docks.
+void StrategyManager::fitParamsPane() {
+  const int need = params_->requiredWidth() + paramsScroll_->style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 4;
+  const int have = paramsScroll_->width();
+  if (!isVisible() || have >= need || middle_->count() != 2) return;
+  QList<int> sizes = middle_->sizes();
+  const int total = sizes[0] + sizes[1];
+  const int left = std::max(middle_->widget(0)->minimumSizeHint().width(), total - (sizes[1] + need - have));
+  middle_->setSizes({left, total - left});
+}
+
+void StrategyManager::resizeEvent(QResizeEvent* e) {
+  QWidget::resizeEvent(e);
+  fitParamsPane();
+}
+
+void StrategyManager::showEvent(QShowEvent* e) {
+  QWidget::showEvent(e);
+  fitParamsPane();
 }
 
 void StrategyManager::refreshButtons() {

@@ -17,6 +17,7 @@
 class QComboBox;
 class QLabel;
 class QPushButton;
+class QSplitter;
 class QTableView;
 
 namespace kappa::ui {
@@ -63,6 +64,10 @@ class StrategyManager : public QWidget {
   // 0 if no instance is selected.
   std::uint32_t selectedInstance() const;
   void selectInstance(std::uint32_t id);
+
+ protected:
+  void resizeEvent(QResizeEvent* e) override;
+  void showEvent(QShowEvent* e) override;
 
  private:
   // What the parameter panel shows: an instance's values, or a strategy's defaults for "New instance".
@@ -148,7 +153,9 @@ class StrategyManager : public QWidget {
   QComboBox* logLevel_ = nullptr;
   QLabel* logCount_ = nullptr;
   StrategyParamForm* params_ = nullptr;
-  QWidget* paramsScroll_ = nullptr;  // the form's scroll area: as wide as the form's rows need
+  QWidget* paramsScroll_ = nullptr;  // the form's scroll area
+  QSplitter* middle_ = nullptr;      // instances | parameters
+  void fitParamsPane();
   QLabel* paramsTitle_ = nullptr;
   QLabel* paramsNote_ = nullptr;
   QLabel* message_ = nullptr;

@@ -72,7 +72,9 @@ bool VolSurfaceView::Expiry::usable() const {
   return (status == vol::SviFitStatus::Ok || status == vol::SviFitStatus::NotConverged) && vol::sviParamsValid(params) && t > 0;
 }
 
-bool VolSurfaceView::Expiry::onSurface() const { return hasSurface && vol::sviParamsValid(surface) && t > 0 && kHi > kLo; }
+bool VolSurfaceView::Expiry::onSurface() const {
+  return ((hasSurface && vol::sviParamsValid(surface)) || usable()) && t > 0 && kHi > kLo;
+}
 
 // A tenth of the quoted width each side, at least 0.02: the fit is interpolation there, still.
 double VolSurfaceView::Expiry::supportedLo() const { return kLo - std::max(0.02, 0.1 * (kHi - kLo)); }
@@ -233,14 +235,14 @@ VolSurfaceView::VolSurfaceView(const InstrumentRegistry& instruments, QWidget* p
   termMid_->setLineStyle(QCPGraph::lsNone);
   termMid_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(colors::last, 1.5), QBrush(colors::background), 7));
   styleLegend(term_, Qt::AlignBottom | Qt::AlignRight);
-  // The legend in a row of its own above the axes, on one line: inside them it covered the points.
+  // The legend above the axes, its two entries stacked (side by side they made the plot so wide
+  // that the heatmap beside it shrank): inside the axes it covered the points.
   term_->axisRect()->insetLayout()->take(term_->legend);
   term_->plotLayout()->insertRow(0);
   term_->plotLayout()->addElement(0, 0, term_->legend);
   term_->plotLayout()->setRowStretchFactor(0, 0.001);
   term_->plotLayout()->setRowSpacing(0);
-  term_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-  term_->legend->setWrap(0);
+  term_->legend->setRowSpacing(0);
   term_->legend->setBrush(Qt::NoBrush);
   term_->legend->setBorderPen(Qt::NoPen);
   term_->legend->setMargins(QMargins(4, 2, 4, 0));
@@ -251,6 +253,7 @@ VolSurfaceView::VolSurfaceView(const InstrumentRegistry& instruments, QWidget* p
   bottom->addWidget(term_);
   bottom->setStretchFactor(0, 3);
   bottom->setStretchFactor(1, 2);
+  bottom->setSizes({600, 400});  // 3:2 from the start, whatever the plots' size hints (the legend row widened the term plot's)
 
   split_->addWidget(bottom);
   split_->setStretchFactor(0, 3);
@@ -289,9 +292,11 @@ VolSurfaceView::VolSurfaceView(const InstrumentRegistry& instruments, QWidget* p
     if (k < x.supportedLo() || k > x.supportedHi())
       return QToolTip::showText(e->globalPosition().toPoint(),
                                 where + QString("no quotes here: quoted k %1 to %2").arg(x.kLo, 0, 'f', 3).arg(x.kHi, 0, 'f', 3), heat_);
-    const double iv = vol::sviImpliedVol(x.surface, k, x.t);
+    const double iv = vol::sviImpliedVol(x.drawn(), k, x.t);
     QString text = where + QString("IV %1%").arg(iv * 100.0, 0, 'f', 1);
-    if (x.status != vol::SviFitStatus::Ok) text += QString("\n(last good fit: this refresh's is %1)").arg(vol::nameOf(x.status));
+    if (x.status != vol::SviFitStatus::Ok)
+      text += x.hasSurface ? QString("\n(last good fit: this refresh's is %1)").arg(vol::nameOf(x.status))
+                           : QString("\n(fit %1)").arg(vol::nameOf(x.status));
     QToolTip::showText(e->globalPosition().toPoint(), text, heat_);
   });
   connect(term_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) {
@@ -616,7 +621,7 @@ void VolSurfaceView::rebuildSurface() {
       const double k = kSurfaceKMin + (kSurfaceKMax - kSurfaceKMin) * i / (kSurfaceKCells - 1);
       // A cell is drawn when its k lies in the supported range (cells are 0.01 wide: a cell whose
       // centre is outside stays blank).
-      const double iv = k >= lo && k <= hi ? vol::sviImpliedVol(x.surface, k, x.t) : kNaN;
+      const double iv = k >= lo && k <= hi ? vol::sviImpliedVol(x.drawn(), k, x.t) : kNaN;
       d->setCell(i, j, iv > 0 ? iv * 100.0 : kNaN);
     }
   }
@@ -624,7 +629,7 @@ void VolSurfaceView::rebuildSurface() {
   // vols far from any quote, and would otherwise wash every quoted region into one colour.
   double atmLo = 1e9, atmHi = 0;
   for (std::size_t j : fitted_) {
-    const double atm = vol::sviImpliedVol(expiries_[j].surface, 0.0, expiries_[j].t) * 100.0;
+    const double atm = vol::sviImpliedVol(expiries_[j].drawn(), 0.0, expiries_[j].t) * 100.0;
     if (atm > 0) atmLo = std::min(atmLo, atm), atmHi = std::max(atmHi, atm);
   }
   if (atmHi > 0) map_->setDataRange(QCPRange(std::max(0.0, atmLo - 10.0), atmHi + 25.0));

@@ -67,7 +67,9 @@ class VolSurfaceView : public QWidget {
     std::vector<vol::KRange> butterfly;
     QString code, dte;
     bool usable() const;  // the fitted curve can be drawn
-    bool onSurface() const;  // a heatmap row: a surface and quotes to say where it holds
+    bool onSurface() const;  // a heatmap row: a slice and quotes to say where it holds
+    // The heatmap's slice: the surface (newest good fit), else this refresh's usable fit.
+    const vol::SviParams& drawn() const { return hasSurface ? surface : params; }
     // The part of the heatmap row the quotes support: their k range and a small margin.
     double supportedLo() const;
     double supportedHi() const;
