@@ -73,7 +73,9 @@ void strategyReport(const StrategyHost& host, QJsonArray& strategies, QJsonArray
   const LatencyHistogram& h = host.tickToOrder();
   tickToOrder = QJsonObject{{"samples", qint64(h.count())},     {"p50", qint64(h.percentile(0.50))},
                             {"p90", qint64(h.percentile(0.90))}, {"p99", qint64(h.percentile(0.99))},
-                            {"max", qint64(h.max())},            {"mean", h.mean()}};
+                            {"max", qint64(h.max())},            {"mean", h.mean()},
+                            {"from_book_or_trade", qint64(host.tickToOrderFromBook())},
+                            {"from_chain", qint64(host.tickToOrderFromChain())}};
 }
 }  // namespace
 

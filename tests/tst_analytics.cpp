@@ -171,6 +171,54 @@ class TestAnalytics : public QObject {
     QVERIFY(compared > 0 && fewer >= compared / 2);
   }
 
+  // A refresh whose fit fails (here: the expiry's quotes vanish, too few to fit) keeps the last
+  // good surface for marks and strategies, in implied vol, until a good fit replaces it; it was
+  // this gap that made the example market maker pull and re-place its quotes on every refresh.
+  void aFailedFitKeepsTheNewestGoodSurface() {
+    Market m;
+    const auto good = computeChainAnalytics(m.input(), nullptr);
+    std::size_t x = good->expiries.size();
+    for (std::size_t i = 0; i < good->expiries.size() && x == good->expiries.size(); ++i)
+      if (good->expiries[i].fit.ok()) x = i;
+    QVERIFY(x < good->expiries.size());
+    const ExpiryAnalytics& g = good->expiries[x];
+    QVERIFY(g.hasSurface && !g.surfaceHeld());
+    QCOMPARE(g.surfaceFittedAt, good->computedAt);
+
+    ChainInput in = m.input();
+    in.now += 2'000'000'000;  // two seconds later
+    for (OptionQuote& q : in.options)
+      if (m.ex.instruments()[q.instrument].expiry == g.expiry) q.bid = q.ask = 0;
+    const auto gap = computeChainAnalytics(in, good.get());
+    const ExpiryAnalytics& h = gap->expiries[x];
+    QCOMPARE(h.expiry, g.expiry);
+    QVERIFY(!h.fit.ok());
+    QVERIFY(h.hasSurface && h.surfaceHeld());
+    QCOMPARE(h.surfaceFittedAt, good->computedAt);
+    // Same implied vols at the same log-moneyness although t moved on.
+    for (double k : {-0.1, 0.0, 0.1})
+      QVERIFY2(std::abs(vol::sviImpliedVol(h.surface, k, h.t) - vol::sviImpliedVol(g.fit.params, k, g.t)) < 1e-12,
+               qPrintable(QString("k=%1").arg(k)));
+    for (std::size_t i : h.options) QVERIFY(gap->options[i].markIv > 0 && gap->options[i].theo > 0);
+    // Held again through a second failed refresh, then replaced by the next good fit.
+    in.now += 2'000'000'000;
+    const auto still = computeChainAnalytics(in, gap.get());
+    QVERIFY(still->expiries[x].surfaceHeld());
+    QCOMPARE(still->expiries[x].surfaceFittedAt, good->computedAt);
+    ChainInput back = m.input();
+    back.now = in.now + 1'000'000'000;
+    const auto fresh = computeChainAnalytics(back, still.get());
+    if (fresh->expiries[x].fit.ok()) {
+      QVERIFY(!fresh->expiries[x].surfaceHeld());
+      QCOMPARE(fresh->expiries[x].surfaceFittedAt, back.now);
+    }
+    // An expiry never fitted has no surface to hold.
+    ChainInput none = m.input();
+    for (OptionQuote& q : none.options)
+      if (m.ex.instruments()[q.instrument].expiry == g.expiry) q.bid = q.ask = 0;
+    QVERIFY(!computeChainAnalytics(none, nullptr)->expiries[x].hasSurface);
+  }
+
   void marketClockFollowsASimulatorStartedInThePast() {
     // --sim-start ten hours ago: times to expiry, order times and the venue lag must use the
     // simulated market's clock, not the wall clock (which once made the 1-day ATM vol read ~108 %).

@@ -11,9 +11,13 @@
 #include <elf.h>
 #include <filesystem>
 #include <future>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 #include "core/Clock.hpp"
 #include "core/Engine.hpp"
+#include "core/Log.hpp"
 #include "sim/SimVenue.hpp"
 
 using namespace kappa;
@@ -385,6 +389,77 @@ class TestStrategy : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(f.workingOf(id).empty(), 5000);
   }
 
+  // Quoting several expiries at once (short ones whose fits often fail to converge): a refresh
+  // without a good fit must not make the market maker pull its quotes ("no surface value") and
+  // place them again at the next one. And its requotes, sent from on_chain in response to the
+  // market, are measured as tick-to-order (the report had 0 samples after 400 orders).
+  void optionsMarketMakerDoesNotFlapOnSurfaceRefreshes() {
+    struct Counter {
+      std::mutex m;
+      std::map<std::string, int> noValue;  // per instance
+    };
+    auto counter = std::make_shared<Counter>();
+    log::setSink([counter](log::Level, std::string_view component, std::string_view message) {
+      if (message.find("no surface value") == std::string_view::npos) return;
+      std::lock_guard lock(counter->m);
+      ++counter->noValue[std::string(component)];
+    });
+    Fixture f;
+    std::vector<std::uint32_t> ids;
+    for (int e = 0; e < 4; ++e) {  // 4 x 5 strikes x 2 sides: under the account's 50 open orders
+      QCOMPARE(f.launch(plugin("options-mm"), "strikes=5,size=0.1,max_position=1,expiry_index=" + std::to_string(e)),
+               std::string());
+      ids.push_back(f.row("options-mm#" + std::to_string(e + 1)).id);
+    }
+    // Once every instance quotes, count what follows over 20 s of market (~200 refreshes).
+    for (std::uint32_t id : ids) QTRY_VERIFY_WITH_TIMEOUT(!f.workingOf(id).empty(), 20000);
+    std::map<std::string, int> before;
+    {
+      std::lock_guard lock(counter->m);
+      before = counter->noValue;
+    }
+    const std::uint64_t cancelsBefore = f.engine->call([&] {
+      std::uint64_t n = 0;
+      for (const Order& o : f.engine->orders().orders()) n += o.request.strategy != 0 && o.state == OrderState::Cancelled;
+      return n;
+    });
+    QTest::qWait(20000);
+    int flaps = 0;
+    QStringList detail;
+    {
+      std::lock_guard lock(counter->m);
+      for (const auto& [who, n] : counter->noValue) {
+        const int more = n - (before.count(who) ? before.at(who) : 0);
+        flaps += more;
+        if (more) detail << QString("%1: %2").arg(QString::fromStdString(who)).arg(more);
+      }
+    }
+    const std::uint64_t cancels = f.engine->call([&] {
+      std::uint64_t n = 0;
+      for (const Order& o : f.engine->orders().orders()) n += o.request.strategy != 0 && o.state == OrderState::Cancelled;
+      return n;
+    }) - cancelsBefore;
+    log::setSink(nullptr);
+    qInfo("20 s of 4 market makers: %d 'no surface value' withdrawals, %llu orders cancelled", flaps,
+          static_cast<unsigned long long>(cancels));
+    QVERIFY2(flaps <= 2, qPrintable(detail.join(", ")));
+    for (std::uint32_t id : ids) QCOMPARE(f.row(f.engine->call([&] { return f.engine->strategies().instanceName(id); })).state,
+                                          InstanceState::Running);
+    // Tick-to-order: every submit and replace from on_chain is a sample.
+    const auto [samples, fromChain, p50] = f.engine->call([&] {
+      const LatencyHistogram& h = f.engine->strategies().tickToOrder();
+      return std::tuple{h.count(), f.engine->strategies().tickToOrderFromChain(), h.percentile(0.5)};
+    });
+    std::uint64_t sent = 0;
+    for (std::uint32_t id : ids) sent += f.row(f.engine->call([&] { return f.engine->strategies().instanceName(id); })).ordersSent;
+    qInfo("tick-to-order: %llu samples (%llu from on_chain) for %llu orders sent, p50 %lld ns",
+          static_cast<unsigned long long>(samples), static_cast<unsigned long long>(fromChain),
+          static_cast<unsigned long long>(sent), static_cast<long long>(p50));
+    QVERIFY(samples >= sent);  // every order placed, each from on_chain (and the replaces on top)
+    QCOMPARE(fromChain, samples);
+    QVERIFY(p50 > 0 && p50 < 5'000'000'000LL);
+  }
+
   void deltaHedgerBringsDeltaIntoTheBand() {
     Fixture f;
     const InstrumentId perp = f.engine->instruments().find("BTC-PERPETUAL")->id;
@@ -418,6 +493,12 @@ class TestStrategy : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(f.row("perp-momentum#1").fills >= 1, 60000);
     QTRY_VERIFY_WITH_TIMEOUT(f.row("perp-momentum#1").fills >= 2, 30000);
     QCOMPARE(f.row("perp-momentum#1").state, InstanceState::Running);
+    // Its orders answer book updates: each one is a tick-to-order sample from the batch's arrival.
+    const auto [samples, fromBook] = f.engine->call([&] {
+      return std::pair{f.engine->strategies().tickToOrder().count(), f.engine->strategies().tickToOrderFromBook()};
+    });
+    QVERIFY(samples >= 2);
+    QCOMPARE(fromBook, samples);
   }
 };
 

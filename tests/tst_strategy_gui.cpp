@@ -239,10 +239,13 @@ class TestStrategyGui : public QObject {
     QTest::mouseClick(manager_->stopButton(), Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(instanceState(name), QString("stopped"), 3000);
     QCOMPARE(manager_->selectedInstance(), id);  // refreshed in place: the selection stays
+    // The status line says what happened, not what was asked ("Stopping …" stayed for good).
+    QTRY_COMPARE_WITH_TIMEOUT(manager_->messageLabel()->text(), name + " stopped; its orders are cancelled", 3000);
     QTRY_VERIFY(manager_->startButton()->isEnabled());
     QTest::mouseClick(manager_->startButton(), Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(instanceState(name), QString("running"), 3000);
     QCOMPARE(manager_->selectedInstance(), id);
+    QTRY_COMPARE_WITH_TIMEOUT(manager_->messageLabel()->text(), name + " started", 3000);
 
     // ---- the selected instance's parameters: edit, survive refreshes, Apply ----
     auto* instanceTag = qobject_cast<QLineEdit*>(manager_->paramForm()->editor("tag"));
@@ -316,6 +319,7 @@ class TestStrategyGui : public QObject {
     QVERIFY(confirm(manager_, "removeInstanceConfirmation"));
     QTRY_COMPARE_WITH_TIMEOUT(instances()->rowCount(), 0, 3000);
     QVERIFY(engineInstances().empty());
+    QTRY_COMPARE_WITH_TIMEOUT(manager_->messageLabel()->text(), "Removed " + name, 3000);
     QVERIFY(filter->findText(name) > 0);  // its lines stay reachable in the log
 
     // ---- Unload, then Load again from the same row ----
@@ -325,11 +329,16 @@ class TestStrategyGui : public QObject {
     QTest::mouseClick(manager_->unloadButton(), Qt::LeftButton);
     QVERIFY(confirm(manager_, "unloadPluginConfirmation"));
     QTRY_COMPARE_WITH_TIMEOUT(pluginCell("kappa-test-echo.so", PluginsModel::State), QString("not loaded"), 3000);
+    QTRY_COMPARE_WITH_TIMEOUT(manager_->messageLabel()->text(), QString("Unloaded kappa-test-echo.so"), 3000);
     QTRY_COMPARE(comboIndexOf(combo, kEchoId), -1);
     QTRY_VERIFY(manager_->loadButton()->isEnabled());
     QTest::mouseClick(manager_->loadButton(), Qt::LeftButton);
+    QVERIFY(manager_->messageLabel()->text().startsWith("Loading kappa-test-echo.so"));
     QTRY_COMPARE_WITH_TIMEOUT(pluginCell("kappa-test-echo.so", PluginsModel::State), QString("loaded"), 5000);
     QTRY_VERIFY(comboIndexOf(combo, kEchoId) >= 0);
+    // "Loading kappa-options-mm.so…" stayed after the plugin had loaded.
+    QTRY_VERIFY_WITH_TIMEOUT(manager_->messageLabel()->text().startsWith("Loaded kappa-test-echo.so: Test: echo"), 3000);
+    QVERIFY(!manager_->messageLabel()->text().contains("…"));
   }
 
   void changedBinaryIsRefusedUntilApproved() {

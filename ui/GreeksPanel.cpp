@@ -9,6 +9,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QMouseEvent>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QToolTip>
@@ -18,6 +19,7 @@
 #include <limits>
 #include <qcustomplot.h>
 
+#include "ColumnFit.hpp"
 #include "Format.hpp"
 #include "PlotStyle.hpp"
 #include "PlaceholderTableView.hpp"
@@ -289,9 +291,14 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
   split_->setObjectName("greeksSplitter");
   v->addWidget(split_, 1);
 
-  // ---- positions ----
+  // ---- positions, with the TOTAL pinned under them ----
+  auto* book = new QWidget(split_);
+  book->setObjectName("greeksBook");
+  auto* bv = new QVBoxLayout(book);
+  bv->setContentsMargins(0, 0, 0, 0);
+  bv->setSpacing(0);
   book_ = new detail::BookRiskModel(instruments_, this);
-  positions_ = makeTable(book_, split_, "No positions");
+  positions_ = makeTable(book_, book, "No positions");
   positions_->setObjectName("greeksPositions");
   positions_->setSelectionBehavior(QAbstractItemView::SelectRows);
   positions_->setSelectionMode(QAbstractItemView::SingleSelection);
@@ -302,7 +309,38 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
   positions_->horizontalHeader()->setDefaultSectionSize(96);
   positions_->setColumnWidth(detail::BookRiskModel::Instrument, 190);
   positions_->setColumnWidth(detail::BookRiskModel::Qty, 70);
-  split_->addWidget(positions_);
+  fitColumns(positions_, {{detail::BookRiskModel::Value, {"-0.1234"}}, {detail::BookRiskModel::Theta, {"-12,345.67"}}});
+  positions_->setFrameShape(QFrame::NoFrame);
+  bv->addWidget(positions_, 1);
+
+  totalModel_ = new detail::BookRiskModel(instruments_, this);
+  total_ = makeTable(totalModel_, book, QString());
+  total_->setObjectName("greeksTotal");
+  total_->setSelectionMode(QAbstractItemView::NoSelection);
+  total_->setFocusPolicy(Qt::NoFocus);
+  total_->horizontalHeader()->setVisible(false);
+  total_->verticalHeader()->setVisible(false);
+  total_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  total_->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  total_->setFrameShape(QFrame::NoFrame);
+  total_->setFixedHeight(total_->verticalHeader()->defaultSectionSize() + 2);
+  total_->setStyleSheet("QTableView#greeksTotal { border-top: 1px solid #3a4150; }");
+  bv->addWidget(total_);
+  bv->addStretch(0);  // a short book (the table at its maximum): the total right under its rows, the space below
+  // The same columns as the table above, as wide and scrolled as they are.
+  auto syncColumns = [this] {
+    QHeaderView* from = positions_->horizontalHeader();
+    for (int c = 0; c < from->count(); ++c)
+      if (total_->columnWidth(c) != from->sectionSize(c)) total_->setColumnWidth(c, from->sectionSize(c));
+  };
+  connect(positions_->horizontalHeader(), &QHeaderView::sectionResized, total_, syncColumns);
+  connect(positions_->horizontalHeader(), &QHeaderView::geometriesChanged, total_, syncColumns);
+  connect(positions_->horizontalScrollBar(), &QScrollBar::valueChanged, total_->horizontalScrollBar(), &QScrollBar::setValue);
+  syncColumns();
+  // A splitter may shrink the pane to the header, one position row and the total — never further.
+  book->setMinimumHeight(positions_->horizontalHeader()->sizeHint().height() + 2 * total_->height() + 4);
+  split_->addWidget(book);
+  split_->setCollapsible(0, false);
 
   // Stacked, not side by side: the centre of the window is wider than tall only a little, and
   // both the PnL curve and the 11-column grid need the full width to be readable.
@@ -378,6 +416,9 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
   grid_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);  // fixed column count, no content sizing
   grid_->horizontalHeader()->setMinimumSectionSize(56);
   gv->addWidget(grid_, 1);
+  // The grid has a fixed number of rows: no taller than them, the rest goes to the positions.
+  gridBox->setMaximumHeight(dayBox_->sizeHint().height() + gv->spacing() + grid_->horizontalHeader()->sizeHint().height() +
+                            8 * grid_->verticalHeader()->defaultSectionSize() + 4);
   bottom->addWidget(gridBox);
   split_->setStretchFactor(0, 2);  // positions
   split_->setStretchFactor(1, 3);  // PnL vs spot
@@ -441,7 +482,7 @@ void GreeksPanel::apply(const analytics::ChainAnalytics& a) {
                        .arg(a.computeMicros / 1000.0, 0, 'f', 2));
 
   // Positions grouped by expiry (perpetual first), by strike, calls before puts; a Σ row per
-  // expiry and the TOTAL at the bottom.
+  // expiry; the TOTAL in its own pinned row.
   auto expiryOf = [&](InstrumentId id) { return id < instruments_.size() ? instruments_[id].expiry : Nanos(0); };
   std::vector<std::size_t> order(a.positions.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -457,7 +498,7 @@ void GreeksPanel::apply(const analytics::ChainAnalytics& a) {
     return p.optionType == OptionType::Call && q.optionType != OptionType::Call;
   });
   std::vector<detail::BookRow> rows;
-  rows.reserve(a.positions.size() + a.byExpiry.size() + 1);
+  rows.reserve(a.positions.size() + a.byExpiry.size());
   double groupValue = 0, totalValue = 0;
   GreekTotals groupSum;
   auto add = [](GreekTotals& s, const GreekTotals& g) {
@@ -496,9 +537,14 @@ void GreeksPanel::apply(const analytics::ChainAnalytics& a) {
   total.kind = detail::BookRow::BookTotal;
   total.valueCoin = totalValue;
   total.g = a.total;
-  rows.push_back(total);
   book_->setIndex(a.index);
   book_->setRows(std::move(rows));
+  totalModel_->setIndex(a.index);
+  totalModel_->setRows({total});
+  // As tall as its rows (the pane's height caps it and it scrolls): the total follows them.
+  const int tall = positions_->horizontalHeader()->sizeHint().height() + book_->rowCount() * positions_->verticalHeader()->defaultSectionSize() +
+                   (positions_->horizontalScrollBar()->isVisible() ? positions_->horizontalScrollBar()->height() : 0) + 2;
+  if (positions_->maximumHeight() != tall) positions_->setMaximumHeight(tall);
 
   pnlCurves_.assign(a.pnlCurves.begin(), a.pnlCurves.end());
   spotShifts_.assign(a.scenarioSpotShifts.begin(), a.scenarioSpotShifts.end());

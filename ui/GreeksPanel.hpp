@@ -1,7 +1,8 @@
 #pragma once
 // Portfolio risk of the option book, from ChainAnalytics:
 //  - positions table: instrument, qty, value (BTC), Δ (BTC), Γ, vega (USD/vol pt), theta (USD/day),
-//    grouped by expiry with a "Σ expiry" row after each group and a TOTAL row at the bottom;
+//    grouped by expiry with a "Σ expiry" row after each group, and the TOTAL pinned under it
+//    (its own one-row table with the same columns, outside the scrolling area: never hidden);
 //  - PnL vs spot: the pnlCurves ("now", "+7d", "expiry"), a zero line, the current index as a
 //    dashed vertical line, legend, hover readout;
 //  - scenario grid: rows = vol shifts (points), columns = spot shifts (%), for the day offset picked
@@ -41,6 +42,8 @@ class GreeksPanel : public QWidget {
   void setScenarioDayIndex(int index);
   bool showingEmptyState() const;
   QTableView* positionsTable() const { return positions_; }
+  // The book's TOTAL, pinned under the positions table (which scrolls): always on screen.
+  QTableView* totalRow() const { return total_; }
   QTableView* scenarioTable() const { return grid_; }
   QSplitter* splitter() const { return split_; }  // for the main window's QSettings
 
@@ -59,7 +62,9 @@ class GreeksPanel : public QWidget {
   QLabel* status_ = nullptr;
   QSplitter* split_ = nullptr;
   detail::BookRiskModel* book_ = nullptr;
+  detail::BookRiskModel* totalModel_ = nullptr;
   QTableView* positions_ = nullptr;
+  QTableView* total_ = nullptr;
   QCustomPlot* pnl_ = nullptr;
   QCPItemStraightLine* zeroLine_ = nullptr;
   QCPItemStraightLine* indexLine_ = nullptr;

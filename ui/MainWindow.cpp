@@ -28,6 +28,7 @@
 #include <algorithm>
 
 #include "ChartWidget.hpp"
+#include "ColumnFit.hpp"
 #include "GreeksPanel.hpp"
 #include "OptionChainBoard.hpp"
 #include "VolSurfaceView.hpp"
@@ -195,8 +196,16 @@ void MainWindow::buildDocks() {
   wl->addWidget(filter);
   watchView_ = makeTable(watchFilter_, watchBox);
   watchView_->setSelectionMode(QAbstractItemView::SingleSelection);
-  watchView_->setColumnWidth(WatchlistModel::Name, 150);
-  for (int c = WatchlistModel::Bid; c <= WatchlistModel::Last; ++c) watchView_->setColumnWidth(c, 76);
+  // Every column, Chg included, fits the dock's default width without clipping or scrolling.
+  QString longestName;
+  for (const Instrument& inst : instruments_.all())
+    if (inst.name.size() > std::size_t(longestName.size())) longestName = QString::fromStdString(inst.name);
+  for (int c = WatchlistModel::Name; c <= WatchlistModel::Change; ++c) watchView_->setColumnWidth(c, 0);
+  fitColumns(watchView_, {{WatchlistModel::Name, {longestName}},
+                          {WatchlistModel::Bid, {"100,000.5"}},
+                          {WatchlistModel::Ask, {"100,000.5"}},
+                          {WatchlistModel::Last, {"100,000.5"}},
+                          {WatchlistModel::Change, {"-10.00%"}}});
   wl->addWidget(watchView_);
   connect(filter, &QLineEdit::textChanged, watchFilter_, &QSortFilterProxyModel::setFilterFixedString);
   auto* focusFilter = new QAction(this);
@@ -216,6 +225,10 @@ void MainWindow::buildDocks() {
   tradesView->setColumnWidth(TradesModel::Time, 96);
   tradesView->setColumnWidth(TradesModel::Price, 82);
   tradesView->setColumnWidth(TradesModel::Size, 68);
+  // Stretched, but never narrower than its own width: without one it kept the default 100 px and
+  // went past a dock with a scroll bar.
+  tradesView->setColumnWidth(TradesModel::Side, 0);
+  fitColumns(tradesView, {{TradesModel::Side, {"Sell"}}});
   auto* tasDock = makeDock("Time & Sales", "timeSalesDock", tradesView, this);
 
   ladderPanel_ = new LadderPanel(instruments_, this);
@@ -288,7 +301,15 @@ void MainWindow::buildDocks() {
   tabs->addTab(fillsView, "Fills");
   positions_ = new PositionsModel(instruments_, this);
   auto* posView = makeTable(positions_, tabs, "No positions");
-  posView->setColumnWidth(PositionsModel::Instrument, 170);
+  for (int c = PositionsModel::Instrument; c <= PositionsModel::Currency; ++c) posView->setColumnWidth(c, 0);
+  fitColumns(posView, {{PositionsModel::Instrument, {longestName}},
+                       {PositionsModel::Qty, {"-1,000,000"}},
+                       {PositionsModel::AvgPrice, {"100,000.5"}},
+                       {PositionsModel::Mark, {"100,000.5"}},
+                       {PositionsModel::Unrealized, {"-0.123456"}},
+                       {PositionsModel::Realized, {"-0.123456"}},
+                       {PositionsModel::Fees, {"-0.123456"}},
+                       {PositionsModel::Currency, {"BTC"}}});
   tabs->addTab(posView, "Positions");
 
   auto* tablesDock = makeDock("Orders · Fills · Positions", "tablesDock", tabs, this);
@@ -302,7 +323,7 @@ void MainWindow::buildDocks() {
 
 void MainWindow::applyDefaultSizes() {
   resizeDocks({docks_[0], docks_[1]}, {505, 380}, Qt::Horizontal);
-  resizeDocks({docks_[2], docks_[3], docks_[4]}, {215, 650, 355}, Qt::Horizontal);
+  resizeDocks({docks_[2], docks_[3], docks_[4]}, {215, 680, 325}, Qt::Horizontal);  // every Positions and Time & Sales column fits
   resizeDocks({docks_[3]}, {300}, Qt::Vertical);
 }
 

@@ -1,5 +1,7 @@
 #include "RiskLimitsView.hpp"
 
+#include "ColumnFit.hpp"
+
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -93,10 +95,13 @@ RiskLimitsView::RiskLimitsView(Engine& engine, QWidget* parent) : QWidget(parent
   triggersView_ = makeView(triggers_, right);
   triggersView_->setObjectName("riskTriggers");
   triggersView_->setItemDelegateForColumn(TriggersModel::Value, new UseBarDelegate(triggersView_));
-  triggersView_->setColumnWidth(TriggersModel::Name, 110);
-  triggersView_->setColumnWidth(TriggersModel::Value, 100);
-  triggersView_->setColumnWidth(TriggersModel::Threshold, 100);
-  triggersView_->setColumnWidth(TriggersModel::Action, 60);
+  // Narrow to start with, widened to the header and (at each new set of limits) to the rows: every
+  // column, Action and State included, fits the pane at the default layout.
+  triggersView_->setColumnWidth(TriggersModel::Name, 0);
+  triggersView_->setColumnWidth(TriggersModel::Value, 88);
+  triggersView_->setColumnWidth(TriggersModel::Threshold, 0);
+  triggersView_->setColumnWidth(TriggersModel::Action, 0);
+  fitColumns(triggersView_, {{TriggersModel::Action, {"REDUCE", "HALT", "OFF"}}, {TriggersModel::State, {"FIRED", "armed"}}});
   breaches_ = new BreachesModel(this);
   breachesView_ = makeView(breaches_, right);
   breachesView_->setObjectName("riskBreaches");
@@ -105,8 +110,11 @@ RiskLimitsView::RiskLimitsView(Engine& engine, QWidget* parent) : QWidget(parent
   breachesView_->setColumnWidth(BreachesModel::Scope, 110);
   breachesView_->setColumnWidth(BreachesModel::Count, 50);
   breachesView_->setColumnWidth(BreachesModel::Action, 64);
+  fitColumns(breachesView_, {{BreachesModel::Action, {"REDUCE", "REFUSED"}}});
   right->addWidget(triggersView_);
   right->addWidget(breachesView_);
+  right->setStretchFactor(0, 3);  // the triggers' five columns need more than the history's first ones
+  right->setStretchFactor(1, 2);
   split->addWidget(right);
   split->setStretchFactor(0, 3);
   split->setStretchFactor(1, 2);
@@ -131,6 +139,7 @@ void RiskLimitsView::apply(const EngineSnapshot& s) {
     limitsEpoch_ = s.limitsEpoch;
     limits_->setRows(s.limits);
     triggers_->setRows(s.triggers);
+    fitColumnsToRows(triggersView_, {TriggersModel::Name, TriggersModel::Threshold, TriggersModel::Action});
     QString text = "Limits from " + QString::fromStdString(s.riskSource);
     if (!s.riskError.empty()) text += "   <span style='color:#f04b5a'>" + QString::fromStdString(s.riskError).toHtmlEscaped() + "</span>";
     source_->setText(text);

@@ -14,12 +14,14 @@
 #include <QScrollBar>
 #include <QSignalBlocker>
 #include <QSplitter>
+#include <QStyle>
 #include <QTableView>
 #include <QVBoxLayout>
 #include <chrono>
 #include <map>
 #include <tuple>
 
+#include "ColumnFit.hpp"
 #include "PlaceholderTableView.hpp"
 #include "StrategyLog.hpp"
 #include "StrategyParamForm.hpp"
@@ -89,7 +91,7 @@ StrategyManager::StrategyManager(Engine& engine, QWidget* parent) : QWidget(pare
   outer->addWidget(split);
 
   split->addWidget(buildPluginsSection());
-  auto* middle = new QSplitter(Qt::Horizontal, split);
+  auto* middle = middle_ = new QSplitter(Qt::Horizontal, split);
   middle->setObjectName("strategyMiddleSplitter");
   middle->setChildrenCollapsible(false);
   middle->addWidget(buildInstancesSection());
@@ -148,14 +150,17 @@ QWidget* StrategyManager::buildInstancesSection() {
   auto* w = new QWidget;
   auto* v = sectionLayout(w);
 
+  // The section's title on its own line: beside the combo and buttons it made the instances pane
+  // too wide to leave the parameters their room in the default layout.
+  v->addWidget(sectionTitle("NEW INSTANCE"));
   auto* create = new QHBoxLayout;
-  create->addWidget(sectionTitle("NEW INSTANCE"));
   strategyCombo_ = new QComboBox;
   strategyCombo_->setObjectName("newInstanceStrategy");
   strategyCombo_->setPlaceholderText("Load a plugin to create instances");
   strategyCombo_->setToolTip("Strategy of the new instance; its parameters are edited on the right");
   strategyCombo_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-  strategyCombo_->setMinimumContentsLength(20);
+  strategyCombo_->setMinimumContentsLength(10);
+  strategyCombo_->setMinimumWidth(120);  // names are long (the placeholder too): the rest is in the tooltip and the parameters' title
   create->addWidget(strategyCombo_, 1);
   create_ = button("Create", "Create a stopped instance with the parameters on the right", "createInstanceButton");
   createAndStart_ = button("Create && start", "Create an instance with the parameters on the right and start it",
@@ -186,6 +191,10 @@ QWidget* StrategyManager::buildInstancesSection() {
   instancesView_->setColumnWidth(InstancesModel::Pnl, 82);
   instancesView_->setColumnWidth(InstancesModel::Faults, 44);
   instancesView_->setColumnWidth(InstancesModel::Overruns, 62);
+  fitColumns(instancesView_, {{InstancesModel::State, {"configured", "running", "faulted"}},
+                              {InstancesModel::Orders, {"1000 / 1000"}},
+                              {InstancesModel::Working, {"50"}},
+                              {InstancesModel::Pnl, {"-0.123456"}}, {InstancesModel::Fills, {"1000"}}});
   v->addWidget(instancesView_, 1);
 
   message_ = new QLabel;
@@ -234,6 +243,7 @@ QWidget* StrategyManager::buildParamsSection() {
   head->addWidget(sectionTitle("PARAMETERS"));
   paramsTitle_ = new QLabel;
   paramsTitle_->setStyleSheet("font-weight:bold;");
+  paramsTitle_->setWordWrap(true);  // a long instance and strategy name must not widen the pane
   head->addWidget(paramsTitle_, 1);
   v->addLayout(head);
   paramsNote_ = new QLabel;
@@ -244,6 +254,7 @@ QWidget* StrategyManager::buildParamsSection() {
   params_ = new StrategyParamForm;
   params_->setObjectName("strategyParams");
   auto* scroll = new QScrollArea;
+  paramsScroll_ = scroll;
   scroll->setWidget(params_);
   scroll->setWidgetResizable(true);
   scroll->setFrameShape(QFrame::NoFrame);
@@ -333,6 +344,77 @@ void StrategyManager::update(const EngineSnapshot& s) {
   refreshLogInstances(s);
   refreshParams();
   refreshButtons();
+  resolvePending(s);
+}
+
+void StrategyManager::expect(Pending kind, const std::string& path, std::uint32_t instance, const QString& name,
+                             const QString& text) {
+  pending_ = {};
+  pending_.kind = kind;
+  pending_.path = path;
+  pending_.instance = instance;
+  pending_.name = name;
+  for (const PluginRow& p : snapshotPlugins_)
+    if (p.path == path) pending_.errorBefore = p.error;
+  pending_.since.start();
+  showMessage(text, false);
+}
+
+void StrategyManager::resolvePending(const EngineSnapshot& s) {
+  if (pending_.kind == Pending::None) return;
+  const PluginRow* plugin = nullptr;
+  for (const PluginRow& p : s.plugins)
+    if (p.path == pending_.path) plugin = &p;
+  const StrategyRow* inst = nullptr;
+  for (const StrategyRow& r : s.strategies)
+    if (r.id == pending_.instance) inst = &r;
+  // A snapshot may predate the command: only an outcome that differs from the state before it
+  // counts, and after a few seconds the line says what the engine shows rather than keep waiting.
+  const bool late = pending_.since.hasExpired(5000);
+  QString text;
+  bool error = false;
+  switch (pending_.kind) {
+    case Pending::None: return;
+    case Pending::Load:
+      if (plugin && plugin->loaded) {
+        QStringList names;
+        for (const StrategyDescriptionRow& d : plugin->strategies) names << qs(d.name);
+        text = QString("Loaded %1: %2").arg(pending_.name, names.isEmpty() ? QString("no strategies") : names.join(", "));
+      } else if (plugin && !plugin->error.empty() && (plugin->error != pending_.errorBefore || pending_.since.hasExpired(2000))) {
+        text = QString("Could not load %1: %2").arg(pending_.name, qs(plugin->error));
+        error = true;
+      } else if (late) {
+        text = QString("%1 is not loaded yet (no answer from the loader in 5 s)").arg(pending_.name);
+        error = true;
+      }
+      break;
+    case Pending::Unload:
+      if (!plugin || !plugin->loaded) text = QString("Unloaded %1").arg(pending_.name);
+      break;
+    case Pending::Start:
+      if (!inst) {
+        text = QString("%1 is gone (removed)").arg(pending_.name);
+      } else if (inst->state == InstanceState::Running) {
+        text = QString("%1 started").arg(pending_.name);
+      } else if (inst->state == InstanceState::Faulted) {
+        text = QString("%1 did not start: %2").arg(pending_.name, qs(inst->lastError.empty() ? "faulted" : inst->lastError));
+        error = true;
+      } else if (late) {
+        text = QString("%1 did not start (still %2; the strategy log says why)").arg(pending_.name, QString::fromLatin1(nameOf(inst->state)));
+        error = true;
+      }
+      break;
+    case Pending::Stop:
+      if (!inst) text = QString("%1 is gone (removed)").arg(pending_.name);
+      else if (inst->state != InstanceState::Running) text = QString("%1 stopped; its orders are cancelled").arg(pending_.name);
+      break;
+    case Pending::Remove:
+      if (!inst) text = QString("Removed %1").arg(pending_.name);
+      break;
+  }
+  if (text.isEmpty()) return;
+  pending_ = {};
+  showMessage(text, error);
 }
 
 void StrategyManager::refreshPlugins() {
@@ -439,6 +521,7 @@ void StrategyManager::refreshParams() {
     paramTarget_ = target;
     if (rows) params_->setParams(*rows);
     else params_->clear();
+    fitParamsPane();
   } else if (rows) {
     params_->syncValues(*rows);
   }
@@ -446,6 +529,29 @@ void StrategyManager::refreshParams() {
   paramsNote_->setText(note);
   apply_->setVisible(target.instance != 0);
   apply_->setEnabled(target.instance != 0 && params_->hasChanges());
+}
+
+// Names, editors and ranges side by side, none clipped: the splitter gives the parameters the
+// width their rows need, taken from the instances table (whose last column stretches) — never
+// by a minimum width, which would widen the central area and squeeze the docks.
+void StrategyManager::fitParamsPane() {
+  const int need = params_->requiredWidth() + paramsScroll_->style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 4;
+  const int have = paramsScroll_->width();
+  if (!isVisible() || have >= need || middle_->count() != 2) return;
+  QList<int> sizes = middle_->sizes();
+  const int total = sizes[0] + sizes[1];
+  const int left = std::max(middle_->widget(0)->minimumSizeHint().width(), total - (sizes[1] + need - have));
+  middle_->setSizes({left, total - left});
+}
+
+void StrategyManager::resizeEvent(QResizeEvent* e) {
+  QWidget::resizeEvent(e);
+  fitParamsPane();
+}
+
+void StrategyManager::showEvent(QShowEvent* e) {
+  QWidget::showEvent(e);
+  fitParamsPane();
 }
 
 void StrategyManager::refreshButtons() {
@@ -551,14 +657,15 @@ void StrategyManager::addPluginFile() {
   knownFiles_.insert(path);
   engine_.loadPlugin(path, false);
   refreshPlugins();  // listed at once as "not loaded"; the next snapshot says loaded or why not
-  showMessage("Loading " + fileName(path) + "…", false);
+  expect(Pending::Load, path, 0, fileName(path), "Loading " + fileName(path) + "…");
 }
 
 void StrategyManager::loadSelectedPlugin() {
   const PluginRow* p = selectedPlugin();
   if (!p) return;
-  engine_.loadPlugin(p->path, false);
-  showMessage("Loading " + fileName(p->path) + "…", false);
+  const std::string path = p->path;
+  engine_.loadPlugin(path, false);
+  expect(Pending::Load, path, 0, fileName(path), "Loading " + fileName(path) + "…");
 }
 
 void StrategyManager::approveSelectedPlugin() {
@@ -581,7 +688,7 @@ void StrategyManager::approveSelectedPlugin() {
   connect(box, &QMessageBox::finished, this, [this, path](int result) {
     if (result != QMessageBox::Yes) return;
     engine_.loadPlugin(path, true);
-    showMessage("Approved the new binary of " + fileName(path) + "; loading…", false);
+    expect(Pending::Load, path, 0, fileName(path), "Approved the new binary of " + fileName(path) + "; loading…");
   });
   box->open();
 }
@@ -609,7 +716,7 @@ void StrategyManager::unloadSelectedPlugin() {
   connect(box, &QMessageBox::finished, this, [this, path](int result) {
     if (result != QMessageBox::Yes) return;
     engine_.unloadPlugin(path);
-    showMessage("Unloading " + fileName(path) + "…", false);
+    expect(Pending::Unload, path, 0, fileName(path), "Unloading " + fileName(path) + "…");
   });
   box->open();
 }
@@ -647,14 +754,14 @@ void StrategyManager::startSelected() {
     return;
   }
   engine_.startStrategy(r->id);
-  showMessage("Starting " + qs(r->name) + "…", false);
+  expect(Pending::Start, {}, r->id, qs(r->name), "Starting " + qs(r->name) + "…");
 }
 
 void StrategyManager::stopSelected() {
   const StrategyRow* r = selectedInstanceRow();
   if (!r) return;
   engine_.stopStrategy(r->id);
-  showMessage("Stopping " + qs(r->name) + "…", false);
+  expect(Pending::Stop, {}, r->id, qs(r->name), "Stopping " + qs(r->name) + "…");
 }
 
 void StrategyManager::removeSelected() {
@@ -664,7 +771,7 @@ void StrategyManager::removeSelected() {
   const QString name = qs(r->name);
   auto remove = [this, id, name] {
     engine_.removeStrategy(id);
-    showMessage("Removing " + name + "…", false);
+    expect(Pending::Remove, {}, id, name, "Removing " + name + "…");
   };
   if (r->state != InstanceState::Running) return remove();
   auto* box = new QMessageBox(QMessageBox::Question, "Remove strategy instance",

@@ -17,6 +17,7 @@
 class QComboBox;
 class QLabel;
 class QPushButton;
+class QSplitter;
 class QTableView;
 
 namespace kappa::ui {
@@ -64,6 +65,10 @@ class StrategyManager : public QWidget {
   std::uint32_t selectedInstance() const;
   void selectInstance(std::uint32_t id);
 
+ protected:
+  void resizeEvent(QResizeEvent* e) override;
+  void showEvent(QShowEvent* e) override;
+
  private:
   // What the parameter panel shows: an instance's values, or a strategy's defaults for "New instance".
   struct ParamTarget {
@@ -102,6 +107,11 @@ class StrategyManager : public QWidget {
   void applyParams();
   void applyLogFilter();
   void showMessage(const QString& text, bool error);
+  // A command sent to the engine whose outcome the status line waits for: the "…ing" text is
+  // replaced by what happened as soon as a snapshot shows it (never left standing).
+  enum class Pending { None, Load, Unload, Start, Stop, Remove };
+  void expect(Pending kind, const std::string& path, std::uint32_t instance, const QString& name, const QString& text);
+  void resolvePending(const EngineSnapshot& s);
 
   Engine& engine_;
   StrategyLog* log_ = nullptr;
@@ -121,6 +131,15 @@ class StrategyManager : public QWidget {
     std::future<std::string> answer;  // "" or why it failed, set on the engine thread
   };
   std::vector<Launch> launches_;  // Create clicks awaiting the engine's answer (polled, never waited on)
+  struct PendingCommand {
+    Pending kind = Pending::None;
+    std::string path;               // Load, Unload
+    std::uint32_t instance = 0;     // Start, Stop, Remove
+    QString name;                   // file or instance name, for the message
+    std::string errorBefore;        // Load: the file's last load error when the command was sent
+    QElapsedTimer since;
+  };
+  PendingCommand pending_;
   QString lastDir_;
 
   PluginsModel* plugins_ = nullptr;
@@ -134,6 +153,9 @@ class StrategyManager : public QWidget {
   QComboBox* logLevel_ = nullptr;
   QLabel* logCount_ = nullptr;
   StrategyParamForm* params_ = nullptr;
+  QWidget* paramsScroll_ = nullptr;  // the form's scroll area
+  QSplitter* middle_ = nullptr;      // instances | parameters
+  void fitParamsPane();
   QLabel* paramsTitle_ = nullptr;
   QLabel* paramsNote_ = nullptr;
   QLabel* message_ = nullptr;

@@ -69,6 +69,17 @@ StrategyParamForm::StrategyParamForm(QWidget* parent) : QWidget(parent) {
   v->addStretch();
 }
 
+int StrategyParamForm::requiredWidth() const {
+  int label = 0, field = 0;
+  for (const Editor& e : editors_) {
+    label = std::max(label, e.label->sizeHint().width());
+    const int editor = std::clamp(e.widget->sizeHint().width(), e.widget->minimumWidth(), e.widget->maximumWidth());
+    field = std::max(field, editor + 6 + (e.range ? e.range->minimumWidth() : 0));
+  }
+  const QMargins m = contentsMargins();
+  return m.left() + m.right() + label + form_->horizontalSpacing() + field;
+}
+
 std::string StrategyParamForm::signature(const std::vector<ParamRow>& params) {
   std::string sig;
   for (const ParamRow& p : params) {
@@ -111,13 +122,19 @@ void StrategyParamForm::setParams(const std::vector<ParamRow>& params) {
     auto* row = new QHBoxLayout(field);
     row->setContentsMargins(0, 0, 0, 0);
     row->setSpacing(6);
-    e.widget->setMinimumWidth(110);
-    e.widget->setMaximumWidth(170);
+    e.widget->setMinimumWidth(100);
+    e.widget->setMaximumWidth(160);
     row->addWidget(e.widget);
     auto* hint = new QLabel(range);
+    hint->setObjectName("range:" + name);
     hint->setStyleSheet(QString("color:%1; font-size:11px;").arg(colors::dimText.name()));
     hint->setToolTip(tip);
+    // The range is read, never clipped ("0 … 1000" cut to "0 … 10" says something else): the
+    // form asks for its full width and the parameters pane is sized for it.
+    hint->ensurePolished();
+    hint->setMinimumWidth(hint->sizeHint().width());
     row->addWidget(hint, 1);
+    e.range = hint;
     form_->addRow(e.label, field);
     load(e, e.schema.value);
   }

@@ -22,6 +22,9 @@ class StrategyParamForm : public QWidget {
   Q_OBJECT
  public:
   explicit StrategyParamForm(QWidget* parent = nullptr);
+  // Width the rows need side by side (name, editor, range) with nothing clipped; measured from the
+  // widgets' own hints, so it holds before they are shown.
+  int requiredWidth() const;
 
   // Identifies a schema: names, types and ranges (not values). Equal signatures: same editors.
   static std::string signature(const std::vector<ParamRow>& params);
@@ -57,6 +60,7 @@ class StrategyParamForm : public QWidget {
     ParamRow schema;
     QWidget* widget = nullptr;
     QLabel* label = nullptr;
+    QLabel* range = nullptr;
     std::string engineText;  // the engine's value the editor was last loaded from
     QVariant loaded;         // the editor's value right after loading it: differs once edited
     bool sent = false;       // its value went to the engine, which has not shown it yet

@@ -72,6 +72,14 @@ bool VolSurfaceView::Expiry::usable() const {
   return (status == vol::SviFitStatus::Ok || status == vol::SviFitStatus::NotConverged) && vol::sviParamsValid(params) && t > 0;
 }
 
+bool VolSurfaceView::Expiry::onSurface() const {
+  return ((hasSurface && vol::sviParamsValid(surface)) || usable()) && t > 0 && kHi > kLo;
+}
+
+// A tenth of the quoted width each side, at least 0.02: the fit is interpolation there, still.
+double VolSurfaceView::Expiry::supportedLo() const { return kLo - std::max(0.02, 0.1 * (kHi - kLo)); }
+double VolSurfaceView::Expiry::supportedHi() const { return kHi + std::max(0.02, 0.1 * (kHi - kLo)); }
+
 VolSurfaceView::VolSurfaceView(const InstrumentRegistry& instruments, QWidget* parent)
     : QWidget(parent), instruments_(instruments) {
   auto* v = new QVBoxLayout(this);
@@ -176,6 +184,9 @@ VolSurfaceView::VolSurfaceView(const InstrumentRegistry& instruments, QWidget* p
   heat_->yAxis->setLabel("Expiry");
   heat_->yAxis->setTicker(QSharedPointer<QCPAxisTickerText>::create());
   heat_->yAxis->setRangeReversed(true);  // nearest expiry on top, as in the chain's tabs
+  // Blank cells (no quotes there) show a faint hatch: "nothing known", never a colour.
+  heat_->axisRect()->setBackground(QBrush(QColor(0x2c, 0x32, 0x3c), Qt::BDiagPattern));
+  heat_->yAxis->setLabelPadding(8);
   map_ = new QCPColorMap(heat_->xAxis, heat_->yAxis);
   map_->setInterpolate(false);
   map_->setTightBoundary(false);
@@ -184,6 +195,7 @@ VolSurfaceView::VolSurfaceView(const InstrumentRegistry& instruments, QWidget* p
   scale_->setType(QCPAxis::atRight);
   scale_->setBarWidth(12);
   scale_->axis()->setLabel("IV %");
+  scale_->axis()->setLabelPadding(8);
   styleAxis(scale_->axis());
   map_->setColorScale(scale_);
   QCPColorGradient g;  // viridis-like: readable on a dark background, monotone in lightness
@@ -223,11 +235,25 @@ VolSurfaceView::VolSurfaceView(const InstrumentRegistry& instruments, QWidget* p
   termMid_->setLineStyle(QCPGraph::lsNone);
   termMid_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(colors::last, 1.5), QBrush(colors::background), 7));
   styleLegend(term_, Qt::AlignBottom | Qt::AlignRight);
+  // The legend above the axes, its two entries stacked (side by side they made the plot so wide
+  // that the heatmap beside it shrank): inside the axes it covered the points.
+  term_->axisRect()->insetLayout()->take(term_->legend);
+  term_->plotLayout()->insertRow(0);
+  term_->plotLayout()->addElement(0, 0, term_->legend);
+  term_->plotLayout()->setRowStretchFactor(0, 0.001);
+  term_->plotLayout()->setRowSpacing(0);
+  term_->legend->setRowSpacing(0);
+  term_->legend->setBrush(Qt::NoBrush);
+  term_->legend->setBorderPen(Qt::NoPen);
+  term_->legend->setMargins(QMargins(4, 2, 4, 0));
+  term_->legend->setLayer("legend");
+  term_->yAxis->setLabelPadding(8);
   termEmpty_ = makeText(term_, 0.5, 0.5, Qt::AlignCenter, colors::dimText, 10, false);
   termEmpty_->setText("Waiting for the option chain…");
   bottom->addWidget(term_);
   bottom->setStretchFactor(0, 3);
   bottom->setStretchFactor(1, 2);
+  bottom->setSizes({600, 400});  // 3:2 from the start, whatever the plots' size hints (the legend row widened the term plot's)
 
   split_->addWidget(bottom);
   split_->setStretchFactor(0, 3);
@@ -262,14 +288,16 @@ VolSurfaceView::VolSurfaceView(const InstrumentRegistry& instruments, QWidget* p
     const long row = std::lround(heat_->yAxis->pixelToCoord(pos.y()));
     if (k < kSurfaceKMin || k > kSurfaceKMax || row < 0 || row >= long(fitted_.size())) return QToolTip::hideText();
     const Expiry& x = expiries_[fitted_[std::size_t(row)]];
-    const double iv = vol::sviImpliedVol(x.params, k, x.t);
-    QToolTip::showText(e->globalPosition().toPoint(),
-                       QString("%1 · %2\nk %3 (K ≈ %4)\nIV %5%")
-                           .arg(x.code, x.dte)
-                           .arg(k, 0, 'f', 3)
-                           .arg(formatMoney(x.forward * std::exp(k), 0))
-                           .arg(iv * 100.0, 0, 'f', 1),
-                       heat_);
+    const QString where = QString("%1 · %2\nk %3 (K ≈ %4)\n").arg(x.code, x.dte).arg(k, 0, 'f', 3).arg(formatMoney(x.forward * std::exp(k), 0));
+    if (k < x.supportedLo() || k > x.supportedHi())
+      return QToolTip::showText(e->globalPosition().toPoint(),
+                                where + QString("no quotes here: quoted k %1 to %2").arg(x.kLo, 0, 'f', 3).arg(x.kHi, 0, 'f', 3), heat_);
+    const double iv = vol::sviImpliedVol(x.drawn(), k, x.t);
+    QString text = where + QString("IV %1%").arg(iv * 100.0, 0, 'f', 1);
+    if (x.status != vol::SviFitStatus::Ok)
+      text += x.hasSurface ? QString("\n(last good fit: this refresh's is %1)").arg(vol::nameOf(x.status))
+                           : QString("\n(fit %1)").arg(vol::nameOf(x.status));
+    QToolTip::showText(e->globalPosition().toPoint(), text, heat_);
   });
   connect(term_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) {
     const QPointF pos = e->position();
@@ -334,6 +362,10 @@ void VolSurfaceView::apply(const analytics::ChainAnalytics& a) {
     x.rmse = e.fit.rmse;
     x.status = e.fit.status;
     x.params = e.fit.params;
+    x.hasSurface = e.hasSurface;
+    x.surface = e.surface;
+    x.kLo = e.quotedKMin;
+    x.kHi = e.quotedKMax;
     x.butterfly.assign(e.butterfly.ranges.begin(), e.butterfly.ranges.end());
     x.dte = formatTimeToExpiry(e.expiry, a.computedAt, e.t);
   }
@@ -549,10 +581,24 @@ void VolSurfaceView::rebuildSmile() {
   smile_->replot(QCustomPlot::rpQueuedReplot);
 }
 
+QString VolSurfaceView::heatRowLabel(int row) const {
+  if (row < 0 || row >= int(fitted_.size())) return {};
+  const Expiry& x = expiries_[fitted_[std::size_t(row)]];
+  return x.code + QStringLiteral(" ") + x.dte;
+}
+
+double VolSurfaceView::heatCell(int row, double k) const {
+  if (row < 0 || row >= int(fitted_.size()) || !map_->visible()) return kNaN;
+  int i = 0, j = 0;
+  map_->data()->coordToCell(k, fitted_.size() == 1 ? 0.0 : double(row), &i, &j);
+  if (i < 0 || i >= map_->data()->keySize() || j < 0 || j >= map_->data()->valueSize()) return kNaN;
+  return map_->data()->cell(i, j);
+}
+
 void VolSurfaceView::rebuildSurface() {
   fitted_.clear();
   for (std::size_t i = 0; i < expiries_.size(); ++i)
-    if (expiries_[i].usable()) fitted_.push_back(i);
+    if (expiries_[i].onSurface()) fitted_.push_back(i);
   auto ticker = qSharedPointerDynamicCast<QCPAxisTickerText>(heat_->yAxis->ticker());
   if (ticker) ticker->clear();
   const int n = int(fitted_.size());
@@ -570,9 +616,12 @@ void VolSurfaceView::rebuildSurface() {
   d->setRange(QCPRange(kSurfaceKMin, kSurfaceKMax), n == 1 ? QCPRange(-0.25, 0.25) : QCPRange(0, n - 1));
   for (int j = 0; j < rows; ++j) {
     const Expiry& x = expiries_[fitted_[std::size_t(std::min(j, n - 1))]];
+    const double lo = x.supportedLo(), hi = x.supportedHi();
     for (int i = 0; i < kSurfaceKCells; ++i) {
       const double k = kSurfaceKMin + (kSurfaceKMax - kSurfaceKMin) * i / (kSurfaceKCells - 1);
-      const double iv = vol::sviImpliedVol(x.params, k, x.t);
+      // A cell is drawn when its k lies in the supported range (cells are 0.01 wide: a cell whose
+      // centre is outside stays blank).
+      const double iv = k >= lo && k <= hi ? vol::sviImpliedVol(x.drawn(), k, x.t) : kNaN;
       d->setCell(i, j, iv > 0 ? iv * 100.0 : kNaN);
     }
   }
@@ -580,7 +629,7 @@ void VolSurfaceView::rebuildSurface() {
   // vols far from any quote, and would otherwise wash every quoted region into one colour.
   double atmLo = 1e9, atmHi = 0;
   for (std::size_t j : fitted_) {
-    const double atm = vol::sviImpliedVol(expiries_[j].params, 0.0, expiries_[j].t) * 100.0;
+    const double atm = vol::sviImpliedVol(expiries_[j].drawn(), 0.0, expiries_[j].t) * 100.0;
     if (atm > 0) atmLo = std::min(atmLo, atm), atmHi = std::max(atmHi, atm);
   }
   if (atmHi > 0) map_->setDataRange(QCPRange(std::max(0.0, atmLo - 10.0), atmHi + 25.0));

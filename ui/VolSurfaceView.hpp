@@ -4,8 +4,10 @@
 //    as dots, the fitted SVI slice as a line, butterfly-arbitrage k ranges shaded red; x axis
 //    switchable between log-moneyness k = ln(K/F), strike and call delta; the calendar-arbitrage
 //    findings in a line under it. Wheel/drag zoom; double-click re-fits the axes.
-//  - surface heatmap of the fitted slices' IV over k in [-0.5, 0.5] x expiry, with a labelled
-//    colour scale (unfitted expiries are skipped);
+//  - surface heatmap of the analytics' surface (the newest good fit per expiry) over k in
+//    [-0.5, 0.5] x expiry, with a labelled colour scale: each row is drawn only over its quoted k
+//    range and a small margin, blank (hatched) beyond — extrapolated wings say nothing about the
+//    market and flickered with every refit; expiries without a surface are skipped;
 //  - ATM term structure: days to expiry vs ATM vol, one point per expiry.
 // apply() at <= 10 Hz skips a repeated seq; each plot is replotted (queued) only when its data changed.
 #include <QWidget>
@@ -41,6 +43,13 @@ class VolSurfaceView : public QWidget {
   XAxisMode xAxisMode() const { return mode_; }
   void setXAxisMode(XAxisMode mode);
   QString calendarText() const;
+  // The heatmap as drawn: rows (nearest expiry first) and the IV % of the cell at k, NaN where the
+  // cell is blank (beyond the quotes, or no value); for tests and readouts.
+  int heatRows() const { return int(fitted_.size()); }
+  QString heatRowLabel(int row) const;
+  double heatCell(int row, double k) const;
+  QCustomPlot* heatPlot() const { return heat_; }
+  QCustomPlot* termPlot() const { return term_; }
   QSplitter* splitter() const { return split_; }  // for the main window's QSettings
 
  signals:
@@ -52,9 +61,18 @@ class VolSurfaceView : public QWidget {
     double t = 0, forward = 0, atmVol = 0, rmse = 0;
     vol::SviFitStatus status = vol::SviFitStatus::BadInput;
     vol::SviParams params;
+    bool hasSurface = false;     // the analytics' surface (the newest good fit, held through failed ones)
+    vol::SviParams surface;
+    double kLo = 0, kHi = 0;     // log-moneyness range of the quotes (0, 0: none)
     std::vector<vol::KRange> butterfly;
     QString code, dte;
     bool usable() const;  // the fitted curve can be drawn
+    bool onSurface() const;  // a heatmap row: a slice and quotes to say where it holds
+    // The heatmap's slice: the surface (newest good fit), else this refresh's usable fit.
+    const vol::SviParams& drawn() const { return hasSurface ? surface : params; }
+    // The part of the heatmap row the quotes support: their k range and a small margin.
+    double supportedLo() const;
+    double supportedHi() const;
   };
   void syncExpiryCombo();
   void rebuildSmile();

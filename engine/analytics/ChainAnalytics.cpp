@@ -81,6 +81,7 @@ std::shared_ptr<const ChainAnalytics> computeChainAnalytics(const ChainInput& in
   auto out = std::make_shared<ChainAnalytics>();
   out->seq = previous ? previous->seq + 1 : 1;
   out->computedAt = in.now;
+  out->sampledAt = in.sampledAt;
   out->index = in.index;
   const InstrumentRegistry& reg = *in.instruments;
   if (in.index <= 0) return out;
@@ -153,12 +154,30 @@ std::shared_ptr<const ChainAnalytics> computeChainAnalytics(const ChainInput& in
       e.options.push_back(out->options.size());
       out->options.push_back(o);
     }
-    std::optional<vol::SviParams> warm;
+    // The previous refresh's surface for this expiry (its last good fit), rescaled to this
+    // refresh's t so that it keeps its implied vols: the warm start, and what is held if this
+    // refresh's fit is not good.
+    std::optional<vol::SviParams> held;
+    Nanos heldAt = 0;
     if (previous)
       for (const ExpiryAnalytics& p : previous->expiries)
-        if (p.expiry == expiry && (p.fit.status == vol::SviFitStatus::Ok)) warm = p.fit.params;
-    e.fit = fitter.fit(e.t, quotes, warm);
+        if (p.expiry == expiry && p.hasSurface && p.t > 0 && e.t > 0) {
+          held = p.surface;
+          held->a *= e.t / p.t;
+          held->b *= e.t / p.t;
+          heldAt = p.surfaceFittedAt;
+        }
+    e.fit = fitter.fit(e.t, quotes, held);
     const bool fitted = e.fit.status == vol::SviFitStatus::Ok || e.fit.status == vol::SviFitStatus::NotConverged;
+    if (e.fit.ok()) {
+      e.hasSurface = true;
+      e.surface = e.fit.params;
+      e.surfaceFittedAt = in.now;
+    } else if (held && vol::sviParamsValid(*held)) {
+      e.hasSurface = true;
+      e.surface = *held;
+      e.surfaceFittedAt = heldAt;
+    }
     if (!quotes.empty()) {
       e.quotedKMin = e.quotedKMax = quotes.front().k;
       for (const vol::SviQuote& q : quotes) {
@@ -190,7 +209,9 @@ std::shared_ptr<const ChainAnalytics> computeChainAnalytics(const ChainInput& in
     for (std::size_t i : e.options) {
       OptionAnalytics& o = out->options[i];
       const OptionQuote& q = *legs[i - e.options.front()].second;
-      o.markIv = fitted ? vol::sviImpliedVol(e.fit.params, o.k, e.t) : (o.midIv > 0 ? o.midIv : e.atmVol);
+      o.markIv = e.hasSurface ? vol::sviImpliedVol(e.surface, o.k, e.t)
+                 : fitted       ? vol::sviImpliedVol(e.fit.params, o.k, e.t)
+                                : (o.midIv > 0 ? o.midIv : e.atmVol);
       if (!(o.markIv > 0)) continue;
       const pricing::InverseGreeks g = pricing::inverseOptionGreeks(
           o.isCall ? pricing::CallPut::Call : pricing::CallPut::Put, e.forward, o.strike, e.t, o.markIv);

@@ -34,6 +34,9 @@ struct PositionInput {
 struct ChainInput {
   const InstrumentRegistry* instruments = nullptr;  // immutable after engine start
   Nanos now = 0;
+  // Wall time the input was copied from the engine's books: the market data a chain-driven
+  // decision rests on (tick-to-order of orders placed from on_chain starts here).
+  Nanos sampledAt = 0;
   double index = 0;                        // USD
   std::vector<OptionQuote> options;        // every option of the chain
   std::vector<std::pair<InstrumentId, double>> futuresMid;  // non-option instruments' marks (perp, futures)
@@ -63,6 +66,14 @@ struct ExpiryAnalytics {
   vol::SviFitResult fit;       // status says whether the surface has this slice
   vol::ButterflyReport butterfly;  // checked over the quoted k range, widened by half its width each side
   double quotedKMin = 0, quotedKMax = 0;  // log-moneyness range of the quotes the fit used
+  // The slice marks, theo and strategies price from: this refresh's fit when it is Ok, otherwise
+  // the newest Ok fit of an earlier refresh (held in implied vol per log-moneyness), until an Ok
+  // fit replaces it. A refresh whose fit did not converge (or has butterfly arbitrage) never
+  // leaves the expiry without a surface it once had: strategies quoting on it see no gap.
+  bool hasSurface = false;
+  vol::SviParams surface;      // total variance at this refresh's t
+  Nanos surfaceFittedAt = 0;   // ChainInput::now of the refresh whose fit `surface` is
+  bool surfaceHeld() const { return hasSurface && !fit.ok(); }
   double atmVol = 0;           // fitted vol at k = 0 (market mid if no fit)
   std::vector<std::size_t> options;  // indices into ChainAnalytics::options, by strike then call/put
 };
@@ -95,6 +106,7 @@ struct PnlCurve {
 struct ChainAnalytics {
   std::uint64_t seq = 0;
   Nanos computedAt = 0;
+  Nanos sampledAt = 0;         // ChainInput::sampledAt (wall clock)
   double computeMicros = 0;    // how long computeChainAnalytics took
   double index = 0;
   std::vector<OptionAnalytics> options;

@@ -548,6 +548,7 @@ analytics::ChainInput Engine::chainInput() const {
   analytics::ChainInput in;
   in.instruments = &instruments_;
   in.now = now();
+  in.sampledAt = wallNow();
   in.index = indexId_ != kNoInstrument ? toDouble(market_->stats(indexId_).last) : 0.0;
   for (const Instrument& inst : instruments_.all()) {
     const OrderBook& b = market_->book(inst.id);

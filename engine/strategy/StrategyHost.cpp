@@ -204,7 +204,8 @@ struct StrategyHost::Api {
     v.bid_iv = o->bidIv;
     v.ask_iv = o->askIv;
     v.mid_iv = o->midIv;
-    v.surface_iv = e.fit.status == vol::SviFitStatus::Ok ? o->markIv : 0.0;
+    v.surface_iv = e.hasSurface ? o->markIv : 0.0;  // the newest good fit, held through refreshes that had none
+    v.surface_fitted_ns = e.hasSurface ? e.surfaceFittedAt : 0;
     v.theo_coin = o->theo;
     v.edge_coin = 0.5 * (o->edgeAsk - o->edgeBid);  // (ask - theo + bid - theo) / 2 = mid - theo
     v.delta = o->deltaUsd;
@@ -220,8 +221,8 @@ struct StrategyHost::Api {
     if (!a || !out || !(strike > 0)) return KAPPA_UNAVAILABLE;
     for (const analytics::ExpiryAnalytics& e : a->expiries) {
       if (e.expiry != expiry) continue;
-      if (e.fit.status != vol::SviFitStatus::Ok || !(e.forward > 0)) return KAPPA_UNAVAILABLE;
-      *out = vol::sviImpliedVol(e.fit.params, std::log(strike / e.forward), e.t);
+      if (!e.hasSurface || !(e.forward > 0)) return KAPPA_UNAVAILABLE;
+      *out = vol::sviImpliedVol(e.surface, std::log(strike / e.forward), e.t);
       return std::isfinite(*out) ? KAPPA_OK : KAPPA_UNAVAILABLE;
     }
     return KAPPA_NOT_FOUND;  // listed expiries only
@@ -309,7 +310,7 @@ struct StrategyHost::Api {
     req.strategy = s.id;
     if (req.instrument >= x.svc_.instruments.size()) return refuse("unknown instrument id " + std::to_string(req.instrument));
     const OrderId id = x.svc_.oms.submit(req, now);
-    if (x.tickAt_) x.tickToOrder_.add(wallNow() - x.tickAt_);
+    x.measureTickToOrder();
     if (outId) *outId = id;
     const Order* o = x.svc_.oms.find(id);
     if (!o) return refuse(x.svc_.oms.lastReject());  // no order was made (ids exhausted)
@@ -343,6 +344,7 @@ struct StrategyHost::Api {
       x.changed();
       return KAPPA_REFUSED;
     }
+    x.measureTickToOrder();  // a requote is the order a market maker sends in response to the market
     return KAPPA_OK;
   }
   static kappa_status cancelAll(const kappa_host* h) {
@@ -940,9 +942,19 @@ void StrategyHost::onMarketData(const MdEvent* events, std::size_t n, Nanos rece
   tickAt_ = 0;
 }
 
+void StrategyHost::measureTickToOrder() {
+  if (!tickAt_) return;  // not in response to market data (a timer, a start, an order update of its own)
+  tickToOrder_.add(wallNow() - tickAt_);
+  ++(tickFromChain_ ? chainOrders_ : bookOrders_);
+}
+
 void StrategyHost::onChainAnalytics() {
   const auto& a = svc_.analytics;
-  if (!a) return;
+  if (!a || instances_.empty()) return;
+  // Orders placed from on_chain answer the market the analytics were computed on: their
+  // tick-to-order runs from the moment that market was sampled (analytics time included).
+  tickAt_ = a->sampledAt;
+  tickFromChain_ = true;
   kappa_chain_event ev{};
   ev.size = sizeof ev;
   ev.ts_ns = a->computedAt;
@@ -953,6 +965,8 @@ void StrategyHost::onChainAnalytics() {
     if (s->wantsChain)
       invoke(*s, "on_chain", [&] { return s->strategy->on_chain ? s->strategy->on_chain(s->strategy, &ev) : KAPPA_OK; });
   }
+  tickAt_ = 0;
+  tickFromChain_ = false;
 }
 
 void StrategyHost::onOverrun(std::uint32_t id, const char* callback, Nanos running) {

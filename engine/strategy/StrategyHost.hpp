@@ -101,7 +101,11 @@ class StrategyHost {
   // ---- engine thread: state ----
   void rows(std::vector<PluginRow>* plugins, std::vector<StrategyRow>* strategies) const;
   const std::vector<RiskEventRow>& riskEvents() const { return riskEvents_; }
+  // From the market data an order answers to the order (or replace) leaving: orders placed from
+  // on_book/on_trade (from the batch's arrival) and from on_chain (from the chain's sampling).
   const LatencyHistogram& tickToOrder() const { return tickToOrder_; }
+  std::uint64_t tickToOrderFromBook() const { return bookOrders_; }
+  std::uint64_t tickToOrderFromChain() const { return chainOrders_; }
   std::uint64_t version() const { return version_; }
   std::size_t instanceCount() const { return instances_.size(); }
   std::uint32_t instanceId(const std::string& name) const;
@@ -155,8 +159,13 @@ class StrategyHost {
   };
   std::vector<Pending> pending_;
   int depth_ = 0;  // > 0 while a callback runs
-  Nanos tickAt_ = 0;  // wall time the market-data batch being dispatched arrived (tick-to-order)
+  void measureTickToOrder();
+  // Wall time the market data being dispatched arrived (or the chain's input was sampled); 0 outside
+  // market-data and chain dispatch.
+  Nanos tickAt_ = 0;
+  bool tickFromChain_ = false;
   LatencyHistogram tickToOrder_;
+  std::uint64_t bookOrders_ = 0, chainOrders_ = 0;
   std::vector<RiskEventRow> riskEvents_;
   std::uint64_t version_ = 0;
   mutable std::mutex alarmMutex_;  // guards alarm_ and labels_, which the watchdog thread reads

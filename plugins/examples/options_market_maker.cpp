@@ -65,13 +65,21 @@ struct Slot {
 struct Quote {
   Option option;
   Slot side[2];  // KAPPA_SIDE_BUY, KAPPA_SIDE_SELL
-  bool unpriced = false;
+  bool unpriced = false;    // quotes withdrawn for want of a fair value
+  int64_t pricedAtNs = 0;   // last refresh that gave this option a fair value
   bool idle() const { return side[0].id == 0 && side[1].id == 0; }
 };
 
 constexpr int64_t kSecond = 1'000'000'000;
 constexpr int64_t kChainStaleNs = 5 * kSecond;  // analytics refresh at up to 10 Hz: 5 s silence is an outage
 constexpr int kRescanEveryTicks = 60;          // expiries roll and get listed: re-pick the expiry every minute
+// A refresh without a fair value for an option leaves its resting quotes alone for this long (they
+// were priced a moment ago); pulling and re-placing them on every such refresh only burns order
+// rate and queue priority.
+constexpr int64_t kNoValueGraceNs = 3 * kSecond;
+// The host holds an expiry's last good surface through refreshes whose fit failed; one older than
+// this no longer says where the market is.
+constexpr int64_t kSurfaceMaxAgeNs = 60 * kSecond;
 
 class OptionsMarketMaker : public Strategy {
  public:
@@ -238,7 +246,12 @@ class OptionsMarketMaker : public Strategy {
     Quote& q = quotes_[o.id];
     q.option = o;
     kappa_option_analytics a;
-    const bool priced = host().optionAnalytics(o.id, a) && a.surface_iv > 0 && a.forward > 0;
+    const int64_t now = host().nowNs();
+    const bool priced = host().optionAnalytics(o.id, a) && a.surface_iv > 0 && a.forward > 0 &&
+                        (a.surface_fitted_ns == 0 || now - a.surface_fitted_ns <= kSurfaceMaxAgeNs);
+    if (priced) q.pricedAtNs = now;
+    // A brief gap keeps what rests (priced under kNoValueGraceNs ago) and places nothing new.
+    if (!priced && !q.unpriced && q.pricedAtNs != 0 && now - q.pricedAtNs <= kNoValueGraceNs) return;
     if (priced == q.unpriced)
       host().log(priced ? KAPPA_LOG_INFO : KAPPA_LOG_WARN,
                  o.name + (priced ? ": surface value back, quoting" : ": no surface value, not quoting"));

@@ -127,11 +127,13 @@ typedef struct kappa_option_analytics {
   double forward;             /* USD, from put-call parity or futures carry */
   double strike;              /* USD */
   double bid_iv, ask_iv, mid_iv; /* 0 when that side has no quote or no volatility */
-  double surface_iv;          /* fitted SVI surface at this strike and expiry; 0 if not fitted */
+  double surface_iv;          /* fitted SVI surface at this strike and expiry; 0 if never fitted. A
+                               * refresh whose fit fails keeps the newest good fit (see surface_fitted_ns) */
   double theo_coin;           /* model value in coin at surface_iv (the mark if no surface) */
   double edge_coin;           /* mid minus theo, coin */
   double delta, gamma, vega, theta; /* Black-76 in USD per contract: vega per 1.00 vol, theta per year */
   double delta_coin;          /* coin delta (delta minus premium) */
+  int64_t surface_fitted_ns;  /* market time of the fit surface_iv comes from (its age); 0 if none */
 } kappa_option_analytics;
 
 /* Live: the account's positions at the moment of the call (every fill already delivered to any
