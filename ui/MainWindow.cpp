@@ -322,8 +322,8 @@ void MainWindow::buildDocks() {
 }
 
 void MainWindow::applyDefaultSizes() {
-  resizeDocks({docks_[0], docks_[1]}, {505, 380}, Qt::Horizontal);
-  resizeDocks({docks_[2], docks_[3], docks_[4]}, {215, 680, 325}, Qt::Horizontal);  // every Positions and Time & Sales column fits
+  resizeDocks({docks_[0], docks_[1]}, {505, 370}, Qt::Horizontal);
+  resizeDocks({docks_[2], docks_[3], docks_[4]}, {215, 690, 325}, Qt::Horizontal);  // every Positions and Time & Sales column fits
   resizeDocks({docks_[3]}, {300}, Qt::Vertical);
 }
 
