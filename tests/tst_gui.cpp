@@ -508,6 +508,23 @@ class TestGui : public QObject {
     }
   }
 
+  // Late market data is said where the trader looks — the ladder's face, the watchlist and time &
+  // sales — and the status line turns from a green "connected" to the lateness.
+  void lateDataIsSaidOnTheViews() {
+    window_->showDataLateness(2500);
+    auto* watch = window_->findChild<QDockWidget*>("watchlistDock");
+    auto* tas = window_->findChild<QDockWidget*>("timeSalesDock");
+    QVERIFY2(watch->windowTitle().contains("2.5 s late"), qPrintable(watch->windowTitle()));
+    QVERIFY2(tas->windowTitle().contains("2.5 s late"), qPrintable(tas->windowTitle()));
+    QCOMPARE(window_->ladder()->dataLateMs(), 2500.0);
+    QVERIFY2(window_->venueStatusText().contains("late"), qPrintable(window_->venueStatusText()));
+    saveShot(window_->ladder(), "late-data");
+    // The engine's own (on time) snapshots take it back.
+    QTRY_VERIFY_WITH_TIMEOUT(!watch->windowTitle().contains("late"), 3000);
+    QCOMPARE(window_->ladder()->dataLateMs(), 0.0);
+    QVERIFY(!tas->windowTitle().contains("late"));
+  }
+
   void layoutIsSavedAndRestored() {
     auto* tas = window_->findChild<QDockWidget*>("timeSalesDock");
     QVERIFY(tas && tas->isVisible());

@@ -474,6 +474,7 @@ bool MainWindow::event(QEvent* e) {
 }
 
 void MainWindow::showDataLateness(double lateMs) {
+  lateMs_ = lateMs;
   ladder()->setDataLateMs(lateMs);
   // Dock titles change only when the shown tenth of a second does (not every frame).
   const int tenths = int(lateMs / 100);
@@ -485,12 +486,14 @@ void MainWindow::showDataLateness(double lateMs) {
   updateStatus(engine_.snapshot());
 }
 
+QString MainWindow::venueStatusText() const { return venueLabel_->text(); }
+
 void MainWindow::updateStatus(const EngineSnapshot& s) {
   const bool up = s.venueState == VenueState::Connected;
-  const bool late = up && s.venueLagMs >= kLateDataMs;
+  const bool late = up && lateMs_ > 0;
   venueLabel_->setText(QString("● %1 %2%3")
                            .arg(QString::fromStdString(engine_.venueName()), nameOf(s.venueState),
-                                late ? QString(" · data %1 s late").arg(s.venueLagMs / 1000.0, 0, 'f', 1) : QString()));
+                                late ? QString(" · data %1 s late").arg(lateMs_ / 1000.0, 0, 'f', 1) : QString()));
   venueLabel_->setStyleSheet(QString("color:%1;").arg(late ? colors::last.name() : up ? colors::bid.name() : colors::ask.name()));
   rateLabel_->setText(QString("%1 ev/s").arg(formatMoney(s.eventsPerSecond, 0)));
   const Percentiles lag = metrics_.lagMs.recentSummary();

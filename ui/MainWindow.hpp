@@ -59,6 +59,10 @@ class MainWindow : public QMainWindow {
   OrdersModel* ordersModel() const { return orders_; }
   QAction* haltAction() const { return haltAction_; }
   void resumeConfirmed();
+  // Says on the ladder, the watchlist and time & sales that the data they show is late (0: not);
+  // frame() calls it with the snapshot's venue lag once that is a second or more.
+  void showDataLateness(double lateMs);
+  QString venueStatusText() const;
   void flattenConfirmed();
   RiskLimitsView* riskLimits() const { return riskLimits_; }
   // Shows the risk limits tab (every limit, the triggers, the breaches).
@@ -96,8 +100,6 @@ class MainWindow : public QMainWindow {
                           OrderAnswer& answer);
   void cancelSelectedOrders();
   void updateStatus(const EngineSnapshot& s);
-  // Says on the ladder, the watchlist and time & sales that the data they show is late (0: not).
-  void showDataLateness(double lateMs);
 
   Engine& engine_;
   const InstrumentRegistry& instruments_;
@@ -147,6 +149,7 @@ class MainWindow : public QMainWindow {
   UiMetrics metrics_;
   int statusEvery_ = 0;
   int lateTenths_ = 0;
+  double lateMs_ = 0;  // how late the shown market data is (0: on time)
   OrderAnswer ladderAnswer_, chainAnswer_;  // the last order clicked on the ladder, on the chain
 };
 
