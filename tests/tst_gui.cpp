@@ -118,7 +118,7 @@ class TestGui : public QObject {
   }
 
   void clickOnOwnOrderCancelsIt() {
-    const Price price = restingBidPrice(6);
+    const Price price = restingBidPrice(12);  // far enough below that a loaded machine's market rarely fills it
     QTest::mouseClick(window_->ladder(), Qt::LeftButton, {}, window_->ladder()->cellCenter(LadderWidget::BidSize, price));
     QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] {
       for (OrderId id : engine_->orders().working()) {
@@ -129,7 +129,8 @@ class TestGui : public QObject {
     }), 3000);
     // Wait until the window has drawn a snapshot holding the open order (on a loaded machine that
     // takes more than one frame), then click the own-order cell.
-    QTRY_VERIFY_WITH_TIMEOUT(window_->ladder()->drawnOwnQty(Side::Buy, price) > 0, 5000);
+    QTRY_VERIFY2_WITH_TIMEOUT(window_->ladder()->drawnOwnQty(Side::Buy, price) > 0,
+                              qPrintable(window_->ladderPanel()->messageLabel()->text()), 5000);
     QTest::mouseClick(window_->ladder(), Qt::LeftButton, {}, window_->ladder()->cellCenter(LadderWidget::OwnBid, price));
     QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] {
       for (const Order& o : engine_->orders().orders())
@@ -203,11 +204,11 @@ class TestGui : public QObject {
   }
 
   void haltAllCancelsEveryOrderAndRefusesNewOnes() {
-    for (int k = 8; k < 11; ++k) {
+    for (int k = 14; k < 17; ++k) {  // far below the bid: they rest, even on a loaded machine
       QTest::mouseClick(window_->ladder(), Qt::LeftButton, {},
                         window_->ladder()->cellCenter(LadderWidget::BidSize, restingBidPrice(k)));
     }
-    QTRY_VERIFY_WITH_TIMEOUT(working() >= 3, 3000);
+    QTRY_VERIFY2_WITH_TIMEOUT(working() >= 3, qPrintable(window_->ladderPanel()->messageLabel()->text()), 3000);
     QTest::mouseClick(window_->riskPanel()->haltButton(), Qt::LeftButton);
     QVERIFY(engine_->halted());
     QCOMPARE(window_->riskPanel()->stateText(), QString("HALTED"));  // at once, no waiting on the engine
