@@ -37,12 +37,12 @@ std::optional<OrderAnswer::Shown> OrderAnswer::update(const EngineSnapshot& s, c
                    Tone::Good};
     case OrderState::Filled:
       ref_ = 0;
-      return Shown{QString("%1 — FILLED at %2").arg(description_, QString::number(o.avgFillPrice, 'f', inst.priceDecimals)),
-                   Tone::Good};
+      return Shown{QString("%1 — FILLED at %2").arg(description_, formatPrice(inst, o.avgFillPrice)), Tone::Good};
     case OrderState::Cancelled:
       ref_ = 0;
       return Shown{QString("%1 — cancelled%2")
-                       .arg(description_, o.reason.empty() ? QString() : ": " + QString::fromStdString(o.reason)),
+                       .arg(description_, o.reason.empty() || o.reason == "cancelled" ? QString()
+                                                                                     : ": " + QString::fromStdString(o.reason)),
                    Tone::Warning};
     case OrderState::Unknown: break;
   }
