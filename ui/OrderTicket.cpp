@@ -81,7 +81,10 @@ void OrderTicket::setInstrument(InstrumentId id) {
 }
 
 void OrderTicket::apply(const EngineSnapshot& s) {
-  if (!s.orderQtyCap.empty()) qtyCap_ = s.orderQtyCap;
+  if (s.limitsEpoch != qtyCapEpoch_ && !s.orderQtyCap.empty()) {  // refreshed at 10 Hz: copy then only
+    qtyCapEpoch_ = s.limitsEpoch;
+    qtyCap_ = s.orderQtyCap;
+  }
   if (const auto shown = answer_.update(s, instruments_)) {
     message_->setText(shown->text);
     message_->setStyleSheet(OrderAnswer::styleOf(shown->tone));

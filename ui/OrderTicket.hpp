@@ -46,6 +46,7 @@ class OrderTicket : public QWidget {
   std::function<Nanos()> clock_;
   bool pricePrefilled_ = false;
   std::vector<double> qtyCap_;          // the gate's max_order_qty per instrument (NaN: none)
+  std::uint64_t qtyCapEpoch_ = ~0ull;   // the snapshot limits epoch qtyCap_ came from
   OrderAnswer answer_;                  // the last order sent, until its answer is shown for good
   QLabel* title_ = nullptr;
   QComboBox* type_ = nullptr;

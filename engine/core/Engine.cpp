@@ -15,6 +15,21 @@
 
 namespace kappa {
 namespace {
+// An order as a restart reads it from the journal (the day's history, or one left unresolved).
+Order journaledOrder(OrderId id, InstrumentId instrument, Side side, Price price, Qty qty, Qty filled,
+                     std::uint32_t strategy, std::string text) {
+  Order o;
+  o.id = id;
+  o.request.instrument = instrument;
+  o.request.side = side;
+  o.request.price = price;
+  o.request.qty = qty;
+  o.request.strategy = strategy;
+  o.request.tag = std::move(text);
+  o.filled = filled;
+  return o;
+}
+
 constexpr auto kPublishInterval = std::chrono::milliseconds(10);  // 100 Hz; the GUI draws at <= 60
 constexpr auto kAnalyticsInterval = std::chrono::milliseconds(100);  // option analytics at <= 10 Hz
 }
@@ -837,15 +852,7 @@ void Engine::restoreFromJournal(const std::string& path) {
     for (const JournalState::FinishedOrder& h : state.historyOrders) {
       const Instrument* inst = instruments_.find(h.instrument);
       if (!inst) continue;
-      Order o;
-      o.id = h.id;
-      o.request.instrument = inst->id;
-      o.request.side = h.side;
-      o.request.price = h.price;
-      o.request.qty = h.qty;
-      o.request.strategy = h.strategy;
-      o.request.tag = h.intent;
-      o.filled = h.filled;
+      Order o = journaledOrder(h.id, inst->id, h.side, h.price, h.qty, h.filled, h.strategy, h.intent);
       o.avgFillPrice = h.avgFillPrice > 0 ? toDouble(Price(std::llround(h.avgFillPrice))) : 0.0;
       o.created = h.ts;
       o.updated = h.endTs ? h.endTs : h.ts;
@@ -876,16 +883,8 @@ void Engine::restoreFromJournal(const std::string& path) {
   for (const JournalState::UnresolvedOrder& u : state.unresolved) {
     const Instrument* inst = instruments_.find(u.instrument);
     if (!inst) continue;  // delisted since: nothing to ask about
-    Order o;
-    o.id = u.id;
-    o.request.instrument = inst->id;
-    o.request.side = u.side;
-    o.request.price = u.price;
-    o.request.qty = u.qty;
-    o.request.strategy = u.strategy;
-    o.request.tag = u.text;
+    Order o = journaledOrder(u.id, inst->id, u.side, u.price, u.qty, u.filled, u.strategy, u.text);
     o.state = OrderState::Unknown;
-    o.filled = u.filled;
     o.leaves = u.qty - u.filled;
     o.created = o.updated = u.ts;
     o.reason = "in flight when the last session ended: unknown until the venue answers";

@@ -140,7 +140,7 @@ bool OrderManager::cancel(OrderId id, Nanos now, std::string* whyNot, bool limit
   // One request per order: HALT stops the strategies (which cancel their orders), then cancels
   // everything, and a trader may click as well — all in the same millisecond. While a cancel is
   // on its way the order is as good as asked for; only a cancel unanswered for a while is sent again.
-  if (o->cancelRequested && now - o->cancelSentAt < kCancelResendAfter) return true;
+  if (cancelInFlight(*o, now)) return true;
   if (limited) {  // a user's or a strategy's request: the rate limits apply (halted or not)
     const RiskDecision d = gate_.checkCancel(*o, now);
     if (!d.accepted()) {
@@ -193,7 +193,7 @@ std::size_t OrderManager::cancelAll(Nanos now, InstrumentId only) {
   for (OrderId id : ids) {
     const Order* o = find(id);
     if (only != kNoInstrument && o->request.instrument != only) continue;
-    if (o->cancelRequested && now - o->cancelSentAt < kCancelResendAfter) continue;  // already asked
+    if (cancelInFlight(*o, now)) continue;  // already asked
     if (cancel(id, now)) ++sent;
   }
   return sent;

@@ -21,6 +21,10 @@ namespace kappa {
 // A cancel unanswered this long (engine time) may be sent again; before that, asking again for
 // the same order sends nothing (one request per order).
 constexpr Nanos kCancelResendAfter = 2'000'000'000;
+// A cancel of `o` is on its way and not yet due to be sent again.
+inline bool cancelInFlight(const Order& o, Nanos now) {
+  return o.cancelRequested && now - o.cancelSentAt < kCancelResendAfter;
+}
 
 class Venue;
 class Journal;
