@@ -481,6 +481,16 @@ class TestGui : public QObject {
     ladder->apply(moved);
     QCOMPARE(ladder->insideOffScreen(), 0);
     QVERIFY(ladder->priceAtRow(ladder->visibleRows() / 2) >= moved.depth.bids.front().price);
+
+    // Pointer away: once the best ask reaches the top rows (the asks nearly out of sight, the bid
+    // still on screen) the ladder centres again.
+    const Price centre = ladder->priceAtRow(ladder->visibleRows() / 2);
+    EngineSnapshot edge = moved;
+    const Price toTop = Price(ladder->visibleRows() / 2 - 1) * tick - (moved.depth.asks.front().price - centre);
+    for (Level& l : edge.depth.bids) l.price += toTop;
+    for (Level& l : edge.depth.asks) l.price += toTop;
+    ladder->apply(edge);
+    QVERIFY(std::llabs(ladder->priceAtRow(ladder->visibleRows() / 2) - edge.depth.asks.front().price) <= 2 * tick);
   }
 
   // A restored window fits the screen (the status bar was pushed off a 1000 px screen) and does not

@@ -165,14 +165,20 @@ void LadderWidget::apply(const EngineSnapshot& s) {
   }
   // The rows must not move under a trader who is aiming: never re-centre while the pointer is over
   // the ladder, nor after a deliberate scroll (until Space/Centre). Otherwise re-centre when first
-  // filled, when the inside has left the screen entirely, or — with auto-centre on — when the
-  // middle of the market has drifted more than a few rows from the centre.
+  // filled, when the best bid or ask has reached the outermost rows or left the screen (one side of
+  // the book would be out of sight: that happens after a move of half a screen, not on every tick),
+  // or — with auto-centre on — when the middle of the market has drifted a few rows from the centre.
   if (!centered_) {
     recenter();
   } else if (!pointerOver_ && !scrolledAway_) {
     const Price mid = bestBid_ && bestAsk_ ? (bestBid_ + bestAsk_) / 2 : bestBid_ ? bestBid_ : bestAsk_;
     const bool drifted = mid && std::llabs(mid / tick_ - centerTick_) > 2;
-    if (insideOffScreen() != 0 || (autoCentre_ && drifted)) recenter();
+    constexpr std::int64_t kEdgeRows = 2;
+    auto atEdge = [&](Price p) {
+      const std::int64_t row = visibleRows() / 2 - (p / tick_ - centerTick_);
+      return p && (row < kEdgeRows || row >= visibleRows() - kEdgeRows);
+    };
+    if (atEdge(bestBid_) || atEdge(bestAsk_) || (autoCentre_ && drifted)) recenter();
   }
   update();
 }

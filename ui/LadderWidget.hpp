@@ -7,7 +7,7 @@
 // Esc cancels every order on the instrument.
 //
 // The price column stays put while the trader works: it re-centres only on Space/Centre, when
-// auto-centre is switched on, or when the inside market has left the visible rows entirely — and
+// auto-centre is switched on, or when the best bid or ask reaches the outermost rows — and
 // never while the pointer is over the ladder or after the trader scrolled away on purpose. A click
 // acts on the price that was drawn under the pointer, not on a position computed afterwards.
 #include <QHash>
