@@ -4,7 +4,8 @@
 // elsewhere), see progress and the answer, Save, reopen: the client id is back, the secret is in no
 // widget. File → Connections… in the main window opens it.
 //
-// KAPPA_SCREENSHOT_DIR=DIR writes connections-testnet.png and connections-mainnet.png there.
+// KAPPA_SCREENSHOT_DIR=DIR writes connections-{testnet,mainnet,testing,stored}.png there
+// (docs/screenshot-connections.png is connections-testnet.png).
 #include <QAbstractButton>
 #include <QApplication>
 #include <QComboBox>
@@ -102,6 +103,7 @@ class TestConnectionsGui : public QObject {
   void screenshot(QWidget* w, const QString& name) {
     const QString dir = qEnvironmentVariable("KAPPA_SCREENSHOT_DIR");
     if (dir.isEmpty()) return;
+    QTest::qWait(50);  // let the layout settle (a LayoutRequest is posted, not sent)
     QVERIFY(w->grab().save(dir + "/" + name));
   }
 
@@ -169,6 +171,7 @@ class TestConnectionsGui : public QObject {
     QVERIFY(!d.testButton()->isEnabled());
     QVERIFY(d.testResultLabel()->text().contains("Connecting to testnet as fo7W…"));
     QTRY_COMPARE_WITH_TIMEOUT(log->calls, 1, 10000);
+    screenshot(&d, "connections-testing.png");
     gate.set_value();
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
     QVERIFY(!finished[0][0].toBool());
@@ -187,9 +190,9 @@ class TestConnectionsGui : public QObject {
       QCOMPARE(log->timeout, ConnectionsDialog::kTestTimeout);
     }
 
-    // A passing answer: green, with the round trip; a secret a tester might echo is masked.
+    // A passing answer: green, with the round trip.
     auto okLog = std::make_shared<TesterLog>();
-    ConnectionsDialog ok(store, answeringTester(okLog, {true, "connected to testnet as fo7W…, " + secret_.toStdString(), 12.34}));
+    ConnectionsDialog ok(store, answeringTester(okLog, {true, "connected to testnet as fo7W…", 12.34}));
     ok.show();
     QVERIFY(QTest::qWaitForWindowExposed(&ok));
     QTest::keyClicks(ok.clientIdEdit(), "fo7WAPRm");
@@ -201,8 +204,20 @@ class TestConnectionsGui : public QObject {
     const QString okShown = ok.testResultLabel()->text();
     QVERIFY2(okShown.contains("Connection OK — round trip 12.3 ms"), qPrintable(okShown));
     QVERIFY2(okShown.contains(colors::bid.name()), qPrintable(okShown));  // green
-    QVERIFY2(!okShown.toUtf8().contains(secret_), "the tester's echo of the secret is shown");
+    QVERIFY2(okShown.contains("connected to testnet as fo7W…"), qPrintable(okShown));
     screenshot(&ok, "connections-testnet.png");
+
+    // A tester that echoes the secret in its message: the dialog does not show it.
+    auto echoLog = std::make_shared<TesterLog>();
+    ConnectionsDialog echo(store, answeringTester(echoLog, {false, "auth failed for secret " + secret_.toStdString(), 0}));
+    QTest::keyClicks(echo.clientIdEdit(), "fo7WAPRm");
+    QTest::keyClicks(echo.secretEdit(), QString::fromLatin1(secret_));
+    QSignalSpy echoFinished(&echo, &ConnectionsDialog::testFinished);
+    echo.testConnection();
+    QTRY_COMPARE_WITH_TIMEOUT(echoFinished.count(), 1, 20000);
+    QVERIFY2(echo.testResultLabel()->text().contains("auth failed for secret •••"), qPrintable(echo.testResultLabel()->text()));
+    QVERIFY(!echo.testResultLabel()->text().toUtf8().contains(secret_));
+    QVERIFY(!echoFinished[0][1].toString().toUtf8().contains(secret_));
 
     // Missing fields are said, the tester is not called.
     ConnectionsDialog empty(store, answeringTester(okLog, {true, "", 1}));
@@ -253,6 +268,7 @@ class TestConnectionsGui : public QObject {
     QCOMPARE(again.clientIdEdit()->text(), QString("gui-client-id"));
     QVERIFY(again.secretEdit()->text().isEmpty());
     QVERIFY(again.secretEdit()->placeholderText().contains("stored in the OS keychain"));
+    screenshot(&again, "connections-stored.png");
     for (const QString& text : everyText(&again))
       QVERIFY2(!text.toUtf8().contains(secret_), "a widget of the reopened dialog shows the secret");
     QStringList hits = test::findSecretInTree(dir_.path(), secret_);
@@ -287,7 +303,8 @@ class TestConnectionsGui : public QObject {
     third.save();
     QCOMPARE(failed.count(), 1);
     QVERIFY(failed[0][0].toString().contains("enter the client secret"));
-    QVERIFY(third.statusLabel()->isVisible());
+    QVERIFY(!third.statusLabel()->isHidden());
+    QVERIFY(third.statusLabel()->text().contains("enter the client secret"));
   }
 
   void badUrlIsRefused() {

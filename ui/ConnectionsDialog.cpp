@@ -2,7 +2,7 @@
 
 #include <QComboBox>
 #include <QDialogButtonBox>
-#include <QFormLayout>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -43,17 +43,28 @@ ConnectionsDialog::ConnectionsDialog(CredentialStore& store, ConnectionTester te
   root->addWidget(title);
   auto* intro = new QLabel(
       "Create a key on Deribit under Account → API with the scopes <b>trade:read_write</b> and "
-      "<b>account:read</b>. Never give Kappa a key that can withdraw.",
+      "<b>account:read</b>.<br>Never give Kappa a key that can withdraw.",
       this);
-  intro->setWordWrap(true);
+  // Lines broken by hand rather than word-wrapped: a wrapped label in a grid is given one line's
+  // height when it appears after the dialog was laid out (Qt's height-for-width), and is cut off.
+  intro->setTextFormat(Qt::RichText);
   intro->setStyleSheet(QString("color: %1;").arg(colorName(colors::dimText)));
   root->addWidget(intro);
 
-  auto* form = new QFormLayout;
-  form->setLabelAlignment(Qt::AlignRight | Qt::AlignVCenter);
+  // A grid rather than a form layout: the wrapped warning and note get their full height
+  // (heightForWidth) when they appear after the dialog was sized.
+  auto* form = new QGridLayout;
   form->setHorizontalSpacing(12);
   form->setVerticalSpacing(8);
-  form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+  form->setColumnStretch(1, 1);
+  int row = 0;
+  auto addRow = [&](const QString& label, QWidget* field) {
+    auto* l = new QLabel(label, this);
+    l->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    l->setBuddy(field);
+    form->addWidget(l, row, 0);
+    form->addWidget(field, row++, 1);
+  };
 
   environment_ = new QComboBox(this);
   environment_->setObjectName("environment");
@@ -61,40 +72,40 @@ ConnectionsDialog::ConnectionsDialog(CredentialStore& store, ConnectionTester te
   environment_->addItem("Mainnet — www.deribit.com (real money)", "mainnet");
   environment_->addItem("Custom URL — e.g. a local kappa-exchange", "custom");
   environment_->setToolTip("Where Kappa connects. Testnet and mainnet keys are different keys on Deribit.");
-  form->addRow("Environment", environment_);
+  addRow("Environment", environment_);
 
   url_ = new QLineEdit(this);
   url_->setObjectName("url");
   url_->setPlaceholderText("ws://127.0.0.1:PORT/ws/api/v2 or wss://host/ws/api/v2");
-  form->addRow("URL", url_);
+  addRow("URL", url_);
 
   mainnetWarning_ = new QLabel(
-      "⚠  <b>Mainnet trades real money.</b> Every order Kappa sends with this key is a real order on your "
-      "Deribit account: fills, fees and losses are real.",
+      "⚠  <b>Mainnet trades real money.</b><br>Every order Kappa sends with this key is a real order on "
+      "your Deribit account:<br>its fills, fees and losses are real.",
       this);
   mainnetWarning_->setObjectName("mainnetWarning");
-  mainnetWarning_->setWordWrap(true);
+  mainnetWarning_->setTextFormat(Qt::RichText);
   mainnetWarning_->setStyleSheet(QString("QLabel#mainnetWarning { background: #3a1a20; color: #ffc9ce; "
                                          "border: 1px solid %1; border-radius: 3px; padding: 7px 9px; }")
                                      .arg(colorName(colors::ask)));
-  form->addRow(mainnetWarning_);
+  form->addWidget(mainnetWarning_, row++, 0, 1, 2);
 
   clientId_ = new QLineEdit(this);
   clientId_->setObjectName("clientId");
   clientId_->setPlaceholderText("client id, e.g. fo7WAPRm");
-  form->addRow("Client ID", clientId_);
+  addRow("Client ID", clientId_);
 
   secret_ = new QLineEdit(this);
   secret_->setObjectName("clientSecret");
   secret_->setEchoMode(QLineEdit::Password);
   secret_->setContextMenuPolicy(Qt::NoContextMenu);  // no "copy" of what was typed
-  form->addRow("Client secret", secret_);
+  addRow("Client secret", secret_);
 
   secretNote_ = new QLabel(this);
   secretNote_->setObjectName("secretNote");
-  secretNote_->setWordWrap(true);
+  secretNote_->setTextFormat(Qt::RichText);
   secretNote_->setStyleSheet(QString("color: %1; font-size: 11px;").arg(colorName(colors::dimText)));
-  form->addRow("", secretNote_);
+  form->addWidget(secretNote_, row++, 1);
   root->addLayout(form);
 
   // Test connection: button, a busy bar while it runs, then the answer in green or red.
@@ -201,9 +212,9 @@ void ConnectionsDialog::updateSecretHint() {
   const bool keeps = secretStored_ && clientId_->text().trimmed() == storedClientId_ && !storedClientId_.isEmpty();
   secret_->setPlaceholderText(keeps ? "•••••••• stored in the OS keychain — leave empty to keep it"
                                     : "client secret");
-  secretNote_->setText(keeps ? "🔒 A secret for this key is stored in the OS keychain (Secret Service / KWallet). "
+  secretNote_->setText(keeps ? "A secret for this key is stored in the OS keychain (Secret Service / KWallet).<br>"
                                "It is never shown again; type a new one only to replace it."
-                             : "🔒 The secret is stored in the OS keychain (Secret Service / KWallet), never in "
+                             : "The secret is stored in the OS keychain (Secret Service / KWallet), never in<br>"
                                "Kappa's files, logs or reports, and is never shown again.");
 }
 
@@ -281,9 +292,10 @@ void ConnectionsDialog::runTester(const deribit::DeribitEndpoint& endpoint, cons
   const std::uint64_t generation = ++testGeneration_;
   const QString where = endpoint.environment == "custom" ? QString::fromStdString(endpoint.url)
                                                         : QString::fromStdString(endpoint.environment);
-  testResult_->setText(QString("<span style='color:%1'>Connecting to %2 as %3 …</span>")
+  testResult_->setText(QString("<span style='color:%1'>Connecting to %2 as %3 (at most %4 s)</span>")
                            .arg(colorName(colors::dimText), where.toHtmlEscaped(),
-                                QString::fromStdString(credentials.maskedId()).toHtmlEscaped()));
+                                QString::fromStdString(credentials.maskedId()).toHtmlEscaped())
+                           .arg(kTestTimeout.count() / 1000));
 
   // The answer comes back through a queued call on this relay object, which lives in the GUI
   // thread; the dialog may be gone by then (QPointer, checked on the GUI thread).
