@@ -12,6 +12,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
+#include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QTemporaryDir>
@@ -85,8 +86,11 @@ class TestConnectionsGui : public QObject {
   QTemporaryDir dir_;
   QString settings_;
   const QString service_ = "KappaGuiTest";
-  const QByteArray secret_ = "GuiTestSecret-" + QByteArray::number(QRandomGenerator::global()->generate64(), 36) +
-                             QByteArray::number(QRandomGenerator::global()->generate64(), 36);
+  // A child process of this test (saveWithoutKeychainShowsWhy) is given the parent's secret.
+  const QByteArray secret_ = qEnvironmentVariableIsSet("KAPPA_TST_SECRET")
+                                 ? qgetenv("KAPPA_TST_SECRET")
+                                 : "GuiTestSecret-" + QByteArray::number(QRandomGenerator::global()->generate64(), 36) +
+                                       QByteArray::number(QRandomGenerator::global()->generate64(), 36);
 
   bool requireSecretService() {
     if (qEnvironmentVariable("KAPPA_SECRET_SERVICE") == "ready") return true;
@@ -322,6 +326,48 @@ class TestConnectionsGui : public QObject {
     QVERIFY2(failed[0][0].toString().contains("unknown Deribit environment"), qPrintable(failed[0][0].toString()));
     QVERIFY(d.isVisible());
     QVERIFY(!QFile::exists(dir_.filePath("bad-url.ini")));
+  }
+
+  // No Secret Service at all: Save says so in red and the dialog stays open with what was typed.
+  // QtKeychain picks its backend once per process, so this runs in a child process of this test
+  // whose session bus address leads nowhere.
+  void saveWithoutKeychainShowsWhy() {
+    if (qEnvironmentVariableIsSet("KAPPA_TST_NO_KEYCHAIN")) {
+      CredentialStore store(dir_.filePath("no-keychain.ini"), service_);
+      ConnectionsDialog d(store, {});
+      d.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&d));
+      QTest::keyClicks(d.clientIdEdit(), "fo7WAPRm");
+      QTest::keyClicks(d.secretEdit(), QString::fromLatin1(secret_));
+      QSignalSpy failed(&d, &ConnectionsDialog::saveFailed);
+      QTest::mouseClick(d.saveButton(), Qt::LeftButton);
+      QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 20000);
+      const QString error = failed[0][0].toString();
+      QVERIFY2(error.startsWith("no OS keychain (Secret Service) available: "), qPrintable(error));
+      QVERIFY(d.isVisible());
+      QVERIFY(d.statusLabel()->isVisible());
+      QCOMPARE(d.statusLabel()->text(), error);
+      QVERIFY(d.statusLabel()->styleSheet().contains(colors::ask.name()));  // red
+      QVERIFY(d.saveButton()->isEnabled());  // fix the keychain, then try again
+      QCOMPARE(d.secretEdit()->text().toLatin1(), secret_);
+      QVERIFY(!store.profile("deribit/testnet").has_value());
+      screenshot(&d, "connections-no-keychain.png");
+      return;
+    }
+    QProcess child;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("KAPPA_TST_NO_KEYCHAIN", "1");
+    env.insert("KAPPA_TST_SECRET", QString::fromLatin1(secret_));  // the environment, never the command line
+    env.insert("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + dir_.filePath("no-bus-here"));
+    child.setProcessEnvironment(env);
+    child.setProcessChannelMode(QProcess::MergedChannels);
+    child.start(QCoreApplication::applicationFilePath(), {"saveWithoutKeychainShowsWhy"});
+    QVERIFY(child.waitForFinished(60000));
+    const QByteArray out = child.readAll();
+    QVERIFY2(child.exitStatus() == QProcess::NormalExit && child.exitCode() == 0, out.constData());
+    QVERIFY2(out.contains("PASS   : TestConnectionsGui::saveWithoutKeychainShowsWhy()"), out.constData());
+    const QStringList hits = test::findSecretInBytes(out, secret_, "child output");
+    QVERIFY2(hits.isEmpty(), qPrintable(hits.join('\n')));
   }
 
   // File → Connections… in the trading window opens the dialog.

@@ -275,7 +275,9 @@ void ConnectionsDialog::testConnection() {
   testRunning_ = true;
   testResult_->setText(QString("<span style='color:%1'>Reading the secret from the OS keychain…</span>")
                            .arg(colorName(colors::dimText)));
-  store_.readSecret(p.key(), this, [this, endpoint, clientId](const QString& secret, const QString& readError) {
+  const std::uint64_t generation = ++testGeneration_;
+  store_.readSecret(p.key(), this, [this, generation, endpoint, clientId](const QString& secret, const QString& readError) {
+    if (generation != testGeneration_) return;  // closed (or another test started) meanwhile
     testRunning_ = false;
     if (!readError.isEmpty()) {
       setBusy(false);
@@ -349,6 +351,7 @@ void ConnectionsDialog::showTestResult(bool ok, const QString& message, double r
                                                                message.toHtmlEscaped());
   testResult_->setText(html);
   testResult_->setProperty("ok", ok);
+  growToFit();
   emit testFinished(ok, message);
 }
 
@@ -356,6 +359,16 @@ void ConnectionsDialog::showStatus(const QString& text, bool error) {
   status_->setVisible(!text.isEmpty());
   status_->setText(text);
   status_->setStyleSheet(QString("color: %1;").arg(colorName(error ? colors::ask : colors::dimText)));
+  growToFit();
+}
+
+void ConnectionsDialog::growToFit() {
+  // A top-level window is not resized for the height its wrapped labels need at its width
+  // (height-for-width): without this, a long error squeezes the fields above it.
+  layout()->activate();
+  const int needed = layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(width())
+                                                   : layout()->totalSizeHint().height();
+  if (needed > height()) resize(width(), needed);
 }
 
 void ConnectionsDialog::setBusy(bool busy) {

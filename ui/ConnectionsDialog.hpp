@@ -72,6 +72,7 @@ class ConnectionsDialog : public QDialog {
   void showTestResult(bool ok, const QString& message, double roundTripMs);
   void showStatus(const QString& text, bool error);
   void setBusy(bool busy);
+  void growToFit();
 
   CredentialStore& store_;
   ConnectionTester tester_;
