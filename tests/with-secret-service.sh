@@ -27,6 +27,10 @@ if [ "${1:-}" = "--inside" ]; then
     echo "with-secret-service.sh: gnome-keyring-daemon not found (Debian package gnome-keyring)" >&2
     exit 1
   fi
+  if ! command -v dbus-send >/dev/null 2>&1; then
+    echo "with-secret-service.sh: dbus-send not found (Debian package dbus-bin)" >&2
+    exit 1
+  fi
   # --foreground keeps it our child, so we know its pid and stop it ourselves. The keyring's
   # password comes on stdin; --unlock creates the login keyring (the default collection) on first use.
   printf 'kappa-test' | gnome-keyring-daemon --foreground --unlock --components=secrets >"$KAPPA_KEYRING_TMP/daemon.log" 2>&1 &
