@@ -521,6 +521,8 @@ class TestCredentials : public QObject {
     QVERIFY(ui::describeKeychainError(7, "Object does not exist at path “/org/freedesktop/secrets/collection/login”")
                 .startsWith("the OS keychain is locked or has no default keyring"));
     QVERIFY(ui::describeKeychainError(7, "something else").startsWith("OS keychain error: something else"));
+    QVERIFY(ui::describeKeychainError(7, "Unknown error")
+                .startsWith("no OS keychain (Secret Service) available: QtKeychain could load no keychain library"));
   }
 
   // ---- the scanner other tests rely on ----

@@ -221,8 +221,13 @@ void CredentialStore::remove(const QString& key, QObject* context, Done done) {
 }
 
 QString describeKeychainError(int code, const QString& message) {
-  const QString detail = message.isEmpty() ? QStringLiteral("no details") : message;
-  if (code == QKeychain::NoBackendAvailable || code == QKeychain::NotImplemented || mentionsMissingService(detail))
+  QString detail = message.isEmpty() ? QStringLiteral("no details") : message;
+  // QtKeychain 0.13 says only "Unknown error" when it could not load libsecret (nor
+  // libgnome-keyring): there is no backend to talk to at all.
+  if (code == QKeychain::OtherError && message == QLatin1String("Unknown error"))
+    detail = QStringLiteral("QtKeychain could load no keychain library (libsecret-1-0 missing?)");
+  if (code == QKeychain::NoBackendAvailable || code == QKeychain::NotImplemented || mentionsMissingService(detail) ||
+      detail.startsWith(QLatin1String("QtKeychain could load no keychain library")))
     return QStringLiteral("no OS keychain (Secret Service) available: %1 — start gnome-keyring or KWallet, or give "
                           "the key headless (KAPPA_DERIBIT_CLIENT_ID / KAPPA_DERIBIT_CLIENT_SECRET or "
                           "--deribit-credentials FILE)")
