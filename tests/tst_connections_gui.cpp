@@ -311,6 +311,49 @@ class TestConnectionsGui : public QObject {
     QVERIFY(third.statusLabel()->text().contains("enter the client secret"));
   }
 
+  // A custom URL is its own profile: reopened, the dialog comes back to it; another URL has no
+  // stored secret.
+  void customProfileSecretBelongsToItsUrl() {
+    if (!requireSecretService()) return;
+    CredentialStore store(dir_.filePath("custom.ini"), service_);
+    {
+      ConnectionsDialog d(store, {});
+      selectEnvironment(d, "custom");
+      d.urlEdit()->setText("ws://127.0.0.1:9000");
+      d.clientIdEdit()->setText("local-id");
+      d.secretEdit()->setText("local-secret-value");
+      QSignalSpy saved(&d, &ConnectionsDialog::saved);
+      d.save();
+      QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, 20000);
+      QCOMPARE(saved[0][0].value<ConnectionProfile>().key(), QString("deribit/custom/ws://127.0.0.1:9000/ws/api/v2"));
+    }
+    ConnectionsDialog d(store, {});
+    QCOMPARE(d.environmentBox()->currentData().toString(), QString("custom"));
+    QCOMPARE(d.urlEdit()->text(), QString("ws://127.0.0.1:9000/ws/api/v2"));
+    QVERIFY(!d.urlEdit()->isReadOnly());
+    QCOMPARE(d.clientIdEdit()->text(), QString("local-id"));
+    QVERIFY(d.currentProfile().secretStored);
+    QVERIFY(d.secretEdit()->placeholderText().contains("stored in the OS keychain"));
+    d.urlEdit()->setText("ws://127.0.0.1:9001");
+    QVERIFY(!d.currentProfile().secretStored);
+    QVERIFY(!d.secretEdit()->placeholderText().contains("stored"));
+    QSignalSpy failed(&d, &ConnectionsDialog::saveFailed);
+    d.save();
+    QCOMPARE(failed.count(), 1);
+    QVERIFY(failed[0][0].toString().contains("enter the client secret"));
+    // Switching away and back finds it again.
+    selectEnvironment(d, "testnet");
+    selectEnvironment(d, "custom");
+    QCOMPARE(d.urlEdit()->text(), QString("ws://127.0.0.1:9000/ws/api/v2"));
+    QVERIFY(d.currentProfile().secretStored);
+    bool removed = false;
+    store.remove(d.currentProfile().key(), nullptr, [&](const QString& e) {
+      QVERIFY2(e.isEmpty(), qPrintable(e));
+      removed = true;
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(removed, 20000);
+  }
+
   void badUrlIsRefused() {
     CredentialStore store(dir_.filePath("bad-url.ini"), service_);
     ConnectionsDialog d(store, {});
@@ -326,6 +369,14 @@ class TestConnectionsGui : public QObject {
     QVERIFY2(failed[0][0].toString().contains("unknown Deribit environment"), qPrintable(failed[0][0].toString()));
     QVERIFY(d.isVisible());
     QVERIFY(!QFile::exists(dir_.filePath("bad-url.ini")));
+    d.urlEdit()->setText("ws://");
+    d.save();
+    QCOMPARE(failed.count(), 2);
+    QVERIFY2(failed[1][0].toString().contains("needs a host"), qPrintable(failed[1][0].toString()));
+    d.urlEdit()->clear();
+    d.save();
+    QCOMPARE(failed.count(), 3);
+    QVERIFY2(failed[2][0].toString().contains("enter the server's URL"), qPrintable(failed[2][0].toString()));
   }
 
   // No Secret Service at all: Save says so in red and the dialog stays open with what was typed.

@@ -11,6 +11,7 @@
 #include <QPushButton>
 #include <QThreadPool>
 #include <QTimer>
+#include <QUrl>
 #include <QVBoxLayout>
 
 #include "Theme.hpp"
@@ -157,6 +158,7 @@ ConnectionsDialog::ConnectionsDialog(CredentialStore& store, ConnectionTester te
 
   connect(environment_, &QComboBox::currentIndexChanged, this, &ConnectionsDialog::environmentChanged);
   connect(clientId_, &QLineEdit::textChanged, this, &ConnectionsDialog::updateSecretHint);
+  connect(url_, &QLineEdit::textChanged, this, &ConnectionsDialog::updateSecretHint);
   connect(testButton_, &QPushButton::clicked, this, &ConnectionsDialog::testConnection);
   connect(saveButton_, &QPushButton::clicked, this, &ConnectionsDialog::save);
   connect(cancelButton_, &QPushButton::clicked, this, &QDialog::reject);
@@ -185,6 +187,7 @@ void ConnectionsDialog::loadProfile(const ConnectionProfile& p) {
   clientId_->setText(p.clientId);
   secret_->clear();
   storedClientId_ = p.secretStored ? p.clientId : QString();
+  storedKey_ = p.secretStored ? p.key() : QString();
   secretStored_ = p.secretStored;
   testResult_->clear();
   updateSecretHint();
@@ -209,7 +212,7 @@ void ConnectionsDialog::environmentChanged() {
 }
 
 void ConnectionsDialog::updateSecretHint() {
-  const bool keeps = secretStored_ && clientId_->text().trimmed() == storedClientId_ && !storedClientId_.isEmpty();
+  const bool keeps = currentProfile().secretStored;
   secret_->setPlaceholderText(keeps ? "•••••••• stored in the OS keychain — leave empty to keep it"
                                     : "client secret");
   secretNote_->setText(keeps ? "A secret for this key is stored in the OS keychain (Secret Service / KWallet).<br>"
@@ -228,7 +231,8 @@ ConnectionProfile ConnectionsDialog::currentProfile() const {
     if (deribit::parseDeribitEndpoint(p.url.toStdString(), e, error)) p.url = QString::fromStdString(e.url);
   }
   p.clientId = clientId_->text().trimmed();
-  p.secretStored = secretStored_ && p.clientId == storedClientId_;
+  // The stored secret belongs to one key and one client id: another URL or id needs its own.
+  p.secretStored = secretStored_ && !storedClientId_.isEmpty() && p.clientId == storedClientId_ && p.key() == storedKey_;
   return p;
 }
 
@@ -242,6 +246,11 @@ bool ConnectionsDialog::endpointFromFields(deribit::DeribitEndpoint& endpoint, Q
   std::string why;
   if (!deribit::parseDeribitEndpoint(value.toStdString(), endpoint, why)) {
     error = QString::fromStdString(why);
+    return false;
+  }
+  const QUrl url(QString::fromStdString(endpoint.url), QUrl::StrictMode);
+  if (!url.isValid() || url.host().isEmpty()) {
+    error = QString("'%1' is not a usable URL: it needs a host, e.g. ws://127.0.0.1:9000").arg(value);
     return false;
   }
   return true;

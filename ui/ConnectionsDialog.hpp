@@ -80,6 +80,7 @@ class ConnectionsDialog : public QDialog {
   bool saving_ = false;
   std::uint64_t testGeneration_ = 0;  // a result of an earlier test (fields changed since) is dropped
   QString storedClientId_;            // client id whose secret is in the keychain for the shown profile
+  QString storedKey_;                 // and the profile key it is stored under
   bool secretStored_ = false;
 
   QComboBox* environment_ = nullptr;
