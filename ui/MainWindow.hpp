@@ -79,7 +79,7 @@ class MainWindow : public QMainWindow {
   // File → Connections…: the store the dialog saves to (kept by the caller; without one the window
   // makes its own, connections.ini beside the layout file) and the connector's log-in test.
   void setConnections(CredentialStore* store, ConnectionTester tester);
-  // Opens the Connections dialog (non-modal, deleted on close) and returns it.
+  // Opens the Connections dialog (window-modal, deleted on close; the one already open if any).
   ConnectionsDialog* openConnections();
 
  protected:
