@@ -70,6 +70,14 @@ int parseOptions(const QStringList& arguments, Options& out) {
                                 "NAME=VALUE");
   p.addOptions({venue, seed, simStart, dataDir, headless, duration, report, screenshot, after, feedRate, demo, view,
                 plugin, approvePlugin, budget, hang, risk});
+  // Headless API key (the GUI keeps it in the OS keychain): a file, never the secret itself on the
+  // command line, where `ps` and shell history would show it.
+  const QCommandLineOption deribitCredentials(
+      "deribit-credentials",
+      "Deribit API key file (client_id = ..., client_secret = ..., optional environment = ...), readable only by "
+      "you (chmod 600). Wins over KAPPA_DERIBIT_CLIENT_ID / KAPPA_DERIBIT_CLIENT_SECRET.",
+      "FILE");
+  p.addOption(deribitCredentials);
 
   const QString usage = p.helpText().replace("<executable_name>", "kappa");
   auto fail = [&](const QString& why) {
@@ -129,6 +137,10 @@ int parseOptions(const QStringList& arguments, Options& out) {
     return fail("--plugin-budget-ms must be a number from 0.1 to 10000, got '" + p.value(budget) + "'");
   if (!numberIn(p.value(hang), 0.05, 3600, &out.pluginHangS) || !(out.pluginHangS * 1000 > out.pluginBudgetMs))
     return fail("--plugin-hang-s must be a number from 0.05 to 3600 s and above the budget, got '" + p.value(hang) + "'");
+  out.deribitCredentialsFile = p.value(deribitCredentials);
+  if (p.isSet(deribitCredentials) && out.deribitCredentialsFile.isEmpty()) return fail("--deribit-credentials needs a file");
+  if (!out.deribitCredentialsFile.isEmpty() && out.venue == "sim")
+    return fail("--deribit-credentials is for a Deribit venue; the simulator (--venue sim) needs no key");
   return -1;
 }
 

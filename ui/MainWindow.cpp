@@ -9,6 +9,7 @@
 #include <QCloseEvent>
 #include <QDateTime>
 #include <QDockWidget>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -330,6 +331,11 @@ void MainWindow::applyDefaultSizes() {
 void MainWindow::buildMenus() {
   auto* bar = qobject_cast<QMenuBar*>(menuWidget()->layout()->itemAt(0)->widget());
   auto* fileMenu = bar->addMenu("&File");
+  auto* connections = fileMenu->addAction("Connections…");
+  connections->setShortcut(QKeySequence("Ctrl+Shift+K"));
+  connections->setToolTip("Exchange API keys, kept in the OS keychain (Ctrl+Shift+K)");
+  connect(connections, &QAction::triggered, this, [this] { openConnections(); });
+  fileMenu->addSeparator();
   auto* quit = fileMenu->addAction("Quit");
   quit->setShortcut(QKeySequence::Quit);
   connect(quit, &QAction::triggered, this, &QWidget::close);
@@ -636,6 +642,25 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   settings.setValue("ladder/autoCentre", ladderPanel_->autoCentreBox()->isChecked());
   settings.setValue("window/state", saveState());
   QMainWindow::closeEvent(event);
+}
+
+void MainWindow::setConnections(CredentialStore* store, ConnectionTester tester) {
+  credentialStore_ = store;
+  connectionTester_ = std::move(tester);
+}
+
+ConnectionsDialog* MainWindow::openConnections() {
+  if (!credentialStore_)
+    credentialStore_ = new CredentialStore(QFileInfo(settingsFile_).absolutePath() + "/connections.ini", "Kappa", this);
+  if (auto* open = findChild<ConnectionsDialog*>(); open && open->isVisible()) {
+    open->raise();
+    open->activateWindow();
+    return open;
+  }
+  auto* dialog = new ConnectionsDialog(*credentialStore_, connectionTester_, this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  dialog->open();
+  return dialog;
 }
 
 }  // namespace kappa::ui

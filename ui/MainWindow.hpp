@@ -5,6 +5,7 @@
 #include <QMainWindow>
 #include <QTimer>
 
+#include "ConnectionsDialog.hpp"
 #include "OrderAnswer.hpp"
 #include "UiMetrics.hpp"
 #include "core/Engine.hpp"
@@ -75,6 +76,11 @@ class MainWindow : public QMainWindow {
   VolSurfaceView* volSurface() const { return surface_; }
   StrategyManager* strategyManager() const { return strategies_; }
   AuditView* auditView() const { return audit_; }
+  // File → Connections…: the store the dialog saves to (kept by the caller; without one the window
+  // makes its own, connections.ini beside the layout file) and the connector's log-in test.
+  void setConnections(CredentialStore* store, ConnectionTester tester);
+  // Opens the Connections dialog (window-modal, deleted on close; the one already open if any).
+  ConnectionsDialog* openConnections();
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -151,6 +157,8 @@ class MainWindow : public QMainWindow {
   int lateTenths_ = 0;
   double lateMs_ = 0;  // how late the shown market data is (0: on time)
   OrderAnswer ladderAnswer_, chainAnswer_;  // the last order clicked on the ladder, on the chain
+  CredentialStore* credentialStore_ = nullptr;
+  ConnectionTester connectionTester_;
 };
 
 }  // namespace kappa::ui
