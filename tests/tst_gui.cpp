@@ -395,7 +395,10 @@ class TestGui : public QObject {
     QCOMPARE(o.request.qty, toFixed(1));   // the board's quantity box
     QCOMPARE(o.request.tag, std::string("chain"));
     QVERIFY(o.request.price > 0 && o.request.price % inst.tickSize == 0);
-    QTRY_COMPARE_WITH_TIMEOUT(engine_->call([&] { return engine_->orders().find(o.id)->state; }), OrderState::Filled, 3000);
+    // It trades: all of it, or part when the level held less than the board's quantity by the time
+    // the order arrived (a loaded machine saw that); the rest is cancelled here.
+    QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] { return engine_->orders().find(o.id)->filled; }) > 0, 3000);
+    engine_->cancelAll();
 
     // The position shows up in the Greeks panel with the next analytics refresh.
     QVERIFY(window_->showView("greeks"));
