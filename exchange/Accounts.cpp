@@ -130,9 +130,9 @@ void Accounts::apply(std::vector<ExecReport>& reports, std::vector<PublicTrade>&
       case ExecType::Cancelled:
         if (o->state == OrdState::Open) {
           o->state = OrdState::Cancelled;
-          o->cancelReason = !o->pendingCancelReason.empty() ? o->pendingCancelReason
-                            : o->market || o->timeInForce != "good_til_cancelled" ? "immediate_or_cancel"
-                                                                                   : "user_request";
+          // Deribit names a reason only for cancels someone asked for (user, cancel-on-disconnect);
+          // an IOC or market remainder has none.
+          o->cancelReason = o->pendingCancelReason;
         }
         break;
       case ExecType::Replaced:
@@ -307,7 +307,8 @@ nlohmann::json Accounts::orderJson(const OrderRecord& o) const {
       {"creation_timestamp", o.created},
       {"last_update_timestamp", o.updated},
   };
-  if (o.state == OrdState::Cancelled) j["cancel_reason"] = o.cancelReason;
+  if (o.state == OrdState::Cancelled && !o.cancelReason.empty()) j["cancel_reason"] = o.cancelReason;
+  if (o.postOnly) j["reject_post_only"] = o.rejectPostOnly;
   if (o.state == OrdState::Rejected) j["reject_reason"] = o.rejectReason;
   return j;
 }
@@ -339,6 +340,9 @@ nlohmann::json Accounts::tradeJson(const Account&, const UserTrade& t) const {
       {"amount", px(t.qty)},
       {"contracts", px(t.qty) / inst.contractSize},
       {"api", true},
+      {"mmp", false},
+      {"profit_loss", 0.0},
+      {"self_trade", false},
   };
 }
 

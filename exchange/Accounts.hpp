@@ -38,7 +38,7 @@ struct OrderRecord {
   Side side = Side::Buy;
   bool market = false;
   std::string timeInForce = "good_til_cancelled";
-  bool postOnly = false, reduceOnly = false;
+  bool postOnly = false, reduceOnly = false, rejectPostOnly = false;
   Price price = 0;
   Qty amount = 0;   // total, filled included
   Qty filled = 0;

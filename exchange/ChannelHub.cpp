@@ -53,6 +53,9 @@ bool ChannelHub::accept(ClientSession& s, const std::string& channel) const {
     return inst && inst->tradable;
   };
   const auto currencyOk = [&](const std::string& c) { return c == "any" || market_.hasCurrency(upper(c)); };
+  if (p[0] == "book" && p.size() == 5)  // book.{instrument}.{group}.{depth}.{interval}: top levels, whole
+    return tradable(p[1]) && p[2] == "none" && (p[3] == "1" || p[3] == "10" || p[3] == "20") &&
+           (p[4] == "100ms" || p[4] == "agg2");
   if (p[0] == "book" && p.size() == 3)
     // Deribit serves the raw book only to authorised connections.
     return tradable(p[1]) && (p[2] == "100ms" || (p[2] == "raw" && s.account != 0));
@@ -107,7 +110,7 @@ void ChannelHub::unsubscribeAll(ClientSession& s) {
 void ChannelHub::sendInitial(ClientSession& s, const std::vector<std::string>& accepted) {
   for (const std::string& ch : accepted) {
     const std::vector<std::string> p = split(ch);
-    if (p[0] == "book") {
+    if (p[0] == "book" && p.size() == 3) {
       const Instrument& inst = *market_.find(p[1]);
       if (p[2] == "raw")
         s.send(notification(ch, market_.bookSnapshotJson(inst)));
@@ -221,6 +224,25 @@ void ChannelHub::flush100ms() {
       if (ClientSession* s = session(sid)) s->send(notification(ch, market_.bookSnapshotJson(*inst)));
   }
   awaitingSnapshot_.clear();
+  // Grouped books (book.{instrument}.none.{depth}.100ms): the top levels as they are now.
+  for (const auto& [ch, ids] : subscribers_) {
+    if (ids.empty() || ch.rfind("book.", 0) != 0) continue;
+    const std::vector<std::string> p = split(ch);
+    if (p.size() != 5) continue;
+    const Instrument* inst = market_.find(p[1]);
+    if (!inst) continue;
+    const OrderBook& b = market_.book(inst->id);
+    const std::size_t depth = std::size_t(std::stoi(p[3]));
+    nlohmann::json data = {{"timestamp", market_.nowMs()}, {"instrument_name", inst->name}, {"change_id", b.changeId()}};
+    for (Side side : {Side::Buy, Side::Sell}) {
+      std::vector<Level> levels(std::min(depth, b.depth(side)));
+      b.topN(side, levels.size(), levels.data());
+      nlohmann::json arr = nlohmann::json::array();
+      for (const Level& l : levels) arr.push_back({px(l.price), px(l.qty)});
+      data[side == Side::Buy ? "bids" : "asks"] = std::move(arr);
+    }
+    publish(ch, data);
+  }
   // Tickers.
   for (const auto& [ch, ids] : subscribers_) {
     if (ids.empty() || ch.rfind("ticker.", 0) != 0) continue;

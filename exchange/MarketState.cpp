@@ -33,6 +33,7 @@ MarketState::MarketState(const sim::SimConfig& config) : sim_(config) {
   books_.resize(all.size());
   stats_.resize(all.size());
   index_.assign(all.size(), 0.0);
+  recent_.resize(all.size());
   std::set<std::string> seen;
   for (const Instrument& inst : all) {
     if (!inst.tradable) continue;
@@ -153,6 +154,8 @@ void MarketState::applyMd(const MdEvent& e) {
       t.indexPrice = indexFor(inst);
       t.markPrice = markPrice(e.instrument);
       trades_.push_back(t);
+      recent_[e.instrument].push_back(t);
+      if (recent_[e.instrument].size() > kRecentTrades) recent_[e.instrument].pop_front();
       if (listener_) listener_->onPublicTrade(trades_.back());
       break;
     }
@@ -279,6 +282,7 @@ nlohmann::json MarketState::instrumentJson(const Instrument& inst) const {
     j["option_type"] = inst.optionType == OptionType::Call ? "call" : "put";
     j["strike"] = px(inst.strike);
   } else {
+    j["future_type"] = j["instrument_type"];  // the older name, still read by clients (ccxt)
     j["max_leverage"] = 50;
     j["max_liquidation_commission"] = 0.0075;
   }

@@ -6,6 +6,7 @@
 // shows: mark price, and for options mark/bid/ask implied volatility and Greeks with the engine's
 // own pricing (ImpliedVol, Black-76 on the forward the simulator prices with).
 #include <chrono>
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -92,6 +93,9 @@ class MarketState {
   // Quantity available to a taker on `side` up to `limit` (for fill_or_kill).
   Qty liquidity(InstrumentId id, Side takerSide, Price limit, bool market) const;
   Price lastPrice(InstrumentId id) const { return stats_[id].last; }
+  // The latest public trades of an instrument (at most kRecentTrades), oldest first.
+  static constexpr std::size_t kRecentTrades = 200;
+  const std::deque<PublicTrade>& recentTrades(InstrumentId id) const { return recent_[id]; }
 
   nlohmann::json instrumentJson(const Instrument& inst) const;
   nlohmann::json tickerJson(const Instrument& inst) const;
@@ -115,6 +119,7 @@ class MarketState {
   std::vector<OrderBook> books_;
   std::vector<Stats> stats_;
   std::vector<double> index_;
+  std::vector<std::deque<PublicTrade>> recent_;
   std::vector<std::string> currencies_;
   BookChange pending_;
   bool inSnapshot_ = false;

@@ -102,6 +102,10 @@ RpcDispatcher::RpcDispatcher(const ExchangeConfig& config, MarketState& market, 
   pub("public/get_index_price", &RpcDispatcher::getIndexPrice);
   pub("public/get_index_price_names", &RpcDispatcher::getIndexPriceNames);
   pub("public/get_book_summary_by_currency", &RpcDispatcher::getBookSummaryByCurrency);
+  pub("public/get_last_trades_by_instrument", &RpcDispatcher::getLastTradesByInstrument);
+  pub("public/get_last_trades_by_instrument_and_time", &RpcDispatcher::getLastTradesByInstrument);
+  pub("public/get_last_trades_by_currency", &RpcDispatcher::getLastTradesByCurrency);
+  pub("public/get_last_trades_by_currency_and_time", &RpcDispatcher::getLastTradesByCurrency);
   pub("public/subscribe", &RpcDispatcher::subscribe, true);
   pub("public/unsubscribe", &RpcDispatcher::unsubscribe, true);
   pub("public/unsubscribe_all", &RpcDispatcher::unsubscribeAll, true);
@@ -122,8 +126,12 @@ RpcDispatcher::RpcDispatcher(const ExchangeConfig& config, MarketState& market, 
   priv("private/get_open_orders_by_instrument", &RpcDispatcher::getOpenOrdersByInstrument);
   priv("private/get_order_state", &RpcDispatcher::getOrderState);
   priv("private/get_order_state_by_label", &RpcDispatcher::getOrderStateByLabel);
+  priv("private/get_order_history_by_currency", &RpcDispatcher::getOrderHistoryByCurrency);
+  priv("private/get_order_history_by_instrument", &RpcDispatcher::getOrderHistoryByInstrument);
   priv("private/get_user_trades_by_currency", &RpcDispatcher::getUserTradesByCurrency);
+  priv("private/get_user_trades_by_currency_and_time", &RpcDispatcher::getUserTradesByCurrency);
   priv("private/get_user_trades_by_instrument", &RpcDispatcher::getUserTradesByInstrument);
+  priv("private/get_user_trades_by_instrument_and_time", &RpcDispatcher::getUserTradesByInstrument);
   priv("private/get_user_trades_by_order", &RpcDispatcher::getUserTradesByOrder);
   priv("private/get_positions", &RpcDispatcher::getPositions);
   priv("private/get_position", &RpcDispatcher::getPosition);
@@ -282,6 +290,7 @@ RpcDispatcher::HttpAnswer RpcDispatcher::onHttp(ClientSession& s, const std::str
   std::function<void()> after;
   nlohmann::json answer = execute(s, request, true, account, authError, closeAfter, after);
   if (answer.is_null()) answer = envelope(nullptr, wallUs());
+  if (!request.is_object() || !request.contains("id")) answer.erase("id");  // GET: Deribit answers without one
   out.status = answer.contains("error") ? 400 : 200;
   out.body = answer.dump();
   out.close = closeAfter;
@@ -498,7 +507,8 @@ const Instrument& RpcDispatcher::instrumentParam(Call& c, const char* key) const
 }
 
 nlohmann::json RpcDispatcher::getInstruments(Call& c) {
-  const std::string cur = currencyParam(c);
+  // ccxt asks without a currency (all markets at once): "any" is the default here.
+  const std::string cur = c.p.has("currency") ? currencyParam(c) : "ANY";
   const std::string kind = c.p.strOr("kind", "");
   static const char* kinds[] = {"future", "option", "spot", "future_combo", "option_combo", "any"};
   if (!kind.empty() && std::find(std::begin(kinds), std::end(kinds), kind) == std::end(kinds))
@@ -570,6 +580,52 @@ nlohmann::json RpcDispatcher::getBookSummaryByCurrency(Call& c) {
     out.push_back(std::move(s));
   }
   return out;
+}
+
+namespace {
+// Deribit's paging of public trades: by sequence or time window, count (≤ 1000), sorting.
+nlohmann::json pageTrades(const MarketState& market, std::vector<const PublicTrade*> picked, const Params& p) {
+  const double count = p.numOr("count", 10);
+  if (count < 1 || count > 1000) throw invalidParam("count", "must be 1 to 1000");
+  const std::string sorting = p.strOr("sorting", "default");
+  const bool ascending = sorting == "asc" || (sorting == "default" && (p.has("start_seq") || p.has("start_timestamp")));
+  std::sort(picked.begin(), picked.end(), [ascending](auto* x, auto* y) {
+    return ascending ? x->tradeSeq < y->tradeSeq : x->tradeSeq > y->tradeSeq;
+  });
+  const std::size_t n = std::min(picked.size(), std::size_t(count));
+  nlohmann::json trades = nlohmann::json::array();
+  for (std::size_t i = 0; i < n; ++i) trades.push_back(market.tradeJson(*picked[i]));
+  return {{"trades", std::move(trades)}, {"has_more", picked.size() > n}};
+}
+
+bool inWindow(const PublicTrade& t, const Params& p) {
+  const std::int64_t ms = t.ts / 1'000'000;
+  if (p.has("start_timestamp") && ms < std::int64_t(p.num("start_timestamp"))) return false;
+  if (p.has("end_timestamp") && ms > std::int64_t(p.num("end_timestamp"))) return false;
+  if (p.has("start_seq") && t.instrumentSeq < std::uint64_t(p.num("start_seq"))) return false;
+  if (p.has("end_seq") && t.instrumentSeq > std::uint64_t(p.num("end_seq"))) return false;
+  return true;
+}
+}  // namespace
+
+nlohmann::json RpcDispatcher::getLastTradesByInstrument(Call& c) {
+  const Instrument& inst = instrumentParam(c);
+  std::vector<const PublicTrade*> picked;
+  for (const PublicTrade& t : market_.recentTrades(inst.id))
+    if (inWindow(t, c.p)) picked.push_back(&t);
+  return pageTrades(market_, std::move(picked), c.p);
+}
+
+nlohmann::json RpcDispatcher::getLastTradesByCurrency(Call& c) {
+  const std::string cur = currencyParam(c, false);
+  const std::string kind = c.p.strOr("kind", "");
+  std::vector<const PublicTrade*> picked;
+  for (const Instrument& inst : market_.instruments().all()) {
+    if (!inst.tradable || inst.baseCurrency != cur || !kindMatches(inst, kind)) continue;
+    for (const PublicTrade& t : market_.recentTrades(inst.id))
+      if (inWindow(t, c.p)) picked.push_back(&t);
+  }
+  return pageTrades(market_, std::move(picked), c.p);
 }
 
 nlohmann::json RpcDispatcher::subscribe(Call& c) {

@@ -98,6 +98,8 @@ class RpcDispatcher {
   nlohmann::json getIndexPrice(Call& c);
   nlohmann::json getIndexPriceNames(Call& c);
   nlohmann::json getBookSummaryByCurrency(Call& c);
+  nlohmann::json getLastTradesByInstrument(Call& c);
+  nlohmann::json getLastTradesByCurrency(Call& c);
   nlohmann::json subscribe(Call& c);
   nlohmann::json unsubscribe(Call& c);
   nlohmann::json unsubscribeAll(Call& c);
@@ -117,6 +119,9 @@ class RpcDispatcher {
   nlohmann::json getOpenOrdersByInstrument(Call& c);
   nlohmann::json getOrderState(Call& c);
   nlohmann::json getOrderStateByLabel(Call& c);
+  nlohmann::json getOrderHistoryByCurrency(Call& c);
+  nlohmann::json getOrderHistoryByInstrument(Call& c);
+  nlohmann::json orderHistory(Call& c, const std::function<bool(const Instrument&)>& pick);
   nlohmann::json getUserTradesByCurrency(Call& c);
   nlohmann::json getUserTradesByInstrument(Call& c);
   nlohmann::json getUserTradesByOrder(Call& c);

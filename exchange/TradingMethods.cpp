@@ -21,6 +21,9 @@ void RpcDispatcher::checkNotLocked() const {
 
 Qty RpcDispatcher::amountParam(Call& c, const Instrument& inst) const {
   double amount = 0;
+  if (c.p.has("amount") && c.p.has("contracts") &&
+      std::abs(c.p.num("contracts") * inst.contractSize - c.p.num("amount")) > 1e-9)
+    throw invalidParam("contracts", "amount and contracts disagree");
   if (c.p.has("amount"))
     amount = c.p.num("amount");
   else if (c.p.has("contracts"))
@@ -66,13 +69,15 @@ nlohmann::json RpcDispatcher::place(Call& c, Side side) {
     throw RpcError(deribit::kNotImplemented, {{"param", "type"}, {"reason", "only limit and market orders are supported"}});
   const bool market = type == "market";
   Price price = market ? 0 : priceParam(c, inst);
+  // good_til_day rests like good_til_cancelled: the simulated market has no trading sessions.
   const std::string tif = c.p.strOr("time_in_force", "good_til_cancelled");
-  if (tif != "good_til_cancelled" && tif != "immediate_or_cancel" && tif != "fill_or_kill")
-    throw invalidParam("time_in_force", "must be good_til_cancelled, immediate_or_cancel or fill_or_kill");
+  if (tif != "good_til_cancelled" && tif != "good_til_day" && tif != "immediate_or_cancel" && tif != "fill_or_kill")
+    throw invalidParam("time_in_force", "must be good_til_cancelled, good_til_day, immediate_or_cancel or fill_or_kill");
+  const bool resting = tif == "good_til_cancelled" || tif == "good_til_day";
   const bool postOnly = c.p.flag("post_only");
   const bool rejectPostOnly = c.p.flag("reject_post_only");
   const bool reduceOnly = c.p.flag("reduce_only");
-  if ((postOnly || rejectPostOnly) && (market || tif != "good_til_cancelled"))
+  if ((postOnly || rejectPostOnly) && (market || !resting))
     throw invalidParam("post_only", "only for good_til_cancelled limit orders");
   const std::string label = c.p.strOr("label", "");
   if (label.size() > 64) throw invalidParam("label", "at most 64 characters");
@@ -118,8 +123,9 @@ nlohmann::json RpcDispatcher::place(Call& c, Side side) {
   o.label = label;
   o.side = side;
   o.market = market;
-  o.timeInForce = market && tif == "good_til_cancelled" ? "immediate_or_cancel" : tif;
+  o.timeInForce = market && resting ? "immediate_or_cancel" : tif;
   o.postOnly = postOnly;
+  o.rejectPostOnly = rejectPostOnly;
   o.reduceOnly = reduceOnly;
   o.price = price;
   o.amount = qty;
@@ -127,7 +133,6 @@ nlohmann::json RpcDispatcher::place(Call& c, Side side) {
   if (tif == "fill_or_kill" && market_.liquidity(inst.id, side, price, market) < qty) {
     // Not fillable at once in full: killed without touching the book.
     o.state = OrdState::Cancelled;
-    o.cancelReason = "fill_or_kill";
     hub_.onOrderUpdate(o);
     return orderResult(o, 0);
   }
@@ -136,7 +141,7 @@ nlohmann::json RpcDispatcher::place(Call& c, Side side) {
   req.instrument = inst.id;
   req.side = side;
   req.type = market ? OrderType::Market : OrderType::Limit;
-  req.tif = tif == "good_til_cancelled" && !market ? TimeInForce::GoodTillCancel : TimeInForce::ImmediateOrCancel;
+  req.tif = resting && !market ? TimeInForce::GoodTillCancel : TimeInForce::ImmediateOrCancel;
   req.postOnly = postOnly;
   req.price = price;
   req.qty = qty;
@@ -159,7 +164,7 @@ nlohmann::json RpcDispatcher::editOrder(Call& c, OrderRecord& o) {
     throw RpcError(deribit::kInvalidAmount, {{"param", "amount"}, {"reason", "must exceed the filled amount"}});
   Price price = c.p.has("price") && !o.market ? priceParam(c, inst) : o.price;
   const bool postOnly = c.p.flag("post_only", o.postOnly);
-  const bool rejectPostOnly = c.p.flag("reject_post_only");
+  const bool rejectPostOnly = c.p.flag("reject_post_only", o.rejectPostOnly);
   const OrderBook& book = market_.book(inst.id);
   const Level* opp = o.side == Side::Buy ? book.bestAsk() : book.bestBid();
   if (postOnly && opp && (o.side == Side::Buy ? price >= opp->price : price <= opp->price)) {
@@ -285,6 +290,36 @@ nlohmann::json RpcDispatcher::getOrderStateByLabel(Call& c) {
   return out;
 }
 
+nlohmann::json RpcDispatcher::orderHistory(Call& c, const std::function<bool(const Instrument&)>& pick) {
+  // Closed orders, newest first; fully unfilled ones only with include_unfilled (as Deribit).
+  const double count = c.p.numOr("count", 20);
+  const double offset = c.p.numOr("offset", 0);
+  if (count < 1 || count > 1000 || offset < 0) throw invalidParam("count", "count must be 1 to 1000, offset not negative");
+  const bool unfilled = c.p.flag("include_unfilled");
+  std::vector<OrderRecord*> orders = accounts_.ordersOf(c.account);
+  std::reverse(orders.begin(), orders.end());
+  nlohmann::json out = nlohmann::json::array();
+  std::size_t skipped = 0;
+  for (OrderRecord* o : orders) {
+    if (o->open() || (!unfilled && o->filled == 0) || !pick(market_.instruments()[o->instrument])) continue;
+    if (skipped++ < std::size_t(offset)) continue;
+    out.push_back(accounts_.orderJson(*o));
+    if (out.size() >= std::size_t(count)) break;
+  }
+  return out;
+}
+
+nlohmann::json RpcDispatcher::getOrderHistoryByCurrency(Call& c) {
+  const std::string cur = currencyParam(c, false);
+  const std::string kind = c.p.strOr("kind", "");
+  return orderHistory(c, [&](const Instrument& inst) { return inst.baseCurrency == cur && kindMatches(inst, kind); });
+}
+
+nlohmann::json RpcDispatcher::getOrderHistoryByInstrument(Call& c) {
+  const InstrumentId id = instrumentParam(c).id;
+  return orderHistory(c, [id](const Instrument& inst) { return inst.id == id; });
+}
+
 namespace {
 // Deribit's trade ids are "123" (BTC) or "ETH-123": the number is what orders them.
 std::uint64_t tradeNumber(const std::string& id) {
@@ -307,7 +342,7 @@ nlohmann::json RpcDispatcher::getUserTradesByCurrency(Call& c) {
   const std::string sorting = c.p.strOr("sorting", "default");
   if (sorting != "default" && sorting != "asc" && sorting != "desc") throw invalidParam("sorting", "must be asc, desc or default");
   // With start_id the natural reading is forwards from it; otherwise the newest first.
-  const bool ascending = sorting == "asc" || (sorting == "default" && c.p.has("start_id"));
+  const bool ascending = sorting == "asc" || (sorting == "default" && (c.p.has("start_id") || c.p.has("start_timestamp")));
   const std::int64_t startTs = std::int64_t(c.p.numOr("start_timestamp", 0));
   const std::int64_t endTs = c.p.has("end_timestamp") ? std::int64_t(c.p.num("end_timestamp")) : INT64_MAX;
   const Account& a = account(c);
@@ -332,11 +367,14 @@ nlohmann::json RpcDispatcher::getUserTradesByInstrument(Call& c) {
   const std::uint64_t startSeq = std::uint64_t(c.p.numOr("start_seq", 0));
   const std::uint64_t endSeq = c.p.has("end_seq") ? std::uint64_t(c.p.num("end_seq")) : UINT64_MAX;
   const std::string sorting = c.p.strOr("sorting", "default");
-  const bool ascending = sorting == "asc" || (sorting == "default" && c.p.has("start_seq"));
+  const bool ascending = sorting == "asc" || (sorting == "default" && (c.p.has("start_seq") || c.p.has("start_timestamp")));
   const Account& a = account(c);
   std::vector<const UserTrade*> picked;
+  const std::int64_t startTs = std::int64_t(c.p.numOr("start_timestamp", 0));
+  const std::int64_t endTs = c.p.has("end_timestamp") ? std::int64_t(c.p.num("end_timestamp")) : INT64_MAX;
   for (const UserTrade& t : a.trades)
-    if (t.instrument == id && t.instrumentSeq >= startSeq && t.instrumentSeq <= endSeq) picked.push_back(&t);
+    if (t.instrument == id && t.instrumentSeq >= startSeq && t.instrumentSeq <= endSeq && t.ts >= startTs && t.ts <= endTs)
+      picked.push_back(&t);
   std::sort(picked.begin(), picked.end(), [ascending](auto* x, auto* y) { return ascending ? x->seq < y->seq : x->seq > y->seq; });
   const std::size_t n = std::min(picked.size(), std::size_t(count));
   nlohmann::json trades = nlohmann::json::array();

@@ -459,6 +459,18 @@ void ExchangeTest::publicMarketData() {
   QVERIFY(trades[0].contains("trade_id") && trades[0].contains("direction") && trades[0].contains("amount"));
   // The raw book is for authorised connections only (as on Deribit).
   QVERIFY(result(c->call("public/subscribe", {{"channels", {"book.BTC-PERPETUAL.raw"}}})).empty());
+  // The grouped book: the top levels, whole, every 100 ms.
+  QCOMPARE(result(c->call("public/subscribe", {{"channels", {"book.BTC-PERPETUAL.none.10.100ms"}}})).size(), std::size_t(1));
+  const json grouped = c->next("book.BTC-PERPETUAL.none.10.100ms");
+  QCOMPARE(grouped["bids"].size(), std::size_t(10));
+  QCOMPARE(grouped["asks"].size(), std::size_t(10));
+  QVERIFY(grouped["bids"][0][0].get<double>() < grouped["asks"][0][0].get<double>());
+  // Recent public trades, newest first, with paging.
+  const json last = result(c->call("public/get_last_trades_by_instrument", {{"instrument_name", "BTC-PERPETUAL"}, {"count", 2}}));
+  QVERIFY(last["trades"].size() <= 2);
+  if (last["trades"].size() == 2) QVERIFY(last["trades"][0]["trade_seq"].get<int>() > last["trades"][1]["trade_seq"].get<int>());
+  // Without a currency, every instrument (as ccxt's fetchMarkets asks).
+  QVERIFY(result(c->call("public/get_instruments")).size() >= result(c->call("public/get_instruments", {{"currency", "BTC"}})).size());
 }
 
 void ExchangeTest::rawBookReplaysToOrderBook() {
@@ -606,6 +618,14 @@ void ExchangeTest::orderLifecycle() {
   const json all = result(c->call("private/get_user_trades_by_currency", {{"currency", "BTC"}, {"count", 100}}));
   QVERIFY(all["trades"].size() >= 2);
   QCOMPARE(all.value("has_more", true), false);
+  // Order history: the two filled orders, newest first; the cancelled unfilled one only on request.
+  const json history = result(c->call("private/get_order_history_by_currency", {{"currency", "BTC"}}));
+  QCOMPARE(history.size(), std::size_t(2));
+  QCOMPARE(history[0].value("order_id", ""), sold["order"].value("order_id", ""));
+  QCOMPARE(result(c->call("private/get_order_history_by_currency", {{"currency", "BTC"}, {"include_unfilled", true}})).size(),
+           std::size_t(3));
+  QCOMPARE(result(c->call("private/get_user_trades_by_order", {{"order_id", sold["order"]["order_id"]}})).size(),
+           sold["trades"].size());
   // Fees were paid: balance below the start.
   QVERIFY(result(c->call("private/get_account_summary", {{"currency", "BTC"}})).value("balance", 10.0) < 10.0);
 
@@ -684,6 +704,7 @@ void ExchangeTest::httpApi() {
   auto [status, time] = http(port, "GET", "/api/v2/public/get_time");
   QCOMPARE(status, 200);
   QVERIFY(time["result"].is_number_integer());
+  QVERIFY(!time.contains("id"));
   auto [s2, book] = http(port, "GET", "/api/v2/public/get_order_book?instrument_name=BTC-PERPETUAL&depth=5");
   QCOMPARE(s2, 200);
   QCOMPARE(book["result"]["bids"].size(), std::size_t(5));
