@@ -82,6 +82,7 @@ OrderRecord& Accounts::create(int account, InstrumentId instrument) {
   o.orderId = inst.baseCurrency == "BTC" ? std::to_string(id) : inst.baseCurrency + "-" + std::to_string(id);
   o.created = o.updated = market_.nowMs();
   byOrderId_[o.orderId] = id;
+  open_[account].insert(id);
   return o;
 }
 
@@ -102,6 +103,21 @@ std::vector<OrderRecord*> Accounts::ordersOf(int account) {
   for (auto& [id, o] : orders_)
     if (o.account == account) out.push_back(&o);
   std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->simId < b->simId; });
+  return out;
+}
+
+std::vector<OrderRecord*> Accounts::openOrdersOf(int account) const {
+  std::vector<OrderRecord*> out;
+  auto& ids = open_[account];
+  for (auto it = ids.begin(); it != ids.end();) {
+    auto o = orders_.find(*it);
+    if (o == orders_.end() || !o->second.open()) {
+      it = ids.erase(it);
+    } else {
+      out.push_back(const_cast<OrderRecord*>(&o->second));
+      ++it;
+    }
+  }
   return out;
 }
 
@@ -268,11 +284,8 @@ MarginFigures Accounts::margin(const Account& a, const std::string& currency, co
     }
     m.futuresRpl += inst.isOption() ? 0.0 : p.realized;
   }
-  for (const auto& [id, o] : orders_) {
-    if (o.account != a.id || !o.open()) continue;
-    if (market_.instruments()[o.instrument].settleCurrency != currency) continue;
-    m.initial += orderMargin(o);
-  }
+  for (const OrderRecord* o : openOrdersOf(a.id))
+    if (market_.instruments()[o->instrument].settleCurrency == currency) m.initial += orderMargin(*o);
   if (extra) m.initial += orderMargin(*extra);
   m.deltaTotal += m.optionsDelta;
   m.equity = m.balance + m.futuresUpl + m.optionsValue;

@@ -15,6 +15,7 @@
 //    margin; an order that would make available funds negative is refused with not_enough_funds.
 // Fees and realised futures PnL move the balance; option premiums move it when they trade.
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
@@ -122,6 +123,8 @@ class Accounts {
   // The account's order by Deribit id; null when it does not exist or belongs to someone else.
   OrderRecord* find(int account, const std::string& orderId);
   std::vector<OrderRecord*> ordersOf(int account);
+  // The account's open orders, oldest first, without walking its closed ones.
+  std::vector<OrderRecord*> openOrdersOf(int account) const;
   const std::vector<std::size_t>& tradesOfOrder(OrderId simId) const;
 
   // The simulator's reports for user orders, with the public trades of the same action.
@@ -151,6 +154,9 @@ class Accounts {
   std::unordered_map<OrderId, OrderRecord> orders_;
   std::unordered_map<std::string, OrderId> byOrderId_;
   std::unordered_map<OrderId, std::vector<std::size_t>> orderTrades_;  // index into the account's trades
+  // Per account, the orders that were open when last looked at; closed ones leave lazily, so
+  // margin and cancel_all cost what is open, not the whole session's history.
+  mutable std::unordered_map<int, std::set<OrderId>> open_;
   OrderId nextSim_ = 1;
 };
 

@@ -147,6 +147,7 @@ void RpcDispatcher::onOpen(ClientSession& s) { hub_.attach(&s); }
 void RpcDispatcher::onClosed(ClientSession& s) {
   cancelOnDisconnect(s);
   hub_.detach(&s);
+  limiter_.forget("session:" + std::to_string(s.id));
 }
 
 void RpcDispatcher::cancelOnDisconnect(ClientSession& s) {

@@ -191,8 +191,8 @@ nlohmann::json RpcDispatcher::editByLabel(Call& c) {
   const std::string label = c.p.str("label");
   const Instrument& inst = instrumentParam(c);
   std::vector<OrderRecord*> hits;
-  for (OrderRecord* o : accounts_.ordersOf(c.account))
-    if (o->open() && o->label == label && o->instrument == inst.id) hits.push_back(o);
+  for (OrderRecord* o : accounts_.openOrdersOf(c.account))
+    if (o->label == label && o->instrument == inst.id) hits.push_back(o);
   if (hits.empty()) throw RpcError(deribit::kOrderNotFound);
   if (hits.size() > 1) throw invalidParam("label", "more than one open order has this label");
   return editOrder(c, *hits.front());
@@ -201,8 +201,8 @@ nlohmann::json RpcDispatcher::editByLabel(Call& c) {
 std::size_t RpcDispatcher::cancelWhere(int account, const std::function<bool(const OrderRecord&)>& pick,
                                        const char* reason) {
   std::vector<OrderId> ids;
-  for (OrderRecord* o : accounts_.ordersOf(account))
-    if (o->open() && pick(*o)) ids.push_back(o->simId);
+  for (OrderRecord* o : accounts_.openOrdersOf(account))
+    if (pick(*o)) ids.push_back(o->simId);
   std::size_t n = 0;
   for (OrderId id : ids) {
     OrderRecord* o = accounts_.bySim(id);
@@ -260,9 +260,9 @@ nlohmann::json RpcDispatcher::getOpenOrdersByCurrency(Call& c) {
   const std::string cur = currencyParam(c, false);
   const std::string kind = c.p.strOr("kind", "");
   nlohmann::json out = nlohmann::json::array();
-  for (OrderRecord* o : accounts_.ordersOf(c.account)) {
+  for (OrderRecord* o : accounts_.openOrdersOf(c.account)) {
     const Instrument& inst = market_.instruments()[o->instrument];
-    if (o->open() && inst.baseCurrency == cur && kindMatches(inst, kind)) out.push_back(accounts_.orderJson(*o));
+    if (inst.baseCurrency == cur && kindMatches(inst, kind)) out.push_back(accounts_.orderJson(*o));
   }
   return out;
 }
@@ -270,8 +270,8 @@ nlohmann::json RpcDispatcher::getOpenOrdersByCurrency(Call& c) {
 nlohmann::json RpcDispatcher::getOpenOrdersByInstrument(Call& c) {
   const InstrumentId id = instrumentParam(c).id;
   nlohmann::json out = nlohmann::json::array();
-  for (OrderRecord* o : accounts_.ordersOf(c.account))
-    if (o->open() && o->instrument == id) out.push_back(accounts_.orderJson(*o));
+  for (OrderRecord* o : accounts_.openOrdersOf(c.account))
+    if (o->instrument == id) out.push_back(accounts_.orderJson(*o));
   return out;
 }
 
