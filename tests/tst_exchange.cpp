@@ -30,6 +30,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 
 using nlohmann::json;
 namespace beast = boost::beast;
@@ -274,7 +275,7 @@ class ExchangeTest : public QObject {
 
  private slots:
   void initTestCase();
-  void cleanupTestCase() { QCOMPARE(exchange_.stop(), 0); }
+  void cleanupTestCase();
   void commandLineErrors();
   void helloAndAuth();
   void instrumentsHaveDeribitShape();
@@ -288,6 +289,7 @@ class ExchangeTest : public QObject {
   void cancelOnDisconnect();
   void heartbeat();
   void faults();
+  void manyOrdersCancelledByCurrency();
   void rateLimitClosesSession();
   void tls();
 
@@ -314,6 +316,15 @@ void ExchangeTest::initTestCase() {
                             "--min-heartbeat", "1"}),
            qPrintable("first line: " + exchange_.firstLine() + " / " + exchange_.stderrText()));
   QVERIFY(!exchange_.tls());
+}
+
+void ExchangeTest::cleanupTestCase() {
+  QCOMPARE(exchange_.stop(), 0);  // SIGTERM: a clean exit
+  // The log names accounts, never their secrets or tokens.
+  const QByteArray log = exchange_.stderrText();
+  QVERIFY(!log.isEmpty());
+  QVERIFY(!log.contains("alice-secret"));
+  QVERIFY(!log.contains("bob-secret"));
 }
 
 void ExchangeTest::commandLineErrors() {
@@ -882,6 +893,38 @@ void ExchangeTest::faults() {
   QVERIFY(after.connect(exchange_.port()));
   QVERIFY(result(auth(after, "bob", "bob-secret")).contains("access_token"));
   QCOMPARE(result(after->call("private/cancel_all")).get<int>(), 1);  // the order survived the drop
+}
+
+void ExchangeTest::manyOrdersCancelledByCurrency() {
+  // HALT ALL's shape: many working orders, one cancel_all_by_currency, every one cancelled and
+  // announced on user.orders.
+  WsClient c;
+  QVERIFY(c.connect(exchange_.port()));
+  QVERIFY(result(auth(c, "alice", "alice-secret")).contains("access_token"));
+  QCOMPARE(result(c->call("private/subscribe", {{"channels", {"user.orders.future.BTC.raw"}}})).size(), std::size_t(1));
+  const double bid = bestPrices(c, "BTC-PERPETUAL")["best_bid_price"];
+  constexpr int kOrders = 300;
+  std::vector<int> ids;
+  for (int i = 0; i < kOrders; ++i)  // pipelined, as a strategy would send them
+    ids.push_back(c->send("private/buy", {{"instrument_name", "BTC-PERPETUAL"}, {"amount", 10}, {"type", "limit"},
+                                          {"price", std::floor((bid - 2000 - i) / 0.5) * 0.5}, {"label", "mm-" + std::to_string(i)}}));
+  std::set<std::string> placed;
+  for (int id : ids) {
+    const json a = c->answer(id);
+    QVERIFY2(result(a).contains("order"), a.dump().c_str());
+    placed.insert(result(a)["order"]["order_id"].get<std::string>());
+  }
+  QCOMPARE(int(placed.size()), kOrders);
+  QCOMPARE(int(result(c->call("private/get_open_orders_by_currency", {{"currency", "BTC"}, {"kind", "future"}})).size()), kOrders);
+  QCOMPARE(result(c->call("private/cancel_all_by_currency", {{"currency", "BTC"}, {"kind", "future"}})).get<int>(), kOrders);
+  QVERIFY(result(c->call("private/get_open_orders_by_currency", {{"currency", "BTC"}})).empty());
+  std::set<std::string> cancelled;
+  for (int i = 0; i < 2 * kOrders + 10 && int(cancelled.size()) < kOrders; ++i) {
+    const json n = c->next("user.orders.future.BTC.raw", 2000);
+    if (n.is_null()) break;
+    if (n.value("order_state", "") == "cancelled") cancelled.insert(n["order_id"].get<std::string>());
+  }
+  QVERIFY(cancelled == placed);
 }
 
 void ExchangeTest::rateLimitClosesSession() {
