@@ -319,6 +319,7 @@ class ExchangeTest : public QObject {
   void heartbeat();
   void faults();
   void manyOrdersCancelledByCurrency();
+  void faultFlags();
   void rateLimitClosesSession();
   void tls();
 
@@ -674,6 +675,11 @@ void ExchangeTest::orderLifecycle() {
   const json all = result(c->call("private/get_user_trades_by_currency", {{"currency", "BTC"}, {"count", 100}}));
   QVERIFY(all["trades"].size() >= 2);
   QCOMPARE(all.value("has_more", true), false);
+  // user.portfolio: the account's figures in the coin.
+  QCOMPARE(result(c->call("private/subscribe", {{"channels", {"user.portfolio.btc"}}})).size(), std::size_t(1));
+  const json portfolio = c->next("user.portfolio.btc");
+  QCOMPARE(portfolio.value("currency", ""), std::string("BTC"));
+  QVERIFY(portfolio.contains("equity") && portfolio.contains("available_funds") && portfolio.contains("initial_margin"));
   // Order history: the two filled orders, newest first; the cancelled unfilled one only on request.
   const json history = result(c->call("private/get_order_history_by_currency", {{"currency", "BTC"}}));
   QCOMPARE(history.size(), std::size_t(2));
@@ -972,6 +978,35 @@ void ExchangeTest::manyOrdersCancelledByCurrency() {
   QVERIFY(cancelled == placed);
 }
 
+void ExchangeTest::faultFlags() {
+  // The same faults from the command line: locked from the start, a method answered with an
+  // error, every connection dropped every 3 seconds.
+  Exchange faulty;
+  QVERIFY(faulty.start({"--accounts-file", accountsFile_, "--fault-lock", "--fault-error", "public/ticker:10041",
+                        "--fault-drop-every", "3"}));
+  WsClient c;
+  QVERIFY(c.connect(faulty.port()));
+  QCOMPARE(result(c->call("public/status")).value("locked", ""), std::string("true"));
+  const json t = c->call("public/ticker", {{"instrument_name", "BTC-PERPETUAL"}});
+  QVERIFY(isError(t, 10041));
+  QCOMPARE(t["error"].value("message", ""), std::string("settlement_in_progress"));
+  QVERIFY(result(auth(c, "alice", "alice-secret")).contains("access_token"));
+  QVERIFY(isError(c->call("private/buy", {{"instrument_name", "BTC-PERPETUAL"}, {"amount", 10}, {"price", 1000}}), 13028));
+  QVERIFY(c->waitClosed(kWaitMs));  // dropped by the exchange a few seconds after it started
+  // Heartbeats ignored: public/test goes unanswered, no test_request comes.
+  WsClient h;
+  QVERIFY(h.connect(faulty.port()));
+  QVERIFY(result(h->call("kappa/fault", {{"action", "drop_every"}, {"seconds", 0}})).is_object());
+  QVERIFY(result(h->call("kappa/fault", {{"action", "heartbeat_silent"}, {"on", true}})).value("heartbeat_silent", false));
+  QCOMPARE(result(h->call("public/set_heartbeat", {{"interval", 10}})).get<std::string>(), std::string("ok"));
+  QVERIFY(h->answer(h->send("public/test"), 1500).is_null());
+  QVERIFY(result(h->call("kappa/fault", {{"action", "clear"}})).value("locked", true) == false);
+  QVERIFY(result(h->call("public/test")).contains("version"));
+  QCOMPARE(result(h->call("public/status")).value("locked", ""), std::string("false"));
+  QCOMPARE(result(h->call("public/disable_heartbeat")).get<std::string>(), std::string("ok"));
+  QCOMPARE(faulty.stop(), 0);
+}
+
 void ExchangeTest::rateLimitClosesSession() {
   Exchange strict;
   QVERIFY(strict.start({"--accounts-file", accountsFile_, "--non-me-limit", "5/10", "--me-limit", "2/3"}));
@@ -1040,6 +1075,25 @@ void ExchangeTest::tls() {
               .contains("access_token"));
   QCOMPARE(result(ws.call("public/subscribe", {{"channels", {"book.BTC-PERPETUAL.raw"}}})).size(), std::size_t(1));
   QCOMPARE(ws.next("book.BTC-PERPETUAL.raw").value("type", ""), std::string("snapshot"));
+  // HTTPS on the same port.
+  {
+    namespace h = beast::http;
+    beast::ssl_stream<beast::tcp_stream> https(io, ctx);
+    beast::get_lowest_layer(https).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), secure.port()), ec);
+    QVERIFY(!ec);
+    beast::get_lowest_layer(https).expires_after(std::chrono::milliseconds(kWaitMs));
+    https.handshake(asio::ssl::stream_base::client, ec);
+    QVERIFY2(!ec, ec.message().c_str());
+    h::request<h::empty_body> req(h::verb::get, "/api/v2/public/get_index_price?index_name=btc_usd", 11);
+    req.set(h::field::host, "127.0.0.1");
+    h::write(https, req, ec);
+    beast::flat_buffer buf;
+    h::response<h::string_body> res;
+    h::read(https, buf, res, ec);
+    QVERIFY2(!ec, ec.message().c_str());
+    QCOMPARE(int(res.result_int()), 200);
+    QVERIFY(json::parse(res.body())["result"].value("index_price", 0.0) > 1000);
+  }
   // A plain-TCP WebSocket client is not served on a TLS port.
   WsClient plain;
   QVERIFY(!plain.connect(secure.port()));
