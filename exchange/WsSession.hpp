@@ -3,10 +3,12 @@
 // beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>: one code path for both). Reads one
 // JSON-RPC message at a time and hands it to the dispatcher; writes queued messages in order.
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <deque>
+#include <iostream>
 #include <memory>
 
 #include "ClientSession.hpp"
@@ -37,6 +39,17 @@ class WsSession : public ClientSession, public std::enable_shared_from_this<WsSe
 
   void send(std::string text) override {
     if (finished_ || closing) return;
+    // A client that stops reading would make the queue grow without end: past the limit the
+    // connection is dropped (and cancel-on-disconnect acts), as a real exchange would.
+    queuedBytes_ += text.size();
+    if (queuedBytes_ > kMaxQueuedBytes) {
+      std::cerr << "kappa-exchange: session " << id << " is not reading (" << queuedBytes_ / (1 << 20)
+                << " MiB queued): dropping it\n";
+      // Not inline: send() runs inside the hub's loops over subscribers, which closing would change.
+      closing = true;
+      boost::asio::post(ws_.get_executor(), [self = this->shared_from_this()] { self->dropNow(); });
+      return;
+    }
     queue_.push_back(std::move(text));
     if (!writing_) write();
   }
@@ -72,6 +85,7 @@ class WsSession : public ClientSession, public std::enable_shared_from_this<WsSe
                     [self = this->shared_from_this()](boost::beast::error_code ec, std::size_t) {
                       self->writing_ = false;
                       if (ec) return self->finish();
+                      self->queuedBytes_ -= self->queue_.front().size();
                       self->queue_.pop_front();
                       if (!self->queue_.empty())
                         self->write();
@@ -96,7 +110,9 @@ class WsSession : public ClientSession, public std::enable_shared_from_this<WsSe
 
   boost::beast::websocket::stream<Stream> ws_;
   boost::beast::flat_buffer buffer_;
+  static constexpr std::size_t kMaxQueuedBytes = 64u << 20;
   std::deque<std::string> queue_;
+  std::size_t queuedBytes_ = 0;
   RpcDispatcher& dispatcher_;
   bool loopback_ = false;
   bool writing_ = false, closeSent_ = false, finished_ = false, opened_ = false;

@@ -510,6 +510,16 @@ void ExchangeTest::publicMarketData() {
   const json last = result(c->call("public/get_last_trades_by_instrument", {{"instrument_name", "BTC-PERPETUAL"}, {"count", 2}}));
   QVERIFY(last["trades"].size() <= 2);
   if (last["trades"].size() == 2) QVERIFY(last["trades"][0]["trade_seq"].get<int>() > last["trades"][1]["trade_seq"].get<int>());
+  // Every listed currency (BTC, and ETH once the simulator lists it) has instruments and its index.
+  const json currencies = result(c->call("public/get_currencies"));
+  QVERIFY(!currencies.empty());
+  for (const json& cur : currencies) {
+    const std::string code = cur["currency"];
+    QVERIFY2(!result(c->call("public/get_instruments", {{"currency", code}})).empty(), code.c_str());
+    std::string index = code + "_usd";
+    for (auto& ch : index) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    QVERIFY2(result(c->call("public/get_index_price", {{"index_name", index}})).value("index_price", 0.0) > 0, index.c_str());
+  }
   // Without a currency, every instrument (as ccxt's fetchMarkets asks).
   QVERIFY(result(c->call("public/get_instruments")).size() >= result(c->call("public/get_instruments", {{"currency", "BTC"}})).size());
 }
