@@ -136,6 +136,7 @@ RpcDispatcher::RpcDispatcher(const ExchangeConfig& config, MarketState& market, 
   priv("private/get_positions", &RpcDispatcher::getPositions);
   priv("private/get_position", &RpcDispatcher::getPosition);
   priv("private/get_account_summary", &RpcDispatcher::getAccountSummary);
+  priv("private/get_account_summaries", &RpcDispatcher::getAccountSummaries);
   priv("private/enable_cancel_on_disconnect", &RpcDispatcher::enableCod);
   priv("private/disable_cancel_on_disconnect", &RpcDispatcher::disableCod);
   priv("private/get_cancel_on_disconnect", &RpcDispatcher::getCod);

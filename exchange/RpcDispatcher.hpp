@@ -128,6 +128,8 @@ class RpcDispatcher {
   nlohmann::json getPositions(Call& c);
   nlohmann::json getPosition(Call& c);
   nlohmann::json getAccountSummary(Call& c);
+  nlohmann::json getAccountSummaries(Call& c);
+  nlohmann::json limitsJson() const;
   nlohmann::json enableCod(Call& c);
   nlohmann::json disableCod(Call& c);
   nlohmann::json getCod(Call& c);

@@ -406,14 +406,30 @@ nlohmann::json RpcDispatcher::getPositions(Call& c) {
 
 nlohmann::json RpcDispatcher::getPosition(Call& c) { return accounts_.positionJson(account(c), instrumentParam(c).id); }
 
+nlohmann::json RpcDispatcher::limitsJson() const {
+  const RateLimit me = limiter_.matching(), other = limiter_.other();
+  return {{"limits_per_currency", false},
+          {"non_matching_engine", {{"rate", other.perSecond}, {"burst", other.burst}}},
+          {"matching_engine", {{"trading", {{"total", {{"rate", me.perSecond}, {"burst", me.burst}}}}}}}};
+}
+
 nlohmann::json RpcDispatcher::getAccountSummary(Call& c) {
   const std::string cur = currencyParam(c, false);
   nlohmann::json j = accounts_.summaryJson(account(c), cur);
-  const RateLimit me = limiter_.matching(), other = limiter_.other();
-  j["limits"] = {{"limits_per_currency", false},
-                 {"non_matching_engine", {{"rate", other.perSecond}, {"burst", other.burst}}},
-                 {"matching_engine", {{"trading", {{"total", {{"rate", me.perSecond}, {"burst", me.burst}}}}}}}};
+  j["limits"] = limitsJson();
   return j;
+}
+
+nlohmann::json RpcDispatcher::getAccountSummaries(Call& c) {
+  const Account& a = account(c);
+  nlohmann::json summaries = nlohmann::json::array();
+  for (const std::string& cur : market_.currencies()) {
+    nlohmann::json j = accounts_.summaryJson(a, cur);
+    j["limits"] = limitsJson();
+    summaries.push_back(std::move(j));
+  }
+  return {{"id", a.id}, {"username", a.clientId}, {"system_name", a.clientId}, {"type", "main"},
+          {"summaries", std::move(summaries)}};
 }
 
 nlohmann::json RpcDispatcher::enableCod(Call& c) {
