@@ -320,6 +320,7 @@ class ExchangeTest : public QObject {
   void faults();
   void manyOrdersCancelledByCurrency();
   void faultFlags();
+  void tokenExpiry();
   void rateLimitClosesSession();
   void tls();
 
@@ -869,6 +870,12 @@ void ExchangeTest::cancelOnDisconnect() {
 void ExchangeTest::heartbeat() {
   WsClient c;
   QVERIFY(c.connect(exchange_.port()));
+  // With cancel-on-disconnect and a working order: a failed heartbeat cancels it.
+  QVERIFY(result(auth(c, "bob", "bob-secret")).contains("access_token"));
+  QCOMPARE(result(c->call("private/enable_cancel_on_disconnect")).get<std::string>(), std::string("ok"));
+  const double bid = bestPrices(c, "BTC-PERPETUAL")["best_bid_price"];
+  const std::string orderId = result(c->call("private/buy", {{"instrument_name", "BTC-PERPETUAL"}, {"amount", 10}, {"type", "limit"},
+                                                              {"price", std::floor((bid - 650) / 0.5) * 0.5}}))["order"]["order_id"];
   QVERIFY(isError(c->call("public/set_heartbeat", {{"interval", 0}}), -32602));
   QCOMPARE(result(c->call("public/set_heartbeat", {{"interval", 1}})).get<std::string>(), std::string("ok"));
   // Answer two test_requests: the connection stays.
@@ -890,8 +897,30 @@ void ExchangeTest::heartbeat() {
     QVERIFY(result(c->call("public/test")).contains("version"));
   }
   QVERIFY(!c->closed());
-  // Stop answering: the exchange closes the connection.
+  // Stop answering: the exchange closes the connection and cancel-on-disconnect acts.
   QVERIFY(c->waitClosed(kWaitMs));
+  WsClient other;
+  QVERIFY(other.connect(exchange_.port()));
+  QVERIFY(result(auth(other, "bob", "bob-secret")).contains("access_token"));
+  const json state = result(other->call("private/get_order_state", {{"order_id", orderId}}));
+  QCOMPARE(state.value("order_state", ""), std::string("cancelled"));
+  QCOMPARE(state.value("cancel_reason", ""), std::string("cancel_on_disconnect"));
+}
+
+void ExchangeTest::tokenExpiry() {
+  Exchange shortLived;
+  QVERIFY(shortLived.start({"--accounts-file", accountsFile_, "--token-lifetime", "1"}));
+  WsClient c;
+  QVERIFY(c.connect(shortLived.port()));
+  const json tokens = result(auth(c, "alice", "alice-secret"));
+  QCOMPARE(tokens.value("expires_in", 0), 1);
+  c->runUntil([] { return false; }, 1500);  // let the access token expire
+  QVERIFY(isError(c->call("private/get_account_summary", {{"currency", "BTC"}}), 13009));
+  // The refresh token still gives a new pair on the same connection.
+  QVERIFY(result(c->call("public/auth", {{"grant_type", "refresh_token"}, {"refresh_token", tokens["refresh_token"]}}))
+              .contains("access_token"));
+  QCOMPARE(result(c->call("private/get_account_summary", {{"currency", "BTC"}})).value("currency", ""), std::string("BTC"));
+  QCOMPARE(shortLived.stop(), 0);
 }
 
 void ExchangeTest::faults() {
