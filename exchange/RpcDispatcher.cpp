@@ -214,7 +214,7 @@ nlohmann::json RpcDispatcher::execute(ClientSession& s, const nlohmann::json& re
     return error(deribit::kInvalidToken);
   }
 
-  Call c{s, method, Params(params), http, account};
+  Call c{s, method, Params(params), http, account, false, false, {}};
   try {
     nlohmann::json result = (this->*(m->second.handler))(c);
     if (c.noAnswer) return nullptr;
@@ -632,8 +632,7 @@ nlohmann::json RpcDispatcher::getLastTradesByCurrency(Call& c) {
 
 nlohmann::json RpcDispatcher::subscribe(Call& c) {
   const std::vector<std::string> accepted = hub_.subscribe(c.s, channelList(c.p));
-  ClientSession* s = &c.s;
-  const std::uint64_t sid = s->id;
+  const std::uint64_t sid = c.s.id;
   c.after = [this, sid, accepted] {
     if (ClientSession* live = hub_.session(sid)) hub_.sendInitial(*live, accepted);
   };

@@ -8,10 +8,6 @@
 
 namespace kappa::exchange {
 namespace {
-std::string upper(std::string s) {
-  for (auto& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
 std::string fixedText(std::int64_t v) { return formatTrimmed(v); }
 }  // namespace
 
