@@ -160,7 +160,7 @@ void Accounts::apply(std::vector<ExecReport>& reports, std::vector<PublicTrade>&
         o->rejectReason = r.reason;
         continue;  // nothing changed: the method that asked answers with the error
     }
-    if (listener_) listener_->onOrderUpdate(*o);
+    if (listener_) listener_->onOrderUpdate(*o, nullptr);
   }
 }
 
@@ -232,7 +232,7 @@ void Accounts::book(Account& a, OrderRecord& o, const ExecReport& r, std::vector
   orderTrades_[o.simId].push_back(a.trades.size() - 1);
   if (listener_) {
     listener_->onUserTrade(o, a.trades.back());
-    listener_->onOrderUpdate(o);
+    listener_->onOrderUpdate(o, &a.trades.back());
   }
 }
 

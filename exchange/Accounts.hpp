@@ -93,7 +93,8 @@ struct MarginFigures {
 class AccountListener {
  public:
   virtual ~AccountListener() = default;
-  virtual void onOrderUpdate(const OrderRecord& order) = 0;
+  // `trade` is the fill that changed the order, if a fill did (it came to onUserTrade just before).
+  virtual void onOrderUpdate(const OrderRecord& order, const UserTrade* trade) = 0;
   virtual void onUserTrade(const OrderRecord& order, const UserTrade& trade) = 0;
 };
 

@@ -71,7 +71,7 @@ bool ChannelHub::accept(ClientSession& s, const std::string& channel) const {
   if (p[0] == "user" && p.size() >= 3) {
     if (s.account == 0) return false;
     if (p[1] == "portfolio" && p.size() == 3) return market_.hasCurrency(upper(p[2]));
-    if (p[1] != "orders" && p[1] != "trades") return false;
+    if (p[1] != "orders" && p[1] != "trades" && p[1] != "changes") return false;
     if (p.size() == 4) return (p[2] == "any" || tradable(p[2])) && isInterval(p[3]);
     if (p.size() == 5)
       return (p[2] == "future" || p[2] == "option" || p[2] == "any") && currencyOk(p[3]) && isInterval(p[4]);
@@ -310,8 +310,27 @@ std::vector<std::string> ChannelHub::userChannels(const char* what, const Instru
   return out;
 }
 
-void ChannelHub::onOrderUpdate(const OrderRecord& o) {
+void ChannelHub::publishChanges(const OrderRecord& o, const UserTrade* t) {
+  // user.changes: the order, its trade if any, and the position after it, in one message.
   const Instrument& inst = market_.instruments()[o.instrument];
+  nlohmann::json data;
+  for (const std::string& ch : userChannels("changes", inst)) {
+    auto it = subscribers_.find(ch);
+    if (it == subscribers_.end() || it->second.empty()) continue;
+    if (data.is_null()) {
+      const Account& a = accounts_.get(o.account);
+      data = {{"instrument_name", inst.name},
+              {"orders", nlohmann::json::array({accounts_.orderJson(o)})},
+              {"trades", t ? nlohmann::json::array({accounts_.tradeJson(a, *t)}) : nlohmann::json::array()},
+              {"positions", nlohmann::json::array({accounts_.positionJson(a, inst.id)})}};
+    }
+    publishUser(o.account, ch, data);
+  }
+}
+
+void ChannelHub::onOrderUpdate(const OrderRecord& o, const UserTrade* trade) {
+  const Instrument& inst = market_.instruments()[o.instrument];
+  publishChanges(o, trade);
   nlohmann::json order;
   for (const std::string& ch : userChannels("orders", inst)) {
     auto it = subscribers_.find(ch);

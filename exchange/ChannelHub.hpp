@@ -55,7 +55,7 @@ class ChannelHub : public MarketListener, public AccountListener {
   void onIndexPrice(InstrumentId index, double price, Nanos ts) override;
   void onExecutions(std::vector<ExecReport>& reports, std::vector<PublicTrade>& trades) override;
   // AccountListener
-  void onOrderUpdate(const OrderRecord& order) override;
+  void onOrderUpdate(const OrderRecord& order, const UserTrade* trade) override;
   void onUserTrade(const OrderRecord& order, const UserTrade& trade) override;
 
   static std::string notification(const std::string& channel, const nlohmann::json& data);
@@ -74,6 +74,7 @@ class ChannelHub : public MarketListener, public AccountListener {
   void publishUser(int account, const std::string& channel, const nlohmann::json& data);
   bool consumeSkip(InstrumentId id);
   std::vector<std::string> userChannels(const char* what, const Instrument& inst) const;
+  void publishChanges(const OrderRecord& order, const UserTrade* trade);
 
   MarketState& market_;
   Accounts& accounts_;

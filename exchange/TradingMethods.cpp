@@ -129,7 +129,7 @@ nlohmann::json RpcDispatcher::place(Call& c, Side side) {
   if (tif == "fill_or_kill" && market_.liquidity(inst.id, side, price, market) < qty) {
     // Not fillable at once in full: killed without touching the book.
     o.state = OrdState::Cancelled;
-    hub_.onOrderUpdate(o);
+    hub_.onOrderUpdate(o, nullptr);
     return orderResult(o, 0);
   }
 

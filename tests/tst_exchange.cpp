@@ -621,8 +621,9 @@ void ExchangeTest::orderLifecycle() {
   WsClient c;
   QVERIFY(c.connect(exchange_.port()));
   QVERIFY(result(auth(c, "alice", "alice-secret")).contains("access_token"));
-  QCOMPARE(result(c->call("private/subscribe", {{"channels", {"user.orders.any.any.raw", "user.trades.any.any.raw"}}})).size(),
-           std::size_t(2));
+  QCOMPARE(result(c->call("private/subscribe", {{"channels", {"user.orders.any.any.raw", "user.trades.any.any.raw",
+                                                               "user.changes.future.BTC.raw"}}})).size(),
+           std::size_t(3));
   const json top = bestPrices(c, "BTC-PERPETUAL");
   const double bid = top["best_bid_price"], ask = top["best_ask_price"];
 
@@ -674,6 +675,16 @@ void ExchangeTest::orderLifecycle() {
   QVERIFY(tradeNote.is_array() && !tradeNote.empty());
   QCOMPARE(tradeNote[0].value("trade_id", ""), trade.value("trade_id", ""));
   const double filledAmount = filled["order"]["filled_amount"];
+  // user.changes: the order with its trade and the position after it, in one message.
+  json change;
+  for (int i = 0; i < 20 && !change.is_object(); ++i) {
+    const json n = c->next("user.changes.future.BTC.raw");
+    QVERIFY(n.is_object());
+    if (!n["trades"].empty()) change = n;
+  }
+  QCOMPARE(change["orders"][0].value("order_id", ""), filled["order"].value("order_id", ""));
+  QCOMPARE(change["trades"][0].value("trade_id", ""), trade.value("trade_id", ""));
+  QCOMPARE(change["positions"][0].value("instrument_name", ""), std::string("BTC-PERPETUAL"));
 
   // A market sell of the same amount flattens: position zero, both trades on record.
   const json sold = result(c->call("private/sell", {{"instrument_name", "BTC-PERPETUAL"}, {"amount", filledAmount}, {"type", "market"}}));
