@@ -122,6 +122,8 @@ RpcDispatcher::RpcDispatcher(const ExchangeConfig& config, MarketState& market, 
   priv("private/cancel_all_by_currency", &RpcDispatcher::cancelAllByCurrency, true);
   priv("private/cancel_all_by_instrument", &RpcDispatcher::cancelAllByInstrument, true);
   priv("private/cancel_by_label", &RpcDispatcher::cancelByLabel, true);
+  priv("private/cancel_all_by_kind_or_type", &RpcDispatcher::cancelAllByKindOrType, true);
+  priv("private/close_position", &RpcDispatcher::closePosition, true);
   priv("private/get_open_orders_by_currency", &RpcDispatcher::getOpenOrdersByCurrency);
   priv("private/get_open_orders_by_instrument", &RpcDispatcher::getOpenOrdersByInstrument);
   priv("private/get_order_state", &RpcDispatcher::getOrderState);

@@ -115,6 +115,8 @@ class RpcDispatcher {
   nlohmann::json cancelAllByCurrency(Call& c);
   nlohmann::json cancelAllByInstrument(Call& c);
   nlohmann::json cancelByLabel(Call& c);
+  nlohmann::json cancelAllByKindOrType(Call& c);
+  nlohmann::json closePosition(Call& c);
   nlohmann::json getOpenOrdersByCurrency(Call& c);
   nlohmann::json getOpenOrdersByInstrument(Call& c);
   nlohmann::json getOrderState(Call& c);

@@ -2,6 +2,7 @@
 // trade queries, positions, the account summary and cancel-on-disconnect.
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "RpcDispatcher.hpp"
 #include "core/Clock.hpp"
@@ -250,6 +251,55 @@ nlohmann::json RpcDispatcher::cancelByLabel(Call& c) {
                        return o.label == label && (cur.empty() || market_.instruments()[o.instrument].baseCurrency == cur);
                      },
                      "user_request");
+}
+
+namespace {
+// A parameter that is one name or a list of names ("any" or absent = everything).
+std::set<std::string> nameSet(const Params& p, const char* key, bool upperCase) {
+  std::set<std::string> out;
+  if (!p.has(key)) return out;
+  const nlohmann::json& v = p.raw()[key];
+  const auto add = [&](const nlohmann::json& item) {
+    if (!item.is_string()) throw invalidParam(key, "must be a name or a list of names");
+    std::string s = item.get<std::string>();
+    if (upperCase)
+      for (auto& ch : s) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+    out.insert(s);
+  };
+  if (v.is_array())
+    for (const auto& item : v) add(item);
+  else
+    add(v);
+  if (out.count("any") || out.count("ANY")) out.clear();
+  return out;
+}
+}  // namespace
+
+nlohmann::json RpcDispatcher::cancelAllByKindOrType(Call& c) {
+  const std::set<std::string> currencies = nameSet(c.p, "currency", true);
+  const std::set<std::string> kinds = nameSet(c.p, "kind", false);
+  return cancelWhere(c.account,
+                     [&](const OrderRecord& o) {
+                       const Instrument& inst = market_.instruments()[o.instrument];
+                       return (currencies.empty() || currencies.count(inst.baseCurrency)) &&
+                              (kinds.empty() || kinds.count(MarketState::kindName(inst)));
+                     },
+                     "user_request");
+}
+
+nlohmann::json RpcDispatcher::closePosition(Call& c) {
+  // A reduce-only order for the whole position, on the other side.
+  const Instrument& inst = instrumentParam(c);
+  const Account& a = account(c);
+  const auto it = a.positions.find(inst.id);
+  const Qty size = it == a.positions.end() ? 0 : it->second.size;
+  if (size == 0) throw RpcError(deribit::kOtherReject, {{"reason", "no position to close"}});
+  nlohmann::json params = c.p.raw();
+  params["amount"] = toDouble(std::abs(size));
+  params["reduce_only"] = true;
+  params.erase("contracts");
+  Call inner{c.s, c.method, Params(params), c.http, c.account, false, false, {}};
+  return place(inner, size > 0 ? Side::Sell : Side::Buy);
 }
 
 nlohmann::json RpcDispatcher::getOpenOrdersByCurrency(Call& c) {

@@ -686,8 +686,11 @@ void ExchangeTest::orderLifecycle() {
   QCOMPARE(change["trades"][0].value("trade_id", ""), trade.value("trade_id", ""));
   QCOMPARE(change["positions"][0].value("instrument_name", ""), std::string("BTC-PERPETUAL"));
 
-  // A market sell of the same amount flattens: position zero, both trades on record.
-  const json sold = result(c->call("private/sell", {{"instrument_name", "BTC-PERPETUAL"}, {"amount", filledAmount}, {"type", "market"}}));
+  // close_position with a market order flattens: position zero, both trades on record.
+  const json sold = result(c->call("private/close_position", {{"instrument_name", "BTC-PERPETUAL"}, {"type", "market"}}));
+  QCOMPARE(sold["order"].value("amount", 0.0), filledAmount);
+  QCOMPARE(sold["order"].value("direction", ""), std::string("sell"));
+  QCOMPARE(sold["order"].value("reduce_only", false), true);
   QCOMPARE(sold["order"].value("order_state", ""), std::string("filled"));
   const json pos = result(c->call("private/get_position", {{"instrument_name", "BTC-PERPETUAL"}}));
   QCOMPARE(pos.value("size", -1.0), 0.0);
@@ -719,6 +722,7 @@ void ExchangeTest::orderLifecycle() {
   const json optPlaced = result(c->call("private/buy", {{"instrument_name", optName}, {"amount", 1}, {"type", "limit"}, {"price", 0.0005}}));
   QCOMPARE(optPlaced["order"].value("order_state", ""), std::string("open"));
   QVERIFY(result(c->call("private/get_account_summary", {{"currency", "BTC"}})).value("initial_margin", 0.0) > 0);
+  QCOMPARE(result(c->call("private/cancel_all_by_kind_or_type", {{"kind", {"future"}}, {"currency", "BTC"}})).get<int>(), 0);
   QCOMPARE(result(c->call("private/cancel_all_by_currency", {{"currency", "BTC"}})).get<int>(), 1);
   QCOMPARE(result(c->call("private/get_order_state", {{"order_id", optPlaced["order"]["order_id"]}})).value("order_state", ""),
            std::string("cancelled"));
