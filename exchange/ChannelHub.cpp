@@ -84,6 +84,7 @@ std::vector<std::string> ChannelHub::subscribe(ClientSession& s, const std::vect
   for (const std::string& ch : channels) {
     if (!accept(s, ch)) continue;
     if (s.channels.insert(ch).second) subscribers_[ch].insert(s.id);
+    lastTicker_.erase(ch);  // a new subscriber gets the ticker at the next window even if unchanged
     accepted.push_back(ch);
   }
   return accepted;
@@ -95,7 +96,10 @@ std::vector<std::string> ChannelHub::unsubscribe(ClientSession& s, const std::ve
     auto it = subscribers_.find(ch);
     if (it != subscribers_.end()) {
       it->second.erase(s.id);
-      if (it->second.empty()) subscribers_.erase(it);
+      if (it->second.empty()) {
+        subscribers_.erase(it);
+        lastTicker_.erase(ch);
+      }
     }
     if (auto w = awaitingSnapshot_.find(ch); w != awaitingSnapshot_.end()) w->second.erase(s.id);
   }
@@ -243,11 +247,21 @@ void ChannelHub::flush100ms() {
     }
     publish(ch, data);
   }
-  // Tickers.
+  // Tickers: as Deribit, only when something in them changed since the last one sent.
   for (const auto& [ch, ids] : subscribers_) {
     if (ids.empty() || ch.rfind("ticker.", 0) != 0) continue;
     const std::vector<std::string> p = split(ch);
-    if (const Instrument* inst = market_.find(p[1])) publish(ch, market_.tickerJson(*inst));
+    const Instrument* inst = market_.find(p[1]);
+    if (!inst) continue;
+    nlohmann::json t = market_.tickerJson(*inst);
+    const nlohmann::json ts = t["timestamp"];
+    t.erase("timestamp");
+    std::string content = t.dump();
+    std::string& last = lastTicker_[ch];
+    if (content == last) continue;
+    last = std::move(content);
+    t["timestamp"] = ts;
+    publish(ch, t);
   }
 }
 

@@ -85,6 +85,7 @@ class ChannelHub : public MarketListener, public AccountListener {
   std::unordered_map<InstrumentId, Window> windows_;
   std::set<InstrumentId> skip_;
   std::set<InstrumentId> skipWindow_;
+  std::unordered_map<std::string, std::string> lastTicker_;  // ticker channel -> last content sent
 };
 
 }  // namespace kappa::exchange
