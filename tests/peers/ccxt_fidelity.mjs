@@ -1,102 +1,105 @@
-// Drives kappa-exchange with ccxt, an independent and widely used Deribit client, unchanged apart
-// from its URLs: if ccxt can trade against our exchange, our protocol matches Deribit's as ccxt
-// understands it. Usage: node ccxt_fidelity.mjs HTTP_BASE WS_URL SYMBOL
-// (credentials from KAPPA_TEST_CLIENT_ID / KAPPA_TEST_CLIENT_SECRET, never the command line).
-// Prints one JSON line per step ({"step":…,"ok":true,…} or {"step":…,"ok":false,"error":…}) and
-// exits 1 if any step failed; tst_exchange_ccxt asserts on those lines.
-import ccxt from 'ccxt';
+// kappa-exchange's fidelity through an independent, widely used Deribit client: ccxt (pinned in
+// the project's package.json), unchanged apart from its URLs. Starts the real exchange on a free
+// loopback port, drives ccxt's REST and WebSocket (ccxt.pro) calls, asserts on what ccxt parsed,
+// and stops the exchange by its own pid.
+//   node tests/peers/ccxt_fidelity.mjs /path/to/kappa-exchange
+// Prints PASS/FAIL per check; exit 0 = pass, 1 = fail (ccxt missing included: ./dev test installs it
+// with npm ci in tests/peers). tst_exchange_ccxt runs it and asserts on every line.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-const [httpBase, wsUrl, symbol] = process.argv.slice(2);
-const options = {
-  apiKey: process.env.KAPPA_TEST_CLIENT_ID,
-  secret: process.env.KAPPA_TEST_CLIENT_SECRET,
-  timeout: 10000,
-  enableRateLimit: false,
-};
-const rest = new ccxt.deribit(options);
-rest.urls.api = { rest: httpBase };
-const pro = new ccxt.pro.deribit(options);
-pro.urls.api = { rest: httpBase, ws: wsUrl };
-
-let failed = false;
-async function step(name, fn) {
-  try {
-    const detail = await fn();
-    console.log(JSON.stringify({ step: name, ok: true, ...detail }));
-    return true;
-  } catch (e) {
-    failed = true;
-    console.log(JSON.stringify({ step: name, ok: false, error: String(e && e.message ? e.message : e).slice(0, 400) }));
-    return false;
-  }
+let ccxt;
+try {
+  ccxt = (await import('ccxt')).default;
+} catch {
+  console.log('FAIL  ccxt is not installed: run ./dev test, or npm ci in tests/peers');
+  process.exit(1);
 }
-const check = (cond, what) => { if (!cond) throw new Error(what); };
 
-let market, book, order;
-await step('markets', async () => {
-  const markets = await rest.loadMarkets();
-  market = markets[symbol];
-  check(market, `no market ${symbol} among ${Object.keys(markets).length}`);
-  const options = Object.values(markets).filter((m) => m.option).length;
-  return { count: Object.keys(markets).length, options, tick: market.precision.price };
+const binary = process.argv[2];
+if (!binary) {
+  console.error('usage: ccxt_fidelity.mjs KAPPA_EXCHANGE');
+  process.exit(2);
+}
+const dir = mkdtempSync(join(tmpdir(), 'kappa-ccxt-'));
+const accounts = join(dir, 'accounts.txt');
+writeFileSync(accounts, 'ccxt-key:ccxt-secret\n', { mode: 0o600 });
+const exchange = spawn(binary, ['--listen', '127.0.0.1:0', '--seed', '5', '--accounts-file', accounts,
+                                '--me-limit', '0/0', '--non-me-limit', '0/0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const stop = () => { try { process.kill(exchange.pid, 'SIGTERM'); } catch {} };
+const watchdog = setTimeout(() => { console.error('FAIL: timed out'); stop(); process.exit(1); }, 120000);
+
+const firstLine = await new Promise((resolve, reject) => {
+  const lines = createInterface({ input: exchange.stdout });
+  lines.once('line', resolve);
+  exchange.once('exit', () => reject(new Error('kappa-exchange exited before listening')));
 });
-await step('order_book', async () => {
-  book = await rest.fetchOrderBook(symbol, 10);
-  check(book.bids.length > 0 && book.asks.length > 0, 'empty book');
-  check(book.bids[0][0] < book.asks[0][0], `crossed book ${book.bids[0][0]} >= ${book.asks[0][0]}`);
-  return { bid: book.bids[0][0], ask: book.asks[0][0], levels: book.bids.length };
-});
-await step('ticker', async () => {
-  const t = await rest.fetchTicker(symbol);
-  check(t.bid > 0 && t.ask > 0 && t.bid < t.ask, `bad ticker bid ${t.bid} ask ${t.ask}`);
-  return { bid: t.bid, ask: t.ask, mark: t.info.mark_price };
-});
-await step('balance', async () => {
-  const b = await rest.fetchBalance({ currency: market.base });
-  const total = b.total[market.base];
-  check(total > 0, `no ${market.base} balance`);
-  return { currency: market.base, total };
-});
-await step('create_order', async () => {
-  const price = rest.priceToPrecision(symbol, book.bids[0][0] * 0.9);  // rests well below the bid
-  order = await rest.createOrder(symbol, 'limit', 'buy', market.limits.amount.min * 2, Number(price),
-                                 { label: 'ccxt-fidelity' });
-  check(order.id && order.status === 'open', `order ${order.id} status ${order.status}`);
-  return { id: order.id, status: order.status, price: order.price };
-});
-await step('edit_order', async () => {
-  const price = Number(rest.priceToPrecision(symbol, order.price * 0.99));
-  const edited = await rest.editOrder(order.id, symbol, 'limit', 'buy', order.amount, price);
-  check(edited.price === price, `edited price ${edited.price} != ${price}`);
-  return { id: edited.id, price: edited.price };
-});
-await step('open_orders', async () => {
-  const open = await rest.fetchOpenOrders(symbol);
-  check(open.some((o) => o.id === order.id), `order ${order.id} not among ${open.length} open orders`);
-  return { count: open.length };
-});
-await step('cancel_order', async () => {
-  const c = await rest.cancelOrder(order.id, symbol);
-  check(c.status === 'canceled', `status after cancel: ${c.status}`);
-  return { id: c.id, status: c.status };
-});
-await step('my_trades', async () => {
-  // Cross the spread with a small market order so there is a trade of our own to find.
-  const m = await rest.createOrder(symbol, 'market', 'buy', market.limits.amount.min);
-  const trades = await rest.fetchMyTrades(symbol);
-  check(trades.some((t) => t.order === m.id), `market order ${m.id} not among ${trades.length} trades`);
-  return { count: trades.length };
-});
-await step('watch_order_book', async () => {
-  let updates = 0, last;
-  const until = Date.now() + 5000;
-  while (updates < 3 && Date.now() < until) {
-    last = await pro.watchOrderBook(symbol);
-    updates++;
+const port = /^listening ws:\/\/127\.0\.0\.1:(\d+)\/ws\/api\/v2$/.exec(firstLine)?.[1];
+let failures = 0;
+const check = (what, ok, detail = '') => {
+  console.log(`${ok ? 'PASS' : 'FAIL'}  ${what}${detail ? '  ' + detail : ''}`);
+  if (!ok) failures++;
+};
+check('first line names the port', !!port, firstLine);
+
+const ex = new ccxt.pro.deribit({ apiKey: 'ccxt-key', secret: 'ccxt-secret', enableRateLimit: false });
+ex.urls['api'] = { rest: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws/api/v2` };
+await ex.loadHttpProxyAgent();  // ccxt's requirement for a plain ws:// URL in Node
+const symbol = 'BTC/USD:BTC';
+try {
+  const markets = await ex.loadMarkets();
+  check('markets: the perpetual and options', !!markets[symbol] && Object.values(markets).some(m => m.option),
+        `${Object.keys(markets).length} markets`);
+  check('markets: tick and minimum', markets[symbol].precision.price === 0.5 && markets[symbol].limits.amount.min === 10);
+
+  const book = await ex.fetchOrderBook(symbol, 5);
+  check('order book', book.bids.length === 5 && book.asks.length === 5 && book.bids[0][0] < book.asks[0][0]);
+  const ticker = await ex.fetchTicker(symbol);
+  check('ticker', ticker.bid > 0 && ticker.ask > ticker.bid && ticker.markPrice > 0);
+  const balance = await ex.fetchBalance();
+  check('balance', balance.BTC.total === 10 && balance.BTC.free === 10, JSON.stringify(balance.BTC));
+
+  const price = Math.floor(book.bids[0][0] - 500);
+  const order = await ex.createOrder(symbol, 'limit', 'buy', 10, price, { label: 'ccxt-1' });
+  check('create order', order.status === 'open' && order.amount === 10 && order.price === price);
+  const edited = await ex.editOrder(order.id, symbol, 'limit', 'buy', 20, price - 100);
+  check('edit order', edited.id === order.id && edited.amount === 20 && edited.price === price - 100);
+  const open = await ex.fetchOpenOrders(symbol);
+  check('open orders', open.length === 1 && open[0].id === order.id);
+  const fetched = await ex.fetchOrder(order.id, symbol);
+  check('fetch order', fetched.status === 'open' && fetched.amount === 20);
+  const cancelled = await ex.cancelOrder(order.id, symbol);
+  check('cancel order', cancelled.status === 'canceled');
+  check('no open orders', (await ex.fetchOpenOrders(symbol)).length === 0);
+
+  const market = await ex.createOrder(symbol, 'market', 'buy', 10);
+  check('market order fills', market.status === 'closed' && market.filled === 10);
+  const trades = await ex.fetchMyTrades(symbol);
+  check('my trades', trades.length >= 1 && trades[0].side === 'buy' && trades[0].amount === 10);
+  const positions = await ex.fetchPositions([symbol]);
+  // ccxt reads Deribit's position size (USD for the perpetual) as its contracts.
+  check('positions', positions.length === 1 && positions[0].contracts === 10 && positions[0].side === 'long' &&
+        positions[0].entryPrice > 0, JSON.stringify(positions.map(p => [p.contracts, p.side, p.entryPrice])));
+  try {
+    await ex.createOrder(symbol, 'limit', 'buy', 10, ticker.ask + 50, { postOnly: true });
+    check('post-only that would take is refused', false);
+  } catch (e) {
+    check('post-only that would take is refused', e instanceof ccxt.InvalidOrder);
   }
-  check(updates >= 3, `only ${updates} book updates in 5 s`);
-  check(last.bids[0][0] < last.asks[0][0], 'crossed book over WebSocket');
-  return { updates, bid: last.bids[0][0], ask: last.asks[0][0] };
-});
-await pro.close();
-process.exit(failed ? 1 : 0);
+
+  let watched;
+  for (let i = 0; i < 3; i++) watched = await ex.watchOrderBook(symbol);
+  check('watch order book', watched.bids.length > 0 && watched.asks.length > 0 && watched.bids[0][0] < watched.asks[0][0]);
+  const watchedTicker = await ex.watchTicker(symbol);
+  check('watch ticker', watchedTicker.bid > 0);
+} catch (e) {
+  check('no exception', false, String(e).slice(0, 500));
+}
+await ex.close();
+clearTimeout(watchdog);
+stop();
+console.log(failures ? `${failures} check(s) failed` : 'all checks passed');
+process.exit(failures ? 1 : 0);
