@@ -99,9 +99,10 @@ class TestSimulator : public QObject {
       (i.optionType == OptionType::Call ? calls : puts)++;
       QCOMPARE(i.tickSize, toFixed(0.0005));
       QCOMPARE(i.settlement, Settlement::Inverse);
-      QCOMPARE(i.quoteCurrency, std::string("BTC"));
+      QCOMPARE(i.quoteCurrency, i.baseCurrency);  // premium in the coin: BTC for BTC options, ETH for ETH's
       QCOMPARE(i.expiry % (86400LL * 1'000'000'000), 8LL * 3600 * 1'000'000'000);  // 08:00 UTC
-      QVERIFY(QString::fromStdString(i.name).contains(QRegularExpression("^BTC-\\d{1,2}[A-Z]{3}\\d{2}-\\d+-[CP]$")));
+      QVERIFY(QString::fromStdString(i.name).contains(QRegularExpression("^(BTC|ETH)-\\d{1,2}[A-Z]{3}\\d{2}-\\d+-[CP]$")));
+      QVERIFY(QString::fromStdString(i.name).startsWith(QString::fromStdString(i.baseCurrency + "-")));
     }
     QVERIFY(strikesByExpiry.size() >= 6);
     for (const auto& [expiry, strikes] : strikesByExpiry) QVERIFY(strikes.size() >= 15);
@@ -171,21 +172,24 @@ class TestSimulator : public QObject {
     ex.output().clear();
     runFor(ex, md, 500);
     // Within an expiry, call mids fall and put mids rise with the strike (where both sides quote).
-    std::map<std::pair<Nanos, int>, std::vector<std::pair<Price, double>>> byExpiry;
+    std::map<std::tuple<std::string, Nanos, int>, std::vector<std::pair<Price, double>>> byExpiry;
     for (const Instrument& i : ex.instruments().all()) {
       if (!i.isOption()) continue;
       const OrderBook& b = md.book(i.id);
       if (!b.bestBid() || !b.bestAsk()) continue;
       QVERIFY(b.bestAsk()->price > b.bestBid()->price);
-      byExpiry[{i.expiry, int(i.optionType)}].emplace_back(i.strike, toDouble(b.bestBid()->price + b.bestAsk()->price) / 2);
+      byExpiry[{i.baseCurrency, i.expiry, int(i.optionType)}].emplace_back(i.strike, toDouble(b.bestBid()->price + b.bestAsk()->price) / 2);
     }
-    QVERIFY(byExpiry.size() >= 12);
+    QVERIFY(byExpiry.size() >= 24);  // BTC's and ETH's expiries, calls and puts
     for (auto& [key, pts] : byExpiry) {
       std::sort(pts.begin(), pts.end());
       for (std::size_t k = 1; k < pts.size(); ++k) {
         const double tol = 0.0011;  // two ticks of rounding
-        if (key.second == int(OptionType::Call)) QVERIFY(pts[k].second <= pts[k - 1].second + tol);
-        else QVERIFY(pts[k].second >= pts[k - 1].second - tol);
+        const QByteArray where = QString("%1 %2 expiry %3 strike %4: %5 then %6").arg(QString::fromStdString(std::get<0>(key)))
+                                     .arg(std::get<2>(key)).arg(std::get<1>(key))
+                                     .arg(toDouble(pts[k].first)).arg(pts[k - 1].second).arg(pts[k].second).toUtf8();
+        if (std::get<2>(key) == int(OptionType::Call)) QVERIFY2(pts[k].second <= pts[k - 1].second + tol, where.constData());
+        else QVERIFY2(pts[k].second >= pts[k - 1].second - tol, where.constData());
       }
     }
   }
