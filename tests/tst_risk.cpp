@@ -10,7 +10,7 @@
 #include <map>
 
 #include "RecordingVenue.hpp"
-#include "analytics/ChainAnalytics.hpp"
+#include "analytics/MarketAnalytics.hpp"
 #include "book/MarketData.hpp"
 #include "core/Clock.hpp"
 #include "core/Engine.hpp"
@@ -41,7 +41,7 @@ struct Fixture {
   InstrumentId index, perp, call, future;
   std::unique_ptr<MarketData> market;
   std::unique_ptr<OrderManager> oms;
-  std::shared_ptr<const analytics::ChainAnalytics> chain;
+  std::shared_ptr<const analytics::MarketAnalytics> chain;
   RiskConfig config = RiskConfig::unlimited();
   Nanos now = kT0;
 
@@ -128,7 +128,9 @@ struct Fixture {
     e.t = 1.0;
     e.atmVol = markIv;
     a->expiries.push_back(e);
-    chain = a;
+    auto m = std::make_shared<analytics::MarketAnalytics>();
+    m->chains.push_back(a);
+    chain = m;
     gate.limits().onAnalytics(oms->positions());
   }
   void set(const std::string& assignment) {

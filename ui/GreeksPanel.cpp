@@ -110,15 +110,29 @@ class BookRiskModel : public RowTableModel<BookRow> {
     bold_.setBold(true);
   }
   void setIndex(double index) { index_ = index; }
+  // The underlying's coin (BTC, ETH): the unit of the value and coin Greeks shown.
+  void setCoin(const QString& coin) {
+    if (coin == coin_) return;
+    coin_ = coin;
+    emit headerDataChanged(Qt::Horizontal, Value, Gamma);
+  }
 
   QVariant headerData(int section, Qt::Orientation o, int role) const override {
+    if (o == Qt::Horizontal && role == Qt::DisplayRole) {
+      switch (section) {
+        case Value: return QString("Value (%1)").arg(coin_);
+        case Delta: return QString("Δ (%1)").arg(coin_);
+        case Gamma: return QString("Γ (%1/USD)").arg(coin_);
+        default: break;
+      }
+    }
     if (o == Qt::Horizontal && role == Qt::ToolTipRole) {
       switch (section) {
-        case Value: return "Mark-to-model value of the position in BTC (USD on hover)";
-        case Delta: return "Coin delta: BTC exposure, premium included (Black-76 delta on hover)";
+        case Value: return QString("Mark-to-model value of the position in %1 (USD on hover)").arg(coin_);
+        case Delta: return QString("Coin delta: %1 exposure, premium included (Black-76 delta on hover)").arg(coin_);
         case Gamma: return "Change of the coin delta per USD of the forward (per 1 % move on hover)";
-        case Vega: return "USD per implied-vol point (BTC on hover)";
-        case Theta: return "USD per calendar day (BTC on hover)";
+        case Vega: return QString("USD per implied-vol point (%1 on hover)").arg(coin_);
+        case Theta: return QString("USD per calendar day (%1 on hover)").arg(coin_);
         default: break;
       }
     }
@@ -161,13 +175,14 @@ class BookRiskModel : public RowTableModel<BookRow> {
       case Qt::ToolTipRole:
         switch (col) {
           case Value: return index_ > 0 ? QString("≈ %1 USD at the index").arg(formatMoney(r.valueCoin * index_, 2)) : QVariant();
-          case Delta: return QString("Black-76 delta: %1 BTC").arg(r.g.deltaUsd, 0, 'f', 4);
+          case Delta: return QString("Black-76 delta: %1 %2").arg(r.g.deltaUsd, 0, 'f', 4).arg(coin_);
           case Gamma:
-            return QString("Δ moves %1 BTC for a 1 % move of spot\nBlack-76 gamma: %2 per USD")
+            return QString("Δ moves %1 %2 for a 1 % move of spot\nBlack-76 gamma: %3 per USD")
                 .arg(r.g.gammaCoin * index_ * 0.01, 0, 'f', 4)
+                .arg(coin_)
                 .arg(r.g.gammaUsd, 0, 'g', 4);
-          case Vega: return QString("%1 BTC per vol point").arg(r.g.vegaCoin / 100.0, 0, 'f', 6);
-          case Theta: return QString("%1 BTC per day").arg(r.g.thetaCoin / 365.0, 0, 'f', 6);
+          case Vega: return QString("%1 %2 per vol point").arg(r.g.vegaCoin / 100.0, 0, 'f', 6).arg(coin_);
+          case Theta: return QString("%1 %2 per day").arg(r.g.thetaCoin / 365.0, 0, 'f', 6).arg(coin_);
           default: return {};
         }
       default: return {};
@@ -176,12 +191,14 @@ class BookRiskModel : public RowTableModel<BookRow> {
 
  private:
   double index_ = 0;
+  QString coin_ = "BTC";
   QFont mono_, monoBold_, bold_;
 };
 
 // Rows = vol shifts, columns = spot shifts, for one day offset.
 class ScenarioGridModel : public QAbstractTableModel {
  public:
+  void setCoin(const QString& coin) { coin_ = coin; }
   explicit ScenarioGridModel(QObject* parent) : QAbstractTableModel(parent) {
     mono_ = QFontDatabase::systemFont(QFontDatabase::FixedFont);
     monoBold_ = mono_;
@@ -248,11 +265,12 @@ class ScenarioGridModel : public QAbstractTableModel {
         return QBrush(blend(colors::background, s.pnlUsd > 0 ? colors::bid : colors::ask, 0.12 + 0.5 * t));
       }
       case Qt::ToolTipRole:
-        return QString("Spot %1 (≈ %2 USD), %3, %4:\n%5 USD  (%6 BTC)")
+        return QString("Spot %1 (≈ %2 USD), %3, %4:\n%5 USD  (%6 %7)")
             .arg(spotShiftText(spot_[std::size_t(idx.column())]), formatMoney(index_ * (1 + spot_[std::size_t(idx.column())]), 0),
                  volShiftText(vol_[std::size_t(idx.row())]), days_ == 0 ? QString("now") : QString("after %1 days").arg(days_, 0, 'g', 3),
                  signedMoney(s.pnlUsd, 2))
-            .arg(s.pnlCoin, 0, 'f', 6);
+            .arg(s.pnlCoin, 0, 'f', 6)
+            .arg(coin_);
       default: return {};
     }
   }
@@ -260,6 +278,7 @@ class ScenarioGridModel : public QAbstractTableModel {
  private:
   std::vector<double> spot_, vol_;
   std::vector<analytics::Scenario> cells_;
+  QString coin_ = "BTC";
   double days_ = 0, index_ = 0, maxAbs_ = 0;
   QFont mono_, monoBold_;
 };
@@ -270,6 +289,18 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
     : QWidget(parent), instruments_(instruments) {
   auto* outer = new QVBoxLayout(this);
   outer->setContentsMargins(0, 0, 0, 0);
+  // Every underlying's book in one line, and the sum of what adds up across coins (USD).
+  totals_ = new QLabel(this);
+  totals_->setObjectName("greeksUnderlyingTotals");
+  totals_->setTextFormat(Qt::RichText);
+  totals_->setWordWrap(true);
+  totals_->setContentsMargins(6, 3, 6, 3);
+  totals_->setStyleSheet("background:#161a21; color:#c8d0dc;");
+  totals_->setToolTip("Per underlying: coin delta (premium included) in its own coin, vega and theta in USD.\n"
+                      "All in USD: dollar delta (Black-76 delta x index), dollar gamma per 1 % move, vega per vol point, "
+                      "theta per day, summed over the underlyings.");
+  totals_->hide();
+  outer->addWidget(totals_);
   stack_ = new QStackedWidget(this);
   outer->addWidget(stack_);
 
@@ -463,19 +494,51 @@ void GreeksPanel::setScenarioDayIndex(int index) {
   if (index >= 0 && index < dayBox_->count()) dayBox_->setCurrentIndex(index);
 }
 
-void GreeksPanel::apply(const analytics::ChainAnalytics& a) {
-  if (haveChain_ && a.seq == seq_) return;
+void GreeksPanel::showTotals(const analytics::MarketAnalytics& all) {
+  QStringList parts;
+  bool any = false;
+  for (std::size_t i = 0; i < all.chains.size(); ++i) {
+    const analytics::ChainAnalytics& c = *all.chains[i];
+    if (c.positions.empty()) continue;
+    any = true;
+    const analytics::UsdGreeks& u = all.usd[i];
+    parts << QString("<b>%1</b> Δ %2 %1 · vega %3 · θ %4")
+                 .arg(QString::fromStdString(c.underlying))
+                 .arg(c.total.deltaCoin, 0, 'f', 4)
+                 .arg(formatMoney(u.vegaUsd, 0), formatMoney(u.thetaUsd, 0));
+  }
+  if (!any) {
+    totals_->hide();
+    return;
+  }
+  const analytics::UsdGreeks& t = all.usdTotal;
+  parts << QString("<b>All in USD</b> Δ %1 · Γ %2 per 1 % · vega %3 · θ %4/day · value %5")
+               .arg(formatMoney(t.deltaUsd, 0), formatMoney(t.gammaUsd, 0), formatMoney(t.vegaUsd, 0),
+                    formatMoney(t.thetaUsd, 0), formatMoney(t.valueUsd, 0));
+  totals_->setText(parts.join(" &nbsp;│&nbsp; "));
+  totals_->show();
+}
+
+void GreeksPanel::apply(const analytics::ChainAnalytics& a, const analytics::MarketAnalytics* all) {
+  if (all) showTotals(*all);
+  if (haveChain_ && a.seq == seq_ && a.underlying == underlying_) return;
   haveChain_ = true;
   seq_ = a.seq;
+  underlying_ = a.underlying;
   index_ = a.index;
+  const QString coin = a.underlying.empty() ? QString("BTC") : QString::fromStdString(a.underlying);
+  book_->setCoin(coin);
+  totalModel_->setCoin(coin);
+  gridModel_->setCoin(coin);
 
   if (a.positions.empty()) {
-    empty_->setText("No positions — the book's Greeks and scenarios appear here");
+    empty_->setText(QString("No %1 positions — the book's Greeks and scenarios appear here").arg(coin));
     stack_->setCurrentIndex(0);
     return;
   }
   stack_->setCurrentIndex(1);
-  status_->setText(QString("Index %1 USD · %2 position(s) · analytics %3 UTC in %4 ms")
+  status_->setText(QString("%1 index %2 USD · %3 position(s) · analytics %4 UTC in %5 ms")
+                       .arg(coin)
                        .arg(formatMoney(a.index, 2))
                        .arg(a.positions.size())
                        .arg(a.computedAt > 0 ? formatUtcTime(a.computedAt) : QString("—"))

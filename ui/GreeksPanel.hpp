@@ -11,7 +11,7 @@
 #include <QWidget>
 #include <vector>
 
-#include "analytics/ChainAnalytics.hpp"
+#include "analytics/MarketAnalytics.hpp"
 
 class QComboBox;
 class QLabel;
@@ -36,7 +36,10 @@ class GreeksPanel : public QWidget {
   explicit GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent = nullptr);
   ~GreeksPanel() override;
 
-  void apply(const analytics::ChainAnalytics& a);
+  // One underlying's chain (the one the selector shows); `all`, when given, fills the line of
+  // per-underlying totals and the USD total over every underlying.
+  void apply(const analytics::ChainAnalytics& a, const analytics::MarketAnalytics* all = nullptr);
+  QLabel* totalsLine() const { return totals_; }
 
   int scenarioDayIndex() const;          // index into ChainAnalytics::scenarioDays
   void setScenarioDayIndex(int index);
@@ -55,11 +58,13 @@ class GreeksPanel : public QWidget {
   void rebuildCurves();
   void rebuildGrid();
   void syncDayBox();
+  void showTotals(const analytics::MarketAnalytics& all);
 
   const InstrumentRegistry& instruments_;
   QStackedWidget* stack_ = nullptr;
   QLabel* empty_ = nullptr;
   QLabel* status_ = nullptr;
+  QLabel* totals_ = nullptr;
   QSplitter* split_ = nullptr;
   detail::BookRiskModel* book_ = nullptr;
   detail::BookRiskModel* totalModel_ = nullptr;
@@ -81,6 +86,7 @@ class GreeksPanel : public QWidget {
   std::vector<analytics::Scenario> scenarios_;
   double index_ = 0;
   std::uint64_t seq_ = 0;
+  std::string underlying_;
   bool haveChain_ = false;
   bool syncingDays_ = false;
 };

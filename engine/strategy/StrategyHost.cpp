@@ -190,9 +190,10 @@ struct StrategyHost::Api {
 
   static kappa_status optionAnalytics(const kappa_host* h, std::uint32_t id, kappa_option_analytics* out) {
     if (!fits(out)) return KAPPA_BUFFER_TOO_SMALL;
-    const auto& a = host(h).svc_.analytics;
-    const analytics::OptionAnalytics* o = a ? a->find(id) : nullptr;
-    if (!o) return a ? KAPPA_NOT_FOUND : KAPPA_UNAVAILABLE;
+    const auto& m = host(h).svc_.analytics;
+    const analytics::ChainAnalytics* a = nullptr;
+    const analytics::OptionAnalytics* o = m ? m->find(id, &a) : nullptr;
+    if (!o) return m ? KAPPA_NOT_FOUND : KAPPA_UNAVAILABLE;
     const analytics::ExpiryAnalytics& e = a->expiries[o->expiryIndex];
     kappa_option_analytics v{};
     v.size = sizeof v;
@@ -216,16 +217,22 @@ struct StrategyHost::Api {
     deliver(out, v);
     return KAPPA_OK;
   }
+  // The call names no underlying (the ABI predates ETH): of the underlyings listing this expiry,
+  // the one whose forward is nearest the strike (log distance) answers — BTC and ETH strikes lie
+  // a factor ~20 apart, so a strike of either chain finds its own surface.
   static kappa_status surfaceVol(const kappa_host* h, std::int64_t expiry, double strike, double* out) {
-    const auto& a = host(h).svc_.analytics;
-    if (!a || !out || !(strike > 0)) return KAPPA_UNAVAILABLE;
-    for (const analytics::ExpiryAnalytics& e : a->expiries) {
-      if (e.expiry != expiry) continue;
-      if (!e.hasSurface || !(e.forward > 0)) return KAPPA_UNAVAILABLE;
-      *out = vol::sviImpliedVol(e.surface, std::log(strike / e.forward), e.t);
-      return std::isfinite(*out) ? KAPPA_OK : KAPPA_UNAVAILABLE;
-    }
-    return KAPPA_NOT_FOUND;  // listed expiries only
+    const auto& m = host(h).svc_.analytics;
+    if (!m || !out || !(strike > 0)) return KAPPA_UNAVAILABLE;
+    const analytics::ExpiryAnalytics* best = nullptr;
+    for (const auto& a : m->chains)
+      for (const analytics::ExpiryAnalytics& e : a->expiries)
+        if (e.expiry == expiry && (!best || !(best->forward > 0) ||
+                                   (e.forward > 0 && std::abs(std::log(strike / e.forward)) < std::abs(std::log(strike / best->forward)))))
+          best = &e;
+    if (!best) return KAPPA_NOT_FOUND;  // listed expiries only
+    if (!best->hasSurface || !(best->forward > 0)) return KAPPA_UNAVAILABLE;
+    *out = vol::sviImpliedVol(best->surface, std::log(strike / best->forward), best->t);
+    return std::isfinite(*out) ? KAPPA_OK : KAPPA_UNAVAILABLE;
   }
   // Live: the current positions (this very moment, not the last analytics refresh) times the
   // latest per-option Greeks; inverse perpetuals and futures as Q/F BTC of delta.
@@ -949,16 +956,18 @@ void StrategyHost::measureTickToOrder() {
 }
 
 void StrategyHost::onChainAnalytics() {
-  const auto& a = svc_.analytics;
-  if (!a || instances_.empty()) return;
+  const auto& m = svc_.analytics;
+  if (!m || m->chains.empty() || instances_.empty()) return;
+  const analytics::ChainAnalytics* a = m->chains.front().get();
   // Orders placed from on_chain answer the market the analytics were computed on: their
   // tick-to-order runs from the moment that market was sampled (analytics time included).
-  tickAt_ = a->sampledAt;
+  tickAt_ = m->sampledAt;
   tickFromChain_ = true;
   kappa_chain_event ev{};
   ev.size = sizeof ev;
-  ev.ts_ns = a->computedAt;
-  ev.options = std::uint32_t(a->options.size());
+  ev.ts_ns = m->computedAt;
+  ev.options = 0;
+  for (const auto& c : m->chains) ev.options += std::uint32_t(c->options.size());
   ev.forward_hint = a->expiries.empty() ? a->index : a->expiries.front().forward;
   for (std::size_t k = 0; k < instances_.size(); ++k) {
     StrategyInstance* s = instances_[k].get();
