@@ -2,6 +2,7 @@
 
 #include <QCommandLineParser>
 #include <QDateTime>
+#include <QRegularExpression>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -70,6 +71,10 @@ int parseOptions(const QStringList& arguments, Options& out) {
                                 "NAME=VALUE");
   p.addOptions({venue, seed, simStart, dataDir, headless, duration, report, screenshot, after, feedRate, demo, view,
                 plugin, approvePlugin, budget, hang, risk});
+  const QCommandLineOption underlying("underlying",
+                                      "Underlying the option chain, volatility and Greeks views show at start (BTC, ETH; "
+                                      "default: the one saved with the layout).", "COIN");
+  p.addOption(underlying);
 
   const QString usage = p.helpText().replace("<executable_name>", "kappa");
   auto fail = [&](const QString& why) {
@@ -129,6 +134,9 @@ int parseOptions(const QStringList& arguments, Options& out) {
     return fail("--plugin-budget-ms must be a number from 0.1 to 10000, got '" + p.value(budget) + "'");
   if (!numberIn(p.value(hang), 0.05, 3600, &out.pluginHangS) || !(out.pluginHangS * 1000 > out.pluginBudgetMs))
     return fail("--plugin-hang-s must be a number from 0.05 to 3600 s and above the budget, got '" + p.value(hang) + "'");
+  out.underlying = p.value(underlying).trimmed().toUpper();
+  if (p.isSet(underlying) && !QRegularExpression("^[A-Z0-9_]{2,12}$").match(out.underlying).hasMatch())
+    return fail("--underlying must be a coin such as BTC or ETH, got '" + p.value(underlying) + "'");
   return -1;
 }
 

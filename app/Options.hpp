@@ -27,6 +27,7 @@ struct Options {
   double pluginBudgetMs = 1.0;  // a plugin callback's time budget; 3 overruns stop the instance
   double pluginHangS = 1.0;     // a callback still running after this trips the watchdog (halt)
   QStringList riskOverrides;    // --risk NAME=VALUE, repeatable: over <data-dir>/risk.json
+  QString underlying;           // --underlying BTC|ETH: the per-underlying views' selection at start (else the layout's)
 };
 
 // "PATH[:name=value,...]": the parameters follow the first ':' after the last '/'.
