@@ -27,6 +27,7 @@
 #include "GreeksPanel.hpp"
 #include "MainWindow.hpp"
 #include "OptionChainBoard.hpp"
+#include "OrderTicket.hpp"
 #include "RiskLimitsView.hpp"
 #include "StrategyManager.hpp"
 #include "StrategyParamForm.hpp"
@@ -436,6 +437,12 @@ class TestViewsGui : public QObject {
     QCOMPARE(clicked.count(), 1);
     const InstrumentId bought = clicked.front().at(0).value<InstrumentId>();
     QCOMPARE(engine_->instruments()[bought].baseCurrency, std::string("ETH"));
+    // Order entry says each instrument's own units: ETH options in ETH, ETH-PERPETUAL in USD on a 0.05 tick.
+    window_->selectInstrument(bought);
+    QTRY_VERIFY2(window_->ticket()->messageLabel()->text().contains("lot 1 ETH"), qPrintable(window_->ticket()->messageLabel()->text()));
+    window_->selectInstrument(engine_->instruments().find("ETH-PERPETUAL")->id);
+    QTRY_VERIFY2(window_->ticket()->messageLabel()->text().contains("Tick 0.05 · lot 1 USD"),
+                 qPrintable(window_->ticket()->messageLabel()->text()));
     // The volatility view and the Greeks panel follow the selector.
     QVERIFY(window_->showView("surface"));
     QTRY_VERIFY(selector->isVisible());
