@@ -235,16 +235,25 @@ struct StrategyHost::Api {
     return std::isfinite(*out) ? KAPPA_OK : KAPPA_UNAVAILABLE;
   }
   // Live: the current positions (this very moment, not the last analytics refresh) times the
-  // latest per-option Greeks; inverse perpetuals and futures as Q/F BTC of delta.
+  // latest per-option Greeks; inverse perpetuals and futures as Q/F coin of delta. Of the first
+  // listed underlying only (BTC): the ABI's kappa_greeks names no coin, and adding ETH's coin delta
+  // to BTC's would have a BTC-PERPETUAL hedger trade ETH risk as if it were BTC.
   static kappa_status portfolioGreeks(const kappa_host* h, kappa_greeks* out) {
     if (!fits(out)) return KAPPA_BUFFER_TOO_SMALL;
     const StrategyHost& x = host(h);
     const auto& a = x.svc_.analytics;
+    const std::string* coin = nullptr;
+    for (const Instrument& i : x.svc_.instruments.all())
+      if (i.kind == InstrumentKind::Index) {
+        coin = &i.baseCurrency;
+        break;
+      }
     kappa_greeks g{};
     g.size = sizeof g;
     for (const Position& p : x.svc_.oms.positions()) {
       if (p.qty == 0) continue;
       const Instrument& inst = x.svc_.instruments[p.instrument];
+      if (coin && inst.baseCurrency != *coin) continue;
       if (inst.isOption()) {
         const analytics::OptionAnalytics* o = a ? a->find(inst.id) : nullptr;
         if (!o) continue;
