@@ -5,6 +5,7 @@
 //
 // Compile definition: KAPPA_PLUGIN_DIR (the build's plugins folder, with kappa-delta-hedger.so).
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QFileInfo>
@@ -455,6 +456,34 @@ class TestViewsGui : public QObject {
     // Per-underlying totals and the USD sum (BTC positions from the tests above, ETH's from this one).
     QTRY_VERIFY_WITH_TIMEOUT(g->totalsLine()->isVisible() && g->totalsLine()->text().contains("ETH") &&
                                  g->totalsLine()->text().contains("BTC") && g->totalsLine()->text().contains("All in USD"), 5000);
+    // The scenario grid summed over both underlyings in USD: the +10 % / IV 0 cell is BTC's plus ETH's.
+    auto* all = g->findChild<QCheckBox*>("scenarioAllUnderlyings");
+    QVERIFY(all);
+    QTRY_VERIFY(all->isVisible());
+    auto cellUsd = [&](int row, int col) {
+      QString t = g->scenarioTable()->model()->index(row, col).data().toString().remove(',').remove('+');
+      const double scale = t.endsWith('k') ? 1e3 : t.endsWith('M') ? 1e6 : 1.0;
+      if (scale != 1.0) t.chop(1);
+      return t.toDouble() * scale;
+    };
+    const int spotCol = 8, volRow = 3;  // +10 %, IV +0
+    all->setChecked(true);
+    window_->frame();
+    {
+      const auto& m = *window_->lastSnapshot()->analytics;
+      const auto& cells = m.chain("BTC")->scenarios;
+      const std::size_t spots = m.chain("BTC")->scenarioSpotShifts.size(), vols = m.chain("BTC")->scenarioVolShifts.size();
+      QCOMPARE(m.chain("BTC")->scenarioSpotShifts[std::size_t(spotCol)], 0.10);
+      const std::size_t i = std::size_t(volRow) * spots + std::size_t(spotCol);
+      QVERIFY(i < cells.size() && vols > std::size_t(volRow));
+      const double expected = cells[i].pnlUsd + m.chain("ETH")->scenarios[i].pnlUsd;
+      QVERIFY2(std::abs(cellUsd(volRow, spotCol) - expected) <= std::max(1.0, 0.01 * std::abs(expected)),
+               qPrintable(QString("grid %1 vs BTC + ETH %2").arg(cellUsd(volRow, spotCol)).arg(expected)));
+      all->setChecked(false);
+      const double eth = m.chain("ETH")->scenarios[i].pnlUsd;
+      QVERIFY2(std::abs(cellUsd(volRow, spotCol) - eth) <= std::max(1.0, 0.01 * std::abs(eth)),
+               qPrintable(QString("grid %1 vs ETH %2").arg(cellUsd(volRow, spotCol)).arg(eth)));
+    }
     // The other views never show ETH rows while BTC is selected.
     selector->setCurrentIndex(selector->findText("BTC"));
     QTRY_VERIFY_WITH_TIMEOUT(g->positionsTable()->model()->rowCount() >= 1 &&

@@ -2,6 +2,7 @@
 
 #include <QAbstractTableModel>
 #include <QBrush>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFont>
 #include <QFontDatabase>
@@ -243,6 +244,7 @@ class ScenarioGridModel : public QAbstractTableModel {
     switch (role) {
       case Qt::DisplayRole: return h ? spotShiftText(shift) : volShiftText(shift);
       case Qt::ToolTipRole:
+        if (h && !(index_ > 0)) return QString("Every underlying's spot %1").arg(spotShiftText(shift));
         return h ? QString("Spot %1 → %2 USD").arg(spotShiftText(shift), formatMoney(index_ * (1 + shift), 0))
                  : QString("Every option's implied vol shifted by %1 points").arg(shift * 100.0, 0, 'f', 1);
       case Qt::TextAlignmentRole: return int(h ? Qt::AlignCenter : (Qt::AlignRight | Qt::AlignVCenter));
@@ -265,6 +267,10 @@ class ScenarioGridModel : public QAbstractTableModel {
         return QBrush(blend(colors::background, s.pnlUsd > 0 ? colors::bid : colors::ask, 0.12 + 0.5 * t));
       }
       case Qt::ToolTipRole:
+        if (!(index_ > 0))  // the sum over underlyings: no one index, no one coin
+          return QString("Every spot %1, %2, %3:\n%4 USD")
+              .arg(spotShiftText(spot_[std::size_t(idx.column())]), volShiftText(vol_[std::size_t(idx.row())]),
+                   days_ == 0 ? QString("now") : QString("after %1 days").arg(days_, 0, 'g', 3), signedMoney(s.pnlUsd, 2));
         return QString("Spot %1 (≈ %2 USD), %3, %4:\n%5 USD  (%6 %7)")
             .arg(spotShiftText(spot_[std::size_t(idx.column())]), formatMoney(index_ * (1 + spot_[std::size_t(idx.column())]), 0),
                  volShiftText(vol_[std::size_t(idx.row())]), days_ == 0 ? QString("now") : QString("after %1 days").arg(days_, 0, 'g', 3),
@@ -432,6 +438,12 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
   auto* caption = new QLabel("Scenario PnL (USD) — rows: IV shift, columns: spot shift");
   caption->setStyleSheet("color:#8a93a3;");
   gh->addWidget(caption, 1);
+  allUnderlyings_ = new QCheckBox("All underlyings");
+  allUnderlyings_->setObjectName("scenarioAllUnderlyings");
+  allUnderlyings_->setToolTip("The grid summed over every underlying's book in USD, each underlying moved by the same "
+                              "spot and vol shift (as if perfectly correlated)");
+  allUnderlyings_->hide();  // shown once more than one underlying is analysed
+  gh->addWidget(allUnderlyings_);
   gh->addWidget(new QLabel("Horizon"));
   dayBox_ = new QComboBox;
   dayBox_->setObjectName("scenarioHorizon");
@@ -460,6 +472,7 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
   connect(dayBox_, &QComboBox::currentIndexChanged, this, [this] {
     if (!syncingDays_) rebuildGrid();
   });
+  connect(allUnderlyings_, &QCheckBox::toggled, this, [this] { rebuildGrid(); });
   connect(positions_, &QTableView::activated, this, [this](const QModelIndex& idx) {
     if (!idx.isValid() || idx.row() >= book_->rowCount()) return;
     const detail::BookRow& r = book_->row(idx.row());
@@ -495,6 +508,11 @@ void GreeksPanel::setScenarioDayIndex(int index) {
 }
 
 void GreeksPanel::showTotals(const analytics::MarketAnalytics& all) {
+  const bool gridChanged = allUnderlyings_->isChecked() && all.seq != allSeq_;
+  allSeq_ = all.seq;
+  allScenarios_.assign(all.scenariosUsdTotal.begin(), all.scenariosUsdTotal.end());
+  allUnderlyings_->setVisible(all.chains.size() > 1);
+  if (gridChanged) rebuildGrid();
   QStringList parts;
   bool any = false;
   for (std::size_t i = 0; i < all.chains.size(); ++i) {
@@ -682,12 +700,16 @@ void GreeksPanel::syncDayBox() {
 void GreeksPanel::rebuildGrid() {
   const std::size_t d = dayBox_->currentIndex() >= 0 ? std::size_t(dayBox_->currentIndex()) : 0;
   const std::size_t per = spotShifts_.size() * volShifts_.size();
-  const bool ok = per > 0 && d < days_.size() && scenarios_.size() == per * days_.size();
+  const bool all = allUnderlyings_->isChecked() && allUnderlyings_->isVisible();
+  const std::vector<analytics::Scenario>& cells = all ? allScenarios_ : scenarios_;
+  const bool ok = per > 0 && d < days_.size() && cells.size() == per * days_.size();
   if (!ok) {
     gridModel_->setGrid({}, {}, 0, index_, nullptr);
     return;
   }
-  gridModel_->setGrid(spotShifts_, volShifts_, days_[d], index_, scenarios_.data() + d * per);
+  // Summed over coins there is no one coin nor one index to show on hover.
+  gridModel_->setCoin(all ? QString("—") : QString::fromStdString(underlying_.empty() ? std::string("BTC") : underlying_));
+  gridModel_->setGrid(spotShifts_, volShifts_, days_[d], all ? 0.0 : index_, cells.data() + d * per);
 }
 
 }  // namespace kappa::ui

@@ -13,6 +13,7 @@
 
 #include "analytics/MarketAnalytics.hpp"
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QSplitter;
@@ -77,6 +78,7 @@ class GreeksPanel : public QWidget {
   QCPItemText* pnlEmpty_ = nullptr;
   std::vector<QCPGraph*> curves_;
   QComboBox* dayBox_ = nullptr;
+  QCheckBox* allUnderlyings_ = nullptr;  // the grid summed over the underlyings (USD)
   detail::ScenarioGridModel* gridModel_ = nullptr;
   QTableView* grid_ = nullptr;
 
@@ -84,6 +86,8 @@ class GreeksPanel : public QWidget {
   std::vector<analytics::PnlCurve> pnlCurves_;
   std::vector<double> spotShifts_, volShifts_, days_;
   std::vector<analytics::Scenario> scenarios_;
+  std::vector<analytics::Scenario> allScenarios_;  // MarketAnalytics::scenariosUsdTotal
+  std::uint64_t allSeq_ = 0;
   double index_ = 0;
   std::uint64_t seq_ = 0;
   std::string underlying_;
