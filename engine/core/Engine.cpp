@@ -63,8 +63,13 @@ Engine::Engine(std::unique_ptr<Venue> venue, StrategyHostConfig strategyConfig)
     if (inst.kind == InstrumentKind::Index) indexIds_.push_back(inst.id);
   underlyingOf_.assign(instruments_.size(), SIZE_MAX);
   for (const Instrument& inst : instruments_.all()) {
+    // Its index by underlyingId; a venue that does not link instruments to an index gets the
+    // index of the same base currency (btc_usd for every BTC-... instrument).
     const InstrumentId index = inst.kind == InstrumentKind::Index ? inst.id : inst.underlyingId;
-    const auto it = std::find(indexIds_.begin(), indexIds_.end(), index);
+    auto it = std::find(indexIds_.begin(), indexIds_.end(), index);
+    if (it == indexIds_.end())
+      it = std::find_if(indexIds_.begin(), indexIds_.end(),
+                        [&](InstrumentId i) { return instruments_[i].baseCurrency == inst.baseCurrency; });
     if (it != indexIds_.end()) underlyingOf_[inst.id] = std::size_t(it - indexIds_.begin());
   }
   strategies_ = std::make_unique<StrategyHost>(
