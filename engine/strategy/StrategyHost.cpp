@@ -1055,11 +1055,26 @@ void StrategyHost::rows(std::vector<PluginRow>* plugins, std::vector<StrategyRow
       r.workingOrders = s->working.size();
       r.faults = s->faults;
       r.overruns = s->overruns;
+      bool mixed = false;
       for (const auto& [id, p] : s->positions) {
-        r.realizedPnl += p.realizedPnl - p.fees;
-        const double mark = toDouble(svc_.market.markPrice(id));
-        if (mark > 0) r.unrealizedPnl += p.unrealizedPnl(svc_.instruments[id], mark);
+        const std::string& c = svc_.instruments[id].settleCurrency;
+        if (r.pnlCurrency.empty()) r.pnlCurrency = c;
+        else if (r.pnlCurrency != c) mixed = true;
       }
+      for (const auto& [id, p] : s->positions) {
+        const Instrument& inst = svc_.instruments[id];
+        const double mark = toDouble(svc_.market.markPrice(id));
+        double realized = p.realizedPnl - p.fees, unrealized = mark > 0 ? p.unrealizedPnl(inst, mark) : 0.0;
+        if (mixed && inst.settleCurrency != "USD" && inst.settleCurrency != "USDC") {  // coin -> USD at its index
+          const double index = inst.underlyingId < svc_.instruments.size()
+                                   ? toDouble(svc_.market.stats(inst.underlyingId).last) : 0.0;
+          realized *= index;
+          unrealized *= index;
+        }
+        r.realizedPnl += realized;
+        r.unrealizedPnl += unrealized;
+      }
+      if (mixed) r.pnlCurrency = "USD";
       r.lastError = s->lastError;
       strategies->push_back(std::move(r));
     }
