@@ -438,6 +438,15 @@ class TestViewsGui : public QObject {
     QCOMPARE(clicked.count(), 1);
     const InstrumentId bought = clicked.front().at(0).value<InstrumentId>();
     QCOMPARE(engine_->instruments()[bought].baseCurrency, std::string("ETH"));
+    // The click rests if the ask moved before it arrived (a loaded machine): a market order makes
+    // sure of an ETH position; one BTC option too, for a test run on its own.
+    OrderRequest market;
+    market.instrument = bought;
+    market.side = Side::Buy;
+    market.type = OrderType::Market;
+    market.qty = engine_->instruments()[bought].minQty;
+    engine_->submit(market);
+    buyOptions(1);
     // Order entry says each instrument's own units: ETH options in ETH, ETH-PERPETUAL in USD on a 0.05 tick.
     window_->selectInstrument(bought);
     QTRY_VERIFY2(window_->ticket()->messageLabel()->text().contains("lot 1 ETH"), qPrintable(window_->ticket()->messageLabel()->text()));
