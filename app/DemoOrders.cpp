@@ -31,14 +31,15 @@ bool placeDemoOrders(Engine& engine) {
   // An at-the-money call from the second expiry, bought at market.
   const Instrument* best = nullptr;
   Nanos secondExpiry = 0, firstExpiry = 0;
+  auto btcOption = [&](const Instrument& i) { return i.isOption() && i.baseCurrency == perp->baseCurrency; };
   for (const Instrument& i : reg.all()) {
-    if (!i.isOption()) continue;
+    if (!btcOption(i)) continue;
     if (!firstExpiry || i.expiry < firstExpiry) firstExpiry = i.expiry;
   }
   for (const Instrument& i : reg.all())
-    if (i.isOption() && i.expiry > firstExpiry && (!secondExpiry || i.expiry < secondExpiry)) secondExpiry = i.expiry;
+    if (btcOption(i) && i.expiry > firstExpiry && (!secondExpiry || i.expiry < secondExpiry)) secondExpiry = i.expiry;
   for (const Instrument& i : reg.all()) {
-    if (!i.isOption() || i.expiry != secondExpiry || i.optionType != OptionType::Call) continue;
+    if (!btcOption(i) || i.expiry != secondExpiry || i.optionType != OptionType::Call) continue;
     if (!best || std::llabs(i.strike - spot) < std::llabs(best->strike - spot)) best = &i;
   }
   if (best) order(best->id, Side::Buy, OrderType::Market, 0, 2);
@@ -46,10 +47,23 @@ bool placeDemoOrders(Engine& engine) {
   // book has some shape in the Greeks panel.
   const Instrument* put = nullptr;
   for (const Instrument& i : reg.all()) {
-    if (!i.isOption() || i.expiry != secondExpiry || i.optionType != OptionType::Put || i.strike >= spot) continue;
+    if (!btcOption(i) || i.expiry != secondExpiry || i.optionType != OptionType::Put || i.strike >= spot) continue;
     if (!put || i.strike > put->strike) put = &i;
   }
   if (put) order(put->id, Side::Sell, OrderType::Market, 0, 3);
+  // ETH too, where listed: short 2,000 USD of ETH-PERPETUAL and long 20 at-the-money ETH calls of
+  // the same expiry, so that both underlyings have a book (and the USD total adds two coins).
+  const Instrument* ethPerp = reg.find("ETH-PERPETUAL");
+  const Price ethSpot = ethPerp ? quotes[ethPerp->underlyingId].last : 0;
+  if (ethPerp && ethSpot && quotes[ethPerp->id].bid) {
+    order(ethPerp->id, Side::Sell, OrderType::Market, 0, 2000);
+    const Instrument* ethCall = nullptr;
+    for (const Instrument& i : reg.all()) {
+      if (!i.isOption() || i.baseCurrency != "ETH" || i.expiry != secondExpiry || i.optionType != OptionType::Call) continue;
+      if (!ethCall || std::llabs(i.strike - ethSpot) < std::llabs(ethCall->strike - ethSpot)) ethCall = &i;
+    }
+    if (ethCall) order(ethCall->id, Side::Buy, OrderType::Market, 0, 20);
+  }
   return true;
 }
 

@@ -2,6 +2,7 @@
 
 #include <QCommandLineParser>
 #include <QDateTime>
+#include <QRegularExpression>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -78,6 +79,10 @@ int parseOptions(const QStringList& arguments, Options& out) {
       "you (chmod 600). Wins over KAPPA_DERIBIT_CLIENT_ID / KAPPA_DERIBIT_CLIENT_SECRET.",
       "FILE");
   p.addOption(deribitCredentials);
+  const QCommandLineOption underlying("underlying",
+                                      "Underlying the option chain, volatility and Greeks views show at start (BTC, ETH; "
+                                      "default: the one saved with the layout).", "COIN");
+  p.addOption(underlying);
 
   const QString usage = p.helpText().replace("<executable_name>", "kappa");
   auto fail = [&](const QString& why) {
@@ -141,6 +146,9 @@ int parseOptions(const QStringList& arguments, Options& out) {
   if (p.isSet(deribitCredentials) && out.deribitCredentialsFile.isEmpty()) return fail("--deribit-credentials needs a file");
   if (!out.deribitCredentialsFile.isEmpty() && out.venue == "sim")
     return fail("--deribit-credentials is for a Deribit venue; the simulator (--venue sim) needs no key");
+  out.underlying = p.value(underlying).trimmed().toUpper();
+  if (p.isSet(underlying) && !QRegularExpression("^[A-Z0-9_]{2,12}$").match(out.underlying).hasMatch())
+    return fail("--underlying must be a coin such as BTC or ETH, got '" + p.value(underlying) + "'");
   return -1;
 }
 

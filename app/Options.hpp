@@ -28,6 +28,7 @@ struct Options {
   double pluginHangS = 1.0;     // a callback still running after this trips the watchdog (halt)
   QStringList riskOverrides;    // --risk NAME=VALUE, repeatable: over <data-dir>/risk.json
   QString deribitCredentialsFile;  // --deribit-credentials FILE (0600; format in CredentialSources.hpp)
+  QString underlying;           // --underlying BTC|ETH: the per-underlying views' selection at start (else the layout's)
 };
 
 // "PATH[:name=value,...]": the parameters follow the first ':' after the last '/'.

@@ -51,6 +51,7 @@ void strategyReport(const StrategyHost& host, QJsonArray& strategies, QJsonArray
                                   {"fills", qint64(r.fills)},
                                   {"realized_pnl", r.realizedPnl},
                                   {"unrealized_pnl", r.unrealizedPnl},
+                                  {"pnl_currency", q(r.pnlCurrency)},  // "BTC"; "USD" when it traded several coins
                                   {"faults", qint64(r.faults)},
                                   {"overruns", qint64(r.overruns)},
                                   {"last_error", q(r.lastError)}});

@@ -198,6 +198,9 @@ int main(int argc, char** argv) {
     window = std::make_unique<kappa::ui::MainWindow>(engine, dataDir + "/layout.ini");
     window->setStrategyLog(&strategyLog);
     window->showView(opt.view);
+    if (!opt.underlying.isEmpty() && !window->selectUnderlying(opt.underlying))
+      std::fprintf(stderr, "kappa: --underlying %s is not listed by the venue; showing %s\n", qPrintable(opt.underlying),
+                   qPrintable(window->selectedUnderlying()));
     window->show();
     if (!opt.screenshotFile.isEmpty()) {
       QTimer::singleShot(int(opt.screenshotAfterS * 1000), window.get(), [&] {

@@ -4,13 +4,14 @@
 // limits changed at run time.
 #include <QTemporaryDir>
 #include <QtTest>
+#include <algorithm>
 #include <sqlite3.h>
 
 #include <chrono>
 #include <map>
 
 #include "RecordingVenue.hpp"
-#include "analytics/ChainAnalytics.hpp"
+#include "analytics/MarketAnalytics.hpp"
 #include "book/MarketData.hpp"
 #include "core/Clock.hpp"
 #include "core/Engine.hpp"
@@ -41,7 +42,7 @@ struct Fixture {
   InstrumentId index, perp, call, future;
   std::unique_ptr<MarketData> market;
   std::unique_ptr<OrderManager> oms;
-  std::shared_ptr<const analytics::ChainAnalytics> chain;
+  std::shared_ptr<const analytics::MarketAnalytics> chain;
   RiskConfig config = RiskConfig::unlimited();
   Nanos now = kT0;
 
@@ -128,7 +129,9 @@ struct Fixture {
     e.t = 1.0;
     e.atmVol = markIv;
     a->expiries.push_back(e);
-    chain = a;
+    auto m = std::make_shared<analytics::MarketAnalytics>();
+    m->chains.push_back(a);
+    chain = m;
     gate.limits().onAnalytics(oms->positions());
   }
   void set(const std::string& assignment) {
@@ -913,6 +916,41 @@ class TestRisk : public QObject {
     e->changeRiskLimit("max_open_orders=-3");
     QTRY_VERIFY_WITH_TIMEOUT((e->takeSnapshot(), e->snapshot().riskError.find("max_open_orders=-3") != std::string::npos), 3000);
     QVERIFY(!e->riskConfig().account[std::size_t(Limit::MaxOpenOrders)].enabled);
+    e->stop();
+  }
+
+  // ETH beside BTC on the simulator: each underlying's Greek limit counts its own coin. 1 ETH of net
+  // delta refuses 10,000 USD of ETH-PERPETUAL (~2.9 ETH) while the same amount of BTC-PERPETUAL
+  // (~0.15 BTC) passes BTC's limit of 1; the reason names ETH and its unit.
+  void greekLimitsPerUnderlyingOnBtcAndEth() {
+    auto e = makeEngine();
+    e->start();
+    const InstrumentId btc = e->instruments().find("BTC-PERPETUAL")->id;
+    const InstrumentId eth = e->instruments().find("ETH-PERPETUAL")->id;
+    QTRY_VERIFY_WITH_TIMEOUT(e->call([&] {
+      return e->marketData().book(btc).bestBid() && e->marketData().book(eth).bestBid();
+    }), 5000);
+    e->changeRiskLimit("underlyings/ETH/max_net_delta=1");
+    e->changeRiskLimit("underlyings/BTC/max_net_delta=1");
+    auto place = [&](InstrumentId id) {
+      const Price bid = e->call([&] { return e->marketData().book(id).bestBid()->price; });
+      OrderRequest r;
+      r.instrument = id;
+      r.side = Side::Buy;
+      r.price = bid - 20 * e->instruments()[id].tickSize;
+      r.qty = toFixed(10'000);
+      e->submit(r);
+    };
+    place(btc);
+    QTRY_COMPARE_WITH_TIMEOUT(e->call([&] { return e->orders().working().size(); }), std::size_t(1), 3000);
+    place(eth);
+    QTRY_COMPARE_WITH_TIMEOUT(e->call([&] { return e->orders().ordersTotal(); }), std::uint64_t(2), 3000);
+    QCOMPARE(e->call([&] { return e->orders().working().size(); }), std::size_t(1));
+    const std::string why = e->call([&] { return e->orders().lastReject(); });
+    QVERIFY2(why.find("max_net_delta (ETH)") != std::string::npos && why.find(" ETH, limit 1") != std::string::npos, why.c_str());
+    // The risk panel's rows: one per underlying and Greek.
+    QTRY_VERIFY_WITH_TIMEOUT((e->takeSnapshot(), std::any_of(e->snapshot().limits.begin(), e->snapshot().limits.end(),
+                                                             [](const LimitUse& u) { return u.scope == "ETH"; })), 3000);
     e->stop();
   }
 

@@ -4,7 +4,9 @@
 #include <QCryptographicHash>
 #include <QtTest>
 #include <chrono>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "book/MarketData.hpp"
 #include "pricing/BlackScholes.hpp"
@@ -99,9 +101,10 @@ class TestSimulator : public QObject {
       (i.optionType == OptionType::Call ? calls : puts)++;
       QCOMPARE(i.tickSize, toFixed(0.0005));
       QCOMPARE(i.settlement, Settlement::Inverse);
-      QCOMPARE(i.quoteCurrency, std::string("BTC"));
+      QCOMPARE(i.quoteCurrency, i.baseCurrency);  // premium in the coin: BTC for BTC options, ETH for ETH's
       QCOMPARE(i.expiry % (86400LL * 1'000'000'000), 8LL * 3600 * 1'000'000'000);  // 08:00 UTC
-      QVERIFY(QString::fromStdString(i.name).contains(QRegularExpression("^BTC-\\d{1,2}[A-Z]{3}\\d{2}-\\d+-[CP]$")));
+      QVERIFY(QString::fromStdString(i.name).contains(QRegularExpression("^(BTC|ETH)-\\d{1,2}[A-Z]{3}\\d{2}-\\d+-[CP]$")));
+      QVERIFY(QString::fromStdString(i.name).startsWith(QString::fromStdString(i.baseCurrency + "-")));
     }
     QVERIFY(strikesByExpiry.size() >= 6);
     for (const auto& [expiry, strikes] : strikesByExpiry) QVERIFY(strikes.size() >= 15);
@@ -122,6 +125,140 @@ class TestSimulator : public QObject {
     int futures = 0;
     for (const Instrument& i : ex.instruments().all()) futures += i.kind == InstrumentKind::Future;
     QVERIFY(futures >= 1);
+  }
+
+  // BTC and ETH side by side, with Deribit's names and contract specifications for each coin
+  // (public/get_instruments, 2021 recording in shared/refdata: BTC-PERPETUAL tick 0.5 and amounts
+  // in multiples of 10 USD, ETH-PERPETUAL tick 0.05 and multiples of 1 USD; options tick 0.0005 in
+  // the coin, minimum 0.1 BTC / 1 ETH, fee 0.03 %).
+  void listsBtcAndEthWithDeribitSpecs() {
+    SimExchange ex(SimConfig{});
+    QCOMPARE(ex.currencies(), (std::vector<std::string>{"BTC", "ETH"}));
+    const InstrumentRegistry& reg = ex.instruments();
+    for (const char* name : {"btc_usd", "eth_usd", "BTC-PERPETUAL", "ETH-PERPETUAL"}) QVERIFY2(reg.find(name), name);
+    const Instrument& btcPerp = *reg.find("BTC-PERPETUAL");
+    const Instrument& ethPerp = *reg.find("ETH-PERPETUAL");
+    QCOMPARE(btcPerp.tickSize, toFixed(0.5));
+    QCOMPARE(btcPerp.minQty, toFixed(10));
+    QCOMPARE(ethPerp.tickSize, toFixed(0.05));
+    QCOMPARE(ethPerp.minQty, toFixed(1));
+    QCOMPARE(ethPerp.settleCurrency, std::string("ETH"));
+    QCOMPARE(ethPerp.takerFee, 0.0005);
+    QCOMPARE(reg[ethPerp.underlyingId].name, std::string("eth_usd"));
+    QCOMPARE(reg[btcPerp.underlyingId].name, std::string("btc_usd"));
+    QVERIFY(std::abs(ex.indexPrice("ETH") - 3500.0) < 1e-9);
+    QCOMPARE(ex.indexPrice("eth_usd"), ex.indexPrice("ETH"));
+    QCOMPARE(ex.indexPrice("BTC"), ex.indexPrice());
+    QCOMPARE(ex.indexPrice("DOGE"), 0.0);
+    std::map<std::string, int> options, futures;
+    for (const Instrument& i : reg.all()) {
+      if (i.kind == InstrumentKind::Future) {
+        ++futures[i.baseCurrency];
+        QVERIFY(QString::fromStdString(i.name).contains(QRegularExpression("^(BTC|ETH)-\\d{1,2}[A-Z]{3}\\d{2}$")));
+        QCOMPARE(i.tickSize, toFixed(i.baseCurrency == "ETH" ? 0.05 : 2.5));
+      }
+      if (!i.isOption()) continue;
+      ++options[i.baseCurrency];
+      QCOMPARE(i.settleCurrency, i.baseCurrency);
+      QCOMPARE(reg[i.underlyingId].baseCurrency, i.baseCurrency);
+      QCOMPARE(i.tickSize, toFixed(0.0005));
+      QCOMPARE(i.minQty, toFixed(i.baseCurrency == "ETH" ? 1.0 : 0.1));
+      QCOMPARE(i.takerFee, 0.0003);
+      QCOMPARE(i.contractSize, 1.0);
+    }
+    QCOMPARE(options["ETH"], options["BTC"]);
+    QVERIFY(options["ETH"] >= 200);
+    QCOMPARE(futures["ETH"], futures["BTC"]);
+    QVERIFY(futures["ETH"] >= 1);
+    // ETH strikes on ETH's grid around 3,500 (25 for the dailies), not BTC's.
+    const Instrument* firstEth = nullptr;
+    std::set<Price> ethDaily;
+    for (const Instrument& i : reg.all())
+      if (i.isOption() && i.baseCurrency == "ETH" && (!firstEth || i.expiry <= firstEth->expiry)) {
+        if (firstEth && i.expiry < firstEth->expiry) ethDaily.clear();
+        firstEth = &i;
+        ethDaily.insert(i.strike);
+      }
+    QVERIFY(firstEth);
+    QCOMPARE(*std::next(ethDaily.begin()) - *ethDaily.begin(), toFixed(25));
+    QVERIFY(ethDaily.count(toFixed(3500)));
+    // Both chains trade: the user can buy ETH options in whole ETH and is refused a fraction.
+    ex.start();
+    ex.output().clear();
+    OrderRequest r;
+    r.instrument = firstEth->id;
+    r.side = Side::Buy;
+    r.price = toFixed(0.0005);
+    r.qty = toFixed(0.5);
+    ex.submit(1, r);
+    QCOMPARE(ex.output().exec.back().type, ExecType::Reject);
+    r.qty = toFixed(2);
+    ex.submit(2, r);
+    QCOMPARE(ex.output().exec.back().type, ExecType::Ack);
+  }
+
+  // The calendar, checked date by date for a Monday at 09:00 UTC (23 Nov 2026): the two dailies,
+  // the Friday weeklies, the monthly (last Friday of December) and the quarterlies (last Fridays of
+  // March and June) half a year out, every one at 08:00 UTC, the same for both underlyings.
+  void expiriesAreDeribitDates() {
+    SimConfig cfg;
+    cfg.startTime = expiryAt0800Utc(2026, 11, 23) + 3'600'000'000'000;
+    SimExchange ex(cfg);
+    std::map<std::string, std::set<std::string>> codes;  // currency -> expiry codes
+    std::map<std::string, std::set<std::string>> futures;
+    for (const Instrument& i : ex.instruments().all()) {
+      if (i.isOption()) codes[i.baseCurrency].insert(deribitExpiryCode(i.expiry));
+      if (i.kind == InstrumentKind::Future) futures[i.baseCurrency].insert(i.name);
+      if (i.expiry) QCOMPARE(i.expiry % (86400LL * 1'000'000'000), 8LL * 3600 * 1'000'000'000);
+    }
+    const std::set<std::string> expected = {"24NOV26", "25NOV26", "27NOV26", "4DEC26", "25DEC26", "26MAR27", "25JUN27"};
+    QCOMPARE(codes["BTC"], expected);
+    QCOMPARE(codes["ETH"], expected);
+    QCOMPARE(futures["BTC"], (std::set<std::string>{"BTC-26MAR27", "BTC-25JUN27"}));
+    QCOMPARE(futures["ETH"], (std::set<std::string>{"ETH-26MAR27", "ETH-25JUN27"}));
+    QVERIFY(ex.instruments().find("ETH-25DEC26-3500-C"));
+    QVERIFY(ex.instruments().find("BTC-24NOV26-67000-P"));
+    QCOMPARE(ex.instruments().find("ETH-26MAR27")->expiry, expiryAt0800Utc(2027, 3, 26));
+  }
+
+  // The two indices move together: the correlation of their 10 ms log returns over five minutes of
+  // market is the configured 0.8 (diffusion only), and with jumps on, most jumps move both.
+  void indexReturnsAreCorrelated() {
+    auto measure = [](double correlation, double jumpsPerHour, int steps) {
+      SimConfig cfg;
+      cfg.seed = 3;
+      cfg.correlation = correlation;
+      cfg.jumpsPerHour = jumpsPerHour;
+      cfg.updatesPerSecond = 100;  // the books matter little here: a light market runs faster
+      SimExchange ex(cfg);
+      ex.start();
+      double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+      int n = 0;
+      double lastB = ex.indexPrice("BTC"), lastE = ex.indexPrice("ETH");
+      for (int i = 1; i <= steps; ++i) {
+        ex.step();
+        ex.output().clear();
+        if (i % 10) continue;
+        const double b = ex.indexPrice("BTC"), e = ex.indexPrice("ETH");
+        const double x = std::log(b / lastB), y = std::log(e / lastE);
+        lastB = b;
+        lastE = e;
+        sx += x, sy += y, sxx += x * x, syy += y * y, sxy += x * y;
+        ++n;
+      }
+      const double cov = sxy / n - sx / n * sy / n;
+      return std::pair{cov / std::sqrt((sxx / n - sx / n * sx / n) * (syy / n - sy / n * sy / n)),
+                       std::sqrt(syy / n) / std::sqrt(sxx / n)};
+    };
+    const auto [rho, volRatio] = measure(0.8, 0.0, 300'000);
+    QVERIFY2(std::abs(rho - 0.8) < 0.05, qPrintable(QString("measured correlation %1").arg(rho)));
+    // ETH's index is the more volatile one (70 % vs 55 % a year).
+    QVERIFY2(std::abs(volRatio - 0.70 / 0.55) < 0.1, qPrintable(QString("vol ratio %1").arg(volRatio)));
+    const auto [independent, ignored] = measure(0.0, 0.0, 100'000);
+    QVERIFY2(std::abs(independent) < 0.06, qPrintable(QString("measured correlation %1").arg(independent)));
+    // Frequent jumps, 3 in 4 of them common: the correlation stays high, well above zero.
+    const auto [withJumps, ignored2] = measure(0.8, 600.0, 100'000);
+    QVERIFY2(withJumps > 0.5, qPrintable(QString("measured correlation with jumps %1").arg(withJumps)));
   }
 
   void defaultFlowIsRealisticAndBooksStayConsistent() {
@@ -171,21 +308,24 @@ class TestSimulator : public QObject {
     ex.output().clear();
     runFor(ex, md, 500);
     // Within an expiry, call mids fall and put mids rise with the strike (where both sides quote).
-    std::map<std::pair<Nanos, int>, std::vector<std::pair<Price, double>>> byExpiry;
+    std::map<std::tuple<std::string, Nanos, int>, std::vector<std::pair<Price, double>>> byExpiry;
     for (const Instrument& i : ex.instruments().all()) {
       if (!i.isOption()) continue;
       const OrderBook& b = md.book(i.id);
       if (!b.bestBid() || !b.bestAsk()) continue;
       QVERIFY(b.bestAsk()->price > b.bestBid()->price);
-      byExpiry[{i.expiry, int(i.optionType)}].emplace_back(i.strike, toDouble(b.bestBid()->price + b.bestAsk()->price) / 2);
+      byExpiry[{i.baseCurrency, i.expiry, int(i.optionType)}].emplace_back(i.strike, toDouble(b.bestBid()->price + b.bestAsk()->price) / 2);
     }
-    QVERIFY(byExpiry.size() >= 12);
+    QVERIFY(byExpiry.size() >= 24);  // BTC's and ETH's expiries, calls and puts
     for (auto& [key, pts] : byExpiry) {
       std::sort(pts.begin(), pts.end());
       for (std::size_t k = 1; k < pts.size(); ++k) {
         const double tol = 0.0011;  // two ticks of rounding
-        if (key.second == int(OptionType::Call)) QVERIFY(pts[k].second <= pts[k - 1].second + tol);
-        else QVERIFY(pts[k].second >= pts[k - 1].second - tol);
+        const QByteArray where = QString("%1 %2 expiry %3 strike %4: %5 then %6").arg(QString::fromStdString(std::get<0>(key)))
+                                     .arg(std::get<2>(key)).arg(std::get<1>(key))
+                                     .arg(toDouble(pts[k].first)).arg(pts[k - 1].second).arg(pts[k].second).toUtf8();
+        if (std::get<2>(key) == int(OptionType::Call)) QVERIFY2(pts[k].second <= pts[k - 1].second + tol, where.constData());
+        else QVERIFY2(pts[k].second >= pts[k - 1].second - tol, where.constData());
       }
     }
   }

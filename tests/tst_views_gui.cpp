@@ -5,6 +5,7 @@
 //
 // Compile definition: KAPPA_PLUGIN_DIR (the build's plugins folder, with kappa-delta-hedger.so).
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QFileInfo>
@@ -13,6 +14,8 @@
 #include <QLabel>
 #include <QRegularExpression>
 #include <QScrollArea>
+#include <QSettings>
+#include <QSignalSpy>
 #include <QScrollBar>
 #include <QSplitter>
 #include <QTabWidget>
@@ -24,6 +27,8 @@
 
 #include "GreeksPanel.hpp"
 #include "MainWindow.hpp"
+#include "OptionChainBoard.hpp"
+#include "OrderTicket.hpp"
 #include "RiskLimitsView.hpp"
 #include "StrategyManager.hpp"
 #include "StrategyParamForm.hpp"
@@ -137,6 +142,9 @@ class TestViewsGui : public QObject {
       engine_->submit(r);
     }
   }
+  bool openPositionIn(InstrumentId id) {
+    return engine_->call([&] { return engine_->orders().positions()[id].qty != 0; });
+  }
   std::size_t openPositions() {
     return engine_->call([&] {
       std::size_t n = 0;
@@ -235,7 +243,9 @@ class TestViewsGui : public QObject {
     int blankChecked = 0, drawnChecked = 0;
     for (int refresh = 0; refresh < 5; ++refresh) {
       window_->frame();
-      auto a = window_->lastSnapshot()->analytics;
+      auto all = window_->lastSnapshot()->analytics;
+      QVERIFY(all);
+      const analytics::ChainAnalytics* a = all->chain(window_->selectedUnderlying().toStdString());
       QVERIFY(a);
       v->apply(*a);  // (a no-op when the frame applied it already)
       for (int row = 0; row < v->heatRows(); ++row) {
@@ -393,6 +403,109 @@ class TestViewsGui : public QObject {
                qPrintable(QString("%1 cut off by the pane (%2 px wide, text ends at %3)")
                               .arg(l->objectName()).arg(scroll->viewport()->width()).arg(inView.right())));
     }
+  }
+
+  // BTC and ETH: the Underlying selector switches the option chain, volatility and Greeks views to
+  // ETH's chain (ETH strikes around 3,500, ETH premiums), a click on the board trades ETH's
+  // option, the Greeks panel totals both coins and their USD sum, and the choice survives a
+  // restart of the window (it is saved with the layout). Last: it closes the window.
+  void underlyingSelectorShowsEthsChain() {
+    QComboBox* selector = window_->underlyingSelector();
+    QVERIFY(selector);
+    QVERIFY(selector->findText("BTC") >= 0 && selector->findText("ETH") >= 0);
+    QVERIFY(window_->showView("chain"));
+    QTRY_VERIFY(selector->isVisible());  // shown with the per-underlying views only
+    OptionChainBoard* board = window_->chainBoard();
+    auto atmStrike = [&] {
+      const int row = board->atmRow();
+      return row < 0 ? 0.0 : board->table()->model()->index(row, OptionChainBoard::StrikeCol).data().toString().remove(',').toDouble();
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(atmStrike() > 20000, 10000);  // BTC's chain by default
+    selector->setCurrentIndex(selector->findText("ETH"));
+    QCOMPARE(window_->selectedUnderlying(), QString("ETH"));
+    QTRY_VERIFY_WITH_TIMEOUT(atmStrike() > 1000 && atmStrike() < 10000, 5000);
+    // Every option on the board is ETH's; premiums are said in ETH.
+    const int atm = board->atmRow();
+    const QString tip = board->table()->model()->index(atm, OptionChainBoard::CallBid).data(Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains(QRegularExpression("ETH-\\d{1,2}[A-Z]{3}\\d{2}-\\d+-C")), qPrintable(tip));
+    QVERIFY2(board->table()->model()->headerData(OptionChainBoard::CallBid, Qt::Horizontal, Qt::ToolTipRole).toString().contains("ETH"),
+             "the bid column says its coin");
+    // A click on the ask buys that ETH call.
+    QSignalSpy clicked(board, &OptionChainBoard::orderClicked);
+    int row = atm;
+    while (row >= 0 && !board->activateCell(row, OptionChainBoard::CallAsk)) --row;
+    QVERIFY2(row >= 0, "no ETH call with an ask");
+    QCOMPARE(clicked.count(), 1);
+    const InstrumentId bought = clicked.front().at(0).value<InstrumentId>();
+    QCOMPARE(engine_->instruments()[bought].baseCurrency, std::string("ETH"));
+    // The click rests if the ask moved before it arrived (a loaded machine): a market order makes
+    // sure of an ETH position; one BTC option too, for a test run on its own.
+    OrderRequest market;
+    market.instrument = bought;
+    market.side = Side::Buy;
+    market.type = OrderType::Market;
+    market.qty = engine_->instruments()[bought].minQty;
+    engine_->submit(market);
+    buyOptions(1);
+    // Order entry says each instrument's own units: ETH options in ETH, ETH-PERPETUAL in USD on a 0.05 tick.
+    window_->selectInstrument(bought);
+    QTRY_VERIFY2(window_->ticket()->messageLabel()->text().contains("lot 1 ETH"), qPrintable(window_->ticket()->messageLabel()->text()));
+    window_->selectInstrument(engine_->instruments().find("ETH-PERPETUAL")->id);
+    QTRY_VERIFY2(window_->ticket()->messageLabel()->text().contains("Tick 0.05 · lot 1 USD"),
+                 qPrintable(window_->ticket()->messageLabel()->text()));
+    // The volatility view and the Greeks panel follow the selector.
+    QVERIFY(window_->showView("surface"));
+    QTRY_VERIFY(selector->isVisible());
+    QVERIFY(window_->showView("greeks"));
+    GreeksPanel* g = window_->greeksPanel();
+    QTRY_VERIFY_WITH_TIMEOUT(openPositionIn(bought), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!g->showingEmptyState() && g->positionsTable()->model()->rowCount() >= 1 &&
+                                 g->positionsTable()->model()->index(0, 0).data().toString().startsWith("ETH-"), 10000);
+    QCOMPARE(g->positionsTable()->model()->headerData(3, Qt::Horizontal, Qt::DisplayRole).toString(), QString("Δ (ETH)"));
+    // Per-underlying totals and the USD sum (BTC positions from the tests above, ETH's from this one).
+    QTRY_VERIFY_WITH_TIMEOUT(g->totalsLine()->isVisible() && g->totalsLine()->text().contains("ETH") &&
+                                 g->totalsLine()->text().contains("BTC") && g->totalsLine()->text().contains("All in USD"), 5000);
+    // The scenario grid summed over both underlyings in USD: the +10 % / IV 0 cell is BTC's plus ETH's.
+    auto* all = g->findChild<QCheckBox*>("scenarioAllUnderlyings");
+    QVERIFY(all);
+    QTRY_VERIFY(all->isVisible());
+    auto cellUsd = [&](int row, int col) {
+      QString t = g->scenarioTable()->model()->index(row, col).data().toString().remove(',').remove('+');
+      const double scale = t.endsWith('k') ? 1e3 : t.endsWith('M') ? 1e6 : 1.0;
+      if (scale != 1.0) t.chop(1);
+      return t.toDouble() * scale;
+    };
+    const int spotCol = 8, volRow = 3;  // +10 %, IV +0
+    all->setChecked(true);
+    window_->frame();
+    {
+      const auto& m = *window_->lastSnapshot()->analytics;
+      const auto& cells = m.chain("BTC")->scenarios;
+      const std::size_t spots = m.chain("BTC")->scenarioSpotShifts.size(), vols = m.chain("BTC")->scenarioVolShifts.size();
+      QCOMPARE(m.chain("BTC")->scenarioSpotShifts[std::size_t(spotCol)], 0.10);
+      const std::size_t i = std::size_t(volRow) * spots + std::size_t(spotCol);
+      QVERIFY(i < cells.size() && vols > std::size_t(volRow));
+      const double expected = cells[i].pnlUsd + m.chain("ETH")->scenarios[i].pnlUsd;
+      QVERIFY2(std::abs(cellUsd(volRow, spotCol) - expected) <= std::max(1.0, 0.01 * std::abs(expected)),
+               qPrintable(QString("grid %1 vs BTC + ETH %2").arg(cellUsd(volRow, spotCol)).arg(expected)));
+      all->setChecked(false);
+      const double eth = m.chain("ETH")->scenarios[i].pnlUsd;
+      QVERIFY2(std::abs(cellUsd(volRow, spotCol) - eth) <= std::max(1.0, 0.01 * std::abs(eth)),
+               qPrintable(QString("grid %1 vs ETH %2").arg(cellUsd(volRow, spotCol)).arg(eth)));
+    }
+    // The other views never show ETH rows while BTC is selected.
+    selector->setCurrentIndex(selector->findText("BTC"));
+    QTRY_VERIFY_WITH_TIMEOUT(g->positionsTable()->model()->rowCount() >= 1 &&
+                                 !g->positionsTable()->model()->index(0, 0).data().toString().startsWith("ETH-"), 5000);
+    selector->setCurrentIndex(selector->findText("ETH"));
+    // Remembered with the layout: a new window on the same settings starts on ETH.
+    window_->close();
+    QCOMPARE(QSettings(dir_.filePath("layout.ini"), QSettings::IniFormat).value("views/underlying").toString(), QString("ETH"));
+    window_ = std::make_unique<MainWindow>(*engine_, dir_.filePath("layout.ini"));
+    QCOMPARE(window_->selectedUnderlying(), QString("ETH"));
+    QVERIFY(window_->selectUnderlying("btc"));
+    QVERIFY(!window_->selectUnderlying("DOGE"));
+    QCOMPARE(window_->selectedUnderlying(), QString("BTC"));
   }
 };
 

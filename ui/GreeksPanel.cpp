@@ -2,6 +2,7 @@
 
 #include <QAbstractTableModel>
 #include <QBrush>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFont>
 #include <QFontDatabase>
@@ -110,15 +111,29 @@ class BookRiskModel : public RowTableModel<BookRow> {
     bold_.setBold(true);
   }
   void setIndex(double index) { index_ = index; }
+  // The underlying's coin (BTC, ETH): the unit of the value and coin Greeks shown.
+  void setCoin(const QString& coin) {
+    if (coin == coin_) return;
+    coin_ = coin;
+    emit headerDataChanged(Qt::Horizontal, Value, Gamma);
+  }
 
   QVariant headerData(int section, Qt::Orientation o, int role) const override {
+    if (o == Qt::Horizontal && role == Qt::DisplayRole) {
+      switch (section) {
+        case Value: return QString("Value (%1)").arg(coin_);
+        case Delta: return QString("Δ (%1)").arg(coin_);
+        case Gamma: return QString("Γ (%1/USD)").arg(coin_);
+        default: break;
+      }
+    }
     if (o == Qt::Horizontal && role == Qt::ToolTipRole) {
       switch (section) {
-        case Value: return "Mark-to-model value of the position in BTC (USD on hover)";
-        case Delta: return "Coin delta: BTC exposure, premium included (Black-76 delta on hover)";
+        case Value: return QString("Mark-to-model value of the position in %1 (USD on hover)").arg(coin_);
+        case Delta: return QString("Coin delta: %1 exposure, premium included (Black-76 delta on hover)").arg(coin_);
         case Gamma: return "Change of the coin delta per USD of the forward (per 1 % move on hover)";
-        case Vega: return "USD per implied-vol point (BTC on hover)";
-        case Theta: return "USD per calendar day (BTC on hover)";
+        case Vega: return QString("USD per implied-vol point (%1 on hover)").arg(coin_);
+        case Theta: return QString("USD per calendar day (%1 on hover)").arg(coin_);
         default: break;
       }
     }
@@ -161,13 +176,14 @@ class BookRiskModel : public RowTableModel<BookRow> {
       case Qt::ToolTipRole:
         switch (col) {
           case Value: return index_ > 0 ? QString("≈ %1 USD at the index").arg(formatMoney(r.valueCoin * index_, 2)) : QVariant();
-          case Delta: return QString("Black-76 delta: %1 BTC").arg(r.g.deltaUsd, 0, 'f', 4);
+          case Delta: return QString("Black-76 delta: %1 %2").arg(r.g.deltaUsd, 0, 'f', 4).arg(coin_);
           case Gamma:
-            return QString("Δ moves %1 BTC for a 1 % move of spot\nBlack-76 gamma: %2 per USD")
+            return QString("Δ moves %1 %2 for a 1 % move of spot\nBlack-76 gamma: %3 per USD")
                 .arg(r.g.gammaCoin * index_ * 0.01, 0, 'f', 4)
+                .arg(coin_)
                 .arg(r.g.gammaUsd, 0, 'g', 4);
-          case Vega: return QString("%1 BTC per vol point").arg(r.g.vegaCoin / 100.0, 0, 'f', 6);
-          case Theta: return QString("%1 BTC per day").arg(r.g.thetaCoin / 365.0, 0, 'f', 6);
+          case Vega: return QString("%1 %2 per vol point").arg(r.g.vegaCoin / 100.0, 0, 'f', 6).arg(coin_);
+          case Theta: return QString("%1 %2 per day").arg(r.g.thetaCoin / 365.0, 0, 'f', 6).arg(coin_);
           default: return {};
         }
       default: return {};
@@ -176,12 +192,14 @@ class BookRiskModel : public RowTableModel<BookRow> {
 
  private:
   double index_ = 0;
+  QString coin_ = "BTC";
   QFont mono_, monoBold_, bold_;
 };
 
 // Rows = vol shifts, columns = spot shifts, for one day offset.
 class ScenarioGridModel : public QAbstractTableModel {
  public:
+  void setCoin(const QString& coin) { coin_ = coin; }
   explicit ScenarioGridModel(QObject* parent) : QAbstractTableModel(parent) {
     mono_ = QFontDatabase::systemFont(QFontDatabase::FixedFont);
     monoBold_ = mono_;
@@ -226,6 +244,7 @@ class ScenarioGridModel : public QAbstractTableModel {
     switch (role) {
       case Qt::DisplayRole: return h ? spotShiftText(shift) : volShiftText(shift);
       case Qt::ToolTipRole:
+        if (h && !(index_ > 0)) return QString("Every underlying's spot %1").arg(spotShiftText(shift));
         return h ? QString("Spot %1 → %2 USD").arg(spotShiftText(shift), formatMoney(index_ * (1 + shift), 0))
                  : QString("Every option's implied vol shifted by %1 points").arg(shift * 100.0, 0, 'f', 1);
       case Qt::TextAlignmentRole: return int(h ? Qt::AlignCenter : (Qt::AlignRight | Qt::AlignVCenter));
@@ -248,11 +267,16 @@ class ScenarioGridModel : public QAbstractTableModel {
         return QBrush(blend(colors::background, s.pnlUsd > 0 ? colors::bid : colors::ask, 0.12 + 0.5 * t));
       }
       case Qt::ToolTipRole:
-        return QString("Spot %1 (≈ %2 USD), %3, %4:\n%5 USD  (%6 BTC)")
+        if (!(index_ > 0))  // the sum over underlyings: no one index, no one coin
+          return QString("Every spot %1, %2, %3:\n%4 USD")
+              .arg(spotShiftText(spot_[std::size_t(idx.column())]), volShiftText(vol_[std::size_t(idx.row())]),
+                   days_ == 0 ? QString("now") : QString("after %1 days").arg(days_, 0, 'g', 3), signedMoney(s.pnlUsd, 2));
+        return QString("Spot %1 (≈ %2 USD), %3, %4:\n%5 USD  (%6 %7)")
             .arg(spotShiftText(spot_[std::size_t(idx.column())]), formatMoney(index_ * (1 + spot_[std::size_t(idx.column())]), 0),
                  volShiftText(vol_[std::size_t(idx.row())]), days_ == 0 ? QString("now") : QString("after %1 days").arg(days_, 0, 'g', 3),
                  signedMoney(s.pnlUsd, 2))
-            .arg(s.pnlCoin, 0, 'f', 6);
+            .arg(s.pnlCoin, 0, 'f', 6)
+            .arg(coin_);
       default: return {};
     }
   }
@@ -260,6 +284,7 @@ class ScenarioGridModel : public QAbstractTableModel {
  private:
   std::vector<double> spot_, vol_;
   std::vector<analytics::Scenario> cells_;
+  QString coin_ = "BTC";
   double days_ = 0, index_ = 0, maxAbs_ = 0;
   QFont mono_, monoBold_;
 };
@@ -270,6 +295,18 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
     : QWidget(parent), instruments_(instruments) {
   auto* outer = new QVBoxLayout(this);
   outer->setContentsMargins(0, 0, 0, 0);
+  // Every underlying's book in one line, and the sum of what adds up across coins (USD).
+  totals_ = new QLabel(this);
+  totals_->setObjectName("greeksUnderlyingTotals");
+  totals_->setTextFormat(Qt::RichText);
+  totals_->setWordWrap(true);
+  totals_->setContentsMargins(6, 3, 6, 3);
+  totals_->setStyleSheet("background:#161a21; color:#c8d0dc;");
+  totals_->setToolTip("Per underlying: coin delta (premium included) in its own coin, vega and theta in USD.\n"
+                      "All in USD: dollar delta (Black-76 delta x index), dollar gamma per 1 % move, vega per vol point, "
+                      "theta per day, summed over the underlyings.");
+  totals_->hide();
+  outer->addWidget(totals_);
   stack_ = new QStackedWidget(this);
   outer->addWidget(stack_);
 
@@ -401,6 +438,12 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
   auto* caption = new QLabel("Scenario PnL (USD) — rows: IV shift, columns: spot shift");
   caption->setStyleSheet("color:#8a93a3;");
   gh->addWidget(caption, 1);
+  allUnderlyings_ = new QCheckBox("All underlyings");
+  allUnderlyings_->setObjectName("scenarioAllUnderlyings");
+  allUnderlyings_->setToolTip("The grid summed over every underlying's book in USD, each underlying moved by the same "
+                              "spot and vol shift (as if perfectly correlated)");
+  allUnderlyings_->hide();  // shown once more than one underlying is analysed
+  gh->addWidget(allUnderlyings_);
   gh->addWidget(new QLabel("Horizon"));
   dayBox_ = new QComboBox;
   dayBox_->setObjectName("scenarioHorizon");
@@ -429,6 +472,7 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
   connect(dayBox_, &QComboBox::currentIndexChanged, this, [this] {
     if (!syncingDays_) rebuildGrid();
   });
+  connect(allUnderlyings_, &QCheckBox::toggled, this, [this] { rebuildGrid(); });
   connect(positions_, &QTableView::activated, this, [this](const QModelIndex& idx) {
     if (!idx.isValid() || idx.row() >= book_->rowCount()) return;
     const detail::BookRow& r = book_->row(idx.row());
@@ -463,19 +507,56 @@ void GreeksPanel::setScenarioDayIndex(int index) {
   if (index >= 0 && index < dayBox_->count()) dayBox_->setCurrentIndex(index);
 }
 
-void GreeksPanel::apply(const analytics::ChainAnalytics& a) {
-  if (haveChain_ && a.seq == seq_) return;
+void GreeksPanel::showTotals(const analytics::MarketAnalytics& all) {
+  const bool gridChanged = allUnderlyings_->isChecked() && all.seq != allSeq_;
+  allSeq_ = all.seq;
+  allScenarios_.assign(all.scenariosUsdTotal.begin(), all.scenariosUsdTotal.end());
+  allUnderlyings_->setVisible(all.chains.size() > 1);
+  if (gridChanged) rebuildGrid();
+  QStringList parts;
+  bool any = false;
+  for (std::size_t i = 0; i < all.chains.size(); ++i) {
+    const analytics::ChainAnalytics& c = *all.chains[i];
+    if (c.positions.empty()) continue;
+    any = true;
+    const analytics::UsdGreeks& u = all.usd[i];
+    parts << QString("<b>%1</b> Δ %2 %1 · vega %3 · θ %4")
+                 .arg(QString::fromStdString(c.underlying))
+                 .arg(c.total.deltaCoin, 0, 'f', 4)
+                 .arg(formatMoney(u.vegaUsd, 0), formatMoney(u.thetaUsd, 0));
+  }
+  if (!any) {
+    totals_->hide();
+    return;
+  }
+  const analytics::UsdGreeks& t = all.usdTotal;
+  parts << QString("<b>All in USD</b> Δ %1 · Γ %2 per 1 % · vega %3 · θ %4/day · value %5")
+               .arg(formatMoney(t.deltaUsd, 0), formatMoney(t.gammaUsd, 0), formatMoney(t.vegaUsd, 0),
+                    formatMoney(t.thetaUsd, 0), formatMoney(t.valueUsd, 0));
+  totals_->setText(parts.join(" &nbsp;│&nbsp; "));
+  totals_->show();
+}
+
+void GreeksPanel::apply(const analytics::ChainAnalytics& a, const analytics::MarketAnalytics* all) {
+  if (all) showTotals(*all);
+  if (haveChain_ && a.seq == seq_ && a.underlying == underlying_) return;
   haveChain_ = true;
   seq_ = a.seq;
+  underlying_ = a.underlying;
   index_ = a.index;
+  const QString coin = a.underlying.empty() ? QString("BTC") : QString::fromStdString(a.underlying);
+  book_->setCoin(coin);
+  totalModel_->setCoin(coin);
+  gridModel_->setCoin(coin);
 
   if (a.positions.empty()) {
-    empty_->setText("No positions — the book's Greeks and scenarios appear here");
+    empty_->setText(QString("No %1 positions — the book's Greeks and scenarios appear here").arg(coin));
     stack_->setCurrentIndex(0);
     return;
   }
   stack_->setCurrentIndex(1);
-  status_->setText(QString("Index %1 USD · %2 position(s) · analytics %3 UTC in %4 ms")
+  status_->setText(QString("%1 index %2 USD · %3 position(s) · analytics %4 UTC in %5 ms")
+                       .arg(coin)
                        .arg(formatMoney(a.index, 2))
                        .arg(a.positions.size())
                        .arg(a.computedAt > 0 ? formatUtcTime(a.computedAt) : QString("—"))
@@ -619,12 +700,16 @@ void GreeksPanel::syncDayBox() {
 void GreeksPanel::rebuildGrid() {
   const std::size_t d = dayBox_->currentIndex() >= 0 ? std::size_t(dayBox_->currentIndex()) : 0;
   const std::size_t per = spotShifts_.size() * volShifts_.size();
-  const bool ok = per > 0 && d < days_.size() && scenarios_.size() == per * days_.size();
+  const bool all = allUnderlyings_->isChecked() && allUnderlyings_->isVisible();
+  const std::vector<analytics::Scenario>& cells = all ? allScenarios_ : scenarios_;
+  const bool ok = per > 0 && d < days_.size() && cells.size() == per * days_.size();
   if (!ok) {
     gridModel_->setGrid({}, {}, 0, index_, nullptr);
     return;
   }
-  gridModel_->setGrid(spotShifts_, volShifts_, days_[d], index_, scenarios_.data() + d * per);
+  // Summed over coins there is no one coin nor one index to show on hover.
+  gridModel_->setCoin(all ? QString("—") : QString::fromStdString(underlying_.empty() ? std::string("BTC") : underlying_));
+  gridModel_->setGrid(spotShifts_, volShifts_, days_[d], all ? 0.0 : index_, cells.data() + d * per);
 }
 
 }  // namespace kappa::ui

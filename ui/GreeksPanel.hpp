@@ -11,8 +11,9 @@
 #include <QWidget>
 #include <vector>
 
-#include "analytics/ChainAnalytics.hpp"
+#include "analytics/MarketAnalytics.hpp"
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QSplitter;
@@ -36,7 +37,10 @@ class GreeksPanel : public QWidget {
   explicit GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent = nullptr);
   ~GreeksPanel() override;
 
-  void apply(const analytics::ChainAnalytics& a);
+  // One underlying's chain (the one the selector shows); `all`, when given, fills the line of
+  // per-underlying totals and the USD total over every underlying.
+  void apply(const analytics::ChainAnalytics& a, const analytics::MarketAnalytics* all = nullptr);
+  QLabel* totalsLine() const { return totals_; }
 
   int scenarioDayIndex() const;          // index into ChainAnalytics::scenarioDays
   void setScenarioDayIndex(int index);
@@ -55,11 +59,13 @@ class GreeksPanel : public QWidget {
   void rebuildCurves();
   void rebuildGrid();
   void syncDayBox();
+  void showTotals(const analytics::MarketAnalytics& all);
 
   const InstrumentRegistry& instruments_;
   QStackedWidget* stack_ = nullptr;
   QLabel* empty_ = nullptr;
   QLabel* status_ = nullptr;
+  QLabel* totals_ = nullptr;
   QSplitter* split_ = nullptr;
   detail::BookRiskModel* book_ = nullptr;
   detail::BookRiskModel* totalModel_ = nullptr;
@@ -72,6 +78,7 @@ class GreeksPanel : public QWidget {
   QCPItemText* pnlEmpty_ = nullptr;
   std::vector<QCPGraph*> curves_;
   QComboBox* dayBox_ = nullptr;
+  QCheckBox* allUnderlyings_ = nullptr;  // the grid summed over the underlyings (USD)
   detail::ScenarioGridModel* gridModel_ = nullptr;
   QTableView* grid_ = nullptr;
 
@@ -79,8 +86,11 @@ class GreeksPanel : public QWidget {
   std::vector<analytics::PnlCurve> pnlCurves_;
   std::vector<double> spotShifts_, volShifts_, days_;
   std::vector<analytics::Scenario> scenarios_;
+  std::vector<analytics::Scenario> allScenarios_;  // MarketAnalytics::scenariosUsdTotal
+  std::uint64_t allSeq_ = 0;
   double index_ = 0;
   std::uint64_t seq_ = 0;
+  std::string underlying_;
   bool haveChain_ = false;
   bool syncingDays_ = false;
 };

@@ -7,6 +7,7 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDateTime>
 #include <QDockWidget>
 #include <QFileInfo>
@@ -128,6 +129,31 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
     centralTabs_->setTabToolTip(i, QString("Ctrl+%1").arg(i + 1));
   }
   setCentralWidget(centralTabs_);
+  // One selector for the views that show one underlying at a time (chain, volatility, Greeks),
+  // in the tab bar's corner; the listed underlyings (those with an index) fill it.
+  auto* corner = new QWidget(centralTabs_);
+  auto* cornerLayout = new QHBoxLayout(corner);
+  cornerLayout->setContentsMargins(4, 0, 4, 0);
+  cornerLayout->setSpacing(4);
+  auto* underlyingLabel = new QLabel("Underlying", corner);
+  underlyingLabel->setStyleSheet("color:#8a93a3;");
+  underlyingBox_ = new QComboBox(corner);
+  underlyingBox_->setObjectName("underlyingSelector");
+  underlyingBox_->setToolTip("Underlying shown by the option chain, volatility and Greeks views");
+  for (const Instrument& inst : instruments_.all())
+    if (inst.kind == InstrumentKind::Index && underlyingBox_->findText(QString::fromStdString(inst.baseCurrency)) < 0)
+      underlyingBox_->addItem(QString::fromStdString(inst.baseCurrency));
+  cornerLayout->addWidget(underlyingLabel);
+  cornerLayout->addWidget(underlyingBox_);
+  centralTabs_->setCornerWidget(corner, Qt::TopRightCorner);
+  auto perUnderlying = [this](QWidget* w) { return w == chainBoard_ || w == surface_ || w == greeks_; };
+  corner->setVisible(perUnderlying(centralTabs_->currentWidget()));
+  connect(centralTabs_, &QTabWidget::currentChanged, this, [this, corner, perUnderlying](int) {
+    corner->setVisible(perUnderlying(centralTabs_->currentWidget()));
+  });
+  connect(underlyingBox_, &QComboBox::currentTextChanged, this, [this](const QString&) {
+    if (haveSnapshot_) applyAnalytics(engine_.snapshot());
+  });
   connect(chainBoard_, &OptionChainBoard::orderClicked, this, &MainWindow::onChainOrder);
   connect(chainBoard_, &OptionChainBoard::expirySelected, surface_, [this](qint64 e) { surface_->selectExpiry(e); });
   connect(surface_, &VolSurfaceView::expirySelected, chainBoard_, [this](qint64 e) { chainBoard_->selectExpiry(e); });
@@ -149,6 +175,7 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   if (const QRect saved = settings.value("window/rect").toRect(); saved.isValid()) setGeometry(saved);
   if (settings.value("window/maximized").toBool()) setWindowState(windowState() | Qt::WindowMaximized);
   ladderPanel_->autoCentreBox()->setChecked(settings.value("ladder/autoCentre", false).toBool());
+  selectUnderlying(settings.value("views/underlying").toString());
   fitToScreen();
   if (!restoreState(settings.value("window/state").toByteArray())) {
     // First start (or an unreadable layout): lay out for the window's real size once it is shown.
@@ -438,14 +465,8 @@ void MainWindow::frame() {
   if (centralTabs_->currentWidget() == chainBoard_) chainBoard_->setQuotes(s.quotes);
   if (s.analytics && s.analytics->seq != analyticsSeq_) {
     analyticsSeq_ = s.analytics->seq;
-    std::vector<std::pair<InstrumentId, double>> held;
-    for (const PositionRow& p : s.positions)
-      if (p.qty != 0) held.emplace_back(p.instrument, p.qty);
-    chainBoard_->setPositions(held);
-    chainBoard_->setQuotes(s.quotes);
-    chainBoard_->apply(*s.analytics);
-    surface_->apply(*s.analytics);
-    greeks_->apply(*s.analytics);
+    syncUnderlyings(s);
+    applyAnalytics(s);
   }
   // The halt switch is read directly: a snapshot built a moment before a click must not flip the
   // display back to ACTIVE for a frame.
@@ -606,6 +627,38 @@ void MainWindow::askFlatten() {
 
 void MainWindow::flattenConfirmed() { engine_.flatten("by the user"); }
 
+bool MainWindow::selectUnderlying(const QString& currency) {
+  const int i = underlyingBox_->findText(currency.trimmed().toUpper());
+  if (i < 0) return false;
+  underlyingBox_->setCurrentIndex(i);
+  return true;
+}
+
+QString MainWindow::selectedUnderlying() const { return underlyingBox_->currentText(); }
+
+// Underlyings whose analytics arrive but that the selector does not list yet (a venue that lists
+// instruments later): added, the user's choice kept.
+void MainWindow::syncUnderlyings(const EngineSnapshot& s) {
+  for (const std::string& u : s.analytics->underlyings())
+    if (underlyingBox_->findText(QString::fromStdString(u)) < 0) underlyingBox_->addItem(QString::fromStdString(u));
+}
+
+// The per-underlying views get the selected underlying's chain (the first one if it has none);
+// the Greeks panel also every underlying's totals and their USD sum.
+void MainWindow::applyAnalytics(const EngineSnapshot& s) {
+  if (!s.analytics || s.analytics->chains.empty()) return;
+  const analytics::ChainAnalytics* chain = s.analytics->chain(selectedUnderlying().toStdString());
+  if (!chain) chain = s.analytics->chains.front().get();
+  std::vector<std::pair<InstrumentId, double>> held;
+  for (const PositionRow& p : s.positions)
+    if (p.qty != 0) held.emplace_back(p.instrument, p.qty);
+  chainBoard_->setPositions(held);
+  chainBoard_->setQuotes(s.quotes);
+  chainBoard_->apply(*chain);
+  surface_->apply(*chain);
+  greeks_->apply(*chain, s.analytics.get());
+}
+
 void MainWindow::showRiskLimits() { centralTabs_->setCurrentWidget(riskLimits_); }
 
 void MainWindow::fitToScreen() {
@@ -640,6 +693,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   settings.setValue("window/rect", normalGeometry());
   settings.setValue("window/maximized", isMaximized());
   settings.setValue("ladder/autoCentre", ladderPanel_->autoCentreBox()->isChecked());
+  settings.setValue("views/underlying", selectedUnderlying());
   settings.setValue("window/state", saveState());
   QMainWindow::closeEvent(event);
 }

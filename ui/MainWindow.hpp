@@ -11,6 +11,7 @@
 #include "core/Engine.hpp"
 
 class QAction;
+class QComboBox;
 class QDockWidget;
 class QLabel;
 class QTableView;
@@ -70,6 +71,11 @@ class MainWindow : public QMainWindow {
   void showRiskLimits();
   // Shows a central view: "chart", "chain", "surface", "greeks", "strategies", "risk" or "audit". False if unknown.
   bool showView(const QString& name);
+  // The underlying the per-underlying views (option chain, volatility, Greeks) show: "BTC", "ETH".
+  // False if no listed underlying has that name. Remembered with the layout.
+  bool selectUnderlying(const QString& currency);
+  QString selectedUnderlying() const;
+  QComboBox* underlyingSelector() const { return underlyingBox_; }
   OptionChainBoard* chainBoard() const { return chainBoard_; }
   GreeksPanel* greeksPanel() const { return greeks_; }
   ChartWidget* chart() const { return chart_; }
@@ -121,6 +127,9 @@ class MainWindow : public QMainWindow {
   RiskLimitsView* riskLimits_ = nullptr;
   ChartWidget* chart_ = nullptr;
   class QTabWidget* centralTabs_ = nullptr;
+  QComboBox* underlyingBox_ = nullptr;  // the per-underlying views' selector (the tabs' corner)
+  void syncUnderlyings(const EngineSnapshot& s);
+  void applyAnalytics(const EngineSnapshot& s);
   OptionChainBoard* chainBoard_ = nullptr;
   VolSurfaceView* surface_ = nullptr;
   GreeksPanel* greeks_ = nullptr;

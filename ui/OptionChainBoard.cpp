@@ -69,6 +69,13 @@ class ChainBoardModel : public QAbstractTableModel {
   }
 
   void storeOptions(const std::vector<OptionAnalytics>& options) { options_.assign(options.begin(), options.end()); }
+  // The chain's coin (BTC, ETH): premiums and coin Greeks are in it.
+  void setCoin(const QString& coin) {
+    if (coin == coin_) return;
+    coin_ = coin;
+    emit headerDataChanged(Qt::Horizontal, 0, OptionChainBoard::ColumnCount - 1);
+  }
+  const QString& coin() const { return coin_; }
 
   // Rebuilds the rows of one expiry (index into the analytics' expiries).
   void rebuild(std::size_t expiryIndex, double forward) {
@@ -163,14 +170,14 @@ class ChainBoardModel : public QAbstractTableModel {
       switch (f) {
         case FPos: return side + ": your position (contracts)";
         case FBidIv: return side + ": implied vol of the best bid, %";
-        case FBid: return side + ": best bid, BTC — click or Enter to SELL at the bid";
-        case FMark: return side + ": model value at the mark IV (fitted SVI surface), BTC";
-        case FAsk: return side + ": best ask, BTC — click or Enter to BUY at the ask";
+        case FBid: return side + ": best bid, " + coin_ + " — click or Enter to SELL at the bid";
+        case FMark: return side + ": model value at the mark IV (fitted SVI surface), " + coin_;
+        case FAsk: return side + ": best ask, " + coin_ + " — click or Enter to BUY at the ask";
         case FAskIv: return side + ": implied vol of the best ask, %";
         case FDelta: return side + ": Black-76 delta (premium-adjusted coin delta on hover)";
         case FGamma: return side + ": Black-76 gamma per USD (coin gamma on hover)";
-        case FVega: return side + ": vega, USD per vol point (BTC on hover)";
-        case FTheta: return side + ": theta, USD per day (BTC on hover)";
+        case FVega: return side + ": vega, USD per vol point (" + coin_ + " on hover)";
+        case FTheta: return side + ": theta, USD per day (" + coin_ + " on hover)";
         case FStrike: return "Strike, USD; the ATM row (nearest the forward) is highlighted";
       }
     } else if (role == Qt::TextAlignmentRole) {
@@ -256,13 +263,13 @@ class ChainBoardModel : public QAbstractTableModel {
           case FAskIv:
             return o.askIv > 0 || q.ask <= 0 ? QVariant() : QVariant(QString("No ask IV: %1").arg(pricing::nameOf(o.askStatus)));
           case FMark:
-            return QString("%1 · mark IV %2 · %3 USD · edge bid %4 / ask %5 BTC")
+            return QString("%1 · mark IV %2 · %3 USD · edge bid %4 / ask %5 %6")
                 .arg(name, percent1(o.markIv), formatMoney(o.theo * forward_, 2), QString::number(o.edgeBid, 'f', 5),
-                     QString::number(o.edgeAsk, 'f', 5));
+                     QString::number(o.edgeAsk, 'f', 5), coin_);
           case FDelta: return QString("Coin delta (premium-adjusted): %1").arg(o.deltaCoin, 0, 'f', 4);
           case FGamma: return QString("Coin gamma: %1 per USD").arg(o.gammaCoin, 0, 'g', 4);
-          case FVega: return QString("%1 BTC per vol point").arg(o.vegaCoin / 100.0, 0, 'f', 6);
-          case FTheta: return QString("%1 BTC per day").arg(o.thetaCoin / 365.0, 0, 'f', 6);
+          case FVega: return QString("%1 %2 per vol point").arg(o.vegaCoin / 100.0, 0, 'f', 6).arg(coin_);
+          case FTheta: return QString("%1 %2 per day").arg(o.thetaCoin / 365.0, 0, 'f', 6).arg(coin_);
           case FPos: return name;
           default: return {};
         }
@@ -277,6 +284,7 @@ class ChainBoardModel : public QAbstractTableModel {
   }
 
   const InstrumentRegistry& instruments_;
+  QString coin_ = "BTC";
   std::vector<OptionAnalytics> options_;
   std::vector<Row> rows_, next_;
   std::vector<std::pair<double, int>> byStrike_;
@@ -410,9 +418,12 @@ void OptionChainBoard::selectExpiry(Nanos expiry) {
 }
 
 void OptionChainBoard::apply(const analytics::ChainAnalytics& a) {
-  if (haveChain_ && a.seq == seq_) return;
+  if (haveChain_ && a.seq == seq_ && a.underlying == underlying_) return;
+  const bool switched = haveChain_ && a.underlying != underlying_;  // another underlying's chain: new strikes
   haveChain_ = true;
   seq_ = a.seq;
+  underlying_ = a.underlying;
+  model_->setCoin(a.underlying.empty() ? QString("BTC") : QString::fromStdString(a.underlying));
 
   expiries_.resize(a.expiries.size());
   for (std::size_t i = 0; i < a.expiries.size(); ++i) {
@@ -433,7 +444,7 @@ void OptionChainBoard::apply(const analytics::ChainAnalytics& a) {
   model_->storeOptions(a.options);
   const Nanos before = selected_;
   syncTabs();
-  rebuildRows(selected_ != before || model_->rowCount() == 0);
+  rebuildRows(selected_ != before || model_->rowCount() == 0 || switched);
   updateHeader();
 }
 
@@ -535,11 +546,11 @@ void OptionChainBoard::updateHeader() {
   } else {
     svi = QString("SVI <span style='color:%1'>%2</span> — marks from market mids").arg(colors::last.name(), vol::nameOf(x.fitStatus));
   }
-  info_->setText(QString("<b>%1</b> · %2 &nbsp;&nbsp; F <b>%3</b> <span style='color:%4'>(%5)</span> &nbsp;&nbsp; ATM <b>%6</b> "
+  info_->setText(QString("<b>%8</b> <b>%1</b> · %2 &nbsp;&nbsp; F <b>%3</b> <span style='color:%4'>(%5)</span> &nbsp;&nbsp; ATM <b>%6</b> "
                          "&nbsp;&nbsp; %7")
                      .arg(x.code, x.dte, formatMoney(x.forward, 2), colors::dimText.name(),
                           x.fromParity ? QString("put-call parity") : QString("index + carry"),
-                          x.atmVol > 0 ? percent1(x.atmVol) : QString("—"), svi));
+                          x.atmVol > 0 ? percent1(x.atmVol) : QString("—"), svi, model_->coin()));
 }
 
 void OptionChainBoard::setQuotes(const std::vector<QuoteRow>& quotes) { model_->setQuotes(quotes); }

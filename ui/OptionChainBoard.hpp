@@ -101,6 +101,7 @@ class OptionChainBoard : public QWidget {
   std::vector<ExpiryInfo> expiries_;
   Nanos selected_ = 0;
   std::uint64_t seq_ = 0;
+  std::string underlying_;  // of the chain shown
   bool haveChain_ = false;
   bool syncingTabs_ = false;
 };

@@ -75,7 +75,9 @@ void OrderTicket::setInstrument(InstrumentId id) {
   showMessage(tradable ? QString("Tick %1 · lot %2 %3")
                              .arg(QString::fromStdString(formatTrimmed(inst.tickSize)),
                                   QString::fromStdString(formatTrimmed(inst.minQty)),
-                                  inst.isOption() ? "BTC" : "USD")
+                                  // options trade in the coin; inverse perpetuals and futures in USD
+                                  QString::fromStdString(inst.isOption() || inst.settlement == Settlement::Linear
+                                                             ? inst.baseCurrency : std::string("USD")))
                        : QString("%1 is an index: not tradable").arg(QString::fromStdString(inst.name)),
               !tradable);
 }

@@ -196,14 +196,19 @@ void RiskPanel::apply(const EngineSnapshot& s, bool halted) {
   for (const Order& o : s.orders) working += isWorking(o.state) ? 1 : 0;
   int open = 0;
   for (const PositionRow& p : s.positions) open += p.qty != 0 ? 1 : 0;
-  const QString pnlColor = s.totalPnlBtc >= 0 ? colors::bid.name() : colors::ask.name();
-  const QString usd = s.indexPrice > 0 ? QString(" (%1 USD)").arg(formatMoney(s.totalPnlBtc * s.indexPrice, 2)) : QString();
-  stats_->setText(QString("Working orders <b>%1</b> &nbsp; Positions <b>%2</b> &nbsp; PnL <b style='color:%3'>%4 BTC%5</b>"
+  // PnL in each coin that has any (BTC and ETH never added as coins), and their sum in USD.
+  QStringList coins;
+  for (const UnderlyingRow& u : s.underlyings)
+    if (u.pnl != 0) coins << QString("%1 %2").arg(QString::number(u.pnl, 'f', 6), QString::fromStdString(u.currency));
+  if (coins.isEmpty()) coins << QString("0 %1").arg(s.underlyings.empty() ? QString("BTC") : QString::fromStdString(s.underlyings.front().currency));
+  const QString pnlColor = s.totalPnlUsd >= 0 ? colors::bid.name() : colors::ask.name();
+  const QString usd = s.indexPrice > 0 ? QString(" (%1 USD)").arg(formatMoney(s.totalPnlUsd, 2)) : QString();
+  stats_->setText(QString("Working orders <b>%1</b> &nbsp; Positions <b>%2</b> &nbsp; PnL <b style='color:%3'>%4%5</b>"
                           " &nbsp; Rejects <b>%6</b>")
                       .arg(working)
                       .arg(open)
                       .arg(pnlColor)
-                      .arg(QString::number(s.totalPnlBtc, 'f', 6), usd)
+                      .arg(coins.join(" · "), usd)
                       .arg(s.rejectsTotal));
   // The limit closest to its end (of those that accumulate), and the breaches so far.
   const LimitUse* top = nullptr;

@@ -346,9 +346,11 @@ void VolSurfaceView::setXAxisMode(XAxisMode mode) {
 }
 
 void VolSurfaceView::apply(const analytics::ChainAnalytics& a) {
-  if (haveChain_ && a.seq == seq_) return;
+  if (haveChain_ && a.seq == seq_ && a.underlying == underlying_) return;
+  if (haveChain_ && a.underlying != underlying_) smileAuto_ = true;  // another underlying: rescale the smile
   haveChain_ = true;
   seq_ = a.seq;
+  underlying_ = a.underlying;
   options_.assign(a.options.begin(), a.options.end());
   expiries_.resize(a.expiries.size());
   for (std::size_t i = 0; i < a.expiries.size(); ++i) {
@@ -565,7 +567,10 @@ void VolSurfaceView::rebuildSmile() {
     atmLine_->point2->setCoords(atmX, 1);
   }
 
-  QString title = QString("%1 · %2 · F %3 · ATM %4%").arg(e.code, e.dte, formatMoney(e.forward, 0)).arg(e.atmVol * 100.0, 0, 'f', 1);
+  QString title = QString("%1 %2 · %3 · F %4 · ATM %5%")
+                      .arg(QString::fromStdString(underlying_.empty() ? std::string("BTC") : underlying_), e.code, e.dte,
+                           formatMoney(e.forward, e.forward < 1000 ? 2 : 0))
+                      .arg(e.atmVol * 100.0, 0, 'f', 1);
   if (usable)
     title += QString(" · SVI %1, rmse %2 pt").arg(vol::nameOf(e.status)).arg(e.rmse * 100.0, 0, 'f', 2);
   else

@@ -120,6 +120,7 @@ class VolSurfaceView : public QWidget {
   Nanos selected_ = 0;
   XAxisMode mode_ = XAxisMode::LogMoneyness;
   std::uint64_t seq_ = 0;
+  std::string underlying_;  // of the chain shown
   bool haveChain_ = false;
   bool smileAuto_ = true;     // axes follow the data until the user zooms or drags
   bool syncing_ = false;

@@ -22,7 +22,7 @@ AnalyticsWorker::~AnalyticsWorker() {
   if (thread_.joinable()) thread_.join();
 }
 
-void AnalyticsWorker::submit(ChainInput input) {
+void AnalyticsWorker::submit(Input input) {
   if (busy_) {
     waiting_ = std::move(input);  // replaces any older waiting input
     return;
@@ -30,17 +30,17 @@ void AnalyticsWorker::submit(ChainInput input) {
   start(std::move(input));
 }
 
-void AnalyticsWorker::start(ChainInput input) {
+void AnalyticsWorker::start(Input input) {
   busy_ = true;
   // The previous result (immutable) travels with the job for its warm start.
   boost::asio::post(io_, [this, in = std::move(input), previous = last_] {
-    Result r = computeChainAnalytics(in, previous.get());
+    Result r = computeMarketAnalytics(in, previous.get());
     boost::asio::post(engine_, [this, r = std::move(r)] {
       last_ = r;
       busy_ = false;
       deliver_(r);
       if (waiting_) {
-        ChainInput next = std::move(*waiting_);
+        Input next = std::move(*waiting_);
         waiting_.reset();
         start(std::move(next));
       }

@@ -1,5 +1,5 @@
 #pragma once
-// Runs computeChainAnalytics on its own thread so that IV solving, surface fits and scenario
+// Runs computeMarketAnalytics (every underlying's chain) on its own thread so that IV solving, surface fits and scenario
 // revaluation never delay the engine's market-data path. The engine thread submits inputs; while
 // a computation is running, newer inputs replace the waiting one (conflation: only the latest
 // market matters). Results are posted back to the engine thread.
@@ -12,13 +12,14 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "analytics/ChainAnalytics.hpp"
+#include "analytics/MarketAnalytics.hpp"
 
 namespace kappa::analytics {
 
 class AnalyticsWorker {
  public:
-  using Result = std::shared_ptr<const ChainAnalytics>;
+  using Result = std::shared_ptr<const MarketAnalytics>;
+  using Input = std::vector<ChainInput>;  // one per underlying
   // `deliver` runs on `engine` (the engine thread) with each new result.
   AnalyticsWorker(boost::asio::any_io_executor engine, std::function<void(Result)> deliver);
   ~AnalyticsWorker();
@@ -26,11 +27,11 @@ class AnalyticsWorker {
   AnalyticsWorker& operator=(const AnalyticsWorker&) = delete;
 
   // Engine thread only.
-  void submit(ChainInput input);
+  void submit(Input input);
   bool busy() const { return busy_; }
 
  private:
-  void start(ChainInput input);
+  void start(Input input);
 
   boost::asio::any_io_executor engine_;
   std::function<void(Result)> deliver_;
@@ -39,7 +40,7 @@ class AnalyticsWorker {
   std::thread thread_;
   // Engine-thread state.
   bool busy_ = false;
-  std::optional<ChainInput> waiting_;
+  std::optional<Input> waiting_;
   Result last_;
 };
 

@@ -79,6 +79,8 @@ const OptionAnalytics* ChainAnalytics::find(InstrumentId id) const {
 std::shared_ptr<const ChainAnalytics> computeChainAnalytics(const ChainInput& in, const ChainAnalytics* previous) {
   const auto started = std::chrono::steady_clock::now();
   auto out = std::make_shared<ChainAnalytics>();
+  out->underlying = in.underlying;
+  out->indexId = in.indexId;
   out->seq = previous ? previous->seq + 1 : 1;
   out->computedAt = in.now;
   out->sampledAt = in.sampledAt;
@@ -290,7 +292,7 @@ std::shared_ptr<const ChainAnalytics> computeChainAnalytics(const ChainInput& in
                     p.qty * o->deltaUsd,  p.qty * o->gammaUsd,  p.qty * o->vegaUsd,  p.qty * o->thetaUsd};
       }
     } else if (inst.settlement == Settlement::Inverse) {
-      // Q USD of an inverse contract: BTC exposure Q/F, and it shrinks as F rises (gamma -Q/F^2).
+      // Q USD of an inverse contract: coin exposure Q/F, and it shrinks as F rises (gamma -Q/F^2).
       const double f = forwardFor(inst);
       r.greeks.deltaCoin = r.greeks.deltaUsd = p.qty / f;
       r.greeks.gammaCoin = -p.qty / (f * f);

@@ -1,12 +1,12 @@
 #pragma once
-// Live option analytics for one underlying's chain: implied vols from the market, a fitted SVI
+// Live option analytics for one underlying's chain (MarketAnalytics holds one per underlying): implied vols from the market, a fitted SVI
 // surface, theoretical values and edge, Greeks per option, and the portfolio's Greeks, scenario
 // grid and PnL-vs-spot curves. Computed by computeChainAnalytics() — a pure function of a
 // ChainInput — on the analytics worker thread, never on the engine's market-data path, and
 // handed around as an immutable shared_ptr<const ChainAnalytics>.
 //
-// Money conventions (inverse options, Deribit style): option prices are in coin (BTC) per
-// contract of 1 BTC; "coin" Greeks are derivatives of the coin price (see pricing/InverseOption.hpp)
+// Money conventions (inverse options, Deribit style): option prices are in coin (BTC or ETH) per
+// contract of 1 coin; "coin" Greeks are derivatives of the coin price (see pricing/InverseOption.hpp)
 // and "usd" Greeks are the Black-76 ones on the forward. Vega per 1.00 of vol, theta per year
 // (the views show per vol point and per day).
 #include <memory>
@@ -33,6 +33,8 @@ struct PositionInput {
 };
 struct ChainInput {
   const InstrumentRegistry* instruments = nullptr;  // immutable after engine start
+  std::string underlying;                  // the coin ("BTC", "ETH"): every option, position and Greek below is its
+  InstrumentId indexId = kNoInstrument;    // its index (btc_usd)
   Nanos now = 0;
   // Wall time the input was copied from the engine's books: the market data a chain-driven
   // decision rests on (tick-to-order of orders placed from on_chain starts here).
@@ -40,7 +42,7 @@ struct ChainInput {
   double index = 0;                        // USD
   std::vector<OptionQuote> options;        // every option of the chain
   std::vector<std::pair<InstrumentId, double>> futuresMid;  // non-option instruments' marks (perp, futures)
-  std::vector<PositionInput> positions;
+  std::vector<PositionInput> positions;    // this underlying's positions only
 };
 
 // ---- output ----
@@ -104,6 +106,8 @@ struct PnlCurve {
 };
 
 struct ChainAnalytics {
+  std::string underlying;      // ChainInput::underlying: coin amounts below are in this coin
+  InstrumentId indexId = kNoInstrument;
   std::uint64_t seq = 0;
   Nanos computedAt = 0;
   Nanos sampledAt = 0;         // ChainInput::sampledAt (wall clock)
@@ -117,7 +121,7 @@ struct ChainAnalytics {
   std::vector<std::size_t> fittedExpiries;
   // Portfolio.
   std::vector<PositionRisk> positions;
-  GreekTotals total;                      // per underlying: one underlying (BTC) today
+  GreekTotals total;                      // this underlying's book (MarketAnalytics sums the USD ones)
   std::vector<std::pair<Nanos, GreekTotals>> byExpiry;
   std::vector<double> scenarioSpotShifts, scenarioVolShifts, scenarioDays;
   std::vector<Scenario> scenarios;        // [day][vol][spot], row-major in that order

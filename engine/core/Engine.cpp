@@ -60,7 +60,18 @@ Engine::Engine(std::unique_ptr<Venue> venue, StrategyHostConfig strategyConfig)
   for (const Instrument& inst : instruments_.all())
     if (inst.kind == InstrumentKind::Perpetual) { focus_ = inst.id; break; }
   for (const Instrument& inst : instruments_.all())
-    if (inst.kind == InstrumentKind::Index) { indexId_ = inst.id; break; }
+    if (inst.kind == InstrumentKind::Index) indexIds_.push_back(inst.id);
+  underlyingOf_.assign(instruments_.size(), SIZE_MAX);
+  for (const Instrument& inst : instruments_.all()) {
+    // Its index by underlyingId; a venue that does not link instruments to an index gets the
+    // index of the same base currency (btc_usd for every BTC-... instrument).
+    const InstrumentId index = inst.kind == InstrumentKind::Index ? inst.id : inst.underlyingId;
+    auto it = std::find(indexIds_.begin(), indexIds_.end(), index);
+    if (it == indexIds_.end())
+      it = std::find_if(indexIds_.begin(), indexIds_.end(),
+                        [&](InstrumentId i) { return instruments_[i].baseCurrency == inst.baseCurrency; });
+    if (it != indexIds_.end()) underlyingOf_[inst.id] = std::size_t(it - indexIds_.begin());
+  }
   strategies_ = std::make_unique<StrategyHost>(
       StrategyHost::Services{instruments_, *market_, *oms_, halt_, [this] { return now(); }, io_.get_executor(),
                              latestAnalytics_},
@@ -107,14 +118,27 @@ void Engine::onOrderEvent(const Order& o, const Fill* f) {
   checkGreeks();
 }
 
-void Engine::checkEquity() {
+double Engine::equityInFirstCoin() const {
+  // The triggers' unit is the first underlying's coin (BTC): another coin's PnL counts at the ratio
+  // of the two indices (an ETH PnL of 1 ETH at 3,500 / 67,000 is 0.052 BTC).
+  const double first = indexIds_.empty() ? 0.0 : toDouble(market_->stats(indexIds_.front()).last);
   double equity = 0;
   for (InstrumentId id : traded_) {
     const Position& p = oms_->positions()[id];
     const double mark = toDouble(market_->markPrice(id));
-    equity += p.realizedPnl - p.fees + (p.qty != 0 && mark > 0 ? p.unrealizedPnl(instruments_[id], mark) : 0.0);
+    double pnl = p.realizedPnl - p.fees + (p.qty != 0 && mark > 0 ? p.unrealizedPnl(instruments_[id], mark) : 0.0);
+    const std::size_t u = underlyingOf_[id];
+    if (u != SIZE_MAX && u != 0) {
+      const double own = toDouble(market_->stats(indexIds_[u]).last);
+      pnl = own > 0 && first > 0 ? pnl * own / first : 0.0;  // no index yet: nothing to convert with
+    }
+    equity += pnl;
   }
-  applyTrigger(monitor_.onEquity(equity, now()));
+  return equity;
+}
+
+void Engine::checkEquity() {
+  applyTrigger(monitor_.onEquity(equityInFirstCoin(), now()));
   if (monitor_.day() != journaledEquityDay_ && journal_) {  // a new day began: its start, for a restart
     journaledEquityDay_ = monitor_.day();
     journalNote(JournalKind::PositionSnapshot, now(), "day start equity", monitor_.dayStart());
@@ -554,18 +578,27 @@ void Engine::scheduleAnalytics() {
   analyticsTimer_.expires_after(kAnalyticsInterval);
   analyticsTimer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    if (!analytics_->busy()) analytics_->submit(chainInput());
+    if (!analytics_->busy()) analytics_->submit(chainInputs());
     scheduleAnalytics();
   });
 }
 
-analytics::ChainInput Engine::chainInput() const {
-  analytics::ChainInput in;
-  in.instruments = &instruments_;
-  in.now = now();
-  in.sampledAt = wallNow();
-  in.index = indexId_ != kNoInstrument ? toDouble(market_->stats(indexId_).last) : 0.0;
+analytics::AnalyticsWorker::Input Engine::chainInputs() const {
+  analytics::AnalyticsWorker::Input inputs(indexIds_.size());
+  const Nanos t = now(), sampled = wallNow();
+  for (std::size_t u = 0; u < indexIds_.size(); ++u) {
+    analytics::ChainInput& in = inputs[u];
+    in.instruments = &instruments_;
+    in.underlying = instruments_[indexIds_[u]].baseCurrency;
+    in.indexId = indexIds_[u];
+    in.now = t;
+    in.sampledAt = sampled;
+    in.index = toDouble(market_->stats(indexIds_[u]).last);
+  }
   for (const Instrument& inst : instruments_.all()) {
+    const std::size_t u = underlyingOf_[inst.id];
+    if (u == SIZE_MAX) continue;  // an instrument on no listed index has no chain to belong to
+    analytics::ChainInput& in = inputs[u];
     const OrderBook& b = market_->book(inst.id);
     if (inst.isOption()) {
       const bool live = b.live();
@@ -576,8 +609,11 @@ analytics::ChainInput Engine::chainInput() const {
     }
   }
   for (const Position& p : oms_->positions())
-    if (p.qty != 0) in.positions.push_back({p.instrument, p.qty, p.entryValue});
-  return in;
+    if (p.qty != 0 && underlyingOf_[p.instrument] != SIZE_MAX)
+      inputs[underlyingOf_[p.instrument]].positions.push_back({p.instrument, p.qty, p.entryValue});
+  // An underlying with neither options nor positions has nothing to compute.
+  std::erase_if(inputs, [](const analytics::ChainInput& in) { return in.options.empty() && in.positions.empty(); });
+  return inputs;
 }
 
 void Engine::publish() {
@@ -673,7 +709,15 @@ void Engine::publish() {
   s.fills.insert(s.fills.end(), fills.begin() + std::ptrdiff_t(fillFrom), fills.end());
 
   s.positions.clear();
-  s.totalPnlBtc = 0;
+  s.underlyings.resize(indexIds_.size());
+  for (std::size_t u = 0; u < indexIds_.size(); ++u) {
+    UnderlyingRow& row = s.underlyings[u];
+    row.currency = instruments_[indexIds_[u]].baseCurrency;
+    row.indexId = indexIds_[u];
+    row.index = toDouble(market_->stats(indexIds_[u]).last);
+    row.pnl = 0;
+  }
+  s.totalPnlUsd = 0;
   for (const Position& p : oms_->positions()) {
     if (p.flat() && p.boughtQty == 0 && p.soldQty == 0) continue;
     const Instrument& inst = instruments_[p.instrument];
@@ -685,12 +729,18 @@ void Engine::publish() {
     row.unrealizedPnl = p.unrealizedPnl(inst, row.mark);
     row.realizedPnl = p.realizedPnl;
     row.fees = p.fees;
-    s.totalPnlBtc += row.realizedPnl + row.unrealizedPnl - row.fees;
+    const double pnl = row.realizedPnl + row.unrealizedPnl - row.fees;
+    const std::size_t u = underlyingOf_[p.instrument];
+    if (u != SIZE_MAX) {
+      s.underlyings[u].pnl += pnl;
+      // Inverse instruments settle in the coin (x index = USD); linear ones already in USD.
+      s.totalPnlUsd += inst.settleCurrency == inst.baseCurrency ? pnl * s.underlyings[u].index : pnl;
+    } else {
+      s.totalPnlUsd += inst.settleCurrency == "USD" || inst.settleCurrency == "USDC" ? pnl : 0.0;
+    }
     s.positions.push_back(row);
   }
-  s.indexPrice = 0;
-  for (const Instrument& inst : instruments_.all())
-    if (inst.kind == InstrumentKind::Index) { s.indexPrice = toDouble(market_->stats(inst.id).last); break; }
+  s.indexPrice = s.underlyings.empty() ? 0.0 : s.underlyings.front().index;
   s.analytics = latestAnalytics_;
   // Each of the three snapshot slots keeps its own copy: refresh it when the host changed since
   // this slot was last filled, and every 10th publish anyway (PnL moves with the marks).

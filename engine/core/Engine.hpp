@@ -146,7 +146,7 @@ class Engine final : private VenueListener {
   // Engine-thread state, for tests through call().
   const MarketData& marketData() const { return *market_; }
   const OrderManager& orders() const { return *oms_; }
-  const std::shared_ptr<const analytics::ChainAnalytics>& analytics() const { return latestAnalytics_; }
+  const std::shared_ptr<const analytics::MarketAnalytics>& analytics() const { return latestAnalytics_; }
   const StrategyHost& strategies() const { return *strategies_; }
   std::uint64_t halts() const { return halts_; }  // engine thread (call())
   const BreachLog& breaches() const { return gate_.breaches(); }  // engine thread (call())
@@ -161,7 +161,10 @@ class Engine final : private VenueListener {
   void schedulePublish();
   void publish();
   void scheduleAnalytics();
-  analytics::ChainInput chainInput() const;
+  // One analytics input per underlying that lists options or has a position (BTC, ETH, ...).
+  analytics::AnalyticsWorker::Input chainInputs() const;
+  // Equity in the first underlying's coin: other coins' PnL converted at the indices.
+  double equityInFirstCoin() const;
   void restoreFromJournal(const std::string& path);
   // A state change, risk event, limit change or day-start equity for the journal (engine thread).
   void journalNote(JournalKind kind, Nanos at, std::string text, double value = 0);
@@ -186,7 +189,7 @@ class Engine final : private VenueListener {
   std::unique_ptr<MarketData> market_;
   std::unique_ptr<OrderManager> oms_;
   std::unique_ptr<analytics::AnalyticsWorker> analytics_;
-  std::shared_ptr<const analytics::ChainAnalytics> latestAnalytics_;
+  std::shared_ptr<const analytics::MarketAnalytics> latestAnalytics_;
   std::unique_ptr<StrategyHost> strategies_;
   std::unique_ptr<PluginLoader> loader_;
   std::unique_ptr<Journal> journal_;
@@ -206,7 +209,10 @@ class Engine final : private VenueListener {
   std::vector<std::string> limitChangesNotRestored_;  // those that could not be applied (reported once)
   bool idsExhausted_ = false;                      // the journal holds the last order id: RESUME is refused
   bool resolveUnresolved(const ExecReport& report);
-  InstrumentId indexId_ = kNoInstrument;
+  // The underlyings by their index instruments, in listing order (btc_usd, eth_usd): every
+  // instrument belongs to the one its underlyingId (or, for an index, itself) names.
+  std::vector<InstrumentId> indexIds_;
+  std::vector<std::size_t> underlyingOf_;  // per instrument: index into indexIds_ (SIZE_MAX: none)
   TripleBuffer<EngineSnapshot> snapshots_;
   std::atomic<InstrumentId> focus_{kNoInstrument};
   std::atomic<bool> running_{false};

@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "analytics/ChainAnalytics.hpp"
+#include "analytics/MarketAnalytics.hpp"
 #include "book/Candle.hpp"
 #include "book/MarketData.hpp"
 #include "oms/Order.hpp"
@@ -46,6 +46,14 @@ struct TriggerRow {
   bool fired = false;
 };
 
+// One underlying (coin): its index and the PnL of its instruments, in that coin.
+struct UnderlyingRow {
+  std::string currency;          // "BTC", "ETH"
+  InstrumentId indexId = kNoInstrument;
+  double index = 0;              // USD
+  double pnl = 0;                // realized + unrealized - fees of its instruments, in the coin
+};
+
 struct EngineSnapshot {
   std::uint64_t seq = 0;
   Nanos builtMono = 0;     // monoNow() when built: the GUI measures engine->GUI lag from it
@@ -69,9 +77,10 @@ struct EngineSnapshot {
   std::vector<Order> orders;     // working orders, then the most recent finished ones
   std::vector<Fill> fills;       // most recent last
   std::vector<PositionRow> positions;  // non-flat or traded instruments
-  double totalPnlBtc = 0;        // realized + unrealized - fees over all positions
-  double indexPrice = 0;         // BTC index, to show coin amounts in USD
-  std::shared_ptr<const analytics::ChainAnalytics> analytics;  // latest option analytics (<= 10 Hz)
+  std::vector<UnderlyingRow> underlyings;  // every listed underlying, in listing order (BTC, ETH)
+  double totalPnlUsd = 0;        // the underlyings' PnL at their indices (0 for a coin with no index yet)
+  double indexPrice = 0;         // the first underlying's index (BTC), USD
+  std::shared_ptr<const analytics::MarketAnalytics> analytics;  // latest option analytics, every underlying (<= 10 Hz)
   std::uint64_t ordersTotal = 0, fillsTotal = 0, rejectsTotal = 0;
   std::string lastReject;
 
@@ -93,6 +102,7 @@ struct EngineSnapshot {
   std::uint64_t breachesVersion = 0;
   std::string riskSource;  // where the limits came from
   std::string riskError;   // the last refused change
+  // Triggers' equity figures, in the first underlying's coin (other coins converted at the indices).
   double equityBtc = 0, dayPnlBtc = 0, drawdownBtc = 0;
 };
 

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "analytics/ChainAnalytics.hpp"
+#include "analytics/MarketAnalytics.hpp"
 #include "book/MarketData.hpp"
 #include "oms/OrderManager.hpp"
 #include "pricing/ImpliedVol.hpp"
@@ -210,14 +210,17 @@ PreTradeLimits::UnitGreeks PreTradeLimits::unitGreeks(InstrumentId id) const {
 
 void PreTradeLimits::onAnalytics(const std::vector<Position>& positions) {
   ensureSized();
-  const analytics::ChainAnalytics* a = analytics_ && *analytics_ ? analytics_->get() : nullptr;
-  if (a) {
-    for (const analytics::OptionAnalytics& o : a->options) {
-      UnitGreeks& g = unit_[o.instrument];
-      g.delta = o.deltaCoin;
-      g.gamma = o.gammaCoin * a->index * 0.01;
-      g.vega = o.vegaCoin / 100.0;
-      g.known = true;
+  const analytics::MarketAnalytics* m = analytics_ && *analytics_ ? analytics_->get() : nullptr;
+  if (m) {
+    for (const auto& a : m->chains) {  // each option's Greeks in its own coin, gamma per 1 % of its own index
+      for (const analytics::OptionAnalytics& o : a->options) {
+        if (o.instrument >= unit_.size()) continue;
+        UnitGreeks& g = unit_[o.instrument];
+        g.delta = o.deltaCoin;
+        g.gamma = o.gammaCoin * a->index * 0.01;
+        g.vega = o.vegaCoin / 100.0;
+        g.known = true;
+      }
     }
   }
   std::fill(net_.begin(), net_.end(), NetGreeks{});
@@ -261,8 +264,11 @@ std::string PreTradeLimits::checkGreeks(const OrderRequest& r, double signedQty,
     // Only an order that grows the exposure beyond the limit is refused: reducing always passes.
     if (std::abs(after) > s.value && std::abs(after) > std::abs(x.now) + 1e-12) {
       *hit = x.limit;
+      // In the underlying's own coin: "BTC", "ETH per 1 %", "BTC per vol point".
+      const std::string unit = underlyings_[u] + (x.limit == Limit::MaxNetGamma ? " per 1 %"
+                                                  : x.limit == Limit::MaxNetVega ? " per vol point" : "");
       return std::string(nameOf(x.limit)) + " (" + underlyings_[u] + "): net " + num(x.now) + " -> " + num(after) +
-             " " + infoOf(x.limit).unit + ", limit " + num(s.value);
+             " " + unit + ", limit " + num(s.value);
     }
   }
   return {};
@@ -274,8 +280,9 @@ std::string PreTradeLimits::checkBand(const OrderRequest& r, const Instrument& i
   const double price = toDouble(r.price);
   const LimitSetting& iv = orderLimit(Limit::IvBand, inst.id, s);
   if (inst.isOption() && iv.active()) {
-    const analytics::ChainAnalytics* a = analytics_ && *analytics_ ? analytics_->get() : nullptr;
-    const analytics::OptionAnalytics* o = a ? a->find(inst.id) : nullptr;
+    const analytics::MarketAnalytics* m = analytics_ && *analytics_ ? analytics_->get() : nullptr;
+    const analytics::ChainAnalytics* a = nullptr;
+    const analytics::OptionAnalytics* o = m ? m->find(inst.id, &a) : nullptr;
     double mark = o ? o->markIv : 0.0;
     if (o && !(mark > 0)) mark = a->expiries[o->expiryIndex].atmVol;
     *hit = Limit::IvBand;

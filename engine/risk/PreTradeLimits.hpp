@@ -22,7 +22,7 @@ class MarketData;
 class OrderManager;
 struct Position;
 namespace analytics {
-struct ChainAnalytics;
+struct MarketAnalytics;
 }
 
 // One bar of the risk panel: a limit in one scope and how much of it is used now.
@@ -64,7 +64,7 @@ class PreTradeLimits {
   // Where marks, books and option analytics come from (engine-thread objects). Without a market,
   // the band and notional checks of market orders cannot run and refuse.
   void bindMarket(const MarketData* market) { market_ = market; }
-  void bindAnalytics(const std::shared_ptr<const analytics::ChainAnalytics>* latest) { analytics_ = latest; }
+  void bindAnalytics(const std::shared_ptr<const analytics::MarketAnalytics>* latest) { analytics_ = latest; }
   // Strategy instance id -> its strategy id (the key of the "strategies" scope).
   void setStrategyKeys(std::function<std::string(std::uint32_t)> keyOf) { strategyKeyOf_ = std::move(keyOf); }
 
@@ -145,7 +145,7 @@ class PreTradeLimits {
   const InstrumentRegistry& instruments_;
   RiskConfig config_;
   const MarketData* market_ = nullptr;
-  const std::shared_ptr<const analytics::ChainAnalytics>* analytics_ = nullptr;
+  const std::shared_ptr<const analytics::MarketAnalytics>* analytics_ = nullptr;
   std::function<std::string(std::uint32_t)> strategyKeyOf_;
 
   // Per instrument: order limits resolved over instrument scopes and the account; the counted

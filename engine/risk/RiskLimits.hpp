@@ -27,9 +27,9 @@ enum class Limit : std::uint8_t {
   PriceBand,         // fraction of the reference price (mid, else mark) a limit price may differ by
   IvBand,            // vol points the implied vol of an option's limit price may differ from its mark IV
   MaxPosition,       // instrument units, the position if this order and all working on its side fill
-  MaxNetDelta,       // BTC, the book's coin delta per underlying
-  MaxNetGamma,       // BTC of delta per 1 % move of the underlying
-  MaxNetVega,        // BTC per vol point
+  MaxNetDelta,       // coin (BTC for BTC, ETH for ETH): the book's coin delta per underlying
+  MaxNetGamma,       // coin of delta per 1 % move of the underlying
+  MaxNetVega,        // coin per vol point
   MaxOpenOrders,
   MaxSubmitRate,     // orders per rolling second
   MaxCancelRate,     // cancels and modifies per rolling second
@@ -70,8 +70,8 @@ using LimitSet = std::array<LimitSetting, kLimitCount>;
 
 // ---- automatic triggers ----
 enum class Trigger : std::uint8_t {
-  DailyLoss,      // BTC: realized + unrealized - fees since the UTC day began, below -threshold
-  Drawdown,       // BTC: the fall of equity from its intraday peak
+  DailyLoss,      // BTC (other coins at the indices): realized + unrealized - fees since the UTC day began, below -threshold
+  Drawdown,       // BTC (other coins at the indices): the fall of equity from its intraday peak
   GreekBreach,    // times the Greek limits: net delta/gamma/vega beyond threshold x limit
   StaleData,      // ms an instrument with working orders may stay stale
   RejectRate,     // fraction of venue rejects among the orders sent in the last 10 s (>= 20 orders)

@@ -39,10 +39,10 @@ std::optional<TriggerFiring> RiskMonitor::onGreeks(const std::string& underlying
   const struct {
     const char* name;
     double value, limit;
-    const char* unit;
-  } greeks[] = {{"delta", net.delta, deltaLimit, "BTC"},
-                {"gamma", net.gamma, gammaLimit, "BTC per 1 %"},
-                {"vega", net.vega, vegaLimit, "BTC per vol point"}};
+    std::string unit;
+  } greeks[] = {{"delta", net.delta, deltaLimit, underlying},  // in the underlying's own coin
+                {"gamma", net.gamma, gammaLimit, underlying + " per 1 %"},
+                {"vega", net.vega, vegaLimit, underlying + " per vol point"}};
   for (const auto& g : greeks) {
     if (std::isnan(g.limit)) continue;  // that limit is off
     if (std::abs(g.value) > factor * g.limit)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -46,11 +47,16 @@ std::vector<sys_days> optionExpiryDays(sys_days today) {
   return out;
 }
 
-double strikeStepFor(double daysToExpiry) {
-  if (daysToExpiry <= 2) return 500;
-  if (daysToExpiry <= 14) return 1000;
-  if (daysToExpiry <= 45) return 2500;
-  return 5000;
+// Strike spacing by days to expiry, as a fraction of spot close to Deribit's (BTC at 67,000:
+// 500 / 1,000 / 2,500 / 5,000; ETH at 3,500: 25 / 50 / 100 / 200), rounded to a "nice" number.
+double strikeStepFor(double daysToExpiry, double spot) {
+  const double fraction = daysToExpiry <= 2 ? 0.0075 : daysToExpiry <= 14 ? 0.015 : daysToExpiry <= 45 ? 0.0373 : 0.0746;
+  const double raw = spot * fraction;
+  const double decade = std::pow(10.0, std::floor(std::log10(raw)));
+  double best = decade;
+  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
+    if (std::abs(m * decade - raw) < std::abs(best - raw)) best = m * decade;
+  return best;
 }
 constexpr std::array<double, 3> kLayerVolOffset = {0.010, 0.022, 0.040};
 constexpr std::array<double, 3> kLayerSize = {6.0, 20.0, 50.0};
@@ -81,6 +87,17 @@ struct SimExchange::LadderMaker {
   std::map<Price, std::uint64_t> bids, asks;  // price -> exchange order id
 };
 
+struct SimExchange::Underlying {
+  SimUnderlying config;
+  std::string indexName;            // btc_usd
+  InstrumentId indexId = kNoInstrument;
+  InstrumentId perpId = kNoInstrument;
+  std::size_t firstOption = 0, optionCount = 0, expiries = 0;  // its range of options_
+  double index = 0, index0 = 0;
+  double perpBasis = 0.0002;
+  double volLevel = 0.0;            // OU shock to its whole surface
+};
+
 struct SimExchange::OptionQuotes {
   InstrumentId instrument = kNoInstrument;
   int owner = 0;
@@ -88,92 +105,63 @@ struct SimExchange::OptionQuotes {
   std::array<std::uint64_t, 3> bidId{}, askId{};
 };
 
+SimUnderlying SimUnderlying::btc() { return SimUnderlying{}; }
+
+SimUnderlying SimUnderlying::eth() {
+  SimUnderlying u;
+  u.currency = "ETH";
+  u.spot = 3500.0;
+  u.volatility = 0.70;
+  u.atmVol = 0.62;
+  u.shortTermPremium = 0.14;
+  u.skew = -0.025;
+  u.curvature = 0.03;
+  u.spotVolBeta = 0.5;
+  u.sizeScale = 0.5;        // USD notional of ETH-PERPETUAL makers and takers: about half BTC's
+  u.optionSizeScale = 10;   // 1 ETH minimum: layers of 60 / 200 / 500 ETH
+  return u;
+}
+
+SimUnderlying SimUnderlying::forCurrency(const std::string& currency) {
+  if (currency == "ETH") return eth();
+  SimUnderlying u = btc();
+  u.currency = currency;
+  return u;
+}
+
 SimExchange::SimExchange(const SimConfig& config) : config_(config), rng_(config.seed) {
   if (config_.startTime == 0) config_.startTime = 1'790'000'000'000'000'000;  // fixed default for tests
+  if (config_.currencies.empty()) config_.currencies.push_back(SimUnderlying::btc());
+  if (config_.currencies.size() > 255) config_.currencies.resize(255);
+  config_.correlation = std::clamp(config_.correlation, -1.0, 1.0);
+  config_.commonJumpShare = std::clamp(config_.commonJumpShare, 0.0, 1.0);
   now_ = config_.startTime;
-  index_ = index0_ = config_.spot;
   buildInstruments();
 }
 
 SimExchange::~SimExchange() = default;
 
+SimExchange::Underlying& SimExchange::underlyingOf(InstrumentId id) { return underlyings_[underlyingOf_[id]]; }
+const SimExchange::Underlying& SimExchange::underlyingOf(InstrumentId id) const {
+  return underlyings_[underlyingOf_[id]];
+}
+
+double SimExchange::indexPrice() const { return underlyings_.empty() ? 0.0 : underlyings_.front().index; }
+
+double SimExchange::indexPrice(std::string_view key) const {
+  for (const Underlying& u : underlyings_)
+    if (u.config.currency == key || u.indexName == key) return u.index;
+  return 0.0;
+}
+
+std::vector<std::string> SimExchange::currencies() const {
+  std::vector<std::string> out;
+  for (const Underlying& u : underlyings_) out.push_back(u.config.currency);
+  return out;
+}
+
 void SimExchange::buildInstruments() {
-  using namespace std::chrono;
-  Instrument index;
-  index.name = "btc_usd";
-  index.kind = InstrumentKind::Index;
-  index.settlement = Settlement::Linear;
-  index.tickSize = toFixed(0.01);
-  index.minQty = toFixed(1);
-  index.tradable = false;
-  index.priceDecimals = 2;
-  indexId_ = instruments_.add(index);
-
-  Instrument perp;
-  perp.name = "BTC-PERPETUAL";
-  perp.kind = InstrumentKind::Perpetual;
-  perp.settlement = Settlement::Inverse;
-  perp.underlyingId = indexId_;
-  perp.contractSize = 10;
-  perp.tickSize = toFixed(0.5);
-  perp.minQty = toFixed(10);
-  perp.maxQty = toFixed(10'000'000);
-  perp.makerFee = 0.0;
-  perp.takerFee = 0.0005;
-  perp.priceDecimals = 1;
-  perp.qtyDecimals = 0;
-  perpId_ = instruments_.add(perp);
-  ladderInstruments_.push_back(perpId_);
-
-  const sys_days startDay = floor<days>(sys_time<nanoseconds>(nanoseconds(config_.startTime)));
-  const sys_days today = startDay;
-  const auto at0800 = [](sys_days d) {
-    return duration_cast<nanoseconds>((d + hours(8)).time_since_epoch()).count();
-  };
-  const std::vector<sys_days> optionDays = optionExpiryDays(today);
-  std::vector<sys_days> quarterlies;
-  for (sys_days d : optionDays)
-    if (d - today >= days(60)) quarterlies.push_back(d);
-  for (sys_days d : quarterlies) {
-    Instrument fut = perp;
-    fut.kind = InstrumentKind::Future;
-    fut.expiry = at0800(d);
-    fut.name = "BTC-" + deribitExpiryCode(fut.expiry);
-    fut.tickSize = toFixed(2.5);
-    ladderInstruments_.push_back(instruments_.add(fut));
-  }
-
-  for (sys_days day : optionDays) {
-    const Nanos expiry = at0800(day);
-    const double step = strikeStepFor(double((day - today).count()));
-    const double atm = std::round(config_.spot / step) * step;
-    for (int s = 0; s < kStrikesPerExpiry; ++s) {
-      const double strike = atm + (s - kStrikesPerExpiry / 2) * step;
-      for (OptionType type : {OptionType::Call, OptionType::Put}) {
-        Instrument opt;
-        opt.kind = InstrumentKind::Option;
-        opt.settlement = Settlement::Inverse;
-        opt.optionType = type;
-        opt.quoteCurrency = "BTC";
-        opt.underlyingId = indexId_;
-        opt.strike = toFixed(strike);
-        opt.expiry = expiry;
-        opt.contractSize = 1.0;
-        opt.tickSize = toFixed(0.0005);
-        opt.minQty = toFixed(0.1);
-        opt.maxQty = toFixed(10'000);
-        opt.makerFee = opt.takerFee = 0.0003;
-        opt.priceDecimals = 4;
-        opt.qtyDecimals = 1;
-        opt.name = "BTC-" + deribitExpiryCode(expiry) + "-" + std::to_string(std::int64_t(strike)) +
-                   (type == OptionType::Call ? "-C" : "-P");
-        OptionQuotes q;
-        q.instrument = instruments_.add(opt);
-        q.owner = 100 + int(options_.size() % 2);
-        options_.push_back(q);
-      }
-    }
-  }
+  for (std::size_t u = 0; u < config_.currencies.size(); ++u) buildUnderlying(u);
 
   markets_.resize(instruments_.size());
   for (const Instrument& inst : instruments_.all())
@@ -184,7 +172,8 @@ void SimExchange::buildInstruments() {
   const MakerSpec futMakers[] = {{0.4, 20, 1, 3000, 0.3}, {2, 15, 3, 15000, 0.1}};
   int owner = 1;
   for (InstrumentId id : ladderInstruments_) {
-    const bool isPerp = id == perpId_;
+    const Underlying& u = underlyingOf(id);
+    const bool isPerp = id == u.perpId;
     for (const MakerSpec& s : isPerp ? std::span<const MakerSpec>(perpMakers) : std::span<const MakerSpec>(futMakers)) {
       LadderMaker m;
       m.owner = owner++;
@@ -192,11 +181,113 @@ void SimExchange::buildInstruments() {
       m.halfSpreadTicks = s.hs;
       m.levels = s.levels;
       m.spacingTicks = s.spacing;
-      m.meanSize = s.size;
+      m.meanSize = s.size * u.config.sizeScale;
       m.requoteProbability = s.requote;
       ladderMakers_.push_back(std::move(m));
     }
   }
+}
+
+// One underlying's instruments, with Deribit's specifications for that coin (public/get_instruments,
+// ../shared/refdata): BTC-PERPETUAL tick 0.5 USD, amount in USD multiples of 10; ETH-PERPETUAL tick
+// 0.05, multiples of 1; options inverse, tick 0.0005 coin, minimum 0.1 BTC / 1 ETH, fee 0.03 %.
+void SimExchange::buildUnderlying(std::size_t ui) {
+  using namespace std::chrono;
+  const SimUnderlying& cfg = config_.currencies[ui];
+  const bool eth = cfg.currency == "ETH";
+  Underlying u;
+  u.config = cfg;
+  u.index = u.index0 = cfg.spot;
+  u.indexName = cfg.currency;
+  std::transform(u.indexName.begin(), u.indexName.end(), u.indexName.begin(),
+                 [](unsigned char c) { return char(std::tolower(c)); });
+  u.indexName += "_usd";
+  auto add = [&](Instrument inst) {
+    const InstrumentId id = instruments_.add(std::move(inst));
+    underlyingOf_.resize(instruments_.size(), 0);
+    underlyingOf_[id] = std::uint8_t(ui);
+    return id;
+  };
+
+  Instrument index;
+  index.name = u.indexName;
+  index.kind = InstrumentKind::Index;
+  index.settlement = Settlement::Linear;
+  index.baseCurrency = index.settleCurrency = cfg.currency;
+  index.tickSize = toFixed(0.01);
+  index.minQty = toFixed(1);
+  index.tradable = false;
+  index.priceDecimals = 2;
+  u.indexId = add(index);
+
+  Instrument perp;
+  perp.name = cfg.currency + "-PERPETUAL";
+  perp.kind = InstrumentKind::Perpetual;
+  perp.settlement = Settlement::Inverse;
+  perp.baseCurrency = perp.settleCurrency = cfg.currency;
+  perp.underlyingId = u.indexId;
+  perp.contractSize = eth ? 1 : 10;
+  perp.tickSize = toFixed(eth ? 0.05 : 0.5);
+  perp.minQty = toFixed(eth ? 1 : 10);
+  perp.maxQty = toFixed(10'000'000);
+  perp.makerFee = 0.0;
+  perp.takerFee = 0.0005;
+  perp.priceDecimals = decimalsFor(perp.tickSize);
+  perp.qtyDecimals = 0;
+  u.perpId = add(perp);
+  ladderInstruments_.push_back(u.perpId);
+
+  const sys_days today = floor<days>(sys_time<nanoseconds>(nanoseconds(config_.startTime)));
+  const auto at0800 = [](sys_days d) {
+    return duration_cast<nanoseconds>((d + hours(8)).time_since_epoch()).count();
+  };
+  const std::vector<sys_days> optionDays = optionExpiryDays(today);
+  for (sys_days d : optionDays) {
+    if (d - today < days(60)) continue;  // the quarterlies
+    Instrument fut = perp;
+    fut.kind = InstrumentKind::Future;
+    fut.expiry = at0800(d);
+    fut.name = cfg.currency + "-" + deribitExpiryCode(fut.expiry);
+    fut.tickSize = toFixed(eth ? 0.05 : 2.5);
+    fut.priceDecimals = decimalsFor(fut.tickSize);
+    ladderInstruments_.push_back(add(fut));
+  }
+
+  u.firstOption = options_.size();
+  for (sys_days day : optionDays) {
+    const Nanos expiry = at0800(day);
+    const double step = strikeStepFor(double((day - today).count()), cfg.spot);
+    const double atm = std::round(cfg.spot / step) * step;
+    for (int s = 0; s < kStrikesPerExpiry; ++s) {
+      const double strike = atm + (s - kStrikesPerExpiry / 2) * step;
+      for (OptionType type : {OptionType::Call, OptionType::Put}) {
+        Instrument opt;
+        opt.kind = InstrumentKind::Option;
+        opt.settlement = Settlement::Inverse;
+        opt.optionType = type;
+        opt.baseCurrency = opt.quoteCurrency = opt.settleCurrency = cfg.currency;
+        opt.underlyingId = u.indexId;
+        opt.strike = toFixed(strike);
+        opt.expiry = expiry;
+        opt.contractSize = 1.0;
+        opt.tickSize = toFixed(0.0005);
+        opt.minQty = toFixed(eth ? 1 : 0.1);
+        opt.maxQty = toFixed(eth ? 100'000 : 10'000);
+        opt.makerFee = opt.takerFee = 0.0003;
+        opt.priceDecimals = 4;
+        opt.qtyDecimals = eth ? 0 : 1;
+        opt.name = cfg.currency + "-" + deribitExpiryCode(expiry) + "-" + formatTrimmed(opt.strike) +
+                   (type == OptionType::Call ? "-C" : "-P");
+        OptionQuotes q;
+        q.instrument = add(opt);
+        q.owner = 100 + int(options_.size() % 2);
+        options_.push_back(q);
+      }
+    }
+  }
+  u.optionCount = options_.size() - u.firstOption;
+  u.expiries = optionDays.size();
+  underlyings_.push_back(std::move(u));
 }
 
 // ---- feed construction -------------------------------------------------------------------
@@ -321,30 +412,56 @@ void SimExchange::start() {
   flush();
   feedMuted_ = false;
   current_ = kNoInstrument;
-  MdEvent idx;
-  idx.type = MdType::IndexPrice;
-  idx.instrument = indexId_;
-  idx.price = toFixed(index_);
-  idx.ts = now_;
-  out_.md.push_back(idx);
+  for (const Underlying& u : underlyings_) emitIndex(u, true);
   for (InstrumentId id = 0; id < markets_.size(); ++id)
     if (markets_[id]) emitSnapshot(id);
 }
 
+void SimExchange::emitIndex(const Underlying& u, bool exact) {
+  MdEvent idx;
+  idx.type = MdType::IndexPrice;
+  idx.instrument = u.indexId;
+  idx.price = exact ? toFixed(u.index) : roundToTick(u.index, instruments_[u.indexId].tickSize, 0);
+  idx.ts = now_;
+  out_.md.push_back(idx);
+}
+
+// Correlated diffusions: the first underlying's shock z0, each other's rho*z0 + sqrt(1-rho^2)*e.
+// Jump events: a share of them move every underlying (the same number of jump sigmas, scaled by
+// each one's volatility relative to the first), the rest one underlying picked at random.
 void SimExchange::advancePrices() {
   const double dtSec = double(config_.step) * 1e-9;
   const double dtYears = double(config_.step) / kNanosPerYear;
-  const double sigma = config_.volatility;
-  index_ *= std::exp(-0.5 * sigma * sigma * dtYears + sigma * std::sqrt(dtYears) * rng_.normal());
-  if (rng_.chance(config_.jumpsPerHour * dtSec / 3600.0)) index_ *= std::exp(config_.jumpSigma * rng_.normal());
-  perpBasis_ += (M_LN2 / 60.0) * (0.0002 - perpBasis_) * dtSec + 0.0001 * std::sqrt(dtSec / 60.0) * rng_.normal();
-  volLevel_ += (M_LN2 / 300.0) * (0.0 - volLevel_) * dtSec + 0.02 * std::sqrt(dtSec / 300.0) * rng_.normal();
+  const double rho = config_.correlation;
+  const double idio = std::sqrt(std::max(0.0, 1.0 - rho * rho));
+  const double z0 = rng_.normal();
+  const double sigma0 = underlyings_.front().config.volatility;
+  for (std::size_t i = 0; i < underlyings_.size(); ++i) {
+    Underlying& u = underlyings_[i];
+    const double z = i == 0 ? z0 : rho * z0 + idio * rng_.normal();
+    const double sigma = u.config.volatility;
+    u.index *= std::exp(-0.5 * sigma * sigma * dtYears + sigma * std::sqrt(dtYears) * z);
+  }
+  if (rng_.chance(config_.jumpsPerHour * dtSec / 3600.0)) {
+    const double j = config_.jumpSigma * rng_.normal();
+    const bool common = underlyings_.size() == 1 || rng_.chance(config_.commonJumpShare);
+    const std::size_t only = common ? 0 : rng_.below(underlyings_.size());
+    for (std::size_t i = 0; i < underlyings_.size(); ++i)
+      if (common || i == only)
+        underlyings_[i].index *= std::exp(j * underlyings_[i].config.volatility / std::max(sigma0, 1e-9));
+  }
+  for (Underlying& u : underlyings_) {
+    u.perpBasis += (M_LN2 / 60.0) * (0.0002 - u.perpBasis) * dtSec + 0.0001 * std::sqrt(dtSec / 60.0) * rng_.normal();
+    u.volLevel += (M_LN2 / 300.0) * (0.0 - u.volLevel) * dtSec + 0.02 * std::sqrt(dtSec / 300.0) * rng_.normal();
+  }
 }
 
 double SimExchange::fairPrice(InstrumentId id) const {
-  if (id == perpId_) return index_ * (1.0 + perpBasis_);
+  const Underlying& u = underlyingOf(id);
+  if (id == u.perpId) return u.index * (1.0 + u.perpBasis);
+  if (id == u.indexId) return u.index;
   const double t = std::max(0.0, double(instruments_[id].expiry - now_) / kNanosPerYear);
-  return index_ * std::exp(kCarry * t);
+  return u.index * std::exp(kCarry * t);
 }
 
 Price SimExchange::roundToTick(double price, Price tick, int direction) const {
@@ -423,16 +540,18 @@ void SimExchange::ladderTaker(InstrumentId id) {
   const double mid = toDouble(bb + ba) / 2.0;
   const double pull = std::clamp((fairPrice(id) - mid) / (toDouble(inst.tickSize) * 6.0), -0.35, 0.35);
   const Side side = rng_.chance(0.5 + pull) ? Side::Buy : Side::Sell;
-  const double mean = (id == perpId_ ? 3000.0 : 1500.0) * (rng_.chance(0.05) ? 15.0 : 1.0);
+  const Underlying& u = underlyingOf(id);
+  const double mean = (id == u.perpId ? 3000.0 : 1500.0) * u.config.sizeScale * (rng_.chance(0.05) ? 15.0 : 1.0);
   begin(id);
   market.book.add({kTakerOwner, 0, side, 0, randomQty(inst, mean), true, true, false});
 }
 
-double SimExchange::smileVol(double k, double t) const {
-  double atm = 0.48 + 0.12 * std::exp(-t * 8.0) + volLevel_ - 0.6 * std::log(index_ / index0_);
+double SimExchange::smileVol(const Underlying& u, double k, double t) const {
+  const SimUnderlying& c = u.config;
+  double atm = c.atmVol + c.shortTermPremium * std::exp(-t * 8.0) + u.volLevel - c.spotVolBeta * std::log(u.index / u.index0);
   atm = std::clamp(atm, 0.15, 2.5);
   const double z = std::clamp(k / (atm * std::sqrt(std::max(t, 1e-6))), -4.0, 4.0);
-  return atm * (1.0 - 0.04 * z + 0.025 * z * z);
+  return atm * (1.0 + c.skew * z + c.curvature * z * z);
 }
 
 void SimExchange::requoteOption(std::size_t i) {
@@ -452,10 +571,12 @@ void SimExchange::requoteOption(std::size_t i) {
     q.askPx = {};
     return;
   }
-  const double f = index_ * std::exp(kCarry * t);
+  const Underlying& u = underlyingOf(q.instrument);
+  const double f = u.index * std::exp(kCarry * t);
   const double strike = toDouble(inst.strike);
   const pricing::CallPut cp = inst.optionType == OptionType::Call ? pricing::CallPut::Call : pricing::CallPut::Put;
-  const double sigma = smileVol(std::log(strike / f), t);
+  const double sigma = smileVol(u, std::log(strike / f), t);
+  const double sizeScale = u.config.optionSizeScale;
   const Price tick = inst.tickSize;
   for (std::size_t l = 0; l < 3; ++l) {
     const double wing = 1.0 + 0.15 * std::abs(std::log(strike / f)) / (sigma * std::sqrt(t));
@@ -472,7 +593,7 @@ void SimExchange::requoteOption(std::size_t i) {
       curId = 0;
       curPx = px;
       if (px <= 0) return;
-      const auto r = market.book.add({q.owner, 0, side, px, randomQty(inst, kLayerSize[l]), false, false, true});
+      const auto r = market.book.add({q.owner, 0, side, px, randomQty(inst, kLayerSize[l] * sizeScale), false, false, true});
       if (r.outcome == AddOutcome::Rested) curId = r.id;
     };
     place(Side::Buy, bid, q.bidPx[l], q.bidId[l]);
@@ -494,21 +615,22 @@ void SimExchange::optionNoise() {
   }
   begin(q.instrument);
   MatchingBook::Result r;
-  market.book.modify(id, o->price, randomQty(instruments_[q.instrument], kLayerSize[l]), &r);
+  market.book.modify(id, o->price, randomQty(instruments_[q.instrument], kLayerSize[l] * underlyingOf(q.instrument).config.optionSizeScale), &r);
   id = r.id;
 }
 
-void SimExchange::optionTaker() {
-  const std::size_t expiry = rng_.below(options_.size() / (2 * kStrikesPerExpiry));
+void SimExchange::optionTaker(const Underlying& u) {
+  if (u.expiries == 0) return;
+  const std::size_t expiry = rng_.below(u.expiries);
   const int strike = std::clamp(kStrikesPerExpiry / 2 + int(std::lround(rng_.normal() * 3.0)), 0, kStrikesPerExpiry - 1);
-  const std::size_t i = (expiry * kStrikesPerExpiry + std::size_t(strike)) * 2 + rng_.below(2);
+  const std::size_t i = u.firstOption + (expiry * kStrikesPerExpiry + std::size_t(strike)) * 2 + rng_.below(2);
   const InstrumentId id = options_[i].instrument;
   Market& market = *markets_[id];
   const Side side = rng_.chance(0.5) ? Side::Buy : Side::Sell;
   const Price px = side == Side::Buy ? market.book.bestAsk() : market.book.bestBid();
   if (px == 0) return;
   begin(id);
-  market.book.add({kTakerOwner, 0, side, px, randomQty(instruments_[id], 2.0), false, true, false});
+  market.book.add({kTakerOwner, 0, side, px, randomQty(instruments_[id], 2.0 * u.config.optionSizeScale), false, true, false});
 }
 
 void SimExchange::skip(std::uint64_t steps) {
@@ -530,26 +652,24 @@ void SimExchange::step() {
   const double ups = config_.updatesPerSecond;
   for (std::uint32_t n = rng_.poisson(0.65 * ups * dt); n > 0; --n) ladderNoise();
   for (InstrumentId id : ladderInstruments_)
-    for (std::uint32_t n = rng_.poisson((id == perpId_ ? 8.0 : 1.0) * dt); n > 0; --n) ladderTaker(id);
+    for (std::uint32_t n = rng_.poisson((id == underlyingOf(id).perpId ? 8.0 : 1.0) * dt); n > 0; --n) ladderTaker(id);
 
-  const std::size_t perStep = std::max<std::size_t>(1, options_.size() / 50);
-  for (std::size_t k = 0; k < perStep; ++k) {
-    requoteOption(optionCursor_);
-    optionCursor_ = (optionCursor_ + 1) % options_.size();
+  // Every option is requoted every 50 ms, whichever underlying it belongs to.
+  if (!options_.empty()) {
+    const std::size_t perStep = std::max<std::size_t>(1, options_.size() / 50);
+    for (std::size_t k = 0; k < perStep; ++k) {
+      requoteOption(optionCursor_);
+      optionCursor_ = (optionCursor_ + 1) % options_.size();
+    }
+    for (std::uint32_t n = rng_.poisson(0.45 * ups * dt); n > 0; --n) optionNoise();
+    for (const Underlying& u : underlyings_)
+      for (std::uint32_t n = rng_.poisson(1.5 * dt); n > 0; --n) optionTaker(u);
   }
-  for (std::uint32_t n = rng_.poisson(0.45 * ups * dt); n > 0; --n) optionNoise();
-  for (std::uint32_t n = rng_.poisson(1.5 * dt); n > 0; --n) optionTaker();
   flush();
   current_ = kNoInstrument;
 
-  if (steps_ % 100 == 0) {
-    MdEvent idx;
-    idx.type = MdType::IndexPrice;
-    idx.instrument = indexId_;
-    idx.price = roundToTick(index_, instruments_[indexId_].tickSize, 0);
-    idx.ts = now_;
-    out_.md.push_back(idx);
-  }
+  if (steps_ % 100 == 0)
+    for (const Underlying& u : underlyings_) emitIndex(u, false);
 }
 
 // ---- the user's orders -------------------------------------------------------------------
@@ -654,17 +774,18 @@ void SimExchange::requestSnapshot(InstrumentId id) {
 
 std::vector<Candle> SimExchange::history(InstrumentId id) const {
   std::vector<Candle> bars;
-  if (id != indexId_ && std::find(ladderInstruments_.begin(), ladderInstruments_.end(), id) == ladderInstruments_.end())
-    return bars;
+  if (id >= instruments_.size() || instruments_[id].isOption()) return bars;
+  const Underlying& u = underlyingOf(id);
+  const std::size_t ui = underlyingOf_[id];
   constexpr int kBars = 360;
   constexpr int kSub = 10;
   const Nanos interval = CandleSeries::kInterval;
-  Rng rng(config_.seed * 7919 + 17);  // same path for index, perpetual and futures
-  const double scale = id == indexId_ ? 1.0 : fairPrice(id) / index_;
-  const double subSigma = config_.volatility * std::sqrt(double(interval / kSub) / kNanosPerYear);
+  Rng rng(config_.seed * 7919 + 17 + ui * 104729);  // same path for an underlying's index, perpetual and futures
+  const double scale = id == u.indexId ? 1.0 : fairPrice(id) / u.index;
+  const double subSigma = u.config.volatility * std::sqrt(double(interval / kSub) / kNanosPerYear);
   // Walk backwards from the current index so the history joins the live market.
   std::vector<double> path(kBars * kSub + 1);
-  path.back() = index_;
+  path.back() = u.index;
   for (std::size_t i = path.size() - 1; i > 0; --i) path[i - 1] = path[i] * std::exp(subSigma * rng.normal());
   const Nanos firstStart = (now_ - now_ % interval) - interval * kBars;
   for (int b = 0; b < kBars; ++b) {
@@ -677,7 +798,8 @@ std::vector<Candle> SimExchange::history(InstrumentId id) const {
       c.low = std::min(c.low, p);
       c.close = p;
     }
-    c.volume = id == indexId_ ? 0.0 : std::round(rng.exponential(40000.0) / 10.0) * 10.0;
+    const double lot = toDouble(instruments_[id].minQty);
+    c.volume = id == u.indexId ? 0.0 : std::round(rng.exponential(40000.0 * u.config.sizeScale) / lot) * lot;
     bars.push_back(c);
   }
   return bars;

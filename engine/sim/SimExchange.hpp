@@ -1,15 +1,20 @@
 #pragma once
 // The embedded simulated exchange: a deterministic, single-threaded market. For a given seed and
 // start time the sequence of market-data events is fixed (user orders change it, as they would on a
-// real venue). Participants:
-//  - a BTC index following geometric Brownian motion with Merton jumps;
-//  - BTC-PERPETUAL and two BTC futures, each with ladder market makers around a fair price
+// real venue). For each underlying (by default BTC and ETH, as Deribit lists them):
+//  - an index (btc_usd, eth_usd) following geometric Brownian motion with Merton jumps; the
+//    underlyings' log returns are correlated (SimConfig::correlation) and most jumps are common;
+//  - its perpetual and quarterly futures, each with ladder market makers around a fair price
 //    (index plus basis) and takers sending market orders biased towards the fair price;
-//  - a BTC option chain (7 expiries x 17 strikes x call/put, inverse, Deribit tick 0.0005 BTC)
-//    quoted in three layers by market makers around a Black-76 theo from a smile that moves with
+//  - an option chain on Deribit's calendar (dailies, Friday weeklies, the monthly and quarterlies,
+//    17 strikes x call/put, inverse, Deribit tick 0.0005 in the coin) quoted in three layers by
+//    market makers around a Black-76 theo from the underlying's own smile, which moves with its
 //    spot (skew, curvature, term structure), with random takers.
+// The feed rate target (updatesPerSecond) is shared by all books of all underlyings.
 // The user's orders rest in and match against the same books.
 #include <memory>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -23,14 +28,34 @@
 
 namespace kappa::sim {
 
+// One listed underlying: its contract specifications follow Deribit's for that coin (see
+// forCurrency), its market the numbers below.
+struct SimUnderlying {
+  std::string currency = "BTC";      // BTC-PERPETUAL, btc_usd, BTC-27DEC26-70000-C ...
+  double spot = 67000.0;             // initial index, USD
+  double volatility = 0.55;          // annualised index volatility (diffusion)
+  // The option makers' smile: ATM vol = atmVol + shortTermPremium * e^{-8t} + surface shock
+  // - spotVolBeta * ln(S/S0); in z = k / (atm sqrt t): vol = atm * (1 + skew z + curvature z^2).
+  double atmVol = 0.48, shortTermPremium = 0.12, skew = -0.04, curvature = 0.025, spotVolBeta = 0.6;
+  double sizeScale = 1.0;            // makers' and takers' sizes relative to BTC's (USD for perps)
+  double optionSizeScale = 1.0;      // option makers' sizes in coin relative to BTC's
+
+  // Deribit-like defaults: BTC at 67,000, ETH at 3,500 with a higher, flatter smile.
+  static SimUnderlying btc();
+  static SimUnderlying eth();
+  static SimUnderlying forCurrency(const std::string& currency);  // BTC or ETH defaults; else BTC's with that name
+};
+
 struct SimConfig {
   std::uint64_t seed = 1;
   Nanos startTime = 0;               // UTC; the option expiries are derived from it
-  double updatesPerSecond = 2500;    // target L2 level updates per second over all books
-  double spot = 67000.0;             // initial BTC index
-  double volatility = 0.55;          // annualised index volatility
-  double jumpsPerHour = 4.0;
-  double jumpSigma = 0.004;          // log jump size standard deviation
+  double updatesPerSecond = 2500;    // target L2 level updates per second over all books of all underlyings
+  std::vector<SimUnderlying> currencies = {SimUnderlying::btc(), SimUnderlying::eth()};
+  // Correlation of each underlying's diffusive log returns with the first one's (BTC-ETH ~0.8).
+  double correlation = 0.8;
+  double jumpsPerHour = 4.0;         // jump events per hour
+  double jumpSigma = 0.004;          // log jump size standard deviation (scaled by each underlying's vol / the first's)
+  double commonJumpShare = 0.75;     // share of jump events that move every underlying (with the same sign and size in sigmas)
   Nanos step = 1'000'000;            // simulation step: 1 ms
 };
 
@@ -56,7 +81,12 @@ class SimExchange : private MatchSink {
   void skip(std::uint64_t steps);
   Nanos now() const { return now_; }
   std::uint64_t steps() const { return steps_; }
-  double indexPrice() const { return index_; }
+  // The first underlying's index (BTC by default).
+  double indexPrice() const;
+  // An underlying's index by currency ("BTC", "ETH") or index name ("btc_usd"); 0 if not listed.
+  double indexPrice(std::string_view currencyOrIndex) const;
+  // The listed underlyings' currencies, in the order of SimConfig::currencies.
+  std::vector<std::string> currencies() const;
 
   // User order entry (the terminal's orders), answered with ExecReports in output().
   void submit(OrderId id, const OrderRequest& request);
@@ -71,8 +101,12 @@ class SimExchange : private MatchSink {
   struct Market;
   struct LadderMaker;
   struct OptionQuotes;
+  struct Underlying;
 
   void buildInstruments();
+  void buildUnderlying(std::size_t u);
+  Underlying& underlyingOf(InstrumentId id);
+  const Underlying& underlyingOf(InstrumentId id) const;
   void onFill(const SimOrder& maker, const SimOrder& taker, Price price, Qty qty) override;
   void onLevel(Side side, Price price, Qty total, bool created) override;
   void begin(InstrumentId id);
@@ -85,8 +119,9 @@ class SimExchange : private MatchSink {
   void ladderTaker(InstrumentId id);
   void requoteOption(std::size_t optionIndex);
   void optionNoise();
-  void optionTaker();
-  double smileVol(double logMoneyness, double t) const;
+  void optionTaker(const Underlying& u);
+  void emitIndex(const Underlying& u, bool exact);
+  double smileVol(const Underlying& u, double logMoneyness, double t) const;
   Qty randomQty(const Instrument& inst, double mean);
   Price roundToTick(double price, Price tick, int direction) const;  // -1 down, +1 up, 0 nearest
   double fee(const Instrument& inst, Price price, Qty qty, bool maker) const;
@@ -99,9 +134,9 @@ class SimExchange : private MatchSink {
   std::vector<std::unique_ptr<Market>> markets_;  // by instrument id (null for the index)
   std::vector<LadderMaker> ladderMakers_;
   std::vector<OptionQuotes> options_;
-  std::vector<InstrumentId> ladderInstruments_;   // perpetual and futures
-  InstrumentId indexId_ = kNoInstrument;
-  InstrumentId perpId_ = kNoInstrument;
+  std::vector<InstrumentId> ladderInstruments_;   // perpetuals and futures
+  std::vector<Underlying> underlyings_;
+  std::vector<std::uint8_t> underlyingOf_;        // by instrument id: index into underlyings_
   std::unordered_map<OrderId, std::uint64_t> userOrders_;  // client id -> exchange id
   std::unordered_map<OrderId, InstrumentId> userInstrument_;
   std::unordered_set<OrderId> userPostOnly_;  // resting post-only orders keep the flag on replace
@@ -113,10 +148,6 @@ class SimExchange : private MatchSink {
   std::uint64_t steps_ = 0;
   std::uint64_t tradeId_ = 0;
   std::size_t optionCursor_ = 0;
-  double index_ = 0;
-  double index0_ = 0;
-  double perpBasis_ = 0.0002;
-  double volLevel_ = 0.0;                         // OU shock to the whole surface
 };
 
 }  // namespace kappa::sim

@@ -190,9 +190,10 @@ struct StrategyHost::Api {
 
   static kappa_status optionAnalytics(const kappa_host* h, std::uint32_t id, kappa_option_analytics* out) {
     if (!fits(out)) return KAPPA_BUFFER_TOO_SMALL;
-    const auto& a = host(h).svc_.analytics;
-    const analytics::OptionAnalytics* o = a ? a->find(id) : nullptr;
-    if (!o) return a ? KAPPA_NOT_FOUND : KAPPA_UNAVAILABLE;
+    const auto& m = host(h).svc_.analytics;
+    const analytics::ChainAnalytics* a = nullptr;
+    const analytics::OptionAnalytics* o = m ? m->find(id, &a) : nullptr;
+    if (!o) return m ? KAPPA_NOT_FOUND : KAPPA_UNAVAILABLE;
     const analytics::ExpiryAnalytics& e = a->expiries[o->expiryIndex];
     kappa_option_analytics v{};
     v.size = sizeof v;
@@ -216,28 +217,43 @@ struct StrategyHost::Api {
     deliver(out, v);
     return KAPPA_OK;
   }
+  // The call names no underlying (the ABI predates ETH): of the underlyings listing this expiry,
+  // the one whose forward is nearest the strike (log distance) answers — BTC and ETH strikes lie
+  // a factor ~20 apart, so a strike of either chain finds its own surface.
   static kappa_status surfaceVol(const kappa_host* h, std::int64_t expiry, double strike, double* out) {
-    const auto& a = host(h).svc_.analytics;
-    if (!a || !out || !(strike > 0)) return KAPPA_UNAVAILABLE;
-    for (const analytics::ExpiryAnalytics& e : a->expiries) {
-      if (e.expiry != expiry) continue;
-      if (!e.hasSurface || !(e.forward > 0)) return KAPPA_UNAVAILABLE;
-      *out = vol::sviImpliedVol(e.surface, std::log(strike / e.forward), e.t);
-      return std::isfinite(*out) ? KAPPA_OK : KAPPA_UNAVAILABLE;
-    }
-    return KAPPA_NOT_FOUND;  // listed expiries only
+    const auto& m = host(h).svc_.analytics;
+    if (!m || !out || !(strike > 0)) return KAPPA_UNAVAILABLE;
+    const analytics::ExpiryAnalytics* best = nullptr;
+    for (const auto& a : m->chains)
+      for (const analytics::ExpiryAnalytics& e : a->expiries)
+        if (e.expiry == expiry && (!best || !(best->forward > 0) ||
+                                   (e.forward > 0 && std::abs(std::log(strike / e.forward)) < std::abs(std::log(strike / best->forward)))))
+          best = &e;
+    if (!best) return KAPPA_NOT_FOUND;  // listed expiries only
+    if (!best->hasSurface || !(best->forward > 0)) return KAPPA_UNAVAILABLE;
+    *out = vol::sviImpliedVol(best->surface, std::log(strike / best->forward), best->t);
+    return std::isfinite(*out) ? KAPPA_OK : KAPPA_UNAVAILABLE;
   }
   // Live: the current positions (this very moment, not the last analytics refresh) times the
-  // latest per-option Greeks; inverse perpetuals and futures as Q/F BTC of delta.
+  // latest per-option Greeks; inverse perpetuals and futures as Q/F coin of delta. Of the first
+  // listed underlying only (BTC): the ABI's kappa_greeks names no coin, and adding ETH's coin delta
+  // to BTC's would have a BTC-PERPETUAL hedger trade ETH risk as if it were BTC.
   static kappa_status portfolioGreeks(const kappa_host* h, kappa_greeks* out) {
     if (!fits(out)) return KAPPA_BUFFER_TOO_SMALL;
     const StrategyHost& x = host(h);
     const auto& a = x.svc_.analytics;
+    const std::string* coin = nullptr;
+    for (const Instrument& i : x.svc_.instruments.all())
+      if (i.kind == InstrumentKind::Index) {
+        coin = &i.baseCurrency;
+        break;
+      }
     kappa_greeks g{};
     g.size = sizeof g;
     for (const Position& p : x.svc_.oms.positions()) {
       if (p.qty == 0) continue;
       const Instrument& inst = x.svc_.instruments[p.instrument];
+      if (coin && inst.baseCurrency != *coin) continue;
       if (inst.isOption()) {
         const analytics::OptionAnalytics* o = a ? a->find(inst.id) : nullptr;
         if (!o) continue;
@@ -949,16 +965,18 @@ void StrategyHost::measureTickToOrder() {
 }
 
 void StrategyHost::onChainAnalytics() {
-  const auto& a = svc_.analytics;
-  if (!a || instances_.empty()) return;
+  const auto& m = svc_.analytics;
+  if (!m || m->chains.empty() || instances_.empty()) return;
+  const analytics::ChainAnalytics* a = m->chains.front().get();
   // Orders placed from on_chain answer the market the analytics were computed on: their
   // tick-to-order runs from the moment that market was sampled (analytics time included).
-  tickAt_ = a->sampledAt;
+  tickAt_ = m->sampledAt;
   tickFromChain_ = true;
   kappa_chain_event ev{};
   ev.size = sizeof ev;
-  ev.ts_ns = a->computedAt;
-  ev.options = std::uint32_t(a->options.size());
+  ev.ts_ns = m->computedAt;
+  ev.options = 0;
+  for (const auto& c : m->chains) ev.options += std::uint32_t(c->options.size());
   ev.forward_hint = a->expiries.empty() ? a->index : a->expiries.front().forward;
   for (std::size_t k = 0; k < instances_.size(); ++k) {
     StrategyInstance* s = instances_[k].get();
@@ -1037,11 +1055,26 @@ void StrategyHost::rows(std::vector<PluginRow>* plugins, std::vector<StrategyRow
       r.workingOrders = s->working.size();
       r.faults = s->faults;
       r.overruns = s->overruns;
+      bool mixed = false;
       for (const auto& [id, p] : s->positions) {
-        r.realizedPnl += p.realizedPnl - p.fees;
-        const double mark = toDouble(svc_.market.markPrice(id));
-        if (mark > 0) r.unrealizedPnl += p.unrealizedPnl(svc_.instruments[id], mark);
+        const std::string& c = svc_.instruments[id].settleCurrency;
+        if (r.pnlCurrency.empty()) r.pnlCurrency = c;
+        else if (r.pnlCurrency != c) mixed = true;
       }
+      for (const auto& [id, p] : s->positions) {
+        const Instrument& inst = svc_.instruments[id];
+        const double mark = toDouble(svc_.market.markPrice(id));
+        double realized = p.realizedPnl - p.fees, unrealized = mark > 0 ? p.unrealizedPnl(inst, mark) : 0.0;
+        if (mixed && inst.settleCurrency != "USD" && inst.settleCurrency != "USDC") {  // coin -> USD at its index
+          const double index = inst.underlyingId < svc_.instruments.size()
+                                   ? toDouble(svc_.market.stats(inst.underlyingId).last) : 0.0;
+          realized *= index;
+          unrealized *= index;
+        }
+        r.realizedPnl += realized;
+        r.unrealizedPnl += unrealized;
+      }
+      if (mixed) r.pnlCurrency = "USD";
       r.lastError = s->lastError;
       strategies->push_back(std::move(r));
     }

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "analytics/ChainAnalytics.hpp"
+#include "analytics/MarketAnalytics.hpp"
 #include "book/MarketData.hpp"
 #include "oms/OrderManager.hpp"
 #include "oms/RiskGate.hpp"
@@ -51,7 +51,7 @@ class StrategyHost {
     HaltSwitch& halt;
     std::function<Nanos()> now;  // market clock
     boost::asio::any_io_executor engine;  // timers and watchdog reports run here
-    const std::shared_ptr<const analytics::ChainAnalytics>& analytics;
+    const std::shared_ptr<const analytics::MarketAnalytics>& analytics;
   };
 
   StrategyHost(Services services, StrategyHostConfig config = {});

@@ -42,7 +42,10 @@ struct StrategyRow {
   std::vector<ParamRow> params;
   std::uint64_t ordersSent = 0, ordersRefused = 0, fills = 0, workingOrders = 0;
   std::uint64_t faults = 0, overruns = 0;
-  double realizedPnl = 0, unrealizedPnl = 0;  // settlement currency, this instance's own fills
+  double realizedPnl = 0, unrealizedPnl = 0;  // pnlCurrency, this instance's own fills
+  // The settlement currency of every instrument it traded ("BTC"); empty if none yet. When it traded
+  // several (BTC and ETH) the PnL above is in USD, each coin at its index: coins are never added.
+  std::string pnlCurrency;
   std::string lastError;
 };
 

@@ -50,7 +50,7 @@ struct Harness {
   std::unique_ptr<OrderManager> oms;
   StampingVenue venue;
   boost::asio::io_context io;
-  std::shared_ptr<const analytics::ChainAnalytics> analytics;
+  std::shared_ptr<const analytics::MarketAnalytics> analytics;
   std::unique_ptr<StrategyHost> host;
   std::uint64_t changeId = 1;
   Price bid = 0;

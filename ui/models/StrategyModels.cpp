@@ -103,7 +103,7 @@ QVariant PluginsModel::cell(const PluginRow& p, int col, int role) const {
 // ---- instances ----
 
 InstancesModel::InstancesModel(QObject* parent)
-    : KeyedRowModel({"Instance", "Strategy", "State", "Orders", "Working", "Fills", "PnL (BTC)", "Faults",
+    : KeyedRowModel({"Instance", "Strategy", "State", "Orders", "Working", "Fills", "PnL", "Faults",
                      "Overruns", "Last error"},
                     parent) {}
 
@@ -117,7 +117,9 @@ QVariant InstancesModel::cell(const StrategyRow& s, int col, int role) const {
       case Orders: return QString("%1 / %2").arg(s.ordersSent).arg(s.ordersRefused);
       case Working: return QString::number(s.workingOrders);
       case Fills: return QString::number(s.fills);
-      case Pnl: return QString::number(pnl, 'f', 6);
+      case Pnl:
+        if (s.pnlCurrency.empty()) return QString::number(pnl, 'f', 6);
+        return QString::number(pnl, 'f', s.pnlCurrency == "USD" ? 2 : 6) + " " + qs(s.pnlCurrency);
       case Faults: return QString::number(s.faults);
       case Overruns: return QString::number(s.overruns);
       case LastError: return qs(s.lastError);
@@ -127,8 +129,10 @@ QVariant InstancesModel::cell(const StrategyRow& s, int col, int role) const {
       case Name: return QString("Instance %1 of %2").arg(s.id).arg(qs(s.pluginPath));
       case Strategy: return qs(s.strategyId);
       case Pnl:
-        return QString("Realized (net of fees) %1\nUnrealized %2\nThis instance's own fills, settlement currency")
-            .arg(QString::number(s.realizedPnl, 'f', 6), QString::number(s.unrealizedPnl, 'f', 6));
+        return QString("Realized (net of fees) %1\nUnrealized %2\nThis instance's own fills, in %3")
+            .arg(QString::number(s.realizedPnl, 'f', 6), QString::number(s.unrealizedPnl, 'f', 6),
+                 s.pnlCurrency.empty() ? QString("the settlement currency")
+                 : s.pnlCurrency == "USD" ? QString("USD (several coins, each at its index)") : qs(s.pnlCurrency));
       case LastError: return s.lastError.empty() ? QVariant() : QVariant(qs(s.lastError));
     }
   } else if (role == Qt::TextAlignmentRole && col >= Orders && col <= Overruns) {

@@ -14,6 +14,12 @@ constexpr qint64 kFlashMs = 350;
 WatchlistModel::WatchlistModel(const InstrumentRegistry& instruments, QObject* parent)
     : QAbstractTableModel(parent), instruments_(instruments), rows_(instruments.size()), flash_(instruments.size()) {
   clock_.start();
+  for (const Instrument& inst : instruments_.all())
+    if (!inst.isOption()) order_.push_back(inst.id);
+  for (const Instrument& inst : instruments_.all())
+    if (inst.isOption()) order_.push_back(inst.id);
+  rowOf_.assign(instruments_.size(), -1);
+  for (std::size_t row = 0; row < order_.size(); ++row) rowOf_[order_[row]] = int(row);
 }
 
 int WatchlistModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(rows_.size()); }
@@ -23,7 +29,7 @@ void WatchlistModel::apply(const EngineSnapshot& s) {
   if (s.quotes.size() != rows_.size()) return;
   const qint64 now = clock_.elapsed();
   for (std::size_t i = 0; i < rows_.size(); ++i) {
-    const QuoteRow& n = s.quotes[i];
+    const QuoteRow& n = s.quotes[order_[i]];
     QuoteRow& o = rows_[i];
     Flash& f = flash_[i];
     if (o.bid && n.bid != o.bid) { f.bidAt = now; f.bidUp = n.bid > o.bid; }
@@ -37,7 +43,7 @@ void WatchlistModel::apply(const EngineSnapshot& s) {
 QVariant WatchlistModel::data(const QModelIndex& idx, int role) const {
   if (!idx.isValid()) return {};
   const QuoteRow& q = rows_[std::size_t(idx.row())];
-  const Instrument& inst = instruments_[InstrumentId(idx.row())];
+  const Instrument& inst = instruments_[order_[std::size_t(idx.row())]];
   const int col = idx.column();
   switch (role) {
     case Qt::DisplayRole:

@@ -1,6 +1,8 @@
 #pragma once
 // Every instrument with bid, ask, last and change. Updated once per frame from the snapshot with
-// one ranged dataChanged; changed prices flash green/red for a moment.
+// one ranged dataChanged; changed prices flash green/red for a moment. Every underlying's index,
+// perpetual and futures come first (BTC's, then ETH's), then the option chains: with two
+// underlyings ETH-PERPETUAL is not buried under BTC's hundreds of options.
 #include <QAbstractTableModel>
 #include <QElapsedTimer>
 #include <vector>
@@ -16,8 +18,8 @@ class WatchlistModel : public QAbstractTableModel {
   explicit WatchlistModel(const InstrumentRegistry& instruments, QObject* parent = nullptr);
 
   void apply(const EngineSnapshot& snapshot);
-  InstrumentId instrumentAt(int row) const { return InstrumentId(row); }
-  int rowOf(InstrumentId id) const { return int(id); }
+  InstrumentId instrumentAt(int row) const { return row >= 0 && std::size_t(row) < order_.size() ? order_[std::size_t(row)] : kNoInstrument; }
+  int rowOf(InstrumentId id) const { return id < rowOf_.size() ? rowOf_[id] : -1; }
 
   int rowCount(const QModelIndex& parent = {}) const override;
   int columnCount(const QModelIndex& parent = {}) const override;
@@ -30,7 +32,9 @@ class WatchlistModel : public QAbstractTableModel {
     bool bidUp = false, askUp = false, lastUp = false;
   };
   const InstrumentRegistry& instruments_;
-  std::vector<QuoteRow> rows_;
+  std::vector<InstrumentId> order_;  // row -> instrument
+  std::vector<int> rowOf_;           // instrument -> row
+  std::vector<QuoteRow> rows_;       // by row
   std::vector<Flash> flash_;
   QElapsedTimer clock_;
 };

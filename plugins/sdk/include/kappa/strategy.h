@@ -138,7 +138,8 @@ typedef struct kappa_option_analytics {
 
 /* Live: the account's positions at the moment of the call (every fill already delivered to any
  * strategy is in them) times the latest refresh's per-option Greeks; inverse perpetuals and
- * futures count Q/F BTC of delta. */
+ * futures count Q/F BTC of delta. Only the first listed underlying's instruments (BTC): another
+ * coin's delta (ETH) is a different risk and is not added. */
 typedef struct kappa_greeks {
   uint32_t size;
   double delta_coin;          /* BTC */
