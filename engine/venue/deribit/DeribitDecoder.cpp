@@ -258,40 +258,66 @@ error_code DeribitDecoder::Impl::notification(od::object& params, DecodedBatch& 
   return simdjson::SUCCESS;  // a channel we did not ask for: skipped
 }
 
+// One pass over the message's fields, in whatever order the server wrote them (Deribit's own
+// order, or a server that sorts keys): levels are emitted as they come after a BookBegin whose
+// ids are filled in at the end; a change that is out of sequence is taken back whole.
 error_code DeribitDecoder::Impl::book(InstrumentId id, od::value data, DecodedBatch& out, std::string& error) {
   od::object obj;
   if (auto e = data.get_object().get(obj)) return e;
+  const std::size_t beginAt = out.md.size();
+  {
+    MdEvent begin;
+    begin.type = MdType::BookBegin;
+    begin.instrument = id;
+    out.md.push_back(begin);
+  }
   std::string_view type;
-  if (auto e = obj.find_field_unordered("type").get_string().get(type)) {
-    error = "book message without type";
-    return e;
+  std::uint64_t changeId = 0, prevChangeId = 0, ts = 0;
+  bool haveChange = false, havePrev = false, haveBids = false, haveAsks = false;
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return e;
+    od::value v = field.value();
+    if (key == "bids" || key == "asks") {
+      const bool bids = key == "bids";
+      od::array arr;
+      if (auto e = v.get_array().get(arr)) {
+        error = bids ? "book bids are not a list" : "book asks are not a list";
+        return e;
+      }
+      if (auto e = levels(id, bids ? Side::Buy : Side::Sell, arr, out, error)) return e;
+      (bids ? haveBids : haveAsks) = true;
+    } else if (key == "type") {
+      if (auto e = v.get_string().get(type)) return e;
+    } else if (key == "change_id") {
+      if (auto e = v.get_uint64().get(changeId)) return e;
+      haveChange = true;
+    } else if (key == "prev_change_id") {
+      if (auto e = v.get_uint64().get(prevChangeId)) return e;
+      havePrev = true;
+    } else if (key == "timestamp") {
+      if (v.get_uint64().get(ts) != simdjson::SUCCESS) ts = 0;
+    }
   }
   const bool snapshot = type == "snapshot";
   if (!snapshot && type != "change") {
-    error = "unknown book message type";
+    error = "book message without a known type";
     return simdjson::INCORRECT_TYPE;
   }
-  std::uint64_t changeId = 0, prevChangeId = 0, ts = 0;
-  if (auto e = obj.find_field_unordered("change_id").get_uint64().get(changeId)) {
-    error = "book message without change_id";
-    return e;
+  if (!haveChange || (!snapshot && !havePrev) || !haveBids || !haveAsks) {
+    error = "book message without change_id, prev_change_id, bids or asks";
+    return simdjson::NO_SUCH_FIELD;
   }
-  if (!snapshot) {
-    if (auto e = obj.find_field_unordered("prev_change_id").get_uint64().get(prevChangeId)) {
-      error = "book change without prev_change_id";
-      return e;
-    }
-  }
-  if (obj.find_field_unordered("timestamp").get_uint64().get(ts) != simdjson::SUCCESS) ts = 0;
-
   BookSeq& seq = d.books_[id];
   if (!snapshot) {
     if (seq.state != BookSeq::State::Live) {  // waiting for the snapshot a resync asked for
       ++d.discarded_;
+      out.md.resize(beginAt);
       return simdjson::SUCCESS;
     }
     if (prevChangeId != seq.lastChangeId) {
       ++d.gaps_;
+      out.md.resize(beginAt);
       const std::string reason = "change_id gap: prev_change_id " + std::to_string(prevChangeId) + ", last change_id " +
                                  std::to_string(seq.lastChangeId);
       log::warn("deribit", d.instruments_[id].name + " book stale: " + reason + "; resubscribing");
@@ -299,25 +325,11 @@ error_code DeribitDecoder::Impl::book(InstrumentId id, od::value data, DecodedBa
       return simdjson::SUCCESS;
     }
   }
-  MdEvent begin;
-  begin.type = MdType::BookBegin;
-  begin.instrument = id;
+  MdEvent& begin = out.md[beginAt];
   begin.isSnapshot = snapshot;
   begin.changeId = changeId;
   begin.prevChangeId = prevChangeId;
   begin.ts = msToNanos(ts);
-  out.md.push_back(begin);
-  od::array bids, asks;
-  if (auto e = obj.find_field_unordered("bids").get_array().get(bids)) {
-    error = "book message without bids";
-    return e;
-  }
-  if (auto e = levels(id, Side::Buy, bids, out, error)) return e;
-  if (auto e = obj.find_field_unordered("asks").get_array().get(asks)) {
-    error = "book message without asks";
-    return e;
-  }
-  if (auto e = levels(id, Side::Sell, asks, out, error)) return e;
   MdEvent end;
   end.type = MdType::BookEnd;
   end.instrument = id;
