@@ -27,6 +27,10 @@ struct Options {
   double pluginBudgetMs = 1.0;  // a plugin callback's time budget; 3 overruns stop the instance
   double pluginHangS = 1.0;     // a callback still running after this trips the watchdog (halt)
   QStringList riskOverrides;    // --risk NAME=VALUE, repeatable: over <data-dir>/risk.json
+  // --venue deribit
+  QString deribitEnv = "testnet";      // --deribit-env testnet|mainnet|URL: mainnet only when named
+  QStringList currencies{"BTC", "ETH"};  // --currencies BTC,ETH
+  QString deribitCa;                   // --deribit-ca FILE: also trust this CA (a local wss kappa-exchange)
 };
 
 // "PATH[:name=value,...]": the parameters follow the first ':' after the last '/'.

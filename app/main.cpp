@@ -26,6 +26,7 @@
 #include "core/Log.hpp"
 #include "risk/RiskConfigFile.hpp"
 #include "sim/SimVenue.hpp"
+#include "venue/deribit/DeribitVenue.hpp"
 
 namespace {
 
@@ -34,6 +35,15 @@ std::atomic<bool> g_haltRequested{false};
 void onSignal(int) { g_quitRequested.store(true); }
 // SIGUSR1: HALT ALL, for a headless kappa (or from a script beside the GUI).
 void onHaltSignal(int) { g_haltRequested.store(true); }
+
+// The Deribit API key for a headless start: from the environment for now (the keychain and a
+// 0600 file come with the Connections dialog). Never from the command line, never logged.
+kappa::deribit::DeribitCredentials deribitCredentials() {
+  kappa::deribit::DeribitCredentials c;
+  if (const char* id = std::getenv("KAPPA_DERIBIT_CLIENT_ID")) c.clientId = id;
+  if (const char* secret = std::getenv("KAPPA_DERIBIT_CLIENT_SECRET")) c.clientSecret = secret;
+  return c;
+}
 
 // Log lines go to <data-dir>/logs/kappa.log; warnings and errors also to stderr (everything, if
 // the file cannot be opened). Strategy, plugin and watchdog lines are also handed to the strategy
@@ -164,7 +174,31 @@ int main(int argc, char** argv) {
   kappa::StrategyHostConfig strategyConfig;
   strategyConfig.callbackBudget = kappa::Nanos(opt.pluginBudgetMs * 1e6);
   strategyConfig.hangTimeout = kappa::Nanos(opt.pluginHangS * 1e9);
-  kappa::Engine engine(std::make_unique<kappa::sim::SimVenue>(sim), strategyConfig);
+  std::unique_ptr<kappa::Venue> venue;
+  kappa::deribit::DeribitVenue* deribit = nullptr;
+  if (opt.venue == "deribit") {
+    kappa::deribit::DeribitVenueConfig config;
+    std::string error;
+    kappa::deribit::parseDeribitEndpoint(opt.deribitEnv.toStdString(), config.endpoint, error);  // checked by Options
+    config.endpoint.caFile = opt.deribitCa.toStdString();
+    config.credentials = deribitCredentials();
+    config.currencies.clear();
+    for (const QString& c : opt.currencies) config.currencies.push_back(c.toStdString());
+    kappa::log::info("app", "venue deribit: " + config.endpoint.environment + " " + config.endpoint.url + ", " +
+                                (config.credentials.empty() ? std::string("no API key (market data only)")
+                                                            : "API key " + config.credentials.maskedId()));
+    auto v = std::make_unique<kappa::deribit::DeribitVenue>(std::move(config));
+    deribit = v.get();
+    venue = std::move(v);
+  } else {
+    venue = std::make_unique<kappa::sim::SimVenue>(sim);
+  }
+  kappa::Engine engine(std::move(venue), strategyConfig);
+  if (deribit && engine.instruments().size() == 0) {
+    std::fprintf(stderr, "kappa: no instruments from Deribit (%s): %s\n", opt.deribitEnv.toUtf8().constData(),
+                 deribit->listError().c_str());
+    return 1;
+  }
   engine.setDataDir(dataDir.toStdString());
   configureRisk(engine, dataDir.toStdString() + "/risk.json", opt.riskOverrides);
   engine.start();
