@@ -375,7 +375,7 @@ class TestDeribitVenue : public QObject {
       QVERIFY(!http("kappa/fault", q).contains("error"));
     }
     QVERIFY2(waitFor(engine, [&] { return venue->counters().gaps >= 1; }, 15000), "no gap detected");
-    QVERIFY(venue->counters().resyncs > resyncsBefore);
+    QVERIFY(waitFor(engine, [&] { return venue->counters().resyncs > resyncsBefore; }));
     QVERIFY(waitFor(engine, [&] { return l.md.book(perp->id).live(); }, 10000));
 
     // Dropped connection: Disconnected with the next retry, back, books live, and the resting order
