@@ -19,6 +19,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "book/MarketData.hpp"
+#include "core/Log.hpp"
 #include "venue/deribit/DeribitConnectionTest.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
 
@@ -106,6 +107,7 @@ class TestDeribitVenue : public QObject {
   QString host_ = "127.0.0.1";
   int port_ = 0;
   QString token_;
+  QString errFile_;  // the exchange's stderr, shown if it ends during the test
 
   // One HTTP request to the exchange's /api/v2 (Deribit's REST form of the same methods).
   QJsonObject http(const QString& method, const QUrlQuery& query, bool priv = false) {
@@ -184,6 +186,8 @@ class TestDeribitVenue : public QObject {
     exchange_.setArguments({"--listen", "127.0.0.1:0", "--seed", "1", "--account",
                             QString(kClientId) + ":" + kSecret});
     exchange_.setProcessChannelMode(QProcess::SeparateChannels);
+    errFile_ = QDir::temp().filePath(QString("tst_deribit_venue-exchange-%1.err").arg(QCoreApplication::applicationPid()));
+    exchange_.setStandardErrorFile(errFile_);
     exchange_.start();
     QVERIFY2(exchange_.waitForStarted(10000), qPrintable(exchange_.errorString()));
     QElapsedTimer t;
@@ -200,11 +204,19 @@ class TestDeribitVenue : public QObject {
   }
 
   void cleanupTestCase() {
+    exchange_.waitForFinished(0);  // updates the state without an event loop
+    if (exchange_.state() == QProcess::NotRunning && port_ > 0) {  // it ended on its own: say how
+      QFile err(errFile_);
+      err.open(QIODevice::ReadOnly);
+      qWarning("kappa-exchange ended during the test (exit %d, %s); its stderr ends:\n%s", exchange_.exitCode(),
+               exchange_.exitStatus() == QProcess::CrashExit ? "crashed" : "exited", err.readAll().right(3000).constData());
+    }
     if (exchange_.state() != QProcess::NotRunning) {
       exchange_.terminate();
       if (!exchange_.waitForFinished(5000)) exchange_.kill();
       exchange_.waitForFinished(5000);
     }
+    QFile::remove(errFile_);
   }
 
   void connectionTest() {
@@ -412,6 +424,97 @@ class TestDeribitVenue : public QObject {
     QCOMPARE(l.count(9002, ExecType::Fill), fills);
     venue->disconnect();
     QVERIFY(venue->counters().rateLimited == 0);
+  }
+
+  // The exchange's faults: a 10028 ends the session (one reconnect, no storm), answers slower than
+  // our timeout are resolved by label (never a second order), a platform lock refuses orders.
+  void faultsAreSurvived() {
+    // Shared with the sink, which must not outlive this test even when a check fails early.
+    struct SinkReset {
+      ~SinkReset() { log::setSink(nullptr); }
+    } sinkReset;
+    std::mutex logMutex;
+    std::vector<std::string> logLines;
+    log::setSink([&](log::Level, std::string_view c, std::string_view m) {
+      std::lock_guard lock(logMutex);
+      logLines.push_back(std::string(c) + ": " + std::string(m));
+      std::fprintf(stderr, "%s: %.*s\n", std::string(c).c_str(), int(m.size()), m.data());
+    });
+    auto logged = [&](const std::string& what) {
+      std::lock_guard lock(logMutex);
+      for (const std::string& l : logLines)
+        if (l.find(what) != std::string::npos) return true;
+      return false;
+    };
+    auto fault = [&](QList<QPair<QString, QString>> items) {
+      QUrlQuery q;
+      q.setQueryItems(items);
+      return !http("kappa/fault", q).contains("error");
+    };
+    InstrumentRegistry reg;
+    DeribitVenueConfig c = config();
+    c.requestTimeout = std::chrono::milliseconds(1000);
+    auto venue = std::make_unique<DeribitVenue>(c);
+    venue->listInstruments(reg);
+    const Instrument* perp = reg.find("BTC-PERPETUAL");
+    QVERIFY(perp);
+    boost::asio::io_context engine;
+    Listener l(reg);
+    venue->connect(l, engine.get_executor());
+    QVERIFY(waitFor(engine, [&] { return l.state == VenueState::Connected && l.md.book(perp->id).live(); }, 15000));
+    VenueOrder o;
+    o.request.instrument = perp->id;
+    o.request.side = Side::Buy;
+    o.request.price = l.md.book(perp->id).bestBid()->price - 400 * perp->tickSize;
+    o.request.qty = toFixed(10);
+
+    // (a) too_many_requests on an order: rejected with the reason, the session ends, one reconnect.
+    QVERIFY(fault({{"action", "error"}, {"method", "private/buy"}, {"code", "10028"}, {"count", "1"}}));
+    const std::uint64_t sessions = venue->counters().sessions;
+    o.orderId = 9301;
+    venue->submit(o);
+    QVERIFY(waitFor(engine, [&] { return l.count(9301, ExecType::Reject) == 1; }));
+    QVERIFY2(QString::fromStdString(l.reportsFor(9301).back().reason).contains("rate limit"),
+             l.reportsFor(9301).back().reason.c_str());
+    QVERIFY(waitFor(engine, [&] { return venue->counters().sessions == sessions + 1 && l.state == VenueState::Connected; }, 15000));
+    waitFor(engine, [] { return false; }, 3000);
+    QCOMPARE(venue->counters().sessions, sessions + 1);  // no retry storm
+    QCOMPARE(venue->counters().tooManyRequests, 1u);
+    QVERIFY(waitFor(engine, [&] { return l.md.book(perp->id).live(); }, 10000));
+    o.orderId = 9302;
+    venue->submit(o);
+    QVERIFY(waitFor(engine, [&] { return l.count(9302, ExecType::Ack) == 1; }));
+    venue->cancel(9302);
+    QVERIFY(waitFor(engine, [&] { return l.count(9302, ExecType::Cancelled) == 1; }));
+
+    // (b) answers 1.5 s late against our 1 s timeout: resolved by label, one order at the exchange.
+    QVERIFY(fault({{"action", "delay"}, {"ms", "1500"}}));
+    o.orderId = 9303;
+    venue->submit(o);
+    QVERIFY(waitFor(engine, [&] { return l.count(9303, ExecType::Ack) == 1 && logged("order 9303: private/buy: no answer"); }, 15000));
+    waitFor(engine, [] { return false; }, 3500);  // the late answers all arrive
+    QVERIFY(fault({{"action", "clear"}}));
+    QCOMPARE(l.count(9303, ExecType::Ack), 1);
+    QCOMPARE(l.count(9303, ExecType::Reject), 0);
+    {
+      QUrlQuery q;
+      q.addQueryItem("currency", "BTC");
+      q.addQueryItem("label", "9303");
+      QCOMPARE(result("private/get_order_state_by_label", q, true).toArray().size(), 1);  // never a duplicate
+    }
+    venue->cancel(9303);
+    QVERIFY(waitFor(engine, [&] { return l.count(9303, ExecType::Cancelled) == 1; }));
+
+    // (c) platform locked: Degraded, orders refused with the reason; unlocked: books back.
+    QVERIFY(fault({{"action", "lock"}}));
+    QVERIFY(waitFor(engine, [&] { return l.state == VenueState::Degraded && !l.md.book(perp->id).live(); }));
+    o.orderId = 9304;
+    venue->submit(o);
+    QVERIFY(waitFor(engine, [&] { return l.count(9304, ExecType::Reject) == 1; }));
+    QVERIFY(QString::fromStdString(l.reportsFor(9304).back().reason).contains("locked"));
+    QVERIFY(fault({{"action", "unlock"}}));
+    QVERIFY(waitFor(engine, [&] { return l.state == VenueState::Connected && l.md.book(perp->id).live(); }, 15000));
+    venue->disconnect();
   }
 
   void unknownOrderQueriesAreAnswered() {

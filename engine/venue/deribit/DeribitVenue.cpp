@@ -390,6 +390,7 @@ void DeribitVenue::scheduleReconnect(const std::string& reason) {
 void DeribitVenue::markAllBooksStale() {
   if (decoder_) decoder_->awaitAllSnapshots();
   resyncing_.clear();
+  resyncQueue_.clear();  // the next login subscribes everything afresh
   for (const Instrument& inst : instruments_.all()) {
     if (inst.kind == InstrumentKind::Index) continue;
     MdEvent e;
@@ -488,24 +489,59 @@ void DeribitVenue::subscribeAll() {
 void DeribitVenue::resync(InstrumentId id, const std::string& reason) {
   if (!ready_ || id >= instruments_.size() || instruments_[id].kind == InstrumentKind::Index) return;
   decoder_->awaitSnapshot(id);
-  if (!resyncing_.insert(id).second) return;  // one resubscription at a time per book
+  if (!resyncing_.insert(id).second) return;  // already on its way to a fresh snapshot
   {
     std::lock_guard lock(mutex_);
     ++counters_.resyncs;
   }
   log::info("deribit", instruments_[id].name + ": resubscribing for a fresh snapshot (" + reason + ")");
-  const std::string channel = "book." + instruments_[id].name + "." + (authorised_ ? "raw" : "100ms");
+  resyncQueue_.push_back(id);
+  if (resyncPosted_) return;
+  // Books that go stale together (a lock, a burst of gaps) resubscribe together: one unsubscribe
+  // and one subscribe per batch of channels, not two requests per book.
+  resyncPosted_ = true;
+  asio::post(io_, [this, generation = generation_] {
+    resyncPosted_ = false;
+    if (generation == generation_) sendResyncs();
+  });
+}
+
+void DeribitVenue::sendResyncs() {
+  if (!ready_ || resyncQueue_.empty()) return;
+  const std::string interval = authorised_ ? "raw" : "100ms";
   const std::string prefix = authorised_ ? "private/" : "public/";
+  const std::size_t batch = std::max<std::size_t>(1, config_.subscribeBatch);
   const std::uint64_t generation = generation_;
-  const std::string params = channelList({channel}, 0, 1);
-  rpc_->call(prefix + "unsubscribe", params, [this, generation, id, params, prefix](const RpcReply&) {
-    if (generation != generation_) return;
-    rpc_->call(prefix + "subscribe", params, [this, generation, id](const RpcReply& r) {
+  while (!resyncQueue_.empty()) {
+    auto ids = std::make_shared<std::vector<InstrumentId>>();
+    std::vector<std::string> channels;
+    while (!resyncQueue_.empty() && ids->size() < batch) {
+      ids->push_back(resyncQueue_.front());
+      channels.push_back("book." + instruments_[resyncQueue_.front()].name + "." + interval);
+      resyncQueue_.pop_front();
+    }
+    const std::string params = channelList(channels, 0, channels.size());
+    // A failed resubscription is tried again a second later (same connection only).
+    auto retry = [this, generation, ids](const std::string& why) {
+      if (stopping_ || !ready_) return;  // the next login subscribes everything afresh
+      log::warn("deribit", "resubscribing " + std::to_string(ids->size()) + " books failed (" + why + "); again in 1 s");
+      auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::seconds(1));
+      timer->async_wait([this, generation, ids, timer](const boost::system::error_code& ec) {
+        if (ec || generation != generation_) return;
+        for (InstrumentId id : *ids) resyncQueue_.push_back(id);
+        sendResyncs();
+      });
+    };
+    rpc_->call(prefix + "unsubscribe", params, [this, generation, ids, params, prefix, retry](const RpcReply& r) {
       if (generation != generation_) return;
-      resyncing_.erase(id);
-      if (!r.ok()) log::warn("deribit", "resubscribing " + instruments_[id].name + " failed: " + r.reason);
+      if (!r.ok()) return retry(r.reason);
+      rpc_->call(prefix + "subscribe", params, [this, generation, ids, retry](const RpcReply& r) {
+        if (generation != generation_) return;
+        if (!r.ok()) return retry(r.reason);
+        for (InstrumentId id : *ids) resyncing_.erase(id);
+      }, {config_.requestTimeout});
     }, {config_.requestTimeout});
-  }, {config_.requestTimeout});
+  }
 }
 
 // ---------------------------------------------------------------- messages
@@ -646,9 +682,9 @@ void DeribitVenue::doSubmit(const VenueOrder& order) {
   CallOptions opts{config_.requestTimeout, true};
   rpc_->call(q.side == Side::Buy ? "private/buy" : "private/sell", std::move(p),
              [this, id, generation](const RpcReply& r) {
-               if (r.status == RpcReply::Status::RateLimited) {
+               if (r.status == RpcReply::Status::RateLimited || r.code == kTooManyRequests) {
                  std::lock_guard lock(mutex_);
-                 ++counters_.rateLimited;
+                 ++(r.code == kTooManyRequests ? counters_.tooManyRequests : counters_.rateLimited);
                }
                handleOrderReply(id, r, true);
                (void)generation;
@@ -691,15 +727,28 @@ void DeribitVenue::handleOrderReply(OrderId id, const RpcReply& r, bool isNewOrd
   flush();
 }
 
-void DeribitVenue::resolveByLabel(OrderId id) {
+void DeribitVenue::resolveByLabel(OrderId id, int attempt) {
   DeribitOrderTracker::Tracked* o = tracker_->find(id);
   if (!o) return;
   const std::string currency = currencyOf(o->request.instrument);
   const std::uint64_t generation = generation_;
+  // A lookup after a timeout meets a slow exchange: it gets three times as long.
   rpc_->call("private/get_order_state_by_label",
              "{\"currency\":" + jsonQuoted(currency) + ",\"label\":\"" + std::to_string(id) + "\"}",
-             [this, id, generation](const RpcReply& r) {
-               if (generation != generation_ || !r.ok()) return;  // retried after the next login
+             [this, id, generation, attempt](const RpcReply& r) {
+               if (generation != generation_) return;  // asked again after the next login
+               if (!r.ok()) {
+                 if (attempt >= 5) {
+                   log::error("deribit", "order " + std::to_string(id) + ": still unknown after 5 lookups (" + r.reason +
+                                             "); asking again after the next login");
+                   return;
+                 }
+                 auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::seconds(1));
+                 timer->async_wait([this, id, generation, attempt, timer](const boost::system::error_code& ec) {
+                   if (!ec && generation == generation_ && ready_) resolveByLabel(id, attempt + 1);
+                 });
+                 return;
+               }
                unknownOutcome_.erase(id);
                simdjson::dom::array list;
                bool found = false;
@@ -718,7 +767,7 @@ void DeribitVenue::resolveByLabel(OrderId id) {
                afterExec();
                flush();
              },
-             {config_.requestTimeout});
+             {config_.requestTimeout * 3});
 }
 
 void DeribitVenue::fetchOrderTrades(OrderId id, const std::string& exchangeOrderId) {
@@ -798,9 +847,9 @@ void DeribitVenue::doReplace(OrderId id, Price price, Qty leaves) {
   if (o->request.postOnly) p += ",\"post_only\":true,\"reject_post_only\":true";
   p += '}';
   rpc_->call("private/edit", std::move(p), [this, id](const RpcReply& r) {
-    if (r.status == RpcReply::Status::RateLimited) {
+    if (r.status == RpcReply::Status::RateLimited || r.code == kTooManyRequests) {
       std::lock_guard lock(mutex_);
-      ++counters_.rateLimited;
+      ++(r.code == kTooManyRequests ? counters_.tooManyRequests : counters_.rateLimited);
     }
     handleOrderReply(id, r, false);
   }, {config_.requestTimeout, true});

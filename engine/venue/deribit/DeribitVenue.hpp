@@ -13,6 +13,7 @@
 // snapshots, and reconciliation (trades since the last we booked, open orders, positions).
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -60,6 +61,7 @@ struct DeribitCounters {
   std::uint64_t reconnects = 0;          // sessions after the first
   std::uint64_t resyncs = 0;             // books resubscribed for a fresh snapshot
   std::uint64_t rateLimited = 0;         // requests our limiter refused
+  std::uint64_t tooManyRequests = 0;     // 10028 answers from the exchange (each ended a session)
   std::uint64_t gaps = 0;                // change_id gaps seen
   std::uint64_t malformed = 0;           // messages that could not be read
   std::uint64_t reconciledFills = 0;     // fills found by reconciliation, not seen live
@@ -107,10 +109,11 @@ class DeribitVenue final : public Venue {
   void subscribeAll();
   std::vector<std::string> channels() const;
   void resync(InstrumentId id, const std::string& reason);
+  void sendResyncs();
   void reconcile();
   void fetchTrades(const std::string& currency, std::uint64_t sinceMs, int page);
   void fetchOpenOrders();
-  void resolveByLabel(OrderId id);
+  void resolveByLabel(OrderId id, int attempt = 0);
   void fetchOrderTrades(OrderId id, const std::string& exchangeOrderId);
   void doSubmit(const VenueOrder& order);
   void doCancel(OrderId id);
@@ -143,6 +146,8 @@ class DeribitVenue final : public Venue {
   bool authorised_ = false, ready_ = false, stopping_ = false, everConnected_ = false;
   std::set<std::string> lockedIndices_;
   std::set<InstrumentId> resyncing_;
+  std::deque<InstrumentId> resyncQueue_;
+  bool resyncPosted_ = false;
   std::set<OrderId> unknownOutcome_;  // sent, answer lost: resolve by label before anything else
   std::vector<std::vector<OrderId>> pendingQueries_;
   std::uint64_t sessionStartMs_ = 0;

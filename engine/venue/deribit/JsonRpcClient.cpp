@@ -1,5 +1,6 @@
 #include "venue/deribit/JsonRpcClient.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/Clock.hpp"
@@ -7,6 +8,10 @@
 #include "venue/deribit/DeribitErrors.hpp"
 
 namespace kappa::deribit {
+
+namespace {
+constexpr std::chrono::milliseconds kMaxQueueWait{30'000};
+}
 
 void appendJsonString(std::string& out, std::string_view s) {
   out += '"';
@@ -92,7 +97,9 @@ std::uint64_t JsonRpcClient::call(std::string_view method, std::string paramsJso
                    " credits are spent (sending anyway would end the session with too_many_requests)";
     finish(r, reply);
   } else {
-    r.deadline = std::chrono::steady_clock::now() + options.timeout;  // the wait counts against it
+    // Waiting for credits or a connection is bounded apart from the answer's timeout: a
+    // resubscription may wait out a burst; the answer, once sent, still gets its own timeout.
+    r.deadline = std::chrono::steady_clock::now() + std::max<std::chrono::milliseconds>(options.timeout, kMaxQueueWait);
     queued_.push_back(std::move(r));
     armSweep();
     drainQueue();
@@ -158,7 +165,8 @@ void JsonRpcClient::sweep() {
       RpcReply reply;
       reply.status = RpcReply::Status::RateLimited;
       reply.code = -1;
-      reply.reason = "not sent within " + std::to_string(it->options.timeout.count()) + " ms (waiting for rate-limit credits or a connection)";
+      reply.reason = "not sent within " + std::to_string(std::max(it->options.timeout, kMaxQueueWait).count()) +
+                     " ms (waiting for rate-limit credits or a connection)";
       Request r = std::move(*it);
       it = queued_.erase(it);
       finish(r, reply);
