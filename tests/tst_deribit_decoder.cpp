@@ -15,6 +15,8 @@
 #include "book/MarketData.hpp"
 #include "venue/deribit/DeribitDecoder.hpp"
 #include "venue/deribit/DeribitOrderTracker.hpp"
+#include "venue/deribit/DeribitRateLimiter.hpp"
+#include "venue/deribit/DeribitSession.hpp"
 
 using namespace kappa;
 using namespace kappa::deribit;
@@ -92,7 +94,33 @@ class TestDeribitDecoder : public QObject {
   void gapMarksStaleAndDiscardsUntilSnapshot();
   void malformedInputMarksStaleNeverCrashes();
   void unknownThingsAreSkipped();
+  void signatureAndCreditPools();
 };
+
+// client_signature's HMAC against Python's hmac/hashlib (an independent implementation), and the
+// client-side credit pools: a burst within Deribit's limits (at 90 %), then refused until refilled.
+void TestDeribitDecoder::signatureAndCreditPools() {
+  QCOMPARE(deribitSignature("W0H6FJW4IRPZ1MOQ8FP6KMC5RZDUUKXS", 1576074319000, "1iqt2wls", ""),
+           std::string("2fe846c73df8e9223e3644ec2c0b093474dfe5cd4b4a32c41689d7e04ff0ab15"));
+  QCOMPARE(poolOf("private/buy"), CreditPool::MatchingEngine);
+  QCOMPARE(poolOf("private/cancel_all_by_currency"), CreditPool::MatchingEngine);
+  QCOMPARE(poolOf("public/get_instruments"), CreditPool::NonMatching);
+  QCOMPARE(poolOf("private/get_positions"), CreditPool::NonMatching);
+  DeribitRateLimiter limiter({}, 0);
+  int orders = 0, others = 0;
+  while (limiter.tryAcquire(CreditPool::MatchingEngine, 0)) ++orders;
+  while (limiter.tryAcquire(CreditPool::NonMatching, 0)) ++others;
+  QCOMPARE(orders, 18);   // burst 20, at 90 %
+  QCOMPARE(others, 90);   // 50,000 credits at 500 each, at 90 %
+  const Nanos wait = limiter.waitFor(CreditPool::MatchingEngine, 0);
+  QVERIFY(wait > 200'000'000 && wait < 250'000'000);  // 5 requests/s at 90 %: one every ~222 ms
+  QVERIFY(!limiter.tryAcquire(CreditPool::MatchingEngine, wait - 1'000'000));
+  QVERIFY(limiter.tryAcquire(CreditPool::MatchingEngine, wait + 1'000'000));
+  // a long pause refills to the burst, never beyond
+  int again = 0;
+  while (limiter.tryAcquire(CreditPool::MatchingEngine, Nanos(3600) * 1'000'000'000)) ++again;
+  QCOMPARE(again, 18);
+}
 
 void TestDeribitDecoder::recordedInstrumentsParse() {
   InstrumentRegistry reg;

@@ -11,6 +11,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTcpSocket>
+#include <QTemporaryDir>
 #include <QUrlQuery>
 #include <deque>
 #include <functional>
@@ -514,6 +515,76 @@ class TestDeribitVenue : public QObject {
     QVERIFY(QString::fromStdString(l.reportsFor(9304).back().reason).contains("locked"));
     QVERIFY(fault({{"action", "unlock"}}));
     QVERIFY(waitFor(engine, [&] { return l.state == VenueState::Connected && l.md.book(perp->id).live(); }, 15000));
+    venue->disconnect();
+  }
+
+  // wss: a CA and a server certificate for 127.0.0.1 made here with OpenSSL; a second exchange
+  // serves TLS with it. Trusting that CA connects (client_signature login, the secret never sent);
+  // the system store alone refuses the certificate.
+  void tlsWithATestCa() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    auto openssl = [&](const QStringList& args) {
+      QProcess p;
+      p.setWorkingDirectory(dir.path());
+      p.start("openssl", args);
+      return p.waitForFinished(60000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+    };
+    {
+      QFile ext(dir.filePath("ext.cnf"));
+      QVERIFY(ext.open(QIODevice::WriteOnly));
+      ext.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
+    }
+    QVERIFY(openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                     "-subj", "/CN=Kappa test CA"}));
+    QVERIFY(openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj",
+                     "/CN=127.0.0.1"}));
+    QVERIFY(openssl({"x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+                     "server.pem", "-days", "2", "-extfile", "ext.cnf"}));
+    QProcess tls;
+    tls.setProgram(exchangeBinary());
+    tls.setArguments({"--listen", "127.0.0.1:0", "--seed", "2", "--tls-cert", dir.filePath("server.pem"), "--tls-key",
+                      dir.filePath("server.key"), "--account", QString(kClientId) + ":" + kSecret});
+    tls.setStandardErrorFile(dir.filePath("exchange.err"));
+    tls.start();
+    QVERIFY(tls.waitForStarted(10000));
+    QElapsedTimer t;
+    t.start();
+    while (!tls.canReadLine() && t.elapsed() < 15000) tls.waitForReadyRead(200);
+    const QString first = QString::fromUtf8(tls.readLine()).trimmed();
+    const QRegularExpressionMatch m = QRegularExpression(R"(:(\d+)/)").match(first);
+    QVERIFY2(first.contains("wss://") && m.hasMatch(), qPrintable(first));
+    const std::string url = "wss://127.0.0.1:" + m.captured(1).toStdString() + "/ws/api/v2";
+    auto stop = qScopeGuard([&] {
+      tls.terminate();
+      if (!tls.waitForFinished(5000)) tls.kill();
+      tls.waitForFinished(5000);
+    });
+
+    DeribitEndpoint ep;
+    std::string error;
+    QVERIFY(parseDeribitEndpoint(url, ep, error));
+    const ConnectionTestResult untrusted = testDeribitConnection(ep, {kClientId, kSecret}, std::chrono::seconds(10));
+    QVERIFY(!untrusted.ok);
+    QVERIFY2(untrusted.message.find("TLS handshake") != std::string::npos, untrusted.message.c_str());
+    ep.caFile = dir.filePath("ca.pem").toStdString();
+    const ConnectionTestResult trusted = testDeribitConnection(ep, {kClientId, kSecret}, std::chrono::seconds(10));
+    QVERIFY2(trusted.ok, trusted.message.c_str());
+
+    DeribitVenueConfig c = config();
+    c.endpoint = ep;
+    c.signatureAuth = true;
+    InstrumentRegistry reg;
+    auto venue = std::make_unique<DeribitVenue>(c);
+    venue->listInstruments(reg);
+    QVERIFY2(venue->listError().empty(), venue->listError().c_str());
+    const Instrument* perp = reg.find("BTC-PERPETUAL");
+    QVERIFY(perp);
+    boost::asio::io_context engine;
+    Listener l(reg);
+    venue->connect(l, engine.get_executor());
+    QVERIFY(waitFor(engine, [&] { return l.state == VenueState::Connected && l.md.book(perp->id).live(); }, 15000));
+    QVERIFY(l.states.back().second.find("logged in") != std::string::npos);
     venue->disconnect();
   }
 

@@ -473,7 +473,7 @@ void DeribitVenue::subscribeAll() {
     const std::size_t to = std::min(ch.size(), from + batch);
     const std::size_t asked = to - from;
     rpc_->call(method, channelList(ch, from, to), [this, generation, asked, method](const RpcReply& r) {
-      if (generation != generation_) return;
+      if (generation != generation_ || stopping_ || r.status == RpcReply::Status::ConnectionLost) return;
       if (!r.ok()) {
         log::warn("deribit", method + " refused: " + r.reason);
         return;
