@@ -346,6 +346,7 @@ void DeribitVenue::onOpen(std::uint64_t generation) {
   }, [this, generation](const std::string& reason, int code) {
     if (generation != generation_ || stopping_) return;
     log::error("deribit", "login failed: " + reason);
+    loginFailure_ = reason;  // what the trader reads while we retry, rather than "closed by us"
     if (transport_) transport_->close();  // onClosed schedules the retry with backoff
     (void)code;
   });
@@ -366,7 +367,8 @@ void DeribitVenue::onClosed(std::uint64_t generation, const std::string& reason)
     setState(VenueState::Disconnected, "disconnected");
     return;
   }
-  scheduleReconnect(reason);
+  scheduleReconnect(loginFailure_.empty() ? reason : loginFailure_);
+  loginFailure_.clear();
 }
 
 void DeribitVenue::scheduleReconnect(const std::string& reason) {

@@ -151,6 +151,7 @@ class DeribitVenue final : public Venue {
   std::set<OrderId> unknownOutcome_;  // sent, answer lost: resolve by label before anything else
   std::vector<std::vector<OrderId>> pendingQueries_;
   std::uint64_t sessionStartMs_ = 0;
+  std::string loginFailure_;
 
   VenueListener* listener_ = nullptr;
   boost::asio::any_io_executor engine_;
