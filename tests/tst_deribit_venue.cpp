@@ -31,6 +31,8 @@ namespace {
 
 const char* kClientId = "tst-venue";
 const char* kSecret = "tst-venue-secret-9f3a";
+const char* kOtherId = "tst-other";  // a second account: the counterparty while we are away
+const char* kOtherSecret = "tst-other-secret-51c2";
 
 QString exchangeBinary() {
   const QByteArray env = qgetenv("KAPPA_EXCHANGE_BINARY");
@@ -111,13 +113,13 @@ class TestDeribitVenue : public QObject {
   QString errFile_;  // the exchange's stderr, shown if it ends during the test
 
   // One HTTP request to the exchange's /api/v2 (Deribit's REST form of the same methods).
-  QJsonObject http(const QString& method, const QUrlQuery& query, bool priv = false) {
+  QJsonObject http(const QString& method, const QUrlQuery& query, bool priv = false, const QString& token = {}) {
     QTcpSocket s;
     s.connectToHost(host_, quint16(port_));
     if (!s.waitForConnected(5000)) return {};
     QByteArray req = "GET /api/v2/" + method.toUtf8() + "?" + query.toString(QUrl::FullyEncoded).toUtf8() +
                      " HTTP/1.1\r\nHost: " + host_.toUtf8() + "\r\nConnection: close\r\n";
-    if (priv) req += "Authorization: Bearer " + token_.toUtf8() + "\r\n";
+    if (priv) req += "Authorization: Bearer " + (token.isEmpty() ? token_ : token).toUtf8() + "\r\n";
     req += "\r\n";
     s.write(req);
     QByteArray resp;
@@ -184,8 +186,8 @@ class TestDeribitVenue : public QObject {
     const QString bin = exchangeBinary();
     if (bin.isEmpty() || !QFileInfo(bin).isExecutable()) QSKIP("no kappa-exchange binary (set KAPPA_EXCHANGE_BINARY)");
     exchange_.setProgram(bin);
-    exchange_.setArguments({"--listen", "127.0.0.1:0", "--seed", "1", "--account",
-                            QString(kClientId) + ":" + kSecret});
+    exchange_.setArguments({"--listen", "127.0.0.1:0", "--seed", "1", "--account", QString(kClientId) + ":" + kSecret,
+                            "--account", QString(kOtherId) + ":" + kOtherSecret});
     exchange_.setProcessChannelMode(QProcess::SeparateChannels);
     errFile_ = QDir::temp().filePath(QString("tst_deribit_venue-exchange-%1.err").arg(QCoreApplication::applicationPid()));
     exchange_.setStandardErrorFile(errFile_);
@@ -585,6 +587,68 @@ class TestDeribitVenue : public QObject {
     venue->connect(l, engine.get_executor());
     QVERIFY(waitFor(engine, [&] { return l.state == VenueState::Connected && l.md.book(perp->id).live(); }, 15000));
     QVERIFY(l.states.back().second.find("logged in") != std::string::npos);
+    venue->disconnect();
+  }
+
+  // An order filled while we were away (cancel-on-disconnect off): after the reconnect the
+  // reconciliation finds the trade and the engine gets the fill, once.
+  void fillWhileAwayIsReconciled() {
+    QUrlQuery auth;
+    auth.addQueryItem("grant_type", "client_credentials");
+    auth.addQueryItem("client_id", kOtherId);
+    auth.addQueryItem("client_secret", kOtherSecret);
+    const QString otherToken = result("public/auth", auth).toObject().value("access_token").toString();
+    QVERIFY(!otherToken.isEmpty());
+    DeribitVenueConfig c = config();
+    c.cancelOnDisconnect = false;
+    c.backoffInitial = std::chrono::milliseconds(3000);
+    InstrumentRegistry reg;
+    auto venue = std::make_unique<DeribitVenue>(c);
+    venue->listInstruments(reg);
+    const Instrument* perp = reg.find("BTC-PERPETUAL");
+    QVERIFY(perp);
+    boost::asio::io_context engine;
+    Listener l(reg);
+    venue->connect(l, engine.get_executor());
+    QVERIFY(waitFor(engine, [&] { return l.state == VenueState::Connected && l.md.book(perp->id).live(); }, 15000));
+    const Price price = l.md.book(perp->id).bestAsk()->price;
+    VenueOrder o;
+    o.orderId = 9401;
+    o.request.instrument = perp->id;
+    o.request.side = Side::Sell;
+    o.request.price = price;
+    o.request.qty = toFixed(10);
+    venue->submit(o);
+    QVERIFY(waitFor(engine, [&] { return l.count(9401, ExecType::Ack) == 1; }));
+    QVERIFY(waitFor(engine, [&] { return l.md.book(perp->id).qtyAt(Side::Sell, price) >= toFixed(10); }));
+    const double level = toDouble(l.md.book(perp->id).qtyAt(Side::Sell, price));
+    {
+      QUrlQuery q;
+      q.addQueryItem("action", "drop");
+      QVERIFY(!http("kappa/fault", q).contains("error"));
+    }
+    QVERIFY(waitFor(engine, [&] { return l.state == VenueState::Disconnected; }));
+    // The other account takes everything at that price and below while we are away.
+    QUrlQuery buy;
+    buy.addQueryItem("instrument_name", "BTC-PERPETUAL");
+    buy.addQueryItem("amount", QString::number(std::ceil((level * 2 + 100) / 10) * 10, 'f', 0));
+    buy.addQueryItem("type", "limit");
+    buy.addQueryItem("price", QString::number(toDouble(price), 'f', 1));
+    buy.addQueryItem("time_in_force", "immediate_or_cancel");
+    const QJsonObject bought = http("private/buy", buy, true, otherToken);
+    QVERIFY2(!bought.contains("error"), QJsonDocument(bought).toJson().constData());
+    QCOMPARE(orderByLabel(9401).value("order_state").toString(), QString("filled"));
+    QCOMPARE(l.count(9401, ExecType::Fill), 0);  // not seen yet: we are away
+    QVERIFY2(waitFor(engine, [&] { return l.count(9401, ExecType::Fill) >= 1; }, 20000), "the fill was not reconciled");
+    waitFor(engine, [] { return false; }, 1500);
+    QCOMPARE(l.count(9401, ExecType::Fill), 1);
+    const ExecReport fill = l.reportsFor(9401).back();
+    QCOMPARE(fill.type, ExecType::Fill);
+    QCOMPARE(fill.qty, toFixed(10));
+    QCOMPARE(fill.leaves, Qty(0));
+    QCOMPARE(fill.price, price);
+    QVERIFY(fill.maker);
+    QVERIFY(venue->counters().reconciledFills >= 1);
     venue->disconnect();
   }
 

@@ -339,6 +339,7 @@ void DeribitVenue::onOpen(std::uint64_t generation) {
   sc.credentials = config_.credentials;
   sc.signatureAuth = config_.signatureAuth;
   sc.heartbeatIntervalS = config_.heartbeatIntervalS;
+  sc.cancelOnDisconnect = config_.cancelOnDisconnect;
   sc.requestTimeout = config_.requestTimeout;
   session_ = std::make_unique<DeribitSession>(io_, *rpc_, sc);
   session_->start([this, generation](bool authorised) {

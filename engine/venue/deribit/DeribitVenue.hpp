@@ -47,6 +47,7 @@ struct DeribitVenueConfig {
   std::vector<std::string> currencies{"BTC", "ETH"};
   bool signatureAuth = false;               // public/auth with client_signature
   int heartbeatIntervalS = 15;
+  bool cancelOnDisconnect = true;           // private/enable_cancel_on_disconnect after login
   std::chrono::milliseconds requestTimeout{10'000};
   std::chrono::milliseconds listTimeout{30'000};  // listInstruments' blocking fetch
   std::chrono::milliseconds connectTimeout{10'000};
