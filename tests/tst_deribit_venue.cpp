@@ -182,9 +182,12 @@ class TestDeribitVenue : public QObject {
   }
 
  private slots:
-  void initTestCase() {
+  // A fresh exchange for every test function: one test's faults never leak into the next.
+  void init() {
     const QString bin = exchangeBinary();
     if (bin.isEmpty() || !QFileInfo(bin).isExecutable()) QSKIP("no kappa-exchange binary (set KAPPA_EXCHANGE_BINARY)");
+    port_ = 0;
+    token_.clear();
     exchange_.setProgram(bin);
     exchange_.setArguments({"--listen", "127.0.0.1:0", "--seed", "1", "--account", QString(kClientId) + ":" + kSecret,
                             "--account", QString(kOtherId) + ":" + kOtherSecret});
@@ -206,7 +209,7 @@ class TestDeribitVenue : public QObject {
     QVERIFY2(!token_.isEmpty(), "HTTP public/auth failed");
   }
 
-  void cleanupTestCase() {
+  void cleanup() {
     exchange_.waitForFinished(0);  // updates the state without an event loop
     if (exchange_.state() == QProcess::NotRunning && port_ > 0) {  // it ended on its own: say how
       QFile err(errFile_);
@@ -631,7 +634,16 @@ class TestDeribitVenue : public QObject {
     // The other account takes everything at that price and below while we are away.
     QUrlQuery buy;
     buy.addQueryItem("instrument_name", "BTC-PERPETUAL");
-    buy.addQueryItem("amount", QString::number(std::ceil((level * 2 + 100) / 10) * 10, 'f', 0));
+    // Everything offered at our price or below, as the exchange has it now, twice over.
+    double offered = level;
+    {
+      QUrlQuery q;
+      q.addQueryItem("instrument_name", "BTC-PERPETUAL");
+      q.addQueryItem("depth", "100");
+      for (const QJsonValue& a : result("public/get_order_book", q).toObject().value("asks").toArray())
+        if (a.toArray()[0].toDouble() <= toDouble(price) + 1e-9) offered += a.toArray()[1].toDouble();
+    }
+    buy.addQueryItem("amount", QString::number(std::ceil((offered * 2 + 100) / 10) * 10, 'f', 0));
     buy.addQueryItem("type", "limit");
     buy.addQueryItem("price", QString::number(toDouble(price), 'f', 1));
     buy.addQueryItem("time_in_force", "immediate_or_cancel");
