@@ -161,6 +161,7 @@ void DeribitVenue::listInstruments(InstrumentRegistry& registry) {
     std::string error;
     int outstanding = 0;
     std::map<std::string, std::vector<std::string>> results;  // "BTC/future" -> result JSON
+    std::map<std::string, std::string> refused;               // "ETH/option" -> the exchange's reason
     std::shared_ptr<WsTransport> transport;
     std::unique_ptr<JsonRpcClient> rpc;
     std::unique_ptr<DeribitRateLimiter> limiter;
@@ -193,8 +194,14 @@ void DeribitVenue::listInstruments(InstrumentRegistry& registry) {
                              "{\"currency\":" + jsonQuoted(currency) + ",\"kind\":\"" + kind + "\",\"expired\":false}",
                              [listing, key, finish](const RpcReply& r) {
                                if (listing->finished) return;
-                               if (!r.ok()) return finish("public/get_instruments " + key + ": " + r.reason);
-                               listing->results[key].push_back(simdjson::minify(r.result));
+                               // A currency the exchange refuses is skipped (said below); the
+                               // connection failing ends the listing.
+                               if (r.ok())
+                                 listing->results[key].push_back(simdjson::minify(r.result));
+                               else if (r.outcomeUnknown())
+                                 return finish("public/get_instruments " + key + ": " + r.reason);
+                               else
+                                 listing->refused[key] = r.reason;
                                if (--listing->outstanding == 0) finish({});
                              },
                              {config_.listTimeout});
@@ -230,7 +237,15 @@ void DeribitVenue::listInstruments(InstrumentRegistry& registry) {
     return;
   }
   std::size_t skipped = 0, added = 0;
+  std::vector<std::string> listed;
   for (const std::string& currency : config_.currencies) {
+    const bool refused = listing->refused.count(currency + "/future") && listing->refused.count(currency + "/option");
+    if (refused) {
+      log::warn("deribit", currency + " skipped: the exchange refused its instrument list (" +
+                               listing->refused[currency + "/future"] + ")");
+      continue;
+    }
+    listed.push_back(currency);
     const InstrumentId index = registry.add(indexInstrument(currency));
     for (const char* kind : {"future", "option"}) {
       for (const std::string& json : listing->results[currency + "/" + kind]) {
@@ -255,6 +270,14 @@ void DeribitVenue::listInstruments(InstrumentRegistry& registry) {
       }
     }
   }
+  if (listed.empty()) {
+    const std::string why = "the exchange lists none of the configured currencies";
+    log::error("deribit", "cannot list instruments: " + why);
+    std::lock_guard lock(mutex_);
+    listError_ = why;
+    return;
+  }
+  config_.currencies = listed;  // subscriptions, reconciliation and cancel-all use what was listed
   instruments_ = registry;
   log::info("deribit", "listed " + std::to_string(added) + " instruments from " + envName() + " (" +
                            std::to_string(skipped) + " of other kinds skipped)");
