@@ -81,6 +81,8 @@ const DeribitStream& stream() {
                            R"(,"bids":)" + levels(true) + R"(,"asks":)" + levels(false) + "}}}");
       ++s.changes;
     }
+    // As the transport hands messages over: with readable slack after the text, parsed in place.
+    for (std::string& m : s.messages) m.reserve(m.size() + DeribitDecoder::kPadding);
     return s;
   }();
   return s;
@@ -149,7 +151,7 @@ static void BM_DeribitDecodeBook(benchmark::State& state) {
   for (auto _ : state) {
     decoder.awaitAllSnapshots();  // each pass starts from the snapshots again
     for (const std::string& m : s.messages) {
-      decoder.decode(m, batch);
+      decoder.decodePadded(m, batch);
       events += batch.md.size();
       batch.md.clear();
     }

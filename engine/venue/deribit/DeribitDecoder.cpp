@@ -86,7 +86,7 @@ struct DeribitDecoder::Impl {
 
   explicit Impl(DeribitDecoder& decoder) : d(decoder) {}
 
-  DecodeResult decode(std::string_view text, DecodedBatch& out);
+  DecodeResult decode(std::string_view text, DecodedBatch& out, bool padded);
   error_code notification(od::object& params, DecodedBatch& out, std::string& error);
   error_code book(InstrumentId id, od::value data, DecodedBatch& out, std::string& error);
   error_code levels(InstrumentId id, Side side, od::array arr, DecodedBatch& out, std::string& error);
@@ -130,14 +130,21 @@ void DeribitDecoder::markStale(InstrumentId id, std::string reason, DecodedBatch
   out.resyncs.push_back({id, std::move(reason)});
 }
 
-DecodeResult DeribitDecoder::decode(std::string_view message, DecodedBatch& out) { return impl_->decode(message, out); }
+DecodeResult DeribitDecoder::decode(std::string_view message, DecodedBatch& out) { return impl_->decode(message, out, false); }
+DecodeResult DeribitDecoder::decodePadded(std::string_view message, DecodedBatch& out) {
+  static_assert(kPadding >= simdjson::SIMDJSON_PADDING);
+  return impl_->decode(message, out, true);
+}
 
-DecodeResult DeribitDecoder::Impl::decode(std::string_view text, DecodedBatch& out) {
+DecodeResult DeribitDecoder::Impl::decode(std::string_view text, DecodedBatch& out, bool padded) {
   DecodeResult r;
   const std::size_t mdMark = out.md.size();
-  if (buffer.size() < text.size() + simdjson::SIMDJSON_PADDING) buffer.resize(text.size() + simdjson::SIMDJSON_PADDING);
-  std::memcpy(buffer.data(), text.data(), text.size());
-  std::memset(buffer.data() + text.size(), 0, simdjson::SIMDJSON_PADDING);
+  const char* json = text.data();
+  if (!padded) {
+    if (buffer.size() < text.size() + simdjson::SIMDJSON_PADDING) buffer.resize(text.size() + simdjson::SIMDJSON_PADDING);
+    std::memcpy(buffer.data(), text.data(), text.size());
+    json = buffer.data();
+  }
 
   auto malformed = [&](std::string why) {
     ++d.malformed_;
@@ -152,7 +159,7 @@ DecodeResult DeribitDecoder::Impl::decode(std::string_view text, DecodedBatch& o
   };
 
   od::document doc;
-  if (auto e = parser.iterate(buffer.data(), text.size(), buffer.size()).get(doc))
+  if (auto e = parser.iterate(json, text.size(), text.size() + simdjson::SIMDJSON_PADDING).get(doc))
     return malformed(simdjson::error_message(e));
   od::object root;
   if (auto e = doc.get_object().get(root)) return malformed(std::string("not a JSON object: ") + simdjson::error_message(e));

@@ -118,8 +118,12 @@ class DeribitDecoder {
   DeribitDecoder(const DeribitDecoder&) = delete;
   DeribitDecoder& operator=(const DeribitDecoder&) = delete;
 
-  // Decodes one WebSocket text message, appending to `out`.
+  // Decodes one WebSocket text message, appending to `out` (copies it into a padded buffer).
   DecodeResult decode(std::string_view message, DecodedBatch& out);
+  // The same without the copy: `message` must be followed by at least kPadding readable bytes
+  // (their content does not matter), as WsTransport guarantees for what it hands over.
+  static constexpr std::size_t kPadding = 64;
+  DecodeResult decodePadded(std::string_view message, DecodedBatch& out);
 
   // Discard this book's changes until its next snapshot (the engine found it crossed, or the venue
   // resubscribes it).

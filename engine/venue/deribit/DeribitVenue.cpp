@@ -573,7 +573,8 @@ void DeribitVenue::sendResyncs() {
 // ---------------------------------------------------------------- messages
 
 void DeribitVenue::onMessage(std::string_view text) {
-  const DecodeResult r = decoder_->decode(text, batch_);
+  static_assert(WsTransport::kReadPadding >= DeribitDecoder::kPadding);
+  const DecodeResult r = decoder_->decodePadded(text, batch_);
   switch (r.kind) {
     case MessageKind::Response:
       rpc_->onResponse(text);

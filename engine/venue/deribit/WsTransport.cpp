@@ -166,6 +166,7 @@ class Connection final : public WsTransport, public std::enable_shared_from_this
         }
         return self->fail(self->closing_ ? "closed by us" : "connection lost: " + ec.message());
       }
+      self->buffer_.prepare(kReadPadding);  // readable slack after the message (may reallocate: read cdata() after)
       const auto data = self->buffer_.cdata();
       if (self->handlers_.onMessage)
         self->handlers_.onMessage(std::string_view(static_cast<const char*>(data.data()), data.size()));

@@ -33,9 +33,12 @@ struct WsOptions {
 
 class WsTransport {
  public:
+  static constexpr std::size_t kReadPadding = 64;
   struct Handlers {
     std::function<void()> onOpen;
-    std::function<void(std::string_view)> onMessage;  // the text is valid during the call only
+    // The text is valid during the call only, and followed by at least kReadPadding readable
+    // bytes (simdjson parses it in place).
+    std::function<void(std::string_view)> onMessage;
     std::function<void(const std::string& reason)> onClose;
   };
   virtual ~WsTransport() = default;
