@@ -363,6 +363,19 @@ class TestDeribitVenue : public QObject {
       theirFills += t.toObject().value("label").toString() == "9002";
     QCOMPARE(fills, theirFills);
 
+    // reduce_only reaches the exchange: a sell of the 10 just bought, resting above the market.
+    VenueOrder reduce = o;
+    reduce.orderId = 9003;
+    reduce.request.side = Side::Sell;
+    reduce.request.price = ask + 200 * perp->tickSize;
+    reduce.request.qty = toFixed(10);
+    reduce.request.reduceOnly = true;
+    venue->submit(reduce);
+    QVERIFY(waitFor(engine, [&] { return l.count(9003, ExecType::Ack) == 1; }));
+    QVERIFY(orderByLabel(9003).value("reduce_only").toBool());
+    venue->cancel(9003);
+    QVERIFY(waitFor(engine, [&] { return l.count(9003, ExecType::Cancelled) == 1; }));
+
     // cancel_all_by_currency: three resting orders, one request, all cancelled at the exchange.
     for (OrderId id : {9101, 9102, 9103}) {
       VenueOrder r = o;
@@ -521,6 +534,9 @@ class TestDeribitVenue : public QObject {
     QVERIFY(fault({{"action", "unlock"}}));
     QVERIFY(waitFor(engine, [&] { return l.state == VenueState::Connected && l.md.book(perp->id).live(); }, 15000));
     venue->disconnect();
+    std::lock_guard lock(logMutex);
+    QVERIFY(logLines.size() > 5);
+    for (const std::string& line : logLines) QVERIFY2(line.find(kSecret) == std::string::npos, line.c_str());
   }
 
   // wss: a CA and a server certificate for 127.0.0.1 made here with OpenSSL; a second exchange
