@@ -680,6 +680,111 @@ class TestDeribitVenue : public QObject {
     venue->disconnect();
   }
 
+  // A burst of orders beyond the matching-engine credits: ours refuses the excess with the reason
+  // instead of letting the exchange answer 10028 and end the session.
+  void rateLimitRefusesInsteadOf10028() {
+    InstrumentRegistry reg;
+    auto venue = std::make_unique<DeribitVenue>(config());
+    venue->listInstruments(reg);
+    const Instrument* perp = reg.find("BTC-PERPETUAL");
+    QVERIFY(perp);
+    boost::asio::io_context engine;
+    Listener l(reg);
+    venue->connect(l, engine.get_executor());
+    QVERIFY(waitFor(engine, [&] { return l.state == VenueState::Connected && l.md.book(perp->id).live(); }, 15000));
+    const Price bid = l.md.book(perp->id).bestBid()->price;
+    for (OrderId id = 9500; id < 9540; ++id) {
+      VenueOrder o;
+      o.orderId = id;
+      o.request.instrument = perp->id;
+      o.request.side = Side::Buy;
+      o.request.price = bid - Price(500 + id % 40) * perp->tickSize;
+      o.request.qty = toFixed(10);
+      venue->submit(o);
+    }
+    int acked = 0, refused = 0;
+    QVERIFY(waitFor(engine, [&] {
+      acked = refused = 0;
+      for (OrderId id = 9500; id < 9540; ++id) {
+        acked += l.count(id, ExecType::Ack);
+        refused += l.count(id, ExecType::Reject);
+      }
+      return acked + refused == 40;
+    }));
+    QVERIFY2(acked >= 15 && refused >= 15, qPrintable(QString("%1 acked, %2 refused").arg(acked).arg(refused)));
+    QVERIFY(QString::fromStdString(l.reportsFor(9539).back().reason).contains("rate limiter"));
+    QCOMPARE(venue->counters().rateLimited, std::uint64_t(refused));
+    QCOMPARE(venue->counters().tooManyRequests, 0u);
+    QCOMPARE(openOrders().size(), acked);
+    QCOMPARE(l.state, VenueState::Connected);  // the session lives on
+    QCOMPARE(venue->counters().sessions, 1u);
+    QVERIFY(venue->cancelAllOrders());  // waits its turn for credits, then one request
+    QVERIFY(waitFor(engine, [&] { return venue->counters().cancelAllConfirmed == 1; }));
+    QVERIFY(waitFor(engine, [&] {
+      int cancelled = 0;
+      for (OrderId id = 9500; id < 9540; ++id) cancelled += l.count(id, ExecType::Cancelled);
+      return cancelled == acked;
+    }));
+    QCOMPARE(openOrders().size(), 0);  // (asked once: HTTP requests spend the same account's credits)
+    venue->disconnect();
+  }
+
+  // A short-lived token (the exchange's --token-lifetime) is refreshed before it expires and the
+  // session keeps trading past the first token's end.
+  void tokenIsRefreshed() {
+    cleanup();  // this test wants its own exchange
+    QProcess x;
+    x.setProgram(exchangeBinary());
+    x.setArguments({"--listen", "127.0.0.1:0", "--seed", "3", "--token-lifetime", "4", "--account",
+                    QString(kClientId) + ":" + kSecret});
+    x.start();
+    QVERIFY(x.waitForStarted(10000));
+    auto stop = qScopeGuard([&] {
+      x.terminate();
+      if (!x.waitForFinished(5000)) x.kill();
+      x.waitForFinished(5000);
+    });
+    QElapsedTimer t;
+    t.start();
+    while (!x.canReadLine() && t.elapsed() < 15000) x.waitForReadyRead(200);
+    const QRegularExpressionMatch m = QRegularExpression(R"(:(\d+)/)").match(QString::fromUtf8(x.readLine()));
+    QVERIFY(m.hasMatch());
+    port_ = m.captured(1).toInt();
+    struct SinkReset {
+      ~SinkReset() { log::setSink(nullptr); }
+    } sinkReset;
+    std::mutex logMutex;
+    int refreshed = 0;
+    log::setSink([&](log::Level, std::string_view, std::string_view msg) {
+      std::lock_guard lock(logMutex);
+      refreshed += msg.find("access token refreshed") != std::string_view::npos;
+    });
+    InstrumentRegistry reg;
+    auto venue = std::make_unique<DeribitVenue>(config());
+    venue->listInstruments(reg);
+    const Instrument* perp = reg.find("BTC-PERPETUAL");
+    QVERIFY(perp);
+    boost::asio::io_context engine;
+    Listener l(reg);
+    venue->connect(l, engine.get_executor());
+    QVERIFY(waitFor(engine, [&] { return l.state == VenueState::Connected && l.md.book(perp->id).live(); }, 15000));
+    QVERIFY(waitFor(engine, [&] {
+      std::lock_guard lock(logMutex);
+      return refreshed >= 2;
+    }, 12000));
+    VenueOrder o;
+    o.orderId = 9601;
+    o.request.instrument = perp->id;
+    o.request.side = Side::Buy;
+    o.request.price = l.md.book(perp->id).bestBid()->price - 300 * perp->tickSize;
+    o.request.qty = toFixed(10);
+    venue->submit(o);
+    QVERIFY(waitFor(engine, [&] { return l.count(9601, ExecType::Ack) == 1; }));
+    QCOMPARE(venue->counters().sessions, 1u);
+    venue->disconnect();
+    port_ = 0;
+  }
+
   void unknownOrderQueriesAreAnswered() {
     InstrumentRegistry reg;
     auto venue = std::make_unique<DeribitVenue>(config());
