@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "venue/deribit/DeribitCredentials.hpp"
+
 namespace kappa::app {
 
 namespace {
@@ -39,7 +41,7 @@ int parseOptions(const QStringList& arguments, Options& out) {
   p.setApplicationDescription("Kappa — crypto options and derivatives trading terminal");
   p.addHelpOption();
   p.addVersionOption();
-  const QCommandLineOption venue("venue", "Trading venue: sim (the embedded simulated exchange).", "NAME", "sim");
+  const QCommandLineOption venue("venue", "Trading venue: sim (the embedded simulated exchange) or deribit.", "NAME", "sim");
   const QCommandLineOption seed("seed", "Seed of the simulated market (same seed, same market).", "N", "1");
   const QCommandLineOption simStart("sim-start", "Start the simulated market at this UTC time (ISO 8601, e.g. 2026-11-23T09:00:00Z; 2000 to 2199): with --seed, the same market on any day.", "TIME");
   const QCommandLineOption dataDir("data-dir", "Data directory (layout, logs). Default: the per-user app data folder.", "DIR");
@@ -69,8 +71,17 @@ int parseOptions(const QStringList& arguments, Options& out) {
                                 "e.g. max_open_orders=20, instruments/@option/max_position=off, "
                                 "triggers/daily_loss/action=reduce. See docs/risk.md.",
                                 "NAME=VALUE");
+  const QCommandLineOption deribitEnv("deribit-env",
+                                      "With --venue deribit: testnet (default), mainnet (real money: only when named) "
+                                      "or a ws:// / wss:// URL (a local kappa-exchange). API key from "
+                                      "KAPPA_DERIBIT_CLIENT_ID / KAPPA_DERIBIT_CLIENT_SECRET, never the command line.",
+                                      "ENV", "testnet");
+  const QCommandLineOption currencies("currencies", "With --venue deribit: the underlyings to trade (default BTC,ETH).",
+                                      "LIST", "BTC,ETH");
+  const QCommandLineOption deribitCa("deribit-ca", "With --venue deribit: also trust this CA certificate (PEM) for wss.",
+                                     "FILE");
   p.addOptions({venue, seed, simStart, dataDir, headless, duration, report, screenshot, after, feedRate, demo, view,
-                plugin, approvePlugin, budget, hang, risk});
+                plugin, approvePlugin, budget, hang, risk, deribitEnv, currencies, deribitCa});
   // Headless API key (the GUI keeps it in the OS keychain): a file, never the secret itself on the
   // command line, where `ps` and shell history would show it.
   const QCommandLineOption deribitCredentials(
@@ -101,7 +112,24 @@ int parseOptions(const QStringList& arguments, Options& out) {
   if (!p.positionalArguments().isEmpty()) return fail("unexpected argument: " + p.positionalArguments().first());
 
   out.venue = p.value(venue);
-  if (out.venue != "sim") return fail("unknown venue '" + out.venue + "' (available: sim)");
+  if (out.venue != "sim" && out.venue != "deribit") return fail("unknown venue '" + out.venue + "' (available: sim, deribit)");
+  out.deribitEnv = p.value(deribitEnv);
+  {
+    kappa::deribit::DeribitEndpoint endpoint;
+    std::string error;
+    if (!kappa::deribit::parseDeribitEndpoint(out.deribitEnv.toStdString(), endpoint, error))
+      return fail("--deribit-env: " + QString::fromStdString(error));
+  }
+  out.currencies.clear();
+  for (const QString& c : p.value(currencies).split(',', Qt::SkipEmptyParts)) {
+    const QString up = c.trimmed().toUpper();
+    if (up != "BTC" && up != "ETH") return fail("--currencies takes BTC and/or ETH, got '" + c + "'");
+    if (!out.currencies.contains(up)) out.currencies << up;
+  }
+  if (out.currencies.isEmpty()) return fail("--currencies needs at least one of BTC, ETH");
+  out.deribitCa = p.value(deribitCa);
+  if (out.venue != "deribit" && (p.isSet(deribitEnv) || p.isSet(currencies) || p.isSet(deribitCa)))
+    return fail("--deribit-env, --currencies and --deribit-ca need --venue deribit");
   bool ok = false;
   out.seed = p.value(seed).toULongLong(&ok);
   if (!ok) return fail("--seed must be a non-negative integer, got '" + p.value(seed) + "'");
@@ -145,7 +173,7 @@ int parseOptions(const QStringList& arguments, Options& out) {
   out.deribitCredentialsFile = p.value(deribitCredentials);
   if (p.isSet(deribitCredentials) && out.deribitCredentialsFile.isEmpty()) return fail("--deribit-credentials needs a file");
   if (!out.deribitCredentialsFile.isEmpty() && out.venue == "sim")
-    return fail("--deribit-credentials is for a Deribit venue; the simulator (--venue sim) needs no key");
+    return fail("--deribit-credentials is for a Deribit venue (--venue deribit); the simulator needs no key");
   out.underlying = p.value(underlying).trimmed().toUpper();
   if (p.isSet(underlying) && !QRegularExpression("^[A-Z0-9_]{2,12}$").match(out.underlying).hasMatch())
     return fail("--underlying must be a coin such as BTC or ETH, got '" + p.value(underlying) + "'");

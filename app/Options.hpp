@@ -29,6 +29,10 @@ struct Options {
   QStringList riskOverrides;    // --risk NAME=VALUE, repeatable: over <data-dir>/risk.json
   QString deribitCredentialsFile;  // --deribit-credentials FILE (0600; format in CredentialSources.hpp)
   QString underlying;           // --underlying BTC|ETH: the per-underlying views' selection at start (else the layout's)
+  // --venue deribit
+  QString deribitEnv = "testnet";      // --deribit-env testnet|mainnet|URL: mainnet only when named
+  QStringList currencies{"BTC", "ETH"};  // --currencies BTC,ETH
+  QString deribitCa;                   // --deribit-ca FILE: also trust this CA (a local wss kappa-exchange)
 };
 
 // "PATH[:name=value,...]": the parameters follow the first ':' after the last '/'.

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <vector>
 
+#include "CredentialSources.hpp"
 #include "DemoOrders.hpp"
 #include "MainWindow.hpp"
 #include "Options.hpp"
@@ -26,6 +27,7 @@
 #include "core/Log.hpp"
 #include "risk/RiskConfigFile.hpp"
 #include "sim/SimVenue.hpp"
+#include "venue/deribit/DeribitVenue.hpp"
 
 namespace {
 
@@ -164,7 +166,40 @@ int main(int argc, char** argv) {
   kappa::StrategyHostConfig strategyConfig;
   strategyConfig.callbackBudget = kappa::Nanos(opt.pluginBudgetMs * 1e6);
   strategyConfig.hangTimeout = kappa::Nanos(opt.pluginHangS * 1e9);
-  kappa::Engine engine(std::make_unique<kappa::sim::SimVenue>(sim), strategyConfig);
+  std::unique_ptr<kappa::Venue> venue;
+  kappa::deribit::DeribitVenue* deribit = nullptr;
+  if (opt.venue == "deribit") {
+    kappa::deribit::DeribitVenueConfig config;
+    std::string error;
+    kappa::deribit::parseDeribitEndpoint(opt.deribitEnv.toStdString(), config.endpoint, error);  // checked by Options
+    config.endpoint.caFile = opt.deribitCa.toStdString();
+    // The API key: --deribit-credentials FILE (0600), else the environment (app/CredentialSources.hpp).
+    const kappa::app::CredentialSourceResult key =
+        kappa::app::resolveHeadlessCredentials(opt.deribitCredentialsFile.toStdString());
+    std::string refusal = key.failed() ? key.error : kappa::app::checkCredentialsForEndpoint(key, config.endpoint);
+    if (!refusal.empty()) {
+      std::fprintf(stderr, "kappa: %s\n", refusal.c_str());
+      return 2;
+    }
+    kappa::app::forgetSecretFromEnvironment();  // processes kappa starts do not inherit it
+    config.credentials = key.credentials;
+    config.currencies.clear();
+    for (const QString& c : opt.currencies) config.currencies.push_back(c.toStdString());
+    kappa::log::info("app", "venue deribit: " + config.endpoint.environment + " " + config.endpoint.url + ", " +
+                                (config.credentials.empty() ? std::string("no API key (market data only)")
+                                                            : "API key " + config.credentials.maskedId()));
+    auto v = std::make_unique<kappa::deribit::DeribitVenue>(std::move(config));
+    deribit = v.get();
+    venue = std::move(v);
+  } else {
+    venue = std::make_unique<kappa::sim::SimVenue>(sim);
+  }
+  kappa::Engine engine(std::move(venue), strategyConfig);
+  if (deribit && engine.instruments().size() == 0) {
+    std::fprintf(stderr, "kappa: no instruments from Deribit (%s): %s\n", opt.deribitEnv.toUtf8().constData(),
+                 deribit->listError().c_str());
+    return 1;
+  }
   engine.setDataDir(dataDir.toStdString());
   configureRisk(engine, dataDir.toStdString() + "/risk.json", opt.riskOverrides);
   engine.start();

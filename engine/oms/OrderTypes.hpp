@@ -17,6 +17,7 @@ struct OrderRequest {
   OrderType type = OrderType::Limit;
   TimeInForce tif = TimeInForce::GoodTillCancel;
   bool postOnly = false;
+  bool reduceOnly = false;  // may only reduce the position (Deribit reduce_only)
   Price price = 0;  // ignored for market orders
   Qty qty = 0;
   OrderOrigin origin = OrderOrigin::Manual;

@@ -34,6 +34,18 @@ struct VenuePosition {
   Price averagePrice = 0;  // the venue's average entry price (0 if it does not say)
 };
 
+// The venue's account in one currency (Deribit user.portfolio): what the exchange says the margin
+// account is worth and how much of it is committed. Values in that currency.
+struct VenueAccount {
+  std::string currency;  // "BTC", "ETH"
+  double equity = 0;
+  double balance = 0;
+  double initialMargin = 0;
+  double maintenanceMargin = 0;
+  double availableFunds = 0;
+  Nanos ts = 0;  // when the venue sent it (0 if it did not say)
+};
+
 class VenueListener {
  public:
   virtual ~VenueListener() = default;
@@ -43,6 +55,8 @@ class VenueListener {
   // The answer to Venue::queryPositions(): every position the account holds there (an instrument
   // not listed is flat).
   virtual void onPositions(const std::vector<VenuePosition>& positions) {}
+  // The venue's account per currency, whenever it changes (venues without one never call it).
+  virtual void onAccount(const VenueAccount& account) {}
 };
 
 class Venue {
@@ -58,6 +72,10 @@ class Venue {
   virtual void disconnect() = 0;
   virtual void submit(const VenueOrder& order) = 0;
   virtual void cancel(OrderId orderId) = 0;
+  // Cancels every order of the account at the venue with one request per currency (HALT ALL,
+  // FLATTEN), instead of one per order. False when the venue has no such request; the caller then
+  // cancels order by order. The venue reports the exchange's confirmation via onVenueState's detail.
+  virtual bool cancelAllOrders() { return false; }
   // Modify a working order: `newLeaves` is the quantity that should remain open (the OMS's new
   // total minus what already filled); the venue answers with Replaced (leaves) or CancelReject.
   virtual void replace(OrderId orderId, Price newPrice, Qty newLeaves) = 0;

@@ -4,11 +4,13 @@ namespace kappa::deribit {
 
 bool parseDeribitEndpoint(const std::string& value, DeribitEndpoint& out, std::string& error) {
   if (value.empty() || value == "testnet") {
-    out = {"testnet", "wss://test.deribit.com/ws/api/v2"};
+    out.environment = "testnet";  // field by field: a CA file set for the endpoint stays
+    out.url = "wss://test.deribit.com/ws/api/v2";
     return true;
   }
   if (value == "mainnet") {
-    out = {"mainnet", "wss://www.deribit.com/ws/api/v2"};
+    out.environment = "mainnet";
+    out.url = "wss://www.deribit.com/ws/api/v2";
     return true;
   }
   if (value.rfind("ws://", 0) == 0 || value.rfind("wss://", 0) == 0) {

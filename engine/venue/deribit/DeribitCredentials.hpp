@@ -18,6 +18,7 @@ struct DeribitCredentials {
 struct DeribitEndpoint {
   std::string environment = "testnet";  // "testnet", "mainnet" or "custom"
   std::string url = "wss://test.deribit.com/ws/api/v2";
+  std::string caFile;  // wss: also trust this CA (a local kappa-exchange's test certificate); empty = system store only
 };
 // Parses --deribit-env's value; returns false and sets `error` on an unknown name or URL.
 bool parseDeribitEndpoint(const std::string& value, DeribitEndpoint& out, std::string& error);
