@@ -84,7 +84,10 @@ class WsSession : public ClientSession, public std::enable_shared_from_this<WsSe
     ws_.async_write(boost::asio::buffer(queue_.front()),
                     [self = this->shared_from_this()](boost::beast::error_code ec, std::size_t) {
                       self->writing_ = false;
-                      if (ec) return self->finish();
+                      if (ec || self->finished_) {  // finish() left the queue to us: the write used its front
+                        self->queue_.clear();
+                        return self->finish();
+                      }
                       self->queuedBytes_ -= self->queue_.front().size();
                       self->queue_.pop_front();
                       if (!self->queue_.empty())
@@ -102,7 +105,10 @@ class WsSession : public ClientSession, public std::enable_shared_from_this<WsSe
   void finish() {
     if (finished_) return;
     finished_ = true;
-    queue_.clear();
+    // A write in flight still reads queue_.front(): freeing it here was a use-after-free (heap
+    // corruption when cancel-on-disconnect notified a session that a fault then dropped). The
+    // write's completion clears the queue instead.
+    if (!writing_) queue_.clear();
     if (opened_) dispatcher_.onClosed(*this);
     boost::beast::error_code ec;
     boost::beast::get_lowest_layer(ws_).socket().close(ec);
