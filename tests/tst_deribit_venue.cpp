@@ -20,6 +20,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "book/MarketData.hpp"
+#include "core/Engine.hpp"
 #include "core/Log.hpp"
 #include "venue/deribit/DeribitConnectionTest.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
@@ -189,8 +190,11 @@ class TestDeribitVenue : public QObject {
     port_ = 0;
     token_.clear();
     exchange_.setProgram(bin);
-    exchange_.setArguments({"--listen", "127.0.0.1:0", "--seed", "1", "--account", QString(kClientId) + ":" + kSecret,
-                            "--account", QString(kOtherId) + ":" + kOtherSecret});
+    QStringList args{"--listen", "127.0.0.1:0", "--seed", "1", "--account", QString(kClientId) + ":" + kSecret,
+                     "--account", QString(kOtherId) + ":" + kOtherSecret};
+    if (QByteArray(QTest::currentTestFunction()).startsWith("engine"))  // a thousand orders: no credit limits
+      args << "--me-limit" << "0/0" << "--non-me-limit" << "0/0";
+    exchange_.setArguments(args);
     exchange_.setProcessChannelMode(QProcess::SeparateChannels);
     errFile_ = QDir::temp().filePath(QString("tst_deribit_venue-exchange-%1.err").arg(QCoreApplication::applicationPid()));
     exchange_.setStandardErrorFile(errFile_);
@@ -223,6 +227,76 @@ class TestDeribitVenue : public QObject {
       exchange_.waitForFinished(5000);
     }
     QFile::remove(errFile_);
+  }
+
+  // The whole engine over the connector: 1,000 resting orders, then HALT ALL. Every order ends
+  // cancelled at the exchange (its own open-order list, read over HTTP, is empty) and in the OMS,
+  // through one cancel_all_by_currency, not a thousand cancels.
+  void engineHaltCancelsAThousandOrdersWithOneRequestPerCurrency() {
+    DeribitVenueConfig c = config();
+    c.limits.matchingCapacity = 1e6;  // the exchange runs without credit limits in this test
+    c.limits.matchingRefillPerS = 1e6;
+    auto venue = std::make_unique<DeribitVenue>(c);
+    DeribitVenue* v = venue.get();
+    Engine engine(std::move(venue));
+    const Instrument* perp = engine.instruments().find("BTC-PERPETUAL");
+    QVERIFY(perp);
+    engine.start();
+    for (const char* a : {"max_open_orders=off", "max_submit_rate=off", "instruments/@perpetual/max_submit_rate=off",
+                          "max_daily_orders=off", "max_position=1000000000", "instruments/@perpetual/max_position=1000000000",
+                          "price_band=0.5", "duplicate_window_ms=0"})
+      engine.changeRiskLimit(a, "test");
+    const auto bestBid = [&] {
+      return engine.call([&]() -> Price {
+        const OrderBook& b = engine.marketData().book(perp->id);
+        return b.live() && b.bestBid() ? b.bestBid()->price : 0;
+      });
+    };
+    QElapsedTimer t;
+    t.start();
+    while (bestBid() == 0 && t.elapsed() < 20000) QTest::qWait(50);
+    const Price bid = bestBid();
+    QVERIFY2(bid > 0, "no live BTC-PERPETUAL book through the engine");
+    constexpr int kOrders = 1000;
+    for (int k = 0; k < kOrders; ++k) {  // each at its own price, 400 to 1,399 ticks under the bid: they rest
+      OrderRequest r;
+      r.instrument = perp->id;
+      r.side = Side::Buy;
+      r.price = bid - (400 + k) * perp->tickSize;
+      r.qty = perp->minQty;
+      engine.submit(r);
+    }
+    const auto countState = [&](OrderState s) {
+      return engine.call([&] {
+        std::size_t n = 0;
+        for (const Order& o : engine.orders().orders()) n += o.state == s;
+        return n;
+      });
+    };
+    t.restart();
+    while (countState(OrderState::Open) < std::size_t(kOrders) && t.elapsed() < 60000) QTest::qWait(100);
+    const auto summary = [&] {
+      return engine.call([&] {
+        std::map<std::string, int> byState;
+        for (const Order& o : engine.orders().orders()) ++byState[std::string(nameOf(o.state)) + " " + o.reason];
+        std::string out;
+        for (const auto& [k, n] : byState) out += std::to_string(n) + " " + k + "; ";
+        return out;
+      });
+    };
+    QVERIFY2(countState(OrderState::Open) == std::size_t(kOrders), summary().c_str());
+    QCOMPARE(openOrders().size(), qsizetype(kOrders));  // the exchange's own view
+
+    const std::uint64_t confirmedBefore = v->counters().cancelAllConfirmed;
+    engine.haltAll("test: HALT ALL with 1,000 working orders");
+    QVERIFY(engine.halted());
+    t.restart();
+    while (countState(OrderState::Cancelled) < std::size_t(kOrders) && t.elapsed() < 30000) QTest::qWait(100);
+    QVERIFY2(countState(OrderState::Cancelled) == std::size_t(kOrders), summary().c_str());
+    QCOMPARE(openOrders().size(), qsizetype(0));
+    // One request per configured currency (BTC here) confirmed by the exchange, not one per order.
+    QCOMPARE(v->counters().cancelAllConfirmed - confirmedBefore, std::uint64_t(1));
+    engine.stop();
   }
 
   void connectionTest() {

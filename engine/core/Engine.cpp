@@ -334,7 +334,7 @@ void Engine::haltAll(std::string reason) {
     ++halts_;
     journalNote(JournalKind::StateChange, at, "HALTED: " + reason);
     strategies_->stopAll("halted: " + haltReason_);
-    const std::size_t n = oms_->cancelAll(now());
+    const std::size_t n = oms_->cancelEverything(now());
     log::warn("risk", "HALTED (" + haltReason_ + "): cancelling " + std::to_string(n) + " open orders");
   });
 }
@@ -360,7 +360,7 @@ void Engine::flatten(std::string reason) {
   boost::asio::post(io_, [this, reason = std::move(reason), at] {
     journalNote(JournalKind::StateChange, at, "REDUCING: FLATTEN (" + reason + ")");
     strategies_->stopAll("flatten: " + reason);
-    oms_->cancelAll(now());
+    oms_->cancelEverything(now());
     std::size_t sent = 0;
     for (const Position& p : oms_->positions()) {
       const Instrument& inst = instruments_[p.instrument];

@@ -199,6 +199,26 @@ std::size_t OrderManager::cancelAll(Nanos now, InstrumentId only) {
   return sent;
 }
 
+std::size_t OrderManager::cancelEverything(Nanos now) {
+  if (!venue_ || !venue_->cancelAllOrders()) return cancelAll(now);
+  std::size_t asked = 0;
+  const std::vector<OrderId> ids = working_;
+  for (OrderId id : ids) {
+    Order* o = lookup(id);
+    if (cancelInFlight(*o, now)) continue;
+    if (o->state == OrderState::PendingNew) {  // not at the exchange yet: by its own request
+      if (cancel(id, now)) ++asked;
+      continue;
+    }
+    o->cancelRequested = true;  // the bulk request covers it; unanswered, a later cancel resends
+    o->cancelSentAt = now;
+    record(int(JournalKind::CancelRequest), *o, now, 0, 0, 0, "bulk");
+    changed(*o, now);
+    ++asked;
+  }
+  return asked;
+}
+
 void OrderManager::onExecution(const ExecReport& r) {
   Order* o = lookup(r.orderId);
   if (!o) {

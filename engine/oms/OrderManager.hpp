@@ -84,6 +84,11 @@ class OrderManager {
   bool replace(OrderId id, Price newPrice, Qty newQty, Nanos now, std::string* whyNot = nullptr);
   // Cancels every working order (of one instrument, or all). Returns how many cancels were sent.
   std::size_t cancelAll(Nanos now, InstrumentId only = kNoInstrument);
+  // HALT ALL and FLATTEN: every working order, with the venue's bulk request when it has one
+  // (Deribit: one cancel_all_by_currency per currency, not one request per order). Orders the
+  // venue has not acknowledged yet are also cancelled one by one: a bulk cancel cannot reach an
+  // order the exchange has not seen. Without a bulk request, the same as cancelAll(now).
+  std::size_t cancelEverything(Nanos now);
   void onExecution(const ExecReport& report);
 
   const Order* find(OrderId id) const;
