@@ -23,7 +23,9 @@ using namespace kappa::deribit;
 
 namespace {
 
-const QString kRefData = QStringLiteral(KAPPA_REFDATA_DIR);
+// The reference data this test reads, copied unchanged into tests/data (tests/data/README.md), so that
+// any clone runs it.
+const QString kData = QStringLiteral(KAPPA_TEST_DATA);
 
 QByteArray readFile(const QString& path) {
   QFile f(path);
@@ -34,7 +36,7 @@ QByteArray readFile(const QString& path) {
 // The recorded instrument lists (get_instruments answers of the same day) into a registry.
 bool loadRecordedInstruments(InstrumentRegistry& registry, QString& why) {
   for (const char* currency : {"BTC", "ETH"}) {
-    const QByteArray raw = readFile(kRefData + "/marketdata/deribit/cryptofeed_deribit_get_instruments_" + currency +
+    const QByteArray raw = readFile(kData + "/deribit/cryptofeed_deribit_get_instruments_" + currency +
                                     "_20210722.json");
     if (raw.isEmpty()) {
       why = "missing recorded instruments for " + QString(currency);
@@ -152,7 +154,7 @@ void TestDeribitDecoder::recordingBooksMatchTickers() {
   InstrumentRegistry reg;
   QString why;
   QVERIFY2(loadRecordedInstruments(reg, why), qPrintable(why));
-  QFile f(kRefData + "/marketdata/deribit/deribit_ws_options_20210722.jsonl");
+  QFile f(kData + "/deribit_ws_options_20210722.jsonl");
   QVERIFY2(f.open(QIODevice::ReadOnly), qPrintable(f.fileName()));
   DeribitDecoder decoder(reg);
   MarketData md(reg);
@@ -210,7 +212,7 @@ void TestDeribitDecoder::recordingBooksMatchTickers() {
 }
 
 void TestDeribitDecoder::documentedExamplesDecode() {
-  const QJsonObject doc = QJsonDocument::fromJson(readFile(kRefData + "/deribit_api/deribit_jsonrpc_doc_examples.json")).object();
+  const QJsonObject doc = QJsonDocument::fromJson(readFile(kData + "/deribit/deribit_jsonrpc_doc_examples.json")).object();
   QVERIFY(!doc.isEmpty());
   InstrumentRegistry reg;
   const InstrumentId btcIndex = reg.add(indexInstrument("BTC"));
@@ -272,7 +274,7 @@ void TestDeribitDecoder::documentedExamplesDecode() {
 }
 
 void TestDeribitDecoder::documentedOrderAndTradesBecomeReports() {
-  const QJsonObject doc = QJsonDocument::fromJson(readFile(kRefData + "/deribit_api/deribit_jsonrpc_doc_examples.json")).object();
+  const QJsonObject doc = QJsonDocument::fromJson(readFile(kData + "/deribit/deribit_jsonrpc_doc_examples.json")).object();
   const QJsonObject buy = doc["methods"].toObject()["/private/buy"].toObject()["response_examples"].toObject()["response"].toObject()["result"].toObject();
   QJsonObject order = buy["order"].toObject();
   order["label"] = "42";  // as we label our orders
