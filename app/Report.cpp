@@ -141,8 +141,33 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
     for (Nanos e : seen)
       expiries.append(QDateTime::fromMSecsSinceEpoch(e / 1'000'000, Qt::UTC).toString(Qt::ISODate));
   }
+  // One entry per venue (one today): its connection, the underlyings it lists, the counters a
+  // trader asks about after a bad hour, and the account as the venue reported it.
+  QJsonArray venues;
+  {
+    const VenueSummary v = engine.venueSummary();
+    QJsonArray underlyings, accounts;
+    for (const Instrument& inst : engine.instruments().all())
+      if (inst.kind == InstrumentKind::Index) underlyings.append(QString::fromStdString(inst.baseCurrency));
+    for (const VenueAccount& a : v.accounts)
+      accounts.append(QJsonObject{{"currency", QString::fromStdString(a.currency)}, {"equity", a.equity},
+                                  {"balance", a.balance}, {"initial_margin", a.initialMargin},
+                                  {"maintenance_margin", a.maintenanceMargin}, {"available_funds", a.availableFunds}});
+    venues.append(QJsonObject{{"name", QString::fromStdString(engine.venueName())},
+                              {"environment", QString::fromStdString(v.environment)},
+                              {"endpoint", QString::fromStdString(v.endpoint)},
+                              {"state", nameOf(v.state)},
+                              {"underlyings", underlyings},
+                              {"instruments", qint64(engine.instruments().size())},
+                              {"reconnects", qint64(v.reconnects)},
+                              {"resyncs", qint64(v.resyncs)},
+                              {"rate_limited", qint64(v.rateLimited)},
+                              {"too_many_requests", qint64(v.tooManyRequests)},
+                              {"account", accounts}});
+  }
   QJsonObject root{
       {"kappa_version", KAPPA_VERSION},
+      {"venues", venues},
       {"venue", QString::fromStdString(engine.venueName())},
       {"duration_s", durationS},
       {"events_total", qint64(c.events)},

@@ -3,6 +3,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QEventLoop>
 #include <QFile>
 #include <QStandardPaths>
 #include <QTimer>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "CredentialSources.hpp"
+#include "CredentialStore.hpp"
 #include "DemoOrders.hpp"
 #include "MainWindow.hpp"
 #include "Options.hpp"
@@ -27,6 +29,7 @@
 #include "core/Log.hpp"
 #include "risk/RiskConfigFile.hpp"
 #include "sim/SimVenue.hpp"
+#include "venue/deribit/DeribitConnectionTest.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
 
 namespace {
@@ -36,6 +39,31 @@ std::atomic<bool> g_haltRequested{false};
 void onSignal(int) { g_quitRequested.store(true); }
 // SIGUSR1: HALT ALL, for a headless kappa (or from a script beside the GUI).
 void onHaltSignal(int) { g_haltRequested.store(true); }
+
+// The terminal window's Deribit key: the one File → Connections… saved for this environment in the
+// OS keychain. Read once at start, before the window and the engine exist (nothing waits on it yet);
+// bounded, and a missing or unreachable keychain means market data only, with the reason logged.
+kappa::deribit::DeribitCredentials keychainCredentials(const QString& dataDir, const QString& environment) {
+  const std::optional<kappa::ui::ConnectionProfile> profile = kappa::ui::ConnectionProfile::forEnvironment(environment);
+  if (!profile) return {};
+  kappa::ui::CredentialStore store(dataDir + "/connections.ini");
+  const std::optional<kappa::ui::ConnectionProfile> saved = store.profile(profile->key());
+  if (!saved || !saved->secretStored) {
+    kappa::log::info("app", "no API key saved for " + profile->key().toStdString() +
+                                " (File → Connections…): market data only");
+    return {};
+  }
+  kappa::deribit::DeribitCredentials found;
+  QEventLoop wait;
+  QTimer::singleShot(10'000, &wait, &QEventLoop::quit);
+  store.loadCredentials(profile->key(), &wait, [&](const kappa::deribit::DeribitCredentials& c, const QString& error) {
+    if (!error.isEmpty()) kappa::log::warn("app", "OS keychain: " + error.toStdString() + ": market data only");
+    found = c;
+    wait.quit();
+  });
+  wait.exec();
+  return found;
+}
 
 // Log lines go to <data-dir>/logs/kappa.log; warnings and errors also to stderr (everything, if
 // the file cannot be opened). Strategy, plugin and watchdog lines are also handed to the strategy
@@ -183,6 +211,7 @@ int main(int argc, char** argv) {
     }
     kappa::app::forgetSecretFromEnvironment();  // processes kappa starts do not inherit it
     config.credentials = key.credentials;
+    if (!key.loaded() && !opt.headless) config.credentials = keychainCredentials(dataDir, opt.deribitEnv);
     config.currencies.clear();
     for (const QString& c : opt.currencies) config.currencies.push_back(c.toStdString());
     kappa::log::info("app", "venue deribit: " + config.endpoint.environment + " " + config.endpoint.url + ", " +
@@ -232,6 +261,7 @@ int main(int argc, char** argv) {
     kappa::ui::applyDarkTheme(*static_cast<QApplication*>(app.get()));
     window = std::make_unique<kappa::ui::MainWindow>(engine, dataDir + "/layout.ini");
     window->setStrategyLog(&strategyLog);
+    window->setConnections(nullptr, kappa::deribit::testDeribitConnection);
     window->showView(opt.view);
     if (!opt.underlying.isEmpty() && !window->selectUnderlying(opt.underlying))
       std::fprintf(stderr, "kappa: --underlying %s is not listed by the venue; showing %s\n", qPrintable(opt.underlying),

@@ -41,6 +41,12 @@ class TestCli : public QObject {
     QCOMPARE(r["halted"].toBool(), false);
     QVERIFY(r["positions"].isArray());
     QVERIFY(QFile::exists(dir.filePath("data/logs/kappa.log")));
+    // The venues list: the embedded simulator, with both underlyings it lists.
+    const QJsonArray venues = r["venues"].toArray();
+    QCOMPARE(venues.size(), 1);
+    QCOMPARE(venues[0].toObject()["name"].toString(), QString("sim"));
+    QCOMPARE(venues[0].toObject()["environment"].toString(), QString("embedded"));
+    QCOMPARE(venues[0].toObject()["underlyings"].toArray(), QJsonArray({"BTC", "ETH"}));
   }
 
   void sigusr1HaltsAHeadlessKappa() {

@@ -51,6 +51,7 @@ class Engine final : private VenueListener {
   // Fixed after construction: safe to read from any thread.
   const InstrumentRegistry& instruments() const { return instruments_; }
   const std::string& venueName() const { return venueName_; }
+  VenueSummary venueSummary() const { return venue_->summary(); }  // any thread
 
   // ---- commands: callable from any thread, executed on the engine thread ----
   void submit(OrderRequest request);

@@ -46,6 +46,19 @@ struct VenueAccount {
   Nanos ts = 0;  // when the venue sent it (0 if it did not say)
 };
 
+// What a venue says about its connection, for the run report and the status bar. Never a
+// credential. Any thread.
+struct VenueSummary {
+  std::string environment = "embedded";  // "embedded" (in-process), "testnet", "mainnet", "custom"
+  std::string endpoint;                  // the URL connected to ("" in-process)
+  VenueState state = VenueState::Connected;
+  std::uint64_t reconnects = 0;          // sessions after the first
+  std::uint64_t resyncs = 0;             // books resubscribed for a fresh snapshot
+  std::uint64_t rateLimited = 0;         // requests our own limiter held back or refused
+  std::uint64_t tooManyRequests = 0;     // the exchange's own rate-limit answers (10028)
+  std::vector<VenueAccount> accounts;    // per currency, as the venue last reported it
+};
+
 class VenueListener {
  public:
   virtual ~VenueListener() = default;
@@ -76,6 +89,8 @@ class Venue {
   // FLATTEN), instead of one per order. False when the venue has no such request; the caller then
   // cancels order by order. The venue reports the exchange's confirmation via onVenueState's detail.
   virtual bool cancelAllOrders() { return false; }
+  // Any thread (the venue keeps what it reports thread-safe).
+  virtual VenueSummary summary() const { return {}; }
   // Modify a working order: `newLeaves` is the quantity that should remain open (the OMS's new
   // total minus what already filled); the venue answers with Replaced (leaves) or CancelReject.
   virtual void replace(OrderId orderId, Price newPrice, Qty newLeaves) = 0;

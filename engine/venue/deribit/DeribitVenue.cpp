@@ -146,6 +146,20 @@ std::optional<DeribitTicker> DeribitVenue::ticker(InstrumentId id) const {
   return tickers_[id];
 }
 
+VenueSummary DeribitVenue::summary() const {
+  const DeribitCounters c = counters();
+  VenueSummary s;
+  s.environment = config_.endpoint.environment;
+  s.endpoint = config_.endpoint.url;
+  s.state = state_.load();
+  s.reconnects = c.reconnects;
+  s.resyncs = c.resyncs;
+  s.rateLimited = c.rateLimited;
+  s.tooManyRequests = c.tooManyRequests;
+  s.accounts = accounts();
+  return s;
+}
+
 std::vector<VenueAccount> DeribitVenue::accounts() const {
   std::lock_guard lock(mutex_);
   return accounts_;
@@ -820,17 +834,20 @@ void DeribitVenue::fetchOrderTrades(OrderId id, const std::string& exchangeOrder
              {config_.requestTimeout});
 }
 
+// A cancel or modify that cannot be sent: the engine hears CancelReject with the reason.
+void DeribitVenue::refuseChange(OrderId id, const std::string& reason) {
+  ExecReport rep;
+  rep.orderId = id;
+  rep.type = ExecType::CancelReject;
+  rep.ts = wallNow();
+  rep.reason = reason;
+  exec_.push_back(rep);
+  flush();
+}
+
 void DeribitVenue::doCancel(OrderId id) {
   DeribitOrderTracker::Tracked* o = tracker_->find(id);
-  auto refuse = [&](const std::string& reason) {
-    ExecReport rep;
-    rep.orderId = id;
-    rep.type = ExecType::CancelReject;
-    rep.ts = wallNow();
-    rep.reason = reason;
-    exec_.push_back(rep);
-    flush();
-  };
+  auto refuse = [&](const std::string& reason) { refuseChange(id, reason); };
   if (!o || o->terminal) return refuse("the order is not working at Deribit");
   if (!ready_) return refuse("not connected to Deribit (cancel-on-disconnect cancels the session's orders)");
   const std::uint64_t generation = generation_;
@@ -857,15 +874,7 @@ void DeribitVenue::doCancel(OrderId id) {
 
 void DeribitVenue::doReplace(OrderId id, Price price, Qty leaves) {
   DeribitOrderTracker::Tracked* o = tracker_->find(id);
-  auto refuse = [&](const std::string& reason) {
-    ExecReport rep;
-    rep.orderId = id;
-    rep.type = ExecType::CancelReject;
-    rep.ts = wallNow();
-    rep.reason = reason;
-    exec_.push_back(rep);
-    flush();
-  };
+  auto refuse = [&](const std::string& reason) { refuseChange(id, reason); };
   if (!o || o->terminal) return refuse("the order is not working at Deribit");
   if (!ready_) return refuse("not connected to Deribit");
   if (o->exchangeOrderId.empty()) return refuse("not yet acknowledged by Deribit: modify it after the ack");

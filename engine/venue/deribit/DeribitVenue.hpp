@@ -87,6 +87,7 @@ class DeribitVenue final : public Venue {
   bool reportsPositions() const override { return true; }
   void queryPositions() override;
   bool cancelAllOrders() override;
+  VenueSummary summary() const override;
 
   // ---- readable from any thread ----
   // Why listInstruments found nothing (empty when it worked).
@@ -120,6 +121,7 @@ class DeribitVenue final : public Venue {
   void doCancel(OrderId id);
   void doReplace(OrderId id, Price price, Qty leaves);
   void doCancelAll();
+  void refuseChange(OrderId id, const std::string& reason);
   void handleOrderReply(OrderId id, const RpcReply& r, bool isNewOrder);
   void flush();
   void afterExec();

@@ -1,0 +1,105 @@
+// The kappa executable over the Deribit connector, against a real kappa-exchange process: a headless
+// run with --demo trades, the report's `venues` entry says what the venue is (environment, state,
+// underlyings, counters, the account the exchange reported), and the API secret appears nowhere —
+// not in the data dir (journal, logs, settings), the report, stdout or stderr, in any encoding.
+#include <QtTest>
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+
+#include "SecretScan.hpp"
+
+namespace {
+const char* kClientId = "tst-app-key";
+const QByteArray kSecret = "tst-app-secret-7d41c9e2";
+}  // namespace
+
+class TestDeribitApp : public QObject {
+  Q_OBJECT
+  QProcess exchange_;
+  QTemporaryDir dir_;
+  QString url_;
+
+ private slots:
+  void init() {
+    QVERIFY(dir_.isValid());
+    QFile accounts(dir_.filePath("accounts.txt"));  // the exchange's side: a 0600 file, not its command line
+    QVERIFY(accounts.open(QIODevice::WriteOnly));
+    accounts.write(QByteArray(kClientId) + ":" + kSecret + "\n");
+    accounts.close();
+    accounts.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
+    exchange_.setProgram(KAPPA_EXCHANGE_BINARY);
+    exchange_.setArguments({"--listen", "127.0.0.1:0", "--seed", "3", "--accounts-file", accounts.fileName()});
+    exchange_.setProcessChannelMode(QProcess::SeparateChannels);
+    exchange_.start();
+    QVERIFY2(exchange_.waitForStarted(10000), qPrintable(exchange_.errorString()));
+    QElapsedTimer t;
+    t.start();
+    while (!exchange_.canReadLine() && t.elapsed() < 15000) exchange_.waitForReadyRead(200);
+    const QString first = QString::fromUtf8(exchange_.readLine()).trimmed();
+    const QRegularExpressionMatch m = QRegularExpression(R"(^listening (ws://127\.0\.0\.1:\d+/ws/api/v2)$)").match(first);
+    QVERIFY2(m.hasMatch(), qPrintable("first line: " + first));
+    url_ = m.captured(1);
+  }
+  void cleanup() {
+    if (exchange_.state() != QProcess::NotRunning) {
+      exchange_.terminate();  // by its own pid
+      if (!exchange_.waitForFinished(5000)) exchange_.kill();
+      exchange_.waitForFinished(5000);
+    }
+  }
+
+  void headlessRunReportsTheVenueAndKeepsTheSecret() {
+    const QString data = dir_.filePath("data"), report = dir_.filePath("report.json");
+    QProcess kappa;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("KAPPA_DERIBIT_CLIENT_ID", kClientId);
+    env.insert("KAPPA_DERIBIT_CLIENT_SECRET", QString::fromLatin1(kSecret));
+    kappa.setProcessEnvironment(env);
+    kappa.start(KAPPA_BINARY, {"--headless", "--venue", "deribit", "--deribit-env", url_, "--data-dir", data,
+                               "--demo", "--duration", "6", "--report", report});
+    QVERIFY(kappa.waitForStarted(10000));
+    QVERIFY2(kappa.waitForFinished(60000), "kappa did not finish");
+    const QByteArray out = kappa.readAllStandardOutput(), err = kappa.readAllStandardError();
+    QCOMPARE(kappa.exitStatus(), QProcess::NormalExit);
+    QVERIFY2(kappa.exitCode() == 0, err.right(3000).constData());
+
+    QFile f(report);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray reportBytes = f.readAll();
+    const QJsonObject r = QJsonDocument::fromJson(reportBytes).object();
+    QCOMPARE(r["venue"].toString(), QString("deribit"));
+    const QJsonArray venues = r["venues"].toArray();
+    QCOMPARE(venues.size(), 1);
+    const QJsonObject v = venues[0].toObject();
+    QCOMPARE(v["name"].toString(), QString("deribit"));
+    QCOMPARE(v["environment"].toString(), QString("custom"));
+    QCOMPARE(v["endpoint"].toString(), url_);
+    QCOMPARE(v["state"].toString(), QString("connected"));
+    QCOMPARE(v["underlyings"].toArray(), QJsonArray({"BTC", "ETH"}));
+    QVERIFY(v["instruments"].toInt() > 100);
+    QCOMPARE(v["too_many_requests"].toInt(), 0);
+    // The exchange's account as user.portfolio reported it: both coins, with the starting balances.
+    const QJsonArray accounts = v["account"].toArray();
+    QCOMPARE(accounts.size(), 2);
+    for (const QJsonValue& a : accounts) QVERIFY2(a.toObject()["equity"].toDouble() > 0, qPrintable(QJsonDocument(a.toObject()).toJson()));
+    // The demo traded through the connector.
+    QVERIFY2(r["orders_total"].toInt() > 0, reportBytes.constData());
+    QVERIFY(r["fills_total"].toInt() > 0);
+
+    // The secret: nowhere kappa wrote, in any form; the client id only masked in the log.
+    QStringList hits = kappa::test::findSecretInTree(data, kSecret);
+    hits += kappa::test::findSecretInBytes(reportBytes, kSecret, "report");
+    hits += kappa::test::findSecretInBytes(out, kSecret, "stdout");
+    hits += kappa::test::findSecretInBytes(err, kSecret, "stderr");
+    QVERIFY2(hits.isEmpty(), qPrintable(hits.join('\n')));
+    QVERIFY(kappa::test::findSecretInTree(data, kClientId).isEmpty());
+  }
+};
+
+QTEST_GUILESS_MAIN(TestDeribitApp)
+#include "tst_deribit_app.moc"
