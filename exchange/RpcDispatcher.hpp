@@ -132,8 +132,9 @@ class RpcDispatcher {
   nlohmann::json getAccountSummary(Call& c);
   nlohmann::json getAccountSummaries(Call& c);
   nlohmann::json limitsJson() const;
-  nlohmann::json enableCod(Call& c);
-  nlohmann::json disableCod(Call& c);
+  nlohmann::json setCod(Call& c, bool on);
+  nlohmann::json enableCod(Call& c) { return setCod(c, true); }
+  nlohmann::json disableCod(Call& c) { return setCod(c, false); }
   nlohmann::json getCod(Call& c);
   // Control (loopback only).
   nlohmann::json fault(Call& c);

@@ -478,26 +478,14 @@ nlohmann::json RpcDispatcher::getAccountSummaries(Call& c) {
           {"summaries", std::move(summaries)}};
 }
 
-nlohmann::json RpcDispatcher::enableCod(Call& c) {
+// private/enable_ and disable_cancel_on_disconnect: the same switch, on or off.
+nlohmann::json RpcDispatcher::setCod(Call& c, bool on) {
   const std::string scope = c.p.strOr("scope", "connection");
   if (scope == "account") {
-    account(c).cancelOnDisconnectAccount = true;
+    account(c).cancelOnDisconnectAccount = on;
   } else if (scope == "connection") {
     if (c.http) throw RpcError(deribit::kMustBeWebsocketRequest);
-    c.s.cancelOnDisconnect = true;
-  } else {
-    throw invalidParam("scope", "must be connection or account");
-  }
-  return "ok";
-}
-
-nlohmann::json RpcDispatcher::disableCod(Call& c) {
-  const std::string scope = c.p.strOr("scope", "connection");
-  if (scope == "account") {
-    account(c).cancelOnDisconnectAccount = false;
-  } else if (scope == "connection") {
-    if (c.http) throw RpcError(deribit::kMustBeWebsocketRequest);
-    c.s.cancelOnDisconnect = false;
+    c.s.cancelOnDisconnect = on;
   } else {
     throw invalidParam("scope", "must be connection or account");
   }
