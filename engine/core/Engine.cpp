@@ -51,6 +51,7 @@ Engine::Engine(std::unique_ptr<Venue> venue, StrategyHostConfig strategyConfig)
       venue_(std::move(venue)),
       gate_(instruments_, halt_) {
   venueName_ = venue_->name();
+  venueEnvironment_ = venue_->environment();
   venue_->listInstruments(instruments_);
   market_ = std::make_unique<MarketData>(instruments_);
   oms_ = std::make_unique<OrderManager>(instruments_, gate_);
@@ -504,6 +505,7 @@ void Engine::onExecution(const ExecReport& report) {
 }
 
 void Engine::onVenueState(VenueState state, const std::string& detail) {
+  venueStateAt_ = now();  // the countdown in the detail ("next retry in 4 s") counts from here
   venueState_ = state;
   venueDetail_ = detail;
   log::info("venue", venueName_ + ": " + nameOf(state) + (detail.empty() ? "" : " (" + detail + ")"));
@@ -515,6 +517,15 @@ void Engine::onVenueState(VenueState state, const std::string& detail) {
     for (const Order& o : unresolved_) ids.push_back(o.id);
     venue_->queryOrders(ids);
   }
+}
+
+// The latest per currency replaces the one before; a venue that never calls this has none.
+void Engine::onAccount(const VenueAccount& account) {
+  auto it = std::find_if(accounts_.begin(), accounts_.end(),
+                         [&](const AccountRow& r) { return r.account.currency == account.currency; });
+  if (it == accounts_.end()) it = accounts_.insert(accounts_.end(), AccountRow{});
+  it->account = account;
+  it->receivedAt = now();
 }
 
 // Restart: the venue's account is the truth. A position the journal disagrees with is brought to
@@ -636,6 +647,8 @@ void Engine::publish() {
   s.haltedAt = s.halted ? haltedAt_ : 0;
   s.venueState = venueState_;
   s.venueDetail = venueDetail_;
+  s.venueStateAt = venueStateAt_;
+  s.accounts = accounts_;
   s.eventsTotal = market_->eventsTotal();
   s.eventsPerSecond = eventRate_;
   s.venueLagMs = venueLagMs_;

@@ -63,6 +63,9 @@ class Venue {
  public:
   virtual ~Venue() = default;
   virtual std::string name() const = 0;
+  // Where the venue connects, for the status bar: "testnet", "mainnet" or a URL (empty: the
+  // embedded simulator, which is no exchange).
+  virtual std::string environment() const { return {}; }
   // Instruments the venue lists; called once before connect() to fill the engine's registry.
   virtual void listInstruments(InstrumentRegistry& registry) = 0;
   // Recent bars for charts (may be empty).

@@ -75,6 +75,7 @@ class DeribitVenue final : public Venue {
   ~DeribitVenue() override;
 
   std::string name() const override { return "deribit"; }
+  std::string environment() const override { return envName(); }
   // Blocking (bounded by listTimeout): runs before the engine thread starts.
   void listInstruments(InstrumentRegistry& registry) override;
   void connect(VenueListener& listener, boost::asio::any_io_executor engine) override;
