@@ -145,6 +145,10 @@ class TestAccountGui : public QObject {
       label = venueLabel(w, status);
       QVERIFY(label);
       QVERIFY2(label->toolTip().contains("next retry in"), qPrintable(label->toolTip()));
+      // The venue's own "books stale" markers carry no exchange time: no absurd lag (they once
+      // read as data sent at the epoch, decades late) and no engine_lag halt from them.
+      QVERIFY2(w.lastSnapshot()->venueLagMs < 3'600'000.0, qPrintable(QString::number(w.lastSnapshot()->venueLagMs)));
+      QVERIFY2(!w.venueStatusText().contains("late"), qPrintable(w.venueStatusText()));
       // The last account figures stay, with their age.
       QVERIFY(number(account->text("BTC", AccountPanel::Equity)) > 0);
       shot(&w, "account-disconnected");

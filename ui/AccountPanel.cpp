@@ -5,6 +5,7 @@
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "ColumnFit.hpp"
 #include "Format.hpp"
 #include "PlaceholderTableView.hpp"
 #include "Theme.hpp"
@@ -25,7 +26,8 @@ QString formatAge(double seconds) {
   return QString("%1 h").arg(int(seconds / 3600));
 }
 
-QString coin(double v) { return std::isfinite(v) ? QString::number(v, 'f', 6) : QString("—"); }
+// Four decimals, as exchanges show coin balances (the tooltip has every digit).
+QString coin(double v) { return std::isfinite(v) ? QString::number(v, 'f', 4) : QString("—"); }
 }  // namespace
 
 class AccountModel : public RowTableModel<AccountRow> {
@@ -79,6 +81,10 @@ class AccountModel : public RowTableModel<AccountRow> {
       tip += QString("; received %1 ago").arg(formatAge(age));
       if (age > kStaleAccountSeconds) tip += " — not updated since: the figures may be out of date";
       if (col == MarginUse) tip += "\nInitial margin ÷ equity";
+      if (col >= Equity && col <= Available) {
+        const double v[] = {a.equity, a.balance, a.initialMargin, a.maintenanceMargin, a.availableFunds};
+        tip += QString("\n%1 %2").arg(v[col - Equity], 0, 'f', 8).arg(QString::fromStdString(a.currency));
+      }
       return tip;
     }
     return {};
@@ -103,9 +109,17 @@ AccountPanel::AccountPanel(const InstrumentRegistry& instruments, bool venueHasA
   view_->setSelectionMode(QAbstractItemView::NoSelection);
   view_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   view_->horizontalHeader()->setStretchLastSection(true);
-  view_->setColumnWidth(AccountPanel::Currency, 70);
-  for (int c = AccountPanel::Equity; c <= AccountPanel::Available; ++c) view_->setColumnWidth(c, 104);
-  view_->setColumnWidth(AccountPanel::MarginUse, 84);
+  // Every column fits the dock's default width: the widest figures an account shows.
+  for (int c = 0; c <= AccountPanel::Age; ++c) view_->setColumnWidth(c, 0);
+  const QStringList coins{"10000.0000", "-100.0000"};
+  fitColumns(view_, {{AccountPanel::Currency, {"USDC"}},
+                     {AccountPanel::Equity, coins},
+                     {AccountPanel::Balance, coins},
+                     {AccountPanel::InitialMargin, coins},
+                     {AccountPanel::MaintenanceMargin, coins},
+                     {AccountPanel::Available, coins},
+                     {AccountPanel::MarginUse, {"100.0 %"}},
+                     {AccountPanel::Age, {"59 min"}}});
   layout->addWidget(view_);
 }
 

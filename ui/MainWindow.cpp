@@ -542,7 +542,9 @@ void MainWindow::updateStatus(const EngineSnapshot& s) {
   const bool up = s.venueState == VenueState::Connected;
   const bool late = up && lateMs_ > 0;
   QString text = "● " + QString::fromStdString(engine_.venueName());
-  if (!engine_.venueEnvironment().empty()) text += " · " + QString::fromStdString(engine_.venueEnvironment());
+  QString env = QString::fromStdString(engine_.venueEnvironment());
+  if (env.endsWith("/ws/api/v2")) env.chop(10);  // Deribit's standard path says nothing
+  if (!env.isEmpty()) text += " · " + env;
   text += " · " + QString(nameOf(s.venueState)).toUpper();
   if (late) text += QString(" · data %1 s late").arg(lateMs_ / 1000.0, 0, 'f', 1);
   if (!up) {

@@ -453,10 +453,14 @@ void Engine::onMarketData(const MdEvent* events, std::size_t n) {
   if (!traded_.empty()) checkEquity();  // marks moved: daily loss and drawdown on every batch
   strategies_->onMarketData(events, n, arrived);
   rateEvents_ += n;
-  if (n) {
+  // The newest event that carries the venue's time: a venue's own markers (books stale while it is
+  // disconnected) have none, and counting them as sent at the epoch read as decades of lag.
+  std::size_t last = n;
+  while (last > 0 && events[last - 1].ts == 0) --last;
+  if (last) {
     // The smallest (wall - event) offset seen is the clocks' difference plus the best-case delivery;
     // anything above it is queueing: that is the venue lag shown to the user.
-    const Nanos offset = arrived - events[n - 1].ts;
+    const Nanos offset = arrived - events[last - 1].ts;
     if (!offsetKnown_ || offset < clockOffset_.load(std::memory_order_relaxed)) {
       clockOffset_.store(offset, std::memory_order_relaxed);
       offsetKnown_ = true;
@@ -526,6 +530,8 @@ void Engine::onAccount(const VenueAccount& account) {
   if (it == accounts_.end()) it = accounts_.insert(accounts_.end(), AccountRow{});
   it->account = account;
   it->receivedAt = now();
+  std::sort(accounts_.begin(), accounts_.end(),  // a stable order on screen: BTC, ETH
+            [](const AccountRow& a, const AccountRow& b) { return a.account.currency < b.account.currency; });
 }
 
 // Restart: the venue's account is the truth. A position the journal disagrees with is brought to
