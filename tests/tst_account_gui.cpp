@@ -124,6 +124,38 @@ class TestAccountGui : public QObject {
       QVERIFY(s);
       QCOMPARE(s->accounts.size(), std::size_t(2));
 
+      // A position moves the exchange's margin, and the panel follows: 20,000 USD of the perpetual
+      // bought through the engine (the exchange asks 2 % initial margin on futures).
+      for (const char* a : {"max_position=1000000000", "instruments/@perpetual/max_position=1000000000", "price_band=0.5"})
+        engine.changeRiskLimit(a, "test");
+      const Instrument* perp = engine.instruments().find("BTC-PERPETUAL");
+      QVERIFY(perp);
+      QTRY_VERIFY_WITH_TIMEOUT(engine.call([&] { return engine.marketData().book(perp->id).live(); }), 20000);
+      OrderRequest buy;
+      buy.instrument = perp->id;
+      buy.side = Side::Buy;
+      buy.type = OrderType::Market;
+      buy.qty = toFixed(20'000);
+      engine.submit(buy);
+      QTRY_VERIFY_WITH_TIMEOUT(number(account->text("BTC", AccountPanel::InitialMargin)) > 0, 20000);
+      QVERIFY2(number(account->text("BTC", AccountPanel::MaintenanceMargin)) > 0,
+               qPrintable(account->text("BTC", AccountPanel::MaintenanceMargin)));
+      QTRY_VERIFY_WITH_TIMEOUT(w.lastSnapshot()->accounts.size() == 2 &&
+                                   w.lastSnapshot()->accounts[0].account.currency == "BTC" &&
+                                   w.lastSnapshot()->accounts[0].account.initialMargin > 0,
+                               5000);
+      {
+        const VenueAccount btc = w.lastSnapshot()->accounts[0].account;
+        QVERIFY2(btc.availableFunds < btc.equity, "margin in use leaves less available than the equity");
+        // Margin use is initial margin over equity, of the figures the panel shows.
+        QTRY_VERIFY_WITH_TIMEOUT(account->text("BTC", AccountPanel::MarginUse) ==
+                                     QString("%1 %").arg(w.lastSnapshot()->accounts[0].account.initialMargin /
+                                                             w.lastSnapshot()->accounts[0].account.equity * 100,
+                                                         0, 'f', 1),
+                                 5000);
+      }
+      QCOMPARE(number(account->text("ETH", AccountPanel::InitialMargin)), 0.0);  // nothing traded in ETH
+
       // Connected: venue, environment and state, green.
       QTRY_VERIFY_WITH_TIMEOUT(w.venueStatusText().contains("CONNECTED"), 10000);
       QString status = w.venueStatusText();
