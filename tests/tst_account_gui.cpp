@@ -183,6 +183,9 @@ class TestAccountGui : public QObject {
       QVERIFY2(!w.venueStatusText().contains("late"), qPrintable(w.venueStatusText()));
       // The last account figures stay, with their age.
       QVERIFY(number(account->text("BTC", AccountPanel::Equity)) > 0);
+      const QModelIndex equity = account->view()->model()->index(0, AccountPanel::Equity);
+      QTRY_VERIFY_WITH_TIMEOUT(equity.data(Qt::ToolTipRole).toString().contains("not connected"), 5000);
+      QCOMPARE(equity.data(Qt::ForegroundRole).value<QBrush>().color(), colors::dimText);
       shot(&w, "account-disconnected");
     }
     engine.stop();

@@ -39,6 +39,7 @@ class AccountModel : public RowTableModel<AccountRow> {
                        "Age"},
                       parent) {}
   void setNow(Nanos now) { now_ = now; }
+  void setVenueUp(bool up) { venueUp_ = up; }
 
   // Initial margin as a share of equity (what Deribit's margin bar shows); NaN without equity.
   static double marginUse(const VenueAccount& a) {
@@ -68,7 +69,7 @@ class AccountModel : public RowTableModel<AccountRow> {
     } else if (role == Qt::FontRole && col != Currency) {
       return QFontDatabase::systemFont(QFontDatabase::FixedFont);
     } else if (role == Qt::ForegroundRole) {
-      if (age > kStaleAccountSeconds) return QBrush(colors::dimText);
+      if (age > kStaleAccountSeconds || !venueUp_) return QBrush(colors::dimText);
       if (col == MarginUse) {
         const double use = marginUse(a);
         if (use >= 100) return QBrush(colors::ask);
@@ -79,7 +80,10 @@ class AccountModel : public RowTableModel<AccountRow> {
       QString tip = QString("%1 account as the exchange reported it").arg(QString::fromStdString(a.currency));
       if (a.ts) tip += QString(" at %1 UTC").arg(formatUtcTime(a.ts));
       tip += QString("; received %1 ago").arg(formatAge(age));
-      if (age > kStaleAccountSeconds) tip += " — not updated since: the figures may be out of date";
+      if (!venueUp_)
+        tip += " — the venue is not connected: the last figures it gave";
+      else if (age > kStaleAccountSeconds)
+        tip += " — not updated since: the figures may be out of date";
       if (col == MarginUse) tip += "\nInitial margin ÷ equity";
       if (col >= Equity && col <= Available) {
         const double v[] = {a.equity, a.balance, a.initialMargin, a.maintenanceMargin, a.availableFunds};
@@ -92,6 +96,7 @@ class AccountModel : public RowTableModel<AccountRow> {
 
  private:
   Nanos now_ = 0;
+  bool venueUp_ = true;
 };
 
 AccountPanel::AccountPanel(const InstrumentRegistry& instruments, bool venueHasAccount, QWidget* parent)
@@ -125,6 +130,7 @@ AccountPanel::AccountPanel(const InstrumentRegistry& instruments, bool venueHasA
 
 void AccountPanel::apply(const EngineSnapshot& s, Nanos now) {
   model_->setNow(now);
+  model_->setVenueUp(s.venueState == VenueState::Connected);
   model_->setRows(s.accounts);
 }
 
