@@ -1,6 +1,7 @@
 #include "MainWindow.hpp"
 
 #include "AuditView.hpp"
+#include "AccountPanel.hpp"
 #include "RiskLimitsView.hpp"
 
 #include <QAction>
@@ -19,6 +20,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QScreen>
 #include <QSettings>
 #include <QShowEvent>
@@ -28,6 +30,7 @@
 #include <QTableView>
 #include <QVBoxLayout>
 #include <algorithm>
+#include <cmath>
 
 #include "ChartWidget.hpp"
 #include "ColumnFit.hpp"
@@ -339,8 +342,12 @@ void MainWindow::buildDocks() {
                        {PositionsModel::Fees, {"-0.123456"}},
                        {PositionsModel::Currency, {"BTC"}}});
   tabs->addTab(posView, "Positions");
+  // The exchange's own account (equity, margin); the simulator has none and the tab says so.
+  account_ = new AccountPanel(instruments_, !engine_.venueEnvironment().empty(), tabs);
+  tabs->addTab(account_, "Account");
+  tablesTabs_ = tabs;
 
-  auto* tablesDock = makeDock("Orders · Fills · Positions", "tablesDock", tabs, this);
+  auto* tablesDock = makeDock("Orders · Fills · Positions · Account", "tablesDock", tabs, this);
   addDockWidget(Qt::BottomDockWidgetArea, tablesDock);
   splitDockWidget(ticketDock, tablesDock, Qt::Horizontal);
   addDockWidget(Qt::BottomDockWidgetArea, tasDock);
@@ -456,6 +463,7 @@ void MainWindow::frame() {
     fills_->setRows(std::move(newestFirst));
   }
   positions_->setRows(s.positions);
+  account_->apply(s, engine_.now());
   if (s.strategiesVersion != strategiesVersion_ || !strategiesRefresh_.isValid() || strategiesRefresh_.hasExpired(500)) {
     strategiesVersion_ = s.strategiesVersion;
     strategiesRefresh_.start();
@@ -514,14 +522,41 @@ void MainWindow::showDataLateness(double lateMs) {
 }
 
 QString MainWindow::venueStatusText() const { return venueLabel_->text(); }
+QString MainWindow::venueStatusColor() const { return venueColor_; }
 
+void MainWindow::showAccount() { tablesTabs_->setCurrentWidget(account_); }
+
+namespace {
+// The seconds left of the venue's "next retry in N s" (counted from when it said so), or -1.
+double retryCountdown(const EngineSnapshot& s, Nanos now) {
+  static const QRegularExpression re("next retry in ([0-9]+(?:\\.[0-9]+)?) s");
+  const QRegularExpressionMatch m = re.match(QString::fromStdString(s.venueDetail));
+  if (!m.hasMatch()) return -1;
+  return std::max(0.0, m.captured(1).toDouble() - double(now - s.venueStateAt) / 1e9);
+}
+}  // namespace
+
+// The venue part: name, where it connects (an exchange's environment), the state, and while not
+// connected why and when the next attempt is. Green only when connected and on time.
 void MainWindow::updateStatus(const EngineSnapshot& s) {
   const bool up = s.venueState == VenueState::Connected;
   const bool late = up && lateMs_ > 0;
-  venueLabel_->setText(QString("● %1 %2%3")
-                           .arg(QString::fromStdString(engine_.venueName()), nameOf(s.venueState),
-                                late ? QString(" · data %1 s late").arg(lateMs_ / 1000.0, 0, 'f', 1) : QString()));
-  venueLabel_->setStyleSheet(QString("color:%1;").arg(late ? colors::last.name() : up ? colors::bid.name() : colors::ask.name()));
+  QString text = "● " + QString::fromStdString(engine_.venueName());
+  QString env = QString::fromStdString(engine_.venueEnvironment());
+  if (env.endsWith("/ws/api/v2")) env.chop(10);  // Deribit's standard path says nothing
+  if (!env.isEmpty()) text += " · " + env;
+  text += " · " + QString(nameOf(s.venueState)).toUpper();
+  if (late) text += QString(" · data %1 s late").arg(lateMs_ / 1000.0, 0, 'f', 1);
+  if (!up) {
+    const double left = retryCountdown(s, engine_.now());
+    if (left >= 0) text += QString(" · retry in %1 s").arg(int(std::ceil(left)));
+  }
+  venueLabel_->setText(text);
+  QString tip = "Venue connection state";
+  if (!s.venueDetail.empty()) tip += ": " + QString::fromStdString(s.venueDetail);
+  venueLabel_->setToolTip(tip);
+  venueColor_ = (late || s.venueState == VenueState::Connecting) ? colors::last.name() : up ? colors::bid.name() : colors::ask.name();
+  venueLabel_->setStyleSheet(QString("color:%1;").arg(venueColor_));
   rateLabel_->setText(QString("%1 ev/s").arg(formatMoney(s.eventsPerSecond, 0)));
   const Percentiles lag = metrics_.lagMs.recentSummary();
   lagLabel_->setText(QString("venue lag %1 ms · GUI lag %2 ms").arg(s.venueLagMs, 0, 'f', 1).arg(lag.p50, 0, 'f', 1));

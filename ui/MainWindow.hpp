@@ -32,6 +32,7 @@ class RiskLimitsView;
 class StrategyLog;
 class StrategyManager;
 class AuditView;
+class AccountPanel;
 class WatchlistModel;
 class OrdersModel;
 class FillsModel;
@@ -65,6 +66,10 @@ class MainWindow : public QMainWindow {
   // frame() calls it with the snapshot's venue lag once that is a second or more.
   void showDataLateness(double lateMs);
   QString venueStatusText() const;
+  QString venueStatusColor() const;  // the venue label's text colour (#rrggbb)
+  AccountPanel* accountPanel() const { return account_; }
+  // Shows the Account tab of the orders/fills/positions dock.
+  void showAccount();
   void flattenConfirmed();
   RiskLimitsView* riskLimits() const { return riskLimits_; }
   // Shows the risk limits tab (every limit, the triggers, the breaches).
@@ -147,11 +152,14 @@ class MainWindow : public QMainWindow {
   QTableView* ordersView_ = nullptr;
   FillsModel* fills_ = nullptr;
   PositionsModel* positions_ = nullptr;
+  AccountPanel* account_ = nullptr;
+  class QTabWidget* tablesTabs_ = nullptr;
   TradesModel* trades_ = nullptr;
   QAction* haltAction_ = nullptr;
   std::vector<QDockWidget*> docks_;  // watchlist, ladder, ticket, tables, time & sales
 
   QLabel* venueLabel_ = nullptr;
+  QString venueColor_;
   QLabel* rateLabel_ = nullptr;
   QLabel* lagLabel_ = nullptr;
   QLabel* frameLabel_ = nullptr;

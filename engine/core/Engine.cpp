@@ -51,6 +51,10 @@ Engine::Engine(std::unique_ptr<Venue> venue, StrategyHostConfig strategyConfig)
       venue_(std::move(venue)),
       gate_(instruments_, halt_) {
   venueName_ = venue_->name();
+  {  // for the status bar: "testnet", "mainnet" or the URL; empty for the embedded simulator
+    const VenueSummary v = venue_->summary();
+    venueEnvironment_ = v.environment == "embedded" ? "" : v.environment == "custom" ? v.endpoint : v.environment;
+  }
   venue_->listInstruments(instruments_);
   market_ = std::make_unique<MarketData>(instruments_);
   oms_ = std::make_unique<OrderManager>(instruments_, gate_);
@@ -452,10 +456,14 @@ void Engine::onMarketData(const MdEvent* events, std::size_t n) {
   if (!traded_.empty()) checkEquity();  // marks moved: daily loss and drawdown on every batch
   strategies_->onMarketData(events, n, arrived);
   rateEvents_ += n;
-  if (n) {
+  // The newest event that carries the venue's time: a venue's own markers (books stale while it is
+  // disconnected) have none, and counting them as sent at the epoch read as decades of lag.
+  std::size_t last = n;
+  while (last > 0 && events[last - 1].ts == 0) --last;
+  if (last) {
     // The smallest (wall - event) offset seen is the clocks' difference plus the best-case delivery;
     // anything above it is queueing: that is the venue lag shown to the user.
-    const Nanos offset = arrived - events[n - 1].ts;
+    const Nanos offset = arrived - events[last - 1].ts;
     if (!offsetKnown_ || offset < clockOffset_.load(std::memory_order_relaxed)) {
       clockOffset_.store(offset, std::memory_order_relaxed);
       offsetKnown_ = true;
@@ -504,6 +512,7 @@ void Engine::onExecution(const ExecReport& report) {
 }
 
 void Engine::onVenueState(VenueState state, const std::string& detail) {
+  venueStateAt_ = now();  // the countdown in the detail ("next retry in 4 s") counts from here
   venueState_ = state;
   venueDetail_ = detail;
   log::info("venue", venueName_ + ": " + nameOf(state) + (detail.empty() ? "" : " (" + detail + ")"));
@@ -515,6 +524,17 @@ void Engine::onVenueState(VenueState state, const std::string& detail) {
     for (const Order& o : unresolved_) ids.push_back(o.id);
     venue_->queryOrders(ids);
   }
+}
+
+// The latest per currency replaces the one before; a venue that never calls this has none.
+void Engine::onAccount(const VenueAccount& account) {
+  auto it = std::find_if(accounts_.begin(), accounts_.end(),
+                         [&](const AccountRow& r) { return r.account.currency == account.currency; });
+  if (it == accounts_.end()) it = accounts_.insert(accounts_.end(), AccountRow{});
+  it->account = account;
+  it->receivedAt = now();
+  std::sort(accounts_.begin(), accounts_.end(),  // a stable order on screen: BTC, ETH
+            [](const AccountRow& a, const AccountRow& b) { return a.account.currency < b.account.currency; });
 }
 
 // Restart: the venue's account is the truth. A position the journal disagrees with is brought to
@@ -636,6 +656,8 @@ void Engine::publish() {
   s.haltedAt = s.halted ? haltedAt_ : 0;
   s.venueState = venueState_;
   s.venueDetail = venueDetail_;
+  s.venueStateAt = venueStateAt_;
+  s.accounts = accounts_;
   s.eventsTotal = market_->eventsTotal();
   s.eventsPerSecond = eventRate_;
   s.venueLagMs = venueLagMs_;

@@ -52,6 +52,7 @@ class Engine final : private VenueListener {
   const InstrumentRegistry& instruments() const { return instruments_; }
   const std::string& venueName() const { return venueName_; }
   VenueSummary venueSummary() const { return venue_->summary(); }  // any thread
+  const std::string& venueEnvironment() const { return venueEnvironment_; }  // "" for the simulator
 
   // ---- commands: callable from any thread, executed on the engine thread ----
   void submit(OrderRequest request);
@@ -159,6 +160,7 @@ class Engine final : private VenueListener {
   void onExecution(const ExecReport& report) override;
   void onVenueState(VenueState state, const std::string& detail) override;
   void onPositions(const std::vector<VenuePosition>& positions) override;
+  void onAccount(const VenueAccount& account) override;
   void schedulePublish();
   void publish();
   void scheduleAnalytics();
@@ -184,6 +186,7 @@ class Engine final : private VenueListener {
   std::thread thread_;
   std::unique_ptr<Venue> venue_;
   std::string venueName_;
+  std::string venueEnvironment_;
   InstrumentRegistry instruments_;
   HaltSwitch halt_;
   RiskGate gate_;
@@ -225,6 +228,8 @@ class Engine final : private VenueListener {
   Nanos haltedAt_ = 0;
   VenueState venueState_ = VenueState::Disconnected;
   std::string venueDetail_;
+  Nanos venueStateAt_ = 0;
+  std::vector<AccountRow> accounts_;  // the venue's latest account per currency
   std::uint64_t publishSeq_ = 0;
   std::uint64_t rateEvents_ = 0;
   Nanos rateSince_ = 0;

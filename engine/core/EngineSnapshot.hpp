@@ -54,6 +54,12 @@ struct UnderlyingRow {
   double pnl = 0;                // realized + unrealized - fees of its instruments, in the coin
 };
 
+// The venue's latest account in one currency and when the engine received it (Engine::now()).
+struct AccountRow {
+  VenueAccount account;
+  Nanos receivedAt = 0;
+};
+
 struct EngineSnapshot {
   std::uint64_t seq = 0;
   Nanos builtMono = 0;     // monoNow() when built: the GUI measures engine->GUI lag from it
@@ -63,7 +69,9 @@ struct EngineSnapshot {
   std::string haltReason;
   Nanos haltedAt = 0;
   VenueState venueState = VenueState::Disconnected;
-  std::string venueDetail;
+  std::string venueDetail;   // e.g. "connection lost (...); next retry in 4 s"
+  Nanos venueStateAt = 0;    // Engine::now() when the venue last reported its state and detail
+  std::vector<AccountRow> accounts;  // per currency, first seen first; empty: the venue reports none
   std::uint64_t eventsTotal = 0;
   double eventsPerSecond = 0;
   double venueLagMs = 0;   // delivery delay above the best seen (queueing), venue -> engine thread
