@@ -15,6 +15,7 @@
 #include <QTableView>
 #include <QTemporaryDir>
 
+#include "ExchangeProcess.hpp"
 #include "AccountPanel.hpp"
 #include "MainWindow.hpp"
 #include "Theme.hpp"
@@ -45,7 +46,7 @@ double number(const QString& text) {
 class TestAccountGui : public QObject {
   Q_OBJECT
   QTemporaryDir dir_;
-  QProcess exchange_;
+  kappa::test::ExchangeProcess exchange_;
   int port_ = 0;
 
   void shot(QWidget* w, const QString& name) const {
@@ -63,29 +64,13 @@ class TestAccountGui : public QObject {
     applyDarkTheme(*qApp);
     const QString bin = exchangeBinary();
     if (bin.isEmpty() || !QFileInfo(bin).isExecutable()) QSKIP("no kappa-exchange binary (set KAPPA_EXCHANGE_BINARY)");
-    exchange_.setProgram(bin);
-    exchange_.setArguments({"--listen", "127.0.0.1:0", "--seed", "3", "--account", QString(kClientId) + ":" + kSecret});
-    exchange_.setProcessChannelMode(QProcess::SeparateChannels);
-    exchange_.setStandardErrorFile(dir_.filePath("exchange.err"));
-    exchange_.start();
-    QVERIFY2(exchange_.waitForStarted(10000), qPrintable(exchange_.errorString()));
-    QElapsedTimer t;
-    t.start();
-    while (!exchange_.canReadLine() && t.elapsed() < 15000) exchange_.waitForReadyRead(200);
-    const QString first = QString::fromUtf8(exchange_.readLine()).trimmed();
-    const QRegularExpressionMatch m = QRegularExpression(R"((?:^|:)(\d+)(?:/|$))").match(first);
-    QVERIFY2(m.hasMatch(), qPrintable("first line: " + first));
-    port_ = m.captured(1).toInt();
-    QVERIFY(port_ > 0);
+    const QString failed =
+        exchange_.start(bin, {"--seed", "3", "--account", QString(kClientId) + ":" + kSecret}, dir_.filePath("exchange.err"));
+    QVERIFY2(failed.isEmpty(), qPrintable(failed));
+    port_ = exchange_.port();
   }
 
-  void cleanupTestCase() {
-    if (exchange_.state() != QProcess::NotRunning) {
-      exchange_.terminate();
-      if (!exchange_.waitForFinished(5000)) exchange_.kill();
-      exchange_.waitForFinished(5000);
-    }
-  }
+  void cleanupTestCase() { exchange_.stop(); }
 
   void accountAndConnectionOverTheConnector() {
     DeribitVenueConfig c;
@@ -167,8 +152,8 @@ class TestAccountGui : public QObject {
       shot(&w, "account-connected");
 
       // The exchange dies: the status bar says so, not green, with the reconnect countdown.
-      exchange_.kill();
-      QVERIFY(exchange_.waitForFinished(5000));
+      exchange_.process().kill();
+      QVERIFY(exchange_.process().waitForFinished(5000));
       QTRY_VERIFY_WITH_TIMEOUT(w.venueStatusText().contains("DISCONNECTED"), 15000);
       QTRY_VERIFY_WITH_TIMEOUT(w.venueStatusText().contains("retry in"), 15000);
       status = w.venueStatusText();

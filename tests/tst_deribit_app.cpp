@@ -11,6 +11,7 @@
 #include <QRegularExpression>
 #include <QTemporaryDir>
 
+#include "ExchangeProcess.hpp"
 #include "SecretScan.hpp"
 
 namespace {
@@ -20,7 +21,7 @@ const QByteArray kSecret = "tst-app-secret-7d41c9e2";
 
 class TestDeribitApp : public QObject {
   Q_OBJECT
-  QProcess exchange_;
+  kappa::test::ExchangeProcess exchange_;
   QTemporaryDir dir_;
   QString url_;
 
@@ -32,26 +33,11 @@ class TestDeribitApp : public QObject {
     accounts.write(QByteArray(kClientId) + ":" + kSecret + "\n");
     accounts.close();
     accounts.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
-    exchange_.setProgram(KAPPA_EXCHANGE_BINARY);
-    exchange_.setArguments({"--listen", "127.0.0.1:0", "--seed", "3", "--accounts-file", accounts.fileName()});
-    exchange_.setProcessChannelMode(QProcess::SeparateChannels);
-    exchange_.start();
-    QVERIFY2(exchange_.waitForStarted(10000), qPrintable(exchange_.errorString()));
-    QElapsedTimer t;
-    t.start();
-    while (!exchange_.canReadLine() && t.elapsed() < 15000) exchange_.waitForReadyRead(200);
-    const QString first = QString::fromUtf8(exchange_.readLine()).trimmed();
-    const QRegularExpressionMatch m = QRegularExpression(R"(^listening (ws://127\.0\.0\.1:\d+/ws/api/v2)$)").match(first);
-    QVERIFY2(m.hasMatch(), qPrintable("first line: " + first));
-    url_ = m.captured(1);
+    const QString failed = exchange_.start(KAPPA_EXCHANGE_BINARY, {"--seed", "3", "--accounts-file", accounts.fileName()});
+    QVERIFY2(failed.isEmpty(), qPrintable(failed));
+    url_ = exchange_.url();
   }
-  void cleanup() {
-    if (exchange_.state() != QProcess::NotRunning) {
-      exchange_.terminate();  // by its own pid
-      if (!exchange_.waitForFinished(5000)) exchange_.kill();
-      exchange_.waitForFinished(5000);
-    }
-  }
+  void cleanup() { exchange_.stop(); }
 
   void headlessRunReportsTheVenueAndKeepsTheSecret() {
     const QString data = dir_.filePath("data"), report = dir_.filePath("report.json");

@@ -19,6 +19,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "ExchangeProcess.hpp"
 #include "book/MarketData.hpp"
 #include "core/Engine.hpp"
 #include "core/Log.hpp"
@@ -107,7 +108,7 @@ struct Listener : VenueListener {
 class TestDeribitVenue : public QObject {
   Q_OBJECT
  private:
-  QProcess exchange_;
+  kappa::test::ExchangeProcess exchange_;
   QString host_ = "127.0.0.1";
   int port_ = 0;
   QString token_;
@@ -189,43 +190,28 @@ class TestDeribitVenue : public QObject {
     if (bin.isEmpty() || !QFileInfo(bin).isExecutable()) QSKIP("no kappa-exchange binary (set KAPPA_EXCHANGE_BINARY)");
     port_ = 0;
     token_.clear();
-    exchange_.setProgram(bin);
-    QStringList args{"--listen", "127.0.0.1:0", "--seed", "1", "--account", QString(kClientId) + ":" + kSecret,
+    QStringList args{"--seed", "1", "--account", QString(kClientId) + ":" + kSecret,
                      "--account", QString(kOtherId) + ":" + kOtherSecret};
     if (QByteArray(QTest::currentTestFunction()).startsWith("engine"))  // a thousand orders: no credit limits
       args << "--me-limit" << "0/0" << "--non-me-limit" << "0/0";
-    exchange_.setArguments(args);
-    exchange_.setProcessChannelMode(QProcess::SeparateChannels);
     errFile_ = QDir::temp().filePath(QString("tst_deribit_venue-exchange-%1.err").arg(QCoreApplication::applicationPid()));
-    exchange_.setStandardErrorFile(errFile_);
-    exchange_.start();
-    QVERIFY2(exchange_.waitForStarted(10000), qPrintable(exchange_.errorString()));
-    QElapsedTimer t;
-    t.start();
-    while (!exchange_.canReadLine() && t.elapsed() < 15000) exchange_.waitForReadyRead(200);
-    const QString first = QString::fromUtf8(exchange_.readLine()).trimmed();
-    // "listening ws://127.0.0.1:PORT/ws/api/v2", or the bare port
-    const QRegularExpressionMatch m = QRegularExpression(R"((?:^|:)(\d+)(?:/|$))").match(first);
-    QVERIFY2(m.hasMatch(), qPrintable("first line: " + first));
-    port_ = m.captured(1).toInt();
-    QVERIFY(port_ > 0);
+    const QString failed = exchange_.start(bin, args, errFile_);
+    QVERIFY2(failed.isEmpty(), qPrintable(failed));
+    port_ = exchange_.port();
     login();
     QVERIFY2(!token_.isEmpty(), "HTTP public/auth failed");
   }
 
   void cleanup() {
-    exchange_.waitForFinished(0);  // updates the state without an event loop
-    if (exchange_.state() == QProcess::NotRunning && port_ > 0) {  // it ended on its own: say how
+    QProcess& exchange = exchange_.process();
+    exchange.waitForFinished(0);  // updates the state without an event loop
+    if (exchange.state() == QProcess::NotRunning && port_ > 0) {  // it ended on its own: say how
       QFile err(errFile_);
       err.open(QIODevice::ReadOnly);
-      qWarning("kappa-exchange ended during the test (exit %d, %s); its stderr ends:\n%s", exchange_.exitCode(),
-               exchange_.exitStatus() == QProcess::CrashExit ? "crashed" : "exited", err.readAll().right(3000).constData());
+      qWarning("kappa-exchange ended during the test (exit %d, %s); its stderr ends:\n%s", exchange.exitCode(),
+               exchange.exitStatus() == QProcess::CrashExit ? "crashed" : "exited", err.readAll().right(3000).constData());
     }
-    if (exchange_.state() != QProcess::NotRunning) {
-      exchange_.terminate();
-      if (!exchange_.waitForFinished(5000)) exchange_.kill();
-      exchange_.waitForFinished(5000);
-    }
+    exchange_.stop();
     QFile::remove(errFile_);
   }
 
