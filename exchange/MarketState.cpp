@@ -164,6 +164,7 @@ void MarketState::applyMd(const MdEvent& e) {
       if (listener_) listener_->onIndexPrice(e.instrument, px(e.price), e.ts);
       break;
     case MdType::BookStale:
+    case MdType::VenueMark:
       break;
   }
 }

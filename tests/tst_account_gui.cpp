@@ -18,6 +18,7 @@
 #include "ExchangeProcess.hpp"
 #include "AccountPanel.hpp"
 #include "MainWindow.hpp"
+#include "OptionChainBoard.hpp"
 #include "Theme.hpp"
 #include "core/Engine.hpp"
 #include "sim/SimVenue.hpp"
@@ -151,6 +152,36 @@ class TestAccountGui : public QObject {
       QVERIFY2(label && label->isVisible(), "the venue state is not in the status bar");
       shot(&w, "account-connected");
 
+      // The chain shows Deribit's own mark IV beside ours, and the difference, from the venue's
+      // ticker channel: columns the simulator's chain does not have.
+      OptionChainBoard* board = w.chainBoard();
+      QVERIFY(board);
+      QTRY_VERIFY_WITH_TIMEOUT(board->venueColumnsShown() && board->rowCount() > 0, 30000);
+      QCOMPARE(board->table()->model()->headerData(OptionChainBoard::CallVenueIv, Qt::Horizontal).toString(), QString("Deribit IV"));
+      QVERIFY(!board->table()->isColumnHidden(OptionChainBoard::CallIvDiff));
+      QVERIFY(!board->table()->isColumnHidden(OptionChainBoard::PutIvDiff));
+      {
+        // Some row has both marks; its difference is ours minus Deribit's, to the 0.1 vol point shown.
+        auto value = [&](int row, int col) {
+          return board->table()->model()->index(row, col).data().toString().remove('%').replace(QChar(0x2212), '-').toDouble();
+        };
+        int row = -1;
+        QTRY_VERIFY_WITH_TIMEOUT(([&] {
+                                   for (int r = 0; r < board->rowCount(); ++r)
+                                     if (!board->table()->model()->index(r, OptionChainBoard::CallVenueIv).data().toString().isEmpty() &&
+                                         !board->table()->model()->index(r, OptionChainBoard::CallMarkIv).data().toString().isEmpty())
+                                       return (row = r) >= 0;
+                                   return false;
+                                 }()),
+                                 20000);
+        const double ours = value(row, OptionChainBoard::CallMarkIv), theirs = value(row, OptionChainBoard::CallVenueIv);
+        const double diff = value(row, OptionChainBoard::CallIvDiff);
+        QVERIFY2(ours > 1 && theirs > 1, qPrintable(QString("%1 %2").arg(ours).arg(theirs)));
+        QVERIFY2(std::abs(diff - (ours - theirs)) <= 0.11, qPrintable(QString("%1 - %2 shown as %3").arg(ours).arg(theirs).arg(diff)));
+        const QString tip = board->table()->model()->index(row, OptionChainBoard::CallIvDiff).data(Qt::ToolTipRole).toString();
+        QVERIFY2(tip.contains("Deribit") && tip.contains("ours"), qPrintable(tip));
+      }
+
       // The exchange dies: the status bar says so, not green, with the reconnect countdown.
       exchange_.process().kill();
       QVERIFY(exchange_.process().waitForFinished(5000));
@@ -193,6 +224,11 @@ class TestAccountGui : public QObject {
       QTRY_VERIFY_WITH_TIMEOUT(w.venueStatusText().contains("CONNECTED"), 10000);
       QCOMPARE(w.accountPanel()->view()->model()->rowCount(), 0);
       QVERIFY(w.lastSnapshot()->accounts.empty());
+      // No venue marks: the chain has no venue IV columns.
+      QTRY_VERIFY_WITH_TIMEOUT(w.chainBoard()->rowCount() > 0, 20000);
+      QVERIFY(!w.chainBoard()->venueColumnsShown());
+      QVERIFY(w.chainBoard()->table()->isColumnHidden(OptionChainBoard::CallIvDiff));
+      QVERIFY(w.chainBoard()->table()->isColumnHidden(OptionChainBoard::PutVenueIv));
       shot(&w, "account-simulator");
     }
     engine.stop();

@@ -106,6 +106,11 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   centralTabs_->setObjectName("centralTabs");
   chart_ = new ChartWidget(instruments_, centralTabs_);
   chainBoard_ = new OptionChainBoard(instruments_, centralTabs_);
+  {
+    QString venue = QString::fromStdString(engine.venueName());
+    if (!venue.isEmpty()) venue[0] = venue[0].toUpper();  // "Deribit IV" in the chain's header
+    chainBoard_->setVenueName(venue);
+  }
   surface_ = new VolSurfaceView(instruments_, centralTabs_);
   greeks_ = new GreeksPanel(instruments_, centralTabs_);
   strategies_ = new StrategyManager(engine_, centralTabs_);

@@ -17,6 +17,7 @@
 #include <cmath>
 
 #include "Format.hpp"
+#include "ColumnFit.hpp"
 #include "PlaceholderTableView.hpp"
 #include "Theme.hpp"
 
@@ -24,13 +25,19 @@ namespace kappa::ui {
 namespace {
 using analytics::OptionAnalytics;
 
-enum Field { FPos, FBidIv, FBid, FMark, FAsk, FAskIv, FDelta, FGamma, FVega, FTheta, FStrike };
+enum Field { FPos, FBidIv, FBid, FMark, FAsk, FAskIv, FMarkIv, FVenueIv, FIvDiff, FDelta, FGamma, FVega, FTheta, FStrike };
 
 constexpr Field kFieldOf[OptionChainBoard::ColumnCount] = {
-    FPos, FBidIv, FBid, FMark, FAsk, FAskIv, FDelta, FGamma, FVega, FTheta,  // calls
+    FPos, FBidIv, FBid, FMark, FAsk, FAskIv, FMarkIv, FVenueIv, FIvDiff, FDelta, FGamma, FVega, FTheta,  // calls
     FStrike,
-    FTheta, FVega, FGamma, FDelta, FBidIv, FBid, FMark, FAsk, FAskIv, FPos,  // puts, mirrored
+    FTheta, FVega, FGamma, FDelta, FIvDiff, FVenueIv, FMarkIv, FBidIv, FBid, FMark, FAsk, FAskIv, FPos,  // puts
 };
+
+// Vol points, signed: ours minus the venue's.
+QString volPoints(double v) {
+  const double points = std::round(v * 1000.0) / 10.0;  // to the 0.1 shown: never a "−0.0"
+  return (points > 0 ? "+" : points < 0 ? "\u2212" : "") + QString::number(std::abs(points), 'f', 1);
+}
 
 bool isCallColumn(int column) { return column < OptionChainBoard::StrikeCol; }
 
@@ -76,6 +83,16 @@ class ChainBoardModel : public QAbstractTableModel {
     emit headerDataChanged(Qt::Horizontal, 0, OptionChainBoard::ColumnCount - 1);
   }
   const QString& coin() const { return coin_; }
+  void setVenueName(const QString& venue) {
+    if (venue == venue_) return;
+    venue_ = venue;
+    emit headerDataChanged(Qt::Horizontal, 0, OptionChainBoard::ColumnCount - 1);
+  }
+  bool hasVenueMarks() const {
+    for (const OptionAnalytics& o : options_)
+      if (o.venueMarkIv > 0) return true;
+    return false;
+  }
 
   // Rebuilds the rows of one expiry (index into the analytics' expiries).
   void rebuild(std::size_t expiryIndex, double forward) {
@@ -160,6 +177,9 @@ class ChainBoardModel : public QAbstractTableModel {
         case FMark: return "Mark";
         case FAsk: return "Ask";
         case FAskIv: return "Ask IV";
+        case FMarkIv: return "Mark IV";
+        case FVenueIv: return venue_.isEmpty() ? QString("Venue IV") : venue_ + " IV";
+        case FIvDiff: return "\u0394 IV";
         case FDelta: return "Delta";
         case FGamma: return "Gamma";
         case FVega: return "Vega";
@@ -174,6 +194,9 @@ class ChainBoardModel : public QAbstractTableModel {
         case FMark: return side + ": model value at the mark IV (fitted SVI surface), " + coin_;
         case FAsk: return side + ": best ask, " + coin_ + " — click or Enter to BUY at the ask";
         case FAskIv: return side + ": implied vol of the best ask, %";
+        case FMarkIv: return side + ": our mark IV (fitted SVI surface), %";
+        case FVenueIv: return side + ": " + (venue_.isEmpty() ? QString("the venue") : venue_) + "'s own mark IV, %";
+        case FIvDiff: return side + ": our mark IV minus " + (venue_.isEmpty() ? QString("the venue") : venue_) + "'s, vol points";
         case FDelta: return side + ": Black-76 delta (premium-adjusted coin delta on hover)";
         case FGamma: return side + ": Black-76 gamma per USD (coin gamma on hover)";
         case FVega: return side + ": vega, USD per vol point (" + coin_ + " on hover)";
@@ -227,6 +250,9 @@ class ChainBoardModel : public QAbstractTableModel {
           }
           case FBidIv: return o.bidIv > 0 ? percent1(o.bidIv) : QString();
           case FAskIv: return o.askIv > 0 ? percent1(o.askIv) : QString();
+          case FMarkIv: return o.markIv > 0 ? percent1(o.markIv) : QString();
+          case FVenueIv: return o.venueMarkIv > 0 ? percent1(o.venueMarkIv) : QString();
+          case FIvDiff: return o.venueMarkIv > 0 && o.markIv > 0 ? volPoints(o.markIv - o.venueMarkIv) : QString();
           case FBid: return q.bid > 0 ? QString::fromStdString(formatFixed(q.bid, kCoinDecimals)) : QString();
           case FAsk: return q.ask > 0 ? QString::fromStdString(formatFixed(q.ask, kCoinDecimals)) : QString();
           case FMark: return o.theo > 0 ? QString::number(o.theo, 'f', kCoinDecimals) : QString();
@@ -244,7 +270,12 @@ class ChainBoardModel : public QAbstractTableModel {
           case FPos: return QBrush(colors::own);
           case FBid: case FBidIv: return QBrush(colors::bid);
           case FAsk: case FAskIv: return QBrush(colors::ask);
-          case FMark: return QBrush(colors::text);
+          case FMark: case FMarkIv: return QBrush(colors::text);
+          case FIvDiff: {
+            // A difference of a vol point or more is worth a look (the sign says whose is higher).
+            const double d = o.venueMarkIv > 0 && o.markIv > 0 ? o.markIv - o.venueMarkIv : 0.0;
+            return QBrush(std::abs(d) < 0.01 ? colors::dimText.lighter(125) : colors::last);
+          }
           default: return QBrush(colors::dimText.lighter(125));
         }
       case Qt::ToolTipRole: {
@@ -266,6 +297,11 @@ class ChainBoardModel : public QAbstractTableModel {
             return QString("%1 · mark IV %2 · %3 USD · edge bid %4 / ask %5 %6")
                 .arg(name, percent1(o.markIv), formatMoney(o.theo * forward_, 2), QString::number(o.edgeBid, 'f', 5),
                      QString::number(o.edgeAsk, 'f', 5), coin_);
+          case FMarkIv: case FVenueIv: case FIvDiff:
+            if (!(o.venueMarkIv > 0)) return name + ": no mark IV from " + (venue_.isEmpty() ? QString("the venue") : venue_);
+            return QString("%1: ours %2 · %3 %4 · difference %5 vol points")
+                .arg(name, percent1(o.markIv), venue_.isEmpty() ? QString("venue") : venue_, percent1(o.venueMarkIv),
+                     volPoints(o.markIv - o.venueMarkIv));
           case FDelta: return QString("Coin delta (premium-adjusted): %1").arg(o.deltaCoin, 0, 'f', 4);
           case FGamma: return QString("Coin gamma: %1 per USD").arg(o.gammaCoin, 0, 'g', 4);
           case FVega: return QString("%1 %2 per vol point").arg(o.vegaCoin / 100.0, 0, 'f', 6).arg(coin_);
@@ -285,6 +321,7 @@ class ChainBoardModel : public QAbstractTableModel {
 
   const InstrumentRegistry& instruments_;
   QString coin_ = "BTC";
+  QString venue_;
   std::vector<OptionAnalytics> options_;
   std::vector<Row> rows_, next_;
   std::vector<std::pair<double, int>> byStrike_;
@@ -358,13 +395,9 @@ OptionChainBoard::OptionChainBoard(const InstrumentRegistry& instruments, QWidge
   view->horizontalHeader()->setHighlightSections(false);
   view->horizontalHeader()->setDefaultSectionSize(56);  // "0.0615", "71.2%": compact, tabular
   view->horizontalHeader()->setMinimumSectionSize(30);
-  for (int c : {int(CallPos), int(PutPos)}) view->setColumnWidth(c, 42);
-  for (int c : {int(CallBidIv), int(CallAskIv), int(PutBidIv), int(PutAskIv)}) view->setColumnWidth(c, 52);
-  for (int c : {int(CallDelta), int(PutDelta), int(CallVega), int(PutVega)}) view->setColumnWidth(c, 48);
-  for (int c : {int(CallGamma), int(PutGamma)}) view->setColumnWidth(c, 64);
-  view->setColumnWidth(StrikeCol, 66);
   view->installEventFilter(this);
   table_ = view;
+  sizeColumns();
   v->addWidget(table_, 1);
 
   connect(table_, &QTableView::clicked, this, [this](const QModelIndex& idx) { activateCell(idx.row(), idx.column()); });
@@ -391,6 +424,25 @@ OptionChainBoard::OptionChainBoard(const InstrumentRegistry& instruments, QWidge
 }
 
 OptionChainBoard::~OptionChainBoard() = default;
+
+void OptionChainBoard::setVenueName(const QString& name) {
+  model_->setVenueName(name);
+  sizeColumns();
+}
+
+void OptionChainBoard::sizeColumns() {
+  // Compact, tabular widths, checked on screen: with the venue's IV difference the board still
+  // fits the default layout of a 1600 px window (gamma, theta, vega and the marks hide first).
+  // A header wider than its numbers ("Deribit IV") widens its own column.
+  const std::pair<Field, int> byField[] = {{FPos, 34},    {FBidIv, 48},  {FBid, 52},     {FMark, 52},   {FAsk, 52},
+                                           {FAskIv, 48},  {FMarkIv, 52}, {FVenueIv, 52}, {FIvDiff, 38}, {FDelta, 46},
+                                           {FGamma, 64},  {FVega, 48},   {FTheta, 56}};
+  for (int c = 0; c < ColumnCount; ++c)
+    for (const auto& [f, w] : byField)
+      if (kFieldOf[c] == f) table_->setColumnWidth(c, f == FVenueIv ? std::max(w, headerTextWidth(table_, c)) : w);
+  table_->setColumnWidth(StrikeCol, 62);
+  fitColumns();
+}
 
 QString OptionChainBoard::qtyText() const { return qty_->text(); }
 
@@ -442,6 +494,10 @@ void OptionChainBoard::apply(const analytics::ChainAnalytics& a) {
     x.dte = formatTimeToExpiry(e.expiry, a.computedAt, e.t);
   }
   model_->storeOptions(a.options);
+  if (model_->hasVenueMarks() != venueIvShown_) {
+    venueIvShown_ = !venueIvShown_;
+    fitColumns();
+  }
   const Nanos before = selected_;
   syncTabs();
   rebuildRows(selected_ != before || model_->rowCount() == 0 || switched);
@@ -497,12 +553,17 @@ void OptionChainBoard::resizeEvent(QResizeEvent* event) {
 void OptionChainBoard::fitColumns() {
   // Prices, IVs, delta and the position matter most; gamma, then theta, vega and the mark go first
   // when the board is narrower than all columns (they come back as it widens; tooltips keep them).
-  const std::pair<int, int> byPriority[] = {
-      {CallGamma, PutGamma}, {CallTheta, PutTheta}, {CallVega, PutVega}, {CallMark, PutMark}};
+  // The venue's mark IV and the difference exist only while the venue sends marks; the difference
+  // (ours minus the venue's, the one figure a trader scans the board for) is never hidden by width:
+  // both marks are in its tooltip.
+  const std::pair<int, int> byPriority[] = {{CallGamma, PutGamma}, {CallTheta, PutTheta}, {CallVega, PutVega},
+                                            {CallMark, PutMark},   {CallVenueIv, PutVenueIv}, {CallMarkIv, PutMarkIv}};
   for (const auto& [c, p] : byPriority) {
-    table_->setColumnHidden(c, false);
-    table_->setColumnHidden(p, false);
+    table_->setColumnHidden(c, c == CallVenueIv && !venueIvShown_);
+    table_->setColumnHidden(p, p == PutVenueIv && !venueIvShown_);
   }
+  table_->setColumnHidden(CallIvDiff, !venueIvShown_);
+  table_->setColumnHidden(PutIvDiff, !venueIvShown_);
   auto needed = [this] {
     int w = table_->verticalHeader()->isVisible() ? table_->verticalHeader()->width() : 0;
     for (int c = 0; c < ColumnCount; ++c)

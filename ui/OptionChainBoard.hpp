@@ -38,9 +38,11 @@ class OptionChainBoard : public QWidget {
   Q_OBJECT
  public:
   enum Column {
-    CallPos, CallBidIv, CallBid, CallMark, CallAsk, CallAskIv, CallDelta, CallGamma, CallVega, CallTheta,
+    CallPos, CallBidIv, CallBid, CallMark, CallAsk, CallAskIv, CallMarkIv, CallVenueIv, CallIvDiff,
+    CallDelta, CallGamma, CallVega, CallTheta,
     StrikeCol,
-    PutTheta, PutVega, PutGamma, PutDelta, PutBidIv, PutBid, PutMark, PutAsk, PutAskIv, PutPos,
+    PutTheta, PutVega, PutGamma, PutDelta,
+    PutIvDiff, PutVenueIv, PutMarkIv, PutBidIv, PutBid, PutMark, PutAsk, PutAskIv, PutPos,
     ColumnCount
   };
 
@@ -52,6 +54,10 @@ class OptionChainBoard : public QWidget {
   void setQuotes(const std::vector<QuoteRow>& quotes);
   // Signed position per instrument (instrument units); instruments not listed are flat.
   void setPositions(const std::vector<std::pair<InstrumentId, double>>& positions);
+  // The venue whose own mark IV is shown beside ours ("Deribit"); its columns appear only while
+  // the chain carries that venue's marks (the simulator has none).
+  void setVenueName(const QString& name);
+  bool venueColumnsShown() const { return venueIvShown_; }
 
   QLineEdit* qtyEdit() const { return qty_; }
   QString qtyText() const;
@@ -87,7 +93,8 @@ class OptionChainBoard : public QWidget {
   void syncTabs();
   void onTabChanged(int index);
   void rebuildRows(bool scrollToAtm);
-  void fitColumns();  // hides Greek columns by priority when the board is narrow
+  void sizeColumns();  // widths from the header and sample values
+  void fitColumns();   // hides Greek columns by priority when the board is narrow
   void updateHeader();
   int selectedIndex() const;
 
@@ -103,6 +110,7 @@ class OptionChainBoard : public QWidget {
   std::uint64_t seq_ = 0;
   std::string underlying_;  // of the chain shown
   bool haveChain_ = false;
+  bool venueIvShown_ = false;
   bool syncingTabs_ = false;
 };
 

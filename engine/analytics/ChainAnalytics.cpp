@@ -211,6 +211,7 @@ std::shared_ptr<const ChainAnalytics> computeChainAnalytics(const ChainInput& in
     for (std::size_t i : e.options) {
       OptionAnalytics& o = out->options[i];
       const OptionQuote& q = *legs[i - e.options.front()].second;
+      o.venueMarkIv = q.venueMarkIv;
       o.markIv = e.hasSurface ? vol::sviImpliedVol(e.surface, o.k, e.t)
                  : fitted       ? vol::sviImpliedVol(e.fit.params, o.k, e.t)
                                 : (o.midIv > 0 ? o.midIv : e.atmVol);

@@ -25,6 +25,7 @@ namespace kappa::analytics {
 struct OptionQuote {
   InstrumentId instrument = kNoInstrument;
   Price bid = 0, ask = 0, last = 0;  // coin; 0 = none
+  double venueMarkIv = 0;            // the venue's own mark IV (fraction); 0 = none or stale
 };
 struct PositionInput {
   InstrumentId instrument = kNoInstrument;
@@ -54,6 +55,7 @@ struct OptionAnalytics {
   double bidIv = 0, askIv = 0, midIv = 0; // 0 = not available
   pricing::IvStatus bidStatus = pricing::IvStatus::InvalidInput, askStatus = pricing::IvStatus::InvalidInput;
   double markIv = 0;                      // from the fitted surface (or mid IV if no fit)
+  double venueMarkIv = 0;                 // the venue's own mark IV (Deribit's ticker), 0 = none
   double theo = 0;                        // coin, at markIv
   double edgeBid = 0, edgeAsk = 0;        // theo - bid, ask - theo (coin): > 0 means the quote is rich for the taker
   double deltaCoin = 0, gammaCoin = 0, vegaCoin = 0, thetaCoin = 0;

@@ -83,6 +83,13 @@ void MarketData::apply(const MdEvent& e) {
     case MdType::BookStale:
       book.markStale(StaleReason::VenueDown);
       break;
+    case MdType::VenueMark: {
+      InstrumentStats& s = stats_[e.instrument];
+      s.venueMark = e.price;
+      s.venueMarkIv = toDouble(e.qty);
+      s.venueMarkTs = e.ts;
+      break;
+    }
   }
 }
 

@@ -28,6 +28,10 @@ struct InstrumentStats {
   Nanos lastTs = 0;
   double volume = 0;      // traded quantity since start
   std::uint64_t trades = 0;
+  // The venue's own mark (Deribit's ticker), kept beside our model's: 0 = the venue sends none.
+  Price venueMark = 0;
+  double venueMarkIv = 0;  // fraction
+  Nanos venueMarkTs = 0;
 };
 
 class TradeTape {

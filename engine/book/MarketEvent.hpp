@@ -17,6 +17,8 @@ enum class MdType : std::uint8_t {
   Trade,       // price, qty, side = aggressor
   IndexPrice,  // price of an index instrument
   BookStale,   // the venue says this book is unusable (disconnect); staleReason
+  VenueMark,   // the venue's own valuation: price = its mark price, qty = its mark IV as a
+               // fraction in fixed point (options; 0 = none). Shown beside ours, never traded on.
 };
 
 struct MdEvent {

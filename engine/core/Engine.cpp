@@ -622,8 +622,10 @@ analytics::AnalyticsWorker::Input Engine::chainInputs() const {
     const OrderBook& b = market_->book(inst.id);
     if (inst.isOption()) {
       const bool live = b.live();
+      const InstrumentStats& st = market_->stats(inst.id);
+      // The venue's mark IV only while its book is live: a stale one must not pose as today's.
       in.options.push_back({inst.id, live && b.bestBid() ? b.bestBid()->price : 0,
-                            live && b.bestAsk() ? b.bestAsk()->price : 0, market_->stats(inst.id).last});
+                            live && b.bestAsk() ? b.bestAsk()->price : 0, st.last, live ? st.venueMarkIv : 0.0});
     } else if (inst.kind != InstrumentKind::Index) {
       in.futuresMid.emplace_back(inst.id, toDouble(market_->markPrice(inst.id)));
     }

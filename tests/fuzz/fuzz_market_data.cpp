@@ -53,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t at = 0; at + 16 <= size; at += 16) {
     const std::uint8_t* r = data + at;
     MdEvent e;
-    e.type = MdType(r[0] % 6);
+    e.type = MdType(r[0] % 7);
     e.side = r[1] & 1 ? Side::Sell : Side::Buy;
     e.action = LevelAction(r[2] % 3);
     e.isSnapshot = r[3] & 1;

@@ -613,9 +613,23 @@ void DeribitVenue::onMessage(std::string_view text) {
     resync(rs.instrument, rs.reason);
   }
   if (!batch_.tickers.empty()) {
-    std::lock_guard lock(mutex_);
-    for (const DeribitTicker& t : batch_.tickers)
-      if (t.instrument < tickers_.size()) tickers_[t.instrument] = t;
+    {
+      std::lock_guard lock(mutex_);
+      for (const DeribitTicker& t : batch_.tickers)
+        if (t.instrument < tickers_.size()) tickers_[t.instrument] = t;
+    }
+    // Deribit's own mark and mark IV go to the engine too, to be shown beside our model's.
+    for (const DeribitTicker& t : batch_.tickers) {
+      MdEvent e;
+      e.type = MdType::VenueMark;
+      e.instrument = t.instrument;
+      e.ts = t.ts;
+      if (!(t.markPrice > 0) || t.markPrice > 1e9) continue;  // none, or not a price
+      e.price = toFixed(t.markPrice);
+      const double iv = t.markIv > 0 && t.markIv < 1e4 ? t.markIv / 100.0 : 0.0;  // Deribit sends percent
+      e.qty = toFixed(iv);
+      md_.push_back(e);
+    }
   }
   for (const DeribitUserTrade& t : batch_.trades) tracker_->onTrade(t, exec_);
   for (const DeribitOrderUpdate& o : batch_.orders) tracker_->onOrder(o, exec_);
