@@ -80,8 +80,14 @@ int parseOptions(const QStringList& arguments, Options& out) {
                                       "LIST", "BTC,ETH");
   const QCommandLineOption deribitCa("deribit-ca", "With --venue deribit: also trust this CA certificate (PEM) for wss.",
                                      "FILE");
+  const QCommandLineOption orderLimit(
+      "deribit-order-limit",
+      "With --venue deribit: your account's matching-engine rate limit as RATE/BURST (requests per second / burst, "
+      "e.g. 20/50: Deribit shows it on the account's API page; default 5/20, the lowest tier). Kappa holds its "
+      "orders to 90 % of it, so the exchange never ends the session for too many requests.",
+      "RATE/BURST");
   p.addOptions({venue, seed, simStart, dataDir, headless, duration, report, screenshot, after, feedRate, demo, view,
-                plugin, approvePlugin, budget, hang, risk, deribitEnv, currencies, deribitCa});
+                plugin, approvePlugin, budget, hang, risk, deribitEnv, currencies, deribitCa, orderLimit});
   // Headless API key (the GUI keeps it in the OS keychain): a file, never the secret itself on the
   // command line, where `ps` and shell history would show it.
   const QCommandLineOption deribitCredentials(
@@ -128,8 +134,21 @@ int parseOptions(const QStringList& arguments, Options& out) {
   }
   if (out.currencies.isEmpty()) return fail("--currencies needs at least one of BTC, ETH");
   out.deribitCa = p.value(deribitCa);
-  if (out.venue != "deribit" && (p.isSet(deribitEnv) || p.isSet(currencies) || p.isSet(deribitCa)))
-    return fail("--deribit-env, --currencies and --deribit-ca need --venue deribit");
+  if (out.venue != "deribit" && (p.isSet(deribitEnv) || p.isSet(currencies) || p.isSet(deribitCa) || p.isSet(orderLimit)))
+    return fail("--deribit-env, --currencies, --deribit-ca and --deribit-order-limit need --venue deribit");
+  if (p.isSet(orderLimit)) {
+    const QStringList parts = p.value(orderLimit).split('/');
+    bool rateOk = false, burstOk = false;
+    const double rate = parts.size() == 2 ? parts[0].toDouble(&rateOk) : 0.0;
+    const double burst = parts.size() == 2 ? parts[1].toDouble(&burstOk) : 0.0;
+    // Finite, positive and at most what any Deribit tier grants (the rate's bound keeps a typo
+    // such as 2000/50 from disabling the protection).
+    if (!rateOk || !burstOk || !(rate >= 0.1 && rate <= 1000) || !(burst >= 1 && burst <= 10000) || burst < rate / 10)
+      return fail("--deribit-order-limit must be RATE/BURST such as 20/50 (requests per second from 0.1 to 1000, "
+                  "burst from 1 to 10000), got '" + p.value(orderLimit) + "'");
+    out.deribitOrderRate = rate;
+    out.deribitOrderBurst = burst;
+  }
   bool ok = false;
   out.seed = p.value(seed).toULongLong(&ok);
   if (!ok) return fail("--seed must be a non-negative integer, got '" + p.value(seed) + "'");

@@ -33,6 +33,9 @@ struct Options {
   QString deribitEnv = "testnet";      // --deribit-env testnet|mainnet|URL: mainnet only when named
   QStringList currencies{"BTC", "ETH"};  // --currencies BTC,ETH
   QString deribitCa;                   // --deribit-ca FILE: also trust this CA (a local wss kappa-exchange)
+  // --deribit-order-limit RATE/BURST: the account's matching-engine limit (requests per second and
+  // burst; Deribit's tiers differ); 0 = Deribit's lowest tier (5/20). Our limiter keeps 90 % of it.
+  double deribitOrderRate = 0, deribitOrderBurst = 0;
 };
 
 // "PATH[:name=value,...]": the parameters follow the first ':' after the last '/'.

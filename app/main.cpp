@@ -201,6 +201,10 @@ int main(int argc, char** argv) {
     std::string error;
     kappa::deribit::parseDeribitEndpoint(opt.deribitEnv.toStdString(), config.endpoint, error);  // checked by Options
     config.endpoint.caFile = opt.deribitCa.toStdString();
+    if (opt.deribitOrderRate > 0) {
+      config.limits.matchingRefillPerS = opt.deribitOrderRate;
+      config.limits.matchingCapacity = opt.deribitOrderBurst;
+    }
     // The API key: --deribit-credentials FILE (0600), else the environment (app/CredentialSources.hpp).
     const kappa::app::CredentialSourceResult key =
         kappa::app::resolveHeadlessCredentials(opt.deribitCredentialsFile.toStdString());

@@ -114,6 +114,14 @@ class TestCli : public QObject {
     QVERIFY(out.contains("--seed"));
     QCOMPARE(run({"--headless", "--venue", "nyse"}, &out), 2);
     QCOMPARE(run({"--headless", "--duration", "-1"}, &out), 2);
+    // The Deribit options name what they need; the order limit is RATE/BURST within Deribit's tiers.
+    QCOMPARE(run({"--headless", "--deribit-order-limit", "20/50"}, &out), 2);
+    QVERIFY2(out.contains("need --venue deribit"), out.constData());
+    for (const char* bad : {"20", "nan/50", "20/inf", "2000/50", "0/20", "20/0", "-5/20", "20/50/1"}) {
+      QCOMPARE(run({"--headless", "--venue", "deribit", "--deribit-env", "ws://127.0.0.1:9", "--deribit-order-limit", bad}, &out), 2);
+      QVERIFY2(out.contains("--deribit-order-limit must be RATE/BURST") && out.contains(QByteArray("got '") + bad + "'"),
+               out.constData());
+    }
   }
 
   void numbersBeyondTheirRangeAreRefused() {
