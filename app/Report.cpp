@@ -86,7 +86,7 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
     QJsonArray positions, strategies, plugins, riskEvents, breaches;
     QString riskSource;
     QJsonObject tickToOrder;
-    std::uint64_t halts = 0;
+    std::uint64_t halts = 0, positionChecks = 0, positionMismatches = 0;
     std::vector<double> venueLag;
   };
   const Counts c = engine.call([&engine] {
@@ -100,6 +100,8 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
     c.stale = md.staleEpisodes();
     c.refused = oms.refusedTransitions();
     c.anomalies = oms.fillAnomalies();
+    c.positionChecks = engine.positionChecks();
+    c.positionMismatches = engine.positionMismatches();
     for (const Position& p : oms.positions()) {
       if (p.flat() && p.boughtQty == 0 && p.soldQty == 0) continue;
       const Instrument& inst = engine.instruments()[p.instrument];
@@ -163,6 +165,8 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
                               {"resyncs", qint64(v.resyncs)},
                               {"rate_limited", qint64(v.rateLimited)},
                               {"too_many_requests", qint64(v.tooManyRequests)},
+                              {"position_checks", qint64(c.positionChecks)},
+                              {"position_mismatches", qint64(c.positionMismatches)},
                               {"account", accounts}});
   }
   QJsonObject root{

@@ -1,7 +1,9 @@
 #include "ExchangeProcess.hpp"
 
 #include <QElapsedTimer>
+#include <QJsonDocument>
 #include <QRegularExpression>
+#include <QTcpSocket>
 
 namespace kappa::test {
 
@@ -21,6 +23,32 @@ QString ExchangeProcess::start(const QString& binary, const QStringList& args, c
   if (!m.hasMatch()) return "kappa-exchange's first line: '" + first + "'";
   port_ = m.captured(1).toInt();
   return {};
+}
+
+QJsonObject ExchangeProcess::get(const QString& method, const QUrlQuery& query, const QString& bearer) const {
+  QTcpSocket s;
+  s.connectToHost("127.0.0.1", quint16(port_));
+  if (!s.waitForConnected(5000)) return {};
+  QByteArray request = "GET /api/v2/" + method.toUtf8() + "?" + query.toString(QUrl::FullyEncoded).toUtf8() +
+                       " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!bearer.isEmpty()) request += "Authorization: Bearer " + bearer.toUtf8() + "\r\n";
+  s.write(request + "\r\n");
+  QByteArray response;
+  QElapsedTimer t;
+  t.start();
+  while (s.state() != QAbstractSocket::UnconnectedState && t.elapsed() < 10000)
+    if (s.waitForReadyRead(200)) response += s.readAll();
+  response += s.readAll();
+  const int body = response.indexOf("\r\n\r\n");
+  return body < 0 ? QJsonObject() : QJsonDocument::fromJson(response.mid(body + 4)).object();
+}
+
+QString ExchangeProcess::login(const QString& clientId, const QString& secret) const {
+  QUrlQuery q;
+  q.addQueryItem("grant_type", "client_credentials");
+  q.addQueryItem("client_id", clientId);
+  q.addQueryItem("client_secret", secret);
+  return get("public/auth", q)["result"].toObject()["access_token"].toString();
 }
 
 void ExchangeProcess::stop() {

@@ -2,7 +2,9 @@
 // A real kappa-exchange for a test: started on 127.0.0.1 with port 0, its port read from the first
 // line of its stdout ("listening ws://127.0.0.1:PORT/ws/api/v2"), stopped by its own pid. Every wait
 // is bounded.
+#include <QJsonObject>
 #include <QProcess>
+#include <QUrlQuery>
 #include <QString>
 #include <QStringList>
 
@@ -19,6 +21,12 @@ class ExchangeProcess {
   int port() const { return port_; }
   QString url() const { return QString("ws://127.0.0.1:%1/ws/api/v2").arg(port_); }
   QProcess& process() { return process_; }
+  // One request to its HTTP API (GET /api/v2/METHOD?QUERY, with a Bearer token for private
+  // methods): the exchange's own view, independent of the connector. The JSON-RPC answer object
+  // ({"result": …} or {"error": …}); empty if there was none within 10 s.
+  QJsonObject get(const QString& method, const QUrlQuery& query = {}, const QString& bearer = {}) const;
+  // public/auth with client_credentials: the access token, or "" if refused.
+  QString login(const QString& clientId, const QString& secret) const;
 
  private:
   QProcess process_;

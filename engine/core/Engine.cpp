@@ -528,21 +528,25 @@ void Engine::onVenueState(VenueState state, const std::string& detail) {
 
 // The latest per currency replaces the one before; a venue that never calls this has none.
 void Engine::onAccount(const VenueAccount& account) {
-  auto it = std::find_if(accounts_.begin(), accounts_.end(),
-                         [&](const AccountRow& r) { return r.account.currency == account.currency; });
-  if (it == accounts_.end()) it = accounts_.insert(accounts_.end(), AccountRow{});
+  // Kept sorted by currency (a stable order on screen: BTC, ETH): a new one is inserted in place.
+  auto it = std::lower_bound(accounts_.begin(), accounts_.end(), account.currency,
+                             [](const AccountRow& r, const std::string& c) { return r.account.currency < c; });
+  if (it == accounts_.end() || it->account.currency != account.currency) it = accounts_.insert(it, AccountRow{});
   it->account = account;
   it->receivedAt = now();
-  std::sort(accounts_.begin(), accounts_.end(),  // a stable order on screen: BTC, ETH
-            [](const AccountRow& a, const AccountRow& b) { return a.account.currency < b.account.currency; });
 }
 
 // Restart: the venue's account is the truth. A position the journal disagrees with is brought to
 // the venue's by a journaled reconciliation fill (at the venue's average price, else the mark), so
 // positions, the journal and the next restart all agree; the difference is logged and journaled.
+//
+// After a reconnect within the run the venue sends its positions again, once its fills of the time
+// away have come in as execution reports (the connector asks for positions last, on the same
+// connection, so those reports reach the engine first). Then the two are only compared: a
+// difference means a fill was lost or doubled somewhere, which the trader must hear about at once
+// (logged, journaled, counted in the report), but changing a live position behind the strategies'
+// backs could double a fill that is merely in flight.
 void Engine::onPositions(const std::vector<VenuePosition>& venuePositions) {
-  if (positionsReconciled_) return;
-  positionsReconciled_ = true;
   std::vector<double> venueQty(instruments_.size(), 0.0);
   std::vector<Price> venuePrice(instruments_.size(), 0);
   for (const VenuePosition& p : venuePositions)
@@ -550,6 +554,19 @@ void Engine::onPositions(const std::vector<VenuePosition>& venuePositions) {
       venueQty[p.instrument] = p.qty;
       venuePrice[p.instrument] = p.averagePrice;
     }
+  if (positionsReconciled_) {
+    ++positionChecks_;
+    for (const Instrument& inst : instruments_.all()) {
+      const double ours = oms_->positions()[inst.id].qty;
+      if (toFixed(std::abs(venueQty[inst.id] - ours)) == 0) continue;
+      ++positionMismatches_;
+      const std::string what = inst.name + ": ours " + std::to_string(ours) + ", venue " + std::to_string(venueQty[inst.id]);
+      log::error("venue", "position differs from the venue's after reconnecting: " + what);
+      journalNote(JournalKind::RiskEvent, now(), "position differs from the venue's after reconnecting: " + what);
+    }
+    return;
+  }
+  positionsReconciled_ = true;
   for (const Instrument& inst : instruments_.all()) {
     const double ours = oms_->positions()[inst.id].qty;
     const double diff = venueQty[inst.id] - ours;

@@ -51,6 +51,10 @@ class Engine final : private VenueListener {
   // Fixed after construction: safe to read from any thread.
   const InstrumentRegistry& instruments() const { return instruments_; }
   const std::string& venueName() const { return venueName_; }
+  // Engine thread: the venue's positions compared with ours after reconnects, and the instruments
+  // that differed (each one logged and journaled).
+  std::uint64_t positionChecks() const { return positionChecks_; }
+  std::uint64_t positionMismatches() const { return positionMismatches_; }
   VenueSummary venueSummary() const { return venue_->summary(); }  // any thread
   const std::string& venueEnvironment() const { return venueEnvironment_; }  // "" for the simulator
 
@@ -199,6 +203,7 @@ class Engine final : private VenueListener {
   std::unique_ptr<Journal> journal_;
   JournalOptions journalOptions_;
   bool positionsReconciled_ = false;  // the venue's positions were asked for and applied (once a run)
+  std::uint64_t positionChecks_ = 0, positionMismatches_ = 0;  // after reconnects: compared, differing
   RiskConfig riskConfig_;
   RiskMonitor monitor_;
   std::string riskError_;                // the last refused risk change
