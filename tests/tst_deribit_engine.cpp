@@ -53,13 +53,14 @@ class TestDeribitEngine : public QObject {
 
   void positionsAreComparedAfterEachReconnect() {
     std::mutex logMutex;
-    std::vector<std::string> errors;
+    std::vector<std::string> errors, warnings;
     struct SinkReset {
       ~SinkReset() { log::setSink(nullptr); }
     } sinkReset;
     log::setSink([&](log::Level level, std::string_view, std::string_view m) {
       std::lock_guard lock(logMutex);
       if (level == log::Level::Error) errors.emplace_back(m);
+      if (level == log::Level::Warn) warnings.emplace_back(m);
     });
     DeribitVenueConfig c;
     std::string error;
@@ -101,7 +102,15 @@ class TestDeribitEngine : public QObject {
     const QJsonObject foreign = exchange_.get("private/buy", q, token);
     QVERIFY2(foreign["result"]["order"]["order_state"].toString() == "filled", QJsonDocument(foreign).toJson().constData());
     QCOMPARE(exchangePosition(token, "BTC-PERPETUAL"), 150.0);
-    QTest::qWait(300);
+    // The connector says so as the trade comes in on user.trades.
+    QTRY_VERIFY_WITH_TIMEOUT(([&] {
+                               std::lock_guard lock(logMutex);
+                               for (const std::string& w : warnings)
+                                 if (w.find("a trade on the account that Kappa did not place: bought 50 BTC-PERPETUAL") != std::string::npos)
+                                   return true;
+                               return false;
+                             }()),
+                             10000);
     QCOMPARE(ours(), 100.0);
 
     // The next reconnect finds the difference and names it; our position is left as it is.

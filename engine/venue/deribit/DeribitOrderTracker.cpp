@@ -201,7 +201,15 @@ void DeribitOrderTracker::onTrade(const DeribitUserTrade& t, std::vector<ExecRep
   if (!seenTrades_.insert(t.tradeId).second) return;  // booked already: never twice
   lastTradeTs_ = std::max(lastTradeTs_, t.ts);
   Tracked* o = resolve(t.exchangeOrderId, t.label);
-  if (!o || o->adopted) return;  // not ours, or an earlier session's (booked from its order state)
+  if (!o) {
+    // Another session of the account traded (the exchange's web page, another program): not
+    // Kappa's position to book, but the trader must know the account moved under it.
+    log::warn("deribit", "a trade on the account that Kappa did not place: " + std::string(t.side == Side::Buy ? "bought " : "sold ") +
+                             formatTrimmed(t.amount) + " " + t.instrumentName + " at " + formatTrimmed(t.price) +
+                             " (order " + t.exchangeOrderId + ")");
+    return;
+  }
+  if (o->adopted) return;  // an earlier session's (booked from its order state)
   ack(*o, t.exchangeOrderId, t.ts, out);
   o->filled += t.amount;
   ExecReport r;
