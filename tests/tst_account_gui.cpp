@@ -19,6 +19,7 @@
 #include "AccountPanel.hpp"
 #include "MainWindow.hpp"
 #include "OptionChainBoard.hpp"
+#include "VolSurfaceView.hpp"
 #include "Theme.hpp"
 #include "core/Engine.hpp"
 #include "sim/SimVenue.hpp"
@@ -181,6 +182,8 @@ class TestAccountGui : public QObject {
         const QString tip = board->table()->model()->index(row, OptionChainBoard::CallIvDiff).data(Qt::ToolTipRole).toString();
         QVERIFY2(tip.contains("Deribit") && tip.contains("ours"), qPrintable(tip));
       }
+      // The smile draws Deribit's marks beside the market's IVs and our fit.
+      QTRY_VERIFY_WITH_TIMEOUT(w.volSurface()->venueMarkPoints() > 0, 20000);
 
       // The exchange dies: the status bar says so, not green, with the reconnect countdown.
       exchange_.process().kill();
@@ -229,6 +232,7 @@ class TestAccountGui : public QObject {
       QVERIFY(!w.chainBoard()->venueColumnsShown());
       QVERIFY(w.chainBoard()->table()->isColumnHidden(OptionChainBoard::CallIvDiff));
       QVERIFY(w.chainBoard()->table()->isColumnHidden(OptionChainBoard::PutVenueIv));
+      QCOMPARE(w.volSurface()->venueMarkPoints(), 0);
       shot(&w, "account-simulator");
     }
     engine.stop();

@@ -106,12 +106,14 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   centralTabs_->setObjectName("centralTabs");
   chart_ = new ChartWidget(instruments_, centralTabs_);
   chainBoard_ = new OptionChainBoard(instruments_, centralTabs_);
-  {
-    QString venue = QString::fromStdString(engine.venueName());
-    if (!venue.isEmpty()) venue[0] = venue[0].toUpper();  // "Deribit IV" in the chain's header
-    chainBoard_->setVenueName(venue);
-  }
   surface_ = new VolSurfaceView(instruments_, centralTabs_);
+  {
+    // The venue's own mark IVs, beside ours: "Deribit IV" in the chain, "Deribit mark IV" on the smile.
+    QString venue = QString::fromStdString(engine.venueName());
+    if (!venue.isEmpty()) venue[0] = venue[0].toUpper();
+    chainBoard_->setVenueName(venue);
+    surface_->setVenueName(venue);
+  }
   greeks_ = new GreeksPanel(instruments_, centralTabs_);
   strategies_ = new StrategyManager(engine_, centralTabs_);
   riskLimits_ = new RiskLimitsView(engine_, centralTabs_);

@@ -154,6 +154,13 @@ VolSurfaceView::VolSurfaceView(const InstrumentRegistry& instruments, QWidget* p
   askOnly_->setName("Ask IV only");
   askOnly_->setLineStyle(QCPGraph::lsNone);
   askOnly_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssTriangleInverted, colors::ask, 7));
+  // The venue's own mark IV (Deribit's ticker): a cross where our fit and the market can be
+  // compared with the exchange's valuation. In the legend only while the venue sends marks.
+  venueMarks_ = new QCPGraph(smile_->xAxis, smile_->yAxis);
+  venueMarks_->setName("Venue mark IV");
+  venueMarks_->setLineStyle(QCPGraph::lsNone);
+  venueMarks_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCross, QPen(colors::last, 1.5), Qt::NoBrush, 7));
+  venueMarks_->removeFromLegend();
   styleLegend(smile_, Qt::AlignTop | Qt::AlignRight);
 
   atmLine_ = new QCPItemStraightLine(smile_);
@@ -427,7 +434,7 @@ void VolSurfaceView::fitSmileAxes(double xLo, double xHi, double yLo, double yHi
 
 void VolSurfaceView::rebuildSmile() {
   for (QCPItemRect* r : arbRects_) r->setVisible(false);
-  QVector<double> mk, mv, eMinus, ePlus, bk, bv, ak, av, bok, bov, aok, aov, fk, fv;
+  QVector<double> mk, mv, eMinus, ePlus, bk, bv, ak, av, bok, bov, aok, aov, fk, fv, vk, vv;
   const int sel = selectedIndex();
 
   smile_->xAxis->setRangeReversed(mode_ == XAxisMode::Delta);  // low strikes stay on the left
@@ -460,7 +467,7 @@ void VolSurfaceView::rebuildSmile() {
     if (options_[i].expiryIndex == std::size_t(sel)) pick_.emplace_back(options_[i].strike, int(i));
   std::sort(pick_.begin(), pick_.end());
   struct Point {
-    double x, bid, ask, mid;
+    double x, bid, ask, mid, venue;
   };
   std::vector<Point> pts;
   pts.reserve(pick_.size());
@@ -483,7 +490,7 @@ void VolSurfaceView::rebuildSmile() {
     const double mid = o.bidIv > 0 && o.askIv > 0 ? (o.midIv > 0 ? o.midIv : 0.5 * (o.bidIv + o.askIv)) : 0.0;
     const double x = xOf(e, o.k, volAt(o.k, mid > 0 ? mid : std::max(o.bidIv, o.askIv)));
     if (!std::isfinite(x)) continue;
-    pts.push_back({x, o.bidIv, o.askIv, mid});
+    pts.push_back({x, o.bidIv, o.askIv, mid, o.venueMarkIv});
     kLo = std::min(kLo, o.k), kHi = std::max(kHi, o.k);
     widenX(x);
     widenY(o.bidIv > 0 ? o.bidIv * 100 : o.askIv * 100);
@@ -491,6 +498,7 @@ void VolSurfaceView::rebuildSmile() {
   }
   std::sort(pts.begin(), pts.end(), [](const Point& a, const Point& b) { return a.x < b.x; });
   for (const Point& p : pts) {
+    if (p.venue > 0) vk.push_back(p.x), vv.push_back(p.venue * 100);
     if (p.bid > 0 && p.ask > 0) {
       mk.push_back(p.x);
       mv.push_back(p.mid * 100);
@@ -510,6 +518,11 @@ void VolSurfaceView::rebuildSmile() {
   askTicks_->setData(ak, av, true);
   bidOnly_->setData(bok, bov, true);
   askOnly_->setData(aok, aov, true);
+  venueMarks_->setData(vk, vv, true);
+  if (vk.isEmpty())
+    venueMarks_->removeFromLegend();  // both are no-ops when already so
+  else if (!smile_->legend->hasItemWithPlottable(venueMarks_))
+    venueMarks_->addToLegend();
 
   // The fitted slice over the quoted range, a little wider.
   if (usable) {
@@ -705,5 +718,12 @@ void VolSurfaceView::updateCalendar(const analytics::ChainAnalytics& a) {
   const QString sheet = QString("color:%1;").arg(color);
   if (calendar_->styleSheet() != sheet) calendar_->setStyleSheet(sheet);
 }
+
+void VolSurfaceView::setVenueName(const QString& name) {
+  venueName_ = name;
+  venueMarks_->setName(name.isEmpty() ? QString("Venue mark IV") : name + " mark IV");
+}
+
+int VolSurfaceView::venueMarkPoints() const { return venueMarks_->dataCount(); }
 
 }  // namespace kappa::ui

@@ -37,6 +37,10 @@ class VolSurfaceView : public QWidget {
   explicit VolSurfaceView(const InstrumentRegistry& instruments, QWidget* parent = nullptr);
 
   void apply(const analytics::ChainAnalytics& a);
+  // The venue whose own mark IVs are drawn on the smile beside the market's ("Deribit").
+  void setVenueName(const QString& name);
+  // Points of the venue's mark IV on the selected smile (0 when the venue sends none).
+  int venueMarkPoints() const;
 
   Nanos selectedExpiry() const { return selected_; }  // 0 before the first chain
   void selectExpiry(Nanos expiry);
@@ -96,6 +100,8 @@ class VolSurfaceView : public QWidget {
   QCPGraph* askTicks_ = nullptr;
   QCPGraph* bidOnly_ = nullptr;
   QCPGraph* askOnly_ = nullptr;
+  QCPGraph* venueMarks_ = nullptr;
+  QString venueName_;
   QCPGraph* fit_ = nullptr;
   QCPItemStraightLine* atmLine_ = nullptr;
   QCPItemText* smileTitle_ = nullptr;
