@@ -18,10 +18,11 @@ QString ExchangeProcess::start(const QString& binary, const QStringList& args, c
   QElapsedTimer t;
   t.start();
   while (!process_.canReadLine() && t.elapsed() < 15000) process_.waitForReadyRead(200);
-  const QString first = QString::fromUtf8(process_.readLine()).trimmed();
-  const QRegularExpressionMatch m = QRegularExpression(R"(^listening wss?://127\.0\.0\.1:(\d+)/ws/api/v2$)").match(first);
-  if (!m.hasMatch()) return "kappa-exchange's first line: '" + first + "'";
-  port_ = m.captured(1).toInt();
+  firstLine_ = QString::fromUtf8(process_.readLine()).trimmed();
+  const QRegularExpressionMatch m = QRegularExpression(R"(^listening (wss?)://127\.0\.0\.1:(\d+)/ws/api/v2$)").match(firstLine_);
+  if (!m.hasMatch()) return "kappa-exchange's first line: '" + firstLine_ + "'";
+  tls_ = m.captured(1) == "wss";
+  port_ = m.captured(2).toInt();
   return {};
 }
 
@@ -51,11 +52,16 @@ QString ExchangeProcess::login(const QString& clientId, const QString& secret) c
   return get("public/auth", q)["result"].toObject()["access_token"].toString();
 }
 
-void ExchangeProcess::stop() {
-  if (process_.state() == QProcess::NotRunning) return;
-  process_.terminate();
-  if (!process_.waitForFinished(5000)) process_.kill();
-  process_.waitForFinished(5000);
+int ExchangeProcess::stop() {
+  if (process_.state() != QProcess::NotRunning) {
+    process_.terminate();
+    if (!process_.waitForFinished(5000)) {
+      process_.kill();
+      process_.waitForFinished(5000);
+      return -1;
+    }
+  }
+  return process_.exitStatus() == QProcess::NormalExit ? process_.exitCode() : -1;
 }
 
 }  // namespace kappa::test

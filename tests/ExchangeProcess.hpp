@@ -16,10 +16,13 @@ class ExchangeProcess {
   // Starts `binary --listen 127.0.0.1:0 ARGS`; stderr goes to `stderrFile` if given. Returns "" once
   // it listens, else why not.
   QString start(const QString& binary, const QStringList& args, const QString& stderrFile = {});
-  // SIGTERM, then SIGKILL after 5 s.
-  void stop();
+  // SIGTERM, then SIGKILL after 5 s. Its exit code after a clean exit, else -1 (killed, crashed).
+  int stop();
   int port() const { return port_; }
-  QString url() const { return QString("ws://127.0.0.1:%1/ws/api/v2").arg(port_); }
+  bool tls() const { return tls_; }
+  QString firstLine() const { return firstLine_; }
+  QByteArray stderrText() { return process_.readAllStandardError(); }  // when not sent to a file
+  QString url() const { return QString("%1://127.0.0.1:%2/ws/api/v2").arg(tls_ ? "wss" : "ws").arg(port_); }
   QProcess& process() { return process_; }
   // One request to its HTTP API (GET /api/v2/METHOD?QUERY, with a Bearer token for private
   // methods): the exchange's own view, independent of the connector. The JSON-RPC answer object
@@ -30,7 +33,9 @@ class ExchangeProcess {
 
  private:
   QProcess process_;
+  QString firstLine_;
   int port_ = 0;
+  bool tls_ = false;
 };
 
 }  // namespace kappa::test

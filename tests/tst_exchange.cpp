@@ -29,6 +29,8 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+
+#include "ExchangeProcess.hpp"
 #include <optional>
 #include <set>
 
@@ -58,48 +60,6 @@ std::int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// The exchange as a child process, stopped by its own pid.
-class Exchange {
- public:
-  bool start(const QStringList& args) {
-    proc_.setProgram(KAPPA_EXCHANGE_BIN);
-    proc_.setArguments(QStringList{"--listen", "127.0.0.1:0", "--seed", "11"} + args);
-    proc_.setProcessChannelMode(QProcess::SeparateChannels);
-    proc_.start();
-    if (!proc_.waitForStarted(kWaitMs)) return false;
-    QElapsedTimer t;
-    t.start();
-    while (!proc_.canReadLine() && t.elapsed() < kWaitMs) proc_.waitForReadyRead(200);
-    firstLine_ = QString::fromUtf8(proc_.readLine()).trimmed();
-    const QRegularExpression re("^listening (wss?)://127\\.0\\.0\\.1:(\\d+)/ws/api/v2$");
-    const auto m = re.match(firstLine_);
-    if (!m.hasMatch()) return false;
-    tls_ = m.captured(1) == "wss";
-    port_ = m.captured(2).toUShort();
-    return port_ != 0;
-  }
-  ~Exchange() { stop(); }
-  int stop() {
-    if (proc_.state() == QProcess::NotRunning) return proc_.exitCode();
-    proc_.terminate();
-    if (!proc_.waitForFinished(kWaitMs)) {
-      proc_.kill();
-      proc_.waitForFinished(kWaitMs);
-      return -1;
-    }
-    return proc_.exitStatus() == QProcess::NormalExit ? proc_.exitCode() : -1;
-  }
-  QByteArray stderrText() { return proc_.readAllStandardError(); }
-  unsigned short port() const { return port_; }
-  bool tls() const { return tls_; }
-  QString firstLine() const { return firstLine_; }
-
- private:
-  QProcess proc_;
-  QString firstLine_;
-  unsigned short port_ = 0;
-  bool tls_ = false;
-};
 
 // A blocking JSON-RPC client over WebSocket (plain or TLS). One read is always outstanding;
 // messages queue up in arrival order, and every wait runs the io_context for a bounded time.
@@ -334,7 +294,7 @@ class ExchangeTest : public QObject {
   }
   QTemporaryDir dir_;
   QString accountsFile_;
-  Exchange exchange_;
+  kappa::test::ExchangeProcess exchange_;
 };
 
 void ExchangeTest::initTestCase() {
@@ -344,9 +304,9 @@ void ExchangeTest::initTestCase() {
   QVERIFY(f.open(QIODevice::WriteOnly));
   f.write("# test accounts\nalice:alice-secret BTC=10 ETH=100\nbob:bob-secret\ncarol:carol-secret\n");
   f.close();
-  QVERIFY2(exchange_.start({"--accounts-file", accountsFile_, "--me-limit", "500/1000", "--non-me-limit", "500/1000",
-                            "--min-heartbeat", "1"}),
-           qPrintable("first line: " + exchange_.firstLine() + " / " + exchange_.stderrText()));
+  const QString failed = exchange_.start(KAPPA_EXCHANGE_BIN, {"--seed", "11", "--accounts-file", accountsFile_, "--me-limit", "500/1000",
+                                                              "--non-me-limit", "500/1000", "--min-heartbeat", "1"});
+  QVERIFY2(failed.isEmpty(), qPrintable(failed + " / " + exchange_.stderrText()));
   QVERIFY(!exchange_.tls());
 }
 
@@ -959,8 +919,8 @@ void ExchangeTest::heartbeat() {
 }
 
 void ExchangeTest::tokenExpiry() {
-  Exchange shortLived;
-  QVERIFY(shortLived.start({"--accounts-file", accountsFile_, "--token-lifetime", "1"}));
+  kappa::test::ExchangeProcess shortLived;
+  QVERIFY(shortLived.start(KAPPA_EXCHANGE_BIN, {"--seed", "11", "--accounts-file", accountsFile_, "--token-lifetime", "1"}).isEmpty());
   WsClient c;
   QVERIFY(c.connect(shortLived.port()));
   const json tokens = result(auth(c, "alice", "alice-secret"));
@@ -1079,9 +1039,9 @@ void ExchangeTest::manyOrdersCancelledByCurrency() {
 void ExchangeTest::faultFlags() {
   // The same faults from the command line: locked from the start, a method answered with an
   // error, every connection dropped every 3 seconds.
-  Exchange faulty;
-  QVERIFY(faulty.start({"--accounts-file", accountsFile_, "--fault-lock", "--fault-error", "public/ticker:10041",
-                        "--fault-drop-every", "3"}));
+  kappa::test::ExchangeProcess faulty;
+  QVERIFY(faulty.start(KAPPA_EXCHANGE_BIN, {"--seed", "11", "--accounts-file", accountsFile_, "--fault-lock", "--fault-error",
+                                            "public/ticker:10041", "--fault-drop-every", "3"}).isEmpty());
   WsClient c;
   QVERIFY(c.connect(faulty.port()));
   QCOMPARE(result(c->call("public/status")).value("locked", ""), std::string("true"));
@@ -1106,8 +1066,9 @@ void ExchangeTest::faultFlags() {
 }
 
 void ExchangeTest::rateLimitClosesSession() {
-  Exchange strict;
-  QVERIFY(strict.start({"--accounts-file", accountsFile_, "--non-me-limit", "5/10", "--me-limit", "2/3"}));
+  kappa::test::ExchangeProcess strict;
+  QVERIFY(strict.start(KAPPA_EXCHANGE_BIN, {"--seed", "11", "--accounts-file", accountsFile_, "--non-me-limit", "5/10", "--me-limit", "2/3"})
+              .isEmpty());
   WsClient c;
   QVERIFY(c.connect(strict.port()));
   int ok = 0;
@@ -1151,8 +1112,9 @@ void ExchangeTest::tls() {
                             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
   QVERIFY(openssl.waitForFinished(60000));
   QCOMPARE(openssl.exitCode(), 0);
-  Exchange secure;
-  QVERIFY2(secure.start({"--accounts-file", accountsFile_, "--tls-cert", cert, "--tls-key", key}), qPrintable(secure.firstLine()));
+  kappa::test::ExchangeProcess secure;
+  const QString failed = secure.start(KAPPA_EXCHANGE_BIN, {"--seed", "11", "--accounts-file", accountsFile_, "--tls-cert", cert, "--tls-key", key});
+  QVERIFY2(failed.isEmpty(), qPrintable(failed));
   QVERIFY(secure.tls());
 
   asio::io_context io;
