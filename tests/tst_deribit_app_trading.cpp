@@ -533,6 +533,8 @@ class TestDeribitAppTrading : public QObject {
     }
     // Nothing was booked that no order explains (a position "fixed" to the exchange's instead).
     QVERIFY2(fills.count(0) == 0, "the journal needed a position reconciliation fill: a fill was lost or booked twice");
+    QCOMPARE(r["fill_anomalies"].toInt(), 0);
+    QCOMPARE(r["venues"].toArray()[0].toObject()["too_many_requests"].toInt(), 0);
     // Positions: the report's, the journal's and the exchange's agree.
     QVERIFY2(reportPositions(r) == exchangePos,
              qPrintable("report: " + describe(reportPositions(r)) + "\nexchange: " + describe(exchangePos)));
