@@ -2,7 +2,8 @@
 // checked against the exchange's own view (its HTTP JSON-RPC, as kappa's account and as a second
 // account that trades against kappa's orders):
 //  - the options market maker (a strategy plugin, --plugin) quotes, gets filled, and HALT (SIGUSR1)
-//    takes every quote down at the exchange; the report's positions are the exchange's;
+//    takes every quote down at the exchange; the report's positions are the exchange's; quitting
+//    while it quotes leaves nothing open there either;
 //  - kill -9 while orders rest (one partly filled with the fill journaled, one filled further while
 //    kappa was frozen and never told): the exchange's cancel-on-disconnect removes them, and a
 //    restarted kappa on the same data dir ends each one cancelled with the reason, books every fill
@@ -374,6 +375,35 @@ class TestDeribitAppTrading : public QObject {
     for (const QJsonValue& o : allOrders()) QVERIFY2(labels.insert(o["label"].toString()).second, "a label twice at the exchange");
     for (const auto& [id, n] : journal.intents()) QCOMPARE(n, 1);
 
+    QStringList hits = kappa::test::findSecretInTree(data, kKappaSecret);
+    hits += kappa::test::findSecretInBytes(reportBytes, kKappaSecret, "report");
+    hits += kappa::test::findSecretInBytes(kappa.readAllStandardOutput(), kKappaSecret, "stdout");
+    hits += kappa::test::findSecretInBytes(kappa.readAllStandardError(), kKappaSecret, "stderr");
+    QVERIFY2(hits.isEmpty(), qPrintable(hits.join('\n')));
+  }
+
+  // Quitting (SIGTERM) while the market maker quotes, without HALT: its stop cancels its quotes,
+  // and whatever cancel is still on its way when the connection closes is the exchange's
+  // cancel-on-disconnect's. Nothing stays open at the exchange; the report holds its positions.
+  void quitWhileQuotingLeavesNothingOpenAtTheExchange() {
+    const QString data = dir_.filePath("quit"), reportFile = dir_.filePath("quit.json");
+    QProcess kappa;
+    startKappa(kappa, {"--data-dir", data, "--report", reportFile, "--plugin",
+                       kPlugin + ":expiry_index=0,size=0.3,edge_vol=0.5,strikes=4,requote_vol=1"});
+    QVERIFY(kappa.waitForStarted(10000));
+    QVERIFY2(waitUntil([&] { return openOrders().size() >= 4 || kappa.state() == QProcess::NotRunning; }, 30000),
+             qPrintable("the market maker's quotes never rested at the exchange:\n" + logWarnings(data)));
+    QVERIFY(quit(kappa));
+    QVERIFY2(waitUntil([&] { return openOrders().isEmpty(); }, 10000), "quotes still open at the exchange after kappa quit");
+    for (const QJsonValue& o : allOrders()) {
+      const QString reason = o["cancel_reason"].toString();
+      QVERIFY2(o["order_state"].toString() != "open" && (reason.isEmpty() || reason == "user_request" || reason == "cancel_on_disconnect"),
+               QJsonDocument(o.toObject()).toJson().constData());
+    }
+    QByteArray reportBytes;
+    const QJsonObject r = readReport(reportFile, &reportBytes);
+    QVERIFY2(!r.isEmpty(), "no report");
+    QCOMPARE(reportPositions(r), exchangePositions());
     QStringList hits = kappa::test::findSecretInTree(data, kKappaSecret);
     hits += kappa::test::findSecretInBytes(reportBytes, kKappaSecret, "report");
     hits += kappa::test::findSecretInBytes(kappa.readAllStandardOutput(), kKappaSecret, "stdout");
