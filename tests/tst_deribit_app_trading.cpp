@@ -6,7 +6,8 @@
 //    while it quotes leaves nothing open there either;
 //  - kill -9 while orders rest (one partly filled with the fill journaled, one filled further while
 //    kappa was frozen and never told): the exchange's cancel-on-disconnect removes them, and a
-//    restarted kappa on the same data dir ends each one cancelled with the reason, books every fill
+//    restarted kappa on the same data dir (its first lookups of them answered settlement_in_progress)
+//    ends each one cancelled with the reason, books every fill
 //    exactly once (the journal's fills per order equal the exchange's), holds the exchange's
 //    positions, and no order reached the exchange twice;
 //  - the API secret appears nowhere kappa wrote or printed in these runs.
@@ -119,7 +120,8 @@ class TestDeribitAppTrading : public QObject {
   QNetworkAccessManager http_;
 
   // One JSON-RPC method over the exchange's HTTP API, as `account` (HTTP Basic, as Deribit
-  // allows), bounded. Fails the calling test on an error answer only through the caller.
+  // allows; none for public methods), bounded at 5 s. Returns the result; an error answer's text
+  // goes to *error (empty when it worked).
   QJsonValue rpc(const char* account, const QString& method, const Params& params, QString* error = nullptr) {
     QUrl url(QString("http://127.0.0.1:%1/api/v2/%2").arg(exchange_.port()).arg(method));
     QUrlQuery q;
