@@ -477,20 +477,34 @@ bool Engine::resolveUnresolved(const ExecReport& r) {
   if (it == unresolved_.end()) return false;
   ++unresolvedChanges_;
   Order& o = *it;
+  UnresolvedProgress& progress = unresolvedProgress_[o.id];
+  progress.answered = true;
   const Instrument& inst = instruments_[o.request.instrument];
   auto record = [&](JournalKind kind, Price price, Qty qty, double value, std::string text) {
     if (journal_) journalOrderFact(*journal_, kind, o, now(), price, qty, value, std::move(text));
   };
+  bool closed = true;
   switch (r.type) {
-    case ExecType::Fill:  // it traded while we were away: a fact, into the position
-      oms_->restoreFill(inst, o.request.side, r.qty, r.price, r.fee);
-      if (std::find(traded_.begin(), traded_.end(), inst.id) == traded_.end()) traded_.push_back(inst.id);
-      record(JournalKind::Fill, r.price, r.qty, r.fee, "reconciled after restart");
-      o.filled += r.qty;
+    case ExecType::Fill: {
+      // It traded: a fact, into the position. The venue's fills for an earlier session's order add
+      // up to all the order filled there (it cannot know what our journal booked), so only the
+      // part beyond the journal's is booked: a fill the last session journaled is never booked
+      // twice, and one it never heard of (made while it was dying) is booked once.
+      const Qty before = progress.reported;
+      progress.reported += r.qty;
+      const Qty missing = progress.reported - std::max(before, progress.journaled);
+      if (missing > 0) {
+        const double fee = r.qty > 0 ? r.fee * double(missing) / double(r.qty) : 0.0;
+        oms_->restoreFill(inst, o.request.side, missing, r.price, fee);
+        if (std::find(traded_.begin(), traded_.end(), inst.id) == traded_.end()) traded_.push_back(inst.id);
+        record(JournalKind::Fill, r.price, missing, fee, "reconciled after restart");
+        o.filled += missing;
+      }
       o.leaves = r.leaves;
-      if (r.leaves > 0) return true;
-      log::info("journal", "order " + std::to_string(o.id) + " (" + inst.name + ") was filled while kappa was down");
+      closed = r.leaves <= 0;
+      if (closed) log::info("journal", "order " + std::to_string(o.id) + " (" + inst.name + ") was filled while kappa was down");
       break;
+    }
     case ExecType::Cancelled:
     case ExecType::Reject:
       record(JournalKind::Cancelled, 0, o.filled, 0, "reconciled after restart: " + r.reason);
@@ -498,9 +512,14 @@ bool Engine::resolveUnresolved(const ExecReport& r) {
       break;
     default:  // working at the venue: this session does not manage it; it stays listed
       o.reason = "working at the venue, placed by an earlier session (not managed by this one)";
-      return true;
+      closed = false;
+      break;
   }
-  unresolved_.erase(it);
+  if (closed) {
+    unresolvedProgress_.erase(o.id);
+    unresolved_.erase(it);
+  }
+  queryPositionsOnceOrdersAnswered();
   return true;
 }
 
@@ -516,14 +535,29 @@ void Engine::onVenueState(VenueState state, const std::string& detail) {
   venueState_ = state;
   venueDetail_ = detail;
   log::info("venue", venueName_ + ": " + nameOf(state) + (detail.empty() ? "" : " (" + detail + ")"));
-  if (state == VenueState::Disconnected) market_->markAllStale(StaleReason::VenueDown);
-  if (state == VenueState::Connected && !positionsReconciled_ && venue_->reportsPositions())
-    venue_->queryPositions();  // once per run: its answer wins over the journal's positions
+  if (state == VenueState::Disconnected) {
+    market_->markAllStale(StaleReason::VenueDown);
+    positionsAsked_ = false;  // an answer lost with the connection: ask again on the next one
+  }
   if (state == VenueState::Connected && !unresolved_.empty()) {  // ask the venue about them
     std::vector<OrderId> ids;
     for (const Order& o : unresolved_) ids.push_back(o.id);
     venue_->queryOrders(ids);
   }
+  if (state == VenueState::Connected) queryPositionsOnceOrdersAnswered();
+}
+
+// Restart: the venue's positions are asked for once a run (their answer wins over the journal's),
+// and only after the venue has answered for every order the journal could not close. Those
+// answers book the fills the journal lacks, each with its order; the positions then catch only
+// what no order explains. Asked sooner, a fill of such an order would be booked twice: once as
+// the position's difference and again when its order's answer came.
+void Engine::queryPositionsOnceOrdersAnswered() {
+  if (positionsReconciled_ || positionsAsked_ || venueState_ != VenueState::Connected || !venue_->reportsPositions()) return;
+  for (const auto& [id, progress] : unresolvedProgress_)
+    if (!progress.answered) return;
+  positionsAsked_ = true;
+  venue_->queryPositions();
 }
 
 // The latest per currency replaces the one before; a venue that never calls this has none.
@@ -979,6 +1013,7 @@ void Engine::restoreFromJournal(const std::string& path) {
     o.leaves = u.qty - u.filled;
     o.created = o.updated = u.ts;
     o.reason = "in flight when the last session ended: unknown until the venue answers";
+    unresolvedProgress_[o.id] = UnresolvedProgress{u.filled, 0, false};
     unresolved_.push_back(std::move(o));
   }
   if (!unresolved_.empty())

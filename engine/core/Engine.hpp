@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -204,6 +205,7 @@ class Engine final : private VenueListener {
   JournalOptions journalOptions_;
   bool positionsReconciled_ = false;  // the venue's positions were asked for and applied (once a run)
   std::uint64_t positionChecks_ = 0, positionMismatches_ = 0;  // after reconnects: compared, differing
+  bool positionsAsked_ = false;       // asked on this connection, answer not yet in
   RiskConfig riskConfig_;
   RiskMonitor monitor_;
   std::string riskError_;                // the last refused risk change
@@ -212,6 +214,16 @@ class Engine final : private VenueListener {
   // Orders of earlier sessions the journal could not close (OrderState::Unknown), until the venue
   // answers for them (restart reconciliation).
   std::vector<Order> unresolved_;
+  // Per unresolved order: what the journal had booked for it, what the venue has reported filled
+  // since (its Fill reports add up to everything the order filled there), and whether the venue has
+  // answered for it yet (the venue's positions are asked for only once it answered for all).
+  struct UnresolvedProgress {
+    Qty journaled = 0;
+    Qty reported = 0;
+    bool answered = false;
+  };
+  std::unordered_map<OrderId, UnresolvedProgress> unresolvedProgress_;
+  void queryPositionsOnceOrdersAnswered();
   std::uint64_t unresolvedChanges_ = 0;
   std::int64_t journaledEquityDay_ = -1;  // the UTC day whose starting equity is in the journal
   std::vector<std::string> restoredLimitChanges_;  // from the journal, applied over risk.json

@@ -97,10 +97,13 @@ class Venue {
   virtual void requestSnapshot(InstrumentId id) = 0;
   // Restart reconciliation: orders of an earlier session the journal could not close. The venue
   // answers with an execution report per order it can speak for (Cancelled/Rejected if it has no
-  // such order, Fill if it traded, Ack if it still works); the rest stay unknown.
+  // such order, Fill if it traded, Ack if it still works); the rest stay unknown. A venue does not
+  // know what the journal booked: its Fill reports for such an order add up to all the order
+  // filled there, and the engine books only the part beyond the journal's.
   virtual void queryOrders(const std::vector<OrderId>& ids) {}
   // Restart reconciliation of positions: a venue whose account outlives our sessions (a real
-  // exchange) answers with onPositions() and its view wins over the journal's. The embedded
+  // exchange) answers with onPositions() and its view wins over the journal's. The engine asks
+  // once the venue has answered for every order of queryOrders() (their fills come first). The embedded
   // simulator starts empty each run: it has no view to give.
   virtual bool reportsPositions() const { return false; }
   virtual void queryPositions() {}

@@ -1030,38 +1030,71 @@ void DeribitVenue::queryOrders(const std::vector<OrderId>& ids) {
       pendingQueries_.push_back(ids);
       return;
     }
-    const std::uint64_t generation = generation_;
     for (OrderId id : ids) {
       tracker_->adopt(id);
-      // Which currency is unknown for an earlier session's order: ask each.
-      auto remaining = std::make_shared<std::size_t>(config_.currencies.size());
-      auto found = std::make_shared<bool>(false);
-      for (const std::string& c : config_.currencies)
-        rpc_->call("private/get_order_state_by_label",
-                   "{\"currency\":" + jsonQuoted(c) + ",\"label\":\"" + std::to_string(id) + "\"}",
-                   [this, id, generation, remaining, found](const RpcReply& r) {
-                     if (generation != generation_) return;
-                     simdjson::dom::array list;
-                     if (r.ok() && r.result.get_array().get(list) == simdjson::SUCCESS)
-                       for (element e : list) {
-                         DeribitOrderUpdate u;
-                         if (!orderFromDom(e, u)) continue;
-                         *found = true;
-                         tracker_->onOrder(u, exec_);
-                       }
-                     if (--*remaining == 0 && !*found) {
-                       ExecReport rep;
-                       rep.orderId = id;
-                       rep.type = ExecType::Cancelled;
-                       rep.ts = wallNow();
-                       rep.reason = "Deribit has no order with this label (it never arrived, or is too old to be listed)";
-                       exec_.push_back(rep);
-                     }
-                     flush();
-                   },
-                   {config_.requestTimeout});
+      lookUpEarlierOrder(id, 0);
     }
   });
+}
+
+// An earlier session's order, by its label, in each configured currency (which one it traded in is
+// not known). That the exchange has no such order is concluded only from answers that say so: a
+// lookup that failed (a timeout, settlement_in_progress, a rate limit) proves nothing, and calling
+// the order cancelled then would lose the fills it made while we were away. It is asked again, 1 s
+// apart, five times; then it stays unknown until the next login asks again.
+void DeribitVenue::lookUpEarlierOrder(OrderId id, int attempt) {
+  struct Lookup {
+    std::size_t remaining = 0;
+    bool found = false;
+    std::string failure;
+  };
+  auto lookup = std::make_shared<Lookup>();
+  lookup->remaining = config_.currencies.size();
+  const std::uint64_t generation = generation_;
+  for (const std::string& c : config_.currencies)
+    rpc_->call("private/get_order_state_by_label",
+               "{\"currency\":" + jsonQuoted(c) + ",\"label\":\"" + std::to_string(id) + "\"}",
+               [this, id, generation, attempt, lookup](const RpcReply& r) {
+                 if (generation != generation_) return;  // the next login asks again
+                 simdjson::dom::array list;
+                 if (r.ok() && r.result.get_array().get(list) == simdjson::SUCCESS) {
+                   for (element e : list) {
+                     DeribitOrderUpdate u;
+                     if (!orderFromDom(e, u)) continue;
+                     lookup->found = true;
+                     tracker_->onOrder(u, exec_);
+                   }
+                   flush();
+                 } else if (lookup->failure.empty()) {
+                   lookup->failure = r.ok() ? "the answer is not a list" : r.reason;
+                 }
+                 if (--lookup->remaining > 0) return;
+                 if (!lookup->found && !lookup->failure.empty()) {
+                   if (attempt >= 5) {
+                     log::error("deribit", "order " + std::to_string(id) + " of an earlier session: still unknown after " +
+                                               std::to_string(attempt + 1) + " lookups (" + lookup->failure +
+                                               "); asking again after the next login");
+                     return;
+                   }
+                   log::warn("deribit", "order " + std::to_string(id) + " of an earlier session: lookup failed (" +
+                                            lookup->failure + "); asking again in 1 s");
+                   auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::seconds(1));
+                   timer->async_wait([this, id, generation, attempt, timer](const boost::system::error_code& ec) {
+                     if (!ec && generation == generation_ && ready_) lookUpEarlierOrder(id, attempt + 1);
+                   });
+                   return;
+                 }
+                 if (!lookup->found) {
+                   ExecReport rep;
+                   rep.orderId = id;
+                   rep.type = ExecType::Cancelled;
+                   rep.ts = wallNow();
+                   rep.reason = "Deribit has no order with this label (it never arrived, or is too old to be listed)";
+                   exec_.push_back(rep);
+                 }
+                 flush();
+               },
+               {config_.requestTimeout});
 }
 
 void DeribitVenue::queryPositions() {

@@ -116,6 +116,7 @@ class DeribitVenue final : public Venue {
   void fetchTrades(const std::string& currency, std::uint64_t sinceMs, int page);
   void fetchOpenOrders();
   void resolveByLabel(OrderId id, int attempt = 0);
+  void lookUpEarlierOrder(OrderId id, int attempt);
   void fetchOrderTrades(OrderId id, const std::string& exchangeOrderId);
   void doSubmit(const VenueOrder& order);
   void doCancel(OrderId id);
