@@ -248,7 +248,8 @@ class TestDeribitAppTrading : public QObject {
     env.insert("KAPPA_DERIBIT_CLIENT_ID", kKappaId);
     env.insert("KAPPA_DERIBIT_CLIENT_SECRET", QString::fromLatin1(kKappaSecret));
     kappa.setProcessEnvironment(env);
-    kappa.start(KAPPA_BINARY, QStringList{"--headless", "--venue", "deribit", "--deribit-env", exchange_.url()} + args);
+    kappa.start(KAPPA_BINARY,
+                QStringList{"--headless", "--venue", "deribit", "--deribit-env", exchange_.url(), "--deribit-order-limit", "20/50"} + args);
   }
   // SIGTERM (kappa quits cleanly and writes its report), bounded.
   static bool quit(QProcess& kappa) {
@@ -283,7 +284,11 @@ class TestDeribitAppTrading : public QObject {
     // Deribit's default non-matching-engine credits are shared by kappa and this test's own
     // look-ups as the same account; five times that keeps the test's polling from ending kappa's
     // session with too_many_requests (the limits have their own tests).
-    const QString failed = exchange_.start(KAPPA_EXCHANGE_BINARY, {"--seed", "5", "--accounts-file", accounts.fileName(), "--non-me-limit", "100/500"});
+    // A market maker's account: a matching-engine limit above Deribit's lowest tier (20/s, burst 50),
+    // which kappa is told with --deribit-order-limit (startKappa). At the lowest tier (5/20) the
+    // demo's orders and the quotes together outrun the credits on a loaded machine.
+    const QString failed = exchange_.start(KAPPA_EXCHANGE_BINARY, {"--seed", "5", "--accounts-file", accounts.fileName(),
+                                                                   "--non-me-limit", "100/500", "--me-limit", "20/50"});
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
   }
   void cleanup() { exchange_.stop(); }
