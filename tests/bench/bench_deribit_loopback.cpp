@@ -37,6 +37,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -384,6 +385,78 @@ struct FloorClient {
   }
 };
 
+// A bare Beast client of the real exchange, one thread, synchronous, no connector: the same
+// exchange work and loopback, without our decoding, threads and hand-overs. The difference to
+// the connector's figure is what our process adds.
+struct BareExchangeClient {
+  asio::io_context io;
+  std::optional<websocket::stream<tcp::socket>> ws;
+  beast::flat_buffer buffer;
+  int nextId = 1;
+
+  bool connect(int port, std::string& error) {
+    try {
+      tcp::socket s(io);
+      s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), std::uint16_t(port)));
+      s.set_option(tcp::no_delay(true));
+      ws.emplace(std::move(s));
+      ws->read_message_max(64u << 20);
+      ws->handshake("127.0.0.1:" + std::to_string(port), "/ws/api/v2");
+      ws->text(true);
+      const std::string auth = call("public/auth", std::string(R"({"grant_type":"client_credentials","client_id":")") +
+                                                       kClientId + R"(","client_secret":")" + kSecret + "\"}");
+      if (auth.find("access_token") == std::string::npos) return (error = "bare client: auth failed", false);
+    } catch (const std::exception& e) {
+      return (error = std::string("bare client: ") + e.what(), false);
+    }
+    return true;
+  }
+  // Sends a request, reads until its answer (notifications in between are skipped); the answer's text.
+  std::string call(const std::string& method, const std::string& params) {
+    const int id = nextId++;
+    ws->write(asio::buffer(R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"method":")" + method + R"(","params":)" + params + "}"));
+    const std::string tag = "\"id\":" + std::to_string(id) + ",";
+    for (;;) {
+      ws->read(buffer);
+      std::string text = beast::buffers_to_string(buffer.data());
+      buffer.consume(buffer.size());
+      if (text.find(tag) < 40) return text;
+    }
+  }
+
+  // Subscribes to book.{name}.raw for `names`, then reads for `seconds`: for each book change,
+  // (instrument, change_id, CLOCK_MONOTONIC ns when the read returned).
+  struct Read {
+    std::string instrument;
+    std::uint64_t changeId;
+    std::int64_t ns;
+  };
+  std::vector<Read> readBooks(const std::vector<std::string>& names, double seconds) {
+    for (std::size_t i = 0; i < names.size(); i += 100) {
+      std::string channels;
+      for (std::size_t k = i; k < std::min(names.size(), i + 100); ++k)
+        channels += std::string(channels.empty() ? "" : ",") + "\"book." + names[k] + ".raw\"";
+      call("private/subscribe", "{\"channels\":[" + channels + "]}");
+    }
+    static constexpr std::string_view kPrefix = R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"book.)";
+    std::vector<Read> out;
+    out.reserve(1 << 20);
+    const std::int64_t end = monoNs() + std::int64_t(seconds * 1e9);
+    for (std::int64_t now = 0; now < end;) {
+      ws->read(buffer);
+      now = monoNs();
+      const std::string text = beast::buffers_to_string(buffer.data());
+      buffer.consume(buffer.size());
+      if (text.compare(0, kPrefix.size(), kPrefix) != 0 || text.find(R"("type":"change")") == std::string::npos) continue;
+      const std::size_t dot = text.find('.', kPrefix.size());
+      const std::size_t key = text.find(R"("change_id":)");
+      if (dot == std::string::npos || key == std::string::npos) continue;
+      out.push_back({text.substr(kPrefix.size(), dot - kPrefix.size()), std::strtoull(text.c_str() + key + 12, nullptr, 10), now});
+    }
+    return out;
+  }
+};
+
 // ------------------------------------------------------------------ the engine side
 
 // The engine thread: an io_context on its own thread, as the engine's; the listener's callbacks run there.
@@ -536,18 +609,20 @@ struct Rig {
 // From kappa-exchange's write of a book.{instrument}.raw change to its socket (its --wire-log
 // stamp) to the engine thread having applied that change to its book (every subscribed BTC book,
 // at the simulator's pace, for KAPPA_BENCH_LOOPBACK_SECONDS). Joined on (instrument, change_id).
-// Floor: a bare Beast server's frame (same size, 1 ms apart) from its write to a bare client's read.
+// Floor: a bare Beast server's frame (same size, 300 us apart) from its write to a bare client's
+// read. Bare: a bare client of the same exchange reading the same books (after the venue, alone).
 static void BM_LoopbackWireToBook(benchmark::State& state) {
   const double seconds = std::getenv("KAPPA_BENCH_LOOPBACK_SECONDS") ? std::atof(std::getenv("KAPPA_BENCH_LOOPBACK_SECONDS")) : 10.0;
   constexpr std::size_t kFrameBytes = 300;  // a typical book change notification (1–3 levels)
+  constexpr int kFloorGapUs = 300;          // about the exchange's message rate to us (tickers too)
   for (auto _ : state) {
     Percentiles floor;
     {
       FloorClient f;
       std::string error;
       if (!f.start(error)) return state.SkipWithError(error.c_str());
-      f.oneWay(200, kFrameBytes, 1000);  // warm-up
-      floor = percentiles(f.oneWay(3000, kFrameBytes, 1000));
+      f.oneWay(200, kFrameBytes, kFloorGapUs);  // warm-up
+      floor = percentiles(f.oneWay(10000, kFrameBytes, kFloorGapUs));
     }
     Rig rig;
     if (!rig.start(true)) return state.SkipWithError(rig.error.c_str());
@@ -560,6 +635,20 @@ static void BM_LoopbackWireToBook(benchmark::State& state) {
     });
     stopped.get_future().wait();
     const DeribitCounters counters = rig.venue->counters();
+    // Then a bare client reads the same books from the same exchange, alone (the venue gone: each
+    // change_id is written to one session only, so the join stays one to one).
+    rig.venue->disconnect();
+    std::vector<std::string> names;
+    for (const Instrument& i : rig.registry.all())
+      if (i.kind != InstrumentKind::Index) names.push_back(i.name);
+    std::vector<BareExchangeClient::Read> bareReads;
+    {
+      BareExchangeClient bare;
+      std::string error;
+      if (!bare.connect(rig.exchange.port, error)) return state.SkipWithError(error.c_str());
+      bare.readBooks(names, 1.0);  // the snapshots and a warm-up
+      bareReads = bare.readBooks({}, seconds);
+    }
     if (!rig.stop()) return state.SkipWithError("kappa-exchange did not exit cleanly");
     // Join: the exchange's write time of each (instrument, change_id) on our session.
     std::unordered_map<std::string, InstrumentId> ids;
@@ -587,12 +676,21 @@ static void BM_LoopbackWireToBook(benchmark::State& state) {
       }
       us.push_back(double(a.ns - it->second) / 1e3);
     }
-    if (us.empty()) return state.SkipWithError("no book change joined with the exchange's wire log");
-    const Percentiles p = percentiles(us);
+    std::vector<double> bareUs;
+    for (const BareExchangeClient::Read& r : bareReads) {
+      auto id = ids.find(r.instrument);
+      if (id == ids.end()) continue;
+      auto it = written.find(key(id->second, r.changeId));
+      if (it != written.end()) bareUs.push_back(double(r.ns - it->second) / 1e3);
+    }
+    if (us.empty() || bareUs.empty()) return state.SkipWithError("no book change joined with the exchange's wire log");
+    const Percentiles p = percentiles(us), bareP = percentiles(bareUs);
     state.SetIterationTime(p.p50 / 1e6);
     report(state, "", p);
     report(state, "floor_", floor);
+    report(state, "bare_", bareP);
     state.counters["x_floor"] = floor.p50 > 0 ? p.p50 / floor.p50 : 0;
+    state.counters["x_bare"] = bareP.p50 > 0 ? p.p50 / bareP.p50 : 0;
     state.counters["changes_per_s"] = double(us.size()) / seconds;
     state.counters["unmatched"] = double(unmatched);
     state.counters["gaps"] = double(counters.gaps);
@@ -607,12 +705,17 @@ BENCHMARK(BM_LoopbackWireToBook)->Iterations(1)->UseManualTime()->Unit(benchmark
 // submit() on the engine thread to the Ack seen on the engine thread, for a post-only limit buy
 // 10 % under the BTC-PERPETUAL bid (it rests); one order at a time; each is then cancelled, and
 // that cancel() -> Cancelled is timed as its own measure (cancel_p50_us). Floor: a bare Beast
-// request/answer round trip of the same sizes (about what private/buy and its answer weigh).
+// request/answer round trip of the same sizes (about what private/buy and its answer weigh); bare:
+// the same private/buy and cancel from a bare client of the same exchange.
+// Arg = orders sent at once (2: two quotes sent together), timed to the last one's Ack:
+// the second must not wait for the first (Nagle's algorithm would hold it until the exchange's
+// ACK of the first).
 static void BM_LoopbackOrderRoundTrip(benchmark::State& state) {
   constexpr int kOrders = 2000;
+  const int perRound = int(state.range(0));
   for (auto _ : state) {
     Percentiles floor;
-    {
+    if (perRound == 1) {
       FloorClient f;
       std::string error;
       if (!f.start(error)) return state.SkipWithError(error.c_str());
@@ -637,37 +740,46 @@ static void BM_LoopbackOrderRoundTrip(benchmark::State& state) {
     o.request.price = (bid - bid / 10) / perp->tickSize * perp->tickSize;
     o.request.qty = perp->minQty;
     // Everything on the engine thread: submit, Ack (timed), cancel, Cancelled (timed), next submit.
+    // A round is `perRound` orders sent at once (each at its own price), timed to the last Ack.
+    std::vector<VenueOrder> round(std::size_t(perRound), o);
+    for (int k = 0; k < perRound; ++k) round[std::size_t(k)].request.price -= Price(k) * perp->tickSize;
     std::vector<double> ackUs, cancelUs;
     ackUs.reserve(kOrders);
     cancelUs.reserve(kOrders);
     std::int64_t t0 = 0;
-    int sent = 0, done = 0, rejected = 0;
+    int rounds = 0, acked = 0, closed = 0, rejected = 0;
+    OrderId nextId = 1000;
+    std::atomic<bool> done{false};
     const int warmup = 100;
-    auto submitNext = [&] {
-      o.orderId = OrderId(1000 + sent++);
+    auto submitRound = [&] {
+      ++rounds;
+      acked = closed = 0;
+      for (VenueOrder& r : round) r.orderId = nextId++;
       t0 = monoNs();
-      rig.venue->submit(o);
+      for (const VenueOrder& r : round) rig.venue->submit(r);
     };
     rig.listener->onExec = [&](const ExecReport& r) {
       const std::int64_t now = monoNs();
-      if (r.orderId != o.orderId) return;
+      if (r.orderId < round.front().orderId || r.orderId > round.back().orderId) return;
       if (r.type == ExecType::Ack) {
-        if (sent > warmup) ackUs.push_back(double(now - t0) / 1e3);
+        if (++acked < perRound) return;
+        if (rounds > warmup) ackUs.push_back(double(now - t0) / 1e3);
         t0 = monoNs();
-        rig.venue->cancel(r.orderId);
+        for (const VenueOrder& o : round) rig.venue->cancel(o.orderId);
       } else if (r.type == ExecType::Cancelled || r.type == ExecType::Reject) {
         if (r.type == ExecType::Reject) ++rejected;
-        else if (sent > warmup) cancelUs.push_back(double(now - t0) / 1e3);
-        if (sent < kOrders + warmup) {
-          submitNext();
+        if (++closed < perRound) return;
+        if (rounds > warmup) cancelUs.push_back(double(now - t0) / 1e3);
+        if (rounds < kOrders + warmup) {
+          submitRound();
         } else {
-          done = 1;
+          done = true;
           rig.listener->notify();
         }
       }
     };
-    asio::post(rig.engine->io, submitNext);
-    const bool finished = rig.listener->waitFor([&] { return done == 1; }, std::chrono::seconds(120));
+    asio::post(rig.engine->io, submitRound);
+    const bool finished = rig.listener->waitFor([&] { return done.load(); }, std::chrono::seconds(180));
     std::promise<void> quiet;  // the handler stops touching our locals before they go
     asio::post(rig.engine->io, [&] {
       rig.listener->onExec = nullptr;
@@ -676,17 +788,49 @@ static void BM_LoopbackOrderRoundTrip(benchmark::State& state) {
     quiet.get_future().wait();
     if (!finished) return state.SkipWithError("the orders did not all come back in 120 s");
     if (rejected) return state.SkipWithError("an order was rejected");
+    // The same orders from a bare client of the same exchange (the venue still connected and
+    // reading its market data, as while it was measured).
+    std::vector<double> bareUs, bareCancelUs;
+    if (perRound == 1) {
+      BareExchangeClient bare;
+      std::string error;
+      if (!bare.connect(rig.exchange.port, error)) return state.SkipWithError(error.c_str());
+      char price[64];
+      std::snprintf(price, sizeof price, "%.8g", toDouble(o.request.price));
+      char amount[64];
+      std::snprintf(amount, sizeof amount, "%.8g", toDouble(o.request.qty));
+      for (int i = 0; i < kOrders + warmup; ++i) {
+        const std::string label = "bare" + std::to_string(i);
+        const std::int64_t b0 = monoNs();
+        const std::string answer = bare.call("private/buy", std::string(R"({"instrument_name":"BTC-PERPETUAL","type":"limit","post_only":true,"price":)") +
+                                                                price + R"(,"amount":)" + amount + R"(,"label":")" + label + "\"}");
+        const std::int64_t b1 = monoNs();
+        if (answer.find(R"("order_state":"open")") == std::string::npos) return state.SkipWithError(("bare client: private/buy: " + answer.substr(0, 300)).c_str());
+        bare.call("private/cancel_by_label", R"({"currency":"BTC","label":")" + label + "\"}");
+        const std::int64_t b2 = monoNs();
+        if (i >= warmup) {
+          bareUs.push_back(double(b1 - b0) / 1e3);
+          bareCancelUs.push_back(double(b2 - b1) / 1e3);
+        }
+      }
+    }
     if (!rig.stop()) return state.SkipWithError("kappa-exchange did not exit cleanly");
     const Percentiles p = percentiles(ackUs);
     state.SetIterationTime(p.p50 / 1e6);
     report(state, "", p);
     report(state, "cancel_", percentiles(cancelUs));
-    report(state, "floor_", floor);
-    state.counters["x_floor"] = floor.p50 > 0 ? p.p50 / floor.p50 : 0;
+    if (perRound == 1) {
+      report(state, "floor_", floor);
+      const Percentiles bareP = percentiles(bareUs);
+      report(state, "bare_", bareP);
+      report(state, "bare_cancel_", percentiles(bareCancelUs));
+      state.counters["x_floor"] = floor.p50 > 0 ? p.p50 / floor.p50 : 0;
+      state.counters["x_bare"] = bareP.p50 > 0 ? p.p50 / bareP.p50 : 0;
+    }
     state.SetLabel("exchange cpus " + cpuList(exchangeCpus()) + ", bench cpus " + ownCpus());
   }
 }
-BENCHMARK(BM_LoopbackOrderRoundTrip)->Iterations(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LoopbackOrderRoundTrip)->Arg(1)->Arg(2)->Iterations(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 // ------------------------------------------------------------------ reconnect
 
