@@ -746,7 +746,8 @@ static void BM_LoopbackOrderRoundTrip(benchmark::State& state) {
     std::vector<double> ackUs, cancelUs;
     ackUs.reserve(kOrders);
     cancelUs.reserve(kOrders);
-    std::int64_t t0 = 0;
+    std::vector<double> ackGapUs;  // first Ack to last Ack of a round
+    std::int64_t t0 = 0, firstAck = 0;
     int rounds = 0, acked = 0, closed = 0, rejected = 0;
     OrderId nextId = 1000;
     std::atomic<bool> done{false};
@@ -762,8 +763,12 @@ static void BM_LoopbackOrderRoundTrip(benchmark::State& state) {
       const std::int64_t now = monoNs();
       if (r.orderId < round.front().orderId || r.orderId > round.back().orderId) return;
       if (r.type == ExecType::Ack) {
-        if (++acked < perRound) return;
-        if (rounds > warmup) ackUs.push_back(double(now - t0) / 1e3);
+        if (++acked == 1) firstAck = now;
+        if (acked < perRound) return;
+        if (rounds > warmup) {
+          ackUs.push_back(double(now - t0) / 1e3);
+          if (perRound > 1) ackGapUs.push_back(double(now - firstAck) / 1e3);
+        }
         t0 = monoNs();
         for (const VenueOrder& o : round) rig.venue->cancel(o.orderId);
       } else if (r.type == ExecType::Cancelled || r.type == ExecType::Reject) {
@@ -819,6 +824,7 @@ static void BM_LoopbackOrderRoundTrip(benchmark::State& state) {
     state.SetIterationTime(p.p50 / 1e6);
     report(state, "", p);
     report(state, "cancel_", percentiles(cancelUs));
+    if (perRound > 1) report(state, "ack_gap_", percentiles(ackGapUs));
     if (perRound == 1) {
       report(state, "floor_", floor);
       const Percentiles bareP = percentiles(bareUs);
