@@ -12,7 +12,8 @@
 //
 // Environment: KAPPA_EXCHANGE_BINARY (the exchange; default: the one built beside this),
 // KAPPA_BENCH_EXCHANGE_CPUS ("1" or "1,2": where the exchange and the floor server run),
-// KAPPA_BENCH_LOOPBACK_SECONDS (wire-to-book measuring time, default 10).
+// KAPPA_BENCH_LOOPBACK_SECONDS (wire-to-book measuring time, default 10),
+// KAPPA_BENCH_LOOPBACK_DUMP (a file for every wire-to-book sample).
 #include <benchmark/benchmark.h>
 
 #include <fcntl.h>
@@ -668,6 +669,9 @@ static void BM_LoopbackWireToBook(benchmark::State& state) {
     std::remove(rig.exchange.wireLog.c_str());
     std::vector<double> us;
     std::size_t unmatched = 0;
+    // KAPPA_BENCH_LOOPBACK_DUMP=FILE: every joined sample (written ns, applied ns, instrument), to
+    // see when the slow ones happened.
+    std::FILE* dump = std::getenv("KAPPA_BENCH_LOOPBACK_DUMP") ? std::fopen(std::getenv("KAPPA_BENCH_LOOPBACK_DUMP"), "w") : nullptr;
     for (const Listener::Applied& a : rig.listener->applied) {
       auto it = written.find(key(a.instrument, a.changeId));
       if (it == written.end()) {
@@ -675,7 +679,9 @@ static void BM_LoopbackWireToBook(benchmark::State& state) {
         continue;
       }
       us.push_back(double(a.ns - it->second) / 1e3);
+      if (dump) std::fprintf(dump, "%lld %lld %u\n", static_cast<long long>(it->second), static_cast<long long>(a.ns), unsigned(a.instrument));
     }
+    if (dump) std::fclose(dump);
     std::vector<double> bareUs;
     for (const BareExchangeClient::Read& r : bareReads) {
       auto id = ids.find(r.instrument);
