@@ -425,18 +425,26 @@ struct BareExchangeClient {
     }
   }
 
-  // Subscribes to book.{name}.raw for `names`, then reads for `seconds`: for each book change,
-  // (instrument, change_id, CLOCK_MONOTONIC ns when the read returned).
+  // Subscribes to what the connector subscribes for `names` (book.{name}.raw, ticker.{name}.100ms,
+  // the currency's trades and index: the same stream, bursts of tickers included), then reads for
+  // `seconds`: for each book change, (instrument, change_id, CLOCK_MONOTONIC ns when the read returned).
   struct Read {
     std::string instrument;
     std::uint64_t changeId;
     std::int64_t ns;
   };
   std::vector<Read> readBooks(const std::vector<std::string>& names, double seconds) {
-    for (std::size_t i = 0; i < names.size(); i += 100) {
+    std::vector<std::string> all;
+    if (!names.empty())
+      all = {"platform_state", "deribit_price_index.btc_usd", "trades.future.BTC.raw", "trades.option.BTC.raw"};
+    for (const std::string& n : names) {
+      all.push_back("book." + n + ".raw");
+      all.push_back("ticker." + n + ".100ms");
+    }
+    for (std::size_t i = 0; i < all.size(); i += 100) {
       std::string channels;
-      for (std::size_t k = i; k < std::min(names.size(), i + 100); ++k)
-        channels += std::string(channels.empty() ? "" : ",") + "\"book." + names[k] + ".raw\"";
+      for (std::size_t k = i; k < std::min(all.size(), i + 100); ++k)
+        channels += std::string(channels.empty() ? "" : ",") + "\"" + all[k] + "\"";
       call("private/subscribe", "{\"channels\":[" + channels + "]}");
     }
     static constexpr std::string_view kPrefix = R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":"book.)";
