@@ -8,7 +8,9 @@
 // microseconds (p50_us, p99_us, ...), and the "Time" column (manual time) is the p50. The floor
 // beside each (floor_p50_us, x_floor) is the same traffic between a bare Beast WebSocket
 // client and server (no JSON, no exchange, no connector), the server a separate process on the
-// exchange's CPUs: what the kernel's loopback and Beast cost at least.
+// exchange's CPUs: what the kernel's loopback and Beast cost at least. The bare figures
+// (bare_p50_us, x_bare) are a bare client of the same exchange doing the same (same channels, same
+// orders): what the exchange and the loopback cost, so ours minus bare is what our process adds.
 //
 // Environment: KAPPA_EXCHANGE_BINARY (the exchange; default: the one built beside this),
 // KAPPA_BENCH_EXCHANGE_CPUS ("1" or "1,2": where the exchange and the floor server run),
@@ -668,9 +670,7 @@ static void BM_LoopbackWireToBook(benchmark::State& state) {
     std::string instrument, type;
     long long ns = 0;
     unsigned long long session = 0, change = 0;
-    std::size_t lines = 0;
     while (in >> ns >> session >> instrument >> change >> type) {
-      ++lines;
       auto it = ids.find(instrument);
       if (it != ids.end() && type == "change") written[key(it->second, change)] = ns;
     }
@@ -709,7 +709,6 @@ static void BM_LoopbackWireToBook(benchmark::State& state) {
     state.counters["unmatched"] = double(unmatched);
     state.counters["gaps"] = double(counters.gaps);
     state.SetLabel("exchange cpus " + cpuList(exchangeCpus()) + ", bench cpus " + ownCpus());
-    (void)lines;
   }
 }
 BENCHMARK(BM_LoopbackWireToBook)->Iterations(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
