@@ -47,7 +47,8 @@ const char* usage() {
          "         [--me-limit RATE/BURST] [--non-me-limit RATE/BURST] (requests/s; 0 = unlimited)\n"
          "         [--min-heartbeat SECONDS] [--token-lifetime SECONDS]\n"
          "         [--fault-drop-every S] [--fault-skip-change-every S] [--fault-delay MS]\n"
-         "         [--fault-error METHOD:CODE]... [--fault-lock] [--fault-silent-heartbeat]\n";
+         "         [--fault-error METHOD:CODE]... [--fault-lock] [--fault-silent-heartbeat]\n"
+         "         [--wire-log FILE] (benchmarks: each book notification's write time, written at exit)\n";
 }
 
 bool parseIsoTime(const std::string& s, Nanos& out) {
@@ -178,6 +179,8 @@ bool parseCommandLine(int argc, char** argv, ExchangeConfig& out, std::string& e
       out.locked = true;
     } else if (arg == "--fault-silent-heartbeat") {
       out.heartbeatSilent = true;
+    } else if (arg == "--wire-log") {
+      if (!value(out.wireLog)) return false;
     } else {
       error = "unknown argument '" + arg + "'";
       return false;

@@ -6,6 +6,7 @@
 //                  [--token-lifetime S]
 //                  [--fault-drop-every S] [--fault-skip-change-every S] [--fault-delay MS]
 //                  [--fault-error METHOD:CODE]... [--fault-lock] [--fault-silent-heartbeat]
+//                  [--wire-log FILE]
 // PORT 0 picks a free port; the first line of stdout says where it listens.
 // An accounts file holds one account a line: CLIENT_ID:CLIENT_SECRET [BTC=10] [ETH=100]
 // ('#' starts a comment). Without any account the exchange has one, kappa-demo:kappa-demo-secret,
@@ -40,6 +41,8 @@ struct ExchangeConfig {
   int delayMs = 0;
   std::vector<std::pair<std::string, int>> methodErrors;
   bool locked = false, heartbeatSilent = false;
+  // Benchmarks: each book notification's write time, written to this file at exit (WireLog.hpp).
+  std::string wireLog;
 };
 
 // Parses argv; on a bad argument returns false with a message that names it.

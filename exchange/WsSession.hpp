@@ -13,6 +13,7 @@
 
 #include "ClientSession.hpp"
 #include "RpcDispatcher.hpp"
+#include "WireLog.hpp"
 
 namespace kappa::exchange {
 
@@ -81,6 +82,10 @@ class WsSession : public ClientSession, public std::enable_shared_from_this<WsSe
   void write() {
     writing_ = true;
     ws_.text(true);
+    // --wire-log: stamped just before the write (asio tries the send() at once, inside
+    // async_write), recorded after it, so the record keeping never delays the message.
+    WireLog* wireLog = WireLog::active();
+    const std::int64_t wireNs = wireLog ? WireLog::nowNs() : 0;
     ws_.async_write(boost::asio::buffer(queue_.front()),
                     [self = this->shared_from_this()](boost::beast::error_code ec, std::size_t) {
                       self->writing_ = false;
@@ -95,6 +100,7 @@ class WsSession : public ClientSession, public std::enable_shared_from_this<WsSe
                       else if (self->closing)
                         self->close();
                     });
+    if (wireLog) wireLog->record(wireNs, id, queue_.front());
   }
   void close() {
     if (closeSent_ || finished_) return;

@@ -4,6 +4,7 @@
 
 #include "ExchangeConfig.hpp"
 #include "ExchangeServer.hpp"
+#include "WireLog.hpp"
 
 int main(int argc, char** argv) {
   kappa::exchange::ExchangeConfig config;
@@ -16,9 +17,18 @@ int main(int argc, char** argv) {
     std::cerr << "kappa-exchange: " << error << "\n" << kappa::exchange::usage();
     return 2;
   }
+  if (!config.wireLog.empty()) kappa::exchange::WireLog::enable(config.wireLog);
   try {
-    kappa::exchange::ExchangeServer server(config);
-    return server.run();
+    int code = 0;
+    {
+      kappa::exchange::ExchangeServer server(config);
+      code = server.run();
+    }
+    if (!kappa::exchange::WireLog::flush(error)) {  // after the server: no session writes any more
+      std::cerr << "kappa-exchange: " << error << "\n";
+      if (code == 0) code = 1;
+    }
+    return code;
   } catch (const std::exception& e) {
     std::cerr << "kappa-exchange: " << e.what() << "\n";
     return 1;

@@ -76,6 +76,10 @@ class Connection final : public WsTransport, public std::enable_shared_from_this
       layer.expires_after(self->options_.connectTimeout);
       layer.async_connect(results, [self](beast::error_code ec, const tcp::endpoint&) {
         if (ec) return self->fail("cannot connect to " + self->url_.host + ":" + self->url_.port + ": " + ec.message());
+        // No Nagle: an order written while the previous one is still unacknowledged would wait for
+        // the exchange's ACK (a whole round trip to Deribit) before leaving.
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->ws_).socket().set_option(tcp::no_delay(true), ignored);
         self->secure();
       });
     });
