@@ -148,6 +148,8 @@ class RpcDispatcher {
   Defer defer_;
   std::unordered_map<std::string, Method> methods_;
   std::unordered_map<std::string, Nanos> usedNonces_;  // deri-hmac-sha256 replay protection
+  // Heartbeats for tests (kappa/fault status): test_requests sent, and those answered with public/test.
+  std::uint64_t testRequestsSent_ = 0, testRequestsAnswered_ = 0;
 };
 
 }  // namespace kappa::exchange
