@@ -156,6 +156,7 @@ VenueSummary DeribitVenue::summary() const {
   s.resyncs = c.resyncs;
   s.rateLimited = c.rateLimited;
   s.tooManyRequests = c.tooManyRequests;
+  s.heartbeatLatency = c.heartbeatLatencyUs;
   s.accounts = accounts();
   return s;
 }
@@ -379,6 +380,19 @@ void DeribitVenue::onOpen(std::uint64_t generation) {
   sc.cancelOnDisconnect = config_.cancelOnDisconnect;
   sc.requestTimeout = config_.requestTimeout;
   session_ = std::make_unique<DeribitSession>(io_, *rpc_, sc);
+  session_->onRoundTrip([this](std::int64_t us) {
+    std::lock_guard lock(mutex_);
+    counters_.heartbeatLatencyUs = us;
+  });
+  session_->onDeadLink([this, generation](const std::string& reason) {
+    if (generation != generation_ || stopping_) return;
+    {
+      std::lock_guard lock(mutex_);
+      ++counters_.deadLinks;
+    }
+    loginFailure_ = reason;  // what the trader reads while we retry
+    if (transport_) transport_->close();  // onClosed schedules the reconnect
+  });
   session_->start([this, generation](bool authorised) {
     if (generation == generation_) onReady(authorised);
   }, [this, generation](const std::string& reason, int code) {
@@ -763,6 +777,12 @@ void DeribitVenue::handleOrderReply(OrderId id, const RpcReply& r, bool isNewOrd
     rep.ts = wallNow();
     rep.reason = r.reason;
     exec_.push_back(rep);
+  }
+  if (r.code == kInvalidToken && session_ && ready_ && session_->reauthenticate()) {
+    // The exchange no longer takes our token: log in again on this connection (the request
+    // itself was refused, nothing happened to the order; the trader read why).
+    std::lock_guard lock(mutex_);
+    ++counters_.reauthentications;
   }
   afterExec();
   flush();

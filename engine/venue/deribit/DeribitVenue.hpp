@@ -46,6 +46,8 @@ struct DeribitVenueConfig {
   DeribitCredentials credentials;           // empty: market data only, orders refused
   std::vector<std::string> currencies{"BTC", "ETH"};
   bool signatureAuth = false;               // public/auth with client_signature
+  // Deribit's minimum is 10; shorter only against a kappa-exchange started with --min-heartbeat
+  // (tests). A heartbeat unanswered for max(interval, requestTimeout) means a dead link: reconnect.
   int heartbeatIntervalS = 15;
   bool cancelOnDisconnect = true;           // private/enable_cancel_on_disconnect after login
   std::chrono::milliseconds requestTimeout{10'000};
@@ -67,6 +69,9 @@ struct DeribitCounters {
   std::uint64_t malformed = 0;           // messages that could not be read
   std::uint64_t reconciledFills = 0;     // fills found by reconciliation, not seen live
   std::uint64_t cancelAllConfirmed = 0;  // cancel_all_by_currency answers
+  std::uint64_t deadLinks = 0;           // connections given up because heartbeats went unanswered
+  std::uint64_t reauthentications = 0;   // public/auth again after a 13009 on a private request
+  std::int64_t heartbeatLatencyUs = 0;   // the last heartbeat round trip (public/test), 0 = none yet
 };
 
 class DeribitVenue final : public Venue {
