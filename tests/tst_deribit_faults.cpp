@@ -28,6 +28,8 @@ namespace {
 
 const char* kClientId = "tst-faults";
 const char* kSecret = "tst-faults-secret-7d21";
+const char* kOtherId = "tst-faults-other";  // the counterparty that trades against us while we are away
+const char* kOtherSecret = "tst-faults-other-secret-08e4";
 
 QString exchangeBinary() {
   const QByteArray env = qgetenv("KAPPA_EXCHANGE_BINARY");
@@ -162,8 +164,9 @@ class TestDeribitFaults : public QObject {
     const QString bin = exchangeBinary();
     if (bin.isEmpty() || !QFileInfo(bin).isExecutable()) QSKIP("no kappa-exchange binary (set KAPPA_EXCHANGE_BINARY)");
     errFile_ = QDir::temp().filePath(QString("tst_deribit_faults-exchange-%1.err").arg(QCoreApplication::applicationPid()));
-    const QString failed = exchange_.start(bin, {"--seed", "5", "--account", QString(kClientId) + ":" + kSecret,
-                                                 "--non-me-limit", "0/0", "--min-heartbeat", "1"},
+    const QString failed = exchange_.start(bin, {"--seed", "5", "--account", QString(kClientId) + ":" + kSecret, "--account",
+                                                 QString(kOtherId) + ":" + kOtherSecret, "--non-me-limit", "0/0",
+                                                 "--min-heartbeat", "1"},
                                            errFile_);
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
     x_.setPort(exchange_.port());
@@ -235,6 +238,60 @@ class TestDeribitFaults : public QObject {
     s.side->submit(*s.venue, 1004, s.resting(420));  // trading goes on after the reconnect
     QVERIFY(runUntil(s.io, [&] { return s.settled(1003) && s.settled(1004); }, 15000));
     QVERIFY(s.side->orders[1004].acked);
+    const QString diff = consistency(s);
+    QVERIFY2(diff.isEmpty(), qPrintable(diff));
+  }
+
+  // Cancel-on-disconnect off: our sells rest above the market, every connection drops, and while
+  // we are away another account buys through them. After the reconnect the reconciliation finds
+  // the trades: every fill arrives once, none is lost, the position is the exchange's.
+  void fillsWhileDroppedAreReconciled() {
+    Connected s;
+    DeribitVenueConfig c = config();
+    c.cancelOnDisconnect = false;
+    c.backoffInitial = std::chrono::milliseconds(2500);  // away long enough for the other account to trade
+    const QString failed = open(s, c);
+    QVERIFY2(failed.isEmpty(), qPrintable(failed));
+    kappa::test::ExchangeView other;
+    other.setPort(x_.port());
+    QVERIFY(other.login(kOtherId, kOtherSecret));
+    const Price ask = s.ask();
+    for (int k = 0; k < 3; ++k) {
+      OrderRequest r;
+      r.instrument = s.perp->id;
+      r.side = Side::Sell;
+      r.price = ask + Price(60 + 5 * k) * s.perp->tickSize;
+      r.qty = toFixed(10 * (k + 1));
+      s.side->submit(*s.venue, 1501 + k, r);
+    }
+    s.side->submit(*s.venue, 1504, s.resting(400));  // a buy far under the market: still open afterwards
+    QVERIFY(runUntil(s.io, [&] { return s.settled(1501) && s.settled(1502) && s.settled(1503) && s.settled(1504); }, 10000));
+    QVERIFY(fault({{"action", "drop"}}));
+    QVERIFY(runUntil(s.io, [&] { return s.side->state == VenueState::Disconnected; }, 10000));
+    // Everything offered up to our middle sell, as the exchange has it now, twice over: all bought.
+    const Price through = ask + 65 * s.perp->tickSize;
+    double offered = 0;
+    {
+      QUrlQuery q;
+      q.addQueryItem("instrument_name", "BTC-PERPETUAL");
+      q.addQueryItem("depth", "1000");
+      for (const QJsonValue& a : x_.result("public/get_order_book", q).toObject().value("asks").toArray())
+        if (a.toArray()[0].toDouble() <= toDouble(through) + 1e-9) offered += a.toArray()[1].toDouble();
+    }
+    QVERIFY(offered >= 30);
+    QUrlQuery buy;
+    buy.addQueryItem("instrument_name", "BTC-PERPETUAL");
+    buy.addQueryItem("amount", QString::number(std::ceil((offered * 2 + 100) / 10) * 10, 'f', 0));  // twice over: the market moves
+    buy.addQueryItem("type", "limit");
+    buy.addQueryItem("price", QString::number(toDouble(through), 'f', 1));
+    buy.addQueryItem("time_in_force", "immediate_or_cancel");
+    const QJsonObject bought = other.http("private/buy", buy, true);
+    QVERIFY2(!bought.contains("error"), QJsonDocument(bought).toJson().constData());
+    QVERIFY(s.side->orders[1501].fills == 0);  // not seen yet: we are away
+    QVERIFY2(runUntil(s.io, [&] { return s.live(); }, 20000), "did not come back");
+    QVERIFY2(runUntil(s.io, [&] { return s.venue->counters().reconciledFills >= 2; }, 10000), "the fills were not reconciled");
+    QVERIFY(runUntil(s.io, [&] { return s.side->orders[1501].fullyFilled && s.side->orders[1502].fullyFilled; }, 10000));
+    QVERIFY(!s.side->orders[1504].terminal());  // cancel-on-disconnect was off: still working
     const QString diff = consistency(s);
     QVERIFY2(diff.isEmpty(), qPrintable(diff));
   }
