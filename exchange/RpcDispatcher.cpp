@@ -298,6 +298,7 @@ RpcDispatcher::HttpAnswer RpcDispatcher::onHttp(ClientSession& s, const std::str
   out.status = answer.contains("error") ? 400 : 200;
   out.body = answer.dump();
   out.close = closeAfter;
+  out.control = request.is_object() && request.value("method", "") == "kappa/fault";
   return out;
 }
 

@@ -36,6 +36,7 @@ class RpcDispatcher {
     int status = 200;
     std::string body;
     bool close = false;
+    bool control = false;  // kappa/fault: never held back by the delay fault (as over WebSocket)
   };
   HttpAnswer onHttp(ClientSession& s, const std::string& verb, const std::string& target,
                     const std::string& authorization, const std::string& body);
