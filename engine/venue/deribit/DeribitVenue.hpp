@@ -126,6 +126,8 @@ class DeribitVenue final : public Venue {
   void doCancel(OrderId id);
   void doReplace(OrderId id, Price price, Qty leaves);
   void doCancelAll();
+  void cancelAllFor(const std::string& currency, int attempt = 0);
+  void verifyCancelAll(const std::string& currency, const std::string& why, int attempt);
   void refuseChange(OrderId id, const std::string& reason);
   void handleOrderReply(OrderId id, const RpcReply& r, bool isNewOrder);
   void flush();
@@ -157,6 +159,7 @@ class DeribitVenue final : public Venue {
   std::deque<InstrumentId> resyncQueue_;
   bool resyncPosted_ = false;
   std::set<OrderId> unknownOutcome_;  // sent, answer lost: resolve by label before anything else
+  std::set<std::string> cancelAllAfterLogin_;  // cancel_all_by_currency cut off by a drop: sent again
   std::vector<std::vector<OrderId>> pendingQueries_;
   std::uint64_t sessionStartMs_ = 0;
   std::string loginFailure_;
