@@ -488,6 +488,36 @@ class TestDeribitFaults : public QObject {
     QVERIFY2(diff.isEmpty(), qPrintable(diff));
   }
 
+  // Maintenance everywhere: every request answered 11051 until cleared. Orders are refused with
+  // the reason; a connection dropped meanwhile cannot log in and says why while it retries with
+  // backoff; once maintenance ends it logs in, reconciles and trades.
+  void maintenanceOnEveryMethod() {
+    Connected s;
+    const QString failed = open(s, config());
+    QVERIFY2(failed.isEmpty(), qPrintable(failed));
+    s.side->submit(*s.venue, 8001, s.resting(400));
+    QVERIFY(runUntil(s.io, [&] { return s.side->orders[8001].acked; }, 10000));
+    QVERIFY(fault({{"action", "error"}, {"method", "*"}, {"code", "11051"}}));
+    s.side->submit(*s.venue, 8002, s.resting(410));
+    QVERIFY(runUntil(s.io, [&] { return s.side->orders[8002].rejected; }, 10000));
+    QVERIFY2(s.side->orders[8002].lastReason.find("maintenance") != std::string::npos, s.side->orders[8002].lastReason.c_str());
+    QVERIFY(fault({{"action", "drop"}}));
+    QVERIFY2(runUntil(s.io, [&] {
+      return s.side->state == VenueState::Disconnected && s.side->states.back().second.find("maintenance") != std::string::npos;
+    }, 10000), s.side->states.back().second.c_str());
+    runFor(s.io, 2000);  // retries meet the same answer: backoff, no storm
+    const std::uint64_t sessions = s.venue->counters().sessions;
+    QCOMPARE(sessions, 1u);
+    QVERIFY(fault({{"action", "clear_errors"}}));
+    QVERIFY2(runUntil(s.io, [&] { return s.live(); }, 30000), "did not come back after the maintenance");
+    QVERIFY(runUntil(s.io, [&] { return s.side->orders[8001].cancelled; }, 10000));  // cancel-on-disconnect
+    s.side->submit(*s.venue, 8003, s.taking());
+    QVERIFY(runUntil(s.io, [&] { return s.side->orders[8003].terminal(); }, 10000));
+    QCOMPARE(s.side->orders[8003].filled, toFixed(10));
+    const QString diff = consistency(s);
+    QVERIFY2(diff.isEmpty(), qPrintable(diff));
+  }
+
   // Heartbeats at a 1 s interval (the exchange's test-only --min-heartbeat 1): the connector
   // answers the exchange's test_requests (the exchange counts the answers) and measures the
   // round trip. Then the exchange goes silent (no test_request, public/test unanswered) while the
