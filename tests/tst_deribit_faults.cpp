@@ -229,7 +229,9 @@ class TestDeribitFaults : public QObject {
     s.side->submit(*s.venue, 1003, s.resting(410));  // on its way as the connections drop
     QVERIFY(fault({{"action", "drop"}}));
     QVERIFY(runUntil(s.io, [&] { return s.side->state == VenueState::Disconnected; }, 10000));
-    QVERIFY2(s.side->states.back().second.find("next retry in") != std::string::npos, s.side->states.back().second.c_str());
+    QVERIFY2(s.side->states.back().second.find("dropped by the exchange or the network") != std::string::npos &&
+                 s.side->states.back().second.find("next retry in") != std::string::npos,
+             s.side->states.back().second.c_str());
     QVERIFY2(runUntil(s.io, [&] { return s.live(); }, 20000), "did not come back");
     QCOMPARE(s.venue->counters().reconnects, 1u);
     QVERIFY(runUntil(s.io, [&] { return s.side->orders[1001].cancelled; }, 10000));
