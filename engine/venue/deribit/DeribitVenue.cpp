@@ -109,6 +109,16 @@ DeribitVenue::DeribitVenue(DeribitVenueConfig config)
       reconnectTimer_(io_),
       housekeepingTimer_(io_) {
   rpc_ = std::make_unique<JsonRpcClient>(io_, limiter_);
+  rpc_->onErrorAnswer([this](int code, const std::string& method) {
+    // 13009 on a private request once logged in: the exchange no longer takes our token. Log in
+    // again on this connection (the refused request itself was answered to its caller, who
+    // told the trader why; orders and subscriptions stay).
+    if (code != kInvalidToken || !ready_ || !authorised_ || !session_ || method.rfind("private/", 0) != 0) return;
+    if (session_->reauthenticate()) {
+      std::lock_guard lock(mutex_);
+      ++counters_.reauthentications;
+    }
+  });
 }
 
 DeribitVenue::~DeribitVenue() {
@@ -779,12 +789,6 @@ void DeribitVenue::handleOrderReply(OrderId id, const RpcReply& r, bool isNewOrd
     rep.ts = wallNow();
     rep.reason = r.reason;
     exec_.push_back(rep);
-  }
-  if (r.code == kInvalidToken && session_ && ready_ && session_->reauthenticate()) {
-    // The exchange no longer takes our token: log in again on this connection (the request
-    // itself was refused, nothing happened to the order; the trader read why).
-    std::lock_guard lock(mutex_);
-    ++counters_.reauthentications;
   }
   afterExec();
   flush();
