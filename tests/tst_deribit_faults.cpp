@@ -444,6 +444,14 @@ class TestDeribitFaults : public QObject {
       QCOMPARE(s.side->state, VenueState::Connected);
     }
     QCOMPARE(s.venue->counters().reauthentications, 1u);  // after the 13009
+    // 13009 on a request that is not an order (positions): logged in again all the same.
+    QVERIFY(fault({{"action", "error"}, {"method", "private/get_positions"}, {"code", "13009"}, {"count", "1"}}));
+    s.venue->queryPositions();
+    QVERIFY(runUntil(s.io, [&] { return s.venue->counters().reauthentications == 2; }, 10000));
+    const int answers = s.side->positionAnswers;
+    s.venue->queryPositions();
+    QVERIFY(runUntil(s.io, [&] { return s.side->positionAnswers == answers + 1; }, 10000));
+    QVERIFY(!s.side->positions.empty());  // the fills above made a position
 
     // A cancel refused with 10047, an edit refused with 11051: the order works on unchanged.
     const OrderId resting = ++id;
