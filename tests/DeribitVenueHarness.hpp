@@ -235,7 +235,6 @@ class ExchangeView {
   // orders exist at the exchange, and every one of them must be one `side` sent.
   QString ordersDifference(const VenueSide& side, const InstrumentRegistry& reg, const QString& currency = "BTC") const {
     QStringList diff;
-    auto name = [&](InstrumentId id) { return QString::fromStdString(reg[id].name); };
     // Each label: exactly one order (or none, if we were told it was rejected), in our state.
     for (const auto& [id, o] : side.orders) {
       const QJsonArray theirs = ordersByLabel(id, currency);
@@ -332,7 +331,6 @@ class ExchangeView {
     for (const auto& [inst, q] : ours)
       if (std::abs(q) > 1e-9 && !theirPosition.count(inst))
         diff << QString("position %1: our fills %2, the exchange flat").arg(QString::fromStdString(inst)).arg(q);
-    (void)name;
     return diff.join("; ");
   }
 
