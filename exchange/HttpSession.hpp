@@ -87,7 +87,7 @@ class HttpSession : public ClientSession, public std::enable_shared_from_this<Ht
     const std::string auth(request_[http::field::authorization]);
     const RpcDispatcher::HttpAnswer answer = dispatcher_.onHttp(*this, verb, target, auth, request_.body());
     const bool close = answer.close || closing || !request_.keep_alive();
-    if (faults_.delayMs > 0) {
+    if (faults_.delayMs > 0 && !answer.control) {
       timer_.expires_after(std::chrono::milliseconds(faults_.delayMs));
       timer_.async_wait([self = this->shared_from_this(), answer, close](boost::beast::error_code) {
         self->respond(answer.status, answer.body, close);

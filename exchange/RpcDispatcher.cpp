@@ -298,6 +298,7 @@ RpcDispatcher::HttpAnswer RpcDispatcher::onHttp(ClientSession& s, const std::str
   out.status = answer.contains("error") ? 400 : 200;
   out.body = answer.dump();
   out.close = closeAfter;
+  out.control = request.is_object() && request.value("method", "") == "kappa/fault";
   return out;
 }
 
@@ -379,6 +380,7 @@ void RpcDispatcher::heartbeatTick(Nanos mono) {
     }
     s->send(R"({"jsonrpc":"2.0","method":"heartbeat","params":{"type":"test_request"}})");
     s->awaitingTest = true;
+    ++testRequestsSent_;
     s->nextHeartbeat = mono + Nanos(s->heartbeatSeconds) * 1'000'000'000;
   }
 }
@@ -465,6 +467,7 @@ nlohmann::json RpcDispatcher::test(Call& c) {
     c.noAnswer = true;
     return nullptr;
   }
+  if (c.s.awaitingTest) ++testRequestsAnswered_;
   c.s.awaitingTest = false;
   return {{"version", kApiVersion}};
 }
@@ -687,7 +690,9 @@ nlohmann::json RpcDispatcher::fault(Call& c) {
                                  "clear_errors, lock, unlock, heartbeat_silent, clear or status");
   }
   std::cerr << "kappa-exchange: fault " << action << "\n";
-  return faults_.describe();
+  nlohmann::json out = faults_.describe();
+  out["heartbeats"] = {{"test_requests_sent", testRequestsSent_}, {"test_requests_answered", testRequestsAnswered_}};
+  return out;
 }
 
 }  // namespace kappa::exchange

@@ -36,6 +36,7 @@ class RpcDispatcher {
     int status = 200;
     std::string body;
     bool close = false;
+    bool control = false;  // kappa/fault: never held back by the delay fault (as over WebSocket)
   };
   HttpAnswer onHttp(ClientSession& s, const std::string& verb, const std::string& target,
                     const std::string& authorization, const std::string& body);
@@ -148,6 +149,8 @@ class RpcDispatcher {
   Defer defer_;
   std::unordered_map<std::string, Method> methods_;
   std::unordered_map<std::string, Nanos> usedNonces_;  // deri-hmac-sha256 replay protection
+  // Heartbeats for tests (kappa/fault status): test_requests sent, and those answered with public/test.
+  std::uint64_t testRequestsSent_ = 0, testRequestsAnswered_ = 0;
 };
 
 }  // namespace kappa::exchange

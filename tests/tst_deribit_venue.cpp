@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "ExchangeProcess.hpp"
@@ -159,8 +160,10 @@ class TestDeribitVenue : public QObject {
     return a.isEmpty() ? QJsonObject() : a.first().toObject();
   }
 
-  // Runs the "engine thread" until `done` or the timeout.
+  // Runs the "engine thread" until `done` or the timeout. The work guard makes run_for wait for
+  // handlers (sleeping) instead of returning at once when none is queued: no busy loop.
   bool waitFor(boost::asio::io_context& io, const std::function<bool()>& done, int ms = 10000) {
+    auto guard = boost::asio::make_work_guard(io);
     QElapsedTimer t;
     t.start();
     while (!done()) {

@@ -56,6 +56,7 @@ struct VenueSummary {
   std::uint64_t resyncs = 0;             // books resubscribed for a fresh snapshot
   std::uint64_t rateLimited = 0;         // requests our own limiter held back or refused
   std::uint64_t tooManyRequests = 0;     // the exchange's own rate-limit answers (10028)
+  std::int64_t heartbeatLatency = 0;     // microseconds of the last heartbeat round trip; 0 = none yet
   std::vector<VenueAccount> accounts;    // per currency, as the venue last reported it
 };
 

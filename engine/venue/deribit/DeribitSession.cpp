@@ -29,11 +29,12 @@ std::string deribitSignature(const std::string& secret, std::uint64_t timestampM
 }
 
 DeribitSession::DeribitSession(boost::asio::io_context& io, JsonRpcClient& rpc, SessionConfig config)
-    : io_(io), rpc_(rpc), config_(std::move(config)), refreshTimer_(io) {}
+    : io_(io), rpc_(rpc), config_(std::move(config)), refreshTimer_(io), probeTimer_(io) {}
 
 DeribitSession::~DeribitSession() {
   *alive_ = false;
   refreshTimer_.cancel();
+  probeTimer_.cancel();
 }
 
 void DeribitSession::start(Ready ready, Failed failed) {
@@ -45,6 +46,7 @@ void DeribitSession::start(Ready ready, Failed failed) {
 void DeribitSession::stop() {
   stopped_ = true;
   refreshTimer_.cancel();
+  probeTimer_.cancel();
 }
 
 bool DeribitSession::accept(const RpcReply& r, const char* step) {
@@ -109,9 +111,10 @@ void DeribitSession::auth() {
 void DeribitSession::afterAuth() {
   auto alive = alive_;
   auto next = [this, alive] {
-    rpc_.call("public/set_heartbeat", "{\"interval\":" + std::to_string(std::max(10, config_.heartbeatIntervalS)) + "}",
+    rpc_.call("public/set_heartbeat", "{\"interval\":" + std::to_string(std::max(1, config_.heartbeatIntervalS)) + "}",
               [this, alive](const RpcReply& r) {
                 if (!*alive || !accept(r, "public/set_heartbeat")) return;
+                scheduleProbe();
                 if (ready_) ready_(authorised_);
               },
               {config_.requestTimeout});
@@ -129,9 +132,68 @@ void DeribitSession::onHeartbeat(bool testRequest) {
   const Nanos sent = monoNow();
   rpc_.call("public/test", "{}", [this, alive, sent](const RpcReply& r) {
     if (!*alive || !r.ok()) return;
-    lastRoundTripMs_ = double(monoNow() - sent) / 1e6;
     ++heartbeatsAnswered_;
+    recordRoundTrip(monoNow() - sent);
   }, {config_.requestTimeout});
+}
+
+void DeribitSession::recordRoundTrip(std::int64_t nanos) {
+  lastRoundTripMs_ = double(nanos) / 1e6;
+  if (roundTrip_) roundTrip_(std::max<std::int64_t>(1, nanos / 1000));
+}
+
+void DeribitSession::scheduleProbe() {
+  if (stopped_) return;
+  probeTimer_.expires_after(std::chrono::seconds(std::max(1, config_.heartbeatIntervalS)));
+  auto alive = alive_;
+  probeTimer_.async_wait([this, alive](const boost::system::error_code& ec) {
+    if (ec || !*alive || stopped_) return;
+    probe();
+    scheduleProbe();
+  });
+}
+
+void DeribitSession::probe() {
+  if (probeInFlight_) return;  // the previous one still has time; its timeout decides
+  probeInFlight_ = true;
+  const auto deadline = std::max<std::chrono::milliseconds>(std::chrono::seconds(std::max(1, config_.heartbeatIntervalS)),
+                                                            config_.requestTimeout);
+  auto alive = alive_;
+  const Nanos sent = monoNow();
+  rpc_.call("public/test", "{}", [this, alive, sent, deadline](const RpcReply& r) {
+    if (!*alive) return;
+    probeInFlight_ = false;
+    if (stopped_) return;
+    if (r.ok()) {
+      ++probesAnswered_;
+      recordRoundTrip(monoNow() - sent);
+    } else if (r.status == RpcReply::Status::TimedOut) {
+      const std::string why = "no heartbeat answer from the exchange within " + std::to_string(deadline.count() / 1000) +
+                              " s: the link is dead";
+      log::warn("deribit", why);
+      stopped_ = true;
+      probeTimer_.cancel();
+      if (deadLink_) deadLink_(why);
+    }
+  }, {deadline});
+}
+
+bool DeribitSession::reauthenticate() {
+  if (stopped_ || reauthenticating_ || config_.credentials.empty()) return false;
+  reauthenticating_ = true;
+  log::warn("deribit", "the exchange answered 13009 unauthorized: logging in again on this connection");
+  auto alive = alive_;
+  rpc_.call("public/auth", authParams(), [this, alive](const RpcReply& r) {
+    if (!*alive) return;
+    reauthenticating_ = false;
+    if (!accept(r, "public/auth (again, after 13009)")) return;
+    std::string_view refresh;
+    double expires = 0;
+    if (r.result["refresh_token"].get_string().get(refresh) == simdjson::SUCCESS) refreshToken_ = std::string(refresh);
+    if (r.result["expires_in"].get_double().get(expires) == simdjson::SUCCESS) scheduleRefresh(expires);
+    log::info("deribit", "logged in again as " + config_.credentials.maskedId());
+  }, {config_.requestTimeout});
+  return true;
 }
 
 void DeribitSession::scheduleRefresh(double expiresInS) {

@@ -20,7 +20,9 @@ namespace kappa::deribit {
 struct SessionConfig {
   DeribitCredentials credentials;  // empty: public data only
   bool signatureAuth = false;      // client_signature instead of client_credentials
-  int heartbeatIntervalS = 15;     // Deribit accepts 10 and more
+  // Deribit accepts 10 and more; shorter only against a kappa-exchange started with
+  // --min-heartbeat (tests), never Deribit itself.
+  int heartbeatIntervalS = 15;
   bool cancelOnDisconnect = true;
   std::chrono::milliseconds requestTimeout{10'000};
 };
@@ -34,12 +36,21 @@ class DeribitSession {
   using Ready = std::function<void(bool authorised)>;
   // `code` is Deribit's error code when the exchange refused (13004 invalid_credentials…), else 0.
   using Failed = std::function<void(const std::string& reason, int code)>;
+  using DeadLink = std::function<void(const std::string& reason)>;
+  using RoundTrip = std::function<void(std::int64_t micros)>;
 
   DeribitSession(boost::asio::io_context& io, JsonRpcClient& rpc, SessionConfig config);
   ~DeribitSession();
 
   void start(Ready ready, Failed failed);
   void stop();
+  // Optional, set before start().
+  void onDeadLink(DeadLink f) { deadLink_ = std::move(f); }
+  void onRoundTrip(RoundTrip f) { roundTrip_ = std::move(f); }
+  // The exchange answered a private request with 13009 (token no longer valid): public/auth
+  // again on this connection (subscriptions and orders stay); if that fails the session fails.
+  // False when there is nothing to do (already under way, stopped, no credentials).
+  bool reauthenticate();
   // A heartbeat notification; test_request asks for public/test.
   void onHeartbeat(bool testRequest);
 
@@ -47,12 +58,15 @@ class DeribitSession {
   const std::string& scope() const { return scope_; }
   double lastTestRoundTripMs() const { return lastRoundTripMs_; }
   std::uint64_t heartbeatsAnswered() const { return heartbeatsAnswered_; }
+  std::uint64_t probesAnswered() const { return probesAnswered_; }
 
  private:
   void hello();
   void auth();
   void afterAuth();
-  void heartbeat();
+  void scheduleProbe();
+  void probe();
+  void recordRoundTrip(std::int64_t nanos);
   void scheduleRefresh(double expiresInS);
   void refresh();
   bool accept(const RpcReply& r, const char* step);
@@ -63,11 +77,14 @@ class DeribitSession {
   SessionConfig config_;
   Ready ready_;
   Failed failed_;
-  boost::asio::steady_timer refreshTimer_;
+  boost::asio::steady_timer refreshTimer_, probeTimer_;
+  DeadLink deadLink_;
+  RoundTrip roundTrip_;
+  bool probeInFlight_ = false, reauthenticating_ = false;
   std::string refreshToken_, scope_;
   bool authorised_ = false, stopped_ = false;
   double lastRoundTripMs_ = 0;
-  std::uint64_t heartbeatsAnswered_ = 0;
+  std::uint64_t heartbeatsAnswered_ = 0, probesAnswered_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // callbacks after destruction do nothing
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 
@@ -108,6 +109,16 @@ DeribitVenue::DeribitVenue(DeribitVenueConfig config)
       reconnectTimer_(io_),
       housekeepingTimer_(io_) {
   rpc_ = std::make_unique<JsonRpcClient>(io_, limiter_);
+  rpc_->onErrorAnswer([this](int code, const std::string& method) {
+    // 13009 on a private request once logged in: the exchange no longer takes our token. Log in
+    // again on this connection (the refused request itself was answered to its caller, who
+    // told the trader why; orders and subscriptions stay).
+    if (code != kInvalidToken || !ready_ || !authorised_ || !session_ || method.rfind("private/", 0) != 0) return;
+    if (session_->reauthenticate()) {
+      std::lock_guard lock(mutex_);
+      ++counters_.reauthentications;
+    }
+  });
 }
 
 DeribitVenue::~DeribitVenue() {
@@ -156,6 +167,7 @@ VenueSummary DeribitVenue::summary() const {
   s.resyncs = c.resyncs;
   s.rateLimited = c.rateLimited;
   s.tooManyRequests = c.tooManyRequests;
+  s.heartbeatLatency = c.heartbeatLatencyUs;
   s.accounts = accounts();
   return s;
 }
@@ -379,6 +391,19 @@ void DeribitVenue::onOpen(std::uint64_t generation) {
   sc.cancelOnDisconnect = config_.cancelOnDisconnect;
   sc.requestTimeout = config_.requestTimeout;
   session_ = std::make_unique<DeribitSession>(io_, *rpc_, sc);
+  session_->onRoundTrip([this](std::int64_t us) {
+    std::lock_guard lock(mutex_);
+    counters_.heartbeatLatencyUs = us;
+  });
+  session_->onDeadLink([this, generation](const std::string& reason) {
+    if (generation != generation_ || stopping_) return;
+    {
+      std::lock_guard lock(mutex_);
+      ++counters_.deadLinks;
+    }
+    loginFailure_ = reason;  // what the trader reads while we retry
+    if (transport_) transport_->close();  // onClosed schedules the reconnect
+  });
   session_->start([this, generation](bool authorised) {
     if (generation == generation_) onReady(authorised);
   }, [this, generation](const std::string& reason, int code) {
@@ -484,6 +509,7 @@ void DeribitVenue::onReady(bool authorised) {
   if (reconnected) detail += ", reconnected";
   setState(VenueState::Connected, detail);
   if (authorised) {
+    for (const std::string& currency : std::exchange(cancelAllAfterLogin_, {})) cancelAllFor(currency);
     if (reconnected) reconcile();
     for (OrderId id : std::set<OrderId>(unknownOutcome_)) resolveByLabel(id);
     auto queries = std::move(pendingQueries_);
@@ -916,30 +942,86 @@ void DeribitVenue::doCancelAll() {
     setState(state_.load(), "cancel all: not connected; the exchange's cancel-on-disconnect covers this session's orders");
     return;
   }
-  for (const std::string& currency : config_.currencies) {
-    const Nanos sent = monoNow();
-    rpc_->call("private/cancel_all_by_currency", "{\"currency\":" + jsonQuoted(currency) + "}",
-               [this, currency, sent](const RpcReply& r) {
-                 char ms[32];
-                 std::snprintf(ms, sizeof ms, "%.1f", double(monoNow() - sent) / 1e6);
-                 if (!r.ok()) {
-                   log::error("deribit", "cancel_all_by_currency " + currency + " failed: " + r.reason);
-                   setState(state_.load(), "cancel all " + currency + " FAILED: " + r.reason);
+  for (const std::string& currency : config_.currencies) cancelAllFor(currency);
+}
+
+void DeribitVenue::cancelAllFor(const std::string& currency, int attempt) {
+  const Nanos sent = monoNow();
+  const std::uint64_t generation = generation_;
+  rpc_->call("private/cancel_all_by_currency", "{\"currency\":" + jsonQuoted(currency) + "}",
+             [this, currency, sent, generation, attempt](const RpcReply& r) {
+               char ms[32];
+               std::snprintf(ms, sizeof ms, "%.1f", double(monoNow() - sent) / 1e6);
+               if (r.status == RpcReply::Status::ConnectionLost) {
+                 // It may or may not have reached the exchange. Cancelling all is idempotent:
+                 // sent again right after the next login (before anything else can be sent).
+                 cancelAllAfterLogin_.insert(currency);
+                 log::warn("deribit", "cancel_all_by_currency " + currency + ": connection lost before the answer; again after the reconnect");
+                 setState(state_.load(), "cancel all " + currency + ": connection lost before the answer; sent again after the reconnect");
+                 return;
+               }
+               if (r.status == RpcReply::Status::TimedOut) {
+                 // The exchange may well have done it (its user.orders say so): look before
+                 // telling the trader anything.
+                 if (generation == generation_) verifyCancelAll(currency, r.reason, attempt);
+                 return;
+               }
+               if (!r.ok()) {
+                 log::error("deribit", "cancel_all_by_currency " + currency + " failed: " + r.reason);
+                 setState(state_.load(), "cancel all " + currency + " FAILED: " + r.reason);
+                 return;
+               }
+               std::uint64_t n = 0;
+               if (r.result.get_uint64().get(n) != simdjson::SUCCESS) n = 0;
+               {
+                 std::lock_guard lock(mutex_);
+                 ++counters_.cancelAllConfirmed;
+               }
+               const std::string what = "cancel all " + currency + ": the exchange confirmed " + std::to_string(n) +
+                                        " orders cancelled (" + ms + " ms)";
+               log::info("deribit", what);
+               setState(state_.load(), what);
+             },
+             {config_.requestTimeout});
+}
+
+// cancel_all_by_currency got no answer in time: the exchange's open-order list says whether it
+// worked. None open: confirmed. Some open: cancelled again (idempotent). No answer either: the
+// trader is told it is not confirmed (so too after three rounds).
+void DeribitVenue::verifyCancelAll(const std::string& currency, const std::string& why, int attempt) {
+  log::warn("deribit", "cancel_all_by_currency " + currency + ": " + why + "; checking the open orders");
+  const std::uint64_t generation = generation_;
+  rpc_->call("private/get_open_orders_by_currency", "{\"currency\":" + jsonQuoted(currency) + "}",
+             [this, currency, generation, attempt](const RpcReply& r) {
+               if (generation != generation_) return;
+               simdjson::dom::array list;
+               if (!r.ok() || r.result.get_array().get(list) != simdjson::SUCCESS) {
+                 const std::string what = "cancel all " + currency + " NOT CONFIRMED: no answer from the exchange (" +
+                                          (r.ok() ? std::string("not a list") : r.reason) + ")";
+                 log::error("deribit", what);
+                 setState(state_.load(), what);
+                 return;
+               }
+               if (list.size() > 0) {
+                 const std::string open = std::to_string(list.size()) + " orders still open after a late answer";
+                 if (attempt >= 2) {
+                   log::error("deribit", "cancel all " + currency + " NOT CONFIRMED: " + open);
+                   setState(state_.load(), "cancel all " + currency + " NOT CONFIRMED: " + open);
                    return;
                  }
-                 std::uint64_t n = 0;
-                 if (r.result.get_uint64().get(n) != simdjson::SUCCESS) n = 0;
-                 {
-                   std::lock_guard lock(mutex_);
-                   ++counters_.cancelAllConfirmed;
-                 }
-                 const std::string what = "cancel all " + currency + ": the exchange confirmed " + std::to_string(n) +
-                                          " orders cancelled (" + ms + " ms)";
-                 log::info("deribit", what);
-                 setState(state_.load(), what);
-               },
-               {config_.requestTimeout});
-  }
+                 log::warn("deribit", "cancel all " + currency + ": " + open + "; cancelling again");
+                 cancelAllFor(currency, attempt + 1);
+                 return;
+               }
+               {
+                 std::lock_guard lock(mutex_);
+                 ++counters_.cancelAllConfirmed;
+               }
+               const std::string what = "cancel all " + currency + ": confirmed, the exchange lists no open order (its answer came late)";
+               log::info("deribit", what);
+               setState(state_.load(), what);
+             },
+             {config_.requestTimeout * 3});
 }
 
 // ---------------------------------------------------------------- reconciliation

@@ -46,6 +46,8 @@ struct DeribitVenueConfig {
   DeribitCredentials credentials;           // empty: market data only, orders refused
   std::vector<std::string> currencies{"BTC", "ETH"};
   bool signatureAuth = false;               // public/auth with client_signature
+  // Deribit's minimum is 10; shorter only against a kappa-exchange started with --min-heartbeat
+  // (tests). A heartbeat unanswered for max(interval, requestTimeout) means a dead link: reconnect.
   int heartbeatIntervalS = 15;
   bool cancelOnDisconnect = true;           // private/enable_cancel_on_disconnect after login
   std::chrono::milliseconds requestTimeout{10'000};
@@ -67,6 +69,9 @@ struct DeribitCounters {
   std::uint64_t malformed = 0;           // messages that could not be read
   std::uint64_t reconciledFills = 0;     // fills found by reconciliation, not seen live
   std::uint64_t cancelAllConfirmed = 0;  // cancel_all_by_currency answers
+  std::uint64_t deadLinks = 0;           // connections given up because heartbeats went unanswered
+  std::uint64_t reauthentications = 0;   // public/auth again after a 13009 on a private request
+  std::int64_t heartbeatLatencyUs = 0;   // the last heartbeat round trip (public/test), 0 = none yet
 };
 
 class DeribitVenue final : public Venue {
@@ -122,6 +127,8 @@ class DeribitVenue final : public Venue {
   void doCancel(OrderId id);
   void doReplace(OrderId id, Price price, Qty leaves);
   void doCancelAll();
+  void cancelAllFor(const std::string& currency, int attempt = 0);
+  void verifyCancelAll(const std::string& currency, const std::string& why, int attempt);
   void refuseChange(OrderId id, const std::string& reason);
   void handleOrderReply(OrderId id, const RpcReply& r, bool isNewOrder);
   void flush();
@@ -153,6 +160,7 @@ class DeribitVenue final : public Venue {
   std::deque<InstrumentId> resyncQueue_;
   bool resyncPosted_ = false;
   std::set<OrderId> unknownOutcome_;  // sent, answer lost: resolve by label before anything else
+  std::set<std::string> cancelAllAfterLogin_;  // cancel_all_by_currency cut off by a drop: sent again
   std::vector<std::vector<OrderId>> pendingQueries_;
   std::uint64_t sessionStartMs_ = 0;
   std::string loginFailure_;

@@ -184,6 +184,7 @@ void JsonRpcClient::sweep() {
 }
 
 void JsonRpcClient::finish(Request& r, RpcReply& reply) {
+  if (reply.status == RpcReply::Status::Error && errorObserver_) errorObserver_(reply.code, r.method);
   if (r.callback) r.callback(reply);
 }
 

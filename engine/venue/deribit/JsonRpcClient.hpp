@@ -60,6 +60,10 @@ class JsonRpcClient {
   // A response (a message with an id) from the server.
   void onResponse(std::string_view message);
 
+  // Sees every error answer (code, method) before the caller's callback: for errors about the
+  // session rather than the request (13009 unauthorized: log in again).
+  void onErrorAnswer(std::function<void(int code, const std::string& method)> f) { errorObserver_ = std::move(f); }
+
   std::size_t inFlight() const { return inFlight_.size(); }
   std::size_t queued() const { return queued_.size(); }
   std::uint64_t refusedByRateLimit() const { return refused_; }
@@ -89,6 +93,7 @@ class JsonRpcClient {
   bool sweepArmed_ = false, queueArmed_ = false;
   simdjson::dom::parser parser_;
   std::uint64_t refused_ = 0;
+  std::function<void(int, const std::string&)> errorObserver_;
 };
 
 }  // namespace kappa::deribit

@@ -168,7 +168,14 @@ class Connection final : public WsTransport, public std::enable_shared_from_this
           return self->fail("the server closed the connection" +
                             (reason.reason.empty() ? std::string() : ": " + std::string(reason.reason.c_str())));
         }
-        return self->fail(self->closing_ ? "closed by us" : "connection lost: " + ec.message());
+        if (self->closing_) return self->fail("closed by us");
+        // End of file / reset: the TCP connection ended without a WebSocket goodbye, as when the
+        // exchange or the network drops it. Said in words; the system's own text kept after it.
+        const bool dropped = ec == asio::error::eof || ec == asio::error::connection_reset || ec == beast::error::timeout;
+        return self->fail(std::string("connection lost: ") +
+                          (ec == beast::error::timeout ? "no data from the exchange for too long (" + ec.message() + ")"
+                           : dropped                   ? "dropped by the exchange or the network (" + ec.message() + ")"
+                                                       : ec.message()));
       }
       self->buffer_.prepare(kReadPadding);  // readable slack after the message (may reallocate: read cdata() after)
       const auto data = self->buffer_.cdata();
