@@ -55,6 +55,10 @@ struct DeribitVenueConfig {
   std::chrono::milliseconds backoffInitial{1'000};
   std::chrono::milliseconds backoffMax{30'000};
   RateLimits limits;
+  // Instruments while running: besides instrument.state notifications, public/get_instruments is
+  // asked again at this period (and after every reconnect); new instruments are listed, those the
+  // exchange no longer lists are retired. 0 = only on notifications and reconnects.
+  std::chrono::milliseconds instrumentRefresh{600'000};
 };
 
 struct DeribitCounters {
@@ -67,6 +71,9 @@ struct DeribitCounters {
   std::uint64_t malformed = 0;           // messages that could not be read
   std::uint64_t reconciledFills = 0;     // fills found by reconciliation, not seen live
   std::uint64_t cancelAllConfirmed = 0;  // cancel_all_by_currency answers
+  std::uint64_t instrumentsListed = 0;   // instruments listed while running (after listInstruments)
+  std::uint64_t instrumentsRetired = 0;  // instruments retired (expired/settled) while running
+  std::uint64_t instrumentRefreshes = 0; // get_instruments refreshes completed (every currency and kind)
 };
 
 class DeribitVenue final : public Venue {
@@ -130,6 +137,18 @@ class DeribitVenue final : public Venue {
   std::string currencyOf(InstrumentId id) const;
   std::string envName() const;
 
+  // ---- instruments while running (DeribitInstruments.cpp; I/O thread) ----
+  void scheduleInstrumentRefresh(std::uint64_t generation);
+  void refreshInstruments(const std::string& why);
+  void queueInstrumentRefresh(const std::string& why);  // coalesces a burst of notifications
+  void onInstrumentState(const DeribitInstrumentState& st);
+  // One get_instruments answer (currency, kind "future"|"option"): list what is new, retire what
+  // the exchange no longer lists.
+  void applyInstrumentList(const std::string& currency, const std::string& kind, std::string_view resultJson);
+  void listNewInstrument(Instrument inst);
+  void retireInstrument(InstrumentId id, const std::string& reason);
+  std::vector<std::string> channelsOf(const Instrument& inst) const;  // its book and ticker
+
   DeribitVenueConfig config_;
   InstrumentRegistry instruments_;  // a copy of what we listed: the same ids as the engine's
   std::unique_ptr<DeribitDecoder> decoder_;
@@ -140,6 +159,8 @@ class DeribitVenue final : public Venue {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread thread_;
   boost::asio::steady_timer reconnectTimer_, housekeepingTimer_;
+  boost::asio::steady_timer refreshTimer_{io_};
+  bool refreshQueued_ = false;
 
   std::shared_ptr<WsTransport> transport_;
   std::unique_ptr<JsonRpcClient> rpc_;
