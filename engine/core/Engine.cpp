@@ -127,7 +127,7 @@ void Engine::onInstrumentChange(const InstrumentChange& change) {
     underlyingOf_.push_back(underlyingSlotOf(instruments_[id]));
     if (journal_) journal_->addInstrument(id, inst.name);
     log::info("engine", "instrument listed: " + inst.name);
-    journalNote(JournalKind::StateChange, now(), "instrument listed: " + inst.name);
+    journalNote(JournalKind::RiskEvent, now(), "instrument listed: " + inst.name);
     return;
   }
   const InstrumentId id = inst.id;
@@ -152,7 +152,7 @@ void Engine::onInstrumentChange(const InstrumentChange& change) {
     onExecution(r);
   }
   log::info("engine", "instrument retired: " + inst.name + " (" + reason + ")");
-  journalNote(JournalKind::StateChange, now(), "instrument retired: " + inst.name + " (" + reason + ")");
+  journalNote(JournalKind::RiskEvent, now(), "instrument retired: " + inst.name + " (" + reason + ")");
 }
 
 void Engine::onOrderEvent(const Order& o, const Fill* f) {

@@ -495,7 +495,8 @@ void DeribitVenue::onReady(bool authorised) {
   }
   housekeeping(generation_);
   scheduleInstrumentRefresh(generation_);
-  if (reconnected) refreshInstruments("reconnected");  // what was listed or settled while away
+  // What was listed or settled since listInstruments (or while we were away) is caught at once.
+  refreshInstruments(reconnected ? "reconnected" : "logged in");
 }
 
 // Once a second: terminal states held for fills that never came are released after 5 s.
