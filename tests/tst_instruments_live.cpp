@@ -230,6 +230,15 @@ class TestInstrumentsLive : public QObject {
     // came first: either way the trader reads why.
     QVERIFY2(why.find("settlement") != std::string::npos || why.find("expired") != std::string::npos, why.c_str());
     QVERIFY2(waitUntil([&] { return !inChain(engine, inst.id); }), "the expired option stays in the chain");
+    // A new order on it is refused by the gate, with the reason, and never reaches the exchange.
+    engine.submit(r);
+    QVERIFY(waitUntil([&] { return orderIn(OrderState::Rejected); }));
+    const std::string refused = engine.call([&] {
+      for (const Order& o : engine.orders().orders())
+        if (o.request.instrument == inst.id && o.state == OrderState::Rejected) return o.reason;
+      return std::string();
+    });
+    QVERIFY2(refused.find("expired/settled") != std::string::npos, refused.c_str());
     // The rest of the market carries on.
     QVERIFY(engine.call([&] { return engine.marketData().book(perp->id).live(); }));
     engine.stop();
