@@ -132,7 +132,10 @@ class TestInstrumentsLive : public QObject {
   void init() {
     const QString bin = exchangeBinary();
     if (bin.isEmpty() || !QFileInfo(bin).isExecutable()) QSKIP("no kappa-exchange binary (set KAPPA_EXCHANGE_BINARY)");
-    const QString failed = exchange_.start(bin, {"--seed", "3", "--account", QString(kClientId) + ":" + kSecret});
+    QStringList args{"--seed", "3", "--account", QString(kClientId) + ":" + kSecret};
+    // The calendar test starts the market ten seconds before an 08:00 UTC expiry.
+    if (QByteArray(QTest::currentTestFunction()) == "expiresByTheCalendar") args << "--sim-start" << "2026-11-23T07:59:50Z";
+    const QString failed = exchange_.start(bin, args);
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
     port_ = exchange_.port();
   }
@@ -266,6 +269,32 @@ class TestInstrumentsLive : public QObject {
     QVERIFY(v->counters().instrumentRefreshes >= 1);
     QVERIFY(control("kappa/expire_instrument", QString::fromStdString(name)).contains("result"));
     QVERIFY2(waitUntil([&] { return engine.instruments().retired(id); }), "the refresh never retired it");
+    engine.stop();
+  }
+
+  // The calendar: an option listed on today's 08:00 UTC expiry (the market's clock started at 07:59:50)
+  // settles by itself when the clock passes 08:00, with no control method, and the engine retires it.
+  void expiresByTheCalendar() {
+    auto venue = std::make_unique<DeribitVenue>(config(std::chrono::milliseconds(0)));
+    Engine engine(std::move(venue));
+    const std::string name = "BTC-23NOV26-67001-C";
+    QVERIFY(!engine.instruments().find(name));
+    engine.start();
+    QVERIFY(control("kappa/list_instrument", QString::fromStdString(name)).contains("result"));
+    QVERIFY2(waitUntil([&] { return engine.instruments().find(name) != nullptr; }), "not listed");
+    const InstrumentId id = engine.instruments().find(name)->id;
+    QCOMPARE(engine.instruments()[id].expiry, expiryAt0800Utc(2026, 11, 23));
+    QVERIFY(!engine.instruments().retired(id));
+    QVERIFY2(waitUntil([&] { return engine.instruments().retired(id); }, 30000), "08:00 UTC passed and it did not settle");
+    QVERIFY(!exchangeLists(QString::fromStdString(name)));
+    QUrlQuery q;  // the exchange lists it among the expired
+    q.addQueryItem("currency", "BTC");
+    q.addQueryItem("kind", "option");
+    q.addQueryItem("expired", "true");
+    const QJsonArray expired = http("public/get_instruments", q).value("result").toArray();
+    QCOMPARE(expired.size(), qsizetype(1));
+    QCOMPARE(expired[0].toObject().value("instrument_name").toString(), QString::fromStdString(name));
+    QCOMPARE(expired[0].toObject().value("is_active").toBool(true), false);
     engine.stop();
   }
 
