@@ -11,6 +11,9 @@
 // get_order_state_by_label before anything else happens to it: never sent twice.
 // Reconnect: backoff with jitter, 1 s doubling to 30 s; then login, resubscription, fresh
 // snapshots, and reconciliation (trades since the last we booked, open orders, positions).
+// Instruments while running (DeribitInstruments.cpp): instrument.state notifications and a
+// get_instruments refresh (instrumentRefresh, and at every login) list new instruments with the
+// registry's next id and retire settled ones; the engine hears of both through onInstrumentChange.
 #include <atomic>
 #include <chrono>
 #include <deque>
