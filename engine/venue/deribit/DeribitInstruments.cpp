@@ -110,6 +110,12 @@ void DeribitVenue::applyInstrumentList(const std::string& currency, const std::s
     log::warn("deribit", "instrument refresh " + currency + "/" + kind + " unreadable: " + error);
     return;
   }
+  // An empty answer is more likely the exchange's glitch than every instrument of a kind ending at
+  // once (a currency always lists its perpetual): nothing is retired on it.
+  if (list.empty()) {
+    log::warn("deribit", "instrument refresh " + currency + "/" + kind + ": the exchange listed none; nothing retired");
+    return;
+  }
   // New ones in a stable order (expiry, strike, name), as at the start.
   std::sort(list.begin(), list.end(), [](const Instrument& a, const Instrument& b) {
     if (a.expiry != b.expiry) return a.expiry < b.expiry;
@@ -123,11 +129,12 @@ void DeribitVenue::applyInstrumentList(const std::string& currency, const std::s
     const Instrument* known = instruments_.find(inst.name);
     if (!known) listNewInstrument(std::move(inst));
   }
-  // Ours of this currency and kind that the exchange no longer lists: expired and settled.
+  // Ours of this currency and kind that the exchange no longer lists: expired and settled. A
+  // perpetual never expires: one missing from an answer is not taken for settled.
   std::vector<InstrumentId> gone;
   for (const Instrument& inst : instruments_.all())
-    if (inst.kind != InstrumentKind::Index && inst.baseCurrency == currency && kindMatches(inst, kind) &&
-        !instruments_.retired(inst.id) && !listed.count(inst.name))
+    if (inst.kind != InstrumentKind::Index && inst.kind != InstrumentKind::Perpetual && inst.baseCurrency == currency &&
+        kindMatches(inst, kind) && !instruments_.retired(inst.id) && !listed.count(inst.name))
       gone.push_back(inst.id);
   for (InstrumentId id : gone) retireInstrument(id, "expired/settled");
 }
