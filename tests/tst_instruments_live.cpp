@@ -21,6 +21,7 @@
 
 #include "ExchangeProcess.hpp"
 #include "core/Engine.hpp"
+#include "sim/SimExchange.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
 
 using namespace kappa;
@@ -140,6 +141,63 @@ class TestInstrumentsLive : public QObject {
     port_ = exchange_.port();
   }
   void cleanup() { exchange_.stop(); }
+
+  // The simulator itself (no process): listing and settling refuse what they must, a listed option
+  // is quoted, settling cancels the user's orders in it and refuses new ones.
+  void simulatorListsAndSettles() {
+    sim::SimConfig cfg;
+    cfg.currencies = {sim::SimUnderlying::btc()};
+    sim::SimExchange sim(cfg);
+    sim.start();
+    sim.output().clear();
+    const Nanos expiry = expiryAt0800Utc(2026, 12, 31);
+    std::string why;
+    QCOMPARE(sim.listOption("XRP", expiry, toFixed(1.0), OptionType::Call, &why), kNoInstrument);
+    QVERIFY2(why.find("not listed") != std::string::npos, why.c_str());
+    QCOMPARE(sim.listOption("BTC", sim.now() - 1, toFixed(70000.0), OptionType::Call, &why), kNoInstrument);
+    QCOMPARE(sim.listOption("BTC", expiry, toFixed(70000.5), OptionType::Call, &why), kNoInstrument);  // not whole USD
+    const std::size_t before = sim.instruments().size();
+    const InstrumentId id = sim.listOption("BTC", expiry, toFixed(67001.0), OptionType::Put, &why);
+    QVERIFY2(id != kNoInstrument, why.c_str());
+    QCOMPARE(std::size_t(id), before);
+    QCOMPARE(sim.instruments()[id].name, std::string("BTC-31DEC26-67001-P"));
+    QCOMPARE(sim.listOption("BTC", expiry, toFixed(67001.0), OptionType::Put, &why), kNoInstrument);  // twice
+    // Its snapshot and the makers' quotes were emitted for it.
+    bool snapshot = false, levels = false;
+    for (const MdEvent& e : sim.output().md) {
+      snapshot = snapshot || (e.instrument == id && e.type == MdType::BookBegin && e.isSnapshot);
+      levels = levels || (e.instrument == id && e.type == MdType::BookLevel);
+    }
+    QVERIFY(snapshot);
+    QVERIFY(levels);
+    sim.output().clear();
+    // A user order rests in it; settling cancels it with the reason and refuses new ones.
+    OrderRequest r;
+    r.instrument = id;
+    r.side = Side::Buy;
+    r.price = toFixed(0.0005);
+    r.qty = toFixed(0.1);
+    sim.submit(7, r);
+    QVERIFY(!sim.output().exec.empty());
+    QCOMPARE(sim.output().exec.front().type, ExecType::Ack);
+    sim.output().clear();
+    QVERIFY(!sim.expire(sim.instruments().find("BTC-PERPETUAL")->id, &why));  // not an option
+    QVERIFY(sim.expire(id, &why));
+    QVERIFY(sim.expired(id));
+    bool cancelled = false;
+    for (const ExecReport& e : sim.output().exec)
+      cancelled = cancelled || (e.orderId == 7 && e.type == ExecType::Cancelled && e.reason == "instrument expired");
+    QVERIFY(cancelled);
+    QVERIFY(!sim.expire(id, &why));  // once
+    sim.output().clear();
+    sim.submit(8, r);
+    QCOMPARE(sim.output().exec.front().type, ExecType::Reject);
+    QCOMPARE(QString::fromStdString(sim.output().exec.front().reason), QString("instrument expired"));
+    // The market goes on; the settled book gets no quotes.
+    sim.output().clear();
+    for (int k = 0; k < 2000; ++k) sim.step();
+    for (const MdEvent& e : sim.output().md) QVERIFY(!(e.instrument == id && e.type == MdType::BookLevel && e.action != LevelAction::Delete));
+  }
 
   // The notification path (no periodic refresh): listed, live book, chain row, order; then settled.
   void listedAndRetiredByNotification() {
