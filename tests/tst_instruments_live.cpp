@@ -305,6 +305,45 @@ class TestInstrumentsLive : public QObject {
     engine.stop();
   }
 
+  // The risk gate's counters survive the registry growing: one order rests with max_open_orders=2 on
+  // the perpetual (an instrument scope: counted per instrument),
+  // an option is listed, then of two more orders only one passes (a reset count would let both).
+  void riskCountersSurviveAListing() {
+    Engine engine(std::make_unique<DeribitVenue>(config(std::chrono::milliseconds(0))));
+    const std::string name = newOptionName(engine.instruments());
+    const Instrument* perp = engine.instruments().find("BTC-PERPETUAL");
+    QVERIFY(perp);
+    engine.start();
+    for (const char* a : {"instruments/@perpetual/max_open_orders=2", "price_band=0.5", "duplicate_window_ms=0"}) engine.changeRiskLimit(a, "test");
+    QVERIFY(waitUntil([&] { return engine.call([&] { return engine.marketData().book(perp->id).live(); }); }));
+    const Price bid = engine.call([&] { return engine.marketData().book(perp->id).bestBid()->price; });
+    const auto rest = [&](int ticksUnder) {
+      OrderRequest r;
+      r.instrument = perp->id;
+      r.side = Side::Buy;
+      r.price = bid - ticksUnder * perp->tickSize;
+      r.qty = perp->minQty;
+      engine.submit(r);
+    };
+    const auto count = [&](OrderState st) {
+      return engine.call([&] {
+        int n = 0;
+        for (const Order& o : engine.orders().orders()) n += o.state == st;
+        return n;
+      });
+    };
+    rest(400);
+    QVERIFY(waitUntil([&] { return count(OrderState::Open) == 1; }));
+    QVERIFY(control("kappa/list_instrument", QString::fromStdString(name)).contains("result"));
+    QVERIFY(waitUntil([&] { return engine.instruments().find(name) != nullptr; }));
+    rest(401);
+    rest(402);
+    QVERIFY(waitUntil([&] { return count(OrderState::Open) + count(OrderState::Rejected) == 3; }));
+    QCOMPARE(count(OrderState::Open), 2);
+    QCOMPARE(count(OrderState::Rejected), 1);
+    engine.stop();
+  }
+
   // The refresh path: every subscription is refused, so no instrument.state notification can come;
   // the periodic get_instruments (1 s here) lists the new option and retires the settled one.
   void listedAndRetiredByPeriodicRefresh() {

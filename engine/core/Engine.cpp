@@ -124,6 +124,7 @@ void Engine::onInstrumentChange(const InstrumentChange& change) {
     market_->grow();
     oms_->grow();
     strategies_->grow();
+    gate_.limits().grow();  // its limits resolved now; the counters of the others kept
     underlyingOf_.push_back(underlyingSlotOf(instruments_[id]));
     if (journal_) journal_->addInstrument(id, inst.name);
     log::info("engine", "instrument listed: " + inst.name);
