@@ -149,6 +149,8 @@ void Accounts::apply(std::vector<ExecReport>& reports, std::vector<PublicTrade>&
           // Deribit names a reason only for cancels someone asked for (user, cancel-on-disconnect);
           // an IOC or market remainder has none.
           o->cancelReason = o->pendingCancelReason;
+          // The simulator settled the instrument (kappa/expire_instrument, or its expiry passed).
+          if (r.reason == "instrument expired") o->cancelReason = "settlement";
         }
         break;
       case ExecType::Replaced:

@@ -50,7 +50,7 @@ bool ChannelHub::accept(ClientSession& s, const std::string& channel) const {
   if (p.empty()) return false;
   const auto tradable = [&](const std::string& name) {
     const Instrument* inst = market_.find(name);
-    return inst && inst->tradable;
+    return inst && inst->tradable && !market_.expired(inst->id);  // a settled book has nothing to send
   };
   const auto currencyOk = [&](const std::string& c) { return c == "any" || market_.hasCurrency(upper(c)); };
   if (p[0] == "book" && p.size() == 5)  // book.{instrument}.{group}.{depth}.{interval}: top levels, whole
@@ -68,6 +68,8 @@ bool ChannelHub::accept(ClientSession& s, const std::string& channel) const {
     return inst && inst->kind == InstrumentKind::Index;
   }
   if (p[0] == "platform_state" && p.size() == 1) return true;
+  if (p[0] == "instrument" && p.size() == 4 && p[1] == "state")  // instrument.state.{kind}.{currency}
+    return (p[2] == "future" || p[2] == "option" || p[2] == "any") && currencyOk(p[3]);
   if (p[0] == "user" && p.size() >= 3) {
     if (s.account == 0) return false;
     if (p[1] == "portfolio" && p.size() == 3) return market_.hasCurrency(upper(p[2]));
@@ -281,6 +283,15 @@ void ChannelHub::publishPlatformState(bool locked) {
   locked_ = locked;
   for (const std::string& c : market_.currencies())
     publish("platform_state", {{"price_index", market_.indexName(c)}, {"locked", locked}});
+}
+
+void ChannelHub::onInstrumentState(const Instrument& inst, const char* state, Nanos ts) {
+  const std::string kind = MarketState::kindName(inst);
+  const std::string cur = inst.baseCurrency;
+  const nlohmann::json data = {{"instrument_name", inst.name}, {"state", state}, {"timestamp", ts / 1'000'000}};
+  for (const std::string& channel : {"instrument.state." + kind + "." + cur, "instrument.state.any." + cur,
+                                     "instrument.state." + kind + ".any", std::string("instrument.state.any.any")})
+    publish(channel, data);
 }
 
 void ChannelHub::onPublicTrade(const PublicTrade& t) {

@@ -54,6 +54,8 @@ class ChannelHub : public MarketListener, public AccountListener {
   void onPublicTrade(const PublicTrade& trade) override;
   void onIndexPrice(InstrumentId index, double price, Nanos ts) override;
   void onExecutions(std::vector<ExecReport>& reports, std::vector<PublicTrade>& trades) override;
+  // instrument.state.{kind|any}.{currency|any}: {instrument_name, state, timestamp}
+  void onInstrumentState(const Instrument& inst, const char* state, Nanos ts) override;
   // AccountListener
   void onOrderUpdate(const OrderRecord& order, const UserTrade* trade) override;
   void onUserTrade(const OrderRecord& order, const UserTrade& trade) override;

@@ -1,5 +1,8 @@
 #include "MarketState.hpp"
 
+#include <iostream>
+#include <limits>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -84,6 +87,55 @@ void MarketState::pace() {
   }
   for (; behind > 0; --behind) sim_.step();
   drain();
+  settleDue();
+}
+
+// ---- instruments that come and go ----------------------------------------------------------
+
+InstrumentId MarketState::listOption(const std::string& currency, Nanos expiry, Price strike, OptionType type,
+                                     std::string* why) {
+  const InstrumentId id = sim_.listOption(currency, expiry, strike, type, why);
+  if (id == kNoInstrument) return id;
+  createdMs_.resize(instruments().size(), 0);
+  createdMs_[id] = nowMs();
+  nextExpiry_ = 0;
+  // The state notifications first, so a client that acts on them finds the book's snapshot next.
+  if (listener_) {
+    listener_->onInstrumentState(instruments()[id], "created", now());
+    listener_->onInstrumentState(instruments()[id], "started", now());
+  }
+  drain();
+  return id;
+}
+
+bool MarketState::expire(InstrumentId id, std::string* why) {
+  if (!sim_.expire(id, why)) return false;
+  drain();  // the makers' cancels and the users' cancelled orders go out before the state changes
+  nextExpiry_ = 0;
+  if (listener_) {
+    listener_->onInstrumentState(instruments()[id], "settled", now());
+    listener_->onInstrumentState(instruments()[id], "terminated", now());
+  }
+  return true;
+}
+
+void MarketState::settleDue() {
+  // Deribit's options expire at 08:00 UTC; a process that runs through that moment settles them.
+  // Checked cheaply: only when the clock passes the earliest live expiry (recomputed after a change).
+  const Nanos t = now();
+  if (nextExpiry_ != 0 && t < nextExpiry_) return;
+  Nanos next = std::numeric_limits<Nanos>::max();
+  for (const Instrument& inst : instruments().all()) {
+    if (!inst.isOption() || expired(inst.id)) continue;
+    if (inst.expiry <= t) {
+      std::string why;
+      if (expire(inst.id, &why))
+        std::cerr << "kappa-exchange: " << inst.name << " expired at " << inst.expiry / 1'000'000 << " ms\n";
+      continue;
+    }
+    next = std::min(next, inst.expiry);
+  }
+  nextExpiry_ = next;
 }
 
 void MarketState::submit(OrderId id, const OrderRequest& request) {
@@ -100,6 +152,13 @@ void MarketState::replace(OrderId id, Price price, Qty qty) {
 }
 
 void MarketState::drain() {
+  if (instruments().size() > books_.size()) {  // listed while running: its book and statistics
+    const std::size_t n = instruments().size();
+    books_.resize(n);
+    stats_.resize(n);
+    index_.resize(n, 0.0);
+    recent_.resize(n);
+  }
   sim::SimOutput& out = sim_.output();
   trades_.clear();
   for (const MdEvent& e : out.md) applyMd(e);
@@ -262,9 +321,10 @@ nlohmann::json MarketState::instrumentJson(const Instrument& inst) const {
   j["block_trade_commission"] = option ? 0.00015 : 0.00025;
   j["block_trade_min_trade_amount"] = option ? 25 : 200000;
   j["block_trade_tick_size"] = option ? 0.0001 : 0.01;
-  j["is_active"] = true;
-  j["state"] = "open";
-  j["creation_timestamp"] = creationMs_;
+  const bool live = !expired(inst.id);
+  j["is_active"] = live;
+  j["state"] = live ? "open" : "settled";
+  j["creation_timestamp"] = inst.id < createdMs_.size() && createdMs_[inst.id] ? createdMs_[inst.id] : creationMs_;
   j["instrument_type"] = inst.settlement == Settlement::Inverse ? "reversed" : "linear";
   j["rfq"] = false;
   if (inst.kind == InstrumentKind::Perpetual) {

@@ -49,6 +49,9 @@ class MarketListener {
   virtual void onIndexPrice(InstrumentId index, double price, Nanos ts) = 0;
   // The user orders' reports, after the market data of the same simulator action.
   virtual void onExecutions(std::vector<ExecReport>& reports, std::vector<PublicTrade>& trades) = 0;
+  // An instrument's lifecycle, as Deribit's instrument.state channel names it: "created" and
+  // "started" when listed while running, "settled" and "terminated" when it expires.
+  virtual void onInstrumentState(const Instrument& inst, const char* state, Nanos ts) {}
 };
 
 struct OptionMetrics {
@@ -69,6 +72,15 @@ class MarketState {
 
   void submit(OrderId id, const OrderRequest& request);
   void cancel(OrderId id);
+
+  // ---- instruments that come and go (see exchange/README.md, "Instruments while running") ----
+  // Lists an option while running (kappa/list_instrument); kNoInstrument with `why` if refused.
+  InstrumentId listOption(const std::string& currency, Nanos expiry, Price strike, OptionType type, std::string* why);
+  // Settles an option now (kappa/expire_instrument, or its 08:00 UTC expiry passing while running):
+  // its book empties, users' orders in it are cancelled ("instrument expired"), it leaves
+  // get_instruments (it is listed with expired=true) and its channels.
+  bool expire(InstrumentId id, std::string* why);
+  bool expired(InstrumentId id) const { return sim_.expired(id); }
   void replace(OrderId id, Price price, Qty qty);
 
   const InstrumentRegistry& instruments() const { return sim_.instruments(); }
@@ -113,6 +125,7 @@ class MarketState {
   };
   void drain();
   void applyMd(const MdEvent& e);
+  void settleDue();  // options whose expiry the market's clock passed
 
   sim::SimExchange sim_;
   MarketListener* listener_ = nullptr;
@@ -126,6 +139,8 @@ class MarketState {
   std::vector<PublicTrade> trades_;  // of the current drain
   std::chrono::steady_clock::time_point origin_;
   Nanos creationMs_ = 0;
+  std::vector<std::int64_t> createdMs_;  // by id: listing time of instruments listed while running (0: at start)
+  Nanos nextExpiry_ = 0;                 // earliest expiry of a live option (0: recompute)
 };
 
 }  // namespace kappa::exchange

@@ -143,6 +143,8 @@ RpcDispatcher::RpcDispatcher(const ExchangeConfig& config, MarketState& market, 
   priv("private/disable_cancel_on_disconnect", &RpcDispatcher::disableCod);
   priv("private/get_cancel_on_disconnect", &RpcDispatcher::getCod);
   pub("kappa/fault", &RpcDispatcher::fault);
+  pub("kappa/list_instrument", &RpcDispatcher::listInstrument);
+  pub("kappa/expire_instrument", &RpcDispatcher::expireInstrument);
 }
 
 void RpcDispatcher::onOpen(ClientSession& s) { hub_.attach(&s); }
@@ -521,9 +523,11 @@ nlohmann::json RpcDispatcher::getInstruments(Call& c) {
   if (!kind.empty() && std::find(std::begin(kinds), std::end(kinds), kind) == std::end(kinds))
     throw invalidParam("kind", "must be future, option, spot, future_combo or option_combo");
   nlohmann::json out = nlohmann::json::array();
-  if (c.p.flag("expired")) return out;  // nothing has expired in this session's market
+  // expired=true lists the options settled while this process ran (Deribit: the recently expired).
+  const bool wantExpired = c.p.flag("expired");
   for (const Instrument& inst : market_.instruments().all()) {
     if (!inst.tradable || (cur != "ANY" && inst.baseCurrency != cur) || !kindMatches(inst, kind)) continue;
+    if (market_.expired(inst.id) != wantExpired) continue;
     out.push_back(market_.instrumentJson(inst));
   }
   return out;
@@ -693,6 +697,70 @@ nlohmann::json RpcDispatcher::fault(Call& c) {
   nlohmann::json out = faults_.describe();
   out["heartbeats"] = {{"test_requests_sent", testRequestsSent_}, {"test_requests_answered", testRequestsAnswered_}};
   return out;
+}
+
+namespace {
+// A Deribit option name, CUR-DMMMYY-STRIKE-C|P (BTC-8DEC26-71000-C): its parts, or false.
+bool parseOptionName(const std::string& name, std::string& currency, Nanos& expiry, Price& strike, OptionType& type) {
+  std::vector<std::string> parts;
+  std::size_t from = 0;
+  for (std::size_t dash; (dash = name.find('-', from)) != std::string::npos; from = dash + 1)
+    parts.push_back(name.substr(from, dash - from));
+  parts.push_back(name.substr(from));
+  if (parts.size() != 4 || parts[0].empty()) return false;
+  currency = parts[0];
+  if (parts[3] != "C" && parts[3] != "P") return false;
+  type = parts[3] == "C" ? OptionType::Call : OptionType::Put;
+  const std::string& date = parts[1];  // 8DEC26 or 27DEC26
+  if (date.size() != 6 && date.size() != 7) return false;
+  const std::size_t dayDigits = date.size() - 5;
+  static constexpr const char* kMonths[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                            "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+  int month = 0;
+  for (int m = 0; m < 12; ++m)
+    if (date.compare(dayDigits, 3, kMonths[m]) == 0) month = m + 1;
+  const std::string dd = date.substr(0, dayDigits), yy = date.substr(dayDigits + 3);
+  const auto digits = [](const std::string& t) {
+    return !t.empty() && std::all_of(t.begin(), t.end(), [](unsigned char ch) { return std::isdigit(ch); });
+  };
+  if (!month || !digits(dd) || !digits(yy)) return false;
+  const int day = std::stoi(dd);
+  if (day < 1 || day > 31) return false;
+  expiry = expiryAt0800Utc(2000 + std::stoi(yy), month, day);
+  if (deribitExpiryCode(expiry) != date) return false;  // 31FEB26 and the like
+  if (!digits(parts[2]) || parts[2].size() > 9) return false;
+  strike = toFixed(double(std::stoll(parts[2])));
+  return true;
+}
+}  // namespace
+
+nlohmann::json RpcDispatcher::listInstrument(Call& c) {
+  if (!c.s.isLoopback())
+    throw RpcError(deribit::kNotOnThisServer, {{"reason", "kappa/list_instrument is accepted from loopback only"}});
+  const std::string name = c.p.str("instrument_name");
+  std::string currency;
+  Nanos expiry = 0;
+  Price strike = 0;
+  OptionType type = OptionType::None;
+  if (!parseOptionName(name, currency, expiry, strike, type))
+    throw invalidParam("instrument_name", "must name an option as Deribit does, e.g. BTC-8DEC26-71000-C");
+  std::string why;
+  const InstrumentId id = market_.listOption(currency, expiry, strike, type, &why);
+  if (id == kNoInstrument) throw invalidParam("instrument_name", why);
+  std::cerr << "kappa-exchange: listed " << name << "\n";
+  return market_.instrumentJson(market_.instruments()[id]);
+}
+
+nlohmann::json RpcDispatcher::expireInstrument(Call& c) {
+  if (!c.s.isLoopback())
+    throw RpcError(deribit::kNotOnThisServer, {{"reason", "kappa/expire_instrument is accepted from loopback only"}});
+  const std::string name = c.p.str("instrument_name");
+  const Instrument* inst = market_.find(name);
+  if (!inst) throw RpcError(deribit::kInvalidInstrument, {{"param", "instrument_name"}, {"reason", "unknown instrument"}});
+  std::string why;
+  if (!market_.expire(inst->id, &why)) throw invalidParam("instrument_name", why);
+  std::cerr << "kappa-exchange: expired " << name << "\n";
+  return market_.instrumentJson(*inst);
 }
 
 }  // namespace kappa::exchange

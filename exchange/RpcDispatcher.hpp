@@ -139,6 +139,10 @@ class RpcDispatcher {
   nlohmann::json getCod(Call& c);
   // Control (loopback only).
   nlohmann::json fault(Call& c);
+  // Instruments while running (loopback only, like kappa/fault): list a new option by its Deribit
+  // name, settle one now. See README.md "Instruments while running".
+  nlohmann::json listInstrument(Call& c);
+  nlohmann::json expireInstrument(Call& c);
 
   const ExchangeConfig& config_;
   MarketState& market_;

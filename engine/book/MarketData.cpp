@@ -30,6 +30,7 @@ void MarketData::apply(const MdEvent& e) {
     log::warn("marketdata", "event for unknown instrument id " + std::to_string(e.instrument) + " dropped");
     return;
   }
+  if (books_[e.instrument].staleReason() == StaleReason::Retired) return;  // settled: nothing comes back
   OrderBook& book = books_[e.instrument];
   // A book message left without its end (the next one began, or another book's end came) leaves
   // its book stale: its levels may be half applied. A snapshot of the same book replaces it.
@@ -94,7 +95,28 @@ void MarketData::apply(const MdEvent& e) {
 }
 
 void MarketData::markAllStale(StaleReason reason) {
-  for (auto& b : books_) b.markStale(reason);
+  for (auto& b : books_)
+    if (b.staleReason() != StaleReason::Retired) b.markStale(reason);
+}
+
+void MarketData::grow() {
+  const std::size_t n = instruments_.size();
+  if (n <= books_.size()) return;
+  books_.resize(n);
+  stats_.resize(n);
+  tapes_.resize(n);
+  candles_.resize(n);
+  snapshotPending_.resize(n, 0);
+}
+
+void MarketData::retire(InstrumentId id) {
+  if (id >= books_.size()) return;
+  OrderBook& b = books_[id];
+  if (current_ == id) current_ = kNoInstrument;
+  b.beginSnapshot(b.changeId());  // empty: an expired option has no market left
+  b.commit();
+  b.markStale(StaleReason::Retired);
+  snapshotPending_[id] = 1;  // and no snapshot is ever asked for again
 }
 
 void MarketData::seedHistory(InstrumentId id, std::vector<Candle> candles) {

@@ -65,6 +65,11 @@ class MarketData {
     for (std::size_t i = 0; i < n; ++i) apply(events[i]);
   }
   void markAllStale(StaleReason reason);
+  // The registry grew (an instrument listed while running): books and statistics for the new ids.
+  void grow();
+  // The instrument retired: its book is emptied and stays stale ("expired/settled"); later events
+  // for it are dropped (a late message must not bring a settled book back to life).
+  void retire(InstrumentId id);
   void seedHistory(InstrumentId id, std::vector<Candle> candles);
 
   const OrderBook& book(InstrumentId id) const { return books_[id]; }

@@ -13,6 +13,7 @@ const char* nameOf(StaleReason reason) {
     case StaleReason::NoSnapshot: return "waiting for snapshot";
     case StaleReason::VenueDown: return "venue disconnected";
     case StaleReason::Incomplete: return "book message without its end";
+    case StaleReason::Retired: return "expired/settled";
   }
   return "?";
 }

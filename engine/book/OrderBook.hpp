@@ -31,6 +31,7 @@ enum class StaleReason : std::uint8_t {
   NoSnapshot,       // an incremental update arrived before any snapshot
   VenueDown,        // the venue connection dropped
   Incomplete,       // a message in progress, or one whose end never came
+  Retired,          // the instrument expired/settled (or was delisted): its book is gone for good
 };
 const char* nameOf(StaleReason reason);
 const char* nameOf(BookStatus status);

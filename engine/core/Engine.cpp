@@ -66,16 +66,7 @@ Engine::Engine(std::unique_ptr<Venue> venue, StrategyHostConfig strategyConfig)
   for (const Instrument& inst : instruments_.all())
     if (inst.kind == InstrumentKind::Index) indexIds_.push_back(inst.id);
   underlyingOf_.assign(instruments_.size(), SIZE_MAX);
-  for (const Instrument& inst : instruments_.all()) {
-    // Its index by underlyingId; a venue that does not link instruments to an index gets the
-    // index of the same base currency (btc_usd for every BTC-... instrument).
-    const InstrumentId index = inst.kind == InstrumentKind::Index ? inst.id : inst.underlyingId;
-    auto it = std::find(indexIds_.begin(), indexIds_.end(), index);
-    if (it == indexIds_.end())
-      it = std::find_if(indexIds_.begin(), indexIds_.end(),
-                        [&](InstrumentId i) { return instruments_[i].baseCurrency == inst.baseCurrency; });
-    if (it != indexIds_.end()) underlyingOf_[inst.id] = std::size_t(it - indexIds_.begin());
-  }
+  for (const Instrument& inst : instruments_.all()) underlyingOf_[inst.id] = underlyingSlotOf(inst);
   strategies_ = std::make_unique<StrategyHost>(
       StrategyHost::Services{instruments_, *market_, *oms_, halt_, [this] { return now(); }, io_.get_executor(),
                              latestAnalytics_},
@@ -98,6 +89,71 @@ Engine::Engine(std::unique_ptr<Venue> venue, StrategyHostConfig strategyConfig)
   riskConfig_.source = "defaults";
   gate_.limits().configure(riskConfig_);
   monitor_.configure(riskConfig_.triggers);
+}
+
+std::size_t Engine::underlyingSlotOf(const Instrument& inst) const {
+  // Its index by underlyingId; a venue that does not link instruments to an index gets the
+  // index of the same base currency (btc_usd for every BTC-... instrument).
+  const InstrumentId index = inst.kind == InstrumentKind::Index ? inst.id : inst.underlyingId;
+  auto it = std::find(indexIds_.begin(), indexIds_.end(), index);
+  if (it == indexIds_.end())
+    it = std::find_if(indexIds_.begin(), indexIds_.end(),
+                      [&](InstrumentId i) { return instruments_[i].baseCurrency == inst.baseCurrency; });
+  return it == indexIds_.end() ? SIZE_MAX : std::size_t(it - indexIds_.begin());
+}
+
+// ---- instruments that come and go while running (engine thread) ------------------------------
+// The venue lists a new instrument with the registry's next id (it adds to its own copy in the
+// same order), or retires one. Every per-instrument table grows here, on the engine thread, before
+// any market data for the new id (the VenueInbox delivers the change first); readers on other
+// threads (GUI, analytics worker) see the new id once the registry publishes its size.
+void Engine::onInstrumentChange(const InstrumentChange& change) {
+  const Instrument& inst = change.instrument;
+  if (change.kind == InstrumentChange::Kind::Listed) {
+    if (instruments_.find(inst.name)) return;  // already known (a repeated notification)
+    if (inst.id != instruments_.size()) {
+      log::error("engine", "instrument " + inst.name + " listed with id " + std::to_string(inst.id) + ", expected " +
+                               std::to_string(instruments_.size()) + ": ignored");
+      return;
+    }
+    if (inst.kind == InstrumentKind::Index) {  // a new underlying would need its own chain: not supported
+      log::warn("engine", "index " + inst.name + " listed while running: ignored");
+      return;
+    }
+    const InstrumentId id = instruments_.add(inst);
+    market_->grow();
+    oms_->grow();
+    strategies_->grow();
+    gate_.limits().grow();  // its limits resolved now; the counters of the others kept
+    underlyingOf_.push_back(underlyingSlotOf(instruments_[id]));
+    if (journal_) journal_->addInstrument(id, inst.name);
+    log::info("engine", "instrument listed: " + inst.name);
+    journalNote(JournalKind::RiskEvent, now(), "instrument listed: " + inst.name);
+    return;
+  }
+  const InstrumentId id = inst.id;
+  if (id >= instruments_.size() || instruments_[id].name != inst.name) {
+    log::warn("engine", "retirement of unknown instrument " + inst.name + " ignored");
+    return;
+  }
+  if (!instruments_.retire(id)) return;  // already retired
+  const std::string reason = change.reason.empty() ? std::string("expired/settled") : change.reason;
+  market_->retire(id);
+  // Working orders on it cannot trade any more: they end cancelled with the reason (the venue's
+  // own cancellation, if it comes later, finds them finished and changes nothing).
+  std::vector<OrderId> working;
+  for (OrderId o : oms_->working())
+    if (const Order* order = oms_->find(o); order && order->request.instrument == id) working.push_back(o);
+  for (OrderId o : working) {
+    ExecReport r;
+    r.orderId = o;
+    r.type = ExecType::Cancelled;
+    r.ts = now();
+    r.reason = instruments_[id].name + " " + reason;
+    onExecution(r);
+  }
+  log::info("engine", "instrument retired: " + inst.name + " (" + reason + ")");
+  journalNote(JournalKind::RiskEvent, now(), "instrument retired: " + inst.name + " (" + reason + ")");
 }
 
 void Engine::onOrderEvent(const Order& o, const Fill* f) {
@@ -669,6 +725,7 @@ analytics::AnalyticsWorker::Input Engine::chainInputs() const {
   for (const Instrument& inst : instruments_.all()) {
     const std::size_t u = underlyingOf_[inst.id];
     if (u == SIZE_MAX) continue;  // an instrument on no listed index has no chain to belong to
+    if (instruments_.retired(inst.id)) continue;  // expired/settled: out of the chain
     analytics::ChainInput& in = inputs[u];
     const OrderBook& b = market_->book(inst.id);
     if (inst.isOption()) {

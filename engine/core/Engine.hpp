@@ -49,7 +49,9 @@ class Engine final : private VenueListener {
   void start();  // spawns the engine thread and connects the venue
   void stop();   // disconnects, stops and joins; idempotent
 
-  // Fixed after construction: safe to read from any thread.
+  // Any thread: the registry grows (instruments listed while running) and flags retirements on the
+  // engine thread only; its storage never moves, so readers elsewhere may use any id below size()
+  // (see InstrumentRegistry). Views rebuild what they derive from it when version() changes.
   const InstrumentRegistry& instruments() const { return instruments_; }
   const std::string& venueName() const { return venueName_; }
   // Engine thread: the venue's positions compared with ours after reconnects, and the instruments
@@ -166,6 +168,9 @@ class Engine final : private VenueListener {
   void onVenueState(VenueState state, const std::string& detail) override;
   void onPositions(const std::vector<VenuePosition>& positions) override;
   void onAccount(const VenueAccount& account) override;
+  void onInstrumentChange(const InstrumentChange& change) override;
+  // Which underlying (index into indexIds_) an instrument belongs to; SIZE_MAX if none.
+  std::size_t underlyingSlotOf(const Instrument& inst) const;
   void schedulePublish();
   void publish();
   void scheduleAnalytics();

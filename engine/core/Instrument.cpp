@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <stdexcept>
 
 namespace kappa {
@@ -55,17 +56,72 @@ std::string formatTrimmed(std::int64_t value) {
   return s;
 }
 
+InstrumentRegistry::InstrumentRegistry() : chunks_(new std::atomic<Chunk*>[kMaxChunks]) {
+  for (std::size_t i = 0; i < kMaxChunks; ++i) chunks_[i].store(nullptr, std::memory_order_relaxed);
+}
+
+InstrumentRegistry::~InstrumentRegistry() { clear(); }
+
+void InstrumentRegistry::clear() {
+  for (std::size_t i = 0; i < kMaxChunks; ++i) delete chunks_[i].exchange(nullptr, std::memory_order_acq_rel);
+  size_.store(0, std::memory_order_release);
+  std::unique_lock lock(nameMutex_);
+  byName_.clear();
+}
+
+InstrumentRegistry::InstrumentRegistry(const InstrumentRegistry& other) : InstrumentRegistry() { *this = other; }
+
+InstrumentRegistry& InstrumentRegistry::operator=(const InstrumentRegistry& other) {
+  if (this == &other) return *this;
+  clear();
+  for (const Instrument& inst : other.all()) {
+    add(inst);
+    if (other.retired(inst.id)) retire(inst.id);
+  }
+  version_.store(other.version(), std::memory_order_release);
+  return *this;
+}
+
 InstrumentId InstrumentRegistry::add(Instrument instrument) {
-  if (byName_.count(instrument.name)) throw std::invalid_argument("duplicate instrument " + instrument.name);
-  instrument.id = InstrumentId(items_.size());
-  byName_.emplace(instrument.name, instrument.id);
-  items_.push_back(std::move(instrument));
-  return items_.back().id;
+  const std::size_t n = size_.load(std::memory_order_relaxed);  // only this thread writes it
+  if (n >= kCapacity) throw std::length_error("instrument registry full");
+  {
+    std::shared_lock lock(nameMutex_);
+    if (byName_.count(instrument.name)) throw std::invalid_argument("duplicate instrument " + instrument.name);
+  }
+  Chunk* chunk = chunks_[n >> kChunkBits].load(std::memory_order_relaxed);
+  if (!chunk) {
+    chunk = new Chunk();
+    chunks_[n >> kChunkBits].store(chunk, std::memory_order_release);
+  }
+  instrument.id = InstrumentId(n);
+  chunk->items[n & (kChunkSize - 1)] = std::move(instrument);
+  {
+    std::unique_lock lock(nameMutex_);
+    byName_.emplace(chunk->items[n & (kChunkSize - 1)].name, InstrumentId(n));
+  }
+  size_.store(n + 1, std::memory_order_release);  // published: readers may now use id n
+  version_.fetch_add(1, std::memory_order_acq_rel);
+  return InstrumentId(n);
+}
+
+bool InstrumentRegistry::retire(InstrumentId id) {
+  if (id >= size()) return false;
+  std::atomic<bool>& flag = chunks_[id >> kChunkBits].load(std::memory_order_acquire)->retired[id & (kChunkSize - 1)];
+  if (flag.exchange(true, std::memory_order_acq_rel)) return false;
+  version_.fetch_add(1, std::memory_order_acq_rel);
+  return true;
 }
 
 const Instrument* InstrumentRegistry::find(std::string_view name) const {
-  auto it = byName_.find(std::string(name));
-  return it == byName_.end() ? nullptr : &items_[it->second];
+  InstrumentId id;
+  {
+    std::shared_lock lock(nameMutex_);
+    auto it = byName_.find(std::string(name));
+    if (it == byName_.end()) return nullptr;
+    id = it->second;
+  }
+  return &(*this)[id];
 }
 
 }  // namespace kappa

@@ -1,4 +1,9 @@
 #pragma once
+#include <atomic>
+#include <cstddef>
+#include <iterator>
+#include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -56,16 +61,93 @@ std::string formatFixed(std::int64_t value, int decimals);
 // All significant decimals, no trailing zeros (0.03125, 67000.5, 10).
 std::string formatTrimmed(std::int64_t value);
 
+// The instruments a venue lists, by id (0, 1, 2, ... in listing order). Ids are never reused and
+// an instrument is never removed: orders, fills, positions and the journal refer to them.
+//
+// The set grows while the engine runs (Deribit lists new strikes and expiries during the day) and
+// instruments retire (an expired option settles). Threading: ONE thread adds and retires (the
+// engine thread once it runs; the venue's own copy on the venue's thread); any thread may read at
+// the same time. Storage is chunked and never moves, so a reference or pointer to an Instrument
+// stays valid for the registry's life; size() is published with release after the new instrument
+// is complete, so a reader that got an id below size() (or through anything the writer published
+// after adding it, e.g. a snapshot) sees it whole. Name lookups take a shared lock.
 class InstrumentRegistry {
  public:
+  static constexpr std::size_t kChunkBits = 8;
+  static constexpr std::size_t kChunkSize = std::size_t(1) << kChunkBits;
+  static constexpr std::size_t kMaxChunks = 4096;  // 1,048,576 instruments
+  static constexpr std::size_t kCapacity = kChunkSize * kMaxChunks;
+
+  InstrumentRegistry();
+  ~InstrumentRegistry();
+  InstrumentRegistry(const InstrumentRegistry& other);  // a copy with the same ids and retirements
+  InstrumentRegistry& operator=(const InstrumentRegistry& other);
+
+  // Writer thread only. Throws on a duplicate name or when full.
   InstrumentId add(Instrument instrument);
-  const Instrument& operator[](InstrumentId id) const { return items_[id]; }
+  // Writer thread only: the instrument expired/settled (or the venue delisted it). It keeps its id
+  // and stays findable; views and the chain drop it. False if unknown or already retired.
+  bool retire(InstrumentId id);
+
+  // ---- any thread ----
+  const Instrument& operator[](InstrumentId id) const {
+    return chunks_[id >> kChunkBits].load(std::memory_order_acquire)->items[id & (kChunkSize - 1)];
+  }
   const Instrument* find(std::string_view name) const;
-  std::size_t size() const { return items_.size(); }
-  const std::vector<Instrument>& all() const { return items_; }
+  std::size_t size() const { return size_.load(std::memory_order_acquire); }
+  bool retired(InstrumentId id) const {
+    return id < size() &&
+           chunks_[id >> kChunkBits].load(std::memory_order_acquire)->retired[id & (kChunkSize - 1)].load(
+               std::memory_order_acquire);
+  }
+  // Changes with every add and retire: views and analytics rebuild what they derived from the set
+  // when it moved (0 for an empty registry).
+  std::uint64_t version() const { return version_.load(std::memory_order_acquire); }
+
+  // The instruments listed when called (later additions are not in this range), by id.
+  class Range {
+   public:
+    class iterator {
+     public:
+      using iterator_category = std::forward_iterator_tag;
+      using value_type = Instrument;
+      using difference_type = std::ptrdiff_t;
+      using pointer = const Instrument*;
+      using reference = const Instrument&;
+      iterator() = default;
+      iterator(const InstrumentRegistry* r, std::size_t i) : r_(r), i_(i) {}
+      reference operator*() const { return (*r_)[InstrumentId(i_)]; }
+      pointer operator->() const { return &(*r_)[InstrumentId(i_)]; }
+      iterator& operator++() { ++i_; return *this; }
+      iterator operator++(int) { iterator t = *this; ++i_; return t; }
+      bool operator==(const iterator& o) const { return i_ == o.i_; }
+      bool operator!=(const iterator& o) const { return i_ != o.i_; }
+     private:
+      const InstrumentRegistry* r_ = nullptr;
+      std::size_t i_ = 0;
+    };
+    Range(const InstrumentRegistry* r, std::size_t n) : r_(r), n_(n) {}
+    iterator begin() const { return {r_, 0}; }
+    iterator end() const { return {r_, n_}; }
+    std::size_t size() const { return n_; }
+    bool empty() const { return n_ == 0; }
+    const Instrument& operator[](std::size_t i) const { return (*r_)[InstrumentId(i)]; }
+   private:
+    const InstrumentRegistry* r_;
+    std::size_t n_;
+  };
+  Range all() const { return Range(this, size()); }
 
  private:
-  std::vector<Instrument> items_;
+  struct Chunk {
+    Instrument items[kChunkSize];
+    std::atomic<bool> retired[kChunkSize] = {};
+  };
+  void clear();
+  std::unique_ptr<std::atomic<Chunk*>[]> chunks_;  // kMaxChunks slots, filled as needed
+  std::atomic<std::size_t> size_{0};
+  std::atomic<std::uint64_t> version_{0};
+  mutable std::shared_mutex nameMutex_;  // guards byName_
   std::unordered_map<std::string, InstrumentId> byName_;
 };
 

@@ -65,6 +65,12 @@ Journal::Journal(std::string path, const InstrumentRegistry& instruments, Journa
   writer_ = std::thread([this] { run(); });
 }
 
+void Journal::addInstrument(InstrumentId id, std::string name) {
+  std::lock_guard lock(namesMutex_);
+  if (instrumentNames_.size() <= id) instrumentNames_.resize(std::size_t(id) + 1);
+  instrumentNames_[id] = std::move(name);
+}
+
 Journal::~Journal() {
   stopping_.store(true, std::memory_order_release);
   progress_.notify_all();
@@ -230,7 +236,10 @@ JournalRow Journal::rowOf(const JournalRecord& r) const {
   row.ts = r.ts;
   row.kind = nameOf(r.kind);
   if (r.order) row.order = std::int64_t(r.order);
-  if (r.instrument < instrumentNames_.size()) row.instrument = instrumentNames_[r.instrument];
+  {
+    std::lock_guard lock(namesMutex_);
+    if (r.instrument < instrumentNames_.size()) row.instrument = instrumentNames_[r.instrument];
+  }
   if (r.strategy) row.strategy = r.strategy;
   if (r.order != 0 || r.kind == JournalKind::PositionSnapshot || r.kind == JournalKind::Fill) row.side = nameOf(r.side);
   row.price = r.price;

@@ -46,6 +46,9 @@ class Journal {
   // Opens (creating and migrating as needed) and starts the writer thread. Never throws: a journal
   // that cannot be opened is failed() from the start.
   Journal(std::string path, const InstrumentRegistry& instruments, JournalOptions options = {});
+  // An instrument listed while running (its id is the registry's next): records about it carry
+  // its name. Any thread.
+  void addInstrument(InstrumentId id, std::string name);
   ~Journal();  // writes what is queued, then joins
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -85,7 +88,11 @@ class Journal {
   bool exec(const char* sql);
 
   std::string path_;
+  // By instrument id, as the registry named them: the journal stores names, never ids, so a later
+  // session with a different instrument set resolves them by name. Grows while running
+  // (addInstrument, engine thread) and is read by the writer thread: guarded by namesMutex_.
   std::vector<std::string> instrumentNames_;
+  mutable std::mutex namesMutex_;
   JournalOptions options_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;

@@ -53,19 +53,25 @@ PreTradeLimits::PreTradeLimits(const InstrumentRegistry& instruments) : instrume
 
 void PreTradeLimits::ensureSized() {
   // The registry may be filled after the gate is built (the engine lists the venue's instruments
-  // in its constructor body): size the per-instrument state on first use.
-  if (resolved_.size() == instruments_.size()) return;
+  // in its constructor body): size the per-instrument state on first use. It also grows while
+  // running (instruments listed by the venue): the new ids get their state and the counters of
+  // the known ones (open orders, rate windows, daily counts) are kept, never reset.
   const std::size_t n = instruments_.size();
-  resolved_.assign(n, {});
-  instrumentCounted_.assign(n, {});
-  instrumentScopeLabel_.assign(n, {});
-  instrumentScopeKey_.assign(n, {});
-  perInstrument_.assign(n, {});
-  underlyingOf_.assign(n, 0);
-  unit_.assign(n, {});
-  underlyings_.clear();
-  indexOf_.clear();
-  for (const Instrument& inst : instruments_.all()) {
+  const std::size_t from = resolved_.size();
+  if (from >= n) return;
+  resolved_.resize(n);
+  instrumentCounted_.resize(n);
+  instrumentScopeLabel_.resize(n);
+  instrumentScopeKey_.resize(n);
+  perInstrument_.resize(n);
+  underlyingOf_.resize(n, 0);
+  unit_.resize(n);
+  if (from == 0) {
+    underlyings_.clear();
+    indexOf_.clear();
+  }
+  for (InstrumentId id = InstrumentId(from); id < n; ++id) {
+    const Instrument& inst = instruments_[id];
     auto it = std::find(underlyings_.begin(), underlyings_.end(), inst.baseCurrency);
     if (it == underlyings_.end()) {
       underlyings_.push_back(inst.baseCurrency);
@@ -75,8 +81,8 @@ void PreTradeLimits::ensureSized() {
     underlyingOf_[inst.id] = std::size_t(it - underlyings_.begin());
     if (inst.kind == InstrumentKind::Index) indexOf_[underlyingOf_[inst.id]] = inst.id;
   }
-  net_.assign(underlyings_.size(), {});
-  underlyingLimits_.assign(underlyings_.size(), {});
+  net_.resize(underlyings_.size());
+  underlyingLimits_.resize(underlyings_.size());
   configure(RiskConfig(config_));
 }
 

@@ -91,10 +91,14 @@ class PreTradeLimits {
   NetGreeks netGreeks(std::size_t underlying) const { return net_[underlying]; }
   // An order limit of an instrument as the account and instrument scopes set it (NaN = none or off).
   double orderLimitValue(Limit l, InstrumentId id) const {
+    if (id >= resolved_.size()) return std::nan("");  // listed since the last grow(): not resolved yet
     const LimitSetting& s = resolved_[id][std::size_t(l)];
     return s.active() ? s.value : std::nan("");
   }
   // USD notional of `qty` of an instrument at `price` (options: contracts x index).
+  // The registry grew (instruments listed while running): their limits resolved, every counter
+  // of the instruments already known kept. Engine thread (the gate's own calls do it too).
+  void grow() { ensureSized(); }
   double notional(InstrumentId id, double qty, double price) const { return notionalUsd(instruments_[id], qty, price); }
   // The Greek limit of an underlying (NaN = none or off).
   double greekLimit(std::size_t underlying, Limit which) const;

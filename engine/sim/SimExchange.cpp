@@ -560,7 +560,7 @@ void SimExchange::requoteOption(std::size_t i) {
   Market& market = *markets_[q.instrument];
   begin(q.instrument);
   const double t = double(inst.expiry - now_) / kNanosPerYear;
-  if (t <= 0) {  // expired: the makers walk away
+  if (t <= 0 || expired(q.instrument)) {  // expired: the makers walk away
     for (int l = 0; l < 3; ++l) {
       if (q.bidId[std::size_t(l)]) market.book.cancel(q.bidId[std::size_t(l)]);
       if (q.askId[std::size_t(l)]) market.book.cancel(q.askId[std::size_t(l)]);
@@ -625,6 +625,7 @@ void SimExchange::optionTaker(const Underlying& u) {
   const int strike = std::clamp(kStrikesPerExpiry / 2 + int(std::lround(rng_.normal() * 3.0)), 0, kStrikesPerExpiry - 1);
   const std::size_t i = u.firstOption + (expiry * kStrikesPerExpiry + std::size_t(strike)) * 2 + rng_.below(2);
   const InstrumentId id = options_[i].instrument;
+  if (expired(id)) return;
   Market& market = *markets_[id];
   const Side side = rng_.chance(0.5) ? Side::Buy : Side::Sell;
   const Price px = side == Side::Buy ? market.book.bestAsk() : market.book.bestBid();
@@ -700,6 +701,7 @@ void SimExchange::userExec(ExecType type, OrderId id, Price price, Qty qty, Qty 
 void SimExchange::submit(OrderId id, const OrderRequest& req) {
   if (req.instrument >= markets_.size() || !markets_[req.instrument])
     return userExec(ExecType::Reject, id, 0, 0, 0, "instrument not tradable");
+  if (expired(req.instrument)) return userExec(ExecType::Reject, id, 0, 0, 0, "instrument expired");
   const Instrument& inst = instruments_[req.instrument];
   if (req.qty <= 0 || req.qty % inst.minQty != 0)
     return userExec(ExecType::Reject, id, 0, 0, 0, "amount must be a positive multiple of " + formatFixed(inst.minQty, inst.qtyDecimals));
@@ -803,6 +805,79 @@ std::vector<Candle> SimExchange::history(InstrumentId id) const {
     bars.push_back(c);
   }
   return bars;
+}
+
+// ---- listing and settlement while running ------------------------------------------------
+
+InstrumentId SimExchange::listOption(const std::string& currency, Nanos expiry, Price strike, OptionType type,
+                                     std::string* why) {
+  auto fail = [&](std::string reason) {
+    if (why) *why = std::move(reason);
+    return kNoInstrument;
+  };
+  std::size_t ui = underlyings_.size();
+  for (std::size_t i = 0; i < underlyings_.size(); ++i)
+    if (underlyings_[i].config.currency == currency) ui = i;
+  if (ui == underlyings_.size()) return fail("currency " + currency + " is not listed");
+  if (expiry <= now_) return fail("expiry is not in the future");
+  if (strike <= 0) return fail("strike must be positive");
+  if (type != OptionType::Call && type != OptionType::Put) return fail("option type must be call or put");
+  // The template: an option of the same underlying from the initial chain (specifications per coin).
+  const Underlying& u = underlyings_[ui];
+  if (u.optionCount == 0) return fail(currency + " lists no options");
+  Instrument opt = instruments_[options_[u.firstOption].instrument];
+  opt.expiry = expiry;
+  opt.strike = strike;
+  opt.optionType = type;
+  opt.name = currency + "-" + deribitExpiryCode(expiry) + "-" + formatTrimmed(strike) +
+             (type == OptionType::Call ? "-C" : "-P");
+  if (strike % toFixed(1) != 0) return fail("strike must be a whole number of USD");
+  if (instruments_.find(opt.name)) return fail(opt.name + " is already listed");
+  const InstrumentId id = instruments_.add(std::move(opt));
+  underlyingOf_.resize(instruments_.size(), 0);
+  underlyingOf_[id] = std::uint8_t(ui);
+  markets_.resize(instruments_.size());
+  markets_[id] = std::make_unique<Market>(static_cast<MatchSink&>(*this));
+  expired_.resize(instruments_.size(), 0);
+  OptionQuotes q;
+  q.instrument = id;
+  q.owner = 100 + int(options_.size() % 2);
+  options_.push_back(q);
+  emitSnapshot(id);  // the empty book: subscribers get their first message at once
+  requoteOption(options_.size() - 1);
+  flush();
+  current_ = kNoInstrument;
+  return id;
+}
+
+bool SimExchange::expire(InstrumentId id, std::string* why) {
+  auto fail = [&](std::string reason) {
+    if (why) *why = std::move(reason);
+    return false;
+  };
+  if (id >= instruments_.size() || !markets_[id]) return fail("not a tradable instrument");
+  if (!instruments_[id].isOption()) return fail(instruments_[id].name + " is not an option");
+  if (expired(id)) return fail(instruments_[id].name + " has already expired");
+  expired_.resize(instruments_.size(), 0);
+  expired_[id] = 1;
+  // The makers walk away (requoteOption sees the flag), then every user order is cancelled.
+  for (std::size_t i = 0; i < options_.size(); ++i)
+    if (options_[i].instrument == id) requoteOption(i);
+  std::vector<OrderId> users;
+  for (const auto& [order, inst] : userInstrument_)
+    if (inst == id) users.push_back(order);
+  std::sort(users.begin(), users.end());  // deterministic report order
+  begin(id);
+  for (OrderId order : users) {
+    markets_[id]->book.cancel(userOrders_[order]);
+    userExec(ExecType::Cancelled, order, 0, 0, 0, "instrument expired");
+    userOrders_.erase(order);
+    userInstrument_.erase(order);
+    userPostOnly_.erase(order);
+  }
+  flush();
+  current_ = kNoInstrument;
+  return true;
 }
 
 }  // namespace kappa::sim

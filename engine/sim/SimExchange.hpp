@@ -97,6 +97,19 @@ class SimExchange : private MatchSink {
 
   SimOutput& output() { return out_; }
 
+  // ---- instruments that come and go while the market runs (as Deribit lists and settles them) ----
+  // Lists a new option on a listed underlying with that underlying's specifications (name
+  // CUR-DDMMMYY-STRIKE-C|P); its makers quote it from the next step on (random takers keep to the
+  // initial grid). Emits the new (empty) book's snapshot. Returns the new id, or kNoInstrument with
+  // `why` set (unknown currency, expiry in the past, strike not positive or off the strike grid's
+  // tick, the name already listed).
+  InstrumentId listOption(const std::string& currency, Nanos expiry, Price strike, OptionType type, std::string* why);
+  // Settles an option now: its makers walk away, every user order in it is cancelled with the
+  // reason "instrument expired", new orders are refused. Futures and perpetuals are not expired
+  // here (false, with why). Idempotent: an expired instrument answers false with why.
+  bool expire(InstrumentId id, std::string* why);
+  bool expired(InstrumentId id) const { return id < expired_.size() && expired_[id]; }
+
  private:
   struct Market;
   struct LadderMaker;
@@ -148,6 +161,7 @@ class SimExchange : private MatchSink {
   std::uint64_t steps_ = 0;
   std::uint64_t tradeId_ = 0;
   std::size_t optionCursor_ = 0;
+  std::vector<std::uint8_t> expired_;  // by instrument id: settled by expire()
 };
 
 }  // namespace kappa::sim

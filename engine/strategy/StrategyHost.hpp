@@ -97,6 +97,13 @@ class StrategyHost {
   void onMarketData(const MdEvent* events, std::size_t n, Nanos receivedAt);
   void onOrderChanged(const Order& order, const Fill* fill);
   void onChainAnalytics();
+  // The registry grew (an instrument listed while running): plugins may subscribe to the new ids.
+  void grow() {
+    const std::size_t n = svc_.instruments.size();
+    if (bookSubscribers_.size() < n) bookSubscribers_.resize(n);
+    if (tradeSubscribers_.size() < n) tradeSubscribers_.resize(n);
+    if (dirty_.size() < n) dirty_.resize(n, 0);
+  }
 
   // ---- engine thread: state ----
   void rows(std::vector<PluginRow>* plugins, std::vector<StrategyRow>* strategies) const;

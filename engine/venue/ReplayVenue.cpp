@@ -6,7 +6,7 @@ namespace kappa {
 
 ReplayVenue::ReplayVenue(const InstrumentRegistry& instruments, std::shared_ptr<const std::vector<MdEvent>> events,
                          std::size_t batchSize)
-    : instruments_(instruments.all()), events_(std::move(events)), batchSize_(batchSize ? batchSize : 1) {}
+    : instruments_(instruments.all().begin(), instruments.all().end()), events_(std::move(events)), batchSize_(batchSize ? batchSize : 1) {}
 
 void ReplayVenue::listInstruments(InstrumentRegistry& registry) {
   for (const Instrument& inst : instruments_) registry.add(inst);

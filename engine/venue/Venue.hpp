@@ -60,6 +60,19 @@ struct VenueSummary {
   std::vector<VenueAccount> accounts;    // per currency, as the venue last reported it
 };
 
+// The venue's instrument set changed while running (Deribit lists new strikes and expiries during
+// the day; an expired option settles and leaves get_instruments).
+//  - Listed: `instrument` is complete, with the id the venue gave it, which is the next id of the
+//    engine's registry (the venue and the engine add in the same order; ids are never reused).
+//  - Retired: `instrument.id` (and name) say which; `reason` why ("expired/settled"). It stays in
+//    the registry (orders, fills and the journal refer to it) flagged retired.
+// Delivered through the VenueInbox before any market data that followed it on the venue thread.
+struct InstrumentChange {
+  enum class Kind : std::uint8_t { Listed, Retired } kind = Kind::Listed;
+  Instrument instrument;
+  std::string reason;
+};
+
 class VenueListener {
  public:
   virtual ~VenueListener() = default;
@@ -71,6 +84,8 @@ class VenueListener {
   virtual void onPositions(const std::vector<VenuePosition>& positions) {}
   // The venue's account per currency, whenever it changes (venues without one never call it).
   virtual void onAccount(const VenueAccount& account) {}
+  // The instrument set changed (see InstrumentChange). Venues with a fixed set never call it.
+  virtual void onInstrumentChange(const InstrumentChange& change) {}
 };
 
 class Venue {
@@ -78,6 +93,7 @@ class Venue {
   virtual ~Venue() = default;
   virtual std::string name() const = 0;
   // Instruments the venue lists; called once before connect() to fill the engine's registry.
+  // A venue whose set changes later reports it with VenueListener::onInstrumentChange().
   virtual void listInstruments(InstrumentRegistry& registry) = 0;
   // Recent bars for charts (may be empty).
   virtual std::vector<Candle> history(InstrumentId id) { return {}; }

@@ -50,6 +50,19 @@ class VenueInbox : public std::enable_shared_from_this<VenueInbox> {
       boost::asio::post(engine_, [self = shared_from_this()] { self->drain(); });
   }
 
+  // Venue thread. An instrument listed or retired: delivered before any market data or execution
+  // report pushed after it (a new book's snapshot must find its instrument in the engine).
+  void pushInstrumentChange(InstrumentChange change) {
+    {
+      std::lock_guard lock(mutex_);
+      pending_.emplace_back();  // a batch of its own: what came before is delivered first
+      pending_.back().instruments.push_back(std::move(change));
+      ++pushed_;
+    }
+    if (!drainPosted_.exchange(true, std::memory_order_acq_rel))
+      boost::asio::post(engine_, [self = shared_from_this()] { self->drain(); });
+  }
+
   // Venue batches pushed so far, and engine drains that delivered them (for tests and reports).
   std::uint64_t pushed() const {
     std::lock_guard lock(mutex_);
@@ -59,6 +72,7 @@ class VenueInbox : public std::enable_shared_from_this<VenueInbox> {
 
  private:
   struct Batch {
+    std::vector<InstrumentChange> instruments;  // first: the market data after it may need them
     std::vector<MdEvent> md;
     std::vector<ExecReport> exec;
   };
@@ -73,6 +87,8 @@ class VenueInbox : public std::enable_shared_from_this<VenueInbox> {
     }
     drains_.fetch_add(1, std::memory_order_relaxed);
     for (Batch& b : taken_) {
+      for (const InstrumentChange& c : b.instruments) listener_.onInstrumentChange(c);
+      b.instruments.clear();
       if (!b.md.empty()) listener_.onMarketData(b.md.data(), b.md.size());
       for (const ExecReport& r : b.exec) listener_.onExecution(r);
       b.md.clear();  // keep the capacity for the next round

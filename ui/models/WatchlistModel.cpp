@@ -2,6 +2,8 @@
 
 #include <QBrush>
 #include <QFontDatabase>
+#include <algorithm>
+#include <tuple>
 
 #include "Format.hpp"
 #include "Theme.hpp"
@@ -12,21 +14,50 @@ constexpr qint64 kFlashMs = 350;
 }
 
 WatchlistModel::WatchlistModel(const InstrumentRegistry& instruments, QObject* parent)
-    : QAbstractTableModel(parent), instruments_(instruments), rows_(instruments.size()), flash_(instruments.size()) {
+    : QAbstractTableModel(parent), instruments_(instruments) {
   clock_.start();
-  for (const Instrument& inst : instruments_.all())
-    if (!inst.isOption()) order_.push_back(inst.id);
-  for (const Instrument& inst : instruments_.all())
-    if (inst.isOption()) order_.push_back(inst.id);
-  rowOf_.assign(instruments_.size(), -1);
+  rebuild(instruments_.size());
+}
+
+void WatchlistModel::rebuild(std::size_t count) {
+  beginResetModel();
+  builtVersion_ = instruments_.version();  // read first: a change after this rebuilds again
+  builtCount_ = count;
+  order_.clear();
+  std::vector<InstrumentId> options;
+  std::vector<std::string> currencies;  // in listing order: BTC's options, then ETH's
+  for (InstrumentId id = 0; id < count; ++id) {
+    const Instrument& inst = instruments_[id];
+    if (std::find(currencies.begin(), currencies.end(), inst.baseCurrency) == currencies.end())
+      currencies.push_back(inst.baseCurrency);
+    if (instruments_.retired(id)) continue;  // expired/settled: out of the watchlist
+    (inst.isOption() ? options : order_).push_back(id);
+  }
+  const auto rank = [&](const Instrument& i) {
+    return std::size_t(std::find(currencies.begin(), currencies.end(), i.baseCurrency) - currencies.begin());
+  };
+  // Chain order; stable, so a venue's own order stands where these keys tie.
+  std::stable_sort(options.begin(), options.end(), [&](InstrumentId a, InstrumentId b) {
+    const Instrument &x = instruments_[a], &y = instruments_[b];
+    return std::tuple(rank(x), x.expiry, x.strike, x.optionType) < std::tuple(rank(y), y.expiry, y.strike, y.optionType);
+  });
+  order_.insert(order_.end(), options.begin(), options.end());
+  rowOf_.assign(count, -1);
   for (std::size_t row = 0; row < order_.size(); ++row) rowOf_[order_[row]] = int(row);
+  rows_.assign(order_.size(), QuoteRow{});
+  flash_.assign(order_.size(), Flash{});
+  endResetModel();
 }
 
 int WatchlistModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(rows_.size()); }
 int WatchlistModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
 void WatchlistModel::apply(const EngineSnapshot& s) {
-  if (s.quotes.size() != rows_.size()) return;
+  if (s.quotes.size() != builtCount_ || instruments_.version() != builtVersion_) {
+    if (s.quotes.size() > instruments_.size()) return;  // cannot happen: the snapshot follows the registry
+    rebuild(s.quotes.size());
+  }
+  if (rows_.empty()) return;
   const qint64 now = clock_.elapsed();
   for (std::size_t i = 0; i < rows_.size(); ++i) {
     const QuoteRow& n = s.quotes[order_[i]];

@@ -3,6 +3,10 @@
 // one ranged dataChanged; changed prices flash green/red for a moment. Every underlying's index,
 // perpetual and futures come first (BTC's, then ETH's), then the option chains: with two
 // underlyings ETH-PERPETUAL is not buried under BTC's hundreds of options.
+// The instrument set changes while running (options listed, expired ones retired): when the
+// registry's version moves, the rows are rebuilt (a model reset) from the instruments the snapshot
+// covers, retired ones left out, options in chain order (expiry, strike, call before put), so a new
+// strike appears where it belongs.
 #include <QAbstractTableModel>
 #include <QElapsedTimer>
 #include <vector>
@@ -22,6 +26,8 @@ class WatchlistModel : public QAbstractTableModel {
   int rowOf(InstrumentId id) const { return id < rowOf_.size() ? rowOf_[id] : -1; }
 
   int rowCount(const QModelIndex& parent = {}) const override;
+  // Rows follow the registry as of version() (tests).
+  std::uint64_t builtVersion() const { return builtVersion_; }
   int columnCount(const QModelIndex& parent = {}) const override;
   QVariant data(const QModelIndex& index, int role) const override;
   QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
@@ -31,7 +37,12 @@ class WatchlistModel : public QAbstractTableModel {
     qint64 bidAt = -1, askAt = -1, lastAt = -1;
     bool bidUp = false, askUp = false, lastUp = false;
   };
+  // Rows for the first `count` instruments (those a snapshot covers), retired ones left out.
+  void rebuild(std::size_t count);
+
   const InstrumentRegistry& instruments_;
+  std::uint64_t builtVersion_ = 0;   // the registry's version the rows were built from
+  std::size_t builtCount_ = 0;       // how many instruments they cover (the snapshot's quotes)
   std::vector<InstrumentId> order_;  // row -> instrument
   std::vector<int> rowOf_;           // instrument -> row
   std::vector<QuoteRow> rows_;       // by row

@@ -97,6 +97,7 @@ struct DeribitDecoder::Impl {
   error_code userTrade(od::value v, DecodedBatch& out);
   error_code portfolio(od::value data, DecodedBatch& out);
   error_code platform(od::value data, DecodedBatch& out);
+  error_code instrumentState(od::value data, DecodedBatch& out);
 };
 
 DeribitDecoder::DeribitDecoder(const InstrumentRegistry& instruments)
@@ -110,6 +111,17 @@ DeribitDecoder::~DeribitDecoder() = default;
 InstrumentId DeribitDecoder::find(std::string_view name) const {
   auto it = byName_.find(name);
   return it == byName_.end() ? kNoInstrument : it->second;
+}
+
+void DeribitDecoder::addInstrument(const Instrument& inst) {
+  byName_.emplace(inst.name, inst.id);
+  if (books_.size() <= inst.id) books_.resize(std::size_t(inst.id) + 1);
+}
+
+void DeribitDecoder::forget(InstrumentId id) {
+  if (id >= instruments_.size()) return;
+  byName_.erase(instruments_[id].name);
+  if (id < books_.size()) books_[id].state = BookSeq::State::NoSnapshot;
 }
 
 void DeribitDecoder::awaitSnapshot(InstrumentId id) {
@@ -262,6 +274,7 @@ error_code DeribitDecoder::Impl::notification(od::object& params, DecodedBatch& 
   }
   if (channel.rfind("user.portfolio.", 0) == 0) return portfolio(data, out);
   if (channel.rfind("platform_state", 0) == 0) return platform(data, out);
+  if (channel.rfind("instrument.state.", 0) == 0) return instrumentState(data, out);
   return simdjson::SUCCESS;  // a channel we did not ask for: skipped
 }
 
@@ -571,6 +584,19 @@ error_code DeribitDecoder::Impl::platform(od::value data, DecodedBatch& out) {
   }
   p.locked = locked;
   out.platform.push_back(std::move(p));
+  return simdjson::SUCCESS;
+}
+
+// {"instrument_name": "BTC-11DEC26-71000-C", "state": "created", "timestamp": 1553080940000}
+error_code DeribitDecoder::Impl::instrumentState(od::value data, DecodedBatch& out) {
+  od::object obj;
+  if (auto e = data.get_object().get(obj)) return e;
+  DeribitInstrumentState st;
+  st.instrumentName = optionalString(obj, "instrument_name");
+  st.state = optionalString(obj, "state");
+  std::uint64_t ms = 0;
+  if (obj.find_field_unordered("timestamp").get_uint64().get(ms) == simdjson::SUCCESS) st.ts = Nanos(ms) * 1'000'000;
+  if (!st.instrumentName.empty() && !st.state.empty()) out.instrumentStates.push_back(std::move(st));
   return simdjson::SUCCESS;
 }
 

@@ -72,6 +72,14 @@ struct DeribitPlatformState {
   bool locked = false;
 };
 
+// instrument.state.{kind}.{currency}: an instrument's lifecycle on the exchange ("created",
+// "started", "settled", "closed", "terminated", ...). The venue lists or retires it.
+struct DeribitInstrumentState {
+  std::string instrumentName;
+  std::string state;
+  Nanos ts = 0;
+};
+
 // A resync the venue must perform: unsubscribe and resubscribe the book, wait for its snapshot.
 struct BookResync {
   InstrumentId instrument = kNoInstrument;
@@ -87,7 +95,9 @@ struct DecodedBatch {
   std::vector<VenueAccount> accounts;
   std::vector<DeribitPlatformState> platform;
   std::vector<BookResync> resyncs;
+  std::vector<DeribitInstrumentState> instrumentStates;
   void clear() {
+    instrumentStates.clear();
     md.clear();
     tickers.clear();
     orders.clear();
@@ -131,6 +141,10 @@ class DeribitDecoder {
   void awaitAllSnapshots();
 
   InstrumentId find(std::string_view name) const;
+  // The venue's registry grew (an instrument listed while running): decode its channels from now.
+  void addInstrument(const Instrument& inst);
+  // A retired instrument: its channels are skipped from now (a late message cannot revive it).
+  void forget(InstrumentId id);
 
   // Counters (I/O thread).
   std::uint64_t gaps() const { return gaps_; }

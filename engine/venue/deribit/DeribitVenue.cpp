@@ -333,6 +333,7 @@ void DeribitVenue::disconnect() {
     stopping_ = true;
     reconnectTimer_.cancel();
     housekeepingTimer_.cancel();
+    refreshTimer_.cancel();
     if (session_) session_->stop();
     if (transport_) transport_->close();
     closed.set_value();
@@ -477,6 +478,8 @@ std::vector<std::string> DeribitVenue::channels() const {
     ch.push_back("deribit_price_index." + lower(c) + "_usd");
     ch.push_back("trades.future." + c + "." + interval);
     ch.push_back("trades.option." + c + "." + interval);
+    ch.push_back("instrument.state.future." + c);  // listings and expiries while running
+    ch.push_back("instrument.state.option." + c);
     if (authorised_) ch.push_back("user.portfolio." + lower(c));
   }
   if (authorised_) {
@@ -484,7 +487,7 @@ std::vector<std::string> DeribitVenue::channels() const {
     ch.push_back("user.trades.any.any.raw");
   }
   for (const Instrument& inst : instruments_.all()) {
-    if (inst.kind == InstrumentKind::Index) continue;
+    if (inst.kind == InstrumentKind::Index || instruments_.retired(inst.id)) continue;
     ch.push_back("book." + inst.name + "." + interval);
     ch.push_back("ticker." + inst.name + ".100ms");
   }
@@ -517,6 +520,9 @@ void DeribitVenue::onReady(bool authorised) {
     for (auto& ids : queries) queryOrders(ids);
   }
   housekeeping(generation_);
+  scheduleInstrumentRefresh(generation_);
+  // What was listed or settled since listInstruments (or while we were away) is caught at once.
+  refreshInstruments(reconnected ? "reconnected" : "logged in");
 }
 
 // Once a second: terminal states held for fills that never came are released after 5 s.
@@ -553,7 +559,9 @@ void DeribitVenue::subscribeAll() {
 }
 
 void DeribitVenue::resync(InstrumentId id, const std::string& reason) {
-  if (!ready_ || id >= instruments_.size() || instruments_[id].kind == InstrumentKind::Index) return;
+  if (!ready_ || id >= instruments_.size() || instruments_[id].kind == InstrumentKind::Index ||
+      instruments_.retired(id))  // expired/settled: no snapshot will ever come
+    return;
   decoder_->awaitSnapshot(id);
   if (!resyncing_.insert(id).second) return;  // already on its way to a fresh snapshot
   {
@@ -631,6 +639,7 @@ void DeribitVenue::onMessage(std::string_view text) {
       break;
   }
   if (!batch_.md.empty()) md_.insert(md_.end(), batch_.md.begin(), batch_.md.end());
+  for (const DeribitInstrumentState& st : batch_.instrumentStates) onInstrumentState(st);
   for (const BookResync& rs : batch_.resyncs) {
     if (rs.reason.rfind("change_id gap", 0) == 0) {
       std::lock_guard lock(mutex_);

@@ -11,6 +11,9 @@
 // get_order_state_by_label before anything else happens to it: never sent twice.
 // Reconnect: backoff with jitter, 1 s doubling to 30 s; then login, resubscription, fresh
 // snapshots, and reconciliation (trades since the last we booked, open orders, positions).
+// Instruments while running (DeribitInstruments.cpp): instrument.state notifications and a
+// get_instruments refresh (instrumentRefresh, and at every login) list new instruments with the
+// registry's next id and retire settled ones; the engine hears of both through onInstrumentChange.
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -57,6 +60,10 @@ struct DeribitVenueConfig {
   std::chrono::milliseconds backoffInitial{1'000};
   std::chrono::milliseconds backoffMax{30'000};
   RateLimits limits;
+  // Instruments while running: besides instrument.state notifications, public/get_instruments is
+  // asked again at this period (and after every reconnect); new instruments are listed, those the
+  // exchange no longer lists are retired. 0 = only on notifications and reconnects.
+  std::chrono::milliseconds instrumentRefresh{600'000};
 };
 
 struct DeribitCounters {
@@ -72,6 +79,9 @@ struct DeribitCounters {
   std::uint64_t deadLinks = 0;           // connections given up because heartbeats went unanswered
   std::uint64_t reauthentications = 0;   // public/auth again after a 13009 on a private request
   std::int64_t heartbeatLatencyUs = 0;   // the last heartbeat round trip (public/test), 0 = none yet
+  std::uint64_t instrumentsListed = 0;   // instruments listed while running (after listInstruments)
+  std::uint64_t instrumentsRetired = 0;  // instruments retired (expired/settled) while running
+  std::uint64_t instrumentRefreshes = 0; // get_instruments refreshes completed (every currency and kind)
 };
 
 class DeribitVenue final : public Venue {
@@ -138,6 +148,18 @@ class DeribitVenue final : public Venue {
   std::string currencyOf(InstrumentId id) const;
   std::string envName() const;
 
+  // ---- instruments while running (DeribitInstruments.cpp; I/O thread) ----
+  void scheduleInstrumentRefresh(std::uint64_t generation);
+  void refreshInstruments(const std::string& why);
+  void queueInstrumentRefresh(const std::string& why);  // coalesces a burst of notifications
+  void onInstrumentState(const DeribitInstrumentState& st);
+  // One get_instruments answer (currency, kind "future"|"option"): list what is new, retire what
+  // the exchange no longer lists.
+  void applyInstrumentList(const std::string& currency, const std::string& kind, std::string_view resultJson);
+  void listNewInstrument(Instrument inst);
+  void retireInstrument(InstrumentId id, const std::string& reason);
+  std::vector<std::string> channelsOf(const Instrument& inst) const;  // its book and ticker
+
   DeribitVenueConfig config_;
   InstrumentRegistry instruments_;  // a copy of what we listed: the same ids as the engine's
   std::unique_ptr<DeribitDecoder> decoder_;
@@ -148,6 +170,8 @@ class DeribitVenue final : public Venue {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread thread_;
   boost::asio::steady_timer reconnectTimer_, housekeepingTimer_;
+  boost::asio::steady_timer refreshTimer_{io_};
+  bool refreshQueued_ = false;
 
   std::shared_ptr<WsTransport> transport_;
   std::unique_ptr<JsonRpcClient> rpc_;
