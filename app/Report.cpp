@@ -165,6 +165,7 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
                               {"resyncs", qint64(v.resyncs)},
                               {"rate_limited", qint64(v.rateLimited)},
                               {"too_many_requests", qint64(v.tooManyRequests)},
+                              {"heartbeat_latency_us", qint64(v.heartbeatLatency)},
                               {"position_checks", qint64(c.positionChecks)},
                               {"position_mismatches", qint64(c.positionMismatches)},
                               {"account", accounts}});

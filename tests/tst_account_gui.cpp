@@ -67,7 +67,8 @@ class TestAccountGui : public QObject {
     const QString bin = exchangeBinary();
     if (bin.isEmpty() || !QFileInfo(bin).isExecutable()) QSKIP("no kappa-exchange binary (set KAPPA_EXCHANGE_BINARY)");
     const QString failed =
-        exchange_.start(bin, {"--seed", "3", "--account", QString(kClientId) + ":" + kSecret}, dir_.filePath("exchange.err"));
+        exchange_.start(bin, {"--seed", "3", "--account", QString(kClientId) + ":" + kSecret, "--min-heartbeat", "1"},
+                        dir_.filePath("exchange.err"));
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
     port_ = exchange_.port();
   }
@@ -83,6 +84,7 @@ class TestAccountGui : public QObject {
     c.requestTimeout = std::chrono::milliseconds(5000);
     c.listTimeout = std::chrono::milliseconds(15000);
     c.backoffInitial = std::chrono::milliseconds(2000);  // a countdown long enough to be seen
+    c.heartbeatIntervalS = 1;  // the exchange allows it (--min-heartbeat): the status bar's latency soon
     Engine engine(std::make_unique<DeribitVenue>(c));
     QVERIFY2(engine.instruments().find("ETH-PERPETUAL"), "the venue listed no ETH instruments");
     QVERIFY2(engine.venueEnvironment().find("127.0.0.1:" + std::to_string(port_)) != std::string::npos,
@@ -151,6 +153,11 @@ class TestAccountGui : public QObject {
       QCOMPARE(w.venueStatusColor(), colors::bid.name());
       QLabel* label = venueLabel(w, status);
       QVERIFY2(label && label->isVisible(), "the venue state is not in the status bar");
+      // The last heartbeat's round trip, once one has come back.
+      QTRY_VERIFY_WITH_TIMEOUT(w.venueStatusText().contains(QRegularExpression(" · hb [0-9.]+ ms")), 15000);
+      QTRY_VERIFY_WITH_TIMEOUT(venueLabel(w, w.venueStatusText()) &&
+                                   venueLabel(w, w.venueStatusText())->toolTip().contains("Last heartbeat round trip"),
+                               5000);
       shot(&w, "account-connected");
 
       // The chain shows Deribit's own mark IV beside ours, and the difference, from the venue's

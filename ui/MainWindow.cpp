@@ -553,6 +553,12 @@ void MainWindow::updateStatus(const EngineSnapshot& s) {
   if (env.endsWith("/ws/api/v2")) env.chop(10);  // Deribit's standard path says nothing
   if (!env.isEmpty()) text += " · " + env;
   text += " · " + QString(nameOf(s.venueState)).toUpper();
+  // The last heartbeat's round trip (an exchange connector's; 0 = none yet or the simulator): the
+  // link's own latency, apart from how late the market data is.
+  const std::int64_t heartbeatUs = up ? engine_.venueSummary().heartbeatLatency : 0;
+  if (heartbeatUs > 0)
+    text += heartbeatUs < 10'000 ? QString(" · hb %1 ms").arg(heartbeatUs / 1000.0, 0, 'f', 2)
+                                 : QString(" · hb %1 ms").arg(heartbeatUs / 1000);
   if (late) text += QString(" · data %1 s late").arg(lateMs_ / 1000.0, 0, 'f', 1);
   if (!up) {
     const double left = retryCountdown(s, engine_.now());
@@ -561,6 +567,7 @@ void MainWindow::updateStatus(const EngineSnapshot& s) {
   venueLabel_->setText(text);
   QString tip = "Venue connection state";
   if (!s.venueDetail.empty()) tip += ": " + QString::fromStdString(s.venueDetail);
+  if (heartbeatUs > 0) tip += QString("\nLast heartbeat round trip (public/test): %1 µs").arg(heartbeatUs);
   venueLabel_->setToolTip(tip);
   venueColor_ = (late || s.venueState == VenueState::Connecting) ? colors::last.name() : up ? colors::bid.name() : colors::ask.name();
   venueLabel_->setStyleSheet(QString("color:%1;").arg(venueColor_));
