@@ -10,7 +10,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTcpSocket>
 #include <QThread>
 #include <QUrlQuery>
 #include <deque>
@@ -21,6 +20,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "ExchangeProcess.hpp"
 #include "book/MarketData.hpp"
 #include "venue/Venue.hpp"
 
@@ -174,25 +174,7 @@ class ExchangeView {
   int port() const { return port_; }
 
   QJsonObject http(const QString& method, const QUrlQuery& query, bool priv = false) const {
-    QTcpSocket s;
-    s.connectToHost("127.0.0.1", quint16(port_));
-    if (!s.waitForConnected(5000)) return {};
-    QByteArray req = "GET /api/v2/" + method.toUtf8() + "?" + query.toString(QUrl::FullyEncoded).toUtf8() +
-                     " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-    if (priv) req += "Authorization: Bearer " + token_.toUtf8() + "\r\n";
-    req += "\r\n";
-    s.write(req);
-    QByteArray resp;
-    QElapsedTimer t;
-    t.start();
-    while (t.elapsed() < 10000) {
-      if (s.waitForReadyRead(200)) resp += s.readAll();
-      if (s.state() == QAbstractSocket::UnconnectedState) break;
-    }
-    resp += s.readAll();
-    const int body = resp.indexOf("\r\n\r\n");
-    if (body < 0) return {};
-    return QJsonDocument::fromJson(resp.mid(body + 4)).object();
+    return kappa::test::exchangeGet(port_, method, query, priv ? token_ : QString());
   }
   QJsonValue result(const QString& method, const QUrlQuery& q, bool priv = false) const {
     return http(method, q, priv).value("result");

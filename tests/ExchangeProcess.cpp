@@ -26,9 +26,9 @@ QString ExchangeProcess::start(const QString& binary, const QStringList& args, c
   return {};
 }
 
-QJsonObject ExchangeProcess::get(const QString& method, const QUrlQuery& query, const QString& bearer) const {
+QJsonObject exchangeGet(int port, const QString& method, const QUrlQuery& query, const QString& bearer) {
   QTcpSocket s;
-  s.connectToHost("127.0.0.1", quint16(port_));
+  s.connectToHost("127.0.0.1", quint16(port));
   if (!s.waitForConnected(5000)) return {};
   QByteArray request = "GET /api/v2/" + method.toUtf8() + "?" + query.toString(QUrl::FullyEncoded).toUtf8() +
                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";

@@ -10,6 +10,11 @@
 
 namespace kappa::test {
 
+// One request to a kappa-exchange's HTTP API on 127.0.0.1:PORT (GET /api/v2/METHOD?QUERY, with a
+// Bearer token for private methods): the exchange's own view, independent of the connector. The
+// JSON-RPC answer object ({"result": …} or {"error": …}); empty if there was none within 10 s.
+QJsonObject exchangeGet(int port, const QString& method, const QUrlQuery& query = {}, const QString& bearer = {});
+
 class ExchangeProcess {
  public:
   ~ExchangeProcess() { stop(); }
@@ -24,10 +29,10 @@ class ExchangeProcess {
   QByteArray stderrText() { return process_.readAllStandardError(); }  // when not sent to a file
   QString url() const { return QString("%1://127.0.0.1:%2/ws/api/v2").arg(tls_ ? "wss" : "ws").arg(port_); }
   QProcess& process() { return process_; }
-  // One request to its HTTP API (GET /api/v2/METHOD?QUERY, with a Bearer token for private
-  // methods): the exchange's own view, independent of the connector. The JSON-RPC answer object
-  // ({"result": …} or {"error": …}); empty if there was none within 10 s.
-  QJsonObject get(const QString& method, const QUrlQuery& query = {}, const QString& bearer = {}) const;
+  // exchangeGet() on this exchange.
+  QJsonObject get(const QString& method, const QUrlQuery& query = {}, const QString& bearer = {}) const {
+    return exchangeGet(port_, method, query, bearer);
+  }
   // public/auth with client_credentials: the access token, or "" if refused.
   QString login(const QString& clientId, const QString& secret) const;
 

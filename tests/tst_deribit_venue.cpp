@@ -10,7 +10,6 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
-#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QUrlQuery>
 #include <deque>
@@ -20,6 +19,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "DeribitVenueHarness.hpp"
 #include "ExchangeProcess.hpp"
 #include "book/MarketData.hpp"
 #include "core/Engine.hpp"
@@ -42,66 +42,16 @@ QString exchangeBinary() {
   return env.isEmpty() ? QString(KAPPA_EXCHANGE_BINARY) : QString::fromLocal8Bit(env);
 }
 
-// The engine side of the venue: callbacks run on `io` (this test's "engine thread", the main
-// thread polling it), applied to a real MarketData.
-struct Listener : VenueListener {
-  explicit Listener(const InstrumentRegistry& r) : md(r), history(r.size()) {}
-  void onMarketData(const MdEvent* events, std::size_t n) override {
-    for (std::size_t i = 0; i < n; ++i) {
-      md.apply(events[i]);
-      const MdEvent& e = events[i];
-      if (e.type == MdType::BookEnd && watched.count(e.instrument)) {
-        const OrderBook& b = md.book(e.instrument);
-        if (!b.live()) continue;
-        auto& h = history[e.instrument];
-        h.emplace_back(b.changeId(), top(b));
-        if (h.size() > 2000) h.pop_front();
-      }
-    }
-  }
-  void onExecution(const ExecReport& r) override { exec.push_back(r); }
-  void onVenueState(VenueState s, const std::string& detail) override {
-    state = s;
-    states.emplace_back(s, detail);
-  }
-  void onPositions(const std::vector<VenuePosition>& p) override {
-    positions = p;
-    ++positionAnswers;
-  }
-  void onAccount(const VenueAccount& a) override { accounts[a.currency] = a; }
-
-  static QString top(const OrderBook& b) {
-    Level levels[10];
-    QString s;
-    for (Side side : {Side::Buy, Side::Sell}) {
-      const std::size_t n = b.topN(side, 10, levels);
-      for (std::size_t i = 0; i < n; ++i)
-        s += QString("%1%2@%3 ").arg(side == Side::Buy ? "b" : "a").arg(toDouble(levels[i].qty), 0, 'g', 12)
-                 .arg(toDouble(levels[i].price), 0, 'g', 12);
-    }
-    return s;
-  }
+// The engine side of the venue (tests/DeribitVenueHarness.hpp): callbacks run on `io` (this test's
+// "engine thread", the main thread polling it), applied to a real MarketData.
+struct Listener : kappa::test::VenueSide {
+  using VenueSide::VenueSide;
   std::vector<ExecReport> reportsFor(OrderId id) const {
     std::vector<ExecReport> out;
     for (const ExecReport& r : exec)
       if (r.orderId == id) out.push_back(r);
     return out;
   }
-  int count(OrderId id, ExecType t) const {
-    int n = 0;
-    for (const ExecReport& r : exec) n += r.orderId == id && r.type == t;
-    return n;
-  }
-
-  MarketData md;
-  std::set<InstrumentId> watched;
-  std::vector<std::deque<std::pair<std::uint64_t, QString>>> history;
-  std::vector<ExecReport> exec;
-  VenueState state = VenueState::Disconnected;
-  std::vector<std::pair<VenueState, std::string>> states;
-  std::vector<VenuePosition> positions;
-  int positionAnswers = 0;
-  std::map<std::string, VenueAccount> accounts;
 };
 
 }  // namespace
@@ -110,32 +60,13 @@ class TestDeribitVenue : public QObject {
   Q_OBJECT
  private:
   kappa::test::ExchangeProcess exchange_;
-  QString host_ = "127.0.0.1";
   int port_ = 0;
   QString token_;
   QString errFile_;  // the exchange's stderr, shown if it ends during the test
 
   // One HTTP request to the exchange's /api/v2 (Deribit's REST form of the same methods).
   QJsonObject http(const QString& method, const QUrlQuery& query, bool priv = false, const QString& token = {}) {
-    QTcpSocket s;
-    s.connectToHost(host_, quint16(port_));
-    if (!s.waitForConnected(5000)) return {};
-    QByteArray req = "GET /api/v2/" + method.toUtf8() + "?" + query.toString(QUrl::FullyEncoded).toUtf8() +
-                     " HTTP/1.1\r\nHost: " + host_.toUtf8() + "\r\nConnection: close\r\n";
-    if (priv) req += "Authorization: Bearer " + (token.isEmpty() ? token_ : token).toUtf8() + "\r\n";
-    req += "\r\n";
-    s.write(req);
-    QByteArray resp;
-    QElapsedTimer t;
-    t.start();
-    while (t.elapsed() < 10000) {
-      if (s.waitForReadyRead(200)) resp += s.readAll();
-      if (s.state() == QAbstractSocket::UnconnectedState) break;
-    }
-    resp += s.readAll();
-    const int body = resp.indexOf("\r\n\r\n");
-    if (body < 0) return {};
-    return QJsonDocument::fromJson(resp.mid(body + 4)).object();
+    return kappa::test::exchangeGet(port_, method, query, priv ? (token.isEmpty() ? token_ : token) : QString());
   }
   QJsonValue result(const QString& method, const QUrlQuery& q, bool priv = false) {
     return http(method, q, priv).value("result");

@@ -8,7 +8,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTableView>
-#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QUrlQuery>
 #include <algorithm>
@@ -67,23 +66,9 @@ class TestInstrumentsGui : public QObject {
     if (!dir.isEmpty()) w->grab().save(QDir(dir).filePath(name + ".png"));
   }
   QJsonObject control(const QString& method, const QString& instrument) {
-    QTcpSocket s;
-    s.connectToHost("127.0.0.1", quint16(port_));
-    if (!s.waitForConnected(5000)) return {};
     QUrlQuery q;
     q.addQueryItem("instrument_name", instrument);
-    s.write("GET /api/v2/" + method.toUtf8() + "?" + q.toString(QUrl::FullyEncoded).toUtf8() +
-            " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    QByteArray resp;
-    QElapsedTimer t;
-    t.start();
-    while (t.elapsed() < 10000) {
-      if (s.waitForReadyRead(200)) resp += s.readAll();
-      if (s.state() == QAbstractSocket::UnconnectedState) break;
-    }
-    resp += s.readAll();
-    const int body = resp.indexOf("\r\n\r\n");
-    return body < 0 ? QJsonObject() : QJsonDocument::fromJson(resp.mid(body + 4)).object();
+    return kappa::test::exchangeGet(port_, method, q);
   }
 
  private slots:

@@ -12,7 +12,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QUrlQuery>
 #include <algorithm>
@@ -57,23 +56,7 @@ class TestInstrumentsLive : public QObject {
   int port_ = 0;
 
   // One HTTP GET to the exchange's /api/v2 (the control methods and the exchange's own view).
-  QJsonObject http(const QString& method, const QUrlQuery& query) {
-    QTcpSocket s;
-    s.connectToHost("127.0.0.1", quint16(port_));
-    if (!s.waitForConnected(5000)) return {};
-    s.write("GET /api/v2/" + method.toUtf8() + "?" + query.toString(QUrl::FullyEncoded).toUtf8() +
-            " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    QByteArray resp;
-    QElapsedTimer t;
-    t.start();
-    while (t.elapsed() < 10000) {
-      if (s.waitForReadyRead(200)) resp += s.readAll();
-      if (s.state() == QAbstractSocket::UnconnectedState) break;
-    }
-    resp += s.readAll();
-    const int body = resp.indexOf("\r\n\r\n");
-    return body < 0 ? QJsonObject() : QJsonDocument::fromJson(resp.mid(body + 4)).object();
-  }
+  QJsonObject http(const QString& method, const QUrlQuery& query) { return kappa::test::exchangeGet(port_, method, query); }
   QJsonObject control(const QString& method, const QString& instrument) {
     QUrlQuery q;
     q.addQueryItem("instrument_name", instrument);
