@@ -91,18 +91,9 @@ class TestDeribitVenue : public QObject {
     return a.isEmpty() ? QJsonObject() : a.first().toObject();
   }
 
-  // Runs the "engine thread" until `done` or the timeout. The work guard makes run_for wait for
-  // handlers (sleeping) instead of returning at once when none is queued: no busy loop.
+  // Runs the "engine thread" until `done` or the timeout (sleeping, not spinning: runUntil).
   bool waitFor(boost::asio::io_context& io, const std::function<bool()>& done, int ms = 10000) {
-    auto guard = boost::asio::make_work_guard(io);
-    QElapsedTimer t;
-    t.start();
-    while (!done()) {
-      if (t.elapsed() > ms) return false;
-      io.restart();
-      io.run_for(std::chrono::milliseconds(5));
-    }
-    return true;
+    return kappa::test::runUntil(io, done, ms);
   }
 
   DeribitVenueConfig config() const {
