@@ -910,3 +910,70 @@ static void BM_LoopbackReconnect(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_LoopbackReconnect)->Arg(1000)->Arg(0)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+// The cost of the hand-over itself on this machine: one thread posts a handler to an io_context
+// that another thread runs (idle, waiting in epoll as the engine thread waits between batches),
+// timed from the post to the handler's start. The connector's path has two such wake-ups (the
+// socket's readiness wakes the I/O thread; the VenueInbox's post wakes the engine thread), so this
+// is a floor under wire-to-book that no connector code can remove. Arg 0: the waiting thread on
+// the poster's CPU; 1: on another CPU (when the process may use one). One post every 300 µs, as a
+// book change arrives at the simulator's pace.
+void BM_ThreadWakeFloor(benchmark::State& state) {
+  for (auto _ : state) {
+    cpu_set_t mine;
+    CPU_ZERO(&mine);
+    sched_getaffinity(0, sizeof mine, &mine);
+    std::vector<int> cpus;
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &mine)) cpus.push_back(c);
+    const int here = sched_getcpu();
+    int target = here;
+    if (state.range(0) == 1)
+      for (int c : cpus)
+        if (c != here) target = c;
+    if (state.range(0) == 1 && target == here) {
+      state.SkipWithError("one CPU only: run without taskset for the cross-CPU floor");
+      return;
+    }
+    // The poster stays where it is for the whole run.
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(here, &one);
+    sched_setaffinity(0, sizeof one, &one);
+
+    asio::io_context io;
+    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+    std::thread waiter([&] {
+      cpu_set_t t;
+      CPU_ZERO(&t);
+      CPU_SET(target, &t);
+      pthread_setaffinity_np(pthread_self(), sizeof t, &t);
+      io.run();
+    });
+    constexpr int kSamples = 10000;
+    std::vector<double> us;
+    us.reserve(kSamples);
+    std::atomic<bool> ran{false};
+    for (int i = 0; i < kSamples + 200; ++i) {
+      std::this_thread::sleep_for(std::chrono::microseconds(300));
+      ran.store(false, std::memory_order_relaxed);
+      const auto sent = std::chrono::steady_clock::now();
+      std::chrono::steady_clock::time_point started;
+      asio::post(io, [&] {
+        started = std::chrono::steady_clock::now();
+        ran.store(true, std::memory_order_release);
+      });
+      while (!ran.load(std::memory_order_acquire)) std::this_thread::yield();
+      if (i >= 200) us.push_back(std::chrono::duration<double, std::micro>(started - sent).count());
+    }
+    work.reset();
+    io.stop();
+    waiter.join();
+    sched_setaffinity(0, sizeof mine, &mine);
+    const Percentiles p = percentiles(us);
+    state.SetIterationTime(p.p50 / 1e6);
+    report(state, "", p);
+    state.SetLabel("poster cpu " + std::to_string(here) + ", waiting thread cpu " + std::to_string(target));
+  }
+}
+BENCHMARK(BM_ThreadWakeFloor)->Arg(0)->Arg(1)->Iterations(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
