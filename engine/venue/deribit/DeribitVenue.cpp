@@ -965,8 +965,7 @@ void DeribitVenue::cancelAllFor(const std::string& currency, int attempt) {
                  // It may or may not have reached the exchange. Cancelling all is idempotent:
                  // sent again right after the next login (before anything else can be sent).
                  cancelAllAfterLogin_.insert(currency);
-                 log::warn("deribit", "cancel_all_by_currency " + currency + ": connection lost before the answer; again after the reconnect");
-                 setState(state_.load(), "cancel all " + currency + ": connection lost before the answer; sent again after the reconnect");
+                 tellCancelAll(log::Level::Warn, "cancel all " + currency + ": connection lost before the answer; sent again after the reconnect");
                  return;
                }
                if (r.status == RpcReply::Status::TimedOut) {
@@ -976,22 +975,27 @@ void DeribitVenue::cancelAllFor(const std::string& currency, int attempt) {
                  return;
                }
                if (!r.ok()) {
-                 log::error("deribit", "cancel_all_by_currency " + currency + " failed: " + r.reason);
-                 setState(state_.load(), "cancel all " + currency + " FAILED: " + r.reason);
+                 tellCancelAll(log::Level::Error, "cancel all " + currency + " FAILED: " + r.reason);
                  return;
                }
                std::uint64_t n = 0;
                if (r.result.get_uint64().get(n) != simdjson::SUCCESS) n = 0;
-               {
-                 std::lock_guard lock(mutex_);
-                 ++counters_.cancelAllConfirmed;
-               }
-               const std::string what = "cancel all " + currency + ": the exchange confirmed " + std::to_string(n) +
-                                        " orders cancelled (" + ms + " ms)";
-               log::info("deribit", what);
-               setState(state_.load(), what);
+               tellCancelAll(log::Level::Info, "cancel all " + currency + ": the exchange confirmed " + std::to_string(n) +
+                                                   " orders cancelled (" + ms + " ms)",
+                             true);
              },
              {config_.requestTimeout});
+}
+
+// A cancel-all's outcome, told to the trader twice: in the log and as the venue's state detail,
+// which the risk strip shows; a confirmation is counted.
+void DeribitVenue::tellCancelAll(log::Level level, const std::string& what, bool confirmed) {
+  if (confirmed) {
+    std::lock_guard lock(mutex_);
+    ++counters_.cancelAllConfirmed;
+  }
+  log::write(level, "deribit", what);
+  setState(state_.load(), what);
 }
 
 // cancel_all_by_currency got no answer in time: the exchange's open-order list says whether it
@@ -1005,30 +1009,22 @@ void DeribitVenue::verifyCancelAll(const std::string& currency, const std::strin
                if (generation != generation_) return;
                simdjson::dom::array list;
                if (!r.ok() || r.result.get_array().get(list) != simdjson::SUCCESS) {
-                 const std::string what = "cancel all " + currency + " NOT CONFIRMED: no answer from the exchange (" +
-                                          (r.ok() ? std::string("not a list") : r.reason) + ")";
-                 log::error("deribit", what);
-                 setState(state_.load(), what);
+                 tellCancelAll(log::Level::Error, "cancel all " + currency + " NOT CONFIRMED: no answer from the exchange (" +
+                                                      (r.ok() ? std::string("not a list") : r.reason) + ")");
                  return;
                }
                if (list.size() > 0) {
                  const std::string open = std::to_string(list.size()) + " orders still open after a late answer";
                  if (attempt >= 2) {
-                   log::error("deribit", "cancel all " + currency + " NOT CONFIRMED: " + open);
-                   setState(state_.load(), "cancel all " + currency + " NOT CONFIRMED: " + open);
+                   tellCancelAll(log::Level::Error, "cancel all " + currency + " NOT CONFIRMED: " + open);
                    return;
                  }
                  log::warn("deribit", "cancel all " + currency + ": " + open + "; cancelling again");
                  cancelAllFor(currency, attempt + 1);
                  return;
                }
-               {
-                 std::lock_guard lock(mutex_);
-                 ++counters_.cancelAllConfirmed;
-               }
-               const std::string what = "cancel all " + currency + ": confirmed, the exchange lists no open order (its answer came late)";
-               log::info("deribit", what);
-               setState(state_.load(), what);
+               tellCancelAll(log::Level::Info,
+                             "cancel all " + currency + ": confirmed, the exchange lists no open order (its answer came late)", true);
              },
              {config_.requestTimeout * 3});
 }

@@ -30,6 +30,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "core/Log.hpp"
 #include "venue/Venue.hpp"
 #include "venue/VenueInbox.hpp"
 #include "venue/deribit/DeribitCredentials.hpp"
@@ -139,6 +140,7 @@ class DeribitVenue final : public Venue {
   void doCancelAll();
   void cancelAllFor(const std::string& currency, int attempt = 0);
   void verifyCancelAll(const std::string& currency, const std::string& why, int attempt);
+  void tellCancelAll(log::Level level, const std::string& what, bool confirmed = false);
   void refuseChange(OrderId id, const std::string& reason);
   void handleOrderReply(OrderId id, const RpcReply& r, bool isNewOrder);
   void flush();
