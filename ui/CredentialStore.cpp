@@ -137,12 +137,8 @@ void CredentialStore::save(const ConnectionProfile& profileIn, const QString& se
     done({});
     return;
   }
-  auto* job = new QKeychain::WritePasswordJob(service_);
-  job->setAutoDelete(true);
-  job->setInsecureFallback(false);  // never a plain-text copy in a settings file
-  job->setKey(p.key());
+  auto* job = newJob<QKeychain::WritePasswordJob>(p.key());
   job->setTextData(secret);
-  ++pending_;
   CallerGuard guard(context);
   connect(job, &QKeychain::Job::finished, this, [this, p, guard, done](QKeychain::Job* j) mutable {
     --pending_;
@@ -159,11 +155,7 @@ void CredentialStore::save(const ConnectionProfile& profileIn, const QString& se
 }
 
 void CredentialStore::readSecret(const QString& key, QObject* context, SecretDone done) {
-  auto* job = new QKeychain::ReadPasswordJob(service_);
-  job->setAutoDelete(true);
-  job->setInsecureFallback(false);
-  job->setKey(key);
-  ++pending_;
+  auto* job = newJob<QKeychain::ReadPasswordJob>(key);
   CallerGuard guard(context);
   connect(job, &QKeychain::Job::finished, this, [this, key, guard, done](QKeychain::Job* j) {
     --pending_;
@@ -199,11 +191,7 @@ void CredentialStore::loadCredentials(const QString& key, QObject* context, Cred
 }
 
 void CredentialStore::remove(const QString& key, QObject* context, Done done) {
-  auto* job = new QKeychain::DeletePasswordJob(service_);
-  job->setAutoDelete(true);
-  job->setInsecureFallback(false);
-  job->setKey(key);
-  ++pending_;
+  auto* job = newJob<QKeychain::DeletePasswordJob>(key);
   CallerGuard guard(context);
   connect(job, &QKeychain::Job::finished, this, [this, key, guard, done](QKeychain::Job* j) {
     --pending_;

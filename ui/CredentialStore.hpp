@@ -75,6 +75,17 @@ class CredentialStore : public QObject {
 
  private:
   void writeProfile(const ConnectionProfile& profile) const;
+  // A keychain job for `key` in our service, counted as pending until its finished() handler runs:
+  // deleted after it finishes, never with a plain-text fallback in a settings file.
+  template <class Job>
+  Job* newJob(const QString& key) {
+    auto* job = new Job(service_);
+    job->setAutoDelete(true);
+    job->setInsecureFallback(false);
+    job->setKey(key);
+    ++pending_;
+    return job;
+  }
 
   QString settingsFile_;
   QString service_;
