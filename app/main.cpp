@@ -25,7 +25,7 @@
 #include "StrategyLog.hpp"
 #include "Theme.hpp"
 #include "core/Clock.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "core/Log.hpp"
 #include "risk/RiskConfigFile.hpp"
 #include "sim/SimVenue.hpp"
@@ -194,44 +194,54 @@ int main(int argc, char** argv) {
   kappa::StrategyHostConfig strategyConfig;
   strategyConfig.callbackBudget = kappa::Nanos(opt.pluginBudgetMs * 1e6);
   strategyConfig.hangTimeout = kappa::Nanos(opt.pluginHangS * 1e9);
-  std::unique_ptr<kappa::Venue> venue;
+  // Every venue named (--venue, repeatable), in that order: one engine over all of them.
+  std::vector<std::unique_ptr<kappa::Venue>> venues;
   kappa::deribit::DeribitVenue* deribit = nullptr;
-  if (opt.venue == "deribit") {
-    kappa::deribit::DeribitVenueConfig config;
-    std::string error;
-    kappa::deribit::parseDeribitEndpoint(opt.deribitEnv.toStdString(), config.endpoint, error);  // checked by Options
-    config.endpoint.caFile = opt.deribitCa.toStdString();
-    if (opt.deribitOrderRate > 0) {
-      config.limits.matchingRefillPerS = opt.deribitOrderRate;
-      config.limits.matchingCapacity = opt.deribitOrderBurst;
-    }
-    // The API key: --deribit-credentials FILE (0600), else the environment (app/CredentialSources.hpp).
-    const kappa::app::CredentialSourceResult key =
-        kappa::app::resolveHeadlessCredentials(opt.deribitCredentialsFile.toStdString());
-    std::string refusal = key.failed() ? key.error : kappa::app::checkCredentialsForEndpoint(key, config.endpoint);
-    if (!refusal.empty()) {
-      std::fprintf(stderr, "kappa: %s\n", refusal.c_str());
+  for (const QString& name : opt.venues) {
+    if (name == "sim") {
+      venues.push_back(std::make_unique<kappa::sim::SimVenue>(sim));
+    } else if (name == "deribit") {
+      kappa::deribit::DeribitVenueConfig config;
+      std::string error;
+      kappa::deribit::parseDeribitEndpoint(opt.deribitEnv.toStdString(), config.endpoint, error);  // checked by Options
+      config.endpoint.caFile = opt.deribitCa.toStdString();
+      if (opt.deribitOrderRate > 0) {
+        config.limits.matchingRefillPerS = opt.deribitOrderRate;
+        config.limits.matchingCapacity = opt.deribitOrderBurst;
+      }
+      // The API key: --deribit-credentials FILE (0600), else the environment (app/CredentialSources.hpp).
+      const kappa::app::CredentialSourceResult key =
+          kappa::app::resolveHeadlessCredentials(opt.deribitCredentialsFile.toStdString());
+      std::string refusal = key.failed() ? key.error : kappa::app::checkCredentialsForEndpoint(key, config.endpoint);
+      if (!refusal.empty()) {
+        std::fprintf(stderr, "kappa: %s\n", refusal.c_str());
+        return 2;
+      }
+      config.credentials = key.credentials;
+      if (!key.loaded() && !opt.headless) config.credentials = keychainCredentials(dataDir, opt.deribitEnv);
+      config.currencies.clear();
+      for (const QString& c : opt.currencies) config.currencies.push_back(c.toStdString());
+      kappa::log::info("app", "venue deribit: " + config.endpoint.environment + " " + config.endpoint.url + ", " +
+                                  (config.credentials.empty() ? std::string("no API key (market data only)")
+                                                              : "API key " + config.credentials.maskedId()));
+      auto v = std::make_unique<kappa::deribit::DeribitVenue>(std::move(config));
+      deribit = v.get();
+      venues.push_back(std::move(v));
+    } else {
+      std::fprintf(stderr, "kappa: venue %s is not available in this build\n", qPrintable(name));
       return 2;
     }
-    kappa::app::forgetSecretFromEnvironment();  // processes kappa starts do not inherit it
-    config.credentials = key.credentials;
-    if (!key.loaded() && !opt.headless) config.credentials = keychainCredentials(dataDir, opt.deribitEnv);
-    config.currencies.clear();
-    for (const QString& c : opt.currencies) config.currencies.push_back(c.toStdString());
-    kappa::log::info("app", "venue deribit: " + config.endpoint.environment + " " + config.endpoint.url + ", " +
-                                (config.credentials.empty() ? std::string("no API key (market data only)")
-                                                            : "API key " + config.credentials.maskedId()));
-    auto v = std::make_unique<kappa::deribit::DeribitVenue>(std::move(config));
-    deribit = v.get();
-    venue = std::move(v);
-  } else {
-    venue = std::make_unique<kappa::sim::SimVenue>(sim);
   }
-  kappa::Engine engine(std::move(venue), strategyConfig);
-  if (deribit && engine.instruments().size() == 0) {
-    std::fprintf(stderr, "kappa: no instruments from Deribit (%s): %s\n", opt.deribitEnv.toUtf8().constData(),
-                 deribit->listError().c_str());
-    return 1;
+  kappa::app::forgetSecretFromEnvironment();  // processes kappa starts do not inherit the keys
+  kappa::Engine engine(std::move(venues), strategyConfig);
+  if (deribit) {
+    bool listed = false;
+    for (const kappa::Instrument& inst : engine.instruments().all()) listed = listed || inst.venue == deribit->id();
+    if (!listed) {
+      std::fprintf(stderr, "kappa: no instruments from Deribit (%s): %s\n", opt.deribitEnv.toUtf8().constData(),
+                   deribit->listError().c_str());
+      return 1;
+    }
   }
   engine.setDataDir(dataDir.toStdString());
   configureRisk(engine, dataDir.toStdString() + "/risk.json", opt.riskOverrides);

@@ -14,7 +14,7 @@
 #include "analytics/MarketAnalytics.hpp"
 #include "book/MarketData.hpp"
 #include "core/Clock.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "journal/JournalReplay.hpp"
 #include "oms/OrderManager.hpp"
 #include "pricing/BlackScholes.hpp"

@@ -16,7 +16,7 @@
 #include <tuple>
 
 #include "core/Clock.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "core/Log.hpp"
 #include "sim/SimVenue.hpp"
 
