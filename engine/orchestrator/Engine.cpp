@@ -78,7 +78,7 @@ Engine::Engine(std::vector<std::unique_ptr<Venue>> venues, StrategyHostConfig st
   for (const Instrument& inst : instruments_.all()) underlyingOf_[inst.id] = underlyingSlotOf(inst);
   strategies_ = std::make_unique<StrategyHost>(
       StrategyHost::Services{instruments_, *market_, *oms_, halt_, [this] { return now(); }, io_.get_executor(),
-                             latestAnalytics_},
+                             latestAnalytics_, venueNames()},
       strategyConfig);
   oms_->setListener([this](const Order& o, const Fill* f) { onOrderEvent(o, f); });
   analytics_ = std::make_unique<analytics::AnalyticsWorker>(io_.get_executor(), [this](analytics::AnalyticsWorker::Result r) {
@@ -98,6 +98,16 @@ Engine::Engine(std::vector<std::unique_ptr<Venue>> venues, StrategyHostConfig st
   riskConfig_.source = "defaults";
   gate_.limits().configure(riskConfig_);
   monitor_.configure(riskConfig_.triggers);
+}
+
+std::vector<std::string> Engine::venueNames() const {
+  std::vector<std::string> names;
+  for (const VenueSlot& v : venues_) names.push_back(v.name);
+  return names;
+}
+
+const Instrument* Engine::findInstrument(std::string_view name) const {
+  return findByQualifiedName(instruments_, venueNames(), name);
 }
 
 std::string Engine::displayName(InstrumentId id) const {

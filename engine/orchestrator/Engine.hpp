@@ -60,8 +60,11 @@ class Engine final {
   const InstrumentRegistry& instruments() const { return instruments_; }
   std::size_t venueCount() const { return venues_.size(); }
   const std::string& venueName(VenueId v = 0) const { return venues_[v].name; }
+  std::vector<std::string> venueNames() const;  // by VenueId
   // "deribit:BTC-PERPETUAL" when another venue lists the same name, else the name as it is.
   std::string displayName(InstrumentId id) const;
+  // By displayName() or "venue:name" or a bare name (the first venue's). Any thread.
+  const Instrument* findInstrument(std::string_view name) const;
   // Engine thread: the venue's positions compared with ours after reconnects, and the instruments
   // that differed (each one logged and journaled).
   std::uint64_t positionChecks(VenueId v = 0) const { return venues_[v].positionChecks; }
