@@ -174,6 +174,41 @@ class TestMultiVenue : public QObject {
     QCOMPARE(QString(e.resume().c_str()), QString());
   }
 
+  // risk.json's venue scope: a limit set for one venue counts that venue's orders only.
+  void venueScopedLimits() {
+    QVERIFY(simPerp_ != kNoInstrument);
+    Engine& e = *engine_;
+    e.changeRiskLimit("venues/deribit/max_open_orders=1", "test");
+    const OrderId first = restingBuy(deribitPerp_);
+    QVERIFY(first);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(first), OrderState::Open, 10000);
+    // A second order on Deribit is refused by its venue's limit, naming the venue...
+    OrderRequest r;
+    r.instrument = deribitPerp_;
+    r.side = Side::Buy;
+    r.type = OrderType::Limit;
+    r.price = e.call([&] { return e.orders().find(first)->request.price; }) - e.instruments()[deribitPerp_].tickSize;
+    r.qty = e.instruments()[deribitPerp_].minQty * 10;
+    const OrderId second = submitAndFind(r);
+    QVERIFY(second);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(second), OrderState::Rejected, 5000);
+    const QString why = QString::fromStdString(e.call([&] { return e.orders().find(second)->reason; }));
+    QVERIFY2(why.startsWith("max_open_orders (venue deribit)"), qPrintable(why));
+    // ...while the simulator's orders do not count against it.
+    const OrderId onSim = restingBuy(simPerp_);
+    QVERIFY(onSim);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(onSim), OrderState::Open, 10000);
+    // The limits view lists the venue's scope with its use.
+    QTRY_VERIFY_WITH_TIMEOUT(std::any_of(snap().limits.begin(), snap().limits.end(), [](const LimitUse& u) {
+      return u.limit == Limit::MaxOpenOrders && u.scope == "venue deribit" && u.use == 1 && u.path == "venues/deribit";
+    }), 5000);
+    e.cancel(first);
+    e.cancel(onSim);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(first), OrderState::Cancelled, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(onSim), OrderState::Cancelled, 10000);
+    e.changeRiskLimit("venues/deribit/max_open_orders=off", "test");
+  }
+
   // The exchange goes away: Deribit's books turn stale and its row says disconnected, while the
   // simulator's book keeps moving and an order on it still works.
   void oneVenueDroppingDoesNotStallTheOther() {

@@ -89,6 +89,7 @@ Engine::Engine(std::vector<std::unique_ptr<Venue>> venues, StrategyHostConfig st
   });
   // The risk engine: the documented defaults until setRiskConfig() (risk.json, --risk).
   gate_.limits().bindMarket(market_.get());
+  gate_.limits().setVenueNames(venueNames());  // risk.json "venues" entries by name
   gate_.limits().bindAnalytics(&latestAnalytics_);
   gate_.limits().setStrategyKeys([this](std::uint32_t id) { return strategies_->strategyIdOf(id); });
   strategies_->setFaultListener([this](const std::string& instance, const std::string& why) {
