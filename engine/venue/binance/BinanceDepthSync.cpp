@@ -95,7 +95,7 @@ void DepthSync::buffer(Book& b, const DepthUpdateIds& ids, const MdEvent* levels
   b.heads.push_back(h);
 }
 
-void DepthSync::emit(Book& b, InstrumentId id, const DepthUpdateIds& ids, std::uint64_t prev, const MdEvent* levels,
+void DepthSync::apply(Book& b, InstrumentId id, const DepthUpdateIds& ids, std::uint64_t prev, const MdEvent* levels,
                      std::size_t n, std::vector<MdEvent>& out) {
   MdEvent begin;
   begin.type = MdType::BookBegin;
@@ -171,11 +171,11 @@ void DepthSync::onDiff(InstrumentId id, const DepthUpdateIds& ids, const MdEvent
         buffer(books_[id], ids, levels, n);
         return;
       }
-      emit(b, id, ids, b.lastId, levels, n, out);
+      apply(b, id, ids, b.lastId, levels, n, out);
       return;
     case State::Live:
       if (continues(ids, b.lastId)) {
-        emit(b, id, ids, b.lastId, levels, n, out);
+        apply(b, id, ids, b.lastId, levels, n, out);
         return;
       }
       if (ids.last <= b.lastId) {  // already applied (a repeat): nothing new in it

@@ -106,7 +106,7 @@ class DepthSync {
   };
 
   void buffer(Book& b, const DepthUpdateIds& ids, const MdEvent* levels, std::size_t n);
-  void emit(Book& b, InstrumentId id, const DepthUpdateIds& ids, std::uint64_t prev, const MdEvent* levels, std::size_t n,
+  void apply(Book& b, InstrumentId id, const DepthUpdateIds& ids, std::uint64_t prev, const MdEvent* levels, std::size_t n,
             std::vector<MdEvent>& out);
   void breakSync(Book& b, InstrumentId id, std::string reason, std::vector<MdEvent>& out, std::vector<SnapshotRequest>& requests);
   // Whether the event may be the first applied after a snapshot with this lastUpdateId.
