@@ -115,6 +115,62 @@ class TestInstrumentRegistry : public QObject {
     QVERIFY(r.retired(InstrumentId(kTotal - 10 - 50)));
   }
 
+  // Two venues may list the same name; within a venue a name is unique. find(name) gives the
+  // first venue's, find(venue, name) the venue's own.
+  void namesAreUniquePerVenue() {
+    InstrumentRegistry r;
+    Instrument a = option(1);
+    a.venue = 0;
+    Instrument b = option(1);
+    b.venue = 1;
+    const InstrumentId ia = r.add(a);
+    const InstrumentId ib = r.add(b);
+    QVERIFY(ia != ib);
+    QCOMPARE(r.find(a.name)->id, ia);
+    QCOMPARE(r.find(VenueId(0), a.name)->id, ia);
+    QCOMPARE(r.find(VenueId(1), a.name)->id, ib);
+    QVERIFY(!r.find(VenueId(2), a.name));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, r.add(b));
+  }
+
+  // Venues add on their own threads at the same time: every instrument gets its own id, complete,
+  // findable in its venue, while readers read.
+  void venuesAddConcurrently() {
+    InstrumentRegistry r;
+    constexpr std::size_t kEach = 1500;
+    std::atomic<bool> done{false};
+    std::atomic<std::uint64_t> bad{0};
+    std::thread reader([&] {
+      while (!done.load(std::memory_order_acquire)) {
+        const std::size_t n = r.size();
+        for (std::size_t i = n > 50 ? n - 50 : 0; i < n; ++i)
+          if (r[InstrumentId(i)].id != InstrumentId(i) || r[InstrumentId(i)].name.empty()) ++bad;
+      }
+    });
+    std::vector<std::thread> writers;
+    for (VenueId v = 0; v < 2; ++v)
+      writers.emplace_back([&r, v] {
+        for (std::size_t k = 0; k < kEach; ++k) {
+          Instrument inst = option(k);
+          inst.venue = v;
+          const InstrumentId id = r.add(std::move(inst));
+          if (k % 7 == 0) r.retire(id);
+        }
+      });
+    for (auto& w : writers) w.join();
+    done.store(true, std::memory_order_release);
+    reader.join();
+    QCOMPARE(bad.load(), std::uint64_t(0));
+    QCOMPARE(r.size(), 2 * kEach);
+    for (VenueId v = 0; v < 2; ++v)
+      for (std::size_t k = 0; k < kEach; ++k) {
+        const Instrument* f = r.find(v, option(k).name);
+        QVERIFY(f);
+        QCOMPARE(f->venue, v);
+        QCOMPARE(r.retired(f->id), k % 7 == 0);
+      }
+  }
+
   // The inbox keeps the venue thread's order: market data pushed before a listing is delivered
   // before it; market data pushed after it (the new book's snapshot) after it.
   void inboxDeliversChangesInOrder() {

@@ -19,7 +19,8 @@ enum class MdType : std::uint8_t {
   BookStale,   // the venue says this book is unusable (disconnect); staleReason
   VenueMark,   // the venue's own valuation: price = its mark price, qty = its mark IV as a
                // fraction in fixed point (options; 0 = none). Shown beside ours, never traded on.
-  Funding,     // a perpetual's funding: price = rate in fixed point (rate*1e8), changeId = next funding time in ms
+  Funding,     // a perpetual's funding: price = the current funding rate (per funding period) in
+               // fixed point (rate * 1e8), changeId = the next funding time (ms since the epoch).
 };
 
 struct MdEvent {

@@ -55,6 +55,7 @@ Engine::Engine(std::unique_ptr<Venue> venue, StrategyHostConfig strategyConfig)
     const VenueSummary v = venue_->summary();
     venueEnvironment_ = v.environment == "embedded" ? "" : v.environment == "custom" ? v.endpoint : v.environment;
   }
+  venue_->setId(0);
   venue_->listInstruments(instruments_);
   market_ = std::make_unique<MarketData>(instruments_);
   oms_ = std::make_unique<OrderManager>(instruments_, gate_);
@@ -103,30 +104,38 @@ std::size_t Engine::underlyingSlotOf(const Instrument& inst) const {
 }
 
 // ---- instruments that come and go while running (engine thread) ------------------------------
-// The venue lists a new instrument with the registry's next id (it adds to its own copy in the
-// same order), or retires one. Every per-instrument table grows here, on the engine thread, before
-// any market data for the new id (the VenueInbox delivers the change first); readers on other
-// threads (GUI, analytics worker) see the new id once the registry publishes its size.
+// A venue adds a new instrument to the shared registry on its own thread (ids of several venues
+// interleave), then tells the engine here, before any market data for it (the VenueInbox delivers
+// the change first). Every per-instrument table grows here, on the engine thread, to the registry's
+// size: a change from one venue may find ids of another venue's listing already added and not yet
+// announced; they are set up now and their own announcement finds them ready. Readers on other
+// threads (GUI, analytics worker) see a new id once the registry publishes its size.
+void Engine::growToRegistry() {
+  const std::size_t n = instruments_.size();
+  if (underlyingOf_.size() >= n) return;
+  market_->grow();
+  oms_->grow();
+  strategies_->grow();
+  gate_.limits().grow();  // the new ones' limits resolved now; the counters of the others kept
+  for (std::size_t id = underlyingOf_.size(); id < n; ++id) {
+    underlyingOf_.push_back(underlyingSlotOf(instruments_[InstrumentId(id)]));
+    if (journal_) journal_->addInstrument(InstrumentId(id), instruments_[InstrumentId(id)].name);
+  }
+}
+
 void Engine::onInstrumentChange(const InstrumentChange& change) {
   const Instrument& inst = change.instrument;
   if (change.kind == InstrumentChange::Kind::Listed) {
-    if (instruments_.find(inst.name)) return;  // already known (a repeated notification)
-    if (inst.id != instruments_.size()) {
-      log::error("engine", "instrument " + inst.name + " listed with id " + std::to_string(inst.id) + ", expected " +
-                               std::to_string(instruments_.size()) + ": ignored");
+    if (inst.id >= instruments_.size() || instruments_[inst.id].name != inst.name) {
+      log::error("engine", "instrument " + inst.name + " listed with id " + std::to_string(inst.id) +
+                               ", which the registry does not hold: ignored");
       return;
     }
     if (inst.kind == InstrumentKind::Index) {  // a new underlying would need its own chain: not supported
       log::warn("engine", "index " + inst.name + " listed while running: ignored");
       return;
     }
-    const InstrumentId id = instruments_.add(inst);
-    market_->grow();
-    oms_->grow();
-    strategies_->grow();
-    gate_.limits().grow();  // its limits resolved now; the counters of the others kept
-    underlyingOf_.push_back(underlyingSlotOf(instruments_[id]));
-    if (journal_) journal_->addInstrument(id, inst.name);
+    growToRegistry();
     log::info("engine", "instrument listed: " + inst.name);
     journalNote(JournalKind::RiskEvent, now(), "instrument listed: " + inst.name);
     return;
@@ -136,7 +145,10 @@ void Engine::onInstrumentChange(const InstrumentChange& change) {
     log::warn("engine", "retirement of unknown instrument " + inst.name + " ignored");
     return;
   }
-  if (!instruments_.retire(id)) return;  // already retired
+  growToRegistry();
+  // The venue flags it retired in the registry itself; the engine acts once per retirement.
+  if (!retiredSeen_.insert(id).second) return;
+  instruments_.retire(id);
   const std::string reason = change.reason.empty() ? std::string("expired/settled") : change.reason;
   market_->retire(id);
   // Working orders on it cannot trade any more: they end cancelled with the reason (the venue's

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -169,6 +170,8 @@ class Engine final : private VenueListener {
   void onPositions(const std::vector<VenuePosition>& positions) override;
   void onAccount(const VenueAccount& account) override;
   void onInstrumentChange(const InstrumentChange& change) override;
+  void growToRegistry();  // per-instrument tables up to the shared registry's size (engine thread)
+  std::unordered_set<InstrumentId> retiredSeen_;  // retirements acted on (engine thread)
   // Which underlying (index into indexIds_) an instrument belongs to; SIZE_MAX if none.
   std::size_t underlyingSlotOf(const Instrument& inst) const;
   void schedulePublish();

@@ -83,12 +83,10 @@ InstrumentRegistry& InstrumentRegistry::operator=(const InstrumentRegistry& othe
 }
 
 InstrumentId InstrumentRegistry::add(Instrument instrument) {
-  const std::size_t n = size_.load(std::memory_order_relaxed);  // only this thread writes it
+  std::lock_guard writer(writeMutex_);
+  const std::size_t n = size_.load(std::memory_order_relaxed);  // only a writer (holding the mutex) changes it
   if (n >= kCapacity) throw std::length_error("instrument registry full");
-  {
-    std::shared_lock lock(nameMutex_);
-    if (byName_.count(instrument.name)) throw std::invalid_argument("duplicate instrument " + instrument.name);
-  }
+  if (find(instrument.venue, instrument.name)) throw std::invalid_argument("duplicate instrument " + instrument.name);
   Chunk* chunk = chunks_[n >> kChunkBits].load(std::memory_order_relaxed);
   if (!chunk) {
     chunk = new Chunk();
@@ -98,7 +96,7 @@ InstrumentId InstrumentRegistry::add(Instrument instrument) {
   chunk->items[n & (kChunkSize - 1)] = std::move(instrument);
   {
     std::unique_lock lock(nameMutex_);
-    byName_.emplace(chunk->items[n & (kChunkSize - 1)].name, InstrumentId(n));
+    byName_[chunk->items[n & (kChunkSize - 1)].name].push_back(InstrumentId(n));
   }
   size_.store(n + 1, std::memory_order_release);  // published: readers may now use id n
   version_.fetch_add(1, std::memory_order_acq_rel);
@@ -118,10 +116,19 @@ const Instrument* InstrumentRegistry::find(std::string_view name) const {
   {
     std::shared_lock lock(nameMutex_);
     auto it = byName_.find(std::string(name));
-    if (it == byName_.end()) return nullptr;
-    id = it->second;
+    if (it == byName_.end() || it->second.empty()) return nullptr;
+    id = it->second.front();
   }
   return &(*this)[id];
+}
+
+const Instrument* InstrumentRegistry::find(VenueId venue, std::string_view name) const {
+  std::shared_lock lock(nameMutex_);
+  auto it = byName_.find(std::string(name));
+  if (it == byName_.end()) return nullptr;
+  for (InstrumentId id : it->second)
+    if ((*this)[id].venue == venue) return &(*this)[id];
+  return nullptr;
 }
 
 }  // namespace kappa

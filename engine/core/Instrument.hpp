@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -22,7 +23,8 @@ enum class Settlement : std::uint8_t { Inverse, Linear };
 
 struct Instrument {
   InstrumentId id = kNoInstrument;
-  std::string name;                 // venue name, e.g. BTC-PERPETUAL, BTC-27DEC26-70000-C
+  VenueId venue = 0;                // the venue that lists it: its identity is venue + name
+  std::string name;                 // venue name, e.g. BTC-PERPETUAL, BTC-27DEC26-70000-C, BTCUSDT
   InstrumentKind kind = InstrumentKind::Perpetual;
   Settlement settlement = Settlement::Inverse;
   OptionType optionType = OptionType::None;
@@ -61,13 +63,15 @@ std::string formatFixed(std::int64_t value, int decimals);
 // All significant decimals, no trailing zeros (0.03125, 67000.5, 10).
 std::string formatTrimmed(std::int64_t value);
 
-// The instruments a venue lists, by id (0, 1, 2, ... in listing order). Ids are never reused and
-// an instrument is never removed: orders, fills, positions and the journal refer to them.
+// The instruments every venue lists, by id (0, 1, 2, ... in listing order, venues interleaved).
+// Ids are never reused and an instrument is never removed: orders, fills, positions and the journal
+// refer to them. A name is unique within its venue (Instrument::venue); two venues may list the same
+// name.
 //
 // The set grows while the engine runs (Deribit lists new strikes and expiries during the day) and
-// instruments retire (an expired option settles). Threading: ONE thread adds and retires (the
-// engine thread once it runs; the venue's own copy on the venue's thread); any thread may read at
-// the same time. Storage is chunked and never moves, so a reference or pointer to an Instrument
+// instruments retire (an expired option settles). Threading: every venue adds and retires its own
+// instruments on its own thread in the one registry the engine owns; writers are serialized by a
+// mutex (rare: listings), and any thread may read at the same time without a lock. Storage is chunked and never moves, so a reference or pointer to an Instrument
 // stays valid for the registry's life; size() is published with release after the new instrument
 // is complete, so a reader that got an id below size() (or through anything the writer published
 // after adding it, e.g. a snapshot) sees it whole. Name lookups take a shared lock.
@@ -83,17 +87,20 @@ class InstrumentRegistry {
   InstrumentRegistry(const InstrumentRegistry& other);  // a copy with the same ids and retirements
   InstrumentRegistry& operator=(const InstrumentRegistry& other);
 
-  // Writer thread only. Throws on a duplicate name or when full.
+  // Any thread (writers take turns). Throws on a name its venue already listed, or when full.
   InstrumentId add(Instrument instrument);
-  // Writer thread only: the instrument expired/settled (or the venue delisted it). It keeps its id
-  // and stays findable; views and the chain drop it. False if unknown or already retired.
+  // Any thread: the instrument expired/settled (or the venue delisted it). It keeps its id and
+  // stays findable; views and the chain drop it. False if unknown or already retired.
   bool retire(InstrumentId id);
 
   // ---- any thread ----
   const Instrument& operator[](InstrumentId id) const {
     return chunks_[id >> kChunkBits].load(std::memory_order_acquire)->items[id & (kChunkSize - 1)];
   }
+  // By name in any venue: the first venue's (lowest id) when two list it; "venue-index:name" is not
+  // parsed here (the registry knows venues by id only). Prefer find(venue, name) where the venue is known.
   const Instrument* find(std::string_view name) const;
+  const Instrument* find(VenueId venue, std::string_view name) const;
   std::size_t size() const { return size_.load(std::memory_order_acquire); }
   bool retired(InstrumentId id) const {
     return id < size() &&
@@ -147,8 +154,9 @@ class InstrumentRegistry {
   std::unique_ptr<std::atomic<Chunk*>[]> chunks_;  // kMaxChunks slots, filled as needed
   std::atomic<std::size_t> size_{0};
   std::atomic<std::uint64_t> version_{0};
+  std::mutex writeMutex_;                 // one writer at a time (add; retire is an atomic flag)
   mutable std::shared_mutex nameMutex_;  // guards byName_
-  std::unordered_map<std::string, InstrumentId> byName_;
+  std::unordered_map<std::string, std::vector<InstrumentId>> byName_;  // per name: ids by venue, lowest first
 };
 
 }  // namespace kappa

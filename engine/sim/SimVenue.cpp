@@ -1,5 +1,7 @@
 #include "sim/SimVenue.hpp"
 
+#include <stdexcept>
+
 #include <boost/asio/post.hpp>
 
 
@@ -22,7 +24,14 @@ SimVenue::SimVenue(const SimConfig& config)
 SimVenue::~SimVenue() { disconnect(); }
 
 void SimVenue::listInstruments(InstrumentRegistry& registry) {
-  for (const Instrument& inst : exchange_.instruments().all()) registry.add(inst);
+  // The simulator's events and orders carry its own ids: they are the engine's only when it lists
+  // first (the engine puts the embedded simulator first; a venue after it gets the ids after its).
+  if (registry.size() != 0)
+    throw std::logic_error("the embedded simulator must be the first venue (its instrument ids are its own)");
+  for (Instrument inst : exchange_.instruments().all()) {
+    inst.venue = id();
+    registry.add(std::move(inst));
+  }
 }
 
 void SimVenue::connect(VenueListener& listener, boost::asio::any_io_executor engine) {

@@ -1,5 +1,7 @@
 #include "venue/ReplayVenue.hpp"
 
+#include <stdexcept>
+
 #include <boost/asio/post.hpp>
 
 namespace kappa {
@@ -9,7 +11,12 @@ ReplayVenue::ReplayVenue(const InstrumentRegistry& instruments, std::shared_ptr<
     : instruments_(instruments.all().begin(), instruments.all().end()), events_(std::move(events)), batchSize_(batchSize ? batchSize : 1) {}
 
 void ReplayVenue::listInstruments(InstrumentRegistry& registry) {
-  for (const Instrument& inst : instruments_) registry.add(inst);
+  // The recorded events carry the recording's ids: this venue lists first, as they were.
+  if (registry.size() != 0) throw std::logic_error("a replay venue must be the first venue (its events carry their ids)");
+  for (Instrument inst : instruments_) {
+    inst.venue = id();
+    registry.add(std::move(inst));
+  }
 }
 
 void ReplayVenue::connect(VenueListener& listener, boost::asio::any_io_executor engine) {

@@ -62,8 +62,8 @@ struct VenueSummary {
 
 // The venue's instrument set changed while running (Deribit lists new strikes and expiries during
 // the day; an expired option settles and leaves get_instruments).
-//  - Listed: `instrument` is complete, with the id the venue gave it, which is the next id of the
-//    engine's registry (the venue and the engine add in the same order; ids are never reused).
+//  - Listed: `instrument` is complete, with the id the shared registry gave it when the venue added
+//    it (ids of several venues interleave; ids are never reused).
 //  - Retired: `instrument.id` (and name) say which; `reason` why ("expired/settled"). It stays in
 //    the registry (orders, fills and the journal refer to it) flagged retired.
 // Delivered through the VenueInbox before any market data that followed it on the venue thread.
@@ -92,8 +92,14 @@ class Venue {
  public:
   virtual ~Venue() = default;
   virtual std::string name() const = 0;
-  // Instruments the venue lists; called once before connect() to fill the engine's registry.
-  // A venue whose set changes later reports it with VenueListener::onInstrumentChange().
+  // The venue's place in the engine's list, set by the engine before listInstruments(): every
+  // instrument the venue adds carries it (Instrument::venue), and names are unique within it.
+  void setId(VenueId id) { id_ = id; }
+  VenueId id() const { return id_; }
+  // Instruments the venue lists; called once before connect() to fill the engine's registry,
+  // which every venue shares and which outlives the venue: a venue may keep a reference and add or
+  // retire its own instruments later on its own thread (the registry serializes writers), telling
+  // the engine through VenueListener::onInstrumentChange() before any market data for them.
   virtual void listInstruments(InstrumentRegistry& registry) = 0;
   // Recent bars for charts (may be empty).
   virtual std::vector<Candle> history(InstrumentId id) { return {}; }
@@ -124,6 +130,9 @@ class Venue {
   // simulator starts empty each run: it has no view to give.
   virtual bool reportsPositions() const { return false; }
   virtual void queryPositions() {}
+
+ private:
+  VenueId id_ = 0;
 };
 
 }  // namespace kappa

@@ -100,10 +100,11 @@ struct DeribitDecoder::Impl {
   error_code instrumentState(od::value data, DecodedBatch& out);
 };
 
-DeribitDecoder::DeribitDecoder(const InstrumentRegistry& instruments)
+DeribitDecoder::DeribitDecoder(const InstrumentRegistry& instruments, VenueId venue)
     : instruments_(instruments), books_(instruments.size()), impl_(std::make_unique<Impl>(*this)) {
   byName_.reserve(instruments.size());
-  for (const Instrument& inst : instruments.all()) byName_.emplace(inst.name, inst.id);
+  for (const Instrument& inst : instruments.all())
+    if (inst.venue == venue) byName_.emplace(inst.name, inst.id);
 }
 
 DeribitDecoder::~DeribitDecoder() = default;

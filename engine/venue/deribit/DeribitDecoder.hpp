@@ -123,7 +123,8 @@ struct DecodeResult {
 
 class DeribitDecoder {
  public:
-  explicit DeribitDecoder(const InstrumentRegistry& instruments);
+  // Decodes the channels of `venue`'s instruments in the (shared) registry.
+  explicit DeribitDecoder(const InstrumentRegistry& instruments, VenueId venue = 0);
   ~DeribitDecoder();
   DeribitDecoder(const DeribitDecoder&) = delete;
   DeribitDecoder& operator=(const DeribitDecoder&) = delete;

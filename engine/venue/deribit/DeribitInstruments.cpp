@@ -4,8 +4,8 @@
 // public/get_instruments. The connector learns of it two ways: instrument.state.{kind}.{currency}
 // notifications (subscribed with the market data) and a periodic public/get_instruments refresh
 // (DeribitVenueConfig::instrumentRefresh, and after every reconnect), which also covers what
-// happened while disconnected. A new instrument is added to the venue's registry copy with the
-// next id, handed to the engine through the VenueInbox (before any market data for it) and its
+// happened while disconnected. A new instrument is added to the engine's registry (shared by the venues) with the
+// id the shared registry gives it, handed to the engine through the VenueInbox (before any market data for it) and its
 // book and ticker are subscribed; a retired one is unsubscribed, forgotten by the decoder (a late
 // message for it is skipped) and handed to the engine, which empties its book ("expired/settled")
 // and ends its working orders.
@@ -101,7 +101,7 @@ void DeribitVenue::refreshInstruments(const std::string& why) {
 }
 
 void DeribitVenue::applyInstrumentList(const std::string& currency, const std::string& kind, std::string_view json) {
-  const Instrument* index = instruments_.find(lowered(currency) + "_usd");
+  const Instrument* index = instruments_->find(id(), lowered(currency) + "_usd");
   if (!index) return;  // a currency listInstruments did not list
   std::vector<Instrument> list;
   std::vector<std::string> skipped;
@@ -126,27 +126,27 @@ void DeribitVenue::applyInstrumentList(const std::string& currency, const std::s
   for (Instrument& inst : list) {
     listed.insert(inst.name);
     if (inst.baseCurrency != currency) continue;  // the answer is per currency; trust nothing else
-    const Instrument* known = instruments_.find(inst.name);
+    const Instrument* known = instruments_->find(id(), inst.name);
     if (!known) listNewInstrument(std::move(inst));
   }
   // Ours of this currency and kind that the exchange no longer lists: expired and settled. A
   // perpetual never expires: one missing from an answer is not taken for settled.
   std::vector<InstrumentId> gone;
-  for (const Instrument& inst : instruments_.all())
-    if (inst.kind != InstrumentKind::Index && inst.kind != InstrumentKind::Perpetual && inst.baseCurrency == currency &&
-        kindMatches(inst, kind) && !instruments_.retired(inst.id) && !listed.count(inst.name))
+  for (const Instrument& inst : instruments_->all())
+    if (inst.venue == id() && inst.kind != InstrumentKind::Index && inst.kind != InstrumentKind::Perpetual && inst.baseCurrency == currency &&
+        kindMatches(inst, kind) && !instruments_->retired(inst.id) && !listed.count(inst.name))
       gone.push_back(inst.id);
   for (InstrumentId id : gone) retireInstrument(id, "expired/settled");
 }
 
 void DeribitVenue::onInstrumentState(const DeribitInstrumentState& st) {
-  const Instrument* inst = instruments_.find(st.instrumentName);
+  const Instrument* inst = instruments_->find(id(), st.instrumentName);
   if (st.state == "created" || st.state == "started" || st.state == "open") {
     // The notification names it only: its specifications come from get_instruments.
     if (!inst) queueInstrumentRefresh("instrument.state " + st.state + " " + st.instrumentName);
     return;
   }
-  if (!inst || instruments_.retired(inst->id)) return;  // unknown or already gone: nothing to do
+  if (!inst || instruments_->retired(inst->id)) return;  // unknown or already gone: nothing to do
   // "terminated", "closed", "deactivated": gone for good. "settled" also ends an instrument whose
   // expiry has passed (futures and perpetuals settle daily without ending).
   const bool expiredNow = inst->expiry != 0 && inst->expiry <= wallNow() + 60'000'000'000LL;
@@ -158,12 +158,13 @@ void DeribitVenue::onInstrumentState(const DeribitInstrumentState& st) {
 void DeribitVenue::listNewInstrument(Instrument inst) {
   if (inst.kind == InstrumentKind::Index) return;
   flush();  // what was decoded before it reaches the engine first
-  const InstrumentId id = instruments_.add(std::move(inst));
-  const Instrument& added = instruments_[id];
+  inst.venue = this->id();
+  const InstrumentId id = instruments_->add(std::move(inst));
+  const Instrument& added = (*instruments_)[id];
   decoder_->addInstrument(added);
   {
     std::lock_guard lock(mutex_);
-    if (tickers_.size() < instruments_.size()) tickers_.resize(instruments_.size());
+    if (tickers_.size() < instruments_->size()) tickers_.resize(instruments_->size());
     ++counters_.instrumentsListed;
   }
   log::info("deribit", "instrument listed while running: " + added.name);
@@ -179,8 +180,8 @@ void DeribitVenue::listNewInstrument(Instrument inst) {
 }
 
 void DeribitVenue::retireInstrument(InstrumentId id, const std::string& reason) {
-  if (id >= instruments_.size() || !instruments_.retire(id)) return;
-  const Instrument& inst = instruments_[id];
+  if (id >= instruments_->size() || !instruments_->retire(id)) return;
+  const Instrument& inst = (*instruments_)[id];
   decoder_->forget(id);
   resyncing_.erase(id);
   resyncQueue_.erase(std::remove(resyncQueue_.begin(), resyncQueue_.end(), id), resyncQueue_.end());

@@ -180,6 +180,7 @@ std::vector<VenueAccount> DeribitVenue::accounts() const {
 // ---------------------------------------------------------------- instruments
 
 void DeribitVenue::listInstruments(InstrumentRegistry& registry) {
+  instruments_ = &registry;
   ensureThread();
   struct Listing {
     std::promise<void> done;
@@ -272,7 +273,9 @@ void DeribitVenue::listInstruments(InstrumentRegistry& registry) {
       continue;
     }
     listed.push_back(currency);
-    const InstrumentId index = registry.add(indexInstrument(currency));
+    Instrument indexInst = indexInstrument(currency);
+    indexInst.venue = id();
+    const InstrumentId index = registry.add(std::move(indexInst));
     for (const char* kind : {"future", "option"}) {
       for (const std::string& json : listing->results[currency + "/" + kind]) {
         std::vector<Instrument> list;
@@ -289,7 +292,8 @@ void DeribitVenue::listInstruments(InstrumentRegistry& registry) {
           return a.name < b.name;
         });
         for (Instrument& inst : list) {
-          if (registry.find(inst.name)) continue;
+          if (registry.find(id(), inst.name)) continue;
+          inst.venue = id();
           registry.add(std::move(inst));
           ++added;
         }
@@ -304,7 +308,6 @@ void DeribitVenue::listInstruments(InstrumentRegistry& registry) {
     return;
   }
   config_.currencies = listed;  // subscriptions, reconciliation and cancel-all use what was listed
-  instruments_ = registry;
   log::info("deribit", "listed " + std::to_string(added) + " instruments from " + envName() + " (" +
                            std::to_string(skipped) + " of other kinds skipped)");
 }
@@ -315,10 +318,10 @@ void DeribitVenue::connect(VenueListener& listener, asio::any_io_executor engine
   listener_ = &listener;
   engine_ = engine;
   inbox_ = std::make_shared<VenueInbox>(listener, engine);
-  decoder_ = std::make_unique<DeribitDecoder>(instruments_);
+  decoder_ = std::make_unique<DeribitDecoder>(*instruments_, id());
   {
     std::lock_guard lock(mutex_);
-    tickers_.assign(instruments_.size(), DeribitTicker{});
+    tickers_.assign(instruments_->size(), DeribitTicker{});
   }
   sessionStartMs_ = std::uint64_t(wallNow() / 1'000'000);
   ensureThread();
@@ -457,8 +460,8 @@ void DeribitVenue::markAllBooksStale() {
   if (decoder_) decoder_->awaitAllSnapshots();
   resyncing_.clear();
   resyncQueue_.clear();  // the next login subscribes everything afresh
-  for (const Instrument& inst : instruments_.all()) {
-    if (inst.kind == InstrumentKind::Index) continue;
+  for (const Instrument& inst : instruments_->all()) {
+    if (inst.venue != id() || inst.kind == InstrumentKind::Index) continue;
     MdEvent e;
     e.type = MdType::BookStale;
     e.instrument = inst.id;
@@ -467,7 +470,7 @@ void DeribitVenue::markAllBooksStale() {
 }
 
 std::string DeribitVenue::currencyOf(InstrumentId id) const {
-  return id < instruments_.size() ? instruments_[id].baseCurrency : std::string();
+  return id < instruments_->size() ? (*instruments_)[id].baseCurrency : std::string();
 }
 
 std::vector<std::string> DeribitVenue::channels() const {
@@ -486,8 +489,8 @@ std::vector<std::string> DeribitVenue::channels() const {
     ch.push_back("user.orders.any.any.raw");
     ch.push_back("user.trades.any.any.raw");
   }
-  for (const Instrument& inst : instruments_.all()) {
-    if (inst.kind == InstrumentKind::Index || instruments_.retired(inst.id)) continue;
+  for (const Instrument& inst : instruments_->all()) {
+    if (inst.venue != id() || inst.kind == InstrumentKind::Index || instruments_->retired(inst.id)) continue;
     ch.push_back("book." + inst.name + "." + interval);
     ch.push_back("ticker." + inst.name + ".100ms");
   }
@@ -559,8 +562,8 @@ void DeribitVenue::subscribeAll() {
 }
 
 void DeribitVenue::resync(InstrumentId id, const std::string& reason) {
-  if (!ready_ || id >= instruments_.size() || instruments_[id].kind == InstrumentKind::Index ||
-      instruments_.retired(id))  // expired/settled: no snapshot will ever come
+  if (!ready_ || id >= instruments_->size() || (*instruments_)[id].kind == InstrumentKind::Index ||
+      instruments_->retired(id))  // expired/settled: no snapshot will ever come
     return;
   decoder_->awaitSnapshot(id);
   if (!resyncing_.insert(id).second) return;  // already on its way to a fresh snapshot
@@ -568,7 +571,7 @@ void DeribitVenue::resync(InstrumentId id, const std::string& reason) {
     std::lock_guard lock(mutex_);
     ++counters_.resyncs;
   }
-  log::info("deribit", instruments_[id].name + ": resubscribing for a fresh snapshot (" + reason + ")");
+  log::info("deribit", (*instruments_)[id].name + ": resubscribing for a fresh snapshot (" + reason + ")");
   resyncQueue_.push_back(id);
   if (resyncPosted_) return;
   // Books that go stale together (a lock, a burst of gaps) resubscribe together: one unsubscribe
@@ -591,7 +594,7 @@ void DeribitVenue::sendResyncs() {
     std::vector<std::string> channels;
     while (!resyncQueue_.empty() && ids->size() < batch) {
       ids->push_back(resyncQueue_.front());
-      channels.push_back("book." + instruments_[resyncQueue_.front()].name + "." + interval);
+      channels.push_back("book." + (*instruments_)[resyncQueue_.front()].name + "." + interval);
       resyncQueue_.pop_front();
     }
     const std::string params = channelList(channels, 0, channels.size());
@@ -683,8 +686,8 @@ void DeribitVenue::onMessage(std::string_view text) {
     const std::string what = p.priceIndex.empty() ? "the platform" : p.priceIndex;
     if (p.locked && lockedIndices_.insert(what).second) {
       log::warn("deribit", "exchange locked " + what + ": books stale, orders refused");
-      for (const Instrument& inst : instruments_.all())
-        if (inst.kind != InstrumentKind::Index &&
+      for (const Instrument& inst : instruments_->all())
+        if (inst.venue == id() && inst.kind != InstrumentKind::Index &&
             (p.priceIndex.empty() || lower(inst.baseCurrency) + "_usd" == p.priceIndex)) {
           MdEvent e;
           e.type = MdType::BookStale;
@@ -695,8 +698,8 @@ void DeribitVenue::onMessage(std::string_view text) {
       setState(VenueState::Degraded, "exchange locked " + what + " (maintenance): orders refused");
     } else if (!p.locked && lockedIndices_.erase(what)) {
       log::info("deribit", "exchange unlocked " + what + ": resubscribing its books");
-      for (const Instrument& inst : instruments_.all())
-        if (inst.kind != InstrumentKind::Index &&
+      for (const Instrument& inst : instruments_->all())
+        if (inst.venue == id() && inst.kind != InstrumentKind::Index &&
             (p.priceIndex.empty() || lower(inst.baseCurrency) + "_usd" == p.priceIndex))
           resync(inst.id, "platform unlocked");
       if (lockedIndices_.empty()) setState(VenueState::Connected, envName() + ", exchange unlocked");
@@ -744,7 +747,8 @@ void DeribitVenue::doSubmit(const VenueOrder& order) {
     refusal = "not connected to Deribit";
   else if (!authorised_)
     refusal = "not logged in to Deribit (no API key): market data only";
-  else if (q.instrument >= instruments_.size() || !instruments_[q.instrument].tradable)
+  else if (q.instrument >= instruments_->size() || (*instruments_)[q.instrument].venue != id() ||
+           !(*instruments_)[q.instrument].tradable)
     refusal = "not a tradable Deribit instrument";
   else if (!lockedIndices_.empty() &&
            (lockedIndices_.count("the platform") || lockedIndices_.count(lower(currencyOf(q.instrument)) + "_usd")))
@@ -754,7 +758,7 @@ void DeribitVenue::doSubmit(const VenueOrder& order) {
     flush();
     return;
   }
-  const Instrument& inst = instruments_[q.instrument];
+  const Instrument& inst = (*instruments_)[q.instrument];
   std::string p = "{\"instrument_name\":" + jsonQuoted(inst.name) + ",\"amount\":" + formatTrimmed(q.qty);
   if (q.type == OrderType::Market) {
     p += ",\"type\":\"market\"";

@@ -163,7 +163,9 @@ class DeribitVenue final : public Venue {
   std::vector<std::string> channelsOf(const Instrument& inst) const;  // its book and ticker
 
   DeribitVenueConfig config_;
-  InstrumentRegistry instruments_;  // a copy of what we listed: the same ids as the engine's
+  // The engine's registry, shared with the other venues (set by listInstruments; it outlives us):
+  // ours are those whose venue is id(). Added to and retired in on the I/O thread while running.
+  InstrumentRegistry* instruments_ = nullptr;
   std::unique_ptr<DeribitDecoder> decoder_;
   std::unique_ptr<DeribitOrderTracker> tracker_;
   DeribitRateLimiter limiter_;
