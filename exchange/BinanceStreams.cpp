@@ -88,6 +88,8 @@ void Streams::onOpen(ClientSession& s) {
   // /ws, /ws/<a>/<b>..., /stream, /stream?streams=a/b
   std::string path = s.target, query;
   if (auto q = path.find('?'); q != std::string::npos) query = path.substr(q + 1), path = path.substr(0, q);
+  for (const char* route : {"/public/", "/market/", "/private/"})  // Binance's routed form of the same paths
+    if (path.rfind(route, 0) == 0) path = path.substr(std::string(route).size() - 1);
   std::vector<std::string> names;
   if (path.rfind("/stream", 0) == 0) {
     session.combined = true;

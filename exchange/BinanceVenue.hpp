@@ -28,7 +28,16 @@ class Venue : public MarketListener, public AccountListener {
   RestApi& rest() { return rest_; }
   Streams& streams() { return streams_; }
   WsOptions wsOptions() const;
-  static bool isStreamPath(const std::string& path) {
+  // /ws[/...] and /stream, also under Binance's /public, /market and /private routes (its
+  // connectors put book data on /public, other market streams on /market, user data on /private).
+  static std::string streamPath(const std::string& path) {
+    for (const char* route : {"/public", "/market", "/private"})
+      if (path.rfind(route, 0) == 0 && path.size() > std::string(route).size() && path[std::string(route).size()] == '/')
+        return path.substr(std::string(route).size());
+    return path;
+  }
+  static bool isStreamPath(const std::string& fullPath) {
+    const std::string path = streamPath(fullPath);
     return path == "/ws" || path.rfind("/ws/", 0) == 0 || path == "/stream";
   }
 
