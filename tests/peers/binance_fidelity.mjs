@@ -224,6 +224,37 @@ await step('ccxt', async () => {
   }
 });
 
+// ---------------- ccxt.pro binanceusdm: its own order-book sync over the diff-depth stream ----------------
+await step('ccxt.pro: watchOrderBook', async () => {
+  const pro = new ccxt.pro.binanceusdm({ apiKey: KEY, secret: SECRET, enableRateLimit: false,
+                                         options: { fetchMargins: false, fetchCurrencies: false } });
+  for (const k of ['fapiPublic', 'fapiPrivate']) pro.urls.api[k] = `${base}/fapi/v1`;
+  for (const k of ['fapiPublicV2', 'fapiPrivateV2']) pro.urls.api[k] = `${base}/fapi/v2`;
+  for (const k of ['fapiPublicV3', 'fapiPrivateV3']) pro.urls.api[k] = `${base}/fapi/v3`;
+  pro.urls.api.ws.future = `${wsBase}/ws`;  // ccxt puts its category in front: /public/ws/<stream>
+  await pro.loadHttpProxyAgent();
+  await pro.loadMarkets();
+  let updates = 0, nonce = 0, crossed = false;
+  const until = Date.now() + 3000;
+  while (Date.now() < until) {
+    const ob = await pro.watchOrderBook(symbol);
+    updates++;
+    if (ob.nonce < nonce) throw new Error(`nonce went back ${ob.nonce} < ${nonce}`);
+    nonce = ob.nonce;
+    if (ob.bids.length && ob.asks.length && ob.bids[0][0] >= ob.asks[0][0]) crossed = true;
+  }
+  check('ccxt.pro: order book kept in sync by ccxt', updates > 10 && !crossed, `${updates} updates, nonce ${nonce}`);
+  // A pu break: ccxt's own futures rule (pu must be the previous u) must catch it.
+  await fetch(`${base}/kappa/binance/fault?action=pu_break`, { method: 'POST' });
+  let caught = '';
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline && !caught) {
+    try { await pro.watchOrderBook(symbol); } catch (e) { caught = e.constructor.name; }
+  }
+  check('ccxt.pro: a pu break is caught by ccxt', caught === 'ChecksumError', caught || 'nothing raised');
+  await pro.close();
+});
+
 // ---------------- a plain ws client: combined stream, live subscribe ----------------
 await step('ws: combined stream', async () => {
   const ws = new WebSocket(`${wsBase}/stream?streams=ethusdt@markPrice@1s`);
