@@ -52,7 +52,11 @@ bool DepthSync::predates(const DepthUpdateIds& ids, std::uint64_t snapshotId) co
 
 bool DepthSync::bridges(const DepthUpdateIds& ids, std::uint64_t snapshotId) const {
   const std::uint64_t next = rule_ == SyncRule::Futures ? snapshotId : snapshotId + 1;
-  return ids.first <= next && next <= ids.last;
+  if (ids.first <= next && next <= ids.last) return true;
+  // The snapshot ended exactly where an event we never saw ended (taken while the stream was
+  // quiet): the next event then follows it directly — pu is its lastUpdateId (spot: U is the next
+  // id). Binance's rule above covers the usual overlap; this is the same continuity, stated exactly.
+  return continues(ids, snapshotId);
 }
 
 bool DepthSync::continues(const DepthUpdateIds& ids, std::uint64_t lastId) const {

@@ -709,10 +709,8 @@ void BinanceVenue::handleBatch() {
   const bool hadRequests = !batch_.snapshotRequests.empty();
   batch_.clear();
   flush();
-  if (hadRequests) {
-    updateAllLive();
-    pumpSnapshots();
-  }
+  if (hadRequests || !allLive_.load(std::memory_order_relaxed)) updateAllLive();  // a bridging book goes live with its first diff
+  if (hadRequests) pumpSnapshots();
   if (expired) {
     log::warn(kLog, "listenKey expired: a new user data stream and a full reconciliation");
     if (user_) {
