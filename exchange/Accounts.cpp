@@ -211,6 +211,10 @@ void Accounts::book(Account& a, OrderRecord& o, const ExecReport& r, std::vector
     const double closed = px(closing);
     if (inst.isOption()) {
       p.realized += (price - p.avgPrice) * closed * sign(p.size) * inst.contractSize;
+    } else if (inst.settlement == Settlement::Linear) {  // Binance's USDT perpetuals: size in coin
+      const double pnl = closed * (price - p.avgPrice) * sign(p.size);
+      p.realized += pnl;
+      balance += pnl;
     } else {
       const double pnl = closed * (1.0 / p.avgPrice - 1.0 / price) * sign(p.size);
       p.realized += pnl;
@@ -222,7 +226,7 @@ void Accounts::book(Account& a, OrderRecord& o, const ExecReport& r, std::vector
   }
   if (opening != 0) {
     const double held = px(std::abs(p.size)), add = px(std::abs(opening));
-    if (inst.isOption() || p.avgPrice <= 0 || held == 0)
+    if (inst.isOption() || inst.settlement == Settlement::Linear || p.avgPrice <= 0 || held == 0)
       p.avgPrice = held == 0 ? price : (p.avgPrice * held + price * add) / (held + add);
     else  // inverse: the average entry is the harmonic mean weighted by USD size
       p.avgPrice = (held + add) / (held / p.avgPrice + add / price);

@@ -13,6 +13,8 @@
 //  - open orders add the initial margin they would need if filled (a bid for options: its premium);
 //  - equity = balance + futures unrealised PnL + options value; available funds = equity - initial
 //    margin; an order that would make available funds negative is refused with not_enough_funds.
+//  - Binance's linear USDT perpetuals (a second Accounts, see BinanceVenue) book positions in coin
+//    with PnL size*(price - avg) in USDT; their margin is BinanceAccountView's, not margin() here.
 // Fees and realised futures PnL move the balance; option premiums move it when they trade.
 #include <map>
 #include <set>
@@ -100,7 +102,9 @@ class AccountListener {
 
 class Accounts {
  public:
-  explicit Accounts(const MarketState& market) : market_(market) {}
+  // firstSimId: the simulator's order ids are one space shared by every Accounts on the market
+  // (Deribit's and Binance's): each starts its own range.
+  explicit Accounts(const MarketState& market, OrderId firstSimId = 1) : market_(market), nextSim_(firstSimId) {}
   void setListener(AccountListener* l) { listener_ = l; }
 
   int add(const std::string& clientId, const std::string& secret, const std::map<std::string, double>& balances);
@@ -158,7 +162,7 @@ class Accounts {
   // Per account, the orders that were open when last looked at; closed ones leave lazily, so
   // margin and cancel_all cost what is open, not the whole session's history.
   mutable std::unordered_map<int, std::set<OrderId>> open_;
-  OrderId nextSim_ = 1;
+  OrderId nextSim_;
 };
 
 }  // namespace kappa::exchange

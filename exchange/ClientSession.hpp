@@ -23,6 +23,8 @@ class ClientSession {
   virtual bool isLoopback() const = 0;
 
   std::uint64_t id = 0;
+  std::string target;               // the WebSocket upgrade's path and query (/ws/api/v2, /stream?streams=...)
+  std::string remoteIp;             // the peer's address (Binance's limits are per IP)
   int account = 0;                  // 0 = not authorised
   std::string accessToken;          // the token this connection authorised with (WebSocket)
   Nanos tokenExpiry = 0;

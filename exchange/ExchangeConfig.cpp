@@ -48,7 +48,12 @@ const char* usage() {
          "         [--min-heartbeat SECONDS] [--token-lifetime SECONDS]\n"
          "         [--fault-drop-every S] [--fault-skip-change-every S] [--fault-delay MS]\n"
          "         [--fault-error METHOD:CODE]... [--fault-lock] [--fault-silent-heartbeat]\n"
-         "         [--wire-log FILE] (benchmarks: each book notification's write time, written at exit)\n";
+         "         [--wire-log FILE] (benchmarks: each book notification's write time, written at exit)\n"
+         "         [--no-binance] [--binance-ping-interval S] [--binance-max-connection S]\n"
+         "         [--binance-listen-key-validity S] [--binance-weight-limit N] [--binance-order-limit-10s N]\n"
+         "         [--binance-order-limit-1m N] [--binance-ban-seconds S]\n"
+         "         [--binance-fault-skip-every S] [--binance-fault-pu-break-every S] [--binance-fault-drop-every S]\n"
+         "         [--binance-fault-stale-snapshot N]\n";
 }
 
 bool parseIsoTime(const std::string& s, Nanos& out) {
@@ -179,6 +184,34 @@ bool parseCommandLine(int argc, char** argv, ExchangeConfig& out, std::string& e
       out.locked = true;
     } else if (arg == "--fault-silent-heartbeat") {
       out.heartbeatSilent = true;
+    } else if (arg == "--no-binance") {
+      out.binance.enabled = false;
+    } else if (arg.rfind("--binance-", 0) == 0) {
+      BinanceConfig& b = out.binance;
+      const std::pair<const char*, double*> options[] = {
+          {"--binance-ping-interval", &b.pingIntervalSeconds},
+          {"--binance-max-connection", &b.maxConnectionSeconds},
+          {"--binance-listen-key-validity", &b.listenKeyValiditySeconds},
+          {"--binance-weight-limit", &b.weightLimit},
+          {"--binance-order-limit-10s", &b.orderLimit10s},
+          {"--binance-order-limit-1m", &b.orderLimit1m},
+          {"--binance-ban-seconds", &b.banSeconds},
+          {"--binance-fault-skip-every", &b.faultSkipEvery},
+          {"--binance-fault-pu-break-every", &b.faultPuBreakEvery},
+          {"--binance-fault-drop-every", &b.faultDropEvery},
+          {"--binance-fault-stale-snapshot", &b.faultStaleSnapshots}};
+      double* target = nullptr;
+      for (const auto& [name, field] : options)
+        if (arg == name) target = field;
+      if (!target) return (error = "unknown argument '" + arg + "'", false);
+      if (!value(v)) return false;
+      double n = -1;
+      try {
+        n = std::stod(v);
+      } catch (...) {
+      }
+      if (!(n > 0)) return (error = arg + " must be a positive number, got '" + v + "'", false);
+      *target = n;
     } else if (arg == "--wire-log") {
       if (!value(out.wireLog)) return false;
     } else {

@@ -7,10 +7,17 @@
 //                  [--fault-drop-every S] [--fault-skip-change-every S] [--fault-delay MS]
 //                  [--fault-error METHOD:CODE]... [--fault-lock] [--fault-silent-heartbeat]
 //                  [--wire-log FILE]
+//                  [--no-binance] [--binance-ping-interval S] [--binance-max-connection S]
+//                  [--binance-listen-key-validity S] [--binance-weight-limit N] [--binance-order-limit-10s N]
+//                  [--binance-order-limit-1m N] [--binance-ban-seconds S]
+//                  [--binance-fault-skip-every S] [--binance-fault-pu-break-every S]
+//                  [--binance-fault-drop-every S] [--binance-fault-stale-snapshot N]
 // PORT 0 picks a free port; the first line of stdout says where it listens.
 // An accounts file holds one account a line: CLIENT_ID:CLIENT_SECRET [BTC=10] [ETH=100]
 // ('#' starts a comment). Without any account the exchange has one, kappa-demo:kappa-demo-secret,
-// for loopback demos. Every account starts with 10 BTC and 100 ETH unless the file says otherwise.
+// for loopback demos. Every account starts with 10 BTC and 100 ETH unless the file says otherwise,
+// and on the Binance side (the same id and secret, the id serving as API key) with 100,000 USDT
+// unless the file names USDT=N.
 #include <map>
 #include <string>
 #include <vector>
@@ -23,6 +30,16 @@ namespace kappa::exchange {
 struct AccountSpec {
   std::string clientId, secret;
   std::map<std::string, double> balances;
+};
+
+// The Binance USD-M futures side (exchange/Binance*): on by default, on the same port.
+struct BinanceConfig {
+  bool enabled = true;
+  double pingIntervalSeconds = 180;        // server pings; a client silent for twice this is closed
+  double maxConnectionSeconds = 86400;     // Binance closes every connection after 24 h
+  double listenKeyValiditySeconds = 3600;  // a listen key lives 60 min from its last keepalive
+  double weightLimit = 2400, orderLimit10s = 300, orderLimit1m = 1200, banSeconds = 120;
+  double faultSkipEvery = 0, faultPuBreakEvery = 0, faultDropEvery = 0, faultStaleSnapshots = 0;
 };
 
 struct ExchangeConfig {
@@ -43,6 +60,7 @@ struct ExchangeConfig {
   bool locked = false, heartbeatSilent = false;
   // Benchmarks: each book notification's write time, written to this file at exit (WireLog.hpp).
   std::string wireLog;
+  BinanceConfig binance;
 };
 
 // Parses argv; on a bad argument returns false with a message that names it.

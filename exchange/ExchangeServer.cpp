@@ -15,6 +15,7 @@ sim::SimConfig simConfig(const ExchangeConfig& c) {
   s.seed = c.seed;
   // The market's clock is the wall clock unless a start is asked for (the same market any day).
   s.startTime = c.simStart ? c.simStart : wallNow();
+  s.linearPerpetuals = c.binance.enabled;  // BTCUSDT and ETHUSDT for the Binance side
   return s;
 }
 }  // namespace
@@ -32,8 +33,12 @@ ExchangeServer::ExchangeServer(const ExchangeConfig& config)
       hub_(market_, accounts_),
       limiter_(config.matching, config.other),
       dispatcher_(config_, market_, accounts_, hub_, limiter_, faults_,
-                  [this](int ms, std::function<void()> fn) { defer(ms, std::move(fn)); }) {
-  market_.setListener(&hub_);
+                  [this](int ms, std::function<void()> fn) { defer(ms, std::move(fn)); }),
+      binanceTimer_(io_),
+      binanceSecondTimer_(io_) {
+  if (config.binance.enabled) binance_ = std::make_unique<binance::Venue>(config.binance, market_, config.accounts);
+  fanout_ = std::make_unique<ListenerFanout>(market_, hub_, binance_.get());
+  market_.setListener(fanout_.get());
   accounts_.setListener(&hub_);
   accounts_.setTokenLifetime(config.tokenLifetimeSeconds);
   for (const AccountSpec& a : config.accounts) accounts_.add(a.clientId, a.secret, a.balances);
@@ -71,13 +76,19 @@ void ExchangeServer::accept() {
     boost::system::error_code rec;
     const auto remote = socket.remote_endpoint(rec);
     const bool loopback = !rec && remote.address().is_loopback();
+    const std::string ip = rec ? std::string() : remote.address().to_string();
     socket.set_option(boost::asio::ip::tcp::no_delay(true), rec);
     auto ids = [this] { return nextSession_++; };
     if (tls_) {
       using Tls = boost::beast::ssl_stream<boost::beast::tcp_stream>;
-      std::make_shared<HttpSession<Tls>>(dispatcher_, faults_, ids, loopback, std::move(socket), *tls_)->start();
+      auto s = std::make_shared<HttpSession<Tls>>(dispatcher_, binance_.get(), faults_, ids, loopback, std::move(socket), *tls_);
+      s->remoteIp = ip;
+      s->start();
     } else {
-      std::make_shared<HttpSession<boost::beast::tcp_stream>>(dispatcher_, faults_, ids, loopback, std::move(socket))->start();
+      auto s = std::make_shared<HttpSession<boost::beast::tcp_stream>>(dispatcher_, binance_.get(), faults_, ids, loopback,
+                                                                       std::move(socket));
+      s->remoteIp = ip;
+      s->start();
     }
     accept();
   });
@@ -121,6 +132,9 @@ int ExchangeServer::run() {
   std::cerr << "kappa-exchange: seed " << config_.seed << ", " << market_.instruments().size() << " instruments, "
             << accounts_.size() << " account(s), HTTP at " << (tls_ ? "https" : "http") << "://" << host << ":" << port
             << "/api/v2\n";
+  if (binance_)
+    std::cerr << "kappa-exchange: Binance USD-M futures at " << (tls_ ? "https" : "http") << "://" << host << ":" << port
+              << "/fapi, streams " << (tls_ ? "wss" : "ws") << "://" << host << ":" << port << "/ws and /stream\n";
 
   accept();
   every(simTimer_, std::chrono::milliseconds(1), [this] { market_.pace(); });
@@ -138,6 +152,10 @@ int ExchangeServer::run() {
       lastSkip_ = now;
     }
   });
+  if (binance_) {
+    every(binanceTimer_, std::chrono::milliseconds(50), [this] { binance_->tick50ms(); });
+    every(binanceSecondTimer_, std::chrono::milliseconds(1000), [this] { binance_->tick1s(); });
+  }
   signals_.async_wait([this](boost::system::error_code, int sig) {
     std::cerr << "kappa-exchange: signal " << sig << ", stopping\n";
     acceptor_.close();

@@ -3,8 +3,8 @@
 // paced to the wall clock), every client connection, and the periodic work (100 ms book windows
 // and tickers, heartbeats, portfolio, timed faults). One thread keeps the exchange's state free of
 // locks and its event order total; it is fast enough for loopback tests and demos.
-// WebSocket (/ws/api/v2) and HTTP (/api/v2/...) share the one port; with a certificate and key
-// every connection is TLS.
+// WebSocket (/ws/api/v2) and HTTP (/api/v2/...) share the one port with Binance USD-M futures'
+// REST (/fapi/...) and streams (/ws/..., /stream); with a certificate and key every connection is TLS.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -20,6 +20,8 @@
 #include "FaultInjector.hpp"
 #include "MarketState.hpp"
 #include "RpcDispatcher.hpp"
+#include "BinanceVenue.hpp"
+#include "ListenerFanout.hpp"
 
 namespace kappa::exchange {
 
@@ -46,6 +48,9 @@ class ExchangeServer {
   CreditLimiter limiter_;
   FaultInjector faults_;
   RpcDispatcher dispatcher_;
+  std::unique_ptr<binance::Venue> binance_;  // null with --no-binance
+  std::unique_ptr<ListenerFanout> fanout_;
+  boost::asio::steady_timer binanceTimer_, binanceSecondTimer_;
   std::uint64_t nextSession_ = 1;
   Nanos lastDrop_ = 0, lastSkip_ = 0;
 };

@@ -1,7 +1,9 @@
 #pragma once
 // An HTTP connection to the exchange: Deribit's REST form of the API (GET /api/v2/{method}?params,
-// POST JSON-RPC), keep-alive, and the door to the WebSocket API: an upgrade request for
-// /ws/api/v2 hands the stream over to a WsSession. Plain or TLS (the handshake happens here).
+// POST JSON-RPC), Binance's REST API (/fapi/...), keep-alive, and the door to the WebSocket APIs:
+// an upgrade request for /ws/api/v2 hands the stream over to a WsSession on Deribit's JSON-RPC,
+// one for /ws/... or /stream to a WsSession on Binance's streams. Plain or TLS (the handshake
+// happens here).
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -17,6 +19,7 @@
 #include "FaultInjector.hpp"
 #include "RpcDispatcher.hpp"
 #include "WsSession.hpp"
+#include "BinanceVenue.hpp"
 
 namespace kappa::exchange {
 
@@ -27,9 +30,10 @@ class HttpSession : public ClientSession, public std::enable_shared_from_this<Ht
  public:
   using IdSource = std::function<std::uint64_t()>;
   template <class... Args>
-  HttpSession(RpcDispatcher& dispatcher, const FaultInjector& faults, IdSource ids, bool loopback, Args&&... streamArgs)
-      : stream_(std::forward<Args>(streamArgs)...), dispatcher_(dispatcher), faults_(faults), ids_(std::move(ids)),
-        loopback_(loopback), timer_(stream_.get_executor()) {
+  HttpSession(RpcDispatcher& dispatcher, binance::Venue* binance, const FaultInjector& faults, IdSource ids,
+              bool loopback, Args&&... streamArgs)
+      : stream_(std::forward<Args>(streamArgs)...), dispatcher_(dispatcher), binance_(binance), faults_(faults),
+        ids_(std::move(ids)), loopback_(loopback), timer_(stream_.get_executor()) {
     id = ids_();
   }
 
@@ -74,15 +78,36 @@ class HttpSession : public ClientSession, public std::enable_shared_from_this<Ht
   void handle() {
     namespace http = boost::beast::http;
     const std::string target(request_.target());
+    const std::string path = target.substr(0, target.find('?'));
     if (boost::beast::websocket::is_upgrade(request_)) {
-      if (target.substr(0, target.find('?')) != "/ws/api/v2") return respond(404, R"({"error":"WebSocket API is at /ws/api/v2"})", true);
+      const bool binanceStreams = binance_ && path != "/ws/api/v2" && binance::Venue::isStreamPath(path);
+      if (path != "/ws/api/v2" && !binanceStreams)
+        return respond(404, R"({"error":"WebSocket API is at /ws/api/v2; Binance streams at /ws/... and /stream"})", true);
       finish();  // this connection is a WebSocket session from now on
       boost::beast::get_lowest_layer(stream_).expires_never();
-      auto ws = std::make_shared<WsSession<Stream>>(std::move(stream_), dispatcher_, ids_(), loopback_);
+      auto ws = binanceStreams
+                    ? std::make_shared<WsSession<Stream>>(std::move(stream_), binance_->streams(), ids_(), loopback_,
+                                                          binance_->wsOptions())
+                    : std::make_shared<WsSession<Stream>>(std::move(stream_), dispatcher_, ids_(), loopback_);
+      ws->remoteIp = remoteIp;
       ws->start(std::move(request_));
       return;
     }
     const std::string verb(request_.method_string());
+    if (binance_ && binance::RestApi::handles(path)) {
+      const std::string apiKey(request_["X-MBX-APIKEY"]);
+      RpcDispatcher::HttpAnswer answer = binance_->rest().handle(verb, target, apiKey, request_.body(), remoteIp, loopback_);
+      const bool close = closing || !request_.keep_alive();
+      if (faults_.delayMs > 0 && !answer.control) {
+        timer_.expires_after(std::chrono::milliseconds(faults_.delayMs));
+        timer_.async_wait([self = this->shared_from_this(), answer, close](boost::beast::error_code) {
+          self->respond(answer.status, answer.body, close, answer.headers);
+        });
+      } else {
+        respond(answer.status, std::move(answer.body), close, answer.headers);
+      }
+      return;
+    }
     if (verb != "GET" && verb != "POST") return respond(405, R"({"error":"GET or POST"})", false);
     const std::string auth(request_[http::field::authorization]);
     const RpcDispatcher::HttpAnswer answer = dispatcher_.onHttp(*this, verb, target, auth, request_.body());
@@ -96,11 +121,13 @@ class HttpSession : public ClientSession, public std::enable_shared_from_this<Ht
       respond(answer.status, answer.body, close);
     }
   }
-  void respond(int status, std::string body, bool close) {
+  void respond(int status, std::string body, bool close,
+               const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     namespace http = boost::beast::http;
     auto res = std::make_shared<http::response<http::string_body>>(http::status(status), request_.version());
     res->set(http::field::server, "kappa-exchange");
     res->set(http::field::content_type, "application/json");
+    for (const auto& [name, value] : headers) res->set(name, value);
     res->keep_alive(!close);
     res->body() = std::move(body);
     res->prepare_payload();
@@ -123,6 +150,7 @@ class HttpSession : public ClientSession, public std::enable_shared_from_this<Ht
   boost::beast::flat_buffer buffer_;
   boost::beast::http::request<boost::beast::http::string_body> request_;
   RpcDispatcher& dispatcher_;
+  binance::Venue* binance_;  // null with --no-binance
   const FaultInjector& faults_;
   IdSource ids_;
   bool loopback_ = false;

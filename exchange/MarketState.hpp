@@ -84,7 +84,18 @@ class MarketState {
   void replace(OrderId id, Price price, Qty qty);
 
   const InstrumentRegistry& instruments() const { return sim_.instruments(); }
-  const Instrument* find(const std::string& name) const { return instruments().find(name); }
+  // The Binance side's linear USDT perpetuals (BTCUSDT, ETHUSDT) share the simulator with Deribit's
+  // instruments but are not Deribit's: find() and the Deribit listings leave them out.
+  static bool onBinance(const Instrument& inst) { return inst.quoteCurrency == "USDT"; }
+  static bool onDeribit(const Instrument& inst) { return !onBinance(inst); }
+  const Instrument* find(const std::string& name) const {
+    const Instrument* inst = instruments().find(name);
+    return inst && onDeribit(*inst) ? inst : nullptr;
+  }
+  const Instrument* findBinance(const std::string& symbol) const {
+    const Instrument* inst = instruments().find(symbol);
+    return inst && onBinance(*inst) ? inst : nullptr;
+  }
   const OrderBook& book(InstrumentId id) const { return books_[id]; }
   Nanos now() const { return sim_.now(); }
   std::int64_t nowMs() const { return sim_.now() / 1'000'000; }

@@ -526,7 +526,7 @@ nlohmann::json RpcDispatcher::getInstruments(Call& c) {
   // expired=true lists the options settled while this process ran (Deribit: the recently expired).
   const bool wantExpired = c.p.flag("expired");
   for (const Instrument& inst : market_.instruments().all()) {
-    if (!inst.tradable || (cur != "ANY" && inst.baseCurrency != cur) || !kindMatches(inst, kind)) continue;
+    if (!inst.tradable || !MarketState::onDeribit(inst) || (cur != "ANY" && inst.baseCurrency != cur) || !kindMatches(inst, kind)) continue;
     if (market_.expired(inst.id) != wantExpired) continue;
     out.push_back(market_.instrumentJson(inst));
   }
@@ -564,7 +564,7 @@ nlohmann::json RpcDispatcher::getBookSummaryByCurrency(Call& c) {
   const std::string kind = c.p.strOr("kind", "");
   nlohmann::json out = nlohmann::json::array();
   for (const Instrument& inst : market_.instruments().all()) {
-    if (!inst.tradable || inst.baseCurrency != cur || !kindMatches(inst, kind)) continue;
+    if (!inst.tradable || !MarketState::onDeribit(inst) || inst.baseCurrency != cur || !kindMatches(inst, kind)) continue;
     const nlohmann::json t = market_.tickerJson(inst);
     nlohmann::json s = {{"instrument_name", inst.name},
                         {"base_currency", inst.baseCurrency},
@@ -632,7 +632,7 @@ nlohmann::json RpcDispatcher::getLastTradesByCurrency(Call& c) {
   const std::string kind = c.p.strOr("kind", "");
   std::vector<const PublicTrade*> picked;
   for (const Instrument& inst : market_.instruments().all()) {
-    if (!inst.tradable || inst.baseCurrency != cur || !kindMatches(inst, kind)) continue;
+    if (!inst.tradable || !MarketState::onDeribit(inst) || inst.baseCurrency != cur || !kindMatches(inst, kind)) continue;
     for (const PublicTrade& t : market_.recentTrades(inst.id))
       if (inWindow(t, c.p)) picked.push_back(&t);
   }

@@ -18,25 +18,28 @@
 #include "FaultInjector.hpp"
 #include "MarketState.hpp"
 #include "Params.hpp"
+#include "WsHandler.hpp"
 
 namespace kappa::exchange {
 
-class RpcDispatcher {
+class RpcDispatcher : public WsHandler {
  public:
   // Runs `fn` on the server's thread after `ms` milliseconds (the delay fault, closing later).
   using Defer = std::function<void(int ms, std::function<void()> fn)>;
   RpcDispatcher(const ExchangeConfig& config, MarketState& market, Accounts& accounts, ChannelHub& hub,
                 CreditLimiter& limiter, FaultInjector& faults, Defer defer);
 
-  void onOpen(ClientSession& s);
-  void onClosed(ClientSession& s);
-  void onWsMessage(ClientSession& s, const std::string& text);
+  void onOpen(ClientSession& s) override;
+  void onClosed(ClientSession& s) override;
+  void onWsMessage(ClientSession& s, const std::string& text) override;
 
   struct HttpAnswer {
     int status = 200;
     std::string body;
     bool close = false;
     bool control = false;  // kappa/fault: never held back by the delay fault (as over WebSocket)
+    std::vector<std::pair<std::string, std::string>> headers;  // extra ones (Binance's rate-limit headers)
+    std::string contentType = "application/json";
   };
   HttpAnswer onHttp(ClientSession& s, const std::string& verb, const std::string& target,
                     const std::string& authorization, const std::string& body);

@@ -1,9 +1,14 @@
 #pragma once
-// A WebSocket client of the exchange (/ws/api/v2), over plain TCP or TLS (Stream is
-// beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>: one code path for both). Reads one
-// JSON-RPC message at a time and hands it to the dispatcher; writes queued messages in order.
+// A WebSocket client of the exchange (Deribit's /ws/api/v2 or Binance's /ws/..., /stream?...), over
+// plain TCP or TLS (Stream is beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>: one code
+// path for both). Reads one message at a time and hands it to its handler; writes queued messages
+// in order. Options: server pings every pingInterval (the client must pong: Beast's keep-alive
+// pings close a connection silent for twice the interval) and a maximum connection lifetime after
+// which the server closes it (Binance's 24 h).
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -12,26 +17,47 @@
 #include <memory>
 
 #include "ClientSession.hpp"
-#include "RpcDispatcher.hpp"
+#include "WsHandler.hpp"
 #include "WireLog.hpp"
 
 namespace kappa::exchange {
 
+struct WsOptions {
+  std::chrono::seconds pingInterval{0};  // 0: Beast's suggested server timeouts
+  std::chrono::seconds maxLifetime{0};   // 0: no limit
+};
+
 template <class Stream>
 class WsSession : public ClientSession, public std::enable_shared_from_this<WsSession<Stream>> {
  public:
-  WsSession(Stream&& stream, RpcDispatcher& dispatcher, std::uint64_t sessionId, bool loopback)
-      : ws_(std::move(stream)), dispatcher_(dispatcher), loopback_(loopback) {
+  WsSession(Stream&& stream, WsHandler& dispatcher, std::uint64_t sessionId, bool loopback, WsOptions options = {})
+      : ws_(std::move(stream)), dispatcher_(dispatcher), loopback_(loopback), options_(options),
+        lifetime_(ws_.get_executor()) {
     id = sessionId;
   }
 
   template <class Request>
   void start(Request&& request) {
     namespace websocket = boost::beast::websocket;
-    ws_.set_option(websocket::stream_base::timeout::suggested(boost::beast::role_type::server));
+    if (options_.pingInterval.count() > 0) {
+      websocket::stream_base::timeout t{};
+      t.handshake_timeout = std::chrono::seconds(30);
+      t.idle_timeout = 2 * options_.pingInterval;  // a ping at half of it, closed when no pong by the end
+      t.keep_alive_pings = true;
+      ws_.set_option(t);
+    } else {
+      ws_.set_option(websocket::stream_base::timeout::suggested(boost::beast::role_type::server));
+    }
     ws_.read_message_max(1 << 20);
+    target = std::string(request.target());
     ws_.async_accept(request, [self = this->shared_from_this()](boost::beast::error_code ec) {
       if (ec) return;
+      if (self->options_.maxLifetime.count() > 0) {
+        self->lifetime_.expires_after(self->options_.maxLifetime);
+        self->lifetime_.async_wait([weak = std::weak_ptr<WsSession>(self)](boost::beast::error_code ec) {
+          if (auto s = weak.lock(); s && !ec) s->closeAfterSend();
+        });
+      }
       self->dispatcher_.onOpen(*self);
       self->opened_ = true;
       self->read();
@@ -116,6 +142,7 @@ class WsSession : public ClientSession, public std::enable_shared_from_this<WsSe
     // write's completion clears the queue instead.
     if (!writing_) queue_.clear();
     if (opened_) dispatcher_.onClosed(*this);
+    lifetime_.cancel();
     boost::beast::error_code ec;
     boost::beast::get_lowest_layer(ws_).socket().close(ec);
   }
@@ -125,8 +152,10 @@ class WsSession : public ClientSession, public std::enable_shared_from_this<WsSe
   static constexpr std::size_t kMaxQueuedBytes = 64u << 20;
   std::deque<std::string> queue_;
   std::size_t queuedBytes_ = 0;
-  RpcDispatcher& dispatcher_;
+  WsHandler& dispatcher_;
   bool loopback_ = false;
+  WsOptions options_;
+  boost::asio::steady_timer lifetime_;
   bool writing_ = false, closeSent_ = false, finished_ = false, opened_ = false;
 };
 

@@ -92,6 +92,7 @@ struct SimExchange::Underlying {
   std::string indexName;            // btc_usd
   InstrumentId indexId = kNoInstrument;
   InstrumentId perpId = kNoInstrument;
+  InstrumentId linearPerpId = kNoInstrument;  // <CUR>USDT, SimConfig::linearPerpetuals only
   std::size_t firstOption = 0, optionCount = 0, expiries = 0;  // its range of options_
   double index = 0, index0 = 0;
   double perpBasis = 0.0002;
@@ -162,6 +163,8 @@ std::vector<std::string> SimExchange::currencies() const {
 
 void SimExchange::buildInstruments() {
   for (std::size_t u = 0; u < config_.currencies.size(); ++u) buildUnderlying(u);
+  if (config_.linearPerpetuals)
+    for (std::size_t u = 0; u < underlyings_.size(); ++u) buildLinearPerpetual(u);
 
   markets_.resize(instruments_.size());
   for (const Instrument& inst : instruments_.all())
@@ -173,7 +176,9 @@ void SimExchange::buildInstruments() {
   int owner = 1;
   for (InstrumentId id : ladderInstruments_) {
     const Underlying& u = underlyingOf(id);
-    const bool isPerp = id == u.perpId;
+    const bool isPerp = id == u.perpId || id == u.linearPerpId;
+    // Makers' sizes are USD notional; a linear perpetual's size is in coin.
+    const double sizeUnit = id == u.linearPerpId ? 1.0 / u.config.spot : 1.0;
     for (const MakerSpec& s : isPerp ? std::span<const MakerSpec>(perpMakers) : std::span<const MakerSpec>(futMakers)) {
       LadderMaker m;
       m.owner = owner++;
@@ -181,7 +186,7 @@ void SimExchange::buildInstruments() {
       m.halfSpreadTicks = s.hs;
       m.levels = s.levels;
       m.spacingTicks = s.spacing;
-      m.meanSize = s.size * u.config.sizeScale;
+      m.meanSize = s.size * u.config.sizeScale * sizeUnit;
       m.requoteProbability = s.requote;
       ladderMakers_.push_back(std::move(m));
     }
@@ -288,6 +293,33 @@ void SimExchange::buildUnderlying(std::size_t ui) {
   u.optionCount = options_.size() - u.firstOption;
   u.expiries = optionDays.size();
   underlyings_.push_back(std::move(u));
+}
+
+// Binance USD-M's linear perpetual on the same index (exchangeInfo, ../shared/CONNECTORS.md):
+// BTCUSDT tick 0.1 USDT, ETHUSDT 0.01, both step and minimum 0.001 coin; maker 0.02 %, taker
+// 0.05 % of the USDT notional.
+void SimExchange::buildLinearPerpetual(std::size_t ui) {
+  Underlying& u = underlyings_[ui];
+  const std::string& cur = u.config.currency;
+  Instrument perp;
+  perp.name = cur + "USDT";
+  perp.kind = InstrumentKind::Perpetual;
+  perp.settlement = Settlement::Linear;
+  perp.baseCurrency = cur;
+  perp.quoteCurrency = perp.settleCurrency = "USDT";
+  perp.underlyingId = u.indexId;
+  perp.contractSize = 1;
+  perp.tickSize = toFixed(cur == "BTC" ? 0.1 : 0.01);
+  perp.minQty = toFixed(0.001);
+  perp.maxQty = toFixed(cur == "BTC" ? 1000 : 10000);
+  perp.makerFee = 0.0002;
+  perp.takerFee = 0.0005;
+  perp.priceDecimals = decimalsFor(perp.tickSize);
+  perp.qtyDecimals = 3;
+  u.linearPerpId = instruments_.add(std::move(perp));
+  underlyingOf_.resize(instruments_.size(), 0);
+  underlyingOf_[u.linearPerpId] = std::uint8_t(ui);
+  ladderInstruments_.push_back(u.linearPerpId);
 }
 
 // ---- feed construction -------------------------------------------------------------------
@@ -458,7 +490,7 @@ void SimExchange::advancePrices() {
 
 double SimExchange::fairPrice(InstrumentId id) const {
   const Underlying& u = underlyingOf(id);
-  if (id == u.perpId) return u.index * (1.0 + u.perpBasis);
+  if (id == u.perpId || id == u.linearPerpId) return u.index * (1.0 + u.perpBasis);
   if (id == u.indexId) return u.index;
   const double t = std::max(0.0, double(instruments_[id].expiry - now_) / kNanosPerYear);
   return u.index * std::exp(kCarry * t);
@@ -541,7 +573,9 @@ void SimExchange::ladderTaker(InstrumentId id) {
   const double pull = std::clamp((fairPrice(id) - mid) / (toDouble(inst.tickSize) * 6.0), -0.35, 0.35);
   const Side side = rng_.chance(0.5 + pull) ? Side::Buy : Side::Sell;
   const Underlying& u = underlyingOf(id);
-  const double mean = (id == u.perpId ? 3000.0 : 1500.0) * u.config.sizeScale * (rng_.chance(0.05) ? 15.0 : 1.0);
+  const double sizeUnit = id == u.linearPerpId ? 1.0 / u.config.spot : 1.0;  // USD -> coin
+  const bool perp = id == u.perpId || id == u.linearPerpId;
+  const double mean = (perp ? 3000.0 : 1500.0) * u.config.sizeScale * sizeUnit * (rng_.chance(0.05) ? 15.0 : 1.0);
   begin(id);
   market.book.add({kTakerOwner, 0, side, 0, randomQty(inst, mean), true, true, false});
 }
@@ -653,7 +687,9 @@ void SimExchange::step() {
   const double ups = config_.updatesPerSecond;
   for (std::uint32_t n = rng_.poisson(0.65 * ups * dt); n > 0; --n) ladderNoise();
   for (InstrumentId id : ladderInstruments_)
-    for (std::uint32_t n = rng_.poisson((id == underlyingOf(id).perpId ? 8.0 : 1.0) * dt); n > 0; --n) ladderTaker(id);
+    for (std::uint32_t n = rng_.poisson((id == underlyingOf(id).perpId || id == underlyingOf(id).linearPerpId ? 8.0 : 1.0) * dt);
+         n > 0; --n)
+      ladderTaker(id);
 
   // Every option is requoted every 50 ms, whichever underlying it belongs to.
   if (!options_.empty()) {
@@ -679,6 +715,7 @@ double SimExchange::fee(const Instrument& inst, Price price, Qty qty, bool maker
   if (inst.isOption())  // 0.03% of the underlying per contract, capped at 12.5% of the premium
     return std::min(inst.takerFee * inst.contractSize, 0.125 * toDouble(price)) * toDouble(qty);
   const double rate = maker ? inst.makerFee : inst.takerFee;
+  if (inst.settlement == Settlement::Linear) return rate * toDouble(qty) * toDouble(price);  // USDT notional
   return rate * toDouble(qty) / toDouble(price);  // inverse: USD notional / price = coin
 }
 

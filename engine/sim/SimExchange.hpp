@@ -57,6 +57,12 @@ struct SimConfig {
   double jumpSigma = 0.004;          // log jump size standard deviation (scaled by each underlying's vol / the first's)
   double commonJumpShare = 0.75;     // share of jump events that move every underlying (with the same sign and size in sigmas)
   Nanos step = 1'000'000;            // simulation step: 1 ms
+  // Opt-in (kappa-exchange's Binance side): each underlying also lists a Binance-style linear
+  // USDT-margined perpetual <CUR>USDT (size in coin, price and PnL in USDT; BTCUSDT tick 0.1,
+  // ETHUSDT 0.01, step 0.001) on the same index, with its own ladder makers and takers. Listed
+  // after every other instrument, so the others keep their ids; off by default, so the embedded
+  // simulator's market is unchanged.
+  bool linearPerpetuals = false;
 };
 
 struct SimOutput {
@@ -118,6 +124,7 @@ class SimExchange : private MatchSink {
 
   void buildInstruments();
   void buildUnderlying(std::size_t u);
+  void buildLinearPerpetual(std::size_t u);
   Underlying& underlyingOf(InstrumentId id);
   const Underlying& underlyingOf(InstrumentId id) const;
   void onFill(const SimOrder& maker, const SimOrder& taker, Price price, Qty qty) override;

@@ -1,0 +1,152 @@
+#include "venue/binance/BinanceOrderTracker.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "venue/binance/BinanceRestAnswers.hpp"
+
+namespace kappa::binance {
+
+void BinanceOrderTracker::add(OrderId id, const OrderRequest& request, const std::string& symbol) {
+  Tracked& t = orders_[id];
+  t.id = id;
+  t.request = request;
+  t.symbol = symbol;
+  t.price = request.price;
+  t.amount = request.qty;
+}
+
+void BinanceOrderTracker::adopt(OrderId id) {
+  Tracked& t = orders_[id];
+  t.id = id;
+  t.adopted = true;
+}
+
+BinanceOrderTracker::Tracked* BinanceOrderTracker::find(OrderId id) {
+  auto it = orders_.find(id);
+  return it == orders_.end() ? nullptr : &it->second;
+}
+
+void BinanceOrderTracker::finish(Tracked& o, ExecType type, const std::string& reason, Nanos ts, std::vector<ExecReport>& out) {
+  if (o.terminal) return;
+  o.terminal = true;
+  ExecReport r;
+  r.orderId = o.id;
+  r.venueOrderId = o.exchangeOrderId;
+  r.type = type;
+  r.ts = ts;
+  r.reason = reason;
+  out.push_back(r);
+}
+
+void BinanceOrderTracker::onOrder(const BinanceOrderUpdate& u, std::vector<ExecReport>& out) {
+  const OrderId id = orderIdFromClientId(u.clientOrderId);
+  Tracked* o = id ? find(id) : nullptr;
+  if (!o || o->terminal) return;
+  if (o->symbol.empty()) o->symbol = u.symbol;
+  if (u.status == "REJECTED") return finish(*o, ExecType::Reject, "rejected by Binance", u.ts, out);
+  o->exchangeOrderId = u.exchangeOrderId;
+  if (!o->acked) {
+    o->acked = true;
+    if (o->adopted) {  // learn what the earlier session sent
+      o->request.side = u.side;
+      o->price = u.price;
+      o->amount = u.origQty;
+    }
+    ExecReport r;
+    r.orderId = id;
+    r.venueOrderId = u.exchangeOrderId;
+    r.type = ExecType::Ack;
+    r.price = u.price;
+    r.qty = u.origQty;
+    r.leaves = std::max<Qty>(0, u.origQty - u.cumQty);
+    r.ts = u.ts;
+    out.push_back(r);
+  }
+  // Fills, by the cumulative quantity.
+  if (u.cumQty > o->filled) {
+    ExecReport r;
+    r.orderId = id;
+    r.venueOrderId = u.exchangeOrderId;
+    r.type = ExecType::Fill;
+    r.ts = u.ts;
+    if (u.isTrade) {
+      r.qty = std::min(u.lastQty, u.cumQty - o->filled);
+      r.price = u.lastPrice;
+      // Commission in USDT is the settlement currency; in another asset (BNB) it is not ours to convert.
+      r.fee = u.commissionAsset.empty() || u.commissionAsset == "USDT" ? u.commission : 0.0;
+      r.maker = u.maker;
+    } else {
+      // A REST answer: the difference at the price that makes the average come out right.
+      r.qty = u.cumQty - o->filled;
+      const double total = toDouble(u.avgPrice) * toDouble(u.cumQty);
+      const double px = (total - o->filledNotional) / toDouble(r.qty);
+      r.price = px > 0 ? toFixed(px) : u.avgPrice;
+    }
+    if (r.qty > 0) {
+      o->filled += r.qty;
+      o->filledNotional += toDouble(r.price) * toDouble(r.qty);
+      r.leaves = std::max<Qty>(0, u.origQty - o->filled);
+      out.push_back(r);
+    }
+  }
+  // A modify took effect.
+  if ((u.execType == "AMENDMENT" || u.price != o->price || u.origQty != o->amount) && u.origQty > 0 &&
+      u.status != "FILLED" && u.status != "CANCELED" && u.status != "EXPIRED") {
+    if (u.price != o->price || u.origQty != o->amount) {
+      o->price = u.price;
+      o->amount = u.origQty;
+      ExecReport r;
+      r.orderId = id;
+      r.venueOrderId = u.exchangeOrderId;
+      r.type = ExecType::Replaced;
+      r.price = u.price;
+      r.qty = u.origQty;
+      r.leaves = std::max<Qty>(0, u.origQty - o->filled);
+      r.ts = u.ts;
+      out.push_back(r);
+    }
+  }
+  if (u.status == "FILLED" && o->filled >= u.origQty) {
+    o->terminal = true;  // the last fill said it
+  } else if (u.status == "CANCELED") {
+    finish(*o, ExecType::Cancelled, "cancelled", u.ts, out);
+  } else if (u.status == "EXPIRED" || u.status == "EXPIRED_IN_MATCH") {
+    std::string why = "expired";
+    if (u.timeInForce == "GTX") why = "post-only order cancelled: it would have taken liquidity";
+    else if (u.timeInForce == "IOC" || u.timeInForce == "FOK") why = "immediate-or-cancel: the rest found no match";
+    else if (u.status == "EXPIRED_IN_MATCH") why = "cancelled by self-trade prevention";
+    finish(*o, ExecType::Cancelled, why, u.ts, out);
+  }
+}
+
+void BinanceOrderTracker::reject(OrderId id, const std::string& reason, Nanos ts, std::vector<ExecReport>& out) {
+  Tracked* o = find(id);
+  if (!o) {
+    add(id, {}, {});
+    o = find(id);
+  }
+  finish(*o, ExecType::Reject, reason, ts, out);
+}
+
+void BinanceOrderTracker::notFound(OrderId id, const std::string& reason, Nanos ts, std::vector<ExecReport>& out) {
+  Tracked* o = find(id);
+  if (!o) return;
+  finish(*o, o->acked || o->adopted ? ExecType::Cancelled : ExecType::Reject, reason, ts, out);
+}
+
+std::vector<OrderId> BinanceOrderTracker::workingOrders() const {
+  std::vector<OrderId> ids;
+  for (const auto& [id, o] : orders_)
+    if (!o.terminal) ids.push_back(id);
+  return ids;
+}
+
+std::vector<std::string> BinanceOrderTracker::workingSymbols() const {
+  std::set<std::string> s;
+  for (const auto& [id, o] : orders_)
+    if (!o.terminal && !o.symbol.empty()) s.insert(o.symbol);
+  return {s.begin(), s.end()};
+}
+
+}  // namespace kappa::binance

@@ -1,0 +1,23 @@
+#pragma once
+// The faults a test or demo can inject into kappa-exchange's Binance side, from the command line
+// (--binance-fault-...) and at run time (POST /kappa/binance/fault?action=..., loopback only; see
+// exchange/README.md). The settings live here; Streams, RestApi and RateLimits act on them.
+#include <string>
+
+namespace kappa::exchange::binance {
+
+struct Faults {
+  // Diff depth: the next event of every depth stream is not sent (its ids are used up), so the one
+  // after has U > previous u + 1 and a pu that is not the u the client saw.
+  int skipUpdateIds = 0;
+  // Diff depth: the next event of every depth stream carries a wrong pu (its U/u are contiguous).
+  int puBreaks = 0;
+  // GET /fapi/v1/depth: the next N answers are a snapshot kept from staleSnapshotAgeMs ago, older
+  // than the events a client buffered since it subscribed.
+  int staleSnapshots = 0;
+  int staleSnapshotAgeMs = 3000;
+  // Periodic forms (seconds, 0 = off).
+  double skipEverySeconds = 0, puBreakEverySeconds = 0, dropEverySeconds = 0;
+};
+
+}  // namespace kappa::exchange::binance

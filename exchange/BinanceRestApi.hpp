@@ -1,0 +1,39 @@
+#pragma once
+// Binance USD-M futures' REST API on kappa-exchange, under /fapi/...: routes a request to its
+// endpoint, applies the rate limits (weights per endpoint as Binance documents them) and the
+// authentication (X-MBX-APIKEY = the account's id; SIGNED endpoints: timestamp within recvWindow
+// and a hex HMAC-SHA256 of the query string + form body with the account's secret), and answers
+// with Binance's JSON, its error objects and HTTP statuses, and its rate-limit headers. Also the
+// loopback-only fault control, POST /kappa/binance/fault?action=... (exchange/README.md).
+#include <string>
+
+#include "BinanceFaults.hpp"
+#include "BinanceMarket.hpp"
+#include "BinanceRateLimits.hpp"
+#include "BinanceStreams.hpp"
+#include "BinanceTrading.hpp"
+#include "RpcDispatcher.hpp"
+
+namespace kappa::exchange::binance {
+
+class RestApi {
+ public:
+  RestApi(Market& market, Trading& trading, Streams& streams, RateLimits& limits, Faults& faults)
+      : market_(market), trading_(trading), streams_(streams), limits_(limits), faults_(faults) {}
+
+  static bool handles(const std::string& path) { return path.rfind("/fapi/", 0) == 0 || path == "/kappa/binance/fault"; }
+  RpcDispatcher::HttpAnswer handle(const std::string& verb, const std::string& target, const std::string& apiKey,
+                                   const std::string& body, const std::string& ip, bool loopback);
+
+ private:
+  nlohmann::json fault(const Request& r);
+  nlohmann::json rateLimitsJson() const;
+
+  Market& market_;
+  Trading& trading_;
+  Streams& streams_;
+  RateLimits& limits_;
+  Faults& faults_;
+};
+
+}  // namespace kappa::exchange::binance

@@ -1,0 +1,104 @@
+// Binance diff-depth decoding: futures depthUpdate messages (combined-stream shape, 10 to 20 levels
+// each, a pu chain) to the engine's MdEvents through the connector's decoder and depth sync, on one
+// core. Target (issue 13): >= 2 M messages/s.
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "venue/binance/BinanceDecoder.hpp"
+#include "venue/binance/BinanceRestAnswers.hpp"
+
+using namespace kappa;
+using namespace kappa::binance;
+
+namespace {
+
+struct BinanceStream {
+  std::vector<std::string> messages;  // each followed by padding (decodePadded reads past the end)
+  std::string snapshot;
+  std::uint64_t snapshotId = 0;
+};
+
+std::string level(double price, double qty) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "[\"%.1f\",\"%.3f\"]", price, qty);
+  return buf;
+}
+
+const BinanceStream& stream() {
+  static const BinanceStream s = [] {
+    BinanceStream out;
+    std::mt19937_64 rng(13);
+    std::uniform_int_distribution<int> nLevels(10, 20), tick(0, 200), lots(0, 5000);
+    const double mid = 67000.0;
+    out.snapshotId = 1'000'000;
+    std::string bids, asks;
+    for (int i = 0; i < 1000; ++i) {
+      bids += (i ? "," : "") + level(mid - 0.1 * (i + 1), 0.001 * (1 + i % 50));
+      asks += (i ? "," : "") + level(mid + 0.1 * (i + 1), 0.001 * (1 + i % 50));
+    }
+    out.snapshot = R"({"lastUpdateId":)" + std::to_string(out.snapshotId) + R"(,"E":1700000000000,"T":1700000000000,"bids":[)" +
+                   bids + R"(],"asks":[)" + asks + "]}";
+    std::uint64_t u = out.snapshotId;
+    for (int m = 0; m < 20'000; ++m) {
+      const std::uint64_t U = m == 0 ? u : u + 1, last = u + 1 + std::uint64_t(tick(rng) % 7);  // the first reaches across the snapshot
+      std::string b, a;
+      const int n = nLevels(rng);
+      for (int i = 0; i < n; ++i) {
+        const bool bid = i % 2 == 0;
+        const double p = bid ? mid - 0.1 * (1 + tick(rng)) : mid + 0.1 * (1 + tick(rng));
+        const double q = lots(rng) < 800 ? 0.0 : 0.001 * lots(rng);  // some deletes
+        std::string& side = bid ? b : a;
+        side += (side.empty() ? "" : ",") + level(p, q);
+      }
+      std::string msg = R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1700000000123,"T":1700000000120,"s":"BTCUSDT","U":)" +
+                        std::to_string(U) + R"(,"u":)" + std::to_string(last) + R"(,"pu":)" + std::to_string(u) + R"(,"b":[)" + b +
+                        R"(],"a":[)" + a + "]}}";
+      msg.reserve(msg.size() + BinanceDecoder::kPadding);
+      out.messages.push_back(std::move(msg));
+      u = last;
+    }
+    return out;
+  }();
+  return s;
+}
+
+}  // namespace
+
+static void BM_BinanceDecodeDepth(benchmark::State& state) {
+  const BinanceStream& s = stream();
+  BinanceDecoder decoder(SyncRule::Futures);
+  decoder.addSymbol("BTCUSDT", 0, kNoInstrument);
+  std::uint64_t lastId = 0;
+  std::vector<MdEvent> snapLevels;
+  Nanos ts = 0;
+  std::string error;
+  if (!parseDepthSnapshot(s.snapshot, lastId, snapLevels, ts, error)) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  // Padded copies: the connector's transport hands over messages followed by readable slack.
+  std::vector<std::string> padded;
+  for (const std::string& m : s.messages) padded.push_back(m + std::string(BinanceDecoder::kPadding, ' '));
+  DecodedBatch batch;
+  batch.md.reserve(1 << 16);
+  std::size_t events = 0;
+  for (auto _ : state) {
+    state.PauseTiming();  // each pass starts from the snapshot again
+    decoder.sync().start(0, "bench", batch.md, batch.snapshotRequests);
+    decoder.sync().onSnapshot(0, lastId, snapLevels.data(), snapLevels.size(), ts, batch.md, batch.snapshotRequests);
+    batch.clear();
+    state.ResumeTiming();
+    for (std::size_t i = 0; i < padded.size(); ++i) {
+      decoder.decodePadded(std::string_view(padded[i].data(), s.messages[i].size()), batch);
+      events += batch.md.size();
+      batch.md.clear();
+    }
+  }
+  if (decoder.sync().breaks() || decoder.malformed()) state.SkipWithError("stream did not decode cleanly");
+  state.SetItemsProcessed(std::int64_t(state.iterations() * s.messages.size()));
+  state.counters["events_per_msg"] = double(events) / double(state.iterations() * s.messages.size());
+}
+BENCHMARK(BM_BinanceDecodeDepth)->Unit(benchmark::kMillisecond);

@@ -1,0 +1,287 @@
+// kappa-exchange's Binance USD-M futures side on the wire, with our own loopback HTTP and WebSocket
+// requests (Boost.Beast, blocking with timeouts) against the real process: the diff-depth stream
+// and the REST snapshot obey Binance's futures sync rules, the signed order lifecycle, Binance's
+// errors and rate-limit headers, the faults (skipped ids, pu break, stale snapshot, 429/418,
+// listen-key expiry, dropped streams), the connection lifetime limit, and that the Deribit side
+// does not list the Binance symbols.
+#include <QtTest>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <openssl/hmac.h>
+
+#include "ExchangeProcess.hpp"
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using nlohmann::json;
+
+namespace {
+const char* kKey = "bt-key";
+const char* kSecret = "bt-secret";
+
+struct Answer {
+  int status = 0;
+  json body;
+  std::map<std::string, std::string> headers;
+};
+
+std::string hmacHex(const std::string& key, const std::string& msg) {
+  unsigned char out[32];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), out, &len);
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (unsigned i = 0; i < len; ++i) s += hex[out[i] >> 4], s += hex[out[i] & 15];
+  return s;
+}
+
+std::int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+Answer request(int port, http::verb verb, const std::string& target, const std::string& apiKey = {}) {
+  net::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(std::chrono::seconds(10));
+  stream.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
+  http::request<http::string_body> req(verb, target, 11);
+  req.set(http::field::host, "127.0.0.1");
+  if (!apiKey.empty()) req.set("X-MBX-APIKEY", apiKey);
+  req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  Answer a;
+  a.status = int(res.result_int());
+  a.body = json::parse(res.body(), nullptr, false);
+  for (const auto& f : res) a.headers[std::string(f.name_string())] = std::string(f.value());
+  return a;
+}
+
+// A signed request: the query with timestamp, signed with the secret.
+Answer signedRequest(int port, http::verb verb, const std::string& path, std::string query,
+                     const std::string& secret = kSecret, std::int64_t ts = 0) {
+  query += (query.empty() ? "" : "&") + std::string("timestamp=") + std::to_string(ts ? ts : nowMs());
+  return request(port, verb, path + "?" + query + "&signature=" + hmacHex(secret, query), kKey);
+}
+
+class Ws {
+ public:
+  Ws(int port, const std::string& target) : ws_(io_) {
+    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(10));
+    beast::get_lowest_layer(ws_).connect(
+        net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
+    ws_.handshake("127.0.0.1", target);
+  }
+  // The next message, or null after `seconds` or when the server closed the connection.
+  json next(int seconds = 5) {
+    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(seconds));
+    beast::flat_buffer b;
+    beast::error_code ec;
+    ws_.read(b, ec);
+    if (ec) {
+      closed = true;
+      return nullptr;
+    }
+    return json::parse(beast::buffers_to_string(b.data()), nullptr, false);
+  }
+  void send(const json& j) { ws_.write(net::buffer(j.dump())); }
+  bool closed = false;
+
+ private:
+  net::io_context io_;
+  beast::websocket::stream<beast::tcp_stream> ws_;
+};
+
+// Collects diff-depth events until one straddles lastUpdateId: Binance's rule for the first event.
+struct Sync {
+  bool straddled = false;
+  std::uint64_t firstU = 0;
+  int chained = 0, breaks = 0;
+};
+}  // namespace
+
+class TestExchangeBinance : public QObject {
+  Q_OBJECT
+  kappa::test::ExchangeProcess exchange_;
+  int port_ = 0;
+
+ private slots:
+  void initTestCase() {
+    const QString why = exchange_.start(KAPPA_EXCHANGE_BIN, {"--seed", "4", "--account", QString("%1:%2").arg(kKey, kSecret)});
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+    port_ = exchange_.port();
+  }
+
+  void publicEndpointsAndErrors() {
+    const Answer info = request(port_, http::verb::get, "/fapi/v1/exchangeInfo");
+    QCOMPARE(info.status, 200);
+    QCOMPARE(info.body["symbols"].size(), std::size_t(2));
+    QVERIFY(info.headers.count("X-MBX-USED-WEIGHT-1M"));
+    const Answer bad = request(port_, http::verb::get, "/fapi/v1/depth?symbol=NOPE");
+    QCOMPARE(bad.status, 400);
+    QCOMPARE(bad.body["code"].get<int>(), -1121);
+    const Answer time = request(port_, http::verb::get, "/fapi/v1/time");
+    QVERIFY(std::llabs(time.body["serverTime"].get<long long>() - nowMs()) < 5000);
+    // The Deribit side does not list the Binance symbols.
+    const QJsonObject deribit = exchange_.get("public/get_instruments", QUrlQuery("currency=BTC&kind=future"));
+    QVERIFY(!deribit.isEmpty());
+    QVERIFY(!QJsonDocument(deribit).toJson().contains("BTCUSDT"));
+  }
+
+  void depthStreamObeysTheFuturesSyncRules() {
+    Ws ws(port_, "/ws/btcusdt@depth@100ms");
+    std::vector<json> buffered;
+    buffered.push_back(ws.next());
+    QVERIFY(buffered.back().is_object());
+    const Answer snap = request(port_, http::verb::get, "/fapi/v1/depth?symbol=BTCUSDT&limit=1000");
+    const std::uint64_t id = snap.body["lastUpdateId"];
+    std::uint64_t lastU = 0;
+    int chained = 0;
+    for (int i = 0; i < 60 && chained < 15; ++i) {
+      json e = ws.next();
+      QVERIFY(e.is_object());
+      QCOMPARE(e["e"].get<std::string>(), std::string("depthUpdate"));
+      QVERIFY(e["b"].is_array() && e["a"].is_array());
+      if (e["u"].get<std::uint64_t>() < id) continue;  // already in the snapshot
+      if (lastU == 0) {
+        QVERIFY2(e["U"].get<std::uint64_t>() <= id + 1 && e["u"].get<std::uint64_t>() >= id, qPrintable(QString::fromStdString(e.dump())));
+      } else {
+        QCOMPARE(e["pu"].get<std::uint64_t>(), lastU);  // pu is the previous event's u
+        QCOMPARE(e["U"].get<std::uint64_t>(), lastU + 1);  // one counter: nothing skipped
+        ++chained;
+      }
+      lastU = e["u"];
+    }
+    QVERIFY(chained >= 15);
+  }
+
+  void faultsBreakTheChain() {
+    for (const char* action : {"skip_update_ids", "pu_break"}) {
+      Ws ws(port_, "/ws/ethusdt@depth@100ms");
+      std::uint64_t lastU = ws.next()["u"];
+      QCOMPARE(request(port_, http::verb::post, std::string("/kappa/binance/fault?action=") + action).status, 200);
+      bool broke = false;
+      for (int i = 0; i < 40 && !broke; ++i) {
+        const json e = ws.next();
+        QVERIFY(e.is_object());
+        if (e["pu"].get<std::uint64_t>() != lastU) {
+          broke = true;
+          if (std::string(action) == "skip_update_ids") QVERIFY(e["U"].get<std::uint64_t>() > lastU + 1);
+        }
+        lastU = e["u"];
+      }
+      QVERIFY2(broke, action);
+    }
+    // Stale snapshot: older than what a client buffered since it subscribed.
+    Ws ws(port_, "/ws/btcusdt@depth@100ms");
+    const json first = ws.next();
+    QCOMPARE(request(port_, http::verb::post, "/kappa/binance/fault?action=stale_snapshot&count=1&age_ms=3000").status, 200);
+    const Answer stale = request(port_, http::verb::get, "/fapi/v1/depth?symbol=BTCUSDT&limit=100");
+    QVERIFY(stale.body["lastUpdateId"].get<std::uint64_t>() + 1 < first["U"].get<std::uint64_t>());
+    const Answer fresh = request(port_, http::verb::get, "/fapi/v1/depth?symbol=BTCUSDT&limit=100");
+    QVERIFY(fresh.body["lastUpdateId"].get<std::uint64_t>() >= first["u"].get<std::uint64_t>());
+  }
+
+  void signedOrderLifecycle() {
+    const Answer book = request(port_, http::verb::get, "/fapi/v1/depth?symbol=BTCUSDT&limit=5");
+    const double bid = std::stod(book.body["bids"][0][0].get<std::string>());
+    char price[32];
+    std::snprintf(price, sizeof price, "%.1f", std::floor(bid) - 300);
+    const std::string base = std::string("symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=") + price;
+    const Answer placed = signedRequest(port_, http::verb::post, "/fapi/v1/order", base + "&newClientOrderId=tst-1");
+    QCOMPARE(placed.status, 200);
+    QCOMPARE(placed.body["status"].get<std::string>(), std::string("NEW"));
+    QVERIFY(placed.headers.count("X-MBX-ORDER-COUNT-10S") && placed.headers.count("X-MBX-ORDER-COUNT-1M"));
+    const auto orderId = placed.body["orderId"].get<std::uint64_t>();
+    const Answer dup = signedRequest(port_, http::verb::post, "/fapi/v1/order", base + "&newClientOrderId=tst-1");
+    QCOMPARE(dup.body["code"].get<int>(), -4116);
+    const Answer got = signedRequest(port_, http::verb::get, "/fapi/v1/order", "symbol=BTCUSDT&origClientOrderId=tst-1");
+    QCOMPARE(got.body["orderId"].get<std::uint64_t>(), orderId);
+    const Answer modified = signedRequest(port_, http::verb::put, "/fapi/v1/order",
+                                          "symbol=BTCUSDT&orderId=" + std::to_string(orderId) + "&side=BUY&quantity=0.02&price=" + price);
+    QCOMPARE(modified.body["origQty"].get<std::string>(), std::string("0.020"));
+    const Answer open = signedRequest(port_, http::verb::get, "/fapi/v1/openOrders", "symbol=BTCUSDT");
+    QCOMPARE(open.body.size(), std::size_t(1));
+    const Answer cancelled = signedRequest(port_, http::verb::delete_, "/fapi/v1/order", "symbol=BTCUSDT&orderId=" + std::to_string(orderId));
+    QCOMPARE(cancelled.body["status"].get<std::string>(), std::string("CANCELED"));
+    const Answer unknown = signedRequest(port_, http::verb::get, "/fapi/v1/order", "symbol=BTCUSDT&orderId=777");
+    QCOMPARE(unknown.body["code"].get<int>(), -2013);
+    // Filters and authentication.
+    QCOMPARE(signedRequest(port_, http::verb::post, "/fapi/v1/order",
+                           "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=60000.05")
+                 .body["code"].get<int>(), -4014);
+    QCOMPARE(signedRequest(port_, http::verb::post, "/fapi/v1/order",
+                           "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.0105&price=60000")
+                 .body["code"].get<int>(), -1013);
+    QCOMPARE(signedRequest(port_, http::verb::get, "/fapi/v2/account", "", "wrong-secret").body["code"].get<int>(), -1022);
+    QCOMPARE(signedRequest(port_, http::verb::get, "/fapi/v2/account", "", kSecret, nowMs() - 60'000).body["code"].get<int>(), -1021);
+    const Answer noKey = request(port_, http::verb::get, "/fapi/v2/balance?timestamp=1", "nobody");
+    QCOMPARE(noKey.status, 401);
+    QCOMPARE(noKey.body["code"].get<int>(), -2015);
+    const Answer balance = signedRequest(port_, http::verb::get, "/fapi/v2/balance", "");
+    QCOMPARE(balance.body[0]["asset"].get<std::string>(), std::string("USDT"));
+  }
+
+  void userDataStreamAndListenKeyExpiry() {
+    const Answer key = request(port_, http::verb::post, "/fapi/v1/listenKey", kKey);
+    const std::string listenKey = key.body["listenKey"];
+    QCOMPARE(listenKey.size(), std::size_t(64));
+    Ws ws(port_, "/ws/" + listenKey);
+    const Answer filled = signedRequest(port_, http::verb::post, "/fapi/v1/order", "symbol=BTCUSDT&side=SELL&type=MARKET&quantity=0.002");
+    QCOMPARE(filled.body["status"].get<std::string>(), std::string("FILLED"));
+    bool trade = false, account = false;
+    for (int i = 0; i < 10 && !(trade && account); ++i) {
+      const json e = ws.next();
+      QVERIFY(e.is_object());
+      if (e["e"] == "ORDER_TRADE_UPDATE" && e["o"]["x"] == "TRADE") trade = true;
+      if (e["e"] == "ACCOUNT_UPDATE") account = true;
+    }
+    QVERIFY(trade && account);
+    QCOMPARE(request(port_, http::verb::post, "/kappa/binance/fault?action=expire_listen_key").status, 200);
+    bool expired = false;
+    for (int i = 0; i < 10 && !expired; ++i) expired = ws.next()["e"] == "listenKeyExpired";
+    QVERIFY(expired);
+    QCOMPARE(request(port_, http::verb::put, "/fapi/v1/listenKey", kKey).body["code"].get<int>(), -1125);
+  }
+
+  void droppedStreams() {
+    Ws ws(port_, "/stream?streams=btcusdt@aggTrade/btcusdt@bookTicker");
+    QVERIFY(ws.next().contains("stream"));
+    QCOMPARE(request(port_, http::verb::post, "/kappa/binance/fault?action=drop_streams").status, 200);
+    for (int i = 0; i < 200 && !ws.closed; ++i) ws.next(2);
+    QVERIFY(ws.closed);
+  }
+
+  void rateLimitAnswers() {
+    QCOMPARE(request(port_, http::verb::post, "/kappa/binance/fault?action=rate_limit&count=1").status, 200);
+    const Answer limited = request(port_, http::verb::get, "/fapi/v1/ping");
+    QCOMPARE(limited.status, 429);
+    QCOMPARE(limited.body["code"].get<int>(), -1003);
+    QVERIFY(limited.headers.count("Retry-After"));
+    QCOMPARE(request(port_, http::verb::get, "/fapi/v1/ping").status, 200);
+    QCOMPARE(request(port_, http::verb::post, "/kappa/binance/fault?action=ban&seconds=1").status, 200);
+    const Answer banned = request(port_, http::verb::get, "/fapi/v1/ping");
+    QCOMPARE(banned.status, 418);
+    QVERIFY(banned.body["msg"].get<std::string>().find("banned until") != std::string::npos);
+  }
+
+  void connectionLifetimeIsLimited() {
+    kappa::test::ExchangeProcess short_;
+    const QString why = short_.start(KAPPA_EXCHANGE_BIN, {"--seed", "4", "--binance-max-connection", "1"});
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+    Ws ws(short_.port(), "/ws/btcusdt@depth@100ms");
+    for (int i = 0; i < 100 && !ws.closed; ++i) ws.next(3);
+    QVERIFY(ws.closed);  // the server closed it after its lifetime, as Binance does after 24 h
+  }
+};
+
+QTEST_GUILESS_MAIN(TestExchangeBinance)
+#include "tst_exchange_binance.moc"
