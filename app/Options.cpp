@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "venue/binance/BinanceCredentials.hpp"
 #include "venue/deribit/DeribitCredentials.hpp"
 
 namespace kappa::app {
@@ -79,7 +80,8 @@ int parseOptions(const QStringList& arguments, Options& out) {
                                       "or a ws:// / wss:// URL (a local kappa-exchange). API key from "
                                       "KAPPA_DERIBIT_CLIENT_ID / KAPPA_DERIBIT_CLIENT_SECRET, never the command line.",
                                       "ENV", "testnet");
-  const QCommandLineOption currencies("currencies", "With --venue deribit: the underlyings to trade (default BTC,ETH).",
+  const QCommandLineOption currencies("currencies",
+                                      "With --venue deribit or binance-futures: the underlyings to trade (default BTC,ETH).",
                                       "LIST", "BTC,ETH");
   const QCommandLineOption deribitCa("deribit-ca", "With --venue deribit: also trust this CA certificate (PEM) for wss.",
                                      "FILE");
@@ -155,8 +157,10 @@ int parseOptions(const QStringList& arguments, Options& out) {
   }
   if (out.currencies.isEmpty()) return fail("--currencies needs at least one of BTC, ETH");
   out.deribitCa = p.value(deribitCa);
-  if (!out.uses("deribit") && (p.isSet(deribitEnv) || p.isSet(currencies) || p.isSet(deribitCa) || p.isSet(orderLimit)))
-    return fail("--deribit-env, --currencies, --deribit-ca and --deribit-order-limit need --venue deribit");
+  if (!out.uses("deribit") && (p.isSet(deribitEnv) || p.isSet(deribitCa) || p.isSet(orderLimit)))
+    return fail("--deribit-env, --deribit-ca and --deribit-order-limit need --venue deribit");
+  if (!out.uses("deribit") && !out.uses("binance-futures") && p.isSet(currencies))
+    return fail("--currencies needs an exchange venue (--venue deribit or --venue binance-futures)");
   if (p.isSet(orderLimit)) {
     const QStringList parts = p.value(orderLimit).split('/');
     bool rateOk = false, burstOk = false;
@@ -219,9 +223,12 @@ int parseOptions(const QStringList& arguments, Options& out) {
   if (!out.uses("binance-futures") && (p.isSet(binanceEnv) || p.isSet(binanceCredentials)))
     return fail("--binance-env and --binance-credentials need --venue binance-futures");
   if (p.isSet(binanceCredentials) && out.binanceCredentialsFile.isEmpty()) return fail("--binance-credentials needs a file");
-  if (out.binanceEnv != "testnet" && out.binanceEnv != "mainnet" &&
-      !QRegularExpression("^https?://[^\\s/]+(/.*)?$").match(out.binanceEnv).hasMatch())
-    return fail("--binance-env must be testnet, mainnet or an http:// or https:// URL, got '" + out.binanceEnv + "'");
+  {
+    kappa::binance::BinanceEndpoint endpoint;
+    std::string error;
+    if (!kappa::binance::parseBinanceEndpoint(out.binanceEnv.toStdString(), endpoint, error))
+      return fail("--binance-env: " + QString::fromStdString(error));
+  }
   out.underlying = p.value(underlying).trimmed().toUpper();
   if (p.isSet(underlying) && !QRegularExpression("^[A-Z0-9_]{2,12}$").match(out.underlying).hasMatch())
     return fail("--underlying must be a coin such as BTC or ETH, got '" + p.value(underlying) + "'");

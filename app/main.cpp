@@ -30,6 +30,7 @@
 #include "risk/RiskConfigFile.hpp"
 #include "sim/SimVenue.hpp"
 #include "venue/deribit/DeribitConnectionTest.hpp"
+#include "venue/binance/BinanceVenue.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
 
 namespace {
@@ -197,6 +198,7 @@ int main(int argc, char** argv) {
   // Every venue named (--venue, repeatable), in that order: one engine over all of them.
   std::vector<std::unique_ptr<kappa::Venue>> venues;
   kappa::deribit::DeribitVenue* deribit = nullptr;
+  kappa::binance::BinanceVenue* binance = nullptr;
   for (const QString& name : opt.venues) {
     if (name == "sim") {
       venues.push_back(std::make_unique<kappa::sim::SimVenue>(sim));
@@ -227,21 +229,49 @@ int main(int argc, char** argv) {
       auto v = std::make_unique<kappa::deribit::DeribitVenue>(std::move(config));
       deribit = v.get();
       venues.push_back(std::move(v));
-    } else {
-      std::fprintf(stderr, "kappa: venue %s is not available in this build\n", qPrintable(name));
-      return 2;
+    } else if (name == "binance-futures") {
+      kappa::binance::BinanceVenueConfig config;
+      std::string error;
+      if (!kappa::binance::parseBinanceEndpoint(opt.binanceEnv.toStdString(), config.endpoint, error)) {
+        std::fprintf(stderr, "kappa: --binance-env: %s\n", error.c_str());
+        return 2;
+      }
+      // The API key: --binance-credentials FILE (0600), else KAPPA_BINANCE_API_KEY / _SECRET.
+      const kappa::app::CredentialSourceResult key = kappa::app::resolveHeadlessCredentials(
+          opt.binanceCredentialsFile.toStdString(), kappa::app::binanceFormat());
+      const std::string refusal = key.failed() ? key.error : kappa::app::checkCredentialsForEndpoint(key, config.endpoint);
+      if (!refusal.empty()) {
+        std::fprintf(stderr, "kappa: %s\n", refusal.c_str());
+        return 2;
+      }
+      config.credentials = kappa::app::binanceCredentialsOf(key);
+      config.baseAssets.clear();
+      for (const QString& c : opt.currencies) config.baseAssets.push_back(c.toStdString());
+      kappa::log::info("app", "venue binance-futures: " + config.endpoint.environment + " " + config.endpoint.restBase +
+                                  ", " + (config.credentials.empty() ? std::string("no API key (market data only)")
+                                                                     : "API key " + config.credentials.maskedKey()));
+      auto v = std::make_unique<kappa::binance::BinanceVenue>(std::move(config));
+      binance = v.get();
+      venues.push_back(std::move(v));
     }
   }
   kappa::app::forgetSecretFromEnvironment();  // processes kappa starts do not inherit the keys
   kappa::Engine engine(std::move(venues), strategyConfig);
-  if (deribit) {
-    bool listed = false;
-    for (const kappa::Instrument& inst : engine.instruments().all()) listed = listed || inst.venue == deribit->id();
-    if (!listed) {
-      std::fprintf(stderr, "kappa: no instruments from Deribit (%s): %s\n", opt.deribitEnv.toUtf8().constData(),
-                   deribit->listError().c_str());
-      return 1;
-    }
+  // A venue that listed nothing cannot be traded: say which and why rather than show empty views.
+  auto listedNothing = [&engine](const kappa::Venue* v) {
+    for (const kappa::Instrument& inst : engine.instruments().all())
+      if (inst.venue == v->id()) return false;
+    return true;
+  };
+  if (deribit && listedNothing(deribit)) {
+    std::fprintf(stderr, "kappa: no instruments from Deribit (%s): %s\n", opt.deribitEnv.toUtf8().constData(),
+                 deribit->listError().c_str());
+    return 1;
+  }
+  if (binance && listedNothing(binance)) {
+    std::fprintf(stderr, "kappa: no instruments from Binance USD-M futures (%s): %s\n",
+                 opt.binanceEnv.toUtf8().constData(), binance->listError().c_str());
+    return 1;
   }
   engine.setDataDir(dataDir.toStdString());
   configureRisk(engine, dataDir.toStdString() + "/risk.json", opt.riskOverrides);

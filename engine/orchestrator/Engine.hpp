@@ -214,6 +214,9 @@ class Engine final {
   void onInstrumentChange(const InstrumentChange& change);
   VenueId venueOfOrder(OrderId id) const;  // the venue of the order's instrument (unresolved ones too)
   void growToRegistry();  // per-instrument tables up to the shared registry's size (engine thread)
+  // How many ids the engine's per-instrument tables hold (<= the registry's size, which venues grow
+  // on their own threads): loops on the engine thread stop here.
+  std::size_t knownInstruments() const { return underlyingOf_.size(); }
   std::unordered_set<InstrumentId> retiredSeen_;  // retirements acted on (engine thread)
   // Which underlying (index into indexIds_) an instrument belongs to; SIZE_MAX if none.
   std::size_t underlyingSlotOf(const Instrument& inst) const;

@@ -30,6 +30,7 @@ void Engine::scheduleAnalytics() {
   analyticsTimer_.expires_after(kAnalyticsInterval);
   analyticsTimer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
+    growToRegistry();  // chainInputs() indexes per-instrument tables by registry id
     if (!analytics_->busy()) analytics_->submit(chainInputs());
     scheduleAnalytics();
   });
@@ -47,7 +48,8 @@ analytics::AnalyticsWorker::Input Engine::chainInputs() const {
     in.sampledAt = sampled;
     in.index = toDouble(market_->stats(indexIds_[u]).last);
   }
-  for (const Instrument& inst : instruments_.all()) {
+  for (InstrumentId id = 0; id < knownInstruments(); ++id) {
+    const Instrument& inst = instruments_[id];
     const std::size_t u = underlyingOf_[inst.id];
     if (u == SIZE_MAX) continue;  // an instrument on no listed index has no chain to belong to
     if (instruments_.retired(inst.id)) continue;  // expired/settled: out of the chain
@@ -72,6 +74,9 @@ analytics::AnalyticsWorker::Input Engine::chainInputs() const {
 }
 
 void Engine::publish() {
+  // A venue adds instruments to the shared registry on its own thread before it tells the engine:
+  // the tables indexed by id grow here first, so nothing below reads past them.
+  growToRegistry();
   // A journal that stopped writing halts trading (checked at the publish rate; the OMS already
   // refuses any order whose intent it could not journal).
   if (journal_ && journal_->failed() && !halt_.halted()) haltAll(journal_->failure());
@@ -113,8 +118,9 @@ void Engine::publish() {
   s.venueLagMs = venueLagMs_;
   s.staleEpisodes = market_->staleEpisodes();
 
-  s.quotes.resize(instruments_.size());
-  for (InstrumentId id = 0; id < instruments_.size(); ++id) {
+  const std::size_t known = knownInstruments();  // the registry may grow meanwhile: our tables' size
+  s.quotes.resize(known);
+  for (InstrumentId id = 0; id < known; ++id) {
     const OrderBook& b = market_->book(id);
     const InstrumentStats& st = market_->stats(id);
     QuoteRow& q = s.quotes[id];
@@ -136,7 +142,7 @@ void Engine::publish() {
   s.depth.asks.clear();
   s.trades.clear();
   s.candles.clear();
-  if (focus < instruments_.size()) {
+  if (focus < known) {
     const OrderBook& b = market_->book(focus);
     s.depth.bids.resize(kDepthLevels);
     s.depth.asks.resize(kDepthLevels);
@@ -224,8 +230,8 @@ void Engine::publish() {
   if (s.limitsEpoch != publishSeq_ / 10) {
     s.limitsEpoch = publishSeq_ / 10;
     gate_.limits().usage(now(), *oms_, &s.limits);
-    s.orderQtyCap.resize(instruments_.size());
-    for (InstrumentId id = 0; id < instruments_.size(); ++id)
+    s.orderQtyCap.resize(known);
+    for (InstrumentId id = 0; id < known; ++id)
       s.orderQtyCap[id] = gate_.limits().orderLimitValue(Limit::MaxOrderQty, id);
     s.triggers.clear();
     for (std::size_t i = 0; i < kTriggerCount; ++i) {

@@ -247,7 +247,7 @@ void Engine::onPositions(VenueId v, const std::vector<VenuePosition>& venuePosit
   if (venue.positionsReconciled) {
     ++venue.positionChecks;
     for (const Instrument& inst : instruments_.all()) {
-      if (inst.venue != v || inst.id >= venueQty.size()) continue;
+      if (inst.venue != v || inst.id >= venueQty.size() || inst.id >= knownInstruments()) continue;
       const double ours = oms_->positions()[inst.id].qty;
       if (toFixed(std::abs(venueQty[inst.id] - ours)) == 0) continue;
       ++venue.positionMismatches;
@@ -259,7 +259,7 @@ void Engine::onPositions(VenueId v, const std::vector<VenuePosition>& venuePosit
   }
   venue.positionsReconciled = true;
   for (const Instrument& inst : instruments_.all()) {
-    if (inst.venue != v || inst.id >= venueQty.size()) continue;
+    if (inst.venue != v || inst.id >= venueQty.size() || inst.id >= knownInstruments()) continue;
     const double ours = oms_->positions()[inst.id].qty;
     const double diff = venueQty[inst.id] - ours;
     const Qty qty = toFixed(std::abs(diff));
