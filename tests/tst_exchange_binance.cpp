@@ -276,17 +276,56 @@ class TestExchangeBinance : public QObject {
     QVERIFY(ws.closed);
   }
 
-  void rateLimitAnswers() {
-    QCOMPARE(request(port_, http::verb::post, "/kappa/binance/fault?action=rate_limit&count=1").status, 200);
-    const Answer limited = request(port_, http::verb::get, "/fapi/v1/ping");
-    QCOMPARE(limited.status, 429);
-    QCOMPARE(limited.body["code"].get<int>(), -1003);
-    QVERIFY(limited.headers.count("Retry-After"));
-    QCOMPARE(request(port_, http::verb::get, "/fapi/v1/ping").status, 200);
-    QCOMPARE(request(port_, http::verb::post, "/kappa/binance/fault?action=ban&seconds=1").status, 200);
-    const Answer banned = request(port_, http::verb::get, "/fapi/v1/ping");
+  void linearSettlementOfARoundTrip() {
+    const double before = std::stod(signedRequest(port_, http::verb::get, "/fapi/v2/balance", "").body[0]["balance"].get<std::string>());
+    const Answer bought = signedRequest(port_, http::verb::post, "/fapi/v1/order", "symbol=ETHUSDT&side=BUY&type=MARKET&quantity=0.5");
+    QCOMPARE(bought.body["status"].get<std::string>(), std::string("FILLED"));
+    const Answer sold = signedRequest(port_, http::verb::post, "/fapi/v1/order", "symbol=ETHUSDT&side=SELL&type=MARKET&quantity=0.5");
+    QCOMPARE(sold.body["status"].get<std::string>(), std::string("FILLED"));
+    // Wallet after = before + (sell - buy) * qty - fees, all in USDT (linear: PnL = qty * dP).
+    double pnl = 0, fees = 0;
+    const Answer trades = signedRequest(port_, http::verb::get, "/fapi/v1/userTrades", "symbol=ETHUSDT");
+    for (const json& t : trades.body) {
+      const double value = std::stod(t["price"].get<std::string>()) * std::stod(t["qty"].get<std::string>());
+      pnl += t["side"] == "SELL" ? value : -value;
+      fees += std::stod(t["commission"].get<std::string>());
+    }
+    QVERIFY(fees > 0);
+    const double after = std::stod(signedRequest(port_, http::verb::get, "/fapi/v2/balance", "").body[0]["balance"].get<std::string>());
+    QVERIFY2(std::abs(after - (before + pnl - fees)) < 1e-6, qPrintable(QString("%1 %2 %3 %4").arg(before).arg(after).arg(pnl).arg(fees)));
+    const Answer pos = signedRequest(port_, http::verb::get, "/fapi/v2/positionRisk", "symbol=ETHUSDT");
+    QCOMPARE(pos.body[0]["positionAmt"].get<std::string>(), std::string("0.000"));
+  }
+
+  void weightsAndLimitsEscalate() {
+    kappa::test::ExchangeProcess limited;
+    const QString why = limited.start(KAPPA_EXCHANGE_BIN, {"--seed", "4", "--account", QString("%1:%2").arg(kKey, kSecret),
+                                                           "--binance-weight-limit", "40", "--binance-order-limit-10s", "2"});
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+    const int port = limited.port();
+    // The depth snapshot's weight follows its limit (1000 levels: 20).
+    const int w0 = std::stoi(request(port, http::verb::get, "/fapi/v1/ping").headers["X-MBX-USED-WEIGHT-1M"]);
+    const int w1 = std::stoi(request(port, http::verb::get, "/fapi/v1/depth?symbol=BTCUSDT&limit=1000").headers["X-MBX-USED-WEIGHT-1M"]);
+    QCOMPARE(w1 - w0, 20);
+    // Orders: the third within 10 s is refused (-1015); the counts come back in the headers.
+    const std::string order = "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=30000";
+    QCOMPARE(signedRequest(port, http::verb::post, "/fapi/v1/order", order).headers["X-MBX-ORDER-COUNT-10S"], std::string("1"));
+    QCOMPARE(signedRequest(port, http::verb::post, "/fapi/v1/order", order).headers["X-MBX-ORDER-COUNT-10S"], std::string("2"));
+    const Answer third = signedRequest(port, http::verb::post, "/fapi/v1/order", order);
+    QCOMPARE(third.status, 429);
+    QCOMPARE(third.body["code"].get<int>(), -1015);
+    // Weight: over the limit 429 with Retry-After; keeping on after the 429s is a ban (418).
+    int status = 200, tries = 0;
+    while (status == 200 && tries++ < 50) status = request(port, http::verb::get, "/fapi/v1/depth?symbol=BTCUSDT&limit=1000").status;
+    QCOMPARE(status, 429);
+    // A request that still fits is served (Binance limits by weight), the heavy one again and again is not.
+    QCOMPARE(request(port, http::verb::get, "/fapi/v1/ping").status, 200);
+    for (int i = 0; i < 5 && status != 418; ++i)
+      status = request(port, http::verb::get, "/fapi/v1/depth?symbol=BTCUSDT&limit=1000").status;
+    QCOMPARE(status, 418);
+    const Answer banned = request(port, http::verb::get, "/fapi/v1/time");
     QCOMPARE(banned.status, 418);
-    QVERIFY(banned.body["msg"].get<std::string>().find("banned until") != std::string::npos);
+    QVERIFY(banned.headers.count("Retry-After"));
   }
 
   void serverPingsAndTheClientPongs() {
@@ -310,6 +349,20 @@ class TestExchangeBinance : public QObject {
     Ws ws(short_.port(), "/ws/btcusdt@depth@100ms");
     for (int i = 0; i < 100 && !ws.closed; ++i) ws.next(3);
     QVERIFY(ws.closed);  // the server closed it after its lifetime, as Binance does after 24 h
+  }
+
+  // Last on the shared exchange: it ends with 127.0.0.1 banned for a second.
+  void rateLimitAnswers() {
+    QCOMPARE(request(port_, http::verb::post, "/kappa/binance/fault?action=rate_limit&count=1").status, 200);
+    const Answer limited = request(port_, http::verb::get, "/fapi/v1/ping");
+    QCOMPARE(limited.status, 429);
+    QCOMPARE(limited.body["code"].get<int>(), -1003);
+    QVERIFY(limited.headers.count("Retry-After"));
+    QCOMPARE(request(port_, http::verb::get, "/fapi/v1/ping").status, 200);
+    QCOMPARE(request(port_, http::verb::post, "/kappa/binance/fault?action=ban&seconds=1").status, 200);
+    const Answer banned = request(port_, http::verb::get, "/fapi/v1/ping");
+    QCOMPARE(banned.status, 418);
+    QVERIFY(banned.body["msg"].get<std::string>().find("banned until") != std::string::npos);
   }
 };
 
