@@ -246,6 +246,68 @@ class TestExchangeBinance : public QObject {
     QCOMPARE(balance.body[0]["asset"].get<std::string>(), std::string("USDT"));
   }
 
+  void orderRulesAndTheirCodes() {
+    const Answer book = request(port_, http::verb::get, "/fapi/v1/depth?symbol=ETHUSDT&limit=5");
+    const std::string ask = book.body["asks"][0][0], bid = book.body["bids"][0][0];
+    const auto code = [&](const std::string& query) {
+      const Answer a = signedRequest(port_, http::verb::post, "/fapi/v1/order", query);
+      return a.body.contains("code") ? a.body["code"].get<int>() : 0;
+    };
+    // GTX (post-only) that would take: -5022, not recorded.
+    QCOMPARE(code("symbol=ETHUSDT&side=BUY&type=LIMIT&timeInForce=GTX&quantity=0.1&price=" + ask), -5022);
+    // FOK that cannot fill at once (a bid below the best ask): -5021.
+    QCOMPARE(code("symbol=ETHUSDT&side=BUY&type=LIMIT&timeInForce=FOK&quantity=100&price=" + bid), -5021);
+    // Reduce-only without a position to reduce: -2022.
+    QCOMPARE(code("symbol=ETHUSDT&side=SELL&type=MARKET&quantity=0.1&reduceOnly=true"), -2022);
+    // More than the wallet can margin at 20x: -2019.
+    QCOMPARE(code("symbol=ETHUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=9000&price=" + bid), -2019);
+    // Below MIN_NOTIONAL (20 USDT for ETHUSDT): -4164; bad side / type / tif / symbol.
+    QCOMPARE(code("symbol=ETHUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=" + bid), -4164);
+    QCOMPARE(code("symbol=ETHUSDT&side=UP&type=LIMIT&timeInForce=GTC&quantity=0.1&price=" + bid), -1117);
+    QCOMPARE(code("symbol=ETHUSDT&side=BUY&type=STOP&timeInForce=GTC&quantity=0.1&price=" + bid), -1116);
+    QCOMPARE(code("symbol=ETHUSDT&side=BUY&type=LIMIT&timeInForce=DAY&quantity=0.1&price=" + bid), -1115);
+    QCOMPARE(code("symbol=ETHUSDC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.1&price=" + bid), -1121);
+    QCOMPARE(code("symbol=ETHUSDT&side=BUY&type=LIMIT&timeInForce=GTC&price=" + bid), -1102);
+    // None of them left an order behind.
+    QCOMPARE(signedRequest(port_, http::verb::get, "/fapi/v1/openOrders", "symbol=ETHUSDT").body.size(), std::size_t(0));
+    // IOC at the best ask fills what is there and expires the rest.
+    const Answer ioc = signedRequest(port_, http::verb::post, "/fapi/v1/order",
+                                     "symbol=ETHUSDT&side=BUY&type=LIMIT&timeInForce=IOC&quantity=500&price=" + ask);
+    QCOMPARE(ioc.body["status"].get<std::string>(), std::string("EXPIRED"));
+    QVERIFY(std::stod(ioc.body["executedQty"].get<std::string>()) > 0);
+    // Cancel-all leaves nothing open.
+    signedRequest(port_, http::verb::post, "/fapi/v1/order", "symbol=ETHUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.1&price=3000");
+    QCOMPARE(signedRequest(port_, http::verb::delete_, "/fapi/v1/allOpenOrders", "symbol=ETHUSDT").body["code"].get<int>(), 200);
+    QCOMPARE(signedRequest(port_, http::verb::get, "/fapi/v1/openOrders", "symbol=ETHUSDT").body.size(), std::size_t(0));
+    // Close what the IOC bought, so the account is flat again.
+    const std::string held = signedRequest(port_, http::verb::get, "/fapi/v2/positionRisk", "symbol=ETHUSDT").body[0]["positionAmt"];
+    QCOMPARE(signedRequest(port_, http::verb::post, "/fapi/v1/order",
+                           "symbol=ETHUSDT&side=SELL&type=MARKET&reduceOnly=true&quantity=" + held).body["status"].get<std::string>(),
+             std::string("FILLED"));
+  }
+
+  void partialDepthKlineAndCombinedStreams() {
+    Ws ws(port_, "/stream?streams=btcusdt@depth5@100ms/btcusdt@kline_1m/btcusdt@markPrice@1s");
+    bool partial = false, kline = false, mark = false;
+    for (int i = 0; i < 100 && !(partial && kline && mark); ++i) {
+      const json m = ws.next();
+      QVERIFY(m.is_object() && m.contains("stream") && m.contains("data"));
+      const json& d = m["data"];
+      if (m["stream"] == "btcusdt@depth5@100ms") partial = d["b"].size() == 5 && d["a"].size() == 5 && d["e"] == "depthUpdate";
+      if (m["stream"] == "btcusdt@kline_1m") kline = d["e"] == "kline" && d["k"]["i"] == "1m" && d["k"]["s"] == "BTCUSDT";
+      if (m["stream"] == "btcusdt@markPrice@1s")
+        mark = d["e"] == "markPriceUpdate" && std::stod(d["p"].get<std::string>()) > 0 && d["T"].get<long long>() > d["E"].get<long long>();
+    }
+    QVERIFY(partial && kline && mark);
+    ws.send({{"method", "SUBSCRIBE"}, {"params", {"btcusdt@nonsense"}}, {"id", 3}});
+    bool refused = false;
+    for (int i = 0; i < 50 && !refused; ++i) {
+      const json m = ws.next();
+      refused = m.contains("error") && m["id"] == 3;
+    }
+    QVERIFY(refused);
+  }
+
   void userDataStreamAndListenKeyExpiry() {
     const Answer key = request(port_, http::verb::post, "/fapi/v1/listenKey", kKey);
     const std::string listenKey = key.body["listenKey"];
@@ -286,6 +348,7 @@ class TestExchangeBinance : public QObject {
     double pnl = 0, fees = 0;
     const Answer trades = signedRequest(port_, http::verb::get, "/fapi/v1/userTrades", "symbol=ETHUSDT");
     for (const json& t : trades.body) {
+      if (t["orderId"] != bought.body["orderId"] && t["orderId"] != sold.body["orderId"]) continue;  // earlier tests'
       const double value = std::stod(t["price"].get<std::string>()) * std::stod(t["qty"].get<std::string>());
       pnl += t["side"] == "SELL" ? value : -value;
       fees += std::stod(t["commission"].get<std::string>());
