@@ -79,7 +79,10 @@ void PreTradeLimits::ensureSized() {
       it = underlyings_.end() - 1;
     }
     underlyingOf_[inst.id] = std::size_t(it - underlyings_.begin());
-    if (inst.kind == InstrumentKind::Index) indexOf_[underlyingOf_[inst.id]] = inst.id;
+    // One underlying per coin across venues, valued at the first index listed for it (Deribit's
+    // btc_usd before Binance's BTCUSDT index), as the engine's underlyings are.
+    if (inst.kind == InstrumentKind::Index && indexOf_[underlyingOf_[inst.id]] == kNoInstrument)
+      indexOf_[underlyingOf_[inst.id]] = inst.id;
   }
   net_.resize(underlyings_.size());
   underlyingLimits_.resize(underlyings_.size());

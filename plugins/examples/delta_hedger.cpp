@@ -5,6 +5,7 @@
 // The controls are the ones traders know from Greeks.live's Auto DDH and vn.py's hedge engine: a
 // target, a band that may differ above and below it, a hedge ratio (the share of the excess that
 // one hedge takes back) and a minimum interval between hedges.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -16,9 +17,10 @@ namespace {
 using namespace kappa::sdk;
 
 constexpr int64_t kMs = 1'000'000;
-// Marketable but bounded: a few ticks through the touch fills against the top levels without
-// sweeping a thin book at any price.
+// Marketable but bounded: a little through the touch fills against the top levels without sweeping
+// a thin book at any price — 5 ticks, or 2 bps where a tick is tiny (Binance's BTCUSDT: 0.1 USDT).
 constexpr int64_t kTicksThrough = 5;
+constexpr double kThroughFraction = 0.0002;
 // Portfolio Greeks come from the analytics refresh, which lags fills. After a hedge we wait for a
 // refresh newer than it, or this long if refreshes stop, so one imbalance is not hedged twice.
 constexpr int64_t kSettleNs = 3'000 * kMs;
@@ -124,7 +126,10 @@ class DeltaHedger : public Strategy {
     const int32_t side = error > 0 ? KAPPA_SIDE_SELL : KAPPA_SIDE_BUY;
     const auto touch = host().bookLevels(perp_, side == KAPPA_SIDE_SELL ? KAPPA_SIDE_BUY : KAPPA_SIDE_SELL, 1);
     if (touch.empty() || touch[0].price <= 0) return warnOnce(std::string(inst_.name) + " has no usable book");
-    const int64_t limit = touch[0].price + (side == KAPPA_SIDE_BUY ? 1 : -1) * kTicksThrough * inst_.tick_size;
+    const int64_t through =
+        std::max(kTicksThrough * inst_.tick_size,
+                 int64_t(double(touch[0].price) * kThroughFraction) / inst_.tick_size * inst_.tick_size);
+    const int64_t limit = touch[0].price + (side == KAPPA_SIDE_BUY ? 1 : -1) * through;
     if (limit <= 0) return;
     const double price = toDouble(touch[0].price);
 
