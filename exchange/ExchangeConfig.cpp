@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -43,6 +44,7 @@ bool parseAccount(const std::string& text, AccountSpec& out) {
 
 const char* usage() {
   return "usage: kappa-exchange --listen HOST:PORT [--tls-cert FILE --tls-key FILE] --seed N [--sim-start ISO8601]\n"
+         "         [--feed-rate N] (book level updates per second, default 2500)\n"
          "         [--account CLIENT_ID:CLIENT_SECRET]... [--accounts-file FILE]\n"
          "         [--me-limit RATE/BURST] [--non-me-limit RATE/BURST] (requests/s; 0 = unlimited)\n"
          "         [--min-heartbeat SECONDS] [--token-lifetime SECONDS]\n"
@@ -133,6 +135,13 @@ bool parseCommandLine(int argc, char** argv, ExchangeConfig& out, std::string& e
       } catch (...) {
         return (error = "--seed must be a whole number, got '" + v + "'", false);
       }
+    } else if (arg == "--feed-rate") {
+      if (!value(v)) return false;
+      char* end = nullptr;
+      const double rate = std::strtod(v.c_str(), &end);
+      if (end == v.c_str() || *end || !(rate >= 0 && rate <= 5e6))
+        return (error = "--feed-rate must be a number from 0 to 5000000, got '" + v + "'", false);
+      out.feedRate = rate;
     } else if (arg == "--sim-start") {
       if (!value(v)) return false;
       if (!parseIsoTime(v, out.simStart))

@@ -48,6 +48,7 @@ struct ExchangeConfig {
   std::string tlsCert, tlsKey;
   std::uint64_t seed = 1;
   Nanos simStart = 0;  // 0 = now
+  double feedRate = 2500;  // the simulator's L2 level updates per second over all books (benchmarks: more)
   std::vector<AccountSpec> accounts;
   RateLimit matching{5, 20};
   RateLimit other{20, 100};

@@ -13,6 +13,7 @@ namespace {
 sim::SimConfig simConfig(const ExchangeConfig& c) {
   sim::SimConfig s;
   s.seed = c.seed;
+  s.updatesPerSecond = c.feedRate;
   // The market's clock is the wall clock unless a start is asked for (the same market any day).
   s.startTime = c.simStart ? c.simStart : wallNow();
   s.linearPerpetuals = c.binance.enabled;  // BTCUSDT and ETHUSDT for the Binance side
