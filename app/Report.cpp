@@ -3,6 +3,7 @@
 #include <QDateTime>
 #include <QFile>
 #include <algorithm>
+#include <map>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -83,7 +84,7 @@ void strategyReport(const StrategyHost& host, QJsonArray& strategies, QJsonArray
 bool writeReport(const QString& file, Engine& engine, double durationS, const ui::UiMetrics* ui, QString* error) {
   struct Counts {
     std::uint64_t events = 0, orders = 0, fills = 0, rejects = 0, stale = 0, refused = 0, anomalies = 0;
-    QJsonArray positions, strategies, plugins, riskEvents, breaches;
+    QJsonArray positions, strategies, plugins, riskEvents, breaches, underlyings;
     QString riskSource;
     QJsonObject tickToOrder;
     std::uint64_t halts = 0;
@@ -105,19 +106,75 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
       c.positionChecks.push_back(engine.positionChecks(v));
       c.positionMismatches.push_back(engine.positionMismatches(v));
     }
+    // Positions with their venue and their Greeks (the latest analytics), and per underlying the
+    // totals across venues with each venue's part: Deribit's BTC options and Binance's BTCUSDT are
+    // one BTC book.
+    const auto analytics = engine.analytics();
+    auto greeksJson = [](const analytics::GreekTotals& g) {
+      return QJsonObject{{"delta_coin", g.deltaCoin}, {"gamma_coin", g.gammaCoin}, {"vega_coin", g.vegaCoin},
+                         {"theta_coin", g.thetaCoin}, {"delta_usd", g.deltaUsd},   {"gamma_usd", g.gammaUsd},
+                         {"vega_usd", g.vegaUsd},     {"theta_usd", g.thetaUsd}};
+    };
+    auto add = [](analytics::GreekTotals& to, const analytics::GreekTotals& g) {
+      to.deltaCoin += g.deltaCoin, to.gammaCoin += g.gammaCoin, to.vegaCoin += g.vegaCoin, to.thetaCoin += g.thetaCoin;
+      to.deltaUsd += g.deltaUsd, to.gammaUsd += g.gammaUsd, to.vegaUsd += g.vegaUsd, to.thetaUsd += g.thetaUsd;
+    };
+    struct Book {
+      double pnlUsd = 0;
+      std::map<std::string, std::pair<double, analytics::GreekTotals>> byVenue;  // venue -> PnL USD, Greeks
+    };
+    std::map<std::string, Book> books;  // by underlying
+    auto indexOf = [&](const std::string& coin) {
+      for (const Instrument& i : engine.instruments().all())
+        if (i.kind == InstrumentKind::Index && i.baseCurrency == coin && md.stats(i.id).last > 0)
+          return toDouble(md.stats(i.id).last);
+      return 0.0;
+    };
     for (const Position& p : oms.positions()) {
       if (p.flat() && p.boughtQty == 0 && p.soldQty == 0) continue;
       const Instrument& inst = engine.instruments()[p.instrument];
+      const std::string venue = engine.venueName(inst.venue);
       const double mark = toDouble(md.markPrice(p.instrument));
-      c.positions.append(QJsonObject{{"instrument", QString::fromStdString(inst.name)},
-                                     {"venue", QString::fromStdString(engine.venueName(inst.venue))},
-                                     {"qty", p.qty},
-                                     {"average_price", p.averagePrice(inst)},
-                                     {"mark", mark},
-                                     {"realized_pnl", p.realizedPnl},
-                                     {"unrealized_pnl", p.unrealizedPnl(inst, mark)},
-                                     {"fees", p.fees},
-                                     {"currency", QString::fromStdString(inst.settleCurrency)}});
+      const double pnl = p.realizedPnl + p.unrealizedPnl(inst, mark) - p.fees;
+      const bool coin = inst.settleCurrency == inst.baseCurrency;
+      const double pnlUsd = coin ? pnl * indexOf(inst.baseCurrency) : pnl;  // USDT/USD at par
+      QJsonObject row{{"instrument", QString::fromStdString(inst.name)},
+                      {"venue", QString::fromStdString(venue)},
+                      {"underlying", QString::fromStdString(inst.baseCurrency)},
+                      {"qty", p.qty},
+                      {"average_price", p.averagePrice(inst)},
+                      {"mark", mark},
+                      {"realized_pnl", p.realizedPnl},
+                      {"unrealized_pnl", p.unrealizedPnl(inst, mark)},
+                      {"fees", p.fees},
+                      {"currency", QString::fromStdString(inst.settleCurrency)},
+                      {"pnl_usd", pnlUsd}};
+      analytics::GreekTotals g;
+      if (const analytics::ChainAnalytics* chain = analytics ? analytics->chain(inst.baseCurrency) : nullptr)
+        for (const analytics::PositionRisk& r : chain->positions)
+          if (r.instrument == inst.id) g = r.greeks;
+      if (!p.flat()) row["greeks"] = greeksJson(g);
+      c.positions.append(row);
+      Book& b = books[inst.baseCurrency];
+      b.pnlUsd += pnlUsd;
+      b.byVenue[venue].first += pnlUsd;
+      add(b.byVenue[venue].second, g);
+    }
+    for (const auto& [coin, b] : books) {
+      analytics::GreekTotals total;
+      QJsonObject venues;
+      for (const auto& [venue, part] : b.byVenue) {
+        add(total, part.second);
+        QJsonObject v = greeksJson(part.second);
+        v["pnl_usd"] = part.first;
+        venues[QString::fromStdString(venue)] = v;
+      }
+      QJsonObject u = greeksJson(total);
+      u["underlying"] = QString::fromStdString(coin);
+      u["index"] = indexOf(coin);
+      u["pnl_usd"] = b.pnlUsd;
+      u["by_venue"] = venues;
+      c.underlyings.append(u);
     }
     strategyReport(engine.strategies(), c.strategies, c.plugins, c.riskEvents, c.tickToOrder);
     // The breach history: limits that refused orders (with counts) and triggers that fired; the
@@ -199,6 +256,7 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
       {"refused_transitions", qint64(c.refused)},
       {"fill_anomalies", qint64(c.anomalies)},
       {"positions", c.positions},
+      {"underlyings", c.underlyings},
       {"halted", engine.halted()},
       {"state", nameOf(engine.tradingState())},
       {"halts", qint64(c.halts)},
