@@ -7,6 +7,7 @@
 
 #include <QFile>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -130,6 +131,7 @@ class TestBinanceDecoder : public QObject {
   void userDataEvents();
   void restAnswers();
   void standbyCatchUp();
+  void randomStreamMatchesModel();
   void trackerFillsOnce();
   void trackerHeldRestFills();
   void trackerModifyAndExpiry();
@@ -621,6 +623,49 @@ void TestBinanceDecoder::standbyCatchUp() {
   rig.diff(depthMsg("BTCUSDT", 906, 908, 905, "", ""));
   rig.decoder.decodeStandby(depthMsg("BTCUSDT", 906, 908, 905, "", ""), caughtUp);
   QCOMPARE(caughtUp.size(), std::size_t(1));
+}
+
+// Thousands of random diffs (new levels, changes, deletes of held and unheld prices) through the
+// sync into the engine's book: it never goes stale and always holds exactly the model's levels.
+void TestBinanceDecoder::randomStreamMatchesModel() {
+  FuturesRig rig;
+  std::mt19937_64 rng(42);
+  std::map<double, double> bids, asks;
+  std::string sb, sa;
+  for (int i = 1; i <= 50; ++i) {
+    bids[1000 - i] = i;
+    asks[1000 + i] = i;
+    sb += std::string(sb.empty() ? "" : ",") + "[\"" + std::to_string(1000 - i) + "\",\"" + std::to_string(i) + "\"]";
+    sa += std::string(sa.empty() ? "" : ",") + "[\"" + std::to_string(1000 + i) + "\",\"" + std::to_string(i) + "\"]";
+  }
+  QVERIFY(rig.snapshot(snapshotBody(10, sb, sa)) == DepthSync::SnapshotOutcome::Applied);
+  std::uint64_t u = 10;
+  std::uniform_int_distribution<int> off(1, 400), q(0, 3), n(1, 12);
+  for (int m = 0; m < 5000; ++m) {
+    std::string b, a;
+    const int k = n(rng);
+    for (int i = 0; i < k; ++i) {
+      const bool bid = i % 2 == 0;
+      const double px = bid ? 1000 - off(rng) : 1000 + off(rng);
+      const int qty = q(rng);
+      (bid ? bids : asks)[px] = qty;
+      if (qty == 0) (bid ? bids : asks).erase(px);
+      std::string& side = bid ? b : a;
+      side += std::string(side.empty() ? "" : ",") + "[\"" + std::to_string(px) + "\",\"" + std::to_string(qty) + "\"]";
+    }
+    const std::uint64_t next = u + 1 + std::uint64_t(m % 3);
+    rig.diff(depthMsg("BTCUSDT", m == 0 ? u : u + 1, next, u, b, a));
+    u = next;
+    QVERIFY(rig.book().live());
+  }
+  QCOMPARE(rig.book().depth(Side::Buy), bids.size());
+  QCOMPARE(rig.book().depth(Side::Sell), asks.size());
+  QCOMPARE(rig.decoder.sync().levels(rig.id, Side::Buy), bids.size());
+  QCOMPARE(rig.decoder.sync().levels(rig.id, Side::Sell), asks.size());
+  QCOMPARE(rig.book().bestBid()->price, toFixed(bids.rbegin()->first));
+  QCOMPARE(rig.book().bestAsk()->price, toFixed(asks.begin()->first));
+  QVERIFY(rig.decoder.sync().unknownDeletes() > 0);
+  QCOMPARE(rig.staleEvents, 0);
 }
 
 namespace {
