@@ -16,8 +16,8 @@ const char* nameOf(DepthSync::State s) {
 }
 
 std::size_t DepthSync::PriceSet::slot(Price p) const {
-  // Fibonacci hashing: neighbouring ticks spread over the table.
-  return std::size_t((std::uint64_t(p) * 0x9E3779B97F4A7C15ull) >> 32) & (slots_.size() - 1);
+  // Fibonacci hashing (the product's top bits): neighbouring ticks spread over the table.
+  return std::size_t((std::uint64_t(p) * 0x9E3779B97F4A7C15ull) >> shift_);
 }
 
 bool DepthSync::PriceSet::contains(Price p) const {
@@ -71,6 +71,8 @@ void DepthSync::PriceSet::grow() {
   std::vector<Price> old;
   old.swap(slots_);
   slots_.assign(old.empty() ? 64 : old.size() * 2, 0);
+  shift_ = 64;
+  for (std::size_t n = slots_.size(); n > 1; n >>= 1) --shift_;
   size_ = 0;
   for (Price p : old)
     if (p != 0) insert(p);

@@ -109,6 +109,7 @@ class DepthSync {
     void grow();
     std::vector<Price> slots_;
     std::size_t size_ = 0;
+    int shift_ = 64;  // 64 - log2(capacity)
   };
   struct Book {
     State state = State::Idle;
