@@ -14,7 +14,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <mutex>
+
 #include "DeribitVenueHarness.hpp"
+#include "core/Log.hpp"
 #include "ExchangeProcess.hpp"
 #include "venue/binance/BinanceVenue.hpp"
 
@@ -70,6 +73,8 @@ class TestBinanceVenue : public QObject {
   // The test's "engine thread": a fresh one per test function, so that handlers a venue posted
   // at its end (state changes after disconnect) are dropped with it, never run against the next test.
   std::unique_ptr<boost::asio::io_context> engine_;
+  std::mutex logMutex_;
+  std::vector<std::string> logLines_;
 
   BinanceVenueConfig config() const {
     BinanceVenueConfig c;
@@ -140,6 +145,16 @@ class TestBinanceVenue : public QObject {
  private slots:
   void init() {
     engine_ = std::make_unique<boost::asio::io_context>();
+    // Every log line the connector writes, to prove the secret is never among them.
+    {
+      std::lock_guard lock(logMutex_);
+      logLines_.clear();
+    }
+    log::setMinLevel(log::Level::Debug);
+    log::setSink([this](log::Level, std::string_view component, std::string_view message) {
+      std::lock_guard lock(logMutex_);
+      logLines_.push_back(std::string(component) + ": " + std::string(message));
+    });
     const QString bin = exchangeBinary();
     if (bin.isEmpty() || !QFileInfo(bin).isExecutable()) QSKIP("no kappa-exchange binary (set KAPPA_EXCHANGE_BINARY)");
     const QString failed = exchange_.start(bin, {"--seed", "7", "--account", QString("%1:%2").arg(kKey, kSecret)});
@@ -149,6 +164,9 @@ class TestBinanceVenue : public QObject {
   void cleanup() {
     exchange_.stop();
     engine_.reset();
+    log::setSink(nullptr);
+    std::lock_guard lock(logMutex_);
+    for (const std::string& line : logLines_) QVERIFY2(line.find(kSecret) == std::string::npos, line.c_str());
   }
 
   void instrumentsAndBooks() {
@@ -184,6 +202,8 @@ class TestBinanceVenue : public QObject {
     QCOMPARE(c.resyncs, std::uint64_t(0));
     QCOMPARE(rig.side->md.staleEpisodes(), std::uint64_t(0));
     QCOMPARE(rig.venue->summary().environment, std::string("custom"));
+    for (const auto& [st, detail] : rig.side->states) QVERIFY(detail.find(kSecret) == std::string::npos);
+    QVERIFY(rig.venue->summary().endpoint.find(kSecret) == std::string::npos);
     rig.venue->disconnect();
   }
 
