@@ -157,7 +157,10 @@ class TestBinanceVenue : public QObject {
     });
     const QString bin = exchangeBinary();
     if (bin.isEmpty() || !QFileInfo(bin).isExecutable()) QSKIP("no kappa-exchange binary (set KAPPA_EXCHANGE_BINARY)");
-    const QString failed = exchange_.start(bin, {"--seed", "7", "--account", QString("%1:%2").arg(kKey, kSecret)});
+    QStringList args{"--seed", "7", "--account", QString("%1:%2").arg(kKey, kSecret)};
+    if (QByteArray(QTest::currentTestFunction()) == "pingsAnswered")  // the server pings every second, closes after 2 s unanswered
+      args << "--binance-ping-interval" << "1";
+    const QString failed = exchange_.start(bin, args);
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
     port_ = exchange_.port();
   }
@@ -357,6 +360,19 @@ class TestBinanceVenue : public QObject {
     const auto changeId = rig.side->md.book(rig.btc).changeId();
     QVERIFY(waitFor([&] { return rig.side->md.book(rig.btc).changeId() > changeId; }));  // still flowing, on the new connection
     QVERIFY(rig.side->md.book(rig.btc).live());
+    rig.venue->disconnect();
+  }
+
+  // The exchange pings every second and drops a connection that does not answer within two: the
+  // transport's pongs keep the market and user streams up.
+  void pingsAnswered() {
+    Rig rig;
+    connect(rig, config());
+    QVERIFY(waitFor([&] { return rig.venue->counters().listenKeys == 1 && rig.venue->state() == VenueState::Connected; }));
+    kappa::test::runFor(*engine_, 5000);
+    QCOMPARE(rig.venue->counters().reconnects, std::uint64_t(0));
+    QVERIFY(rig.venue->allBooksLive());
+    QCOMPARE(rig.venue->state(), VenueState::Connected);
     rig.venue->disconnect();
   }
 
