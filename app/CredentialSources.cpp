@@ -80,7 +80,7 @@ bool readCheckedFile(const std::string& path, std::string& content, std::string&
   }
   if (st.st_size > kMaxFileBytes) {
     error = "credentials file " + path + " is " + std::to_string(st.st_size) +
-            " bytes: too large for a credentials file (client_id, client_secret, environment)";
+            " bytes: too large for a credentials file (a key, its secret and an environment)";
     return false;
   }
   content.clear();
@@ -102,9 +102,33 @@ bool readCheckedFile(const std::string& path, std::string& content, std::string&
   return true;
 }
 
+bool validDeribitEnvironment(const std::string& value, std::string& error) {
+  deribit::DeribitEndpoint endpoint;
+  return deribit::parseDeribitEndpoint(value, endpoint, error);
+}
+
+bool validBinanceEnvironment(const std::string& value, std::string& error) {
+  binance::BinanceEndpoint endpoint;
+  return binance::parseBinanceEndpoint(value, endpoint, error);
+}
+
 }  // namespace
 
-CredentialSourceResult credentialsFromEnvironment() {
+const CredentialFormat& deribitFormat() {
+  static const CredentialFormat f{"client_id", "client_secret", kClientIdVariable, kClientSecretVariable,
+                                  "--deribit-env", &validDeribitEnvironment};
+  return f;
+}
+
+const CredentialFormat& binanceFormat() {
+  static const CredentialFormat f{"api_key", "api_secret", kBinanceKeyVariable, kBinanceSecretVariable, "--binance-env",
+                                  &validBinanceEnvironment};
+  return f;
+}
+
+CredentialSourceResult credentialsFromEnvironment(const CredentialFormat& format) {
+  const char* kClientIdVariable = format.idVariable;
+  const char* kClientSecretVariable = format.secretVariable;
   const char* id = std::getenv(kClientIdVariable);
   const char* secret = std::getenv(kClientSecretVariable);
   const std::string idValue = id ? trim(id) : std::string();
@@ -123,7 +147,9 @@ CredentialSourceResult credentialsFromEnvironment() {
   return r;
 }
 
-CredentialSourceResult credentialsFromFile(const std::string& path) {
+CredentialSourceResult credentialsFromFile(const std::string& path, const CredentialFormat& format) {
+  const std::string idField = format.idField, secretField = format.secretField;
+  const std::string fieldList = idField + ", " + secretField + ", environment";
   if (path.empty()) return failure("credentials file: no path given");
   std::string content, error;
   if (!readCheckedFile(path, content, error)) return failure(error);
@@ -143,48 +169,67 @@ CredentialSourceResult credentialsFromFile(const std::string& path) {
     // Never quote the line: it may be a secret pasted on its own.
     const std::size_t eq = line.find('=');
     if (eq == std::string::npos)
-      return failure(at + "expected 'field = value' (fields: client_id, client_secret, environment)");
+      return failure(at + "expected 'field = value' (fields: " + fieldList + ")");
     const std::string field = trim(line.substr(0, eq));
     const std::string value = trim(line.substr(eq + 1));
     if (field.empty()) return failure(at + "no field name before '='");
-    if (field != "client_id" && field != "client_secret" && field != "environment") {
+    if (field != idField && field != secretField && field != "environment") {
       // Name it only when it is plainly a mistyped field name, never what could be part of a secret
       // pasted on a line of its own ("abc=def").
       const bool looksLikeFieldName =
           field.size() <= 24 && field.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos &&
           (field.find("client") != std::string::npos || field.find("secret") != std::string::npos ||
-           field.find("env") != std::string::npos || field.find("_id") != std::string::npos);
+           field.find("env") != std::string::npos || field.find("_id") != std::string::npos ||
+           field.find("key") != std::string::npos || field.find("api") != std::string::npos);
       const bool printable = looksLikeFieldName;
       return failure(at + "unknown field" + (printable ? " '" + field + "'" : std::string()) +
-                     " (fields: client_id, client_secret, environment)");
+                     " (fields: " + fieldList + ")");
     }
     if (value.empty()) return failure(at + field + " is empty");
     if (auto it = fields.find(field); it != fields.end())
       return failure(at + field + " is given twice (first on line " + std::to_string(it->second.second) + ")");
     if (field == "environment") {
-      deribit::DeribitEndpoint endpoint;
       std::string why;
-      if (!deribit::parseDeribitEndpoint(value, endpoint, why)) return failure(at + "environment: " + why);
+      if (!format.validEnvironment(value, why)) return failure(at + "environment: " + why);
     }
     fields[field] = {value, lineNo};
   }
-  for (const char* required : {"client_id", "client_secret"})
+  for (const std::string& required : {idField, secretField})
     if (!fields.count(required)) return failure(where + ": " + required + " is missing");
 
   CredentialSourceResult r;
   r.status = Status::Loaded;
-  r.credentials = {fields["client_id"].first, fields["client_secret"].first};
+  r.credentials = {fields[idField].first, fields[secretField].first};
   r.origin = "file " + path;
   if (fields.count("environment")) r.environment = fields["environment"].first;
   return r;
 }
 
-CredentialSourceResult resolveHeadlessCredentials(const std::string& filePath) {
-  if (!filePath.empty()) return credentialsFromFile(filePath);
-  return credentialsFromEnvironment();
+CredentialSourceResult resolveHeadlessCredentials(const std::string& filePath, const CredentialFormat& format) {
+  if (!filePath.empty()) return credentialsFromFile(filePath, format);
+  return credentialsFromEnvironment(format);
 }
 
-void forgetSecretFromEnvironment() { ::unsetenv(kClientSecretVariable); }
+void forgetSecretFromEnvironment() {
+  ::unsetenv(kClientSecretVariable);
+  ::unsetenv(kBinanceSecretVariable);
+}
+
+binance::BinanceCredentials binanceCredentialsOf(const CredentialSourceResult& source) {
+  return {source.credentials.clientId, source.credentials.clientSecret};
+}
+
+std::string checkCredentialsForEndpoint(const CredentialSourceResult& source, const binance::BinanceEndpoint& endpoint) {
+  if (!source.loaded() || source.environment.empty()) return {};
+  binance::BinanceEndpoint keyFor;
+  std::string why;
+  if (!binance::parseBinanceEndpoint(source.environment, keyFor, why)) return source.origin + ": " + why;
+  if (keyFor.environment == endpoint.environment && (keyFor.environment != "custom" || keyFor.restBase == endpoint.restBase))
+    return {};
+  const auto name = [](const binance::BinanceEndpoint& e) { return e.environment == "custom" ? e.restBase : e.environment; };
+  return "the API key " + source.credentials.maskedId() + " from " + source.origin + " is for " + name(keyFor) +
+         ", not for " + name(endpoint) + " (--binance-env): refusing to send it there";
+}
 
 std::string checkCredentialsForEndpoint(const CredentialSourceResult& source, const deribit::DeribitEndpoint& endpoint) {
   if (!source.loaded() || source.environment.empty()) return {};

@@ -1,7 +1,10 @@
 #pragma once
-// Where a headless kappa (no GUI, no keychain dialog) finds its Deribit API key: the environment or a
-// small credentials file that only its owner can read. Plain C++ (no Qt): the result is the engine's
-// DeribitCredentials struct.
+// Where a headless kappa (no GUI, no keychain dialog) finds a venue's API key: the environment or a
+// small credentials file that only its owner can read. The same rules for every venue; what differs
+// (field and variable names, which environments exist) is the venue's CredentialFormat: Deribit
+// (client_id / client_secret, KAPPA_DERIBIT_CLIENT_ID / _SECRET) by default, Binance (api_key /
+// api_secret, KAPPA_BINANCE_API_KEY / _SECRET). Plain C++ (no Qt): the key comes back as an id/secret
+// pair in the engine's DeribitCredentials struct (binanceCredentialsOf() turns it into Binance's).
 //
 // Order of precedence (resolveHeadlessCredentials):
 //   1. --deribit-credentials FILE   named on the command line, so it wins; any problem with it is an error
@@ -23,12 +26,28 @@
 // No message produced here ever contains the secret; the client id appears at most as maskedId().
 #include <string>
 
+#include "venue/binance/BinanceCredentials.hpp"
 #include "venue/deribit/DeribitCredentials.hpp"
 
 namespace kappa::app {
 
 inline constexpr const char* kClientIdVariable = "KAPPA_DERIBIT_CLIENT_ID";
 inline constexpr const char* kClientSecretVariable = "KAPPA_DERIBIT_CLIENT_SECRET";
+inline constexpr const char* kBinanceKeyVariable = "KAPPA_BINANCE_API_KEY";
+inline constexpr const char* kBinanceSecretVariable = "KAPPA_BINANCE_API_SECRET";
+
+// How one venue's key is spelled in a file and in the environment.
+struct CredentialFormat {
+  const char* idField;         // "client_id", "api_key"
+  const char* secretField;     // "client_secret", "api_secret"
+  const char* idVariable;
+  const char* secretVariable;
+  const char* option;          // the command line option that names the file and the environment
+  // Whether `value` names an environment of this venue (testnet, mainnet, a URL); `error` says why not.
+  bool (*validEnvironment)(const std::string& value, std::string& error);
+};
+const CredentialFormat& deribitFormat();
+const CredentialFormat& binanceFormat();
 
 struct CredentialSourceResult {
   enum class Status { NotFound, Loaded, Error };
@@ -44,23 +63,29 @@ struct CredentialSourceResult {
 
 // KAPPA_DERIBIT_CLIENT_ID / KAPPA_DERIBIT_CLIENT_SECRET. NotFound when neither is set (or both are
 // empty); Error when only one is.
-CredentialSourceResult credentialsFromEnvironment();
+CredentialSourceResult credentialsFromEnvironment(const CredentialFormat& format = deribitFormat());
 
 // Reads and checks a credentials file (format above). Error when it cannot be opened, is not a
 // regular file, belongs to another user, is accessible by group or others, is too large, or is
 // malformed (then the message names the file, the line and the field).
-CredentialSourceResult credentialsFromFile(const std::string& path);
+CredentialSourceResult credentialsFromFile(const std::string& path, const CredentialFormat& format = deribitFormat());
 
 // The precedence above. `filePath` empty = no --deribit-credentials given.
-CredentialSourceResult resolveHeadlessCredentials(const std::string& filePath);
+CredentialSourceResult resolveHeadlessCredentials(const std::string& filePath,
+                                                  const CredentialFormat& format = deribitFormat());
 
-// Removes KAPPA_DERIBIT_CLIENT_SECRET from this process's environment once it has been read, so that
-// processes kappa starts (QProcess, system()) do not inherit it.
+// Removes every venue's secret variable (KAPPA_DERIBIT_CLIENT_SECRET, KAPPA_BINANCE_API_SECRET) from
+// this process's environment once read, so that processes kappa starts (QProcess, system()) do not
+// inherit them.
 void forgetSecretFromEnvironment();
 
 // "" when the key may be used against `endpoint`; otherwise why not (a file that says
 // `environment = testnet` used with --deribit-env mainnet: testnet keys sent to production is a
 // known failure elsewhere, ccxt #7238).
 std::string checkCredentialsForEndpoint(const CredentialSourceResult& source, const deribit::DeribitEndpoint& endpoint);
+// The same for a Binance key (--binance-env).
+std::string checkCredentialsForEndpoint(const CredentialSourceResult& source, const binance::BinanceEndpoint& endpoint);
+// A Binance API key as the connector takes it.
+binance::BinanceCredentials binanceCredentialsOf(const CredentialSourceResult& source);
 
 }  // namespace kappa::app

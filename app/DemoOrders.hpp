@@ -1,5 +1,5 @@
 #pragma once
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 
 namespace kappa::app {
 

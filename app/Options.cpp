@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "venue/binance/BinanceCredentials.hpp"
 #include "venue/deribit/DeribitCredentials.hpp"
 
 namespace kappa::app {
@@ -41,7 +42,10 @@ int parseOptions(const QStringList& arguments, Options& out) {
   p.setApplicationDescription("Kappa — crypto options and derivatives trading terminal");
   p.addHelpOption();
   p.addVersionOption();
-  const QCommandLineOption venue("venue", "Trading venue: sim (the embedded simulated exchange) or deribit.", "NAME", "sim");
+  const QCommandLineOption venue("venue",
+                                 "Trading venue, repeatable for several at once: sim (the embedded simulated exchange, "
+                                 "the default), deribit, binance-futures (e.g. --venue deribit --venue binance-futures).",
+                                 "NAME");
   const QCommandLineOption seed("seed", "Seed of the simulated market (same seed, same market).", "N", "1");
   const QCommandLineOption simStart("sim-start", "Start the simulated market at this UTC time (ISO 8601, e.g. 2026-11-23T09:00:00Z; 2000 to 2199): with --seed, the same market on any day.", "TIME");
   const QCommandLineOption dataDir("data-dir", "Data directory (layout, logs). Default: the per-user app data folder.", "DIR");
@@ -76,7 +80,8 @@ int parseOptions(const QStringList& arguments, Options& out) {
                                       "or a ws:// / wss:// URL (a local kappa-exchange). API key from "
                                       "KAPPA_DERIBIT_CLIENT_ID / KAPPA_DERIBIT_CLIENT_SECRET, never the command line.",
                                       "ENV", "testnet");
-  const QCommandLineOption currencies("currencies", "With --venue deribit: the underlyings to trade (default BTC,ETH).",
+  const QCommandLineOption currencies("currencies",
+                                      "With --venue deribit or binance-futures: the underlyings to trade (default BTC,ETH).",
                                       "LIST", "BTC,ETH");
   const QCommandLineOption deribitCa("deribit-ca", "With --venue deribit: also trust this CA certificate (PEM) for wss.",
                                      "FILE");
@@ -100,6 +105,17 @@ int parseOptions(const QStringList& arguments, Options& out) {
                                       "Underlying the option chain, volatility and Greeks views show at start (BTC, ETH; "
                                       "default: the one saved with the layout).", "COIN");
   p.addOption(underlying);
+  const QCommandLineOption binanceEnv("binance-env",
+                                      "With --venue binance-futures: testnet (default), mainnet (real money: only when "
+                                      "named) or an http:// / https:// base URL (a local kappa-exchange). API key from "
+                                      "KAPPA_BINANCE_API_KEY / KAPPA_BINANCE_API_SECRET, never the command line.",
+                                      "ENV", "testnet");
+  const QCommandLineOption binanceCredentials(
+      "binance-credentials",
+      "Binance API key file (api_key = ..., api_secret = ..., optional environment = ...), readable only by you "
+      "(chmod 600). Wins over KAPPA_BINANCE_API_KEY / KAPPA_BINANCE_API_SECRET.",
+      "FILE");
+  p.addOptions({binanceEnv, binanceCredentials});
 
   const QString usage = p.helpText().replace("<executable_name>", "kappa");
   auto fail = [&](const QString& why) {
@@ -117,8 +133,15 @@ int parseOptions(const QStringList& arguments, Options& out) {
   }
   if (!p.positionalArguments().isEmpty()) return fail("unexpected argument: " + p.positionalArguments().first());
 
-  out.venue = p.value(venue);
-  if (out.venue != "sim" && out.venue != "deribit") return fail("unknown venue '" + out.venue + "' (available: sim, deribit)");
+  out.venues.clear();
+  for (const QString& v : p.values(venue)) {
+    if (v != "sim" && v != "deribit" && v != "binance-futures")
+      return fail("unknown venue '" + v + "' (available: sim, deribit, binance-futures)");
+    if (out.venues.contains(v)) return fail("--venue " + v + " is named twice");
+    if (v == "sim") out.venues.prepend(v);  // its instrument ids are its own: it lists first
+    else out.venues << v;
+  }
+  if (out.venues.isEmpty()) out.venues << "sim";
   out.deribitEnv = p.value(deribitEnv);
   {
     kappa::deribit::DeribitEndpoint endpoint;
@@ -134,8 +157,10 @@ int parseOptions(const QStringList& arguments, Options& out) {
   }
   if (out.currencies.isEmpty()) return fail("--currencies needs at least one of BTC, ETH");
   out.deribitCa = p.value(deribitCa);
-  if (out.venue != "deribit" && (p.isSet(deribitEnv) || p.isSet(currencies) || p.isSet(deribitCa) || p.isSet(orderLimit)))
-    return fail("--deribit-env, --currencies, --deribit-ca and --deribit-order-limit need --venue deribit");
+  if (!out.uses("deribit") && (p.isSet(deribitEnv) || p.isSet(deribitCa) || p.isSet(orderLimit)))
+    return fail("--deribit-env, --deribit-ca and --deribit-order-limit need --venue deribit");
+  if (!out.uses("deribit") && !out.uses("binance-futures") && p.isSet(currencies))
+    return fail("--currencies needs an exchange venue (--venue deribit or --venue binance-futures)");
   if (p.isSet(orderLimit)) {
     const QStringList parts = p.value(orderLimit).split('/');
     bool rateOk = false, burstOk = false;
@@ -191,8 +216,19 @@ int parseOptions(const QStringList& arguments, Options& out) {
     return fail("--plugin-hang-s must be a number from 0.05 to 3600 s and above the budget, got '" + p.value(hang) + "'");
   out.deribitCredentialsFile = p.value(deribitCredentials);
   if (p.isSet(deribitCredentials) && out.deribitCredentialsFile.isEmpty()) return fail("--deribit-credentials needs a file");
-  if (!out.deribitCredentialsFile.isEmpty() && out.venue == "sim")
+  if (!out.deribitCredentialsFile.isEmpty() && !out.uses("deribit"))
     return fail("--deribit-credentials is for a Deribit venue (--venue deribit); the simulator needs no key");
+  out.binanceEnv = p.value(binanceEnv);
+  out.binanceCredentialsFile = p.value(binanceCredentials);
+  if (!out.uses("binance-futures") && (p.isSet(binanceEnv) || p.isSet(binanceCredentials)))
+    return fail("--binance-env and --binance-credentials need --venue binance-futures");
+  if (p.isSet(binanceCredentials) && out.binanceCredentialsFile.isEmpty()) return fail("--binance-credentials needs a file");
+  {
+    kappa::binance::BinanceEndpoint endpoint;
+    std::string error;
+    if (!kappa::binance::parseBinanceEndpoint(out.binanceEnv.toStdString(), endpoint, error))
+      return fail("--binance-env: " + QString::fromStdString(error));
+  }
   out.underlying = p.value(underlying).trimmed().toUpper();
   if (p.isSet(underlying) && !QRegularExpression("^[A-Z0-9_]{2,12}$").match(out.underlying).hasMatch())
     return fail("--underlying must be a coin such as BTC or ETH, got '" + p.value(underlying) + "'");

@@ -6,7 +6,10 @@
 namespace kappa::app {
 
 struct Options {
-  QString venue = "sim";
+  // --venue NAME, repeatable: sim (the embedded simulator), deribit, binance-futures. One engine
+  // holds them all; the simulator, when named, comes first (its instrument ids are its own).
+  QStringList venues{"sim"};
+  bool uses(const QString& venue) const { return venues.contains(venue); }
   quint64 seed = 1;
   std::optional<qint64> simStartMs;  // simulator clock origin (UTC ms since epoch); none = now
   QString dataDir;            // empty: QStandardPaths::AppDataLocation
@@ -36,6 +39,9 @@ struct Options {
   // --deribit-order-limit RATE/BURST: the account's matching-engine limit (requests per second and
   // burst; Deribit's tiers differ); 0 = Deribit's lowest tier (5/20). Our limiter keeps 90 % of it.
   double deribitOrderRate = 0, deribitOrderBurst = 0;
+  // --venue binance-futures
+  QString binanceEnv = "testnet";      // --binance-env testnet|mainnet|http://HOST:PORT: mainnet only when named
+  QString binanceCredentialsFile;      // --binance-credentials FILE (0600: api_key = ..., api_secret = ...)
 };
 
 // "PATH[:name=value,...]": the parameters follow the first ':' after the last '/'.

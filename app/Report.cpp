@@ -86,7 +86,8 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
     QJsonArray positions, strategies, plugins, riskEvents, breaches;
     QString riskSource;
     QJsonObject tickToOrder;
-    std::uint64_t halts = 0, positionChecks = 0, positionMismatches = 0;
+    std::uint64_t halts = 0;
+    std::vector<std::uint64_t> positionChecks, positionMismatches;  // per venue
     std::vector<double> venueLag;
   };
   const Counts c = engine.call([&engine] {
@@ -100,13 +101,16 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
     c.stale = md.staleEpisodes();
     c.refused = oms.refusedTransitions();
     c.anomalies = oms.fillAnomalies();
-    c.positionChecks = engine.positionChecks();
-    c.positionMismatches = engine.positionMismatches();
+    for (VenueId v = 0; v < engine.venueCount(); ++v) {
+      c.positionChecks.push_back(engine.positionChecks(v));
+      c.positionMismatches.push_back(engine.positionMismatches(v));
+    }
     for (const Position& p : oms.positions()) {
       if (p.flat() && p.boughtQty == 0 && p.soldQty == 0) continue;
       const Instrument& inst = engine.instruments()[p.instrument];
       const double mark = toDouble(md.markPrice(p.instrument));
       c.positions.append(QJsonObject{{"instrument", QString::fromStdString(inst.name)},
+                                     {"venue", QString::fromStdString(engine.venueName(inst.venue))},
                                      {"qty", p.qty},
                                      {"average_price", p.averagePrice(inst)},
                                      {"mark", mark},
@@ -143,37 +147,47 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
     for (Nanos e : seen)
       expiries.append(QDateTime::fromMSecsSinceEpoch(e / 1'000'000, Qt::UTC).toString(Qt::ISODate));
   }
-  // One entry per venue (one today): its connection, the underlyings it lists, the counters a
-  // trader asks about after a bad hour, and the account as the venue reported it.
+  // One entry per venue: its connection, the underlyings it lists, the counters a trader asks about
+  // after a bad hour, and the account as the venue reported it.
+  auto venueNames = [](const Engine& e) {
+    QStringList names;
+    for (VenueId v = 0; v < e.venueCount(); ++v) names << QString::fromStdString(e.venueName(v));
+    return names.join("+");
+  };
   QJsonArray venues;
-  {
-    const VenueSummary v = engine.venueSummary();
+  for (VenueId id = 0; id < engine.venueCount(); ++id) {
+    const VenueSummary v = engine.venueSummary(id);
     QJsonArray underlyings, accounts;
-    for (const Instrument& inst : engine.instruments().all())
-      if (inst.kind == InstrumentKind::Index) underlyings.append(QString::fromStdString(inst.baseCurrency));
+    qint64 listed = 0;
+    for (const Instrument& inst : engine.instruments().all()) {
+      if (inst.venue != id) continue;
+      ++listed;
+      if (inst.kind == InstrumentKind::Index && !underlyings.contains(QString::fromStdString(inst.baseCurrency)))
+        underlyings.append(QString::fromStdString(inst.baseCurrency));
+    }
     for (const VenueAccount& a : v.accounts)
       accounts.append(QJsonObject{{"currency", QString::fromStdString(a.currency)}, {"equity", a.equity},
                                   {"balance", a.balance}, {"initial_margin", a.initialMargin},
                                   {"maintenance_margin", a.maintenanceMargin}, {"available_funds", a.availableFunds}});
-    venues.append(QJsonObject{{"name", QString::fromStdString(engine.venueName())},
+    venues.append(QJsonObject{{"name", QString::fromStdString(engine.venueName(id))},
                               {"environment", QString::fromStdString(v.environment)},
                               {"endpoint", QString::fromStdString(v.endpoint)},
                               {"state", nameOf(v.state)},
                               {"underlyings", underlyings},
-                              {"instruments", qint64(engine.instruments().size())},
+                              {"instruments", listed},
                               {"reconnects", qint64(v.reconnects)},
                               {"resyncs", qint64(v.resyncs)},
                               {"rate_limited", qint64(v.rateLimited)},
                               {"too_many_requests", qint64(v.tooManyRequests)},
                               {"heartbeat_latency_us", qint64(v.heartbeatLatency)},
-                              {"position_checks", qint64(c.positionChecks)},
-                              {"position_mismatches", qint64(c.positionMismatches)},
+                              {"position_checks", qint64(c.positionChecks[id])},
+                              {"position_mismatches", qint64(c.positionMismatches[id])},
                               {"account", accounts}});
   }
   QJsonObject root{
       {"kappa_version", KAPPA_VERSION},
       {"venues", venues},
-      {"venue", QString::fromStdString(engine.venueName())},
+      {"venue", venueNames(engine)},  // "deribit", or "deribit+binance-futures" with several
       {"duration_s", durationS},
       {"events_total", qint64(c.events)},
       {"events_per_second", durationS > 0 ? double(c.events) / durationS : 0.0},

@@ -1,7 +1,7 @@
 #pragma once
 #include <QString>
 
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 
 namespace kappa::ui { struct UiMetrics; }
 

@@ -25,11 +25,12 @@
 #include "StrategyLog.hpp"
 #include "Theme.hpp"
 #include "core/Clock.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "core/Log.hpp"
 #include "risk/RiskConfigFile.hpp"
 #include "sim/SimVenue.hpp"
 #include "venue/deribit/DeribitConnectionTest.hpp"
+#include "venue/binance/BinanceVenue.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
 
 namespace {
@@ -194,43 +195,82 @@ int main(int argc, char** argv) {
   kappa::StrategyHostConfig strategyConfig;
   strategyConfig.callbackBudget = kappa::Nanos(opt.pluginBudgetMs * 1e6);
   strategyConfig.hangTimeout = kappa::Nanos(opt.pluginHangS * 1e9);
-  std::unique_ptr<kappa::Venue> venue;
+  // Every venue named (--venue, repeatable), in that order: one engine over all of them.
+  std::vector<std::unique_ptr<kappa::Venue>> venues;
   kappa::deribit::DeribitVenue* deribit = nullptr;
-  if (opt.venue == "deribit") {
-    kappa::deribit::DeribitVenueConfig config;
-    std::string error;
-    kappa::deribit::parseDeribitEndpoint(opt.deribitEnv.toStdString(), config.endpoint, error);  // checked by Options
-    config.endpoint.caFile = opt.deribitCa.toStdString();
-    if (opt.deribitOrderRate > 0) {
-      config.limits.matchingRefillPerS = opt.deribitOrderRate;
-      config.limits.matchingCapacity = opt.deribitOrderBurst;
+  kappa::binance::BinanceVenue* binance = nullptr;
+  for (const QString& name : opt.venues) {
+    if (name == "sim") {
+      venues.push_back(std::make_unique<kappa::sim::SimVenue>(sim));
+    } else if (name == "deribit") {
+      kappa::deribit::DeribitVenueConfig config;
+      std::string error;
+      kappa::deribit::parseDeribitEndpoint(opt.deribitEnv.toStdString(), config.endpoint, error);  // checked by Options
+      config.endpoint.caFile = opt.deribitCa.toStdString();
+      if (opt.deribitOrderRate > 0) {
+        config.limits.matchingRefillPerS = opt.deribitOrderRate;
+        config.limits.matchingCapacity = opt.deribitOrderBurst;
+      }
+      // The API key: --deribit-credentials FILE (0600), else the environment (app/CredentialSources.hpp).
+      const kappa::app::CredentialSourceResult key =
+          kappa::app::resolveHeadlessCredentials(opt.deribitCredentialsFile.toStdString());
+      std::string refusal = key.failed() ? key.error : kappa::app::checkCredentialsForEndpoint(key, config.endpoint);
+      if (!refusal.empty()) {
+        std::fprintf(stderr, "kappa: %s\n", refusal.c_str());
+        return 2;
+      }
+      config.credentials = key.credentials;
+      if (!key.loaded() && !opt.headless) config.credentials = keychainCredentials(dataDir, opt.deribitEnv);
+      config.currencies.clear();
+      for (const QString& c : opt.currencies) config.currencies.push_back(c.toStdString());
+      kappa::log::info("app", "venue deribit: " + config.endpoint.environment + " " + config.endpoint.url + ", " +
+                                  (config.credentials.empty() ? std::string("no API key (market data only)")
+                                                              : "API key " + config.credentials.maskedId()));
+      auto v = std::make_unique<kappa::deribit::DeribitVenue>(std::move(config));
+      deribit = v.get();
+      venues.push_back(std::move(v));
+    } else if (name == "binance-futures") {
+      kappa::binance::BinanceVenueConfig config;
+      std::string error;
+      if (!kappa::binance::parseBinanceEndpoint(opt.binanceEnv.toStdString(), config.endpoint, error)) {
+        std::fprintf(stderr, "kappa: --binance-env: %s\n", error.c_str());
+        return 2;
+      }
+      // The API key: --binance-credentials FILE (0600), else KAPPA_BINANCE_API_KEY / _SECRET.
+      const kappa::app::CredentialSourceResult key = kappa::app::resolveHeadlessCredentials(
+          opt.binanceCredentialsFile.toStdString(), kappa::app::binanceFormat());
+      const std::string refusal = key.failed() ? key.error : kappa::app::checkCredentialsForEndpoint(key, config.endpoint);
+      if (!refusal.empty()) {
+        std::fprintf(stderr, "kappa: %s\n", refusal.c_str());
+        return 2;
+      }
+      config.credentials = kappa::app::binanceCredentialsOf(key);
+      config.baseAssets.clear();
+      for (const QString& c : opt.currencies) config.baseAssets.push_back(c.toStdString());
+      kappa::log::info("app", "venue binance-futures: " + config.endpoint.environment + " " + config.endpoint.restBase +
+                                  ", " + (config.credentials.empty() ? std::string("no API key (market data only)")
+                                                                     : "API key " + config.credentials.maskedKey()));
+      auto v = std::make_unique<kappa::binance::BinanceVenue>(std::move(config));
+      binance = v.get();
+      venues.push_back(std::move(v));
     }
-    // The API key: --deribit-credentials FILE (0600), else the environment (app/CredentialSources.hpp).
-    const kappa::app::CredentialSourceResult key =
-        kappa::app::resolveHeadlessCredentials(opt.deribitCredentialsFile.toStdString());
-    std::string refusal = key.failed() ? key.error : kappa::app::checkCredentialsForEndpoint(key, config.endpoint);
-    if (!refusal.empty()) {
-      std::fprintf(stderr, "kappa: %s\n", refusal.c_str());
-      return 2;
-    }
-    kappa::app::forgetSecretFromEnvironment();  // processes kappa starts do not inherit it
-    config.credentials = key.credentials;
-    if (!key.loaded() && !opt.headless) config.credentials = keychainCredentials(dataDir, opt.deribitEnv);
-    config.currencies.clear();
-    for (const QString& c : opt.currencies) config.currencies.push_back(c.toStdString());
-    kappa::log::info("app", "venue deribit: " + config.endpoint.environment + " " + config.endpoint.url + ", " +
-                                (config.credentials.empty() ? std::string("no API key (market data only)")
-                                                            : "API key " + config.credentials.maskedId()));
-    auto v = std::make_unique<kappa::deribit::DeribitVenue>(std::move(config));
-    deribit = v.get();
-    venue = std::move(v);
-  } else {
-    venue = std::make_unique<kappa::sim::SimVenue>(sim);
   }
-  kappa::Engine engine(std::move(venue), strategyConfig);
-  if (deribit && engine.instruments().size() == 0) {
+  kappa::app::forgetSecretFromEnvironment();  // processes kappa starts do not inherit the keys
+  kappa::Engine engine(std::move(venues), strategyConfig);
+  // A venue that listed nothing cannot be traded: say which and why rather than show empty views.
+  auto listedNothing = [&engine](const kappa::Venue* v) {
+    for (const kappa::Instrument& inst : engine.instruments().all())
+      if (inst.venue == v->id()) return false;
+    return true;
+  };
+  if (deribit && listedNothing(deribit)) {
     std::fprintf(stderr, "kappa: no instruments from Deribit (%s): %s\n", opt.deribitEnv.toUtf8().constData(),
                  deribit->listError().c_str());
+    return 1;
+  }
+  if (binance && listedNothing(binance)) {
+    std::fprintf(stderr, "kappa: no instruments from Binance USD-M futures (%s): %s\n",
+                 opt.binanceEnv.toUtf8().constData(), binance->listError().c_str());
     return 1;
   }
   engine.setDataDir(dataDir.toStdString());

@@ -18,6 +18,7 @@ struct ApiError : std::runtime_error {
 // The codes Binance documents (Error Codes page of the USD-M futures API), the ones served here.
 inline ApiError unknownError() { return {500, -1000, "An unknown error occured while processing the request."}; }
 inline ApiError tooManyRequests(const std::string& m) { return {429, -1003, m}; }
+inline ApiError tooManyOrders(const std::string& m) { return {429, -1015, m}; }
 inline ApiError unauthorized() { return {401, -1002, "You are not authorized to execute this request."}; }
 inline ApiError timestampOutside() {
   return {400, -1021, "Timestamp for this request is outside of the recvWindow."};

@@ -19,7 +19,7 @@ struct Endpoint {
 };
 
 // Binance's documented weights (USD-M futures "General Info" and each endpoint's page).
-int weightOf(const std::string& path, const Request& r) {
+int weightOf(const std::string& verb, const std::string& path, const Request& r) {
   const bool symbol = r.has("symbol");
   if (path == "/fapi/v1/depth") {
     const long long limit = r.integerOr("limit", 500);
@@ -41,6 +41,7 @@ int weightOf(const std::string& path, const Request& r) {
     return 5;
   if (path == "/fapi/v1/positionSide/dual" || path == "/fapi/v1/multiAssetsMargin") return 30;
   if (path == "/fapi/v1/commissionRate") return 20;
+  if (path == "/fapi/v1/order" && verb == "POST") return 0;  // counts on the order limits only
   return 1;
 }
 
@@ -122,7 +123,7 @@ RpcDispatcher::HttpAnswer RestApi::handle(const std::string& verb, const std::st
     }
 
     // The weight is spent before anything else, as Binance does (a rejected request costs too).
-    const RateLimits::Verdict v = limits_.spendWeight(ip, weightOf(path, r), now);
+    const RateLimits::Verdict v = limits_.spendWeight(ip, weightOf(verb, path, r), now);
     out.headers.push_back({"X-MBX-USED-WEIGHT-1M", std::to_string(v.usedWeight)});
     if (v.status == 418) {
       out.headers.push_back({"Retry-After", std::to_string(v.retryAfterS)});
@@ -156,8 +157,8 @@ RpcDispatcher::HttpAnswer RestApi::handle(const std::string& verb, const std::st
       out.headers.push_back({"X-MBX-ORDER-COUNT-1M", std::to_string(n1m)});
       if (ov.status == 429) {
         out.headers.push_back({"Retry-After", std::to_string(ov.retryAfterS)});
-        throw tooManyRequests("Too many new orders; current limit is " + std::to_string(limits_.config().ordersPer10s) +
-                              " orders per 10 SECOND.");
+        throw tooManyOrders("Too many new orders; current limit is " + std::to_string(limits_.config().ordersPer10s) +
+                            " orders per 10 SECOND.");
       }
     }
 

@@ -224,6 +224,7 @@ void MarketState::applyMd(const MdEvent& e) {
       break;
     case MdType::BookStale:
     case MdType::VenueMark:
+    case MdType::Funding:  // venues' own figures: the simulator never emits them
       break;
   }
 }

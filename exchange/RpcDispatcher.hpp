@@ -39,7 +39,6 @@ class RpcDispatcher : public WsHandler {
     bool close = false;
     bool control = false;  // kappa/fault: never held back by the delay fault (as over WebSocket)
     std::vector<std::pair<std::string, std::string>> headers;  // extra ones (Binance's rate-limit headers)
-    std::string contentType = "application/json";
   };
   HttpAnswer onHttp(ClientSession& s, const std::string& verb, const std::string& target,
                     const std::string& authorization, const std::string& body);

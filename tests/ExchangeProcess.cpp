@@ -1,6 +1,8 @@
 #include "ExchangeProcess.hpp"
 
+#include <QDateTime>
 #include <QElapsedTimer>
+#include <QMessageAuthenticationCode>
 #include <QJsonDocument>
 #include <QRegularExpression>
 #include <QTcpSocket>
@@ -26,14 +28,14 @@ QString ExchangeProcess::start(const QString& binary, const QStringList& args, c
   return {};
 }
 
-QJsonObject exchangeGet(int port, const QString& method, const QUrlQuery& query, const QString& bearer) {
+namespace {
+// One HTTP/1.1 request on 127.0.0.1:PORT, the answer's body parsed as JSON (null if none in 10 s).
+QJsonDocument httpJson(int port, const QByteArray& verb, const QByteArray& target, const QByteArray& headers) {
   QTcpSocket s;
   s.connectToHost("127.0.0.1", quint16(port));
   if (!s.waitForConnected(5000)) return {};
-  QByteArray request = "GET /api/v2/" + method.toUtf8() + "?" + query.toString(QUrl::FullyEncoded).toUtf8() +
-                       " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  if (!bearer.isEmpty()) request += "Authorization: Bearer " + bearer.toUtf8() + "\r\n";
-  s.write(request + "\r\n");
+  s.write(verb + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n" +
+          headers + "\r\n");
   QByteArray response;
   QElapsedTimer t;
   t.start();
@@ -41,7 +43,24 @@ QJsonObject exchangeGet(int port, const QString& method, const QUrlQuery& query,
     if (s.waitForReadyRead(200)) response += s.readAll();
   response += s.readAll();
   const int body = response.indexOf("\r\n\r\n");
-  return body < 0 ? QJsonObject() : QJsonDocument::fromJson(response.mid(body + 4)).object();
+  return body < 0 ? QJsonDocument() : QJsonDocument::fromJson(response.mid(body + 4));
+}
+}  // namespace
+
+QJsonObject exchangeGet(int port, const QString& method, const QUrlQuery& query, const QString& bearer) {
+  const QByteArray auth = bearer.isEmpty() ? QByteArray() : "Authorization: Bearer " + bearer.toUtf8() + "\r\n";
+  return httpJson(port, "GET", "/api/v2/" + method.toUtf8() + "?" + query.toString(QUrl::FullyEncoded).toUtf8(), auth)
+      .object();
+}
+
+QJsonDocument binanceSigned(int port, const QString& verb, const QString& path, const QString& query,
+                            const QString& apiKey, const QString& secret) {
+  const QByteArray signedQuery = (query.isEmpty() ? QString() : query + "&").toUtf8() + "timestamp=" +
+                                 QByteArray::number(QDateTime::currentMSecsSinceEpoch());
+  const QByteArray signature =
+      QMessageAuthenticationCode::hash(signedQuery, secret.toUtf8(), QCryptographicHash::Sha256).toHex();
+  return httpJson(port, verb.toUtf8(), path.toUtf8() + "?" + signedQuery + "&signature=" + signature,
+                  "X-MBX-APIKEY: " + apiKey.toUtf8() + "\r\n");
 }
 
 QString ExchangeProcess::login(const QString& clientId, const QString& secret) const {

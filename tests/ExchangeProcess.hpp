@@ -2,6 +2,7 @@
 // A real kappa-exchange for a test: started on 127.0.0.1 with port 0, its port read from the first
 // line of its stdout ("listening ws://127.0.0.1:PORT/ws/api/v2"), stopped by its own pid. Every wait
 // is bounded.
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QUrlQuery>
@@ -14,6 +15,11 @@ namespace kappa::test {
 // Bearer token for private methods): the exchange's own view, independent of the connector. The
 // JSON-RPC answer object ({"result": …} or {"error": …}); empty if there was none within 10 s.
 QJsonObject exchangeGet(int port, const QString& method, const QUrlQuery& query = {}, const QString& bearer = {});
+
+// A signed request to the exchange's Binance side (VERB /fapi/...?QUERY&timestamp&signature, key in
+// X-MBX-APIKEY): the exchange's own view for an account. The answer's JSON (null if none in 10 s).
+QJsonDocument binanceSigned(int port, const QString& verb, const QString& path, const QString& query,
+                            const QString& apiKey, const QString& secret);
 
 class ExchangeProcess {
  public:

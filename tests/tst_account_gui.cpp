@@ -21,7 +21,7 @@
 #include "OptionChainBoard.hpp"
 #include "VolSurfaceView.hpp"
 #include "Theme.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "sim/SimVenue.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
 
@@ -111,7 +111,7 @@ class TestAccountGui : public QObject {
       }
       const EngineSnapshot* s = w.lastSnapshot();
       QVERIFY(s);
-      QCOMPARE(s->accounts.size(), std::size_t(2));
+      QCOMPARE(s->venues[0].accounts.size(), std::size_t(2));
 
       // A position moves the exchange's margin, and the panel follows: 20,000 USD of the perpetual
       // bought through the engine (the exchange asks 2 % initial margin on futures).
@@ -129,17 +129,17 @@ class TestAccountGui : public QObject {
       QTRY_VERIFY_WITH_TIMEOUT(number(account->text("BTC", AccountPanel::InitialMargin)) > 0, 20000);
       QVERIFY2(number(account->text("BTC", AccountPanel::MaintenanceMargin)) > 0,
                qPrintable(account->text("BTC", AccountPanel::MaintenanceMargin)));
-      QTRY_VERIFY_WITH_TIMEOUT(w.lastSnapshot()->accounts.size() == 2 &&
-                                   w.lastSnapshot()->accounts[0].account.currency == "BTC" &&
-                                   w.lastSnapshot()->accounts[0].account.initialMargin > 0,
+      QTRY_VERIFY_WITH_TIMEOUT(w.lastSnapshot()->venues[0].accounts.size() == 2 &&
+                                   w.lastSnapshot()->venues[0].accounts[0].account.currency == "BTC" &&
+                                   w.lastSnapshot()->venues[0].accounts[0].account.initialMargin > 0,
                                5000);
       {
-        const VenueAccount btc = w.lastSnapshot()->accounts[0].account;
+        const VenueAccount btc = w.lastSnapshot()->venues[0].accounts[0].account;
         QVERIFY2(btc.availableFunds < btc.equity, "margin in use leaves less available than the equity");
         // Margin use is initial margin over equity, of the figures the panel shows.
         QTRY_VERIFY_WITH_TIMEOUT(account->text("BTC", AccountPanel::MarginUse) ==
-                                     QString("%1 %").arg(w.lastSnapshot()->accounts[0].account.initialMargin /
-                                                             w.lastSnapshot()->accounts[0].account.equity * 100,
+                                     QString("%1 %").arg(w.lastSnapshot()->venues[0].accounts[0].account.initialMargin /
+                                                             w.lastSnapshot()->venues[0].accounts[0].account.equity * 100,
                                                          0, 'f', 1),
                                  5000);
       }
@@ -233,7 +233,7 @@ class TestAccountGui : public QObject {
       QTRY_VERIFY_WITH_TIMEOUT(w.lastSnapshot() != nullptr, 10000);
       QTRY_VERIFY_WITH_TIMEOUT(w.venueStatusText().contains("CONNECTED"), 10000);
       QCOMPARE(w.accountPanel()->view()->model()->rowCount(), 0);
-      QVERIFY(w.lastSnapshot()->accounts.empty());
+      QVERIFY(w.lastSnapshot()->venues[0].accounts.empty());
       // No venue marks: the chain has no venue IV columns.
       QTRY_VERIFY_WITH_TIMEOUT(w.chainBoard()->rowCount() > 0, 20000);
       QVERIFY(!w.chainBoard()->venueColumnsShown());

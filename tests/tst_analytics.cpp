@@ -7,7 +7,7 @@
 #include "analytics/MarketAnalytics.hpp"
 #include "book/MarketData.hpp"
 #include "core/Clock.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "pricing/InverseOption.hpp"
 #include "sim/SimExchange.hpp"
 #include "sim/SimVenue.hpp"

@@ -29,7 +29,7 @@
 #include "SecretScan.hpp"
 #include "Theme.hpp"
 #include "core/Clock.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "sim/SimVenue.hpp"
 
 using namespace kappa;

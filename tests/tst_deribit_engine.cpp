@@ -11,7 +11,7 @@
 #include <mutex>
 
 #include "ExchangeProcess.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "core/Log.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
 

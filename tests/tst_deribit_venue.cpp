@@ -22,7 +22,7 @@
 #include "DeribitVenueHarness.hpp"
 #include "ExchangeProcess.hpp"
 #include "book/MarketData.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "core/Log.hpp"
 #include "venue/deribit/DeribitConnectionTest.hpp"
 #include "venue/deribit/DeribitVenue.hpp"

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "core/Clock.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "sim/SimVenue.hpp"
 
 using namespace kappa;
@@ -59,7 +59,8 @@ class TestEngine : public QObject {
     QVERIFY(s.depth.bids.front().price < s.depth.asks.front().price);
     QCOMPARE(s.quotes.size(), e->instruments().size());
     QVERIFY(!s.candles.empty());
-    QCOMPARE(s.venueState, VenueState::Connected);
+    QCOMPARE(s.venues.size(), std::size_t(1));
+    QCOMPARE(s.venues[0].state, VenueState::Connected);
     const std::uint64_t seq = e->snapshot().seq;
     QTRY_VERIFY_WITH_TIMEOUT((e->takeSnapshot(), e->snapshot().seq > seq), 1000);  // keeps publishing
     QVERIFY(e->snapshot().eventsTotal > 0);

@@ -16,7 +16,7 @@
 #include "ExchangeProcess.hpp"
 #include "MainWindow.hpp"
 #include "OptionChainBoard.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
 
 using namespace kappa;

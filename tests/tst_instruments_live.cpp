@@ -19,7 +19,7 @@
 #include <functional>
 
 #include "ExchangeProcess.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "sim/SimExchange.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
 

@@ -9,7 +9,7 @@
 #include <future>
 
 #include "core/Clock.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "journal/Journal.hpp"
 #include "journal/JournalReplay.hpp"
 #include "risk/RiskConfigFile.hpp"

@@ -14,7 +14,7 @@
 #include "analytics/MarketAnalytics.hpp"
 #include "book/MarketData.hpp"
 #include "core/Clock.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "journal/JournalReplay.hpp"
 #include "oms/OrderManager.hpp"
 #include "pricing/BlackScholes.hpp"
@@ -337,6 +337,16 @@ class TestRisk : public QObject {
     QVERIFY2(applyRiskOverride(&c, "underlyings/BTC/max_net_vega=1.5", &error), error.c_str());
     QVERIFY2(applyRiskOverride(&c, "triggers/daily_loss=0.2", &error), error.c_str());
     QVERIFY2(applyRiskOverride(&c, "triggers/drawdown/action=reduce", &error), error.c_str());
+    QVERIFY2(applyRiskOverride(&c, "venues/binance-futures/max_open_orders=7", &error), error.c_str());
+    QCOMPARE(RiskConfig::entry(c.venues, "binance-futures")[std::size_t(Limit::MaxOpenOrders)].value, 7.0);
+    // Greeks add up per underlying across venues: no venue scope for them.
+    QVERIFY(!applyRiskOverride(&c, "venues/deribit/max_net_delta=1", &error));
+    QVERIFY2(QString::fromStdString(error).contains("cannot be set per venue"), error.c_str());
+    {  // and back through the file's own format
+      RiskConfig again;
+      QVERIFY2(parseRiskConfig(riskConfigJson(c), "round-trip", &again, &error), error.c_str());
+      QCOMPARE(RiskConfig::entry(again.venues, "binance-futures")[std::size_t(Limit::MaxOpenOrders)].value, 7.0);
+    }
     QCOMPARE(c.account[std::size_t(Limit::MaxOpenOrders)].value, 20.0);
     QVERIFY(!RiskConfig::entry(c.instruments, "@option")[std::size_t(Limit::MaxPosition)].enabled);
     QCOMPARE(RiskConfig::entry(c.strategies, "*")[std::size_t(Limit::MaxSubmitRate)].value, 10.0);

@@ -16,7 +16,7 @@
 #include <tuple>
 
 #include "core/Clock.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "core/Log.hpp"
 #include "sim/SimVenue.hpp"
 
@@ -164,7 +164,7 @@ class TestStrategy : public QObject {
   void refusesABadPluginWithTheReason() {
     Fixture f;
     const std::string abi = f.launch(plugin("test-wrong-abi"));
-    QVERIFY2(abi.find("built for strategy ABI 2.0") != std::string::npos && abi.find("ABI 1.0") != std::string::npos,
+    QVERIFY2(abi.find("built for strategy ABI 2.") != std::string::npos && abi.find("speaks ABI 1.") != std::string::npos,
              abi.c_str());
     QVERIFY(hasEvent(f.riskEvents(), PluginLoader::canonicalPath(plugin("test-wrong-abi")), "plugin refused"));
     const auto rows = f.plugins();
@@ -473,7 +473,7 @@ class TestStrategy : public QObject {
     buy.qty = toFixed(std::round(0.3 * mark / 10) * 10);
     f.engine->submit(buy);
     QTRY_VERIFY_WITH_TIMEOUT(f.engine->call([&] { return f.engine->orders().positions()[perp].qty > 0; }), 5000);
-    QCOMPARE(f.launch(plugin("delta-hedger"), "band_btc=0.05,check_ms=200"), std::string());
+    QCOMPARE(f.launch(plugin("delta-hedger"), "band_up_btc=0.05,band_down_btc=0.05,min_interval_ms=0,check_ms=200"), std::string());
     // It sells the perpetual until |delta| <= band (positions: options none, so delta = Q/F).
     QTRY_VERIFY_WITH_TIMEOUT(f.engine->call([&] {
       const double q = f.engine->orders().positions()[perp].qty;

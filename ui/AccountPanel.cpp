@@ -130,8 +130,16 @@ AccountPanel::AccountPanel(const InstrumentRegistry& instruments, bool venueHasA
 
 void AccountPanel::apply(const EngineSnapshot& s, Nanos now) {
   model_->setNow(now);
-  model_->setVenueUp(s.venueState == VenueState::Connected);
-  model_->setRows(s.accounts);
+  // Every venue's accounts (Deribit per coin, Binance in USDT); figures are shown as current only
+  // while every venue that reports one is connected.
+  std::vector<AccountRow> rows;
+  bool up = true;
+  for (const VenueRow& v : s.venues) {
+    rows.insert(rows.end(), v.accounts.begin(), v.accounts.end());
+    if (!v.accounts.empty() || v.environment.size()) up = up && v.state == VenueState::Connected;
+  }
+  model_->setVenueUp(up);
+  model_->setRows(rows);
 }
 
 QString AccountPanel::text(const QString& currency, int column) const {

@@ -84,7 +84,11 @@ QDockWidget* makeDock(const QString& title, const QString& name, QWidget* conten
 
 MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* parent)
     : QMainWindow(parent), engine_(engine), instruments_(engine.instruments()), settingsFile_(settingsFile) {
-  setWindowTitle(QString("Kappa — %1 venue").arg(QString::fromStdString(engine.venueName())));
+  {
+    QStringList names;
+    for (VenueId v = 0; v < engine.venueCount(); ++v) names << QString::fromStdString(engine.venueName(v));
+    setWindowTitle(QString("Kappa — %1").arg(names.join(" + ")));
+  }
   setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks | QMainWindow::AllowNestedDocks);
   resize(1600, 1000);
 
@@ -108,8 +112,15 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   chainBoard_ = new OptionChainBoard(instruments_, centralTabs_);
   surface_ = new VolSurfaceView(instruments_, centralTabs_);
   {
-    // The venue's own mark IVs, beside ours: "Deribit IV" in the chain, "Deribit mark IV" on the smile.
-    QString venue = QString::fromStdString(engine.venueName());
+    // The venue's own mark IVs, beside ours: "Deribit IV" in the chain, "Deribit mark IV" on the smile
+    // (the venue that lists the options).
+    VenueId optionVenue = 0;
+    for (const Instrument& inst : engine.instruments().all())
+      if (inst.isOption()) {
+        optionVenue = inst.venue;
+        break;
+      }
+    QString venue = QString::fromStdString(engine.venueName(optionVenue));
     if (!venue.isEmpty()) venue[0] = venue[0].toUpper();
     chainBoard_->setVenueName(venue);
     surface_->setVenueName(venue);
@@ -350,7 +361,9 @@ void MainWindow::buildDocks() {
                        {PositionsModel::Currency, {"BTC"}}});
   tabs->addTab(posView, "Positions");
   // The exchange's own account (equity, margin); the simulator has none and the tab says so.
-  account_ = new AccountPanel(instruments_, !engine_.venueEnvironment().empty(), tabs);
+  bool exchangeVenue = false;  // an exchange's account to show (the embedded simulator has none)
+  for (VenueId v = 0; v < engine_.venueCount(); ++v) exchangeVenue = exchangeVenue || !engine_.venueEnvironment(v).empty();
+  account_ = new AccountPanel(instruments_, exchangeVenue, tabs);
   tabs->addTab(account_, "Account");
   tablesTabs_ = tabs;
 
@@ -420,7 +433,11 @@ void MainWindow::buildStatusBar() {
   haltBanner_->setStyleSheet("color:white; background:#b71c1c; font-weight:bold; padding:0 10px;");
   haltBanner_->hide();
   statusBar()->addWidget(haltBanner_);
-  venueLabel_ = make("Venue connection state");
+  for (VenueId v = 0; v < engine_.venueCount(); ++v) {
+    venueLabels_.push_back(make("Venue connection state"));
+    venueLabels_.back()->setObjectName(QString("venueStatus%1").arg(v));
+    venueColors_.emplace_back();
+  }
   rateLabel_ = make("Market-data events processed by the engine per second");
   lagLabel_ = make("Venue→engine lag and engine→GUI lag");
   frameLabel_ = make("GUI frame time (work per frame), p99 over the last 4 s");
@@ -528,55 +545,61 @@ void MainWindow::showDataLateness(double lateMs) {
   updateStatus(engine_.snapshot());
 }
 
-QString MainWindow::venueStatusText() const { return venueLabel_->text(); }
-QString MainWindow::venueStatusColor() const { return venueColor_; }
+QString MainWindow::venueStatusText(VenueId v) const { return v < venueLabels_.size() ? venueLabels_[v]->text() : QString(); }
+QString MainWindow::venueStatusColor(VenueId v) const { return v < venueColors_.size() ? venueColors_[v] : QString(); }
 
 void MainWindow::showAccount() { tablesTabs_->setCurrentWidget(account_); }
 
 namespace {
 // The seconds left of the venue's "next retry in N s" (counted from when it said so), or -1.
-double retryCountdown(const EngineSnapshot& s, Nanos now) {
+double retryCountdown(const VenueRow& v, Nanos now) {
   static const QRegularExpression re("next retry in ([0-9]+(?:\\.[0-9]+)?) s");
-  const QRegularExpressionMatch m = re.match(QString::fromStdString(s.venueDetail));
+  const QRegularExpressionMatch m = re.match(QString::fromStdString(v.detail));
   if (!m.hasMatch()) return -1;
-  return std::max(0.0, m.captured(1).toDouble() - double(now - s.venueStateAt) / 1e9);
+  return std::max(0.0, m.captured(1).toDouble() - double(now - v.stateAt) / 1e9);
 }
 }  // namespace
 
 // The venue part: name, where it connects (an exchange's environment), the state, and while not
 // connected why and when the next attempt is. Green only when connected and on time.
 void MainWindow::updateStatus(const EngineSnapshot& s) {
-  const bool up = s.venueState == VenueState::Connected;
-  const bool late = up && lateMs_ > 0;
-  QString text = "● " + QString::fromStdString(engine_.venueName());
-  QString env = QString::fromStdString(engine_.venueEnvironment());
-  if (env.endsWith("/ws/api/v2")) env.chop(10);  // Deribit's standard path says nothing
-  if (!env.isEmpty()) text += " · " + env;
-  text += " · " + QString(nameOf(s.venueState)).toUpper();
-  // The last heartbeat's round trip (an exchange connector's; 0 = none yet or the simulator): the
-  // link's own latency, apart from how late the market data is.
-  const std::int64_t heartbeatUs = up ? engine_.venueSummary().heartbeatLatency : 0;
-  if (heartbeatUs > 0)
-    text += heartbeatUs < 10'000 ? QString(" · hb %1 ms").arg(heartbeatUs / 1000.0, 0, 'f', 2)
-                                 : QString(" · hb %1 ms").arg(heartbeatUs / 1000);
-  if (late) text += QString(" · data %1 s late").arg(lateMs_ / 1000.0, 0, 'f', 1);
-  if (!up) {
-    const double left = retryCountdown(s, engine_.now());
-    if (left >= 0) text += QString(" · retry in %1 s").arg(int(std::ceil(left)));
-  }
-  venueLabel_->setText(text);
-  QString tip = "Venue connection state";
-  if (!s.venueDetail.empty()) tip += ": " + QString::fromStdString(s.venueDetail);
-  if (heartbeatUs > 0) tip += QString("\nLast heartbeat round trip (public/test): %1 µs").arg(heartbeatUs);
-  venueLabel_->setToolTip(tip);
-  venueColor_ = (late || s.venueState == VenueState::Connecting) ? colors::last.name() : up ? colors::bid.name() : colors::ask.name();
-  venueLabel_->setStyleSheet(QString("color:%1;").arg(venueColor_));
+  for (std::size_t v = 0; v < venueLabels_.size() && v < s.venues.size(); ++v)
+    updateVenueStatus(s, s.venues[v], venueLabels_[v], venueColors_[v]);
   rateLabel_->setText(QString("%1 ev/s").arg(formatMoney(s.eventsPerSecond, 0)));
   const Percentiles lag = metrics_.lagMs.recentSummary();
   lagLabel_->setText(QString("venue lag %1 ms · GUI lag %2 ms").arg(s.venueLagMs, 0, 'f', 1).arg(lag.p50, 0, 'f', 1));
   const Percentiles f = metrics_.frameMs.recentSummary();
   frameLabel_->setText(QString("frame p99 %1 ms").arg(f.p99, 0, 'f', 1));
   clockLabel_->setText(formatUtcTime(engine_.now()).left(8) + " UTC");  // market time (the venue's clock)
+}
+
+void MainWindow::updateVenueStatus(const EngineSnapshot& s, const VenueRow& venue, QLabel* label, QString& color) {
+  (void)s;
+  const bool up = venue.state == VenueState::Connected;
+  const bool late = up && lateMs_ > 0;
+  QString text = "● " + QString::fromStdString(venue.name);
+  QString env = QString::fromStdString(venue.environment);
+  if (env.endsWith("/ws/api/v2")) env.chop(10);  // Deribit's standard path says nothing
+  if (!env.isEmpty()) text += " · " + env;
+  text += " · " + QString(nameOf(venue.state)).toUpper();
+  // The last heartbeat's round trip (an exchange connector's; 0 = none yet or the simulator): the
+  // link's own latency, apart from how late the market data is.
+  const std::int64_t heartbeatUs = up ? venue.summary.heartbeatLatency : 0;
+  if (heartbeatUs > 0)
+    text += heartbeatUs < 10'000 ? QString(" · hb %1 ms").arg(heartbeatUs / 1000.0, 0, 'f', 2)
+                                 : QString(" · hb %1 ms").arg(heartbeatUs / 1000);
+  if (late) text += QString(" · data %1 s late").arg(lateMs_ / 1000.0, 0, 'f', 1);
+  if (!up) {
+    const double left = retryCountdown(venue, engine_.now());
+    if (left >= 0) text += QString(" · retry in %1 s").arg(int(std::ceil(left)));
+  }
+  label->setText(text);
+  QString tip = QString::fromStdString(venue.name) + " connection state";
+  if (!venue.detail.empty()) tip += ": " + QString::fromStdString(venue.detail);
+  if (heartbeatUs > 0) tip += QString("\nLast heartbeat round trip: %1 µs").arg(heartbeatUs);
+  label->setToolTip(tip);
+  color = (late || venue.state == VenueState::Connecting) ? colors::last.name() : up ? colors::bid.name() : colors::ask.name();
+  label->setStyleSheet(QString("color:%1;").arg(color));
 }
 
 QString MainWindow::sendManualOrder(InstrumentId id, Side side, Price price, const QString& qtyText, const char* tag,

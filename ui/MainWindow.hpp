@@ -8,7 +8,7 @@
 #include "ConnectionsDialog.hpp"
 #include "OrderAnswer.hpp"
 #include "UiMetrics.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 
 class QAction;
 class QComboBox;
@@ -65,8 +65,9 @@ class MainWindow : public QMainWindow {
   // Says on the ladder, the watchlist and time & sales that the data they show is late (0: not);
   // frame() calls it with the snapshot's venue lag once that is a second or more.
   void showDataLateness(double lateMs);
-  QString venueStatusText() const;
-  QString venueStatusColor() const;  // the venue label's text colour (#rrggbb)
+  // One status-bar label per venue (in --venue order): its text and colour (#rrggbb).
+  QString venueStatusText(VenueId v = 0) const;
+  QString venueStatusColor(VenueId v = 0) const;
   AccountPanel* accountPanel() const { return account_; }
   // Shows the Account tab of the orders/fills/positions dock.
   void showAccount();
@@ -158,8 +159,9 @@ class MainWindow : public QMainWindow {
   QAction* haltAction_ = nullptr;
   std::vector<QDockWidget*> docks_;  // watchlist, ladder, ticket, tables, time & sales
 
-  QLabel* venueLabel_ = nullptr;
-  QString venueColor_;
+  std::vector<QLabel*> venueLabels_;  // one per venue
+  std::vector<QString> venueColors_;
+  void updateVenueStatus(const EngineSnapshot& s, const VenueRow& venue, QLabel* label, QString& color);
   QLabel* rateLabel_ = nullptr;
   QLabel* lagLabel_ = nullptr;
   QLabel* frameLabel_ = nullptr;

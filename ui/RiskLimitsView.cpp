@@ -15,7 +15,7 @@
 #include <cmath>
 
 #include "Theme.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "models/RiskModels.hpp"
 
 namespace kappa::ui {

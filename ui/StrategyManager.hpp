@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 
 class QComboBox;
 class QLabel;

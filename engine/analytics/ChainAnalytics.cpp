@@ -276,9 +276,12 @@ std::shared_ptr<const ChainAnalytics> computeChainAnalytics(const ChainInput& in
       const double vol = std::max(0.01, mark + volShift);
       return p.qty * coinPrice(inst.optionType == OptionType::Call, f, toDouble(inst.strike), t, vol);
     }
-    // Perpetuals and futures (inverse): coin value relative to today's mark, PnL-like.
+    // Perpetuals and futures: coin value relative to today's mark, PnL-like. Inverse ones settle in
+    // the coin; linear ones (Binance's USDT-margined) in USDT, worth 1/F coin each at the moved price.
     const double f0 = forwardFor(inst);
-    return p.qty * (inst.unitValue(f0 * spotFactor) - inst.unitValue(f0));
+    const double pnl = p.qty * (inst.unitValue(f0 * spotFactor) - inst.unitValue(f0));
+    if (inst.settlement == Settlement::Linear) return f0 * spotFactor > 0 ? pnl / (f0 * spotFactor) : 0.0;
+    return pnl;
   };
   for (const PositionInput& p : in.positions) {
     if (p.qty == 0) continue;
@@ -297,6 +300,12 @@ std::shared_ptr<const ChainAnalytics> computeChainAnalytics(const ChainInput& in
       const double f = forwardFor(inst);
       r.greeks.deltaCoin = r.greeks.deltaUsd = p.qty / f;
       r.greeks.gammaCoin = -p.qty / (f * f);
+    } else {
+      // q coin of a linear contract: q coin of exposure in USD terms; its USDT PnL is worth less
+      // coin as F rises (coin value q(F-F0)/F: F·d/dF = q at F0, and that falls as -q/F).
+      const double f = forwardFor(inst);
+      r.greeks.deltaCoin = r.greeks.deltaUsd = p.qty;
+      r.greeks.gammaCoin = f > 0 ? -p.qty / f : 0.0;
     }
     addGreeks(out->total, r.greeks);
     auto it = std::find_if(out->byExpiry.begin(), out->byExpiry.end(), [&](const auto& e) { return e.first == inst.expiry; });

@@ -91,12 +91,24 @@ void MarketData::apply(const MdEvent& e) {
       s.venueMarkTs = e.ts;
       break;
     }
+    case MdType::Funding: {
+      InstrumentStats& s = stats_[e.instrument];
+      s.fundingRate = toDouble(e.price);
+      s.nextFundingMs = std::int64_t(e.changeId);
+      break;
+    }
   }
 }
 
 void MarketData::markAllStale(StaleReason reason) {
   for (auto& b : books_)
     if (b.staleReason() != StaleReason::Retired) b.markStale(reason);
+}
+
+void MarketData::markVenueStale(VenueId venue, StaleReason reason) {
+  for (std::size_t id = 0; id < books_.size(); ++id)
+    if (instruments_[InstrumentId(id)].venue == venue && books_[id].staleReason() != StaleReason::Retired)
+      books_[id].markStale(reason);
 }
 
 void MarketData::grow() {

@@ -32,6 +32,10 @@ struct InstrumentStats {
   Price venueMark = 0;
   double venueMarkIv = 0;  // fraction
   Nanos venueMarkTs = 0;
+  // A perpetual's funding as its venue last said (Binance markPrice): the rate per funding period
+  // and when the next payment is (ms since the epoch); 0 = none said.
+  double fundingRate = 0;
+  std::int64_t nextFundingMs = 0;
 };
 
 class TradeTape {
@@ -65,6 +69,8 @@ class MarketData {
     for (std::size_t i = 0; i < n; ++i) apply(events[i]);
   }
   void markAllStale(StaleReason reason);
+  // The books of one venue (it disconnected); the other venues' stay as they are.
+  void markVenueStale(VenueId venue, StaleReason reason);
   // The registry grew (an instrument listed while running): books and statistics for the new ids.
   void grow();
   // The instrument retired: its book is emptied and stays stale ("expired/settled"); later events

@@ -47,17 +47,34 @@ struct TriggerRow {
 };
 
 // One underlying (coin): its index and the PnL of its instruments, in that coin.
+// One underlying across every venue: Deribit's BTC options and BTC-PERPETUAL and Binance's
+// BTCUSDT are all BTC.
 struct UnderlyingRow {
   std::string currency;          // "BTC", "ETH"
-  InstrumentId indexId = kNoInstrument;
+  InstrumentId indexId = kNoInstrument;  // the index it is valued at (the first venue's that lists one)
   double index = 0;              // USD
-  double pnl = 0;                // realized + unrealized - fees of its instruments, in the coin
+  double pnl = 0;                // realized + unrealized - fees of its instruments on every venue, in the coin
+  double pnlUsd = 0;             // the same in USD (coin-settled at the index, USDT-settled as it is)
 };
 
 // The venue's latest account in one currency and when the engine received it (Engine::now()).
 struct AccountRow {
   VenueAccount account;
   Nanos receivedAt = 0;
+};
+
+// One venue as the engine sees it: its connection, its account, and how its last bulk cancel went.
+struct VenueRow {
+  VenueId id = 0;
+  std::string name;          // "deribit", "binance-futures", "sim"
+  std::string environment;   // "testnet", "mainnet", the URL; "" for the embedded simulator
+  VenueState state = VenueState::Disconnected;
+  std::string detail;        // e.g. "connection lost (...); next retry in 4 s", a cancel-all's confirmation
+  Nanos stateAt = 0;         // Engine::now() when the venue last reported its state and detail
+  std::vector<AccountRow> accounts;  // per currency (sorted); empty: the venue reports none
+  VenueSummary summary;      // reconnects, rate limits, heartbeat (refreshed at 10 Hz)
+  std::size_t workingOrders = 0;
+  std::uint64_t positionChecks = 0, positionMismatches = 0;  // positions compared after reconnects
 };
 
 struct EngineSnapshot {
@@ -68,10 +85,7 @@ struct EngineSnapshot {
   TradingState tradingState = TradingState::Active;
   std::string haltReason;
   Nanos haltedAt = 0;
-  VenueState venueState = VenueState::Disconnected;
-  std::string venueDetail;   // e.g. "connection lost (...); next retry in 4 s"
-  Nanos venueStateAt = 0;    // Engine::now() when the venue last reported its state and detail
-  std::vector<AccountRow> accounts;  // per currency, first seen first; empty: the venue reports none
+  std::vector<VenueRow> venues;  // every venue, in the order given (--venue)
   std::uint64_t eventsTotal = 0;
   double eventsPerSecond = 0;
   double venueLagMs = 0;   // delivery delay above the best seen (queueing), venue -> engine thread
@@ -86,7 +100,7 @@ struct EngineSnapshot {
   std::vector<Fill> fills;       // most recent last
   std::vector<PositionRow> positions;  // non-flat or traded instruments
   std::vector<UnderlyingRow> underlyings;  // every listed underlying, in listing order (BTC, ETH)
-  double totalPnlUsd = 0;        // the underlyings' PnL at their indices (0 for a coin with no index yet)
+  double totalPnlUsd = 0;        // the underlyings' PnL in USD (a coin with no index yet counts 0)
   double indexPrice = 0;         // the first underlying's index (BTC), USD
   std::shared_ptr<const analytics::MarketAnalytics> analytics;  // latest option analytics, every underlying (<= 10 Hz)
   std::uint64_t ordersTotal = 0, fillsTotal = 0, rejectsTotal = 0;

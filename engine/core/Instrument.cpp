@@ -131,4 +131,12 @@ const Instrument* InstrumentRegistry::find(VenueId venue, std::string_view name)
   return nullptr;
 }
 
+const Instrument* findByQualifiedName(const InstrumentRegistry& registry, const std::vector<std::string>& venueNames,
+                                      std::string_view name) {
+  if (const std::size_t colon = name.find(':'); colon != std::string_view::npos)
+    for (std::size_t v = 0; v < venueNames.size(); ++v)
+      if (name.substr(0, colon) == venueNames[v]) return registry.find(VenueId(v), name.substr(colon + 1));
+  return registry.find(name);
+}
+
 }  // namespace kappa

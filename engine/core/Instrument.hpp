@@ -159,4 +159,9 @@ class InstrumentRegistry {
   std::unordered_map<std::string, std::vector<InstrumentId>> byName_;  // per name: ids by venue, lowest first
 };
 
+// "venue:name" (e.g. "binance-futures:BTCUSDT", the venue as named in `venueNames`, by VenueId) or
+// a bare name (the first venue that lists it). Null if unknown.
+const Instrument* findByQualifiedName(const InstrumentRegistry& registry, const std::vector<std::string>& venueNames,
+                                      std::string_view name);
+
 }  // namespace kappa

@@ -126,7 +126,7 @@ OrderId OrderManager::submit(const OrderRequest& request, Nanos now) {
   ++sentTotal_;
   gate_.limits().onAccepted(o, now);
   changed(o, now);
-  if (venue_) venue_->submit(VenueOrder{o.id, request});
+  if (Venue* venue = venueOf(request.instrument)) venue->submit(VenueOrder{o.id, request});
   if (listener_) listener_(orders_[o.id - firstId_], nullptr);  // the venue may have answered synchronously
   return o.id;
 }
@@ -155,7 +155,7 @@ bool OrderManager::cancel(OrderId id, Nanos now, std::string* whyNot, bool limit
   // "limited": a user's or strategy's request, counted against the daily cancels (also at restart).
   record(int(JournalKind::CancelRequest), *o, now, 0, 0, 0, limited ? "limited" : "");
   changed(*o, now);
-  if (venue_) venue_->cancel(id);
+  if (Venue* venue = venueOf(o->request.instrument)) venue->cancel(id);
   return true;
 }
 
@@ -183,7 +183,7 @@ bool OrderManager::replace(OrderId id, Price newPrice, Qty newQty, Nanos now, st
   record(int(JournalKind::Replace), *o, now, newPrice, newQty, 0, "requested");
   gate_.limits().onModifySent(*o, now);
   // The OMS speaks in totals (as Deribit's edit does); the venue adapter in what remains open.
-  if (venue_) venue_->replace(id, newPrice, newQty - o->filled);
+  if (Venue* venue = venueOf(o->request.instrument)) venue->replace(id, newPrice, newQty - o->filled);
   return true;
 }
 
@@ -200,13 +200,18 @@ std::size_t OrderManager::cancelAll(Nanos now, InstrumentId only) {
 }
 
 std::size_t OrderManager::cancelEverything(Nanos now) {
-  if (!venue_ || !venue_->cancelAllOrders()) return cancelAll(now);
+  // Every venue at once, each with its own bulk request; a venue without one (the simulator)
+  // gets one cancel per order.
+  std::vector<bool> bulk(venues_.size(), false);
+  for (std::size_t v = 0; v < venues_.size(); ++v) bulk[v] = venues_[v] && venues_[v]->cancelAllOrders();
   std::size_t asked = 0;
   const std::vector<OrderId> ids = working_;
   for (OrderId id : ids) {
     Order* o = lookup(id);
     if (cancelInFlight(*o, now)) continue;
-    if (o->state == OrderState::PendingNew) {  // not at the exchange yet: by its own request
+    const VenueId v = instruments_[o->request.instrument].venue;
+    if (v >= bulk.size() || !bulk[v] || o->state == OrderState::PendingNew) {  // by its own request
+      // (an order still PendingNew is not at the exchange yet: a bulk cancel could pass it)
       if (cancel(id, now)) ++asked;
       continue;
     }

@@ -54,7 +54,9 @@ class OrderManager {
 
   // `reserveOrders`: how many orders' storage to reserve and touch up front (see orders_).
   OrderManager(const InstrumentRegistry& instruments, RiskGate& gate, std::size_t reserveOrders = 65536);
-  void setVenue(Venue* venue) { venue_ = venue; }
+  // Where orders go: venues[v] for an instrument whose Instrument::venue is v (the engine's list).
+  void setVenues(std::vector<Venue*> venues) { venues_ = std::move(venues); }
+  void setVenue(Venue* venue) { venues_.assign(1, venue); }
   void setListener(Listener listener) { listener_ = std::move(listener); }
   // Every order fact goes to the journal; an order whose intent cannot be journaled is refused
   // (never trade unrecorded). Engine thread; null = no journal.
@@ -120,7 +122,11 @@ class OrderManager {
 
   const InstrumentRegistry& instruments_;
   RiskGate& gate_;
-  Venue* venue_ = nullptr;
+  std::vector<Venue*> venues_;
+  Venue* venueOf(InstrumentId id) const {
+    const VenueId v = instruments_[id].venue;
+    return v < venues_.size() ? venues_[v] : nullptr;
+  }
   Listener listener_;
   Journal* journal_ = nullptr;
   // Appends one fact about `o` to the journal; false if it could not be queued.

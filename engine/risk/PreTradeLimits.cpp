@@ -79,11 +79,30 @@ void PreTradeLimits::ensureSized() {
       it = underlyings_.end() - 1;
     }
     underlyingOf_[inst.id] = std::size_t(it - underlyings_.begin());
-    if (inst.kind == InstrumentKind::Index) indexOf_[underlyingOf_[inst.id]] = inst.id;
+    // One underlying per coin across venues, valued at the first index listed for it (Deribit's
+    // btc_usd before Binance's BTCUSDT index), as the engine's underlyings are.
+    if (inst.kind == InstrumentKind::Index && indexOf_[underlyingOf_[inst.id]] == kNoInstrument)
+      indexOf_[underlyingOf_[inst.id]] = inst.id;
   }
   net_.resize(underlyings_.size());
   underlyingLimits_.resize(underlyings_.size());
   configure(RiskConfig(config_));
+}
+
+void PreTradeLimits::setVenueNames(std::vector<std::string> names) {
+  venueNames_ = std::move(names);
+  perVenue_.resize(venueNames_.size());
+  venueCounted_.resize(venueNames_.size());
+  configure(RiskConfig(config_));
+}
+
+PreTradeLimits::Counted& PreTradeLimits::venueCounter(InstrumentId id) {
+  const VenueId v = instruments_[id].venue;
+  if (v >= perVenue_.size()) {  // venues not named (tests, benchmarks): counted, never limited
+    perVenue_.resize(std::size_t(v) + 1);
+    venueCounted_.resize(std::size_t(v) + 1);
+  }
+  return perVenue_[v];
 }
 
 void PreTradeLimits::applyCountedLimits(Counted& c, const LimitSet& limits) {
@@ -104,10 +123,26 @@ void PreTradeLimits::configure(const RiskConfig& config) {
     if (e.key.find('*') != std::string::npos) patterns.push_back(&e);
     else byKey.emplace(e.key, &e);
   }
+  // A venue's entry: its order limits sit between the account and the instrument scopes; its
+  // counted limits count that venue's orders.
+  std::vector<const ScopedLimits*> venueEntry(venueNames_.size(), nullptr);
+  for (std::size_t v = 0; v < venueNames_.size(); ++v) {
+    venueCounted_[v] = LimitSet{};
+    for (const ScopedLimits& e : config.venues)
+      if (e.key == venueNames_[v]) {
+        venueEntry[v] = &e;
+        for (std::size_t i = 0; i < kLimitCount; ++i)
+          if (infoOf(Limit(i)).counted && e.limits[i].set()) venueCounted_[v][i] = e.limits[i];
+      }
+    applyCountedLimits(perVenue_[v], venueCounted_[v]);
+  }
   for (const Instrument& inst : instruments_.all()) {
     LimitSet& order = resolved_[inst.id];
     LimitSet& counted = instrumentCounted_[inst.id];
     order = config.account;
+    if (inst.venue < venueEntry.size() && venueEntry[inst.venue])
+      for (std::size_t i = 0; i < kLimitCount; ++i)
+        if (!infoOf(Limit(i)).counted && venueEntry[inst.venue]->limits[i].set()) order[i] = venueEntry[inst.venue]->limits[i];
     counted = LimitSet{};
     instrumentScopeLabel_[inst.id].clear();
     int bestLabel = -1;
@@ -132,6 +167,9 @@ void PreTradeLimits::configure(const RiskConfig& config) {
       if (specificity(e->key, inst) == 1) apply(*e, 1);
     if (const auto it = byKey.find(inst.name); it != byKey.end() && specificity(it->second->key, inst) == 2)
       apply(*it->second, 2);
+    // "venue:name" is the exact name on that venue (two venues may list the same name).
+    if (inst.venue < venueNames_.size())
+      if (const auto it = byKey.find(venueNames_[inst.venue] + ":" + inst.name); it != byKey.end()) apply(*it->second, 2);
     applyCountedLimits(perInstrument_[inst.id], counted);
   }
   applyCountedLimits(account_, config.account);
@@ -179,6 +217,7 @@ void PreTradeLimits::rollDay(Nanos now) {
   auto reset = [](Counted& c) { c.dayOrders = c.dayCancels = c.dayFills = 0; };
   reset(account_);
   for (Counted& c : perInstrument_) reset(c);
+  for (Counted& c : perVenue_) reset(c);
   for (auto& [id, s] : strategies_) reset(s.counted);
 }
 
@@ -428,6 +467,7 @@ std::string PreTradeLimits::check(const OrderRequest& r, Nanos now, const OrderM
   if (r.origin == OrderOrigin::System) return {};
   const bool submit = !replacing;
   if (std::string why = checkCounted(account_, config_.account, "account", now, submit, hit); !why.empty()) return why;
+  if (std::string why = checkVenue(inst.id, now, submit, hit); !why.empty()) return why;
   if (std::string why = checkCounted(perInstrument_[inst.id], instrumentCounted_[inst.id],
                                      instrumentScopeLabel_[inst.id], now, submit, hit);
       !why.empty())
@@ -438,12 +478,19 @@ std::string PreTradeLimits::check(const OrderRequest& r, Nanos now, const OrderM
   return {};
 }
 
+std::string PreTradeLimits::checkVenue(InstrumentId id, Nanos now, bool submit, Limit* hit) {
+  const VenueId v = instruments_[id].venue;
+  if (v >= venueNames_.size()) return {};
+  return checkCounted(venueCounter(id), venueCounted_[v], "venue " + venueNames_[v], now, submit, hit);
+}
+
 std::string PreTradeLimits::checkCancel(const Order& o, Nanos now, Limit* hit) {
   ensureSized();
   rollDay(now);
   StrategyScope* s = strategyScope(o.request.strategy);
   if (std::string why = checkCounted(account_, config_.account, "account", now, false, hit); !why.empty()) return why;
   const InstrumentId id = o.request.instrument;
+  if (std::string why = checkVenue(id, now, false, hit); !why.empty()) return why;
   if (std::string why = checkCounted(perInstrument_[id], instrumentCounted_[id], instrumentScopeLabel_[id], now, false, hit);
       !why.empty())
     return why;
@@ -458,6 +505,7 @@ void PreTradeLimits::onAccepted(const Order& o, Nanos now) {
     ++c.dayOrders;
   };
   count(account_);
+  count(venueCounter(o.request.instrument));
   count(perInstrument_[o.request.instrument]);
   if (StrategyScope* s = strategyScope(o.request.strategy)) count(s->counted);
   recent_[recentNext_] = {now, o.request.instrument, o.request.side, o.request.type, o.request.price, o.request.qty,
@@ -471,6 +519,7 @@ void PreTradeLimits::onCancelSent(const Order& o, Nanos now) {
     ++c.dayCancels;
   };
   count(account_);
+  count(venueCounter(o.request.instrument));
   count(perInstrument_[o.request.instrument]);
   if (StrategyScope* s = strategyScope(o.request.strategy)) count(s->counted);
 }
@@ -482,6 +531,7 @@ void PreTradeLimits::onClosed(const Order& o) {
     if (c.open) --c.open;
   };
   close(account_);
+  close(venueCounter(o.request.instrument));
   close(perInstrument_[o.request.instrument]);
   if (StrategyScope* s = strategyScope(o.request.strategy)) close(s->counted);
 }
@@ -489,6 +539,7 @@ void PreTradeLimits::onClosed(const Order& o) {
 void PreTradeLimits::onFill(const Order& o, double qty, Nanos now) {
   rollDay(now);
   ++account_.dayFills;
+  ++venueCounter(o.request.instrument).dayFills;
   ++perInstrument_[o.request.instrument].dayFills;
   if (StrategyScope* s = strategyScope(o.request.strategy)) ++s->counted.dayFills;
   const UnitGreeks g = unitGreeks(o.request.instrument);
@@ -525,6 +576,15 @@ void PreTradeLimits::usage(Nanos now, const OrderManager& oms, std::vector<Limit
       row(l, scope, perOrder, limits[std::size_t(l)]);
   };
   orderLimits(config_.account, "account");
+  for (std::size_t v = 0; v < venueNames_.size(); ++v) {
+    const bool own = std::any_of(config_.venues.begin(), config_.venues.end(),
+                                 [&](const ScopedLimits& e) { return e.key == venueNames_[v]; });
+    if (!own) continue;
+    path = "venues/" + venueNames_[v];
+    counted(perVenue_[v], venueCounted_[v], "venue " + venueNames_[v]);
+    for (const ScopedLimits& e : config_.venues)
+      if (e.key == venueNames_[v]) orderLimits(e.limits, "venue " + venueNames_[v]);
+  }
   for (const ScopedLimits& e : config_.instruments) {
     path = "instruments/" + e.key;
     orderLimits(e.limits, e.key);

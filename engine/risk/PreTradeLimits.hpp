@@ -99,6 +99,8 @@ class PreTradeLimits {
   // The registry grew (instruments listed while running): their limits resolved, every counter
   // of the instruments already known kept. Engine thread (the gate's own calls do it too).
   void grow() { ensureSized(); }
+  // The venues by VenueId, as risk.json's "venues" section names them ("deribit"). Before configure().
+  void setVenueNames(std::vector<std::string> names);
   double notional(InstrumentId id, double qty, double price) const { return notionalUsd(instruments_[id], qty, price); }
   // The Greek limit of an underlying (NaN = none or off).
   double greekLimit(std::size_t underlying, Limit which) const;
@@ -145,6 +147,7 @@ class PreTradeLimits {
   std::string checkBand(const OrderRequest& r, const Instrument& inst, const StrategyScope* s, Limit* limitHit) const;
   std::string checkCounted(const Counted& c, const LimitSet& limits, const std::string& scope, Nanos now,
                            bool submit, Limit* limitHit) const;
+  std::string checkVenue(InstrumentId id, Nanos now, bool submit, Limit* limitHit);  // the venue's counted limits
 
   const InstrumentRegistry& instruments_;
   RiskConfig config_;
@@ -158,6 +161,11 @@ class PreTradeLimits {
   std::vector<std::string> instrumentScopeLabel_;  // the instrument entry that set its counted limits
   std::vector<std::string> instrumentScopeKey_;
   std::vector<Counted> perInstrument_;
+  // Per venue (by VenueId): its name, the counted limits of its "venues" entry and their counters.
+  std::vector<std::string> venueNames_;
+  std::vector<LimitSet> venueCounted_;
+  std::vector<Counted> perVenue_;
+  Counted& venueCounter(InstrumentId id);
   Counted account_;
   std::unordered_map<std::uint32_t, StrategyScope> strategies_;
   std::int64_t day_ = -1;  // UTC day of the daily counts

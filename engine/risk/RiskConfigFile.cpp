@@ -114,6 +114,7 @@ const char* scopeName(LimitScopeKind k) {
     case LimitScopeKind::Instrument: return "instruments";
     case LimitScopeKind::Strategy: return "strategies";
     case LimitScopeKind::Underlying: return "underlyings";
+    case LimitScopeKind::Venue: return "venues";
   }
   return "?";
 }
@@ -341,15 +342,20 @@ bool parseRiskConfig(const std::string& text, const std::string& source, RiskCon
       if (!one) return fail("version: this kappa reads version 1 (got " + shown(v) + ")");
     } else if (key == "account") {
       if (!readLimitSet(v, LimitScopeKind::Account, "account", &c.account, &why)) return fail(why);
-    } else if (key == "instruments" || key == "strategies" || key == "underlyings") {
+    } else if (key == "instruments" || key == "strategies" || key == "underlyings" || key == "venues") {
       if (!v.is_object()) return fail(key + ": must be an object keyed by " +
-                                       (key == "instruments" ? "instrument name, pattern or @kind"
+                                       (key == "instruments" ? "instrument name (or venue:name), pattern or @kind"
                                         : key == "strategies" ? "strategy id or *"
+                                        : key == "venues"     ? "venue name (sim, deribit, binance-futures)"
                                                               : "underlying"));
       const LimitScopeKind scope = key == "instruments"  ? LimitScopeKind::Instrument
                                    : key == "strategies" ? LimitScopeKind::Strategy
+                                   : key == "venues"     ? LimitScopeKind::Venue
                                                          : LimitScopeKind::Underlying;
-      auto& list = key == "instruments" ? c.instruments : key == "strategies" ? c.strategies : c.underlyings;
+      auto& list = key == "instruments"  ? c.instruments
+                   : key == "strategies" ? c.strategies
+                   : key == "venues"     ? c.venues
+                                         : c.underlyings;
       // The entries by key, for the defaults' entries the file refines: a linear search per key
       // made a file of n entries cost n^2 string compares (30,000 entries took 12 s).
       std::unordered_map<std::string, std::size_t> index;
@@ -374,7 +380,7 @@ bool parseRiskConfig(const std::string& text, const std::string& source, RiskCon
         if (!readTrigger(*t, e.value(), &c.triggers[std::size_t(*t)], &why)) return fail("triggers/" + e.key() + ": " + why);
       }
     } else {
-      return fail(key + ": unknown section (known: version, account, instruments, strategies, underlyings, triggers)");
+      return fail(key + ": unknown section (known: version, account, venues, instruments, strategies, underlyings, triggers)");
     }
   }
   *out = std::move(c);
@@ -439,12 +445,16 @@ bool applyRiskOverride(RiskConfig* config, const std::string& assignment, std::s
   };
   if (parts.size() == 1) return setLimit(config->account, LimitScopeKind::Account, parts[0]);
   if (parts[0] == "account" && parts.size() == 2) return setLimit(config->account, LimitScopeKind::Account, parts[1]);
-  if ((parts[0] == "instruments" || parts[0] == "strategies" || parts[0] == "underlyings") && parts.size() == 3) {
+  if ((parts[0] == "instruments" || parts[0] == "strategies" || parts[0] == "underlyings" || parts[0] == "venues") &&
+      parts.size() == 3) {
     const LimitScopeKind scope = parts[0] == "instruments"  ? LimitScopeKind::Instrument
                                  : parts[0] == "strategies" ? LimitScopeKind::Strategy
+                                 : parts[0] == "venues"     ? LimitScopeKind::Venue
                                                             : LimitScopeKind::Underlying;
-    auto& list = parts[0] == "instruments" ? config->instruments : parts[0] == "strategies" ? config->strategies
-                                                                                             : config->underlyings;
+    auto& list = parts[0] == "instruments"  ? config->instruments
+                 : parts[0] == "strategies" ? config->strategies
+                 : parts[0] == "venues"     ? config->venues
+                                            : config->underlyings;
     // As risk.json does: an @kind must be one that exists (a typo would apply to nothing).
     if (scope == LimitScopeKind::Instrument && parts[1].rfind('@', 0) == 0 && parts[1] != "@perpetual" &&
         parts[1] != "@future" && parts[1] != "@option" && parts[1] != "@index")
@@ -469,7 +479,8 @@ bool applyRiskOverride(RiskConfig* config, const std::string& assignment, std::s
     return true;
   }
   return fail("unknown name (examples: max_open_orders, instruments/@option/max_position, "
-              "strategies/*/max_submit_rate, underlyings/BTC/max_net_delta, triggers/daily_loss/action)");
+              "venues/deribit/max_open_orders, strategies/*/max_submit_rate, underlyings/BTC/max_net_delta, "
+              "triggers/daily_loss/action)");
 }
 
 std::string riskConfigJson(const RiskConfig& c) {
@@ -485,6 +496,8 @@ std::string riskConfigJson(const RiskConfig& c) {
   writeScoped(o, "strategies", c.strategies);
   o << ",\n";
   writeScoped(o, "underlyings", c.underlyings);
+  o << ",\n";
+  writeScoped(o, "venues", c.venues);
   o << ",\n  \"triggers\": {\n";
   for (std::size_t i = 0; i < kTriggerCount; ++i) {
     const Trigger t = Trigger(i);

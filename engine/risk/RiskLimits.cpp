@@ -10,31 +10,32 @@ constexpr std::uint8_t kAcc = 1 << int(LimitScopeKind::Account);
 constexpr std::uint8_t kIns = 1 << int(LimitScopeKind::Instrument);
 constexpr std::uint8_t kStr = 1 << int(LimitScopeKind::Strategy);
 constexpr std::uint8_t kUnd = 1 << int(LimitScopeKind::Underlying);
+constexpr std::uint8_t kVen = 1 << int(LimitScopeKind::Venue);
 
 // Indexed by Limit.
 constexpr LimitInfo kLimits[kLimitCount] = {
-    {"max_order_qty", "units", "largest quantity of one order", false, false, kAcc | kIns | kStr},
-    {"max_order_notional", "USD", "largest notional of one order", false, false, kAcc | kIns | kStr},
-    {"price_band", "fraction", "how far a limit price may be from the mid (or mark)", false, false, kAcc | kIns | kStr},
+    {"max_order_qty", "units", "largest quantity of one order", false, false, kAcc | kVen | kIns | kStr},
+    {"max_order_notional", "USD", "largest notional of one order", false, false, kAcc | kVen | kIns | kStr},
+    {"price_band", "fraction", "how far a limit price may be from the mid (or mark)", false, false, kAcc | kVen | kIns | kStr},
     {"iv_band", "vol points", "how far an option order's implied vol may be from its mark IV", false, false,
-     kAcc | kIns | kStr},
+     kAcc | kVen | kIns | kStr},
     {"max_position", "units", "largest position per instrument, counting working orders", false, false,
-     kAcc | kIns | kStr},
+     kAcc | kVen | kIns | kStr},
     {"max_net_delta", "coin", "largest net coin delta per underlying (BTC for BTC, ETH for ETH)", false, false, kAcc | kUnd},
     {"max_net_gamma", "coin per 1 %", "largest net gamma per underlying (delta change for a 1 % move)", false, false,
      kAcc | kUnd},
     {"max_net_vega", "coin per vol point", "largest net vega per underlying", false, false, kAcc | kUnd},
-    {"max_open_orders", "orders", "working orders at once", true, false, kAcc | kIns | kStr},
-    {"max_submit_rate", "orders/s", "new orders in any rolling second", true, false, kAcc | kIns | kStr, 10'000},
-    {"max_cancel_rate", "requests/s", "cancels and modifies in any rolling second", true, false, kAcc | kIns | kStr,
+    {"max_open_orders", "orders", "working orders at once", true, false, kAcc | kVen | kIns | kStr},
+    {"max_submit_rate", "orders/s", "new orders in any rolling second", true, false, kAcc | kVen | kIns | kStr, 10'000},
+    {"max_cancel_rate", "requests/s", "cancels and modifies in any rolling second", true, false, kAcc | kVen | kIns | kStr,
      10'000},
     {"duplicate_window_ms", "ms", "refuse an order identical to one accepted this recently", false, false,
-     kAcc | kIns | kStr, 86'400'000},
+     kAcc | kVen | kIns | kStr, 86'400'000},
     {"self_trade", "on/off", "refuse an order that would trade against our own resting order", false, true,
-     kAcc | kIns | kStr},
-    {"max_daily_orders", "orders", "orders accepted per UTC day", true, false, kAcc | kStr},
-    {"max_daily_cancels", "requests", "cancels and modifies per UTC day", true, false, kAcc | kStr},
-    {"max_daily_fills", "fills", "fills per UTC day (beyond it new orders are refused)", true, false, kAcc | kStr},
+     kAcc | kVen | kIns | kStr},
+    {"max_daily_orders", "orders", "orders accepted per UTC day", true, false, kAcc | kVen | kStr},
+    {"max_daily_cancels", "requests", "cancels and modifies per UTC day", true, false, kAcc | kVen | kStr},
+    {"max_daily_fills", "fills", "fills per UTC day (beyond it new orders are refused)", true, false, kAcc | kVen | kStr},
 };
 
 struct TriggerInfo {

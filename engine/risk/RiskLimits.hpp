@@ -2,15 +2,17 @@
 // What the risk engine enforces: the pre-trade limits (checked by the RiskGate on every order) and
 // the automatic triggers (post-trade monitors), each with a key, a unit, a documented default and
 // an on/off switch. A limit can be set for the account, for instruments (by exact name, by a
-// `*` pattern, or by kind: "@perpetual", "@future", "@option"), for strategies (by strategy id,
-// or "*" for every strategy) and, for the Greek limits, per underlying.
+// `*` pattern, or by kind: "@perpetual", "@future", "@option"), for venues (by venue name: "deribit",
+// "binance-futures"), for strategies (by strategy id, or "*" for every strategy) and, for the Greek
+// limits, per underlying (across venues: BTC is BTC wherever it trades).
 //
 // How scopes combine:
 // - order limits (size, notional, bands, position, duplicates, self-trade): the most specific
-//   setting wins — strategy, then instrument name, pattern, kind, then the account;
+//   setting wins — strategy, then instrument name, pattern, kind, then the venue, then the account;
 // - counted limits (open orders, rates, daily counts): every scope counts on its own — the account
-//   all orders, an instrument setting each matching instrument's orders, a strategy setting each
-//   running instance's orders — and an order must fit all of them.
+//   all orders, a venue setting that venue's orders, an instrument setting each matching
+//   instrument's orders, a strategy setting each running instance's orders — and an order must
+//   fit all of them.
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -42,7 +44,7 @@ enum class Limit : std::uint8_t {
 };
 inline constexpr std::size_t kLimitCount = std::size_t(Limit::Count);
 
-enum class LimitScopeKind : std::uint8_t { Account, Instrument, Strategy, Underlying };
+enum class LimitScopeKind : std::uint8_t { Account, Instrument, Strategy, Underlying, Venue };
 
 struct LimitInfo {
   const char* key;   // risk.json key, e.g. "max_open_orders"
@@ -94,14 +96,14 @@ struct TriggerSetting {
 };
 
 struct ScopedLimits {
-  std::string key;  // instrument name / pattern / "@kind", strategy id / "*", underlying ("BTC")
+  std::string key;  // instrument name / pattern / "@kind", strategy id / "*", underlying ("BTC"), venue name
   LimitSet limits;
 };
 
 // The whole configuration, as read from risk.json and --risk.
 struct RiskConfig {
   LimitSet account;
-  std::vector<ScopedLimits> instruments, strategies, underlyings;
+  std::vector<ScopedLimits> instruments, strategies, underlyings, venues;
   std::array<TriggerSetting, kTriggerCount> triggers;
   std::string source;  // where it came from, for messages
 

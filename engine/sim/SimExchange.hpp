@@ -10,6 +10,8 @@
 //    17 strikes x call/put, inverse, Deribit tick 0.0005 in the coin) quoted in three layers by
 //    market makers around a Black-76 theo from the underlying's own smile, which moves with its
 //    spot (skew, curvature, term structure), with random takers.
+// Opt-in (SimConfig::linearPerpetuals, kappa-exchange's Binance side): each underlying's
+// Binance-style linear USDT perpetual (BTCUSDT, ETHUSDT) with its own ladder makers and takers.
 // The feed rate target (updatesPerSecond) is shared by all books of all underlyings.
 // The user's orders rest in and match against the same books.
 #include <memory>

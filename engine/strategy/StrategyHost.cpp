@@ -147,11 +147,13 @@ struct StrategyHost::Api {
     v.contract_size = i.contractSize;
     v.tradable = i.tradable ? 1 : 0;
     v.base_currency = i.baseCurrency.c_str();
+    const auto& venues = host(h).svc_.venueNames;
+    v.venue = i.venue < venues.size() ? venues[i.venue].c_str() : "";
     deliver(out, v);
     return KAPPA_OK;
   }
   static std::uint32_t findInstrument(const kappa_host* h, const char* name) {
-    const Instrument* i = name ? host(h).svc_.instruments.find(name) : nullptr;
+    const Instrument* i = name ? host(h).findInstrument(name) : nullptr;
     return i ? i->id : KAPPA_NO_INSTRUMENT;
   }
   static std::uint32_t bookLevels(const kappa_host* h, std::uint32_t id, std::int32_t side, kappa_level* out,
@@ -268,6 +270,9 @@ struct StrategyHost::Api {
           g.delta_coin += p.qty / f;
           g.delta_usd += p.qty / f;
         }
+      } else if (inst.kind != InstrumentKind::Index) {  // linear (Binance USDT-margined): q coin
+        g.delta_coin += p.qty * inst.contractSize;
+        g.delta_usd += p.qty * inst.contractSize;
       }
     }
     deliver(out, g);
@@ -502,6 +507,10 @@ struct StrategyHost::Api {
 };
 
 // ------------------------------------------------------------------------------------------------
+
+const Instrument* StrategyHost::findInstrument(std::string_view name) const {
+  return findByQualifiedName(svc_.instruments, svc_.venueNames, name);
+}
 
 StrategyHost::StrategyHost(Services services, StrategyHostConfig config)
     : svc_(std::move(services)),

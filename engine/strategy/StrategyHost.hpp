@@ -52,7 +52,10 @@ class StrategyHost {
     std::function<Nanos()> now;  // market clock
     boost::asio::any_io_executor engine;  // timers and watchdog reports run here
     const std::shared_ptr<const analytics::MarketAnalytics>& analytics;
+    std::vector<std::string> venueNames = {};  // by VenueId: "venue:name" lookups and kappa_instrument::venue
   };
+  // A bare name (the first venue that lists it) or "venue:name".
+  const Instrument* findInstrument(std::string_view name) const;
 
   StrategyHost(Services services, StrategyHostConfig config = {});
   ~StrategyHost();  // removes every instance: call it on the engine thread (or after it stopped)

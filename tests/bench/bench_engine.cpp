@@ -7,7 +7,7 @@
 #include <future>
 
 #include "BenchFeed.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "venue/ReplayVenue.hpp"
 
 using namespace kappa;

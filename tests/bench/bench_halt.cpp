@@ -8,7 +8,7 @@
 #include <future>
 
 #include "core/Clock.hpp"
-#include "core/Engine.hpp"
+#include "orchestrator/Engine.hpp"
 #include "risk/RiskConfigFile.hpp"
 #include "sim/SimExchange.hpp"
 

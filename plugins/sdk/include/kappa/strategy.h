@@ -1,5 +1,5 @@
 /*
- * Kappa strategy plugin ABI, version 1.0 — plain C, the only contract between the terminal and a
+ * Kappa strategy plugin ABI, version 1.1 — plain C, the only contract between the terminal and a
  * strategy shared library. A plugin built against this header with any C or C++ compiler keeps
  * working with every Kappa whose ABI has the same major version.
  *
@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define KAPPA_ABI_MAJOR 1u
-#define KAPPA_ABI_MINOR 0u
+#define KAPPA_ABI_MINOR 1u  /* 1.1: kappa_instrument::venue; find_instrument takes "venue:name" */
 
 #if defined(_WIN32)
 #define KAPPA_EXPORT __declspec(dllexport)
@@ -86,6 +86,10 @@ typedef struct kappa_instrument {
   double contract_size;       /* options: coins per contract; inverse perpetual: USD per contract */
   int32_t tradable;
   const char* base_currency;  /* "BTC"; host-owned, lives as long as the host */
+  /* Added in ABI 1.1 (present when size covers it): the venue that lists it, "deribit",
+   * "binance-futures", "sim"; host-owned. Two venues may list the same name: find_instrument takes
+   * "venue:name" (e.g. "binance-futures:BTCUSDT") as well as a bare name (the first venue's). */
+  const char* venue;
 } kappa_instrument;
 
 typedef struct kappa_level {
@@ -136,10 +140,11 @@ typedef struct kappa_option_analytics {
   int64_t surface_fitted_ns;  /* market time of the fit surface_iv comes from (its age); 0 if none */
 } kappa_option_analytics;
 
-/* Live: the account's positions at the moment of the call (every fill already delivered to any
- * strategy is in them) times the latest refresh's per-option Greeks; inverse perpetuals and
- * futures count Q/F BTC of delta. Only the first listed underlying's instruments (BTC): another
- * coin's delta (ETH) is a different risk and is not added. */
+/* Live: the account's positions on every venue at the moment of the call (every fill already
+ * delivered to any strategy is in them) times the latest refresh's per-option Greeks; inverse
+ * perpetuals and futures count Q/F BTC of delta, linear ones (USDT-margined) their quantity in BTC.
+ * Only the first listed underlying's instruments (BTC): another coin's delta (ETH) is a different
+ * risk and is not added. */
 typedef struct kappa_greeks {
   uint32_t size;
   double delta_coin;          /* BTC */

@@ -35,15 +35,19 @@
 
 namespace kappa {
 
-class Engine final : private VenueListener {
+class Engine final {
  public:
   static constexpr std::size_t kDepthLevels = 50;
   static constexpr std::size_t kSnapshotCandles = 600;
   static constexpr std::size_t kSnapshotFinishedOrders = 200;
   static constexpr std::size_t kSnapshotFills = 200;
 
+  // Any number of venues, each with its own thread, state and reconnect cycle; an instrument
+  // belongs to one (Instrument::venue = its index here) and its orders go there. The embedded
+  // simulator, if any, must come first (its instrument ids are its own).
+  explicit Engine(std::vector<std::unique_ptr<Venue>> venues, StrategyHostConfig strategyConfig = {});
   explicit Engine(std::unique_ptr<Venue> venue, StrategyHostConfig strategyConfig = {});
-  ~Engine() override;
+  ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
@@ -54,13 +58,19 @@ class Engine final : private VenueListener {
   // engine thread only; its storage never moves, so readers elsewhere may use any id below size()
   // (see InstrumentRegistry). Views rebuild what they derive from it when version() changes.
   const InstrumentRegistry& instruments() const { return instruments_; }
-  const std::string& venueName() const { return venueName_; }
+  std::size_t venueCount() const { return venues_.size(); }
+  const std::string& venueName(VenueId v = 0) const { return venues_[v].name; }
+  std::vector<std::string> venueNames() const;  // by VenueId
+  // "deribit:BTC-PERPETUAL" when another venue lists the same name, else the name as it is.
+  std::string displayName(InstrumentId id) const;
+  // By displayName() or "venue:name" or a bare name (the first venue's). Any thread.
+  const Instrument* findInstrument(std::string_view name) const;
   // Engine thread: the venue's positions compared with ours after reconnects, and the instruments
   // that differed (each one logged and journaled).
-  std::uint64_t positionChecks() const { return positionChecks_; }
-  std::uint64_t positionMismatches() const { return positionMismatches_; }
-  VenueSummary venueSummary() const { return venue_->summary(); }  // any thread
-  const std::string& venueEnvironment() const { return venueEnvironment_; }  // "" for the simulator
+  std::uint64_t positionChecks(VenueId v = 0) const { return venues_[v].positionChecks; }
+  std::uint64_t positionMismatches(VenueId v = 0) const { return venues_[v].positionMismatches; }
+  VenueSummary venueSummary(VenueId v = 0) const { return venues_[v].venue->summary(); }  // any thread
+  const std::string& venueEnvironment(VenueId v = 0) const { return venues_[v].environment; }  // "" for the simulator
 
   // ---- commands: callable from any thread, executed on the engine thread ----
   void submit(OrderRequest request);
@@ -164,13 +174,49 @@ class Engine final : private VenueListener {
   const std::vector<Order>& unresolvedOrders() const { return unresolved_; }  // engine thread (call())
 
  private:
-  void onMarketData(const MdEvent* events, std::size_t n) override;
-  void onExecution(const ExecReport& report) override;
-  void onVenueState(VenueState state, const std::string& detail) override;
-  void onPositions(const std::vector<VenuePosition>& positions) override;
-  void onAccount(const VenueAccount& account) override;
-  void onInstrumentChange(const InstrumentChange& change) override;
+  // ---- venue routing (VenueRouting.cpp): what each venue tells the engine, on the engine thread ----
+  // Each venue talks to the engine through its own link, which says which venue is speaking.
+  class VenueLink final : public VenueListener {
+   public:
+    VenueLink(Engine& engine, VenueId venue) : engine_(engine), venue_(venue) {}
+    void onMarketData(const MdEvent* events, std::size_t n) override { engine_.onMarketData(venue_, events, n); }
+    void onExecution(const ExecReport& report) override { engine_.onExecution(report); }
+    void onVenueState(VenueState state, const std::string& detail) override { engine_.onVenueState(venue_, state, detail); }
+    void onPositions(const std::vector<VenuePosition>& p) override { engine_.onPositions(venue_, p); }
+    void onAccount(const VenueAccount& account) override { engine_.onAccount(venue_, account); }
+    void onInstrumentChange(const InstrumentChange& change) override { engine_.onInstrumentChange(change); }
+   private:
+    Engine& engine_;
+    VenueId venue_;
+  };
+  // One venue and what the engine keeps about it (engine thread unless said).
+  struct VenueSlot {
+    std::unique_ptr<Venue> venue;
+    std::unique_ptr<VenueLink> link;
+    std::string name;          // const after construction: any thread
+    std::string environment;   // "testnet", "mainnet" or the URL; "" for the embedded simulator
+    VenueState state = VenueState::Disconnected;
+    std::string detail;
+    Nanos stateAt = 0;
+    std::vector<AccountRow> accounts;  // the venue's latest account per currency
+    bool positionsReconciled = false;  // the venue's positions were asked for and applied (once a run)
+    bool positionsAsked = false;       // asked on this connection, answer not yet in
+    std::uint64_t positionChecks = 0, positionMismatches = 0;  // after reconnects: compared, differing
+    double lagMs = 0;                  // its market data's delivery delay above the best seen
+    Nanos clockOffset = 0;             // wall - its clock, smallest seen
+    bool offsetKnown = false;
+  };
+  void onMarketData(VenueId v, const MdEvent* events, std::size_t n);
+  void onExecution(const ExecReport& report);
+  void onVenueState(VenueId v, VenueState state, const std::string& detail);
+  void onPositions(VenueId v, const std::vector<VenuePosition>& positions);
+  void onAccount(VenueId v, const VenueAccount& account);
+  void onInstrumentChange(const InstrumentChange& change);
+  VenueId venueOfOrder(OrderId id) const;  // the venue of the order's instrument (unresolved ones too)
   void growToRegistry();  // per-instrument tables up to the shared registry's size (engine thread)
+  // How many ids the engine's per-instrument tables hold (<= the registry's size, which venues grow
+  // on their own threads): loops on the engine thread stop here.
+  std::size_t knownInstruments() const { return underlyingOf_.size(); }
   std::unordered_set<InstrumentId> retiredSeen_;  // retirements acted on (engine thread)
   // Which underlying (index into indexIds_) an instrument belongs to; SIZE_MAX if none.
   std::size_t underlyingSlotOf(const Instrument& inst) const;
@@ -181,6 +227,10 @@ class Engine final : private VenueListener {
   analytics::AnalyticsWorker::Input chainInputs() const;
   // Equity in the first underlying's coin: other coins' PnL converted at the indices.
   double equityInFirstCoin() const;
+  // A PnL in the instrument's settlement currency, in USD: coin-settled at its underlying's index,
+  // USD/USDT/USDC at par; NaN when no index is known yet.
+  double pnlInUsd(const Instrument& inst, double pnl) const;
+  static bool coinSettled(const Instrument& inst);
   void restoreFromJournal(const std::string& path);
   // A state change, risk event, limit change or day-start equity for the journal (engine thread).
   void journalNote(JournalKind kind, Nanos at, std::string text, double value = 0);
@@ -197,10 +247,8 @@ class Engine final : private VenueListener {
   boost::asio::steady_timer publishTimer_;
   boost::asio::steady_timer analyticsTimer_;
   std::thread thread_;
-  std::unique_ptr<Venue> venue_;
-  std::string venueName_;
-  std::string venueEnvironment_;
-  InstrumentRegistry instruments_;
+  InstrumentRegistry instruments_;  // shared by every venue (declared before them: they keep a reference)
+  std::vector<VenueSlot> venues_;
   HaltSwitch halt_;
   RiskGate gate_;
   std::unique_ptr<MarketData> market_;
@@ -211,9 +259,6 @@ class Engine final : private VenueListener {
   std::unique_ptr<PluginLoader> loader_;
   std::unique_ptr<Journal> journal_;
   JournalOptions journalOptions_;
-  bool positionsReconciled_ = false;  // the venue's positions were asked for and applied (once a run)
-  std::uint64_t positionChecks_ = 0, positionMismatches_ = 0;  // after reconnects: compared, differing
-  bool positionsAsked_ = false;       // asked on this connection, answer not yet in
   RiskConfig riskConfig_;
   RiskMonitor monitor_;
   std::string riskError_;                // the last refused risk change
@@ -231,7 +276,7 @@ class Engine final : private VenueListener {
     bool answered = false;
   };
   std::unordered_map<OrderId, UnresolvedProgress> unresolvedProgress_;
-  void queryPositionsOnceOrdersAnswered();
+  void queryPositionsOnceOrdersAnswered(VenueId v);
   std::uint64_t unresolvedChanges_ = 0;
   std::int64_t journaledEquityDay_ = -1;  // the UTC day whose starting equity is in the journal
   std::vector<std::string> restoredLimitChanges_;  // from the journal, applied over risk.json
@@ -245,16 +290,12 @@ class Engine final : private VenueListener {
   TripleBuffer<EngineSnapshot> snapshots_;
   std::atomic<InstrumentId> focus_{kNoInstrument};
   std::atomic<bool> running_{false};
-  std::atomic<Nanos> clockOffset_{0};  // wall - venue clock (see now())
+  std::atomic<Nanos> clockOffset_{0};  // wall - the first venue's clock (see now())
 
   // Engine-thread only.
   std::uint64_t halts_ = 0;  // HALTs this session
   std::string haltReason_;
   Nanos haltedAt_ = 0;
-  VenueState venueState_ = VenueState::Disconnected;
-  std::string venueDetail_;
-  Nanos venueStateAt_ = 0;
-  std::vector<AccountRow> accounts_;  // the venue's latest account per currency
   std::uint64_t publishSeq_ = 0;
   std::uint64_t rateEvents_ = 0;
   Nanos rateSince_ = 0;
