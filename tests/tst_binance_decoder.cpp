@@ -7,6 +7,7 @@
 
 #include <QFile>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "venue/binance/BinanceCredentials.hpp"
 #include "venue/binance/BinanceDecoder.hpp"
 #include "venue/binance/BinanceDepthSync.hpp"
+#include "venue/binance/BinanceOrderTracker.hpp"
 #include "venue/binance/BinanceRestAnswers.hpp"
 
 using namespace kappa;
@@ -129,6 +131,10 @@ class TestBinanceDecoder : public QObject {
   void userDataEvents();
   void restAnswers();
   void standbyCatchUp();
+  void randomStreamMatchesModel();
+  void trackerFillsOnce();
+  void trackerHeldRestFills();
+  void trackerModifyAndExpiry();
 };
 
 void TestBinanceDecoder::fixedPointText() {
@@ -617,6 +623,179 @@ void TestBinanceDecoder::standbyCatchUp() {
   rig.diff(depthMsg("BTCUSDT", 906, 908, 905, "", ""));
   rig.decoder.decodeStandby(depthMsg("BTCUSDT", 906, 908, 905, "", ""), caughtUp);
   QCOMPARE(caughtUp.size(), std::size_t(1));
+}
+
+// Thousands of random diffs (new levels, changes, deletes of held and unheld prices) through the
+// sync into the engine's book: it never goes stale and always holds exactly the model's levels.
+void TestBinanceDecoder::randomStreamMatchesModel() {
+  FuturesRig rig;
+  std::mt19937_64 rng(42);
+  std::map<double, double> bids, asks;
+  std::string sb, sa;
+  for (int i = 1; i <= 50; ++i) {
+    bids[1000 - i] = i;
+    asks[1000 + i] = i;
+    sb += std::string(sb.empty() ? "" : ",") + "[\"" + std::to_string(1000 - i) + "\",\"" + std::to_string(i) + "\"]";
+    sa += std::string(sa.empty() ? "" : ",") + "[\"" + std::to_string(1000 + i) + "\",\"" + std::to_string(i) + "\"]";
+  }
+  QVERIFY(rig.snapshot(snapshotBody(10, sb, sa)) == DepthSync::SnapshotOutcome::Applied);
+  std::uint64_t u = 10;
+  std::uniform_int_distribution<int> off(1, 400), q(0, 3), n(1, 12);
+  for (int m = 0; m < 5000; ++m) {
+    std::string b, a;
+    const int k = n(rng);
+    for (int i = 0; i < k; ++i) {
+      const bool bid = i % 2 == 0;
+      const double px = bid ? 1000 - off(rng) : 1000 + off(rng);
+      const int qty = q(rng);
+      (bid ? bids : asks)[px] = qty;
+      if (qty == 0) (bid ? bids : asks).erase(px);
+      std::string& side = bid ? b : a;
+      side += std::string(side.empty() ? "" : ",") + "[\"" + std::to_string(px) + "\",\"" + std::to_string(qty) + "\"]";
+    }
+    const std::uint64_t next = u + 1 + std::uint64_t(m % 3);
+    rig.diff(depthMsg("BTCUSDT", m == 0 ? u : u + 1, next, u, b, a));
+    u = next;
+    QVERIFY(rig.book().live());
+  }
+  QCOMPARE(rig.book().depth(Side::Buy), bids.size());
+  QCOMPARE(rig.book().depth(Side::Sell), asks.size());
+  QCOMPARE(rig.decoder.sync().levels(rig.id, Side::Buy), bids.size());
+  QCOMPARE(rig.decoder.sync().levels(rig.id, Side::Sell), asks.size());
+  QCOMPARE(rig.book().bestBid()->price, toFixed(bids.rbegin()->first));
+  QCOMPARE(rig.book().bestAsk()->price, toFixed(asks.begin()->first));
+  QVERIFY(rig.decoder.sync().unknownDeletes() > 0);
+  QCOMPARE(rig.staleEvents, 0);
+}
+
+namespace {
+BinanceOrderUpdate streamTrade(OrderId id, double qty, double cum, double price, std::uint64_t tradeId, const char* status) {
+  BinanceOrderUpdate u;
+  u.symbol = "BTCUSDT";
+  u.clientOrderId = clientOrderIdOf(id);
+  u.exchangeOrderId = 5000 + id;
+  u.execType = "TRADE";
+  u.status = status;
+  u.price = toFixed(100);
+  u.origQty = toFixed(1);
+  u.cumQty = toFixed(cum);
+  u.isTrade = true;
+  u.tradeId = tradeId;
+  u.lastQty = toFixed(qty);
+  u.lastPrice = toFixed(price);
+  u.commission = 0.01;
+  u.commissionAsset = "USDT";
+  return u;
+}
+BinanceOrderUpdate restState(OrderId id, const char* status, double cum, double avg) {
+  BinanceOrderUpdate u;
+  u.symbol = "BTCUSDT";
+  u.clientOrderId = clientOrderIdOf(id);
+  u.exchangeOrderId = 5000 + id;
+  u.status = status;
+  u.price = toFixed(100);
+  u.origQty = toFixed(1);
+  u.cumQty = toFixed(cum);
+  u.avgPrice = toFixed(avg);
+  return u;
+}
+int countOf(const std::vector<ExecReport>& v, ExecType t) {
+  int n = 0;
+  for (const ExecReport& r : v) n += r.type == t;
+  return n;
+}
+OrderRequest oneAt100() {
+  OrderRequest q;
+  q.price = toFixed(100);
+  q.qty = toFixed(1);
+  return q;
+}
+}  // namespace
+
+// The stream's trades are booked once each, by the cumulative quantity, whatever repeats.
+void TestBinanceDecoder::trackerFillsOnce() {
+  BinanceOrderTracker t;
+  std::vector<ExecReport> out;
+  t.add(7, oneAt100(), "BTCUSDT");
+  t.onOrder(restState(7, "NEW", 0, 0), out, 1);
+  t.onOrder(streamTrade(7, 0.4, 0.4, 99.5, 1, "PARTIALLY_FILLED"), out, 2);
+  t.onOrder(streamTrade(7, 0.4, 0.4, 99.5, 1, "PARTIALLY_FILLED"), out, 3);  // the same event again
+  t.onOrder(streamTrade(7, 0.6, 1.0, 99.0, 2, "FILLED"), out, 4);
+  t.onOrder(restState(7, "FILLED", 1.0, 99.2), out, 5);  // a late REST answer adds nothing
+  QCOMPARE(countOf(out, ExecType::Ack), 1);
+  QCOMPARE(countOf(out, ExecType::Fill), 2);
+  QCOMPARE(out[1].qty, toFixed(0.4));
+  QCOMPARE(out[1].price, toFixed(99.5));
+  QCOMPARE(out[1].fee, 0.01);
+  QCOMPARE(out[2].leaves, Qty(0));
+  QVERIFY(t.workingOrders().empty());
+  // Unknown client ids (another tool's orders) are not ours.
+  out.clear();
+  t.onOrder(restState(8, "NEW", 0, 0), out, 6);
+  BinanceOrderUpdate foreign = restState(9, "NEW", 0, 0);
+  foreign.clientOrderId = "web_xyz";
+  t.onOrder(foreign, out, 6);
+  QVERIFY(out.empty());
+}
+
+// A REST answer that shows fills first: held for the stream (whose trade has the fee), booked from
+// the REST figures only if the stream never brings it.
+void TestBinanceDecoder::trackerHeldRestFills() {
+  BinanceOrderTracker t;
+  std::vector<ExecReport> out;
+  const Nanos s = 1'000'000'000;
+  t.add(11, oneAt100(), "BTCUSDT");
+  t.onOrder(restState(11, "FILLED", 1.0, 99.0), out, 10 * s);
+  QCOMPARE(countOf(out, ExecType::Ack), 1);
+  QCOMPARE(countOf(out, ExecType::Fill), 0);  // held
+  t.onOrder(streamTrade(11, 1.0, 1.0, 99.0, 3, "FILLED"), out, 10 * s + 1);
+  QCOMPARE(countOf(out, ExecType::Fill), 1);
+  QCOMPARE(out.back().fee, 0.01);
+  t.releaseHeld(20 * s, 2 * s, out);
+  QCOMPARE(countOf(out, ExecType::Fill), 1);  // nothing left to release
+  // The stream never brings it: after the grace, the REST figures, at the average price.
+  out.clear();
+  t.add(12, oneAt100(), "BTCUSDT");
+  t.onOrder(streamTrade(12, 0.25, 0.25, 98.0, 4, "PARTIALLY_FILLED"), out, 30 * s);
+  t.onOrder(restState(12, "CANCELED", 0.5, 99.0), out, 30 * s);  // 0.25 more filled, then cancelled
+  QCOMPARE(countOf(out, ExecType::Cancelled), 0);  // the cancel waits for its fills
+  t.releaseHeld(31 * s, 2 * s, out);
+  QCOMPARE(countOf(out, ExecType::Fill), 1);
+  t.releaseHeld(33 * s, 2 * s, out);
+  QCOMPARE(countOf(out, ExecType::Fill), 2);
+  QCOMPARE(out[out.size() - 2].qty, toFixed(0.25));
+  QCOMPARE(out[out.size() - 2].price, toFixed(100.0));  // (0.5*99 - 0.25*98) / 0.25
+  QCOMPARE(int(out.back().type), int(ExecType::Cancelled));
+}
+
+void TestBinanceDecoder::trackerModifyAndExpiry() {
+  BinanceOrderTracker t;
+  std::vector<ExecReport> out;
+  t.add(21, oneAt100(), "BTCUSDT");
+  t.onOrder(restState(21, "NEW", 0, 0), out, 1);
+  BinanceOrderUpdate amended = restState(21, "NEW", 0, 0);
+  amended.execType = "AMENDMENT";
+  amended.price = toFixed(101);
+  amended.origQty = toFixed(2);
+  t.onOrder(amended, out, 2);
+  t.onOrder(amended, out, 3);  // told once
+  QCOMPARE(countOf(out, ExecType::Replaced), 1);
+  QCOMPARE(out.back().price, toFixed(101));
+  QCOMPARE(out.back().qty, toFixed(2));
+  BinanceOrderUpdate expired = amended;
+  expired.execType = "EXPIRED";
+  expired.status = "EXPIRED";
+  expired.timeInForce = "GTX";
+  t.onOrder(expired, out, 4);
+  QCOMPARE(int(out.back().type), int(ExecType::Cancelled));
+  QVERIFY(out.back().reason.find("post-only") != std::string::npos);
+  // Refused outright, and an earlier session's order Binance does not have.
+  t.reject(22, "not enough margin", 5, out);
+  QCOMPARE(int(out.back().type), int(ExecType::Reject));
+  t.adopt(23);
+  t.notFound(23, "Binance has no order with this id", 6, out);
+  QCOMPARE(int(out.back().type), int(ExecType::Cancelled));
+  QVERIFY(t.workingOrders().empty());
 }
 
 QTEST_GUILESS_MAIN(TestBinanceDecoder)

@@ -14,7 +14,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <mutex>
+
 #include "DeribitVenueHarness.hpp"
+#include "core/Log.hpp"
 #include "ExchangeProcess.hpp"
 #include "venue/binance/BinanceVenue.hpp"
 
@@ -70,6 +73,8 @@ class TestBinanceVenue : public QObject {
   // The test's "engine thread": a fresh one per test function, so that handlers a venue posted
   // at its end (state changes after disconnect) are dropped with it, never run against the next test.
   std::unique_ptr<boost::asio::io_context> engine_;
+  std::mutex logMutex_;
+  std::vector<std::string> logLines_;
 
   BinanceVenueConfig config() const {
     BinanceVenueConfig c;
@@ -126,6 +131,11 @@ class TestBinanceVenue : public QObject {
   }
   double bestBid(Rig& rig, InstrumentId id) { return toDouble(rig.side->md.book(id).bestBid()->price); }
   double bestAsk(Rig& rig, InstrumentId id) { return toDouble(rig.side->md.book(id).bestAsk()->price); }
+  // A price that takes the offers, on the tick.
+  double through(Rig& rig, InstrumentId id) {
+    const double tick = toDouble(rig.registry[id].tickSize);
+    return std::ceil(bestAsk(rig, id) * 1.01 / tick) * tick;
+  }
   // A price well away from the market on the tick.
   double farBelow(Rig& rig, InstrumentId id) {
     const double tick = toDouble(rig.registry[id].tickSize);
@@ -135,15 +145,31 @@ class TestBinanceVenue : public QObject {
  private slots:
   void init() {
     engine_ = std::make_unique<boost::asio::io_context>();
+    // Every log line the connector writes, to prove the secret is never among them.
+    {
+      std::lock_guard lock(logMutex_);
+      logLines_.clear();
+    }
+    log::setMinLevel(log::Level::Debug);
+    log::setSink([this](log::Level, std::string_view component, std::string_view message) {
+      std::lock_guard lock(logMutex_);
+      logLines_.push_back(std::string(component) + ": " + std::string(message));
+    });
     const QString bin = exchangeBinary();
     if (bin.isEmpty() || !QFileInfo(bin).isExecutable()) QSKIP("no kappa-exchange binary (set KAPPA_EXCHANGE_BINARY)");
-    const QString failed = exchange_.start(bin, {"--seed", "7", "--account", QString("%1:%2").arg(kKey, kSecret)});
+    QStringList args{"--seed", "7", "--account", QString("%1:%2").arg(kKey, kSecret)};
+    if (QByteArray(QTest::currentTestFunction()) == "pingsAnswered")  // the server pings every second, closes after 2 s unanswered
+      args << "--binance-ping-interval" << "1";
+    const QString failed = exchange_.start(bin, args);
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
     port_ = exchange_.port();
   }
   void cleanup() {
     exchange_.stop();
     engine_.reset();
+    log::setSink(nullptr);
+    std::lock_guard lock(logMutex_);
+    for (const std::string& line : logLines_) QVERIFY2(line.find(kSecret) == std::string::npos, line.c_str());
   }
 
   void instrumentsAndBooks() {
@@ -179,6 +205,8 @@ class TestBinanceVenue : public QObject {
     QCOMPARE(c.resyncs, std::uint64_t(0));
     QCOMPARE(rig.side->md.staleEpisodes(), std::uint64_t(0));
     QCOMPARE(rig.venue->summary().environment, std::string("custom"));
+    for (const auto& [st, detail] : rig.side->states) QVERIFY(detail.find(kSecret) == std::string::npos);
+    QVERIFY(rig.venue->summary().endpoint.find(kSecret) == std::string::npos);
     rig.venue->disconnect();
   }
 
@@ -220,8 +248,12 @@ class TestBinanceVenue : public QObject {
     rig.venue->cancel(101);
     QVERIFY(waitFor([&] { return s.orders[101].cancelled; }));
     // A marketable order fills, with the fee.
-    s.submit(*rig.venue, 102, limit(rig.btc, Side::Buy, bestAsk(rig, rig.btc) * 1.01, 0.01));
-    QVERIFY(waitFor([&] { return s.orders[102].fullyFilled; }));
+    s.submit(*rig.venue, 102, limit(rig.btc, Side::Buy, through(rig, rig.btc), 0.01));
+    if (!waitFor([&] { return s.orders[102].fullyFilled; })) {
+      for (const ExecReport& r : s.exec)
+        if (r.orderId == 102) qWarning("102: type %d qty %f leaves %f reason %s", int(r.type), toDouble(r.qty), toDouble(r.leaves), r.reason.c_str());
+      QFAIL("102 not filled");
+    }
     double fee = 0;
     for (const ExecReport& r : s.exec)
       if (r.orderId == 102 && r.type == ExecType::Fill) fee += r.fee;
@@ -235,7 +267,7 @@ class TestBinanceVenue : public QObject {
     QVERIFY(waitFor([&] { return s.orders[104].rejected; }));
     QVERIFY2(s.orders[104].lastReason.find("tick") != std::string::npos, s.orders[104].lastReason.c_str());
     // A post-only order that would take.
-    s.submit(*rig.venue, 105, limit(rig.btc, Side::Buy, bestAsk(rig, rig.btc) * 1.01, 0.01, true));
+    s.submit(*rig.venue, 105, limit(rig.btc, Side::Buy, through(rig, rig.btc), 0.01, true));
     QVERIFY(waitFor([&] { return s.orders[105].terminal(); }));
     QVERIFY(s.orders[105].filled == 0);
     // Positions as the exchange keeps them.
@@ -277,9 +309,10 @@ class TestBinanceVenue : public QObject {
     // The new stream carries our orders' reports.
     auto& s = *rig.side;
     QTest::qWait(300);
-    s.submit(*rig.venue, 301, limit(rig.btc, Side::Buy, bestAsk(rig, rig.btc) * 1.01, 0.01));
+    s.submit(*rig.venue, 301, limit(rig.btc, Side::Buy, through(rig, rig.btc), 0.01));
     QVERIFY(waitFor([&] { return s.orders[301].fullyFilled; }));
     QVERIFY(waitFor([&] { return s.positionAnswers > 0; }));  // the full reconciliation asked for positions
+    QCOMPARE(rig.venue->counters().reconnects, std::uint64_t(0));  // the market stream never noticed
     rig.venue->disconnect();
   }
 
@@ -327,6 +360,19 @@ class TestBinanceVenue : public QObject {
     const auto changeId = rig.side->md.book(rig.btc).changeId();
     QVERIFY(waitFor([&] { return rig.side->md.book(rig.btc).changeId() > changeId; }));  // still flowing, on the new connection
     QVERIFY(rig.side->md.book(rig.btc).live());
+    rig.venue->disconnect();
+  }
+
+  // The exchange pings every second and drops a connection that does not answer within two: the
+  // transport's pongs keep the market and user streams up.
+  void pingsAnswered() {
+    Rig rig;
+    connect(rig, config());
+    QVERIFY(waitFor([&] { return rig.venue->counters().listenKeys == 1 && rig.venue->state() == VenueState::Connected; }));
+    kappa::test::runFor(*engine_, 5000);
+    QCOMPARE(rig.venue->counters().reconnects, std::uint64_t(0));
+    QVERIFY(rig.venue->allBooksLive());
+    QCOMPARE(rig.venue->state(), VenueState::Connected);
     rig.venue->disconnect();
   }
 

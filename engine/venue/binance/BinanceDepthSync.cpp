@@ -15,25 +15,68 @@ const char* nameOf(DepthSync::State s) {
   return "?";
 }
 
-namespace {
-
-// Price mirrors keep the best price at the back: bids ascending, asks descending. A branchless
-// lower bound: a changing book's searches are unpredictable, and mispredicted branches were most
-// of the sync's cost.
-template <class Cmp>
-bool mirrorHas(const std::vector<Price>& v, Price p, Cmp cmp, std::size_t& pos) {
-  const Price* base = v.data();
-  std::size_t n = v.size();
-  while (n > 1) {
-    const std::size_t half = n / 2;
-    base = cmp(base[half - 1], p) ? base + half : base;
-    n -= half;
-  }
-  pos = std::size_t(base - v.data()) + (n == 1 && cmp(*base, p) ? 1 : 0);
-  return pos < v.size() && v[pos] == p;
+std::size_t DepthSync::PriceSet::slot(Price p) const {
+  // Fibonacci hashing (the product's top bits): neighbouring ticks spread over the table.
+  return std::size_t((std::uint64_t(p) * 0x9E3779B97F4A7C15ull) >> shift_);
 }
 
-}  // namespace
+bool DepthSync::PriceSet::contains(Price p) const {
+  if (slots_.empty()) return false;
+  for (std::size_t i = slot(p);; i = (i + 1) & (slots_.size() - 1)) {
+    if (slots_[i] == p) return true;
+    if (slots_[i] == 0) return false;
+  }
+}
+
+bool DepthSync::PriceSet::insert(Price p) {
+  if ((size_ + 1) * 2 > slots_.size()) grow();  // at most half full: short probes
+  for (std::size_t i = slot(p);; i = (i + 1) & (slots_.size() - 1)) {
+    if (slots_[i] == p) return false;
+    if (slots_[i] == 0) {
+      slots_[i] = p;
+      ++size_;
+      return true;
+    }
+  }
+}
+
+bool DepthSync::PriceSet::erase(Price p) {
+  if (slots_.empty()) return false;
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = slot(p);
+  while (slots_[i] != p) {
+    if (slots_[i] == 0) return false;
+    i = (i + 1) & mask;
+  }
+  // Backward shift: later entries of the probe run move up so that no lookup stops early.
+  for (std::size_t j = (i + 1) & mask; slots_[j] != 0; j = (j + 1) & mask) {
+    const std::size_t home = slot(slots_[j]);
+    // slots_[j] may move to i if its home is not in the cyclic range (i, j].
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      slots_[i] = slots_[j];
+      i = j;
+    }
+  }
+  slots_[i] = 0;
+  --size_;
+  return true;
+}
+
+void DepthSync::PriceSet::clear() {
+  std::fill(slots_.begin(), slots_.end(), 0);
+  size_ = 0;
+}
+
+void DepthSync::PriceSet::grow() {
+  std::vector<Price> old;
+  old.swap(slots_);
+  slots_.assign(old.empty() ? 64 : old.size() * 2, 0);
+  shift_ = 64;
+  for (std::size_t n = slots_.size(); n > 1; n >>= 1) --shift_;
+  size_ = 0;
+  for (Price p : old)
+    if (p != 0) insert(p);
+}
 
 DepthSync::DepthSync(SyncRule rule, std::size_t maxBuffered) : rule_(rule), maxBuffered_(std::max<std::size_t>(16, maxBuffered)) {}
 
@@ -122,25 +165,15 @@ void DepthSync::apply(Book& b, InstrumentId id, const DepthUpdateIds& ids, std::
     e.type = MdType::BookLevel;
     e.instrument = id;
     e.ts = ids.ts;
-    std::size_t pos;
-    bool found;
-    std::vector<Price>& v = e.side == Side::Buy ? b.bids : b.asks;
-    if (e.side == Side::Buy)
-      found = mirrorHas(v, e.price, std::less<Price>(), pos);
-    else
-      found = mirrorHas(v, e.price, std::greater<Price>(), pos);
+    PriceSet& held = e.side == Side::Buy ? b.bids : b.asks;
     if (e.qty == 0) {
-      if (!found) {  // normal at Binance: not ours to delete
+      if (!held.erase(e.price)) {  // normal at Binance: not ours to delete
         ++unknownDeletes_;
         continue;
       }
-      v.erase(v.begin() + std::ptrdiff_t(pos));
       e.action = LevelAction::Delete;
-    } else if (found) {
-      e.action = LevelAction::Change;
     } else {
-      v.insert(v.begin() + std::ptrdiff_t(pos), e.price);
-      e.action = LevelAction::New;
+      e.action = held.insert(e.price) ? LevelAction::New : LevelAction::Change;
     }
     out.push_back(e);
   }
@@ -254,13 +287,9 @@ DepthSync::SnapshotOutcome DepthSync::onSnapshot(InstrumentId id, std::uint64_t 
     e.action = LevelAction::New;
     e.instrument = id;
     e.ts = ts;
-    (e.side == Side::Buy ? b.bids : b.asks).push_back(e.price);
+    (e.side == Side::Buy ? b.bids : b.asks).insert(e.price);
     out.push_back(e);
   }
-  std::sort(b.bids.begin(), b.bids.end());
-  std::sort(b.asks.begin(), b.asks.end(), std::greater<Price>());
-  b.bids.erase(std::unique(b.bids.begin(), b.bids.end()), b.bids.end());
-  b.asks.erase(std::unique(b.asks.begin(), b.asks.end()), b.asks.end());
   MdEvent end;
   end.type = MdType::BookEnd;
   end.instrument = id;

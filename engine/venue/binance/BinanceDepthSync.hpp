@@ -19,7 +19,7 @@
 // Quantity 0 deletes a level. Binance says a delete for a level we do not hold is normal (beyond
 // the snapshot's depth, or already removed by the overlapping first event): it is dropped here,
 // because the engine's book takes an unknown delete as corruption. To know, each book keeps the
-// prices it holds (a price-only mirror, best prices at the back so that most changes are cheap).
+// set of prices it holds per side (a flat hash set: membership is all that is asked).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -96,11 +96,25 @@ class DepthSync {
     DepthUpdateIds ids;
     std::uint32_t offset = 0, count = 0;  // into Book::bufferedLevels
   };
+  // Open addressing, linear probing, backward-shift deletion; 0 marks an empty slot (prices are > 0).
+  class PriceSet {
+   public:
+    bool contains(Price p) const;
+    bool insert(Price p);  // false if present
+    bool erase(Price p);   // false if absent
+    void clear();
+    std::size_t size() const { return size_; }
+   private:
+    std::size_t slot(Price p) const;
+    void grow();
+    std::vector<Price> slots_;
+    std::size_t size_ = 0;
+    int shift_ = 64;  // 64 - log2(capacity)
+  };
   struct Book {
     State state = State::Idle;
     std::uint64_t lastId = 0;
-    // Prices held, best at the back: bids ascending, asks descending.
-    std::vector<Price> bids, asks;
+    PriceSet bids, asks;  // prices held
     std::vector<BufferedHead> heads;
     std::vector<MdEvent> bufferedLevels;
   };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/Clock.hpp"
 #include "venue/binance/BinanceRestAnswers.hpp"
 
 namespace kappa::binance {
@@ -39,7 +40,7 @@ void BinanceOrderTracker::finish(Tracked& o, ExecType type, const std::string& r
   out.push_back(r);
 }
 
-void BinanceOrderTracker::onOrder(const BinanceOrderUpdate& u, std::vector<ExecReport>& out) {
+void BinanceOrderTracker::onOrder(const BinanceOrderUpdate& u, std::vector<ExecReport>& out, Nanos now) {
   const OrderId id = orderIdFromClientId(u.clientOrderId);
   Tracked* o = id ? find(id) : nullptr;
   if (!o || o->terminal) return;
@@ -63,60 +64,92 @@ void BinanceOrderTracker::onOrder(const BinanceOrderUpdate& u, std::vector<ExecR
     r.ts = u.ts;
     out.push_back(r);
   }
-  // Fills, by the cumulative quantity.
-  if (u.cumQty > o->filled) {
+  // Fills, by the cumulative quantity: a trade from the stream is booked with its price and fee;
+  // a cumulative figure without a trade (a REST answer) is held for the stream to bring it.
+  if (u.isTrade && u.cumQty > o->filled) {
     ExecReport r;
     r.orderId = id;
     r.venueOrderId = u.exchangeOrderId;
     r.type = ExecType::Fill;
     r.ts = u.ts;
-    if (u.isTrade) {
-      r.qty = std::min(u.lastQty, u.cumQty - o->filled);
-      r.price = u.lastPrice;
-      // Commission in USDT is the settlement currency; in another asset (BNB) it is not ours to convert.
-      r.fee = u.commissionAsset.empty() || u.commissionAsset == "USDT" ? u.commission : 0.0;
-      r.maker = u.maker;
-    } else {
-      // A REST answer: the difference at the price that makes the average come out right.
-      r.qty = u.cumQty - o->filled;
-      const double total = toDouble(u.avgPrice) * toDouble(u.cumQty);
-      const double px = (total - o->filledNotional) / toDouble(r.qty);
-      r.price = px > 0 ? toFixed(px) : u.avgPrice;
-    }
+    r.qty = std::min(u.lastQty, u.cumQty - o->filled);
+    r.price = u.lastPrice;
+    // Commission in USDT is the settlement currency; in another asset (BNB) it is not ours to convert.
+    r.fee = u.commissionAsset.empty() || u.commissionAsset == "USDT" ? u.commission : 0.0;
+    r.maker = u.maker;
     if (r.qty > 0) {
       o->filled += r.qty;
       o->filledNotional += toDouble(r.price) * toDouble(r.qty);
       r.leaves = std::max<Qty>(0, u.origQty - o->filled);
       out.push_back(r);
     }
+  } else if (!u.isTrade && u.cumQty > o->filled && u.cumQty > o->restCum) {
+    o->restCum = u.cumQty;
+    o->restAvg = u.avgPrice;
+    if (o->restSince == 0) o->restSince = now ? now : monoNow();
   }
+  if (o->filled >= o->restCum) o->restSince = 0;  // the stream caught up
   // A modify took effect.
-  if ((u.execType == "AMENDMENT" || u.price != o->price || u.origQty != o->amount) && u.origQty > 0 &&
-      u.status != "FILLED" && u.status != "CANCELED" && u.status != "EXPIRED") {
-    if (u.price != o->price || u.origQty != o->amount) {
-      o->price = u.price;
-      o->amount = u.origQty;
-      ExecReport r;
-      r.orderId = id;
-      r.venueOrderId = u.exchangeOrderId;
-      r.type = ExecType::Replaced;
-      r.price = u.price;
-      r.qty = u.origQty;
-      r.leaves = std::max<Qty>(0, u.origQty - o->filled);
-      r.ts = u.ts;
-      out.push_back(r);
-    }
+  if (u.origQty > 0 && (u.price != o->price || u.origQty != o->amount) && u.status != "FILLED" && u.status != "CANCELED" &&
+      u.status != "EXPIRED" && u.status != "EXPIRED_IN_MATCH") {
+    o->price = u.price;
+    o->amount = u.origQty;
+    ExecReport r;
+    r.orderId = id;
+    r.venueOrderId = u.exchangeOrderId;
+    r.type = ExecType::Replaced;
+    r.price = u.price;
+    r.qty = u.origQty;
+    r.leaves = std::max<Qty>(0, u.origQty - o->filled);
+    r.ts = u.ts;
+    out.push_back(r);
   }
-  if (u.status == "FILLED" && o->filled >= u.origQty) {
-    o->terminal = true;  // the last fill said it
-  } else if (u.status == "CANCELED") {
-    finish(*o, ExecType::Cancelled, "cancelled", u.ts, out);
-  } else if (u.status == "EXPIRED" || u.status == "EXPIRED_IN_MATCH") {
-    std::string why = "expired";
+  std::string why;
+  if (u.status == "CANCELED") why = "cancelled";
+  else if (u.status == "EXPIRED" || u.status == "EXPIRED_IN_MATCH") {
+    why = "expired";
     if (u.timeInForce == "GTX") why = "post-only order cancelled: it would have taken liquidity";
     else if (u.timeInForce == "IOC" || u.timeInForce == "FOK") why = "immediate-or-cancel: the rest found no match";
     else if (u.status == "EXPIRED_IN_MATCH") why = "cancelled by self-trade prevention";
-    finish(*o, ExecType::Cancelled, why, u.ts, out);
+  }
+  if (!why.empty()) {
+    if (o->restCum > o->filled) {  // its fills first
+      o->terminalHeld = true;
+      o->heldReason = why;
+      o->heldTs = u.ts;
+    } else {
+      finish(*o, ExecType::Cancelled, why, u.ts, out);
+    }
+  }
+  if (o->terminalHeld && o->filled >= o->restCum) finish(*o, ExecType::Cancelled, o->heldReason, o->heldTs, out);
+  if (o->filled > 0 && o->amount > 0 && o->filled >= o->amount) o->terminal = true;  // the last fill said it
+}
+
+void BinanceOrderTracker::bookRestFills(Tracked& o, Nanos ts, std::vector<ExecReport>& out) {
+  if (o.restCum <= o.filled) return;
+  ExecReport r;
+  r.orderId = o.id;
+  r.venueOrderId = o.exchangeOrderId;
+  r.type = ExecType::Fill;
+  r.ts = ts;
+  r.qty = o.restCum - o.filled;
+  // The difference at the price that makes the average come out right (no fee: REST does not say).
+  const double total = toDouble(o.restAvg) * toDouble(o.restCum);
+  const double px = (total - o.filledNotional) / toDouble(r.qty);
+  r.price = px > 0 ? toFixed(px) : o.restAvg;
+  o.filled += r.qty;
+  o.filledNotional += toDouble(r.price) * toDouble(r.qty);
+  r.leaves = std::max<Qty>(0, o.amount - o.filled);
+  out.push_back(r);
+  o.restSince = 0;
+}
+
+void BinanceOrderTracker::releaseHeld(Nanos now, Nanos grace, std::vector<ExecReport>& out) {
+  for (auto& [id, o] : orders_) {
+    if (o.terminal || o.restSince == 0 || now - o.restSince < grace) continue;
+    bookRestFills(o, wallNow(), out);
+    if (o.terminalHeld) finish(o, ExecType::Cancelled, o.heldReason, o.heldTs, out);
+    else if (o.amount > 0 && o.filled >= o.amount) o.terminal = true;
   }
 }
 

@@ -27,6 +27,14 @@ class BinanceOrderTracker {
     Qty amount = 0;          // total, as the engine knows it
     Qty filled = 0;          // reported to the engine as fills
     double filledNotional = 0;  // sum of fill price * qty, for the average of a REST-booked difference
+    // Fills a REST answer showed that the stream has not brought yet (it brings them with price,
+    // fee and maker flag): held for a moment, then booked from the REST figures.
+    Qty restCum = 0;
+    Price restAvg = 0;
+    Nanos restSince = 0;  // monotonic; 0 = nothing held
+    bool terminalHeld = false;  // a cancel/expiry waiting for those fills
+    std::string heldReason;
+    Nanos heldTs = 0;
   };
 
   void add(OrderId id, const OrderRequest& request, const std::string& symbol);
@@ -34,7 +42,11 @@ class BinanceOrderTracker {
   Tracked* find(OrderId id);
 
   // One description of an order (stream or REST). Unknown client ids are not ours: ignored.
-  void onOrder(const BinanceOrderUpdate& u, std::vector<ExecReport>& out);
+  // `now` (monotonic) starts the hold of fills only a REST answer showed.
+  void onOrder(const BinanceOrderUpdate& u, std::vector<ExecReport>& out, Nanos now = 0);
+  // Fills held longer than `grace` (the stream never brought them: it was down, or the order is an
+  // earlier session's) are booked from the REST figures, and a held cancel follows them.
+  void releaseHeld(Nanos now, Nanos grace, std::vector<ExecReport>& out);
   // The exchange refused the request outright: the order never existed.
   void reject(OrderId id, const std::string& reason, Nanos ts, std::vector<ExecReport>& out);
   // The exchange has no such order (an earlier session's, or a lost request): Cancelled.
@@ -46,6 +58,7 @@ class BinanceOrderTracker {
 
  private:
   void finish(Tracked& o, ExecType type, const std::string& reason, Nanos ts, std::vector<ExecReport>& out);
+  void bookRestFills(Tracked& o, Nanos ts, std::vector<ExecReport>& out);
   std::unordered_map<OrderId, Tracked> orders_;
 };
 

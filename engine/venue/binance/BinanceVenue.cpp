@@ -458,7 +458,7 @@ void BinanceVenue::disconnect() {
   asio::post(io_, [this, &closed] {
     stopping_ = true;
     ++generation_;
-    for (auto* t : {&reconnectTimer_, &keepAliveTimer_, &rotationTimer_, &refreshTimer_, &accountTimer_}) t->cancel();
+    for (auto* t : {&reconnectTimer_, &keepAliveTimer_, &rotationTimer_, &refreshTimer_, &accountTimer_, &housekeepingTimer_}) t->cancel();
     for (auto* w : {&market_, &standby_, &user_})
       if (*w) (*w)->close();
     closed.set_value();
@@ -478,10 +478,23 @@ void BinanceVenue::startSession() {
   marketOpen_ = userOpen_ = false;
   canTrade_ = false;
   setState(VenueState::Connecting, "connecting to " + config_.endpoint.environment + " (" + config_.endpoint.restBase + ")");
+  housekeeping(generation_);
   measureTime([this, generation = generation_] {
     if (generation != generation_ || stopping_) return;
     openMarket(false);
     if (!config_.credentials.empty()) startUserStream();
+  });
+}
+
+// Once a second: fills only a REST answer showed, which the user stream did not bring within 2 s,
+// are booked from the REST figures (and a cancel held for them follows).
+void BinanceVenue::housekeeping(std::uint64_t generation) {
+  housekeepingTimer_.expires_after(std::chrono::seconds(1));
+  housekeepingTimer_.async_wait([this, generation](const boost::system::error_code& ec) {
+    if (ec || generation != generation_ || stopping_) return;
+    tracker_->releaseHeld(monoNow(), 2 * kSecond, exec_);
+    flush();
+    housekeeping(generation);
   });
 }
 
@@ -703,7 +716,7 @@ void BinanceVenue::handleBatch() {
     for (const BinanceTicker& t : batch_.tickers)
       if (t.instrument < tickers_.size()) tickers_[t.instrument] = t;
   }
-  for (const BinanceOrderUpdate& o : batch_.orders) tracker_->onOrder(o, exec_);
+  for (const BinanceOrderUpdate& o : batch_.orders) tracker_->onOrder(o, exec_, monoNow());
   if (!batch_.accounts.empty()) fetchAccount();  // the event has wallet balances only: margins come with the account
   const bool expired = batch_.listenKeyExpired;
   const bool hadRequests = !batch_.snapshotRequests.empty();
@@ -713,12 +726,7 @@ void BinanceVenue::handleBatch() {
   if (hadRequests) pumpSnapshots();
   if (expired) {
     log::warn(kLog, "listenKey expired: a new user data stream and a full reconciliation");
-    if (user_) {
-      auto old = user_;
-      user_.reset();
-      old->close();
-    }
-    startUserStream();
+    replaceUserStream();
   }
 }
 
@@ -848,15 +856,31 @@ void BinanceVenue::startUserStream() {
   });
 }
 
+// The user stream starts again on a new listen key; the old connection closes quietly. Orders
+// cannot be sent until the new one is open (canTrade_), and its opening reconciles.
+void BinanceVenue::replaceUserStream() {
+  userConn_ = 0;
+  userOpen_ = false;
+  canTrade_ = false;
+  if (user_) {
+    auto old = user_;
+    user_.reset();
+    old->close();
+  }
+  startUserStream();
+}
+
 void BinanceVenue::openUserStream() {
   const std::uint64_t generation = generation_;
   deribit::WsOptions options;
   options.connectTimeout = config_.connectTimeout;
   options.caFile = config_.endpoint.caFile;
   options.idleTimeout = std::chrono::seconds(60);  // the user stream is quiet between events: Beast's pings keep it alive
+  const std::uint64_t conn = ++connSerial_;
+  userConn_ = conn;
   WsTransport::Handlers h;
-  h.onOpen = [this, generation] {
-    if (generation != generation_ || stopping_) return;
+  h.onOpen = [this, generation, conn] {
+    if (generation != generation_ || stopping_ || conn != userConn_) return;
     userOpen_ = true;
     canTrade_ = true;
     ++userStreamOpens_;
@@ -865,14 +889,14 @@ void BinanceVenue::openUserStream() {
     reconcile();
     fetchAccount();
   };
-  h.onMessage = [this, generation](std::string_view text) {
-    if (generation == generation_) onUserMessage(text);
+  h.onMessage = [this, generation, conn](std::string_view text) {
+    if (generation == generation_ && conn == userConn_) onUserMessage(text);
   };
-  h.onClose = [this, generation](const std::string& reason) {
-    if (generation != generation_ || stopping_) return;
+  h.onClose = [this, generation, conn](const std::string& reason) {
+    // One replaced on purpose (listenKeyExpired, a failed keepalive) closes quietly.
+    if (generation != generation_ || stopping_ || conn != userConn_) return;
     userOpen_ = false;
     canTrade_ = false;
-    if (!user_) return;  // replaced on purpose (listenKeyExpired)
     endSession("user data stream: " + reason);
   };
   std::string error;
@@ -893,12 +917,7 @@ void BinanceVenue::keepAliveListenKey() {
       if (!r.ok()) {
         // -1125: the key is gone. A new one (and a reconciliation) is what listenKeyExpired does.
         log::warn(kLog, "listenKey keepalive failed (" + (e ? describeOrderError(*e) : r.error) + "): a new user data stream");
-        if (user_) {
-          auto old = user_;
-          user_.reset();
-          old->close();
-        }
-        startUserStream();
+        replaceUserStream();
         return;
       }
       keepAliveListenKey();
@@ -988,7 +1007,7 @@ void BinanceVenue::doSubmit(const VenueOrder& order) {
     if (r.ok()) {
       BinanceOrderUpdate u;
       std::string error;
-      if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_);
+      if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_, monoNow());
     } else if (e) {
       tracker_->reject(id, describeOrderError(*e), wallNow(), exec_);
     } else if (r.status == 0 && r.sent) {
@@ -1019,7 +1038,7 @@ void BinanceVenue::resolveOrder(OrderId id, int attempt) {
                   if (r.ok()) {
                     BinanceOrderUpdate u;
                     std::string error;
-                    if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_);
+                    if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_, monoNow());
                     unknownOutcome_.erase(id);
                   } else if (e && e->code == -2013) {
                     unknownOutcome_.erase(id);
@@ -1057,7 +1076,7 @@ void BinanceVenue::doCancel(OrderId id) {
                   if (r.ok()) {
                     BinanceOrderUpdate u;
                     std::string error;
-                    if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_);
+                    if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_, monoNow());
                   } else {
                     refuseChange(id, e ? describeOrderError(*e) : r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
                   }
@@ -1077,7 +1096,7 @@ void BinanceVenue::doReplace(OrderId id, Price price, Qty leaves) {
     if (r.ok()) {
       BinanceOrderUpdate u;
       std::string error;
-      if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_);
+      if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_, monoNow());
     } else {
       refuseChange(id, e ? describeOrderError(*e) : r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
     }
@@ -1164,7 +1183,7 @@ void BinanceVenue::fetchOpenOrders() {
     std::set<OrderId> listed;
     for (const BinanceOrderUpdate& o : open) {
       listed.insert(orderIdFromClientId(o.clientOrderId));
-      tracker_->onOrder(o, exec_);
+      tracker_->onOrder(o, exec_, monoNow());
     }
     // Ours we think are working that Binance no longer lists: ask what became of each.
     for (OrderId id : tracker_->workingOrders())
@@ -1207,7 +1226,7 @@ void BinanceVenue::lookUpEarlierOrder(OrderId id, std::size_t symbolIndex, int a
                     std::string error;
                     if (parseOrder(r.body, u, error)) {
                       if (auto* o = tracker_->find(id)) o->symbol = symbol;
-                      tracker_->onOrder(u, exec_);
+                      tracker_->onOrder(u, exec_, monoNow());
                       flush();
                     }
                     return;

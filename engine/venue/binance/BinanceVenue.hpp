@@ -135,6 +135,7 @@ class BinanceVenue final : public Venue {
   void ensureThread();
   // I/O thread from here on.
   void startSession();
+  void housekeeping(std::uint64_t generation);
   void openMarket(bool standby);
   void onMarketMessage(std::uint64_t conn, std::string_view text);
   void onMarketClosed(std::uint64_t conn, const std::string& reason);
@@ -144,6 +145,7 @@ class BinanceVenue final : public Venue {
   void scheduleReconnect(const std::string& reason);
   void startUserStream();
   void openUserStream();
+  void replaceUserStream();
   void keepAliveListenKey();
   void onUserMessage(std::string_view text);
   void measureTime(std::function<void()> then);
@@ -196,10 +198,10 @@ class BinanceVenue final : public Venue {
   std::thread thread_;
   std::unique_ptr<HttpClient> http_;
   boost::asio::steady_timer reconnectTimer_{io_}, keepAliveTimer_{io_}, rotationTimer_{io_}, refreshTimer_{io_},
-      accountTimer_{io_};
+      accountTimer_{io_}, housekeepingTimer_{io_};
 
   std::shared_ptr<deribit::WsTransport> market_, standby_, user_;
-  std::uint64_t marketConn_ = 0, standbyConn_ = 0, connSerial_ = 0;
+  std::uint64_t marketConn_ = 0, standbyConn_ = 0, userConn_ = 0, connSerial_ = 0;
   std::set<InstrumentId> standbyCaughtUp_;
   std::uint64_t generation_ = 0;  // a session: every callback of an older one is ignored
   int attempts_ = 0;
