@@ -302,7 +302,7 @@ class TestMultiVenueRestart : public QObject {
       simOnly.journal()->flush();
     }
     QCOMPARE(query(journalFile(), QString("SELECT count(*) FROM journal WHERE kind = 'risk_event' AND text LIKE"
-                                          " 'restart: on a venue not configured in this run: order %1 on deribit:%'")
+                                          " 'restart: order %1 on deribit:BTC-PERPETUAL: %venue not configured in this run%'")
                                       .arg(keptAtDeribit)),
              QStringList{"1"});
   }

@@ -49,7 +49,7 @@ void Engine::setDataDir(const std::string& dataDir) {
   for (const VenueSlot& v : venues_) venueNames.push_back(v.name);
   journal_ = std::make_unique<Journal>(dataDir + "/journal.sqlite", instruments_, journalOptions_, std::move(venueNames));
   for (const std::string& h : absentVenueHoldings_)
-    journalNote(JournalKind::RiskEvent, now(), "restart: on a venue not configured in this run: " + h);
+    journalNote(JournalKind::RiskEvent, now(), "restart: " + h);
   oms_->setJournal(journal_.get());
   strategies_->setJournal(journal_.get());
   if (!restoredLimitChanges_.empty()) {  // over the defaults; setRiskConfig() applies them again over risk.json
