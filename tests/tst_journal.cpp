@@ -299,6 +299,18 @@ class TestJournal : public QObject {
     QCOMPARE(st.unresolved[0].venue, std::string("sim"));
     QCOMPARE(st.unresolved[1].id, OrderId(2));
     QCOMPARE(st.unresolved[1].venue, std::string("deribit"));
+    // A venue that is not text (a damaged disk, a hand edit) is never guessed: the row is skipped as damaged.
+    {
+      QTemporaryDir copyDir;
+      const QString copy = copyDir.filePath("journal.sqlite");
+      QVERIFY(QFile::copy(file, copy));
+      QCOMPARE(exec(copy, "UPDATE journal SET venue = X'FF00' WHERE kind = 'fill' AND order_id = 3"), std::string());
+      JournalState damaged;
+      QVERIFY2(readJournalState(copy.toStdString(), &damaged, &error), error.c_str());
+      QCOMPARE(damaged.fills.size(), std::size_t(2));
+      QCOMPARE(damaged.damaged.size(), std::size_t(1));
+      QVERIFY2(damaged.damaged[0].find("venue") != std::string::npos, damaged.damaged[0].c_str());
+    }
     // The day's history (the Orders and Fills tabs after a restart) carries it too.
     QCOMPARE(st.historyOrders.size(), std::size_t(1));
     QCOMPARE(st.historyOrders[0].venue, std::string("deribit"));
@@ -633,6 +645,9 @@ class TestJournal : public QObject {
     const SpillContents spill = readSpill(spillPathFor(file.toStdString()));
     QCOMPARE(spill.sections.size(), std::size_t(1));
     QVERIFY(spill.sections[0].reason.find("disk full") != std::string::npos);
+    // The spilled fills carry their venue like the committed ones.
+    for (const JournalRow& row : spill.sections[0].rows)
+      if (row.kind == "fill") QCOMPARE(row.venue, std::optional<std::string>("sim"));
     {
       Engine e(std::make_unique<sim::SimVenue>(cfg));
       e.setDataDir(dir.path().toStdString());  // a disk with room again
@@ -648,6 +663,7 @@ class TestJournal : public QObject {
     }
     // Everything is in the journal now, once, and the spill file is empty again.
     QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'fill'"), QStringList{QString::number(fills)});
+    QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'fill' AND venue = 'sim'"), QStringList{QString::number(fills)});
     QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'risk_event' AND text LIKE 'journal spill % imported%'"),
              QStringList{"1"});
     QVERIFY(readSpill(spillPathFor(file.toStdString())).empty());

@@ -53,7 +53,9 @@ class Journal {
           std::vector<std::string> venueNames = {});
   // An instrument listed while running (its id is the registry's next): records about it carry
   // its name and its venue's. Any thread. The two-argument form reads the venue from the registry
-  // the journal was opened with (the caller has just read the instrument there).
+  // the journal was opened with (the caller has just read the instrument there): that registry
+  // must then outlive the journal, as the engine's does (a journal opened on a temporary registry
+  // must use the three-argument form).
   void addInstrument(InstrumentId id, std::string name, VenueId venue);
   void addInstrument(InstrumentId id, std::string name);
   ~Journal();  // writes what is queued, then joins
