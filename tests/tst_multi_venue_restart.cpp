@@ -9,8 +9,10 @@
 //  - the Deribit order still open there is reported working, "placed by an earlier session"; the
 //    one cancelled there meanwhile is closed as cancelled; the simulator (it starts empty every
 //    run) answers it has no such order, and that one is closed too — each journaled with its venue.
-// A third run configures the simulator only: the Deribit order still open is listed as held on a
-// venue not configured in this run, not shown as the simulator's BTC-PERPETUAL.
+// A Deribit position (a market buy in the first session) comes back on Deribit's BTC-PERPETUAL, not
+// the simulator's. A third run configures the simulator only: that position and the Deribit order
+// still open are listed as held on a venue not configured in this run, not booked or shown as the
+// simulator's BTC-PERPETUAL.
 #include <QtTest>
 
 #include <QJsonArray>
@@ -217,6 +219,18 @@ class TestMultiVenueRestart : public QObject {
                                return engine_->marketData().book(simPerp).live() && engine_->marketData().book(deribitPerp).live();
                              }),
                              20000);
+    // A position on Deribit's BTC-PERPETUAL (the simulator's stays flat): bought at the market.
+    const Qty bought = engine_->instruments()[deribitPerp].minQty * 10;
+    {
+      OrderRequest buy;
+      buy.instrument = deribitPerp;
+      buy.side = Side::Buy;
+      buy.type = OrderType::Market;
+      buy.qty = bought;
+      engine_->submit(buy);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(engine_->call([&] { return engine_->orders().positions()[deribitPerp].qty; }), toDouble(bought),
+                              10000);
     const OrderId onSim = restingBuy(simPerp, 0);
     const OrderId keptAtDeribit = restingBuy(deribitPerp, 0);
     const OrderId cancelledAtDeribit = restingBuy(deribitPerp, 5);
@@ -227,6 +241,8 @@ class TestMultiVenueRestart : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(exchangeOpenOrders().size(), qsizetype(2), 10000);
     endWithoutCancelling();
     // The journal names each order's venue beside its instrument (both are BTC-PERPETUAL).
+    QCOMPARE(query(journalFile(), "SELECT venue || ':' || instrument FROM journal WHERE kind = 'fill'"),
+             QStringList{"deribit:BTC-PERPETUAL"});
     QCOMPARE(query(journalFile(), QString("SELECT order_id || ' ' || venue || ':' || instrument FROM journal"
                                           " WHERE kind = 'order_intent' AND order_id IN (%1, %2, %3) ORDER BY order_id")
                                       .arg(onSim).arg(keptAtDeribit).arg(cancelledAtDeribit)),
@@ -256,6 +272,9 @@ class TestMultiVenueRestart : public QObject {
         QCOMPARE(venue, o.id == onSim ? kSim : kDeribit);
         QCOMPARE(QString::fromStdString(engine_->instruments()[o.request.instrument].name), QString("BTC-PERPETUAL"));
       }
+      // The journal's fill is Deribit's position, not the simulator's (the engine thread is not running yet).
+      QCOMPARE(engine_->orders().positions()[deribitPerp].qty, toDouble(bought));
+      QCOMPARE(engine_->orders().positions()[simPerp].qty, 0.0);
     }
     engine_->start();
     // The simulator restarted empty: it has no such order, and says so.
@@ -294,11 +313,14 @@ class TestMultiVenueRestart : public QObject {
       simOnly.setDataDir(data().toStdString());
       // Not the simulator's BTC-PERPETUAL: Deribit's order is listed as held on a venue not configured.
       QVERIFY(simOnly.unresolvedOrders().empty());
+      QCOMPARE(simOnly.orders().positions()[simOnly.instruments().find("BTC-PERPETUAL")->id].qty, 0.0);
       const std::vector<std::string>& held = simOnly.holdingsOnAbsentVenues();
-      QCOMPARE(held.size(), std::size_t(1));
+      QCOMPARE(held.size(), std::size_t(2));
+      const QString position = QString("deribit:BTC-PERPETUAL: position +%1 ").arg(toDouble(bought));
+      QVERIFY2(QString::fromStdString(held[0]).startsWith(position), held[0].c_str());
       const QString expected = QString("order %1 on deribit:BTC-PERPETUAL: ").arg(keptAtDeribit);
-      QVERIFY2(QString::fromStdString(held[0]).startsWith(expected), held[0].c_str());
-      QVERIFY2(QString::fromStdString(held[0]).contains("venue not configured in this run"), held[0].c_str());
+      QVERIFY2(QString::fromStdString(held[1]).startsWith(expected), held[1].c_str());
+      QVERIFY2(QString::fromStdString(held[1]).contains("venue not configured in this run"), held[1].c_str());
       simOnly.journal()->flush();
     }
     QCOMPARE(query(journalFile(), QString("SELECT count(*) FROM journal WHERE kind = 'risk_event' AND text LIKE"
