@@ -39,7 +39,7 @@ const char* const kCallName = "BTC-27DEC26-70000-C";
 const char* const kRejectText = "refused: limit \"max qty\", see risk.json";  // a comma and quotes
 const char* const kParamText = "mm#2: spread=2\nwas 3";                      // a line break
 const char* const kRiskText = "mm#1: quote refused, rate limit";
-const char* const kCsvHeader = "time_utc,ts_ns,kind,order_id,instrument,strategy,side,price,qty,value,text";
+const char* const kCsvHeader = "time_utc,ts_ns,kind,order_id,venue,instrument,strategy,side,price,qty,value,text";
 
 JournalRecord record(JournalKind kind, Nanos ts, OrderId order, InstrumentId instrument, std::uint32_t strategy,
                      Side side, double price, double qty, double value, std::string text) {
@@ -145,7 +145,8 @@ class TestAuditGui : public QObject {
     call.kind = InstrumentKind::Option;
     instruments_.add(call);
 
-    journal_ = std::make_unique<Journal>(dir_.filePath("journal.sqlite").toStdString(), instruments_);
+    journal_ = std::make_unique<Journal>(dir_.filePath("journal.sqlite").toStdString(), instruments_, JournalOptions{},
+                                         std::vector<std::string>{"deribit"});
     QVERIFY2(!journal_->failed(), journal_->failure().c_str());
     recentTs_ = (QDateTime::currentMSecsSinceEpoch() - 1000) * 1'000'000;
     const JournalRecord records[] = {
@@ -206,9 +207,11 @@ class TestAuditGui : public QObject {
     QCOMPARE(cell(perpFill, AuditModel::Price), QString("35000.5"));
     QCOMPARE(cell(perpFill, AuditModel::Qty), QString("10"));
     QCOMPARE(cell(perpFill, AuditModel::Value), QString("0.125"));
+    QCOMPARE(cell(perpFill, AuditModel::Venue), QString("deribit"));  // every record about an instrument has its venue
+    QCOMPARE(rows()->headerData(AuditModel::Venue, Qt::Horizontal).toString(), QString("Venue"));
 
     const int state = rowOfKind("state_change");
-    for (int c : {int(AuditModel::Order), int(AuditModel::Instrument), int(AuditModel::Strategy), int(AuditModel::Side),
+    for (int c : {int(AuditModel::Order), int(AuditModel::Venue), int(AuditModel::Instrument), int(AuditModel::Strategy), int(AuditModel::Side),
                   int(AuditModel::Price), int(AuditModel::Qty), int(AuditModel::Value)})
       QVERIFY2(cell(state, c).isEmpty(), qPrintable(QString("column %1: %2").arg(c).arg(cell(state, c))));
 
@@ -230,6 +233,14 @@ class TestAuditGui : public QObject {
     typeInto(instrument(), "perp");  // contains, whatever the case
     QVERIFY(settled(view_.get()));
     QCOMPARE(column(AuditModel::Instrument), QStringList{kPerpName});
+    typeInto(instrument(), "Deribit:");  // the venue is part of what the filter reads
+    QVERIFY(settled(view_.get()));
+    QCOMPARE(column(AuditModel::Kind), (QStringList{"fill", "fill"}));
+    typeInto(instrument(), "binance");
+    QVERIFY(settled(view_.get()));
+    QCOMPARE(rows()->rowCount(), 0);
+    typeInto(instrument(), "perp");
+    QVERIFY(settled(view_.get()));
 
     QVERIFY(chooseByKeyboard(kind(), "any"));
     QVERIFY(settled(view_.get()));
@@ -356,17 +367,17 @@ class TestAuditGui : public QObject {
     QVERIFY2(error.isEmpty(), qPrintable(error));
     const QStringList expected = {
         kCsvHeader,
-        expectedCsv(kT0, {"order_intent", "1", kPerpName, "1", "buy", "35000.5", "10", "0", "mm#1"}),
-        expectedCsv(kT0 + kSecond, {"order_ack", "1", kPerpName, "1", "buy", "35000.5", "10", "0", ""}),
-        expectedCsv(kT0 + 2 * kSecond, {"fill", "1", kPerpName, "1", "buy", "35000.5", "10", "0.125", "maker"}),
-        expectedCsv(kT0 + 3600 * kSecond, {"order_intent", "2", kCallName, "2", "sell", "0.0125", "0.1", "0", "mm#2"}),
-        expectedCsv(kT0 + 3601 * kSecond, {"order_reject", "2", kCallName, "2", "sell", "0.0125", "0.1", "0",
+        expectedCsv(kT0, {"order_intent", "1", "deribit", kPerpName, "1", "buy", "35000.5", "10", "0", "mm#1"}),
+        expectedCsv(kT0 + kSecond, {"order_ack", "1", "deribit", kPerpName, "1", "buy", "35000.5", "10", "0", ""}),
+        expectedCsv(kT0 + 2 * kSecond, {"fill", "1", "deribit", kPerpName, "1", "buy", "35000.5", "10", "0.125", "maker"}),
+        expectedCsv(kT0 + 3600 * kSecond, {"order_intent", "2", "deribit", kCallName, "2", "sell", "0.0125", "0.1", "0", "mm#2"}),
+        expectedCsv(kT0 + 3601 * kSecond, {"order_reject", "2", "deribit", kCallName, "2", "sell", "0.0125", "0.1", "0",
                                            "\"refused: limit \"\"max qty\"\", see risk.json\""}),
         expectedCsv(kT0 + 7200 * kSecond,
-                    {"state_change", "", "", "", "", "0", "0", "0", "ACTIVE -> HALTED: HALT ALL pressed (by the user)"}),
-        expectedCsv(kT0 + 7201 * kSecond, {"param_change", "", "", "2", "", "0", "0", "0", "\"mm#2: spread=2\nwas 3\""}),
-        expectedCsv(kT0 + 7202 * kSecond, {"fill", "2", kCallName, "2", "sell", "0.0125", "0.05", "0.0625", "taker"}),
-        expectedCsv(recentTs_, {"risk_event", "", "", "1", "", "0", "0", "0", "\"mm#1: quote refused, rate limit\""}),
+                    {"state_change", "", "", "", "", "", "0", "0", "0", "ACTIVE -> HALTED: HALT ALL pressed (by the user)"}),
+        expectedCsv(kT0 + 7201 * kSecond, {"param_change", "", "", "", "2", "", "0", "0", "0", "\"mm#2: spread=2\nwas 3\""}),
+        expectedCsv(kT0 + 7202 * kSecond, {"fill", "2", "deribit", kCallName, "2", "sell", "0.0125", "0.05", "0.0625", "taker"}),
+        expectedCsv(recentTs_, {"risk_event", "", "", "", "1", "", "0", "0", "0", "\"mm#1: quote refused, rate limit\""}),
         "",  // the last record's CRLF
     };
     const QStringList lines = readCsv(file);
@@ -389,7 +400,7 @@ class TestAuditGui : public QObject {
     QCOMPARE(view_->exportCsv(rejects), qint64(1));
     QCOMPARE(readCsv(rejects),
              (QStringList{kCsvHeader,
-                          expectedCsv(kT0 + 3601 * kSecond, {"order_reject", "2", kCallName, "2", "sell", "0.0125", "0.1",
+                          expectedCsv(kT0 + 3601 * kSecond, {"order_reject", "2", "deribit", kCallName, "2", "sell", "0.0125", "0.1",
                                                              "0", "\"refused: limit \"\"max qty\"\", see risk.json\""}),
                           ""}));
 
@@ -411,7 +422,7 @@ class TestAuditGui : public QObject {
     for (qsizetype i = 1; i <= 4; ++i) {
       const QStringList fields = lines[i].split(',');
       kinds << fields.value(2);
-      QCOMPARE(fields.value(5), QString("2"));  // strategy
+      QCOMPARE(fields.value(6), QString("2"));  // strategy
     }
     QCOMPARE(kinds, (QStringList{"order_intent", "order_reject", "param_change", "fill"}));  // oldest first
 
@@ -467,6 +478,36 @@ class TestAuditGui : public QObject {
     QVERIFY(settled(&view));
     QVERIFY(statusLabel->text().startsWith("No journal at"));
     QVERIFY(!QFile::exists(missing));  // read-only: never created
+  }
+
+  // A journal from before the venue column (schema 2) reads as it is: its rows with an empty
+  // venue, the filter and the export working on the instrument alone (the view never migrates).
+  void aJournalWithoutVenuesReads() {
+    const QString old = dir_.filePath("schema2.sqlite");
+    QVERIFY(createDatabase(old,
+                           "CREATE TABLE journal (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL,"
+                           " order_id INTEGER, instrument TEXT, strategy INTEGER, side TEXT, price INTEGER, qty INTEGER,"
+                           " value REAL, text TEXT, session INTEGER);"
+                           "INSERT INTO journal(ts, kind, order_id, instrument, side, price, qty, value, session)"
+                           " VALUES (1700000000000000000, 'fill', 4, 'BTC-PERPETUAL', 'buy', 6000000000000, 1000000000, 0, 1);"
+                           "PRAGMA user_version=2;"));
+    AuditView view;
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setJournalPath(old);
+    QVERIFY(settled(&view));
+    QCOMPARE(view.model()->rowCount(), 1);
+    QCOMPARE(view.model()->index(0, AuditModel::Instrument).data().toString(), QString("BTC-PERPETUAL"));
+    QCOMPARE(view.model()->index(0, AuditModel::Venue).data().toString(), QString());
+    auto* filter = view.findChild<QLineEdit*>("auditInstrument");
+    typeInto(filter, "perp");
+    QVERIFY(settled(&view));
+    QCOMPARE(view.model()->rowCount(), 1);
+    const QString csv = dir_.filePath("schema2.csv");
+    QString error;
+    QCOMPARE(view.exportCsv(csv, &error), qint64(1));
+    QCOMPARE(readCsv(csv).value(1), expectedCsv(1'700'000'000'000'000'000, {"fill", "4", "", "BTC-PERPETUAL", "", "buy",
+                                                                          "60000", "10", "0", ""}));
   }
 
   void foreignFilesSayWhy() {

@@ -131,10 +131,16 @@ constexpr int kCancelCheckEveryOps = 10'000;  // SQLite VM steps between two loo
 constexpr qint64 kNanosPerMs = 1'000'000;
 
 // The columns every query reads, in this order.
-enum SqlColumn { ColSeq, ColTs, ColKind, ColOrder, ColInstrument, ColStrategy, ColSide, ColPrice, ColQty, ColValue, ColText };
-constexpr const char* kSelect =
-    "SELECT seq, ts, kind, order_id, instrument, strategy, side, price, qty, value, text FROM journal";
-constexpr const char* kCsvHeader = "time_utc,ts_ns,kind,order_id,instrument,strategy,side,price,qty,value,text\r\n";
+enum SqlColumn {
+  ColSeq, ColTs, ColKind, ColOrder, ColInstrument, ColStrategy, ColSide, ColPrice, ColQty, ColValue, ColText, ColVenue
+};
+// A journal written before schema 3 has no venue column: NULL stands in for it (the view reads
+// any journal it is pointed at, and never migrates one).
+std::string selectFrom(bool hasVenue) {
+  return std::string("SELECT seq, ts, kind, order_id, instrument, strategy, side, price, qty, value, text, ") +
+         (hasVenue ? "venue" : "NULL") + " FROM journal";
+}
+constexpr const char* kCsvHeader = "time_utc,ts_ns,kind,order_id,venue,instrument,strategy,side,price,qty,value,text\r\n";
 
 qint64 floorMs(Nanos ts) { return ts / kNanosPerMs - (ts % kNanosPerMs < 0 ? 1 : 0); }
 
@@ -168,7 +174,7 @@ std::string likeContains(const QString& needle) {
   return out + "%";
 }
 
-SqlFilter sqlFor(const AuditFilter& f) {
+SqlFilter sqlFor(const AuditFilter& f, bool hasVenue) {
   SqlFilter out;
   std::vector<std::string> terms;
   if (f.from) {
@@ -184,7 +190,9 @@ SqlFilter sqlFor(const AuditFilter& f) {
     out.args.emplace_back(f.kind.toStdString());
   }
   if (!f.instrument.isEmpty()) {
-    terms.emplace_back("instrument LIKE ? ESCAPE '\\'");
+    // "deribit:BTC-PERP" and "deribit" find rows by their venue too.
+    terms.emplace_back(hasVenue ? "ifnull(venue || ':', '') || instrument LIKE ? ESCAPE '\\'"
+                                : "instrument LIKE ? ESCAPE '\\'");
     out.args.emplace_back(likeContains(f.instrument));
   }
   switch (f.strategyMatch) {
@@ -238,6 +246,7 @@ AuditRecord readRecord(sqlite3_stmt* s) {
   r.kind = columnQString(s, ColKind);
   r.orderId = columnInt(s, ColOrder);
   r.instrument = columnQString(s, ColInstrument);
+  r.venue = columnQString(s, ColVenue);
   r.strategy = columnInt(s, ColStrategy);
   r.side = columnQString(s, ColSide);
   r.price = columnInt(s, ColPrice);
@@ -295,6 +304,16 @@ class JournalReader {
 
   // Statements run in one read transaction see one snapshot, whatever the writer commits meanwhile.
   bool begin() { return exec("BEGIN"); }
+
+  // Whether the journal records venues (schema 3 on); an older one reads as venue-less.
+  bool hasVenueColumn() {
+    sqlite3_stmt* s = nullptr;
+    bool has = false;
+    if (sqlite3_prepare_v2(db_, "SELECT 1 FROM pragma_table_info('journal') WHERE name = 'venue'", -1, &s, nullptr) == SQLITE_OK)
+      has = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return has;
+  }
 
   bool prepare(const std::string& sql, Statement& out) {
     const int rc = sqlite3_prepare_v2(db_, sql.c_str(), int(sql.size()), &out.handle, nullptr);
@@ -358,12 +377,13 @@ AuditQueryResult queryJournal(const QString& path, const AuditFilter& filter, in
   };
   if (!journal.ok() || !journal.begin()) return failed();
 
-  const SqlFilter where = sqlFor(filter);
+  const bool hasVenue = journal.hasVenueColumn();
+  const SqlFilter where = sqlFor(filter, hasVenue);
   {
     // ts then seq: the journal_ts index holds both (seq is the rowid), so the newest come first
     // without sorting the whole match.
     Statement rows;
-    if (!journal.prepare(std::string(kSelect) + where.where + " ORDER BY ts DESC, seq DESC LIMIT ?", rows)) return failed();
+    if (!journal.prepare(selectFrom(hasVenue) + where.where + " ORDER BY ts DESC, seq DESC LIMIT ?", rows)) return failed();
     sqlite3_bind_int(rows.handle, bindArgs(rows.handle, where), cap);
     int rc;
     while ((rc = sqlite3_step(rows.handle)) == SQLITE_ROW) out.records.push_back(readRecord(rows.handle));
@@ -429,6 +449,7 @@ void appendCsvRecord(QByteArray& out, sqlite3_stmt* s) {
   out += ',';
   text(ColKind);
   integer(ColOrder);
+  text(ColVenue);
   text(ColInstrument);
   integer(ColStrategy);
   text(ColSide);
@@ -458,9 +479,10 @@ ExportOutcome exportJournal(const QString& journalPath, const AuditFilter& filte
   };
   // The query before the file: a journal that cannot be read must not leave an empty CSV behind.
   if (!journal.ok() || !journal.begin()) return failed();
-  const SqlFilter where = sqlFor(filter);
+  const bool hasVenue = journal.hasVenueColumn();
+  const SqlFilter where = sqlFor(filter, hasVenue);
   Statement rows;
-  if (!journal.prepare(std::string(kSelect) + where.where + " ORDER BY ts, seq", rows)) return failed();
+  if (!journal.prepare(selectFrom(hasVenue) + where.where + " ORDER BY ts, seq", rows)) return failed();
   bindArgs(rows.handle, where);
 
   QSaveFile file(csvPath);
@@ -535,13 +557,14 @@ int AuditModel::columnCount(const QModelIndex& parent) const { return parent.isV
 
 QVariant AuditModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal) return QAbstractTableModel::headerData(section, orientation, role);
-  if (role == Qt::TextAlignmentRole && section >= Order && section <= Value && section != Instrument && section != Side)
+  if (role == Qt::TextAlignmentRole && section >= Order && section <= Value && section != Venue && section != Instrument && section != Side)
     return int(Qt::AlignRight | Qt::AlignVCenter);
   if (role != Qt::DisplayRole) return {};
   switch (section) {
     case Time: return QString("Time (UTC)");
     case Kind: return QString("Kind");
     case Order: return QString("Order");
+    case Venue: return QString("Venue");
     case Instrument: return QString("Instrument");
     case Strategy: return QString("Strategy");
     case Side: return QString("Side");
@@ -562,6 +585,7 @@ QVariant AuditModel::data(const QModelIndex& index, int role) const {
       case Time: return formatAuditTime(r.ts);
       case Kind: return r.kind;
       case Order: return r.orderId ? QString::number(*r.orderId) : QString();
+      case Venue: return r.venue;
       case Instrument: return r.instrument;
       case Strategy: return r.strategy ? QString::number(*r.strategy) : QString();
       case Side: return r.side;
@@ -632,6 +656,7 @@ void AuditModel::sortRows() {
     switch (sortColumn_) {
       case Kind: return by(a.kind, b.kind);
       case Order: return by(a.orderId, b.orderId);
+      case Venue: return by(a.venue, b.venue);
       case Instrument: return by(a.instrument, b.instrument);
       case Strategy: return by(a.strategy, b.strategy);
       case Side: return by(a.side, b.side);
@@ -715,6 +740,7 @@ AuditView::AuditView(QWidget* parent) : QWidget(parent), worker_(std::make_uniqu
   table_->setColumnWidth(AuditModel::Time, 170);
   table_->setColumnWidth(AuditModel::Kind, 120);
   table_->setColumnWidth(AuditModel::Order, 70);
+  table_->setColumnWidth(AuditModel::Venue, 110);
   table_->setColumnWidth(AuditModel::Instrument, 170);
   table_->setColumnWidth(AuditModel::Strategy, 64);
   table_->setColumnWidth(AuditModel::Side, 44);
@@ -763,7 +789,7 @@ void AuditView::buildFilters() {
   instrument_->setObjectName("auditInstrument");
   instrument_->setPlaceholderText("contains, e.g. 70000-C");
   instrument_->setClearButtonEnabled(true);
-  instrument_->setToolTip("Records whose instrument name contains this (case-insensitive)");
+  instrument_->setToolTip("Records whose venue:instrument (e.g. deribit:BTC-PERPETUAL) contains this (case-insensitive)");
 
   strategy_ = new QComboBox;
   strategy_->setObjectName("auditStrategy");

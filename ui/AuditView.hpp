@@ -1,8 +1,8 @@
 #pragma once
 // The journal audit view: what the engine journaled (order intents, acks, rejects, fills, cancels,
 // risk, state and limit changes, plugin loads, parameter changes), read straight from
-// <data-dir>/journal.sqlite, filtered by time, instrument, strategy instance, kind and text, and
-// exported to CSV.
+// <data-dir>/journal.sqlite (each record about an instrument with its venue), filtered by time,
+// venue and instrument, strategy instance, kind and text, and exported to CSV.
 //
 // The file is opened read-only, once per query, on the view's own worker thread: the journal is in
 // WAL mode, so its writer never waits for us, and the GUI never waits for SQLite. A query shows at
@@ -33,6 +33,7 @@ struct AuditRecord {
   Nanos ts = 0;  // Unix ns, UTC
   QString kind;  // nameOf(JournalKind), e.g. "fill"
   std::optional<qint64> orderId;
+  QString venue;  // the instrument's venue ("deribit"); empty in rows from before schema 3
   QString instrument;
   std::optional<qint64> strategy;  // instance id
   QString side;                    // "buy", "sell", or empty for records that are not about an order
@@ -44,7 +45,7 @@ struct AuditRecord {
 struct AuditFilter {
   enum class StrategyMatch { Any, None, Id };
   std::optional<Nanos> from, to;  // both inclusive
-  QString instrument;             // contained in the name, ASCII case-insensitive
+  QString instrument;             // contained in "venue:name" (or the name), ASCII case-insensitive
   StrategyMatch strategyMatch = StrategyMatch::Any;
   qint64 strategyId = 0;          // for StrategyMatch::Id
   QString kind;                   // exact kind name; empty: every kind
@@ -53,7 +54,7 @@ struct AuditFilter {
 
 class AuditModel : public QAbstractTableModel {
  public:
-  enum Column { Time, Kind, Order, Instrument, Strategy, Side, Price, Qty, Value, Text, ColumnCount };
+  enum Column { Time, Kind, Order, Venue, Instrument, Strategy, Side, Price, Qty, Value, Text, ColumnCount };
 
   explicit AuditModel(QObject* parent = nullptr);
 

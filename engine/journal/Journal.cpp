@@ -54,21 +54,45 @@ const char* const kMigrations[] = {
     "CREATE INDEX journal_ts ON journal(ts);"
     "CREATE INDEX journal_order ON journal(order_id) WHERE order_id IS NOT NULL;"
     "CREATE INDEX journal_kind ON journal(kind, ts);",
+    // 2 -> 3: the venue of every row about an instrument (its name, e.g. 'deribit'), since names
+    // are unique per venue only. Rows written before stay NULL: restored by the bare name.
+    "ALTER TABLE journal ADD COLUMN venue TEXT;",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == Journal::kSchemaVersion);
 }  // namespace
 
-Journal::Journal(std::string path, const InstrumentRegistry& instruments, JournalOptions options)
-    : path_(std::move(path)), options_(options), queue_(options.queueCapacity) {
-  for (const Instrument& i : instruments.all()) instrumentNames_.push_back(i.name);
+Journal::Journal(std::string path, const InstrumentRegistry& instruments, JournalOptions options,
+                 std::vector<std::string> venueNames)
+    : path_(std::move(path)),
+      venueNames_(std::move(venueNames)),
+      registry_(instruments),
+      options_(options),
+      queue_(options.queueCapacity) {
+  for (const Instrument& i : instruments.all()) {
+    if (instrumentNames_.size() <= i.id) {
+      instrumentNames_.resize(std::size_t(i.id) + 1);
+      instrumentVenues_.resize(std::size_t(i.id) + 1);
+    }
+    instrumentNames_[i.id] = i.name;
+    if (i.venue < venueNames_.size()) instrumentVenues_[i.id] = venueNames_[i.venue];
+  }
   open();
   writer_ = std::thread([this] { run(); });
 }
 
-void Journal::addInstrument(InstrumentId id, std::string name) {
+void Journal::addInstrument(InstrumentId id, std::string name, VenueId venue) {
   std::lock_guard lock(namesMutex_);
-  if (instrumentNames_.size() <= id) instrumentNames_.resize(std::size_t(id) + 1);
+  if (instrumentNames_.size() <= id) {
+    instrumentNames_.resize(std::size_t(id) + 1);
+    instrumentVenues_.resize(std::size_t(id) + 1);
+  }
   instrumentNames_[id] = std::move(name);
+  instrumentVenues_[id] = venue < venueNames_.size() ? std::optional<std::string>(venueNames_[venue]) : std::nullopt;
+}
+
+void Journal::addInstrument(InstrumentId id, std::string name) {
+  const VenueId venue = id < registry_.size() ? registry_[id].venue : VenueId(venueNames_.size());
+  addInstrument(id, std::move(name), venue);
 }
 
 Journal::~Journal() {
@@ -131,7 +155,7 @@ void Journal::open() {
   session_ = sqlite3_last_insert_rowid(db_);
   if (sqlite3_prepare_v2(db_,
                          "INSERT INTO journal(ts, kind, order_id, instrument, strategy, side, price, qty, value, text, "
-                         "session) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                         "session, venue) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
                          -1, &insert_, nullptr) != SQLITE_OK)
     return fail(sqlite3_errmsg(db_));
   // What the last failure spilled goes into the journal first; then the reserve is laid again.
@@ -238,7 +262,10 @@ JournalRow Journal::rowOf(const JournalRecord& r) const {
   if (r.order) row.order = std::int64_t(r.order);
   {
     std::lock_guard lock(namesMutex_);
-    if (r.instrument < instrumentNames_.size()) row.instrument = instrumentNames_[r.instrument];
+    if (r.instrument < instrumentNames_.size()) {
+      row.instrument = instrumentNames_[r.instrument];
+      row.venue = instrumentVenues_[r.instrument];
+    }
   }
   if (r.strategy) row.strategy = r.strategy;
   if (r.order != 0 || r.kind == JournalKind::PositionSnapshot || r.kind == JournalKind::Fill) row.side = nameOf(r.side);
@@ -267,6 +294,8 @@ bool Journal::insertRow(const JournalRow& r) {
   if (r.text) sqlite3_bind_text(s, 10, r.text->data(), int(r.text->size()), SQLITE_STATIC);
   else sqlite3_bind_null(s, 10);
   sqlite3_bind_int64(s, 11, r.session);
+  if (r.venue) sqlite3_bind_text(s, 12, r.venue->data(), int(r.venue->size()), SQLITE_STATIC);
+  else sqlite3_bind_null(s, 12);
   const int rc = sqlite3_step(s);
   sqlite3_reset(s);
   sqlite3_clear_bindings(s);

@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,13 +42,21 @@ struct JournalOptions {
 
 class Journal {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens (creating and migrating as needed) and starts the writer thread. Never throws: a journal
-  // that cannot be opened is failed() from the start.
-  Journal(std::string path, const InstrumentRegistry& instruments, JournalOptions options = {});
+  // that cannot be opened is failed() from the start. `venueNames` by VenueId (the engine's venue
+  // list): every row about an instrument records its venue's name beside the instrument's, because
+  // names are unique per venue only (two venues list BTC-PERPETUAL). An instrument whose venue has
+  // no name here is journaled with a NULL venue (restored by its bare name, as before schema 3).
+  Journal(std::string path, const InstrumentRegistry& instruments, JournalOptions options = {},
+          std::vector<std::string> venueNames = {});
   // An instrument listed while running (its id is the registry's next): records about it carry
-  // its name. Any thread.
+  // its name and its venue's. Any thread. The two-argument form reads the venue from the registry
+  // the journal was opened with (the caller has just read the instrument there): that registry
+  // must then outlive the journal, as the engine's does (a journal opened on a temporary registry
+  // must use the three-argument form).
+  void addInstrument(InstrumentId id, std::string name, VenueId venue);
   void addInstrument(InstrumentId id, std::string name);
   ~Journal();  // writes what is queued, then joins
   Journal(const Journal&) = delete;
@@ -92,6 +101,9 @@ class Journal {
   // session with a different instrument set resolves them by name. Grows while running
   // (addInstrument, engine thread) and is read by the writer thread: guarded by namesMutex_.
   std::vector<std::string> instrumentNames_;
+  std::vector<std::optional<std::string>> instrumentVenues_;  // by instrument id, beside the name
+  const std::vector<std::string> venueNames_;                 // by VenueId
+  const InstrumentRegistry& registry_;
   mutable std::mutex namesMutex_;
   JournalOptions options_;
   sqlite3* db_ = nullptr;

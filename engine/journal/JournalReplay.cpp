@@ -84,16 +84,34 @@ std::optional<Side> sideOf(sqlite3_stmt* s, int col) {
 
 bool isInteger(sqlite3_stmt* s, int col) { return sqlite3_column_type(s, col) == SQLITE_INTEGER; }
 
+// The venue column: NULL (a row from before schema 3, or one about no instrument's venue) is "";
+// a venue name is UTF-8 text; anything else is nullopt (damaged, never guessed).
+std::optional<std::string> venueOf(sqlite3_stmt* s, int col) {
+  if (sqlite3_column_type(s, col) == SQLITE_NULL) return std::string();
+  return textOf(s, col);
+}
+
+// A journal of schema 1 or 2 has no venue column (it migrates when this session's journal opens,
+// after the replay): its queries read NULL in its place.
+bool hasVenueColumn(sqlite3* db) {
+  sqlite3_stmt* s = nullptr;
+  bool has = false;
+  if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('journal') WHERE name = 'venue'", -1, &s, nullptr) == SQLITE_OK)
+    has = sqlite3_step(s) == SQLITE_ROW;
+  sqlite3_finalize(s);
+  return has;
+}
+
 // The Orders and Fills tabs' history of one day: orders that ended, newest first (an order refused
 // by the risk gate has only its reject row; the others begin with their intent), and its fills.
-void readDayHistory(sqlite3* db, Nanos dayStart, JournalState* out) {
+void readDayHistory(sqlite3* db, Nanos dayStart, bool venues, JournalState* out) {
   sqlite3_stmt* s = nullptr;
   const std::string limit = std::to_string(JournalState::kHistoryRows);
   const std::string orders =
-      "SELECT o.order_id, o.instrument, o.side, o.price, o.qty, ifnull(o.strategy, 0), o.ts, ifnull(o.text, ''),"
+      std::string("SELECT o.order_id, o.instrument, o.side, o.price, o.qty, ifnull(o.strategy, 0), o.ts, ifnull(o.text, ''),"
       " (SELECT ifnull(sum(f.qty), 0) FROM journal f WHERE f.order_id = o.order_id AND f.kind = 'fill'),"
       " (SELECT total(f.qty * 1.0 * f.price) FROM journal f WHERE f.order_id = o.order_id AND f.kind = 'fill'),"
-      " e.kind, ifnull(e.text, ''), e.ts"
+      " e.kind, ifnull(e.text, ''), e.ts, ") + (venues ? "o.venue" : "NULL") +
       " FROM journal o LEFT JOIN journal e ON e.seq = (SELECT max(x.seq) FROM journal x WHERE x.order_id = o.order_id"
       "   AND x.kind IN ('order_reject', 'cancelled'))"
       " WHERE o.seq IN (SELECT min(seq) FROM journal WHERE kind IN ('order_intent', 'order_reject') AND ts >= ?"
@@ -118,6 +136,7 @@ void readDayHistory(sqlite3* db, Nanos dayStart, JournalState* out) {
       const std::string end = textOf(s, 10).value_or("");
       o.reason = textOf(s, 11).value_or("");
       o.endTs = sqlite3_column_int64(s, 12);
+      o.venue = venueOf(s, 13).value_or("");
       if (end == "order_reject") o.end = JournalState::FinishedOrder::End::Rejected;
       else if (end == "cancelled") o.end = JournalState::FinishedOrder::End::Cancelled;
       else if (o.filled >= o.qty && o.qty > 0) o.end = JournalState::FinishedOrder::End::Filled;
@@ -127,7 +146,8 @@ void readDayHistory(sqlite3* db, Nanos dayStart, JournalState* out) {
   }
   sqlite3_finalize(s);
   s = nullptr;
-  const std::string fills = "SELECT order_id, instrument, side, price, qty, value, ts FROM journal"
+  const std::string fills = std::string("SELECT order_id, instrument, side, price, qty, value, ts, ") +
+                            (venues ? "venue" : "NULL") + " FROM journal"
                             " WHERE kind = 'fill' AND ts >= ? ORDER BY seq DESC LIMIT " + limit;
   if (sqlite3_prepare_v2(db, fills.c_str(), -1, &s, nullptr) == SQLITE_OK) {
     sqlite3_bind_int64(s, 1, dayStart);
@@ -142,6 +162,7 @@ void readDayHistory(sqlite3* db, Nanos dayStart, JournalState* out) {
       f.qty = sqlite3_column_int64(s, 4);
       f.fee = sqlite3_column_double(s, 5);
       f.ts = sqlite3_column_int64(s, 6);
+      f.venue = venueOf(s, 7).value_or("");
       out->historyFills.push_back(std::move(f));
     }
   }
@@ -177,7 +198,16 @@ void mergeSpill(const std::string& path, sqlite3* db, JournalState* out) {
       const auto unresolved = std::find_if(out->unresolved.begin(), out->unresolved.end(),
                                            [&](const JournalState::UnresolvedOrder& o) { return r.order && o.id == OrderId(*r.order); });
       if (r.kind == "fill") {
-        out->fills.push_back({r.instrument.value_or(""), side, r.price, r.qty, r.value});
+        JournalState::FillRow f;
+        f.instrument = r.instrument.value_or("");
+        f.venue = r.venue.value_or("");
+        f.side = side;
+        f.price = r.price;
+        f.qty = r.qty;
+        f.fee = r.value;
+        f.order = OrderId(r.order.value_or(0));
+        f.ts = r.ts;
+        out->fills.push_back(std::move(f));
         if (unresolved != out->unresolved.end() && (unresolved->filled += r.qty) >= unresolved->qty)
           out->unresolved.erase(unresolved);
       } else if (r.kind == "order_reject" || r.kind == "cancelled") {
@@ -186,6 +216,7 @@ void mergeSpill(const std::string& path, sqlite3* db, JournalState* out) {
         JournalState::UnresolvedOrder o;
         o.id = OrderId(*r.order);
         o.instrument = r.instrument.value_or("");
+        o.venue = r.venue.value_or("");
         o.side = side;
         o.price = r.price;
         o.qty = r.qty;
@@ -236,7 +267,10 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
     if (++damagedRows <= kMaxDamagedListed)
       out->damaged.push_back("seq " + std::to_string(seq) + " (" + kind + "): " + why);
   };
-  if (sqlite3_prepare_v2(db, "SELECT seq, instrument, side, price, qty, value FROM journal WHERE kind = 'fill' ORDER BY seq",
+  const bool venues = hasVenueColumn(db);
+  const std::string venueColumn = venues ? "venue" : "NULL";
+  if (sqlite3_prepare_v2(db, ("SELECT seq, instrument, side, price, qty, value, " + venueColumn + ", order_id, ts"
+                              " FROM journal WHERE kind = 'fill' ORDER BY seq").c_str(),
                          -1, &s, nullptr) != SQLITE_OK)
     return fail("cannot read fills");
   while (sqlite3_step(s) == SQLITE_ROW) {
@@ -245,8 +279,11 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
     const auto instrument = textOf(s, 1);
     const auto side = sideOf(s, 2);
     const int feeType = sqlite3_column_type(s, 5);  // NULL: no fee (SQLite stores NaN as NULL too)
+    const auto venue = venueOf(s, 6);
     if (!instrument || instrument->empty()) {
       damaged(seq, "fill", "instrument '" + shown(s, 1) + "' is not a name");
+    } else if (!venue) {
+      damaged(seq, "fill", "venue '" + shown(s, 6) + "' is not a name");
     } else if (!side) {
       damaged(seq, "fill", "side '" + shown(s, 2) + "' is neither buy nor sell");
     } else if (!isInteger(s, 3) || sqlite3_column_int64(s, 3) <= 0) {
@@ -262,6 +299,9 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
       f.price = sqlite3_column_int64(s, 3);
       f.qty = sqlite3_column_int64(s, 4);
       f.fee = feeType == SQLITE_NULL ? 0.0 : sqlite3_column_double(s, 5);
+      f.venue = *venue;
+      f.order = isInteger(s, 7) ? OrderId(sqlite3_column_int64(s, 7)) : 0;
+      f.ts = sqlite3_column_int64(s, 8);
       out->fills.push_back(std::move(f));
     }
   }
@@ -269,7 +309,7 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
   s = nullptr;
   // Intents without an end. The order_id index keeps each probe to a handful of rows.
   if (sqlite3_prepare_v2(db,
-                         "SELECT i.order_id, i.instrument, i.side,"
+                         ("SELECT i.order_id, i.instrument, i.side,"
                          // a confirmed replace has the order's latest price and total quantity
                          " ifnull((SELECT r.price FROM journal r WHERE r.order_id = i.order_id AND r.kind = 'replace'"
                          "   AND r.text = 'confirmed' ORDER BY r.seq DESC LIMIT 1), i.price),"
@@ -277,8 +317,9 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
                          "   AND r.text = 'confirmed' ORDER BY r.seq DESC LIMIT 1), i.qty),"
                          " ifnull(i.strategy, 0), i.ts, i.text,"
                          " (SELECT ifnull(sum(f.qty), 0) FROM journal f WHERE f.order_id = i.order_id AND f.kind = 'fill'),"
-                         " i.seq FROM journal i WHERE i.kind = 'order_intent' AND NOT EXISTS (SELECT 1 FROM journal e"
-                         " WHERE e.order_id = i.order_id AND e.kind IN ('order_reject', 'cancelled')) ORDER BY i.order_id",
+                         " i.seq, " + std::string(venues ? "i.venue" : "NULL") +
+                         " FROM journal i WHERE i.kind = 'order_intent' AND NOT EXISTS (SELECT 1 FROM journal e"
+                         " WHERE e.order_id = i.order_id AND e.kind IN ('order_reject', 'cancelled')) ORDER BY i.order_id").c_str(),
                          -1, &s, nullptr) != SQLITE_OK)
     return fail("cannot read order intents");
   while (sqlite3_step(s) == SQLITE_ROW) {
@@ -298,6 +339,12 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
       damaged(seq, "order_intent", "side '" + shown(s, 2) + "' is neither buy nor sell");
       continue;
     }
+    const auto venue = venueOf(s, 10);
+    if (!venue) {
+      damaged(seq, "order_intent", "venue '" + shown(s, 10) + "' is not a name");
+      continue;
+    }
+    o.venue = *venue;
     if (!isInteger(s, 3) || !isInteger(s, 4) || sqlite3_column_int64(s, 4) <= 0) {
       damaged(seq, "order_intent", "price '" + shown(s, 3) + "' or quantity '" + shown(s, 4) + "' is not an integer");
       continue;
@@ -408,7 +455,7 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
     if (const unsigned char* t = sqlite3_column_text(s, 0)) out->strategySetup = reinterpret_cast<const char*>(t);
   sqlite3_finalize(s);
   s = nullptr;
-  if (out->lastDay >= 0) readDayHistory(db, out->lastDay * kDay, out);
+  if (out->lastDay >= 0) readDayHistory(db, out->lastDay * kDay, venues, out);
   if (sqlite3_prepare_v2(db, "SELECT count(*) FROM session", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
     out->sessions = std::size_t(sqlite3_column_int64(s, 0));
   sqlite3_finalize(s);

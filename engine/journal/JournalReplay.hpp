@@ -14,8 +14,12 @@
 namespace kappa {
 
 struct JournalState {
+  // Every fill, order and position carries the venue whose instrument it is (its name, as the
+  // engine named it: "sim", "deribit"), since names are unique per venue only. Empty: a row
+  // written before the journal recorded venues (schema < 3): the bare name is all there is.
   struct FillRow {
     std::string instrument;
+    std::string venue;
     Side side = Side::Buy;
     Price price = 0;
     Qty qty = 0;
@@ -29,6 +33,7 @@ struct JournalState {
   struct UnresolvedOrder {
     OrderId id = 0;
     std::string instrument;
+    std::string venue;
     Side side = Side::Buy;
     Price price = 0;
     Qty qty = 0, filled = 0;
@@ -52,6 +57,7 @@ struct JournalState {
   struct FinishedOrder {
     OrderId id = 0;
     std::string instrument;
+    std::string venue;
     Side side = Side::Buy;
     Price price = 0;
     Qty qty = 0, filled = 0;

@@ -19,7 +19,7 @@ constexpr std::string_view kNull = "\\N";
 constexpr std::string_view kSectionTag = "#halt";
 const char* const kKinds[] = {"order_intent", "order_ack",    "order_reject", "fill",         "cancel_request",
                               "cancelled",    "replace",      "position_snapshot", "risk_event", "state_change",
-                              "limit_change", "plugin_load",  "param_change"};
+                              "limit_change", "plugin_load",  "param_change",      "strategy_setup"};
 
 void escapeInto(std::string& out, std::string_view s) {
   for (const char c : s) {
@@ -157,12 +157,14 @@ std::string encodeSpillRow(const JournalRow& r) {
   out += value;
   out += '\t';
   appendOptional(out, r.text);
+  out += '\t';
+  appendOptional(out, r.venue);
   return out;
 }
 
 bool decodeSpillRow(std::string_view line, JournalRow* r) {
   const std::vector<std::string_view> f = split(line);
-  if (f.size() != 11) return false;
+  if (f.size() != 11 && f.size() != 12) return false;  // 11: written before the venue column
   *r = {};
   if (!parseInt(f[0], &r->session) || !parseInt(f[1], &r->ts)) return false;
   bool known = false;
@@ -179,7 +181,8 @@ bool decodeSpillRow(std::string_view line, JournalRow* r) {
   errno = 0;
   r->value = std::strtod(value.c_str(), &end);
   if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(r->value)) return false;
-  return parseOptionalText(f[10], &r->text);
+  if (!parseOptionalText(f[10], &r->text)) return false;
+  return f.size() == 11 || parseOptionalText(f[11], &r->venue);
 }
 
 SpillContents readSpill(const std::string& path) {

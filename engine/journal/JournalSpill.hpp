@@ -14,7 +14,8 @@
 //
 // Format, one line each, fields separated by tabs, "\N" for NULL, text escaped (\\ \t \n \r \0):
 //   #halt <TAB> section-id <TAB> session <TAB> ts <TAB> reason      (a section: one failure)
-//   session ts kind order_id instrument strategy side price qty value text  (a journal row)
+//   session ts kind order_id instrument strategy side price qty value text venue  (a journal row)
+// (a row of 11 fields, without the venue, is one written before schema 3: its venue is NULL)
 // The file is untrusted at restart: a damaged line ends the reading with a warning.
 #include <cstdint>
 #include <optional>
@@ -31,6 +32,7 @@ struct JournalRow {
   std::string kind;
   std::optional<std::int64_t> order, strategy;
   std::optional<std::string> instrument, side, text;
+  std::optional<std::string> venue;  // the instrument's venue name ("deribit"); NULL: not known
   std::int64_t price = 0, qty = 0;
   double value = 0;
 };

@@ -119,6 +119,11 @@ class Engine final {
   // Before setDataDir(): the journal's options (tests fill the "disk" with a page limit).
   void setJournalOptions(const JournalOptions& options) { journalOptions_ = options; }
   const Journal* journal() const { return journal_.get(); }
+  // What the journal holds on venues this run does not configure (positions by fills, orders
+  // without an end), one line each, e.g. "deribit:BTC-PERPETUAL: position +10 (venue not
+  // configured in this run; not restored)". Logged and journaled at setDataDir; kept out of
+  // trading, restored by the next run that configures the venue. Set by setDataDir, then fixed.
+  const std::vector<std::string>& holdingsOnAbsentVenues() const { return absentVenueHoldings_; }
   struct StrategyLaunch {
     std::string path;
     std::string strategyId;  // empty: the plugin's first strategy
@@ -232,6 +237,10 @@ class Engine final {
   double pnlInUsd(const Instrument& inst, double pnl) const;
   static bool coinSettled(const Instrument& inst);
   void restoreFromJournal(const std::string& path);
+  // The instrument a journaled row names: by its venue's name and its own (an empty venue: a row
+  // from before the journal recorded venues, found by the bare name in the first venue listing it).
+  const Instrument* journaledInstrument(const std::string& venue, const std::string& name) const;
+  bool venueConfigured(const std::string& venue) const;
   // A state change, risk event, limit change or day-start equity for the journal (engine thread).
   void journalNote(JournalKind kind, Nanos at, std::string text, double value = 0);
   void reapplyLimitChanges();  // the journal's run-time limit switches, over riskConfig_
@@ -308,6 +317,7 @@ class Engine final {
   // Restart: the day's finished orders and fills from the journal, shown after this session's.
   std::vector<Order> restoredOrders_;
   std::vector<Fill> restoredFills_;  // oldest first
+  std::vector<std::string> absentVenueHoldings_;  // see holdingsOnAbsentVenues()
   std::string restoredSetup_;        // the strategy set-up to bring back (JSON), see restoreStrategySetup
   void restoreStrategySetup();  // one per beat (engine thread), for the report
   std::atomic<double> lagLimitMs_{0};

@@ -2,6 +2,8 @@
 // positions, the day's orders and fills, orders left unresolved (asked of their venues once
 // connected), limit changes, the halt state and the trader's strategy set-up.
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 
 #include "core/Log.hpp"
 #include "journal/JournalReplay.hpp"
@@ -41,7 +43,13 @@ void Engine::setDataDir(const std::string& dataDir) {
   if (!loader_) loader_ = std::make_unique<PluginLoader>(dataDir);
   if (journal_ || running_) return;
   restoreFromJournal(dataDir + "/journal.sqlite");
-  journal_ = std::make_unique<Journal>(dataDir + "/journal.sqlite", instruments_, journalOptions_);
+  // The journal records each row's venue by name: a later run may configure other venues, in
+  // another order (VenueIds differ), and still find each row's instrument.
+  std::vector<std::string> venueNames;
+  for (const VenueSlot& v : venues_) venueNames.push_back(v.name);
+  journal_ = std::make_unique<Journal>(dataDir + "/journal.sqlite", instruments_, journalOptions_, std::move(venueNames));
+  for (const std::string& h : absentVenueHoldings_)
+    journalNote(JournalKind::RiskEvent, now(), "restart: " + h);
   oms_->setJournal(journal_.get());
   strategies_->setJournal(journal_.get());
   if (!restoredLimitChanges_.empty()) {  // over the defaults; setRiskConfig() applies them again over risk.json
@@ -107,6 +115,18 @@ void Engine::restoreStrategySetup() {
         loadPlugin(p.get<std::string>(), /*approve=*/false);
 }
 
+const Instrument* Engine::journaledInstrument(const std::string& venue, const std::string& name) const {
+  if (venue.empty()) return instruments_.find(name);
+  for (std::size_t v = 0; v < venues_.size(); ++v)
+    if (venues_[v].name == venue) return instruments_.find(VenueId(v), name);
+  return nullptr;
+}
+
+bool Engine::venueConfigured(const std::string& venue) const {
+  return venue.empty() ||
+         std::any_of(venues_.begin(), venues_.end(), [&](const VenueSlot& v) { return v.name == venue; });
+}
+
 // Restart: positions from every journaled fill, order ids after the journal's last, and the
 // trading state as the last session left it (HALTED stays HALTED, whatever stopped it).
 void Engine::restoreFromJournal(const std::string& path) {
@@ -120,10 +140,22 @@ void Engine::restoreFromJournal(const std::string& path) {
   }
   for (const std::string& w : state.warnings) log::warn("journal", w);
   std::size_t restored = 0;
+  // Fills on a venue this run does not configure: their position is real (at that venue), but no
+  // instrument here is it — booking them on another venue's same-named instrument would be wrong.
+  // Summed per instrument and reported (log, journal, holdingsOnAbsentVenues()), never traded.
+  std::vector<std::pair<std::string, double>> absentPositions;  // "venue:name", signed qty
   for (const JournalState::FillRow& f : state.fills) {
-    const Instrument* inst = instruments_.find(f.instrument);
+    if (!venueConfigured(f.venue)) {
+      const std::string key = f.venue + ":" + f.instrument;
+      auto it = std::find_if(absentPositions.begin(), absentPositions.end(), [&](const auto& p) { return p.first == key; });
+      if (it == absentPositions.end()) it = absentPositions.insert(it, {key, 0.0});
+      it->second += (f.side == Side::Buy ? 1.0 : -1.0) * toDouble(f.qty);
+      continue;
+    }
+    const Instrument* inst = journaledInstrument(f.venue, f.instrument);
     if (!inst) {  // delisted since (an expired option): its PnL is history, not a position
-      log::warn("journal", "restore: fill on " + f.instrument + " which the venue no longer lists, skipped");
+      log::warn("journal", "restore: fill on " + (f.venue.empty() ? f.instrument : f.venue + ":" + f.instrument) +
+                               " which the venue no longer lists, skipped");
       continue;
     }
     oms_->restoreFill(*inst, f.side, f.qty, f.price, f.fee);
@@ -151,7 +183,7 @@ void Engine::restoreFromJournal(const std::string& path) {
   const std::int64_t today = now() / 86'400'000'000'000;
   if (state.lastDay == today) {  // the day's history, for the Orders and Fills tabs
     for (const JournalState::FinishedOrder& h : state.historyOrders) {
-      const Instrument* inst = instruments_.find(h.instrument);
+      const Instrument* inst = journaledInstrument(h.venue, h.instrument);
       if (!inst) continue;
       Order o = journaledOrder(h.id, inst->id, h.side, h.price, h.qty, h.filled, h.strategy, h.intent);
       o.avgFillPrice = h.avgFillPrice > 0 ? toDouble(Price(std::llround(h.avgFillPrice))) : 0.0;
@@ -163,7 +195,7 @@ void Engine::restoreFromJournal(const std::string& path) {
       restoredOrders_.push_back(std::move(o));
     }
     for (auto it = state.historyFills.rbegin(); it != state.historyFills.rend(); ++it) {
-      const Instrument* inst = instruments_.find(it->instrument);
+      const Instrument* inst = journaledInstrument(it->venue, it->instrument);
       if (!inst) continue;
       Fill f;
       f.orderId = it->order;
@@ -181,8 +213,22 @@ void Engine::restoreFromJournal(const std::string& path) {
     monitor_.seedDayStart(today, state.dayStartEquity);
     journaledEquityDay_ = today;
   }
+  for (const auto& [what, qty] : absentPositions) {
+    if (toFixed(std::abs(qty)) == 0) continue;  // flat there: nothing held
+    char shown[64];
+    std::snprintf(shown, sizeof shown, "%+.8g", qty);
+    absentVenueHoldings_.push_back(what + ": position " + shown + " by the journal's fills (venue not configured in this run; not restored)");
+  }
   for (const JournalState::UnresolvedOrder& u : state.unresolved) {
-    const Instrument* inst = instruments_.find(u.instrument);
+    if (!venueConfigured(u.venue)) {
+      // No end journaled: it stays unresolved in the journal and is asked of its venue by the next
+      // run that configures it. Not shown as an order here: no instrument of this run is its own.
+      absentVenueHoldings_.push_back("order " + std::to_string(u.id) + " on " + u.venue + ":" + u.instrument +
+                                     ": no final state in the journal (venue not configured in this run; left "
+                                     "unresolved, asked of " + u.venue + " when a run configures it)");
+      continue;
+    }
+    const Instrument* inst = journaledInstrument(u.venue, u.instrument);
     if (!inst) continue;  // delisted since: nothing to ask about
     Order o = journaledOrder(u.id, inst->id, u.side, u.price, u.qty, u.filled, u.strategy, u.text);
     o.state = OrderState::Unknown;
@@ -192,6 +238,7 @@ void Engine::restoreFromJournal(const std::string& path) {
     unresolvedProgress_[o.id] = UnresolvedProgress{u.filled, 0, false};
     unresolved_.push_back(std::move(o));
   }
+  for (const std::string& h : absentVenueHoldings_) log::warn("journal", "restore: " + h);
   if (!unresolved_.empty())
     log::warn("journal", std::to_string(unresolved_.size()) +
                              " orders of earlier sessions have no final state in the journal: shown as unknown "

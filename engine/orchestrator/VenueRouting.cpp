@@ -38,7 +38,7 @@ void Engine::growToRegistry() {
   gate_.limits().grow();  // the new ones' limits resolved now; the counters of the others kept
   for (std::size_t id = underlyingOf_.size(); id < n; ++id) {
     underlyingOf_.push_back(underlyingSlotOf(instruments_[InstrumentId(id)]));
-    if (journal_) journal_->addInstrument(InstrumentId(id), instruments_[InstrumentId(id)].name);
+    if (journal_) journal_->addInstrument(InstrumentId(id), instruments_[InstrumentId(id)].name, instruments_[InstrumentId(id)].venue);
   }
 }
 
