@@ -84,7 +84,7 @@ void strategyReport(const StrategyHost& host, QJsonArray& strategies, QJsonArray
 bool writeReport(const QString& file, Engine& engine, double durationS, const ui::UiMetrics* ui, QString* error) {
   struct Counts {
     std::uint64_t events = 0, orders = 0, fills = 0, rejects = 0, stale = 0, refused = 0, anomalies = 0;
-    QJsonArray positions, strategies, plugins, riskEvents, breaches, underlyings;
+    QJsonArray positions, strategies, plugins, riskEvents, breaches, underlyings, absentVenues;
     QString riskSource;
     QJsonObject tickToOrder;
     std::uint64_t halts = 0;
@@ -191,6 +191,8 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
                                         {"message", QString::fromStdString(b.detail) + " -> " + QString::fromStdString(b.action)}});
     }
     c.riskSource = QString::fromStdString(engine.riskSource());
+    // What the journal holds on venues this run does not have: kept out of trading, said here.
+    for (const std::string& h : engine.holdingsOnAbsentVenues()) c.absentVenues.append(QString::fromStdString(h));
     c.halts = engine.halts();
     c.venueLag = engine.venueLagSamples();
     return c;
@@ -257,6 +259,7 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
       {"fill_anomalies", qint64(c.anomalies)},
       {"positions", c.positions},
       {"underlyings", c.underlyings},
+      {"holdings_on_absent_venues", c.absentVenues},
       {"halted", engine.halted()},
       {"state", nameOf(engine.tradingState())},
       {"halts", qint64(c.halts)},
