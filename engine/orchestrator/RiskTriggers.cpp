@@ -85,11 +85,16 @@ void Engine::checkGreeks() {
 void Engine::checkBeat(double engineLagMs) {
   const Nanos mono = monoNow();
   monitor_.onBeat(mono, oms_->sentTotal());
+  // Per instrument, named with its venue when there are several ("deribit:BTC-27DEC26-70000-C"): a
+  // venue that goes down with working orders fires this trigger for its own books only.
   std::vector<std::string> stale;
   for (OrderId id : oms_->working()) {
-    const InstrumentId inst = oms_->find(id)->request.instrument;
-    if (!market_->book(inst).live() && std::find(stale.begin(), stale.end(), instruments_[inst].name) == stale.end())
-      stale.push_back(instruments_[inst].name);
+    const Instrument& inst = instruments_[oms_->find(id)->request.instrument];
+    if (market_->book(inst.id).live()) continue;
+    // (The key of its stale clock: nothing that changes while it stays stale, such as the venue's
+    // connection state, may be part of it.)
+    std::string name = venues_.size() > 1 ? venues_[inst.venue].name + ":" + inst.name : inst.name;
+    if (std::find(stale.begin(), stale.end(), name) == stale.end()) stale.push_back(std::move(name));
   }
   applyTrigger(monitor_.onStaleBooks(stale, mono));
   // The worst connected venue's market-data lag (a disconnected one sends nothing to be late).
