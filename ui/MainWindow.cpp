@@ -84,6 +84,7 @@ QDockWidget* makeDock(const QString& title, const QString& name, QWidget* conten
 
 MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* parent)
     : QMainWindow(parent), engine_(engine), instruments_(engine.instruments()), settingsFile_(settingsFile) {
+  venues_.names = engine.venueNames();
   {
     QStringList names;
     for (VenueId v = 0; v < engine.venueCount(); ++v) names << QString::fromStdString(engine.venueName(v));
@@ -231,30 +232,42 @@ void MainWindow::buildDocks() {
 
   // Watchlist with a name filter (filter only: no live sorting).
   watchlist_ = new WatchlistModel(instruments_, this);
+  watchlist_->setVenues(venues_);
   watchFilter_ = new QSortFilterProxyModel(this);
   watchFilter_->setSourceModel(watchlist_);
   watchFilter_->setDynamicSortFilter(false);
   watchFilter_->setFilterKeyColumn(WatchlistModel::Name);
+  watchFilter_->setFilterRole(Qt::UserRole);  // "venue:name": "deribit:" or "binance-futures:BTC" filter too
   watchFilter_->setFilterCaseSensitivity(Qt::CaseInsensitive);
   auto* watchBox = new QWidget(this);
   auto* wl = new QVBoxLayout(watchBox);
   wl->setContentsMargins(4, 4, 4, 4);
   auto* filter = new QLineEdit(watchBox);
-  filter->setPlaceholderText("Filter instruments (e.g. 70000-C)   Ctrl+F");
+  filter->setPlaceholderText(venues_.several() ? "Filter (e.g. 70000-C, deribit:PERP)   Ctrl+F"
+                                                : "Filter instruments (e.g. 70000-C)   Ctrl+F");
   filter->setClearButtonEnabled(true);
   wl->addWidget(filter);
   watchView_ = makeTable(watchFilter_, watchBox);
   watchView_->setSelectionMode(QAbstractItemView::SingleSelection);
   // Every column, Chg included, fits the dock's default width without clipping or scrolling.
-  QString longestName;
-  for (const Instrument& inst : instruments_.all())
+  QString longestName, longestDisplay;
+  for (const Instrument& inst : instruments_.all()) {
     if (inst.name.size() > std::size_t(longestName.size())) longestName = QString::fromStdString(inst.name);
-  for (int c = WatchlistModel::Name; c <= WatchlistModel::Change; ++c) watchView_->setColumnWidth(c, 0);
-  fitColumns(watchView_, {{WatchlistModel::Name, {longestName}},
+    const QString shown = venues_.display(instruments_, inst.id);
+    if (shown.size() > longestDisplay.size()) longestDisplay = shown;
+  }
+  for (int c = WatchlistModel::Name; c < WatchlistModel::ColumnCount; ++c) watchView_->setColumnWidth(c, 0);
+  fitColumns(watchView_, {{WatchlistModel::Name, {longestDisplay}},
                           {WatchlistModel::Bid, {"100,000.5"}},
                           {WatchlistModel::Ask, {"100,000.5"}},
                           {WatchlistModel::Last, {"100,000.5"}},
-                          {WatchlistModel::Change, {"-10.00%"}}});
+                          {WatchlistModel::Change, {"-10.00%"}},
+                          {WatchlistModel::Basis, {"+1,000.0"}},
+                          {WatchlistModel::BasisBps, {"+100.0"}},
+                          {WatchlistModel::Funding, {"+0.0100%"}}});
+  // Basis and funding compare venues: with one venue the watchlist stays as it was.
+  for (int c : {WatchlistModel::Basis, WatchlistModel::BasisBps, WatchlistModel::Funding})
+    watchView_->setColumnHidden(c, !venues_.several());
   wl->addWidget(watchView_);
   connect(filter, &QLineEdit::textChanged, watchFilter_, &QSortFilterProxyModel::setFilterFixedString);
   auto* focusFilter = new QAction(this);
@@ -293,7 +306,9 @@ void MainWindow::buildDocks() {
     ladderPanel_->showMessage("Cancel sent for every order on this instrument", false);
   });
 
+  ladderPanel_->setVenues(venues_);
   ticket_ = new OrderTicket(instruments_, this);
+  ticket_->setVenues(venues_);
   ticket_->setClock([this] { return engine_.now(); });
   auto* ticketDock = makeDock("Order entry", "ticketDock", ticket_, this);
   addDockWidget(Qt::BottomDockWidgetArea, ticketDock);
@@ -306,7 +321,12 @@ void MainWindow::buildDocks() {
   });
 
   auto* tabs = new QTabWidget(this);
+  // The Venue columns: as wide as the longest venue name, shown only with several venues.
+  QString longestVenue;
+  for (const std::string& v : venues_.names)
+    if (v.size() > std::size_t(longestVenue.size())) longestVenue = QString::fromStdString(v);
   orders_ = new OrdersModel(instruments_, this);
+  orders_->setVenues(venues_);
   auto* ordersPage = new QWidget(tabs);
   auto* ol = new QVBoxLayout(ordersPage);
   ol->setContentsMargins(0, 2, 0, 0);
@@ -334,6 +354,9 @@ void MainWindow::buildDocks() {
   ordersView_->setColumnWidth(OrdersModel::AvgPrice, 80);
   ordersView_->setColumnWidth(OrdersModel::State, 118);
   ordersView_->setColumnWidth(OrdersModel::Info, 260);
+  ordersView_->setColumnWidth(OrdersModel::Venue, 0);
+  if (venues_.several()) fitColumns(ordersView_, {{OrdersModel::Venue, {longestVenue}}});
+  ordersView_->setColumnHidden(OrdersModel::Venue, !venues_.several());
   ol->addWidget(ordersView_);
   connect(cancelSel, &QPushButton::clicked, this, &MainWindow::cancelSelectedOrders);
   connect(cancelAll, &QPushButton::clicked, this, [this] { engine_.cancelAll(); });
@@ -345,13 +368,21 @@ void MainWindow::buildDocks() {
   tabs->addTab(ordersPage, "Orders");
 
   fills_ = new FillsModel(instruments_, this);
+  fills_->setVenues(venues_);
   auto* fillsView = makeTable(fills_, tabs, "No fills yet");
   fillsView->setColumnWidth(FillsModel::Instrument, 170);
+  fillsView->setColumnWidth(FillsModel::Venue, 0);
+  if (venues_.several()) fitColumns(fillsView, {{FillsModel::Venue, {longestVenue}}});
+  fillsView->setColumnHidden(FillsModel::Venue, !venues_.several());
   tabs->addTab(fillsView, "Fills");
   positions_ = new PositionsModel(instruments_, this);
+  positions_->setVenues(venues_);
   auto* posView = makeTable(positions_, tabs, "No positions");
-  for (int c = PositionsModel::Instrument; c <= PositionsModel::Currency; ++c) posView->setColumnWidth(c, 0);
-  fitColumns(posView, {{PositionsModel::Instrument, {longestName}},
+  positionsView_ = posView;
+  for (int c = PositionsModel::Venue; c <= PositionsModel::PnlUsd; ++c) posView->setColumnWidth(c, 0);
+  fitColumns(posView, {{PositionsModel::Venue, {longestVenue}},
+                       {PositionsModel::PnlUsd, {"-100,000.00"}},
+                       {PositionsModel::Instrument, {longestName}},
                        {PositionsModel::Qty, {"-1,000,000"}},
                        {PositionsModel::AvgPrice, {"100,000.5"}},
                        {PositionsModel::Mark, {"100,000.5"}},
@@ -359,11 +390,15 @@ void MainWindow::buildDocks() {
                        {PositionsModel::Realized, {"-0.123456"}},
                        {PositionsModel::Fees, {"-0.123456"}},
                        {PositionsModel::Currency, {"BTC"}}});
+  // Venue and the USD sum compare venues (coin- and USDT-settled): with one venue the table stays as it was.
+  posView->setColumnHidden(PositionsModel::Venue, !venues_.several());
+  posView->setColumnHidden(PositionsModel::PnlUsd, !venues_.several());
   tabs->addTab(posView, "Positions");
   // The exchange's own account (equity, margin); the simulator has none and the tab says so.
   bool exchangeVenue = false;  // an exchange's account to show (the embedded simulator has none)
   for (VenueId v = 0; v < engine_.venueCount(); ++v) exchangeVenue = exchangeVenue || !engine_.venueEnvironment(v).empty();
   account_ = new AccountPanel(instruments_, exchangeVenue, tabs);
+  account_->setVenues(venues_);
   tabs->addTab(account_, "Account");
   tablesTabs_ = tabs;
 
@@ -486,7 +521,7 @@ void MainWindow::frame() {
     std::vector<Fill> newestFirst(s.fills.rbegin(), s.fills.rend());
     fills_->setRows(std::move(newestFirst));
   }
-  positions_->setRows(s.positions);
+  positions_->apply(s);
   account_->apply(s, engine_.now());
   if (s.strategiesVersion != strategiesVersion_ || !strategiesRefresh_.isValid() || strategiesRefresh_.hasExpired(500)) {
     strategiesVersion_ = s.strategiesVersion;
@@ -621,7 +656,7 @@ QString MainWindow::sendManualOrder(InstrumentId id, Side side, Price price, con
   if (engine_.halted()) return "Trading is HALTED — nothing sent";
   const QString description = QString("%1 %2 %3 @ %4")
                                   .arg(side == Side::Buy ? "Buy" : "Sell", formatQty(inst, r.qty),
-                                       QString::fromStdString(inst.name), formatPrice(inst, price));
+                                       venues_.display(instruments_, id), formatPrice(inst, price));
   answer.track(r, description);
   engine_.submit(r);
   *ok = true;

@@ -8,6 +8,7 @@
 #include "ConnectionsDialog.hpp"
 #include "OrderAnswer.hpp"
 #include "UiMetrics.hpp"
+#include "VenueNames.hpp"
 #include "orchestrator/Engine.hpp"
 
 class QAction;
@@ -60,6 +61,13 @@ class MainWindow : public QMainWindow {
   RiskPanel* riskPanel() const { return risk_; }
   OrderTicket* ticket() const { return ticket_; }
   OrdersModel* ordersModel() const { return orders_; }
+  FillsModel* fillsModel() const { return fills_; }
+  PositionsModel* positionsModel() const { return positions_; }
+  WatchlistModel* watchlistModel() const { return watchlist_; }
+  QTableView* watchlistView() const { return watchView_; }
+  QTableView* ordersView() const { return ordersView_; }
+  QTableView* positionsView() const { return positionsView_; }
+  const VenueNames& venues() const { return venues_; }
   QAction* haltAction() const { return haltAction_; }
   void resumeConfirmed();
   // Says on the ladder, the watchlist and time & sales that the data they show is late (0: not);
@@ -121,6 +129,7 @@ class MainWindow : public QMainWindow {
 
   Engine& engine_;
   const InstrumentRegistry& instruments_;
+  VenueNames venues_;  // the configured venues, by VenueId
   QString settingsFile_;
   QByteArray defaultState_;
   bool fittedOnce_ = false;
@@ -153,6 +162,7 @@ class MainWindow : public QMainWindow {
   QTableView* ordersView_ = nullptr;
   FillsModel* fills_ = nullptr;
   PositionsModel* positions_ = nullptr;
+  QTableView* positionsView_ = nullptr;
   AccountPanel* account_ = nullptr;
   class QTabWidget* tablesTabs_ = nullptr;
   TradesModel* trades_ = nullptr;
