@@ -243,6 +243,7 @@ void MainWindow::buildDocks() {
   auto* wl = new QVBoxLayout(watchBox);
   wl->setContentsMargins(4, 4, 4, 4);
   auto* filter = new QLineEdit(watchBox);
+  filter->setObjectName("watchlistFilter");
   filter->setPlaceholderText(venues_.several() ? "Filter (e.g. 70000-C, deribit:PERP)   Ctrl+F"
                                                 : "Filter instruments (e.g. 70000-C)   Ctrl+F");
   filter->setClearButtonEnabled(true);
@@ -598,6 +599,7 @@ double retryCountdown(const VenueRow& v, Nanos now) {
 // The venue part: name, where it connects (an exchange's environment), the state, and while not
 // connected why and when the next attempt is. Green only when connected and on time.
 void MainWindow::updateStatus(const EngineSnapshot& s) {
+  if (auto* dialog = findChild<ConnectionsDialog*>(); dialog && dialog->isVisible()) dialog->setVenueStates(s.venues);
   for (std::size_t v = 0; v < venueLabels_.size() && v < s.venues.size(); ++v)
     updateVenueStatus(s, s.venues[v], venueLabels_[v], venueColors_[v]);
   rateLabel_->setText(QString("%1 ev/s").arg(formatMoney(s.eventsPerSecond, 0)));
@@ -810,6 +812,39 @@ void MainWindow::setConnections(CredentialStore* store, ConnectionTester tester)
   connectionTester_ = std::move(tester);
 }
 
+void MainWindow::setApiKeyTester(const QString& venue, ApiKeyTester tester) {
+  for (auto& [name, t] : apiKeyTesters_)
+    if (name == venue) {
+      t = std::move(tester);
+      return;
+    }
+  apiKeyTesters_.emplace_back(venue, std::move(tester));
+}
+
+std::vector<VenueConnection> MainWindow::connectionEntries() const {
+  std::vector<VenueConnection> out;
+  for (VenueId v = 0; v < engine_.venueCount(); ++v) {
+    VenueConnection e;
+    e.venue = QString::fromStdString(engine_.venueName(v));
+    e.environment = QString::fromStdString(engine_.venueEnvironment(v));
+    if (e.environment.isEmpty()) {
+      e.kind = CredentialKind::None;  // the embedded simulator
+    } else if (e.venue == "deribit") {
+      e.kind = CredentialKind::DeribitClient;
+      e.deribitTester = connectionTester_;
+    } else {
+      e.kind = CredentialKind::ApiKeyPair;
+      for (const auto& [name, tester] : apiKeyTesters_)
+        if (name == e.venue) e.apiKeyTester = tester;
+    }
+    out.push_back(std::move(e));
+  }
+  // The simulator alone: the dialog is where a Deribit key is set up for the next run, as it was.
+  if (out.size() <= 1 && (out.empty() || out.front().kind == CredentialKind::None))
+    out = {VenueConnection{"deribit", CredentialKind::DeribitClient, connectionTester_, {}, {}}};
+  return out;
+}
+
 ConnectionsDialog* MainWindow::openConnections() {
   if (!credentialStore_)
     credentialStore_ = new CredentialStore(QFileInfo(settingsFile_).absolutePath() + "/connections.ini", "Kappa", this);
@@ -818,7 +853,8 @@ ConnectionsDialog* MainWindow::openConnections() {
     open->activateWindow();
     return open;
   }
-  auto* dialog = new ConnectionsDialog(*credentialStore_, connectionTester_, this);
+  auto* dialog = new ConnectionsDialog(*credentialStore_, connectionEntries(), this);
+  if (haveSnapshot_) dialog->setVenueStates(engine_.snapshot().venues);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
   dialog->open();
   return dialog;

@@ -98,7 +98,15 @@ class MainWindow : public QMainWindow {
   AuditView* auditView() const { return audit_; }
   // File → Connections…: the store the dialog saves to (kept by the caller; without one the window
   // makes its own, connections.ini beside the layout file) and the connector's log-in test.
+  // The dialog lists every configured venue: Deribit with its client id/secret and `tester`, the
+  // simulator with a note that it needs no key, any other exchange with an API key/secret pair and
+  // the tester given to setApiKeyTester (none: its "Test connection" is disabled and says why).
+  // Kappa with the simulator alone shows Deribit's page, as before several venues.
   void setConnections(CredentialStore* store, ConnectionTester tester);
+  // The API-key test for `venue` (e.g. "binance-futures"); the integrator wires it in app/main.cpp.
+  void setApiKeyTester(const QString& venue, ApiKeyTester tester);
+  // The entries openConnections() gives the dialog (tests).
+  std::vector<VenueConnection> connectionEntries() const;
   // Opens the Connections dialog (window-modal, deleted on close; the one already open if any).
   ConnectionsDialog* openConnections();
 
@@ -188,6 +196,7 @@ class MainWindow : public QMainWindow {
   OrderAnswer ladderAnswer_, chainAnswer_;  // the last order clicked on the ladder, on the chain
   CredentialStore* credentialStore_ = nullptr;
   ConnectionTester connectionTester_;
+  std::vector<std::pair<QString, ApiKeyTester>> apiKeyTesters_;
 };
 
 }  // namespace kappa::ui
