@@ -184,7 +184,8 @@ class TestMultiVenueGui : public QObject {
     CredentialStore store(dir_.filePath("connections-api.ini"), "KappaTestMultiVenueGui");
     {
       ConnectionsDialog dialog(store, {VenueConnection{"deribit", CredentialKind::DeribitClient, {}, {}, "testnet"},
-                                       VenueConnection{"binance-futures", CredentialKind::ApiKeyPair, {}, {}, "mainnet"}});
+                                       VenueConnection{"binance-futures", CredentialKind::ApiKeyPair, {}, {}, "mainnet"}},
+                               nullptr);
       QVERIFY(dialog.apiTestButton("binance-futures"));
       QVERIFY(!dialog.apiTestButton("binance-futures")->isEnabled());
       QVERIFY(dialog.apiTestButton("binance-futures")->toolTip().contains("No connection test"));
@@ -201,7 +202,8 @@ class TestMultiVenueGui : public QObject {
       return r;
     };
     ConnectionsDialog dialog(store, {VenueConnection{"sim", CredentialKind::None, {}, {}, ""},
-                                     VenueConnection{"binance-futures", CredentialKind::ApiKeyPair, {}, tester, "mainnet"}});
+                                     VenueConnection{"binance-futures", CredentialKind::ApiKeyPair, {}, tester, "mainnet"}},
+                             nullptr);
     dialog.show();
     QVERIFY(QTest::qWaitForWindowExposed(&dialog));
     QCOMPARE(dialog.currentVenue(), QString("binance-futures"));

@@ -66,8 +66,9 @@ class ConnectionsDialog : public QDialog {
   // Deribit alone (as before several venues): `tester` may be empty, then "Test connection" is
   // disabled and says why.
   ConnectionsDialog(CredentialStore& store, ConnectionTester tester, QWidget* parent = nullptr);
-  // Every configured venue, in --venue order; the first with credentials is selected.
-  ConnectionsDialog(CredentialStore& store, std::vector<VenueConnection> venues, QWidget* parent = nullptr);
+  // Every configured venue, in --venue order; the first with credentials is selected. `parent` is
+  // not defaulted (may be null): `ConnectionsDialog(store, {})` stays Deribit's without a tester.
+  ConnectionsDialog(CredentialStore& store, std::vector<VenueConnection> venues, QWidget* parent);
   ~ConnectionsDialog() override;
 
   static constexpr std::chrono::milliseconds kTestTimeout{10000};

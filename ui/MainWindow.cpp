@@ -127,6 +127,7 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
     surface_->setVenueName(venue);
   }
   greeks_ = new GreeksPanel(instruments_, centralTabs_);
+  greeks_->setVenues(venues_);
   strategies_ = new StrategyManager(engine_, centralTabs_);
   riskLimits_ = new RiskLimitsView(engine_, centralTabs_);
   audit_ = new AuditView(centralTabs_);
@@ -600,6 +601,7 @@ double retryCountdown(const VenueRow& v, Nanos now) {
 // connected why and when the next attempt is. Green only when connected and on time.
 void MainWindow::updateStatus(const EngineSnapshot& s) {
   if (auto* dialog = findChild<ConnectionsDialog*>(); dialog && dialog->isVisible()) dialog->setVenueStates(s.venues);
+  if (centralTabs_->currentWidget() == greeks_) greeks_->applyVenuePnl(s);
   for (std::size_t v = 0; v < venueLabels_.size() && v < s.venues.size(); ++v)
     updateVenueStatus(s, s.venues[v], venueLabels_[v], venueColors_[v]);
   rateLabel_->setText(QString("%1 ev/s").arg(formatMoney(s.eventsPerSecond, 0)));
