@@ -22,6 +22,7 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QScreen>
+#include <QScrollBar>
 #include <QSettings>
 #include <QShowEvent>
 #include <QSortFilterProxyModel>
@@ -414,7 +415,17 @@ void MainWindow::buildDocks() {
 }
 
 void MainWindow::applyDefaultSizes() {
-  resizeDocks({docks_[0], docks_[1]}, {505, 370}, Qt::Horizontal);
+  // With several venues the watchlist has longer names ("deribit:…") and the basis columns: as wide
+  // as its columns need, so none scrolls out of sight (the chart gives up the room).
+  int watchWidth = 505;
+  if (venues_.several()) {
+    int columns = 0;
+    for (int c = 0; c < WatchlistModel::ColumnCount; ++c)
+      if (!watchView_->isColumnHidden(c)) columns += watchView_->columnWidth(c);
+    watchWidth = std::clamp(columns + watchView_->verticalScrollBar()->sizeHint().width() + 2 * watchView_->frameWidth() + 16,
+                            505, 760);
+  }
+  resizeDocks({docks_[0], docks_[1]}, {watchWidth, 370}, Qt::Horizontal);
   resizeDocks({docks_[2], docks_[3], docks_[4]}, {215, 690, 325}, Qt::Horizontal);  // every Positions and Time & Sales column fits
   resizeDocks({docks_[3]}, {300}, Qt::Vertical);
 }

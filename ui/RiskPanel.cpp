@@ -43,6 +43,8 @@ RiskPanel::RiskPanel(QWidget* parent) : QFrame(parent) {
   venues_->setTextFormat(Qt::RichText);
   venues_->setStyleSheet("color:#c9d1dc; font-size:11px;");
   venues_->hide();  // one venue: the strip stays as it was
+  // Never wider than the room the strip leaves (HALT ALL keeps its size); the tooltip has it all.
+  venues_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   auto* detailBox = new QVBoxLayout;
   detailBox->setSpacing(1);
   detailBox->addWidget(detail_);
