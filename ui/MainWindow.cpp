@@ -111,6 +111,7 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   centralTabs_ = new QTabWidget(this);
   centralTabs_->setObjectName("centralTabs");
   chart_ = new ChartWidget(instruments_, centralTabs_);
+  chart_->setVenues(venues_);
   chainBoard_ = new OptionChainBoard(instruments_, centralTabs_);
   surface_ = new VolSurfaceView(instruments_, centralTabs_);
   {

@@ -43,13 +43,10 @@ RiskPanel::RiskPanel(QWidget* parent) : QFrame(parent) {
   venues_->setTextFormat(Qt::RichText);
   venues_->setStyleSheet("color:#c9d1dc; font-size:11px;");
   venues_->hide();  // one venue: the strip stays as it was
-  // Never wider than the room the strip leaves (HALT ALL keeps its size); the tooltip has it all.
+  // Across the strip's whole width under the row (the detail column is too narrow for several
+  // venues); never wider than the window (the tooltip has it all).
   venues_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-  auto* detailBox = new QVBoxLayout;
-  detailBox->setSpacing(1);
-  detailBox->addWidget(detail_);
-  detailBox->addWidget(venues_);
-  row->addLayout(detailBox, 1);
+  row->addWidget(detail_, 1);
 
   stats_ = new QLabel;
   stats_->setStyleSheet("color:#c9d1dc; font-size:12px;");
@@ -104,6 +101,7 @@ RiskPanel::RiskPanel(QWidget* parent) : QFrame(parent) {
   alarm_->setStyleSheet("QLabel#watchdogAlarm { color:#ffffff; background:#d32f2f; border:2px solid #ff8a80;"
                         " border-radius:4px; font-size:15px; font-weight:bold; padding:6px 10px; }");
   alarm_->hide();
+  outer->addWidget(venues_);
   outer->addWidget(alarm_);
 
   connect(halt_, &QPushButton::clicked, this, &RiskPanel::haltClicked);
