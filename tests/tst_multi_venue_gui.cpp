@@ -10,6 +10,8 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QPushButton>
+#include <QScrollBar>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
 
@@ -223,6 +225,48 @@ class TestMultiVenueGui : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(done.count(), 2, 5000);
     QCOMPARE(done.at(1).at(0).toBool(), true);
     QVERIFY(dialog.apiTestResultLabel("binance-futures")->text().contains("Connection OK"));
+  }
+
+  // A position on the simulator: the Positions tab names its venue and its PnL in USD, and every
+  // column fits the dock without scrolling.
+  void positionsNameVenueAndUsd() {
+    MainWindow& w = *window_;
+    const Instrument* simPerp = engine_->findInstrument("sim:BTC-PERPETUAL");
+    QVERIFY(simPerp);
+    OrderRequest r;
+    r.instrument = simPerp->id;
+    r.side = Side::Buy;
+    r.type = OrderType::Market;
+    r.qty = simPerp->minQty * 10;
+    r.origin = OrderOrigin::Manual;
+    engine_->changeRiskLimit("price_band=0.5", "test");
+    engine_->submit(r);
+    PositionsModel* m = w.positionsModel();
+    QTRY_VERIFY_WITH_TIMEOUT(m->rowCount() > 0, 10000);
+    int row = -1;
+    for (int i = 0; i < m->rowCount(); ++i)
+      if (m->row(i).instrument == simPerp->id) row = i;
+    QVERIFY(row >= 0);
+    QCOMPARE(m->index(row, PositionsModel::Venue).data().toString(), QString("sim"));
+    QCOMPARE(m->index(row, PositionsModel::Instrument).data().toString(), QString("BTC-PERPETUAL"));
+    // Coin-settled: its PnL in BTC times the BTC index.
+    QTRY_VERIFY_WITH_TIMEOUT(std::isfinite(m->pnlUsd(m->row(row))), 5000);
+    QTabWidget* tabs = nullptr;
+    for (QTabWidget* t : w.findChildren<QTabWidget*>())
+      if (t->indexOf(w.positionsView()) >= 0) tabs = t;
+    QVERIFY(tabs);
+    tabs->setCurrentWidget(w.positionsView());
+    QTest::qWait(100);
+    if (const QByteArray dir = qgetenv("KAPPA_TEST_SHOTS"); !dir.isEmpty())
+      w.grab().save(QString::fromUtf8(dir) + "/multi-venue-positions.png");
+    {
+      QString widths;
+      for (int c = 0; c < m->columnCount(); ++c)
+        widths += QString(" %1:%2").arg(c).arg(w.positionsView()->isColumnHidden(c) ? 0 : w.positionsView()->columnWidth(c));
+      QVERIFY2(w.positionsView()->horizontalScrollBar()->maximum() == 0,
+               qPrintable(QString("viewport %1, columns%2").arg(w.positionsView()->viewport()->width()).arg(widths)));
+    }
+    tabs->setCurrentIndex(0);
   }
 
   // HALT ALL: the risk strip names every venue with its working orders after the bulk cancel.

@@ -324,6 +324,7 @@ class TestViewsGui : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(w->model()->rowCount() > 20, 5000);
     QTest::qWait(300);  // a change on most rows
     const QStringList problems = clippedColumns(w, {0, 1, 2, 3, 4});
+    for (int c = 5; c < w->model()->columnCount(); ++c) QVERIFY2(w->isColumnHidden(c), "basis/funding shown with one venue");
     QVERIFY2(problems.isEmpty(), qPrintable(problems.join("; ")));
     QCOMPARE(w->horizontalScrollBar()->maximum(), 0);
   }

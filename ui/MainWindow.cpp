@@ -385,9 +385,9 @@ void MainWindow::buildDocks() {
   positionsView_ = posView;
   for (int c = PositionsModel::Venue; c <= PositionsModel::PnlUsd; ++c) posView->setColumnWidth(c, 0);
   fitColumns(posView, {{PositionsModel::Venue, {longestVenue}},
-                       {PositionsModel::PnlUsd, {"-100,000.00"}},
+                       {PositionsModel::PnlUsd, {"-1,000.00"}},
                        {PositionsModel::Instrument, {longestName}},
-                       {PositionsModel::Qty, {"-1,000,000"}},
+                       {PositionsModel::Qty, {venues_.several() ? "-100,000" : "-1,000,000"}},
                        {PositionsModel::AvgPrice, {"100,000.5"}},
                        {PositionsModel::Mark, {"100,000.5"}},
                        {PositionsModel::Unrealized, {"-0.123456"}},
@@ -397,6 +397,8 @@ void MainWindow::buildDocks() {
   // Venue and the USD sum compare venues (coin- and USDT-settled): with one venue the table stays as it was.
   posView->setColumnHidden(PositionsModel::Venue, !venues_.several());
   posView->setColumnHidden(PositionsModel::PnlUsd, !venues_.several());
+  // The fees are inside PnL $ (and its tooltip shows them): the dock has no room for both.
+  posView->setColumnHidden(PositionsModel::Fees, venues_.several());
   tabs->addTab(posView, "Positions");
   // The exchange's own account (equity, margin); the simulator has none and the tab says so.
   bool exchangeVenue = false;  // an exchange's account to show (the embedded simulator has none)
@@ -427,7 +429,12 @@ void MainWindow::applyDefaultSizes() {
                             505, 760);
   }
   resizeDocks({docks_[0], docks_[1]}, {watchWidth, 370}, Qt::Horizontal);
-  resizeDocks({docks_[2], docks_[3], docks_[4]}, {215, 690, 325}, Qt::Horizontal);  // every Positions and Time & Sales column fits
+  // Every Positions and Time & Sales column fits (several venues: Venue and PnL $ take room from
+  // the ticket's and the tape's spare width).
+  if (venues_.several())
+    resizeDocks({docks_[2], docks_[3], docks_[4]}, {165, 750, 315}, Qt::Horizontal);
+  else
+    resizeDocks({docks_[2], docks_[3], docks_[4]}, {215, 690, 325}, Qt::Horizontal);
   resizeDocks({docks_[3]}, {300}, Qt::Vertical);
 }
 

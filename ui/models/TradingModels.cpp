@@ -131,9 +131,10 @@ QVariant PositionsModel::cell(const PositionRow& p, int col, int role) const {
   } else if (role == Qt::ForegroundRole && col == Venue) {
     return QBrush(colors::dimText);
   } else if (role == Qt::ToolTipRole && col == PnlUsd) {
-    return inst.settleCurrency == "USDT" || inst.settleCurrency == "USDC" || inst.settleCurrency == "USD"
+    return (inst.settleCurrency == "USDT" || inst.settleCurrency == "USDC" || inst.settleCurrency == "USD"
                ? QString("Realized + unrealized − fees, settled in %1 (taken at par with USD)").arg(QString::fromStdString(inst.settleCurrency))
-               : QString("Realized + unrealized − fees in %1, at the %1 index").arg(QString::fromStdString(inst.settleCurrency));
+               : QString("Realized + unrealized − fees in %1, at the %1 index").arg(QString::fromStdString(inst.settleCurrency)))
+        + QString("\nFees paid: %1 %2").arg(QString::number(p.fees, 'f', 8), QString::fromStdString(inst.settleCurrency));
   } else if (role == Qt::ToolTipRole && (col == Unrealized || col == Realized || col == Fees)) {
     return QString("In %1, the instrument's settlement currency").arg(QString::fromStdString(inst.settleCurrency));
   } else if (role == Qt::ForegroundRole) {
