@@ -172,6 +172,8 @@ class TestMultiVenueGui : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(dialog->venueStateText("deribit") == "deribit — CONNECTED", 5000);
     QTRY_VERIFY_WITH_TIMEOUT(dialog->venueStateText("sim") == "sim — CONNECTED", 5000);
     QVERIFY(!dialog->testButton()->isEnabled());  // no tester given
+    if (const QByteArray dir = qgetenv("KAPPA_TEST_SHOTS"); !dir.isEmpty())
+      dialog->grab().save(QString::fromUtf8(dir) + "/multi-venue-connections.png");
     // Click the simulator in the list: nothing to save there.
     QListWidget* list = dialog->venueList();
     QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(list->item(0)).center());
