@@ -30,16 +30,22 @@ QString formatAge(double seconds) {
 QString coin(double v) { return std::isfinite(v) ? QString::number(v, 'f', 4) : QString("—"); }
 }  // namespace
 
-class AccountModel : public RowTableModel<AccountRow> {
+// One venue's account in one currency, and whether that venue is connected now.
+struct VenueAccountRow {
+  AccountRow row;
+  VenueId venue = 0;
+  bool venueUp = true;
+};
+
+class AccountModel : public RowTableModel<VenueAccountRow> {
  public:
   using enum AccountPanel::Column;
   explicit AccountModel(const InstrumentRegistry& instruments, QObject* parent)
       : RowTableModel(instruments,
-                      {"Currency", "Equity", "Balance", "Initial margin", "Maint. margin", "Available", "Margin use",
+                      {"Venue", "Currency", "Equity", "Balance", "Initial margin", "Maint. margin", "Available", "Margin use",
                        "Age"},
                       parent) {}
   void setNow(Nanos now) { now_ = now; }
-  void setVenueUp(bool up) { venueUp_ = up; }
 
   // Initial margin as a share of equity (what Deribit's margin bar shows); NaN without equity.
   static double marginUse(const VenueAccount& a) {
@@ -47,11 +53,14 @@ class AccountModel : public RowTableModel<AccountRow> {
   }
 
  protected:
-  QVariant cell(const AccountRow& r, int col, int role) const override {
+  QVariant cell(const VenueAccountRow& vr, int col, int role) const override {
+    const AccountRow& r = vr.row;
     const VenueAccount& a = r.account;
+    const bool venueUp_ = vr.venueUp;
     const double age = double(now_ - r.receivedAt) / 1e9;
     if (role == Qt::DisplayRole) {
       switch (col) {
+        case Venue: return venues_.venue(vr.venue);
         case Currency: return QString::fromStdString(a.currency);
         case Equity: return coin(a.equity);
         case Balance: return coin(a.balance);
@@ -64,9 +73,9 @@ class AccountModel : public RowTableModel<AccountRow> {
         }
         case Age: return formatAge(age);
       }
-    } else if (role == Qt::TextAlignmentRole && col != Currency) {
+    } else if (role == Qt::TextAlignmentRole && col != Currency && col != Venue) {
       return int(Qt::AlignRight | Qt::AlignVCenter);
-    } else if (role == Qt::FontRole && col != Currency) {
+    } else if (role == Qt::FontRole && col != Currency && col != Venue) {
       return QFontDatabase::systemFont(QFontDatabase::FixedFont);
     } else if (role == Qt::ForegroundRole) {
       if (age > kStaleAccountSeconds || !venueUp_) return QBrush(colors::dimText);
@@ -77,15 +86,17 @@ class AccountModel : public RowTableModel<AccountRow> {
       }
       if (col == Available && a.availableFunds < 0) return QBrush(colors::ask);
     } else if (role == Qt::ToolTipRole) {
-      QString tip = QString("%1 account as the exchange reported it").arg(QString::fromStdString(a.currency));
+      QString tip = venues_.several()
+                        ? QString("%1 account as %2 reported it").arg(QString::fromStdString(a.currency), venues_.venue(vr.venue))
+                        : QString("%1 account as the exchange reported it").arg(QString::fromStdString(a.currency));
       if (a.ts) tip += QString(" at %1 UTC").arg(formatUtcTime(a.ts));
       tip += QString("; received %1 ago").arg(formatAge(age));
       if (!venueUp_)
-        tip += " — the venue is not connected: the last figures it gave";
+        tip += QString(" — %1 is not connected: the last figures it gave").arg(venues_.several() ? venues_.venue(vr.venue) : QString("the venue"));
       else if (age > kStaleAccountSeconds)
         tip += " — not updated since: the figures may be out of date";
       if (col == MarginUse) tip += "\nInitial margin ÷ equity";
-      if (col >= Equity && col <= Available) {
+      if (col >= Equity && col <= Available) {  // Equity..Available in order
         const double v[] = {a.equity, a.balance, a.initialMargin, a.maintenanceMargin, a.availableFunds};
         tip += QString("\n%1 %2").arg(v[col - Equity], 0, 'f', 8).arg(QString::fromStdString(a.currency));
       }
@@ -96,7 +107,6 @@ class AccountModel : public RowTableModel<AccountRow> {
 
  private:
   Nanos now_ = 0;
-  bool venueUp_ = true;
 };
 
 AccountPanel::AccountPanel(const InstrumentRegistry& instruments, bool venueHasAccount, QWidget* parent)
@@ -116,8 +126,10 @@ AccountPanel::AccountPanel(const InstrumentRegistry& instruments, bool venueHasA
   view_->horizontalHeader()->setStretchLastSection(true);
   // Every column fits the dock's default width: the widest figures an account shows.
   for (int c = 0; c <= AccountPanel::Age; ++c) view_->setColumnWidth(c, 0);
+  view_->setColumnHidden(AccountPanel::Venue, true);  // until several venues are configured
   const QStringList coins{"10000.0000", "-100.0000"};
   fitColumns(view_, {{AccountPanel::Currency, {"USDC"}},
+                     {AccountPanel::Venue, {"sim"}},
                      {AccountPanel::Equity, coins},
                      {AccountPanel::Balance, coins},
                      {AccountPanel::InitialMargin, coins},
@@ -130,23 +142,39 @@ AccountPanel::AccountPanel(const InstrumentRegistry& instruments, bool venueHasA
 
 void AccountPanel::apply(const EngineSnapshot& s, Nanos now) {
   model_->setNow(now);
-  // Every venue's accounts (Deribit per coin, Binance in USDT); figures are shown as current only
-  // while every venue that reports one is connected.
-  std::vector<AccountRow> rows;
-  bool up = true;
-  for (const VenueRow& v : s.venues) {
-    rows.insert(rows.end(), v.accounts.begin(), v.accounts.end());
-    if (!v.accounts.empty() || v.environment.size()) up = up && v.state == VenueState::Connected;
-  }
-  model_->setVenueUp(up);
-  model_->setRows(rows);
+  // Every venue's accounts (Deribit per coin, Binance in USDT), each shown as current only while
+  // its own venue is connected.
+  std::vector<VenueAccountRow> rows;
+  for (const VenueRow& v : s.venues)
+    for (const AccountRow& a : v.accounts) rows.push_back({a, v.id, v.state == VenueState::Connected});
+  model_->setRows(std::move(rows));
 }
 
-QString AccountPanel::text(const QString& currency, int column) const {
+void AccountPanel::setVenues(VenueNames venues) {
+  const bool several = venues.several();
+  QString longest;
+  for (const std::string& v : venues.names)
+    if (v.size() > std::size_t(longest.size())) longest = QString::fromStdString(v);
+  model_->setVenues(std::move(venues));
+  view_->setColumnHidden(AccountPanel::Venue, !several);
+  if (several) fitColumns(view_, {{AccountPanel::Venue, {longest}}});
+}
+
+QString AccountPanel::text(const QString& currency, int column, const QString& venue) const {
   for (int r = 0; r < model_->rowCount(); ++r)
-    if (QString::fromStdString(model_->row(r).account.currency) == currency)
+    if (QString::fromStdString(model_->row(r).row.account.currency) == currency &&
+        (venue.isEmpty() || model_->venues().venue(model_->row(r).venue) == venue))
       return model_->data(model_->index(r, column), Qt::DisplayRole).toString();
   return {};
+}
+
+bool AccountPanel::dimmed(const QString& venue, const QString& currency) const {
+  for (int r = 0; r < model_->rowCount(); ++r)
+    if (QString::fromStdString(model_->row(r).row.account.currency) == currency && model_->venues().venue(model_->row(r).venue) == venue) {
+      const QVariant fg = model_->data(model_->index(r, AccountPanel::Equity), Qt::ForegroundRole);
+      return fg.value<QBrush>().color() == colors::dimText;
+    }
+  return false;
 }
 
 }  // namespace kappa::ui

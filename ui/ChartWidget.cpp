@@ -113,7 +113,7 @@ void ChartWidget::setInstrument(InstrumentId id) {
   lastBarKey_ = 0;
   lastFillSeq_ = 0;
   following_ = true;
-  title_->setText(id < instruments_.size() ? QString::fromStdString(instruments_[id].name) + "  ·  10 s" : QString());
+  title_->setText(id < instruments_.size() ? venues_.display(instruments_, id) + "  ·  10 s" : QString());
   dirty_ = true;
 }
 

@@ -4,6 +4,7 @@
 // keys (+/-, ←/→, Home follows the latest bar again).
 #include <QWidget>
 
+#include "VenueNames.hpp"
 #include "core/EngineSnapshot.hpp"
 
 class QCustomPlot;
@@ -19,6 +20,8 @@ class ChartWidget : public QWidget {
   Q_OBJECT
  public:
   explicit ChartWidget(const InstrumentRegistry& instruments, QWidget* parent = nullptr);
+  // The title says "venue:name" where two venues list the name.
+  void setVenues(VenueNames venues) { venues_ = std::move(venues); }
   void setInstrument(InstrumentId id);
   void apply(const EngineSnapshot& snapshot);
   // Draw now (the frame loop calls this so that the cost is measured inside the frame).
@@ -35,6 +38,7 @@ class ChartWidget : public QWidget {
   void follow();
 
   const InstrumentRegistry& instruments_;
+  VenueNames venues_;
   QCustomPlot* plot_ = nullptr;
   QCPFinancial* candles_ = nullptr;
   QCPBars* volume_ = nullptr;

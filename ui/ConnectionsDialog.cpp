@@ -6,6 +6,8 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
+#include <QStackedWidget>
 #include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
@@ -30,14 +32,99 @@ QString withoutSecret(QString message, const std::string& secret) {
 }  // namespace
 
 ConnectionsDialog::ConnectionsDialog(CredentialStore& store, ConnectionTester tester, QWidget* parent)
-    : QDialog(parent), store_(store), tester_(std::move(tester)) {
-  setWindowTitle("Connections — Deribit");
-  setObjectName("connectionsDialog");
-  setMinimumWidth(560);
+    : ConnectionsDialog(store, std::vector<VenueConnection>{VenueConnection{"deribit", CredentialKind::DeribitClient, std::move(tester), {}, {}}},
+                        parent) {}
 
-  auto* root = new QVBoxLayout(this);
+ConnectionsDialog::ConnectionsDialog(CredentialStore& store, std::vector<VenueConnection> venues, QWidget* parent)
+    : QDialog(parent), store_(store), entries_(std::move(venues)) {
+  if (entries_.empty()) entries_.push_back({"deribit", CredentialKind::DeribitClient, {}, {}, {}});
+  for (const VenueConnection& e : entries_)
+    if (e.kind == CredentialKind::DeribitClient) {
+      tester_ = e.deribitTester;
+      break;
+    }
+  const bool several = entries_.size() > 1;
+  setWindowTitle(several ? "Connections" : "Connections — " + entries_.front().venue);
+  setObjectName("connectionsDialog");
+  setMinimumWidth(several ? 800 : 560);
+
+  auto* outer = new QVBoxLayout(this);
+  outer->setSpacing(10);
+  outer->setContentsMargins(18, 16, 18, 14);
+  auto* body = new QHBoxLayout;
+  body->setSpacing(14);
+  outer->addLayout(body);
+  // Every configured venue with its state; hidden with one venue (the dialog looks as it always did).
+  venueList_ = new QListWidget(this);
+  venueList_->setObjectName("venueList");
+  venueList_->setFixedWidth(220);
+  venueList_->setToolTip("Every configured venue (--venue) and its connection state now");
+  venueList_->setVisible(several);
+  body->addWidget(venueList_);
+  stack_ = new QStackedWidget(this);
+  body->addWidget(stack_, 1);
+
+  QWidget* deribitPage = buildDeribitPage();
+  bool deribitShown = false;
+  for (const VenueConnection& e : entries_) {
+    QWidget* page = nullptr;
+    if (e.kind == CredentialKind::DeribitClient && !deribitShown) {
+      page = deribitPage;
+      deribitShown = true;
+    } else if (e.kind == CredentialKind::ApiKeyPair) {
+      apiPages_.push_back(std::make_unique<ApiKeyPage>());
+      apiPages_.back()->entry = e;
+      page = buildApiKeyPage(*apiPages_.back());
+    } else {
+      page = buildNoCredentialsPage(e);
+    }
+    stack_->addWidget(page);
+    pages_.push_back(page);
+    auto* item = new QListWidgetItem(e.venue, venueList_);
+    item->setData(Qt::UserRole, e.venue);
+  }
+  if (!deribitShown) deribitPage->hide();  // its fields exist (the slots use them) but no venue needs them
+
+  status_ = new QLabel(this);
+  status_->setObjectName("storeStatus");
+  status_->setWordWrap(true);
+  status_->hide();
+  outer->addWidget(status_);
+
+  auto* buttons = new QDialogButtonBox(this);
+  saveButton_ = buttons->addButton("Save", QDialogButtonBox::AcceptRole);
+  saveButton_->setObjectName("saveButton");
+  saveButton_->setDefault(true);
+  saveButton_->setToolTip("Store the secret in the OS keychain and use this connection (Ctrl+S)");
+  saveButton_->setShortcut(QKeySequence::Save);
+  cancelButton_ = buttons->addButton(QDialogButtonBox::Cancel);
+  cancelButton_->setToolTip("Close without saving (Esc)");
+  outer->addWidget(buttons);
+  connect(saveButton_, &QPushButton::clicked, this, &ConnectionsDialog::save);
+  connect(cancelButton_, &QPushButton::clicked, this, &QDialog::reject);
+  connect(venueList_, &QListWidget::currentRowChanged, this, [this](int row) {
+    if (row >= 0 && row < stack_->count()) stack_->setCurrentIndex(row);
+    venueChanged();
+  });
+  for (auto& page : apiPages_) loadApiPage(*page);
+  // Start on the first venue that has credentials to set.
+  int first = 0;
+  for (std::size_t i = 0; i < entries_.size(); ++i)
+    if (entries_[i].kind != CredentialKind::None) {
+      first = int(i);
+      break;
+    }
+  venueList_->setCurrentRow(first);
+  stack_->setCurrentIndex(first);
+  venueChanged();
+}
+
+QWidget* ConnectionsDialog::buildDeribitPage() {
+  auto* page = new QWidget(this);
+  page->setObjectName("deribitPage");
+  auto* root = new QVBoxLayout(page);
   root->setSpacing(10);
-  root->setContentsMargins(18, 16, 18, 14);
+  root->setContentsMargins(0, 0, 0, 0);
 
   auto* title = new QLabel("Deribit API key", this);
   title->setStyleSheet("font-size: 15px; font-weight: bold;");
@@ -138,40 +225,26 @@ ConnectionsDialog::ConnectionsDialog(CredentialStore& store, ConnectionTester te
   testResult_->setMinimumHeight(testResult_->fontMetrics().height() * 2 + 6);
   testResult_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
   root->addWidget(testResult_);
-
-  status_ = new QLabel(this);
-  status_->setObjectName("storeStatus");
-  status_->setWordWrap(true);
-  status_->hide();
-  root->addWidget(status_);
   root->addStretch();
-
-  auto* buttons = new QDialogButtonBox(this);
-  saveButton_ = buttons->addButton("Save", QDialogButtonBox::AcceptRole);
-  saveButton_->setObjectName("saveButton");
-  saveButton_->setDefault(true);
-  saveButton_->setToolTip("Store the secret in the OS keychain and use this connection (Ctrl+S)");
-  saveButton_->setShortcut(QKeySequence::Save);
-  cancelButton_ = buttons->addButton(QDialogButtonBox::Cancel);
-  cancelButton_->setToolTip("Close without saving (Esc)");
-  root->addWidget(buttons);
 
   connect(environment_, &QComboBox::currentIndexChanged, this, &ConnectionsDialog::environmentChanged);
   connect(clientId_, &QLineEdit::textChanged, this, &ConnectionsDialog::updateSecretHint);
   connect(url_, &QLineEdit::textChanged, this, &ConnectionsDialog::updateSecretHint);
   connect(testButton_, &QPushButton::clicked, this, &ConnectionsDialog::testConnection);
-  connect(saveButton_, &QPushButton::clicked, this, &ConnectionsDialog::save);
-  connect(cancelButton_, &QPushButton::clicked, this, &QDialog::reject);
 
-  // Start on the connection saved last, or on testnet.
+  // Start on the Deribit connection saved last, or on testnet.
   ConnectionProfile start;
   start.url = QString::fromStdString(deribit::DeribitEndpoint{}.url);
-  if (const QString active = store_.activeKey(); !active.isEmpty())
+  if (const QString active = store_.activeKey("deribit"); !active.isEmpty())
     if (auto p = store_.profile(active)) start = *p;
   loadProfile(start);
+  return page;
 }
 
-ConnectionsDialog::~ConnectionsDialog() { secret_->clear(); }
+ConnectionsDialog::~ConnectionsDialog() {
+  secret_->clear();
+  for (auto& page : apiPages_) page->secret->clear();
+}
 
 void ConnectionsDialog::loadProfile(const ConnectionProfile& p) {
   const int index = environment_->findData(p.environment);
@@ -388,6 +461,14 @@ void ConnectionsDialog::setBusy(bool busy) {
 
 void ConnectionsDialog::save() {
   if (saving_) return;
+  const int current = stack_->currentIndex();
+  if (current >= 0 && std::size_t(current) < entries_.size()) {
+    if (entries_[std::size_t(current)].kind == CredentialKind::None) return;  // nothing to save
+    if (entries_[std::size_t(current)].kind == CredentialKind::ApiKeyPair) {
+      if (ApiKeyPage* page = apiPage(entries_[std::size_t(current)].venue)) saveApiKey(*page);
+      return;
+    }
+  }
   deribit::DeribitEndpoint endpoint;
   QString error;
   if (!endpointFromFields(endpoint, error)) {
@@ -427,9 +508,318 @@ void ConnectionsDialog::save() {
 
 void ConnectionsDialog::done(int result) {
   secret_->clear();  // nothing typed outlives the dialog's answer
+  for (auto& page : apiPages_) page->secret->clear();
   ++testGeneration_;  // a test still running answers no one
   testRunning_ = false;
   QDialog::done(result);
 }
+
+// ---- several venues ----
+
+QWidget* ConnectionsDialog::buildNoCredentialsPage(const VenueConnection& entry) {
+  auto* page = new QWidget(this);
+  auto* root = new QVBoxLayout(page);
+  root->setContentsMargins(0, 0, 0, 0);
+  auto* title = new QLabel(entry.venue, page);
+  title->setStyleSheet("font-size: 15px; font-weight: bold;");
+  root->addWidget(title);
+  auto* note = new QLabel("The embedded simulator runs inside Kappa: it needs no API key and keeps no exchange "
+                          "account.",
+                          page);
+  note->setWordWrap(true);
+  note->setStyleSheet(QString("color: %1;").arg(colorName(colors::dimText)));
+  root->addWidget(note);
+  root->addStretch();
+  return page;
+}
+
+QWidget* ConnectionsDialog::buildApiKeyPage(ApiKeyPage& p) {
+  p.page = new QWidget(this);
+  p.page->setObjectName(p.entry.venue + "Page");
+  auto* root = new QVBoxLayout(p.page);
+  root->setSpacing(10);
+  root->setContentsMargins(0, 0, 0, 0);
+  auto* title = new QLabel(p.entry.venue + " API key", p.page);
+  title->setStyleSheet("font-size: 15px; font-weight: bold;");
+  root->addWidget(title);
+  auto* intro = new QLabel("Create an API key with trading enabled (futures) and <b>withdrawals disabled</b>,<br>"
+                           "restricted to your IP address. Never give Kappa a key that can withdraw.",
+                           p.page);
+  intro->setTextFormat(Qt::RichText);
+  intro->setStyleSheet(QString("color: %1;").arg(colorName(colors::dimText)));
+  root->addWidget(intro);
+  auto* form = new QGridLayout;
+  form->setHorizontalSpacing(12);
+  form->setVerticalSpacing(8);
+  form->setColumnStretch(1, 1);
+  int row = 0;
+  auto addRow = [&](const QString& label, QWidget* field) {
+    auto* l = new QLabel(label, p.page);
+    l->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    l->setBuddy(field);
+    form->addWidget(l, row, 0);
+    form->addWidget(field, row++, 1);
+  };
+  p.url = new QLineEdit(p.page);
+  p.url->setObjectName("apiUrl");
+  p.url->setPlaceholderText("the venue's own address (leave empty), or e.g. a local kappa-exchange");
+  p.url->setToolTip("Empty: the venue's production address. A URL: that server (a test exchange)");
+  addRow("URL", p.url);
+  p.key = new QLineEdit(p.page);
+  p.key->setObjectName("apiKey");
+  p.key->setPlaceholderText("API key");
+  addRow("API key", p.key);
+  p.secret = new QLineEdit(p.page);
+  p.secret->setObjectName("apiSecret");
+  p.secret->setEchoMode(QLineEdit::Password);
+  p.secret->setContextMenuPolicy(Qt::NoContextMenu);
+  addRow("API secret", p.secret);
+  p.secretNote = new QLabel(p.page);
+  p.secretNote->setTextFormat(Qt::RichText);
+  p.secretNote->setStyleSheet(QString("color: %1; font-size: 11px;").arg(colorName(colors::dimText)));
+  form->addWidget(p.secretNote, row++, 1);
+  root->addLayout(form);
+
+  auto* testRow = new QHBoxLayout;
+  p.test = new QPushButton("Test connection", p.page);
+  p.test->setObjectName("apiTestButton");
+  p.test->setShortcut(QKeySequence("Ctrl+T"));
+  p.test->setEnabled(bool(p.entry.apiKeyTester));
+  p.test->setToolTip(p.entry.apiKeyTester
+                         ? "Sign one request with this key and measure the round trip (Ctrl+T)"
+                         : QString("No connection test for %1 in this build yet: the key can still be saved")
+                               .arg(p.entry.venue));
+  testRow->addWidget(p.test);
+  testRow->addStretch();
+  root->addLayout(testRow);
+  p.result = new QLabel(p.page);
+  p.result->setObjectName("apiTestResult");
+  p.result->setWordWrap(true);
+  p.result->setTextFormat(Qt::RichText);
+  p.result->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  p.result->setMinimumHeight(p.result->fontMetrics().height() * 2 + 6);
+  p.result->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+  if (!p.entry.apiKeyTester)
+    p.result->setText(QString("<span style='color:%1'>Test connection is not available for %2 in this build.</span>")
+                          .arg(colorName(colors::dimText), p.entry.venue.toHtmlEscaped()));
+  root->addWidget(p.result);
+  root->addStretch();
+
+  ApiKeyPage* page = &p;
+  auto hint = [this, page] {
+    const bool keeps = apiProfile(*page).secretStored;
+    page->secret->setPlaceholderText(keeps ? "•••••••• stored in the OS keychain — leave empty to keep it" : "API secret");
+    page->secretNote->setText(keeps ? "A secret for this key is stored in the OS keychain; type a new one only to replace it."
+                                    : "The secret is stored in the OS keychain, never in Kappa's files, logs or reports.");
+  };
+  connect(p.key, &QLineEdit::textChanged, this, hint);
+  connect(p.url, &QLineEdit::textChanged, this, hint);
+  connect(p.test, &QPushButton::clicked, this, [this, page] { testApiKey(*page); });
+  return p.page;
+}
+
+ConnectionsDialog::ApiKeyPage* ConnectionsDialog::apiPage(const QString& venue) const {
+  for (const auto& page : apiPages_)
+    if (page->entry.venue == venue) return page.get();
+  return nullptr;
+}
+
+ConnectionProfile ConnectionsDialog::apiProfile(const ApiKeyPage& page) const {
+  ConnectionProfile p;
+  p.venue = page.entry.venue;
+  p.url = page.url->text().trimmed();
+  p.environment = p.url.isEmpty() ? "mainnet" : "custom";
+  p.clientId = page.key->text().trimmed();
+  p.secretStored = !page.storedKey.isEmpty() && p.key() == page.storedKey && p.clientId == page.storedApiKey;
+  return p;
+}
+
+void ConnectionsDialog::loadApiPage(ApiKeyPage& page) {
+  ConnectionProfile start;
+  start.venue = page.entry.venue;
+  start.environment = "mainnet";
+  if (const QString active = store_.activeKey(page.entry.venue); !active.isEmpty())
+    if (auto p = store_.profile(active)) start = *p;
+  page.url->setText(start.environment == "custom" ? start.url : QString());
+  page.key->setText(start.clientId);
+  page.storedKey = start.secretStored ? start.key() : QString();
+  page.storedApiKey = start.secretStored ? start.clientId : QString();
+  emit page.key->textChanged(page.key->text());  // the secret hint
+}
+
+void ConnectionsDialog::testApiKey(ApiKeyPage& page) {
+  if (!page.entry.apiKeyTester || testRunning_) return;
+  const ConnectionProfile p = apiProfile(page);
+  if (p.clientId.isEmpty()) return showApiResult(page, false, "enter the API key", 0);
+  const QString typed = page.secret->text();
+  if (!typed.isEmpty()) return runApiTester(page, {p.clientId.toStdString(), typed.toStdString()});
+  if (!p.secretStored) return showApiResult(page, false, "enter the API secret", 0);
+  testRunning_ = true;
+  page.test->setEnabled(false);
+  const std::uint64_t generation = ++testGeneration_;
+  ApiKeyPage* target = &page;
+  store_.readSecret(p.key(), this, [this, generation, target, p](const QString& secret, const QString& error) {
+    if (generation != testGeneration_) return;
+    testRunning_ = false;
+    target->test->setEnabled(true);
+    if (!error.isEmpty()) return showApiResult(*target, false, error, 0);
+    runApiTester(*target, {p.clientId.toStdString(), secret.toStdString()});
+  });
+}
+
+void ConnectionsDialog::runApiTester(ApiKeyPage& page, const ApiKeyCredentials& credentials) {
+  testRunning_ = true;
+  page.test->setEnabled(false);
+  const std::uint64_t generation = ++testGeneration_;
+  page.result->setText(QString("<span style='color:%1'>Connecting to %2 (at most %3 s)</span>")
+                           .arg(colorName(colors::dimText),
+                                (page.url->text().trimmed().isEmpty() ? page.entry.venue : page.url->text().trimmed()).toHtmlEscaped())
+                           .arg(kTestTimeout.count() / 1000));
+  auto* relay = new QObject;
+  QPointer<ConnectionsDialog> self(this);
+  ApiKeyPage* target = &page;
+  const std::string secret = credentials.apiSecret;
+  auto deliver = [relay, self, target, generation, secret](deribit::ConnectionTestResult r) {
+    QMetaObject::invokeMethod(
+        relay,
+        [relay, self, target, generation, secret, r] {
+          relay->deleteLater();
+          if (!self || generation != self->testGeneration_) return;
+          self->testRunning_ = false;
+          target->test->setEnabled(true);
+          self->showApiResult(*target, r.ok, withoutSecret(QString::fromStdString(r.message), secret), r.roundTripMs);
+        },
+        Qt::QueuedConnection);
+  };
+  ApiKeyTester tester = page.entry.apiKeyTester;
+  const std::string url = page.url->text().trimmed().toStdString();
+  QThreadPool::globalInstance()->start([tester, url, credentials, deliver] {
+    deribit::ConnectionTestResult r;
+    try {
+      r = tester(url, credentials, kTestTimeout);
+    } catch (const std::exception& e) {
+      r.message = std::string("connection test failed: ") + e.what();
+    } catch (...) {
+      r.message = "connection test failed";
+    }
+    deliver(std::move(r));
+  });
+  QTimer::singleShot(kTestTimeout + std::chrono::seconds(5), this, [this, target, generation] {
+    if (generation != testGeneration_ || !testRunning_) return;
+    ++testGeneration_;
+    testRunning_ = false;
+    target->test->setEnabled(true);
+    showApiResult(*target, false, QString("no answer within %1 s").arg((kTestTimeout.count() + 5000) / 1000), 0);
+  });
+}
+
+void ConnectionsDialog::showApiResult(ApiKeyPage& page, bool ok, const QString& message, double roundTripMs) {
+  QString head = ok ? QString("✓ Connection OK") : QString("✗ Connection failed");
+  if (ok && roundTripMs > 0) head += QString(" — round trip %1 ms").arg(roundTripMs, 0, 'f', roundTripMs < 10 ? 2 : 1);
+  QString html = QString("<span style='color:%1; font-weight:bold'>%2</span>")
+                     .arg(colorName(ok ? colors::bid : colors::ask), head.toHtmlEscaped());
+  if (!message.isEmpty())
+    html += QString("<br><span style='color:%1'>%2</span>").arg(colorName(ok ? colors::text : QColor(0xff, 0xb3, 0xba)),
+                                                               message.toHtmlEscaped());
+  page.result->setText(html);
+  page.result->setProperty("ok", ok);
+  growToFit();
+  emit testFinished(ok, message);
+}
+
+void ConnectionsDialog::saveApiKey(ApiKeyPage& page) {
+  const ConnectionProfile p = apiProfile(page);
+  const QString secret = page.secret->text();
+  QString error;
+  if (p.clientId.isEmpty()) error = "enter the API key";
+  else if (secret.isEmpty() && !p.secretStored) error = "enter the API secret";
+  else if (!p.url.isEmpty() && !QUrl(p.url, QUrl::StrictMode).isValid()) error = QString("'%1' is not a usable URL").arg(p.url);
+  if (!error.isEmpty()) {
+    showStatus(error, true);
+    emit saveFailed(error);
+    return;
+  }
+  saving_ = true;
+  saveButton_->setEnabled(false);
+  showStatus("Saving the secret in the OS keychain…", false);
+  ApiKeyPage* target = &page;
+  store_.save(p, secret, this, [this, p, target](const QString& saveError) {
+    saving_ = false;
+    saveButton_->setEnabled(true);
+    if (!saveError.isEmpty()) {
+      showStatus(saveError, true);
+      emit saveFailed(saveError);
+      return;
+    }
+    target->secret->clear();
+    showStatus({}, false);
+    ConnectionProfile savedProfile = p;
+    savedProfile.secretStored = true;
+    emit saved(savedProfile);
+    accept();
+  });
+}
+
+void ConnectionsDialog::venueChanged() {
+  const int row = stack_->currentIndex();
+  const bool hasCredentials = row >= 0 && std::size_t(row) < entries_.size() && entries_[std::size_t(row)].kind != CredentialKind::None;
+  saveButton_->setEnabled(hasCredentials && !saving_ && !testRunning_);
+  saveButton_->setToolTip(hasCredentials ? "Store the secret in the OS keychain and use this connection (Ctrl+S)"
+                                         : "This venue needs no credentials");
+  showStatus({}, false);
+}
+
+QStringList ConnectionsDialog::venueNames() const {
+  QStringList out;
+  for (const VenueConnection& e : entries_) out << e.venue;
+  return out;
+}
+
+bool ConnectionsDialog::selectVenue(const QString& venue) {
+  for (std::size_t i = 0; i < entries_.size(); ++i)
+    if (entries_[i].venue == venue) {
+      venueList_->setCurrentRow(int(i));
+      return true;
+    }
+  return false;
+}
+
+QString ConnectionsDialog::currentVenue() const {
+  const int row = stack_->currentIndex();
+  return row >= 0 && std::size_t(row) < entries_.size() ? entries_[std::size_t(row)].venue : QString();
+}
+
+QString ConnectionsDialog::venueStateText(const QString& venue) const {
+  for (int i = 0; i < venueList_->count(); ++i)
+    if (venueList_->item(i)->data(Qt::UserRole).toString() == venue) return venueList_->item(i)->text();
+  return {};
+}
+
+void ConnectionsDialog::setVenueStates(const std::vector<VenueRow>& venues) {
+  for (const VenueRow& v : venues) {
+    const QString name = QString::fromStdString(v.name);
+    for (int i = 0; i < venueList_->count(); ++i) {
+      QListWidgetItem* item = venueList_->item(i);
+      if (item->data(Qt::UserRole).toString() != name) continue;
+      const QString text = name + " — " + QString(nameOf(v.state)).toUpper();
+      if (item->text() != text) item->setText(text);
+      const QColor c = v.state == VenueState::Connected ? colors::bid
+                       : v.state == VenueState::Connecting ? colors::last
+                                                           : colors::ask;
+      item->setForeground(c);
+      QString tip = name;
+      if (!v.environment.empty()) tip += " · " + QString::fromStdString(v.environment);
+      tip += " · " + QString(nameOf(v.state));
+      if (!v.detail.empty()) tip += "\n" + QString::fromStdString(v.detail);
+      item->setToolTip(tip);
+    }
+  }
+}
+
+QLineEdit* ConnectionsDialog::apiKeyEdit(const QString& venue) const { auto* p = apiPage(venue); return p ? p->key : nullptr; }
+QLineEdit* ConnectionsDialog::apiSecretEdit(const QString& venue) const { auto* p = apiPage(venue); return p ? p->secret : nullptr; }
+QLineEdit* ConnectionsDialog::apiUrlEdit(const QString& venue) const { auto* p = apiPage(venue); return p ? p->url : nullptr; }
+QPushButton* ConnectionsDialog::apiTestButton(const QString& venue) const { auto* p = apiPage(venue); return p ? p->test : nullptr; }
+QLabel* ConnectionsDialog::apiTestResultLabel(const QString& venue) const { auto* p = apiPage(venue); return p ? p->result : nullptr; }
 
 }  // namespace kappa::ui

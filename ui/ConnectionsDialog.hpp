@@ -5,14 +5,23 @@
 // its round trip; Save puts the secret in the OS keychain (CredentialStore) and the rest in
 // connections.ini. The secret is never shown back: reopened, the dialog shows the client id and an
 // empty secret field that says a secret is stored.
+// With several venues configured the dialog lists every venue on the left, each with its state as
+// the engine sees it now (setVenueStates), and shows the selected venue's own credentials: Deribit's
+// client id/secret page, or an API key/secret pair (Binance-style) with its own Test and Save, or
+// for the embedded simulator a note that it needs none.
 #include <QDialog>
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include "CredentialStore.hpp"
+#include "core/EngineSnapshot.hpp"
 #include "venue/deribit/DeribitConnectionTest.hpp"
 
 class QComboBox;
+class QListWidget;
+class QStackedWidget;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -25,11 +34,41 @@ namespace kappa::ui {
 using ConnectionTester = std::function<deribit::ConnectionTestResult(
     const deribit::DeribitEndpoint&, const deribit::DeribitCredentials&, std::chrono::milliseconds)>;
 
+// A key/secret pair (Binance USD-M futures and the like: HMAC-signed REST, the key in a header).
+struct ApiKeyCredentials {
+  std::string apiKey, apiSecret;
+};
+// Blocking log-in test for an API key/secret pair against `url` ("" = the venue's default). Run on a
+// pool thread; the answer's message must never contain the secret (it is masked if it does).
+using ApiKeyTester = std::function<deribit::ConnectionTestResult(const std::string& url, const ApiKeyCredentials&,
+                                                                  std::chrono::milliseconds)>;
+
+// What a venue logs in with.
+enum class CredentialKind {
+  None,           // the embedded simulator
+  DeribitClient,  // Deribit's client id + client secret (the environment picker, testnet/mainnet/URL)
+  ApiKeyPair,     // an API key + API secret (e.g. binance-futures)
+};
+
+// One configured venue in the dialog. The tester matching `kind` may be empty: then "Test
+// connection" is disabled and its tooltip says why.
+struct VenueConnection {
+  QString venue;  // as the engine names it: "deribit", "binance-futures", "sim"
+  CredentialKind kind = CredentialKind::DeribitClient;
+  ConnectionTester deribitTester;  // kind DeribitClient
+  ApiKeyTester apiKeyTester;       // kind ApiKeyPair
+  QString environment;             // where it connects in this run ("" for the simulator), shown
+};
+
 class ConnectionsDialog : public QDialog {
   Q_OBJECT
  public:
-  // `tester` may be empty: then "Test connection" is disabled and says why.
+  // Deribit alone (as before several venues): `tester` may be empty, then "Test connection" is
+  // disabled and says why.
   ConnectionsDialog(CredentialStore& store, ConnectionTester tester, QWidget* parent = nullptr);
+  // Every configured venue, in --venue order; the first with credentials is selected. `parent` is
+  // not defaulted (may be null): `ConnectionsDialog(store, {})` stays Deribit's without a tester.
+  ConnectionsDialog(CredentialStore& store, std::vector<VenueConnection> venues, QWidget* parent);
   ~ConnectionsDialog() override;
 
   static constexpr std::chrono::milliseconds kTestTimeout{10000};
@@ -49,6 +88,22 @@ class ConnectionsDialog : public QDialog {
   QLabel* testResultLabel() const { return testResult_; }
   QLabel* mainnetWarning() const { return mainnetWarning_; }
   QLabel* statusLabel() const { return status_; }
+
+  // Several venues: the list, the venue shown, and each venue's own fields (for tests).
+  QListWidget* venueList() const { return venueList_; }
+  QStringList venueNames() const;
+  bool selectVenue(const QString& venue);
+  QString currentVenue() const;
+  // The list entry's text for `venue` ("deribit — CONNECTED"), live from setVenueStates().
+  QString venueStateText(const QString& venue) const;
+  // The engine's view of every venue (MainWindow calls it a few times a second while open).
+  void setVenueStates(const std::vector<VenueRow>& venues);
+  // An API-key venue's fields ("binance-futures"); null for another kind.
+  QLineEdit* apiKeyEdit(const QString& venue) const;
+  QLineEdit* apiSecretEdit(const QString& venue) const;
+  QLineEdit* apiUrlEdit(const QString& venue) const;
+  QPushButton* apiTestButton(const QString& venue) const;
+  QLabel* apiTestResultLabel(const QString& venue) const;
 
  signals:
   void testFinished(bool ok, const QString& message);
@@ -73,6 +128,37 @@ class ConnectionsDialog : public QDialog {
   void showStatus(const QString& text, bool error);
   void setBusy(bool busy);
   void growToFit();
+
+  // One API-key venue's page.
+  struct ApiKeyPage {
+    VenueConnection entry;
+    QWidget* page = nullptr;
+    QLineEdit* url = nullptr;
+    QLineEdit* key = nullptr;
+    QLineEdit* secret = nullptr;
+    QLabel* secretNote = nullptr;
+    QPushButton* test = nullptr;
+    QLabel* result = nullptr;
+    QString storedKey;  // the profile key and API key whose secret is in the keychain
+    QString storedApiKey;
+  };
+  QWidget* buildDeribitPage();
+  QWidget* buildApiKeyPage(ApiKeyPage& page);
+  QWidget* buildNoCredentialsPage(const VenueConnection& entry);
+  ApiKeyPage* apiPage(const QString& venue) const;
+  ConnectionProfile apiProfile(const ApiKeyPage& page) const;
+  void loadApiPage(ApiKeyPage& page);
+  void testApiKey(ApiKeyPage& page);
+  void runApiTester(ApiKeyPage& page, const ApiKeyCredentials& credentials);
+  void showApiResult(ApiKeyPage& page, bool ok, const QString& message, double roundTripMs);
+  void saveApiKey(ApiKeyPage& page);
+  void venueChanged();
+
+  std::vector<VenueConnection> entries_;
+  std::vector<std::unique_ptr<ApiKeyPage>> apiPages_;
+  std::vector<QWidget*> pages_;  // by entry
+  QListWidget* venueList_ = nullptr;
+  QStackedWidget* stack_ = nullptr;
 
   CredentialStore& store_;
   ConnectionTester tester_;

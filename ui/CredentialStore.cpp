@@ -100,6 +100,16 @@ QString CredentialStore::activeKey() const {
   return s.value("active").toString();
 }
 
+QString CredentialStore::activeKey(const QString& venue) const {
+  QSettings s(settingsFile_, QSettings::IniFormat);
+  const QString mine = s.value("activeByVenue/" + venue).toString();
+  if (!mine.isEmpty() && profile(mine)) return mine;
+  // Saved before profiles were kept per venue: the global one, if it is this venue's.
+  const QString global = s.value("active").toString();
+  if (const auto p = profile(global); p && p->venue == venue) return global;
+  return {};
+}
+
 void CredentialStore::writeProfile(const ConnectionProfile& p) const {
   QSettings s(settingsFile_, QSettings::IniFormat);
   s.beginGroup(groupFor(p.key()));
@@ -110,6 +120,7 @@ void CredentialStore::writeProfile(const ConnectionProfile& p) const {
   s.setValue("secretStored", p.secretStored);
   s.endGroup();
   s.setValue("active", p.key());
+  s.setValue("activeByVenue/" + p.venue, p.key());
   s.sync();
 }
 
@@ -202,6 +213,10 @@ void CredentialStore::remove(const QString& key, QObject* context, Done done) {
     QSettings s(settingsFile_, QSettings::IniFormat);
     s.remove(groupFor(key));
     if (s.value("active").toString() == key) s.remove("active");
+    s.beginGroup("activeByVenue");
+    for (const QString& venue : s.childKeys())
+      if (s.value(venue).toString() == key) s.remove(venue);
+    s.endGroup();
     s.sync();
     if (guard.alive()) done({});
   });

@@ -50,6 +50,8 @@ class CredentialStore : public QObject {
   QList<ConnectionProfile> profiles() const;
   // The profile saved last: the one the connector should use. Empty if none.
   QString activeKey() const;
+  // The profile saved last for `venue` ("deribit", "binance-futures"); empty if none.
+  QString activeKey(const QString& venue) const;
 
   // Empty `error` means success. Callbacks run on the store's thread, and only while `context` lives.
   using Done = std::function<void(const QString& error)>;

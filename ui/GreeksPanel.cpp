@@ -151,7 +151,7 @@ class BookRiskModel : public RowTableModel<BookRow> {
             if (r.kind == BookRow::BookTotal) return "TOTAL";
             if (r.kind == BookRow::ExpiryTotal)
               return r.expiry > 0 ? "Σ " + QString::fromStdString(deribitExpiryCode(r.expiry)) : QString("Σ no expiry (perpetual)");
-            return haveInst ? QString::fromStdString(instruments_[r.instrument].name) : QString("#%1").arg(r.instrument);
+            return haveInst ? venues_.display(instruments_, r.instrument) : QString("#%1").arg(r.instrument);
           case Qty: return r.kind == BookRow::Position && haveInst ? formatQty(instruments_[r.instrument], r.qty) : QString();
           case Value: return QString::number(r.valueCoin, 'f', 4);
           case Delta: return QString::number(r.g.deltaCoin, 'f', 4);
@@ -307,6 +307,17 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
                       "theta per day, summed over the underlyings.");
   totals_->hide();
   outer->addWidget(totals_);
+  // With several venues: each underlying's PnL across venues in USD and where each part is.
+  venuePnl_ = new QLabel(this);
+  venuePnl_->setObjectName("greeksVenuePnl");
+  venuePnl_->setTextFormat(Qt::RichText);
+  venuePnl_->setWordWrap(true);
+  venuePnl_->setContentsMargins(6, 3, 6, 3);
+  venuePnl_->setStyleSheet("background:#161a21; color:#c8d0dc;");
+  venuePnl_->setToolTip("Per underlying: realized + unrealized − fees on every venue, in the coin and in USD\n"
+                        "(coin-settled at the index, USDT-settled at par), then each venue's part in its settlement currency.");
+  venuePnl_->hide();
+  outer->addWidget(venuePnl_);
   stack_ = new QStackedWidget(this);
   outer->addWidget(stack_);
 
@@ -505,6 +516,61 @@ int GreeksPanel::scenarioDayIndex() const { return dayBox_->currentIndex(); }
 
 void GreeksPanel::setScenarioDayIndex(int index) {
   if (index >= 0 && index < dayBox_->count()) dayBox_->setCurrentIndex(index);
+}
+
+void GreeksPanel::setVenues(VenueNames venues) {
+  venues_ = venues;
+  book_->setVenues(venues);
+  totalModel_->setVenues(std::move(venues));
+}
+
+// Per underlying (the snapshot's UnderlyingRow: coin and USD across venues), then per venue and
+// settlement currency the PnL of that venue's instruments: "BTC −0.0012 BTC = −123.45 USD: sim
+// −0.0010 BTC · binance-futures −5.00 USDT".
+void GreeksPanel::applyVenuePnl(const EngineSnapshot& s) {
+  if (!venues_.several() || s.positions.empty()) {
+    venuePnl_->hide();
+    return;
+  }
+  struct Part {
+    std::string currency;
+    VenueId venue;
+    std::string settle;
+    double pnl = 0;
+  };
+  std::vector<Part> parts;
+  for (const PositionRow& p : s.positions) {
+    if (p.instrument >= instruments_.size()) continue;
+    const Instrument& inst = instruments_[p.instrument];
+    const double pnl = p.realizedPnl + p.unrealizedPnl - p.fees;
+    auto it = std::find_if(parts.begin(), parts.end(), [&](const Part& x) {
+      return x.currency == inst.baseCurrency && x.venue == inst.venue && x.settle == inst.settleCurrency;
+    });
+    if (it == parts.end()) parts.push_back({inst.baseCurrency, inst.venue, inst.settleCurrency, pnl});
+    else it->pnl += pnl;
+  }
+  QStringList lines;
+  for (const UnderlyingRow& u : s.underlyings) {
+    QStringList pieces;
+    for (const Part& x : parts)
+      if (x.currency == u.currency) {
+        const bool coin = x.settle == u.currency;
+        pieces << QString("%1 <span style='color:%2'>%3 %4</span>")
+                      .arg(venues_.venue(x.venue).toHtmlEscaped(), (x.pnl >= 0 ? colors::bid : colors::ask).name(),
+                           coin ? QString::number(x.pnl, 'f', 6) : formatMoney(x.pnl, 2), QString::fromStdString(x.settle));
+      }
+    if (pieces.isEmpty()) continue;
+    lines << QString("<b>%1</b> PnL <span style='color:%2'>%3 %1 = %4 USD</span>: %5")
+                 .arg(QString::fromStdString(u.currency), (u.pnlUsd >= 0 ? colors::bid : colors::ask).name(),
+                      QString::number(u.pnl, 'f', 6), formatMoney(u.pnlUsd, 2), pieces.join(" · "));
+  }
+  if (lines.isEmpty()) {
+    venuePnl_->hide();
+    return;
+  }
+  lines << QString("<b>All</b> %1 USD").arg(formatMoney(s.totalPnlUsd, 2));
+  venuePnl_->setText(lines.join(" &nbsp;│&nbsp; "));
+  venuePnl_->show();
 }
 
 void GreeksPanel::showTotals(const analytics::MarketAnalytics& all) {

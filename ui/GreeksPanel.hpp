@@ -11,7 +11,9 @@
 #include <QWidget>
 #include <vector>
 
+#include "VenueNames.hpp"
 #include "analytics/MarketAnalytics.hpp"
+#include "core/EngineSnapshot.hpp"
 
 class QCheckBox;
 class QComboBox;
@@ -41,6 +43,11 @@ class GreeksPanel : public QWidget {
   // per-underlying totals and the USD total over every underlying.
   void apply(const analytics::ChainAnalytics& a, const analytics::MarketAnalytics* all = nullptr);
   QLabel* totalsLine() const { return totals_; }
+  // Several venues: instruments named "venue:name" where two venues list the name, and a line of
+  // each underlying's PnL across venues (coin and USD) with each venue's part.
+  void setVenues(VenueNames venues);
+  void applyVenuePnl(const EngineSnapshot& snapshot);
+  QLabel* venuePnlLine() const { return venuePnl_; }
 
   int scenarioDayIndex() const;          // index into ChainAnalytics::scenarioDays
   void setScenarioDayIndex(int index);
@@ -66,6 +73,8 @@ class GreeksPanel : public QWidget {
   QLabel* empty_ = nullptr;
   QLabel* status_ = nullptr;
   QLabel* totals_ = nullptr;
+  QLabel* venuePnl_ = nullptr;
+  VenueNames venues_;
   QSplitter* split_ = nullptr;
   detail::BookRiskModel* book_ = nullptr;
   detail::BookRiskModel* totalModel_ = nullptr;

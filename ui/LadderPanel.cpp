@@ -49,7 +49,7 @@ void LadderPanel::setInstrument(InstrumentId id) {
   ladder_->setInstrument(id);
   if (id >= instruments_.size()) return;
   const Instrument& inst = instruments_[id];
-  title_->setText(QString::fromStdString(inst.name));
+  title_->setText(venues_.display(instruments_, id));
   qty_->setText(QString::fromStdString(formatTrimmed(inst.isOption() ? toFixed(1.0) : inst.minQty * 10)));
   showMessage(inst.tradable ? QString("Click bid side to buy, ask side to sell, own order to cancel")
                             : QString("Index: not tradable"),

@@ -22,6 +22,7 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QScreen>
+#include <QScrollBar>
 #include <QSettings>
 #include <QShowEvent>
 #include <QSortFilterProxyModel>
@@ -84,6 +85,7 @@ QDockWidget* makeDock(const QString& title, const QString& name, QWidget* conten
 
 MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* parent)
     : QMainWindow(parent), engine_(engine), instruments_(engine.instruments()), settingsFile_(settingsFile) {
+  venues_.names = engine.venueNames();
   {
     QStringList names;
     for (VenueId v = 0; v < engine.venueCount(); ++v) names << QString::fromStdString(engine.venueName(v));
@@ -109,6 +111,7 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   centralTabs_ = new QTabWidget(this);
   centralTabs_->setObjectName("centralTabs");
   chart_ = new ChartWidget(instruments_, centralTabs_);
+  chart_->setVenues(venues_);
   chainBoard_ = new OptionChainBoard(instruments_, centralTabs_);
   surface_ = new VolSurfaceView(instruments_, centralTabs_);
   {
@@ -126,6 +129,7 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
     surface_->setVenueName(venue);
   }
   greeks_ = new GreeksPanel(instruments_, centralTabs_);
+  greeks_->setVenues(venues_);
   strategies_ = new StrategyManager(engine_, centralTabs_);
   riskLimits_ = new RiskLimitsView(engine_, centralTabs_);
   audit_ = new AuditView(centralTabs_);
@@ -231,30 +235,43 @@ void MainWindow::buildDocks() {
 
   // Watchlist with a name filter (filter only: no live sorting).
   watchlist_ = new WatchlistModel(instruments_, this);
+  watchlist_->setVenues(venues_);
   watchFilter_ = new QSortFilterProxyModel(this);
   watchFilter_->setSourceModel(watchlist_);
   watchFilter_->setDynamicSortFilter(false);
   watchFilter_->setFilterKeyColumn(WatchlistModel::Name);
+  watchFilter_->setFilterRole(Qt::UserRole);  // "venue:name": "deribit:" or "binance-futures:BTC" filter too
   watchFilter_->setFilterCaseSensitivity(Qt::CaseInsensitive);
   auto* watchBox = new QWidget(this);
   auto* wl = new QVBoxLayout(watchBox);
   wl->setContentsMargins(4, 4, 4, 4);
   auto* filter = new QLineEdit(watchBox);
-  filter->setPlaceholderText("Filter instruments (e.g. 70000-C)   Ctrl+F");
+  filter->setObjectName("watchlistFilter");
+  filter->setPlaceholderText(venues_.several() ? "Filter (e.g. 70000-C, deribit:PERP)   Ctrl+F"
+                                                : "Filter instruments (e.g. 70000-C)   Ctrl+F");
   filter->setClearButtonEnabled(true);
   wl->addWidget(filter);
   watchView_ = makeTable(watchFilter_, watchBox);
   watchView_->setSelectionMode(QAbstractItemView::SingleSelection);
   // Every column, Chg included, fits the dock's default width without clipping or scrolling.
-  QString longestName;
-  for (const Instrument& inst : instruments_.all())
+  QString longestName, longestDisplay;
+  for (const Instrument& inst : instruments_.all()) {
     if (inst.name.size() > std::size_t(longestName.size())) longestName = QString::fromStdString(inst.name);
-  for (int c = WatchlistModel::Name; c <= WatchlistModel::Change; ++c) watchView_->setColumnWidth(c, 0);
-  fitColumns(watchView_, {{WatchlistModel::Name, {longestName}},
+    const QString shown = venues_.display(instruments_, inst.id);
+    if (shown.size() > longestDisplay.size()) longestDisplay = shown;
+  }
+  for (int c = WatchlistModel::Name; c < WatchlistModel::ColumnCount; ++c) watchView_->setColumnWidth(c, 0);
+  fitColumns(watchView_, {{WatchlistModel::Name, {longestDisplay}},
                           {WatchlistModel::Bid, {"100,000.5"}},
                           {WatchlistModel::Ask, {"100,000.5"}},
                           {WatchlistModel::Last, {"100,000.5"}},
-                          {WatchlistModel::Change, {"-10.00%"}}});
+                          {WatchlistModel::Change, {"-10.00%"}},
+                          {WatchlistModel::Basis, {"+1,000.0"}},
+                          {WatchlistModel::BasisBps, {"+100.0"}},
+                          {WatchlistModel::Funding, {"+0.0100%"}}});
+  // Basis and funding compare venues: with one venue the watchlist stays as it was.
+  for (int c : {WatchlistModel::Basis, WatchlistModel::BasisBps, WatchlistModel::Funding})
+    watchView_->setColumnHidden(c, !venues_.several());
   wl->addWidget(watchView_);
   connect(filter, &QLineEdit::textChanged, watchFilter_, &QSortFilterProxyModel::setFilterFixedString);
   auto* focusFilter = new QAction(this);
@@ -293,7 +310,9 @@ void MainWindow::buildDocks() {
     ladderPanel_->showMessage("Cancel sent for every order on this instrument", false);
   });
 
+  ladderPanel_->setVenues(venues_);
   ticket_ = new OrderTicket(instruments_, this);
+  ticket_->setVenues(venues_);
   ticket_->setClock([this] { return engine_.now(); });
   auto* ticketDock = makeDock("Order entry", "ticketDock", ticket_, this);
   addDockWidget(Qt::BottomDockWidgetArea, ticketDock);
@@ -306,7 +325,12 @@ void MainWindow::buildDocks() {
   });
 
   auto* tabs = new QTabWidget(this);
+  // The Venue columns: as wide as the longest venue name, shown only with several venues.
+  QString longestVenue;
+  for (const std::string& v : venues_.names)
+    if (v.size() > std::size_t(longestVenue.size())) longestVenue = QString::fromStdString(v);
   orders_ = new OrdersModel(instruments_, this);
+  orders_->setVenues(venues_);
   auto* ordersPage = new QWidget(tabs);
   auto* ol = new QVBoxLayout(ordersPage);
   ol->setContentsMargins(0, 2, 0, 0);
@@ -334,6 +358,9 @@ void MainWindow::buildDocks() {
   ordersView_->setColumnWidth(OrdersModel::AvgPrice, 80);
   ordersView_->setColumnWidth(OrdersModel::State, 118);
   ordersView_->setColumnWidth(OrdersModel::Info, 260);
+  ordersView_->setColumnWidth(OrdersModel::Venue, 0);
+  if (venues_.several()) fitColumns(ordersView_, {{OrdersModel::Venue, {longestVenue}}});
+  ordersView_->setColumnHidden(OrdersModel::Venue, !venues_.several());
   ol->addWidget(ordersView_);
   connect(cancelSel, &QPushButton::clicked, this, &MainWindow::cancelSelectedOrders);
   connect(cancelAll, &QPushButton::clicked, this, [this] { engine_.cancelAll(); });
@@ -345,25 +372,39 @@ void MainWindow::buildDocks() {
   tabs->addTab(ordersPage, "Orders");
 
   fills_ = new FillsModel(instruments_, this);
+  fills_->setVenues(venues_);
   auto* fillsView = makeTable(fills_, tabs, "No fills yet");
   fillsView->setColumnWidth(FillsModel::Instrument, 170);
+  fillsView->setColumnWidth(FillsModel::Venue, 0);
+  if (venues_.several()) fitColumns(fillsView, {{FillsModel::Venue, {longestVenue}}});
+  fillsView->setColumnHidden(FillsModel::Venue, !venues_.several());
   tabs->addTab(fillsView, "Fills");
   positions_ = new PositionsModel(instruments_, this);
+  positions_->setVenues(venues_);
   auto* posView = makeTable(positions_, tabs, "No positions");
-  for (int c = PositionsModel::Instrument; c <= PositionsModel::Currency; ++c) posView->setColumnWidth(c, 0);
-  fitColumns(posView, {{PositionsModel::Instrument, {longestName}},
-                       {PositionsModel::Qty, {"-1,000,000"}},
+  positionsView_ = posView;
+  for (int c = PositionsModel::Venue; c <= PositionsModel::PnlUsd; ++c) posView->setColumnWidth(c, 0);
+  fitColumns(posView, {{PositionsModel::Venue, {longestVenue}},
+                       {PositionsModel::PnlUsd, {"-1,000.00"}},
+                       {PositionsModel::Instrument, {longestName}},
+                       {PositionsModel::Qty, {venues_.several() ? "-100,000" : "-1,000,000"}},
                        {PositionsModel::AvgPrice, {"100,000.5"}},
                        {PositionsModel::Mark, {"100,000.5"}},
                        {PositionsModel::Unrealized, {"-0.123456"}},
                        {PositionsModel::Realized, {"-0.123456"}},
                        {PositionsModel::Fees, {"-0.123456"}},
                        {PositionsModel::Currency, {"BTC"}}});
+  // Venue and the USD sum compare venues (coin- and USDT-settled): with one venue the table stays as it was.
+  posView->setColumnHidden(PositionsModel::Venue, !venues_.several());
+  posView->setColumnHidden(PositionsModel::PnlUsd, !venues_.several());
+  // The fees are inside PnL $ (and its tooltip shows them): the dock has no room for both.
+  posView->setColumnHidden(PositionsModel::Fees, venues_.several());
   tabs->addTab(posView, "Positions");
   // The exchange's own account (equity, margin); the simulator has none and the tab says so.
   bool exchangeVenue = false;  // an exchange's account to show (the embedded simulator has none)
   for (VenueId v = 0; v < engine_.venueCount(); ++v) exchangeVenue = exchangeVenue || !engine_.venueEnvironment(v).empty();
   account_ = new AccountPanel(instruments_, exchangeVenue, tabs);
+  account_->setVenues(venues_);
   tabs->addTab(account_, "Account");
   tablesTabs_ = tabs;
 
@@ -377,8 +418,23 @@ void MainWindow::buildDocks() {
 }
 
 void MainWindow::applyDefaultSizes() {
-  resizeDocks({docks_[0], docks_[1]}, {505, 370}, Qt::Horizontal);
-  resizeDocks({docks_[2], docks_[3], docks_[4]}, {215, 690, 325}, Qt::Horizontal);  // every Positions and Time & Sales column fits
+  // With several venues the watchlist has longer names ("deribit:…") and the basis columns: as wide
+  // as its columns need, so none scrolls out of sight (the chart gives up the room).
+  int watchWidth = 505;
+  if (venues_.several()) {
+    int columns = 0;
+    for (int c = 0; c < WatchlistModel::ColumnCount; ++c)
+      if (!watchView_->isColumnHidden(c)) columns += watchView_->columnWidth(c);
+    watchWidth = std::clamp(columns + watchView_->verticalScrollBar()->sizeHint().width() + 2 * watchView_->frameWidth() + 16,
+                            505, 760);
+  }
+  resizeDocks({docks_[0], docks_[1]}, {watchWidth, 370}, Qt::Horizontal);
+  // Every Positions and Time & Sales column fits (several venues: Venue and PnL $ take room from
+  // the ticket's and the tape's spare width).
+  if (venues_.several())
+    resizeDocks({docks_[2], docks_[3], docks_[4]}, {165, 750, 315}, Qt::Horizontal);
+  else
+    resizeDocks({docks_[2], docks_[3], docks_[4]}, {215, 690, 325}, Qt::Horizontal);
   resizeDocks({docks_[3]}, {300}, Qt::Vertical);
 }
 
@@ -486,7 +542,7 @@ void MainWindow::frame() {
     std::vector<Fill> newestFirst(s.fills.rbegin(), s.fills.rend());
     fills_->setRows(std::move(newestFirst));
   }
-  positions_->setRows(s.positions);
+  positions_->apply(s);
   account_->apply(s, engine_.now());
   if (s.strategiesVersion != strategiesVersion_ || !strategiesRefresh_.isValid() || strategiesRefresh_.hasExpired(500)) {
     strategiesVersion_ = s.strategiesVersion;
@@ -563,6 +619,8 @@ double retryCountdown(const VenueRow& v, Nanos now) {
 // The venue part: name, where it connects (an exchange's environment), the state, and while not
 // connected why and when the next attempt is. Green only when connected and on time.
 void MainWindow::updateStatus(const EngineSnapshot& s) {
+  if (auto* dialog = findChild<ConnectionsDialog*>(); dialog && dialog->isVisible()) dialog->setVenueStates(s.venues);
+  if (centralTabs_->currentWidget() == greeks_) greeks_->applyVenuePnl(s);
   for (std::size_t v = 0; v < venueLabels_.size() && v < s.venues.size(); ++v)
     updateVenueStatus(s, s.venues[v], venueLabels_[v], venueColors_[v]);
   rateLabel_->setText(QString("%1 ev/s").arg(formatMoney(s.eventsPerSecond, 0)));
@@ -621,7 +679,7 @@ QString MainWindow::sendManualOrder(InstrumentId id, Side side, Price price, con
   if (engine_.halted()) return "Trading is HALTED — nothing sent";
   const QString description = QString("%1 %2 %3 @ %4")
                                   .arg(side == Side::Buy ? "Buy" : "Sell", formatQty(inst, r.qty),
-                                       QString::fromStdString(inst.name), formatPrice(inst, price));
+                                       venues_.display(instruments_, id), formatPrice(inst, price));
   answer.track(r, description);
   engine_.submit(r);
   *ok = true;
@@ -775,6 +833,39 @@ void MainWindow::setConnections(CredentialStore* store, ConnectionTester tester)
   connectionTester_ = std::move(tester);
 }
 
+void MainWindow::setApiKeyTester(const QString& venue, ApiKeyTester tester) {
+  for (auto& [name, t] : apiKeyTesters_)
+    if (name == venue) {
+      t = std::move(tester);
+      return;
+    }
+  apiKeyTesters_.emplace_back(venue, std::move(tester));
+}
+
+std::vector<VenueConnection> MainWindow::connectionEntries() const {
+  std::vector<VenueConnection> out;
+  for (VenueId v = 0; v < engine_.venueCount(); ++v) {
+    VenueConnection e;
+    e.venue = QString::fromStdString(engine_.venueName(v));
+    e.environment = QString::fromStdString(engine_.venueEnvironment(v));
+    if (e.environment.isEmpty()) {
+      e.kind = CredentialKind::None;  // the embedded simulator
+    } else if (e.venue == "deribit") {
+      e.kind = CredentialKind::DeribitClient;
+      e.deribitTester = connectionTester_;
+    } else {
+      e.kind = CredentialKind::ApiKeyPair;
+      for (const auto& [name, tester] : apiKeyTesters_)
+        if (name == e.venue) e.apiKeyTester = tester;
+    }
+    out.push_back(std::move(e));
+  }
+  // The simulator alone: the dialog is where a Deribit key is set up for the next run, as it was.
+  if (out.size() <= 1 && (out.empty() || out.front().kind == CredentialKind::None))
+    out = {VenueConnection{"deribit", CredentialKind::DeribitClient, connectionTester_, {}, {}}};
+  return out;
+}
+
 ConnectionsDialog* MainWindow::openConnections() {
   if (!credentialStore_)
     credentialStore_ = new CredentialStore(QFileInfo(settingsFile_).absolutePath() + "/connections.ini", "Kappa", this);
@@ -783,7 +874,8 @@ ConnectionsDialog* MainWindow::openConnections() {
     open->activateWindow();
     return open;
   }
-  auto* dialog = new ConnectionsDialog(*credentialStore_, connectionTester_, this);
+  auto* dialog = new ConnectionsDialog(*credentialStore_, connectionEntries(), this);
+  if (haveSnapshot_) dialog->setVenueStates(engine_.snapshot().venues);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
   dialog->open();
   return dialog;

@@ -8,6 +8,7 @@
 #include "ConnectionsDialog.hpp"
 #include "OrderAnswer.hpp"
 #include "UiMetrics.hpp"
+#include "VenueNames.hpp"
 #include "orchestrator/Engine.hpp"
 
 class QAction;
@@ -60,6 +61,13 @@ class MainWindow : public QMainWindow {
   RiskPanel* riskPanel() const { return risk_; }
   OrderTicket* ticket() const { return ticket_; }
   OrdersModel* ordersModel() const { return orders_; }
+  FillsModel* fillsModel() const { return fills_; }
+  PositionsModel* positionsModel() const { return positions_; }
+  WatchlistModel* watchlistModel() const { return watchlist_; }
+  QTableView* watchlistView() const { return watchView_; }
+  QTableView* ordersView() const { return ordersView_; }
+  QTableView* positionsView() const { return positionsView_; }
+  const VenueNames& venues() const { return venues_; }
   QAction* haltAction() const { return haltAction_; }
   void resumeConfirmed();
   // Says on the ladder, the watchlist and time & sales that the data they show is late (0: not);
@@ -90,7 +98,15 @@ class MainWindow : public QMainWindow {
   AuditView* auditView() const { return audit_; }
   // File → Connections…: the store the dialog saves to (kept by the caller; without one the window
   // makes its own, connections.ini beside the layout file) and the connector's log-in test.
+  // The dialog lists every configured venue: Deribit with its client id/secret and `tester`, the
+  // simulator with a note that it needs no key, any other exchange with an API key/secret pair and
+  // the tester given to setApiKeyTester (none: its "Test connection" is disabled and says why).
+  // Kappa with the simulator alone shows Deribit's page, as before several venues.
   void setConnections(CredentialStore* store, ConnectionTester tester);
+  // The API-key test for `venue` (e.g. "binance-futures"); the integrator wires it in app/main.cpp.
+  void setApiKeyTester(const QString& venue, ApiKeyTester tester);
+  // The entries openConnections() gives the dialog (tests).
+  std::vector<VenueConnection> connectionEntries() const;
   // Opens the Connections dialog (window-modal, deleted on close; the one already open if any).
   ConnectionsDialog* openConnections();
 
@@ -121,6 +137,7 @@ class MainWindow : public QMainWindow {
 
   Engine& engine_;
   const InstrumentRegistry& instruments_;
+  VenueNames venues_;  // the configured venues, by VenueId
   QString settingsFile_;
   QByteArray defaultState_;
   bool fittedOnce_ = false;
@@ -153,6 +170,7 @@ class MainWindow : public QMainWindow {
   QTableView* ordersView_ = nullptr;
   FillsModel* fills_ = nullptr;
   PositionsModel* positions_ = nullptr;
+  QTableView* positionsView_ = nullptr;
   AccountPanel* account_ = nullptr;
   class QTabWidget* tablesTabs_ = nullptr;
   TradesModel* trades_ = nullptr;
@@ -178,6 +196,7 @@ class MainWindow : public QMainWindow {
   OrderAnswer ladderAnswer_, chainAnswer_;  // the last order clicked on the ladder, on the chain
   CredentialStore* credentialStore_ = nullptr;
   ConnectionTester connectionTester_;
+  std::vector<std::pair<QString, ApiKeyTester>> apiKeyTesters_;
 };
 
 }  // namespace kappa::ui

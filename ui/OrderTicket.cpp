@@ -67,7 +67,7 @@ void OrderTicket::setInstrument(InstrumentId id) {
   price_->clear();
   if (id >= instruments_.size()) return;
   const Instrument& inst = instruments_[id];
-  title_->setText(QString::fromStdString(inst.name));
+  title_->setText(venues_.display(instruments_, id));
   qty_->setText(QString::fromStdString(formatTrimmed(inst.isOption() ? toFixed(1.0) : inst.minQty * 10)));
   const bool tradable = inst.tradable;
   buy_->setEnabled(tradable);
@@ -154,7 +154,7 @@ void OrderTicket::onSide(Side side) {
   if (!buildOrder(side, r)) return;
   const QString description = QString("%1 %2 %3 @ %4")
                                   .arg(side == Side::Buy ? "Buy" : "Sell", qty_->text().trimmed(),
-                                       QString::fromStdString(instruments_[instrument_].name),
+                                       venues_.display(instruments_, instrument_),
                                        r.type == OrderType::Market ? QString("market") : price_->text().trimmed());
   showMessage(description + " — sent to the risk gate…", false);
   answer_.track(r, description);

@@ -4,6 +4,8 @@
 // bad field gets a visible reason. After sending, the ticket follows its order and shows the
 // answer — accepted, working, filled, or refused by the risk gate or the venue with the reason.
 #include <QWidget>
+
+#include "VenueNames.hpp"
 #include <functional>
 
 #include "OrderAnswer.hpp"
@@ -20,6 +22,8 @@ class OrderTicket : public QWidget {
   Q_OBJECT
  public:
   explicit OrderTicket(const InstrumentRegistry& instruments, QWidget* parent = nullptr);
+  // The configured venues: the title says "venue:name" where two venues list the name.
+  void setVenues(VenueNames venues) { venues_ = std::move(venues); }
   void setInstrument(InstrumentId id);
   // Market time for validation (an option's expiry); the wall clock until set.
   void setClock(std::function<Nanos()> clock) { clock_ = std::move(clock); }
@@ -42,6 +46,7 @@ class OrderTicket : public QWidget {
  private:
   void onSide(Side side);
   const InstrumentRegistry& instruments_;
+  VenueNames venues_;
   InstrumentId instrument_ = kNoInstrument;
   std::function<Nanos()> clock_;
   bool pricePrefilled_ = false;

@@ -38,6 +38,14 @@ RiskPanel::RiskPanel(QWidget* parent) : QFrame(parent) {
   detail_ = new QLabel;
   detail_->setStyleSheet("color:#c9d1dc; font-size:12px;");
   detail_->setWordWrap(true);
+  venues_ = new QLabel;
+  venues_->setObjectName("riskVenues");
+  venues_->setTextFormat(Qt::RichText);
+  venues_->setStyleSheet("color:#c9d1dc; font-size:11px;");
+  venues_->hide();  // one venue: the strip stays as it was
+  // Across the strip's whole width under the row (the detail column is too narrow for several
+  // venues); never wider than the window (the tooltip has it all).
+  venues_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   row->addWidget(detail_, 1);
 
   stats_ = new QLabel;
@@ -93,6 +101,7 @@ RiskPanel::RiskPanel(QWidget* parent) : QFrame(parent) {
   alarm_->setStyleSheet("QLabel#watchdogAlarm { color:#ffffff; background:#d32f2f; border:2px solid #ff8a80;"
                         " border-radius:4px; font-size:15px; font-weight:bold; padding:6px 10px; }");
   alarm_->hide();
+  outer->addWidget(venues_);
   outer->addWidget(alarm_);
 
   connect(halt_, &QPushButton::clicked, this, &RiskPanel::haltClicked);
@@ -192,6 +201,7 @@ void RiskPanel::apply(const EngineSnapshot& s, bool halted) {
                                       : "Last reject: " + (reject.size() > 110 ? reject.left(108) + "…" : reject));
     detail_->setToolTip(reject);
   }
+  showVenues(s, halted);
   int working = 0;
   for (const Order& o : s.orders) working += isWorking(o.state) ? 1 : 0;
   int open = 0;
@@ -229,6 +239,40 @@ void RiskPanel::apply(const EngineSnapshot& s, bool halted) {
                          .arg(QString(nameOf(top->limit)), QString::fromStdString(top->scope).toHtmlEscaped())
                          .arg(breaches));
   }
+}
+
+// One entry per venue, in --venue order: a coloured dot for its state, its working orders, and
+// while HALTED or REDUCING what the venue said last (its cancel_all confirmation), so the trader sees
+// every venue's book was cleared, not just that the button was pressed.
+void RiskPanel::showVenues(const EngineSnapshot& s, bool halted) {
+  if (s.venues.size() < 2) {
+    venues_->hide();
+    return;
+  }
+  const bool afterBulkCancel = halted || s.tradingState == TradingState::Reducing;
+  QStringList parts, tips;
+  for (const VenueRow& v : s.venues) {
+    const bool up = v.state == VenueState::Connected;
+    const QString colour = up ? colors::bid.name() : v.state == VenueState::Connecting ? colors::last.name()
+                                                                                        : colors::ask.name();
+    const QString name = QString::fromStdString(v.name).toHtmlEscaped();
+    QString part = QString("<span style='color:%1'>●</span> <b>%2</b>: ").arg(colour, name);
+    if (!up) part += QString(nameOf(v.state)).toHtmlEscaped() + ", ";
+    QString said = QString::fromStdString(v.detail);
+    if (afterBulkCancel && !said.isEmpty()) {
+      if (said.size() > 48) said = said.left(46) + "…";
+      part += said.toHtmlEscaped() + ", ";
+    }
+    part += QString("%1 working").arg(v.workingOrders);
+    parts << part;
+    tips << QString("%1: %2%3, %4 working order(s)")
+                .arg(QString::fromStdString(v.name), QString(nameOf(v.state)),
+                     v.detail.empty() ? QString() : " — " + QString::fromStdString(v.detail))
+                .arg(v.workingOrders);
+  }
+  venues_->setText(parts.join(" &nbsp;·&nbsp; "));
+  venues_->setToolTip(tips.join("\n"));
+  venues_->show();
 }
 
 }  // namespace kappa::ui

@@ -2,7 +2,8 @@
 // The always-visible risk strip at the top of the main window (it lives in the menu-widget area, so
 // no dock manipulation can hide or close it): trading state as a large coloured word with reason
 // and time, working orders, positions and PnL, the most used limit and the breaches, REDUCE ONLY,
-// FLATTEN, RESUME and the largest button on screen, HALT ALL.
+// FLATTEN, RESUME and the largest button on screen, HALT ALL. With several venues a line under the
+// state's detail shows each venue's state, working orders and its last bulk cancel.
 // Below them, only when it fires, the strategy watchdog's alarm across the whole width.
 #include <QFrame>
 
@@ -36,6 +37,9 @@ class RiskPanel : public QFrame {
   QPushButton* flattenButton() const { return flatten_; }
   QLabel* limitsSummary() const { return limits_; }
   QString stateText() const;
+  // With several venues: each venue's state and working orders, and after HALT ALL / FLATTEN its
+  // bulk cancel's confirmation ("deribit: cancel_all confirmed, 0 working · sim: 0 working").
+  QLabel* venuesLine() const { return venues_; }
 
  signals:
   void haltClicked();
@@ -51,6 +55,8 @@ class RiskPanel : public QFrame {
   void setHaltedLook(bool halted);
   QLabel* state_ = nullptr;
   QLabel* detail_ = nullptr;
+  QLabel* venues_ = nullptr;
+  void showVenues(const EngineSnapshot& s, bool halted);
   QLabel* stats_ = nullptr;
   QPushButton* resume_ = nullptr;
   QPushButton* reduce_ = nullptr;

@@ -6,6 +6,7 @@
 #include <QStringList>
 #include <vector>
 
+#include "VenueNames.hpp"
 #include "core/Instrument.hpp"
 
 namespace kappa::ui {
@@ -26,6 +27,9 @@ class RowTableModel : public QAbstractTableModel {
     rows_ = std::move(rows);
     endResetModel();
   }
+  // The configured venues (the Venue column and "venue:name" names; one venue: bare names).
+  void setVenues(VenueNames venues) { venues_ = std::move(venues); }
+  const VenueNames& venues() const { return venues_; }
   const Row& row(int r) const { return rows_[std::size_t(r)]; }
   const std::vector<Row>& rows() const { return rows_; }
 
@@ -43,6 +47,7 @@ class RowTableModel : public QAbstractTableModel {
  protected:
   virtual QVariant cell(const Row& row, int column, int role) const = 0;
   const InstrumentRegistry& instruments_;
+  VenueNames venues_;
 
  private:
   QStringList headers_;

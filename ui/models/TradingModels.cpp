@@ -2,6 +2,7 @@
 
 #include <QBrush>
 #include <QFontDatabase>
+#include <cmath>
 
 #include "Format.hpp"
 #include "Theme.hpp"
@@ -16,7 +17,7 @@ QString sideText(Side s) { return s == Side::Buy ? "Buy" : "Sell"; }
 
 OrdersModel::OrdersModel(const InstrumentRegistry& instruments, QObject* parent)
     : RowTableModel(instruments,
-                    {"Time (UTC)", "Instrument", "Side", "Type", "Price", "Qty", "Filled", "State", "Info", "Avg", "Id"},
+                    {"Time (UTC)", "Venue", "Instrument", "Side", "Type", "Price", "Qty", "Filled", "State", "Info", "Avg", "Id"},
                     parent) {}
 
 QVariant OrdersModel::cell(const Order& o, int col, int role) const {
@@ -25,6 +26,7 @@ QVariant OrdersModel::cell(const Order& o, int col, int role) const {
     switch (col) {
       case Time: return formatUtcTime(o.updated ? o.updated : o.created);
       case Id: return QString::number(o.id);
+      case Venue: return venues_.venue(inst);
       case Instrument: return QString::fromStdString(inst.name);
       case Side: return sideText(o.request.side);
       case Type: {
@@ -58,7 +60,7 @@ QVariant OrdersModel::cell(const Order& o, int col, int role) const {
 }
 
 FillsModel::FillsModel(const InstrumentRegistry& instruments, QObject* parent)
-    : RowTableModel(instruments, {"Time (UTC)", "Order", "Instrument", "Side", "Price", "Qty", "Fee", "Liq."}, parent) {}
+    : RowTableModel(instruments, {"Time (UTC)", "Order", "Venue", "Instrument", "Side", "Price", "Qty", "Fee", "Liq."}, parent) {}
 
 QVariant FillsModel::cell(const Fill& f, int col, int role) const {
   const kappa::Instrument& inst = instruments_[f.instrument];
@@ -66,6 +68,7 @@ QVariant FillsModel::cell(const Fill& f, int col, int role) const {
     switch (col) {
       case Time: return formatUtcTime(f.ts);
       case OrderIdCol: return QString::number(f.orderId);
+      case Venue: return venues_.venue(inst);
       case Instrument: return QString::fromStdString(inst.name);
       case Side: return sideText(f.side);
       case Price: return formatPrice(inst, f.price);
@@ -84,13 +87,30 @@ QVariant FillsModel::cell(const Fill& f, int col, int role) const {
 }
 
 PositionsModel::PositionsModel(const InstrumentRegistry& instruments, QObject* parent)
-    : RowTableModel(instruments, {"Instrument", "Position", "Avg price", "Mark", "Unrealized", "Realized", "Fees", "Ccy"},
+    : RowTableModel(instruments, {"Venue", "Instrument", "Position", "Avg price", "Mark", "Unrealized", "Realized", "Fees", "Ccy", "PnL $"},
                     parent) {}
+
+void PositionsModel::apply(const EngineSnapshot& s) {
+  indices_.clear();
+  for (const UnderlyingRow& u : s.underlyings) indices_.emplace_back(u.currency, u.index);
+  setRows(s.positions);
+}
+
+double PositionsModel::pnlUsd(const PositionRow& p) const {
+  const kappa::Instrument& inst = instruments_[p.instrument];
+  const double pnl = p.realizedPnl + p.unrealizedPnl - p.fees;
+  const std::string& ccy = inst.settleCurrency;
+  if (ccy == "USD" || ccy == "USDT" || ccy == "USDC") return pnl;  // linear: settled in dollars (at par)
+  for (const auto& [c, index] : indices_)
+    if (c == ccy) return index > 0 ? pnl * index : std::nan("");
+  return std::nan("");
+}
 
 QVariant PositionsModel::cell(const PositionRow& p, int col, int role) const {
   const kappa::Instrument& inst = instruments_[p.instrument];
   if (role == Qt::DisplayRole) {
     switch (col) {
+      case Venue: return venues_.venue(inst);
       case Instrument: return QString::fromStdString(inst.name);
       case Qty: return formatQty(inst, p.qty);
       case AvgPrice: return p.qty != 0 ? formatPrice(inst, p.averagePrice) : QString();
@@ -99,15 +119,32 @@ QVariant PositionsModel::cell(const PositionRow& p, int col, int role) const {
       case Realized: return QString::number(p.realizedPnl, 'f', 6);
       case Fees: return QString::number(p.fees, 'f', 6);
       case Currency: return QString::fromStdString(inst.settleCurrency);
+      case PnlUsd: {
+        const double usd = pnlUsd(p);
+        return std::isfinite(usd) ? formatMoney(usd, 2) : QString("—");
+      }
     }
-  } else if (role == Qt::TextAlignmentRole && col != Instrument && col != Currency) {
+  } else if (role == Qt::TextAlignmentRole && col != Venue && col != Instrument && col != Currency) {
     return right();
-  } else if (role == Qt::FontRole && col != Instrument && col != Currency) {
+  } else if (role == Qt::FontRole && col != Venue && col != Instrument && col != Currency) {
     return mono();
+  } else if (role == Qt::ForegroundRole && col == Venue) {
+    return QBrush(colors::dimText);
+  } else if (role == Qt::ToolTipRole && col == PnlUsd) {
+    return (inst.settleCurrency == "USDT" || inst.settleCurrency == "USDC" || inst.settleCurrency == "USD"
+               ? QString("Realized + unrealized − fees, settled in %1 (taken at par with USD)").arg(QString::fromStdString(inst.settleCurrency))
+               : QString("Realized + unrealized − fees in %1, at the %1 index").arg(QString::fromStdString(inst.settleCurrency)))
+        + QString("\nFees paid: %1 %2").arg(QString::number(p.fees, 'f', 8), QString::fromStdString(inst.settleCurrency));
+  } else if (role == Qt::ToolTipRole && (col == Unrealized || col == Realized || col == Fees)) {
+    return QString("In %1, the instrument's settlement currency").arg(QString::fromStdString(inst.settleCurrency));
   } else if (role == Qt::ForegroundRole) {
     if (col == Qty && p.qty != 0) return QBrush(p.qty > 0 ? colors::bid : colors::ask);
     if (col == Unrealized && p.unrealizedPnl != 0) return QBrush(p.unrealizedPnl > 0 ? colors::bid : colors::ask);
     if (col == Realized && p.realizedPnl != 0) return QBrush(p.realizedPnl > 0 ? colors::bid : colors::ask);
+    if (col == PnlUsd) {
+      const double usd = pnlUsd(p);
+      if (std::isfinite(usd) && usd != 0) return QBrush(usd > 0 ? colors::bid : colors::ask);
+    }
   }
   return {};
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The live tables of the trading window: own orders, own fills, positions, and the time & sales
-// tape of the selected instrument.
+// tape of the selected instrument. Orders, fills and positions have a Venue column (the view hides
+// it when one venue is configured).
 #include "core/EngineSnapshot.hpp"
 #include "models/RowTableModel.hpp"
 
@@ -8,7 +9,7 @@ namespace kappa::ui {
 
 class OrdersModel : public RowTableModel<Order> {
  public:
-  enum Column { Time, Instrument, Side, Type, Price, Qty, Filled, State, Info, AvgPrice, Id };
+  enum Column { Time, Venue, Instrument, Side, Type, Price, Qty, Filled, State, Info, AvgPrice, Id };
   OrdersModel(const InstrumentRegistry& instruments, QObject* parent = nullptr);
  protected:
   QVariant cell(const Order& o, int column, int role) const override;
@@ -16,7 +17,7 @@ class OrdersModel : public RowTableModel<Order> {
 
 class FillsModel : public RowTableModel<Fill> {
  public:
-  enum Column { Time, OrderIdCol, Instrument, Side, Price, Qty, Fee, Liquidity };
+  enum Column { Time, OrderIdCol, Venue, Instrument, Side, Price, Qty, Fee, Liquidity };
   FillsModel(const InstrumentRegistry& instruments, QObject* parent = nullptr);
  protected:
   QVariant cell(const Fill& f, int column, int role) const override;
@@ -24,10 +25,16 @@ class FillsModel : public RowTableModel<Fill> {
 
 class PositionsModel : public RowTableModel<PositionRow> {
  public:
-  enum Column { Instrument, Qty, AvgPrice, Mark, Unrealized, Realized, Fees, Currency };
+  enum Column { Venue, Instrument, Qty, AvgPrice, Mark, Unrealized, Realized, Fees, Currency, PnlUsd };
   PositionsModel(const InstrumentRegistry& instruments, QObject* parent = nullptr);
+  // Rows and the indices their coin-settled PnL is converted to USD at (USDT/USDC at par).
+  void apply(const EngineSnapshot& snapshot);
+  // realized + unrealized - fees in USD; NaN while the coin has no index.
+  double pnlUsd(const PositionRow& p) const;
  protected:
   QVariant cell(const PositionRow& p, int column, int role) const override;
+ private:
+  std::vector<std::pair<std::string, double>> indices_;  // currency -> index (USD)
 };
 
 class TradesModel : public RowTableModel<TradePrint> {
