@@ -30,6 +30,7 @@
 #include "risk/RiskConfigFile.hpp"
 #include "sim/SimVenue.hpp"
 #include "venue/deribit/DeribitConnectionTest.hpp"
+#include "venue/binance/BinanceConnectionTest.hpp"
 #include "venue/binance/BinanceVenue.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
 
@@ -306,6 +307,15 @@ int main(int argc, char** argv) {
     window = std::make_unique<kappa::ui::MainWindow>(engine, dataDir + "/layout.ini");
     window->setStrategyLog(&strategyLog);
     window->setConnections(nullptr, kappa::deribit::testDeribitConnection);
+    // Binance's "Test connection": its server time, then a signed balance request with the key.
+    window->setApiKeyTester("binance-futures", [](const std::string& url, const kappa::ui::ApiKeyCredentials& key,
+                                                  std::chrono::milliseconds timeout) {
+      kappa::binance::BinanceEndpoint endpoint;
+      std::string error;
+      if (!kappa::binance::parseBinanceEndpoint(url.empty() ? std::string("testnet") : url, endpoint, error))
+        return kappa::deribit::ConnectionTestResult{false, error, 0};
+      return kappa::binance::testBinanceConnection(endpoint, {key.apiKey, key.apiSecret}, timeout);
+    });
     window->showView(opt.view);
     if (!opt.underlying.isEmpty() && !window->selectUnderlying(opt.underlying))
       std::fprintf(stderr, "kappa: --underlying %s is not listed by the venue; showing %s\n", qPrintable(opt.underlying),

@@ -12,6 +12,7 @@
 #include "ExchangeProcess.hpp"
 #include "orchestrator/Engine.hpp"
 #include "strategy/StrategyParams.hpp"
+#include "venue/binance/BinanceConnectionTest.hpp"
 #include "venue/binance/BinanceVenue.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
 
@@ -108,6 +109,23 @@ class TestCrossVenue : public QObject {
     if (engine_) engine_->stop();
     engine_.reset();
     exchange_.stop();
+  }
+
+  // The Connections dialog's "Test connection" for a Binance key: the right key connects, a wrong
+  // secret is refused with Binance's reason, and the secret is in no message.
+  void binanceConnectionTest() {
+    binance::BinanceEndpoint endpoint;
+    std::string error;
+    QVERIFY(binance::parseBinanceEndpoint("http://127.0.0.1:" + std::to_string(exchange_.port()), endpoint, error));
+    const auto good = binance::testBinanceConnection(endpoint, {kId, kSecret}, std::chrono::milliseconds(5000));
+    QVERIFY2(good.ok, good.message.c_str());
+    QVERIFY(good.roundTripMs > 0);
+    const std::string wrongSecret = "not-the-secret-4411";
+    const auto bad = binance::testBinanceConnection(endpoint, {kId, wrongSecret}, std::chrono::milliseconds(5000));
+    QVERIFY(!bad.ok);
+    QVERIFY2(QString::fromStdString(bad.message).contains("refused the key"), bad.message.c_str());
+    for (const std::string& m : {good.message, bad.message})
+      QVERIFY(m.find(kSecret) == std::string::npos && m.find(wrongSecret) == std::string::npos);
   }
 
   // Both venues list their own BTC instruments; one BTC underlying across them.

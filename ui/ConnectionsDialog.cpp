@@ -36,7 +36,7 @@ ConnectionsDialog::ConnectionsDialog(CredentialStore& store, ConnectionTester te
                         parent) {}
 
 ConnectionsDialog::ConnectionsDialog(CredentialStore& store, std::vector<VenueConnection> venues, QWidget* parent)
-    : QDialog(parent), store_(store), entries_(std::move(venues)) {
+    : QDialog(parent), entries_(std::move(venues)), store_(store) {
   if (entries_.empty()) entries_.push_back({"deribit", CredentialKind::DeribitClient, {}, {}, {}});
   for (const VenueConnection& e : entries_)
     if (e.kind == CredentialKind::DeribitClient) {

@@ -23,6 +23,9 @@ struct QuoteRow {
   Qty bidQty = 0, askQty = 0;
   BookStatus status = BookStatus::Empty;
   StaleReason staleReason = StaleReason::NoSnapshot;
+  // A perpetual's funding as its venue last said (Binance's markPrice); 0 when it says none.
+  double fundingRate = 0;
+  std::int64_t nextFundingMs = 0;
 };
 
 struct DepthView {

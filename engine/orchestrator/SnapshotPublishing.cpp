@@ -134,6 +134,8 @@ void Engine::publish() {
     q.status = instruments_[id].kind == InstrumentKind::Index ? (st.last ? BookStatus::Live : BookStatus::Empty)
                                                                 : b.status();
     q.staleReason = b.staleReason();
+    q.fundingRate = st.fundingRate;
+    q.nextFundingMs = st.nextFundingMs;
   }
 
   const InstrumentId focus = focus_.load(std::memory_order_relaxed);

@@ -13,15 +13,8 @@ namespace kappa::ui {
 namespace {
 constexpr qint64 kFlashMs = 350;
 
-// The funding the venue last said for a perpetual, once the snapshot carries it (QuoteRow's
-// fundingRate/nextFundingMs, from InstrumentStats); until then none.
-template <class Q>
-std::pair<double, std::int64_t> fundingOf(const Q& q) {
-  if constexpr (requires { q.fundingRate; q.nextFundingMs; })
-    return {q.fundingRate, std::int64_t(q.nextFundingMs)};
-  else
-    return {0.0, 0};
-}
+// The funding the venue last said for a perpetual (0 when it says none).
+std::pair<double, std::int64_t> fundingOf(const QuoteRow& q) { return {q.fundingRate, q.nextFundingMs}; }
 
 // Why a quote has no usable price for a basis, or "" when it has one.
 QString unusable(const Instrument& inst, const QuoteRow& q) {
