@@ -125,9 +125,11 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
     };
     std::map<std::string, Book> books;  // by underlying
     auto indexOf = [&](const std::string& coin) {
-      for (const Instrument& i : engine.instruments().all())
+      for (InstrumentId id = 0; id < engine.knownInstruments(); ++id) {
+        const Instrument& i = engine.instruments()[id];
         if (i.kind == InstrumentKind::Index && i.baseCurrency == coin && md.stats(i.id).last > 0)
           return toDouble(md.stats(i.id).last);
+      }
       return 0.0;
     };
     for (const Position& p : oms.positions()) {

@@ -9,6 +9,7 @@
 #include <QTemporaryDir>
 #include <future>
 
+#include "EngineOrders.hpp"
 #include "ExchangeProcess.hpp"
 #include "orchestrator/Engine.hpp"
 #include "strategy/StrategyParams.hpp"
@@ -32,10 +33,7 @@ class TestCrossVenue : public QObject {
   InstrumentId option_ = kNoInstrument, btcusdt_ = kNoInstrument, deribitPerp_ = kNoInstrument;
   QString token_;
 
-  const EngineSnapshot& snap() {
-    engine_->takeSnapshot();
-    return engine_->snapshot();
-  }
+  const EngineSnapshot& snap() { return test::latestSnapshot(*engine_); }
   double position(InstrumentId id) { return engine_->call([&] { return engine_->orders().positions()[id].qty; }); }
   // The BTC chain's net coin delta and its parts per venue, from the latest analytics.
   struct Deltas {
@@ -52,25 +50,8 @@ class TestCrossVenue : public QObject {
     for (const analytics::PositionRisk& p : btc->positions) d.byVenue[engine_->instruments()[p.instrument].venue] += p.greeks.deltaCoin;
     return d;
   }
-  OrderId submitAndFind(const OrderRequest& r) {
-    Engine& e = *engine_;
-    const std::size_t before = e.call([&] { return e.orders().orders().size(); });
-    e.submit(r);
-    OrderId found = 0;
-    (void)QTest::qWaitFor([&] {
-      found = e.call([&] {
-        const auto& all = e.orders().orders();
-        for (std::size_t i = before; i < all.size(); ++i)
-          if (all[i].request.instrument == r.instrument) return all[i].id;
-        return OrderId(0);
-      });
-      return found != 0;
-    }, 10000);
-    return found;
-  }
-  OrderState stateOf(OrderId id) {
-    return engine_->call([&] { return engine_->orders().find(id)->state; });
-  }
+  OrderId submitAndFind(const OrderRequest& r) { return test::submitAndFind(*engine_, r); }
+  OrderState stateOf(OrderId id) { return test::stateOf(*engine_, id); }
   std::string reasonOf(OrderId id) {
     return engine_->call([&] { return engine_->orders().find(id)->reason; });
   }

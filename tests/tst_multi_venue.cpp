@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QTemporaryDir>
 
+#include "EngineOrders.hpp"
 #include "ExchangeProcess.hpp"
 #include "core/Clock.hpp"
 #include "orchestrator/Engine.hpp"
@@ -37,45 +38,10 @@ class TestMultiVenue : public QObject {
     q.addQueryItem("currency", "BTC");
     return exchange_.get("private/get_open_orders_by_currency", q, token_)["result"].toArray();
   }
-  // Submits a resting buy well under the market and returns its id once the OMS holds it.
-  OrderId restingBuy(InstrumentId id) {
-    Engine& e = *engine_;
-    const Price mark = e.call([&] { return e.marketData().markPrice(id); });
-    const Instrument& inst = e.instruments()[id];
-    OrderRequest r;
-    r.instrument = id;
-    r.side = Side::Buy;
-    r.type = OrderType::Limit;
-    r.price = (mark * 8 / 10) / inst.tickSize * inst.tickSize;
-    r.qty = inst.minQty * 10;
-    r.tag = "multi-venue";
-    return submitAndFind(r);
-  }
-  // Submits and returns the order's id once the OMS has it (accepted or refused), 0 if it never came.
-  OrderId submitAndFind(const OrderRequest& r) {
-    Engine& e = *engine_;
-    const std::size_t before = e.call([&] { return e.orders().orders().size(); });
-    e.submit(r);
-    OrderId found = 0;
-    (void)QTest::qWaitFor([&] {
-      found = e.call([&] {
-        const auto& all = e.orders().orders();
-        for (std::size_t i = before; i < all.size(); ++i)
-          if (all[i].request.instrument == r.instrument) return all[i].id;
-        return OrderId(0);
-      });
-      return found != 0;
-    }, 10000);
-    return found;
-  }
-  // The newest snapshot (takes one if a newer was published; the last taken otherwise).
-  const EngineSnapshot& snap() {
-    engine_->takeSnapshot();
-    return engine_->snapshot();
-  }
-  OrderState stateOf(OrderId id) {
-    return engine_->call([&] { return engine_->orders().find(id)->state; });
-  }
+  OrderId restingBuy(InstrumentId id) { return test::submitAndFind(*engine_, test::restingBuyRequest(*engine_, id, 0, "multi-venue")); }
+  OrderId submitAndFind(const OrderRequest& r) { return test::submitAndFind(*engine_, r); }
+  const EngineSnapshot& snap() { return test::latestSnapshot(*engine_); }
+  OrderState stateOf(OrderId id) { return test::stateOf(*engine_, id); }
 
  private slots:
   void initTestCase() {

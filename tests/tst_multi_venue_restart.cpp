@@ -21,6 +21,7 @@
 #include <mutex>
 #include <sqlite3.h>
 
+#include "EngineOrders.hpp"
 #include "ExchangeProcess.hpp"
 #include "core/Clock.hpp"
 #include "orchestrator/Engine.hpp"
@@ -154,33 +155,9 @@ class TestMultiVenueRestart : public QObject {
   }
   // Submits a resting buy well under the market and returns its id once the OMS holds it.
   OrderId restingBuy(InstrumentId id, int ticksDown) {
-    Engine& e = *engine_;
-    const Price mark = e.call([&] { return e.marketData().markPrice(id); });
-    const Instrument& inst = e.instruments()[id];
-    OrderRequest r;
-    r.instrument = id;
-    r.side = Side::Buy;
-    r.type = OrderType::Limit;
-    r.price = (mark * 8 / 10) / inst.tickSize * inst.tickSize - ticksDown * inst.tickSize;
-    r.qty = inst.minQty * 10;
-    r.tag = "restart-test";
-    const std::size_t before = e.call([&] { return e.orders().orders().size(); });
-    e.submit(r);
-    OrderId found = 0;
-    (void)QTest::qWaitFor([&] {
-      found = e.call([&] {
-        const auto& all = e.orders().orders();
-        for (std::size_t i = before; i < all.size(); ++i)
-          if (all[i].request.instrument == r.instrument) return all[i].id;
-        return OrderId(0);
-      });
-      return found != 0;
-    }, 10000);
-    return found;
+    return test::submitAndFind(*engine_, test::restingBuyRequest(*engine_, id, ticksDown, "restart-test"));
   }
-  OrderState stateOf(OrderId id) {
-    return engine_->call([&] { return engine_->orders().find(id)->state; });
-  }
+  OrderState stateOf(OrderId id) { return test::stateOf(*engine_, id); }
   // The unresolved order `id` of the running engine (a copy), or one with id 0 if it is not there.
   Order unresolved(OrderId id) {
     return engine_->call([&] {

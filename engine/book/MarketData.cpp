@@ -111,8 +111,7 @@ void MarketData::markVenueStale(VenueId venue, StaleReason reason) {
       books_[id].markStale(reason);
 }
 
-void MarketData::grow() {
-  const std::size_t n = instruments_.size();
+void MarketData::grow(std::size_t n) {
   if (n <= books_.size()) return;
   books_.resize(n);
   stats_.resize(n);

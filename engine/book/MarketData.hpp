@@ -72,7 +72,7 @@ class MarketData {
   // The books of one venue (it disconnected); the other venues' stay as they are.
   void markVenueStale(VenueId venue, StaleReason reason);
   // The registry grew (an instrument listed while running): books and statistics for the new ids.
-  void grow();
+  void grow(std::size_t n);  // per-instrument tables for ids below n (the engine's count)
   // The instrument retired: its book is emptied and stays stale ("expired/settled"); later events
   // for it are dropped (a late message must not bring a settled book back to life).
   void retire(InstrumentId id);

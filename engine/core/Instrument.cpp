@@ -94,7 +94,9 @@ InstrumentId InstrumentRegistry::add(Instrument instrument) {
   }
   instrument.id = InstrumentId(n);
   chunk->items[n & (kChunkSize - 1)] = std::move(instrument);
-  {
+  {  // findable (and complete) just before size() covers it: every id below size() is findable;
+     // a find may return the newest id a moment before size() does — consumers bound ids by their
+     // own tables, which the engine grows only after the venue announced the instrument
     std::unique_lock lock(nameMutex_);
     byName_[chunk->items[n & (kChunkSize - 1)].name].push_back(InstrumentId(n));
   }

@@ -97,9 +97,10 @@ class OrderManager {
   const std::pmr::deque<Order>& orders() const { return orders_; }  // this session's, orders_[id - first id]
   const std::vector<OrderId>& working() const { return working_; }
   const std::vector<Position>& positions() const { return positions_; }
-  // The registry grew (an instrument listed while running): a flat position for each new id.
-  void grow() {
-    for (InstrumentId i = InstrumentId(positions_.size()); i < instruments_.size(); ++i) positions_.emplace_back().instrument = i;
+  // The registry grew (an instrument listed while running): a flat position for each new id below
+  // `n` (the engine's count: venues add to the registry on their own threads before it knows).
+  void grow(std::size_t n) {
+    for (InstrumentId i = InstrumentId(positions_.size()); i < n; ++i) positions_.emplace_back().instrument = i;
   }
   const std::deque<Fill>& recentFills() const { return fills_; }
   std::uint64_t ordersTotal() const { return ordersTotal_; }

@@ -55,7 +55,9 @@ const char* nameOf(TradingState s) {
 
 RiskDecision RiskGate::check(const OrderRequest& r, Nanos now, const OrderManager& oms, OrderId replacing) {
   if (halt_.halted()) return {RejectCode::Halted, "trading is HALTED: no new orders until resumed"};
-  if (r.instrument >= instruments_.size()) return {RejectCode::UnknownInstrument, "unknown instrument"};
+  // The engine's count, not the registry's: a venue adds to the registry on its own thread a moment
+  // before the engine's tables (positions among them) know the new id.
+  if (r.instrument >= oms.positions().size()) return {RejectCode::UnknownInstrument, "unknown instrument"};
   if (instruments_.retired(r.instrument))  // the venue settled it while we ran: nothing to trade
     return {RejectCode::Expired, instruments_[r.instrument].name + " has expired/settled: it no longer trades"};
   RiskDecision d = validateOrder(instruments_[r.instrument], r, now);

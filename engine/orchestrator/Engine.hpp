@@ -59,6 +59,10 @@ class Engine final {
   // (see InstrumentRegistry). Views rebuild what they derive from it when version() changes.
   const InstrumentRegistry& instruments() const { return instruments_; }
   std::size_t venueCount() const { return venues_.size(); }
+  // Engine thread: how many ids the engine's per-instrument tables hold (<= the registry's size,
+  // which venues grow on their own threads a moment before they tell the engine). Loops over
+  // engine state (books, positions) stop here.
+  std::size_t knownInstruments() const { return underlyingOf_.size(); }
   const std::string& venueName(VenueId v = 0) const { return venues_[v].name; }
   std::vector<std::string> venueNames() const;  // by VenueId
   // "deribit:BTC-PERPETUAL" when another venue lists the same name, else the name as it is.
@@ -219,9 +223,6 @@ class Engine final {
   void onInstrumentChange(const InstrumentChange& change);
   VenueId venueOfOrder(OrderId id) const;  // the venue of the order's instrument (unresolved ones too)
   void growToRegistry();  // per-instrument tables up to the shared registry's size (engine thread)
-  // How many ids the engine's per-instrument tables hold (<= the registry's size, which venues grow
-  // on their own threads): loops on the engine thread stop here.
-  std::size_t knownInstruments() const { return underlyingOf_.size(); }
   std::unordered_set<InstrumentId> retiredSeen_;  // retirements acted on (engine thread)
   // Which underlying (index into indexIds_) an instrument belongs to; SIZE_MAX if none.
   std::size_t underlyingSlotOf(const Instrument& inst) const;

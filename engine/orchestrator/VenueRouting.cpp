@@ -32,9 +32,11 @@ std::size_t Engine::underlyingSlotOf(const Instrument& inst) const {
 void Engine::growToRegistry() {
   const std::size_t n = instruments_.size();
   if (underlyingOf_.size() >= n) return;
-  market_->grow();
-  oms_->grow();
-  strategies_->grow();
+  // Every table to the same n (the registry may grow again meanwhile): knownInstruments() is then
+  // a bound for all of them.
+  market_->grow(n);
+  oms_->grow(n);
+  strategies_->grow(n);
   gate_.limits().grow();  // the new ones' limits resolved now; the counters of the others kept
   for (std::size_t id = underlyingOf_.size(); id < n; ++id) {
     underlyingOf_.push_back(underlyingSlotOf(instruments_[InstrumentId(id)]));
@@ -186,6 +188,12 @@ void Engine::onVenueState(VenueId v, VenueState state, const std::string& detail
       if (instruments_[o.request.instrument].venue == v) ids.push_back(o.id);
     if (!ids.empty()) venue.venue->queryOrders(ids);
     queryPositionsOnceOrdersAnswered(v);
+    // Halted while this venue was away: its cancels could not go out then. Now they can (orders
+    // whose cancel is still on its way are not asked twice).
+    if (halt_.halted() && !oms_->working().empty()) {
+      const std::size_t n = oms_->cancelEverything(now());
+      if (n) log::warn("risk", "HALTED: " + venue.name + " is back: cancelling " + std::to_string(n) + " open orders");
+    }
   }
 }
 

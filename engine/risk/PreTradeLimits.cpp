@@ -136,7 +136,9 @@ void PreTradeLimits::configure(const RiskConfig& config) {
       }
     applyCountedLimits(perVenue_[v], venueCounted_[v]);
   }
-  for (const Instrument& inst : instruments_.all()) {
+  // To the size the tables have (the registry may have grown since, on a venue's thread).
+  for (InstrumentId id = 0; id < resolved_.size(); ++id) {
+    const Instrument& inst = instruments_[id];
     LimitSet& order = resolved_[inst.id];
     LimitSet& counted = instrumentCounted_[inst.id];
     order = config.account;
@@ -608,7 +610,8 @@ void PreTradeLimits::usage(Nanos now, const OrderManager& oms, std::vector<Limit
     if (p.qty == 0) continue;
     row(Limit::MaxPosition, instruments_[p.instrument].name, p.qty, resolved_[p.instrument][std::size_t(Limit::MaxPosition)]);
   }
-  for (const Instrument& inst : instruments_.all()) {
+  for (InstrumentId id = 0; id < perInstrument_.size(); ++id) {
+    const Instrument& inst = instruments_[id];
     const Counted& c = perInstrument_[inst.id];
     if (c.open == 0 && c.dayOrders == 0) continue;  // only instruments this session traded
     path = instrumentScopeKey_[inst.id].empty() ? std::string() : "instruments/" + instrumentScopeKey_[inst.id];

@@ -125,11 +125,11 @@ struct StrategyHost::Api {
   }
   static std::int64_t nowNs(const kappa_host* h) { return host(h).svc_.now(); }
 
-  static std::uint32_t instrumentCount(const kappa_host* h) { return std::uint32_t(host(h).svc_.instruments.size()); }
+  static std::uint32_t instrumentCount(const kappa_host* h) { return std::uint32_t(host(h).known_); }
   static kappa_status getInstrument(const kappa_host* h, std::uint32_t id, kappa_instrument* out) {
     const auto& reg = host(h).svc_.instruments;
     if (!fits(out)) return KAPPA_BUFFER_TOO_SMALL;
-    if (id >= reg.size()) return KAPPA_NOT_FOUND;
+    if (id >= host(h).known_) return KAPPA_NOT_FOUND;
     const Instrument& i = reg[id];
     kappa_instrument v{};
     v.size = sizeof v;
@@ -154,12 +154,12 @@ struct StrategyHost::Api {
   }
   static std::uint32_t findInstrument(const kappa_host* h, const char* name) {
     const Instrument* i = name ? host(h).findInstrument(name) : nullptr;
-    return i ? i->id : KAPPA_NO_INSTRUMENT;
+    return i && i->id < host(h).known_ ? i->id : KAPPA_NO_INSTRUMENT;
   }
   static std::uint32_t bookLevels(const kappa_host* h, std::uint32_t id, std::int32_t side, kappa_level* out,
                                   std::uint32_t capacity) {
     const StrategyHost& x = host(h);
-    if (id >= x.svc_.instruments.size() || !out || capacity == 0) return 0;
+    if (id >= x.known_ || !out || capacity == 0) return 0;
     const OrderBook& b = x.svc_.market.book(id);
     if (!b.live()) return 0;
     Level levels[64];
@@ -170,7 +170,7 @@ struct StrategyHost::Api {
   static kappa_status subscribe(const kappa_host* h, std::uint32_t id, bool trades) {
     StrategyHost& x = host(h);
     StrategyInstance& s = self(h);
-    if (id >= x.svc_.instruments.size()) return KAPPA_NOT_FOUND;
+    if (id >= x.known_) return KAPPA_NOT_FOUND;
     auto& mine = trades ? s.tradeSubscriptions : s.bookSubscriptions;
     auto& subs = (trades ? x.tradeSubscribers_ : x.bookSubscribers_)[id];
     if (std::find(mine.begin(), mine.end(), id) == mine.end()) {
@@ -187,7 +187,7 @@ struct StrategyHost::Api {
   }
   static std::int64_t markPrice(const kappa_host* h, std::uint32_t id) {
     const StrategyHost& x = host(h);
-    return id < x.svc_.instruments.size() ? x.svc_.market.markPrice(id) : 0;
+    return id < x.known_ ? x.svc_.market.markPrice(id) : 0;
   }
 
   static kappa_status optionAnalytics(const kappa_host* h, std::uint32_t id, kappa_option_analytics* out) {
@@ -329,7 +329,7 @@ struct StrategyHost::Api {
     if (r->size >= offsetof(kappa_order_request, tag) + sizeof(r->tag) && r->tag && *r->tag)
       req.tag += std::string(" ") + r->tag;
     req.strategy = s.id;
-    if (req.instrument >= x.svc_.instruments.size()) return refuse("unknown instrument id " + std::to_string(req.instrument));
+    if (req.instrument >= x.known_) return refuse("unknown instrument id " + std::to_string(req.instrument));
     const OrderId id = x.svc_.oms.submit(req, now);
     x.measureTickToOrder();
     if (outId) *outId = id;
@@ -389,7 +389,7 @@ struct StrategyHost::Api {
   static kappa_status getPosition(const kappa_host* h, std::uint32_t id, std::int32_t account, kappa_position* out) {
     if (!fits(out)) return KAPPA_BUFFER_TOO_SMALL;
     const StrategyHost& x = host(h);
-    if (id >= x.svc_.instruments.size()) return KAPPA_NOT_FOUND;
+    if (id >= x.known_) return KAPPA_NOT_FOUND;
     const Instrument& inst = x.svc_.instruments[id];
     const StrategyInstance& s = self(h);
     Position none;
@@ -517,7 +517,8 @@ StrategyHost::StrategyHost(Services services, StrategyHostConfig config)
       config_(config),
       bookSubscribers_(svc_.instruments.size()),
       tradeSubscribers_(svc_.instruments.size()),
-      dirty_(svc_.instruments.size(), 0) {
+      dirty_(svc_.instruments.size(), 0),
+      known_(svc_.instruments.size()) {
   auto engine = svc_.engine;
   watchdog_ = std::make_unique<CallbackWatchdog>(
       CallbackWatchdog::Config{config_.callbackBudget, config_.hangTimeout},

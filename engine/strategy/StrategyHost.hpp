@@ -100,13 +100,16 @@ class StrategyHost {
   void onMarketData(const MdEvent* events, std::size_t n, Nanos receivedAt);
   void onOrderChanged(const Order& order, const Fill* fill);
   void onChainAnalytics();
-  // The registry grew (an instrument listed while running): plugins may subscribe to the new ids.
-  void grow() {
-    const std::size_t n = svc_.instruments.size();
+  // The engine knows `n` instruments now (listed while running): plugins may use the new ids. Ids
+  // the registry holds beyond it (a venue added them on its thread, the engine has not heard yet)
+  // are not shown to plugins.
+  void grow(std::size_t n) {
     if (bookSubscribers_.size() < n) bookSubscribers_.resize(n);
     if (tradeSubscribers_.size() < n) tradeSubscribers_.resize(n);
     if (dirty_.size() < n) dirty_.resize(n, 0);
+    if (n > known_) known_ = n;
   }
+  std::size_t knownInstruments() const { return known_; }
 
   // ---- engine thread: state ----
   void rows(std::vector<PluginRow>* plugins, std::vector<StrategyRow>* strategies) const;
@@ -161,6 +164,7 @@ class StrategyHost {
   std::vector<std::vector<StrategyInstance*>> bookSubscribers_, tradeSubscribers_;  // by instrument
   std::vector<InstrumentId> dirtyBooks_;
   std::vector<std::uint8_t> dirty_;
+  std::size_t known_ = 0;  // ids the engine's tables hold (see grow())
   struct Pending {
     std::uint32_t instance;
     OrderId order;

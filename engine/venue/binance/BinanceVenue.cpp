@@ -378,9 +378,19 @@ void BinanceVenue::applyExchangeInfo(const std::vector<SymbolInfo>& list, bool i
     if (marketOpen_) startBook(newId, "listed while running");
   }
   if (initial) return;
+  // An answer that leaves out most of what is listed is far likelier a partial or broken answer
+  // than a mass delisting: nothing is retired on it (a retirement is for good, and it ends the
+  // engine's working orders on the symbol). A symbol is retired only when the answer is plausible.
+  std::size_t active = 0, missing = 0;
+  for (const Symbol& s : symbols_)
+    if (s.active) ++active, missing += present.count(s.name) ? 0 : 1;
+  const bool plausible = !(missing > 0 && missing * 2 > active);
+  if (!plausible)
+    log::warn(kLog, "exchangeInfo refresh lists " + std::to_string(active - missing) + " of our " + std::to_string(active) +
+                        " symbols: taken for a partial answer, nothing retired");
   std::vector<std::string> unsubscribe;
   for (Symbol& s : symbols_) {
-    if (!s.active || present.count(s.name)) continue;
+    if (!plausible || !s.active || present.count(s.name)) continue;
     s.active = false;
     registry_->retire(s.id);
     decoder_->forget(s.id);
@@ -1008,16 +1018,18 @@ void BinanceVenue::doSubmit(const VenueOrder& order) {
       BinanceOrderUpdate u;
       std::string error;
       if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_, monoNow());
-    } else if (e) {
+    } else if (e && r.status < 500 && e->code != -1006 && e->code != -1007) {
       tracker_->reject(id, describeOrderError(*e), wallNow(), exec_);
-    } else if (r.status == 0 && r.sent) {
-      // Sent, no answer: it may have reached the exchange. Ask by our id; never send it again.
+    } else if ((r.status == 0 && r.sent) || r.status >= 500 || (e && (e->code == -1006 || e->code == -1007))) {
+      // Sent, and no answer or one that says the outcome is unknown (Binance: a 5xx, -1006
+      // "unexpected response", -1007 "timeout ... execution status unknown"): it may have reached
+      // the exchange and be working. Ask by our id; never send it again, never call it rejected.
       unknownOutcome_.insert(id);
       {
         std::lock_guard lock(mutex_);
         ++counters_.unknownOutcomes;
       }
-      log::warn(kLog, "order " + std::to_string(id) + ": " + r.error + "; asking Binance by origClientOrderId");
+      log::warn(kLog, "order " + std::to_string(id) + ": " + (r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error) + ", outcome unknown; asking Binance by origClientOrderId");
       resolveOrder(id);
     } else {
       tracker_->reject(id, r.error.empty() ? "HTTP " + std::to_string(r.status) + " from Binance" : r.error, wallNow(), exec_);
