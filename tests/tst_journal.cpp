@@ -344,7 +344,7 @@ class TestJournal : public QObject {
   }
 
   // A journal that a Kappa before the venue column wrote (schema 2: no venue) restores: its rows
-  // resolve by the bare name, as they always did (the first venue listing it); once this session's
+  // resolve by the bare name when one configured venue lists it (several: see tst_multi_venue_restart); once this session's
   // journal opens it is migrated to schema 3, the old rows' venue NULL and the new ones' set.
   void aSchemaTwoJournalRestores() {
     QTemporaryDir dir;

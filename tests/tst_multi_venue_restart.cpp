@@ -120,7 +120,7 @@ class TestMultiVenueRestart : public QObject {
   // An engine over the simulator and Deribit on the data directory. Deribit's cancel-on-disconnect
   // is off: orders outlive the session at the exchange, as they do when the link is not closed
   // cleanly by the exchange noticing (and as a trader may configure).
-  void startEngine() {
+  void startEngine(const QString& dataDir = {}) {
     sim::SimConfig sim;
     sim.seed = 5;
     sim.startTime = wallNow() / 1'000'000 * 1'000'000;
@@ -139,7 +139,7 @@ class TestMultiVenueRestart : public QObject {
     venues.push_back(std::move(s));
     venues.push_back(std::move(d));
     engine_ = std::make_unique<Engine>(std::move(venues));
-    engine_->setDataDir(data().toStdString());
+    engine_->setDataDir((dataDir.isEmpty() ? data() : dataDir).toStdString());
   }
   void riskLimits() {
     for (const char* a : {"max_position=1000000000", "instruments/@perpetual/max_position=1000000000", "price_band=0.5",
@@ -304,6 +304,48 @@ class TestMultiVenueRestart : public QObject {
                                           " 'restart: order %1 on deribit:BTC-PERPETUAL: %venue not configured in this run%'")
                                       .arg(keptAtDeribit)),
              QStringList{"1"});
+  }
+
+  // Rows journaled before the journal had a venue column (a single-venue Kappa wrote them; migrated
+  // rows keep venue NULL) name BTC-PERPETUAL, which both venues of this run list: the fill is booked
+  // on neither (no guess), it is reported with the venues that list it, the unresolved order is not
+  // asked of either, and the terminal comes up HALTED saying why.
+  void rowsWithoutVenueAreNotGuessedOntoOneVenue() {
+    QTemporaryDir other;
+    QVERIFY(other.isValid());
+    startEngine(other.path());  // creates the journal (schema 3) in that directory
+    engine_->start();
+    engine_->journal()->flush();
+    endWithoutCancelling();
+    const std::string ts = std::to_string(wallNow() - 60'000'000'000);
+    sqlite3* db = nullptr;
+    QCOMPARE(sqlite3_open((other.path() + "/journal.sqlite").toUtf8().constData(), &db), SQLITE_OK);
+    const std::string rows =
+        "INSERT INTO journal(ts, kind, order_id, instrument, side, price, qty, value, session) VALUES"
+        " (" + ts + ", 'order_intent', 900001, 'BTC-PERPETUAL', 'buy', 6000000000000, 1000000000, 0, 1),"
+        " (" + ts + ", 'fill', 900001, 'BTC-PERPETUAL', 'buy', 6000000000000, 1000000000, 0, 1),"
+        " (" + ts + ", 'order_intent', 900002, 'BTC-PERPETUAL', 'sell', 9000000000000, 300000000, 0, 1);";
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db, rows.c_str(), nullptr, nullptr, &err);
+    const QString why = err ? QString(err) : QString();
+    sqlite3_free(err);
+    sqlite3_close(db);
+    QVERIFY2(rc == SQLITE_OK, qPrintable(why));
+
+    startEngine(other.path());
+    Engine& e = *engine_;
+    QVERIFY(e.halted());
+    for (VenueId v : {kSim, kDeribit})
+      QCOMPARE(e.orders().positions()[e.instruments().find(v, "BTC-PERPETUAL")->id].qty, 0.0);
+    QVERIFY(e.unresolvedOrders().empty());
+    const std::vector<std::string>& held = e.holdingsOnAbsentVenues();
+    QCOMPARE(held.size(), std::size_t(2));
+    QVERIFY2(QString::fromStdString(held[0]).startsWith("BTC-PERPETUAL (journaled without a venue; sim and deribit list it): position +10 "),
+             held[0].c_str());
+    QVERIFY2(QString::fromStdString(held[1]).startsWith("order 900002 on BTC-PERPETUAL (journaled without a venue"), held[1].c_str());
+    e.start();
+    QVERIFY(sim_->asked().empty() && deribit_->asked().empty());
+    endWithoutCancelling();
   }
 };
 

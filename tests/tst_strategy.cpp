@@ -30,9 +30,10 @@ struct Fixture {
   QTemporaryDir dir;
   std::unique_ptr<Engine> engine;
 
-  explicit Fixture(StrategyHostConfig config = {}) {
+  explicit Fixture(StrategyHostConfig config = {}, bool linearPerpetuals = false) {
     sim::SimConfig cfg;
     cfg.seed = 5;
+    cfg.linearPerpetuals = linearPerpetuals;
     cfg.startTime = wallNow() / 1'000'000 * 1'000'000;
     engine = std::make_unique<Engine>(std::make_unique<sim::SimVenue>(cfg), config);
     engine->setDataDir(dir.path().toStdString());
@@ -481,6 +482,32 @@ class TestStrategy : public QObject {
     }), 20000);
     QVERIFY(f.row("delta-hedger#1").ordersSent >= 1);
     QCOMPARE(f.row("delta-hedger#1").state, InstanceState::Running);
+  }
+
+  // One instance holding an inverse perpetual (PnL in BTC) and a linear one (PnL in USDT): its PnL is
+  // reported in USD, the BTC leg at the index and the USDT leg at par — not the USDT leg multiplied
+  // by the index as if it were coin (that made a few cents of fees read as thousands of dollars).
+  void mixedSettlementPnlInUsd() {
+    Fixture f({}, true);
+    const InstrumentId perp = f.engine->instruments().find("BTC-PERPETUAL")->id;
+    const Instrument* usdt = f.engine->instruments().find("BTCUSDT");
+    QVERIFY(usdt && usdt->settleCurrency == "USDT");
+    QTRY_VERIFY_WITH_TIMEOUT(f.engine->call([&] {
+      return f.engine->marketData().book(perp).live() && f.engine->marketData().book(usdt->id).live();
+    }), 10000);
+    QCOMPARE(f.launch(plugin("test-two-legs"), "leg_a=BTC-PERPETUAL,leg_b=BTCUSDT"), std::string());
+    QTRY_VERIFY_WITH_TIMEOUT(f.row("two-legs#1").fills >= 2, 10000);
+    const InstrumentId u = usdt->id;
+    QTRY_VERIFY_WITH_TIMEOUT(f.engine->call([&] {
+      return f.engine->orders().positions()[perp].qty > 0 && f.engine->orders().positions()[u].qty > 0;
+    }), 5000);
+    const StrategyRow r = f.row("two-legs#1");
+    QCOMPARE(QString::fromStdString(r.pnlCurrency), QString("USD"));
+    // The minimum on each (10 USD of the inverse perpetual, 0.001 BTC of BTCUSDT) cannot move by
+    // dollars within seconds; the fees alone are cents.
+    const double pnl = r.realizedPnl + r.unrealizedPnl;
+    QVERIFY2(std::isfinite(pnl) && std::abs(pnl) < 5.0, qPrintable(QString("PnL %1 USD").arg(pnl)));
+    QVERIFY(r.realizedPnl < 0);  // the fees paid, in USD
   }
 
   void perpMomentumTradesWithStops() {

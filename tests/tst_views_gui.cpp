@@ -25,6 +25,7 @@
 #include <cmath>
 #include <qcustomplot.h>
 
+#include "Format.hpp"
 #include "GreeksPanel.hpp"
 #include "MainWindow.hpp"
 #include "OptionChainBoard.hpp"
@@ -167,6 +168,22 @@ class TestViewsGui : public QObject {
     QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
     QTRY_VERIFY_WITH_TIMEOUT(window_->lastSnapshot() && window_->lastSnapshot()->analytics, 10000);
     QCOMPARE(window_->size(), QSize(1600, 1000));  // the default layout this file is about
+  }
+
+  // Prices in a dollar currency read with thousands separators whichever dollar it is (Deribit's USD,
+  // Binance's USDT); a price in coin (an option premium in BTC) has none.
+  void pricesInDollarsAreGrouped() {
+    Instrument usdt;
+    usdt.quoteCurrency = "USDT";
+    usdt.priceDecimals = 1;
+    QCOMPARE(ui::formatPrice(usdt, toFixed(91234.5)), QString("91,234.5"));
+    Instrument usd = usdt;
+    usd.quoteCurrency = "USD";
+    QCOMPARE(ui::formatPrice(usd, toFixed(91234.5)), QString("91,234.5"));
+    Instrument coin = usdt;
+    coin.quoteCurrency = "BTC";
+    coin.priceDecimals = 4;
+    QCOMPARE(ui::formatPrice(coin, toFixed(1234.5)), QString("1234.5000"));
   }
 
   void cleanupTestCase() {

@@ -22,13 +22,13 @@ QString groupThousands(const QString& plain) {
 QString formatPrice(const Instrument& inst, Price price) {
   if (price == 0) return {};
   const QString s = QString::fromStdString(formatFixed(price, inst.priceDecimals));
-  return inst.quoteCurrency == "USD" ? groupThousands(s) : s;
+  return isDollarCurrency(inst.quoteCurrency) ? groupThousands(s) : s;
 }
 
 QString formatPrice(const Instrument& inst, double price) {
   if (price == 0) return {};
   const QString s = QString::number(price, 'f', inst.priceDecimals);
-  return inst.quoteCurrency == "USD" ? groupThousands(s) : s;
+  return isDollarCurrency(inst.quoteCurrency) ? groupThousands(s) : s;
 }
 
 QString formatQty(const Instrument& inst, Qty qty) {

@@ -53,6 +53,10 @@ struct Instrument {
   }
 };
 
+// A dollar currency (USD and the dollar stablecoins USDT, USDC): taken at par with USD for PnL in USD,
+// and shown with thousands separators like USD.
+inline bool isDollarCurrency(std::string_view c) { return c == "USD" || c == "USDT" || c == "USDC"; }
+
 // Decimal places needed to show a fixed-point step exactly (0.0005 -> 4, 0.5 -> 1, 10 -> 0).
 int decimalsFor(std::int64_t fixedStep);
 // 08:00 UTC on the given civil date, as Deribit expires options and futures.

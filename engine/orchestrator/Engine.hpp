@@ -238,9 +238,12 @@ class Engine final {
   double pnlInUsd(const Instrument& inst, double pnl) const;
   static bool coinSettled(const Instrument& inst);
   void restoreFromJournal(const std::string& path);
-  // The instrument a journaled row names: by its venue's name and its own (an empty venue: a row
-  // from before the journal recorded venues, found by the bare name in the first venue listing it).
-  const Instrument* journaledInstrument(const std::string& venue, const std::string& name) const;
+  // The instrument a journaled row names: by its venue's name and its own. An empty venue is a row
+  // from before the journal recorded venues (a run with one venue): found by the bare name when one
+  // configured venue lists it; when several do, which one it was is unknown: none is guessed
+  // (nullptr, *ambiguous set to the venues listing it, "sim and deribit").
+  const Instrument* journaledInstrument(const std::string& venue, const std::string& name,
+                                        std::string* ambiguous = nullptr) const;
   bool venueConfigured(const std::string& venue) const;
   // A state change, risk event, limit change or day-start equity for the journal (engine thread).
   void journalNote(JournalKind kind, Nanos at, std::string text, double value = 0);

@@ -115,8 +115,22 @@ void Engine::restoreStrategySetup() {
         loadPlugin(p.get<std::string>(), /*approve=*/false);
 }
 
-const Instrument* Engine::journaledInstrument(const std::string& venue, const std::string& name) const {
-  if (venue.empty()) return instruments_.find(name);
+const Instrument* Engine::journaledInstrument(const std::string& venue, const std::string& name,
+                                              std::string* ambiguous) const {
+  if (venue.empty()) {
+    const Instrument* found = nullptr;
+    std::size_t listing = 0;
+    std::string listers;
+    for (std::size_t v = 0; v < venues_.size(); ++v)
+      if (const Instrument* i = instruments_.find(VenueId(v), name)) {
+        found = i;
+        ++listing;
+        listers += (listers.empty() ? "" : " and ") + venues_[v].name;
+      }
+    if (listing == 1) return found;
+    if (listing > 1 && ambiguous) *ambiguous = listers;
+    return nullptr;
+  }
   for (std::size_t v = 0; v < venues_.size(); ++v)
     if (venues_[v].name == venue) return instruments_.find(VenueId(v), name);
   return nullptr;
@@ -144,6 +158,10 @@ void Engine::restoreFromJournal(const std::string& path) {
   // instrument here is it — booking them on another venue's same-named instrument would be wrong.
   // Summed per instrument and reported (log, journal, holdingsOnAbsentVenues()), never traded.
   std::vector<std::pair<std::string, double>> absentPositions;  // "venue:name", signed qty
+  // Fills journaled before the journal had a venue column, on a name several venues of this run list:
+  // the position is real but whose it is is unknown. Reported like the above, and the terminal comes
+  // up HALTED (positions are incomplete) for the trader to check.
+  std::vector<std::pair<std::string, double>> ambiguousPositions;
   for (const JournalState::FillRow& f : state.fills) {
     if (!venueConfigured(f.venue)) {
       const std::string key = f.venue + ":" + f.instrument;
@@ -152,7 +170,15 @@ void Engine::restoreFromJournal(const std::string& path) {
       it->second += (f.side == Side::Buy ? 1.0 : -1.0) * toDouble(f.qty);
       continue;
     }
-    const Instrument* inst = journaledInstrument(f.venue, f.instrument);
+    std::string listers;
+    const Instrument* inst = journaledInstrument(f.venue, f.instrument, &listers);
+    if (!listers.empty()) {  // written without a venue, listed by several: never guessed onto one
+      const std::string key = f.instrument + " (journaled without a venue; " + listers + " list it)";
+      auto it = std::find_if(ambiguousPositions.begin(), ambiguousPositions.end(), [&](const auto& p) { return p.first == key; });
+      if (it == ambiguousPositions.end()) it = ambiguousPositions.insert(it, {key, 0.0});
+      it->second += (f.side == Side::Buy ? 1.0 : -1.0) * toDouble(f.qty);
+      continue;
+    }
     if (!inst) {  // delisted since (an expired option): its PnL is history, not a position
       log::warn("journal", "restore: fill on " + (f.venue.empty() ? f.instrument : f.venue + ":" + f.instrument) +
                                " which the venue no longer lists, skipped");
@@ -219,6 +245,17 @@ void Engine::restoreFromJournal(const std::string& path) {
     std::snprintf(shown, sizeof shown, "%+.8g", qty);
     absentVenueHoldings_.push_back(what + ": position " + shown + " by the journal's fills (venue not configured in this run; not restored)");
   }
+  std::string ambiguousHeld;
+  for (const auto& [what, qty] : ambiguousPositions) {
+    if (toFixed(std::abs(qty)) == 0) continue;
+    char shown[64];
+    std::snprintf(shown, sizeof shown, "%+.8g", qty);
+    absentVenueHoldings_.push_back(what + ": position " + shown + " by the journal's fills (not restored on either)");
+    if (ambiguousHeld.empty()) ambiguousHeld = what;
+  }
+  if (!ambiguousHeld.empty())
+    haltAll("restart: a position journaled before venues were recorded cannot be placed: " + ambiguousHeld +
+            "; positions restored from the journal are incomplete");
   for (const JournalState::UnresolvedOrder& u : state.unresolved) {
     if (!venueConfigured(u.venue)) {
       // No end journaled: it stays unresolved in the journal and is asked of its venue by the next
@@ -228,7 +265,13 @@ void Engine::restoreFromJournal(const std::string& path) {
                                      "unresolved, asked of " + u.venue + " when a run configures it)");
       continue;
     }
-    const Instrument* inst = journaledInstrument(u.venue, u.instrument);
+    std::string listers;
+    const Instrument* inst = journaledInstrument(u.venue, u.instrument, &listers);
+    if (!listers.empty()) {
+      absentVenueHoldings_.push_back("order " + std::to_string(u.id) + " on " + u.instrument + " (journaled without a venue; " +
+                                     listers + " list it): no final state in the journal (left unresolved, not asked of either)");
+      continue;
+    }
     if (!inst) continue;  // delisted since: nothing to ask about
     Order o = journaledOrder(u.id, inst->id, u.side, u.price, u.qty, u.filled, u.strategy, u.text);
     o.state = OrderState::Unknown;

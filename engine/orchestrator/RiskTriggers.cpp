@@ -59,8 +59,7 @@ bool Engine::coinSettled(const Instrument& inst) { return inst.settleCurrency ==
 
 double Engine::pnlInUsd(const Instrument& inst, double pnl) const {
   if (!coinSettled(inst)) {  // USD, USDT, USDC: taken at par
-    const std::string& c = inst.settleCurrency;
-    return c == "USD" || c == "USDT" || c == "USDC" ? pnl : std::numeric_limits<double>::quiet_NaN();
+    return isDollarCurrency(inst.settleCurrency) ? pnl : std::numeric_limits<double>::quiet_NaN();
   }
   const std::size_t u = inst.id < underlyingOf_.size() ? underlyingOf_[inst.id] : SIZE_MAX;
   const double index = u == SIZE_MAX ? 0.0 : toDouble(market_->stats(indexIds_[u]).last);

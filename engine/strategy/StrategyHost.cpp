@@ -1075,7 +1075,7 @@ void StrategyHost::rows(std::vector<PluginRow>* plugins, std::vector<StrategyRow
         const Instrument& inst = svc_.instruments[id];
         const double mark = toDouble(svc_.market.markPrice(id));
         double realized = p.realizedPnl - p.fees, unrealized = mark > 0 ? p.unrealizedPnl(inst, mark) : 0.0;
-        if (mixed && inst.settleCurrency != "USD" && inst.settleCurrency != "USDC") {  // coin -> USD at its index
+        if (mixed && !isDollarCurrency(inst.settleCurrency)) {  // coin -> USD at its index; dollars at par
           const double index = inst.underlyingId < svc_.instruments.size()
                                    ? toDouble(svc_.market.stats(inst.underlyingId).last) : 0.0;
           realized *= index;

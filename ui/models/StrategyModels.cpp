@@ -6,6 +6,7 @@
 #include <QFontDatabase>
 
 #include "Theme.hpp"
+#include "core/Instrument.hpp"
 
 namespace kappa::ui {
 namespace {
@@ -119,7 +120,7 @@ QVariant InstancesModel::cell(const StrategyRow& s, int col, int role) const {
       case Fills: return QString::number(s.fills);
       case Pnl:
         if (s.pnlCurrency.empty()) return QString::number(pnl, 'f', 6);
-        return QString::number(pnl, 'f', s.pnlCurrency == "USD" ? 2 : 6) + " " + qs(s.pnlCurrency);
+        return QString::number(pnl, 'f', kappa::isDollarCurrency(s.pnlCurrency) ? 2 : 6) + " " + qs(s.pnlCurrency);
       case Faults: return QString::number(s.faults);
       case Overruns: return QString::number(s.overruns);
       case LastError: return qs(s.lastError);
@@ -132,7 +133,7 @@ QVariant InstancesModel::cell(const StrategyRow& s, int col, int role) const {
         return QString("Realized (net of fees) %1\nUnrealized %2\nThis instance's own fills, in %3")
             .arg(QString::number(s.realizedPnl, 'f', 6), QString::number(s.unrealizedPnl, 'f', 6),
                  s.pnlCurrency.empty() ? QString("the settlement currency")
-                 : s.pnlCurrency == "USD" ? QString("USD (several coins, each at its index)") : qs(s.pnlCurrency));
+                 : s.pnlCurrency == "USD" ? QString("USD (coins at their index, USDT and USDC at par)") : qs(s.pnlCurrency));
       case LastError: return s.lastError.empty() ? QVariant() : QVariant(qs(s.lastError));
     }
   } else if (role == Qt::TextAlignmentRole && col >= Orders && col <= Overruns) {

@@ -100,7 +100,7 @@ double PositionsModel::pnlUsd(const PositionRow& p) const {
   const kappa::Instrument& inst = instruments_[p.instrument];
   const double pnl = p.realizedPnl + p.unrealizedPnl - p.fees;
   const std::string& ccy = inst.settleCurrency;
-  if (ccy == "USD" || ccy == "USDT" || ccy == "USDC") return pnl;  // linear: settled in dollars (at par)
+  if (kappa::isDollarCurrency(ccy)) return pnl;  // linear: settled in dollars (at par)
   for (const auto& [c, index] : indices_)
     if (c == ccy) return index > 0 ? pnl * index : std::nan("");
   return std::nan("");
@@ -131,7 +131,7 @@ QVariant PositionsModel::cell(const PositionRow& p, int col, int role) const {
   } else if (role == Qt::ForegroundRole && col == Venue) {
     return QBrush(colors::dimText);
   } else if (role == Qt::ToolTipRole && col == PnlUsd) {
-    return (inst.settleCurrency == "USDT" || inst.settleCurrency == "USDC" || inst.settleCurrency == "USD"
+    return (kappa::isDollarCurrency(inst.settleCurrency)
                ? QString("Realized + unrealized − fees, settled in %1 (taken at par with USD)").arg(QString::fromStdString(inst.settleCurrency))
                : QString("Realized + unrealized − fees in %1, at the %1 index").arg(QString::fromStdString(inst.settleCurrency)))
         + QString("\nFees paid: %1 %2").arg(QString::number(p.fees, 'f', 8), QString::fromStdString(inst.settleCurrency));
