@@ -232,6 +232,10 @@ class TestViewsGui : public QObject {
     };
     QString why;
     QTRY_VERIFY2_WITH_TIMEOUT((why = totalShown()).isEmpty(), qPrintable(why), 3000);
+    // The PnL curve keeps a readable height (squeezed to ~80 px its y labels overlapped).
+    const auto* plot = g->findChild<QCustomPlot*>("pnlPlot");
+    QVERIFY(plot && plot->isVisible());
+    QVERIFY2(plot->height() >= 150, qPrintable(QString("PnL chart %1 px tall").arg(plot->height())));
     shot("greeks");
     for (int c = 1; c < table->model()->columnCount(); ++c)  // the Greeks' headers ("Vega (USD/pt)" was cut)
       QVERIFY2(table->horizontalHeader()->sectionSize(c) >= headerNeeds(table, c), qPrintable(QString::number(c)));

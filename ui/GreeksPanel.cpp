@@ -404,6 +404,10 @@ GreeksPanel::GreeksPanel(const InstrumentRegistry& instruments, QWidget* parent)
   pnl_->xAxis->setLabel("Spot (USD)");
   pnl_->yAxis->setLabel("PnL (USD)");
   pnl_->setMouseTracking(true);
+  // Readable axes need this much (at 1600x1000 with two venues' PnL line above, the splitter gave
+  // the curve ~80 px and six y labels overlapped): the positions table gives way first.
+  pnl_->setMinimumHeight(150);
+  pnl_->yAxis->ticker()->setTickCount(4);
   pnl_->legend->setVisible(true);
   pnl_->legend->setBrush(QColor(0x1a, 0x1e, 0x25, 225));
   pnl_->legend->setBorderPen(QPen(colors::grid));
