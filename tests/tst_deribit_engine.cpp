@@ -10,6 +10,7 @@
 #include <QTemporaryDir>
 #include <mutex>
 
+#include "EngineOrders.hpp"
 #include "ExchangeProcess.hpp"
 #include "orchestrator/Engine.hpp"
 #include "core/Log.hpp"
@@ -127,6 +128,37 @@ class TestDeribitEngine : public QObject {
                  e.find("venue 150") != std::string::npos;
       QVERIFY2(named, errors.empty() ? "no error logged" : errors.back().c_str());
     }
+    engine.stop();
+  }
+
+  // Orders our own connector refuses without sending them (here: no API key, market data only) are
+  // not venue rejects: 25 of them in a row do not trip the reject_rate trigger (more than half of at
+  // least 20 orders rejected by the venue in 10 s), which would halt every venue for a refusal the
+  // exchange never made. Each order still ends Rejected with the connector's reason.
+  void ownRefusalsAreNotVenueRejects() {
+    DeribitVenueConfig c;
+    std::string error;
+    QVERIFY(parseDeribitEndpoint(exchange_.url().toStdString(), c.endpoint, error));
+    c.currencies = {"BTC"};  // no credentials
+    QTemporaryDir data;
+    Engine engine(std::make_unique<DeribitVenue>(c));
+    engine.setDataDir(data.path().toStdString());
+    engine.start();
+    for (const char* a : {"max_position=1000000000", "instruments/@perpetual/max_position=1000000000", "price_band=0.5",
+                          "max_submit_rate=1000", "max_order_notional=1000000000"})
+      engine.changeRiskLimit(a, "test");
+    const InstrumentId perp = engine.instruments().find("BTC-PERPETUAL")->id;
+    QTRY_VERIFY_WITH_TIMEOUT(engine.call([&] { return engine.marketData().book(perp).live(); }), 20000);
+    std::vector<OrderId> ids;
+    for (int i = 0; i < 25; ++i) {
+      const OrderId id = test::submitAndFind(engine, test::restingBuyRequest(engine, perp, i, "refused"));
+      QVERIFY(id);
+      ids.push_back(id);
+    }
+    for (OrderId id : ids) QTRY_COMPARE_WITH_TIMEOUT(test::stateOf(engine, id), OrderState::Rejected, 5000);
+    const std::string reason = engine.call([&] { return engine.orders().find(ids.back())->reason; });
+    QVERIFY2(reason.find("not logged in") != std::string::npos, reason.c_str());
+    QVERIFY(engine.call([&] { return !engine.halted() && engine.tradingState() == TradingState::Active; }));
     engine.stop();
   }
 };

@@ -52,6 +52,10 @@ struct ExecReport {
   bool maker = false;
   Nanos ts = 0;
   std::string reason;           // rejects and cancels: why
+  // Reject: refused by our own connector before anything reached the venue (not connected, not
+  // logged in, our own rate limiter, the venue locked for maintenance). Not a venue reject: the
+  // reject_rate trigger watches what the venue refuses, not our own refusals.
+  bool notSent = false;
 };
 
 }  // namespace kappa

@@ -168,7 +168,7 @@ bool Engine::resolveUnresolved(const ExecReport& r) {
 void Engine::onExecution(const ExecReport& report) {
   if (!unresolved_.empty() && resolveUnresolved(report)) return;
   oms_->onExecution(report);
-  if (report.type == ExecType::Reject)
+  if (report.type == ExecType::Reject && !report.notSent)  // the venue's refusals, not our connector's own
     applyTrigger(monitor_.onVenueReject(monoNow(), oms_->sentTotal()));
 }
 

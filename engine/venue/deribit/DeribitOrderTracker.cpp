@@ -121,10 +121,12 @@ void DeribitOrderTracker::finish(Tracked& o, ExecType type, const std::string& r
   out.push_back(r);
 }
 
-void DeribitOrderTracker::reject(OrderId id, const std::string& reason, Nanos ts, std::vector<ExecReport>& out) {
+void DeribitOrderTracker::reject(OrderId id, const std::string& reason, Nanos ts, std::vector<ExecReport>& out,
+                                 bool notSent) {
   Tracked* o = find(id);
   if (!o || o->terminal) return;
   finish(*o, o->acked ? ExecType::Cancelled : ExecType::Reject, reason, ts, out);
+  if (out.back().type == ExecType::Reject) out.back().notSent = notSent;
 }
 
 void DeribitOrderTracker::onOrder(const DeribitOrderUpdate& u, std::vector<ExecReport>& out) {

@@ -50,7 +50,8 @@ class DeribitOrderTracker {
   void onOrder(const DeribitOrderUpdate& u, std::vector<ExecReport>& out);
   void onTrade(const DeribitUserTrade& t, std::vector<ExecReport>& out);
   // The exchange refused the request outright (an error answer): the order never existed.
-  void reject(OrderId id, const std::string& reason, Nanos ts, std::vector<ExecReport>& out);
+  // notSent: refused by the connector itself, never sent (ExecReport::notSent).
+  void reject(OrderId id, const std::string& reason, Nanos ts, std::vector<ExecReport>& out, bool notSent = false);
   // Terminal states held back for fills that never came (the trades query found none): released.
   void releaseStale(Nanos now, Nanos olderThan, std::vector<ExecReport>& out);
 

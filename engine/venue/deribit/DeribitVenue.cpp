@@ -754,7 +754,7 @@ void DeribitVenue::doSubmit(const VenueOrder& order) {
            (lockedIndices_.count("the platform") || lockedIndices_.count(lower(currencyOf(q.instrument)) + "_usd")))
     refusal = "the exchange is locked (maintenance): orders refused";
   if (!refusal.empty()) {
-    tracker_->reject(order.orderId, refusal, wallNow(), exec_);
+    tracker_->reject(order.orderId, refusal, wallNow(), exec_, /*notSent=*/true);
     flush();
     return;
   }
@@ -807,8 +807,8 @@ void DeribitVenue::handleOrderReply(OrderId id, const RpcReply& r, bool isNewOrd
     unknownOutcome_.insert(id);
     log::warn("deribit", "order " + std::to_string(id) + ": " + r.reason + "; asking the exchange by label");
     if (ready_) resolveByLabel(id);
-  } else if (isNewOrder) {
-    tracker_->reject(id, r.reason, wallNow(), exec_);
+  } else if (isNewOrder) {  // our own limiter's refusal was never sent
+    tracker_->reject(id, r.reason, wallNow(), exec_, r.status == RpcReply::Status::RateLimited);
   } else {
     ExecReport rep;
     rep.orderId = id;
