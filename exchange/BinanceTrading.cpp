@@ -142,6 +142,9 @@ nlohmann::json Trading::newOrder(Account& a, const Request& r) {
   if (tif != "GTC" && tif != "IOC" && tif != "FOK" && tif != "GTX") throw invalidTif();
   if (r.getOr("positionSide", "BOTH") != "BOTH") throw ApiError(400, -4061, "Order's position side does not match user's setting.");
   const bool reduceOnly = r.getOr("reduceOnly", "false") == "true";
+  // A symbol that is no longer TRADING (delist fault: SETTLING, CLOSE, ...) takes no order that
+  // opens or grows a position, as Binance refuses with -4140; reduce-only ones still go through.
+  if (market_.status(inst.id) != "TRADING" && !reduceOnly) throw invalidOpeningPositionStatus();
 
   const Qty qty = parseDecimal(r.required("quantity"), "quantity");
   if (qty <= 0) throw quantityTooSmall();

@@ -1039,8 +1039,12 @@ void BinanceVenue::doSubmit(const VenueOrder& order) {
 }
 
 // An order request whose answer never came: GET /fapi/v1/order?origClientOrderId says whether it
-// exists. -2013 (no such order) means it never arrived: rejected, not sent again. Any other failure
-// proves nothing: asked again, 1 s apart.
+// exists. -2013 (no such order) proves it never will only once the request's timestamp is older
+// than its recvWindow (from then on the exchange refuses it, -1021): until then it may still be on
+// its way or queued inside the exchange, and would appear after we called it rejected, working
+// with nobody tracking it. So a first -2013 is asked again recvWindow + 1 s later (the request was
+// signed before that first answer); a -2013 then means it never arrived: rejected, not sent again.
+// Any other failure proves nothing: asked again, 1 s apart.
 void BinanceVenue::resolveOrder(OrderId id, int attempt) {
   BinanceOrderTracker::Tracked* o = tracker_->find(id);
   if (!o || o->symbol.empty()) return;
@@ -1052,9 +1056,22 @@ void BinanceVenue::resolveOrder(OrderId id, int attempt) {
                     std::string error;
                     if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_, monoNow());
                     unknownOutcome_.erase(id);
+                    absentSince_.erase(id);
                   } else if (e && e->code == -2013) {
-                    unknownOutcome_.erase(id);
-                    tracker_->reject(id, "the request got no answer and Binance has no order with its id: not sent again", wallNow(), exec_);
+                    const Nanos now = monoNow();
+                    const Nanos first = absentSince_.emplace(id, now).first->second;
+                    const Nanos proof = first + Nanos(config_.recvWindow.count() + 1000) * 1'000'000;
+                    if (now < proof && generation == generation_) {
+                      log::info(kLog, "order " + std::to_string(id) + ": Binance has no order with its id yet; asked again once its recvWindow has passed");
+                      auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::nanoseconds(proof - now));
+                      timer->async_wait([this, timer, id, attempt, generation](const boost::system::error_code& ec) {
+                        if (!ec && generation == generation_) resolveOrder(id, attempt);
+                      });
+                    } else if (now >= proof) {
+                      unknownOutcome_.erase(id);
+                      absentSince_.erase(id);
+                      tracker_->reject(id, "the request got no answer and Binance has no order with its id: not sent again", wallNow(), exec_);
+                    }
                   } else if (attempt < 5 && generation == generation_) {
                     auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::seconds(1));
                     timer->async_wait([this, timer, id, attempt, generation](const boost::system::error_code& ec) {

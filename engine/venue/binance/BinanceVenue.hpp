@@ -214,6 +214,7 @@ class BinanceVenue final : public Venue {
   std::set<InstrumentId> snapshotQueued_;
   int snapshotsInFlight_ = 0;
   std::set<OrderId> unknownOutcome_;
+  std::map<OrderId, Nanos> absentSince_;  // unknown outcomes Binance said -2013 to, since (monotonic): see resolveOrder
   std::vector<std::vector<OrderId>> pendingQueries_;
   // Rate limits (I/O thread).
   long usedWeight_ = 0, orders10s_ = 0, orders1m_ = 0;
