@@ -322,6 +322,8 @@ nlohmann::json RestApi::fault(const Request& r) {
     // delist: status=SETTLING (default) or CLOSE etc. keeps it in exchangeInfo under that status;
     // status=none takes it off the list altogether.
     const std::string status = action == "list_symbol" ? std::string("TRADING") : r.getOr("status", "SETTLING");
+    // Binance takes a symbol off the list once it has closed: no order of it is left open.
+    if (status == "none" && market_.listed(inst->id)) done["cancelled"] = trading_.cancelEveryOrderOn(inst->id);
     market_.setListing(inst->id, status != "none", status);
     done["symbol"] = inst->name;
     done["status"] = market_.status(inst->id);

@@ -302,6 +302,20 @@ nlohmann::json Trading::cancelAll(Account& a, const Request& r) {
   return {{"code", 200}, {"msg", "The operation of cancel all open order is done."}};
 }
 
+int Trading::cancelEveryOrderOn(InstrumentId id) {
+  std::vector<OrderId> ids;
+  for (std::size_t account = 1; account <= accounts_.size(); ++account)
+    for (const OrderRecord* o : accounts_.openOrdersOf(int(account)))
+      if (o->instrument == id) ids.push_back(o->simId);
+  for (OrderId sim : ids) {
+    OrderRecord* o = accounts_.bySim(sim);
+    if (!o || !o->open()) continue;
+    o->pendingCancelReason = "symbol closed";
+    market_.state().cancel(sim);
+  }
+  return int(ids.size());
+}
+
 nlohmann::json Trading::userTrades(Account& a, const Request& r) {
   const Instrument& inst = market_.symbol(r.required("symbol"));
   const std::size_t limit = std::size_t(std::clamp<long long>(r.integerOr("limit", 500), 1, 1000));

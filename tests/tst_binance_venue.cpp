@@ -576,6 +576,12 @@ class TestBinanceVenue : public QObject {
       // Tradable: an order that takes fills.
       s.submit(*rig.venue, 701, limit(rig.eth, Side::Buy, through(rig, rig.eth), 0.01));
       QVERIFY(waitFor([&] { return s.orders[701].fullyFilled; }));
+      // One rests when it is delisted: the engine ends it with the retirement, so the connector
+      // must end it at the exchange too (a SETTLING symbol keeps its orders), never leave it open
+      // with nobody tracking it.
+      const double tickEth = toDouble(rig.registry[rig.eth].tickSize);
+      s.submit(*rig.venue, 704, limit(rig.eth, Side::Sell, std::ceil(bestAsk(rig, rig.eth) * 1.1 / tickEth) * tickEth, 0.01));
+      QVERIFY(waitFor([&] { return s.orders[704].acked; }));
 
       QCOMPARE(fault(port_, "action=delist_symbol&symbol=ETHUSDT&status=SETTLING"), 200);
       QVERIFY2(waitFor([&] { return s.changed(InstrumentChange::Kind::Retired, "ETHUSDT"); }), "ETHUSDT never retired");
@@ -586,6 +592,8 @@ class TestBinanceVenue : public QObject {
       s.submit(*rig.venue, 702, limit(rig.eth, Side::Sell, 1000, 0.01));
       QVERIFY(waitFor([&] { return s.orders[702].rejected; }));
       QVERIFY2(s.orders[702].lastReason.find("not a tradable") != std::string::npos, s.orders[702].lastReason.c_str());
+      QVERIFY2(waitFor([&] { return s.orders[704].cancelled; }), "the resting order on the delisted symbol was never cancelled");
+      QCOMPARE(openOrdersWithClientId(port_, "ETHUSDT", "kappa-704"), 0);
       // BTCUSDT trades on, its book untouched by the other symbol's life.
       QVERIFY(rig.venue->allBooksLive());
       QVERIFY(rig.side->md.book(rig.btc).live());
@@ -602,11 +610,15 @@ class TestBinanceVenue : public QObject {
     }
     Rig rig;
     connect(rig, c);
-    QCOMPARE(fault(port_, "action=delist_symbol&symbol=ETHUSDT&status=none"), 200);
+    const double tickEth = toDouble(rig.registry[rig.eth].tickSize);
+    rig.side->submit(*rig.venue, 705, limit(rig.eth, Side::Sell, std::ceil(bestAsk(rig, rig.eth) * 1.1 / tickEth) * tickEth, 0.01));
+    QVERIFY(waitFor([&] { return rig.side->orders[705].acked; }));
+    QCOMPARE(fault(port_, "action=delist_symbol&symbol=ETHUSDT&status=none"), 200);  // its orders cancelled by the exchange
     QVERIFY2(waitFor([&] { return rig.side->changed(InstrumentChange::Kind::Retired, "ETHUSDT"); }), "ETHUSDT never retired");
     QVERIFY(rig.registry.retired(rig.eth));
     QVERIFY(!rig.registry.retired(rig.btc));
     QVERIFY(rig.venue->allBooksLive());
+    QVERIFY(waitFor([&] { return rig.side->orders[705].cancelled; }));
     rig.venue->disconnect();
   }
 

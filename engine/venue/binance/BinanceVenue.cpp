@@ -403,6 +403,10 @@ void BinanceVenue::applyExchangeInfo(const std::vector<SymbolInfo>& list, bool i
     flush();
     if (inbox_) inbox_->pushInstrumentChange({InstrumentChange::Kind::Retired, (*registry_)[s.id], "delisted/delivered"});
     for (const std::string& st : streamsOf(s)) unsubscribe.push_back(st);
+    // The engine ends our working orders on it with the retirement; at Binance they must end too
+    // (a SETTLING symbol keeps its orders), or one could still trade with nobody tracking it.
+    const std::vector<std::string> working = tracker_->workingSymbols();
+    if (std::find(working.begin(), working.end(), s.name) != working.end()) cancelOrdersOfRetired(s.name);
   }
   auto send = [this](const char* method, const std::vector<std::string>& streams) {
     if (streams.empty() || !market_) return;
@@ -1174,6 +1178,16 @@ void BinanceVenue::cancelAllFor(const std::string& symbol) {
     else
       tellCancelAll(log::Level::Error, "cancel all " + symbol + " FAILED: " +
                                            (e ? describeOrderError(*e) : r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error));
+  });
+}
+
+void BinanceVenue::cancelOrdersOfRetired(const std::string& symbol) {
+  signedRequest("DELETE", "/fapi/v1/allOpenOrders", "symbol=" + symbol, 1, true, [symbol](const HttpResponse& r, const ApiError* e) {
+    if (r.ok())
+      log::info(kLog, "working orders of retired " + symbol + " cancelled at Binance");
+    else  // gone from the list: Binance closed it, and its orders with it
+      log::warn(kLog, "working orders of retired " + symbol + " not cancelled: " +
+                          (e ? describeOrderError(*e) : r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error));
   });
 }
 

@@ -174,6 +174,7 @@ class BinanceVenue final : public Venue {
   void doCancelAll();
   void cancelAllFor(const std::string& symbol);
   void tellCancelAll(log::Level level, const std::string& what, bool confirmed = false);
+  void cancelOrdersOfRetired(const std::string& symbol);
   void resolveOrder(OrderId id, int attempt = 0);
   void lookUpEarlierOrder(OrderId id, std::size_t symbolIndex, int attempt);
   void reconcile();
