@@ -545,6 +545,7 @@ class TestBinanceVenue : public QObject {
     const auto changeId = rig.side->md.book(rig.btc).changeId();
     QVERIFY(waitFor([&] { return rig.side->md.book(rig.btc).changeId() > changeId; }));  // still flowing, on the new connection
     QVERIFY(rig.side->md.book(rig.btc).live());
+    booksEqualExchange(rig, "a rotation");
     rig.venue->disconnect();
   }
 
