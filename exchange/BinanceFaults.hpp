@@ -26,6 +26,7 @@ struct Faults {
   // in between is told it does not exist (-2013), and then it does.
   int orderNoAnswer = 0;
   std::string orderNoAnswerMode = "drop";
+  std::string orderNoAnswerVerb = "POST";  // or PUT (modify), DELETE (cancel)
   int orderLateMs = 3000;
   // Periodic forms (seconds, 0 = off).
   double skipEverySeconds = 0, puBreakEverySeconds = 0, dropEverySeconds = 0;

@@ -217,19 +217,22 @@ RpcDispatcher::HttpAnswer RestApi::handle(const std::string& verb, const std::st
       if (verb == "POST") {
         result = trading_.newOrder(*account, r);
         ++ordersAccepted_;
-        if (faults_.orderNoAnswer > 0 && faults_.orderNoAnswerMode != "slow") {  // the order works; its answer never comes in time
-          --faults_.orderNoAnswer;
-          if (faults_.orderNoAnswerMode == "late")
-            out.holdMs = faults_.orderLateMs;
-          else
-            out.drop = true;
-          std::cerr << "kappa-exchange: binance fault: order " << r.getOr("newClientOrderId", "?") << " accepted, answer "
-                    << (out.drop ? "never sent (connection closed)" : "held " + std::to_string(out.holdMs) + " ms") << "\n";
-        }
+      } else if (verb == "PUT") {
+        result = trading_.modifyOrder(*account, r);
+      } else if (verb == "DELETE") {
+        result = trading_.cancelOrder(*account, r);
       }
-      else if (verb == "PUT") result = trading_.modifyOrder(*account, r);
-      else if (verb == "DELETE") result = trading_.cancelOrder(*account, r);
-      else result = trading_.queryOrder(*account, r);
+      if (verb == faults_.orderNoAnswerVerb && faults_.orderNoAnswer > 0 && faults_.orderNoAnswerMode != "slow") {
+        // Done (the order made, modified or cancelled); its answer never comes in time.
+        --faults_.orderNoAnswer;
+        if (faults_.orderNoAnswerMode == "late")
+          out.holdMs = faults_.orderLateMs;
+        else
+          out.drop = true;
+        std::cerr << "kappa-exchange: binance fault: " << verb << " /fapi/v1/order done, answer "
+                  << (out.drop ? "never sent (connection closed)" : "held " + std::to_string(out.holdMs) + " ms") << "\n";
+      }
+      if (verb == "GET") result = trading_.queryOrder(*account, r);
     } else if (path == "/fapi/v1/openOrders") {
       result = trading_.openOrders(*account, r);
     } else if (path == "/fapi/v1/allOpenOrders") {
@@ -283,7 +286,9 @@ RpcDispatcher::HttpAnswer RestApi::handle(const std::string& verb, const std::st
 }
 
 int RestApi::deferMs(const std::string& verb, const std::string& path) {
-  if (verb != "POST" || path != "/fapi/v1/order" || faults_.orderNoAnswer <= 0 || faults_.orderNoAnswerMode != "slow") return 0;
+  if (verb != faults_.orderNoAnswerVerb || path != "/fapi/v1/order" || faults_.orderNoAnswer <= 0 ||
+      faults_.orderNoAnswerMode != "slow")
+    return 0;
   --faults_.orderNoAnswer;
   std::cerr << "kappa-exchange: binance fault: an order request held " << faults_.orderLateMs << " ms before it is processed\n";
   return faults_.orderLateMs;
@@ -313,6 +318,9 @@ nlohmann::json RestApi::fault(const Request& r) {
   } else if (action == "order_no_answer") {
     const std::string mode = r.getOr("mode", "drop");
     if (mode != "drop" && mode != "late" && mode != "slow") throw illegalParam("mode");
+    const std::string verb = r.getOr("verb", "POST");
+    if (verb != "POST" && verb != "PUT" && verb != "DELETE") throw illegalParam("verb");
+    faults_.orderNoAnswerVerb = verb;
     faults_.orderNoAnswer = int(num("count", 1));
     faults_.orderNoAnswerMode = mode;
     faults_.orderLateMs = int(num("ms", faults_.orderLateMs));
@@ -355,6 +363,7 @@ nlohmann::json RestApi::fault(const Request& r) {
                     {"drop_every", faults_.dropEverySeconds},       {"connections", streams_.connections()},
                     {"clock_shift_ms", faults_.clockShiftMs},       {"order_no_answer", faults_.orderNoAnswer},
                     {"order_no_answer_mode", faults_.orderNoAnswerMode}, {"order_late_ms", faults_.orderLateMs},
+                    {"order_no_answer_verb", faults_.orderNoAnswerVerb},
                     {"orders_accepted", ordersAccepted_}};
   return done;
 }

@@ -724,11 +724,31 @@ class TestBinanceVenue : public QObject {
     kappa::test::runFor(*engine_, 1000);
     QCOMPARE(ordersAccepted(port_), accepted + 3);
     QCOMPARE(openOrdersWithClientId(port_, "BTCUSDT", "kappa-904"), 0);
-    // The resting one is still the one order, and goes on working: cancelled normally.
+    // The resting one is still the one order, and goes on working.
     QCOMPARE(s.count(901, ExecType::Ack), 1);
+
+    // A modify done at the exchange whose answer never came: the exchange's own view of the order
+    // decides; the engine ends with the new price and is not told the modify failed.
+    QCOMPARE(fault(port_, "action=order_no_answer&count=1&mode=drop&verb=PUT"), 200);
+    const Price modified = s.orders[901].price - toFixed(1);
+    rig.venue->replace(901, modified, toFixed(0.02));
+    QVERIFY(waitFor([&] { return s.count(901, ExecType::Replaced) + s.count(901, ExecType::CancelReject) > 0; }));
+    kappa::test::runFor(*engine_, 2500);  // past our timeout: whatever the connector concludes has come
+    QCOMPARE(s.count(901, ExecType::CancelReject), 0);
+    QCOMPARE(s.orders[901].price, modified);
+    QCOMPARE(s.orders[901].amount, toFixed(0.02));
+    // A cancel done at the exchange whose answer never came: cancelled, not "refused".
+    QCOMPARE(fault(port_, "action=order_no_answer&count=1&mode=late&ms=4000&verb=DELETE"), 200);
     rig.venue->cancel(901);
-    QVERIFY(waitFor([&] { return s.orders[901].cancelled; }));
+    QVERIFY(waitFor([&] { return s.orders[901].cancelled || s.count(901, ExecType::CancelReject) > 0; }));
+    kappa::test::runFor(*engine_, 2500);
+    QCOMPARE(s.count(901, ExecType::CancelReject), 0);
+    QVERIFY(s.orders[901].cancelled);
     QCOMPARE(openOrdersWithClientId(port_, "BTCUSDT", "kappa-901"), 0);
+    // A modify that never happened (the order was already gone when it came: -2013 answered in
+    // time) is still refused with the reason.
+    rig.venue->replace(903, toFixed(1000), toFixed(0.01));
+    QVERIFY(waitFor([&] { return s.count(903, ExecType::CancelReject) > 0; }));
     rig.venue->disconnect();
   }
 

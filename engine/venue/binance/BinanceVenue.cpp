@@ -1110,6 +1110,8 @@ void BinanceVenue::doCancel(OrderId id) {
                     BinanceOrderUpdate u;
                     std::string error;
                     if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_, monoNow());
+                  } else if (outcomeUnknown(r, e)) {
+                    checkUnansweredChange(id, true, 0, 0, r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
                   } else {
                     refuseChange(id, e ? describeOrderError(*e) : r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
                   }
@@ -1125,16 +1127,50 @@ void BinanceVenue::doReplace(OrderId id, Price price, Qty leaves) {
   const std::string p = "symbol=" + o->symbol + "&side=" + (o->request.side == Side::Buy ? "BUY" : "SELL") +
                         "&quantity=" + formatTrimmed(o->filled + leaves) + "&price=" + formatTrimmed(price) +
                         "&origClientOrderId=" + clientOrderIdOf(id);
-  signedRequest("PUT", "/fapi/v1/order", p, 1, true, [this, id](const HttpResponse& r, const ApiError* e) {
+  const Qty amount = o->filled + leaves;
+  signedRequest("PUT", "/fapi/v1/order", p, 1, true, [this, id, price, amount](const HttpResponse& r, const ApiError* e) {
     if (r.ok()) {
       BinanceOrderUpdate u;
       std::string error;
       if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_, monoNow());
+    } else if (outcomeUnknown(r, e)) {
+      checkUnansweredChange(id, false, price, amount, r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
     } else {
       refuseChange(id, e ? describeOrderError(*e) : r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
     }
     flush();
   });
+}
+
+// Sent, and no answer or one that says the outcome is unknown (a 5xx, -1006, -1007): it may have
+// been done at Binance.
+bool BinanceVenue::outcomeUnknown(const HttpResponse& r, const ApiError* e) {
+  return (r.status == 0 && r.sent) || r.status >= 500 || (e && (e->code == -1006 || e->code == -1007));
+}
+
+// A cancel or modify whose answer never came may have been done: Binance's own view of the order
+// (GET by our id) decides, and the engine is told the change was refused only if the order is not
+// as it asked (still working after a cancel; another price or quantity after a modify). Never sent
+// again on its own: the trader decides.
+void BinanceVenue::checkUnansweredChange(OrderId id, bool cancel, Price price, Qty amount, const std::string& why) {
+  BinanceOrderTracker::Tracked* o = tracker_->find(id);
+  if (!o || o->symbol.empty()) return refuseChange(id, why);
+  log::warn(kLog, "order " + std::to_string(id) + ": " + (cancel ? "cancel" : "modify") + " got no answer (" + why +
+                      "); asking Binance by origClientOrderId");
+  signedRequest("GET", "/fapi/v1/order", "symbol=" + o->symbol + "&origClientOrderId=" + clientOrderIdOf(id), 1, false,
+                [this, id, cancel, price, amount, why](const HttpResponse& r, const ApiError*) {
+                  if (r.ok()) {
+                    BinanceOrderUpdate u;
+                    std::string error;
+                    if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_, monoNow());
+                  }
+                  const BinanceOrderTracker::Tracked* t = tracker_->find(id);
+                  const bool done = t && (cancel ? t->terminal || t->terminalHeld : t->price == price && t->amount == amount);
+                  if (!done)
+                    refuseChange(id, "no answer from Binance (" + why + ") and the order is not " +
+                                         (cancel ? "cancelled" : "changed") + " there");
+                  flush();
+                });
 }
 
 bool BinanceVenue::cancelAllOrders() {

@@ -181,6 +181,8 @@ class BinanceVenue final : public Venue {
   void fetchOpenOrders();
   void fetchAccount();
   void refuseChange(OrderId id, const std::string& reason);
+  static bool outcomeUnknown(const HttpResponse& r, const ApiError* e);
+  void checkUnansweredChange(OrderId id, bool cancel, Price price, Qty amount, const std::string& why);
   const Symbol* symbolOf(InstrumentId id) const;
 
   // Instruments while running.
