@@ -1166,9 +1166,11 @@ void BinanceVenue::checkUnansweredChange(OrderId id, bool cancel, Price price, Q
                   }
                   const BinanceOrderTracker::Tracked* t = tracker_->find(id);
                   const bool done = t && (cancel ? t->terminal || t->terminalHeld : t->price == price && t->amount == amount);
-                  if (!done)
+                  if (!done && r.ok())
                     refuseChange(id, "no answer from Binance (" + why + ") and the order is not " +
                                          (cancel ? "cancelled" : "changed") + " there");
+                  else if (!done)  // unknown still: the user stream or the next reconciliation tells
+                    refuseChange(id, "no answer from Binance (" + why + "), and the order's state could not be read");
                   flush();
                 });
 }
