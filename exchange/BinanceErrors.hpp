@@ -36,6 +36,7 @@ inline ApiError invalidTif() { return {400, -1115, "Invalid timeInForce."}; }
 inline ApiError invalidOrderType() { return {400, -1116, "Invalid orderType."}; }
 inline ApiError invalidSide() { return {400, -1117, "Invalid side."}; }
 inline ApiError invalidSymbol() { return {400, -1121, "Invalid symbol."}; }
+inline ApiError invalidOpeningPositionStatus() { return {400, -4140, "Invalid symbol status for opening position."}; }
 inline ApiError invalidListenKey() { return {400, -1125, "This listenKey does not exist."}; }
 inline ApiError invalidInterval() { return {400, -1120, "Invalid interval."}; }
 inline ApiError illegalParam(const std::string& m) { return {400, -1130, "Data sent for parameter '" + m + "' is not valid."}; }

@@ -16,6 +16,18 @@ struct Faults {
   // than the events a client buffered since it subscribed.
   int staleSnapshots = 0;
   int staleSnapshotAgeMs = 3000;
+  // The exchange's clock as signed requests and GET /fapi/v1/time see it, shifted by this many ms
+  // (a client that does not measure the offset again meets -1021 once it exceeds recvWindow).
+  long long clockShiftMs = 0;
+  // The next N POST /fapi/v1/order are processed (the order exists, works and trades) but never
+  // answered in time: "drop" closes the connection without an answer, "late" holds the answer for
+  // orderLateMs (beyond the client's timeout the client never reads it); "slow" holds the request
+  // itself orderLateMs before it is processed (and answered): a client that asks for the order
+  // in between is told it does not exist (-2013), and then it does.
+  int orderNoAnswer = 0;
+  std::string orderNoAnswerMode = "drop";
+  std::string orderNoAnswerVerb = "POST";  // or PUT (modify), DELETE (cancel)
+  int orderLateMs = 3000;
   // Periodic forms (seconds, 0 = off).
   double skipEverySeconds = 0, puBreakEverySeconds = 0, dropEverySeconds = 0;
 };

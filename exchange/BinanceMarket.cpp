@@ -33,8 +33,24 @@ bool Market::isSymbol(InstrumentId id) const { return slot(id) < symbols_.size()
 
 const Instrument& Market::symbol(const std::string& name) const {
   const Instrument* inst = market_.findBinance(name);
-  if (!inst) throw invalidSymbol();
+  if (!inst || !listed(inst->id)) throw invalidSymbol();
   return *inst;
+}
+
+bool Market::listed(InstrumentId id) const {
+  const std::size_t i = slot(id);
+  return i < symbols_.size() && data_[i].listed;
+}
+const std::string& Market::status(InstrumentId id) const {
+  static const std::string none;
+  const std::size_t i = slot(id);
+  return i < symbols_.size() && data_[i].listed ? data_[i].status : none;
+}
+void Market::setListing(InstrumentId id, bool listed, std::string status) {
+  const std::size_t i = slot(id);
+  if (i >= symbols_.size()) return;
+  data_[i].listed = listed;
+  data_[i].status = listed ? std::move(status) : std::string();
 }
 
 std::string Market::decimal(double v, int decimals) {
@@ -143,6 +159,7 @@ std::int64_t Market::intervalMs(const std::string& i) {
 nlohmann::json Market::exchangeInfo(const nlohmann::json& rateLimits) const {
   nlohmann::json symbols = nlohmann::json::array();
   for (InstrumentId id : symbols_) {
+    if (!listed(id)) continue;
     const Instrument& inst = market_.instruments()[id];
     symbols.push_back({
         {"symbol", inst.name},
@@ -150,7 +167,7 @@ nlohmann::json Market::exchangeInfo(const nlohmann::json& rateLimits) const {
         {"contractType", "PERPETUAL"},
         {"deliveryDate", 4133404800000LL},
         {"onboardDate", 1569398400000LL},
-        {"status", "TRADING"},
+        {"status", status(id)},
         {"maintMarginPercent", "2.5000"},
         {"requiredMarginPercent", "5.0000"},
         {"baseAsset", inst.baseCurrency},

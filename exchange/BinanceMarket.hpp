@@ -36,9 +36,19 @@ class Market {
   MarketState& state() { return market_; }
   const MarketState& state() const { return market_; }
   const std::vector<InstrumentId>& symbols() const { return symbols_; }
-  // The symbol's instrument, or ApiError -1121 "Invalid symbol." (upper-case symbols only).
+  // The symbol's instrument, or ApiError -1121 "Invalid symbol." (upper-case symbols only; a
+  // symbol taken off the list by the delist fault is invalid too).
   const Instrument& symbol(const std::string& name) const;
   bool isSymbol(InstrumentId id) const;
+
+  // Listing while running (faults list_symbol / delist_symbol): exchangeInfo's status of a symbol,
+  // "TRADING" unless a fault changed it ("SETTLING", "CLOSE", ...); a symbol taken off the list has
+  // none (listed() false): exchangeInfo leaves it out, its REST requests and new stream
+  // subscriptions are refused as an unknown symbol's. The simulator keeps its book running all the
+  // time, so a symbol listed again has a live market at once.
+  bool listed(InstrumentId id) const;
+  const std::string& status(InstrumentId id) const;
+  void setListing(InstrumentId id, bool listed, std::string status);
 
   // The book's update id: the id of the last change applied to it.
   std::uint64_t lastUpdateId(InstrumentId id) const { return market_.book(id).changeId(); }
@@ -84,6 +94,8 @@ class Market {
   struct Symbol {
     std::deque<Kline> klines;  // 1 m, oldest first, at most 1500 (a day plus)
     std::deque<BookSnapshot> kept;  // one a second, the last 10
+    bool listed = true;
+    std::string status = "TRADING";
   };
   MarketState& market_;
   std::vector<InstrumentId> symbols_;

@@ -63,6 +63,7 @@ RpcDispatcher::HttpAnswer RestApi::handle(const std::string& verb, const std::st
   const std::string path = target.substr(0, q);
   const std::string query = q == std::string::npos ? "" : target.substr(q + 1);
   const std::int64_t now = market_.nowMs();
+  const std::int64_t clock = now + faults_.clockShiftMs;  // as signed requests and /time see it (clock fault)
   auto fail = [&](const ApiError& e) {
     out.status = e.status;
     out.body = e.body().dump();
@@ -146,7 +147,7 @@ RpcDispatcher::HttpAnswer RestApi::handle(const std::string& verb, const std::st
       const long long ts = r.integer("timestamp");
       const long long recvWindow = r.integerOr("recvWindow", 5000);
       if (recvWindow <= 0 || recvWindow > 60000) throw ApiError(400, -1131, "recvWindow must be less than 60000");
-      if (ts < now - recvWindow || ts > now + 1000) throw timestampOutside();
+      if (ts < clock - recvWindow || ts > clock + 1000) throw timestampOutside();
       if (r.signature().empty()) throw mandatoryMissing("signature");
       if (!equalConstantTime(hmacSha256Hex(account->secret, r.signedPayload()), r.signature())) throw badSignature();
     }
@@ -166,13 +167,14 @@ RpcDispatcher::HttpAnswer RestApi::handle(const std::string& verb, const std::st
     auto symbolOrAll = [&](const std::function<nlohmann::json(InstrumentId)>& one) {
       if (auto s = r.get("symbol")) return one(market_.symbol(*s).id);
       nlohmann::json all = nlohmann::json::array();
-      for (InstrumentId id : market_.symbols()) all.push_back(one(id));
+      for (InstrumentId id : market_.symbols())
+        if (market_.listed(id)) all.push_back(one(id));
       return all;
     };
     if (path == "/fapi/v1/ping") {
       result = nlohmann::json::object();
     } else if (path == "/fapi/v1/time") {
-      result = {{"serverTime", now}};
+      result = {{"serverTime", clock}};
     } else if (path == "/fapi/v1/exchangeInfo") {
       result = market_.exchangeInfo(rateLimitsJson());
     } else if (path == "/fapi/v1/depth") {
@@ -212,10 +214,25 @@ RpcDispatcher::HttpAnswer RestApi::handle(const std::string& verb, const std::st
     } else if (path == "/fapi/v1/ticker/24hr") {
       result = symbolOrAll([&](InstrumentId id) { return market_.ticker24h(id); });
     } else if (path == "/fapi/v1/order") {
-      if (verb == "POST") result = trading_.newOrder(*account, r);
-      else if (verb == "PUT") result = trading_.modifyOrder(*account, r);
-      else if (verb == "DELETE") result = trading_.cancelOrder(*account, r);
-      else result = trading_.queryOrder(*account, r);
+      if (verb == "POST") {
+        result = trading_.newOrder(*account, r);
+        ++ordersAccepted_;
+      } else if (verb == "PUT") {
+        result = trading_.modifyOrder(*account, r);
+      } else if (verb == "DELETE") {
+        result = trading_.cancelOrder(*account, r);
+      }
+      if (verb == faults_.orderNoAnswerVerb && faults_.orderNoAnswer > 0 && faults_.orderNoAnswerMode != "slow") {
+        // Done (the order made, modified or cancelled); its answer never comes in time.
+        --faults_.orderNoAnswer;
+        if (faults_.orderNoAnswerMode == "late")
+          out.holdMs = faults_.orderLateMs;
+        else
+          out.drop = true;
+        std::cerr << "kappa-exchange: binance fault: " << verb << " /fapi/v1/order done, answer "
+                  << (out.drop ? "never sent (connection closed)" : "held " + std::to_string(out.holdMs) + " ms") << "\n";
+      }
+      if (verb == "GET") result = trading_.queryOrder(*account, r);
     } else if (path == "/fapi/v1/openOrders") {
       result = trading_.openOrders(*account, r);
     } else if (path == "/fapi/v1/allOpenOrders") {
@@ -268,6 +285,15 @@ RpcDispatcher::HttpAnswer RestApi::handle(const std::string& verb, const std::st
   return out;
 }
 
+int RestApi::deferMs(const std::string& verb, const std::string& path) {
+  if (verb != faults_.orderNoAnswerVerb || path != "/fapi/v1/order" || faults_.orderNoAnswer <= 0 ||
+      faults_.orderNoAnswerMode != "slow")
+    return 0;
+  --faults_.orderNoAnswer;
+  std::cerr << "kappa-exchange: binance fault: an order request held " << faults_.orderLateMs << " ms before it is processed\n";
+  return faults_.orderLateMs;
+}
+
 nlohmann::json RestApi::fault(const Request& r) {
   const std::string action = r.required("action");
   auto num = [&](const char* k, double fallback) { return r.has(k) ? std::stod(r.required(k)) : fallback; };
@@ -287,6 +313,36 @@ nlohmann::json RestApi::fault(const Request& r) {
     int account = 0;
     if (auto key = r.get("api_key")) account = trading_.byApiKey(*key).id;
     done["expired"] = streams_.expireListenKeys(account);
+  } else if (action == "clock_shift") {
+    faults_.clockShiftMs = (long long)num("ms", 0);
+  } else if (action == "order_no_answer") {
+    const std::string mode = r.getOr("mode", "drop");
+    if (mode != "drop" && mode != "late" && mode != "slow") throw illegalParam("mode");
+    const std::string verb = r.getOr("verb", "POST");
+    if (verb != "POST" && verb != "PUT" && verb != "DELETE") throw illegalParam("verb");
+    faults_.orderNoAnswerVerb = verb;
+    faults_.orderNoAnswer = int(num("count", 1));
+    faults_.orderNoAnswerMode = mode;
+    faults_.orderLateMs = int(num("ms", faults_.orderLateMs));
+  } else if (action == "list_symbol" || action == "delist_symbol") {
+    const Instrument* inst = market_.state().findBinance(r.required("symbol"));
+    if (!inst || !market_.isSymbol(inst->id)) throw invalidSymbol();
+    // delist: status=SETTLING (default) or CLOSE etc. keeps it in exchangeInfo under that status;
+    // status=none takes it off the list altogether.
+    const std::string status = action == "list_symbol" ? std::string("TRADING") : r.getOr("status", "SETTLING");
+    // Binance takes a symbol off the list once it has closed: no order of it is left open.
+    if (status == "none" && market_.listed(inst->id)) done["cancelled"] = trading_.cancelEveryOrderOn(inst->id);
+    market_.setListing(inst->id, status != "none", status);
+    done["symbol"] = inst->name;
+    done["status"] = market_.status(inst->id);
+  } else if (action == "book") {
+    // The whole book as of the last @depth@100ms event (its u), to compare a client's with.
+    const Instrument& inst = market_.symbol(r.required("symbol"));
+    const auto& symbols = market_.symbols();
+    const BookSnapshot& b =
+        streams_.bookAtLastDepthEvent(std::size_t(std::find(symbols.begin(), symbols.end(), inst.id) - symbols.begin()));
+    done["symbol"] = inst.name;
+    done["book"] = market_.depth(b);
   } else if (action == "drop_streams") {
     done["dropped"] = streams_.dropAll();
   } else if (action == "skip_every") {
@@ -304,7 +360,11 @@ nlohmann::json RestApi::fault(const Request& r) {
   done["faults"] = {{"skip_update_ids", faults_.skipUpdateIds},    {"pu_break", faults_.puBreaks},
                     {"stale_snapshots", faults_.staleSnapshots},   {"stale_snapshot_age_ms", faults_.staleSnapshotAgeMs},
                     {"skip_every", faults_.skipEverySeconds},       {"pu_break_every", faults_.puBreakEverySeconds},
-                    {"drop_every", faults_.dropEverySeconds},       {"connections", streams_.connections()}};
+                    {"drop_every", faults_.dropEverySeconds},       {"connections", streams_.connections()},
+                    {"clock_shift_ms", faults_.clockShiftMs},       {"order_no_answer", faults_.orderNoAnswer},
+                    {"order_no_answer_mode", faults_.orderNoAnswerMode}, {"order_late_ms", faults_.orderLateMs},
+                    {"order_no_answer_verb", faults_.orderNoAnswerVerb},
+                    {"orders_accepted", ordersAccepted_}};
   return done;
 }
 

@@ -22,6 +22,8 @@ class RestApi {
       : market_(market), trading_(trading), streams_(streams), limits_(limits), faults_(faults) {}
 
   static bool handles(const std::string& path) { return path.rfind("/fapi/", 0) == 0 || path == "/kappa/binance/fault"; }
+  // How long to hold a request before it is handled at all (order fault mode "slow"; 0: now).
+  int deferMs(const std::string& verb, const std::string& path);
   RpcDispatcher::HttpAnswer handle(const std::string& verb, const std::string& target, const std::string& apiKey,
                                    const std::string& body, const std::string& ip, bool loopback);
 
@@ -34,6 +36,7 @@ class RestApi {
   Streams& streams_;
   RateLimits& limits_;
   Faults& faults_;
+  std::uint64_t ordersAccepted_ = 0;  // POST /fapi/v1/order that made an order (fault status: never sent twice)
 };
 
 }  // namespace kappa::exchange::binance

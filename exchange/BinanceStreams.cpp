@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <iostream>
+#include <limits>
 
 #include "Crypto.hpp"
 
@@ -64,6 +65,7 @@ Streams::Streams(Market& market, Trading& trading, Faults& faults, int listenKey
   partialLast_.resize(symbols.size());
   lastTop_.resize(symbols.size());
   klineMinute_.assign(symbols.size(), 0);
+  atLastEvent_.resize(symbols.size());
   for (std::size_t i = 0; i < symbols.size(); ++i) {
     names_.push_back(lower(market_.state().instruments()[symbols[i]].name));
     for (int speed : kSpeeds) depth_[i][speed].lastSent = market_.lastUpdateId(symbols[i]);
@@ -79,7 +81,8 @@ std::string Streams::lower(const std::string& s) const {
 bool Streams::validStream(const std::string& stream) const {
   if (listenKeys_.count(stream)) return true;
   const StreamName n = parse(stream);
-  return n.ok && std::find(names_.begin(), names_.end(), n.symbol) != names_.end();
+  const auto it = std::find(names_.begin(), names_.end(), n.symbol);
+  return n.ok && it != names_.end() && market_.listed(market_.symbols()[std::size_t(it - names_.begin())]);
 }
 
 void Streams::onOpen(ClientSession& s) {
@@ -237,6 +240,8 @@ void Streams::flushDepth(std::size_t i, int speed) {
   w.lastSent = w.last;
   w.first = 0;
   w.levels.clear();
+  // Every change reached the window as it happened: the book is at this event's u now.
+  if (speed == 100) atLastEvent_[i] = market_.snapshot(market_.symbols()[i], std::numeric_limits<std::size_t>::max());
   if (!send) return;
   publish(names_[i] + (speed == 250 ? "@depth" : speed == 100 ? "@depth@100ms" : "@depth@500ms"), e);
 }

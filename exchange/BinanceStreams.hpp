@@ -56,6 +56,11 @@ class Streams : public WsHandler {
   // Fault: every Binance WebSocket connection is dropped at once, mid-stream.
   int dropAll();
   std::size_t connections() const { return sessions_.size(); }
+  // The whole book of a symbol (position in Market::symbols()) as it was when its last
+  // @depth@100ms event was flushed: its lastUpdateId is that event's u, so a client whose book
+  // reached that u can be compared with it level by level (fault action `book`). Empty (id 0)
+  // until the first event.
+  const BookSnapshot& bookAtLastDepthEvent(std::size_t symbol) const { return atLastEvent_[symbol]; }
 
  private:
   struct Session {
@@ -95,6 +100,7 @@ class Streams : public WsHandler {
   std::vector<std::pair<Level, Level>> lastTop_;
   std::vector<std::int64_t> klineMinute_;
   std::vector<std::string> names_;  // lower-case symbol names
+  std::vector<BookSnapshot> atLastEvent_;  // per symbol: the book at the last @depth@100ms event's u
   std::map<std::string, ListenKey> listenKeys_;
   std::uint64_t ticks_ = 0;
 };

@@ -142,6 +142,9 @@ nlohmann::json Trading::newOrder(Account& a, const Request& r) {
   if (tif != "GTC" && tif != "IOC" && tif != "FOK" && tif != "GTX") throw invalidTif();
   if (r.getOr("positionSide", "BOTH") != "BOTH") throw ApiError(400, -4061, "Order's position side does not match user's setting.");
   const bool reduceOnly = r.getOr("reduceOnly", "false") == "true";
+  // A symbol that is no longer TRADING (delist fault: SETTLING, CLOSE, ...) takes no order that
+  // opens or grows a position, as Binance refuses with -4140; reduce-only ones still go through.
+  if (market_.status(inst.id) != "TRADING" && !reduceOnly) throw invalidOpeningPositionStatus();
 
   const Qty qty = parseDecimal(r.required("quantity"), "quantity");
   if (qty <= 0) throw quantityTooSmall();
@@ -297,6 +300,20 @@ nlohmann::json Trading::cancelAll(Account& a, const Request& r) {
     market_.state().cancel(sim);
   }
   return {{"code", 200}, {"msg", "The operation of cancel all open order is done."}};
+}
+
+int Trading::cancelEveryOrderOn(InstrumentId id) {
+  std::vector<OrderId> ids;
+  for (std::size_t account = 1; account <= accounts_.size(); ++account)
+    for (const OrderRecord* o : accounts_.openOrdersOf(int(account)))
+      if (o->instrument == id) ids.push_back(o->simId);
+  for (OrderId sim : ids) {
+    OrderRecord* o = accounts_.bySim(sim);
+    if (!o || !o->open()) continue;
+    o->pendingCancelReason = "symbol closed";
+    market_.state().cancel(sim);
+  }
+  return int(ids.size());
 }
 
 nlohmann::json Trading::userTrades(Account& a, const Request& r) {

@@ -32,6 +32,8 @@ class Trading {
   nlohmann::json queryOrder(Account& a, const Request& r);
   nlohmann::json openOrders(Account& a, const Request& r);
   nlohmann::json cancelAll(Account& a, const Request& r);
+  // Every account's open orders on the symbol cancelled (it closes: delist fault); how many.
+  int cancelEveryOrderOn(InstrumentId id);
   nlohmann::json userTrades(Account& a, const Request& r);
 
   nlohmann::json account(const Account& a, int version) const;

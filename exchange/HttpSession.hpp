@@ -95,18 +95,13 @@ class HttpSession : public ClientSession, public std::enable_shared_from_this<Ht
     }
     const std::string verb(request_.method_string());
     if (binance_ && binance::RestApi::handles(path)) {
-      const std::string apiKey(request_["X-MBX-APIKEY"]);
-      RpcDispatcher::HttpAnswer answer = binance_->rest().handle(verb, target, apiKey, request_.body(), remoteIp, loopback_);
-      const bool close = closing || !request_.keep_alive();
-      if (faults_.delayMs > 0 && !answer.control) {
-        timer_.expires_after(std::chrono::milliseconds(faults_.delayMs));
-        timer_.async_wait([self = this->shared_from_this(), answer, close](boost::beast::error_code) {
-          self->respond(answer.status, answer.body, close, answer.headers);
-        });
-      } else {
-        respond(answer.status, std::move(answer.body), close, answer.headers);
+      // Binance order fault "slow": the request reaches the matching engine only after a while.
+      if (const int deferMs = binance_->rest().deferMs(verb, path); deferMs > 0) {
+        timer_.expires_after(std::chrono::milliseconds(deferMs));
+        timer_.async_wait([self = this->shared_from_this(), verb, target](boost::beast::error_code) { self->answerBinance(verb, target); });
+        return;
       }
-      return;
+      return answerBinance(verb, target);
     }
     if (verb != "GET" && verb != "POST") return respond(405, R"({"error":"GET or POST"})", false);
     const std::string auth(request_[http::field::authorization]);
@@ -119,6 +114,24 @@ class HttpSession : public ClientSession, public std::enable_shared_from_this<Ht
       });
     } else {
       respond(answer.status, answer.body, close);
+    }
+  }
+  void answerBinance(const std::string& verb, const std::string& target) {
+    const std::string apiKey(request_["X-MBX-APIKEY"]);
+    RpcDispatcher::HttpAnswer answer = binance_->rest().handle(verb, target, apiKey, request_.body(), remoteIp, loopback_);
+    const bool close = closing || !request_.keep_alive();
+    if (answer.drop) {  // processed, never answered (Binance order fault)
+      dropNow();
+      return finish();
+    }
+    const int holdMs = answer.holdMs + (answer.control ? 0 : faults_.delayMs);
+    if (holdMs > 0) {
+      timer_.expires_after(std::chrono::milliseconds(holdMs));
+      timer_.async_wait([self = this->shared_from_this(), answer, close](boost::beast::error_code) {
+        self->respond(answer.status, answer.body, close, answer.headers);
+      });
+    } else {
+      respond(answer.status, std::move(answer.body), close, answer.headers);
     }
   }
   void respond(int status, std::string body, bool close,

@@ -38,6 +38,8 @@ class RpcDispatcher : public WsHandler {
     std::string body;
     bool close = false;
     bool control = false;  // kappa/fault: never held back by the delay fault (as over WebSocket)
+    int holdMs = 0;        // Binance order fault: the answer is held this long before it is written
+    bool drop = false;     // Binance order fault: the connection is closed without an answer
     std::vector<std::pair<std::string, std::string>> headers;  // extra ones (Binance's rate-limit headers)
   };
   HttpAnswer onHttp(ClientSession& s, const std::string& verb, const std::string& target,

@@ -403,6 +403,10 @@ void BinanceVenue::applyExchangeInfo(const std::vector<SymbolInfo>& list, bool i
     flush();
     if (inbox_) inbox_->pushInstrumentChange({InstrumentChange::Kind::Retired, (*registry_)[s.id], "delisted/delivered"});
     for (const std::string& st : streamsOf(s)) unsubscribe.push_back(st);
+    // The engine ends our working orders on it with the retirement; at Binance they must end too
+    // (a SETTLING symbol keeps its orders), or one could still trade with nobody tracking it.
+    const std::vector<std::string> working = tracker_->workingSymbols();
+    if (std::find(working.begin(), working.end(), s.name) != working.end()) cancelOrdersOfRetired(s.name);
   }
   auto send = [this](const char* method, const std::vector<std::string>& streams) {
     if (streams.empty() || !market_) return;
@@ -1039,8 +1043,12 @@ void BinanceVenue::doSubmit(const VenueOrder& order) {
 }
 
 // An order request whose answer never came: GET /fapi/v1/order?origClientOrderId says whether it
-// exists. -2013 (no such order) means it never arrived: rejected, not sent again. Any other failure
-// proves nothing: asked again, 1 s apart.
+// exists. -2013 (no such order) proves it never will only once the request's timestamp is older
+// than its recvWindow (from then on the exchange refuses it, -1021): until then it may still be on
+// its way or queued inside the exchange, and would appear after we called it rejected, working
+// with nobody tracking it. So a first -2013 is asked again recvWindow + 1 s later (the request was
+// signed before that first answer); a -2013 then means it never arrived: rejected, not sent again.
+// Any other failure proves nothing: asked again, 1 s apart.
 void BinanceVenue::resolveOrder(OrderId id, int attempt) {
   BinanceOrderTracker::Tracked* o = tracker_->find(id);
   if (!o || o->symbol.empty()) return;
@@ -1052,9 +1060,22 @@ void BinanceVenue::resolveOrder(OrderId id, int attempt) {
                     std::string error;
                     if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_, monoNow());
                     unknownOutcome_.erase(id);
+                    absentSince_.erase(id);
                   } else if (e && e->code == -2013) {
-                    unknownOutcome_.erase(id);
-                    tracker_->reject(id, "the request got no answer and Binance has no order with its id: not sent again", wallNow(), exec_);
+                    const Nanos now = monoNow();
+                    const Nanos first = absentSince_.emplace(id, now).first->second;
+                    const Nanos proof = first + Nanos(config_.recvWindow.count() + 1000) * 1'000'000;
+                    if (now < proof && generation == generation_) {
+                      log::info(kLog, "order " + std::to_string(id) + ": Binance has no order with its id yet; asked again once its recvWindow has passed");
+                      auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::nanoseconds(proof - now));
+                      timer->async_wait([this, timer, id, attempt, generation](const boost::system::error_code& ec) {
+                        if (!ec && generation == generation_) resolveOrder(id, attempt);
+                      });
+                    } else if (now >= proof) {
+                      unknownOutcome_.erase(id);
+                      absentSince_.erase(id);
+                      tracker_->reject(id, "the request got no answer and Binance has no order with its id: not sent again", wallNow(), exec_);
+                    }
                   } else if (attempt < 5 && generation == generation_) {
                     auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::seconds(1));
                     timer->async_wait([this, timer, id, attempt, generation](const boost::system::error_code& ec) {
@@ -1089,6 +1110,8 @@ void BinanceVenue::doCancel(OrderId id) {
                     BinanceOrderUpdate u;
                     std::string error;
                     if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_, monoNow());
+                  } else if (outcomeUnknown(r, e)) {
+                    checkUnansweredChange(id, true, 0, 0, r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
                   } else {
                     refuseChange(id, e ? describeOrderError(*e) : r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
                   }
@@ -1104,16 +1127,52 @@ void BinanceVenue::doReplace(OrderId id, Price price, Qty leaves) {
   const std::string p = "symbol=" + o->symbol + "&side=" + (o->request.side == Side::Buy ? "BUY" : "SELL") +
                         "&quantity=" + formatTrimmed(o->filled + leaves) + "&price=" + formatTrimmed(price) +
                         "&origClientOrderId=" + clientOrderIdOf(id);
-  signedRequest("PUT", "/fapi/v1/order", p, 1, true, [this, id](const HttpResponse& r, const ApiError* e) {
+  const Qty amount = o->filled + leaves;
+  signedRequest("PUT", "/fapi/v1/order", p, 1, true, [this, id, price, amount](const HttpResponse& r, const ApiError* e) {
     if (r.ok()) {
       BinanceOrderUpdate u;
       std::string error;
       if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_, monoNow());
+    } else if (outcomeUnknown(r, e)) {
+      checkUnansweredChange(id, false, price, amount, r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
     } else {
       refuseChange(id, e ? describeOrderError(*e) : r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error);
     }
     flush();
   });
+}
+
+// Sent, and no answer or one that says the outcome is unknown (a 5xx, -1006, -1007): it may have
+// been done at Binance.
+bool BinanceVenue::outcomeUnknown(const HttpResponse& r, const ApiError* e) {
+  return (r.status == 0 && r.sent) || r.status >= 500 || (e && (e->code == -1006 || e->code == -1007));
+}
+
+// A cancel or modify whose answer never came may have been done: Binance's own view of the order
+// (GET by our id) decides, and the engine is told the change was refused only if the order is not
+// as it asked (still working after a cancel; another price or quantity after a modify). Never sent
+// again on its own: the trader decides.
+void BinanceVenue::checkUnansweredChange(OrderId id, bool cancel, Price price, Qty amount, const std::string& why) {
+  BinanceOrderTracker::Tracked* o = tracker_->find(id);
+  if (!o || o->symbol.empty()) return refuseChange(id, why);
+  log::warn(kLog, "order " + std::to_string(id) + ": " + (cancel ? "cancel" : "modify") + " got no answer (" + why +
+                      "); asking Binance by origClientOrderId");
+  signedRequest("GET", "/fapi/v1/order", "symbol=" + o->symbol + "&origClientOrderId=" + clientOrderIdOf(id), 1, false,
+                [this, id, cancel, price, amount, why](const HttpResponse& r, const ApiError*) {
+                  if (r.ok()) {
+                    BinanceOrderUpdate u;
+                    std::string error;
+                    if (parseOrder(r.body, u, error)) tracker_->onOrder(u, exec_, monoNow());
+                  }
+                  const BinanceOrderTracker::Tracked* t = tracker_->find(id);
+                  const bool done = t && (cancel ? t->terminal || t->terminalHeld : t->price == price && t->amount == amount);
+                  if (!done && r.ok())
+                    refuseChange(id, "no answer from Binance (" + why + ") and the order is not " +
+                                         (cancel ? "cancelled" : "changed") + " there");
+                  else if (!done)  // unknown still: the user stream or the next reconciliation tells
+                    refuseChange(id, "no answer from Binance (" + why + "), and the order's state could not be read");
+                  flush();
+                });
 }
 
 bool BinanceVenue::cancelAllOrders() {
@@ -1157,6 +1216,16 @@ void BinanceVenue::cancelAllFor(const std::string& symbol) {
     else
       tellCancelAll(log::Level::Error, "cancel all " + symbol + " FAILED: " +
                                            (e ? describeOrderError(*e) : r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error));
+  });
+}
+
+void BinanceVenue::cancelOrdersOfRetired(const std::string& symbol) {
+  signedRequest("DELETE", "/fapi/v1/allOpenOrders", "symbol=" + symbol, 1, true, [symbol](const HttpResponse& r, const ApiError* e) {
+    if (r.ok())
+      log::info(kLog, "working orders of retired " + symbol + " cancelled at Binance");
+    else  // gone from the list: Binance closed it, and its orders with it
+      log::warn(kLog, "working orders of retired " + symbol + " not cancelled: " +
+                          (e ? describeOrderError(*e) : r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error));
   });
 }
 

@@ -174,12 +174,15 @@ class BinanceVenue final : public Venue {
   void doCancelAll();
   void cancelAllFor(const std::string& symbol);
   void tellCancelAll(log::Level level, const std::string& what, bool confirmed = false);
+  void cancelOrdersOfRetired(const std::string& symbol);
   void resolveOrder(OrderId id, int attempt = 0);
   void lookUpEarlierOrder(OrderId id, std::size_t symbolIndex, int attempt);
   void reconcile();
   void fetchOpenOrders();
   void fetchAccount();
   void refuseChange(OrderId id, const std::string& reason);
+  static bool outcomeUnknown(const HttpResponse& r, const ApiError* e);
+  void checkUnansweredChange(OrderId id, bool cancel, Price price, Qty amount, const std::string& why);
   const Symbol* symbolOf(InstrumentId id) const;
 
   // Instruments while running.
@@ -214,6 +217,7 @@ class BinanceVenue final : public Venue {
   std::set<InstrumentId> snapshotQueued_;
   int snapshotsInFlight_ = 0;
   std::set<OrderId> unknownOutcome_;
+  std::map<OrderId, Nanos> absentSince_;  // unknown outcomes Binance said -2013 to, since (monotonic): see resolveOrder
   std::vector<std::vector<OrderId>> pendingQueries_;
   // Rate limits (I/O thread).
   long usedWeight_ = 0, orders10s_ = 0, orders1m_ = 0;
