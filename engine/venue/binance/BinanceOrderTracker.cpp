@@ -153,13 +153,16 @@ void BinanceOrderTracker::releaseHeld(Nanos now, Nanos grace, std::vector<ExecRe
   }
 }
 
-void BinanceOrderTracker::reject(OrderId id, const std::string& reason, Nanos ts, std::vector<ExecReport>& out) {
+void BinanceOrderTracker::reject(OrderId id, const std::string& reason, Nanos ts, std::vector<ExecReport>& out,
+                                 bool notSent) {
   Tracked* o = find(id);
   if (!o) {
     add(id, {}, {});
     o = find(id);
   }
+  const std::size_t before = out.size();
   finish(*o, ExecType::Reject, reason, ts, out);
+  if (out.size() > before) out.back().notSent = notSent;
 }
 
 void BinanceOrderTracker::notFound(OrderId id, const std::string& reason, Nanos ts, std::vector<ExecReport>& out) {

@@ -48,7 +48,8 @@ class BinanceOrderTracker {
   // earlier session's) are booked from the REST figures, and a held cancel follows them.
   void releaseHeld(Nanos now, Nanos grace, std::vector<ExecReport>& out);
   // The exchange refused the request outright: the order never existed.
-  void reject(OrderId id, const std::string& reason, Nanos ts, std::vector<ExecReport>& out);
+  // notSent: refused by the connector itself, never sent (ExecReport::notSent).
+  void reject(OrderId id, const std::string& reason, Nanos ts, std::vector<ExecReport>& out, bool notSent = false);
   // The exchange has no such order (an earlier session's, or a lost request): Cancelled.
   void notFound(OrderId id, const std::string& reason, Nanos ts, std::vector<ExecReport>& out);
 

@@ -1002,7 +1002,7 @@ void BinanceVenue::doSubmit(const VenueOrder& order) {
   else if (q.type == OrderType::Limit && s->minNotional > 0 && toDouble(q.price) * toDouble(q.qty) < s->minNotional)
     refusal = "order value below Binance's minimum notional of " + formatTrimmed(toFixed(s->minNotional)) + " USDT for " + s->name;
   if (!refusal.empty()) {
-    tracker_->reject(order.orderId, refusal, wallNow(), exec_);
+    tracker_->reject(order.orderId, refusal, wallNow(), exec_, /*notSent=*/true);
     flush();
     return;
   }
@@ -1035,8 +1035,9 @@ void BinanceVenue::doSubmit(const VenueOrder& order) {
       }
       log::warn(kLog, "order " + std::to_string(id) + ": " + (r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error) + ", outcome unknown; asking Binance by origClientOrderId");
       resolveOrder(id);
-    } else {
-      tracker_->reject(id, r.error.empty() ? "HTTP " + std::to_string(r.status) + " from Binance" : r.error, wallNow(), exec_);
+    } else {  // never written (no connection, our own request budget): not a venue reject
+      tracker_->reject(id, r.error.empty() ? "HTTP " + std::to_string(r.status) + " from Binance" : r.error, wallNow(), exec_,
+                       r.status == 0 && !r.sent);
     }
     flush();
   });
