@@ -405,12 +405,21 @@ void TestBinanceDecoder::zeroQuantityDeletes() {
   QCOMPARE(rig.book().bestBid()->price, px(99));
   QCOMPARE(rig.book().bestAsk()->price, px(102));
   QCOMPARE(rig.book().depth(Side::Buy), std::size_t(1));
-  // A delete of a level the book does not hold (beyond the snapshot's depth): normal at Binance,
-  // dropped; the engine's book stays live.
+  // A delete of a level the book does not hold (beyond the snapshot's depth): normal at Binance.
+  // It reaches the engine as a delete-if-present, which the engine's book ignores: it stays live.
   rig.diff(depthMsg("BTCUSDT", 702, 702, 701, R"(["50.0","0"])", ""));
   QCOMPARE(int(rig.book().status()), int(BookStatus::Live));
-  QCOMPARE(rig.decoder.sync().unknownDeletes(), std::uint64_t(1));
-  QCOMPARE(rig.decoder.sync().levels(rig.id, Side::Buy), std::size_t(1));
+  QCOMPARE(rig.book().changeId(), std::uint64_t(702));
+  QCOMPARE(rig.book().depth(Side::Buy), std::size_t(1));
+  QCOMPARE(rig.book().bestBid()->price, px(99));
+  QCOMPARE(rig.batch.md.size(), std::size_t(3));  // begin, the level, end
+  QCOMPARE(int(rig.batch.md[1].action), int(LevelAction::DeleteIfPresent));
+  // A quantity for a level the book already holds is a New too (the book sets it).
+  rig.diff(depthMsg("BTCUSDT", 703, 703, 702, R"(["99.0","7"])", ""));
+  QCOMPARE(int(rig.batch.md[1].action), int(LevelAction::New));
+  QCOMPARE(rig.book().bestBid()->qty, px(7));
+  QCOMPARE(rig.book().depth(Side::Buy), std::size_t(1));
+  QCOMPARE(int(rig.book().status()), int(BookStatus::Live));
   QCOMPARE(rig.staleEvents, 0);
 }
 
@@ -641,6 +650,7 @@ void TestBinanceDecoder::randomStreamMatchesModel() {
   QVERIFY(rig.snapshot(snapshotBody(10, sb, sa)) == DepthSync::SnapshotOutcome::Applied);
   std::uint64_t u = 10;
   std::uniform_int_distribution<int> off(1, 400), q(0, 3), n(1, 12);
+  int unheldDeletes = 0;
   for (int m = 0; m < 5000; ++m) {
     std::string b, a;
     const int k = n(rng);
@@ -648,6 +658,7 @@ void TestBinanceDecoder::randomStreamMatchesModel() {
       const bool bid = i % 2 == 0;
       const double px = bid ? 1000 - off(rng) : 1000 + off(rng);
       const int qty = q(rng);
+      if (qty == 0 && !(bid ? bids : asks).count(px)) ++unheldDeletes;
       (bid ? bids : asks)[px] = qty;
       if (qty == 0) (bid ? bids : asks).erase(px);
       std::string& side = bid ? b : a;
@@ -660,11 +671,17 @@ void TestBinanceDecoder::randomStreamMatchesModel() {
   }
   QCOMPARE(rig.book().depth(Side::Buy), bids.size());
   QCOMPARE(rig.book().depth(Side::Sell), asks.size());
-  QCOMPARE(rig.decoder.sync().levels(rig.id, Side::Buy), bids.size());
-  QCOMPARE(rig.decoder.sync().levels(rig.id, Side::Sell), asks.size());
   QCOMPARE(rig.book().bestBid()->price, toFixed(bids.rbegin()->first));
   QCOMPARE(rig.book().bestAsk()->price, toFixed(asks.begin()->first));
-  QVERIFY(rig.decoder.sync().unknownDeletes() > 0);
+  // Every level, not only the best: prices and quantities equal the model's.
+  std::vector<Level> got(std::max(bids.size(), asks.size()));
+  QCOMPARE(rig.book().topN(Side::Buy, got.size(), got.data()), bids.size());
+  auto bit = bids.rbegin();
+  for (std::size_t k = 0; k < bids.size(); ++k, ++bit) QCOMPARE(got[k], (Level{toFixed(bit->first), toFixed(bit->second)}));
+  QCOMPARE(rig.book().topN(Side::Sell, got.size(), got.data()), asks.size());
+  auto ait = asks.begin();
+  for (std::size_t k = 0; k < asks.size(); ++k, ++ait) QCOMPARE(got[k], (Level{toFixed(ait->first), toFixed(ait->second)}));
+  QVERIFY(unheldDeletes > 0);  // the stream did delete levels the book never held
   QCOMPARE(rig.staleEvents, 0);
 }
 

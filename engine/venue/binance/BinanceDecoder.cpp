@@ -92,7 +92,7 @@ struct BinanceDecoder::Impl {
       e.type = MdType::BookLevel;
       e.side = side;
       if (!parseFixed(ps, e.price) || !parseFixed(qs, e.qty) || e.price <= 0 || e.qty < 0) return false;
-      e.action = e.qty == 0 ? LevelAction::Delete : LevelAction::New;
+      e.action = e.qty == 0 ? LevelAction::DeleteIfPresent : LevelAction::New;
       levels.push_back(e);
     }
     return true;
