@@ -24,12 +24,9 @@
 #include "oms/OrderTypes.hpp"
 #include "venue/Venue.hpp"
 #include "venue/binance/BinanceDepthSync.hpp"
+#include "venue/binance/FixedDecimal.hpp"  // parseFixed
 
 namespace kappa::binance {
-
-// Parses a decimal text ("-0.00038167", "67000.5", "1e-3" is not one) into fixed point (x 1e8);
-// digits past the eighth decimal are dropped. False on anything else.
-bool parseFixed(std::string_view text, std::int64_t& out);
 
 struct BinanceTicker {  // bookTicker
   InstrumentId instrument = kNoInstrument;
