@@ -72,8 +72,7 @@ struct BinanceDecoder::Impl {
       e.type = MdType::BookLevel;
       e.side = side;
       if (!quotedFixed(ps.raw(), e.price) || !quotedFixed(qs.raw(), e.qty) || e.price <= 0 || e.qty < 0) return false;
-      e.action = e.qty == 0 ? LevelAction::DeleteIfPresent : LevelAction::New;
-      levels.push_back(e);
+      levels.push_back(e);  // the action (New, or DeleteIfPresent for quantity 0) is the sync's to set
     }
     return true;
   }
@@ -91,6 +90,7 @@ BinanceDecoder::~BinanceDecoder() = default;
 
 void BinanceDecoder::addSymbol(const std::string& symbol, InstrumentId id, InstrumentId index) {
   bySymbol_[symbol] = id;
+  lastSymbolId_ = kNoInstrument;
   if (indexOf_.size() <= id) indexOf_.resize(std::size_t(id) + 1, kNoInstrument);
   indexOf_[id] = index;
   sync_.resize(std::size_t(id) + 1);
@@ -102,12 +102,23 @@ void BinanceDecoder::forget(InstrumentId id) {
       bySymbol_.erase(it);
       break;
     }
+  lastSymbolId_ = kNoInstrument;
   sync_.stop(id);
 }
 
 InstrumentId BinanceDecoder::find(std::string_view symbol) const {
   auto it = bySymbol_.find(symbol);
   return it == bySymbol_.end() ? kNoInstrument : it->second;
+}
+
+InstrumentId BinanceDecoder::findFromStream(std::string_view symbol) {
+  if (lastSymbolId_ != kNoInstrument && symbol == lastSymbol_) return lastSymbolId_;
+  const InstrumentId id = find(symbol);
+  if (id != kNoInstrument) {
+    lastSymbol_.assign(symbol);  // no allocation once it has held the longest name
+    lastSymbolId_ = id;
+  }
+  return id;
 }
 
 DecodeResult BinanceDecoder::decode(std::string_view message, DecodedBatch& out) {
@@ -154,7 +165,7 @@ DecodeResult BinanceDecoder::Impl::decodeEvent(BinanceDecoder& d, od::object& ob
   if (type == "aggTrade") {
     std::string_view sym;
     if (obj.find_field_unordered("s").get_string().get(sym)) return {MessageKind::Malformed, "aggTrade without s"};
-    const InstrumentId id = d.find(sym);
+    const InstrumentId id = d.findFromStream(sym);
     if (id == kNoInstrument) return {MessageKind::MarketData, {}};
     MdEvent e;
     e.type = MdType::Trade;
@@ -175,7 +186,7 @@ DecodeResult BinanceDecoder::Impl::decodeEvent(BinanceDecoder& d, od::object& ob
     const Nanos ts = msToNanos(u64Field(obj, "E"));
     std::string_view sym;
     if (obj.find_field_unordered("s").get_string().get(sym)) return {MessageKind::Malformed, "markPriceUpdate without s"};
-    const InstrumentId id = d.find(sym);
+    const InstrumentId id = d.findFromStream(sym);
     if (id == kNoInstrument) return {MessageKind::MarketData, {}};
     MdEvent mark;
     mark.type = MdType::VenueMark;
@@ -202,7 +213,7 @@ DecodeResult BinanceDecoder::Impl::decodeEvent(BinanceDecoder& d, od::object& ob
     std::string_view sym;
     if (obj.find_field_unordered("s").get_string().get(sym)) return {MessageKind::Malformed, "bookTicker without s"};
     BinanceTicker t;
-    t.instrument = d.find(sym);
+    t.instrument = d.findFromStream(sym);
     if (t.instrument == kNoInstrument) return {MessageKind::MarketData, {}};
     fixedField(obj, "b", t.bid);
     fixedField(obj, "B", t.bidQty);
@@ -231,7 +242,7 @@ DecodeResult BinanceDecoder::Impl::depth(BinanceDecoder& d, od::object& obj, Dec
     ++d.malformed_;
     return {MessageKind::Malformed, "depthUpdate without s"};
   }
-  const InstrumentId id = d.find(sym);
+  const InstrumentId id = d.findFromStream(sym);
   if (id == kNoInstrument) return {MessageKind::MarketData, {}};
   if (obj.find_field_unordered("U").get_uint64().get(ids.first) || obj.find_field_unordered("u").get_uint64().get(ids.last)) {
     ++d.malformed_;

@@ -88,14 +88,17 @@ void DepthSync::apply(Book& b, InstrumentId id, const DepthUpdateIds& ids, std::
   begin.prevChangeId = prev;
   begin.ts = ids.ts;
   out.push_back(begin);
-  for (std::size_t i = 0; i < n; ++i) {
-    MdEvent e = levels[i];
-    e.type = MdType::BookLevel;
-    e.instrument = id;
-    e.ts = ids.ts;
-    // Quantity 0 may name a level the book never held (normal at Binance): the book decides.
-    e.action = e.qty == 0 ? LevelAction::DeleteIfPresent : LevelAction::New;
-    out.push_back(e);
+  // The levels in one copy, then stamped in place (no per-level capacity check).
+  const std::size_t first = out.size();
+  out.insert(out.end(), levels, levels + n);
+  // Quantity 0 may name a level the book never held (normal at Binance): the book decides.
+  // (A table, not a branch: deletes come at random, a mispredicted branch cost more than the copy.)
+  static constexpr LevelAction kAction[2] = {LevelAction::New, LevelAction::DeleteIfPresent};
+  for (MdEvent* e = out.data() + first, *last = out.data() + out.size(); e != last; ++e) {
+    e->type = MdType::BookLevel;
+    e->instrument = id;
+    e->ts = ids.ts;
+    e->action = kAction[e->qty == 0];
   }
   MdEvent end;
   end.type = MdType::BookEnd;

@@ -23,10 +23,13 @@ inline const char* scanFixed(const char* p, const char* end, std::int64_t& out) 
   if (p < end && (*p == '-' || *p == '+')) negative = *p++ == '-';
   const char* const start = p;
   std::uint64_t whole = 0;
-  while (p < end && unsigned(*p - '0') < 10) {
-    whole = whole * 10 + unsigned(*p++ - '0');
-    if (whole > 92'233'720'368ull) return nullptr;  // INT64_MAX / 1e8: more cannot be held
+  while (p < end && unsigned(*p - '0') < 10) whole = whole * 10 + unsigned(*p++ - '0');
+  if (p - start > 19) {  // more digits than uint64 holds (leading zeros, or too large): one by one
+    whole = 0;
+    for (const char* q = start; q < p; ++q)
+      if ((whole = whole * 10 + unsigned(*q - '0')) > 92'233'720'368ull) return nullptr;
   }
+  if (whole > 92'233'720'368ull) return nullptr;  // INT64_MAX / 1e8: more cannot be held
   std::uint64_t frac = 0;
   bool digits = p != start;
   if (p < end && *p == '.') {
