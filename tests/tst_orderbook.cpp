@@ -276,7 +276,7 @@ class TestOrderBook : public QObject {
           e.prevChangeId = rng() % 4 ? last : last + 1 + rng() % 3;  // mostly chained
           e.changeId = e.prevChangeId + 1;
         } else if (pick < 80) {
-          e = level(id, rng() % 2 ? Side::Buy : Side::Sell, LevelAction(rng() % 3), double(95 + rng() % 11),
+          e = level(id, rng() % 2 ? Side::Buy : Side::Sell, LevelAction(rng() % 4), double(95 + rng() % 11),
                     double(rng() % 4));
         } else if (pick < 97) {
           e.type = MdType::BookEnd;
