@@ -119,6 +119,7 @@ class TestBinanceDecoder : public QObject {
   void fixedPointEdgeCases();
   void fixedPointMatchesReference();
   void depthLevelTextsStrict();
+  void streamSymbolLookupFollowsChanges();
   void endpointsAndIds();
   void recordedSpotStreamSyncs();
   void futuresSyncAcrossSnapshot();
@@ -281,6 +282,35 @@ void TestBinanceDecoder::depthLevelTextsStrict() {
     QCOMPARE(int(r.state()), int(DepthSync::State::Buffering));  // the sync starts again
     QCOMPARE(r.staleEvents, 1);
   }
+}
+
+// The decoder remembers the last stream symbol's id: alternating symbols, a symbol forgotten
+// (delisted) and one mapped to a new id must still land where the symbol table says.
+void TestBinanceDecoder::streamSymbolLookupFollowsChanges() {
+  BinanceDecoder d;
+  d.addSymbol("BTCUSDT", 1, kNoInstrument);
+  d.addSymbol("ETHUSDT", 2, kNoInstrument);
+  DecodedBatch b;
+  auto trade = [&](const char* symbol) -> InstrumentId {
+    b.clear();
+    const std::string msg = std::string(R"({"stream":"x@aggTrade","data":{"e":"aggTrade","E":1,"s":")") + symbol +
+                            R"(","a":1,"p":"10","q":"1","T":1,"m":false}})";
+    if (d.decode(msg, b).kind != MessageKind::MarketData) return InstrumentId(999);
+    return b.md.empty() ? kNoInstrument : b.md[0].instrument;
+  };
+  QCOMPARE(trade("BTCUSDT"), InstrumentId(1));
+  QCOMPARE(trade("BTCUSDT"), InstrumentId(1));
+  QCOMPARE(trade("ETHUSDT"), InstrumentId(2));
+  QCOMPARE(trade("BTCUSDT"), InstrumentId(1));
+  QCOMPARE(trade("BTCUSD"), kNoInstrument);   // a prefix of the last one is another symbol
+  QCOMPARE(trade("BTCUSDTX"), kNoInstrument);
+  QCOMPARE(trade("BTCUSDT"), InstrumentId(1));
+  d.forget(1);
+  QCOMPARE(trade("BTCUSDT"), kNoInstrument);  // delisted: skipped although it was the last one
+  QCOMPARE(trade("ETHUSDT"), InstrumentId(2));
+  d.addSymbol("ETHUSDT", 3, kNoInstrument);   // the same name under a new id
+  QCOMPARE(trade("ETHUSDT"), InstrumentId(3));
+  QCOMPARE(d.find("ETHUSDT"), InstrumentId(3));
 }
 
 void TestBinanceDecoder::endpointsAndIds() {
