@@ -116,6 +116,10 @@ class TestBinanceDecoder : public QObject {
   Q_OBJECT
  private slots:
   void fixedPointText();
+  void fixedPointEdgeCases();
+  void fixedPointMatchesReference();
+  void depthLevelTextsStrict();
+  void streamSymbolLookupFollowsChanges();
   void endpointsAndIds();
   void recordedSpotStreamSyncs();
   void futuresSyncAcrossSnapshot();
@@ -154,6 +158,159 @@ void TestBinanceDecoder::fixedPointText() {
   QVERIFY(!parseFixed("1e-3", v));
   QVERIFY(!parseFixed("abc", v));
   QVERIFY(!parseFixed("99999999999999999999", v));  // overflow refused, not wrapped
+}
+
+namespace {
+// A plain reference for the decimal rules (the decoder's first parser, with exact overflow
+// arithmetic): sign, digits, '.', digits, at least one digit; eight decimals kept, the rest dropped;
+// refused beyond int64 * 1e8.
+bool referenceFixed(std::string_view t, std::int64_t& out) {
+  std::size_t i = 0;
+  bool negative = false;
+  if (i < t.size() && (t[i] == '-' || t[i] == '+')) negative = t[i++] == '-';
+  __int128 whole = 0;
+  int digits = 0;
+  bool huge = false;
+  for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i, ++digits) {
+    whole = whole * 10 + (t[i] - '0');
+    if (whole > (__int128(1) << 100)) huge = true, whole = __int128(1) << 100;
+  }
+  std::int64_t frac = 0;
+  int fracDigits = 0;
+  if (i < t.size() && t[i] == '.')
+    for (++i; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i, ++digits)
+      if (fracDigits < 8) frac = frac * 10 + (t[i] - '0'), ++fracDigits;
+  if (i != t.size() || digits == 0 || huge) return false;
+  for (; fracDigits < 8; ++fracDigits) frac *= 10;
+  const __int128 v = whole * kFixedScale + frac;
+  if (v > INT64_MAX) return false;
+  out = negative ? -std::int64_t(v) : std::int64_t(v);
+  return true;
+}
+}  // namespace
+
+// What Binance sends and what it might: no fraction, 8+ decimals, leading zeros, the limits of
+// int64 * 1e8, and texts that are not decimals (exponents: Binance's prices and quantities never
+// have them, and a refused level restarts the book's sync rather than guessing).
+void TestBinanceDecoder::fixedPointEdgeCases() {
+  const std::pair<const char*, std::int64_t> good[] = {
+      {"0", 0},
+      {"0.0", 0},
+      {"-0", 0},
+      {"00012.50", 1'250'000'000},
+      {"5.", 500'000'000},
+      {".5", 50'000'000},
+      {"+5", 500'000'000},
+      {"0.00000001", 1},
+      {"0.000000009", 0},
+      {"1.123456789999", 112'345'678},
+      {"67000.10", 6'700'010'000'000},
+      {"0.00100000", 100'000},
+      {"92233720368.54775807", INT64_MAX},
+      {"-92233720368.54775807", -INT64_MAX},
+      {"92233720368.547758079999", INT64_MAX},  // the dropped decimals do not overflow
+      {"000000000000000000000001", 100'000'000},
+  };
+  for (const auto& [text, want] : good) {
+    std::int64_t v = 42;
+    QVERIFY2(parseFixed(text, v), text);
+    QCOMPARE(v, want);
+  }
+  const char* bad[] = {"", "-", "+", ".", "-.", "1e3", "1E3", "1e-3", "6.7e4", "0x10", "NaN", "inf", "1.2.3", "1,5",
+                       " 1", "1 ", "--1", "+-1", "1-", "92233720368.54775808", "92233720369", "99999999999999999999",
+                       "-92233720368.54775808", "\xd9\xa3"};
+  for (const char* text : bad) {
+    std::int64_t v = 42;
+    QVERIFY2(!parseFixed(text, v), text);
+    QCOMPARE(v, std::int64_t(42));  // untouched on refusal
+  }
+  // A view into a longer text ends where the view ends.
+  std::int64_t v = 0;
+  QVERIFY(parseFixed(std::string_view("12345.678", 2), v));
+  QCOMPARE(v, std::int64_t(1'200'000'000));
+  QVERIFY(parseFixed(std::string_view("0.1234567891", 6), v));
+  QCOMPARE(v, std::int64_t(12'340'000));
+}
+
+// A million random texts, decimals and near-decimals, against the reference: same verdict, same value.
+void TestBinanceDecoder::fixedPointMatchesReference() {
+  std::mt19937_64 rng(2026);
+  const char alphabet[] = "0123456789012345678901234567890123456789..-+e ";
+  std::uniform_int_distribution<int> len(0, 24), pick(0, int(sizeof alphabet) - 2), digitsBefore(0, 12), digitsAfter(0, 12);
+  std::string t;
+  int accepted = 0;
+  for (int n = 0; n < 1'000'000; ++n) {
+    t.clear();
+    if (n % 2 == 0) {  // well-formed mostly: [sign] digits [. digits]
+      if (rng() % 8 == 0) t += rng() % 2 ? '-' : '+';
+      for (int i = digitsBefore(rng); i > 0; --i) t += char('0' + rng() % 10);
+      if (rng() % 4) {
+        t += '.';
+        for (int i = digitsAfter(rng); i > 0; --i) t += char('0' + rng() % 10);
+      }
+    } else {
+      for (int i = len(rng); i > 0; --i) t += alphabet[pick(rng)];
+    }
+    std::int64_t want = 7, got = 7;
+    const bool ok = referenceFixed(t, want);
+    QVERIFY2(parseFixed(t, got) == ok, t.c_str());
+    QVERIFY2(got == want, t.c_str());
+    accepted += ok;
+  }
+  QVERIFY(accepted > 400'000);  // both kinds were exercised
+}
+
+// Levels whose texts are not plain decimals are refused as malformed (the book's sync restarts),
+// never read as something else; plain ones of every shape are read exactly.
+void TestBinanceDecoder::depthLevelTextsStrict() {
+  FuturesRig rig;
+  rig.snapshot(snapshotBody(100, R"(["100.0","1"])", R"(["101.0","1"])"));
+  rig.diff(depthMsg("BTCUSDT", 100, 101, 99, R"(["0099.5","0.123456789"],["99","2."])", R"(["101.00000000","0"])"));
+  QCOMPARE(rig.book().depth(Side::Buy), std::size_t(3));
+  QCOMPARE(rig.book().qtyAt(Side::Buy, px(99.5)), std::int64_t(12'345'678));
+  QCOMPARE(rig.book().qtyAt(Side::Buy, px(99)), px(2));
+  QCOMPARE(rig.book().depth(Side::Sell), std::size_t(0));
+  const char* bad[] = {R"(["6.7e1","1"])", R"(["9\u0039","1"])", R"(["","1"])", R"([" 99","1"])", R"(["99","1 "])",
+                       R"(["99",1])", R"([99,"1"])", R"(["99"])", R"(["-99","1"])", R"(["99","-1"])", R"(["0","1"])"};
+  for (const char* level : bad) {
+    FuturesRig r;
+    r.snapshot(snapshotBody(100, R"(["100.0","1"])", R"(["101.0","1"])"));
+    r.batch.clear();
+    const DecodeResult res = r.decoder.decode(depthMsg("BTCUSDT", 100, 101, 99, level, ""), r.batch);
+    QVERIFY2(res.kind == MessageKind::Malformed, level);
+    r.deliver(r.batch.md);
+    QCOMPARE(int(r.state()), int(DepthSync::State::Buffering));  // the sync starts again
+    QCOMPARE(r.staleEvents, 1);
+  }
+}
+
+// The decoder remembers the last stream symbol's id: alternating symbols, a symbol forgotten
+// (delisted) and one mapped to a new id must still land where the symbol table says.
+void TestBinanceDecoder::streamSymbolLookupFollowsChanges() {
+  BinanceDecoder d;
+  d.addSymbol("BTCUSDT", 1, kNoInstrument);
+  d.addSymbol("ETHUSDT", 2, kNoInstrument);
+  DecodedBatch b;
+  auto trade = [&](const char* symbol) -> InstrumentId {
+    b.clear();
+    const std::string msg = std::string(R"({"stream":"x@aggTrade","data":{"e":"aggTrade","E":1,"s":")") + symbol +
+                            R"(","a":1,"p":"10","q":"1","T":1,"m":false}})";
+    if (d.decode(msg, b).kind != MessageKind::MarketData) return InstrumentId(999);
+    return b.md.empty() ? kNoInstrument : b.md[0].instrument;
+  };
+  QCOMPARE(trade("BTCUSDT"), InstrumentId(1));
+  QCOMPARE(trade("BTCUSDT"), InstrumentId(1));
+  QCOMPARE(trade("ETHUSDT"), InstrumentId(2));
+  QCOMPARE(trade("BTCUSDT"), InstrumentId(1));
+  QCOMPARE(trade("BTCUSD"), kNoInstrument);   // a prefix of the last one is another symbol
+  QCOMPARE(trade("BTCUSDTX"), kNoInstrument);
+  QCOMPARE(trade("BTCUSDT"), InstrumentId(1));
+  d.forget(1);
+  QCOMPARE(trade("BTCUSDT"), kNoInstrument);  // delisted: skipped although it was the last one
+  QCOMPARE(trade("ETHUSDT"), InstrumentId(2));
+  d.addSymbol("ETHUSDT", 3, kNoInstrument);   // the same name under a new id
+  QCOMPARE(trade("ETHUSDT"), InstrumentId(3));
+  QCOMPARE(d.find("ETHUSDT"), InstrumentId(3));
 }
 
 void TestBinanceDecoder::endpointsAndIds() {
@@ -405,12 +562,21 @@ void TestBinanceDecoder::zeroQuantityDeletes() {
   QCOMPARE(rig.book().bestBid()->price, px(99));
   QCOMPARE(rig.book().bestAsk()->price, px(102));
   QCOMPARE(rig.book().depth(Side::Buy), std::size_t(1));
-  // A delete of a level the book does not hold (beyond the snapshot's depth): normal at Binance,
-  // dropped; the engine's book stays live.
+  // A delete of a level the book does not hold (beyond the snapshot's depth): normal at Binance.
+  // It reaches the engine as a delete-if-present, which the engine's book ignores: it stays live.
   rig.diff(depthMsg("BTCUSDT", 702, 702, 701, R"(["50.0","0"])", ""));
   QCOMPARE(int(rig.book().status()), int(BookStatus::Live));
-  QCOMPARE(rig.decoder.sync().unknownDeletes(), std::uint64_t(1));
-  QCOMPARE(rig.decoder.sync().levels(rig.id, Side::Buy), std::size_t(1));
+  QCOMPARE(rig.book().changeId(), std::uint64_t(702));
+  QCOMPARE(rig.book().depth(Side::Buy), std::size_t(1));
+  QCOMPARE(rig.book().bestBid()->price, px(99));
+  QCOMPARE(rig.batch.md.size(), std::size_t(3));  // begin, the level, end
+  QCOMPARE(int(rig.batch.md[1].action), int(LevelAction::DeleteIfPresent));
+  // A quantity for a level the book already holds is a New too (the book sets it).
+  rig.diff(depthMsg("BTCUSDT", 703, 703, 702, R"(["99.0","7"])", ""));
+  QCOMPARE(int(rig.batch.md[1].action), int(LevelAction::New));
+  QCOMPARE(rig.book().bestBid()->qty, px(7));
+  QCOMPARE(rig.book().depth(Side::Buy), std::size_t(1));
+  QCOMPARE(int(rig.book().status()), int(BookStatus::Live));
   QCOMPARE(rig.staleEvents, 0);
 }
 
@@ -641,6 +807,7 @@ void TestBinanceDecoder::randomStreamMatchesModel() {
   QVERIFY(rig.snapshot(snapshotBody(10, sb, sa)) == DepthSync::SnapshotOutcome::Applied);
   std::uint64_t u = 10;
   std::uniform_int_distribution<int> off(1, 400), q(0, 3), n(1, 12);
+  int unheldDeletes = 0;
   for (int m = 0; m < 5000; ++m) {
     std::string b, a;
     const int k = n(rng);
@@ -648,6 +815,7 @@ void TestBinanceDecoder::randomStreamMatchesModel() {
       const bool bid = i % 2 == 0;
       const double px = bid ? 1000 - off(rng) : 1000 + off(rng);
       const int qty = q(rng);
+      if (qty == 0 && !(bid ? bids : asks).count(px)) ++unheldDeletes;
       (bid ? bids : asks)[px] = qty;
       if (qty == 0) (bid ? bids : asks).erase(px);
       std::string& side = bid ? b : a;
@@ -660,11 +828,17 @@ void TestBinanceDecoder::randomStreamMatchesModel() {
   }
   QCOMPARE(rig.book().depth(Side::Buy), bids.size());
   QCOMPARE(rig.book().depth(Side::Sell), asks.size());
-  QCOMPARE(rig.decoder.sync().levels(rig.id, Side::Buy), bids.size());
-  QCOMPARE(rig.decoder.sync().levels(rig.id, Side::Sell), asks.size());
   QCOMPARE(rig.book().bestBid()->price, toFixed(bids.rbegin()->first));
   QCOMPARE(rig.book().bestAsk()->price, toFixed(asks.begin()->first));
-  QVERIFY(rig.decoder.sync().unknownDeletes() > 0);
+  // Every level, not only the best: prices and quantities equal the model's.
+  std::vector<Level> got(std::max(bids.size(), asks.size()));
+  QCOMPARE(rig.book().topN(Side::Buy, got.size(), got.data()), bids.size());
+  auto bit = bids.rbegin();
+  for (std::size_t k = 0; k < bids.size(); ++k, ++bit) QCOMPARE(got[k], (Level{toFixed(bit->first), toFixed(bit->second)}));
+  QCOMPARE(rig.book().topN(Side::Sell, got.size(), got.data()), asks.size());
+  auto ait = asks.begin();
+  for (std::size_t k = 0; k < asks.size(); ++k, ++ait) QCOMPARE(got[k], (Level{toFixed(ait->first), toFixed(ait->second)}));
+  QVERIFY(unheldDeletes > 0);  // the stream did delete levels the book never held
   QCOMPARE(rig.staleEvents, 0);
 }
 

@@ -276,7 +276,7 @@ class TestOrderBook : public QObject {
           e.prevChangeId = rng() % 4 ? last : last + 1 + rng() % 3;  // mostly chained
           e.changeId = e.prevChangeId + 1;
         } else if (pick < 80) {
-          e = level(id, rng() % 2 ? Side::Buy : Side::Sell, LevelAction(rng() % 3), double(95 + rng() % 11),
+          e = level(id, rng() % 2 ? Side::Buy : Side::Sell, LevelAction(rng() % 4), double(95 + rng() % 11),
                     double(rng() % 4));
         } else if (pick < 97) {
           e.type = MdType::BookEnd;
@@ -323,6 +323,57 @@ class TestOrderBook : public QObject {
     MdEvent orphan = level(0, Side::Buy, LevelAction::New, 1, 1);  // level outside a message
     md.apply(orphan);
     QCOMPARE(md.book(0).status(), BookStatus::Stale);
+  }
+
+  // DeleteIfPresent (Binance's quantity 0): removes a held level, and a level the book does not
+  // hold is no divergence — the book stays live, in an update and in a snapshot. A plain Delete of
+  // an unknown level still marks the book stale (Deribit's rule), and a negative size is still bad.
+  void deleteIfPresentIgnoresAbsentLevels() {
+    OrderBook b;
+    b.beginSnapshot(1);
+    b.applyLevel(Side::Buy, LevelAction::New, toFixed(100), toFixed(1));
+    b.applyLevel(Side::Buy, LevelAction::New, toFixed(99), toFixed(2));
+    b.applyLevel(Side::Sell, LevelAction::New, toFixed(101), toFixed(1));
+    b.applyLevel(Side::Sell, LevelAction::DeleteIfPresent, toFixed(150), 0);  // absent, in a snapshot
+    QVERIFY(b.commit());
+    QVERIFY(b.beginUpdate(1, 2));
+    b.applyLevel(Side::Buy, LevelAction::DeleteIfPresent, toFixed(100), 0);  // held: removed
+    b.applyLevel(Side::Buy, LevelAction::DeleteIfPresent, toFixed(50), 0);   // absent: nothing
+    b.applyLevel(Side::Sell, LevelAction::DeleteIfPresent, toFixed(100.5), 0);  // absent, inside the spread
+    QVERIFY(b.commit());
+    QCOMPARE(b.status(), BookStatus::Live);
+    QCOMPARE(b.depth(Side::Buy), std::size_t(1));
+    QCOMPARE(b.bestBid()->price, toFixed(99));
+    QCOMPARE(b.depth(Side::Sell), std::size_t(1));
+    QCOMPARE(b.bestAsk()->price, toFixed(101));
+    // Removing the last level of a side leaves it empty, still live.
+    QVERIFY(b.beginUpdate(2, 3));
+    b.applyLevel(Side::Sell, LevelAction::DeleteIfPresent, toFixed(101), 0);
+    b.applyLevel(Side::Sell, LevelAction::DeleteIfPresent, toFixed(101), 0);  // twice: the second finds nothing
+    QVERIFY(b.commit());
+    QCOMPARE(b.depth(Side::Sell), std::size_t(0));
+    QVERIFY(b.bestAsk() == nullptr);
+    // Through MarketData, as a venue's events arrive.
+    InstrumentRegistry reg;
+    const InstrumentId id = ensureInstrument(reg, "Y");
+    MarketData md(reg);
+    md.apply(MdEvent{MdType::BookBegin, Side::Buy, LevelAction::New, true, id, 0, 0, 10, 0, 0});
+    md.apply(level(id, Side::Buy, LevelAction::New, 0.0100, 1));
+    md.apply(MdEvent{MdType::BookEnd, Side::Buy, LevelAction::New, false, id, 0, 0, 10, 0, 0});
+    md.apply(MdEvent{MdType::BookBegin, Side::Buy, LevelAction::New, false, id, 0, 0, 11, 10, 0});
+    md.apply(level(id, Side::Sell, LevelAction::DeleteIfPresent, 0.0200, 0));
+    md.apply(MdEvent{MdType::BookEnd, Side::Buy, LevelAction::New, false, id, 0, 0, 11, 0, 0});
+    QCOMPARE(md.book(id).status(), BookStatus::Live);
+    QCOMPARE(md.book(id).changeId(), std::uint64_t(11));
+    // The strict rules are unchanged.
+    QVERIFY(b.beginUpdate(3, 4));
+    b.applyLevel(Side::Buy, LevelAction::DeleteIfPresent, toFixed(99), toFixed(-1));  // negative size
+    QCOMPARE(b.staleReason(), StaleReason::BadLevel);
+    b.beginSnapshot(5);
+    QVERIFY(b.commit());
+    QVERIFY(b.beginUpdate(5, 6));
+    b.applyLevel(Side::Buy, LevelAction::Delete, toFixed(99), 0);  // a plain delete of an absent level
+    QCOMPARE(b.staleReason(), StaleReason::BadLevel);
   }
 
   void topNAndBestMatchReferenceUnderRandomUpdates() {

@@ -111,10 +111,10 @@ void OrderBook::applyLevel(Side side, LevelAction action, Price price, Qty qty) 
   else
     pos = findPos(v, price, [](Price a, Price b) { return a < b; }, found);
 
-  if (action == LevelAction::Delete || qty == 0) {
+  if (action == LevelAction::Delete || action == LevelAction::DeleteIfPresent || qty == 0) {
     if (found) {
       v.erase(v.begin() + std::ptrdiff_t(pos));
-    } else if (!inSnapshot) {
+    } else if (!inSnapshot && action != LevelAction::DeleteIfPresent) {
       markStale(StaleReason::BadLevel);
     }
     return;

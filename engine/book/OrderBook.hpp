@@ -20,7 +20,13 @@ struct Level {
   bool operator==(const Level&) const = default;
 };
 
-enum class LevelAction : std::uint8_t { New, Change, Delete };
+// New adds a level (or sets the quantity of one the book already holds); Change sets the quantity
+// of a held level; Delete removes a held level. Change or Delete of a level the book does not hold
+// means the book has diverged from the venue's (Deribit: corruption, the book goes stale).
+// DeleteIfPresent removes the level if held and is a no-op otherwise: for venues whose deletes
+// name levels the client may never have seen as a matter of course (Binance's quantity 0 for
+// levels beyond the snapshot's depth, or already gone), where an absent level proves nothing.
+enum class LevelAction : std::uint8_t { New, Change, Delete, DeleteIfPresent };
 
 enum class BookStatus : std::uint8_t { Empty, Live, Stale };
 enum class StaleReason : std::uint8_t {

@@ -9,35 +9,6 @@ namespace kappa::binance {
 
 namespace od = simdjson::ondemand;
 
-bool parseFixed(std::string_view text, std::int64_t& out) {
-  const char* p = text.data();
-  const char* end = p + text.size();
-  bool negative = false;
-  if (p < end && (*p == '-' || *p == '+')) negative = *p++ == '-';
-  if (p == end) return false;
-  std::int64_t whole = 0;
-  int digits = 0;
-  for (; p < end && *p >= '0' && *p <= '9'; ++p, ++digits) {
-    if (whole > (INT64_MAX / 10 - 9) / kFixedScale) return false;  // beyond what fixed point holds
-    whole = whole * 10 + (*p - '0');
-  }
-  std::int64_t frac = 0;
-  int fracDigits = 0;
-  if (p < end && *p == '.') {
-    ++p;
-    for (; p < end && *p >= '0' && *p <= '9'; ++p, ++digits)
-      if (fracDigits < 8) {
-        frac = frac * 10 + (*p - '0');
-        ++fracDigits;
-      }
-  }
-  if (p != end || digits == 0) return false;
-  static constexpr std::int64_t kPow10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
-  const std::int64_t v = whole * kFixedScale + frac * kPow10[8 - fracDigits];
-  out = negative ? -v : v;
-  return true;
-}
-
 namespace {
 
 Nanos msToNanos(std::uint64_t ms) { return Nanos(ms) * 1'000'000; }
@@ -71,6 +42,13 @@ double numText(Obj& obj, std::string_view key) {  // "123.45" (Binance sends num
 
 struct BinanceDecoder::Impl {
   od::parser parser;
+  const char* end = nullptr;  // the end of the message being decoded (its closing quotes lie before)
+
+  // A decimal inside a JSON string whose text starts at `p`: it must run to the closing quote.
+  bool quotedFixed(const char* p, std::int64_t& out) const {
+    const char* stop = scanFixed(p, end, out);
+    return stop != nullptr && stop < end && *stop == '"';
+  }
   std::string padded;  // decode()'s copy
   std::vector<MdEvent> levels;  // one depth event's levels
 
@@ -83,17 +61,18 @@ struct BinanceDecoder::Impl {
     for (auto item : arr) {
       od::array pair;
       if (item.get_array().get(pair)) return false;
-      std::string_view ps, qs;
+      // The raw JSON strings, parsed in place: no unescaping copy (a decimal has nothing to escape;
+      // an escape in one is refused like any other non-digit).
+      od::raw_json_string ps, qs;
       auto it = pair.begin();
-      if (it == pair.end() || (*it).get_string().get(ps)) return false;
+      if (it == pair.end() || (*it).get_raw_json_string().get(ps)) return false;
       ++it;
-      if (it == pair.end() || (*it).get_string().get(qs)) return false;
+      if (it == pair.end() || (*it).get_raw_json_string().get(qs)) return false;
       MdEvent e;
       e.type = MdType::BookLevel;
       e.side = side;
-      if (!parseFixed(ps, e.price) || !parseFixed(qs, e.qty) || e.price <= 0 || e.qty < 0) return false;
-      e.action = e.qty == 0 ? LevelAction::Delete : LevelAction::New;
-      levels.push_back(e);
+      if (!quotedFixed(ps.raw(), e.price) || !quotedFixed(qs.raw(), e.qty) || e.price <= 0 || e.qty < 0) return false;
+      levels.push_back(e);  // the action (New, or DeleteIfPresent for quantity 0) is the sync's to set
     }
     return true;
   }
@@ -111,6 +90,7 @@ BinanceDecoder::~BinanceDecoder() = default;
 
 void BinanceDecoder::addSymbol(const std::string& symbol, InstrumentId id, InstrumentId index) {
   bySymbol_[symbol] = id;
+  lastSymbolId_ = kNoInstrument;
   if (indexOf_.size() <= id) indexOf_.resize(std::size_t(id) + 1, kNoInstrument);
   indexOf_[id] = index;
   sync_.resize(std::size_t(id) + 1);
@@ -122,12 +102,23 @@ void BinanceDecoder::forget(InstrumentId id) {
       bySymbol_.erase(it);
       break;
     }
+  lastSymbolId_ = kNoInstrument;
   sync_.stop(id);
 }
 
 InstrumentId BinanceDecoder::find(std::string_view symbol) const {
   auto it = bySymbol_.find(symbol);
   return it == bySymbol_.end() ? kNoInstrument : it->second;
+}
+
+InstrumentId BinanceDecoder::findFromStream(std::string_view symbol) {
+  if (lastSymbolId_ != kNoInstrument && symbol == lastSymbol_) return lastSymbolId_;
+  const InstrumentId id = find(symbol);
+  if (id != kNoInstrument) {
+    lastSymbol_.assign(symbol);  // no allocation once it has held the longest name
+    lastSymbolId_ = id;
+  }
+  return id;
 }
 
 DecodeResult BinanceDecoder::decode(std::string_view message, DecodedBatch& out) {
@@ -144,6 +135,7 @@ DecodeResult BinanceDecoder::decodePadded(std::string_view message, DecodedBatch
   od::document doc;
   if (impl_->parser.iterate(message.data(), message.size(), message.size() + kPadding).get(doc))
     return fail("not JSON");
+  impl_->end = message.data() + message.size();
   od::object root;
   if (doc.get_object().get(root)) return fail("not a JSON object");
   // Combined stream: {"stream":"btcusdt@depth@100ms","data":{...}}; raw: the event itself.
@@ -173,7 +165,7 @@ DecodeResult BinanceDecoder::Impl::decodeEvent(BinanceDecoder& d, od::object& ob
   if (type == "aggTrade") {
     std::string_view sym;
     if (obj.find_field_unordered("s").get_string().get(sym)) return {MessageKind::Malformed, "aggTrade without s"};
-    const InstrumentId id = d.find(sym);
+    const InstrumentId id = d.findFromStream(sym);
     if (id == kNoInstrument) return {MessageKind::MarketData, {}};
     MdEvent e;
     e.type = MdType::Trade;
@@ -194,7 +186,7 @@ DecodeResult BinanceDecoder::Impl::decodeEvent(BinanceDecoder& d, od::object& ob
     const Nanos ts = msToNanos(u64Field(obj, "E"));
     std::string_view sym;
     if (obj.find_field_unordered("s").get_string().get(sym)) return {MessageKind::Malformed, "markPriceUpdate without s"};
-    const InstrumentId id = d.find(sym);
+    const InstrumentId id = d.findFromStream(sym);
     if (id == kNoInstrument) return {MessageKind::MarketData, {}};
     MdEvent mark;
     mark.type = MdType::VenueMark;
@@ -221,7 +213,7 @@ DecodeResult BinanceDecoder::Impl::decodeEvent(BinanceDecoder& d, od::object& ob
     std::string_view sym;
     if (obj.find_field_unordered("s").get_string().get(sym)) return {MessageKind::Malformed, "bookTicker without s"};
     BinanceTicker t;
-    t.instrument = d.find(sym);
+    t.instrument = d.findFromStream(sym);
     if (t.instrument == kNoInstrument) return {MessageKind::MarketData, {}};
     fixedField(obj, "b", t.bid);
     fixedField(obj, "B", t.bidQty);
@@ -250,7 +242,7 @@ DecodeResult BinanceDecoder::Impl::depth(BinanceDecoder& d, od::object& obj, Dec
     ++d.malformed_;
     return {MessageKind::Malformed, "depthUpdate without s"};
   }
-  const InstrumentId id = d.find(sym);
+  const InstrumentId id = d.findFromStream(sym);
   if (id == kNoInstrument) return {MessageKind::MarketData, {}};
   if (obj.find_field_unordered("U").get_uint64().get(ids.first) || obj.find_field_unordered("u").get_uint64().get(ids.last)) {
     ++d.malformed_;

@@ -24,12 +24,9 @@
 #include "oms/OrderTypes.hpp"
 #include "venue/Venue.hpp"
 #include "venue/binance/BinanceDepthSync.hpp"
+#include "venue/binance/FixedDecimal.hpp"  // parseFixed
 
 namespace kappa::binance {
-
-// Parses a decimal text ("-0.00038167", "67000.5", "1e-3" is not one) into fixed point (x 1e8);
-// digits past the eighth decimal are dropped. False on anything else.
-bool parseFixed(std::string_view text, std::int64_t& out);
 
 struct BinanceTicker {  // bookTicker
   InstrumentId instrument = kNoInstrument;
@@ -146,6 +143,11 @@ class BinanceDecoder {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   std::unordered_map<std::string, InstrumentId, NameHash, std::equal_to<>> bySymbol_;
+  // The symbol the last market message named: a stream is mostly runs of one symbol, and hashing
+  // its name was 6 % of decoding a depth message. Reset whenever the map changes.
+  std::string lastSymbol_;
+  InstrumentId lastSymbolId_ = kNoInstrument;
+  InstrumentId findFromStream(std::string_view symbol);
   std::vector<InstrumentId> indexOf_;
   DepthSync sync_;
   std::unique_ptr<Impl> impl_;

@@ -15,78 +15,10 @@ const char* nameOf(DepthSync::State s) {
   return "?";
 }
 
-std::size_t DepthSync::PriceSet::slot(Price p) const {
-  // Fibonacci hashing (the product's top bits): neighbouring ticks spread over the table.
-  return std::size_t((std::uint64_t(p) * 0x9E3779B97F4A7C15ull) >> shift_);
-}
-
-bool DepthSync::PriceSet::contains(Price p) const {
-  if (slots_.empty()) return false;
-  for (std::size_t i = slot(p);; i = (i + 1) & (slots_.size() - 1)) {
-    if (slots_[i] == p) return true;
-    if (slots_[i] == 0) return false;
-  }
-}
-
-bool DepthSync::PriceSet::insert(Price p) {
-  if ((size_ + 1) * 2 > slots_.size()) grow();  // at most half full: short probes
-  for (std::size_t i = slot(p);; i = (i + 1) & (slots_.size() - 1)) {
-    if (slots_[i] == p) return false;
-    if (slots_[i] == 0) {
-      slots_[i] = p;
-      ++size_;
-      return true;
-    }
-  }
-}
-
-bool DepthSync::PriceSet::erase(Price p) {
-  if (slots_.empty()) return false;
-  const std::size_t mask = slots_.size() - 1;
-  std::size_t i = slot(p);
-  while (slots_[i] != p) {
-    if (slots_[i] == 0) return false;
-    i = (i + 1) & mask;
-  }
-  // Backward shift: later entries of the probe run move up so that no lookup stops early.
-  for (std::size_t j = (i + 1) & mask; slots_[j] != 0; j = (j + 1) & mask) {
-    const std::size_t home = slot(slots_[j]);
-    // slots_[j] may move to i if its home is not in the cyclic range (i, j].
-    if (((j - home) & mask) >= ((j - i) & mask)) {
-      slots_[i] = slots_[j];
-      i = j;
-    }
-  }
-  slots_[i] = 0;
-  --size_;
-  return true;
-}
-
-void DepthSync::PriceSet::clear() {
-  std::fill(slots_.begin(), slots_.end(), 0);
-  size_ = 0;
-}
-
-void DepthSync::PriceSet::grow() {
-  std::vector<Price> old;
-  old.swap(slots_);
-  slots_.assign(old.empty() ? 64 : old.size() * 2, 0);
-  shift_ = 64;
-  for (std::size_t n = slots_.size(); n > 1; n >>= 1) --shift_;
-  size_ = 0;
-  for (Price p : old)
-    if (p != 0) insert(p);
-}
-
 DepthSync::DepthSync(SyncRule rule, std::size_t maxBuffered) : rule_(rule), maxBuffered_(std::max<std::size_t>(16, maxBuffered)) {}
 
 void DepthSync::resize(std::size_t n) {
   if (n > books_.size()) books_.resize(n);
-}
-
-std::size_t DepthSync::levels(InstrumentId id, Side side) const {
-  if (id >= books_.size()) return 0;
-  return side == Side::Buy ? books_[id].bids.size() : books_[id].asks.size();
 }
 
 bool DepthSync::predates(const DepthUpdateIds& ids, std::uint64_t snapshotId) const {
@@ -119,8 +51,6 @@ void DepthSync::start(InstrumentId id, const std::string& reason, std::vector<Md
   b.state = State::Buffering;
   b.heads.clear();
   b.bufferedLevels.clear();
-  b.bids.clear();
-  b.asks.clear();
   requests.push_back({id, reason});
 }
 
@@ -132,8 +62,6 @@ void DepthSync::stop(InstrumentId id) {
   b.bufferedLevels.clear();
   b.heads.shrink_to_fit();
   b.bufferedLevels.shrink_to_fit();
-  b.bids.clear();
-  b.asks.clear();
 }
 
 void DepthSync::buffer(Book& b, const DepthUpdateIds& ids, const MdEvent* levels, std::size_t n) {
@@ -160,22 +88,17 @@ void DepthSync::apply(Book& b, InstrumentId id, const DepthUpdateIds& ids, std::
   begin.prevChangeId = prev;
   begin.ts = ids.ts;
   out.push_back(begin);
-  for (std::size_t i = 0; i < n; ++i) {
-    MdEvent e = levels[i];
-    e.type = MdType::BookLevel;
-    e.instrument = id;
-    e.ts = ids.ts;
-    PriceSet& held = e.side == Side::Buy ? b.bids : b.asks;
-    if (e.qty == 0) {
-      if (!held.erase(e.price)) {  // normal at Binance: not ours to delete
-        ++unknownDeletes_;
-        continue;
-      }
-      e.action = LevelAction::Delete;
-    } else {
-      e.action = held.insert(e.price) ? LevelAction::New : LevelAction::Change;
-    }
-    out.push_back(e);
+  // The levels in one copy, then stamped in place (no per-level capacity check).
+  const std::size_t first = out.size();
+  out.insert(out.end(), levels, levels + n);
+  // Quantity 0 may name a level the book never held (normal at Binance): the book decides.
+  // (A table, not a branch: deletes come at random, a mispredicted branch cost more than the copy.)
+  static constexpr LevelAction kAction[2] = {LevelAction::New, LevelAction::DeleteIfPresent};
+  for (MdEvent* e = out.data() + first, *last = out.data() + out.size(); e != last; ++e) {
+    e->type = MdType::BookLevel;
+    e->instrument = id;
+    e->ts = ids.ts;
+    e->action = kAction[e->qty == 0];
   }
   MdEvent end;
   end.type = MdType::BookEnd;
@@ -271,8 +194,6 @@ DepthSync::SnapshotOutcome DepthSync::onSnapshot(InstrumentId id, std::uint64_t 
     }
   }
   // The snapshot itself.
-  b.bids.clear();
-  b.asks.clear();
   MdEvent begin;
   begin.type = MdType::BookBegin;
   begin.isSnapshot = true;
@@ -287,7 +208,6 @@ DepthSync::SnapshotOutcome DepthSync::onSnapshot(InstrumentId id, std::uint64_t 
     e.action = LevelAction::New;
     e.instrument = id;
     e.ts = ts;
-    (e.side == Side::Buy ? b.bids : b.asks).insert(e.price);
     out.push_back(e);
   }
   MdEvent end;

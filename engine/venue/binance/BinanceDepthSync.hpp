@@ -17,9 +17,10 @@
 // under the futures rule) + levels + BookEnd.
 //
 // Quantity 0 deletes a level. Binance says a delete for a level we do not hold is normal (beyond
-// the snapshot's depth, or already removed by the overlapping first event): it is dropped here,
-// because the engine's book takes an unknown delete as corruption. To know, each book keeps the
-// set of prices it holds per side (a flat hash set: membership is all that is asked).
+// the snapshot's depth, or already removed by the overlapping first event), so it goes to the
+// engine as LevelAction::DeleteIfPresent, which the engine's book ignores for a level it does not
+// hold; every quantity above 0 goes as New, which the book takes as "set this level" whether or not
+// it holds it. The sync therefore keeps no copy of the book: it only checks and orders the chain.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -83,38 +84,20 @@ class DepthSync {
   // The last update id applied (the engine's changeId for the book).
   std::uint64_t lastApplied(InstrumentId id) const { return id < books_.size() ? books_[id].lastId : 0; }
   std::size_t buffered(InstrumentId id) const { return id < books_.size() ? books_[id].heads.size() : 0; }
-  std::size_t levels(InstrumentId id, Side side) const;
 
   // Counters.
   std::uint64_t breaks() const { return breaks_; }           // sequence breaks seen while Live/Bridging
   std::uint64_t staleSnapshots() const { return staleSnapshots_; }
   std::uint64_t dropped() const { return dropped_; }         // events older than the snapshot
-  std::uint64_t unknownDeletes() const { return unknownDeletes_; }
 
  private:
   struct BufferedHead {
     DepthUpdateIds ids;
     std::uint32_t offset = 0, count = 0;  // into Book::bufferedLevels
   };
-  // Open addressing, linear probing, backward-shift deletion; 0 marks an empty slot (prices are > 0).
-  class PriceSet {
-   public:
-    bool contains(Price p) const;
-    bool insert(Price p);  // false if present
-    bool erase(Price p);   // false if absent
-    void clear();
-    std::size_t size() const { return size_; }
-   private:
-    std::size_t slot(Price p) const;
-    void grow();
-    std::vector<Price> slots_;
-    std::size_t size_ = 0;
-    int shift_ = 64;  // 64 - log2(capacity)
-  };
   struct Book {
     State state = State::Idle;
     std::uint64_t lastId = 0;
-    PriceSet bids, asks;  // prices held
     std::vector<BufferedHead> heads;
     std::vector<MdEvent> bufferedLevels;
   };
@@ -133,7 +116,7 @@ class DepthSync {
   SyncRule rule_;
   std::size_t maxBuffered_;
   std::vector<Book> books_;
-  std::uint64_t breaks_ = 0, staleSnapshots_ = 0, dropped_ = 0, unknownDeletes_ = 0;
+  std::uint64_t breaks_ = 0, staleSnapshots_ = 0, dropped_ = 0;
 };
 
 const char* nameOf(DepthSync::State s);
