@@ -53,9 +53,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t at = 0; at + 16 <= size; at += 16) {
     const std::uint8_t* r = data + at;
     MdEvent e;
-    e.type = MdType(r[0] % 7);
+    e.type = MdType(r[0] % 8);  // every MdType, Funding included
     e.side = r[1] & 1 ? Side::Sell : Side::Buy;
-    e.action = LevelAction(r[2] % 3);
+    e.action = LevelAction(r[2] % 4);  // every LevelAction, DeleteIfPresent included
     e.isSnapshot = r[3] & 1;
     e.instrument = r[4] % 4 == 3 ? InstrumentId(r[4]) : InstrumentId(r[4] % 4);  // now and then unknown
     e.price = Price(std::int16_t(r[5] | r[6] << 8)) * 50'000'000;  // signed: zero and negative too
