@@ -268,6 +268,13 @@ RpcDispatcher::HttpAnswer RestApi::handle(const std::string& verb, const std::st
   return out;
 }
 
+bool RestApi::takeCloseOnRequest() {
+  if (faults_.closeOnRequest <= 0) return false;
+  --faults_.closeOnRequest;
+  ++requestsClosed_;
+  return true;
+}
+
 nlohmann::json RestApi::fault(const Request& r) {
   const std::string action = r.required("action");
   auto num = [&](const char* k, double fallback) { return r.has(k) ? std::stod(r.required(k)) : fallback; };
@@ -295,6 +302,8 @@ nlohmann::json RestApi::fault(const Request& r) {
     faults_.puBreakEverySeconds = num("seconds", 0);
   } else if (action == "drop_every") {
     faults_.dropEverySeconds = num("seconds", 0);
+  } else if (action == "close_on_request") {
+    faults_.closeOnRequest = int(num("count", 1));
   } else if (action == "clear") {
     faults_ = Faults{};
   } else if (action != "status") {
@@ -305,6 +314,9 @@ nlohmann::json RestApi::fault(const Request& r) {
                     {"stale_snapshots", faults_.staleSnapshots},   {"stale_snapshot_age_ms", faults_.staleSnapshotAgeMs},
                     {"skip_every", faults_.skipEverySeconds},       {"pu_break_every", faults_.puBreakEverySeconds},
                     {"drop_every", faults_.dropEverySeconds},       {"connections", streams_.connections()}};
+  // HTTP keep-alive as the clients practise it: how many connections their REST requests came on.
+  done["rest"] = {{"connections", connections_}, {"close_on_request", faults_.closeOnRequest},
+                  {"requests_closed", requestsClosed_}};
   return done;
 }
 

@@ -95,6 +95,14 @@ class HttpSession : public ClientSession, public std::enable_shared_from_this<Ht
     }
     const std::string verb(request_.method_string());
     if (binance_ && binance::RestApi::handles(path)) {
+      if (!binance::RestApi::isControl(path)) {
+        if (!countedForBinance_) binance_->rest().noteConnection();
+        countedForBinance_ = true;
+        if (binance_->rest().takeCloseOnRequest()) {  // fault: closed as the request arrives, unanswered
+          dropNow();
+          return finish();
+        }
+      }
       const std::string apiKey(request_["X-MBX-APIKEY"]);
       RpcDispatcher::HttpAnswer answer = binance_->rest().handle(verb, target, apiKey, request_.body(), remoteIp, loopback_);
       const bool close = closing || !request_.keep_alive();
@@ -156,6 +164,7 @@ class HttpSession : public ClientSession, public std::enable_shared_from_this<Ht
   bool loopback_ = false;
   boost::asio::steady_timer timer_;
   bool opened_ = false, finished_ = false;
+  bool countedForBinance_ = false;  // this connection counted in the Binance REST connections
 };
 
 }  // namespace kappa::exchange
