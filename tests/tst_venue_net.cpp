@@ -25,11 +25,6 @@ namespace {
 const char* kKey = "net-test-key";
 const char* kSecret = "net-test-secret-never-logged";
 
-QString exchangeBinary() {
-  const QByteArray env = qgetenv("KAPPA_EXCHANGE_BINARY");
-  return env.isEmpty() ? QString(KAPPA_EXCHANGE_BINARY) : QString::fromLocal8Bit(env);
-}
-
 }  // namespace
 
 class TestVenueNet : public QObject {
@@ -111,7 +106,7 @@ class TestVenueNet : public QObject {
 
   void init() {
     if (QByteArray(QTest::currentTestFunction()) == "endpointsParse") return;
-    const QString failed = exchange_.start(exchangeBinary(), {"--seed", "5", "--account", QString("%1:%2").arg(kKey, kSecret)});
+    const QString failed = exchange_.start(kappa::test::exchangeBinary(), {"--seed", "5", "--account", QString("%1:%2").arg(kKey, kSecret)});
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
     port_ = exchange_.port();
   }

@@ -19,7 +19,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
 
 namespace {
 
@@ -155,7 +154,7 @@ class Connection final : public WsTransport, public std::enable_shared_from_this
   WsOptions options_;
   Handlers handlers_;
   std::shared_ptr<ssl::context> ctx_;
-  tcp::resolver resolver_;
+  asio::ip::tcp::resolver resolver_;
   Stream ws_;
   beast::flat_buffer buffer_;
   std::deque<std::string> writes_;
