@@ -8,6 +8,7 @@
 
 #include <QDateTime>
 #include <QJsonArray>
+#include <QTemporaryDir>
 
 #include <boost/asio/io_context.hpp>
 
@@ -15,6 +16,7 @@
 #include <optional>
 
 #include "ExchangeProcess.hpp"
+#include "TestCa.hpp"
 #include "venue/binance/BinanceHttp.hpp"
 #include "venue/net/Endpoint.hpp"
 
@@ -105,7 +107,8 @@ class TestVenueNet : public QObject {
   }
 
   void init() {
-    if (QByteArray(QTest::currentTestFunction()) == "endpointsParse") return;
+    const QByteArray name = QTest::currentTestFunction();
+    if (name == "endpointsParse" || name == "httpsKeepsItsConnection") return;
     const QString failed = exchange_.start(kappa::test::exchangeBinary(), {"--seed", "5", "--account", QString("%1:%2").arg(kKey, kSecret)});
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
     port_ = exchange_.port();
@@ -214,6 +217,50 @@ class TestVenueNet : public QObject {
         call(io, http, "GET", "/fapi/v1/order?" + signedQuery("symbol=BTCUSDT&origClientOrderId=net-never-twice"), kKey);
     QCOMPARE(query.status, 400);
     QCOMPARE(http.connectionsOpened(), std::uint64_t(2));
+  }
+
+  // The same over https: a kappa-exchange serving TLS with a test CA's certificate for 127.0.0.1.
+  // Trusting that CA, requests share one TLS connection, and a kept connection the server closes
+  // as a GET arrives is replaced (the fault set through the same client: the control is loopback).
+  // Trusting only the system store, the handshake is refused.
+  void httpsKeepsItsConnection() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    kappa::test::TestCa ca;
+    const QString caFailed = kappa::test::makeTestCa(dir.path(), ca);
+    QVERIFY2(caFailed.isEmpty(), qPrintable(caFailed));
+    const QString failed = exchange_.start(kappa::test::exchangeBinary(),
+                                           {"--seed", "5", "--tls-cert", ca.certFile, "--tls-key", ca.keyFile},
+                                           dir.filePath("exchange.err"));
+    QVERIFY2(failed.isEmpty(), qPrintable(failed));
+    QVERIFY(exchange_.tls());
+    binance::HttpTarget target;
+    std::string error;
+    QVERIFY(binance::parseHttpBase("https://127.0.0.1:" + std::to_string(exchange_.port()), target, error));
+    boost::asio::io_context io;
+
+    binance::HttpClient untrusting(io, target, {});
+    const binance::HttpResponse refused = call(io, untrusting, "GET", "/fapi/v1/time");
+    QCOMPARE(refused.status, 0);
+    QVERIFY2(refused.error.find("TLS handshake") != std::string::npos, refused.error.c_str());
+    QVERIFY(!refused.sent);
+
+    binance::HttpClient http(io, target, ca.caFile.toStdString());
+    for (int i = 0; i < 4; ++i) {
+      const binance::HttpResponse r = call(io, http, "GET", "/fapi/v1/time");
+      QVERIFY2(r.ok(), r.error.c_str());
+    }
+    QCOMPARE(http.connectionsOpened(), std::uint64_t(1));
+    binance::HttpClient control(io, target, ca.caFile.toStdString());
+    const binance::HttpResponse set = call(io, control, "POST", "/kappa/binance/fault?action=close_on_request&count=1");
+    QVERIFY2(set.ok(), set.body.c_str());
+    const binance::HttpResponse r = call(io, http, "GET", "/fapi/v1/ping");
+    QVERIFY2(r.ok(), r.error.c_str());
+    QCOMPARE(http.connectionsOpened(), std::uint64_t(2));
+    const binance::HttpResponse status = call(io, control, "POST", "/kappa/binance/fault?action=status");
+    const QJsonObject rest = QJsonDocument::fromJson(QByteArray::fromStdString(status.body))["rest"].toObject();
+    QCOMPARE(rest["requests_closed"].toInt(), 1);
+    QCOMPARE(rest["connections"].toInt(), 2);
   }
 };
 
