@@ -2,8 +2,9 @@
 // uses, and Binance's REST client with its keep-alive pool against a real kappa-exchange - requests
 // reuse one connection (the exchange counts the connections its Binance REST requests came on), a
 // connection the server closed while idle is replaced for a GET, a GET whose kept connection is
-// closed as it arrives is sent again on a fresh one, and an order POST in that same case is NOT
-// sent again: its outcome is unknown to the caller, and the exchange shows it never got a second one.
+// closed as it arrives is sent again on a fresh one, a timed-out connection is never kept, and an
+// order POST closed on arrival is NOT sent again: its outcome is unknown to the caller, and the
+// exchange shows it never got a second one. Plain http and https (a test CA).
 #include <QtTest>
 
 #include <QDateTime>
@@ -44,9 +45,10 @@ class TestVenueNet : public QObject {
 
   // One request through the client, the io_context run on this thread until it is answered.
   static binance::HttpResponse call(boost::asio::io_context& io, binance::HttpClient& http, const std::string& method,
-                                    const std::string& target, const std::string& apiKey = {}) {
+                                    const std::string& target, const std::string& apiKey = {},
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     std::optional<binance::HttpResponse> got;
-    http.request(method, target, apiKey, std::chrono::seconds(5), [&](binance::HttpResponse r) { got = std::move(r); });
+    http.request(method, target, apiKey, timeout, [&](binance::HttpResponse r) { got = std::move(r); });
     io.restart();
     for (int i = 0; i < 200 && !got; ++i) io.run_for(std::chrono::milliseconds(50));
     if (!got) {
@@ -180,6 +182,31 @@ class TestVenueNet : public QObject {
     const QJsonObject rest = binanceFault("action=status");
     QCOMPARE(rest["requests_closed"].toInt(), 1);
     QCOMPARE(rest["connections"].toInt(), 2);
+  }
+
+  // A request that timed out leaves its connection unusable (its late answer would be read as the
+  // next request's): it is closed, not kept, and not retried - the next request opens a new one and
+  // gets its own answer.
+  void timedOutConnectionIsNotKept() {
+    boost::asio::io_context io;
+    binance::HttpClient http = client(io);
+    QVERIFY(call(io, http, "GET", "/fapi/v1/time").ok());
+    QUrlQuery delay;
+    delay.addQueryItem("action", "delay");
+    delay.addQueryItem("ms", "1500");
+    QVERIFY(exchange_.get("kappa/fault", delay).contains("result"));
+    const binance::HttpResponse late = call(io, http, "GET", "/fapi/v1/time", {}, std::chrono::milliseconds(200));
+    QCOMPARE(late.status, 0);
+    QVERIFY2(late.error.find("timeout") != std::string::npos, late.error.c_str());
+    QVERIFY(late.sent);
+    QCOMPARE(http.connectionsOpened(), std::uint64_t(1));  // not retried
+    delay.removeAllQueryItems("ms");
+    delay.addQueryItem("ms", "0");
+    QVERIFY(exchange_.get("kappa/fault", delay).contains("result"));
+    const binance::HttpResponse depth = call(io, http, "GET", "/fapi/v1/depth?symbol=BTCUSDT&limit=5");
+    QVERIFY2(depth.ok(), depth.error.c_str());
+    QVERIFY2(depth.body.find("lastUpdateId") != std::string::npos, depth.body.c_str());  // its own answer, not the late one
+    QCOMPARE(http.connectionsOpened(), std::uint64_t(2));
   }
 
   // The same for an order: written, then no answer. Its outcome is unknown to the caller (sent,
