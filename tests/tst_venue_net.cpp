@@ -42,6 +42,12 @@ class TestVenueNet : public QObject {
     return d.object()["rest"].toObject();
   }
   int restConnections() { return binanceFault("action=status")["connections"].toInt(-1); }
+  // kappa/fault on the exchange's Deribit API (drop, delay: they reach Binance's REST side too); true if accepted.
+  bool deribitFault(const QList<QPair<QString, QString>>& params) {
+    QUrlQuery q;
+    q.setQueryItems(params);
+    return exchange_.get("kappa/fault", q).contains("result");
+  }
 
   // One request through the client, the io_context run on this thread until it is answered.
   static binance::HttpResponse call(boost::asio::io_context& io, binance::HttpClient& http, const std::string& method,
@@ -156,9 +162,7 @@ class TestVenueNet : public QObject {
     boost::asio::io_context io;
     binance::HttpClient http = client(io);
     QVERIFY(call(io, http, "GET", "/fapi/v1/time").ok());
-    QUrlQuery drop;
-    drop.addQueryItem("action", "drop");
-    QVERIFY(exchange_.get("kappa/fault", drop).contains("result"));
+    QVERIFY(deribitFault({{"action", "drop"}}));
     QTest::qWait(300);  // the exchange closes them just after answering
     const binance::HttpResponse r = call(io, http, "GET", "/fapi/v1/time");
     QVERIFY2(r.ok(), r.error.c_str());
@@ -191,18 +195,13 @@ class TestVenueNet : public QObject {
     boost::asio::io_context io;
     binance::HttpClient http = client(io);
     QVERIFY(call(io, http, "GET", "/fapi/v1/time").ok());
-    QUrlQuery delay;
-    delay.addQueryItem("action", "delay");
-    delay.addQueryItem("ms", "1500");
-    QVERIFY(exchange_.get("kappa/fault", delay).contains("result"));
+    QVERIFY(deribitFault({{"action", "delay"}, {"ms", "1500"}}));
     const binance::HttpResponse late = call(io, http, "GET", "/fapi/v1/time", {}, std::chrono::milliseconds(200));
     QCOMPARE(late.status, 0);
     QVERIFY2(late.error.find("timeout") != std::string::npos, late.error.c_str());
     QVERIFY(late.sent);
     QCOMPARE(http.connectionsOpened(), std::uint64_t(1));  // not retried
-    delay.removeAllQueryItems("ms");
-    delay.addQueryItem("ms", "0");
-    QVERIFY(exchange_.get("kappa/fault", delay).contains("result"));
+    QVERIFY(deribitFault({{"action", "delay"}, {"ms", "0"}}));
     const binance::HttpResponse depth = call(io, http, "GET", "/fapi/v1/depth?symbol=BTCUSDT&limit=5");
     QVERIFY2(depth.ok(), depth.error.c_str());
     QVERIFY2(depth.body.find("lastUpdateId") != std::string::npos, depth.body.c_str());  // its own answer, not the late one
