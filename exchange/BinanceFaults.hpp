@@ -28,6 +28,10 @@ struct Faults {
   std::string orderNoAnswerMode = "drop";
   std::string orderNoAnswerVerb = "POST";  // or PUT (modify), DELETE (cancel)
   int orderLateMs = 3000;
+  // REST: the next N requests (the fault control aside) find their connection closed as they
+  // arrive, unanswered and unprocessed - a server closing a kept-alive connection just as a
+  // request comes in. A client may send a GET again; an order's outcome is unknown to it.
+  int closeOnRequest = 0;
   // Periodic forms (seconds, 0 = off).
   double skipEverySeconds = 0, puBreakEverySeconds = 0, dropEverySeconds = 0;
 };

@@ -294,6 +294,13 @@ int RestApi::deferMs(const std::string& verb, const std::string& path) {
   return faults_.orderLateMs;
 }
 
+bool RestApi::takeCloseOnRequest() {
+  if (faults_.closeOnRequest <= 0) return false;
+  --faults_.closeOnRequest;
+  ++requestsClosed_;
+  return true;
+}
+
 nlohmann::json RestApi::fault(const Request& r) {
   const std::string action = r.required("action");
   auto num = [&](const char* k, double fallback) { return r.has(k) ? std::stod(r.required(k)) : fallback; };
@@ -351,6 +358,8 @@ nlohmann::json RestApi::fault(const Request& r) {
     faults_.puBreakEverySeconds = num("seconds", 0);
   } else if (action == "drop_every") {
     faults_.dropEverySeconds = num("seconds", 0);
+  } else if (action == "close_on_request") {
+    faults_.closeOnRequest = int(num("count", 1));
   } else if (action == "clear") {
     faults_ = Faults{};
   } else if (action != "status") {
@@ -365,6 +374,9 @@ nlohmann::json RestApi::fault(const Request& r) {
                     {"order_no_answer_mode", faults_.orderNoAnswerMode}, {"order_late_ms", faults_.orderLateMs},
                     {"order_no_answer_verb", faults_.orderNoAnswerVerb},
                     {"orders_accepted", ordersAccepted_}};
+  // HTTP keep-alive as the clients practise it: how many connections their REST requests came on.
+  done["rest"] = {{"connections", connections_}, {"close_on_request", faults_.closeOnRequest},
+                  {"requests_closed", requestsClosed_}};
   return done;
 }
 

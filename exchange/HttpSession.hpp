@@ -95,6 +95,14 @@ class HttpSession : public ClientSession, public std::enable_shared_from_this<Ht
     }
     const std::string verb(request_.method_string());
     if (binance_ && binance::RestApi::handles(path)) {
+      if (!binance::RestApi::isControl(path)) {
+        if (!countedForBinance_) binance_->rest().noteConnection();
+        countedForBinance_ = true;
+        if (binance_->rest().takeCloseOnRequest()) {  // fault: closed as the request arrives, unanswered
+          dropNow();
+          return finish();
+        }
+      }
       // Binance order fault "slow": the request reaches the matching engine only after a while.
       if (const int deferMs = binance_->rest().deferMs(verb, path); deferMs > 0) {
         timer_.expires_after(std::chrono::milliseconds(deferMs));
@@ -169,6 +177,7 @@ class HttpSession : public ClientSession, public std::enable_shared_from_this<Ht
   bool loopback_ = false;
   boost::asio::steady_timer timer_;
   bool opened_ = false, finished_ = false;
+  bool countedForBinance_ = false;  // this connection counted in the Binance REST connections
 };
 
 }  // namespace kappa::exchange

@@ -21,6 +21,15 @@ QJsonObject exchangeGet(int port, const QString& method, const QUrlQuery& query 
 QJsonDocument binanceSigned(int port, const QString& verb, const QString& path, const QString& query,
                             const QString& apiKey, const QString& secret);
 
+#ifdef KAPPA_EXCHANGE_BINARY
+// The kappa-exchange to run: $KAPPA_EXCHANGE_BINARY when set, else the one built with the tests
+// (a test target that defines KAPPA_EXCHANGE_BINARY gets this).
+inline QString exchangeBinary() {
+  const QByteArray env = qgetenv("KAPPA_EXCHANGE_BINARY");
+  return env.isEmpty() ? QString(KAPPA_EXCHANGE_BINARY) : QString::fromLocal8Bit(env);
+}
+#endif
+
 class ExchangeProcess {
  public:
   ~ExchangeProcess() { stop(); }

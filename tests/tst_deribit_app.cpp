@@ -7,10 +7,10 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 
+#include "AppRun.hpp"
 #include "ExchangeProcess.hpp"
 #include "SecretScan.hpp"
 
@@ -41,23 +41,15 @@ class TestDeribitApp : public QObject {
 
   void headlessRunReportsTheVenueAndKeepsTheSecret() {
     const QString data = dir_.filePath("data"), report = dir_.filePath("report.json");
-    QProcess kappa;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("KAPPA_DERIBIT_CLIENT_ID", kClientId);
-    env.insert("KAPPA_DERIBIT_CLIENT_SECRET", QString::fromLatin1(kSecret));
-    kappa.setProcessEnvironment(env);
-    kappa.start(KAPPA_BINARY, {"--headless", "--venue", "deribit", "--deribit-env", url_, "--data-dir", data,
-                               "--demo", "--duration", "6", "--report", report});
-    QVERIFY(kappa.waitForStarted(10000));
-    QVERIFY2(kappa.waitForFinished(60000), "kappa did not finish");
-    const QByteArray out = kappa.readAllStandardOutput(), err = kappa.readAllStandardError();
-    QCOMPARE(kappa.exitStatus(), QProcess::NormalExit);
-    QVERIFY2(kappa.exitCode() == 0, err.right(3000).constData());
-
-    QFile f(report);
-    QVERIFY(f.open(QIODevice::ReadOnly));
-    const QByteArray reportBytes = f.readAll();
-    const QJsonObject r = QJsonDocument::fromJson(reportBytes).object();
+    const kappa::test::AppRun run = kappa::test::runKappa(
+        KAPPA_BINARY,
+        {"--headless", "--venue", "deribit", "--deribit-env", url_, "--data-dir", data, "--demo", "--duration", "6",
+         "--report", report},
+        {{"KAPPA_DERIBIT_CLIENT_ID", kClientId}, {"KAPPA_DERIBIT_CLIENT_SECRET", QString::fromLatin1(kSecret)}}, report,
+        60000);
+    QVERIFY2(run.problem.isEmpty(), qPrintable(run.problem));
+    const QJsonObject& r = run.report;
+    const QByteArray& reportBytes = run.reportBytes;
     QCOMPARE(r["venue"].toString(), QString("deribit"));
     const QJsonArray venues = r["venues"].toArray();
     QCOMPARE(venues.size(), 1);
@@ -78,10 +70,7 @@ class TestDeribitApp : public QObject {
     QVERIFY(r["fills_total"].toInt() > 0);
 
     // The secret: nowhere kappa wrote, in any form; the client id only masked in the log.
-    QStringList hits = kappa::test::findSecretInTree(data, kSecret);
-    hits += kappa::test::findSecretInBytes(reportBytes, kSecret, "report");
-    hits += kappa::test::findSecretInBytes(out, kSecret, "stdout");
-    hits += kappa::test::findSecretInBytes(err, kSecret, "stderr");
+    const QStringList hits = kappa::test::secretLeaks(run, data, kSecret);
     QVERIFY2(hits.isEmpty(), qPrintable(hits.join('\n')));
     QVERIFY(kappa::test::findSecretInTree(data, kClientId).isEmpty());
   }

@@ -21,6 +21,7 @@
 
 #include "DeribitVenueHarness.hpp"
 #include "ExchangeProcess.hpp"
+#include "TestCa.hpp"
 #include "book/MarketData.hpp"
 #include "orchestrator/Engine.hpp"
 #include "core/Log.hpp"
@@ -530,27 +531,13 @@ class TestDeribitVenue : public QObject {
   void tlsWithATestCa() {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    auto openssl = [&](const QStringList& args) {
-      QProcess p;
-      p.setWorkingDirectory(dir.path());
-      p.start("openssl", args);
-      return p.waitForFinished(60000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
-    };
-    {
-      QFile ext(dir.filePath("ext.cnf"));
-      QVERIFY(ext.open(QIODevice::WriteOnly));
-      ext.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
-    }
-    QVERIFY(openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-                     "-subj", "/CN=Kappa test CA"}));
-    QVERIFY(openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj",
-                     "/CN=127.0.0.1"}));
-    QVERIFY(openssl({"x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
-                     "server.pem", "-days", "2", "-extfile", "ext.cnf"}));
+    kappa::test::TestCa ca;
+    const QString caFailed = kappa::test::makeTestCa(dir.path(), ca);
+    QVERIFY2(caFailed.isEmpty(), qPrintable(caFailed));
     QProcess tls;
     tls.setProgram(exchangeBinary());
-    tls.setArguments({"--listen", "127.0.0.1:0", "--seed", "2", "--tls-cert", dir.filePath("server.pem"), "--tls-key",
-                      dir.filePath("server.key"), "--account", QString(kClientId) + ":" + kSecret});
+    tls.setArguments({"--listen", "127.0.0.1:0", "--seed", "2", "--tls-cert", ca.certFile, "--tls-key", ca.keyFile,
+                      "--account", QString(kClientId) + ":" + kSecret});
     tls.setStandardErrorFile(dir.filePath("exchange.err"));
     tls.start();
     QVERIFY(tls.waitForStarted(10000));
@@ -573,7 +560,7 @@ class TestDeribitVenue : public QObject {
     const ConnectionTestResult untrusted = testDeribitConnection(ep, {kClientId, kSecret}, std::chrono::seconds(10));
     QVERIFY(!untrusted.ok);
     QVERIFY2(untrusted.message.find("TLS handshake") != std::string::npos, untrusted.message.c_str());
-    ep.caFile = dir.filePath("ca.pem").toStdString();
+    ep.caFile = ca.caFile.toStdString();
     const ConnectionTestResult trusted = testDeribitConnection(ep, {kClientId, kSecret}, std::chrono::seconds(10));
     QVERIFY2(trusted.ok, trusted.message.c_str());
 

@@ -8,9 +8,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 
+#include "AppRun.hpp"
 #include "ExchangeProcess.hpp"
 #include "SecretScan.hpp"
 
@@ -42,29 +42,21 @@ class TestMultiVenueApp : public QObject {
 
   void deribitHedgedOnBinanceInOneTerminal() {
     const QString data = dir_.filePath("data"), report = dir_.filePath("report.json");
-    QProcess kappa;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("KAPPA_DERIBIT_CLIENT_ID", kDeribitId);
-    env.insert("KAPPA_DERIBIT_CLIENT_SECRET", QString::fromLatin1(kDeribitSecret));
-    env.insert("KAPPA_BINANCE_API_KEY", kBinanceKey);
-    env.insert("KAPPA_BINANCE_API_SECRET", QString::fromLatin1(kBinanceSecret));
-    kappa.setProcessEnvironment(env);
     const QString hedger = QString(KAPPA_PLUGIN_DIR) + "/kappa-delta-hedger.so:band_up_btc=0.05,band_down_btc=0.05,"
                                                        "min_interval_ms=0,check_ms=200";
-    kappa.start(KAPPA_BINARY, {"--headless", "--venue", "deribit", "--venue", "binance-futures", "--deribit-env",
-                               exchange_.url(), "--binance-env", QString("http://127.0.0.1:%1").arg(exchange_.port()),
-                               "--currencies", "BTC", "--data-dir", data, "--demo", "--plugin", hedger, "--risk",
-                               "max_net_delta=off", "--duration", "12", "--report", report});
-    QVERIFY(kappa.waitForStarted(10000));
-    QVERIFY2(kappa.waitForFinished(90000), "kappa did not finish");
-    const QByteArray out = kappa.readAllStandardOutput(), err = kappa.readAllStandardError();
-    QCOMPARE(kappa.exitStatus(), QProcess::NormalExit);
-    QVERIFY2(kappa.exitCode() == 0, err.right(3000).constData());
-
-    QFile f(report);
-    QVERIFY(f.open(QIODevice::ReadOnly));
-    const QByteArray reportBytes = f.readAll();
-    const QJsonObject r = QJsonDocument::fromJson(reportBytes).object();
+    const kappa::test::AppRun run = kappa::test::runKappa(
+        KAPPA_BINARY,
+        {"--headless", "--venue", "deribit", "--venue", "binance-futures", "--deribit-env", exchange_.url(),
+         "--binance-env", QString("http://127.0.0.1:%1").arg(exchange_.port()), "--currencies", "BTC", "--data-dir", data,
+         "--demo", "--plugin", hedger, "--risk", "max_net_delta=off", "--duration", "12", "--report", report},
+        {{"KAPPA_DERIBIT_CLIENT_ID", kDeribitId},
+         {"KAPPA_DERIBIT_CLIENT_SECRET", QString::fromLatin1(kDeribitSecret)},
+         {"KAPPA_BINANCE_API_KEY", kBinanceKey},
+         {"KAPPA_BINANCE_API_SECRET", QString::fromLatin1(kBinanceSecret)}},
+        report, 90000);
+    QVERIFY2(run.problem.isEmpty(), qPrintable(run.problem));
+    const QJsonObject& r = run.report;
+    const QByteArray& reportBytes = run.reportBytes;
     QCOMPARE(r["venue"].toString(), QString("deribit+binance-futures"));
     const QJsonArray venues = r["venues"].toArray();
     QCOMPARE(venues.size(), 2);
@@ -106,10 +98,7 @@ class TestMultiVenueApp : public QObject {
 
     // Neither secret, anywhere kappa wrote or printed; the keys themselves only masked in the data dir.
     for (const QByteArray& secret : {kDeribitSecret, kBinanceSecret}) {
-      QStringList hits = kappa::test::findSecretInTree(data, secret);
-      hits += kappa::test::findSecretInBytes(reportBytes, secret, "report");
-      hits += kappa::test::findSecretInBytes(out, secret, "stdout");
-      hits += kappa::test::findSecretInBytes(err, secret, "stderr");
+      const QStringList hits = kappa::test::secretLeaks(run, data, secret);
       QVERIFY2(hits.isEmpty(), qPrintable(hits.join('\n')));
     }
     QVERIFY(kappa::test::findSecretInTree(data, kBinanceKey).isEmpty());

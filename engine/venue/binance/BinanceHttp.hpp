@@ -1,15 +1,23 @@
 #pragma once
-// One HTTP/1.1 request per call (Boost.Beast) over TLS (https, SNI, the peer verified against the
-// system CA store and optionally one more CA file) or plain TCP (http, a local kappa-exchange), on
-// the io_context it is given (the connector's I/O thread; the callback runs there). Bounded by a
-// timeout. Each request opens its own connection: simple and never stuck behind another request;
-// a keep-alive pool is the next step for latency against the real exchange (see the report).
+// Binance's REST requests over the shared HTTP client (venue/net/HttpClient: HTTP/1.1 with a
+// keep-alive pool, TLS with SNI and the server verified, or plain TCP to a local kappa-exchange):
+// the API key header, the form content type, and Binance's rate-limit headers read from each
+// answer. Runs on the io_context it is given (the connector's I/O thread; the callback runs there),
+// each request bounded by a timeout. A request whose outcome is unknown (written, no answer) is
+// never sent again here: only GETs are repeated, and only when a kept connection turned out closed.
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
+
+#include "venue/net/Endpoint.hpp"
+
+namespace kappa::net {
+class HttpClient;
+}
 
 namespace kappa::binance {
 
@@ -25,10 +33,8 @@ struct HttpResponse {
   bool ok() const { return status >= 200 && status < 300; }
 };
 
-struct HttpTarget {
-  bool tls = true;
-  std::string host, port;
-};
+// The REST base: tls, host, port (its path, if any, is not used: every request names its own).
+using HttpTarget = net::Endpoint;
 // Parses http(s)://host[:port]; false with `error` otherwise.
 bool parseHttpBase(const std::string& base, HttpTarget& out, std::string& error);
 
@@ -40,12 +46,12 @@ class HttpClient {
   void request(const std::string& method, const std::string& target, const std::string& apiKey,
                std::chrono::milliseconds timeout, std::function<void(HttpResponse)> done);
   const HttpTarget& target() const { return target_; }
+  // TCP connections opened so far (any thread): with keep-alive, far fewer than requests.
+  std::uint64_t connectionsOpened() const;
 
  private:
-  struct Impl;
-  boost::asio::io_context& io_;
   HttpTarget target_;
-  std::shared_ptr<Impl> impl_;
+  std::unique_ptr<net::HttpClient> http_;
 };
 
 // Hex HMAC-SHA256 of `data` with `key` (Binance's signature).

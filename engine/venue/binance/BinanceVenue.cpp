@@ -11,12 +11,12 @@
 #include "venue/binance/BinanceHttp.hpp"
 #include "venue/binance/BinanceOrderTracker.hpp"
 #include "venue/binance/BinanceRestAnswers.hpp"
-#include "venue/deribit/WsTransport.hpp"
+#include "venue/net/WsTransport.hpp"
 
 namespace kappa::binance {
 
 namespace asio = boost::asio;
-using deribit::WsTransport;
+using net::WsTransport;
 
 namespace {
 
@@ -57,7 +57,7 @@ BinanceVenue::BinanceVenue(BinanceVenueConfig config)
   std::string error;
   if (!parseHttpBase(config_.endpoint.restBase, target, error)) {
     listError_ = error;
-    target = {false, "127.0.0.1", "1"};  // never reached: listInstruments reports the error
+    target = {false, "127.0.0.1", "1", "/"};  // never reached: listInstruments reports the error
   }
   http_ = std::make_unique<HttpClient>(io_, target, config_.endpoint.caFile);
 }
@@ -524,7 +524,7 @@ void BinanceVenue::openMarket(bool standby) {
   }
   const std::uint64_t conn = ++connSerial_;
   const std::uint64_t generation = generation_;
-  deribit::WsOptions options;
+  net::WsOptions options;
   options.connectTimeout = config_.connectTimeout;
   options.caFile = config_.endpoint.caFile;
   WsTransport::Handlers h;
@@ -562,7 +562,7 @@ void BinanceVenue::openMarket(bool standby) {
     onMarketClosed(conn, reason);
   };
   std::string error;
-  auto t = deribit::makeWsTransport(io_, url, options, std::move(h), error);
+  auto t = net::makeWsTransport(io_, url, options, std::move(h), error);
   if (!t) {
     log::error(kLog, error);
     setState(VenueState::Disconnected, error);
@@ -886,7 +886,7 @@ void BinanceVenue::replaceUserStream() {
 
 void BinanceVenue::openUserStream() {
   const std::uint64_t generation = generation_;
-  deribit::WsOptions options;
+  net::WsOptions options;
   options.connectTimeout = config_.connectTimeout;
   options.caFile = config_.endpoint.caFile;
   options.idleTimeout = std::chrono::seconds(60);  // the user stream is quiet between events: Beast's pings keep it alive
@@ -914,7 +914,7 @@ void BinanceVenue::openUserStream() {
     endSession("user data stream: " + reason);
   };
   std::string error;
-  user_ = deribit::makeWsTransport(io_, config_.endpoint.wsBase + "/ws/" + listenKey_, options, std::move(h), error);
+  user_ = net::makeWsTransport(io_, config_.endpoint.wsBase + "/ws/" + listenKey_, options, std::move(h), error);
   if (!user_) {
     endSession(error);
     return;

@@ -41,7 +41,7 @@
 #include "venue/binance/BinanceCredentials.hpp"
 #include "venue/binance/BinanceDecoder.hpp"
 
-namespace kappa::deribit {
+namespace kappa::net {
 class WsTransport;
 }
 
@@ -203,7 +203,7 @@ class BinanceVenue final : public Venue {
   boost::asio::steady_timer reconnectTimer_{io_}, keepAliveTimer_{io_}, rotationTimer_{io_}, refreshTimer_{io_},
       accountTimer_{io_}, housekeepingTimer_{io_};
 
-  std::shared_ptr<deribit::WsTransport> market_, standby_, user_;
+  std::shared_ptr<net::WsTransport> market_, standby_, user_;
   std::uint64_t marketConn_ = 0, standbyConn_ = 0, userConn_ = 0, connSerial_ = 0;
   std::set<InstrumentId> standbyCaughtUp_;
   std::uint64_t generation_ = 0;  // a session: every callback of an older one is ignored

@@ -7,9 +7,13 @@
 #include "core/Clock.hpp"
 #include "venue/deribit/DeribitSession.hpp"
 #include "venue/deribit/JsonRpcClient.hpp"
-#include "venue/deribit/WsTransport.hpp"
+#include "venue/net/WsTransport.hpp"
 
 namespace kappa::deribit {
+
+using net::makeWsTransport;
+using net::WsOptions;
+using net::WsTransport;
 
 // Everything on the caller's thread with its own io_context: connect, hello, auth (the session
 // does both), one public/test for the round trip, close. run_for bounds the whole.

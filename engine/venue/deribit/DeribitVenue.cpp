@@ -13,12 +13,15 @@
 #include "venue/deribit/DeribitOrderTracker.hpp"
 #include "venue/deribit/DeribitSession.hpp"
 #include "venue/deribit/JsonRpcClient.hpp"
-#include "venue/deribit/WsTransport.hpp"
+#include "venue/net/WsTransport.hpp"
 
 namespace kappa::deribit {
 
 namespace asio = boost::asio;
 using simdjson::dom::element;
+using net::makeWsTransport;
+using net::WsOptions;
+using net::WsTransport;
 
 namespace {
 

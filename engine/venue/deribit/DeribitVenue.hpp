@@ -37,9 +37,12 @@
 #include "venue/deribit/DeribitDecoder.hpp"
 #include "venue/deribit/DeribitRateLimiter.hpp"
 
+namespace kappa::net {
+class WsTransport;
+}
+
 namespace kappa::deribit {
 
-class WsTransport;
 class JsonRpcClient;
 class DeribitSession;
 class DeribitOrderTracker;
@@ -177,7 +180,7 @@ class DeribitVenue final : public Venue {
   boost::asio::steady_timer refreshTimer_{io_};
   bool refreshQueued_ = false;
 
-  std::shared_ptr<WsTransport> transport_;
+  std::shared_ptr<net::WsTransport> transport_;
   std::unique_ptr<JsonRpcClient> rpc_;
   std::unique_ptr<DeribitSession> session_;
   std::uint64_t generation_ = 0;

@@ -1,87 +1,45 @@
-#include "venue/deribit/WsTransport.hpp"
+#include "venue/net/WsTransport.hpp"
 
 #include <deque>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
-namespace kappa::deribit {
+#include "venue/net/Endpoint.hpp"
+#include "venue/net/StreamOpener.hpp"
+#include "venue/net/TlsContext.hpp"
+
+namespace kappa::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
-
-bool parseWsUrl(const std::string& url, WsUrl& out, std::string& error) {
-  std::string rest;
-  if (url.rfind("wss://", 0) == 0) {
-    out.tls = true;
-    rest = url.substr(6);
-  } else if (url.rfind("ws://", 0) == 0) {
-    out.tls = false;
-    rest = url.substr(5);
-  } else {
-    error = "not a ws:// or wss:// URL: " + url;
-    return false;
-  }
-  const std::size_t slash = rest.find('/');
-  std::string hostPort = rest.substr(0, slash);
-  out.target = slash == std::string::npos ? "/" : rest.substr(slash);
-  out.port = out.tls ? "443" : "80";
-  if (!hostPort.empty() && hostPort.front() == '[') {  // [::1]:8080
-    const std::size_t close = hostPort.find(']');
-    if (close == std::string::npos) {
-      error = "bad IPv6 host in " + url;
-      return false;
-    }
-    out.host = hostPort.substr(1, close - 1);
-    if (close + 1 < hostPort.size() && hostPort[close + 1] == ':') out.port = hostPort.substr(close + 2);
-  } else {
-    const std::size_t colon = hostPort.rfind(':');
-    out.host = hostPort.substr(0, colon);
-    if (colon != std::string::npos) out.port = hostPort.substr(colon + 1);
-  }
-  if (out.host.empty() || out.port.empty() || out.port.find_first_not_of("0123456789") != std::string::npos) {
-    error = "bad host or port in " + url;
-    return false;
-  }
-  return true;
-}
 
 namespace {
 
-using PlainStream = websocket::stream<beast::tcp_stream>;
-using TlsStream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+using PlainWs = websocket::stream<beast::tcp_stream>;
+using TlsWs = websocket::stream<TlsStream>;
 
 template <class Stream>
 class Connection final : public WsTransport, public std::enable_shared_from_this<Connection<Stream>> {
  public:
-  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  static constexpr bool kTls = std::is_same_v<Stream, TlsWs>;
 
-  Connection(asio::io_context& io, WsUrl url, WsOptions options, Handlers handlers, std::shared_ptr<ssl::context> ctx)
+  Connection(asio::io_context& io, Endpoint url, WsOptions options, Handlers handlers, std::shared_ptr<ssl::context> ctx)
       : io_(io), url_(std::move(url)), options_(std::move(options)), handlers_(std::move(handlers)),
         ctx_(std::move(ctx)), resolver_(io), ws_(makeStream(io, ctx_.get())) {}
 
   void start() override {
     auto self = this->shared_from_this();
-    resolver_.async_resolve(url_.host, url_.port, [self](beast::error_code ec, tcp::resolver::results_type results) {
-      if (ec) return self->fail("cannot resolve " + self->url_.host + ": " + ec.message());
-      auto& layer = beast::get_lowest_layer(self->ws_);
-      layer.expires_after(self->options_.connectTimeout);
-      layer.async_connect(results, [self](beast::error_code ec, const tcp::endpoint&) {
-        if (ec) return self->fail("cannot connect to " + self->url_.host + ":" + self->url_.port + ": " + ec.message());
-        // No Nagle: an order written while the previous one is still unacknowledged would wait for
-        // the exchange's ACK (a whole round trip to Deribit) before leaving.
-        beast::error_code ignored;
-        beast::get_lowest_layer(self->ws_).socket().set_option(tcp::no_delay(true), ignored);
-        self->secure();
-      });
+    asyncOpen(resolver_, ws_.next_layer(), url_, options_.connectTimeout, [self](std::string error) {
+      if (self->closed_) return;  // close() while connecting has said why already
+      if (!error.empty()) return self->fail(error);
+      self->upgrade();
     });
   }
 
@@ -119,24 +77,6 @@ class Connection final : public WsTransport, public std::enable_shared_from_this
       return Stream(io);
   }
 
-  void secure() {
-    auto self = this->shared_from_this();
-    if constexpr (kTls) {
-      auto& tls = ws_.next_layer();
-      // SNI: a server behind a shared address picks its certificate by the name.
-      if (!SSL_set_tlsext_host_name(tls.native_handle(), url_.host.c_str()))
-        return fail("TLS: cannot set the server name");
-      tls.set_verify_mode(ssl::verify_peer);
-      tls.set_verify_callback(ssl::host_name_verification(url_.host));
-      tls.async_handshake(ssl::stream_base::client, [self](beast::error_code ec) {
-        if (ec) return self->fail("TLS handshake with " + self->url_.host + " failed: " + ec.message());
-        self->upgrade();
-      });
-    } else {
-      upgrade();
-    }
-  }
-
   void upgrade() {
     beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout t;
@@ -146,10 +86,8 @@ class Connection final : public WsTransport, public std::enable_shared_from_this
     ws_.set_option(t);
     ws_.read_message_max(64u << 20);  // instrument lists run to megabytes
     ws_.text(true);
-    const bool defaultPort = url_.port == (kTls ? "443" : "80");
-    const std::string host = defaultPort ? url_.host : url_.host + ":" + url_.port;
     auto self = this->shared_from_this();
-    ws_.async_handshake(host, url_.target, [self](beast::error_code ec) {
+    ws_.async_handshake(hostHeader(url_), url_.target, [self](beast::error_code ec) {
       if (ec) return self->fail("WebSocket handshake failed: " + ec.message());
       self->open_ = true;
       if (self->handlers_.onOpen) self->handlers_.onOpen();
@@ -212,11 +150,11 @@ class Connection final : public WsTransport, public std::enable_shared_from_this
   }
 
   asio::io_context& io_;
-  WsUrl url_;
+  Endpoint url_;
   WsOptions options_;
   Handlers handlers_;
   std::shared_ptr<ssl::context> ctx_;
-  tcp::resolver resolver_;
+  asio::ip::tcp::resolver resolver_;
   Stream ws_;
   beast::flat_buffer buffer_;
   std::deque<std::string> writes_;
@@ -227,25 +165,12 @@ class Connection final : public WsTransport, public std::enable_shared_from_this
 
 std::shared_ptr<WsTransport> makeWsTransport(asio::io_context& io, const std::string& url, const WsOptions& options,
                                              WsTransport::Handlers handlers, std::string& error) {
-  WsUrl parsed;
-  if (!parseWsUrl(url, parsed, error)) return nullptr;
-  if (!parsed.tls) return std::make_shared<Connection<PlainStream>>(io, parsed, options, std::move(handlers), nullptr);
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
-  beast::error_code ec;
-  ctx->set_default_verify_paths(ec);
-  if (ec) {
-    error = "TLS: cannot load the system CA store: " + ec.message();
-    return nullptr;
-  }
-  if (!options.caFile.empty()) {
-    ctx->load_verify_file(options.caFile, ec);
-    if (ec) {
-      error = "TLS: cannot load CA file " + options.caFile + ": " + ec.message();
-      return nullptr;
-    }
-  }
-  ctx->set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  return std::make_shared<Connection<TlsStream>>(io, parsed, options, std::move(handlers), std::move(ctx));
+  Endpoint parsed;
+  if (!parseEndpoint(url, Scheme::WebSocket, parsed, error)) return nullptr;
+  if (!parsed.tls) return std::make_shared<Connection<PlainWs>>(io, parsed, options, std::move(handlers), nullptr);
+  auto ctx = makeTlsClientContext(options.caFile, error);
+  if (!ctx) return nullptr;
+  return std::make_shared<Connection<TlsWs>>(io, parsed, options, std::move(handlers), std::move(ctx));
 }
 
-}  // namespace kappa::deribit
+}  // namespace kappa::net

@@ -1,6 +1,7 @@
 #pragma once
 // A WebSocket client connection (Boost.Beast) over TLS (wss://, OpenSSL, SNI, the peer verified
-// against the system CA store and optionally one more CA file) or plain TCP (ws://).
+// against the system CA store and optionally one more CA file) or plain TCP (ws://). Every venue's
+// streams use it (Deribit's JSON-RPC, Binance's market and user-data streams).
 //
 // Runs on the io_context it is given (the connector's own I/O thread): every handler is called
 // there, and every method must be called there too. Connecting is bounded by a timeout; once open,
@@ -14,16 +15,7 @@
 
 #include <boost/asio/io_context.hpp>
 
-namespace kappa::deribit {
-
-struct WsUrl {
-  bool tls = true;
-  std::string host;
-  std::string port;    // "443" by default for wss, "80" for ws
-  std::string target;  // "/ws/api/v2"
-};
-// Parses ws://host[:port]/path and wss://…; false with `error` otherwise.
-bool parseWsUrl(const std::string& url, WsUrl& out, std::string& error);
+namespace kappa::net {
 
 struct WsOptions {
   std::chrono::milliseconds connectTimeout{10'000};
@@ -50,8 +42,9 @@ class WsTransport {
   virtual std::size_t queuedWrites() const = 0;
 };
 
-// Creates a connection (not yet started), or returns null with `error` for a bad URL or CA file.
+// Creates a connection (not yet started) to ws(s)://host[:port]/path, or returns null with `error`
+// for a bad URL or CA file.
 std::shared_ptr<WsTransport> makeWsTransport(boost::asio::io_context& io, const std::string& url, const WsOptions& options,
                                              WsTransport::Handlers handlers, std::string& error);
 
-}  // namespace kappa::deribit
+}  // namespace kappa::net
