@@ -177,6 +177,19 @@ class BinanceVenue final : public Venue {
   void resolveOrder(OrderId id, int attempt = 0);
   void lookUpEarlierOrder(OrderId id, std::size_t symbolIndex, int attempt);
   void reconcile();
+  // Reconciliation requests (open orders, orders asked by our id) not yet answered: positions wait
+  // for them, or the fills they bring would reach the engine after the positions that include them.
+  void reconcileStarted() { ++reconcileOutstanding_; }
+  void reconcileDone(std::uint64_t generation);
+  // Positions (GET positionRisk) once asked and the picture is complete: both streams open, every
+  // reconciliation request answered, no fill held for the stream. A failed answer is asked again
+  // with backoff (1 s doubling to 30 s, never before a 429/418 pause ends): never left unanswered.
+  void sendPositionsWhenReady();
+  void retryPositions(const std::string& why);
+  // ACCOUNT_UPDATE positions, each held until the stream has brought the trades up to its
+  // transaction time (Binance orders events of one type only, not an ACCOUNT_UPDATE against its
+  // ORDER_TRADE_UPDATE), then sent to the engine to compare; `now` (monotonic) sends those held too long.
+  void forwardPositionChanges(Nanos now);
   void fetchOpenOrders();
   void fetchAccount();
   void refuseChange(OrderId id, const std::string& reason);
@@ -214,6 +227,17 @@ class BinanceVenue final : public Venue {
   std::set<InstrumentId> snapshotQueued_;
   int snapshotsInFlight_ = 0;
   std::set<OrderId> unknownOutcome_;
+  int reconcileOutstanding_ = 0;  // this session's
+  bool positionsWanted_ = false, positionsInFlight_ = false, positionsRetryPending_ = false;
+  int positionsAttempts_ = 0;
+  boost::asio::steady_timer positionsTimer_{io_};
+  struct HeldPosition {
+    BinancePositionUpdate position;
+    Nanos txTime = 0;     // the event's transaction time (Binance's clock)
+    Nanos heldSince = 0;  // monotonic
+  };
+  std::map<std::string, HeldPosition> heldPositions_;  // by symbol, the latest
+  std::map<std::string, Nanos> lastTradeTs_;           // by symbol: the newest trade the stream brought
   std::vector<std::vector<OrderId>> pendingQueries_;
   // Rate limits (I/O thread).
   long usedWeight_ = 0, orders10s_ = 0, orders1m_ = 0;
