@@ -1336,6 +1336,10 @@ void BinanceVenue::sendPositionsWhenReady() {
       positions.push_back({id, p.amount, toFixed(p.entryPrice)});
     }
     flush();  // every execution report before the positions that hold its fill
+    {
+      std::lock_guard lock(mutex_);
+      ++counters_.positionAnswers;
+    }
     if (listener_) asio::post(engine_, [l = listener_, positions] { l->onPositions(positions); });
   });
 }
@@ -1349,6 +1353,10 @@ void BinanceVenue::retryPositions(const std::string& why) {
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.1f", double(delay.count()) / 1000.0);
   log::warn(kLog, "positionRisk not read (" + why + "); asked again in " + secs + " s");
+  {
+    std::lock_guard lock(mutex_);
+    ++counters_.positionRetries;
+  }
   positionsRetryPending_ = true;
   positionsTimer_.expires_after(delay);
   positionsTimer_.async_wait([this, generation = generation_](const boost::system::error_code& ec) {
@@ -1376,6 +1384,10 @@ void BinanceVenue::forwardPositionChanges(Nanos now) {
   }
   if (ready.empty() || !listener_) return;
   flush();  // the trades' execution reports first
+  {
+    std::lock_guard lock(mutex_);
+    counters_.positionChangesSent += ready.size();
+  }
   asio::post(engine_, [l = listener_, ready] { l->onPositionChanges(ready); });
 }
 

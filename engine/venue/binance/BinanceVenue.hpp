@@ -87,6 +87,9 @@ struct BinanceCounters {
   std::uint64_t cancelAllConfirmed = 0;  // DELETE allOpenOrders answers
   std::uint64_t unknownOutcomes = 0;     // order requests resolved by origClientOrderId
   std::uint64_t instrumentsListed = 0, instrumentsRetired = 0;
+  std::uint64_t positionAnswers = 0;     // positionRisk answers sent to the engine
+  std::uint64_t positionRetries = 0;     // positionRisk requests that failed and were asked again
+  std::uint64_t positionChangesSent = 0; // ACCOUNT_UPDATE positions sent to the engine to compare
   std::int64_t timeOffsetMs = 0;         // server minus local clock
   long usedWeight1m = 0;                 // the last X-MBX-USED-WEIGHT-1M
 };
