@@ -164,23 +164,32 @@ class TestBinanceReconcile : public QObject {
     const OrderState s = kappa::test::stateOf(*engine_, id);
     return s != OrderState::PendingNew && s != OrderState::Unknown;
   }
+  // Waits for the ack closely (not QTRY's 50 ms steps): the order should still work when the
+  // engine ends right after.
+  bool waitAcked(OrderId id) {
+    QElapsedTimer t;
+    t.start();
+    while (!acked(id))
+      if (t.elapsed() > 10000) return false;
+    return true;
+  }
   // Our order at the exchange, by the client id the connector gave it.
   QJsonObject exchangeOrder(OrderId id) {
     return signedAs(kKey, kSecret, "GET", "/fapi/v1/order", QString("symbol=BTCUSDT&origClientOrderId=kappa-%1").arg(id)).object();
   }
   QString priceText(Price p) const { return QString::number(toDouble(p), 'f', 1); }  // BTCUSDT's tick 0.1
 
-  // A buy joining the best bid: the other account can fill it at will (the simulated market drifts
-  // by several ticks a second, so it may fill on its own too; every check below holds either way).
-  // Its id once the OMS holds it, and its price.
-  std::pair<OrderId, Price> buyAtTheBestBid() {
-    const Price bid = engine_->call([&] { return engine_->marketData().book(btc_).bestBid()->price; });
+  // A buy two ticks under the best bid: the other account can fill it at will (the simulated
+  // market drifts by several ticks a second, so it may fill on its own too; every check below
+  // holds either way). Its id once the OMS holds it, and its price.
+  std::pair<OrderId, Price> buyUnderTheBestBid() {
     const Instrument& inst = engine_->instruments()[btc_];
+    const Price bid = engine_->call([&] { return engine_->marketData().book(btc_).bestBid()->price; });
     OrderRequest r;
     r.instrument = btc_;
     r.side = Side::Buy;
     r.type = OrderType::Limit;
-    r.price = bid;
+    r.price = bid - 2 * inst.tickSize;
     r.qty = inst.minQty * 10;
     r.tag = "reconcile-test";
     return {kappa::test::submitAndFind(*engine_, r), r.price};
@@ -222,9 +231,9 @@ class TestBinanceReconcile : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(positionsApplied(), 20000);
     const double before = exchangePosition();
     QCOMPARE(toFixed(enginePosition()), toFixed(before));
-    const auto [id, price] = buyAtTheBestBid();
+    const auto [id, price] = buyUnderTheBestBid();
     QVERIFY(id);
-    QTRY_VERIFY_WITH_TIMEOUT(acked(id), 10000);
+    QVERIFY(waitAcked(id));
     endWithoutCancelling();  // at once: the order is (almost always) still working
 
     // ---- while kappa is down: the other side trades against it, the rest is cancelled ----
@@ -295,9 +304,9 @@ class TestBinanceReconcile : public QObject {
     startEngine("reconnect");
     QTRY_VERIFY_WITH_TIMEOUT(positionsApplied(), 20000);
     QCOMPARE(toFixed(enginePosition()), toFixed(exchangePosition()));
-    const auto [id, price] = buyAtTheBestBid();
+    const auto [id, price] = buyUnderTheBestBid();
     QVERIFY(id);
-    QTRY_VERIFY_WITH_TIMEOUT(acked(id), 10000);
+    QVERIFY(waitAcked(id));
     const std::uint64_t checksBefore = engine_->call([&] { return engine_->positionChecks(); });
     // Every stream dropped; the other side trades against our order before kappa is back, and
     // the rest of it is cancelled at the exchange.
