@@ -1225,9 +1225,10 @@ void BinanceVenue::fetchOpenOrders() {
     if (!r.ok() || !parseOrders(r.body, open, error)) {
       // Without the list, what our working orders did while the stream was away is unknown: asked
       // again shortly (positions wait for it).
+      const auto delay = std::max(std::chrono::milliseconds(2'000), pauseLeft());
       log::warn(kLog, "open orders not read: " + (e ? describeOrderError(*e) : !r.error.empty() ? r.error : error) +
-                          "; asked again in 2 s");
-      auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::seconds(2));
+                          "; asked again in " + std::to_string(delay.count() / 1000) + " s");
+      auto timer = std::make_shared<asio::steady_timer>(io_, delay);
       timer->async_wait([this, timer, generation](const boost::system::error_code& ec) {
         if (ec || generation != generation_) return;
         fetchOpenOrders();
@@ -1344,12 +1345,15 @@ void BinanceVenue::sendPositionsWhenReady() {
   });
 }
 
+std::chrono::milliseconds BinanceVenue::pauseLeft() const {
+  const Nanos pause = std::max<Nanos>(backoffUntil_ - monoNow(), (bannedUntilMs_ - wallNow() / 1'000'000) * 1'000'000);
+  return pause > 0 ? std::chrono::milliseconds(pause / 1'000'000 + 100) : std::chrono::milliseconds(0);
+}
+
 void BinanceVenue::retryPositions(const std::string& why) {
   auto delay = std::chrono::milliseconds(std::min<std::int64_t>(30'000, std::int64_t(1'000) << std::min(positionsAttempts_, 5)));
   ++positionsAttempts_;
-  // Not before a 429 pause or a 418 ban is over: asked sooner, it would only be refused again.
-  const Nanos pause = std::max<Nanos>(backoffUntil_ - monoNow(), (bannedUntilMs_ - wallNow() / 1'000'000) * 1'000'000);
-  if (pause > 0) delay = std::max(delay, std::chrono::milliseconds(pause / 1'000'000 + 100));
+  delay = std::max(delay, pauseLeft());  // asked sooner, it would only be refused again
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.1f", double(delay.count()) / 1000.0);
   log::warn(kLog, "positionRisk not read (" + why + "); asked again in " + secs + " s");

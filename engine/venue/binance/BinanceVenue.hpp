@@ -16,7 +16,13 @@
 // (refused here before Binance would); 429 backs off for Retry-After; 418 stops all requests until
 // the ban's end, shown in the venue state's detail.
 // Connections: reconnect with backoff (1 s doubling to 30 s, jitter), then resync every book and
-// reconcile (open orders, positions, account, unresolved orders). The market connection is rotated
+// reconcile: open orders, unresolved orders and the account first; positions (GET positionRisk)
+// only once those have answered and the fills they showed are booked, so the engine compares a
+// position with every fill behind it (a failed positions request is asked again with backoff).
+// An earlier session's order (queryOrders) has its fills booked from the REST answer at once,
+// right after its Ack: the stream will never bring them. ACCOUNT_UPDATE's positions go to the
+// engine's check (onPositionChanges) once the stream has brought the trades behind them. The
+// market connection is rotated
 // before Binance's 24 h cut-off: a standby connection opens, and takes over once its stream has
 // caught up with every live book (no resync), then the old one closes.
 #include <atomic>
@@ -189,6 +195,8 @@ class BinanceVenue final : public Venue {
   // with backoff (1 s doubling to 30 s, never before a 429/418 pause ends): never left unanswered.
   void sendPositionsWhenReady();
   void retryPositions(const std::string& why);
+  // How long a 429 back-off or a 418 ban still stops every request (0 if none), plus a margin.
+  std::chrono::milliseconds pauseLeft() const;
   // ACCOUNT_UPDATE positions, each held until the stream has brought the trades up to its
   // transaction time (Binance orders events of one type only, not an ACCOUNT_UPDATE against its
   // ORDER_TRADE_UPDATE), then sent to the engine to compare; `now` (monotonic) sends those held too long.
