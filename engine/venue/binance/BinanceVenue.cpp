@@ -741,6 +741,7 @@ void BinanceVenue::handleBatch() {
     if (o.isTrade) {  // any of the account's, ours or not: the positions it changed may be compared
       Nanos& last = lastTradeTs_[o.symbol];
       last = std::max(last, o.ts);
+      lastTradeArrival_[o.symbol] = monoNow();
     }
   }
   for (const BinanceAccountUpdate& a : batch_.accounts)
@@ -750,7 +751,6 @@ void BinanceVenue::handleBatch() {
   const bool hadRequests = !batch_.snapshotRequests.empty();
   batch_.clear();
   flush();
-  forwardPositionChanges(0);
   if (hadRequests || !allLive_.load(std::memory_order_relaxed)) updateAllLive();  // a bridging book goes live with its first diff
   if (hadRequests) pumpSnapshots();
   if (expired) {
@@ -1377,8 +1377,13 @@ void BinanceVenue::forwardPositionChanges(Nanos now) {
   for (auto it = heldPositions_.begin(); it != heldPositions_.end();) {
     const HeldPosition& h = it->second;
     const auto trade = lastTradeTs_.find(it->first);
-    const bool caughtUp = trade != lastTradeTs_.end() && trade->second >= h.txTime && !tracker_->holdsRestFills(it->first);
-    if (!caughtUp && !(now != 0 && now - h.heldSince >= kLongest)) {
+    // Caught up: the stream has brought the trades up to the position's transaction time, the
+    // symbol's trades have paused (one order taking several levels brings several trades, and a
+    // position may already count all of them), and no fill of it is held back.
+    const auto arrived = lastTradeArrival_.find(it->first);
+    const bool quiet = arrived == lastTradeArrival_.end() || now - arrived->second >= kSecond / 5;
+    const bool caughtUp = trade != lastTradeTs_.end() && trade->second >= h.txTime && quiet && !tracker_->holdsRestFills(it->first);
+    if (!caughtUp && now - h.heldSince < kLongest) {
       ++it;
       continue;
     }

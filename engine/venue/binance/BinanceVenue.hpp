@@ -199,7 +199,8 @@ class BinanceVenue final : public Venue {
   std::chrono::milliseconds pauseLeft() const;
   // ACCOUNT_UPDATE positions, each held until the stream has brought the trades up to its
   // transaction time (Binance orders events of one type only, not an ACCOUNT_UPDATE against its
-  // ORDER_TRADE_UPDATE), then sent to the engine to compare; `now` (monotonic) sends those held too long.
+  // ORDER_TRADE_UPDATE) and its trades have paused for 200 ms, then sent to the engine to compare;
+  // those held 5 s are sent all the same. Once a second (housekeeping); `now` is monotonic.
   void forwardPositionChanges(Nanos now);
   void fetchOpenOrders();
   void fetchAccount();
@@ -249,6 +250,7 @@ class BinanceVenue final : public Venue {
   };
   std::map<std::string, HeldPosition> heldPositions_;  // by symbol, the latest
   std::map<std::string, Nanos> lastTradeTs_;           // by symbol: the newest trade the stream brought
+  std::map<std::string, Nanos> lastTradeArrival_;      // by symbol: when (monotonic) it came
   std::vector<std::vector<OrderId>> pendingQueries_;
   // Rate limits (I/O thread).
   long usedWeight_ = 0, orders10s_ = 0, orders1m_ = 0;
