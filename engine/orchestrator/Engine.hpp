@@ -73,6 +73,9 @@ class Engine final {
   // that differed (each one logged and journaled).
   std::uint64_t positionChecks(VenueId v = 0) const { return venues_[v].positionChecks; }
   std::uint64_t positionMismatches(VenueId v = 0) const { return venues_[v].positionMismatches; }
+  // Engine thread: positions a venue pushed as they changed (Binance's ACCOUNT_UPDATE) compared
+  // with ours; a difference counts in positionMismatches() too.
+  std::uint64_t positionUpdatesCompared(VenueId v = 0) const { return venues_[v].positionUpdatesCompared; }
   VenueSummary venueSummary(VenueId v = 0) const { return venues_[v].venue->summary(); }  // any thread
   const std::string& venueEnvironment(VenueId v = 0) const { return venues_[v].environment; }  // "" for the simulator
 
@@ -192,6 +195,7 @@ class Engine final {
     void onExecution(const ExecReport& report) override { engine_.onExecution(report); }
     void onVenueState(VenueState state, const std::string& detail) override { engine_.onVenueState(venue_, state, detail); }
     void onPositions(const std::vector<VenuePosition>& p) override { engine_.onPositions(venue_, p); }
+    void onPositionChanges(const std::vector<VenuePosition>& p) override { engine_.onPositionChanges(venue_, p); }
     void onAccount(const VenueAccount& account) override { engine_.onAccount(venue_, account); }
     void onInstrumentChange(const InstrumentChange& change) override { engine_.onInstrumentChange(change); }
    private:
@@ -211,6 +215,7 @@ class Engine final {
     bool positionsReconciled = false;  // the venue's positions were asked for and applied (once a run)
     bool positionsAsked = false;       // asked on this connection, answer not yet in
     std::uint64_t positionChecks = 0, positionMismatches = 0;  // after reconnects: compared, differing
+    std::uint64_t positionUpdatesCompared = 0;                 // pushed position changes compared
     double lagMs = 0;                  // its market data's delivery delay above the best seen
     Nanos clockOffset = 0;             // wall - its clock, smallest seen
     bool offsetKnown = false;
@@ -219,6 +224,7 @@ class Engine final {
   void onExecution(const ExecReport& report);
   void onVenueState(VenueId v, VenueState state, const std::string& detail);
   void onPositions(VenueId v, const std::vector<VenuePosition>& positions);
+  void onPositionChanges(VenueId v, const std::vector<VenuePosition>& changed);
   void onAccount(VenueId v, const VenueAccount& account);
   void onInstrumentChange(const InstrumentChange& change);
   VenueId venueOfOrder(OrderId id) const;  // the venue of the order's instrument (unresolved ones too)
@@ -281,11 +287,15 @@ class Engine final {
   // answers for them (restart reconciliation).
   std::vector<Order> unresolved_;
   // Per unresolved order: what the journal had booked for it, what the venue has reported filled
-  // since (its Fill reports add up to everything the order filled there), and whether the venue has
-  // answered for it yet (the venue's positions are asked for only once it answered for all).
+  // since (its Fill reports add up to everything the order filled there), what the venue's own
+  // account of the order says it filled (an Ack's quantity minus its leaves), and whether the venue
+  // has answered for it yet: only once its Fill reports cover that figure (the venue's positions are
+  // asked for only once it answered for all; asked sooner, a fill still on its way would be booked
+  // twice, once as the position's difference and again with its order).
   struct UnresolvedProgress {
     Qty journaled = 0;
     Qty reported = 0;
+    Qty venueFilled = 0;
     bool answered = false;
   };
   std::unordered_map<OrderId, UnresolvedProgress> unresolvedProgress_;

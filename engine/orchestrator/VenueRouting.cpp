@@ -120,7 +120,10 @@ bool Engine::resolveUnresolved(const ExecReport& r) {
   ++unresolvedChanges_;
   Order& o = *it;
   UnresolvedProgress& progress = unresolvedProgress_[o.id];
-  progress.answered = true;
+  // What the venue's own account of the order says it filled: an Ack or Replaced carries the
+  // order's quantity and what is left of it.
+  if ((r.type == ExecType::Ack || r.type == ExecType::Replaced) && r.qty > 0)
+    progress.venueFilled = std::max(progress.venueFilled, r.qty - std::max<Qty>(0, r.leaves));
   const Instrument& inst = instruments_[o.request.instrument];
   auto record = [&](JournalKind kind, Price price, Qty qty, double value, std::string text) {
     if (journal_) journalOrderFact(*journal_, kind, o, now(), price, qty, value, std::move(text));
@@ -157,6 +160,9 @@ bool Engine::resolveUnresolved(const ExecReport& r) {
       closed = false;
       break;
   }
+  // Answered once the fills the venue says the order made have all been reported: an Ack that
+  // shows fills is not an answer yet, their Fill reports are (see UnresolvedProgress).
+  progress.answered = progress.reported >= progress.venueFilled;
   if (closed) {
     unresolvedProgress_.erase(o.id);
     unresolved_.erase(it);
@@ -211,6 +217,29 @@ void Engine::queryPositionsOnceOrdersAnswered(VenueId v) {
     if (!progress.answered && venueOfOrder(id) == v) return;
   venue.positionsAsked = true;
   venue.venue->queryPositions();
+}
+
+// A venue pushed positions as they changed (Binance's ACCOUNT_UPDATE), after the execution reports
+// of the trades that changed them. Compared with ours, never booked: a difference means a fill was
+// lost or doubled somewhere (or another program traded the account), which the trader must hear
+// about at once (logged, journaled, counted); changing a live position behind the strategies'
+// backs could double a fill merely in flight. Before the restart reconciliation has brought the
+// venue's whole account in, there is nothing to compare yet: that reconciliation decides.
+void Engine::onPositionChanges(VenueId v, const std::vector<VenuePosition>& changed) {
+  VenueSlot& venue = venues_[v];
+  if (!venue.positionsReconciled) return;
+  growToRegistry();
+  for (const VenuePosition& p : changed) {
+    if (p.instrument >= knownInstruments() || instruments_[p.instrument].venue != v || !std::isfinite(p.qty)) continue;
+    ++venue.positionUpdatesCompared;
+    const Instrument& inst = instruments_[p.instrument];
+    const double ours = oms_->positions()[inst.id].qty;
+    if (toFixed(std::abs(p.qty - ours)) == 0) continue;
+    ++venue.positionMismatches;
+    const std::string what = inst.name + ": ours " + std::to_string(ours) + ", venue " + std::to_string(p.qty);
+    log::error("venue", "position differs from the one the venue pushed: " + what);
+    journalNote(JournalKind::RiskEvent, now(), "position differs from the one the venue pushed: " + what);
+  }
 }
 
 VenueId Engine::venueOfOrder(OrderId id) const {

@@ -82,6 +82,10 @@ class VenueListener {
   // The answer to Venue::queryPositions(): every position the account holds there (an instrument
   // not listed is flat).
   virtual void onPositions(const std::vector<VenuePosition>& positions) {}
+  // Positions the venue pushed as they changed (Binance's ACCOUNT_UPDATE): only the instruments
+  // listed (qty 0 = flat now); the others are not said. Sent once the venue has delivered the
+  // execution reports of the trades that changed them. The engine compares, never books.
+  virtual void onPositionChanges(const std::vector<VenuePosition>& changed) {}
   // The venue's account per currency, whenever it changes (venues without one never call it).
   virtual void onAccount(const VenueAccount& account) {}
   // The instrument set changed (see InstrumentChange). Venues with a fixed set never call it.

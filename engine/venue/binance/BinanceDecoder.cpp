@@ -295,6 +295,8 @@ DecodeResult BinanceDecoder::Impl::orderUpdate(od::object& event, DecodedBatch& 
 DecodeResult BinanceDecoder::Impl::accountUpdate(od::object& event, DecodedBatch& out) {
   BinanceAccountUpdate a;
   a.ts = msToNanos(u64Field(event, "E"));
+  // The transaction time, as ORDER_TRADE_UPDATE's: a position is matched to the trades behind it.
+  if (const std::uint64_t txTime = u64Field(event, "T")) a.ts = msToNanos(txTime);
   od::object acc;
   if (event.find_field_unordered("a").get_object().get(acc)) return {MessageKind::Malformed, "ACCOUNT_UPDATE without a"};
   a.reason = strField(acc, "m");

@@ -73,7 +73,7 @@ struct BinanceAccountUpdate {  // ACCOUNT_UPDATE
   std::string reason;          // "ORDER", "FUNDING_FEE", "DEPOSIT", ...
   std::vector<BinanceBalance> balances;
   std::vector<BinancePositionUpdate> positions;
-  Nanos ts = 0;
+  Nanos ts = 0;  // transaction time "T" (event time "E" if absent)
 };
 
 struct DecodedBatch {

@@ -86,7 +86,15 @@ void BinanceOrderTracker::onOrder(const BinanceOrderUpdate& u, std::vector<ExecR
   } else if (!u.isTrade && u.cumQty > o->filled && u.cumQty > o->restCum) {
     o->restCum = u.cumQty;
     o->restAvg = u.avgPrice;
-    if (o->restSince == 0) o->restSince = now ? now : monoNow();
+    if (o->adopted) {
+      // An earlier session's order: what it filled before this session's stream opened, the stream
+      // will never bring. Booked now, right after its Ack: the engine asks the venue's positions
+      // once it has the order's fills, and a fill held back past that would be counted twice
+      // (once in the position's difference, again when it came).
+      bookRestFills(*o, u.ts ? u.ts : wallNow(), out);
+    } else if (o->restSince == 0) {
+      o->restSince = now ? now : monoNow();
+    }
   }
   if (o->filled >= o->restCum) o->restSince = 0;  // the stream caught up
   // A modify took effect.
@@ -169,6 +177,12 @@ void BinanceOrderTracker::notFound(OrderId id, const std::string& reason, Nanos 
   Tracked* o = find(id);
   if (!o) return;
   finish(*o, o->acked || o->adopted ? ExecType::Cancelled : ExecType::Reject, reason, ts, out);
+}
+
+bool BinanceOrderTracker::holdsRestFills(const std::string& symbol) const {
+  for (const auto& [id, o] : orders_)
+    if (!o.terminal && o.restSince != 0 && (symbol.empty() || o.symbol == symbol)) return true;
+  return false;
 }
 
 std::vector<OrderId> BinanceOrderTracker::workingOrders() const {

@@ -53,6 +53,10 @@ class BinanceOrderTracker {
   // The exchange has no such order (an earlier session's, or a lost request): Cancelled.
   void notFound(OrderId id, const std::string& reason, Nanos ts, std::vector<ExecReport>& out);
 
+  // Whether fills only a REST answer showed are held for the stream (on `symbol`; "" = any): the
+  // engine's position lacks them until they are booked.
+  bool holdsRestFills(const std::string& symbol = {}) const;
+
   std::vector<OrderId> workingOrders() const;
   // Symbols with working orders (cancel all: one request per symbol).
   std::vector<std::string> workingSymbols() const;

@@ -472,7 +472,9 @@ void BinanceVenue::disconnect() {
   asio::post(io_, [this, &closed] {
     stopping_ = true;
     ++generation_;
-    for (auto* t : {&reconnectTimer_, &keepAliveTimer_, &rotationTimer_, &refreshTimer_, &accountTimer_, &housekeepingTimer_}) t->cancel();
+    for (auto* t : {&reconnectTimer_, &keepAliveTimer_, &rotationTimer_, &refreshTimer_, &accountTimer_, &housekeepingTimer_,
+                    &positionsTimer_})
+      t->cancel();
     for (auto* w : {&market_, &standby_, &user_})
       if (*w) (*w)->close();
     closed.set_value();
@@ -508,6 +510,8 @@ void BinanceVenue::housekeeping(std::uint64_t generation) {
     if (ec || generation != generation_ || stopping_) return;
     tracker_->releaseHeld(monoNow(), 2 * kSecond, exec_);
     flush();
+    forwardPositionChanges(monoNow());
+    sendPositionsWhenReady();  // positions waiting for held fills go once they are booked
     housekeeping(generation);
   });
 }
@@ -603,7 +607,13 @@ void BinanceVenue::endSession(const std::string& reason) {
     w->reset();
   }
   marketConn_ = standbyConn_ = 0;
-  for (auto* t : {&keepAliveTimer_, &rotationTimer_, &refreshTimer_}) t->cancel();
+  for (auto* t : {&keepAliveTimer_, &rotationTimer_, &refreshTimer_, &positionsTimer_}) t->cancel();
+  // The session's requests are ignored from now (their generation is gone); a positions request
+  // still wanted is sent by the next session once it has reconciled.
+  reconcileOutstanding_ = 0;
+  positionsInFlight_ = positionsRetryPending_ = false;
+  positionsAttempts_ = 0;
+  heldPositions_.clear();  // the next session's reconciliation asks the whole account
   snapshotQueue_.clear();
   snapshotQueued_.clear();
   snapshotsInFlight_ = 0;
@@ -730,7 +740,16 @@ void BinanceVenue::handleBatch() {
     for (const BinanceTicker& t : batch_.tickers)
       if (t.instrument < tickers_.size()) tickers_[t.instrument] = t;
   }
-  for (const BinanceOrderUpdate& o : batch_.orders) tracker_->onOrder(o, exec_, monoNow());
+  for (const BinanceOrderUpdate& o : batch_.orders) {
+    tracker_->onOrder(o, exec_, monoNow());
+    if (o.isTrade) {  // any of the account's, ours or not: the positions it changed may be compared
+      Nanos& last = lastTradeTs_[o.symbol];
+      last = std::max(last, o.ts);
+      lastTradeArrival_[o.symbol] = monoNow();
+    }
+  }
+  for (const BinanceAccountUpdate& a : batch_.accounts)
+    for (const BinancePositionUpdate& p : a.positions) heldPositions_[p.symbol] = {p, a.ts, monoNow()};
   if (!batch_.accounts.empty()) fetchAccount();  // the event has wallet balances only: margins come with the account
   const bool expired = batch_.listenKeyExpired;
   const bool hadRequests = !batch_.snapshotRequests.empty();
@@ -1054,6 +1073,7 @@ void BinanceVenue::resolveOrder(OrderId id, int attempt) {
   BinanceOrderTracker::Tracked* o = tracker_->find(id);
   if (!o || o->symbol.empty()) return;
   const std::uint64_t generation = generation_;
+  if (attempt == 0) reconcileStarted();  // until the last attempt's answer
   signedRequest("GET", "/fapi/v1/order", "symbol=" + o->symbol + "&origClientOrderId=" + clientOrderIdOf(id), 1, false,
                 [this, id, attempt, generation](const HttpResponse& r, const ApiError* e) {
                   if (r.ok()) {
@@ -1082,11 +1102,14 @@ void BinanceVenue::resolveOrder(OrderId id, int attempt) {
                     timer->async_wait([this, timer, id, attempt, generation](const boost::system::error_code& ec) {
                       if (!ec && generation == generation_) resolveOrder(id, attempt + 1);
                     });
+                    flush();
+                    return;
                   } else {
                     log::error(kLog, "order " + std::to_string(id) + ": outcome still unknown (" +
                                          (e ? describeOrderError(*e) : r.error) + "); asked again at the next reconciliation");
                   }
                   flush();
+                  reconcileDone(generation);
                 });
 }
 
@@ -1249,17 +1272,38 @@ void BinanceVenue::reconcile() {
   for (auto& ids : queries) queryOrders(ids);
   // After the first stream of the run, positions too (a reconnect, a new listen key): what
   // happened while the stream was down. At start-up the engine asks itself, after its orders.
-  if (userStreamOpens_ > 1) queryPositions();
+  // Either way they are sent only once the requests above have answered and the fills they
+  // brought are booked: asked alongside, fills of the time away would reach the engine after the
+  // positions that already hold them, and read as a difference.
+  if (userStreamOpens_ > 1) positionsWanted_ = true;
+  sendPositionsWhenReady();
+}
+
+void BinanceVenue::reconcileDone(std::uint64_t generation) {
+  if (generation != generation_) return;  // a session ended since: its count was reset
+  if (reconcileOutstanding_ > 0) --reconcileOutstanding_;
+  sendPositionsWhenReady();
 }
 
 void BinanceVenue::fetchOpenOrders() {
   const std::uint64_t generation = generation_;
+  reconcileStarted();
   signedRequest("GET", "/fapi/v1/openOrders", "", 40, false, [this, generation](const HttpResponse& r, const ApiError* e) {
     if (generation != generation_) return;
     std::vector<BinanceOrderUpdate> open;
     std::string error;
     if (!r.ok() || !parseOrders(r.body, open, error)) {
-      log::warn(kLog, "open orders not read: " + (e ? describeOrderError(*e) : !r.error.empty() ? r.error : error));
+      // Without the list, what our working orders did while the stream was away is unknown: asked
+      // again shortly (positions wait for it).
+      const auto delay = std::max(std::chrono::milliseconds(2'000), pauseLeft());
+      log::warn(kLog, "open orders not read: " + (e ? describeOrderError(*e) : !r.error.empty() ? r.error : error) +
+                          "; asked again in " + std::to_string(delay.count() / 1000) + " s");
+      auto timer = std::make_shared<asio::steady_timer>(io_, delay);
+      timer->async_wait([this, timer, generation](const boost::system::error_code& ec) {
+        if (ec || generation != generation_) return;
+        fetchOpenOrders();
+        reconcileDone(generation);
+      });
       return;
     }
     std::set<OrderId> listed;
@@ -1273,6 +1317,7 @@ void BinanceVenue::fetchOpenOrders() {
         if (auto* o = tracker_->find(id); o && !o->adopted) resolveOrder(id);
       }
     flush();
+    reconcileDone(generation);
   });
 }
 
@@ -1284,6 +1329,7 @@ void BinanceVenue::queryOrders(const std::vector<OrderId>& ids) {
     }
     for (OrderId id : ids) {
       tracker_->adopt(id);
+      reconcileStarted();  // until its lookup ends
       lookUpEarlierOrder(id, 0, 0);
     }
   });
@@ -1296,6 +1342,7 @@ void BinanceVenue::lookUpEarlierOrder(OrderId id, std::size_t symbolIndex, int a
   if (symbolIndex >= symbols_.size()) {
     tracker_->notFound(id, "Binance has no order with this id (it never arrived, or is too old to be listed)", wallNow(), exec_);
     flush();
+    reconcileDone(generation_);
     return;
   }
   const std::uint64_t generation = generation_;
@@ -1311,12 +1358,14 @@ void BinanceVenue::lookUpEarlierOrder(OrderId id, std::size_t symbolIndex, int a
                       tracker_->onOrder(u, exec_, monoNow());
                       flush();
                     }
+                    reconcileDone(generation);
                     return;
                   }
                   if (e && e->code == -2013) return lookUpEarlierOrder(id, symbolIndex + 1, 0);
                   if (attempt >= 5) {
                     log::error(kLog, "order " + std::to_string(id) + " of an earlier session: still unknown (" +
                                          (e ? describeOrderError(*e) : r.error) + ")");
+                    reconcileDone(generation);
                     return;
                   }
                   auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::seconds(1));
@@ -1328,26 +1377,97 @@ void BinanceVenue::lookUpEarlierOrder(OrderId id, std::size_t symbolIndex, int a
 
 void BinanceVenue::queryPositions() {
   asio::post(io_, [this] {
-    if (config_.credentials.empty() || !marketOpen_) return;
-    const std::uint64_t generation = generation_;
-    signedRequest("GET", "/fapi/v2/positionRisk", "", 5, false, [this, generation](const HttpResponse& r, const ApiError* e) {
-      if (generation != generation_) return;
-      std::vector<BinancePositionUpdate> list;
-      std::string error;
-      if (!r.ok() || !parsePositionRisk(r.body, list, error)) {
-        // A partial or missing answer would read as "flat": nothing is sent.
-        log::warn(kLog, "positionRisk not read: " + (e ? describeOrderError(*e) : !r.error.empty() ? r.error : error));
-        return;
-      }
-      std::vector<VenuePosition> positions;
-      for (const BinancePositionUpdate& p : list) {
-        const InstrumentId id = decoder_->find(p.symbol);
-        if (id == kNoInstrument || p.amount == 0) continue;
-        positions.push_back({id, p.amount, toFixed(p.entryPrice)});
-      }
-      if (listener_) asio::post(engine_, [l = listener_, positions] { l->onPositions(positions); });
-    });
+    positionsWanted_ = true;
+    sendPositionsWhenReady();
   });
+}
+
+void BinanceVenue::sendPositionsWhenReady() {
+  if (!positionsWanted_ || positionsInFlight_ || positionsRetryPending_ || config_.credentials.empty() || stopping_) return;
+  // Not yet: the next session, the end of the reconciliation or the booking of held fills calls
+  // again (the latter from housekeeping, once a second).
+  if (!marketOpen_ || !userOpen_ || reconcileOutstanding_ > 0 || !pendingQueries_.empty() || tracker_->holdsRestFills()) return;
+  positionsInFlight_ = true;
+  const std::uint64_t generation = generation_;
+  signedRequest("GET", "/fapi/v2/positionRisk", "", 5, false, [this, generation](const HttpResponse& r, const ApiError* e) {
+    if (generation != generation_) return;  // endSession reset the flags; the next session asks
+    positionsInFlight_ = false;
+    std::vector<BinancePositionUpdate> list;
+    std::string error;
+    if (!r.ok() || !parsePositionRisk(r.body, list, error)) {
+      // A partial or missing answer would read as "flat": nothing is sent, and it is asked again.
+      return retryPositions(e ? describeOrderError(*e) : !r.error.empty() ? r.error : !error.empty() ? error : "HTTP " + std::to_string(r.status));
+    }
+    positionsWanted_ = false;
+    positionsAttempts_ = 0;
+    std::vector<VenuePosition> positions;
+    for (const BinancePositionUpdate& p : list) {
+      const InstrumentId id = decoder_->find(p.symbol);
+      if (id == kNoInstrument || p.amount == 0) continue;
+      positions.push_back({id, p.amount, toFixed(p.entryPrice)});
+    }
+    flush();  // every execution report before the positions that hold its fill
+    {
+      std::lock_guard lock(mutex_);
+      ++counters_.positionAnswers;
+    }
+    if (listener_) asio::post(engine_, [l = listener_, positions] { l->onPositions(positions); });
+  });
+}
+
+std::chrono::milliseconds BinanceVenue::pauseLeft() const {
+  const Nanos pause = std::max<Nanos>(backoffUntil_ - monoNow(), (bannedUntilMs_ - wallNow() / 1'000'000) * 1'000'000);
+  return pause > 0 ? std::chrono::milliseconds(pause / 1'000'000 + 100) : std::chrono::milliseconds(0);
+}
+
+void BinanceVenue::retryPositions(const std::string& why) {
+  auto delay = std::chrono::milliseconds(std::min<std::int64_t>(30'000, std::int64_t(1'000) << std::min(positionsAttempts_, 5)));
+  ++positionsAttempts_;
+  delay = std::max(delay, pauseLeft());  // asked sooner, it would only be refused again
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.1f", double(delay.count()) / 1000.0);
+  log::warn(kLog, "positionRisk not read (" + why + "); asked again in " + secs + " s");
+  {
+    std::lock_guard lock(mutex_);
+    ++counters_.positionRetries;
+  }
+  positionsRetryPending_ = true;
+  positionsTimer_.expires_after(delay);
+  positionsTimer_.async_wait([this, generation = generation_](const boost::system::error_code& ec) {
+    if (ec || generation != generation_) return;
+    positionsRetryPending_ = false;
+    sendPositionsWhenReady();
+  });
+}
+
+void BinanceVenue::forwardPositionChanges(Nanos now) {
+  if (heldPositions_.empty()) return;
+  constexpr Nanos kLongest = 5 * kSecond;  // a change no trade of ours explains (a margin type change, another program): sent all the same
+  std::vector<VenuePosition> ready;
+  for (auto it = heldPositions_.begin(); it != heldPositions_.end();) {
+    const HeldPosition& h = it->second;
+    const auto trade = lastTradeTs_.find(it->first);
+    // Caught up: the stream has brought the trades up to the position's transaction time, the
+    // symbol's trades have paused (one order taking several levels brings several trades, and a
+    // position may already count all of them), and no fill of it is held back.
+    const auto arrived = lastTradeArrival_.find(it->first);
+    const bool quiet = arrived == lastTradeArrival_.end() || now - arrived->second >= kSecond / 5;
+    const bool caughtUp = trade != lastTradeTs_.end() && trade->second >= h.txTime && quiet && !tracker_->holdsRestFills(it->first);
+    if (!caughtUp && now - h.heldSince < kLongest) {
+      ++it;
+      continue;
+    }
+    const InstrumentId id = decoder_->find(it->first);
+    if (id != kNoInstrument) ready.push_back({id, h.position.amount, toFixed(h.position.entryPrice)});
+    it = heldPositions_.erase(it);
+  }
+  if (ready.empty() || !listener_) return;
+  flush();  // the trades' execution reports first
+  {
+    std::lock_guard lock(mutex_);
+    counters_.positionChangesSent += ready.size();
+  }
+  asio::post(engine_, [l = listener_, ready] { l->onPositionChanges(ready); });
 }
 
 }  // namespace kappa::binance

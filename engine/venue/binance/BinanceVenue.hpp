@@ -16,7 +16,13 @@
 // (refused here before Binance would); 429 backs off for Retry-After; 418 stops all requests until
 // the ban's end, shown in the venue state's detail.
 // Connections: reconnect with backoff (1 s doubling to 30 s, jitter), then resync every book and
-// reconcile (open orders, positions, account, unresolved orders). The market connection is rotated
+// reconcile: open orders, unresolved orders and the account first; positions (GET positionRisk)
+// only once those have answered and the fills they showed are booked, so the engine compares a
+// position with every fill behind it (a failed positions request is asked again with backoff).
+// An earlier session's order (queryOrders) has its fills booked from the REST answer at once,
+// right after its Ack: the stream will never bring them. ACCOUNT_UPDATE's positions go to the
+// engine's check (onPositionChanges) once the stream has brought the trades behind them. The
+// market connection is rotated
 // before Binance's 24 h cut-off: a standby connection opens, and takes over once its stream has
 // caught up with every live book (no resync), then the old one closes.
 #include <atomic>
@@ -87,6 +93,9 @@ struct BinanceCounters {
   std::uint64_t cancelAllConfirmed = 0;  // DELETE allOpenOrders answers
   std::uint64_t unknownOutcomes = 0;     // order requests resolved by origClientOrderId
   std::uint64_t instrumentsListed = 0, instrumentsRetired = 0;
+  std::uint64_t positionAnswers = 0;     // positionRisk answers sent to the engine
+  std::uint64_t positionRetries = 0;     // positionRisk requests that failed and were asked again
+  std::uint64_t positionChangesSent = 0; // ACCOUNT_UPDATE positions sent to the engine to compare
   std::int64_t timeOffsetMs = 0;         // server minus local clock
   long usedWeight1m = 0;                 // the last X-MBX-USED-WEIGHT-1M
 };
@@ -178,6 +187,22 @@ class BinanceVenue final : public Venue {
   void resolveOrder(OrderId id, int attempt = 0);
   void lookUpEarlierOrder(OrderId id, std::size_t symbolIndex, int attempt);
   void reconcile();
+  // Reconciliation requests (open orders, orders asked by our id) not yet answered: positions wait
+  // for them, or the fills they bring would reach the engine after the positions that include them.
+  void reconcileStarted() { ++reconcileOutstanding_; }
+  void reconcileDone(std::uint64_t generation);
+  // Positions (GET positionRisk) once asked and the picture is complete: both streams open, every
+  // reconciliation request answered, no fill held for the stream. A failed answer is asked again
+  // with backoff (1 s doubling to 30 s, never before a 429/418 pause ends): never left unanswered.
+  void sendPositionsWhenReady();
+  void retryPositions(const std::string& why);
+  // How long a 429 back-off or a 418 ban still stops every request (0 if none), plus a margin.
+  std::chrono::milliseconds pauseLeft() const;
+  // ACCOUNT_UPDATE positions, each held until the stream has brought the trades up to its
+  // transaction time (Binance orders events of one type only, not an ACCOUNT_UPDATE against its
+  // ORDER_TRADE_UPDATE) and its trades have paused for 200 ms, then sent to the engine to compare;
+  // those held 5 s are sent all the same. Once a second (housekeeping); `now` is monotonic.
+  void forwardPositionChanges(Nanos now);
   void fetchOpenOrders();
   void fetchAccount();
   void refuseChange(OrderId id, const std::string& reason);
@@ -218,6 +243,18 @@ class BinanceVenue final : public Venue {
   int snapshotsInFlight_ = 0;
   std::set<OrderId> unknownOutcome_;
   std::map<OrderId, Nanos> absentSince_;  // unknown outcomes Binance said -2013 to, since (monotonic): see resolveOrder
+  int reconcileOutstanding_ = 0;  // this session's
+  bool positionsWanted_ = false, positionsInFlight_ = false, positionsRetryPending_ = false;
+  int positionsAttempts_ = 0;
+  boost::asio::steady_timer positionsTimer_{io_};
+  struct HeldPosition {
+    BinancePositionUpdate position;
+    Nanos txTime = 0;     // the event's transaction time (Binance's clock)
+    Nanos heldSince = 0;  // monotonic
+  };
+  std::map<std::string, HeldPosition> heldPositions_;  // by symbol, the latest
+  std::map<std::string, Nanos> lastTradeTs_;           // by symbol: the newest trade the stream brought
+  std::map<std::string, Nanos> lastTradeArrival_;      // by symbol: when (monotonic) it came
   std::vector<std::vector<OrderId>> pendingQueries_;
   // Rate limits (I/O thread).
   long usedWeight_ = 0, orders10s_ = 0, orders1m_ = 0;
