@@ -27,10 +27,12 @@
 #include "DeribitVenueHarness.hpp"
 #include "EngineOrders.hpp"
 #include "ExchangeProcess.hpp"
+#include "SqliteQuery.hpp"
 #include "orchestrator/Engine.hpp"
 #include "venue/binance/BinanceVenue.hpp"
 
 using namespace kappa;
+using kappa::test::query;
 using namespace kappa::binance;
 
 namespace {
@@ -61,23 +63,6 @@ int fault(int port, const std::string& query) {
   return ec ? 0 : int(res.result_int());
 }
 
-// Runs `sql` on the journal and returns the first column of every row as text.
-QStringList query(const QString& file, const QString& sql) {
-  sqlite3* db = nullptr;
-  QStringList out;
-  if (sqlite3_open_v2(file.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return {"<open failed>"};
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db, sql.toUtf8().constData(), -1, &s, nullptr) == SQLITE_OK)
-    while (sqlite3_step(s) == SQLITE_ROW) {
-      const unsigned char* t = sqlite3_column_text(s, 0);
-      out << (t ? QString::fromUtf8(reinterpret_cast<const char*>(t)) : QString("NULL"));
-    }
-  else
-    out << QString("<error: %1>").arg(sqlite3_errmsg(db));
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return out;
-}
 
 }  // namespace
 

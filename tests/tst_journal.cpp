@@ -9,6 +9,7 @@
 #include <future>
 #include <mutex>
 
+#include "SqliteQuery.hpp"
 #include "core/Clock.hpp"
 #include "core/Log.hpp"
 #include "orchestrator/Engine.hpp"
@@ -19,6 +20,8 @@
 #include "sim/SimVenue.hpp"
 
 using namespace kappa;
+using kappa::test::exec;
+using kappa::test::query;
 
 namespace {
 InstrumentRegistry registry() {
@@ -33,33 +36,6 @@ InstrumentRegistry registry() {
   return r;
 }
 
-// Runs `sql` and returns the first column of every row as text.
-QStringList query(const QString& file, const char* sql) {
-  sqlite3* db = nullptr;
-  QStringList out;
-  if (sqlite3_open_v2(file.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return {"<open failed>"};
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK)
-    while (sqlite3_step(s) == SQLITE_ROW) {
-      const unsigned char* t = sqlite3_column_text(s, 0);
-      out << (t ? QString::fromUtf8(reinterpret_cast<const char*>(t)) : QString("NULL"));
-    }
-  else out << QString("<error: %1>").arg(sqlite3_errmsg(db));
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return out;
-}
-// Runs `sql` on `file` (writable); "" or the error.
-std::string exec(const QString& file, const std::string& sql) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(file.toUtf8().constData(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) return "open failed";
-  char* msg = nullptr;
-  std::string error;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) error = msg ? msg : "failed";
-  sqlite3_free(msg);
-  sqlite3_close(db);
-  return error;
-}
 
 // A journal with its schema and one session, as a kappa that ran leaves it, plus `rows` (SQL).
 QString journalWith(QTemporaryDir& dir, const std::string& rows) {

@@ -23,12 +23,14 @@
 
 #include "EngineOrders.hpp"
 #include "ExchangeProcess.hpp"
+#include "SqliteQuery.hpp"
 #include "core/Clock.hpp"
 #include "orchestrator/Engine.hpp"
 #include "sim/SimVenue.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
 
 using namespace kappa;
+using kappa::test::query;
 using namespace kappa::deribit;
 
 namespace {
@@ -75,22 +77,6 @@ class RecordingVenue final : public Venue {
   std::vector<OrderId> asked_;
 };
 
-// Runs `sql` on the journal and returns the first column of every row as text.
-QStringList query(const QString& file, const QString& sql) {
-  sqlite3* db = nullptr;
-  QStringList out;
-  if (sqlite3_open_v2(file.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return {"<open failed>"};
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db, sql.toUtf8().constData(), -1, &s, nullptr) == SQLITE_OK)
-    while (sqlite3_step(s) == SQLITE_ROW) {
-      const unsigned char* t = sqlite3_column_text(s, 0);
-      out << (t ? QString::fromUtf8(reinterpret_cast<const char*>(t)) : QString("NULL"));
-    }
-  else out << QString("<error: %1>").arg(sqlite3_errmsg(db));
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return out;
-}
 }  // namespace
 
 class TestMultiVenueRestart : public QObject {
@@ -318,19 +304,13 @@ class TestMultiVenueRestart : public QObject {
     engine_->journal()->flush();
     endWithoutCancelling();
     const std::string ts = std::to_string(wallNow() - 60'000'000'000);
-    sqlite3* db = nullptr;
-    QCOMPARE(sqlite3_open((other.path() + "/journal.sqlite").toUtf8().constData(), &db), SQLITE_OK);
     const std::string rows =
         "INSERT INTO journal(ts, kind, order_id, instrument, side, price, qty, value, session) VALUES"
         " (" + ts + ", 'order_intent', 900001, 'BTC-PERPETUAL', 'buy', 6000000000000, 1000000000, 0, 1),"
         " (" + ts + ", 'fill', 900001, 'BTC-PERPETUAL', 'buy', 6000000000000, 1000000000, 0, 1),"
         " (" + ts + ", 'order_intent', 900002, 'BTC-PERPETUAL', 'sell', 9000000000000, 300000000, 0, 1);";
-    char* err = nullptr;
-    const int rc = sqlite3_exec(db, rows.c_str(), nullptr, nullptr, &err);
-    const QString why = err ? QString(err) : QString();
-    sqlite3_free(err);
-    sqlite3_close(db);
-    QVERIFY2(rc == SQLITE_OK, qPrintable(why));
+    const std::string failed = test::exec(other.path() + "/journal.sqlite", rows);
+    QVERIFY2(failed.empty(), failed.c_str());
 
     startEngine(other.path());
     Engine& e = *engine_;
