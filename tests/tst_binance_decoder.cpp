@@ -136,6 +136,7 @@ class TestBinanceDecoder : public QObject {
   void restAnswers();
   void standbyCatchUp();
   void randomStreamMatchesModel();
+  void compactDepthEqualsSimdjson();
   void trackerFillsOnce();
   void trackerHeldRestFills();
   void trackerModifyAndExpiry();
@@ -793,6 +794,122 @@ void TestBinanceDecoder::standbyCatchUp() {
 
 // Thousands of random diffs (new levels, changes, deletes of held and unheld prices) through the
 // sync into the engine's book: it never goes stale and always holds exactly the model's levels.
+// The compact depth reader (CompactDepth.hpp) against the simdjson path it shortcuts: two rigs fed
+// the same messages, one with the reader and one without, must produce the same results, events
+// and snapshot requests at every step — on depth updates in Binance's key order, in kappa-exchange's
+// (sorted keys), raw and combined, spot-shaped, other events, and on thousands of mutations of them
+// (a byte dropped, changed or inserted, whitespace, a key repeated): whatever the reader does not
+// take whole must fall through to simdjson with nothing half-done.
+void TestBinanceDecoder::compactDepthEqualsSimdjson() {
+  FuturesRig fast, reference;
+  reference.decoder.setCompactDepth(false);
+  std::string sb, sa;
+  for (int i = 1; i <= 30; ++i) {
+    sb += std::string(sb.empty() ? "" : ",") + "[\"" + std::to_string(1000 - i) + ".5\",\"" + std::to_string(i) + ".25\"]";
+    sa += std::string(sa.empty() ? "" : ",") + "[\"" + std::to_string(1000 + i) + ".5\",\"" + std::to_string(i) + "\"]";
+  }
+  for (FuturesRig* r : {&fast, &reference}) QVERIFY(r->snapshot(snapshotBody(10, sb, sa)) == DepthSync::SnapshotOutcome::Applied);
+
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int> off(1, 60), q(0, 5), n(0, 8), form(0, 5);
+  std::uint64_t u = 10;
+  auto levelsText = [&](bool bid) {
+    std::string out;
+    for (int i = n(rng); i > 0; --i) {
+      const int qty = q(rng);
+      out += std::string(out.empty() ? "" : ",") + "[\"" + std::to_string(bid ? 1000 - off(rng) : 1000 + off(rng)) + ".5\",\"" +
+             (qty ? std::to_string(qty) + ".125" : "0.000") + "\"]";
+    }
+    return out;
+  };
+  // One valid message continuing the chain, in one of several shapes.
+  auto nextMessage = [&]() -> std::string {
+    const std::uint64_t first = u + 1, last = u + 1 + std::uint64_t(n(rng) % 3);
+    const std::string b = levelsText(true), a = levelsText(false), U = std::to_string(first), L = std::to_string(last),
+                      P = std::to_string(u);
+    u = last;
+    switch (form(rng)) {
+      case 0:  // kappa-exchange: nlohmann's sorted keys, combined
+        return R"({"stream":"btcusdt@depth@100ms","data":{"E":1700000000123,"T":1700000000120,"U":)" + U + R"(,"a":[)" + a +
+               R"(],"b":[)" + b + R"(],"e":"depthUpdate","pu":)" + P + R"(,"s":"BTCUSDT","u":)" + L + "}}";
+      case 1:  // raw stream, Binance's order
+        return R"({"e":"depthUpdate","E":1700000000123,"T":1700000000120,"s":"BTCUSDT","U":)" + U + R"(,"u":)" + L +
+               R"(,"pu":)" + P + R"(,"b":[)" + b + R"(],"a":[)" + a + "]}";
+      case 2:  // without T, and no levels on one side
+        return R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1700000000999,"s":"BTCUSDT","U":)" + U +
+               R"(,"u":)" + L + R"(,"pu":)" + P + R"(,"b":[)" + b + R"(],"a":[]}})";
+      default:
+        return depthMsg("BTCUSDT", first, last, std::stoull(P), b, a);
+    }
+  };
+  const std::vector<std::string> others = {
+      R"({"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":1,"s":"BTCUSDT","a":5,"p":"1000.5","q":"1","f":1,"l":1,"T":1,"m":true}})",
+      R"({"stream":"btcusdt@markPrice@1s","data":{"e":"markPriceUpdate","E":1,"s":"BTCUSDT","p":"1000.1","i":"1000.0","r":"0.0001","T":2}})",
+      R"({"result":null,"id":1})",
+      R"({"e":"depthUpdate","E":1,"T":1,"s":"ETHUSDT","U":1,"u":2,"pu":0,"b":[["1","1"]],"a":[]})",  // a symbol not ours
+      R"({"e":"depthUpdate","s":"BTCUSDT","b":[]})"};  // no U/u
+  const char mutants[] = {'"', '\\', ' ', '0', '9', '-', '.', 'e', '}', ']', '[', ',', ':', 'x', '\x80', '\n'};
+  std::uniform_int_distribution<int> pick(0, int(sizeof mutants) - 1), kind(0, 4);
+  int compared = 0, mutated = 0, resyncs = 0;
+  auto compare = [&](const std::string& msg) {
+    fast.batch.clear();
+    reference.batch.clear();
+    const DecodeResult rf = fast.decoder.decode(msg, fast.batch), rr = reference.decoder.decode(msg, reference.batch);
+    ++compared;
+    if (rf.kind != rr.kind || rf.error != rr.error) return QString("result %1 '%2' vs %3 '%4'").arg(int(rf.kind)).arg(rf.error.c_str()).arg(int(rr.kind)).arg(rr.error.c_str());
+    if (fast.batch.md.size() != reference.batch.md.size()) return QString("%1 events vs %2").arg(fast.batch.md.size()).arg(reference.batch.md.size());
+    for (std::size_t i = 0; i < fast.batch.md.size(); ++i) {
+      const MdEvent &a = fast.batch.md[i], &b = reference.batch.md[i];
+      if (a.type != b.type || a.side != b.side || a.action != b.action || a.isSnapshot != b.isSnapshot || a.instrument != b.instrument ||
+          a.price != b.price || a.qty != b.qty || a.changeId != b.changeId || a.prevChangeId != b.prevChangeId || a.ts != b.ts)
+        return QString("event %1 differs").arg(i);
+    }
+    if (fast.batch.snapshotRequests.size() != reference.batch.snapshotRequests.size()) return QString("snapshot requests differ");
+    if (fast.decoder.malformed() != reference.decoder.malformed()) return QString("malformed counts differ");
+    fast.deliver(fast.batch.md);
+    reference.deliver(reference.batch.md);
+    return QString();
+  };
+  for (int m = 0; m < 4000; ++m) {
+    const std::string msg = nextMessage();
+    QString why = compare(msg);
+    QVERIFY2(why.isEmpty(), qPrintable(why + " on " + QString::fromStdString(msg)));
+    std::string bad = msg;  // and a mutation of it
+    std::uniform_int_distribution<std::size_t> at(0, bad.size() - 1);
+    switch (kind(rng)) {
+      case 0: bad.erase(at(rng), 1); break;
+      case 1: bad[at(rng)] = mutants[pick(rng)]; break;
+      case 2: bad.insert(at(rng), 1, mutants[pick(rng)]); break;
+      case 3: bad.insert(at(rng), " "); break;
+      default: bad.insert(bad.find("\"s\":"), R"("U":1,)"); break;  // a repeated key
+    }
+    ++mutated;
+    why = compare(bad);
+    QVERIFY2(why.isEmpty(), qPrintable(why + " on " + QString::fromStdString(bad)));
+    if (fast.state() == DepthSync::State::Buffering) {  // the mutation broke the chain: both resync at the next id
+      ++resyncs;
+      for (FuturesRig* r : {&fast, &reference}) {
+        r->batch.clear();
+        r->snapshot(snapshotBody(u + 1, sb, sa));
+      }
+    }
+    if (m % 500 == 0)
+      for (const std::string& o : others) {
+        why = compare(o);
+        QVERIFY2(why.isEmpty(), qPrintable(why + " on " + QString::fromStdString(o)));
+      }
+  }
+  // The reader took the valid messages (nearly all of the depth traffic), and the books agree.
+  QVERIFY2(fast.decoder.compactDepths() >= 4000, qPrintable(QString::number(fast.decoder.compactDepths())));
+  QCOMPARE(reference.decoder.compactDepths(), std::uint64_t(0));
+  QCOMPARE(fast.book().depth(Side::Buy), reference.book().depth(Side::Buy));
+  QCOMPARE(fast.book().depth(Side::Sell), reference.book().depth(Side::Sell));
+  QCOMPARE(int(fast.state()), int(reference.state()));
+  QVERIFY(compared > 8000 && mutated == 4000);
+  QVERIFY(resyncs > 10);  // mutations broke the chain now and then, and the books came back
+  QVERIFY(fast.book().live() && reference.book().live());
+}
+
 void TestBinanceDecoder::randomStreamMatchesModel() {
   FuturesRig rig;
   std::mt19937_64 rng(42);

@@ -5,6 +5,8 @@
 
 #include <simdjson.h>
 
+#include "venue/binance/CompactDepth.hpp"
+
 namespace kappa::binance {
 
 namespace od = simdjson::ondemand;
@@ -42,6 +44,15 @@ double numText(Obj& obj, std::string_view key) {  // "123.45" (Binance sends num
 
 struct BinanceDecoder::Impl {
   od::parser parser;
+  // On-Demand reads only what it is asked for, and simdjson 3.0's unordered field search can read
+  // out of bounds in a document whose structure is broken (a dropped ':' crashed the decoder:
+  // tst_binance_decoder's mutations). Every message the compact depth reader does not take is
+  // validated whole by the DOM parser first; depth updates, the bulk of the traffic, never get here.
+  simdjson::dom::parser validator;
+  bool valid(const char* text, std::size_t size) {
+    simdjson::dom::element unused;
+    return validator.parse(text, size, false).get(unused) == simdjson::SUCCESS;
+  }
   const char* end = nullptr;  // the end of the message being decoded (its closing quotes lie before)
 
   // A decimal inside a JSON string whose text starts at `p`: it must run to the closing quote.
@@ -51,6 +62,7 @@ struct BinanceDecoder::Impl {
   }
   std::string padded;  // decode()'s copy
   std::vector<MdEvent> levels;  // one depth event's levels
+  std::vector<MdEvent> asks;    // the compact reader's asks, before they join `levels`
 
   // Reads [["price","qty"],...] into `levels` with `side`. False on a malformed level.
   bool readLevels(od::object& obj, std::string_view key, Side side) {
@@ -79,6 +91,8 @@ struct BinanceDecoder::Impl {
 
   DecodeResult decodeEvent(BinanceDecoder& d, od::object& obj, std::string_view type, DecodedBatch& out);
   DecodeResult depth(BinanceDecoder& d, od::object& obj, DecodedBatch& out);
+  // A depth event read (its levels in `levels`): to its book's sync.
+  DecodeResult applyDepth(BinanceDecoder& d, InstrumentId id, const DepthUpdateIds& ids, DecodedBatch& out);
   DecodeResult orderUpdate(od::object& obj, DecodedBatch& out);
   DecodeResult accountUpdate(od::object& obj, DecodedBatch& out);
 };
@@ -132,15 +146,30 @@ DecodeResult BinanceDecoder::decodePadded(std::string_view message, DecodedBatch
     ++malformed_;
     return DecodeResult{MessageKind::Malformed, std::move(why)};
   };
+  // Most messages are depth updates in Binance's compact form: read those in one pass (CompactDepth.hpp);
+  // anything else, or anything unusual in one, goes through simdjson below.
+  CompactDepth compact;
+  if (compactDepth_ && readCompactDepth(message, compact, impl_->levels, impl_->asks)) {
+    ++compactDepths_;
+    const InstrumentId id = findFromStream(compact.symbol);
+    if (id == kNoInstrument) return {MessageKind::MarketData, {}};
+    return impl_->applyDepth(*this, id, compact.ids, out);
+  }
   od::document doc;
-  if (impl_->parser.iterate(message.data(), message.size(), message.size() + kPadding).get(doc))
+  if (!impl_->valid(message.data(), message.size()) ||
+      impl_->parser.iterate(message.data(), message.size(), message.size() + kPadding).get(doc))
     return fail("not JSON");
   impl_->end = message.data() + message.size();
   od::object root;
   if (doc.get_object().get(root)) return fail("not a JSON object");
   // Combined stream: {"stream":"btcusdt@depth@100ms","data":{...}}; raw: the event itself.
+  // A field that is absent or of another type lets us look again from the start (rewind); any other
+  // error means the text is broken where the search went, and a document in error must not be
+  // rewound (simdjson 3.0 dereferences a released iterator: found by tst_binance_decoder's mutations).
+  auto lookAgain = [](simdjson::error_code e) { return e == simdjson::NO_SUCH_FIELD || e == simdjson::INCORRECT_TYPE; };
   od::object data;
-  if (root.find_field_unordered("data").get_object().get(data) == simdjson::SUCCESS) {
+  const simdjson::error_code dataErr = root.find_field_unordered("data").get_object().get(data);
+  if (dataErr == simdjson::SUCCESS) {
     std::string_view type;
     if (data.find_field_unordered("e").get_string().get(type)) {
       // Spot's bookTicker has no "e"; nothing else we use lacks it.
@@ -148,11 +177,13 @@ DecodeResult BinanceDecoder::decodePadded(std::string_view message, DecodedBatch
     }
     return impl_->decodeEvent(*this, data, type, out);
   }
+  if (!lookAgain(dataErr)) return fail(std::string("not JSON: ") + simdjson::error_message(dataErr));
   doc.rewind();
   if (doc.get_object().get(root)) return fail("not a JSON object");
   std::string_view type;
-  if (root.find_field_unordered("e").get_string().get(type) == simdjson::SUCCESS)
-    return impl_->decodeEvent(*this, root, type, out);
+  const simdjson::error_code typeErr = root.find_field_unordered("e").get_string().get(type);
+  if (typeErr == simdjson::SUCCESS) return impl_->decodeEvent(*this, root, type, out);
+  if (!lookAgain(typeErr)) return fail(std::string("not JSON: ") + simdjson::error_message(typeErr));
   doc.rewind();
   if (doc.get_object().get(root)) return fail("not a JSON object");
   od::value id;
@@ -257,6 +288,11 @@ DecodeResult BinanceDecoder::Impl::depth(BinanceDecoder& d, od::object& obj, Dec
     d.sync_.start(id, "malformed depth update", out.md, out.snapshotRequests);
     return {MessageKind::Malformed, "malformed depth levels"};
   }
+  return applyDepth(d, id, ids, out);
+}
+
+DecodeResult BinanceDecoder::Impl::applyDepth(BinanceDecoder& d, InstrumentId id, const DepthUpdateIds& ids,
+                                              DecodedBatch& out) {
   d.sync_.onDiff(id, ids, levels.data(), levels.size(), out.md, out.snapshotRequests);
   return {MessageKind::MarketData, {}};
 }
@@ -330,7 +366,8 @@ DecodeResult BinanceDecoder::decodeStandby(std::string_view message, std::vector
   impl_->padded.assign(message);
   impl_->padded.append(kPadding, ' ');
   od::document doc;
-  if (impl_->parser.iterate(impl_->padded.data(), message.size(), impl_->padded.size()).get(doc))
+  if (!impl_->valid(impl_->padded.data(), message.size()) ||
+      impl_->parser.iterate(impl_->padded.data(), message.size(), impl_->padded.size()).get(doc))
     return {MessageKind::Malformed, "not JSON"};
   od::object root, data;
   if (doc.get_object().get(root) || root.find_field_unordered("data").get_object().get(data))

@@ -135,6 +135,9 @@ class BinanceDecoder {
   DecodeResult decodeStandby(std::string_view message, std::vector<InstrumentId>& caughtUp);
 
   std::uint64_t malformed() const { return malformed_; }
+  // Off: every message through simdjson (the reference the compact depth reader is tested against).
+  void setCompactDepth(bool on) { compactDepth_ = on; }
+  std::uint64_t compactDepths() const { return compactDepths_; }  // messages the compact reader took
 
  private:
   struct Impl;
@@ -152,6 +155,8 @@ class BinanceDecoder {
   DepthSync sync_;
   std::unique_ptr<Impl> impl_;
   std::uint64_t malformed_ = 0;
+  bool compactDepth_ = true;
+  std::uint64_t compactDepths_ = 0;
   friend struct Impl;
 };
 

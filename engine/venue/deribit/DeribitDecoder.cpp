@@ -81,6 +81,11 @@ std::string_view sniffBookInstrument(std::string_view text) {
 struct DeribitDecoder::Impl {
   DeribitDecoder& d;
   od::parser parser;
+  // On-Demand reads only what it is asked for, and simdjson 3.0 can read out of bounds when asked
+  // for more fields of a document whose structure is broken (a ticker with a stray comma in a
+  // number crashed the decoder; tst_deribit_decoder feeds it mutated recordings): the DOM parser
+  // validates each message whole first.
+  simdjson::dom::parser validator;
   std::vector<char> buffer;  // the message, padded as simdjson needs
   bool bookMarked = false;   // the failed message's book was already marked stale
 
@@ -171,6 +176,8 @@ DecodeResult DeribitDecoder::Impl::decode(std::string_view text, DecodedBatch& o
     return r;
   };
 
+  simdjson::dom::element whole;
+  if (auto e = validator.parse(json, text.size(), false).get(whole)) return malformed(simdjson::error_message(e));
   od::document doc;
   if (auto e = parser.iterate(json, text.size(), text.size() + simdjson::SIMDJSON_PADDING).get(doc))
     return malformed(simdjson::error_message(e));
