@@ -7,7 +7,7 @@
 // with npm ci in tests/peers). tst_exchange_ccxt runs it and asserts on every line.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,7 +29,12 @@ const accounts = join(dir, 'accounts.txt');
 writeFileSync(accounts, 'ccxt-key:ccxt-secret\n', { mode: 0o600 });
 const exchange = spawn(binary, ['--listen', '127.0.0.1:0', '--seed', '5', '--accounts-file', accounts,
                                 '--me-limit', '0/0', '--non-me-limit', '0/0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const stop = () => { try { process.kill(exchange.pid, 'SIGTERM'); } catch {} };
+// Stops our own kappa-exchange (by its pid) and removes the accounts file's directory: one was left
+// in the temp folder by every run before.
+const stop = () => {
+  try { process.kill(exchange.pid, 'SIGTERM'); } catch {}
+  rmSync(dir, { recursive: true, force: true });
+};
 const watchdog = setTimeout(() => { console.error('FAIL: timed out'); stop(); process.exit(1); }, 120000);
 
 const firstLine = await new Promise((resolve, reject) => {
