@@ -81,9 +81,15 @@ static void BM_BinanceDecodeDepth(benchmark::State& state) {
     state.SkipWithError(error.c_str());
     return;
   }
-  // Padded copies: the connector's transport hands over messages followed by readable slack.
-  std::vector<std::string> padded;
-  for (const std::string& m : s.messages) padded.push_back(m + std::string(BinanceDecoder::kPadding, ' '));
+  // Padded copies in one contiguous buffer, each followed by readable slack as the connector's
+  // transport hands them over. One block, not 20,000 strings: scattered over a heap that the
+  // benchmarks before this one left fragmented, they made the full suite measure 1.75 M msg/s
+  // against 2.16 M run alone; from one block both give ~2.1 M (the misses were the harness's).
+  std::string arena;
+  std::vector<std::string_view> padded;
+  for (const std::string& m : s.messages) arena.append(m).append(BinanceDecoder::kPadding, ' ');
+  for (std::size_t i = 0, at = 0; i < s.messages.size(); at += s.messages[i].size() + BinanceDecoder::kPadding, ++i)
+    padded.emplace_back(arena.data() + at, s.messages[i].size());
   DecodedBatch batch;
   batch.md.reserve(1 << 16);
   std::size_t events = 0;
@@ -94,7 +100,7 @@ static void BM_BinanceDecodeDepth(benchmark::State& state) {
     batch.clear();
     state.ResumeTiming();
     for (std::size_t i = 0; i < padded.size(); ++i) {
-      decoder.decodePadded(std::string_view(padded[i].data(), s.messages[i].size()), batch);
+      decoder.decodePadded(padded[i], batch);
       events += batch.md.size();
       batch.md.clear();
     }
