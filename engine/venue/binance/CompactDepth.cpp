@@ -1,51 +1,16 @@
 #include "venue/binance/CompactDepth.hpp"
 
-#include <cstring>
-
+#include "venue/CompactJson.hpp"
 #include "venue/binance/FixedDecimal.hpp"
 
 namespace kappa::binance {
 
 namespace {
 
-// Reading position in the message; every step either consumes what it expects or fails.
-struct Cursor {
-  const char* p;
-  const char* end;
+// Binance's level lists on top of the generic compact reader.
+struct Cursor : CompactJson {
+  using CompactJson::CompactJson;
 
-  bool lit(char c) {
-    if (p == end || *p != c) return false;
-    ++p;
-    return true;
-  }
-  bool lit(std::string_view s) {
-    if (std::size_t(end - p) < s.size() || std::memcmp(p, s.data(), s.size()) != 0) return false;
-    p += s.size();
-    return true;
-  }
-  // A JSON string of printable ASCII without escapes (simdjson would validate anything else).
-  bool str(std::string_view& out) {
-    if (!lit('"')) return false;
-    const char* s = p;
-    while (p != end && *p != '"') {
-      const unsigned char ch = static_cast<unsigned char>(*p);
-      if (ch == '\\' || ch < 0x20 || ch >= 0x80) return false;
-      ++p;
-    }
-    if (p == end) return false;
-    out = std::string_view(s, std::size_t(p - s));
-    ++p;
-    return true;
-  }
-  // A plain unsigned JSON integer (no sign, fraction, exponent or leading zero), up to 19 digits
-  // (always below 2^64). What follows is the object's ',' or '}', checked by the caller.
-  bool u64(std::uint64_t& v) {
-    const char* s = p;
-    v = 0;
-    while (p != end && unsigned(*p - '0') < 10) v = v * 10 + unsigned(*p++ - '0');
-    const std::size_t n = std::size_t(p - s);
-    return n > 0 && n <= 19 && !(n > 1 && *s == '0');
-  }
   // One decimal string, e.g. "67000.10": the whole string must be the decimal.
   bool decimal(std::int64_t& v) {
     if (!lit('"')) return false;
@@ -112,14 +77,14 @@ bool readCompactDepth(std::string_view message, CompactDepth& out, std::vector<M
   out = CompactDepth{};
   levels.clear();
   asks.clear();
-  Cursor c{message.data(), message.data() + message.size()};
+  Cursor c(message);
   if (c.lit("{\"stream\":")) {
     std::string_view stream;
     if (!c.str(stream) || !c.lit(",\"data\":") || !event(c, out, levels, asks) || !c.lit('}')) return false;
   } else if (!event(c, out, levels, asks)) {
     return false;
   }
-  if (c.p != c.end) return false;
+  if (!c.atEnd()) return false;
   levels.insert(levels.end(), asks.begin(), asks.end());  // bids first, as the simdjson path reads them
   return true;
 }

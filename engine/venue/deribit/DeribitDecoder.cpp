@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include "core/Log.hpp"
+#include "venue/deribit/CompactBook.hpp"
 
 namespace kappa::deribit {
 
@@ -18,13 +19,6 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 Nanos msToNanos(std::uint64_t ms) { return Nanos(ms) * 1'000'000; }
-
-// A finite, representable price or amount as fixed point; false for anything else (NaN, 1e300).
-bool toFixedChecked(double v, std::int64_t& out) {
-  if (!std::isfinite(v) || std::abs(v) > 9.0e10) return false;
-  out = toFixed(v);
-  return true;
-}
 
 // Doubles where the venue may send null or leave a field out: NaN then.
 double optionalDouble(od::object& obj, std::string_view key) {
@@ -88,12 +82,15 @@ struct DeribitDecoder::Impl {
   simdjson::dom::parser validator;
   std::vector<char> buffer;  // the message, padded as simdjson needs
   bool bookMarked = false;   // the failed message's book was already marked stale
+  std::vector<MdEvent> compactLevels;
 
   explicit Impl(DeribitDecoder& decoder) : d(decoder) {}
 
   DecodeResult decode(std::string_view text, DecodedBatch& out, bool padded);
   error_code notification(od::object& params, DecodedBatch& out, std::string& error);
   error_code book(InstrumentId id, od::value data, DecodedBatch& out, std::string& error);
+  void compactBook(const CompactBook& book, DecodedBatch& out);
+  void sequence(InstrumentId id, const BookHeader& h, std::size_t beginAt, DecodedBatch& out);
   error_code levels(InstrumentId id, Side side, od::array arr, DecodedBatch& out, std::string& error);
   error_code trades(od::value data, DecodedBatch& out);
   error_code index(od::value data, DecodedBatch& out);
@@ -175,6 +172,16 @@ DecodeResult DeribitDecoder::Impl::decode(std::string_view text, DecodedBatch& o
     log::warn("deribit", "malformed message skipped: " + r.error);
     return r;
   };
+
+  // Most messages are book changes in Deribit's compact form: read those in one pass (CompactBook.hpp);
+  // anything else, or anything unusual in one, goes through simdjson below.
+  CompactBook compact;
+  if (d.compactBook_ && readCompactBook(text, compact, compactLevels)) {
+    ++d.compactBooks_;
+    compactBook(compact, out);
+    r.kind = MessageKind::Notification;
+    return r;
+  }
 
   simdjson::dom::element whole;
   if (auto e = validator.parse(json, text.size(), false).get(whole)) return malformed(simdjson::error_message(e));
@@ -300,7 +307,7 @@ error_code DeribitDecoder::Impl::book(InstrumentId id, od::value data, DecodedBa
     out.md.push_back(begin);
   }
   std::string_view type;
-  std::uint64_t changeId = 0, prevChangeId = 0, ts = 0;
+  BookHeader h;
   bool haveChange = false, havePrev = false, haveBids = false, haveAsks = false;
   for (auto field : obj) {
     std::string_view key;
@@ -318,55 +325,77 @@ error_code DeribitDecoder::Impl::book(InstrumentId id, od::value data, DecodedBa
     } else if (key == "type") {
       if (auto e = v.get_string().get(type)) return e;
     } else if (key == "change_id") {
-      if (auto e = v.get_uint64().get(changeId)) return e;
+      if (auto e = v.get_uint64().get(h.changeId)) return e;
       haveChange = true;
     } else if (key == "prev_change_id") {
-      if (auto e = v.get_uint64().get(prevChangeId)) return e;
+      if (auto e = v.get_uint64().get(h.prevChangeId)) return e;
       havePrev = true;
     } else if (key == "timestamp") {
-      if (v.get_uint64().get(ts) != simdjson::SUCCESS) ts = 0;
+      if (v.get_uint64().get(h.timestampMs) != simdjson::SUCCESS) h.timestampMs = 0;
     }
   }
-  const bool snapshot = type == "snapshot";
-  if (!snapshot && type != "change") {
+  h.snapshot = type == "snapshot";
+  if (!h.snapshot && type != "change") {
     error = "book message without a known type";
     return simdjson::INCORRECT_TYPE;
   }
-  if (!haveChange || (!snapshot && !havePrev) || !haveBids || !haveAsks) {
+  if (!haveChange || (!h.snapshot && !havePrev) || !haveBids || !haveAsks) {
     error = "book message without change_id, prev_change_id, bids or asks";
     return simdjson::NO_SUCH_FIELD;
   }
+  sequence(id, h, beginAt, out);
+  return simdjson::SUCCESS;
+}
+
+// The compact reader's result, as book() would have emitted it.
+void DeribitDecoder::Impl::compactBook(const CompactBook& book, DecodedBatch& out) {
+  const InstrumentId id = d.find(book.instrument);
+  if (id == kNoInstrument) return;  // not one of ours: skipped
+  const std::size_t beginAt = out.md.size();
+  MdEvent begin;
+  begin.type = MdType::BookBegin;
+  begin.instrument = id;
+  out.md.push_back(begin);
+  for (MdEvent e : compactLevels) {
+    e.instrument = id;
+    out.md.push_back(e);
+  }
+  sequence(id, book.header, beginAt, out);
+}
+
+// A decoded book message (a BookBegin at `beginAt`, then its levels) against the book's change_id
+// chain: a change out of sequence, or one while a snapshot is awaited, is taken back whole.
+void DeribitDecoder::Impl::sequence(InstrumentId id, const BookHeader& h, std::size_t beginAt, DecodedBatch& out) {
   BookSeq& seq = d.books_[id];
-  if (!snapshot) {
+  if (!h.snapshot) {
     if (seq.state != BookSeq::State::Live) {  // waiting for the snapshot a resync asked for
       ++d.discarded_;
       out.md.resize(beginAt);
-      return simdjson::SUCCESS;
+      return;
     }
-    if (prevChangeId != seq.lastChangeId) {
+    if (h.prevChangeId != seq.lastChangeId) {
       ++d.gaps_;
       out.md.resize(beginAt);
-      const std::string reason = "change_id gap: prev_change_id " + std::to_string(prevChangeId) + ", last change_id " +
+      const std::string reason = "change_id gap: prev_change_id " + std::to_string(h.prevChangeId) + ", last change_id " +
                                  std::to_string(seq.lastChangeId);
       log::warn("deribit", d.instruments_[id].name + " book stale: " + reason + "; resubscribing");
       d.markStale(id, reason, out);
-      return simdjson::SUCCESS;
+      return;
     }
   }
   MdEvent& begin = out.md[beginAt];
-  begin.isSnapshot = snapshot;
-  begin.changeId = changeId;
-  begin.prevChangeId = prevChangeId;
-  begin.ts = msToNanos(ts);
+  begin.isSnapshot = h.snapshot;
+  begin.changeId = h.changeId;
+  begin.prevChangeId = h.prevChangeId;
+  begin.ts = msToNanos(h.timestampMs);
   MdEvent end;
   end.type = MdType::BookEnd;
   end.instrument = id;
-  end.changeId = changeId;
+  end.changeId = h.changeId;
   end.ts = begin.ts;
   out.md.push_back(end);
   seq.state = BookSeq::State::Live;
-  seq.lastChangeId = changeId;
-  return simdjson::SUCCESS;
+  seq.lastChangeId = h.changeId;
 }
 
 error_code DeribitDecoder::Impl::levels(InstrumentId id, Side side, od::array arr, DecodedBatch& out,

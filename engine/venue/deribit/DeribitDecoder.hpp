@@ -151,6 +151,9 @@ class DeribitDecoder {
   std::uint64_t gaps() const { return gaps_; }
   std::uint64_t malformed() const { return malformed_; }
   std::uint64_t discarded() const { return discarded_; }
+  // Off: every message through simdjson (the reference the compact book reader is tested against).
+  void setCompactBook(bool on) { compactBook_ = on; }
+  std::uint64_t compactBooks() const { return compactBooks_; }  // messages the compact reader took
 
  private:
   struct Impl;
@@ -169,6 +172,8 @@ class DeribitDecoder {
   std::vector<BookSeq> books_;
   std::unique_ptr<Impl> impl_;
   std::uint64_t gaps_ = 0, malformed_ = 0, discarded_ = 0;
+  bool compactBook_ = true;
+  std::uint64_t compactBooks_ = 0;
   friend struct Impl;
 };
 
