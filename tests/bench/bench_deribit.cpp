@@ -160,7 +160,7 @@ static void BM_DeribitDecodeBook(benchmark::State& state) {
   state.SetItemsProcessed(std::int64_t(state.iterations() * s.messages.size()));
   state.counters["events_per_msg"] = double(events) / double(state.iterations() * s.messages.size());
 }
-BENCHMARK(BM_DeribitDecodeBook)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DeribitDecodeBook)->Repetitions(5)->ReportAggregatesOnly(true)->Unit(benchmark::kMillisecond);
 
 static void BM_DeribitDecodeBookNlohmann(benchmark::State& state) {
   const DeribitStream& s = stream();
