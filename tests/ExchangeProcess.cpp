@@ -29,11 +29,11 @@ QString ExchangeProcess::start(const QString& binary, const QStringList& args, c
 }
 
 namespace {
-// One HTTP/1.1 request on 127.0.0.1:PORT, the answer's body parsed as JSON (null if none in 10 s).
-QJsonDocument httpJson(int port, const QByteArray& verb, const QByteArray& target, const QByteArray& headers) {
+// One HTTP/1.1 request on 127.0.0.1:PORT: the status (0 without an answer in 10 s) and the body.
+std::pair<int, QByteArray> httpCall(int port, const QByteArray& verb, const QByteArray& target, const QByteArray& headers) {
   QTcpSocket s;
   s.connectToHost("127.0.0.1", quint16(port));
-  if (!s.waitForConnected(5000)) return {};
+  if (!s.waitForConnected(5000)) return {0, {}};
   s.write(verb + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n" +
           headers + "\r\n");
   QByteArray response;
@@ -43,7 +43,14 @@ QJsonDocument httpJson(int port, const QByteArray& verb, const QByteArray& targe
     if (s.waitForReadyRead(200)) response += s.readAll();
   response += s.readAll();
   const int body = response.indexOf("\r\n\r\n");
-  return body < 0 ? QJsonDocument() : QJsonDocument::fromJson(response.mid(body + 4));
+  if (body < 0 || !response.startsWith("HTTP/1.1 ")) return {0, {}};
+  return {response.mid(9, 3).toInt(), response.mid(body + 4)};
+}
+
+// The same, the body parsed as JSON (null if none).
+QJsonDocument httpJson(int port, const QByteArray& verb, const QByteArray& target, const QByteArray& headers) {
+  const auto [status, body] = httpCall(port, verb, target, headers);
+  return status == 0 ? QJsonDocument() : QJsonDocument::fromJson(body);
 }
 }  // namespace
 
@@ -61,6 +68,11 @@ QJsonDocument binanceSigned(int port, const QString& verb, const QString& path, 
       QMessageAuthenticationCode::hash(signedQuery, secret.toUtf8(), QCryptographicHash::Sha256).toHex();
   return httpJson(port, verb.toUtf8(), path.toUtf8() + "?" + signedQuery + "&signature=" + signature,
                   "X-MBX-APIKEY: " + apiKey.toUtf8() + "\r\n");
+}
+
+ExchangeAnswer binanceFault(int port, const QString& query) {
+  const auto [status, body] = httpCall(port, "POST", "/kappa/binance/fault?" + query.toUtf8(), {});
+  return {status, status == 200 ? QJsonDocument::fromJson(body).object() : QJsonObject()};
 }
 
 QString ExchangeProcess::login(const QString& clientId, const QString& secret) const {

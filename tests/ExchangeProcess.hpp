@@ -21,6 +21,14 @@ QJsonObject exchangeGet(int port, const QString& method, const QUrlQuery& query 
 QJsonDocument binanceSigned(int port, const QString& verb, const QString& path, const QString& query,
                             const QString& apiKey, const QString& secret);
 
+// POST /kappa/binance/fault?QUERY on the exchange (loopback only, its own connection, never counted
+// against an account): the HTTP status (0 without an answer in 10 s) and, on 200, its JSON answer.
+struct ExchangeAnswer {
+  int status = 0;
+  QJsonObject json;
+};
+ExchangeAnswer binanceFault(int port, const QString& query);
+
 #ifdef KAPPA_EXCHANGE_BINARY
 // The kappa-exchange to run: $KAPPA_EXCHANGE_BINARY when set, else the one built with the tests
 // (a test target that defines KAPPA_EXCHANGE_BINARY gets this).

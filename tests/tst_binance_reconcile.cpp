@@ -20,9 +20,6 @@
 #include <sqlite3.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include "DeribitVenueHarness.hpp"
 #include "EngineOrders.hpp"
@@ -42,26 +39,8 @@ const char* kSecret = "bn-rec-secret-never-logged";
 const char* kOtherKey = "bn-rec-other";  // the other side of our trades
 const char* kOtherSecret = "bn-rec-other-secret";
 
-// POST /kappa/binance/fault?... on the exchange (loopback only): the HTTP status.
-int fault(int port, const std::string& query) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  boost::asio::io_context io;
-  beast::tcp_stream stream(io);
-  stream.expires_after(std::chrono::seconds(10));
-  beast::error_code ec;
-  stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)), ec);
-  if (ec) return 0;
-  http::request<http::string_body> req(http::verb::post, "/kappa/binance/fault?" + query, 11);
-  req.set(http::field::host, "127.0.0.1");
-  req.prepare_payload();
-  http::write(stream, req, ec);
-  if (ec) return 0;
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(stream, buffer, res, ec);
-  return ec ? 0 : int(res.result_int());
-}
+// POST /kappa/binance/fault?... on the exchange: the HTTP status.
+int fault(int port, const std::string& query) { return kappa::test::binanceFault(port, QString::fromStdString(query)).status; }
 
 
 }  // namespace

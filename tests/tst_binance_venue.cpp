@@ -66,14 +66,10 @@ std::pair<int, std::string> httpCall(int port, boost::beast::http::verb verb, co
   return {int(res.result_int()), res.body()};
 }
 
-// POST /kappa/binance/fault?... on the exchange (loopback only): the HTTP status.
-int fault(int port, const std::string& query) {
-  return httpCall(port, boost::beast::http::verb::post, "/kappa/binance/fault?" + query).first;
-}
-// The same, its JSON answer (empty when refused).
+// POST /kappa/binance/fault?... on the exchange: the HTTP status, or its JSON answer (empty when refused).
+int fault(int port, const std::string& query) { return kappa::test::binanceFault(port, QString::fromStdString(query)).status; }
 QJsonObject faultAnswer(int port, const std::string& query) {
-  const auto [status, body] = httpCall(port, boost::beast::http::verb::post, "/kappa/binance/fault?" + query);
-  return status == 200 ? QJsonDocument::fromJson(QByteArray::fromStdString(body)).object() : QJsonObject();
+  return kappa::test::binanceFault(port, QString::fromStdString(query)).json;
 }
 // How many orders the exchange has accepted since it started (POST /fapi/v1/order that made one).
 int ordersAccepted(int port) { return faultAnswer(port, "action=status").value("faults").toObject().value("orders_accepted").toInt(-1); }

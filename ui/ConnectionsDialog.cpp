@@ -29,6 +29,39 @@ QString withoutSecret(QString message, const std::string& secret) {
   return message;
 }
 
+// What every venue's key page starts with: a title, an introduction, then a grid of labelled fields.
+struct KeyPageLayout {
+  QVBoxLayout* root;
+  QGridLayout* form;
+  int row = 0;
+
+  KeyPageLayout(QWidget* page, const QString& title, const QString& introHtml) : root(new QVBoxLayout(page)), form(new QGridLayout) {
+    root->setSpacing(10);
+    root->setContentsMargins(0, 0, 0, 0);
+    auto* heading = new QLabel(title, page);
+    heading->setStyleSheet("font-size: 15px; font-weight: bold;");
+    root->addWidget(heading);
+    // Lines broken by hand rather than word-wrapped: a wrapped label in a grid is given one line's
+    // height when it appears after the dialog was laid out (Qt's height-for-width), and is cut off.
+    auto* intro = new QLabel(introHtml, page);
+    intro->setTextFormat(Qt::RichText);
+    intro->setStyleSheet(QString("color: %1;").arg(colorName(colors::dimText)));
+    root->addWidget(intro);
+    // A grid rather than a form layout: the wrapped warning and note get their full height
+    // (heightForWidth) when they appear after the dialog was sized.
+    form->setHorizontalSpacing(12);
+    form->setVerticalSpacing(8);
+    form->setColumnStretch(1, 1);
+  }
+  void addRow(const QString& label, QWidget* field) {
+    auto* l = new QLabel(label, field->parentWidget());
+    l->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    l->setBuddy(field);
+    form->addWidget(l, row, 0);
+    form->addWidget(field, row++, 1);
+  }
+};
+
 }  // namespace
 
 ConnectionsDialog::ConnectionsDialog(CredentialStore& store, ConnectionTester tester, QWidget* parent)
@@ -122,50 +155,21 @@ ConnectionsDialog::ConnectionsDialog(CredentialStore& store, std::vector<VenueCo
 QWidget* ConnectionsDialog::buildDeribitPage() {
   auto* page = new QWidget(this);
   page->setObjectName("deribitPage");
-  auto* root = new QVBoxLayout(page);
-  root->setSpacing(10);
-  root->setContentsMargins(0, 0, 0, 0);
-
-  auto* title = new QLabel("Deribit API key", this);
-  title->setStyleSheet("font-size: 15px; font-weight: bold;");
-  root->addWidget(title);
-  auto* intro = new QLabel(
-      "Create a key on Deribit under Account → API with the scopes <b>trade:read_write</b> and "
-      "<b>account:read</b>.<br>Never give Kappa a key that can withdraw.",
-      this);
-  // Lines broken by hand rather than word-wrapped: a wrapped label in a grid is given one line's
-  // height when it appears after the dialog was laid out (Qt's height-for-width), and is cut off.
-  intro->setTextFormat(Qt::RichText);
-  intro->setStyleSheet(QString("color: %1;").arg(colorName(colors::dimText)));
-  root->addWidget(intro);
-
-  // A grid rather than a form layout: the wrapped warning and note get their full height
-  // (heightForWidth) when they appear after the dialog was sized.
-  auto* form = new QGridLayout;
-  form->setHorizontalSpacing(12);
-  form->setVerticalSpacing(8);
-  form->setColumnStretch(1, 1);
-  int row = 0;
-  auto addRow = [&](const QString& label, QWidget* field) {
-    auto* l = new QLabel(label, this);
-    l->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    l->setBuddy(field);
-    form->addWidget(l, row, 0);
-    form->addWidget(field, row++, 1);
-  };
-
+  KeyPageLayout lay(page, "Deribit API key",
+                    "Create a key on Deribit under Account → API with the scopes <b>trade:read_write</b> and "
+                    "<b>account:read</b>.<br>Never give Kappa a key that can withdraw.");
   environment_ = new QComboBox(this);
   environment_->setObjectName("environment");
   environment_->addItem("Testnet — test.deribit.com (test funds)", "testnet");
   environment_->addItem("Mainnet — www.deribit.com (real money)", "mainnet");
   environment_->addItem("Custom URL — e.g. a local kappa-exchange", "custom");
   environment_->setToolTip("Where Kappa connects. Testnet and mainnet keys are different keys on Deribit.");
-  addRow("Environment", environment_);
+  lay.addRow("Environment", environment_);
 
   url_ = new QLineEdit(this);
   url_->setObjectName("url");
   url_->setPlaceholderText("ws://127.0.0.1:PORT/ws/api/v2 or wss://host/ws/api/v2");
-  addRow("URL", url_);
+  lay.addRow("URL", url_);
 
   mainnetWarning_ = new QLabel(
       "⚠  <b>Mainnet trades real money.</b><br>Every order Kappa sends with this key is a real order on "
@@ -176,25 +180,25 @@ QWidget* ConnectionsDialog::buildDeribitPage() {
   mainnetWarning_->setStyleSheet(QString("QLabel#mainnetWarning { background: #3a1a20; color: #ffc9ce; "
                                          "border: 1px solid %1; border-radius: 3px; padding: 7px 9px; }")
                                      .arg(colorName(colors::ask)));
-  form->addWidget(mainnetWarning_, row++, 0, 1, 2);
+  lay.form->addWidget(mainnetWarning_, lay.row++, 0, 1, 2);
 
   clientId_ = new QLineEdit(this);
   clientId_->setObjectName("clientId");
   clientId_->setPlaceholderText("client id, e.g. fo7WAPRm");
-  addRow("Client ID", clientId_);
+  lay.addRow("Client ID", clientId_);
 
   secret_ = new QLineEdit(this);
   secret_->setObjectName("clientSecret");
   secret_->setEchoMode(QLineEdit::Password);
   secret_->setContextMenuPolicy(Qt::NoContextMenu);  // no "copy" of what was typed
-  addRow("Client secret", secret_);
+  lay.addRow("Client secret", secret_);
 
   secretNote_ = new QLabel(this);
   secretNote_->setObjectName("secretNote");
   secretNote_->setTextFormat(Qt::RichText);
   secretNote_->setStyleSheet(QString("color: %1; font-size: 11px;").arg(colorName(colors::dimText)));
-  form->addWidget(secretNote_, row++, 1);
-  root->addLayout(form);
+  lay.form->addWidget(secretNote_, lay.row++, 1);
+  lay.root->addLayout(lay.form);
 
   // Test connection: button, a busy bar while it runs, then the answer in green or red.
   auto* testRow = new QHBoxLayout;
@@ -215,7 +219,7 @@ QWidget* ConnectionsDialog::buildDeribitPage() {
   testProgress_->hide();
   testRow->addWidget(testProgress_, 1);
   testRow->addStretch();
-  root->addLayout(testRow);
+  lay.root->addLayout(testRow);
 
   testResult_ = new QLabel(this);
   testResult_->setObjectName("testResult");
@@ -224,8 +228,8 @@ QWidget* ConnectionsDialog::buildDeribitPage() {
   testResult_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   testResult_->setMinimumHeight(testResult_->fontMetrics().height() * 2 + 6);
   testResult_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
-  root->addWidget(testResult_);
-  root->addStretch();
+  lay.root->addWidget(testResult_);
+  lay.root->addStretch();
 
   connect(environment_, &QComboBox::currentIndexChanged, this, &ConnectionsDialog::environmentChanged);
   connect(clientId_, &QLineEdit::textChanged, this, &ConnectionsDialog::updateSecretHint);
@@ -536,49 +540,28 @@ QWidget* ConnectionsDialog::buildNoCredentialsPage(const VenueConnection& entry)
 QWidget* ConnectionsDialog::buildApiKeyPage(ApiKeyPage& p) {
   p.page = new QWidget(this);
   p.page->setObjectName(p.entry.venue + "Page");
-  auto* root = new QVBoxLayout(p.page);
-  root->setSpacing(10);
-  root->setContentsMargins(0, 0, 0, 0);
-  auto* title = new QLabel(p.entry.venue + " API key", p.page);
-  title->setStyleSheet("font-size: 15px; font-weight: bold;");
-  root->addWidget(title);
-  auto* intro = new QLabel("Create an API key with trading enabled (futures) and <b>withdrawals disabled</b>,<br>"
-                           "restricted to your IP address. Never give Kappa a key that can withdraw.",
-                           p.page);
-  intro->setTextFormat(Qt::RichText);
-  intro->setStyleSheet(QString("color: %1;").arg(colorName(colors::dimText)));
-  root->addWidget(intro);
-  auto* form = new QGridLayout;
-  form->setHorizontalSpacing(12);
-  form->setVerticalSpacing(8);
-  form->setColumnStretch(1, 1);
-  int row = 0;
-  auto addRow = [&](const QString& label, QWidget* field) {
-    auto* l = new QLabel(label, p.page);
-    l->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    l->setBuddy(field);
-    form->addWidget(l, row, 0);
-    form->addWidget(field, row++, 1);
-  };
+  KeyPageLayout lay(p.page, p.entry.venue + " API key",
+                    "Create an API key with trading enabled (futures) and <b>withdrawals disabled</b>,<br>"
+                    "restricted to your IP address. Never give Kappa a key that can withdraw.");
   p.url = new QLineEdit(p.page);
   p.url->setObjectName("apiUrl");
   p.url->setPlaceholderText("the venue's own address (leave empty), or e.g. a local kappa-exchange");
   p.url->setToolTip("Empty: the venue's production address. A URL: that server (a test exchange)");
-  addRow("URL", p.url);
+  lay.addRow("URL", p.url);
   p.key = new QLineEdit(p.page);
   p.key->setObjectName("apiKey");
   p.key->setPlaceholderText("API key");
-  addRow("API key", p.key);
+  lay.addRow("API key", p.key);
   p.secret = new QLineEdit(p.page);
   p.secret->setObjectName("apiSecret");
   p.secret->setEchoMode(QLineEdit::Password);
   p.secret->setContextMenuPolicy(Qt::NoContextMenu);
-  addRow("API secret", p.secret);
+  lay.addRow("API secret", p.secret);
   p.secretNote = new QLabel(p.page);
   p.secretNote->setTextFormat(Qt::RichText);
   p.secretNote->setStyleSheet(QString("color: %1; font-size: 11px;").arg(colorName(colors::dimText)));
-  form->addWidget(p.secretNote, row++, 1);
-  root->addLayout(form);
+  lay.form->addWidget(p.secretNote, lay.row++, 1);
+  lay.root->addLayout(lay.form);
 
   auto* testRow = new QHBoxLayout;
   p.test = new QPushButton("Test connection", p.page);
@@ -591,7 +574,7 @@ QWidget* ConnectionsDialog::buildApiKeyPage(ApiKeyPage& p) {
                                .arg(p.entry.venue));
   testRow->addWidget(p.test);
   testRow->addStretch();
-  root->addLayout(testRow);
+  lay.root->addLayout(testRow);
   p.result = new QLabel(p.page);
   p.result->setObjectName("apiTestResult");
   p.result->setWordWrap(true);
@@ -602,8 +585,8 @@ QWidget* ConnectionsDialog::buildApiKeyPage(ApiKeyPage& p) {
   if (!p.entry.apiKeyTester)
     p.result->setText(QString("<span style='color:%1'>Test connection is not available for %2 in this build.</span>")
                           .arg(colorName(colors::dimText), p.entry.venue.toHtmlEscaped()));
-  root->addWidget(p.result);
-  root->addStretch();
+  lay.root->addWidget(p.result);
+  lay.root->addStretch();
 
   ApiKeyPage* page = &p;
   auto hint = [this, page] {

@@ -40,6 +40,21 @@ void BinanceOrderTracker::finish(Tracked& o, ExecType type, const std::string& r
   out.push_back(r);
 }
 
+namespace {
+// The order as the update states it (price, quantity, what is left of it): an Ack or a Replaced.
+ExecReport orderReport(OrderId id, const BinanceOrderUpdate& u, ExecType type, Qty filled) {
+  ExecReport r;
+  r.orderId = id;
+  r.venueOrderId = u.exchangeOrderId;
+  r.type = type;
+  r.price = u.price;
+  r.qty = u.origQty;
+  r.leaves = std::max<Qty>(0, u.origQty - filled);
+  r.ts = u.ts;
+  return r;
+}
+}  // namespace
+
 void BinanceOrderTracker::onOrder(const BinanceOrderUpdate& u, std::vector<ExecReport>& out, Nanos now) {
   const OrderId id = orderIdFromClientId(u.clientOrderId);
   Tracked* o = id ? find(id) : nullptr;
@@ -54,15 +69,7 @@ void BinanceOrderTracker::onOrder(const BinanceOrderUpdate& u, std::vector<ExecR
       o->price = u.price;
       o->amount = u.origQty;
     }
-    ExecReport r;
-    r.orderId = id;
-    r.venueOrderId = u.exchangeOrderId;
-    r.type = ExecType::Ack;
-    r.price = u.price;
-    r.qty = u.origQty;
-    r.leaves = std::max<Qty>(0, u.origQty - u.cumQty);
-    r.ts = u.ts;
-    out.push_back(r);
+    out.push_back(orderReport(id, u, ExecType::Ack, u.cumQty));
   }
   // Fills, by the cumulative quantity: a trade from the stream is booked with its price and fee;
   // a cumulative figure without a trade (a REST answer) is held for the stream to bring it.
@@ -102,15 +109,7 @@ void BinanceOrderTracker::onOrder(const BinanceOrderUpdate& u, std::vector<ExecR
       u.status != "EXPIRED" && u.status != "EXPIRED_IN_MATCH") {
     o->price = u.price;
     o->amount = u.origQty;
-    ExecReport r;
-    r.orderId = id;
-    r.venueOrderId = u.exchangeOrderId;
-    r.type = ExecType::Replaced;
-    r.price = u.price;
-    r.qty = u.origQty;
-    r.leaves = std::max<Qty>(0, u.origQty - o->filled);
-    r.ts = u.ts;
-    out.push_back(r);
+    out.push_back(orderReport(id, u, ExecType::Replaced, o->filled));
   }
   std::string why;
   if (u.status == "CANCELED") why = "cancelled";
