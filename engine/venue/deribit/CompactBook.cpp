@@ -19,15 +19,7 @@ bool levels(CompactJson& c, Side side, std::vector<MdEvent>& out) {
     double price = 0, amount = 0;
     if (!c.lit('[') || !c.str(action) || !c.lit(',') || !c.number(price) || !c.lit(',') || !c.number(amount) || !c.lit(']'))
       return false;
-    if (action == "new")
-      e.action = LevelAction::New;
-    else if (action == "change")
-      e.action = LevelAction::Change;
-    else if (action == "delete")
-      e.action = LevelAction::Delete;
-    else
-      return false;
-    if (!toFixedChecked(price, e.price) || !toFixedChecked(amount, e.qty)) return false;
+    if (!levelActionFrom(action, e.action) || !toFixedChecked(price, e.price) || !toFixedChecked(amount, e.qty)) return false;
     out.push_back(e);
   } while (c.lit(','));
   return c.lit(']');
@@ -68,6 +60,18 @@ bool book(CompactJson& c, BookHeader& out, std::vector<MdEvent>& found) {
 }
 
 }  // namespace
+
+bool levelActionFrom(std::string_view text, LevelAction& out) {
+  if (text == "new")
+    out = LevelAction::New;
+  else if (text == "change")
+    out = LevelAction::Change;
+  else if (text == "delete")
+    out = LevelAction::Delete;
+  else
+    return false;
+  return true;
+}
 
 bool readCompactBook(std::string_view message, CompactBook& out, std::vector<MdEvent>& levels) {
   out = CompactBook{};

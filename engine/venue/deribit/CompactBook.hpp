@@ -31,6 +31,9 @@ struct CompactBook {
   BookHeader header;
 };
 
+// A level's action as Deribit writes it ("new", "change", "delete"); false for anything else.
+bool levelActionFrom(std::string_view text, LevelAction& out);
+
 // On true: `out` is filled and `levels` holds the book's levels as BookLevel events (side, action,
 // price, qty) in the order the message lists them; their instrument is the caller's to set.
 // On false, `levels` holds scratch.

@@ -419,13 +419,7 @@ error_code DeribitDecoder::Impl::levels(InstrumentId id, Side side, od::array ar
           error = "book level without its action";
           return e;
         }
-        if (action == "new")
-          ev.action = LevelAction::New;
-        else if (action == "change")
-          ev.action = LevelAction::Change;
-        else if (action == "delete")
-          ev.action = LevelAction::Delete;
-        else {
+        if (!levelActionFrom(action, ev.action)) {
           error = "unknown book level action";
           return simdjson::INCORRECT_TYPE;
         }
