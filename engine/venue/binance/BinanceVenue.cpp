@@ -64,17 +64,7 @@ BinanceVenue::BinanceVenue(BinanceVenueConfig config)
 
 BinanceVenue::~BinanceVenue() {
   disconnect();
-  if (thread_.joinable()) {
-    work_.reset();
-    io_.stop();
-    thread_.join();
-  }
-}
-
-void BinanceVenue::ensureThread() {
-  if (thread_.joinable()) return;
-  work_.emplace(asio::make_work_guard(io_));
-  thread_ = std::thread([this] { io_.run(); });
+  ioThread_.stop();  // listed but never connected
 }
 
 std::string BinanceVenue::listError() const {
@@ -280,7 +270,7 @@ void BinanceVenue::listInstruments(InstrumentRegistry& registry) {
       return;
     }
   }
-  ensureThread();
+  ioThread_.ensureRunning();
   std::promise<std::pair<std::string, std::string>> done;  // body, error
   auto future = done.get_future();
   asio::post(io_, [this, &done] {
@@ -455,7 +445,7 @@ void BinanceVenue::connect(VenueListener& listener, asio::any_io_executor engine
   listener_ = &listener;
   engine_ = engine;
   inbox_ = std::make_shared<VenueInbox>(listener, engine);
-  ensureThread();
+  ioThread_.ensureRunning();
   asio::post(io_, [this] {
     if (!registry_ || symbols_.empty()) {
       setState(VenueState::Disconnected, "no instruments listed: " + listError());
@@ -466,10 +456,8 @@ void BinanceVenue::connect(VenueListener& listener, asio::any_io_executor engine
 }
 
 void BinanceVenue::disconnect() {
-  if (!thread_.joinable()) return;
-  std::promise<void> closed;
-  auto done = closed.get_future();
-  asio::post(io_, [this, &closed] {
+  if (!ioThread_.running()) return;
+  ioThread_.shutdown([this] {
     stopping_ = true;
     ++generation_;
     for (auto* t : {&reconnectTimer_, &keepAliveTimer_, &rotationTimer_, &refreshTimer_, &accountTimer_, &housekeepingTimer_,
@@ -477,14 +465,7 @@ void BinanceVenue::disconnect() {
       t->cancel();
     for (auto* w : {&market_, &standby_, &user_})
       if (*w) (*w)->close();
-    closed.set_value();
   });
-  done.wait_for(std::chrono::seconds(2));
-  work_.reset();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  while (!io_.stopped() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  io_.stop();
-  thread_.join();
   state_ = VenueState::Disconnected;
 }
 

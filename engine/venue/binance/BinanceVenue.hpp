@@ -37,12 +37,12 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/Log.hpp"
 #include "venue/Venue.hpp"
+#include "venue/VenueIoThread.hpp"
 #include "venue/VenueInbox.hpp"
 #include "venue/binance/BinanceCredentials.hpp"
 #include "venue/binance/BinanceDecoder.hpp"
@@ -141,7 +141,6 @@ class BinanceVenue final : public Venue {
   };
   using Callback = std::function<void(const HttpResponse&, const ApiError* error)>;
 
-  void ensureThread();
   // I/O thread from here on.
   void startSession();
   void housekeeping(std::uint64_t generation);
@@ -221,9 +220,8 @@ class BinanceVenue final : public Venue {
   std::unique_ptr<BinanceDecoder> decoder_;
   std::unique_ptr<BinanceOrderTracker> tracker_;
 
-  boost::asio::io_context io_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
-  std::thread thread_;
+  VenueIoThread ioThread_;
+  boost::asio::io_context& io_ = ioThread_.io();
   std::unique_ptr<HttpClient> http_;
   boost::asio::steady_timer reconnectTimer_{io_}, keepAliveTimer_{io_}, rotationTimer_{io_}, refreshTimer_{io_},
       accountTimer_{io_}, housekeepingTimer_{io_};

@@ -126,17 +126,7 @@ DeribitVenue::DeribitVenue(DeribitVenueConfig config)
 
 DeribitVenue::~DeribitVenue() {
   disconnect();
-  if (thread_.joinable()) {  // listed but never connected
-    work_.reset();
-    io_.stop();
-    thread_.join();
-  }
-}
-
-void DeribitVenue::ensureThread() {
-  if (thread_.joinable()) return;
-  work_.emplace(asio::make_work_guard(io_));
-  thread_ = std::thread([this] { io_.run(); });
+  ioThread_.stop();  // listed but never connected
 }
 
 std::string DeribitVenue::envName() const {
@@ -184,7 +174,7 @@ std::vector<VenueAccount> DeribitVenue::accounts() const {
 
 void DeribitVenue::listInstruments(InstrumentRegistry& registry) {
   instruments_ = &registry;
-  ensureThread();
+  ioThread_.ensureRunning();
   struct Listing {
     std::promise<void> done;
     bool finished = false;
@@ -327,31 +317,20 @@ void DeribitVenue::connect(VenueListener& listener, asio::any_io_executor engine
     tickers_.assign(instruments_->size(), DeribitTicker{});
   }
   sessionStartMs_ = std::uint64_t(wallNow() / 1'000'000);
-  ensureThread();
+  ioThread_.ensureRunning();
   asio::post(io_, [this] { startConnection(); });
 }
 
 void DeribitVenue::disconnect() {
-  if (!thread_.joinable()) return;
-  std::promise<void> closed;
-  auto done = closed.get_future();
-  asio::post(io_, [this, &closed] {
+  if (!ioThread_.running()) return;
+  ioThread_.shutdown([this] {
     stopping_ = true;
     reconnectTimer_.cancel();
     housekeepingTimer_.cancel();
     refreshTimer_.cancel();
     if (session_) session_->stop();
     if (transport_) transport_->close();
-    closed.set_value();
   });
-  done.wait_for(std::chrono::seconds(2));
-  work_.reset();
-  // The close handshake has two seconds; then the I/O thread ends whatever is left.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  while (!io_.stopped() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  io_.stop();
-  thread_.join();
   state_ = VenueState::Disconnected;
 }
 

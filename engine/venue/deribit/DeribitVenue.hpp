@@ -26,12 +26,12 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/Log.hpp"
 #include "venue/Venue.hpp"
+#include "venue/VenueIoThread.hpp"
 #include "venue/VenueInbox.hpp"
 #include "venue/deribit/DeribitCredentials.hpp"
 #include "venue/deribit/DeribitDecoder.hpp"
@@ -118,7 +118,6 @@ class DeribitVenue final : public Venue {
   const DeribitVenueConfig& config() const { return config_; }
 
  private:
-  void ensureThread();
   // I/O thread from here on.
   void startConnection();
   void onOpen(std::uint64_t generation);
@@ -173,9 +172,8 @@ class DeribitVenue final : public Venue {
   std::unique_ptr<DeribitOrderTracker> tracker_;
   DeribitRateLimiter limiter_;
 
-  boost::asio::io_context io_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
-  std::thread thread_;
+  VenueIoThread ioThread_;
+  boost::asio::io_context& io_ = ioThread_.io();
   boost::asio::steady_timer reconnectTimer_, housekeepingTimer_;
   boost::asio::steady_timer refreshTimer_{io_};
   bool refreshQueued_ = false;
