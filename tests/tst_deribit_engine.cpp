@@ -12,6 +12,7 @@
 
 #include "EngineOrders.hpp"
 #include "ExchangeProcess.hpp"
+#include "TestVenues.hpp"
 #include "orchestrator/Engine.hpp"
 #include "core/Log.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
@@ -64,11 +65,7 @@ class TestDeribitEngine : public QObject {
       if (level == log::Level::Warn) warnings.emplace_back(m);
     });
     DeribitVenueConfig c;
-    std::string error;
-    QVERIFY(parseDeribitEndpoint(exchange_.url().toStdString(), c.endpoint, error));
-    c.credentials = {kClientId, kSecret};
-    c.currencies = {"BTC"};
-    c.backoffInitial = std::chrono::milliseconds(300);
+    QVERIFY(test::deribitOn(exchange_, kClientId, kSecret, c));
     Engine engine(std::make_unique<DeribitVenue>(c));
     engine.setDataDir(dir_.filePath("data").toStdString());
     engine.start();

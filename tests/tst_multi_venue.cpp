@@ -10,6 +10,7 @@
 
 #include "EngineOrders.hpp"
 #include "ExchangeProcess.hpp"
+#include "TestVenues.hpp"
 #include "core/Clock.hpp"
 #include "orchestrator/Engine.hpp"
 #include "sim/SimVenue.hpp"
@@ -52,15 +53,9 @@ class TestMultiVenue : public QObject {
     token_ = exchange_.login(kClientId, kSecret);
     QVERIFY(!token_.isEmpty());
 
-    sim::SimConfig sim;
-    sim.seed = 5;
-    sim.startTime = wallNow() / 1'000'000 * 1'000'000;
+    const sim::SimConfig sim = test::simNow();
     DeribitVenueConfig c;
-    std::string error;
-    QVERIFY(parseDeribitEndpoint(exchange_.url().toStdString(), c.endpoint, error));
-    c.credentials = {kClientId, kSecret};
-    c.currencies = {"BTC"};
-    c.backoffInitial = std::chrono::milliseconds(300);
+    QVERIFY(test::deribitOn(exchange_, kClientId, kSecret, c));
     std::vector<std::unique_ptr<Venue>> venues;
     venues.push_back(std::make_unique<sim::SimVenue>(sim));
     venues.push_back(std::make_unique<DeribitVenue>(c));

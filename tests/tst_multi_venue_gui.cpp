@@ -18,6 +18,7 @@
 #include "AccountPanel.hpp"
 #include "ConnectionsDialog.hpp"
 #include "ExchangeProcess.hpp"
+#include "TestVenues.hpp"
 #include "LadderPanel.hpp"
 #include "MainWindow.hpp"
 #include "OrderTicket.hpp"
@@ -62,15 +63,9 @@ class TestMultiVenueGui : public QObject {
     const QString failed = exchange_.start(KAPPA_EXCHANGE_BINARY, {"--seed", "11", "--account", QString(kClientId) + ":" + kSecret,
                                                                    "--me-limit", "0/0", "--non-me-limit", "0/0"});
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
-    sim::SimConfig sim;
-    sim.seed = 5;
-    sim.startTime = wallNow() / 1'000'000 * 1'000'000;
+    const sim::SimConfig sim = test::simNow();
     deribit::DeribitVenueConfig c;
-    std::string error;
-    QVERIFY(deribit::parseDeribitEndpoint(exchange_.url().toStdString(), c.endpoint, error));
-    c.credentials = {kClientId, kSecret};
-    c.currencies = {"BTC"};
-    c.backoffInitial = std::chrono::milliseconds(300);
+    QVERIFY(test::deribitOn(exchange_, kClientId, kSecret, c));
     std::vector<std::unique_ptr<Venue>> venues;
     venues.push_back(std::make_unique<sim::SimVenue>(sim));
     venues.push_back(std::make_unique<deribit::DeribitVenue>(c));

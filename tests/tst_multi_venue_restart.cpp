@@ -23,6 +23,7 @@
 
 #include "EngineOrders.hpp"
 #include "ExchangeProcess.hpp"
+#include "TestVenues.hpp"
 #include "SqliteQuery.hpp"
 #include "core/Clock.hpp"
 #include "orchestrator/Engine.hpp"
@@ -107,15 +108,9 @@ class TestMultiVenueRestart : public QObject {
   // is off: orders outlive the session at the exchange, as they do when the link is not closed
   // cleanly by the exchange noticing (and as a trader may configure).
   void startEngine(const QString& dataDir = {}) {
-    sim::SimConfig sim;
-    sim.seed = 5;
-    sim.startTime = wallNow() / 1'000'000 * 1'000'000;
+    const sim::SimConfig sim = test::simNow();
     DeribitVenueConfig c;
-    std::string error;
-    QVERIFY(parseDeribitEndpoint(exchange_.url().toStdString(), c.endpoint, error));
-    c.credentials = {kClientId, kSecret};
-    c.currencies = {"BTC"};
-    c.backoffInitial = std::chrono::milliseconds(300);
+    QVERIFY(test::deribitOn(exchange_, kClientId, kSecret, c));
     c.cancelOnDisconnect = false;
     auto s = std::make_unique<RecordingVenue>(std::make_unique<sim::SimVenue>(sim));
     auto d = std::make_unique<RecordingVenue>(std::make_unique<DeribitVenue>(c));
