@@ -32,6 +32,11 @@ struct Faults {
   // arrive, unanswered and unprocessed - a server closing a kept-alive connection just as a
   // request comes in. A client may send a GET again; an order's outcome is unknown to it.
   int closeOnRequest = 0;
+  // User data: the next N fills push their ACCOUNT_UPDATE first and their ORDER_TRADE_UPDATE
+  // accountUpdateGapMs later (Binance promises no order between the two; a client must neither count
+  // the position as a mismatch nor book it twice). The account's later order events queue behind.
+  int accountUpdateFirst = 0;
+  int accountUpdateGapMs = 400;
   // Periodic forms (seconds, 0 = off).
   double skipEverySeconds = 0, puBreakEverySeconds = 0, dropEverySeconds = 0;
 };

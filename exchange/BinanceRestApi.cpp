@@ -358,6 +358,9 @@ nlohmann::json RestApi::fault(const Request& r) {
     faults_.puBreakEverySeconds = num("seconds", 0);
   } else if (action == "drop_every") {
     faults_.dropEverySeconds = num("seconds", 0);
+  } else if (action == "account_update_first") {
+    faults_.accountUpdateFirst = int(num("count", 1));
+    faults_.accountUpdateGapMs = int(num("gap_ms", faults_.accountUpdateGapMs));
   } else if (action == "close_on_request") {
     faults_.closeOnRequest = int(num("count", 1));
   } else if (action == "clear") {
@@ -373,6 +376,7 @@ nlohmann::json RestApi::fault(const Request& r) {
                     {"clock_shift_ms", faults_.clockShiftMs},       {"order_no_answer", faults_.orderNoAnswer},
                     {"order_no_answer_mode", faults_.orderNoAnswerMode}, {"order_late_ms", faults_.orderLateMs},
                     {"order_no_answer_verb", faults_.orderNoAnswerVerb},
+                    {"account_update_first", faults_.accountUpdateFirst}, {"account_update_gap_ms", faults_.accountUpdateGapMs},
                     {"orders_accepted", ordersAccepted_}};
   // HTTP keep-alive as the clients practise it: how many connections their REST requests came on.
   done["rest"] = {{"connections", connections_}, {"close_on_request", faults_.closeOnRequest},

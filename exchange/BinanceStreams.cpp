@@ -304,6 +304,7 @@ void Streams::sendKline(std::size_t i) {
 
 void Streams::tick50ms() {
   ++ticks_;
+  releaseHeldOrderEvents(false);
   // A fault asked for applies to the next event of every diff-depth stream.
   if (faults_.skipUpdateIds > 0 || faults_.puBreaks > 0) {
     for (auto& bySpeed : depth_)
@@ -404,7 +405,7 @@ void Streams::onOrderUpdate(const OrderRecord& o, const UserTrade* trade) {
     exec = "AMENDMENT";
   const std::int64_t now = market_.nowMs();
   const std::int64_t tradeTime = trade ? trade->ts : o.updated;
-  publish(key, {{"e", "ORDER_TRADE_UPDATE"},
+  nlohmann::json event = {{"e", "ORDER_TRADE_UPDATE"},
                 {"E", now},
                 {"T", tradeTime},
                 {"o",
@@ -441,10 +442,27 @@ void Streams::onOrderUpdate(const OrderRecord& o, const UserTrade* trade) {
                   {"ss", 0},
                   {"V", "EXPIRE_MAKER"},
                   {"pm", "NONE"},
-                  {"gtd", 0}}}});
+                  {"gtd", 0}}}};
+  const bool accountFirst = trade && faults_.accountUpdateFirst > 0;
+  const bool queued = std::any_of(heldOrderEvents_.begin(), heldOrderEvents_.end(), [&](const HeldEvent& h) { return h.key == key; });
+  if (accountFirst || queued) {  // fault account_update_first: this account's order events wait
+    if (accountFirst) --faults_.accountUpdateFirst;
+    const auto due = std::chrono::steady_clock::now() + std::chrono::milliseconds(accountFirst ? faults_.accountUpdateGapMs : 0);
+    heldOrderEvents_.push_back({key, std::move(event), due});
+  } else {
+    publish(key, event);
+  }
   if (trade) {
     const Account& a = trading_.accounts().get(o.account);
     publish(key, {{"e", "ACCOUNT_UPDATE"}, {"E", now}, {"T", tradeTime}, {"a", trading_.accountUpdate(a, o.instrument, "ORDER")}});
+  }
+}
+
+void Streams::releaseHeldOrderEvents(bool all) {
+  const auto now = std::chrono::steady_clock::now();
+  while (!heldOrderEvents_.empty() && (all || heldOrderEvents_.front().due <= now)) {
+    publish(heldOrderEvents_.front().key, heldOrderEvents_.front().event);
+    heldOrderEvents_.pop_front();
   }
 }
 

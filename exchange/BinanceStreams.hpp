@@ -11,6 +11,8 @@
 // (the one GET /fapi/v1/depth reports as lastUpdateId), so a client that buffers the stream, takes a
 // snapshot, drops events with u < lastUpdateId, starts at the event with U <= lastUpdateId <= u and
 // then checks pu == previous u keeps the book exactly. Faults break that on purpose.
+#include <chrono>
+#include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -98,6 +100,15 @@ class Streams : public WsHandler {
   std::vector<std::map<int, DepthWindow>> depth_;
   std::vector<std::map<std::string, std::uint64_t>> partialLast_;
   std::vector<std::pair<Level, Level>> lastTop_;
+  // Fault account_update_first: ORDER_TRADE_UPDATEs held back (in order, per listen key) until
+  // their time, after the ACCOUNT_UPDATE of the same fill went out.
+  struct HeldEvent {
+    std::string key;
+    nlohmann::json event;
+    std::chrono::steady_clock::time_point due;
+  };
+  std::deque<HeldEvent> heldOrderEvents_;
+  void releaseHeldOrderEvents(bool all);
   std::vector<std::int64_t> klineMinute_;
   std::vector<std::string> names_;  // lower-case symbol names
   std::vector<BookSnapshot> atLastEvent_;  // per symbol: the book at the last @depth@100ms event's u
