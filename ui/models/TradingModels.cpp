@@ -17,7 +17,8 @@ QString sideText(Side s) { return s == Side::Buy ? "Buy" : "Sell"; }
 
 OrdersModel::OrdersModel(const InstrumentRegistry& instruments, QObject* parent)
     : RowTableModel(instruments,
-                    {"Time (UTC)", "Venue", "Instrument", "Side", "Type", "Price", "Qty", "Filled", "State", "Info", "Avg", "Id"},
+                    // The time of the order's last change (a fill, a cancel); its creation is in the tooltip.
+                    {"Updated (UTC)", "Venue", "Instrument", "Side", "Type", "Price", "Qty", "Filled", "State", "Info", "Avg", "Id"},
                     parent) {}
 
 QVariant OrdersModel::cell(const Order& o, int col, int role) const {
@@ -53,6 +54,8 @@ QVariant OrdersModel::cell(const Order& o, int col, int role) const {
       if (isWorking(o.state)) return QBrush(colors::own);
       return QBrush(colors::dimText);
     }
+  } else if (role == Qt::ToolTipRole && col == Time) {
+    return "created " + formatUtcTime(o.created) + (o.updated ? ", last changed " + formatUtcTime(o.updated) : QString());
   } else if (role == Qt::ToolTipRole && !o.reason.empty()) {
     return QString::fromStdString(o.reason);
   }
