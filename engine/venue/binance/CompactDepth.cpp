@@ -71,6 +71,20 @@ bool event(Cursor& c, CompactDepth& out, std::vector<MdEvent>& bids, std::vector
   return true;
 }
 
+// The same event in Binance's own field order, matched as literals (no key search), the asks read
+// straight after the bids: {"e":"depthUpdate","E":n,"T":n,"s":"SYM","U":n,"u":n,"pu":n,"b":[..],"a":[..]}.
+// False as soon as anything differs; the caller then reads the event again with event().
+bool eventInBinanceOrder(Cursor& c, CompactDepth& out, std::vector<MdEvent>& levels) {
+  std::uint64_t eventTime = 0, txTime = 0;
+  if (!c.lit("{\"e\":\"depthUpdate\",\"E\":") || !c.u64(eventTime) || !c.lit(",\"T\":") || !c.u64(txTime) ||
+      !c.lit(",\"s\":") || !c.str(out.symbol) || !c.lit(",\"U\":") || !c.u64(out.ids.first) || !c.lit(",\"u\":") ||
+      !c.u64(out.ids.last) || !c.lit(",\"pu\":") || !c.u64(out.ids.prevLast) || !c.lit(",\"b\":") ||
+      !c.levels(Side::Buy, levels) || !c.lit(",\"a\":") || !c.levels(Side::Sell, levels) || !c.lit('}'))
+    return false;
+  out.ids.ts = Nanos(txTime ? txTime : eventTime) * 1'000'000;
+  return true;
+}
+
 }  // namespace
 
 bool readCompactDepth(std::string_view message, CompactDepth& out, std::vector<MdEvent>& levels, std::vector<MdEvent>& asks) {
@@ -78,13 +92,19 @@ bool readCompactDepth(std::string_view message, CompactDepth& out, std::vector<M
   levels.clear();
   asks.clear();
   Cursor c(message);
-  if (c.lit("{\"stream\":")) {
-    std::string_view stream;
-    if (!c.str(stream) || !c.lit(",\"data\":") || !event(c, out, levels, asks) || !c.lit('}')) return false;
-  } else if (!event(c, out, levels, asks)) {
-    return false;
+  const bool combined = c.lit("{\"stream\":");
+  std::string_view stream;
+  if (combined && (!c.str(stream) || !c.lit(",\"data\":"))) return false;
+  const char* eventStart = c.p;
+  if (eventInBinanceOrder(c, out, levels)) {
+    if (combined && !c.lit('}')) return false;
+    return c.atEnd();
   }
-  if (!c.atEnd()) return false;
+  // Another order of the fields (kappa-exchange sorts them), or not this shape at all.
+  c.p = eventStart;
+  out = CompactDepth{};
+  levels.clear();
+  if (!event(c, out, levels, asks) || (combined && !c.lit('}')) || !c.atEnd()) return false;
   levels.insert(levels.end(), asks.begin(), asks.end());  // bids first, as the simdjson path reads them
   return true;
 }
