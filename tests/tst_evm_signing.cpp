@@ -248,6 +248,34 @@ class TestEvmSigning : public QObject {
     QVERIFY(getAmountOut(in, weth, usdc, 100) < out);
   }
 
+  void uniswapShortcutEqualsWideArithmetic() {
+    // getAmountOut takes native 128-bit integers when every product fits; it must give exactly the
+    // 256-bit result (and the same error) for inputs of every width, around the 2^128 edges too.
+    std::mt19937_64 rng(128);
+    auto randomOfBits = [&](unsigned bits) {
+      U256 v = (U256(rng()) << 192) | (U256(rng()) << 128) | (U256(rng()) << 64) | U256(rng());
+      return bits >= 256 ? v : v & ((U256(1) << bits) - 1);
+    };
+    int compared = 0;
+    for (int i = 0; i < 20000; ++i) {
+      const U256 in = randomOfBits(1 + unsigned(rng() % 140)), rIn = randomOfBits(1 + unsigned(rng() % 130)),
+                 rOut = randomOfBits(1 + unsigned(rng() % 130));
+      const unsigned fee = (i % 4 == 0) ? unsigned(rng() % 10000) : 30;
+      QString fastError, wideError;
+      U256 fast = 0, wide = 0;
+      fastError = errorOf([&] { fast = getAmountOut(in, rIn, rOut, fee); });
+      wideError = errorOf([&] { wide = getAmountOutWide(in, rIn, rOut, fee); });
+      QCOMPARE(fastError, wideError);
+      QCOMPARE(fast, wide);
+      ++compared;
+    }
+    QCOMPARE(compared, 20000);
+    // Exactly at the edge: numerator 2^128 - 1 fits, one more does not.
+    const U256 edge = (U256(1) << 64) - 1;
+    QCOMPARE(getAmountOut(edge, edge, edge), getAmountOutWide(edge, edge, edge));
+    QCOMPARE(getAmountOut(edge + 1, edge, edge << 1), getAmountOutWide(edge + 1, edge, edge << 1));
+  }
+
   void uniswapImpactAndSlippage() {
     // 1 of 1000/1000: mid price 1, execution 0.996006981… so impact = 1 - 0.996006981039903216.
     const U256 out = getAmountOut(ether(1), ether(1000), ether(1000));

@@ -29,6 +29,28 @@ U256 mul(const U256& a, const U256& b) {
     throw EvmError("ds-math-mul-overflow");
   return a * b;
 }
+// The common case, amounts and reserves whose products fit in 128 bits (a WETH/USDC pool and a
+// trade of a few ETH do), in native 128-bit integers: the same floor division, no 256-bit
+// arithmetic. Returns false when anything would not fit; the caller then takes the 256-bit path.
+using U128 = unsigned __int128;
+bool toU128(const U256& v, U128& out) {
+  const auto& b = v.backend();
+  if (b.size() > 2) return false;
+  out = b.size() == 2 ? (U128(b.limbs()[1]) << 64 | b.limbs()[0]) : U128(b.limbs()[0]);
+  return true;
+}
+U256 fromU128(U128 v) { return U256(std::uint64_t(v >> 64)) << 64 | U256(std::uint64_t(v)); }
+
+bool amountOut128(const U256& amountIn, const U256& reserveIn, const U256& reserveOut, const FeeFraction& fee, U256& out) {
+  U128 in, rIn, rOut, withFee, numerator, scaled, denominator;
+  if (!toU128(amountIn, in) || !toU128(reserveIn, rIn) || !toU128(reserveOut, rOut)) return false;
+  if (__builtin_mul_overflow(in, U128(fee.keep), &withFee) || __builtin_mul_overflow(withFee, rOut, &numerator) ||
+      __builtin_mul_overflow(rIn, U128(fee.scale), &scaled) || __builtin_add_overflow(scaled, withFee, &denominator))
+    return false;
+  out = fromU128(numerator / denominator);
+  return true;
+}
+
 U256 add(const U256& a, const U256& b) {
   if (a > u256Max() - b) throw EvmError("ds-math-add-overflow");
   return a + b;
@@ -38,6 +60,14 @@ U256 add(const U256& a, const U256& b) {
 U256 uint112Max() { return (U256(1) << 112) - 1; }
 
 U256 getAmountOut(const U256& amountIn, const U256& reserveIn, const U256& reserveOut, unsigned feeBps) {
+  const FeeFraction fee = feeFraction(feeBps);
+  if (amountIn == 0) throw EvmError("UniswapV2Library: INSUFFICIENT_INPUT_AMOUNT");
+  if (reserveIn == 0 || reserveOut == 0) throw EvmError("UniswapV2Library: INSUFFICIENT_LIQUIDITY");
+  if (U256 fast; amountOut128(amountIn, reserveIn, reserveOut, fee, fast)) return fast;
+  return getAmountOutWide(amountIn, reserveIn, reserveOut, feeBps);
+}
+
+U256 getAmountOutWide(const U256& amountIn, const U256& reserveIn, const U256& reserveOut, unsigned feeBps) {
   const FeeFraction fee = feeFraction(feeBps);
   if (amountIn == 0) throw EvmError("UniswapV2Library: INSUFFICIENT_INPUT_AMOUNT");
   if (reserveIn == 0 || reserveOut == 0) throw EvmError("UniswapV2Library: INSUFFICIENT_LIQUIDITY");

@@ -22,6 +22,11 @@ inline constexpr unsigned kUniswapV2FeeBps = 30;
 U256 getAmountOut(const U256& amountIn, const U256& reserveIn, const U256& reserveOut,
                   unsigned feeBps = kUniswapV2FeeBps);
 
+// getAmountOut always in 256-bit arithmetic (getAmountOut takes a 128-bit shortcut when every
+// product fits, with the same result; tests compare the two).
+U256 getAmountOutWide(const U256& amountIn, const U256& reserveIn, const U256& reserveOut,
+                      unsigned feeBps = kUniswapV2FeeBps);
+
 // In for an exact output (rounded up: the +1). Throws as getAmountOut, with
 // "UniswapV2Library: INSUFFICIENT_OUTPUT_AMOUNT" for amountOut 0, and a clear error when amountOut
 // is not below reserveOut (the contract fails there: ds-math-sub-underflow or a division by zero).
