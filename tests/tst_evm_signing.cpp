@@ -591,6 +591,28 @@ class TestEvmSigning : public QObject {
     QCOMPARE(back.recoverSender(), signer.address());
   }
 
+  void gethT8nAccessListTransactionSignsAsPublished() {
+    // go-ethereum cmd/evm/testdata/9 (the EIP-1559 t8n case): txs.json's first transaction (chain 1,
+    // nonce 0, gas 0x4ef00, tip 2, fee cap 0x12A05F200, to 0x…aaaa, an access list of 0x…aaaa with
+    // slot 0) and the ethereum/tests key 45a915e4…f2d8 (address a94f5374…6ebf0b, readme.md);
+    // txs_signed.json holds geth's signature of it: v 1, r d77c8ff9…f314, s 5cc02148…5c0a (its two
+    // fee fields are printed swapped; the signature is over txs.json's). Re-signing gives those bytes.
+    const Secp256k1Signer signer(PrivateKey::fromHex("0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8"));
+    QCOMPARE(toLowerHexAddress(signer.address()), std::string("0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b"));
+    Eip1559Transaction tx;
+    tx.chainId = 1;
+    tx.gasLimit = 0x4ef00;
+    tx.maxPriorityFeePerGas = 0x2;  // as txs.json has them (txs_signed.json lists the two fees swapped)
+    tx.maxFeePerGas = 0x12A05F200ull;
+    tx.to = parseAddress("0x000000000000000000000000000000000000aaaa");
+    tx.accessList = {{parseAddress("0x000000000000000000000000000000000000aaaa"), {Hash32{}}}};
+    tx.sign(signer);
+    QCOMPARE(tx.signature->yParity, std::uint8_t(1));
+    QCOMPARE(u256ToQuantity(tx.signature->r), std::string("0xd77c8ff989789b5d9d99254cbae2e2996dc7e6215cba4d55254c14e6d6b9f314"));
+    QCOMPARE(u256ToQuantity(tx.signature->s), std::string("0x5cc021481e7e6bb444bbb87ab32071e8fd0a8d1e125c7bb352d2879bd7ff5c0a"));
+    QCOMPARE(Eip1559Transaction::decode(tx.encodeSigned()).recoverSender(), signer.address());
+  }
+
   void mainnetTransactionDecodesHashesAndRecovers() {
     // Mainnet 0x0ec0b6a2…2ee0: no key, so decode it, re-encode byte for byte, hash it and recover
     // its sender (reth / alloy recover_signer_eip1559: 0xdd6b8b3d…4cea).
