@@ -14,6 +14,7 @@
 
 #include "venue/evm/AbiCodec.hpp"
 #include "venue/evm/Address.hpp"
+#include "venue/evm/ContractAddress.hpp"
 #include "venue/evm/Eip1559Transaction.hpp"
 #include "venue/evm/EvmError.hpp"
 #include "venue/evm/Keccak.hpp"
@@ -21,6 +22,7 @@
 #include "venue/evm/Secp256k1Signer.hpp"
 #include "venue/evm/U256.hpp"
 #include "venue/evm/UniswapV2Math.hpp"
+#include "venue/evm/UniswapV2PairFor.hpp"
 
 using namespace kappa::evm;
 
@@ -505,6 +507,50 @@ class TestEvmSigning : public QObject {
     QVERIFY(errorOf([] { PrivateKey::fromBytes(Bytes(31, 1)); }).contains("32 bytes"));
     // The largest valid key, n - 1, works.
     QVERIFY(errorOf([] { (void)Secp256k1Signer(PrivateKey::fromHex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140")); }).isEmpty());
+  }
+
+  void contractAddresses() {
+    // CREATE: the dev account 0xf39F…2266's first contracts on anvil / Hardhat, at nonces 0..4 (the
+    // addresses every local deployment guide prints; nonce 2's was also seen on anvil 1.7.1 while
+    // checking these transactions by hand).
+    const Address deployer = parseAddress(kAnvilAddress0);
+    const char* expected[] = {"0x5FbDB2315678afecb367f032d93F642f64180aa3", "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
+                              "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0", "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9",
+                              "0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9"};
+    for (std::uint64_t nonce = 0; nonce < 5; ++nonce)
+      QCOMPARE(toChecksumAddress(createAddress(deployer, nonce)), std::string(expected[nonce]));
+    // CREATE2: EIP-1014's examples 0..6 (deployer, 32-byte salt, init code -> address).
+    struct Case {
+      const char *deployer, *salt, *code, *address;
+    };
+    const std::string zero32(64, '0');
+    const Case cases[] = {
+        {"0x0000000000000000000000000000000000000000", "00", "0x00", "0x4D1A2e2bB4F88F0250f26Ffff098B0b30B26BF38"},
+        {"0xdeadbeef00000000000000000000000000000000", "00", "0x00", "0xB928f69Bb1D91Cd65274e3c79d8986362984fDA3"},
+        {"0xdeadbeef00000000000000000000000000000000", "feed000000000000000000000000000000000000", "0x00",
+         "0xD04116cDd17beBE565EB2422F2497E06cC1C9833"},
+        {"0x0000000000000000000000000000000000000000", "00", "0xdeadbeef", "0x70f2b2914A2a4b783FaEFb75f459A580616Fcb5e"},
+        {"0x00000000000000000000000000000000deadbeef", "cafebabe", "0xdeadbeef", "0x60f3f640a8508fC6a86d45DF051962668E1e8AC7"},
+        {"0x00000000000000000000000000000000deadbeef", "cafebabe",
+         "0xdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef",
+         "0x1d8bfDC5D46DC4f61D6b6115972536eBE6A8854C"},
+        {"0x0000000000000000000000000000000000000000", "00", "0x", "0xE33C0C7F7df4809055C3ebA6c09CFe4BaF1BD9e0"},
+    };
+    for (const Case& c : cases) {
+      std::string salt(c.salt);
+      salt = std::string(64 - salt.size(), '0') + salt;  // a uint256 salt, left-padded
+      QCOMPARE(toChecksumAddress(create2Address(parseAddress(c.deployer), hash32FromHex(salt), keccak256(fromHex(c.code)))),
+               std::string(c.address));
+    }
+    // Uniswap V2 on mainnet: the factory 0x5C69…aA6f's USDC/WETH pair is 0xB4e1…C9Dc (either order).
+    const Address factory = parseAddress("0x5C69bEe701ef814a2B6a3EDD4B1652CB9cc5aA6f");
+    const Address usdc = parseAddress("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48");
+    const Address weth = parseAddress("0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2");
+    QCOMPARE(toChecksumAddress(uniswapV2PairFor(factory, weth, usdc)), std::string("0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"));
+    QCOMPARE(uniswapV2PairFor(factory, usdc, weth), uniswapV2PairFor(factory, weth, usdc));
+    QCOMPARE(sortTokens(weth, usdc).token0, usdc);
+    QCOMPARE(errorOf([&] { sortTokens(weth, weth); }), QString("UniswapV2Library: IDENTICAL_ADDRESSES"));
+    QCOMPARE(errorOf([&] { sortTokens(weth, Address{}); }), QString("UniswapV2Library: ZERO_ADDRESS"));
   }
 
   // ---------------------------------------------------------------- EIP-1559 transactions

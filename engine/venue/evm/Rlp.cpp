@@ -1,6 +1,7 @@
 // RLP encoder and strict decoder (see Rlp.hpp).
 #include "venue/evm/Rlp.hpp"
 
+#include <limits>
 #include <string>
 
 #include "venue/evm/EvmError.hpp"

@@ -1,6 +1,8 @@
 // 256-bit integer text and byte conversions (see U256.hpp).
 #include "venue/evm/U256.hpp"
 
+#include <limits>
+
 #include "venue/evm/EvmError.hpp"
 
 namespace kappa::evm {
