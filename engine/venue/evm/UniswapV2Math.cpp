@@ -107,7 +107,8 @@ double priceImpact(const U256& amountIn, const U256& amountOut, const U256& rese
   const cpp_int actual = cpp_int(amountOut) * cpp_int(reserveIn);
   const cpp_int shortfall = quoted - actual;  // negative only for an output above the mid price
   // Scale to 1e18 before converting so the double keeps its precision.
-  const cpp_int scaled = shortfall * cpp_int("1000000000000000000") / quoted;
+  static const cpp_int kScale = cpp_int(1000000000000000000ull);
+  const cpp_int scaled = shortfall * kScale / quoted;
   return scaled.convert_to<double>() / 1e18;
 }
 
