@@ -294,6 +294,69 @@ class TestQuantCli : public QObject {
     QVERIFY(fitted >= 2);
     QVERIFY(j.contains("calendar_arbitrage"));
   }
+
+  // amm-out / amm-in: Uniswap V2's integer quote, checked against Uniswap/v2-core's
+  // UniswapV2Pair.spec.ts swap cases (1 token into 5/10 pays 1662497915624478906) and
+  // v2-periphery's UniswapV2Router02.spec.ts (getAmountOut(2,100,100) = 1, getAmountIn(1,100,100) = 2).
+  void ammQuotesAreTheRoutersIntegers() {
+    Run r = quant({"amm-out", "--reserve-in", "5000000000000000000", "--reserve-out", "10000000000000000000", "--amount-in",
+                   "1000000000000000000"});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out, QByteArray("1662497915624478906\n"));
+    r = quant({"amm-out", "--reserve-in=1000000000000000000000", "--reserve-out=1000000000000000000000",
+               "--amount-in=1000000000000000000", "--fee-bps=30"});
+    QCOMPARE(r.out, QByteArray("996006981039903216\n"));
+    QCOMPARE(quant({"amm-out", "--reserve-in", "100", "--reserve-out", "100", "--amount-in", "2"}).out, QByteArray("1\n"));
+    QCOMPARE(quant({"amm-in", "--reserve-in", "100", "--reserve-out", "100", "--amount-out", "1"}).out, QByteArray("2\n"));
+    // Hex input (JSON-RPC quantities) and amounts beyond 64 bits: 2^100 into reserves of 2^111 / 2^110.
+    r = quant({"amm-out", "--reserve-in", "0x8000000000000000000000000000", "--reserve-out", "0x4000000000000000000000000000",
+               "--amount-in", "0x10000000000000000000000000"});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out, QByteArray("631616343015536765749889438617\n"));  // floor(2^100*997*2^110 / (2^111*1000 + 2^100*997))
+    // amm-in is the least input that buys the output: one wei less buys less.
+    r = quant({"amm-in", "--reserve-in", "5000000000000000000", "--reserve-out", "10000000000000000000", "--amount-out",
+               "1662497915624478906"});
+    QCOMPARE(r.code, 0);
+    const QByteArray in = r.out.trimmed();
+    QVERIFY(in.toULongLong() <= 1000000000000000000ull);
+    QCOMPARE(quant({"amm-out", "--reserve-in", "5000000000000000000", "--reserve-out", "10000000000000000000", "--amount-in", in}).out,
+             QByteArray("1662497915624478906\n"));
+    QVERIFY(quant({"amm-out", "--reserve-in", "5000000000000000000", "--reserve-out", "10000000000000000000", "--amount-in",
+                   QByteArray::number(in.toULongLong() - 1)}).out.trimmed().toULongLong() < 1662497915624478906ull);
+  }
+
+  void ammRefusalsAndUsageErrors() {
+    // The pair's reverts: exit 1 with the library's message.
+    Run r = quant({"amm-out", "--reserve-in", "0", "--reserve-out", "100", "--amount-in", "2"});
+    QCOMPARE(r.code, 1);
+    QVERIFY(r.err.contains("UniswapV2Library: INSUFFICIENT_LIQUIDITY"));
+    r = quant({"amm-out", "--reserve-in", "100", "--reserve-out", "100", "--amount-in", "0"});
+    QCOMPARE(r.code, 1);
+    QVERIFY(r.err.contains("UniswapV2Library: INSUFFICIENT_INPUT_AMOUNT"));
+    r = quant({"amm-in", "--reserve-in", "100", "--reserve-out", "100", "--amount-out", "100"});
+    QCOMPARE(r.code, 1);
+    QVERIFY(r.err.contains("not below the reserve"));
+    // Usage: exit 2 with the reason; nothing on stdout.
+    for (const QStringList& args : {QStringList{"amm-out", "--reserve-in", "100", "--reserve-out", "100"},
+                                    QStringList{"amm-out", "--reserve-in", "1e18", "--reserve-out", "100", "--amount-in", "1"},
+                                    QStringList{"amm-out", "--reserve-in", "-5", "--reserve-out", "100", "--amount-in", "1"},
+                                    QStringList{"amm-out", "--reserve-in", "5192296858534827628530496329220096", "--reserve-out", "100", "--amount-in", "1"},
+                                    QStringList{"amm-out", "--reserve-in", "100", "--reserve-out", "100", "--amount-in",
+                                                "115792089237316195423570985008687907853269984665640564039457584007913129639936"},
+                                    QStringList{"amm-out", "--reserve-in", "100", "--reserve-out", "100", "--amount-in", "1", "--fee-bps", "10000"},
+                                    QStringList{"amm-in", "--reserve-in", "100", "--reserve-out", "100", "--amount-in", "1"},
+                                    QStringList{"amm-out", "--reserve-in"}}) {
+      r = quant(args);
+      QVERIFY2(r.code == 2, qPrintable(args.join(' ')));
+      QVERIFY(r.out.isEmpty());
+      QVERIFY(r.err.contains("kappa-quant amm-"));
+    }
+    QVERIFY(quant({"amm-out", "--reserve-in", "5192296858534827628530496329220096", "--reserve-out", "100", "--amount-in", "1"})
+                .err.contains("uint112"));
+    r = quant({"amm-in", "--help"});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains("getAmountIn"));
+  }
 };
 
 QTEST_GUILESS_MAIN(TestQuantCli)

@@ -11,5 +11,8 @@ int runPrice(const std::vector<std::string>& args, std::ostream& out, std::ostre
 int runIv(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int runSviFit(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int runSviCheck(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+// Uniswap V2 quotes (AmmCommands.cpp): 0 printed, 1 the pair would revert, 2 usage error.
+int runAmmOut(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int runAmmIn(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace kappa::quant
