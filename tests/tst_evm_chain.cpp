@@ -1,0 +1,356 @@
+// The real local chain with the real Uniswap V2 (kappa-exchange --chain: anvil from npm, the
+// contracts deployed from the npm artifacts) as the EVM venue's peer, and the engine's JSON-RPC
+// client (venue/evm/EthRpc) against it. One chain for the whole executable (automine, background
+// trader on); checks that need the state as deployed read it at the deployment's block.
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QTcpServer>
+#include <QTest>
+#include <QThread>
+
+#include <boost/multiprecision/cpp_int.hpp>
+
+#include "ChainProcess.hpp"
+#include "ExchangeProcess.hpp"  // exchangeBinary()
+#include "venue/evm/EthRpc.hpp"
+
+using kappa::evm::U256;
+using namespace kappa::test;
+
+namespace {
+
+// An independent, minimal ABI encoding for the test's own calls (selectors: keccak-256 of the
+// signature, first 4 bytes).
+const QString kGetReserves = "0x0902f1ac";        // getReserves()
+const QString kGetPair = "0xe6a43905";            // getPair(address,address)
+const QString kBalanceOf = "0x70a08231";          // balanceOf(address)
+const QString kApprove = "0x095ea7b3";            // approve(address,uint256)
+const QString kGetAmountsOut = "0xd06ca61f";      // getAmountsOut(uint256,address[])
+const QString kSwapExactTokens = "0x38ed1739";    // swapExactTokensForTokens(uint256,uint256,address[],address,uint256)
+// Swap(address indexed sender, uint amount0In, uint amount1In, uint amount0Out, uint amount1Out, address indexed to)
+const QString kSwapTopic = "0xd78ad95fa46c994b6551d0da85fc275fe613ce37657fb8d5e3d130840159d822";
+
+QString word(const U256& v) {
+  const std::string q = kappa::evm::toQuantity(v).substr(2);
+  return QString(64 - int(q.size()), '0') + QString::fromStdString(q);
+}
+QString addr(const QString& a) { return QString(24, '0') + a.mid(2).toLower(); }
+U256 wordAt(const QString& hex, int i) {
+  U256 v;
+  std::string error;
+  const QString body = hex.startsWith("0x") ? hex.mid(2) : hex;
+  if (!kappa::evm::parseQuantity("0x" + body.mid(i * 64, 64).toStdString(), v, error)) throw std::runtime_error(error);
+  return v;
+}
+U256 dec(const QJsonValue& v) { return U256(v.toString().toStdString()); }
+U256 hexq(const QJsonValue& v) {
+  U256 out;
+  std::string error;
+  if (!kappa::evm::parseQuantity(v.toString().toStdString(), out, error)) throw std::runtime_error(error);
+  return out;
+}
+U256 e18(std::uint64_t whole) { return U256(whole) * boost::multiprecision::pow(U256(10), 18); }
+QString blockTag(qint64 n) { return QString::fromStdString(kappa::evm::toQuantity(std::uint64_t(n))); }
+
+// Uniswap V2's getAmountOut, written here from the contract's formula (UniswapV2Library).
+U256 amountOut(const U256& in, const U256& reserveIn, const U256& reserveOut) {
+  const U256 withFee = in * 997;
+  return withFee * reserveOut / (reserveIn * 1000 + withFee);
+}
+
+}  // namespace
+
+class TestEvmChain : public QObject {
+  Q_OBJECT
+
+  ChainProcess chain_;
+  std::unique_ptr<kappa::evm::EthRpc> rpc_;
+
+  QString call(const QString& to, const QString& data, const QString& block = "latest") {
+    QString error;
+    const QJsonValue r = chain_.rpc("eth_call", {QJsonObject{{"to", to}, {"data", data}}, block}, &error);
+    if (!error.isEmpty()) throw std::runtime_error(("eth_call: " + error).toStdString());
+    return r.toString();
+  }
+  std::pair<U256, U256> reserves(const QString& pair, const QString& block = "latest") {
+    const QString r = call(pair, kGetReserves, block);
+    return {wordAt(r, 0), wordAt(r, 1)};
+  }
+  qint64 blockNumber() { return qint64(hexq(chain_.rpc("eth_blockNumber"))); }
+  // eth_sendTransaction through the engine's client, and the receipt once mined (automine).
+  nlohmann::json sendAndWait(const nlohmann::json& tx) {
+    const std::string hash = rpc_->require("eth_sendTransaction", nlohmann::json::array({tx})).get<std::string>();
+    for (int i = 0; i < 500; ++i) {
+      nlohmann::json receipt = rpc_->require("eth_getTransactionReceipt", nlohmann::json::array({hash}));
+      if (!receipt.is_null()) return receipt;
+      QThread::msleep(10);
+    }
+    throw std::runtime_error("no receipt for " + hash);
+  }
+
+ private slots:
+  void initTestCase() {
+    ChainOptions o;
+    o.mining = ChainOptions::Mining::Auto;
+    o.trader = true;
+    o.traderPeriodSeconds = 0.2;
+    const QString error = chain_.start(exchangeBinary(), o);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    qInfo("kappa-exchange --chain: anvil started and Uniswap V2 deployed in %lld ms (first line to JSON read)", chain_.startMs());
+    std::string e;
+    rpc_ = kappa::evm::EthRpc::open(chain_.url().toStdString(), e);
+    QVERIFY2(rpc_, e.c_str());
+  }
+
+  void cleanupTestCase() { chain_.stop(); }
+
+  // Code at every address the deployment names; the chain is anvil's default dev chain.
+  void contractsAreDeployed() {
+    QCOMPARE(chain_.rpc("eth_chainId").toString(), QString("0x7a69"));  // 31337
+    QStringList addresses{chain_.router(), chain_.factory(), chain_.deployment()["weth"].toString()};
+    for (const char* symbol : {"WETH", "USDC", "WBTC", "DAI"}) addresses << chain_.token(symbol);
+    for (const char* pool : {"WETH/USDC", "WBTC/USDC"}) addresses << chain_.pool(pool)["address"].toString();
+    QCOMPARE(addresses.size(), 9);
+    for (const QString& a : addresses) {
+      QVERIFY2(QRegularExpression("^0x[0-9a-f]{40}$").match(a).hasMatch(), qPrintable(a));
+      const QString code = chain_.rpc("eth_getCode", {a, "latest"}).toString();
+      QVERIFY2(code.size() > 1000, qPrintable(a + " has code of " + QString::number(code.size()) + " hex chars"));
+    }
+    QCOMPARE(chain_.token("WETH"), chain_.deployment()["weth"].toString());
+    QCOMPARE(chain_.deployment()["funded_accounts"].toArray().size(), 4);
+  }
+
+  // The pools exist in the Factory, hold the reserves the JSON gives at the deployment's block,
+  // and those are the documented amounts: 1,000 WETH + 3,000,000 USDC, 50 WBTC + 3,000,000 USDC.
+  void poolsHoldTheGivenReserves() {
+    struct Expected {
+      const char* name;
+      U256 base, quote;
+    };
+    const QString at = blockTag(chain_.deployedBlock());
+    for (const Expected& x : {Expected{"WETH/USDC", e18(1000), e18(3'000'000)}, Expected{"WBTC/USDC", e18(50), e18(3'000'000)}}) {
+      const QJsonObject pool = chain_.pool(x.name);
+      const QString base = chain_.token(pool["base"].toString()), quote = chain_.token(pool["quote"].toString());
+      const QString pair = call(chain_.factory(), kGetPair + addr(base) + addr(quote));
+      QCOMPARE(QString("0x") + pair.right(40), pool["address"].toString());
+      const auto [r0, r1] = reserves(pool["address"].toString(), at);
+      QCOMPARE(r0, dec(pool["reserve0"]));
+      QCOMPARE(r1, dec(pool["reserve1"]));
+      const bool baseIs0 = pool["token0"].toString() == base;
+      QVERIFY(baseIs0 || pool["token1"].toString() == base);
+      QCOMPARE(baseIs0 ? r0 : r1, x.base);
+      QCOMPARE(baseIs0 ? r1 : r0, x.quote);
+    }
+  }
+
+  // Router02 quotes through the Factory's pairs (its init-code hash matches the Pair bytecode):
+  // getAmountsOut equals Uniswap's formula over the reserves at the same block.
+  void routerQuotesAPath() {
+    const QString at = blockTag(chain_.deployedBlock());
+    const QString weth = chain_.token("WETH"), usdc = chain_.token("USDC"), wbtc = chain_.token("WBTC");
+    const QString r = call(chain_.router(), kGetAmountsOut + word(e18(1)) + word(64) + word(3) + addr(weth) + addr(usdc) + addr(wbtc), at);
+    QCOMPARE(wordAt(r, 1), U256(3));  // uint256[3]
+    QCOMPARE(wordAt(r, 2), e18(1));
+    const U256 usdcOut = amountOut(e18(1), e18(1000), e18(3'000'000));
+    QCOMPARE(wordAt(r, 3), usdcOut);
+    QCOMPARE(wordAt(r, 4), amountOut(usdcOut, e18(3'000'000), e18(50)));
+    QVERIFY(usdcOut > e18(2987) && usdcOut < e18(2989));  // 1 WETH ~ 2,988 USDC after the 0.3 % fee and the impact
+  }
+
+  // A swap from a funded dev account (unlocked: eth_sendTransaction) through the Router changes
+  // the pair's reserves by exactly the Router's amounts: the block before against the swap's own
+  // block (automine: a block holds only this transaction, whatever the trader does).
+  void swapMovesReservesByTheRoutersAmounts() {
+    const QString me = chain_.fundedAccount(1);
+    const QString usdc = chain_.token("USDC"), weth = chain_.token("WETH");
+    const QJsonObject pool = chain_.pool("WETH/USDC");
+    const QString pair = pool["address"].toString();
+    const bool usdcIs0 = pool["token0"].toString() == usdc;
+    nlohmann::json receipt = sendAndWait({{"from", me.toStdString()}, {"to", usdc.toStdString()},
+                                          {"data", (kApprove + addr(chain_.router()) + word(~U256(0))).toStdString()}});
+    QCOMPARE(QString::fromStdString(receipt["status"].get<std::string>()), QString("0x1"));
+
+    const U256 amountIn = e18(5'000);
+    const QString data = kSwapExactTokens + word(amountIn) + word(0) + word(160) + addr(me) + word(~U256(0)) + word(2) +
+                         addr(usdc) + addr(weth);
+    receipt = sendAndWait({{"from", me.toStdString()}, {"to", chain_.router().toStdString()}, {"data", data.toStdString()},
+                           {"gas", "0x493e0"}});
+    QCOMPARE(QString::fromStdString(receipt["status"].get<std::string>()), QString("0x1"));
+    const qint64 block = qint64(hexq(QString::fromStdString(receipt["blockNumber"].get<std::string>())));
+    const QJsonObject mined = chain_.rpc("eth_getBlockByNumber", {blockTag(block), false}).toObject();
+    QCOMPARE(mined["transactions"].toArray().size(), 1);
+
+    const QString before = blockTag(block - 1), after = blockTag(block);
+    const QString quote = call(chain_.router(), kGetAmountsOut + word(amountIn) + word(64) + word(2) + addr(usdc) + addr(weth), before);
+    const U256 out = wordAt(quote, 3);
+    const auto [b0, b1] = reserves(pair, before);
+    const auto [a0, a1] = reserves(pair, after);
+    QCOMPARE(usdcIs0 ? a0 - b0 : a1 - b1, amountIn);
+    QCOMPARE(usdcIs0 ? b1 - a1 : b0 - a0, out);
+    QCOMPARE(out, amountOut(amountIn, usdcIs0 ? b0 : b1, usdcIs0 ? b1 : b0));
+    // The account received exactly that WETH, and the pair's Swap event says the same.
+    const U256 wethBefore = wordAt(call(weth, kBalanceOf + addr(me), before), 0);
+    const U256 wethAfter = wordAt(call(weth, kBalanceOf + addr(me), after), 0);
+    QCOMPARE(wethAfter - wethBefore, out);
+    bool swapSeen = false;
+    for (const auto& log : receipt["logs"]) {
+      if (QString::fromStdString(log["address"].get<std::string>()).toLower() != pair) continue;
+      if (QString::fromStdString(log["topics"][0].get<std::string>()) != kSwapTopic) continue;
+      const QString d = QString::fromStdString(log["data"].get<std::string>());
+      QCOMPARE(wordAt(d, usdcIs0 ? 0 : 1), amountIn);  // amountXIn
+      QCOMPARE(wordAt(d, usdcIs0 ? 3 : 2), out);       // amountYOut
+      swapSeen = true;
+    }
+    QVERIFY(swapSeen);
+  }
+
+  // The background trader (dev account 9) swaps every few periods: its nonce climbs and both
+  // pools' reserves change across blocks, while prices stay near where they started.
+  void backgroundTraderMovesPrices() {
+    const QString trader = chain_.deployment()["trader"].toString();
+    auto nonce = [&] { return qint64(hexq(chain_.rpc("eth_getTransactionCount", {trader, "latest"}))); };
+    const qint64 startNonce = nonce(), startBlock = blockNumber();
+    const auto weth0 = reserves(chain_.pool("WETH/USDC")["address"].toString());
+    const auto wbtc0 = reserves(chain_.pool("WBTC/USDC")["address"].toString());
+    QElapsedTimer t;
+    t.start();
+    bool wethMoved = false, wbtcMoved = false;
+    while (t.elapsed() < 20000 && !(wethMoved && wbtcMoved && nonce() >= startNonce + 3)) {
+      QThread::msleep(100);
+      wethMoved = wethMoved || reserves(chain_.pool("WETH/USDC")["address"].toString()) != weth0;
+      wbtcMoved = wbtcMoved || reserves(chain_.pool("WBTC/USDC")["address"].toString()) != wbtc0;
+    }
+    QVERIFY2(wethMoved && wbtcMoved, "the trader did not move both pools within 20 s");
+    QVERIFY(nonce() >= startNonce + 3);
+    QVERIFY(blockNumber() > startBlock + 2);
+    const QJsonObject pool = chain_.pool("WETH/USDC");
+    const auto [r0, r1] = reserves(pool["address"].toString());
+    const bool wethIs0 = pool["token0"].toString() == chain_.token("WETH");
+    const double price = double(wethIs0 ? r1 : r0) / double(wethIs0 ? r0 : r1);
+    QVERIFY2(price > 2700 && price < 3300, qPrintable(QString::number(price)));
+  }
+
+  // EthRpc: the node's error object with its code, a revert with its reason and data, an unknown
+  // method; then no node at all (transport).
+  void ethRpcReportsErrorsByLayer() {
+    auto unknown = rpc_->call("kappa_noSuchMethod");
+    QVERIFY(!unknown.ok());
+    QCOMPARE(unknown.error.kind, kappa::evm::RpcError::Kind::Rpc);
+    QCOMPARE(unknown.error.code, -32601);
+
+    // A swap past its deadline: Router02 reverts with "UniswapV2Router: EXPIRED".
+    const QString me = chain_.fundedAccount(2), usdc = chain_.token("USDC"), weth = chain_.token("WETH");
+    const QString data = kSwapExactTokens + word(e18(1)) + word(0) + word(160) + addr(me) + word(1) + word(2) + addr(usdc) + addr(weth);
+    auto reverted = rpc_->call("eth_call", nlohmann::json::array({nlohmann::json{{"from", me.toStdString()},
+                                                                               {"to", chain_.router().toStdString()},
+                                                                               {"data", data.toStdString()}},
+                                                                  "latest"}));
+    QVERIFY(!reverted.ok());
+    QVERIFY(reverted.error.isRevert());
+    QVERIFY2(reverted.error.message.find("UniswapV2Router: EXPIRED") != std::string::npos, reverted.error.message.c_str());
+    QVERIFY2(reverted.error.data.rfind("0x08c379a0", 0) == 0, reverted.error.data.c_str());  // Error(string)
+    const std::string described = reverted.error.describe("eth_call");
+    QVERIFY2(described.find("EXPIRED") != std::string::npos && described.find("0x08c379a0") != std::string::npos, described.c_str());
+    try {
+      rpc_->require("eth_call", nlohmann::json::array({nlohmann::json{{"to", chain_.router().toStdString()}, {"data", data.toStdString()}}, "latest"}));
+      QFAIL("require() did not throw on a revert");
+    } catch (const kappa::evm::RpcException& e) {
+      QVERIFY(std::string(e.what()).find("EXPIRED") != std::string::npos);
+      QCOMPARE(e.method(), std::string("eth_call"));
+    }
+
+    // A port nobody listens on: a transport error, nothing sent.
+    QTcpServer probe;
+    QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+    const quint16 closedPort = probe.serverPort();
+    probe.close();
+    std::string error;
+    kappa::evm::EthRpcOptions options;
+    options.timeout = std::chrono::seconds(3);
+    auto nobody = kappa::evm::EthRpc::open("http://127.0.0.1:" + std::to_string(closedPort), error, options);
+    QVERIFY(nobody);
+    auto none = nobody->call("eth_blockNumber");
+    QCOMPARE(none.error.kind, kappa::evm::RpcError::Kind::Transport);
+    QVERIFY(!none.error.maybeSent);
+    QVERIFY(!kappa::evm::EthRpc::open("ftp://127.0.0.1:1", error));
+  }
+
+  // Keep-alive: many calls over one connection, and the answers are the node's.
+  void ethRpcKeepsTheConnection() {
+    const auto opened = rpc_->connectionsOpened();
+    for (int i = 0; i < 50; ++i) {
+      const auto r = rpc_->call("eth_chainId");
+      QVERIFY(r.ok());
+      QCOMPARE(r.result.get<std::string>(), std::string("0x7a69"));
+    }
+    QVERIFY(rpc_->connectionsOpened() <= opened + 1);
+  }
+
+  void quantities() {
+    using kappa::evm::parseQuantity;
+    using kappa::evm::toQuantity;
+    QCOMPARE(toQuantity(std::uint64_t{0}), std::string("0x0"));
+    QCOMPARE(toQuantity(std::uint64_t{0x1a}), std::string("0x1a"));
+    QCOMPARE(toQuantity(~U256(0)), "0x" + std::string(64, 'f'));
+    U256 v;
+    std::uint64_t small = 0;
+    std::string error;
+    QVERIFY(parseQuantity("0x" + std::string(64, 'f'), v, error) && v == ~U256(0));
+    QVERIFY(parseQuantity("0x00ff", v, error) && v == 255);
+    QVERIFY(!parseQuantity("0x1" + std::string(64, '0'), v, error));  // 2^256
+    QVERIFY(!parseQuantity("0x", v, error));
+    QVERIFY(!parseQuantity("12", v, error));
+    QVERIFY(!parseQuantity("0xg1", v, error));
+    QVERIFY(!parseQuantity("0x10000000000000000", small, error));  // 2^64
+    QVERIFY(parseQuantity("0xffffffffffffffff", small, error) && small == ~std::uint64_t{0});
+  }
+
+  // No mining until asked (--no-mining): a transaction waits in the pool until evm_mine. Then the
+  // chain stops with kappa-exchange even when it is killed outright (anvil's parent-death signal).
+  void noMiningChainAndAKilledParent() {
+    ChainProcess manual;
+    ChainOptions o;
+    o.mining = ChainOptions::Mining::Manual;
+    const QString error = manual.start(exchangeBinary(), o);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QCOMPARE(manual.deployment()["mining"].toString(), QString("manual"));
+    const qint64 block = qint64(hexq(manual.rpc("eth_blockNumber")));
+    const QString from = manual.fundedAccount(0);
+    const QString hash = manual.rpc("eth_sendTransaction", {QJsonObject{{"from", from}, {"to", from}, {"value", "0x1"}}}).toString();
+    QVERIFY(hash.startsWith("0x"));
+    QThread::msleep(300);
+    QCOMPARE(manual.rpc("txpool_status").toObject()["pending"].toString(), QString("0x1"));
+    QVERIFY(manual.rpc("eth_getTransactionReceipt", {hash}).isNull());
+    QCOMPARE(qint64(hexq(manual.rpc("eth_blockNumber"))), block);
+    QString e;
+    manual.rpc("evm_mine", {}, &e);
+    QVERIFY2(e.isEmpty(), qPrintable(e));
+    QCOMPARE(qint64(hexq(manual.rpc("eth_blockNumber"))), block + 1);
+    QCOMPARE(manual.rpc("eth_getTransactionReceipt", {hash}).toObject()["status"].toString(), QString("0x1"));
+
+    const qint64 anvil = manual.anvilPid();
+    QVERIFY(processAlive(anvil));
+    manual.kill();
+    QElapsedTimer t;
+    t.start();
+    while (processAlive(anvil) && t.elapsed() < 10000) QThread::msleep(50);
+    QVERIFY2(!processAlive(anvil), "anvil outlived a killed kappa-exchange");
+  }
+
+  // Last: stopping kappa-exchange (SIGTERM) stops its anvil, by pid, and the port closes.
+  void anvilStopsWithKappaExchange() {
+    const qint64 anvil = chain_.anvilPid();
+    QVERIFY(anvil > 0);
+    QVERIFY(processAlive(anvil));
+    QCOMPARE(chain_.stop(), 0);
+    QVERIFY2(!processAlive(anvil), "anvil still runs after kappa-exchange exited");
+    QString error;
+    QVERIFY(chain_.rpc("eth_blockNumber", {}, &error).isUndefined());
+    QVERIFY2(error.startsWith("connect"), qPrintable(error));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestEvmChain)
+#include "tst_evm_chain.moc"
