@@ -2,7 +2,9 @@
 // contracts deployed from the npm artifacts) as the EVM venue's peer, and the engine's JSON-RPC
 // client (venue/evm/EthRpc) against it. One chain for the whole executable (automine, background
 // trader on); checks that need the state as deployed read it at the deployment's block.
+#include <QDir>
 #include <QElapsedTimer>
+#include <QProcessEnvironment>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QRegularExpression>
@@ -275,6 +277,81 @@ class TestEvmChain : public QObject {
     QCOMPARE(none.error.kind, kappa::evm::RpcError::Kind::Transport);
     QVERIFY(!none.error.maybeSent);
     QVERIFY(!kappa::evm::EthRpc::open("ftp://127.0.0.1:1", error));
+  }
+
+  // A server that is not a node (kappa-exchange's Deribit side): a plain 404 is an HTTP error with
+  // its status; a JSON-RPC error object under HTTP 400 is the node-style error, status kept.
+  void ethRpcAgainstAServerThatIsNotANode() {
+    ExchangeProcess exchange;
+    const QString started = exchange.start(exchangeBinary(), {"--no-binance"});
+    QVERIFY2(started.isEmpty(), qPrintable(started));
+    std::string error;
+    auto root = kappa::evm::EthRpc::open("http://127.0.0.1:" + std::to_string(exchange.port()) + "/", error);
+    QVERIFY(root);
+    const auto notFound = root->call("eth_chainId");
+    QCOMPARE(notFound.error.kind, kappa::evm::RpcError::Kind::Http);
+    QCOMPARE(notFound.error.httpStatus, 404);
+    QVERIFY2(notFound.error.describe("eth_chainId").find("HTTP 404") != std::string::npos, notFound.error.describe("eth_chainId").c_str());
+    auto deribit = kappa::evm::EthRpc::open("http://127.0.0.1:" + std::to_string(exchange.port()) + "/api/v2/public/test", error);
+    QVERIFY(deribit);
+    const auto badParams = deribit->call("eth_chainId");
+    QCOMPARE(badParams.error.kind, kappa::evm::RpcError::Kind::Rpc);
+    QCOMPARE(badParams.error.httpStatus, 400);
+    QCOMPARE(badParams.error.code, -32602);
+    QVERIFY(badParams.error.data.find("params must be an object") != std::string::npos);
+    exchange.stop();
+  }
+
+  // Without its real components kappa-exchange --chain says what is missing and how to get it;
+  // a bad command line is refused before anything starts.
+  void missingComponentsAndBadArguments() {
+    auto run = [](const QStringList& args, const QProcessEnvironment& env, QString& err) {
+      QProcess p;
+      p.setProcessEnvironment(env);
+      p.start(exchangeBinary(), args);
+      if (!p.waitForFinished(20000)) {
+        p.kill();
+        p.waitForFinished(5000);
+        return -100;
+      }
+      err = QString::fromUtf8(p.readAllStandardError());
+      return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    };
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    QString err;
+    env.insert("KAPPA_ANVIL", "/nonexistent/anvil");
+    QCOMPARE(run({"--chain", "--no-trader"}, env, err), 1);
+    QVERIFY2(err.contains("KAPPA_ANVIL") && err.contains("./dev"), qPrintable(err));
+    env.remove("KAPPA_ANVIL");
+    env.insert("KAPPA_UNISWAP_ARTIFACTS", QDir::tempPath());
+    QCOMPARE(run({"--chain", "--no-trader"}, env, err), 1);
+    QVERIFY2(err.contains("KAPPA_UNISWAP_ARTIFACTS") && err.contains("./dev"), qPrintable(err));
+    env.remove("KAPPA_UNISWAP_ARTIFACTS");
+    for (const QStringList& bad : {QStringList{"--chain", "--block-time", "0.5"}, QStringList{"--chain", "--automine", "--no-mining"},
+                                   QStringList{"--chain", "--seed", "x"}, QStringList{"--chain", "--listen", "nope"},
+                                   QStringList{"--chain", "--frobnicate"}}) {
+      QCOMPARE(run(bad, env, err), 2);
+      QVERIFY2(err.contains("usage: kappa-exchange --chain"), qPrintable(err));
+    }
+  }
+
+  // Interval mining (the demo's default rhythm): blocks come by themselves, about one a second.
+  void intervalMiningMakesBlocks() {
+    ChainProcess paced;
+    ChainOptions o;
+    o.mining = ChainOptions::Mining::Interval;
+    o.blockTimeSeconds = 1;
+    const QString error = paced.start(exchangeBinary(), o);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QCOMPARE(paced.deployment()["mining"].toString(), QString("interval"));
+    QCOMPARE(paced.deployment()["block_time_seconds"].toInt(), 1);
+    const qint64 start = qint64(hexq(paced.rpc("eth_blockNumber")));
+    QElapsedTimer t;
+    t.start();
+    while (qint64(hexq(paced.rpc("eth_blockNumber"))) < start + 2 && t.elapsed() < 10000) QThread::msleep(100);
+    QVERIFY(qint64(hexq(paced.rpc("eth_blockNumber"))) >= start + 2);
+    QCOMPARE(paced.rpc("anvil_getAutomine").toBool(true), false);
+    QCOMPARE(paced.stop(), 0);
   }
 
   // Keep-alive: many calls over one connection, and the answers are the node's.

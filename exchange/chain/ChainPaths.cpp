@@ -26,7 +26,8 @@ std::string anvilBinary(std::string& error) {
   if (const char* env = std::getenv("KAPPA_ANVIL"); env && *env) {
     std::error_code ec;
     if (fs::is_regular_file(env, ec)) return env;
-    error = std::string("KAPPA_ANVIL names '") + env + "', which is not a file";
+    error = std::string("KAPPA_ANVIL names '") + env + "', which is not a file: unset it to use the anvil ./dev installs " +
+            "(tests/peers, npm ci), or name an anvil binary";
     return {};
   }
   const std::string modules = nodeModules();
@@ -47,7 +48,8 @@ std::string uniswapArtifactsDir(std::string& error) {
   if (const char* env = std::getenv("KAPPA_UNISWAP_ARTIFACTS"); env && *env) {
     if (complete(env)) return env;
     error = std::string("KAPPA_UNISWAP_ARTIFACTS names '") + env +
-            "', which has no v2-core/build/UniswapV2Factory.json and v2-periphery/build/UniswapV2Router02.json";
+            "', which has no v2-core/build/UniswapV2Factory.json and v2-periphery/build/UniswapV2Router02.json: unset it "
+            "to use the artifacts ./dev installs (tests/peers, npm ci), or name node_modules/@uniswap";
     return {};
   }
   const std::string modules = nodeModules();

@@ -23,17 +23,18 @@ std::string excerpt(const std::string& body, std::size_t n = 200) {
   return body.size() > n ? s + "..." : s;
 }
 
-// The JSON-RPC error object of an answer, as an RpcError (kind Rpc).
+// A JSON-RPC 2.0 error object: {"code": integer, "message": ..., "data"?: ...}.
+bool isRpcError(const json& error) {
+  return error.is_object() && error.contains("code") && error["code"].is_number_integer();
+}
+
+// The JSON-RPC error object of an answer (isRpcError), as an RpcError of kind Rpc.
 RpcError rpcErrorFrom(const json& error) {
   RpcError e;
   e.kind = RpcError::Kind::Rpc;
-  if (error.is_object()) {
-    if (auto c = error.find("code"); c != error.end() && c->is_number_integer()) e.code = c->get<std::int64_t>();
-    if (auto m = error.find("message"); m != error.end() && m->is_string()) e.message = m->get<std::string>();
-    if (auto d = error.find("data"); d != error.end() && !d->is_null()) e.data = d->is_string() ? d->get<std::string>() : d->dump();
-  } else {
-    e.message = "malformed error member: " + excerpt(error.dump());
-  }
+  e.code = error["code"].get<std::int64_t>();
+  if (auto m = error.find("message"); m != error.end() && m->is_string()) e.message = m->get<std::string>();
+  if (auto d = error.find("data"); d != error.end() && !d->is_null()) e.data = d->is_string() ? d->get<std::string>() : d->dump();
   if (e.message.empty()) e.message = "(no message)";
   return e;
 }
@@ -131,10 +132,10 @@ RpcReply EthRpc::call(std::string_view method, json params) {
   }
 
   const json answer = json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
-  const bool jsonRpc = answer.is_object() && (answer.contains("result") || answer.contains("error"));
+  const bool hasRpcError = answer.is_object() && answer.contains("error") && isRpcError(answer["error"]);
   if (!reply.ok()) {
     // Some providers answer a JSON-RPC error (rate limit, bad request) with a 4xx/5xx status.
-    if (jsonRpc && answer.contains("error")) {
+    if (hasRpcError) {
       out.error = rpcErrorFrom(answer["error"]);
       out.error.httpStatus = reply.status;
       return out;
@@ -152,7 +153,7 @@ RpcReply EthRpc::call(std::string_view method, json params) {
   const auto idIt = answer.find("id");
   if (idIt == answer.end() || !idIt->is_number_unsigned() || idIt->get<std::uint64_t>() != id) {
     // A node answers a request it could not parse with id null and an error: report that error.
-    if (answer.contains("error")) {
+    if (hasRpcError) {
       out.error = rpcErrorFrom(answer["error"]);
       return out;
     }
@@ -160,8 +161,13 @@ RpcReply EthRpc::call(std::string_view method, json params) {
     out.error.message = "the answer's id is not " + std::to_string(id) + ": " + excerpt(reply.body);
     return out;
   }
+  if (hasRpcError) {
+    out.error = rpcErrorFrom(answer["error"]);
+    return out;
+  }
   if (auto e = answer.find("error"); e != answer.end() && !e->is_null()) {
-    out.error = rpcErrorFrom(*e);
+    out.error.kind = RpcError::Kind::Answer;
+    out.error.message = "malformed error member: " + excerpt(e->dump());
     return out;
   }
   auto r = answer.find("result");
