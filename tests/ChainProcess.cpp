@@ -28,6 +28,7 @@ QString ChainProcess::start(const QString& binary, const ChainOptions& o, const 
   if (o.traderPeriodSeconds > 0) args << "--trader-period" << QString::number(o.traderPeriodSeconds);
   args << "--seed" << QString::number(o.seed);
   if (!o.anvilLog.isEmpty()) args << "--anvil-log" << o.anvilLog;
+  if (!o.addressesOut.isEmpty()) args << "--addresses-out" << o.addressesOut;
 
   process_.setProgram(binary);
   process_.setArguments(args);

@@ -27,6 +27,7 @@ struct ChainOptions {
   double traderPeriodSeconds = 0;  // 0: kappa-exchange's default
   quint64 seed = 1;
   QString anvilLog;              // anvil's own output (after its banner), for debugging
+  QString addressesOut;          // --addresses-out: the deployment's JSON also in this file
 };
 
 class ChainProcess {

@@ -4,6 +4,9 @@
 // trader on); checks that need the state as deployed read it at the deployment's block.
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QTemporaryDir>
 #include <QProcessEnvironment>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -11,6 +14,8 @@
 #include <QTcpServer>
 #include <QTest>
 #include <QThread>
+
+#include <signal.h>
 
 #include <boost/multiprecision/cpp_int.hpp>
 
@@ -67,6 +72,7 @@ U256 amountOut(const U256& in, const U256& reserveIn, const U256& reserveOut) {
 class TestEvmChain : public QObject {
   Q_OBJECT
 
+  QTemporaryDir dir_;
   ChainProcess chain_;
   std::unique_ptr<kappa::evm::EthRpc> rpc_;
 
@@ -98,6 +104,8 @@ class TestEvmChain : public QObject {
     o.mining = ChainOptions::Mining::Auto;
     o.trader = true;
     o.traderPeriodSeconds = 0.2;
+    QVERIFY(dir_.isValid());
+    o.addressesOut = dir_.filePath("deployment.json");
     const QString error = chain_.start(exchangeBinary(), o);
     QVERIFY2(error.isEmpty(), qPrintable(error));
     qInfo("kappa-exchange --chain: anvil started and Uniswap V2 deployed in %lld ms (first line to JSON read)", chain_.startMs());
@@ -122,6 +130,12 @@ class TestEvmChain : public QObject {
     }
     QCOMPARE(chain_.token("WETH"), chain_.deployment()["weth"].toString());
     QCOMPARE(chain_.deployment()["funded_accounts"].toArray().size(), 4);
+    QCOMPARE(chain_.deployment()["mining"].toString(), QString("auto"));
+    QCOMPARE(chain_.deployment()["rpc_url"].toString(), chain_.url());
+    // --addresses-out holds the same JSON as stdout's second line.
+    QFile file(dir_.filePath("deployment.json"));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(QJsonDocument::fromJson(file.readAll()).object(), chain_.deployment());
   }
 
   // The pools exist in the Factory, hold the reserves the JSON gives at the deployment's block,
@@ -351,7 +365,14 @@ class TestEvmChain : public QObject {
     while (qint64(hexq(paced.rpc("eth_blockNumber"))) < start + 2 && t.elapsed() < 10000) QThread::msleep(100);
     QVERIFY(qint64(hexq(paced.rpc("eth_blockNumber"))) >= start + 2);
     QCOMPARE(paced.rpc("anvil_getAutomine").toBool(true), false);
-    QCOMPARE(paced.stop(), 0);
+    // Ctrl-C (SIGINT) stops it as SIGTERM does: exit 0, anvil gone.
+    const qint64 anvil = paced.anvilPid();
+    QVERIFY(processAlive(anvil));
+    ::kill(pid_t(paced.pid()), SIGINT);
+    QVERIFY(paced.process().waitForFinished(10000));
+    QCOMPARE(paced.process().exitStatus(), QProcess::NormalExit);
+    QCOMPARE(paced.process().exitCode(), 0);
+    QVERIFY(!processAlive(anvil));
   }
 
   // Keep-alive: many calls over one connection, and the answers are the node's.
