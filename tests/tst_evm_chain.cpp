@@ -74,6 +74,13 @@ class TestEvmChain : public QObject {
 
   QTemporaryDir dir_;
   ChainProcess chain_;
+  ChainProcess manual_;  // --no-mining, no trader: the tests that control blocks
+
+  static void mine(ChainProcess& c) {
+    QString e;
+    c.rpc("evm_mine", {}, &e);
+    QVERIFY2(e.isEmpty(), qPrintable(e));
+  }
   std::unique_ptr<kappa::evm::EthRpc> rpc_;
 
   QString call(const QString& to, const QString& data, const QString& block = "latest") {
@@ -405,32 +412,136 @@ class TestEvmChain : public QObject {
     QVERIFY(parseQuantity("0xffffffffffffffff", small, error) && small == ~std::uint64_t{0});
   }
 
-  // No mining until asked (--no-mining): a transaction waits in the pool until evm_mine. Then the
-  // chain stops with kappa-exchange even when it is killed outright (anvil's parent-death signal).
-  void noMiningChainAndAKilledParent() {
-    ChainProcess manual;
+  // No mining until asked (--no-mining): a transaction waits in the pool until evm_mine.
+  void noMiningChain() {
     ChainOptions o;
     o.mining = ChainOptions::Mining::Manual;
-    const QString error = manual.start(exchangeBinary(), o);
+    const QString error = manual_.start(exchangeBinary(), o);
     QVERIFY2(error.isEmpty(), qPrintable(error));
-    QCOMPARE(manual.deployment()["mining"].toString(), QString("manual"));
-    const qint64 block = qint64(hexq(manual.rpc("eth_blockNumber")));
-    const QString from = manual.fundedAccount(0);
-    const QString hash = manual.rpc("eth_sendTransaction", {QJsonObject{{"from", from}, {"to", from}, {"value", "0x1"}}}).toString();
+    QCOMPARE(manual_.deployment()["mining"].toString(), QString("manual"));
+    const qint64 block = qint64(hexq(manual_.rpc("eth_blockNumber")));
+    const QString from = manual_.fundedAccount(0);
+    const QString hash = manual_.rpc("eth_sendTransaction", {QJsonObject{{"from", from}, {"to", from}, {"value", "0x1"}}}).toString();
     QVERIFY(hash.startsWith("0x"));
     QThread::msleep(300);
-    QCOMPARE(manual.rpc("txpool_status").toObject()["pending"].toString(), QString("0x1"));
-    QVERIFY(manual.rpc("eth_getTransactionReceipt", {hash}).isNull());
-    QCOMPARE(qint64(hexq(manual.rpc("eth_blockNumber"))), block);
-    QString e;
-    manual.rpc("evm_mine", {}, &e);
-    QVERIFY2(e.isEmpty(), qPrintable(e));
-    QCOMPARE(qint64(hexq(manual.rpc("eth_blockNumber"))), block + 1);
-    QCOMPARE(manual.rpc("eth_getTransactionReceipt", {hash}).toObject()["status"].toString(), QString("0x1"));
+    QCOMPARE(manual_.rpc("txpool_status").toObject()["pending"].toString(), QString("0x1"));
+    QVERIFY(manual_.rpc("eth_getTransactionReceipt", {hash}).isNull());
+    QCOMPARE(qint64(hexq(manual_.rpc("eth_blockNumber"))), block);
+    mine(manual_);
+    QCOMPARE(qint64(hexq(manual_.rpc("eth_blockNumber"))), block + 1);
+    QCOMPARE(manual_.rpc("eth_getTransactionReceipt", {hash}).toObject()["status"].toString(), QString("0x1"));
+  }
 
-    const qint64 anvil = manual.anvilPid();
+  // What the pinned anvil (1.7.1) does with the node methods the EVM venue's tests use for stuck,
+  // replaced, dropped and reorganised transactions: asserted here so that a version bump that
+  // changes any of it fails in one obvious place.
+  void anvilBehavesAsTheVenueTestsExpect() {
+    QVERIFY(manual_.port() != 0);
+    ChainProcess& c = manual_;
+    const QString from = c.fundedAccount(3);
+    QString e;
+    auto send = [&](QJsonObject tx, QString* err = nullptr) {
+      tx["from"] = from;
+      tx["to"] = from;
+      return c.rpc("eth_sendTransaction", {tx}, err).toString();
+    };
+    auto gone = [&](const QString& hash) {
+      return c.rpc("eth_getTransactionReceipt", {hash}).isNull() && c.rpc("eth_getTransactionByHash", {hash}).isNull();
+    };
+    auto pending = [&] { return c.rpc("txpool_status").toObject()["pending"].toString(); };
+    auto nonce = [&] { return c.rpc("eth_getTransactionCount", {from, "latest"}).toString(); };
+
+    // Fee methods answer.
+    QVERIFY(c.rpc("eth_maxPriorityFeePerGas", {}, &e).isString());
+    QVERIFY(c.rpc("eth_feeHistory", {"0x4", "latest", QJsonArray{50}}, &e).toObject().contains("baseFeePerGas"));
+
+    // A fee below the next block's base fee is refused at once (-32003).
+    c.rpc("anvil_setNextBlockBaseFeePerGas", {"0x174876e800"}, &e);  // 100 gwei
+    QVERIFY2(e.isEmpty(), qPrintable(e));
+    QVERIFY(send({{"value", "0x1"}, {"maxFeePerGas", "0x77359400"}, {"maxPriorityFeePerGas", "0x3b9aca00"}}, &e).isEmpty());
+    QVERIFY2(e.contains("-32003") && e.contains("max fee per gas less than block base fee"), qPrintable(e));
+    mine(c);  // the 100 gwei block; the base fee then falls by 12.5 % a block
+
+    // Accepted at 2 gwei while the base fee is low, then stranded: the base fee is raised and a block
+    // mined. anvil does not keep it pending: it leaves the pool at that block, unknown by hash.
+    for (int i = 0; i < 40; ++i) mine(c);  // base fee back under 2 gwei
+    const QString stuck = send({{"value", "0x1"}, {"maxFeePerGas", "0x77359400"}, {"maxPriorityFeePerGas", "0x3b9aca00"}}, &e);
+    QVERIFY2(stuck.startsWith("0x"), qPrintable(e));
+    QCOMPARE(pending(), QString("0x1"));
+    // Another transaction at its nonce and the same fees is refused (the same one again:
+    // "already imported"); +20 % on both fees is accepted and replaces it (below).
+    const QString n = nonce();
+    QVERIFY(send({{"value", "0x1"}, {"nonce", n}, {"maxFeePerGas", "0x77359400"}, {"maxPriorityFeePerGas", "0x3b9aca00"}}, &e).isEmpty());
+    QVERIFY2(e.contains("already imported"), qPrintable(e));
+    QVERIFY(send({{"value", "0x2"}, {"nonce", n}, {"maxFeePerGas", "0x77359400"}, {"maxPriorityFeePerGas", "0x3b9aca00"}}, &e).isEmpty());
+    QVERIFY2(e.contains("-32003") && e.contains("underpriced"), qPrintable(e));
+    c.rpc("anvil_setNextBlockBaseFeePerGas", {"0x174876e800"}, &e);
+    mine(c);
+    QCOMPARE(pending(), QString("0x0"));
+    QVERIFY2(gone(stuck), "a transaction below the base fee stayed known after a block");
+    QCOMPARE(nonce(), n);  // never mined
+    for (int i = 0; i < 40; ++i) mine(c);
+    const QString first = send({{"value", "0x1"}, {"nonce", n}, {"maxFeePerGas", "0x77359400"}, {"maxPriorityFeePerGas", "0x3b9aca00"}}, &e);
+    QVERIFY2(first.startsWith("0x"), qPrintable(e));
+    const QString replacement =
+        send({{"value", "0x0"}, {"nonce", n}, {"maxFeePerGas", "0x8f0d1800"}, {"maxPriorityFeePerGas", "0x47868c00"}}, &e);
+    QVERIFY2(replacement.startsWith("0x"), qPrintable(e));
+    QCOMPARE(pending(), QString("0x1"));
+    mine(c);
+    QCOMPARE(c.rpc("eth_getTransactionReceipt", {replacement}).toObject()["status"].toString(), QString("0x1"));
+    QVERIFY(gone(first));
+
+    // anvil_dropTransaction takes a pending transaction out of the pool.
+    const QString dropped = send({{"value", "0x1"}});
+    QCOMPARE(pending(), QString("0x1"));
+    c.rpc("anvil_dropTransaction", {dropped}, &e);
+    QVERIFY2(e.isEmpty(), qPrintable(e));
+    QCOMPARE(pending(), QString("0x0"));
+    QVERIFY(gone(dropped));
+
+    // Reorg: anvil_reorg(depth, []) replaces the last blocks with empty ones (same height, new hashes):
+    // the transaction is gone, not back in the pool. anvil_reorg(depth, [[raw, offset]]) puts it in a
+    // new block at that offset: the same transaction, included under another block hash.
+    const QString tx = send({{"value", "0x1"}});
+    mine(c);
+    const QJsonObject r1 = c.rpc("eth_getTransactionReceipt", {tx}).toObject();
+    QCOMPARE(r1["status"].toString(), QString("0x1"));
+    const QString raw = c.rpc("eth_getRawTransactionByHash", {tx}).toString();
+    QVERIFY(raw.startsWith("0x02"));  // a type-2 transaction
+    c.rpc("anvil_reorg", {1, QJsonArray{QJsonArray{raw, 0}}}, &e);
+    QVERIFY2(e.isEmpty(), qPrintable(e));
+    const QJsonObject r2 = c.rpc("eth_getTransactionReceipt", {tx}).toObject();
+    QCOMPARE(r2["blockNumber"].toString(), r1["blockNumber"].toString());
+    QVERIFY(r2["blockHash"].toString() != r1["blockHash"].toString());
+    c.rpc("anvil_reorg", {1, QJsonArray{}}, &e);
+    QVERIFY2(e.isEmpty(), qPrintable(e));
+    QVERIFY(gone(tx));
+    QCOMPARE(pending(), QString("0x0"));
+
+    // evm_snapshot / evm_revert: blocks and their transactions after the snapshot disappear.
+    const QString snapshot = c.rpc("evm_snapshot").toString();
+    const qint64 before = qint64(hexq(c.rpc("eth_blockNumber")));
+    const QString later = send({{"value", "0x1"}});
+    mine(c);
+    QCOMPARE(c.rpc("eth_getTransactionReceipt", {later}).toObject()["status"].toString(), QString("0x1"));
+    QCOMPARE(c.rpc("evm_revert", {snapshot}).toBool(), true);
+    QCOMPARE(qint64(hexq(c.rpc("eth_blockNumber"))), before);
+    QVERIFY(gone(later));
+
+    // The mining switches the chain demo and the tests use.
+    for (const auto& [method, params] : std::vector<std::pair<QString, QJsonArray>>{
+             {"evm_setAutomine", {true}}, {"evm_setAutomine", {false}}, {"evm_setIntervalMining", {0}}, {"anvil_mine", {"0x2"}}}) {
+      c.rpc(method, params, &e);
+      QVERIFY2(e.isEmpty(), qPrintable(method + ": " + e));
+    }
+    QCOMPARE(c.rpc("anvil_getAutomine").toBool(true), false);
+  }
+
+  // Killed outright, kappa-exchange cannot stop anvil: the kernel does (PR_SET_PDEATHSIG).
+  void killedParentStopsAnvil() {
+    const qint64 anvil = manual_.anvilPid();
     QVERIFY(processAlive(anvil));
-    manual.kill();
+    manual_.kill();
     QElapsedTimer t;
     t.start();
     while (processAlive(anvil) && t.elapsed() < 10000) QThread::msleep(50);
