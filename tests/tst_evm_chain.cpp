@@ -483,9 +483,17 @@ class TestEvmChain : public QObject {
     for (int i = 0; i < 40; ++i) mine(c);
     const QString first = send({{"value", "0x1"}, {"nonce", n}, {"maxFeePerGas", "0x77359400"}, {"maxPriorityFeePerGas", "0x3b9aca00"}}, &e);
     QVERIFY2(first.startsWith("0x"), qPrintable(e));
+    // anvil is more lenient than geth (which wants +10 % on both fees): a maxFeePerGas higher by
+    // 1 wei replaces, so a test of the venue's underpriced-replacement handling must resend at a
+    // maxFeePerGas no higher than the pending one's.
+    const QString oneWeiMore =
+        send({{"value", "0x3"}, {"nonce", n}, {"maxFeePerGas", "0x77359401"}, {"maxPriorityFeePerGas", "0x3b9aca00"}}, &e);
+    QVERIFY2(oneWeiMore.startsWith("0x"), qPrintable(e));
+    QVERIFY(gone(first));
     const QString replacement =
         send({{"value", "0x0"}, {"nonce", n}, {"maxFeePerGas", "0x8f0d1800"}, {"maxPriorityFeePerGas", "0x47868c00"}}, &e);
     QVERIFY2(replacement.startsWith("0x"), qPrintable(e));
+    QVERIFY(gone(oneWeiMore));
     QCOMPARE(pending(), QString("0x1"));
     mine(c);
     QCOMPARE(c.rpc("eth_getTransactionReceipt", {replacement}).toObject()["status"].toString(), QString("0x1"));
