@@ -91,9 +91,10 @@ void BackgroundTrader::run() {
                                                                                      .addresses({in, out})
                                                                                      .address(d_.trader)
                                                                                      .uint(~U256(0)));
-      // A fixed gas limit, not anvil's estimate: the estimate runs at the latest block's timestamp,
-      // and a swap mined in a later second also writes the pair's price accumulators (two more
-      // storage writes, ~45 k gas on the first): an estimated swap then runs out of gas (measured).
+      // A fixed gas limit, not anvil's estimate: swaps sent with the estimate (92,736) were mined
+      // with status 0 and 92,153 gas used, out of gas in the pair's call (measured). Likely cause:
+      // estimated in the second of the pair's last update, mined in a later one, the pair also
+      // writes its two price accumulators.
       const json tx = {{"from", d_.trader}, {"to", d_.router}, {"data", data}, {"gas", evm::toQuantity(std::uint64_t{300'000})}};
       const json hash = rpc->require("eth_sendTransaction", json::array({tx}));
       inFlight = hash.get<std::string>();
