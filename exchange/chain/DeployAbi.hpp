@@ -108,8 +108,12 @@ class Words {
   }
   // A uint256[] returned alone (getAmountsOut): offset word, length, items.
   std::vector<U256> uintArray() const {
-    const std::size_t at = std::size_t(uint(0) / 32);
-    const std::size_t n = std::size_t(uint(at));
+    const U256 offset = uint(0) / 32;
+    if (offset >= count()) throw std::runtime_error("ABI answer: array offset out of range");
+    const std::size_t at = std::size_t(offset);
+    const U256 length = uint(at);
+    if (length > count() - at - 1) throw std::runtime_error("ABI answer: array longer than the answer");
+    const std::size_t n = std::size_t(length);
     std::vector<U256> out;
     for (std::size_t k = 0; k < n; ++k) out.push_back(uint(at + 1 + k));
     return out;
