@@ -17,6 +17,10 @@
 
 #include <signal.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include <boost/multiprecision/cpp_int.hpp>
 
 #include "ChainProcess.hpp"
@@ -396,6 +400,21 @@ class TestEvmChain : public QObject {
       QCOMPARE(r.result.get<std::string>(), std::string("0x7a69"));
     }
     QVERIFY(rpc_->connectionsOpened() <= opened + 1);
+
+    // Calls from several threads are serialised: every answer is its own call's.
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 30; ++i) {
+          const std::string account = chain_.fundedAccount(t).toStdString();
+          const auto r = rpc_->call("eth_getBalance", nlohmann::json::array({account, "latest"}));
+          const auto id = rpc_->call("eth_chainId");
+          if (!r.ok() || !r.result.is_string() || !id.ok() || id.result != "0x7a69") ++wrong;
+        }
+      });
+    for (auto& th : threads) th.join();
+    QCOMPARE(wrong.load(), 0);
   }
 
   void quantities() {
