@@ -365,6 +365,38 @@ class TestEvmChain : public QObject {
     }
   }
 
+  // A deployment that fails (here Router02's artifact holds another contract: it deploys, but
+  // answers nothing a Router answers) ends kappa-exchange with exit 1 and the reason, and anvil,
+  // already started, is stopped.
+  void failedDeploymentStopsAnvil() {
+    QTemporaryDir artifacts;
+    QVERIFY(artifacts.isValid());
+    const QString real = QString(KAPPA_UNISWAP_DIR);
+    for (const char* folder : {"v2-core/build", "v2-periphery/build"}) {
+      const QString sub = folder;
+      QVERIFY(QDir().mkpath(artifacts.filePath(sub)));
+      for (const QString& f : QDir(real + "/" + sub).entryList({"*.json"}, QDir::Files))
+        QVERIFY(QFile::copy(real + "/" + sub + "/" + f, artifacts.filePath(sub + "/" + f)));
+    }
+    QVERIFY(QFile::remove(artifacts.filePath("v2-periphery/build/UniswapV2Router02.json")));
+    QVERIFY(QFile::copy(real + "/v2-core/build/ERC20.json", artifacts.filePath("v2-periphery/build/UniswapV2Router02.json")));
+
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("KAPPA_UNISWAP_ARTIFACTS", artifacts.path());
+    p.setProcessEnvironment(env);
+    p.start(exchangeBinary(), {"--chain", "--no-trader"});
+    QVERIFY(p.waitForFinished(30000));
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    QCOMPARE(p.exitCode(), 1);
+    QVERIFY2(err.contains("deploying Uniswap V2 on anvil failed") && err.contains("UniswapV2Router02.json") &&
+                 err.contains("execution reverted"), qPrintable(err));
+    QVERIFY(p.readAllStandardOutput().isEmpty());  // no URL for a chain that is not ready
+    const QRegularExpressionMatch m = QRegularExpression(R"(anvil \(pid (\d+)\) listening)").match(err);
+    QVERIFY2(m.hasMatch(), qPrintable(err));
+    QVERIFY(!processAlive(m.captured(1).toLongLong()));
+  }
+
   // Interval mining (the demo's default rhythm): blocks come by themselves, about one a second.
   void intervalMiningMakesBlocks() {
     ChainProcess paced;

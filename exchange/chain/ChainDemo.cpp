@@ -182,6 +182,9 @@ int runChainDemo(int argc, char** argv) {
   const auto listening = Clock::now();
   const std::string host = chain.host().find(':') != std::string::npos ? "[" + chain.host() + "]" : chain.host();
   const std::string url = "http://" + host + ":" + std::to_string(chain.port());
+  auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  std::cerr << "kappa-exchange: anvil (pid " << chain.pid() << ") listening on " << url << " in " << ms(listening - started)
+            << " ms\n";
 
   ChainDeployment deployment;
   json out;
@@ -212,10 +215,8 @@ int runChainDemo(int argc, char** argv) {
     return 1;
   }
   const auto deployed = Clock::now();
-  auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
-  std::cerr << "kappa-exchange: anvil (pid " << chain.pid() << ") listening in " << ms(listening - started)
-            << " ms, Uniswap V2 deployed in " << ms(deployed - listening) << " ms (block " << deployment.deployedBlock
-            << "), mining " << miningName(o.mining) << "\n";
+  std::cerr << "kappa-exchange: Uniswap V2 deployed in " << ms(deployed - listening) << " ms (block "
+            << deployment.deployedBlock << "), mining " << miningName(o.mining) << "\n";
 
   if (!o.addressesOut.empty()) {
     std::ofstream file(o.addressesOut, std::ios::trunc);

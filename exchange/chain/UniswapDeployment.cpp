@@ -101,9 +101,12 @@ json transact(evm::EthRpc& rpc, const json& tx, const std::string& what, std::ch
 }
 
 std::string callContract(evm::EthRpc& rpc, const std::string& to, const std::string& data, const std::string& block) {
-  const json result = rpc.require("eth_call", json::array({json{{"to", to}, {"data", data}}, block}));
-  if (!result.is_string()) throw std::runtime_error("eth_call to " + to + " answered " + result.dump());
-  return result.get<std::string>();
+  // The call named by its contract and selector: "execution reverted" alone says nothing.
+  const std::string what = "eth_call to " + to + " (selector " + data.substr(0, 10) + ")";
+  evm::RpcReply reply = rpc.call("eth_call", json::array({json{{"to", to}, {"data", data}}, block}));
+  if (!reply.ok()) throw std::runtime_error(reply.error.describe(what));
+  if (!reply.result.is_string()) throw std::runtime_error(what + " answered " + reply.result.dump());
+  return reply.result.get<std::string>();
 }
 
 std::pair<U256, U256> pairReserves(evm::EthRpc& rpc, const std::string& pair, const std::string& block) {
@@ -170,9 +173,14 @@ ChainDeployment deployUniswap(evm::EthRpc& rpc, const std::string& artifactsDir)
     d.tokens[symbol] = {symbol, deploy(rpc, me, erc20Code, abi::Args().uint(tokens(supply)), "ERC20 " + symbol), 18};
   d.factory = deploy(rpc, me, factoryCode, abi::Args().address(me), "UniswapV2Factory");
   d.router = deploy(rpc, me, routerCode, abi::Args().address(d.factory).address(d.weth), "UniswapV2Router02");
-  if (abi::Words(callContract(rpc, d.router, abi::callData(abi::sel::factory))).address(0) != d.factory ||
-      abi::Words(callContract(rpc, d.router, abi::callData(abi::sel::weth))).address(0) != d.weth)
-    throw std::runtime_error("Router02 does not report the Factory and WETH it was deployed with");
+  try {
+    if (abi::Words(callContract(rpc, d.router, abi::callData(abi::sel::factory))).address(0) != d.factory ||
+        abi::Words(callContract(rpc, d.router, abi::callData(abi::sel::weth))).address(0) != d.weth)
+      throw std::runtime_error("it reports another Factory or WETH");
+  } catch (const std::exception& e) {
+    throw std::runtime_error("the contract deployed from UniswapV2Router02.json at " + d.router +
+                             " does not answer factory() and WETH() as Router02 does: " + e.what());
+  }
 
   // WETH for the pool, the funded accounts and the trader.
   const std::map<std::string, U256> funding{{"WETH", tokens(100)}, {"USDC", tokens(1'000'000)}, {"WBTC", tokens(10)}, {"DAI", tokens(1'000'000)}};
