@@ -1,17 +1,20 @@
 // kappa-exchange: the simulator as its own Deribit-protocol exchange process. See ExchangeConfig.hpp
-// for the command line and ExchangeServer.hpp for how it runs.
+// for the command line and ExchangeServer.hpp for how it runs; --chain runs a local Ethereum chain
+// with Uniswap V2 instead (chain/ChainDemo.hpp).
 #include <iostream>
 
 #include "ExchangeConfig.hpp"
 #include "ExchangeServer.hpp"
 #include "WireLog.hpp"
+#include "chain/ChainDemo.hpp"
 
 int main(int argc, char** argv) {
+  if (kappa::exchange::chain::wantsChain(argc, argv)) return kappa::exchange::chain::runChainDemo(argc, argv);
   kappa::exchange::ExchangeConfig config;
   std::string error;
   if (!kappa::exchange::parseCommandLine(argc, argv, config, error)) {
     if (error == "help") {
-      std::cout << kappa::exchange::usage();
+      std::cout << kappa::exchange::usage() << kappa::exchange::chain::chainUsage();
       return 0;
     }
     std::cerr << "kappa-exchange: " << error << "\n" << kappa::exchange::usage();
