@@ -95,7 +95,7 @@ void BackgroundTrader::run() {
       // with status 0 and 92,153 gas used, out of gas in the pair's call (measured). Likely cause:
       // estimated in the second of the pair's last update, mined in a later one, the pair also
       // writes its two price accumulators.
-      const json tx = {{"from", d_.trader}, {"to", d_.router}, {"data", data}, {"gas", evm::toQuantity(std::uint64_t{300'000})}};
+      const json tx = {{"from", d_.trader}, {"to", d_.router}, {"data", data}, {"gas", evm::u256ToQuantity(300'000)}};
       const json hash = rpc->require("eth_sendTransaction", json::array({tx}));
       inFlight = hash.get<std::string>();
       ++sent_;

@@ -39,10 +39,7 @@ inline constexpr const char* getAmountsOut = "d06ca61f";  // getAmountsOut(uint2
 }  // namespace sel
 
 // One 32-byte word, hex without prefix.
-inline std::string word(const U256& v) {
-  std::string q = evm::toQuantity(v).substr(2);
-  return std::string(64 - q.size(), '0') + q;
-}
+inline std::string word(const U256& v) { return evm::toHexNoPrefix(evm::u256ToBigEndian32(v)); }
 // An address ("0x" + 40 hex) as a word: left-padded with zeros.
 inline std::string addressWord(std::string_view address) {
   if (address.size() != 42 || address.substr(0, 2) != "0x")
@@ -96,11 +93,9 @@ class Words {
   explicit Words(const std::string& hex) : hex_(hex.rfind("0x", 0) == 0 ? hex.substr(2) : hex) {}
   std::size_t count() const { return hex_.size() / 64; }
   U256 uint(std::size_t i) const {
-    U256 v;
-    std::string error;
-    if (i >= count() || !evm::parseQuantity("0x" + hex_.substr(i * 64, 64), v, error))
+    if (i >= count())
       throw std::runtime_error("ABI answer has no word " + std::to_string(i) + " (" + std::to_string(count()) + " words)");
-    return v;
+    return evm::u256FromBigEndian(evm::fromHex(hex_.substr(i * 64, 64)));
   }
   std::string address(std::size_t i) const {
     if (i >= count()) throw std::runtime_error("ABI answer has no word " + std::to_string(i));

@@ -61,7 +61,7 @@ std::string deploy(evm::EthRpc& rpc, const std::string& from, const std::string&
 json send(evm::EthRpc& rpc, const std::string& from, const std::string& to, const std::string& data, const std::string& what,
           const U256& value = 0) {
   json tx = {{"from", from}, {"to", to}, {"data", data}};
-  if (value != 0) tx["value"] = evm::toQuantity(value);
+  if (value != 0) tx["value"] = evm::u256ToQuantity(value);
   return transact(rpc, tx, what);
 }
 
