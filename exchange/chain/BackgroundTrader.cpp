@@ -61,6 +61,7 @@ void BackgroundTrader::run() {
     startPrice.push_back(whole(baseIs0 ? p.reserve1 : p.reserve0) / whole(baseIs0 ? p.reserve0 : p.reserve1));
   }
   std::string inFlight;  // the hash of our last swap until its receipt arrives
+  const evm::Address trader = evm::parseAddress(d_.trader);
   while (sleepFor(period_ * gapPeriods(rng))) {
     try {
       if (!inFlight.empty()) {
@@ -82,7 +83,6 @@ void BackgroundTrader::run() {
       const std::string& in = d_.token(sellBase ? pool.base : pool.quote);
       const std::string& out = d_.token(sellBase ? pool.quote : pool.base);
       const U256 amountIn = (sellBase ? baseReserve : quoteReserve) * U256(basisPoints(rng)) / 10000;
-      const evm::Address trader = evm::parseAddress(d_.trader);
       const U256 balance = abi::decodeUint256(callFunction(*rpc, in, "balanceOf(address)", {abi::Value::address(trader)}));
       if (balance < amountIn) {
         std::cerr << "kappa-exchange: trader: too little " << (sellBase ? pool.base : pool.quote) << " left for a swap\n";
