@@ -43,27 +43,18 @@ const QString kSwapExactTokens = "0x38ed1739";    // swapExactTokensForTokens(ui
 // Swap(address indexed sender, uint amount0In, uint amount1In, uint amount0Out, uint amount1Out, address indexed to)
 const QString kSwapTopic = "0xd78ad95fa46c994b6551d0da85fc275fe613ce37657fb8d5e3d130840159d822";
 
-QString word(const U256& v) {
-  const std::string q = kappa::evm::toQuantity(v).substr(2);
-  return QString(64 - int(q.size()), '0') + QString::fromStdString(q);
-}
+QString word(const U256& v) { return QString::fromStdString(kappa::evm::toHexNoPrefix(kappa::evm::u256ToBigEndian32(v))); }
 QString addr(const QString& a) { return QString(24, '0') + a.mid(2).toLower(); }
 U256 wordAt(const QString& hex, int i) {
-  U256 v;
-  std::string error;
   const QString body = hex.startsWith("0x") ? hex.mid(2) : hex;
-  if (!kappa::evm::parseQuantity("0x" + body.mid(i * 64, 64).toStdString(), v, error)) throw std::runtime_error(error);
-  return v;
+  const QString w = body.mid(i * 64, 64);
+  if (w.size() != 64) throw std::runtime_error("no word " + std::to_string(i) + " in " + hex.left(80).toStdString());
+  return kappa::evm::u256FromBigEndian(kappa::evm::fromHex(w.toStdString()));
 }
 U256 dec(const QJsonValue& v) { return U256(v.toString().toStdString()); }
-U256 hexq(const QJsonValue& v) {
-  U256 out;
-  std::string error;
-  if (!kappa::evm::parseQuantity(v.toString().toStdString(), out, error)) throw std::runtime_error(error);
-  return out;
-}
+U256 hexq(const QJsonValue& v) { return kappa::evm::u256FromQuantity(v.toString().toStdString()); }
 U256 e18(std::uint64_t whole) { return U256(whole) * boost::multiprecision::pow(U256(10), 18); }
-QString blockTag(qint64 n) { return QString::fromStdString(kappa::evm::toQuantity(std::uint64_t(n))); }
+QString blockTag(qint64 n) { return QString::fromStdString(kappa::evm::u256ToQuantity(U256(n))); }
 
 // Uniswap V2's getAmountOut, written here from the contract's formula (UniswapV2Library).
 U256 amountOut(const U256& in, const U256& reserveIn, const U256& reserveOut) {
@@ -449,23 +440,35 @@ class TestEvmChain : public QObject {
     QCOMPARE(wrong.load(), 0);
   }
 
+  // Quantities of an answer (JSON values) read through U256.hpp's strict QUANTITY rules, the
+  // field named in the error. (The text rules themselves: tst_evm_signing's u256 tests.)
   void quantities() {
-    using kappa::evm::parseQuantity;
-    using kappa::evm::toQuantity;
-    QCOMPARE(toQuantity(std::uint64_t{0}), std::string("0x0"));
-    QCOMPARE(toQuantity(std::uint64_t{0x1a}), std::string("0x1a"));
-    QCOMPARE(toQuantity(~U256(0)), "0x" + std::string(64, 'f'));
-    U256 v;
-    std::uint64_t small = 0;
-    std::string error;
-    QVERIFY(parseQuantity("0x" + std::string(64, 'f'), v, error) && v == ~U256(0));
-    QVERIFY(parseQuantity("0x00ff", v, error) && v == 255);
-    QVERIFY(!parseQuantity("0x1" + std::string(64, '0'), v, error));  // 2^256
-    QVERIFY(!parseQuantity("0x", v, error));
-    QVERIFY(!parseQuantity("12", v, error));
-    QVERIFY(!parseQuantity("0xg1", v, error));
-    QVERIFY(!parseQuantity("0x10000000000000000", small, error));  // 2^64
-    QVERIFY(parseQuantity("0xffffffffffffffff", small, error) && small == ~std::uint64_t{0});
+    using kappa::evm::quantityU256;
+    using kappa::evm::quantityU64;
+    using nlohmann::json;
+    auto errorOf = [](auto f) -> QString {
+      try {
+        f();
+      } catch (const std::exception& e) {
+        return QString::fromUtf8(e.what());
+      }
+      return QString();
+    };
+    QCOMPARE(quantityU256(json("0x" + std::string(64, 'f')), "balance"), ~U256(0));
+    QCOMPARE(quantityU256(json("0x0"), "balance"), U256(0));
+    QCOMPARE(quantityU256(json("0xFF"), "balance"), U256(255));  // upper-case digits, as geth reads them
+    QCOMPARE(quantityU64(json("0xffffffffffffffff"), "nonce"), ~std::uint64_t{0});
+    // Leading zeros are refused (as geth does; EthRpc's own parser used to accept them).
+    QVERIFY(errorOf([&] { quantityU256(json("0x00ff"), "balance"); }).startsWith("balance: "));
+    QVERIFY(errorOf([&] { quantityU256(json("0x00ff"), "balance"); }).contains("leading zero"));
+    QVERIFY(errorOf([&] { quantityU256(json("0x1" + std::string(64, '0')), "balance"); }).contains("above 2^256-1"));
+    QVERIFY(errorOf([&] { quantityU256(json("0x"), "balance"); }).contains("no digits"));
+    QVERIFY(errorOf([&] { quantityU256(json("12"), "balance"); }).contains("0x prefix"));
+    QVERIFY(errorOf([&] { quantityU256(json("0xg1"), "balance"); }).contains("non-hex"));
+    QVERIFY(errorOf([&] { quantityU256(json(12), "balance"); }).startsWith("balance: not a hex quantity"));
+    QVERIFY(errorOf([&] { quantityU256(json(), "balance"); }).startsWith("balance: not a hex quantity"));
+    QVERIFY(errorOf([&] { quantityU64(json("0x10000000000000000"), "nonce"); }).contains("nonce"));  // 2^64
+    QVERIFY(errorOf([&] { quantityU64(json("0x10000000000000000"), "nonce"); }).contains("64 bits"));
   }
 
   // No mining until asked (--no-mining): a transaction waits in the pool until evm_mine.

@@ -5,11 +5,13 @@
 #include <iostream>
 #include <random>
 
-#include "chain/DeployAbi.hpp"
+#include "venue/evm/AbiCodec.hpp"
+#include "venue/evm/Address.hpp"
 
 namespace kappa::exchange::chain {
 
 using json = nlohmann::json;
+namespace abi = evm::abi;
 
 BackgroundTrader::BackgroundTrader(std::string rpcUrl, ChainDeployment deployment, std::chrono::milliseconds period,
                                    std::uint64_t seed)
@@ -59,6 +61,7 @@ void BackgroundTrader::run() {
     startPrice.push_back(whole(baseIs0 ? p.reserve1 : p.reserve0) / whole(baseIs0 ? p.reserve0 : p.reserve1));
   }
   std::string inFlight;  // the hash of our last swap until its receipt arrives
+  const evm::Address trader = evm::parseAddress(d_.trader);
   while (sleepFor(period_ * gapPeriods(rng))) {
     try {
       if (!inFlight.empty()) {
@@ -80,22 +83,22 @@ void BackgroundTrader::run() {
       const std::string& in = d_.token(sellBase ? pool.base : pool.quote);
       const std::string& out = d_.token(sellBase ? pool.quote : pool.base);
       const U256 amountIn = (sellBase ? baseReserve : quoteReserve) * U256(basisPoints(rng)) / 10000;
-      const abi::Words balance(callContract(*rpc, in, abi::callData(abi::sel::balanceOf, abi::Args().address(d_.trader))));
-      if (balance.uint(0) < amountIn) {
+      const U256 balance = abi::decodeUint256(callFunction(*rpc, in, "balanceOf(address)", {abi::Value::address(trader)}));
+      if (balance < amountIn) {
         std::cerr << "kappa-exchange: trader: too little " << (sellBase ? pool.base : pool.quote) << " left for a swap\n";
         continue;
       }
-      const std::string data = abi::callData(abi::sel::swapExactTokensForTokens, abi::Args()
-                                                                                     .uint(amountIn)
-                                                                                     .uint(0)
-                                                                                     .addresses({in, out})
-                                                                                     .address(d_.trader)
-                                                                                     .uint(~U256(0)));
+      // swapExactTokensForTokens(amountIn, amountOutMin, path, to, deadline)
+      const std::string data = evm::toHex(abi::encodeCall(
+          "swapExactTokensForTokens(uint256,uint256,address[],address,uint256)",
+          {abi::Value::uint256(amountIn), abi::Value::uint256(0),
+           abi::Value::addressArray({evm::parseAddress(in), evm::parseAddress(out)}), abi::Value::address(trader),
+           abi::Value::uint256(evm::u256Max())}));
       // A fixed gas limit, not anvil's estimate: swaps sent with the estimate (92,736) were mined
       // with status 0 and 92,153 gas used, out of gas in the pair's call (measured). Likely cause:
       // estimated in the second of the pair's last update, mined in a later one, the pair also
       // writes its two price accumulators.
-      const json tx = {{"from", d_.trader}, {"to", d_.router}, {"data", data}, {"gas", evm::toQuantity(std::uint64_t{300'000})}};
+      const json tx = {{"from", d_.trader}, {"to", d_.router}, {"data", data}, {"gas", evm::u256ToQuantity(300'000)}};
       const json hash = rpc->require("eth_sendTransaction", json::array({tx}));
       inFlight = hash.get<std::string>();
       ++sent_;

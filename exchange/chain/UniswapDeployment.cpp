@@ -5,12 +5,14 @@
 #include <stdexcept>
 #include <thread>
 
-#include "chain/DeployAbi.hpp"
+#include "venue/evm/Address.hpp"
 
 namespace kappa::exchange::chain {
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+namespace abi = evm::abi;
+using Args = std::vector<abi::Value>;
 
 namespace {
 
@@ -46,22 +48,29 @@ std::string lower(std::string s) {
   return s;
 }
 
-U256 maxU256() { return ~U256(0); }
+// An address argument from the deployment's "0x…" text.
+abi::Value address(const std::string& text) { return abi::Value::address(evm::parseAddress(text)); }
+
+// Word `index` of a call's answer as the deployment's address text (lower-case "0x…").
+std::string addressAt(const evm::Bytes& answer, std::size_t index = 0) {
+  return evm::toLowerHexAddress(abi::decodeAddress(answer, index));
+}
 
 // Deploys `bytecode` + `constructorArgs` from `from`; the new contract's address.
-std::string deploy(evm::EthRpc& rpc, const std::string& from, const std::string& bytecode, const abi::Args& args,
+std::string deploy(evm::EthRpc& rpc, const std::string& from, const std::string& bytecode, const Args& constructorArgs,
                    const std::string& what) {
-  const json receipt = transact(rpc, {{"from", from}, {"data", "0x" + bytecode + args.encode()}}, "deploy " + what);
+  const std::string data = "0x" + bytecode + evm::toHexNoPrefix(abi::encodeArguments(constructorArgs));
+  const json receipt = transact(rpc, {{"from", from}, {"data", data}}, "deploy " + what);
   const auto address = receipt.value("contractAddress", json());
   if (!address.is_string()) throw std::runtime_error("deploy " + what + ": the receipt has no contract address");
   return lower(address.get<std::string>());
 }
 
-// A contract call that changes state, from an unlocked account.
-json send(evm::EthRpc& rpc, const std::string& from, const std::string& to, const std::string& data, const std::string& what,
-          const U256& value = 0) {
-  json tx = {{"from", from}, {"to", to}, {"data", data}};
-  if (value != 0) tx["value"] = evm::toQuantity(value);
+// A call of the function `signature` that changes state, from an unlocked account.
+json send(evm::EthRpc& rpc, const std::string& from, const std::string& to, std::string_view signature, const Args& args,
+          const std::string& what, const U256& value = 0) {
+  json tx = {{"from", from}, {"to", to}, {"data", evm::toHex(abi::encodeCall(signature, args))}};
+  if (value != 0) tx["value"] = evm::u256ToQuantity(value);
   return transact(rpc, tx, what);
 }
 
@@ -109,9 +118,15 @@ std::string callContract(evm::EthRpc& rpc, const std::string& to, const std::str
   return reply.result.get<std::string>();
 }
 
+evm::Bytes callFunction(evm::EthRpc& rpc, const std::string& to, std::string_view signature, const Args& args,
+                        const std::string& block) {
+  return evm::fromHex(callContract(rpc, to, evm::toHex(abi::encodeCall(signature, args)), block));
+}
+
 std::pair<U256, U256> pairReserves(evm::EthRpc& rpc, const std::string& pair, const std::string& block) {
-  const abi::Words w(callContract(rpc, pair, abi::callData(abi::sel::getReserves), block));
-  return {w.uint(0), w.uint(1)};
+  // getReserves() returns (uint112 reserve0, uint112 reserve1, uint32 blockTimestampLast).
+  const evm::Bytes answer = callFunction(rpc, pair, "getReserves()", {}, block);
+  return {abi::decodeUint256(answer, 0), abi::decodeUint256(answer, 1)};
 }
 
 const PoolInfo* ChainDeployment::pool(const std::string& name) const {
@@ -170,12 +185,12 @@ ChainDeployment deployUniswap(evm::EthRpc& rpc, const std::string& artifactsDir)
   const std::vector<std::pair<std::string, std::uint64_t>> supplies{{"USDC", 100'000'000}, {"WBTC", 10'000}, {"DAI", 100'000'000}};
   d.tokens["WETH"] = {"WETH", d.weth, 18};
   for (const auto& [symbol, supply] : supplies)
-    d.tokens[symbol] = {symbol, deploy(rpc, me, erc20Code, abi::Args().uint(tokens(supply)), "ERC20 " + symbol), 18};
-  d.factory = deploy(rpc, me, factoryCode, abi::Args().address(me), "UniswapV2Factory");
-  d.router = deploy(rpc, me, routerCode, abi::Args().address(d.factory).address(d.weth), "UniswapV2Router02");
+    d.tokens[symbol] = {symbol, deploy(rpc, me, erc20Code, {abi::Value::uint256(tokens(supply))}, "ERC20 " + symbol), 18};
+  d.factory = deploy(rpc, me, factoryCode, {address(me)}, "UniswapV2Factory");
+  d.router = deploy(rpc, me, routerCode, {address(d.factory), address(d.weth)}, "UniswapV2Router02");
   try {
-    if (abi::Words(callContract(rpc, d.router, abi::callData(abi::sel::factory))).address(0) != d.factory ||
-        abi::Words(callContract(rpc, d.router, abi::callData(abi::sel::weth))).address(0) != d.weth)
+    if (addressAt(callFunction(rpc, d.router, "factory()")) != d.factory ||
+        addressAt(callFunction(rpc, d.router, "WETH()")) != d.weth)
       throw std::runtime_error("it reports another Factory or WETH");
   } catch (const std::exception& e) {
     throw std::runtime_error("the contract deployed from UniswapV2Router02.json at " + d.router +
@@ -192,49 +207,40 @@ ChainDeployment deployUniswap(evm::EthRpc& rpc, const std::string& artifactsDir)
   const std::vector<PoolPlan> plans{{"WETH", "USDC", tokens(1'000), tokens(3'000'000)},
                                     {"WBTC", "USDC", tokens(50), tokens(3'000'000)}};
   const U256 wrap = tokens(1'000) + funding.at("WETH") * d.funded.size() + traderFunding.at("WETH");
-  send(rpc, me, d.weth, abi::callData(abi::sel::deposit), "WETH9.deposit", wrap);
+  send(rpc, me, d.weth, "deposit()", {}, "WETH9.deposit", wrap);
 
   // Pools: approve the Router, addLiquidity (which creates the pair through the Factory).
   for (const char* symbol : {"WETH", "USDC", "WBTC"})
-    send(rpc, me, d.token(symbol), abi::callData(abi::sel::approve, abi::Args().address(d.router).uint(maxU256())),
+    send(rpc, me, d.token(symbol), "approve(address,uint256)", {address(d.router), abi::Value::uint256(evm::u256Max())},
          std::string("approve the Router for ") + symbol);
   for (const auto& plan : plans) {
     const std::string name = plan.base + "/" + plan.quote;
-    send(rpc, me, d.router,
-         abi::callData(abi::sel::addLiquidity, abi::Args()
-                                                   .address(d.token(plan.base))
-                                                   .address(d.token(plan.quote))
-                                                   .uint(plan.baseAmount)
-                                                   .uint(plan.quoteAmount)
-                                                   .uint(plan.baseAmount)
-                                                   .uint(plan.quoteAmount)
-                                                   .address(me)
-                                                   .uint(maxU256())),
+    // addLiquidity(tokenA, tokenB, amountADesired, amountBDesired, amountAMin, amountBMin, to, deadline)
+    send(rpc, me, d.router, "addLiquidity(address,address,uint256,uint256,uint256,uint256,address,uint256)",
+         {address(d.token(plan.base)), address(d.token(plan.quote)), abi::Value::uint256(plan.baseAmount),
+          abi::Value::uint256(plan.quoteAmount), abi::Value::uint256(plan.baseAmount), abi::Value::uint256(plan.quoteAmount),
+          address(me), abi::Value::uint256(evm::u256Max())},
          "addLiquidity " + name);
     PoolInfo pool;
     pool.name = name;
     pool.base = plan.base;
     pool.quote = plan.quote;
-    pool.address = abi::Words(callContract(rpc, d.factory,
-                                           abi::callData(abi::sel::getPair, abi::Args()
-                                                                                .address(d.token(plan.base))
-                                                                                .address(d.token(plan.quote)))))
-                       .address(0);
+    pool.address = addressAt(
+        callFunction(rpc, d.factory, "getPair(address,address)", {address(d.token(plan.base)), address(d.token(plan.quote))}));
     if (pool.address == "0x0000000000000000000000000000000000000000")
       throw std::runtime_error("the Factory has no pair " + name + " after addLiquidity");
-    pool.token0 = abi::Words(callContract(rpc, pool.address, abi::callData(abi::sel::token0))).address(0);
-    pool.token1 = abi::Words(callContract(rpc, pool.address, abi::callData(abi::sel::token1))).address(0);
+    pool.token0 = addressAt(callFunction(rpc, pool.address, "token0()"));
+    pool.token1 = addressAt(callFunction(rpc, pool.address, "token1()"));
     std::tie(pool.reserve0, pool.reserve1) = pairReserves(rpc, pool.address);
     const bool baseIs0 = pool.token0 == d.token(plan.base);
     if ((baseIs0 ? pool.reserve0 : pool.reserve1) != plan.baseAmount || (baseIs0 ? pool.reserve1 : pool.reserve0) != plan.quoteAmount)
       throw std::runtime_error("the pair " + name + " holds other reserves than the liquidity added");
     // The Router reaches the pair through its built-in init-code hash: a quote through it proves
     // that hash matches the Factory's Pair bytecode.
-    const auto amounts = abi::Words(callContract(rpc, d.router,
-                                                 abi::callData(abi::sel::getAmountsOut,
-                                                               abi::Args().uint(tokens(1)).addresses(
-                                                                   {d.token(plan.base), d.token(plan.quote)}))))
-                             .uintArray();
+    const auto amounts = abi::decodeUint256Array(callFunction(
+        rpc, d.router, "getAmountsOut(uint256,address[])",
+        {abi::Value::uint256(tokens(1)),
+         abi::Value::addressArray({evm::parseAddress(d.token(plan.base)), evm::parseAddress(d.token(plan.quote))})}));
     if (amounts.size() != 2 || amounts[1] == 0)
       throw std::runtime_error("Router02.getAmountsOut through " + name + " gives no quote (init-code hash mismatch?)");
     d.pools.push_back(pool);
@@ -243,13 +249,13 @@ ChainDeployment deployUniswap(evm::EthRpc& rpc, const std::string& artifactsDir)
   // Tokens for the funded dev accounts and the trader; the trader approves the Router.
   for (const auto& account : d.funded)
     for (const auto& [symbol, amount] : funding)
-      send(rpc, me, d.token(symbol), abi::callData(abi::sel::transfer, abi::Args().address(account).uint(amount)),
+      send(rpc, me, d.token(symbol), "transfer(address,uint256)", {address(account), abi::Value::uint256(amount)},
            "fund " + account + " with " + symbol);
   d.fundingPerAccount = funding;
   for (const auto& [symbol, amount] : traderFunding) {
-    send(rpc, me, d.token(symbol), abi::callData(abi::sel::transfer, abi::Args().address(d.trader).uint(amount)),
+    send(rpc, me, d.token(symbol), "transfer(address,uint256)", {address(d.trader), abi::Value::uint256(amount)},
          "fund the trader with " + symbol);
-    send(rpc, d.trader, d.token(symbol), abi::callData(abi::sel::approve, abi::Args().address(d.router).uint(maxU256())),
+    send(rpc, d.trader, d.token(symbol), "approve(address,uint256)", {address(d.router), abi::Value::uint256(evm::u256Max())},
          "the trader approves the Router for " + symbol);
   }
   d.deployedBlock = evm::quantityU64(rpc.require("eth_blockNumber"), "eth_blockNumber");

@@ -26,10 +26,12 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "venue/evm/AbiCodec.hpp"
 #include "venue/evm/EthRpc.hpp"
 
 namespace kappa::exchange::chain {
@@ -80,6 +82,10 @@ nlohmann::json waitForReceipt(evm::EthRpc& rpc, const std::string& hash, std::ch
 // eth_call at `block` ("latest", or a QUANTITY): the returned data hex.
 std::string callContract(evm::EthRpc& rpc, const std::string& to, const std::string& data,
                          const std::string& block = "latest");
+// eth_call of the function `signature` ("balanceOf(address)") with `args` (venue/evm/AbiCodec) at
+// `block`: the returned data, for abi::decodeUint256 / decodeAddress / ....
+evm::Bytes callFunction(evm::EthRpc& rpc, const std::string& to, std::string_view signature,
+                        const std::vector<evm::abi::Value>& args = {}, const std::string& block = "latest");
 // A pair's getReserves() at `block`: (reserve0, reserve1).
 std::pair<U256, U256> pairReserves(evm::EthRpc& rpc, const std::string& pair, const std::string& block = "latest");
 

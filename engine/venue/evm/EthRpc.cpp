@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "venue/evm/EvmError.hpp"
 #include "venue/net/HttpClient.hpp"
 
 namespace kappa::evm {
@@ -186,81 +187,17 @@ json EthRpc::require(std::string_view method, json params) {
   return std::move(reply.result);
 }
 
-std::string toQuantity(std::uint64_t value) {
-  static const char* digits = "0123456789abcdef";
-  if (value == 0) return "0x0";
-  std::string s;
-  while (value != 0) {
-    s.insert(s.begin(), digits[value & 0xf]);
-    value >>= 4;
-  }
-  return "0x" + s;
-}
-
-std::string toQuantity(const U256& value) {
-  if (value == 0) return "0x0";
-  std::string s;
-  U256 v = value;
-  static const char* digits = "0123456789abcdef";
-  while (v != 0) {
-    s.insert(s.begin(), digits[static_cast<unsigned>(v & 0xf)]);
-    v >>= 4;
-  }
-  return "0x" + s;
-}
-
-bool parseQuantity(std::string_view text, U256& out, std::string& error) {
-  if (text.size() < 3 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) {
-    error = "not a hex quantity ('0x' and digits): '" + std::string(text.substr(0, 80)) + "'";
-    return false;
-  }
-  std::string_view digits = text.substr(2);
-  while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
-  if (digits.size() > 64) {
-    error = "hex quantity above 2^256-1: '" + std::string(text.substr(0, 80)) + "'";
-    return false;
-  }
-  U256 v = 0;
-  for (char c : digits) {
-    unsigned d;
-    if (c >= '0' && c <= '9') d = unsigned(c - '0');
-    else if (c >= 'a' && c <= 'f') d = unsigned(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') d = unsigned(c - 'A' + 10);
-    else {
-      error = "not a hex digit in quantity: '" + std::string(text.substr(0, 80)) + "'";
-      return false;
-    }
-    v = (v << 4) | d;
-  }
-  out = v;
-  return true;
-}
-
-bool parseQuantity(std::string_view text, std::uint64_t& out, std::string& error) {
-  U256 v;
-  if (!parseQuantity(text, v, error)) return false;
-  if (v > std::numeric_limits<std::uint64_t>::max()) {
-    error = "quantity above 2^64-1: '" + std::string(text.substr(0, 80)) + "'";
-    return false;
-  }
-  out = static_cast<std::uint64_t>(v);
-  return true;
-}
-
 U256 quantityU256(const json& value, std::string_view what) {
-  std::string error;
-  U256 v;
-  if (!value.is_string()) throw std::runtime_error(std::string(what) + ": not a hex quantity: " + excerpt(value.dump()));
-  if (!parseQuantity(value.get_ref<const std::string&>(), v, error)) throw std::runtime_error(std::string(what) + ": " + error);
-  return v;
+  if (!value.is_string()) throw EvmError(std::string(what) + ": not a hex quantity: " + excerpt(value.dump()));
+  try {
+    return u256FromQuantity(value.get_ref<const std::string&>());
+  } catch (const EvmError& e) {
+    throw EvmError(std::string(what) + ": " + e.what());
+  }
 }
 
 std::uint64_t quantityU64(const json& value, std::string_view what) {
-  std::string error;
-  std::uint64_t v = 0;
-  if (!value.is_string()) throw std::runtime_error(std::string(what) + ": not a hex quantity: " + excerpt(value.dump()));
-  if (!parseQuantity(value.get_ref<const std::string&>(), v, error)) throw std::runtime_error(std::string(what) + ": " + error);
-  return v;
+  return u256ToUint64(quantityU256(value, what), std::string(what).c_str());
 }
 
 }  // namespace kappa::evm

@@ -14,10 +14,9 @@
 // have reached the node, which matters for eth_sendRawTransaction) and from an HTTP status or an
 // answer that is not JSON-RPC.
 //
-// Quantities travel as JSON-RPC QUANTITY hex text ("0x1a"); values that can exceed 64 bits (wei,
-// token amounts, reserves) as 256-bit integers. The helpers below do it with Boost.Multiprecision
-// directly, as venue/evm/U256.hpp does (same U256 alias); when both are merged these helpers give
-// way to U256.hpp's u256FromQuantity / u256ToQuantity.
+// Quantities travel as JSON-RPC QUANTITY hex text ("0x1a"): venue/evm/U256.hpp reads and writes
+// them (u256FromQuantity / u256ToQuantity, geth's strictness); quantityU256 / quantityU64 below
+// read one from a JSON value of an answer and name the field when it is not one.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -26,9 +25,9 @@
 #include <string>
 #include <string_view>
 
-#include <boost/multiprecision/cpp_int.hpp>
 #include <nlohmann/json.hpp>
 
+#include "venue/evm/U256.hpp"
 #include "venue/net/Endpoint.hpp"
 
 namespace kappa::net {
@@ -39,8 +38,6 @@ class io_context;
 }
 
 namespace kappa::evm {
-
-using U256 = boost::multiprecision::uint256_t;  // the same alias as venue/evm/U256.hpp
 
 struct RpcError {
   enum class Kind {
@@ -114,16 +111,10 @@ class EthRpc {
   std::uint64_t nextId_ = 1;
 };
 
-// QUANTITY text: "0x0", "0x1a" (no leading zeros).
-std::string toQuantity(std::uint64_t value);
-std::string toQuantity(const U256& value);
-// Strict QUANTITY parse ("0x" + 1-64 hex digits); false with `error` otherwise. Leading zeros are
-// accepted (some nodes pad), an empty "0x" is not.
-bool parseQuantity(std::string_view text, U256& out, std::string& error);
-// The same for values that must fit in 64 bits (block numbers, nonces, gas).
-bool parseQuantity(std::string_view text, std::uint64_t& out, std::string& error);
-// parseQuantity of a JSON value that must be a QUANTITY string; throws std::runtime_error naming `what`.
+// A JSON value of an answer that must be a QUANTITY string (u256FromQuantity's rules: "0x", 1-64 hex
+// digits, no leading zeros). Throws EvmError naming `what` ("eth_chainId: ...") otherwise.
 U256 quantityU256(const nlohmann::json& value, std::string_view what);
+// The same for values that must fit in 64 bits (block numbers, nonces, gas, chain ids).
 std::uint64_t quantityU64(const nlohmann::json& value, std::string_view what);
 
 }  // namespace kappa::evm
