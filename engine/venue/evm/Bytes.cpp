@@ -8,13 +8,6 @@
 namespace kappa::evm {
 namespace {
 constexpr char kDigits[] = "0123456789abcdef";
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 }  // namespace
 
 std::string toHexNoPrefix(ByteView bytes) {
@@ -35,7 +28,7 @@ Bytes fromHex(std::string_view text) {
   if (digits.size() % 2 != 0) throw EvmError("hex data has an odd number of digits (" + std::to_string(digits.size()) + ")");
   Bytes out(digits.size() / 2);
   for (std::size_t i = 0; i < digits.size(); i += 2) {
-    const int hi = hexValue(digits[i]), lo = hexValue(digits[i + 1]);
+    const int hi = hexDigitValue(digits[i]), lo = hexDigitValue(digits[i + 1]);
     if (hi < 0 || lo < 0) {
       const std::size_t bad = (hi < 0 ? i : i + 1) + (text.size() - digits.size());
       throw EvmError("hex data has a non-hex character at position " + std::to_string(bad));

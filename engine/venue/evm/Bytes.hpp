@@ -14,6 +14,14 @@ using Bytes = std::vector<std::uint8_t>;
 using ByteView = std::span<const std::uint8_t>;
 using Hash32 = std::array<std::uint8_t, 32>;
 
+// One hex digit's value (either case), -1 for any other character.
+inline int hexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // "0x" + lower-case hex of every byte ("0x" for no bytes).
 std::string toHex(ByteView bytes);
 // Hex without the "0x" prefix.

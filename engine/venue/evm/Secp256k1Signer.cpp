@@ -38,13 +38,6 @@ Address addressOfPublicKey(const secp256k1_pubkey& pubkey) {
   std::copy(hash.begin() + 12, hash.end(), address.begin());
   return address;
 }
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 }  // namespace
 
 const U256& secp256k1Order() {
@@ -61,7 +54,7 @@ PrivateKey PrivateKey::fromHex(std::string_view text) {
   if (text.size() != 64) throw EvmError("a private key is 64 hex digits (got " + std::to_string(text.size()) + ")");
   PrivateKey key;
   for (std::size_t i = 0; i < 32; ++i) {
-    const int hi = hexValue(text[2 * i]), lo = hexValue(text[2 * i + 1]);
+    const int hi = hexDigitValue(text[2 * i]), lo = hexDigitValue(text[2 * i + 1]);
     if (hi < 0 || lo < 0) throw EvmError("the private key has a non-hex character");  // key wiped by ~PrivateKey
     key.bytes_[i] = std::uint8_t(hi << 4 | lo);
   }

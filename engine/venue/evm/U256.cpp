@@ -3,16 +3,11 @@
 
 #include <limits>
 
+#include "venue/evm/Bytes.hpp"
 #include "venue/evm/EvmError.hpp"
 
 namespace kappa::evm {
 namespace {
-int hexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool hasHexPrefix(std::string_view t) { return t.size() >= 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X'); }
 
@@ -23,7 +18,7 @@ U256 parseHexDigits(std::string_view digits, std::string_view original) {
   if (digits.size() - first > 64) throw EvmError("hex quantity is above 2^256-1 (" + std::to_string(digits.size()) + " digits)");
   U256 value = 0;
   for (std::size_t i = 0; i < digits.size(); ++i) {
-    const int d = hexDigit(digits[i]);
+    const int d = hexDigitValue(digits[i]);
     if (d < 0) throw EvmError("hex quantity has a non-hex character at position " + std::to_string(i + 2));
     value = (value << 4) | unsigned(d);
   }
