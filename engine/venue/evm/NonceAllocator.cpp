@@ -20,8 +20,11 @@ void NonceAllocator::restore(const std::vector<NonceRecord>& records) {
   inFlight_.clear();
   next_ = 0;
   for (const NonceRecord& r : records) {
-    inFlight_[r.nonce] = r;
     next_ = std::max(next_, r.nonce + 1);
+    // Reserved and never sent: nothing is at that nonce. It becomes a gap the next allocate()
+    // fills (unless the tracker restores a signed transaction there: it claims it with markSent).
+    if (r.state == NonceState::Reserved) continue;
+    inFlight_[r.nonce] = r;
   }
   // The counts decide the rest; until then nothing is handed out.
   synced_ = false;
@@ -58,6 +61,7 @@ NonceReconciliation NonceAllocator::reconcile(std::uint64_t latest, std::uint64_
   // below one we hold (those are resent, not reissued).
   next_ = std::max({oursNext, latest, pending});
   latest_ = latest;
+  pending_ = pending;
   synced_ = true;
   out.gaps = gaps();
   return out;
@@ -83,9 +87,11 @@ std::optional<NonceReconciliation> NonceAllocator::refresh(EthRpc& rpc, std::str
   return reconcile(counts[0], counts[1]);
 }
 
+// Free nonces the chain has not used and the node's pool does not hold for anyone (below `pending`
+// the pool has a transaction at every nonce: one we do not hold is someone else's).
 std::vector<std::uint64_t> NonceAllocator::gaps() const {
   std::vector<std::uint64_t> out;
-  for (std::uint64_t n = latest_; n < next_; ++n)
+  for (std::uint64_t n = std::max(latest_, pending_); n < next_; ++n)
     if (!inFlight_.count(n)) out.push_back(n);
   return out;
 }
@@ -93,11 +99,7 @@ std::vector<std::uint64_t> NonceAllocator::gaps() const {
 std::optional<std::uint64_t> NonceAllocator::allocate() {
   if (!synced_) return std::nullopt;
   std::uint64_t nonce = next_;
-  for (std::uint64_t n = latest_; n < next_; ++n)
-    if (!inFlight_.count(n)) {
-      nonce = n;
-      break;
-    }
+  if (const std::vector<std::uint64_t> free = gaps(); !free.empty()) nonce = free.front();
   inFlight_[nonce] = NonceRecord{nonce, {}, NonceState::Reserved};
   next_ = std::max(next_, nonce + 1);
   return nonce;
@@ -114,9 +116,10 @@ void NonceAllocator::markSent(std::uint64_t nonce, const std::string& hash) {
 void NonceAllocator::release(std::uint64_t nonce) {
   inFlight_.erase(nonce);
   // The highest one released: the next allocation may take it again directly.
-  if (nonce + 1 == next_ && nonce >= latest_) {
+  const std::uint64_t floor = std::max(latest_, pending_);
+  if (nonce + 1 == next_ && nonce >= floor) {
     next_ = nonce;
-    while (next_ > latest_ && !inFlight_.count(next_ - 1)) --next_;
+    while (next_ > floor && !inFlight_.count(next_ - 1)) --next_;
   }
 }
 

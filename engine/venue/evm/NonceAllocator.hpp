@@ -47,8 +47,10 @@ struct NonceReconciliation {
   std::uint64_t latest = 0;   // the node's eth_getTransactionCount(latest)
   std::uint64_t pending = 0;  // ... (pending)
   std::vector<std::uint64_t> nowIncluded;    // in-flight nonces the chain used since the last look
-  std::vector<std::uint64_t> unknownToNode;  // Sent nonces >= pending: resend at the same nonce
-  std::vector<std::uint64_t> gaps;           // free nonces in [latest, next): allocate() reuses them
+  // Sent nonces >= pending: lost by the node (resend at the same nonce), or queued behind a gap
+  // (the counts cannot tell the two apart: the tracker asks by hash before resending).
+  std::vector<std::uint64_t> unknownToNode;
+  std::vector<std::uint64_t> gaps;           // free nonces in [max(latest, pending), next): allocate() reuses them
   std::vector<std::uint64_t> reverted;       // Included nonces now >= latest again (a reorg): followed again
   std::uint64_t externalNonces = 0;          // nonces used by someone else with our key
 };
@@ -59,7 +61,9 @@ class NonceAllocator {
 
   const Address& account() const { return account_; }
 
-  // After a restart: the journal's in-flight list. Replaces the set; call reconcile/refresh next.
+  // After a restart: the journal's in-flight list. Replaces the set; Reserved entries (never sent)
+  // become gaps to reuse. Then TxTracker::restore (claims the nonces it holds transactions for), then
+  // reconcile/refresh.
   void restore(const std::vector<NonceRecord>& records);
 
   // The node's counts, pure. Also sets the next nonce when nothing is known yet (first start).
@@ -93,7 +97,8 @@ class NonceAllocator {
   Address account_;
   std::map<std::uint64_t, NonceRecord> inFlight_;
   std::uint64_t next_ = 0;    // one past the highest nonce we hold or the node reported
-  std::uint64_t latest_ = 0;  // the chain's count at the last reconcile
+  std::uint64_t latest_ = 0;   // the chain's count at the last reconcile
+  std::uint64_t pending_ = 0;  // the node's pending count then
   bool synced_ = false;
 };
 

@@ -61,7 +61,7 @@ TxTracker::TxTracker(EthRpc& rpc, const Secp256k1Signer& signer, U256 chainId, N
   config_.stuckBlocks = std::max<std::uint64_t>(config_.stuckBlocks, 1);
 }
 
-void TxTracker::emit(const TxEvent& e) const {
+void TxTracker::publish(const TxEvent& e) const {
   if (onEvent_) onEvent_(e);
 }
 
@@ -121,23 +121,23 @@ std::optional<std::uint64_t> TxTracker::submit(const TxRequest& request) {
   refused.notSent = true;
   if (byOrder(request.orderId)) {
     refused.reason = "order " + std::to_string(request.orderId) + " already has a transaction in flight";
-    emit(refused);
+    publish(refused);
     return std::nullopt;
   }
   if (const std::string cap = fees_.checkCap(request.fees.maxFeePerGas); !cap.empty()) {
     refused.reason = cap;
-    emit(refused);
+    publish(refused);
     return std::nullopt;
   }
   if (request.fees.maxPriorityFeePerGas > request.fees.maxFeePerGas || request.gasLimit == 0) {
     refused.reason = request.gasLimit == 0 ? "no gas limit" : "maxPriorityFeePerGas above maxFeePerGas";
-    emit(refused);
+    publish(refused);
     return std::nullopt;
   }
   const std::optional<std::uint64_t> nonce = nonces_.allocate();
   if (!nonce) {
     refused.reason = "the account's nonce has not been read from the node yet";
-    emit(refused);
+    publish(refused);
     return std::nullopt;
   }
   refused.nonce = *nonce;
@@ -157,7 +157,7 @@ std::optional<std::uint64_t> TxTracker::submit(const TxRequest& request) {
   } catch (const EvmError& e) {
     nonces_.release(*nonce);
     refused.reason = std::string("signing failed: ") + e.what();
-    emit(refused);
+    publish(refused);
     return std::nullopt;
   }
   TxAttempt attempt{toHex(signedTx.encodeSigned()), toHex(signedTx.transactionHash()), false, head_};
@@ -175,7 +175,7 @@ std::optional<std::uint64_t> TxTracker::submit(const TxRequest& request) {
       Tracked& stored = byNonce_[*nonce] = std::move(t);
       TxEvent e = eventFor(stored, TxEventType::Pending);
       if (!why.empty()) e.reason = "may have been sent: " + why;  // a transport failure after sending
-      emit(e);
+      publish(e);
       return nonce;
     }
     case SendOutcome::NonceUsed:
@@ -188,7 +188,7 @@ std::optional<std::uint64_t> TxTracker::submit(const TxRequest& request) {
       break;
   }
   refused.reason = why;
-  emit(refused);
+  publish(refused);
   return std::nullopt;
 }
 
@@ -239,14 +239,14 @@ void TxTracker::onBlock(std::uint64_t number, const std::string& hash) {
         TxEvent e = eventFor(t, TxEventType::Confirmed);
         e.hash = t.record.includedHash;
         e.confirmations = depth;
-        emit(e);
+        publish(e);
       }
       if (depth >= config_.finalConfirmations) {
         t.record.state = TxState::Final;
         TxEvent e = eventFor(t, TxEventType::Final);
         e.hash = t.record.includedHash;
         e.confirmations = depth;
-        emit(e);
+        publish(e);
       }
     }
     if (t.record.state == TxState::Final || t.record.state == TxState::Rejected || t.record.state == TxState::Dropped) {
@@ -274,7 +274,7 @@ void TxTracker::checkIncluded(Tracked& t) {
   t.confirmedSent = false;
   // Its attempt goes back to "sent now": not stuck merely because it was sent long ago.
   for (TxAttempt& a : t.record.attempts) a.sentBlock = head_;
-  emit(e);
+  publish(e);
 }
 
 bool TxTracker::lookForReceipt(Tracked& t) {
@@ -330,7 +330,7 @@ void TxTracker::applyReceipt(Tracked& t, const TxAttempt& attempt, const json& r
     e.reason = attempt.cancel ? "the cancel transaction failed" : replayRevert(t, attempt, blockNumber, gasUsed);
   }
   if (type == TxEventType::Included) e.logs = std::move(logs);
-  emit(e);
+  publish(e);
 }
 
 std::string TxTracker::replayRevert(const Tracked& t, const TxAttempt& attempt, std::uint64_t block, std::uint64_t gasUsed) {
@@ -367,7 +367,7 @@ void TxTracker::checkPending(Tracked& t, const std::optional<FeeQuote>& quote, s
     e.reason = "nonce " + std::to_string(t.record.nonce) + " was used by a transaction this tracker did not send";
     t.record.state = TxState::Dropped;
     nonces_.forget(t.record.nonce);
-    emit(e);
+    publish(e);
     return;
   }
   const TxAttempt& current = t.record.attempts.back();
@@ -390,13 +390,13 @@ void TxTracker::checkPending(Tracked& t, const std::optional<FeeQuote>& quote, s
   if (why.empty()) return;
   TxEvent e = eventFor(t, TxEventType::Stuck);
   e.reason = why + (config_.autoReplace ? ": replacing it with higher fees" : "");
-  emit(e);
+  publish(e);
   if (!config_.autoReplace) return;
   std::string reason;
   if (!sendReplacement(t, current.cancel, reason)) {
     TxEvent f = eventFor(t, TxEventType::Stuck);
     f.reason = why + ": not replaced: " + reason;
-    emit(f);
+    publish(f);
   }
 }
 
@@ -407,7 +407,7 @@ void TxTracker::resendDropped(Tracked& t) {
     e.reason = what + ": not resent";
     t.record.state = TxState::Dropped;
     nonces_.release(t.record.nonce);
-    emit(e);
+    publish(e);
     return;
   }
   TxAttempt& current = t.record.attempts.back();
@@ -415,16 +415,16 @@ void TxTracker::resendDropped(Tracked& t) {
   switch (sendRaw(current.raw, why)) {
     case SendOutcome::Accepted: {
       e.reason = what + ": resent as it was";
-      emit(e);
+      publish(e);
       current.sentBlock = head_;
       nonces_.markSent(t.record.nonce, current.hash);
-      emit(eventFor(t, TxEventType::Pending));
+      publish(eventFor(t, TxEventType::Pending));
       return;
     }
     case SendOutcome::FeeTooLow:
     case SendOutcome::Underpriced: {
       e.reason = what + ": its fees are too low now (" + why + "), re-priced";
-      emit(e);
+      publish(e);
       std::string reason;
       if (sendReplacement(t, current.cancel, reason)) return;
       why = reason;
@@ -441,7 +441,7 @@ void TxTracker::resendDropped(Tracked& t) {
   r.reason = "dropped and not resent: " + why;
   t.record.state = TxState::Rejected;
   nonces_.release(t.record.nonce);
-  emit(r);
+  publish(r);
 }
 
 bool TxTracker::sendReplacement(Tracked& t, bool cancel, std::string& reason) {
@@ -492,7 +492,7 @@ bool TxTracker::sendReplacement(Tracked& t, bool cancel, std::string& reason) {
         TxEvent e = eventFor(t, TxEventType::Replaced);
         e.previousHash = previousHash;
         e.cancel = cancel;
-        emit(e);
+        publish(e);
         return true;
       }
       case SendOutcome::Underpriced:
@@ -556,6 +556,8 @@ void TxTracker::restore(const std::vector<TxRecord>& records) {
     if (t.base.nonce != r.nonce) throw EvmError("tx record of order " + std::to_string(r.orderId) + ": nonce differs from its transaction's");
     t.base.signature.reset();
     t.confirmedSent = r.state == TxState::Confirmed;
+    // The allocator must not hand this nonce out again: a transaction exists for it.
+    nonces_.markSent(r.nonce, r.attempts.back().hash);
     byNonce_[r.nonce] = std::move(t);
   }
 }

@@ -173,7 +173,7 @@ class TxTracker {
   void resendDropped(Tracked& t);
   std::string replayRevert(const Tracked& t, const TxAttempt& attempt, std::uint64_t block, std::uint64_t gasUsed);
   TxEvent eventFor(const Tracked& t, TxEventType type) const;
-  void emit(const TxEvent& e) const;
+  void publish(const TxEvent& e) const;
   Tracked* byOrder(std::uint64_t orderId);
   static FeeQuote feesOf(const TxAttempt& attempt);
 
