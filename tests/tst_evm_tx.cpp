@@ -163,6 +163,11 @@ class TestEvmTx : public QObject {
     QVERIFY_THROWS_EXCEPTION(EvmError, feesFromHistory(json::parse(R"({"reward":[]})"), c, 0));
     QVERIFY_THROWS_EXCEPTION(EvmError, feesFromHistory(json::parse(R"({"baseFeePerGas":["12"]})"), c, 0));
 
+    // Without eth_feeHistory: the latest base fee +12.5 % as the next one's.
+    const FeeQuote fromBlock = feesFromLatestBlock(gwei(8), gwei(1), FeeConfig{});
+    QCOMPARE(fromBlock.baseFeeNext, gwei(9));
+    QCOMPARE(fromBlock.maxFeePerGas, gwei(19));
+
     QCOMPARE(gasWithMargin(92736, 1250), std::uint64_t(115920));
     QCOMPARE(gasWithMargin(3, 1250), std::uint64_t(4));  // rounded up
     QCOMPARE(gasWithMargin(21000, 900), std::uint64_t(21000));  // never below the estimate
@@ -576,6 +581,101 @@ class TestEvmTx : public QObject {
     mine();
     poll();
     QVERIFY(findEvent(take(), TxEventType::Final, req.orderId));
+  }
+
+  // Replacing what the chain already included (before the tracker saw the block): the node says
+  // "nonce too low", the replacement is refused with that reason, and the inclusion is reported.
+  void replaceAfterInclusionIsRefused() {
+    const TxRequest req = transferRequest(7);
+    QVERIFY(tracker_->submit(req));
+    take();
+    mine();
+    std::string reason;
+    QVERIFY(!tracker_->replace(req.orderId, reason));
+    QVERIFY2(reason.find("already used") != std::string::npos, reason.c_str());
+    QVERIFY(!tracker_->cancel(req.orderId, reason));
+    poll();
+    auto ev = take();
+    QVERIFY2(findEvent(ev, TxEventType::Included, req.orderId), qPrintable(describe(ev)));
+    QVERIFY(!findEvent(ev, TxEventType::Replaced, req.orderId));
+    QVERIFY(!tracker_->replace(999999, reason));
+    QVERIFY2(reason.find("no transaction in flight") != std::string::npos, reason.c_str());
+    mine();
+    mine();
+    poll();
+    QVERIFY(findEvent(take(), TxEventType::Final, req.orderId));
+  }
+
+  // Another sender with our key takes our nonce (it replaces ours in the pool and is mined): ours
+  // has no receipt and its nonce is used: dropped with that reason, the nonce leaves the allocator.
+  void nonceTakenByAnotherSender() {
+    const TxRequest req = transferRequest(8);
+    const auto nonce = tracker_->submit(req);
+    QVERIFY(nonce);
+    take();
+    Eip1559Transaction other;
+    other.chainId = 31337;
+    other.nonce = *nonce;
+    other.to = me_;
+    other.value = 9;
+    other.gasLimit = 21000;
+    other.maxFeePerGas = req.fees.maxFeePerGas * 2;
+    other.maxPriorityFeePerGas = req.fees.maxPriorityFeePerGas * 2;
+    other.sign(*signer_);
+    QString e;
+    chain_.rpc("eth_sendRawTransaction", {QString::fromStdString(toHex(other.encodeSigned()))}, &e);
+    QVERIFY2(e.isEmpty(), qPrintable(e));
+    mine();
+    poll();
+    auto ev = take();
+    const std::optional<TxEvent> dropped = findEvent(ev, TxEventType::Dropped, req.orderId);
+    QVERIFY2(dropped && dropped->reason.find("did not send") != std::string::npos, qPrintable(describe(ev)));
+    QVERIFY(!findEvent(ev, TxEventType::Included, req.orderId));
+    QVERIFY(!tracker_->find(req.orderId));
+    QVERIFY(!nonces_->find(*nonce));
+    QCOMPARE(receipt(toHex(other.transactionHash()))["status"].toString(), QString("0x1"));
+    // The next order takes the next nonce.
+    const TxRequest next = transferRequest(1);
+    QCOMPARE(*tracker_->submit(next), *nonce + 1);
+    take();
+    mine();
+    mine();
+    mine();
+    poll();
+    QVERIFY(findEvent(take(), TxEventType::Final, next.orderId));
+  }
+
+  // Journal records that cannot be right are refused with a clear error, nothing half-restored.
+  void restoreRefusesBadRecords() {
+    NonceAllocator spare(me_);
+    TxTracker t(*rpc_, *signer_, U256(31337), spare, *fees_);
+    TxRecord r;
+    r.orderId = 1;
+    r.nonce = 3;
+    QVERIFY_THROWS_EXCEPTION(EvmError, t.restore({r}));  // no transaction
+    r.attempts.push_back({"0x1234", "0x00", false, 0});
+    QVERIFY_THROWS_EXCEPTION(EvmError, t.restore({r}));  // not a signed type-2 transaction
+    Eip1559Transaction tx;
+    tx.chainId = 31337;
+    tx.nonce = 4;
+    tx.to = me_;
+    tx.gasLimit = 21000;
+    tx.sign(*signer_);
+    r.attempts = {{toHex(tx.encodeSigned()), toHex(tx.transactionHash()), false, 0}};
+    QVERIFY_THROWS_EXCEPTION(EvmError, t.restore({r}));  // nonce 3 in the record, 4 in the transaction
+    QVERIFY(t.records().empty());
+    TxRecord good = r;
+    good.nonce = 4;
+    TxRecord wrongHash = good;
+    wrongHash.orderId = 2;
+    wrongHash.attempts[0].hash = "0x" + std::string(64, '1');
+    QVERIFY_THROWS_EXCEPTION(EvmError, t.restore({good, wrongHash}));  // the good one is not kept either
+    QVERIFY(t.records().empty());
+    QVERIFY(spare.inFlight().empty());
+    r.nonce = 4;
+    r.state = TxState::Final;  // finished ones are not followed again
+    t.restore({r});
+    QVERIFY(t.records().empty());
   }
 
   // Reorg, re-included: anvil_reorg replaces the block with another holding the same

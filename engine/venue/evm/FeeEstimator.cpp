@@ -46,6 +46,14 @@ FeeQuote feesFromHistory(const json& history, const FeeConfig& config, const U25
   return q;
 }
 
+FeeQuote feesFromLatestBlock(const U256& latestBaseFee, const U256& priority, const FeeConfig& config) {
+  FeeQuote q;
+  q.baseFeeNext = mulPermilleCeil(latestBaseFee, 1125);
+  q.maxPriorityFeePerGas = std::max(priority, config.minPriorityFee);
+  q.maxFeePerGas = U256(CheckedU256(mulPermilleCeil(q.baseFeeNext, config.baseFeeMultiplierPermille)) + CheckedU256(q.maxPriorityFeePerGas));
+  return q;
+}
+
 std::uint64_t gasWithMargin(std::uint64_t estimate, unsigned marginPermille) {
   const U256 g = mulPermilleCeil(U256(estimate), std::max(marginPermille, 1000u));
   return u256ToUint64(g, "gas limit");
@@ -84,8 +92,25 @@ std::optional<FeeQuote> FeeEstimator::quote(std::string& error) {
   RpcReply history = rpc_.call("eth_feeHistory", json::array({u256ToQuantity(U256(std::max(config_.historyBlocks, 1u))), "latest",
                                                                json::array({pct})}));
   if (!history.ok()) {
-    error = history.error.describe("eth_feeHistory");
-    return std::nullopt;
+    if (history.error.kind != RpcError::Kind::Rpc) {
+      error = history.error.describe("eth_feeHistory");
+      return std::nullopt;
+    }
+    // The node said no (an old node, a proxy without the method): the latest block and the tip.
+    RpcReply block = rpc_.call("eth_getBlockByNumber", json::array({"latest", false}));
+    RpcReply tip = rpc_.call("eth_maxPriorityFeePerGas");
+    if (!block.ok() || !tip.ok()) {
+      error = history.error.describe("eth_feeHistory") + "; " +
+              (!block.ok() ? block.error.describe("eth_getBlockByNumber") : tip.error.describe("eth_maxPriorityFeePerGas"));
+      return std::nullopt;
+    }
+    try {
+      return feesFromLatestBlock(jsonU256(jsonMember(block.result, "baseFeePerGas"), "baseFeePerGas"),
+                                 jsonU256(tip.result, "eth_maxPriorityFeePerGas"), config_);
+    } catch (const EvmError& e) {
+      error = e.what();
+      return std::nullopt;
+    }
   }
   try {
     // The fallback is only asked for when no block paid a tip.

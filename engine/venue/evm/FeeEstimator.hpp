@@ -49,6 +49,9 @@ struct FeeQuote {
 // From an eth_feeHistory result ({baseFeePerGas: [...n+1], reward: [[p], ...n]}); `fallbackPriority`
 // when no block paid a reward. Throws EvmError when the answer is malformed.
 FeeQuote feesFromHistory(const nlohmann::json& feeHistory, const FeeConfig& config, const U256& fallbackPriority);
+// For a node without eth_feeHistory: the latest block's base fee raised by the most one block can
+// add (+12.5 %) as the next one's, and `priority` (eth_maxPriorityFeePerGas), floored by minPriorityFee.
+FeeQuote feesFromLatestBlock(const U256& latestBaseFee, const U256& priority, const FeeConfig& config);
 // ceil(estimate * marginPermille / 1000), at least the estimate.
 std::uint64_t gasWithMargin(std::uint64_t estimate, unsigned marginPermille);
 // New fees for a replacement of a transaction sent with `old`: each of the two fees
@@ -75,7 +78,9 @@ class FeeEstimator {
   const FeeConfig& config() const { return config_; }
   void setConfig(const FeeConfig& config) { config_ = config; }
 
-  // eth_feeHistory (+ eth_maxPriorityFeePerGas when needed). nullopt with `error` on failure.
+  // eth_feeHistory (+ eth_maxPriorityFeePerGas when no block paid a tip); a node that refuses
+  // eth_feeHistory: the latest block's base fee and eth_maxPriorityFeePerGas (feesFromLatestBlock).
+  // nullopt with `error` on failure.
   std::optional<FeeQuote> quote(std::string& error);
   // eth_estimateGas for {from, to, value, data} at "pending"; a revert gives revertReason.
   GasEstimate estimateGas(const Address& from, const std::optional<Address>& to, const U256& value, const Bytes& data);

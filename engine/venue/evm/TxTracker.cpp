@@ -103,7 +103,9 @@ TxTracker::SendOutcome TxTracker::sendRaw(const std::string& raw, std::string& r
   RpcReply reply = rpc_.call("eth_sendRawTransaction", json::array({raw}));
   if (reply.ok()) return SendOutcome::Accepted;
   reason = reply.error.describe("eth_sendRawTransaction");
-  if (reply.error.kind == RpcError::Kind::Transport) return reply.error.maybeSent ? SendOutcome::Accepted : SendOutcome::NotSent;
+  // No answer, but the request may have arrived: followed as sent (the hash tells later; unknown
+  // to the node it is sent again, the same bytes, so it can never be at two nonces).
+  if (reply.error.kind == RpcError::Kind::Transport) return reply.error.maybeSent ? SendOutcome::MaybeSent : SendOutcome::NotSent;
   if (reply.error.kind != RpcError::Kind::Rpc) return SendOutcome::Refused;
   const std::string m = lower(reply.error.message);
   // The same bytes again: the node has it (geth "already known", anvil "already imported").
@@ -168,13 +170,15 @@ std::optional<std::uint64_t> TxTracker::submit(const TxRequest& request) {
   refused.hash = attempt.hash;
 
   std::string why;
-  switch (sendRaw(attempt.raw, why)) {
-    case SendOutcome::Accepted: {
+  const SendOutcome outcome = sendRaw(attempt.raw, why);
+  switch (outcome) {
+    case SendOutcome::Accepted:
+    case SendOutcome::MaybeSent: {
       t.record.state = TxState::Pending;
       nonces_.markSent(*nonce, attempt.hash);
       Tracked& stored = byNonce_[*nonce] = std::move(t);
       TxEvent e = eventFor(stored, TxEventType::Pending);
-      if (!why.empty()) e.reason = "may have been sent: " + why;  // a transport failure after sending
+      if (outcome == SendOutcome::MaybeSent) e.reason = "may have been sent: " + why;
       publish(e);
       return nonce;
     }
@@ -370,7 +374,9 @@ void TxTracker::checkPending(Tracked& t, const std::optional<FeeQuote>& quote, s
     publish(e);
     return;
   }
-  const TxAttempt& current = t.record.attempts.back();
+  TxAttempt& current = t.record.attempts.back();
+  // Sent before any head was seen, or restored without one: the clock starts now.
+  if (current.sentBlock == 0) current.sentBlock = head_;
   RpcReply known = rpc_.call("eth_getTransactionByHash", json::array({current.hash}));
   if (!known.ok()) return;  // no verdict without an answer
   if (known.result.is_null()) {
@@ -413,7 +419,8 @@ void TxTracker::resendDropped(Tracked& t) {
   TxAttempt& current = t.record.attempts.back();
   std::string why;
   switch (sendRaw(current.raw, why)) {
-    case SendOutcome::Accepted: {
+    case SendOutcome::Accepted:
+    case SendOutcome::MaybeSent: {
       e.reason = what + ": resent as it was";
       publish(e);
       current.sentBlock = head_;
@@ -486,7 +493,8 @@ bool TxTracker::sendReplacement(Tracked& t, bool cancel, std::string& reason) {
     TxAttempt a{toHex(tx.encodeSigned()), toHex(tx.transactionHash()), cancel, head_};
     std::string why;
     switch (sendRaw(a.raw, why)) {
-      case SendOutcome::Accepted: {
+      case SendOutcome::Accepted:
+      case SendOutcome::MaybeSent: {
         t.record.attempts.push_back(a);
         nonces_.markSent(t.record.nonce, a.hash);
         TxEvent e = eventFor(t, TxEventType::Replaced);
@@ -543,6 +551,8 @@ std::vector<TxRecord> TxTracker::records() const {
 }
 
 void TxTracker::restore(const std::vector<TxRecord>& records) {
+  // Every record is read first: a bad one refuses the whole list, nothing half-restored.
+  std::vector<Tracked> restored;
   for (const TxRecord& r : records) {
     if (byNonce_.count(r.nonce)) continue;
     if (r.state == TxState::Final || r.state == TxState::Rejected || r.state == TxState::Dropped) continue;
@@ -555,10 +565,20 @@ void TxTracker::restore(const std::vector<TxRecord>& records) {
     t.base = Eip1559Transaction::decode(fromHex((original != r.attempts.end() ? *original : r.attempts.front()).raw));
     if (t.base.nonce != r.nonce) throw EvmError("tx record of order " + std::to_string(r.orderId) + ": nonce differs from its transaction's");
     t.base.signature.reset();
+    for (const TxAttempt& a : r.attempts) {
+      const Eip1559Transaction tx = Eip1559Transaction::decode(fromHex(a.raw));
+      if (tx.nonce != r.nonce) throw EvmError("tx record of order " + std::to_string(r.orderId) + ": an attempt at another nonce");
+      if (lower(toHex(tx.transactionHash())) != lower(a.hash))
+        throw EvmError("tx record of order " + std::to_string(r.orderId) + ": hash " + a.hash + " is not its transaction's");
+    }
     t.confirmedSent = r.state == TxState::Confirmed;
+    restored.push_back(std::move(t));
+  }
+  for (Tracked& t : restored) {
     // The allocator must not hand this nonce out again: a transaction exists for it.
-    nonces_.markSent(r.nonce, r.attempts.back().hash);
-    byNonce_[r.nonce] = std::move(t);
+    nonces_.markSent(t.record.nonce, t.record.attempts.back().hash);
+    const std::uint64_t n = t.record.nonce;
+    byNonce_[n] = std::move(t);
   }
 }
 

@@ -163,7 +163,7 @@ class TxTracker {
     Eip1559Transaction base;  // the order's call (to, value, data, gas), for replacements
     bool confirmedSent = false;
   };
-  enum class SendOutcome { Accepted, Underpriced, FeeTooLow, NonceUsed, Refused, NotSent };
+  enum class SendOutcome { Accepted, MaybeSent, Underpriced, FeeTooLow, NonceUsed, Refused, NotSent };
   SendOutcome sendRaw(const std::string& raw, std::string& reason);
   bool sendReplacement(Tracked& t, bool cancel, std::string& reason);
   void checkPending(Tracked& t, const std::optional<FeeQuote>& quote, std::uint64_t latestCount);
