@@ -9,7 +9,14 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <thread>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -54,6 +61,123 @@ QString describe(const std::vector<TxEvent>& events) {
                                                                                         QString::fromStdString(e.reason));
   return s.join(" | ");
 }
+
+// A loopback HTTP relay in front of anvil that can lose the answer to the next
+// eth_sendRawTransaction: it forwards the request (ForwardThenHangUp: the node has it) or not
+// (HangUpWithoutForwarding: it never arrives), then closes the client's connection without an
+// answer, as a network that fails after the request went out does. Every other request is relayed.
+// Its own thread with blocking sockets (the code under test blocks the test's thread); each
+// socket has a 5 s timeout, so nothing here can wait for ever.
+class HangingRelay {
+ public:
+  enum class Mode { Relay, ForwardThenHangUp, HangUpWithoutForwarding };
+  explicit HangingRelay(int upstreamPort) : upstream_(upstreamPort) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(listener_, 4) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      throw std::runtime_error("relay: cannot listen");
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~HangingRelay() {
+    stop_ = true;
+    ::shutdown(listener_, SHUT_RDWR);
+    thread_.join();
+    ::close(listener_);
+  }
+  int port() const { return port_; }
+  void setMode(Mode m) { mode_ = m; }
+  int hungUp() const { return hungUp_; }
+
+ private:
+  static void timeouts(int fd) {
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
+  static bool writeAll(int fd, const std::string& data) {
+    for (std::size_t off = 0; off < data.size();) {
+      const ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      off += std::size_t(n);
+    }
+    return true;
+  }
+  // One HTTP request (headers, then Content-Length bytes); "" when the client is gone.
+  static std::string readRequest(int fd, std::string& body) {
+    std::string in;
+    char buf[4096];
+    std::size_t end;
+    while ((end = in.find("\r\n\r\n")) == std::string::npos) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return {};
+      in.append(buf, std::size_t(n));
+    }
+    std::string lowerHead = in.substr(0, end);
+    for (char& c : lowerHead) c = char(std::tolower(static_cast<unsigned char>(c)));
+    const std::size_t cl = lowerHead.find("content-length:");
+    const std::size_t length = cl == std::string::npos ? 0 : std::stoul(lowerHead.substr(cl + 15));
+    body = in.substr(end + 4);
+    while (body.size() < length) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return {};
+      body.append(buf, std::size_t(n));
+    }
+    return in.substr(0, end);
+  }
+  // The body to anvil on a fresh connection (Connection: close), the whole raw answer back.
+  std::string forward(const std::string& body) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeouts(fd);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(std::uint16_t(upstream_));
+    std::string answer;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        writeAll(fd, "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
+                         std::to_string(body.size()) + "\r\n\r\n" + body)) {
+      char buf[4096];
+      ssize_t n;
+      while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) answer.append(buf, std::size_t(n));
+    }
+    ::close(fd);
+    return answer;
+  }
+  void run() {
+    while (!stop_) {
+      const int client = ::accept(listener_, nullptr, nullptr);
+      if (client < 0) return;
+      timeouts(client);
+      std::string body;
+      while (!stop_ && !readRequest(client, body).empty()) {
+        const Mode m = mode_;
+        if (m != Mode::Relay && body.find("eth_sendRawTransaction") != std::string::npos) {
+          if (m == Mode::ForwardThenHangUp) forward(body);
+          mode_ = Mode::Relay;
+          ++hungUp_;
+          break;  // no answer: the connection just closes
+        }
+        const std::string answer = forward(body);
+        if (answer.empty() || !writeAll(client, answer)) break;
+        break;  // anvil's answer says "connection: close": the client opens a new one
+      }
+      ::close(client);
+    }
+  }
+
+  int upstream_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<Mode> mode_{Mode::Relay};
+  std::atomic<int> hungUp_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -676,6 +800,65 @@ class TestEvmTx : public QObject {
     r.state = TxState::Final;  // finished ones are not followed again
     t.restore({r});
     QVERIFY(t.records().empty());
+  }
+
+  // eth_sendRawTransaction without an answer (the connection closes after the request went
+  // out): followed as "may have been sent", never re-signed at another nonce. When the node got
+  // it, the block includes it; when it did not, the tracker finds it unknown and sends the same
+  // bytes again. One transaction per nonce either way.
+  void maybeSentIsFollowedNotDuplicated() {
+    HangingRelay relay(chain_.port());
+    std::string error;
+    EthRpcOptions options;
+    options.timeout = std::chrono::seconds(5);
+    auto rpc = EthRpc::open("http://127.0.0.1:" + std::to_string(relay.port()), error, options);
+    QVERIFY2(rpc, error.c_str());
+    // Another instance of the venue with the same key (ours is idle now: everything is final).
+    QVERIFY(tracker_->records().empty());
+    NonceAllocator nonces(me_);
+    QVERIFY2(nonces.refresh(*rpc, error), error.c_str());
+    FeeEstimator fees(*rpc);
+    std::vector<TxEvent> events;
+    TxTrackerConfig config;
+    config.confirmations = 1;
+    config.finalConfirmations = 1;
+    TxTracker tracker(*rpc, *signer_, U256(31337), nonces, fees, config, [&](const TxEvent& e) { events.push_back(e); });
+    QVERIFY2(tracker.poll(error), error.c_str());
+    const std::uint64_t before = latestNonce();
+
+    for (const auto mode : {HangingRelay::Mode::ForwardThenHangUp, HangingRelay::Mode::HangUpWithoutForwarding}) {
+      const bool arrives = mode == HangingRelay::Mode::ForwardThenHangUp;
+      relay.setMode(mode);
+      const int hungUp = relay.hungUp();
+      TxRequest req = transferRequest(11);
+      const auto nonce = tracker.submit(req);
+      QVERIFY2(nonce, qPrintable(describe(events)));
+      QCOMPARE(relay.hungUp(), hungUp + 1);
+      std::optional<TxEvent> pending = findEvent(events, TxEventType::Pending, req.orderId);
+      QVERIFY2(pending && pending->reason.find("may have been sent") != std::string::npos, qPrintable(describe(events)));
+      QCOMPARE(chain_.rpc("txpool_status").toObject()["pending"].toString(), QString(arrives ? "0x1" : "0x0"));
+      events.clear();
+      if (!arrives) {
+        QVERIFY2(tracker.poll(error, true), error.c_str());  // the same head, checked again
+        QVERIFY2(findEvent(events, TxEventType::Dropped, req.orderId), qPrintable(describe(events)));
+        QCOMPARE(chain_.rpc("txpool_status").toObject()["pending"].toString(), QString("0x1"));
+      }
+      mine();
+      QVERIFY2(tracker.poll(error), error.c_str());
+      const std::optional<TxEvent> inc = findEvent(events, TxEventType::Included, req.orderId);
+      QVERIFY2(inc && inc->hash == pending->hash, qPrintable(describe(events)));
+      QVERIFY2(findEvent(events, TxEventType::Final, req.orderId), qPrintable(describe(events)));
+      events.clear();
+      const QJsonArray txs = chain_.rpc("eth_getBlockByNumber", {"latest", false}).toObject()["transactions"].toArray();
+      QCOMPARE(txs.size(), 1);
+    }
+    QCOMPARE(latestNonce(), before + 2);
+    QVERIFY(nonces.inFlight().empty());
+    // The test's own allocator learns of the two nonces used by the other instance.
+    const auto rec = nonces_->refresh(*rpc_, error);
+    QVERIFY2(rec, error.c_str());
+    QCOMPARE(nonces_->nextNew(), before + 2);
+    QVERIFY(rec->gaps.empty());
   }
 
   // Reorg, re-included: anvil_reorg replaces the block with another holding the same
