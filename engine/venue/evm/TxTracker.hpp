@@ -26,7 +26,20 @@
 // pool, or unknown: resent with the same hash), so no order is ever sent twice at two nonces.
 //
 // Blocking RPC on the venue's I/O thread; single-threaded (no locks); the callback runs inside
-// submit()/onBlock()/replace()/cancel() on that thread.
+// submit()/onBlock()/poll()/replace()/cancel() on that thread.
+//
+// Wiring into a venue (one account): NonceAllocator n(signer.address()); n.refresh(rpc) once;
+// FeeEstimator f(rpc, feeConfig); TxTracker t(rpc, signer, chainId, n, f, cfg, callback). Per order:
+// f.estimateGas(...) (a revert -> ExecReport Reject, notSent, with revertReason), f.quote(), then
+// t.submit({orderId, router, 0, calldata, gas.gasLimit, quote}). Per head: t.poll() (or onBlock).
+// A cancel request: t.cancel(orderId). Journal: n.inFlight() and t.records() after every event;
+// at start-up n.restore(), t.restore(), n.refresh(), t.poll(true).
+// Events -> ExecReport: Pending -> Ack; Included -> Fill (amounts from the pair's Swap log, fee =
+// feeWei in ETH); Rejected -> Reject (notSent: our own refusal, no fee; else the revert reason and
+// the gas paid); Cancelled -> Cancelled (feeWei paid); cancel() false -> CancelReject (the swap was
+// already included: its Included follows at the next head); Replaced/Stuck/Dropped/Confirmed/
+// Final: status only; Reorged: a Fill reported earlier is not certain any more (it comes again,
+// under a new block hash, or the transaction is resent and followed as pending).
 #include <cstdint>
 #include <functional>
 #include <map>
