@@ -616,6 +616,58 @@ class TestEvmTx : public QObject {
     poll(true);
   }
 
+  // Stuck, but the replacement would pass the fee cap: reported, not replaced; anvil drops it at
+  // the next block, the resend is refused (fees too low) and re-pricing is capped again: rejected,
+  // never included, and its nonce is given back (the next order takes it: no gap).
+  void stuckButCappedEndsRejected() {
+    TxTrackerConfig config;
+    config.autoReplace = true;
+    newTracker(config);
+    poll(true);
+    const FeeConfig saved = fees_->config();
+    FeeConfig capped = saved;
+    capped.maxFeeCap = gwei(150);
+    fees_->setConfig(capped);
+    const TxRequest req = transferRequest(1);
+    const auto nonce = tracker_->submit(req);
+    QVERIFY(nonce);
+    take();
+    QString e;
+    chain_.rpc("anvil_setNextBlockBaseFeePerGas", {QString::fromStdString(u256ToQuantity(gwei(200)))}, &e);
+    QVERIFY2(e.isEmpty(), qPrintable(e));
+    poll(true);
+    auto ev = take();
+    QVERIFY2(!findEvent(ev, TxEventType::Replaced, req.orderId), qPrintable(describe(ev)));
+    bool capReported = false;
+    for (const TxEvent& x : ev)
+      capReported = capReported || (x.type == TxEventType::Stuck && x.reason.find("not replaced: replacement maxFeePerGas") != std::string::npos &&
+                                    x.reason.find("above the cap 150 gwei") != std::string::npos);
+    QVERIFY2(capReported, qPrintable(describe(ev)));
+    mine();  // the 200 gwei block: anvil drops ours
+    poll();
+    ev = take();
+    QVERIFY2(findEvent(ev, TxEventType::Dropped, req.orderId), qPrintable(describe(ev)));
+    const std::optional<TxEvent> rej = findEvent(ev, TxEventType::Rejected, req.orderId);
+    QVERIFY2(rej && rej->notSent && rej->reason.find("above the cap") != std::string::npos, qPrintable(describe(ev)));
+    QVERIFY(!tracker_->find(req.orderId));
+    QVERIFY(!nonces_->find(*nonce));
+    QCOMPARE(latestNonce(), *nonce);
+    fees_->setConfig(saved);
+    chain_.rpc("anvil_setNextBlockBaseFeePerGas", {"0x3b9aca00"}, &e);
+    mine();
+    poll();
+    const TxRequest next = transferRequest(1);
+    QCOMPARE(*tracker_->submit(next), *nonce);
+    take();
+    mine();
+    mine();
+    mine();
+    poll();
+    QVERIFY(findEvent(take(), TxEventType::Final, next.orderId));
+    newTracker();
+    poll(true);
+  }
+
   // Not included within K blocks: anvil mines everything it can, so a transaction waits only
   // behind a nonce gap. Ours at n+1 waits while n is held back (signed, not sent): stuck after
   // K blocks and replaced; once n arrives both are mined.
