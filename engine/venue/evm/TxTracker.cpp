@@ -232,8 +232,17 @@ void TxTracker::onBlock(std::uint64_t number, const std::string& hash) {
     auto it = byNonce_.find(n);
     if (it == byNonce_.end()) continue;
     Tracked& t = it->second;
-    if (t.record.state == TxState::Included || t.record.state == TxState::Confirmed) checkIncluded(t);
-    if (t.record.state == TxState::Pending || t.record.state == TxState::Signed) checkPending(t, quote, latest);
+    try {
+      if (t.record.state == TxState::Included || t.record.state == TxState::Confirmed) checkIncluded(t);
+      if (t.record.state == TxState::Pending || t.record.state == TxState::Signed) checkPending(t, quote, latest);
+    } catch (const std::exception& ex) {
+      // A node answer this code could not read: said, and tried again at the next head; the other
+      // transactions are still followed.
+      TxEvent e = eventFor(t, TxEventType::Stuck);
+      e.reason = std::string("could not check it: ") + ex.what();
+      publish(e);
+      continue;
+    }
     if (t.record.state == TxState::Included || t.record.state == TxState::Confirmed) {
       // A receipt found just now: count its confirmations at this head at once.
       const std::uint64_t depth = head_ >= t.record.includedBlock ? head_ - t.record.includedBlock + 1 : 0;
@@ -288,8 +297,8 @@ bool TxTracker::lookForReceipt(Tracked& t) {
     try {
       applyReceipt(t, *a, reply.result);
       return true;
-    } catch (const EvmError&) {
-      continue;  // a malformed receipt: asked again at the next block
+    } catch (const std::exception&) {
+      continue;  // a malformed receipt (a bad quantity, a log field of the wrong type): asked again at the next block
     }
   }
   return false;
@@ -526,7 +535,12 @@ bool TxTracker::replace(std::uint64_t orderId, std::string& reason) {
     reason = "no transaction in flight for order " + std::to_string(orderId);
     return false;
   }
-  return sendReplacement(*t, t->record.attempts.back().cancel, reason);
+  try {
+    return sendReplacement(*t, t->record.attempts.back().cancel, reason);
+  } catch (const std::exception& e) {  // fees beyond 2^256 and the like: refused, never thrown at the venue
+    reason = e.what();
+    return false;
+  }
 }
 
 bool TxTracker::cancel(std::uint64_t orderId, std::string& reason) {
@@ -535,7 +549,12 @@ bool TxTracker::cancel(std::uint64_t orderId, std::string& reason) {
     reason = "no transaction in flight for order " + std::to_string(orderId);
     return false;
   }
-  return sendReplacement(*t, true, reason);
+  try {
+    return sendReplacement(*t, true, reason);
+  } catch (const std::exception& e) {
+    reason = e.what();
+    return false;
+  }
 }
 
 std::optional<TxRecord> TxTracker::find(std::uint64_t orderId) const {
