@@ -27,12 +27,12 @@ FeeQuote feesFromHistory(const json& history, const FeeConfig& config, const U25
   const json& baseFees = jsonMember(history, "baseFeePerGas");
   if (!baseFees.is_array() || baseFees.empty()) throw EvmError("eth_feeHistory: baseFeePerGas is not a non-empty array");
   FeeQuote q;
-  q.baseFeeNext = jsonU256(baseFees.back(), "eth_feeHistory baseFeePerGas");
+  q.baseFeeNext = quantityU256(baseFees.back(), "eth_feeHistory baseFeePerGas");
   std::vector<U256> rewards;
   if (auto it = history.find("reward"); it != history.end() && it->is_array()) {
     for (const json& block : *it) {
       if (!block.is_array() || block.empty()) throw EvmError("eth_feeHistory: a reward entry is not a non-empty array");
-      const U256 r = jsonU256(block[0], "eth_feeHistory reward");
+      const U256 r = quantityU256(block[0], "eth_feeHistory reward");
       if (r > 0) rewards.push_back(r);
     }
   }
@@ -105,8 +105,8 @@ std::optional<FeeQuote> FeeEstimator::quote(std::string& error) {
       return std::nullopt;
     }
     try {
-      return feesFromLatestBlock(jsonU256(jsonMember(block.result, "baseFeePerGas"), "baseFeePerGas"),
-                                 jsonU256(tip.result, "eth_maxPriorityFeePerGas"), config_);
+      return feesFromLatestBlock(quantityU256(jsonMember(block.result, "baseFeePerGas"), "baseFeePerGas"),
+                                 quantityU256(tip.result, "eth_maxPriorityFeePerGas"), config_);
     } catch (const EvmError& e) {
       error = e.what();
       return std::nullopt;
@@ -125,7 +125,7 @@ std::optional<FeeQuote> FeeEstimator::quote(std::string& error) {
         error = tip.error.describe("eth_maxPriorityFeePerGas");
         return std::nullopt;
       }
-      fallback = jsonU256(tip.result, "eth_maxPriorityFeePerGas");
+      fallback = quantityU256(tip.result, "eth_maxPriorityFeePerGas");
     }
     return feesFromHistory(history.result, config_, fallback);
   } catch (const std::exception& e) {
@@ -153,7 +153,7 @@ GasEstimate FeeEstimator::estimateGas(const Address& from, const std::optional<A
     return out;
   }
   try {
-    out.estimate = jsonU64(reply.result, "eth_estimateGas");
+    out.estimate = quantityU64(reply.result, "eth_estimateGas");
     out.gasLimit = gasWithMargin(out.estimate, config_.gasMarginPermille);
   } catch (const std::exception& e) {
     out.error = e.what();

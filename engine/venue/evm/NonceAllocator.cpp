@@ -78,7 +78,7 @@ std::optional<NonceReconciliation> NonceAllocator::refresh(EthRpc& rpc, std::str
       return std::nullopt;
     }
     try {
-      counts[i] = jsonU64(reply.result, "eth_getTransactionCount");
+      counts[i] = quantityU64(reply.result, "eth_getTransactionCount");
     } catch (const EvmError& e) {
       error = e.what();
       return std::nullopt;

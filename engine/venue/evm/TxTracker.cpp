@@ -203,7 +203,7 @@ bool TxTracker::poll(std::string& error, bool force) {
     return false;
   }
   try {
-    const std::uint64_t number = jsonU64(jsonMember(reply.result, "number"), "block number");
+    const std::uint64_t number = quantityU64(jsonMember(reply.result, "number"), "block number");
     const json& hash = jsonMember(reply.result, "hash");
     if (!hash.is_string()) throw EvmError("block hash: not a string");
     if (force || number != head_ || hash.get<std::string>() != headHash_) onBlock(number, hash.get<std::string>());
@@ -305,12 +305,12 @@ bool TxTracker::lookForReceipt(Tracked& t) {
 }
 
 void TxTracker::applyReceipt(Tracked& t, const TxAttempt& attempt, const json& receipt) {
-  const std::uint64_t status = jsonU64(jsonMember(receipt, "status"), "receipt status");
-  const std::uint64_t blockNumber = jsonU64(jsonMember(receipt, "blockNumber"), "receipt blockNumber");
+  const std::uint64_t status = quantityU64(jsonMember(receipt, "status"), "receipt status");
+  const std::uint64_t blockNumber = quantityU64(jsonMember(receipt, "blockNumber"), "receipt blockNumber");
   const json& blockHash = jsonMember(receipt, "blockHash");
   if (!blockHash.is_string()) throw EvmError("receipt blockHash: not a string");
-  const std::uint64_t gasUsed = jsonU64(jsonMember(receipt, "gasUsed"), "receipt gasUsed");
-  const U256 price = jsonU256(jsonMember(receipt, "effectiveGasPrice"), "receipt effectiveGasPrice");
+  const std::uint64_t gasUsed = quantityU64(jsonMember(receipt, "gasUsed"), "receipt gasUsed");
+  const U256 price = quantityU256(jsonMember(receipt, "effectiveGasPrice"), "receipt effectiveGasPrice");
   std::vector<TxLog> logs;
   if (auto l = receipt.find("logs"); l != receipt.end() && l->is_array()) {
     for (const json& entry : *l) {
