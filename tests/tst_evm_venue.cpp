@@ -41,6 +41,13 @@ struct BookPicture {
   std::vector<Level> bids, asks;
 };
 
+// A listener for venues run beside the engine's: their callbacks go to an io_context nobody runs.
+struct QuietListener : VenueListener {
+  void onMarketData(const MdEvent*, std::size_t) override {}
+  void onExecution(const ExecReport&) override {}
+  void onVenueState(VenueState, const std::string&) override {}
+};
+
 }  // namespace
 
 class TestEvmVenue : public QObject {
@@ -307,11 +314,7 @@ class TestEvmVenue : public QObject {
     InstrumentRegistry registry;
     other.listInstruments(registry);
     QCOMPARE(registry.size(), std::size_t(2));
-    struct Quiet : VenueListener {
-      void onMarketData(const MdEvent*, std::size_t) override {}
-      void onExecution(const ExecReport&) override {}
-      void onVenueState(VenueState, const std::string&) override {}
-    } listener;
+    QuietListener listener;
     boost::asio::io_context engineThread;  // never run: the callbacks are not looked at
     other.connect(listener, engineThread.get_executor());
     QTRY_VERIFY_WITH_TIMEOUT(other.state() == VenueState::Degraded, 10000);
@@ -319,6 +322,47 @@ class TestEvmVenue : public QObject {
     QCOMPARE(other.counters().chainId, std::uint64_t(31337));
     QCOMPARE(other.counters().processedBlock, std::uint64_t(0));
     other.disconnect();
+  }
+
+  // confirmations = 3: the books show the block three below the node's newest.
+  void confirmationsFollowBehindTheHead() {
+    EvmVenueConfig c = venue_->config();
+    c.confirmations = 3;
+    EvmVenue behind(c);
+    InstrumentRegistry registry;
+    behind.listInstruments(registry);
+    QuietListener listener;
+    boost::asio::io_context engineThread;
+    behind.connect(listener, engineThread.get_executor());
+    QTRY_VERIFY_WITH_TIMEOUT(behind.state() == VenueState::Connected, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(behind.counters().processedBlock > 0 && behind.counters().processedBlock + 3 == behind.counters().headBlock, 5000);
+    const std::uint64_t shown = behind.counters().processedBlock;
+    const std::uint64_t head = u256ToUint64(u256FromQuantity(chain_.rpc("eth_blockNumber").toString().toStdString()), "head");
+    QVERIFY(head >= shown + 3);
+    behind.disconnect();
+  }
+
+  // Blocks stop coming (interval mining off) while the node still answers: a venue that expects a
+  // block within 2 s says "node behind" (Degraded), and Connected again once blocks come back.
+  void staleHeadIsNodeBehind() {
+    EvmVenueConfig c = venue_->config();
+    c.maxHeadAge = std::chrono::seconds(2);
+    EvmVenue watcher(c);
+    InstrumentRegistry registry;
+    watcher.listInstruments(registry);
+    QuietListener listener;
+    boost::asio::io_context engineThread;
+    watcher.connect(listener, engineThread.get_executor());
+    QTRY_VERIFY_WITH_TIMEOUT(watcher.state() == VenueState::Connected, 10000);
+    QString error;
+    chain_.rpc("evm_setIntervalMining", {0}, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QTRY_VERIFY_WITH_TIMEOUT(watcher.state() == VenueState::Degraded, 10000);
+    QVERIFY2(QString::fromStdString(watcher.stateDetail()).contains("node behind"), watcher.stateDetail().c_str());
+    chain_.rpc("evm_setIntervalMining", {1}, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QTRY_VERIFY_WITH_TIMEOUT(watcher.state() == VenueState::Connected, 10000);
+    watcher.disconnect();
   }
 };
 

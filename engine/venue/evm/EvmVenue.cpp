@@ -442,8 +442,7 @@ void EvmVenue::onFailure(const std::string& what, bool unreachable) {
     }
     unreachable_ = true;
     chainChecked_ = false;  // whatever answers next may be another chain
-    setState(VenueState::Disconnected, "node unreachable at " + redactedUrl(config_.rpcUrl) + " (" + why + "); retrying every " +
-                                           seconds(config_.retryInterval) + " s");
+    setState(VenueState::Disconnected, "node unreachable (" + why + "); retrying every " + seconds(config_.retryInterval) + " s");
   } else {
     log::warn(kLog, "RPC error: " + why);
     setState(VenueState::Degraded, "RPC error: " + why);
@@ -463,7 +462,6 @@ void EvmVenue::setState(VenueState s, std::string detail) {
     detail_ = detail;
   }
   state_ = s;
-  log::info(kLog, std::string(nameOf(s)) + (detail.empty() ? "" : ": " + detail));
   if (!listener_) return;
   asio::post(engine_, [l = listener_, s, detail = std::move(detail)] { l->onVenueState(s, detail); });
 }
