@@ -302,13 +302,32 @@ void EvmVenue::step() {
       // Header first: its hash is what the next poll checks; logs up to its number.
       const std::optional<BlockHeader> next = reader_->header(target);
       if (!next) throw EvmError("block " + std::to_string(target) + " not found right after the node named it");
-      const std::vector<ChainLog> logs = reader_->poolLogs(pairs_, processed_ + 1, target);
+      std::vector<ChainLog> logs;
+      try {
+        logs = reader_->poolLogs(pairs_, processed_ + 1, target);
+      } catch (const EvmError& e) {
+        // A log we cannot read cannot be applied, and fetching it again would fail again: the
+        // reserves come from getReserves instead (the trades of these blocks are not shown).
+        log::warn(kLog, std::string("unreadable pool log in blocks ") + std::to_string(processed_ + 1) + "-" + std::to_string(target) +
+                            ": " + e.what());
+        resyncAll(target, "unreadable log");
+        return;
+      }
       std::uint64_t applied = 0, trades = 0;
+      bool forceVerify = false;
       for (const ChainLog& l : logs) {
         if (l.removed) continue;
         for (Pool& p : pools_) {
           if (p.state.meta().pair != l.address) continue;
-          const std::optional<PoolTrade> t = p.state.apply(l);
+          std::optional<PoolTrade> t;
+          try {
+            t = p.state.apply(l);
+          } catch (const EvmError& e) {  // a malformed Sync/Swap: skipped, the reserves verified below
+            log::warn(kLog, (*registry_)[p.instrument].name + ": log " + std::to_string(l.blockNumber) + "/" +
+                                std::to_string(l.logIndex) + " skipped: " + e.what());
+            forceVerify = true;
+            break;
+          }
           ++applied;
           if (!t || t->qty <= 0 || t->price <= 0) break;
           MdEvent e;
@@ -337,7 +356,7 @@ void EvmVenue::step() {
         counters_.processedBlock = processed_;
         counters_.processedBlockTime = processedTs_;
       }
-      if (config_.verifyEveryBlocks && blocksSinceVerify_ >= config_.verifyEveryBlocks) verifyReserves();
+      if (forceVerify || (config_.verifyEveryBlocks && blocksSinceVerify_ >= config_.verifyEveryBlocks)) verifyReserves();
       sendSnapshots(processedTs_);
       sentBooks = true;
     }
@@ -496,12 +515,12 @@ void EvmVenue::rejectOrder(ExecReport report) {
   report.reason = kNotWired;
   report.notSent = true;
   report.ts = wallNow();
-  if (!listener_) return;
-  // Through the inbox on the I/O thread: after any market data already on its way, never inline.
-  asio::post(io_, [this, report] {
-    exec_.push_back(report);
-    flush();
-  });
+  if (!inbox_) return;
+  // Straight into the inbox (thread-safe) from the engine thread: delivered by a posted drain,
+  // never inline, and not held up behind a slow RPC call on the I/O thread.
+  std::vector<MdEvent> none;
+  std::vector<ExecReport> one{std::move(report)};
+  inbox_->push(none, one);
 }
 
 // INTERMEDIATE STATE of this branch: the transaction lifecycle (swaps as signed EIP-1559
