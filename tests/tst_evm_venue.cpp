@@ -324,6 +324,44 @@ class TestEvmVenue : public QObject {
     other.disconnect();
   }
 
+  // A bare pair address: the venue asks the chain for the pair's tokens and each token's symbol and
+  // decimals (WETH9 says "WETH"; v2-core's test ERC20 standing for USDC says "UNI-V2"), token0 is
+  // the base, and the reserves it follows are the chain's.
+  void barePairAddressIsReadFromTheChain() {
+    EvmVenueConfig c;
+    c.rpcUrl = chain_.url().toStdString();
+    c.pollInterval = std::chrono::milliseconds(200);
+    c.rpcTimeout = std::chrono::milliseconds(2000);
+    EvmPoolConfig pool;
+    pool.pair = pairOf("WETH/USDC").toStdString();
+    c.pools.push_back(pool);
+    EvmVenue bare(c);
+    InstrumentRegistry registry;
+    bare.listInstruments(registry);
+    QVERIFY2(bare.listError().empty(), bare.listError().c_str());
+    QCOMPARE(registry.size(), std::size_t(1));
+    const Instrument& inst = registry[0];
+    const QString expected = baseIs0("WETH/USDC") ? "WETH/UNI-V2" : "UNI-V2/WETH";
+    QCOMPARE(QString::fromStdString(inst.name), expected);
+    QuietListener listener;
+    boost::asio::io_context engineThread;
+    bare.connect(listener, engineThread.get_executor());
+    QTRY_VERIFY_WITH_TIMEOUT(bare.state() == VenueState::Connected && bare.pools()[0].block > 0, 10000);
+    const EvmPoolView v = bare.pools()[0];
+    const auto [r0, r1] = chainReserves(pairOf("WETH/USDC"), v.block);
+    QCOMPARE(v.reserve0, r0);
+    QCOMPARE(v.reserve1, r1);
+    QCOMPARE(v.baseReserve, r0);  // token0 is the base without a configured one
+    bare.disconnect();
+    // Not a pair at all (the router): refused with the reason, nothing listed.
+    c.pools[0].pair = chain_.router().toStdString();
+    EvmVenue wrong(c);
+    InstrumentRegistry none;
+    wrong.listInstruments(none);
+    QCOMPARE(none.size(), std::size_t(0));
+    QVERIFY2(QString::fromStdString(wrong.listError()).contains("not a Uniswap V2 pair"), wrong.listError().c_str());
+  }
+
   // confirmations = 3: the books show the block three below the node's newest.
   void confirmationsFollowBehindTheHead() {
     EvmVenueConfig c = venue_->config();

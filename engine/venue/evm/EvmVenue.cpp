@@ -86,8 +86,13 @@ void EvmVenue::listInstruments(InstrumentRegistry& registry) {
         t0 = s.token0;
         t1 = s.token1;
       } else {
-        t0 = reader_->token0(meta.pair);
-        t1 = reader_->token1(meta.pair);
+        try {
+          t0 = reader_->token0(meta.pair);
+          t1 = reader_->token1(meta.pair);
+        } catch (const RpcException& e) {
+          if (!e.error().isRevert()) throw;
+          throw EvmError("token0()/token1() reverted: not a Uniswap V2 pair");
+        }
       }
       auto info = [&](const Address& a) {
         TokenInfo t;
