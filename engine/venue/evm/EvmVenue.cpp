@@ -376,10 +376,11 @@ void EvmVenue::step() {
     if (age > Nanos(config_.maxHeadAge.count()) * 1'000'000'000)
       behind = "node behind: block " + std::to_string(processed_) + " is " + std::to_string(age / 1'000'000'000) + " s old";
   }
-  if (behind.empty() && ++pollsSinceSyncCheck_ >= 30) {
+  if (++pollsSinceSyncCheck_ >= 30) {  // asked now and then; the answer holds until asked again
     pollsSinceSyncCheck_ = 0;
-    if (reader_->syncing()) behind = "node syncing";
+    syncing_ = reader_->syncing();
   }
+  if (behind.empty() && syncing_) behind = "node syncing";
   if (!behind.empty())
     setState(VenueState::Degraded, behind);
   else

@@ -149,6 +149,7 @@ class EvmVenue final : public Venue {
   std::uint64_t lastHead_ = 0;
   std::chrono::steady_clock::time_point lastHeadChange_{};
   int pollsSinceSyncCheck_ = 0;
+  bool syncing_ = false;         // eth_syncing's last answer
   std::string connectedDetail_;
 
   VenueListener* listener_ = nullptr;
