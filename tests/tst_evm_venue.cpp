@@ -362,6 +362,82 @@ class TestEvmVenue : public QObject {
     QVERIFY2(QString::fromStdString(wrong.listError()).contains("not a Uniswap V2 pair"), wrong.listError().c_str());
   }
 
+  // Volume "since start": a fresh venue's trade count and volumes over the blocks it followed equal
+  // what the chain's own Swap logs of those blocks add up to (asked with the test's client).
+  void volumeSinceStartEqualsTheChainsSwaps() {
+    EvmVenueConfig c = venue_->config();
+    EvmVenue fresh(c);
+    InstrumentRegistry registry;
+    fresh.listInstruments(registry);
+    QuietListener listener;
+    boost::asio::io_context engineThread;
+    fresh.connect(listener, engineThread.get_executor());
+    QTRY_VERIFY_WITH_TIMEOUT(fresh.state() == VenueState::Connected && fresh.counters().resyncBlock > 0, 10000);
+    const std::uint64_t from = fresh.counters().resyncBlock + 1;
+    // A swap of our own among the trader's, so that something is sure to be counted.
+    const QString me = chain_.fundedAccount(2), usdc = chain_.token("USDC"), weth = chain_.token("WETH");
+    QJsonObject r = send(me, weth, abi::encodeCall("approve(address,uint256)", {abi::Value::address(parseAddress(chain_.router().toStdString())),
+                                                                                 abi::Value::uint256(~U256(0))}));
+    QCOMPARE(r["status"].toString(), QString("0x1"));
+    r = send(me, chain_.router(),
+             abi::encodeCall("swapExactTokensForTokens(uint256,uint256,address[],address,uint256)",
+                             {abi::Value::uint256(e18(2)), abi::Value::uint256(0),
+                              abi::Value::addressArray({parseAddress(weth.toStdString()), parseAddress(usdc.toStdString())}),
+                              abi::Value::address(parseAddress(me.toStdString())), abi::Value::uint256(~U256(0))}));
+    QCOMPARE(r["status"].toString(), QString("0x1"));
+    const std::uint64_t swapBlock = u256ToUint64(u256FromQuantity(r["blockNumber"].toString().toStdString()), "block");
+    QTRY_VERIFY_WITH_TIMEOUT(fresh.counters().processedBlock >= swapBlock + 1, 10000);
+    fresh.disconnect();  // frozen from here
+    QCOMPARE(fresh.counters().resyncs, std::uint64_t(1));  // every block in between came as logs
+    const std::uint64_t to = fresh.counters().processedBlock;
+    std::uint64_t allTrades = 0;
+    for (const EvmPoolView& v : fresh.pools()) {
+      QCOMPARE(v.block, to);
+      QString error;
+      const QJsonValue logs = chain_.rpc("eth_getLogs", {QJsonObject{{"address", QString::fromStdString(v.pair).toLower()},
+                                                                      {"fromBlock", tagOf(from)},
+                                                                      {"toBlock", tagOf(to)},
+                                                                      {"topics", QJsonArray{QString::fromStdString(toHex(uniswapV2SwapTopic()))}}}},
+                                         &error);
+      QVERIFY2(error.isEmpty(), qPrintable(error));
+      const bool b0 = baseIs0(v.name.c_str());
+      U256 base = 0, quote = 0;
+      for (const QJsonValue& l : logs.toArray()) {
+        const QString d = l.toObject()["data"].toString();
+        const U256 in0 = wordAt(d, 0), in1 = wordAt(d, 1), out0 = wordAt(d, 2), out1 = wordAt(d, 3);
+        const U256 baseIn = b0 ? in0 : in1, baseOut = b0 ? out0 : out1, quoteIn = b0 ? in1 : in0, quoteOut = b0 ? out1 : out0;
+        base += baseOut > baseIn ? baseOut - baseIn : baseIn - baseOut;
+        quote += quoteIn > quoteOut ? quoteIn - quoteOut : quoteOut - quoteIn;
+      }
+      QCOMPARE(v.trades, std::uint64_t(logs.toArray().size()));
+      QCOMPARE(v.baseVolume, base);
+      QCOMPARE(v.quoteVolume, quote);
+      allTrades += v.trades;
+    }
+    QVERIFY(allTrades >= 1);  // ours at least
+  }
+
+  // Polled less often than blocks come, with at most one block per eth_getLogs: every poll finds a
+  // longer gap and reads the pools again from getReserves; the books still equal the chain's.
+  void longGapResyncsFromReserves() {
+    EvmVenueConfig c = venue_->config();
+    c.maxLogRange = 1;
+    c.pollInterval = std::chrono::milliseconds(2500);
+    EvmVenue slow(c);
+    InstrumentRegistry registry;
+    slow.listInstruments(registry);
+    QuietListener listener;
+    boost::asio::io_context engineThread;
+    slow.connect(listener, engineThread.get_executor());
+    QTRY_VERIFY_WITH_TIMEOUT(slow.counters().gapResyncs >= 1, 15000);
+    for (const EvmPoolView& v : slow.pools()) {
+      const auto [r0, r1] = chainReserves(QString::fromStdString(v.pair).toLower(), v.block);
+      QCOMPARE(v.reserve0, r0);
+      QCOMPARE(v.reserve1, r1);
+    }
+    slow.disconnect();
+  }
+
   // confirmations = 3: the books show the block three below the node's newest.
   void confirmationsFollowBehindTheHead() {
     EvmVenueConfig c = venue_->config();

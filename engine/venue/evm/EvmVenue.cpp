@@ -402,6 +402,7 @@ void EvmVenue::resyncAll(std::uint64_t block, const std::string& why) {
   {
     std::lock_guard lock(mutex_);
     ++counters_.resyncs;
+    counters_.resyncBlock = block;
     counters_.processedBlock = processed_;
     counters_.processedBlockTime = processedTs_;
   }

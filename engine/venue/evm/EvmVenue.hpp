@@ -71,6 +71,8 @@ struct EvmCounters {
   std::uint64_t reconnects = 0;        // the node answering again after not answering
   std::uint64_t headBlock = 0;         // the node's newest block, as last asked
   std::uint64_t processedBlock = 0;    // the block the books show
+  std::uint64_t resyncBlock = 0;       // the block of the last getReserves resync: trades and volume
+                                       // count the logs after it (and after every earlier one)
   Nanos processedBlockTime = 0;
   std::uint64_t chainId = 0;           // as the node said
   std::int64_t lastRoundTripUs = 0;    // eth_blockNumber's last round trip
