@@ -190,6 +190,32 @@ class TestEvmPoolBook : public QObject {
     QVERIFY(ladder.askCumulative.back() > ladder.askCumulative.front() * 10);
   }
 
+  // Far from the mid too (half, a tenth, a hundredth of the price; 1.5, 10, 100 times it): the
+  // sizes are still exact to the wei.
+  void farPricesAreExactToTheWei_data() { ladderMatchesTheRoutersMath_data(); }
+  void farPricesAreExactToTheWei() {
+    QFETCH(int, index);
+    const PoolSides pool = cases()[index].pool;
+    const double mid = tokenPrice(pool.quote, pool.quoteDecimals, pool.base, pool.baseDecimals);
+    for (double f : {0.9, 0.5, 0.1, 0.01}) {
+      const Price p = Price(mid * f * 1e8);
+      const U256 s = baseSellableDownTo(pool, p);
+      QVERIFY(s > 0);
+      QVERIFY(bidAfterSellVs(pool, cpp_int(s), p) >= 0);
+      QVERIFY(bidAfterSellVs(pool, cpp_int(s) + 1, p) < 0);
+    }
+    for (double f : {1.5, 10.0, 100.0}) {
+      const Price p = Price(mid * f * 1e8);
+      const U256 s = baseBuyableUpTo(pool, p);
+      QVERIFY(s > 0 && s < pool.base);
+      QVERIFY(askAfterBuyVs(pool, cpp_int(s), p) <= 0);
+      QVERIFY(askAfterBuyVs(pool, cpp_int(s) + 1, p) > 0);
+    }
+    // Inside the fee band nothing trades.
+    QCOMPARE(baseSellableDownTo(pool, Price(mid * 0.9999 * 1e8)), U256(0));
+    QCOMPARE(baseBuyableUpTo(pool, Price(mid * 1.0001 * 1e8)), U256(0));
+  }
+
   // A step finer than the tick: levels that round to one price merge, prices stay strictly monotone.
   void stepsFinerThanTheTickMerge() {
     const PoolSides pool{units(1000, 18), units(3'000'000, 18), 18, 18};

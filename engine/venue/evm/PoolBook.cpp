@@ -20,6 +20,53 @@ const U256& searchCap() {
   return cap;
 }
 
+// A non-negative long double as a U256 (truncated); 0 for anything not finite or negative, the
+// cap above it.
+U256 toU256(long double v) {
+  if (!(v > 0) || !std::isfinite(v)) return 0;
+  if (v >= 1.0e60L) return searchCap();
+  int exponent = 0;
+  const long double mantissa = std::frexp(v, &exponent);  // v = mantissa * 2^exponent, mantissa in [0.5, 1)
+  const U256 bits = U256(static_cast<std::uint64_t>(std::ldexp(mantissa, 64)));
+  return exponent >= 64 ? bits << (exponent - 64) : bits >> (64 - exponent);
+}
+
+// The largest S in [lo, hi] with holds(S), given holds(lo) and !holds(hi).
+template <class Holds>
+U256 bisect(U256 lo, U256 hi, const Holds& holds) {
+  while (hi - lo > 1) {
+    const U256 mid = lo + (hi - lo) / 2;
+    (holds(mid) ? lo : hi) = mid;
+  }
+  return lo;
+}
+
+// Around the real-number answer `estimate` (what x*y=k gives without the contract's rounding), a
+// bracket [lo, hi] with holds(lo) and !holds(hi), widened a few times if the estimate was off;
+// false when none was found (the caller then searches the whole range). Cuts the exact search from
+// ~75 steps to ~20.
+template <class Holds>
+bool bracket(long double estimate, const U256& limit, const Holds& holds, U256& lo, U256& hi) {
+  const U256 centre = toU256(estimate);
+  if (centre == 0 || centre >= limit) return false;
+  long double relative = 1e-15L;
+  for (int attempt = 0; attempt < 3; ++attempt, relative *= 1e4L) {
+    const U256 delta = toU256(estimate * relative) + 1024;
+    lo = centre > delta ? centre - delta : U256(0);
+    hi = limit - centre > delta ? centre + delta : limit;
+    if (holds(lo) && !holds(hi)) return true;
+  }
+  return false;
+}
+
+long double asDouble(const U256& v) { return v.convert_to<long double>(); }
+
+// The price in quote wei per base wei.
+long double weiRatio(Price price, const PoolSides& pool) {
+  return (long double)(price) / (long double)(kFixedScale) * asDouble(pow10U256(pool.quoteDecimals)) /
+         asDouble(pow10U256(pool.baseDecimals));
+}
+
 }  // namespace
 
 Price poolTickFor(double price) {
@@ -72,27 +119,38 @@ bool marginalAskAtMostAfterBuy(const PoolSides& pool, const U256& baseOut, Price
 
 U256 baseSellableDownTo(const PoolSides& pool, Price price, unsigned feeBps) {
   if (!marginalBidAtLeastAfterSell(pool, 0, price, feeBps)) return 0;
+  auto holds = [&](const U256& s) { return marginalBidAtLeastAfterSell(pool, s, price, feeBps); };
+  {
+    // Real numbers, s = S/x, g = 1 - fee: the marginal bid after selling S is g*y*x/((x+gS)(x+S)),
+    // so (1+gs)(1+s) = r with r = g*(y/x)/price: g*s^2 + (1+g)*s + 1 - r = 0.
+    const long double x = asDouble(pool.base), y = asDouble(pool.quote), g = (10000.0L - feeBps) / 10000.0L;
+    const long double r = g * (y / x) / weiRatio(price, pool);
+    const long double s = 2 * (r - 1) / ((1 + g) + std::sqrt((1 + g) * (1 + g) + 4 * g * (r - 1)));
+    U256 lo, hi;
+    if (bracket(s * x, searchCap(), holds, lo, hi)) return bisect(lo, hi, holds);
+  }
   U256 lo = 0, hi = pool.base > 0 ? pool.base : U256(1);
   while (marginalBidAtLeastAfterSell(pool, hi, price, feeBps)) {  // the marginal bid falls towards 0
     lo = hi;
     if (hi >= searchCap()) return lo;
     hi <<= 1;
   }
-  while (hi - lo > 1) {  // lo satisfies, hi does not
-    const U256 mid = lo + (hi - lo) / 2;
-    (marginalBidAtLeastAfterSell(pool, mid, price, feeBps) ? lo : hi) = mid;
-  }
-  return lo;
+  return bisect(lo, hi, holds);  // lo satisfies, hi does not
 }
 
 U256 baseBuyableUpTo(const PoolSides& pool, Price price, unsigned feeBps) {
   if (!marginalAskAtMostAfterBuy(pool, 0, price, feeBps)) return 0;
-  U256 lo = 0, hi = pool.base;  // buying the whole reserve is impossible
-  while (hi - lo > 1) {
-    const U256 mid = lo + (hi - lo) / 2;
-    (marginalAskAtMostAfterBuy(pool, mid, price, feeBps) ? lo : hi) = mid;
+  auto holds = [&](const U256& s) { return marginalAskAtMostAfterBuy(pool, s, price, feeBps); };
+  {
+    // Real numbers, u = 1 - S/x: the marginal ask after buying S is (y/x)(g*u + 1 - u)/(g^2 u^2), so
+    // a*g*u^2 + (1-g)*u - 1 = 0 with a = price*g/(y/x).
+    const long double x = asDouble(pool.base), y = asDouble(pool.quote), g = (10000.0L - feeBps) / 10000.0L;
+    const long double a = weiRatio(price, pool) * g / (y / x);
+    const long double u = 2 / ((1 - g) + std::sqrt((1 - g) * (1 - g) + 4 * a * g));
+    U256 lo, hi;
+    if (bracket((1 - u) * x, pool.base, holds, lo, hi)) return bisect(lo, hi, holds);
   }
-  return lo;
+  return bisect(0, pool.base, holds);  // buying the whole reserve is impossible
 }
 
 PoolLadder buildPoolLadder(const PoolSides& pool, Price tick, const PoolBookConfig& config) {
