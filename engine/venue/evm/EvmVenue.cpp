@@ -1,6 +1,7 @@
 #include "venue/evm/EvmVenue.hpp"
 
 #include <cstdio>
+#include <map>
 #include <tuple>
 
 #include <boost/asio/post.hpp>
@@ -320,6 +321,17 @@ void EvmVenue::step() {
       }
       std::uint64_t applied = 0, trades = 0;
       bool forceVerify = false;
+      // A trade's time is its block's: the newest block's is at hand; earlier ones of a longer range
+      // (after an outage) are asked once each.
+      std::map<std::uint64_t, Nanos> times{{target, next->timestamp}};
+      auto blockTime = [&](std::uint64_t block) {
+        auto it = times.find(block);
+        if (it == times.end()) {
+          const std::optional<BlockHeader> h = reader_->header(block);
+          it = times.emplace(block, h ? h->timestamp : next->timestamp).first;
+        }
+        return it->second;
+      };
       for (const ChainLog& l : logs) {
         if (l.removed) continue;
         for (Pool& p : pools_) {
@@ -342,7 +354,7 @@ void EvmVenue::step() {
           e.price = t->price;
           e.qty = t->qty;
           e.changeId = (t->block << 16) | (t->logIndex & 0xffff);  // unique per log
-          e.ts = next->timestamp;
+          e.ts = blockTime(t->block);
           md_.push_back(e);
           ++trades;
           break;
