@@ -18,6 +18,13 @@
 // Degraded for a wrong chain id (books stale, nothing followed), a node that answers with errors,
 // a node syncing, or a head older than maxHeadAge ("node behind").
 //
+// Instruments: kind Perpetual (the engine has no spot kind; a pool is delta one and never expires,
+// and no funding is ever sent), Settlement Linear in the quote token, tick ~1e-5 of the price at
+// listing (PoolBook's poolTickFor), minQty the base token's unit (at least 1e-8), no maker/taker fee
+// (the pool's 0.3 % is inside the book's prices). Market data carries the block's timestamp (whole
+// seconds); trade ids are block << 16 | log index. Volume (EvmPoolView) counts the Swap logs since
+// the venue started following (not a rolling 24 h); blocks skipped by a resync are not counted.
+//
 // Orders: NOT wired in this branch. submit answers Reject, cancel and replace CancelReject, each
 // saying so. The transaction lifecycle (nonces, fees, tracking: NonceAllocator, FeeEstimator,
 // TxTracker) is written beside this and replaces these answers when merged.
