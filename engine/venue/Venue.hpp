@@ -58,6 +58,7 @@ struct VenueSummary {
   std::uint64_t tooManyRequests = 0;     // the exchange's own rate-limit answers (10028)
   std::int64_t heartbeatLatency = 0;     // microseconds of the last heartbeat round trip; 0 = none yet
   std::vector<VenueAccount> accounts;    // per currency, as the venue last reported it
+  std::uint64_t latestBlock = 0;         // on-chain venues: the block their market data shows (0 = none)
 };
 
 // The venue's instrument set changed while running (Deribit lists new strikes and expiries during

@@ -1,0 +1,178 @@
+#pragma once
+// An EVM chain's Uniswap V2 pools as a Venue (name "evm"): the market side. One instrument per
+// pool ("WETH/USDC": base = the instrument's quantity, quote = its price and settlement currency),
+// whose book is the pool's x*y=k curve cut into price steps (PoolBook.hpp) and whose trades are the
+// pair's Swap events.
+//
+// Everything of the chain runs on the venue's own I/O thread (VenueIoThread) with a blocking
+// JSON-RPC client (EthRpc): the engine thread never waits for the node. Following the chain:
+//   - at the start (and whenever the node comes back) eth_chainId is checked against the config;
+//   - every pollInterval, eth_blockNumber; a new head (minus `confirmations`) brings the pairs'
+//     Sync/Swap logs of the new blocks (eth_getLogs), which update each PoolState; then one book
+//     snapshot per pool (changeId = the block number) and a Trade per swap reach the engine;
+//   - the last processed block's hash is checked every poll: a reorganisation (or a chain reset,
+//     anvil's evm_revert) resyncs every pool from getReserves at the new head; so does a gap longer
+//     than maxLogRange, and getReserves verifies the log-kept reserves every verifyEveryBlocks.
+// States: Connecting at the start; Connected while the node answers and is the right chain;
+// Disconnected (books stale) while the node does not answer, retried every retryInterval;
+// Degraded for a wrong chain id (books stale, nothing followed), a node that answers with errors,
+// a node syncing, or a head older than maxHeadAge ("node behind").
+//
+// Instruments: kind Perpetual (the engine has no spot kind; a pool is delta one and never expires,
+// and no funding is ever sent), Settlement Linear in the quote token, tick ~1e-5 of the price at
+// listing (PoolBook's poolTickFor), minQty the base token's unit (at least 1e-8), no maker/taker fee
+// (the pool's 0.3 % is inside the book's prices). Market data carries the block's timestamp (whole
+// seconds); trade ids are block << 16 | log index. Volume (EvmPoolView) counts the Swap logs since
+// the venue started following (not a rolling 24 h); blocks skipped by a resync are not counted.
+//
+// Orders: NOT wired in this branch. submit answers Reject, cancel and replace CancelReject, each
+// saying so. The transaction lifecycle (nonces, fees, tracking: NonceAllocator, FeeEstimator,
+// TxTracker) is written beside this and replaces these answers when merged.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "venue/Venue.hpp"
+#include "venue/VenueInbox.hpp"
+#include "venue/VenueIoThread.hpp"
+#include "venue/evm/EvmVenueConfig.hpp"
+#include "venue/evm/PoolState.hpp"
+
+namespace kappa::evm {
+
+class EthRpc;
+class PoolChainReader;
+
+// One pool as the venue last saw it (any thread, a copy).
+struct EvmPoolView {
+  InstrumentId instrument = kNoInstrument;
+  std::string name;          // "WETH/USDC"
+  std::string pair;          // checksummed address
+  U256 reserve0, reserve1;   // at `block`
+  U256 baseReserve, quoteReserve;
+  std::uint64_t block = 0;   // the block these reserves are the state after
+  double mid = 0;            // quote per base (display)
+  Price bestBid = 0, bestAsk = 0;  // the last book sent (0 = none)
+  U256 baseVolume, quoteVolume;    // since the venue started following (not a rolling 24 h)
+  std::uint64_t trades = 0;
+  std::optional<PoolTrade> lastTrade;
+};
+
+struct EvmCounters {
+  std::uint64_t polls = 0;
+  std::uint64_t blocksProcessed = 0;   // heads handled (each may span several blocks)
+  std::uint64_t logsApplied = 0;
+  std::uint64_t tradesSent = 0;
+  std::uint64_t snapshotsSent = 0;     // book snapshots (all pools)
+  std::uint64_t resyncs = 0;           // every pool read again from getReserves
+  std::uint64_t reorgs = 0;            // the last processed block no longer canonical (or gone)
+  std::uint64_t gapResyncs = 0;        // gaps longer than maxLogRange
+  std::uint64_t verifications = 0, mismatches = 0;  // getReserves checks, and those that differed
+  std::uint64_t rpcFailures = 0;       // polls that failed (any reason)
+  std::uint64_t reconnects = 0;        // the node answering again after not answering
+  std::uint64_t headBlock = 0;         // the node's newest block, as last asked
+  std::uint64_t processedBlock = 0;    // the block the books show
+  std::uint64_t resyncBlock = 0;       // the block of the last getReserves resync: trades and volume
+                                       // count the logs after it (and after every earlier one)
+  Nanos processedBlockTime = 0;
+  std::uint64_t chainId = 0;           // as the node said
+  std::int64_t lastRoundTripUs = 0;    // eth_blockNumber's last round trip
+};
+
+class EvmVenue final : public Venue {
+ public:
+  explicit EvmVenue(EvmVenueConfig config);
+  ~EvmVenue() override;
+
+  std::string name() const override { return "evm"; }
+  // Blocking (bounded by the RPC timeout per call): names each pool from the config or the chain.
+  // A pool that cannot be named is left out (listError() says why).
+  void listInstruments(InstrumentRegistry& registry) override;
+  void connect(VenueListener& listener, boost::asio::any_io_executor engine) override;
+  void disconnect() override;
+  // Not wired yet (see the header comment): Reject / CancelReject.
+  void submit(const VenueOrder& order) override;
+  void cancel(OrderId orderId) override;
+  void replace(OrderId orderId, Price newPrice, Qty newLeaves) override;
+  // Reads the pool's reserves again (getReserves at the processed block) and sends a snapshot.
+  void requestSnapshot(InstrumentId id) override;
+  VenueSummary summary() const override;
+
+  // ---- any thread ----
+  VenueState state() const { return state_.load(); }
+  std::string stateDetail() const;
+  std::string listError() const;
+  EvmCounters counters() const;
+  std::vector<EvmPoolView> pools() const;
+  const EvmVenueConfig& config() const { return config_; }
+  // The RPC URL without its path and query (which may carry an API key): for logs and summaries.
+  static std::string redactedUrl(const std::string& url);
+
+ private:
+  struct Pool {
+    PoolState state;
+    InstrumentId instrument = kNoInstrument;
+    Price tick = 1;
+    Price bestBid = 0, bestAsk = 0;
+  };
+
+  // I/O thread.
+  void schedulePoll(std::chrono::milliseconds delay);
+  void poll();
+  void step();
+  bool checkChain();
+  void resyncAll(std::uint64_t block, const std::string& why);
+  void verifyReserves();
+  void sendSnapshots(Nanos ts);
+  void markBooksStale();
+  void flush();
+  void setState(VenueState s, std::string detail);
+  void onFailure(const std::string& what, bool unreachable);
+  void publishViews();
+  void rejectOrder(ExecReport report);
+
+  EvmVenueConfig config_;
+  std::unique_ptr<EthRpc> rpc_;
+  std::unique_ptr<PoolChainReader> reader_;
+  InstrumentRegistry* registry_ = nullptr;
+  std::vector<Pool> pools_;  // written in listInstruments, then the I/O thread's
+  std::vector<Address> pairs_;
+
+  VenueIoThread ioThread_;
+  boost::asio::io_context& io_ = ioThread_.io();
+  boost::asio::steady_timer pollTimer_{io_};
+  bool stopping_ = false;
+  bool chainChecked_ = false;
+  bool following_ = false;       // processed_ is set
+  bool unreachable_ = false;     // the last failure was the node not answering
+  std::uint64_t processed_ = 0;  // the books show the state after this block
+  Hash32 processedHash_{};
+  Nanos processedTs_ = 0;
+  std::uint64_t blocksSinceVerify_ = 0;
+  std::uint64_t lastHead_ = 0;
+  std::chrono::steady_clock::time_point lastHeadChange_{};
+  int pollsSinceSyncCheck_ = 0;
+  bool syncing_ = false;         // eth_syncing's last answer
+  std::string connectedDetail_;
+
+  VenueListener* listener_ = nullptr;
+  boost::asio::any_io_executor engine_;
+  std::shared_ptr<VenueInbox> inbox_;
+  std::vector<MdEvent> md_;
+  std::vector<ExecReport> exec_;
+
+  std::atomic<VenueState> state_{VenueState::Disconnected};
+  mutable std::mutex mutex_;  // guards the members below
+  std::string detail_;
+  std::string listError_;
+  EvmCounters counters_;
+  std::vector<EvmPoolView> views_;
+};
+
+}  // namespace kappa::evm

@@ -1,0 +1,57 @@
+#pragma once
+// What the on-chain venue (EvmVenue) is told: the node's JSON-RPC URL, the chain it must be, the
+// Uniswap V2 pairs to list, how far behind the head to follow, how often to poll, and the book's
+// shape. The pools can come from kappa-exchange --chain's deployment JSON (exchange/README.md):
+// evmConfigFromDeployment() reads its rpc_url, chain_id and pools (with their tokens' symbols and
+// decimals, so nothing has to be asked of the chain to name them; the test tokens all call
+// themselves "UNI-V2" on chain). A bare pair address is enough otherwise: tokens are read from the
+// pair, symbols and decimals from the ERC20 contracts.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "venue/evm/PoolBook.hpp"
+
+namespace kappa::evm {
+
+struct EvmPoolConfig {
+  std::string pair;        // the pair's address (0x...)
+  std::string baseToken;   // the base token's address; "" = token0
+  // Known token facts (skip the ERC20 calls); by address, lower-case or checksummed.
+  struct Token {
+    std::string address, symbol;
+    int decimals = -1;  // -1 = ask the chain
+  };
+  std::vector<Token> tokens;
+  // Reserves known at listing time (the deployment's): the tick is chosen from them when the node
+  // cannot be asked. Decimal wei strings; "" = unknown.
+  std::string reserve0, reserve1;
+};
+
+struct EvmVenueConfig {
+  std::string rpcUrl;            // http://127.0.0.1:8545 (https with caFile)
+  std::string caFile;
+  std::uint64_t chainId = 0;     // 0: whatever the node is (logged); else a mismatch is refused
+  std::vector<EvmPoolConfig> pools;
+  // Market data follows head - confirmations (0 = the newest block; a reorganisation is then
+  // repaired from getReserves at the next poll).
+  unsigned confirmations = 0;
+  std::chrono::milliseconds pollInterval{1000};  // eth_blockNumber every ...: about the block time
+  std::chrono::milliseconds rpcTimeout{5000};    // per call
+  std::chrono::milliseconds retryInterval{1000}; // after a failure, the next attempt
+  std::chrono::seconds maxHeadAge{120};          // a newer head not seen for this long: "node behind" (0 = off)
+  std::uint64_t maxLogRange = 2000;              // blocks per eth_getLogs; a longer gap resyncs from getReserves
+  std::uint64_t verifyEveryBlocks = 50;          // getReserves against the log-kept reserves (0 = never)
+  PoolBookConfig book;
+};
+
+// kappa-exchange --chain's deployment JSON (its second stdout line): rpc_url, chain_id and every
+// pool of "pools" ({"WETH/USDC": {address, base, quote, token0, token1, reserve0, reserve1}}) with
+// "tokens" ({SYMBOL: {address, decimals}}). False with `error` when something needed is missing.
+bool evmConfigFromDeployment(const nlohmann::json& deployment, EvmVenueConfig& config, std::string& error);
+
+}  // namespace kappa::evm
