@@ -222,6 +222,8 @@ class TestMultiVenueGui : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(done.count(), 2, 5000);
     QCOMPARE(done.at(1).at(0).toBool(), true);
     QVERIFY(dialog.apiTestResultLabel("binance-futures")->text().contains("Connection OK"));
+    if (const QByteArray dir = qgetenv("KAPPA_TEST_SHOTS"); !dir.isEmpty())
+      dialog.grab().save(QString::fromUtf8(dir) + "/multi-venue-api-key.png");
   }
 
   // A position on the simulator: the Positions tab names its venue and its PnL in USD, and every
