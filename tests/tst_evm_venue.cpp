@@ -3,7 +3,7 @@
 // background trader). Both pools are listed, their books live and equal — level for level — the
 // ladder cut from the chain's own getReserves at the book's block (read with the test's own
 // JSON-RPC client, not the venue's); a swap by another account moves the book and prints its trade;
-// orders are refused as not wired yet; a reorganisation is repaired; a node that stops answering
+// orders are refused without a wallet key; a reorganisation is repaired; a node that stops answering
 // (SIGSTOP) turns the venue Disconnected with stale books, and it comes back by itself (SIGCONT).
 #include <QtTest>
 
@@ -259,15 +259,16 @@ class TestEvmVenue : public QObject {
     QVERIFY(v.quoteVolume >= amountIn);
   }
 
-  // Orders are not wired in this branch: the venue refuses them, saying so.
-  void ordersRefusedAsNotWired() {
+  // Without a wallet key the venue refuses orders, saying so (tst_evm_orders has the wired ones).
+  void ordersRefusedWithoutWalletKey() {
     QVERIFY(weth_ != kNoInstrument);
     OrderRequest req = restingBuyRequest(*engine_, weth_, 0, "evm");
     const OrderId id = submitAndFind(*engine_, req);
     QVERIFY(id != 0);
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Rejected, 5000);
     const std::string reason = engine_->call([&] { return engine_->orders().find(id)->reason; });
-    QVERIFY2(QString::fromStdString(reason).contains("not wired"), reason.c_str());
+    QVERIFY2(QString::fromStdString(reason).contains("no wallet key"), reason.c_str());
+    QVERIFY(engine_->call([&] { return engine_->orders().find(id)->reason; }).find("no wallet key") != std::string::npos);
   }
 
   // anvil replaces the newest block by another at the same height: the venue sees its block's hash

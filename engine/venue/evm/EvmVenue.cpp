@@ -8,7 +8,12 @@
 
 #include "core/Clock.hpp"
 #include "core/Log.hpp"
+#include "venue/evm/AbiCodec.hpp"
 #include "venue/evm/EthRpc.hpp"
+#include "venue/evm/FeeEstimator.hpp"
+#include "venue/evm/NonceAllocator.hpp"
+#include "venue/evm/TxTracker.hpp"
+#include "venue/evm/UniswapV2Math.hpp"
 #include "venue/evm/EvmError.hpp"
 #include "venue/evm/PoolChainReader.hpp"
 #include "venue/evm/TokenAmount.hpp"
@@ -21,8 +26,6 @@ namespace asio = boost::asio;
 namespace {
 
 const char* kLog = "evm";
-const char* kNotWired =
-    "on-chain orders are not wired yet in this build (the EVM venue shows pools' books and trades only)";
 
 std::string shortAddress(const Address& a) {
   const std::string s = toChecksumAddress(a);
@@ -234,6 +237,15 @@ void EvmVenue::poll() {
   } catch (const std::exception& e) {
     ok = false;
     onFailure(e.what(), false);
+  }
+  if (ok && tracker_) {
+    std::string error;
+    try {
+      if (!tracker_->poll(error)) log::warn(kLog, "transactions not followed this poll: " + error);
+      updateConfirmations();
+    } catch (const std::exception& e) {
+      log::warn(kLog, std::string("transactions not followed this poll: ") + e.what());
+    }
   }
   flush();
   publishViews();
@@ -528,10 +540,13 @@ void EvmVenue::publishViews() {
   }
 }
 
-// ---------------------------------------------------------------- orders (not wired)
+// ---------------------------------------------------------------- orders
+
+void EvmVenue::setWalletKey(PrivateKey key) { signer_ = std::make_unique<Secp256k1Signer>(std::move(key)); }
+
+std::string EvmVenue::walletAddress() const { return signer_ ? signer_->checksumAddress() : std::string(); }
 
 void EvmVenue::rejectOrder(ExecReport report) {
-  report.reason = kNotWired;
   report.notSent = true;
   report.ts = wallNow();
   if (!inbox_) return;
@@ -542,27 +557,473 @@ void EvmVenue::rejectOrder(ExecReport report) {
   inbox_->push(none, one);
 }
 
-// INTERMEDIATE STATE of this branch: the transaction lifecycle (swaps as signed EIP-1559
-// transactions, nonces, fees, confirmations) is written separately and replaces these three.
+void EvmVenue::report(ExecReport r) {
+  r.ts = wallNow();
+  exec_.push_back(std::move(r));
+}
+
+void EvmVenue::publishOrder(const OrderWork& w) {
+  std::lock_guard lock(mutex_);
+  orderViews_[w.order.orderId] = w.view;
+}
+
+// Engine thread: the checks that need no chain, then everything else on the I/O thread.
 void EvmVenue::submit(const VenueOrder& order) {
   ExecReport r;
   r.orderId = order.orderId;
   r.type = ExecType::Reject;
-  rejectOrder(r);
+  if (!signer_) {
+    r.reason = "no wallet key: on-chain orders need the wallet's key (none configured)";
+    rejectOrder(r);
+    return;
+  }
+  if (config_.router.empty()) {
+    r.reason = "no Uniswap V2 Router configured: on-chain orders cannot be sent";
+    rejectOrder(r);
+    return;
+  }
+  if (order.request.qty <= 0) {
+    r.reason = "quantity must be positive";
+    rejectOrder(r);
+    return;
+  }
+  if (!ioThread_.running()) {
+    r.reason = "not connected";
+    rejectOrder(r);
+    return;
+  }
+  asio::post(io_, [this, order] {
+    if (stopping_) return;
+    handleSubmit(order);
+    flush();
+  });
+}
+
+bool EvmVenue::ensureWallet(std::string& why) {
+  if (tracker_) return true;
+  if (!signer_) {
+    why = "no wallet key";
+    return false;
+  }
+  if (!chainChecked_) {
+    why = "the chain is not checked yet (not connected)";
+    return false;
+  }
+  auto nonces = std::make_unique<NonceAllocator>(signer_->address());
+  std::string error;
+  if (!nonces->refresh(*rpc_, error)) {
+    why = "nonces not read: " + error;
+    return false;
+  }
+  nonces_ = std::move(nonces);
+  fees_ = std::make_unique<FeeEstimator>(*rpc_, config_.fees);
+  tracker_ = std::make_unique<TxTracker>(*rpc_, *signer_, U256(counters().chainId), *nonces_, *fees_, config_.tx,
+                                         [this](const TxEvent& e) { onTxEvent(e); });
+  log::info(kLog, "wallet " + signer_->checksumAddress() + " ready for orders");
+  return true;
+}
+
+void EvmVenue::handleSubmit(const VenueOrder& order) {
+  OrderWork w;
+  w.order = order;
+  w.side = order.request.side;
+  w.view.orderId = order.orderId;
+  w.view.instrument = order.request.instrument;
+  w.view.state = "signing";
+  auto refuse = [&](const std::string& why) {
+    ExecReport r;
+    r.orderId = order.orderId;
+    r.type = ExecType::Reject;
+    r.reason = why;
+    r.notSent = true;
+    report(r);
+    w.view.state = "rejected";
+    w.view.detail = why;
+    w.terminal = true;
+    publishOrder(w);
+    work_[order.orderId] = std::move(w);
+  };
+  if (work_.count(order.orderId)) return refuse("duplicate order id");
+  std::size_t index = pools_.size();
+  for (std::size_t i = 0; i < pools_.size(); ++i)
+    if (pools_[i].instrument == order.request.instrument) index = i;
+  if (index == pools_.size()) return refuse("not an instrument of this venue");
+  w.pool = index;
+  if (!following_) return refuse("no block processed yet: no reserves to quote against");
+  std::string why;
+  if (!ensureWallet(why)) return refuse(why);
+  const Pool& pool = pools_[index];
+  const PoolMeta& meta = pool.state.meta();
+  const U256 baseRes = pool.state.baseReserve(), quoteRes = pool.state.quoteReserve();
+  const Address router = parseAddress(config_.router);
+  const bool buy = w.side == Side::Buy;
+  const Address tokenIn = buy ? meta.quote().address : meta.base().address;
+  const Address tokenOut = buy ? meta.base().address : meta.quote().address;
+  U256 amountIn, expectedOut;
+  try {
+    // qty is base in fixed point (1e-8): base wei = qty * 10^decimals / 1e8 (floor).
+    const U256 baseWei = U256(std::uint64_t(order.request.qty)) * pow10U256(meta.base().decimals) / U256(100'000'000u);
+    if (baseWei == 0) return refuse("quantity below the base token's unit");
+    if (buy) {
+      // Buy qty base: the quote it costs on these reserves is the exact input; the expected out
+      // is what that input buys (>= qty, getAmountIn rounds up).
+      amountIn = getAmountIn(baseWei, quoteRes, baseRes);
+      expectedOut = getAmountOut(amountIn, quoteRes, baseRes);
+    } else {
+      amountIn = baseWei;
+      expectedOut = getAmountOut(amountIn, baseRes, quoteRes);
+    }
+  } catch (const std::exception& e) {
+    return refuse(std::string("no quote: ") + e.what());
+  }
+  const U256& baseAmount = buy ? expectedOut : amountIn;
+  const U256& quoteAmount = buy ? amountIn : expectedOut;
+  const Price avg = tokenPriceToFixed(quoteAmount, meta.quote().decimals, baseAmount, meta.base().decimals);
+  if (order.request.type != OrderType::Market && order.request.price > 0) {
+    const bool worse = buy ? avg > order.request.price : avg < order.request.price;
+    if (worse)
+      return refuse("limit " + formatTrimmed(order.request.price) + " is worse than the pool's quote: " + (buy ? "buying" : "selling") +
+                    " averages " + formatTrimmed(avg) + " at block " + std::to_string(processed_));
+  }
+  U256 minOut;
+  try {
+    minOut = amountOutMinimum(expectedOut, config_.slippageBps);
+  } catch (const std::exception& e) {
+    return refuse(e.what());
+  }
+  const U256 deadline = U256(std::uint64_t(processedTs_ / 1'000'000'000)) + U256(config_.deadlineSeconds);
+  w.view.amountIn = amountIn;
+  w.view.expectedOut = expectedOut;
+  w.view.amountOutMin = minOut;
+
+  // Allowance: approve the Router for everything once when short (one approval per token at a time).
+  bool approvalPending = false;
+  for (const auto& [id, token] : approvals_)
+    if (token == toChecksumAddress(tokenIn)) approvalPending = true;
+  if (!approvalPending) {
+    const Bytes call = abi::encodeCall("allowance(address,address)", {abi::Value::address(signer_->address()), abi::Value::address(router)});
+    const RpcReply a = rpc_->call("eth_call", {{{"to", toChecksumAddress(tokenIn)}, {"data", toHex(call)}}, "latest"});
+    if (!a.ok()) return refuse(a.error.describe("eth_call allowance"));
+    U256 allowance = 0;
+    try {
+      allowance = abi::decodeUint256(fromHex(a.result.get<std::string>()));
+    } catch (const std::exception& e) {
+      return refuse(std::string("allowance: ") + e.what());
+    }
+    if (allowance < amountIn) {
+      std::string error;
+      const std::optional<FeeQuote> q = fees_->quote(error);
+      if (!q) return refuse("fees: " + error);
+      TxRequest approve;
+      approve.orderId = (std::uint64_t(1) << 62) | nextApprovalId_++;
+      approve.to = tokenIn;
+      approve.data = abi::encodeCall("approve(address,uint256)", {abi::Value::address(router), abi::Value::uint256(u256Max())});
+      approve.gasLimit = config_.approvalGasLimit;
+      approve.fees = *q;
+      approvals_[approve.orderId] = toChecksumAddress(tokenIn);
+      if (!tracker_->submit(approve)) {
+        approvals_.erase(approve.orderId);
+        return refuse("the approval of the Router for " + std::string(buy ? meta.quote().symbol : meta.base().symbol) + " was not sent");
+      }
+      approvalPending = true;
+      std::lock_guard lock(mutex_);
+      ++counters_.approvalsSent;
+    }
+  }
+
+  TxRequest swap;
+  swap.orderId = order.orderId;
+  swap.to = router;
+  swap.data = abi::encodeCall("swapExactTokensForTokens(uint256,uint256,address[],address,uint256)",
+                              {abi::Value::uint256(amountIn), abi::Value::uint256(minOut), abi::Value::addressArray({tokenIn, tokenOut}),
+                               abi::Value::address(signer_->address()), abi::Value::uint256(deadline)});
+  if (approvalPending) {
+    swap.gasLimit = config_.swapGasLimitWithoutEstimate;
+  } else {
+    const GasEstimate g = fees_->estimateGas(signer_->address(), router, 0, swap.data);
+    if (!g.revertReason.empty()) return refuse("the swap would revert: " + g.revertReason);
+    if (!g.error.empty()) return refuse("no gas estimate: " + g.error);
+    swap.gasLimit = g.gasLimit;
+  }
+  std::string error;
+  const std::optional<FeeQuote> q = fees_->quote(error);
+  if (!q) return refuse("fees: " + error);
+  swap.fees = *q;
+  publishOrder(w);
+  work_[order.orderId] = std::move(w);
+  {
+    std::lock_guard lock(mutex_);
+    ++counters_.ordersSent;
+  }
+  // The tracker's Pending (Ack) or notSent Rejected arrives through onTxEvent inside submit().
+  tracker_->submit(swap);
+}
+
+void EvmVenue::onTxEvent(const TxEvent& e) {
+  if (auto a = approvals_.find(e.orderId); a != approvals_.end()) {
+    log::info(kLog, std::string("approval of ") + a->second + ": " + toString(e.type) + (e.reason.empty() ? "" : " (" + e.reason + ")"));
+    if (e.type == TxEventType::Included || e.type == TxEventType::Rejected || e.type == TxEventType::Cancelled)
+      approvals_.erase(a);
+    return;
+  }
+  auto it = work_.find(e.orderId);
+  if (it == work_.end()) return;
+  OrderWork& w = it->second;
+  const Pool& pool = pools_[w.pool];
+  const PoolMeta& meta = pool.state.meta();
+  if (!e.hash.empty()) w.view.txHash = e.hash;
+  if (e.nonce) w.view.nonce = e.nonce;
+  ExecReport r;
+  r.orderId = e.orderId;
+  r.venueOrderId = e.nonce;
+  switch (e.type) {
+    case TxEventType::Pending:
+      w.view.state = "pending";
+      if (!w.acked && !w.terminal) {
+        w.acked = true;
+        r.type = ExecType::Ack;
+        r.leaves = w.order.request.qty;
+        report(r);
+      }
+      break;
+    case TxEventType::Included: {
+      w.view.state = "included";
+      w.view.block = e.blockNumber;
+      w.view.confirmations = 1;
+      w.view.feeWei = e.feeWei;
+      std::optional<SwapEvent> swap;
+      for (const TxLog& l : e.logs) {
+        if (l.address != meta.pair) continue;
+        ChainLog c;
+        c.address = l.address;
+        c.topics = l.topics;
+        c.data = l.data;
+        try {
+          if ((swap = decodeSwap(c))) break;
+        } catch (const EvmError&) {
+        }
+      }
+      if (!swap) {
+        w.view.detail = "included without a Swap log of the pair";
+        log::error(kLog, "order " + std::to_string(e.orderId) + ": " + w.view.detail + " (" + e.hash + ")");
+        break;
+      }
+      const bool b0 = meta.baseIsToken0;
+      const U256 base = w.side == Side::Buy ? (b0 ? swap->amount0Out : swap->amount1Out) : (b0 ? swap->amount0In : swap->amount1In);
+      const U256 quote = w.side == Side::Buy ? (b0 ? swap->amount1In : swap->amount0In) : (b0 ? swap->amount1Out : swap->amount0Out);
+      if (w.view.fillSent) {
+        if (base != w.view.baseWei || quote != w.view.quoteWei)
+          log::error(kLog, "order " + std::to_string(e.orderId) + " re-included after a reorg with other amounts: base " + u256ToDecimal(base) +
+                               " (was " + u256ToDecimal(w.view.baseWei) + "): the engine's fill keeps the first");
+        w.view.detail = "re-included in block " + std::to_string(e.blockNumber) + " after a reorg";
+        w.view.baseWei = base;
+        w.view.quoteWei = quote;
+        break;
+      }
+      w.view.baseWei = base;
+      w.view.quoteWei = quote;
+      r.type = ExecType::Fill;
+      r.qty = tokenAmountToFixedSaturating(base, meta.base().decimals);
+      r.price = tokenPriceToFixed(quote, meta.quote().decimals, base, meta.base().decimals);
+      r.leaves = 0;
+      r.fee = feeInQuote(pool, e.feeWei);
+      r.maker = false;
+      w.view.fillSent = true;
+      w.terminal = true;
+      report(r);
+      break;
+    }
+    case TxEventType::Rejected:
+      w.view.feeWei = e.feeWei;
+      w.view.detail = e.reason;
+      if (w.view.fillSent) {
+        w.view.state = "reverted after a reorg: the reported fill is wrong";
+        log::error(kLog, "order " + std::to_string(e.orderId) + " was filled, reorged, then reverted: " + e.reason);
+        break;
+      }
+      w.view.state = "rejected";
+      w.terminal = true;
+      // The OMS has no Open -> Rejected: an acknowledged swap that reverts ends Cancelled (nothing
+      // filled), its reason saying it was the chain's rejection. Before the Ack, a Reject.
+      r.type = w.acked ? ExecType::Cancelled : ExecType::Reject;
+      r.reason = e.notSent ? e.reason : "rejected on chain (reverted): " + e.reason + " (gas paid)";
+      r.notSent = e.notSent;
+      r.fee = e.notSent ? 0.0 : feeInQuote(pool, e.feeWei);
+      report(r);
+      break;
+    case TxEventType::Cancelled:
+      w.view.state = "cancelled";
+      w.view.feeWei = e.feeWei;
+      if (w.view.fillSent) {
+        log::error(kLog, "order " + std::to_string(e.orderId) + " was filled, reorged, then its cancel was included: the reported fill is wrong");
+        w.view.state = "cancelled after a reorg: the reported fill is wrong";
+        break;
+      }
+      w.terminal = true;
+      r.type = ExecType::Cancelled;
+      r.reason = "cancelled on chain: a self-transfer took nonce " + std::to_string(e.nonce) + " (its gas paid)";
+      report(r);
+      break;
+    case TxEventType::Confirmed:
+      w.view.state = "confirmed";
+      w.view.confirmations = std::max(w.view.confirmations, e.confirmations);
+      break;
+    case TxEventType::Final:
+      w.view.state = "final";
+      w.view.confirmations = std::max(w.view.confirmations, e.confirmations);
+      break;
+    case TxEventType::Replaced:
+      w.view.detail = std::string(e.cancel ? "cancel sent" : "replaced") + " at nonce " + std::to_string(e.nonce) + " (" + e.hash + ")";
+      break;
+    case TxEventType::Stuck:
+    case TxEventType::Dropped:
+      w.view.detail = std::string(toString(e.type)) + ": " + e.reason;
+      log::warn(kLog, "order " + std::to_string(e.orderId) + ": " + w.view.detail);
+      break;
+    case TxEventType::Reorged:
+      w.view.state = "pending";
+      w.view.block = 0;
+      w.view.confirmations = 0;
+      w.view.detail = "reorged: " + e.reason;
+      if (w.view.fillSent) {
+        w.view.reorgedAfterFill = true;
+        w.view.detail = "fill not final (reorged): " + e.reason;
+        log::error(kLog, "order " + std::to_string(e.orderId) + ": its reported fill left the canonical chain (" + e.reason + ")");
+        std::lock_guard lock(mutex_);
+        ++counters_.fillsReorged;
+      }
+      break;
+  }
+  publishOrder(w);
+}
+
+void EvmVenue::updateConfirmations() {
+  const std::uint64_t head = tracker_ ? tracker_->head() : 0;
+  for (auto& [id, w] : work_) {
+    if (w.view.block == 0 || head < w.view.block) continue;
+    const std::uint64_t c = head - w.view.block + 1;
+    if (c == w.view.confirmations) continue;
+    w.view.confirmations = c;
+    publishOrder(w);
+  }
+}
+
+// The wei fee in the pool's quote token at the mid of a listed pool of WETH against that token.
+double EvmVenue::feeInQuote(const Pool& pool, const U256& feeWei) const {
+  const std::string quote = pool.state.meta().quote().symbol;
+  for (const Pool& p : pools_) {
+    const PoolMeta& m = p.state.meta();
+    if (!p.state.hasReserves() || p.state.baseReserve() == 0 || p.state.quoteReserve() == 0) continue;
+    if (m.base().symbol == "WETH" && m.quote().symbol == quote)
+      return tokenAmountToDouble(feeWei, 18) * tokenPrice(p.state.quoteReserve(), m.quote().decimals, p.state.baseReserve(), m.base().decimals);
+    if (m.quote().symbol == "WETH" && m.base().symbol == quote)
+      return tokenAmountToDouble(feeWei, 18) * tokenPrice(p.state.baseReserve(), m.base().decimals, p.state.quoteReserve(), m.quote().decimals);
+  }
+  return 0.0;  // no WETH pool against this quote token: the fee stays in the order view (feeWei)
 }
 
 void EvmVenue::cancel(OrderId orderId) {
+  if (!ioThread_.running()) {
+    ExecReport r;
+    r.orderId = orderId;
+    r.type = ExecType::CancelReject;
+    r.reason = "not connected";
+    rejectOrder(r);
+    return;
+  }
+  asio::post(io_, [this, orderId] {
+    if (stopping_) return;
+    handleCancel(orderId);
+    flush();
+  });
+}
+
+void EvmVenue::handleCancel(OrderId id) {
   ExecReport r;
-  r.orderId = orderId;
+  r.orderId = id;
   r.type = ExecType::CancelReject;
-  rejectOrder(r);
+  auto it = work_.find(id);
+  if (it == work_.end()) {
+    r.reason = "unknown order";
+  } else if (it->second.terminal || !tracker_) {
+    r.reason = it->second.view.block ? "already included in block " + std::to_string(it->second.view.block) + ": a swap cannot be undone"
+                                     : "the order is already " + it->second.view.state;
+  } else {
+    std::string why;
+    if (it->second.cancelSent) return;  // already on its way: its Cancelled (or the swap's Fill) follows
+    if (tracker_->cancel(id, why)) {
+      it->second.cancelSent = true;
+      it->second.view.detail = "cancel sent (self-transfer at nonce " + std::to_string(it->second.view.nonce) + ")";
+      publishOrder(it->second);
+      return;  // Cancelled when the self-transfer is included; a Fill if the swap wins the nonce
+    }
+    r.reason = "cancel not sent: " + why;
+  }
+  report(r);
 }
 
 void EvmVenue::replace(OrderId orderId, Price, Qty) {
+  // A swap's amounts are signed into its transaction; the tracker already speeds stuck ones up.
   ExecReport r;
   r.orderId = orderId;
   r.type = ExecType::CancelReject;
+  r.reason = "a swap is not modified: cancel it and send a new order";
   rejectOrder(r);
+}
+
+bool EvmVenue::cancelAllOrders() {
+  if (!ioThread_.running()) return false;
+  asio::post(io_, [this] {
+    if (stopping_) return;
+    handleCancelAll();
+    flush();
+  });
+  return true;
+}
+
+void EvmVenue::handleCancelAll() {
+  std::size_t pending = 0, sent = 0, already = 0;
+  std::string failures;
+  for (auto& [id, w] : work_) {
+    if (w.terminal || !tracker_) continue;
+    ++pending;
+    if (w.cancelSent) {
+      ++already;
+      continue;
+    }
+    std::string why;
+    if (tracker_->cancel(id, why)) {
+      ++sent;
+      w.cancelSent = true;
+      w.view.detail = "cancel sent by HALT";
+      publishOrder(w);
+    } else {
+      failures += (failures.empty() ? "" : "; ") + std::to_string(id) + ": " + why;
+    }
+  }
+  const std::string detail = "HALT: " + std::to_string(pending) + " pending transaction(s), " + std::to_string(sent) +
+                             " cancel(s) sent" + (already ? ", " + std::to_string(already) + " already cancelling" : "") +
+                             (failures.empty() ? "" : " (not sent: " + failures + ")") + "; included swaps cannot be undone";
+  // The engine asks again whenever the venue says Connected while halted: answering every time
+  // with onVenueState(Connected) would ping-pong. Said once per new answer.
+  if (sent == 0 && detail == lastHaltDetail_) return;
+  lastHaltDetail_ = detail;
+  log::warn(kLog, detail);
+  if (listener_) asio::post(engine_, [l = listener_, s = state_.load(), detail] { l->onVenueState(s, detail); });
+}
+
+std::vector<EvmOrderView> EvmVenue::orders() const {
+  std::lock_guard lock(mutex_);
+  std::vector<EvmOrderView> out;
+  for (const auto& [id, v] : orderViews_) out.push_back(v);
+  return out;
+}
+
+std::optional<EvmOrderView> EvmVenue::order(OrderId id) const {
+  std::lock_guard lock(mutex_);
+  auto it = orderViews_.find(id);
+  if (it == orderViews_.end()) return std::nullopt;
+  return it->second;
 }
 
 // ---------------------------------------------------------------- snapshots and summaries

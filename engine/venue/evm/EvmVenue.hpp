@@ -25,13 +25,43 @@
 // seconds); trade ids are block << 16 | log index. Volume (EvmPoolView) counts the Swap logs since
 // the venue started following (not a rolling 24 h); blocks skipped by a resync are not counted.
 //
-// Orders: NOT wired in this branch. submit answers Reject, cancel and replace CancelReject, each
-// saying so. The transaction lifecycle (nonces, fees, tracking: NonceAllocator, FeeEstimator,
-// TxTracker) is written beside this and replaces these answers when merged.
+// Orders: swaps through the Uniswap V2 Router (swapExactTokensForTokens), signed with the wallet
+// key given to setWalletKey() (never logged; without it every order is refused, "no wallet key").
+// submit() only posts to the I/O thread, where, against the reserves of the latest processed block:
+//   - the order's qty is always the BASE amount. A Sell spends exactly qty base (exact input). A Buy
+//     asks for qty base: getAmountIn(qty) on the current reserves is the exact quote input, and
+//     its out (getAmountOut of that input, >= qty) the expected base; the swap stays exact-input in
+//     the quote token, so the fill is the base the chain actually paid (>= qty when nothing moved);
+//   - a limit order whose quote averages worse than its price (Buy above, Sell below) is refused
+//     before signing; a market order takes any price within the slippage;
+//   - amountOutMin = the expected out less slippageBps (UniswapV2Math::amountOutMinimum), deadline =
+//     the block's time + deadlineSeconds;
+//   - the input token's allowance for the Router is read; when short, approve(Router, 2^256-1) is
+//     sent first through the same TxTracker (the next nonce), and the swap then goes out with a fixed
+//     gas limit (its estimate would revert on the allowance not yet mined); otherwise
+//     eth_estimateGas, whose revert refuses the order (notSent) with the revert reason.
+// TxTracker's events become ExecReports: Pending -> Ack; Included -> Fill (base and average price
+// from the pair's Swap log in the receipt; fee: below); Rejected -> Reject (notSent when refused
+// before the chain; else the revert reason, gas paid); Cancelled -> Cancelled; Confirmed/Final and
+// every head -> the order's confirmations (orders(), any thread); Replaced/Stuck/Dropped -> the
+// order view's detail and the log. Fee: gasUsed * effectiveGasPrice in wei is kept exact in the
+// order view (feeWei); the report's fee is that amount converted to the quote token at the mid of
+// a listed WETH/<quote> or <quote>/WETH pool when one exists, else 0 (said in the log).
+// A reorganisation after a Fill: logged as an error, counted (EvmCounters::fillsReorged) and the
+// order view says "fill not final (reorged)"; the engine's fill stands (an OMS cannot unbook a fill);
+// a re-inclusion sends no second Fill (a different amount is logged), and a swap that ends
+// reverted or dropped after that is logged as an error with the fill marked wrong in the view.
+// cancel: TxTracker::cancel (a self-transfer at the same nonce, fees raised) while pending;
+// CancelReject once included. replace: always CancelReject: a swap has no price or size to modify,
+// and a fee speed-up is not what the OMS asks for (the tracker already speeds up stuck ones).
+// cancelAllOrders (HALT ALL): cancels every pending transaction and says in onVenueState's detail
+// how many, and that included swaps cannot be undone.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -43,11 +73,33 @@
 #include "venue/VenueIoThread.hpp"
 #include "venue/evm/EvmVenueConfig.hpp"
 #include "venue/evm/PoolState.hpp"
+#include "venue/evm/Secp256k1Signer.hpp"
 
 namespace kappa::evm {
 
 class EthRpc;
 class PoolChainReader;
+class NonceAllocator;
+class FeeEstimator;
+class TxTracker;
+struct TxEvent;
+
+// One order as the venue last saw it (any thread, a copy): for the GUI and tests.
+struct EvmOrderView {
+  OrderId orderId = 0;
+  InstrumentId instrument = kNoInstrument;
+  std::string state;          // "signing", "pending", "included", "confirmed", "final", "rejected", "cancelled", ...
+  std::string detail;         // the last thing said about it (reason, replacement, reorg)
+  std::string txHash;         // the current (or included) transaction
+  std::uint64_t nonce = 0;
+  std::uint64_t block = 0;    // included in
+  std::uint64_t confirmations = 0;  // head - block + 1 while included (0 before)
+  U256 amountIn = 0, amountOutMin = 0, expectedOut = 0;  // as sent
+  U256 baseWei = 0, quoteWei = 0;  // from the Swap log once included
+  U256 feeWei = 0;                 // gasUsed * effectiveGasPrice (also for a revert or a cancel)
+  bool fillSent = false;
+  bool reorgedAfterFill = false;
+};
 
 // One pool as the venue last saw it (any thread, a copy).
 struct EvmPoolView {
@@ -83,6 +135,9 @@ struct EvmCounters {
   Nanos processedBlockTime = 0;
   std::uint64_t chainId = 0;           // as the node said
   std::int64_t lastRoundTripUs = 0;    // eth_blockNumber's last round trip
+  std::uint64_t ordersSent = 0;        // swaps handed to the tracker
+  std::uint64_t approvalsSent = 0;
+  std::uint64_t fillsReorged = 0;      // an included swap whose fill was reported left the chain
 };
 
 class EvmVenue final : public Venue {
@@ -96,10 +151,14 @@ class EvmVenue final : public Venue {
   void listInstruments(InstrumentRegistry& registry) override;
   void connect(VenueListener& listener, boost::asio::any_io_executor engine) override;
   void disconnect() override;
-  // Not wired yet (see the header comment): Reject / CancelReject.
+  // The wallet's key (before connect()). Kept only inside the signer.
+  void setWalletKey(PrivateKey key);
+  bool hasWallet() const { return signer_ != nullptr; }
+  // See the header comment: posted to the I/O thread, answered by ExecReports.
   void submit(const VenueOrder& order) override;
   void cancel(OrderId orderId) override;
   void replace(OrderId orderId, Price newPrice, Qty newLeaves) override;
+  bool cancelAllOrders() override;
   // Reads the pool's reserves again (getReserves at the processed block) and sends a snapshot.
   void requestSnapshot(InstrumentId id) override;
   VenueSummary summary() const override;
@@ -110,6 +169,10 @@ class EvmVenue final : public Venue {
   std::string listError() const;
   EvmCounters counters() const;
   std::vector<EvmPoolView> pools() const;
+  std::vector<EvmOrderView> orders() const;
+  std::optional<EvmOrderView> order(OrderId id) const;
+  // The wallet's address ("" without a key).
+  std::string walletAddress() const;
   const EvmVenueConfig& config() const { return config_; }
   // The RPC URL without its path and query (which may carry an API key): for logs and summaries.
   static std::string redactedUrl(const std::string& url);
@@ -136,6 +199,33 @@ class EvmVenue final : public Venue {
   void onFailure(const std::string& what, bool unreachable);
   void publishViews();
   void rejectOrder(ExecReport report);
+  // Orders (I/O thread).
+  struct OrderWork {
+    VenueOrder order;
+    std::size_t pool = 0;
+    Side side = Side::Buy;
+    EvmOrderView view;
+    bool acked = false, terminal = false;
+    bool cancelSent = false;  // our self-transfer is out: not asked again (HALT repeats)
+  };
+  bool ensureWallet(std::string& why);
+  void handleSubmit(const VenueOrder& order);
+  void handleCancel(OrderId id);
+  void handleCancelAll();
+  void onTxEvent(const TxEvent& e);
+  void updateConfirmations();
+  double feeInQuote(const Pool& pool, const U256& feeWei) const;
+  void report(ExecReport r);
+  void publishOrder(const OrderWork& w);
+
+  std::unique_ptr<Secp256k1Signer> signer_;
+  std::unique_ptr<NonceAllocator> nonces_;
+  std::unique_ptr<FeeEstimator> fees_;
+  std::unique_ptr<TxTracker> tracker_;
+  std::map<OrderId, OrderWork> work_;
+  std::map<std::uint64_t, std::string> approvals_;  // tracker id -> token (approvals in flight)
+  std::uint64_t nextApprovalId_ = 1;
+  std::string lastHaltDetail_;  // a HALT answer is said once: the engine's own repeat (on Connected) gets no echo
 
   EvmVenueConfig config_;
   std::unique_ptr<EthRpc> rpc_;
@@ -173,6 +263,7 @@ class EvmVenue final : public Venue {
   std::string listError_;
   EvmCounters counters_;
   std::vector<EvmPoolView> views_;
+  std::map<OrderId, EvmOrderView> orderViews_;
 };
 
 }  // namespace kappa::evm

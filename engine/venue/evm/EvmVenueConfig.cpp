@@ -10,6 +10,7 @@ bool evmConfigFromDeployment(const nlohmann::json& d, EvmVenueConfig& config, st
     }
     if (d.contains("rpc_url") && d["rpc_url"].is_string()) config.rpcUrl = d["rpc_url"].get<std::string>();
     if (d.contains("chain_id") && d["chain_id"].is_number_unsigned()) config.chainId = d["chain_id"].get<std::uint64_t>();
+    if (d.contains("router") && d["router"].is_string()) config.router = d["router"].get<std::string>();
     const auto pools = d.find("pools");
     if (pools == d.end() || !pools->is_object() || pools->empty()) {
       error = "deployment has no pools";

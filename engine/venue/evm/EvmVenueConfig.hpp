@@ -14,7 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "venue/evm/FeeEstimator.hpp"
 #include "venue/evm/PoolBook.hpp"
+#include "venue/evm/TxTracker.hpp"
 
 namespace kappa::evm {
 
@@ -47,9 +49,20 @@ struct EvmVenueConfig {
   std::uint64_t maxLogRange = 2000;              // blocks per eth_getLogs; a longer gap resyncs from getReserves
   std::uint64_t verifyEveryBlocks = 50;          // getReserves against the log-kept reserves (0 = never)
   PoolBookConfig book;
+
+  // Orders (swaps through the Uniswap V2 Router). The wallet key is NOT here (a config is copied,
+  // printed, saved): it is handed to EvmVenue::setWalletKey() once, and without it orders are refused.
+  std::string router;            // the Router02's address; "" = orders refused ("no router")
+  unsigned slippageBps = 50;     // amountOutMin = quote * (10000 - this) / 10000 (UniswapV2Math)
+  std::uint64_t deadlineSeconds = 300;  // the swap's deadline = the processed block's time + this
+  std::uint64_t approvalGasLimit = 100000;  // an approve() is not estimated (it cannot revert for an ERC20 we list)
+  std::uint64_t swapGasLimitWithoutEstimate = 300000;  // a swap sent behind its own approval: the estimate
+                                                       // would revert on the allowance not yet mined
+  TxTrackerConfig tx;            // confirmations, finality, stuck/dropped handling
+  FeeConfig fees;                // EIP-1559 fee policy and cap
 };
 
-// kappa-exchange --chain's deployment JSON (its second stdout line): rpc_url, chain_id and every
+// kappa-exchange --chain's deployment JSON (its second stdout line): rpc_url, chain_id, router and every
 // pool of "pools" ({"WETH/USDC": {address, base, quote, token0, token1, reserve0, reserve1}}) with
 // "tokens" ({SYMBOL: {address, decimals}}). False with `error` when something needed is missing.
 bool evmConfigFromDeployment(const nlohmann::json& deployment, EvmVenueConfig& config, std::string& error);

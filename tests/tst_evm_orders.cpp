@@ -1,0 +1,306 @@
+// On-chain orders through the Engine (venue/evm/EvmVenue wired to TxTracker) against a real local
+// chain with the real Uniswap V2 (kappa-exchange --chain, manual mining, no background trader: the
+// test mines each block itself, so it knows exactly what every block holds). The venue signs with
+// anvil's public dev key of funded account 0 (a test key, never a secret).
+//   - a buy and a sell fill with the base and quote of the pair's Swap event in the receipt, equal
+//     to the Router's own getAmountsOut at the block before; the fee is gasUsed*effectiveGasPrice;
+//     the approval went out first through the same tracker; the position moves;
+//   - another account swaps first in the same block: our swap reverts on chain and the order is
+//     rejected with the Router's INSUFFICIENT_OUTPUT_AMOUNT (gas paid);
+//   - a limit worse than the pool's quote is refused before signing (no nonce used);
+//   - HALT with a swap pending cancels it by a self-transfer at its nonce;
+//   - confirmations count up per block; replace is refused.
+#include <QtTest>
+
+#include <QJsonDocument>
+#include <QTemporaryDir>
+
+#include "ChainProcess.hpp"
+#include "EngineOrders.hpp"
+#include "ExchangeProcess.hpp"  // exchangeBinary()
+#include "orchestrator/Engine.hpp"
+#include "venue/evm/AbiCodec.hpp"
+#include "venue/evm/EvmVenue.hpp"
+#include "venue/evm/PoolEvents.hpp"
+#include "venue/evm/TokenAmount.hpp"
+
+using namespace kappa;
+using namespace kappa::evm;
+using namespace kappa::test;
+
+namespace {
+
+// anvil's documented dev mnemonic ("test test ... junk"), account 1: funded account 0 of the deployment.
+const char* kDevKey1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
+U256 e18(std::uint64_t whole) { return U256(whole) * pow10U256(18); }
+QString tagOf(std::uint64_t block) { return QString::fromStdString(u256ToQuantity(U256(block))); }
+U256 hexq(const QJsonValue& v) { return u256FromQuantity(v.toString().toStdString()); }
+std::uint64_t hex64(const QJsonValue& v) { return u256ToUint64(hexq(v), "test"); }
+
+}  // namespace
+
+class TestEvmOrders : public QObject {
+  Q_OBJECT
+  ChainProcess chain_;
+  QTemporaryDir dir_;
+  std::unique_ptr<Engine> engine_;
+  EvmVenue* venue_ = nullptr;  // owned by the engine
+  InstrumentId weth_ = kNoInstrument;
+  QString me_;
+
+  void mine() {
+    QString e;
+    chain_.rpc("evm_mine", {}, &e);
+    QVERIFY2(e.isEmpty(), qPrintable(e));
+  }
+  std::uint64_t head() { return hex64(chain_.rpc("eth_blockNumber")); }
+  std::uint64_t nonceOf(const QString& who, const char* tag) { return hex64(chain_.rpc("eth_getTransactionCount", {who, tag})); }
+  QJsonObject receipt(const QString& hash) { return chain_.rpc("eth_getTransactionReceipt", {hash}).toObject(); }
+  // The venue processed the chain's head (books and transactions followed up to it).
+  bool venueAtHead() { return venue_->counters().processedBlock >= head(); }
+  Price mark() { return engine_->call([&] { return engine_->marketData().markPrice(weth_); }); }
+  double position() { return engine_->call([&] { return engine_->orders().positions()[weth_].qty; }); }
+  std::string reasonOf(OrderId id) { return engine_->call([&] { return engine_->orders().find(id)->reason; }); }
+
+  OrderId place(Side side, Price price, Qty qty) {
+    OrderRequest r;
+    r.instrument = weth_;
+    r.side = side;
+    r.type = OrderType::Limit;
+    r.price = price / engine_->instruments()[weth_].tickSize * engine_->instruments()[weth_].tickSize;
+    r.qty = qty;
+    r.tag = "evm-orders";
+    return submitAndFind(*engine_, r);
+  }
+
+  // The Router's getAmountsOut(amountIn, [in, out]) at a block: the test's own eth_call.
+  U256 routerAmountOut(const U256& amountIn, const QString& in, const QString& out, std::uint64_t block) {
+    const Bytes call = abi::encodeCall("getAmountsOut(uint256,address[])",
+                                       {abi::Value::uint256(amountIn),
+                                        abi::Value::addressArray({parseAddress(in.toStdString()), parseAddress(out.toStdString())})});
+    QString error;
+    const QJsonValue r = chain_.rpc("eth_call", {QJsonObject{{"to", chain_.router()}, {"data", QString::fromStdString(toHex(call))}}, tagOf(block)}, &error);
+    if (!error.isEmpty()) throw std::runtime_error(error.toStdString());
+    return abi::decodeUint256Array(fromHex(r.toString().toStdString())).at(1);
+  }
+
+  // A filled order: the Swap log of its receipt gives the amounts; they equal the fill and the
+  // Router's quote at the block before; the fee is the receipt's.
+  void checkFill(OrderId id, Side side) {
+    const std::optional<EvmOrderView> v = venue_->order(id);
+    QVERIFY(v);
+    QVERIFY(v->fillSent);
+    const QJsonObject r = receipt(QString::fromStdString(v->txHash));
+    QCOMPARE(r["status"].toString(), QString("0x1"));
+    const std::uint64_t block = hex64(r["blockNumber"]);
+    QCOMPARE(v->block, block);
+    const QJsonObject pool = chain_.pool("WETH/USDC");
+    const bool wethIs0 = pool["token0"].toString() == chain_.token("WETH");
+    U256 in0 = 0, in1 = 0, out0 = 0, out1 = 0;
+    int swaps = 0;
+    for (const QJsonValue& l : r["logs"].toArray()) {
+      const QJsonObject log = l.toObject();
+      if (log["address"].toString().toLower() != pool["address"].toString().toLower()) continue;
+      if (log["topics"].toArray()[0].toString() != QString::fromStdString(toHex(uniswapV2SwapTopic()))) continue;
+      const Bytes d = fromHex(log["data"].toString().toStdString());
+      in0 = abi::decodeUint256(d, 0);
+      in1 = abi::decodeUint256(d, 1);
+      out0 = abi::decodeUint256(d, 2);
+      out1 = abi::decodeUint256(d, 3);
+      ++swaps;
+    }
+    QCOMPARE(swaps, 1);
+    const U256 base = side == Side::Buy ? (wethIs0 ? out0 : out1) : (wethIs0 ? in0 : in1);
+    const U256 quote = side == Side::Buy ? (wethIs0 ? in1 : in0) : (wethIs0 ? out1 : out0);
+    QCOMPARE(v->baseWei, base);
+    QCOMPARE(v->quoteWei, quote);
+    QCOMPARE(v->amountIn, side == Side::Buy ? quote : base);
+    // The Router's own quote on the state before the block (nothing else swapped in it).
+    const QString weth = chain_.token("WETH"), usdc = chain_.token("USDC");
+    const U256 routerOut = side == Side::Buy ? routerAmountOut(quote, usdc, weth, block - 1) : routerAmountOut(base, weth, usdc, block - 1);
+    QCOMPARE(routerOut, side == Side::Buy ? base : quote);
+    QCOMPARE(v->expectedOut, routerOut);
+    // Fee: gasUsed * effectiveGasPrice from the receipt, exactly.
+    const U256 fee = hexq(r["gasUsed"]) * hexq(r["effectiveGasPrice"]);
+    QVERIFY(fee > 0);
+    QCOMPARE(v->feeWei, fee);
+    // The engine's fill: the base in fixed point, its average price, the fee in USDC at the mid.
+    const auto [filled, avg, fees, state] = engine_->call([&] {
+      const Order* o = engine_->orders().find(id);
+      return std::tuple{o->filled, o->avgFillPrice, o->fees, o->state};
+    });
+    QCOMPARE(state, OrderState::Filled);
+    QCOMPARE(filled, Qty(tokenAmountToFixedFloor(base, 18)));
+    QVERIFY2(std::abs(avg - toDouble(tokenPriceToFixed(quote, 18, base, 18))) < 1e-8, qPrintable(QString::number(avg, 'f', 10)));
+    const double feeEth = tokenAmountToDouble(fee, 18);
+    QVERIFY2(fees > feeEth * 1000 && fees < feeEth * 10000, qPrintable(QString("fee %1 USDC for %2 ETH").arg(fees).arg(feeEth)));
+  }
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    ChainOptions o;
+    o.mining = ChainOptions::Mining::Manual;
+    o.trader = false;
+    const QString error = chain_.start(exchangeBinary(), o);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    me_ = chain_.fundedAccount(0);
+
+    EvmVenueConfig c;
+    std::string e;
+    const auto deployment = nlohmann::json::parse(QJsonDocument(chain_.deployment()).toJson().toStdString());
+    QVERIFY2(evmConfigFromDeployment(deployment, c, e), e.c_str());
+    QCOMPARE(QString::fromStdString(c.router).toLower(), chain_.router().toLower());
+    c.pollInterval = std::chrono::milliseconds(100);
+    c.rpcTimeout = std::chrono::milliseconds(2000);
+    c.retryInterval = std::chrono::milliseconds(300);
+    c.maxHeadAge = std::chrono::seconds(0);  // manual mining: the head stands still between tests
+    c.tx.confirmations = 2;
+    c.tx.finalConfirmations = 4;
+    c.tx.stuckBlocks = 50;  // the test mines; nothing should be sped up behind its back
+    auto venue = std::make_unique<EvmVenue>(c);
+    venue->setWalletKey(PrivateKey::fromHex(kDevKey1));
+    QCOMPARE(QString::fromStdString(venue->walletAddress()).toLower(), me_);
+    venue_ = venue.get();
+    engine_ = std::make_unique<Engine>(std::move(venue));
+    engine_->setDataDir(dir_.filePath("data").toStdString());
+    engine_->start();
+    for (const char* a : {"max_position=1000000000", "price_band=0.9", "max_order_notional=1000000000"})
+      engine_->changeRiskLimit(a, "test");
+    const Instrument* weth = engine_->instruments().find(0, "WETH/USDC");
+    QVERIFY(weth);
+    weth_ = weth->id;
+    mine();
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead() && mark() > 0, 15000);
+  }
+  void cleanupTestCase() {
+    if (engine_) engine_->stop();
+    engine_.reset();
+    chain_.stop();
+  }
+
+  // Buy 1 WETH: the USDC approval and the swap go out (Ack), one block includes both, Fill.
+  void buyFills() {
+    QVERIFY(weth_ != kNoInstrument);
+    const std::uint64_t nonce = nonceOf(me_, "latest");
+    const OrderId id = place(Side::Buy, mark() * 105 / 100, Qty(100'000'000));
+    QVERIFY(id != 0);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
+    QCOMPARE(nonceOf(me_, "pending"), nonce + 2);  // approve, then the swap
+    QCOMPARE(venue_->counters().approvalsSent, std::uint64_t(1));
+    mine();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Filled, 5000);
+    checkFill(id, Side::Buy);
+    QVERIFY(position() >= 1.0 && position() < 1.0001);
+    // Confirmations: 1 in its block, then one per block.
+    QCOMPARE(venue_->order(id)->confirmations, std::uint64_t(1));
+    mine();
+    QTRY_COMPARE_WITH_TIMEOUT(venue_->order(id)->confirmations, std::uint64_t(2), 5000);
+  }
+
+  // Sell 0.5 WETH: a WETH approval first, then Fill; the position goes down by exactly 0.5.
+  void sellFills() {
+    QVERIFY(weth_ != kNoInstrument);
+    const double before = position();
+    const OrderId id = place(Side::Sell, mark() * 95 / 100, Qty(50'000'000));
+    QVERIFY(id != 0);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
+    QCOMPARE(venue_->counters().approvalsSent, std::uint64_t(2));
+    mine();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Filled, 5000);
+    checkFill(id, Side::Sell);
+    QCOMPARE(position(), before - 0.5);
+  }
+
+  // A limit below what the pool asks: refused before anything is signed, with the quote's average.
+  void limitWorseThanQuoteIsRefused() {
+    QVERIFY(weth_ != kNoInstrument);
+    const std::uint64_t nonce = nonceOf(me_, "pending");
+    const std::uint64_t sent = venue_->counters().ordersSent;
+    const OrderId id = place(Side::Buy, mark() * 99 / 100, Qty(100'000'000));
+    QVERIFY(id != 0);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Rejected, 5000);
+    QVERIFY2(reasonOf(id).find("worse than the pool's quote") != std::string::npos, reasonOf(id).c_str());
+    QCOMPARE(nonceOf(me_, "pending"), nonce);
+    QCOMPARE(venue_->counters().ordersSent, sent);
+  }
+
+  // Another account buys 3 % of the pool first in the same block (a higher tip: anvil orders by
+  // fee): our buy's amountOutMin (50 bps) is no longer met and the Router reverts.
+  void slippageRejectsWithTheRoutersReason() {
+    QVERIFY(weth_ != kNoInstrument);
+    const QString other = chain_.fundedAccount(1), usdc = chain_.token("USDC"), weth = chain_.token("WETH");
+    const Address router = parseAddress(chain_.router().toStdString());
+    QString error;
+    chain_.rpc("eth_sendTransaction",
+               {QJsonObject{{"from", other}, {"to", usdc},
+                            {"data", QString::fromStdString(toHex(abi::encodeCall("approve(address,uint256)", {abi::Value::address(router), abi::Value::uint256(u256Max())})))}}},
+               &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    mine();
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+
+    const OrderId id = place(Side::Buy, mark() * 110 / 100, Qty(100'000'000));
+    QVERIFY(id != 0);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
+    const Bytes swap = abi::encodeCall("swapExactTokensForTokens(uint256,uint256,address[],address,uint256)",
+                                       {abi::Value::uint256(e18(90'000)), abi::Value::uint256(0),
+                                        abi::Value::addressArray({parseAddress(usdc.toStdString()), parseAddress(weth.toStdString())}),
+                                        abi::Value::address(parseAddress(other.toStdString())), abi::Value::uint256(u256Max())});
+    chain_.rpc("eth_sendTransaction",
+               {QJsonObject{{"from", other}, {"to", chain_.router()}, {"data", QString::fromStdString(toHex(swap))},
+                            {"gas", "0x493e0"}, {"maxPriorityFeePerGas", "0x2e90edd000"}, {"maxFeePerGas", "0x2e90edd000"}}},  // 200 gwei
+               &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    mine();
+    // Acknowledged (pending) before: the OMS has no Open -> Rejected, so it ends Cancelled with the
+    // chain's rejection as its reason.
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Cancelled, 5000);
+    QVERIFY2(reasonOf(id).find("rejected on chain (reverted): UniswapV2Router: INSUFFICIENT_OUTPUT_AMOUNT") != std::string::npos, reasonOf(id).c_str());
+    QCOMPARE(QString::fromStdString(venue_->order(id)->state), QString("rejected"));
+    QVERIFY2(reasonOf(id).find("INSUFFICIENT_OUTPUT_AMOUNT") != std::string::npos, reasonOf(id).c_str());
+    const std::optional<EvmOrderView> v = venue_->order(id);
+    QVERIFY(v);
+    const QJsonObject r = receipt(QString::fromStdString(v->txHash));
+    QCOMPARE(r["status"].toString(), QString("0x0"));
+    QCOMPARE(v->feeWei, hexq(r["gasUsed"]) * hexq(r["effectiveGasPrice"]));  // gas paid all the same
+  }
+
+  // replace: a swap is not modified.
+  void replaceIsRefused() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const OrderId id = place(Side::Buy, mark() * 105 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
+    engine_->replace(id, engine_->call([&] { return engine_->orders().find(id)->request.price; }), Qty(20'000'000));
+    QTRY_VERIFY_WITH_TIMEOUT(reasonOf(id).find("not modified") != std::string::npos, 5000);
+    mine();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Filled, 5000);
+  }
+
+  // HALT with a swap pending: the venue cancels it (a self-transfer at its nonce) and says so.
+  void haltCancelsThePendingSwap() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const OrderId id = place(Side::Buy, mark() * 105 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
+    const std::uint64_t nonce = venue_->order(id)->nonce;
+    const std::string swapHash = venue_->order(id)->txHash;
+    engine_->haltAll("test");
+    QTRY_VERIFY_WITH_TIMEOUT(latestSnapshot(*engine_).venues[0].detail.find("HALT: 1 pending") != std::string::npos, 5000);
+    QVERIFY2(latestSnapshot(*engine_).venues[0].detail.find("cannot be undone") != std::string::npos, latestSnapshot(*engine_).venues[0].detail.c_str());
+    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id)->txHash != swapHash, 5000);  // the cancel replaced it
+    mine();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Cancelled, 5000);
+    // The nonce went to a zero-value self-transfer; the swap never ran.
+    const QJsonObject r = receipt(QString::fromStdString(venue_->order(id)->txHash));
+    QCOMPARE(r["status"].toString(), QString("0x1"));
+    QCOMPARE(r["to"].toString().toLower(), me_);
+    QVERIFY(receipt(QString::fromStdString(swapHash)).isEmpty());
+    QCOMPARE(nonceOf(me_, "latest"), nonce + 1);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestEvmOrders)
+#include "tst_evm_orders.moc"
