@@ -1,5 +1,6 @@
 #include "venue/evm/EvmVenue.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <tuple>
@@ -743,7 +744,7 @@ void EvmVenue::handleSubmit(const VenueOrder& order) {
     const GasEstimate g = fees_->estimateGas(signer_->address(), router, 0, swap.data);
     if (!g.revertReason.empty()) return refuse("the swap would revert: " + g.revertReason);
     if (!g.error.empty()) return refuse("no gas estimate: " + g.error);
-    swap.gasLimit = g.gasLimit;
+    swap.gasLimit = std::max(g.gasLimit, g.estimate + config_.swapGasHeadroom);
   }
   std::string error;
   const std::optional<FeeQuote> q = fees_->quote(error);

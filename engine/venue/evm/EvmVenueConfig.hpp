@@ -58,6 +58,10 @@ struct EvmVenueConfig {
   std::uint64_t approvalGasLimit = 100000;  // an approve() is not estimated (it cannot revert for an ERC20 we list)
   std::uint64_t swapGasLimitWithoutEstimate = 300000;  // a swap sent behind its own approval: the estimate
                                                        // would revert on the allowance not yet mined
+  // Added to a swap's estimate (the limit is the larger of this and the estimate's margin): the pair
+  // writes its two price accumulators only in a block of a later second than its last update, which
+  // an estimate on the current state may not see; up to two fresh SSTOREs (2 x 20,000) and change.
+  std::uint64_t swapGasHeadroom = 60000;
   TxTrackerConfig tx;            // confirmations, finality, stuck/dropped handling
   FeeConfig fees;                // EIP-1559 fee policy and cap
 };
