@@ -280,6 +280,40 @@ class TestEvmOrders : public QObject {
     QVERIFY2(stateOf(*engine_, id) == OrderState::Filled, (reasonOf(id) + " / " + venue_->order(id)->state + " / " + venue_->order(id)->detail).c_str());
   }
 
+  // A swap whose fill was reported leaves the chain (anvil_reorg replaces its block by an empty
+  // one): counted, the order view says so, and when the tracker gets it included again no second
+  // Fill reaches the engine (the position moved once).
+  void reorgAfterFillIsCountedAndNotFilledTwice() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const OrderId id = place(Side::Buy, mark() * 105 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
+    mine();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Filled, 5000);
+    const double pos = position();
+    const Qty filled = engine_->call([&] { return engine_->orders().find(id)->filled; });
+    const std::uint64_t reorged = venue_->counters().fillsReorged;
+    const std::uint64_t block = venue_->order(id)->block;
+    QCOMPARE(head(), block);
+    QString error;
+    chain_.rpc("anvil_reorg", {1, QJsonArray()}, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QTRY_COMPARE_WITH_TIMEOUT(venue_->counters().fillsReorged, reorged + 1, 5000);
+    QVERIFY(venue_->order(id)->reorgedAfterFill);
+    QVERIFY2(venue_->order(id)->detail.find("fill not final") != std::string::npos, venue_->order(id)->detail.c_str());
+    // Mined again (the tracker resends it when the node lost it): included once more, no new Fill.
+    bool again = false;
+    for (int i = 0; i < 20 && !again; ++i) {
+      mine();
+      again = QTest::qWaitFor([&] { return venue_->order(id)->block != 0; }, 500);
+    }
+    QVERIFY2(again, venue_->order(id)->detail.c_str());
+    QVERIFY2(venue_->order(id)->detail.find("re-included") != std::string::npos, venue_->order(id)->detail.c_str());
+    QCOMPARE(receipt(QString::fromStdString(venue_->order(id)->txHash))["status"].toString(), QString("0x1"));
+    QCOMPARE(engine_->call([&] { return engine_->orders().find(id)->filled; }), filled);
+    QCOMPARE(position(), pos);
+  }
+
   // HALT with a swap pending: the venue cancels it (a self-transfer at its nonce) and says so.
   void haltCancelsThePendingSwap() {
     QVERIFY(weth_ != kNoInstrument);

@@ -895,6 +895,9 @@ void EvmVenue::onTxEvent(const TxEvent& e) {
       }
       break;
   }
+  // Until it is included again, whatever is said of a reorged fill keeps saying the fill is not final.
+  if (w.view.reorgedAfterFill && w.view.block == 0 && w.view.detail.rfind("fill not final", 0) != 0)
+    w.view.detail = "fill not final (reorged); " + w.view.detail;
   publishOrder(w);
 }
 
