@@ -166,7 +166,7 @@ class TestEvmOrders : public QObject {
     engine_ = std::make_unique<Engine>(std::move(venue));
     engine_->setDataDir(dir_.filePath("data").toStdString());
     engine_->start();
-    for (const char* a : {"max_position=1000000000", "price_band=0.9", "max_order_notional=1000000000"})
+    for (const char* a : {"max_position=1000000000", "price_band=0.9", "max_order_notional=1000000000", "max_net_delta=1000000"})
       engine_->changeRiskLimit(a, "test");
     const Instrument* weth = engine_->instruments().find(0, "WETH/USDC");
     QVERIFY(weth);
@@ -222,6 +222,21 @@ class TestEvmOrders : public QObject {
     QVERIFY(id != 0);
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Rejected, 5000);
     QVERIFY2(reasonOf(id).find("worse than the pool's quote") != std::string::npos, reasonOf(id).c_str());
+    QCOMPARE(nonceOf(me_, "pending"), nonce);
+    QCOMPARE(venue_->counters().ordersSent, sent);
+  }
+
+  // Selling far more WETH than the wallet holds: eth_estimateGas reverts, and the order is refused
+  // with that revert before anything is signed (no nonce used).
+  void revertingQuoteIsRefusedBeforeSigning() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const std::uint64_t nonce = nonceOf(me_, "pending");
+    const std::uint64_t sent = venue_->counters().ordersSent;
+    const OrderId id = place(Side::Sell, mark() * 50 / 100, Qty(150) * 100'000'000);  // we hold ~100
+    QVERIFY(id != 0);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Rejected, 5000);
+    QVERIFY2(reasonOf(id).find("the swap would revert: ") != std::string::npos, reasonOf(id).c_str());
     QCOMPARE(nonceOf(me_, "pending"), nonce);
     QCOMPARE(venue_->counters().ordersSent, sent);
   }
