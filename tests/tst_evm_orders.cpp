@@ -226,8 +226,9 @@ class TestEvmOrders : public QObject {
     QCOMPARE(venue_->counters().ordersSent, sent);
   }
 
-  // Selling far more WETH than the wallet holds: eth_estimateGas reverts, and the order is refused
-  // with that revert before anything is signed (no nonce used).
+  // Selling far more WETH than the wallet holds: refused before anything is signed (no nonce used,
+  // no approval sent). After sellFills (the WETH allowance there) it is eth_estimateGas's revert;
+  // run alone (no allowance yet, no estimate possible) the venue's own balance check says it.
   void revertingQuoteIsRefusedBeforeSigning() {
     QVERIFY(weth_ != kNoInstrument);
     QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);

@@ -697,6 +697,23 @@ void EvmVenue::handleSubmit(const VenueOrder& order) {
   w.view.expectedOut = expectedOut;
   w.view.amountOutMin = minOut;
 
+  // Without an estimate (the allowance not mined yet), the one revert we can foresee: a balance
+  // short of the input. "" when it suffices.
+  auto balanceShort = [&]() -> std::string {
+    const Bytes call = abi::encodeCall("balanceOf(address)", {abi::Value::address(signer_->address())});
+    const RpcReply b = rpc_->call("eth_call", {{{"to", toChecksumAddress(tokenIn)}, {"data", toHex(call)}}, "latest"});
+    if (!b.ok()) return b.error.describe("eth_call balanceOf");
+    U256 balance = 0;
+    try {
+      balance = abi::decodeUint256(fromHex(b.result.get<std::string>()));
+    } catch (const std::exception& e) {
+      return std::string("balance: ") + e.what();
+    }
+    if (balance >= amountIn) return {};
+    return "the swap would revert: the wallet holds " + u256ToDecimal(balance) + " wei of " +
+           (buy ? meta.quote().symbol : meta.base().symbol) + ", the input is " + u256ToDecimal(amountIn);
+  };
+
   // Allowance: approve the Router for everything once when short (one approval per token at a time).
   bool approvalPending = false;
   for (const auto& [id, token] : approvals_)
@@ -712,6 +729,7 @@ void EvmVenue::handleSubmit(const VenueOrder& order) {
       return refuse(std::string("allowance: ") + e.what());
     }
     if (allowance < amountIn) {
+      if (const std::string short_ = balanceShort(); !short_.empty()) return refuse(short_);  // before any nonce is used
       std::string error;
       const std::optional<FeeQuote> q = fees_->quote(error);
       if (!q) return refuse("fees: " + error);
@@ -739,6 +757,8 @@ void EvmVenue::handleSubmit(const VenueOrder& order) {
                               {abi::Value::uint256(amountIn), abi::Value::uint256(minOut), abi::Value::addressArray({tokenIn, tokenOut}),
                                abi::Value::address(signer_->address()), abi::Value::uint256(deadline)});
   if (approvalPending) {
+    // No estimate possible before the allowance is mined: the balance was checked instead.
+    if (const std::string short_ = balanceShort(); !short_.empty()) return refuse(short_);
     swap.gasLimit = config_.swapGasLimitWithoutEstimate;
   } else {
     const GasEstimate g = fees_->estimateGas(signer_->address(), router, 0, swap.data);
