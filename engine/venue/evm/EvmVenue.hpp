@@ -36,13 +36,18 @@
 //     before signing; a market order takes any price within the slippage;
 //   - amountOutMin = the expected out less slippageBps (UniswapV2Math::amountOutMinimum), deadline =
 //     the block's time + deadlineSeconds;
-//   - the input token's allowance for the Router is read; when short, approve(Router, 2^256-1) is
-//     sent first through the same TxTracker (the next nonce), and the swap then goes out with a fixed
-//     gas limit (its estimate would revert on the allowance not yet mined); otherwise
-//     eth_estimateGas, whose revert refuses the order (notSent) with the revert reason.
+//   - the input token's allowance for the Router is read; when short, the input's balance is
+//     checked, approve(Router, 2^256-1) is sent first through the same TxTracker (the next nonce),
+//     and the swap then goes out with a fixed gas limit (its estimate would revert on the allowance
+//     not yet mined); otherwise eth_estimateGas, whose revert refuses the order (notSent) with the
+//     revert reason, and a gas limit with headroom (swapGasHeadroom: the pair's accumulators).
+//     Approvals are tracked under ids 2^62+n (never an engine order id) and are not cancelled by HALT.
 // TxTracker's events become ExecReports: Pending -> Ack; Included -> Fill (base and average price
 // from the pair's Swap log in the receipt; fee: below); Rejected -> Reject (notSent when refused
-// before the chain; else the revert reason, gas paid); Cancelled -> Cancelled; Confirmed/Final and
+// before the chain; else the revert reason, gas paid) — but a swap already acknowledged that
+// reverts is reported Cancelled with the reason "rejected on chain (reverted): ..." because the OMS
+// has no Open -> Rejected transition (the order view's state says "rejected"); Cancelled ->
+// Cancelled; Confirmed/Final and
 // every head -> the order's confirmations (orders(), any thread); Replaced/Stuck/Dropped -> the
 // order view's detail and the log. Fee: gasUsed * effectiveGasPrice in wei is kept exact in the
 // order view (feeWei); the report's fee is that amount converted to the quote token at the mid of
