@@ -197,6 +197,11 @@ class TestEvmOrders : public QObject {
     QCOMPARE(venue_->order(id)->confirmations, std::uint64_t(1));
     mine();
     QTRY_COMPARE_WITH_TIMEOUT(venue_->order(id)->confirmations, std::uint64_t(2), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(QString::fromStdString(venue_->order(id)->state), QString("confirmed"), 5000);  // tx.confirmations = 2
+    mine();
+    mine();
+    QTRY_COMPARE_WITH_TIMEOUT(venue_->order(id)->confirmations, std::uint64_t(4), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(QString::fromStdString(venue_->order(id)->state), QString("final"), 5000);  // tx.finalConfirmations = 4
   }
 
   // Sell 0.5 WETH: a WETH approval first, then Fill; the position goes down by exactly 0.5.
