@@ -8,7 +8,8 @@
 //   - another account swaps first in the same block: our swap reverts on chain and the order is
 //     rejected with the Router's INSUFFICIENT_OUTPUT_AMOUNT (gas paid);
 //   - a limit worse than the pool's quote is refused before signing (no nonce used);
-//   - HALT with a swap pending cancels it by a self-transfer at its nonce;
+//   - a cancel, and HALT, with a swap pending cancel it by a self-transfer at its nonce;
+//   - a reorganisation after a fill is counted and sends no second Fill;
 //   - confirmations count up per block; replace is refused.
 #include <QtTest>
 
@@ -299,6 +300,28 @@ class TestEvmOrders : public QObject {
     mine();
     QTRY_VERIFY_WITH_TIMEOUT(stateOf(*engine_, id) != OrderState::Open, 5000);
     QVERIFY2(stateOf(*engine_, id) == OrderState::Filled, (reasonOf(id) + " / " + venue_->order(id)->state + " / " + venue_->order(id)->detail).c_str());
+  }
+
+  // A trader's cancel of a pending swap: the self-transfer at its nonce (fees raised) wins the
+  // nonce in the next block; the order ends Cancelled and the swap never ran. A second cancel while
+  // the first is on its way sends nothing more.
+  void cancelOfAPendingSwap() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const OrderId id = place(Side::Sell, mark() * 95 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
+    const std::string swapHash = venue_->order(id)->txHash;
+    const std::uint64_t nonce = venue_->order(id)->nonce;
+    engine_->cancel(id);
+    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id)->txHash != swapHash, 5000);
+    QVERIFY2(venue_->order(id)->detail.find("cancel sent") != std::string::npos, venue_->order(id)->detail.c_str());
+    mine();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Cancelled, 5000);
+    QVERIFY2(reasonOf(id).find("self-transfer took nonce " + std::to_string(nonce)) != std::string::npos, reasonOf(id).c_str());
+    QVERIFY(receipt(QString::fromStdString(swapHash)).isEmpty());
+    const QJsonObject r = receipt(QString::fromStdString(venue_->order(id)->txHash));
+    QCOMPARE(r["to"].toString().toLower(), me_);
+    QCOMPARE(venue_->order(id)->feeWei, hexq(r["gasUsed"]) * hexq(r["effectiveGasPrice"]));
   }
 
   // A swap whose fill was reported leaves the chain (anvil_reorg replaces its block by an empty
