@@ -6,7 +6,7 @@
 namespace kappa::app {
 
 struct Options {
-  // --venue NAME, repeatable: sim (the embedded simulator), deribit, binance-futures. One engine
+  // --venue NAME, repeatable: sim (the embedded simulator), deribit, binance-futures, evm. One engine
   // holds them all; the simulator, when named, comes first (its instrument ids are its own).
   QStringList venues{"sim"};
   bool uses(const QString& venue) const { return venues.contains(venue); }
@@ -42,6 +42,11 @@ struct Options {
   // --venue binance-futures
   QString binanceEnv = "testnet";      // --binance-env testnet|mainnet|http://HOST:PORT: mainnet only when named
   QString binanceCredentialsFile;      // --binance-credentials FILE (0600: api_key = ..., api_secret = ...)
+  // --venue evm: Uniswap V2 pools on an EVM chain (engine/venue/evm/EvmVenue.hpp).
+  QString rpcUrl;                      // --rpc-url http(s)://...: the node's JSON-RPC endpoint (may carry an API key)
+  QString evmDeploymentFile;           // --evm-deployment FILE: kappa-exchange --chain --addresses-out's JSON
+  QString evmPoolsFile;                // --evm-pools FILE: pair addresses, one a line (# comments)
+  QString evmKeyFile;                  // --evm-key-file FILE (0600: the key alone); else KAPPA_EVM_PRIVATE_KEY
 };
 
 // "PATH[:name=value,...]": the parameters follow the first ':' after the last '/'.
