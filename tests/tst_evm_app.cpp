@@ -210,6 +210,57 @@ class TestEvmApp : public QObject {
     QVERIFY(kappa::test::secretLeaks(run, data, bad.left(40)).isEmpty());
   }
 
+  // A provider's URL carries the account's API key in its path: it appears nowhere kappa writes, not
+  // even when the node cannot be reached (the errors name the host only).
+  void rpcUrlPathNeverPrinted() {
+    const QString data = dir_.filePath("path-data"), report = dir_.filePath("path-report.json");
+    const QByteArray pathKey = "tst-evm-path-key-7d1e90";
+    const AppRun run = kappa::test::runKappa(
+        KAPPA_BINARY,
+        baseArgs(data, report) + QStringList{"--venue", "evm", "--rpc-url", "http://127.0.0.1:1/v3/" + QString(pathKey),
+                                             "--evm-deployment", deploymentFile_},
+        {}, report, 60000);
+    // The deployment names the pools' tokens, so they are listed without the node; the venue then
+    // waits for it, disconnected, and the run ends normally.
+    QVERIFY2(run.problem.isEmpty(), qPrintable(run.problem));
+    QVERIFY2(run.err.contains("node unreachable"), run.err.constData());  // its failures are logged...
+    QJsonObject evm;
+    for (const QJsonValue& v : parseExact(run.reportBytes)["venues"].toArray())
+      if (v.toObject()["name"].toString() == "evm") evm = v.toObject();
+    QCOMPARE(evm["endpoint"].toString(), QString("http://127.0.0.1:1/..."));
+    QVERIFY(evm["state"].toString() != "connected");
+    QVERIFY(evm["wallet"].isNull());  // no key given: market data only
+    const QStringList hits = kappa::test::secretLeaks(run, data, pathKey);
+    QVERIFY2(hits.isEmpty(), qPrintable(hits.join('\n')));
+
+    // Without the deployment's reserves the pools must be asked of the node: none can be listed,
+    // kappa says so and stops, naming the endpoint redacted (the node's errors included).
+    QJsonObject deployment = chain_.deployment();
+    QJsonObject pools = deployment["pools"].toObject();
+    for (auto it = pools.begin(); it != pools.end(); ++it) {
+      QJsonObject p = it.value().toObject();
+      p.remove("reserve0");
+      p.remove("reserve1");
+      it.value() = p;
+    }
+    deployment["pools"] = pools;
+    QFile bare(dir_.filePath("deployment-no-reserves.json"));
+    QVERIFY(bare.open(QIODevice::WriteOnly));
+    bare.write(QJsonDocument(deployment).toJson());
+    bare.close();
+    const QString data2 = dir_.filePath("path-data-2"), report2 = dir_.filePath("path-report-2.json");
+    const AppRun failed = kappa::test::runKappa(
+        KAPPA_BINARY,
+        baseArgs(data2, report2) + QStringList{"--venue", "evm", "--rpc-url", "http://127.0.0.1:1/v3/" + QString(pathKey),
+                                               "--evm-deployment", bare.fileName()},
+        {}, report2, 60000);
+    QVERIFY2(failed.problem.startsWith("kappa exited with 1"), qPrintable(failed.problem));
+    QVERIFY2(failed.err.contains("no pools from the chain at http://127.0.0.1:1/...") &&
+                 failed.err.contains("cannot connect"), failed.err.constData());
+    const QStringList hits2 = kappa::test::secretLeaks(failed, data2, pathKey);
+    QVERIFY2(hits2.isEmpty(), qPrintable(hits2.join('\n')));
+  }
+
   // Bad options name the option and why, before anything starts.
   void badOptionsNamed_data() {
     QTest::addColumn<QStringList>("args");
