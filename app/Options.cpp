@@ -266,18 +266,25 @@ int parseOptions(const QStringList& arguments, Options& out) {
     if (p.isSet(evmKeyFile) && out.evmKeyFile.isEmpty()) return fail("--evm-key-file needs a file");
     if (!p.isSet(rpcUrl) && p.isSet(evmPools))
       return fail("--venue evm with --evm-pools needs --rpc-url URL (the node's JSON-RPC endpoint)");
-    if (p.isSet(rpcUrl)) {
-      // Never echo the URL: a provider's URL often carries the account's API key in its path.
-      const QUrl url(out.rpcUrl, QUrl::StrictMode);
-      if (!url.isValid() || (url.scheme() != "http" && url.scheme() != "https") || url.host().isEmpty())
-        return fail("--rpc-url must be an http:// or https:// URL with a host, such as http://127.0.0.1:8545");
-      if (url.port() == 0) return fail("--rpc-url: port 0 is not a port");
-    }
+    if (p.isSet(rpcUrl))
+      if (const QString problem = rpcUrlProblem(out.rpcUrl); !problem.isEmpty()) return fail("--rpc-url " + problem);
   }
   out.underlying = p.value(underlying).trimmed().toUpper();
   if (p.isSet(underlying) && !QRegularExpression("^[A-Z0-9_]{2,12}$").match(out.underlying).hasMatch())
     return fail("--underlying must be a coin such as BTC or ETH, got '" + p.value(underlying) + "'");
   return -1;
+}
+
+QString rpcUrlProblem(const QString& text) {
+  // Never echo the URL: a provider's URL often carries the account's API key in its path.
+  const QUrl url(text, QUrl::StrictMode);
+  if (!url.isValid() || (url.scheme() != "http" && url.scheme() != "https") || url.host().isEmpty())
+    return "must be an http:// or https:// URL with a host, such as http://127.0.0.1:8545";
+  if (url.port() == 0) return "must not name port 0";
+  if (!url.userInfo().isEmpty())
+    return "must not carry user:password@ (not sent to the node, and it would be shown): use the provider's URL with "
+           "the key in its path";
+  return {};
 }
 
 Options::Plugin parsePluginSpec(const QString& spec) {

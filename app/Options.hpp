@@ -52,6 +52,11 @@ struct Options {
 // "PATH[:name=value,...]": the parameters follow the first ':' after the last '/'.
 Options::Plugin parsePluginSpec(const QString& spec);
 
+// "" when `url` can be a node's JSON-RPC URL (http:// or https://, a host, no user:password@ part,
+// which the RPC client does not send and would print); else why not, never quoting the URL (a
+// provider's URL carries the account's API key).
+QString rpcUrlProblem(const QString& url);
+
 // Parses argv. On --help/--version prints and returns exit code 0; on a bad or unknown option
 // prints the reason and usage and returns 2; otherwise returns -1 and fills `out`. Every number
 // is checked for what it becomes (a timer's int milliseconds, nanoseconds in an int64): NaN,

@@ -212,6 +212,10 @@ bool evmConfigFromOptions(const kappa::app::Options& opt, kappa::evm::EvmVenueCo
     error = "--venue evm: no RPC URL (--rpc-url URL, or rpc_url in the deployment file)";
     return false;
   }
+  if (const QString problem = kappa::app::rpcUrlProblem(QString::fromStdString(config.rpcUrl)); !problem.isEmpty()) {
+    error = (opt.rpcUrl.isEmpty() ? "--evm-deployment's rpc_url " : "--rpc-url ") + problem.toStdString();
+    return false;
+  }
   return true;
 }
 

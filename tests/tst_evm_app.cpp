@@ -269,6 +269,9 @@ class TestEvmApp : public QObject {
                              << "--rpc-url must be an http:// or https:// URL";
     QTest::newRow("no host") << QStringList{"--venue", "evm", "--rpc-url", "http://", "--evm-pools", "/dev/null"}
                              << "--rpc-url must be an http:// or https:// URL";
+    QTest::newRow("user info") << QStringList{"--venue", "evm", "--rpc-url", "https://me:tst-evm-pw-55@127.0.0.1:1",
+                                              "--evm-pools", "/dev/null"}
+                               << "--rpc-url must not carry user:password@";
     QTest::newRow("rpc without venue") << QStringList{"--rpc-url", "http://127.0.0.1:8545"} << "need --venue evm";
     QTest::newRow("no pools") << QStringList{"--venue", "evm", "--rpc-url", "http://127.0.0.1:8545"}
                               << "--evm-deployment FILE";
@@ -285,6 +288,7 @@ class TestEvmApp : public QObject {
     const AppRun run = kappa::test::runKappa(KAPPA_BINARY, all, {}, report, 30000);
     QVERIFY2(run.problem.startsWith("kappa exited with 2"), qPrintable(run.problem));
     QVERIFY2(QString::fromUtf8(run.err).contains(expected), run.err.left(600).constData());
+    QVERIFY(!run.err.contains("tst-evm-pw-55"));  // a URL is never echoed
   }
 };
 
