@@ -198,6 +198,12 @@ bool evmConfigFromOptions(const kappa::app::Options& opt, kappa::evm::EvmVenueCo
                 ": not a pair address (0x and 40 hex digits, EIP-55 checksum if mixed case): " + e.what();
         return false;
       }
+      for (const kappa::evm::EvmPoolConfig& listed : config.pools)
+        if (kappa::evm::parseAddress(listed.pair) == kappa::evm::parseAddress(line.toStdString())) {
+          error = "--evm-pools " + opt.evmPoolsFile.toStdString() + " line " + std::to_string(lineNo) + ": " +
+                  listed.pair + " is listed twice";
+          return false;
+        }
       kappa::evm::EvmPoolConfig pool;
       pool.pair = line.toStdString();
       config.pools.push_back(std::move(pool));

@@ -273,6 +273,10 @@ class TestEvmApp : public QObject {
                                               "--evm-pools", "/dev/null"}
                                << "--rpc-url must not carry user:password@";
     QTest::newRow("rpc without venue") << QStringList{"--rpc-url", "http://127.0.0.1:8545"} << "need --venue evm";
+    QTest::newRow("key file without venue") << QStringList{"--evm-key-file", "/dev/null"} << "need --venue evm";
+    QTest::newRow("both pool sources") << QStringList{"--venue", "evm", "--rpc-url", "http://127.0.0.1:8545", "--evm-pools",
+                                                      "/dev/null", "--evm-deployment", "/dev/null"}
+                                       << "exactly one of --evm-deployment";
     QTest::newRow("no pools") << QStringList{"--venue", "evm", "--rpc-url", "http://127.0.0.1:8545"}
                               << "--evm-deployment FILE";
     QTest::newRow("pools without url") << QStringList{"--venue", "evm", "--evm-pools", "/dev/null"} << "needs --rpc-url";
@@ -280,6 +284,32 @@ class TestEvmApp : public QObject {
                                                    QString(KAPPA_EXCHANGE_BINARY)}
                                     << "not a pair address";
   }
+  // Files the options name, read before anything connects.
+  void badPoolFilesNamed() {
+    const QString report = dir_.filePath("bad-file-report.json");
+    const QString pair = chain_.pool("WETH/USDC")["address"].toString();
+    QFile twice(dir_.filePath("twice.txt"));
+    QVERIFY(twice.open(QIODevice::WriteOnly));
+    twice.write(pair.toLatin1() + "\n" + pair.toUpper().replace("0X", "0x").toLatin1() + "\n");
+    twice.close();
+    QFile notJson(dir_.filePath("not.json"));
+    QVERIFY(notJson.open(QIODevice::WriteOnly));
+    notJson.write("{ not json");
+    notJson.close();
+    const QList<QPair<QStringList, QString>> cases{
+        {{"--evm-pools", twice.fileName(), "--rpc-url", chain_.url()}, "line 2: " + pair + " is listed twice"},
+        {{"--evm-pools", dir_.filePath("missing.txt"), "--rpc-url", chain_.url()}, "--evm-pools: cannot read"},
+        {{"--evm-deployment", notJson.fileName()}, "--evm-deployment " + notJson.fileName() + ": not JSON"},
+        {{"--evm-pools", "/dev/null", "--rpc-url", chain_.url()}, "no pair address in it"},
+    };
+    for (const auto& [args, expected] : cases) {
+      const AppRun run = kappa::test::runKappa(
+          KAPPA_BINARY, baseArgs(dir_.filePath("bad-file-data"), report) + QStringList{"--venue", "evm"} + args, {}, report, 30000);
+      QVERIFY2(run.problem.startsWith("kappa exited with 2"), qPrintable(run.problem));
+      QVERIFY2(QString::fromUtf8(run.err).contains(expected), qPrintable(expected + " not in: " + run.err.left(600)));
+    }
+  }
+
   void badOptionsNamed() {
     QFETCH(QStringList, args);
     QFETCH(QString, expected);
