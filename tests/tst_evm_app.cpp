@@ -146,6 +146,12 @@ class TestEvmApp : public QObject {
     const QStringList hits = kappa::test::secretLeaks(run, data, kEnvKey);
     QVERIFY2(hits.isEmpty(), qPrintable(hits.join('\n')));
     QVERIFY(kappa::test::findSecretInTree(data, "0x" + kEnvKey).isEmpty());
+    // What the trader sees instead: the wallet's address and where its key came from, in the log.
+    QFile log(data + "/logs/kappa.log");
+    QVERIFY(log.open(QIODevice::ReadOnly));
+    const QByteArray logText = log.readAll();
+    QVERIFY2(logText.contains("wallet " + addressOf(kEnvKey).toLatin1() + " (key from environment (KAPPA_EVM_PRIVATE_KEY))"),
+             logText.right(2000).constData());
   }
 
   // Pair addresses alone (all else read from the chain), beside the simulator, the key from a 0600 file.
