@@ -47,9 +47,11 @@ std::string permissionProblem(mode_t mode) {
   return {};
 }
 
+}  // namespace
+
 // Reads the whole file through one descriptor, checking that very descriptor (no window between
 // the check and the read for the file to be swapped).
-bool readCheckedFile(const std::string& path, std::string& content, std::string& error) {
+bool readOwnerOnlyFile(const std::string& path, std::string& content, std::string& error) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     error = "credentials file " + path + ": cannot open it: " + std::strerror(errno);
@@ -102,6 +104,8 @@ bool readCheckedFile(const std::string& path, std::string& content, std::string&
   return true;
 }
 
+namespace {
+
 bool validDeribitEnvironment(const std::string& value, std::string& error) {
   deribit::DeribitEndpoint endpoint;
   return deribit::parseDeribitEndpoint(value, endpoint, error);
@@ -152,7 +156,7 @@ CredentialSourceResult credentialsFromFile(const std::string& path, const Creden
   const std::string fieldList = idField + ", " + secretField + ", environment";
   if (path.empty()) return failure("credentials file: no path given");
   std::string content, error;
-  if (!readCheckedFile(path, content, error)) return failure(error);
+  if (!readOwnerOnlyFile(path, content, error)) return failure(error);
 
   const std::string where = "credentials file " + path;
   std::map<std::string, std::pair<std::string, int>> fields;  // field -> value, line
@@ -213,6 +217,7 @@ CredentialSourceResult resolveHeadlessCredentials(const std::string& filePath, c
 void forgetSecretFromEnvironment() {
   ::unsetenv(kClientSecretVariable);
   ::unsetenv(kBinanceSecretVariable);
+  ::unsetenv(kEvmPrivateKeyVariable);
 }
 
 binance::BinanceCredentials binanceCredentialsOf(const CredentialSourceResult& source) {

@@ -35,6 +35,8 @@ inline constexpr const char* kClientIdVariable = "KAPPA_DERIBIT_CLIENT_ID";
 inline constexpr const char* kClientSecretVariable = "KAPPA_DERIBIT_CLIENT_SECRET";
 inline constexpr const char* kBinanceKeyVariable = "KAPPA_BINANCE_API_KEY";
 inline constexpr const char* kBinanceSecretVariable = "KAPPA_BINANCE_API_SECRET";
+// The on-chain venue's wallet key (64 hex digits): app/EvmWalletKey.hpp.
+inline constexpr const char* kEvmPrivateKeyVariable = "KAPPA_EVM_PRIVATE_KEY";
 
 // How one venue's key is spelled in a file and in the environment.
 struct CredentialFormat {
@@ -74,9 +76,14 @@ CredentialSourceResult credentialsFromFile(const std::string& path, const Creden
 CredentialSourceResult resolveHeadlessCredentials(const std::string& filePath,
                                                   const CredentialFormat& format = deribitFormat());
 
-// Removes every venue's secret variable (KAPPA_DERIBIT_CLIENT_SECRET, KAPPA_BINANCE_API_SECRET) from
-// this process's environment once read, so that processes kappa starts (QProcess, system()) do not
-// inherit them.
+// The whole of a file only its owner may read (the rules above: regular, owned by this user, no
+// group/other bits, at most 64 KiB), checked on the descriptor it is read through. False with
+// `error` naming the file, what is wrong and the chmod that fixes it; never any of its content.
+bool readOwnerOnlyFile(const std::string& path, std::string& content, std::string& error);
+
+// Removes every venue's secret variable (KAPPA_DERIBIT_CLIENT_SECRET, KAPPA_BINANCE_API_SECRET,
+// KAPPA_EVM_PRIVATE_KEY) from this process's environment once read, so that processes kappa starts
+// (QProcess, system()) do not inherit them.
 void forgetSecretFromEnvironment();
 
 // "" when the key may be used against `endpoint`; otherwise why not (a file that says

@@ -3,6 +3,7 @@
 #include <QCommandLineParser>
 #include <QDateTime>
 #include <QRegularExpression>
+#include <QUrl>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -44,7 +45,8 @@ int parseOptions(const QStringList& arguments, Options& out) {
   p.addVersionOption();
   const QCommandLineOption venue("venue",
                                  "Trading venue, repeatable for several at once: sim (the embedded simulated exchange, "
-                                 "the default), deribit, binance-futures (e.g. --venue deribit --venue binance-futures).",
+                                 "the default), deribit, binance-futures, evm (Uniswap V2 pools on an EVM chain; e.g. "
+                                 "--venue deribit --venue evm).",
                                  "NAME");
   const QCommandLineOption seed("seed", "Seed of the simulated market (same seed, same market).", "N", "1");
   const QCommandLineOption simStart("sim-start", "Start the simulated market at this UTC time (ISO 8601, e.g. 2026-11-23T09:00:00Z; 2000 to 2199): with --seed, the same market on any day.", "TIME");
@@ -116,6 +118,25 @@ int parseOptions(const QStringList& arguments, Options& out) {
       "(chmod 600). Wins over KAPPA_BINANCE_API_KEY / KAPPA_BINANCE_API_SECRET.",
       "FILE");
   p.addOptions({binanceEnv, binanceCredentials});
+  const QCommandLineOption rpcUrl("rpc-url",
+                                  "With --venue evm: the chain node's JSON-RPC URL (http:// or https://; e.g. "
+                                  "http://127.0.0.1:8545 from kappa-exchange --chain, or your provider's URL). "
+                                  "Wins over the deployment file's rpc_url.",
+                                  "URL");
+  const QCommandLineOption evmDeployment("evm-deployment",
+                                         "With --venue evm: the pools (and tokens, chain id, RPC URL) from the JSON "
+                                         "kappa-exchange --chain --addresses-out FILE writes.",
+                                         "FILE");
+  const QCommandLineOption evmPools("evm-pools",
+                                    "With --venue evm: a file of Uniswap V2 pair addresses, one a line (# comments); "
+                                    "tokens, symbols and decimals are read from the chain.",
+                                    "FILE");
+  const QCommandLineOption evmKeyFile("evm-key-file",
+                                      "With --venue evm: the wallet's private key file (64 hex digits alone), readable "
+                                      "only by you (chmod 600). Wins over KAPPA_EVM_PRIVATE_KEY; never put the key "
+                                      "on the command line.",
+                                      "FILE");
+  p.addOptions({rpcUrl, evmDeployment, evmPools, evmKeyFile});
 
   const QString usage = p.helpText().replace("<executable_name>", "kappa");
   auto fail = [&](const QString& why) {
@@ -135,8 +156,8 @@ int parseOptions(const QStringList& arguments, Options& out) {
 
   out.venues.clear();
   for (const QString& v : p.values(venue)) {
-    if (v != "sim" && v != "deribit" && v != "binance-futures")
-      return fail("unknown venue '" + v + "' (available: sim, deribit, binance-futures)");
+    if (v != "sim" && v != "deribit" && v != "binance-futures" && v != "evm")
+      return fail("unknown venue '" + v + "' (available: sim, deribit, binance-futures, evm)");
     if (out.venues.contains(v)) return fail("--venue " + v + " is named twice");
     if (v == "sim") out.venues.prepend(v);  // its instrument ids are its own: it lists first
     else out.venues << v;
@@ -229,10 +250,41 @@ int parseOptions(const QStringList& arguments, Options& out) {
     if (!kappa::binance::parseBinanceEndpoint(out.binanceEnv.toStdString(), endpoint, error))
       return fail("--binance-env: " + QString::fromStdString(error));
   }
+  // --venue evm: where the pools are, which node to ask, the wallet's key file (the key itself never here).
+  out.rpcUrl = p.value(rpcUrl);
+  out.evmDeploymentFile = p.value(evmDeployment);
+  out.evmPoolsFile = p.value(evmPools);
+  out.evmKeyFile = p.value(evmKeyFile);
+  if (!out.uses("evm") && (p.isSet(rpcUrl) || p.isSet(evmDeployment) || p.isSet(evmPools) || p.isSet(evmKeyFile)))
+    return fail("--rpc-url, --evm-deployment, --evm-pools and --evm-key-file need --venue evm");
+  if (out.uses("evm")) {
+    if (p.isSet(evmDeployment) == p.isSet(evmPools))
+      return fail("--venue evm needs the pools from exactly one of --evm-deployment FILE (kappa-exchange --chain "
+                  "--addresses-out) or --evm-pools FILE (pair addresses, one a line)");
+    if ((p.isSet(evmDeployment) && out.evmDeploymentFile.isEmpty()) || (p.isSet(evmPools) && out.evmPoolsFile.isEmpty()))
+      return fail("--evm-deployment / --evm-pools need a file");
+    if (p.isSet(evmKeyFile) && out.evmKeyFile.isEmpty()) return fail("--evm-key-file needs a file");
+    if (!p.isSet(rpcUrl) && p.isSet(evmPools))
+      return fail("--venue evm with --evm-pools needs --rpc-url URL (the node's JSON-RPC endpoint)");
+    if (p.isSet(rpcUrl))
+      if (const QString problem = rpcUrlProblem(out.rpcUrl); !problem.isEmpty()) return fail("--rpc-url " + problem);
+  }
   out.underlying = p.value(underlying).trimmed().toUpper();
   if (p.isSet(underlying) && !QRegularExpression("^[A-Z0-9_]{2,12}$").match(out.underlying).hasMatch())
     return fail("--underlying must be a coin such as BTC or ETH, got '" + p.value(underlying) + "'");
   return -1;
+}
+
+QString rpcUrlProblem(const QString& text) {
+  // Never echo the URL: a provider's URL often carries the account's API key in its path.
+  const QUrl url(text, QUrl::StrictMode);
+  if (!url.isValid() || (url.scheme() != "http" && url.scheme() != "https") || url.host().isEmpty())
+    return "must be an http:// or https:// URL with a host, such as http://127.0.0.1:8545";
+  if (url.port() == 0) return "must not name port 0";
+  if (!url.userInfo().isEmpty())
+    return "must not carry user:password@ (not sent to the node, and it would be shown): use the provider's URL with "
+           "the key in its path";
+  return {};
 }
 
 Options::Plugin parsePluginSpec(const QString& spec) {

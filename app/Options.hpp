@@ -6,7 +6,7 @@
 namespace kappa::app {
 
 struct Options {
-  // --venue NAME, repeatable: sim (the embedded simulator), deribit, binance-futures. One engine
+  // --venue NAME, repeatable: sim (the embedded simulator), deribit, binance-futures, evm. One engine
   // holds them all; the simulator, when named, comes first (its instrument ids are its own).
   QStringList venues{"sim"};
   bool uses(const QString& venue) const { return venues.contains(venue); }
@@ -42,10 +42,20 @@ struct Options {
   // --venue binance-futures
   QString binanceEnv = "testnet";      // --binance-env testnet|mainnet|http://HOST:PORT: mainnet only when named
   QString binanceCredentialsFile;      // --binance-credentials FILE (0600: api_key = ..., api_secret = ...)
+  // --venue evm: Uniswap V2 pools on an EVM chain (engine/venue/evm/EvmVenue.hpp).
+  QString rpcUrl;                      // --rpc-url http(s)://...: the node's JSON-RPC endpoint (may carry an API key)
+  QString evmDeploymentFile;           // --evm-deployment FILE: kappa-exchange --chain --addresses-out's JSON
+  QString evmPoolsFile;                // --evm-pools FILE: pair addresses, one a line (# comments)
+  QString evmKeyFile;                  // --evm-key-file FILE (0600: the key alone); else KAPPA_EVM_PRIVATE_KEY
 };
 
 // "PATH[:name=value,...]": the parameters follow the first ':' after the last '/'.
 Options::Plugin parsePluginSpec(const QString& spec);
+
+// "" when `url` can be a node's JSON-RPC URL (http:// or https://, a host, no user:password@ part,
+// which the RPC client does not send and would print); else why not, never quoting the URL (a
+// provider's URL carries the account's API key).
+QString rpcUrlProblem(const QString& url);
 
 // Parses argv. On --help/--version prints and returns exit code 0; on a bad or unknown option
 // prints the reason and usage and returns 2; otherwise returns -1 and fills `out`. Every number

@@ -8,6 +8,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include "JsonRawInteger.hpp"
 #include "UiMetrics.hpp"
 #include "core/Clock.hpp"
 
@@ -81,7 +82,8 @@ void strategyReport(const StrategyHost& host, QJsonArray& strategies, QJsonArray
 }
 }  // namespace
 
-bool writeReport(const QString& file, Engine& engine, double durationS, const ui::UiMetrics* ui, QString* error) {
+bool writeReport(const QString& file, Engine& engine, double durationS, const ui::UiMetrics* ui, QString* error,
+                 const std::function<void(QJsonObject& root)>& extend) {
   struct Counts {
     std::uint64_t events = 0, orders = 0, fills = 0, rejects = 0, stale = 0, refused = 0, anomalies = 0;
     QJsonArray positions, strategies, plugins, riskEvents, breaches, underlyings, absentVenues;
@@ -297,12 +299,13 @@ bool writeReport(const QString& file, Engine& engine, double durationS, const ui
     for (auto it = t.begin(); it != t.end(); ++it) lag[it.key()] = it.value();
     root["engine_to_gui_lag_ms"] = lag;
   }
+  if (extend) extend(root);
   QFile f(file);
   if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
     if (error) *error = f.errorString();
     return false;
   }
-  f.write(QJsonDocument(root).toJson(QJsonDocument::Indented));
+  f.write(expandRawIntegers(QJsonDocument(root).toJson(QJsonDocument::Indented)));
   return true;
 }
 

@@ -19,6 +19,8 @@
 #include "CredentialSources.hpp"
 #include "CredentialStore.hpp"
 #include "DemoOrders.hpp"
+#include "EvmReport.hpp"
+#include "EvmWalletKey.hpp"
 #include "MainWindow.hpp"
 #include "Options.hpp"
 #include "Report.hpp"
@@ -33,6 +35,10 @@
 #include "venue/binance/BinanceConnectionTest.hpp"
 #include "venue/binance/BinanceVenue.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
+#include "venue/evm/EvmVenue.hpp"
+#include "venue/evm/Address.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -144,6 +150,81 @@ int launchPlugins(kappa::Engine& engine, const kappa::app::Options& opt) {
   return 0;
 }
 
+// --venue evm: the venue's configuration from the options. The pools come from kappa-exchange
+// --chain's deployment JSON (--evm-deployment; also its rpc_url and chain id) or from a file of pair
+// addresses (--evm-pools: one a line, # comments; everything else is read from the chain). --rpc-url
+// wins over the deployment's URL. False with `error` naming the option and why.
+bool evmConfigFromOptions(const kappa::app::Options& opt, kappa::evm::EvmVenueConfig& config, std::string& error) {
+  auto readFile = [](const QString& path, QByteArray& bytes, std::string& why) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+      why = "cannot read " + path.toStdString() + ": " + f.errorString().toStdString();
+      return false;
+    }
+    bytes = f.read(16 * 1024 * 1024);
+    return true;
+  };
+  QByteArray bytes;
+  if (!opt.evmDeploymentFile.isEmpty()) {
+    std::string why;
+    if (!readFile(opt.evmDeploymentFile, bytes, why)) {
+      error = "--evm-deployment: " + why;
+      return false;
+    }
+    const nlohmann::json deployment = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+    if (deployment.is_discarded()) {
+      error = "--evm-deployment " + opt.evmDeploymentFile.toStdString() + ": not JSON";
+      return false;
+    }
+    if (!kappa::evm::evmConfigFromDeployment(deployment, config, why)) {
+      error = "--evm-deployment " + opt.evmDeploymentFile.toStdString() + ": " + why;
+      return false;
+    }
+  } else {
+    std::string why;
+    if (!readFile(opt.evmPoolsFile, bytes, why)) {
+      error = "--evm-pools: " + why;
+      return false;
+    }
+    int lineNo = 0;
+    for (const QByteArray& raw : bytes.split('\n')) {
+      ++lineNo;
+      const QByteArray line = raw.trimmed();
+      if (line.isEmpty() || line.startsWith('#')) continue;
+      try {
+        (void)kappa::evm::parseAddress(line.toStdString());
+      } catch (const std::exception& e) {
+        error = "--evm-pools " + opt.evmPoolsFile.toStdString() + " line " + std::to_string(lineNo) +
+                ": not a pair address (0x and 40 hex digits, EIP-55 checksum if mixed case): " + e.what();
+        return false;
+      }
+      for (const kappa::evm::EvmPoolConfig& listed : config.pools)
+        if (kappa::evm::parseAddress(listed.pair) == kappa::evm::parseAddress(line.toStdString())) {
+          error = "--evm-pools " + opt.evmPoolsFile.toStdString() + " line " + std::to_string(lineNo) + ": " +
+                  listed.pair + " is listed twice";
+          return false;
+        }
+      kappa::evm::EvmPoolConfig pool;
+      pool.pair = line.toStdString();
+      config.pools.push_back(std::move(pool));
+    }
+    if (config.pools.empty()) {
+      error = "--evm-pools " + opt.evmPoolsFile.toStdString() + ": no pair address in it";
+      return false;
+    }
+  }
+  if (!opt.rpcUrl.isEmpty()) config.rpcUrl = opt.rpcUrl.toStdString();
+  if (config.rpcUrl.empty()) {
+    error = "--venue evm: no RPC URL (--rpc-url URL, or rpc_url in the deployment file)";
+    return false;
+  }
+  if (const QString problem = kappa::app::rpcUrlProblem(QString::fromStdString(config.rpcUrl)); !problem.isEmpty()) {
+    error = (opt.rpcUrl.isEmpty() ? "--evm-deployment's rpc_url " : "--rpc-url ") + problem.toStdString();
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -200,6 +281,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<kappa::Venue>> venues;
   kappa::deribit::DeribitVenue* deribit = nullptr;
   kappa::binance::BinanceVenue* binance = nullptr;
+  kappa::evm::EvmVenue* evm = nullptr;
   for (const QString& name : opt.venues) {
     if (name == "sim") {
       venues.push_back(std::make_unique<kappa::sim::SimVenue>(sim));
@@ -254,6 +336,29 @@ int main(int argc, char** argv) {
       auto v = std::make_unique<kappa::binance::BinanceVenue>(std::move(config));
       binance = v.get();
       venues.push_back(std::move(v));
+    } else if (name == "evm") {
+      kappa::evm::EvmVenueConfig config;
+      std::string error;
+      if (!evmConfigFromOptions(opt, config, error)) {
+        std::fprintf(stderr, "kappa: %s\n", error.c_str());
+        return 2;
+      }
+      // The wallet: --evm-key-file FILE (0600), else KAPPA_EVM_PRIVATE_KEY (app/EvmWalletKey.hpp),
+      // handed to the venue, which signs with it; only its address is shown.
+      kappa::app::EvmWalletKeyResult key = kappa::app::resolveEvmWalletKey(opt.evmKeyFile.toStdString());
+      if (key.failed()) {
+        std::fprintf(stderr, "kappa: %s\n", key.error.c_str());
+        return 2;
+      }
+      const std::string rpc = kappa::evm::EvmVenue::redactedUrl(config.rpcUrl);
+      const std::size_t pools = config.pools.size();
+      auto v = std::make_unique<kappa::evm::EvmVenue>(std::move(config));
+      if (key.key) v->setWalletKey(std::move(*key.key));
+      kappa::log::info("app", "venue evm: " + rpc + ", " + std::to_string(pools) + " pool(s), " +
+                                  (key.loaded() ? "wallet " + v->walletAddress() + " (key from " + key.origin + ")"
+                                                : std::string("no wallet key (market data only)")));
+      evm = v.get();
+      venues.push_back(std::move(v));
     }
   }
   kappa::app::forgetSecretFromEnvironment();  // processes kappa starts do not inherit the keys
@@ -272,6 +377,11 @@ int main(int argc, char** argv) {
   if (binance && listedNothing(binance)) {
     std::fprintf(stderr, "kappa: no instruments from Binance USD-M futures (%s): %s\n",
                  opt.binanceEnv.toUtf8().constData(), binance->listError().c_str());
+    return 1;
+  }
+  if (evm && listedNothing(evm)) {
+    std::fprintf(stderr, "kappa: no pools from the chain at %s: %s\n",
+                 kappa::evm::EvmVenue::redactedUrl(evm->config().rpcUrl).c_str(), evm->listError().c_str());
     return 1;
   }
   engine.setDataDir(dataDir.toStdString());
@@ -352,7 +462,12 @@ int main(int argc, char** argv) {
   if (window) window->close();
   if (!opt.reportFile.isEmpty()) {
     QString error;
-    if (!kappa::app::writeReport(opt.reportFile, engine, seconds, window ? &window->metrics() : nullptr, &error)) {
+    const std::string wallet = evm ? evm->walletAddress() : std::string();
+    auto extend = [&](QJsonObject& root) {
+      if (evm) kappa::app::addEvmReport(root, engine, *evm, wallet);
+    };
+    if (!kappa::app::writeReport(opt.reportFile, engine, seconds, window ? &window->metrics() : nullptr, &error,
+                                 extend)) {
       std::fprintf(stderr, "kappa: cannot write report %s: %s\n", qPrintable(opt.reportFile), qPrintable(error));
       engine.stop();
       return 1;

@@ -12,8 +12,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// The node's URL for a message: host and port only. A provider's URL carries the account's API key
+// in its path (https://mainnet.example/v3/KEY), and these messages reach logs and stderr.
 std::string where(const net::Endpoint& e) {
-  return std::string(e.tls ? "https://" : "http://") + net::hostHeader(e) + e.target;
+  return std::string(e.tls ? "https://" : "http://") + net::hostHeader(e) + (e.target == "/" ? "/" : "/...");
 }
 
 // The first `n` characters of an answer, for a message (a node's HTML error page can be long).

@@ -1,0 +1,71 @@
+#include "EvmReport.hpp"
+
+#include <QJsonArray>
+#include <algorithm>
+#include <cctype>
+
+#include "JsonRawInteger.hpp"
+
+namespace kappa::app {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return s;
+}
+
+QJsonValue raw(const evm::U256& v) { return rawInteger(evm::u256ToDecimal(v)); }
+
+}  // namespace
+
+void addEvmReport(QJsonObject& root, const Engine& engine, const evm::EvmVenue& venue, const std::string& wallet) {
+  const evm::EvmCounters counters = venue.counters();
+  QJsonArray venues = root["venues"].toArray();
+  for (qsizetype i = 0; i < venues.size(); ++i) {
+    QJsonObject v = venues[i].toObject();
+    if (v["name"].toString() != "evm") continue;
+    v["chain_id"] = qint64(counters.chainId);
+    v["latest_block"] = qint64(counters.headBlock);
+    v["processed_block"] = qint64(counters.processedBlock);
+    v["state_detail"] = QString::fromStdString(venue.stateDetail());
+    v["wallet"] = wallet.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(wallet));
+    venues[i] = v;
+  }
+  root["venues"] = venues;
+
+  QJsonArray pools;
+  for (const evm::EvmPoolView& p : venue.pools()) {
+    QJsonObject row{{"name", QString::fromStdString(p.name)},
+                    {"pair", QString::fromStdString(p.pair)},
+                    {"block", qint64(p.block)},
+                    {"reserve0", raw(p.reserve0)},
+                    {"reserve1", raw(p.reserve1)},
+                    {"base_reserve", raw(p.baseReserve)},
+                    {"quote_reserve", raw(p.quoteReserve)},
+                    {"price", p.mid},
+                    {"best_bid", toDouble(p.bestBid)},
+                    {"best_ask", toDouble(p.bestAsk)},
+                    {"trades", qint64(p.trades)},
+                    {"base_volume", raw(p.baseVolume)},
+                    {"quote_volume", raw(p.quoteVolume)}};
+    if (p.instrument != kNoInstrument && p.instrument < engine.instruments().size()) {
+      const Instrument& inst = engine.instruments()[p.instrument];
+      row["instrument"] = QString::fromStdString(inst.name);
+      row["base"] = QString::fromStdString(inst.baseCurrency);
+      row["quote"] = QString::fromStdString(inst.quoteCurrency);
+    }
+    QJsonArray tokens;
+    for (const evm::EvmPoolConfig& c : venue.config().pools)
+      if (lower(c.pair) == lower(p.pair))
+        for (const evm::EvmPoolConfig::Token& t : c.tokens)
+          tokens.append(QJsonObject{{"symbol", QString::fromStdString(t.symbol)},
+                                    {"address", QString::fromStdString(t.address)}});
+    row["tokens"] = tokens;
+    pools.append(row);
+  }
+  root["pools"] = pools;
+  // Empty until orders are wired into EvmVenue (see EvmReport.hpp): no transaction is ever sent yet.
+  root["transactions"] = QJsonArray();
+}
+
+}  // namespace kappa::app
