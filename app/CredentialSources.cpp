@@ -25,12 +25,6 @@ CredentialSourceResult failure(std::string message) {
   return r;
 }
 
-std::string trim(const std::string& s) {
-  const char* ws = " \t\r\n";
-  const std::size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
 
 std::string octalMode(mode_t mode) {
   char buf[8];
@@ -135,8 +129,8 @@ CredentialSourceResult credentialsFromEnvironment(const CredentialFormat& format
   const char* kClientSecretVariable = format.secretVariable;
   const char* id = std::getenv(kClientIdVariable);
   const char* secret = std::getenv(kClientSecretVariable);
-  const std::string idValue = id ? trim(id) : std::string();
-  const std::string secretValue = secret ? trim(secret) : std::string();
+  const std::string idValue = id ? trimmed(id) : std::string();
+  const std::string secretValue = secret ? trimmed(secret) : std::string();
   if (idValue.empty() && secretValue.empty()) return {};
   if (idValue.empty())
     return failure(std::string(kClientSecretVariable) + " is set but " + kClientIdVariable +
@@ -167,15 +161,15 @@ CredentialSourceResult credentialsFromFile(const std::string& path, const Creden
     const std::string raw = content.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
     pos = end == std::string::npos ? content.size() : end + 1;
     ++lineNo;
-    const std::string line = trim(raw);
+    const std::string line = trimmed(raw);
     if (line.empty() || line[0] == '#') continue;
     const std::string at = where + " line " + std::to_string(lineNo) + ": ";
     // Never quote the line: it may be a secret pasted on its own.
     const std::size_t eq = line.find('=');
     if (eq == std::string::npos)
       return failure(at + "expected 'field = value' (fields: " + fieldList + ")");
-    const std::string field = trim(line.substr(0, eq));
-    const std::string value = trim(line.substr(eq + 1));
+    const std::string field = trimmed(line.substr(0, eq));
+    const std::string value = trimmed(line.substr(eq + 1));
     if (field.empty()) return failure(at + "no field name before '='");
     if (field != idField && field != secretField && field != "environment") {
       // Name it only when it is plainly a mistyped field name, never what could be part of a secret
@@ -248,6 +242,13 @@ std::string checkCredentialsForEndpoint(const CredentialSourceResult& source, co
   };
   return "the API key " + source.credentials.maskedId() + " from " + source.origin + " is for " + name(keyFor) +
          ", not for " + name(endpoint) + " (--deribit-env): refusing to send it there";
+}
+
+std::string trimmed(const std::string& s) {
+  const char* ws = " \t\r\n";
+  const std::size_t b = s.find_first_not_of(ws);
+  if (b == std::string::npos) return {};
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
 }
 
 }  // namespace kappa::app

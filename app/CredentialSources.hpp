@@ -80,6 +80,8 @@ CredentialSourceResult resolveHeadlessCredentials(const std::string& filePath,
 // group/other bits, at most 64 KiB), checked on the descriptor it is read through. False with
 // `error` naming the file, what is wrong and the chmod that fixes it; never any of its content.
 bool readOwnerOnlyFile(const std::string& path, std::string& content, std::string& error);
+// `s` without leading and trailing spaces, tabs and line ends (a credential file's line).
+std::string trimmed(const std::string& s);
 
 // Removes every venue's secret variable (KAPPA_DERIBIT_CLIENT_SECRET, KAPPA_BINANCE_API_SECRET,
 // KAPPA_EVM_PRIVATE_KEY) from this process's environment once read, so that processes kappa starts

@@ -16,12 +16,6 @@ EvmWalletKeyResult failure(std::string message) {
   return r;
 }
 
-std::string trim(const std::string& s) {
-  const char* ws = " \t\r\n";
-  const std::size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
 
 // The key in `hex`; the parser's own message never echoes the text, and neither does this one.
 EvmWalletKeyResult fromHex(const std::string& hex, std::string origin) {
@@ -47,14 +41,14 @@ EvmWalletKeyResult resolveEvmWalletKey(const std::string& filePath) {
     std::size_t pos = 0;
     while (pos < content.size() && key.empty()) {
       const std::size_t end = content.find('\n', pos);
-      const std::string line = trim(content.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
+      const std::string line = trimmed(content.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
       pos = end == std::string::npos ? content.size() : end + 1;
       if (!line.empty() && line[0] != '#') key = line;
     }
     // Whatever else the file holds is ignored but for a second key line, which is a mistake worth naming.
     while (pos < content.size()) {
       const std::size_t end = content.find('\n', pos);
-      const std::string line = trim(content.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
+      const std::string line = trimmed(content.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
       pos = end == std::string::npos ? content.size() : end + 1;
       if (!line.empty() && line[0] != '#')
         return failure("--evm-key-file " + filePath + ": more than one line besides comments (the file holds the key alone)");
@@ -63,7 +57,7 @@ EvmWalletKeyResult resolveEvmWalletKey(const std::string& filePath) {
     return fromHex(key, "--evm-key-file " + filePath);
   }
   const char* value = std::getenv(kEvmPrivateKeyVariable);
-  const std::string key = value ? trim(value) : std::string();
+  const std::string key = value ? trimmed(value) : std::string();
   if (key.empty()) return {};
   return fromHex(key, std::string("environment (") + kEvmPrivateKeyVariable + ")");
 }
