@@ -81,9 +81,11 @@ class TestCrossVenue : public QObject {
     engine_ = std::make_unique<Engine>(std::move(venues));
     engine_->setDataDir(dir_.filePath("data").toStdString());
     engine_->start();
+    // The retry loop below may send the same IOC buy again within milliseconds; the duplicate guard
+    // (tested in tst_risk) would refuse it, which is not what this test is about.
     for (const char* a : {"max_position=1000000000", "instruments/@perpetual/max_position=1000000000", "price_band=0.5",
                           "max_order_notional=1000000000", "max_net_delta=off", "max_net_gamma=off", "max_net_vega=off",
-                          "instruments/@option/iv_band=off"})
+                          "instruments/@option/iv_band=off", "duplicate_window_ms=0"})
       engine_->changeRiskLimit(a, "test");
   }
   void cleanupTestCase() {
