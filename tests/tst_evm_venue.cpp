@@ -423,6 +423,7 @@ class TestEvmVenue : public QObject {
     EvmVenueConfig c = venue_->config();
     c.maxLogRange = 1;
     c.pollInterval = std::chrono::milliseconds(2500);
+    c.wsUrl = "off";  // pushed heads would read every block: no gap
     EvmVenue slow(c);
     InstrumentRegistry registry;
     slow.listInstruments(registry);
@@ -436,6 +437,39 @@ class TestEvmVenue : public QObject {
       QCOMPARE(v.reserve1, r1);
     }
     slow.disconnect();
+  }
+
+  // Polled once a minute, the venue still shows every new block within a block time: anvil pushes
+  // new heads (eth_subscribe over WebSocket on the RPC port). With the push off, the same venue
+  // stays on the block it read first.
+  void newHeadsArePushed() {
+    EvmVenueConfig c = venue_->config();
+    c.pollInterval = std::chrono::milliseconds(60'000);
+    EvmVenue pushed(c);
+    InstrumentRegistry registry;
+    pushed.listInstruments(registry);
+    QuietListener listener;
+    boost::asio::io_context engineThread;
+    pushed.connect(listener, engineThread.get_executor());
+    QTRY_VERIFY_WITH_TIMEOUT(pushed.state() == VenueState::Connected && pushed.counters().headsPushed, 10000);
+    const std::uint64_t first = pushed.counters().processedBlock;
+    QTRY_VERIFY_WITH_TIMEOUT(pushed.counters().processedBlock >= first + 2, 8000);
+    QVERIFY(pushed.counters().headNotifications >= 2);
+    QVERIFY(pushed.counters().polls <= pushed.counters().headNotifications + 1);
+    pushed.disconnect();
+
+    c.wsUrl = "off";
+    EvmVenue polled(c);
+    InstrumentRegistry registry2;
+    polled.listInstruments(registry2);
+    polled.connect(listener, engineThread.get_executor());
+    QTRY_VERIFY_WITH_TIMEOUT(polled.state() == VenueState::Connected, 10000);
+    const std::uint64_t shown = polled.counters().processedBlock;
+    QTest::qWait(3000);  // three blocks
+    QCOMPARE(polled.counters().processedBlock, shown);
+    QCOMPARE(polled.counters().headNotifications, std::uint64_t(0));
+    QVERIFY(!polled.counters().headsPushed);
+    polled.disconnect();
   }
 
   // confirmations = 3: the books show the block three below the node's newest.

@@ -12,6 +12,7 @@
 #include "venue/evm/AbiCodec.hpp"
 #include "venue/evm/EthRpc.hpp"
 #include "venue/evm/FeeEstimator.hpp"
+#include "venue/evm/NewHeadsFeed.hpp"
 #include "venue/evm/NonceAllocator.hpp"
 #include "venue/evm/TxTracker.hpp"
 #include "venue/evm/UniswapV2Math.hpp"
@@ -195,8 +196,40 @@ void EvmVenue::connect(VenueListener& listener, asio::any_io_executor engine) {
       return;
     }
     setState(VenueState::Connecting, "connecting to " + redactedUrl(config_.rpcUrl));
+    startHeadsFeed();
     poll();
   });
+}
+
+void EvmVenue::startHeadsFeed() {
+  if (config_.wsUrl == "off") return;
+  const std::string url = config_.wsUrl.empty() ? NewHeadsFeed::wsUrlFor(config_.rpcUrl) : config_.wsUrl;
+  if (url.empty()) return;
+  NewHeadsFeed::Callbacks cb;
+  cb.onHead = [this](std::uint64_t block) {
+    {
+      std::lock_guard lock(mutex_);
+      ++counters_.headNotifications;
+    }
+    // A head we have already read (the poll beat the push) needs nothing.
+    if (stopping_ || block <= lastHead_) return;
+    pollTimer_.cancel();  // its handler sees operation_aborted; poll() arms it again
+    poll();
+  };
+  cb.onStatus = [this](bool live, const std::string& why) {
+    {
+      std::lock_guard lock(mutex_);
+      counters_.headsPushed = live;
+    }
+    if (live)
+      log::info(kLog, "new heads pushed by " + redactedUrl(config_.rpcUrl) + " (polling every " +
+                          std::to_string(config_.pollInterval.count()) + " ms goes on beside)");
+    else
+      log::info(kLog, "new heads not pushed (" + why + "): polling every " +
+                          std::to_string(config_.pollInterval.count()) + " ms");
+  };
+  heads_ = std::make_unique<NewHeadsFeed>(io_, url, config_.caFile, std::chrono::seconds(5), std::move(cb));
+  heads_->start();
 }
 
 void EvmVenue::disconnect() {
@@ -206,6 +239,7 @@ void EvmVenue::disconnect() {
       [this] {
         stopping_ = true;
         pollTimer_.cancel();
+        heads_.reset();  // closes its WebSocket here, on the I/O thread
       },
       std::chrono::milliseconds(200));
   state_ = VenueState::Disconnected;
@@ -276,6 +310,7 @@ void EvmVenue::step() {
   if (!chainChecked_ && !checkChain()) return;
   const auto sent = std::chrono::steady_clock::now();
   const std::uint64_t head = reader_->blockNumber();
+  lastHead_ = head;
   const auto roundTrip = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent);
   const bool recovered = unreachable_;
   if (unreachable_) {

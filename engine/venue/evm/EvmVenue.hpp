@@ -7,7 +7,8 @@
 // Everything of the chain runs on the venue's own I/O thread (VenueIoThread) with a blocking
 // JSON-RPC client (EthRpc): the engine thread never waits for the node. Following the chain:
 //   - at the start (and whenever the node comes back) eth_chainId is checked against the config;
-//   - every pollInterval, eth_blockNumber; a new head (minus `confirmations`) brings the pairs'
+//   - every pollInterval, and at once when the node pushes a new head (eth_subscribe newHeads over
+//     WebSocket, NewHeadsFeed, where the node offers it), eth_blockNumber; a new head (minus `confirmations`) brings the pairs'
 //     Sync/Swap logs of the new blocks (eth_getLogs), which update each PoolState; then one book
 //     snapshot per pool (changeId = the block number) and a Trade per swap reach the engine;
 //   - the last processed block's hash is checked every poll: a reorganisation (or a chain reset,
@@ -87,6 +88,7 @@ class PoolChainReader;
 class NonceAllocator;
 class FeeEstimator;
 class TxTracker;
+class NewHeadsFeed;
 struct TxEvent;
 
 // One order as the venue last saw it (any thread, a copy): for the GUI and tests.
@@ -140,6 +142,8 @@ struct EvmCounters {
   Nanos processedBlockTime = 0;
   std::uint64_t chainId = 0;           // as the node said
   std::int64_t lastRoundTripUs = 0;    // eth_blockNumber's last round trip
+  bool headsPushed = false;            // subscribed to new heads (NewHeadsFeed) right now
+  std::uint64_t headNotifications = 0; // new heads the node pushed
   std::uint64_t ordersSent = 0;        // swaps handed to the tracker
   std::uint64_t approvalsSent = 0;
   std::uint64_t fillsReorged = 0;      // an included swap whose fill was reported left the chain
@@ -192,6 +196,7 @@ class EvmVenue final : public Venue {
 
   // I/O thread.
   void schedulePoll(std::chrono::milliseconds delay);
+  void startHeadsFeed();
   void poll();
   void step();
   bool checkChain();
@@ -242,6 +247,7 @@ class EvmVenue final : public Venue {
   VenueIoThread ioThread_;
   boost::asio::io_context& io_ = ioThread_.io();
   boost::asio::steady_timer pollTimer_{io_};
+  std::unique_ptr<NewHeadsFeed> heads_;  // pushed new heads, when the node offers them
   bool stopping_ = false;
   bool chainChecked_ = false;
   bool following_ = false;       // processed_ is set

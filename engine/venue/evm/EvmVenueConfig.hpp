@@ -43,6 +43,10 @@ struct EvmVenueConfig {
   // repaired from getReserves at the next poll).
   unsigned confirmations = 0;
   std::chrono::milliseconds pollInterval{1000};  // eth_blockNumber every ...: about the block time
+  // New heads pushed by the node (eth_subscribe over WebSocket, NewHeadsFeed) poll at once; polling
+  // every pollInterval goes on beside it. "" = the rpcUrl as ws(s):// (one port serves both on geth
+  // and anvil); "off" = polling only.
+  std::string wsUrl;
   std::chrono::milliseconds rpcTimeout{5000};    // per call
   std::chrono::milliseconds retryInterval{1000}; // after a failure, the next attempt
   std::chrono::seconds maxHeadAge{120};          // a newer head not seen for this long: "node behind" (0 = off)
