@@ -766,7 +766,7 @@ void EvmVenue::handleSubmit(const VenueOrder& order) {
     if (allowance < amountIn) {
       if (const std::string short_ = balanceShort(); !short_.empty()) return refuse(short_);  // before any nonce is used
       std::string error;
-      const std::optional<FeeQuote> q = fees_->quote(error);
+      const std::optional<FeeQuote> q = fees_->quoteAt(lastHead_, error);
       if (!q) return refuse("fees: " + error);
       TxRequest approve;
       approve.orderId = (std::uint64_t(1) << 62) | nextApprovalId_++;
@@ -802,7 +802,7 @@ void EvmVenue::handleSubmit(const VenueOrder& order) {
     swap.gasLimit = std::max(g.gasLimit, g.estimate + config_.swapGasHeadroom);
   }
   std::string error;
-  const std::optional<FeeQuote> q = fees_->quote(error);
+  const std::optional<FeeQuote> q = fees_->quoteAt(lastHead_, error);
   if (!q) return refuse("fees: " + error);
   swap.fees = *q;
   publishOrder(w);

@@ -87,6 +87,16 @@ std::string checkFeeCap(const U256& maxFeePerGas, const U256& cap) {
   return "maxFeePerGas " + formatGwei(maxFeePerGas) + " above the cap " + formatGwei(cap);
 }
 
+std::optional<FeeQuote> FeeEstimator::quoteAt(std::uint64_t head, std::string& error) {
+  if (head != 0 && head == cachedHead_) return cached_;
+  std::optional<FeeQuote> q = quote(error);
+  if (q && head != 0) {
+    cachedHead_ = head;
+    cached_ = *q;
+  }
+  return q;
+}
+
 std::optional<FeeQuote> FeeEstimator::quote(std::string& error) {
   const double pct = std::clamp(config_.rewardPercentile, 0.0, 100.0);
   RpcReply history = rpc_.call("eth_feeHistory", json::array({u256ToQuantity(U256(std::max(config_.historyBlocks, 1u))), "latest",

@@ -76,12 +76,19 @@ class FeeEstimator {
   FeeEstimator(EthRpc& rpc, FeeConfig config = {}) : rpc_(rpc), config_(config) {}
 
   const FeeConfig& config() const { return config_; }
-  void setConfig(const FeeConfig& config) { config_ = config; }
+  void setConfig(const FeeConfig& config) {
+    config_ = config;
+    cachedHead_ = 0;
+  }
 
   // eth_feeHistory (+ eth_maxPriorityFeePerGas when no block paid a tip); a node that refuses
   // eth_feeHistory: the latest block's base fee and eth_maxPriorityFeePerGas (feesFromLatestBlock).
   // nullopt with `error` on failure.
   std::optional<FeeQuote> quote(std::string& error);
+  // The same, asked once per head: while the caller's newest block is still `head`, the quote
+  // given for it is given again (fee history only changes with a block: two round trips saved per
+  // order). The maxFee's base-fee multiplier covers a block the caller has not seen yet.
+  std::optional<FeeQuote> quoteAt(std::uint64_t head, std::string& error);
   // eth_estimateGas for {from, to, value, data} at "pending"; a revert gives revertReason.
   GasEstimate estimateGas(const Address& from, const std::optional<Address>& to, const U256& value, const Bytes& data);
   // The cap check with this estimator's cap.
@@ -90,6 +97,8 @@ class FeeEstimator {
  private:
   EthRpc& rpc_;
   FeeConfig config_;
+  std::uint64_t cachedHead_ = 0;
+  FeeQuote cached_;
 };
 
 }  // namespace kappa::evm
