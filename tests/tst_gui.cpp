@@ -18,6 +18,8 @@
 
 #include "LadderPanel.hpp"
 #include "LadderWidget.hpp"
+
+#include <set>
 #include "MainWindow.hpp"
 #include "ChartWidget.hpp"
 #include "GreeksPanel.hpp"
@@ -510,6 +512,81 @@ class TestGui : public QObject {
 
   // A restored window fits the screen (the status bar was pushed off a 1000 px screen) and does not
   // creep down a little at every restart.
+  // A book whose levels lie 300 ticks apart (an AMM pool's curve in 0.1 % steps at 3,000 with a
+  // 0.01 tick): 200 ticks a row, so every level has its own row and the depth fits on screen; a
+  // bid shows at the row at or under its price, an ask at or over; a click acts on the row's price;
+  // + and - step through 1-2-5 groupings.
+  void ladderGroupsTicksWhenLevelsLieFarApart() {
+    InstrumentRegistry registry;
+    Instrument pool;
+    pool.name = "WETH/USDC";
+    pool.tickSize = 1'000'000;  // 0.01
+    pool.minQty = 1;
+    const InstrumentId id = registry.add(pool);
+    LadderWidget ladder(registry);
+    ladder.resize(320, 700);
+    ladder.setInstrument(id);
+    ladder.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&ladder));
+    EngineSnapshot s;
+    s.depth.instrument = id;
+    s.depth.status = BookStatus::Live;
+    const Price step = 300 * pool.tickSize;  // 3.00
+    for (int i = 0; i < 20; ++i) {
+      s.depth.bids.push_back({Price(2997'00000000) - i * step, Qty(100'000'000) * (i + 1)});
+      s.depth.asks.push_back({Price(3003'00000000) + i * step, Qty(100'000'000) * (i + 1)});
+    }
+    ladder.apply(s);
+    ladder.repaint();
+    QCOMPARE(ladder.ticksPerRow(), std::int64_t(200));
+    // Every level on its own row, on screen: 2.00 a row, 20 + 20 levels over ~60 rows... the near ones.
+    std::set<int> rows;
+    for (int i = 0; i < 5; ++i) {
+      const QPoint b = ladder.cellCenter(LadderWidget::BidSize, s.depth.bids[i].price);
+      const QPoint a = ladder.cellCenter(LadderWidget::AskSize, s.depth.asks[i].price);
+      QVERIFY2(!b.isNull() && !a.isNull(), qPrintable(QString("level %1 not on screen").arg(i)));
+      QVERIFY(rows.insert(b.y()).second);
+      QVERIFY(rows.insert(a.y()).second);
+      // Rows never show a better price than their level: bid 2997.00 at 2996.00, ask 3003.00 at 3004.00.
+      QVERIFY(ladder.drawnPriceAt(b) <= s.depth.bids[i].price && ladder.drawnPriceAt(b) > s.depth.bids[i].price - 2 * step / 3);
+      QVERIFY(ladder.drawnPriceAt(a) >= s.depth.asks[i].price && ladder.drawnPriceAt(a) < s.depth.asks[i].price + 2 * step / 3);
+    }
+    QCOMPARE(ladder.drawnPriceAt(ladder.cellCenter(LadderWidget::BidSize, Price(2997'00000000))), Price(2996'00000000));
+    QCOMPARE(ladder.drawnPriceAt(ladder.cellCenter(LadderWidget::AskSize, Price(3003'00000000))), Price(3004'00000000));
+    std::vector<std::pair<Side, Price>> clicked;
+    connect(&ladder, &LadderWidget::orderClicked, [&](Side side, Price price) { clicked.emplace_back(side, price); });
+    QTest::mouseClick(&ladder, Qt::LeftButton, {}, ladder.cellCenter(LadderWidget::BidSize, Price(2997'00000000)));
+    QCOMPARE(clicked.size(), std::size_t(1));
+    QCOMPARE(clicked[0].first, Side::Buy);
+    QCOMPARE(clicked[0].second, Price(2996'00000000));
+    saveShot(&ladder, "ladder-grouped-pool");
+    // + coarser, - finer, through 1-2-5.
+    QTest::keyClick(&ladder, Qt::Key_Plus);
+    QCOMPARE(ladder.ticksPerRow(), std::int64_t(500));
+    QTest::keyClick(&ladder, Qt::Key_Minus);
+    QTest::keyClick(&ladder, Qt::Key_Minus);
+    QCOMPARE(ladder.ticksPerRow(), std::int64_t(100));
+    // A book one tick a level keeps one tick a row.
+    LadderWidget plain(registry);
+    plain.resize(320, 700);
+    plain.setInstrument(id);
+    EngineSnapshot d = s;
+    for (int i = 0; i < 20; ++i) {
+      d.depth.bids[std::size_t(i)].price = Price(2997'00000000) - i * pool.tickSize;
+      d.depth.asks[std::size_t(i)].price = Price(2997'01000000) + i * pool.tickSize;
+    }
+    plain.apply(d);
+    QCOMPARE(plain.ticksPerRow(), std::int64_t(1));
+    // Nor does a thin book far apart (an option quoted at two prices 300 ticks apart).
+    LadderWidget thin(registry);
+    thin.setInstrument(id);
+    EngineSnapshot t = s;
+    t.depth.bids.resize(1);
+    t.depth.asks.resize(1);
+    thin.apply(t);
+    QCOMPARE(thin.ticksPerRow(), std::int64_t(1));
+  }
+
   void windowRestoresInsideTheScreenWithoutDrift() {
     const QString file = dir_.filePath("geometry.ini");
     const QRect avail = QGuiApplication::primaryScreen()->availableGeometry();

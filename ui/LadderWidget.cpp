@@ -22,14 +22,17 @@ LadderWidget::LadderWidget(const InstrumentRegistry& instruments, QWidget* paren
   setMinimumSize(300, 200);
   setAttribute(Qt::WA_OpaquePaintEvent);
   setToolTip("Click bid side: buy limit at that price · ask side: sell · own order: cancel it\n"
-             "Space: re-centre · Wheel/↑/↓/PgUp/PgDn: scroll · Esc: cancel all orders on this instrument\n"
+             "Space: re-centre · Wheel/↑/↓/PgUp/PgDn: scroll · +/-: more/fewer ticks per row\n"
+             "Esc: cancel all orders on this instrument\n"
              "The prices stay put while the pointer is over the ladder");
 }
 
 void LadderWidget::setInstrument(InstrumentId id) {
   if (id == instrument_) return;
   instrument_ = id;
-  tick_ = id < instruments_.size() ? instruments_[id].tickSize : 1;
+  tick_ = id < instruments_.size() ? std::max<Price>(1, instruments_[id].tickSize) : 1;
+  group_ = 0;  // chosen from the first book (chooseGroup)
+  rowStep_ = tick_;
   centered_ = false;
   scrolledAway_ = false;
   painted_ = false;
@@ -44,21 +47,21 @@ void LadderWidget::setInstrument(InstrumentId id) {
 
 int LadderWidget::visibleRows() const { return std::max(1, (height() - headerHeight()) / rowHeight()); }
 
-Price LadderWidget::priceAtRow(int row, std::int64_t centerTick) const {
+Price LadderWidget::priceAtRow(int row, std::int64_t centerRow) const {
   const int mid = visibleRows() / 2;
-  return Price(centerTick + (mid - row)) * tick_;
+  return Price(centerRow + (mid - row)) * rowStep_;
 }
 
-Price LadderWidget::priceAtRow(int row) const { return priceAtRow(row, centerTick_); }
+Price LadderWidget::priceAtRow(int row) const { return priceAtRow(row, centerRow_); }
 
 Price LadderWidget::drawnPriceAt(QPoint pos) const {
   const int row = rowAt(pos.y());
   if (!painted_ || row < 0) return 0;
-  return priceAtRow(row, paintedCenterTick_);
+  return priceAtRow(row, paintedCenterRow_);
 }
 
 bool LadderWidget::onScreen(Price price) const {
-  const std::int64_t row = visibleRows() / 2 - (price / tick_ - centerTick_);
+  const std::int64_t row = visibleRows() / 2 - (price / rowStep_ - centerRow_);
   return row >= 0 && row < visibleRows();
 }
 
@@ -67,7 +70,7 @@ int LadderWidget::insideOffScreen() const {
   if (!bid && !ask) return 0;
   if ((bid && onScreen(bid)) || (ask && onScreen(ask))) return 0;
   const Price ref = bid ? bid : ask;
-  return ref / tick_ > centerTick_ ? 1 : -1;
+  return ref / rowStep_ > centerRow_ ? 1 : -1;
 }
 
 int LadderWidget::rowAt(int y) const {
@@ -93,24 +96,99 @@ LadderWidget::Column LadderWidget::columnAt(int x) const {
 }
 
 QPoint LadderWidget::cellCenter(Column column, Price price) const {
-  if (!painted_ || tick_ <= 0 || price % tick_ != 0) return {};
-  const std::int64_t row = visibleRows() / 2 - (price / tick_ - paintedCenterTick_);
+  if (!painted_ || rowStep_ <= 0 || price % tick_ != 0) return {};
+  const Price at = column == OwnAsk || column == AskSize ? askRow(price) : bidRow(price);
+  const std::int64_t row = visibleRows() / 2 - (at / rowStep_ - paintedCenterRow_);
   if (row < 0 || row >= visibleRows()) return {};
   return cellRect(int(row), column).center();
 }
 
 Qty LadderWidget::drawnOwnQty(Side side, Price price) const {
-  const auto it = paintedOwn_.constFind(price);
+  const auto it = paintedOwn_.constFind(side == Side::Buy ? bidRow(price) : askRow(price));
   if (it == paintedOwn_.constEnd()) return 0;
   return side == Side::Buy ? it->buyQty : it->sellQty;
+}
+
+Price LadderWidget::bidRow(Price price) const {
+  if (rowStep_ <= 1) return price;
+  const Price r = price >= 0 ? price / rowStep_ : -((-price + rowStep_ - 1) / rowStep_);
+  return r * rowStep_;
+}
+
+Price LadderWidget::askRow(Price price) const {
+  const Price down = bidRow(price);
+  return down == price ? price : down + rowStep_;
+}
+
+// The nice numbers of ticks per row a trader steps through with + and -: 1, 2, 5, 10, 20, 50, ...
+static std::int64_t niceStep(std::int64_t n, bool up) {
+  std::int64_t best = 1;
+  for (std::int64_t decade = 1; decade <= 1'000'000'000; decade *= 10)
+    for (std::int64_t m : {1, 2, 5}) {
+      const std::int64_t v = m * decade;
+      if (up && v > n) return v;
+      if (!up && v < n) best = v;
+    }
+  return up ? n : best;
+}
+
+void LadderWidget::chooseGroup(const EngineSnapshot& s) {
+  // One row per tick, unless every level of a deep book lies many ticks from the next (an AMM
+  // pool's curve cut into 0.1 % steps): then as many ticks per row as the nearest two levels are
+  // apart, rounded down to 1, 2 or 5 x 10^k, so each level has its own row and the depth fits on
+  // screen. A thin order book (an option quoted at two prices) keeps one tick a row: its trader
+  // wants to improve the bid by a tick. Chosen once per instrument (rows that change their step
+  // under the pointer would move the target); + and - change it.
+  constexpr std::size_t kMinLevels = 10;
+  constexpr std::int64_t kMinGapTicks = 20;
+  std::int64_t gap = 0;
+  auto scan = [&](const std::vector<Level>& levels) {
+    for (std::size_t i = 1; i < levels.size(); ++i) {
+      const std::int64_t g = std::llabs(levels[i].price - levels[i - 1].price) / tick_;
+      if (g > 0 && (gap == 0 || g < gap)) gap = g;
+    }
+  };
+  scan(s.depth.bids);
+  scan(s.depth.asks);
+  const bool curve = s.depth.bids.size() + s.depth.asks.size() >= kMinLevels && gap >= kMinGapTicks;
+  group_ = curve ? niceStep(gap + 1, false) : 1;
+  rowStep_ = tick_ * group_;
+}
+
+void LadderWidget::setGroup(std::int64_t ticksPerRow) {
+  if (ticksPerRow < 1 || ticksPerRow == group_) return;
+  group_ = ticksPerRow;
+  rowStep_ = tick_ * group_;
+  regroup();
+  recenter();
+}
+
+void LadderWidget::regroup() {
+  bids_.clear();
+  asks_.clear();
+  own_.clear();
+  // Bids go to the row at or under their price, asks to the row at or over it: a row never shows a
+  // better price than the levels it holds.
+  for (const Level& l : rawBids_) bids_[bidRow(l.price)] += l.qty;
+  for (const Level& l : rawAsks_) asks_[askRow(l.price)] += l.qty;
+  for (const Order& o : rawOwn_) {
+    Own& w = own_[o.request.side == Side::Buy ? bidRow(o.request.price) : askRow(o.request.price)];
+    if (o.request.side == Side::Buy) {
+      w.buyQty += o.leaves;
+      w.buyIds.push_back(o.id);
+    } else {
+      w.sellQty += o.leaves;
+      w.sellIds.push_back(o.id);
+    }
+  }
 }
 
 void LadderWidget::recenter() {
   Price mid = 0;
   if (bestBid_ && bestAsk_) mid = (bestBid_ + bestAsk_) / 2;
   else mid = bestBid_ ? bestBid_ : bestAsk_ ? bestAsk_ : lastPrice_;
-  if (mid == 0 || tick_ <= 0) return;
-  centerTick_ = mid / tick_;
+  if (mid == 0 || rowStep_ <= 0) return;
+  centerRow_ = mid / rowStep_;
   centered_ = true;
   scrolledAway_ = false;
   update();
@@ -127,19 +205,18 @@ void LadderWidget::setDataLateMs(double ms) {
   update();
 }
 
-void LadderWidget::scrollTicks(std::int64_t ticks) {
+void LadderWidget::scrollRows(std::int64_t ticks) {
   if (ticks == 0) return;
-  centerTick_ += ticks;
+  centerRow_ += ticks;
   scrolledAway_ = true;
   update();
 }
 
 void LadderWidget::apply(const EngineSnapshot& s) {
   if (instrument_ == kNoInstrument || s.depth.instrument != instrument_) return;
-  bids_.clear();
-  asks_.clear();
-  for (const Level& l : s.depth.bids) bids_.insert(l.price, l.qty);
-  for (const Level& l : s.depth.asks) asks_.insert(l.price, l.qty);
+  if (group_ == 0 && (!s.depth.bids.empty() || !s.depth.asks.empty())) chooseGroup(s);
+  rawBids_ = s.depth.bids;
+  rawAsks_ = s.depth.asks;
   bestBid_ = s.depth.bids.empty() ? 0 : s.depth.bids.front().price;
   bestAsk_ = s.depth.asks.empty() ? 0 : s.depth.asks.front().price;
   status_ = s.depth.status;
@@ -151,18 +228,10 @@ void LadderWidget::apply(const EngineSnapshot& s) {
   } else if (instrument_ < s.quotes.size()) {
     lastPrice_ = s.quotes[instrument_].last;
   }
-  own_.clear();
-  for (const Order& o : s.orders) {
-    if (o.request.instrument != instrument_ || !isWorking(o.state) || o.request.type != OrderType::Limit) continue;
-    Own& w = own_[o.request.price];
-    if (o.request.side == Side::Buy) {
-      w.buyQty += o.leaves;
-      w.buyIds.push_back(o.id);
-    } else {
-      w.sellQty += o.leaves;
-      w.sellIds.push_back(o.id);
-    }
-  }
+  rawOwn_.clear();
+  for (const Order& o : s.orders)
+    if (o.request.instrument == instrument_ && isWorking(o.state) && o.request.type == OrderType::Limit) rawOwn_.push_back(o);
+  regroup();
   // The rows must not move under a trader who is aiming: never re-centre while the pointer is over
   // the ladder, nor after a deliberate scroll (until Space/Centre). Otherwise re-centre when first
   // filled, when the best bid or ask has reached the outermost rows or left the screen (one side of
@@ -172,10 +241,10 @@ void LadderWidget::apply(const EngineSnapshot& s) {
     recenter();
   } else if (!pointerOver_ && !scrolledAway_) {
     const Price mid = bestBid_ && bestAsk_ ? (bestBid_ + bestAsk_) / 2 : bestBid_ ? bestBid_ : bestAsk_;
-    const bool drifted = mid && std::llabs(mid / tick_ - centerTick_) > 2;
+    const bool drifted = mid && std::llabs(mid / rowStep_ - centerRow_) > 2;
     constexpr std::int64_t kEdgeRows = 2;
     auto atEdge = [&](Price p) {
-      const std::int64_t row = visibleRows() / 2 - (p / tick_ - centerTick_);
+      const std::int64_t row = visibleRows() / 2 - (p / rowStep_ - centerRow_);
       return p && (row < kEdgeRows || row >= visibleRows() - kEdgeRows);
     };
     if (atEdge(bestBid_) || atEdge(bestAsk_) || (autoCentre_ && drifted)) recenter();
@@ -201,7 +270,10 @@ void LadderWidget::paintEvent(QPaintEvent*) {
     r.setHeight(headerHeight());
     p.fillRect(r, QColor(0x20, 0x25, 0x2e));
     p.setPen(colors::dimText);
-    p.drawText(r, Qt::AlignCenter, titles[c]);
+    QString title = titles[c];
+    if (c == PriceCol && group_ > 1 && instrument_ < instruments_.size())
+      title = QString("Price (%1)").arg(formatPrice(instruments_[instrument_], rowStep_));  // a row's step
+    p.drawText(r, Qt::AlignCenter, p.fontMetrics().elidedText(title, Qt::ElideRight, r.width() - 4));
   }
   if (instrument_ == kNoInstrument || !haveDepth_) {
     p.setPen(colors::dimText);
@@ -210,7 +282,7 @@ void LadderWidget::paintEvent(QPaintEvent*) {
   }
   const Instrument& inst = instruments_[instrument_];
   const int rows = visibleRows();
-  paintedCenterTick_ = centerTick_;
+  paintedCenterRow_ = centerRow_;
   paintedOwn_ = own_;
   painted_ = true;
   Qty maxQty = 1;
@@ -223,8 +295,8 @@ void LadderWidget::paintEvent(QPaintEvent*) {
     if (price <= 0) continue;
     const Qty bq = bids_.value(price, 0);
     const Qty aq = asks_.value(price, 0);
-    const bool isBestBid = price == bestBid_, isBestAsk = price == bestAsk_;
-    const bool inSpread = bestBid_ && bestAsk_ && price > bestBid_ && price < bestAsk_;
+    const bool isBestBid = bestBid_ && price == bidRow(bestBid_), isBestAsk = bestAsk_ && price == askRow(bestAsk_);
+    const bool inSpread = bestBid_ && bestAsk_ && price > bidRow(bestBid_) && price < askRow(bestAsk_);
     const QColor rowBg = (r % 2) ? QColor(0x14, 0x17, 0x1d) : colors::background;
     for (int c = 0; c < ColumnCount; ++c) p.fillRect(cellRect(r, Column(c)), rowBg);
     if (inSpread) p.fillRect(cellRect(r, PriceCol), QColor(0x1c, 0x22, 0x2b));
@@ -254,7 +326,7 @@ void LadderWidget::paintEvent(QPaintEvent*) {
     p.setPen(bq > 0 ? colors::bid.lighter(120) : aq > 0 ? colors::ask.lighter(120) : colors::dimText);
     if (isBestBid || isBestAsk) p.setPen(colors::text);
     p.drawText(pc, Qt::AlignCenter, formatPrice(inst, price));
-    if (price == lastPrice_) {
+    if (lastPrice_ && price == bidRow(lastPrice_)) {
       p.setPen(QPen(colors::last, 2));
       p.setBrush(Qt::NoBrush);
       p.drawRect(pc.adjusted(1, 1, -2, -2));
@@ -364,18 +436,21 @@ void LadderWidget::wheelEvent(QWheelEvent* e) {
   wheelRemainder_ += e->angleDelta().y();
   const int rows = wheelRemainder_ / kUnitsPerRow;
   wheelRemainder_ -= rows * kUnitsPerRow;
-  scrollTicks(rows);
+  scrollRows(rows);
   e->accept();
 }
 
 void LadderWidget::keyPressEvent(QKeyEvent* e) {
   switch (e->key()) {
     case Qt::Key_Space: recenter(); break;
-    case Qt::Key_Up: scrollTicks(1); break;
-    case Qt::Key_Down: scrollTicks(-1); break;
-    case Qt::Key_PageUp: scrollTicks(visibleRows() / 2); break;
-    case Qt::Key_PageDown: scrollTicks(-visibleRows() / 2); break;
+    case Qt::Key_Up: scrollRows(1); break;
+    case Qt::Key_Down: scrollRows(-1); break;
+    case Qt::Key_PageUp: scrollRows(visibleRows() / 2); break;
+    case Qt::Key_PageDown: scrollRows(-visibleRows() / 2); break;
     case Qt::Key_Escape: emit cancelAllClicked(); break;
+    case Qt::Key_Plus:
+    case Qt::Key_Equal: setGroup(niceStep(std::max<std::int64_t>(group_, 1), true)); break;
+    case Qt::Key_Minus: setGroup(niceStep(std::max<std::int64_t>(group_, 1), false)); break;
     default: QWidget::keyPressEvent(e); return;
   }
   e->accept();

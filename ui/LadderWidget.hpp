@@ -1,5 +1,6 @@
 #pragma once
-// Price ladder (DOM): one row per tick, centred on demand, columns
+// Price ladder (DOM): one row per tick (or per group of ticks when the book's levels lie far
+// apart, e.g. an AMM pool's curve: + and - change it), centred on demand, columns
 //   own bids | bid size | price | ask size | own asks
 // with proportional size bars, best bid/ask emphasised, the last trade marked and the user's
 // working orders at their prices. Click a bid cell to buy at that price, an ask cell to sell,
@@ -48,6 +49,9 @@ class LadderWidget : public QWidget {
   bool pointerOver() const { return pointerOver_; }
   // Where the inside market is relative to the rows on screen: 0 on screen, +1 above, -1 below.
   int insideOffScreen() const;
+  // Ticks per row: 1 unless the book's levels lie many ticks apart (chooseGroup); + and - change it.
+  std::int64_t ticksPerRow() const { return group_ == 0 ? 1 : group_; }
+  void setGroup(std::int64_t ticksPerRow);
   Price bestBid() const { return bestBid_; }
   Price bestAsk() const { return bestAsk_; }
 
@@ -75,14 +79,21 @@ class LadderWidget : public QWidget {
   QRect cellRect(int row, Column column) const;
   int rowAt(int y) const;
   Column columnAt(int x) const;
-  void scrollTicks(std::int64_t ticks);
-  Price priceAtRow(int row, std::int64_t centerTick) const;
+  void scrollRows(std::int64_t ticks);
+  Price priceAtRow(int row, std::int64_t centerRow) const;
   bool onScreen(Price price) const;
+  // The row (its price) that shows a bid / an ask at `price`: at or under / at or over it.
+  Price bidRow(Price price) const;
+  Price askRow(Price price) const;
+  void chooseGroup(const EngineSnapshot& s);
+  void regroup();  // bids_/asks_/own_ from the raw book and orders, by row
 
   const InstrumentRegistry& instruments_;
   InstrumentId instrument_ = kNoInstrument;
-  Price tick_ = 1;
-  std::int64_t centerTick_ = 0;
+  Price tick_ = 1;      // the instrument's tick
+  std::int64_t group_ = 1;  // ticks per row (0 = not chosen yet for this instrument)
+  Price rowStep_ = 1;   // tick_ * group_: the price step from one row to the next
+  std::int64_t centerRow_ = 0;
   bool centered_ = false;
   bool autoCentre_ = false;
   bool scrolledAway_ = false;  // the trader scrolled: no automatic re-centre until Space/Centre
@@ -90,11 +101,13 @@ class LadderWidget : public QWidget {
   double lateMs_ = 0;
   int wheelRemainder_ = 0;     // angle delta not yet turned into rows (high-resolution wheels)
   // What the last paint showed: clicks act on these, not on state that changed since.
-  std::int64_t paintedCenterTick_ = 0;
+  std::int64_t paintedCenterRow_ = 0;
   bool painted_ = false;
   QHash<Price, Own> paintedOwn_;
   QHash<Price, Qty> bids_, asks_;
   QHash<Price, Own> own_;
+  std::vector<Level> rawBids_, rawAsks_;  // the last snapshot's book, before grouping
+  std::vector<Order> rawOwn_;             // our working limit orders on the instrument
   Price bestBid_ = 0, bestAsk_ = 0, lastPrice_ = 0;
   Side lastSide_ = Side::Buy;
   BookStatus status_ = BookStatus::Empty;
