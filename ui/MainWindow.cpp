@@ -210,9 +210,12 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
     });
   }
 
-  // Select the perpetual by default (the engine focuses it too).
-  for (const Instrument& inst : instruments_.all())
-    if (inst.kind == InstrumentKind::Perpetual) { selectInstrument(inst.id); break; }
+  // Select the perpetual by default, else a spot market (the engine focuses the same).
+  InstrumentId first = kNoInstrument;
+  for (InstrumentKind kind : {InstrumentKind::Perpetual, InstrumentKind::Spot})
+    for (const Instrument& inst : instruments_.all())
+      if (first == kNoInstrument && inst.kind == kind) first = inst.id;
+  if (first != kNoInstrument) selectInstrument(first);
 
   frameTimer_.setTimerType(Qt::PreciseTimer);
   frameTimer_.setInterval(16);

@@ -15,7 +15,9 @@
 
 namespace kappa {
 
-enum class InstrumentKind : std::uint8_t { Index, Perpetual, Future, Option };
+// Spot: bought and sold outright, delta one, no expiry, no funding (an AMM pool: WETH/USDC on
+// Uniswap V2). Risk limits address each kind as @index, @perpetual, @future, @option, @spot.
+enum class InstrumentKind : std::uint8_t { Index, Perpetual, Future, Option, Spot };
 enum class OptionType : std::uint8_t { None, Call, Put };
 // Inverse: quoted against USD but margined and settled in the coin (Deribit BTC perpetual: amount in
 // USD, PnL in BTC; BTC options: premium in BTC, payoff max(S-K,0)/S in BTC). Linear: PnL = qty*dP.

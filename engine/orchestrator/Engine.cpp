@@ -65,8 +65,10 @@ Engine::Engine(std::vector<std::unique_ptr<Venue>> venues, StrategyHostConfig st
   market_->onSnapshotNeeded([this](InstrumentId id) { venues_[instruments_[id].venue].venue->requestSnapshot(id); });
   for (const Instrument& inst : instruments_.all())
     market_->seedHistory(inst.id, venues_[inst.venue].venue->history(inst.id));
-  for (const Instrument& inst : instruments_.all())
-    if (inst.kind == InstrumentKind::Perpetual) { focus_ = inst.id; break; }
+  // The first perpetual, else the first spot market (a chain's pools alone).
+  for (InstrumentKind kind : {InstrumentKind::Perpetual, InstrumentKind::Spot})
+    for (const Instrument& inst : instruments_.all())
+      if (focus_ == kNoInstrument && inst.kind == kind) focus_ = inst.id;
   // One underlying per coin across venues, valued at the first index that names it (Deribit's
   // btc_usd before a later venue's BTC index).
   for (const Instrument& inst : instruments_.all())

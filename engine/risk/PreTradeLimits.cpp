@@ -23,6 +23,7 @@ const char* kindKey(InstrumentKind k) {
     case InstrumentKind::Perpetual: return "@perpetual";
     case InstrumentKind::Future: return "@future";
     case InstrumentKind::Option: return "@option";
+    case InstrumentKind::Spot: return "@spot";
   }
   return "@?";
 }

@@ -362,8 +362,8 @@ bool parseRiskConfig(const std::string& text, const std::string& source, RiskCon
       for (std::size_t i = 0; i < list.size(); ++i) index.emplace(list[i].key, i);
       for (auto e = v.begin(); e != v.end(); ++e) {
         if (scope == LimitScopeKind::Instrument && e.key().rfind('@', 0) == 0 && e.key() != "@perpetual" &&
-            e.key() != "@future" && e.key() != "@option" && e.key() != "@index")
-          return fail(key + "/" + e.key() + ": unknown kind (known: @perpetual, @future, @option)");
+            e.key() != "@future" && e.key() != "@option" && e.key() != "@spot" && e.key() != "@index")
+          return fail(key + "/" + e.key() + ": unknown kind (known: @perpetual, @future, @option, @spot)");
         const auto [at, added] = index.emplace(e.key(), list.size());
         if (added) list.push_back({e.key(), {}});
         if (!readLimitSet(e.value(), scope, key + "/" + e.key(), &list[at->second].limits, &why)) return fail(why);
@@ -457,8 +457,8 @@ bool applyRiskOverride(RiskConfig* config, const std::string& assignment, std::s
                                             : config->underlyings;
     // As risk.json does: an @kind must be one that exists (a typo would apply to nothing).
     if (scope == LimitScopeKind::Instrument && parts[1].rfind('@', 0) == 0 && parts[1] != "@perpetual" &&
-        parts[1] != "@future" && parts[1] != "@option" && parts[1] != "@index")
-      return fail("instruments/" + parts[1] + ": unknown kind (known: @perpetual, @future, @option)");
+        parts[1] != "@future" && parts[1] != "@option" && parts[1] != "@spot" && parts[1] != "@index")
+      return fail("instruments/" + parts[1] + ": unknown kind (known: @perpetual, @future, @option, @spot)");
     // Set on a copy: a refused override leaves no empty entry behind.
     LimitSet set;
     for (const ScopedLimits& e : list)

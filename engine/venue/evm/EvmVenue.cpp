@@ -146,7 +146,7 @@ void EvmVenue::listInstruments(InstrumentRegistry& registry) {
       if (registry.find(id(), inst.name)) inst.name += "@" + shortAddress(meta.pair);  // two pools of one pair of symbols
       // A pool is spot: no expiry, linear, priced and settled in the quote token. The engine has no
       // spot kind; Perpetual is the closest (delta one, no expiry), with no funding ever sent.
-      inst.kind = InstrumentKind::Perpetual;
+      inst.kind = InstrumentKind::Spot;
       inst.settlement = Settlement::Linear;
       inst.baseCurrency = meta.base().symbol;
       inst.quoteCurrency = meta.quote().symbol;

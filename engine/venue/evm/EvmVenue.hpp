@@ -19,8 +19,8 @@
 // Degraded for a wrong chain id (books stale, nothing followed), a node that answers with errors,
 // a node syncing, or a head older than maxHeadAge ("node behind").
 //
-// Instruments: kind Perpetual (the engine has no spot kind; a pool is delta one and never expires,
-// and no funding is ever sent), Settlement Linear in the quote token, tick ~1e-5 of the price at
+// Instruments: kind Spot (delta one, never expires, no funding; risk limits address pools as
+// @spot), Settlement Linear in the quote token, tick ~1e-5 of the price at
 // listing (PoolBook's poolTickFor), minQty the base token's unit (at least 1e-8), no maker/taker fee
 // (the pool's 0.3 % is inside the book's prices). Market data carries the block's timestamp (whole
 // seconds); trade ids are block << 16 | log index. Volume (EvmPoolView) counts the Swap logs since
