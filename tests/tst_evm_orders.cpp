@@ -276,9 +276,8 @@ class TestEvmOrders : public QObject {
                &error);
     QVERIFY2(error.isEmpty(), qPrintable(error));
     mine();
-    // Acknowledged (pending) before: the OMS has no Open -> Rejected, so it ends Cancelled with the
-    // chain's rejection as its reason.
-    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Cancelled, 5000);
+    // Acknowledged (pending) before, rejected on chain: Open -> Rejected, the revert reason kept.
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Rejected, 5000);
     QVERIFY2(reasonOf(id).find("rejected on chain (reverted): UniswapV2Router: INSUFFICIENT_OUTPUT_AMOUNT") != std::string::npos, reasonOf(id).c_str());
     QCOMPARE(QString::fromStdString(venue_->order(id)->state), QString("rejected"));
     QVERIFY2(reasonOf(id).find("INSUFFICIENT_OUTPUT_AMOUNT") != std::string::npos, reasonOf(id).c_str());

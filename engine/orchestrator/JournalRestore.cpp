@@ -56,6 +56,7 @@ void Engine::setDataDir(const std::string& dataDir) {
     journalNote(JournalKind::LimitChange, now(), "limits from " + riskConfig_.source);
     reapplyLimitChanges();
     gate_.limits().configure(riskConfig_);
+    handRiskLimitsToVenues();
     monitor_.configure(riskConfig_.triggers);
   }
   if (journal_->failed()) {  // the engine thread is not running yet: set the halt directly

@@ -200,7 +200,7 @@ void Engine::publish() {
   }
   s.totalPnlUsd = 0;
   for (const Position& p : oms_->positions()) {
-    if (p.flat() && p.boughtQty == 0 && p.soldQty == 0) continue;
+    if (p.flat() && p.boughtQty == 0 && p.soldQty == 0 && p.fees == 0) continue;
     const Instrument& inst = instruments_[p.instrument];
     PositionRow row;
     row.instrument = p.instrument;
@@ -210,6 +210,7 @@ void Engine::publish() {
     row.unrealizedPnl = p.unrealizedPnl(inst, row.mark);
     row.realizedPnl = p.realizedPnl;
     row.fees = p.fees;
+    row.unconfirmedQty = p.unconfirmedQty;
     // Inverse instruments settle in the coin (x index = USD); linear ones in USDT (taken at par),
     // which counts in the coin at the index: an underlying sums both venues' contracts.
     const double pnl = row.realizedPnl + row.unrealizedPnl - row.fees;

@@ -77,6 +77,7 @@
 #include "venue/VenueInbox.hpp"
 #include "venue/VenueIoThread.hpp"
 #include "venue/evm/EvmVenueConfig.hpp"
+#include "venue/evm/GasBudget.hpp"
 #include "venue/evm/PoolState.hpp"
 #include "venue/evm/Secp256k1Signer.hpp"
 
@@ -167,6 +168,17 @@ class EvmVenue final : public Venue {
   // Reads the pool's reserves again (getReserves at the processed block) and sends a snapshot.
   void requestSnapshot(InstrumentId id) override;
   VenueSummary summary() const override;
+  // Risk (see "Risk" in the header comment). The engine's limits, copied and posted to the I/O
+  // thread (never blocks the engine): checked there at signing.
+  void setRiskLimits(const VenueRiskLimits& limits) override;
+  double slippageToleranceBps() const override { return double(config_.slippageBps); }
+  // Restart: the gas our transactions paid on UTC `day` before this session (wei), from the
+  // venue's transaction journal; posted to the I/O thread. Without it the day's count starts at 0.
+  void seedGasPaidToday(std::int64_t day, U256 paidWei);
+  // Any thread: the gas paid today (UTC) and the worst case of transactions in flight, as the
+  // max_gas_per_day check last saw them (wei).
+  U256 gasPaidToday() const;
+  U256 gasInFlight() const;
 
   // ---- any thread ----
   VenueState state() const { return state_.load(); }
@@ -223,6 +235,20 @@ class EvmVenue final : public Venue {
   void report(ExecReport r);
   void publishOrder(const OrderWork& w);
 
+  // Risk (I/O thread; EvmVenue.cpp's "risk" section): the limits the engine handed, the day's gas,
+  // approvals' fees owed to the order that needed them, the fills not yet confirmed.
+  GasRefusal gasRiskRefusal(const std::string& what, const U256& maxFeePerGas, std::uint64_t gasLimit);
+  void countGas(const TxEvent& e);
+  void chargeApprovalFee(const TxEvent& e);
+  void addOwedFees(ExecReport& r);
+  void publishUnconfirmed();
+  VenueRiskLimits riskLimits_;
+  GasBudget gas_;
+  std::map<std::uint64_t, std::uint64_t> gasLimitOf_;  // tracker id -> the gas limit it was sent with
+  std::map<std::uint64_t, OrderId> approvalFor_;        // approval's tracker id -> the order that needed it
+  std::map<OrderId, U256> approvalFeeOwed_;             // wei, added to the order's next fee report
+  std::map<InstrumentId, double> unconfirmedSent_;      // as last told to the engine
+
   std::unique_ptr<Secp256k1Signer> signer_;
   std::unique_ptr<NonceAllocator> nonces_;
   std::unique_ptr<FeeEstimator> fees_;
@@ -269,6 +295,7 @@ class EvmVenue final : public Venue {
   EvmCounters counters_;
   std::vector<EvmPoolView> views_;
   std::map<OrderId, EvmOrderView> orderViews_;
+  U256 gasPaidTodayView_ = 0, gasInFlightView_ = 0;
 };
 
 }  // namespace kappa::evm
