@@ -1042,9 +1042,15 @@ void EvmVenue::handleCancelAll() {
       failures += (failures.empty() ? "" : "; ") + std::to_string(id) + ": " + why;
     }
   }
-  const std::string detail = "HALT: " + std::to_string(pending) + " pending transaction(s), " + std::to_string(sent) +
-                             " cancel(s) sent" + (already ? ", " + std::to_string(already) + " already cancelling" : "") +
-                             (failures.empty() ? "" : " (not sent: " + failures + ")") + "; included swaps cannot be undone";
+  // Said the same way however often the engine asks (its repeat must not read "0 sent"): how many
+  // pending are being cancelled, and that what is already included stays.
+  std::size_t included = 0;
+  for (const auto& [id, w] : work_)
+    if (w.view.fillSent && w.view.state != "final") ++included;
+  const std::string detail = "HALT: " + std::to_string(pending) + " pending transaction(s), " + std::to_string(sent + already) +
+                             " being cancelled (a self-transfer at each nonce)" +
+                             (failures.empty() ? "" : " (not sent: " + failures + ")") + "; included swaps cannot be undone" +
+                             (included ? " (" + std::to_string(included) + " included, not final yet)" : "");
   // The engine asks again whenever the venue says Connected while halted: answering every time
   // with onVenueState(Connected) would ping-pong. Said once per new answer.
   if (sent == 0 && detail == lastHaltDetail_) return;
