@@ -44,14 +44,14 @@
 //     Approvals are tracked under ids 2^62+n (never an engine order id) and are not cancelled by HALT.
 // TxTracker's events become ExecReports: Pending -> Ack; Included -> Fill (base and average price
 // from the pair's Swap log in the receipt; fee: below); Rejected -> Reject (notSent when refused
-// before the chain; else the revert reason, gas paid) — but a swap already acknowledged that
-// reverts is reported Cancelled with the reason "rejected on chain (reverted): ..." because the OMS
-// has no Open -> Rejected transition (the order view's state says "rejected"); Cancelled ->
-// Cancelled; Confirmed/Final and
+// before the chain; else "rejected on chain (reverted): <the revert reason> (gas paid)", its gas as
+// the report's fee — also after the Ack: the OMS takes Open -> Rejected and books the fee on the
+// position with no fill); Cancelled -> Cancelled (the self-transfer's gas as its fee); Confirmed/Final and
 // every head -> the order's confirmations (orders(), any thread); Replaced/Stuck/Dropped -> the
 // order view's detail and the log. Fee: gasUsed * effectiveGasPrice in wei is kept exact in the
 // order view (feeWei); the report's fee is that amount converted to the quote token at the mid of
-// a listed WETH/<quote> or <quote>/WETH pool when one exists, else 0 (said in the log).
+// a listed WETH/<quote> or <quote>/WETH pool when one exists, else 0 (said in the log). An approval
+// sent for an order adds its gas to that order's next fee report (Fill, Reject or Cancelled).
 // A reorganisation after a Fill: logged as an error, counted (EvmCounters::fillsReorged) and the
 // order view says "fill not final (reorged)"; the engine's fill stands (an OMS cannot unbook a fill);
 // a re-inclusion sends no second Fill (a different amount is logged), and a swap that ends
@@ -60,7 +60,29 @@
 // CancelReject once included. replace: always CancelReject: a swap has no price or size to modify,
 // and a fee speed-up is not what the OMS asks for (the tracker already speeds up stuck ones).
 // cancelAllOrders (HALT ALL): cancels every pending transaction and says in onVenueState's detail
-// how many, and that included swaps cannot be undone.
+// how many ("HALT: 2 pending transaction(s), 2 being cancelled (a self-transfer at each nonce);
+// included swaps cannot be undone (1 included, not final yet)"), the same words however often the
+// engine asks again. No risk limit holds a cancel back.
+//
+// Risk. The gate checks what it can before the venue (max_order_notional of the venue's scope is
+// the largest swap; max_slippage_bps against slippageToleranceBps(), i.e. config.slippageBps). What
+// only the venue knows at signing it checks here, with the limits the engine hands it
+// (setRiskLimits: a copy posted to the I/O thread on start and after every change, VenueRiskLimits):
+//   - max_gas_price_gwei: the fee quote's maxFeePerGas (what we sign to pay at most per gas);
+//   - max_gas_per_day (ETH): the gas paid since UTC midnight (GasBudget: every receipt of ours —
+//     swaps, reverts, cancels, approvals — once per transaction, a reorg's re-inclusion not twice)
+//     + the worst case of what is in flight + this one's gasLimit x maxFeePerGas;
+//   - the wallet's native balance (eth_getBalance) must pay that worst case, with what is in flight
+//     ("gas_balance": not a setting, always on).
+// A swap needing an approval is checked once for both (approvalGasLimit + swapGasLimitWithoutEstimate).
+// A refusal is a Reject (notSent, nothing signed, no nonce used) whose reason names the limit the
+// gate's way ("max_gas_price_gwei (evm): the fee would be up to 212 gwei per gas, limit 100 gwei")
+// and whose ExecReport::riskLimit makes the engine record it in the breach history. Restart: the
+// day's gas starts at 0 unless seedGasPaidToday() is given the journal's sum (the journal of our
+// transactions and their fees is not kept by this venue).
+// Positions: a Fill is booked at once (the swap is included); until its transaction is
+// tx.confirmations deep (or while reorged) its base amount is told to the engine as the position's
+// unconfirmed part (VenueListener::onUnconfirmedFills, the whole set after every flush that changed it).
 #include <atomic>
 #include <chrono>
 #include <cstdint>
