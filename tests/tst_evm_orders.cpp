@@ -49,6 +49,7 @@ class TestEvmOrders : public QObject {
   QTemporaryDir dir_;
   std::unique_ptr<Engine> engine_;
   EvmVenue* venue_ = nullptr;  // owned by the engine
+  EvmVenueConfig config_;      // the venue's, for a restart
   InstrumentId weth_ = kNoInstrument;
   QString me_;
 
@@ -192,6 +193,7 @@ class TestEvmOrders : public QObject {
     c.tx.confirmations = 2;
     c.tx.finalConfirmations = 4;
     c.tx.stuckBlocks = 50;  // the test mines; nothing should be sped up behind its back
+    config_ = c;
     auto venue = std::make_unique<EvmVenue>(c);
     venue->setWalletKey(PrivateKey::fromHex(kDevKey1));
     QCOMPARE(QString::fromStdString(venue->walletAddress()).toLower(), me_);
@@ -639,6 +641,37 @@ class TestEvmOrders : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, refused), OrderState::Rejected, 5000);
     QVERIFY2(reasonOf(refused).rfind("max_gas_price_gwei (evm): ", 0) == 0, reasonOf(refused).c_str());
     engine_->changeRiskLimit("venues/evm/max_gas_price_gwei=off", "test");
+  }
+
+  // A restart on the same data directory brings the position back with every fee: the fills' and
+  // those paid without a fill (the reverted swap's gas, the cancels' self-transfers).
+  void restartKeepsTheGasPaidWithoutFills() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_COMPARE_WITH_TIMEOUT(engine_->call([&] { return engine_->orders().working().size(); }), std::size_t(0), 5000);
+    const Position before = positionRow();
+    const double fillFees = engine_->call([&] {
+      double sum = 0;
+      for (const Order& o : engine_->orders().orders())
+        if (o.request.instrument == weth_ && o.filled > 0) sum += o.fees;
+      return sum;
+    });
+    QVERIFY2(before.fees > fillFees, qPrintable(QString("%1 vs %2").arg(before.fees).arg(fillFees)));  // some paid with no fill
+    engine_->stop();
+    venue_ = nullptr;
+    engine_.reset();
+    auto venue = std::make_unique<EvmVenue>(config_);
+    venue->setWalletKey(PrivateKey::fromHex(kDevKey1));
+    venue_ = venue.get();
+    engine_ = std::make_unique<Engine>(std::move(venue));
+    engine_->setDataDir(dir_.filePath("data").toStdString());
+    engine_->start();
+    const Instrument* weth = engine_->instruments().find(0, "WETH/USDC");
+    QVERIFY(weth);
+    weth_ = weth->id;
+    const Position after = positionRow();
+    QVERIFY2(std::abs(after.fees - before.fees) < 1e-9 * std::max(1.0, before.fees),
+             qPrintable(QString("%1 after, %2 before").arg(after.fees, 0, 'f', 10).arg(before.fees, 0, 'f', 10)));
+    QVERIFY(std::abs(after.qty - before.qty) < 1e-9);
   }
 };
 

@@ -67,6 +67,8 @@ class OrderManager {
   void restoreFill(const Instrument& inst, Side side, Qty qty, Price price, double fee) {
     positions_[inst.id].applyFill(inst, side, toDouble(qty), toDouble(price), fee);
   }
+  // Restart: a fee paid without a fill in an earlier session (an on-chain revert's or cancel's gas).
+  void restoreFee(const Instrument& inst, double fee) { positions_[inst.id].applyFee(fee); }
   // Ids are stored by the journal (and by SQLite) as signed 64-bit integers: kMaxOrderId is the
   // last one. Past it there is no id left that was never used, and ids never repeat: every submit
   // is then refused (with no order made) and idsExhausted() says so.

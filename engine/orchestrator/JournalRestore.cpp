@@ -189,6 +189,16 @@ void Engine::restoreFromJournal(const std::string& path) {
     if (std::find(traded_.begin(), traded_.end(), inst->id) == traded_.end()) traded_.push_back(inst->id);
     ++restored;
   }
+  // Fees paid without a fill (on-chain: a reverted swap's gas, a cancel's self-transfer): on the
+  // position like a fill's fee. Rows of venues not configured or not found stay in the journal.
+  for (const JournalState::FillRow& f : state.feesWithoutFills) {
+    if (!venueConfigured(f.venue)) continue;
+    std::string listers;
+    const Instrument* inst = journaledInstrument(f.venue, f.instrument, &listers);
+    if (!inst || !listers.empty()) continue;
+    oms_->restoreFee(*inst, f.fee);
+    if (std::find(traded_.begin(), traded_.end(), inst->id) == traded_.end()) traded_.push_back(inst->id);
+  }
   oms_->continueIdsAfter(state.maxOrderId);
   if (oms_->idsExhausted()) {  // never reuse an id: the venue and the journal would confuse two orders
     idsExhausted_ = true;
