@@ -486,6 +486,13 @@ class TestEvmOrders : public QObject {
     const U256 nanoEth = paid / pow10U256(9);
     const QString limit = QString::number(double(u256ToUint64(nanoEth, "test")) / 1e9, 'f', 9);
     engine_->changeRiskLimit(("venues/evm/max_gas_per_day=" + limit).toStdString(), "test");
+    // The risk panel's row: the venue's gas paid today as the limit's use, in ETH.
+    auto used = [&] {
+      for (const LimitUse& u : latestSnapshot(*engine_).limits)
+        if (u.limit == Limit::MaxGasPerDay && u.scope == "venue evm") return u.use;
+      return -1.0;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(std::abs(used() - tokenAmountToDouble(paid, 18)) < 1e-15, 5000);
     const std::uint64_t nonce = nonceOf(me_, "pending");
     const OrderId id = place(Side::Sell, mark() * 95 / 100, Qty(10'000'000));
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Rejected, 5000);

@@ -233,6 +233,20 @@ void Engine::publish() {
   if (s.limitsEpoch != publishSeq_ / 10) {
     s.limitsEpoch = publishSeq_ / 10;
     gate_.limits().usage(now(), *oms_, &s.limits);
+    // max_gas_per_day accumulates at the on-chain venues (they count their receipts): its use is
+    // theirs — a venue's row its own, the account's row all of them.
+    for (LimitUse& u : s.limits) {
+      if (u.limit != Limit::MaxGasPerDay) continue;
+      double paid = 0;
+      bool known = false;
+      for (const VenueSlot& v : venues_) {
+        const double g = v.venue->summary().gasPaidToday;
+        if (std::isnan(g) || (u.scope != "account" && u.scope != "venue " + v.name)) continue;
+        paid += g;
+        known = true;
+      }
+      if (known) u.use = paid;
+    }
     s.orderQtyCap.resize(known);
     for (InstrumentId id = 0; id < known; ++id)
       s.orderQtyCap[id] = gate_.limits().orderLimitValue(Limit::MaxOrderQty, id);

@@ -60,6 +60,7 @@ struct VenueSummary {
   std::int64_t heartbeatLatency = 0;     // microseconds of the last heartbeat round trip; 0 = none yet
   std::vector<VenueAccount> accounts;    // per currency, as the venue last reported it
   std::uint64_t latestBlock = 0;         // on-chain venues: the block their market data shows (0 = none)
+  double gasPaidToday = std::nan("");    // on-chain venues: native coin (ETH) paid in gas since UTC midnight
 };
 
 // The risk limits a venue checks itself because only it knows, at signing, what they bound (an

@@ -1109,6 +1109,7 @@ VenueSummary EvmVenue::summary() const {
   s.resyncs = c.resyncs;
   s.heartbeatLatency = c.lastRoundTripUs;
   s.latestBlock = c.processedBlock;
+  s.gasPaidToday = tokenAmountToDouble(gasPaidToday(), 18);  // max_gas_per_day's use (risk panel)
   return s;
 }
 
