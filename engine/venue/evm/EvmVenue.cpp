@@ -1048,7 +1048,7 @@ void EvmVenue::handleCancelAll() {
   for (const auto& [id, w] : work_)
     if (w.view.fillSent && w.view.state != "final") ++included;
   const std::string detail = "HALT: " + std::to_string(pending) + " pending transaction(s), " + std::to_string(sent + already) +
-                             " being cancelled (a self-transfer at each nonce)" +
+                             " being cancelled by self-transfer" +
                              (failures.empty() ? "" : " (not sent: " + failures + ")") + "; included swaps cannot be undone" +
                              (included ? " (" + std::to_string(included) + " included, not final yet)" : "");
   // The engine asks again whenever the venue says Connected while halted: answering every time

@@ -60,9 +60,9 @@
 // CancelReject once included. replace: always CancelReject: a swap has no price or size to modify,
 // and a fee speed-up is not what the OMS asks for (the tracker already speeds up stuck ones).
 // cancelAllOrders (HALT ALL): cancels every pending transaction and says in onVenueState's detail
-// how many ("HALT: 2 pending transaction(s), 2 being cancelled (a self-transfer at each nonce);
-// included swaps cannot be undone (1 included, not final yet)"), the same words however often the
-// engine asks again. No risk limit holds a cancel back.
+// how many ("HALT: 2 pending transaction(s), 2 being cancelled by self-transfer; included swaps
+// cannot be undone (1 included, not final yet)"), the same words however often the engine asks
+// again. No risk limit holds a cancel back.
 //
 // Risk. The gate checks what it can before the venue (max_order_notional of the venue's scope is
 // the largest swap; max_slippage_bps against slippageToleranceBps(), i.e. config.slippageBps). What
