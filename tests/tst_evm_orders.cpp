@@ -5,12 +5,21 @@
 //   - a buy and a sell fill with the base and quote of the pair's Swap event in the receipt, equal
 //     to the Router's own getAmountsOut at the block before; the fee is gasUsed*effectiveGasPrice;
 //     the approval went out first through the same tracker; the position moves;
-//   - another account swaps first in the same block: our swap reverts on chain and the order is
-//     rejected with the Router's INSUFFICIENT_OUTPUT_AMOUNT (gas paid);
+//   - another account swaps first in the same block: our swap reverts on chain and the order
+//     (acknowledged: Open -> Rejected) is rejected with the Router's INSUFFICIENT_OUTPUT_AMOUNT, its
+//     gas booked as a fee on the position (no fill); a cancel's self-transfer gas likewise, and an
+//     approval's gas goes with the fill of the order that needed it;
 //   - a limit worse than the pool's quote is refused before signing (no nonce used);
 //   - a cancel, and HALT, with a swap pending cancel it by a self-transfer at its nonce;
 //   - a reorganisation after a fill is counted and sends no second Fill;
-//   - confirmations count up per block; replace is refused.
+//   - confirmations count up per block; replace is refused;
+//   - an included swap counts in the position at once, marked unconfirmed until confirmed;
+//   - risk: venues/evm/max_order_notional is the largest swap; max_slippage_bps (the gate, against
+//     the venue's tolerance); max_gas_price_gwei and max_gas_per_day (the venue at signing; the day's
+//     gas equals the chain's receipts of our wallet exactly); a fresh wallet with 0.0001 ETH cannot
+//     pay the gas and refuses; HALT with a swap pending and the gas price above the limit still
+//     cancels it; each refusal is in the breach history, nothing signed;
+//   - a restart on the same data directory keeps the fees paid without fills.
 #include <QtTest>
 
 #include <QJsonDocument>
