@@ -224,6 +224,55 @@ class TestEvmOrders : public QObject {
     chain_.stop();
   }
 
+  // GasBudget alone (no chain): a transaction counts once however often it is included (a reorg's
+  // re-inclusion), its reservation ends with its receipt or its refusal, UTC midnight forgets what
+  // was paid (not what is in flight), a restart's seed counts for its own day only; the checks in
+  // words, each limit off when NaN, a budget met exactly still passing.
+  void gasBudgetCountsEachTransactionOnce() {
+    const Nanos day = 86'400'000'000'000;
+    const Nanos t0 = 20'000 * day + 3'600'000'000'000;  // 01:00 UTC
+    GasBudget g;
+    g.reserve(1, U256(1000));
+    g.reserve(2, U256(500));
+    QCOMPARE(g.reservedInFlight(), U256(1500));
+    g.paid(1, U256(300), t0);
+    g.paid(1, U256(310), t0);  // re-included after a reorg: its last amount, once
+    QCOMPARE(g.paidToday(t0), U256(310));
+    QCOMPARE(g.reservedInFlight(), U256(500));
+    g.release(2);
+    QCOMPARE(g.reservedInFlight(), U256(0));
+    g.reserve(3, U256(700));
+    QCOMPARE(g.paidToday(t0 + day), U256(0));  // the next UTC day
+    QCOMPARE(g.reservedInFlight(), U256(700));
+    g.seedPaid(20'000, U256(999), t0 + day);  // yesterday's: ignored
+    QCOMPARE(g.paidToday(t0 + day), U256(0));
+    g.seedPaid(20'001, U256(999), t0 + day);
+    g.paid(3, U256(1), t0 + day);
+    QCOMPARE(g.paidToday(t0 + day), U256(1000));
+
+    const U256 gwei = pow10U256(9);
+    VenueRiskLimits none;
+    QVERIFY(!checkGasRisk(none, "evm", "the swap", 500 * gwei, 200'000, 0, 0, std::nullopt));
+    VenueRiskLimits l;
+    l.maxGasPriceGwei = 100;
+    GasRefusal r = checkGasRisk(l, "evm", "the swap", 212 * gwei, 200'000, 0, 0, std::nullopt);
+    QCOMPARE(r.limit, std::string("max_gas_price_gwei"));
+    QCOMPARE(r.reason, std::string("max_gas_price_gwei (evm): the fee would be up to 212 gwei per gas, limit 100 gwei"));
+    QVERIFY(!checkGasRisk(l, "evm", "the swap", 100 * gwei, 200'000, 0, 0, std::nullopt));  // at the limit
+    l.maxGasPerDay = 0.01;  // ETH
+    // 0.006 paid + 0.002 in flight + 200,000 x 10 gwei = 0.002: exactly 0.01 passes, 1 wei more does not.
+    const U256 milli = pow10U256(15);
+    QVERIFY(!checkGasRisk(l, "evm", "the swap", 10 * gwei, 200'000, 6 * milli, 2 * milli, std::nullopt));
+    r = checkGasRisk(l, "evm", "the swap", 10 * gwei, 200'000, 6 * milli + 1, 2 * milli, std::nullopt);
+    QCOMPARE(r.limit, std::string("max_gas_per_day"));
+    QCOMPARE(r.reason, std::string("max_gas_per_day (evm): 0.006 ETH of gas paid today (UTC) + 0.002 ETH in flight + up to "
+                                   "0.002 ETH for the swap would pass the limit 0.01 ETH"));
+    r = checkGasRisk(none, "evm", "the swap", 15 * gwei, 200'000, 0, 0, U256(100'000) * gwei);  // 0.0001 ETH
+    QCOMPARE(r.limit, std::string("gas_balance"));
+    QCOMPARE(r.reason, std::string("gas_balance (evm): the wallet holds 0.0001 ETH, the swap may cost up to 0.003 ETH in gas"));
+    QVERIFY(!checkGasRisk(none, "evm", "the swap", 15 * gwei, 200'000, 0, 0, U256(3) * milli));
+  }
+
   // Buy 1 WETH: the USDC approval and the swap go out (Ack), one block includes both, Fill.
   void buyFills() {
     QVERIFY(weth_ != kNoInstrument);
