@@ -5,12 +5,21 @@
 //   - a buy and a sell fill with the base and quote of the pair's Swap event in the receipt, equal
 //     to the Router's own getAmountsOut at the block before; the fee is gasUsed*effectiveGasPrice;
 //     the approval went out first through the same tracker; the position moves;
-//   - another account swaps first in the same block: our swap reverts on chain and the order is
-//     rejected with the Router's INSUFFICIENT_OUTPUT_AMOUNT (gas paid);
+//   - another account swaps first in the same block: our swap reverts on chain and the order
+//     (acknowledged: Open -> Rejected) is rejected with the Router's INSUFFICIENT_OUTPUT_AMOUNT, its
+//     gas booked as a fee on the position (no fill); a cancel's self-transfer gas likewise, and an
+//     approval's gas goes with the fill of the order that needed it;
 //   - a limit worse than the pool's quote is refused before signing (no nonce used);
 //   - a cancel, and HALT, with a swap pending cancel it by a self-transfer at its nonce;
 //   - a reorganisation after a fill is counted and sends no second Fill;
-//   - confirmations count up per block; replace is refused.
+//   - confirmations count up per block; replace is refused;
+//   - an included swap counts in the position at once, marked unconfirmed until confirmed;
+//   - risk: venues/evm/max_order_notional is the largest swap; max_slippage_bps (the gate, against
+//     the venue's tolerance); max_gas_price_gwei and max_gas_per_day (the venue at signing; the day's
+//     gas equals the chain's receipts of our wallet exactly); a fresh wallet with 0.0001 ETH cannot
+//     pay the gas and refuses; HALT with a swap pending and the gas price above the limit still
+//     cancels it; each refusal is in the breach history, nothing signed;
+//   - a restart on the same data directory keeps the fees paid without fills.
 #include <QtTest>
 
 #include <QJsonDocument>
@@ -22,6 +31,8 @@
 #include "orchestrator/Engine.hpp"
 #include "venue/evm/AbiCodec.hpp"
 #include "venue/evm/EvmVenue.hpp"
+#include "venue/evm/GasBudget.hpp"
+#include "venue/evm/Secp256k1Signer.hpp"
 #include "venue/evm/PoolEvents.hpp"
 #include "venue/evm/TokenAmount.hpp"
 
@@ -47,6 +58,7 @@ class TestEvmOrders : public QObject {
   QTemporaryDir dir_;
   std::unique_ptr<Engine> engine_;
   EvmVenue* venue_ = nullptr;  // owned by the engine
+  EvmVenueConfig config_;      // the venue's, for a restart
   InstrumentId weth_ = kNoInstrument;
   QString me_;
 
@@ -63,6 +75,36 @@ class TestEvmOrders : public QObject {
   Price mark() { return engine_->call([&] { return engine_->marketData().markPrice(weth_); }); }
   double position() { return engine_->call([&] { return engine_->orders().positions()[weth_].qty; }); }
   std::string reasonOf(OrderId id) { return engine_->call([&] { return engine_->orders().find(id)->reason; }); }
+  Position positionRow() { return engine_->call([&] { return engine_->orders().positions()[weth_]; }); }
+  double orderFees(OrderId id) { return engine_->call([&] { return engine_->orders().find(id)->fees; }); }
+  // The breach history's entry for a limit key ("" scope: any), as the risk panel shows it.
+  std::optional<Breach> breachOf(const std::string& key) {
+    return engine_->call([&]() -> std::optional<Breach> {
+      for (const Breach& b : engine_->breaches().entries())
+        if (b.what == key) return b;
+      return std::nullopt;
+    });
+  }
+  // Every fee our wallet's transactions paid on the canonical chain (gasUsed * effectiveGasPrice of
+  // each receipt): swaps, reverted swaps, cancels' self-transfers and approvals alike.
+  U256 gasPaidOnChain(const QString& who) {
+    U256 sum = 0;
+    const std::uint64_t top = head();
+    for (std::uint64_t b = 1; b <= top; ++b) {
+      const QJsonObject block = chain_.rpc("eth_getBlockByNumber", {tagOf(b), true}).toObject();
+      for (const QJsonValue& t : block["transactions"].toArray()) {
+        if (t.toObject()["from"].toString().toLower() != who) continue;
+        const QJsonObject r = receipt(t.toObject()["hash"].toString());
+        sum += hexq(r["gasUsed"]) * hexq(r["effectiveGasPrice"]);
+      }
+    }
+    return sum;
+  }
+  // The next block's base fee bound: the latest block's base fee, in gwei.
+  double baseFeeGwei() {
+    const QJsonObject block = chain_.rpc("eth_getBlockByNumber", {"latest", false}).toObject();
+    return tokenAmountToDouble(hexq(block["baseFeePerGas"]), 9);
+  }
 
   OrderId place(Side side, Price price, Qty qty) {
     OrderRequest r;
@@ -160,6 +202,7 @@ class TestEvmOrders : public QObject {
     c.tx.confirmations = 2;
     c.tx.finalConfirmations = 4;
     c.tx.stuckBlocks = 50;  // the test mines; nothing should be sped up behind its back
+    config_ = c;
     auto venue = std::make_unique<EvmVenue>(c);
     venue->setWalletKey(PrivateKey::fromHex(kDevKey1));
     QCOMPARE(QString::fromStdString(venue->walletAddress()).toLower(), me_);
@@ -181,6 +224,55 @@ class TestEvmOrders : public QObject {
     chain_.stop();
   }
 
+  // GasBudget alone (no chain): a transaction counts once however often it is included (a reorg's
+  // re-inclusion), its reservation ends with its receipt or its refusal, UTC midnight forgets what
+  // was paid (not what is in flight), a restart's seed counts for its own day only; the checks in
+  // words, each limit off when NaN, a budget met exactly still passing.
+  void gasBudgetCountsEachTransactionOnce() {
+    const Nanos day = 86'400'000'000'000;
+    const Nanos t0 = 20'000 * day + 3'600'000'000'000;  // 01:00 UTC
+    GasBudget g;
+    g.reserve(1, U256(1000));
+    g.reserve(2, U256(500));
+    QCOMPARE(g.reservedInFlight(), U256(1500));
+    g.paid(1, U256(300), t0);
+    g.paid(1, U256(310), t0);  // re-included after a reorg: its last amount, once
+    QCOMPARE(g.paidToday(t0), U256(310));
+    QCOMPARE(g.reservedInFlight(), U256(500));
+    g.release(2);
+    QCOMPARE(g.reservedInFlight(), U256(0));
+    g.reserve(3, U256(700));
+    QCOMPARE(g.paidToday(t0 + day), U256(0));  // the next UTC day
+    QCOMPARE(g.reservedInFlight(), U256(700));
+    g.seedPaid(20'000, U256(999), t0 + day);  // yesterday's: ignored
+    QCOMPARE(g.paidToday(t0 + day), U256(0));
+    g.seedPaid(20'001, U256(999), t0 + day);
+    g.paid(3, U256(1), t0 + day);
+    QCOMPARE(g.paidToday(t0 + day), U256(1000));
+
+    const U256 gwei = pow10U256(9);
+    VenueRiskLimits none;
+    QVERIFY(!checkGasRisk(none, "evm", "the swap", 500 * gwei, 200'000, 0, 0, std::nullopt));
+    VenueRiskLimits l;
+    l.maxGasPriceGwei = 100;
+    GasRefusal r = checkGasRisk(l, "evm", "the swap", 212 * gwei, 200'000, 0, 0, std::nullopt);
+    QCOMPARE(r.limit, std::string("max_gas_price_gwei"));
+    QCOMPARE(r.reason, std::string("max_gas_price_gwei (evm): the fee would be up to 212 gwei per gas, limit 100 gwei"));
+    QVERIFY(!checkGasRisk(l, "evm", "the swap", 100 * gwei, 200'000, 0, 0, std::nullopt));  // at the limit
+    l.maxGasPerDay = 0.01;  // ETH
+    // 0.006 paid + 0.002 in flight + 200,000 x 10 gwei = 0.002: exactly 0.01 passes, 1 wei more does not.
+    const U256 milli = pow10U256(15);
+    QVERIFY(!checkGasRisk(l, "evm", "the swap", 10 * gwei, 200'000, 6 * milli, 2 * milli, std::nullopt));
+    r = checkGasRisk(l, "evm", "the swap", 10 * gwei, 200'000, 6 * milli + 1, 2 * milli, std::nullopt);
+    QCOMPARE(r.limit, std::string("max_gas_per_day"));
+    QCOMPARE(r.reason, std::string("max_gas_per_day (evm): 0.006 ETH of gas paid today (UTC) + 0.002 ETH in flight + up to "
+                                   "0.002 ETH for the swap would pass the limit 0.01 ETH"));
+    r = checkGasRisk(none, "evm", "the swap", 15 * gwei, 200'000, 0, 0, U256(100'000) * gwei);  // 0.0001 ETH
+    QCOMPARE(r.limit, std::string("gas_balance"));
+    QCOMPARE(r.reason, std::string("gas_balance (evm): the wallet holds 0.0001 ETH, the swap may cost up to 0.003 ETH in gas"));
+    QVERIFY(!checkGasRisk(none, "evm", "the swap", 15 * gwei, 200'000, 0, 0, U256(3) * milli));
+  }
+
   // Buy 1 WETH: the USDC approval and the swap go out (Ack), one block includes both, Fill.
   void buyFills() {
     QVERIFY(weth_ != kNoInstrument);
@@ -194,6 +286,24 @@ class TestEvmOrders : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Filled, 5000);
     checkFill(id, Side::Buy);
     QVERIFY(position() >= 1.0 && position() < 1.0001);
+    // The approval's gas is the order's too: its fee (and the position's) counts both receipts of
+    // the block, in USDC at about the mid.
+    {
+      const QJsonObject block = chain_.rpc("eth_getBlockByNumber", {tagOf(venue_->order(id)->block), true}).toObject();
+      U256 both = 0;
+      int ours = 0;
+      for (const QJsonValue& t : block["transactions"].toArray()) {
+        if (t.toObject()["from"].toString().toLower() != me_) continue;
+        const QJsonObject r = receipt(t.toObject()["hash"].toString());
+        both += hexq(r["gasUsed"]) * hexq(r["effectiveGasPrice"]);
+        ++ours;
+      }
+      QCOMPARE(ours, 2);
+      const double perEth = orderFees(id) / tokenAmountToDouble(both, 18);
+      const double mid = toDouble(mark());
+      QVERIFY2(perEth > mid * 0.95 && perEth < mid * 1.05, qPrintable(QString("%1 USDC per ETH of gas, mid %2").arg(perEth).arg(mid)));
+      QCOMPARE(positionRow().fees, orderFees(id));
+    }
     // Confirmations: 1 in its block, then one per block.
     QCOMPARE(venue_->order(id)->confirmations, std::uint64_t(1));
     mine();
@@ -263,6 +373,7 @@ class TestEvmOrders : public QObject {
     mine();
     QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
 
+    const double feesBefore = positionRow().fees;
     const OrderId id = place(Side::Buy, mark() * 110 / 100, Qty(100'000'000));
     QVERIFY(id != 0);
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
@@ -276,9 +387,8 @@ class TestEvmOrders : public QObject {
                &error);
     QVERIFY2(error.isEmpty(), qPrintable(error));
     mine();
-    // Acknowledged (pending) before: the OMS has no Open -> Rejected, so it ends Cancelled with the
-    // chain's rejection as its reason.
-    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Cancelled, 5000);
+    // Acknowledged (pending) before, rejected on chain: Open -> Rejected, the revert reason kept.
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Rejected, 5000);
     QVERIFY2(reasonOf(id).find("rejected on chain (reverted): UniswapV2Router: INSUFFICIENT_OUTPUT_AMOUNT") != std::string::npos, reasonOf(id).c_str());
     QCOMPARE(QString::fromStdString(venue_->order(id)->state), QString("rejected"));
     QVERIFY2(reasonOf(id).find("INSUFFICIENT_OUTPUT_AMOUNT") != std::string::npos, reasonOf(id).c_str());
@@ -287,6 +397,10 @@ class TestEvmOrders : public QObject {
     const QJsonObject r = receipt(QString::fromStdString(v->txHash));
     QCOMPARE(r["status"].toString(), QString("0x0"));
     QCOMPARE(v->feeWei, hexq(r["gasUsed"]) * hexq(r["effectiveGasPrice"]));  // gas paid all the same
+    // ... and booked: the order's fee and the position's (its PnL includes it), with no fill.
+    QVERIFY(orderFees(id) > 0);
+    QCOMPARE(engine_->call([&] { return engine_->orders().find(id)->filled; }), Qty(0));
+    QCOMPARE(positionRow().fees, feesBefore + orderFees(id));
   }
 
   // replace: a swap is not modified.
@@ -308,6 +422,7 @@ class TestEvmOrders : public QObject {
   void cancelOfAPendingSwap() {
     QVERIFY(weth_ != kNoInstrument);
     QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const double feesBefore = positionRow().fees;
     const OrderId id = place(Side::Sell, mark() * 95 / 100, Qty(10'000'000));
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
     const std::string swapHash = venue_->order(id)->txHash;
@@ -322,6 +437,187 @@ class TestEvmOrders : public QObject {
     const QJsonObject r = receipt(QString::fromStdString(venue_->order(id)->txHash));
     QCOMPARE(r["to"].toString().toLower(), me_);
     QCOMPARE(venue_->order(id)->feeWei, hexq(r["gasUsed"]) * hexq(r["effectiveGasPrice"]));
+    QVERIFY(orderFees(id) > 0);  // the self-transfer's gas, on the order and the position
+    QCOMPARE(positionRow().fees, feesBefore + orderFees(id));
+  }
+
+  // An included swap counts in the position at once, its part marked unconfirmed (position and
+  // snapshot row) until its transaction is tx.confirmations (2) deep.
+  void includedSwapIsUnconfirmedUntilConfirmed() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(positionRow().unconfirmedQty, 0.0, 5000);
+    const double before = position();
+    const OrderId id = place(Side::Buy, mark() * 105 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
+    QCOMPARE(positionRow().unconfirmedQty, 0.0);  // pending: nothing booked, nothing unconfirmed
+    mine();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Filled, 5000);
+    const double filled = toDouble(engine_->call([&] { return engine_->orders().find(id)->filled; }));
+    QCOMPARE(position(), before + filled);
+    QTRY_COMPARE_WITH_TIMEOUT(positionRow().unconfirmedQty, filled, 5000);
+    auto rowUnconfirmed = [&] {
+      for (const PositionRow& r : latestSnapshot(*engine_).positions)
+        if (r.instrument == weth_) return r.unconfirmedQty;
+      return -1.0;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(rowUnconfirmed(), filled, 5000);
+    mine();  // 2 deep: confirmed
+    QTRY_COMPARE_WITH_TIMEOUT(QString::fromStdString(venue_->order(id)->state), QString("confirmed"), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(positionRow().unconfirmedQty, 0.0, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(rowUnconfirmed(), 0.0, 5000);
+    QCOMPARE(position(), before + filled);
+  }
+
+  // max_order_notional in the venue's scope is the largest notional of one swap (USD = USDC here).
+  void notionalPerSwapIsTheVenuesMaxOrderNotional() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const std::uint64_t nonce = nonceOf(me_, "pending");
+    engine_->changeRiskLimit("venues/evm/max_order_notional=1000", "test");
+    const OrderId id = place(Side::Buy, mark() * 105 / 100, Qty(100'000'000));  // ~3,000 USDC
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Rejected, 5000);
+    QVERIFY2(reasonOf(id).find("max_order_notional (WETH/USDC): ") != std::string::npos, reasonOf(id).c_str());
+    QVERIFY2(reasonOf(id).find("limit 1000 USD") != std::string::npos, reasonOf(id).c_str());
+    QCOMPARE(nonceOf(me_, "pending"), nonce);
+    engine_->changeRiskLimit("venues/evm/max_order_notional=off", "test");
+  }
+
+  // max_slippage_bps: the gate refuses swaps when the venue signs them with a wider tolerance
+  // (50 bps here); recorded in the breach history; nothing signed.
+  void slippageToleranceAboveTheLimitIsRefused() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const std::uint64_t nonce = nonceOf(me_, "pending");
+    engine_->changeRiskLimit("venues/evm/max_slippage_bps=30", "test");
+    const OrderId id = place(Side::Buy, mark() * 105 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Rejected, 5000);
+    QCOMPARE(reasonOf(id), std::string("max_slippage_bps (evm): swaps are signed with a slippage tolerance of 50 bps, limit 30 bps"));
+    const std::optional<Breach> b = breachOf("max_slippage_bps");
+    QVERIFY(b);
+    QCOMPARE(b->scope, std::string("evm"));
+    QCOMPARE(nonceOf(me_, "pending"), nonce);
+    engine_->changeRiskLimit("venues/evm/max_slippage_bps=50", "test");  // equal passes
+    const OrderId ok = place(Side::Buy, mark() * 105 / 100, Qty(11'000'000));  // not a duplicate of the refused one
+    QTRY_VERIFY2_WITH_TIMEOUT(stateOf(*engine_, ok) == OrderState::Open, reasonOf(ok).c_str(), 5000);
+    mine();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, ok), OrderState::Filled, 5000);
+    engine_->changeRiskLimit("venues/evm/max_slippage_bps=off", "test");
+  }
+
+  // max_gas_price_gwei: the fee estimate's maxFeePerGas (at least twice the next base fee) above
+  // the limit refuses the swap at signing, in words, recorded as a breach; no nonce used.
+  void gasPriceAboveTheLimitIsRefused() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const std::uint64_t nonce = nonceOf(me_, "pending");
+    const std::uint64_t sent = venue_->counters().ordersSent;
+    const QString limit = QString::number(baseFeeGwei() / 2, 'f', 9);
+    engine_->changeRiskLimit(("venues/evm/max_gas_price_gwei=" + limit).toStdString(), "test");
+    const OrderId id = place(Side::Buy, mark() * 105 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Rejected, 5000);
+    QVERIFY2(reasonOf(id).rfind("max_gas_price_gwei (evm): the fee would be up to ", 0) == 0, reasonOf(id).c_str());
+    QVERIFY2(reasonOf(id).find(" gwei per gas, limit ") != std::string::npos, reasonOf(id).c_str());
+    const std::optional<Breach> b = breachOf("max_gas_price_gwei");
+    QVERIFY(b);
+    QCOMPARE(b->scope, std::string("evm"));
+    QCOMPARE(b->detail, reasonOf(id));
+    QCOMPARE(nonceOf(me_, "pending"), nonce);
+    QCOMPARE(venue_->counters().ordersSent, sent);
+    engine_->changeRiskLimit("venues/evm/max_gas_price_gwei=off", "test");
+    const OrderId ok = place(Side::Buy, mark() * 105 / 100, Qty(11'000'000));  // not a duplicate of the refused one
+    QTRY_VERIFY2_WITH_TIMEOUT(stateOf(*engine_, ok) == OrderState::Open, reasonOf(ok).c_str(), 5000);
+    mine();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, ok), OrderState::Filled, 5000);
+  }
+
+  // The day's gas counts every fee our transactions paid (swaps, the reverted one, the cancel's
+  // self-transfer, approvals): exactly the chain's receipts. A budget already used up refuses.
+  void dailyGasBudgetExhausted() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(venue_->gasInFlight(), U256(0), 5000);
+    const U256 paid = venue_->gasPaidToday();
+    QVERIFY(paid > 0);
+    QCOMPARE(paid, gasPaidOnChain(me_));
+    // The limit at what was paid (floored to 1e-9 ETH): any further swap passes it.
+    const U256 nanoEth = paid / pow10U256(9);
+    const QString limit = QString::number(double(u256ToUint64(nanoEth, "test")) / 1e9, 'f', 9);
+    engine_->changeRiskLimit(("venues/evm/max_gas_per_day=" + limit).toStdString(), "test");
+    // The risk panel's row: the venue's gas paid today as the limit's use, in ETH.
+    auto used = [&] {
+      for (const LimitUse& u : latestSnapshot(*engine_).limits)
+        if (u.limit == Limit::MaxGasPerDay && u.scope == "venue evm") return u.use;
+      return -1.0;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(std::abs(used() - tokenAmountToDouble(paid, 18)) < 1e-15, 5000);
+    const std::uint64_t nonce = nonceOf(me_, "pending");
+    const OrderId id = place(Side::Sell, mark() * 95 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Rejected, 5000);
+    QVERIFY2(reasonOf(id).rfind("max_gas_per_day (evm): " + formatNative(paid) + " of gas paid today (UTC) + up to ", 0) == 0,
+             reasonOf(id).c_str());
+    QVERIFY2(reasonOf(id).find("for the swap would pass the limit") != std::string::npos, reasonOf(id).c_str());
+    QVERIFY(breachOf("max_gas_per_day"));
+    QCOMPARE(nonceOf(me_, "pending"), nonce);
+    engine_->changeRiskLimit("venues/evm/max_gas_per_day=1", "test");  // 1 ETH a day: room again
+    const OrderId ok = place(Side::Sell, mark() * 95 / 100, Qty(11'000'000));  // not a duplicate of the refused one
+    QTRY_VERIFY2_WITH_TIMEOUT(stateOf(*engine_, ok) == OrderState::Open, reasonOf(ok).c_str(), 5000);
+    QVERIFY(venue_->gasInFlight() > 0);  // its worst case, until its receipt
+    mine();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, ok), OrderState::Filled, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(venue_->gasInFlight(), U256(0), 5000);
+    QCOMPARE(venue_->gasPaidToday(), gasPaidOnChain(me_));
+    engine_->changeRiskLimit("venues/evm/max_gas_per_day=off", "test");
+  }
+
+  // A wallet whose native coin cannot pay the gas refuses orders, saying what it holds and what
+  // the transactions may cost: a fresh account (its own engine) with USDC but 0.0001 ETH.
+  void walletThatCannotPayGasRefuses() {
+    QVERIFY(weth_ != kNoInstrument);
+    const char* freshKey = "0x1111111111111111111111111111111111111111111111111111111111111111";  // a test key, no secret
+    const QString fresh = QString::fromStdString(Secp256k1Signer(PrivateKey::fromHex(freshKey)).checksumAddress()).toLower();
+    QString error;
+    const Bytes transfer = abi::encodeCall("transfer(address,uint256)", {abi::Value::address(parseAddress(fresh.toStdString())),
+                                                                         abi::Value::uint256(e18(10'000))});
+    chain_.rpc("eth_sendTransaction", {QJsonObject{{"from", chain_.fundedAccount(1)}, {"to", chain_.token("USDC")},
+                                                   {"data", QString::fromStdString(toHex(transfer))}}}, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    chain_.rpc("anvil_setBalance", {fresh, "0x5af3107a4000"}, &error);  // 10^14 wei = 0.0001 ETH
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    mine();
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+
+    EvmVenueConfig c = venue_->config();
+    c.fees.minPriorityFee = U256(1'000'000'000);  // 1 gwei tip: the approval and the swap may cost 0.0004 ETH or more
+    auto venue = std::make_unique<EvmVenue>(c);
+    venue->setWalletKey(PrivateKey::fromHex(freshKey));
+    Engine other(std::move(venue));
+    QTemporaryDir dir;
+    other.setDataDir(dir.filePath("data").toStdString());
+    other.start();
+    for (const char* a : {"max_position=1000000000", "price_band=0.9", "max_order_notional=1000000000", "max_net_delta=1000000"})
+      other.changeRiskLimit(a, "test");
+    const Instrument* weth = other.instruments().find(0, "WETH/USDC");
+    QVERIFY(weth);
+    QTRY_VERIFY_WITH_TIMEOUT(other.call([&] { return other.marketData().markPrice(weth->id); }) > 0, 15000);
+    OrderRequest r;
+    r.instrument = weth->id;
+    r.side = Side::Buy;
+    r.price = mark() * 105 / 100 / weth->tickSize * weth->tickSize;
+    r.qty = Qty(1'000'000);
+    const OrderId id = submitAndFind(other, r);
+    QVERIFY(id != 0);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(other, id), OrderState::Rejected, 10000);
+    const std::string why = other.call([&] { return other.orders().find(id)->reason; });
+    QVERIFY2(why.rfind("gas_balance (evm): the wallet holds 0.0001 ETH, the approval and the swap may cost up to ", 0) == 0, why.c_str());
+    QVERIFY2(why.find(" ETH in gas") != std::string::npos, why.c_str());
+    QVERIFY(other.call([&] {
+      for (const Breach& b : other.breaches().entries())
+        if (b.what == "gas_balance") return true;
+      return false;
+    }));
+    QCOMPARE(nonceOf(fresh, "pending"), std::uint64_t(0));  // nothing signed: no nonce used
+    other.stop();
   }
 
   // A swap whose fill was reported leaves the chain (anvil_reorg replaces its block by an empty
@@ -378,6 +674,69 @@ class TestEvmOrders : public QObject {
     QCOMPARE(r["to"].toString().toLower(), me_);
     QVERIFY(receipt(QString::fromStdString(swapHash)).isEmpty());
     QCOMPARE(nonceOf(me_, "latest"), nonce + 1);
+  }
+
+  // HALT with a swap pending while the gas price is above max_gas_price_gwei: the cancel still goes
+  // out (reducing risk never waits on a gas limit), the venue's detail says how many pending were
+  // cancelled and that included swaps cannot be undone; the cancel's gas is booked; after RESUME a
+  // new swap is refused by the gas price limit.
+  void haltWithPendingSwapAndGasPriceAboveTheLimit() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    QVERIFY2(engine_->resume().empty(), engine_->resume().c_str());
+    const double feesBefore = positionRow().fees;
+    const OrderId id = place(Side::Sell, mark() * 95 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
+    const std::string swapHash = venue_->order(id)->txHash;
+    const QString limit = QString::number(baseFeeGwei() / 2, 'f', 9);
+    engine_->changeRiskLimit(("venues/evm/max_gas_price_gwei=" + limit).toStdString(), "test");
+    engine_->haltAll("test: gas");
+    QTRY_VERIFY_WITH_TIMEOUT(latestSnapshot(*engine_).venues[0].detail.find("HALT: 1 pending transaction(s), 1 being cancelled") !=
+                                 std::string::npos, 5000);
+    QVERIFY(latestSnapshot(*engine_).venues[0].detail.find("included swaps cannot be undone") != std::string::npos);
+    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id)->txHash != swapHash, 5000);
+    mine();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Cancelled, 5000);
+    QVERIFY(receipt(QString::fromStdString(swapHash)).isEmpty());
+    QVERIFY(orderFees(id) > 0);
+    QCOMPARE(positionRow().fees, feesBefore + orderFees(id));
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    QVERIFY2(engine_->resume().empty(), engine_->resume().c_str());
+    const OrderId refused = place(Side::Sell, mark() * 95 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, refused), OrderState::Rejected, 5000);
+    QVERIFY2(reasonOf(refused).rfind("max_gas_price_gwei (evm): ", 0) == 0, reasonOf(refused).c_str());
+    engine_->changeRiskLimit("venues/evm/max_gas_price_gwei=off", "test");
+  }
+
+  // A restart on the same data directory brings the position back with every fee: the fills' and
+  // those paid without a fill (the reverted swap's gas, the cancels' self-transfers).
+  void restartKeepsTheGasPaidWithoutFills() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_COMPARE_WITH_TIMEOUT(engine_->call([&] { return engine_->orders().working().size(); }), std::size_t(0), 5000);
+    const Position before = positionRow();
+    const double fillFees = engine_->call([&] {
+      double sum = 0;
+      for (const Order& o : engine_->orders().orders())
+        if (o.request.instrument == weth_ && o.filled > 0) sum += o.fees;
+      return sum;
+    });
+    QVERIFY2(before.fees > fillFees, qPrintable(QString("%1 vs %2").arg(before.fees).arg(fillFees)));  // some paid with no fill
+    engine_->stop();
+    venue_ = nullptr;
+    engine_.reset();
+    auto venue = std::make_unique<EvmVenue>(config_);
+    venue->setWalletKey(PrivateKey::fromHex(kDevKey1));
+    venue_ = venue.get();
+    engine_ = std::make_unique<Engine>(std::move(venue));
+    engine_->setDataDir(dir_.filePath("data").toStdString());
+    engine_->start();
+    const Instrument* weth = engine_->instruments().find(0, "WETH/USDC");
+    QVERIFY(weth);
+    weth_ = weth->id;
+    const Position after = positionRow();
+    QVERIFY2(std::abs(after.fees - before.fees) < 1e-9 * std::max(1.0, before.fees),
+             qPrintable(QString("%1 after, %2 before").arg(after.fees, 0, 'f', 10).arg(before.fees, 0, 'f', 10)));
+    QVERIFY(std::abs(after.qty - before.qty) < 1e-9);
   }
 };
 

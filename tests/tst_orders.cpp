@@ -105,7 +105,8 @@ class TestOrders : public QObject {
     auto allowed = [](S from, S to) {
       switch (from) {
         case S::PendingNew: return to != S::PendingNew;
-        case S::Open: return to == S::Open || to == S::PartiallyFilled || to == S::Filled || to == S::Cancelled;
+        case S::Open:  // Rejected: an on-chain swap acknowledged when sent, reverted in its block
+          return to == S::Open || to == S::PartiallyFilled || to == S::Filled || to == S::Cancelled || to == S::Rejected;
         case S::PartiallyFilled: return to == S::PartiallyFilled || to == S::Filled || to == S::Cancelled;
         default: return false;
       }
@@ -116,11 +117,13 @@ class TestOrders : public QObject {
         QCOMPARE(canTransition(from, to), allowed(from, to));
         refused += allowed(from, to) ? 0 : 1;
       }
-    QCOMPARE(refused, 36 - 5 - 4 - 3);
+    QCOMPARE(refused, 36 - 5 - 5 - 3);
     Order o;
     QVERIFY(o.transition(S::Open));
     QVERIFY(!o.transition(S::PendingNew));
-    QVERIFY(!o.transition(S::Rejected));  // an acknowledged order can no longer be rejected
+    QVERIFY(!o.transition(S::PendingNew));
+    QVERIFY(o.transition(S::PartiallyFilled));
+    QVERIFY(!o.transition(S::Rejected));  // a partly filled order can no longer be rejected
     QVERIFY(o.transition(S::Filled));
     QVERIFY(!o.transition(S::Cancelled));
     QCOMPARE(o.state, S::Filled);

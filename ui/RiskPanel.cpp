@@ -260,7 +260,9 @@ void RiskPanel::showVenues(const EngineSnapshot& s, bool halted) {
     if (!up) part += QString(nameOf(v.state)).toHtmlEscaped() + ", ";
     QString said = QString::fromStdString(v.detail);
     if (afterBulkCancel && !said.isEmpty()) {
-      if (said.size() > 48) said = said.left(46) + "…";
+      // Long enough for an on-chain venue's "HALT: 1 pending transaction(s), 1 being cancelled by
+      // self-transfer; included swaps cannot be undone" (the tooltip has every word).
+      if (said.size() > 100) said = said.left(98) + "…";
       part += said.toHtmlEscaped() + ", ";
     }
     part += QString("%1 working").arg(v.workingOrders);

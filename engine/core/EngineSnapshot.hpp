@@ -39,6 +39,7 @@ struct DepthView {
 struct PositionRow {
   InstrumentId instrument = kNoInstrument;
   double qty = 0, averagePrice = 0, mark = 0, unrealizedPnl = 0, realizedPnl = 0, fees = 0;
+  double unconfirmedQty = 0;  // on-chain: the part of qty whose transactions are not confirmed yet
 };
 
 // One automatic trigger for the risk panel: its setting and where it stands now.

@@ -212,6 +212,15 @@ void mergeSpill(const std::string& path, sqlite3* db, JournalState* out) {
           out->unresolved.erase(unresolved);
       } else if (r.kind == "order_reject" || r.kind == "cancelled") {
         if (unresolved != out->unresolved.end()) out->unresolved.erase(unresolved);
+        if (r.value != 0 && std::isfinite(r.value)) {
+          JournalState::FillRow f;
+          f.instrument = r.instrument.value_or("");
+          f.venue = r.venue.value_or("");
+          f.fee = r.value;
+          f.order = OrderId(r.order.value_or(0));
+          f.ts = r.ts;
+          out->feesWithoutFills.push_back(std::move(f));
+        }
       } else if (r.kind == "order_intent" && r.order && unresolved == out->unresolved.end()) {
         JournalState::UnresolvedOrder o;
         o.id = OrderId(*r.order);
@@ -303,6 +312,27 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
       f.order = isInteger(s, 7) ? OrderId(sqlite3_column_int64(s, 7)) : 0;
       f.ts = sqlite3_column_int64(s, 8);
       out->fills.push_back(std::move(f));
+    }
+  }
+  sqlite3_finalize(s);
+  s = nullptr;
+  // Fees paid without a fill (order_reject / cancelled rows with a value): a row that is not a
+  // finite number or names no instrument is skipped (it was journaled by this code, never typed).
+  if (sqlite3_prepare_v2(db, ("SELECT instrument, value, " + venueColumn + ", order_id, ts FROM journal"
+                              " WHERE kind IN ('order_reject', 'cancelled') AND value IS NOT NULL AND value != 0 ORDER BY seq").c_str(),
+                         -1, &s, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      const auto instrument = textOf(s, 0);
+      const auto venue = venueOf(s, 2);
+      const double fee = sqlite3_column_double(s, 1);
+      if (!instrument || instrument->empty() || !venue || !std::isfinite(fee)) continue;
+      JournalState::FillRow f;
+      f.instrument = *instrument;
+      f.venue = *venue;
+      f.fee = fee;
+      f.order = isInteger(s, 3) ? OrderId(sqlite3_column_int64(s, 3)) : 0;
+      f.ts = sqlite3_column_int64(s, 4);
+      out->feesWithoutFills.push_back(std::move(f));
     }
   }
   sqlite3_finalize(s);

@@ -28,6 +28,9 @@ struct JournalState {
     Nanos ts = 0;
   };
   std::vector<FillRow> fills;  // every journaled fill, oldest first
+  // Fees paid without a fill (an on-chain swap's gas when it reverted, a cancel's self-transfer):
+  // order_reject and cancelled rows whose value is not 0, as rows with qty 0 and the fee. Oldest first.
+  std::vector<FillRow> feesWithoutFills;
   // Orders whose intent is journaled but not their end (no reject, no cancel, not fully filled):
   // in flight or working when a session ended. Unknown until the venue answers for them.
   struct UnresolvedOrder {

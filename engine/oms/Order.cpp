@@ -32,7 +32,7 @@ bool canTransition(OrderState from, OrderState to) {
       return to != OrderState::PendingNew;
     case OrderState::Open:
       return to == OrderState::Open || to == OrderState::PartiallyFilled || to == OrderState::Filled ||
-             to == OrderState::Cancelled;
+             to == OrderState::Cancelled || to == OrderState::Rejected;
     case OrderState::PartiallyFilled:
       return to == OrderState::PartiallyFilled || to == OrderState::Filled || to == OrderState::Cancelled;
     case OrderState::Unknown:  // whatever the venue says it is

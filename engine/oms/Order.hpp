@@ -7,7 +7,9 @@ namespace kappa {
 
 // Allowed order state transitions:
 //   PendingNew      -> Open | PartiallyFilled | Filled | Cancelled | Rejected
-//   Open            -> Open (replace) | PartiallyFilled | Filled | Cancelled
+//   Open            -> Open (replace) | PartiallyFilled | Filled | Cancelled | Rejected
+//                      (Rejected after the Ack: an on-chain swap acknowledged when its transaction
+//                      was sent and then reverted in its block; nothing filled)
 //   PartiallyFilled -> PartiallyFilled | Filled | Cancelled
 //   Filled, Cancelled, Rejected: terminal, nothing leaves them.
 bool canTransition(OrderState from, OrderState to);

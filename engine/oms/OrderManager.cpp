@@ -1,6 +1,7 @@
 #include "oms/OrderManager.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "core/Log.hpp"
@@ -224,6 +225,25 @@ std::size_t OrderManager::cancelEverything(Nanos now) {
   return asked;
 }
 
+// A fee the venue charged with no fill (an on-chain swap's gas when it reverted, a cancel's
+// self-transfer, an approval sent for the order): on the order and on its instrument's position,
+// whose PnL (realized + unrealized - fees) then includes it. Booked whatever the order's state
+// (a fee is a fact at the venue, like a fill).
+void OrderManager::bookFeeWithoutFill(Order& o, double fee) {
+  if (fee == 0.0 || !std::isfinite(fee)) return;
+  o.fees += fee;
+  positions_[o.request.instrument].applyFee(fee);
+}
+
+void OrderManager::setUnconfirmed(VenueId venue, const std::vector<VenuePosition>& unconfirmed) {
+  for (Position& p : positions_)
+    if (p.instrument < instruments_.size() && instruments_[p.instrument].venue == venue) p.unconfirmedQty = 0.0;
+  for (const VenuePosition& u : unconfirmed)
+    if (u.instrument < positions_.size() && instruments_[u.instrument].venue == venue && std::isfinite(u.qty))
+      positions_[u.instrument].unconfirmedQty = u.qty;
+  ++version_;
+}
+
 void OrderManager::onExecution(const ExecReport& r) {
   Order* o = lookup(r.orderId);
   if (!o) {
@@ -246,7 +266,8 @@ void OrderManager::onExecution(const ExecReport& r) {
       record(int(JournalKind::OrderAck), *o, r.ts, o->request.price, o->request.qty, 0, {});
       break;
     case ExecType::Reject:
-      record(int(JournalKind::OrderReject), *o, r.ts, o->request.price, o->request.qty, 0, r.reason);
+      // value: a fee paid without a fill (an on-chain swap's gas when it reverted in its block).
+      record(int(JournalKind::OrderReject), *o, r.ts, o->request.price, o->request.qty, r.fee, r.reason);
       if (move(OrderState::Rejected)) {
         o->reason = r.reason;
         o->leaves = 0;
@@ -254,6 +275,7 @@ void OrderManager::onExecution(const ExecReport& r) {
         ++rejectsTotal_;
         removeWorking(*o);
       }
+      bookFeeWithoutFill(*o, r.fee);
       break;
     case ExecType::Fill: {
       // A fill is a fact at the venue: it is booked into the position even when it arrives in a
@@ -286,12 +308,13 @@ void OrderManager::onExecution(const ExecReport& r) {
       return;
     }
     case ExecType::Cancelled:
-      record(int(JournalKind::Cancelled), *o, r.ts, 0, o->filled, 0, r.reason);
+      record(int(JournalKind::Cancelled), *o, r.ts, 0, o->filled, r.fee, r.reason);
       if (move(OrderState::Cancelled)) {
         o->reason = r.reason;
         o->leaves = 0;
         removeWorking(*o);
       }
+      bookFeeWithoutFill(*o, r.fee);  // an on-chain cancel's self-transfer pays gas
       break;
     case ExecType::Replaced:
       record(int(JournalKind::Replace), *o, r.ts, r.price, o->filled + r.leaves, 0, "confirmed");

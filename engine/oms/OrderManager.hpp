@@ -28,6 +28,7 @@ inline bool cancelInFlight(const Order& o, Nanos now) {
 
 class Venue;
 class Journal;
+struct VenuePosition;
 
 struct Fill {
   std::uint64_t seq = 0;
@@ -66,6 +67,8 @@ class OrderManager {
   void restoreFill(const Instrument& inst, Side side, Qty qty, Price price, double fee) {
     positions_[inst.id].applyFill(inst, side, toDouble(qty), toDouble(price), fee);
   }
+  // Restart: a fee paid without a fill in an earlier session (an on-chain revert's or cancel's gas).
+  void restoreFee(const Instrument& inst, double fee) { positions_[inst.id].applyFee(fee); }
   // Ids are stored by the journal (and by SQLite) as signed 64-bit integers: kMaxOrderId is the
   // last one. Past it there is no id left that was never used, and ids never repeat: every submit
   // is then refused (with no order made) and idsExhausted() says so.
@@ -102,6 +105,9 @@ class OrderManager {
   void grow(std::size_t n) {
     for (InstrumentId i = InstrumentId(positions_.size()); i < n; ++i) positions_.emplace_back().instrument = i;
   }
+  // An on-chain venue's fills not yet confirmed, per instrument (its whole set: the venue's other
+  // instruments have none). Display only: the fills are booked already.
+  void setUnconfirmed(VenueId venue, const std::vector<VenuePosition>& unconfirmed);
   const std::deque<Fill>& recentFills() const { return fills_; }
   std::uint64_t ordersTotal() const { return ordersTotal_; }
   std::uint64_t sentTotal() const { return sentTotal_; }  // orders that passed the gate and left
@@ -120,6 +126,7 @@ class OrderManager {
   Order* lookup(OrderId id);
   void changed(Order& order, Nanos now);
   void removeWorking(const Order& order);
+  void bookFeeWithoutFill(Order& order, double fee);
 
   const InstrumentRegistry& instruments_;
   RiskGate& gate_;

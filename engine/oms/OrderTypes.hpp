@@ -56,6 +56,9 @@ struct ExecReport {
   // logged in, our own rate limiter, the venue locked for maintenance). Not a venue reject: the
   // reject_rate trigger watches what the venue refuses, not our own refusals.
   bool notSent = false;
+  // Reject: the risk limit a venue refused it by (its key, "max_gas_price_gwei"; "" = none), for
+  // limits only the venue can check at signing (Venue::setRiskLimits). Recorded as a breach.
+  std::string riskLimit;
 };
 
 }  // namespace kappa

@@ -79,14 +79,22 @@ RiskDecision RiskGate::checkCancel(const Order& order, Nanos now) {
   return {};
 }
 
-RiskDecision RiskGate::refused(Nanos now, Limit limit, std::string why) {
-  // Reasons read "key (scope): detail": the scope is what the history aggregates by.
+namespace {
+// Reasons read "key (scope): detail": the scope is what the history aggregates by.
+std::string scopeOfReason(const std::string& why) {
   const auto open = why.find(" (");
   const auto close = why.find("): ");
-  const std::string scope =
-      open != std::string::npos && close != std::string::npos && close > open ? why.substr(open + 2, close - open - 2) : "";
-  breaches_.record(now, nameOf(limit), scope, why, false, "refused");
+  return open != std::string::npos && close != std::string::npos && close > open ? why.substr(open + 2, close - open - 2) : "";
+}
+}  // namespace
+
+RiskDecision RiskGate::refused(Nanos now, Limit limit, std::string why) {
+  breaches_.record(now, nameOf(limit), scopeOfReason(why), why, false, "refused");
   return {RejectCode::Limit, std::move(why), limit};
+}
+
+void RiskGate::recordVenueRefusal(Nanos now, const std::string& key, const std::string& why) {
+  breaches_.record(now, key, scopeOfReason(why), why, false, "refused");
 }
 
 RiskDecision RiskGate::checkReducing(const OrderRequest& r, double position, double sameSideOpen) const {

@@ -87,6 +87,9 @@ class RiskGate {
   bool reducing() const { return halt_.reducing(); }
   PreTradeLimits& limits() { return limits_; }
   const PreTradeLimits& limits() const { return limits_; }
+  // A venue refused an order by a limit it checks itself (ExecReport::riskLimit): recorded in the
+  // breach history like the gate's own refusals ("key (scope): detail").
+  void recordVenueRefusal(Nanos now, const std::string& key, const std::string& why);
   BreachLog& breaches() { return breaches_; }
   const BreachLog& breaches() const { return breaches_; }
 

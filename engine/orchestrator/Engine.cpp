@@ -92,6 +92,8 @@ Engine::Engine(std::vector<std::unique_ptr<Venue>> venues, StrategyHostConfig st
   // The risk engine: the documented defaults until setRiskConfig() (risk.json, --risk).
   gate_.limits().bindMarket(market_.get());
   gate_.limits().setVenueNames(venueNames());  // risk.json "venues" entries by name
+  for (VenueId v = 0; v < venues_.size(); ++v)  // on-chain venues: what max_slippage_bps bounds
+    gate_.limits().setVenueSlippage(v, venues_[v].venue->slippageToleranceBps());
   gate_.limits().bindAnalytics(&latestAnalytics_);
   gate_.limits().setStrategyKeys([this](std::uint32_t id) { return strategies_->strategyIdOf(id); });
   strategies_->setFaultListener([this](const std::string& instance, const std::string& why) {
@@ -100,6 +102,7 @@ Engine::Engine(std::vector<std::unique_ptr<Venue>> venues, StrategyHostConfig st
   riskConfig_ = RiskConfig::defaults();
   riskConfig_.source = "defaults";
   gate_.limits().configure(riskConfig_);
+  handRiskLimitsToVenues();
   monitor_.configure(riskConfig_.triggers);
 }
 

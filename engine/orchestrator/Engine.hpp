@@ -198,6 +198,7 @@ class Engine final {
     void onPositionChanges(const std::vector<VenuePosition>& p) override { engine_.onPositionChanges(venue_, p); }
     void onAccount(const VenueAccount& account) override { engine_.onAccount(venue_, account); }
     void onInstrumentChange(const InstrumentChange& change) override { engine_.onInstrumentChange(change); }
+    void onUnconfirmedFills(const std::vector<VenuePosition>& u) override { engine_.onUnconfirmedFills(venue_, u); }
    private:
     Engine& engine_;
     VenueId venue_;
@@ -227,6 +228,10 @@ class Engine final {
   void onPositionChanges(VenueId v, const std::vector<VenuePosition>& changed);
   void onAccount(VenueId v, const VenueAccount& account);
   void onInstrumentChange(const InstrumentChange& change);
+  void onUnconfirmedFills(VenueId v, const std::vector<VenuePosition>& unconfirmed);
+  // The limits venues check themselves (VenueRiskLimits), resolved from riskConfig_ and handed to
+  // every venue: after every configure of the gate (engine thread, or before start).
+  void handRiskLimitsToVenues();
   VenueId venueOfOrder(OrderId id) const;  // the venue of the order's instrument (unresolved ones too)
   void growToRegistry();  // per-instrument tables up to the shared registry's size (engine thread)
   std::unordered_set<InstrumentId> retiredSeen_;  // retirements acted on (engine thread)

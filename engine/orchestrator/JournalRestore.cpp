@@ -56,6 +56,7 @@ void Engine::setDataDir(const std::string& dataDir) {
     journalNote(JournalKind::LimitChange, now(), "limits from " + riskConfig_.source);
     reapplyLimitChanges();
     gate_.limits().configure(riskConfig_);
+    handRiskLimitsToVenues();
     monitor_.configure(riskConfig_.triggers);
   }
   if (journal_->failed()) {  // the engine thread is not running yet: set the halt directly
@@ -187,6 +188,16 @@ void Engine::restoreFromJournal(const std::string& path) {
     oms_->restoreFill(*inst, f.side, f.qty, f.price, f.fee);
     if (std::find(traded_.begin(), traded_.end(), inst->id) == traded_.end()) traded_.push_back(inst->id);
     ++restored;
+  }
+  // Fees paid without a fill (on-chain: a reverted swap's gas, a cancel's self-transfer): on the
+  // position like a fill's fee. Rows of venues not configured or not found stay in the journal.
+  for (const JournalState::FillRow& f : state.feesWithoutFills) {
+    if (!venueConfigured(f.venue)) continue;
+    std::string listers;
+    const Instrument* inst = journaledInstrument(f.venue, f.instrument, &listers);
+    if (!inst || !listers.empty()) continue;
+    oms_->restoreFee(*inst, f.fee);
+    if (std::find(traded_.begin(), traded_.end(), inst->id) == traded_.end()) traded_.push_back(inst->id);
   }
   oms_->continueIdsAfter(state.maxOrderId);
   if (oms_->idsExhausted()) {  // never reuse an id: the venue and the journal would confuse two orders

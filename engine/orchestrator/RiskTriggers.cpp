@@ -14,7 +14,16 @@ namespace kappa {
 
 void Engine::onOrderEvent(const Order& o, const Fill* f) {
   strategies_->onOrderChanged(o, f);
-  if (!f) return;
+  if (!f) {
+    // A fee paid without a fill (an on-chain swap's gas when it reverted): the instrument's PnL
+    // changed, so it counts in equity and shows in the positions.
+    if (o.fees != 0.0 && isTerminal(o.state) &&
+        std::find(traded_.begin(), traded_.end(), o.request.instrument) == traded_.end()) {
+      traded_.push_back(o.request.instrument);
+      checkEquity();
+    }
+    return;
+  }
   if (journal_) {  // the position the fill left: what an audit (or a reconciliation) compares against
     const Position& p = oms_->positions()[o.request.instrument];
     JournalRecord r;
@@ -126,6 +135,7 @@ void Engine::setRiskConfig(RiskConfig config) {
     journalNote(JournalKind::LimitChange, now(), "limits from " + riskConfig_.source);
     reapplyLimitChanges();
     gate_.limits().configure(riskConfig_);
+    handRiskLimitsToVenues();
     monitor_.configure(riskConfig_.triggers);
   };
   if (running_) boost::asio::post(io_, std::move(apply));
@@ -166,6 +176,15 @@ void Engine::reapplyLimitChanges() {
   }
 }
 
+void Engine::handRiskLimitsToVenues() {
+  for (VenueId v = 0; v < venues_.size(); ++v) {
+    VenueRiskLimits l;
+    l.maxGasPriceGwei = gate_.limits().venueLimitValue(Limit::MaxGasPriceGwei, v);
+    l.maxGasPerDay = gate_.limits().venueLimitValue(Limit::MaxGasPerDay, v);
+    venues_[v].venue->setRiskLimits(l);
+  }
+}
+
 void Engine::changeRiskLimit(std::string assignment, std::string who) {
   boost::asio::post(io_, [this, assignment = std::move(assignment), who = std::move(who)] {
     RiskConfig changed = riskConfig_;
@@ -178,6 +197,7 @@ void Engine::changeRiskLimit(std::string assignment, std::string who) {
     riskError_.clear();
     riskConfig_ = std::move(changed);
     gate_.limits().configure(riskConfig_);
+    handRiskLimitsToVenues();
     monitor_.configure(riskConfig_.triggers);
     journalNote(JournalKind::LimitChange, now(), assignment + " (by " + who + ")");
     log::info("risk", "limit changed: " + assignment + " (by " + who + ")");

@@ -200,7 +200,7 @@ void Engine::publish() {
   }
   s.totalPnlUsd = 0;
   for (const Position& p : oms_->positions()) {
-    if (p.flat() && p.boughtQty == 0 && p.soldQty == 0) continue;
+    if (p.flat() && p.boughtQty == 0 && p.soldQty == 0 && p.fees == 0) continue;
     const Instrument& inst = instruments_[p.instrument];
     PositionRow row;
     row.instrument = p.instrument;
@@ -210,6 +210,7 @@ void Engine::publish() {
     row.unrealizedPnl = p.unrealizedPnl(inst, row.mark);
     row.realizedPnl = p.realizedPnl;
     row.fees = p.fees;
+    row.unconfirmedQty = p.unconfirmedQty;
     // Inverse instruments settle in the coin (x index = USD); linear ones in USDT (taken at par),
     // which counts in the coin at the index: an underlying sums both venues' contracts.
     const double pnl = row.realizedPnl + row.unrealizedPnl - row.fees;
@@ -232,6 +233,20 @@ void Engine::publish() {
   if (s.limitsEpoch != publishSeq_ / 10) {
     s.limitsEpoch = publishSeq_ / 10;
     gate_.limits().usage(now(), *oms_, &s.limits);
+    // max_gas_per_day accumulates at the on-chain venues (they count their receipts): its use is
+    // theirs — a venue's row its own, the account's row all of them.
+    for (LimitUse& u : s.limits) {
+      if (u.limit != Limit::MaxGasPerDay) continue;
+      double paid = 0;
+      bool known = false;
+      for (const VenueSlot& v : venues_) {
+        const double g = v.venue->summary().gasPaidToday;
+        if (std::isnan(g) || (u.scope != "account" && u.scope != "venue " + v.name)) continue;
+        paid += g;
+        known = true;
+      }
+      if (known) u.use = paid;
+    }
     s.orderQtyCap.resize(known);
     for (InstrumentId id = 0; id < known; ++id)
       s.orderQtyCap[id] = gate_.limits().orderLimitValue(Limit::MaxOrderQty, id);

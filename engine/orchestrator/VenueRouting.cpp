@@ -174,6 +174,8 @@ bool Engine::resolveUnresolved(const ExecReport& r) {
 void Engine::onExecution(const ExecReport& report) {
   if (!unresolved_.empty() && resolveUnresolved(report)) return;
   oms_->onExecution(report);
+  if (report.type == ExecType::Reject && !report.riskLimit.empty())  // a limit the venue checks itself
+    gate_.recordVenueRefusal(now(), report.riskLimit, report.reason);
   if (report.type == ExecType::Reject && !report.notSent)  // the venue's refusals, not our connector's own
     applyTrigger(monitor_.onVenueReject(monoNow(), oms_->sentTotal()));
 }
@@ -201,6 +203,14 @@ void Engine::onVenueState(VenueId v, VenueState state, const std::string& detail
       if (n) log::warn("risk", "HALTED: " + venue.name + " is back: cancelling " + std::to_string(n) + " open orders");
     }
   }
+}
+
+// An on-chain venue's fills not yet confirmed: the engine booked them (a fill is a fact once
+// included); this marks that part of each position "unconfirmed" until the venue says otherwise.
+// The venue sends its whole set each time: its instruments not in it have none.
+void Engine::onUnconfirmedFills(VenueId v, const std::vector<VenuePosition>& unconfirmed) {
+  growToRegistry();
+  oms_->setUnconfirmed(v, unconfirmed);
 }
 
 // Restart: the venue's positions are asked for once a run (their answer wins over the journal's),

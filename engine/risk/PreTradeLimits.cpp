@@ -364,6 +364,32 @@ std::string PreTradeLimits::checkBand(const OrderRequest& r, const Instrument& i
   return {};
 }
 
+void PreTradeLimits::setVenueSlippage(VenueId v, double bps) {
+  if (venueSlippageBps_.size() <= v) venueSlippageBps_.resize(std::size_t(v) + 1, std::nan(""));
+  venueSlippageBps_[v] = bps;
+}
+
+double PreTradeLimits::venueLimitValue(Limit l, VenueId v) const {
+  LimitSetting s = config_.account[std::size_t(l)];
+  if (v < venueNames_.size())
+    for (const ScopedLimits& e : config_.venues)
+      if (e.key == venueNames_[v] && e.limits[std::size_t(l)].set()) s = e.limits[std::size_t(l)];
+  return s.active() ? s.value : std::nan("");
+}
+
+// An on-chain swap is signed with the venue's slippage tolerance (its amountOutMin): the gate
+// refuses it when that tolerance is wider than max_slippage_bps. Venues without one pass.
+std::string PreTradeLimits::checkSlippage(const Instrument& inst, const StrategyScope* s, Limit* hit) const {
+  const LimitSetting& l = orderLimit(Limit::MaxSlippageBps, inst.id, s);
+  if (!l.active() || inst.venue >= venueSlippageBps_.size() || std::isnan(venueSlippageBps_[inst.venue])) return {};
+  const double bps = venueSlippageBps_[inst.venue];
+  if (bps <= l.value + 1e-9) return {};
+  *hit = Limit::MaxSlippageBps;
+  const std::string venue = inst.venue < venueNames_.size() ? venueNames_[inst.venue] : inst.name;
+  return "max_slippage_bps (" + venue + "): swaps are signed with a slippage tolerance of " + num(bps) + " bps, limit " +
+         num(l.value) + " bps";
+}
+
 std::string PreTradeLimits::checkCounted(const Counted& c, const LimitSet& limits, const std::string& scope, Nanos now,
                                          bool submit, Limit* hit) const {
   auto over = [&](Limit l, double have) -> std::string {
@@ -421,6 +447,7 @@ std::string PreTradeLimits::check(const OrderRequest& r, Nanos now, const OrderM
                                                  " USD, limit " + num(l.value) + " USD");
   }
   if (std::string why = checkBand(r, inst, s, hit); !why.empty()) return why;
+  if (std::string why = checkSlippage(inst, s, hit); !why.empty()) return why;
 
   const double sign = r.side == Side::Buy ? 1.0 : -1.0;
   const double position = oms.positions()[inst.id].qty;
@@ -575,7 +602,8 @@ void PreTradeLimits::usage(Nanos now, const OrderManager& oms, std::vector<Limit
   const double perOrder = std::nan("");
   auto orderLimits = [&](const LimitSet& limits, const std::string& scope) {
     for (Limit l : {Limit::MaxOrderQty, Limit::MaxOrderNotional, Limit::PriceBand, Limit::IvBand,
-                    Limit::DuplicateWindowMs, Limit::SelfTrade})
+                    Limit::DuplicateWindowMs, Limit::SelfTrade, Limit::MaxSlippageBps, Limit::MaxGasPriceGwei,
+                    Limit::MaxGasPerDay})
       row(l, scope, perOrder, limits[std::size_t(l)]);
   };
   orderLimits(config_.account, "account");

@@ -101,6 +101,12 @@ class PreTradeLimits {
   void grow() { ensureSized(); }
   // The venues by VenueId, as risk.json's "venues" section names them ("deribit"). Before configure().
   void setVenueNames(std::vector<std::string> names);
+  // On-chain venues: the slippage tolerance (bps) the venue signs swaps with, which max_slippage_bps
+  // bounds (NaN: the venue has none). Set once by the engine from Venue::slippageToleranceBps().
+  void setVenueSlippage(VenueId v, double bps);
+  // A limit as a venue's entry sets it over the account's (NaN = none or off): what the engine hands
+  // a venue that checks it itself (the gas limits, Venue::setRiskLimits).
+  double venueLimitValue(Limit l, VenueId v) const;
   double notional(InstrumentId id, double qty, double price) const { return notionalUsd(instruments_[id], qty, price); }
   // The Greek limit of an underlying (NaN = none or off).
   double greekLimit(std::size_t underlying, Limit which) const;
@@ -144,6 +150,7 @@ class PreTradeLimits {
   double referencePrice(InstrumentId id) const;
   double notionalUsd(const Instrument& inst, double qty, double price) const;
   std::string checkGreeks(const OrderRequest& r, double signedQty, Limit* limitHit) const;
+  std::string checkSlippage(const Instrument& inst, const StrategyScope* s, Limit* limitHit) const;
   std::string checkBand(const OrderRequest& r, const Instrument& inst, const StrategyScope* s, Limit* limitHit) const;
   std::string checkCounted(const Counted& c, const LimitSet& limits, const std::string& scope, Nanos now,
                            bool submit, Limit* limitHit) const;
@@ -165,6 +172,7 @@ class PreTradeLimits {
   std::vector<std::string> venueNames_;
   std::vector<LimitSet> venueCounted_;
   std::vector<Counted> perVenue_;
+  std::vector<double> venueSlippageBps_;  // by VenueId, NaN = none
   Counted& venueCounter(InstrumentId id);
   Counted account_;
   std::unordered_map<std::uint32_t, StrategyScope> strategies_;

@@ -36,6 +36,12 @@ constexpr LimitInfo kLimits[kLimitCount] = {
     {"max_daily_orders", "orders", "orders accepted per UTC day", true, false, kAcc | kVen | kStr},
     {"max_daily_cancels", "requests", "cancels and modifies per UTC day", true, false, kAcc | kVen | kStr},
     {"max_daily_fills", "fills", "fills per UTC day (beyond it new orders are refused)", true, false, kAcc | kVen | kStr},
+    {"max_slippage_bps", "bps", "widest slippage tolerance an on-chain swap may be signed with", false, false, kAcc | kVen,
+     10'000},
+    {"max_gas_price_gwei", "gwei", "highest gas price (maxFeePerGas) an on-chain transaction may be signed with", false, false,
+     kAcc | kVen},
+    {"max_gas_per_day", "ETH", "gas paid on chain per UTC day, counting the worst case of the swap asked for", false, false,
+     kAcc | kVen},
 };
 
 struct TriggerInfo {

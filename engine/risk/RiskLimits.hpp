@@ -40,6 +40,12 @@ enum class Limit : std::uint8_t {
   MaxDailyOrders,    // per UTC day
   MaxDailyCancels,
   MaxDailyFills,
+  // On-chain venues (account or venue scope). The gate checks the slippage tolerance the venue
+  // signs swaps with; the gas limits only the venue can check at signing (the fee estimate, the
+  // gas already paid today), with the values the engine hands it (Venue::setRiskLimits).
+  MaxSlippageBps,    // basis points: the venue's amountOutMin tolerance may not be wider
+  MaxGasPriceGwei,   // gwei: a transaction's maxFeePerGas (what we sign to pay at most per gas)
+  MaxGasPerDay,      // native coin (ETH): gas paid since UTC midnight + this swap's gasLimit x maxFeePerGas
   Count
 };
 inline constexpr std::size_t kLimitCount = std::size_t(Limit::Count);

@@ -7,6 +7,7 @@
 // delivers every VenueListener callback on the engine thread (via the executor it is given), so
 // the engine needs no locks. A venue doing network I/O decodes on its own threads and posts
 // decoded batches to the engine executor.
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,18 @@ struct VenueSummary {
   std::int64_t heartbeatLatency = 0;     // microseconds of the last heartbeat round trip; 0 = none yet
   std::vector<VenueAccount> accounts;    // per currency, as the venue last reported it
   std::uint64_t latestBlock = 0;         // on-chain venues: the block their market data shows (0 = none)
+  double gasPaidToday = std::nan("");    // on-chain venues: native coin (ETH) paid in gas since UTC midnight
+};
+
+// The risk limits a venue checks itself because only it knows, at signing, what they bound (an
+// on-chain venue: the fee estimate's gas price, the gas its transactions already paid today). The
+// engine resolves them from risk.json (the venue's entry over the account's) and hands a copy with
+// Venue::setRiskLimits() before connect() and after every change; NaN = no such limit (or off).
+// A venue refusing an order by one sends a Reject with ExecReport::riskLimit set to the key, and
+// the engine records it in the breach history like the gate's own refusals.
+struct VenueRiskLimits {
+  double maxGasPriceGwei = std::nan("");  // max_gas_price_gwei: a transaction's maxFeePerGas, gwei
+  double maxGasPerDay = std::nan("");     // max_gas_per_day: native coin (ETH) paid since UTC midnight
 };
 
 // The venue's instrument set changed while running (Deribit lists new strikes and expiries during
@@ -91,6 +104,10 @@ class VenueListener {
   virtual void onAccount(const VenueAccount& account) {}
   // The instrument set changed (see InstrumentChange). Venues with a fixed set never call it.
   virtual void onInstrumentChange(const InstrumentChange& change) {}
+  // On-chain venues: the signed quantity per instrument of the fills whose transaction is included
+  // but not yet confirmed (every such instrument; one not listed has none). The engine booked those
+  // fills already; this only marks that part of the position "unconfirmed". Sent whenever it changes.
+  virtual void onUnconfirmedFills(const std::vector<VenuePosition>& unconfirmed) {}
 };
 
 class Venue {
@@ -135,6 +152,12 @@ class Venue {
   // simulator starts empty each run: it has no view to give.
   virtual bool reportsPositions() const { return false; }
   virtual void queryPositions() {}
+  // The limits this venue checks itself (see VenueRiskLimits). Engine thread; a venue keeps a
+  // copy for its own thread (posted there), never blocks. Venues with nothing to check ignore it.
+  virtual void setRiskLimits(const VenueRiskLimits& limits) {}
+  // On-chain venues: the slippage tolerance (basis points) swaps are signed with, which the gate
+  // bounds by max_slippage_bps; NaN for venues without one. Constant for the venue's life.
+  virtual double slippageToleranceBps() const { return std::nan(""); }
 
  private:
   VenueId id_ = 0;

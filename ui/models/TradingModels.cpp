@@ -115,7 +115,9 @@ QVariant PositionsModel::cell(const PositionRow& p, int col, int role) const {
     switch (col) {
       case Venue: return venues_.venue(inst);
       case Instrument: return QString::fromStdString(inst.name);
-      case Qty: return formatQty(inst, p.qty);
+      case Qty:  // on-chain: the part whose transactions are included but not confirmed yet
+        return p.unconfirmedQty != 0 ? formatQty(inst, p.qty) + "  (" + formatQty(inst, p.unconfirmedQty) + " unconfirmed)"
+                                     : formatQty(inst, p.qty);
       case AvgPrice: return p.qty != 0 ? formatPrice(inst, p.averagePrice) : QString();
       case Mark: return formatPrice(inst, p.mark);
       case Unrealized: return QString::number(p.unrealizedPnl, 'f', 6);
@@ -138,6 +140,10 @@ QVariant PositionsModel::cell(const PositionRow& p, int col, int role) const {
                ? QString("Realized + unrealized − fees, settled in %1 (taken at par with USD)").arg(QString::fromStdString(inst.settleCurrency))
                : QString("Realized + unrealized − fees in %1, at the %1 index").arg(QString::fromStdString(inst.settleCurrency)))
         + QString("\nFees paid: %1 %2").arg(QString::number(p.fees, 'f', 8), QString::fromStdString(inst.settleCurrency));
+  } else if (role == Qt::ToolTipRole && col == Qty && p.unconfirmedQty != 0) {
+    return QString("%1 of it comes from swaps included on chain but not yet confirmed: counted, and not final until "
+                   "enough blocks follow")
+        .arg(formatQty(inst, p.unconfirmedQty));
   } else if (role == Qt::ToolTipRole && (col == Unrealized || col == Realized || col == Fees)) {
     return QString("In %1, the instrument's settlement currency").arg(QString::fromStdString(inst.settleCurrency));
   } else if (role == Qt::ForegroundRole) {

@@ -539,6 +539,7 @@ void EvmVenue::flush() {
   if (inbox_) inbox_->push(md_, exec_);
   md_.clear();
   exec_.clear();
+  publishUnconfirmed();  // after the Fills it follows from
 }
 
 void EvmVenue::setState(VenueState s, std::string detail) {
@@ -594,6 +595,7 @@ void EvmVenue::rejectOrder(ExecReport report) {
 }
 
 void EvmVenue::report(ExecReport r) {
+  addOwedFees(r);
   r.ts = wallNow();
   exec_.push_back(std::move(r));
 }
@@ -666,12 +668,13 @@ void EvmVenue::handleSubmit(const VenueOrder& order) {
   w.view.orderId = order.orderId;
   w.view.instrument = order.request.instrument;
   w.view.state = "signing";
-  auto refuse = [&](const std::string& why) {
+  auto refuse = [&](const std::string& why, const std::string& riskLimit = {}) {
     ExecReport r;
     r.orderId = order.orderId;
     r.type = ExecType::Reject;
     r.reason = why;
     r.notSent = true;
+    r.riskLimit = riskLimit;
     report(r);
     w.view.state = "rejected";
     w.view.detail = why;
@@ -751,6 +754,7 @@ void EvmVenue::handleSubmit(const VenueOrder& order) {
 
   // Allowance: approve the Router for everything once when short (one approval per token at a time).
   bool approvalPending = false;
+  bool gasChecked = false;  // the risk checks ran already (with the approval's)
   for (const auto& [id, token] : approvals_)
     if (token == toChecksumAddress(tokenIn)) approvalPending = true;
   if (!approvalPending) {
@@ -774,7 +778,14 @@ void EvmVenue::handleSubmit(const VenueOrder& order) {
       approve.data = abi::encodeCall("approve(address,uint256)", {abi::Value::address(router), abi::Value::uint256(u256Max())});
       approve.gasLimit = config_.approvalGasLimit;
       approve.fees = *q;
+      // Risk: the approval and the swap behind it, checked together before either is signed.
+      if (const GasRefusal g = gasRiskRefusal("the approval and the swap", q->maxFeePerGas,
+                                              config_.approvalGasLimit + config_.swapGasLimitWithoutEstimate))
+        return refuse(g.reason, g.limit);
+      gasChecked = true;
       approvals_[approve.orderId] = toChecksumAddress(tokenIn);
+      approvalFor_[approve.orderId] = order.orderId;
+      gasLimitOf_[approve.orderId] = approve.gasLimit;
       if (!tracker_->submit(approve)) {
         approvals_.erase(approve.orderId);
         return refuse("the approval of the Router for " + std::string(buy ? meta.quote().symbol : meta.base().symbol) + " was not sent");
@@ -805,6 +816,9 @@ void EvmVenue::handleSubmit(const VenueOrder& order) {
   const std::optional<FeeQuote> q = fees_->quoteAt(lastHead_, error);
   if (!q) return refuse("fees: " + error);
   swap.fees = *q;
+  if (!gasChecked)
+    if (const GasRefusal g = gasRiskRefusal("the swap", q->maxFeePerGas, swap.gasLimit)) return refuse(g.reason, g.limit);
+  gasLimitOf_[swap.orderId] = swap.gasLimit;
   publishOrder(w);
   work_[order.orderId] = std::move(w);
   {
@@ -816,7 +830,9 @@ void EvmVenue::handleSubmit(const VenueOrder& order) {
 }
 
 void EvmVenue::onTxEvent(const TxEvent& e) {
+  countGas(e);  // every fee our transactions pay counts in the day's gas (risk)
   if (auto a = approvals_.find(e.orderId); a != approvals_.end()) {
+    chargeApprovalFee(e);
     log::info(kLog, std::string("approval of ") + a->second + ": " + toString(e.type) + (e.reason.empty() ? "" : " (" + e.reason + ")"));
     if (e.type == TxEventType::Included || e.type == TxEventType::Rejected || e.type == TxEventType::Cancelled)
       approvals_.erase(a);
@@ -899,9 +915,9 @@ void EvmVenue::onTxEvent(const TxEvent& e) {
       }
       w.view.state = "rejected";
       w.terminal = true;
-      // The OMS has no Open -> Rejected: an acknowledged swap that reverts ends Cancelled (nothing
-      // filled), its reason saying it was the chain's rejection. Before the Ack, a Reject.
-      r.type = w.acked ? ExecType::Cancelled : ExecType::Reject;
+      // Acknowledged or not, a Reject (the OMS takes Open -> Rejected): nothing filled, the gas
+      // paid is its fee (booked on the position without a fill).
+      r.type = ExecType::Reject;
       r.reason = e.notSent ? e.reason : "rejected on chain (reverted): " + e.reason + " (gas paid)";
       r.notSent = e.notSent;
       r.fee = e.notSent ? 0.0 : feeInQuote(pool, e.feeWei);
@@ -918,6 +934,7 @@ void EvmVenue::onTxEvent(const TxEvent& e) {
       w.terminal = true;
       r.type = ExecType::Cancelled;
       r.reason = "cancelled on chain: a self-transfer took nonce " + std::to_string(e.nonce) + " (its gas paid)";
+      r.fee = feeInQuote(pool, e.feeWei);  // the self-transfer's gas, booked on the position
       report(r);
       break;
     case TxEventType::Confirmed:
@@ -1060,9 +1077,15 @@ void EvmVenue::handleCancelAll() {
       failures += (failures.empty() ? "" : "; ") + std::to_string(id) + ": " + why;
     }
   }
-  const std::string detail = "HALT: " + std::to_string(pending) + " pending transaction(s), " + std::to_string(sent) +
-                             " cancel(s) sent" + (already ? ", " + std::to_string(already) + " already cancelling" : "") +
-                             (failures.empty() ? "" : " (not sent: " + failures + ")") + "; included swaps cannot be undone";
+  // Said the same way however often the engine asks (its repeat must not read "0 sent"): how many
+  // pending are being cancelled, and that what is already included stays.
+  std::size_t included = 0;
+  for (const auto& [id, w] : work_)
+    if (w.view.fillSent && w.view.state != "final") ++included;
+  const std::string detail = "HALT: " + std::to_string(pending) + " pending transaction(s), " + std::to_string(sent + already) +
+                             " being cancelled by self-transfer" +
+                             (failures.empty() ? "" : " (not sent: " + failures + ")") + "; included swaps cannot be undone" +
+                             (included ? " (" + std::to_string(included) + " included, not final yet)" : "");
   // The engine asks again whenever the venue says Connected while halted: answering every time
   // with onVenueState(Connected) would ping-pong. Said once per new answer.
   if (sent == 0 && detail == lastHaltDetail_) return;
@@ -1121,6 +1144,7 @@ VenueSummary EvmVenue::summary() const {
   s.resyncs = c.resyncs;
   s.heartbeatLatency = c.lastRoundTripUs;
   s.latestBlock = c.processedBlock;
+  s.gasPaidToday = tokenAmountToDouble(gasPaidToday(), 18);  // max_gas_per_day's use (risk panel)
   return s;
 }
 
@@ -1142,6 +1166,127 @@ EvmCounters EvmVenue::counters() const {
 std::vector<EvmPoolView> EvmVenue::pools() const {
   std::lock_guard lock(mutex_);
   return views_;
+}
+
+// ---------------------------------------------------------------- risk
+// The limits only the venue can check, with the values the engine hands it (setRiskLimits: a copy
+// posted here on start and after every change), and the positions' unconfirmed part. HALT's and a
+// trader's cancels are never checked: reducing risk does not wait on a gas limit.
+
+void EvmVenue::setRiskLimits(const VenueRiskLimits& limits) {
+  // Before connect() too: the I/O thread runs what was posted once it starts.
+  asio::post(io_, [this, limits] { riskLimits_ = limits; });
+}
+
+void EvmVenue::seedGasPaidToday(std::int64_t day, U256 paidWei) {
+  asio::post(io_, [this, day, paidWei] { gas_.seedPaid(day, paidWei, wallNow()); });
+}
+
+U256 EvmVenue::gasPaidToday() const {
+  std::lock_guard lock(mutex_);
+  return gasPaidTodayView_;
+}
+
+U256 EvmVenue::gasInFlight() const {
+  std::lock_guard lock(mutex_);
+  return gasInFlightView_;
+}
+
+// Before signing `what`: the gas price, the day's budget, then (one eth_getBalance) whether the
+// wallet's native coin pays the worst case of this and of what is already in flight.
+GasRefusal EvmVenue::gasRiskRefusal(const std::string& what, const U256& maxFeePerGas, std::uint64_t gasLimit) {
+  const Nanos now = wallNow();
+  const U256 paid = gas_.paidToday(now), inFlight = gas_.reservedInFlight();
+  if (GasRefusal g = checkGasRisk(riskLimits_, name(), what, maxFeePerGas, gasLimit, paid, inFlight, std::nullopt)) return g;
+  const RpcReply b = rpc_->call("eth_getBalance", {signer_->checksumAddress(), "latest"});
+  if (!b.ok()) return {"gas_balance", "gas_balance (" + name() + "): the wallet's balance could not be read (" +
+                                         b.error.describe("eth_getBalance") + ")"};
+  U256 balance = 0;
+  try {
+    balance = quantityU256(b.result, "eth_getBalance");
+  } catch (const std::exception& e) {
+    return {"gas_balance", "gas_balance (" + name() + "): " + e.what()};
+  }
+  return checkGasRisk(riskLimits_, name(), what, maxFeePerGas, gasLimit, paid, inFlight, balance);
+}
+
+// Every transaction's worst case while in flight (gasLimit x maxFeePerGas: a cancel's is a plain
+// transfer's 21,000 gas), then its fee once a receipt says it paid: swaps, reverts, cancels,
+// approvals alike.
+void EvmVenue::countGas(const TxEvent& e) {
+  const Nanos now = wallNow();
+  switch (e.type) {
+    case TxEventType::Pending:
+    case TxEventType::Replaced: {
+      const auto it = gasLimitOf_.find(e.orderId);
+      const std::uint64_t limit = e.cancel ? 21'000 : it != gasLimitOf_.end() ? it->second : config_.swapGasLimitWithoutEstimate;
+      if (e.maxFeePerGas > 0) gas_.reserve(e.orderId, worstGasCost(limit, e.maxFeePerGas));
+      break;
+    }
+    case TxEventType::Included:
+    case TxEventType::Cancelled:
+      gas_.paid(e.orderId, e.feeWei, now);
+      break;
+    case TxEventType::Rejected:
+      if (e.notSent) gas_.release(e.orderId);
+      else gas_.paid(e.orderId, e.feeWei, now);
+      break;
+    default:
+      break;
+  }
+  std::lock_guard lock(mutex_);
+  gasPaidTodayView_ = gas_.paidToday(now);
+  gasInFlightView_ = gas_.reservedInFlight();
+}
+
+// An approval's gas is the cost of the order that needed it: owed to that order's next fee report
+// (its Fill, or its Reject / Cancelled), so the position's fees show it. The tracker reports in
+// nonce order, so the approval's receipt comes before its swap's.
+void EvmVenue::chargeApprovalFee(const TxEvent& e) {
+  const bool paid = e.type == TxEventType::Included || e.type == TxEventType::Cancelled ||
+                    (e.type == TxEventType::Rejected && !e.notSent);
+  if (!paid) return;
+  const auto it = approvalFor_.find(e.orderId);
+  if (it == approvalFor_.end()) return;
+  const OrderId order = it->second;
+  approvalFor_.erase(it);
+  const auto w = work_.find(order);
+  if (w != work_.end() && w->second.terminal) {
+    // Its swap already ended (refused at sending): nothing more goes to the engine for it.
+    log::warn(kLog, "approval gas " + formatNative(e.feeWei) + " for order " + std::to_string(order) +
+                        ", which already ended: counted in the day's gas, not in a position");
+    return;
+  }
+  approvalFeeOwed_[order] += e.feeWei;
+}
+
+void EvmVenue::addOwedFees(ExecReport& r) {
+  if (r.type != ExecType::Fill && r.type != ExecType::Reject && r.type != ExecType::Cancelled) return;
+  const auto owed = approvalFeeOwed_.find(r.orderId);
+  if (owed == approvalFeeOwed_.end()) return;
+  const auto w = work_.find(r.orderId);
+  if (w == work_.end()) return;  // (a refusal before the work is recorded: the fee stays owed)
+  r.fee += feeInQuote(pools_[w->second.pool], owed->second);
+  approvalFeeOwed_.erase(owed);
+}
+
+// The engine booked every Fill at once; what is included but not yet `tx.confirmations` deep (or
+// was reorged and waits to be included again) is told as the positions' unconfirmed part.
+void EvmVenue::publishUnconfirmed() {
+  if (!listener_) return;
+  std::map<InstrumentId, double> now;
+  for (const auto& [id, w] : work_) {
+    if (!w.view.fillSent || w.view.state == "confirmed" || w.view.state == "final") continue;
+    if (w.view.state.find("fill is wrong") != std::string::npos) continue;  // said in the log and the view
+    const PoolMeta& meta = pools_[w.pool].state.meta();
+    const double qty = toDouble(tokenAmountToFixedSaturating(w.view.baseWei, meta.base().decimals));
+    now[w.view.instrument] += w.side == Side::Buy ? qty : -qty;
+  }
+  if (now == unconfirmedSent_) return;
+  unconfirmedSent_ = now;
+  std::vector<VenuePosition> list;
+  for (const auto& [instrument, qty] : now) list.push_back({instrument, qty, 0});
+  asio::post(engine_, [l = listener_, list = std::move(list)] { l->onUnconfirmedFills(list); });
 }
 
 }  // namespace kappa::evm

@@ -45,14 +45,14 @@
 //     Approvals are tracked under ids 2^62+n (never an engine order id) and are not cancelled by HALT.
 // TxTracker's events become ExecReports: Pending -> Ack; Included -> Fill (base and average price
 // from the pair's Swap log in the receipt; fee: below); Rejected -> Reject (notSent when refused
-// before the chain; else the revert reason, gas paid) — but a swap already acknowledged that
-// reverts is reported Cancelled with the reason "rejected on chain (reverted): ..." because the OMS
-// has no Open -> Rejected transition (the order view's state says "rejected"); Cancelled ->
-// Cancelled; Confirmed/Final and
+// before the chain; else "rejected on chain (reverted): <the revert reason> (gas paid)", its gas as
+// the report's fee — also after the Ack: the OMS takes Open -> Rejected and books the fee on the
+// position with no fill); Cancelled -> Cancelled (the self-transfer's gas as its fee); Confirmed/Final and
 // every head -> the order's confirmations (orders(), any thread); Replaced/Stuck/Dropped -> the
 // order view's detail and the log. Fee: gasUsed * effectiveGasPrice in wei is kept exact in the
 // order view (feeWei); the report's fee is that amount converted to the quote token at the mid of
-// a listed WETH/<quote> or <quote>/WETH pool when one exists, else 0 (said in the log).
+// a listed WETH/<quote> or <quote>/WETH pool when one exists, else 0 (said in the log). An approval
+// sent for an order adds its gas to that order's next fee report (Fill, Reject or Cancelled).
 // A reorganisation after a Fill: logged as an error, counted (EvmCounters::fillsReorged) and the
 // order view says "fill not final (reorged)"; the engine's fill stands (an OMS cannot unbook a fill);
 // a re-inclusion sends no second Fill (a different amount is logged), and a swap that ends
@@ -61,7 +61,29 @@
 // CancelReject once included. replace: always CancelReject: a swap has no price or size to modify,
 // and a fee speed-up is not what the OMS asks for (the tracker already speeds up stuck ones).
 // cancelAllOrders (HALT ALL): cancels every pending transaction and says in onVenueState's detail
-// how many, and that included swaps cannot be undone.
+// how many ("HALT: 2 pending transaction(s), 2 being cancelled by self-transfer; included swaps
+// cannot be undone (1 included, not final yet)"), the same words however often the engine asks
+// again. No risk limit holds a cancel back.
+//
+// Risk. The gate checks what it can before the venue (max_order_notional of the venue's scope is
+// the largest swap; max_slippage_bps against slippageToleranceBps(), i.e. config.slippageBps). What
+// only the venue knows at signing it checks here, with the limits the engine hands it
+// (setRiskLimits: a copy posted to the I/O thread on start and after every change, VenueRiskLimits):
+//   - max_gas_price_gwei: the fee quote's maxFeePerGas (what we sign to pay at most per gas);
+//   - max_gas_per_day (ETH): the gas paid since UTC midnight (GasBudget: every receipt of ours —
+//     swaps, reverts, cancels, approvals — once per transaction, a reorg's re-inclusion not twice)
+//     + the worst case of what is in flight + this one's gasLimit x maxFeePerGas;
+//   - the wallet's native balance (eth_getBalance) must pay that worst case, with what is in flight
+//     ("gas_balance": not a setting, always on).
+// A swap needing an approval is checked once for both (approvalGasLimit + swapGasLimitWithoutEstimate).
+// A refusal is a Reject (notSent, nothing signed, no nonce used) whose reason names the limit the
+// gate's way ("max_gas_price_gwei (evm): the fee would be up to 212 gwei per gas, limit 100 gwei")
+// and whose ExecReport::riskLimit makes the engine record it in the breach history. Restart: the
+// day's gas starts at 0 unless seedGasPaidToday() is given the journal's sum (the journal of our
+// transactions and their fees is not kept by this venue).
+// Positions: a Fill is booked at once (the swap is included); until its transaction is
+// tx.confirmations deep (or while reorged) its base amount is told to the engine as the position's
+// unconfirmed part (VenueListener::onUnconfirmedFills, the whole set after every flush that changed it).
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -78,6 +100,7 @@
 #include "venue/VenueInbox.hpp"
 #include "venue/VenueIoThread.hpp"
 #include "venue/evm/EvmVenueConfig.hpp"
+#include "venue/evm/GasBudget.hpp"
 #include "venue/evm/PoolState.hpp"
 #include "venue/evm/Secp256k1Signer.hpp"
 
@@ -171,6 +194,17 @@ class EvmVenue final : public Venue {
   // Reads the pool's reserves again (getReserves at the processed block) and sends a snapshot.
   void requestSnapshot(InstrumentId id) override;
   VenueSummary summary() const override;
+  // Risk (see "Risk" in the header comment). The engine's limits, copied and posted to the I/O
+  // thread (never blocks the engine): checked there at signing.
+  void setRiskLimits(const VenueRiskLimits& limits) override;
+  double slippageToleranceBps() const override { return double(config_.slippageBps); }
+  // Restart: the gas our transactions paid on UTC `day` before this session (wei), from the
+  // venue's transaction journal; posted to the I/O thread. Without it the day's count starts at 0.
+  void seedGasPaidToday(std::int64_t day, U256 paidWei);
+  // Any thread: the gas paid today (UTC) and the worst case of transactions in flight, as the
+  // max_gas_per_day check last saw them (wei).
+  U256 gasPaidToday() const;
+  U256 gasInFlight() const;
 
   // ---- any thread ----
   VenueState state() const { return state_.load(); }
@@ -228,6 +262,20 @@ class EvmVenue final : public Venue {
   void report(ExecReport r);
   void publishOrder(const OrderWork& w);
 
+  // Risk (I/O thread; EvmVenue.cpp's "risk" section): the limits the engine handed, the day's gas,
+  // approvals' fees owed to the order that needed them, the fills not yet confirmed.
+  GasRefusal gasRiskRefusal(const std::string& what, const U256& maxFeePerGas, std::uint64_t gasLimit);
+  void countGas(const TxEvent& e);
+  void chargeApprovalFee(const TxEvent& e);
+  void addOwedFees(ExecReport& r);
+  void publishUnconfirmed();
+  VenueRiskLimits riskLimits_;
+  GasBudget gas_;
+  std::map<std::uint64_t, std::uint64_t> gasLimitOf_;  // tracker id -> the gas limit it was sent with
+  std::map<std::uint64_t, OrderId> approvalFor_;        // approval's tracker id -> the order that needed it
+  std::map<OrderId, U256> approvalFeeOwed_;             // wei, added to the order's next fee report
+  std::map<InstrumentId, double> unconfirmedSent_;      // as last told to the engine
+
   std::unique_ptr<Secp256k1Signer> signer_;
   std::unique_ptr<NonceAllocator> nonces_;
   std::unique_ptr<FeeEstimator> fees_;
@@ -275,6 +323,7 @@ class EvmVenue final : public Venue {
   EvmCounters counters_;
   std::vector<EvmPoolView> views_;
   std::map<OrderId, EvmOrderView> orderViews_;
+  U256 gasPaidTodayView_ = 0, gasInFlightView_ = 0;
 };
 
 }  // namespace kappa::evm
