@@ -448,12 +448,24 @@ void EvmVenue::step() {
 }
 
 void EvmVenue::resyncAll(std::uint64_t block, const std::string& why) {
-  const std::optional<BlockHeader> h = reader_->header(block);
-  if (!h) throw EvmError("block " + std::to_string(block) + " not found");
-  for (Pool& p : pools_) {
-    const auto [r0, r1] = reader_->reserves(p.state.meta().pair, block);
-    p.state.setReserves(r0, r1, block);
+  // Every pool at the very block whose hash is kept: by hash, not number, so that a reorganisation
+  // between the header and the calls cannot mix two blocks' states (the next poll then sees the
+  // hash gone and reads again). A block replaced under us is read again, twice at most.
+  std::optional<BlockHeader> h;
+  std::vector<std::pair<U256, U256>> reserves;
+  for (int attempt = 0;; ++attempt) {
+    h = reader_->header(block);
+    if (!h) throw EvmError("block " + std::to_string(block) + " not found");
+    try {
+      reserves.clear();
+      for (const Pool& p : pools_) reserves.push_back(reader_->reserves(p.state.meta().pair, h->hash));
+      break;
+    } catch (const RpcException& e) {
+      if (e.error().kind != RpcError::Kind::Rpc || attempt == 2) throw;  // not a vanished block, or again and again
+      log::info(kLog, "block " + std::to_string(block) + " replaced while its pools were read: read again");
+    }
   }
+  for (std::size_t i = 0; i < pools_.size(); ++i) pools_[i].state.setReserves(reserves[i].first, reserves[i].second, block);
   following_ = true;
   processed_ = block;
   processedHash_ = h->hash;

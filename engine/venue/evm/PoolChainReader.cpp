@@ -18,7 +18,7 @@ std::uint64_t quantityOf(const nlohmann::json& v, const char* what) {
 
 }  // namespace
 
-Bytes PoolChainReader::call(const Address& to, const Bytes& data, const std::string& block) {
+Bytes PoolChainReader::call(const Address& to, const Bytes& data, const nlohmann::json& block) {
   const nlohmann::json r = rpc_.require("eth_call", nlohmann::json::array({{{"to", toLowerHexAddress(to)}, {"data", toHex(data)}}, block}));
   if (!r.is_string()) throw EvmError("eth_call answer is not DATA");
   return fromHex(r.get<std::string>());
@@ -53,6 +53,12 @@ Address PoolChainReader::token1(const Address& pair) { return abi::decodeAddress
 
 std::pair<U256, U256> PoolChainReader::reserves(const Address& pair, std::uint64_t block) {
   const Bytes r = call(pair, abi::encodeCall("getReserves()", {}), tag(block));
+  if (r.size() != 96) throw EvmError("getReserves answered " + std::to_string(r.size()) + " bytes, not 96");
+  return {abi::decodeUint256(r, 0), abi::decodeUint256(r, 1)};
+}
+
+std::pair<U256, U256> PoolChainReader::reserves(const Address& pair, const Hash32& blockHash) {
+  const Bytes r = call(pair, abi::encodeCall("getReserves()", {}), nlohmann::json{{"blockHash", toHex(blockHash)}});
   if (r.size() != 96) throw EvmError("getReserves answered " + std::to_string(r.size()) + " bytes, not 96");
   return {abi::decodeUint256(r, 0), abi::decodeUint256(r, 1)};
 }

@@ -40,6 +40,9 @@ class PoolChainReader {
   Address token1(const Address& pair);
   // getReserves() at `block`: (reserve0, reserve1).
   std::pair<U256, U256> reserves(const Address& pair, std::uint64_t block);
+  // getReserves() in exactly the block of that hash (EIP-1898): the state matches the header
+  // read before, even when a reorganisation replaces the block of that number meanwhile.
+  std::pair<U256, U256> reserves(const Address& pair, const Hash32& blockHash);
   // ERC20 metadata is optional in the standard: nullopt when the call reverts or answers nothing
   // readable (symbol as string, or as bytes32 like MKR's).
   std::optional<unsigned> decimals(const Address& token);
@@ -49,7 +52,8 @@ class PoolChainReader {
   std::vector<ChainLog> poolLogs(const std::vector<Address>& pairs, std::uint64_t from, std::uint64_t to);
 
  private:
-  Bytes call(const Address& to, const Bytes& data, const std::string& block = "latest");
+  // `block`: a tag ("latest", a number as QUANTITY) or an EIP-1898 object ({"blockHash": ...}).
+  Bytes call(const Address& to, const Bytes& data, const nlohmann::json& block = "latest");
   EthRpc& rpc_;
 };
 
