@@ -201,7 +201,7 @@ class TestJournal : public QObject {
       j.append(r);
       j.flush();
     }
-    QCOMPARE(query(file, "PRAGMA user_version"), QStringList{"3"});
+    QCOMPARE(query(file, "PRAGMA user_version"), QStringList{QString::number(Journal::kSchemaVersion)});
     QCOMPARE(query(file, "SELECT text || ' ' || ifnull(session, 'none') FROM journal ORDER BY seq"),
              (QStringList{"old none", "new 1"}));  // the old record kept, the new one in session 1
   }
@@ -365,7 +365,7 @@ class TestJournal : public QObject {
       e->journal()->flush();
       e->stop();
     }
-    QCOMPARE(query(file, "PRAGMA user_version"), QStringList{"3"});
+    QCOMPARE(query(file, "PRAGMA user_version"), QStringList{QString::number(Journal::kSchemaVersion)});
     QCOMPARE(query(file, "SELECT kind || ' ' || ifnull(venue, 'NULL') FROM journal WHERE order_id IN (5, 6) ORDER BY seq"),
              (QStringList{"order_intent NULL", "fill NULL", "order_intent NULL", "cancelled sim"}));
     QVERIFY2(readJournalState(file.toStdString(), &st, &error), error.c_str());

@@ -456,6 +456,21 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
   sqlite3_finalize(s);
   s = nullptr;
   if (out->lastDay >= 0) readDayHistory(db, out->lastDay * kDay, venues, out);
+  // A journal before schema 4 has no venue_record table: the query fails, nothing to hand over.
+  if (sqlite3_prepare_v2(db,
+                         "SELECT venue, record_key, body FROM venue_record WHERE seq IN "
+                         "(SELECT max(seq) FROM venue_record GROUP BY venue, record_key) ORDER BY record_key",
+                         -1, &s, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      JournalState::VenueEntry e;
+      e.venue = textOf(s, 0).value_or(std::string());
+      e.key = std::uint64_t(sqlite3_column_int64(s, 1));
+      e.body = textOf(s, 2).value_or(std::string());
+      out->venueEntries.push_back(std::move(e));
+    }
+  }
+  sqlite3_finalize(s);
+  s = nullptr;
   if (sqlite3_prepare_v2(db, "SELECT count(*) FROM session", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
     out->sessions = std::size_t(sqlite3_column_int64(s, 0));
   sqlite3_finalize(s);

@@ -198,6 +198,7 @@ class Engine final {
     void onPositionChanges(const std::vector<VenuePosition>& p) override { engine_.onPositionChanges(venue_, p); }
     void onAccount(const VenueAccount& account) override { engine_.onAccount(venue_, account); }
     void onInstrumentChange(const InstrumentChange& change) override { engine_.onInstrumentChange(change); }
+    void onJournalEntry(const VenueJournalEntry& entry) override { engine_.onJournalEntry(venue_, entry); }
    private:
     Engine& engine_;
     VenueId venue_;
@@ -227,6 +228,8 @@ class Engine final {
   void onPositionChanges(VenueId v, const std::vector<VenuePosition>& changed);
   void onAccount(VenueId v, const VenueAccount& account);
   void onInstrumentChange(const InstrumentChange& change);
+  // A venue's own record: into the journal's venue_record table, nothing else (engine thread).
+  void onJournalEntry(VenueId v, const VenueJournalEntry& entry);
   VenueId venueOfOrder(OrderId id) const;  // the venue of the order's instrument (unresolved ones too)
   void growToRegistry();  // per-instrument tables up to the shared registry's size (engine thread)
   std::unordered_set<InstrumentId> retiredSeen_;  // retirements acted on (engine thread)

@@ -74,6 +74,18 @@ struct InstrumentChange {
   std::string reason;
 };
 
+// A venue's own fact for the journal, beside the engine's order facts: what only the venue knows
+// and needs back after a restart (an on-chain venue: each transaction it signed, its nonce, hash,
+// raw bytes to resend, and its fate). `key` names the thing (the same key again supersedes the
+// earlier body); `body` is the venue's whole record of it, in a format the venue alone reads
+// (JSON by convention). Never a secret (no key, no credential). The engine writes them to the
+// journal's venue_record table in the order the venue sent them, and hands the newest body per
+// key back to the venue at the next start (Venue::restoreJournal).
+struct VenueJournalEntry {
+  std::uint64_t key = 0;
+  std::string body;
+};
+
 class VenueListener {
  public:
   virtual ~VenueListener() = default;
@@ -91,6 +103,9 @@ class VenueListener {
   virtual void onAccount(const VenueAccount& account) {}
   // The instrument set changed (see InstrumentChange). Venues with a fixed set never call it.
   virtual void onInstrumentChange(const InstrumentChange& change) {}
+  // A record for the journal (see VenueJournalEntry), delivered after the execution reports the
+  // venue sent before it. Venues without records of their own never call it.
+  virtual void onJournalEntry(const VenueJournalEntry& entry) {}
 };
 
 class Venue {
@@ -135,6 +150,11 @@ class Venue {
   // simulator starts empty each run: it has no view to give.
   virtual bool reportsPositions() const { return false; }
   virtual void queryPositions() {}
+  // Restart: the venue's own journal records of earlier sessions (the newest body per key, keys
+  // ascending), given once after listInstruments() and before connect(). The venue takes up
+  // what they describe (an on-chain venue follows its transactions still in flight); its answers
+  // to queryOrders() then speak from them. Venues without records ignore it.
+  virtual void restoreJournal(const std::vector<VenueJournalEntry>& entries) {}
 
  private:
   VenueId id_ = 0;

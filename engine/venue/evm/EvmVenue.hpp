@@ -76,6 +76,7 @@
 #include "venue/Venue.hpp"
 #include "venue/VenueInbox.hpp"
 #include "venue/VenueIoThread.hpp"
+#include "venue/evm/EvmTxJournal.hpp"
 #include "venue/evm/EvmVenueConfig.hpp"
 #include "venue/evm/PoolState.hpp"
 #include "venue/evm/Secp256k1Signer.hpp"
@@ -167,6 +168,9 @@ class EvmVenue final : public Venue {
   // Reads the pool's reserves again (getReserves at the processed block) and sends a snapshot.
   void requestSnapshot(InstrumentId id) override;
   VenueSummary summary() const override;
+  // The journal and restarts (see "Journal and restart" below).
+  void restoreJournal(const std::vector<VenueJournalEntry>& entries) override;
+  void queryOrders(const std::vector<OrderId>& ids) override;
 
   // ---- any thread ----
   VenueState state() const { return state_.load(); }
@@ -176,6 +180,8 @@ class EvmVenue final : public Venue {
   std::vector<EvmPoolView> pools() const;
   std::vector<EvmOrderView> orders() const;
   std::optional<EvmOrderView> order(OrderId id) const;
+  // Every transaction signed (this run's, and the journal's of earlier runs), oldest id first.
+  std::vector<EvmTxView> transactions() const;
   // The wallet's address ("" without a key).
   std::string walletAddress() const;
   const EvmVenueConfig& config() const { return config_; }
@@ -212,6 +218,8 @@ class EvmVenue final : public Venue {
     EvmOrderView view;
     bool acked = false, terminal = false;
     bool cancelSent = false;  // our self-transfer is out: not asked again (HALT repeats)
+    bool restored = false;    // from the journal of an earlier run
+    bool toldBefore = false;  // restored with its end already sent to the engine then
   };
   bool ensureWallet(std::string& why);
   void handleSubmit(const VenueOrder& order);
@@ -222,6 +230,13 @@ class EvmVenue final : public Venue {
   double feeInQuote(const Pool& pool, const U256& feeWei) const;
   void report(ExecReport r);
   void publishOrder(const OrderWork& w);
+  // Journal and restart (I/O thread unless said; EvmVenue.cpp's last section).
+  void noteTxStart(const TxEvent& e);  // the entry of a transaction id, made at its first event
+  void recordTx(const TxEvent& e);     // the event's change into the entry; journaled
+  void applyRestore();                 // once the chain is checked: the journal's entries taken up
+  std::vector<NonceRecord> restoredNonces() const;
+  void restoreTracker();
+  void handleQueryOrders(const std::vector<OrderId>& ids);
 
   std::unique_ptr<Secp256k1Signer> signer_;
   std::unique_ptr<NonceAllocator> nonces_;
@@ -230,7 +245,15 @@ class EvmVenue final : public Venue {
   std::map<OrderId, OrderWork> work_;
   std::map<std::uint64_t, std::string> approvals_;  // tracker id -> token (approvals in flight)
   std::uint64_t nextApprovalId_ = 1;
-  std::string lastHaltDetail_;  // a HALT answer is said once: the engine's own repeat (on Connected) gets no echo
+  std::string lastHaltDetail_;
+  // Journal and restart. The entries by tracker id (I/O thread), what goes to the engine with the
+  // next flush, and the journal's entries of earlier runs (given on the engine thread before
+  // connect(), read on the I/O thread after).
+  std::map<std::uint64_t, EvmTxEntry> txEntries_;
+  std::vector<VenueJournalEntry> journalOut_;
+  std::vector<EvmTxEntry> restoredEntries_;
+  bool restorePending_ = false;     // restoredEntries_ not taken up yet
+  bool trackerRestorePending_ = false;  // their transactions in flight not given to a tracker yet  // a HALT answer is said once: the engine's own repeat (on Connected) gets no echo
 
   EvmVenueConfig config_;
   std::unique_ptr<EthRpc> rpc_;
@@ -269,6 +292,7 @@ class EvmVenue final : public Venue {
   EvmCounters counters_;
   std::vector<EvmPoolView> views_;
   std::map<OrderId, EvmOrderView> orderViews_;
+  std::map<std::uint64_t, EvmTxEntry> txShown_;  // txEntries_ as last journaled (transactions())
 };
 
 }  // namespace kappa::evm
