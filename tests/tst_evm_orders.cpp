@@ -10,15 +10,20 @@
 //   - a limit worse than the pool's quote is refused before signing (no nonce used);
 //   - a cancel, and HALT, with a swap pending cancel it by a self-transfer at its nonce;
 //   - a reorganisation after a fill is counted and sends no second Fill;
-//   - confirmations count up per block; replace is refused.
+//   - confirmations count up per block; replace is refused;
+//   - restart with a swap in flight (the journal's venue_record): mined while kappa was away, the
+//     restarted engine books its one Fill; still pending at the restart, it is followed to its
+//     inclusion; the wallet's transaction count is our distinct nonces (nothing sent twice).
 #include <QtTest>
 
 #include <QJsonDocument>
 #include <QTemporaryDir>
+#include <set>
 
 #include "ChainProcess.hpp"
 #include "EngineOrders.hpp"
 #include "ExchangeProcess.hpp"  // exchangeBinary()
+#include "SqliteQuery.hpp"
 #include "orchestrator/Engine.hpp"
 #include "venue/evm/AbiCodec.hpp"
 #include "venue/evm/EvmVenue.hpp"
@@ -138,16 +143,8 @@ class TestEvmOrders : public QObject {
     QVERIFY2(fees > feeEth * 1000 && fees < feeEth * 10000, qPrintable(QString("fee %1 USDC for %2 ETH").arg(fees).arg(feeEth)));
   }
 
- private slots:
-  void initTestCase() {
-    QVERIFY(dir_.isValid());
-    ChainOptions o;
-    o.mining = ChainOptions::Mining::Manual;
-    o.trader = false;
-    const QString error = chain_.start(exchangeBinary(), o);
-    QVERIFY2(error.isEmpty(), qPrintable(error));
-    me_ = chain_.fundedAccount(0);
-
+  // The engine with the EVM venue on dir_/data (its journal): at the start, and again for a restart.
+  void startEngine() {
     EvmVenueConfig c;
     std::string e;
     const auto deployment = nlohmann::json::parse(QJsonDocument(chain_.deployment()).toJson().toStdString());
@@ -172,9 +169,41 @@ class TestEvmOrders : public QObject {
     const Instrument* weth = engine_->instruments().find(0, "WETH/USDC");
     QVERIFY(weth);
     weth_ = weth->id;
+  }
+  void stopEngine() {
+    engine_->stop();
+    engine_.reset();
+    venue_ = nullptr;
+  }
+  QString journalFile() { return dir_.filePath("data/journal.sqlite"); }
+  int journaledFills(OrderId id) {
+    return query(journalFile(), QString("SELECT count(*) FROM journal WHERE kind = 'fill' AND order_id = %1").arg(id)).value(0).toInt();
+  }
+  // Nothing sent twice: every nonce the wallet used on chain is one of our transactions', and each
+  // of ours at most once (the journal's and this run's, as the venue lists them).
+  void checkNoncesOnceEach() {
+    std::set<std::uint64_t> ours;
+    for (const EvmTxView& t : venue_->transactions()) ours.insert(t.nonce);
+    QCOMPARE(nonceOf(me_, "pending"), nonceOf(me_, "latest"));  // nothing left in the pool
+    QCOMPARE(nonceOf(me_, "latest"), std::uint64_t(ours.size()));
+    QCOMPARE(*ours.rbegin() + 1, std::uint64_t(ours.size()));
+  }
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    ChainOptions o;
+    o.mining = ChainOptions::Mining::Manual;
+    o.trader = false;
+    const QString error = chain_.start(exchangeBinary(), o);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    me_ = chain_.fundedAccount(0);
+    startEngine();
+    if (QTest::currentTestFailed()) return;
     mine();
     QTRY_VERIFY_WITH_TIMEOUT(venueAtHead() && mark() > 0, 15000);
   }
+
   void cleanupTestCase() {
     if (engine_) engine_->stop();
     engine_.reset();
@@ -356,6 +385,79 @@ class TestEvmOrders : public QObject {
     QCOMPARE(receipt(QString::fromStdString(venue_->order(id)->txHash))["status"].toString(), QString("0x1"));
     QCOMPARE(engine_->call([&] { return engine_->orders().find(id)->filled; }), filled);
     QCOMPARE(position(), pos);
+  }
+
+  // A swap pending when kappa stops, mined while it is away: the restarted engine (same data dir)
+  // has the order unresolved from its journal, the venue its transaction from the venue_record
+  // table; the tracker finds the receipt and the order gets its one Fill; nothing is resent.
+  void restartAfterSwapMinedWhileAway() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const double before = position();
+    const OrderId id = place(Side::Buy, mark() * 105 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
+    const std::string hash = venue_->order(id)->txHash;
+    const std::uint64_t nonce = venue_->order(id)->nonce;
+    QCOMPARE(nonceOf(me_, "pending"), nonce + 1);
+    stopEngine();
+    QVERIFY(query(journalFile(), QString("SELECT count(*) FROM venue_record WHERE venue = 'evm' AND record_key = %1").arg(id)).value(0).toInt() >= 1);
+    QCOMPARE(journaledFills(id), 0);
+    mine();  // while kappa is away
+    const QJsonObject r = receipt(QString::fromStdString(hash));
+    QCOMPARE(r["status"].toString(), QString("0x1"));
+
+    startEngine();
+    QVERIFY(venue_);
+    QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] { return engine_->unresolvedOrders().empty(); }), 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id) && venue_->order(id)->fillSent, 5000);
+    QCOMPARE(QString::fromStdString(venue_->order(id)->txHash), QString::fromStdString(hash));
+    QCOMPARE(venue_->order(id)->block, hex64(r["blockNumber"]));
+    engine_->call([&] { return 0; });
+    engine_->journal()->flush();
+    QCOMPARE(journaledFills(id), 1);
+    const double bought = toDouble(Qty(tokenAmountToFixedFloor(venue_->order(id)->baseWei, 18)));
+    QVERIFY(bought >= 0.1);
+    QTRY_VERIFY_WITH_TIMEOUT(std::abs(position() - (before + bought)) < 1e-9, 5000);
+    // A few more blocks: no second Fill, nothing resent.
+    mine();
+    mine();
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id)->confirmations >= 3, 5000);
+    engine_->journal()->flush();
+    QCOMPARE(journaledFills(id), 1);
+    QVERIFY(std::abs(position() - (before + bought)) < 1e-9);
+    checkNoncesOnceEach();
+  }
+
+  // A swap still pending at the restart: the venue answers Ack for it (still in flight), the
+  // tracker follows it, and its inclusion after the restart brings the one Fill.
+  void restartWithSwapStillPending() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const double before = position();
+    const OrderId id = place(Side::Sell, mark() * 95 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
+    const std::string hash = venue_->order(id)->txHash;
+    stopEngine();
+
+    startEngine();
+    QVERIFY(venue_);
+    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id) && venueAtHead(), 15000);
+    // Unresolved until the chain decides; the venue follows the same transaction.
+    QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] {
+      return !engine_->unresolvedOrders().empty() &&
+             engine_->unresolvedOrders()[0].reason.find("working at the venue") != std::string::npos;
+    }), 5000);
+    QCOMPARE(QString::fromStdString(venue_->order(id)->txHash), QString::fromStdString(hash));
+    QVERIFY(!venue_->order(id)->fillSent);
+    mine();
+    QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] { return engine_->unresolvedOrders().empty(); }), 5000);
+    QVERIFY(venue_->order(id)->fillSent);
+    QCOMPARE(receipt(QString::fromStdString(hash))["status"].toString(), QString("0x1"));
+    engine_->journal()->flush();
+    QCOMPARE(journaledFills(id), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(std::abs(position() - (before - 0.1)) < 1e-9, 5000);
+    checkNoncesOnceEach();
   }
 
   // HALT with a swap pending: the venue cancels it (a self-transfer at its nonce) and says so.
