@@ -460,6 +460,41 @@ class TestEvmOrders : public QObject {
     checkNoncesOnceEach();
   }
 
+  // A swap the node lost while kappa was away (anvil_dropTransaction): the restarted venue finds it
+  // unknown to the node with its nonce unused and sends the journaled raw bytes again — the same
+  // hash, the same nonce, no new signature — and its inclusion brings the one Fill.
+  void restartResendsADroppedSwapWithTheSameHash() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const double before = position();
+    const std::uint64_t latest = nonceOf(me_, "latest");
+    const OrderId id = place(Side::Buy, mark() * 105 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
+    const std::string hash = venue_->order(id)->txHash;
+    const std::uint64_t nonce = venue_->order(id)->nonce;
+    QCOMPARE(nonce, latest);
+    stopEngine();
+    QString error;
+    chain_.rpc("anvil_dropTransaction", {QString::fromStdString(hash)}, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QVERIFY(chain_.rpc("eth_getTransactionByHash", {QString::fromStdString(hash)}).isNull());
+    QCOMPARE(nonceOf(me_, "pending"), latest);  // gone from the pool
+
+    startEngine();
+    QVERIFY(venue_);
+    QTRY_VERIFY_WITH_TIMEOUT(nonceOf(me_, "pending") == latest + 1, 15000);  // resent
+    QVERIFY(!chain_.rpc("eth_getTransactionByHash", {QString::fromStdString(hash)}).isNull());
+    mine();
+    QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] { return engine_->unresolvedOrders().empty(); }), 5000);
+    QCOMPARE(receipt(QString::fromStdString(hash))["status"].toString(), QString("0x1"));
+    QCOMPARE(QString::fromStdString(venue_->order(id)->txHash), QString::fromStdString(hash));
+    engine_->journal()->flush();
+    QCOMPARE(journaledFills(id), 1);
+    const double bought = toDouble(Qty(tokenAmountToFixedFloor(venue_->order(id)->baseWei, 18)));
+    QTRY_VERIFY_WITH_TIMEOUT(std::abs(position() - (before + bought)) < 1e-9, 5000);
+    checkNoncesOnceEach();
+  }
+
   // HALT with a swap pending: the venue cancels it (a self-transfer at its nonce) and says so.
   void haltCancelsThePendingSwap() {
     QVERIFY(weth_ != kNoInstrument);
