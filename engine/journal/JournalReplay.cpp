@@ -193,6 +193,14 @@ void mergeSpill(const std::string& path, sqlite3* db, JournalState* out) {
   for (const SpillSection& section : spilled.sections) {
     if (sectionImported(db, section)) continue;
     for (const JournalRow& r : section.rows) {
+      if (r.kind == "venue_record") {  // a venue's record: its key is not an order id; newer than the table's
+        JournalState::VenueEntry e{r.venue.value_or(""), std::uint64_t(r.order.value_or(0)), r.text.value_or("")};
+        auto same = std::find_if(out->venueEntries.begin(), out->venueEntries.end(),
+                                 [&](const JournalState::VenueEntry& v) { return v.venue == e.venue && v.key == e.key; });
+        if (same != out->venueEntries.end()) *same = std::move(e);
+        else out->venueEntries.push_back(std::move(e));
+        continue;
+      }
       const Side side = r.side && *r.side == "sell" ? Side::Sell : Side::Buy;
       if (r.order && *r.order > 0) out->maxOrderId = std::max(out->maxOrderId, OrderId(*r.order));
       const auto unresolved = std::find_if(out->unresolved.begin(), out->unresolved.end(),

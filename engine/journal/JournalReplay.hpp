@@ -71,9 +71,8 @@ struct JournalState {
   std::vector<FinishedOrder> historyOrders;
   std::vector<FillRow> historyFills;
   // Venues' own records (venue_record, schema 4): the newest body per venue and key, oldest key
-  // first. Handed to each venue before it connects (Venue::restoreJournal); the engine reads
-  // nothing in them. Records still in a failed journal's spill file are not among them (imported
-  // into the table when this session's journal opens, they come back at the next restart).
+  // first (a failed journal's spill file: its newer ones replace the table's). Handed to each
+  // venue before it connects (Venue::restoreJournal); the engine reads nothing in them.
   struct VenueEntry {
     std::string venue;
     std::uint64_t key = 0;

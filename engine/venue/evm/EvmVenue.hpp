@@ -61,6 +61,18 @@
 // and a fee speed-up is not what the OMS asks for (the tracker already speeds up stuck ones).
 // cancelAllOrders (HALT ALL): cancels every pending transaction and says in onVenueState's detail
 // how many, and that included swaps cannot be undone.
+// Journal and restart: every event of a signed transaction (swap, approval, its replacements and
+// cancel) updates that transaction id's EvmTxEntry (EvmTxJournal.hpp: nonce, every attempt's
+// hash and raw bytes, state, block, gas, fee, whether the engine got the Ack / Fill / end), sent to
+// the engine as a VenueJournalEntry after the execution reports it explains; the engine writes it
+// to the journal's venue_record table. At the next start, restoreJournal() (before connect) takes
+// the newest entry per id; once the chain is checked they are taken up: order views and
+// transactions() show them, the transactions not final go back to the NonceAllocator and the
+// TxTracker, whose next head finds each one's fate (included while away: its Fill, once; still
+// pending: followed; unknown to the node: resent from its raw bytes, same hash). queryOrders()
+// answers the engine's unresolved orders from the entries (Fill, end, Ack while in flight; an
+// order with no journaled transaction never reached the chain: Cancelled). Details in
+// EvmVenue.cpp's last section.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
