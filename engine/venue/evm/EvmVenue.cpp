@@ -634,6 +634,7 @@ bool EvmVenue::ensureWallet(std::string& why) {
 }
 
 void EvmVenue::handleSubmit(const VenueOrder& order) {
+  if (restorePending_ && chainChecked_) applyRestore();  // the journal's nonces before any new one
   OrderWork w;
   w.order = order;
   w.side = order.request.side;
@@ -1309,7 +1310,11 @@ void EvmVenue::applyRestore() {
     }
   }
   restorePending_ = false;
-  if (!trackerRestorePending_ || tracker_) return;
+  if (!trackerRestorePending_) return;
+  if (tracker_) {  // made for an order first: its allocator claims the restored nonces through the tracker
+    restoreTracker();
+    return;
+  }
   std::string why;
   if (!ensureWallet(why)) {  // the node did not give our nonces: tried again at the next poll
     log::warn(kLog, "journal: transactions in flight not restored yet: " + why);
