@@ -344,6 +344,25 @@ class TestEvmApp : public QObject {
     QCOMPARE(wethBefore - wethOf(wallet), kappa::evm::U256(10'000'000'000'000'000ULL));
     const kappa::evm::U256 ethAfter = kappa::evm::u256FromQuantity(chain_.rpc("eth_getBalance", {wallet, "latest"}).toString().toStdString());
     QCOMPARE(ethBefore - ethAfter, fees);
+
+    // Again on the same data dir, without --demo: the journal brings the transactions back (the
+    // report lists the same ones, deeper now), and nothing is sent again.
+    const QString nonce = chain_.rpc("eth_getTransactionCount", {wallet, "pending"}).toString();
+    const QString report2 = dir_.filePath("demo-report-2.json");
+    QStringList again = baseArgs(data, report2) + QStringList{"--venue", "evm", "--rpc-url", chain_.url(), "--evm-deployment", deploymentFile_};
+    again[again.indexOf("--duration") + 1] = "3";
+    const AppRun second = kappa::test::runKappa(KAPPA_BINARY, again, {{"KAPPA_EVM_PRIVATE_KEY", QString::fromLatin1(kFundedKey)}}, report2, 60000);
+    QVERIFY2(second.problem.isEmpty(), qPrintable(second.problem));
+    const QJsonArray txs2 = parseExact(second.reportBytes)["transactions"].toArray();
+    QCOMPARE(txs2.size(), txs.size());
+    for (qsizetype i = 0; i < txs.size(); ++i) {
+      const QJsonObject a = txs[i].toObject(), b = txs2[i].toObject();
+      QCOMPARE(b["hash"].toString(), a["hash"].toString());
+      QCOMPARE(b["fee_wei"], a["fee_wei"]);
+      QCOMPARE(b["block"].toInteger(), a["block"].toInteger());
+      QVERIFY(b["confirmations"].toInteger() > a["confirmations"].toInteger());
+    }
+    QCOMPARE(chain_.rpc("eth_getTransactionCount", {wallet, "pending"}).toString(), nonce);
   }
 
   // Bad options name the option and why, before anything starts.

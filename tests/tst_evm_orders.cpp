@@ -351,6 +351,25 @@ class TestEvmOrders : public QObject {
     const QJsonObject r = receipt(QString::fromStdString(venue_->order(id)->txHash));
     QCOMPARE(r["to"].toString().toLower(), me_);
     QCOMPARE(venue_->order(id)->feeWei, hexq(r["gasUsed"]) * hexq(r["effectiveGasPrice"]));
+    // The transactions list (the report's): the swap replaced by the cancel, the cancel included
+    // with its receipt's gas and fee; both at the order's nonce and under its id.
+    std::vector<EvmTxView> mine;
+    for (const EvmTxView& t : venue_->transactions())
+      if (t.orderId == id) mine.push_back(t);
+    QCOMPARE(mine.size(), std::size_t(2));
+    QCOMPARE(QString::fromStdString(mine[0].kind), QString("swap"));
+    QCOMPARE(mine[0].hash, swapHash);
+    QCOMPARE(QString::fromStdString(mine[0].state), QString("replaced"));
+    QCOMPARE(mine[0].replacedBy, venue_->order(id)->txHash);
+    QVERIFY(!mine[0].hasReceipt);
+    QCOMPARE(QString::fromStdString(mine[1].kind), QString("cancel"));
+    QCOMPARE(mine[1].hash, venue_->order(id)->txHash);
+    QCOMPARE(QString::fromStdString(mine[1].state), QString("included"));
+    QCOMPARE(mine[1].nonce, nonce);
+    QCOMPARE(mine[1].block, hex64(r["blockNumber"]));
+    QCOMPARE(U256(mine[1].gasUsed), hexq(r["gasUsed"]));
+    QCOMPARE(mine[1].effectiveGasPrice, hexq(r["effectiveGasPrice"]));
+    QCOMPARE(mine[1].feeWei, venue_->order(id)->feeWei);
   }
 
   // A swap whose fill was reported leaves the chain (anvil_reorg replaces its block by an empty
