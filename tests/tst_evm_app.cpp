@@ -340,6 +340,10 @@ class TestEvmApp : public QObject {
       }
     }
     QCOMPARE(swaps, 1);
+    // The journal keeps the signed transactions (to resend one the node lost), never the key.
+    const QStringList hits = kappa::test::secretLeaks(run, data, kFundedKey);
+    QVERIFY2(hits.isEmpty(), qPrintable(hits.join('\n')));
+    QVERIFY(kappa::test::findSecretInTree(data, "0x" + kFundedKey).isEmpty());
     // The wallet: 0.01 WETH sold, the fees paid in ETH (nothing else moves this account).
     QCOMPARE(wethBefore - wethOf(wallet), kappa::evm::U256(10'000'000'000'000'000ULL));
     const kappa::evm::U256 ethAfter = kappa::evm::u256FromQuantity(chain_.rpc("eth_getBalance", {wallet, "latest"}).toString().toStdString());

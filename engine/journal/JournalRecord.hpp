@@ -41,11 +41,11 @@ struct JournalRecord {
   InstrumentId instrument = kNoInstrument;
   std::uint32_t strategy = 0;  // instance id, 0 = none
   Side side = Side::Buy;
+  VenueId venue = 0;  // VenueRecord only: the venue whose record it is (other kinds: by instrument)
   Price price = 0;
   Qty qty = 0;
   double value = 0;
   std::string text;
-  VenueId venue = 0;  // VenueRecord only: the venue whose record it is (other kinds: by instrument)
 };
 
 }  // namespace kappa
