@@ -11,7 +11,7 @@
 //     best_bid / best_ask (the last book), trades, base_volume / quote_volume (raw integers, since
 //     the venue started following).
 //   - `transactions`: one object per transaction the venue signed (EvmVenue::transactions(): this
-//     run's, and the journal's of earlier runs on the same data dir), oldest order first: hash,
+//     run's, and the journal's of earlier runs on the same data dir), by nonce: hash,
 //     nonce, kind ("swap", "approval", "cancel": the self-transfer that cancels a swap), order (the
 //     engine's order id for a swap and its cancel; the string "approval" for an approval), state
 //     ("pending", "included", "confirmed", "final", "reverted", "replaced" + replaced_by, "dropped",

@@ -1398,6 +1398,9 @@ std::vector<EvmTxView> EvmVenue::transactions() const {
     std::vector<EvmTxView> views = transactionViews(e, counters_.headBlock);
     out.insert(out.end(), views.begin(), views.end());
   }
+  // In the wallet's order (an approval before the swap it was sent for); attempts at one nonce
+  // stay oldest first.
+  std::stable_sort(out.begin(), out.end(), [](const EvmTxView& a, const EvmTxView& b) { return a.nonce < b.nonce; });
   return out;
 }
 

@@ -192,7 +192,8 @@ class EvmVenue final : public Venue {
   std::vector<EvmPoolView> pools() const;
   std::vector<EvmOrderView> orders() const;
   std::optional<EvmOrderView> order(OrderId id) const;
-  // Every transaction signed (this run's, and the journal's of earlier runs), oldest id first.
+  // Every transaction signed (this run's, and the journal's of earlier runs), by nonce; the
+  // attempts at one nonce (replacements, a cancel) oldest first.
   std::vector<EvmTxView> transactions() const;
   // The wallet's address ("" without a key).
   std::string walletAddress() const;
