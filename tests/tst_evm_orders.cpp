@@ -514,6 +514,55 @@ class TestEvmOrders : public QObject {
     checkNoncesOnceEach();
   }
 
+  // An order whose transaction the journal never got (kappa died between sending it and the
+  // journal's commit; here: its venue_record rows deleted while kappa is stopped). If the node lost
+  // the transaction too, nothing of it is on chain: the restart answers "never reached the chain".
+  // If it is still in the pool, the wallet has used a nonce no journaled transaction explains: the
+  // order stays unknown, never called cancelled while it trades.
+  void restartWithoutTheJournaledTransaction() {
+    QVERIFY(weth_ != kNoInstrument);
+    auto sendAndForget = [&](Side side) -> std::pair<OrderId, std::string> {
+      if (!QTest::qWaitFor([&] { return venueAtHead(); }, 5000)) return {0, ""};
+      const OrderId id = place(side, side == Side::Buy ? mark() * 105 / 100 : mark() * 95 / 100, Qty(10'000'000));
+      if (!QTest::qWaitFor([&] { return stateOf(*engine_, id) == OrderState::Open; }, 5000)) return {0, ""};
+      const std::string hash = venue_->order(id)->txHash;
+      stopEngine();
+      const std::string gone = exec(journalFile(), "DELETE FROM venue_record WHERE record_key = " + std::to_string(id));
+      if (!gone.empty()) qWarning("%s", gone.c_str());
+      return {id, hash};
+    };
+    // Lost by the node as well: never on chain.
+    const auto [lost, lostHash] = sendAndForget(Side::Buy);
+    QVERIFY(lost != 0);
+    QString error;
+    chain_.rpc("anvil_dropTransaction", {QString::fromStdString(lostHash)}, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    startEngine();
+    QVERIFY(venue_);
+    QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] { return engine_->unresolvedOrders().empty(); }), 15000);
+    engine_->journal()->flush();
+    QCOMPARE(query(journalFile(), QString("SELECT text FROM journal WHERE kind = 'cancelled' AND order_id = %1").arg(lost)),
+             QStringList{"reconciled after restart: no transaction of it in the journal: it never reached the chain"});
+    QCOMPARE(nonceOf(me_, "pending"), nonceOf(me_, "latest"));
+    checkNoncesOnceEach();
+
+    // Still in the pool: unknown, and it stays so once mined (kappa cannot speak for it).
+    const auto [kept, keptHash] = sendAndForget(Side::Sell);
+    QVERIFY(kept != 0);
+    startEngine();
+    QVERIFY(venue_);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 15000);
+    mine();
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    QCOMPARE(receipt(QString::fromStdString(keptHash))["status"].toString(), QString("0x1"));
+    QTest::qWait(500);  // queryOrders answered by now (asked when the venue said Connected)
+    QVERIFY(engine_->call([&] {
+      const auto& u = engine_->unresolvedOrders();
+      return u.size() == 1 && u[0].id == kept && u[0].state == OrderState::Unknown;
+    }));
+    QVERIFY(!venue_->order(kept));
+  }
+
   // HALT with a swap pending: the venue cancels it (a self-transfer at its nonce) and says so.
   void haltCancelsThePendingSwap() {
     QVERIFY(weth_ != kNoInstrument);

@@ -17,6 +17,7 @@
 #include "venue/evm/UniswapV2Math.hpp"
 #include "venue/evm/EvmError.hpp"
 #include "venue/evm/PoolChainReader.hpp"
+#include "venue/evm/RpcQuantity.hpp"
 #include "venue/evm/TokenAmount.hpp"
 #include "venue/evm/UniswapV2PairFor.hpp"
 
@@ -1136,7 +1137,8 @@ std::vector<EvmPoolView> EvmVenue::pools() const {
 // queryOrders (the engine's unresolved orders, asked once the venue is Connected) is answered
 // from the entries: a Fill the engine may have missed (the journal knows the venue sent it),
 // the end it was told, an Ack for one still in flight (its Fill follows), and "never sent" for an
-// order without any journaled transaction (signed by no run: it cannot be on chain).
+// order without any journaled transaction — unless the wallet has used nonces the journal does not
+// explain (a crash between sending and the journal's commit): then it stays unknown.
 
 void EvmVenue::noteTxStart(const TxEvent& e) {
   if (txEntries_.count(e.orderId)) return;
@@ -1362,6 +1364,15 @@ void EvmVenue::handleQueryOrders(const std::vector<OrderId>& ids) {
     auto it = work_.find(id);
     if (it == work_.end()) {
       if (txEntries_.count(id) || restorePending_) continue;  // followed without a pool here / not read yet: unknown
+      // No transaction journaled: never signed — unless the process died between sending it and
+      // the journal's commit. Then the wallet has used a nonce no record explains, and the order
+      // stays unknown (never called cancelled while it may have traded).
+      std::string why;
+      if (walletUsedUnjournaledNonces(why)) {
+        log::error(kLog, "order " + std::to_string(id) + " of an earlier run has no journaled transaction, but " + why +
+                             ": it may have been sent; left unknown");
+        continue;
+      }
       r.type = ExecType::Cancelled;
       r.reason = "no transaction of it in the journal: it never reached the chain";
       report(r);
@@ -1389,6 +1400,34 @@ void EvmVenue::handleQueryOrders(const std::vector<OrderId>& ids) {
     w.toldBefore = false;
     report(r);
   }
+}
+
+// True (with why) when the wallet's pending transaction count is past every nonce the journal
+// explains, or when that cannot be checked (no key, the node not answering).
+bool EvmVenue::walletUsedUnjournaledNonces(std::string& why) {
+  if (!signer_) {
+    why = "no wallet key to compare the wallet's nonces with";
+    return true;
+  }
+  std::optional<std::uint64_t> explained;
+  for (const auto& [id, e] : txEntries_)
+    if (!e.tx.attempts.empty()) explained = std::max(explained.value_or(0), e.tx.nonce + 1);
+  const RpcReply reply = rpc_->call("eth_getTransactionCount", nlohmann::json::array({toLowerHexAddress(signer_->address()), "pending"}));
+  if (!reply.ok()) {
+    why = reply.error.describe("eth_getTransactionCount");
+    return true;
+  }
+  std::uint64_t used = 0;
+  try {
+    used = quantityU64(reply.result, "eth_getTransactionCount");
+  } catch (const std::exception& e) {
+    why = e.what();
+    return true;
+  }
+  if (used <= explained.value_or(0)) return false;
+  why = "the wallet has used " + std::to_string(used) + " nonces, the journal's transactions explain " +
+        std::to_string(explained.value_or(0));
+  return true;
 }
 
 std::vector<EvmTxView> EvmVenue::transactions() const {

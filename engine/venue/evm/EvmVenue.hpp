@@ -71,7 +71,8 @@
 // TxTracker, whose next head finds each one's fate (included while away: its Fill, once; still
 // pending: followed; unknown to the node: resent from its raw bytes, same hash). queryOrders()
 // answers the engine's unresolved orders from the entries (Fill, end, Ack while in flight; an
-// order with no journaled transaction never reached the chain: Cancelled). Details in
+// order with no journaled transaction never reached the chain: Cancelled, unless the wallet used
+// nonces no journaled transaction explains: then unknown). Details in
 // EvmVenue.cpp's last section.
 #include <atomic>
 #include <chrono>
@@ -250,6 +251,7 @@ class EvmVenue final : public Venue {
   std::vector<NonceRecord> restoredNonces() const;
   void restoreTracker();
   void handleQueryOrders(const std::vector<OrderId>& ids);
+  bool walletUsedUnjournaledNonces(std::string& why);
 
   std::unique_ptr<Secp256k1Signer> signer_;
   std::unique_ptr<NonceAllocator> nonces_;
