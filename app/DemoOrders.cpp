@@ -1,5 +1,6 @@
 #include "DemoOrders.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace kappa::app {
@@ -64,6 +65,28 @@ bool placeDemoOrders(Engine& engine) {
     }
     if (ethCall) order(ethCall->id, Side::Buy, OrderType::Market, 0, 20);
   }
+  return true;
+}
+
+bool placeEvmDemoSwap(Engine& engine, VenueId evmVenue) {
+  const InstrumentRegistry& reg = engine.instruments();
+  const Instrument* pool = reg.find(evmVenue, "WETH/USDC");
+  if (!pool)
+    for (const Instrument& i : reg.all())
+      if (i.venue == evmVenue) {
+        pool = &i;
+        break;
+      }
+  if (!pool) return true;
+  const auto& quotes = engine.snapshot().quotes;
+  if (quotes.size() <= pool->id || !quotes[pool->id].bid) return false;  // no block processed yet
+  OrderRequest r;
+  r.instrument = pool->id;
+  r.side = Side::Sell;
+  r.type = OrderType::Market;
+  r.qty = std::max(toFixed(0.01), pool->minQty);
+  r.tag = "demo";
+  engine.submit(r);
   return true;
 }
 

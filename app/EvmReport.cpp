@@ -64,8 +64,26 @@ void addEvmReport(QJsonObject& root, const Engine& engine, const evm::EvmVenue& 
     pools.append(row);
   }
   root["pools"] = pools;
-  // Empty until orders are wired into EvmVenue (see EvmReport.hpp): no transaction is ever sent yet.
-  root["transactions"] = QJsonArray();
+  // Every transaction the venue signed (this run's and, after a restart, the journal's): exact
+  // integers for the receipt's numbers, null where there is no receipt (not included).
+  QJsonArray transactions;
+  for (const evm::EvmTxView& t : venue.transactions()) {
+    QJsonObject row{{"hash", QString::fromStdString(t.hash)},
+                    {"nonce", qint64(t.nonce)},
+                    {"kind", QString::fromStdString(t.kind)},
+                    {"order", t.kind == "approval" ? QJsonValue("approval") : QJsonValue(qint64(t.orderId))},
+                    {"state", QString::fromStdString(t.state)},
+                    {"confirmations", qint64(t.confirmations)},
+                    {"block", t.block ? QJsonValue(qint64(t.block)) : QJsonValue()},
+                    {"block_hash", t.blockHash.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(t.blockHash))},
+                    {"gas_used", t.hasReceipt ? raw(evm::U256(t.gasUsed)) : QJsonValue()},
+                    {"effective_gas_price_wei", t.hasReceipt ? raw(t.effectiveGasPrice) : QJsonValue()},
+                    {"fee_wei", t.hasReceipt ? raw(t.feeWei) : QJsonValue()}};
+    if (!t.replacedBy.empty()) row["replaced_by"] = QString::fromStdString(t.replacedBy);
+    if (!t.reason.empty()) row["reason"] = QString::fromStdString(t.reason);
+    transactions.append(row);
+  }
+  root["transactions"] = transactions;
 }
 
 }  // namespace kappa::app

@@ -10,10 +10,14 @@
 //     the token's smallest unit (JsonRawInteger.hpp), price (quote per base, a double for display),
 //     best_bid / best_ask (the last book), trades, base_volume / quote_volume (raw integers, since
 //     the venue started following).
-//   - `transactions`: the wallet's transactions (hash, nonce, state, confirmations, gas_used,
-//     effective_gas_price_wei, fee_wei; integers raw). EMPTY for now: orders are not wired into
-//     EvmVenue yet (its submit refuses them), so kappa sends no transaction; TxTracker's records go
-//     here once they are.
+//   - `transactions`: one object per transaction the venue signed (EvmVenue::transactions(): this
+//     run's, and the journal's of earlier runs on the same data dir), by nonce: hash,
+//     nonce, kind ("swap", "approval", "cancel": the self-transfer that cancels a swap), order (the
+//     engine's order id for a swap and its cancel; the string "approval" for an approval), state
+//     ("pending", "included", "confirmed", "final", "reverted", "replaced" + replaced_by, "dropped",
+//     "not_sent"), confirmations (head - block + 1), block and block_hash (null when not included),
+//     gas_used, effective_gas_price_wei and fee_wei from the receipt as exact JSON integers (null
+//     without one), reason when there is one (the revert).
 #include <QJsonObject>
 #include <string>
 

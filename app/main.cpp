@@ -407,6 +407,16 @@ int main(int argc, char** argv) {
       if (kappa::app::placeDemoOrders(engine)) demo->stop();
     });
     demo->start(1200);
+    // On chain: one small swap when a wallet key was given (without one, orders are refused).
+    if (evm && evm->hasWallet()) {
+      auto* swap = new QTimer(app.get());
+      QObject::connect(swap, &QTimer::timeout, app.get(), [&engine, swap, venue = evm->id()] {
+        if (kappa::app::placeEvmDemoSwap(engine, venue)) swap->stop();
+      });
+      swap->start(500);
+    } else if (evm) {
+      kappa::log::info("app", "--demo: no wallet key for the evm venue: no on-chain swap");
+    }
   }
   // Precise: a coarse timer may fire up to 5 % early, and --duration is a promise.
   if (opt.durationS > 0) QTimer::singleShot(int(opt.durationS * 1000), Qt::PreciseTimer, app.get(), &QCoreApplication::quit);

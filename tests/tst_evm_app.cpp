@@ -4,7 +4,10 @@
 // with reserves that are, digit for digit, the pair's getReserves at the block the report names
 // (asked of the chain by the test's own RPC client); names the wallet by its address; and the key,
 // given in the environment or a 0600 file, appears nowhere kappa wrote or printed. A key file other
-// users can read, a bad --rpc-url and a malformed key are refused with the option named.
+// users can read, a bad --rpc-url and a malformed key are refused with the option named. With
+// --demo and a funded key, kappa makes one small swap: the report lists its transactions with
+// nonce, block, gas and fee equal, digit for digit, to the chain's receipts, and the wallet's WETH
+// went down by the swap's input, its ETH by exactly the fees.
 #include <QtTest>
 
 #include <QJsonArray>
@@ -17,6 +20,9 @@
 #include "ChainProcess.hpp"
 #include "SecretScan.hpp"
 #include "venue/evm/Secp256k1Signer.hpp"
+#include "venue/evm/AbiCodec.hpp"
+#include "venue/evm/Address.hpp"
+#include "venue/evm/Bytes.hpp"
 #include "venue/evm/U256.hpp"
 
 using kappa::test::AppRun;
@@ -27,6 +33,15 @@ namespace {
 // Test wallets only (never funded anywhere real): the environment's key and the key file's.
 const QByteArray kEnvKey = "8f2a55949038a9610f50fb23b5883af3b4ecb3c3bb792cbcefbd1542c692be63";
 const QByteArray kFileKey = "c85ef7d79691fe79573b1a7064c19c1a9819ebdbd1faaab1a8ec92344438aaf4";
+// anvil's documented dev mnemonic ("test test ... junk"), account 1: the deployment's funded account 0
+// (WETH and USDC to trade with). A public test key, never a secret.
+const QByteArray kFundedKey = "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
+// A report integer as its digits: parseExact left short ones as JSON numbers, long ones as strings.
+QString digits(const QJsonValue& v) { return v.isString() ? v.toString() : QString::number(v.toInteger()); }
+QString decimalOf(const QJsonValue& hexQuantity) {
+  return QString::fromStdString(kappa::evm::u256ToDecimal(kappa::evm::u256FromQuantity(hexQuantity.toString().toStdString())));
+}
 
 QString addressOf(const QByteArray& key) {
   return QString::fromStdString(kappa::evm::Secp256k1Signer(kappa::evm::PrivateKey::fromHex(key.toStdString())).checksumAddress());
@@ -114,7 +129,7 @@ class TestEvmApp : public QObject {
     }
     QCOMPARE(seen.size(), deployed.size());
     QVERIFY(r["transactions"].isArray());
-    QCOMPARE(r["transactions"].toArray().size(), 0);  // orders are not wired into EvmVenue yet
+    QCOMPARE(r["transactions"].toArray().size(), 0);  // no order in these runs: nothing signed
   }
 
  private slots:
@@ -265,6 +280,93 @@ class TestEvmApp : public QObject {
                  failed.err.contains("cannot connect"), failed.err.constData());
     const QStringList hits2 = kappa::test::secretLeaks(failed, data2, pathKey);
     QVERIFY2(hits2.isEmpty(), qPrintable(hits2.join('\n')));
+  }
+
+  // --demo with a funded key: one small swap (sell 0.01 WETH; the Router's WETH approval first).
+  // Every transaction of the report is the chain's: its receipt (asked by the test's own RPC
+  // client) has the same block, gas used, effective gas price, and fee = their product; its nonce
+  // is the transaction's. The wallet's WETH fell by exactly the swap's input, its ETH by exactly
+  // the fees the report lists.
+  void demoSwapReportedWithItsReceipts() {
+    const QString data = dir_.filePath("demo-data"), report = dir_.filePath("demo-report.json");
+    const QString wallet = addressOf(kFundedKey);
+    const QString weth = chain_.token("WETH");
+    auto wethOf = [&](const QString& who) {
+      const kappa::evm::Bytes call = kappa::evm::abi::encodeCall("balanceOf(address)", {kappa::evm::abi::Value::address(kappa::evm::parseAddress(who.toStdString()))});
+      const QJsonValue r = chain_.rpc("eth_call", {QJsonObject{{"to", weth}, {"data", QString::fromStdString(kappa::evm::toHex(call))}}, "latest"});
+      return kappa::evm::abi::decodeUint256(kappa::evm::fromHex(r.toString().toStdString()));
+    };
+    const kappa::evm::U256 wethBefore = wethOf(wallet);
+    const kappa::evm::U256 ethBefore = kappa::evm::u256FromQuantity(chain_.rpc("eth_getBalance", {wallet, "latest"}).toString().toStdString());
+    QStringList args = baseArgs(data, report) + QStringList{"--venue", "evm", "--rpc-url", chain_.url(), "--evm-deployment", deploymentFile_, "--demo"};
+    args[args.indexOf("--duration") + 1] = "8";
+    const AppRun run = kappa::test::runKappa(KAPPA_BINARY, args, {{"KAPPA_EVM_PRIVATE_KEY", QString::fromLatin1(kFundedKey)}}, report, 60000);
+    QVERIFY2(run.problem.isEmpty(), qPrintable(run.problem));
+    const QJsonObject r = parseExact(run.reportBytes);
+    const QJsonArray txs = r["transactions"].toArray();
+    QVERIFY2(!txs.isEmpty(), run.reportBytes.right(3000).constData());
+    kappa::evm::U256 fees = 0;
+    int swaps = 0;
+    for (const QJsonValue& tv : txs) {
+      const QJsonObject t = tv.toObject();
+      const QString hash = t["hash"].toString();
+      QVERIFY2(t["state"].toString() == "included" || t["state"].toString() == "confirmed" || t["state"].toString() == "final",
+               qPrintable(QJsonDocument(t).toJson()));
+      const QJsonObject receipt = chain_.rpc("eth_getTransactionReceipt", {hash}).toObject();
+      QVERIFY2(!receipt.isEmpty(), qPrintable(hash));
+      QCOMPARE(receipt["status"].toString(), QString("0x1"));
+      QCOMPARE(receipt["from"].toString().toLower(), wallet.toLower());
+      const QJsonObject tx = chain_.rpc("eth_getTransactionByHash", {hash}).toObject();
+      QCOMPARE(QString::number(t["nonce"].toInteger()), decimalOf(tx["nonce"]));
+      QCOMPARE(QString::number(t["block"].toInteger()), decimalOf(receipt["blockNumber"]));
+      QCOMPARE(t["block_hash"].toString(), receipt["blockHash"].toString());
+      QCOMPARE(digits(t["gas_used"]), decimalOf(receipt["gasUsed"]));
+      QCOMPARE(digits(t["effective_gas_price_wei"]), decimalOf(receipt["effectiveGasPrice"]));
+      const kappa::evm::U256 fee = kappa::evm::u256FromQuantity(receipt["gasUsed"].toString().toStdString()) *
+                                   kappa::evm::u256FromQuantity(receipt["effectiveGasPrice"].toString().toStdString());
+      QCOMPARE(digits(t["fee_wei"]), QString::fromStdString(kappa::evm::u256ToDecimal(fee)));
+      // Written as a bare JSON integer, not a string.
+      QVERIFY(run.reportBytes.contains("\"fee_wei\": " + QByteArray::fromStdString(kappa::evm::u256ToDecimal(fee))));
+      QVERIFY(t["confirmations"].toInteger() >= 1);
+      fees += fee;
+      if (t["kind"].toString() == "swap") {
+        ++swaps;
+        QVERIFY2(t["order"].toInteger() > 0, qPrintable(QJsonDocument(t).toJson()));
+        QCOMPARE(receipt["to"].toString().toLower(), chain_.router().toLower());
+      } else {
+        QCOMPARE(t["kind"].toString(), QString("approval"));
+        QCOMPARE(t["order"].toString(), QString("approval"));
+        QCOMPARE(receipt["to"].toString().toLower(), weth.toLower());
+      }
+    }
+    QCOMPARE(swaps, 1);
+    // The journal keeps the signed transactions (to resend one the node lost), never the key.
+    const QStringList hits = kappa::test::secretLeaks(run, data, kFundedKey);
+    QVERIFY2(hits.isEmpty(), qPrintable(hits.join('\n')));
+    QVERIFY(kappa::test::findSecretInTree(data, "0x" + kFundedKey).isEmpty());
+    // The wallet: 0.01 WETH sold, the fees paid in ETH (nothing else moves this account).
+    QCOMPARE(wethBefore - wethOf(wallet), kappa::evm::U256(10'000'000'000'000'000ULL));
+    const kappa::evm::U256 ethAfter = kappa::evm::u256FromQuantity(chain_.rpc("eth_getBalance", {wallet, "latest"}).toString().toStdString());
+    QCOMPARE(ethBefore - ethAfter, fees);
+
+    // Again on the same data dir, without --demo: the journal brings the transactions back (the
+    // report lists the same ones, deeper now), and nothing is sent again.
+    const QString nonce = chain_.rpc("eth_getTransactionCount", {wallet, "pending"}).toString();
+    const QString report2 = dir_.filePath("demo-report-2.json");
+    QStringList again = baseArgs(data, report2) + QStringList{"--venue", "evm", "--rpc-url", chain_.url(), "--evm-deployment", deploymentFile_};
+    again[again.indexOf("--duration") + 1] = "3";
+    const AppRun second = kappa::test::runKappa(KAPPA_BINARY, again, {{"KAPPA_EVM_PRIVATE_KEY", QString::fromLatin1(kFundedKey)}}, report2, 60000);
+    QVERIFY2(second.problem.isEmpty(), qPrintable(second.problem));
+    const QJsonArray txs2 = parseExact(second.reportBytes)["transactions"].toArray();
+    QCOMPARE(txs2.size(), txs.size());
+    for (qsizetype i = 0; i < txs.size(); ++i) {
+      const QJsonObject a = txs[i].toObject(), b = txs2[i].toObject();
+      QCOMPARE(b["hash"].toString(), a["hash"].toString());
+      QCOMPARE(b["fee_wei"], a["fee_wei"]);
+      QCOMPARE(b["block"].toInteger(), a["block"].toInteger());
+      QVERIFY(b["confirmations"].toInteger() > a["confirmations"].toInteger());
+    }
+    QCOMPARE(chain_.rpc("eth_getTransactionCount", {wallet, "pending"}).toString(), nonce);
   }
 
   // Bad options name the option and why, before anything starts.

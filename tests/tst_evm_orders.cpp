@@ -20,14 +20,19 @@
 //     pay the gas and refuses; HALT with a swap pending and the gas price above the limit still
 //     cancels it; each refusal is in the breach history, nothing signed;
 //   - a restart on the same data directory keeps the fees paid without fills.
+//   - restart with a swap in flight (the journal's venue_record): mined while kappa was away, the
+//     restarted engine books its one Fill; still pending at the restart, it is followed to its
+//     inclusion; the wallet's transaction count is our distinct nonces (nothing sent twice).
 #include <QtTest>
 
 #include <QJsonDocument>
 #include <QTemporaryDir>
+#include <set>
 
 #include "ChainProcess.hpp"
 #include "EngineOrders.hpp"
 #include "ExchangeProcess.hpp"  // exchangeBinary()
+#include "SqliteQuery.hpp"
 #include "orchestrator/Engine.hpp"
 #include "venue/evm/AbiCodec.hpp"
 #include "venue/evm/EvmVenue.hpp"
@@ -180,16 +185,8 @@ class TestEvmOrders : public QObject {
     QVERIFY2(fees > feeEth * 1000 && fees < feeEth * 10000, qPrintable(QString("fee %1 USDC for %2 ETH").arg(fees).arg(feeEth)));
   }
 
- private slots:
-  void initTestCase() {
-    QVERIFY(dir_.isValid());
-    ChainOptions o;
-    o.mining = ChainOptions::Mining::Manual;
-    o.trader = false;
-    const QString error = chain_.start(exchangeBinary(), o);
-    QVERIFY2(error.isEmpty(), qPrintable(error));
-    me_ = chain_.fundedAccount(0);
-
+  // The engine with the EVM venue on dir_/data (its journal): at the start, and again for a restart.
+  void startEngine() {
     EvmVenueConfig c;
     std::string e;
     const auto deployment = nlohmann::json::parse(QJsonDocument(chain_.deployment()).toJson().toStdString());
@@ -215,9 +212,41 @@ class TestEvmOrders : public QObject {
     const Instrument* weth = engine_->instruments().find(0, "WETH/USDC");
     QVERIFY(weth);
     weth_ = weth->id;
+  }
+  void stopEngine() {
+    engine_->stop();
+    engine_.reset();
+    venue_ = nullptr;
+  }
+  QString journalFile() { return dir_.filePath("data/journal.sqlite"); }
+  int journaledFills(OrderId id) {
+    return query(journalFile(), QString("SELECT count(*) FROM journal WHERE kind = 'fill' AND order_id = %1").arg(id)).value(0).toInt();
+  }
+  // Nothing sent twice: every nonce the wallet used on chain is one of our transactions', and each
+  // of ours at most once (the journal's and this run's, as the venue lists them).
+  void checkNoncesOnceEach() {
+    std::set<std::uint64_t> ours;
+    for (const EvmTxView& t : venue_->transactions()) ours.insert(t.nonce);
+    QCOMPARE(nonceOf(me_, "pending"), nonceOf(me_, "latest"));  // nothing left in the pool
+    QCOMPARE(nonceOf(me_, "latest"), std::uint64_t(ours.size()));
+    QCOMPARE(*ours.rbegin() + 1, std::uint64_t(ours.size()));
+  }
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    ChainOptions o;
+    o.mining = ChainOptions::Mining::Manual;
+    o.trader = false;
+    const QString error = chain_.start(exchangeBinary(), o);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    me_ = chain_.fundedAccount(0);
+    startEngine();
+    if (QTest::currentTestFailed()) return;
     mine();
     QTRY_VERIFY_WITH_TIMEOUT(venueAtHead() && mark() > 0, 15000);
   }
+
   void cleanupTestCase() {
     if (engine_) engine_->stop();
     engine_.reset();
@@ -439,6 +468,25 @@ class TestEvmOrders : public QObject {
     QCOMPARE(venue_->order(id)->feeWei, hexq(r["gasUsed"]) * hexq(r["effectiveGasPrice"]));
     QVERIFY(orderFees(id) > 0);  // the self-transfer's gas, on the order and the position
     QCOMPARE(positionRow().fees, feesBefore + orderFees(id));
+    // The transactions list (the report's): the swap replaced by the cancel, the cancel included
+    // with its receipt's gas and fee; both at the order's nonce and under its id.
+    std::vector<EvmTxView> mine;
+    for (const EvmTxView& t : venue_->transactions())
+      if (t.orderId == id) mine.push_back(t);
+    QCOMPARE(mine.size(), std::size_t(2));
+    QCOMPARE(QString::fromStdString(mine[0].kind), QString("swap"));
+    QCOMPARE(mine[0].hash, swapHash);
+    QCOMPARE(QString::fromStdString(mine[0].state), QString("replaced"));
+    QCOMPARE(mine[0].replacedBy, venue_->order(id)->txHash);
+    QVERIFY(!mine[0].hasReceipt);
+    QCOMPARE(QString::fromStdString(mine[1].kind), QString("cancel"));
+    QCOMPARE(mine[1].hash, venue_->order(id)->txHash);
+    QCOMPARE(QString::fromStdString(mine[1].state), QString("included"));
+    QCOMPARE(mine[1].nonce, nonce);
+    QCOMPARE(mine[1].block, hex64(r["blockNumber"]));
+    QCOMPARE(U256(mine[1].gasUsed), hexq(r["gasUsed"]));
+    QCOMPARE(mine[1].effectiveGasPrice, hexq(r["effectiveGasPrice"]));
+    QCOMPARE(mine[1].feeWei, venue_->order(id)->feeWei);
   }
 
   // An included swap counts in the position at once, its part marked unconfirmed (position and
@@ -652,6 +700,163 @@ class TestEvmOrders : public QObject {
     QCOMPARE(receipt(QString::fromStdString(venue_->order(id)->txHash))["status"].toString(), QString("0x1"));
     QCOMPARE(engine_->call([&] { return engine_->orders().find(id)->filled; }), filled);
     QCOMPARE(position(), pos);
+  }
+
+  // A swap pending when kappa stops, mined while it is away: the restarted engine (same data dir)
+  // has the order unresolved from its journal, the venue its transaction from the venue_record
+  // table; the tracker finds the receipt and the order gets its one Fill; nothing is resent.
+  void restartAfterSwapMinedWhileAway() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const double before = position();
+    const OrderId id = place(Side::Buy, mark() * 105 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
+    const std::string hash = venue_->order(id)->txHash;
+    const std::uint64_t nonce = venue_->order(id)->nonce;
+    QCOMPARE(nonceOf(me_, "pending"), nonce + 1);
+    stopEngine();
+    QVERIFY(query(journalFile(), QString("SELECT count(*) FROM venue_record WHERE venue = 'evm' AND record_key = %1").arg(id)).value(0).toInt() >= 1);
+    QCOMPARE(journaledFills(id), 0);
+    mine();  // while kappa is away
+    const QJsonObject r = receipt(QString::fromStdString(hash));
+    QCOMPARE(r["status"].toString(), QString("0x1"));
+
+    startEngine();
+    QVERIFY(venue_);
+    QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] { return engine_->unresolvedOrders().empty(); }), 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id) && venue_->order(id)->fillSent, 5000);
+    QCOMPARE(QString::fromStdString(venue_->order(id)->txHash), QString::fromStdString(hash));
+    QCOMPARE(venue_->order(id)->block, hex64(r["blockNumber"]));
+    engine_->call([&] { return 0; });
+    engine_->journal()->flush();
+    QCOMPARE(journaledFills(id), 1);
+    const double bought = toDouble(Qty(tokenAmountToFixedFloor(venue_->order(id)->baseWei, 18)));
+    QVERIFY(bought >= 0.1);
+    QTRY_VERIFY_WITH_TIMEOUT(std::abs(position() - (before + bought)) < 1e-9, 5000);
+    // A few more blocks: no second Fill, nothing resent.
+    mine();
+    mine();
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id)->confirmations >= 3, 5000);
+    engine_->journal()->flush();
+    QCOMPARE(journaledFills(id), 1);
+    QVERIFY(std::abs(position() - (before + bought)) < 1e-9);
+    checkNoncesOnceEach();
+  }
+
+  // A swap still pending at the restart: the venue answers Ack for it (still in flight), the
+  // tracker follows it, and its inclusion after the restart brings the one Fill.
+  void restartWithSwapStillPending() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const double before = position();
+    const OrderId id = place(Side::Sell, mark() * 95 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
+    const std::string hash = venue_->order(id)->txHash;
+    stopEngine();
+
+    startEngine();
+    QVERIFY(venue_);
+    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id) && venueAtHead(), 15000);
+    // Unresolved until the chain decides; the venue follows the same transaction.
+    QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] {
+      return !engine_->unresolvedOrders().empty() &&
+             engine_->unresolvedOrders()[0].reason.find("working at the venue") != std::string::npos;
+    }), 5000);
+    QCOMPARE(QString::fromStdString(venue_->order(id)->txHash), QString::fromStdString(hash));
+    QVERIFY(!venue_->order(id)->fillSent);
+    mine();
+    QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] { return engine_->unresolvedOrders().empty(); }), 5000);
+    QVERIFY(venue_->order(id)->fillSent);
+    QCOMPARE(receipt(QString::fromStdString(hash))["status"].toString(), QString("0x1"));
+    engine_->journal()->flush();
+    QCOMPARE(journaledFills(id), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(std::abs(position() - (before - 0.1)) < 1e-9, 5000);
+    checkNoncesOnceEach();
+  }
+
+  // A swap the node lost while kappa was away (anvil_dropTransaction): the restarted venue finds it
+  // unknown to the node with its nonce unused and sends the journaled raw bytes again — the same
+  // hash, the same nonce, no new signature — and its inclusion brings the one Fill.
+  void restartResendsADroppedSwapWithTheSameHash() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const double before = position();
+    const std::uint64_t latest = nonceOf(me_, "latest");
+    const OrderId id = place(Side::Buy, mark() * 105 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
+    const std::string hash = venue_->order(id)->txHash;
+    const std::uint64_t nonce = venue_->order(id)->nonce;
+    QCOMPARE(nonce, latest);
+    stopEngine();
+    QString error;
+    chain_.rpc("anvil_dropTransaction", {QString::fromStdString(hash)}, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QVERIFY(chain_.rpc("eth_getTransactionByHash", {QString::fromStdString(hash)}).isNull());
+    QCOMPARE(nonceOf(me_, "pending"), latest);  // gone from the pool
+
+    startEngine();
+    QVERIFY(venue_);
+    QTRY_VERIFY_WITH_TIMEOUT(nonceOf(me_, "pending") == latest + 1, 15000);  // resent
+    QVERIFY(!chain_.rpc("eth_getTransactionByHash", {QString::fromStdString(hash)}).isNull());
+    mine();
+    QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] { return engine_->unresolvedOrders().empty(); }), 5000);
+    QCOMPARE(receipt(QString::fromStdString(hash))["status"].toString(), QString("0x1"));
+    QCOMPARE(QString::fromStdString(venue_->order(id)->txHash), QString::fromStdString(hash));
+    engine_->journal()->flush();
+    QCOMPARE(journaledFills(id), 1);
+    const double bought = toDouble(Qty(tokenAmountToFixedFloor(venue_->order(id)->baseWei, 18)));
+    QTRY_VERIFY_WITH_TIMEOUT(std::abs(position() - (before + bought)) < 1e-9, 5000);
+    checkNoncesOnceEach();
+  }
+
+  // An order whose transaction the journal never got (kappa died between sending it and the
+  // journal's commit; here: its venue_record rows deleted while kappa is stopped). If the node lost
+  // the transaction too, nothing of it is on chain: the restart answers "never reached the chain".
+  // If it is still in the pool, the wallet has used a nonce no journaled transaction explains: the
+  // order stays unknown, never called cancelled while it trades.
+  void restartWithoutTheJournaledTransaction() {
+    QVERIFY(weth_ != kNoInstrument);
+    auto sendAndForget = [&](Side side) -> std::pair<OrderId, std::string> {
+      if (!QTest::qWaitFor([&] { return venueAtHead(); }, 5000)) return {0, ""};
+      const OrderId id = place(side, side == Side::Buy ? mark() * 105 / 100 : mark() * 95 / 100, Qty(10'000'000));
+      if (!QTest::qWaitFor([&] { return stateOf(*engine_, id) == OrderState::Open; }, 5000)) return {0, ""};
+      const std::string hash = venue_->order(id)->txHash;
+      stopEngine();
+      const std::string gone = exec(journalFile(), "DELETE FROM venue_record WHERE record_key = " + std::to_string(id));
+      if (!gone.empty()) qWarning("%s", gone.c_str());
+      return {id, hash};
+    };
+    // Lost by the node as well: never on chain.
+    const auto [lost, lostHash] = sendAndForget(Side::Buy);
+    QVERIFY(lost != 0);
+    QString error;
+    chain_.rpc("anvil_dropTransaction", {QString::fromStdString(lostHash)}, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    startEngine();
+    QVERIFY(venue_);
+    QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] { return engine_->unresolvedOrders().empty(); }), 15000);
+    engine_->journal()->flush();
+    QCOMPARE(query(journalFile(), QString("SELECT text FROM journal WHERE kind = 'cancelled' AND order_id = %1").arg(lost)),
+             QStringList{"reconciled after restart: no transaction of it in the journal: it never reached the chain"});
+    QCOMPARE(nonceOf(me_, "pending"), nonceOf(me_, "latest"));
+    checkNoncesOnceEach();
+
+    // Still in the pool: unknown, and it stays so once mined (kappa cannot speak for it).
+    const auto [kept, keptHash] = sendAndForget(Side::Sell);
+    QVERIFY(kept != 0);
+    startEngine();
+    QVERIFY(venue_);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 15000);
+    mine();
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    QCOMPARE(receipt(QString::fromStdString(keptHash))["status"].toString(), QString("0x1"));
+    QTest::qWait(500);  // queryOrders answered by now (asked when the venue said Connected)
+    QVERIFY(engine_->call([&] {
+      const auto& u = engine_->unresolvedOrders();
+      return u.size() == 1 && u[0].id == kept && u[0].state == OrderState::Unknown;
+    }));
+    QVERIFY(!venue_->order(kept));
   }
 
   // HALT with a swap pending: the venue cancels it (a self-transfer at its nonce) and says so.

@@ -175,6 +175,78 @@ class TestJournal : public QObject {
     QCOMPARE(query(file, "SELECT count(DISTINCT session) FROM journal"), QStringList{"2"});
   }
 
+  // A venue's own records (VenueRecord) go to the venue_record table with its venue's name, never
+  // into `journal`; a restart reads back the newest body per venue and key, and a spilled one
+  // (the journal failed) is imported into the same table.
+  void venueRecordsKeepTheNewestBodyPerKey() {
+    QTemporaryDir dir;
+    const QString file = dir.path() + "/j.sqlite";
+    const InstrumentRegistry reg = registry();
+    {
+      Journal j(file.toStdString(), reg, {}, {"sim", "evm"});
+      auto venueRecord = [&](VenueId venue, OrderId key, std::string body) {
+        JournalRecord r;
+        r.kind = JournalKind::VenueRecord;
+        r.venue = venue;
+        r.order = key;
+        r.text = std::move(body);
+        QVERIFY(j.append(r));
+      };
+      venueRecord(1, 7, R"({"state":"pending"})");
+      venueRecord(1, 9, R"({"state":"pending"})");
+      venueRecord(1, 7, R"({"state":"included"})");
+      venueRecord(0, 7, R"({"other":"venue"})");
+      venueRecord(1, (OrderId(1) << 62) | 1, R"({"approval":1})");
+      j.flush();
+      QVERIFY2(!j.failed(), j.failure().c_str());
+    }
+    QCOMPARE(query(file, "SELECT count(*) FROM journal WHERE kind = 'venue_record'"), QStringList{"0"});
+    QCOMPARE(query(file, "SELECT venue || ' ' || record_key || ' ' || body FROM venue_record ORDER BY seq"),
+             (QStringList{R"(evm 7 {"state":"pending"})", R"(evm 9 {"state":"pending"})", R"(evm 7 {"state":"included"})",
+                          R"(sim 7 {"other":"venue"})", R"(evm 4611686018427387905 {"approval":1})"}));
+    JournalState state;
+    std::string error;
+    QVERIFY2(readJournalState(file.toStdString(), &state, &error), error.c_str());
+    QStringList got;
+    for (const JournalState::VenueEntry& e : state.venueEntries)
+      got << QString::fromStdString(e.venue + " " + std::to_string(e.key) + " " + e.body);
+    got.sort();
+    QCOMPARE(got, (QStringList{R"(evm 4611686018427387905 {"approval":1})", R"(evm 7 {"state":"included"})",
+                               R"(evm 9 {"state":"pending"})", R"(sim 7 {"other":"venue"})"}));
+    // A full disk: the records the journal cannot take go to the spill file with their venue and
+    // key; a restart reads them (newest per key, beside the table's) and the next journal imports
+    // them into venue_record. Their keys are not order ids (ids do not jump to 2^62).
+    const QString full = dir.path() + "/full.sqlite";
+    const int n = 200;
+    {
+      JournalOptions small;
+      small.maxPageCount = 18;
+      Journal j(full.toStdString(), reg, small, {"sim", "evm"});
+      for (int i = 1; i <= n; ++i) {
+        JournalRecord r;
+        r.kind = JournalKind::VenueRecord;
+        r.venue = 1;
+        r.order = i == n ? (OrderId(1) << 62) | 3 : OrderId(i);
+        r.text = std::string(1500, 'x') + std::to_string(i);
+        j.append(r);
+      }
+      j.flush();
+      QVERIFY(j.failed());
+      QVERIFY(j.spilled() > 0);
+    }
+    QVERIFY(readJournalState(full.toStdString(), &state, &error));
+    QCOMPARE(state.venueEntries.size(), std::size_t(n));
+    QCOMPARE(QString::fromStdString(state.venueEntries.back().body), QString::fromStdString(std::string(1500, 'x') + std::to_string(n)));
+    QCOMPARE(state.venueEntries.back().venue, std::string("evm"));
+    QVERIFY(state.maxOrderId < OrderId(n));
+    {
+      Journal j(full.toStdString(), reg, {}, {"sim", "evm"});
+      QVERIFY2(!j.failed(), j.failure().c_str());
+    }
+    QCOMPARE(query(full, "SELECT count(DISTINCT record_key) FROM venue_record WHERE venue = 'evm'"), QStringList{QString::number(n)});
+    QCOMPARE(query(full, "SELECT count(*) FROM journal WHERE kind = 'venue_record'"), QStringList{"0"});
+  }
+
   void migratesAnOlderSchema() {
     QTemporaryDir dir;
     const QString file = dir.path() + "/old.sqlite";
@@ -201,7 +273,7 @@ class TestJournal : public QObject {
       j.append(r);
       j.flush();
     }
-    QCOMPARE(query(file, "PRAGMA user_version"), QStringList{"3"});
+    QCOMPARE(query(file, "PRAGMA user_version"), QStringList{QString::number(Journal::kSchemaVersion)});
     QCOMPARE(query(file, "SELECT text || ' ' || ifnull(session, 'none') FROM journal ORDER BY seq"),
              (QStringList{"old none", "new 1"}));  // the old record kept, the new one in session 1
   }
@@ -365,7 +437,7 @@ class TestJournal : public QObject {
       e->journal()->flush();
       e->stop();
     }
-    QCOMPARE(query(file, "PRAGMA user_version"), QStringList{"3"});
+    QCOMPARE(query(file, "PRAGMA user_version"), QStringList{QString::number(Journal::kSchemaVersion)});
     QCOMPARE(query(file, "SELECT kind || ' ' || ifnull(venue, 'NULL') FROM journal WHERE order_id IN (5, 6) ORDER BY seq"),
              (QStringList{"order_intent NULL", "fill NULL", "order_intent NULL", "cancelled sim"}));
     QVERIFY2(readJournalState(file.toStdString(), &st, &error), error.c_str());

@@ -26,6 +26,7 @@ const char* nameOf(JournalKind k) {
     case JournalKind::PluginLoad: return "plugin_load";
     case JournalKind::ParamChange: return "param_change";
     case JournalKind::StrategySetup: return "strategy_setup";
+    case JournalKind::VenueRecord: return "venue_record";
   }
   return "?";
 }
@@ -57,6 +58,17 @@ const char* const kMigrations[] = {
     // 2 -> 3: the venue of every row about an instrument (its name, e.g. 'deribit'), since names
     // are unique per venue only. Rows written before stay NULL: restored by the bare name.
     "ALTER TABLE journal ADD COLUMN venue TEXT;",
+    // 3 -> 4: venues' own records (an on-chain venue's signed transactions and their fates), one
+    // row per change: record_key names the thing (a transaction's order id), body is the venue's
+    // whole record of it then (JSON). A restart hands each venue the newest body per key.
+    "CREATE TABLE venue_record ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  session INTEGER REFERENCES session(id),"
+    "  ts INTEGER NOT NULL,"
+    "  venue TEXT NOT NULL,"
+    "  record_key INTEGER NOT NULL,"
+    "  body TEXT NOT NULL);"
+    "CREATE INDEX venue_record_key ON venue_record(venue, record_key, seq);",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == Journal::kSchemaVersion);
 }  // namespace
@@ -100,6 +112,7 @@ Journal::~Journal() {
   progress_.notify_all();
   writer_.join();
   if (insert_) sqlite3_finalize(insert_);
+  if (insertVenue_) sqlite3_finalize(insertVenue_);
   if (db_) sqlite3_close(db_);
 }
 
@@ -157,6 +170,9 @@ void Journal::open() {
                          "INSERT INTO journal(ts, kind, order_id, instrument, strategy, side, price, qty, value, text, "
                          "session, venue) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
                          -1, &insert_, nullptr) != SQLITE_OK)
+    return fail(sqlite3_errmsg(db_));
+  if (sqlite3_prepare_v2(db_, "INSERT INTO venue_record(ts, venue, record_key, body, session) VALUES(?,?,?,?,?)", -1,
+                         &insertVenue_, nullptr) != SQLITE_OK)
     return fail(sqlite3_errmsg(db_));
   // What the last failure spilled goes into the journal first; then the reserve is laid again.
   if (!importSpill()) return;
@@ -260,6 +276,12 @@ JournalRow Journal::rowOf(const JournalRecord& r) const {
   row.ts = r.ts;
   row.kind = nameOf(r.kind);
   if (r.order) row.order = std::int64_t(r.order);
+  if (r.kind == JournalKind::VenueRecord) {  // the venue's name, the key, the body: nothing else
+    row.order = std::int64_t(r.order);
+    if (r.venue < venueNames_.size()) row.venue = venueNames_[r.venue];
+    row.text = r.text;
+    return row;
+  }
   {
     std::lock_guard lock(namesMutex_);
     if (r.instrument < instrumentNames_.size()) {
@@ -277,6 +299,7 @@ JournalRow Journal::rowOf(const JournalRecord& r) const {
 }
 
 bool Journal::insertRow(const JournalRow& r) {
+  if (r.kind == "venue_record") return insertVenueRow(r);
   sqlite3_stmt* s = insert_;
   sqlite3_bind_int64(s, 1, r.ts);
   sqlite3_bind_text(s, 2, r.kind.c_str(), int(r.kind.size()), SQLITE_STATIC);
@@ -296,6 +319,23 @@ bool Journal::insertRow(const JournalRow& r) {
   sqlite3_bind_int64(s, 11, r.session);
   if (r.venue) sqlite3_bind_text(s, 12, r.venue->data(), int(r.venue->size()), SQLITE_STATIC);
   else sqlite3_bind_null(s, 12);
+  const int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  return rc == SQLITE_DONE;
+}
+
+// A venue's record goes to its own table (also when imported from the spill file, which keeps
+// the journal's row shape: venue, order = the key, text = the body).
+bool Journal::insertVenueRow(const JournalRow& r) {
+  sqlite3_stmt* s = insertVenue_;
+  const std::string venue = r.venue.value_or(std::string());
+  const std::string body = r.text.value_or(std::string());
+  sqlite3_bind_int64(s, 1, r.ts);
+  sqlite3_bind_text(s, 2, venue.data(), int(venue.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 3, r.order.value_or(0));
+  sqlite3_bind_text(s, 4, body.data(), int(body.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 5, r.session);
   const int rc = sqlite3_step(s);
   sqlite3_reset(s);
   sqlite3_clear_bindings(s);

@@ -42,7 +42,7 @@ struct JournalOptions {
 
 class Journal {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens (creating and migrating as needed) and starts the writer thread. Never throws: a journal
   // that cannot be opened is failed() from the start. `venueNames` by VenueId (the engine's venue
@@ -89,6 +89,7 @@ class Journal {
   JournalRow rowOf(const JournalRecord& record) const;
   bool writeBatch(const JournalRow* rows, std::size_t n);
   bool insertRow(const JournalRow& row);
+  bool insertVenueRow(const JournalRow& row);
   bool importSpill();
   void beginSpill();
   void spill(const JournalRow* rows, std::size_t n);
@@ -108,6 +109,7 @@ class Journal {
   JournalOptions options_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;
+  sqlite3_stmt* insertVenue_ = nullptr;  // venue_record
   std::int64_t session_ = 0;
   boost::lockfree::spsc_queue<JournalRecord> queue_;
   std::atomic<std::uint64_t> appended_{0}, committed_{0}, spilled_{0}, held_{0};

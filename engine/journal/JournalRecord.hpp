@@ -26,6 +26,10 @@ enum class JournalKind : std::uint8_t {
   PluginLoad,        // text: path and SHA-256
   ParamChange,       // text: "name=value"
   StrategySetup,     // text: the whole strategy set-up as JSON (plugins; instances, their parameters)
+  // A venue's own fact (VenueJournalEntry, Venue.hpp): order = its key, text = its body, `venue`
+  // says whose. Written to the venue_record table, not to `journal`: it is not one of the kinds
+  // the audit view filters the journal table by (kJournalKinds counts those).
+  VenueRecord,
 };
 inline constexpr int kJournalKinds = 14;
 const char* nameOf(JournalKind kind);
@@ -37,6 +41,7 @@ struct JournalRecord {
   InstrumentId instrument = kNoInstrument;
   std::uint32_t strategy = 0;  // instance id, 0 = none
   Side side = Side::Buy;
+  VenueId venue = 0;  // VenueRecord only: the venue whose record it is (other kinds: by instrument)
   Price price = 0;
   Qty qty = 0;
   double value = 0;

@@ -193,6 +193,14 @@ void mergeSpill(const std::string& path, sqlite3* db, JournalState* out) {
   for (const SpillSection& section : spilled.sections) {
     if (sectionImported(db, section)) continue;
     for (const JournalRow& r : section.rows) {
+      if (r.kind == "venue_record") {  // a venue's record: its key is not an order id; newer than the table's
+        JournalState::VenueEntry e{r.venue.value_or(""), std::uint64_t(r.order.value_or(0)), r.text.value_or("")};
+        auto same = std::find_if(out->venueEntries.begin(), out->venueEntries.end(),
+                                 [&](const JournalState::VenueEntry& v) { return v.venue == e.venue && v.key == e.key; });
+        if (same != out->venueEntries.end()) *same = std::move(e);
+        else out->venueEntries.push_back(std::move(e));
+        continue;
+      }
       const Side side = r.side && *r.side == "sell" ? Side::Sell : Side::Buy;
       if (r.order && *r.order > 0) out->maxOrderId = std::max(out->maxOrderId, OrderId(*r.order));
       const auto unresolved = std::find_if(out->unresolved.begin(), out->unresolved.end(),
@@ -486,6 +494,21 @@ bool readJournalState(const std::string& path, JournalState* out, std::string* e
   sqlite3_finalize(s);
   s = nullptr;
   if (out->lastDay >= 0) readDayHistory(db, out->lastDay * kDay, venues, out);
+  // A journal before schema 4 has no venue_record table: the query fails, nothing to hand over.
+  if (sqlite3_prepare_v2(db,
+                         "SELECT venue, record_key, body FROM venue_record WHERE seq IN "
+                         "(SELECT max(seq) FROM venue_record GROUP BY venue, record_key) ORDER BY record_key",
+                         -1, &s, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      JournalState::VenueEntry e;
+      e.venue = textOf(s, 0).value_or(std::string());
+      e.key = std::uint64_t(sqlite3_column_int64(s, 1));
+      e.body = textOf(s, 2).value_or(std::string());
+      out->venueEntries.push_back(std::move(e));
+    }
+  }
+  sqlite3_finalize(s);
+  s = nullptr;
   if (sqlite3_prepare_v2(db, "SELECT count(*) FROM session", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
     out->sessions = std::size_t(sqlite3_column_int64(s, 0));
   sqlite3_finalize(s);

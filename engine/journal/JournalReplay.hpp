@@ -73,6 +73,15 @@ struct JournalState {
   };
   std::vector<FinishedOrder> historyOrders;
   std::vector<FillRow> historyFills;
+  // Venues' own records (venue_record, schema 4): the newest body per venue and key, oldest key
+  // first (a failed journal's spill file: its newer ones replace the table's). Handed to each
+  // venue before it connects (Venue::restoreJournal); the engine reads nothing in them.
+  struct VenueEntry {
+    std::string venue;
+    std::uint64_t key = 0;
+    std::string body;
+  };
+  std::vector<VenueEntry> venueEntries;
   // The last journaled strategy set-up (StrategyHost::setupJson), empty if none.
   std::string strategySetup;
   // The largest order id in the journal; ids continue after it. A journal holding ids that were

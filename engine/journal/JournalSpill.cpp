@@ -19,7 +19,8 @@ constexpr std::string_view kNull = "\\N";
 constexpr std::string_view kSectionTag = "#halt";
 const char* const kKinds[] = {"order_intent", "order_ack",    "order_reject", "fill",         "cancel_request",
                               "cancelled",    "replace",      "position_snapshot", "risk_event", "state_change",
-                              "limit_change", "plugin_load",  "param_change",      "strategy_setup"};
+                              "limit_change", "plugin_load",  "param_change",      "strategy_setup",
+                              "venue_record"};  // a venue's own record (imported into venue_record)
 
 void escapeInto(std::string& out, std::string_view s) {
   for (const char c : s) {

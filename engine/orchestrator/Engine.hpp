@@ -199,6 +199,7 @@ class Engine final {
     void onAccount(const VenueAccount& account) override { engine_.onAccount(venue_, account); }
     void onInstrumentChange(const InstrumentChange& change) override { engine_.onInstrumentChange(change); }
     void onUnconfirmedFills(const std::vector<VenuePosition>& u) override { engine_.onUnconfirmedFills(venue_, u); }
+    void onJournalEntry(const VenueJournalEntry& entry) override { engine_.onJournalEntry(venue_, entry); }
    private:
     Engine& engine_;
     VenueId venue_;
@@ -232,6 +233,8 @@ class Engine final {
   // The limits venues check themselves (VenueRiskLimits), resolved from riskConfig_ and handed to
   // every venue: after every configure of the gate (engine thread, or before start).
   void handRiskLimitsToVenues();
+  // A venue's own record: into the journal's venue_record table, nothing else (engine thread).
+  void onJournalEntry(VenueId v, const VenueJournalEntry& entry);
   VenueId venueOfOrder(OrderId id) const;  // the venue of the order's instrument (unresolved ones too)
   void growToRegistry();  // per-instrument tables up to the shared registry's size (engine thread)
   std::unordered_set<InstrumentId> retiredSeen_;  // retirements acted on (engine thread)

@@ -215,6 +215,13 @@ void Engine::restoreFromJournal(const std::string& path) {
     haltAll("restart: damaged journal rows skipped (" + state.damaged.front() +
             (state.damagedRows > 1 ? ", and " + std::to_string(state.damagedRows - 1) + " more" : std::string()) +
             "): positions, orders or limits restored from the journal may be incomplete");
+  // Each venue's own records, before it connects (start() connects; setDataDir comes first).
+  for (VenueSlot& v : venues_) {
+    std::vector<VenueJournalEntry> mine;
+    for (JournalState::VenueEntry& e : state.venueEntries)
+      if (e.venue == v.name) mine.push_back(VenueJournalEntry{e.key, std::move(e.body)});
+    if (!mine.empty()) v.venue->restoreJournal(mine);
+  }
   restoredLimitChanges_ = state.limitChanges;
   restoredSetup_ = state.strategySetup;
   const std::int64_t today = now() / 86'400'000'000'000;

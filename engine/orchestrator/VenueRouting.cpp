@@ -180,6 +180,19 @@ void Engine::onExecution(const ExecReport& report) {
     applyTrigger(monitor_.onVenueReject(monoNow(), oms_->sentTotal()));
 }
 
+// The engine only carries a venue's records (it reads nothing in them): queued to the journal
+// like every other fact, so the engine thread never waits on the disk.
+void Engine::onJournalEntry(VenueId v, const VenueJournalEntry& entry) {
+  if (!journal_) return;
+  JournalRecord r;
+  r.kind = JournalKind::VenueRecord;
+  r.ts = now();
+  r.order = entry.key;
+  r.venue = v;
+  r.text = entry.body;
+  if (!journal_->append(std::move(r))) log::error("journal", venues_[v].name + ": a venue record was not journaled");
+}
+
 void Engine::onVenueState(VenueId v, VenueState state, const std::string& detail) {
   VenueSlot& venue = venues_[v];
   venue.stateAt = now();  // the countdown in the detail ("next retry in 4 s") counts from here

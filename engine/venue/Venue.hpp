@@ -87,6 +87,18 @@ struct InstrumentChange {
   std::string reason;
 };
 
+// A venue's own fact for the journal, beside the engine's order facts: what only the venue knows
+// and needs back after a restart (an on-chain venue: each transaction it signed, its nonce, hash,
+// raw bytes to resend, and its fate). `key` names the thing (the same key again supersedes the
+// earlier body); `body` is the venue's whole record of it, in a format the venue alone reads
+// (JSON by convention). Never a secret (no key, no credential). The engine writes them to the
+// journal's venue_record table in the order the venue sent them, and hands the newest body per
+// key back to the venue at the next start (Venue::restoreJournal).
+struct VenueJournalEntry {
+  std::uint64_t key = 0;
+  std::string body;
+};
+
 class VenueListener {
  public:
   virtual ~VenueListener() = default;
@@ -108,6 +120,9 @@ class VenueListener {
   // but not yet confirmed (every such instrument; one not listed has none). The engine booked those
   // fills already; this only marks that part of the position "unconfirmed". Sent whenever it changes.
   virtual void onUnconfirmedFills(const std::vector<VenuePosition>& unconfirmed) {}
+  // A record for the journal (see VenueJournalEntry), delivered after the execution reports the
+  // venue sent before it. Venues without records of their own never call it.
+  virtual void onJournalEntry(const VenueJournalEntry& entry) {}
 };
 
 class Venue {
@@ -158,6 +173,11 @@ class Venue {
   // On-chain venues: the slippage tolerance (basis points) swaps are signed with, which the gate
   // bounds by max_slippage_bps; NaN for venues without one. Constant for the venue's life.
   virtual double slippageToleranceBps() const { return std::nan(""); }
+  // Restart: the venue's own journal records of earlier sessions (the newest body per key, keys
+  // ascending), given once after listInstruments() and before connect(). The venue takes up
+  // what they describe (an on-chain venue follows its transactions still in flight); its answers
+  // to queryOrders() then speak from them. Venues without records ignore it.
+  virtual void restoreJournal(const std::vector<VenueJournalEntry>& entries) {}
 
  private:
   VenueId id_ = 0;

@@ -33,12 +33,13 @@ class VenueInbox : public std::enable_shared_from_this<VenueInbox> {
     {
       std::lock_guard lock(mutex_);
       if (!md.empty()) {
-        if (pending_.empty() || !pending_.back().exec.empty()) pending_.emplace_back();
+        if (pending_.empty() || !pending_.back().exec.empty() || !pending_.back().journal.empty()) pending_.emplace_back();
         Batch& b = pending_.back();  // market data after the last exec report joins its batch
         b.md.insert(b.md.end(), md.begin(), md.end());
       }
       if (!exec.empty()) {
-        if (pending_.empty()) pending_.emplace_back();
+        // After journal records already waiting: a batch of its own (they are delivered first).
+        if (pending_.empty() || !pending_.back().journal.empty()) pending_.emplace_back();
         auto& e = pending_.back().exec;
         e.insert(e.end(), exec.begin(), exec.end());
       }
@@ -63,6 +64,22 @@ class VenueInbox : public std::enable_shared_from_this<VenueInbox> {
       boost::asio::post(engine_, [self = shared_from_this()] { self->drain(); });
   }
 
+  // Venue thread. Journal records (Venue.hpp, VenueJournalEntry): delivered after everything
+  // pushed before them (their batch's execution reports first). Takes the vector's contents.
+  void pushJournal(std::vector<VenueJournalEntry>& entries) {
+    if (entries.empty()) return;
+    {
+      std::lock_guard lock(mutex_);
+      if (pending_.empty()) pending_.emplace_back();
+      auto& j = pending_.back().journal;
+      j.insert(j.end(), entries.begin(), entries.end());
+      ++pushed_;
+    }
+    entries.clear();
+    if (!drainPosted_.exchange(true, std::memory_order_acq_rel))
+      boost::asio::post(engine_, [self = shared_from_this()] { self->drain(); });
+  }
+
   // Venue batches pushed so far, and engine drains that delivered them (for tests and reports).
   std::uint64_t pushed() const {
     std::lock_guard lock(mutex_);
@@ -75,6 +92,7 @@ class VenueInbox : public std::enable_shared_from_this<VenueInbox> {
     std::vector<InstrumentChange> instruments;  // first: the market data after it may need them
     std::vector<MdEvent> md;
     std::vector<ExecReport> exec;
+    std::vector<VenueJournalEntry> journal;  // last: the facts they record come first
   };
 
   // Engine thread.
@@ -91,6 +109,8 @@ class VenueInbox : public std::enable_shared_from_this<VenueInbox> {
       b.instruments.clear();
       if (!b.md.empty()) listener_.onMarketData(b.md.data(), b.md.size());
       for (const ExecReport& r : b.exec) listener_.onExecution(r);
+      for (const VenueJournalEntry& j : b.journal) listener_.onJournalEntry(j);
+      b.journal.clear();
       b.md.clear();  // keep the capacity for the next round
       b.exec.clear();
     }

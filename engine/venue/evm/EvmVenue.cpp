@@ -18,6 +18,7 @@
 #include "venue/evm/UniswapV2Math.hpp"
 #include "venue/evm/EvmError.hpp"
 #include "venue/evm/PoolChainReader.hpp"
+#include "venue/evm/RpcQuantity.hpp"
 #include "venue/evm/TokenAmount.hpp"
 #include "venue/evm/UniswapV2PairFor.hpp"
 
@@ -273,6 +274,7 @@ void EvmVenue::poll() {
     ok = false;
     onFailure(e.what(), false);
   }
+  if (ok && restorePending_ && chainChecked_) applyRestore();
   if (ok && tracker_) {
     std::string error;
     try {
@@ -549,9 +551,11 @@ void EvmVenue::onFailure(const std::string& what, bool unreachable) {
 
 void EvmVenue::flush() {
   if (inbox_) inbox_->push(md_, exec_);
+  if (inbox_) inbox_->pushJournal(journalOut_);  // after the reports they record
   md_.clear();
   exec_.clear();
   publishUnconfirmed();  // after the Fills it follows from
+  journalOut_.clear();
 }
 
 void EvmVenue::setState(VenueState s, std::string detail) {
@@ -660,6 +664,7 @@ bool EvmVenue::ensureWallet(std::string& why) {
     return false;
   }
   auto nonces = std::make_unique<NonceAllocator>(signer_->address());
+  nonces->restore(restoredNonces());  // after a restart: the journal's nonces in flight (else none)
   std::string error;
   if (!nonces->refresh(*rpc_, error)) {
     why = "nonces not read: " + error;
@@ -668,12 +673,18 @@ bool EvmVenue::ensureWallet(std::string& why) {
   nonces_ = std::move(nonces);
   fees_ = std::make_unique<FeeEstimator>(*rpc_, config_.fees);
   tracker_ = std::make_unique<TxTracker>(*rpc_, *signer_, U256(counters().chainId), *nonces_, *fees_, config_.tx,
-                                         [this](const TxEvent& e) { onTxEvent(e); });
+                                         [this](const TxEvent& e) {
+                                           noteTxStart(e);
+                                           onTxEvent(e);
+                                           recordTx(e);
+                                         });
+  restoreTracker();  // after a restart: the journal's transactions in flight, followed from the next poll
   log::info(kLog, "wallet " + signer_->checksumAddress() + " ready for orders");
   return true;
 }
 
 void EvmVenue::handleSubmit(const VenueOrder& order) {
+  if (restorePending_ && chainChecked_) applyRestore();  // the journal's nonces before any new one
   OrderWork w;
   w.order = order;
   w.side = order.request.side;
@@ -1299,6 +1310,327 @@ void EvmVenue::publishUnconfirmed() {
   std::vector<VenuePosition> list;
   for (const auto& [instrument, qty] : now) list.push_back({instrument, qty, 0});
   asio::post(engine_, [l = listener_, list = std::move(list)] { l->onUnconfirmedFills(list); });
+// ---------------------------------------------------------------- journal and restart
+//
+// Every event of a transaction id (a swap's order id, an approval's 2^62+n) updates its EvmTxEntry
+// (EvmTxJournal.hpp), which goes to the engine as a VenueJournalEntry with the same flush as the
+// execution reports it explains (after them): the engine writes it to the journal's venue_record
+// table; the I/O thread never touches the disk and the engine thread never the network.
+// At the next start the engine hands the newest entry per id back (restoreJournal, before
+// connect). Once the chain is checked (applyRestore): every entry is shown again (transactions(),
+// the order views); swaps get their OrderWork back (what was asked, whether the engine heard the
+// Ack, the Fill or the end); approvals in flight stay approvals; and the transactions not final
+// go to a new NonceAllocator (restoredNonces, before it reads the node's counts) and TxTracker
+// (restoreTracker): the tracker's next head finds each one's fate — included while we were away
+// (its Fill is sent then, once: fillSent), still pending (followed), unknown to the node (resent
+// from its journaled raw bytes: the same hash, never a new signature at another nonce).
+// queryOrders (the engine's unresolved orders, asked once the venue is Connected) is answered
+// from the entries: a Fill the engine may have missed (the journal knows the venue sent it),
+// the end it was told, an Ack for one still in flight (its Fill follows), and "never sent" for an
+// order without any journaled transaction — unless the wallet has used nonces the journal does not
+// explain (a crash between sending and the journal's commit): then it stays unknown.
+
+void EvmVenue::noteTxStart(const TxEvent& e) {
+  if (txEntries_.count(e.orderId)) return;
+  EvmTxEntry entry;
+  entry.id = e.orderId;
+  if (auto a = approvals_.find(e.orderId); a != approvals_.end()) {
+    entry.approval = true;
+    entry.token = a->second;
+  } else if (auto w = work_.find(e.orderId); w != work_.end()) {
+    const OrderWork& work = w->second;
+    if (registry_ && work.view.instrument < registry_->size()) entry.pool = (*registry_)[work.view.instrument].name;
+    entry.side = work.side;
+    entry.qty = work.order.request.qty;
+    entry.amountIn = work.view.amountIn;
+    entry.amountOutMin = work.view.amountOutMin;
+    entry.expectedOut = work.view.expectedOut;
+  } else {
+    entry.approval = (e.orderId >> 62) != 0;
+  }
+  txEntries_[e.orderId] = std::move(entry);
+}
+
+void EvmVenue::recordTx(const TxEvent& e) {
+  auto found = txEntries_.find(e.orderId);
+  if (found == txEntries_.end()) return;
+  EvmTxEntry& entry = found->second;
+  auto receipt = [&] {
+    entry.gasUsed = e.gasUsed;
+    entry.effectiveGasPrice = e.effectiveGasPrice;
+    entry.feeWei = e.feeWei;
+  };
+  switch (e.type) {
+    case TxEventType::Pending:
+      entry.state = "pending";
+      break;
+    case TxEventType::Included:
+      entry.state = "included";
+      receipt();
+      break;
+    case TxEventType::Rejected:
+      entry.state = "rejected";
+      entry.notSent = e.notSent;
+      entry.reason = e.reason;
+      if (!e.notSent) receipt();
+      break;
+    case TxEventType::Cancelled:
+      entry.state = "cancelled";
+      receipt();
+      break;
+    case TxEventType::Confirmed:
+      if (entry.state == "included") entry.state = "confirmed";
+      break;
+    case TxEventType::Final:
+      if (entry.state == "included" || entry.state == "confirmed") entry.state = "final";
+      break;
+    case TxEventType::Dropped:
+      entry.reason = e.reason;
+      break;
+    case TxEventType::Reorged:
+      entry.state = "pending";
+      entry.reason = "reorged: " + e.reason;
+      entry.gasUsed = 0;
+      entry.effectiveGasPrice = 0;
+      entry.feeWei = 0;
+      break;
+    case TxEventType::Stuck:
+    case TxEventType::Replaced:
+      entry.reason = e.reason;
+      break;
+  }
+  if (const std::optional<TxRecord> r = tracker_ ? tracker_->find(e.orderId) : std::nullopt) entry.tx = *r;
+  else if (e.type == TxEventType::Final) entry.tx.state = TxState::Final;
+  if (entry.tx.state == TxState::Dropped) entry.state = "dropped";
+  if (auto w = work_.find(e.orderId); w != work_.end()) {
+    const OrderWork& work = w->second;
+    entry.acked = work.acked;
+    entry.fillSent = work.view.fillSent;
+    entry.terminal = work.terminal;
+    entry.baseWei = work.view.baseWei;
+    entry.quoteWei = work.view.quoteWei;
+  }
+  entry.cancelSent = std::any_of(entry.tx.attempts.begin(), entry.tx.attempts.end(), [](const TxAttempt& a) { return a.cancel; });
+  journalOut_.push_back(VenueJournalEntry{entry.id, toJournalBody(entry)});
+  std::lock_guard lock(mutex_);
+  txShown_[entry.id] = entry;
+}
+
+// Engine thread, before connect(): read now (a bad entry is named in the log and left out), taken
+// up on the I/O thread once the chain is checked.
+void EvmVenue::restoreJournal(const std::vector<VenueJournalEntry>& entries) {
+  for (const VenueJournalEntry& j : entries) {
+    try {
+      restoredEntries_.push_back(evmTxEntryFromJournal(j.key, j.body));
+    } catch (const std::exception& e) {
+      log::error(kLog, "journal: transaction record " + std::to_string(j.key) + " unreadable, not restored: " + e.what());
+    }
+  }
+  restorePending_ = !restoredEntries_.empty();
+}
+
+namespace {
+// A journaled transaction the tracker must still follow (to its inclusion, or to finality).
+bool stillFollowed(const EvmTxEntry& e) {
+  return !e.tx.attempts.empty() && !e.notSent && e.tx.state != TxState::Final && e.tx.state != TxState::Rejected &&
+         e.tx.state != TxState::Dropped && e.state != "rejected" && e.state != "dropped";
+}
+}  // namespace
+
+void EvmVenue::applyRestore() {
+  if (!restoredEntries_.empty()) {
+    std::uint64_t lastApproval = 0;
+    std::size_t followed = 0;
+    for (EvmTxEntry& e : restoredEntries_) {
+      if (txEntries_.count(e.id)) continue;
+      const bool live = stillFollowed(e);
+      followed += live ? 1 : 0;
+      if (e.approval) {
+        lastApproval = std::max(lastApproval, e.id & ((std::uint64_t(1) << 62) - 1));
+        if (live) approvals_[e.id] = e.token;
+      } else {
+        std::size_t index = pools_.size();
+        for (std::size_t i = 0; i < pools_.size(); ++i)
+          if (registry_ && (*registry_)[pools_[i].instrument].name == e.pool) index = i;
+        if (index == pools_.size()) {
+          log::error(kLog, "journal: order " + std::to_string(e.id) + " swapped in pool " + e.pool +
+                               ", not listed in this run: its transaction is followed, its fill cannot be reported");
+        } else {
+          OrderWork w;
+          w.order.orderId = e.id;
+          w.order.request.instrument = pools_[index].instrument;
+          w.order.request.side = e.side;
+          w.order.request.qty = e.qty;
+          w.pool = index;
+          w.side = e.side;
+          w.acked = e.acked;
+          w.terminal = e.terminal;
+          w.cancelSent = e.cancelSent;
+          w.restored = true;
+          w.toldBefore = e.terminal;
+          w.view.orderId = e.id;
+          w.view.instrument = w.order.request.instrument;
+          w.view.state = e.state;
+          w.view.detail = "restored from the journal" + (e.reason.empty() ? std::string() : ": " + e.reason);
+          w.view.txHash = !e.tx.includedHash.empty() ? e.tx.includedHash : e.tx.attempts.empty() ? std::string() : e.tx.attempts.back().hash;
+          w.view.nonce = e.tx.nonce;
+          w.view.block = e.tx.includedBlock;
+          w.view.amountIn = e.amountIn;
+          w.view.amountOutMin = e.amountOutMin;
+          w.view.expectedOut = e.expectedOut;
+          w.view.baseWei = e.baseWei;
+          w.view.quoteWei = e.quoteWei;
+          w.view.feeWei = e.feeWei;
+          w.view.fillSent = e.fillSent;
+          publishOrder(w);
+          work_[e.id] = std::move(w);
+        }
+      }
+      txEntries_[e.id] = e;
+      std::lock_guard lock(mutex_);
+      txShown_[e.id] = e;
+    }
+    nextApprovalId_ = std::max(nextApprovalId_, lastApproval + 1);
+    log::info(kLog, "journal: " + std::to_string(restoredEntries_.size()) + " transaction records restored, " +
+                        std::to_string(followed) + " still followed");
+    restoredEntries_.clear();
+    trackerRestorePending_ = followed > 0;
+    if (trackerRestorePending_ && !signer_) {
+      log::error(kLog, "journal: " + std::to_string(followed) +
+                           " transactions of an earlier run are in flight, but no wallet key is given: not followed");
+      trackerRestorePending_ = false;
+    }
+  }
+  restorePending_ = false;
+  if (!trackerRestorePending_) return;
+  if (tracker_) {  // made for an order first: its allocator claims the restored nonces through the tracker
+    restoreTracker();
+    return;
+  }
+  std::string why;
+  if (!ensureWallet(why)) {  // the node did not give our nonces: tried again at the next poll
+    log::warn(kLog, "journal: transactions in flight not restored yet: " + why);
+    restorePending_ = true;
+  }
+}
+
+// The nonces of the journal's transactions still followed, as sent (the tracker claims them too).
+std::vector<NonceRecord> EvmVenue::restoredNonces() const {
+  std::vector<NonceRecord> out;
+  if (!trackerRestorePending_) return out;
+  for (const auto& [id, e] : txEntries_)
+    if (stillFollowed(e)) out.push_back(NonceRecord{e.tx.nonce, e.tx.attempts.back().hash, NonceState::Sent});
+  return out;
+}
+
+void EvmVenue::restoreTracker() {
+  if (!trackerRestorePending_ || !tracker_) return;
+  trackerRestorePending_ = false;
+  for (const auto& [id, e] : txEntries_) {
+    if (!stillFollowed(e)) continue;
+    try {
+      tracker_->restore({e.tx});  // one by one: a damaged record does not keep the others out
+    } catch (const std::exception& ex) {
+      log::error(kLog, "journal: transaction " + std::to_string(id) + " at nonce " + std::to_string(e.tx.nonce) +
+                           " not followed (its record is damaged): " + ex.what());
+    }
+  }
+}
+
+void EvmVenue::queryOrders(const std::vector<OrderId>& ids) {
+  if (!ioThread_.running()) return;  // asked again when the venue says Connected
+  asio::post(io_, [this, ids] {
+    if (stopping_) return;
+    if (restorePending_ && chainChecked_) applyRestore();
+    handleQueryOrders(ids);
+    flush();
+  });
+}
+
+void EvmVenue::handleQueryOrders(const std::vector<OrderId>& ids) {
+  for (OrderId id : ids) {
+    ExecReport r;
+    r.orderId = id;
+    auto it = work_.find(id);
+    if (it == work_.end()) {
+      if (txEntries_.count(id) || restorePending_) continue;  // followed without a pool here / not read yet: unknown
+      // No transaction journaled: never signed — unless the process died between sending it and
+      // the journal's commit. Then the wallet has used a nonce no record explains, and the order
+      // stays unknown (never called cancelled while it may have traded).
+      std::string why;
+      if (walletUsedUnjournaledNonces(why)) {
+        log::error(kLog, "order " + std::to_string(id) + " of an earlier run has no journaled transaction, but " + why +
+                             ": it may have been sent; left unknown");
+        continue;
+      }
+      r.type = ExecType::Cancelled;
+      r.reason = "no transaction of it in the journal: it never reached the chain";
+      report(r);
+      continue;
+    }
+    OrderWork& w = it->second;
+    if (w.terminal && !w.toldBefore) continue;  // its end went to the engine in this run already
+    r.venueOrderId = w.view.nonce;
+    const Pool& pool = pools_[w.pool];
+    const PoolMeta& meta = pool.state.meta();
+    if (w.view.fillSent) {  // sent before the restart; the engine books only what its journal lacks
+      r.type = ExecType::Fill;
+      r.qty = tokenAmountToFixedSaturating(w.view.baseWei, meta.base().decimals);
+      r.price = tokenPriceToFixed(w.view.quoteWei, meta.quote().decimals, w.view.baseWei, meta.base().decimals);
+      r.leaves = 0;
+      r.fee = feeInQuote(pool, w.view.feeWei);
+    } else if (w.terminal) {
+      r.type = ExecType::Cancelled;
+      r.reason = "ended on chain before the restart: " + w.view.state + (w.view.detail.empty() ? "" : " (" + w.view.detail + ")");
+    } else {  // in flight: its Fill (or end) follows when the tracker finds its fate
+      r.type = ExecType::Ack;
+      r.qty = w.order.request.qty;
+      r.leaves = w.order.request.qty;
+    }
+    w.toldBefore = false;
+    report(r);
+  }
+}
+
+// True (with why) when the wallet's pending transaction count is past every nonce the journal
+// explains, or when that cannot be checked (no key, the node not answering).
+bool EvmVenue::walletUsedUnjournaledNonces(std::string& why) {
+  if (!signer_) {
+    why = "no wallet key to compare the wallet's nonces with";
+    return true;
+  }
+  std::optional<std::uint64_t> explained;
+  for (const auto& [id, e] : txEntries_)
+    if (!e.tx.attempts.empty()) explained = std::max(explained.value_or(0), e.tx.nonce + 1);
+  const RpcReply reply = rpc_->call("eth_getTransactionCount", nlohmann::json::array({toLowerHexAddress(signer_->address()), "pending"}));
+  if (!reply.ok()) {
+    why = reply.error.describe("eth_getTransactionCount");
+    return true;
+  }
+  std::uint64_t used = 0;
+  try {
+    used = quantityU64(reply.result, "eth_getTransactionCount");
+  } catch (const std::exception& e) {
+    why = e.what();
+    return true;
+  }
+  if (used <= explained.value_or(0)) return false;
+  why = "the wallet has used " + std::to_string(used) + " nonces, the journal's transactions explain " +
+        std::to_string(explained.value_or(0));
+  return true;
+}
+
+std::vector<EvmTxView> EvmVenue::transactions() const {
+  std::lock_guard lock(mutex_);
+  std::vector<EvmTxView> out;
+  for (const auto& [id, e] : txShown_) {
+    std::vector<EvmTxView> views = transactionViews(e, counters_.headBlock);
+    out.insert(out.end(), views.begin(), views.end());
+  }
+  // In the wallet's order (an approval before the swap it was sent for); attempts at one nonce
+  // stay oldest first.
+  std::stable_sort(out.begin(), out.end(), [](const EvmTxView& a, const EvmTxView& b) { return a.nonce < b.nonce; });
+  return out;
 }
 
 }  // namespace kappa::evm

@@ -84,6 +84,19 @@
 // Positions: a Fill is booked at once (the swap is included); until its transaction is
 // tx.confirmations deep (or while reorged) its base amount is told to the engine as the position's
 // unconfirmed part (VenueListener::onUnconfirmedFills, the whole set after every flush that changed it).
+// Journal and restart: every event of a signed transaction (swap, approval, its replacements and
+// cancel) updates that transaction id's EvmTxEntry (EvmTxJournal.hpp: nonce, every attempt's
+// hash and raw bytes, state, block, gas, fee, whether the engine got the Ack / Fill / end), sent to
+// the engine as a VenueJournalEntry after the execution reports it explains; the engine writes it
+// to the journal's venue_record table. At the next start, restoreJournal() (before connect) takes
+// the newest entry per id; once the chain is checked they are taken up: order views and
+// transactions() show them, the transactions not final go back to the NonceAllocator and the
+// TxTracker, whose next head finds each one's fate (included while away: its Fill, once; still
+// pending: followed; unknown to the node: resent from its raw bytes, same hash). queryOrders()
+// answers the engine's unresolved orders from the entries (Fill, end, Ack while in flight; an
+// order with no journaled transaction never reached the chain: Cancelled, unless the wallet used
+// nonces no journaled transaction explains: then unknown). Details in
+// EvmVenue.cpp's last section.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -99,6 +112,7 @@
 #include "venue/Venue.hpp"
 #include "venue/VenueInbox.hpp"
 #include "venue/VenueIoThread.hpp"
+#include "venue/evm/EvmTxJournal.hpp"
 #include "venue/evm/EvmVenueConfig.hpp"
 #include "venue/evm/GasBudget.hpp"
 #include "venue/evm/PoolState.hpp"
@@ -205,6 +219,9 @@ class EvmVenue final : public Venue {
   // max_gas_per_day check last saw them (wei).
   U256 gasPaidToday() const;
   U256 gasInFlight() const;
+  // The journal and restarts (see "Journal and restart" below).
+  void restoreJournal(const std::vector<VenueJournalEntry>& entries) override;
+  void queryOrders(const std::vector<OrderId>& ids) override;
 
   // ---- any thread ----
   VenueState state() const { return state_.load(); }
@@ -214,6 +231,9 @@ class EvmVenue final : public Venue {
   std::vector<EvmPoolView> pools() const;
   std::vector<EvmOrderView> orders() const;
   std::optional<EvmOrderView> order(OrderId id) const;
+  // Every transaction signed (this run's, and the journal's of earlier runs), by nonce; the
+  // attempts at one nonce (replacements, a cancel) oldest first.
+  std::vector<EvmTxView> transactions() const;
   // The wallet's address ("" without a key).
   std::string walletAddress() const;
   const EvmVenueConfig& config() const { return config_; }
@@ -251,6 +271,8 @@ class EvmVenue final : public Venue {
     EvmOrderView view;
     bool acked = false, terminal = false;
     bool cancelSent = false;  // our self-transfer is out: not asked again (HALT repeats)
+    bool restored = false;    // from the journal of an earlier run
+    bool toldBefore = false;  // restored with its end already sent to the engine then
   };
   bool ensureWallet(std::string& why);
   void handleSubmit(const VenueOrder& order);
@@ -261,6 +283,14 @@ class EvmVenue final : public Venue {
   double feeInQuote(const Pool& pool, const U256& feeWei) const;
   void report(ExecReport r);
   void publishOrder(const OrderWork& w);
+  // Journal and restart (I/O thread unless said; EvmVenue.cpp's last section).
+  void noteTxStart(const TxEvent& e);  // the entry of a transaction id, made at its first event
+  void recordTx(const TxEvent& e);     // the event's change into the entry; journaled
+  void applyRestore();                 // once the chain is checked: the journal's entries taken up
+  std::vector<NonceRecord> restoredNonces() const;
+  void restoreTracker();
+  void handleQueryOrders(const std::vector<OrderId>& ids);
+  bool walletUsedUnjournaledNonces(std::string& why);
 
   // Risk (I/O thread; EvmVenue.cpp's "risk" section): the limits the engine handed, the day's gas,
   // approvals' fees owed to the order that needed them, the fills not yet confirmed.
@@ -283,7 +313,15 @@ class EvmVenue final : public Venue {
   std::map<OrderId, OrderWork> work_;
   std::map<std::uint64_t, std::string> approvals_;  // tracker id -> token (approvals in flight)
   std::uint64_t nextApprovalId_ = 1;
-  std::string lastHaltDetail_;  // a HALT answer is said once: the engine's own repeat (on Connected) gets no echo
+  std::string lastHaltDetail_;
+  // Journal and restart. The entries by tracker id (I/O thread), what goes to the engine with the
+  // next flush, and the journal's entries of earlier runs (given on the engine thread before
+  // connect(), read on the I/O thread after).
+  std::map<std::uint64_t, EvmTxEntry> txEntries_;
+  std::vector<VenueJournalEntry> journalOut_;
+  std::vector<EvmTxEntry> restoredEntries_;
+  bool restorePending_ = false;     // restoredEntries_ not taken up yet
+  bool trackerRestorePending_ = false;  // their transactions in flight not given to a tracker yet  // a HALT answer is said once: the engine's own repeat (on Connected) gets no echo
 
   EvmVenueConfig config_;
   std::unique_ptr<EthRpc> rpc_;
@@ -324,6 +362,7 @@ class EvmVenue final : public Venue {
   std::vector<EvmPoolView> views_;
   std::map<OrderId, EvmOrderView> orderViews_;
   U256 gasPaidTodayView_ = 0, gasInFlightView_ = 0;
+  std::map<std::uint64_t, EvmTxEntry> txShown_;  // txEntries_ as last journaled (transactions())
 };
 
 }  // namespace kappa::evm
