@@ -59,6 +59,9 @@
 // cancel: TxTracker::cancel (a self-transfer at the same nonce, fees raised) while pending;
 // CancelReject once included. replace: always CancelReject: a swap has no price or size to modify,
 // and a fee speed-up is not what the OMS asks for (the tracker already speeds up stuck ones).
+// speedUp (the on-chain panel's button, EvmVenueChainViews.cpp): TxTracker::replace of a pending swap.
+// wallet()/chain(): balances and allowances, head and base fees (EvmChainViews.hpp), refreshed
+// per head on the I/O thread after the poll.
 // cancelAllOrders (HALT ALL): cancels every pending transaction and says in onVenueState's detail
 // how many, and that included swaps cannot be undone.
 #include <atomic>
@@ -76,6 +79,7 @@
 #include "venue/Venue.hpp"
 #include "venue/VenueInbox.hpp"
 #include "venue/VenueIoThread.hpp"
+#include "venue/evm/EvmChainViews.hpp"
 #include "venue/evm/EvmVenueConfig.hpp"
 #include "venue/evm/PoolState.hpp"
 #include "venue/evm/Secp256k1Signer.hpp"
@@ -104,6 +108,14 @@ struct EvmOrderView {
   U256 feeWei = 0;                 // gasUsed * effectiveGasPrice (also for a revert or a cancel)
   bool fillSent = false;
   bool reorgedAfterFill = false;
+  // For the on-chain panel (EvmVenueChainViews.cpp, noteTxDetails): the receipt's gas, the fees
+  // sent with the current attempt, and whether the tracker called it stuck since it was last sent.
+  std::uint64_t gasUsed = 0;
+  U256 effectiveGasPrice = 0;
+  U256 maxFeePerGas = 0, maxPriorityFeePerGas = 0;
+  bool stuck = false;
+  unsigned replacements = 0;  // speed-ups (ours or the tracker's), not counting a cancel
+  Nanos sentAt = 0;           // wall time the first attempt was accepted
 };
 
 // One pool as the venue last saw it (any thread, a copy).
@@ -119,6 +131,8 @@ struct EvmPoolView {
   U256 baseVolume, quoteVolume;    // since the venue started following (not a rolling 24 h)
   std::uint64_t trades = 0;
   std::optional<PoolTrade> lastTrade;
+  std::string baseSymbol, quoteSymbol;  // "WETH", "USDC"
+  unsigned baseDecimals = 18, quoteDecimals = 18;
 };
 
 struct EvmCounters {
@@ -178,6 +192,14 @@ class EvmVenue final : public Venue {
   std::optional<EvmOrderView> order(OrderId id) const;
   // The wallet's address ("" without a key).
   std::string walletAddress() const;
+  // The wallet's balances and Router allowances, and the chain's head and base fees
+  // (EvmChainViews.hpp; refreshed on the I/O thread, EvmVenueChainViews.cpp).
+  EvmWalletView wallet() const;
+  EvmChainView chain() const;
+  // Speed-up of a pending swap (any thread; posted to the I/O thread): TxTracker::replace, the same
+  // nonce with both fees raised (>= 12.5 %). The answer is the order view's detail and the log:
+  // refused with the reason when the order is not pending, or the new fees pass the fee cap.
+  void speedUp(OrderId orderId);
   const EvmVenueConfig& config() const { return config_; }
   // The RPC URL without its path and query (which may carry an API key): for logs and summaries.
   static std::string redactedUrl(const std::string& url);
@@ -222,6 +244,15 @@ class EvmVenue final : public Venue {
   double feeInQuote(const Pool& pool, const U256& feeWei) const;
   void report(ExecReport r);
   void publishOrder(const OrderWork& w);
+  // On-chain panel (EvmVenueChainViews.cpp, I/O thread).
+  void refreshChainViews();
+  void refreshWalletView();
+  void refreshChainView();
+  void handleSpeedUp(OrderId id);
+  void noteTxDetails(OrderWork& w, const TxEvent& e);
+  std::uint64_t viewsHead_ = 0;  // the head the wallet view was last read at
+  std::chrono::steady_clock::time_point chainViewAt_{};
+  U256 fallbackTip_ = 0;         // eth_maxPriorityFeePerGas, asked once
 
   std::unique_ptr<Secp256k1Signer> signer_;
   std::unique_ptr<NonceAllocator> nonces_;
@@ -269,6 +300,8 @@ class EvmVenue final : public Venue {
   EvmCounters counters_;
   std::vector<EvmPoolView> views_;
   std::map<OrderId, EvmOrderView> orderViews_;
+  EvmWalletView walletView_;
+  EvmChainView chainView_;
 };
 
 }  // namespace kappa::evm
