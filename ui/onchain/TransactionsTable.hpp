@@ -1,0 +1,46 @@
+#pragma once
+// The on-chain panel's transactions: one row per swap the venue sent (newest first): sent time,
+// pool, the swap, status (pending / stuck / included / confirmed / final / rejected / cancelled),
+// hash (short; full in the tooltip; double-click or Ctrl+C copies it), nonce, confirmations, gas
+// used, effective gas price (gwei), fee in the native coin and in USD, and on pending rows the
+// Speed up and Cancel buttons. Rows are updated in place (the buttons are made once per row).
+#include <QTableWidget>
+
+#include <functional>
+#include <map>
+#include <optional>
+
+#include "venue/evm/EvmVenue.hpp"
+
+class QPushButton;
+
+namespace kappa::ui::onchain {
+
+class TransactionsTable : public QTableWidget {
+  Q_OBJECT
+ public:
+  enum Column { Sent, Pool, Swap, Status, Hash, Nonce, Conf, GasUsed, GasPrice, FeeNative, FeeUsd, Actions, Detail, ColumnCount };
+  explicit TransactionsTable(QWidget* parent = nullptr);
+  void apply(const std::vector<evm::EvmOrderView>& orders, const std::vector<evm::EvmPoolView>& pools,
+             std::optional<double> nativeUsd, const QString& nativeSymbol, bool stale);
+  // The row of an order (-1 when not shown), and its buttons (tests).
+  int rowOf(OrderId id) const;
+  QPushButton* speedUpButton(OrderId id) const;
+  QPushButton* cancelButton(OrderId id) const;
+  static QString statusOf(const evm::EvmOrderView& v);
+  static constexpr int kMaxRows = 50;
+
+ signals:
+  void speedUpClicked(OrderId id);
+  void cancelClicked(OrderId id);
+
+ protected:
+  void keyPressEvent(QKeyEvent* event) override;
+
+ private:
+  void setText(int row, int column, const QString& text, const QString& tip = {}, const QColor& color = {});
+  void copyHash(int row);
+  std::vector<OrderId> ids_;
+};
+
+}  // namespace kappa::ui::onchain
