@@ -152,7 +152,7 @@ void OnChainPanel::refresh() {
   const UsdPrices usd(pools);
   applyWallet(wallet, usd);
   applyPools(pools, counters);
-  txs_->apply(orders, pools, usd.native(wallet.nativeSymbol), QString::fromStdString(wallet.nativeSymbol), stale_);
+  txs_->apply(orders, pools, chain.nextBaseFee, usd.native(wallet.nativeSymbol), QString::fromStdString(wallet.nativeSymbol), stale_);
   setToolTip(why);
 }
 

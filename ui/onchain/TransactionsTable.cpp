@@ -57,9 +57,9 @@ void TransactionsTable::keyPressEvent(QKeyEvent* event) {
   QTableWidget::keyPressEvent(event);
 }
 
-QString TransactionsTable::statusOf(const evm::EvmOrderView& v) {
+QString TransactionsTable::statusOf(const evm::EvmOrderView& v, const evm::U256& nextBaseFee) {
   if (v.state == "pending") {
-    if (v.stuck) return "stuck";
+    if (v.stuck || (v.maxFeePerGas > 0 && nextBaseFee > v.maxFeePerGas)) return "stuck";
     if (v.replacements) return QString("pending (sped up%1)").arg(v.replacements > 1 ? QString(" ×%1").arg(v.replacements) : QString());
   }
   return QString::fromStdString(v.state);
@@ -94,7 +94,7 @@ void TransactionsTable::setText(int row, int column, const QString& text, const 
 }
 
 void TransactionsTable::apply(const std::vector<evm::EvmOrderView>& orders, const std::vector<evm::EvmPoolView>& pools,
-                              std::optional<double> nativeUsd, const QString& nativeSymbol, bool stale) {
+                              const evm::U256& nextBaseFee, std::optional<double> nativeUsd, const QString& nativeSymbol, bool stale) {
   // Swaps that reached the chain (a hash), newest first.
   std::vector<const evm::EvmOrderView*> shown;
   for (auto it = orders.rbegin(); it != orders.rend() && int(shown.size()) < kMaxRows; ++it)
@@ -150,13 +150,17 @@ void TransactionsTable::apply(const std::vector<evm::EvmOrderView>& orders, cons
                                    filled ? QString("\nFilled: base %1, quote %2").arg(exactWei(v.baseWei), exactWei(v.quoteWei)) : QString());
       setText(row, Swap, text, tip, stale ? dim : (buy ? colors::bid : colors::ask));
     }
-    const QString status = statusOf(v);
+    const QString status = statusOf(v, nextBaseFee);
     QColor statusColor = colors::text;
     if (status == "stuck") statusColor = colors::ask;
     else if (v.state == "pending") statusColor = colors::last;
     else if (v.state == "included" || v.state == "confirmed" || v.state == "final") statusColor = colors::bid;
     else statusColor = colors::dimText;
-    setText(row, Status, status, QString::fromStdString(v.detail), stale ? dim : statusColor);
+    QString statusTip = QString::fromStdString(v.detail);
+    if (status == "stuck" && nextBaseFee > v.maxFeePerGas)
+      statusTip = QString("Max fee %1 gwei is below the next block's base fee %2 gwei: it will not be included. Speed up raises both fees.")
+                      .arg(formatGwei(v.maxFeePerGas), formatGwei(nextBaseFee));
+    setText(row, Status, status, statusTip, stale ? dim : statusColor);
     setText(row, Hash, shortHash(v.txHash), QString::fromStdString(v.txHash) + "\n(double-click or Ctrl+C copies it)", base);
     item(row, Hash)->setData(Qt::UserRole, QString::fromStdString(v.txHash));
     setText(row, Nonce, QString::number(v.nonce), {}, base);

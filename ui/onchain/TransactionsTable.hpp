@@ -3,7 +3,8 @@
 // pool, the swap, status (pending / stuck / included / confirmed / final / rejected / cancelled),
 // hash (short; full in the tooltip; double-click or Ctrl+C copies it), nonce, confirmations, gas
 // used, effective gas price (gwei), fee in the native coin and in USD, and on pending rows the
-// Speed up and Cancel buttons. Rows are updated in place (the buttons are made once per row).
+// Speed up and Cancel buttons. "stuck": the tracker said so, or the max fee offered is below the next
+// block's base fee (the node will not include it until the base fee falls or it is sped up). Rows are updated in place (the buttons are made once per row).
 #include <QTableWidget>
 
 #include <functional>
@@ -21,13 +22,14 @@ class TransactionsTable : public QTableWidget {
  public:
   enum Column { Sent, Pool, Swap, Status, Hash, Nonce, Conf, GasUsed, GasPrice, FeeNative, FeeUsd, Actions, Detail, ColumnCount };
   explicit TransactionsTable(QWidget* parent = nullptr);
-  void apply(const std::vector<evm::EvmOrderView>& orders, const std::vector<evm::EvmPoolView>& pools,
+  // `nextBaseFee`: a pending transaction whose max fee is below it cannot be included: "stuck".
+  void apply(const std::vector<evm::EvmOrderView>& orders, const std::vector<evm::EvmPoolView>& pools, const evm::U256& nextBaseFee,
              std::optional<double> nativeUsd, const QString& nativeSymbol, bool stale);
   // The row of an order (-1 when not shown), and its buttons (tests).
   int rowOf(OrderId id) const;
   QPushButton* speedUpButton(OrderId id) const;
   QPushButton* cancelButton(OrderId id) const;
-  static QString statusOf(const evm::EvmOrderView& v);
+  static QString statusOf(const evm::EvmOrderView& v, const evm::U256& nextBaseFee);
   static constexpr int kMaxRows = 50;
 
  signals:
