@@ -266,7 +266,8 @@ class TestEvmGui : public QObject {
     QVERIFY2(s->figure(Side::Sell, "min")->toolTip().endsWith(ui::onchain::exactWei(minOut)), qPrintable(s->figure(Side::Sell, "min")->toolTip()));
     QVERIFY2(s->figure(Side::Buy, "out")->text().endsWith(" WETH"), qPrintable(s->figure(Side::Buy, "out")->text()));
     QVERIFY2(s->figure(Side::Buy, "impact")->text().endsWith(" %"), qPrintable(s->figure(Side::Buy, "impact")->text()));
-    QVERIFY2(s->figure(Side::Buy, "gas")->text().contains("$"), qPrintable(s->figure(Side::Buy, "gas")->text()));
+    QVERIFY2(s->figure(Side::Buy, "gas")->text().endsWith(" ETH"), qPrintable(s->figure(Side::Buy, "gas")->text()));
+    QVERIFY2(s->figure(Side::Buy, "gasUsd")->text().startsWith("$"), qPrintable(s->figure(Side::Buy, "gasUsd")->text()));
     // Not for another venue's instrument: there is none here, so: a bad quantity says why.
     t->qtyEdit()->setText("abc");
     s->refresh();
@@ -287,7 +288,7 @@ class TestEvmGui : public QObject {
     QVERIFY(hash.startsWith("0x") && hash.size() == 66);
     mine();  // the approval and the swap
     QTRY_COMPARE_WITH_TIMEOUT(txCell(id, TransactionsTable::Conf), QString("1"), 10000);
-    QVERIFY(!txs()->speedUpButton(id)->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(!txs()->speedUpButton(id) && !txs()->cancelButton(id), 5000);  // none once included
     const QJsonObject r = receipt(hash);
     QCOMPARE(r["status"].toString(), QString("0x1"));
     QCOMPARE(txCell(id, TransactionsTable::GasUsed).remove(','), QString::number(hex64(r["gasUsed"])));
@@ -333,6 +334,9 @@ class TestEvmGui : public QObject {
     QCOMPARE(txCell(id, TransactionsTable::Status), QString("pending (sped up)"));
     QVERIFY2(txCell(id, TransactionsTable::Detail).startsWith("sped up at nonce " + QString::number(nonce)), qPrintable(txCell(id, TransactionsTable::Detail)));
     QVERIFY(venue_->order(id)->maxFeePerGas >= gwei(100));
+    // The venue's answer shows under the table.
+    QTRY_VERIFY_WITH_TIMEOUT((panel()->refresh(), panel()->messageLabel()->text().startsWith(QString("Order %1: sped up at nonce %2").arg(id).arg(nonce))),
+                             5000);
     // Both are known to the node's pool (the original until the replacement is mined).
     const QJsonObject tx = chain_.rpc("eth_getTransactionByHash", {replacement}).toObject();
     QCOMPARE(hex64(tx["nonce"]), nonce);

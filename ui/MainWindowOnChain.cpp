@@ -4,7 +4,7 @@
 #include <QLayout>
 #include <QMenu>
 #include <QMenuBar>
-#include <QSettings>
+#include <QTimer>
 
 #include "MainWindow.hpp"
 #include "OrderTicket.hpp"
@@ -22,13 +22,15 @@ void MainWindow::setEvmVenue(evm::EvmVenue& venue) {
   dock->setObjectName("onChainDock");
   dock->setWidget(onChain_);
   dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable | QDockWidget::DockWidgetClosable);
-  addDockWidget(Qt::BottomDockWidgetArea, dock);
-  // Beside the orders (a tab of the same area), raised: with an on-chain venue it is the place
-  // where a pending swap is followed. A saved layout that has the dock puts it back where it was.
-  if (docks_.size() > 3) tabifyDockWidget(docks_[3], dock);
-  QSettings settings(settingsFile_, QSettings::IniFormat);
-  const bool restored = restoreDockWidget(dock);
-  if (!restored) dock->raise();
+  // Below the bottom row (ticket, orders, time & sales), across its whole width: the transactions
+  // table needs the columns. A saved layout that has the dock puts it back where it was.
+  addDockWidget(Qt::BottomDockWidgetArea, dock, Qt::Vertical);
+  if (!restoreDockWidget(dock)) {
+    // After the first start's default sizes (queued by the constructor, so run before this).
+    QTimer::singleShot(0, this, [this, dock] {
+      if (docks_.size() > 3) resizeDocks({docks_[3], dock}, {300, 310}, Qt::Vertical);
+    });
+  }
   docks_.push_back(dock);
 
   QAction* toggle = dock->toggleViewAction();

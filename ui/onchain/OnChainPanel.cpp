@@ -2,6 +2,7 @@
 
 #include <QHeaderView>
 #include <QLabel>
+#include <QRegularExpression>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -83,7 +84,7 @@ OnChainPanel::OnChainPanel(Engine& engine, const evm::EvmVenue& venue, QWidget* 
   walletTitle_ = sectionTitle("Wallet", "walletTitle");
   walletTitle_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   wv->addWidget(walletTitle_);
-  wallet_ = makeTable("onChainWallet", {"Asset", "Balance", "USD", "Router allowance"}, {70, 130, 110, 120});
+  wallet_ = makeTable("onChainWallet", {"Asset", "Balance", "USD", "Router allowance"}, {58, 112, 112, 110});
   wallet_->horizontalHeaderItem(3)->setToolTip("What the Uniswap V2 Router may spend of the token (set by our approve before the first swap)");
   wv->addWidget(wallet_);
   top->addWidget(walletBox);
@@ -93,13 +94,14 @@ OnChainPanel::OnChainPanel(Engine& engine, const evm::EvmVenue& venue, QWidget* 
   pv->setSpacing(0);
   pv->addWidget(sectionTitle("Pools", "poolsTitle"));
   pools_ = makeTable("onChainPools", {"Pool", "Price", "Reserve base", "Reserve quote", "Volume since start", "Swaps", "Last swap"},
-                     {90, 100, 125, 140, 150, 56, 150});
+                     {86, 86, 120, 142, 136, 54, 160});
   pools_->horizontalHeaderItem(4)->setToolTip(
       "Swap volume in the base token counted since Kappa started following the pool (not a rolling 24 h)");
   pv->addWidget(pools_);
   top->addWidget(poolsBox);
-  top->setStretchFactor(0, 2);
-  top->setStretchFactor(1, 3);
+  top->setStretchFactor(0, 0);
+  top->setStretchFactor(1, 1);
+  top->setSizes({400, 820});
   split->addWidget(top);
 
   auto* txBox = new QWidget;
@@ -114,16 +116,19 @@ OnChainPanel::OnChainPanel(Engine& engine, const evm::EvmVenue& venue, QWidget* 
   message_->setWordWrap(true);
   tv->addWidget(message_);
   split->addWidget(txBox);
-  split->setStretchFactor(0, 2);
-  split->setStretchFactor(1, 3);
+  split->setStretchFactor(0, 0);
+  split->setStretchFactor(1, 1);
+  split->setSizes({150, 250});  // the wallet and pools rows in full, the rest for the transactions
   v->addWidget(split, 1);
 
   connect(txs_, &TransactionsTable::speedUpClicked, this, [this](OrderId id) {
     emit speedUpRequested(id);
+    followOrder(id);
     showMessage(QString("Speed up sent for order %1: same nonce, fees +12.5 %").arg(id), false);
   });
   connect(txs_, &TransactionsTable::cancelClicked, this, [this](OrderId id) {
     engine_.cancel(id);
+    followOrder(id);
     showMessage(QString("Cancel sent for order %1: a self-transfer will take its nonce").arg(id), false);
   });
 
@@ -136,6 +141,12 @@ OnChainPanel::OnChainPanel(Engine& engine, const evm::EvmVenue& venue, QWidget* 
 void OnChainPanel::showMessage(const QString& text, bool error) {
   message_->setText(text);
   message_->setStyleSheet(QString("color:%1;").arg((error ? colors::ask : colors::dimText).name()));
+}
+
+void OnChainPanel::followOrder(OrderId id) {
+  followed_ = id;
+  const std::optional<evm::EvmOrderView> v = venue_.order(id);
+  followedDetail_ = v ? v->detail : std::string();  // the answer is the next detail said
 }
 
 void OnChainPanel::refresh() {
@@ -154,6 +165,18 @@ void OnChainPanel::refresh() {
   applyPools(pools, counters);
   txs_->apply(orders, pools, chain.nextBaseFee, usd.native(wallet.nativeSymbol), QString::fromStdString(wallet.nativeSymbol), stale_);
   setToolTip(why);
+  // The venue's answer to the last Speed up / Cancel pressed: its order's detail once it changes.
+  if (followed_ != 0)
+    for (const evm::EvmOrderView& o : orders)
+      if (o.orderId == followed_ && o.detail != followedDetail_ && !o.detail.empty()) {
+        followedDetail_ = o.detail;
+        // Hashes shortened in the line (0x1234…abcd), in full in its tooltip.
+        QString text = QString::fromStdString(o.detail);
+        static const QRegularExpression hash("0x([0-9a-fA-F]{4})[0-9a-fA-F]{56}([0-9a-fA-F]{4})");
+        text.replace(hash, QString("0x\\1") + QChar(0x2026) + "\\2");
+        showMessage(QString("Order %1: %2").arg(followed_).arg(text), o.detail.rfind("speed-up refused", 0) == 0);
+        message_->setToolTip(QString::fromStdString(o.detail));
+      }
 }
 
 void OnChainPanel::applyWallet(const evm::EvmWalletView& w, const UsdPrices& usd) {
@@ -192,8 +215,8 @@ void OnChainPanel::applyWallet(const evm::EvmWalletView& w, const UsdPrices& usd
     if (price) total += t.balance * *price;
     else totalKnown = false;
   }
-  if (w.updatedAt != 0 && totalKnown) title += " · " + formatUsd(total);
-  if (stale_ && w.updatedAt) title += " · stale since " + formatUtcTime(w.updatedAt).left(8) + " UTC";
+  if (stale_ && w.updatedAt) title += " · stale since " + formatUtcTime(w.updatedAt).left(8);  // the total would pretend to be now
+  else if (w.updatedAt != 0 && totalKnown) title += " · " + formatUsd(total);
   else if (!w.error.empty() && w.updatedAt) title += " · last read failed: " + QString::fromStdString(w.error);
   walletTitle_->setText(title);
 }

@@ -42,6 +42,7 @@ class OnChainPanel : public QWidget {
   void applyWallet(const evm::EvmWalletView& w, const class UsdPrices& usd);
   void applyPools(const std::vector<evm::EvmPoolView>& pools, const evm::EvmCounters& counters);
   void showMessage(const QString& text, bool error);
+  void followOrder(OrderId id);
 
   Engine& engine_;
   const evm::EvmVenue& venue_;
@@ -53,6 +54,8 @@ class OnChainPanel : public QWidget {
   TransactionsTable* txs_ = nullptr;
   QLabel* message_ = nullptr;
   bool stale_ = false;
+  OrderId followed_ = 0;          // the order of the last Speed up / Cancel pressed
+  std::string followedDetail_;    // its detail when pressed (the answer is the next one)
 };
 
 }  // namespace kappa::ui::onchain

@@ -16,7 +16,7 @@
 namespace kappa::ui::onchain {
 
 namespace {
-const char* kRows[][2] = {{"pay", "Pay"}, {"out", "Expected out"}, {"avg", "Avg price"}, {"impact", "Price impact"}, {"min", "Min out"}, {"gas", "Gas ≈"}};
+const char* kRows[][2] = {{"pay", "Pay"}, {"out", "Expected out"}, {"avg", "Avg price"}, {"impact", "Price impact"}, {"min", "Min out"}, {"gas", "Gas ≈"}, {"gasUsd", "Gas USD ≈"}};
 QString sideName(Side s) { return s == Side::Buy ? "buy" : "sell"; }
 }  // namespace
 
@@ -64,6 +64,7 @@ OnChainTicketSection::OnChainTicketSection(const InstrumentRegistry& instruments
   note_->setWordWrap(true);
   note_->setStyleSheet(QString("color:%1; font-size:11px;").arg(colors::dimText.name()));
   v->addWidget(note_);
+  setMinimumHeight(sizeHint().height());  // never squeezed into overlapping rows by a short dock
   setVisible(false);
   timer_.setInterval(250);
   connect(&timer_, &QTimer::timeout, this, &OnChainTicketSection::refresh);
@@ -116,17 +117,17 @@ void OnChainTicketSection::refresh() {
         impactPct >= 1.0 ? colors::ask : impactPct >= 0.5 ? colors::last : QColor());
     set("min", formatTokenAmount(q.minOut, q.outDecimals, outDec) + " " + QString::fromStdString(q.outSymbol),
         "amountOutMin signed into the swap: below it the Router reverts\n" + exactWei(q.minOut));
-    set("gas", QString::number(evm::tokenAmountToDouble(q.gasFeeWei, 18), 'f', 5) + (q.gasFeeUsd ? " · " + formatUsd(*q.gasFeeUsd) : QString()),
-        QString("%1 gas × %2 gwei (next base fee %3 + tip %4), in ETH%5")
-            .arg(q.gas)
-            .arg(formatGwei(q.gasPriceWei), formatGwei(chain.nextBaseFee), formatGwei(chain.suggestedTip))
-            .arg(q.gasFeeUsd ? " and USD at the pools' mids" : ""));
+    const QString gasTip = QString("%1 gas × %2 gwei (next base fee %3 + tip %4)")
+                               .arg(q.gas)
+                               .arg(formatGwei(q.gasPriceWei), formatGwei(chain.nextBaseFee), formatGwei(chain.suggestedTip));
+    set("gas", QString::number(evm::tokenAmountToDouble(q.gasFeeWei, 18), 'f', 6) + " ETH", gasTip + "\n" + exactWei(q.gasFeeWei));
+    set("gasUsd", q.gasFeeUsd ? formatUsd(*q.gasFeeUsd) : QString("—"), q.gasFeeUsd ? gasTip + ", in USD at the pools' mids" : "No pool prices ETH in USD");
   }
   if (note.isEmpty())
-    note = pool->block ? QString("Reserves at block %1; gas: ~%2 gas (%3)")
+    note = pool->block ? QString("Block %1 · ~%2 gas (%3)")
                              .arg(pool->block)
-                             .arg(chain.typicalSwapGas)
-                             .arg(chain.typicalSwapGas == 90'000 ? "a typical swap" : "our last swap")
+                             .arg(formatMoney(double(chain.typicalSwapGas), 0).remove('+'))
+                             .arg(chain.typicalSwapGas == 90'000 ? "typical swap" : "our last swap")
                        : QString("Waiting for the pool's reserves…");
   if (venue_.state() != VenueState::Connected) note = "Node not answering: figures as of the last block seen";
   note_->setText(note);

@@ -17,8 +17,8 @@ namespace kappa::ui::onchain {
 
 TransactionsTable::TransactionsTable(QWidget* parent) : QTableWidget(0, ColumnCount, parent) {
   setObjectName("onChainTransactions");
-  setHorizontalHeaderLabels({"Sent (UTC)", "Pool", "Swap", "Status", "Hash", "Nonce", "Conf", "Gas used", "Gas price", "Fee",
-                             "Fee USD", "", "Detail"});
+  setHorizontalHeaderLabels({"Sent (UTC)", "Pool", "Swap", "Status", "", "Hash", "Nonce", "Conf", "Gas used", "Gas price", "Fee",
+                             "Fee USD", "Detail"});
   horizontalHeaderItem(GasPrice)->setToolTip("Effective gas price paid (gwei); the max fee offered while pending");
   horizontalHeaderItem(Conf)->setToolTip("Confirmations: the including block counts as 1");
   horizontalHeaderItem(Hash)->setToolTip("Transaction hash: double-click or Ctrl+C copies it");
@@ -32,7 +32,7 @@ TransactionsTable::TransactionsTable(QWidget* parent) : QTableWidget(0, ColumnCo
   setSelectionMode(QAbstractItemView::SingleSelection);
   setEditTriggers(QAbstractItemView::NoEditTriggers);
   setAlternatingRowColors(false);
-  const int widths[ColumnCount] = {95, 80, 230, 105, 110, 50, 44, 72, 72, 92, 72, 136, 200};
+  const int widths[ColumnCount] = {100, 84, 254, 122, 140, 108, 48, 42, 68, 76, 112, 68, 240};
   for (int c = 0; c < ColumnCount; ++c) setColumnWidth(c, widths[c]);
   setContextMenuPolicy(Qt::CustomContextMenu);
   connect(this, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
@@ -93,6 +93,27 @@ void TransactionsTable::setText(int row, int column, const QString& text, const 
   if (it->foreground() != brush) it->setForeground(brush);
 }
 
+void TransactionsTable::addButtons(int row, OrderId id) {
+  auto* cell = new QWidget;
+  auto* h = new QHBoxLayout(cell);
+  h->setContentsMargins(2, 1, 2, 1);
+  h->setSpacing(4);
+  auto* speed = new QPushButton("Speed up");
+  speed->setObjectName(QString("speedUp-%1").arg(id));
+  speed->setToolTip("Resend at the same nonce with both fees raised by 12.5 % (within the fee cap)");
+  auto* cancel = new QPushButton("Cancel");
+  cancel->setObjectName(QString("cancel-%1").arg(id));
+  cancel->setToolTip("Cancel the order: a zero-value self-transfer takes the nonce (its gas is paid)");
+  for (QPushButton* b : {speed, cancel}) {
+    b->setFixedHeight(22);
+    b->setStyleSheet("padding:0 6px;");
+    h->addWidget(b);
+  }
+  connect(speed, &QPushButton::clicked, this, [this, id] { emit speedUpClicked(id); });
+  connect(cancel, &QPushButton::clicked, this, [this, id] { emit cancelClicked(id); });
+  setCellWidget(row, Actions, cell);
+}
+
 void TransactionsTable::apply(const std::vector<evm::EvmOrderView>& orders, const std::vector<evm::EvmPoolView>& pools,
                               const evm::U256& nextBaseFee, std::optional<double> nativeUsd, const QString& nativeSymbol, bool stale) {
   // Swaps that reached the chain (a hash), newest first.
@@ -103,29 +124,8 @@ void TransactionsTable::apply(const std::vector<evm::EvmOrderView>& orders, cons
   for (const evm::EvmOrderView* v : shown) ids.push_back(v->orderId);
   if (ids != ids_) {
     ids_ = ids;
-    clearContents();
+    clearContents();  // also removes the buttons
     setRowCount(int(ids_.size()));
-    for (int row = 0; row < int(ids_.size()); ++row) {
-      const OrderId id = ids_[row];
-      auto* cell = new QWidget;
-      auto* h = new QHBoxLayout(cell);
-      h->setContentsMargins(2, 1, 2, 1);
-      h->setSpacing(4);
-      auto* speed = new QPushButton("Speed up");
-      speed->setObjectName(QString("speedUp-%1").arg(id));
-      speed->setToolTip("Resend at the same nonce with both fees raised by 12.5 % (within the fee cap)");
-      auto* cancel = new QPushButton("Cancel");
-      cancel->setObjectName(QString("cancel-%1").arg(id));
-      cancel->setToolTip("Cancel the order: a zero-value self-transfer takes the nonce (its gas is paid)");
-      for (QPushButton* b : {speed, cancel}) {
-        b->setFixedHeight(22);
-        b->setStyleSheet("padding:0 6px;");
-        h->addWidget(b);
-      }
-      connect(speed, &QPushButton::clicked, this, [this, id] { emit speedUpClicked(id); });
-      connect(cancel, &QPushButton::clicked, this, [this, id] { emit cancelClicked(id); });
-      setCellWidget(row, Actions, cell);
-    }
   }
   for (int row = 0; row < int(shown.size()); ++row) {
     const evm::EvmOrderView& v = *shown[row];
@@ -178,10 +178,12 @@ void TransactionsTable::apply(const std::vector<evm::EvmOrderView>& orders, cons
             v.feeWei > 0 ? exactWei(v.feeWei) : QString(), base);
     setText(row, FeeUsd, v.feeWei > 0 && nativeUsd ? formatUsd(feeNative * *nativeUsd) : QString("—"), {}, base);
     setText(row, Detail, QString::fromStdString(v.detail), QString::fromStdString(v.detail), stale ? dim : colors::dimText);
+    // The buttons only on pending rows (a reorg can make an included swap pending again).
     const bool pending = v.state == "pending";
+    if (pending && !cellWidget(row, Actions)) addButtons(row, v.orderId);
+    if (!pending && cellWidget(row, Actions)) removeCellWidget(row, Actions);
     if (QPushButton* b = speedUpButton(v.orderId)) b->setEnabled(pending && !stale);
     if (QPushButton* b = cancelButton(v.orderId)) b->setEnabled(pending && !stale);
-    if (QWidget* cell = cellWidget(row, Actions)) cell->setVisible(pending);
   }
 }
 

@@ -20,7 +20,7 @@ namespace kappa::ui::onchain {
 class TransactionsTable : public QTableWidget {
   Q_OBJECT
  public:
-  enum Column { Sent, Pool, Swap, Status, Hash, Nonce, Conf, GasUsed, GasPrice, FeeNative, FeeUsd, Actions, Detail, ColumnCount };
+  enum Column { Sent, Pool, Swap, Status, Actions, Hash, Nonce, Conf, GasUsed, GasPrice, FeeNative, FeeUsd, Detail, ColumnCount };
   explicit TransactionsTable(QWidget* parent = nullptr);
   // `nextBaseFee`: a pending transaction whose max fee is below it cannot be included: "stuck".
   void apply(const std::vector<evm::EvmOrderView>& orders, const std::vector<evm::EvmPoolView>& pools, const evm::U256& nextBaseFee,
@@ -42,6 +42,7 @@ class TransactionsTable : public QTableWidget {
  private:
   void setText(int row, int column, const QString& text, const QString& tip = {}, const QColor& color = {});
   void copyHash(int row);
+  void addButtons(int row, OrderId id);
   std::vector<OrderId> ids_;
 };
 

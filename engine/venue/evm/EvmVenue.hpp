@@ -110,6 +110,7 @@ struct EvmOrderView {
   bool reorgedAfterFill = false;
   // For the on-chain panel (EvmVenueChainViews.cpp, noteTxDetails): the receipt's gas, the fees
   // sent with the current attempt, and whether the tracker called it stuck since it was last sent.
+  Side side = Side::Buy;
   std::uint64_t gasUsed = 0;
   U256 effectiveGasPrice = 0;
   U256 maxFeePerGas = 0, maxPriorityFeePerGas = 0;

@@ -159,6 +159,7 @@ void EvmVenue::refreshWalletView() {
 
 // The panel's figures of one transaction, from the tracker's events (called first in onTxEvent).
 void EvmVenue::noteTxDetails(OrderWork& w, const TxEvent& e) {
+  w.view.side = w.side;
   switch (e.type) {
     case TxEventType::Pending:
       if (w.view.sentAt == 0) w.view.sentAt = wallNow();
