@@ -79,11 +79,11 @@ void BlockStrip::apply(const evm::EvmChainView& c, Nanos now, bool stale, const 
     block_->setText(QString("#%1").arg(c.head));
     age_->setText(c.headTime ? "(" + formatAge(c.headTime, now) + " ago)" : "");
     age_->setToolTip(c.headTime ? "Block time " + formatUtcTime(c.headTime) + " UTC" : "");
-    QString fee = formatGwei(c.baseFee) + " gwei";
-    if (c.nextBaseFee != c.baseFee) fee += QString(" → next %1").arg(formatGwei(c.nextBaseFee));
+    QString fee = formatGasPrice(c.baseFee);
+    if (c.nextBaseFee != c.baseFee) fee += QString(" → next %1").arg(formatGasPrice(c.nextBaseFee));
     baseFee_->setText(fee);
     baseFee_->setToolTip(QString("Base fee of block %1: %2\nNext block: %3").arg(c.head).arg(exactWei(c.baseFee), exactWei(c.nextBaseFee)));
-    tip_->setText(formatGwei(c.suggestedTip) + " gwei");
+    tip_->setText(formatGasPrice(c.suggestedTip));
     tip_->setToolTip("Priority fee suggested: the median reward of recent blocks (the node's own suggestion when none paid one)");
   }
   stale_->setText(stale ? (c.updatedAt ? "STALE since " + formatUtcTime(c.updatedAt).left(8) + " UTC" : "NODE UNREACHABLE") : "");
@@ -110,7 +110,7 @@ void BlockStrip::apply(const evm::EvmChainView& c, Nanos now, bool stale, const 
     const double pad = std::max((hi - lo) * 0.15, hi * 0.05 + 1e-9);
     chart_->yAxis->setRange(std::max(0.0, lo - pad), hi + pad);
     if (auto* range = findChild<QLabel*>("baseFeeRange"))
-      range->setText(QString("%1–%2 gwei\n%3 blocks").arg(formatGwei(lo), formatGwei(hi)).arg(x.size()));
+      range->setText(QString("%1 – %2\nlast %3 blocks").arg(formatGasPriceGwei(lo), formatGasPriceGwei(hi)).arg(x.size()));
   }
   chart_->replot(QCustomPlot::rpQueuedReplot);
 }

@@ -1,5 +1,6 @@
 #include "onchain/OnChainFormat.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "Format.hpp"
@@ -14,6 +15,14 @@ QString formatTokenAmount(const evm::U256& wei, unsigned tokenDecimals, int deci
   return s;
 }
 
+QString formatTokenAmountAdaptive(const evm::U256& wei, unsigned tokenDecimals, int minDecimals) {
+  const double v = evm::tokenAmountToDouble(wei, tokenDecimals);
+  int decimals = minDecimals;
+  if (v > 0 && v < 1000) decimals = std::max(minDecimals, 3 - int(std::floor(std::log10(v))));
+  decimals = std::min({decimals, 8, int(tokenDecimals)});
+  return formatTokenAmount(wei, tokenDecimals, decimals);
+}
+
 QString exactWei(const evm::U256& wei) { return QString::fromStdString(evm::u256ToDecimal(wei)) + " wei"; }
 
 QString formatGwei(double gwei) {
@@ -22,6 +31,13 @@ QString formatGwei(double gwei) {
 }
 
 QString formatGwei(const evm::U256& wei) { return formatGwei(evm::tokenAmountToDouble(wei, 9)); }
+
+QString formatGasPriceGwei(double gwei) {
+  if (gwei < 1e-3) return QString("%1 wei").arg(qRound64(gwei * 1e9));
+  return formatGwei(gwei) + " gwei";
+}
+
+QString formatGasPrice(const evm::U256& wei) { return formatGasPriceGwei(evm::tokenAmountToDouble(wei, 9)); }
 
 QString shortHash(const std::string& hash) {
   if (hash.size() <= 12) return QString::fromStdString(hash);

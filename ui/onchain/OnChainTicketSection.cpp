@@ -109,17 +109,17 @@ void OnChainTicketSection::refresh() {
       continue;
     }
     const int inDec = q.inSymbol == "USDC" ? 2 : 4, outDec = q.outSymbol == "USDC" ? 2 : 4;
-    set("pay", formatTokenAmount(q.amountIn, q.inDecimals, inDec) + " " + QString::fromStdString(q.inSymbol), exactWei(q.amountIn));
-    set("out", formatTokenAmount(q.expectedOut, q.outDecimals, outDec) + " " + QString::fromStdString(q.outSymbol), exactWei(q.expectedOut));
+    set("pay", formatTokenAmountAdaptive(q.amountIn, q.inDecimals, inDec) + " " + QString::fromStdString(q.inSymbol), exactWei(q.amountIn));
+    set("out", formatTokenAmountAdaptive(q.expectedOut, q.outDecimals, outDec) + " " + QString::fromStdString(q.outSymbol), exactWei(q.expectedOut));
     set("avg", formatPrice(inst, q.averagePrice), "Average price of the swap, the pool's 0.3 % fee included");
     const double impactPct = q.impact * 100;
     set("impact", QString::number(impactPct, 'f', 2) + " %", "How far the average price is from the pool's mid (fee included)",
         impactPct >= 1.0 ? colors::ask : impactPct >= 0.5 ? colors::last : QColor());
-    set("min", formatTokenAmount(q.minOut, q.outDecimals, outDec) + " " + QString::fromStdString(q.outSymbol),
+    set("min", formatTokenAmountAdaptive(q.minOut, q.outDecimals, outDec) + " " + QString::fromStdString(q.outSymbol),
         "amountOutMin signed into the swap: below it the Router reverts\n" + exactWei(q.minOut));
-    const QString gasTip = QString("%1 gas × %2 gwei (next base fee %3 + tip %4)")
+    const QString gasTip = QString("%1 gas × %2 (next base fee %3 + tip %4)")
                                .arg(q.gas)
-                               .arg(formatGwei(q.gasPriceWei), formatGwei(chain.nextBaseFee), formatGwei(chain.suggestedTip));
+                               .arg(formatGasPrice(q.gasPriceWei), formatGasPrice(chain.nextBaseFee), formatGasPrice(chain.suggestedTip));
     set("gas", QString::number(evm::tokenAmountToDouble(q.gasFeeWei, 18), 'f', 6) + " ETH", gasTip + "\n" + exactWei(q.gasFeeWei));
     set("gasUsd", q.gasFeeUsd ? formatUsd(*q.gasFeeUsd) : QString("—"), q.gasFeeUsd ? gasTip + ", in USD at the pools' mids" : "No pool prices ETH in USD");
   }

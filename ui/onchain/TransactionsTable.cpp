@@ -6,6 +6,7 @@
 #include <QHeaderView>
 #include <QKeyEvent>
 #include <QMenu>
+#include <QPainter>
 #include <QPushButton>
 
 #include "Format.hpp"
@@ -55,6 +56,14 @@ void TransactionsTable::keyPressEvent(QKeyEvent* event) {
     return;
   }
   QTableWidget::keyPressEvent(event);
+}
+
+void TransactionsTable::paintEvent(QPaintEvent* event) {
+  QTableWidget::paintEvent(event);
+  if (rowCount() > 0) return;
+  QPainter p(viewport());
+  p.setPen(colors::dimText);
+  p.drawText(viewport()->rect(), Qt::AlignCenter, "No on-chain transactions yet — swaps sent from the ticket or the ladder appear here");
 }
 
 QString TransactionsTable::statusOf(const evm::EvmOrderView& v, const evm::U256& nextBaseFee) {
@@ -142,7 +151,7 @@ void TransactionsTable::apply(const std::vector<evm::EvmOrderView>& orders, cons
       const evm::U256 baseAmt = filled ? v.baseWei : (buy ? v.expectedOut : v.amountIn);
       const evm::U256 quoteAmt = filled ? v.quoteWei : (buy ? v.amountIn : v.expectedOut);
       const QString text = QString("%1 %2 %3 %4 %5 %6")
-                               .arg(buy ? "Buy" : "Sell", formatTokenAmount(baseAmt, pool->baseDecimals, 4),
+                               .arg(buy ? "Buy" : "Sell", formatTokenAmountAdaptive(baseAmt, pool->baseDecimals, 4),
                                     QString::fromStdString(pool->baseSymbol), buy ? "for" : "→",
                                     formatTokenAmount(quoteAmt, pool->quoteDecimals, 2), QString::fromStdString(pool->quoteSymbol));
       const QString tip = QString("In %1, expected out %2, minimum out %3%4")

@@ -38,6 +38,7 @@ class TransactionsTable : public QTableWidget {
 
  protected:
   void keyPressEvent(QKeyEvent* event) override;
+  void paintEvent(QPaintEvent* event) override;  // says why it is empty
 
  private:
   void setText(int row, int column, const QString& text, const QString& tip = {}, const QColor& color = {});
