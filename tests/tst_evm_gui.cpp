@@ -164,6 +164,7 @@ class TestEvmGui : public QObject {
     c.tx.finalConfirmations = 6;
     c.tx.stuckBlocks = 50;
     c.tx.autoReplace = false;  // the speed-up is the trader's click here, not the tracker's own
+    c.fees.maxFeeCap = gwei(300);  // a 100 gwei base fee can be outbid (201 gwei), a 200 gwei one cannot (401)
     auto venue = std::make_unique<EvmVenue>(c);
     venue->setWalletKey(PrivateKey::fromHex(kDevKey1));
     QCOMPARE(QString::fromStdString(venue->walletAddress()).toLower(), me_);
@@ -359,6 +360,31 @@ class TestEvmGui : public QObject {
     venue_->speedUp(id);
     QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id)->detail.find("speed-up refused: not pending") != std::string::npos, 5000);
     QCOMPARE(QString::fromStdString(venue_->order(id)->txHash), replacement);
+  }
+
+  // A speed-up the fee cap forbids: refused with the reason (in the panel), nothing sent; the swap
+  // stays pending at its hash and goes in once the base fee is back down.
+  void speedUpOverTheFeeCapIsRefused() {
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const OrderId id = buyFromTicket("0.2");
+    QVERIFY(id != 0);
+    QTRY_COMPARE_WITH_TIMEOUT(txCell(id, TransactionsTable::Status), QString("pending"), 10000);
+    const QString hash = txHashShown(id);
+    setNextBaseFee(gwei(200));
+    QTRY_COMPARE_WITH_TIMEOUT(txCell(id, TransactionsTable::Status), QString("stuck"), 10000);
+    QTest::mouseClick(txs()->speedUpButton(id), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT((panel()->refresh(), panel()->messageLabel()->text().startsWith(QString("Order %1: speed-up refused: ").arg(id))), 5000);
+    const QString message = panel()->messageLabel()->text();
+    QVERIFY2(message.contains("above the cap 300 gwei"), qPrintable(message));
+    QVERIFY2(panel()->messageLabel()->styleSheet().contains(ui::colors::ask.name()), qPrintable(panel()->messageLabel()->styleSheet()));
+    QCOMPARE(txHashShown(id), hash);
+    QCOMPARE(txCell(id, TransactionsTable::Status), QString("stuck"));
+    shot(window_.get(), "evm-gui-speedup-refused");
+    setNextBaseFee(gwei(1));
+    mine();
+    QTRY_COMPARE_WITH_TIMEOUT(txCell(id, TransactionsTable::Conf), QString("1"), 10000);
+    QCOMPARE(txHashShown(id), hash);
+    QCOMPARE(receipt(hash)["status"].toString(), QString("0x1"));
   }
 
   // Cancel on a pending row: the engine's cancel, the venue's self-transfer at the nonce.

@@ -122,13 +122,13 @@ OnChainPanel::OnChainPanel(Engine& engine, const evm::EvmVenue& venue, QWidget* 
   v->addWidget(split, 1);
 
   connect(txs_, &TransactionsTable::speedUpClicked, this, [this](OrderId id) {
+    followOrder(id);  // before the request: the venue may answer before the next line
     emit speedUpRequested(id);
-    followOrder(id);
     showMessage(QString("Speed up sent for order %1: same nonce, fees +12.5 %").arg(id), false);
   });
   connect(txs_, &TransactionsTable::cancelClicked, this, [this](OrderId id) {
-    engine_.cancel(id);
     followOrder(id);
+    engine_.cancel(id);
     showMessage(QString("Cancel sent for order %1: a self-transfer will take its nonce").arg(id), false);
   });
 
