@@ -394,7 +394,11 @@ class TestEvmGui : public QObject {
     QVERIFY(id != 0);
     QTRY_COMPARE_WITH_TIMEOUT(txCell(id, TransactionsTable::Status), QString("pending"), 10000);
     const QString swap = txHashShown(id);
-    QTest::mouseClick(txs()->cancelButton(id), Qt::LeftButton);
+    // By keyboard: the row selected, Del (the button's tooltip says so).
+    QVERIFY(txs()->cancelButton(id)->toolTip().contains("Del"));
+    txs()->setFocus();
+    txs()->setCurrentCell(txs()->rowOf(id), TransactionsTable::Hash);
+    QTest::keyClick(txs(), Qt::Key_Delete);
     QVERIFY(panel()->messageLabel()->text().startsWith("Cancel sent"));
     QTRY_VERIFY_WITH_TIMEOUT(txHashShown(id) != swap, 10000);
     mine();

@@ -1,5 +1,6 @@
 #include "onchain/TransactionsTable.hpp"
 
+#include <QAction>
 #include <QApplication>
 #include <QClipboard>
 #include <QHBoxLayout>
@@ -44,6 +45,21 @@ TransactionsTable::TransactionsTable(QWidget* parent) : QTableWidget(0, ColumnCo
     menu.exec(viewport()->mapToGlobal(at));
   });
   connect(this, &QTableWidget::cellDoubleClicked, this, [this](int row, int) { copyHash(row); });
+  // Keyboard: the selected row's Speed up (Ctrl+U) and Cancel (Del), when it is pending.
+  auto rowAction = [this](const QKeySequence& keys, bool speedUp) {
+    auto* a = new QAction(this);
+    a->setShortcut(keys);
+    a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(a, &QAction::triggered, this, [this, speedUp] {
+      const int row = currentRow();
+      if (row < 0 || row >= int(ids_.size()) || !cellWidget(row, Actions)) return;  // buttons only on pending rows
+      if (speedUp) emit speedUpClicked(ids_[row]);
+      else emit cancelClicked(ids_[row]);
+    });
+    addAction(a);
+  };
+  rowAction(QKeySequence("Ctrl+U"), true);
+  rowAction(QKeySequence::Delete, false);
 }
 
 void TransactionsTable::copyHash(int row) {
@@ -109,10 +125,10 @@ void TransactionsTable::addButtons(int row, OrderId id) {
   h->setSpacing(4);
   auto* speed = new QPushButton("Speed up");
   speed->setObjectName(QString("speedUp-%1").arg(id));
-  speed->setToolTip("Resend at the same nonce with both fees raised by 12.5 % (within the fee cap)");
+  speed->setToolTip("Resend at the same nonce with both fees raised by 12.5 % (within the fee cap) — Ctrl+U on the selected row");
   auto* cancel = new QPushButton("Cancel");
   cancel->setObjectName(QString("cancel-%1").arg(id));
-  cancel->setToolTip("Cancel the order: a zero-value self-transfer takes the nonce (its gas is paid)");
+  cancel->setToolTip("Cancel the order: a zero-value self-transfer takes the nonce (its gas is paid) — Del on the selected row");
   for (QPushButton* b : {speed, cancel}) {
     b->setFixedHeight(22);
     b->setStyleSheet("padding:0 6px;");
