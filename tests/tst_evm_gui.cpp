@@ -241,6 +241,17 @@ class TestEvmGui : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(panel()->blockStrip()->blockLabel()->text(), QString("#%1").arg(head()), 5000);
     QVERIFY(panel()->blockStrip()->baseFeeLabel()->text().endsWith("gwei") ||
             panel()->blockStrip()->baseFeeLabel()->text().contains("gwei"));
+    // The chain view behind the strip: the head's base fee as the node says, and its history.
+    const QJsonObject block = chain_.rpc("eth_getBlockByNumber", {"latest", false}).toObject();
+    QTRY_COMPARE_WITH_TIMEOUT(venue_->chain().head, hex64(block["number"]), 5000);
+    const EvmChainView cv = venue_->chain();
+    QCOMPARE(cv.baseFee, hexq(block["baseFeePerGas"]));
+    QCOMPARE(cv.headTime, Nanos(hex64(block["timestamp"])) * 1'000'000'000);
+    QVERIFY(!cv.baseFeeHistoryGwei.empty() && cv.baseFeeHistoryGwei.size() <= EvmChainView::kBaseFeeHistory);
+    QCOMPARE(cv.historyFirstBlock + cv.baseFeeHistoryGwei.size() - 1, cv.head);
+    QVERIFY(std::abs(cv.baseFeeHistoryGwei.back() - tokenAmountToDouble(cv.baseFee, 9)) < 1e-12);
+    QVERIFY(cv.suggestedTip > 0);
+    QVERIFY(cv.error.empty());
     QVERIFY(!panel()->stale());
     shot(window_.get(), "evm-gui-panel");
   }
