@@ -436,6 +436,7 @@ int main(int argc, char** argv) {
         return kappa::deribit::ConnectionTestResult{false, error, 0};
       return kappa::binance::testBinanceConnection(endpoint, {key.apiKey, key.apiSecret}, timeout);
     });
+    if (evm) window->setEvmVenue(*evm);  // the On-chain dock and the ticket's swap preview
     window->showView(opt.view);
     if (!opt.underlying.isEmpty() && !window->selectUnderlying(opt.underlying))
       std::fprintf(stderr, "kappa: --underlying %s is not listed by the venue; showing %s\n", qPrintable(opt.underlying),

@@ -19,7 +19,16 @@ class QTableView;
 class QLineEdit;
 class QSortFilterProxyModel;
 
+namespace kappa::evm {
+class EvmVenue;
+}
+
 namespace kappa::ui {
+
+namespace onchain {
+class OnChainPanel;
+class OnChainTicketSection;
+}  // namespace onchain
 
 class ChartWidget;
 class OptionChainBoard;
@@ -109,6 +118,12 @@ class MainWindow : public QMainWindow {
   std::vector<VenueConnection> connectionEntries() const;
   // Opens the Connections dialog (window-modal, deleted on close; the one already open if any).
   ConnectionsDialog* openConnections();
+  // An on-chain venue is configured (app/main.cpp, --venue evm): adds the On-chain dock (wallet,
+  // pools, transactions with Speed up / Cancel, block strip) and the ticket's swap preview
+  // (MainWindowOnChain.cpp). The venue outlives the window (the engine owns it).
+  void setEvmVenue(evm::EvmVenue& venue);
+  onchain::OnChainPanel* onChainPanel() const { return onChain_; }
+  onchain::OnChainTicketSection* onChainTicket() const { return onChainTicket_; }
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -197,6 +212,8 @@ class MainWindow : public QMainWindow {
   CredentialStore* credentialStore_ = nullptr;
   ConnectionTester connectionTester_;
   std::vector<std::pair<QString, ApiKeyTester>> apiKeyTesters_;
+  onchain::OnChainPanel* onChain_ = nullptr;
+  onchain::OnChainTicketSection* onChainTicket_ = nullptr;
 };
 
 }  // namespace kappa::ui

@@ -60,6 +60,11 @@ OrderTicket::OrderTicket(const InstrumentRegistry& instruments, QWidget* parent)
   connect(type_, &QComboBox::currentIndexChanged, this, [this](int i) { price_->setEnabled(i != 3); });
 }
 
+void OrderTicket::addSection(QWidget* section) {
+  auto* v = static_cast<QVBoxLayout*>(layout());
+  v->insertWidget(v->count() - 1, section);  // above the final stretch
+}
+
 void OrderTicket::setInstrument(InstrumentId id) {
   if (id == instrument_) return;
   instrument_ = id;

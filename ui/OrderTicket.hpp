@@ -25,6 +25,9 @@ class OrderTicket : public QWidget {
   // The configured venues: the title says "venue:name" where two venues list the name.
   void setVenues(VenueNames venues) { venues_ = std::move(venues); }
   void setInstrument(InstrumentId id);
+  InstrumentId instrument() const { return instrument_; }
+  // A venue-specific section (the on-chain swap preview) below the message; it shows and hides itself.
+  void addSection(QWidget* section);
   // Market time for validation (an option's expiry); the wall clock until set.
   void setClock(std::function<Nanos()> clock) { clock_ = std::move(clock); }
   void apply(const EngineSnapshot& snapshot);

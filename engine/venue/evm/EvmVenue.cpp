@@ -284,6 +284,7 @@ void EvmVenue::poll() {
       log::warn(kLog, std::string("transactions not followed this poll: ") + e.what());
     }
   }
+  if (ok) refreshChainViews();  // the on-chain panel's wallet and chain views (EvmVenueChainViews.cpp)
   flush();
   publishViews();
   schedulePoll(ok ? config_.pollInterval : config_.retryInterval);
@@ -590,6 +591,10 @@ void EvmVenue::publishViews() {
     v.quoteVolume = p.state.quoteVolume();
     v.trades = p.state.trades();
     v.lastTrade = p.state.lastTrade();
+    v.baseSymbol = p.state.meta().base().symbol;
+    v.quoteSymbol = p.state.meta().quote().symbol;
+    v.baseDecimals = p.state.meta().base().decimals;
+    v.quoteDecimals = p.state.meta().quote().decimals;
   }
 }
 
@@ -868,6 +873,7 @@ void EvmVenue::onTxEvent(const TxEvent& e) {
   const PoolMeta& meta = pool.state.meta();
   if (!e.hash.empty()) w.view.txHash = e.hash;
   if (e.nonce) w.view.nonce = e.nonce;
+  noteTxDetails(w, e);  // gas, fees, stuck: for the on-chain panel (EvmVenueChainViews.cpp)
   ExecReport r;
   r.orderId = e.orderId;
   r.venueOrderId = e.nonce;

@@ -60,6 +60,9 @@
 // cancel: TxTracker::cancel (a self-transfer at the same nonce, fees raised) while pending;
 // CancelReject once included. replace: always CancelReject: a swap has no price or size to modify,
 // and a fee speed-up is not what the OMS asks for (the tracker already speeds up stuck ones).
+// speedUp (the on-chain panel's button, EvmVenueChainViews.cpp): TxTracker::replace of a pending swap.
+// wallet()/chain(): balances and allowances, head and base fees (EvmChainViews.hpp), refreshed
+// per head on the I/O thread after the poll.
 // cancelAllOrders (HALT ALL): cancels every pending transaction and says in onVenueState's detail
 // how many ("HALT: 2 pending transaction(s), 2 being cancelled by self-transfer; included swaps
 // cannot be undone (1 included, not final yet)"), the same words however often the engine asks
@@ -113,6 +116,7 @@
 #include "venue/VenueInbox.hpp"
 #include "venue/VenueIoThread.hpp"
 #include "venue/evm/EvmTxJournal.hpp"
+#include "venue/evm/EvmChainViews.hpp"
 #include "venue/evm/EvmVenueConfig.hpp"
 #include "venue/evm/GasBudget.hpp"
 #include "venue/evm/PoolState.hpp"
@@ -143,6 +147,15 @@ struct EvmOrderView {
   U256 feeWei = 0;                 // gasUsed * effectiveGasPrice (also for a revert or a cancel)
   bool fillSent = false;
   bool reorgedAfterFill = false;
+  // For the on-chain panel (EvmVenueChainViews.cpp, noteTxDetails): the receipt's gas, the fees
+  // sent with the current attempt, and whether the tracker called it stuck since it was last sent.
+  Side side = Side::Buy;
+  std::uint64_t gasUsed = 0;
+  U256 effectiveGasPrice = 0;
+  U256 maxFeePerGas = 0, maxPriorityFeePerGas = 0;
+  bool stuck = false;
+  unsigned replacements = 0;  // speed-ups (ours or the tracker's), not counting a cancel
+  Nanos sentAt = 0;           // wall time the first attempt was accepted
 };
 
 // One pool as the venue last saw it (any thread, a copy).
@@ -158,6 +171,8 @@ struct EvmPoolView {
   U256 baseVolume, quoteVolume;    // since the venue started following (not a rolling 24 h)
   std::uint64_t trades = 0;
   std::optional<PoolTrade> lastTrade;
+  std::string baseSymbol, quoteSymbol;  // "WETH", "USDC"
+  unsigned baseDecimals = 18, quoteDecimals = 18;
 };
 
 struct EvmCounters {
@@ -236,6 +251,14 @@ class EvmVenue final : public Venue {
   std::vector<EvmTxView> transactions() const;
   // The wallet's address ("" without a key).
   std::string walletAddress() const;
+  // The wallet's balances and Router allowances, and the chain's head and base fees
+  // (EvmChainViews.hpp; refreshed on the I/O thread, EvmVenueChainViews.cpp).
+  EvmWalletView wallet() const;
+  EvmChainView chain() const;
+  // Speed-up of a pending swap (any thread; posted to the I/O thread): TxTracker::replace, the same
+  // nonce with both fees raised (>= 12.5 %). The answer is the order view's detail and the log:
+  // refused with the reason when the order is not pending, or the new fees pass the fee cap.
+  void speedUp(OrderId orderId);
   const EvmVenueConfig& config() const { return config_; }
   // The RPC URL without its path and query (which may carry an API key): for logs and summaries.
   static std::string redactedUrl(const std::string& url);
@@ -305,6 +328,15 @@ class EvmVenue final : public Venue {
   std::map<std::uint64_t, OrderId> approvalFor_;        // approval's tracker id -> the order that needed it
   std::map<OrderId, U256> approvalFeeOwed_;             // wei, added to the order's next fee report
   std::map<InstrumentId, double> unconfirmedSent_;      // as last told to the engine
+  // On-chain panel (EvmVenueChainViews.cpp, I/O thread).
+  void refreshChainViews();
+  void refreshWalletView();
+  void refreshChainView();
+  void handleSpeedUp(OrderId id);
+  void noteTxDetails(OrderWork& w, const TxEvent& e);
+  std::uint64_t viewsHead_ = 0;  // the head the wallet view was last read at
+  std::chrono::steady_clock::time_point chainViewAt_{};
+  U256 fallbackTip_ = 0;         // eth_maxPriorityFeePerGas, asked once
 
   std::unique_ptr<Secp256k1Signer> signer_;
   std::unique_ptr<NonceAllocator> nonces_;
@@ -363,6 +395,8 @@ class EvmVenue final : public Venue {
   std::map<OrderId, EvmOrderView> orderViews_;
   U256 gasPaidTodayView_ = 0, gasInFlightView_ = 0;
   std::map<std::uint64_t, EvmTxEntry> txShown_;  // txEntries_ as last journaled (transactions())
+  EvmWalletView walletView_;
+  EvmChainView chainView_;
 };
 
 }  // namespace kappa::evm
