@@ -1316,6 +1316,8 @@ void EvmVenue::publishUnconfirmed() {
   std::vector<VenuePosition> list;
   for (const auto& [instrument, qty] : now) list.push_back({instrument, qty, 0});
   asio::post(engine_, [l = listener_, list = std::move(list)] { l->onUnconfirmedFills(list); });
+}
+
 // ---------------------------------------------------------------- journal and restart
 //
 // Every event of a transaction id (a swap's order id, an approval's 2^62+n) updates its EvmTxEntry
