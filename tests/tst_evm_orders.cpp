@@ -255,7 +255,7 @@ class TestEvmOrders : public QObject {
 
   // GasBudget alone (no chain): a transaction counts once however often it is included (a reorg's
   // re-inclusion), its reservation ends with its receipt or its refusal, UTC midnight forgets what
-  // was paid (not what is in flight), a restart's seed counts for its own day only; the checks in
+  // was paid (not what is in flight), a restart's journaled fee counts once; the checks in
   // words, each limit off when NaN, a budget met exactly still passing.
   void gasBudgetCountsEachTransactionOnce() {
     const Nanos day = 86'400'000'000'000;
@@ -273,10 +273,10 @@ class TestEvmOrders : public QObject {
     g.reserve(3, U256(700));
     QCOMPARE(g.paidToday(t0 + day), U256(0));  // the next UTC day
     QCOMPARE(g.reservedInFlight(), U256(700));
-    g.seedPaid(20'000, U256(999), t0 + day);  // yesterday's: ignored
-    QCOMPARE(g.paidToday(t0 + day), U256(0));
-    g.seedPaid(20'001, U256(999), t0 + day);
+    g.paid(4, U256(999), t0 + day);  // a restart's journaled fee of today, by its id
     g.paid(3, U256(1), t0 + day);
+    QCOMPARE(g.paidToday(t0 + day), U256(1000));
+    g.paid(4, U256(999), t0 + day);  // its receipt read again after the restart: not twice
     QCOMPARE(g.paidToday(t0 + day), U256(1000));
 
     const U256 gwei = pow10U256(9);
@@ -714,6 +714,8 @@ class TestEvmOrders : public QObject {
     const std::string hash = venue_->order(id)->txHash;
     const std::uint64_t nonce = venue_->order(id)->nonce;
     QCOMPARE(nonceOf(me_, "pending"), nonce + 1);
+    const U256 paidBefore = venue_->gasPaidToday();
+    QVERIFY(paidBefore > 0);  // the earlier tests' swaps, approvals, revert and cancel
     stopEngine();
     QVERIFY(query(journalFile(), QString("SELECT count(*) FROM venue_record WHERE venue = 'evm' AND record_key = %1").arg(id)).value(0).toInt() >= 1);
     QCOMPARE(journaledFills(id), 0);
@@ -733,6 +735,9 @@ class TestEvmOrders : public QObject {
     const double bought = toDouble(Qty(tokenAmountToFixedFloor(venue_->order(id)->baseWei, 18)));
     QVERIFY(bought >= 0.1);
     QTRY_VERIFY_WITH_TIMEOUT(std::abs(position() - (before + bought)) < 1e-9, 5000);
+    // The day's gas (max_gas_per_day) goes on from the journal: what was paid before the restart,
+    // and this swap's receipt once.
+    QCOMPARE(venue_->gasPaidToday(), paidBefore + hexq(r["gasUsed"]) * hexq(r["effectiveGasPrice"]));
     // A few more blocks: no second Fill, nothing resent.
     mine();
     mine();

@@ -74,6 +74,7 @@ std::string toJournalBody(const EvmTxEntry& e) {
       {"gas_used", e.gasUsed},
       {"effective_gas_price_wei", u256ToDecimal(e.effectiveGasPrice)},
       {"fee_wei", u256ToDecimal(e.feeWei)},
+      {"fee_paid_at_ns", e.feePaidAt},
       {"tx",
        {{"nonce", e.tx.nonce},
         {"state", toString(e.tx.state)},
@@ -121,6 +122,8 @@ EvmTxEntry evmTxEntryFromJournal(std::uint64_t key, const std::string& body) {
   e.gasUsed = count(j, "gas_used");
   e.effectiveGasPrice = wei(j, "effective_gas_price_wei");
   e.feeWei = wei(j, "fee_wei");
+  // Journals written before the field existed have none: their fees count for no day.
+  if (j.contains("fee_paid_at_ns")) e.feePaidAt = Nanos(count(j, "fee_paid_at_ns"));
   const json& tx = member(j, "tx");
   if (!tx.is_object()) throw EvmError("evm journal: 'tx' is not an object");
   e.tx.orderId = key;

@@ -50,6 +50,7 @@ struct EvmTxEntry {
   std::string reason;        // the last reason said (revert, stuck, dropped, reorg)
   std::uint64_t gasUsed = 0;           // the included transaction's receipt (0 before)
   U256 effectiveGasPrice = 0, feeWei = 0;
+  Nanos feePaidAt = 0;       // wall time the receipt was read (0: none): the day's gas after a restart
   TxRecord tx;               // the tracker's record (attempts with their raw bytes)
 };
 

@@ -1207,10 +1207,6 @@ void EvmVenue::setRiskLimits(const VenueRiskLimits& limits) {
   asio::post(io_, [this, limits] { riskLimits_ = limits; });
 }
 
-void EvmVenue::seedGasPaidToday(std::int64_t day, U256 paidWei) {
-  asio::post(io_, [this, day, paidWei] { gas_.seedPaid(day, paidWei, wallNow()); });
-}
-
 U256 EvmVenue::gasPaidToday() const {
   std::lock_guard lock(mutex_);
   return gasPaidTodayView_;
@@ -1367,6 +1363,7 @@ void EvmVenue::recordTx(const TxEvent& e) {
     entry.gasUsed = e.gasUsed;
     entry.effectiveGasPrice = e.effectiveGasPrice;
     entry.feeWei = e.feeWei;
+    entry.feePaidAt = wallNow();
   };
   switch (e.type) {
     case TxEventType::Pending:
@@ -1401,6 +1398,7 @@ void EvmVenue::recordTx(const TxEvent& e) {
       entry.gasUsed = 0;
       entry.effectiveGasPrice = 0;
       entry.feeWei = 0;
+      entry.feePaidAt = 0;
       break;
     case TxEventType::Stuck:
     case TxEventType::Replaced:
@@ -1494,9 +1492,15 @@ void EvmVenue::applyRestore() {
           work_[e.id] = std::move(w);
         }
       }
+      // The gas it paid today counts against max_gas_per_day again (by its id: a receipt read
+      // again after the restart replaces it, never adds to it).
+      constexpr Nanos kDay = 86'400'000'000'000;
+      const Nanos now = wallNow();
+      if (e.feeWei > 0 && e.feePaidAt > 0 && e.feePaidAt / kDay == now / kDay) gas_.paid(e.id, e.feeWei, now);
       txEntries_[e.id] = e;
       std::lock_guard lock(mutex_);
       txShown_[e.id] = e;
+      gasPaidTodayView_ = gas_.paidToday(now);
     }
     nextApprovalId_ = std::max(nextApprovalId_, lastApproval + 1);
     log::info(kLog, "journal: " + std::to_string(restoredEntries_.size()) + " transaction records restored, " +

@@ -82,8 +82,7 @@
 // A refusal is a Reject (notSent, nothing signed, no nonce used) whose reason names the limit the
 // gate's way ("max_gas_price_gwei (evm): the fee would be up to 212 gwei per gas, limit 100 gwei")
 // and whose ExecReport::riskLimit makes the engine record it in the breach history. Restart: the
-// day's gas starts at 0 unless seedGasPaidToday() is given the journal's sum (the journal of our
-// transactions and their fees is not kept by this venue).
+// fees of the journal's transactions paid today (UTC) count again, each by its id.
 // Positions: a Fill is booked at once (the swap is included); until its transaction is
 // tx.confirmations deep (or while reorged) its base amount is told to the engine as the position's
 // unconfirmed part (VenueListener::onUnconfirmedFills, the whole set after every flush that changed it).
@@ -227,9 +226,6 @@ class EvmVenue final : public Venue {
   // thread (never blocks the engine): checked there at signing.
   void setRiskLimits(const VenueRiskLimits& limits) override;
   double slippageToleranceBps() const override { return double(config_.slippageBps); }
-  // Restart: the gas our transactions paid on UTC `day` before this session (wei), from the
-  // venue's transaction journal; posted to the I/O thread. Without it the day's count starts at 0.
-  void seedGasPaidToday(std::int64_t day, U256 paidWei);
   // Any thread: the gas paid today (UTC) and the worst case of transactions in flight, as the
   // max_gas_per_day check last saw them (wei).
   U256 gasPaidToday() const;

@@ -42,13 +42,7 @@ void GasBudget::rollTo(Nanos now) {
   const std::int64_t d = utcDay(now);
   if (d <= day_) return;  // forward only
   day_ = d;
-  seeded_ = 0;
   paid_.clear();
-}
-
-void GasBudget::seedPaid(std::int64_t day, const U256& paidWei, Nanos now) {
-  rollTo(now);
-  if (day == day_) seeded_ = paidWei;
 }
 
 void GasBudget::reserve(std::uint64_t txId, const U256& worstWei) { reserved_[txId] = worstWei; }
@@ -63,7 +57,7 @@ void GasBudget::release(std::uint64_t txId) { reserved_.erase(txId); }
 
 U256 GasBudget::paidToday(Nanos now) {
   rollTo(now);
-  U256 sum = seeded_;
+  U256 sum = 0;
   for (const auto& [id, wei] : paid_) sum += wei;
   return sum;
 }

@@ -7,8 +7,8 @@
 // self-transfers, approvals: every receipt's gasUsed * effectiveGasPrice — keyed by the tracker's
 // id so that a transaction re-included after a reorganisation counts once, and the worst case
 // (gasLimit * maxFeePerGas) of those still in flight, which the wallet must be able to pay too.
-// A restart loses what this session counted: seedPaid() takes the day's sum back from whoever
-// kept it (the venue's transaction journal); until it is called the day starts at 0.
+// After a restart the venue gives back, through paid(), the fees its transaction journal says were
+// paid today.
 // I/O thread only (no locks).
 #include <cstdint>
 #include <map>
@@ -26,8 +26,6 @@ class GasBudget {
  public:
   // Starts a new UTC day at `now` (wall time) when it changed: what was paid before is forgotten.
   void rollTo(Nanos now);
-  // Restart: what was paid on UTC `day` before this session (wei). Ignored for another day than now's.
-  void seedPaid(std::int64_t day, const U256& paidWei, Nanos now);
   // A transaction sent (or replaced with higher fees): its worst case until it is paid or released.
   void reserve(std::uint64_t txId, const U256& worstWei);
   // Its receipt: `feeWei` paid (replacing an amount counted before for the same id).
@@ -40,7 +38,6 @@ class GasBudget {
 
  private:
   std::int64_t day_ = -1;
-  U256 seeded_ = 0;                             // before this session, today
   std::map<std::uint64_t, U256> paid_;          // today, by tracker id
   std::map<std::uint64_t, U256> reserved_;      // in flight, by tracker id
 };
