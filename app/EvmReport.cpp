@@ -84,6 +84,26 @@ void addEvmReport(QJsonObject& root, const Engine& engine, const evm::EvmVenue& 
     transactions.append(row);
   }
   root["transactions"] = transactions;
+  // The wallet's balances as the venue last read them (at `block`): exact integers in wei / the
+  // token's smallest unit, and the Router's allowance per token. Null without a wallet key.
+  const evm::EvmWalletView w = venue.wallet();
+  if (w.address.empty()) {
+    root["wallet_balances"] = QJsonValue();
+  } else {
+    QJsonArray tokens;
+    for (const evm::EvmTokenBalance& t : w.tokens)
+      tokens.append(QJsonObject{{"symbol", QString::fromStdString(t.symbol)},
+                                {"address", QString::fromStdString(t.address)},
+                                {"decimals", int(t.decimals)},
+                                {"balance", raw(t.balanceWei)},
+                                {"router_allowance", raw(t.allowanceWei)}});
+    root["wallet_balances"] = QJsonObject{
+        {"address", QString::fromStdString(w.address)},
+        {"block", qint64(w.block)},
+        {"native", QJsonObject{{"symbol", QString::fromStdString(w.nativeSymbol)}, {"balance_wei", raw(w.nativeWei)}}},
+        {"tokens", tokens},
+        {"error", w.error.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(w.error))}};
+  }
 }
 
 }  // namespace kappa::app

@@ -348,6 +348,24 @@ class TestEvmApp : public QObject {
     QCOMPARE(wethBefore - wethOf(wallet), kappa::evm::U256(10'000'000'000'000'000ULL));
     const kappa::evm::U256 ethAfter = kappa::evm::u256FromQuantity(chain_.rpc("eth_getBalance", {wallet, "latest"}).toString().toStdString());
     QCOMPARE(ethBefore - ethAfter, fees);
+    // The report's wallet balances are the chain's at the block they name.
+    const QJsonObject balances = r["wallet_balances"].toObject();
+    QCOMPARE(balances["address"].toString().toLower(), wallet.toLower());
+    const QString at = QString::fromStdString(kappa::evm::u256ToQuantity(kappa::evm::U256(std::uint64_t(balances["block"].toInteger()))));
+    QVERIFY(balances["block"].toInteger() > 0);
+    QCOMPARE(digits(balances["native"].toObject()["balance_wei"]), decimalOf(chain_.rpc("eth_getBalance", {wallet, at})));
+    bool sawWeth = false;
+    for (const QJsonValue& tv : balances["tokens"].toArray()) {
+      const QJsonObject t = tv.toObject();
+      const kappa::evm::Bytes call = kappa::evm::abi::encodeCall("balanceOf(address)", {kappa::evm::abi::Value::address(kappa::evm::parseAddress(wallet.toStdString()))});
+      const QJsonValue onChain = chain_.rpc("eth_call", {QJsonObject{{"to", t["address"].toString()}, {"data", QString::fromStdString(kappa::evm::toHex(call))}}, at});
+      QCOMPARE(digits(t["balance"]), QString::fromStdString(kappa::evm::u256ToDecimal(kappa::evm::abi::decodeUint256(kappa::evm::fromHex(onChain.toString().toStdString())))));
+      if (t["symbol"].toString() == "WETH") {
+        sawWeth = true;
+        QVERIFY(digits(t["router_allowance"]).size() > 70);  // approve(Router, 2^256-1) for the sell
+      }
+    }
+    QVERIFY(sawWeth);
 
     // Again on the same data dir, without --demo: the journal brings the transactions back (the
     // report lists the same ones, deeper now), and nothing is sent again.
