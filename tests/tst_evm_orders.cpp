@@ -900,6 +900,13 @@ class TestEvmOrders : public QObject {
     const std::string swapHash = venue_->order(id)->txHash;
     const QString limit = QString::number(baseFeeGwei() / 2, 'f', 9);
     engine_->changeRiskLimit(("venues/evm/max_gas_price_gwei=" + limit).toStdString(), "test");
+    // A speed-up would pay more than the limit: refused with the limit's name, nothing sent.
+    engine_->call([] { return 0; });  // the engine has handed the limit to the venue (posted before)
+    venue_->speedUp(id);
+    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id)->detail.find("speed-up refused: max_gas_price_gwei (evm): the replacement's fee") !=
+                                 std::string::npos,
+                             5000);
+    QCOMPARE(venue_->order(id)->txHash, swapHash);
     engine_->haltAll("test: gas");
     QTRY_VERIFY_WITH_TIMEOUT(latestSnapshot(*engine_).venues[0].detail.find("HALT: 1 pending transaction(s), 1 being cancelled") !=
                                  std::string::npos, 5000);

@@ -683,6 +683,7 @@ bool EvmVenue::ensureWallet(std::string& why) {
                                            onTxEvent(e);
                                            recordTx(e);
                                          });
+  tracker_->setSpeedUpFeeLimit(gasPriceLimitWei(riskLimits_), "max_gas_price_gwei (" + name() + ")");
   restoreTracker();  // after a restart: the journal's transactions in flight, followed from the next poll
   log::info(kLog, "wallet " + signer_->checksumAddress() + " ready for orders");
   return true;
@@ -1204,7 +1205,10 @@ std::vector<EvmPoolView> EvmVenue::pools() const {
 
 void EvmVenue::setRiskLimits(const VenueRiskLimits& limits) {
   // Before connect() too: the I/O thread runs what was posted once it starts.
-  asio::post(io_, [this, limits] { riskLimits_ = limits; });
+  asio::post(io_, [this, limits] {
+    riskLimits_ = limits;
+    if (tracker_) tracker_->setSpeedUpFeeLimit(gasPriceLimitWei(riskLimits_), "max_gas_price_gwei (" + name() + ")");
+  });
 }
 
 U256 EvmVenue::gasPaidToday() const {

@@ -38,6 +38,10 @@ U256 weiOf(double amount, unsigned decimals) {
 
 }  // namespace
 
+U256 gasPriceLimitWei(const VenueRiskLimits& limits) {
+  return std::isfinite(limits.maxGasPriceGwei) ? weiOf(limits.maxGasPriceGwei, 9) : U256(0);
+}
+
 void GasBudget::rollTo(Nanos now) {
   const std::int64_t d = utcDay(now);
   if (d <= day_) return;  // forward only

@@ -50,6 +50,9 @@ struct GasRefusal {
   explicit operator bool() const { return !reason.empty(); }
 };
 
+// max_gas_price_gwei in wei (floored), 0 when the limit is off.
+U256 gasPriceLimitWei(const VenueRiskLimits& limits);
+
 // What a transaction costs at most: gasLimit * maxFeePerGas (wei).
 U256 worstGasCost(std::uint64_t gasLimit, const U256& maxFeePerGas);
 

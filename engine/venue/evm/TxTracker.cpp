@@ -295,6 +295,10 @@ bool TxTracker::lookForReceipt(Tracked& t) {
     RpcReply reply = rpc_.call("eth_getTransactionReceipt", json::array({a->hash}));
     if (!reply.ok() || !reply.result.is_object()) continue;
     try {
+      // A receipt in a block newer than the head being handled waits for that head: a block
+      // mined while this head's transactions are looked at would otherwise show a later nonce
+      // included (the swap) before an earlier one (its approval), whose receipt was asked first.
+      if (quantityU64(jsonMember(reply.result, "blockNumber"), "receipt blockNumber") > head_) return false;
       applyReceipt(t, *a, reply.result);
       return true;
     } catch (const std::exception&) {
@@ -483,6 +487,11 @@ bool TxTracker::sendReplacement(Tracked& t, bool cancel, std::string& reason) {
     const FeeQuote next = bumpFees(previous, *fresh, fees_.config().replacementBumpPermille);
     if (const std::string cap = fees_.checkCap(next.maxFeePerGas); !cap.empty()) {
       reason = "replacement " + cap;
+      return false;
+    }
+    if (!cancel && speedUpLimit_ > 0 && next.maxFeePerGas > speedUpLimit_) {
+      reason = speedUpLimitName_ + ": the replacement's fee would be up to " + formatGwei(next.maxFeePerGas) +
+               " per gas, limit " + formatGwei(speedUpLimit_);
       return false;
     }
     Eip1559Transaction tx = t.base;

@@ -169,6 +169,13 @@ class TxTracker {
   // After a restart; transactions already tracked are kept. Throws EvmError on a malformed raw.
   void restore(const std::vector<TxRecord>& records);
   std::uint64_t head() const { return head_; }
+  // The risk limit on the price of gas (max_gas_price_gwei, wei; 0 = none) for replacements that
+  // speed a transaction up (replace(), stuck ones replaced by themselves): one above it is not
+  // sent. A cancel's self-transfer is exempt: reducing risk never waits on a gas limit.
+  void setSpeedUpFeeLimit(const U256& maxFeePerGas, std::string limitName) {
+    speedUpLimit_ = maxFeePerGas;
+    speedUpLimitName_ = std::move(limitName);
+  }
 
  private:
   struct Tracked {
@@ -197,6 +204,8 @@ class TxTracker {
   FeeEstimator& fees_;
   TxTrackerConfig config_;
   Callback onEvent_;
+  U256 speedUpLimit_ = 0;
+  std::string speedUpLimitName_;
   std::map<std::uint64_t, Tracked> byNonce_;  // active transactions (not final, not rejected)
   std::uint64_t head_ = 0;
   std::string headHash_;
