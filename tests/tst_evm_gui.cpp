@@ -28,6 +28,7 @@
 #include "ChainProcess.hpp"
 #include "ExchangeProcess.hpp"  // exchangeBinary()
 #include "MainWindow.hpp"
+#include "RiskPanel.hpp"
 #include "OrderTicket.hpp"
 #include "Theme.hpp"
 #include "onchain/BlockStrip.hpp"
@@ -314,6 +315,10 @@ class TestEvmGui : public QObject {
     QCOMPARE(txCell(id, TransactionsTable::Status), QString("confirmed"));
     // The wallet: the venue approved the Router for USDC before the swap.
     QTRY_COMPARE_WITH_TIMEOUT(walletCell("USDC", 3), QString("unlimited"), 5000);
+    // The risk strip's PnL is the pool's, in its settlement currency (USDC): gas and the pool's fee
+    // make it negative right after the buy; no coin the window does not trade.
+    QTRY_VERIFY_WITH_TIMEOUT(window_->riskPanel()->statsText().contains(QRegularExpression("PnL -[0-9.]+ USDC")), 5000);
+    QVERIFY2(!window_->riskPanel()->statsText().contains("BTC"), qPrintable(window_->riskPanel()->statsText()));
     shot(window_.get(), "evm-gui-confirmed");
   }
 
@@ -361,7 +366,7 @@ class TestEvmGui : public QObject {
     QCOMPARE(r["status"].toString(), QString("0x1"));
     QVERIFY(hexq(r["effectiveGasPrice"]) >= gwei(100));
     QVERIFY(receipt(original).isEmpty());
-    QCOMPARE(stateOf(id), OrderState::Filled);
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(id), OrderState::Filled, 5000);  // the Fill reaches the engine after the view
     QVERIFY2(txCell(id, TransactionsTable::GasPrice).toDouble() >= 100.0, qPrintable(txCell(id, TransactionsTable::GasPrice)));
     setNextBaseFee(gwei(1));
     mine();

@@ -103,6 +103,7 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   auto* menu = new QMenuBar(top);
   topLayout->addWidget(menu);
   risk_ = new RiskPanel(top);
+  risk_->setInstruments(&instruments_);
   topLayout->addWidget(risk_);
   setMenuWidget(top);
 

@@ -1,10 +1,12 @@
 #include "RiskPanel.hpp"
 
+#include <map>
 #include <QDateTime>
 #include <QEvent>
 #include <QHBoxLayout>
 #include <cmath>
 #include <QLabel>
+#include <QTextDocument>
 #include <QPushButton>
 #include <QVBoxLayout>
 
@@ -152,6 +154,12 @@ void RiskPanel::showResumeRefused(const QString& why) {
   detail_->setText("<b style='color:#ffb74d'>RESUME refused</b> — " + why.toHtmlEscaped());
 }
 
+QString RiskPanel::statsText() const {
+  QTextDocument d;
+  d.setHtml(stats_->text());
+  return d.toPlainText();
+}
+
 QString RiskPanel::detailText() const { return detail_->text(); }
 
 QString RiskPanel::watchdogAlarmText() const { return alarmText_; }
@@ -210,7 +218,19 @@ void RiskPanel::apply(const EngineSnapshot& s, bool halted) {
   QStringList coins;
   for (const UnderlyingRow& u : s.underlyings)
     if (u.pnl != 0) coins << QString("%1 %2").arg(QString::number(u.pnl, 'f', 6), QString::fromStdString(u.currency));
-  if (coins.isEmpty()) coins << QString("0 %1").arg(s.underlyings.empty() ? QString("BTC") : QString::fromStdString(s.underlyings.front().currency));
+  // Spot positions (on-chain pools) belong to no underlying: their PnL (fees and gas included) in
+  // their settlement currency (USDC for WETH/USDC).
+  std::map<std::string, double> spot;
+  if (instruments_)
+    for (const PositionRow& p : s.positions)
+      if (p.instrument < instruments_->size() && (*instruments_)[p.instrument].kind == InstrumentKind::Spot)
+        spot[(*instruments_)[p.instrument].settleCurrency] += p.realizedPnl + p.unrealizedPnl - p.fees;
+  for (const auto& [currency, pnl] : spot)
+    if (pnl != 0) coins << QString("%1 %2").arg(QString::number(pnl, 'f', 2), QString::fromStdString(currency));
+  if (coins.isEmpty())
+    coins << QString("0 %1").arg(!s.underlyings.empty() ? QString::fromStdString(s.underlyings.front().currency)
+                                 : !spot.empty()         ? QString::fromStdString(spot.begin()->first)
+                                                         : QString("BTC"));
   const QString pnlColor = s.totalPnlUsd >= 0 ? colors::bid.name() : colors::ask.name();
   const QString usd = s.indexPrice > 0 ? QString(" (%1 USD)").arg(formatMoney(s.totalPnlUsd, 2)) : QString();
   stats_->setText(QString("Working orders <b>%1</b> &nbsp; Positions <b>%2</b> &nbsp; PnL <b style='color:%3'>%4%5</b>"

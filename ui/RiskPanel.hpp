@@ -18,6 +18,8 @@ class RiskPanel : public QFrame {
   Q_OBJECT
  public:
   explicit RiskPanel(QWidget* parent = nullptr);
+  // The instruments (for the currency of spot positions' PnL, which no underlying covers).
+  void setInstruments(const InstrumentRegistry* instruments) { instruments_ = instruments; }
   // `halted` is the halt switch's current value, which may be newer than the snapshot.
   void apply(const EngineSnapshot& snapshot, bool halted);
   // Shows HALTED at once, before the engine's next snapshot confirms it.
@@ -25,6 +27,8 @@ class RiskPanel : public QFrame {
   // RESUME was refused: the reason stays in the strip (in place of the halt's detail) for a while.
   void showResumeRefused(const QString& why);
   QString detailText() const;
+  // The strip's counts and PnL line, as plain text (tests).
+  QString statsText() const;
   // The strategy watchdog's alarm (empty: none), raised at market time `at`. Set from the GUI thread
   // every frame, snapshot or not: while a plugin callback never returns the engine publishes
   // nothing, and this line is the only way the trader learns which plugin stopped everything.
@@ -52,6 +56,7 @@ class RiskPanel : public QFrame {
   bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
+  const InstrumentRegistry* instruments_ = nullptr;
   void setHaltedLook(bool halted);
   QLabel* state_ = nullptr;
   QLabel* detail_ = nullptr;
