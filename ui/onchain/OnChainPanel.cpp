@@ -1,10 +1,12 @@
 #include "onchain/OnChainPanel.hpp"
 
+#include <QDateTime>
 #include <QHeaderView>
 #include <QLabel>
 #include <QRegularExpression>
 #include <QSplitter>
 #include <QTableWidget>
+#include <QTimeZone>
 #include <QVBoxLayout>
 
 #include "Format.hpp"
@@ -93,10 +95,10 @@ OnChainPanel::OnChainPanel(Engine& engine, const evm::EvmVenue& venue, QWidget* 
   pv->setContentsMargins(0, 0, 0, 0);
   pv->setSpacing(0);
   pv->addWidget(sectionTitle("Pools", "poolsTitle"));
-  pools_ = makeTable("onChainPools", {"Pool", "Price", "Reserve base", "Reserve quote", "Volume since start", "Swaps", "Last swap"},
+  pools_ = makeTable("onChainPools", {"Pool", "Price", "Reserve base", "Reserve quote", "Volume 24 h", "Swaps 24 h", "Last swap"},
                      {86, 86, 120, 142, 136, 54, 160});
   pools_->horizontalHeaderItem(4)->setToolTip(
-      "Swap volume in the base token counted since Kappa started following the pool (not a rolling 24 h)");
+      "Swap volume in the base token over the last 24 h by block time (the chain's Swap logs, read back at the start)");
   pv->addWidget(pools_);
   top->addWidget(poolsBox);
   top->setStretchFactor(0, 0);
@@ -226,7 +228,9 @@ void OnChainPanel::applyPools(const std::vector<evm::EvmPoolView>& pools, const 
   const QColor dim = stale_ ? colors::stale : colors::dimText;
   pools_->setRowCount(int(pools.size()));
   pools_->horizontalHeaderItem(4)->setToolTip(
-      QString("Swap volume in the base token counted since Kappa started following the pool (from block %1): not a rolling 24 h")
+      QString("Swap volume in the base token over the last 24 h by block time: the chain's Swap logs read back at the start, "
+              "then every swap followed (\"since HH:MM\": the logs cover less, e.g. a chain younger than a day). "
+              "Followed without a gap since block %1.")
           .arg(counters.resyncBlock));
   for (std::size_t i = 0; i < pools.size(); ++i) {
     const evm::EvmPoolView& p = pools[i];
@@ -239,11 +243,19 @@ void OnChainPanel::applyPools(const std::vector<evm::EvmPoolView>& pools, const 
          true, text, exactWei(p.baseReserve));
     cell(pools_, row, 3, formatTokenAmount(p.quoteReserve, p.quoteDecimals, shownDecimals(p.quoteSymbol)) + " " + QString::fromStdString(p.quoteSymbol),
          true, text, exactWei(p.quoteReserve));
-    cell(pools_, row, 4, formatTokenAmount(p.baseVolume, p.baseDecimals, 4) + " " + QString::fromStdString(p.baseSymbol), true, text,
-         QString("%1 %2 against %3 %4, since Kappa started following (not 24 h)")
-             .arg(formatTokenAmount(p.baseVolume, p.baseDecimals, 4), QString::fromStdString(p.baseSymbol),
-                  formatTokenAmount(p.quoteVolume, p.quoteDecimals, 2), QString::fromStdString(p.quoteSymbol)));
-    cell(pools_, row, 5, QString::number(p.trades), true, text);
+    // The rolling day by block time; a chain younger than a day (or logs the node would not give)
+    // covers less, and the cell says since when.
+    const bool fullDay = p.dayCoveredFrom > 0 && p.dayAt - p.dayCoveredFrom >= evm::RollingVolume::kDay - 60'000'000'000;
+    const QString since = p.dayCoveredFrom > 0 && !fullDay
+                              ? " since " + QDateTime::fromMSecsSinceEpoch(p.dayCoveredFrom / 1'000'000, QTimeZone::utc()).toString("HH:mm")
+                              : QString();
+    cell(pools_, row, 4, formatTokenAmount(p.dayBaseVolume, p.baseDecimals, 4) + " " + QString::fromStdString(p.baseSymbol) + since, true, text,
+         QString("%1 %2 against %3 %4 in the last 24 h by block time%5; %6 %2 since Kappa started following")
+             .arg(formatTokenAmount(p.dayBaseVolume, p.baseDecimals, 4), QString::fromStdString(p.baseSymbol),
+                  formatTokenAmount(p.dayQuoteVolume, p.quoteDecimals, 2), QString::fromStdString(p.quoteSymbol),
+                  since.isEmpty() ? QString() : " (the chain's logs read cover only" + since + " UTC)",
+                  formatTokenAmount(p.baseVolume, p.baseDecimals, 4)));
+    cell(pools_, row, 5, QString::number(p.daySwaps), true, text);
     QString last = "—";
     QColor lastColor = dim;
     if (p.lastTrade) {

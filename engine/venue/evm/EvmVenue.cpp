@@ -161,7 +161,7 @@ void EvmVenue::listInstruments(InstrumentRegistry& registry) {
       inst.takerFee = 0;
       inst.priceDecimals = decimalsFor(inst.tickSize);
       inst.qtyDecimals = decimalsFor(inst.minQty);
-      Pool pool{PoolState(meta), kNoInstrument, inst.tickSize};  // reserves come from the chain once following
+      Pool pool{PoolState(meta), kNoInstrument, inst.tickSize, 0, 0, {}};  // reserves come from the chain once following
       const std::string name = inst.name;
       pool.instrument = registry.add(std::move(inst));
       pairs_.push_back(meta.pair);
@@ -331,6 +331,10 @@ void EvmVenue::step() {
   bool sentBooks = false;
   if (!following_) {
     resyncAll(target, "start");
+    if (!dayBackfilled_) {
+      dayBackfilled_ = true;
+      backfillDay(target, processedTs_);
+    }
     sentBooks = true;
   } else if (target < processed_) {
     {
@@ -398,6 +402,7 @@ void EvmVenue::step() {
           }
           ++applied;
           if (!t || t->qty <= 0 || t->price <= 0) break;
+          p.day.add(blockTime(t->block), t->base, t->quote);
           MdEvent e;
           e.type = MdType::Trade;
           e.instrument = p.instrument;
@@ -411,7 +416,10 @@ void EvmVenue::step() {
           break;
         }
       }
-      for (Pool& p : pools_) p.state.advanceTo(target);
+      for (Pool& p : pools_) {
+        p.state.advanceTo(target);
+        p.day.trimTo(next->timestamp);
+      }
       blocksSinceVerify_ += target - processed_;
       processed_ = target;
       processedHash_ = next->hash;
@@ -483,6 +491,68 @@ void EvmVenue::resyncAll(std::uint64_t block, const std::string& why) {
   }
   log::info(kLog, "pools read from getReserves at block " + std::to_string(block) + " (" + why + ")");
   sendSnapshots(processedTs_);
+}
+
+// The pools' last 24 h of swaps, read back from the chain at the start (the pair keeps no volume):
+// the day's first block is estimated from the average block time of the last 1,000 blocks and
+// checked against its timestamp; its Swap logs up to the head are read in maxLogRange chunks
+// (at most 100 of them: a chain of very short blocks is covered from later on, and says so), each
+// swap timed by its block's place between the first block's time and the head's.
+void EvmVenue::backfillDay(std::uint64_t head, Nanos headTs) {
+  const Nanos from = headTs - RollingVolume::kDay;
+  std::uint64_t start = 0;
+  Nanos startTs = headTs;
+  try {
+    if (head > 0) {
+      const std::uint64_t sample = std::min<std::uint64_t>(head, 1000);
+      const std::optional<BlockHeader> back = reader_->header(head - sample);
+      Nanos perBlock = back && headTs > back->timestamp ? (headTs - back->timestamp) / Nanos(sample) : 0;
+      if (perBlock <= 0) perBlock = 1'000'000'000;
+      const std::uint64_t blocks = std::uint64_t(RollingVolume::kDay / perBlock) + 1;
+      start = head > blocks ? head - blocks : 0;
+      // Still inside the day (blocks came faster lately): a tenth further back, a few times.
+      for (int i = 0; i < 4 && start > 0; ++i) {
+        const std::optional<BlockHeader> s = reader_->header(start);
+        if (!s || s->timestamp < from) break;
+        const std::uint64_t more = std::max<std::uint64_t>(blocks / 10, 1);
+        start = start > more ? start - more : 0;
+      }
+      const std::uint64_t range = std::max<std::uint64_t>(config_.maxLogRange, 1);
+      if (head - start > 100 * range) start = head - 100 * range;
+    }
+    const std::optional<BlockHeader> first = reader_->header(start);
+    startTs = first ? first->timestamp : headTs;
+    auto timeOf = [&](std::uint64_t block) {
+      if (head <= start) return headTs;
+      return startTs + Nanos(double(headTs - startTs) * double(block - start) / double(head - start));
+    };
+    const std::uint64_t range = std::max<std::uint64_t>(config_.maxLogRange, 1);
+    for (std::uint64_t lo = start; lo <= head; lo += range) {
+      const std::uint64_t hi = std::min(head, lo + range - 1);
+      for (const ChainLog& l : reader_->poolLogs(pairs_, lo, hi)) {
+        if (l.removed) continue;
+        for (Pool& p : pools_) {
+          if (p.state.meta().pair != l.address) continue;
+          if (const std::optional<PoolTrade> t = p.state.tradeOf(l); t && timeOf(l.blockNumber) >= from)
+            p.day.add(timeOf(l.blockNumber), t->base, t->quote);
+          break;
+        }
+      }
+    }
+  } catch (const std::exception& e) {
+    // Volume from now on only; the panel says since when.
+    log::warn(kLog, std::string("the last 24 h of swaps could not be read (") + e.what() + "): volume counted from now");
+    for (Pool& p : pools_) {
+      p.day.clear();
+      p.day.setCoveredFrom(headTs);
+    }
+    return;
+  }
+  for (Pool& p : pools_) {
+    p.day.setCoveredFrom(std::max(from, startTs));
+    p.day.trimTo(headTs);
+  }
+  log::info(kLog, "24 h volume read back from block " + std::to_string(start) + " to " + std::to_string(head));
 }
 
 void EvmVenue::verifyReserves() {
@@ -591,6 +661,11 @@ void EvmVenue::publishViews() {
     v.quoteVolume = p.state.quoteVolume();
     v.trades = p.state.trades();
     v.lastTrade = p.state.lastTrade();
+    v.dayBaseVolume = p.day.base();
+    v.dayQuoteVolume = p.day.quote();
+    v.daySwaps = p.day.swaps();
+    v.dayCoveredFrom = p.day.coveredFrom();
+    v.dayAt = processedTs_;
     v.baseSymbol = p.state.meta().base().symbol;
     v.quoteSymbol = p.state.meta().quote().symbol;
     v.baseDecimals = p.state.meta().base().decimals;

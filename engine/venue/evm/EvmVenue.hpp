@@ -23,8 +23,9 @@
 // @spot), Settlement Linear in the quote token, tick ~1e-5 of the price at
 // listing (PoolBook's poolTickFor), minQty the base token's unit (at least 1e-8), no maker/taker fee
 // (the pool's 0.3 % is inside the book's prices). Market data carries the block's timestamp (whole
-// seconds); trade ids are block << 16 | log index. Volume (EvmPoolView) counts the Swap logs since
-// the venue started following (not a rolling 24 h); blocks skipped by a resync are not counted.
+// seconds); trade ids are block << 16 | log index. Volume (EvmPoolView): the last 24 h by block
+// time (RollingVolume: the Swap logs of the last day read back at the start, backfillDay, then
+// every swap followed; blocks skipped by a resync are not counted), and the total since the start.
 //
 // Orders: swaps through the Uniswap V2 Router (swapExactTokensForTokens), signed with the wallet
 // key given to setWalletKey() (never logged; without it every order is refused, "no wallet key").
@@ -119,6 +120,7 @@
 #include "venue/evm/EvmVenueConfig.hpp"
 #include "venue/evm/GasBudget.hpp"
 #include "venue/evm/PoolState.hpp"
+#include "venue/evm/RollingVolume.hpp"
 #include "venue/evm/Secp256k1Signer.hpp"
 
 namespace kappa::evm {
@@ -167,8 +169,14 @@ struct EvmPoolView {
   std::uint64_t block = 0;   // the block these reserves are the state after
   double mid = 0;            // quote per base (display)
   Price bestBid = 0, bestAsk = 0;  // the last book sent (0 = none)
-  U256 baseVolume, quoteVolume;    // since the venue started following (not a rolling 24 h)
+  U256 baseVolume, quoteVolume;    // since the venue started following
   std::uint64_t trades = 0;
+  // The last 24 h by block time (RollingVolume): read back from the chain's Swap logs at the start,
+  // then every swap followed. dayCoveredFrom > the head's time - 24 h: the logs cover less (a younger
+  // chain, or a backfill the node refused): "since" that time.
+  U256 dayBaseVolume, dayQuoteVolume;
+  std::uint64_t daySwaps = 0;
+  Nanos dayCoveredFrom = 0, dayAt = 0;  // dayAt: the block time the window ends at
   std::optional<PoolTrade> lastTrade;
   std::string baseSymbol, quoteSymbol;  // "WETH", "USDC"
   unsigned baseDecimals = 18, quoteDecimals = 18;
@@ -265,6 +273,7 @@ class EvmVenue final : public Venue {
     InstrumentId instrument = kNoInstrument;
     Price tick = 1;
     Price bestBid = 0, bestAsk = 0;
+    RollingVolume day;  // the last 24 h of swaps by block time
   };
 
   // I/O thread.
@@ -274,6 +283,8 @@ class EvmVenue final : public Venue {
   void step();
   bool checkChain();
   void resyncAll(std::uint64_t block, const std::string& why);
+  void backfillDay(std::uint64_t head, Nanos headTs);
+  bool dayBackfilled_ = false;
   void verifyReserves();
   void sendSnapshots(Nanos ts);
   void markBooksStale();

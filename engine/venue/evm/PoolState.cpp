@@ -26,6 +26,20 @@ std::optional<PoolTrade> PoolState::apply(const ChainLog& log) {
     ++syncs_;
     return std::nullopt;
   }
+  if (!decodeSwap(log)) return std::nullopt;
+  std::optional<PoolTrade> t = tradeOf(log);
+  if (!t) {
+    ++oddSwaps_;
+    return std::nullopt;
+  }
+  baseVolume_ += t->base;
+  quoteVolume_ += t->quote;
+  ++trades_;
+  lastTrade_ = t;
+  return t;
+}
+
+std::optional<PoolTrade> PoolState::tradeOf(const ChainLog& log) const {
   auto swap = decodeSwap(log);
   if (!swap) return std::nullopt;
   const bool b0 = meta_.baseIsToken0;
@@ -44,7 +58,6 @@ std::optional<PoolTrade> PoolState::apply(const ChainLog& log) {
     t.base = baseIn - baseOut;
     t.quote = quoteOut - quoteIn;
   } else {
-    ++oddSwaps_;
     return std::nullopt;
   }
   t.block = log.blockNumber;
@@ -52,10 +65,6 @@ std::optional<PoolTrade> PoolState::apply(const ChainLog& log) {
   t.transactionHash = log.transactionHash;
   t.price = tokenPriceToFixed(t.quote, meta_.quote().decimals, t.base, meta_.base().decimals);
   t.qty = tokenAmountToFixedSaturating(t.base, meta_.base().decimals);
-  baseVolume_ += t.base;
-  quoteVolume_ += t.quote;
-  ++trades_;
-  lastTrade_ = t;
   return t;
 }
 

@@ -7,8 +7,8 @@
 //     added to the volume.
 // getReserves (PoolChainReader) is the fallback: at the start, after a reorganisation, after a gap
 // too long to fetch logs for, on a snapshot request, and to verify now and then.
-// Volume is since the venue started following the pool (not a rolling 24 h): the pair keeps no
-// volume on chain, and the venue does not scan a day of logs at start.
+// Volume here is since the venue started following the pool (the pair keeps no volume on chain);
+// the rolling 24 h is the venue's (RollingVolume, with tradeOf() for the day's earlier logs).
 // No I/O, one thread (the venue's).
 #include <cstdint>
 #include <optional>
@@ -62,6 +62,9 @@ class PoolState {
   // quote the other way, which a flash swap can do: counted in oddSwaps()). Throws EvmError for a
   // log of another address or a malformed Sync/Swap.
   std::optional<PoolTrade> apply(const ChainLog& log);
+  // The trade of a Swap log of this pair, without applying anything (a past block's log: the
+  // rolling day's volume); nullopt for other events and odd (flash) swaps.
+  std::optional<PoolTrade> tradeOf(const ChainLog& log) const;
   // Every log up to `block` has been applied.
   void advanceTo(std::uint64_t block) { block_ = block; }
 
