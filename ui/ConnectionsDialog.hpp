@@ -48,6 +48,7 @@ enum class CredentialKind {
   None,           // the embedded simulator
   DeribitClient,  // Deribit's client id + client secret (the environment picker, testnet/mainnet/URL)
   ApiKeyPair,     // an API key + API secret (e.g. binance-futures)
+  WalletKey,      // an on-chain wallet's private key (evm): shown back only as its address
 };
 
 // One configured venue in the dialog. The tester matching `kind` may be empty: then "Test
@@ -104,6 +105,10 @@ class ConnectionsDialog : public QDialog {
   QLineEdit* apiUrlEdit(const QString& venue) const;
   QPushButton* apiTestButton(const QString& venue) const;
   QLabel* apiTestResultLabel(const QString& venue) const;
+  // The on-chain wallet's page (kind WalletKey): the private-key field (never filled from the
+  // keychain) and the address of the key stored or typed. Null without such a venue.
+  QLineEdit* walletKeyEdit() const { return walletKey_; }
+  QLabel* walletAddressLabel() const { return walletAddress_; }
 
  signals:
   void testFinished(bool ok, const QString& message);
@@ -153,6 +158,9 @@ class ConnectionsDialog : public QDialog {
   void showApiResult(ApiKeyPage& page, bool ok, const QString& message, double roundTripMs);
   void saveApiKey(ApiKeyPage& page);
   void venueChanged();
+  QWidget* buildWalletPage(const VenueConnection& entry);
+  void showWalletAddress();
+  void saveWalletKey();
 
   std::vector<VenueConnection> entries_;
   std::vector<std::unique_ptr<ApiKeyPage>> apiPages_;
@@ -181,6 +189,10 @@ class ConnectionsDialog : public QDialog {
   QLabel* status_ = nullptr;
   QPushButton* saveButton_ = nullptr;
   QPushButton* cancelButton_ = nullptr;
+
+  QLineEdit* walletKey_ = nullptr;
+  QLabel* walletAddress_ = nullptr;
+  QString storedWalletAddress_;  // the address of the key in the keychain ("" = none saved)
 };
 
 }  // namespace kappa::ui

@@ -5,6 +5,8 @@
 #include <QUrl>
 #include <qt6keychain/keychain.h>
 
+#include "venue/evm/Secp256k1Signer.hpp"
+
 namespace kappa::ui {
 namespace {
 
@@ -221,6 +223,32 @@ void CredentialStore::remove(const QString& key, QObject* context, Done done) {
     if (guard.alive()) done({});
   });
   job->start();
+}
+
+ConnectionProfile evmWalletProfile(const QString& address) {
+  ConnectionProfile p;
+  p.venue = QStringLiteral("evm");
+  p.environment = QStringLiteral("wallet");
+  p.clientId = address;
+  return p;
+}
+
+QString evmAddressOfKey(const QString& hex, QString* error, QString* normalized) {
+  QString text = hex.trimmed().toLower();
+  if (text.startsWith(QLatin1String("0x"))) text.remove(0, 2);
+  QByteArray latin = text.toLatin1();
+  QString address;
+  try {
+    address = QString::fromStdString(evm::Secp256k1Signer(evm::PrivateKey::fromHex(latin.toStdString())).checksumAddress());
+  } catch (const std::exception&) {
+    if (error)
+      *error = QStringLiteral("not a wallet private key: expected 64 hex digits (0x optional), not zero and below "
+                              "the secp256k1 curve order");
+  }
+  if (!address.isEmpty() && normalized) *normalized = text;
+  latin.fill('\0');
+  text.fill(QChar(u'0'));
+  return address;
 }
 
 QString describeKeychainError(int code, const QString& message) {
