@@ -559,6 +559,25 @@ class TestConnectionsGui : public QObject {
       QVERIFY2(leaks.isEmpty(), qPrintable(leaks.join('\n')));
     }
 
+    // KAPPA_EVM_PRIVATE_KEY wins over the keychain (command line file, environment, keychain).
+    const QString envKey = "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";  // anvil dev #2
+    const QString envAddress = evmAddressOfKey(envKey);
+    QVERIFY(!envAddress.isEmpty() && envAddress != kWalletAddress);
+    const test::AppRun fromEnv = test::runKappa(
+        KAPPA_BINARY,
+        {"--data-dir", data, "--duration", "3", "--report", report, "--venue", "evm", "--rpc-url", chain.url(),
+         "--evm-deployment", deployment},
+        {{"KAPPA_EVM_PRIVATE_KEY", envKey}}, report, 90000);
+    QVERIFY2(fromEnv.problem.isEmpty(), qPrintable(fromEnv.problem + "\n" + QString::fromUtf8(fromEnv.err)));
+    QJsonObject evmFromEnv;
+    for (const QJsonValue& v : fromEnv.report["venues"].toArray())
+      if (v.toObject()["name"].toString() == "evm") evmFromEnv = v.toObject();
+    QCOMPARE(evmFromEnv["wallet"].toString(), envAddress);
+    for (const QByteArray& form : walletKeyForms() + QList<QByteArray>{envKey.toLatin1()}) {
+      const QStringList leaks = test::secretLeaks(fromEnv, data, form);
+      QVERIFY2(leaks.isEmpty(), qPrintable(leaks.join('\n')));
+    }
+
     // The keychain entry no longer the key whose address was saved (replaced outside Kappa): refused,
     // not traded with, and still never quoted.
     saveError = "not saved";
