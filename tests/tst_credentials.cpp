@@ -523,6 +523,15 @@ class TestCredentials : public QObject {
     QVERIFY(ui::describeKeychainError(7, "something else").startsWith("OS keychain error: something else"));
     QVERIFY(ui::describeKeychainError(7, "Unknown error")
                 .startsWith("no OS keychain (Secret Service) available: QtKeychain could load no keychain library"));
+    // Each entry names its own headless way.
+    QVERIFY(none.endsWith("give the key headless (KAPPA_DERIBIT_CLIENT_ID / KAPPA_DERIBIT_CLIENT_SECRET or "
+                          "--deribit-credentials FILE)"));
+    const QString wallet = ui::describeKeychainError(5, "No keychain service available", ui::kEvmWalletKey);
+    QVERIFY2(wallet.startsWith("no OS keychain (Secret Service) available: No keychain service available"), qPrintable(wallet));
+    QVERIFY2(wallet.endsWith("give the wallet key headless (KAPPA_EVM_PRIVATE_KEY or --evm-key-file FILE)"), qPrintable(wallet));
+    QVERIFY(!wallet.contains("DERIBIT"));
+    QVERIFY(ui::describeKeychainError(5, "No keychain service available", "binance-futures/mainnet")
+                .endsWith("(KAPPA_BINANCE_API_KEY / KAPPA_BINANCE_API_SECRET or --binance-credentials FILE)"));
   }
 
   // ---- the on-chain wallet key's keychain form ----

@@ -107,7 +107,9 @@ QString evmAddressOfKey(const QString& hex, QString* error = nullptr, QString* n
 
 // The reason a trader (or a test log) can act on, for a QtKeychain error. No OS keychain at all is
 // said as "no OS keychain (Secret Service) available: <what the backend said> …".
-QString describeKeychainError(int qkeychainError, const QString& backendMessage);
+// `key`, the entry concerned, picks the headless way it names (an "evm/" key: the wallet key's
+// KAPPA_EVM_PRIVATE_KEY / --evm-key-file; "binance-futures/": Binance's; otherwise Deribit's).
+QString describeKeychainError(int qkeychainError, const QString& backendMessage, const QString& key = {});
 
 }  // namespace kappa::ui
 
