@@ -33,6 +33,10 @@
 #include "core/Clock.hpp"
 #include "orchestrator/Engine.hpp"
 #include "sim/SimVenue.hpp"
+#include "venue/evm/EvmVenue.hpp"
+
+#include <QJsonDocument>
+#include <nlohmann/json.hpp>
 
 using namespace kappa;
 using namespace kappa::ui;
@@ -557,6 +561,35 @@ class TestConnectionsGui : public QObject {
     for (const QByteArray& form : walletKeyForms()) {
       const QStringList leaks = test::secretLeaks(run, data, form);
       QVERIFY2(leaks.isEmpty(), qPrintable(leaks.join('\n')));
+    }
+
+    // The trading window with this evm venue: File → Connections… shows the on-chain wallet's page
+    // with the stored key's address, the key field empty.
+    {
+      evm::EvmVenueConfig c;
+      std::string why;
+      QVERIFY2(evm::evmConfigFromDeployment(nlohmann::json::parse(QJsonDocument(chain.deployment()).toJson().toStdString()),
+                                            c, why),
+               why.c_str());
+      Engine engine(std::make_unique<evm::EvmVenue>(c));
+      QVERIFY(QDir().mkpath(work.filePath("engine")));
+      engine.setDataDir(work.filePath("engine").toStdString());
+      engine.start();
+      {
+        MainWindow window(engine, work.filePath("engine/layout.ini"));
+        window.setConnections(&store, {});
+        ConnectionsDialog* dialog = window.openConnections();
+        QVERIFY(dialog);
+        QCOMPARE(dialog->currentVenue(), QString("evm"));
+        QVERIFY(dialog->walletKeyEdit());
+        QCOMPARE(dialog->walletAddressLabel()->text(), kWalletAddress);
+        QVERIFY(dialog->walletKeyEdit()->text().isEmpty());
+        QVERIFY(!dialog->apiKeyEdit("evm"));  // not an API key/secret pair
+        for (const QByteArray& form : walletKeyForms())
+          for (const QString& text : everyText(dialog)) QVERIFY(!text.toUtf8().contains(form));
+        dialog->reject();
+      }
+      engine.stop();
     }
 
     // KAPPA_EVM_PRIVATE_KEY wins over the keychain (command line file, environment, keychain).
