@@ -8,7 +8,8 @@
 // With several venues configured the dialog lists every venue on the left, each with its state as
 // the engine sees it now (setVenueStates), and shows the selected venue's own credentials: Deribit's
 // client id/secret page, or an API key/secret pair (Binance-style) with its own Test and Save, or
-// for the embedded simulator a note that it needs none.
+// for the embedded simulator a note that it needs none; for the on-chain venue (evm) the wallet's
+// private key, shown back only as the wallet's address (keychain entry evm/wallet).
 #include <QDialog>
 #include <chrono>
 #include <functional>

@@ -4,6 +4,7 @@
 // client id) in a small INI file. One profile per venue + environment, so a testnet key and a
 // mainnet key never overwrite each other:
 //     deribit/testnet, deribit/mainnet, deribit/custom/<url>
+// and one on-chain wallet key, evm/wallet (kEvmWalletKey below).
 // Keychain entries: service "Kappa" (see CredentialStore()), key = the profile key; with the Secret
 // Service backend that is the item with attributes server=Kappa user=deribit/testnet
 // (`secret-tool lookup server Kappa user deribit/testnet`).
