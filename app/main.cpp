@@ -86,9 +86,11 @@ kappa::app::EvmWalletKeyResult keychainWalletKey(const QString& dataDir) {
     return {};
   }
   Result found;
+  bool answered = false;
   QEventLoop wait;
   QTimer::singleShot(10'000, &wait, &QEventLoop::quit);
   store.readSecret(kappa::ui::kEvmWalletKey, &wait, [&](const QString& secret, const QString& error) {
+    answered = true;
     wait.quit();
     if (!error.isEmpty()) {
       kappa::log::warn("app", "OS keychain: " + error.toStdString() + ": market data only");
@@ -112,7 +114,8 @@ kappa::app::EvmWalletKeyResult keychainWalletKey(const QString& dataDir) {
     found.status = Result::Status::Loaded;
     found.origin = "the OS keychain (" + kappa::ui::kEvmWalletKey.toStdString() + ")";
   });
-  wait.exec();
+  if (!answered) wait.exec();  // a backend may answer at once (no keychain at all)
+  if (!answered) kappa::log::warn("app", "OS keychain: no answer within 10 s: no wallet key, market data only");
   return found;
 }
 
