@@ -563,6 +563,21 @@ class TestConnectionsGui : public QObject {
       QVERIFY2(leaks.isEmpty(), qPrintable(leaks.join('\n')));
     }
 
+    // Headless, as for Deribit's key, the keychain is not read: market data only.
+    const test::AppRun headless = test::runKappa(
+        KAPPA_BINARY,
+        {"--headless", "--data-dir", data, "--duration", "2", "--report", report, "--venue", "evm", "--rpc-url",
+         chain.url(), "--evm-deployment", deployment},
+        {}, report, 90000);
+    QVERIFY2(headless.problem.isEmpty(), qPrintable(headless.problem + "\n" + QString::fromUtf8(headless.err)));
+    int evmVenues = 0;
+    for (const QJsonValue& v : headless.report["venues"].toArray())
+      if (v.toObject()["name"].toString() == "evm") {
+        ++evmVenues;
+        QVERIFY(v.toObject().contains("wallet") && v.toObject()["wallet"].isNull());
+      }
+    QCOMPARE(evmVenues, 1);
+
     // The trading window with this evm venue: File → Connections… shows the on-chain wallet's page
     // with the stored key's address, the key field empty.
     {
