@@ -2,9 +2,11 @@
 // with-secret-service.sh): fill it in, "Test connection" with an injected tester (a real function
 // that answers fast with a given result; the connection itself is tested against the exchange
 // elsewhere), see progress and the answer, Save, reopen: the client id is back, the secret is in no
-// widget. File → Connections… in the main window opens it.
+// widget. File → Connections… in the main window opens it. The on-chain wallet's page stores the
+// private key (entry evm/wallet) and shows only its address; kappa started against kappa-exchange
+// --chain with nothing but that keychain entry has the wallet, and the key is in none of its output.
 //
-// KAPPA_SCREENSHOT_DIR=DIR writes connections-{testnet,mainnet,testing,stored}.png there
+// KAPPA_SCREENSHOT_DIR=DIR writes connections-{testnet,mainnet,testing,stored,wallet}.png there
 // (docs/screenshot-connections.png is connections-testnet.png).
 #include <QAbstractButton>
 #include <QApplication>
