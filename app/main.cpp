@@ -73,6 +73,52 @@ kappa::deribit::DeribitCredentials keychainCredentials(const QString& dataDir, c
   return found;
 }
 
+// The terminal window's wallet key for --venue evm: the one File → Connections… saved in the OS
+// keychain (entry evm/wallet), read like keychainCredentials above. Not found (nothing saved, no
+// keychain) means market data only, with the reason logged; a stored key that does not match the
+// address saved with it is an error (the keychain entry was replaced behind Kappa's back).
+kappa::app::EvmWalletKeyResult keychainWalletKey(const QString& dataDir) {
+  using Result = kappa::app::EvmWalletKeyResult;
+  kappa::ui::CredentialStore store(dataDir + "/connections.ini");
+  const std::optional<kappa::ui::ConnectionProfile> saved = store.profile(kappa::ui::kEvmWalletKey);
+  if (!saved || !saved->secretStored) {
+    kappa::log::info("app", "no wallet key saved (File → Connections… → evm): market data only");
+    return {};
+  }
+  Result found;
+  bool answered = false;
+  QEventLoop wait;
+  QTimer::singleShot(10'000, &wait, &QEventLoop::quit);
+  store.readSecret(kappa::ui::kEvmWalletKey, &wait, [&](const QString& secret, const QString& error) {
+    answered = true;
+    wait.quit();
+    if (!error.isEmpty()) {
+      kappa::log::warn("app", "OS keychain: " + error.toStdString() + ": market data only");
+      return;
+    }
+    QString normalized;
+    QString why;
+    const QString address = kappa::ui::evmAddressOfKey(secret, &why, &normalized);
+    if (address.isEmpty() || address.compare(saved->clientId.trimmed(), Qt::CaseInsensitive) != 0) {
+      found.status = Result::Status::Error;
+      found.error = "OS keychain entry " + kappa::ui::kEvmWalletKey.toStdString() + ": " +
+                    (address.isEmpty() ? why.toStdString()
+                                       : "the key is not the one saved for " + saved->clientId.toStdString()) +
+                    " (save the wallet key again in File → Connections…)";
+      return;
+    }
+    QByteArray latin = normalized.toLatin1();
+    found.key.emplace(kappa::evm::PrivateKey::fromHex(std::string_view(latin.constData(), std::size_t(latin.size()))));
+    latin.fill('\0');
+    normalized.fill(QChar(u'0'));
+    found.status = Result::Status::Loaded;
+    found.origin = "the OS keychain (" + kappa::ui::kEvmWalletKey.toStdString() + ")";
+  });
+  if (!answered) wait.exec();  // a backend may answer at once (no keychain at all)
+  if (!answered) kappa::log::warn("app", "OS keychain: no answer within 10 s: no wallet key, market data only");
+  return found;
+}
+
 // Log lines go to <data-dir>/logs/kappa.log; warnings and errors also to stderr (everything, if
 // the file cannot be opened). Strategy, plugin and watchdog lines are also handed to the strategy
 // manager's log when there is one (not headless): the GUI drains it once per frame.
@@ -344,8 +390,11 @@ int main(int argc, char** argv) {
         return 2;
       }
       // The wallet: --evm-key-file FILE (0600), else KAPPA_EVM_PRIVATE_KEY (app/EvmWalletKey.hpp),
+      // else (GUI only) the OS keychain,
       // handed to the venue, which signs with it; only its address is shown.
       kappa::app::EvmWalletKeyResult key = kappa::app::resolveEvmWalletKey(opt.evmKeyFile.toStdString());
+      // Neither, in the terminal window: the key saved with File → Connections… (as Deribit's).
+      if (!key.loaded() && !key.failed() && !opt.headless) key = keychainWalletKey(dataDir);
       if (key.failed()) {
         std::fprintf(stderr, "kappa: %s\n", key.error.c_str());
         return 2;

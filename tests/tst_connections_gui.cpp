@@ -2,9 +2,11 @@
 // with-secret-service.sh): fill it in, "Test connection" with an injected tester (a real function
 // that answers fast with a given result; the connection itself is tested against the exchange
 // elsewhere), see progress and the answer, Save, reopen: the client id is back, the secret is in no
-// widget. File → Connections… in the main window opens it.
+// widget. File → Connections… in the main window opens it. The on-chain wallet's page stores the
+// private key (entry evm/wallet) and shows only its address; kappa started against kappa-exchange
+// --chain with nothing but that keychain entry has the wallet, and the key is in none of its output.
 //
-// KAPPA_SCREENSHOT_DIR=DIR writes connections-{testnet,mainnet,testing,stored}.png there
+// KAPPA_SCREENSHOT_DIR=DIR writes connections-{testnet,mainnet,testing,stored,wallet}.png there
 // (docs/screenshot-connections.png is connections-testnet.png).
 #include <QAbstractButton>
 #include <QApplication>
@@ -23,6 +25,8 @@
 #include <memory>
 #include <mutex>
 
+#include "AppRun.hpp"
+#include "ChainProcess.hpp"
 #include "ConnectionsDialog.hpp"
 #include "CredentialStore.hpp"
 #include "MainWindow.hpp"
@@ -31,6 +35,10 @@
 #include "core/Clock.hpp"
 #include "orchestrator/Engine.hpp"
 #include "sim/SimVenue.hpp"
+#include "venue/evm/EvmVenue.hpp"
+
+#include <QJsonDocument>
+#include <nlohmann/json.hpp>
 
 using namespace kappa;
 using namespace kappa::ui;
@@ -63,6 +71,14 @@ ConnectionTester answeringTester(std::shared_ptr<TesterLog> log, deribit::Connec
     return answer;
   };
 }
+
+// anvil's documented development account #1 (never funded anywhere real): tests only.
+const QByteArray kWalletKeyHex = "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+const QString kWalletAddress = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+// The key in every form a leak could take: the 64 digits (SecretScan also looks for them in
+// UTF-16, base64, percent-encoding and hex), and upper-case.
+QList<QByteArray> walletKeyForms() { return {kWalletKeyHex, kWalletKeyHex.toUpper()}; }
 
 // Every piece of text a widget of the dialog could show.
 QStringList everyText(QWidget* root) {
@@ -422,6 +438,222 @@ class TestConnectionsGui : public QObject {
   }
 
   // File → Connections… in the trading window opens the dialog.
+  // The on-chain wallet: the private key typed into its page goes to the Secret Service (entry
+  // evm/wallet); the dialog, reopened, shows the wallet's address and never the key.
+  void walletKeySavedShowsOnlyTheAddress() {
+    if (!requireSecretService()) return;
+    CredentialStore store(settings_, service_);
+    const std::vector<VenueConnection> venues{{"sim", CredentialKind::None, {}, {}, {}},
+                                              {"evm", CredentialKind::WalletKey, {}, {}, "custom"}};
+    {
+      ConnectionsDialog d(store, venues, nullptr);
+      d.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&d));
+      QCOMPARE(d.currentVenue(), QString("evm"));  // the first venue with something to set
+      QVERIFY(d.walletKeyEdit());
+      QCOMPARE(d.walletKeyEdit()->echoMode(), QLineEdit::Password);
+      QVERIFY(d.walletAddressLabel()->text().contains("no wallet key stored"));
+
+      // Not a key: refused, and the message does not quote what was typed.
+      QTest::keyClicks(d.walletKeyEdit(), "0x1234abcd");
+      QVERIFY(d.walletAddressLabel()->text().contains("not a wallet private key"));
+      QSignalSpy failed(&d, &ConnectionsDialog::saveFailed);
+      d.save();
+      QCOMPARE(failed.count(), 1);
+      QVERIFY(failed[0][0].toString().contains("not a wallet private key"));
+      QVERIFY(!failed[0][0].toString().contains("1234abcd"));
+      QVERIFY(d.isVisible());
+
+      // The key (0x and upper case, as a wallet app may show it): its address appears as typed.
+      d.walletKeyEdit()->clear();
+      QTest::keyClicks(d.walletKeyEdit(), " 0x" + QString::fromLatin1(kWalletKeyHex.toUpper()) + " ");
+      QVERIFY2(d.walletAddressLabel()->text().startsWith(kWalletAddress), qPrintable(d.walletAddressLabel()->text()));
+      QSignalSpy saved(&d, &ConnectionsDialog::saved);
+      QTest::mouseClick(d.saveButton(), Qt::LeftButton);
+      QTRY_VERIFY_WITH_TIMEOUT(saved.count() + failed.count() > 1, 20000);
+      QVERIFY2(failed.count() == 1, qPrintable(failed.last()[0].toString()));
+      QCOMPARE(d.result(), int(QDialog::Accepted));
+      QVERIFY(d.walletKeyEdit()->text().isEmpty());
+      QCOMPARE(saved[0][0].value<ConnectionProfile>().key(), kEvmWalletKey);
+      QCOMPARE(saved[0][0].value<ConnectionProfile>().clientId, kWalletAddress);
+    }
+    // In the Secret Service, read back through the store: the key, normalised (no 0x, lower case).
+    QString stored, readError = "not read";
+    store.readSecret(kEvmWalletKey, nullptr, [&](const QString& s, const QString& e) {
+      stored = s;
+      readError = e;
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(readError != "not read", 20000);
+    QVERIFY2(readError.isEmpty(), qPrintable(readError));
+    QCOMPARE(stored.toLatin1(), kWalletKeyHex);
+    const auto profile = store.profile(kEvmWalletKey);
+    QVERIFY(profile && profile->secretStored);
+    QCOMPARE(profile->clientId, kWalletAddress);
+    QCOMPARE(store.activeKey("evm"), kEvmWalletKey);
+
+    // Reopened: the address, an empty key field, the key in no widget nor in any file of the test.
+    ConnectionsDialog again(store, venues, nullptr);
+    again.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&again));
+    QCOMPARE(again.walletAddressLabel()->text(), kWalletAddress);
+    QVERIFY(again.walletKeyEdit()->text().isEmpty());
+    QVERIFY(again.walletKeyEdit()->placeholderText().contains("stored in the OS keychain"));
+    screenshot(&again, "connections-wallet.png");
+    for (const QByteArray& form : walletKeyForms()) {
+      for (const QString& text : everyText(&again))
+        QVERIFY2(!text.toUtf8().contains(form), "a widget of the reopened dialog shows the wallet key");
+      const QStringList hits = test::findSecretInTree(dir_.path(), form);
+      QVERIFY2(hits.isEmpty(), qPrintable(hits.join('\n')));
+    }
+    // Save with the field empty keeps the stored key.
+    QSignalSpy failedAgain(&again, &ConnectionsDialog::saveFailed);
+    again.save();
+    QVERIFY(failedAgain.isEmpty());
+    QCOMPARE(again.result(), int(QDialog::Accepted));
+
+    bool removed = false;
+    store.remove(kEvmWalletKey, nullptr, [&](const QString& e) {
+      QVERIFY2(e.isEmpty(), qPrintable(e));
+      removed = true;
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(removed, 20000);
+  }
+
+  // kappa (the window, offscreen) with --venue evm and no key file nor KAPPA_EVM_PRIVATE_KEY: the
+  // wallet key saved in the OS keychain is the venue's wallet; its address is in the report and
+  // the log, the key in none of kappa's files, its log, stdout or stderr.
+  void kappaStartsWithTheKeychainWallet() {
+    if (!requireSecretService()) return;
+    QTemporaryDir work;
+    QVERIFY(work.isValid());
+    test::ChainOptions o;
+    const QString deployment = work.filePath("deployment.json");
+    o.addressesOut = deployment;
+    test::ChainProcess chain;
+    const QString chainError = chain.start(KAPPA_EXCHANGE_BINARY, o, work.filePath("chain-stderr.txt"));
+    QVERIFY2(chainError.isEmpty(), qPrintable(chainError));
+
+    // Saved as File → Connections… saves it: kappa's own keychain service, <data dir>/connections.ini.
+    const QString data = work.filePath("data");
+    QVERIFY(QDir().mkpath(data));
+    CredentialStore store(data + "/connections.ini");  // service "Kappa", as kappa reads it
+    QString saveError = "not saved";
+    store.save(evmWalletProfile(kWalletAddress), QString::fromLatin1(kWalletKeyHex), nullptr,
+               [&](const QString& e) { saveError = e; });
+    QTRY_VERIFY_WITH_TIMEOUT(saveError != "not saved", 20000);
+    QVERIFY2(saveError.isEmpty(), qPrintable(saveError));
+
+    const QString report = work.filePath("report.json");
+    const test::AppRun run = test::runKappa(
+        KAPPA_BINARY,
+        {"--data-dir", data, "--duration", "3", "--report", report, "--venue", "evm", "--rpc-url", chain.url(),
+         "--evm-deployment", deployment},
+        {{"KAPPA_EVM_PRIVATE_KEY", ""}}, report, 90000);
+    QVERIFY2(run.problem.isEmpty(), qPrintable(run.problem + "\n" + QString::fromUtf8(run.err)));
+    QJsonObject evm;
+    for (const QJsonValue& v : run.report["venues"].toArray())
+      if (v.toObject()["name"].toString() == "evm") evm = v.toObject();
+    QVERIFY2(!evm.isEmpty(), run.reportBytes.constData());
+    QCOMPARE(evm["wallet"].toString(), kWalletAddress);
+    QFile log(data + "/logs/kappa.log");
+    QVERIFY(log.open(QIODevice::ReadOnly));
+    const QByteArray logText = log.readAll();
+    QVERIFY2(logText.contains("wallet " + kWalletAddress.toLatin1() + " (key from the OS keychain (evm/wallet))"),
+             logText.constData());
+    for (const QByteArray& form : walletKeyForms()) {
+      const QStringList leaks = test::secretLeaks(run, data, form);
+      QVERIFY2(leaks.isEmpty(), qPrintable(leaks.join('\n')));
+    }
+
+    // Headless, as for Deribit's key, the keychain is not read: market data only.
+    const test::AppRun headless = test::runKappa(
+        KAPPA_BINARY,
+        {"--headless", "--data-dir", data, "--duration", "2", "--report", report, "--venue", "evm", "--rpc-url",
+         chain.url(), "--evm-deployment", deployment},
+        {}, report, 90000);
+    QVERIFY2(headless.problem.isEmpty(), qPrintable(headless.problem + "\n" + QString::fromUtf8(headless.err)));
+    int evmVenues = 0;
+    for (const QJsonValue& v : headless.report["venues"].toArray())
+      if (v.toObject()["name"].toString() == "evm") {
+        ++evmVenues;
+        QVERIFY(v.toObject().contains("wallet") && v.toObject()["wallet"].isNull());
+      }
+    QCOMPARE(evmVenues, 1);
+
+    // The trading window with this evm venue: File → Connections… shows the on-chain wallet's page
+    // with the stored key's address, the key field empty.
+    {
+      evm::EvmVenueConfig c;
+      std::string why;
+      QVERIFY2(evm::evmConfigFromDeployment(nlohmann::json::parse(QJsonDocument(chain.deployment()).toJson().toStdString()),
+                                            c, why),
+               why.c_str());
+      Engine engine(std::make_unique<evm::EvmVenue>(c));
+      QVERIFY(QDir().mkpath(work.filePath("engine")));
+      engine.setDataDir(work.filePath("engine").toStdString());
+      engine.start();
+      {
+        MainWindow window(engine, work.filePath("engine/layout.ini"));
+        window.setConnections(&store, {});
+        ConnectionsDialog* dialog = window.openConnections();
+        QVERIFY(dialog);
+        QCOMPARE(dialog->currentVenue(), QString("evm"));
+        QVERIFY(dialog->walletKeyEdit());
+        QCOMPARE(dialog->walletAddressLabel()->text(), kWalletAddress);
+        QVERIFY(dialog->walletKeyEdit()->text().isEmpty());
+        QVERIFY(!dialog->apiKeyEdit("evm"));  // not an API key/secret pair
+        for (const QByteArray& form : walletKeyForms())
+          for (const QString& text : everyText(dialog)) QVERIFY(!text.toUtf8().contains(form));
+        dialog->reject();
+      }
+      engine.stop();
+    }
+
+    // KAPPA_EVM_PRIVATE_KEY wins over the keychain (command line file, environment, keychain).
+    const QString envKey = "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";  // anvil dev #2
+    const QString envAddress = evmAddressOfKey(envKey);
+    QVERIFY(!envAddress.isEmpty() && envAddress != kWalletAddress);
+    const test::AppRun fromEnv = test::runKappa(
+        KAPPA_BINARY,
+        {"--data-dir", data, "--duration", "3", "--report", report, "--venue", "evm", "--rpc-url", chain.url(),
+         "--evm-deployment", deployment},
+        {{"KAPPA_EVM_PRIVATE_KEY", envKey}}, report, 90000);
+    QVERIFY2(fromEnv.problem.isEmpty(), qPrintable(fromEnv.problem + "\n" + QString::fromUtf8(fromEnv.err)));
+    QJsonObject evmFromEnv;
+    for (const QJsonValue& v : fromEnv.report["venues"].toArray())
+      if (v.toObject()["name"].toString() == "evm") evmFromEnv = v.toObject();
+    QCOMPARE(evmFromEnv["wallet"].toString(), envAddress);
+    for (const QByteArray& form : walletKeyForms() + QList<QByteArray>{envKey.toLatin1()}) {
+      const QStringList leaks = test::secretLeaks(fromEnv, data, form);
+      QVERIFY2(leaks.isEmpty(), qPrintable(leaks.join('\n')));
+    }
+
+    // The keychain entry no longer the key whose address was saved (replaced outside Kappa): refused,
+    // not traded with, and still never quoted.
+    saveError = "not saved";
+    store.save(evmWalletProfile("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"), QString::fromLatin1(kWalletKeyHex),
+               nullptr, [&](const QString& e) { saveError = e; });
+    QTRY_VERIFY_WITH_TIMEOUT(saveError != "not saved", 20000);
+    QVERIFY2(saveError.isEmpty(), qPrintable(saveError));
+    const test::AppRun refused = test::runKappa(
+        KAPPA_BINARY,
+        {"--data-dir", data, "--duration", "3", "--report", report, "--venue", "evm", "--rpc-url", chain.url(),
+         "--evm-deployment", deployment},
+        {}, report, 90000);
+    QVERIFY2(refused.err.contains("OS keychain entry evm/wallet: the key is not the one saved for "
+                                  "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"),
+             refused.err.constData());
+    for (const QByteArray& form : walletKeyForms()) {
+      const QStringList leaks = test::secretLeaks(refused, data, form);
+      QVERIFY2(leaks.isEmpty(), qPrintable(leaks.join('\n')));
+    }
+    chain.stop();
+
+    bool removed = false;
+    store.remove(kEvmWalletKey, nullptr, [&](const QString&) { removed = true; });
+    QTRY_VERIFY_WITH_TIMEOUT(removed, 20000);
+  }
+
   void mainWindowMenuOpensIt() {
     sim::SimConfig cfg;
     cfg.seed = 3;

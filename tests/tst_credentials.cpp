@@ -523,6 +523,42 @@ class TestCredentials : public QObject {
     QVERIFY(ui::describeKeychainError(7, "something else").startsWith("OS keychain error: something else"));
     QVERIFY(ui::describeKeychainError(7, "Unknown error")
                 .startsWith("no OS keychain (Secret Service) available: QtKeychain could load no keychain library"));
+    // Each entry names its own headless way.
+    QVERIFY(none.endsWith("give the key headless (KAPPA_DERIBIT_CLIENT_ID / KAPPA_DERIBIT_CLIENT_SECRET or "
+                          "--deribit-credentials FILE)"));
+    const QString wallet = ui::describeKeychainError(5, "No keychain service available", ui::kEvmWalletKey);
+    QVERIFY2(wallet.startsWith("no OS keychain (Secret Service) available: No keychain service available"), qPrintable(wallet));
+    QVERIFY2(wallet.endsWith("give the wallet key headless (KAPPA_EVM_PRIVATE_KEY or --evm-key-file FILE)"), qPrintable(wallet));
+    QVERIFY(!wallet.contains("DERIBIT"));
+    QVERIFY(ui::describeKeychainError(5, "No keychain service available", "binance-futures/mainnet")
+                .endsWith("(KAPPA_BINANCE_API_KEY / KAPPA_BINANCE_API_SECRET or --binance-credentials FILE)"));
+  }
+
+  // ---- the on-chain wallet key's keychain form ----
+
+  // The address of a wallet key (anvil's documented dev account #1), whatever way it is written;
+  // what is not a key is refused without quoting it.
+  void evmWalletKeyAddress() {
+    const QString hex = "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+    const QString address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    for (const QString& written : {hex, "0x" + hex, " 0X" + hex.toUpper() + "\n"}) {
+      QString error, normalized;
+      QCOMPARE(ui::evmAddressOfKey(written, &error, &normalized), address);
+      QVERIFY(error.isEmpty());
+      QCOMPARE(normalized, hex);  // what the keychain keeps
+    }
+    const QString order = "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";  // n: not a key
+    for (const QString& bad : {QString(), QString("0x"), hex.left(63), hex + "0", QString(64, '0'), order,
+                               hex.left(62) + "zz"}) {
+      QString error, normalized;
+      QVERIFY(ui::evmAddressOfKey(bad, &error, &normalized).isEmpty());
+      QVERIFY(error.startsWith("not a wallet private key"));
+      QVERIFY(normalized.isEmpty());
+      if (bad.size() > 8) QVERIFY(!error.contains(bad.mid(2, 8)));
+    }
+    const ui::ConnectionProfile p = ui::evmWalletProfile(address);
+    QCOMPARE(p.key(), ui::kEvmWalletKey);
+    QCOMPARE(p.key(), QString("evm/wallet"));
   }
 
   // ---- the scanner other tests rely on ----

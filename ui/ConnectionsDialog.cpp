@@ -108,6 +108,8 @@ ConnectionsDialog::ConnectionsDialog(CredentialStore& store, std::vector<VenueCo
       apiPages_.push_back(std::make_unique<ApiKeyPage>());
       apiPages_.back()->entry = e;
       page = buildApiKeyPage(*apiPages_.back());
+    } else if (e.kind == CredentialKind::WalletKey && !walletKey_) {
+      page = buildWalletPage(e);
     } else {
       page = buildNoCredentialsPage(e);
     }
@@ -247,6 +249,7 @@ QWidget* ConnectionsDialog::buildDeribitPage() {
 
 ConnectionsDialog::~ConnectionsDialog() {
   secret_->clear();
+  if (walletKey_) walletKey_->clear();
   for (auto& page : apiPages_) page->secret->clear();
 }
 
@@ -468,6 +471,7 @@ void ConnectionsDialog::save() {
   const int current = stack_->currentIndex();
   if (current >= 0 && std::size_t(current) < entries_.size()) {
     if (entries_[std::size_t(current)].kind == CredentialKind::None) return;  // nothing to save
+    if (entries_[std::size_t(current)].kind == CredentialKind::WalletKey) return saveWalletKey();
     if (entries_[std::size_t(current)].kind == CredentialKind::ApiKeyPair) {
       if (ApiKeyPage* page = apiPage(entries_[std::size_t(current)].venue)) saveApiKey(*page);
       return;
@@ -512,6 +516,7 @@ void ConnectionsDialog::save() {
 
 void ConnectionsDialog::done(int result) {
   secret_->clear();  // nothing typed outlives the dialog's answer
+  if (walletKey_) walletKey_->clear();
   for (auto& page : apiPages_) page->secret->clear();
   ++testGeneration_;  // a test still running answers no one
   testRunning_ = false;
@@ -599,6 +604,92 @@ QWidget* ConnectionsDialog::buildApiKeyPage(ApiKeyPage& p) {
   connect(p.url, &QLineEdit::textChanged, this, hint);
   connect(p.test, &QPushButton::clicked, this, [this, page] { testApiKey(*page); });
   return p.page;
+}
+
+// ---- the on-chain wallet ----
+
+QWidget* ConnectionsDialog::buildWalletPage(const VenueConnection& entry) {
+  auto* page = new QWidget(this);
+  page->setObjectName("walletPage");
+  KeyPageLayout lay(page, "On-chain wallet (" + entry.venue + ")",
+                    "The private key of the wallet Kappa signs swaps with. Whoever holds it holds the funds:<br>"
+                    "use a wallet kept for trading, with only what it needs.");
+  walletKey_ = new QLineEdit(page);
+  walletKey_->setObjectName("walletKey");
+  walletKey_->setEchoMode(QLineEdit::Password);
+  walletKey_->setContextMenuPolicy(Qt::NoContextMenu);  // no "copy" of what was typed
+  lay.addRow("Private key", walletKey_);
+  walletAddress_ = new QLabel(page);
+  walletAddress_->setObjectName("walletAddress");
+  walletAddress_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  lay.addRow("Address", walletAddress_);
+  lay.root->addLayout(lay.form);
+  auto* note = new QLabel("The key is stored in the OS keychain (entry " + kEvmWalletKey +
+                              "), never in Kappa's files, logs or reports;<br>only its address is shown. "
+                              "It is used from the next start of Kappa with --venue evm.",
+                          page);
+  note->setTextFormat(Qt::RichText);
+  note->setStyleSheet(QString("color: %1; font-size: 11px;").arg(colorName(colors::dimText)));
+  lay.root->addWidget(note);
+  lay.root->addStretch();
+  if (const auto saved = store_.profile(kEvmWalletKey); saved && saved->secretStored) storedWalletAddress_ = saved->clientId;
+  connect(walletKey_, &QLineEdit::textChanged, this, &ConnectionsDialog::showWalletAddress);
+  showWalletAddress();
+  return page;
+}
+
+// The address of what is typed (derived, never the key), else of the stored key.
+void ConnectionsDialog::showWalletAddress() {
+  const QString typed = walletKey_->text();
+  if (typed.trimmed().isEmpty()) {
+    walletKey_->setPlaceholderText(storedWalletAddress_.isEmpty()
+                                       ? "64 hex digits (0x optional)"
+                                       : "•••••••• stored in the OS keychain — type a key only to replace it");
+    walletAddress_->setText(storedWalletAddress_.isEmpty() ? QString("no wallet key stored (market data only)")
+                                                           : storedWalletAddress_);
+    return;
+  }
+  QString error;
+  const QString address = evmAddressOfKey(typed, &error);
+  walletAddress_->setText(address.isEmpty() ? error : address + "  (not saved yet)");
+}
+
+void ConnectionsDialog::saveWalletKey() {
+  QString error, normalized;
+  const QString typed = walletKey_->text();
+  const QString address = typed.trimmed().isEmpty() ? QString() : evmAddressOfKey(typed, &error, &normalized);
+  if (typed.trimmed().isEmpty()) error = storedWalletAddress_.isEmpty() ? "enter the wallet's private key" : QString();
+  if (!error.isEmpty()) {
+    showStatus(error, true);
+    emit saveFailed(error);
+    return;
+  }
+  if (address.isEmpty()) {  // nothing typed, a key is stored: nothing changes
+    accept();
+    return;
+  }
+  saving_ = true;
+  saveButton_->setEnabled(false);
+  showStatus("Saving the wallet key in the OS keychain…", false);
+  const ConnectionProfile p = evmWalletProfile(address);
+  store_.save(p, normalized, this, [this, p](const QString& saveError) {
+    saving_ = false;
+    saveButton_->setEnabled(true);
+    if (!saveError.isEmpty()) {
+      showStatus(saveError, true);
+      emit saveFailed(saveError);
+      return;
+    }
+    walletKey_->clear();
+    storedWalletAddress_ = p.clientId;
+    showWalletAddress();
+    showStatus({}, false);
+    ConnectionProfile savedProfile = p;
+    savedProfile.secretStored = true;
+    emit saved(savedProfile);
+    accept();
+  });
+  normalized.fill(QChar(u'0'));
 }
 
 ConnectionsDialog::ApiKeyPage* ConnectionsDialog::apiPage(const QString& venue) const {

@@ -8,7 +8,8 @@
 // With several venues configured the dialog lists every venue on the left, each with its state as
 // the engine sees it now (setVenueStates), and shows the selected venue's own credentials: Deribit's
 // client id/secret page, or an API key/secret pair (Binance-style) with its own Test and Save, or
-// for the embedded simulator a note that it needs none.
+// for the embedded simulator a note that it needs none; for the on-chain venue (evm) the wallet's
+// private key, shown back only as the wallet's address (keychain entry evm/wallet).
 #include <QDialog>
 #include <chrono>
 #include <functional>
@@ -48,6 +49,7 @@ enum class CredentialKind {
   None,           // the embedded simulator
   DeribitClient,  // Deribit's client id + client secret (the environment picker, testnet/mainnet/URL)
   ApiKeyPair,     // an API key + API secret (e.g. binance-futures)
+  WalletKey,      // an on-chain wallet's private key (evm): shown back only as its address
 };
 
 // One configured venue in the dialog. The tester matching `kind` may be empty: then "Test
@@ -104,6 +106,10 @@ class ConnectionsDialog : public QDialog {
   QLineEdit* apiUrlEdit(const QString& venue) const;
   QPushButton* apiTestButton(const QString& venue) const;
   QLabel* apiTestResultLabel(const QString& venue) const;
+  // The on-chain wallet's page (kind WalletKey): the private-key field (never filled from the
+  // keychain) and the address of the key stored or typed. Null without such a venue.
+  QLineEdit* walletKeyEdit() const { return walletKey_; }
+  QLabel* walletAddressLabel() const { return walletAddress_; }
 
  signals:
   void testFinished(bool ok, const QString& message);
@@ -153,6 +159,9 @@ class ConnectionsDialog : public QDialog {
   void showApiResult(ApiKeyPage& page, bool ok, const QString& message, double roundTripMs);
   void saveApiKey(ApiKeyPage& page);
   void venueChanged();
+  QWidget* buildWalletPage(const VenueConnection& entry);
+  void showWalletAddress();
+  void saveWalletKey();
 
   std::vector<VenueConnection> entries_;
   std::vector<std::unique_ptr<ApiKeyPage>> apiPages_;
@@ -181,6 +190,10 @@ class ConnectionsDialog : public QDialog {
   QLabel* status_ = nullptr;
   QPushButton* saveButton_ = nullptr;
   QPushButton* cancelButton_ = nullptr;
+
+  QLineEdit* walletKey_ = nullptr;
+  QLabel* walletAddress_ = nullptr;
+  QString storedWalletAddress_;  // the address of the key in the keychain ("" = none saved)
 };
 
 }  // namespace kappa::ui

@@ -5,6 +5,8 @@
 #include <QUrl>
 #include <qt6keychain/keychain.h>
 
+#include "venue/evm/Secp256k1Signer.hpp"
+
 namespace kappa::ui {
 namespace {
 
@@ -154,7 +156,7 @@ void CredentialStore::save(const ConnectionProfile& profileIn, const QString& se
   connect(job, &QKeychain::Job::finished, this, [this, p, guard, done](QKeychain::Job* j) mutable {
     --pending_;
     if (j->error() != QKeychain::NoError) {
-      if (guard.alive()) done(describeKeychainError(j->error(), j->errorString()));
+      if (guard.alive()) done(describeKeychainError(j->error(), j->errorString(), p.key()));
       return;
     }
     p.secretStored = true;
@@ -175,7 +177,7 @@ void CredentialStore::readSecret(const QString& key, QObject* context, SecretDon
     if (read->error() == QKeychain::EntryNotFound) {
       done({}, QStringLiteral("no secret stored for %1 in the OS keychain").arg(key));
     } else if (read->error() != QKeychain::NoError) {
-      done({}, describeKeychainError(read->error(), read->errorString()));
+      done({}, describeKeychainError(read->error(), read->errorString(), key));
     } else if (read->textData().isEmpty()) {
       done({}, QStringLiteral("the secret stored for %1 in the OS keychain is empty").arg(key));
     } else {
@@ -207,7 +209,7 @@ void CredentialStore::remove(const QString& key, QObject* context, Done done) {
   connect(job, &QKeychain::Job::finished, this, [this, key, guard, done](QKeychain::Job* j) {
     --pending_;
     if (j->error() != QKeychain::NoError && j->error() != QKeychain::EntryNotFound) {
-      if (guard.alive()) done(describeKeychainError(j->error(), j->errorString()));
+      if (guard.alive()) done(describeKeychainError(j->error(), j->errorString(), key));
       return;
     }
     QSettings s(settingsFile_, QSettings::IniFormat);
@@ -223,7 +225,41 @@ void CredentialStore::remove(const QString& key, QObject* context, Done done) {
   job->start();
 }
 
-QString describeKeychainError(int code, const QString& message) {
+ConnectionProfile evmWalletProfile(const QString& address) {
+  ConnectionProfile p;
+  p.venue = QStringLiteral("evm");
+  p.environment = QStringLiteral("wallet");
+  p.clientId = address;
+  return p;
+}
+
+QString evmAddressOfKey(const QString& hex, QString* error, QString* normalized) {
+  QString text = hex.trimmed().toLower();
+  if (text.startsWith(QLatin1String("0x"))) text.remove(0, 2);
+  QByteArray latin = text.toLatin1();
+  QString address;
+  try {
+    address = QString::fromStdString(evm::Secp256k1Signer(evm::PrivateKey::fromHex(latin.toStdString())).checksumAddress());
+  } catch (const std::exception&) {
+    if (error)
+      *error = QStringLiteral("not a wallet private key: expected 64 hex digits (0x optional), not zero and below "
+                              "the secp256k1 curve order");
+  }
+  if (!address.isEmpty() && normalized) *normalized = text;
+  latin.fill('\0');
+  text.fill(QChar(u'0'));
+  return address;
+}
+
+QString describeKeychainError(int code, const QString& message, const QString& key) {
+  const QString headless =
+      key.startsWith(QLatin1String("evm/"))
+          ? QStringLiteral("give the wallet key headless (KAPPA_EVM_PRIVATE_KEY or --evm-key-file FILE)")
+      : key.startsWith(QLatin1String("binance-futures/"))
+          ? QStringLiteral("give the key headless (KAPPA_BINANCE_API_KEY / KAPPA_BINANCE_API_SECRET or "
+                           "--binance-credentials FILE)")
+          : QStringLiteral("give the key headless (KAPPA_DERIBIT_CLIENT_ID / KAPPA_DERIBIT_CLIENT_SECRET or "
+                           "--deribit-credentials FILE)");
   QString detail = message.isEmpty() ? QStringLiteral("no details") : message;
   // QtKeychain 0.13 says only "Unknown error" when it could not load libsecret (nor
   // libgnome-keyring): there is no backend to talk to at all.
@@ -231,10 +267,8 @@ QString describeKeychainError(int code, const QString& message) {
     detail = QStringLiteral("QtKeychain could load no keychain library (libsecret-1-0 missing?)");
   if (code == QKeychain::NoBackendAvailable || code == QKeychain::NotImplemented || mentionsMissingService(detail) ||
       detail.startsWith(QLatin1String("QtKeychain could load no keychain library")))
-    return QStringLiteral("no OS keychain (Secret Service) available: %1 — start gnome-keyring or KWallet, or give "
-                          "the key headless (KAPPA_DERIBIT_CLIENT_ID / KAPPA_DERIBIT_CLIENT_SECRET or "
-                          "--deribit-credentials FILE)")
-        .arg(detail);
+    return QStringLiteral("no OS keychain (Secret Service) available: %1 — start gnome-keyring or KWallet, or %2")
+        .arg(detail, headless);
   // gnome-keyring with no unlocked default keyring and no way to prompt (no desktop session).
   if (detail.contains("/org/freedesktop/secrets/collection/") || detail.contains("prompt", Qt::CaseInsensitive) ||
       detail.contains("locked", Qt::CaseInsensitive))

@@ -4,6 +4,7 @@
 // client id) in a small INI file. One profile per venue + environment, so a testnet key and a
 // mainnet key never overwrite each other:
 //     deribit/testnet, deribit/mainnet, deribit/custom/<url>
+// and one on-chain wallet key, evm/wallet (kEvmWalletKey below).
 // Keychain entries: service "Kappa" (see CredentialStore()), key = the profile key; with the Secret
 // Service backend that is the item with attributes server=Kappa user=deribit/testnet
 // (`secret-tool lookup server Kappa user deribit/testnet`).
@@ -94,9 +95,22 @@ class CredentialStore : public QObject {
   int pending_ = 0;
 };
 
+// The on-chain venue's wallet key (--venue evm): one keychain entry, key "evm/wallet" (one wallet
+// for every chain: an address is the same on each). Its profile is venue "evm", environment
+// "wallet", and as "client id" the wallet's checksummed address, which is public; the secret is the
+// private key as 64 lower-case hex digits without 0x.
+inline const QString kEvmWalletKey = QStringLiteral("evm/wallet");
+ConnectionProfile evmWalletProfile(const QString& address);
+// The checksummed address of the private key `hex` (64 hex digits, 0x optional, spaces around
+// ignored), and in `normalized` the form the keychain keeps. Empty and `error` if it is not a key;
+// the error never quotes the text.
+QString evmAddressOfKey(const QString& hex, QString* error = nullptr, QString* normalized = nullptr);
+
 // The reason a trader (or a test log) can act on, for a QtKeychain error. No OS keychain at all is
 // said as "no OS keychain (Secret Service) available: <what the backend said> …".
-QString describeKeychainError(int qkeychainError, const QString& backendMessage);
+// `key`, the entry concerned, picks the headless way it names (an "evm/" key: the wallet key's
+// KAPPA_EVM_PRIVATE_KEY / --evm-key-file; "binance-futures/": Binance's; otherwise Deribit's).
+QString describeKeychainError(int qkeychainError, const QString& backendMessage, const QString& key = {});
 
 }  // namespace kappa::ui
 

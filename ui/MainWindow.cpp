@@ -854,6 +854,8 @@ std::vector<VenueConnection> MainWindow::connectionEntries() const {
     e.environment = QString::fromStdString(engine_.venueEnvironment(v));
     if (e.environment.isEmpty()) {
       e.kind = CredentialKind::None;  // the embedded simulator
+    } else if (e.venue == "evm") {
+      e.kind = CredentialKind::WalletKey;  // the on-chain wallet's private key
     } else if (e.venue == "deribit") {
       e.kind = CredentialKind::DeribitClient;
       e.deribitTester = connectionTester_;
