@@ -30,6 +30,7 @@
 #include <set>
 
 #include "ChainProcess.hpp"
+#include "EvmTestEngine.hpp"
 #include "EngineOrders.hpp"
 #include "ExchangeProcess.hpp"  // exchangeBinary()
 #include "SqliteQuery.hpp"
@@ -189,26 +190,12 @@ class TestEvmOrders : public QObject {
   void startEngine() {
     EvmVenueConfig c;
     std::string e;
-    const auto deployment = nlohmann::json::parse(QJsonDocument(chain_.deployment()).toJson().toStdString());
-    QVERIFY2(evmConfigFromDeployment(deployment, c, e), e.c_str());
+    QVERIFY2(manualMiningVenueConfig(chain_, c, e), e.c_str());
     QCOMPARE(QString::fromStdString(c.router).toLower(), chain_.router().toLower());
-    c.pollInterval = std::chrono::milliseconds(100);
-    c.rpcTimeout = std::chrono::milliseconds(2000);
-    c.retryInterval = std::chrono::milliseconds(300);
-    c.maxHeadAge = std::chrono::seconds(0);  // manual mining: the head stands still between tests
-    c.tx.confirmations = 2;
     c.tx.finalConfirmations = 4;
-    c.tx.stuckBlocks = 50;  // the test mines; nothing should be sped up behind its back
     config_ = c;
-    auto venue = std::make_unique<EvmVenue>(c);
-    venue->setWalletKey(PrivateKey::fromHex(kDevKey1));
-    QCOMPARE(QString::fromStdString(venue->walletAddress()).toLower(), me_);
-    venue_ = venue.get();
-    engine_ = std::make_unique<Engine>(std::move(venue));
-    engine_->setDataDir(dir_.filePath("data").toStdString());
-    engine_->start();
-    for (const char* a : {"max_position=1000000000", "price_band=0.9", "max_order_notional=1000000000", "max_net_delta=1000000"})
-      engine_->changeRiskLimit(a, "test");
+    engine_ = startEvmEngine(c, kDevKey1, dir_.filePath("data").toStdString(), venue_);
+    QCOMPARE(QString::fromStdString(venue_->walletAddress()).toLower(), me_);
     const Instrument* weth = engine_->instruments().find(0, "WETH/USDC");
     QVERIFY(weth);
     weth_ = weth->id;

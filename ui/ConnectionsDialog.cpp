@@ -21,6 +21,15 @@
 namespace kappa::ui {
 namespace {
 
+// A field for a secret: its text never shown, no context menu (no "copy" of what was typed).
+QLineEdit* secretField(QWidget* parent, const char* objectName) {
+  auto* field = new QLineEdit(parent);
+  field->setObjectName(objectName);
+  field->setEchoMode(QLineEdit::Password);
+  field->setContextMenuPolicy(Qt::NoContextMenu);
+  return field;
+}
+
 QString colorName(const QColor& c) { return c.name(QColor::HexRgb); }
 
 // A tester should never put the secret in its message; if one ever does, it is not shown.
@@ -189,10 +198,7 @@ QWidget* ConnectionsDialog::buildDeribitPage() {
   clientId_->setPlaceholderText("client id, e.g. fo7WAPRm");
   lay.addRow("Client ID", clientId_);
 
-  secret_ = new QLineEdit(this);
-  secret_->setObjectName("clientSecret");
-  secret_->setEchoMode(QLineEdit::Password);
-  secret_->setContextMenuPolicy(Qt::NoContextMenu);  // no "copy" of what was typed
+  secret_ = secretField(this, "clientSecret");
   lay.addRow("Client secret", secret_);
 
   secretNote_ = new QLabel(this);
@@ -557,10 +563,7 @@ QWidget* ConnectionsDialog::buildApiKeyPage(ApiKeyPage& p) {
   p.key->setObjectName("apiKey");
   p.key->setPlaceholderText("API key");
   lay.addRow("API key", p.key);
-  p.secret = new QLineEdit(p.page);
-  p.secret->setObjectName("apiSecret");
-  p.secret->setEchoMode(QLineEdit::Password);
-  p.secret->setContextMenuPolicy(Qt::NoContextMenu);
+  p.secret = secretField(p.page, "apiSecret");
   lay.addRow("API secret", p.secret);
   p.secretNote = new QLabel(p.page);
   p.secretNote->setTextFormat(Qt::RichText);
@@ -614,10 +617,7 @@ QWidget* ConnectionsDialog::buildWalletPage(const VenueConnection& entry) {
   KeyPageLayout lay(page, "On-chain wallet (" + entry.venue + ")",
                     "The private key of the wallet Kappa signs swaps with. Whoever holds it holds the funds:<br>"
                     "use a wallet kept for trading, with only what it needs.");
-  walletKey_ = new QLineEdit(page);
-  walletKey_->setObjectName("walletKey");
-  walletKey_->setEchoMode(QLineEdit::Password);
-  walletKey_->setContextMenuPolicy(Qt::NoContextMenu);  // no "copy" of what was typed
+  walletKey_ = secretField(page, "walletKey");
   lay.addRow("Private key", walletKey_);
   walletAddress_ = new QLabel(page);
   walletAddress_->setObjectName("walletAddress");
