@@ -260,7 +260,8 @@ class TestEvmOrders : public QObject {
     g.reserve(3, U256(700));
     QCOMPARE(g.paidToday(t0 + day), U256(0));  // the next UTC day
     QCOMPARE(g.reservedInFlight(), U256(700));
-    g.paid(4, U256(999), t0 + day);  // a restart's journaled fee of today, by its id
+    g.restorePaid(5, U256(777), t0, t0 + day);        // a restart's journaled fee of yesterday: not today's
+    g.restorePaid(4, U256(999), t0 + day, t0 + day);  // ... of today, by its id
     g.paid(3, U256(1), t0 + day);
     QCOMPARE(g.paidToday(t0 + day), U256(1000));
     g.paid(4, U256(999), t0 + day);  // its receipt read again after the restart: not twice

@@ -1573,9 +1573,8 @@ void EvmVenue::applyRestore() {
       }
       // The gas it paid today counts against max_gas_per_day again (by its id: a receipt read
       // again after the restart replaces it, never adds to it).
-      constexpr Nanos kDay = 86'400'000'000'000;
       const Nanos now = wallNow();
-      if (e.feeWei > 0 && e.feePaidAt > 0 && e.feePaidAt / kDay == now / kDay) gas_.paid(e.id, e.feeWei, now);
+      if (e.feeWei > 0) gas_.restorePaid(e.id, e.feeWei, e.feePaidAt, now);
       txEntries_[e.id] = e;
       std::lock_guard lock(mutex_);
       txShown_[e.id] = e;

@@ -57,6 +57,11 @@ void GasBudget::paid(std::uint64_t txId, const U256& feeWei, Nanos now) {
   paid_[txId] = feeWei;
 }
 
+void GasBudget::restorePaid(std::uint64_t txId, const U256& feeWei, Nanos paidAt, Nanos now) {
+  rollTo(now);
+  if (paidAt > 0 && utcDay(paidAt) == day_) paid_[txId] = feeWei;
+}
+
 void GasBudget::release(std::uint64_t txId) { reserved_.erase(txId); }
 
 U256 GasBudget::paidToday(Nanos now) {

@@ -30,6 +30,9 @@ class GasBudget {
   void reserve(std::uint64_t txId, const U256& worstWei);
   // Its receipt: `feeWei` paid (replacing an amount counted before for the same id).
   void paid(std::uint64_t txId, const U256& feeWei, Nanos now);
+  // Restart: a fee the journal says was paid at `paidAt`, counted (by its id) only when that was
+  // today (UTC) as of `now`.
+  void restorePaid(std::uint64_t txId, const U256& feeWei, Nanos paidAt, Nanos now);
   // Never reached the chain (refused before sending): nothing reserved any more.
   void release(std::uint64_t txId);
   U256 paidToday(Nanos now);
