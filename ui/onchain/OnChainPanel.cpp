@@ -96,7 +96,7 @@ OnChainPanel::OnChainPanel(Engine& engine, const evm::EvmVenue& venue, QWidget* 
   pv->setSpacing(0);
   pv->addWidget(sectionTitle("Pools", "poolsTitle"));
   pools_ = makeTable("onChainPools", {"Pool", "Price", "Reserve base", "Reserve quote", "Volume 24 h", "Swaps 24 h", "Last swap"},
-                     {86, 86, 120, 142, 136, 54, 160});
+                     {86, 86, 120, 142, 206, 80, 160});
   pools_->horizontalHeaderItem(4)->setToolTip(
       "Swap volume in the base token over the last 24 h by block time (the chain's Swap logs, read back at the start)");
   pv->addWidget(pools_);
