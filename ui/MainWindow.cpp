@@ -1,4 +1,5 @@
 #include "MainWindow.hpp"
+#include "link/LocalEngineLink.hpp"
 
 #include "AuditView.hpp"
 #include "AccountPanel.hpp"
@@ -19,6 +20,7 @@
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPointer>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QScreen>
@@ -84,12 +86,25 @@ QDockWidget* makeDock(const QString& title, const QString& name, QWidget* conten
 }  // namespace
 
 MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* parent)
-    : QMainWindow(parent), engine_(engine), instruments_(engine.instruments()), settingsFile_(settingsFile) {
+    : MainWindow(std::make_unique<LocalEngineLink>(engine), nullptr, settingsFile, parent) {}
+
+MainWindow::MainWindow(EngineLink& link, const QString& settingsFile, QWidget* parent)
+    : MainWindow(nullptr, &link, settingsFile, parent) {}
+
+MainWindow::MainWindow(std::unique_ptr<EngineLink> owned, EngineLink* link, const QString& settingsFile, QWidget* parent)
+    : QMainWindow(parent), ownedLink_(std::move(owned)), engine_(link ? *link : *ownedLink_),
+      instruments_(engine_.instruments()), settingsFile_(settingsFile) {
+  EngineLink& engine = engine_;
   venues_.names = engine.venueNames();
   {
     QStringList names;
-    for (VenueId v = 0; v < engine.venueCount(); ++v) names << QString::fromStdString(engine.venueName(v));
-    setWindowTitle(QString("Kappa — %1").arg(names.join(" + ")));
+    for (const std::string& name : venues_.names) names << QString::fromStdString(name);
+    const LinkStatus link = engine.link();
+    if (link.remote)
+      setWindowTitle(QString("Kappa — %1 (engine %2 at %3)")
+                         .arg(names.join(" + "), QString::fromStdString(link.engineName), QString::fromStdString(link.server)));
+    else
+      setWindowTitle(QString("Kappa — %1").arg(names.join(" + ")));
   }
   setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks | QMainWindow::AllowNestedDocks);
   resize(1600, 1000);
@@ -124,7 +139,7 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
         optionVenue = inst.venue;
         break;
       }
-    QString venue = QString::fromStdString(engine.venueName(optionVenue));
+    QString venue = optionVenue < venues_.names.size() ? QString::fromStdString(venues_.names[optionVenue]) : QString();
     if (!venue.isEmpty()) venue[0] = venue[0].toUpper();
     chainBoard_->setVenueName(venue);
     surface_->setVenueName(venue);
@@ -135,7 +150,7 @@ MainWindow::MainWindow(Engine& engine, const QString& settingsFile, QWidget* par
   riskLimits_ = new RiskLimitsView(engine_, centralTabs_);
   audit_ = new AuditView(centralTabs_);
   // The audit view reads the very file the engine writes (read-only, WAL lets both work at once).
-  if (const Journal* journal = engine_.journal()) audit_->setJournalPath(QString::fromStdString(journal->path()));
+  if (const std::string journal = engine_.journalPath(); !journal.empty()) audit_->setJournalPath(QString::fromStdString(journal));
   centralTabs_->addTab(chart_, "Chart");
   centralTabs_->addTab(chainBoard_, "Option chain");
   centralTabs_->addTab(surface_, "Volatility");
@@ -740,8 +755,14 @@ void MainWindow::askResume() {
 }
 
 void MainWindow::resumeConfirmed() {
-  const std::string refused = engine_.resume();
-  if (!refused.empty()) risk_->showResumeRefused(QString::fromStdString(refused));
+  // A remote engine answers later, on another thread: the answer is shown on the GUI thread.
+  QPointer<MainWindow> self(this);
+  engine_.resume([self](std::string refused) {
+    if (refused.empty()) return;
+    QMetaObject::invokeMethod(qApp, [self, refused = QString::fromStdString(refused)] {
+      if (self) self->risk_->showResumeRefused(refused);
+    });
+  });
 }
 
 void MainWindow::askFlatten() {
@@ -850,7 +871,7 @@ std::vector<VenueConnection> MainWindow::connectionEntries() const {
   std::vector<VenueConnection> out;
   for (VenueId v = 0; v < engine_.venueCount(); ++v) {
     VenueConnection e;
-    e.venue = QString::fromStdString(engine_.venueName(v));
+    e.venue = QString::fromStdString(venues_.names[v]);
     e.environment = QString::fromStdString(engine_.venueEnvironment(v));
     if (e.environment.isEmpty()) {
       e.kind = CredentialKind::None;  // the embedded simulator

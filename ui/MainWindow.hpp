@@ -9,6 +9,7 @@
 #include "OrderAnswer.hpp"
 #include "UiMetrics.hpp"
 #include "VenueNames.hpp"
+#include "link/EngineLink.hpp"
 #include "orchestrator/Engine.hpp"
 
 class QAction;
@@ -52,7 +53,10 @@ class TradesModel;
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
+  // Over an engine in this process (a LocalEngineLink the window owns).
   MainWindow(Engine& engine, const QString& settingsFile, QWidget* parent = nullptr);
+  // Over any engine: local, or remote through `kappa --attach` (the link outlives the window).
+  MainWindow(EngineLink& link, const QString& settingsFile, QWidget* parent = nullptr);
   ~MainWindow() override;
 
   void selectInstrument(InstrumentId id);
@@ -150,7 +154,10 @@ class MainWindow : public QMainWindow {
   void cancelSelectedOrders();
   void updateStatus(const EngineSnapshot& s);
 
-  Engine& engine_;
+  // `link` null: the window uses the one it owns.
+  MainWindow(std::unique_ptr<EngineLink> owned, EngineLink* link, const QString& settingsFile, QWidget* parent);
+  std::unique_ptr<EngineLink> ownedLink_;  // a LocalEngineLink made by the Engine& constructor
+  EngineLink& engine_;
   const InstrumentRegistry& instruments_;
   VenueNames venues_;  // the configured venues, by VenueId
   QString settingsFile_;

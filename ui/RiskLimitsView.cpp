@@ -15,7 +15,7 @@
 #include <cmath>
 
 #include "Theme.hpp"
-#include "orchestrator/Engine.hpp"
+#include "link/EngineLink.hpp"
 #include "models/RiskModels.hpp"
 
 namespace kappa::ui {
@@ -55,7 +55,7 @@ QTableView* makeView(QAbstractItemModel* model, QWidget* parent) {
 
 }  // namespace
 
-RiskLimitsView::RiskLimitsView(Engine& engine, QWidget* parent) : QWidget(parent), engine_(engine) {
+RiskLimitsView::RiskLimitsView(EngineLink& engine, QWidget* parent) : QWidget(parent), engine_(engine) {
   auto* outer = new QVBoxLayout(this);
   outer->setContentsMargins(0, 2, 0, 0);
   outer->setSpacing(4);

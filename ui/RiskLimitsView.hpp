@@ -12,7 +12,7 @@ class QPushButton;
 class QTableView;
 
 namespace kappa {
-class Engine;
+class EngineLink;
 }
 
 namespace kappa::ui {
@@ -24,7 +24,7 @@ class BreachesModel;
 class RiskLimitsView : public QWidget {
   Q_OBJECT
  public:
-  explicit RiskLimitsView(Engine& engine, QWidget* parent = nullptr);
+  explicit RiskLimitsView(EngineLink& engine, QWidget* parent = nullptr);
   void apply(const EngineSnapshot& snapshot);
 
   QTableView* limitsView() const { return limitsView_; }
@@ -38,7 +38,7 @@ class RiskLimitsView : public QWidget {
  private:
   void toggleLimit(int row);
 
-  Engine& engine_;
+  EngineLink& engine_;
   LimitsModel* limits_ = nullptr;
   TriggersModel* triggers_ = nullptr;
   BreachesModel* breaches_ = nullptr;

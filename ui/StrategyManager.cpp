@@ -77,7 +77,7 @@ QVBoxLayout* sectionLayout(QWidget* w) {
 }
 }  // namespace
 
-StrategyManager::StrategyManager(Engine& engine, QWidget* parent) : QWidget(parent), engine_(engine) {
+StrategyManager::StrategyManager(EngineLink& engine, QWidget* parent) : QWidget(parent), engine_(engine) {
   setObjectName("strategyManager");
   plugins_ = new PluginsModel(this);
   instances_ = new InstancesModel(this);
@@ -732,7 +732,7 @@ void StrategyManager::createInstance(bool start) {
     showMessage("Trading is HALTED — resume before starting a strategy; nothing created", true);
     return;
   }
-  Engine::StrategyLaunch launch;
+  StrategyLaunch launch;
   launch.path = path;
   launch.strategyId = id;
   launch.start = start;

@@ -12,7 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "orchestrator/Engine.hpp"
+#include "link/EngineLink.hpp"
+#include "strategy/PluginLoader.hpp"
 
 class QComboBox;
 class QLabel;
@@ -31,7 +32,7 @@ class StrategyParamForm;
 class StrategyManager : public QWidget {
   Q_OBJECT
  public:
-  explicit StrategyManager(Engine& engine, QWidget* parent = nullptr);
+  explicit StrategyManager(EngineLink& engine, QWidget* parent = nullptr);
   ~StrategyManager() override;
 
   // Where the log lines come from (owned by the caller, outlives this widget). Null: no log view.
@@ -113,7 +114,7 @@ class StrategyManager : public QWidget {
   void expect(Pending kind, const std::string& path, std::uint32_t instance, const QString& name, const QString& text);
   void resolvePending(const EngineSnapshot& s);
 
-  Engine& engine_;
+  EngineLink& engine_;
   StrategyLog* log_ = nullptr;
   std::vector<PluginRow> snapshotPlugins_;  // the last snapshot's, for the "New instance" schemas
   std::set<std::string> knownFiles_;        // added by the user or seen in a snapshot (canonical)

@@ -26,6 +26,7 @@ const char* nameOf(JournalKind k) {
     case JournalKind::PluginLoad: return "plugin_load";
     case JournalKind::ParamChange: return "param_change";
     case JournalKind::StrategySetup: return "strategy_setup";
+    case JournalKind::Command: return "command";
     case JournalKind::VenueRecord: return "venue_record";
   }
   return "?";

@@ -26,12 +26,13 @@ enum class JournalKind : std::uint8_t {
   PluginLoad,        // text: path and SHA-256
   ParamChange,       // text: "name=value"
   StrategySetup,     // text: the whole strategy set-up as JSON (plugins; instances, their parameters)
+  Command,           // text: a command from outside this process and who sent it ("alice: halt ...")
   // A venue's own fact (VenueJournalEntry, Venue.hpp): order = its key, text = its body, `venue`
   // says whose. Written to the venue_record table, not to `journal`: it is not one of the kinds
   // the audit view filters the journal table by (kJournalKinds counts those).
   VenueRecord,
 };
-inline constexpr int kJournalKinds = 14;
+inline constexpr int kJournalKinds = 15;
 const char* nameOf(JournalKind kind);
 
 struct JournalRecord {

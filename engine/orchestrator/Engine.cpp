@@ -177,6 +177,24 @@ void Engine::submit(OrderRequest request) {
   boost::asio::post(io_, [this, r = std::move(request)] { oms_->submit(r, now()); });
 }
 
+void Engine::submit(OrderRequest request, std::function<void(OrderId, std::string)> answered) {
+  boost::asio::post(io_, [this, r = std::move(request), answered = std::move(answered)] {
+    const OrderId id = oms_->submit(r, now());
+    std::string refusal;
+    if (id == 0) {
+      refusal = oms_->lastReject();
+    } else if (const Order* o = oms_->find(id); o && o->state == OrderState::Rejected) {
+      refusal = o->reason;
+    }
+    if (answered) answered(id, std::move(refusal));
+  });
+}
+
+void Engine::journalCommand(std::string user, std::string text) {
+  const Nanos at = now();
+  boost::asio::post(io_, [this, at, line = user + ": " + text] { journalNote(JournalKind::Command, at, line); });
+}
+
 void Engine::cancel(OrderId id) {
   boost::asio::post(io_, [this, id] {
     std::string why;

@@ -31,6 +31,7 @@
 #include "risk/RiskMonitor.hpp"
 #include "strategy/PluginLoader.hpp"
 #include "strategy/StrategyHost.hpp"
+#include "strategy/StrategyLaunch.hpp"
 #include "venue/Venue.hpp"
 
 namespace kappa {
@@ -81,6 +82,12 @@ class Engine final {
 
   // ---- commands: callable from any thread, executed on the engine thread ----
   void submit(OrderRequest request);
+  // The same, and `answered` runs on the engine thread once the gate decided: the new order's id
+  // (0: none was made) and the refusal ("" when the order went on to its venue).
+  void submit(OrderRequest request, std::function<void(OrderId, std::string)> answered);
+  // A command from outside this process (a GUI attached over NATS, the desk): journaled with the
+  // user who sent it (JournalKind::Command), in the order it arrived. Any thread.
+  void journalCommand(std::string user, std::string text);
   void cancel(OrderId id);
   void cancelAll(InstrumentId only = kNoInstrument);
   void replace(OrderId id, Price newPrice, Qty newQty);
@@ -131,13 +138,7 @@ class Engine final {
   // configured in this run; not restored)". Logged and journaled at setDataDir; kept out of
   // trading, restored by the next run that configures the venue. Set by setDataDir, then fixed.
   const std::vector<std::string>& holdingsOnAbsentVenues() const { return absentVenueHoldings_; }
-  struct StrategyLaunch {
-    std::string path;
-    std::string strategyId;  // empty: the plugin's first strategy
-    ParamAssignments params;
-    bool start = true;
-    bool approve = false;    // the user approved a changed binary
-  };
+  using StrategyLaunch = kappa::StrategyLaunch;
   // Loads the plugin if needed (off the engine thread), creates an instance and starts it.
   // `done` (optional) receives "" or the reason it failed, on the engine thread.
   void launchStrategy(StrategyLaunch launch, std::function<void(std::string)> done = {});

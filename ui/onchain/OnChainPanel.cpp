@@ -67,7 +67,7 @@ int shownDecimals(const std::string& symbol) { return symbol == "USDC" || symbol
 
 }  // namespace
 
-OnChainPanel::OnChainPanel(Engine& engine, const evm::EvmVenue& venue, QWidget* parent)
+OnChainPanel::OnChainPanel(EngineLink& engine, const evm::EvmVenue& venue, QWidget* parent)
     : QWidget(parent), engine_(engine), venue_(venue) {
   setObjectName("onChainPanel");
   auto* v = new QVBoxLayout(this);

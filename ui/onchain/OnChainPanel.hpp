@@ -9,7 +9,8 @@
 #include <QTimer>
 #include <QWidget>
 
-#include "orchestrator/Engine.hpp"
+#include "core/Clock.hpp"
+#include "link/EngineLink.hpp"
 #include "venue/evm/EvmVenue.hpp"
 
 class QLabel;
@@ -23,7 +24,7 @@ class TransactionsTable;
 class OnChainPanel : public QWidget {
   Q_OBJECT
  public:
-  OnChainPanel(Engine& engine, const evm::EvmVenue& venue, QWidget* parent = nullptr);
+  OnChainPanel(EngineLink& engine, const evm::EvmVenue& venue, QWidget* parent = nullptr);
   // Reads the venue and updates every part (the timer calls it; tests may too).
   void refresh();
 
@@ -44,7 +45,7 @@ class OnChainPanel : public QWidget {
   void showMessage(const QString& text, bool error);
   void followOrder(OrderId id);
 
-  Engine& engine_;
+  EngineLink& engine_;
   const evm::EvmVenue& venue_;
   QTimer timer_;
   BlockStrip* strip_ = nullptr;
