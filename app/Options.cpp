@@ -137,6 +137,40 @@ int parseOptions(const QStringList& arguments, Options& out) {
                                       "on the command line.",
                                       "FILE");
   p.addOptions({rpcUrl, evmDeployment, evmPools, evmKeyFile});
+  const QCommandLineOption serve("serve",
+                                 "With --headless: serve this engine to attached GUIs and the desk through the NATS "
+                                 "server at URL (nats://HOST:PORT, or tls:// with --tls-ca). User and password from "
+                                 "KAPPA_NATS_USER / KAPPA_NATS_PASSWORD unless --nats-creds. See docs/desk.md.",
+                                 "URL");
+  const QCommandLineOption engineName("engine-name", "With --serve: this engine's name on the desk (A-Z a-z 0-9 _ -).",
+                                      "NAME");
+  const QCommandLineOption attach("attach",
+                                  "Open the window over a remote engine (kappa --headless --serve) through the NATS "
+                                  "server at URL; with --engine NAME. No venue runs in this process.",
+                                  "URL");
+  const QCommandLineOption attachEngine("engine", "With --attach: the engine's name (kappa --engine-name).", "NAME");
+  const QCommandLineOption natsCreds("nats-creds", "NATS credentials file (JWT and NKey seed) instead of a user and password.",
+                                     "FILE");
+  const QCommandLineOption tlsCa("tls-ca", "Trust only this CA certificate (PEM) for the NATS server's TLS.", "FILE");
+  const QCommandLineOption tlsCert("tls-cert", "Client certificate (PEM) for the NATS server, when it asks for one.", "FILE");
+  const QCommandLineOption tlsKey("tls-key", "The client certificate's private key (PEM, chmod 600).", "FILE");
+  const QCommandLineOption commandUsers("command-users",
+                                        "With --serve: the NATS users that may send this engine trading commands "
+                                        "(comma-separated; the server's permissions decide who can reach it at all).",
+                                        "LIST");
+  const QCommandLineOption riskUsers("risk-users",
+                                     "With --serve: the NATS users with the risk role (they may also halt, resume "
+                                     "and change limits; the desk halt is theirs).",
+                                     "LIST");
+  const QCommandLineOption failClosed("desk-fail-closed",
+                                      "With --serve: after SECONDS without the NATS server (default 10), go to "
+                                      "--desk-fail-action.", "SECONDS", "10");
+  const QCommandLineOption failAction("desk-fail-action",
+                                      "With --serve: reduce (default: only orders that reduce a position) or halt, "
+                                      "when the NATS server has been lost for --desk-fail-closed seconds.",
+                                      "ACTION", "reduce");
+  p.addOptions({serve, engineName, attach, attachEngine, natsCreds, tlsCa, tlsCert, tlsKey, commandUsers, riskUsers,
+                failClosed, failAction});
 
   const QString usage = p.helpText().replace("<executable_name>", "kappa");
   auto fail = [&](const QString& why) {
@@ -269,6 +303,54 @@ int parseOptions(const QStringList& arguments, Options& out) {
     if (p.isSet(rpcUrl))
       if (const QString problem = rpcUrlProblem(out.rpcUrl); !problem.isEmpty()) return fail("--rpc-url " + problem);
   }
+  out.serveUrl = p.value(serve);
+  out.engineName = p.value(engineName);
+  out.attachUrl = p.value(attach);
+  out.attachEngine = p.value(attachEngine);
+  out.natsCredsFile = p.value(natsCreds);
+  out.tlsCa = p.value(tlsCa);
+  out.tlsCert = p.value(tlsCert);
+  out.tlsKey = p.value(tlsKey);
+  auto userList = [](const QString& text) {
+    QStringList users;
+    for (const QString& u : text.split(',', Qt::SkipEmptyParts))
+      if (!users.contains(u.trimmed())) users << u.trimmed();
+    return users;
+  };
+  out.commandUsers = userList(p.value(commandUsers));
+  out.riskUsers = userList(p.value(riskUsers));
+  out.deskFailAction = p.value(failAction);
+  if (p.isSet(serve) && p.isSet(attach)) return fail("--serve and --attach exclude each other");
+  if (p.isSet(serve)) {
+    if (!out.headless) return fail("--serve runs a headless engine: add --headless");
+    if (const QString problem = natsUrlProblem(out.serveUrl); !problem.isEmpty()) return fail("--serve " + problem);
+    if (!p.isSet(engineName)) return fail("--serve needs --engine-name NAME (the engine's name on the desk)");
+    if (const QString problem = engineNameProblem(out.engineName); !problem.isEmpty())
+      return fail("--engine-name " + problem);
+    if (!numberIn(p.value(failClosed), 0.1, 86400, &out.deskFailClosedS))
+      return fail("--desk-fail-closed must be a number of seconds from 0.1 to 86400, got '" + p.value(failClosed) + "'");
+    if (out.deskFailAction != "reduce" && out.deskFailAction != "halt")
+      return fail("--desk-fail-action must be reduce or halt, got '" + out.deskFailAction + "'");
+    for (const QString& u : out.commandUsers + out.riskUsers)
+      if (const QString problem = engineNameProblem(u); !problem.isEmpty())
+        return fail("--command-users / --risk-users: user '" + u + "' " + problem);
+  } else if (p.isSet(engineName) || p.isSet(commandUsers) || p.isSet(riskUsers) || p.isSet(failClosed) ||
+             p.isSet(failAction)) {
+    return fail("--engine-name, --command-users, --risk-users, --desk-fail-closed and --desk-fail-action need --serve");
+  }
+  if (p.isSet(attach)) {
+    if (out.headless) return fail("--attach opens a window: drop --headless");
+    if (const QString problem = natsUrlProblem(out.attachUrl); !problem.isEmpty()) return fail("--attach " + problem);
+    if (!p.isSet(attachEngine)) return fail("--attach needs --engine NAME (which engine of the desk)");
+    if (const QString problem = engineNameProblem(out.attachEngine); !problem.isEmpty()) return fail("--engine " + problem);
+    if (p.isSet(venue) || !out.plugins.isEmpty() || !out.riskOverrides.isEmpty() || out.demo)
+      return fail("--attach runs no engine here: --venue, --plugin, --risk and --demo belong to the engine's host");
+  } else if (p.isSet(attachEngine)) {
+    return fail("--engine needs --attach");
+  }
+  if (!out.serving() && !out.attached() && (p.isSet(natsCreds) || p.isSet(tlsCa) || p.isSet(tlsCert) || p.isSet(tlsKey)))
+    return fail("--nats-creds, --tls-ca, --tls-cert and --tls-key need --serve or --attach");
+  if (p.isSet(tlsCert) != p.isSet(tlsKey)) return fail("--tls-cert and --tls-key go together");
   out.underlying = p.value(underlying).trimmed().toUpper();
   if (p.isSet(underlying) && !QRegularExpression("^[A-Z0-9_]{2,12}$").match(out.underlying).hasMatch())
     return fail("--underlying must be a coin such as BTC or ETH, got '" + p.value(underlying) + "'");
@@ -284,6 +366,22 @@ QString rpcUrlProblem(const QString& text) {
   if (!url.userInfo().isEmpty())
     return "must not carry user:password@ (not sent to the node, and it would be shown): use the provider's URL with "
            "the key in its path";
+  return {};
+}
+
+QString engineNameProblem(const QString& name) {
+  if (!QRegularExpression("^[A-Za-z0-9_-]{1,64}$").match(name).hasMatch())
+    return "must be 1 to 64 of A-Z a-z 0-9 _ - (it is a NATS subject token), got '" + name + "'";
+  return {};
+}
+
+QString natsUrlProblem(const QString& text) {
+  const QUrl url(text, QUrl::StrictMode);
+  if (!url.isValid() || (url.scheme() != "nats" && url.scheme() != "tls") || url.host().isEmpty() || url.port() <= 0)
+    return "must be a nats:// or tls:// URL with a host and a port, such as nats://127.0.0.1:4222";
+  if (!url.userInfo().isEmpty())
+    return "must not carry user:password@ (it would be shown): use KAPPA_NATS_USER / KAPPA_NATS_PASSWORD or --nats-creds";
+  if (!url.path().isEmpty() && url.path() != "/") return "must not have a path";
   return {};
 }
 

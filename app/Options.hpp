@@ -47,6 +47,20 @@ struct Options {
   QString evmDeploymentFile;           // --evm-deployment FILE: kappa-exchange --chain --addresses-out's JSON
   QString evmPoolsFile;                // --evm-pools FILE: pair addresses, one a line (# comments)
   QString evmKeyFile;                  // --evm-key-file FILE (0600: the key alone); else KAPPA_EVM_PRIVATE_KEY
+  // Edge and desk over NATS (docs/desk.md). User and password from KAPPA_NATS_USER / KAPPA_NATS_PASSWORD
+  // unless --nats-creds names a credentials file; never on the command line.
+  QString serveUrl;                    // --serve nats://HOST:PORT (or tls://): a headless engine serves itself
+  QString engineName;                  // --engine-name NAME: its name on the desk (kappa.NAME.>)
+  QString attachUrl;                   // --attach nats://HOST:PORT: this window over a remote engine
+  QString attachEngine;                // --engine NAME: which one
+  QString natsCredsFile;               // --nats-creds FILE: a NATS credentials file (JWT and NKey seed)
+  QString tlsCa, tlsCert, tlsKey;      // --tls-ca / --tls-cert / --tls-key FILE: TLS to the server
+  QStringList commandUsers;            // --command-users a,b: users that may send trading commands (served engine)
+  QStringList riskUsers;               // --risk-users r: users with the risk role (halt, resume, limits)
+  double deskFailClosedS = 10;         // --desk-fail-closed SECONDS: server lost this long -> fail-closed action
+  QString deskFailAction = "reduce";   // --desk-fail-action reduce|halt
+  bool serving() const { return !serveUrl.isEmpty(); }
+  bool attached() const { return !attachUrl.isEmpty(); }
 };
 
 // "PATH[:name=value,...]": the parameters follow the first ':' after the last '/'.
@@ -56,6 +70,13 @@ Options::Plugin parsePluginSpec(const QString& spec);
 // which the RPC client does not send and would print); else why not, never quoting the URL (a
 // provider's URL carries the account's API key).
 QString rpcUrlProblem(const QString& url);
+
+// "" when `name` can name an engine on the desk (1 to 64 of A-Z a-z 0-9 _ -: it is a subject token);
+// else why not.
+QString engineNameProblem(const QString& name);
+// "" when `url` can be a NATS server URL (nats:// or tls://, a host and a port, no user:password@
+// part, which would be shown); else why not.
+QString natsUrlProblem(const QString& url);
 
 // Parses argv. On --help/--version prints and returns exit code 0; on a bad or unknown option
 // prints the reason and usage and returns 2; otherwise returns -1 and fills `out`. Every number
