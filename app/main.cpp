@@ -16,18 +16,22 @@
 #include <mutex>
 #include <vector>
 
+#include "AttachedTerminal.hpp"
 #include "CredentialSources.hpp"
 #include "CredentialStore.hpp"
 #include "DemoOrders.hpp"
+#include "DeskCommands.hpp"
 #include "EvmReport.hpp"
 #include "EvmWalletKey.hpp"
 #include "MainWindow.hpp"
+#include "NatsAccess.hpp"
 #include "Options.hpp"
 #include "Report.hpp"
 #include "StrategyLog.hpp"
 #include "Theme.hpp"
 #include "core/Clock.hpp"
 #include "orchestrator/Engine.hpp"
+#include "remote/EngineServer.hpp"
 #include "core/Log.hpp"
 #include "risk/RiskConfigFile.hpp"
 #include "sim/SimVenue.hpp"
@@ -276,6 +280,7 @@ bool evmConfigFromOptions(const kappa::app::Options& opt, kappa::evm::EvmVenueCo
 int main(int argc, char** argv) {
   QStringList args;
   for (int i = 0; i < argc; ++i) args << QString::fromLocal8Bit(argv[i]);
+  if (kappa::app::isDeskCommand(args)) return kappa::app::runDeskCommand(args);
   kappa::app::Options opt;
   if (const int code = kappa::app::parseOptions(args, opt); code >= 0) return code;
 
@@ -313,6 +318,19 @@ int main(int argc, char** argv) {
   installLogFile(dataDir, opt.headless ? nullptr : &strategyLog);
   kappa::log::info("app", "kappa " KAPPA_VERSION " starting, data dir " + dataDir.toStdString() + ", seed " +
                               std::to_string(opt.seed));
+
+  if (opt.attached()) {
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    QTimer quitPoll;
+    QObject::connect(&quitPoll, &QTimer::timeout, app.get(), [] {
+      if (g_quitRequested.load()) QCoreApplication::quit();
+    });
+    quitPoll.start(100);
+    const int rc = kappa::app::runAttachedTerminal(opt, *static_cast<QApplication*>(app.get()), dataDir);
+    kappa::log::setSink(nullptr);
+    return rc;
+  }
 
   QElapsedTimer runTime;
   runTime.start();
@@ -440,6 +458,26 @@ int main(int argc, char** argv) {
     engine.stop();
     return code;
   }
+  // --serve: the engine serves itself to attached GUIs and the desk (its server thread is then the
+  // snapshot consumer).
+  std::unique_ptr<kappa::remote::EngineServer> server;
+  if (opt.serving()) {
+    kappa::remote::EngineServerConfig config;
+    config.engine = opt.engineName.toStdString();
+    config.nats = kappa::app::natsSettings(opt);
+    for (const QString& u : opt.commandUsers) config.commandUsers.push_back(u.toStdString());
+    for (const QString& u : opt.riskUsers) config.riskUsers.push_back(u.toStdString());
+    config.failClosedAfter = std::chrono::milliseconds(std::int64_t(opt.deskFailClosedS * 1000));
+    config.failClosedHalts = opt.deskFailAction == "halt";
+    server = std::make_unique<kappa::remote::EngineServer>(engine, std::move(config));
+    if (std::string error = server->start(); !error.empty()) {
+      std::fprintf(stderr, "kappa: --serve %s: %s
+", qPrintable(opt.serveUrl), error.c_str());
+      server.reset();
+      engine.stop();
+      return 1;
+    }
+  }
 
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
@@ -500,7 +538,7 @@ int main(int argc, char** argv) {
         QCoreApplication::quit();
       });
     }
-  } else {
+  } else if (!server) {
     // Headless: this loop is the snapshot consumer (keeps the hand-over moving, no display work).
     auto* pull = new QTimer(app.get());
     QObject::connect(pull, &QTimer::timeout, app.get(), [&engine] { engine.takeSnapshot(); });
@@ -529,11 +567,13 @@ int main(int argc, char** argv) {
     if (!kappa::app::writeReport(opt.reportFile, engine, seconds, window ? &window->metrics() : nullptr, &error,
                                  extend)) {
       std::fprintf(stderr, "kappa: cannot write report %s: %s\n", qPrintable(opt.reportFile), qPrintable(error));
+      server.reset();
       engine.stop();
       return 1;
     }
   }
   window.reset();
+  server.reset();  // its last state stays in the desk's bucket
   engine.stop();
   kappa::log::info("app", "kappa stopped after " + std::to_string(seconds) + " s");
   kappa::log::setSink(nullptr);

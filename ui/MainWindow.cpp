@@ -31,6 +31,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
@@ -508,6 +509,16 @@ void MainWindow::buildStatusBar() {
   haltBanner_->setStyleSheet("color:white; background:#b71c1c; font-weight:bold; padding:0 10px;");
   haltBanner_->hide();
   statusBar()->addWidget(haltBanner_);
+  if (engine_.link().remote) {
+    linkBanner_ = new QLabel(this);
+    linkBanner_->setObjectName("linkLostBanner");
+    linkBanner_->setStyleSheet("color:white; background:#6d4c41; font-weight:bold; padding:0 10px;");
+    linkBanner_->hide();
+    statusBar()->addWidget(linkBanner_);
+    linkLabel_ = make("The remote engine: its name, the NATS server, the round trip, how old the newest state was "
+                      "when it arrived, and commands waiting for an answer");
+    linkLabel_->setObjectName("engineLinkStatus");
+  }
   for (VenueId v = 0; v < engine_.venueCount(); ++v) {
     venueLabels_.push_back(make("Venue connection state"));
     venueLabels_.back()->setObjectName(QString("venueStatus%1").arg(v));
@@ -517,6 +528,46 @@ void MainWindow::buildStatusBar() {
   lagLabel_ = make("Venue→engine lag and engine→GUI lag");
   frameLabel_ = make("GUI frame time (work per frame), p99 over the last 4 s");
   clockLabel_ = make("UTC clock");
+}
+
+void MainWindow::updateLink() {
+  const LinkStatus link = engine_.link();
+  const QString engine = QString::fromStdString(link.engineName);
+  if (!link.connected) {
+    const QString since = formatUtcTime(link.disconnectedSince).left(8);
+    linkLabel_->setText(QString("engine %1 · LINK LOST since %2 UTC").arg(engine, since));
+    linkLabel_->setStyleSheet("color:#ef5350; font-weight:bold;");
+    if (!linkLost_) {
+      linkLost_ = true;
+      // Greyed, not hidden: the trader still sees what was there, and that it is not live.
+      centralWidget()->setEnabled(false);
+      for (QDockWidget* dock : docks_) dock->widget()->setEnabled(false);
+      linkBanner_->setText(QString("  ENGINE %1 DISCONNECTED since %2 UTC — figures frozen, order entry off  ").arg(engine, since));
+      linkBanner_->show();
+    }
+    return;
+  }
+  if (linkLost_) {
+    linkLost_ = false;
+    centralWidget()->setEnabled(true);
+    for (QDockWidget* dock : docks_) dock->widget()->setEnabled(true);
+    linkBanner_->hide();
+  }
+  QString text = QString("engine %1 · rtt %2 ms · age %3 ms")
+                     .arg(engine)
+                     .arg(link.roundTripMs, 0, 'f', link.roundTripMs < 10 ? 1 : 0)
+                     .arg(link.snapshotAgeMs, 0, 'f', 0);
+  if (link.pendingCommands) text += QString(" · %1 pending").arg(link.pendingCommands);
+  linkLabel_->setText(text);
+  linkLabel_->setToolTip(QString("Engine %1 on %2 as %3").arg(engine, QString::fromStdString(link.server),
+                                                             QString::fromStdString(link.user)));
+  linkLabel_->setStyleSheet(link.snapshotAgeMs > 1000 ? "color:#ffb74d;" : "color:#81c784;");
+  if (link.refusals != refusalsShown_) {
+    refusalsShown_ = link.refusals;
+    statusBar()->showMessage("Refused: " + QString::fromStdString(link.lastRefusal), 15000);
+    statusBar()->setStyleSheet("QStatusBar { color:#ef5350; }");
+    QTimer::singleShot(15000, this, [this] { statusBar()->setStyleSheet({}); });
+  }
 }
 
 void MainWindow::selectInstrument(InstrumentId id) {
@@ -541,6 +592,7 @@ void MainWindow::frame() {
   // waits on the engine.
   risk_->setWatchdogAlarm(QString::fromStdString(engine_.watchdogAlarm()), engine_.now());
   strategies_->pullLog();
+  if (linkLabel_ && (linkEvery_++ % 6 == 0 || linkLost_)) updateLink();
   if (!engine_.takeSnapshot()) return;
   const EngineSnapshot& s = engine_.snapshot();
   haveSnapshot_ = true;
@@ -696,6 +748,8 @@ QString MainWindow::sendManualOrder(InstrumentId id, Side side, Price price, con
   const RiskDecision d = validateOrder(inst, r, engine_.now());
   if (!d.accepted()) return QString::fromStdString(d.reason) + " — nothing sent";
   if (engine_.halted()) return "Trading is HALTED — nothing sent";
+  if (const LinkStatus link = engine_.link(); link.remote && !link.connected)
+    return "Not connected to engine " + QString::fromStdString(link.engineName) + " — nothing sent";
   const QString description = QString("%1 %2 %3 @ %4")
                                   .arg(side == Side::Buy ? "Buy" : "Sell", formatQty(inst, r.qty),
                                        venues_.display(instruments_, id), formatPrice(inst, price));

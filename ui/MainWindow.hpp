@@ -82,6 +82,11 @@ class MainWindow : public QMainWindow {
   QTableView* positionsView() const { return positionsView_; }
   const VenueNames& venues() const { return venues_; }
   QAction* haltAction() const { return haltAction_; }
+  // The remote engine's link in the status bar ("engine a · rtt 0.3 ms · age 12 ms"); null for a
+  // local engine. The banner shows while the link is lost.
+  QLabel* linkStatusLabel() const { return linkLabel_; }
+  QLabel* linkLostBanner() const { return linkBanner_; }
+  bool linkLost() const { return linkLost_; }
   void resumeConfirmed();
   // Says on the ladder, the watchlist and time & sales that the data they show is late (0: not);
   // frame() calls it with the snapshot's venue lag once that is a second or more.
@@ -207,6 +212,14 @@ class MainWindow : public QMainWindow {
   QLabel* frameLabel_ = nullptr;
   QLabel* clockLabel_ = nullptr;
   QLabel* haltBanner_ = nullptr;
+  // A remote engine (kappa --attach): the link's state in the status bar, and a lost link greys the
+  // views and turns order entry off (nothing stale is shown as live).
+  QLabel* linkLabel_ = nullptr;
+  QLabel* linkBanner_ = nullptr;
+  bool linkLost_ = false;
+  std::uint64_t refusalsShown_ = 0;
+  int linkEvery_ = 0;
+  void updateLink();
 
   QTimer frameTimer_;
   QElapsedTimer sinceLastFrame_;

@@ -299,6 +299,16 @@ void Engine::flatten(std::string reason) {
   });
 }
 
+void Engine::setDeskHold(std::string why) {
+  std::lock_guard lock(deskHoldMutex_);
+  deskHold_ = std::move(why);
+}
+
+std::string Engine::deskHold() const {
+  std::lock_guard lock(deskHoldMutex_);
+  return deskHold_;
+}
+
 std::string Engine::resume() {
   auto refuse = [](std::string why) {
     log::error("risk", "resume refused: " + why);
@@ -319,6 +329,7 @@ std::string Engine::resume() {
   }
   if (idsExhausted_)  // no order could be made without repeating an id
     return refuse("order ids exhausted (the journal holds the last one)");
+  if (std::string hold = deskHold(); !hold.empty()) return refuse(std::move(hold));
   halt_.resume();
   boost::asio::post(io_, [this] {
     if (halt_.halted()) return;  // halted again since

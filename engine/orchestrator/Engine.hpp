@@ -10,6 +10,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -98,6 +99,10 @@ class Engine final {
   // a failed journal, refused limits, or a lag still above the engine_lag trigger's threshold
   // (resuming into it would halt again at once; it is allowed as soon as the lag is back under).
   std::string resume();
+  // The desk's HALT holds this engine: while `why` is not empty RESUME is refused with it (the risk
+  // role lifts the desk halt; only then can the trader resume). Any thread.
+  void setDeskHold(std::string why);
+  std::string deskHold() const;
   // The venue lag (ms) at every beat so far; engine thread (use call()).
   const std::vector<double>& venueLagSamples() const { return venueLagSamples_; }
   // REDUCING: from this instant only orders that reduce a position pass the gate.
@@ -344,6 +349,8 @@ class Engine final {
   std::string restoredSetup_;        // the strategy set-up to bring back (JSON), see restoreStrategySetup
   void restoreStrategySetup();  // one per beat (engine thread), for the report
   std::atomic<double> lagLimitMs_{0};
+  mutable std::mutex deskHoldMutex_;
+  std::string deskHold_;  // see setDeskHold (guarded by deskHoldMutex_)
   bool offsetKnown_ = false;
 };
 

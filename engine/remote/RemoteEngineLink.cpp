@@ -1,0 +1,304 @@
+#include "remote/RemoteEngineLink.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "core/Clock.hpp"
+#include "core/Log.hpp"
+#include "remote/InstrumentCodec.hpp"
+#include "remote/Subjects.hpp"
+
+namespace kappa::remote {
+
+namespace {
+
+// Rows naming an instrument this side does not know yet are dropped: the views index the registry
+// by these ids. (The engine publishes its instruments before any part that names them; this guards
+// against a publisher that does not.)
+template <class Row>
+void dropUnknown(std::vector<Row>& rows, std::size_t known) {
+  rows.erase(std::remove_if(rows.begin(), rows.end(), [&](const Row& r) { return r.instrument >= known; }), rows.end());
+}
+
+bool analyticsKnown(const analytics::MarketAnalytics& a, std::size_t known) {
+  for (const auto& chain : a.chains) {
+    if (!chain) return false;
+    if (chain->indexId != kNoInstrument && chain->indexId >= known) return false;
+    for (const auto& o : chain->options)
+      if (o.instrument >= known) return false;
+    for (const auto& p : chain->positions)
+      if (p.instrument >= known) return false;
+  }
+  return true;
+}
+
+// "" or why the part cannot be shown with the instruments known here.
+std::string boundInstruments(SnapshotPart part, EngineSnapshot& s, std::size_t known) {
+  switch (part) {
+    case SnapshotPart::Quotes: dropUnknown(s.quotes, known); break;
+    case SnapshotPart::Book:
+      if (s.depth.instrument != kNoInstrument && s.depth.instrument >= known) {
+        s.depth = {};
+        s.trades.clear();
+        s.candles.clear();
+      }
+      break;
+    case SnapshotPart::Orders: dropUnknown(s.orders, known); break;
+    case SnapshotPart::Fills: dropUnknown(s.fills, known); break;
+    case SnapshotPart::Positions: dropUnknown(s.positions, known); break;
+    case SnapshotPart::Risk:
+      if (s.orderQtyCap.size() > known) s.orderQtyCap.resize(known);
+      break;
+    case SnapshotPart::Engine:
+      for (const UnderlyingRow& u : s.underlyings)
+        if (u.indexId != kNoInstrument && u.indexId >= known) return "an underlying's index is not a known instrument";
+      break;
+    case SnapshotPart::Analytics:
+      if (s.analytics && !analyticsKnown(*s.analytics, known)) return "analytics name instruments not listed yet";
+      break;
+    default: break;
+  }
+  return {};
+}
+
+}  // namespace
+
+RemoteEngineLink::RemoteEngineLink() = default;
+
+RemoteEngineLink::~RemoteEngineLink() { close(); }
+
+void RemoteEngineLink::close() {
+  stateSub_.unsubscribe();
+  engines_.reset();
+  connection_.close();  // no callback runs after this
+}
+
+std::string RemoteEngineLink::connect(const nats::NatsSettings& settings, const std::string& engine,
+                                      std::chrono::milliseconds timeout) {
+  if (!validToken(engine)) return "'" + engine + "' is not an engine name (A-Z a-z 0-9 _ -)";
+  if (!validToken(settings.user))
+    return "commands are sent under the NATS user's name: set KAPPA_NATS_USER (one token: A-Z a-z 0-9 _ -)";
+  engine_ = engine;
+  user_ = settings.user;
+  server_ = settings.url;
+  nats::NatsSettings s = settings;
+  s.connectTimeout = std::min(s.connectTimeout, timeout);
+  nats::NatsConnection::Callbacks callbacks;
+  callbacks.onDisconnected = [this] {
+    std::int64_t expected = 0;
+    disconnectedSince_.compare_exchange_strong(expected, wallNow());
+  };
+  callbacks.onReconnected = [this] { disconnectedSince_.store(0); };
+  callbacks.onError = [this](const std::string& error) {
+    std::lock_guard lock(mutex_);
+    lastRefusal_ = "the NATS server: " + error;
+    refusals_.fetch_add(1);
+  };
+  if (std::string error = connection_.connect(s, std::move(callbacks)); !error.empty()) return error;
+  std::string error;
+  engines_ = nats::KeyValueBucket::open(connection_, kEnginesBucket, error, timeout);
+  if (!engines_) return std::string("the desk's bucket ") + kEnginesBucket + ": " + error;
+  stateSub_ = connection_.subscribe(
+      stateWildcard(engine),
+      [this](const std::string& subject, const std::string& data, const std::string&) {
+        onPart(subject.substr(subject.rfind('.') + 1), data, false);
+      },
+      &error);
+  if (!stateSub_.active()) return "the engine's state (" + stateWildcard(engine) + "): " + error;
+  if (std::string flushed = connection_.flush(timeout); !flushed.empty()) return flushed;
+  // The last state of every part: the instruments first (every other part names them).
+  const nats::KvGetResult list = engines_->get(engineKey(engine, kInstrumentsPart));
+  if (!list.found)
+    return "no engine '" + engine + "' on the desk (no state in the " + kEnginesBucket + " bucket" +
+           (list.error.empty() || list.error == "no such key" ? std::string() : ": " + list.error) + ")";
+  onPart(kInstrumentsPart, list.value, true);
+  for (SnapshotPart part : kSnapshotParts) {
+    const nats::KvGetResult r = engines_->get(engineKey(engine, partName(part)));
+    if (r.found) onPart(partName(part), r.value, true);
+  }
+  std::lock_guard lock(mutex_);
+  if (partSeq_[std::size_t(SnapshotPart::Engine)] == 0) return "engine '" + engine + "' has published no state yet";
+  return {};
+}
+
+std::vector<std::string> RemoteEngineLink::listEngines(const nats::NatsSettings& settings, std::string* error) {
+  nats::NatsConnection connection;
+  std::vector<std::string> out;
+  if (std::string e = connection.connect(settings); !e.empty()) {
+    if (error) *error = e;
+    return out;
+  }
+  std::string e;
+  auto bucket = nats::KeyValueBucket::open(connection, kEnginesBucket, e);
+  if (!bucket) {
+    if (error) *error = std::string("the desk's bucket ") + kEnginesBucket + ": " + e;
+    return out;
+  }
+  const nats::KvKeysResult keys = bucket->keys();
+  if (!keys.error.empty() && error) *error = keys.error;
+  std::set<std::string> engines;
+  for (const std::string& key : keys.keys) {
+    const std::size_t dot = key.find('.');
+    if (dot != std::string::npos && key.substr(dot + 1) == kInstrumentsPart) engines.insert(key.substr(0, dot));
+  }
+  return {engines.begin(), engines.end()};
+}
+
+void RemoteEngineLink::onPart(const std::string& name, const std::string& bytes, bool fromBucket) {
+  std::lock_guard lock(mutex_);
+  if (name == kInstrumentsPart) {
+    InstrumentBatch batch;
+    std::string error = decodeInstruments(bytes, batch);
+    if (error.empty()) error = applyInstruments(batch, instruments_);
+    if (!error.empty()) {
+      partsRefused_.fetch_add(1);
+      log::error("remote", "engine " + engine_ + ": instruments: " + error);
+      return;
+    }
+    ++stagingVersion_;
+    partsApplied_.fetch_add(1);
+    return;
+  }
+  const std::optional<SnapshotPart> part = partFromName(name);
+  if (!part) return;  // the desk summary and parts of later versions: not the window's
+  const std::size_t slot = std::size_t(*part);
+  PartHeader header;
+  EngineSnapshot decoded = staging_;  // decoded apart: a malformed or older part changes nothing
+  std::string error = decodePart(*part, bytes, decoded, &header);
+  if (error.empty()) error = boundInstruments(*part, decoded, instruments_.size());
+  if (!error.empty()) {
+    partsRefused_.fetch_add(1);
+    log::error("remote", "engine " + engine_ + ": " + error);
+    return;
+  }
+  // The bucket's copy may be older than what the subscription already brought.
+  if (fromBucket && header.seq < partSeq_[slot]) return;
+  partSeq_[slot] = header.seq;
+  staging_ = std::move(decoded);
+  const Nanos now = wallNow();
+  if (*part == SnapshotPart::Engine) {
+    state_.store(std::uint8_t(staging_.tradingState));
+    clockOffset_ = now - staging_.builtWall;
+    snapshotAgeMs_ = double(now - header.publishedWall) / 1e6;
+    if (!fromBucket && arrivalAges_.size() < 1'000'000) arrivalAges_.push_back(snapshotAgeMs_);
+    staging_.builtMono = monoNow() - (now - header.publishedWall);
+  }
+  ++stagingVersion_;
+  partsApplied_.fetch_add(1);
+}
+
+std::vector<double> RemoteEngineLink::takeArrivalAges() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(arrivalAges_, {});
+}
+
+std::size_t RemoteEngineLink::venueCount() const {
+  std::lock_guard lock(mutex_);
+  return staging_.venues.size();
+}
+
+std::vector<std::string> RemoteEngineLink::venueNames() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> names;
+  for (const VenueRow& v : staging_.venues) names.push_back(v.name);
+  return names;
+}
+
+std::string RemoteEngineLink::venueEnvironment(VenueId v) const {
+  std::lock_guard lock(mutex_);
+  return v < staging_.venues.size() ? staging_.venues[v].environment : std::string();
+}
+
+Nanos RemoteEngineLink::now() const {
+  std::lock_guard lock(mutex_);
+  return wallNow() - clockOffset_;
+}
+
+LinkStatus RemoteEngineLink::link() const {
+  LinkStatus s;
+  s.remote = true;
+  s.server = server_;
+  s.engineName = engine_;
+  s.user = user_;
+  s.connected = connection_.connected();
+  s.disconnectedSince = disconnectedSince_.load();
+  if (!s.connected && s.disconnectedSince == 0) s.disconnectedSince = wallNow();
+  s.detail = s.connected ? std::string() : "the NATS server " + server_ + " is not reachable";
+  s.roundTripMs = rttMs_.load();
+  s.pendingCommands = pending_.load();
+  s.refusals = refusals_.load();
+  std::lock_guard lock(mutex_);
+  s.snapshotAgeMs = snapshotAgeMs_;
+  s.lastRefusal = lastRefusal_;
+  return s;
+}
+
+bool RemoteEngineLink::takeSnapshot() {
+  // The round trip, once a second, measured on the connection's own worker (never waits here).
+  const std::int64_t now = monoNow();
+  if (now - lastRttAsk_.load() > 1'000'000'000 && connection_.connected()) {
+    lastRttAsk_.store(now);
+    connection_.rttAsync([this](std::optional<std::chrono::microseconds> rtt) {
+      if (rtt) rttMs_.store(double(rtt->count()) / 1000.0);
+    });
+  }
+  std::lock_guard lock(mutex_);
+  if (stagingVersion_ == frontVersion_) return false;
+  front_ = staging_;
+  frontVersion_ = stagingVersion_;
+  return true;
+}
+
+void RemoteEngineLink::send(const Command& command, std::function<void(const CommandAnswer&)> done) {
+  const std::string verb = verbOf(command);
+  auto refuse = [this, verb, done](const std::string& why) {
+    {
+      std::lock_guard lock(mutex_);
+      lastRefusal_ = verb + ": " + why;
+    }
+    refusals_.fetch_add(1);
+    if (done) done({false, why, 0});
+  };
+  if (!connection_.connected()) return refuse("not connected to engine '" + engine_ + "': nothing sent");
+  pending_.fetch_add(1);
+  connection_.request(commandSubject(engine_, user_, verb), encodeCommand(command), commandTimeout_,
+                      [this, refuse, done](const nats::NatsReply& reply) {
+                        pending_.fetch_sub(1);
+                        CommandAnswer answer;
+                        if (!reply.ok) return refuse(reply.error);
+                        if (std::string error = decodeAnswer(reply.data, answer); !error.empty())
+                          return refuse("unreadable answer: " + error);
+                        if (!answer.accepted) return refuse(answer.reason);
+                        if (done) done(answer);
+                      });
+}
+
+void RemoteEngineLink::setFocus(InstrumentId id) { send(cmd::Focus{{id}}); }
+void RemoteEngineLink::submit(OrderRequest request) { send(cmd::Submit{std::move(request)}); }
+void RemoteEngineLink::cancel(OrderId id) { send(cmd::Cancel{id}); }
+void RemoteEngineLink::cancelAll(InstrumentId only) { send(cmd::CancelAll{only}); }
+void RemoteEngineLink::replace(OrderId id, Price price, Qty qty) { send(cmd::Replace{id, price, qty}); }
+void RemoteEngineLink::haltAll(std::string reason) { send(cmd::Halt{std::move(reason)}); }
+void RemoteEngineLink::reduceOnly(std::string reason) { send(cmd::Reduce{std::move(reason)}); }
+void RemoteEngineLink::flatten(std::string reason) { send(cmd::Flatten{std::move(reason)}); }
+void RemoteEngineLink::changeRiskLimit(std::string assignment) { send(cmd::ChangeRiskLimit{std::move(assignment)}); }
+void RemoteEngineLink::resume(std::function<void(std::string)> done) {
+  send(cmd::Resume{}, [done](const CommandAnswer& a) {
+    if (done) done(a.accepted ? std::string() : a.reason);
+  });
+}
+void RemoteEngineLink::launchStrategy(StrategyLaunch l, std::function<void(std::string)> done) {
+  send(cmd::LaunchStrategy{l.path, l.strategyId, l.params, l.start, l.approve}, [done](const CommandAnswer& a) {
+    if (done) done(a.accepted ? std::string() : a.reason);
+  });
+}
+void RemoteEngineLink::loadPlugin(const std::string& path, bool approve) { send(cmd::LoadPlugin{path, approve}); }
+void RemoteEngineLink::unloadPlugin(const std::string& path) { send(cmd::UnloadPlugin{path}); }
+void RemoteEngineLink::startStrategy(std::uint32_t id) { send(cmd::StartStrategy{id}); }
+void RemoteEngineLink::stopStrategy(std::uint32_t id) { send(cmd::StopStrategy{id}); }
+void RemoteEngineLink::removeStrategy(std::uint32_t id) { send(cmd::RemoveStrategy{id}); }
+void RemoteEngineLink::setStrategyParam(std::uint32_t id, std::string name, std::string value) {
+  send(cmd::SetStrategyParam{id, std::move(name), std::move(value)});
+}
+
+}  // namespace kappa::remote

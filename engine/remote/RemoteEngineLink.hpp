@@ -1,0 +1,110 @@
+#pragma once
+// `kappa --attach nats://… --engine NAME`: the EngineLink over an engine served elsewhere
+// (EngineServer). The window reads the remote snapshots through the same interface it reads a
+// local engine's: the parts arrive on kappa.NAME.state.> (libnats' threads) and are decoded into a
+// staging snapshot; takeSnapshot() on the window's thread copies the staging snapshot when it
+// changed. At connect the last state of every part is read from the kappa_engines bucket, so a GUI
+// that attaches late shows everything at once. Commands go out as NATS requests
+// (kappa.NAME.cmd.<user>.<verb>); pending and refused ones show in link().
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "link/EngineLink.hpp"
+#include "nats/KeyValueBucket.hpp"
+#include "nats/NatsConnection.hpp"
+#include "remote/CommandCodec.hpp"
+#include "remote/SnapshotCodec.hpp"
+
+namespace kappa::remote {
+
+class RemoteEngineLink final : public EngineLink {
+ public:
+  RemoteEngineLink();
+  ~RemoteEngineLink() override;
+
+  // Connects as `settings` says, subscribes to the engine's state and reads its last state from
+  // the bucket. Blocking, up to `timeout` (at start, before the window exists). "" or why not:
+  // "no engine 'a' on the desk (no state in the kappa_engines bucket)".
+  std::string connect(const nats::NatsSettings& settings, const std::string& engine,
+                      std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+  void close();
+  // The engines the desk has (by their state in the bucket), sorted; "" in `error` or why not.
+  static std::vector<std::string> listEngines(const nats::NatsSettings& settings, std::string* error);
+  // How long a request may wait for the engine's answer.
+  void setCommandTimeout(std::chrono::milliseconds t) { commandTimeout_ = t; }
+  // Parts applied so far, and how many arrived malformed (ignored, with the reason logged).
+  std::uint64_t partsApplied() const { return partsApplied_.load(); }
+  std::uint64_t partsRefused() const { return partsRefused_.load(); }
+  // The age of each applied engine part at arrival (ms), for the benchmark: taken and cleared.
+  std::vector<double> takeArrivalAges();
+
+  const InstrumentRegistry& instruments() const override { return instruments_; }
+  std::size_t venueCount() const override;
+  std::vector<std::string> venueNames() const override;
+  std::string venueEnvironment(VenueId v) const override;
+  Nanos now() const override;
+  bool halted() const override { return tradingState() == TradingState::Halted; }
+  TradingState tradingState() const override { return TradingState(state_.load()); }
+  std::string watchdogAlarm() const override { return {}; }
+  std::string journalPath() const override { return {}; }
+  LinkStatus link() const override;
+
+  bool takeSnapshot() override;
+  const EngineSnapshot& snapshot() const override { return front_; }
+  void setFocus(InstrumentId id) override;
+
+  void submit(OrderRequest request) override;
+  void cancel(OrderId id) override;
+  void cancelAll(InstrumentId only) override;
+  void replace(OrderId id, Price price, Qty qty) override;
+  void haltAll(std::string reason) override;
+  void resume(std::function<void(std::string)> done) override;
+  void reduceOnly(std::string reason) override;
+  void flatten(std::string reason) override;
+  void changeRiskLimit(std::string assignment) override;
+  void launchStrategy(StrategyLaunch launch, std::function<void(std::string)> done) override;
+  void loadPlugin(const std::string& path, bool approve) override;
+  void unloadPlugin(const std::string& path) override;
+  void startStrategy(std::uint32_t id) override;
+  void stopStrategy(std::uint32_t id) override;
+  void removeStrategy(std::uint32_t id) override;
+  void setStrategyParam(std::uint32_t id, std::string name, std::string value) override;
+  std::vector<std::string> availablePluginFiles() const override { return {}; }
+
+ private:
+  // Sends a command; `done` (optional) gets the engine's answer, or the reason there is none.
+  void send(const Command& command, std::function<void(const CommandAnswer&)> done = {});
+  void onPart(const std::string& part, const std::string& bytes, bool fromBucket);
+
+  nats::NatsConnection connection_;
+  std::unique_ptr<nats::KeyValueBucket> engines_;
+  nats::NatsSubscription stateSub_;
+  std::string engine_, server_, user_;
+  std::chrono::milliseconds commandTimeout_{5000};
+
+  InstrumentRegistry instruments_;  // grown from the engine's list (libnats' thread), read anywhere
+  mutable std::mutex mutex_;        // guards staging_, partSeq_, venues and the link figures
+  EngineSnapshot staging_;
+  std::uint64_t stagingVersion_ = 0, frontVersion_ = 0;
+  std::uint64_t partSeq_[kSnapshotPartCount] = {};
+  Nanos clockOffset_ = 0;           // local wall - the engine's market time, at the last engine part
+  double snapshotAgeMs_ = 0;
+  std::vector<double> arrivalAges_;
+  EngineSnapshot front_;            // the window's thread only
+
+  std::atomic<std::uint8_t> state_{std::uint8_t(TradingState::Active)};
+  std::atomic<std::int64_t> disconnectedSince_{0};  // wall ns
+  std::atomic<double> rttMs_{0};
+  std::atomic<std::size_t> pending_{0};
+  std::atomic<std::uint64_t> refusals_{0};
+  std::string lastRefusal_;         // guarded by mutex_
+  std::atomic<std::uint64_t> partsApplied_{0}, partsRefused_{0};
+  std::atomic<std::int64_t> lastRttAsk_{0};
+};
+
+}  // namespace kappa::remote
