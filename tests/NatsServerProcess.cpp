@@ -1,0 +1,162 @@
+#include "NatsServerProcess.hpp"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcessEnvironment>
+#include <QRandomGenerator>
+#include <QRegularExpression>
+#include <QThread>
+
+namespace kappa::test {
+
+namespace {
+const char* kServerBinary = "/usr/sbin/nats-server";
+
+QString randomPassword() {
+  static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  QString p;
+  for (int i = 0; i < 24; ++i) p += QChar(alphabet[QRandomGenerator::system()->bounded(int(sizeof(alphabet) - 1))]);
+  return p;
+}
+
+// A quoted string for the server's configuration.
+QString quoted(const QString& s) { return '"' + QString(s).replace('\\', "\\\\").replace('"', "\\\"") + '"'; }
+}  // namespace
+
+QString NatsServerProcess::passwordVariable(const QString& user) {
+  return "KAPPA_NATS_PW_" + user.toUpper().replace('-', '_');
+}
+
+NatsServerProcess::NatsServerProcess() {
+  for (const QString& u : users()) passwords_[u] = randomPassword();
+}
+
+QString NatsServerProcess::url() const {
+  return QString("%1://127.0.0.1:%2").arg(options_.tlsCert.isEmpty() ? "nats" : "tls").arg(port_);
+}
+
+QString NatsServerProcess::log() const {
+  QFile f(QDir(dir_.path()).filePath("nats-server.log"));
+  return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+}
+
+QString NatsServerProcess::writeConfig() {
+  const QDir d(dir_.path());
+  QString conf;
+  conf += "# written by the test harness (tests/NatsServerProcess.cpp)\n";
+  conf += QString("listen: \"127.0.0.1:%1\"\n").arg(options_.port);
+  conf += "server_name: kappa_test\n";
+  conf += "max_payload: 8MB\n";
+  conf += "ports_file_dir: " + quoted(d.filePath("ports")) + "\n";
+  if (options_.jetstream)
+    conf += "jetstream {\n  store_dir: " + quoted(d.filePath("jetstream")) +
+            "\n  max_memory_store: 64MB\n  max_file_store: 256MB\n}\n";
+  if (!options_.tlsCert.isEmpty()) {
+    conf += "tls {\n  cert_file: " + quoted(options_.tlsCert) + "\n  key_file: " + quoted(options_.tlsKey) + "\n";
+    if (!options_.tlsCa.isEmpty()) conf += "  ca_file: " + quoted(options_.tlsCa) + "\n";
+    conf += QString("  verify: %1\n  timeout: 2\n}\n").arg(options_.verifyClients ? "true" : "false");
+  }
+  if (options_.roles) {
+    // nats-server resolves include paths against the including file's directory: the roles file
+    // is copied next to it (same content as docs/desk, which is what the test checks).
+    QFile::remove(d.filePath("nats-server-roles.conf"));
+    if (!QFile::copy(options_.rolesFile, d.filePath("nats-server-roles.conf")))
+      return "cannot copy the roles file '" + options_.rolesFile + "'";
+    conf += "include \"nats-server-roles.conf\"\n";
+  }
+  QFile f(d.filePath("nats-server.conf"));
+  if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return "cannot write " + f.fileName();
+  f.write(conf.toUtf8());
+  return {};
+}
+
+QString NatsServerProcess::launch() {
+  const QDir d(dir_.path());
+  QDir(d.filePath("ports")).removeRecursively();
+  d.mkpath("ports");
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  for (auto it = passwords_.cbegin(); it != passwords_.cend(); ++it) env.insert(passwordVariable(it.key()), it.value());
+  process_.setProcessEnvironment(env);
+  process_.setWorkingDirectory(dir_.path());
+  process_.setProgram(kServerBinary);
+  process_.setArguments({"-c", d.filePath("nats-server.conf"), "-l", d.filePath("nats-server.log")});
+  process_.setProcessChannelMode(QProcess::MergedChannels);
+  process_.setStandardOutputFile(d.filePath("nats-server.out"), QIODevice::Append);
+  process_.start();
+  if (!process_.waitForStarted(10000)) return "nats-server did not start: " + process_.errorString();
+
+  // The server writes <name>_<pid>.ports once it listens: {"nats": ["nats://127.0.0.1:PORT"], ...}
+  QElapsedTimer t;
+  t.start();
+  while (t.elapsed() < 15000) {
+    if (process_.state() == QProcess::NotRunning)
+      return "nats-server exited at start (" + QString::number(process_.exitCode()) + "): " + log().right(2000);
+    const QStringList files = QDir(d.filePath("ports")).entryList({"*.ports"}, QDir::Files);
+    if (!files.isEmpty()) {
+      QFile f(QDir(d.filePath("ports")).filePath(files.first()));
+      if (f.open(QIODevice::ReadOnly)) {
+        const QJsonArray urls = QJsonDocument::fromJson(f.readAll()).object().value("nats").toArray();
+        if (!urls.isEmpty()) {
+          const QRegularExpressionMatch m = QRegularExpression(R"(:(\d+)$)").match(urls.first().toString());
+          if (m.hasMatch()) {
+            port_ = m.captured(1).toInt();
+            return {};
+          }
+        }
+      }
+    }
+    QThread::msleep(20);
+  }
+  stop();
+  return "nats-server wrote no ports file within 15 s: " + log().right(2000);
+}
+
+QString NatsServerProcess::start(const Options& options) {
+  if (!dir_.isValid()) return "no temporary directory";
+  if (running()) return "already running";
+  options_ = options;
+  if (options_.roles && options_.rolesFile.isEmpty()) return "no roles file (KAPPA_NATS_ROLES_FILE)";
+  if (const QString bad = writeConfig(); !bad.isEmpty()) return bad;
+  return launch();
+}
+
+QString NatsServerProcess::start() { return start(Options()); }
+
+QString NatsServerProcess::restart() {
+  if (running()) return "still running";
+  if (port_ <= 0) return "never started";
+  options_.port = port_;  // the same port, so that clients reconnect to the URL they know
+  if (const QString bad = writeConfig(); !bad.isEmpty()) return bad;
+  // The killed server's port may take a moment to be free again.
+  QString why;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    why = launch();
+    if (why.isEmpty()) return {};
+    QThread::msleep(250);
+  }
+  return why;
+}
+
+int NatsServerProcess::stop() {
+  if (process_.state() != QProcess::NotRunning) {
+    process_.terminate();
+    if (!process_.waitForFinished(5000)) {
+      process_.kill();
+      process_.waitForFinished(5000);
+      return -1;
+    }
+  }
+  return process_.exitStatus() == QProcess::NormalExit ? process_.exitCode() : -1;
+}
+
+void NatsServerProcess::kill() {
+  if (process_.state() == QProcess::NotRunning) return;
+  process_.kill();  // SIGKILL to this pid only
+  process_.waitForFinished(5000);
+}
+
+}  // namespace kappa::test

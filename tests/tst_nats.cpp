@@ -1,0 +1,490 @@
+// engine/nats against a real nats-server (tests/NatsServerProcess) running the desk's roles file
+// (docs/desk/nats-server-roles.conf): every role connects, a wrong password is refused with the
+// reason, the server refuses what a role may not do (the trader's desk halt, an engine writing
+// another engine's keys or the desk bucket), key-value put/get/watch with a late watcher,
+// request/response on a command subject, TLS with the right and the wrong CA, and a server that is
+// killed and comes back on the same port. Every wait is bounded.
+#include <QDir>
+#include <QElapsedTimer>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "NatsServerProcess.hpp"
+#include "TestCa.hpp"
+#include "nats/KeyValueBucket.hpp"
+#include "nats/NatsConnection.hpp"
+
+using namespace kappa::nats;
+using kappa::test::NatsServerProcess;
+
+namespace {
+
+// Polls `done` until true or `ms` passed (callbacks arrive on libnats' threads).
+template <class F>
+bool waitUntil(F done, int ms = 10000) {
+  QElapsedTimer t;
+  t.start();
+  while (!done()) {
+    if (t.elapsed() > ms) return false;
+    QThread::msleep(10);
+  }
+  return true;
+}
+
+// Thread-safe list of what arrived on a libnats thread.
+struct Received {
+  mutable std::mutex m;
+  std::vector<std::string> items;
+  void add(const std::string& s) {
+    std::lock_guard lock(m);
+    items.push_back(s);
+  }
+  size_t size() const {
+    std::lock_guard lock(m);
+    return items.size();
+  }
+  bool contains(const std::string& s) const {
+    std::lock_guard lock(m);
+    return std::find(items.begin(), items.end(), s) != items.end();
+  }
+  bool containsPart(const std::string& s) const {
+    std::lock_guard lock(m);
+    for (const auto& i : items)
+      if (i.find(s) != std::string::npos) return true;
+    return false;
+  }
+  std::string joined() const {
+    std::lock_guard lock(m);
+    std::string all;
+    for (const auto& i : items) all += i + " | ";
+    return all;
+  }
+};
+
+NatsSettings settingsFor(const NatsServerProcess& server, const std::string& user) {
+  NatsSettings s;
+  s.url = server.url().toStdString();
+  s.user = user;
+  s.password = server.password(QString::fromStdString(user)).toStdString();
+  s.connectionName = "tst_nats " + user;
+  s.reconnectWait = std::chrono::milliseconds(100);
+  return s;
+}
+
+// A connection whose errors (permission violations) are collected.
+struct Client {
+  NatsConnection connection;
+  Received errors;
+  std::atomic<int> disconnects{0}, reconnects{0};
+  std::string connect(const NatsSettings& s) {
+    NatsConnection::Callbacks cb;
+    cb.onError = [this](const std::string& e) { errors.add(e); };
+    cb.onDisconnected = [this] { ++disconnects; };
+    cb.onReconnected = [this] { ++reconnects; };
+    return connection.connect(s, std::move(cb));
+  }
+};
+
+}  // namespace
+
+class TestNats : public QObject {
+  Q_OBJECT
+
+ private:
+  NatsServerProcess server_;
+
+  std::unique_ptr<Client> connectAs(const std::string& user) {
+    auto c = std::make_unique<Client>();
+    const std::string why = c->connect(settingsFor(server_, user));
+    if (!why.empty()) qWarning("%s cannot connect: %s", user.c_str(), why.c_str());
+    return why.empty() ? std::move(c) : nullptr;
+  }
+
+ private slots:
+  void initTestCase() {
+    const QString why = server_.start();
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+    QVERIFY(server_.port() > 0);
+  }
+
+  void settingsDescribeNeverShowsThePassword() {
+    NatsSettings s = settingsFor(server_, "trader");
+    const std::string d = s.describe();
+    QVERIFY(d.find("trader") != std::string::npos);
+    QVERIFY(d.find(s.password) == std::string::npos);
+    QCOMPARE(s.effectiveInboxPrefix(), std::string("_INBOX.trader"));
+    s.url = "http://127.0.0.1:1";
+    QVERIFY(!s.validate().empty());
+    // From the environment: user and password, unless a creds file is given.
+    qputenv("KAPPA_NATS_USER", "viewer");
+    qputenv("KAPPA_NATS_PASSWORD", "secret-value");
+    const NatsSettings env = NatsSettings::fromEnvironment("nats://127.0.0.1:4222");
+    QCOMPARE(env.user, std::string("viewer"));
+    QCOMPARE(env.password, std::string("secret-value"));
+    QVERIFY(env.describe().find("secret-value") == std::string::npos);
+    QVERIFY(NatsSettings::fromEnvironment("nats://127.0.0.1:4222", "/x.creds").user.empty());
+    qunsetenv("KAPPA_NATS_USER");
+    qunsetenv("KAPPA_NATS_PASSWORD");
+  }
+
+  void everyRoleConnects() {
+    for (const QString& user : NatsServerProcess::users()) {
+      auto c = connectAs(user.toStdString());
+      QVERIFY2(c, qPrintable(user));
+      QVERIFY(c->connection.connected());
+      QVERIFY(c->connection.rtt().has_value());
+      std::atomic<bool> got{false};
+      c->connection.rttAsync([&](std::optional<std::chrono::microseconds> rtt) { got = rtt.has_value(); });
+      QVERIFY(waitUntil([&] { return got.load(); }));
+    }
+  }
+
+  void wrongPasswordAndNoServerAreRefusedWithTheReason() {
+    NatsSettings s = settingsFor(server_, "trader");
+    s.password = "not-the-password";
+    NatsConnection c;
+    QCOMPARE(c.connect(s), std::string("authentication refused: wrong user or password"));
+    QVERIFY(!c.connected());
+
+    NatsSettings nobody = settingsFor(server_, "trader");
+    nobody.user.clear();
+    nobody.password.clear();
+    NatsConnection c2;
+    QCOMPARE(c2.connect(nobody), std::string("authentication refused: the server requires a user and password"));
+
+    // A port where nothing listens (a server started and stopped: the port is free).
+    NatsServerProcess gone;
+    QVERIFY(gone.start({.roles = false, .jetstream = false}).isEmpty());
+    const QString url = gone.url();
+    gone.stop();
+    NatsSettings none;
+    none.url = url.toStdString();
+    NatsConnection c3;
+    QCOMPARE(c3.connect(none), "no NATS server at " + none.url);
+  }
+
+  void onlyRiskMayHaltTheDesk() {
+    auto risk = connectAs("risk");
+    auto trader = connectAs("trader");
+    auto engine = connectAs("engine-a");
+    QVERIFY(risk && trader && engine);
+    Received atRisk, atEngine;
+    NatsSubscription s1 = risk->connection.subscribe("kappa.desk.halt", [&](auto&, const std::string& d, auto&) { atRisk.add(d); });
+    NatsSubscription s2 = engine->connection.subscribe("kappa.desk.halt", [&](auto&, const std::string& d, auto&) { atEngine.add(d); });
+    QVERIFY(s1.active() && s2.active());
+    QCOMPARE(risk->connection.flush(std::chrono::milliseconds(5000)), std::string());
+    QCOMPARE(engine->connection.flush(std::chrono::milliseconds(5000)), std::string());
+
+    // The trader's halt: the client sends it, the server refuses it and says so.
+    QCOMPARE(trader->connection.publish("kappa.desk.halt", "halt from trader"), std::string());
+    trader->connection.flush(std::chrono::milliseconds(5000));
+    QVERIFY2(waitUntil([&] { return trader->errors.contains("permissions violation for publish to kappa.desk.halt"); }),
+             trader->errors.joined().c_str());
+    QCOMPARE(trader->connection.deniedReason("kappa.desk.halt"), std::string("permissions violation for publish to kappa.desk.halt"));
+    // An engine may not halt the desk either.
+    engine->connection.publish("kappa.desk.halt", "halt from engine");
+    engine->connection.flush(std::chrono::milliseconds(5000));
+    QVERIFY(waitUntil([&] { return engine->errors.contains("permissions violation for publish to kappa.desk.halt"); }));
+
+    // Risk's halt reaches everyone; afterwards it is certain the earlier ones never will.
+    QCOMPARE(risk->connection.publish("kappa.desk.halt", "halt from risk"), std::string());
+    QVERIFY(waitUntil([&] { return atRisk.contains("halt from risk") && atEngine.contains("halt from risk"); }));
+    QVERIFY(risk->errors.size() == 0);
+    QCOMPARE(atRisk.size(), size_t(1));
+    QCOMPARE(atEngine.size(), size_t(1));
+
+    // A trader pretending to be risk on a command subject: refused at once, not at the timeout.
+    std::atomic<bool> answered{false};
+    NatsReply reply;
+    trader->connection.request("kappa.a.cmd.risk.halt", "{}", std::chrono::milliseconds(8000), [&](const NatsReply& r) {
+      reply = r;
+      answered = true;
+    });
+    QVERIFY(waitUntil([&] { return answered.load(); }));
+    QVERIFY(!reply.ok);
+    QCOMPARE(reply.error, std::string("refused by the server: no permission to publish kappa.a.cmd.risk.halt"));
+  }
+
+  void enginesWriteOnlyTheirOwnKeys() {
+    auto risk = connectAs("risk");
+    auto engineA = connectAs("engine-a");
+    QVERIFY(risk && engineA);
+    std::string error;
+    auto desk = KeyValueBucket::openOrCreate(risk->connection, "kappa_desk", error);
+    QVERIFY2(desk, error.c_str());
+    auto engines = KeyValueBucket::openOrCreate(engineA->connection, "kappa_engines", error);
+    QVERIFY2(engines, error.c_str());
+
+    const KvPutResult own = engines->put("a.engine", "state of a");
+    QVERIFY2(own.ok(), own.error.c_str());
+    QVERIFY(own.revision > 0);
+    const KvPutResult other = engines->put("b.engine", "forged state of b");
+    QVERIFY(!other.ok());
+    QCOMPARE(other.error, std::string("refused by the server: no permission to write $KV.kappa_engines.b.engine"));
+    QVERIFY(engineA->errors.contains("permissions violation for publish to $KV.kappa_engines.b.engine"));
+
+    // The desk bucket: the engine reads it, never writes it.
+    QVERIFY(desk->put("halt", "").ok());
+    auto deskFromEngine = KeyValueBucket::openOrCreate(engineA->connection, "kappa_desk", error);
+    QVERIFY2(deskFromEngine, error.c_str());
+    const KvPutResult halt = deskFromEngine->put("halt", "engine says halt");
+    QVERIFY(!halt.ok());
+    QCOMPARE(halt.error, std::string("refused by the server: no permission to write $KV.kappa_desk.halt"));
+    const KvGetResult read = deskFromEngine->get("halt");
+    QVERIFY2(read.found, read.error.c_str());
+    QCOMPARE(read.value, std::string());
+
+    // Another engine's subjects are not its own either.
+    engineA->connection.publish("kappa.b.state.engine", "forged");
+    engineA->connection.flush(std::chrono::milliseconds(5000));
+    QVERIFY(waitUntil([&] { return engineA->errors.contains("permissions violation for publish to kappa.b.state.engine"); }));
+
+    // Risk writes the desk's keys.
+    const KvPutResult riskHalt = desk->put("halt", "halted by risk");
+    QVERIFY2(riskHalt.ok(), riskHalt.error.c_str());
+    QCOMPARE(deskFromEngine->get("halt").value, std::string("halted by risk"));
+    QVERIFY(desk->put("halt", "").ok());
+  }
+
+  void keyValuePutGetWatch() {
+    auto engineA = connectAs("engine-a");
+    auto engineB = connectAs("engine-b");
+    auto viewer = connectAs("viewer");
+    QVERIFY(engineA && engineB && viewer);
+    std::string error;
+    auto a = KeyValueBucket::openOrCreate(engineA->connection, "kappa_engines", error);
+    QVERIFY2(a, error.c_str());
+    auto b = KeyValueBucket::openOrCreate(engineB->connection, "kappa_engines", error);
+    QVERIFY2(b, error.c_str());
+    QVERIFY(a->put("a.engine", "a1").ok());
+    QVERIFY(a->put("a.quotes", std::string("q\0uotes", 7)).ok());  // bytes, not C strings
+    QVERIFY(b->put("b.engine", "b1").ok());
+
+    const KvGetResult got = a->get("a.quotes");
+    QVERIFY(got.found);
+    QCOMPARE(got.value, std::string("q\0uotes", 7));
+    const KvGetResult missing = a->get("a.nothing");
+    QVERIFY(!missing.found);
+    QCOMPARE(missing.error, std::string("no such key"));
+
+    // A viewer opens (cannot create), reads and watches; a late watcher gets the current values at once.
+    auto v = KeyValueBucket::open(viewer->connection, "kappa_engines", error);
+    QVERIFY2(v, error.c_str());
+    QCOMPARE(v->get("b.engine").value, std::string("b1"));
+    std::mutex m;
+    std::map<std::string, std::string> seen;
+    std::vector<std::string> deleted;
+    std::atomic<bool> caughtUp{false};
+    KvWatch watch = v->watch(
+        ">",
+        [&](const std::string& key, const std::string& value, uint64_t, bool isDeleted) {
+          std::lock_guard lock(m);
+          if (isDeleted) {
+            deleted.push_back(key);
+            seen.erase(key);
+          } else {
+            seen[key] = value;
+          }
+        },
+        [&] { caughtUp = true; }, error);
+    QVERIFY2(watch.active(), (error + " " + viewer->errors.joined()).c_str());
+    QVERIFY(waitUntil([&] { return caughtUp.load(); }));
+    {
+      std::lock_guard lock(m);
+      QCOMPARE(seen["a.engine"], std::string("a1"));
+      QCOMPARE(seen["b.engine"], std::string("b1"));
+      QCOMPARE(seen["a.quotes"], std::string("q\0uotes", 7));
+    }
+    // Then the changes as they happen.
+    QVERIFY(a->put("a.engine", "a2").ok());
+    QVERIFY(waitUntil([&] {
+      std::lock_guard lock(m);
+      return seen["a.engine"] == "a2";
+    }));
+    QCOMPARE(a->remove("a.quotes"), std::string());
+    QVERIFY(waitUntil([&] {
+      std::lock_guard lock(m);
+      return std::find(deleted.begin(), deleted.end(), "a.quotes") != deleted.end();
+    }));
+    const KvKeysResult keys = v->keys("a.");
+    QVERIFY2(keys.error.empty(), keys.error.c_str());
+    QCOMPARE(keys.keys, std::vector<std::string>{"a.engine"});
+    watch.stop();
+    QVERIFY(!watch.active());
+
+    // Asynchronous put (the engine's publisher thread never waits for the acknowledgement).
+    std::atomic<uint64_t> revision{0};
+    a->putAsync("a.engine", "a3", [&](const KvPutResult& r) { revision = r.revision; });
+    QVERIFY(waitUntil([&] { return revision.load() > 0; }));
+    QCOMPARE(v->get("a.engine").value, std::string("a3"));
+
+    // The viewer writes nothing.
+    const KvPutResult forged = v->put("a.engine", "viewer");
+    QVERIFY(!forged.ok());
+    QVERIFY2(forged.error.rfind("refused by the server", 0) == 0, forged.error.c_str());
+    // No role's JetStream call was refused on the way (the roles file grants what KV needs).
+    for (Client* c : {engineA.get(), engineB.get()}) QVERIFY2(c->errors.size() == 0, c->errors.joined().c_str());
+    QVERIFY2(!viewer->errors.containsPart("$JS."), viewer->errors.joined().c_str());
+  }
+
+  void commandRequestAndResponse() {
+    auto engineA = connectAs("engine-a");
+    auto trader = connectAs("trader");
+    auto risk = connectAs("risk");
+    QVERIFY(engineA && trader && risk);
+    Received commands;
+    NatsConnection& engineConn = engineA->connection;
+    NatsSubscription cmd = engineA->connection.subscribe(
+        "kappa.a.cmd.>", [&](const std::string& subject, const std::string& data, const std::string& replyTo) {
+          commands.add(subject);
+          engineConn.respond(replyTo, "accepted " + subject + " " + data);
+        });
+    QVERIFY(cmd.active());
+    QCOMPARE(engineA->connection.flush(std::chrono::milliseconds(5000)), std::string());
+
+    // The trader sees engine a's state, not other users' commands to it: all of kappa.a.> is refused.
+    Received atTrader;
+    NatsSubscription watchA = trader->connection.subscribe("kappa.a.state.>", [&](const std::string& s, auto&, auto&) { atTrader.add(s); });
+    NatsSubscription watchAll = trader->connection.subscribe("kappa.a.>", [&](const std::string& s, auto&, auto&) { atTrader.add(s); });
+    QVERIFY(watchA.active());
+    trader->connection.flush(std::chrono::milliseconds(5000));
+    QVERIFY2(waitUntil([&] { return trader->errors.contains("permissions violation for subscription to kappa.a.>"); }),
+             trader->errors.joined().c_str());
+
+    std::atomic<bool> answered{false};
+    NatsReply reply;
+    trader->connection.request("kappa.a.cmd.trader.submit", "BUY 1", std::chrono::milliseconds(5000), [&](const NatsReply& r) {
+      reply = r;
+      answered = true;
+    });
+    QVERIFY(waitUntil([&] { return answered.load(); }));
+    QVERIFY2(reply.ok, reply.error.c_str());
+    QCOMPARE(reply.data, std::string("accepted kappa.a.cmd.trader.submit BUY 1"));
+
+    answered = false;
+    risk->connection.request("kappa.a.cmd.risk.halt", "", std::chrono::milliseconds(5000), [&](const NatsReply& r) {
+      reply = r;
+      answered = true;
+    });
+    QVERIFY(waitUntil([&] { return answered.load(); }));
+    QVERIFY2(reply.ok, reply.error.c_str());
+    QCOMPARE(commands.size(), size_t(2));
+
+    // No engine b running: told at once.
+    answered = false;
+    trader->connection.request("kappa.b.cmd.trader.submit", "BUY 1", std::chrono::milliseconds(5000), [&](const NatsReply& r) {
+      reply = r;
+      answered = true;
+    });
+    QVERIFY(waitUntil([&] { return answered.load(); }));
+    QVERIFY(!reply.ok);
+    QCOMPARE(reply.error, std::string("no one answers on kappa.b.cmd.trader.submit"));
+
+    engineA->connection.publish("kappa.a.state.engine", "s");
+    QVERIFY(waitUntil([&] { return atTrader.contains("kappa.a.state.engine"); }));
+    QVERIFY2(!atTrader.containsPart(".cmd."), atTrader.joined().c_str());
+    QVERIFY2(engineA->errors.size() == 0, engineA->errors.joined().c_str());
+  }
+
+  void requestTimesOut() {
+    auto risk = connectAs("risk");
+    QVERIFY(risk);
+    // Someone listens but never answers.
+    auto engineA = connectAs("engine-a");
+    QVERIFY(engineA);
+    NatsSubscription silent = engineA->connection.subscribe("kappa.a.cmd.>", [](auto&, auto&, auto&) {});
+    engineA->connection.flush(std::chrono::milliseconds(5000));
+    std::atomic<bool> answered{false};
+    NatsReply reply;
+    risk->connection.request("kappa.a.cmd.risk.resume", "", std::chrono::milliseconds(300), [&](const NatsReply& r) {
+      reply = r;
+      answered = true;
+    });
+    QVERIFY(waitUntil([&] { return answered.load(); }));
+    QCOMPARE(reply.error, std::string("no answer from kappa.a.cmd.risk.resume within 300 ms"));
+  }
+
+  void tlsWithTheRightCaAndTheWrongOne() {
+    QTemporaryDir caDir, otherDir;
+    kappa::test::TestCa ca, other;
+    QString why = kappa::test::makeTestCa(caDir.path(), ca);
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+    why = kappa::test::makeTestCa(otherDir.path(), other);
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+    NatsServerProcess tlsServer;
+    why = tlsServer.start({.tlsCert = ca.certFile, .tlsKey = ca.keyFile, .tlsCa = ca.caFile});
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+    QVERIFY(tlsServer.url().startsWith("tls://"));
+
+    NatsSettings s = settingsFor(tlsServer, "risk");
+    s.caFile = ca.caFile.toStdString();
+    {
+      Client good;
+      QCOMPARE(good.connect(s), std::string());
+      Received got;
+      NatsSubscription sub = good.connection.subscribe("kappa.desk.halt", [&](auto&, const std::string& d, auto&) { got.add(d); });
+      good.connection.publish("kappa.desk.halt", "over tls");
+      QVERIFY(waitUntil([&] { return got.contains("over tls"); }));
+    }
+    s.caFile = other.caFile.toStdString();
+    NatsConnection wrong;
+    QCOMPARE(wrong.connect(s), "TLS: the server's certificate is not signed by the CA in " + other.caFile.toStdString());
+    // Without a CA, the client (which upgrades to TLS when the server requires it) trusts only the
+    // system's CAs: refused, and it says so.
+    NatsSettings plain = settingsFor(tlsServer, "risk");
+    plain.url = "nats://127.0.0.1:" + std::to_string(tlsServer.port());
+    NatsConnection p;
+    QCOMPARE(p.connect(plain), std::string("TLS: the server's certificate is not signed by a CA this system trusts"));
+  }
+
+  void serverKilledAndBackOnTheSamePort() {
+    NatsServerProcess server;
+    QVERIFY(server.start().isEmpty());
+    const int port = server.port();
+    Client risk, engine;
+    QCOMPARE(risk.connect(settingsFor(server, "risk")), std::string());
+    QCOMPARE(engine.connect(settingsFor(server, "engine-a")), std::string());
+    std::string error;
+    {
+      auto desk = KeyValueBucket::openOrCreate(risk.connection, "kappa_desk", error);
+      QVERIFY2(desk, error.c_str());
+      QVERIFY(desk->put("halt", "kept across restarts").ok());
+    }
+    Received halts;
+    NatsSubscription sub = engine.connection.subscribe("kappa.desk.halt", [&](auto&, const std::string& d, auto&) { halts.add(d); });
+    QVERIFY(sub.active());
+    engine.connection.flush(std::chrono::milliseconds(5000));
+
+    server.kill();
+    QVERIFY(waitUntil([&] { return risk.disconnects > 0 && engine.disconnects > 0; }, 15000));
+    QVERIFY(!risk.connection.connected());
+    // Requests while the link is down fail by their timeout, never hang.
+    std::atomic<bool> answered{false};
+    risk.connection.request("kappa.a.cmd.risk.halt", "", std::chrono::milliseconds(300), [&](const NatsReply&) { answered = true; });
+    QVERIFY(waitUntil([&] { return answered.load(); }));
+
+    const QString why = server.restart();
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+    QCOMPARE(server.port(), port);
+    QVERIFY(waitUntil([&] { return risk.reconnects > 0 && engine.reconnects > 0; }, 20000));
+    QVERIFY(risk.connection.connected());
+    // The subscription made before the kill is restored by the client library.
+    QVERIFY(waitUntil([&] {
+      risk.connection.publish("kappa.desk.halt", "after restart");
+      return halts.contains("after restart");
+    }, 10000));
+    // The desk bucket survived (JetStream store on disk).
+    auto desk = KeyValueBucket::open(engine.connection, "kappa_desk", error);
+    QVERIFY2(desk, error.c_str());
+    QCOMPARE(desk->get("halt").value, std::string("kept across restarts"));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestNats)
+#include "tst_nats.moc"
