@@ -16,7 +16,7 @@ constexpr std::array<const char*, kSnapshotPartCount> kNames = {"engine", "venue
 // The fields of each part, written and read in this one order: `io(name, &EngineSnapshot::field)`
 // for each, where `io` writes, reads or moves the field.
 template <class Io>
-void fieldsOf(SnapshotPart part, Io&& io) {
+constexpr void fieldsOf(SnapshotPart part, Io&& io) {
   using S = EngineSnapshot;
   switch (part) {
     case SnapshotPart::Engine:
@@ -46,6 +46,16 @@ void fieldsOf(SnapshotPart part, Io&& io) {
       return;
   }
 }
+
+// Every field of EngineSnapshot is in exactly one part, except builtMono (a monotonic clock means
+// nothing in another process): adding a field to the snapshot fails the build until it has a part.
+constexpr std::size_t fieldsInParts() {
+  std::size_t n = 0;
+  for (SnapshotPart p : kSnapshotParts) fieldsOf(p, [&](const char*, auto) { ++n; });
+  return n;
+}
+static_assert(fieldsInParts() + 1 == wire::aggregateFieldCount<EngineSnapshot>(),
+              "a field of EngineSnapshot is in no snapshot part (fieldsOf)");
 
 std::string checkIndex(std::size_t index, std::size_t size, const std::string& what) {
   if (index < size) return {};

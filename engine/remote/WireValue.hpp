@@ -14,6 +14,7 @@
 // returned as text. parseMessagePack bounds nesting depth (nlohmann's binary reader recurses) and
 // refuses array/map/string lengths larger than the message itself.
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <string>
@@ -211,6 +212,19 @@ class FieldReader {
   std::size_t i_ = 0;
 };
 
+// How many fields an aggregate has: the most initializers `T{...}` accepts. Lets every wire
+// mapping assert at compile time that it lists all of its struct's fields, so a field added to a
+// snapshot struct cannot silently stay home.
+struct AnyField {
+  template <class T>
+  operator T() const;  // unevaluated only
+};
+template <class T, class... A>
+constexpr std::size_t aggregateFieldCount() {
+  if constexpr (requires { T{A{}..., AnyField{}}; }) return aggregateFieldCount<T, A..., AnyField>();
+  else return sizeof...(A);
+}
+
 // Decodes `bytes` (MessagePack) into `out`; false with `error` set on malformed, truncated,
 // too deeply nested or oversized input. Never throws.
 bool parseMessagePack(std::string_view bytes, json& out, std::string& error);
@@ -220,11 +234,16 @@ inline constexpr std::size_t kMaxDepth = 32;  // the deepest part (analytics) ne
 
 #define KAPPA_WIRE_PUT_FIELD(f) ::kappa::remote::wire::Wire<std::decay_t<decltype(v.f)>>::put(a.emplace_back(), v.f);
 #define KAPPA_WIRE_GET_FIELD(f) in.next(#f, v.f);
+#define KAPPA_WIRE_FIELD_NAME(f) #f,
 
 // One line per struct: the fields that cross the wire, in declaration order (append new ones last).
 #define KAPPA_WIRE_STRUCT(Type, ...)                                                      \
   template <>                                                                             \
   struct kappa::remote::wire::Wire<Type> {                                                \
+    static constexpr const char* kFields[] = {                                            \
+        NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(KAPPA_WIRE_FIELD_NAME, __VA_ARGS__))};   \
+    static_assert(std::size(kFields) == aggregateFieldCount<Type>(),                      \
+                  #Type ": its wire mapping must list every field");                      \
     static void put(json& j, const Type& v) {                                             \
       j = json::array();                                                                  \
       auto& a = j.get_ref<json::array_t&>();                                              \
