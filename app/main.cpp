@@ -471,8 +471,7 @@ int main(int argc, char** argv) {
     config.failClosedHalts = opt.deskFailAction == "halt";
     server = std::make_unique<kappa::remote::EngineServer>(engine, std::move(config));
     if (std::string error = server->start(); !error.empty()) {
-      std::fprintf(stderr, "kappa: --serve %s: %s
-", qPrintable(opt.serveUrl), error.c_str());
+      std::fprintf(stderr, "kappa: --serve %s: %s\n", qPrintable(opt.serveUrl), error.c_str());
       server.reset();
       engine.stop();
       return 1;

@@ -165,10 +165,13 @@ void EngineServer::openDeskBucket() {
   std::string error;
   desk_ = nats::KeyValueBucket::open(connection_, kDeskBucket, error);
   if (!desk_) {
-    log::info("desk", std::string("no desk bucket ") + kDeskBucket + " yet (" + error + "): the desk halt is followed on " +
-                          kDeskHaltSubject + "; the bucket is looked for again");
+    if (!deskMissingLogged_)
+      log::info("desk", std::string("no desk bucket ") + kDeskBucket + " yet (" + error + "): the desk halt is followed on " +
+                            kDeskHaltSubject + "; the bucket is looked for every few seconds");
+    deskMissingLogged_ = true;
     return;
   }
+  log::info("desk", std::string("following the desk bucket ") + kDeskBucket + " (halt, limits)");
   haltWatch_ = desk_->watch(
       kDeskHaltKey,
       [this](const std::string&, const std::string& value, std::uint64_t, bool deleted) {

@@ -106,6 +106,7 @@ class EngineServer {
   std::optional<desk::DeskLimits> deskLimits_;
   std::map<std::string, desk::EngineDeskSummary> others_;  // the other engines' summaries
   bool deskLimitActing_ = false;
+  bool deskMissingLogged_ = false;
 
   std::atomic<std::int64_t> disconnectedAt_{0};  // steady ns; 0 while connected
   std::atomic<bool> failClosedActed_{false};

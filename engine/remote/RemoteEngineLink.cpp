@@ -15,9 +15,12 @@ namespace {
 // Rows naming an instrument this side does not know yet are dropped: the views index the registry
 // by these ids. (The engine publishes its instruments before any part that names them; this guards
 // against a publisher that does not.)
+InstrumentId instrumentOf(const Order& o) { return o.request.instrument; }
+template <class Row>
+InstrumentId instrumentOf(const Row& r) { return r.instrument; }
 template <class Row>
 void dropUnknown(std::vector<Row>& rows, std::size_t known) {
-  rows.erase(std::remove_if(rows.begin(), rows.end(), [&](const Row& r) { return r.instrument >= known; }), rows.end());
+  rows.erase(std::remove_if(rows.begin(), rows.end(), [&](const Row& r) { return instrumentOf(r) >= known; }), rows.end());
 }
 
 bool analyticsKnown(const analytics::MarketAnalytics& a, std::size_t known) {
