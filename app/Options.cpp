@@ -59,7 +59,7 @@ int parseOptions(const QStringList& arguments, Options& out) {
   const QCommandLineOption feedRate("feed-rate", "Simulator book updates per second (default 2500; stress: 200000).",
                                     "N", "2500");
   const QCommandLineOption demo("demo", "Place a few example orders at start (demos and screenshots).");
-  const QCommandLineOption view("view", "Central view at start: chart (default), chain, surface, greeks, strategies, risk or audit.", "NAME", "chart");
+  const QCommandLineOption view("view", "Central view at start: chart (default), chain, surface, greeks, strategies, risk, audit or desk (an attached window of the risk role).", "NAME", "chart");
   const QCommandLineOption plugin("plugin",
                                   "Load the strategy plugin at PATH and start an instance with the given parameters "
                                   "(repeatable; headless too). A changed binary needs --approve-plugin.",
@@ -244,8 +244,9 @@ int parseOptions(const QStringList& arguments, Options& out) {
   out.headless = p.isSet(headless);
   out.demo = p.isSet(demo);
   out.view = p.value(view);
-  if (!QStringList{"chart", "chain", "surface", "greeks", "strategies", "audit", "risk"}.contains(out.view))
-    return fail("--view must be chart, chain, surface, greeks, strategies, risk or audit, got '" + out.view + "'");
+  if (!QStringList{"chart", "chain", "surface", "greeks", "strategies", "audit", "risk", "desk"}.contains(out.view))
+    return fail("--view must be chart, chain, surface, greeks, strategies, risk, audit or desk (--attach, risk role), got '" +
+                out.view + "'");
   if (p.isSet(duration)) {
     if (!numberIn(p.value(duration), 0, kMaxTimerSeconds, &out.durationS) || out.durationS <= 0)
       return fail("--duration must be a number of seconds above 0 and at most 2147483 (24.8 days; leave it out to run "

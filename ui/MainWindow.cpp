@@ -772,9 +772,9 @@ void MainWindow::onChainOrder(InstrumentId instrument, Side side, Price price) {
 }
 
 bool MainWindow::showView(const QString& name) {
-  const QStringList names = {"chart", "chain", "surface", "greeks", "strategies", "risk", "audit"};
+  const QStringList names = {"chart", "chain", "surface", "greeks", "strategies", "risk", "audit", "desk"};
   const int i = names.indexOf(name);
-  if (i < 0) return false;
+  if (i < 0 || i >= centralTabs_->count()) return false;
   centralTabs_->setCurrentIndex(i);
   return true;
 }

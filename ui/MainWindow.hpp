@@ -9,6 +9,8 @@
 #include "OrderAnswer.hpp"
 #include "UiMetrics.hpp"
 #include "VenueNames.hpp"
+#include <functional>
+
 #include "link/EngineLink.hpp"
 #include "orchestrator/Engine.hpp"
 
@@ -22,6 +24,10 @@ class QSortFilterProxyModel;
 
 namespace kappa::evm {
 class EvmVenue;
+}
+
+namespace kappa::remote {
+class DeskFeed;
 }
 
 namespace kappa::ui {
@@ -49,6 +55,7 @@ class OrdersModel;
 class FillsModel;
 class PositionsModel;
 class TradesModel;
+class DeskView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -85,6 +92,12 @@ class MainWindow : public QMainWindow {
   // The remote engine's link in the status bar ("engine a · rtt 0.3 ms · age 12 ms"); null for a
   // local engine. The banner shows while the link is lost.
   QLabel* linkStatusLabel() const { return linkLabel_; }
+  // A window attached to a remote engine: the Desk view (the risk role's; `feed` outlives the
+  // window) and File → Attach to engine… listing the engines the desk has (`listEngines` blocks:
+  // it runs on a thread of its own). Choosing one emits attachRequested.
+  void setDesk(remote::DeskFeed& feed, const std::string& user);
+  void setEngineList(std::function<std::vector<std::string>(std::string*)> listEngines);
+  DeskView* deskView() const { return desk_; }
   QLabel* linkLostBanner() const { return linkBanner_; }
   bool linkLost() const { return linkLost_; }
   void resumeConfirmed();
@@ -138,6 +151,10 @@ class MainWindow : public QMainWindow {
   void closeEvent(QCloseEvent* event) override;
   bool event(QEvent* event) override;
   void showEvent(QShowEvent* event) override;
+
+ signals:
+  // File → Attach to engine…: the user chose this engine of the desk.
+  void attachRequested(const QString& engine);
 
  private:
   void buildDocks();
@@ -216,6 +233,8 @@ class MainWindow : public QMainWindow {
   // views and turns order entry off (nothing stale is shown as live).
   QLabel* linkLabel_ = nullptr;
   QLabel* linkBanner_ = nullptr;
+  DeskView* desk_ = nullptr;
+  QAction* attachAction_ = nullptr;
   bool linkLost_ = false;
   std::uint64_t refusalsShown_ = 0;
   int linkEvery_ = 0;

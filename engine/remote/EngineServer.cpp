@@ -375,6 +375,7 @@ void EngineServer::publishLoop() {
     }
     if (engine_.instruments().version() != instrumentsVersion_) publishInstruments();
     if (engine_.takeSnapshot()) publishSnapshot(engine_.snapshot());
+    else if (engine_.tradingState() != lastState_) publishDeskSummary(engine_.snapshot(), true);  // a halt: at once
     if (!desk_ && Clock::now() - lastDeskOpenTry_ > config_.bucketInterval * 5) {
       lastDeskOpenTry_ = Clock::now();
       openDeskBucket();
@@ -404,8 +405,7 @@ void EngineServer::publishSnapshot(const EngineSnapshot& s) {
     // The engine part carries the trading state: a late joiner must never read an old one.
     putBucket(engineKey(config_.engine, partName(part)), std::move(message), part == SnapshotPart::Engine);
   }
-  publishDeskSummary(s, s.tradingState != lastState_);
-  lastState_ = s.tradingState;
+  publishDeskSummary(s, engine_.tradingState() != lastState_ || s.haltReason != lastReason_);
   if (Clock::now() - lastLimitsCheck_ >= config_.bucketInterval) {
     lastLimitsCheck_ = Clock::now();
     checkDeskLimits(s);
@@ -418,7 +418,14 @@ void EngineServer::publishSnapshot(const EngineSnapshot& s) {
 void EngineServer::publishDeskSummary(const EngineSnapshot& s, bool force) {
   if (!force && Clock::now() - lastSummary_ < config_.bucketInterval) return;
   lastSummary_ = Clock::now();
-  std::string text = desk::encodeDeskSummary(desk::summarizeForDesk(s, config_.engine, wallNow()));
+  desk::EngineDeskSummary summary = desk::summarizeForDesk(s, config_.engine, wallNow());
+  // The state as it is now (the halt switch), not as the last snapshot saw it: the desk's HALT is
+  // measured to this.
+  summary.state = lastState_ = engine_.tradingState();
+  // The snapshot may not have caught up with the switch yet: its reason follows with the next one.
+  if (summary.state != s.tradingState) summary.reason.clear();
+  lastReason_ = s.haltReason;
+  std::string text = desk::encodeDeskSummary(summary);
   connection_.publish(stateSubject(config_.engine, kDeskPart), text);
   putBucket(engineKey(config_.engine, kDeskPart), std::move(text), true);
 }

@@ -91,6 +91,7 @@ class EngineServer {
   PartChangeTracker tracker_;
   std::uint64_t instrumentsVersion_ = ~0ull;
   TradingState lastState_ = TradingState::Active;
+  std::string lastReason_;
   std::chrono::steady_clock::time_point lastSummary_{}, lastDeskOpenTry_{}, lastLimitsCheck_{};
   struct BucketSlot {
     std::string value;

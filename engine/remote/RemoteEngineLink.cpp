@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <thread>
 
 #include "core/Clock.hpp"
 #include "core/Log.hpp"
@@ -122,6 +123,18 @@ std::string RemoteEngineLink::connect(const nats::NatsSettings& settings, const 
   std::lock_guard lock(mutex_);
   if (partSeq_[std::size_t(SnapshotPart::Engine)] == 0) return "engine '" + engine + "' has published no state yet";
   return {};
+}
+
+bool RemoteEngineLink::probeRiskRole() {
+  const std::string probe = "kappa.desk.probe";
+  if (!connection_.publish(probe, {}).empty()) return false;
+  if (!connection_.flush(std::chrono::milliseconds(2000)).empty()) return false;
+  // The server's refusal is told on another thread a moment after the flush: wait a little for it.
+  for (int i = 0; i < 25; ++i) {
+    if (!connection_.deniedReason(probe).empty()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return connection_.connected();
 }
 
 std::vector<std::string> RemoteEngineLink::listEngines(const nats::NatsSettings& settings, std::string* error) {

@@ -35,6 +35,12 @@ class RemoteEngineLink final : public EngineLink {
   void close();
   // The engines the desk has (by their state in the bucket), sorted; "" in `error` or why not.
   static std::vector<std::string> listEngines(const nats::NatsSettings& settings, std::string* error);
+  // The connection (the Desk view's feed shares it). Valid after connect().
+  nats::NatsConnection& connection() { return connection_; }
+  // Whether this user has the risk role: the server lets it publish under kappa.desk.> (a probe
+  // message no engine acts on). Blocking up to ~0.5 s (at start).
+  bool probeRiskRole();
+  const std::string& user() const { return user_; }
   // How long a request may wait for the engine's answer.
   void setCommandTimeout(std::chrono::milliseconds t) { commandTimeout_ = t; }
   // Parts applied so far, and how many arrived malformed (ignored, with the reason logged).
