@@ -196,11 +196,11 @@ std::optional<std::string> PartChangeTracker::changed(SnapshotPart part, const E
     if (part == SnapshotPart::Analytics && last.identity == snapshot.analytics) return std::nullopt;
   }
   std::string body = encodePartBody(part, snapshot);
+  last.version = snapshot.ordersVersion;
+  last.identity = snapshot.analytics;
   if (last.known && body == last.body) return std::nullopt;
   last.known = true;
   last.body = body;
-  last.version = snapshot.ordersVersion;
-  last.identity = snapshot.analytics;
   return body;
 }
 

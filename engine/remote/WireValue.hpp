@@ -33,7 +33,10 @@ using json = nlohmann::json;
 struct DecodeError {
   std::string path;
   std::string what;
-  std::string message() const { return path.empty() ? what : path + ": " + what; }
+  std::string message() const {
+    if (path.empty()) return what;
+    return (path[0] == '.' ? path.substr(1) : path) + ": " + what;  // "quotes[12].bid: ..."
+  }
 };
 
 [[noreturn]] inline void fail(std::string what) { throw DecodeError{{}, std::move(what)}; }
