@@ -440,6 +440,18 @@ class TestRemoteCodec : public QObject {
       QVERIFY(std::isnan(s.orderQtyCap[i]) ? std::isnan(d.orderQtyCap[i]) : d.orderQtyCap[i] == s.orderQtyCap[i]);
     QCOMPARE(d.limitsEpoch, s.limitsEpoch);
 
+    // Instrument ids bounded by the attaching side's registry: all known here; a registry that
+    // has not heard of the later ones yet refuses the part and says which field.
+    const std::size_t known = live.engine->instruments().size();
+    for (SnapshotPart part : kSnapshotParts) {
+      const std::string error = decodePart(part, encodePart(part, s, 1), d, nullptr, known);
+      QVERIFY2(error.empty(), error.c_str());
+    }
+    const std::string unknown = decodePart(SnapshotPart::Quotes, encodePart(SnapshotPart::Quotes, s, 1), d, nullptr, 10);
+    QVERIFY2(unknown == "quotes: quotes[10].instrument: instrument 10 is not known (10 instruments listed)", unknown.c_str());
+    QVERIFY(!decodePart(SnapshotPart::Orders, encodePart(SnapshotPart::Orders, s, 1), d, nullptr, 0).empty());
+    QVERIFY(!decodePart(SnapshotPart::Analytics, encodePart(SnapshotPart::Analytics, s, 1), d, nullptr, 1).empty());
+
     // Every part, truncated and corrupted.
     for (SnapshotPart part : kSnapshotParts) attack(part, encodePart(part, s, 1));
   }
@@ -610,6 +622,19 @@ class TestRemoteCodec : public QObject {
         (void)applyInstruments(b, r);  // a valid but different list: applied or refused, never a crash
       }
     }
+    // An instrument a view would divide by or index with is refused: a zero tick, an unknown underlying.
+    InstrumentRegistry broken;
+    Instrument zeroTick = all[0];
+    zeroTick.tickSize = 0;
+    broken.add(zeroTick);
+    std::string why = decodeInstruments(encodeInstruments(broken), batch);
+    QVERIFY2(why.find("[0] (" + all[0].name + "): tick size 0 (must be positive)") != std::string::npos, why.c_str());
+    InstrumentRegistry orphan;
+    Instrument option = all[all.size() - 1];
+    option.underlyingId = 4000;
+    orphan.add(option);
+    why = decodeInstruments(encodeInstruments(orphan), batch);
+    QVERIFY2(why.find("underlying id 4000 is not listed") != std::string::npos, why.c_str());
     json wrong = json::array({1, 0, json::array({json::array({0, 0, "X", 9})}), json::array()});
     const auto w = json::to_msgpack(wrong);
     const std::string error = decodeInstruments(std::string(w.begin(), w.end()), batch);
