@@ -509,6 +509,13 @@ class TestRemoteCodec : public QObject {
     refused(SnapshotPart::Book, std::string("\xdd\xff\xff\xff\xff\x01", 6), "array of 4294967295 elements in a message of 6 bytes");
     refused(SnapshotPart::Book, std::string("\xdb\xff\xff\xff\xf0" "abc", 8), "malformed MessagePack");  // string longer than the message
     refused(SnapshotPart::Book, message(json::array(), 3) + "x", "malformed MessagePack");  // trailing bytes
+    // A million one-byte empty quotes would become 64 MB of default rows: more than the message justifies.
+    {
+      std::string bomb("\x95\x01\x02\x01\x02\x91\xdd\x00\x10\x00\x00", 11);
+      bomb.append(std::size_t(1) << 20, '\x90');
+      refused(SnapshotPart::Quotes, bomb, "quotes: quotes: 1048576 elements would take more memory than the message can justify");
+      refused(SnapshotPart::Quotes, std::string(kMaxPartBytes + 1, '\x90'), "quotes: message of 16777217 bytes (at most 16777216)");
+    }
     refused(SnapshotPart(200), encodePart(SnapshotPart::Book, EngineSnapshot{}, 0), "unknown part 200");
     QCOMPARE(into.seq, std::uint64_t(1));
 

@@ -56,6 +56,10 @@ std::string encodeInstruments(const InstrumentRegistry& registry, InstrumentId f
 }
 
 std::string decodeInstruments(std::string_view bytes, InstrumentBatch& out) {
+  if (bytes.size() > kMaxInstrumentListBytes)
+    return "instruments: message of " + std::to_string(bytes.size()) + " bytes (at most " +
+           std::to_string(kMaxInstrumentListBytes) + ")";
+  wire::DecodeBudget budget(wire::decodeBudgetFor(bytes.size()));
   json message;
   std::string error;
   if (!wire::parseMessagePack(bytes, message, error)) return "instruments: " + error;

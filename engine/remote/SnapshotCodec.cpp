@@ -219,6 +219,7 @@ std::string decodePart(SnapshotPart part, std::string_view bytes, EngineSnapshot
       return name + ": the message is the '" + partName(SnapshotPart(sentPart)) + "' part";
     h.part = part;
 
+    wire::DecodeBudget budget(wire::decodeBudgetFor(bytes.size()));
     EngineSnapshot decoded;  // defaults for whatever an older sender's shorter body lacks
     wire::FieldReader reader(message[4], "the part's body");
     fieldsOf(part, [&](const char* field, auto member) { reader.next(field, decoded.*member); });

@@ -35,8 +35,8 @@ std::optional<SnapshotPart> partFromName(std::string_view name);
 
 // Bumped when a change is not an append of fields (a decoder refuses other versions).
 inline constexpr std::uint32_t kSnapshotWireVersion = 1;
-// Larger messages are refused before parsing (the simulator's BTC+ETH analytics are ~100 KB).
-inline constexpr std::size_t kMaxPartBytes = 64u << 20;
+// Larger messages are refused before parsing (the simulator's BTC+ETH analytics are ~113 KB).
+inline constexpr std::size_t kMaxPartBytes = 16u << 20;
 
 // Which fields each part carries:
 //  engine     seq, builtWall, halted, tradingState, haltReason, haltedAt, eventsTotal, eventsPerSecond,
