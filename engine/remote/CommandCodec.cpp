@@ -54,6 +54,9 @@ class Body {
     if (v.is_number_unsigned()) {
       const std::uint64_t u = v.get<std::uint64_t>();
       if (u > std::uint64_t(max)) refuse(std::string(key) + ": " + std::to_string(u) + " is above " + std::to_string(max));
+      if (std::int64_t(u) < min)
+        refuse(std::string(key) + ": " + std::to_string(u) + " is out of range (" + std::to_string(min) + ".." +
+               std::to_string(max) + ")");
       return std::int64_t(u);
     }
     if (v.is_number_integer()) {
@@ -273,9 +276,11 @@ std::optional<json> parseObject(std::string_view body, std::string& error) {
     error = "body of " + std::to_string(body.size()) + " bytes (at most " + std::to_string(kMaxCommandBytes) + ")";
     return std::nullopt;
   }
-  json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions*/ false);
-  if (j.is_discarded()) {
-    error = "body is not valid JSON";
+  json j;
+  try {
+    j = json::parse(body.begin(), body.end());
+  } catch (const json::exception& e) {  // parse_error; out_of_range for a number beyond a double
+    error = std::string("body is not valid JSON (") + e.what() + ")";
     return std::nullopt;
   }
   if (!j.is_object()) {

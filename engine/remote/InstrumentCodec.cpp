@@ -1,5 +1,7 @@
 #include "remote/InstrumentCodec.hpp"
 
+#include <cmath>
+
 #include "remote/WireValue.hpp"
 
 KAPPA_WIRE_ENUM(kappa::InstrumentKind, kappa::InstrumentKind::Spot)
@@ -14,6 +16,27 @@ namespace kappa::remote {
 using wire::DecodeError;
 using wire::json;
 using wire::Wire;
+
+namespace {
+
+// What the attaching side computes with an instrument must not divide by zero or index past the
+// registry: a tick, a lot and a contract size above zero, finite fees, sane decimals, an
+// underlying that is listed (or none).
+std::string checkInstrument(const Instrument& i, std::uint64_t idsEnd) {
+  if (i.name.empty()) return "no name";
+  if (i.tickSize <= 0) return "tick size " + std::to_string(i.tickSize) + " (must be positive)";
+  if (i.minQty <= 0) return "minimum quantity " + std::to_string(i.minQty) + " (must be positive)";
+  if (i.maxQty < 0) return "maximum quantity " + std::to_string(i.maxQty) + " (must not be negative)";
+  if (!std::isfinite(i.contractSize) || i.contractSize <= 0) return "contract size must be positive and finite";
+  if (!std::isfinite(i.makerFee) || !std::isfinite(i.takerFee)) return "fees must be finite";
+  if (i.priceDecimals < 0 || i.priceDecimals > 18 || i.qtyDecimals < 0 || i.qtyDecimals > 18) return "decimals out of range (0..18)";
+  if (i.strike < 0 || i.expiry < 0) return "negative strike or expiry";
+  if (i.underlyingId != kNoInstrument && i.underlyingId >= idsEnd)
+    return "underlying id " + std::to_string(i.underlyingId) + " is not listed";
+  return {};
+}
+
+}  // namespace
 
 std::string encodeInstruments(const InstrumentRegistry& registry, InstrumentId from) {
   const std::size_t n = registry.size();  // one reading: instruments listed meanwhile go next time
@@ -33,6 +56,10 @@ std::string encodeInstruments(const InstrumentRegistry& registry, InstrumentId f
 }
 
 std::string decodeInstruments(std::string_view bytes, InstrumentBatch& out) {
+  if (bytes.size() > kMaxInstrumentListBytes)
+    return "instruments: message of " + std::to_string(bytes.size()) + " bytes (at most " +
+           std::to_string(kMaxInstrumentListBytes) + ")";
+  wire::DecodeBudget budget(wire::decodeBudgetFor(bytes.size()));
   json message;
   std::string error;
   if (!wire::parseMessagePack(bytes, message, error)) return "instruments: " + error;
@@ -71,7 +98,8 @@ std::string decodeInstruments(std::string_view bytes, InstrumentBatch& out) {
       if (inst.id != batch.firstId + i)
         return "instruments: [" + std::to_string(i) + "] has id " + std::to_string(inst.id) + ", expected " +
                std::to_string(batch.firstId + i);
-      if (inst.name.empty()) return "instruments: [" + std::to_string(i) + "] has no name";
+      if (auto e = checkInstrument(inst, std::uint64_t(batch.firstId) + batch.instruments.size()); !e.empty())
+        return "instruments: [" + std::to_string(i) + "] (" + inst.name.substr(0, 64) + "): " + e;
     }
     out = std::move(batch);
     return {};

@@ -15,6 +15,7 @@
 namespace kappa::remote {
 
 inline constexpr std::uint32_t kInstrumentWireVersion = 1;
+inline constexpr std::size_t kMaxInstrumentListBytes = 16u << 20;  // ~100 bytes an instrument
 
 struct InstrumentBatch {
   InstrumentId firstId = 0;                  // instruments[i] has id firstId + i

@@ -100,6 +100,51 @@ std::string checkAnalytics(const analytics::MarketAnalytics& m) {
   return {};
 }
 
+// The first instrument id of the part at or above `known` (kNoInstrument means none and passes).
+std::string checkInstrumentIds(SnapshotPart part, const EngineSnapshot& s, std::size_t known) {
+  if (known == kUncheckedInstruments) return {};
+  std::string bad;
+  auto check = [&](InstrumentId id, auto&& where) {
+    if (bad.empty() && id != kNoInstrument && id >= known)
+      bad = where() + ": instrument " + std::to_string(id) + " is not known (" + std::to_string(known) + " instruments listed)";
+  };
+  auto at = [](const char* field, std::size_t i, const char* member) {
+    return [=] { return std::string(field) + "[" + std::to_string(i) + "]." + member; };
+  };
+  switch (part) {
+    case SnapshotPart::Engine:
+      for (std::size_t i = 0; i < s.underlyings.size(); ++i) check(s.underlyings[i].indexId, at("underlyings", i, "indexId"));
+      break;
+    case SnapshotPart::Quotes:
+      for (std::size_t i = 0; i < s.quotes.size(); ++i) check(s.quotes[i].instrument, at("quotes", i, "instrument"));
+      break;
+    case SnapshotPart::Book:
+      check(s.depth.instrument, [] { return std::string("depth.instrument"); });
+      for (std::size_t i = 0; i < s.trades.size(); ++i) check(s.trades[i].instrument, at("trades", i, "instrument"));
+      break;
+    case SnapshotPart::Orders:
+      for (std::size_t i = 0; i < s.orders.size(); ++i) check(s.orders[i].request.instrument, at("orders", i, "request.instrument"));
+      break;
+    case SnapshotPart::Fills:
+      for (std::size_t i = 0; i < s.fills.size(); ++i) check(s.fills[i].instrument, at("fills", i, "instrument"));
+      break;
+    case SnapshotPart::Positions:
+      for (std::size_t i = 0; i < s.positions.size(); ++i) check(s.positions[i].instrument, at("positions", i, "instrument"));
+      break;
+    case SnapshotPart::Analytics:
+      if (!s.analytics) break;
+      for (const auto& chain : s.analytics->chains) {
+        check(chain->indexId, [&] { return "analytics." + chain->underlying + ".indexId"; });
+        for (std::size_t i = 0; i < chain->options.size(); ++i) check(chain->options[i].instrument, at("options", i, "instrument"));
+        for (std::size_t i = 0; i < chain->positions.size(); ++i)
+          check(chain->positions[i].instrument, at("positions", i, "instrument"));
+      }
+      break;
+    default: break;
+  }
+  return bad;
+}
+
 }  // namespace
 
 const char* partName(SnapshotPart part) {
@@ -140,7 +185,8 @@ std::string encodePart(SnapshotPart part, const EngineSnapshot& snapshot, Nanos 
   return framePart(part, snapshot.seq, publishedWall, encodePartBody(part, snapshot));
 }
 
-std::string decodePart(SnapshotPart part, std::string_view bytes, EngineSnapshot& into, PartHeader* header) {
+std::string decodePart(SnapshotPart part, std::string_view bytes, EngineSnapshot& into, PartHeader* header,
+                       std::size_t knownInstruments) {
   const std::string name = std::size_t(part) < kNames.size() ? kNames[std::size_t(part)] : "part " + std::to_string(int(part));
   if (std::size_t(part) >= kNames.size()) return "unknown part " + std::to_string(int(part));
   if (bytes.size() > kMaxPartBytes)
@@ -173,11 +219,13 @@ std::string decodePart(SnapshotPart part, std::string_view bytes, EngineSnapshot
       return name + ": the message is the '" + partName(SnapshotPart(sentPart)) + "' part";
     h.part = part;
 
+    wire::DecodeBudget budget(wire::decodeBudgetFor(bytes.size()));
     EngineSnapshot decoded;  // defaults for whatever an older sender's shorter body lacks
     wire::FieldReader reader(message[4], "the part's body");
     fieldsOf(part, [&](const char* field, auto member) { reader.next(field, decoded.*member); });
     if (part == SnapshotPart::Analytics && decoded.analytics)
       if (auto e = checkAnalytics(*decoded.analytics); !e.empty()) return name + ": " + e;
+    if (auto e = checkInstrumentIds(part, decoded, knownInstruments); !e.empty()) return name + ": " + e;
 
     fieldsOf(part, [&](const char*, auto member) { into.*member = std::move(decoded.*member); });
     if (header) *header = h;
@@ -196,11 +244,11 @@ std::optional<std::string> PartChangeTracker::changed(SnapshotPart part, const E
     if (part == SnapshotPart::Analytics && last.identity == snapshot.analytics) return std::nullopt;
   }
   std::string body = encodePartBody(part, snapshot);
+  last.version = snapshot.ordersVersion;
+  last.identity = snapshot.analytics;
   if (last.known && body == last.body) return std::nullopt;
   last.known = true;
   last.body = body;
-  last.version = snapshot.ordersVersion;
-  last.identity = snapshot.analytics;
   return body;
 }
 

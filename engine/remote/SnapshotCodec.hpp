@@ -9,8 +9,8 @@
 // untrusted input: a malformed, truncated, mis-addressed or out-of-range message gives a reason
 // naming the part and the field ("quotes: [12].bid: expected a number, got string") and leaves
 // `into` unchanged; it never crashes. Indices inside the analytics (an expiry's options, the
-// scenario grid) are checked against their arrays. Instrument ids are NOT checked against a
-// registry here: the attaching side bounds them by its own InstrumentRegistry before indexing.
+// scenario grid) are checked against their arrays; instrument ids against the attaching side's
+// registry when decodePart is given its size.
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -35,8 +35,8 @@ std::optional<SnapshotPart> partFromName(std::string_view name);
 
 // Bumped when a change is not an append of fields (a decoder refuses other versions).
 inline constexpr std::uint32_t kSnapshotWireVersion = 1;
-// Larger messages are refused before parsing (the simulator's BTC+ETH analytics are ~100 KB).
-inline constexpr std::size_t kMaxPartBytes = 64u << 20;
+// Larger messages are refused before parsing (the simulator's BTC+ETH analytics are ~113 KB).
+inline constexpr std::size_t kMaxPartBytes = 16u << 20;
 
 // Which fields each part carries:
 //  engine     seq, builtWall, halted, tradingState, haltReason, haltedAt, eventsTotal, eventsPerSecond,
@@ -63,9 +63,16 @@ struct PartHeader {
   Nanos publishedWall = 0;    // the publisher's wall clock when it sent it
 };
 
+inline constexpr std::size_t kUncheckedInstruments = ~std::size_t(0);
+
 // "" and the part's fields of `into` replaced; or the reason, and `into` untouched. `header`, if
-// given, receives the message's header (only on success).
-std::string decodePart(SnapshotPart part, std::string_view bytes, EngineSnapshot& into, PartHeader* header = nullptr);
+// given, receives the message's header (only on success). `knownInstruments`: every instrument id
+// in the part (quotes, depth, trades, orders, fills, positions, underlyings' indices, analytics)
+// must be below it or kNoInstrument, so views indexing their InstrumentRegistry by a decoded id stay
+// inside it: pass the attaching side's registry size() (a part naming an instrument whose listing
+// has not arrived yet is refused; apply the instrument list first). The default checks nothing.
+std::string decodePart(SnapshotPart part, std::string_view bytes, EngineSnapshot& into, PartHeader* header = nullptr,
+                       std::size_t knownInstruments = kUncheckedInstruments);
 
 // For a publisher: whether a part changed since it was last published, without encoding when the
 // snapshot says so cheaply (orders: ordersVersion; analytics: the same shared result), else by

@@ -33,7 +33,10 @@ using json = nlohmann::json;
 struct DecodeError {
   std::string path;
   std::string what;
-  std::string message() const { return path.empty() ? what : path + ": " + what; }
+  std::string message() const {
+    if (path.empty()) return what;
+    return (path[0] == '.' ? path.substr(1) : path) + ": " + what;  // "quotes[12].bid: ..."
+  }
 };
 
 [[noreturn]] inline void fail(std::string what) { throw DecodeError{{}, std::move(what)}; }
@@ -44,6 +47,31 @@ inline std::string typeOf(const json& j) {
   if (j.is_number_integer()) return "a negative integer";
   return j.type_name();
 }
+
+// The memory decoded values may take, charged as vectors are sized: a message of one-byte empty
+// elements must not become gigabytes of default-constructed structs. Legitimate parts decode to
+// two to four times their encoded size. One budget per decode, on the decoding thread.
+class DecodeBudget {
+ public:
+  explicit DecodeBudget(std::size_t bytes) : previous_(current_), left_(bytes) { current_ = this; }
+  ~DecodeBudget() { current_ = previous_; }
+  DecodeBudget(const DecodeBudget&) = delete;
+  DecodeBudget& operator=(const DecodeBudget&) = delete;
+  static void charge(std::size_t elements, std::size_t size) {
+    if (!current_) return;
+    const std::size_t bytes = elements * size;  // elements <= the message's size: no overflow
+    if (bytes > current_->left_)
+      fail(std::to_string(elements) + " elements would take more memory than the message can justify");
+    current_->left_ -= bytes;
+  }
+
+ private:
+  static inline thread_local DecodeBudget* current_ = nullptr;
+  DecodeBudget* previous_;
+  std::size_t left_;
+};
+// For a message of `messageBytes`.
+inline std::size_t decodeBudgetFor(std::size_t messageBytes) { return (1u << 20) + 32 * messageBytes; }
 
 // The last valid enumerator of each enum that crosses the wire (KAPPA_WIRE_ENUM).
 template <class E>
@@ -131,8 +159,9 @@ struct Wire<std::vector<T>> {
   static void get(const json& j, std::vector<T>& v) {
     if (!j.is_array()) fail("expected an array, got " + typeOf(j));
     const auto& a = j.get_ref<const json::array_t&>();
+    DecodeBudget::charge(a.size(), sizeof(T));
     v.clear();
-    v.resize(a.size());  // bounded: every element was in the message
+    v.resize(a.size());  // bounded: every element was in the message, and by the budget
     for (std::size_t i = 0; i < a.size(); ++i) {
       try {
         Wire<T>::get(a[i], v[i]);
