@@ -94,10 +94,8 @@ int runDeskCommand(const QStringList& arguments) {
   const std::string text = desk::encodeDeskHalt(notice);
   // The message first (engines that are connected halt at once), then the bucket (engines that
   // connect later, or missed the message). Accepted = the server took both.
-  if (notice.active) {
-    if (std::string e = connection.publish(remote::kDeskHaltSubject, text); !e.empty()) return refused(e);
-    if (std::string e = connection.flush(std::chrono::milliseconds(5000)); !e.empty()) return refused(e);
-  }
+  if (std::string e = connection.publish(remote::kDeskHaltSubject, text); !e.empty()) return refused(e);
+  if (std::string e = connection.flush(std::chrono::milliseconds(5000)); !e.empty()) return refused(e);
   const nats::KvPutResult put = bucket->put(remote::kDeskHaltKey, text);
   if (!put.ok()) return refused(put.error);
   if (std::string denied = connection.deniedReason(remote::kDeskHaltSubject); !denied.empty()) return refused(denied);

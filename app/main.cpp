@@ -21,6 +21,7 @@
 #include "CredentialStore.hpp"
 #include "DemoOrders.hpp"
 #include "DeskCommands.hpp"
+#include "DeskReport.hpp"
 #include "EvmReport.hpp"
 #include "EvmWalletKey.hpp"
 #include "MainWindow.hpp"
@@ -562,6 +563,7 @@ int main(int argc, char** argv) {
     const std::string wallet = evm ? evm->walletAddress() : std::string();
     auto extend = [&](QJsonObject& root) {
       if (evm) kappa::app::addEvmReport(root, engine, *evm, wallet);
+      if (server) kappa::app::addDeskReport(root, *server);
     };
     if (!kappa::app::writeReport(opt.reportFile, engine, seconds, window ? &window->metrics() : nullptr, &error,
                                  extend)) {

@@ -46,7 +46,10 @@ class EngineProcess {
  public:
   EngineProcess(QString name, QString dataDir) : name_(std::move(name)), dataDir_(std::move(dataDir)) {}
   ~EngineProcess() { stop(); }
+  // `extra` options are kept for a restart (start again without them).
   void start(const NatsServerProcess& server, QStringList extra = {}) {
+    if (extra.isEmpty()) extra = extra_;
+    extra_ = extra;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert("KAPPA_NATS_USER", "engine-" + name_);
     env.insert("KAPPA_NATS_PASSWORD", server.password("engine-" + name_));
@@ -79,6 +82,7 @@ class EngineProcess {
 
  private:
   QString name_, dataDir_;
+  QStringList extra_;
   QProcess process_;
 };
 
@@ -172,6 +176,7 @@ class TestDesk : public QObject {
     MainWindow w(link, dir_.filePath("layout-trader.ini"));
     w.resize(1600, 1000);
     w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
     QVERIFY(w.deskView() == nullptr);
     QVERIFY(w.windowTitle().contains("engine a"));
     // The remote engine's instruments, quotes and the focused book.
@@ -193,7 +198,10 @@ class TestDesk : public QObject {
     const Order& top = link.snapshot().orders.back();
     QVERIFY(top.request.tag.find("(trader)") != std::string::npos);
 
-    // A window attached later has the whole state at once, the filled order included.
+    // A window attached later has the whole state at once, the filled order included (once the
+    // engine's analytics exist and the bucket has had its second to take the newest parts).
+    QVERIFY(frameUntil(w, [&] { return link.snapshot().analytics != nullptr; }, 15000));
+    QTest::qWait(1500);
     remote::RemoteEngineLink late;
     QVERIFY(late.connect(as(server_, "viewer"), "a").empty());
     QVERIFY(late.takeSnapshot());
@@ -305,6 +313,11 @@ class TestDesk : public QObject {
       if (!resumed.empty()) QTest::qWait(250);
     }
     QVERIFY2(resumed.empty(), resumed.c_str());
+    remote::RemoteEngineLink traderA;
+    QVERIFY(traderA.connect(as(server_, "trader"), "a").empty());
+    const std::string resumedA = resumeAnswer(traderA);
+    QVERIFY2(resumedA.empty(), resumedA.c_str());
+    QTRY_COMPARE_WITH_TIMEOUT(deskState(feed, "a"), QString("ACTIVE"), 5000);
     QTRY_COMPARE_WITH_TIMEOUT(deskState(feed, "b"), QString("ACTIVE"), 5000);
   }
 

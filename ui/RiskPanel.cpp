@@ -201,7 +201,10 @@ void RiskPanel::apply(const EngineSnapshot& s, bool halted) {
     detail_->setText(QString("%1 since %2 UTC — no new orders; cancels still pass")
                          .arg(reason, formatUtcTime(s.haltedAt ? s.haltedAt : s.builtWall)));
   } else if (reducing) {
-    detail_->setText("Only orders that reduce a position pass the risk gate; cancels always pass");
+    const QString why = QString::fromStdString(s.haltReason);
+    detail_->setText((why.isEmpty() ? QString() : why + " — ") +
+                     "only orders that reduce a position pass the risk gate; cancels always pass");
+    detail_->setToolTip(why);
   } else {
     // At most two lines in the strip; the whole reason in the tooltip (and the orders table).
     const QString reject = QString::fromStdString(s.lastReject);

@@ -87,7 +87,7 @@ struct EngineSnapshot {
   Nanos builtWall = 0;     // market time (Engine::now()) when built
   bool halted = false;
   TradingState tradingState = TradingState::Active;
-  std::string haltReason;
+  std::string haltReason;  // why HALTED, or why REDUCING; empty when ACTIVE
   Nanos haltedAt = 0;
   std::vector<VenueRow> venues;  // every venue, in the order given (--venue)
   std::uint64_t eventsTotal = 0;

@@ -230,6 +230,7 @@ void Engine::reduceOnly(std::string reason) {
   boost::asio::post(io_, [this, reason = std::move(reason), at] {
     log::warn("risk", "REDUCING (" + reason + "): only orders that reduce a position pass");
     journalNote(JournalKind::StateChange, at, "REDUCING: " + reason);
+    reduceReason_ = reason;
   });
 }
 
@@ -244,6 +245,7 @@ void Engine::flatten(std::string reason) {
   const Nanos at = now();
   boost::asio::post(io_, [this, reason = std::move(reason), at] {
     journalNote(JournalKind::StateChange, at, "REDUCING: FLATTEN (" + reason + ")");
+    reduceReason_ = "FLATTEN (" + reason + ")";
     strategies_->stopAll("flatten: " + reason);
     oms_->cancelEverything(now());
     std::size_t sent = 0;
@@ -337,6 +339,7 @@ std::string Engine::resume() {
     log::info("risk", "trading resumed after halt (" + haltReason_ + ")");
     journalNote(JournalKind::StateChange, now(), "ACTIVE: resumed after " + haltReason_);
     haltReason_.clear();
+    reduceReason_.clear();
     haltedAt_ = 0;
   });
   return {};

@@ -332,6 +332,7 @@ class Engine final {
   // Engine-thread only.
   std::uint64_t halts_ = 0;  // HALTs this session
   std::string haltReason_;
+  std::string reduceReason_;  // why REDUCING (the last reduceOnly or FLATTEN), until RESUME
   Nanos haltedAt_ = 0;
   std::uint64_t publishSeq_ = 0;
   std::uint64_t rateEvents_ = 0;

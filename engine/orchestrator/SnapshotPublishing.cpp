@@ -92,7 +92,7 @@ void Engine::publish() {
   s.builtWall = now();
   s.halted = halt_.halted();
   s.tradingState = halt_.state();
-  s.haltReason = s.halted ? haltReason_ : std::string();
+  s.haltReason = s.halted ? haltReason_ : s.tradingState == TradingState::Reducing ? reduceReason_ : std::string();
   s.haltedAt = s.halted ? haltedAt_ : 0;
   s.venues.resize(venues_.size());
   const bool tenthBeat = s.limitsEpoch != publishSeq_ / 10;  // the venues' summaries at 10 Hz (they lock)

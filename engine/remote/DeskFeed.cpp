@@ -108,9 +108,8 @@ void DeskFeed::sendHalt(bool active, const std::string& reason, const std::strin
     }
     if (done) done(std::move(why));
   };
-  // The message first: connected engines halt at once; then the key, for the others.
-  if (active)
-    if (std::string e = connection_->publish(kDeskHaltSubject, text); !e.empty()) return fail(e);
+  // The message first: connected engines halt (or hear of the lift) at once; then the key, for the others.
+  if (std::string e = connection_->publish(kDeskHaltSubject, text); !e.empty()) return fail(e);
   desk_->putAsync(kDeskHaltKey, text, [this, fail, done](const nats::KvPutResult& r) {
     if (!r.ok()) return fail(r.error);
     if (std::string denied = connection_->deniedReason(kDeskHaltSubject); !denied.empty()) return fail(denied);

@@ -95,6 +95,7 @@ std::string EngineServer::start() {
   if (!validToken(config_.engine)) return "the engine's name '" + config_.engine + "' is not one subject token (A-Z a-z 0-9 _ -)";
   nats::NatsConnection::Callbacks callbacks;
   callbacks.onDisconnected = [this] {
+    if (stopping_connection_.load()) return;
     std::int64_t expected = 0;
     disconnectedAt_.compare_exchange_strong(expected, steadyNs());
     log::warn("desk", "lost the NATS server " + config_.nats.url + ": trading goes on; fail closed after " +
@@ -147,12 +148,18 @@ void EngineServer::stop() {
     wake_.notify_all();
   }
   thread_.join();
+  stopping_connection_.store(true);
   haltWatch_.stop();
   limitsWatch_.stop();
   summariesWatch_.stop();
   commandSub_.unsubscribe();
   deskHaltSub_.unsubscribe();
   connection_.close();
+}
+
+std::vector<desk::DeskHaltNotice> EngineServer::deskHaltsObeyed() const {
+  std::lock_guard lock(deskMutex_);
+  return haltsObeyed_;
 }
 
 EngineServer::Counters EngineServer::counters() const {
@@ -167,7 +174,7 @@ void EngineServer::openDeskBucket() {
   if (!desk_) {
     if (!deskMissingLogged_)
       log::info("desk", std::string("no desk bucket ") + kDeskBucket + " yet (" + error + "): the desk halt is followed on " +
-                            kDeskHaltSubject + "; the bucket is looked for every few seconds");
+                            kDeskHaltSubject + "; the bucket is looked for every second");
     deskMissingLogged_ = true;
     return;
   }
@@ -219,6 +226,7 @@ void EngineServer::applyDeskHalt(const desk::DeskHaltNotice& n, const char* via)
   {
     std::lock_guard lock(deskMutex_);
     if (!haltsSeen_.insert(n.id).second) return;  // the message and the bucket both bring it
+    haltsObeyed_.push_back(n);
   }
   const std::string who = n.user.empty() ? std::string("the risk role") : n.user;
   if (n.active) {
@@ -376,7 +384,7 @@ void EngineServer::publishLoop() {
     if (engine_.instruments().version() != instrumentsVersion_) publishInstruments();
     if (engine_.takeSnapshot()) publishSnapshot(engine_.snapshot());
     else if (engine_.tradingState() != lastState_) publishDeskSummary(engine_.snapshot(), true);  // a halt: at once
-    if (!desk_ && Clock::now() - lastDeskOpenTry_ > config_.bucketInterval * 5) {
+    if (!desk_ && Clock::now() - lastDeskOpenTry_ > config_.bucketInterval) {
       lastDeskOpenTry_ = Clock::now();
       openDeskBucket();
     }

@@ -58,6 +58,9 @@ class EngineServer {
     std::uint64_t commands = 0, commandsRefused = 0, deskHalts = 0, failClosed = 0, deskLimitActions = 0;
   };
   Counters counters() const;
+  // Every desk halt and lift this engine obeyed, oldest first (for its report).
+  std::vector<desk::DeskHaltNotice> deskHaltsObeyed() const;
+  const EngineServerConfig& config() const { return config_; }
   bool serverConnected() const { return connection_.connected(); }
 
  private:
@@ -104,6 +107,7 @@ class EngineServer {
   // Desk state (NATS threads and the publisher thread).
   mutable std::mutex deskMutex_;
   std::set<std::string> haltsSeen_;                  // desk halt / lift ids acted on
+  std::vector<desk::DeskHaltNotice> haltsObeyed_;
   std::optional<desk::DeskLimits> deskLimits_;
   std::map<std::string, desk::EngineDeskSummary> others_;  // the other engines' summaries
   bool deskLimitActing_ = false;
@@ -111,6 +115,7 @@ class EngineServer {
 
   std::atomic<std::int64_t> disconnectedAt_{0};  // steady ns; 0 while connected
   std::atomic<bool> failClosedActed_{false};
+  std::atomic<bool> stopping_connection_{false};  // stop(): the disconnect that follows is ours
 
   mutable std::mutex countersMutex_;
   Counters counters_;

@@ -11,62 +11,6 @@
 
 namespace kappa::remote {
 
-namespace {
-
-// Rows naming an instrument this side does not know yet are dropped: the views index the registry
-// by these ids. (The engine publishes its instruments before any part that names them; this guards
-// against a publisher that does not.)
-InstrumentId instrumentOf(const Order& o) { return o.request.instrument; }
-template <class Row>
-InstrumentId instrumentOf(const Row& r) { return r.instrument; }
-template <class Row>
-void dropUnknown(std::vector<Row>& rows, std::size_t known) {
-  rows.erase(std::remove_if(rows.begin(), rows.end(), [&](const Row& r) { return instrumentOf(r) >= known; }), rows.end());
-}
-
-bool analyticsKnown(const analytics::MarketAnalytics& a, std::size_t known) {
-  for (const auto& chain : a.chains) {
-    if (!chain) return false;
-    if (chain->indexId != kNoInstrument && chain->indexId >= known) return false;
-    for (const auto& o : chain->options)
-      if (o.instrument >= known) return false;
-    for (const auto& p : chain->positions)
-      if (p.instrument >= known) return false;
-  }
-  return true;
-}
-
-// "" or why the part cannot be shown with the instruments known here.
-std::string boundInstruments(SnapshotPart part, EngineSnapshot& s, std::size_t known) {
-  switch (part) {
-    case SnapshotPart::Quotes: dropUnknown(s.quotes, known); break;
-    case SnapshotPart::Book:
-      if (s.depth.instrument != kNoInstrument && s.depth.instrument >= known) {
-        s.depth = {};
-        s.trades.clear();
-        s.candles.clear();
-      }
-      break;
-    case SnapshotPart::Orders: dropUnknown(s.orders, known); break;
-    case SnapshotPart::Fills: dropUnknown(s.fills, known); break;
-    case SnapshotPart::Positions: dropUnknown(s.positions, known); break;
-    case SnapshotPart::Risk:
-      if (s.orderQtyCap.size() > known) s.orderQtyCap.resize(known);
-      break;
-    case SnapshotPart::Engine:
-      for (const UnderlyingRow& u : s.underlyings)
-        if (u.indexId != kNoInstrument && u.indexId >= known) return "an underlying's index is not a known instrument";
-      break;
-    case SnapshotPart::Analytics:
-      if (s.analytics && !analyticsKnown(*s.analytics, known)) return "analytics name instruments not listed yet";
-      break;
-    default: break;
-  }
-  return {};
-}
-
-}  // namespace
-
 RemoteEngineLink::RemoteEngineLink() = default;
 
 RemoteEngineLink::~RemoteEngineLink() { close(); }
@@ -180,8 +124,9 @@ void RemoteEngineLink::onPart(const std::string& name, const std::string& bytes,
   const std::size_t slot = std::size_t(*part);
   PartHeader header;
   EngineSnapshot decoded = staging_;  // decoded apart: a malformed or older part changes nothing
-  std::string error = decodePart(*part, bytes, decoded, &header);
-  if (error.empty()) error = boundInstruments(*part, decoded, instruments_.size());
+  // Ids beyond the instruments known here are refused: the views index the registry by them (the
+  // engine publishes its instruments before any part that names them).
+  std::string error = decodePart(*part, bytes, decoded, &header, instruments_.size());
   if (!error.empty()) {
     partsRefused_.fetch_add(1);
     log::error("remote", "engine " + engine_ + ": " + error);
