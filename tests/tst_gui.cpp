@@ -139,6 +139,16 @@ class TestGui : public QObject {
     QVERIFY2(strip->detailLabel()->text().contains(QChar(0x2026)), qPrintable(strip->detailLabel()->text()));
     QVERIFY(strip->detailLabel()->text().count("<br>") <= RiskPanel::kDetailLines - 1);
     QCOMPARE(strip->height(), stripHeight);
+
+    // Narrower still (1280 px): the detail gives way, HALT ALL stays whole inside the window (a
+    // minimum width for the detail pushed it off a 1600 px window with a PnL in two coins).
+    window_->resize(1280, size.height());
+    QTest::qWait(150);
+    QPushButton* haltButton = strip->haltButton();
+    const int haltRight = haltButton->mapTo(window_.get(), QPoint(haltButton->width(), 0)).x();
+    QCOMPARE(window_->width(), 1280);  // the strip did not make the window wider than it was made
+    QVERIFY2(haltRight <= window_->width() && haltButton->width() >= haltButton->minimumWidth(),
+             qPrintable(QString("HALT ALL ends at %1 of %2 px").arg(haltRight).arg(window_->width())));
     window_->resize(size);
     QTest::qWait(100);
   }

@@ -48,7 +48,7 @@ RiskPanel::RiskPanel(QWidget* parent) : QFrame(parent) {
   detail_->setAlignment(Qt::AlignLeft | Qt::AlignVCenter);
   // Its width is what the row leaves (never the text's), so the breaks cannot feed back into it.
   detail_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
-  detail_->setMinimumWidth(160);
+  detail_->setMinimumWidth(120);  // more would push HALT ALL off a 1600 px window (a PnL in two coins)
   // Always kDetailLines tall, the text elided to fit (the whole of it in the tooltip): a reason that
   // wrapped to four or five lines made the strip taller, which moved every dock below it, the
   // ladder's rows included, by a row or more under the trader's pointer.
