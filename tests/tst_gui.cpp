@@ -6,6 +6,7 @@
 #include <QDockWidget>
 #include <QTableView>
 #include <QLabel>
+#include <QLayout>
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
@@ -19,6 +20,7 @@
 #include "LadderPanel.hpp"
 #include "LadderWidget.hpp"
 
+#include <cmath>
 #include <set>
 #include "MainWindow.hpp"
 #include "ChartWidget.hpp"
@@ -90,6 +92,65 @@ class TestGui : public QObject {
   void cleanupTestCase() {
     window_.reset();
     engine_->stop();
+  }
+
+  // The risk strip keeps its height whatever its detail says: a reject reason that wrapped to four
+  // or five lines made the strip taller and moved every dock under it, the ladder's rows by one or
+  // more rows under the trader's pointer (seen under Xvfb: the delta hedger's self_trade refusal).
+  // First of the tests, while the strip still says "All checks passing".
+  void riskStripDetailNeverMovesTheLadder() {
+    LadderWidget* ladder = window_->ladder();
+    RiskPanel* strip = window_->riskPanel();
+    auto ladderTop = [&] {
+      QTest::qWait(150);  // frames and the layouts they changed
+      return ladder->mapTo(window_.get(), QPoint(0, 0)).y();
+    };
+    // A window 1480 px wide, where the detail's column is narrow enough that a price band's reason
+    // took four lines (at the default width a PnL in two coins narrows it as much).
+    const QSize size = window_->size();
+    window_->resize(1480, size.height());
+    QTRY_VERIFY_WITH_TIMEOUT((window_->frame(), strip->detailText().startsWith("All checks passing")), 3000);
+    const int top = ladderTop();
+    const int stripHeight = strip->height();
+
+    // A real refusal from the ticket (a price far outside the band): its reason in the strip, the
+    // ladder where it was.
+    OrderTicket* t = window_->ticket();
+    t->typeBox()->setCurrentIndex(0);
+    t->priceEdit()->setText(QString::number(std::floor(toDouble(restingBidPrice(0)) * 0.7)));
+    t->qtyEdit()->setText("100");
+    QTest::mouseClick(t->buyButton(), Qt::LeftButton);
+    QTRY_VERIFY2_WITH_TIMEOUT((window_->frame(), strip->detailText().contains("price_band")), qPrintable(strip->detailText()),
+                              3000);
+    QCOMPARE(ladderTop(), top);
+    QCOMPARE(strip->height(), stripHeight);
+    QCOMPARE(strip->detailLabel()->toolTip(), strip->detailText());
+    saveShot(strip, "risk-strip-reject");
+
+    // However long the reason: at most the strip's lines, the end elided, all of it on hover.
+    EngineSnapshot s = *window_->lastSnapshot();
+    const QString longReason =
+        "self_trade (BTC-PERPETUAL): would trade against our own buy #10 at 67016.5; and then some more words "
+        "so that no strip at any width could hold the whole of this reason on three lines of twelve-pixel text "
+        "beside the figures and the buttons, which is what a venue's own refusal text can look like";
+    s.lastReject = longReason.toStdString();
+    strip->apply(s, false);
+    QCOMPARE(strip->detailLabel()->toolTip(), "Last reject: " + longReason);
+    QVERIFY2(strip->detailLabel()->text().contains(QChar(0x2026)), qPrintable(strip->detailLabel()->text()));
+    QVERIFY(strip->detailLabel()->text().count("<br>") <= RiskPanel::kDetailLines - 1);
+    QCOMPARE(strip->height(), stripHeight);
+
+    // Narrower still (1280 px): the detail gives way, HALT ALL stays whole inside the window (a
+    // minimum width for the detail pushed it off a 1600 px window with a PnL in two coins).
+    window_->resize(1280, size.height());
+    QTest::qWait(150);
+    QPushButton* haltButton = strip->haltButton();
+    const int haltRight = haltButton->mapTo(window_.get(), QPoint(haltButton->width(), 0)).x();
+    QCOMPARE(window_->width(), 1280);  // the strip did not make the window wider than it was made
+    QVERIFY2(haltRight <= window_->width() && haltButton->width() >= haltButton->minimumWidth(),
+             qPrintable(QString("HALT ALL ends at %1 of %2 px").arg(haltRight).arg(window_->width())));
+    window_->resize(size);
+    QTest::qWait(100);
   }
 
   void ladderClickPlacesOrderAtClickedPrice() {

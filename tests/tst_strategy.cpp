@@ -484,6 +484,38 @@ class TestStrategy : public QObject {
     QCOMPARE(f.row("delta-hedger#1").state, InstanceState::Running);
   }
 
+  // A hedge the risk gate refuses is asked again after min_interval_ms, not on every chain update
+  // (under Xvfb the hedger sent ten refused orders a second against the trader's own resting buy).
+  void deltaHedgerWaitsAfterARefusal() {
+    Fixture f;
+    const InstrumentId perp = f.engine->instruments().find("BTC-PERPETUAL")->id;
+    QTRY_VERIFY_WITH_TIMEOUT(f.engine->call([&] { return f.engine->marketData().book(perp).live(); }), 10000);
+    const double mark = f.engine->call([&] { return toDouble(f.engine->marketData().markPrice(perp)); });
+    OrderRequest buy;
+    buy.instrument = perp;
+    buy.side = Side::Buy;
+    buy.type = OrderType::Market;
+    buy.qty = toFixed(std::round(0.3 * mark / 10) * 10);
+    f.engine->submit(buy);
+    QTRY_VERIFY_WITH_TIMEOUT(f.engine->call([&] { return f.engine->orders().positions()[perp].qty > 0; }), 5000);
+    f.engine->changeRiskLimit("max_order_notional=10");  // every hedge (thousands of USD) is refused
+    QTRY_COMPARE_WITH_TIMEOUT(f.engine->riskConfig().account[std::size_t(Limit::MaxOrderNotional)].value, 10.0, 3000);
+    QCOMPARE(f.launch(plugin("delta-hedger"), "band_up_btc=0.05,band_down_btc=0.05,min_interval_ms=1000,check_ms=100"),
+             std::string());
+    QTRY_VERIFY_WITH_TIMEOUT(f.row("delta-hedger#1").ordersRefused >= 1, 10000);
+    const Nanos from = f.engine->now();
+    const std::uint64_t refusedFrom = f.row("delta-hedger#1").ordersRefused;
+    QTest::qWait(3000);
+    const double marketSeconds = double(f.engine->now() - from) / 1e9;
+    const std::uint64_t refused = f.row("delta-hedger#1").ordersRefused - refusedFrom;
+    // One a second of market time at most (plus the one under way at each end).
+    QVERIFY2(double(refused) <= marketSeconds + 2,
+             qPrintable(QString("%1 refusals in %2 s of market time").arg(refused).arg(marketSeconds)));
+    qInfo("%llu refusals in %.1f s of market time", (unsigned long long)refused, marketSeconds);
+    QVERIFY(refused >= 1);  // and it does try again
+    QCOMPARE(f.row("delta-hedger#1").state, InstanceState::Running);
+  }
+
   // One instance holding an inverse perpetual (PnL in BTC) and a linear one (PnL in USDT): its PnL is
   // reported in USD, the BTC leg at the index and the USDT leg at par — not the USDT leg multiplied
   // by the index as if it were coin (that made a few cents of fees read as thousands of dollars).

@@ -27,6 +27,7 @@
 #include <QVBoxLayout>
 #include <QtTest>
 #include <cstdio>
+#include <future>
 
 #include "MainWindow.hpp"
 #include "RiskLimitsView.hpp"
@@ -39,6 +40,7 @@
 #include "core/Log.hpp"
 #include "models/StrategyLogModel.hpp"
 #include "models/StrategyModels.hpp"
+#include "models/TradingModels.hpp"
 #include "sim/SimVenue.hpp"
 
 #ifndef KAPPA_PLUGIN_DIR
@@ -165,6 +167,92 @@ class TestStrategyGui : public QObject {
     window_->show();
     QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
     QTRY_VERIFY_WITH_TIMEOUT(window_->lastSnapshot() != nullptr, 5000);
+  }
+
+  // A restart on the same data directory, looked at in a new window as the trader sees it: the
+  // Strategies tab lists the plugin and the instance with its parameters, stopped; the Orders and
+  // Fills tabs show the earlier session's orders (filled, refused) and fills from the journal.
+  void restartShowsTheSetUpAndTheDayInTheWindow() {
+    QTemporaryDir data;
+    sim::SimConfig cfg;
+    cfg.seed = 12;
+    cfg.startTime = wallNow() / 1'000'000 * 1'000'000;
+    OrderId filled = 0, refused = 0;
+    {
+      Engine first(std::make_unique<sim::SimVenue>(cfg));
+      first.setDataDir(data.path().toStdString());
+      first.start();
+      Engine::StrategyLaunch l;
+      l.path = echoPath_.toStdString();
+      l.params = {{"tag", "restart-tag"}};
+      l.approve = true;
+      auto done = std::make_shared<std::promise<std::string>>();
+      auto result = done->get_future();
+      first.launchStrategy(l, [done](std::string e) { done->set_value(std::move(e)); });
+      QCOMPARE(result.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+      QCOMPARE(result.get(), std::string());
+      const InstrumentId perp = first.instruments().find("BTC-PERPETUAL")->id;
+      QTRY_VERIFY_WITH_TIMEOUT(first.call([&] { return first.marketData().book(perp).bestBid() != nullptr; }), 5000);
+      // Each order's id is the next one after those already made (the echo instance may place its own).
+      auto send = [&](double qty) {
+        OrderRequest r;
+        r.instrument = perp;
+        r.side = Side::Buy;
+        r.type = OrderType::Market;
+        r.qty = toFixed(qty);
+        const std::uint64_t before = first.call([&] { return first.orders().ordersTotal(); });
+        first.submit(r);
+        [&] { QTRY_VERIFY_WITH_TIMEOUT(first.call([&] { return first.orders().ordersTotal(); }) > before, 3000); }();
+        return OrderId(first.call([&] {
+          OrderId newest = 0;
+          for (const Order& o : first.orders().orders())
+            if (o.request.tag.empty() && o.request.qty == toFixed(qty)) newest = std::max(newest, o.id);
+          return newest;
+        }));
+      };
+      filled = send(100);
+      refused = send(15);  // not a multiple of the 10 USD lot: refused
+      QVERIFY(filled != 0 && refused != 0);
+      QTRY_COMPARE_WITH_TIMEOUT(first.call([&] { return first.orders().find(filled)->state; }), OrderState::Filled, 5000);
+      QCOMPARE(first.call([&] { return first.orders().find(refused)->state; }), OrderState::Rejected);
+      first.journal()->flush();
+      first.stop();
+    }
+
+    Engine again(std::make_unique<sim::SimVenue>(cfg));
+    again.setDataDir(data.path().toStdString());
+    again.start();
+    MainWindow window(again, data.filePath("layout.ini"));
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    StrategyManager* manager = window.strategyManager();
+    QVERIFY(window.showView("strategies"));
+    QAbstractItemModel* plugins = manager->pluginsView()->model();
+    QAbstractItemModel* instances = manager->instancesView()->model();
+    QTRY_VERIFY_WITH_TIMEOUT(rowWith(plugins, PluginsModel::File, "kappa-test-echo.so") >= 0, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(instances->rowCount(), 1, 5000);
+    QCOMPARE(cellText(instances, 0, InstancesModel::State), QString("configured"));  // stopped: the trader starts it
+    clickRow(manager->instancesView(), 0);
+    QTRY_VERIFY_WITH_TIMEOUT([&] {
+      for (const QLineEdit* e : manager->findChildren<QLineEdit*>())
+        if (e->isVisible() && e->text() == "restart-tag") return true;
+      return false;
+    }(), 3000);
+
+    QAbstractItemModel* orders = window.ordersView()->model();
+    QTRY_VERIFY_WITH_TIMEOUT(orders->rowCount() >= 2, 5000);
+    auto orderState = [&](OrderId id) {
+      for (int row = 0; row < orders->rowCount(); ++row)
+        if (cellText(orders, row, OrdersModel::Id) == QString::number(id)) return cellText(orders, row, OrdersModel::State);
+      return QString("<no row for order %1>").arg(id);
+    };
+    QCOMPARE(orderState(filled), QString("filled"));
+    QCOMPARE(orderState(refused), QString("rejected"));
+    FillsModel* fills = window.fillsModel();
+    QTRY_VERIFY_WITH_TIMEOUT(fills->rowCount() >= 1, 5000);
+    QCOMPARE(cellText(fills, 0, FillsModel::OrderIdCol), QString::number(filled));
+    QCOMPARE(cellText(fills, 0, FillsModel::Instrument), QString("BTC-PERPETUAL"));
+    again.stop();
   }
 
   void cleanupTestCase() {

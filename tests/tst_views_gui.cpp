@@ -28,6 +28,7 @@
 #include "Format.hpp"
 #include "GreeksPanel.hpp"
 #include "MainWindow.hpp"
+#include "models/TradingModels.hpp"
 #include "OptionChainBoard.hpp"
 #include "OrderTicket.hpp"
 #include "RiskLimitsView.hpp"
@@ -369,6 +370,38 @@ class TestViewsGui : public QObject {
     // Instrument .. Ccy (the Venue column before them and PnL $ after are hidden with one venue).
     QVERIFY(p->isColumnHidden(0));
     const QStringList problems = clippedColumns(p, {1, 2, 3, 4, 5, 6, 7, 8});
+    QVERIFY2(problems.isEmpty(), qPrintable(problems.join("; ")));
+  }
+
+  // The Orders tab at the default layout: its first header read "Jpdated (UTC" (cut at both ends)
+  // and the options market maker's post-only quotes "Limit p…" (seen under Xvfb); the columns up to
+  // State are on screen.
+  void ordersColumnsFit() {
+    if (openPositions() == 0) buyOptions(2);
+    OrderRequest r;  // a post-only bid far under the market: "Limit post", resting
+    r.instrument = engine_->instruments().find("BTC-PERPETUAL")->id;
+    r.side = Side::Buy;
+    r.type = OrderType::Limit;
+    r.postOnly = true;
+    r.price = engine_->call([&] { return engine_->marketData().book(r.instrument).bestBid()->price; }) -
+              20 * engine_->instruments()[r.instrument].tickSize;
+    r.qty = toFixed(10);
+    engine_->submit(r);
+    QTableView* o = window_->ordersView();
+    auto* tabs = window_->findChild<QDockWidget*>("tablesDock")->findChild<QTabWidget*>();
+    tabs->setCurrentWidget(tabs->widget(0));
+    QTRY_VERIFY_WITH_TIMEOUT([&] {
+      for (int row = 0; row < o->model()->rowCount(); ++row)
+        if (o->model()->index(row, OrdersModel::Type).data().toString() == "Limit post") return true;
+      return false;
+    }(), 5000);
+    QTest::qWait(50);  // laid out on its tab
+    shot("orders");
+    QVERIFY(o->isColumnHidden(OrdersModel::Venue));  // one venue
+    const QStringList problems =
+        clippedColumns(o, {OrdersModel::Time, OrdersModel::Instrument, OrdersModel::Side, OrdersModel::Type, OrdersModel::Price,
+                           OrdersModel::Qty, OrdersModel::Filled, OrdersModel::State});
+    engine_->cancelAll();
     QVERIFY2(problems.isEmpty(), qPrintable(problems.join("; ")));
   }
 

@@ -34,6 +34,7 @@
 #include <QTimer>
 #include <QVBoxLayout>
 #include <algorithm>
+#include <QFontMetrics>
 #include <cmath>
 
 #include "ChartWidget.hpp"
@@ -379,6 +380,11 @@ void MainWindow::buildDocks() {
   ordersView_->setColumnWidth(OrdersModel::State, 118);
   ordersView_->setColumnWidth(OrdersModel::Info, 260);
   ordersView_->setColumnWidth(OrdersModel::Venue, 0);
+  // The options market maker's post-only quotes read "Limit p…" at 64 px; the time's header is
+  // "Updated" (every time on screen is UTC), since "Updated (UTC)" read "Jpdated (UTC" at 92 px.
+  // Both fit without pushing State off the dock at 1600 px.
+  ordersView_->setColumnWidth(OrdersModel::Type,
+                              std::max(64, QFontMetrics(ordersView_->font()).horizontalAdvance("Limit post") + 12));
   if (venues_.several()) fitColumns(ordersView_, {{OrdersModel::Venue, {longestVenue}}});
   ordersView_->setColumnHidden(OrdersModel::Venue, !venues_.several());
   ol->addWidget(ordersView_);

@@ -7,6 +7,9 @@
 #include <cmath>
 #include <QLabel>
 #include <QTextDocument>
+#include <QTextLayout>
+#include <QFontMetrics>
+#include <algorithm>
 #include <QPushButton>
 #include <QVBoxLayout>
 
@@ -38,8 +41,19 @@ RiskPanel::RiskPanel(QWidget* parent) : QFrame(parent) {
   row->addLayout(stateBox);
 
   detail_ = new QLabel;
+  detail_->setObjectName("riskDetail");
   detail_->setStyleSheet("color:#c9d1dc; font-size:12px;");
   detail_->setWordWrap(true);
+  detail_->setTextFormat(Qt::RichText);  // lines broken by showDetail()
+  detail_->setAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+  // Its width is what the row leaves (never the text's), so the breaks cannot feed back into it.
+  detail_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+  detail_->setMinimumWidth(120);  // more would push HALT ALL off a 1600 px window (a PnL in two coins)
+  // Always kDetailLines tall, the text elided to fit (the whole of it in the tooltip): a reason that
+  // wrapped to four or five lines made the strip taller, which moved every dock below it, the
+  // ladder's rows included, by a row or more under the trader's pointer.
+  detail_->installEventFilter(this);
+  fitDetailHeight();
   venues_ = new QLabel;
   venues_->setObjectName("riskVenues");
   venues_->setTextFormat(Qt::RichText);
@@ -115,6 +129,9 @@ RiskPanel::RiskPanel(QWidget* parent) : QFrame(parent) {
 
 bool RiskPanel::eventFilter(QObject* watched, QEvent* event) {
   if (watched == limits_ && event->type() == QEvent::MouseButtonRelease) emit limitsClicked();
+  if (watched == detail_ && event->type() == QEvent::Resize) showDetail();
+  if (watched == detail_ && (event->type() == QEvent::FontChange || event->type() == QEvent::StyleChange))
+    fitDetailHeight();
   return QFrame::eventFilter(watched, event);
 }
 
@@ -145,13 +162,13 @@ void RiskPanel::setReducingLook(bool reducing) {
 
 void RiskPanel::showHalted(const QString& reason, Nanos at) {
   setHaltedLook(true);
-  detail_->setText(QString("%1 since %2 UTC — no new orders; open orders are being cancelled").arg(reason, formatUtcTime(at)));
+  setDetail(QString("%1 since %2 UTC — no new orders; open orders are being cancelled").arg(reason, formatUtcTime(at)));
 }
 
 void RiskPanel::showResumeRefused(const QString& why) {
   resumeRefused_ = why;
   resumeRefusedAtMs_ = QDateTime::currentMSecsSinceEpoch();
-  detail_->setText("<b style='color:#ffb74d'>RESUME refused</b> — " + why.toHtmlEscaped());
+  setDetail(why, "RESUME refused");
 }
 
 QString RiskPanel::statsText() const {
@@ -160,7 +177,54 @@ QString RiskPanel::statsText() const {
   return d.toPlainText();
 }
 
-QString RiskPanel::detailText() const { return detail_->text(); }
+QString RiskPanel::detailText() const {
+  return detailLead_.isEmpty() ? detailFull_ : detailLead_ + " — " + detailFull_;
+}
+
+void RiskPanel::fitDetailHeight() {
+  detail_->ensurePolished();  // the style sheet's font size applies from here on
+  const int lines = QFontMetrics(detail_->font()).lineSpacing() * kDetailLines;
+  detail_->setFixedHeight(lines + detail_->contentsMargins().top() + detail_->contentsMargins().bottom() + 2);
+  showDetail();
+}
+
+void RiskPanel::setDetail(const QString& text, const QString& lead) {
+  if (text == detailFull_ && lead == detailLead_) return;  // called every frame
+  detailFull_ = text;
+  detailLead_ = lead;
+  detail_->setToolTip(detailText());
+  showDetail();
+}
+
+// The detail's text broken into lines at the label's width as the label breaks it; past
+// kDetailLines, the last line shown ends in an ellipsis.
+void RiskPanel::showDetail() {
+  const QString plain = detailText();
+  const QFontMetrics fm(detail_->font());
+  const int width = std::max(1, detail_->contentsRect().width() - 2);
+  QTextLayout layout(plain, detail_->font());
+  QTextOption option;
+  option.setWrapMode(QTextOption::WrapAtWordBoundaryOrAnywhere);
+  layout.setTextOption(option);
+  layout.beginLayout();
+  QStringList lines;
+  for (QTextLine line = layout.createLine(); line.isValid(); line = layout.createLine()) {
+    line.setLineWidth(width);
+    if (lines.size() + 1 == kDetailLines) {
+      lines << fm.elidedText(plain.mid(line.textStart()).simplified(), Qt::ElideRight, width);
+      break;
+    }
+    lines << plain.mid(line.textStart(), line.textLength()).trimmed();
+  }
+  layout.endLayout();
+  // Each line as laid out above, broken explicitly, so that the label cannot wrap it differently.
+  for (QString& l : lines) l = l.toHtmlEscaped();
+  QString html = lines.join("<br>");
+  const QString lead = detailLead_.toHtmlEscaped();
+  if (!lead.isEmpty() && html.startsWith(lead))
+    html = "<span style='color:#ffb74d'>" + lead + "</span>" + html.mid(lead.size());
+  detail_->setText(html);
+}
 
 QString RiskPanel::watchdogAlarmText() const { return alarmText_; }
 
@@ -178,9 +242,9 @@ void RiskPanel::setWatchdogAlarm(const QString& alarm, Nanos at) {
   // The watchdog has set the halt switch: show it now, no snapshot will come to confirm it. The
   // usual "open orders are being cancelled" would be wrong: the blocked engine cannot cancel them.
   setHaltedLook(true);
-  detail_->setText(QString("Strategy watchdog at %1 UTC — every new order is refused; open orders stay at the venue "
-                           "while the engine is blocked")
-                       .arg(formatUtcTime(at)));
+  setDetail(QString("Strategy watchdog at %1 UTC — every new order is refused; open orders stay at the venue "
+                      "while the engine is blocked")
+                .arg(formatUtcTime(at)));
 }
 
 void RiskPanel::apply(const EngineSnapshot& s, bool halted) {
@@ -198,19 +262,17 @@ void RiskPanel::apply(const EngineSnapshot& s, bool halted) {
     const QString reason = !s.haltReason.empty() ? QString::fromStdString(s.haltReason)
                            : alarmText_.isEmpty() ? QString("Halted")
                                                   : QString("Strategy watchdog");
-    detail_->setText(QString("%1 since %2 UTC — no new orders; cancels still pass")
-                         .arg(reason, formatUtcTime(s.haltedAt ? s.haltedAt : s.builtWall)));
+    setDetail(QString("%1 since %2 UTC — no new orders; cancels still pass")
+                  .arg(reason, formatUtcTime(s.haltedAt ? s.haltedAt : s.builtWall)));
   } else if (reducing) {
     const QString why = QString::fromStdString(s.haltReason);
-    detail_->setText((why.isEmpty() ? QString() : why + " — ") +
-                     "only orders that reduce a position pass the risk gate; cancels always pass");
-    detail_->setToolTip(why);
+    setDetail((why.isEmpty() ? QString() : why + " — ") +
+              "only orders that reduce a position pass the risk gate; cancels always pass");
   } else {
-    // At most two lines in the strip; the whole reason in the tooltip (and the orders table).
+    // As much as the strip's lines hold; the whole reason in the tooltip (and the orders table).
     const QString reject = QString::fromStdString(s.lastReject);
-    detail_->setText(reject.isEmpty() ? QString("All checks passing — every order goes through the risk gate")
-                                      : "Last reject: " + (reject.size() > 110 ? reject.left(108) + "…" : reject));
-    detail_->setToolTip(reject);
+    setDetail(reject.isEmpty() ? QString("All checks passing — every order goes through the risk gate")
+                               : "Last reject: " + reject);
   }
   showVenues(s, halted);
   int working = 0;

@@ -26,7 +26,10 @@ class RiskPanel : public QFrame {
   void showHalted(const QString& reason, Nanos at);
   // RESUME was refused: the reason stays in the strip (in place of the halt's detail) for a while.
   void showResumeRefused(const QString& why);
+  // The state's detail in full (the strip shows as much as its kDetailLines hold, the tooltip all).
   QString detailText() const;
+  QLabel* detailLabel() const { return detail_; }
+  static constexpr int kDetailLines = 3;
   // The strip's counts and PnL line, as plain text (tests).
   QString statsText() const;
   // The strategy watchdog's alarm (empty: none), raised at market time `at`. Set from the GUI thread
@@ -60,6 +63,11 @@ class RiskPanel : public QFrame {
   void setHaltedLook(bool halted);
   QLabel* state_ = nullptr;
   QLabel* detail_ = nullptr;
+  QString detailFull_;
+  QString detailLead_;  // "RESUME refused": shown in amber before the text
+  void setDetail(const QString& text, const QString& lead = {});
+  void showDetail();
+  void fitDetailHeight();
   QLabel* venues_ = nullptr;
   void showVenues(const EngineSnapshot& s, bool halted);
   QLabel* stats_ = nullptr;

@@ -120,6 +120,10 @@ class DeltaHedger : public Strategy {
     const double excess = g.delta_coin - target_;
     if (excess > 0 ? excess <= bandUp_ : -excess <= bandDown_) return;
     if (lastHedgeNs_ != 0 && host().nowNs() - lastHedgeNs_ < minIntervalNs_) return;
+    // A refused hedge waits as a sent one does (and at least one check interval): it was asked again
+    // on every chain update, ten refusals a second for as long as the reason lasted (a self trade
+    // against the trader's own resting order filled the risk strip's reject count in seconds).
+    if (refusedNs_ != 0 && host().nowNs() - refusedNs_ < std::max(minIntervalNs_, checkMs_ * kMs)) return;
     // The ratio's share of the excess goes back towards the target in one hedge.
     const double error = excess * ratio_;
 
@@ -141,7 +145,11 @@ class DeltaHedger : public Strategy {
     if (qty < inst_.min_qty) return warnOnce("delta error below one contract of " + std::string(inst_.name));
 
     const SubmitResult r = host().submit(perp_, side, limit, qty, KAPPA_ORDER_LIMIT, KAPPA_TIF_IOC, false, tag_.c_str());
-    if (!r.accepted) return warnOnce("hedge refused: " + r.reason);
+    if (!r.accepted) {
+      refusedNs_ = host().nowNs();
+      return warnOnce("hedge refused: " + r.reason);
+    }
+    refusedNs_ = 0;
     working_ = r.orderId;
     lastHedgeNs_ = host().nowNs();
     lastWarning_.clear();
@@ -177,7 +185,7 @@ class DeltaHedger : public Strategy {
   uint32_t perp_ = KAPPA_NO_INSTRUMENT;
   kappa_instrument inst_{};
   double bandUp_ = 0.1, bandDown_ = 0.1, ratio_ = 1.0, target_ = 0, maxOrderUsd_ = 100000;
-  int64_t checkMs_ = 500, minIntervalNs_ = 0, lastHedgeNs_ = 0;
+  int64_t checkMs_ = 500, minIntervalNs_ = 0, lastHedgeNs_ = 0, refusedNs_ = 0;
   uint64_t timer_ = 0, working_ = 0;
   bool settling_ = false;
   int64_t hedgeDoneNs_ = 0;

@@ -18,7 +18,7 @@ QString sideText(Side s) { return s == Side::Buy ? "Buy" : "Sell"; }
 OrdersModel::OrdersModel(const InstrumentRegistry& instruments, QObject* parent)
     : RowTableModel(instruments,
                     // The time of the order's last change (a fill, a cancel); its creation is in the tooltip.
-                    {"Updated (UTC)", "Venue", "Instrument", "Side", "Type", "Price", "Qty", "Filled", "State", "Info", "Avg", "Id"},
+                    {"Updated", "Venue", "Instrument", "Side", "Type", "Price", "Qty", "Filled", "State", "Info", "Avg", "Id"},
                     parent) {}
 
 QVariant OrdersModel::cell(const Order& o, int col, int role) const {
