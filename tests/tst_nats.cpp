@@ -333,6 +333,58 @@ class TestNats : public QObject {
     QVERIFY2(!viewer->errors.containsPart("$JS."), viewer->errors.joined().c_str());
   }
 
+  void everyRoleReadsBothBuckets() {
+    // The buckets exist (made by their owners), each with a key.
+    auto risk = connectAs("risk");
+    auto engineA = connectAs("engine-a");
+    QVERIFY(risk && engineA);
+    std::string error;
+    auto desk = KeyValueBucket::openOrCreate(risk->connection, "kappa_desk", error);
+    QVERIFY2(desk, error.c_str());
+    QVERIFY(desk->put("limits", "desk limits").ok());
+    auto engines = KeyValueBucket::openOrCreate(engineA->connection, "kappa_engines", error);
+    QVERIFY2(engines, error.c_str());
+    QVERIFY(engines->put("a.desk", "summary of a").ok());
+
+    for (const char* user : {"engine-a", "engine-b", "trader", "risk", "viewer"}) {
+      auto c = connectAs(user);
+      QVERIFY2(c, user);
+      for (const char* bucket : {"kappa_desk", "kappa_engines"}) {
+        const QByteArray what = QByteArray(user) + " " + bucket;
+        auto kv = KeyValueBucket::open(c->connection, bucket, error);
+        QVERIFY2(kv, (what + ": " + error.c_str()).constData());
+        const KvGetResult got = kv->get(std::string(bucket) == "kappa_desk" ? "limits" : "a.desk");
+        QVERIFY2(got.found, (what + ": " + got.error.c_str()).constData());
+        std::atomic<int> values{0};
+        std::atomic<bool> caughtUp{false};
+        KvWatch w = kv->watch(">", [&](auto&, auto&, uint64_t, bool) { ++values; }, [&] { caughtUp = true; }, error);
+        QVERIFY2(w.active(), (what + ": " + error.c_str()).constData());
+        QVERIFY2(waitUntil([&] { return caughtUp.load(); }), what.constData());
+        QVERIFY(values.load() >= 1);
+        const KvKeysResult keys = kv->keys();
+        QVERIFY2(keys.error.empty() && !keys.keys.empty(), (what + ": " + keys.error.c_str()).constData());
+      }
+      c->connection.flush(std::chrono::milliseconds(5000));
+      QVERIFY2(c->errors.size() == 0, (QByteArray(user) + ": " + c->errors.joined().c_str()).constData());
+    }
+
+    // Only risk writes the desk bucket; a viewer sends no command.
+    auto viewer = connectAs("viewer");
+    QVERIFY(viewer);
+    std::atomic<bool> answered{false};
+    NatsReply reply;
+    viewer->connection.request("kappa.a.cmd.viewer.halt", "", std::chrono::milliseconds(8000), [&](const NatsReply& r) {
+      reply = r;
+      answered = true;
+    });
+    QVERIFY(waitUntil([&] { return answered.load(); }));
+    QCOMPARE(reply.error, std::string("refused by the server: no permission to publish kappa.a.cmd.viewer.halt"));
+    // Nor may a viewer or a trader create a bucket.
+    auto made = KeyValueBucket::openOrCreate(viewer->connection, "kappa_other", error, 1, std::chrono::milliseconds(1000));
+    QVERIFY(!made);
+    QVERIFY2(!error.empty(), error.c_str());
+  }
+
   void commandRequestAndResponse() {
     auto engineA = connectAs("engine-a");
     auto trader = connectAs("trader");
@@ -456,6 +508,23 @@ class TestNats : public QObject {
       QVERIFY2(desk, error.c_str());
       QVERIFY(desk->put("halt", "kept across restarts").ok());
     }
+    // The engine watches the desk bucket across the restart.
+    auto deskWatched = KeyValueBucket::open(engine.connection, "kappa_desk", error);
+    QVERIFY2(deskWatched, error.c_str());
+    std::mutex m;
+    std::string lastHalt;
+    KvWatch haltWatch = deskWatched->watch(
+        "halt",
+        [&](auto&, const std::string& value, uint64_t, bool) {
+          std::lock_guard lock(m);
+          lastHalt = value;
+        },
+        {}, error);
+    QVERIFY2(haltWatch.active(), error.c_str());
+    QVERIFY(waitUntil([&] {
+      std::lock_guard lock(m);
+      return lastHalt == "kept across restarts";
+    }));
     Received halts;
     NatsSubscription sub = engine.connection.subscribe("kappa.desk.halt", [&](auto&, const std::string& d, auto&) { halts.add(d); });
     QVERIFY(sub.active());
@@ -483,6 +552,17 @@ class TestNats : public QObject {
     auto desk = KeyValueBucket::open(engine.connection, "kappa_desk", error);
     QVERIFY2(desk, error.c_str());
     QCOMPARE(desk->get("halt").value, std::string("kept across restarts"));
+    // And the watch from before the kill sees a change made after the restart.
+    {
+      auto deskRisk = KeyValueBucket::open(risk.connection, "kappa_desk", error);
+      QVERIFY2(deskRisk, error.c_str());
+      const KvPutResult put = deskRisk->put("halt", "halted after restart");
+      QVERIFY2(put.ok(), put.error.c_str());
+    }
+    QVERIFY2(waitUntil([&] {
+      std::lock_guard lock(m);
+      return lastHalt == "halted after restart";
+    }, 15000), lastHalt.c_str());
   }
 };
 
