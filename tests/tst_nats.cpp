@@ -385,6 +385,47 @@ class TestNats : public QObject {
     QVERIFY2(!error.empty(), error.c_str());
   }
 
+  void largeValuesAndAWatchWithMuchToDeliver() {
+    // Big snapshot parts: a 4 MB message and 1 MB values (max_payload is 8 MB), and a late watcher
+    // of a bucket holding 24 MB, more than the watch's consumer delivers without flow control.
+    auto engineA = connectAs("engine-a");
+    auto viewer = connectAs("viewer");
+    QVERIFY(engineA && viewer);
+    Received sizes;
+    NatsSubscription sub = viewer->connection.subscribe("kappa.a.state.big", [&](auto&, const std::string& d, auto&) {
+      sizes.add(std::to_string(d.size()));
+    });
+    viewer->connection.flush(std::chrono::milliseconds(5000));
+    std::string big(4 << 20, 'x');
+    QCOMPARE(engineA->connection.publish("kappa.a.state.big", big), std::string());
+    QVERIFY(waitUntil([&] { return sizes.contains(std::to_string(4 << 20)); }));
+
+    std::string error;
+    auto kv = KeyValueBucket::openOrCreate(engineA->connection, "kappa_engines", error);
+    QVERIFY2(kv, error.c_str());
+    const int count = 24;
+    for (int i = 0; i < count; ++i) {
+      std::string value(1 << 20, char('a' + i % 26));
+      const KvPutResult r = kv->put("a.big" + std::to_string(i), value);
+      QVERIFY2(r.ok(), r.error.c_str());
+    }
+    auto v = KeyValueBucket::open(viewer->connection, "kappa_engines", error);
+    QVERIFY2(v, error.c_str());
+    std::atomic<int> bigValues{0};
+    std::atomic<bool> caughtUp{false};
+    KvWatch w = v->watch(
+        "a.>", [&](const std::string& key, const std::string& value, uint64_t, bool) {
+          if (key.rfind("a.big", 0) == 0 && value.size() == size_t(1 << 20)) ++bigValues;
+        },
+        [&] { caughtUp = true; }, error);
+    QVERIFY2(w.active(), error.c_str());
+    QVERIFY2(waitUntil([&] { return caughtUp.load(); }, 30000), viewer->errors.joined().c_str());
+    QCOMPARE(bigValues.load(), count);
+    QVERIFY2(viewer->errors.size() == 0, viewer->errors.joined().c_str());
+    w.stop();
+    for (int i = 0; i < count; ++i) QCOMPARE(kv->purge("a.big" + std::to_string(i)), std::string());
+  }
+
   void commandRequestAndResponse() {
     auto engineA = connectAs("engine-a");
     auto trader = connectAs("trader");
@@ -530,8 +571,16 @@ class TestNats : public QObject {
     QVERIFY(sub.active());
     engine.connection.flush(std::chrono::milliseconds(5000));
 
+    auto leaving = std::make_unique<Client>();
+    QCOMPARE(leaving->connect(settingsFor(server, "viewer")), std::string());
+
     server.kill();
     QVERIFY(waitUntil([&] { return risk.disconnects > 0 && engine.disconnects > 0; }, 15000));
+    // A connection closed while the server is away: close() returns (bounded), no callback after it.
+    QVERIFY(waitUntil([&] { return leaving->disconnects > 0; }));
+    leaving->connection.close();
+    QVERIFY(!leaving->connection.connected());
+    leaving.reset();
     QVERIFY(!risk.connection.connected());
     // Requests while the link is down fail by their timeout, never hang.
     std::atomic<bool> answered{false};
