@@ -160,7 +160,10 @@ class TestNats : public QObject {
 
     // A port where nothing listens (a server started and stopped: the port is free).
     NatsServerProcess gone;
-    QVERIFY(gone.start({.roles = false, .jetstream = false}).isEmpty());
+    NatsServerProcess::Options bare;
+    bare.roles = false;
+    bare.jetstream = false;
+    QVERIFY(gone.start(bare).isEmpty());
     const QString url = gone.url();
     gone.stop();
     NatsSettings none;
@@ -511,7 +514,11 @@ class TestNats : public QObject {
     why = kappa::test::makeTestCa(otherDir.path(), other);
     QVERIFY2(why.isEmpty(), qPrintable(why));
     NatsServerProcess tlsServer;
-    why = tlsServer.start({.tlsCert = ca.certFile, .tlsKey = ca.keyFile, .tlsCa = ca.caFile});
+    NatsServerProcess::Options tls;
+    tls.tlsCert = ca.certFile;
+    tls.tlsKey = ca.keyFile;
+    tls.tlsCa = ca.caFile;
+    why = tlsServer.start(tls);
     QVERIFY2(why.isEmpty(), qPrintable(why));
     QVERIFY(tlsServer.url().startsWith("tls://"));
 
