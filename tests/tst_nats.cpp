@@ -429,6 +429,57 @@ class TestNats : public QObject {
     for (int i = 0; i < count; ++i) QCOMPARE(kv->purge("a.big" + std::to_string(i)), std::string());
   }
 
+  void callbacksMayEndTheirOwnSubscriptionOrWatch() {
+    auto risk = connectAs("risk");
+    QVERIFY(risk);
+    // A subscription that ends itself on its first message: no second delivery, no hang.
+    std::atomic<int> deliveries{0};
+    NatsSubscription once;
+    once = risk->connection.subscribe("kappa.desk.once", [&](auto&, auto&, auto&) {
+      ++deliveries;
+      once.unsubscribe();
+    });
+    QVERIFY(once.active());
+    risk->connection.flush(std::chrono::milliseconds(5000));
+    for (int i = 0; i < 5; ++i) risk->connection.publish("kappa.desk.once", "x");
+    risk->connection.flush(std::chrono::milliseconds(5000));
+    QVERIFY(waitUntil([&] { return deliveries.load() >= 1; }));
+    QThread::msleep(200);
+    QCOMPARE(deliveries.load(), 1);
+
+    // A watch stopped from its own callback.
+    std::string error;
+    auto desk = KeyValueBucket::openOrCreate(risk->connection, "kappa_desk", error);
+    QVERIFY2(desk, error.c_str());
+    QVERIFY(desk->put("halt", "").ok());
+    KvWatch watch;
+    std::atomic<int> seen{0};
+    watch = desk->watch("halt", [&](auto&, auto&, uint64_t, bool) {
+      ++seen;
+      watch.stop();
+    }, {}, error);
+    QVERIFY(waitUntil([&] { return seen.load() == 1 && !watch.active(); }));
+
+    // A watch whose connection closes ends by itself.
+    Client other;
+    QCOMPARE(other.connect(settingsFor(server_, "viewer")), std::string());
+    auto viewed = KeyValueBucket::open(other.connection, "kappa_desk", error);
+    QVERIFY2(viewed, error.c_str());
+    KvWatch ending = viewed->watch(">", [](auto&, auto&, uint64_t, bool) {}, {}, error);
+    QVERIFY(ending.running());
+    other.connection.close();
+    QVERIFY(waitUntil([&] { return !ending.running(); }));
+    ending.stop();
+    // putAsync after its bucket is gone, and requests on a closed connection, answer or are dropped.
+    std::atomic<bool> putDone{false};
+    desk->putAsync("halt", "", [&](const KvPutResult& r) { putDone = r.ok(); });
+    desk.reset();
+    QVERIFY(waitUntil([&] { return putDone.load(); }));
+    NatsReply closedReply;
+    other.connection.request("kappa.a.cmd.viewer.x", "", std::chrono::milliseconds(100), [&](const NatsReply& r) { closedReply = r; });
+    QCOMPARE(closedReply.error, std::string("not connected"));
+  }
+
   void commandRequestAndResponse() {
     auto engineA = connectAs("engine-a");
     auto trader = connectAs("trader");

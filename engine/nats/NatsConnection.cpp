@@ -221,6 +221,8 @@ const NatsSettings& NatsConnection::settings() const { return impl_->settings; }
 std::string NatsConnection::connect(const NatsSettings& settings, Callbacks callbacks) {
   if (impl_->nc) return "already connected";
   if (std::string bad = settings.validate(); !bad.empty()) return bad;
+  // A fresh state for every connect: one that follows a close() starts with open callbacks.
+  impl_ = std::make_shared<Impl>();
   impl_->settings = settings;
   impl_->callbacks = std::move(callbacks);
   if (!timeouts_) timeouts_ = std::make_unique<WorkerThread>();
@@ -403,7 +405,7 @@ void NatsConnection::request(const std::string& subject, const std::string& data
                              std::function<void(const NatsReply&)> done) {
   Impl& impl = *impl_;
   if (!impl.nc || !impl.replySub || !timeouts_) {
-    impl.gate.run([&] { done(NatsReply{false, {}, "not connected"}); });
+    done(NatsReply{false, {}, "not connected"});  // on the caller's thread, before returning
     return;
   }
   uint64_t id;

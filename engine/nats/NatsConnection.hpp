@@ -71,7 +71,8 @@ class NatsConnection {
                              const std::string& queueGroup = {});
   // Sends `data` to `subject` with a reply inbox of this connection and returns at once; `done` runs
   // exactly once: with the answer (delivery thread) or an error (timeout thread, or the async
-  // callbacks thread when the server refuses the publish).
+  // callbacks thread when the server refuses the publish, or the caller's thread before request()
+  // returns when not connected; close() fails the waiting ones on its caller's thread).
   void request(const std::string& subject, const std::string& data, std::chrono::milliseconds timeout,
                std::function<void(const NatsReply&)> done);
   // Answers a request received by a subscription handler (replyTo from it).
