@@ -90,9 +90,10 @@ QString NatsServerProcess::launch() {
   if (!process_.waitForStarted(10000)) return "nats-server did not start: " + process_.errorString();
 
   // The server writes <name>_<pid>.ports once it listens: {"nats": ["nats://127.0.0.1:PORT"], ...}
+  // Generous: on a loaded 2-core machine a starting server has been seen to take more than 15 s.
   QElapsedTimer t;
   t.start();
-  while (t.elapsed() < 15000) {
+  while (t.elapsed() < 30000) {
     if (process_.state() == QProcess::NotRunning)
       return "nats-server exited at start (" + QString::number(process_.exitCode()) + "): " + log().right(2000);
     const QStringList files = QDir(d.filePath("ports")).entryList({"*.ports"}, QDir::Files);
@@ -111,8 +112,12 @@ QString NatsServerProcess::launch() {
     }
     QThread::msleep(20);
   }
+  const bool wasRunning = running();
   stop();
-  return "nats-server wrote no ports file within 15 s: " + log().right(2000);
+  QFile out(d.filePath("nats-server.out"));
+  const QString outText = out.open(QIODevice::ReadOnly) ? QString::fromUtf8(out.readAll()).right(1000) : QString();
+  return QString("nats-server (%1) wrote no ports file within 30 s; log: '%2'; output: '%3'")
+      .arg(wasRunning ? "running" : "exited", log().right(2000), outText);
 }
 
 QString NatsServerProcess::start(const Options& options) {

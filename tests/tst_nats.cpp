@@ -596,7 +596,8 @@ class TestNats : public QObject {
 
   void serverKilledAndBackOnTheSamePort() {
     NatsServerProcess server;
-    QVERIFY(server.start().isEmpty());
+    const QString started = server.start();
+    QVERIFY2(started.isEmpty(), qPrintable(started));
     const int port = server.port();
     Client risk, engine;
     QCOMPARE(risk.connect(settingsFor(server, "risk")), std::string());
