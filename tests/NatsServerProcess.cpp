@@ -136,13 +136,15 @@ QString NatsServerProcess::restart() {
   if (port_ <= 0) return "never started";
   options_.port = port_;  // the same port, so that clients reconnect to the URL they know
   if (const QString bad = writeConfig(); !bad.isEmpty()) return bad;
-  // The killed server's port may take a moment to be free again.
+  // The killed server's port may take a moment to be free again (the server then exits at once).
+  QElapsedTimer t;
+  t.start();
   QString why;
-  for (int attempt = 0; attempt < 20; ++attempt) {
+  do {
     why = launch();
     if (why.isEmpty()) return {};
     QThread::msleep(250);
-  }
+  } while (t.elapsed() < 10000);
   return why;
 }
 
