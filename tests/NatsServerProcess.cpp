@@ -16,10 +16,14 @@ namespace kappa::test {
 namespace {
 const char* kServerBinary = "/usr/sbin/nats-server";
 
+// Letters and digits, starting with a letter: nats-server parses the environment variable's value
+// as a configuration value (a leading digit could make it a number).
 QString randomPassword() {
+  static const char letters[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
   static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-  QString p;
-  for (int i = 0; i < 24; ++i) p += QChar(alphabet[QRandomGenerator::system()->bounded(int(sizeof(alphabet) - 1))]);
+  auto* rng = QRandomGenerator::system();
+  QString p(QChar(letters[rng->bounded(int(sizeof(letters) - 1))]));
+  for (int i = 1; i < 24; ++i) p += QChar(alphabet[rng->bounded(int(sizeof(alphabet) - 1))]);
   return p;
 }
 
