@@ -5,6 +5,8 @@
 // request/response on a command subject, TLS with the right and the wrong CA, and a server that is
 // killed and comes back on the same port. Every wait is bounded.
 #include <QDir>
+#include <QFileInfo>
+#include <QProcess>
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -592,6 +594,36 @@ class TestNats : public QObject {
     plain.url = "nats://127.0.0.1:" + std::to_string(tlsServer.port());
     NatsConnection p;
     QCOMPARE(p.connect(plain), std::string("TLS: the server's certificate is not signed by a CA this system trusts"));
+  }
+
+  void theDeploymentExampleIsAValidServerConfiguration() {
+    // docs/desk/nats-server.conf with its certificate and store paths pointed into a temporary
+    // directory: nats-server -t (check only, listens nowhere) accepts it with the roles file.
+    QTemporaryDir dir;
+    kappa::test::TestCa ca;
+    QVERIFY(kappa::test::makeTestCa(dir.path(), ca).isEmpty());
+    const QString docs = QFileInfo(QString(KAPPA_NATS_ROLES_FILE)).absolutePath();
+    QFile in(docs + "/nats-server.conf");
+    QVERIFY(in.open(QIODevice::ReadOnly));
+    QString conf = QString::fromUtf8(in.readAll());
+    QVERIFY(conf.contains("include \"nats-server-roles.conf\""));
+    conf.replace("/etc/nats/desk-server.pem", ca.certFile).replace("/etc/nats/desk-server.key", ca.keyFile);
+    conf.replace("/var/lib/nats/jetstream", dir.filePath("js"));
+    QFile out(dir.filePath("nats-server.conf"));
+    QVERIFY(out.open(QIODevice::WriteOnly));
+    out.write(conf.toUtf8());
+    out.close();
+    QVERIFY(QFile::copy(QString(KAPPA_NATS_ROLES_FILE), dir.filePath("nats-server-roles.conf")));
+    QProcess check;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const QString& user : NatsServerProcess::users()) env.insert(NatsServerProcess::passwordVariable(user), "Pw" + user.toUpper().remove('-'));
+    check.setProcessEnvironment(env);
+    check.setProcessChannelMode(QProcess::MergedChannels);
+    check.start("/usr/sbin/nats-server", {"-c", dir.filePath("nats-server.conf"), "-t"});
+    QVERIFY(check.waitForFinished(30000));
+    const QString said = QString::fromUtf8(check.readAll());
+    QVERIFY2(check.exitStatus() == QProcess::NormalExit && check.exitCode() == 0, qPrintable(said));
+    QVERIFY2(said.contains("is valid"), qPrintable(said));
   }
 
   void serverKilledAndBackOnTheSamePort() {
