@@ -11,6 +11,10 @@
 #include <QRegularExpression>
 #include <QThread>
 
+#include <csignal>
+
+#include <sys/prctl.h>
+
 namespace kappa::test {
 
 namespace {
@@ -89,6 +93,9 @@ QString NatsServerProcess::launch() {
   process_.setProgram(kServerBinary);
   process_.setArguments({"-c", d.filePath("nats-server.conf"), "-l", d.filePath("nats-server.log")});
   process_.setProcessChannelMode(QProcess::MergedChannels);
+  // If the test process dies (a crash, a sanitizer abort), the server goes with it instead of
+  // staying behind on its port.
+  process_.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
   process_.setStandardOutputFile(d.filePath("nats-server.out"), QIODevice::Append);
   process_.start();
   if (!process_.waitForStarted(10000)) return "nats-server did not start: " + process_.errorString();
