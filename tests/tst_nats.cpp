@@ -585,6 +585,21 @@ class TestNats : public QObject {
       good.connection.publish("kappa.desk.halt", "over tls");
       QVERIFY(waitUntil([&] { return got.contains("over tls"); }));
     }
+    // The certificate's name is checked too, not only its chain.
+    {
+      NatsSettings named = s;
+      named.tlsHostname = "127.0.0.1";
+      NatsConnection c;
+      QCOMPARE(c.connect(named), std::string());
+      named.tlsHostname = "desk.example";
+      NatsConnection c2;
+      QCOMPARE(c2.connect(named), std::string("TLS: the server's certificate is not for host 'desk.example'"));
+      // By default the URL's host is the name checked: the certificate is for 127.0.0.1 only.
+      NatsSettings byName = s;
+      byName.url = "tls://localhost:" + std::to_string(tlsServer.port());
+      NatsConnection c3;
+      QCOMPARE(c3.connect(byName), std::string("TLS: the server's certificate is not for host 'localhost'"));
+    }
     s.caFile = other.caFile.toStdString();
     NatsConnection wrong;
     QCOMPARE(wrong.connect(s), "TLS: the server's certificate is not signed by the CA in " + other.caFile.toStdString());

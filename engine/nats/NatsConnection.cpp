@@ -43,10 +43,6 @@ std::string urlHost(const std::string& url) {
   return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
-bool isIpLiteral(const std::string& host) {
-  return host.find(':') != std::string::npos || host.find_first_not_of("0123456789.") == std::string::npos;
-}
-
 std::string randomToken() {
   static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
   std::random_device rd;
@@ -266,11 +262,10 @@ std::string NatsConnection::connect(const NatsSettings& settings, Callbacks call
       s = natsOptions_LoadCertificatesChain(opts, settings.certFile.c_str(), settings.keyFile.c_str());
       if (s != NATS_OK) return "TLS: the client certificate or key cannot be loaded: " + lastErrorText();
     }
-    // Verify the certificate's name, not just its chain. OpenSSL matches a DNS name here; for an
-    // address in the URL only the chain is verified unless tlsHostname names the certificate's host.
+    // Verify the certificate's name (a DNS name, or an address against its IP entries), not just
+    // its chain: libnats checks the chain only unless it is told the name to expect.
     const std::string host = settings.tlsHostname.empty() ? urlHost(settings.url) : settings.tlsHostname;
-    if (s == NATS_OK && !host.empty() && !(settings.tlsHostname.empty() && isIpLiteral(host)))
-      s = natsOptions_SetExpectedHostname(opts, host.c_str());
+    if (s == NATS_OK && !host.empty()) s = natsOptions_SetExpectedHostname(opts, host.c_str());
     if (s != NATS_OK) return "TLS settings: " + std::string(natsStatus_GetText(s)) + " " + lastErrorText();
   }
 
