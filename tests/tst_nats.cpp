@@ -641,6 +641,51 @@ class TestNats : public QObject {
     QVERIFY2(said.contains("is valid"), qPrintable(said));
   }
 
+  void tlsWithClientCertificates() {
+    // verify: true — the server wants a client certificate signed by its CA.
+    QTemporaryDir dir;
+    kappa::test::TestCa ca;
+    QVERIFY(kappa::test::makeTestCa(dir.path(), ca).isEmpty());
+    auto openssl = [&](const QStringList& args) {
+      QProcess p;
+      p.setWorkingDirectory(dir.path());
+      p.start("openssl", args);
+      return p.waitForFinished(60000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+    };
+    QFile ext(QDir(dir.path()).filePath("client.cnf"));
+    QVERIFY(ext.open(QIODevice::WriteOnly));
+    ext.write("basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
+    ext.close();
+    QVERIFY(openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=risk"}));
+    QVERIFY(openssl({"x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+                     "client.pem", "-days", "2", "-extfile", "client.cnf"}));
+    NatsServerProcess server;
+    NatsServerProcess::Options tls;
+    tls.tlsCert = ca.certFile;
+    tls.tlsKey = ca.keyFile;
+    tls.tlsCa = ca.caFile;
+    tls.verifyClients = true;
+    const QString why = server.start(tls);
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+
+    NatsSettings s = settingsFor(server, "risk");
+    s.caFile = ca.caFile.toStdString();
+    NatsConnection without;
+    const std::string refused = without.connect(s);
+    QCOMPARE(refused, std::string("TLS: the server closed the connection at once: it may require a client certificate signed by its CA"));
+    QVERIFY(!without.connected());
+
+    s.certFile = QDir(dir.path()).filePath("client.pem").toStdString();
+    s.keyFile = QDir(dir.path()).filePath("client.key").toStdString();
+    NatsConnection with;
+    QCOMPARE(with.connect(s), std::string());
+    QVERIFY(with.connected());
+    // A certificate without its key is a settings error, said before any connection.
+    NatsSettings half = s;
+    half.keyFile.clear();
+    QCOMPARE(NatsConnection().connect(half), std::string("a TLS client certificate needs both the certificate and its key file"));
+  }
+
   void serverKilledAndBackOnTheSamePort() {
     NatsServerProcess server;
     const QString started = server.start();

@@ -85,6 +85,13 @@ std::string connectFailure(natsStatus s, const NatsSettings& settings) {
       return "TLS: the server refused the handshake (it may require a client certificate): " + detail;
     return "TLS: " + (detail.empty() ? std::string(natsStatus_GetText(s)) : detail);
   }
+  // With TLS 1.3 a server that refuses the client's certificate (or its absence) closes the
+  // connection only after the handshake: the client then sees the connection end at its first PING.
+  if (settings.tlsRequested() && (s == NATS_PROTOCOL_ERROR || s == NATS_CONNECTION_CLOSED) &&
+      contains(detail, "expected 'pong'"))
+    return settings.certFile.empty()
+               ? "TLS: the server closed the connection at once: it may require a client certificate signed by its CA"
+               : "TLS: the server closed the connection at once: it may not accept the client certificate " + settings.certFile;
   if (s == NATS_NO_SERVER || s == NATS_TIMEOUT) return "no NATS server at " + settings.url;
   return "could not connect to " + settings.url + ": " + natsStatus_GetText(s) + (detail.empty() ? "" : " (" + detail + ")");
 }
