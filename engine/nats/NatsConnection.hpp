@@ -12,6 +12,10 @@
 // What blocks (keep it off the engine thread and the GUI thread): connect() (up to the connect
 // timeout), flush(), rtt(), close(); KeyValueBucket's open/get/put/keys. Never blocking: publish(),
 // request(), respond(), subscribe(), connected(), rttAsync().
+//
+// connect() and close() belong to the owner and must not run concurrently with other calls; once
+// connected, publish / subscribe / request / respond / connected / rtt may be called from any thread.
+// Subscriptions, buckets and watches may outlive the connection (they then receive nothing).
 #include <chrono>
 #include <cstdint>
 #include <functional>
