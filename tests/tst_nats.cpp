@@ -5,6 +5,8 @@
 // request/response on a command subject, TLS with the right and the wrong CA, and a server that is
 // killed and comes back on the same port. Every wait is bounded.
 #include <QDir>
+#include <QFileInfo>
+#include <QProcess>
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -160,7 +162,10 @@ class TestNats : public QObject {
 
     // A port where nothing listens (a server started and stopped: the port is free).
     NatsServerProcess gone;
-    QVERIFY(gone.start({.roles = false, .jetstream = false}).isEmpty());
+    NatsServerProcess::Options bare;
+    bare.roles = false;
+    bare.jetstream = false;
+    QVERIFY(gone.start(bare).isEmpty());
     const QString url = gone.url();
     gone.stop();
     NatsSettings none;
@@ -333,6 +338,150 @@ class TestNats : public QObject {
     QVERIFY2(!viewer->errors.containsPart("$JS."), viewer->errors.joined().c_str());
   }
 
+  void everyRoleReadsBothBuckets() {
+    // The buckets exist (made by their owners), each with a key.
+    auto risk = connectAs("risk");
+    auto engineA = connectAs("engine-a");
+    QVERIFY(risk && engineA);
+    std::string error;
+    auto desk = KeyValueBucket::openOrCreate(risk->connection, "kappa_desk", error);
+    QVERIFY2(desk, error.c_str());
+    QVERIFY(desk->put("limits", "desk limits").ok());
+    auto engines = KeyValueBucket::openOrCreate(engineA->connection, "kappa_engines", error);
+    QVERIFY2(engines, error.c_str());
+    QVERIFY(engines->put("a.desk", "summary of a").ok());
+
+    for (const char* user : {"engine-a", "engine-b", "trader", "risk", "viewer"}) {
+      auto c = connectAs(user);
+      QVERIFY2(c, user);
+      for (const char* bucket : {"kappa_desk", "kappa_engines"}) {
+        const QByteArray what = QByteArray(user) + " " + bucket;
+        auto kv = KeyValueBucket::open(c->connection, bucket, error);
+        QVERIFY2(kv, (what + ": " + error.c_str()).constData());
+        const KvGetResult got = kv->get(std::string(bucket) == "kappa_desk" ? "limits" : "a.desk");
+        QVERIFY2(got.found, (what + ": " + got.error.c_str()).constData());
+        std::atomic<int> values{0};
+        std::atomic<bool> caughtUp{false};
+        KvWatch w = kv->watch(">", [&](auto&, auto&, uint64_t, bool) { ++values; }, [&] { caughtUp = true; }, error);
+        QVERIFY2(w.active(), (what + ": " + error.c_str()).constData());
+        QVERIFY2(waitUntil([&] { return caughtUp.load(); }), what.constData());
+        QVERIFY(values.load() >= 1);
+        const KvKeysResult keys = kv->keys();
+        QVERIFY2(keys.error.empty() && !keys.keys.empty(), (what + ": " + keys.error.c_str()).constData());
+      }
+      c->connection.flush(std::chrono::milliseconds(5000));
+      QVERIFY2(c->errors.size() == 0, (QByteArray(user) + ": " + c->errors.joined().c_str()).constData());
+    }
+
+    // Only risk writes the desk bucket; a viewer sends no command.
+    auto viewer = connectAs("viewer");
+    QVERIFY(viewer);
+    std::atomic<bool> answered{false};
+    NatsReply reply;
+    viewer->connection.request("kappa.a.cmd.viewer.halt", "", std::chrono::milliseconds(8000), [&](const NatsReply& r) {
+      reply = r;
+      answered = true;
+    });
+    QVERIFY(waitUntil([&] { return answered.load(); }));
+    QCOMPARE(reply.error, std::string("refused by the server: no permission to publish kappa.a.cmd.viewer.halt"));
+    // Nor may a viewer or a trader create a bucket.
+    auto made = KeyValueBucket::openOrCreate(viewer->connection, "kappa_other", error, 1, std::chrono::milliseconds(1000));
+    QVERIFY(!made);
+    QVERIFY2(!error.empty(), error.c_str());
+  }
+
+  void largeValuesAndAWatchWithMuchToDeliver() {
+    // Big snapshot parts: a 4 MB message and 1 MB values (max_payload is 8 MB), and a late watcher
+    // of a bucket holding 24 MB, more than the watch's consumer delivers without flow control.
+    auto engineA = connectAs("engine-a");
+    auto viewer = connectAs("viewer");
+    QVERIFY(engineA && viewer);
+    Received sizes;
+    NatsSubscription sub = viewer->connection.subscribe("kappa.a.state.big", [&](auto&, const std::string& d, auto&) {
+      sizes.add(std::to_string(d.size()));
+    });
+    viewer->connection.flush(std::chrono::milliseconds(5000));
+    std::string big(4 << 20, 'x');
+    QCOMPARE(engineA->connection.publish("kappa.a.state.big", big), std::string());
+    QVERIFY(waitUntil([&] { return sizes.contains(std::to_string(4 << 20)); }));
+
+    std::string error;
+    auto kv = KeyValueBucket::openOrCreate(engineA->connection, "kappa_engines", error);
+    QVERIFY2(kv, error.c_str());
+    const int count = 24;
+    for (int i = 0; i < count; ++i) {
+      std::string value(1 << 20, char('a' + i % 26));
+      const KvPutResult r = kv->put("a.big" + std::to_string(i), value);
+      QVERIFY2(r.ok(), r.error.c_str());
+    }
+    auto v = KeyValueBucket::open(viewer->connection, "kappa_engines", error);
+    QVERIFY2(v, error.c_str());
+    std::atomic<int> bigValues{0};
+    std::atomic<bool> caughtUp{false};
+    KvWatch w = v->watch(
+        "a.>", [&](const std::string& key, const std::string& value, uint64_t, bool) {
+          if (key.rfind("a.big", 0) == 0 && value.size() == size_t(1 << 20)) ++bigValues;
+        },
+        [&] { caughtUp = true; }, error);
+    QVERIFY2(w.active(), error.c_str());
+    QVERIFY2(waitUntil([&] { return caughtUp.load(); }, 30000), viewer->errors.joined().c_str());
+    QCOMPARE(bigValues.load(), count);
+    QVERIFY2(viewer->errors.size() == 0, viewer->errors.joined().c_str());
+    w.stop();
+    for (int i = 0; i < count; ++i) QCOMPARE(kv->purge("a.big" + std::to_string(i)), std::string());
+  }
+
+  void callbacksMayEndTheirOwnSubscriptionOrWatch() {
+    auto risk = connectAs("risk");
+    QVERIFY(risk);
+    // A subscription that ends itself on its first message: no second delivery, no hang.
+    std::atomic<int> deliveries{0};
+    NatsSubscription once;
+    once = risk->connection.subscribe("kappa.desk.once", [&](auto&, auto&, auto&) {
+      ++deliveries;
+      once.unsubscribe();
+    });
+    QVERIFY(once.active());
+    risk->connection.flush(std::chrono::milliseconds(5000));
+    for (int i = 0; i < 5; ++i) risk->connection.publish("kappa.desk.once", "x");
+    risk->connection.flush(std::chrono::milliseconds(5000));
+    QVERIFY(waitUntil([&] { return deliveries.load() >= 1; }));
+    QThread::msleep(200);
+    QCOMPARE(deliveries.load(), 1);
+
+    // A watch stopped from its own callback.
+    std::string error;
+    auto desk = KeyValueBucket::openOrCreate(risk->connection, "kappa_desk", error);
+    QVERIFY2(desk, error.c_str());
+    QVERIFY(desk->put("halt", "").ok());
+    KvWatch watch;
+    std::atomic<int> seen{0};
+    watch = desk->watch("halt", [&](auto&, auto&, uint64_t, bool) {
+      ++seen;
+      watch.stop();
+    }, {}, error);
+    QVERIFY(waitUntil([&] { return seen.load() == 1 && !watch.active(); }));
+
+    // A watch whose connection closes ends by itself.
+    Client other;
+    QCOMPARE(other.connect(settingsFor(server_, "viewer")), std::string());
+    auto viewed = KeyValueBucket::open(other.connection, "kappa_desk", error);
+    QVERIFY2(viewed, error.c_str());
+    KvWatch ending = viewed->watch(">", [](auto&, auto&, uint64_t, bool) {}, {}, error);
+    QVERIFY(ending.running());
+    other.connection.close();
+    QVERIFY(waitUntil([&] { return !ending.running(); }));
+    ending.stop();
+    // putAsync after its bucket is gone, and requests on a closed connection, answer or are dropped.
+    std::atomic<bool> putDone{false};
+    desk->putAsync("halt", "", [&](const KvPutResult& r) { putDone = r.ok(); });
+    desk.reset();
+    QVERIFY(waitUntil([&] { return putDone.load(); }));
+    NatsReply closedReply;
+    other.connection.request("kappa.a.cmd.viewer.x", "", std::chrono::milliseconds(100), [&](const NatsReply& r) { closedReply = r; });
+    QCOMPARE(closedReply.error, std::string("not connected"));
+  }
+
   void commandRequestAndResponse() {
     auto engineA = connectAs("engine-a");
     auto trader = connectAs("trader");
@@ -418,7 +567,11 @@ class TestNats : public QObject {
     why = kappa::test::makeTestCa(otherDir.path(), other);
     QVERIFY2(why.isEmpty(), qPrintable(why));
     NatsServerProcess tlsServer;
-    why = tlsServer.start({.tlsCert = ca.certFile, .tlsKey = ca.keyFile, .tlsCa = ca.caFile});
+    NatsServerProcess::Options tls;
+    tls.tlsCert = ca.certFile;
+    tls.tlsKey = ca.keyFile;
+    tls.tlsCa = ca.caFile;
+    why = tlsServer.start(tls);
     QVERIFY2(why.isEmpty(), qPrintable(why));
     QVERIFY(tlsServer.url().startsWith("tls://"));
 
@@ -432,6 +585,21 @@ class TestNats : public QObject {
       good.connection.publish("kappa.desk.halt", "over tls");
       QVERIFY(waitUntil([&] { return got.contains("over tls"); }));
     }
+    // The certificate's name is checked too, not only its chain.
+    {
+      NatsSettings named = s;
+      named.tlsHostname = "127.0.0.1";
+      NatsConnection c;
+      QCOMPARE(c.connect(named), std::string());
+      named.tlsHostname = "desk.example";
+      NatsConnection c2;
+      QCOMPARE(c2.connect(named), std::string("TLS: the server's certificate is not for host 'desk.example'"));
+      // By default the URL's host is the name checked: the certificate is for 127.0.0.1 only.
+      NatsSettings byName = s;
+      byName.url = "tls://localhost:" + std::to_string(tlsServer.port());
+      NatsConnection c3;
+      QCOMPARE(c3.connect(byName), std::string("TLS: the server's certificate is not for host 'localhost'"));
+    }
     s.caFile = other.caFile.toStdString();
     NatsConnection wrong;
     QCOMPARE(wrong.connect(s), "TLS: the server's certificate is not signed by the CA in " + other.caFile.toStdString());
@@ -443,9 +611,85 @@ class TestNats : public QObject {
     QCOMPARE(p.connect(plain), std::string("TLS: the server's certificate is not signed by a CA this system trusts"));
   }
 
+  void theDeploymentExampleIsAValidServerConfiguration() {
+    // docs/desk/nats-server.conf with its certificate and store paths pointed into a temporary
+    // directory: nats-server -t (check only, listens nowhere) accepts it with the roles file.
+    QTemporaryDir dir;
+    kappa::test::TestCa ca;
+    QVERIFY(kappa::test::makeTestCa(dir.path(), ca).isEmpty());
+    const QString docs = QFileInfo(QString(KAPPA_NATS_ROLES_FILE)).absolutePath();
+    QFile in(docs + "/nats-server.conf");
+    QVERIFY(in.open(QIODevice::ReadOnly));
+    QString conf = QString::fromUtf8(in.readAll());
+    QVERIFY(conf.contains("include \"nats-server-roles.conf\""));
+    conf.replace("/etc/nats/desk-server.pem", ca.certFile).replace("/etc/nats/desk-server.key", ca.keyFile);
+    conf.replace("/var/lib/nats/jetstream", dir.filePath("js"));
+    QFile out(dir.filePath("nats-server.conf"));
+    QVERIFY(out.open(QIODevice::WriteOnly));
+    out.write(conf.toUtf8());
+    out.close();
+    QVERIFY(QFile::copy(QString(KAPPA_NATS_ROLES_FILE), dir.filePath("nats-server-roles.conf")));
+    QProcess check;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const QString& user : NatsServerProcess::users()) env.insert(NatsServerProcess::passwordVariable(user), "Pw" + user.toUpper().remove('-'));
+    check.setProcessEnvironment(env);
+    check.setProcessChannelMode(QProcess::MergedChannels);
+    check.start("/usr/sbin/nats-server", {"-c", dir.filePath("nats-server.conf"), "-t"});
+    QVERIFY(check.waitForFinished(30000));
+    const QString said = QString::fromUtf8(check.readAll());
+    QVERIFY2(check.exitStatus() == QProcess::NormalExit && check.exitCode() == 0, qPrintable(said));
+    QVERIFY2(said.contains("is valid"), qPrintable(said));
+  }
+
+  void tlsWithClientCertificates() {
+    // verify: true — the server wants a client certificate signed by its CA.
+    QTemporaryDir dir;
+    kappa::test::TestCa ca;
+    QVERIFY(kappa::test::makeTestCa(dir.path(), ca).isEmpty());
+    auto openssl = [&](const QStringList& args) {
+      QProcess p;
+      p.setWorkingDirectory(dir.path());
+      p.start("openssl", args);
+      return p.waitForFinished(60000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+    };
+    QFile ext(QDir(dir.path()).filePath("client.cnf"));
+    QVERIFY(ext.open(QIODevice::WriteOnly));
+    ext.write("basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
+    ext.close();
+    QVERIFY(openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=risk"}));
+    QVERIFY(openssl({"x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+                     "client.pem", "-days", "2", "-extfile", "client.cnf"}));
+    NatsServerProcess server;
+    NatsServerProcess::Options tls;
+    tls.tlsCert = ca.certFile;
+    tls.tlsKey = ca.keyFile;
+    tls.tlsCa = ca.caFile;
+    tls.verifyClients = true;
+    const QString why = server.start(tls);
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+
+    NatsSettings s = settingsFor(server, "risk");
+    s.caFile = ca.caFile.toStdString();
+    NatsConnection without;
+    const std::string refused = without.connect(s);
+    QCOMPARE(refused, std::string("TLS: the server closed the connection at once: it may require a client certificate signed by its CA"));
+    QVERIFY(!without.connected());
+
+    s.certFile = QDir(dir.path()).filePath("client.pem").toStdString();
+    s.keyFile = QDir(dir.path()).filePath("client.key").toStdString();
+    NatsConnection with;
+    QCOMPARE(with.connect(s), std::string());
+    QVERIFY(with.connected());
+    // A certificate without its key is a settings error, said before any connection.
+    NatsSettings half = s;
+    half.keyFile.clear();
+    QCOMPARE(NatsConnection().connect(half), std::string("a TLS client certificate needs both the certificate and its key file"));
+  }
+
   void serverKilledAndBackOnTheSamePort() {
     NatsServerProcess server;
-    QVERIFY(server.start().isEmpty());
+    const QString started = server.start();
+    QVERIFY2(started.isEmpty(), qPrintable(started));
     const int port = server.port();
     Client risk, engine;
     QCOMPARE(risk.connect(settingsFor(server, "risk")), std::string());
@@ -456,13 +700,38 @@ class TestNats : public QObject {
       QVERIFY2(desk, error.c_str());
       QVERIFY(desk->put("halt", "kept across restarts").ok());
     }
+    // The engine watches the desk bucket across the restart.
+    auto deskWatched = KeyValueBucket::open(engine.connection, "kappa_desk", error);
+    QVERIFY2(deskWatched, error.c_str());
+    std::mutex m;
+    std::string lastHalt;
+    KvWatch haltWatch = deskWatched->watch(
+        "halt",
+        [&](auto&, const std::string& value, uint64_t, bool) {
+          std::lock_guard lock(m);
+          lastHalt = value;
+        },
+        {}, error);
+    QVERIFY2(haltWatch.active(), error.c_str());
+    QVERIFY(waitUntil([&] {
+      std::lock_guard lock(m);
+      return lastHalt == "kept across restarts";
+    }));
     Received halts;
     NatsSubscription sub = engine.connection.subscribe("kappa.desk.halt", [&](auto&, const std::string& d, auto&) { halts.add(d); });
     QVERIFY(sub.active());
     engine.connection.flush(std::chrono::milliseconds(5000));
 
+    auto leaving = std::make_unique<Client>();
+    QCOMPARE(leaving->connect(settingsFor(server, "viewer")), std::string());
+
     server.kill();
     QVERIFY(waitUntil([&] { return risk.disconnects > 0 && engine.disconnects > 0; }, 15000));
+    // A connection closed while the server is away: close() returns (bounded), no callback after it.
+    QVERIFY(waitUntil([&] { return leaving->disconnects > 0; }));
+    leaving->connection.close();
+    QVERIFY(!leaving->connection.connected());
+    leaving.reset();
     QVERIFY(!risk.connection.connected());
     // Requests while the link is down fail by their timeout, never hang.
     std::atomic<bool> answered{false};
@@ -483,6 +752,17 @@ class TestNats : public QObject {
     auto desk = KeyValueBucket::open(engine.connection, "kappa_desk", error);
     QVERIFY2(desk, error.c_str());
     QCOMPARE(desk->get("halt").value, std::string("kept across restarts"));
+    // And the watch from before the kill sees a change made after the restart.
+    {
+      auto deskRisk = KeyValueBucket::open(risk.connection, "kappa_desk", error);
+      QVERIFY2(deskRisk, error.c_str());
+      const KvPutResult put = deskRisk->put("halt", "halted after restart");
+      QVERIFY2(put.ok(), put.error.c_str());
+    }
+    QVERIFY2(waitUntil([&] {
+      std::lock_guard lock(m);
+      return lastHalt == "halted after restart";
+    }, 15000), lastHalt.c_str());
   }
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 namespace kappa::nats {
@@ -30,9 +31,11 @@ struct KvWatch::State {
   KvWatchHandler handler;
   std::function<void()> caughtUp;
   std::atomic<bool> stopping{false};
+  std::atomic<bool> ended{false};
+  std::mutex mutex;       // guards `detached` and the watcher's destruction
+  bool detached = false;  // stopped from its own callback: the thread destroys the watcher
   std::thread thread;
 
-  // The watch thread: owns the watcher and destroys it when it ends.
   static void run(std::shared_ptr<State> self) {
     while (!self->stopping) {
       kvEntry* entry = nullptr;
@@ -59,8 +62,12 @@ struct KvWatch::State {
       }
       if (entry) kvEntry_Destroy(entry);
     }
-    kvWatcher_Destroy(self->watcher);
-    self->watcher = nullptr;
+    self->ended = true;
+    std::lock_guard lock(self->mutex);
+    if (self->detached) {
+      kvWatcher_Destroy(self->watcher);
+      self->watcher = nullptr;
+    }
   }
 };
 
@@ -72,18 +79,29 @@ KvWatch& KvWatch::operator=(KvWatch&& other) noexcept {
   return *this;
 }
 
+bool KvWatch::running() const { return state_ && !state_->ended; }
+
 void KvWatch::stop() {
   if (!state_) return;
   std::shared_ptr<State> state = std::move(state_);
   state->stopping = true;
-  if (state->watcher) kvWatcher_Stop(state->watcher);  // wakes kvWatcher_Next
-  if (state->thread.get_id() == std::this_thread::get_id())
-    state->thread.detach();  // stopped from its own callback: the thread ends after it returns
-  else if (state->thread.joinable())
-    state->thread.join();
+  {
+    std::lock_guard lock(state->mutex);
+    kvWatcher_Stop(state->watcher);  // wakes kvWatcher_Next; the watcher stays valid until destroyed
+    if (state->thread.get_id() == std::this_thread::get_id()) {
+      // Stopped from its own callback: the thread ends after the callback returns and destroys
+      // the watcher itself.
+      state->detached = true;
+      state->thread.detach();
+      return;
+    }
+  }
+  state->thread.join();
+  kvWatcher_Destroy(state->watcher);
+  state->watcher = nullptr;
 }
 
-KeyValueBucket::KeyValueBucket(NatsConnection& connection, std::string name, std::unique_ptr<Native> native,
+KeyValueBucket::KeyValueBucket(NatsConnection& connection, std::string name, std::shared_ptr<Native> native,
                                std::chrono::milliseconds timeout)
     : connection_(connection), name_(std::move(name)), native_(std::move(native)), timeout_(timeout) {}
 
@@ -117,7 +135,7 @@ std::unique_ptr<KeyValueBucket> KeyValueBucket::openImpl(NatsConnection& connect
     error = "not connected";
     return nullptr;
   }
-  auto native = std::make_unique<Native>();
+  auto native = std::make_shared<Native>();
   jsOptions jsOpts;
   jsOptions_Init(&jsOpts);
   jsOpts.Wait = timeout.count();
@@ -151,30 +169,45 @@ std::unique_ptr<KeyValueBucket> KeyValueBucket::openImpl(NatsConnection& connect
   return std::unique_ptr<KeyValueBucket>(new KeyValueBucket(connection, bucket, std::move(native), timeout));
 }
 
-std::string KeyValueBucket::failure(const char* what, const std::string& key, int status) const {
-  const natsStatus s = static_cast<natsStatus>(status);
-  const std::string subject = "$KV." + name_ + "." + key;
-  if (const std::string denied = connection_.deniedReason(subject); !denied.empty())
+namespace {
+// Why a write or read of `key` failed, naming the server's refusal when there was one.
+std::string kvFailure(const NatsConnection& connection, const std::string& name, std::chrono::milliseconds timeout,
+                      const char* what, const std::string& key, natsStatus s) {
+  const std::string subject = "$KV." + name + "." + key;
+  if (const std::string denied = connection.deniedReason(subject); !denied.empty())
     return "refused by the server: no permission to " + std::string(what) + " " + subject;
   if (s == NATS_TIMEOUT)
-    return std::string(what) + " " + name_ + "/" + key + ": no acknowledgement within " + std::to_string(timeout_.count()) +
+    return std::string(what) + " " + name + "/" + key + ": no acknowledgement within " + std::to_string(timeout.count()) +
            " ms (server unreachable, or not permitted)";
   const std::string detail = lastErrorText();
-  return std::string(what) + " " + name_ + "/" + key + ": " + natsStatus_GetText(s) + (detail.empty() ? "" : " (" + detail + ")");
+  return std::string(what) + " " + name + "/" + key + ": " + natsStatus_GetText(s) + (detail.empty() ? "" : " (" + detail + ")");
+}
+}  // namespace
+
+std::string KeyValueBucket::failure(const char* what, const std::string& key, int status) const {
+  return kvFailure(connection_, name_, timeout_, what, key, static_cast<natsStatus>(status));
 }
 
-KvPutResult KeyValueBucket::put(const std::string& key, const std::string& value) {
+KvPutResult KeyValueBucket::putWith(const std::shared_ptr<Native>& native, NatsConnection& connection, const std::string& name,
+                                    std::chrono::milliseconds timeout, const std::string& key, const std::string& value) {
   KvPutResult r;
-  const natsStatus s = kvStore_Put(&r.revision, native_->kv, key.c_str(), value.data(), static_cast<int>(value.size()));
+  const natsStatus s = kvStore_Put(&r.revision, native->kv, key.c_str(), value.data(), static_cast<int>(value.size()));
   if (s != NATS_OK) {
     r.revision = 0;
-    r.error = failure("write", key, s);
+    r.error = kvFailure(connection, name, timeout, "write", key, s);
   }
   return r;
 }
 
+KvPutResult KeyValueBucket::put(const std::string& key, const std::string& value) {
+  return putWith(native_, connection_, name_, timeout_, key, value);
+}
+
 void KeyValueBucket::putAsync(const std::string& key, const std::string& value, std::function<void(const KvPutResult&)> done) {
-  connection_.postBlocking([this, key, value, done = std::move(done)] { done(put(key, value)); });
+  // The job holds the bucket's native handles, not the bucket: the bucket may go first. The
+  // connection may not: its worker (which runs the job) is joined when it closes.
+  connection_.postBlocking([native = native_, &connection = connection_, name = name_, timeout = timeout_, key, value,
+                            done = std::move(done)] { done(putWith(native, connection, name, timeout, key, value)); });
 }
 
 KvGetResult KeyValueBucket::get(const std::string& key) {

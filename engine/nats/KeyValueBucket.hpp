@@ -55,6 +55,9 @@ class KvWatch {
   KvWatch(const KvWatch&) = delete;
   KvWatch& operator=(const KvWatch&) = delete;
   bool active() const { return state_ != nullptr; }
+  // False once the watch ended by itself (its connection closed for good); a stopped or inactive
+  // watch is not running either.
+  bool running() const;
   void stop();
 
  private:
@@ -80,7 +83,8 @@ class KeyValueBucket {
   const std::string& name() const { return name_; }
 
   KvPutResult put(const std::string& key, const std::string& value);
-  // put() on the connection's worker for blocking calls; `done` runs there.
+  // put() on the connection's worker for blocking calls; `done` runs there. The bucket may be
+  // destroyed meanwhile; a put still queued when the connection closes is dropped (done not called).
   void putAsync(const std::string& key, const std::string& value, std::function<void(const KvPutResult&)> done);
   KvGetResult get(const std::string& key);
   // The keys with a current value (deleted ones left out) that start with `prefix` ("" = all).
@@ -97,16 +101,18 @@ class KeyValueBucket {
 
  private:
   struct Native;  // libnats' jsCtx + kvStore
-  KeyValueBucket(NatsConnection& connection, std::string name, std::unique_ptr<Native> native,
+  KeyValueBucket(NatsConnection& connection, std::string name, std::shared_ptr<Native> native,
                  std::chrono::milliseconds timeout);
   static std::unique_ptr<KeyValueBucket> openImpl(NatsConnection& connection, const std::string& bucket,
                                                   std::string& error, bool create, int history,
                                                   std::chrono::milliseconds timeout);
   std::string failure(const char* what, const std::string& key, int status) const;
+  static KvPutResult putWith(const std::shared_ptr<Native>& native, NatsConnection& connection, const std::string& name,
+                             std::chrono::milliseconds timeout, const std::string& key, const std::string& value);
 
   NatsConnection& connection_;
   std::string name_;
-  std::unique_ptr<Native> native_;
+  std::shared_ptr<Native> native_;  // shared with putAsync jobs
   std::chrono::milliseconds timeout_;
 };
 

@@ -43,10 +43,6 @@ std::string urlHost(const std::string& url) {
   return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
-bool isIpLiteral(const std::string& host) {
-  return host.find(':') != std::string::npos || host.find_first_not_of("0123456789.") == std::string::npos;
-}
-
 std::string randomToken() {
   static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
   std::random_device rd;
@@ -89,6 +85,13 @@ std::string connectFailure(natsStatus s, const NatsSettings& settings) {
       return "TLS: the server refused the handshake (it may require a client certificate): " + detail;
     return "TLS: " + (detail.empty() ? std::string(natsStatus_GetText(s)) : detail);
   }
+  // With TLS 1.3 a server that refuses the client's certificate (or its absence) closes the
+  // connection only after the handshake: the client then sees the connection end at its first PING.
+  if (settings.tlsRequested() && (s == NATS_PROTOCOL_ERROR || s == NATS_CONNECTION_CLOSED) &&
+      contains(detail, "expected 'pong'"))
+    return settings.certFile.empty()
+               ? "TLS: the server closed the connection at once: it may require a client certificate signed by its CA"
+               : "TLS: the server closed the connection at once: it may not accept the client certificate " + settings.certFile;
   if (s == NATS_NO_SERVER || s == NATS_TIMEOUT) return "no NATS server at " + settings.url;
   return "could not connect to " + settings.url + ": " + natsStatus_GetText(s) + (detail.empty() ? "" : " (" + detail + ")");
 }
@@ -221,6 +224,8 @@ const NatsSettings& NatsConnection::settings() const { return impl_->settings; }
 std::string NatsConnection::connect(const NatsSettings& settings, Callbacks callbacks) {
   if (impl_->nc) return "already connected";
   if (std::string bad = settings.validate(); !bad.empty()) return bad;
+  // A fresh state for every connect: one that follows a close() starts with open callbacks.
+  impl_ = std::make_shared<Impl>();
   impl_->settings = settings;
   impl_->callbacks = std::move(callbacks);
   if (!timeouts_) timeouts_ = std::make_unique<WorkerThread>();
@@ -264,11 +269,10 @@ std::string NatsConnection::connect(const NatsSettings& settings, Callbacks call
       s = natsOptions_LoadCertificatesChain(opts, settings.certFile.c_str(), settings.keyFile.c_str());
       if (s != NATS_OK) return "TLS: the client certificate or key cannot be loaded: " + lastErrorText();
     }
-    // Verify the certificate's name, not just its chain. OpenSSL matches a DNS name here; for an
-    // address in the URL only the chain is verified unless tlsHostname names the certificate's host.
+    // Verify the certificate's name (a DNS name, or an address against its IP entries), not just
+    // its chain: libnats checks the chain only unless it is told the name to expect.
     const std::string host = settings.tlsHostname.empty() ? urlHost(settings.url) : settings.tlsHostname;
-    if (s == NATS_OK && !host.empty() && !(settings.tlsHostname.empty() && isIpLiteral(host)))
-      s = natsOptions_SetExpectedHostname(opts, host.c_str());
+    if (s == NATS_OK && !host.empty()) s = natsOptions_SetExpectedHostname(opts, host.c_str());
     if (s != NATS_OK) return "TLS settings: " + std::string(natsStatus_GetText(s)) + " " + lastErrorText();
   }
 
@@ -403,7 +407,7 @@ void NatsConnection::request(const std::string& subject, const std::string& data
                              std::function<void(const NatsReply&)> done) {
   Impl& impl = *impl_;
   if (!impl.nc || !impl.replySub || !timeouts_) {
-    impl.gate.run([&] { done(NatsReply{false, {}, "not connected"}); });
+    done(NatsReply{false, {}, "not connected"});  // on the caller's thread, before returning
     return;
   }
   uint64_t id;

@@ -12,6 +12,10 @@
 // What blocks (keep it off the engine thread and the GUI thread): connect() (up to the connect
 // timeout), flush(), rtt(), close(); KeyValueBucket's open/get/put/keys. Never blocking: publish(),
 // request(), respond(), subscribe(), connected(), rttAsync().
+//
+// connect() and close() belong to the owner and must not run concurrently with other calls; once
+// connected, publish / subscribe / request / respond / connected / rtt may be called from any thread.
+// Subscriptions, buckets and watches may outlive the connection (they then receive nothing).
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -71,7 +75,8 @@ class NatsConnection {
                              const std::string& queueGroup = {});
   // Sends `data` to `subject` with a reply inbox of this connection and returns at once; `done` runs
   // exactly once: with the answer (delivery thread) or an error (timeout thread, or the async
-  // callbacks thread when the server refuses the publish).
+  // callbacks thread when the server refuses the publish, or the caller's thread before request()
+  // returns when not connected; close() fails the waiting ones on its caller's thread).
   void request(const std::string& subject, const std::string& data, std::chrono::milliseconds timeout,
                std::function<void(const NatsReply&)> done);
   // Answers a request received by a subscription handler (replyTo from it).
