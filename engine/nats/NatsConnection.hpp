@@ -15,7 +15,8 @@
 //
 // connect() and close() belong to the owner and must not run concurrently with other calls; once
 // connected, publish / subscribe / request / respond / connected / rtt may be called from any thread.
-// Subscriptions, buckets and watches may outlive the connection (they then receive nothing).
+// Subscriptions and KV watches may outlive the connection (they then receive nothing); a
+// KeyValueBucket may not.
 #include <chrono>
 #include <cstdint>
 #include <functional>
