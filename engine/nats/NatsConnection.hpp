@@ -58,8 +58,8 @@ class NatsConnection {
 
   // Blocks until connected or failed: "" on success, else the reason, e.g.
   // "authentication refused: wrong user or password", "no NATS server at nats://127.0.0.1:4222",
-  // "TLS: the server's certificate is not signed by the CA in ca.pem". Call once; callbacks must be
-  // given before (they are wired at connect).
+  // "TLS: the server's certificate is not signed by the CA in ca.pem". The callbacks are wired
+  // here. Again only after close() (a fresh start).
   std::string connect(const NatsSettings& settings, Callbacks callbacks = {});
   void close();  // blocks briefly: flushes what is buffered, then onClosed
 
