@@ -472,6 +472,16 @@ class TestNats : public QObject {
     other.connection.close();
     QVERIFY(waitUntil([&] { return !ending.running(); }));
     ending.stop();
+    // A subscription that outlives its connection is ended without harm.
+    NatsSubscription orphan;
+    {
+      Client gone;
+      QCOMPARE(gone.connect(settingsFor(server_, "risk")), std::string());
+      orphan = gone.connection.subscribe("kappa.desk.orphan", [](auto&, auto&, auto&) {});
+      QVERIFY(orphan.active());
+    }
+    orphan.unsubscribe();
+    QVERIFY(!orphan.active());
     // putAsync after its bucket is gone, and requests on a closed connection, answer or are dropped.
     std::atomic<bool> putDone{false};
     desk->putAsync("halt", "", [&](const KvPutResult& r) { putDone = r.ok(); });

@@ -15,7 +15,8 @@
 //
 // connect() and close() belong to the owner and must not run concurrently with other calls; once
 // connected, publish / subscribe / request / respond / connected / rtt may be called from any thread.
-// Subscriptions, buckets and watches may outlive the connection (they then receive nothing).
+// Subscriptions and KV watches may outlive the connection (they then receive nothing); a
+// KeyValueBucket may not.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -57,8 +58,8 @@ class NatsConnection {
 
   // Blocks until connected or failed: "" on success, else the reason, e.g.
   // "authentication refused: wrong user or password", "no NATS server at nats://127.0.0.1:4222",
-  // "TLS: the server's certificate is not signed by the CA in ca.pem". Call once; callbacks must be
-  // given before (they are wired at connect).
+  // "TLS: the server's certificate is not signed by the CA in ca.pem". The callbacks are wired
+  // here. Again only after close() (a fresh start).
   std::string connect(const NatsSettings& settings, Callbacks callbacks = {});
   void close();  // blocks briefly: flushes what is buffered, then onClosed
 
