@@ -349,7 +349,15 @@ class TestDesk : public QObject {
                                         link.snapshot().haltReason.find("fail closed") != std::string::npos; }, 15000),
              link.snapshot().haltReason.c_str());
     remote::RemoteEngineLink other;
-    QTRY_VERIFY_WITH_TIMEOUT(other.connect(as(server_, "viewer"), "b").empty(), 15000);
+    std::string otherError = "not tried";
+    for (int i = 0; i < 30 && !otherError.empty(); ++i) {
+      otherError = other.connect(as(server_, "viewer"), "b", std::chrono::milliseconds(3000));
+      if (!otherError.empty()) {
+        other.close();
+        QTest::qWait(500);
+      }
+    }
+    QVERIFY2(otherError.empty(), otherError.c_str());
     QTRY_VERIFY_WITH_TIMEOUT((other.takeSnapshot(), other.snapshot().tradingState == TradingState::Halted), 10000);
   }
 
