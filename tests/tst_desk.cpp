@@ -29,6 +29,7 @@
 #include "desk/DeskView.hpp"
 #include "models/TradingModels.hpp"
 #include "models/WatchlistModel.hpp"
+#include "nats/KeyValueBucket.hpp"
 #include "nats/NatsConnection.hpp"
 #include "remote/DeskFeed.hpp"
 #include "remote/RemoteEngineLink.hpp"
@@ -319,6 +320,61 @@ class TestDesk : public QObject {
     QVERIFY2(resumedA.empty(), resumedA.c_str());
     QTRY_COMPARE_WITH_TIMEOUT(deskState(feed, "a"), QString("ACTIVE"), 5000);
     QTRY_COMPARE_WITH_TIMEOUT(deskState(feed, "b"), QString("ACTIVE"), 5000);
+  }
+
+  // Desk limits: the risk role sets them (kappa desk-limits); every engine sums the desk's summaries
+  // and, the desk being over a limit, goes REDUCING through its own gate and says why.
+  void deskLimitsActThroughEachGate() {
+    remote::DeskFeed feed;
+    remote::RemoteEngineLink link;
+    QVERIFY(link.connect(as(server_, "risk"), "a").empty());
+    QVERIFY(feed.start(link.connection()).empty());
+    // Engine a holds BTC (the ladder's buy): a desk limit far below it.
+    QTRY_VERIFY_WITH_TIMEOUT(([&] {
+                               for (const auto& e : feed.view().engines)
+                                 for (const auto& u : e.underlyings)
+                                   if (e.engine == "a" && u.currency == "BTC" && std::abs(u.deltaCoin) > 1e-6) return true;
+                               return false;
+                             }()),
+                             10000);
+    QFile limits(dir_.filePath("limits.json"));
+    QVERIFY(limits.open(QIODevice::WriteOnly));
+    limits.write(R"({"max_net_delta": {"BTC": 0.000001}, "action": "reduce"})");
+    limits.close();
+    QProcess cli;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("KAPPA_NATS_USER", "risk");
+    env.insert("KAPPA_NATS_PASSWORD", server_.password("risk"));
+    cli.setProcessEnvironment(env);
+    cli.start(KAPPA_BINARY, {"desk-limits", server_.url(), "--file", limits.fileName()});
+    QVERIFY(cli.waitForFinished(20000));
+    QVERIFY2(cli.exitCode() == 0, cli.readAllStandardError().constData());
+    QTRY_VERIFY_WITH_TIMEOUT(!feed.view().breaches.empty(), 5000);
+    for (const char* e : {"a", "b"}) {
+      QTRY_COMPARE_WITH_TIMEOUT(deskState(feed, e), QString("REDUCING"), 10000);
+      remote::RemoteEngineLink viewer;
+      QVERIFY(viewer.connect(as(server_, "viewer"), e).empty());
+      QTRY_VERIFY_WITH_TIMEOUT((viewer.takeSnapshot(),
+                                viewer.snapshot().haltReason.find("desk limit: desk net BTC delta") != std::string::npos),
+                               5000);
+    }
+    // Limits removed: each trader resumes its engine.
+    std::string error;
+    auto bucket = nats::KeyValueBucket::open(link.connection(), "kappa_desk", error);
+    QVERIFY2(bucket, error.c_str());
+    QVERIFY(bucket->remove("limits").empty());
+    QTRY_VERIFY_WITH_TIMEOUT(!feed.view().limits, 5000);
+    for (const char* e : {"a", "b"}) {
+      remote::RemoteEngineLink trader;
+      QVERIFY(trader.connect(as(server_, "trader"), e).empty());
+      std::string resumed = "not asked";
+      for (int i = 0; i < 20 && !resumed.empty(); ++i) {
+        resumed = resumeAnswer(trader);
+        if (!resumed.empty()) QTest::qWait(250);
+      }
+      QVERIFY2(resumed.empty(), resumed.c_str());
+      QTRY_COMPARE_WITH_TIMEOUT(deskState(feed, e), QString("ACTIVE"), 5000);
+    }
   }
 
   // The server goes away: both engines fail closed (a: REDUCING, b: HALTED, as configured) after

@@ -495,17 +495,23 @@ void EngineServer::checkDeskLimits(const EngineSnapshot& s) {
     limits = deskLimits_;
     for (const auto& [name, summary] : others_) all.push_back(summary);
   }
-  if (!limits) return;
+  if (!limits) {
+    deskLimitActing_ = false;
+    return;
+  }
   all.push_back(desk::summarizeForDesk(s, config_.engine, wallNow()));
   const std::vector<std::string> breaches = desk::deskBreaches(*limits, desk::sumDesk(all));
   if (breaches.empty()) {
-    deskLimitActing_ = false;  // back within: the next breach acts again (no automatic resume)
+    deskLimitActing_ = false;  // back within: nothing to do (no automatic resume)
     return;
   }
-  if (deskLimitActing_) return;
-  deskLimitActing_ = true;
+  // Over a limit: act whenever the engine is ACTIVE (a RESUME while the desk is still over it is
+  // taken back within a second); journaled once per breach.
+  const TradingState state = engine_.tradingState();
+  if (state == TradingState::Halted || (state == TradingState::Reducing && !limits->halt)) return;
   const std::string reason = "desk limit: " + breaches.front();
-  engine_.journalCommand("desk", reason);
+  if (!deskLimitActing_) engine_.journalCommand("desk", reason);
+  deskLimitActing_ = true;
   if (limits->halt) engine_.haltAll(reason);
   else engine_.reduceOnly(reason);
   std::lock_guard lock(countersMutex_);
