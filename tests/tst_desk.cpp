@@ -267,6 +267,7 @@ class TestDesk : public QObject {
     QVERIFY2(error.empty(), error.c_str());
     MainWindow w(link, dir_.filePath("layout-risk.ini"));
     w.setDesk(feed, link.user());
+    w.resize(1600, 1000);
     w.show();
     QVERIFY(w.showView("desk"));
     ui::DeskView* desk = w.deskView();
@@ -287,6 +288,13 @@ class TestDesk : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT((desk->refresh(), desk->table()->item(1, 1) &&
                               desk->table()->item(1, 1)->text().startsWith("HALTED")),
                              5000);
+    QTRY_VERIFY_WITH_TIMEOUT((desk->refresh(), desk->haltTimingLabel()->text().contains("engines HALTED")), 5000);
+    const int reasonColumn = desk->table()->columnCount() - 1;
+    QTRY_VERIFY_WITH_TIMEOUT((desk->refresh(), desk->table()->item(0, reasonColumn)->text().startsWith("DESK HALT by risk")), 5000);
+    if (const QByteArray shots = qgetenv("KAPPA_SCREENSHOT_DIR"); !shots.isEmpty()) {
+      w.frame();
+      w.grab().save(QString::fromLocal8Bit(shots) + "/desk-halted.png");
+    }
     // Neither may be resumed while the desk is halted, not even by its trader.
     remote::RemoteEngineLink trader;
     QVERIFY(trader.connect(as(server_, "trader"), "b").empty());

@@ -19,12 +19,13 @@ namespace {
 
 QString usd(double v) {
   if (!std::isfinite(v)) return "—";
+  if (std::abs(v) < 0.5) return "0";
   return QLocale(QLocale::English).toString(v, 'f', 0);
 }
 
 QString coin(double v) {
   if (!std::isfinite(v)) return "—";
-  return QString::asprintf("%+.2f", v);
+  return std::abs(v) < 1 && v != 0 ? QString::asprintf("%+.4f", v) : QString::asprintf("%+.2f", v);
 }
 
 QColor stateColor(TradingState s) {
@@ -143,77 +144,75 @@ void DeskView::refresh() {
     timing_->setText(QString("Last DESK HALT: %1 of %2 engines HALTED so far").arg(v.haltedAfterSend).arg(v.engines.size()));
   }
 
-  // Columns: the fixed ones, then delta and vega per underlying (in the order the desk lists them).
-  QStringList headers{"Engine", "State", "Venues", "Positions", "Orders", "PnL $", "Day PnL $"};
+  // Columns: what a risk manager reads first on the left (state, PnL, exposure per coin), the
+  // rest after; the central area is narrow beside the docks.
   std::vector<std::string> coins;
-  for (const auto& u : v.totals.underlyings) {
-    coins.push_back(u.currency);
-    const QString c = QString::fromStdString(u.currency);
-    headers << c + " Δ" << c + " Δ $" << c + " vega $";
-  }
-  headers << "Busiest limit" << "Updated (UTC)";
+  for (const auto& u : v.totals.underlyings) coins.push_back(u.currency);
+  QStringList headers{"Engine", "State", "PnL $", "Day PnL $"};
+  for (const std::string& c : coins) headers << QString::fromStdString(c) + " Δ" << QString::fromStdString(c) + " vega $";
+  headers << "Δ $" << "Pos · Ord" << "Busiest limit" << "Venues" << "Updated" << "Why not active";
   table_->setColumnCount(headers.size());
   table_->setHorizontalHeaderLabels(headers);
   table_->setRowCount(int(v.engines.size()) + 1);
-  auto set = [&](int row, int col, const QString& text, QColor color = {}, bool bold = false) {
+  auto set = [&](int row, int col, const QString& text, QColor color = {}, bool bold = false, const QString& tip = {}) {
     auto* item = table_->item(row, col);
     if (!item) {
       item = new QTableWidgetItem;
       table_->setItem(row, col, item);
     }
     item->setText(text);
-    item->setTextAlignment(col == 0 || col == 2 || col == 1 ? Qt::AlignLeft | Qt::AlignVCenter : Qt::AlignRight | Qt::AlignVCenter);
+    item->setToolTip(tip);
+    const bool leftAligned = col <= 1 || col >= headers.size() - 3 || headers[col] == "Busiest limit";
+    item->setTextAlignment(leftAligned ? Qt::AlignLeft | Qt::AlignVCenter : Qt::AlignRight | Qt::AlignVCenter);
     item->setForeground(color.isValid() ? QBrush(color) : QBrush());
     QFont f = item->font();
     f.setBold(bold);
     item->setFont(f);
   };
+  auto red = [](double x) { return x <= -0.5 ? QColor("#ef5350") : QColor(); };
   int row = 0;
   for (const desk::EngineDeskSummary& e : v.engines) {
     int col = 0;
     set(row, col++, QString::fromStdString(e.engine), {}, true);
-    QString state = nameOf(e.state);
-    if (!e.reason.empty()) state += " — " + QString::fromStdString(e.reason);
-    set(row, col, state, stateColor(e.state));
-    table_->item(row, col++)->setToolTip(state);
-    QStringList venues;
-    for (const auto& vr : e.venues)
-      venues << QString::fromStdString(vr.name) + (vr.state == VenueState::Connected ? "" : QString(" (") + nameOf(vr.state) + ")");
-    set(row, col++, venues.join(", "));
-    set(row, col++, QString::number(e.positions));
-    set(row, col++, QString::number(e.workingOrders));
-    set(row, col++, usd(e.pnlUsd), e.pnlUsd < 0 ? QColor("#ef5350") : QColor());
-    set(row, col++, usd(e.dayPnlUsd), e.dayPnlUsd < 0 ? QColor("#ef5350") : QColor());
+    const QString reason = QString::fromStdString(e.reason);
+    set(row, col++, nameOf(e.state), stateColor(e.state), true, reason);
+    set(row, col++, usd(e.pnlUsd), red(e.pnlUsd));
+    set(row, col++, usd(e.dayPnlUsd), red(e.dayPnlUsd));
+    double deltaUsd = 0;
     for (const std::string& c : coins) {
       const desk::UnderlyingExposure* x = nullptr;
       for (const auto& u : e.underlyings)
         if (u.currency == c) x = &u;
       set(row, col++, x ? coin(x->deltaCoin) : "");
-      set(row, col++, x ? usd(x->deltaUsd) : "");
       set(row, col++, x ? usd(x->vegaUsd) : "");
+      if (x) deltaUsd += x->deltaUsd;
     }
+    set(row, col++, usd(deltaUsd));
+    set(row, col++, QString("%1 · %2").arg(e.positions).arg(e.workingOrders));
     set(row, col++, e.busiestLimit.empty() ? QString("—")
                                            : QString("%1 %2 %").arg(QString::fromStdString(e.busiestLimit)).arg(e.busiestLimitUse * 100, 0, 'f', 0),
         e.busiestLimitUse >= 0.8 ? QColor("#ffb74d") : QColor());
+    QStringList venues;
+    for (const auto& vr : e.venues)
+      venues << QString::fromStdString(vr.name) + (vr.state == VenueState::Connected ? "" : QString(" (") + nameOf(vr.state) + ")");
+    set(row, col++, venues.join(", "));
     set(row, col++, e.publishedAt ? formatUtcTime(e.publishedAt).left(8) : QString());
+    set(row, col++, reason, stateColor(e.state), false, reason);
     ++row;
   }
-  // The desk's totals: per underlying in its coin and in USD, and the USD sums.
+  // The desk's totals: per underlying in its coin, and the USD sums.
   int col = 0;
   set(row, col++, QString("DESK (%1)").arg(v.totals.engines), {}, true);
-  set(row, col++, "", {});
-  set(row, col++, "", {});
-  set(row, col++, "", {});
-  set(row, col++, "", {});
-  set(row, col++, usd(v.totals.pnlUsd), v.totals.pnlUsd < 0 ? QColor("#ef5350") : QColor(), true);
-  set(row, col++, usd(v.totals.dayPnlUsd), v.totals.dayPnlUsd < 0 ? QColor("#ef5350") : QColor(), true);
+  set(row, col++, QString("%1 H · %2 R").arg(v.totals.halted).arg(v.totals.reducing), {}, true,
+      QString("%1 halted, %2 reducing").arg(v.totals.halted).arg(v.totals.reducing));
+  set(row, col++, usd(v.totals.pnlUsd), red(v.totals.pnlUsd), true);
+  set(row, col++, usd(v.totals.dayPnlUsd), red(v.totals.dayPnlUsd), true);
   for (const auto& u : v.totals.underlyings) {
     set(row, col++, coin(u.deltaCoin), {}, true);
-    set(row, col++, usd(u.deltaUsd), {}, true);
     set(row, col++, usd(u.vegaUsd), {}, true);
   }
-  set(row, col++, QString("Δ $ %1 · vega $ %2").arg(usd(v.totals.deltaUsd), usd(v.totals.vegaUsd)), {}, true);
-  set(row, col++, "", {});
+  set(row, col++, usd(v.totals.deltaUsd), {}, true);
+  for (; col < headers.size(); ++col) set(row, col, "");
   table_->resizeColumnsToContents();
 
   QString limits;
