@@ -124,6 +124,35 @@ class TestCli : public QObject {
     }
   }
 
+  // --serve / --attach and the desk commands say what is wrong (exit 2), never echo a password.
+  void deskOptionsAreChecked() {
+    QByteArray out;
+    const std::pair<QStringList, const char*> bad[] = {
+        {{"--serve", "nats://127.0.0.1:4222", "--engine-name", "a"}, "add --headless"},
+        {{"--headless", "--serve", "nats://127.0.0.1:4222"}, "needs --engine-name"},
+        {{"--headless", "--serve", "http://127.0.0.1:4222", "--engine-name", "a"}, "nats:// or tls://"},
+        {{"--headless", "--serve", "nats://u:secretpw@127.0.0.1:4222", "--engine-name", "a"}, "user:password@"},
+        {{"--headless", "--serve", "nats://127.0.0.1:4222", "--engine-name", "a.b"}, "subject token"},
+        {{"--headless", "--serve", "nats://127.0.0.1:4222", "--engine-name", "a", "--desk-fail-closed", "nan"}, "--desk-fail-closed"},
+        {{"--headless", "--serve", "nats://127.0.0.1:4222", "--engine-name", "a", "--desk-fail-action", "panic"}, "reduce or halt"},
+        {{"--headless", "--engine-name", "a"}, "need --serve"},
+        {{"--attach", "nats://127.0.0.1:4222"}, "needs --engine"},
+        {{"--attach", "nats://127.0.0.1:4222", "--engine", "a", "--venue", "deribit"}, "belong to the engine's host"},
+        {{"--headless", "--tls-ca", "ca.pem"}, "need --serve or --attach"},
+        {{"desk-halt", "nats://127.0.0.1:4222"}, "--reason TEXT is required"},
+        {{"desk-halt", "--reason", "x"}, "needs the server's URL"},
+        {{"desk-limits", "nats://127.0.0.1:4222"}, "--file LIMITS.json is required"},
+    };
+    for (const auto& [args, named] : bad) {
+      QCOMPARE(run(args, &out), 2);
+      QVERIFY2(out.contains(named), out.constData());
+      QVERIFY2(!out.contains("secretpw"), out.constData());
+    }
+    // No server there: the desk halt is not accepted (exit 1) and says why.
+    QCOMPARE(run({"desk-halt", "nats://127.0.0.1:9", "--reason", "test"}, &out), 1);
+    QVERIFY2(out.contains("not accepted: no NATS server at nats://127.0.0.1:9"), out.constData());
+  }
+
   void numbersBeyondTheirRangeAreRefused() {
     // Each of these ran on: NaN passes every range comparison, a delay beyond int milliseconds
     // overflowed into Qt's timer (which then never fired), a start after 2262 overflowed int64

@@ -11,7 +11,9 @@
 //  - the server killed: both engines fail closed after the timeout, the window shows the link lost,
 //    and after the server returns the engines reconnect and the window is live again;
 //  - TLS: an attach that trusts another CA is refused.
+#include <QInputDialog>
 #include <QLabel>
+#include <QSignalSpy>
 #include <QProcess>
 #include <QPushButton>
 #include <QTableWidget>
@@ -214,6 +216,23 @@ class TestDesk : public QObject {
       return o.request.tag.find("(trader)") != std::string::npos && o.state == OrderState::Filled;
     }));
     QVERIFY(std::any_of(s.positions.begin(), s.positions.end(), [&](const PositionRow& p) { return p.instrument == perp->id; }));
+
+    // File -> Attach to engine... lists the desk's engines; choosing one asks for that engine.
+    const nats::NatsSettings trader = as(server_, "trader");
+    w.setEngineList([trader](std::string* error) { return remote::RemoteEngineLink::listEngines(trader, error); });
+    QSignalSpy chosen(&w, &MainWindow::attachRequested);
+    QAction* attach = nullptr;
+    for (QAction* a : w.findChildren<QAction*>())
+      if (a->text() == "Attach to engine…") attach = a;
+    QVERIFY(attach);
+    attach->trigger();
+    QInputDialog* dialog = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT((dialog = w.findChild<QInputDialog*>("attachDialog")) != nullptr, 10000);
+    QCOMPARE(dialog->comboBoxItems(), QStringList({"a", "b"}));
+    dialog->setTextValue("b");
+    dialog->accept();
+    QTRY_COMPARE_WITH_TIMEOUT(chosen.count(), 1, 3000);
+    QCOMPARE(chosen.at(0).at(0).toString(), QString("b"));
 
     // The engine journaled the command with its user.
     QTRY_VERIFY_WITH_TIMEOUT(!test::query(a_->journal(), "SELECT text FROM journal WHERE kind = 'command' AND text LIKE "
