@@ -22,7 +22,9 @@
 //   BM_CommandRoundTrip           an attached link's Submit (a limit buy far under the market, then
 //                                 cancelled) -> the engine's answer back at the link; beside it a bare
 //                                 NATS request answered at once by a subscriber on the same server,
-//                                 with payloads of the same size (x_bare: ours p50 / bare p50).
+//                                 with payloads of the same size, through our NatsConnection (bare,
+//                                 x_bare = ours p50 / bare p50) and through libnats alone with the
+//                                 answer sent at once (floor, x_floor).
 //
 // Each runs once (Iterations(1)); the counters are percentiles, the Time column is the p50.
 #include <benchmark/benchmark.h>
@@ -39,6 +41,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nats/nats.h>
 
 #include "NatsServerProcess.hpp"
 #include "core/Clock.hpp"
@@ -434,6 +438,50 @@ class Awaited {
   Clock::time_point at_;
 };
 
+// The floor: libnats itself, without our wrapper. A responder that sends its answers at once
+// (natsOptions_SetSendAsap: nothing waits for libnats' flusher) and natsConnection_Request (which
+// sends at once too), the same payloads.
+class LibnatsFloor {
+ public:
+  ~LibnatsFloor() {
+    if (sub_) natsSubscription_Destroy(sub_);
+    if (responder_) natsConnection_Destroy(responder_);
+    if (requester_) natsConnection_Destroy(requester_);
+  }
+  std::string start(const std::string& url, const std::string& answer) {
+    answer_ = answer;
+    natsOptions* opts = nullptr;
+    natsStatus s = natsOptions_Create(&opts);
+    if (s == NATS_OK) s = natsOptions_SetURL(opts, url.c_str());
+    if (s == NATS_OK) s = natsOptions_SetSendAsap(opts, true);
+    if (s == NATS_OK) s = natsConnection_Connect(&responder_, opts);
+    if (s == NATS_OK) s = natsConnection_Subscribe(&sub_, responder_, "bench.floor", &LibnatsFloor::onRequest, this);
+    if (s == NATS_OK) s = natsConnection_FlushTimeout(responder_, 2000);
+    if (s == NATS_OK) s = natsConnection_ConnectTo(&requester_, url.c_str());
+    natsOptions_Destroy(opts);
+    return s == NATS_OK ? std::string() : std::string("libnats: ") + natsStatus_GetText(s);
+  }
+  // One request's round trip in µs, or a negative number when it failed.
+  double roundTrip(const std::string& question) {
+    natsMsg* reply = nullptr;
+    const auto t0 = Clock::now();
+    const natsStatus s = natsConnection_Request(&reply, requester_, "bench.floor", question.data(), int(question.size()), 8000);
+    const auto t1 = Clock::now();
+    if (reply) natsMsg_Destroy(reply);
+    return s == NATS_OK ? usBetween(t0, t1) : -1;
+  }
+
+ private:
+  static void onRequest(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
+    auto* self = static_cast<LibnatsFloor*>(closure);
+    if (natsMsg_GetReply(msg)) natsConnection_Publish(nc, natsMsg_GetReply(msg), self->answer_.data(), int(self->answer_.size()));
+    natsMsg_Destroy(msg);
+  }
+  natsConnection *responder_ = nullptr, *requester_ = nullptr;
+  natsSubscription* sub_ = nullptr;
+  std::string answer_;
+};
+
 void BM_CommandRoundTrip(benchmark::State& state) {
   constexpr int kTries = 200, kWarmup = 10;
   const Quiet quiet;
@@ -453,7 +501,8 @@ void BM_CommandRoundTrip(benchmark::State& state) {
   OrderRequest order;
   order.instrument = perp->id;
   order.side = Side::Buy;
-  order.price = bid - 200 * perp->tickSize;  // far under the market: rests until cancelled
+  const Price farBid = bid - 200 * perp->tickSize;  // far under the market: rests until cancelled
+  order.price = farBid;
   order.qty = perp->minQty;
   order.tag = "bench";
 
@@ -469,7 +518,10 @@ void BM_CommandRoundTrip(benchmark::State& state) {
   if (!echo.active() || !responder.flush(std::chrono::milliseconds(2000)).empty())
     return state.SkipWithError(("the reference responder: " + error).c_str());
 
-  std::vector<double> ours, bare;
+  LibnatsFloor floorPair;
+  if (std::string e = floorPair.start(server.url, answerBytes); !e.empty()) return state.SkipWithError(e.c_str());
+
+  std::vector<double> ours, bare, floor;
   int refusedOrders = 0, lostBare = 0;
   std::string lastRefusal;
   for (auto _ : state) {
@@ -477,6 +529,7 @@ void BM_CommandRoundTrip(benchmark::State& state) {
       // Shared with the callback: it may come after a timeout has ended this benchmark.
       auto answered = std::make_shared<Awaited>();
       auto got = std::make_shared<remote::CommandAnswer>();
+      order.price = farBid - t * perp->tickSize;  // a new price each time: the duplicate check stays quiet
       const auto t0 = Clock::now();
       link.submit(order, [answered, got](const remote::CommandAnswer& a) {
         *got = a;
@@ -503,6 +556,9 @@ void BM_CommandRoundTrip(benchmark::State& state) {
       lostBare += lost->load();
       if (!r1) return state.SkipWithError("no answer to the bare request within 9 s");
       if (t >= kWarmup) bare.push_back(usBetween(r0, *r1));
+      const double f = floorPair.roundTrip(question);
+      if (f < 0) return state.SkipWithError("the libnats floor's request failed");
+      if (t >= kWarmup) floor.push_back(f);
       std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the cancel goes through meanwhile
     }
   }
@@ -515,6 +571,10 @@ void BM_CommandRoundTrip(benchmark::State& state) {
   state.counters["bare_p50_us"] = b50;
   state.counters["bare_p99_us"] = percentile(bare, 0.99);
   state.counters["x_bare"] = b50 > 0 ? p50 / b50 : 0;
+  const double f50 = percentile(floor, 0.5);
+  state.counters["floor_p50_us"] = f50;
+  state.counters["floor_p99_us"] = percentile(floor, 0.99);
+  state.counters["x_floor"] = f50 > 0 ? p50 / f50 : 0;
   state.counters["samples"] = double(ours.size());
   state.counters["bare_lost"] = double(lostBare);
   echo.unsubscribe();
