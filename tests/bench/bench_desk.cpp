@@ -14,7 +14,8 @@
 //   BM_RemoteSnapshotAge          one engine at the 200,000 updates/s storm, one attached link pulled
 //                                 at 60 Hz on a thread like the window: each 'engine' part's age at
 //                                 arrival (the publisher's send -> decoded here), and the snapshot's
-//                                 age when the window takes it (publish -> takeSnapshot), ~10 s.
+//                                 age when the window takes it (publish -> takeSnapshot, and the
+//                                 engine's build -> takeSnapshot), ~10 s.
 //   BM_EngineEventsWithAndWithoutGui
 //                                 the same storm engine's events/s over fixed windows: without an
 //                                 EngineServer, served with nobody attached, served with a link
@@ -193,6 +194,10 @@ class WindowPuller {
     std::lock_guard lock(mutex_);
     return std::exchange(ages_, {});
   }
+  std::vector<double> takeBuiltAges() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(builtAges_, {});
+  }
   std::uint64_t frames() const { return frames_.load(); }
 
  private:
@@ -202,8 +207,12 @@ class WindowPuller {
       next += std::chrono::microseconds(16'667);
       if (link_.takeSnapshot()) {
         const double age = double(monoNow() - link_.snapshot().builtMono) / 1e6;
+        // Since the engine built it (its market time, which is the wall clock for a simulator
+        // started now): the publisher's conflation interval included.
+        const double built = double(wallNow() - link_.snapshot().builtWall) / 1e6;
         std::lock_guard lock(mutex_);
         ages_.push_back(age);
+        builtAges_.push_back(built);
       }
       frames_.fetch_add(1);
       std::this_thread::sleep_until(next);
@@ -213,7 +222,7 @@ class WindowPuller {
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> frames_{0};
   std::mutex mutex_;
-  std::vector<double> ages_;
+  std::vector<double> ages_, builtAges_;
   std::thread thread_;
 };
 
@@ -315,17 +324,19 @@ void BM_RemoteSnapshotAge(benchmark::State& state) {
   if (!served) return state.SkipWithError(error.c_str());
   remote::RemoteEngineLink link;
   if (std::string e = attach(link, server.url, "e0", "viewer"); !e.empty()) return state.SkipWithError(e.c_str());
-  std::vector<double> arrival, window;
+  std::vector<double> arrival, window, built;
   std::uint64_t frames = 0, parts = 0, refusedParts = 0;
   for (auto _ : state) {
     WindowPuller puller(link);
     std::this_thread::sleep_for(std::chrono::seconds(2));  // warm-up: not measured
     link.takeArrivalAges();
     puller.takeAges();
+    puller.takeBuiltAges();
     const std::uint64_t parts0 = link.partsApplied(), frames0 = puller.frames();
     std::this_thread::sleep_for(std::chrono::seconds(10));
     arrival = link.takeArrivalAges();
     window = puller.takeAges();
+    built = puller.takeBuiltAges();
     parts = link.partsApplied() - parts0;
     frames = puller.frames() - frames0;
     refusedParts = link.partsRefused();
@@ -340,6 +351,8 @@ void BM_RemoteSnapshotAge(benchmark::State& state) {
   state.counters["engine_parts"] = double(arrival.size());
   state.counters["window_p50_ms"] = percentile(window, 0.5);
   state.counters["window_p99_ms"] = percentile(window, 0.99);
+  state.counters["built_p50_ms"] = percentile(built, 0.5);
+  state.counters["built_p99_ms"] = percentile(built, 0.99);
   state.counters["window_new_frames"] = double(window.size());
   state.counters["frames"] = double(frames);
   state.counters["parts_per_s"] = double(parts) / 10.0;
