@@ -236,6 +236,9 @@ void RemoteEngineLink::send(const Command& command, std::function<void(const Com
 
 void RemoteEngineLink::setFocus(InstrumentId id) { send(cmd::Focus{{id}}); }
 void RemoteEngineLink::submit(OrderRequest request) { send(cmd::Submit{std::move(request)}); }
+void RemoteEngineLink::submit(OrderRequest request, std::function<void(const CommandAnswer&)> answered) {
+  send(cmd::Submit{std::move(request)}, std::move(answered));
+}
 void RemoteEngineLink::cancel(OrderId id) { send(cmd::Cancel{id}); }
 void RemoteEngineLink::cancelAll(InstrumentId only) { send(cmd::CancelAll{only}); }
 void RemoteEngineLink::replace(OrderId id, Price price, Qty qty) { send(cmd::Replace{id, price, qty}); }

@@ -65,6 +65,10 @@ class RemoteEngineLink final : public EngineLink {
   void setFocus(InstrumentId id) override;
 
   void submit(OrderRequest request) override;
+  // The same, and `answered` gets the engine's answer (accepted with the order's id, or refused with
+  // the reason; also when no answer came in time), on one of libnats' threads: the order entry's
+  // round trip, for the benchmark (bench_desk.cpp).
+  void submit(OrderRequest request, std::function<void(const CommandAnswer&)> answered);
   void cancel(OrderId id) override;
   void cancelAll(InstrumentId only) override;
   void replace(OrderId id, Price price, Qty qty) override;
