@@ -250,6 +250,10 @@ std::string NatsConnection::connect(const NatsSettings& settings, Callbacks call
   if (s == NATS_OK) s = natsOptions_SetPingInterval(opts, settings.pingInterval.count());
   if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(opts, settings.maxPingsOut);
   if (s == NATS_OK) s = natsOptions_SetCustomInboxPrefix(opts, inbox.c_str());
+  // Every message out at once: libnats otherwise lets its flusher wait 1 ms for more, which a
+  // command, its answer and a desk halt each paid (measured: a command's round trip 1.8 ms, the
+  // floor 0.24 ms). What is published is conflated (parts at display rate), so batching buys nothing.
+  if (s == NATS_OK) s = natsOptions_SetSendAsap(opts, true);
   if (s != NATS_OK) return "bad NATS settings: " + std::string(natsStatus_GetText(s)) + " " + lastErrorText();
 
   if (!settings.credsFile.empty()) {

@@ -106,6 +106,7 @@ std::string EngineServer::start() {
     republishAll_.store(true);
     log::info("desk", "NATS server back (" + connection_.connectedUrl() + "): publishing the whole state again");
     std::lock_guard lock(wakeMutex_);
+    publishNow_ = true;
     wake_.notify_all();
   };
   callbacks.onError = [](const std::string& error) { log::error("desk", "NATS server: " + error); };
@@ -246,7 +247,8 @@ void EngineServer::applyDeskHalt(const desk::DeskHaltNotice& n, const char* via)
     log::warn("desk", "desk halt lifted by " + who + ": RESUME is possible again");
   }
   std::lock_guard lock(wakeMutex_);
-  wake_.notify_all();  // publish the new state now
+  publishNow_ = true;  // publish the new state now, not at the next tick
+  wake_.notify_all();
 }
 
 void EngineServer::onCommand(const std::string& subject, const std::string& data, const std::string& replyTo) {
@@ -368,12 +370,15 @@ void EngineServer::onCommand(const std::string& subject, const std::string& data
 void EngineServer::publishLoop() {
   auto next = Clock::now();
   for (;;) {
+    bool early = false;
     {
       std::unique_lock lock(wakeMutex_);
-      wake_.wait_until(lock, next, [this] { return stopping_; });
+      wake_.wait_until(lock, next, [this] { return stopping_ || publishNow_; });
       if (stopping_) break;
+      early = std::exchange(publishNow_, false);
     }
-    next = std::max(next + config_.publishInterval, Clock::now());
+    // Woken early (a desk halt): this pass publishes the new state; the tick stays where it was.
+    if (!early || Clock::now() >= next) next = std::max(next + config_.publishInterval, Clock::now());
     checkFailClosed();
     if (!connection_.connected()) continue;  // nothing queued while away: the whole state goes out on return
     if (republishAll_.exchange(false)) {

@@ -88,6 +88,7 @@ class EngineServer {
   std::mutex wakeMutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool publishNow_ = false;  // guarded by wakeMutex_: wake the publisher before its tick
   std::atomic<bool> republishAll_{false};  // after a reconnect: every part again
 
   // Publisher thread only.
