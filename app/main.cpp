@@ -36,6 +36,7 @@
 #include "core/Log.hpp"
 #include "risk/RiskConfigFile.hpp"
 #include "sim/SimVenue.hpp"
+#include "strategy/PluginLoader.hpp"
 #include "venue/deribit/DeribitConnectionTest.hpp"
 #include "venue/binance/BinanceConnectionTest.hpp"
 #include "venue/binance/BinanceVenue.hpp"

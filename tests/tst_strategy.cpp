@@ -19,6 +19,7 @@
 #include "orchestrator/Engine.hpp"
 #include "core/Log.hpp"
 #include "sim/SimVenue.hpp"
+#include "strategy/PluginLoader.hpp"
 
 using namespace kappa;
 

@@ -13,7 +13,7 @@
 #include "oms/OrderManager.hpp"
 #include "oms/RiskGate.hpp"
 #include "strategy/StrategyRows.hpp"
-#include "venue/Venue.hpp"
+#include "venue/VenueTypes.hpp"
 
 namespace kappa {
 

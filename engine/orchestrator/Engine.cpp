@@ -4,6 +4,7 @@
 // SnapshotPublishing.cpp (what the GUI reads), RiskTriggers.cpp (what halts), JournalRestore.cpp
 // (what a restart brings back).
 #include "orchestrator/Engine.hpp"
+#include "orchestrator/EngineLoop.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -38,9 +39,8 @@ Engine::Engine(std::unique_ptr<Venue> venue, StrategyHostConfig strategyConfig)
     : Engine(oneVenue(std::move(venue)), std::move(strategyConfig)) {}
 
 Engine::Engine(std::vector<std::unique_ptr<Venue>> venues, StrategyHostConfig strategyConfig)
-    : work_(boost::asio::make_work_guard(io_)),
-      publishTimer_(io_),
-      analyticsTimer_(io_),
+    : loop_(std::make_unique<Loop>()),
+      io_(loop_->io),
       gate_(instruments_, halt_) {
   if (venues.empty()) throw std::invalid_argument("the engine needs at least one venue");
   venues_.reserve(venues.size());
@@ -123,6 +123,8 @@ std::string Engine::displayName(InstrumentId id) const {
   return inst.name;
 }
 
+void Engine::postTask(std::function<void()> task) { boost::asio::post(io_, std::move(task)); }
+
 Engine::~Engine() {
   stop();
   // A thread stuck inside a plugin still executes that plugin's code: unloading it (dlclose)
@@ -157,8 +159,8 @@ void Engine::stop() {
     // dlclose) on the loader thread, which finishes before it is joined.
     for (auto& m : strategies_->removeAllModules())
       if (loader_) loader_->unload(std::move(m));
-    publishTimer_.cancel();
-    analyticsTimer_.cancel();
+    loop_->publishTimer.cancel();
+    loop_->analyticsTimer.cancel();
     stopped->set_value();
   });
   if (stopped->get_future().wait_for(std::chrono::seconds(5)) != std::future_status::ready || stuck()) {
@@ -166,7 +168,7 @@ void Engine::stop() {
     thread_.detach();
     return;
   }
-  work_.reset();
+  loop_->work.reset();
   io_.stop();
   if (thread_.joinable()) thread_.join();
   analytics_.reset();  // joins the analytics thread; its last result, if any, is simply dropped

@@ -16,12 +16,6 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-
-#include "analytics/AnalyticsWorker.hpp"
 #include "core/Clock.hpp"
 #include "book/MarketData.hpp"
 #include "core/EngineSnapshot.hpp"
@@ -30,12 +24,22 @@
 #include "journal/Journal.hpp"
 #include "oms/RiskGate.hpp"
 #include "risk/RiskMonitor.hpp"
-#include "strategy/PluginLoader.hpp"
 #include "strategy/StrategyHost.hpp"
 #include "strategy/StrategyLaunch.hpp"
 #include "venue/Venue.hpp"
 
+// Asio's io_context is only named here (by reference); the engine's .cpp files see it whole
+// (orchestrator/EngineLoop.hpp), the files that merely use an Engine do not parse it.
+namespace boost::asio {
+class io_context;
+}
+
 namespace kappa {
+
+namespace analytics {
+class AnalyticsWorker;
+}
+class PluginLoader;
 
 class Engine final {
  public:
@@ -171,7 +175,7 @@ class Engine final {
   auto call(F f) -> decltype(f()) {
     auto task = std::make_shared<std::packaged_task<decltype(f())()>>(std::move(f));
     auto result = task->get_future();
-    boost::asio::post(io_, [task] { (*task)(); });
+    postTask([task] { (*task)(); });
     while (result.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
       if (stuck()) {
         std::fprintf(stderr, "kappa: %s\n", watchdogAlarm().c_str());
@@ -250,7 +254,7 @@ class Engine final {
   void publish();
   void scheduleAnalytics();
   // One analytics input per underlying that lists options or has a position (BTC, ETH, ...).
-  analytics::AnalyticsWorker::Input chainInputs() const;
+  std::vector<analytics::ChainInput> chainInputs() const;  // = analytics::AnalyticsWorker::Input
   // Equity in the first underlying's coin: other coins' PnL converted at the indices.
   double equityInFirstCoin() const;
   // A PnL in the instrument's settlement currency, in USD: coin-settled at its underlying's index,
@@ -275,10 +279,13 @@ class Engine final {
   void checkBeat(double engineLagMs);  // stale data, lag, reject-rate window: every publish
   void onOrderEvent(const Order& o, const Fill* f);
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  boost::asio::steady_timer publishTimer_;
-  boost::asio::steady_timer analyticsTimer_;
+  // call()'s task onto the engine thread (boost::asio::post on io_), out of line so that this
+  // header needs no Asio.
+  void postTask(std::function<void()> task);
+
+  struct Loop;  // io_context, its work guard, the publish and analytics timers (EngineLoop.hpp)
+  std::unique_ptr<Loop> loop_;
+  boost::asio::io_context& io_;  // loop_->io
   std::thread thread_;
   InstrumentRegistry instruments_;  // shared by every venue (declared before them: they keep a reference)
   std::vector<VenueSlot> venues_;

@@ -8,6 +8,7 @@
 #include "core/Log.hpp"
 #include "journal/JournalReplay.hpp"
 #include "orchestrator/Engine.hpp"
+#include "orchestrator/EngineLoop.hpp"
 
 #include <nlohmann/json.hpp>
 

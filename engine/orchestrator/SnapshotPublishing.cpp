@@ -6,6 +6,7 @@
 
 #include "core/Clock.hpp"
 #include "orchestrator/Engine.hpp"
+#include "orchestrator/EngineLoop.hpp"
 
 namespace kappa {
 namespace {
@@ -14,12 +15,12 @@ constexpr auto kAnalyticsInterval = std::chrono::milliseconds(100);  // option a
 }  // namespace
 
 void Engine::schedulePublish() {
-  publishTimer_.expires_after(kPublishInterval);
-  publishTimer_.async_wait([this](const boost::system::error_code& ec) {
+  loop_->publishTimer.expires_after(kPublishInterval);
+  loop_->publishTimer.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     // How late the beat runs is how long the engine loop was busy elsewhere: its lag.
     const double lateMs =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - publishTimer_.expiry()).count();
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - loop_->publishTimer.expiry()).count();
     checkBeat(lateMs);
     publish();
     schedulePublish();
@@ -27,8 +28,8 @@ void Engine::schedulePublish() {
 }
 
 void Engine::scheduleAnalytics() {
-  analyticsTimer_.expires_after(kAnalyticsInterval);
-  analyticsTimer_.async_wait([this](const boost::system::error_code& ec) {
+  loop_->analyticsTimer.expires_after(kAnalyticsInterval);
+  loop_->analyticsTimer.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     growToRegistry();  // chainInputs() indexes per-instrument tables by registry id
     if (!analytics_->busy()) analytics_->submit(chainInputs());

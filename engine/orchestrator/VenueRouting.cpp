@@ -8,6 +8,7 @@
 #include "core/Clock.hpp"
 #include "core/Log.hpp"
 #include "orchestrator/Engine.hpp"
+#include "orchestrator/EngineLoop.hpp"
 
 namespace kappa {
 

@@ -10,6 +10,7 @@
 #include "remote/CommandCodec.hpp"
 #include "remote/InstrumentCodec.hpp"
 #include "remote/Subjects.hpp"
+#include "strategy/PluginLoader.hpp"
 
 namespace kappa::remote {
 

@@ -22,7 +22,7 @@
 
 #include "book/MarketEvent.hpp"
 #include "oms/OrderTypes.hpp"
-#include "venue/Venue.hpp"
+#include "venue/VenueTypes.hpp"
 #include "venue/binance/BinanceDepthSync.hpp"
 #include "venue/binance/FixedDecimal.hpp"  // parseFixed
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/Instrument.hpp"
-#include "venue/Venue.hpp"
+#include "venue/VenueTypes.hpp"
 #include "venue/binance/BinanceDecoder.hpp"
 
 namespace kappa::binance {

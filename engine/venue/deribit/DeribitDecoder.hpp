@@ -21,7 +21,7 @@
 
 #include "book/MarketEvent.hpp"
 #include "core/Instrument.hpp"
-#include "venue/Venue.hpp"
+#include "venue/VenueTypes.hpp"
 
 namespace kappa::deribit {
 

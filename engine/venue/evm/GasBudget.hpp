@@ -16,7 +16,7 @@
 #include <string>
 
 #include "core/Types.hpp"
-#include "venue/Venue.hpp"
+#include "venue/VenueTypes.hpp"
 #include "venue/evm/FeeEstimator.hpp"  // formatGwei
 #include "venue/evm/U256.hpp"
 
