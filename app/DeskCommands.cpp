@@ -3,6 +3,7 @@
 #include <QCommandLineParser>
 #include <QFile>
 #include <cstdio>
+#include <thread>
 
 #include "NatsAccess.hpp"
 #include "Options.hpp"
@@ -75,11 +76,12 @@ int runDeskCommand(const QStringList& arguments) {
   };
   nats::NatsConnection connection;
   if (std::string error = connection.connect(settings); !error.empty()) return refused(error);
+  auto openBucket = [&](std::string& error) { return nats::KeyValueBucket::openOrCreate(connection, remote::kDeskBucket, error); };
   std::string error;
-  auto bucket = nats::KeyValueBucket::openOrCreate(connection, remote::kDeskBucket, error);
-  if (!bucket) return refused(std::string("the desk bucket ") + remote::kDeskBucket + ": " + error);
 
   if (!halt) {
+    auto bucket = openBucket(error);
+    if (!bucket) return refused(std::string("the desk bucket ") + remote::kDeskBucket + ": " + error);
     const nats::KvPutResult put = bucket->put(remote::kDeskLimitsKey, payload);
     if (!put.ok()) return refused(put.error);
     std::printf("desk limits set (revision %llu)\n", static_cast<unsigned long long>(put.revision));
@@ -96,6 +98,14 @@ int runDeskCommand(const QStringList& arguments) {
   // connect later, or missed the message). Accepted = the server took both.
   if (std::string e = connection.publish(remote::kDeskHaltSubject, text); !e.empty()) return refused(e);
   if (std::string e = connection.flush(std::chrono::milliseconds(5000)); !e.empty()) return refused(e);
+  // The server's refusal of the message is told on another thread a moment after the flush: a
+  // user without the risk role hears it now, not after the bucket's calls time out.
+  for (int i = 0; i < 15; ++i) {
+    if (std::string denied = connection.deniedReason(remote::kDeskHaltSubject); !denied.empty()) return refused(denied);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto bucket = openBucket(error);
+  if (!bucket) return refused(std::string("the desk bucket ") + remote::kDeskBucket + ": " + error);
   const nats::KvPutResult put = bucket->put(remote::kDeskHaltKey, text);
   if (!put.ok()) return refused(put.error);
   if (std::string denied = connection.deniedReason(remote::kDeskHaltSubject); !denied.empty()) return refused(denied);

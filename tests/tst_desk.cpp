@@ -275,7 +275,8 @@ class TestDesk : public QObject {
     cli.start(KAPPA_BINARY, {"desk-halt", server_.url(), "--reason", "a trader tries"});
     QVERIFY(cli.waitForFinished(20000));
     QCOMPARE(cli.exitCode(), 1);
-    QVERIFY2(cli.readAllStandardError().contains("not accepted"), "no reason given");
+    const QByteArray said = cli.readAllStandardError();
+    QVERIFY2(said.contains("not accepted") && said.contains("kappa.desk.halt"), said.constData());
 
     // The risk manager's window, with its Desk view.
     remote::RemoteEngineLink link;
