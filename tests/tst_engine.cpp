@@ -51,19 +51,68 @@ class TestEngine : public QObject {
     const InstrumentId perp = perpOf(*e);
     e->setFocus(perp);
     // (QTRY re-evaluates its expression, so take the snapshot without relying on take()'s result.)
-    QTRY_VERIFY_WITH_TIMEOUT((e->takeSnapshot(), e->snapshot().depth.bids.size() >= 20), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT((e->takeSnapshot(), e->snapshot().focusedOn(perp) &&
+                                                 e->snapshot().focusedOn(perp)->depth.bids.size() >= 20),
+                             5000);
     const EngineSnapshot& s = e->snapshot();
-    QCOMPARE(s.depth.instrument, perp);
-    QCOMPARE(s.depth.status, BookStatus::Live);
-    QVERIFY(s.depth.asks.size() >= 20);
-    QVERIFY(s.depth.bids.front().price < s.depth.asks.front().price);
+    QCOMPARE(s.focused.size(), std::size_t(1));  // the local window's one
+    const DepthView& depth = s.focusedOn(perp)->depth;
+    QCOMPARE(depth.instrument, perp);
+    QCOMPARE(depth.status, BookStatus::Live);
+    QVERIFY(depth.asks.size() >= 20);
+    QVERIFY(depth.bids.front().price < depth.asks.front().price);
     QCOMPARE(s.quotes.size(), e->instruments().size());
-    QVERIFY(!s.candles.empty());
+    QVERIFY(!s.focusedOn(perp)->candles.empty());
     QCOMPARE(s.venues.size(), std::size_t(1));
     QCOMPARE(s.venues[0].state, VenueState::Connected);
     const std::uint64_t seq = e->snapshot().seq;
     QTRY_VERIFY_WITH_TIMEOUT((e->takeSnapshot(), e->snapshot().seq > seq), 1000);  // keeps publishing
     QVERIFY(e->snapshot().eventsTotal > 0);
+  }
+
+  // The local window's instrument and the attached windows' (the server's union) are all in one
+  // snapshot, each with its own book and only its own trades; a change of the served set takes
+  // the dropped one out, and the local focus stays.
+  void snapshotsCarryEveryFocusedInstrument() {
+    auto e = makeEngine();
+    const InstrumentId perp = perpOf(*e);
+    const InstrumentId eth = e->instruments().find("ETH-PERPETUAL")->id;
+    const Instrument* future = nullptr;
+    for (const Instrument& inst : e->instruments().all())
+      if (inst.kind == InstrumentKind::Future && inst.baseCurrency == "BTC") future = &inst;
+    QVERIFY(future);
+    e->setFocus(perp);
+    e->setServedFocus({eth, future->id, perp});  // perp twice (local and served): carried once
+    auto both = [&](const EngineSnapshot& s) {
+      for (InstrumentId id : {perp, eth, future->id}) {
+        const FocusedMarket* m = s.focusedOn(id);
+        if (!m || m->depth.bids.empty() || m->depth.asks.empty()) return false;
+      }
+      return true;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT((e->takeSnapshot(), both(e->snapshot())), 5000);
+    const EngineSnapshot& s = e->snapshot();
+    QCOMPARE(s.focused.size(), std::size_t(3));
+    for (const FocusedMarket& m : s.focused) {
+      QCOMPARE(m.depth.status, BookStatus::Live);
+      QVERIFY(m.depth.bids.front().price < m.depth.asks.front().price);
+      for (const TradePrint& t : m.trades) QCOMPARE(t.instrument, m.depth.instrument);
+    }
+    // The two perpetuals' books are their own (ETH trades far below BTC).
+    QVERIFY(s.focusedOn(eth)->depth.bids.front().price < s.focusedOn(perp)->depth.bids.front().price / 5);
+    // ETH lets go: out of the next snapshots; the local focus stays whatever the server says.
+    e->setServedFocus({future->id});
+    QTRY_VERIFY_WITH_TIMEOUT((e->takeSnapshot(), !e->snapshot().focusedOn(eth)), 2000);
+    QVERIFY(e->snapshot().focusedOn(perp) && e->snapshot().focusedOn(future->id));
+    // More than the served slots: the first kMaxServedFocus are carried, never more in all.
+    std::vector<InstrumentId> many;
+    for (const Instrument& inst : e->instruments().all())
+      if (inst.id != perp && many.size() < Engine::kMaxServedFocus + 3) many.push_back(inst.id);
+    e->setServedFocus(many);
+    QTRY_VERIFY_WITH_TIMEOUT((e->takeSnapshot(), e->snapshot().focused.size() == kMaxFocusedInstruments), 2000);
+    QVERIFY(e->snapshot().focusedOn(perp));
+    QVERIFY(e->snapshot().focusedOn(many[Engine::kMaxServedFocus - 1]));
+    QVERIFY(!e->snapshot().focusedOn(many[Engine::kMaxServedFocus]));
   }
 
   // A stalled engine thread (a slow callback, a starved CPU) must come back to the present: the
@@ -83,7 +132,8 @@ class TestEngine : public QObject {
       // Everything the venue sent meanwhile was applied, and the lag is back under 250 ms quickly.
       QTRY_VERIFY_WITH_TIMEOUT((e->takeSnapshot(), e->snapshot().eventsTotal > before + 1000), 3000);
       QTRY_VERIFY_WITH_TIMEOUT((e->takeSnapshot(), e->snapshot().venueLagMs < 250), 3000);
-      QCOMPARE(e->snapshot().depth.status, BookStatus::Live);
+      QVERIFY(e->snapshot().focusedOn(perp));
+      QCOMPARE(e->snapshot().focusedOn(perp)->depth.status, BookStatus::Live);
     }
     // Three stalls did not leave a growing offset behind (the market's clock did not fall behind).
     QVERIFY2(e->snapshot().venueLagMs < 250, qPrintable(QString::number(e->snapshot().venueLagMs)));

@@ -45,6 +45,13 @@ void saveShot(QWidget* w, const char* name) {
   if (!dir.isEmpty()) w->window()->grab().save(dir + "/" + name + ".png");
 }
 
+// The entry of `id` among the snapshot's focused markets, to edit in a test (nullptr if absent).
+FocusedMarket* focusedIn(EngineSnapshot& s, InstrumentId id) {
+  for (FocusedMarket& m : s.focused)
+    if (m.depth.instrument == id) return &m;
+  return nullptr;
+}
+
 class TestGui : public QObject {
   Q_OBJECT
   QTemporaryDir dir_;
@@ -511,10 +518,12 @@ class TestGui : public QObject {
 
     // The market jumps by a screen and a half, several frames in a row.
     EngineSnapshot moved = *window_->lastSnapshot();
+    QVERIFY(focusedIn(moved, window_->selectedInstrument()));
+    FocusedMarket& movedMarket = *focusedIn(moved, window_->selectedInstrument());
     const Price jump = Price(ladder->visibleRows() * 3 / 2) * tick;
-    for (Level& l : moved.depth.bids) l.price += jump;
-    for (Level& l : moved.depth.asks) l.price += jump;
-    moved.trades.clear();
+    for (Level& l : movedMarket.depth.bids) l.price += jump;
+    for (Level& l : movedMarket.depth.asks) l.price += jump;
+    movedMarket.trades.clear();
     for (int i = 0; i < 5; ++i) {
       ladder->apply(moved);
       ladder->repaint();
@@ -558,17 +567,18 @@ class TestGui : public QObject {
     QApplication::sendEvent(ladder, &leave);
     ladder->apply(moved);
     QCOMPARE(ladder->insideOffScreen(), 0);
-    QVERIFY(ladder->priceAtRow(ladder->visibleRows() / 2) >= moved.depth.bids.front().price);
+    QVERIFY(ladder->priceAtRow(ladder->visibleRows() / 2) >= movedMarket.depth.bids.front().price);
 
     // Pointer away: once the best ask reaches the top rows (the asks nearly out of sight, the bid
     // still on screen) the ladder centres again.
     const Price centre = ladder->priceAtRow(ladder->visibleRows() / 2);
     EngineSnapshot edge = moved;
-    const Price toTop = Price(ladder->visibleRows() / 2 - 1) * tick - (moved.depth.asks.front().price - centre);
-    for (Level& l : edge.depth.bids) l.price += toTop;
-    for (Level& l : edge.depth.asks) l.price += toTop;
+    DepthView& edgeDepth = focusedIn(edge, window_->selectedInstrument())->depth;
+    const Price toTop = Price(ladder->visibleRows() / 2 - 1) * tick - (movedMarket.depth.asks.front().price - centre);
+    for (Level& l : edgeDepth.bids) l.price += toTop;
+    for (Level& l : edgeDepth.asks) l.price += toTop;
     ladder->apply(edge);
-    QVERIFY(std::llabs(ladder->priceAtRow(ladder->visibleRows() / 2) - edge.depth.asks.front().price) <= 2 * tick);
+    QVERIFY(std::llabs(ladder->priceAtRow(ladder->visibleRows() / 2) - edgeDepth.asks.front().price) <= 2 * tick);
   }
 
   // A restored window fits the screen (the status bar was pushed off a 1000 px screen) and does not
@@ -577,6 +587,65 @@ class TestGui : public QObject {
   // 0.01 tick): 200 ticks a row, so every level has its own row and the depth fits on screen; a
   // bid shows at the row at or under its price, an ask at or over; a click acts on the row's price;
   // + and - step through 1-2-5 groupings.
+  // The ladder, the chart and time & sales each read their own instrument's entry of a snapshot
+  // that carries several: while theirs is missing (focus just changed) they show nothing of
+  // another instrument — the ladder says "Loading the book…" and offers no price.
+  void viewsReadOnlyTheirOwnInstrument() {
+    InstrumentRegistry registry;
+    Instrument btc, eth;
+    btc.name = "BTC-X";
+    btc.tickSize = 50'000'000;
+    btc.minQty = 1;
+    eth.name = "ETH-X";
+    eth.tickSize = 5'000'000;
+    eth.minQty = 1;
+    const InstrumentId b = registry.add(btc), e = registry.add(eth);
+    auto market = [](InstrumentId id, Price bid, std::uint64_t seq) {
+      FocusedMarket m;
+      m.depth.instrument = id;
+      m.depth.status = BookStatus::Live;
+      m.depth.bids = {{bid, 100'000'000}};
+      m.depth.asks = {{bid + 100'000'000, 100'000'000}};
+      m.trades = {TradePrint{seq, id, bid, 1, Side::Buy, 1'700'000'000'000'000'000}};
+      m.candles = {Candle{1'700'000'000'000'000'000, 1, 2, 0.5, 1.5, 1}};
+      return m;
+    };
+    EngineSnapshot onlyEth, both;
+    onlyEth.focused = {market(e, 3000'00000000, 1)};
+    both.focused = {market(e, 3000'00000000, 1), market(b, 70000'00000000, 2)};
+    LadderWidget ladder(registry);
+    ladder.resize(320, 400);
+    ladder.setInstrument(b);
+    ChartWidget chart(registry);
+    chart.setInstrument(b);
+    TradesModel trades(registry);
+    ladder.apply(onlyEth);
+    chart.apply(onlyEth);
+    trades.apply(onlyEth, b);
+    QVERIFY(!ladder.hasBook());
+    QCOMPARE(ladder.bestBid(), Price(0));
+    QCOMPARE(chart.candleCount(), 0);
+    QCOMPARE(trades.rowCount(), 0);
+    ladder.apply(both);
+    chart.apply(both);
+    trades.apply(both, b);
+    QVERIFY(ladder.hasBook());
+    QCOMPARE(ladder.bestBid(), Price(70000'00000000));
+    QCOMPARE(chart.candleCount(), 1);
+    QCOMPARE(trades.rowCount(), 1);
+    QCOMPARE(trades.rows().front().instrument, b);
+    // The engine carries BTC no more: the ladder stops offering BTC's last book.
+    ladder.apply(onlyEth);
+    QVERIFY(!ladder.hasBook());
+    QCOMPARE(ladder.bestAsk(), Price(0));
+    // Time & sales switched to ETH: BTC's prints go at once.
+    trades.apply(both, e);
+    QCOMPARE(trades.rowCount(), 1);
+    QCOMPARE(trades.rows().front().instrument, e);
+    trades.apply(EngineSnapshot{}, b);
+    QCOMPARE(trades.rowCount(), 0);
+  }
+
   void ladderGroupsTicksWhenLevelsLieFarApart() {
     InstrumentRegistry registry;
     Instrument pool;
@@ -590,12 +659,14 @@ class TestGui : public QObject {
     ladder.show();
     QVERIFY(QTest::qWaitForWindowExposed(&ladder));
     EngineSnapshot s;
-    s.depth.instrument = id;
-    s.depth.status = BookStatus::Live;
+    s.focused.resize(1);
+    DepthView& depth = s.focused[0].depth;
+    depth.instrument = id;
+    depth.status = BookStatus::Live;
     const Price step = 300 * pool.tickSize;  // 3.00
     for (int i = 0; i < 20; ++i) {
-      s.depth.bids.push_back({Price(2997'00000000) - i * step, Qty(100'000'000) * (i + 1)});
-      s.depth.asks.push_back({Price(3003'00000000) + i * step, Qty(100'000'000) * (i + 1)});
+      depth.bids.push_back({Price(2997'00000000) - i * step, Qty(100'000'000) * (i + 1)});
+      depth.asks.push_back({Price(3003'00000000) + i * step, Qty(100'000'000) * (i + 1)});
     }
     ladder.apply(s);
     ladder.repaint();
@@ -603,14 +674,14 @@ class TestGui : public QObject {
     // Every level on its own row, on screen: 2.00 a row, 20 + 20 levels over ~60 rows... the near ones.
     std::set<int> rows;
     for (int i = 0; i < 5; ++i) {
-      const QPoint b = ladder.cellCenter(LadderWidget::BidSize, s.depth.bids[i].price);
-      const QPoint a = ladder.cellCenter(LadderWidget::AskSize, s.depth.asks[i].price);
+      const QPoint b = ladder.cellCenter(LadderWidget::BidSize, depth.bids[i].price);
+      const QPoint a = ladder.cellCenter(LadderWidget::AskSize, depth.asks[i].price);
       QVERIFY2(!b.isNull() && !a.isNull(), qPrintable(QString("level %1 not on screen").arg(i)));
       QVERIFY(rows.insert(b.y()).second);
       QVERIFY(rows.insert(a.y()).second);
       // Rows never show a better price than their level: bid 2997.00 at 2996.00, ask 3003.00 at 3004.00.
-      QVERIFY(ladder.drawnPriceAt(b) <= s.depth.bids[i].price && ladder.drawnPriceAt(b) > s.depth.bids[i].price - 2 * step / 3);
-      QVERIFY(ladder.drawnPriceAt(a) >= s.depth.asks[i].price && ladder.drawnPriceAt(a) < s.depth.asks[i].price + 2 * step / 3);
+      QVERIFY(ladder.drawnPriceAt(b) <= depth.bids[i].price && ladder.drawnPriceAt(b) > depth.bids[i].price - 2 * step / 3);
+      QVERIFY(ladder.drawnPriceAt(a) >= depth.asks[i].price && ladder.drawnPriceAt(a) < depth.asks[i].price + 2 * step / 3);
     }
     QCOMPARE(ladder.drawnPriceAt(ladder.cellCenter(LadderWidget::BidSize, Price(2997'00000000))), Price(2996'00000000));
     QCOMPARE(ladder.drawnPriceAt(ladder.cellCenter(LadderWidget::AskSize, Price(3003'00000000))), Price(3004'00000000));
@@ -633,8 +704,8 @@ class TestGui : public QObject {
     plain.setInstrument(id);
     EngineSnapshot d = s;
     for (int i = 0; i < 20; ++i) {
-      d.depth.bids[std::size_t(i)].price = Price(2997'00000000) - i * pool.tickSize;
-      d.depth.asks[std::size_t(i)].price = Price(2997'01000000) + i * pool.tickSize;
+      d.focused[0].depth.bids[std::size_t(i)].price = Price(2997'00000000) - i * pool.tickSize;
+      d.focused[0].depth.asks[std::size_t(i)].price = Price(2997'01000000) + i * pool.tickSize;
     }
     plain.apply(d);
     QCOMPARE(plain.ticksPerRow(), std::int64_t(1));
@@ -642,8 +713,8 @@ class TestGui : public QObject {
     LadderWidget thin(registry);
     thin.setInstrument(id);
     EngineSnapshot t = s;
-    t.depth.bids.resize(1);
-    t.depth.asks.resize(1);
+    t.focused[0].depth.bids.resize(1);
+    t.focused[0].depth.asks.resize(1);
     thin.apply(t);
     QCOMPARE(thin.ticksPerRow(), std::int64_t(1));
   }

@@ -48,6 +48,7 @@ bool hasFittedSurface(const EngineSnapshot& s) {
 struct LiveEngine {
   QTemporaryDir dir;
   std::unique_ptr<Engine> engine;
+  InstrumentId perp = kNoInstrument;
   EngineSnapshot snapshot;
   std::string setupError;
 
@@ -58,14 +59,22 @@ struct LiveEngine {
     engine = std::make_unique<Engine>(std::make_unique<sim::SimVenue>(cfg));
     engine->setDataDir(dir.path().toStdString());
     engine->start();
-    const InstrumentId perp = engine->instruments().find("BTC-PERPETUAL")->id;
+    perp = engine->instruments().find("BTC-PERPETUAL")->id;
+    const InstrumentId eth = engine->instruments().find("ETH-PERPETUAL")->id;
     engine->setFocus(perp);
-    if (!waitFor([&](const EngineSnapshot& s) { return s.depth.bids.size() >= 5 && !s.candles.empty() && hasFittedSurface(s); },
-                 30000)) {
-      setupError = "no depth, candles or fitted surface in 30 s";
+    engine->setServedFocus({eth});  // two focused instruments, as with a window attached on ETH
+    if (!waitFor(
+            [&](const EngineSnapshot& s) {
+              const FocusedMarket* m = s.focusedOn(perp);
+              const FocusedMarket* e = s.focusedOn(eth);
+              return m && e && m->depth.bids.size() >= 5 && !m->candles.empty() && e->depth.bids.size() >= 5 &&
+                     hasFittedSurface(s);
+            },
+            30000)) {
+      setupError = "no depth of both perpetuals, candles or fitted surface in 30 s";
       return;
     }
-    const Price bid = engine->snapshot().depth.bids.front().price;
+    const Price bid = engine->snapshot().focusedOn(perp)->depth.bids.front().price;
     OrderRequest resting;
     resting.instrument = perp;
     resting.side = Side::Buy;
@@ -161,14 +170,22 @@ EngineSnapshot syntheticSnapshot() {
   s.staleEpisodes = 2;
   s.quotes = {QuoteRow{3, 100, 200, 150, 140, 5, 6, BookStatus::Stale, StaleReason::Retired, -0.0001, 1'700'000'000'000},
               QuoteRow{}};
-  s.depth.instrument = 3;
-  s.depth.bids = {{100, 1}, {99, 2}};
-  s.depth.asks = {{200, 3}};
-  s.depth.changeId = 55;
-  s.depth.status = BookStatus::Live;
-  s.depth.staleReason = StaleReason::SequenceGap;
-  s.trades = {TradePrint{1, 3, 150, 7, Side::Sell, 42}};
-  s.candles = {Candle{10, 1, 2, 0.5, 1.5, 1e-300}};
+  FocusedMarket m;
+  m.depth.instrument = 3;
+  m.depth.bids = {{100, 1}, {99, 2}};
+  m.depth.asks = {{200, 3}};
+  m.depth.changeId = 55;
+  m.depth.status = BookStatus::Live;
+  m.depth.staleReason = StaleReason::SequenceGap;
+  m.trades = {TradePrint{1, 3, 150, 7, Side::Sell, 42}};
+  m.candles = {Candle{10, 1, 2, 0.5, 1.5, 1e-300}};
+  FocusedMarket other;  // a second window's instrument, another book
+  other.depth.instrument = 1;
+  other.depth.bids = {{3000, 10}};
+  other.depth.changeId = 56;
+  other.trades = {TradePrint{2, 1, 3001, 1, Side::Buy, 43}, TradePrint{3, 1, 2999, 2, Side::Sell, 44}};
+  other.candles = {Candle{10, 3000, 3002, 2998, 3001, 4}, Candle{20, 3001, 3001, 3001, 3001, 0}};
+  s.focused = {m, other};
   s.ordersVersion = 11;
   Order o;
   o.id = 12;
@@ -351,8 +368,16 @@ class TestRemoteCodec : public QObject {
     QCOMPARE(d.venues[0].accounts[0].account.availableFunds, 1.1);
     QCOMPARE(d.quotes[0].staleReason, StaleReason::Retired);
     QCOMPARE(d.quotes[0].fundingRate, -0.0001);
-    QCOMPARE(d.depth.bids, s.depth.bids);
-    QCOMPARE(d.candles[0].volume, 1e-300);
+    QCOMPARE(d.focused.size(), std::size_t(2));
+    QVERIFY(d.focusedOn(3) && d.focusedOn(1) && !d.focusedOn(0));
+    QCOMPARE(d.focusedOn(3)->depth.bids, s.focused[0].depth.bids);
+    QCOMPARE(d.focusedOn(3)->depth.staleReason, StaleReason::SequenceGap);
+    QCOMPARE(d.focusedOn(3)->candles[0].volume, 1e-300);
+    QCOMPARE(d.focusedOn(1)->depth.bids, s.focused[1].depth.bids);
+    QCOMPARE(d.focusedOn(1)->depth.changeId, std::uint64_t(56));
+    QCOMPARE(d.focusedOn(1)->trades.size(), std::size_t(2));
+    QCOMPARE(d.focusedOn(1)->trades[1].price, Price(2999));
+    QCOMPARE(d.focusedOn(1)->candles.size(), std::size_t(2));
     QCOMPARE(d.orders[0].request.origin, OrderOrigin::Hedger);
     QCOMPARE(d.orders[0].request.clientRef, std::uint64_t(15));
     QCOMPARE(d.orders[0].reason, s.orders[0].reason);
@@ -412,8 +437,15 @@ class TestRemoteCodec : public QObject {
     const auto quoted = std::find_if(s.quotes.begin(), s.quotes.end(), [](const QuoteRow& q) { return q.bid > 0; });
     QVERIFY(quoted != s.quotes.end());
     QCOMPARE(d.quotes[std::size_t(quoted - s.quotes.begin())].bid, quoted->bid);
-    QCOMPARE(d.depth.bids.front().price, s.depth.bids.front().price);
-    QCOMPARE(d.candles.back().close, s.candles.back().close);
+    QCOMPARE(d.focused.size(), std::size_t(2));  // BTC's (local) and ETH's (served) books
+    for (const FocusedMarket& m : s.focused) {
+      const FocusedMarket* got = d.focusedOn(m.depth.instrument);
+      QVERIFY(got);
+      QCOMPARE(got->depth.bids.front().price, m.depth.bids.front().price);
+      QCOMPARE(got->depth.asks, m.depth.asks);
+      QCOMPARE(got->trades.size(), m.trades.size());
+    }
+    QCOMPARE(d.focusedOn(live.perp)->candles.back().close, s.focusedOn(live.perp)->candles.back().close);
     // An option's mark IV from a fitted surface.
     const analytics::ChainAnalytics& chain = *s.analytics->chains[0];
     const auto fitted = std::find_if(chain.expiries.begin(), chain.expiries.end(),
@@ -490,7 +522,7 @@ class TestRemoteCodec : public QObject {
     };
     refused(SnapshotPart::Quotes, "", "quotes: empty message");
     refused(SnapshotPart::Quotes, message(json::array(), int(SnapshotPart::Fills)), "is the 'fills' part");
-    refused(SnapshotPart::Quotes, message(json::array(), int(SnapshotPart::Quotes), 2), "wire format version 2");
+    refused(SnapshotPart::Quotes, message(json::array(), int(SnapshotPart::Quotes), 1), "wire format version 1 (this build reads 2)");
     refused(SnapshotPart::Quotes, message(json::array(), 250), "is the 'unknown' part");
     refused(SnapshotPart::Quotes, message(json::array({json::array({json::array({1, "bid"})})}), 2), "quotes[0].bid: expected an integer, got string");
     refused(SnapshotPart::Quotes, message(json::array({json::array({json::array({-1})})}), 2),
@@ -511,7 +543,7 @@ class TestRemoteCodec : public QObject {
     refused(SnapshotPart::Book, message(json::array(), 3) + "x", "malformed MessagePack");  // trailing bytes
     // A million one-byte empty quotes would become 64 MB of default rows: more than the message justifies.
     {
-      std::string bomb("\x95\x01\x02\x01\x02\x91\xdd\x00\x10\x00\x00", 11);
+      std::string bomb("\x95\x02\x02\x01\x02\x91\xdd\x00\x10\x00\x00", 11);  // version 2, quotes
       bomb.append(std::size_t(1) << 20, '\x90');
       refused(SnapshotPart::Quotes, bomb, "quotes: quotes: 1048576 elements would take more memory than the message can justify");
       refused(SnapshotPart::Quotes, std::string(kMaxPartBytes + 1, '\x90'), "quotes: message of 16777217 bytes (at most 16777216)");
@@ -538,6 +570,32 @@ class TestRemoteCodec : public QObject {
     brokenAnalytics([](analytics::ChainAnalytics& c, auto&) { c.fittedExpiries = {4}; }, "fittedExpiries: expiry 4 out of range");
     brokenAnalytics([](analytics::ChainAnalytics& c, auto&) { c.pnlCurves[0].spot.pop_back(); }, "pnlCurves[0]: 1 spots, 2 PnLs");
     brokenAnalytics([](auto&, analytics::MarketAnalytics& m) { m.chains.push_back(nullptr); }, "analytics.chains[1]: missing");
+
+    // Focused markets a view could mistake for another instrument's: refused, naming the entry.
+    auto brokenFocus = [&](auto breakIt, const char* expected, std::size_t known = kUncheckedInstruments) {
+      EngineSnapshot bad = s;
+      breakIt(bad.focused);
+      EngineSnapshot target;
+      target.focused = s.focused;
+      const std::string error = decodePart(SnapshotPart::Book, encodePart(SnapshotPart::Book, bad, 0), target, nullptr, known);
+      if (error.find(expected) == std::string::npos) qWarning("reason: %s", error.c_str());
+      QVERIFY2(error.find(expected) != std::string::npos, expected);
+      QCOMPARE(target.focused.size(), s.focused.size());  // untouched
+    };
+    brokenFocus([](std::vector<FocusedMarket>& f) { f[1].depth.instrument = 3; },
+                "book: focused[1].depth.instrument: instrument 3 again (also focused[0])");
+    brokenFocus([](std::vector<FocusedMarket>& f) { f[0].depth.instrument = kNoInstrument; },
+                "book: focused[0].depth.instrument: none");
+    brokenFocus([](std::vector<FocusedMarket>& f) { f[1].trades[1].instrument = 3; },
+                "book: focused[1].trades[1].instrument: 3 in the market of instrument 1");
+    brokenFocus([](std::vector<FocusedMarket>& f) {
+                  for (InstrumentId id = 10; f.size() <= kMaxFocusedInstruments; ++id) f.emplace_back().depth.instrument = id;
+                },
+                "book: focused: 9 instruments (at most 8)");
+    brokenFocus([](std::vector<FocusedMarket>&) {}, "book: focused[0].depth.instrument: instrument 3 is not known (2 instruments listed)", 2);
+    // A focused market that is not [depth, trades, candles].
+    refused(SnapshotPart::Book, message(json::array({json::array({json::array({1, 2})})}), 3),
+            "focused[0].depth: expected kappa::DepthView (an array), got");
   }
 
   void olderAndNewerSendersStillDecode() {

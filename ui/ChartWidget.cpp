@@ -118,9 +118,12 @@ void ChartWidget::setInstrument(InstrumentId id) {
 }
 
 void ChartWidget::apply(const EngineSnapshot& s) {
-  if (instrument_ == kNoInstrument || s.depth.instrument != instrument_) return;
+  if (instrument_ == kNoInstrument) return;
+  const FocusedMarket* market = s.focusedOn(instrument_);
+  if (!market) return;  // not in this snapshot yet (focus just changed): the bars drawn are this instrument's
+  const std::vector<Candle>& bars = market->candles;
   // Stream: append bars newer than what we have; rewrite only the last (still forming) bar.
-  for (const Candle& c : s.candles) {
+  for (const Candle& c : bars) {
     const double key = double(c.start) / 1e9;
     if (key < lastBarKey_) continue;
     if (key == lastBarKey_ && lastBarKey_ > 0) {
@@ -139,8 +142,8 @@ void ChartWidget::apply(const EngineSnapshot& s) {
     (f.side == Side::Buy ? buys_ : sells_)->addData(double(f.ts) / 1e9, toDouble(f.price));
     dirty_ = true;
   }
-  if (!s.candles.empty()) {
-    const double close = s.candles.back().close;
+  if (!bars.empty()) {
+    const double close = bars.back().close;
     lastLine_->point1->setCoords(0, close);
     lastLine_->point2->setCoords(1, close);
   }

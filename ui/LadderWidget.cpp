@@ -132,7 +132,7 @@ static std::int64_t niceStep(std::int64_t n, bool up) {
   return up ? n : best;
 }
 
-void LadderWidget::chooseGroup(const EngineSnapshot& s) {
+void LadderWidget::chooseGroup(const DepthView& depth) {
   // One row per tick, unless every level of a deep book lies many ticks from the next (an AMM
   // pool's curve cut into 0.1 % steps): then as many ticks per row as the nearest two levels are
   // apart, rounded down to 1, 2 or 5 x 10^k, so each level has its own row and the depth fits on
@@ -148,9 +148,9 @@ void LadderWidget::chooseGroup(const EngineSnapshot& s) {
       if (g > 0 && (gap == 0 || g < gap)) gap = g;
     }
   };
-  scan(s.depth.bids);
-  scan(s.depth.asks);
-  const bool curve = s.depth.bids.size() + s.depth.asks.size() >= kMinLevels && gap >= kMinGapTicks;
+  scan(depth.bids);
+  scan(depth.asks);
+  const bool curve = depth.bids.size() + depth.asks.size() >= kMinLevels && gap >= kMinGapTicks;
   group_ = curve ? niceStep(gap + 1, false) : 1;
   rowStep_ = tick_ * group_;
 }
@@ -213,18 +213,30 @@ void LadderWidget::scrollRows(std::int64_t ticks) {
 }
 
 void LadderWidget::apply(const EngineSnapshot& s) {
-  if (instrument_ == kNoInstrument || s.depth.instrument != instrument_) return;
-  if (group_ == 0 && (!s.depth.bids.empty() || !s.depth.asks.empty())) chooseGroup(s);
-  rawBids_ = s.depth.bids;
-  rawAsks_ = s.depth.asks;
-  bestBid_ = s.depth.bids.empty() ? 0 : s.depth.bids.front().price;
-  bestAsk_ = s.depth.asks.empty() ? 0 : s.depth.asks.front().price;
-  status_ = s.depth.status;
-  staleReason_ = s.depth.staleReason;
+  if (instrument_ == kNoInstrument) return;
+  const FocusedMarket* market = s.focusedOn(instrument_);
+  if (!market) {
+    // Not in this snapshot (the focus has just changed, or the engine carries it no more): say it
+    // is loading, never go on showing a book that is no longer kept up to date.
+    if (haveDepth_) {
+      haveDepth_ = false;
+      bestBid_ = bestAsk_ = 0;
+      update();
+    }
+    return;
+  }
+  const DepthView& depth = market->depth;
+  if (group_ == 0 && (!depth.bids.empty() || !depth.asks.empty())) chooseGroup(depth);
+  rawBids_ = depth.bids;
+  rawAsks_ = depth.asks;
+  bestBid_ = depth.bids.empty() ? 0 : depth.bids.front().price;
+  bestAsk_ = depth.asks.empty() ? 0 : depth.asks.front().price;
+  status_ = depth.status;
+  staleReason_ = depth.staleReason;
   haveDepth_ = true;
-  if (!s.trades.empty()) {
-    lastPrice_ = s.trades.back().price;
-    lastSide_ = s.trades.back().aggressor;
+  if (!market->trades.empty()) {
+    lastPrice_ = market->trades.back().price;
+    lastSide_ = market->trades.back().aggressor;
   } else if (instrument_ < s.quotes.size()) {
     lastPrice_ = s.quotes[instrument_].last;
   }
@@ -277,7 +289,7 @@ void LadderWidget::paintEvent(QPaintEvent*) {
   }
   if (instrument_ == kNoInstrument || !haveDepth_) {
     p.setPen(colors::dimText);
-    p.drawText(rect(), Qt::AlignCenter, instrument_ == kNoInstrument ? "Select an instrument" : "Waiting for first snapshot…");
+    p.drawText(rect(), Qt::AlignCenter, instrument_ == kNoInstrument ? "Select an instrument" : "Loading the book…");
     return;
   }
   const Instrument& inst = instruments_[instrument_];

@@ -54,6 +54,9 @@ class LadderWidget : public QWidget {
   void setGroup(std::int64_t ticksPerRow);
   Price bestBid() const { return bestBid_; }
   Price bestAsk() const { return bestAsk_; }
+  // Whether it shows its instrument's book; false ("Loading the book…") while the snapshots do not
+  // carry that instrument (just after a change of instrument), and no price is offered to click.
+  bool hasBook() const { return haveDepth_; }
 
  signals:
   void orderClicked(kappa::Side side, kappa::Price price);
@@ -85,7 +88,7 @@ class LadderWidget : public QWidget {
   // The row (its price) that shows a bid / an ask at `price`: at or under / at or over it.
   Price bidRow(Price price) const;
   Price askRow(Price price) const;
-  void chooseGroup(const EngineSnapshot& s);
+  void chooseGroup(const DepthView& depth);
   void regroup();  // bids_/asks_/own_ from the raw book and orders, by row
 
   const InstrumentRegistry& instruments_;

@@ -36,6 +36,18 @@ struct DepthView {
   StaleReason staleReason = StaleReason::NoSnapshot;
 };
 
+// How many instruments one snapshot carries depth, trades and candles for: the local window's one
+// and those of the GUIs attached over NATS (EngineServer), together. Small: each costs a 50-level
+// copy and its bars at every publish.
+inline constexpr std::size_t kMaxFocusedInstruments = 8;
+
+// One focused instrument's market as a ladder, a chart and a time & sales draw it.
+struct FocusedMarket {
+  DepthView depth;                 // depth.instrument is the instrument this entry is for
+  std::vector<TradePrint> trades;  // its recent trades, oldest first
+  std::vector<Candle> candles;     // its bars, oldest first
+};
+
 struct PositionRow {
   InstrumentId instrument = kNoInstrument;
   double qty = 0, averagePrice = 0, mark = 0, unrealizedPnl = 0, realizedPnl = 0, fees = 0;
@@ -96,9 +108,10 @@ struct EngineSnapshot {
   std::uint64_t staleEpisodes = 0;
 
   std::vector<QuoteRow> quotes;  // every instrument, by id
-  DepthView depth;               // the focused instrument
-  std::vector<TradePrint> trades;  // recent trades of the focused instrument, oldest first
-  std::vector<Candle> candles;     // bars of the focused instrument
+  // Every focused instrument (at most kMaxFocusedInstruments, each once, in no promised order).
+  // A view reads its own instrument's entry (focusedOn) and shows "loading" while there is none:
+  // just after its focus changed, the snapshot in hand may still carry only the others.
+  std::vector<FocusedMarket> focused;
   std::uint64_t ordersVersion = 0;
   std::vector<Order> orders;     // working orders, then the most recent finished ones
   std::vector<Fill> fills;       // most recent last
@@ -130,6 +143,13 @@ struct EngineSnapshot {
   std::string riskError;   // the last refused change
   // Triggers' equity figures, in the first underlying's coin (other coins converted at the indices).
   double equityBtc = 0, dayPnlBtc = 0, drawdownBtc = 0;
+
+  // The entry of `instrument` in `focused`, or nullptr when this snapshot does not carry it.
+  const FocusedMarket* focusedOn(InstrumentId instrument) const {
+    for (const FocusedMarket& m : focused)
+      if (m.depth.instrument == instrument) return &m;
+    return nullptr;
+  }
 };
 
 }  // namespace kappa

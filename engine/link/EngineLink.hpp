@@ -54,7 +54,9 @@ class EngineLink {
   // True when a newer snapshot than the one held is now held.
   virtual bool takeSnapshot() = 0;
   virtual const EngineSnapshot& snapshot() const = 0;
-  // The instrument whose depth, trades and candles the snapshots should carry.
+  // This window's instrument: the snapshots carry its depth, trades and candles (focusedOn), beside
+  // those other windows attached to the same engine look at. A little later: until then the entry
+  // is missing and the views say they are loading.
   virtual void setFocus(InstrumentId id) = 0;
 
   // ---- commands ----

@@ -68,7 +68,7 @@ Engine::Engine(std::vector<std::unique_ptr<Venue>> venues, StrategyHostConfig st
   // The first perpetual, else the first spot market (a chain's pools alone).
   for (InstrumentKind kind : {InstrumentKind::Perpetual, InstrumentKind::Spot})
     for (const Instrument& inst : instruments_.all())
-      if (focus_ == kNoInstrument && inst.kind == kind) focus_ = inst.id;
+      if (focus_.local() == kNoInstrument && inst.kind == kind) focus_.setLocal(inst.id);
   // One underlying per coin across venues, valued at the first index that names it (Deribit's
   // btc_usd before a later venue's BTC index).
   for (const Instrument& inst : instruments_.all())

@@ -21,6 +21,7 @@
 #include "core/EngineSnapshot.hpp"
 #include "core/TripleBuffer.hpp"
 #include "oms/OrderManager.hpp"
+#include "orchestrator/FocusSlots.hpp"
 #include "journal/Journal.hpp"
 #include "oms/RiskGate.hpp"
 #include "risk/RiskMonitor.hpp"
@@ -132,8 +133,14 @@ class Engine final {
   // seen. Equal to the wall clock for a live venue; for a simulator started in the past
   // (--sim-start) it follows the simulated market. Any thread.
   Nanos now() const { return wallNow() - clockOffset_.load(std::memory_order_relaxed); }
-  // The instrument whose depth, trades and candles the snapshots carry.
-  void setFocus(InstrumentId id) { focus_.store(id, std::memory_order_relaxed); }
+  // Which instruments the snapshots carry depth, trades and candles for (EngineSnapshot::focused):
+  // the local window's one and the attached GUIs' (the server's), together. Any thread, never
+  // waits. setFocus: the local window's instrument (kNoInstrument: none).
+  void setFocus(InstrumentId id) { focus_.setLocal(id); }
+  // setServedFocus: the union of the attached GUIs' instruments (EngineServer; one caller at a
+  // time). At most kMaxServedFocus are carried: the first ones; the caller says so about the rest.
+  static constexpr std::size_t kMaxServedFocus = FocusSlots::kServed;
+  void setServedFocus(const std::vector<InstrumentId>& ids) { focus_.setServed(ids); }
 
   // ---- strategy plugins: callable from any thread; results show in snapshots and the log ----
   // Where the journal (journal.sqlite), plugins, approvals and the plugins folder live; call once,
@@ -252,6 +259,8 @@ class Engine final {
   std::size_t underlyingSlotOf(const Instrument& inst) const;
   void schedulePublish();
   void publish();
+  // One focused instrument's depth, trades and bars into `out`, reusing its buffers (engine thread).
+  void fillFocusedMarket(InstrumentId id, FocusedMarket& out) const;
   void scheduleAnalytics();
   // One analytics input per underlying that lists options or has a position (BTC, ETH, ...).
   std::vector<analytics::ChainInput> chainInputs() const;  // = analytics::AnalyticsWorker::Input
@@ -332,7 +341,7 @@ class Engine final {
   std::vector<InstrumentId> indexIds_;
   std::vector<std::size_t> underlyingOf_;  // per instrument: index into indexIds_ (SIZE_MAX: none)
   TripleBuffer<EngineSnapshot> snapshots_;
-  std::atomic<InstrumentId> focus_{kNoInstrument};
+  FocusSlots focus_;
   std::atomic<bool> running_{false};
   std::atomic<Nanos> clockOffset_{0};  // wall - the first venue's clock (see now())
 

@@ -1,6 +1,7 @@
 // Engine: the conflated snapshot the GUI (or the headless runner) pulls at its own pace, built on
 // the engine thread at 100 Hz, and the option analytics handed to their worker at <= 10 Hz.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 
@@ -74,6 +75,24 @@ analytics::AnalyticsWorker::Input Engine::chainInputs() const {
   return inputs;
 }
 
+void Engine::fillFocusedMarket(InstrumentId id, FocusedMarket& out) const {
+  const OrderBook& b = market_->book(id);
+  DepthView& depth = out.depth;
+  depth.instrument = id;
+  depth.bids.resize(kDepthLevels);
+  depth.asks.resize(kDepthLevels);
+  depth.bids.resize(b.topN(Side::Buy, kDepthLevels, depth.bids.data()));
+  depth.asks.resize(b.topN(Side::Sell, kDepthLevels, depth.asks.data()));
+  depth.changeId = b.changeId();
+  depth.status = instruments_[id].kind == InstrumentKind::Index ? BookStatus::Live : b.status();
+  depth.staleReason = b.staleReason();
+  out.trades.clear();
+  market_->tape(id).since(0, [&](const TradePrint& t) { out.trades.push_back(t); });
+  const auto& bars = market_->candles(id).bars();
+  const std::size_t from = bars.size() > kSnapshotCandles ? bars.size() - kSnapshotCandles : 0;
+  out.candles.assign(bars.begin() + std::ptrdiff_t(from), bars.end());
+}
+
 void Engine::publish() {
   // A venue adds instruments to the shared registry on its own thread before it tells the engine:
   // the tables indexed by id grow here first, so nothing below reads past them.
@@ -139,26 +158,9 @@ void Engine::publish() {
     q.nextFundingMs = st.nextFundingMs;
   }
 
-  const InstrumentId focus = focus_.load(std::memory_order_relaxed);
-  s.depth.instrument = focus;
-  s.depth.bids.clear();
-  s.depth.asks.clear();
-  s.trades.clear();
-  s.candles.clear();
-  if (focus < known) {
-    const OrderBook& b = market_->book(focus);
-    s.depth.bids.resize(kDepthLevels);
-    s.depth.asks.resize(kDepthLevels);
-    s.depth.bids.resize(b.topN(Side::Buy, kDepthLevels, s.depth.bids.data()));
-    s.depth.asks.resize(b.topN(Side::Sell, kDepthLevels, s.depth.asks.data()));
-    s.depth.changeId = b.changeId();
-    s.depth.status = instruments_[focus].kind == InstrumentKind::Index ? BookStatus::Live : b.status();
-    s.depth.staleReason = b.staleReason();
-    market_->tape(focus).since(0, [&](const TradePrint& t) { s.trades.push_back(t); });
-    const auto& bars = market_->candles(focus).bars();
-    const std::size_t from = bars.size() > kSnapshotCandles ? bars.size() - kSnapshotCandles : 0;
-    s.candles.assign(bars.begin() + std::ptrdiff_t(from), bars.end());
-  }
+  std::array<InstrumentId, kMaxFocusedInstruments> focus;
+  s.focused.resize(focus_.read(focus, known));  // in the same order publish after publish: buffers reused
+  for (std::size_t i = 0; i < s.focused.size(); ++i) fillFocusedMarket(focus[i], s.focused[i]);
 
   s.ordersVersion = oms_->version() + unresolvedChanges_;
   s.orders.clear();

@@ -30,7 +30,7 @@ constexpr void fieldsOf(SnapshotPart part, Io&& io) {
       return;
     case SnapshotPart::Venues: io("venues", &S::venues); return;
     case SnapshotPart::Quotes: io("quotes", &S::quotes); return;
-    case SnapshotPart::Book: io("depth", &S::depth), io("trades", &S::trades), io("candles", &S::candles); return;
+    case SnapshotPart::Book: io("focused", &S::focused); return;
     case SnapshotPart::Orders: io("ordersVersion", &S::ordersVersion), io("orders", &S::orders); return;
     case SnapshotPart::Fills: io("fills", &S::fills); return;
     case SnapshotPart::Positions: io("positions", &S::positions); return;
@@ -100,6 +100,27 @@ std::string checkAnalytics(const analytics::MarketAnalytics& m) {
   return {};
 }
 
+// Each focused market names one instrument, not named by another, and carries only its trades; at
+// most kMaxFocusedInstruments of them (what one engine's snapshot can carry).
+std::string checkFocused(const std::vector<FocusedMarket>& focused) {
+  if (focused.size() > kMaxFocusedInstruments)
+    return "focused: " + std::to_string(focused.size()) + " instruments (at most " + std::to_string(kMaxFocusedInstruments) + ")";
+  for (std::size_t i = 0; i < focused.size(); ++i) {
+    const InstrumentId id = focused[i].depth.instrument;
+    const std::string where = "focused[" + std::to_string(i) + "]";
+    if (id == kNoInstrument) return where + ".depth.instrument: none";
+    for (std::size_t j = 0; j < i; ++j)
+      if (focused[j].depth.instrument == id)
+        return where + ".depth.instrument: instrument " + std::to_string(id) + " again (also focused[" + std::to_string(j) + "])";
+    const std::vector<TradePrint>& trades = focused[i].trades;
+    for (std::size_t t = 0; t < trades.size(); ++t)
+      if (trades[t].instrument != id)
+        return where + ".trades[" + std::to_string(t) + "].instrument: " + std::to_string(trades[t].instrument) +
+               " in the market of instrument " + std::to_string(id);
+  }
+  return {};
+}
+
 // The first instrument id of the part at or above `known` (kNoInstrument means none and passes).
 std::string checkInstrumentIds(SnapshotPart part, const EngineSnapshot& s, std::size_t known) {
   if (known == kUncheckedInstruments) return {};
@@ -119,8 +140,7 @@ std::string checkInstrumentIds(SnapshotPart part, const EngineSnapshot& s, std::
       for (std::size_t i = 0; i < s.quotes.size(); ++i) check(s.quotes[i].instrument, at("quotes", i, "instrument"));
       break;
     case SnapshotPart::Book:
-      check(s.depth.instrument, [] { return std::string("depth.instrument"); });
-      for (std::size_t i = 0; i < s.trades.size(); ++i) check(s.trades[i].instrument, at("trades", i, "instrument"));
+      for (std::size_t i = 0; i < s.focused.size(); ++i) check(s.focused[i].depth.instrument, at("focused", i, "depth.instrument"));
       break;
     case SnapshotPart::Orders:
       for (std::size_t i = 0; i < s.orders.size(); ++i) check(s.orders[i].request.instrument, at("orders", i, "request.instrument"));
@@ -225,6 +245,8 @@ std::string decodePart(SnapshotPart part, std::string_view bytes, EngineSnapshot
     fieldsOf(part, [&](const char* field, auto member) { reader.next(field, decoded.*member); });
     if (part == SnapshotPart::Analytics && decoded.analytics)
       if (auto e = checkAnalytics(*decoded.analytics); !e.empty()) return name + ": " + e;
+    if (part == SnapshotPart::Book)
+      if (auto e = checkFocused(decoded.focused); !e.empty()) return name + ": " + e;
     if (auto e = checkInstrumentIds(part, decoded, knownInstruments); !e.empty()) return name + ": " + e;
 
     fieldsOf(part, [&](const char*, auto member) { into.*member = std::move(decoded.*member); });

@@ -10,7 +10,9 @@
 // naming the part and the field ("quotes: [12].bid: expected a number, got string") and leaves
 // `into` unchanged; it never crashes. Indices inside the analytics (an expiry's options, the
 // scenario grid) are checked against their arrays; instrument ids against the attaching side's
-// registry when decodePart is given its size.
+// registry when decodePart is given its size. The book part's focused markets must each name one
+// instrument, a different one, with only that instrument's trades, and at most
+// kMaxFocusedInstruments of them: a view finds its own instrument's entry and never another's.
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -34,7 +36,8 @@ const char* partName(SnapshotPart part);
 std::optional<SnapshotPart> partFromName(std::string_view name);
 
 // Bumped when a change is not an append of fields (a decoder refuses other versions).
-inline constexpr std::uint32_t kSnapshotWireVersion = 1;
+// 2: the book part carries every focused instrument (focused), not one depth, trades and candles.
+inline constexpr std::uint32_t kSnapshotWireVersion = 2;
 // Larger messages are refused before parsing (the simulator's BTC+ETH analytics are ~113 KB).
 inline constexpr std::size_t kMaxPartBytes = 16u << 20;
 
@@ -43,7 +46,7 @@ inline constexpr std::size_t kMaxPartBytes = 16u << 20;
 //             venueLagMs, staleEpisodes, ordersTotal, fillsTotal, rejectsTotal, lastReject, underlyings,
 //             totalPnlUsd, indexPrice, equityBtc, dayPnlBtc, drawdownBtc (publishedWall in the header)
 //  venues     venues                        quotes     quotes
-//  book       depth, trades, candles        orders     ordersVersion, orders
+//  book       focused                       orders     ordersVersion, orders
 //  fills      fills                         positions  positions
 //  analytics  analytics (null: none yet)
 //  strategies strategiesVersion, plugins, strategies, riskEvents

@@ -30,6 +30,7 @@ KAPPA_WIRE_STRUCT(kappa::Candle, start, open, high, low, close, volume)
 KAPPA_WIRE_STRUCT(kappa::QuoteRow, instrument, bid, ask, last, reference, bidQty, askQty, status, staleReason, fundingRate,
                   nextFundingMs)
 KAPPA_WIRE_STRUCT(kappa::DepthView, instrument, bids, asks, changeId, status, staleReason)
+KAPPA_WIRE_STRUCT(kappa::FocusedMarket, depth, trades, candles)
 
 // Orders, fills, positions
 KAPPA_WIRE_STRUCT(kappa::OrderRequest, instrument, side, type, tif, postOnly, reduceOnly, price, qty, origin, tag, strategy,

@@ -46,10 +46,13 @@ const EngineSnapshot& simulatorSnapshot() {
       }
       return false;
     };
-    waitFor([](const EngineSnapshot& s) { return s.depth.bids.size() >= 20 && s.candles.size() >= 2 && fitted(s); });
+    waitFor([&](const EngineSnapshot& s) {
+      const FocusedMarket* m = s.focusedOn(perp);
+      return m && m->depth.bids.size() >= 20 && m->candles.size() >= 2 && fitted(s);
+    });
     OrderRequest resting;
     resting.instrument = perp;
-    resting.price = engine.snapshot().depth.bids.front().price - 200 * engine.instruments()[perp].tickSize;
+    resting.price = engine.snapshot().focusedOn(perp)->depth.bids.front().price - 200 * engine.instruments()[perp].tickSize;
     resting.qty = toFixed(100);
     engine.submit(resting);
     OrderRequest taker;

@@ -33,10 +33,17 @@ EngineSnapshot smallSnapshot() {
   v.summary.accounts = {VenueAccount{"ETH", 1, 1, 0, 0, 1, 2}};
   s.venues = {v};
   s.quotes = {QuoteRow{0, 100, 200, 150, 140, 5, 6, BookStatus::Live, StaleReason::None, 0.1, 7}};
-  s.depth.bids = {{100, 1}, {99, 2}};
-  s.depth.asks = {{200, 1}};
-  s.trades = {TradePrint{1, 0, 150, 7, Side::Sell, 42}};
-  s.candles = {Candle{10, 1, 2, 0.5, 1.5, 3}};
+  FocusedMarket m;  // two focused instruments: the checks between entries are reached too
+  m.depth.instrument = 0;
+  m.depth.bids = {{100, 1}, {99, 2}};
+  m.depth.asks = {{200, 1}};
+  m.trades = {TradePrint{1, 0, 150, 7, Side::Sell, 42}};
+  m.candles = {Candle{10, 1, 2, 0.5, 1.5, 3}};
+  FocusedMarket other;
+  other.depth.instrument = 1;
+  other.depth.bids = {{3000, 1}};
+  other.trades = {TradePrint{2, 1, 3000, 1, Side::Buy, 43}};
+  s.focused = {m, other};
   Order o;
   o.id = 1;
   o.request.tag = "t";

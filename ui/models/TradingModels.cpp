@@ -162,17 +162,21 @@ TradesModel::TradesModel(const InstrumentRegistry& instruments, QObject* parent)
     : RowTableModel(instruments, {"Time (UTC)", "Price", "Size", "Side"}, parent) {}
 
 void TradesModel::apply(const EngineSnapshot& s, InstrumentId instrument) {
-  if (s.depth.instrument != instrument) return;  // snapshot not yet for the newly selected instrument
   std::vector<TradePrint> next;
   if (instrument != instrument_) {
+    // Another instrument: the previous one's prints go at once, whether or not this snapshot
+    // carries the new one's yet (empty until it does).
     instrument_ = instrument;
     lastSeq_ = 0;
-  } else {
-    if (s.trades.empty() || s.trades.back().seq <= lastSeq_) return;
-    next = rows();
+    setRows({});
   }
+  const FocusedMarket* market = s.focusedOn(instrument);
+  if (!market) return;
+  const std::vector<TradePrint>& trades = market->trades;
+  if (trades.empty() || trades.back().seq <= lastSeq_) return;
+  next = rows();
   std::vector<TradePrint> fresh;
-  for (const TradePrint& t : s.trades)
+  for (const TradePrint& t : trades)
     if (t.seq > lastSeq_) fresh.push_back(t);
   if (!fresh.empty()) lastSeq_ = fresh.back().seq;
   next.insert(next.begin(), fresh.rbegin(), fresh.rend());
