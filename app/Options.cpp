@@ -169,8 +169,12 @@ int parseOptions(const QStringList& arguments, Options& out) {
                                       "With --serve: reduce (default: only orders that reduce a position) or halt, "
                                       "when the NATS server has been lost for --desk-fail-closed seconds.",
                                       "ACTION", "reduce");
+  const QCommandLineOption focusLease("focus-lease",
+                                      "With --serve: an attached window's focus (the books sent for it) lapses SECONDS "
+                                      "after the window last renewed it (default 15; windows renew every 5).",
+                                      "SECONDS", "15");
   p.addOptions({serve, engineName, attach, attachEngine, natsCreds, tlsCa, tlsCert, tlsKey, commandUsers, riskUsers,
-                failClosed, failAction});
+                failClosed, failAction, focusLease});
 
   const QString usage = p.helpText().replace("<executable_name>", "kappa");
   auto fail = [&](const QString& why) {
@@ -330,14 +334,16 @@ int parseOptions(const QStringList& arguments, Options& out) {
       return fail("--engine-name " + problem);
     if (!numberIn(p.value(failClosed), 0.1, 86400, &out.deskFailClosedS))
       return fail("--desk-fail-closed must be a number of seconds from 0.1 to 86400, got '" + p.value(failClosed) + "'");
+    if (!numberIn(p.value(focusLease), 1, 3600, &out.focusLeaseS))
+      return fail("--focus-lease must be a number of seconds from 1 to 3600, got '" + p.value(focusLease) + "'");
     if (out.deskFailAction != "reduce" && out.deskFailAction != "halt")
       return fail("--desk-fail-action must be reduce or halt, got '" + out.deskFailAction + "'");
     for (const QString& u : out.commandUsers + out.riskUsers)
       if (const QString problem = engineNameProblem(u); !problem.isEmpty())
         return fail("--command-users / --risk-users: user '" + u + "' " + problem);
   } else if (p.isSet(engineName) || p.isSet(commandUsers) || p.isSet(riskUsers) || p.isSet(failClosed) ||
-             p.isSet(failAction)) {
-    return fail("--engine-name, --command-users, --risk-users, --desk-fail-closed and --desk-fail-action need --serve");
+             p.isSet(failAction) || p.isSet(focusLease)) {
+    return fail("--engine-name, --command-users, --risk-users, --desk-fail-closed, --desk-fail-action and --focus-lease need --serve");
   }
   if (p.isSet(attach)) {
     if (out.headless) return fail("--attach opens a window: drop --headless");

@@ -58,6 +58,7 @@ struct Options {
   QStringList commandUsers;            // --command-users a,b: users that may send trading commands (served engine)
   QStringList riskUsers;               // --risk-users r: users with the risk role (halt, resume, limits)
   double deskFailClosedS = 10;         // --desk-fail-closed SECONDS: server lost this long -> fail-closed action
+  double focusLeaseS = 15;             // --focus-lease SECONDS: an attached window's focus lapses this long after its last renewal
   QString deskFailAction = "reduce";   // --desk-fail-action reduce|halt
   bool serving() const { return !serveUrl.isEmpty(); }
   bool attached() const { return !attachUrl.isEmpty(); }

@@ -471,6 +471,7 @@ int main(int argc, char** argv) {
     for (const QString& u : opt.riskUsers) config.riskUsers.push_back(u.toStdString());
     config.failClosedAfter = std::chrono::milliseconds(std::int64_t(opt.deskFailClosedS * 1000));
     config.failClosedHalts = opt.deskFailAction == "halt";
+    config.focusLease = std::chrono::milliseconds(std::int64_t(opt.focusLeaseS * 1000));
     server = std::make_unique<kappa::remote::EngineServer>(engine, std::move(config));
     if (std::string error = server->start(); !error.empty()) {
       std::fprintf(stderr, "kappa: --serve %s: %s\n", qPrintable(opt.serveUrl), error.c_str());

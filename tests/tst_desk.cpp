@@ -10,6 +10,8 @@
 //    every engine's journal and report;
 //  - the server killed: both engines fail closed after the timeout, the window shows the link lost,
 //    and after the server returns the engines reconnect and the window is live again;
+//  - two windows attached to one engine on different instruments both keep their own live book,
+//    and a window that goes away stops costing the engine its book after its focus lease;
 //  - TLS: an attach that trusts another CA is refused.
 #include <QInputDialog>
 #include <QLabel>
@@ -141,7 +143,8 @@ class TestDesk : public QObject {
     a_ = std::make_unique<EngineProcess>("a", dir_.filePath("a"));
     b_ = std::make_unique<EngineProcess>("b", dir_.filePath("b"));
     a_->start(server_, {"--desk-fail-closed", "1.5"});
-    b_->start(server_, {"--desk-fail-closed", "1.5", "--desk-fail-action", "halt"});
+    // b: a short focus lease, so that a window that went away is seen to drop out within seconds.
+    b_->start(server_, {"--desk-fail-closed", "1.5", "--desk-fail-action", "halt", "--focus-lease", "2"});
     for (const char* e : {"a", "b"}) {
       remote::RemoteEngineLink probe;
       QElapsedTimer t;
@@ -261,6 +264,91 @@ class TestDesk : public QObject {
     trader.changeRiskLimit("account/max_open_orders=5000");
     QTRY_VERIFY_WITH_TIMEOUT(trader.link().refusals > 0, 6000);
     QVERIFY2(trader.link().lastRefusal.find("needs the risk role") != std::string::npos, trader.link().lastRefusal.c_str());
+  }
+
+  // Two windows on one engine, on two instruments: each keeps its own live book at the same time
+  // (before, each window's focus took the book from the other). Then one window goes away: its
+  // instrument drops out of the engine's snapshots once its lease has run out, not before.
+  void twoWindowsKeepTheirOwnBooks() {
+    remote::RemoteEngineLink linkA, linkB;
+    QVERIFY(linkA.connect(as(server_, "trader"), "b").empty());
+    QVERIFY(linkB.connect(as(server_, "trader"), "b").empty());
+    QVERIFY(linkA.session() != linkB.session());
+    linkA.setFocusRenewal(std::chrono::milliseconds(500));  // engine b's lease is 2 s
+    linkB.setFocusRenewal(std::chrono::milliseconds(500));
+    // Neither is the engine's own focus (its first perpetual, BTC-PERPETUAL): only the windows ask for them.
+    const Instrument* eth = linkA.instruments().find("ETH-PERPETUAL");
+    const Instrument* future = nullptr;
+    for (const Instrument& i : linkA.instruments().all())
+      if (i.kind == InstrumentKind::Future && i.baseCurrency == "BTC" && !future) future = &i;
+    QVERIFY(eth && future);
+    auto windowB = std::make_unique<MainWindow>(linkB, dir_.filePath("layout-focus-b.ini"));
+    MainWindow windowA(linkA, dir_.filePath("layout-focus-a.ini"));
+    for (MainWindow* w : {&windowA, windowB.get()}) {
+      w->resize(1200, 800);
+      w->show();
+      QVERIFY(QTest::qWaitForWindowExposed(w));
+    }
+    windowA.selectInstrument(eth->id);
+    windowB->selectInstrument(future->id);
+    auto frameBoth = [&] {
+      windowA.frame();
+      windowB->frame();
+    };
+    auto bookOf = [](remote::RemoteEngineLink& link, InstrumentId id) -> const FocusedMarket* {
+      const FocusedMarket* m = link.snapshot().focusedOn(id);
+      return m && !m->depth.bids.empty() && !m->depth.asks.empty() ? m : nullptr;
+    };
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < 10000 && !(windowA.ladder()->hasBook() && windowB->ladder()->hasBook())) {
+      frameBoth();
+      QTest::qWait(20);
+    }
+    QVERIFY2(windowA.ladder()->hasBook() && windowB->ladder()->hasBook(), "no book for both windows' instruments in 10 s");
+    // Over the next 3 s, at every frame: each window's snapshot carries its own instrument's book,
+    // its ladder shows it (ETH near ETH's quote, the future near the future's), and both books move.
+    const std::uint64_t startA = bookOf(linkA, eth->id)->depth.changeId;
+    const std::uint64_t startB = bookOf(linkB, future->id)->depth.changeId;
+    bool movedA = false, movedB = false;
+    t.restart();
+    int frames = 0;
+    while (t.elapsed() < 3000 || (!(movedA && movedB) && t.elapsed() < 8000)) {
+      frameBoth();
+      ++frames;
+      const FocusedMarket* a = bookOf(linkA, eth->id);
+      const FocusedMarket* b = bookOf(linkB, future->id);
+      QVERIFY2(a, qPrintable(QString("window A lost ETH-PERPETUAL's book after %1 ms").arg(t.elapsed())));
+      QVERIFY2(b, qPrintable(QString("window B lost %1's book after %2 ms").arg(QString::fromStdString(future->name)).arg(t.elapsed())));
+      QVERIFY(windowA.ladder()->hasBook() && windowB->ladder()->hasBook());
+      const QuoteRow& ethQuote = linkA.snapshot().quotes[eth->id];
+      const QuoteRow& futQuote = linkB.snapshot().quotes[future->id];
+      QVERIFY(std::llabs(windowA.ladder()->bestBid() - ethQuote.bid) < ethQuote.bid / 100);
+      QVERIFY(std::llabs(windowB->ladder()->bestBid() - futQuote.bid) < futQuote.bid / 100);
+      movedA = movedA || a->depth.changeId != startA;
+      movedB = movedB || b->depth.changeId != startB;
+      QTest::qWait(20);
+    }
+    QVERIFY2(movedA && movedB, "a book that did not move: not live");
+    QVERIFY(frames > 50);
+
+    // Window B goes away (closed, no word to the engine): its future stays in A's snapshots until
+    // B's lease has run out (2 s after its last renewal), then drops; A's ETH stays throughout.
+    const std::string goneSession = linkB.session();
+    windowB.reset();
+    linkB.close();
+    t.restart();
+    qint64 droppedAfter = -1;
+    while (t.elapsed() < 8000 && droppedAfter < 0) {
+      windowA.frame();
+      if (!linkA.snapshot().focusedOn(future->id)) droppedAfter = t.elapsed();
+      QVERIFY(bookOf(linkA, eth->id));
+      QTest::qWait(20);
+    }
+    QVERIFY2(droppedAfter >= 0, "the gone window's instrument is still carried 8 s later");
+    QVERIFY2(droppedAfter >= 1000, qPrintable(QString("dropped after %1 ms: before its lease ran out").arg(droppedAfter)));
+    QTRY_VERIFY_WITH_TIMEOUT(b_->log().contains(QString::fromStdString("window trader/" + goneSession + " silent for more than 2000 ms")),
+                             3000);
   }
 
   // DESK HALT: a trader cannot send it; the risk manager's click halts both engines; an engine

@@ -23,6 +23,7 @@
 #include "core/Clock.hpp"
 #include "orchestrator/Engine.hpp"
 #include "remote/CommandCodec.hpp"
+#include "remote/FocusLeases.hpp"
 #include "remote/InstrumentCodec.hpp"
 #include "remote/SnapshotCodec.hpp"
 #include "sim/SimVenue.hpp"
@@ -737,7 +738,7 @@ class TestRemoteCodec : public QObject {
         cmd::StopStrategy{3},
         cmd::RemoveStrategy{3},
         cmd::SetStrategyParam{3, "spread", "3"},
-        cmd::Focus{{1, 2, 3}},
+        cmd::Focus{"9f3a0c5e11b2d4e7", {1, 2, 3}},
     };
     std::set<std::string> verbs;
     for (const Command& c : commands) {
@@ -777,6 +778,42 @@ class TestRemoteCodec : public QObject {
     QVERIFY(!decodeAnswer("[]", a2).empty());
     QVERIFY(!decodeAnswer("{\"reason\":\"x\"}", a2).empty());
     QVERIFY(decodeAnswer("{\"accepted\":true,\"orderId\":-1}", a2).find("orderId: must not be negative") != std::string::npos);
+  }
+
+  // The server's focus leases: the union of the windows' instruments, the earliest windows first
+  // up to the capacity; a window that renews keeps its place, a silent one lapses.
+  void focusLeasesKeepTheEarliestWindows() {
+    using Clock = FocusLeases::Clock;
+    FocusLeases leases(std::chrono::milliseconds(3000));
+    const Clock::time_point t0 = Clock::now();
+    QVERIFY(leases.renew("trader/a", {5, 5, kNoInstrument}, t0));  // duplicates and "none" ignored
+    QVERIFY(leases.renew("trader/b", {7, 5}, t0 + std::chrono::milliseconds(10)));
+    QCOMPARE(leases.focus(8).carried, (std::vector<InstrumentId>{5, 7}));
+    // Full: the later window's instrument is left out, and it is told which.
+    QVERIFY(leases.renew("risk/c", {9}, t0 + std::chrono::milliseconds(20)));
+    const FocusLeases::Union two = leases.focus(2);
+    QCOMPARE(two.carried, (std::vector<InstrumentId>{5, 7}));
+    QCOMPARE(two.leftOut, (std::vector<InstrumentId>{9}));
+    QCOMPARE(leases.leftOutOf("risk/c", two), (std::vector<InstrumentId>{9}));
+    QVERIFY(leases.leftOutOf("trader/a", two).empty());
+    // A renewal that changes the instrument keeps the window's place (b is still before c).
+    QVERIFY(leases.renew("trader/b", {8}, t0 + std::chrono::milliseconds(2000)));
+    QCOMPARE(leases.focus(2).carried, (std::vector<InstrumentId>{5, 8}));
+    // a and c silent for more than 3 s: gone; b renewed at 2 s stays until 5 s.
+    QVERIFY(leases.expire(t0 + std::chrono::milliseconds(3000)).empty());
+    const std::vector<std::string> gone = leases.expire(t0 + std::chrono::milliseconds(3100));
+    QCOMPARE(gone, (std::vector<std::string>{"risk/c", "trader/a"}));
+    QCOMPARE(leases.focus(8).carried, (std::vector<InstrumentId>{8}));
+    // After the server was away, nobody lapses for what they could not send.
+    leases.heardFromAll(t0 + std::chrono::milliseconds(9000));
+    QVERIFY(leases.expire(t0 + std::chrono::milliseconds(11000)).empty());
+    QVERIFY(!leases.expire(t0 + std::chrono::milliseconds(12100)).empty());
+    QCOMPARE(leases.clients(), std::size_t(0));
+    // A client inventing sessions cannot grow the table without end.
+    for (std::size_t i = 0; i < FocusLeases::kMaxClients; ++i) QVERIFY(leases.renew("x/" + std::to_string(i), {1}, t0));
+    QVERIFY(!leases.renew("x/one-more", {2}, t0));
+    QVERIFY(leases.renew("x/0", {3}, t0));  // one already in may still change its focus
+    QCOMPARE(leases.clients(), FocusLeases::kMaxClients);
   }
 
   void badCommandsAreRefused() {
@@ -822,6 +859,9 @@ class TestRemoteCodec : public QObject {
     refused("focus", json({{"instruments", many}}).dump(), "instruments: 300 entries (at most 256)");
     refused("focus", R"({"instruments": [1, "2"]})", "instruments: must be a number, got string");
     refused("focus", R"({"instruments": 1})", "must be a list of instrument ids");
+    refused("focus", R"({"client": 7, "instruments": [1]})", "client: must be a string, got number");
+    refused("focus", json({{"client", std::string(65, 'a')}, {"instruments", {1}}}).dump(), "client: 65 characters (at most 64)");
+    refused("focus", R"({"client": "a\nb", "instruments": [1]})", "client: contains a control character");
   }
 };
 

@@ -203,6 +203,9 @@ Command decode(std::size_t verb, const Body& b) {
     }
     case 16: {
       cmd::Focus c;
+      c.client = b.text("client", false);  // absent (an older GUI): the sending user's one lease
+      if (c.client.size() > kMaxFocusClient)
+        refuse("client: " + std::to_string(c.client.size()) + " characters (at most " + std::to_string(kMaxFocusClient) + ")");
       const json& list = b.need("instruments");
       if (!list.is_array()) refuse("instruments: must be a list of instrument ids");
       if (list.size() > kMaxCommandList)
@@ -265,7 +268,7 @@ json encode(const Command& command) {
           return {{"id", c.id}, {"name", c.name}, {"value", c.value}};
         } else {
           static_assert(std::is_same_v<T, cmd::Focus>);
-          return {{"instruments", c.instruments}};
+          return {{"client", c.client}, {"instruments", c.instruments}};
         }
       },
       command);

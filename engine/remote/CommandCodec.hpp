@@ -43,7 +43,10 @@ struct StartStrategy { std::uint32_t id = 0; };                // "start_strateg
 struct StopStrategy { std::uint32_t id = 0; };                 // "stop_strategy"
 struct RemoveStrategy { std::uint32_t id = 0; };               // "remove_strategy"
 struct SetStrategyParam { std::uint32_t id = 0; std::string name, value; };  // "strategy_param"
-struct Focus { std::vector<InstrumentId> instruments; };       // "focus": the instruments the GUI shows depth for
+struct Focus {                                                 // "focus": the instruments one window shows depth for
+  std::string client;  // the window's session (RemoteEngineLink's id): its focus is leased apart from other windows'
+  std::vector<InstrumentId> instruments;
+};
 }  // namespace cmd
 
 using Command = std::variant<cmd::Submit, cmd::Cancel, cmd::CancelAll, cmd::Replace, cmd::Halt, cmd::Reduce, cmd::Flatten,
@@ -53,6 +56,7 @@ using Command = std::variant<cmd::Submit, cmd::Cancel, cmd::CancelAll, cmd::Repl
 inline constexpr std::size_t kMaxCommandBytes = 64 * 1024;  // a larger body is refused unread
 inline constexpr std::size_t kMaxCommandString = 4096;      // reason, path, tag, parameter value, ...
 inline constexpr std::size_t kMaxCommandList = 256;         // parameters, focused instruments
+inline constexpr std::size_t kMaxFocusClient = 64;          // a focus command's client id
 
 // The subject's last token for the command ("submit", "cancel_all", ...): [a-z_]+.
 const char* verbOf(const Command& command);

@@ -88,7 +88,8 @@ bool journaled(const Command& c) { return !std::holds_alternative<cmd::Focus>(c)
 
 }  // namespace
 
-EngineServer::EngineServer(Engine& engine, EngineServerConfig config) : engine_(engine), config_(std::move(config)) {}
+EngineServer::EngineServer(Engine& engine, EngineServerConfig config)
+    : engine_(engine), config_(std::move(config)), focusLeases_(config_.focusLease) {}
 
 EngineServer::~EngineServer() { stop(); }
 
@@ -354,16 +355,54 @@ void EngineServer::onCommand(const std::string& subject, const std::string& data
         } else if constexpr (std::is_same_v<T, cmd::SetStrategyParam>) {
           engine_.setStrategyParam(x.id, x.name, x.value);
           answer({true, {}, 0});
-        } else {  // Focus: the depth, trades and candles the snapshots carry
+        } else {  // Focus: the depth, trades and candles the snapshots carry, this window's among the others'
+          std::vector<InstrumentId> listed;
           for (InstrumentId id : x.instruments)
-            if (id < instruments.size()) {
-              engine_.setFocus(id);
-              break;
-            }
-          answer({true, {}, 0});
+            if (id < instruments.size()) listed.push_back(id);
+          // One lease per window: a user's windows (sessions) apart; a GUI that names no session
+          // has one for its user.
+          answer({true, renewFocus(user + "/" + x.client, listed), 0});
         }
       },
       command);
+}
+
+// ---- the attached windows' focus ----
+
+std::string EngineServer::renewFocus(const std::string& client, const std::vector<InstrumentId>& instruments) {
+  std::lock_guard lock(focusMutex_);
+  if (!focusLeases_.renew(client, instruments, Clock::now()))
+    return "focus not kept: " + std::to_string(FocusLeases::kMaxClients) + " windows already focus on this engine";
+  handFocusToEngine();
+  const std::vector<InstrumentId> mine = focusLeases_.leftOutOf(client, focusLeases_.focus(Engine::kMaxServedFocus));
+  if (mine.empty()) return {};
+  std::string names;
+  for (InstrumentId id : mine) names += (names.empty() ? "" : ", ") + engine_.displayName(id);
+  return "the engine carries the books of at most " + std::to_string(Engine::kMaxServedFocus) +
+         " instruments for its attached windows, all taken by windows attached earlier: no book for " + names;
+}
+
+void EngineServer::expireFocus() {
+  std::lock_guard lock(focusMutex_);
+  const std::vector<std::string> gone = focusLeases_.expire(Clock::now());
+  if (gone.empty()) return;
+  for (const std::string& client : gone)
+    log::info("desk", "window " + client + " silent for more than " + std::to_string(focusLeases_.lease().count()) +
+                          " ms: its focus is dropped");
+  handFocusToEngine();
+}
+
+void EngineServer::handFocusToEngine() {
+  FocusLeases::Union u = focusLeases_.focus(Engine::kMaxServedFocus);
+  if (u.carried != servedFocus_) engine_.setServedFocus(u.carried);
+  if (u.leftOut != focusLeftOut_ && !u.leftOut.empty()) {
+    std::string names;
+    for (InstrumentId id : u.leftOut) names += (names.empty() ? "" : ", ") + engine_.displayName(id);
+    log::warn("desk", "attached windows focus on more instruments than the " + std::to_string(Engine::kMaxServedFocus) +
+                          " whose books the engine carries for them: no book for " + names + " until a window lets go");
+  }
+  servedFocus_ = std::move(u.carried);
+  focusLeftOut_ = std::move(u.leftOut);
 }
 
 // ---- publishing (this server's own thread) ----
@@ -383,9 +422,18 @@ void EngineServer::publishLoop() {
     checkFailClosed();
     if (!connection_.connected()) continue;  // nothing queued while away: the whole state goes out on return
     if (republishAll_.exchange(false)) {
+      {
+        // No window could renew its focus while the server was away: each gets a whole lease again.
+        std::lock_guard lock(focusMutex_);
+        focusLeases_.heardFromAll(Clock::now());
+      }
       tracker_.reset();
       instrumentsVersion_ = ~0ull;
       for (auto& [key, slot] : bucket_) slot.dirty = !slot.value.empty();
+    }
+    if (Clock::now() - lastFocusExpiry_ >= std::chrono::milliseconds(250)) {
+      lastFocusExpiry_ = Clock::now();
+      expireFocus();
     }
     if (engine_.instruments().version() != instrumentsVersion_) publishInstruments();
     if (engine_.takeSnapshot()) publishSnapshot(engine_.snapshot());

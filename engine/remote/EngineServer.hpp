@@ -25,6 +25,7 @@
 #include "nats/KeyValueBucket.hpp"
 #include "nats/NatsConnection.hpp"
 #include "orchestrator/Engine.hpp"
+#include "remote/FocusLeases.hpp"
 #include "remote/SnapshotCodec.hpp"
 
 namespace kappa::remote {
@@ -37,6 +38,9 @@ struct EngineServerConfig {
   std::chrono::milliseconds publishInterval{50};  // snapshot parts at most this often (display rate)
   std::chrono::milliseconds bucketInterval{1000}; // each part's bucket copy at most this often
   std::chrono::milliseconds failClosedAfter{10000};
+  // An attached window's focus (the instruments whose depth it shows) lasts this long after the
+  // window last said it (RemoteEngineLink says it again every 5 s): then the window counts as gone.
+  std::chrono::milliseconds focusLease{15000};
   bool failClosedHalts = false;             // false: REDUCING (the default), true: HALTED
 };
 
@@ -75,6 +79,12 @@ class EngineServer {
   void openDeskBucket();
   void checkFailClosed();
   void checkDeskLimits(const EngineSnapshot& s);
+  // The windows' focus: `client` shows `instruments` (renew), or the silent ones went (expire); the
+  // engine is handed the union when it changed. renewFocus returns what to tell the window ("" or
+  // which of its instruments the engine cannot carry, and why).
+  std::string renewFocus(const std::string& client, const std::vector<InstrumentId>& instruments);
+  void expireFocus();
+  void handFocusToEngine();  // focusMutex_ held
 
   Engine& engine_;
   EngineServerConfig config_;
@@ -113,6 +123,12 @@ class EngineServer {
   std::map<std::string, desk::EngineDeskSummary> others_;  // the other engines' summaries
   bool deskLimitActing_ = false;
   bool deskMissingLogged_ = false;
+
+  // The attached windows' focus (NATS threads and the publisher thread).
+  std::mutex focusMutex_;
+  FocusLeases focusLeases_;                                    // its lease: config_.focusLease
+  std::vector<InstrumentId> servedFocus_, focusLeftOut_;       // as last handed to the engine
+  std::chrono::steady_clock::time_point lastFocusExpiry_{};    // publisher thread
 
   std::atomic<std::int64_t> disconnectedAt_{0};  // steady ns; 0 while connected
   std::atomic<bool> failClosedActed_{false};

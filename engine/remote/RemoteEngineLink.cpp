@@ -1,6 +1,8 @@
 #include "remote/RemoteEngineLink.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -11,7 +13,20 @@
 
 namespace kappa::remote {
 
-RemoteEngineLink::RemoteEngineLink() = default;
+namespace {
+
+// 64 random bits in hex: one window's session among the others attached to the same engine.
+std::string newSession() {
+  std::random_device random;
+  const std::uint64_t bits = (std::uint64_t(random()) << 32) ^ random();
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(bits));
+  return text;
+}
+
+}  // namespace
+
+RemoteEngineLink::RemoteEngineLink() : session_(newSession()) {}
 
 RemoteEngineLink::~RemoteEngineLink() { close(); }
 
@@ -203,6 +218,11 @@ bool RemoteEngineLink::takeSnapshot() {
       if (rtt) rttMs_.store(double(rtt->count()) / 1000.0);
     });
   }
+  // The focus said again before the engine's lease on it runs out (the window pulls snapshots for
+  // as long as it shows one).
+  if (const InstrumentId focus = focus_.load(); focus != kNoInstrument && connection_.connected() &&
+                                                     now - focusSentAt_.load() > focusRenewal_.count() * 1'000'000)
+    sendFocus(focus, false);
   std::lock_guard lock(mutex_);
   if (stagingVersion_ == frontVersion_) return false;
   front_ = staging_;
@@ -210,14 +230,14 @@ bool RemoteEngineLink::takeSnapshot() {
   return true;
 }
 
-void RemoteEngineLink::send(const Command& command, std::function<void(const CommandAnswer&)> done) {
+void RemoteEngineLink::send(const Command& command, std::function<void(const CommandAnswer&)> done, bool tell) {
   const std::string verb = verbOf(command);
-  auto refuse = [this, verb, done](const std::string& why) {
-    {
+  auto refuse = [this, verb, done, tell](const std::string& why) {
+    if (tell) {
       std::lock_guard lock(mutex_);
       lastRefusal_ = verb + ": " + why;
+      refusals_.fetch_add(1);
     }
-    refusals_.fetch_add(1);
     if (done) done({false, why, 0});
   };
   if (!connection_.connected()) return refuse("not connected to engine '" + engine_ + "': nothing sent");
@@ -234,7 +254,26 @@ void RemoteEngineLink::send(const Command& command, std::function<void(const Com
                       });
 }
 
-void RemoteEngineLink::setFocus(InstrumentId id) { send(cmd::Focus{{id}}); }
+void RemoteEngineLink::setFocus(InstrumentId id) {
+  focus_.store(id);
+  sendFocus(id, true);
+}
+
+void RemoteEngineLink::sendFocus(InstrumentId id, bool tell) {
+  focusSentAt_.store(monoNow());
+  std::vector<InstrumentId> instruments;
+  if (id != kNoInstrument) instruments.push_back(id);
+  send(
+      cmd::Focus{session_, std::move(instruments)},
+      [this](const CommandAnswer& a) {
+        // Accepted with a note: the engine is full and carries no book for this window's instrument.
+        std::lock_guard lock(mutex_);
+        if (a.accepted && a.reason != focusNote_ && !a.reason.empty())
+          log::warn("remote", "engine " + engine_ + ": focus: " + a.reason);
+        focusNote_ = a.reason;
+      },
+      tell);
+}
 void RemoteEngineLink::submit(OrderRequest request) { send(cmd::Submit{std::move(request)}); }
 void RemoteEngineLink::submit(OrderRequest request, std::function<void(const CommandAnswer&)> answered) {
   send(cmd::Submit{std::move(request)}, std::move(answered));

@@ -43,6 +43,11 @@ class RemoteEngineLink final : public EngineLink {
   const std::string& user() const { return user_; }
   // How long a request may wait for the engine's answer.
   void setCommandTimeout(std::chrono::milliseconds t) { commandTimeout_ = t; }
+  // This window's session, which its focus is leased under at the engine (random, made here).
+  const std::string& session() const { return session_; }
+  // How often the focus is said again (the engine's lease is longer: 15 s unless its --focus-lease
+  // says otherwise). Tests that shorten the lease shorten this too.
+  void setFocusRenewal(std::chrono::milliseconds every) { focusRenewal_ = every; }
   // Parts applied so far, and how many arrived malformed (ignored, with the reason logged).
   std::uint64_t partsApplied() const { return partsApplied_.load(); }
   std::uint64_t partsRefused() const { return partsRefused_.load(); }
@@ -88,14 +93,22 @@ class RemoteEngineLink final : public EngineLink {
 
  private:
   // Sends a command; `done` (optional) gets the engine's answer, or the reason there is none.
-  void send(const Command& command, std::function<void(const CommandAnswer&)> done = {});
+  // `tell`: a refusal shows in link() (false: a renewal, whose refusal the window was told of when
+  // it first sent it — a viewer may not focus, and is not told so again every 5 s).
+  void send(const Command& command, std::function<void(const CommandAnswer&)> done = {}, bool tell = true);
   void onPart(const std::string& part, const std::string& bytes, bool fromBucket);
+  void sendFocus(InstrumentId id, bool tell);
 
   nats::NatsConnection connection_;
   std::unique_ptr<nats::KeyValueBucket> engines_;
   nats::NatsSubscription stateSub_;
   std::string engine_, server_, user_;
   std::chrono::milliseconds commandTimeout_{5000};
+  std::string session_;             // see session()
+  std::chrono::milliseconds focusRenewal_{5000};
+  std::atomic<InstrumentId> focus_{kNoInstrument};
+  std::atomic<std::int64_t> focusSentAt_{0};  // monotonic ns
+  std::string focusNote_;           // the engine's last word on this window's focus (guarded by mutex_)
 
   InstrumentRegistry instruments_;  // grown from the engine's list (libnats' thread), read anywhere
   mutable std::mutex mutex_;        // guards staging_, partSeq_, venues and the link figures

@@ -1,0 +1,63 @@
+#include "remote/FocusLeases.hpp"
+
+#include <algorithm>
+
+namespace kappa::remote {
+
+namespace {
+
+bool contains(const std::vector<InstrumentId>& ids, InstrumentId id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
+
+}  // namespace
+
+bool FocusLeases::renew(const std::string& client, const std::vector<InstrumentId>& instruments, Clock::time_point now) {
+  auto it = clients_.find(client);
+  if (it == clients_.end()) {
+    if (clients_.size() >= kMaxClients) return false;
+    it = clients_.emplace(client, Client{{}, now, arrivals_++}).first;
+  }
+  Client& c = it->second;
+  c.lastHeard = now;
+  c.instruments.clear();
+  for (InstrumentId id : instruments)
+    if (id != kNoInstrument && !contains(c.instruments, id) && c.instruments.size() < kMaxInstrumentsPerClient)
+      c.instruments.push_back(id);
+  return true;
+}
+
+std::vector<std::string> FocusLeases::expire(Clock::time_point now) {
+  std::vector<std::string> gone;
+  for (auto it = clients_.begin(); it != clients_.end();) {
+    if (now - it->second.lastHeard > lease_) {
+      gone.push_back(it->first);
+      it = clients_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return gone;
+}
+
+FocusLeases::Union FocusLeases::focus(std::size_t capacity) const {
+  std::vector<const Client*> byArrival;
+  for (const auto& [name, c] : clients_) byArrival.push_back(&c);
+  std::sort(byArrival.begin(), byArrival.end(), [](const Client* a, const Client* b) { return a->arrival < b->arrival; });
+  Union u;
+  for (const Client* c : byArrival)
+    for (InstrumentId id : c->instruments) {
+      if (contains(u.carried, id) || contains(u.leftOut, id)) continue;
+      (u.carried.size() < capacity ? u.carried : u.leftOut).push_back(id);
+    }
+  return u;
+}
+
+std::vector<InstrumentId> FocusLeases::leftOutOf(const std::string& client, const Union& u) const {
+  std::vector<InstrumentId> out;
+  const auto it = clients_.find(client);
+  if (it == clients_.end()) return out;
+  for (InstrumentId id : it->second.instruments)
+    if (contains(u.leftOut, id)) out.push_back(id);
+  return out;
+}
+
+}  // namespace kappa::remote
