@@ -9,7 +9,6 @@
 //  - the attached Strategy manager names the files in the engine's plugins folder.
 #include <QLabel>
 #include <QLineEdit>
-#include <QProcess>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -22,6 +21,7 @@
 #include "AuditView.hpp"
 #include "MainWindow.hpp"
 #include "NatsServerProcess.hpp"
+#include "ServedEngine.hpp"
 #include "StrategyManager.hpp"
 #include "models/StrategyModels.hpp"
 #include "remote/RemoteEngineLink.hpp"
@@ -32,45 +32,22 @@
 
 using namespace kappa;
 using kappa::test::NatsServerProcess;
+using kappa::test::ServedEngine;
 using kappa::ui::AuditModel;
 using kappa::ui::AuditView;
 using kappa::ui::MainWindow;
 
 namespace {
 
-// A headless engine serving itself, its plugins folder holding the test plugin.
-class ServedEngine {
- public:
-  ServedEngine(QString name, QString dataDir) : name_(std::move(name)), dataDir_(std::move(dataDir)) {}
-  ~ServedEngine() { stop(); }
-  QString start(const NatsServerProcess& server, const QString& commandUsers) {
-    if (!QDir().mkpath(dataDir_ + "/plugins")) return "cannot make " + dataDir_ + "/plugins";
-    const QString plugin = QDir(QStringLiteral(KAPPA_PLUGIN_DIR)).absoluteFilePath("kappa-test-echo.so");
-    if (!QFile::copy(plugin, dataDir_ + "/plugins/kappa-test-echo.so")) return "cannot copy " + plugin;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("KAPPA_NATS_USER", "engine-" + name_);
-    env.insert("KAPPA_NATS_PASSWORD", server.password("engine-" + name_));
-    process_.setProcessEnvironment(env);
-    process_.setProcessChannelMode(QProcess::MergedChannels);
-    process_.start(KAPPA_BINARY, {"--headless", "--serve", server.url(), "--engine-name", name_, "--command-users", commandUsers,
-                                  "--risk-users", "risk", "--data-dir", dataDir_, "--seed", "7", "--feed-rate", "1000"});
-    return process_.waitForStarted(10000) ? QString() : "kappa did not start: " + process_.errorString();
-  }
-  void stop() {
-    if (process_.state() == QProcess::NotRunning) return;
-    process_.terminate();
-    if (!process_.waitForFinished(15000)) {
-      process_.kill();
-      process_.waitForFinished(5000);
-    }
-  }
-  qint64 pid() const { return process_.processId(); }
-  QString output() { return QString::fromUtf8(process_.readAll()); }
-
- private:
-  QString name_, dataDir_;
-  QProcess process_;
-};
+// A headless engine serving itself as engine `name`, its plugins folder holding the test plugin,
+// commanded by `commandUsers` and risk.
+QString startEngine(ServedEngine& engine, const NatsServerProcess& server, const QString& commandUsers) {
+  const QString plugins = engine.dataDir() + "/plugins";
+  if (!QDir().mkpath(plugins)) return "cannot make " + plugins;
+  const QString plugin = QDir(QStringLiteral(KAPPA_PLUGIN_DIR)).absoluteFilePath("kappa-test-echo.so");
+  if (!QFile::copy(plugin, plugins + "/kappa-test-echo.so")) return "cannot copy " + plugin;
+  return engine.start(server, {"--command-users", commandUsers, "--risk-users", "risk", "--seed", "7", "--feed-rate", "1000"});
+}
 
 nats::NatsSettings as(const NatsServerProcess& server, const QString& user) {
   nats::NatsSettings s;
@@ -117,6 +94,15 @@ JournalPage askPage(EngineLink& link, const JournalQuery& query) {
   }
 }
 
+// The window over `link`, shown (offscreen) on `view`; null if it could not be.
+std::unique_ptr<MainWindow> openWindow(EngineLink& link, const QString& layout, const QString& view) {
+  auto w = std::make_unique<MainWindow>(link, layout);
+  w->resize(1600, 1000);
+  w->show();
+  if (!QTest::qWaitForWindowExposed(w.get()) || !w->showView(view)) return nullptr;
+  return w;
+}
+
 template <class F>
 bool frameUntil(MainWindow& w, F done, int timeoutMs) {
   QElapsedTimer t;
@@ -150,7 +136,7 @@ class TestRemoteAudit : public QObject {
     const QString error = server_.start();
     QVERIFY2(error.isEmpty(), qPrintable(error));
     a_ = std::make_unique<ServedEngine>("a", dir_.filePath("a"));
-    const QString started = a_->start(server_, "trader");
+    const QString started = startEngine(*a_, server_, "trader");
     QVERIFY2(started.isEmpty(), qPrintable(started));
     remote::RemoteEngineLink probe;
     const std::string attached = attach(probe, server_, "trader", "a");
@@ -184,12 +170,9 @@ class TestRemoteAudit : public QObject {
   void attachedAuditViewShowsTheEnginesJournal() {
     remote::RemoteEngineLink link;
     QVERIFY(attach(link, server_, "trader", "a").empty());
-    MainWindow w(link, dir_.filePath("layout-trader.ini"));
-    w.resize(1600, 1000);
-    w.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&w));
-    QVERIFY(w.showView("audit"));
-    AuditView* audit = w.auditView();
+    const auto w = openWindow(link, dir_.filePath("layout-trader.ini"), "audit");
+    QVERIFY(w);
+    AuditView* audit = w->auditView();
     QVERIFY(audit);
     QCOMPARE(audit->rowCap(), AuditView::kRemoteRowCap);
 
@@ -201,7 +184,7 @@ class TestRemoteAudit : public QObject {
       return false;
     };
     // (A record written after the first look shows at the next: the view follows the journal.)
-    QVERIFY2(frameUntil(w, [&] { return has("fill"); }, 15000), qPrintable(audit->statusLabel()->text()));
+    QVERIFY2(frameUntil(*w, [&] { return has("fill"); }, 15000), qPrintable(audit->statusLabel()->text()));
     QVERIFY(has("command", "trader: submit buy"));
     QVERIFY(has("order_intent"));
     QVERIFY(has("order_ack"));
@@ -271,18 +254,17 @@ class TestRemoteAudit : public QObject {
     {
       remote::RemoteEngineLink viewer;
       QVERIFY(attach(viewer, server_, "viewer", "a").empty());
-      MainWindow w(viewer, dir_.filePath("layout-viewer.ini"));
-      w.show();
-      QVERIFY(w.showView("audit"));
-      QLabel* status = w.auditView()->statusLabel();
+      const auto w = openWindow(viewer, dir_.filePath("layout-viewer.ini"), "audit");
+      QVERIFY(w);
+      QLabel* status = w->auditView()->statusLabel();
       QTRY_VERIFY_WITH_TIMEOUT(status->text().startsWith("not allowed for user viewer"), 8000);
       QVERIFY2(status->text().contains("kappa.a.query.viewer.journal"), qPrintable(status->text()));
-      QCOMPARE(w.auditView()->model()->rowCount(), 0);
+      QCOMPARE(w->auditView()->model()->rowCount(), 0);
     }
     // Engine b does not list the trader: the server lets the query through, the engine refuses it.
     {
       ServedEngine b("b", dir_.filePath("b"));
-      const QString started = b.start(server_, "someone-else");
+      const QString started = startEngine(b, server_, "someone-else");
       QVERIFY2(started.isEmpty(), qPrintable(started));
       remote::RemoteEngineLink trader;
       const std::string error = attach(trader, server_, "trader", "b");
@@ -294,10 +276,9 @@ class TestRemoteAudit : public QObject {
     // Engine a stopped (SIGSTOP): the view says it did not answer, then reads again once it runs.
     remote::RemoteEngineLink link;
     QVERIFY(attach(link, server_, "trader", "a").empty());
-    MainWindow w(link, dir_.filePath("layout-trader-2.ini"));
-    w.show();
-    QVERIFY(w.showView("audit"));
-    AuditView* audit = w.auditView();
+    const auto w = openWindow(link, dir_.filePath("layout-trader-2.ini"), "audit");
+    QVERIFY(w);
+    AuditView* audit = w->auditView();
     QTRY_VERIFY_WITH_TIMEOUT(!audit->isBusy() && audit->model()->rowCount() > 0, 8000);
     QVERIFY(a_->pid() > 0);
     QCOMPARE(::kill(pid_t(a_->pid()), SIGSTOP), 0);
@@ -314,11 +295,9 @@ class TestRemoteAudit : public QObject {
   void strategyManagerListsTheEnginesPluginFiles() {
     remote::RemoteEngineLink link;
     QVERIFY(attach(link, server_, "trader", "a").empty());
-    MainWindow w(link, dir_.filePath("layout-strategies.ini"));
-    w.resize(1600, 1000);
-    w.show();
-    QVERIFY(w.showView("strategies"));
-    QAbstractItemModel* plugins = w.strategyManager()->pluginsView()->model();
+    const auto w = openWindow(link, dir_.filePath("layout-strategies.ini"), "strategies");
+    QVERIFY(w);
+    QAbstractItemModel* plugins = w->strategyManager()->pluginsView()->model();
     const QString expected = QDir(dir_.filePath("a/plugins")).absoluteFilePath("kappa-test-echo.so");
     auto listed = [&] {
       for (int r = 0; r < plugins->rowCount(); ++r)
@@ -327,7 +306,7 @@ class TestRemoteAudit : public QObject {
           return true;
       return false;
     };
-    QVERIFY2(frameUntil(w, listed, 8000), qPrintable(w.strategyManager()->findChild<QLabel*>("strategyMessage")->text()));
+    QVERIFY2(frameUntil(*w, listed, 8000), qPrintable(w->strategyManager()->findChild<QLabel*>("strategyMessage")->text()));
   }
 };
 

@@ -24,7 +24,8 @@ class LocalEngineLink final : public EngineLink {
   TradingState tradingState() const override { return engine_.tradingState(); }
   std::string watchdogAlarm() const override { return engine_.watchdogAlarm(); }
   std::string journalPath() const override;
-  // Read from the file on this link's worker thread, as the engine writes it.
+  // Read from the file on this link's worker thread, as the engine writes it. Called from the
+  // window's thread only (the worker is started by the first call).
   void queryJournal(JournalQuery query, bool latestOnly, std::function<void(JournalPage)> done) override;
   LinkStatus link() const override { return {}; }
 
