@@ -1,10 +1,12 @@
 #include "AuditView.hpp"
 
+#include <QApplication>
 #include <QBrush>
 #include <QComboBox>
 #include <QDateTime>
 #include <QDateTimeEdit>
 #include <QDir>
+#include <QEventLoop>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -12,6 +14,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QPointer>
 #include <QPushButton>
 #include <QSaveFile>
 #include <QSignalBlocker>
@@ -20,126 +23,50 @@
 #include <QTimer>
 #include <QVBoxLayout>
 #include <algorithm>
-#include <atomic>
 #include <charconv>
-#include <condition_variable>
-#include <deque>
-#include <functional>
-#include <mutex>
+#include <iterator>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
-#include <variant>
-
-#include <sqlite3.h>
 
 #include "PlaceholderTableView.hpp"
 #include "Theme.hpp"
 #include "core/Instrument.hpp"
+#include "journal/JournalQueryWorker.hpp"
 #include "journal/JournalRecord.hpp"
+#include "link/EngineLink.hpp"
 
 namespace kappa::ui {
 
-using CancelCheck = std::function<bool()>;
-
-struct AuditQueryResult {
-  std::vector<AuditRecord> records;  // newest first, at most the cap
-  qint64 matching = 0;               // records matching the filter, shown or not
+// A page as it reaches the window's thread: its rows already made into the model's records (or
+// into CSV lines, for an export) on the thread that received them.
+struct AuditPage {
+  std::vector<AuditRecord> records;
+  QByteArray csv;
+  qint64 rowCount = 0;
+  JournalCursor last;  // the page's last row: where the next page starts
+  bool more = false;
+  std::optional<std::int64_t> matching;
+  std::optional<std::vector<std::int64_t>> strategies;
   QString error;
-  bool cancelled = false;            // superseded by a newer query: nothing to show
-  std::optional<std::vector<qint64>> strategies;  // instance ids in the file, when asked for
 };
 
-// One thread for every read of the journal. Queries supersede each other (only the newest filter
-// matters, so a waiting one is replaced and a running one interrupted); exports queue up and are
-// only interrupted by the view going away, which also discards the half-written file.
-class AuditWorker {
- public:
-  using Task = std::function<void(const CancelCheck& cancelled)>;
-
-  AuditWorker() : thread_([this] { run(); }) {}
-  ~AuditWorker() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_.store(true);
-    }
-    wake_.notify_all();
-    thread_.join();
-  }
-  AuditWorker(const AuditWorker&) = delete;
-  AuditWorker& operator=(const AuditWorker&) = delete;
-
-  void query(Task task) {
-    {
-      std::lock_guard lock(mutex_);
-      pendingQuery_ = std::move(task);
-      ++queryGeneration_;
-    }
-    wake_.notify_all();
-  }
-
-  void exportCsv(Task task) {
-    {
-      std::lock_guard lock(mutex_);
-      exports_.push_back(std::move(task));
-    }
-    wake_.notify_all();
-  }
-
- private:
-  void run() {
-    for (;;) {
-      Task task;
-      bool isQuery = false;
-      std::uint64_t generation = 0;
-      {
-        std::unique_lock lock(mutex_);
-        wake_.wait(lock, [this] { return stopping_.load() || pendingQuery_ || !exports_.empty(); });
-        if (stopping_.load()) return;
-        // The query first: it is what the user is looking at.
-        if (pendingQuery_) {
-          task = std::move(pendingQuery_);
-          pendingQuery_ = nullptr;
-          isQuery = true;
-          generation = queryGeneration_.load();
-        } else {
-          task = std::move(exports_.front());
-          exports_.pop_front();
-        }
-      }
-      task([this, isQuery, generation] {
-        return stopping_.load(std::memory_order_relaxed) ||
-               (isQuery && queryGeneration_.load(std::memory_order_relaxed) != generation);
-      });
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<std::uint64_t> queryGeneration_{0};
-  Task pendingQuery_;
-  std::deque<Task> exports_;
-  std::thread thread_;  // last: starts once everything it uses exists
+// An export in progress: the file is only replaced once every page is in it.
+struct AuditExport {
+  std::uint64_t id = 0;
+  QString path;
+  JournalQuery next;
+  std::unique_ptr<QSaveFile> file;
+  qint64 written = 0;
 };
 
 namespace {
 constexpr int kRefreshDelayMs = 200;          // typing a filter runs one query, not one per key
 constexpr int kFollowMs = 2000;               // a shown, open-ended view follows the journal at this pace
-constexpr int kCancelCheckEveryOps = 10'000;  // SQLite VM steps between two looks at the cancel flag
+constexpr int kRemoteFollowMs = 5000;         // ...and over the network at this one
+constexpr std::uint32_t kExportPageRows = 5000;
 constexpr qint64 kNanosPerMs = 1'000'000;
 
-// The columns every query reads, in this order.
-enum SqlColumn {
-  ColSeq, ColTs, ColKind, ColOrder, ColInstrument, ColStrategy, ColSide, ColPrice, ColQty, ColValue, ColText, ColVenue
-};
-// A journal written before schema 3 has no venue column: NULL stands in for it (the view reads
-// any journal it is pointed at, and never migrates one).
-std::string selectFrom(bool hasVenue) {
-  return std::string("SELECT seq, ts, kind, order_id, instrument, strategy, side, price, qty, value, text, ") +
-         (hasVenue ? "venue" : "NULL") + " FROM journal";
-}
 constexpr const char* kCsvHeader = "time_utc,ts_ns,kind,order_id,venue,instrument,strategy,side,price,qty,value,text\r\n";
 
 qint64 floorMs(Nanos ts) { return ts / kNanosPerMs - (ts % kNanosPerMs < 0 ? 1 : 0); }
@@ -157,261 +84,23 @@ std::string shortestDouble(double v) {
 
 QString groupDigits(qint64 n) { return QLocale(QLocale::English, QLocale::UnitedStates).toString(n); }
 
-// ---- SQL ----
+QString qs(const std::string& s) { return QString::fromUtf8(s.data(), qsizetype(s.size())); }
 
-struct SqlFilter {
-  std::string where;  // "" or " WHERE ..."
-  std::vector<std::variant<std::int64_t, std::string>> args;
-};
-
-// A LIKE pattern matching `needle` anywhere, its own % and _ taken literally (ESCAPE '\').
-std::string likeContains(const QString& needle) {
-  std::string out = "%";
-  for (char c : needle.toStdString()) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "%";
-}
-
-SqlFilter sqlFor(const AuditFilter& f, bool hasVenue) {
-  SqlFilter out;
-  std::vector<std::string> terms;
-  if (f.from) {
-    terms.emplace_back("ts >= ?");
-    out.args.emplace_back(std::int64_t(*f.from));
-  }
-  if (f.to) {
-    terms.emplace_back("ts <= ?");
-    out.args.emplace_back(std::int64_t(*f.to));
-  }
-  if (!f.kind.isEmpty()) {
-    terms.emplace_back("kind = ?");
-    out.args.emplace_back(f.kind.toStdString());
-  }
-  if (!f.instrument.isEmpty()) {
-    // "deribit:BTC-PERP" and "deribit" find rows by their venue too.
-    terms.emplace_back(hasVenue ? "ifnull(venue || ':', '') || instrument LIKE ? ESCAPE '\\'"
-                                : "instrument LIKE ? ESCAPE '\\'");
-    out.args.emplace_back(likeContains(f.instrument));
-  }
-  switch (f.strategyMatch) {
-    case AuditFilter::StrategyMatch::Any: break;
-    case AuditFilter::StrategyMatch::None: terms.emplace_back("strategy IS NULL"); break;
-    case AuditFilter::StrategyMatch::Id:
-      terms.emplace_back("strategy = ?");
-      out.args.emplace_back(std::int64_t(f.strategyId));
-      break;
-  }
-  if (!f.text.isEmpty()) {
-    terms.emplace_back("text LIKE ? ESCAPE '\\'");
-    out.args.emplace_back(likeContains(f.text));
-  }
-  for (std::size_t i = 0; i < terms.size(); ++i) out.where += (i == 0 ? " WHERE " : " AND ") + terms[i];
-  return out;
-}
-
-int bindArgs(sqlite3_stmt* s, const SqlFilter& f) {
-  int index = 1;
-  for (const auto& arg : f.args) {
-    if (const auto* i = std::get_if<std::int64_t>(&arg)) sqlite3_bind_int64(s, index, *i);
-    else {
-      const std::string& t = std::get<std::string>(arg);
-      sqlite3_bind_text(s, index, t.data(), int(t.size()), SQLITE_TRANSIENT);
-    }
-    ++index;
-  }
-  return index;  // the next free parameter
-}
-
-std::string_view columnText(sqlite3_stmt* s, int column) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, column));
-  return p ? std::string_view(p, std::size_t(sqlite3_column_bytes(s, column))) : std::string_view();
-}
-
-QString columnQString(sqlite3_stmt* s, int column) {
-  const std::string_view t = columnText(s, column);
-  return QString::fromUtf8(t.data(), qsizetype(t.size()));
-}
-
-std::optional<qint64> columnInt(sqlite3_stmt* s, int column) {
-  if (sqlite3_column_type(s, column) == SQLITE_NULL) return std::nullopt;
-  return qint64(sqlite3_column_int64(s, column));
-}
-
-AuditRecord readRecord(sqlite3_stmt* s) {
-  AuditRecord r;
-  r.seq = sqlite3_column_int64(s, ColSeq);
-  r.ts = sqlite3_column_int64(s, ColTs);
-  r.kind = columnQString(s, ColKind);
-  r.orderId = columnInt(s, ColOrder);
-  r.instrument = columnQString(s, ColInstrument);
-  r.venue = columnQString(s, ColVenue);
-  r.strategy = columnInt(s, ColStrategy);
-  r.side = columnQString(s, ColSide);
-  r.price = columnInt(s, ColPrice);
-  r.qty = columnInt(s, ColQty);
-  if (sqlite3_column_type(s, ColValue) != SQLITE_NULL) r.value = sqlite3_column_double(s, ColValue);
-  r.text = columnQString(s, ColText);
-  return r;
-}
-
-struct Statement {
-  sqlite3_stmt* handle = nullptr;
-  Statement() = default;
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement() { sqlite3_finalize(handle); }
-};
-
-int progressCallback(void* cancelled) { return (*static_cast<const CancelCheck*>(cancelled))() ? 1 : 0; }
-
-// The journal opened read-only for one query or export. Never creates the file, never writes.
-class JournalReader {
- public:
-  JournalReader(const QString& path, const CancelCheck& cancelled) : path_(path), cancelled_(cancelled) {
-    if (path.isEmpty()) {
-      error_ = "No journal file set";
-      return;
-    }
-    const QFileInfo info(path);
-    if (!info.exists()) {
-      error_ = QString("No journal at %1 (nothing journaled there yet?)").arg(QDir::toNativeSeparators(path));
-      return;
-    }
-    if (!info.isFile()) {
-      error_ = QString("%1 is not a file").arg(QDir::toNativeSeparators(path));
-      return;
-    }
-    const int rc = sqlite3_open_v2(path.toUtf8().constData(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-    if (rc != SQLITE_OK) {
-      fail(rc, "cannot open");
-      return;
-    }
-    // The writer holds its lock only for a checkpoint or a schema change: wait it out.
-    sqlite3_busy_timeout(db_, 2000);
-    sqlite3_progress_handler(db_, kCancelCheckEveryOps, progressCallback, &cancelled_);
-  }
-  ~JournalReader() {
-    if (db_) sqlite3_close(db_);
-  }
-  JournalReader(const JournalReader&) = delete;
-  JournalReader& operator=(const JournalReader&) = delete;
-
-  bool ok() const { return error_.isEmpty() && !cancelledNow_; }
-  bool cancelled() const { return cancelledNow_; }
-  const QString& error() const { return error_; }
-
-  // Statements run in one read transaction see one snapshot, whatever the writer commits meanwhile.
-  bool begin() { return exec("BEGIN"); }
-
-  // Whether the journal records venues (schema 3 on); an older one reads as venue-less.
-  bool hasVenueColumn() {
-    sqlite3_stmt* s = nullptr;
-    bool has = false;
-    if (sqlite3_prepare_v2(db_, "SELECT 1 FROM pragma_table_info('journal') WHERE name = 'venue'", -1, &s, nullptr) == SQLITE_OK)
-      has = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
-    return has;
-  }
-
-  bool prepare(const std::string& sql, Statement& out) {
-    const int rc = sqlite3_prepare_v2(db_, sql.c_str(), int(sql.size()), &out.handle, nullptr);
-    if (rc == SQLITE_OK) return true;
-    fail(rc, "cannot query");
-    return false;
-  }
-
-  // After sqlite3_step stopped with `rc`: true if it simply ran out of rows.
-  bool finished(int rc) {
-    if (rc == SQLITE_DONE) return true;
-    fail(rc, "cannot read");
-    return false;
-  }
-
-  // Records why the last call failed, in words a user can act on.
-  void fail(int rc, const char* what) {
-    if ((rc & 0xff) == SQLITE_INTERRUPT && cancelled_()) {
-      cancelledNow_ = true;
-      return;
-    }
-    const QString message = db_ ? QString::fromUtf8(sqlite3_errmsg(db_)) : QString("out of memory");
-    QString why;
-    switch (rc & 0xff) {
-      case SQLITE_BUSY:
-      case SQLITE_LOCKED: why = QString("the file is locked (%1); try Refresh").arg(message); break;
-      case SQLITE_NOTADB: why = "not an SQLite database"; break;
-      case SQLITE_CANTOPEN: why = QString("%1 (no permission to read it or its -wal/-shm files?)").arg(message); break;
-      default:
-        if (message.contains("no such table")) why = QString("not a Kappa journal (%1)").arg(message);
-        else if (message.contains("no such column")) why = QString("unexpected journal schema (%1)").arg(message);
-        else why = message;
-    }
-    error_ = QString("Journal %1: %2: %3").arg(QDir::toNativeSeparators(path_), what, why);
-  }
-
- private:
-  bool exec(const char* sql) {
-    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
-    if (rc == SQLITE_OK) return true;
-    fail(rc, "cannot read");
-    return false;
-  }
-
-  QString path_;
-  CancelCheck cancelled_;
-  sqlite3* db_ = nullptr;
-  QString error_;
-  bool cancelledNow_ = false;
-};
-
-AuditQueryResult queryJournal(const QString& path, const AuditFilter& filter, int cap, bool listStrategies,
-                              const CancelCheck& cancelled) {
-  AuditQueryResult out;
-  JournalReader journal(path, cancelled);
-  auto failed = [&] {
-    out.cancelled = journal.cancelled();
-    out.error = journal.error();
-    out.records.clear();
-    return out;
-  };
-  if (!journal.ok() || !journal.begin()) return failed();
-
-  const bool hasVenue = journal.hasVenueColumn();
-  const SqlFilter where = sqlFor(filter, hasVenue);
-  {
-    // ts then seq: the journal_ts index holds both (seq is the rowid), so the newest come first
-    // without sorting the whole match.
-    Statement rows;
-    if (!journal.prepare(selectFrom(hasVenue) + where.where + " ORDER BY ts DESC, seq DESC LIMIT ?", rows)) return failed();
-    sqlite3_bind_int(rows.handle, bindArgs(rows.handle, where), cap);
-    int rc;
-    while ((rc = sqlite3_step(rows.handle)) == SQLITE_ROW) out.records.push_back(readRecord(rows.handle));
-    if (!journal.finished(rc)) return failed();
-  }
-  out.matching = qint64(out.records.size());
-  if (out.records.size() >= std::size_t(cap)) {
-    Statement count;
-    if (!journal.prepare("SELECT count(*) FROM journal" + where.where, count)) return failed();
-    bindArgs(count.handle, where);
-    const int rc = sqlite3_step(count.handle);
-    if (rc != SQLITE_ROW) {
-      journal.finished(rc);
-      return failed();
-    }
-    out.matching = sqlite3_column_int64(count.handle, 0);
-  }
-  if (listStrategies) {
-    Statement ids;
-    if (!journal.prepare("SELECT DISTINCT strategy FROM journal WHERE strategy IS NOT NULL ORDER BY strategy", ids))
-      return failed();
-    std::vector<qint64> strategies;
-    int rc;
-    while ((rc = sqlite3_step(ids.handle)) == SQLITE_ROW) strategies.push_back(sqlite3_column_int64(ids.handle, 0));
-    if (!journal.finished(rc)) return failed();
-    out.strategies = std::move(strategies);
-  }
-  return out;
+AuditRecord toRecord(JournalQueryRow&& r) {
+  AuditRecord a;
+  a.seq = r.seq;
+  a.ts = r.ts;
+  a.kind = qs(r.kind);
+  a.orderId = r.orderId;
+  a.venue = qs(r.venue);
+  a.instrument = qs(r.instrument);
+  a.strategy = r.strategy;
+  a.side = qs(r.side);
+  a.price = r.price;
+  a.qty = r.qty;
+  a.value = r.value;
+  a.text = qs(r.text);
+  return a;
 }
 
 // ---- CSV ----
@@ -429,89 +118,45 @@ void appendCsvField(QByteArray& line, std::string_view field) {
   line += '"';
 }
 
-void appendCsvRecord(QByteArray& out, sqlite3_stmt* s) {
-  const Nanos ts = sqlite3_column_int64(s, ColTs);
-  const auto integer = [&](int column) {
-    if (sqlite3_column_type(s, column) != SQLITE_NULL) out += QByteArray::number(qint64(sqlite3_column_int64(s, column)));
+void appendCsvRecord(QByteArray& out, const JournalQueryRow& r) {
+  const auto integer = [&](const std::optional<std::int64_t>& v) {
+    if (v) out += QByteArray::number(qint64(*v));
     out += ',';
   };
-  const auto fixedPoint = [&](int column) {
-    if (sqlite3_column_type(s, column) != SQLITE_NULL) out += formatTrimmed(sqlite3_column_int64(s, column)).c_str();
+  const auto fixedPoint = [&](const std::optional<std::int64_t>& v) {
+    if (v) out += formatTrimmed(*v).c_str();
     out += ',';
   };
-  const auto text = [&](int column, bool last = false) {
-    appendCsvField(out, columnText(s, column));
+  const auto text = [&](const std::string& v, bool last = false) {
+    appendCsvField(out, v);
     out += last ? "\r\n" : ",";
   };
-  out += QDateTime::fromMSecsSinceEpoch(floorMs(ts), Qt::UTC).toString(Qt::ISODateWithMs).toLatin1();
+  out += QDateTime::fromMSecsSinceEpoch(floorMs(r.ts), Qt::UTC).toString(Qt::ISODateWithMs).toLatin1();
   out += ',';
-  out += QByteArray::number(qint64(ts));
+  out += QByteArray::number(qint64(r.ts));
   out += ',';
-  text(ColKind);
-  integer(ColOrder);
-  text(ColVenue);
-  text(ColInstrument);
-  integer(ColStrategy);
-  text(ColSide);
-  fixedPoint(ColPrice);
-  fixedPoint(ColQty);
-  if (sqlite3_column_type(s, ColValue) != SQLITE_NULL) out += shortestDouble(sqlite3_column_double(s, ColValue)).c_str();
+  text(r.kind);
+  integer(r.orderId);
+  text(r.venue);
+  text(r.instrument);
+  integer(r.strategy);
+  text(r.side);
+  fixedPoint(r.price);
+  fixedPoint(r.qty);
+  if (r.value) out += shortestDouble(*r.value).c_str();
   out += ',';
-  text(ColText, true);
+  text(r.text, true);
 }
 
-struct ExportOutcome {
-  qint64 rows = -1;
-  QString error;
-  bool cancelled = false;
-};
-
-// Every matching record, oldest first, to `csvPath`. The file is only replaced once complete.
-ExportOutcome exportJournal(const QString& journalPath, const AuditFilter& filter, const QString& csvPath,
-                            const CancelCheck& cancelled) {
-  ExportOutcome out;
-  JournalReader journal(journalPath, cancelled);
-  const auto failed = [&] {
-    out.rows = -1;
-    out.cancelled = journal.cancelled();
-    out.error = journal.cancelled() ? QString("Export cancelled") : journal.error();
-    return out;
-  };
-  // The query before the file: a journal that cannot be read must not leave an empty CSV behind.
-  if (!journal.ok() || !journal.begin()) return failed();
-  const bool hasVenue = journal.hasVenueColumn();
-  const SqlFilter where = sqlFor(filter, hasVenue);
-  Statement rows;
-  if (!journal.prepare(selectFrom(hasVenue) + where.where + " ORDER BY ts, seq", rows)) return failed();
-  bindArgs(rows.handle, where);
-
-  QSaveFile file(csvPath);
-  if (!file.open(QIODevice::WriteOnly)) {
-    out.error = QString("Cannot write %1: %2").arg(QDir::toNativeSeparators(csvPath), file.errorString());
-    return out;
-  }
-  constexpr qsizetype kFlushBytes = 1 << 20;
-  QByteArray buffer(kCsvHeader);
-  qint64 written = 0;
-  int rc;
-  while ((rc = sqlite3_step(rows.handle)) == SQLITE_ROW) {
-    appendCsvRecord(buffer, rows.handle);
-    ++written;
-    if (buffer.size() >= kFlushBytes) {
-      if (file.write(buffer) != buffer.size()) break;
-      buffer.clear();
-    }
-  }
-  if (rc != SQLITE_ROW && !journal.finished(rc)) {
-    file.cancelWriting();
-    return failed();
-  }
-  if (rc == SQLITE_ROW || file.write(buffer) != buffer.size() || !file.commit()) {
-    out.error = QString("Cannot write %1: %2").arg(QDir::toNativeSeparators(csvPath), file.errorString());
-    file.cancelWriting();
-    return out;
-  }
-  out.rows = written;
+// The page without its rows, which the caller turns into records or CSV.
+AuditPage pageHeader(const JournalPage& page) {
+  AuditPage out;
+  out.rowCount = qint64(page.rows.size());
+  out.last = page.cursorAfter();
+  out.more = page.more;
+  out.matching = page.matching;
+  out.strategies = page.strategies;
+  out.error = qs(page.error);
   return out;
 }
 
@@ -673,7 +318,7 @@ void AuditModel::sortRows() {
 
 // ---- view ----
 
-AuditView::AuditView(QWidget* parent) : QWidget(parent), worker_(std::make_unique<AuditWorker>()) {
+AuditView::AuditView(QWidget* parent) : QWidget(parent) {
   setObjectName("auditView");
   model_ = new AuditModel(this);
   refreshTimer_ = new QTimer(this);
@@ -759,9 +404,10 @@ AuditView::AuditView(QWidget* parent) : QWidget(parent), worker_(std::make_uniqu
   setStatus("No journal file set", false);
 }
 
+
 AuditView::~AuditView() {
-  // Before any widget goes: the worker's last result is posted to this object, never read from it.
-  worker_.reset();
+  // Before any widget goes: a file query still running is interrupted (its answer is dropped).
+  fileWorker_.reset();
 }
 
 void AuditView::buildFilters() {
@@ -832,10 +478,38 @@ void AuditView::buildFilters() {
 }
 
 void AuditView::setJournalPath(const QString& path) {
+  link_ = nullptr;
   journalPath_ = path;
   strategiesStale_ = true;
   if (lastExportDir_.isEmpty()) lastExportDir_ = QFileInfo(path).absolutePath();
   refresh();
+}
+
+void AuditView::setEngineLink(EngineLink* link) {
+  link_ = link;
+  journalPath_.clear();
+  strategiesStale_ = true;
+  const LinkStatus status = link ? link->link() : LinkStatus{};
+  if (status.remote) {
+    // Every look travels the network: fewer rows, less often (Export CSV… still writes them all).
+    rowCap_ = kRemoteRowCap;
+    followTimer_->setInterval(kRemoteFollowMs);
+    source_ = QString("engine %1").arg(qs(status.engineName));
+  } else if (link && lastExportDir_.isEmpty() && !link->journalPath().empty()) {
+    lastExportDir_ = QFileInfo(qs(link->journalPath())).absolutePath();
+  }
+  refresh();
+}
+
+void AuditView::ask(JournalQuery query, bool latestOnly, std::function<void(JournalPage)> done) {
+  if (link_) return link_->queryJournal(std::move(query), latestOnly, std::move(done));
+  if (!fileWorker_) fileWorker_ = std::make_unique<JournalQueryWorker>();
+  auto job = [path = journalPath_.toStdString(), query = std::move(query), done = std::move(done)](const JournalCancel& cancelled) {
+    JournalPage page = queryJournalFile(path, query, cancelled);
+    if (!page.cancelled) done(std::move(page));
+  };
+  if (latestOnly) fileWorker_->latest(std::move(job));
+  else fileWorker_->queue(std::move(job));
 }
 
 void AuditView::setRowCap(int rows) {
@@ -880,8 +554,8 @@ void AuditView::showQuickRangeBounds() {
   to_->setDateTime(utcFromMs(now));
 }
 
-std::optional<AuditFilter> AuditView::filterFromWidgets(QString* problem) const {
-  AuditFilter f;
+std::optional<JournalFilter> AuditView::filterFromWidgets(QString* problem) const {
+  JournalFilter f;
   const qint64 now = QDateTime::currentMSecsSinceEpoch();
   // Quick ranges are open-ended: records written after the query started belong to "today" too.
   switch (range_->currentData().toInt()) {
@@ -897,15 +571,15 @@ std::optional<AuditFilter> AuditView::filterFromWidgets(QString* problem) const 
       break;
     default: break;
   }
-  if (kind_->currentIndex() > 0) f.kind = kind_->currentText();
-  f.instrument = instrument_->text().trimmed();
-  f.text = text_->text().trimmed();
+  if (kind_->currentIndex() > 0) f.kind = kind_->currentText().toStdString();
+  f.instrument = instrument_->text().trimmed().toStdString();
+  f.text = text_->text().trimmed().toStdString();
 
   QString strategy = strategy_->currentText().trimmed();
   if (strategy.isEmpty() || strategy.compare("any", Qt::CaseInsensitive) == 0) {
-    f.strategyMatch = AuditFilter::StrategyMatch::Any;
+    f.strategyMatch = JournalFilter::StrategyMatch::Any;
   } else if (strategy.compare("none", Qt::CaseInsensitive) == 0) {
-    f.strategyMatch = AuditFilter::StrategyMatch::None;
+    f.strategyMatch = JournalFilter::StrategyMatch::None;
   } else {
     if (strategy.startsWith('#')) strategy.remove(0, 1);
     bool ok = false;
@@ -915,7 +589,7 @@ std::optional<AuditFilter> AuditView::filterFromWidgets(QString* problem) const 
                                   .arg(strategy_->currentText().trimmed());
       return std::nullopt;
     }
-    f.strategyMatch = AuditFilter::StrategyMatch::Id;
+    f.strategyMatch = JournalFilter::StrategyMatch::Id;
     f.strategyId = id;
   }
   return f;
@@ -926,92 +600,161 @@ void AuditView::refresh() {
   if (!isVisible()) return;  // showEvent() asks again
   showQuickRangeBounds();
   QString problem;
-  const std::optional<AuditFilter> filter = filterFromWidgets(&problem);
+  const std::optional<JournalFilter> filter = filterFromWidgets(&problem);
   const std::uint64_t serial = ++requestSerial_;
+  viewRows_.clear();
   if (!filter) {
-    // Nothing to ask the file: rows for other filters would be misleading.
+    // Nothing to ask the journal: rows for other filters would be misleading.
     appliedSerial_ = serial;
     model_->clear();
     setStatus(problem, true);
     emit refreshed();
     return;
   }
-  const bool listStrategies = strategiesStale_;
-  worker_->query([this, serial, path = journalPath_, f = *filter, cap = rowCap_, listStrategies](const CancelCheck& cancelled) {
-    auto result = std::make_shared<AuditQueryResult>(queryJournal(path, f, cap, listStrategies, cancelled));
-    if (result->cancelled) return;  // a newer query is on its way
-    QMetaObject::invokeMethod(this, [this, serial, result] { applyResult(serial, result); }, Qt::QueuedConnection);
-  });
-  if (appliedSerial_ == 0) setStatus("Reading the journal…", false);
+  JournalQuery query;
+  query.filter = *filter;
+  query.newestFirst = true;
+  query.limit = std::uint32_t(rowCap_);
+  query.countMatching = true;
+  query.listStrategies = strategiesStale_;
+  askViewPage(serial, std::move(query));
+  if (appliedSerial_ == 0)
+    setStatus(source_.isEmpty() ? QString("Reading the journal…") : QString("Asking %1 for its journal…").arg(source_), false);
 }
 
-void AuditView::applyResult(std::uint64_t serial, const std::shared_ptr<AuditQueryResult>& result) {
+// The newest rowCap() records, in as many pages as the link needs (one for a local file).
+void AuditView::askViewPage(std::uint64_t serial, JournalQuery query) {
+  QPointer<AuditView> self(this);
+  JournalQuery sent = query;
+  ask(std::move(sent), true, [self, serial, query = std::move(query)](JournalPage page) {
+    auto received = std::make_shared<AuditPage>(pageHeader(page));
+    received->records.reserve(page.rows.size());
+    for (JournalQueryRow& r : page.rows) received->records.push_back(toRecord(std::move(r)));
+    QMetaObject::invokeMethod(
+        qApp, [self, serial, query, received] { if (self) self->applyViewPage(serial, query, received); }, Qt::QueuedConnection);
+  });
+}
+
+void AuditView::applyViewPage(std::uint64_t serial, JournalQuery query, const std::shared_ptr<AuditPage>& page) {
   if (serial != requestSerial_) return;  // the filters changed since: its answer is coming
-  appliedSerial_ = serial;
-  if (!result->error.isEmpty()) {
+  if (!page->error.isEmpty()) {
+    appliedSerial_ = serial;
+    viewRows_.clear();
     model_->clear();
-    setStatus(result->error, true);
+    setStatus(page->error, true);
     emit refreshed();
     return;
   }
-  if (result->strategies) {
-    fillStrategyChoices(*result->strategies);
+  if (page->strategies) {
+    fillStrategyChoices(*page->strategies);
     strategiesStale_ = false;
   }
-  const qint64 shown = qint64(result->records.size());
-  model_->setRecords(std::move(result->records));
-  if (result->matching > shown)
+  std::move(page->records.begin(), page->records.end(), std::back_inserter(viewRows_));
+  const qint64 shown = qint64(viewRows_.size());
+  if (page->more && shown < rowCap_) {
+    // The link cut the page short (a network message has a size limit): on from its last row.
+    query.after = page->last;
+    query.limit = std::uint32_t(rowCap_ - shown);
+    query.listStrategies = false;
+    askViewPage(serial, std::move(query));
+    return;
+  }
+  appliedSerial_ = serial;
+  const qint64 matching = page->more ? page->matching.value_or(shown) : shown;
+  model_->setRecords(std::exchange(viewRows_, {}));
+  if (page->more)
     setStatus(QString("Showing %1 of %2 matching records (the newest); Export CSV… writes them all")
-                  .arg(groupDigits(shown), groupDigits(result->matching)),
+                  .arg(groupDigits(shown), matching > shown ? groupDigits(matching) : QString("more")),
               false);
   else
     setStatus(QString("%1 matching record%2").arg(groupDigits(shown), shown == 1 ? "" : "s"), false);
   emit refreshed();
 }
 
-void AuditView::fillStrategyChoices(const std::vector<qint64>& strategies) {
+void AuditView::fillStrategyChoices(const std::vector<std::int64_t>& strategies) {
   // Keep what the user typed or chose: only the list changes.
   const QString typed = strategy_->currentText();
   const QSignalBlocker quiet(strategy_);
   strategy_->clear();
   strategy_->addItems({"any", "none"});
-  for (qint64 id : strategies) strategy_->addItem(QString::number(id));
+  for (std::int64_t id : strategies) strategy_->addItem(QString::number(qint64(id)));
   const int index = strategy_->findText(typed);
   if (index >= 0) strategy_->setCurrentIndex(index);
   strategy_->setEditText(typed);
 }
 
+
 qint64 AuditView::exportCsv(const QString& path, QString* error) {
-  QString problem;
-  const std::optional<AuditFilter> filter = filterFromWidgets(&problem);
-  ExportOutcome outcome;
-  if (filter) outcome = exportJournal(journalPath_, *filter, path, [] { return false; });
-  else outcome.error = problem;
-  applyExport(outcome.rows, outcome.error, path);
-  if (error) *error = outcome.error;
-  return outcome.rows;
+  // The same pages as the Export button, waited for here (the pages still arrive on other threads).
+  std::optional<std::pair<qint64, QString>> outcome;
+  QEventLoop loop;
+  const auto connection = connect(this, &AuditView::exportFinished, &loop, [&](qint64 rows, const QString& why) {
+    outcome.emplace(rows, why);
+    loop.quit();
+  });
+  startExport(path);
+  if (!outcome) loop.exec();
+  disconnect(connection);
+  if (error) *error = outcome->second;
+  return outcome->first;
 }
 
 void AuditView::startExport(const QString& path) {
   QString problem;
-  const std::optional<AuditFilter> filter = filterFromWidgets(&problem);
-  if (!filter) {
-    applyExport(-1, problem, path);
-    return;
-  }
-  exporting_ = true;
+  const std::optional<JournalFilter> filter = filterFromWidgets(&problem);
+  if (!filter) return applyExport(-1, problem, path);
+  if (export_)
+    return applyExport(-1, QString("An export to %1 is still running").arg(QDir::toNativeSeparators(export_->path)), path);
+  export_ = std::make_unique<AuditExport>();
+  export_->id = ++exportSerial_;
+  export_->path = path;
+  export_->next.filter = *filter;
+  export_->next.newestFirst = false;  // the file reads oldest first
+  export_->next.limit = kExportPageRows;
   exportButton_->setEnabled(false);
   setStatus(QString("Exporting to %1…").arg(QDir::toNativeSeparators(path)), false);
-  worker_->exportCsv([this, journal = journalPath_, f = *filter, path](const CancelCheck& cancelled) {
-    const ExportOutcome outcome = exportJournal(journal, f, path, cancelled);
-    if (outcome.cancelled) return;  // the view is going away
+  askExportPage();
+}
+
+void AuditView::askExportPage() {
+  QPointer<AuditView> self(this);
+  ask(export_->next, false, [self, id = export_->id](JournalPage page) {
+    auto received = std::make_shared<AuditPage>(pageHeader(page));
+    for (const JournalQueryRow& r : page.rows) appendCsvRecord(received->csv, r);
     QMetaObject::invokeMethod(
-        this, [this, outcome, path] { applyExport(outcome.rows, outcome.error, path); }, Qt::QueuedConnection);
+        qApp, [self, id, received] { if (self) self->applyExportPage(id, received); }, Qt::QueuedConnection);
   });
 }
 
+void AuditView::applyExportPage(std::uint64_t id, const std::shared_ptr<AuditPage>& page) {
+  if (!export_ || export_->id != id) return;
+  AuditExport& run = *export_;
+  const auto finish = [this](qint64 rows, const QString& error) {
+    const QString path = export_->path;
+    if (export_->file && rows < 0) export_->file->cancelWriting();
+    export_.reset();
+    applyExport(rows, error, path);
+  };
+  // The journal before the file: one that cannot be read must not leave an empty CSV behind.
+  if (!page->error.isEmpty()) return finish(-1, page->error);
+  const auto cannotWrite = [&] {
+    return QString("Cannot write %1: %2").arg(QDir::toNativeSeparators(run.path), run.file->errorString());
+  };
+  if (!run.file) {
+    run.file = std::make_unique<QSaveFile>(run.path);
+    if (!run.file->open(QIODevice::WriteOnly) || run.file->write(kCsvHeader) < 0) return finish(-1, cannotWrite());
+  }
+  if (run.file->write(page->csv) != page->csv.size()) return finish(-1, cannotWrite());
+  run.written += page->rowCount;
+  if (page->more) {
+    run.next.after = page->last;
+    return askExportPage();
+  }
+  if (!run.file->commit()) return finish(-1, cannotWrite());
+  finish(run.written, {});
+}
+
 void AuditView::applyExport(qint64 rows, const QString& error, const QString& path) {
-  exporting_ = false;
   exportButton_->setEnabled(true);
   if (rows < 0)
     setStatus(error, true);
@@ -1023,7 +766,7 @@ void AuditView::applyExport(qint64 rows, const QString& error, const QString& pa
 }
 
 void AuditView::chooseExportFile() {
-  if (exporting_) return;
+  if (export_) return;
   const QString suggested = QDir(lastExportDir_.isEmpty() ? QDir::homePath() : lastExportDir_)
                                 .filePath(QString("kappa-journal-%1.csv")
                                               .arg(QDateTime::currentDateTimeUtc().toString("yyyyMMdd-HHmmss")));

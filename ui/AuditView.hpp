@@ -1,21 +1,26 @@
 #pragma once
 // The journal audit view: what the engine journaled (order intents, acks, rejects, fills, cancels,
-// risk, state and limit changes, plugin loads, parameter changes), read straight from
-// <data-dir>/journal.sqlite (each record about an instrument with its venue), filtered by time,
-// venue and instrument, strategy instance, kind and text, and exported to CSV.
+// risk, state and limit changes, plugin loads, parameter changes, remote users' commands), each
+// record about an instrument with its venue, filtered by time, venue and instrument, strategy
+// instance, kind and text, and exported to CSV.
 //
-// The file is opened read-only, once per query, on the view's own worker thread: the journal is in
-// WAL mode, so its writer never waits for us, and the GUI never waits for SQLite. A query shows at
-// most rowCap() records (the newest); an export writes every matching record.
+// The records come page by page (engine/journal/JournalQuery): through the EngineLink
+// (setEngineLink: a local engine's file read on the link's worker thread, or a remote engine's
+// answered over NATS), or from a journal file named directly (setJournalPath, read on this view's
+// own worker thread). The GUI never waits: pages arrive on other threads and are shown on the
+// window's. A query shows at most rowCap() records (the newest); an export writes every matching
+// record, page after page.
 #include <QAbstractTableModel>
 #include <QString>
 #include <QWidget>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "core/Types.hpp"
+#include "journal/JournalQuery.hpp"
 
 class QComboBox;
 class QDateTimeEdit;
@@ -24,6 +29,11 @@ class QLineEdit;
 class QPushButton;
 class QTableView;
 class QTimer;
+
+namespace kappa {
+class EngineLink;
+class JournalQueryWorker;
+}  // namespace kappa
 
 namespace kappa::ui {
 
@@ -42,15 +52,6 @@ struct AuditRecord {
   QString text;
 };
 
-struct AuditFilter {
-  enum class StrategyMatch { Any, None, Id };
-  std::optional<Nanos> from, to;  // both inclusive
-  QString instrument;             // contained in "venue:name" (or the name), ASCII case-insensitive
-  StrategyMatch strategyMatch = StrategyMatch::Any;
-  qint64 strategyId = 0;          // for StrategyMatch::Id
-  QString kind;                   // exact kind name; empty: every kind
-  QString text;                   // contained in the record's text, ASCII case-insensitive
-};
 
 class AuditModel : public QAbstractTableModel {
  public:
@@ -77,32 +78,35 @@ class AuditModel : public QAbstractTableModel {
   Qt::SortOrder sortOrder_ = Qt::DescendingOrder;
 };
 
-struct AuditQueryResult;
-class AuditWorker;
+struct AuditPage;
+struct AuditExport;
 
 class AuditView : public QWidget {
   Q_OBJECT
  public:
   static constexpr int kDefaultRowCap = 20'000;
+  static constexpr int kRemoteRowCap = 2'000;  // an attached window's (each look crosses the network)
 
   explicit AuditView(QWidget* parent = nullptr);
   ~AuditView() override;
 
-  // The journal to read (<data-dir>/journal.sqlite). It need not exist yet: the status says so.
+  // The engine's journal, through its link (local or remote); the link outlives this view.
+  void setEngineLink(EngineLink* link);
+  // A journal file to read directly (<data-dir>/journal.sqlite). It need not exist yet: the status
+  // says so.
   void setJournalPath(const QString& path);
   const QString& journalPath() const { return journalPath_; }
   // Most records a query shows (the newest first); the status says when more match.
   void setRowCap(int rows);
   int rowCap() const { return rowCap_; }
 
-  // Runs the query for the current filters now (on the worker thread). A hidden view does not
-  // query: it does when shown.
+  // Asks for the current filters' records now. A hidden view does not ask: it does when shown.
   void refresh();
-  // Writes every record matching the current filters to `path` as CSV, on the calling thread;
-  // the Export button runs the same on the worker thread. Returns the records written, or -1 with
-  // the reason in *error and in the status line. The file appears complete or not at all.
+  // Writes every record matching the current filters to `path` as CSV, page by page, and waits for
+  // it (a local event loop runs meanwhile). Returns the records written, or -1 with the reason in
+  // *error and in the status line. The file appears complete or not at all.
   qint64 exportCsv(const QString& path, QString* error = nullptr);
-  // Like exportCsv, on the worker thread; exportFinished() tells the outcome.
+  // The same without waiting (the Export button); exportFinished() tells the outcome.
   void startExport(const QString& path);
 
   // True from a filter change until its rows are shown (for tests, and the status line).
@@ -124,8 +128,12 @@ class AuditView : public QWidget {
 
   void buildFilters();
   void scheduleRefresh();
-  void runQuery();
-  void applyResult(std::uint64_t serial, const std::shared_ptr<AuditQueryResult>& result);
+  // One page from the link or the file; `done` runs on another thread.
+  void ask(JournalQuery query, bool latestOnly, std::function<void(JournalPage)> done);
+  void askViewPage(std::uint64_t serial, JournalQuery query);
+  void applyViewPage(std::uint64_t serial, JournalQuery query, const std::shared_ptr<AuditPage>& page);
+  void askExportPage();
+  void applyExportPage(std::uint64_t id, const std::shared_ptr<AuditPage>& page);
   void applyExport(qint64 rows, const QString& error, const QString& path);
   void chooseExportFile();
   void rangeChosen();
@@ -133,16 +141,20 @@ class AuditView : public QWidget {
   // Shows the bounds a quick range stands for right now in the from/to editors.
   void showQuickRangeBounds();
   // The filters as the widgets set them; nullopt (and why) if they cannot be understood.
-  std::optional<AuditFilter> filterFromWidgets(QString* problem) const;
-  void fillStrategyChoices(const std::vector<qint64>& strategies);
+  std::optional<JournalFilter> filterFromWidgets(QString* problem) const;
+  void fillStrategyChoices(const std::vector<std::int64_t>& strategies);
   void setStatus(const QString& text, bool error);
 
-  QString journalPath_;
+  EngineLink* link_ = nullptr;
+  QString journalPath_;         // without a link
+  QString source_;              // "engine a" for a remote one, in the status line
   int rowCap_ = kDefaultRowCap;
   std::uint64_t requestSerial_ = 0;  // of the newest query asked for...
   std::uint64_t appliedSerial_ = 0;  // ...and of the one whose rows are shown
+  std::vector<AuditRecord> viewRows_;  // the pages of the newest query so far
   bool strategiesStale_ = true;      // the strategy choices need re-reading from the file
-  bool exporting_ = false;
+  std::unique_ptr<AuditExport> export_;  // the export running, if any
+  std::uint64_t exportSerial_ = 0;
   QString lastExportDir_;
 
   AuditModel* model_ = nullptr;
@@ -159,8 +171,8 @@ class AuditView : public QWidget {
   QLabel* status_ = nullptr;
   QTimer* refreshTimer_ = nullptr;
   QTimer* followTimer_ = nullptr;
-  // Last member: destroyed first, so no query outlives what its result would be posted to.
-  std::unique_ptr<AuditWorker> worker_;
+  // Without a link: reads the file named by setJournalPath.
+  std::unique_ptr<JournalQueryWorker> fileWorker_;
 };
 
 }  // namespace kappa::ui

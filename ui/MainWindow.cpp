@@ -151,8 +151,9 @@ MainWindow::MainWindow(std::unique_ptr<EngineLink> owned, EngineLink* link, cons
   strategies_ = new StrategyManager(engine_, centralTabs_);
   riskLimits_ = new RiskLimitsView(engine_, centralTabs_);
   audit_ = new AuditView(centralTabs_);
-  // The audit view reads the very file the engine writes (read-only, WAL lets both work at once).
-  if (const std::string journal = engine_.journalPath(); !journal.empty()) audit_->setJournalPath(QString::fromStdString(journal));
+  // The engine's journal through the link: the very file the engine writes (read-only, WAL lets
+  // both work at once), read here or, for a remote engine, on its host.
+  audit_->setEngineLink(&engine_);
   centralTabs_->addTab(chart_, "Chart");
   centralTabs_->addTab(chainBoard_, "Option chain");
   centralTabs_->addTab(surface_, "Volatility");

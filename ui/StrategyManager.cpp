@@ -1,5 +1,6 @@
 #include "StrategyManager.hpp"
 
+#include <QApplication>
 #include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
@@ -9,6 +10,7 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QMessageBox>
+#include <QPointer>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QScrollBar>
@@ -16,6 +18,7 @@
 #include <QSplitter>
 #include <QStyle>
 #include <QTableView>
+#include <QThread>
 #include <QVBoxLayout>
 #include <chrono>
 #include <map>
@@ -417,13 +420,40 @@ void StrategyManager::resolvePending(const EngineSnapshot& s) {
   showMessage(text, error);
 }
 
-void StrategyManager::refreshPlugins() {
-  if (!folderPoll_.isValid() || folderPoll_.hasExpired(kFolderPollMs)) {
-    folderPoll_.start();
-    folderFiles_.clear();
-    for (const std::string& f : engine_.availablePluginFiles()) folderFiles_.push_back(PluginLoader::canonicalPath(f));
-    std::erase_if(knownFiles_, [](const std::string& f) { return !QFileInfo::exists(qs(f)); });
+void StrategyManager::pollPluginFolder() {
+  if (folderListing_ || (folderPoll_.isValid() && !folderPoll_.hasExpired(kFolderPollMs))) return;
+  folderPoll_.start();
+  folderListing_ = true;
+  // A local engine's folder is read right here; a remote engine answers later, on another thread.
+  QPointer<StrategyManager> self(this);
+  engine_.listPluginFiles([self, gui = thread()](std::vector<std::string> files, std::string error) {
+    auto apply = [self, files = std::move(files), error = std::move(error)] {
+      if (self) self->applyPluginFiles(files, qs(error));
+    };
+    if (QThread::currentThread() == gui) apply();
+    else QMetaObject::invokeMethod(qApp, apply, Qt::QueuedConnection);
+  });
+}
+
+void StrategyManager::applyPluginFiles(std::vector<std::string> files, const QString& error) {
+  folderListing_ = false;
+  const bool remote = engine_.link().remote;
+  if (!error.isEmpty()) {
+    // Said once (the folder is asked for every few seconds); the last list stays.
+    if (error != folderError_) showMessage("The engine's plugin files: " + error, true);
+    folderError_ = error;
+    return;
   }
+  folderError_.clear();
+  folderFiles_.clear();
+  // A remote engine's paths are on its host: named as it names them (it checks them itself).
+  for (const std::string& f : files) folderFiles_.push_back(remote ? f : PluginLoader::canonicalPath(f));
+  if (!remote) std::erase_if(knownFiles_, [](const std::string& f) { return !QFileInfo::exists(qs(f)); });
+  refreshPlugins();
+}
+
+void StrategyManager::refreshPlugins() {
+  pollPluginFolder();
   std::vector<PluginRow> rows = snapshotPlugins_;
   std::set<std::string> listed;
   for (const PluginRow& p : rows) {
@@ -552,6 +582,9 @@ void StrategyManager::resizeEvent(QResizeEvent* e) {
 void StrategyManager::showEvent(QShowEvent* e) {
   QWidget::showEvent(e);
   fitParamsPane();
+  // Opened: the folder as it is now, not as it was at the last poll.
+  folderPoll_.invalidate();
+  refreshPlugins();
 }
 
 void StrategyManager::refreshButtons() {

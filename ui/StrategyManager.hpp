@@ -85,6 +85,9 @@ class StrategyManager : public QWidget {
   QWidget* buildLogSection();
 
   void refreshPlugins();
+  // Asks the engine for its plugins folder's files every few seconds (and when shown).
+  void pollPluginFolder();
+  void applyPluginFiles(std::vector<std::string> files, const QString& error);
   void refreshStrategyCombo(const EngineSnapshot& s);
   void refreshLogInstances(const EngineSnapshot& s);
   void refreshParams();
@@ -120,6 +123,8 @@ class StrategyManager : public QWidget {
   std::set<std::string> knownFiles_;        // added by the user or seen in a snapshot (canonical)
   std::vector<std::string> folderFiles_;    // the plugins folder's .so files (canonical)
   QElapsedTimer folderPoll_;
+  bool folderListing_ = false;              // asked the engine for its plugin files, no answer yet
+  QString folderError_;                     // why the last listing failed (said once)
   std::set<QString> instanceNames_;         // every instance seen this session (the log keeps their lines)
   ParamTarget paramTarget_;
   std::uint32_t newestInstance_ = 0;        // highest instance id seen

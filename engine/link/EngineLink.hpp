@@ -11,6 +11,7 @@
 
 #include "core/EngineSnapshot.hpp"
 #include "core/Instrument.hpp"
+#include "journal/JournalQuery.hpp"
 #include "strategy/StrategyLaunch.hpp"
 
 namespace kappa {
@@ -48,6 +49,11 @@ class EngineLink {
   virtual std::string watchdogAlarm() const = 0;
   // The journal file, when it is on this machine ("" for a remote engine).
   virtual std::string journalPath() const = 0;
+  // One page of the engine's journal (the Audit view). `done` runs once, on another thread (a
+  // worker, or libnats' for a remote engine), with the rows or why there are none ("engine a did
+  // not answer in 5 s"). A `latestOnly` query replaces the one of that kind not yet answered (whose
+  // `done` may then never run): the view's newest filter. Other queries (export pages) queue.
+  virtual void queryJournal(JournalQuery query, bool latestOnly, std::function<void(JournalPage)> done) = 0;
   virtual LinkStatus link() const = 0;
 
   // ---- snapshots: one consumer (the window) ----
@@ -80,8 +86,10 @@ class EngineLink {
   virtual void stopStrategy(std::uint32_t id) = 0;
   virtual void removeStrategy(std::uint32_t id) = 0;
   virtual void setStrategyParam(std::uint32_t id, std::string name, std::string value) = 0;
-  // The plugin files in the engine's plugins folder.
-  virtual std::vector<std::string> availablePluginFiles() const = 0;
+  // The plugin files in the engine's plugins folder (paths on the engine's host), or why not; `done`
+  // runs once: on the caller's thread before the call returns (a local engine's folder is read
+  // there) or later on another thread (a remote engine's answer).
+  virtual void listPluginFiles(std::function<void(std::vector<std::string> files, std::string error)> done) = 0;
 };
 
 }  // namespace kappa

@@ -1,6 +1,9 @@
 #pragma once
 // The EngineLink over an Engine in this process: every call goes straight to the engine (which
 // posts commands to its own thread), so the window behaves exactly as it did before the boundary.
+#include <memory>
+
+#include "journal/JournalQueryWorker.hpp"
 #include "link/EngineLink.hpp"
 #include "orchestrator/Engine.hpp"
 
@@ -9,6 +12,7 @@ namespace kappa {
 class LocalEngineLink final : public EngineLink {
  public:
   explicit LocalEngineLink(Engine& engine) : engine_(engine) {}
+  ~LocalEngineLink() override;
   Engine& engine() { return engine_; }
 
   const InstrumentRegistry& instruments() const override { return engine_.instruments(); }
@@ -20,6 +24,9 @@ class LocalEngineLink final : public EngineLink {
   TradingState tradingState() const override { return engine_.tradingState(); }
   std::string watchdogAlarm() const override { return engine_.watchdogAlarm(); }
   std::string journalPath() const override;
+  // Read from the file on this link's worker thread, as the engine writes it. Called from the
+  // window's thread only (the worker is started by the first call).
+  void queryJournal(JournalQuery query, bool latestOnly, std::function<void(JournalPage)> done) override;
   LinkStatus link() const override { return {}; }
 
   bool takeSnapshot() override { return engine_.takeSnapshot(); }
@@ -47,10 +54,13 @@ class LocalEngineLink final : public EngineLink {
   void setStrategyParam(std::uint32_t id, std::string name, std::string value) override {
     engine_.setStrategyParam(id, std::move(name), std::move(value));
   }
-  std::vector<std::string> availablePluginFiles() const override { return engine_.availablePluginFiles(); }
+  void listPluginFiles(std::function<void(std::vector<std::string>, std::string)> done) override {
+    done(engine_.availablePluginFiles(), {});
+  }
 
  private:
   Engine& engine_;
+  std::unique_ptr<JournalQueryWorker> journalWorker_;  // started at the first query
 };
 
 }  // namespace kappa

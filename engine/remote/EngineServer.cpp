@@ -9,6 +9,7 @@
 #include "desk/EngineDeskSummary.hpp"
 #include "remote/CommandCodec.hpp"
 #include "remote/InstrumentCodec.hpp"
+#include "remote/QueryCodec.hpp"
 #include "remote/Subjects.hpp"
 #include "strategy/PluginLoader.hpp"
 
@@ -123,6 +124,12 @@ std::string EngineServer::start() {
       [this](const std::string& subject, const std::string& data, const std::string& replyTo) { onCommand(subject, data, replyTo); },
       &error);
   if (!commandSub_.active()) return "commands (" + commandWildcard(config_.engine) + "): " + error;
+  queries_ = std::make_unique<JournalQueryWorker>();
+  querySub_ = connection_.subscribe(
+      queryWildcard(config_.engine),
+      [this](const std::string& subject, const std::string& data, const std::string& replyTo) { onQuery(subject, data, replyTo); },
+      &error);
+  if (!querySub_.active()) return "queries (" + queryWildcard(config_.engine) + "): " + error;
   deskHaltSub_ = connection_.subscribe(
       kDeskHaltSubject,
       [this](const std::string&, const std::string& data, const std::string&) {
@@ -156,7 +163,9 @@ void EngineServer::stop() {
   limitsWatch_.stop();
   summariesWatch_.stop();
   commandSub_.unsubscribe();
+  querySub_.unsubscribe();
   deskHaltSub_.unsubscribe();
+  queries_.reset();  // interrupts the running query: its answer is not sent
   connection_.close();
 }
 
@@ -403,6 +412,71 @@ void EngineServer::handFocusToEngine() {
   }
   servedFocus_ = std::move(u.carried);
   focusLeftOut_ = std::move(u.leftOut);
+}
+
+// kappa.<engine>.query.<user>.<what>: reads only, for the users who may command this engine (a
+// journal holds every user's commands and the strategies' parameters: not the viewer's to read, and
+// a scan of a large journal costs the engine's host its disk). The server already let only <user>
+// publish here; the engine checks the user it sees, as for commands.
+void EngineServer::onQuery(const std::string& subject, const std::string& data, const std::string& replyTo) {
+  const std::string prefix = "kappa." + config_.engine + ".query.";
+  const std::string rest = subject.substr(std::min(subject.size(), prefix.size()));
+  const std::size_t dot = rest.find('.');
+  const std::string user = rest.substr(0, dot);
+  const std::string what = dot == std::string::npos ? std::string() : rest.substr(dot + 1);
+  if (replyTo.empty()) return;  // a query nobody waits for
+  const bool plugins = what == kPluginsQuery;
+  auto refuse = [&](const std::string& why) {
+    {
+      std::lock_guard lock(countersMutex_);
+      ++counters_.queriesRefused;
+    }
+    log::warn("desk", "refused a query from " + user + ": " + why);
+    JournalPage page;
+    page.error = why;
+    connection_.respond(replyTo, plugins ? encodePluginFiles({}, why) : encodeJournalPage(page));
+  };
+  {
+    std::lock_guard lock(countersMutex_);
+    ++counters_.queries;
+  }
+  if (!listed(config_.commandUsers, user) && !listed(config_.riskUsers, user))
+    return refuse("not allowed for user " + user + ": engine '" + config_.engine +
+                  "' answers queries of its --command-users and --risk-users only");
+  // Waiting queries are bounded: a window asks again on its own, a flood must not grow the queue.
+  constexpr std::size_t kMaxWaiting = 16;
+  // Answered within the window's 5 s wait, or not at all: a query still running then is stopped.
+  const auto deadline = Clock::now() + std::chrono::milliseconds(4500);
+  bool queued = false;
+  if (plugins) {
+    queued = queries_->queue(
+        [this, replyTo](const JournalCancel&) { connection_.respond(replyTo, encodePluginFiles(engine_.availablePluginFiles(), {})); },
+        kMaxWaiting);
+  } else if (what == kJournalQuery) {
+    JournalQuery query;
+    if (std::string error = decodeJournalQuery(data, query); !error.empty()) return refuse(error);
+    const Journal* journal = engine_.journal();
+    const std::string path = journal ? journal->path() : std::string();
+    queued = queries_->queue(
+        [this, replyTo, path, query = std::move(query), deadline](const JournalCancel& cancelled) {
+          bool late = false;
+          JournalPage page = queryJournalFile(path, query, [&] { return cancelled() || (late = Clock::now() > deadline); },
+                                              kJournalPageBytes);
+          if (page.cancelled && !late) return;  // stopping
+          if (late) {
+            page = {};
+            page.error = "the journal query took longer than 4.5 s on the engine: narrow the filters (a time range)";
+          }
+          connection_.respond(replyTo, encodeJournalPage(page));
+        },
+        kMaxWaiting);
+  } else {
+    std::string shown = what.substr(0, 64);
+    for (char& c : shown)
+      if (static_cast<unsigned char>(c) < 0x20) c = '?';
+    return refuse("unknown query '" + shown + "'");
+  }
+  if (!queued) refuse("engine '" + config_.engine + "' is busy (" + std::to_string(kMaxWaiting) + " queries waiting): try again");
 }
 
 // ---- publishing (this server's own thread) ----

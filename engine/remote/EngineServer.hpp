@@ -3,7 +3,9 @@
 // and to the desk. On its own thread (never the engine's) it takes the engine's conflated snapshots,
 // publishes the parts that changed on kappa.NAME.state.<part> and keeps the last of each in the
 // kappa_engines bucket (late joiners read them at once); it answers commands (kappa.NAME.cmd.<user>.
-// <verb>) with accepted/refused and the reason, each journaled with its user; it obeys the desk's
+// <verb>) with accepted/refused and the reason, each journaled with its user; it answers the reads
+// an attached window asks for (kappa.NAME.query.<user>.journal|plugins: the Audit view's journal
+// pages, the plugins folder's files) on its own query thread; it obeys the desk's
 // HALT (kappa.desk.halt and the kappa_desk bucket's key `halt`) and the desk limits; and it fails
 // closed (REDUCING or HALTED) when the server has been gone longer than configured.
 //
@@ -22,6 +24,7 @@
 
 #include "desk/DeskHaltNotice.hpp"
 #include "desk/DeskLimits.hpp"
+#include "journal/JournalQueryWorker.hpp"
 #include "nats/KeyValueBucket.hpp"
 #include "nats/NatsConnection.hpp"
 #include "orchestrator/Engine.hpp"
@@ -60,6 +63,7 @@ class EngineServer {
   struct Counters {
     std::uint64_t partsPublished = 0, bytesPublished = 0, bucketPuts = 0;
     std::uint64_t commands = 0, commandsRefused = 0, deskHalts = 0, failClosed = 0, deskLimitActions = 0;
+    std::uint64_t queries = 0, queriesRefused = 0;
   };
   Counters counters() const;
   // Every desk halt and lift this engine obeyed, oldest first (for its report).
@@ -75,6 +79,7 @@ class EngineServer {
   void putBucket(const std::string& key, std::string value, bool now);
   void flushBucket(bool all);
   void onCommand(const std::string& subject, const std::string& data, const std::string& replyTo);
+  void onQuery(const std::string& subject, const std::string& data, const std::string& replyTo);
   void applyDeskHalt(const desk::DeskHaltNotice& notice, const char* via);
   void openDeskBucket();
   void checkFailClosed();
@@ -92,7 +97,10 @@ class EngineServer {
   std::unique_ptr<nats::KeyValueBucket> engines_;  // kappa_engines
   std::unique_ptr<nats::KeyValueBucket> desk_;     // kappa_desk (the risk role creates it: opened when it exists)
   nats::KvWatch haltWatch_, limitsWatch_, summariesWatch_;
-  nats::NatsSubscription commandSub_, deskHaltSub_;
+  nats::NatsSubscription commandSub_, deskHaltSub_, querySub_;
+  // The journal reads and folder listings attached windows ask for: never on the engine thread,
+  // nor on libnats' delivery thread (which carries the commands).
+  std::unique_ptr<JournalQueryWorker> queries_;
 
   std::thread thread_;
   std::mutex wakeMutex_;

@@ -9,6 +9,7 @@
 #include "core/Clock.hpp"
 #include "core/Log.hpp"
 #include "remote/InstrumentCodec.hpp"
+#include "remote/QueryCodec.hpp"
 #include "remote/Subjects.hpp"
 
 namespace kappa::remote {
@@ -302,6 +303,59 @@ void RemoteEngineLink::stopStrategy(std::uint32_t id) { send(cmd::StopStrategy{i
 void RemoteEngineLink::removeStrategy(std::uint32_t id) { send(cmd::RemoveStrategy{id}); }
 void RemoteEngineLink::setStrategyParam(std::uint32_t id, std::string name, std::string value) {
   send(cmd::SetStrategyParam{id, std::move(name), std::move(value)});
+}
+
+}  // namespace kappa::remote
+
+namespace kappa::remote {
+
+// A read that got no answer, said as the window shows it: who did not answer, or who may not ask.
+void RemoteEngineLink::ask(const char* what, std::string body, std::function<void(const std::string&)> answered,
+                           std::function<void(const std::string&)> failed) {
+  const std::string subject = querySubject(engine_, user_, what);
+  if (!connection_.connected()) return failed("not connected to engine " + engine_ + " (the NATS server " + server_ + ")");
+  const auto seconds = std::to_string((commandTimeout_.count() + 500) / 1000);
+  connection_.request(subject, body, commandTimeout_, [this, subject, seconds, answered, failed](const nats::NatsReply& reply) {
+    if (reply.ok) return answered(reply.data);
+    if (reply.error.rfind("refused by the server", 0) == 0)
+      return failed("not allowed for user " + user_ + ": the NATS server refuses " + subject);
+    if (reply.error.rfind("no answer", 0) == 0) return failed("engine " + engine_ + " did not answer in " + seconds + " s");
+    if (reply.error.rfind("no one answers", 0) == 0) return failed("engine " + engine_ + " is not serving (" + reply.error + ")");
+    failed("engine " + engine_ + ": " + reply.error);
+  });
+}
+
+void RemoteEngineLink::queryJournal(JournalQuery query, bool, std::function<void(JournalPage)> done) {
+  query.limit = std::min(query.limit, kMaxJournalPageRows);
+  auto fail = [done](const std::string& why) {
+    JournalPage page;
+    page.error = why;
+    done(std::move(page));
+  };
+  ask(
+      kJournalQuery, encodeJournalQuery(query),
+      [this, done, fail](const std::string& bytes) {
+        JournalPage page;
+        if (std::string error = decodeJournalPage(bytes, page); !error.empty()) {
+          log::error("remote", "engine " + engine_ + ": " + error);
+          return fail("engine " + engine_ + " sent an unreadable answer (" + error + ")");
+        }
+        done(std::move(page));
+      },
+      fail);
+}
+
+void RemoteEngineLink::listPluginFiles(std::function<void(std::vector<std::string>, std::string)> done) {
+  ask(
+      kPluginsQuery, "{}",
+      [this, done](const std::string& bytes) {
+        std::vector<std::string> files;
+        std::string refused;
+        if (std::string error = decodePluginFiles(bytes, files, refused); !error.empty())
+          return done({}, "engine " + engine_ + " sent an unreadable answer (" + error + ")");
+        done(std::move(files), std::move(refused));
+      },
+      [done](const std::string& why) { done({}, why); });
 }
 
 }  // namespace kappa::remote

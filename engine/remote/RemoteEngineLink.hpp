@@ -63,6 +63,9 @@ class RemoteEngineLink final : public EngineLink {
   TradingState tradingState() const override { return TradingState(state_.load()); }
   std::string watchdogAlarm() const override { return {}; }
   std::string journalPath() const override { return {}; }
+  // A request on kappa.NAME.query.<user>.journal; the engine reads its file on its query thread. Every
+  // query is asked (latestOnly changes nothing here: the view drops the answers it no longer wants).
+  void queryJournal(JournalQuery query, bool latestOnly, std::function<void(JournalPage)> done) override;
   LinkStatus link() const override;
 
   bool takeSnapshot() override;
@@ -89,7 +92,8 @@ class RemoteEngineLink final : public EngineLink {
   void stopStrategy(std::uint32_t id) override;
   void removeStrategy(std::uint32_t id) override;
   void setStrategyParam(std::uint32_t id, std::string name, std::string value) override;
-  std::vector<std::string> availablePluginFiles() const override { return {}; }
+  // A request on kappa.NAME.query.<user>.plugins.
+  void listPluginFiles(std::function<void(std::vector<std::string>, std::string)> done) override;
 
  private:
   // Sends a command; `done` (optional) gets the engine's answer, or the reason there is none.
@@ -98,6 +102,9 @@ class RemoteEngineLink final : public EngineLink {
   void send(const Command& command, std::function<void(const CommandAnswer&)> done = {}, bool tell = true);
   void onPart(const std::string& part, const std::string& bytes, bool fromBucket);
   void sendFocus(InstrumentId id, bool tell);
+  // Asks the engine `what`; `answered` gets its answer's bytes, or `failed` why there is none.
+  void ask(const char* what, std::string body, std::function<void(const std::string&)> answered,
+           std::function<void(const std::string&)> failed);
 
   nats::NatsConnection connection_;
   std::unique_ptr<nats::KeyValueBucket> engines_;

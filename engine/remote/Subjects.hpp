@@ -24,6 +24,14 @@ inline std::string commandSubject(std::string_view engine, std::string_view user
   return "kappa." + std::string(engine) + ".cmd." + std::string(user) + "." + std::string(verb);
 }
 inline std::string commandWildcard(std::string_view engine) { return "kappa." + std::string(engine) + ".cmd.*.*"; }
+// Reads an attached window asks an engine for (requests, answered on the engine's query thread):
+// kappa.<engine>.query.<user>.<what>, the user's own token as for commands.
+inline constexpr const char* kJournalQuery = "journal";  // a page of the journal (the Audit view)
+inline constexpr const char* kPluginsQuery = "plugins";  // the plugin files in its plugins folder
+inline std::string querySubject(std::string_view engine, std::string_view user, std::string_view what) {
+  return "kappa." + std::string(engine) + ".query." + std::string(user) + "." + std::string(what);
+}
+inline std::string queryWildcard(std::string_view engine) { return "kappa." + std::string(engine) + ".query.*.*"; }
 inline std::string engineKey(std::string_view engine, std::string_view part) {
   return std::string(engine) + "." + std::string(part);
 }
