@@ -3,6 +3,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -71,10 +72,11 @@ QString NatsServerProcess::writeConfig() {
   if (options_.roles) {
     // nats-server resolves include paths against the including file's directory: the roles file
     // is copied next to it (same content as docs/desk, which is what the test checks).
-    QFile::remove(d.filePath("nats-server-roles.conf"));
-    if (!QFile::copy(options_.rolesFile, d.filePath("nats-server-roles.conf")))
+    const QString included = QFileInfo(options_.rolesFile).fileName();
+    QFile::remove(d.filePath(included));
+    if (!QFile::copy(options_.rolesFile, d.filePath(included)))
       return "cannot copy the roles file '" + options_.rolesFile + "'";
-    conf += "include \"nats-server-roles.conf\"\n";
+    conf += "include " + quoted(included) + "\n";
   }
   QFile f(d.filePath("nats-server.conf"));
   if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return "cannot write " + f.fileName();
