@@ -24,6 +24,7 @@
 
 #include "NatsServerProcess.hpp"
 #include "NodePeer.hpp"
+#include "PeerProcess.hpp"
 #include "nats/NatsConnection.hpp"
 #include "nats/NatsSettings.hpp"
 #include "remote/RemoteEngineLink.hpp"
@@ -122,13 +123,7 @@ class TestNatsCreds : public QObject {
   }
 
   void cleanupTestCase() {
-    if (engine_.state() != QProcess::NotRunning) {
-      engine_.terminate();
-      if (!engine_.waitForFinished(15000)) {
-        engine_.kill();
-        engine_.waitForFinished(5000);
-      }
-    }
+    test::stopPeer(engine_, 15000);  // SIGTERM: the engine writes its journal's end
     server_.stop();
   }
 
