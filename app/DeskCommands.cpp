@@ -31,7 +31,7 @@ int runDeskCommand(const QStringList& arguments) {
   const QCommandLineOption reason("reason", "Why (every engine's journal and report keep it).", "TEXT");
   const QCommandLineOption lift("lift", "Lift the desk halt: engines may be resumed again (they stay halted until then).");
   const QCommandLineOption file("file", "The desk limits (JSON, docs/desk.md).", "FILE");
-  const QCommandLineOption creds("nats-creds", "NATS credentials file instead of KAPPA_NATS_USER / KAPPA_NATS_PASSWORD.", "FILE");
+  const QCommandLineOption creds("nats-creds", "NATS credentials file (chmod 600) instead of KAPPA_NATS_USER / KAPPA_NATS_PASSWORD.", "FILE");
   const QCommandLineOption tlsCa("tls-ca", "Trust only this CA certificate (PEM) for the server's TLS.", "FILE");
   const QCommandLineOption tlsCert("tls-cert", "Client certificate (PEM), when the server asks for one.", "FILE");
   const QCommandLineOption tlsKey("tls-key", "The client certificate's key (PEM).", "FILE");

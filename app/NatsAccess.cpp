@@ -6,10 +6,9 @@ namespace kappa::app {
 
 nats::NatsSettings natsSettings(const QString& url, const QString& credsFile, const QString& tlsCa,
                                 const QString& tlsCert, const QString& tlsKey, const std::string& connectionName) {
+  // With a credentials file the user's name (command subjects kappa.E.cmd.USER.*, inbox) is the one
+  // in its JWT, whatever KAPPA_NATS_USER says.
   nats::NatsSettings s = nats::NatsSettings::fromEnvironment(url.toStdString(), credsFile.toStdString());
-  // With a credentials file the user name still names the command subjects (kappa.E.cmd.USER.*).
-  if (s.user.empty())
-    if (const char* user = std::getenv("KAPPA_NATS_USER")) s.user = user;
   ::unsetenv("KAPPA_NATS_PASSWORD");
   s.caFile = tlsCa.toStdString();
   s.certFile = tlsCert.toStdString();

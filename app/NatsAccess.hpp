@@ -2,7 +2,7 @@
 // How kappa reaches the desk's NATS server, from the command line and the environment: the URL
 // (--serve / --attach / desk-halt's argument), the user and password from KAPPA_NATS_USER /
 // KAPPA_NATS_PASSWORD (the password is then removed from the environment, so no child process or
-// plugin inherits it), or --nats-creds FILE, and the TLS files.
+// plugin inherits it), or --nats-creds FILE (the user's name then from its JWT), and the TLS files.
 #include <QString>
 
 #include "Options.hpp"

@@ -149,7 +149,7 @@ int parseOptions(const QStringList& arguments, Options& out) {
                                   "server at URL; with --engine NAME. No venue runs in this process.",
                                   "URL");
   const QCommandLineOption attachEngine("engine", "With --attach: the engine's name (kappa --engine-name).", "NAME");
-  const QCommandLineOption natsCreds("nats-creds", "NATS credentials file (JWT and NKey seed) instead of a user and password.",
+  const QCommandLineOption natsCreds("nats-creds", "NATS credentials file (JWT and NKey seed, chmod 600) instead of a user and password; the user's name is its JWT's.",
                                      "FILE");
   const QCommandLineOption tlsCa("tls-ca", "Trust only this CA certificate (PEM) for the NATS server's TLS.", "FILE");
   const QCommandLineOption tlsCert("tls-cert", "Client certificate (PEM) for the NATS server, when it asks for one.", "FILE");

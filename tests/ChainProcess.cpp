@@ -9,6 +9,8 @@
 
 #include <signal.h>
 
+#include "PeerProcess.hpp"
+
 namespace kappa::test {
 
 QString ChainProcess::start(const QString& binary, const ChainOptions& o, const QString& stderrFile) {
@@ -36,8 +38,7 @@ QString ChainProcess::start(const QString& binary, const ChainOptions& o, const 
   if (!stderrFile.isEmpty()) process_.setStandardErrorFile(stderrFile);
   QElapsedTimer t;
   t.start();
-  process_.start();
-  if (!process_.waitForStarted(10000)) return "kappa-exchange --chain did not start: " + process_.errorString();
+  if (const QString why = startPeer(process_, "kappa-exchange --chain"); !why.isEmpty()) return why;
   QStringList lines;
   while (lines.size() < 2 && t.elapsed() < 60000 && process_.state() == QProcess::Running) {
     if (process_.canReadLine())
@@ -66,23 +67,9 @@ QString ChainProcess::start(const QString& binary, const ChainOptions& o, const 
   return {};
 }
 
-int ChainProcess::stop() {
-  if (process_.state() != QProcess::NotRunning) {
-    process_.terminate();
-    if (!process_.waitForFinished(10000)) {
-      process_.kill();
-      process_.waitForFinished(5000);
-      return -1;
-    }
-  }
-  return process_.exitStatus() == QProcess::NormalExit ? process_.exitCode() : -1;
-}
+int ChainProcess::stop() { return stopPeer(process_, 10000); }
 
-void ChainProcess::kill() {
-  if (process_.state() == QProcess::NotRunning) return;
-  process_.kill();
-  process_.waitForFinished(5000);
-}
+void ChainProcess::kill() { killPeer(process_); }
 
 QJsonValue ChainProcess::rpc(const QString& method, const QJsonArray& params, QString* error) const {
   static int nextId = 1;

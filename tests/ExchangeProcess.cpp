@@ -7,6 +7,8 @@
 #include <QRegularExpression>
 #include <QTcpSocket>
 
+#include "PeerProcess.hpp"
+
 namespace kappa::test {
 
 QString ExchangeProcess::start(const QString& binary, const QStringList& args, const QString& stderrFile) {
@@ -15,8 +17,7 @@ QString ExchangeProcess::start(const QString& binary, const QStringList& args, c
   process_.setArguments(QStringList{"--listen", "127.0.0.1:0"} + args);
   process_.setProcessChannelMode(QProcess::SeparateChannels);
   if (!stderrFile.isEmpty()) process_.setStandardErrorFile(stderrFile);
-  process_.start();
-  if (!process_.waitForStarted(10000)) return "kappa-exchange did not start: " + process_.errorString();
+  if (const QString why = startPeer(process_, "kappa-exchange"); !why.isEmpty()) return why;
   QElapsedTimer t;
   t.start();
   while (!process_.canReadLine() && t.elapsed() < 15000) process_.waitForReadyRead(200);
@@ -83,16 +84,6 @@ QString ExchangeProcess::login(const QString& clientId, const QString& secret) c
   return get("public/auth", q)["result"].toObject()["access_token"].toString();
 }
 
-int ExchangeProcess::stop() {
-  if (process_.state() != QProcess::NotRunning) {
-    process_.terminate();
-    if (!process_.waitForFinished(5000)) {
-      process_.kill();
-      process_.waitForFinished(5000);
-      return -1;
-    }
-  }
-  return process_.exitStatus() == QProcess::NormalExit ? process_.exitCode() : -1;
-}
+int ExchangeProcess::stop() { return stopPeer(process_); }
 
 }  // namespace kappa::test

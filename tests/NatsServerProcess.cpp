@@ -3,6 +3,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -14,6 +15,8 @@
 #include <csignal>
 
 #include <sys/prctl.h>
+
+#include "PeerProcess.hpp"
 
 namespace kappa::test {
 
@@ -71,10 +74,11 @@ QString NatsServerProcess::writeConfig() {
   if (options_.roles) {
     // nats-server resolves include paths against the including file's directory: the roles file
     // is copied next to it (same content as docs/desk, which is what the test checks).
-    QFile::remove(d.filePath("nats-server-roles.conf"));
-    if (!QFile::copy(options_.rolesFile, d.filePath("nats-server-roles.conf")))
+    const QString included = QFileInfo(options_.rolesFile).fileName();
+    QFile::remove(d.filePath(included));
+    if (!QFile::copy(options_.rolesFile, d.filePath(included)))
       return "cannot copy the roles file '" + options_.rolesFile + "'";
-    conf += "include \"nats-server-roles.conf\"\n";
+    conf += "include " + quoted(included) + "\n";
   }
   QFile f(d.filePath("nats-server.conf"));
   if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return "cannot write " + f.fileName();
@@ -97,8 +101,7 @@ QString NatsServerProcess::launch() {
   // staying behind on its port.
   process_.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
   process_.setStandardOutputFile(d.filePath("nats-server.out"), QIODevice::Append);
-  process_.start();
-  if (!process_.waitForStarted(10000)) return "nats-server did not start: " + process_.errorString();
+  if (const QString why = startPeer(process_, "nats-server"); !why.isEmpty()) return why;
 
   // The server writes <name>_<pid>.ports once it listens: {"nats": ["nats://127.0.0.1:PORT"], ...}
   // Generous: on a loaded 2-core machine a starting server has been seen to take more than 15 s.
@@ -159,22 +162,8 @@ QString NatsServerProcess::restart() {
   return why;
 }
 
-int NatsServerProcess::stop() {
-  if (process_.state() != QProcess::NotRunning) {
-    process_.terminate();
-    if (!process_.waitForFinished(5000)) {
-      process_.kill();
-      process_.waitForFinished(5000);
-      return -1;
-    }
-  }
-  return process_.exitStatus() == QProcess::NormalExit ? process_.exitCode() : -1;
-}
+int NatsServerProcess::stop() { return stopPeer(process_); }
 
-void NatsServerProcess::kill() {
-  if (process_.state() == QProcess::NotRunning) return;
-  process_.kill();  // SIGKILL to this pid only
-  process_.waitForFinished(5000);
-}
+void NatsServerProcess::kill() { killPeer(process_); }
 
 }  // namespace kappa::test

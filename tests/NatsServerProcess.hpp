@@ -23,6 +23,8 @@ class NatsServerProcess {
   struct Options {
     int port = -1;            // -1: a free port chosen by the server
     bool roles = true;        // include the roles file (else: no authorization at all)
+    // The roles file, or another authorization part to include: operator mode's operator, resolver
+    // and accounts (tests/peers/nats_creds.mjs writes one).
     QString rolesFile = QString(KAPPA_NATS_ROLES_FILE);
     bool jetstream = true;
     // TLS (all three files, or none): the server's certificate and key, and the CA it trusts for

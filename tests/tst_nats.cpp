@@ -14,7 +14,9 @@
 
 #include <atomic>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "NatsServerProcess.hpp"
@@ -79,6 +81,46 @@ NatsSettings settingsFor(const NatsServerProcess& server, const std::string& use
   return s;
 }
 
+// Sends a request and waits for its reply (bounded: the request's own timeout answers it at the
+// latest). Without any callback within 10 s, a reply saying so. The reply is shared with the
+// callback, which stays safe even if it came after this returned.
+NatsReply requestAndWait(NatsConnection& c, const std::string& subject, const std::string& data,
+                         std::chrono::milliseconds timeout) {
+  struct Awaited {
+    std::mutex m;
+    std::optional<NatsReply> reply;
+  };
+  auto awaited = std::make_shared<Awaited>();
+  c.request(subject, data, timeout, [awaited](const NatsReply& r) {
+    std::lock_guard lock(awaited->m);
+    awaited->reply = r;
+  });
+  std::optional<NatsReply> got;
+  waitUntil([&] {
+    std::lock_guard lock(awaited->m);
+    got = awaited->reply;
+    return got.has_value();
+  });
+  return got.value_or(NatsReply{false, {}, "no reply callback within 10 s for " + subject});
+}
+
+// A nats-server with TLS, its certificate (for 127.0.0.1) from a test CA made in its own directory.
+struct TlsServer {
+  QTemporaryDir dir;
+  kappa::test::TestCa ca;
+  NatsServerProcess server;
+  // "" once it listens; verifyClients: it wants a client certificate signed by the CA.
+  QString start(bool verifyClients = false) {
+    if (const QString why = kappa::test::makeTestCa(dir.path(), ca); !why.isEmpty()) return why;
+    NatsServerProcess::Options tls;
+    tls.tlsCert = ca.certFile;
+    tls.tlsKey = ca.keyFile;
+    tls.tlsCa = ca.caFile;
+    tls.verifyClients = verifyClients;
+    return server.start(tls);
+  }
+};
+
 // A connection whose errors (permission violations) are collected.
 struct Client {
   NatsConnection connection;
@@ -106,6 +148,22 @@ class TestNats : public QObject {
     const std::string why = c->connect(settingsFor(server_, user));
     if (!why.empty()) qWarning("%s cannot connect: %s", user.c_str(), why.c_str());
     return why.empty() ? std::move(c) : nullptr;
+  }
+
+  // risk and engine-a connected, each with the bucket it owns (made when missing). "" or why not.
+  struct BucketOwners {
+    std::unique_ptr<Client> risk, engineA;
+    std::unique_ptr<KeyValueBucket> desk, engines;  // declared last: closed before their connections
+  };
+  std::string connectBucketOwners(BucketOwners& o) {
+    o.risk = connectAs("risk");
+    o.engineA = connectAs("engine-a");
+    if (!o.risk || !o.engineA) return "risk or engine-a cannot connect";
+    std::string error;
+    if (!(o.desk = KeyValueBucket::openOrCreate(o.risk->connection, "kappa_desk", error))) return "kappa_desk: " + error;
+    if (!(o.engines = KeyValueBucket::openOrCreate(o.engineA->connection, "kappa_engines", error)))
+      return "kappa_engines: " + error;
+    return {};
   }
 
  private slots:
@@ -205,26 +263,16 @@ class TestNats : public QObject {
     QCOMPARE(atEngine.size(), size_t(1));
 
     // A trader pretending to be risk on a command subject: refused at once, not at the timeout.
-    std::atomic<bool> answered{false};
-    NatsReply reply;
-    trader->connection.request("kappa.a.cmd.risk.halt", "{}", std::chrono::milliseconds(8000), [&](const NatsReply& r) {
-      reply = r;
-      answered = true;
-    });
-    QVERIFY(waitUntil([&] { return answered.load(); }));
+    const NatsReply reply = requestAndWait(trader->connection, "kappa.a.cmd.risk.halt", "{}", std::chrono::milliseconds(8000));
     QVERIFY(!reply.ok);
     QCOMPARE(reply.error, std::string("refused by the server: no permission to publish kappa.a.cmd.risk.halt"));
   }
 
   void enginesWriteOnlyTheirOwnKeys() {
-    auto risk = connectAs("risk");
-    auto engineA = connectAs("engine-a");
-    QVERIFY(risk && engineA);
-    std::string error;
-    auto desk = KeyValueBucket::openOrCreate(risk->connection, "kappa_desk", error);
-    QVERIFY2(desk, error.c_str());
-    auto engines = KeyValueBucket::openOrCreate(engineA->connection, "kappa_engines", error);
-    QVERIFY2(engines, error.c_str());
+    BucketOwners owners;
+    std::string error = connectBucketOwners(owners);
+    QVERIFY2(error.empty(), error.c_str());
+    auto& [risk, engineA, desk, engines] = owners;
 
     const KvPutResult own = engines->put("a.engine", "state of a");
     QVERIFY2(own.ok(), own.error.c_str());
@@ -340,15 +388,11 @@ class TestNats : public QObject {
 
   void everyRoleReadsBothBuckets() {
     // The buckets exist (made by their owners), each with a key.
-    auto risk = connectAs("risk");
-    auto engineA = connectAs("engine-a");
-    QVERIFY(risk && engineA);
-    std::string error;
-    auto desk = KeyValueBucket::openOrCreate(risk->connection, "kappa_desk", error);
-    QVERIFY2(desk, error.c_str());
+    BucketOwners owners;
+    std::string error = connectBucketOwners(owners);
+    QVERIFY2(error.empty(), error.c_str());
+    auto& [risk, engineA, desk, engines] = owners;
     QVERIFY(desk->put("limits", "desk limits").ok());
-    auto engines = KeyValueBucket::openOrCreate(engineA->connection, "kappa_engines", error);
-    QVERIFY2(engines, error.c_str());
     QVERIFY(engines->put("a.desk", "summary of a").ok());
 
     for (const char* user : {"engine-a", "engine-b", "trader", "risk", "viewer"}) {
@@ -376,13 +420,7 @@ class TestNats : public QObject {
     // Only risk writes the desk bucket; a viewer sends no command.
     auto viewer = connectAs("viewer");
     QVERIFY(viewer);
-    std::atomic<bool> answered{false};
-    NatsReply reply;
-    viewer->connection.request("kappa.a.cmd.viewer.halt", "", std::chrono::milliseconds(8000), [&](const NatsReply& r) {
-      reply = r;
-      answered = true;
-    });
-    QVERIFY(waitUntil([&] { return answered.load(); }));
+    const NatsReply reply = requestAndWait(viewer->connection, "kappa.a.cmd.viewer.halt", "", std::chrono::milliseconds(8000));
     QCOMPARE(reply.error, std::string("refused by the server: no permission to publish kappa.a.cmd.viewer.halt"));
     // Nor may a viewer or a trader create a bucket.
     auto made = KeyValueBucket::openOrCreate(viewer->connection, "kappa_other", error, 1, std::chrono::milliseconds(1000));
@@ -516,32 +554,16 @@ class TestNats : public QObject {
     QVERIFY2(waitUntil([&] { return trader->errors.contains("permissions violation for subscription to kappa.a.>"); }),
              trader->errors.joined().c_str());
 
-    std::atomic<bool> answered{false};
-    NatsReply reply;
-    trader->connection.request("kappa.a.cmd.trader.submit", "BUY 1", std::chrono::milliseconds(5000), [&](const NatsReply& r) {
-      reply = r;
-      answered = true;
-    });
-    QVERIFY(waitUntil([&] { return answered.load(); }));
+    NatsReply reply = requestAndWait(trader->connection, "kappa.a.cmd.trader.submit", "BUY 1", std::chrono::milliseconds(5000));
     QVERIFY2(reply.ok, reply.error.c_str());
     QCOMPARE(reply.data, std::string("accepted kappa.a.cmd.trader.submit BUY 1"));
 
-    answered = false;
-    risk->connection.request("kappa.a.cmd.risk.halt", "", std::chrono::milliseconds(5000), [&](const NatsReply& r) {
-      reply = r;
-      answered = true;
-    });
-    QVERIFY(waitUntil([&] { return answered.load(); }));
+    reply = requestAndWait(risk->connection, "kappa.a.cmd.risk.halt", "", std::chrono::milliseconds(5000));
     QVERIFY2(reply.ok, reply.error.c_str());
     QCOMPARE(commands.size(), size_t(2));
 
     // No engine b running: told at once.
-    answered = false;
-    trader->connection.request("kappa.b.cmd.trader.submit", "BUY 1", std::chrono::milliseconds(5000), [&](const NatsReply& r) {
-      reply = r;
-      answered = true;
-    });
-    QVERIFY(waitUntil([&] { return answered.load(); }));
+    reply = requestAndWait(trader->connection, "kappa.b.cmd.trader.submit", "BUY 1", std::chrono::milliseconds(5000));
     QVERIFY(!reply.ok);
     QCOMPARE(reply.error, std::string("no one answers on kappa.b.cmd.trader.submit"));
 
@@ -559,31 +581,21 @@ class TestNats : public QObject {
     QVERIFY(engineA);
     NatsSubscription silent = engineA->connection.subscribe("kappa.a.cmd.>", [](auto&, auto&, auto&) {});
     engineA->connection.flush(std::chrono::milliseconds(5000));
-    std::atomic<bool> answered{false};
-    NatsReply reply;
-    risk->connection.request("kappa.a.cmd.risk.resume", "", std::chrono::milliseconds(300), [&](const NatsReply& r) {
-      reply = r;
-      answered = true;
-    });
-    QVERIFY(waitUntil([&] { return answered.load(); }));
+    const NatsReply reply = requestAndWait(risk->connection, "kappa.a.cmd.risk.resume", "", std::chrono::milliseconds(300));
     QCOMPARE(reply.error, std::string("no answer from kappa.a.cmd.risk.resume within 300 ms"));
   }
 
   void tlsWithTheRightCaAndTheWrongOne() {
-    QTemporaryDir caDir, otherDir;
-    kappa::test::TestCa ca, other;
-    QString why = kappa::test::makeTestCa(caDir.path(), ca);
+    TlsServer tls;
+    QString why = tls.start();
     QVERIFY2(why.isEmpty(), qPrintable(why));
+    const kappa::test::TestCa& ca = tls.ca;
+    NatsServerProcess& tlsServer = tls.server;
+    QVERIFY(tlsServer.url().startsWith("tls://"));
+    QTemporaryDir otherDir;
+    kappa::test::TestCa other;
     why = kappa::test::makeTestCa(otherDir.path(), other);
     QVERIFY2(why.isEmpty(), qPrintable(why));
-    NatsServerProcess tlsServer;
-    NatsServerProcess::Options tls;
-    tls.tlsCert = ca.certFile;
-    tls.tlsKey = ca.keyFile;
-    tls.tlsCa = ca.caFile;
-    why = tlsServer.start(tls);
-    QVERIFY2(why.isEmpty(), qPrintable(why));
-    QVERIFY(tlsServer.url().startsWith("tls://"));
 
     NatsSettings s = settingsFor(tlsServer, "risk");
     s.caFile = ca.caFile.toStdString();
@@ -653,9 +665,12 @@ class TestNats : public QObject {
 
   void tlsWithClientCertificates() {
     // verify: true — the server wants a client certificate signed by its CA.
-    QTemporaryDir dir;
-    kappa::test::TestCa ca;
-    QVERIFY(kappa::test::makeTestCa(dir.path(), ca).isEmpty());
+    TlsServer tls;
+    const QString why = tls.start(/*verifyClients=*/true);
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+    const QTemporaryDir& dir = tls.dir;
+    const kappa::test::TestCa& ca = tls.ca;
+    NatsServerProcess& server = tls.server;
     auto openssl = [&](const QStringList& args) {
       QProcess p;
       p.setWorkingDirectory(dir.path());
@@ -669,14 +684,6 @@ class TestNats : public QObject {
     QVERIFY(openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=risk"}));
     QVERIFY(openssl({"x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
                      "client.pem", "-days", "2", "-extfile", "client.cnf"}));
-    NatsServerProcess server;
-    NatsServerProcess::Options tls;
-    tls.tlsCert = ca.certFile;
-    tls.tlsKey = ca.keyFile;
-    tls.tlsCa = ca.caFile;
-    tls.verifyClients = true;
-    const QString why = server.start(tls);
-    QVERIFY2(why.isEmpty(), qPrintable(why));
 
     NatsSettings s = settingsFor(server, "risk");
     s.caFile = ca.caFile.toStdString();
@@ -744,9 +751,8 @@ class TestNats : public QObject {
     leaving.reset();
     QVERIFY(!risk.connection.connected());
     // Requests while the link is down fail by their timeout, never hang.
-    std::atomic<bool> answered{false};
-    risk.connection.request("kappa.a.cmd.risk.halt", "", std::chrono::milliseconds(300), [&](const NatsReply&) { answered = true; });
-    QVERIFY(waitUntil([&] { return answered.load(); }));
+    const NatsReply down = requestAndWait(risk.connection, "kappa.a.cmd.risk.halt", "", std::chrono::milliseconds(300));
+    QVERIFY2(!down.ok && down.error.find("no reply callback") == std::string::npos, down.error.c_str());
 
     const QString why = server.restart();
     QVERIFY2(why.isEmpty(), qPrintable(why));

@@ -7,15 +7,9 @@
 #include <mutex>
 #include <thread>
 
-namespace kappa::nats {
+#include "nats/LastError.hpp"
 
-namespace {
-std::string lastErrorText() {
-  natsStatus s = NATS_OK;
-  const char* text = nats_GetLastError(&s);
-  return text ? text : "";
-}
-}  // namespace
+namespace kappa::nats {
 
 struct KeyValueBucket::Native {
   jsCtx* js = nullptr;

@@ -8,18 +8,13 @@
 #include <random>
 
 #include "nats/CallbackGate.hpp"
+#include "nats/LastError.hpp"
 #include "nats/NatsSubscriptionState.hpp"
 #include "nats/WorkerThread.hpp"
 
 namespace kappa::nats {
 
 namespace {
-
-std::string lastErrorText() {
-  natsStatus s = NATS_OK;
-  const char* text = nats_GetLastError(&s);
-  return text ? text : "";
-}
 
 bool contains(const std::string& haystack, const char* needle) {
   auto lower = [](std::string s) {

@@ -40,6 +40,8 @@ void RemoteEngineLink::close() {
 std::string RemoteEngineLink::connect(const nats::NatsSettings& settings, const std::string& engine,
                                       std::chrono::milliseconds timeout) {
   if (!validToken(engine)) return "'" + engine + "' is not an engine name (A-Z a-z 0-9 _ -)";
+  // A creds file's problem (open to others, no user name) before the user's name is asked for.
+  if (std::string bad = settings.validate(); !bad.empty()) return bad;
   if (!validToken(settings.user))
     return "commands are sent under the NATS user's name: set KAPPA_NATS_USER (one token: A-Z a-z 0-9 _ -)";
   engine_ = engine;
