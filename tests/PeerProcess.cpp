@@ -1,8 +1,16 @@
 #include "PeerProcess.hpp"
 
+#include <sys/prctl.h>
+
+#include <csignal>
+
 namespace kappa::test {
 
 QString startPeer(QProcess& process, const QString& label) {
+  // A test that crashes runs no destructor: the kernel then sends the peer SIGTERM, which it takes
+  // as a normal stop (kappa-exchange --chain stops its anvil), so no peer outlives its test holding
+  // a port, a data directory or a file descriptor it inherited.
+  process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
   process.start();
   if (!process.waitForStarted(10000)) return label + " did not start: " + process.errorString();
   return {};

@@ -8,6 +8,7 @@
 namespace kappa::test {
 
 // Starts `process` (its program and arguments set): "" once it runs, else "<label> did not start: why".
+// The peer gets SIGTERM from the kernel if the test process dies first.
 QString startPeer(QProcess& process, const QString& label);
 // SIGTERM, then SIGKILL after `graceMs`. Its exit code after a clean exit, else -1 (killed, crashed).
 int stopPeer(QProcess& process, int graceMs = 5000);

@@ -108,10 +108,12 @@ class TestNatsCreds : public QObject {
     engine_.setProcessEnvironment(env);
     engine_.setProcessChannelMode(QProcess::MergedChannels);
     engine_.setStandardOutputFile(dir_.filePath("engine-a.out"));  // a file: a full pipe would stall it
-    engine_.start(KAPPA_BINARY, {"--headless", "--serve", server_.url(), "--nats-creds", creds("engine-a"), "--engine-name",
-                                 "a", "--command-users", "trader", "--risk-users", "risk", "--data-dir",
-                                 dir_.filePath("engine-a"), "--seed", "3", "--feed-rate", "1000"});
-    QVERIFY(engine_.waitForStarted(10000));
+    engine_.setProgram(KAPPA_BINARY);
+    engine_.setArguments({"--headless", "--serve", server_.url(), "--nats-creds", creds("engine-a"), "--engine-name", "a",
+                          "--command-users", "trader", "--risk-users", "risk", "--data-dir", dir_.filePath("engine-a"),
+                          "--seed", "3", "--feed-rate", "1000"});
+    const QString started = test::startPeer(engine_, "kappa");
+    QVERIFY2(started.isEmpty(), qPrintable(started));
     remote::RemoteEngineLink probe;
     std::string error = "not tried";
     QVERIFY2(waitUntil([&] {
