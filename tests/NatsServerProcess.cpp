@@ -12,10 +12,6 @@
 #include <QRegularExpression>
 #include <QThread>
 
-#include <csignal>
-
-#include <sys/prctl.h>
-
 #include "PeerProcess.hpp"
 
 namespace kappa::test {
@@ -88,6 +84,10 @@ QString NatsServerProcess::writeConfig() {
 
 QString NatsServerProcess::launch() {
   const QDir d(dir_.path());
+  // The ports file comes before the server has loaded its accounts: in operator mode a client that
+  // connects then is refused ("authentication refused"). Ready is when the log says so (the log
+  // file is appended to across restarts: one more "ready" than before).
+  const qsizetype readyBefore = log().count(QStringLiteral("Server is ready"));
   QDir(d.filePath("ports")).removeRecursively();
   d.mkpath("ports");
   QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -97,9 +97,6 @@ QString NatsServerProcess::launch() {
   process_.setProgram(kServerBinary);
   process_.setArguments({"-c", d.filePath("nats-server.conf"), "-l", d.filePath("nats-server.log")});
   process_.setProcessChannelMode(QProcess::MergedChannels);
-  // If the test process dies (a crash, a sanitizer abort), the server goes with it instead of
-  // staying behind on its port.
-  process_.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
   process_.setStandardOutputFile(d.filePath("nats-server.out"), QIODevice::Append);
   if (const QString why = startPeer(process_, "nats-server"); !why.isEmpty()) return why;
 
@@ -117,7 +114,7 @@ QString NatsServerProcess::launch() {
         const QJsonArray urls = QJsonDocument::fromJson(f.readAll()).object().value("nats").toArray();
         if (!urls.isEmpty()) {
           const QRegularExpressionMatch m = QRegularExpression(R"(:(\d+)$)").match(urls.first().toString());
-          if (m.hasMatch()) {
+          if (m.hasMatch() && log().count(QStringLiteral("Server is ready")) > readyBefore) {
             port_ = m.captured(1).toInt();
             return {};
           }
