@@ -223,9 +223,13 @@ bool RemoteEngineLink::takeSnapshot() {
   }
   // The focus said again before the engine's lease on it runs out (the window pulls snapshots for
   // as long as it shows one).
+  // Not when the server refused this user's focus (a viewer may publish nothing): each renewal would
+  // be one more permission violation in the server's log and in this window's status line.
   if (const InstrumentId focus = focus_.load(); focus != kNoInstrument && connection_.connected() &&
-                                                     now - focusSentAt_.load() > focusRenewal_.count() * 1'000'000)
-    sendFocus(focus, false);
+                                                     now - focusSentAt_.load() > focusRenewal_.count() * 1'000'000) {
+    if (connection_.deniedReason(commandSubject(engine_, user_, "focus")).empty()) sendFocus(focus, false);
+    else focusSentAt_.store(now);
+  }
   std::lock_guard lock(mutex_);
   if (stagingVersion_ == frontVersion_) return false;
   front_ = staging_;
