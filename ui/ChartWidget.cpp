@@ -113,14 +113,27 @@ void ChartWidget::setInstrument(InstrumentId id) {
   lastBarKey_ = 0;
   lastFillSeq_ = 0;
   following_ = true;
-  title_->setText(id < instruments_.size() ? venues_.display(instruments_, id) + "  ·  10 s" : QString());
+  titleText_ = id < instruments_.size() ? venues_.display(instruments_, id) + "  ·  10 s" : QString();
+  showCarried(true);
+}
+
+// The title says when the snapshots stop carrying this instrument (an attached engine full of
+// other windows' instruments): the bars drawn are then history, not a live market.
+void ChartWidget::showCarried(bool carried) {
+  carried_ = carried;
+  title_->setText(carried ? titleText_ : titleText_ + "  ·  not updating: the engine sends no data for it");
+  title_->setColor(carried ? colors::text : colors::stale);
   dirty_ = true;
 }
 
 void ChartWidget::apply(const EngineSnapshot& s) {
   if (instrument_ == kNoInstrument) return;
   const FocusedMarket* market = s.focusedOn(instrument_);
-  if (!market) return;  // not in this snapshot yet (focus just changed): the bars drawn are this instrument's
+  if (!market) {  // not in this snapshot (yet): the bars drawn are this instrument's, but not live
+    if (carried_ && lastBarKey_ > 0) showCarried(false);
+    return;
+  }
+  if (!carried_) showCarried(true);
   const std::vector<Candle>& bars = market->candles;
   // Stream: append bars newer than what we have; rewrite only the last (still forming) bar.
   for (const Candle& c : bars) {

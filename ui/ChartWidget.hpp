@@ -35,6 +35,7 @@ class ChartWidget : public QWidget {
   bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
+  void showCarried(bool carried);
   void follow();
 
   const InstrumentRegistry& instruments_;
@@ -46,6 +47,8 @@ class ChartWidget : public QWidget {
   QCPGraph* sells_ = nullptr;
   QCPItemStraightLine* lastLine_ = nullptr;
   QCPItemText* title_ = nullptr;
+  QString titleText_;   // the instrument and the bar length
+  bool carried_ = true;  // the snapshots carry this instrument's candles
   // Crosshair with a time/price readout, following the mouse.
   QCPItemStraightLine* crossH_ = nullptr;
   QCPItemStraightLine* crossV_ = nullptr;
