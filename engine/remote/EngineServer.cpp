@@ -467,6 +467,9 @@ void EngineServer::onQuery(const std::string& subject, const std::string& data, 
             page = {};
             page.error = "the journal query took longer than 4.5 s on the engine: narrow the filters (a time range)";
           }
+          // The engine host's file system is not the remote user's business.
+          for (std::size_t at; !path.empty() && (at = page.error.find(path)) != std::string::npos;)
+            page.error.replace(at, path.size(), "the engine's journal");
           connection_.respond(replyTo, encodeJournalPage(page));
         },
         kMaxWaiting);
