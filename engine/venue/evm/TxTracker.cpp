@@ -290,7 +290,7 @@ void TxTracker::checkIncluded(Tracked& t) {
   publish(e);
 }
 
-bool TxTracker::lookForReceipt(Tracked& t) {
+TxTracker::Receipt TxTracker::lookForReceipt(Tracked& t) {
   for (auto a = t.record.attempts.rbegin(); a != t.record.attempts.rend(); ++a) {
     RpcReply reply = rpc_.call("eth_getTransactionReceipt", json::array({a->hash}));
     if (!reply.ok() || !reply.result.is_object()) continue;
@@ -298,14 +298,14 @@ bool TxTracker::lookForReceipt(Tracked& t) {
       // A receipt in a block newer than the head being handled waits for that head: a block
       // mined while this head's transactions are looked at would otherwise show a later nonce
       // included (the swap) before an earlier one (its approval), whose receipt was asked first.
-      if (quantityU64(jsonMember(reply.result, "blockNumber"), "receipt blockNumber") > head_) return false;
+      if (quantityU64(jsonMember(reply.result, "blockNumber"), "receipt blockNumber") > head_) return Receipt::InLaterBlock;
       applyReceipt(t, *a, reply.result);
-      return true;
+      return Receipt::Applied;
     } catch (const std::exception&) {
       continue;  // a malformed receipt (a bad quantity, a log field of the wrong type): asked again at the next block
     }
   }
-  return false;
+  return Receipt::None;
 }
 
 void TxTracker::applyReceipt(Tracked& t, const TxAttempt& attempt, const json& receipt) {
@@ -375,11 +375,14 @@ std::string TxTracker::replayRevert(const Tracked& t, const TxAttempt& attempt, 
 }
 
 void TxTracker::checkPending(Tracked& t, const std::optional<FeeQuote>& quote, std::uint64_t latest) {
-  if (lookForReceipt(t)) return;
+  // A receipt in a block mined after this head was read is no verdict yet: the nonce count below is
+  // read later still ("latest"), so it counts that block, and "used by someone else" would drop a
+  // transaction that in fact landed (seen: an approval and its swap dropped, the swap filled on chain).
+  if (lookForReceipt(t) != Receipt::None) return;
   if (latest != ~std::uint64_t{0} && t.record.nonce < latest) {
     // The nonce is used, by none of our hashes (a block may have landed between the two reads:
     // look once more before saying so).
-    if (lookForReceipt(t)) return;
+    if (lookForReceipt(t) != Receipt::None) return;
     TxEvent e = eventFor(t, TxEventType::Dropped);
     e.reason = "nonce " + std::to_string(t.record.nonce) + " was used by a transaction this tracker did not send";
     t.record.state = TxState::Dropped;

@@ -187,7 +187,10 @@ class TxTracker {
   SendOutcome sendRaw(const std::string& raw, std::string& reason);
   bool sendReplacement(Tracked& t, bool cancel, std::string& reason);
   void checkPending(Tracked& t, const std::optional<FeeQuote>& quote, std::uint64_t latestCount);
-  bool lookForReceipt(Tracked& t);
+  // Applied: a receipt was found and applied. InLaterBlock: one exists, in a block newer than the
+  // head being handled (mined meanwhile): that head will apply it. None: no receipt for any attempt.
+  enum class Receipt { Applied, InLaterBlock, None };
+  Receipt lookForReceipt(Tracked& t);
   void applyReceipt(Tracked& t, const TxAttempt& attempt, const nlohmann::json& receipt);
   void checkIncluded(Tracked& t);
   void resendDropped(Tracked& t);
