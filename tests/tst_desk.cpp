@@ -179,6 +179,8 @@ class TestDesk : public QObject {
     const std::string error = link.connect(as(server_, "trader"), "a");
     QVERIFY2(error.empty(), error.c_str());
     QVERIFY(!link.probeRiskRole());  // a trader has no Desk view
+    QTest::qWait(200);  // the server's refusal of the probe arrives on another thread
+    QVERIFY2(link.link().refusals == 0, link.link().lastRefusal.c_str());  // and is not shown as a refusal
     MainWindow w(link, dir_.filePath("layout-trader.ini"));
     w.resize(1600, 1000);
     w.show();

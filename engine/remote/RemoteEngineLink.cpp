@@ -56,6 +56,7 @@ std::string RemoteEngineLink::connect(const nats::NatsSettings& settings, const 
   };
   callbacks.onReconnected = [this] { disconnectedSince_.store(0); };
   callbacks.onError = [this](const std::string& error) {
+    if (error.find(kDeskProbeSubject) != std::string::npos) return;  // a trader is not risk: no refusal to show
     std::lock_guard lock(mutex_);
     lastRefusal_ = "the NATS server: " + error;
     refusals_.fetch_add(1);
@@ -88,7 +89,7 @@ std::string RemoteEngineLink::connect(const nats::NatsSettings& settings, const 
 }
 
 bool RemoteEngineLink::probeRiskRole() {
-  const std::string probe = "kappa.desk.probe";
+  const std::string probe = kDeskProbeSubject;
   if (!connection_.publish(probe, {}).empty()) return false;
   if (!connection_.flush(std::chrono::milliseconds(2000)).empty()) return false;
   // The server's refusal is told on another thread a moment after the flush: wait a little for it.
@@ -267,7 +268,8 @@ void RemoteEngineLink::setFocus(InstrumentId id) {
 }
 
 void RemoteEngineLink::sendFocus(InstrumentId id, bool tell) {
-  focusSentAt_.store(monoNow());
+  // Not sent while away: the first renewal after the link is back then goes at once.
+  if (connection_.connected()) focusSentAt_.store(monoNow());
   std::vector<InstrumentId> instruments;
   if (id != kNoInstrument) instruments.push_back(id);
   send(

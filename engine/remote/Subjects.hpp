@@ -12,6 +12,9 @@ inline constexpr const char* kDeskBucket = "kappa_desk";        // halt, limits:
 inline constexpr const char* kDeskHaltKey = "halt";
 inline constexpr const char* kDeskLimitsKey = "limits";
 inline constexpr const char* kDeskHaltSubject = "kappa.desk.halt";
+// Published once at attach to learn whether this user holds the risk role (the server refuses the
+// others): a refusal here is the answer, not a problem to show.
+inline constexpr const char* kDeskProbeSubject = "kappa.desk.probe";
 // Parts that are not snapshot parts (SnapshotCodec's): the instrument list and the desk summary.
 inline constexpr const char* kInstrumentsPart = "instruments";
 inline constexpr const char* kDeskPart = "desk";
