@@ -278,7 +278,10 @@ class TestDeribitAppTrading : public QObject {
     QVERIFY(dir_.isValid());
     QFile accounts(dir_.filePath("accounts.txt"));  // the exchange's side: a 0600 file, not its command line
     QVERIFY(accounts.open(QIODevice::WriteOnly));
-    accounts.write(QByteArray(kKappaId) + ":" + kKappaSecret + "\n" + kBobId + ":" + kBobSecret + "\n");
+    // Bob is the market's other side: he takes whole book levels ahead of kappa's orders, and how
+    // deep those are depends on the random walk. The default 10 BTC ran out once ("initial margin
+    // would exceed equity") before the frozen kappa's order was reached.
+    accounts.write(QByteArray(kKappaId) + ":" + kKappaSecret + "\n" + kBobId + ":" + kBobSecret + " BTC=200 ETH=2000\n");
     accounts.close();
     accounts.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
     // Deribit's default non-matching-engine credits are shared by kappa and this test's own
