@@ -10,6 +10,7 @@
 #include "core/Log.hpp"
 #include "remote/DeskFeed.hpp"
 #include "remote/RemoteEngineLink.hpp"
+#include "remote/RemoteEvmView.hpp"
 
 namespace kappa::app {
 
@@ -39,6 +40,19 @@ int runAttachedTerminal(const Options& opt, QApplication& app, const QString& da
     auto window = std::make_unique<ui::MainWindow>(*link, dataDir + "/layout-attached-" + engine + ".ini");
     if (desk) window->setDesk(*desk, link->user());
     window->setEngineList([settings](std::string* error) { return remote::RemoteEngineLink::listEngines(settings, error); });
+    // The engine's on-chain venue, if it has one: the On-chain dock and the ticket's swap preview,
+    // as in a local window. Its part is in the bucket by now (the engine publishes it within a
+    // quarter second of starting); an engine still starting sends it a moment later.
+    remote::RemoteEvmView evmView(*link);
+    QTimer evmWatch;
+    auto addEvm = [&] {
+      if (!link->hasEvmVenue()) return;
+      window->setEvmVenue(evmView);
+      evmWatch.stop();
+    };
+    QObject::connect(&evmWatch, &QTimer::timeout, window.get(), addEvm);
+    addEvm();
+    if (!window->onChainPanel()) evmWatch.start(500);
     QString next;
     QObject::connect(window.get(), &ui::MainWindow::attachRequested, &app, [&](const QString& chosen) {
       next = chosen;

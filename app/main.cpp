@@ -473,6 +473,7 @@ int main(int argc, char** argv) {
     config.failClosedHalts = opt.deskFailAction == "halt";
     config.focusLease = std::chrono::milliseconds(std::int64_t(opt.focusLeaseS * 1000));
     server = std::make_unique<kappa::remote::EngineServer>(engine, std::move(config));
+    server->setEvmView(evm);  // the On-chain dock of attached windows, and their speed-ups
     if (std::string error = server->start(); !error.empty()) {
       std::fprintf(stderr, "kappa: --serve %s: %s\n", qPrintable(opt.serveUrl), error.c_str());
       server.reset();

@@ -739,6 +739,7 @@ class TestRemoteCodec : public QObject {
         cmd::RemoveStrategy{3},
         cmd::SetStrategyParam{3, "spread", "3"},
         cmd::Focus{"9f3a0c5e11b2d4e7", {1, 2, 3}},
+        cmd::SpeedUp{77},
     };
     std::set<std::string> verbs;
     for (const Command& c : commands) {
@@ -847,6 +848,7 @@ class TestRemoteCodec : public QObject {
     refused("replace", R"({"id": 4, "price": 10, "qty": -1})", "replace: qty: -1 is out of range");
     refused("replace", R"({"id": -4, "price": 10, "qty": 1})", "id: must not be negative");
     refused("cancel", "{}", "cancel: id: missing");
+    refused("speed_up", R"({"id": "7"})", "speed_up: id: must be a number, got string");
     refused("halt", R"({"reason": "line\nforged"})", "reason: contains a control character");
     refused("risk_limit", R"({"assignment": "max_position"})", "is not NAME=VALUE");
     refused("load_plugin", R"({"path": ""})", "path: empty");

@@ -23,7 +23,7 @@ class QLineEdit;
 class QSortFilterProxyModel;
 
 namespace kappa::evm {
-class EvmVenue;
+class EvmView;
 }
 
 namespace kappa::remote {
@@ -140,10 +140,11 @@ class MainWindow : public QMainWindow {
   std::vector<VenueConnection> connectionEntries() const;
   // Opens the Connections dialog (window-modal, deleted on close; the one already open if any).
   ConnectionsDialog* openConnections();
-  // An on-chain venue is configured (app/main.cpp, --venue evm): adds the On-chain dock (wallet,
-  // pools, transactions with Speed up / Cancel, block strip) and the ticket's swap preview
-  // (MainWindowOnChain.cpp). The venue outlives the window (the engine owns it).
-  void setEvmVenue(evm::EvmVenue& venue);
+  // An on-chain venue is configured (app/main.cpp, --venue evm), or the attached engine has one
+  // (app/AttachedTerminal.cpp: RemoteEvmView): adds the On-chain dock (wallet, pools, transactions
+  // with Speed up / Cancel, block strip) and the ticket's swap preview (MainWindowOnChain.cpp). The
+  // view outlives the window.
+  void setEvmVenue(evm::EvmView& venue);
   onchain::OnChainPanel* onChainPanel() const { return onChain_; }
   onchain::OnChainTicketSection* onChainTicket() const { return onChainTicket_; }
 

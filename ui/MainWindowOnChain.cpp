@@ -10,11 +10,11 @@
 #include "OrderTicket.hpp"
 #include "onchain/OnChainPanel.hpp"
 #include "onchain/OnChainTicketSection.hpp"
-#include "venue/evm/EvmVenue.hpp"
+#include "venue/evm/EvmView.hpp"
 
 namespace kappa::ui {
 
-void MainWindow::setEvmVenue(evm::EvmVenue& venue) {
+void MainWindow::setEvmVenue(evm::EvmView& venue) {
   if (onChain_) return;
   onChain_ = new onchain::OnChainPanel(engine_, venue, this);
   connect(onChain_, &onchain::OnChainPanel::speedUpRequested, this, [&venue](OrderId id) { venue.speedUp(id); });

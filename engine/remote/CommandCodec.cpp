@@ -20,7 +20,8 @@ struct Refused {
 constexpr std::array<const char*, std::variant_size_v<Command>> kVerbs = {
     "submit",        "cancel",          "cancel_all",     "replace",         "halt",          "reduce",
     "flatten",       "resume",          "risk_limit",     "load_plugin",     "unload_plugin", "launch_strategy",
-    "start_strategy", "stop_strategy", "remove_strategy", "strategy_param", "focus"};
+    "start_strategy", "stop_strategy", "remove_strategy", "strategy_param", "focus",
+    "speed_up"};
 
 // Enum names as the body spells them (readable in logs).
 constexpr std::array<const char*, 2> kSides = {"buy", "sell"};
@@ -213,6 +214,7 @@ Command decode(std::size_t verb, const Body& b) {
       for (const json& v : list) c.instruments.push_back(instrumentId(b, "instruments", v));
       return c;
     }
+    case 17: return cmd::SpeedUp{b.unsignedInteger("id", true)};
   }
   refuse("unknown verb");
 }
@@ -266,9 +268,11 @@ json encode(const Command& command) {
           return {{"id", c.id}};
         } else if constexpr (std::is_same_v<T, cmd::SetStrategyParam>) {
           return {{"id", c.id}, {"name", c.name}, {"value", c.value}};
-        } else {
-          static_assert(std::is_same_v<T, cmd::Focus>);
+        } else if constexpr (std::is_same_v<T, cmd::Focus>) {
           return {{"client", c.client}, {"instruments", c.instruments}};
+        } else {
+          static_assert(std::is_same_v<T, cmd::SpeedUp>);
+          return {{"id", c.id}};
         }
       },
       command);

@@ -47,11 +47,13 @@ struct Focus {                                                 // "focus": the i
   std::string client;  // the window's session (RemoteEngineLink's id): its focus is leased apart from other windows'
   std::vector<InstrumentId> instruments;
 };
+struct SpeedUp { OrderId id = 0; };                            // "speed_up": a pending swap of the on-chain venue
 }  // namespace cmd
 
 using Command = std::variant<cmd::Submit, cmd::Cancel, cmd::CancelAll, cmd::Replace, cmd::Halt, cmd::Reduce, cmd::Flatten,
                              cmd::Resume, cmd::ChangeRiskLimit, cmd::LoadPlugin, cmd::UnloadPlugin, cmd::LaunchStrategy,
-                             cmd::StartStrategy, cmd::StopStrategy, cmd::RemoveStrategy, cmd::SetStrategyParam, cmd::Focus>;
+                             cmd::StartStrategy, cmd::StopStrategy, cmd::RemoveStrategy, cmd::SetStrategyParam, cmd::Focus,
+                             cmd::SpeedUp>;
 
 inline constexpr std::size_t kMaxCommandBytes = 64 * 1024;  // a larger body is refused unread
 inline constexpr std::size_t kMaxCommandString = 4096;      // reason, path, tag, parameter value, ...

@@ -2,36 +2,30 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 
 #include "core/Clock.hpp"
+#include "core/UtcTime.hpp"
 #include "core/Log.hpp"
 #include "desk/EngineDeskSummary.hpp"
 #include "remote/CommandCodec.hpp"
 #include "remote/InstrumentCodec.hpp"
 #include "remote/QueryCodec.hpp"
 #include "remote/Subjects.hpp"
+#include "remote/EvmPartCodec.hpp"
 #include "strategy/PluginLoader.hpp"
+#include "venue/evm/EvmView.hpp"
 
 namespace kappa::remote {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr std::chrono::milliseconds kEvmPublishInterval{250};  // the on-chain panel's refresh
 
 std::int64_t steadyNs() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(); }
 
 bool listed(const std::vector<std::string>& users, const std::string& user) {
   return std::find(users.begin(), users.end(), user) != users.end();
-}
-
-std::string utcTime(Nanos wall) {
-  const std::time_t t = std::time_t(wall / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
-  return buf;
 }
 
 // The command as the journal and the log say it (never a secret: commands carry none).
@@ -77,6 +71,8 @@ std::string describe(const Command& c, const InstrumentRegistry& instruments) {
           return "remove strategy #" + std::to_string(x.id);
         } else if constexpr (std::is_same_v<T, cmd::SetStrategyParam>) {
           return "strategy #" + std::to_string(x.id) + " " + x.name + "=" + x.value;
+        } else if constexpr (std::is_same_v<T, cmd::SpeedUp>) {
+          return "speed up order " + std::to_string(x.id) + " (same nonce, fees +12.5 %)";
         } else {
           return "focus";
         }
@@ -242,7 +238,7 @@ void EngineServer::applyDeskHalt(const desk::DeskHaltNotice& n, const char* via)
   }
   const std::string who = n.user.empty() ? std::string("the risk role") : n.user;
   if (n.active) {
-    const std::string reason = "DESK HALT by " + who + " at " + utcTime(n.at ? n.at : wallNow()) + ": " + n.reason;
+    const std::string reason = "DESK HALT by " + who + " at " + utcClockTime(n.at ? n.at : wallNow()) + ": " + n.reason;
     engine_.setDeskHold("the desk is halted (" + reason + "); the risk role lifts it");
     engine_.journalCommand(who, "DESK HALT: " + n.reason + " (via " + via + ")");
     engine_.haltAll(reason);
@@ -364,6 +360,12 @@ void EngineServer::onCommand(const std::string& subject, const std::string& data
         } else if constexpr (std::is_same_v<T, cmd::SetStrategyParam>) {
           engine_.setStrategyParam(x.id, x.name, x.value);
           answer({true, {}, 0});
+        } else if constexpr (std::is_same_v<T, cmd::SpeedUp>) {
+          // The venue answers in the order's detail (the next evm part): refused there when the
+          // swap is no longer pending or the new fees pass the cap.
+          if (!evm_) return answer({false, "engine '" + config_.engine + "' has no on-chain venue", x.id});
+          evm_->speedUp(x.id);
+          answer({true, {}, x.id});
         } else {  // Focus: the depth, trades and candles the snapshots carry, this window's among the others'
           std::vector<InstrumentId> listed;
           for (InstrumentId id : x.instruments)
@@ -506,6 +508,7 @@ void EngineServer::publishLoop() {
       }
       tracker_.reset();
       instrumentsVersion_ = ~0ull;
+      evmBody_.clear();
       for (auto& [key, slot] : bucket_) slot.dirty = !slot.value.empty();
     }
     if (Clock::now() - lastFocusExpiry_ >= std::chrono::milliseconds(250)) {
@@ -515,6 +518,7 @@ void EngineServer::publishLoop() {
     if (engine_.instruments().version() != instrumentsVersion_) publishInstruments();
     if (engine_.takeSnapshot()) publishSnapshot(engine_.snapshot());
     else if (engine_.tradingState() != lastState_) publishDeskSummary(engine_.snapshot(), true);  // a halt: at once
+    if (evm_ && Clock::now() - lastEvm_ >= kEvmPublishInterval) publishEvm();
     if (!desk_ && Clock::now() - lastDeskOpenTry_ > config_.bucketInterval) {
       lastDeskOpenTry_ = Clock::now();
       openDeskBucket();
@@ -551,6 +555,22 @@ void EngineServer::publishSnapshot(const EngineSnapshot& s) {
   }
   std::lock_guard lock(countersMutex_);
   counters_.partsPublished += parts;
+  counters_.bytesPublished += bytes;
+}
+
+// The on-chain panel's state when it changed, at the panel's own rate: it reads the chain, whose
+// blocks come seconds apart, and the wallet, refreshed per block.
+void EngineServer::publishEvm() {
+  lastEvm_ = Clock::now();
+  std::string body = encodeEvmBody(evm_->snapshot());
+  if (body == evmBody_) return;
+  evmBody_ = body;
+  std::string message = frameEvmPart(wallNow(), body);
+  const std::size_t bytes = message.size();
+  connection_.publish(stateSubject(config_.engine, kEvmPart), message);
+  putBucket(engineKey(config_.engine, kEvmPart), std::move(message), false);
+  std::lock_guard lock(countersMutex_);
+  ++counters_.partsPublished;
   counters_.bytesPublished += bytes;
 }
 
@@ -610,7 +630,7 @@ void EngineServer::checkFailClosed() {
   const Nanos lostAt = wallNow() - (steadyNs() - since);
   char reason[200];
   std::snprintf(reason, sizeof reason, "lost the desk's NATS server at %s for more than %.1f s: fail closed (%s)",
-                utcTime(lostAt).c_str(), double(config_.failClosedAfter.count()) / 1000.0,
+                utcClockTime(lostAt).c_str(), double(config_.failClosedAfter.count()) / 1000.0,
                 config_.failClosedHalts ? "HALTED" : "REDUCING");
   if (config_.failClosedHalts) engine_.haltAll(reason);
   else engine_.reduceOnly(reason);

@@ -31,6 +31,10 @@
 #include "remote/FocusLeases.hpp"
 #include "remote/SnapshotCodec.hpp"
 
+namespace kappa::evm {
+class EvmView;
+}
+
 namespace kappa::remote {
 
 struct EngineServerConfig {
@@ -59,6 +63,9 @@ class EngineServer {
   // before trading matters, never on the engine thread). "" or why it could not start.
   std::string start();
   void stop();
+  // The engine's on-chain venue (before start(); it outlives the server): its panel state is
+  // published as the part "evm" (EvmPartCodec) and attached windows' speed_up commands reach it.
+  void setEvmView(evm::EvmView* view) { evm_ = view; }
 
   struct Counters {
     std::uint64_t partsPublished = 0, bytesPublished = 0, bucketPuts = 0;
@@ -76,6 +83,7 @@ class EngineServer {
   void publishSnapshot(const EngineSnapshot& s);
   void publishInstruments();
   void publishDeskSummary(const EngineSnapshot& s, bool force);
+  void publishEvm();
   void putBucket(const std::string& key, std::string value, bool now);
   void flushBucket(bool all);
   void onCommand(const std::string& subject, const std::string& data, const std::string& replyTo);
@@ -93,6 +101,7 @@ class EngineServer {
 
   Engine& engine_;
   EngineServerConfig config_;
+  evm::EvmView* evm_ = nullptr;
   nats::NatsConnection connection_;
   std::unique_ptr<nats::KeyValueBucket> engines_;  // kappa_engines
   std::unique_ptr<nats::KeyValueBucket> desk_;     // kappa_desk (the risk role creates it: opened when it exists)
@@ -112,6 +121,8 @@ class EngineServer {
   // Publisher thread only.
   PartChangeTracker tracker_;
   std::uint64_t instrumentsVersion_ = ~0ull;
+  std::string evmBody_;                        // the evm part as last published ("" none yet)
+  std::chrono::steady_clock::time_point lastEvm_{};
   TradingState lastState_ = TradingState::Active;
   std::string lastReason_;
   std::chrono::steady_clock::time_point lastSummary_{}, lastDeskOpenTry_{}, lastLimitsCheck_{};

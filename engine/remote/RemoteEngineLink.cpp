@@ -8,6 +8,7 @@
 
 #include "core/Clock.hpp"
 #include "core/Log.hpp"
+#include "remote/EvmPartCodec.hpp"
 #include "remote/InstrumentCodec.hpp"
 #include "remote/QueryCodec.hpp"
 #include "remote/Subjects.hpp"
@@ -83,6 +84,7 @@ std::string RemoteEngineLink::connect(const nats::NatsSettings& settings, const 
     const nats::KvGetResult r = engines_->get(engineKey(engine, partName(part)));
     if (r.found) onPart(partName(part), r.value, true);
   }
+  if (const nats::KvGetResult r = engines_->get(engineKey(engine, kEvmPart)); r.found) onPart(kEvmPart, r.value, true);
   std::lock_guard lock(mutex_);
   if (partSeq_[std::size_t(SnapshotPart::Engine)] == 0) return "engine '" + engine + "' has published no state yet";
   return {};
@@ -138,6 +140,7 @@ void RemoteEngineLink::onPart(const std::string& name, const std::string& bytes,
     partsApplied_.fetch_add(1);
     return;
   }
+  if (name == kEvmPart) return onEvmPart(bytes, fromBucket);
   const std::optional<SnapshotPart> part = partFromName(name);
   if (!part) return;  // the desk summary and parts of later versions: not the window's
   const std::size_t slot = std::size_t(*part);
@@ -166,6 +169,33 @@ void RemoteEngineLink::onPart(const std::string& name, const std::string& bytes,
   ++stagingVersion_;
   partsApplied_.fetch_add(1);
 }
+
+void RemoteEngineLink::onEvmPart(const std::string& bytes, bool fromBucket) {
+  evm::EvmVenueSnapshot decoded;
+  Nanos published = 0;
+  if (std::string error = decodeEvmPart(bytes, decoded, &published, instruments_.size()); !error.empty()) {
+    partsRefused_.fetch_add(1);
+    log::error("remote", "engine " + engine_ + ": " + error);
+    return;
+  }
+  if (fromBucket && hasEvm_ && published < evmPublishedWall_) return;  // the subscription brought a newer one
+  evmPublishedWall_ = published;
+  evm_ = std::move(decoded);
+  hasEvm_ = true;
+  partsApplied_.fetch_add(1);
+}
+
+bool RemoteEngineLink::hasEvmVenue() const {
+  std::lock_guard lock(mutex_);
+  return hasEvm_;
+}
+
+evm::EvmVenueSnapshot RemoteEngineLink::evmSnapshot() const {
+  std::lock_guard lock(mutex_);
+  return evm_;
+}
+
+void RemoteEngineLink::speedUp(OrderId id) { send(cmd::SpeedUp{id}); }
 
 std::vector<double> RemoteEngineLink::takeArrivalAges() {
   std::lock_guard lock(mutex_);

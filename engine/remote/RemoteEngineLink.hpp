@@ -19,6 +19,7 @@
 #include "nats/NatsConnection.hpp"
 #include "remote/CommandCodec.hpp"
 #include "remote/SnapshotCodec.hpp"
+#include "venue/evm/EvmVenueViews.hpp"
 
 namespace kappa::remote {
 
@@ -51,6 +52,11 @@ class RemoteEngineLink final : public EngineLink {
   // Parts applied so far, and how many arrived malformed (ignored, with the reason logged).
   std::uint64_t partsApplied() const { return partsApplied_.load(); }
   std::uint64_t partsRefused() const { return partsRefused_.load(); }
+  // The engine's on-chain venue (the part "evm"), when it has one: whether a part arrived, and the
+  // last one (any thread; RemoteEvmView shows it). speedUp sends the command speed_up.
+  bool hasEvmVenue() const;
+  evm::EvmVenueSnapshot evmSnapshot() const;
+  void speedUp(OrderId id);
   // The age of each applied engine part at arrival (ms), for the benchmark: taken and cleared.
   std::vector<double> takeArrivalAges();
 
@@ -101,6 +107,7 @@ class RemoteEngineLink final : public EngineLink {
   // it first sent it — a viewer may not focus, and is not told so again every 5 s).
   void send(const Command& command, std::function<void(const CommandAnswer&)> done = {}, bool tell = true);
   void onPart(const std::string& part, const std::string& bytes, bool fromBucket);
+  void onEvmPart(const std::string& bytes, bool fromBucket);  // mutex_ held
   void sendFocus(InstrumentId id, bool tell);
   // Asks the engine `what`; `answered` gets its answer's bytes, or `failed` why there is none.
   void ask(const char* what, std::string body, std::function<void(const std::string&)> answered,
@@ -126,6 +133,9 @@ class RemoteEngineLink final : public EngineLink {
   double snapshotAgeMs_ = 0;
   std::vector<double> arrivalAges_;
   EngineSnapshot front_;            // the window's thread only
+  bool hasEvm_ = false;             // an evm part arrived (guarded by mutex_, as evm_)
+  evm::EvmVenueSnapshot evm_;
+  Nanos evmPublishedWall_ = 0;      // the newest evm part's: an older bucket copy is not applied
 
   std::atomic<std::uint8_t> state_{std::uint8_t(TradingState::Active)};
   std::atomic<std::int64_t> disconnectedSince_{0};  // wall ns

@@ -15,9 +15,11 @@ inline constexpr const char* kDeskHaltSubject = "kappa.desk.halt";
 // Published once at attach to learn whether this user holds the risk role (the server refuses the
 // others): a refusal here is the answer, not a problem to show.
 inline constexpr const char* kDeskProbeSubject = "kappa.desk.probe";
-// Parts that are not snapshot parts (SnapshotCodec's): the instrument list and the desk summary.
+// Parts that are not snapshot parts (SnapshotCodec's): the instrument list, the desk summary and
+// the on-chain venue's state.
 inline constexpr const char* kInstrumentsPart = "instruments";
 inline constexpr const char* kDeskPart = "desk";
+inline constexpr const char* kEvmPart = "evm";  // the on-chain venue's panel state (EvmPartCodec), when the engine has one
 
 inline std::string stateSubject(std::string_view engine, std::string_view part) {
   return "kappa." + std::string(engine) + ".state." + std::string(part);

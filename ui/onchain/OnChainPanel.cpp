@@ -15,6 +15,7 @@
 #include "onchain/OnChainFormat.hpp"
 #include "onchain/TransactionsTable.hpp"
 #include "onchain/UsdPrices.hpp"
+#include "venue/evm/RollingVolume.hpp"
 #include "venue/evm/TokenAmount.hpp"
 
 namespace kappa::ui::onchain {
@@ -67,7 +68,7 @@ int shownDecimals(const std::string& symbol) { return symbol == "USDC" || symbol
 
 }  // namespace
 
-OnChainPanel::OnChainPanel(EngineLink& engine, const evm::EvmVenue& venue, QWidget* parent)
+OnChainPanel::OnChainPanel(EngineLink& engine, const evm::EvmView& venue, QWidget* parent)
     : QWidget(parent), engine_(engine), venue_(venue) {
   setObjectName("onChainPanel");
   auto* v = new QVBoxLayout(this);
@@ -147,24 +148,24 @@ void OnChainPanel::showMessage(const QString& text, bool error) {
 
 void OnChainPanel::followOrder(OrderId id) {
   followed_ = id;
-  const std::optional<evm::EvmOrderView> v = venue_.order(id);
-  followedDetail_ = v ? v->detail : std::string();  // the answer is the next detail said
+  followedDetail_.clear();  // the answer is the next detail said
+  for (const evm::EvmOrderView& o : venue_.snapshot().orders)
+    if (o.orderId == id) followedDetail_ = o.detail;
 }
 
 void OnChainPanel::refresh() {
-  const VenueState state = venue_.state();
-  const evm::EvmChainView chain = venue_.chain();
-  const evm::EvmWalletView wallet = venue_.wallet();
-  const std::vector<evm::EvmPoolView> pools = venue_.pools();
-  const std::vector<evm::EvmOrderView> orders = venue_.orders();
-  const evm::EvmCounters counters = venue_.counters();
-  stale_ = state != VenueState::Connected;
-  const QString why = stale_ ? QString::fromStdString(venue_.stateDetail()) : QString();
+  const evm::EvmVenueSnapshot venue = venue_.snapshot();
+  const evm::EvmChainView& chain = venue.chain;
+  const evm::EvmWalletView& wallet = venue.wallet;
+  const std::vector<evm::EvmPoolView>& pools = venue.pools;
+  const std::vector<evm::EvmOrderView>& orders = venue.orders;
+  stale_ = venue.state != VenueState::Connected;
+  const QString why = stale_ ? QString::fromStdString(venue.stateDetail) : QString();
   const Nanos now = wallNow();
   strip_->apply(chain, now, stale_, why);
   const UsdPrices usd(pools);
-  applyWallet(wallet, usd);
-  applyPools(pools, counters);
+  applyWallet(wallet, venue.walletAddress, usd);
+  applyPools(pools, venue.counters);
   txs_->apply(orders, pools, chain.nextBaseFee, usd.native(wallet.nativeSymbol), QString::fromStdString(wallet.nativeSymbol), stale_);
   setToolTip(why);
   // The venue's answer to the last Speed up / Cancel pressed: its order's detail once it changes.
@@ -181,15 +182,15 @@ void OnChainPanel::refresh() {
       }
 }
 
-void OnChainPanel::applyWallet(const evm::EvmWalletView& w, const UsdPrices& usd) {
+void OnChainPanel::applyWallet(const evm::EvmWalletView& w, const std::string& walletAddress, const UsdPrices& usd) {
   const QColor text = stale_ ? colors::stale : colors::text;
   const QColor dim = stale_ ? colors::stale : colors::dimText;
-  if (w.address.empty() && venue_.walletAddress().empty()) {
+  if (w.address.empty() && walletAddress.empty()) {
     walletTitle_->setText("Wallet — no key configured (market data only)");
     wallet_->setRowCount(0);
     return;
   }
-  const std::string address = w.address.empty() ? venue_.walletAddress() : w.address;
+  const std::string address = w.address.empty() ? walletAddress : w.address;
   QString title = QString("Wallet %1").arg(QString::fromStdString(address.substr(0, 6) + "…" + address.substr(address.size() - 4)));
   double total = 0;
   bool totalKnown = w.updatedAt != 0;

@@ -4,14 +4,14 @@
 // USD value at the pools' mids, the Router's allowance), the pools (price, reserves, volume counted
 // since Kappa started following them), and the transactions with Speed up (EvmVenue::speedUp) and
 // Cancel (the engine's normal cancel of the order: the OMS, then the venue's self-transfer).
-// It reads the venue's any-thread copies on its own display timer (4 Hz) and never waits on the
-// engine or the venue's I/O thread. While the node is away every figure is greyed, "since ...".
+// It reads the venue's snapshot (EvmView: the venue here, or a served engine's over the link) on its
+// own display timer (4 Hz) and never waits on the engine, the venue's I/O thread or the network. While the node is away every figure is greyed, "since ...".
 #include <QTimer>
 #include <QWidget>
 
 #include "core/Clock.hpp"
 #include "link/EngineLink.hpp"
-#include "venue/evm/EvmVenue.hpp"
+#include "venue/evm/EvmView.hpp"
 
 class QLabel;
 class QTableWidget;
@@ -24,7 +24,7 @@ class TransactionsTable;
 class OnChainPanel : public QWidget {
   Q_OBJECT
  public:
-  OnChainPanel(EngineLink& engine, const evm::EvmVenue& venue, QWidget* parent = nullptr);
+  OnChainPanel(EngineLink& engine, const evm::EvmView& venue, QWidget* parent = nullptr);
   // Reads the venue and updates every part (the timer calls it; tests may too).
   void refresh();
 
@@ -36,17 +36,17 @@ class OnChainPanel : public QWidget {
   bool stale() const { return stale_; }
 
  signals:
-  // Speed up pressed on a pending row: MainWindow hands it to EvmVenue::speedUp.
+  // Speed up pressed on a pending row: MainWindow hands it to EvmView::speedUp.
   void speedUpRequested(OrderId id);
 
  private:
-  void applyWallet(const evm::EvmWalletView& w, const class UsdPrices& usd);
+  void applyWallet(const evm::EvmWalletView& w, const std::string& walletAddress, const class UsdPrices& usd);
   void applyPools(const std::vector<evm::EvmPoolView>& pools, const evm::EvmCounters& counters);
   void showMessage(const QString& text, bool error);
   void followOrder(OrderId id);
 
   EngineLink& engine_;
-  const evm::EvmVenue& venue_;
+  const evm::EvmView& venue_;
   QTimer timer_;
   BlockStrip* strip_ = nullptr;
   QLabel* walletTitle_ = nullptr;

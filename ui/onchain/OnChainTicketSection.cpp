@@ -20,7 +20,7 @@ const char* kRows[][2] = {{"pay", "Pay"}, {"out", "Expected out"}, {"avg", "Avg 
 QString sideName(Side s) { return s == Side::Buy ? "buy" : "sell"; }
 }  // namespace
 
-OnChainTicketSection::OnChainTicketSection(const InstrumentRegistry& instruments, const evm::EvmVenue& venue, OrderTicket& ticket,
+OnChainTicketSection::OnChainTicketSection(const InstrumentRegistry& instruments, const evm::EvmView& venue, OrderTicket& ticket,
                                            QWidget* parent)
     : QWidget(parent), instruments_(instruments), venue_(venue), ticket_(ticket) {
   setObjectName("onChainTicket");
@@ -78,20 +78,21 @@ QLabel* OnChainTicketSection::figure(Side side, const QString& row) const {
 
 void OnChainTicketSection::refresh() {
   const InstrumentId id = ticket_.instrument();
-  const bool ours = id < instruments_.size() && instruments_[id].venue == venue_.id();
+  const evm::EvmVenueSnapshot venue = venue_.snapshot();
+  const bool ours = id < instruments_.size() && instruments_[id].venue == venue.venue && !venue.pools.empty();
   if (isVisible() != ours && (ours || !isHidden())) setVisible(ours);
   if (!ours) return;
-  const std::vector<evm::EvmPoolView> pools = venue_.pools();
+  const std::vector<evm::EvmPoolView>& pools = venue.pools;
   const evm::EvmPoolView* pool = nullptr;
   for (const evm::EvmPoolView& p : pools)
     if (p.instrument == id) pool = &p;
   if (!pool) return;
-  const evm::EvmChainView chain = venue_.chain();
+  const evm::EvmChainView& chain = venue.chain;
   const UsdPrices usd(pools);
   Qty qty = 0;
   QString parseError;
   const bool qtyOk = parseFixed(ticket_.qtyEdit()->text(), qty, &parseError);
-  const unsigned slippage = venue_.config().slippageBps;
+  const unsigned slippage = venue.slippageBps;
   if (QLabel* l = findChild<QLabel*>("rowName-min")) l->setText(QString("Min out (%1 %)").arg(double(slippage) / 100.0, 0, 'f', 2));
   const Instrument& inst = instruments_[id];
   QString note;
@@ -129,7 +130,9 @@ void OnChainTicketSection::refresh() {
                              .arg(formatMoney(double(chain.typicalSwapGas), 0).remove('+'))
                              .arg(chain.typicalSwapGas == 90'000 ? "typical swap" : "our last swap")
                        : QString("Waiting for the pool's reserves…");
-  if (venue_.state() != VenueState::Connected) note = "Node not answering: figures as of the last block seen";
+  if (venue.state != VenueState::Connected)
+    note = venue.stateDetail.rfind("link to engine", 0) == 0 ? QString::fromStdString(venue.stateDetail)
+                                                              : "Node not answering: figures as of the last block seen";
   note_->setText(note);
 }
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "core/Types.hpp"
-#include "venue/evm/EvmVenue.hpp"
+#include "venue/evm/EvmVenueViews.hpp"
 
 namespace kappa::ui::onchain {
 

@@ -11,7 +11,7 @@
 #include <map>
 #include <optional>
 
-#include "venue/evm/EvmVenue.hpp"
+#include "venue/evm/EvmVenueViews.hpp"
 
 class QPushButton;
 

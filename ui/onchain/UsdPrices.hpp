@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "venue/evm/EvmVenue.hpp"
+#include "venue/evm/EvmVenueViews.hpp"
 
 namespace kappa::ui::onchain {
 

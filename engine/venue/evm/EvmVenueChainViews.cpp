@@ -46,6 +46,23 @@ EvmChainView EvmVenue::chain() const {
   return chainView_;
 }
 
+EvmVenueSnapshot EvmVenue::snapshot() const {
+  EvmVenueSnapshot s;
+  s.venue = id();
+  s.state = state_.load();
+  s.walletAddress = walletAddress();
+  s.slippageBps = config_.slippageBps;
+  std::lock_guard lock(mutex_);
+  if (s.state != VenueState::Connected) s.stateDetail = detail_;
+  s.counters = counters_;
+  s.pools = views_;
+  s.orders.reserve(orderViews_.size());
+  for (const auto& [orderId, v] : orderViews_) s.orders.push_back(v);
+  s.wallet = walletView_;
+  s.chain = chainView_;
+  return s;
+}
+
 // After every successful poll: the chain view at a new head (or every kChainViewEvery), the
 // wallet at a new head (or until it was read once).
 void EvmVenue::refreshChainViews() {
