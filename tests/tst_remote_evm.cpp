@@ -323,6 +323,9 @@ class TestRemoteEvm : public QObject {
     QVERIFY2(panel()->toolTip().startsWith("link to engine a lost since "), qPrintable(panel()->toolTip()));
     QVERIFY2(panel()->findChild<QLabel*>("chainStale")->text().startsWith("STALE since "),
              qPrintable(panel()->findChild<QLabel*>("chainStale")->text()));
+    // The status bar's venue: not its last state in green.
+    QTRY_VERIFY2_WITH_TIMEOUT((window_->frame(), window_->venueStatusText(evm_->snapshot().venue).endsWith("evm · state unknown: link lost")),
+                              qPrintable(window_->venueStatusText(evm_->snapshot().venue)), 5000);
     window_->onChainTicket()->refresh();
     QVERIFY2(window_->onChainTicket()->findChild<QLabel*>("onChainTicketNote")->text().startsWith("link to engine a lost since "),
              qPrintable(window_->onChainTicket()->findChild<QLabel*>("onChainTicketNote")->text()));

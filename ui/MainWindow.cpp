@@ -542,14 +542,26 @@ void MainWindow::updateLink() {
   const QString engine = QString::fromStdString(link.engineName);
   if (!link.connected) {
     const QString since = formatUtcTime(link.disconnectedSince).left(8);
-    linkLabel_->setText(QString("engine %1 · LINK LOST since %2 UTC").arg(engine, since));
+    linkLabel_->setText(QString("engine %1 · LINK LOST").arg(engine));  // since when: the banner beside it
     linkLabel_->setStyleSheet("color:#ef5350; font-weight:bold;");
     if (!linkLost_) {
       linkLost_ = true;
       // Greyed, not hidden: the trader still sees what was there, and that it is not live.
       centralWidget()->setEnabled(false);
       for (QDockWidget* dock : docks_) dock->widget()->setEnabled(false);
+      // The venues' states came with the engine's state: without it they are unknown, not the
+      // last ones shown in green (the next snapshot after the link is back says them again).
+      const std::vector<std::string> names = engine_.venueNames();
+      for (std::size_t v = 0; v < venueLabels_.size(); ++v) {
+        const QString name = v < names.size() ? QString::fromStdString(names[v]) : QString("venue %1").arg(v);
+        venueLabels_[v]->setText("● " + name + " · state unknown: link lost");
+        venueLabels_[v]->setToolTip(name + ": its state as of " + since + " UTC is not current: the link to engine " + engine + " is lost");
+        venueColors_[v] = colors::stale.name();
+        venueLabels_[v]->setStyleSheet(QString("color:%1;").arg(venueColors_[v]));
+      }
       linkBanner_->setText(QString("  ENGINE %1 DISCONNECTED since %2 UTC — figures frozen, order entry off  ").arg(engine, since));
+      // Never cut: the status bar's other labels give way (a 1600 px window cut "order entry off").
+      linkBanner_->setMinimumWidth(linkBanner_->sizeHint().width());
       linkBanner_->show();
     }
     return;
@@ -699,7 +711,8 @@ double retryCountdown(const VenueRow& v, Nanos now) {
 void MainWindow::updateStatus(const EngineSnapshot& s) {
   if (auto* dialog = findChild<ConnectionsDialog*>(); dialog && dialog->isVisible()) dialog->setVenueStates(s.venues);
   if (centralTabs_->currentWidget() == greeks_) greeks_->applyVenuePnl(s);
-  for (std::size_t v = 0; v < venueLabels_.size() && v < s.venues.size(); ++v)
+  // While the link is lost a snapshot staged before it must not paint the venues' states as current.
+  for (std::size_t v = 0; !linkLost_ && v < venueLabels_.size() && v < s.venues.size(); ++v)
     updateVenueStatus(s, s.venues[v], venueLabels_[v], venueColors_[v]);
   rateLabel_->setText(QString("%1 ev/s").arg(formatMoney(s.eventsPerSecond, 0)));
   const Percentiles lag = metrics_.lagMs.recentSummary();
