@@ -24,6 +24,7 @@
 #include <boost/multiprecision/cpp_int.hpp>
 
 #include "ChainProcess.hpp"
+#include "ChainValues.hpp"
 #include "ExchangeProcess.hpp"  // exchangeBinary()
 #include "venue/evm/EthRpc.hpp"
 
@@ -52,7 +53,6 @@ U256 wordAt(const QString& hex, int i) {
   return kappa::evm::u256FromBigEndian(kappa::evm::fromHex(w.toStdString()));
 }
 U256 dec(const QJsonValue& v) { return U256(v.toString().toStdString()); }
-U256 hexq(const QJsonValue& v) { return kappa::evm::u256FromQuantity(v.toString().toStdString()); }
 U256 e18(std::uint64_t whole) { return U256(whole) * boost::multiprecision::pow(U256(10), 18); }
 QString blockTag(qint64 n) { return QString::fromStdString(kappa::evm::u256ToQuantity(U256(n))); }
 

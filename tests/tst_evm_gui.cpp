@@ -26,6 +26,8 @@
 #include <QTemporaryDir>
 
 #include "ChainProcess.hpp"
+#include "ChainValues.hpp"
+#include "TestShots.hpp"
 #include "EvmTestEngine.hpp"
 #include "ExchangeProcess.hpp"  // exchangeBinary()
 #include "MainWindow.hpp"
@@ -49,20 +51,6 @@ using kappa::ui::MainWindow;
 using kappa::ui::onchain::TransactionsTable;
 
 namespace {
-
-// anvil's documented dev mnemonic ("test test ... junk"), account 1: funded account 0 of the deployment.
-const char* kDevKey1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-
-U256 hexq(const QJsonValue& v) { return u256FromQuantity(v.toString().toStdString()); }
-std::uint64_t hex64(const QJsonValue& v) { return u256ToUint64(hexq(v), "test"); }
-U256 gwei(std::uint64_t g) { return U256(g) * U256(1'000'000'000u); }
-
-void shot(QWidget* w, const QString& name) {
-  if (const QByteArray dir = qgetenv("KAPPA_TEST_SHOTS"); !dir.isEmpty()) {
-    QApplication::processEvents();
-    w->grab().save(QString::fromUtf8(dir) + "/" + name + ".png");
-  }
-}
 
 }  // namespace
 

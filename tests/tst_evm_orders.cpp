@@ -30,6 +30,7 @@
 #include <set>
 
 #include "ChainProcess.hpp"
+#include "ChainValues.hpp"
 #include "EvmTestEngine.hpp"
 #include "EngineOrders.hpp"
 #include "ExchangeProcess.hpp"  // exchangeBinary()
@@ -48,13 +49,8 @@ using namespace kappa::test;
 
 namespace {
 
-// anvil's documented dev mnemonic ("test test ... junk"), account 1: funded account 0 of the deployment.
-const char* kDevKey1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-
 U256 e18(std::uint64_t whole) { return U256(whole) * pow10U256(18); }
 QString tagOf(std::uint64_t block) { return QString::fromStdString(u256ToQuantity(U256(block))); }
-U256 hexq(const QJsonValue& v) { return u256FromQuantity(v.toString().toStdString()); }
-std::uint64_t hex64(const QJsonValue& v) { return u256ToUint64(hexq(v), "test"); }
 
 }  // namespace
 
@@ -80,9 +76,23 @@ class TestEvmOrders : public QObject {
   bool venueAtHead() { return venue_->counters().processedBlock >= head(); }
   Price mark() { return engine_->call([&] { return engine_->marketData().markPrice(weth_); }); }
   double position() { return engine_->call([&] { return engine_->orders().positions()[weth_].qty; }); }
-  std::string reasonOf(OrderId id) { return engine_->call([&] { return engine_->orders().find(id)->reason; }); }
+  // Copies, never null: a missing order fails the test's comparisons instead of crashing it.
+  EvmOrderView view(OrderId id) {
+    EvmOrderView none;
+    none.state = "(not known to the venue)";
+    return venue_->order(id).value_or(none);
+  }
+  Order engineOrder(OrderId id) {
+    return engine_->call([&] {
+      const Order* o = engine_->orders().find(id);
+      Order none;
+      none.reason = "(no such order in the engine)";
+      return o ? *o : none;
+    });
+  }
+  std::string reasonOf(OrderId id) { return engineOrder(id).reason; }
   Position positionRow() { return engine_->call([&] { return engine_->orders().positions()[weth_]; }); }
-  double orderFees(OrderId id) { return engine_->call([&] { return engine_->orders().find(id)->fees; }); }
+  double orderFees(OrderId id) { return engineOrder(id).fees; }
   // The breach history's entry for a limit key ("" scope: any), as the risk panel shows it.
   std::optional<Breach> breachOf(const std::string& key) {
     return engine_->call([&]() -> std::optional<Breach> {
@@ -306,7 +316,7 @@ class TestEvmOrders : public QObject {
     // The approval's gas is the order's too: its fee (and the position's) counts both receipts of
     // the block, in USDC at about the mid.
     {
-      const QJsonObject block = chain_.rpc("eth_getBlockByNumber", {tagOf(venue_->order(id)->block), true}).toObject();
+      const QJsonObject block = chain_.rpc("eth_getBlockByNumber", {tagOf(view(id).block), true}).toObject();
       U256 both = 0;
       int ours = 0;
       for (const QJsonValue& t : block["transactions"].toArray()) {
@@ -322,14 +332,14 @@ class TestEvmOrders : public QObject {
       QCOMPARE(positionRow().fees, orderFees(id));
     }
     // Confirmations: 1 in its block, then one per block.
-    QCOMPARE(venue_->order(id)->confirmations, std::uint64_t(1));
+    QCOMPARE(view(id).confirmations, std::uint64_t(1));
     mine();
-    QTRY_COMPARE_WITH_TIMEOUT(venue_->order(id)->confirmations, std::uint64_t(2), 5000);
-    QTRY_COMPARE_WITH_TIMEOUT(QString::fromStdString(venue_->order(id)->state), QString("confirmed"), 5000);  // tx.confirmations = 2
+    QTRY_COMPARE_WITH_TIMEOUT(view(id).confirmations, std::uint64_t(2), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(QString::fromStdString(view(id).state), QString("confirmed"), 5000);  // tx.confirmations = 2
     mine();
     mine();
-    QTRY_COMPARE_WITH_TIMEOUT(venue_->order(id)->confirmations, std::uint64_t(4), 5000);
-    QTRY_COMPARE_WITH_TIMEOUT(QString::fromStdString(venue_->order(id)->state), QString("final"), 5000);  // tx.finalConfirmations = 4
+    QTRY_COMPARE_WITH_TIMEOUT(view(id).confirmations, std::uint64_t(4), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(QString::fromStdString(view(id).state), QString("final"), 5000);  // tx.finalConfirmations = 4
   }
 
   // Sell 0.5 WETH: a WETH approval first, then Fill; the position goes down by exactly 0.5.
@@ -407,7 +417,7 @@ class TestEvmOrders : public QObject {
     // Acknowledged (pending) before, rejected on chain: Open -> Rejected, the revert reason kept.
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Rejected, 5000);
     QVERIFY2(reasonOf(id).find("rejected on chain (reverted): UniswapV2Router: INSUFFICIENT_OUTPUT_AMOUNT") != std::string::npos, reasonOf(id).c_str());
-    QCOMPARE(QString::fromStdString(venue_->order(id)->state), QString("rejected"));
+    QCOMPARE(QString::fromStdString(view(id).state), QString("rejected"));
     QVERIFY2(reasonOf(id).find("INSUFFICIENT_OUTPUT_AMOUNT") != std::string::npos, reasonOf(id).c_str());
     const std::optional<EvmOrderView> v = venue_->order(id);
     QVERIFY(v);
@@ -416,7 +426,7 @@ class TestEvmOrders : public QObject {
     QCOMPARE(v->feeWei, hexq(r["gasUsed"]) * hexq(r["effectiveGasPrice"]));  // gas paid all the same
     // ... and booked: the order's fee and the position's (its PnL includes it), with no fill.
     QVERIFY(orderFees(id) > 0);
-    QCOMPARE(engine_->call([&] { return engine_->orders().find(id)->filled; }), Qty(0));
+    QCOMPARE(engineOrder(id).filled, Qty(0));
     QCOMPARE(positionRow().fees, feesBefore + orderFees(id));
   }
 
@@ -426,11 +436,11 @@ class TestEvmOrders : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
     const OrderId id = place(Side::Buy, mark() * 105 / 100, Qty(10'000'000));
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
-    engine_->replace(id, engine_->call([&] { return engine_->orders().find(id)->request.price; }), Qty(20'000'000));
+    engine_->replace(id, engineOrder(id).request.price, Qty(20'000'000));
     QTRY_VERIFY_WITH_TIMEOUT(reasonOf(id).find("not modified") != std::string::npos, 5000);
     mine();
     QTRY_VERIFY_WITH_TIMEOUT(stateOf(*engine_, id) != OrderState::Open, 5000);
-    QVERIFY2(stateOf(*engine_, id) == OrderState::Filled, (reasonOf(id) + " / " + venue_->order(id)->state + " / " + venue_->order(id)->detail).c_str());
+    QVERIFY2(stateOf(*engine_, id) == OrderState::Filled, (reasonOf(id) + " / " + view(id).state + " / " + view(id).detail).c_str());
   }
 
   // A trader's cancel of a pending swap: the self-transfer at its nonce (fees raised) wins the
@@ -442,18 +452,18 @@ class TestEvmOrders : public QObject {
     const double feesBefore = positionRow().fees;
     const OrderId id = place(Side::Sell, mark() * 95 / 100, Qty(10'000'000));
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
-    const std::string swapHash = venue_->order(id)->txHash;
-    const std::uint64_t nonce = venue_->order(id)->nonce;
+    const std::string swapHash = view(id).txHash;
+    const std::uint64_t nonce = view(id).nonce;
     engine_->cancel(id);
-    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id)->txHash != swapHash, 5000);
-    QVERIFY2(venue_->order(id)->detail.find("cancel sent") != std::string::npos, venue_->order(id)->detail.c_str());
+    QTRY_VERIFY_WITH_TIMEOUT(view(id).txHash != swapHash, 5000);
+    QVERIFY2(view(id).detail.find("cancel sent") != std::string::npos, view(id).detail.c_str());
     mine();
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Cancelled, 5000);
     QVERIFY2(reasonOf(id).find("self-transfer took nonce " + std::to_string(nonce)) != std::string::npos, reasonOf(id).c_str());
     QVERIFY(receipt(QString::fromStdString(swapHash)).isEmpty());
-    const QJsonObject r = receipt(QString::fromStdString(venue_->order(id)->txHash));
+    const QJsonObject r = receipt(QString::fromStdString(view(id).txHash));
     QCOMPARE(r["to"].toString().toLower(), me_);
-    QCOMPARE(venue_->order(id)->feeWei, hexq(r["gasUsed"]) * hexq(r["effectiveGasPrice"]));
+    QCOMPARE(view(id).feeWei, hexq(r["gasUsed"]) * hexq(r["effectiveGasPrice"]));
     QVERIFY(orderFees(id) > 0);  // the self-transfer's gas, on the order and the position
     QCOMPARE(positionRow().fees, feesBefore + orderFees(id));
     // The transactions list (the report's): the swap replaced by the cancel, the cancel included
@@ -465,16 +475,16 @@ class TestEvmOrders : public QObject {
     QCOMPARE(QString::fromStdString(mine[0].kind), QString("swap"));
     QCOMPARE(mine[0].hash, swapHash);
     QCOMPARE(QString::fromStdString(mine[0].state), QString("replaced"));
-    QCOMPARE(mine[0].replacedBy, venue_->order(id)->txHash);
+    QCOMPARE(mine[0].replacedBy, view(id).txHash);
     QVERIFY(!mine[0].hasReceipt);
     QCOMPARE(QString::fromStdString(mine[1].kind), QString("cancel"));
-    QCOMPARE(mine[1].hash, venue_->order(id)->txHash);
+    QCOMPARE(mine[1].hash, view(id).txHash);
     QCOMPARE(QString::fromStdString(mine[1].state), QString("included"));
     QCOMPARE(mine[1].nonce, nonce);
     QCOMPARE(mine[1].block, hex64(r["blockNumber"]));
     QCOMPARE(U256(mine[1].gasUsed), hexq(r["gasUsed"]));
     QCOMPARE(mine[1].effectiveGasPrice, hexq(r["effectiveGasPrice"]));
-    QCOMPARE(mine[1].feeWei, venue_->order(id)->feeWei);
+    QCOMPARE(mine[1].feeWei, view(id).feeWei);
   }
 
   // An included swap counts in the position at once, its part marked unconfirmed (position and
@@ -489,7 +499,7 @@ class TestEvmOrders : public QObject {
     QCOMPARE(positionRow().unconfirmedQty, 0.0);  // pending: nothing booked, nothing unconfirmed
     mine();
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Filled, 5000);
-    const double filled = toDouble(engine_->call([&] { return engine_->orders().find(id)->filled; }));
+    const double filled = toDouble(engineOrder(id).filled);
     QCOMPARE(position(), before + filled);
     QTRY_COMPARE_WITH_TIMEOUT(positionRow().unconfirmedQty, filled, 5000);
     auto rowUnconfirmed = [&] {
@@ -499,7 +509,7 @@ class TestEvmOrders : public QObject {
     };
     QTRY_COMPARE_WITH_TIMEOUT(rowUnconfirmed(), filled, 5000);
     mine();  // 2 deep: confirmed
-    QTRY_COMPARE_WITH_TIMEOUT(QString::fromStdString(venue_->order(id)->state), QString("confirmed"), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(QString::fromStdString(view(id).state), QString("confirmed"), 5000);
     QTRY_COMPARE_WITH_TIMEOUT(positionRow().unconfirmedQty, 0.0, 5000);
     QTRY_COMPARE_WITH_TIMEOUT(rowUnconfirmed(), 0.0, 5000);
     QCOMPARE(position(), before + filled);
@@ -644,7 +654,10 @@ class TestEvmOrders : public QObject {
     const OrderId id = submitAndFind(other, r);
     QVERIFY(id != 0);
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(other, id), OrderState::Rejected, 10000);
-    const std::string why = other.call([&] { return other.orders().find(id)->reason; });
+    const std::string why = other.call([&] {
+      const Order* o = other.orders().find(id);
+      return o ? o->reason : std::string("(no such order in the engine)");
+    });
     QVERIFY2(why.rfind("gas_balance (evm): the wallet holds 0.0001 ETH, the approval and the swap may cost up to ", 0) == 0, why.c_str());
     QVERIFY2(why.find(" ETH in gas") != std::string::npos, why.c_str());
     QVERIFY(other.call([&] {
@@ -667,26 +680,26 @@ class TestEvmOrders : public QObject {
     mine();
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Filled, 5000);
     const double pos = position();
-    const Qty filled = engine_->call([&] { return engine_->orders().find(id)->filled; });
+    const Qty filled = engineOrder(id).filled;
     const std::uint64_t reorged = venue_->counters().fillsReorged;
-    const std::uint64_t block = venue_->order(id)->block;
+    const std::uint64_t block = view(id).block;
     QCOMPARE(head(), block);
     QString error;
     chain_.rpc("anvil_reorg", {1, QJsonArray()}, &error);
     QVERIFY2(error.isEmpty(), qPrintable(error));
     QTRY_COMPARE_WITH_TIMEOUT(venue_->counters().fillsReorged, reorged + 1, 5000);
-    QVERIFY(venue_->order(id)->reorgedAfterFill);
-    QVERIFY2(venue_->order(id)->detail.find("fill not final") != std::string::npos, venue_->order(id)->detail.c_str());
+    QVERIFY(view(id).reorgedAfterFill);
+    QVERIFY2(view(id).detail.find("fill not final") != std::string::npos, view(id).detail.c_str());
     // Mined again (the tracker resends it when the node lost it): included once more, no new Fill.
     bool again = false;
     for (int i = 0; i < 20 && !again; ++i) {
       mine();
-      again = QTest::qWaitFor([&] { return venue_->order(id)->block != 0; }, 500);
+      again = QTest::qWaitFor([&] { return view(id).block != 0; }, 500);
     }
-    QVERIFY2(again, venue_->order(id)->detail.c_str());
-    QVERIFY2(venue_->order(id)->detail.find("re-included") != std::string::npos, venue_->order(id)->detail.c_str());
-    QCOMPARE(receipt(QString::fromStdString(venue_->order(id)->txHash))["status"].toString(), QString("0x1"));
-    QCOMPARE(engine_->call([&] { return engine_->orders().find(id)->filled; }), filled);
+    QVERIFY2(again, view(id).detail.c_str());
+    QVERIFY2(view(id).detail.find("re-included") != std::string::npos, view(id).detail.c_str());
+    QCOMPARE(receipt(QString::fromStdString(view(id).txHash))["status"].toString(), QString("0x1"));
+    QCOMPARE(engineOrder(id).filled, filled);
     QCOMPARE(position(), pos);
   }
 
@@ -699,8 +712,8 @@ class TestEvmOrders : public QObject {
     const double before = position();
     const OrderId id = place(Side::Buy, mark() * 105 / 100, Qty(10'000'000));
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
-    const std::string hash = venue_->order(id)->txHash;
-    const std::uint64_t nonce = venue_->order(id)->nonce;
+    const std::string hash = view(id).txHash;
+    const std::uint64_t nonce = view(id).nonce;
     QCOMPARE(nonceOf(me_, "pending"), nonce + 1);
     const U256 paidBefore = venue_->gasPaidToday();
     QVERIFY(paidBefore > 0);  // the earlier tests' swaps, approvals, revert and cancel
@@ -714,13 +727,13 @@ class TestEvmOrders : public QObject {
     startEngine();
     QVERIFY(venue_);
     QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] { return engine_->unresolvedOrders().empty(); }), 15000);
-    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id) && venue_->order(id)->fillSent, 5000);
-    QCOMPARE(QString::fromStdString(venue_->order(id)->txHash), QString::fromStdString(hash));
-    QCOMPARE(venue_->order(id)->block, hex64(r["blockNumber"]));
+    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id) && view(id).fillSent, 5000);
+    QCOMPARE(QString::fromStdString(view(id).txHash), QString::fromStdString(hash));
+    QCOMPARE(view(id).block, hex64(r["blockNumber"]));
     engine_->call([&] { return 0; });
     engine_->journal()->flush();
     QCOMPARE(journaledFills(id), 1);
-    const double bought = toDouble(Qty(tokenAmountToFixedFloor(venue_->order(id)->baseWei, 18)));
+    const double bought = toDouble(Qty(tokenAmountToFixedFloor(view(id).baseWei, 18)));
     QVERIFY(bought >= 0.1);
     QTRY_VERIFY_WITH_TIMEOUT(std::abs(position() - (before + bought)) < 1e-9, 5000);
     // The day's gas (max_gas_per_day) goes on from the journal: what was paid before the restart,
@@ -730,7 +743,7 @@ class TestEvmOrders : public QObject {
     mine();
     mine();
     QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
-    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id)->confirmations >= 3, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(view(id).confirmations >= 3, 5000);
     engine_->journal()->flush();
     QCOMPARE(journaledFills(id), 1);
     QVERIFY(std::abs(position() - (before + bought)) < 1e-9);
@@ -745,7 +758,7 @@ class TestEvmOrders : public QObject {
     const double before = position();
     const OrderId id = place(Side::Sell, mark() * 95 / 100, Qty(10'000'000));
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
-    const std::string hash = venue_->order(id)->txHash;
+    const std::string hash = view(id).txHash;
     stopEngine();
 
     startEngine();
@@ -756,11 +769,11 @@ class TestEvmOrders : public QObject {
       return !engine_->unresolvedOrders().empty() &&
              engine_->unresolvedOrders()[0].reason.find("working at the venue") != std::string::npos;
     }), 5000);
-    QCOMPARE(QString::fromStdString(venue_->order(id)->txHash), QString::fromStdString(hash));
-    QVERIFY(!venue_->order(id)->fillSent);
+    QCOMPARE(QString::fromStdString(view(id).txHash), QString::fromStdString(hash));
+    QVERIFY(!view(id).fillSent);
     mine();
     QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] { return engine_->unresolvedOrders().empty(); }), 5000);
-    QVERIFY(venue_->order(id)->fillSent);
+    QVERIFY(view(id).fillSent);
     QCOMPARE(receipt(QString::fromStdString(hash))["status"].toString(), QString("0x1"));
     engine_->journal()->flush();
     QCOMPARE(journaledFills(id), 1);
@@ -778,8 +791,8 @@ class TestEvmOrders : public QObject {
     const std::uint64_t latest = nonceOf(me_, "latest");
     const OrderId id = place(Side::Buy, mark() * 105 / 100, Qty(10'000'000));
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
-    const std::string hash = venue_->order(id)->txHash;
-    const std::uint64_t nonce = venue_->order(id)->nonce;
+    const std::string hash = view(id).txHash;
+    const std::uint64_t nonce = view(id).nonce;
     QCOMPARE(nonce, latest);
     stopEngine();
     QString error;
@@ -795,10 +808,10 @@ class TestEvmOrders : public QObject {
     mine();
     QTRY_VERIFY_WITH_TIMEOUT(engine_->call([&] { return engine_->unresolvedOrders().empty(); }), 5000);
     QCOMPARE(receipt(QString::fromStdString(hash))["status"].toString(), QString("0x1"));
-    QCOMPARE(QString::fromStdString(venue_->order(id)->txHash), QString::fromStdString(hash));
+    QCOMPARE(QString::fromStdString(view(id).txHash), QString::fromStdString(hash));
     engine_->journal()->flush();
     QCOMPARE(journaledFills(id), 1);
-    const double bought = toDouble(Qty(tokenAmountToFixedFloor(venue_->order(id)->baseWei, 18)));
+    const double bought = toDouble(Qty(tokenAmountToFixedFloor(view(id).baseWei, 18)));
     QTRY_VERIFY_WITH_TIMEOUT(std::abs(position() - (before + bought)) < 1e-9, 5000);
     checkNoncesOnceEach();
   }
@@ -814,7 +827,7 @@ class TestEvmOrders : public QObject {
       if (!QTest::qWaitFor([&] { return venueAtHead(); }, 5000)) return {0, ""};
       const OrderId id = place(side, side == Side::Buy ? mark() * 105 / 100 : mark() * 95 / 100, Qty(10'000'000));
       if (!QTest::qWaitFor([&] { return stateOf(*engine_, id) == OrderState::Open; }, 5000)) return {0, ""};
-      const std::string hash = venue_->order(id)->txHash;
+      const std::string hash = view(id).txHash;
       stopEngine();
       const std::string gone = exec(journalFile(), "DELETE FROM venue_record WHERE record_key = " + std::to_string(id));
       if (!gone.empty()) qWarning("%s", gone.c_str());
@@ -858,16 +871,16 @@ class TestEvmOrders : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
     const OrderId id = place(Side::Buy, mark() * 105 / 100, Qty(10'000'000));
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
-    const std::uint64_t nonce = venue_->order(id)->nonce;
-    const std::string swapHash = venue_->order(id)->txHash;
+    const std::uint64_t nonce = view(id).nonce;
+    const std::string swapHash = view(id).txHash;
     engine_->haltAll("test");
     QTRY_VERIFY_WITH_TIMEOUT(latestSnapshot(*engine_).venues[0].detail.find("HALT: 1 pending") != std::string::npos, 5000);
     QVERIFY2(latestSnapshot(*engine_).venues[0].detail.find("cannot be undone") != std::string::npos, latestSnapshot(*engine_).venues[0].detail.c_str());
-    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id)->txHash != swapHash, 5000);  // the cancel replaced it
+    QTRY_VERIFY_WITH_TIMEOUT(view(id).txHash != swapHash, 5000);  // the cancel replaced it
     mine();
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Cancelled, 5000);
     // The nonce went to a zero-value self-transfer; the swap never ran.
-    const QJsonObject r = receipt(QString::fromStdString(venue_->order(id)->txHash));
+    const QJsonObject r = receipt(QString::fromStdString(view(id).txHash));
     QCOMPARE(r["status"].toString(), QString("0x1"));
     QCOMPARE(r["to"].toString().toLower(), me_);
     QVERIFY(receipt(QString::fromStdString(swapHash)).isEmpty());
@@ -885,21 +898,21 @@ class TestEvmOrders : public QObject {
     const double feesBefore = positionRow().fees;
     const OrderId id = place(Side::Sell, mark() * 95 / 100, Qty(10'000'000));
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
-    const std::string swapHash = venue_->order(id)->txHash;
+    const std::string swapHash = view(id).txHash;
     const QString limit = QString::number(baseFeeGwei() / 2, 'f', 9);
     engine_->changeRiskLimit(("venues/evm/max_gas_price_gwei=" + limit).toStdString(), "test");
     // A speed-up would pay more than the limit: refused with the limit's name, nothing sent.
     engine_->call([] { return 0; });  // the engine has handed the limit to the venue (posted before)
     venue_->speedUp(id);
-    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id)->detail.find("speed-up refused: max_gas_price_gwei (evm): the replacement's fee") !=
+    QTRY_VERIFY_WITH_TIMEOUT(view(id).detail.find("speed-up refused: max_gas_price_gwei (evm): the replacement's fee") !=
                                  std::string::npos,
                              5000);
-    QCOMPARE(venue_->order(id)->txHash, swapHash);
+    QCOMPARE(view(id).txHash, swapHash);
     engine_->haltAll("test: gas");
     QTRY_VERIFY_WITH_TIMEOUT(latestSnapshot(*engine_).venues[0].detail.find("HALT: 1 pending transaction(s), 1 being cancelled") !=
                                  std::string::npos, 5000);
     QVERIFY(latestSnapshot(*engine_).venues[0].detail.find("included swaps cannot be undone") != std::string::npos);
-    QTRY_VERIFY_WITH_TIMEOUT(venue_->order(id)->txHash != swapHash, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(view(id).txHash != swapHash, 5000);
     mine();
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Cancelled, 5000);
     QVERIFY(receipt(QString::fromStdString(swapHash)).isEmpty());

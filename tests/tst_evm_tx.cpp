@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "ChainProcess.hpp"
+#include "ChainValues.hpp"
 #include "ExchangeProcess.hpp"  // exchangeBinary()
 #include "venue/evm/AbiCodec.hpp"
 #include "venue/evm/EthRpc.hpp"
@@ -37,16 +38,11 @@ using json = nlohmann::json;
 
 namespace {
 
-// anvil's documented dev mnemonic ("test test ... junk"), accounts 1 and 2: public test keys.
-const char* kDevKey1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const char* kDevKey2 = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
 const char* kSwapSig = "swapExactTokensForTokens(uint256,uint256,address[],address,uint256)";
 
 U256 e18(std::uint64_t whole) { return U256(whole) * boost::multiprecision::pow(U256(10), 18); }
-U256 gwei(std::uint64_t n) { return U256(n) * 1'000'000'000; }
 QString q(std::uint64_t v) { return QString::fromStdString(u256ToQuantity(U256(v))); }
-U256 hexq(const QJsonValue& v) { return u256FromQuantity(v.toString().toStdString()); }
-std::uint64_t hex64(const QJsonValue& v) { return u256ToUint64(hexq(v), "test"); }
 
 // A copy: the test's event list is replaced at every take().
 std::optional<TxEvent> findEvent(const std::vector<TxEvent>& events, TxEventType type, std::uint64_t orderId) {
