@@ -103,13 +103,16 @@ class TestEvmOrders : public QObject {
   }
   // Every fee our wallet's transactions paid on the canonical chain (gasUsed * effectiveGasPrice of
   // each receipt): swaps, reverted swaps, cancels' self-transfers and approvals alike.
+  // Transactions of the wallet that kappa did not send (swapWhoseNonceAnotherTransactionTookEnds):
+  // their gas is not the venue's to count.
+  std::set<QString> notOurs_;
   U256 gasPaidOnChain(const QString& who) {
     U256 sum = 0;
     const std::uint64_t top = head();
     for (std::uint64_t b = 1; b <= top; ++b) {
       const QJsonObject block = chain_.rpc("eth_getBlockByNumber", {tagOf(b), true}).toObject();
       for (const QJsonValue& t : block["transactions"].toArray()) {
-        if (t.toObject()["from"].toString().toLower() != who) continue;
+        if (t.toObject()["from"].toString().toLower() != who || notOurs_.count(t.toObject()["hash"].toString())) continue;
         const QJsonObject r = receipt(t.toObject()["hash"].toString());
         sum += hexq(r["gasUsed"]) * hexq(r["effectiveGasPrice"]);
       }
@@ -485,6 +488,49 @@ class TestEvmOrders : public QObject {
     QCOMPARE(U256(mine[1].gasUsed), hexq(r["gasUsed"]));
     QCOMPARE(mine[1].effectiveGasPrice, hexq(r["effectiveGasPrice"]));
     QCOMPARE(mine[1].feeWei, view(id).feeWei);
+  }
+
+  // Another sender (the same wallet, outside kappa: another tool, a second terminal) takes a
+  // pending swap's nonce with higher fees: the swap can never run. The order ends, Rejected with
+  // the reason, no gas charged; it does not stay working for ever.
+  void swapWhoseNonceAnotherTransactionTookEnds() {
+    QVERIFY(weth_ != kNoInstrument);
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const double feesBefore = positionRow().fees;
+    const OrderId id = place(Side::Sell, mark() * 95 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Open, 5000);
+    const std::string swapHash = view(id).txHash;
+    const std::uint64_t nonce = view(id).nonce;
+    const U256 fee = view(id).maxFeePerGas * 2 + gwei(1);
+    auto quantity = [](const U256& v) { return QString::fromStdString(u256ToQuantity(v)); };
+    QString error;
+    const QJsonValue other = chain_.rpc("eth_sendTransaction",
+                                        {QJsonObject{{"from", me_}, {"to", me_}, {"value", "0x0"}, {"nonce", quantity(nonce)},
+                                                     {"maxFeePerGas", quantity(fee)}, {"maxPriorityFeePerGas", quantity(fee)}}},
+                                        &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    notOurs_.insert(other.toString());
+    mine();
+    QCOMPARE(receipt(other.toString())["status"].toString(), QString("0x1"));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Rejected, 10000);
+    QVERIFY2(reasonOf(id).find("nonce " + std::to_string(nonce) + " was used by a transaction this tracker did not send") !=
+                 std::string::npos,
+             reasonOf(id).c_str());
+    QCOMPARE(QString::fromStdString(view(id).state), QString("dropped"));
+    QVERIFY(receipt(QString::fromStdString(swapHash)).isEmpty());
+    QCOMPARE(orderFees(id), 0.0);
+    QCOMPARE(positionRow().fees, feesBefore);
+    QCOMPARE(venue_->gasInFlight(), U256(0));  // its worst-case gas no longer reserved (max_gas_per_day)
+    // The next swap takes the next nonce and fills.
+    mine();
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    const OrderId next = place(Side::Sell, mark() * 95 / 100, Qty(10'000'000));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, next), OrderState::Open, 5000);
+    QCOMPARE(view(next).nonce, nonce + 1);
+    mine();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, next), OrderState::Filled, 10000);
+    mine();  // confirmed (tx.confirmations = 2): nothing unconfirmed left for the next test
+    QTRY_COMPARE_WITH_TIMEOUT(QString::fromStdString(view(next).state), QString("confirmed"), 5000);
   }
 
   // An included swap counts in the position at once, its part marked unconfirmed (position and

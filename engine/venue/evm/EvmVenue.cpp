@@ -938,7 +938,9 @@ void EvmVenue::onTxEvent(const TxEvent& e) {
   if (auto a = approvals_.find(e.orderId); a != approvals_.end()) {
     chargeApprovalFee(e);
     log::info(kLog, std::string("approval of ") + a->second + ": " + toString(e.type) + (e.reason.empty() ? "" : " (" + e.reason + ")"));
-    if (e.type == TxEventType::Included || e.type == TxEventType::Rejected || e.type == TxEventType::Cancelled)
+    // Gone for good: the next swap of that token reads its allowance again (and estimates its gas).
+    if (e.type == TxEventType::Included || e.type == TxEventType::Rejected || e.type == TxEventType::Cancelled ||
+        (e.type == TxEventType::Dropped && e.ended))
       approvals_.erase(a);
     return;
   }
@@ -1057,6 +1059,19 @@ void EvmVenue::onTxEvent(const TxEvent& e) {
     case TxEventType::Dropped:
       w.view.detail = std::string(toString(e.type)) + ": " + e.reason;
       log::warn(kLog, "order " + std::to_string(e.orderId) + ": " + w.view.detail);
+      if (!e.ended || w.terminal) break;
+      if (w.view.fillSent) {
+        log::error(kLog, "order " + std::to_string(e.orderId) + " was filled, reorged, then dropped: the reported fill is wrong");
+        w.view.state = "dropped after a reorg: the reported fill is wrong";
+        break;
+      }
+      // The swap will never run (another transaction took its nonce, or it was given up): the
+      // order ends, nothing filled, no gas paid. Without this it stayed working for ever.
+      w.view.state = "dropped";
+      w.terminal = true;
+      r.type = ExecType::Reject;
+      r.reason = "dropped: " + e.reason + " (the swap never ran, no gas paid)";
+      report(r);
       break;
     case TxEventType::Reorged:
       w.view.state = "pending";
@@ -1334,6 +1349,9 @@ void EvmVenue::countGas(const TxEvent& e) {
     case TxEventType::Rejected:
       if (e.notSent) gas_.release(e.orderId);
       else gas_.paid(e.orderId, e.feeWei, now);
+      break;
+    case TxEventType::Dropped:  // given up: it can cost nothing more (resent ones stay reserved)
+      if (e.ended) gas_.release(e.orderId);
       break;
     default:
       break;

@@ -385,6 +385,7 @@ void TxTracker::checkPending(Tracked& t, const std::optional<FeeQuote>& quote, s
     if (lookForReceipt(t) != Receipt::None) return;
     TxEvent e = eventFor(t, TxEventType::Dropped);
     e.reason = "nonce " + std::to_string(t.record.nonce) + " was used by a transaction this tracker did not send";
+    e.ended = true;
     t.record.state = TxState::Dropped;
     nonces_.forget(t.record.nonce);
     publish(e);
@@ -427,6 +428,7 @@ void TxTracker::resendDropped(Tracked& t) {
   const std::string what = "unknown to the node and nonce " + std::to_string(t.record.nonce) + " unused";
   if (!config_.resendDropped) {
     e.reason = what + ": not resent";
+    e.ended = true;
     t.record.state = TxState::Dropped;
     nonces_.release(t.record.nonce);
     publish(e);

@@ -98,6 +98,7 @@ struct TxEvent {
   std::string previousHash;  // Replaced: the one it replaces
   bool cancel = false;       // Replaced: the new transaction is our cancel
   bool notSent = false;      // Rejected: refused before reaching the chain (no fee)
+  bool ended = false;        // Dropped: given up (its nonce used by another, or not resent): no event follows
   std::string reason;        // Rejected / Stuck / Dropped / Reorged: why
   std::uint64_t blockNumber = 0;
   std::string blockHash;
