@@ -8,6 +8,7 @@
 #include <QUrlQuery>
 #include <QString>
 #include <QStringList>
+#include "TestPaths.hpp"
 
 namespace kappa::test {
 
@@ -29,14 +30,11 @@ struct ExchangeAnswer {
 };
 ExchangeAnswer binanceFault(int port, const QString& query);
 
-#ifdef KAPPA_EXCHANGE_BINARY
-// The kappa-exchange to run: $KAPPA_EXCHANGE_BINARY when set, else the one built with the tests
-// (a test target that defines KAPPA_EXCHANGE_BINARY gets this).
+// The kappa-exchange to run: $KAPPA_EXCHANGE_BINARY when set, else the one built with the tests.
 inline QString exchangeBinary() {
   const QByteArray env = qgetenv("KAPPA_EXCHANGE_BINARY");
-  return env.isEmpty() ? QString(KAPPA_EXCHANGE_BINARY) : QString::fromLocal8Bit(env);
+  return env.isEmpty() ? builtExchangeBinary() : QString::fromLocal8Bit(env);
 }
-#endif
 
 class ExchangeProcess {
  public:

@@ -135,7 +135,7 @@ QString NatsServerProcess::start(const Options& options) {
   if (!dir_.isValid()) return "no temporary directory";
   if (running()) return "already running";
   options_ = options;
-  if (options_.roles && options_.rolesFile.isEmpty()) return "no roles file (KAPPA_NATS_ROLES_FILE)";
+  if (options_.roles && options_.rolesFile.isEmpty()) return "no roles file (kappa::test::natsRolesFile())";
   if (const QString bad = writeConfig(); !bad.isEmpty()) return bad;
   return launch();
 }

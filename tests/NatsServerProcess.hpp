@@ -11,12 +11,9 @@
 #include <QString>
 #include <QStringList>
 #include <QTemporaryDir>
+#include "TestPaths.hpp"
 
 namespace kappa::test {
-
-#ifndef KAPPA_NATS_ROLES_FILE
-#define KAPPA_NATS_ROLES_FILE ""
-#endif
 
 class NatsServerProcess {
  public:
@@ -25,7 +22,7 @@ class NatsServerProcess {
     bool roles = true;        // include the roles file (else: no authorization at all)
     // The roles file, or another authorization part to include: operator mode's operator, resolver
     // and accounts (tests/peers/nats_creds.mjs writes one).
-    QString rolesFile = QString(KAPPA_NATS_ROLES_FILE);
+    QString rolesFile = natsRolesFile();
     bool jetstream = true;
     // TLS (all three files, or none): the server's certificate and key, and the CA it trusts for
     // client certificates; verifyClients makes a client certificate mandatory.

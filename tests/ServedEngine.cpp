@@ -3,10 +3,7 @@
 #include <QProcessEnvironment>
 
 #include "PeerProcess.hpp"
-
-#ifndef KAPPA_BINARY
-#error "KAPPA_BINARY (the kappa executable) must be defined"
-#endif
+#include "TestPaths.hpp"
 
 namespace kappa::test {
 
@@ -16,7 +13,7 @@ QString ServedEngine::start(const NatsServerProcess& server, const QStringList& 
   env.insert("KAPPA_NATS_PASSWORD", server.password("engine-" + name_));
   process_.setProcessEnvironment(env);
   process_.setProcessChannelMode(QProcess::MergedChannels);
-  process_.setProgram(KAPPA_BINARY);
+  process_.setProgram(kappa::test::kappaBinary());
   process_.setArguments(QStringList{"--headless", "--serve", server.url(), "--engine-name", name_, "--data-dir", dataDir_} +
                         options);
   return startPeer(process_, "kappa");

@@ -24,6 +24,7 @@
 #include "orchestrator/Engine.hpp"
 #include "sim/SimVenue.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using namespace kappa::ui;
@@ -35,7 +36,7 @@ const char* kSecret = "tst-account-secret-51c7";
 
 QString exchangeBinary() {
   const QByteArray env = qgetenv("KAPPA_EXCHANGE_BINARY");
-  return env.isEmpty() ? QString(KAPPA_EXCHANGE_BINARY) : QString::fromLocal8Bit(env);
+  return env.isEmpty() ? kappa::test::builtExchangeBinary() : QString::fromLocal8Bit(env);
 }
 
 double number(const QString& text) {

@@ -17,13 +17,14 @@
 #include "venue/binance/BinanceDepthSync.hpp"
 #include "venue/binance/BinanceOrderTracker.hpp"
 #include "venue/binance/BinanceRestAnswers.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using namespace kappa::binance;
 
 namespace {
 
-const QString kData = QStringLiteral(KAPPA_TEST_DATA);
+const QString kData = kappa::test::testDataDir();
 
 std::vector<std::string> readLines(const QString& path) {
   QFile f(path);

@@ -27,6 +27,7 @@
 #include "SqliteQuery.hpp"
 #include "orchestrator/Engine.hpp"
 #include "venue/binance/BinanceVenue.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using kappa::test::query;
@@ -190,7 +191,7 @@ class TestBinanceReconcile : public QObject {
  private slots:
   void initTestCase() {
     QVERIFY(dir_.isValid());
-    const QString failed = exchange_.start(KAPPA_EXCHANGE_BINARY, {"--seed", "17", "--account", QString("%1:%2").arg(kKey, kSecret),
+    const QString failed = exchange_.start(kappa::test::builtExchangeBinary(), {"--seed", "17", "--account", QString("%1:%2").arg(kKey, kSecret),
                                                                    "--account", QString("%1:%2").arg(kOtherKey, kOtherSecret)});
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
     port_ = exchange_.port();

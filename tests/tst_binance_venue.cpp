@@ -28,6 +28,7 @@
 #include "ExchangeProcess.hpp"
 #include "venue/binance/BinanceHttp.hpp"
 #include "venue/binance/BinanceVenue.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using namespace kappa::binance;
@@ -39,7 +40,7 @@ const char* kSecret = "bn-test-secret-never-logged";
 
 QString exchangeBinary() {
   const QByteArray env = qgetenv("KAPPA_EXCHANGE_BINARY");
-  return env.isEmpty() ? QString(KAPPA_EXCHANGE_BINARY) : QString::fromLocal8Bit(env);
+  return env.isEmpty() ? kappa::test::builtExchangeBinary() : QString::fromLocal8Bit(env);
 }
 
 // One HTTP request to the exchange (blocking, bounded): the status (0 without an answer) and body.

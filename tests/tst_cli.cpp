@@ -6,12 +6,13 @@
 #include <QTemporaryDir>
 #include <QtTest>
 #include <csignal>
+#include "TestPaths.hpp"
 
 class TestCli : public QObject {
   Q_OBJECT
   static int run(const QStringList& args, QByteArray* out = nullptr, int timeoutMs = 30000) {
     QProcess p;
-    p.start(KAPPA_BINARY, args);
+    p.start(kappa::test::kappaBinary(), args);
     if (!p.waitForFinished(timeoutMs)) {
       p.kill();
       return -1;
@@ -53,7 +54,7 @@ class TestCli : public QObject {
     QTemporaryDir dir;
     const QString report = dir.filePath("r.json");
     QProcess p;
-    p.start(KAPPA_BINARY, {"--headless", "--duration", "4", "--report", report, "--data-dir", dir.filePath("data")});
+    p.start(kappa::test::kappaBinary(), {"--headless", "--duration", "4", "--report", report, "--data-dir", dir.filePath("data")});
     QVERIFY(p.waitForStarted());
     QTest::qWait(1500);
     QCOMPARE(::kill(pid_t(p.processId()), SIGUSR1), 0);

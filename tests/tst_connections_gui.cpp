@@ -39,6 +39,7 @@
 
 #include <QJsonDocument>
 #include <nlohmann/json.hpp>
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using namespace kappa::ui;
@@ -530,7 +531,7 @@ class TestConnectionsGui : public QObject {
     const QString deployment = work.filePath("deployment.json");
     o.addressesOut = deployment;
     test::ChainProcess chain;
-    const QString chainError = chain.start(KAPPA_EXCHANGE_BINARY, o, work.filePath("chain-stderr.txt"));
+    const QString chainError = chain.start(kappa::test::builtExchangeBinary(), o, work.filePath("chain-stderr.txt"));
     QVERIFY2(chainError.isEmpty(), qPrintable(chainError));
 
     // Saved as File → Connections… saves it: kappa's own keychain service, <data dir>/connections.ini.
@@ -545,7 +546,7 @@ class TestConnectionsGui : public QObject {
 
     const QString report = work.filePath("report.json");
     const test::AppRun run = test::runKappa(
-        KAPPA_BINARY,
+        kappa::test::kappaBinary(),
         {"--data-dir", data, "--duration", "3", "--report", report, "--venue", "evm", "--rpc-url", chain.url(),
          "--evm-deployment", deployment},
         {{"KAPPA_EVM_PRIVATE_KEY", ""}}, report, 90000);
@@ -567,7 +568,7 @@ class TestConnectionsGui : public QObject {
 
     // Headless, as for Deribit's key, the keychain is not read: market data only.
     const test::AppRun headless = test::runKappa(
-        KAPPA_BINARY,
+        kappa::test::kappaBinary(),
         {"--headless", "--data-dir", data, "--duration", "2", "--report", report, "--venue", "evm", "--rpc-url",
          chain.url(), "--evm-deployment", deployment},
         {}, report, 90000);
@@ -614,7 +615,7 @@ class TestConnectionsGui : public QObject {
     const QString envAddress = evmAddressOfKey(envKey);
     QVERIFY(!envAddress.isEmpty() && envAddress != kWalletAddress);
     const test::AppRun fromEnv = test::runKappa(
-        KAPPA_BINARY,
+        kappa::test::kappaBinary(),
         {"--data-dir", data, "--duration", "3", "--report", report, "--venue", "evm", "--rpc-url", chain.url(),
          "--evm-deployment", deployment},
         {{"KAPPA_EVM_PRIVATE_KEY", envKey}}, report, 90000);
@@ -636,7 +637,7 @@ class TestConnectionsGui : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(saveError != "not saved", 20000);
     QVERIFY2(saveError.isEmpty(), qPrintable(saveError));
     const test::AppRun refused = test::runKappa(
-        KAPPA_BINARY,
+        kappa::test::kappaBinary(),
         {"--data-dir", data, "--duration", "3", "--report", report, "--venue", "evm", "--rpc-url", chain.url(),
          "--evm-deployment", deployment},
         {}, report, 90000);

@@ -16,6 +16,7 @@
 #include "venue/binance/BinanceConnectionTest.hpp"
 #include "venue/binance/BinanceVenue.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 
@@ -59,7 +60,7 @@ class TestCrossVenue : public QObject {
  private slots:
   void initTestCase() {
     QVERIFY(dir_.isValid());
-    const QString failed = exchange_.start(KAPPA_EXCHANGE_BINARY, {"--seed", "21", "--account", QString(kId) + ":" + kSecret,
+    const QString failed = exchange_.start(kappa::test::builtExchangeBinary(), {"--seed", "21", "--account", QString(kId) + ":" + kSecret,
                                                                    "--me-limit", "0/0", "--non-me-limit", "0/0"});
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
     token_ = exchange_.login(kId, kSecret);
@@ -175,7 +176,7 @@ class TestCrossVenue : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(deltas().known && deltas().total > 0.3, 20000);
 
     Engine::StrategyLaunch l;
-    l.path = QDir(QStringLiteral(KAPPA_PLUGIN_DIR)).absoluteFilePath("kappa-delta-hedger.so").toStdString();
+    l.path = QDir(kappa::test::pluginDir()).absoluteFilePath("kappa-delta-hedger.so").toStdString();
     std::string error;
     QVERIFY(parseParamAssignments("hedge_instrument=binance-futures:BTCUSDT,band_up_btc=0.05,band_down_btc=0.05,"
                                   "hedge_ratio=1,min_interval_ms=0,check_ms=200,max_order_usd=10000000",

@@ -13,6 +13,7 @@
 #include "AppRun.hpp"
 #include "ExchangeProcess.hpp"
 #include "SecretScan.hpp"
+#include "TestPaths.hpp"
 
 namespace {
 const char* kClientId = "tst-app-key";
@@ -33,7 +34,7 @@ class TestDeribitApp : public QObject {
     accounts.write(QByteArray(kClientId) + ":" + kSecret + "\n");
     accounts.close();
     accounts.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
-    const QString failed = exchange_.start(KAPPA_EXCHANGE_BINARY, {"--seed", "3", "--accounts-file", accounts.fileName()});
+    const QString failed = exchange_.start(kappa::test::builtExchangeBinary(), {"--seed", "3", "--accounts-file", accounts.fileName()});
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
     url_ = exchange_.url();
   }
@@ -42,7 +43,7 @@ class TestDeribitApp : public QObject {
   void headlessRunReportsTheVenueAndKeepsTheSecret() {
     const QString data = dir_.filePath("data"), report = dir_.filePath("report.json");
     const kappa::test::AppRun run = kappa::test::runKappa(
-        KAPPA_BINARY,
+        kappa::test::kappaBinary(),
         {"--headless", "--venue", "deribit", "--deribit-env", url_, "--data-dir", data, "--demo", "--duration", "6",
          "--report", report},
         {{"KAPPA_DERIBIT_CLIENT_ID", kClientId}, {"KAPPA_DERIBIT_CLIENT_SECRET", QString::fromLatin1(kSecret)}}, report,

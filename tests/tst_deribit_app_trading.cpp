@@ -31,13 +31,14 @@
 
 #include "ExchangeProcess.hpp"
 #include "SecretScan.hpp"
+#include "TestPaths.hpp"
 
 namespace {
 const char* kKappaId = "tst-trading-kappa";
 const QByteArray kKappaSecret = "tst-trading-secret-5b8e04af";
 const char* kBobId = "tst-trading-bob";  // the market's other side: takes from kappa's quotes
 const QByteArray kBobSecret = "tst-trading-bob-secret";
-const QString kPlugin = QString(KAPPA_PLUGIN_DIR) + "/kappa-options-mm.so";
+const QString kPlugin = kappa::test::pluginDir() + "/kappa-options-mm.so";
 
 using Params = QList<QPair<QString, QString>>;
 
@@ -248,7 +249,7 @@ class TestDeribitAppTrading : public QObject {
     env.insert("KAPPA_DERIBIT_CLIENT_ID", kKappaId);
     env.insert("KAPPA_DERIBIT_CLIENT_SECRET", QString::fromLatin1(kKappaSecret));
     kappa.setProcessEnvironment(env);
-    kappa.start(KAPPA_BINARY,
+    kappa.start(kappa::test::kappaBinary(),
                 QStringList{"--headless", "--venue", "deribit", "--deribit-env", exchange_.url(), "--deribit-order-limit", "20/50"} + args);
   }
   // SIGTERM (kappa quits cleanly and writes its report), bounded.
@@ -290,7 +291,7 @@ class TestDeribitAppTrading : public QObject {
     // A market maker's account: a matching-engine limit above Deribit's lowest tier (20/s, burst 50),
     // which kappa is told with --deribit-order-limit (startKappa). At the lowest tier (5/20) the
     // demo's orders and the quotes together outrun the credits on a loaded machine.
-    const QString failed = exchange_.start(KAPPA_EXCHANGE_BINARY, {"--seed", "5", "--accounts-file", accounts.fileName(),
+    const QString failed = exchange_.start(kappa::test::builtExchangeBinary(), {"--seed", "5", "--accounts-file", accounts.fileName(),
                                                                    "--non-me-limit", "100/500", "--me-limit", "20/50"});
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
   }

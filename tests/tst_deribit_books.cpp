@@ -16,6 +16,7 @@
 #include "DeribitVenueHarness.hpp"
 #include "ExchangeProcess.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using namespace kappa::deribit;
@@ -29,7 +30,7 @@ const char* kSecret = "tst-books-secret-3b90";
 
 QString exchangeBinary() {
   const QByteArray env = qgetenv("KAPPA_EXCHANGE_BINARY");
-  return env.isEmpty() ? QString(KAPPA_EXCHANGE_BINARY) : QString::fromLocal8Bit(env);
+  return env.isEmpty() ? kappa::test::builtExchangeBinary() : QString::fromLocal8Bit(env);
 }
 
 }  // namespace

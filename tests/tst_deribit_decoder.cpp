@@ -17,6 +17,7 @@
 #include "venue/deribit/DeribitOrderTracker.hpp"
 #include "venue/deribit/DeribitRateLimiter.hpp"
 #include "venue/deribit/DeribitSession.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using namespace kappa::deribit;
@@ -25,7 +26,7 @@ namespace {
 
 // The reference data this test reads, copied unchanged into tests/data (tests/data/README.md), so that
 // any clone runs it.
-const QString kData = QStringLiteral(KAPPA_TEST_DATA);
+const QString kData = kappa::test::testDataDir();
 
 QByteArray readFile(const QString& path) {
   QFile f(path);

@@ -16,6 +16,7 @@
 #include "orchestrator/Engine.hpp"
 #include "core/Log.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using namespace kappa::deribit;
@@ -47,7 +48,7 @@ class TestDeribitEngine : public QObject {
  private slots:
   void initTestCase() {
     QVERIFY(dir_.isValid());
-    const QString failed = exchange_.start(KAPPA_EXCHANGE_BINARY, {"--seed", "7", "--account", QString(kClientId) + ":" + kSecret,
+    const QString failed = exchange_.start(kappa::test::builtExchangeBinary(), {"--seed", "7", "--account", QString(kClientId) + ":" + kSecret,
                                                                    "--me-limit", "0/0", "--non-me-limit", "0/0"});
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
   }

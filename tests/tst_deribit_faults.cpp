@@ -18,6 +18,7 @@
 #include "book/MarketData.hpp"
 #include "core/Log.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using namespace kappa::deribit;
@@ -33,7 +34,7 @@ const char* kOtherSecret = "tst-faults-other-secret-08e4";
 
 QString exchangeBinary() {
   const QByteArray env = qgetenv("KAPPA_EXCHANGE_BINARY");
-  return env.isEmpty() ? QString(KAPPA_EXCHANGE_BINARY) : QString::fromLocal8Bit(env);
+  return env.isEmpty() ? kappa::test::builtExchangeBinary() : QString::fromLocal8Bit(env);
 }
 
 // One connected venue with its engine side, driven by the test's own io_context.

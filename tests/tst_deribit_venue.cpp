@@ -27,6 +27,7 @@
 #include "core/Log.hpp"
 #include "venue/deribit/DeribitConnectionTest.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using namespace kappa::deribit;
@@ -40,7 +41,7 @@ const char* kOtherSecret = "tst-other-secret-51c2";
 
 QString exchangeBinary() {
   const QByteArray env = qgetenv("KAPPA_EXCHANGE_BINARY");
-  return env.isEmpty() ? QString(KAPPA_EXCHANGE_BINARY) : QString::fromLocal8Bit(env);
+  return env.isEmpty() ? kappa::test::builtExchangeBinary() : QString::fromLocal8Bit(env);
 }
 
 // The engine side of the venue (tests/DeribitVenueHarness.hpp): callbacks run on `io` (this test's

@@ -37,6 +37,7 @@
 #include "nats/NatsConnection.hpp"
 #include "remote/DeskFeed.hpp"
 #include "remote/RemoteEngineLink.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using kappa::test::NatsServerProcess;
@@ -60,7 +61,7 @@ class EngineProcess {
     env.insert("KAPPA_NATS_PASSWORD", server.password("engine-" + name_));
     process_.setProcessEnvironment(env);
     process_.setProcessChannelMode(QProcess::MergedChannels);
-    process_.start(KAPPA_BINARY, QStringList{"--headless", "--serve", server.url(), "--engine-name", name_, "--command-users",
+    process_.start(kappa::test::kappaBinary(), QStringList{"--headless", "--serve", server.url(), "--engine-name", name_, "--command-users",
                                              "trader", "--risk-users", "risk", "--data-dir", dataDir_, "--seed",
                                              name_ == "a" ? "3" : "5", "--feed-rate", "1000", "--report",
                                              dataDir_ + "/report.json"} + extra);
@@ -362,7 +363,7 @@ class TestDesk : public QObject {
     env.insert("KAPPA_NATS_USER", "trader");
     env.insert("KAPPA_NATS_PASSWORD", server_.password("trader"));
     cli.setProcessEnvironment(env);
-    cli.start(KAPPA_BINARY, {"desk-halt", server_.url(), "--reason", "a trader tries"});
+    cli.start(kappa::test::kappaBinary(), {"desk-halt", server_.url(), "--reason", "a trader tries"});
     QVERIFY(cli.waitForFinished(20000));
     QCOMPARE(cli.exitCode(), 1);
     const QByteArray said = cli.readAllStandardError();
@@ -464,7 +465,7 @@ class TestDesk : public QObject {
     env.insert("KAPPA_NATS_USER", "risk");
     env.insert("KAPPA_NATS_PASSWORD", server_.password("risk"));
     cli.setProcessEnvironment(env);
-    cli.start(KAPPA_BINARY, {"desk-limits", server_.url(), "--file", limits.fileName()});
+    cli.start(kappa::test::kappaBinary(), {"desk-limits", server_.url(), "--file", limits.fileName()});
     QVERIFY(cli.waitForFinished(20000));
     QVERIFY2(cli.exitCode() == 0, cli.readAllStandardError().constData());
     QTRY_VERIFY_WITH_TIMEOUT(!feed.view().breaches.empty(), 5000);

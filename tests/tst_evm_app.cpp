@@ -24,6 +24,7 @@
 #include "venue/evm/Address.hpp"
 #include "venue/evm/Bytes.hpp"
 #include "venue/evm/U256.hpp"
+#include "TestPaths.hpp"
 
 using kappa::test::AppRun;
 using kappa::test::ChainOptions;
@@ -141,7 +142,7 @@ class TestEvmApp : public QObject {
     o.trader = true;  // the pools move while kappa follows them
     deploymentFile_ = dir_.filePath("deployment.json");
     o.addressesOut = deploymentFile_;
-    const QString error = chain_.start(KAPPA_EXCHANGE_BINARY, o, dir_.filePath("chain-stderr.txt"));
+    const QString error = chain_.start(kappa::test::builtExchangeBinary(), o, dir_.filePath("chain-stderr.txt"));
     QVERIFY2(error.isEmpty(), qPrintable(error));
     QVERIFY(QFile::exists(deploymentFile_));
   }
@@ -151,7 +152,7 @@ class TestEvmApp : public QObject {
   void deploymentWithKeyFromEnvironment() {
     const QString data = dir_.filePath("env-data"), report = dir_.filePath("env-report.json");
     const AppRun run = kappa::test::runKappa(
-        KAPPA_BINARY,
+        kappa::test::kappaBinary(),
         baseArgs(data, report) + QStringList{"--venue", "evm", "--rpc-url", chain_.url(), "--evm-deployment", deploymentFile_},
         {{"KAPPA_EVM_PRIVATE_KEY", QString::fromLatin1(kEnvKey)}}, report, 60000);
     QVERIFY2(run.problem.isEmpty(), qPrintable(run.problem));
@@ -184,7 +185,7 @@ class TestEvmApp : public QObject {
     key.close();
     QVERIFY(key.setPermissions(QFile::ReadOwner | QFile::WriteOwner));
     const AppRun run = kappa::test::runKappa(
-        KAPPA_BINARY,
+        kappa::test::kappaBinary(),
         baseArgs(data, report) + QStringList{"--venue", "sim", "--venue", "evm", "--rpc-url", chain_.url(),
                                              "--evm-pools", pools.fileName(), "--evm-key-file", key.fileName()},
         {}, report, 60000);
@@ -205,7 +206,7 @@ class TestEvmApp : public QObject {
     key.close();
     QVERIFY(key.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther));  // 0644
     const AppRun run = kappa::test::runKappa(
-        KAPPA_BINARY,
+        kappa::test::kappaBinary(),
         baseArgs(data, report) + QStringList{"--venue", "evm", "--rpc-url", chain_.url(), "--evm-deployment",
                                              deploymentFile_, "--evm-key-file", key.fileName()},
         {}, report, 30000);
@@ -223,7 +224,7 @@ class TestEvmApp : public QObject {
     const QString data = dir_.filePath("bad-key-data"), report = dir_.filePath("bad-key-report.json");
     const QByteArray bad = kEnvKey.left(60) + "zzzz";
     const AppRun run = kappa::test::runKappa(
-        KAPPA_BINARY,
+        kappa::test::kappaBinary(),
         baseArgs(data, report) + QStringList{"--venue", "evm", "--rpc-url", chain_.url(), "--evm-deployment", deploymentFile_},
         {{"KAPPA_EVM_PRIVATE_KEY", QString::fromLatin1(bad)}}, report, 30000);
     QVERIFY2(run.problem.startsWith("kappa exited with 2"), qPrintable(run.problem));
@@ -237,7 +238,7 @@ class TestEvmApp : public QObject {
     const QString data = dir_.filePath("path-data"), report = dir_.filePath("path-report.json");
     const QByteArray pathKey = "tst-evm-path-key-7d1e90";
     const AppRun run = kappa::test::runKappa(
-        KAPPA_BINARY,
+        kappa::test::kappaBinary(),
         baseArgs(data, report) + QStringList{"--venue", "evm", "--rpc-url", "http://127.0.0.1:1/v3/" + QString(pathKey),
                                              "--evm-deployment", deploymentFile_},
         {}, report, 60000);
@@ -271,7 +272,7 @@ class TestEvmApp : public QObject {
     bare.close();
     const QString data2 = dir_.filePath("path-data-2"), report2 = dir_.filePath("path-report-2.json");
     const AppRun failed = kappa::test::runKappa(
-        KAPPA_BINARY,
+        kappa::test::kappaBinary(),
         baseArgs(data2, report2) + QStringList{"--venue", "evm", "--rpc-url", "http://127.0.0.1:1/v3/" + QString(pathKey),
                                                "--evm-deployment", bare.fileName()},
         {}, report2, 60000);
@@ -300,7 +301,7 @@ class TestEvmApp : public QObject {
     const kappa::evm::U256 ethBefore = kappa::evm::u256FromQuantity(chain_.rpc("eth_getBalance", {wallet, "latest"}).toString().toStdString());
     QStringList args = baseArgs(data, report) + QStringList{"--venue", "evm", "--rpc-url", chain_.url(), "--evm-deployment", deploymentFile_, "--demo"};
     args[args.indexOf("--duration") + 1] = "8";
-    const AppRun run = kappa::test::runKappa(KAPPA_BINARY, args, {{"KAPPA_EVM_PRIVATE_KEY", QString::fromLatin1(kFundedKey)}}, report, 60000);
+    const AppRun run = kappa::test::runKappa(kappa::test::kappaBinary(), args, {{"KAPPA_EVM_PRIVATE_KEY", QString::fromLatin1(kFundedKey)}}, report, 60000);
     QVERIFY2(run.problem.isEmpty(), qPrintable(run.problem));
     const QJsonObject r = parseExact(run.reportBytes);
     const QJsonArray txs = r["transactions"].toArray();
@@ -373,7 +374,7 @@ class TestEvmApp : public QObject {
     const QString report2 = dir_.filePath("demo-report-2.json");
     QStringList again = baseArgs(data, report2) + QStringList{"--venue", "evm", "--rpc-url", chain_.url(), "--evm-deployment", deploymentFile_};
     again[again.indexOf("--duration") + 1] = "3";
-    const AppRun second = kappa::test::runKappa(KAPPA_BINARY, again, {{"KAPPA_EVM_PRIVATE_KEY", QString::fromLatin1(kFundedKey)}}, report2, 60000);
+    const AppRun second = kappa::test::runKappa(kappa::test::kappaBinary(), again, {{"KAPPA_EVM_PRIVATE_KEY", QString::fromLatin1(kFundedKey)}}, report2, 60000);
     QVERIFY2(second.problem.isEmpty(), qPrintable(second.problem));
     const QJsonArray txs2 = parseExact(second.reportBytes)["transactions"].toArray();
     QCOMPARE(txs2.size(), txs.size());
@@ -407,7 +408,7 @@ class TestEvmApp : public QObject {
                               << "--evm-deployment FILE";
     QTest::newRow("pools without url") << QStringList{"--venue", "evm", "--evm-pools", "/dev/null"} << "needs --rpc-url";
     QTest::newRow("not an address") << QStringList{"--venue", "evm", "--rpc-url", "http://127.0.0.1:8545", "--evm-pools",
-                                                   QString(KAPPA_EXCHANGE_BINARY)}
+                                                   kappa::test::builtExchangeBinary()}
                                     << "not a pair address";
   }
   // Files the options name, read before anything connects.
@@ -430,7 +431,7 @@ class TestEvmApp : public QObject {
     };
     for (const auto& [args, expected] : cases) {
       const AppRun run = kappa::test::runKappa(
-          KAPPA_BINARY, baseArgs(dir_.filePath("bad-file-data"), report) + QStringList{"--venue", "evm"} + args, {}, report, 30000);
+          kappa::test::kappaBinary(), baseArgs(dir_.filePath("bad-file-data"), report) + QStringList{"--venue", "evm"} + args, {}, report, 30000);
       QVERIFY2(run.problem.startsWith("kappa exited with 2"), qPrintable(run.problem));
       QVERIFY2(QString::fromUtf8(run.err).contains(expected), qPrintable(expected + " not in: " + run.err.left(600)));
     }
@@ -441,7 +442,7 @@ class TestEvmApp : public QObject {
     QFETCH(QString, expected);
     const QString report = dir_.filePath("bad-option-report.json");
     QStringList all = baseArgs(dir_.filePath("bad-option-data"), report) + args;
-    const AppRun run = kappa::test::runKappa(KAPPA_BINARY, all, {}, report, 30000);
+    const AppRun run = kappa::test::runKappa(kappa::test::kappaBinary(), all, {}, report, 30000);
     QVERIFY2(run.problem.startsWith("kappa exited with 2"), qPrintable(run.problem));
     QVERIFY2(QString::fromUtf8(run.err).contains(expected), run.err.left(600).constData());
     QVERIFY(!run.err.contains("tst-evm-pw-55"));  // a URL is never echoed

@@ -27,6 +27,7 @@
 #include "ChainValues.hpp"
 #include "ExchangeProcess.hpp"  // exchangeBinary()
 #include "venue/evm/EthRpc.hpp"
+#include "TestPaths.hpp"
 
 using kappa::evm::U256;
 using namespace kappa::test;
@@ -362,7 +363,7 @@ class TestEvmChain : public QObject {
   void failedDeploymentStopsAnvil() {
     QTemporaryDir artifacts;
     QVERIFY(artifacts.isValid());
-    const QString real = QString(KAPPA_UNISWAP_DIR);
+    const QString real = kappa::test::peersDir() + "/node_modules/@uniswap";
     for (const char* folder : {"v2-core/build", "v2-periphery/build"}) {
       const QString sub = folder;
       QVERIFY(QDir().mkpath(artifacts.filePath(sub)));

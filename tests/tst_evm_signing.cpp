@@ -23,6 +23,7 @@
 #include "venue/evm/U256.hpp"
 #include "venue/evm/UniswapV2Math.hpp"
 #include "venue/evm/UniswapV2PairFor.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa::evm;
 
@@ -322,7 +323,7 @@ class TestEvmSigning : public QObject {
     // UniswapV2Library.pairFor hard-codes hex'96e8ac42…845f' (Uniswap/v2-periphery
     // contracts/libraries/UniswapV2Library.sol): keccak of the Pair's creation code shipped in
     // @uniswap/v2-core's build/UniswapV2Pair.json must equal it (DEFI.md).
-    QFile f(KAPPA_PEERS_DIR "/node_modules/@uniswap/v2-core/build/UniswapV2Pair.json");
+    QFile f(kappa::test::peersDir() + "/node_modules/@uniswap/v2-core/build/UniswapV2Pair.json");
     if (!f.open(QIODevice::ReadOnly)) QSKIP("@uniswap/v2-core is not installed in tests/peers (./dev installs it)");
     const QJsonObject artifact = QJsonDocument::fromJson(f.readAll()).object();
     const std::string bytecode = artifact.value("bytecode").toString().toStdString();

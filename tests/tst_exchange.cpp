@@ -33,6 +33,7 @@
 #include "ExchangeProcess.hpp"
 #include <optional>
 #include <set>
+#include "TestPaths.hpp"
 
 using nlohmann::json;
 namespace beast = boost::beast;
@@ -304,7 +305,7 @@ void ExchangeTest::initTestCase() {
   QVERIFY(f.open(QIODevice::WriteOnly));
   f.write("# test accounts\nalice:alice-secret BTC=10 ETH=100\nbob:bob-secret\ncarol:carol-secret\n");
   f.close();
-  const QString failed = exchange_.start(KAPPA_EXCHANGE_BIN, {"--seed", "11", "--accounts-file", accountsFile_, "--me-limit", "500/1000",
+  const QString failed = exchange_.start(kappa::test::builtExchangeBinary(), {"--seed", "11", "--accounts-file", accountsFile_, "--me-limit", "500/1000",
                                                               "--non-me-limit", "500/1000", "--min-heartbeat", "1"});
   QVERIFY2(failed.isEmpty(), qPrintable(failed + " / " + exchange_.stderrText()));
   QVERIFY(!exchange_.tls());
@@ -321,11 +322,11 @@ void ExchangeTest::cleanupTestCase() {
 
 void ExchangeTest::commandLineErrors() {
   QProcess p;
-  p.start(KAPPA_EXCHANGE_BIN, {"--listen", "127.0.0.1:0", "--seed", "x"});
+  p.start(kappa::test::builtExchangeBinary(), {"--listen", "127.0.0.1:0", "--seed", "x"});
   QVERIFY(p.waitForFinished(kWaitMs));
   QCOMPARE(p.exitCode(), 2);
   QVERIFY(p.readAllStandardError().contains("--seed"));
-  p.start(KAPPA_EXCHANGE_BIN, {"--listen", "127.0.0.1:0", "--account", "nocolon"});
+  p.start(kappa::test::builtExchangeBinary(), {"--listen", "127.0.0.1:0", "--account", "nocolon"});
   QVERIFY(p.waitForFinished(kWaitMs));
   QCOMPARE(p.exitCode(), 2);
 }
@@ -384,7 +385,7 @@ void ExchangeTest::helloAndAuth() {
 }
 
 void ExchangeTest::instrumentsHaveDeribitShape() {
-  QFile f(QStringLiteral(KAPPA_TEST_DATA) + "/deribit_get_instruments_sample.json");
+  QFile f(kappa::test::testDataDir() + "/deribit_get_instruments_sample.json");
   QVERIFY(f.open(QIODevice::ReadOnly));
   const json recorded = json::parse(f.readAll().toStdString());
   WsClient c;
@@ -920,7 +921,7 @@ void ExchangeTest::heartbeat() {
 
 void ExchangeTest::tokenExpiry() {
   kappa::test::ExchangeProcess shortLived;
-  QVERIFY(shortLived.start(KAPPA_EXCHANGE_BIN, {"--seed", "11", "--accounts-file", accountsFile_, "--token-lifetime", "1"}).isEmpty());
+  QVERIFY(shortLived.start(kappa::test::builtExchangeBinary(), {"--seed", "11", "--accounts-file", accountsFile_, "--token-lifetime", "1"}).isEmpty());
   WsClient c;
   QVERIFY(c.connect(shortLived.port()));
   const json tokens = result(auth(c, "alice", "alice-secret"));
@@ -1040,7 +1041,7 @@ void ExchangeTest::faultFlags() {
   // The same faults from the command line: locked from the start, a method answered with an
   // error, every connection dropped every 3 seconds.
   kappa::test::ExchangeProcess faulty;
-  QVERIFY(faulty.start(KAPPA_EXCHANGE_BIN, {"--seed", "11", "--accounts-file", accountsFile_, "--fault-lock", "--fault-error",
+  QVERIFY(faulty.start(kappa::test::builtExchangeBinary(), {"--seed", "11", "--accounts-file", accountsFile_, "--fault-lock", "--fault-error",
                                             "public/ticker:10041", "--fault-drop-every", "3"}).isEmpty());
   WsClient c;
   QVERIFY(c.connect(faulty.port()));
@@ -1067,7 +1068,7 @@ void ExchangeTest::faultFlags() {
 
 void ExchangeTest::rateLimitClosesSession() {
   kappa::test::ExchangeProcess strict;
-  QVERIFY(strict.start(KAPPA_EXCHANGE_BIN, {"--seed", "11", "--accounts-file", accountsFile_, "--non-me-limit", "5/10", "--me-limit", "2/3"})
+  QVERIFY(strict.start(kappa::test::builtExchangeBinary(), {"--seed", "11", "--accounts-file", accountsFile_, "--non-me-limit", "5/10", "--me-limit", "2/3"})
               .isEmpty());
   WsClient c;
   QVERIFY(c.connect(strict.port()));
@@ -1113,7 +1114,7 @@ void ExchangeTest::tls() {
   QVERIFY(openssl.waitForFinished(60000));
   QCOMPARE(openssl.exitCode(), 0);
   kappa::test::ExchangeProcess secure;
-  const QString failed = secure.start(KAPPA_EXCHANGE_BIN, {"--seed", "11", "--accounts-file", accountsFile_, "--tls-cert", cert, "--tls-key", key});
+  const QString failed = secure.start(kappa::test::builtExchangeBinary(), {"--seed", "11", "--accounts-file", accountsFile_, "--tls-cert", cert, "--tls-key", key});
   QVERIFY2(failed.isEmpty(), qPrintable(failed));
   QVERIFY(secure.tls());
 

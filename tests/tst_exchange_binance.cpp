@@ -17,6 +17,7 @@
 #include <openssl/hmac.h>
 
 #include "ExchangeProcess.hpp"
+#include "TestPaths.hpp"
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -124,7 +125,7 @@ class TestExchangeBinance : public QObject {
 
  private slots:
   void initTestCase() {
-    const QString why = exchange_.start(KAPPA_EXCHANGE_BIN, {"--seed", "4", "--account", QString("%1:%2").arg(kKey, kSecret)});
+    const QString why = exchange_.start(kappa::test::builtExchangeBinary(), {"--seed", "4", "--account", QString("%1:%2").arg(kKey, kSecret)});
     QVERIFY2(why.isEmpty(), qPrintable(why));
     port_ = exchange_.port();
   }
@@ -377,7 +378,7 @@ class TestExchangeBinance : public QObject {
 
   void weightsAndLimitsEscalate() {
     kappa::test::ExchangeProcess limited;
-    const QString why = limited.start(KAPPA_EXCHANGE_BIN, {"--seed", "4", "--account", QString("%1:%2").arg(kKey, kSecret),
+    const QString why = limited.start(kappa::test::builtExchangeBinary(), {"--seed", "4", "--account", QString("%1:%2").arg(kKey, kSecret),
                                                            "--binance-weight-limit", "40", "--binance-order-limit-10s", "2"});
     QVERIFY2(why.isEmpty(), qPrintable(why));
     const int port = limited.port();
@@ -408,7 +409,7 @@ class TestExchangeBinance : public QObject {
 
   void serverPingsAndTheClientPongs() {
     kappa::test::ExchangeProcess pinging;
-    const QString why = pinging.start(KAPPA_EXCHANGE_BIN, {"--seed", "4", "--binance-ping-interval", "1"});
+    const QString why = pinging.start(kappa::test::builtExchangeBinary(), {"--seed", "4", "--binance-ping-interval", "1"});
     QVERIFY2(why.isEmpty(), qPrintable(why));
     Ws ws(pinging.port(), "/ws/btcusdt@markPrice@1s");
     ws.countPings();
@@ -422,7 +423,7 @@ class TestExchangeBinance : public QObject {
 
   void connectionLifetimeIsLimited() {
     kappa::test::ExchangeProcess short_;
-    const QString why = short_.start(KAPPA_EXCHANGE_BIN, {"--seed", "4", "--binance-max-connection", "1"});
+    const QString why = short_.start(kappa::test::builtExchangeBinary(), {"--seed", "4", "--binance-max-connection", "1"});
     QVERIFY2(why.isEmpty(), qPrintable(why));
     Ws ws(short_.port(), "/ws/btcusdt@depth@100ms");
     for (int i = 0; i < 100 && !ws.closed; ++i) ws.next(3);

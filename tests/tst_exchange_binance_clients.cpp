@@ -5,6 +5,7 @@
 #include <QtTest>
 
 #include "NodePeer.hpp"
+#include "TestPaths.hpp"
 
 class TestExchangeBinanceClients : public QObject {
   Q_OBJECT
@@ -13,7 +14,7 @@ class TestExchangeBinanceClients : public QObject {
   void binanceClientsTradeAgainstKappaExchange() {
     // The script bounds its own run at 150 s and stops the exchange by its pid; 170 s is the backstop.
     const kappa::test::NodePeerRun run =
-        kappa::test::runNodePeer(KAPPA_NODE, KAPPA_BINANCE_SCRIPT, {KAPPA_EXCHANGE_BIN}, 170'000);
+        kappa::test::runNodePeer(KAPPA_NODE, kappa::test::peersDir() + "/binance_fidelity.mjs", {kappa::test::builtExchangeBinary()}, 170'000);
     for (const QString& p : run.passed) qInfo("binance: %s", qPrintable(p));
     const QString failure = kappa::test::peerRunFailure(run, "Binance client", 30);
     QVERIFY2(failure.isEmpty(), qPrintable(failure));

@@ -5,6 +5,7 @@
 #include <QtTest>
 
 #include "NodePeer.hpp"
+#include "TestPaths.hpp"
 
 class TestExchangeCcxt : public QObject {
   Q_OBJECT
@@ -12,7 +13,7 @@ class TestExchangeCcxt : public QObject {
  private slots:
   void ccxtTradesAgainstKappaExchange() {
     // The script bounds its own run at 120 s and stops the exchange by its pid; 150 s is the backstop.
-    const kappa::test::NodePeerRun run = kappa::test::runNodePeer(KAPPA_NODE, KAPPA_CCXT_SCRIPT, {KAPPA_EXCHANGE_BIN}, 150'000);
+    const kappa::test::NodePeerRun run = kappa::test::runNodePeer(KAPPA_NODE, kappa::test::peersDir() + "/ccxt_fidelity.mjs", {kappa::test::builtExchangeBinary()}, 150'000);
     for (const QString& p : run.passed) qInfo("ccxt: %s", qPrintable(p));
     // Every check of the script ran (markets, book, ticker, balance, orders, trades, positions, watches).
     const QString failure = kappa::test::peerRunFailure(run, "ccxt", 15);

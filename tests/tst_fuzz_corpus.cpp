@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QtTest>
 #include <cstdint>
+#include "TestPaths.hpp"
 
 extern "C" int fuzzRiskConfig(const std::uint8_t* data, std::size_t size);
 extern "C" int fuzzMarketData(const std::uint8_t* data, std::size_t size);
@@ -11,7 +12,7 @@ extern "C" int fuzzMarketData(const std::uint8_t* data, std::size_t size);
 class TestFuzzCorpus : public QObject {
   Q_OBJECT
   static int replay(const char* harness, int (*run)(const std::uint8_t*, std::size_t)) {
-    const QDir dir(QString(KAPPA_FUZZ_CORPUS) + "/" + harness);
+    const QDir dir(kappa::test::fuzzCorpusDir() + "/" + harness);
     int n = 0;
     for (const QFileInfo& f : dir.entryInfoList(QDir::Files, QDir::Name)) {
       QFile file(f.filePath());

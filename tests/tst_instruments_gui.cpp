@@ -18,6 +18,7 @@
 #include "OptionChainBoard.hpp"
 #include "orchestrator/Engine.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using namespace kappa::ui;
@@ -29,7 +30,7 @@ const char* kSecret = "tst-instruments-gui-secret-0b4e";
 
 QString exchangeBinary() {
   const QByteArray env = qgetenv("KAPPA_EXCHANGE_BINARY");
-  return env.isEmpty() ? QString(KAPPA_EXCHANGE_BINARY) : QString::fromLocal8Bit(env);
+  return env.isEmpty() ? kappa::test::builtExchangeBinary() : QString::fromLocal8Bit(env);
 }
 
 // Whether any cell of the view shows `text` (display role).

@@ -22,6 +22,7 @@
 #include "orchestrator/Engine.hpp"
 #include "sim/SimExchange.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using namespace kappa::deribit;
@@ -33,7 +34,7 @@ const char* kSecret = "tst-instruments-secret-7d21";
 
 QString exchangeBinary() {
   const QByteArray env = qgetenv("KAPPA_EXCHANGE_BINARY");
-  return env.isEmpty() ? QString(KAPPA_EXCHANGE_BINARY) : QString::fromLocal8Bit(env);
+  return env.isEmpty() ? kappa::test::builtExchangeBinary() : QString::fromLocal8Bit(env);
 }
 
 // Polls `done` (on this thread) until true or `ms` passed.

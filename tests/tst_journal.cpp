@@ -18,6 +18,7 @@
 #include "risk/RiskConfigFile.hpp"
 #include "journal/JournalSpill.hpp"
 #include "sim/SimVenue.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using kappa::test::exec;
@@ -736,7 +737,7 @@ class TestJournal : public QObject {
     e.setDataDir(dir.path().toStdString());
     e.start();
     Engine::StrategyLaunch l;
-    l.path = KAPPA_PLUGIN_DIR "/kappa-test-floods.so";
+    l.path = (kappa::test::pluginDir() + "/kappa-test-floods.so").toStdString();
     l.params = {{"burst", "20"}};
     std::promise<std::string> launched;
     e.launchStrategy(l, [&](std::string error) { launched.set_value(error); });

@@ -15,6 +15,7 @@
 #include "orchestrator/Engine.hpp"
 #include "sim/SimVenue.hpp"
 #include "venue/deribit/DeribitVenue.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using namespace kappa::deribit;
@@ -47,7 +48,7 @@ class TestMultiVenue : public QObject {
  private slots:
   void initTestCase() {
     QVERIFY(dir_.isValid());
-    const QString failed = exchange_.start(KAPPA_EXCHANGE_BINARY, {"--seed", "11", "--account", QString(kClientId) + ":" + kSecret,
+    const QString failed = exchange_.start(kappa::test::builtExchangeBinary(), {"--seed", "11", "--account", QString(kClientId) + ":" + kSecret,
                                                                    "--me-limit", "0/0", "--non-me-limit", "0/0"});
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
     token_ = exchange_.login(kClientId, kSecret);

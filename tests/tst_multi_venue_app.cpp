@@ -13,6 +13,7 @@
 #include "AppRun.hpp"
 #include "ExchangeProcess.hpp"
 #include "SecretScan.hpp"
+#include "TestPaths.hpp"
 
 namespace {
 // Two accounts on the exchange, one per venue here (each account exists on both of its APIs).
@@ -35,17 +36,17 @@ class TestMultiVenueApp : public QObject {
     accounts.write(QByteArray(kDeribitId) + ":" + kDeribitSecret + "\n" + kBinanceKey + ":" + kBinanceSecret + "\n");
     accounts.close();
     accounts.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
-    const QString failed = exchange_.start(KAPPA_EXCHANGE_BINARY, {"--seed", "8", "--accounts-file", accounts.fileName()});
+    const QString failed = exchange_.start(kappa::test::builtExchangeBinary(), {"--seed", "8", "--accounts-file", accounts.fileName()});
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
   }
   void cleanupTestCase() { exchange_.stop(); }
 
   void deribitHedgedOnBinanceInOneTerminal() {
     const QString data = dir_.filePath("data"), report = dir_.filePath("report.json");
-    const QString hedger = QString(KAPPA_PLUGIN_DIR) + "/kappa-delta-hedger.so:band_up_btc=0.05,band_down_btc=0.05,"
+    const QString hedger = kappa::test::pluginDir() + "/kappa-delta-hedger.so:band_up_btc=0.05,band_down_btc=0.05,"
                                                        "min_interval_ms=0,check_ms=200";
     const kappa::test::AppRun run = kappa::test::runKappa(
-        KAPPA_BINARY,
+        kappa::test::kappaBinary(),
         {"--headless", "--venue", "deribit", "--venue", "binance-futures", "--deribit-env", exchange_.url(),
          "--binance-env", QString("http://127.0.0.1:%1").arg(exchange_.port()), "--currencies", "BTC", "--data-dir", data,
          "--demo", "--plugin", hedger, "--risk", "max_net_delta=off", "--duration", "12", "--report", report},

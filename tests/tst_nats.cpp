@@ -23,6 +23,7 @@
 #include "TestCa.hpp"
 #include "nats/KeyValueBucket.hpp"
 #include "nats/NatsConnection.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa::nats;
 using kappa::test::NatsServerProcess;
@@ -639,7 +640,7 @@ class TestNats : public QObject {
     QTemporaryDir dir;
     kappa::test::TestCa ca;
     QVERIFY(kappa::test::makeTestCa(dir.path(), ca).isEmpty());
-    const QString docs = QFileInfo(QString(KAPPA_NATS_ROLES_FILE)).absolutePath();
+    const QString docs = QFileInfo(kappa::test::natsRolesFile()).absolutePath();
     QFile in(docs + "/nats-server.conf");
     QVERIFY(in.open(QIODevice::ReadOnly));
     QString conf = QString::fromUtf8(in.readAll());
@@ -650,7 +651,7 @@ class TestNats : public QObject {
     QVERIFY(out.open(QIODevice::WriteOnly));
     out.write(conf.toUtf8());
     out.close();
-    QVERIFY(QFile::copy(QString(KAPPA_NATS_ROLES_FILE), dir.filePath("nats-server-roles.conf")));
+    QVERIFY(QFile::copy(kappa::test::natsRolesFile(), dir.filePath("nats-server-roles.conf")));
     QProcess check;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     for (const QString& user : NatsServerProcess::users()) env.insert(NatsServerProcess::passwordVariable(user), "Pw" + user.toUpper().remove('-'));

@@ -28,6 +28,7 @@
 #include "nats/NatsConnection.hpp"
 #include "nats/NatsSettings.hpp"
 #include "remote/RemoteEngineLink.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using kappa::test::NatsServerProcess;
@@ -62,7 +63,7 @@ std::pair<int, QByteArray> deskHalt(const QString& url, const QString& credsFile
   env.remove("KAPPA_NATS_USER");
   env.remove("KAPPA_NATS_PASSWORD");
   cli.setProcessEnvironment(env);
-  cli.start(KAPPA_BINARY, {"desk-halt", url, "--nats-creds", credsFile, "--reason", reason});
+  cli.start(kappa::test::kappaBinary(), {"desk-halt", url, "--nats-creds", credsFile, "--reason", reason});
   if (!cli.waitForFinished(20000)) {
     cli.kill();
     cli.waitForFinished(5000);
@@ -92,7 +93,7 @@ class TestNatsCreds : public QObject {
   void initTestCase() {
     QVERIFY(dir_.isValid());
     const test::NodePeerRun made =
-        test::runNodePeer(KAPPA_NODE, KAPPA_NATS_CREDS_SCRIPT, {KAPPA_NATS_ROLES_FILE, dir_.path()}, 60000);
+        test::runNodePeer(KAPPA_NODE, kappa::test::peersDir() + "/nats_creds.mjs", {kappa::test::natsRolesFile(), dir_.path()}, 60000);
     const QString failure = test::peerRunFailure(made, "nats_creds.mjs", NatsServerProcess::users().size() + 2);
     QVERIFY2(failure.isEmpty(), qPrintable(failure));
 
@@ -108,7 +109,7 @@ class TestNatsCreds : public QObject {
     engine_.setProcessEnvironment(env);
     engine_.setProcessChannelMode(QProcess::MergedChannels);
     engine_.setStandardOutputFile(dir_.filePath("engine-a.out"));  // a file: a full pipe would stall it
-    engine_.setProgram(KAPPA_BINARY);
+    engine_.setProgram(kappa::test::kappaBinary());
     engine_.setArguments({"--headless", "--serve", server_.url(), "--nats-creds", creds("engine-a"), "--engine-name", "a",
                           "--command-users", "trader", "--risk-users", "risk", "--data-dir", dir_.filePath("engine-a"),
                           "--seed", "3", "--feed-rate", "1000"});

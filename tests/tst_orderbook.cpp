@@ -10,6 +10,7 @@
 #include <random>
 
 #include "book/MarketData.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 
@@ -45,7 +46,7 @@ InstrumentId ensureInstrument(InstrumentRegistry& reg, const QString& name) {
 
 Recording loadRecording() {
   Recording rec;
-  QFile f(QStringLiteral(KAPPA_TEST_DATA "/deribit_ws_options_20210722.jsonl"));
+  QFile f(kappa::test::testDataDir() + "/deribit_ws_options_20210722.jsonl");
   if (!f.open(QIODevice::ReadOnly)) qFatal("cannot open the Deribit recording");
   while (!f.atEnd()) {
     const QJsonObject msg = QJsonDocument::fromJson(f.readLine()).object()["msg"].toObject();

@@ -13,6 +13,7 @@
 #include "pricing/InlineExpLog.hpp"
 #include "pricing/InverseOption.hpp"
 #include "pricing/Normal.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa::pricing;
 
@@ -24,7 +25,7 @@ class TestPricing : public QObject {
   Q_OBJECT
  private slots:
   void haugEuropeanValues() {
-    const auto rows = kappa::test::readCsv(KAPPA_TEST_DATA "/haug_european_bsm_values.csv");
+    const auto rows = kappa::test::readCsv(kappa::test::testDataDir() + "/haug_european_bsm_values.csv");
     QCOMPARE(rows.size(), std::size_t(43));
     for (const auto& r : rows) {
       const double v = bsmPrice(cp(r["type"]), r["spot"].toDouble(), r["strike"].toDouble(), r["t_years"].toDouble(),
@@ -36,7 +37,7 @@ class TestPricing : public QObject {
   }
 
   void haugGreeks() {
-    const auto rows = kappa::test::readCsv(KAPPA_TEST_DATA "/haug_european_greeks.csv");
+    const auto rows = kappa::test::readCsv(kappa::test::testDataDir() + "/haug_european_greeks.csv");
     QCOMPARE(rows.size(), std::size_t(11));
     for (const auto& r : rows) {
       const Greeks g = bsmGreeks(cp(r["type"]), r["spot"].toDouble(), r["strike"].toDouble(), r["t_years"].toDouble(),

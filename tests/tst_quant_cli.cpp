@@ -8,6 +8,7 @@
 #include <QtTest>
 
 #include "CsvTestUtil.hpp"
+#include "TestPaths.hpp"
 
 namespace {
 struct Run {
@@ -16,7 +17,7 @@ struct Run {
 };
 Run quant(const QStringList& args) {
   QProcess p;
-  p.start(KAPPA_QUANT, args);
+  p.start(kappa::test::quantBinary(), args);
   Run r;
   if (!p.waitForFinished(60000)) {
     p.kill();
@@ -44,7 +45,7 @@ class TestQuantCli : public QObject {
  private slots:
   void priceReproducesHaugTable() {
     QTemporaryDir dir;
-    const Run r = quant({"price", "--model", "bsm", KAPPA_TEST_DATA "/haug_european_bsm_values.csv"});
+    const Run r = quant({"price", "--model", "bsm", kappa::test::testDataDir() + "/haug_european_bsm_values.csv"});
     QCOMPARE(r.code, 0);
     const auto rows = parseCsv(r.out, dir);
     QCOMPARE(rows.size(), std::size_t(43));
@@ -76,7 +77,7 @@ class TestQuantCli : public QObject {
 
   void ivRoundTripAndStatuses() {
     QTemporaryDir dir;
-    const Run priced = quant({"price", "--model", "black76", KAPPA_TEST_DATA "/haug_european_bsm_values.csv"});
+    const Run priced = quant({"price", "--model", "black76", kappa::test::testDataDir() + "/haug_european_bsm_values.csv"});
     const auto rows = parseCsv(priced.out, dir);
     QByteArray csv = "type,strike,spot,q,r,t_years,price,vol\n";
     for (const auto& row : rows)
@@ -261,7 +262,7 @@ class TestQuantCli : public QObject {
 
   void sviFitOnRealSpxChain() {
     // The SPX chain of 2011-01-24 (pyql): bid/ask implied vols per expiry, forward per expiry.
-    const auto spx = kappa::test::readCsv(KAPPA_REFDATA_DIR "/option_chains/pyql_df_options_SPX_24jan2011.csv");
+    const auto spx = kappa::test::readCsv(kappa::test::refdataDir() + "/option_chains/pyql_df_options_SPX_24jan2011.csv");
     if (spx.empty()) QSKIP("shared reference data not found (../shared/refdata)");
     QByteArray csv = "t_years,strike,forward,bid_iv,ask_iv\n";
     int rows = 0;

@@ -25,10 +25,7 @@
 #include "StrategyManager.hpp"
 #include "models/StrategyModels.hpp"
 #include "remote/RemoteEngineLink.hpp"
-
-#ifndef KAPPA_PLUGIN_DIR
-#error "KAPPA_PLUGIN_DIR (the build's plugins folder) must be defined"
-#endif
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using kappa::test::NatsServerProcess;
@@ -44,7 +41,7 @@ namespace {
 QString startEngine(ServedEngine& engine, const NatsServerProcess& server, const QString& commandUsers) {
   const QString plugins = engine.dataDir() + "/plugins";
   if (!QDir().mkpath(plugins)) return "cannot make " + plugins;
-  const QString plugin = QDir(QStringLiteral(KAPPA_PLUGIN_DIR)).absoluteFilePath("kappa-test-echo.so");
+  const QString plugin = QDir(kappa::test::pluginDir()).absoluteFilePath("kappa-test-echo.so");
   if (!QFile::copy(plugin, plugins + "/kappa-test-echo.so")) return "cannot copy " + plugin;
   return engine.start(server, {"--command-users", commandUsers, "--risk-users", "risk", "--seed", "7", "--feed-rate", "1000"});
 }

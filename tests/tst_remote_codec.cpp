@@ -27,6 +27,7 @@
 #include "remote/InstrumentCodec.hpp"
 #include "remote/SnapshotCodec.hpp"
 #include "sim/SimVenue.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using namespace kappa::remote;
@@ -34,7 +35,7 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string plugin(const char* name) { return std::string(KAPPA_PLUGIN_DIR) + "/kappa-" + name + ".so"; }
+std::string plugin(const char* name) { return kappa::test::pluginDir().toStdString() + "/kappa-" + name + ".so"; }
 
 bool hasFittedSurface(const EngineSnapshot& s) {
   if (!s.analytics) return false;

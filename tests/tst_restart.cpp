@@ -14,6 +14,7 @@
 #include <csignal>
 #include <map>
 #include <sqlite3.h>
+#include "TestPaths.hpp"
 
 namespace {
 // Sum of journaled fills per instrument (signed, instrument units), straight from SQLite.
@@ -53,7 +54,7 @@ class TestRestart : public QObject {
     QTemporaryDir dir;
     const QString data = dir.filePath("data"), journal = data + "/journal.sqlite";
     // Trades often: short EMAs, tiny crossing margin, 1 bp stop and take, no cooldown.
-    const QString plugin = QString(KAPPA_PLUGIN_DIR) +
+    const QString plugin = kappa::test::pluginDir() +
                            "/kappa-perp-momentum.so:fast_s=0.3,slow_s=1,qty_usd=100,stop_pct=0.01,take_pct=0.01,"
                            "cooldown_s=0,cross_bp=0.05";
     QRandomGenerator rng(42);
@@ -65,7 +66,7 @@ class TestRestart : public QObject {
       QStringList args{"--headless", "--data-dir", data, "--seed", QString::number(cycle + 1), "--demo"};
       if (haltedAtCycle < 0) args << "--plugin" << plugin;
       QProcess busy;
-      busy.start(KAPPA_BINARY, args);
+      busy.start(kappa::test::kappaBinary(), args);
       QVERIFY(busy.waitForStarted());
       QTest::qWait(800 + int(rng.bounded(1700)));
       if (cycle == 14) {  // press HALT (SIGUSR1), give it a moment to be journaled, then crash
@@ -79,7 +80,7 @@ class TestRestart : public QObject {
       // Restart: a short headless run that reports what it restored.
       const QString report = dir.filePath(QString("r%1.json").arg(cycle));
       QProcess after;
-      after.start(KAPPA_BINARY, {"--headless", "--data-dir", data, "--duration", "0.5", "--report", report});
+      after.start(kappa::test::kappaBinary(), {"--headless", "--data-dir", data, "--duration", "0.5", "--report", report});
       QVERIFY(after.waitForFinished(30000));
       QCOMPARE(after.exitCode(), 0);
       QFile f(report);
@@ -114,14 +115,14 @@ class TestRestart : public QObject {
     const QString data = dir.filePath("data");
     auto run = [&](QStringList extra, const QString& report) {
       QProcess p;
-      p.start(KAPPA_BINARY, QStringList{"--headless", "--data-dir", data, "--duration", "1.5", "--report", report} + extra);
+      p.start(kappa::test::kappaBinary(), QStringList{"--headless", "--data-dir", data, "--duration", "1.5", "--report", report} + extra);
       if (!p.waitForFinished(30000) || p.exitCode() != 0) return QJsonObject();
       QFile f(report);
       return f.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(f.readAll()).object() : QJsonObject();
     };
     const QJsonObject first =
-        run({"--plugin", QString(KAPPA_PLUGIN_DIR) + "/kappa-perp-momentum.so:fast_s=7,qty_usd=200", "--plugin",
-             QString(KAPPA_PLUGIN_DIR) + "/kappa-delta-hedger.so"},
+        run({"--plugin", kappa::test::pluginDir() + "/kappa-perp-momentum.so:fast_s=7,qty_usd=200", "--plugin",
+             kappa::test::pluginDir() + "/kappa-delta-hedger.so"},
             dir.filePath("r1.json"));
     QCOMPARE(first["strategies"].toArray().size(), 2);
     const QJsonObject after = run({}, dir.filePath("r2.json"));

@@ -2,11 +2,10 @@
 // build the installed template project out of tree with find_package(KappaSDK), load the result
 // into a headless terminal; and a plugin built for another ABI major is refused.
 //
-// Compile definitions: KAPPA_BINARY (the kappa executable), KAPPA_BUILD_DIR (the CMake build
-// tree), optionally KAPPA_CMAKE_COMMAND (default "cmake"), KAPPA_CXX_COMPILER (the compiler the
-// template is built with; default: CMake's choice) and KAPPA_WRONG_ABI_PLUGIN (default
-// KAPPA_BUILD_DIR/plugins/kappa-test-wrong-abi.so). The steps run in order and share one
-// temporary directory, kept (and its path printed) when a step fails.
+// The kappa executable, the build tree and the wrong-ABI plugin come from TestPaths.hpp. Compile
+// definitions, optional: KAPPA_CMAKE_COMMAND (default "cmake") and KAPPA_CXX_COMPILER (the compiler
+// the template is built with; default: CMake's choice), system paths the same in every clone. The
+// steps run in order and share one temporary directory, kept (and its path printed) when a step fails.
 #include <QCryptographicHash>
 #include <QDir>
 #include <QDirIterator>
@@ -20,12 +19,10 @@
 #include <QtTest>
 
 #include <memory>
+#include "TestPaths.hpp"
 
 #ifndef KAPPA_CMAKE_COMMAND
 #define KAPPA_CMAKE_COMMAND "cmake"
-#endif
-#ifndef KAPPA_WRONG_ABI_PLUGIN
-#define KAPPA_WRONG_ABI_PLUGIN KAPPA_BUILD_DIR "/plugins/kappa-test-wrong-abi.so"
 #endif
 
 namespace {
@@ -135,7 +132,7 @@ class TestSdk : public QObject {
 
   // (a) The sdk component installs the headers and the CMake package.
   void installSdkComponent() {
-    const Run r = run(KAPPA_CMAKE_COMMAND, {"--install", KAPPA_BUILD_DIR, "--prefix", prefix(), "--component", "sdk"},
+    const Run r = run(KAPPA_CMAKE_COMMAND, {"--install", kappa::test::buildDir(), "--prefix", prefix(), "--component", "sdk"},
                       120000);
     QVERIFY2(r.ok(), qPrintable("cmake --install of the sdk component failed:" + r.describe()));
     for (const char* header : {"include/kappa/strategy.h", "include/kappa/strategy.hpp"})
@@ -177,7 +174,7 @@ class TestSdk : public QObject {
   void templatePluginRunsHeadless() {
     QVERIFY2(built_, "needs buildTemplateAgainstInstalledSdk, which failed");
     const QString report = path("report.json");
-    const Run r = run(KAPPA_BINARY,
+    const Run r = run(kappa::test::kappaBinary(),
                       {"--headless", "--data-dir", path("data"), "--duration", "3", "--report", report, "--plugin", plugin()},
                       90000);
     QVERIFY2(r.ok(), qPrintable("kappa with the template plugin did not exit cleanly:" + r.describe()));
@@ -218,9 +215,9 @@ class TestSdk : public QObject {
 
   // (d) A plugin built for another ABI major is refused, with a message that says so.
   void wrongAbiPluginIsRefused() {
-    const QString wrong = KAPPA_WRONG_ABI_PLUGIN;
+    const QString wrong = kappa::test::wrongAbiPlugin();
     QVERIFY2(QFile::exists(wrong), qPrintable("test plugin not built: " + wrong));
-    const Run r = run(KAPPA_BINARY,
+    const Run r = run(kappa::test::kappaBinary(),
                       {"--headless", "--data-dir", path("data-abi"), "--duration", "1", "--report", path("abi.json"),
                        "--plugin", wrong},
                       60000);

@@ -20,11 +20,12 @@
 #include "core/Log.hpp"
 #include "sim/SimVenue.hpp"
 #include "strategy/PluginLoader.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa;
 
 namespace {
-const QString kPlugins = KAPPA_PLUGIN_DIR;
+const QString kPlugins = kappa::test::pluginDir();
 std::string plugin(const char* name) { return (kPlugins + "/kappa-" + name + ".so").toStdString(); }
 
 struct Fixture {
@@ -173,7 +174,7 @@ class TestStrategy : public QObject {
     QCOMPARE(rows.size(), std::size_t(1));
     QVERIFY(!rows[0].loaded);
     // Not a plugin at all, and no file at all.
-    const std::string notPlugin = f.launch(KAPPA_BINARY);
+    const std::string notPlugin = f.launch(kappa::test::kappaBinary().toStdString());
     QVERIFY2(notPlugin.find("cannot load") != std::string::npos || notPlugin.find("not a Kappa") != std::string::npos,
              notPlugin.c_str());
     QVERIFY(f.launch("/nonexistent/x.so").find("cannot read") != std::string::npos);
@@ -343,7 +344,7 @@ class TestStrategy : public QObject {
     // In its own process: the engine thread stays inside the plugin for good.
     QTemporaryDir dir;
     QProcess p;
-    p.start(KAPPA_BINARY, {"--headless", "--data-dir", dir.path(), "--duration", "4", "--report",
+    p.start(kappa::test::kappaBinary(), {"--headless", "--data-dir", dir.path(), "--duration", "4", "--report",
                            dir.path() + "/r.json", "--plugin",
                            QString::fromStdString(plugin("test-spins")) + ":spin_after=3"});
     QVERIFY(p.waitForFinished(30000));

@@ -6,7 +6,7 @@
 // the user approves it in a confirmation that shows both hashes; and the risk strip shows the
 // watchdog's alarm, naming the plugin, in full.
 //
-// Compile definition: KAPPA_PLUGIN_DIR, the build's plugins folder (with kappa-test-echo.so).
+// The build's plugins folder (with kappa-test-echo.so): kappa::test::pluginDir().
 // File dialogs cannot be clicked headless: the first plugin is loaded through the engine directly.
 #include <QApplication>
 #include <QComboBox>
@@ -42,10 +42,7 @@
 #include "models/StrategyModels.hpp"
 #include "models/TradingModels.hpp"
 #include "sim/SimVenue.hpp"
-
-#ifndef KAPPA_PLUGIN_DIR
-#error "KAPPA_PLUGIN_DIR (the build's plugins folder) must be defined"
-#endif
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using namespace kappa::ui;
@@ -142,7 +139,7 @@ class TestStrategyGui : public QObject {
   void initTestCase() {
     QVERIFY(dir_.isValid());
     QVERIFY(QDir(dir_.path()).mkpath("plugins"));
-    echoPath_ = QDir(QStringLiteral(KAPPA_PLUGIN_DIR)).absoluteFilePath("kappa-test-echo.so");
+    echoPath_ = QDir(kappa::test::pluginDir()).absoluteFilePath("kappa-test-echo.so");
     QVERIFY2(QFileInfo::exists(echoPath_), qPrintable(echoPath_ + " is missing: build kappa_plugin_test-echo"));
 
     // What kappa's main() does: strategy lines to the manager's log, warnings to stderr.
@@ -506,10 +503,10 @@ class TestStrategyGui : public QObject {
     const QString deep = dir_.filePath("a-rather-long-folder-name-for-strategy-plugins/of-a-desk-with-many-folders");
     QVERIFY(QDir().mkpath(deep));
     const QString copy = deep + "/kappa-delta-hedger-with-a-long-file-name.so";
-    QVERIFY(QFile::copy(QDir(QStringLiteral(KAPPA_PLUGIN_DIR)).absoluteFilePath("kappa-delta-hedger.so"), copy));
+    QVERIFY(QFile::copy(QDir(kappa::test::pluginDir()).absoluteFilePath("kappa-delta-hedger.so"), copy));
     const std::size_t before = engine_->call([&] { return engine_->strategies().instanceCount(); });
-    for (const QString& path : {copy, QDir(QStringLiteral(KAPPA_PLUGIN_DIR)).absoluteFilePath("kappa-options-mm.so"),
-                                QDir(QStringLiteral(KAPPA_PLUGIN_DIR)).absoluteFilePath("kappa-perp-momentum.so")}) {
+    for (const QString& path : {copy, QDir(kappa::test::pluginDir()).absoluteFilePath("kappa-options-mm.so"),
+                                QDir(kappa::test::pluginDir()).absoluteFilePath("kappa-perp-momentum.so")}) {
       Engine::StrategyLaunch l;
       l.path = path.toStdString();
       l.start = false;

@@ -20,6 +20,7 @@
 #include "vol/Svi.hpp"
 #include "vol/SviFit.hpp"
 #include "vol/VolSurface.hpp"
+#include "TestPaths.hpp"
 
 using namespace kappa::vol;
 
@@ -96,7 +97,7 @@ class TestSvi : public QObject {
   // rate and dividend yield, after checking that this reproduces every published bid vol.
   std::vector<SpxSlice> loadSpx() {
     std::vector<SpxSlice> slices;
-    const auto rows = kappa::test::readCsv(KAPPA_REFDATA_DIR "/option_chains/pyql_df_options_SPX_24jan2011.csv");
+    const auto rows = kappa::test::readCsv(kappa::test::refdataDir() + "/option_chains/pyql_df_options_SPX_24jan2011.csv");
     if (rows.size() != 139) return slices;
     QMap<QString, SpxSlice> byExpiry;
     for (const auto& r : rows) {
@@ -123,7 +124,7 @@ class TestSvi : public QObject {
  private slots:
   // (1) Real SPX chain, 24 Jan 2011: 8 expiries, 8 to 29 OTM quotes each.
   void fitsRealSpxChain() {
-    if (!QDir(KAPPA_REFDATA_DIR).exists()) QSKIP("shared reference data folder not available");
+    if (!QDir(kappa::test::refdataDir()).exists()) QSKIP("shared reference data folder not available");
     const std::vector<SpxSlice> slices = loadSpx();
     QCOMPARE(slices.size(), std::size_t(8));
 
@@ -175,7 +176,7 @@ class TestSvi : public QObject {
   // fitter must say so, count what it used and skipped, and not be fooled by many updates of the
   // same two strikes (36 ticker messages for BTC-24SEP21).
   void refusesDeribitRecordingWithTooFewStrikes() {
-    QFile file(KAPPA_TEST_DATA "/deribit_ws_options_20210722.jsonl");
+    QFile file(kappa::test::testDataDir() + "/deribit_ws_options_20210722.jsonl");
     QVERIFY(file.open(QIODevice::ReadOnly | QIODevice::Text));
     QMap<QString, std::vector<SviQuote>> byExpiry;
     QMap<QString, double> tByExpiry;

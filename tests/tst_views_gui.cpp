@@ -3,7 +3,7 @@
 // quotes support it, and legends and axis titles that cover nothing. Every check reads the real
 // widgets' geometry (or the plot's data and pixels), not the code's intentions.
 //
-// Compile definition: KAPPA_PLUGIN_DIR (the build's plugins folder, with kappa-delta-hedger.so).
+// The build's plugins folder (with kappa-delta-hedger.so): kappa::test::pluginDir().
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -38,10 +38,7 @@
 #include "VolSurfaceView.hpp"
 #include "core/Clock.hpp"
 #include "sim/SimVenue.hpp"
-
-#ifndef KAPPA_PLUGIN_DIR
-#error "KAPPA_PLUGIN_DIR (the build's plugins folder) must be defined"
-#endif
+#include "TestPaths.hpp"
 
 using namespace kappa;
 using namespace kappa::ui;
@@ -430,7 +427,7 @@ class TestViewsGui : public QObject {
         problems << QString("header '%1'").arg(inst->model()->headerData(c, Qt::Horizontal).toString());
     QVERIFY2(problems.isEmpty(), qPrintable(problems.join("; ")));
 
-    const QString hedger = QDir(QStringLiteral(KAPPA_PLUGIN_DIR)).absoluteFilePath("kappa-delta-hedger.so");
+    const QString hedger = QDir(kappa::test::pluginDir()).absoluteFilePath("kappa-delta-hedger.so");
     QVERIFY(QFileInfo::exists(hedger));
     engine_->loadPlugin(hedger.toStdString(), true);
     QComboBox* combo = m->newInstanceStrategy();
