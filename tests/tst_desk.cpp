@@ -28,6 +28,7 @@
 #include "LadderWidget.hpp"
 #include "MainWindow.hpp"
 #include "NatsServerProcess.hpp"
+#include "WindowFrames.hpp"
 #include "SqliteQuery.hpp"
 #include "TestCa.hpp"
 #include "desk/DeskView.hpp"
@@ -41,6 +42,7 @@
 
 using namespace kappa;
 using kappa::test::NatsServerProcess;
+using kappa::test::frameUntil;
 using kappa::ui::LadderWidget;
 using kappa::ui::MainWindow;
 
@@ -99,19 +101,6 @@ nats::NatsSettings as(const NatsServerProcess& server, const QString& user, cons
   s.password = (password.isNull() ? server.password(user) : password).toStdString();
   s.connectionName = "tst_desk " + s.user;
   return s;
-}
-
-// Pumps the window's frames (and the event loop) until `done` or the timeout.
-template <class F>
-bool frameUntil(MainWindow& w, F done, int timeoutMs) {
-  QElapsedTimer t;
-  t.start();
-  while (t.elapsed() < timeoutMs) {
-    w.frame();
-    if (done()) return true;
-    QTest::qWait(20);
-  }
-  return false;
 }
 
 // Asks `link` to resume and waits (bounded) for the answer: "" resumed, else why not.

@@ -512,6 +512,13 @@ class TestEvmOrders : public QObject {
     notOurs_.insert(other.toString());
     mine();
     QCOMPARE(receipt(other.toString())["status"].toString(), QString("0x1"));
+    // Not at once: a node may not serve our receipt yet. Said, then ended tx.confirmations (2) blocks on.
+    QTRY_VERIFY_WITH_TIMEOUT(view(id).detail.find("ended if still so in 2 block(s)") != std::string::npos, 10000);
+    QCOMPARE(stateOf(*engine_, id), OrderState::Open);
+    mine();
+    QTRY_VERIFY_WITH_TIMEOUT(venueAtHead(), 5000);
+    QCOMPARE(stateOf(*engine_, id), OrderState::Open);
+    mine();
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(*engine_, id), OrderState::Rejected, 10000);
     QVERIFY2(reasonOf(id).find("nonce " + std::to_string(nonce) + " was used by a transaction this tracker did not send") !=
                  std::string::npos,

@@ -226,6 +226,13 @@ class TestEvmPartCodec : public QObject {
     j = asJson(good);
     j[2][6][0][19][5] = "0xabc";
     refused(bytesOf(j), "transactionHash: not a 32-byte hash");
+    // Decimals the panel could not format (it would throw in a display timer).
+    j = asJson(good);
+    j[2][6][0][22] = 37;
+    refused(bytesOf(j), "pools[0].baseDecimals: 37 decimals (at most 36)");
+    j = asJson(good);
+    j[2][8][4][0][2] = 200;
+    refused(bytesOf(j), "wallet.tokens[0].decimals: 200 decimals (at most 36)");
     // Instruments the attaching side does not list; a pool naming none.
     j = asJson(good);
     j[2][6][0][0] = 10;

@@ -779,7 +779,9 @@ class TestEvmTx : public QObject {
   }
 
   // Another sender with our key takes our nonce (it replaces ours in the pool and is mined): ours
-  // has no receipt and its nonce is used: dropped with that reason, the nonce leaves the allocator.
+  // has no receipt and its nonce is used: said at once, dropped (ended) with that reason once it
+  // still holds `confirmations` blocks later (a node may not serve our receipt yet), the nonce then
+  // leaves the allocator.
   void nonceTakenByAnotherSender() {
     const TxRequest req = transferRequest(8);
     const auto nonce = tracker_->submit(req);
@@ -800,8 +802,19 @@ class TestEvmTx : public QObject {
     mine();
     poll();
     auto ev = take();
+    const std::optional<TxEvent> said = findEvent(ev, TxEventType::Dropped, req.orderId);
+    QVERIFY2(said && said->reason.find("did not send: ended if still so in 2 block(s)") != std::string::npos && !said->ended,
+             qPrintable(describe(ev)));
+    QVERIFY(tracker_->find(req.orderId));
+    mine();
+    poll();
+    QVERIFY(!findEvent(take(), TxEventType::Dropped, req.orderId));  // said once; 1 block of 2
+    QVERIFY(tracker_->find(req.orderId));
+    mine();
+    poll();
+    ev = take();
     const std::optional<TxEvent> dropped = findEvent(ev, TxEventType::Dropped, req.orderId);
-    QVERIFY2(dropped && dropped->reason.find("did not send") != std::string::npos, qPrintable(describe(ev)));
+    QVERIFY2(dropped && dropped->reason.find("did not send") != std::string::npos && dropped->ended, qPrintable(describe(ev)));
     QVERIFY(!findEvent(ev, TxEventType::Included, req.orderId));
     QVERIFY(!tracker_->find(req.orderId));
     QVERIFY(!nonces_->find(*nonce));

@@ -22,6 +22,7 @@
 #include "MainWindow.hpp"
 #include "NatsServerProcess.hpp"
 #include "ServedEngine.hpp"
+#include "WindowFrames.hpp"
 #include "StrategyManager.hpp"
 #include "models/StrategyModels.hpp"
 #include "remote/RemoteEngineLink.hpp"
@@ -29,6 +30,7 @@
 
 using namespace kappa;
 using kappa::test::NatsServerProcess;
+using kappa::test::frameUntil;
 using kappa::test::ServedEngine;
 using kappa::ui::AuditModel;
 using kappa::ui::AuditView;
@@ -98,18 +100,6 @@ std::unique_ptr<MainWindow> openWindow(EngineLink& link, const QString& layout, 
   w->show();
   if (!QTest::qWaitForWindowExposed(w.get()) || !w->showView(view)) return nullptr;
   return w;
-}
-
-template <class F>
-bool frameUntil(MainWindow& w, F done, int timeoutMs) {
-  QElapsedTimer t;
-  t.start();
-  while (t.elapsed() < timeoutMs) {
-    w.frame();
-    if (done()) return true;
-    QTest::qWait(20);
-  }
-  return false;
 }
 
 QStringList column(const AuditView* view, int column) {

@@ -811,10 +811,26 @@ class TestRemoteCodec : public QObject {
     QVERIFY(leases.expire(t0 + std::chrono::milliseconds(11000)).empty());
     QVERIFY(!leases.expire(t0 + std::chrono::milliseconds(12100)).empty());
     QCOMPARE(leases.clients(), std::size_t(0));
-    // A client inventing sessions cannot grow the table without end.
-    for (std::size_t i = 0; i < FocusLeases::kMaxClients; ++i) QVERIFY(leases.renew("x/" + std::to_string(i), {1}, t0));
-    QVERIFY(!leases.renew("x/one-more", {2}, t0));
-    QVERIFY(leases.renew("x/0", {3}, t0));  // one already in may still change its focus
+    // One user's windows keep at most kMaxInstrumentsPerUser instruments between them, in at most
+    // kMaxClientsPerUser windows: a trader inventing sessions cannot take the desk's books.
+    for (std::size_t i = 0; i < FocusLeases::kMaxClientsPerUser; ++i) {
+      const FocusLeases::Renewal r = leases.renew("greedy/" + std::to_string(i), {InstrumentId(100 + i)}, t0);
+      QVERIFY(r);
+      QCOMPARE(r.beyondUserShare.size(), std::size_t(i < FocusLeases::kMaxInstrumentsPerUser ? 0 : 1));
+    }
+    QCOMPARE(leases.renew("greedy/more", {1}, t0).refused, FocusLeases::Refusal::UserWindows);
+    QCOMPARE(leases.focus(8).carried, (std::vector<InstrumentId>{100, 101, 102, 103}));
+    const FocusLeases::Renewal many = leases.renew("greedy/0", {100, 200, 201, 101}, t0);  // 200, 201: a fifth and sixth
+    QCOMPARE(many.beyondUserShare, (std::vector<InstrumentId>{200, 201}));
+    QVERIFY(leases.renew("greedy/0", {101}, t0));  // the same instrument in two of its windows counts once
+    QCOMPARE(leases.focus(8).carried, (std::vector<InstrumentId>{101, 102, 103}));
+    QVERIFY(leases.renew("other/0", {7}, t0));  // another user still gets a book
+    QCOMPARE(leases.focus(8).carried, (std::vector<InstrumentId>{101, 102, 103, 7}));
+    QVERIFY(!leases.expire(t0 + std::chrono::milliseconds(3100)).empty());
+    // Users inventing sessions cannot grow the table without end.
+    for (std::size_t i = 0; i < FocusLeases::kMaxClients; ++i) QVERIFY(leases.renew("x" + std::to_string(i) + "/0", {1}, t0));
+    QCOMPARE(leases.renew("y/one-more", {2}, t0).refused, FocusLeases::Refusal::TableFull);
+    QVERIFY(leases.renew("x0/0", {3}, t0));  // one already in may still change its focus
     QCOMPARE(leases.clients(), FocusLeases::kMaxClients);
   }
 

@@ -22,6 +22,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -300,6 +301,26 @@ class TestRemoteEvm : public QObject {
                  (why.find("permissions violation") != std::string::npos || why.find("refused") != std::string::npos),
              why.c_str());
     viewer.close();
+  }
+
+  // A sped-up swap is likelier to execute: the engine refuses it while halted.
+  void speedUpRefusedWhileHalted() {
+    link_->haltAll("tst_remote_evm");
+    QTRY_VERIFY_WITH_TIMEOUT((window_->frame(), link_->tradingState() == TradingState::Halted), 10000);
+    const std::uint64_t before = link_->link().refusals;
+    link_->speedUp(1);
+    QTRY_VERIFY_WITH_TIMEOUT(link_->link().refusals > before, 10000);
+    QVERIFY2(link_->link().lastRefusal == "speed_up: engine 'a' is HALTED: no speed-up", link_->link().lastRefusal.c_str());
+    // And the attached panel says so without asking.
+    panel()->transactions()->speedUpClicked(1);
+    QVERIFY2(panel()->messageLabel()->text() == "Speed up refused for order 1: trading is HALTED", qPrintable(panel()->messageLabel()->text()));
+    auto answer = std::make_shared<std::promise<std::string>>();
+    std::future<std::string> resumed = answer->get_future();
+    link_->resume([answer](std::string why) { answer->set_value(std::move(why)); });  // on libnats' thread
+    QTRY_VERIFY_WITH_TIMEOUT(resumed.wait_for(std::chrono::seconds(0)) == std::future_status::ready, 10000);
+    const std::string why = resumed.get();
+    QVERIFY2(why.empty(), why.c_str());
+    QTRY_VERIFY_WITH_TIMEOUT((window_->frame(), link_->tradingState() == TradingState::Active), 10000);
   }
 
   // The NATS server gone: the dock greys and says why; nothing shown as live.

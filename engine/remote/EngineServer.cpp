@@ -20,7 +20,8 @@ namespace kappa::remote {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr std::chrono::milliseconds kEvmPublishInterval{250};  // the on-chain panel's refresh
+constexpr std::chrono::milliseconds kEvmPublishInterval{250};     // the on-chain panel's refresh
+constexpr std::chrono::milliseconds kEvmRepublishInterval{5000};  // said again unchanged (RemoteEvmView: 15 s = gone)
 
 std::int64_t steadyNs() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(); }
 
@@ -139,6 +140,10 @@ std::string EngineServer::start() {
   // between is then seen one way or the other.
   if (std::string flushed = connection_.flush(std::chrono::milliseconds(5000)); !flushed.empty()) return flushed;
   openDeskBucket();  // reads the halt key: an engine started after a desk halt comes up HALTED
+  // An earlier run's on-chain state must not show in windows as this run's (this one has none).
+  if (!evm_ && engines_->get(engineKey(config_.engine, kEvmPart)).found)
+    if (std::string removed = engines_->remove(engineKey(config_.engine, kEvmPart)); !removed.empty())
+      log::warn("desk", "could not remove the earlier run's on-chain state from the bucket: " + removed);
 
   stopping_ = false;
   thread_ = std::thread([this] { publishLoop(); });
@@ -364,6 +369,8 @@ void EngineServer::onCommand(const std::string& subject, const std::string& data
           // The venue answers in the order's detail (the next evm part): refused there when the
           // swap is no longer pending or the new fees pass the cap.
           if (!evm_) return answer({false, "engine '" + config_.engine + "' has no on-chain venue", x.id});
+          // A sped-up swap is likelier to execute: not while the engine is halted.
+          if (engine_.halted()) return answer({false, "engine '" + config_.engine + "' is HALTED: no speed-up", x.id});
           evm_->speedUp(x.id);
           answer({true, {}, x.id});
         } else {  // Focus: the depth, trades and candles the snapshots carry, this window's among the others'
@@ -382,15 +389,28 @@ void EngineServer::onCommand(const std::string& subject, const std::string& data
 
 std::string EngineServer::renewFocus(const std::string& client, const std::vector<InstrumentId>& instruments) {
   std::lock_guard lock(focusMutex_);
-  if (!focusLeases_.renew(client, instruments, Clock::now()))
+  const FocusLeases::Renewal renewal = focusLeases_.renew(client, instruments, Clock::now());
+  if (renewal.refused == FocusLeases::Refusal::TableFull)
     return "focus not kept: " + std::to_string(FocusLeases::kMaxClients) + " windows already focus on this engine";
+  if (renewal.refused == FocusLeases::Refusal::UserWindows)
+    return "focus not kept: user " + client.substr(0, client.find('/')) + " already has " +
+           std::to_string(FocusLeases::kMaxClientsPerUser) + " windows focused on this engine";
   handFocusToEngine();
+  auto namesOf = [this](const std::vector<InstrumentId>& ids) {
+    std::string names;
+    for (InstrumentId id : ids) names += (names.empty() ? "" : ", ") + engine_.displayName(id);
+    return names;
+  };
+  std::string note;
+  if (!renewal.beyondUserShare.empty())
+    note = "one user's windows show at most " + std::to_string(FocusLeases::kMaxInstrumentsPerUser) +
+           " instruments' books from this engine (the desk shares its " + std::to_string(Engine::kMaxServedFocus) +
+           "): no book for " + namesOf(renewal.beyondUserShare);
   const std::vector<InstrumentId> mine = focusLeases_.leftOutOf(client, focusLeases_.focus(Engine::kMaxServedFocus));
-  if (mine.empty()) return {};
-  std::string names;
-  for (InstrumentId id : mine) names += (names.empty() ? "" : ", ") + engine_.displayName(id);
-  return "the engine carries the books of at most " + std::to_string(Engine::kMaxServedFocus) +
-         " instruments for its attached windows, all taken by windows attached earlier: no book for " + names;
+  if (mine.empty()) return note;
+  return (note.empty() ? std::string() : note + "; ") + "the engine carries the books of at most " +
+         std::to_string(Engine::kMaxServedFocus) + " instruments for its attached windows, all taken by windows attached earlier: no book for " +
+         namesOf(mine);
 }
 
 void EngineServer::expireFocus() {
@@ -559,13 +579,35 @@ void EngineServer::publishSnapshot(const EngineSnapshot& s) {
 }
 
 // The on-chain panel's state when it changed, at the panel's own rate: it reads the chain, whose
-// blocks come seconds apart, and the wallet, refreshed per block.
+// blocks come seconds apart, and the wallet, refreshed per block. Said again every
+// kEvmRepublishInterval even unchanged: a window takes a part much older than that as the engine
+// gone (RemoteEvmView). The poll counters alone are no change (they move at every poll).
 void EngineServer::publishEvm() {
-  lastEvm_ = Clock::now();
-  std::string body = encodeEvmBody(evm_->snapshot());
-  if (body == evmBody_) return;
-  evmBody_ = body;
-  std::string message = frameEvmPart(wallNow(), body);
+  const auto now = Clock::now();
+  lastEvm_ = now;
+  evm::EvmVenueSnapshot s = evm_->snapshot();
+  // The newest swaps and every one not over yet: the panel shows the newest 50, and a long day's
+  // history must not grow the part without end.
+  constexpr std::size_t kNewestOrders = 200;
+  if (s.orders.size() > kNewestOrders) {
+    std::vector<evm::EvmOrderView> kept;
+    const std::size_t newestFrom = s.orders.size() - kNewestOrders;
+    for (std::size_t i = 0; i < s.orders.size(); ++i) {
+      const std::string& st = s.orders[i].state;
+      const bool over = st == "final" || st == "rejected" || st == "cancelled" || st == "dropped";
+      if (i >= newestFrom || !over) kept.push_back(std::move(s.orders[i]));
+    }
+    s.orders = std::move(kept);
+  }
+  const std::uint64_t polls = std::exchange(s.counters.polls, 0);
+  const std::int64_t roundTrip = std::exchange(s.counters.lastRoundTripUs, 0);
+  std::string body = encodeEvmBody(s);
+  if (body == evmBody_ && now - lastEvmSent_ < kEvmRepublishInterval) return;
+  evmBody_ = std::move(body);
+  lastEvmSent_ = now;
+  s.counters.polls = polls;
+  s.counters.lastRoundTripUs = roundTrip;
+  std::string message = frameEvmPart(wallNow(), encodeEvmBody(s));
   const std::size_t bytes = message.size();
   connection_.publish(stateSubject(config_.engine, kEvmPart), message);
   putBucket(engineKey(config_.engine, kEvmPart), std::move(message), false);

@@ -122,7 +122,7 @@ class EngineServer {
   PartChangeTracker tracker_;
   std::uint64_t instrumentsVersion_ = ~0ull;
   std::string evmBody_;                        // the evm part as last published ("" none yet)
-  std::chrono::steady_clock::time_point lastEvm_{};
+  std::chrono::steady_clock::time_point lastEvm_{}, lastEvmSent_{};
   TradingState lastState_ = TradingState::Active;
   std::string lastReason_;
   std::chrono::steady_clock::time_point lastSummary_{}, lastDeskOpenTry_{}, lastLimitsCheck_{};

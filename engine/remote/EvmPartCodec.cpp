@@ -4,6 +4,7 @@
 
 #include "remote/SnapshotWire.hpp"
 #include "venue/evm/Bytes.hpp"
+#include "venue/evm/TokenAmount.hpp"
 
 // Wei amounts as QUANTITY text: exact, any size up to 2^256-1, and readable in a dump.
 template <>
@@ -83,11 +84,20 @@ std::string checkAddress(const std::string& text, const std::string& where, bool
   return ok ? std::string() : where + ": not an address (0x and 40 hex digits)";
 }
 
+// The panel formats amounts with these: above kMaxTokenDecimals its formatting throws.
+std::string checkDecimals(unsigned decimals, const std::string& where) {
+  if (decimals <= evm::kMaxTokenDecimals) return {};
+  return where + ": " + std::to_string(decimals) + " decimals (at most " + std::to_string(evm::kMaxTokenDecimals) + ")";
+}
+
 std::string check(const evm::EvmVenueSnapshot& s, std::size_t known) {
   if (auto e = checkAddress(s.walletAddress, "walletAddress"); !e.empty()) return e;
   if (auto e = checkAddress(s.wallet.address, "wallet.address"); !e.empty()) return e;
-  for (std::size_t i = 0; i < s.wallet.tokens.size(); ++i)
-    if (auto e = checkAddress(s.wallet.tokens[i].address, "wallet.tokens[" + std::to_string(i) + "].address"); !e.empty()) return e;
+  for (std::size_t i = 0; i < s.wallet.tokens.size(); ++i) {
+    const std::string where = "wallet.tokens[" + std::to_string(i) + "]";
+    if (auto e = checkAddress(s.wallet.tokens[i].address, where + ".address"); !e.empty()) return e;
+    if (auto e = checkDecimals(s.wallet.tokens[i].decimals, where + ".decimals"); !e.empty()) return e;
+  }
   if (s.chain.baseFeeHistoryGwei.size() > evm::EvmChainView::kBaseFeeHistory)
     return "chain.baseFeeHistoryGwei: " + std::to_string(s.chain.baseFeeHistoryGwei.size()) + " blocks (at most " +
            std::to_string(evm::EvmChainView::kBaseFeeHistory) + ")";
@@ -97,6 +107,8 @@ std::string check(const evm::EvmVenueSnapshot& s, std::size_t known) {
     if (s.pools[i].instrument == kNoInstrument || unknown(s.pools[i].instrument))
       return where + ".instrument: instrument " + std::to_string(s.pools[i].instrument) + " is not known";
     if (auto e = checkAddress(s.pools[i].pair, where + ".pair", true); !e.empty()) return e;
+    if (auto e = checkDecimals(s.pools[i].baseDecimals, where + ".baseDecimals"); !e.empty()) return e;
+    if (auto e = checkDecimals(s.pools[i].quoteDecimals, where + ".quoteDecimals"); !e.empty()) return e;
   }
   for (std::size_t i = 0; i < s.orders.size(); ++i)
     if (unknown(s.orders[i].instrument))

@@ -7,22 +7,44 @@ namespace kappa::remote {
 namespace {
 
 bool contains(const std::vector<InstrumentId>& ids, InstrumentId id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
+std::string userOf(const std::string& client) { return client.substr(0, client.find('/')); }
 
 }  // namespace
 
-bool FocusLeases::renew(const std::string& client, const std::vector<InstrumentId>& instruments, Clock::time_point now) {
+FocusLeases::Renewal FocusLeases::renew(const std::string& client, const std::vector<InstrumentId>& instruments,
+                                        Clock::time_point now) {
+  Renewal r;
+  // What the user's other windows show, and how many it has.
+  const std::string user = userOf(client);
+  std::vector<InstrumentId> userShows;
+  std::size_t userWindows = 0;
+  for (const auto& [name, other] : clients_) {
+    if (name == client || userOf(name) != user) continue;
+    ++userWindows;
+    for (InstrumentId id : other.instruments)
+      if (!contains(userShows, id)) userShows.push_back(id);
+  }
   auto it = clients_.find(client);
   if (it == clients_.end()) {
-    if (clients_.size() >= kMaxClients) return false;
+    if (clients_.size() >= kMaxClients) return {Refusal::TableFull, {}};
+    if (userWindows >= kMaxClientsPerUser) return {Refusal::UserWindows, {}};
     it = clients_.emplace(client, Client{{}, now, arrivals_++}).first;
   }
   Client& c = it->second;
   c.lastHeard = now;
   c.instruments.clear();
-  for (InstrumentId id : instruments)
-    if (id != kNoInstrument && !contains(c.instruments, id) && c.instruments.size() < kMaxInstrumentsPerClient)
-      c.instruments.push_back(id);
-  return true;
+  for (InstrumentId id : instruments) {
+    if (id == kNoInstrument || contains(c.instruments, id) || c.instruments.size() >= kMaxInstrumentsPerClient) continue;
+    if (!contains(userShows, id)) {
+      if (userShows.size() >= kMaxInstrumentsPerUser) {
+        if (!contains(r.beyondUserShare, id)) r.beyondUserShare.push_back(id);
+        continue;
+      }
+      userShows.push_back(id);
+    }
+    c.instruments.push_back(id);
+  }
+  return r;
 }
 
 std::vector<std::string> FocusLeases::expire(Clock::time_point now) {

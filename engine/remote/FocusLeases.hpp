@@ -4,7 +4,9 @@
 // every few seconds; a window silent for longer than the lease has gone away (closed, crashed, cut
 // off) and its instruments stop costing the engine anything. The engine's snapshots carry the
 // union: the instruments of the windows attached longest first, up to the engine's capacity, so a
-// window that arrives on a full engine cannot take the book from one already trading on it.
+// window that arrives on a full engine cannot take the book from one already trading on it, and
+// one user (whose windows are named "user/session") cannot take them all: its windows together
+// keep at most kMaxInstrumentsPerUser instruments, in at most kMaxClientsPerUser windows.
 // No NATS, no locks: the server guards it.
 #include <chrono>
 #include <cstddef>
@@ -24,12 +26,20 @@ class FocusLeases {
   // invents a session per message cannot grow the table without end).
   static constexpr std::size_t kMaxInstrumentsPerClient = 8;
   static constexpr std::size_t kMaxClients = 256;
+  static constexpr std::size_t kMaxClientsPerUser = 16;
+  static constexpr std::size_t kMaxInstrumentsPerUser = 4;  // of the engine's 7 served: the desk shares them
 
   explicit FocusLeases(std::chrono::milliseconds lease) : lease_(lease) {}
 
-  // `client` shows `instruments` from `now` on (replacing what it said before; empty: nothing).
-  // False when the table is full and `client` is not in it.
-  bool renew(const std::string& client, const std::vector<InstrumentId>& instruments, Clock::time_point now);
+  enum class Refusal { None, TableFull, UserWindows };
+  struct Renewal {
+    Refusal refused = Refusal::None;           // not kept at all (a new window on a full table, or its user's)
+    std::vector<InstrumentId> beyondUserShare;  // kept without these: its user's windows show kMaxInstrumentsPerUser others
+    explicit operator bool() const { return refused == Refusal::None; }
+  };
+  // `client` ("user/session") shows `instruments` from `now` on (replacing what it said before;
+  // empty: nothing). A window already kept is always renewed.
+  Renewal renew(const std::string& client, const std::vector<InstrumentId>& instruments, Clock::time_point now);
   // Every client counts as heard from at `now`: after the NATS server was away, when none could renew.
   void heardFromAll(Clock::time_point now) {
     for (auto& [name, c] : clients_) c.lastHeard = now;

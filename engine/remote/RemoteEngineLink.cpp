@@ -145,7 +145,7 @@ void RemoteEngineLink::onPart(const std::string& name, const std::string& bytes,
   if (!part) return;  // the desk summary and parts of later versions: not the window's
   const std::size_t slot = std::size_t(*part);
   PartHeader header;
-  EngineSnapshot decoded = staging_;  // decoded apart: a malformed or older part changes nothing
+  EngineSnapshot decoded;  // decoded apart: a malformed or older part changes nothing (only its fields move in)
   // Ids beyond the instruments known here are refused: the views index the registry by them (the
   // engine publishes its instruments before any part that names them).
   std::string error = decodePart(*part, bytes, decoded, &header, instruments_.size());
@@ -157,7 +157,7 @@ void RemoteEngineLink::onPart(const std::string& name, const std::string& bytes,
   // The bucket's copy may be older than what the subscription already brought.
   if (fromBucket && header.seq < partSeq_[slot]) return;
   partSeq_[slot] = header.seq;
-  staging_ = std::move(decoded);
+  movePart(*part, decoded, staging_);
   const Nanos now = wallNow();
   if (*part == SnapshotPart::Engine) {
     state_.store(std::uint8_t(staging_.tradingState));
@@ -176,10 +176,13 @@ void RemoteEngineLink::onEvmPart(const std::string& bytes, bool fromBucket) {
   if (std::string error = decodeEvmPart(bytes, decoded, &published, instruments_.size()); !error.empty()) {
     partsRefused_.fetch_add(1);
     log::error("remote", "engine " + engine_ + ": " + error);
+    evmRefusal_ = error;  // what the window shows is no longer current
     return;
   }
   if (fromBucket && hasEvm_ && published < evmPublishedWall_) return;  // the subscription brought a newer one
   evmPublishedWall_ = published;
+  evmReceivedAt_ = fromBucket ? published : wallNow();
+  evmRefusal_.clear();
   evm_ = std::move(decoded);
   hasEvm_ = true;
   partsApplied_.fetch_add(1);
@@ -193,6 +196,16 @@ bool RemoteEngineLink::hasEvmVenue() const {
 evm::EvmVenueSnapshot RemoteEngineLink::evmSnapshot() const {
   std::lock_guard lock(mutex_);
   return evm_;
+}
+
+Nanos RemoteEngineLink::evmReceivedAt() const {
+  std::lock_guard lock(mutex_);
+  return evmReceivedAt_;
+}
+
+std::string RemoteEngineLink::evmRefusal() const {
+  std::lock_guard lock(mutex_);
+  return evmRefusal_;
 }
 
 void RemoteEngineLink::speedUp(OrderId id) { send(cmd::SpeedUp{id}); }

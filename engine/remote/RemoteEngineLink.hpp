@@ -56,6 +56,10 @@ class RemoteEngineLink final : public EngineLink {
   // last one (any thread; RemoteEvmView shows it). speedUp sends the command speed_up.
   bool hasEvmVenue() const;
   evm::EvmVenueSnapshot evmSnapshot() const;
+  // When the last evm part arrived (wall ns; a bucket copy counts from when it was published), and
+  // why the newest one was refused ("" when it was taken).
+  Nanos evmReceivedAt() const;
+  std::string evmRefusal() const;
   void speedUp(OrderId id);
   // The age of each applied engine part at arrival (ms), for the benchmark: taken and cleared.
   std::vector<double> takeArrivalAges();
@@ -136,6 +140,8 @@ class RemoteEngineLink final : public EngineLink {
   bool hasEvm_ = false;             // an evm part arrived (guarded by mutex_, as evm_)
   evm::EvmVenueSnapshot evm_;
   Nanos evmPublishedWall_ = 0;      // the newest evm part's: an older bucket copy is not applied
+  Nanos evmReceivedAt_ = 0;
+  std::string evmRefusal_;
 
   std::atomic<std::uint8_t> state_{std::uint8_t(TradingState::Active)};
   std::atomic<std::int64_t> disconnectedSince_{0};  // wall ns

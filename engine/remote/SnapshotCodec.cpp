@@ -259,6 +259,10 @@ std::string decodePart(SnapshotPart part, std::string_view bytes, EngineSnapshot
   }
 }
 
+void movePart(SnapshotPart part, EngineSnapshot& from, EngineSnapshot& into) {
+  fieldsOf(part, [&](const char*, auto member) { into.*member = std::move(from.*member); });
+}
+
 std::optional<std::string> PartChangeTracker::changed(SnapshotPart part, const EngineSnapshot& snapshot) {
   Last& last = last_[std::size_t(part)];
   if (last.known) {

@@ -77,6 +77,10 @@ inline constexpr std::size_t kUncheckedInstruments = ~std::size_t(0);
 std::string decodePart(SnapshotPart part, std::string_view bytes, EngineSnapshot& into, PartHeader* header = nullptr,
                        std::size_t knownInstruments = kUncheckedInstruments);
 
+// The part's fields moved from `from` into `into` (the others untouched): applies a part decoded
+// apart (into a scratch snapshot) once the receiver decided to take it.
+void movePart(SnapshotPart part, EngineSnapshot& from, EngineSnapshot& into);
+
 // For a publisher: whether a part changed since it was last published, without encoding when the
 // snapshot says so cheaply (orders: ordersVersion; analytics: the same shared result), else by
 // comparing the encoded body with the last one published. Remembers what it was last given.

@@ -125,6 +125,8 @@ OnChainPanel::OnChainPanel(EngineLink& engine, const evm::EvmView& venue, QWidge
   v->addWidget(split, 1);
 
   connect(txs_, &TransactionsTable::speedUpClicked, this, [this](OrderId id) {
+    // A sped-up swap is likelier to execute: not while trading is halted (the engine refuses it too).
+    if (engine_.halted()) return showMessage(QString("Speed up refused for order %1: trading is HALTED").arg(id), true);
     followOrder(id);  // before the request: the venue may answer before the next line
     emit speedUpRequested(id);
     showMessage(QString("Speed up sent for order %1: same nonce, fees +12.5 %").arg(id), false);

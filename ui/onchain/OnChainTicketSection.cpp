@@ -131,8 +131,9 @@ void OnChainTicketSection::refresh() {
                              .arg(chain.typicalSwapGas == 90'000 ? "typical swap" : "our last swap")
                        : QString("Waiting for the pool's reserves…");
   if (venue.state != VenueState::Connected)
-    note = venue.stateDetail.rfind("link to engine", 0) == 0 ? QString::fromStdString(venue.stateDetail)
-                                                              : "Node not answering: figures as of the last block seen";
+    note = venue.state == VenueState::Disconnected && venue.stateDetail.find("figures as of") != std::string::npos
+               ? QString::fromStdString(venue.stateDetail)  // the link's reason (RemoteEvmView)
+               : "Node not answering: figures as of the last block seen";
   note_->setText(note);
 }
 

@@ -634,8 +634,8 @@ void EvmVenue::setState(VenueState s, std::string detail) {
     std::lock_guard lock(mutex_);
     if (state_.load() == s && detail_ == detail) return;
     detail_ = detail;
+    state_ = s;  // with its detail: snapshot() reads both under this lock
   }
-  state_ = s;
   if (!listener_) return;
   asio::post(engine_, [l = listener_, s, detail = std::move(detail)] { l->onVenueState(s, detail); });
 }
@@ -1567,10 +1567,12 @@ void EvmVenue::applyRestore() {
           w.pool = index;
           w.side = e.side;
           w.acked = e.acked;
-          w.terminal = e.terminal;
+          // A swap the tracker gave up is over, whether or not its end reached the engine then
+          // (journals from before it was reported): queryOrders tells it, as any restored end.
+          w.terminal = e.terminal || e.tx.state == TxState::Dropped;
           w.cancelSent = e.cancelSent;
           w.restored = true;
-          w.toldBefore = e.terminal;
+          w.toldBefore = w.terminal;
           w.view.orderId = e.id;
           w.view.instrument = w.order.request.instrument;
           w.view.state = e.state;

@@ -49,10 +49,10 @@ EvmChainView EvmVenue::chain() const {
 EvmVenueSnapshot EvmVenue::snapshot() const {
   EvmVenueSnapshot s;
   s.venue = id();
-  s.state = state_.load();
   s.walletAddress = walletAddress();
   s.slippageBps = config_.slippageBps;
   std::lock_guard lock(mutex_);
+  s.state = state_.load();
   if (s.state != VenueState::Connected) s.stateDetail = detail_;
   s.counters = counters_;
   s.pools = views_;

@@ -385,6 +385,13 @@ void TxTracker::checkPending(Tracked& t, const std::optional<FeeQuote>& quote, s
     if (lookForReceipt(t) != Receipt::None) return;
     TxEvent e = eventFor(t, TxEventType::Dropped);
     e.reason = "nonce " + std::to_string(t.record.nonce) + " was used by a transaction this tracker did not send";
+    if (t.nonceTakenAt == 0) {
+      t.nonceTakenAt = head_;
+      e.reason += ": ended if still so in " + std::to_string(config_.confirmations) + " block(s)";
+      publish(e);
+      return;
+    }
+    if (head_ < t.nonceTakenAt + config_.confirmations) return;
     e.ended = true;
     t.record.state = TxState::Dropped;
     nonces_.forget(t.record.nonce);

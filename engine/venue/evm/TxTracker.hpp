@@ -183,6 +183,10 @@ class TxTracker {
     TxRecord record;
     Eip1559Transaction base;  // the order's call (to, value, data, gas), for replacements
     bool confirmedSent = false;
+    // The head at which its nonce was first seen used by none of our hashes (0: not seen). It ends
+    // only once that held for `confirmations` heads: a node behind a load balancer, or a receipt not
+    // served yet, must not end a swap that in fact landed.
+    std::uint64_t nonceTakenAt = 0;
   };
   enum class SendOutcome { Accepted, MaybeSent, Underpriced, FeeTooLow, NonceUsed, Refused, NotSent };
   SendOutcome sendRaw(const std::string& raw, std::string& reason);
