@@ -63,6 +63,15 @@ ChartWidget::ChartWidget(const InstrumentRegistry& instruments, QWidget* parent)
   lastLine_->point2->setAxes(plot_->xAxis, plot_->yAxis2);
   lastLine_->setPen(QPen(colors::last, 1, Qt::DashLine));
 
+  // Before the first bar there is nothing to plot: no price line from the plot's default corner,
+  // no 1970 times on the axis, but a word of why.
+  empty_ = new QCPItemText(plot_);
+  empty_->setPositionAlignment(Qt::AlignCenter);
+  empty_->position->setType(QCPItemPosition::ptAxisRectRatio);
+  empty_->position->setCoords(0.5, 0.55);
+  empty_->setColor(colors::dimText);
+  empty_->setText("No trades yet on this instrument: the chart starts at the first one");
+
   title_ = new QCPItemText(plot_);
   title_->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
   title_->position->setType(QCPItemPosition::ptAxisRectRatio);
@@ -92,12 +101,23 @@ ChartWidget::ChartWidget(const InstrumentRegistry& instruments, QWidget* parent)
   readout_->setVisible(false);
   plot_->setMouseTracking(true);
   plot_->installEventFilter(this);
+  showEmpty(true);
 
   connect(plot_->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this](const QCPRange& r) {
     // Dragging or zooming away from the latest bar stops auto-follow; Home resumes it.
     if (lastBarKey_ > 0 && r.upper < lastBarKey_ - kBarSeconds) following_ = false;
   });
 }
+
+void ChartWidget::showEmpty(bool empty) {
+  empty_->setVisible(empty);
+  lastLine_->setVisible(!empty);
+  plot_->xAxis->setTickLabels(!empty);
+  plot_->yAxis2->setTickLabels(!empty);
+  dirty_ = true;
+}
+
+QString ChartWidget::emptyText() const { return empty_->visible() ? empty_->text() : QString(); }
 
 int ChartWidget::candleCount() const { return candles_->data()->size(); }
 
@@ -113,6 +133,7 @@ void ChartWidget::setInstrument(InstrumentId id) {
   lastBarKey_ = 0;
   lastFillSeq_ = 0;
   following_ = true;
+  showEmpty(true);
   titleText_ = id < instruments_.size() ? venues_.display(instruments_, id) + "  ·  10 s" : QString();
   showCarried(true);
 }
@@ -156,6 +177,7 @@ void ChartWidget::apply(const EngineSnapshot& s) {
     dirty_ = true;
   }
   if (!bars.empty()) {
+    if (empty_->visible()) showEmpty(false);
     const double close = bars.back().close;
     lastLine_->point1->setCoords(0, close);
     lastLine_->point2->setCoords(1, close);

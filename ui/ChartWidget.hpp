@@ -27,6 +27,8 @@ class ChartWidget : public QWidget {
   // Draw now (the frame loop calls this so that the cost is measured inside the frame).
   void replotNow();
   int candleCount() const;
+  // The words shown instead of a chart before the instrument's first trade ("" once there are bars).
+  QString emptyText() const;
   // The crosshair's time/price readout while the mouse is over the plot, else empty.
   QString crosshairText() const;
 
@@ -47,6 +49,8 @@ class ChartWidget : public QWidget {
   QCPGraph* sells_ = nullptr;
   QCPItemStraightLine* lastLine_ = nullptr;
   QCPItemText* title_ = nullptr;
+  QCPItemText* empty_ = nullptr;  // "No trades yet": shown, with no axis labels, until the first bar
+  void showEmpty(bool empty);
   QString titleText_;   // the instrument and the bar length
   bool carried_ = true;  // the snapshots carry this instrument's candles
   // Crosshair with a time/price readout, following the mouse.
