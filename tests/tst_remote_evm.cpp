@@ -340,6 +340,34 @@ class TestRemoteEvm : public QObject {
              qPrintable(window_->onChainTicket()->findChild<QLabel*>("onChainTicketNote")->text()));
     shot(window_.get(), "remote-evm-link-lost");
   }
+
+  // The server back, engine a restarted without its evm venue: the new run removes the old run's
+  // on-chain state from the bucket (a window attaching now has no dock), and the window still
+  // attached, which hears nothing more of the venue, greys its dock as silent, not live.
+  void restartWithoutTheVenue() {
+    const QString restarted = server_.restart();
+    QVERIFY2(restarted.isEmpty(), qPrintable(restarted));
+    QTRY_VERIFY_WITH_TIMEOUT(link_->link().connected, 20000);
+    QCOMPARE(engine_->stop(), 0);
+    engine_ = std::make_unique<ServedEngine>("a", dir_.filePath("a"));
+    const QString started = engine_->start(server_, {"--command-users", "trader", "--risk-users", "risk"});
+    QVERIFY2(started.isEmpty(), qPrintable(started));
+    // A window attaching once the new run has published its own instruments (the simulator's).
+    bool gone = false;
+    QElapsedTimer t;
+    t.start();
+    while (!gone && t.elapsed() < 30000) {
+      remote::RemoteEngineLink late;
+      if (attach(late, server_, "trader").empty())
+        gone = !late.hasEvmVenue() && !late.instruments().find(0, "WETH/USDC") && late.instruments().size() > 0;
+      late.close();
+      if (!gone) QTest::qWait(300);
+    }
+    QVERIFY2(gone, "the earlier run's on-chain state is still in the bucket");
+    QTRY_VERIFY_WITH_TIMEOUT((refresh(), panel()->stale() && panel()->toolTip().startsWith("no on-chain state from engine a since ")), 25000);
+    QVERIFY(link_->link().connected);
+    shot(window_.get(), "remote-evm-silent");
+  }
 };
 
 QTEST_MAIN(TestRemoteEvm)
