@@ -276,12 +276,21 @@ class TestExchangeBinance : public QObject {
     QCOMPARE(code("symbol=ETHUSDT&side=BUY&type=LIMIT&timeInForce=GTC&price=" + bid), -1102);
     // None of them left an order behind.
     QCOMPARE(signedRequest(port_, http::verb::get, "/fapi/v1/openOrders", "symbol=ETHUSDT").body.size(), std::size_t(0));
-    // IOC 1 % through the ask (where the ask was when the depth was read; it may have moved) fills
-    // what is there and expires the rest.
+    // An IOC through the best three asks of a fresh depth read, for twice what they offered: it
+    // fills what is there and expires the rest. (A fixed 500 ETH 1 % through the ask was all
+    // there once, and the IOC FILLED; twice the 1 % depth is more than the wallet margins.)
+    const Answer depth = request(port_, http::verb::get, "/fapi/v1/depth?symbol=ETHUSDT&limit=5");
+    const json& asks = depth.body["asks"];
+    QVERIFY(asks.is_array() && !asks.empty());
+    const std::size_t levels = std::min<std::size_t>(3, asks.size());
+    double offered = 0;
+    for (std::size_t i = 0; i < levels; ++i) offered += std::stod(asks[i][1].get<std::string>());
+    char quantity[32];
+    std::snprintf(quantity, sizeof quantity, "%.3f", std::min(2 * offered, 400.0));
     const Answer ioc = signedRequest(port_, http::verb::post, "/fapi/v1/order",
-                                     "symbol=ETHUSDT&side=BUY&type=LIMIT&timeInForce=IOC&quantity=500&price=" +
-                                         std::string(through));
-    QCOMPARE(ioc.body["status"].get<std::string>(), std::string("EXPIRED"));
+                                     "symbol=ETHUSDT&side=BUY&type=LIMIT&timeInForce=IOC&quantity=" + std::string(quantity) +
+                                         "&price=" + asks[levels - 1][0].get<std::string>());
+    QVERIFY2(ioc.body.value("status", std::string()) == "EXPIRED", ioc.body.dump().c_str());
     QVERIFY(std::stod(ioc.body["executedQty"].get<std::string>()) > 0);
     // Cancel-all leaves nothing open.
     signedRequest(port_, http::verb::post, "/fapi/v1/order", "symbol=ETHUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.1&price=3000");
