@@ -7,6 +7,7 @@
 // waits on the engine.
 #include <QTimer>
 #include <QWidget>
+#include <optional>
 
 #include "core/Instrument.hpp"
 #include "venue/evm/EvmView.hpp"
@@ -30,6 +31,7 @@ class OnChainTicketSection : public QWidget {
  private:
   const InstrumentRegistry& instruments_;
   const evm::EvmView& venue_;
+  std::optional<VenueId> venueId_;  // the venue's id, once a snapshot said it: other instruments cost no snapshot
   OrderTicket& ticket_;
   QTimer timer_;
   QLabel* title_ = nullptr;
