@@ -208,6 +208,14 @@ class TestRemoteEvm : public QObject {
     mine();
     QTRY_VERIFY_WITH_TIMEOUT(evm_->snapshot().counters.processedBlock >= head() && evm_->snapshot().wallet.updatedAt != 0, 15000);
   }
+  // After a failed function: what the served engine said (is it alive, its log's end), for CI.
+  void cleanup() {
+    if (!QTest::currentTestFailed() || !engine_) return;
+    qWarning("engine a is %s; its output ends: %s", engine_->running() ? "running" : "NOT running",
+             qPrintable(engine_->output().right(3000)));
+    QFile log(dir_.filePath("a/logs/kappa.log"));
+    if (log.open(QIODevice::ReadOnly)) qWarning("engine a's log ends:\n%s", log.readAll().right(6000).constData());
+  }
   void cleanupTestCase() {
     window_.reset();
     evm_.reset();
