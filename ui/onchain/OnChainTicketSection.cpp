@@ -78,12 +78,7 @@ QLabel* OnChainTicketSection::figure(Side side, const QString& row) const {
 
 void OnChainTicketSection::refresh() {
   const InstrumentId id = ticket_.instrument();
-  if (venueId_ && (id >= instruments_.size() || instruments_[id].venue != *venueId_)) {
-    if (!isHidden()) setVisible(false);
-    return;
-  }
   const evm::EvmVenueSnapshot venue = venue_.snapshot();
-  if (!venue.pools.empty()) venueId_ = venue.venue;
   const bool ours = id < instruments_.size() && instruments_[id].venue == venue.venue && !venue.pools.empty();
   if (isVisible() != ours && (ours || !isHidden())) setVisible(ours);
   if (!ours) return;

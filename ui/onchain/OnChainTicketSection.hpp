@@ -7,7 +7,6 @@
 // waits on the engine.
 #include <QTimer>
 #include <QWidget>
-#include <optional>
 
 #include "core/Instrument.hpp"
 #include "venue/evm/EvmView.hpp"
@@ -31,7 +30,6 @@ class OnChainTicketSection : public QWidget {
  private:
   const InstrumentRegistry& instruments_;
   const evm::EvmView& venue_;
-  std::optional<VenueId> venueId_;  // the venue's id, once a snapshot said it: other instruments cost no snapshot
   OrderTicket& ticket_;
   QTimer timer_;
   QLabel* title_ = nullptr;
